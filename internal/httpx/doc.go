@@ -1,0 +1,38 @@
+// Package httpx is the one HTTP transport that every nhskit client (spine,
+// spine/pds, spine/gpconnect, mesh) sends through. It wraps the caller's
+// *http.Client with:
+//
+//   - a client-side token-bucket rate limit ([golang.org/x/time/rate]),
+//     waited for with each attempt's context;
+//   - retries with capped exponential backoff and full jitter on connection
+//     errors and on 429, 502, 503 and 504, built on
+//     [github.com/hashicorp/go-retryablehttp]; Retry-After is honoured in
+//     both of its forms; a request that is not idempotent is retried only
+//     when the caller marks it safe; attempts and total time are capped, and
+//     a wait that would outlive the context's deadline is not started;
+//   - a fresh X-Request-ID (UUID version 4 from crypto/rand) on every
+//     attempt, X-Correlation-ID from the context, and a User-Agent of
+//     nhskit/<version>;
+//   - a [log/slog] record per attempt (method, path, status, attempt,
+//     latency) in which NHS numbers in the path are masked and query values
+//     and bodies never appear;
+//   - bounded reading of response bodies, and a [*StatusError] that keeps
+//     the status, headers and the first part of the body of a failed
+//     response for the caller to decode (an OperationOutcome, a MESH error).
+//
+// # Facts relied on
+//
+//   - Retry-After is either a number of seconds or an HTTP-date (RFC 9110
+//     section 10.2.3, https://www.rfc-editor.org/rfc/rfc9110#field.retry-after).
+//   - Idempotent methods are GET, HEAD, OPTIONS, TRACE, PUT and DELETE (RFC
+//     9110 section 9.2.2); POST and PATCH are retried here only with an
+//     idempotency key or an explicit mark from the caller.
+//   - UUID version 4: 122 random bits, version nibble 0100 in octet 6 and
+//     variant bits 10 in octet 8 (RFC 9562 section 5.4,
+//     https://www.rfc-editor.org/rfc/rfc9562#section-5.4).
+//   - NHS API platform requests carry X-Request-ID (a UUID, unique per
+//     request) and may carry X-Correlation-ID, which the platform echoes
+//     (https://digital.nhs.uk/developer/api-catalogue/personal-demographics-service-fhir).
+//   - NHS APIs require TLS 1.2 or later; TLS 1.2 is the floor set here when
+//     the caller's transport is an *http.Transport without a higher one.
+package httpx

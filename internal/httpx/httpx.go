@@ -1,0 +1,582 @@
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"golang.org/x/time/rate"
+)
+
+// Version is the nhskit version sent in the User-Agent header.
+const Version = "0.1.0"
+
+// Defaults used when a Config field is zero.
+const (
+	DefaultMaxAttempts      = 4
+	DefaultMaxElapsed       = 60 * time.Second
+	DefaultBackoffMin       = 200 * time.Millisecond
+	DefaultBackoffMax       = 10 * time.Second
+	DefaultMaxRetryAfter    = 60 * time.Second
+	DefaultMaxResponseBytes = 16 << 20
+	// ErrorBodyBytes is how much of a failed response's body a StatusError
+	// keeps.
+	ErrorBodyBytes = 64 << 10
+)
+
+// Sentinel errors, found with errors.Is.
+var (
+	// ErrStatus is wrapped by every *StatusError.
+	ErrStatus = errors.New("httpx: unsuccessful http status")
+	// ErrResponseTooLarge is returned when a body exceeds MaxResponseBytes.
+	ErrResponseTooLarge = errors.New("httpx: response body exceeds the size limit")
+	// ErrRetryBudget is wrapped when retrying stopped because the attempt
+	// cap, the total time cap or the context deadline left no room.
+	ErrRetryBudget = errors.New("httpx: retry budget exhausted")
+)
+
+// Config configures a Client. The zero value is usable: no rate limit, the
+// default retry policy, a silent logger and a default *http.Client.
+type Config struct {
+	// HTTPClient is the caller's client: its transport carries TLS and
+	// client certificates (mTLS). When its Transport is an *http.Transport
+	// whose MinVersion is below TLS 1.2, a clone with TLS 1.2 as the floor is
+	// used instead. Nil means a clone of http.DefaultTransport.
+	HTTPClient *http.Client
+
+	// RequestsPerSecond and Burst set a client-side token bucket that every
+	// attempt (retries included) waits on. Zero RequestsPerSecond means no
+	// limit. Limiter, if set, is used instead and may be shared between
+	// clients that share a quota.
+	RequestsPerSecond float64
+	Burst             int
+	Limiter           *rate.Limiter
+
+	// MaxAttempts caps attempts per request, the first included (default 4;
+	// 1 disables retries). MaxElapsed caps the time from the first attempt
+	// after which no retry starts (default 60s).
+	MaxAttempts int
+	MaxElapsed  time.Duration
+
+	// BackoffMin and BackoffMax bound the exponential backoff; the wait
+	// before retry n is a random duration in [0, min(BackoffMax,
+	// BackoffMin*2^n)] (full jitter). MaxRetryAfter caps a server's
+	// Retry-After: a longer one is not waited for and the response is
+	// returned to the caller.
+	BackoffMin    time.Duration
+	BackoffMax    time.Duration
+	MaxRetryAfter time.Duration
+
+	// Backoff, if set, replaces the default backoff. It is given the
+	// attempt number (0 for the first retry) and the response, if any;
+	// Retry-After still takes precedence.
+	Backoff func(min, max time.Duration, attempt int, resp *http.Response) time.Duration
+
+	// MaxResponseBytes caps bodies read by Do (default 16 MiB).
+	MaxResponseBytes int64
+
+	// UserAgent is sent before "nhskit/<version>" when set, e.g.
+	// "my-service/1.2".
+	UserAgent string
+
+	// Logger receives one record per attempt at Debug level (Warn for
+	// retries and failures). Nil means silent.
+	Logger *slog.Logger
+}
+
+// Client sends requests with rate limiting, retries and logging. It is safe
+// for concurrent use.
+type Client struct {
+	rc          *retryablehttp.Client
+	limiter     *rate.Limiter
+	logger      *slog.Logger
+	userAgent   string
+	maxAttempts int
+	maxElapsed  time.Duration
+	backoffMin  time.Duration
+	backoffMax  time.Duration
+	maxRetryAft time.Duration
+	maxBody     int64
+	backoff     func(min, max time.Duration, attempt int, resp *http.Response) time.Duration
+}
+
+// New returns a Client for cfg.
+func New(cfg Config) *Client {
+	c := &Client{
+		logger:      cfg.Logger,
+		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
+		maxElapsed:  orDefault(cfg.MaxElapsed, DefaultMaxElapsed),
+		backoffMin:  orDefault(cfg.BackoffMin, DefaultBackoffMin),
+		backoffMax:  orDefault(cfg.BackoffMax, DefaultBackoffMax),
+		maxRetryAft: orDefault(cfg.MaxRetryAfter, DefaultMaxRetryAfter),
+		maxBody:     orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
+		backoff:     cfg.Backoff,
+		userAgent:   "nhskit/" + Version,
+	}
+	if cfg.UserAgent != "" {
+		c.userAgent = cfg.UserAgent + " " + c.userAgent
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.backoff == nil {
+		c.backoff = DefaultBackoff
+	}
+	switch {
+	case cfg.Limiter != nil:
+		c.limiter = cfg.Limiter
+	case cfg.RequestsPerSecond > 0:
+		burst := cfg.Burst
+		if burst <= 0 {
+			burst = 1
+		}
+		c.limiter = rate.NewLimiter(rate.Limit(cfg.RequestsPerSecond), burst)
+	}
+
+	base := cfg.HTTPClient
+	if base == nil {
+		base = &http.Client{}
+	}
+	hc := *base // shallow copy: the caller's client is never modified
+	hc.Transport = &transport{base: tlsFloor(base.Transport), c: c}
+
+	c.rc = &retryablehttp.Client{
+		HTTPClient:   &hc,
+		Logger:       nil, // retryablehttp would log full URLs; we log ourselves
+		RetryWaitMin: c.backoffMin,
+		RetryWaitMax: c.backoffMax,
+		RetryMax:     c.maxAttempts - 1,
+		CheckRetry:   c.checkRetry,
+		Backoff: func(_, _ time.Duration, _ int, resp *http.Response) time.Duration {
+			// checkRetry has already decided the wait and stored it.
+			if resp != nil {
+				if st := stateFrom(resp.Request.Context()); st != nil {
+					return st.nextWait
+				}
+			}
+			return 0
+		},
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
+			if st := stateFrom(req.Context()); st != nil {
+				st.attempt = attempt + 1
+			}
+		},
+	}
+	return c
+}
+
+// Limiter returns the client's rate limiter, or nil when there is none.
+func (c *Client) Limiter() *rate.Limiter { return c.limiter }
+
+func orDefault[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+// tlsFloor returns rt, or for an *http.Transport (or nil, meaning the
+// default transport) whose minimum TLS version is below 1.2, a clone with
+// TLS 1.2 as the floor.
+func tlsFloor(rt http.RoundTripper) http.RoundTripper {
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	t, ok := rt.(*http.Transport)
+	if !ok {
+		return rt
+	}
+	if t.TLSClientConfig != nil && t.TLSClientConfig.MinVersion >= tls.VersionTLS12 {
+		return t
+	}
+	t = t.Clone()
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{}
+	}
+	t.TLSClientConfig.MinVersion = tls.VersionTLS12
+	return t
+}
+
+// Request is one logical request, sent in one or more attempts.
+type Request struct {
+	Method string
+	URL    string
+	Header http.Header
+
+	// Body is sent with every attempt. For large bodies set GetBody
+	// instead, which must return a fresh reader each time it is called.
+	Body    []byte
+	GetBody func() (io.Reader, error)
+
+	// IdempotencyKey, when set, marks a non-idempotent request (POST,
+	// PATCH) as safe to retry and is sent as the Idempotency-Key header
+	// unless IdempotencyHeader names another header ("" sends none).
+	IdempotencyKey    string
+	IdempotencyHeader string
+	// RetrySafe marks a non-idempotent request as safe to retry without a
+	// key, for protocols that deduplicate by other means.
+	RetrySafe bool
+}
+
+// NewRequest returns a Request with an empty header.
+func NewRequest(method, rawURL string, body []byte) *Request {
+	return &Request{Method: method, URL: rawURL, Header: make(http.Header), Body: body}
+}
+
+// Response is a completed exchange whose body has been read.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	// RequestID is the X-Request-ID of the attempt that produced this
+	// response; Attempts counts the attempts made.
+	RequestID string
+	Attempts  int
+}
+
+// StatusError is returned for a response whose status is not 2xx (after
+// retries, if any). It keeps what the caller needs to decode the service's
+// error body.
+type StatusError struct {
+	Method     string
+	Path       string // the request path with NHS numbers masked, no query
+	StatusCode int
+	Header     http.Header
+	// Body is at most ErrorBodyBytes of the response body. It is never
+	// included in Error().
+	Body      []byte
+	RequestID string
+	Attempts  int
+	// RetryAfter is the server's Retry-After, when it sent one.
+	RetryAfter time.Duration
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("httpx: %s %s: status %d after %d attempt(s) (request id %s)",
+		e.Method, e.Path, e.StatusCode, e.Attempts, e.RequestID)
+}
+
+// Unwrap makes errors.Is(err, ErrStatus) true.
+func (e *StatusError) Unwrap() error { return ErrStatus }
+
+// Do sends req and reads the whole response body, up to MaxResponseBytes.
+// A non-2xx status after retries is returned as a *StatusError (with a nil
+// Response).
+func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
+	resp, st, err := c.send(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("httpx: %s %s: reading body: %w", req.Method, RedactPath(resp.Request.URL), err)
+	}
+	if int64(len(body)) > c.maxBody {
+		return nil, fmt.Errorf("%w (%d bytes) on %s %s", ErrResponseTooLarge, c.maxBody, req.Method, RedactPath(resp.Request.URL))
+	}
+	return &Response{
+		StatusCode: resp.StatusCode,
+		Header:     resp.Header,
+		Body:       body,
+		RequestID:  st.requestID,
+		Attempts:   st.attempt,
+	}, nil
+}
+
+// DoStream sends req and returns the response with its body unread, for
+// large downloads; the caller must close the body. A non-2xx status is
+// returned as a *StatusError, as with Do.
+func (c *Client) DoStream(ctx context.Context, req *Request) (*http.Response, error) {
+	resp, _, err := c.send(ctx, req)
+	return resp, err
+}
+
+func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *callState, error) {
+	if ctx == nil {
+		return nil, nil, errors.New("httpx: nil context")
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		// url.Parse errors quote the whole URL; keep it out of the message.
+		return nil, nil, fmt.Errorf("httpx: %s: malformed url", req.Method)
+	}
+	st := &callState{start: time.Now(), idempotent: isIdempotent(req)}
+	ctx = context.WithValue(ctx, stateKey{}, st)
+
+	var body any
+	switch {
+	case req.GetBody != nil:
+		body = retryablehttp.ReaderFunc(req.GetBody)
+	case req.Body != nil:
+		body = req.Body
+	}
+	rreq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, u.String(), body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("httpx: %s %s: %w", req.Method, RedactPath(u), err)
+	}
+	for k, vs := range req.Header {
+		rreq.Header[k] = append([]string(nil), vs...)
+	}
+	rreq.Header.Set("User-Agent", c.userAgent)
+	if id := CorrelationID(ctx); id != "" {
+		rreq.Header.Set("X-Correlation-ID", id)
+	}
+	if req.IdempotencyKey != "" && req.IdempotencyHeader != "-" {
+		h := req.IdempotencyHeader
+		if h == "" {
+			h = "Idempotency-Key"
+		}
+		rreq.Header.Set(h, req.IdempotencyKey)
+	}
+
+	resp, err := c.rc.Do(rreq)
+	if err != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, nil, c.wrapTransportError(req.Method, u, st, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, ErrorBodyBytes))
+		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		return nil, nil, &StatusError{
+			Method:     req.Method,
+			Path:       RedactPath(u),
+			StatusCode: resp.StatusCode,
+			Header:     resp.Header,
+			Body:       b,
+			RequestID:  st.requestID,
+			Attempts:   st.attempt,
+			RetryAfter: ra,
+		}
+	}
+	return resp, st, nil
+}
+
+func (c *Client) wrapTransportError(method string, u *url.URL, st *callState, err error) error {
+	// *url.Error repeats the full URL, query included: keep only its cause.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if st.budgetErr != nil {
+		return fmt.Errorf("httpx: %s %s after %d attempt(s): %w: %w", method, RedactPath(u), st.attempt, st.budgetErr, err)
+	}
+	return fmt.Errorf("httpx: %s %s after %d attempt(s): %w", method, RedactPath(u), st.attempt, err)
+}
+
+func isIdempotent(req *Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete, "":
+		return true
+	}
+	return req.IdempotencyKey != "" || req.RetrySafe
+}
+
+// callState follows one logical request through its attempts.
+type callState struct {
+	start      time.Time
+	idempotent bool
+	attempt    int           // 1-based number of the attempt in flight
+	requestID  string        // X-Request-ID of the latest attempt
+	nextWait   time.Duration // decided by checkRetry, used by Backoff
+	budgetErr  error         // why retrying stopped early, if it did
+}
+
+type stateKey struct{}
+
+func stateFrom(ctx context.Context) *callState {
+	st, _ := ctx.Value(stateKey{}).(*callState)
+	return st
+}
+
+// retryableStatus reports whether a status is worth another attempt.
+func retryableStatus(code int) bool {
+	switch code {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+// checkRetry decides whether to retry and, if so, how long to wait first.
+func (c *Client) checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	st := stateFrom(ctx)
+	if st == nil {
+		return false, nil
+	}
+	if err != nil {
+		if retry, _ := retryablehttp.ErrorPropagatedRetryPolicy(ctx, nil, err); !retry {
+			return false, nil
+		}
+		// A transport error may come after the server received the
+		// request, so only an idempotent request is sent again.
+		if !st.idempotent && !notSent(err) {
+			return false, nil
+		}
+	} else if !retryableStatus(resp.StatusCode) || !st.idempotent {
+		return false, nil
+	}
+
+	if st.attempt >= c.maxAttempts {
+		st.budgetErr = fmt.Errorf("%w: %d attempts", ErrRetryBudget, st.attempt)
+		return false, nil
+	}
+	wait := c.backoff(c.backoffMin, c.backoffMax, st.attempt-1, resp)
+	if resp != nil {
+		if ra, ok := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			if ra > c.maxRetryAft {
+				st.budgetErr = fmt.Errorf("%w: retry-after %s exceeds the cap", ErrRetryBudget, ra)
+				return false, nil
+			}
+			wait = ra
+		}
+	}
+	if time.Since(st.start)+wait > c.maxElapsed {
+		st.budgetErr = fmt.Errorf("%w: total time cap %s", ErrRetryBudget, c.maxElapsed)
+		return false, nil
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		st.budgetErr = fmt.Errorf("%w: context deadline is sooner than the next attempt", ErrRetryBudget)
+		return false, nil
+	}
+	st.nextWait = wait
+	return true, nil
+}
+
+// notSent reports whether err shows that the request never reached the
+// server (the connection was refused or could not be made), which makes a
+// retry safe whatever the method.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// DefaultBackoff is capped exponential backoff with full jitter: a random
+// wait in [0, min(max, min*2^attempt)], never less than min/2.
+func DefaultBackoff(min, max time.Duration, attempt int, _ *http.Response) time.Duration {
+	ceiling := max
+	if attempt < 30 {
+		if d := min << attempt; d > 0 && d < max {
+			ceiling = d
+		}
+	}
+	floor := min / 2
+	if ceiling <= floor {
+		return ceiling
+	}
+	return floor + rand.N(ceiling-floor+1)
+}
+
+// parseRetryAfter reads a Retry-After value as delay-seconds or as an
+// HTTP-date relative to now. A date in the past means no wait.
+func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if secs < 0 {
+			return 0, false
+		}
+		if secs > int64(24*time.Hour/time.Second) {
+			secs = int64(24 * time.Hour / time.Second)
+		}
+		return time.Duration(secs) * time.Second, true
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		d := t.Sub(now)
+		if d < 0 {
+			d = 0
+		}
+		return d, true
+	}
+	return 0, false
+}
+
+// ParseRetryAfter is exported for clients that handle a Retry-After
+// themselves (a poller told to slow down).
+func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) { return parseRetryAfter(v, now) }
+
+// transport is the per-attempt layer: rate limit, request id, logging.
+type transport struct {
+	base http.RoundTripper
+	c    *Client
+}
+
+func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	if t.c.limiter != nil {
+		if err := t.c.limiter.Wait(ctx); err != nil {
+			return nil, fmt.Errorf("httpx: rate limiter: %w", err)
+		}
+	}
+	req = req.Clone(ctx)
+	id := NewUUID()
+	req.Header.Set("X-Request-ID", id)
+	st := stateFrom(ctx)
+	attempt := 1
+	if st != nil {
+		st.requestID = id
+		attempt = st.attempt
+	}
+	start := time.Now()
+	resp, err := t.base.RoundTrip(req)
+	latency := time.Since(start)
+
+	attrs := []slog.Attr{
+		slog.String("method", req.Method),
+		slog.String("path", RedactPath(req.URL)),
+		slog.Int("attempt", attempt),
+		slog.Duration("latency", latency),
+		slog.String("request_id", id),
+	}
+	switch {
+	case err != nil:
+		var ue *url.Error
+		cause := err
+		if errors.As(err, &ue) {
+			cause = ue.Err
+		}
+		attrs = append(attrs, slog.String("error", cause.Error()))
+		t.c.logger.LogAttrs(ctx, slog.LevelWarn, "http attempt failed", attrs...)
+	case resp.StatusCode >= 400:
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		t.c.logger.LogAttrs(ctx, slog.LevelWarn, "http attempt", attrs...)
+	default:
+		attrs = append(attrs, slog.Int("status", resp.StatusCode))
+		t.c.logger.LogAttrs(ctx, slog.LevelDebug, "http attempt", attrs...)
+	}
+	return resp, err
+}
+
+// ReadAllLimited reads r up to limit bytes and reports ErrResponseTooLarge
+// past it.
+func ReadAllLimited(r io.Reader, limit int64) ([]byte, error) {
+	var buf bytes.Buffer
+	n, err := io.Copy(&buf, io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, ErrResponseTooLarge
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,510 @@
+package httpx
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fast is a config whose backoff is short enough for tests.
+func fast() Config {
+	return Config{BackoffMin: time.Millisecond, BackoffMax: 5 * time.Millisecond}
+}
+
+var uuidV4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+// script answers the n-th request (0-based) with steps[n], and the last step
+// thereafter; it records the requests it saw.
+type script struct {
+	mu    sync.Mutex
+	steps []func(w http.ResponseWriter, r *http.Request)
+	seen  []*http.Request
+	n     int
+}
+
+func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	i := min(s.n, len(s.steps)-1)
+	s.n++
+	s.seen = append(s.seen, r.Clone(context.Background()))
+	s.mu.Unlock()
+	s.steps[i](w, r)
+}
+
+func (s *script) count() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+func status(code int, header ...string) func(http.ResponseWriter, *http.Request) {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.WriteHeader(code)
+		_, _ = io.WriteString(w, `{"status":`+strconv.Itoa(code)+`}`)
+	}
+}
+
+// drop closes the connection without answering.
+func drop(w http.ResponseWriter, r *http.Request) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Close()
+	}
+}
+
+func TestRetries(t *testing.T) {
+	ok := status(200)
+	tests := []struct {
+		name     string
+		steps    []func(http.ResponseWriter, *http.Request)
+		method   string
+		mark     func(*Request)
+		wantCode int // 0: want an error
+		wantErr  error
+		attempts int
+	}{
+		{name: "ok first time", steps: mk(ok), wantCode: 200, attempts: 1},
+		{name: "503 then ok", steps: mk(status(503), ok), wantCode: 200, attempts: 2},
+		{name: "502 504 then ok", steps: mk(status(502), status(504), ok), wantCode: 200, attempts: 3},
+		{name: "dropped connection then ok", steps: mk(drop, ok), wantCode: 200, attempts: 2},
+		{name: "429 retry-after seconds", steps: mk(status(429, "Retry-After", "0"), ok), wantCode: 200, attempts: 2},
+		{name: "500 is not retried", steps: mk(status(500), ok), wantErr: ErrStatus, attempts: 1},
+		{name: "501 is not retried", steps: mk(status(501), ok), wantErr: ErrStatus, attempts: 1},
+		{name: "404 is not retried", steps: mk(status(404), ok), wantErr: ErrStatus, attempts: 1},
+		{name: "attempts capped", steps: mk(status(503)), wantErr: ErrStatus, attempts: 4},
+		{name: "post not retried on 503", steps: mk(status(503), ok), method: "POST", wantErr: ErrStatus, attempts: 1},
+		{name: "post not retried after drop", steps: mk(drop, ok), method: "POST", attempts: 1},
+		{name: "post with idempotency key retried", steps: mk(status(503), ok), method: "POST",
+			mark: func(r *Request) { r.IdempotencyKey = "k1" }, wantCode: 200, attempts: 2},
+		{name: "patch marked safe retried", steps: mk(status(429, "Retry-After", "0"), ok), method: "PATCH",
+			mark: func(r *Request) { r.RetrySafe = true }, wantCode: 200, attempts: 2},
+		{name: "retry-after beyond cap returned", steps: mk(status(429, "Retry-After", "3600"), ok), wantErr: ErrStatus, attempts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &script{steps: tt.steps}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			c := New(fast())
+			method := tt.method
+			if method == "" {
+				method = "GET"
+			}
+			req := NewRequest(method, srv.URL+"/x", []byte("{}"))
+			if tt.mark != nil {
+				tt.mark(req)
+			}
+			resp, err := c.Do(context.Background(), req)
+			assert.Equal(t, tt.attempts, s.count(), "attempts seen by the server")
+			if tt.wantCode != 0 {
+				require.NoError(t, err)
+				assert.Equal(t, tt.wantCode, resp.StatusCode)
+				assert.Equal(t, tt.attempts, resp.Attempts)
+				return
+			}
+			require.Error(t, err)
+			if tt.wantErr != nil {
+				assert.ErrorIs(t, err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func mk(steps ...func(http.ResponseWriter, *http.Request)) []func(http.ResponseWriter, *http.Request) {
+	return steps
+}
+
+func TestRetryAfterHTTPDate(t *testing.T) {
+	var first time.Time
+	var second time.Time
+	s := &script{steps: mk(
+		func(w http.ResponseWriter, r *http.Request) {
+			first = time.Now()
+			w.Header().Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat))
+			w.WriteHeader(429)
+		},
+		func(w http.ResponseWriter, r *http.Request) {
+			second = time.Now()
+			w.WriteHeader(200)
+		},
+	)}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.NoError(t, err)
+	assert.Equal(t, 200, resp.StatusCode)
+	// HTTP dates have one-second resolution, so the wait is 1-2 s.
+	assert.GreaterOrEqual(t, second.Sub(first), 900*time.Millisecond)
+}
+
+func TestRetryAfterSecondsHonoured(t *testing.T) {
+	var times []time.Time
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		times = append(times, time.Now())
+		n := len(times)
+		mu.Unlock()
+		if n == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(503)
+			return
+		}
+		w.WriteHeader(200)
+	}))
+	defer srv.Close()
+	_, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.NoError(t, err)
+	require.Len(t, times, 2)
+	assert.GreaterOrEqual(t, times[1].Sub(times[0]), time.Second)
+}
+
+func TestDeadlineStopsRetries(t *testing.T) {
+	s := &script{steps: mk(status(429, "Retry-After", "5"), status(200))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := New(fast()).Do(ctx, NewRequest("GET", srv.URL, nil))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, ErrStatus)
+	assert.Less(t, time.Since(start), 400*time.Millisecond, "must not sleep into a wait the deadline cannot cover")
+	assert.Equal(t, 1, s.count())
+}
+
+func TestSlowResponsePastDeadline(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := New(fast()).Do(ctx, NewRequest("GET", srv.URL, nil))
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 2*time.Second)
+}
+
+func TestMaxElapsedCapsRetries(t *testing.T) {
+	s := &script{steps: mk(status(503))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	cfg := fast()
+	cfg.MaxAttempts = 100
+	cfg.BackoffMin = 20 * time.Millisecond
+	cfg.BackoffMax = 20 * time.Millisecond
+	cfg.MaxElapsed = 100 * time.Millisecond
+	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.ErrorIs(t, err, ErrStatus)
+	assert.Less(t, s.count(), 12)
+}
+
+func TestHeaders(t *testing.T) {
+	s := &script{steps: mk(status(503), status(200))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	cfg := fast()
+	cfg.UserAgent = "trust-pas-bridge/2.1"
+	ctx := WithCorrelationID(context.Background(), "corr-123")
+	req := NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Accept", "application/fhir+json")
+	resp, err := New(cfg).Do(ctx, req)
+	require.NoError(t, err)
+	require.Len(t, s.seen, 2)
+	ids := map[string]bool{}
+	for _, r := range s.seen {
+		id := r.Header.Get("X-Request-ID")
+		assert.Regexp(t, uuidV4, id)
+		ids[id] = true
+		assert.Equal(t, "corr-123", r.Header.Get("X-Correlation-ID"))
+		assert.Equal(t, "trust-pas-bridge/2.1 nhskit/"+Version, r.Header.Get("User-Agent"))
+		assert.Equal(t, "application/fhir+json", r.Header.Get("Accept"))
+	}
+	assert.Len(t, ids, 2, "each attempt gets a fresh X-Request-ID")
+	assert.Equal(t, s.seen[1].Header.Get("X-Request-ID"), resp.RequestID)
+}
+
+func TestIdempotencyKeyHeader(t *testing.T) {
+	s := &script{steps: mk(status(200))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	req := NewRequest("POST", srv.URL, []byte("x"))
+	req.IdempotencyKey = "abc"
+	_, err := New(fast()).Do(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, "abc", s.seen[0].Header.Get("Idempotency-Key"))
+}
+
+func TestBodyReplayedOnRetry(t *testing.T) {
+	var bodies []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		n := len(bodies)
+		mu.Unlock()
+		if n < 3 {
+			w.WriteHeader(503)
+			return
+		}
+		w.WriteHeader(201)
+	}))
+	defer srv.Close()
+	req := NewRequest("PUT", srv.URL, nil)
+	req.GetBody = func() (io.Reader, error) { return bytes.NewReader([]byte("payload")), nil }
+	resp, err := New(fast()).Do(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, 201, resp.StatusCode)
+	assert.Equal(t, []string{"payload", "payload", "payload"}, bodies)
+}
+
+func TestStatusErrorKeepsBody(t *testing.T) {
+	oo := `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found"}]}`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		w.WriteHeader(404)
+		_, _ = io.WriteString(w, oo)
+	}))
+	defer srv.Close()
+	_, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL+"/Patient/9990000018?family=Smith", nil))
+	var se *StatusError
+	require.True(t, errors.As(err, &se))
+	assert.Equal(t, 404, se.StatusCode)
+	assert.Equal(t, oo, string(se.Body))
+	assert.Equal(t, "application/fhir+json", se.Header.Get("Content-Type"))
+	assert.NotContains(t, err.Error(), "9990000018")
+	assert.NotContains(t, err.Error(), "Smith")
+	assert.Contains(t, err.Error(), "/Patient/******0018?family=***")
+}
+
+func TestResponseSizeCap(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(make([]byte, 2048))
+	}))
+	defer srv.Close()
+	cfg := fast()
+	cfg.MaxResponseBytes = 1024
+	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.ErrorIs(t, err, ErrResponseTooLarge)
+
+	cfg.MaxResponseBytes = 2048
+	resp, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.NoError(t, err)
+	assert.Len(t, resp.Body, 2048)
+}
+
+func TestDoStream(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte("a"), 1<<20))
+	}))
+	defer srv.Close()
+	cfg := fast()
+	cfg.MaxResponseBytes = 10 // does not apply to streams
+	resp, err := New(cfg).DoStream(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	n, err := io.Copy(io.Discard, resp.Body)
+	require.NoError(t, err)
+	assert.Equal(t, int64(1<<20), n)
+}
+
+func TestRateLimit(t *testing.T) {
+	var count atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		count.Add(1)
+	}))
+	defer srv.Close()
+	cfg := fast()
+	cfg.RequestsPerSecond = 50
+	cfg.Burst = 1
+	c := New(cfg)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Do(context.Background(), NewRequest("GET", srv.URL, nil))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	// 20 requests at 50/s with burst 1 take at least 19/50 s.
+	assert.GreaterOrEqual(t, time.Since(start), 370*time.Millisecond)
+	assert.Equal(t, int64(20), count.Load())
+}
+
+func TestRateLimitWaitHonoursContext(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer srv.Close()
+	cfg := fast()
+	cfg.RequestsPerSecond = 0.1
+	c := New(cfg)
+	_, err := c.Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err = c.Do(ctx, NewRequest("GET", srv.URL, nil))
+	require.Error(t, err)
+}
+
+func TestLogsAreRedacted(t *testing.T) {
+	s := &script{steps: mk(status(503), status(200))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	var buf bytes.Buffer
+	cfg := fast()
+	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	req := NewRequest("GET", srv.URL+"/Patient?family=Smythe&birthdate=eq2010-10-22&identifier=9990000018", []byte("secret body"))
+	_, err := New(cfg).Do(context.Background(), req)
+	require.NoError(t, err)
+	out := buf.String()
+	for _, leak := range []string{"Smythe", "2010-10-22", "9990000018", "secret body"} {
+		assert.NotContains(t, out, leak)
+	}
+	assert.Contains(t, out, `"attempt":1`)
+	assert.Contains(t, out, `"attempt":2`)
+	assert.Contains(t, out, `"status":503`)
+	assert.Contains(t, out, `"latency"`)
+	assert.Contains(t, out, `family=***`)
+}
+
+func TestTransportErrorRedacted(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: connection refused
+	cfg := fast()
+	cfg.MaxAttempts = 2
+	_, err = New(cfg).Do(context.Background(), NewRequest("POST", "http://"+addr+"/Patient/9990000018?name=Smythe", nil))
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "9990000018")
+	assert.NotContains(t, err.Error(), "Smythe")
+	assert.Contains(t, err.Error(), "2 attempt(s)", "a refused connection is retried even for POST: nothing was sent")
+}
+
+func TestTLSFloor(t *testing.T) {
+	tr := tlsFloor(&http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS10}})
+	assert.Equal(t, uint16(tls.VersionTLS12), tr.(*http.Transport).TLSClientConfig.MinVersion)
+	tr = tlsFloor(nil)
+	assert.Equal(t, uint16(tls.VersionTLS12), tr.(*http.Transport).TLSClientConfig.MinVersion)
+	t13 := &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS13}}
+	assert.Same(t, t13, tlsFloor(t13))
+
+	// Against a TLS server that only speaks 1.1, the handshake fails.
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	srv.TLS = &tls.Config{MaxVersion: tls.VersionTLS11}
+	srv.StartTLS()
+	defer srv.Close()
+	hc := srv.Client()
+	hc.Transport.(*http.Transport).TLSClientConfig.MinVersion = 0
+	cfg := fast()
+	cfg.HTTPClient = hc
+	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	require.Error(t, err)
+	assert.Equal(t, uint16(0), hc.Transport.(*http.Transport).TLSClientConfig.MinVersion, "the caller's transport is not modified")
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"120", 2 * time.Minute, true},
+		{"0", 0, true},
+		{"-1", 0, false},
+		{"", 0, false},
+		{"soon", 0, false},
+		{"Tue, 24 Nov 2026 10:00:30 GMT", 30 * time.Second, true},
+		{"Tuesday, 24-Nov-26 10:00:30 GMT", 30 * time.Second, true},
+		{"Tue, 24 Nov 2026 09:00:00 GMT", 0, true},
+		{"99999999999", 24 * time.Hour, true},
+	}
+	for _, tt := range tests {
+		got, ok := ParseRetryAfter(tt.in, now)
+		assert.Equal(t, tt.ok, ok, tt.in)
+		assert.Equal(t, tt.want, got, tt.in)
+	}
+}
+
+func TestDefaultBackoff(t *testing.T) {
+	for attempt := range 40 {
+		for range 50 {
+			d := DefaultBackoff(100*time.Millisecond, 2*time.Second, attempt, nil)
+			require.GreaterOrEqual(t, d, 50*time.Millisecond)
+			require.LessOrEqual(t, d, 2*time.Second)
+			if attempt == 0 {
+				require.LessOrEqual(t, d, 100*time.Millisecond)
+			}
+		}
+	}
+}
+
+func TestUUID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		id := NewUUID()
+		require.Regexp(t, uuidV4, id)
+		require.False(t, seen[id])
+		seen[id] = true
+	}
+}
+
+func TestRedactPath(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://x/Patient/9990000018", "/Patient/******0018"},
+		{"https://x/Patient/9990000018/_history/2", "/Patient/******0018/_history/2"},
+		{"https://x/a/12345678901/b/123", "/a/12345678901/b/123"},
+		{"https://x/Patient?family=Smith&gender=female", "/Patient?family=***&gender=***"},
+		{"https://x/messageexchange/X26ABC123/inbox", "/messageexchange/X26ABC123/inbox"},
+		{"https://x/9990000018-9990000026", "/******0018-******0026"},
+	}
+	for _, tt := range tests {
+		u, err := url.Parse(tt.in)
+		require.NoError(t, err)
+		assert.Equal(t, tt.want, RedactPath(u))
+	}
+}
+
+func FuzzMaskNHSNumbers(f *testing.F) {
+	f.Add("/Patient/9990000018")
+	f.Add("a1234567890b12345678901")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := MaskNHSNumbers(s)
+		if len(out) != len(s) {
+			t.Fatalf("length changed: %q -> %q", s, out)
+		}
+		if regexp.MustCompile(`(^|[^0-9])[0-9]{10}([^0-9]|$)`).MatchString(out) {
+			t.Fatalf("unmasked ten-digit run in %q", out)
+		}
+	})
+}
