@@ -11,7 +11,7 @@ import (
 // NewUUID returns a random (version 4) UUID in its 36-character form.
 func NewUUID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	_, _ = rand.Read(b[:])  // crypto/rand.Read never fails on supported platforms
 	b[6] = b[6]&0x0f | 0x40 // version 4
 	b[8] = b[8]&0x3f | 0x80 // variant 10
 	var s [36]byte
