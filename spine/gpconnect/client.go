@@ -1,0 +1,513 @@
+package gpconnect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/internal/httpx"
+)
+
+// Config configures a Client for one provider.
+type Config struct {
+	// BaseURL is the provider's FHIR service root URL, as SDS returns it
+	// (e.g. https://provider.example/A81001/STU3/1). It is also the JWT
+	// audience.
+	BaseURL string
+	// SSPURL, when set, is the Spine Secure Proxy base; requests then go to
+	// SSPURL + "/" + BaseURL + path. Empty sends requests to BaseURL itself
+	// (for a provider reached directly, or gpconnecttest).
+	SSPURL string
+	// ConsumerASID and ProviderASID fill Ssp-From and Ssp-To.
+	ConsumerASID string
+	ProviderASID string
+	// Requester fills the JWT's requesting_* claims.
+	Requester Requester
+
+	// HTTPClient carries TLS mutual authentication for the SSP.
+	HTTPClient        *http.Client
+	Logger            *slog.Logger
+	RequestsPerSecond float64
+	Burst             int
+	// Now is the clock for JWT times (default time.Now).
+	Now func() time.Time
+}
+
+// Client is a GP Connect consumer for one provider. It is safe for
+// concurrent use.
+type Client struct {
+	cfg  Config
+	base string
+	aud  string // the provider endpoint, the JWT audience
+	http *httpx.Client
+	now  func() time.Time
+}
+
+// ErrConfig is wrapped by New's errors.
+var ErrConfig = errors.New("gpconnect: invalid config")
+
+// New checks cfg and returns a Client.
+func New(cfg Config) (*Client, error) {
+	if _, err := url.ParseRequestURI(cfg.BaseURL); err != nil || cfg.BaseURL == "" {
+		return nil, fmt.Errorf("%w: base url is not an absolute url", ErrConfig)
+	}
+	if cfg.ConsumerASID == "" || cfg.ProviderASID == "" {
+		return nil, fmt.Errorf("%w: consumer and provider asids are required", ErrConfig)
+	}
+	if err := cfg.Requester.Validate(); err != nil {
+		return nil, err
+	}
+	aud := strings.TrimRight(cfg.BaseURL, "/")
+	base := aud
+	if cfg.SSPURL != "" {
+		base = strings.TrimRight(cfg.SSPURL, "/") + "/" + base
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Client{
+		cfg:  cfg,
+		base: base,
+		aud:  aud,
+		now:  now,
+		http: httpx.New(httpx.Config{
+			HTTPClient:        cfg.HTTPClient,
+			Logger:            cfg.Logger,
+			RequestsPerSecond: cfg.RequestsPerSecond,
+			Burst:             cfg.Burst,
+		}),
+	}, nil
+}
+
+// Response is what a call returned besides its decoded result.
+type Response struct {
+	StatusCode int
+	Header     http.Header
+	Body       []byte
+	TraceID    string
+}
+
+// do sends one GP Connect request with a fresh JWT and the SSP headers.
+func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any, requested *jwtRequested) (*Response, error) {
+	claims, err := NewClaims(&c.cfg.Requester, c.aud, scope, c.now())
+	if err != nil {
+		return nil, err
+	}
+	claims.RequestedRecord = requested
+	token, err := claims.Token()
+	if err != nil {
+		return nil, fmt.Errorf("gpconnect: building jwt: %w", err)
+	}
+	var raw []byte
+	if body != nil {
+		if raw, err = json.Marshal(body); err != nil {
+			return nil, fmt.Errorf("gpconnect: encoding request: %w", err)
+		}
+	}
+	req := httpx.NewRequest(method, c.base+path, raw)
+	trace := httpx.NewUUID()
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Accept", ContentTypeFHIRJSON)
+	if raw != nil {
+		req.Header.Set("Content-Type", ContentTypeFHIRJSON+";charset=utf-8")
+	}
+	req.Header.Set(HeaderTraceID, trace)
+	req.Header.Set(HeaderFrom, c.cfg.ConsumerASID)
+	req.Header.Set(HeaderTo, c.cfg.ProviderASID)
+	req.Header.Set(HeaderInteractionID, interaction)
+
+	resp, err := c.http.Do(ctx, req)
+	if err != nil {
+		var se *httpx.StatusError
+		if errors.As(err, &se) {
+			return nil, parseError(se.StatusCode, se.Body, interaction, trace)
+		}
+		return nil, fmt.Errorf("gpconnect: %s: %w", shortInteraction(interaction), err)
+	}
+	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body, TraceID: trace}, nil
+}
+
+func decode[T any](resp *Response, interaction string, want string) (*T, error) {
+	var v T
+	if err := json.Unmarshal(resp.Body, &v); err != nil {
+		return nil, fmt.Errorf("gpconnect: %s: decoding %s: %w", shortInteraction(interaction), want, err)
+	}
+	return &v, nil
+}
+
+// Metadata returns the provider's CapabilityStatement as JSON.
+func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/metadata", InteractionMetadata, ScopeOrganizationRead, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// FindPatient returns the provider's Patient for an NHS number, or an
+// error matching ErrPatientNotFound when the practice does not hold one.
+func (c *Client) FindPatient(ctx context.Context, nhs fhir.NHSNumber) (*Patient, error) {
+	if !nhs.Valid() {
+		return nil, fmt.Errorf("gpconnect: find patient: %w", fhir.ErrNHSNumberCheckDigit)
+	}
+	q := url.Values{"identifier": {SystemNHSNumber + "|" + string(nhs)}}
+	rec := &jwtRequested{ResourceType: "Patient", Identifier: []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}}
+	resp, err := c.do(ctx, http.MethodGet, "/Patient?"+q.Encode(), InteractionSearchPatient, ScopePatientRead, nil, rec)
+	if err != nil {
+		return nil, err
+	}
+	b, err := decode[Bundle](resp, InteractionSearchPatient, "bundle")
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range b.Entry {
+		if e.ResourceType() == "Patient" {
+			var p Patient
+			if err := json.Unmarshal(e.Resource, &p); err != nil {
+				return nil, fmt.Errorf("gpconnect: search patient: decoding patient: %w", err)
+			}
+			return &p, nil
+		}
+	}
+	return nil, &Error{StatusCode: http.StatusOK, Code: ErrPatientNotFound.code, Interaction: InteractionSearchPatient, TraceID: resp.TraceID}
+}
+
+// SlotQuery is a free slot search.
+type SlotQuery struct {
+	// Start and End bound the search (at most 14 days apart); only dates
+	// are sent, as the specification's examples do.
+	Start, End time.Time
+	// OrgType and OrgODSCode are the booking organisation's type
+	// (default gp-practice) and ODS code, sent in searchFilter so the
+	// provider returns only slots that organisation may book.
+	OrgType    string
+	OrgODSCode string
+}
+
+// ErrSlotQuery is wrapped when a SlotQuery is refused before sending.
+var ErrSlotQuery = errors.New("gpconnect: invalid slot query")
+
+// SlotSearchResult is a free slot search's slots with the resources they
+// refer to, indexed by logical id.
+type SlotSearchResult struct {
+	Slots         []Slot
+	Schedules     map[string]*Schedule
+	Practitioners map[string]*Practitioner
+	Locations     map[string]*Location
+	Organizations map[string]*Organization
+}
+
+// ScheduleOf returns the schedule of s, or nil.
+func (r *SlotSearchResult) ScheduleOf(s *Slot) *Schedule { return r.Schedules[s.Schedule.ID()] }
+
+// LocationOf returns the location of s's schedule, or nil.
+func (r *SlotSearchResult) LocationOf(s *Slot) *Location {
+	if sch := r.ScheduleOf(s); sch != nil {
+		for _, a := range sch.Actor {
+			if strings.HasPrefix(a.Reference, "Location/") {
+				return r.Locations[a.ID()]
+			}
+		}
+	}
+	return nil
+}
+
+// PractitionerOf returns the practitioner of s's schedule, or nil.
+func (r *SlotSearchResult) PractitionerOf(s *Slot) *Practitioner {
+	if sch := r.ScheduleOf(s); sch != nil {
+		for _, a := range sch.Actor {
+			if strings.HasPrefix(a.Reference, "Practitioner/") {
+				return r.Practitioners[a.ID()]
+			}
+		}
+	}
+	return nil
+}
+
+// SearchFreeSlots searches the provider's free slots with every _include
+// the specification defines.
+func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchResult, error) {
+	if q.End.Before(q.Start) {
+		return nil, fmt.Errorf("%w: end before start", ErrSlotQuery)
+	}
+	days := q.End.Sub(q.Start).Hours() / 24
+	if days > MaxSlotSearchPeriodDays {
+		return nil, fmt.Errorf("%w: period of %.1f days exceeds %d", ErrSlotQuery, days, MaxSlotSearchPeriodDays)
+	}
+	orgType := q.OrgType
+	if orgType == "" {
+		orgType = OrgTypeGPPractice
+	}
+	v := url.Values{}
+	v.Set("start", "ge"+q.Start.Format(time.DateOnly))
+	v.Set("end", "le"+q.End.Format(time.DateOnly))
+	v.Set("status", "free")
+	v.Set("_include", "Slot:schedule")
+	v.Add("_include:recurse", "Schedule:actor:Practitioner")
+	v.Add("_include:recurse", "Schedule:actor:Location")
+	v.Add("_include:recurse", "Location:managingOrganization")
+	v.Add("searchFilter", SystemOrganisationType+"|"+orgType)
+	if q.OrgODSCode != "" {
+		v.Add("searchFilter", SystemODSCode+"|"+q.OrgODSCode)
+	}
+	rec := &jwtRequested{ResourceType: "Organization"}
+	resp, err := c.do(ctx, http.MethodGet, "/Slot?"+v.Encode(), InteractionSearchSlots, ScopeOrganizationRead, nil, rec)
+	if err != nil {
+		return nil, err
+	}
+	b, err := decode[Bundle](resp, InteractionSearchSlots, "bundle")
+	if err != nil {
+		return nil, err
+	}
+	res := &SlotSearchResult{
+		Schedules:     map[string]*Schedule{},
+		Practitioners: map[string]*Practitioner{},
+		Locations:     map[string]*Location{},
+		Organizations: map[string]*Organization{},
+	}
+	for i, e := range b.Entry {
+		var err error
+		switch e.ResourceType() {
+		case "Slot":
+			var s Slot
+			if err = json.Unmarshal(e.Resource, &s); err == nil {
+				res.Slots = append(res.Slots, s)
+			}
+		case "Schedule":
+			err = unmarshalInto(e.Resource, res.Schedules)
+		case "Practitioner":
+			err = unmarshalInto(e.Resource, res.Practitioners)
+		case "Location":
+			err = unmarshalInto(e.Resource, res.Locations)
+		case "Organization":
+			err = unmarshalInto(e.Resource, res.Organizations)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("gpconnect: search slots: bundle entry %d: %w", i, err)
+		}
+	}
+	return res, nil
+}
+
+type identified interface {
+	Schedule | Practitioner | Location | Organization
+}
+
+func unmarshalInto[T identified](raw json.RawMessage, into map[string]*T) error {
+	var v T
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return err
+	}
+	var head struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &head)
+	into[head.ID] = &v
+	return nil
+}
+
+// BookingOrganization is the organisation making a booking, contained in
+// the Appointment.
+type BookingOrganization struct {
+	Name    string
+	ODSCode string
+	Phone   string
+}
+
+// BookRequest is what BookAppointment needs. Slots must be adjacent free
+// slots from one schedule, from a free slot search.
+type BookRequest struct {
+	PatientID      string // the provider's logical id, from FindPatient
+	NHSNumber      fhir.NHSNumber
+	Slots          []Slot
+	LocationID     string
+	PractitionerID string // optional
+	Description    string // at most 100 characters
+	Comment        string // at most 500 characters
+	Organization   BookingOrganization
+}
+
+// ErrBookRequest is wrapped when a BookRequest is refused before sending.
+var ErrBookRequest = errors.New("gpconnect: invalid booking")
+
+// NewAppointment builds the GPConnect-Appointment-1 resource for r.
+func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
+	switch {
+	case r.PatientID == "":
+		return nil, fmt.Errorf("%w: patient id is required", ErrBookRequest)
+	case len(r.Slots) == 0:
+		return nil, fmt.Errorf("%w: at least one slot is required", ErrBookRequest)
+	case r.LocationID == "":
+		return nil, fmt.Errorf("%w: location id is required", ErrBookRequest)
+	case r.Description == "":
+		return nil, fmt.Errorf("%w: description is required", ErrBookRequest)
+	case utf8.RuneCountInString(r.Description) > MaxDescriptionLength:
+		return nil, fmt.Errorf("%w: description longer than %d characters", ErrBookRequest, MaxDescriptionLength)
+	case utf8.RuneCountInString(r.Comment) > MaxCommentLength:
+		return nil, fmt.Errorf("%w: comment longer than %d characters", ErrBookRequest, MaxCommentLength)
+	case r.Organization.Name == "" || r.Organization.Phone == "":
+		return nil, fmt.Errorf("%w: booking organisation name and telephone are required", ErrBookRequest)
+	}
+	start, end := r.Slots[0].Start, r.Slots[0].End
+	refs := make([]Reference, 0, len(r.Slots))
+	for i, s := range r.Slots {
+		if i > 0 && !s.Start.Equal(r.Slots[i-1].End) {
+			return nil, fmt.Errorf("%w: slots %d and %d are not adjacent", ErrBookRequest, i-1, i)
+		}
+		if i > 0 && s.Schedule.Reference != r.Slots[0].Schedule.Reference {
+			return nil, fmt.Errorf("%w: slots come from different schedules", ErrBookRequest)
+		}
+		end = s.End
+		refs = append(refs, Reference{Reference: "Slot/" + s.ID})
+	}
+	org := Organization{
+		ResourceType: "Organization",
+		ID:           "1",
+		Meta:         &Meta{Profile: []string{ProfileOrganization}},
+		Name:         r.Organization.Name,
+		Telecom:      []ContactPoint{{System: "phone", Value: r.Organization.Phone, Use: "work"}},
+	}
+	if r.Organization.ODSCode != "" {
+		org.Identifier = []Identifier{{System: SystemODSCode, Value: r.Organization.ODSCode}}
+	}
+	orgJSON, err := json.Marshal(org)
+	if err != nil {
+		return nil, err
+	}
+	a := &Appointment{
+		ResourceType: "Appointment",
+		Meta:         &Meta{Profile: []string{ProfileAppointment}},
+		Contained:    []json.RawMessage{orgJSON},
+		Extension:    []Extension{{URL: ExtBookingOrganisation, ValueReference: &Reference{Reference: "#1"}}},
+		Status:       "booked",
+		Description:  r.Description,
+		Comment:      r.Comment,
+		Start:        start,
+		End:          end,
+		Slot:         refs,
+		Created:      created.Format(time.RFC3339),
+		Participant: []Participant{
+			{Actor: Reference{Reference: "Patient/" + r.PatientID}, Status: "accepted"},
+			{Actor: Reference{Reference: "Location/" + r.LocationID}, Status: "accepted"},
+		},
+	}
+	if r.PractitionerID != "" {
+		a.Participant = append(a.Participant, Participant{Actor: Reference{Reference: "Practitioner/" + r.PractitionerID}, Status: "accepted"})
+	}
+	return a, nil
+}
+
+func patientRecord(nhs fhir.NHSNumber) *jwtRequested {
+	rec := &jwtRequested{ResourceType: "Patient"}
+	if nhs != "" {
+		rec.Identifier = []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}
+	}
+	return rec
+}
+
+// BookAppointment books r and returns the provider's Appointment. If the
+// slots were taken meanwhile the error matches ErrSlotAlreadyBooked (and
+// ErrDuplicateRejected). A booking is never retried: a lost response is
+// resolved with PatientAppointments, not by booking again.
+func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*Appointment, error) {
+	a, err := NewAppointment(r, c.now())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/Appointment", InteractionCreateAppointment, ScopePatientWrite, a, patientRecord(r.NHSNumber))
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			e.booking = true
+		}
+		return nil, err
+	}
+	return decode[Appointment](resp, InteractionCreateAppointment, "appointment")
+}
+
+// ReadAppointment returns one appointment by logical id.
+func (c *Client) ReadAppointment(ctx context.Context, id string) (*Appointment, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/Appointment/"+url.PathEscape(id), InteractionReadAppointment, ScopePatientRead, nil, patientRecord(""))
+	if err != nil {
+		return nil, err
+	}
+	return decode[Appointment](resp, InteractionReadAppointment, "appointment")
+}
+
+// AmendAppointment sends a changed appointment (description and comment
+// are what providers allow to change).
+func (c *Client) AmendAppointment(ctx context.Context, a *Appointment) (*Appointment, error) {
+	if a.ID == "" {
+		return nil, fmt.Errorf("%w: amend needs the appointment id", ErrBookRequest)
+	}
+	if utf8.RuneCountInString(a.Description) > MaxDescriptionLength || utf8.RuneCountInString(a.Comment) > MaxCommentLength {
+		return nil, fmt.Errorf("%w: description or comment too long", ErrBookRequest)
+	}
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionAmendAppointment, ScopePatientWrite, a, patientRecord(""))
+	if err != nil {
+		return nil, err
+	}
+	return decode[Appointment](resp, InteractionAmendAppointment, "appointment")
+}
+
+// CancelAppointment reads the appointment, marks it cancelled with reason
+// and sends it back, returning the provider's cancelled appointment.
+func (c *Client) CancelAppointment(ctx context.Context, id, reason string) (*Appointment, error) {
+	if reason == "" {
+		return nil, fmt.Errorf("%w: a cancellation reason is required", ErrBookRequest)
+	}
+	a, err := c.ReadAppointment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	a.Status = "cancelled"
+	exts := a.Extension[:0:0]
+	for _, e := range a.Extension {
+		if e.URL != ExtCancellationReason {
+			exts = append(exts, e)
+		}
+	}
+	a.Extension = append(exts, Extension{URL: ExtCancellationReason, ValueString: reason})
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(id), InteractionCancelAppointment, ScopePatientWrite, a, patientRecord(""))
+	if err != nil {
+		return nil, err
+	}
+	return decode[Appointment](resp, InteractionCancelAppointment, "appointment")
+}
+
+// PatientAppointments returns a patient's appointments starting in
+// [start, end].
+func (c *Client) PatientAppointments(ctx context.Context, patientID string, start, end time.Time) ([]Appointment, error) {
+	v := url.Values{}
+	v.Add("start", "ge"+start.Format(time.DateOnly))
+	v.Add("start", "le"+end.Format(time.DateOnly))
+	resp, err := c.do(ctx, http.MethodGet, "/Patient/"+url.PathEscape(patientID)+"/Appointment?"+v.Encode(), InteractionPatientAppointments, ScopePatientRead, nil, patientRecord(""))
+	if err != nil {
+		return nil, err
+	}
+	b, err := decode[Bundle](resp, InteractionPatientAppointments, "bundle")
+	if err != nil {
+		return nil, err
+	}
+	var out []Appointment
+	for i, e := range b.Entry {
+		if e.ResourceType() != "Appointment" {
+			continue
+		}
+		var a Appointment
+		if err := json.Unmarshal(e.Resource, &a); err != nil {
+			return nil, fmt.Errorf("gpconnect: patient appointments: bundle entry %d: %w", i, err)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

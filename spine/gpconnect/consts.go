@@ -1,0 +1,61 @@
+package gpconnect
+
+// Interaction ids, sent as Ssp-InteractionID.
+const (
+	InteractionMetadata            = "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1"
+	InteractionSearchPatient       = "urn:nhs:names:services:gpconnect:fhir:rest:search:patient-1"
+	InteractionSearchSlots         = "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1"
+	InteractionReadAppointment     = "urn:nhs:names:services:gpconnect:fhir:rest:read:appointment-1"
+	InteractionCreateAppointment   = "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1"
+	InteractionAmendAppointment    = "urn:nhs:names:services:gpconnect:fhir:rest:update:appointment-1"
+	InteractionCancelAppointment   = "urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1"
+	InteractionPatientAppointments = "urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1"
+	InteractionStructuredRecord    = "urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1"
+)
+
+// SSP header names.
+const (
+	HeaderTraceID       = "Ssp-TraceID"
+	HeaderFrom          = "Ssp-From"
+	HeaderTo            = "Ssp-To"
+	HeaderInteractionID = "Ssp-InteractionID"
+)
+
+// Identifier systems.
+const (
+	SystemNHSNumber        = "https://fhir.nhs.uk/Id/nhs-number"
+	SystemODSCode          = "https://fhir.nhs.uk/Id/ods-organization-code"
+	SystemSDSUserID        = "https://fhir.nhs.uk/Id/sds-user-id"
+	SystemSDSRoleProfileID = "https://fhir.nhs.uk/Id/sds-role-profile-id"
+	SystemOrganisationType = "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1"
+	SystemSpineErrorCode   = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
+)
+
+// Profiles and extensions.
+const (
+	ProfileAppointment      = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Appointment-1"
+	ProfileSlot             = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Slot-1"
+	ProfileSchedule         = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Schedule-1"
+	ProfileOrganization     = "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Organization-1"
+	ProfileOperationOutcome = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"
+	ProfileSearchsetBundle  = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1"
+	ExtBookingOrganisation  = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1"
+	ExtCancellationReason   = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-AppointmentCancellationReason-1"
+	ExtDeliveryChannel      = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
+	ExtPractitionerRole     = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-PractitionerRole-1"
+	ContentTypeFHIRJSON     = "application/fhir+json"
+	MaxDescriptionLength    = 100
+	MaxCommentLength        = 500
+	MaxSlotSearchPeriodDays = 14
+	// OrgTypeGPPractice is the GPConnect-OrganisationType-1 code for a GP
+	// practice, sent in searchFilter.
+	OrgTypeGPPractice = "gp-practice"
+)
+
+// Requested scopes a JWT may carry.
+const (
+	ScopePatientRead       = "patient/*.read"
+	ScopePatientWrite      = "patient/*.write"
+	ScopeOrganizationRead  = "organization/*.read"
+	ScopeOrganizationWrite = "organization/*.write"
+)

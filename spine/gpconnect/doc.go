@@ -1,0 +1,95 @@
+// Package gpconnect is a GP Connect consumer: it books appointments into a
+// GP practice's diary and reads the structured GP record through the Spine
+// Secure Proxy (SSP), speaking FHIR STU3 as GP Connect does.
+//
+// A [Client] is aimed at one provider (a practice's FHIR base, found with
+// package spine/sds) and sends every request with a fresh unsigned JWT
+// ([Claims]) and the SSP headers. [Client.SearchFreeSlots],
+// [Client.BookAppointment], [Client.ReadAppointment],
+// [Client.AmendAppointment], [Client.CancelAppointment] and
+// [Client.PatientAppointments] are Appointment Management;
+// [Client.GetStructuredRecord] is Access Record Structured, with [Walk] to
+// visit the returned bundle. [SlotSource] makes a practice a source of
+// booking.Slot values for the booking aggregator. Errors from the provider
+// are [*Error] values carrying the Spine error code, matched with
+// errors.Is against the sentinels ([ErrDuplicateRejected] and so on).
+//
+// Package gpconnecttest is a fake practice to test against.
+//
+// # Facts relied on
+//
+// From the GP Connect specification (https://nhsconnect.github.io/gpconnect/,
+// repository nhsconnect/gpconnect):
+//
+//   - Interaction ids (development_fhir_operation_guidance, integration_interaction_ids):
+//     read metadata urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1 (GET [base]/metadata);
+//     search free slots …:rest:search:slot-1 (GET [base]/Slot);
+//     read appointment …:rest:read:appointment-1 (GET [base]/Appointment/[id]);
+//     create appointment …:rest:create:appointment-1 (POST [base]/Appointment);
+//     amend appointment …:rest:update:appointment-1 (PUT [base]/Appointment/[id]);
+//     cancel appointment …:rest:cancel:appointment-1 (PUT [base]/Appointment/[id]);
+//     patient appointments …:rest:search:patient_appointments-1 (GET [base]/Patient/[id]/Appointment);
+//     patient search …:rest:search:patient-1 (GET [base]/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|[nhs]);
+//     structured record urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1
+//     (POST [base]/Patient/$gpc.getstructuredrecord).
+//   - SSP (integration_spine_secure_proxy): the request URL is the SSP base
+//     followed by the provider's full service root URL
+//     (https://[ssp]/https://[provider]/[fhir_base]/[request]); headers
+//     Ssp-TraceID (a UUID), Ssp-From (consumer ASID), Ssp-To (provider
+//     ASID) and Ssp-InteractionID.
+//   - JWT (integration_cross_organisation_audit_and_provenance): a new token
+//     per request, unsigned with header {"alg":"none","typ":"JWT"} and an
+//     empty signature (the token ends with "."), sent as "Authorization:
+//     Bearer"; claims iss, sub (the requesting practitioner's id), aud (the
+//     provider endpoint), iat, exp = iat + 5 minutes, reason_for_request
+//     "directcare", requested_scope "patient/*.read", "patient/*.write",
+//     "organization/*.read" or "organization/*.write", and the FHIR resources
+//     requesting_device, requesting_organization (with an ODS code
+//     identifier, https://fhir.nhs.uk/Id/ods-organization-code) and
+//     requesting_practitioner (with SDS user id https://fhir.nhs.uk/Id/sds-user-id
+//     and SDS role profile id https://fhir.nhs.uk/Id/sds-role-profile-id).
+//   - Free slot search (appointments_use_case_search_for_free_slots): start
+//     with the ge prefix and end with the le prefix, each once; status=free
+//     and _include=Slot:schedule are required; _include:recurse for
+//     Schedule:actor:Practitioner, Schedule:actor:Location and
+//     Location:managingOrganization; searchFilter carries the booking
+//     organisation's type
+//     (https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1|…)
+//     and ODS code; a period longer than two weeks is an error.
+//   - Booking (appointments_use_case_book_an_appointment): the Appointment
+//     carries meta.profile GPConnect-Appointment-1, status "booked", start,
+//     end, one or more slots, created, a patient and a location participant,
+//     description (at most 100 characters) and comment (at most 500), and the
+//     booking organisation extension
+//     (https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1)
+//     referencing a contained Organization with name and telecom;
+//     Appointment.reason must not be sent; success is 201 with a Location
+//     header; slots that are no longer free give 409 DUPLICATE_REJECTED.
+//   - Errors (development_fhir_error_handling_guidance): an OperationOutcome
+//     with issue.code from the FHIR issue-type value set and the Spine
+//     error code in issue.details.coding
+//     (https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1):
+//     400 BAD_REQUEST, INVALID_IDENTIFIER_SYSTEM, INVALID_IDENTIFIER_VALUE,
+//     INVALID_NHS_NUMBER; 403 NO_PATIENT_CONSENT, NON_AUTHORITATIVE;
+//     404 PATIENT_NOT_FOUND, ORGANISATION_NOT_FOUND, PRACTITIONER_NOT_FOUND,
+//     NO_RECORD_FOUND; 409 DUPLICATE_REJECTED; 422 INVALID_RESOURCE,
+//     INVALID_PARAMETER, REFERENCE_NOT_FOUND; 500 INTERNAL_SERVER_ERROR;
+//     501 NOT_IMPLEMENTED.
+//   - Structured record parameters (accessrecord_structured_development_fhir_operation):
+//     patientNHSNumber (valueIdentifier); includeAllergies
+//     (includeResolvedAllergies); includeMedication (includePrescriptionIssues,
+//     medicationSearchFromDate as valueDate); includeConsultations
+//     (consultationSearchPeriod, includeNumberOfMostRecent as
+//     valuePositiveInt); includeProblems (filterStatus, filterSignificance);
+//     includeImmunisations (includeNotGiven, includeStatus);
+//     includeUncategorisedData (uncategorisedDataSearchPeriod);
+//     includeInvestigations (investigationSearchPeriod); includeReferrals
+//     (referralSearchPeriod). Consultations may not be combined with the
+//     other areas' part parameters.
+//
+// The issue that asked for this package names the double-booking error
+// SLOT_ALREADY_BOOKED; the specification's wire code is DUPLICATE_REJECTED
+// (409). The fake sends the specification's code, and the client maps it to
+// [ErrSlotAlreadyBooked] as well as [ErrDuplicateRejected] when the request
+// was a booking.
+package gpconnect

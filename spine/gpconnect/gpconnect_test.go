@@ -1,0 +1,384 @@
+package gpconnect_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/spine/gpconnect"
+	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
+)
+
+func requester() gpconnect.Requester {
+	return gpconnect.Requester{
+		Issuer:           "https://consumer.example.nhs.uk",
+		Device:           gpconnect.Device{System: "https://consumer.example.nhs.uk/Id/device", Value: "hub-1", Model: "nhskit", Version: "0.1"},
+		OrganizationODS:  "RR8",
+		OrganizationName: "Leeds Teaching Hospitals Extended Access Hub",
+		Practitioner: gpconnect.RequestingPractitioner{
+			ID: "u1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+			Family: "Booker", Given: []string{"Sam"},
+		},
+	}
+}
+
+func newClient(t *testing.T, srv *gpconnecttest.Server, mod ...func(*gpconnect.Config)) *gpconnect.Client {
+	t.Helper()
+	cfg := gpconnect.Config{
+		BaseURL:      srv.URL,
+		ConsumerASID: "200000000359",
+		ProviderASID: srv.ASID,
+		Requester:    requester(),
+		HTTPClient:   srv.Client(),
+	}
+	for _, m := range mod {
+		m(&cfg)
+	}
+	c, err := gpconnect.New(cfg)
+	require.NoError(t, err)
+	return c
+}
+
+func tomorrowRange() (time.Time, time.Time) {
+	now := time.Now().In(gpconnecttest.London)
+	start := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, gpconnecttest.London)
+	return start, start.AddDate(0, 0, 13)
+}
+
+func TestAppointmentLifecycle(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	ctx := context.Background()
+
+	meta, err := c.Metadata(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, string(meta), `"CapabilityStatement"`)
+
+	nhs := srv.Patients()[0]
+	pat, err := c.FindPatient(ctx, nhs)
+	require.NoError(t, err)
+	assert.Equal(t, string(nhs), pat.NHSNumber())
+
+	start, end := tomorrowRange()
+	res, err := c.SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: start, End: end, OrgODSCode: "RR8"})
+	require.NoError(t, err)
+	require.NotEmpty(t, res.Slots)
+	free := srv.FreeSlots()
+	assert.Len(t, res.Slots, free)
+	first := res.Slots[0]
+	loc := res.LocationOf(&first)
+	require.NotNil(t, loc)
+	require.NotNil(t, res.PractitionerOf(&first))
+	assert.Equal(t, "In-person", first.DeliveryChannel())
+	assert.Len(t, res.Organizations, 1)
+
+	// Book two adjacent slots as one appointment.
+	second := res.Slots[1]
+	require.True(t, second.Start.Equal(first.End))
+	appt, err := c.BookAppointment(ctx, gpconnect.BookRequest{
+		PatientID: pat.ID, NHSNumber: nhs, Slots: []gpconnect.Slot{first, second}, LocationID: loc.ID,
+		PractitionerID: res.PractitionerOf(&first).ID,
+		Description:    "Blood pressure review", Comment: "Prefers mornings",
+		Organization: gpconnect.BookingOrganization{Name: "Leeds Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
+	})
+	require.NoError(t, err)
+	assert.NotEmpty(t, appt.ID)
+	assert.Equal(t, "booked", appt.Status)
+	assert.True(t, appt.End.Equal(second.End))
+	assert.Equal(t, free-2, srv.FreeSlots())
+	require.NotNil(t, appt.BookingOrganization())
+	assert.Equal(t, "Leeds Hub", appt.BookingOrganization().Name)
+
+	got, err := c.ReadAppointment(ctx, appt.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "Blood pressure review", got.Description)
+
+	got.Description = "BP review (amended)"
+	amended, err := c.AmendAppointment(ctx, got)
+	require.NoError(t, err)
+	assert.Equal(t, "BP review (amended)", amended.Description)
+	assert.Equal(t, "2", amended.Meta.VersionID)
+
+	list, err := c.PatientAppointments(ctx, pat.ID, start, end)
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+
+	cancelled, err := c.CancelAppointment(ctx, appt.ID, "Patient recovered")
+	require.NoError(t, err)
+	assert.Equal(t, "cancelled", cancelled.Status)
+	assert.Equal(t, "Patient recovered", cancelled.CancellationReason())
+	assert.Equal(t, free, srv.FreeSlots(), "cancelling frees the slots")
+
+	_, err = c.CancelAppointment(ctx, appt.ID, "again")
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidResource)
+
+	assert.Empty(t, srv.Rejections(), "every request carried a valid JWT and SSP headers")
+}
+
+func TestConcurrentBookingOneWins(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	start, end := tomorrowRange()
+
+	const consumers = 8
+	clients := make([]*gpconnect.Client, consumers)
+	for i := range clients {
+		clients[i] = newClient(t, srv)
+	}
+	res, err := clients[0].SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: start, End: end})
+	require.NoError(t, err)
+	slot := res.Slots[3]
+	pats := srv.Patients()
+
+	var wg sync.WaitGroup
+	errs := make([]error, consumers)
+	for i := range consumers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := clients[i]
+			p, err := c.FindPatient(ctx, pats[i%len(pats)])
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			_, errs[i] = c.BookAppointment(ctx, gpconnect.BookRequest{
+				PatientID: p.ID, Slots: []gpconnect.Slot{slot}, LocationID: "1",
+				Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "0113 000 0000"},
+			})
+		}()
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		assert.ErrorIs(t, err, gpconnect.ErrSlotAlreadyBooked)
+		assert.ErrorIs(t, err, gpconnect.ErrDuplicateRejected)
+		var ge *gpconnect.Error
+		require.True(t, errors.As(err, &ge))
+		assert.Equal(t, http.StatusConflict, ge.StatusCode)
+	}
+	assert.Equal(t, 1, ok, "exactly one booking succeeds")
+	assert.Equal(t, map[string]int{"booked": 1}, srv.Bookings())
+	assert.Empty(t, srv.Rejections())
+}
+
+func TestProviderErrors(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	ctx := context.Background()
+
+	unknown, ok := fhir.TestNHSNumber(900)
+	require.True(t, ok)
+	_, err := c.FindPatient(ctx, unknown)
+	assert.ErrorIs(t, err, gpconnect.ErrPatientNotFound)
+
+	_, err = c.ReadAppointment(ctx, "does-not-exist")
+	assert.ErrorIs(t, err, gpconnect.ErrNoRecordFound)
+
+	_, err = c.GetStructuredRecord(ctx, gpconnect.StructuredQuery{NHSNumber: unknown, Allergies: &gpconnect.AllergiesQuery{}})
+	assert.ErrorIs(t, err, gpconnect.ErrPatientNotFound)
+
+	nhs := srv.Patients()[1]
+	srv.SetConsent(nhs, false)
+	_, err = c.GetStructuredRecord(ctx, gpconnect.StructuredQuery{NHSNumber: nhs, Allergies: &gpconnect.AllergiesQuery{}})
+	assert.ErrorIs(t, err, gpconnect.ErrNoPatientConsent)
+	assert.NotContains(t, err.Error(), string(nhs))
+
+	// Booking a slot that does not exist.
+	p, err := c.FindPatient(ctx, srv.Patients()[0])
+	require.NoError(t, err)
+	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
+		PatientID: p.ID, LocationID: "1", Description: "x",
+		Slots:        []gpconnect.Slot{{ID: "nope", Start: time.Now().Add(48 * time.Hour), End: time.Now().Add(49 * time.Hour)}},
+		Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "1"},
+	})
+	assert.ErrorIs(t, err, gpconnect.ErrReferenceNotFound)
+	assert.Empty(t, srv.Rejections())
+}
+
+func TestStructuredRecord(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	nhs := srv.Patients()[0]
+	yes := true
+	b, err := c.GetStructuredRecord(context.Background(), gpconnect.StructuredQuery{
+		NHSNumber:     nhs,
+		Allergies:     &gpconnect.AllergiesQuery{IncludeResolved: true},
+		Medications:   &gpconnect.MedicationsQuery{From: time.Now().AddDate(-1, 0, 0), IncludeIssues: &yes},
+		Problems:      []gpconnect.ProblemsQuery{{Status: "active"}},
+		Immunisations: &gpconnect.ImmunisationsQuery{},
+	})
+	// Problems with a medication date filter is a forbidden combination.
+	require.ErrorIs(t, err, gpconnect.ErrStructuredQuery)
+	assert.Nil(t, b)
+
+	b, err = c.GetStructuredRecord(context.Background(), gpconnect.StructuredQuery{
+		NHSNumber:     nhs,
+		Allergies:     &gpconnect.AllergiesQuery{IncludeResolved: true},
+		Medications:   &gpconnect.MedicationsQuery{IncludeIssues: &yes},
+		Problems:      []gpconnect.ProblemsQuery{{Status: "active", Significance: "major"}},
+		Immunisations: &gpconnect.ImmunisationsQuery{},
+	})
+	require.NoError(t, err)
+	counts := gpconnect.Count(b)
+	assert.Equal(t, 1, counts["Patient"])
+	assert.Equal(t, 4, counts["List"])
+	assert.Equal(t, 1, counts["AllergyIntolerance"])
+	assert.Equal(t, 1, counts["MedicationStatement"])
+	assert.Equal(t, 1, counts["Condition"])
+	assert.Equal(t, 1, counts["Immunization"])
+	assert.Empty(t, srv.Rejections())
+}
+
+func TestSSPChecks(t *testing.T) {
+	srv := gpconnecttest.NewServer(gpconnecttest.WithConsumerASIDs("200000000359"))
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+
+	wrongTo := newClient(t, srv, func(c *gpconnect.Config) { c.ProviderASID = "999999999999" })
+	_, err := wrongTo.Metadata(ctx)
+	assert.ErrorIs(t, err, gpconnect.ErrForbidden)
+
+	unknownFrom := newClient(t, srv, func(c *gpconnect.Config) { c.ConsumerASID = "123" })
+	_, err = unknownFrom.Metadata(ctx)
+	assert.ErrorIs(t, err, gpconnect.ErrForbidden)
+
+	// A client whose clock is 10 minutes slow sends an expired token.
+	slow := newClient(t, srv, func(c *gpconnect.Config) { c.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) } })
+	_, err = slow.Metadata(ctx)
+	assert.ErrorIs(t, err, gpconnect.ErrBadRequest)
+
+	// A client aimed at the right server under another base URL spelling
+	// sends the wrong audience.
+	other := newClient(t, srv, func(c *gpconnect.Config) { c.BaseURL = srv.URL + "/" })
+	_, err = other.Metadata(ctx)
+	assert.NoError(t, err, "a trailing slash is not part of the audience")
+
+	assert.Len(t, srv.Rejections(), 3)
+}
+
+func TestSlotQueryRefusedBeforeSending(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	start, _ := tomorrowRange()
+	_, err := c.SearchFreeSlots(context.Background(), gpconnect.SlotQuery{Start: start, End: start.AddDate(0, 0, 15)})
+	assert.ErrorIs(t, err, gpconnect.ErrSlotQuery)
+	_, err = c.SearchFreeSlots(context.Background(), gpconnect.SlotQuery{Start: start, End: start.AddDate(0, 0, -1)})
+	assert.ErrorIs(t, err, gpconnect.ErrSlotQuery)
+}
+
+func TestBookRequestValidation(t *testing.T) {
+	slot := gpconnect.Slot{ID: "1", Start: time.Now(), End: time.Now().Add(time.Hour), Schedule: gpconnect.Reference{Reference: "Schedule/1"}}
+	base := gpconnect.BookRequest{PatientID: "p", Slots: []gpconnect.Slot{slot}, LocationID: "1", Description: "d",
+		Organization: gpconnect.BookingOrganization{Name: "n", Phone: "1"}}
+	tests := []struct {
+		name string
+		mod  func(*gpconnect.BookRequest)
+	}{
+		{"no patient", func(r *gpconnect.BookRequest) { r.PatientID = "" }},
+		{"no slots", func(r *gpconnect.BookRequest) { r.Slots = nil }},
+		{"no location", func(r *gpconnect.BookRequest) { r.LocationID = "" }},
+		{"no description", func(r *gpconnect.BookRequest) { r.Description = "" }},
+		{"long description", func(r *gpconnect.BookRequest) { r.Description = strings.Repeat("é", 101) }},
+		{"long comment", func(r *gpconnect.BookRequest) { r.Comment = strings.Repeat("x", 501) }},
+		{"no org phone", func(r *gpconnect.BookRequest) { r.Organization.Phone = "" }},
+		{"gap between slots", func(r *gpconnect.BookRequest) {
+			s2 := slot
+			s2.Start, s2.End = slot.End.Add(time.Minute), slot.End.Add(time.Hour)
+			r.Slots = append(r.Slots, s2)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := base
+			tt.mod(&r)
+			_, err := gpconnect.NewAppointment(r, time.Now())
+			assert.ErrorIs(t, err, gpconnect.ErrBookRequest)
+		})
+	}
+	a, err := gpconnect.NewAppointment(base, time.Now())
+	require.NoError(t, err)
+	assert.Nil(t, a.Reason)
+	assert.Equal(t, []string{gpconnect.ProfileAppointment}, a.Meta.Profile)
+}
+
+func TestJWT(t *testing.T) {
+	r := requester()
+	now := time.Unix(1_800_000_000, 0)
+	claims, err := gpconnect.NewClaims(&r, "https://provider.example/A81001/STU3/1", gpconnect.ScopePatientRead, now)
+	require.NoError(t, err)
+	tok, err := claims.Token()
+	require.NoError(t, err)
+
+	parts := strings.Split(tok, ".")
+	require.Len(t, parts, 3)
+	assert.Empty(t, parts[2], "unsigned: the signature is empty and the token ends with a dot")
+	hdr, err := base64.RawURLEncoding.DecodeString(parts[0])
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"alg":"none","typ":"JWT"}`, string(hdr))
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(payload, &m))
+	assert.Equal(t, "directcare", m["reason_for_request"])
+	assert.Equal(t, float64(1_800_000_300), m["exp"])
+	assert.Equal(t, "https://provider.example/A81001/STU3/1", m["aud"], "aud is a single string")
+	assert.Equal(t, "u1", m["sub"])
+
+	back, err := gpconnect.ParseToken(tok, now.Add(time.Minute))
+	require.NoError(t, err)
+	assert.Equal(t, claims.RequestingOrganization.ODSCode(), back.RequestingOrganization.ODSCode())
+
+	_, err = gpconnect.ParseToken(tok, now.Add(6*time.Minute))
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "expired")
+	_, err = gpconnect.ParseToken(tok, now.Add(-5*time.Minute))
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "issued in the future")
+
+	_, err = gpconnect.NewClaims(&r, "aud", "patient/*.delete", now)
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
+
+	bad := requester()
+	bad.Practitioner.SDSRoleProfileID = ""
+	_, err = gpconnect.NewClaims(&bad, "aud", gpconnect.ScopePatientRead, now)
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
+	bad = requester()
+	bad.OrganizationODS = "rr-8"
+	_, err = gpconnect.NewClaims(&bad, "aud", gpconnect.ScopePatientRead, now)
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
+
+	// A signed token is refused: GP Connect tokens are unsigned.
+	_, err = gpconnect.ParseToken("eyJhbGciOiJIUzI1NiJ9.e30.sig", now)
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
+	_, err = gpconnect.ParseToken("not a token", now)
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
+}
+
+func FuzzParseToken(f *testing.F) {
+	r := requester()
+	c, _ := gpconnect.NewClaims(&r, "https://p", gpconnect.ScopePatientRead, time.Unix(1_800_000_000, 0))
+	tok, _ := c.Token()
+	f.Add(tok)
+	f.Add("a.b.")
+	f.Fuzz(func(t *testing.T, s string) {
+		_, _ = gpconnect.ParseToken(s, time.Unix(1_800_000_060, 0))
+	})
+}

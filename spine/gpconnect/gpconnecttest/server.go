@@ -1,0 +1,862 @@
+package gpconnecttest
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // the diary is laid out in Europe/London on any machine
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/spine/gpconnect"
+)
+
+// Server is a fake GP practice.
+type Server struct {
+	// URL is the provider's FHIR service root, e.g.
+	// http://127.0.0.1:41234/A81001/STU3/1.
+	URL string
+	// ASID is the provider's ASID, which requests must carry in Ssp-To.
+	ASID string
+	// ODSCode is the practice's ODS code.
+	ODSCode string
+
+	srv    *httptest.Server
+	cfg    config
+	prefix string
+
+	mu           sync.Mutex
+	patients     map[string]*patient // by logical id
+	byNHS        map[fhir.NHSNumber]string
+	schedules    []*gpconnect.Schedule
+	practitioner map[string]*gpconnect.Practitioner
+	locations    map[string]*gpconnect.Location
+	org          *gpconnect.Organization
+	slots        map[string]*gpconnect.Slot
+	slotOrder    []string
+	appts        map[string]*gpconnect.Appointment
+	apptOrder    []string
+	nextID       int
+	rejections   []string
+}
+
+type patient struct {
+	res     gpconnect.Patient
+	consent bool
+}
+
+type config struct {
+	ods, asid, name string
+	now             func() time.Time
+	tls             bool
+	consumerASIDs   map[string]bool
+	diaryDays       int
+	slotLength      time.Duration
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithODSCode sets the practice's ODS code (default A81001).
+func WithODSCode(code string) Option { return func(c *config) { c.ods = code } }
+
+// WithASID sets the provider's ASID (default 918999198993).
+func WithASID(asid string) Option { return func(c *config) { c.asid = asid } }
+
+// WithName sets the practice's name.
+func WithName(name string) Option { return func(c *config) { c.name = name } }
+
+// WithClock sets the clock used for JWT checks and the diary.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithTLS serves HTTPS; use Server.Client for a client that trusts it.
+func WithTLS() Option { return func(c *config) { c.tls = true } }
+
+// WithConsumerASIDs restricts which consumer ASIDs (Ssp-From) are allowed,
+// as the SSP's data sharing agreements do. By default any is allowed.
+func WithConsumerASIDs(asids ...string) Option {
+	return func(c *config) {
+		c.consumerASIDs = map[string]bool{}
+		for _, a := range asids {
+			c.consumerASIDs[a] = true
+		}
+	}
+}
+
+// WithDiary sets how many days ahead the default diary covers (default 14)
+// and the slot length (default 15 minutes). Zero days gives an empty diary.
+func WithDiary(days int, slotLength time.Duration) Option {
+	return func(c *config) { c.diaryDays, c.slotLength = days, slotLength }
+}
+
+// London is Europe/London, in which the diary is laid out.
+var London = mustLondon()
+
+func mustLondon() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic("gpconnecttest: Europe/London: " + err.Error()) // time/tzdata is embedded, so this cannot happen
+	}
+	return loc
+}
+
+// NewServer starts a fake practice with a default diary: two clinicians'
+// schedules at one surgery, weekday sessions 09:00–12:00 and 14:00–17:00 in
+// Europe/London, from tomorrow for 14 days, and a few registered synthetic
+// patients (NHS numbers from fhir.TestNHSNumber).
+func NewServer(opts ...Option) *Server {
+	cfg := config{ods: "A81001", asid: "918999198993", name: "Riverside Medical Practice", now: time.Now, diaryDays: 14, slotLength: 15 * time.Minute}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{
+		ASID:         cfg.asid,
+		ODSCode:      cfg.ods,
+		cfg:          cfg,
+		prefix:       "/" + cfg.ods + "/STU3/1",
+		patients:     map[string]*patient{},
+		byNHS:        map[fhir.NHSNumber]string{},
+		practitioner: map[string]*gpconnect.Practitioner{},
+		locations:    map[string]*gpconnect.Location{},
+		slots:        map[string]*gpconnect.Slot{},
+		appts:        map[string]*gpconnect.Appointment{},
+		nextID:       1,
+	}
+	s.org = &gpconnect.Organization{
+		ResourceType: "Organization", ID: "1",
+		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemODSCode, Value: cfg.ods}},
+		Name:       cfg.name,
+		Telecom:    []gpconnect.ContactPoint{{System: "phone", Value: "0300 303 5678", Use: "work"}},
+	}
+	s.seed()
+	mux := http.NewServeMux()
+	mux.HandleFunc(s.prefix+"/", s.handle)
+	s.srv = httptest.NewUnstartedServer(mux)
+	if cfg.tls {
+		s.srv.StartTLS()
+	} else {
+		s.srv.Start()
+	}
+	s.URL = s.srv.URL + s.prefix
+	return s
+}
+
+// Close shuts the server down, waiting for requests in flight.
+func (s *Server) Close() { s.srv.Close() }
+
+// Client returns an *http.Client for the server (one that trusts its
+// certificate under WithTLS).
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+func (s *Server) id() string {
+	s.nextID++
+	return strconv.Itoa(s.nextID)
+}
+
+func (s *Server) seed() {
+	s.locations["1"] = &gpconnect.Location{
+		ResourceType: "Location", ID: "1", Name: s.cfg.name + " Surgery",
+		Address:              &gpconnect.Address{Line: []string{"1 River Street"}, City: "Leeds", PostalCode: "LS1 4AP"},
+		ManagingOrganization: &gpconnect.Reference{Reference: "Organization/1"},
+		Position:             &gpconnect.Position{Latitude: 53.7960, Longitude: -1.5479},
+	}
+	s.practitioner["1"] = &gpconnect.Practitioner{ResourceType: "Practitioner", ID: "1",
+		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemSDSUserID, Value: "G13579135"}},
+		Name:       []gpconnect.HumanName{{Family: "Okafor", Given: []string{"Ada"}, Prefix: []string{"Dr"}}}}
+	s.practitioner["2"] = &gpconnect.Practitioner{ResourceType: "Practitioner", ID: "2",
+		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemSDSUserID, Value: "G24680246"}},
+		Name:       []gpconnect.HumanName{{Family: "Patel", Given: []string{"Ravi"}, Prefix: []string{"Dr"}}}}
+
+	if s.cfg.diaryDays > 0 {
+		now := s.cfg.now().In(London)
+		first := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, London)
+		for _, pr := range []string{"1", "2"} {
+			channel := "In-person"
+			if pr == "2" {
+				channel = "Telephone"
+			}
+			sch := s.addSchedule(pr, "1", "General GP Appointment")
+			for d := 0; d < s.cfg.diaryDays; d++ {
+				day := first.AddDate(0, 0, d)
+				if wd := day.Weekday(); wd == time.Saturday || wd == time.Sunday {
+					continue
+				}
+				for _, session := range [][2]int{{9, 12}, {14, 17}} {
+					start := time.Date(day.Year(), day.Month(), day.Day(), session[0], 0, 0, 0, London)
+					end := time.Date(day.Year(), day.Month(), day.Day(), session[1], 0, 0, 0, London)
+					for t := start; t.Before(end); t = t.Add(s.cfg.slotLength) {
+						s.addSlot(sch, t, t.Add(s.cfg.slotLength), channel)
+					}
+				}
+			}
+		}
+	}
+	for seq, added := uint64(1), 0; added < 5; seq++ {
+		if n, ok := fhir.TestNHSNumber(seq); ok {
+			s.addPatient(n, []string{"Smith", "Jones", "Taylor", "Brown", "Williams"}[added], "Alex", "1980-01-0"+strconv.Itoa(added+1))
+			added++
+		}
+	}
+}
+
+func (s *Server) addSchedule(practitionerID, locationID, serviceType string) *gpconnect.Schedule {
+	sch := &gpconnect.Schedule{
+		ResourceType: "Schedule", ID: strconv.Itoa(len(s.schedules) + 1),
+		Meta:        &gpconnect.Meta{Profile: []string{gpconnect.ProfileSchedule}},
+		ServiceType: []gpconnect.CodeableConcept{{Text: serviceType}},
+		Actor: []gpconnect.Reference{
+			{Reference: "Location/" + locationID},
+			{Reference: "Practitioner/" + practitionerID},
+		},
+	}
+	s.schedules = append(s.schedules, sch)
+	return sch
+}
+
+func (s *Server) addSlot(sch *gpconnect.Schedule, start, end time.Time, channel string) *gpconnect.Slot {
+	sl := &gpconnect.Slot{
+		ResourceType: "Slot", ID: "s" + strconv.Itoa(len(s.slotOrder)+1),
+		Meta:        &gpconnect.Meta{VersionID: "1", Profile: []string{gpconnect.ProfileSlot}},
+		Extension:   []gpconnect.Extension{{URL: gpconnect.ExtDeliveryChannel, ValueCode: channel}},
+		ServiceType: sch.ServiceType,
+		Schedule:    gpconnect.Reference{Reference: "Schedule/" + sch.ID},
+		Status:      "free",
+		Start:       start,
+		End:         end,
+	}
+	s.slots[sl.ID] = sl
+	s.slotOrder = append(s.slotOrder, sl.ID)
+	return sl
+}
+
+func (s *Server) addPatient(nhs fhir.NHSNumber, family, given, birthDate string) string {
+	id := "p" + strconv.Itoa(len(s.patients)+1)
+	s.patients[id] = &patient{consent: true, res: gpconnect.Patient{
+		ResourceType: "Patient", ID: id,
+		Meta:       &gpconnect.Meta{VersionID: "1"},
+		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemNHSNumber, Value: string(nhs)}},
+		Name:       []gpconnect.HumanName{{Use: "official", Family: family, Given: []string{given}}},
+		Gender:     "unknown",
+		BirthDate:  birthDate,
+	}}
+	s.byNHS[nhs] = id
+	return id
+}
+
+// AddPatient registers a patient at the practice and returns its logical
+// id. birthDate is YYYY-MM-DD.
+func (s *Server) AddPatient(nhs fhir.NHSNumber, family, given, birthDate string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byNHS[nhs]; ok {
+		return id
+	}
+	return s.addPatient(nhs, family, given, birthDate)
+}
+
+// Patients returns the NHS numbers of the registered patients, sorted.
+func (s *Server) Patients() []fhir.NHSNumber {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]fhir.NHSNumber, 0, len(s.byNHS))
+	for n := range s.byNHS {
+		out = append(out, n)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// SetConsent records whether the patient consents to share their record;
+// without consent the structured record answers 403 NO_PATIENT_CONSENT.
+func (s *Server) SetConsent(nhs fhir.NHSNumber, consent bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byNHS[nhs]; ok {
+		s.patients[id].consent = consent
+	}
+}
+
+// AddSlots adds a schedule for an existing practitioner ("1" or "2") at
+// the surgery with n consecutive slots from start, and returns their ids.
+func (s *Server) AddSlots(practitionerID string, start time.Time, length time.Duration, n int, channel string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sch := s.addSchedule(practitionerID, "1", "General GP Appointment")
+	ids := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		t := start.Add(time.Duration(i) * length)
+		ids = append(ids, s.addSlot(sch, t, t.Add(length), channel).ID)
+	}
+	return ids
+}
+
+// FreeSlots counts the slots that are free.
+func (s *Server) FreeSlots() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, sl := range s.slots {
+		if sl.Status == "free" {
+			n++
+		}
+	}
+	return n
+}
+
+// Bookings counts appointments by status.
+func (s *Server) Bookings() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, a := range s.appts {
+		out[a.Status]++
+	}
+	return out
+}
+
+// Rejections lists, in order, why requests were refused by the SSP or JWT
+// checks (not business errors such as a slot already booked). A test that
+// expects its client to be well behaved asserts it is empty.
+func (s *Server) Rejections() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.rejections...)
+}
+
+func (s *Server) reject(w http.ResponseWriter, status int, issue, code, display, why string) {
+	s.mu.Lock()
+	s.rejections = append(s.rejections, why)
+	s.mu.Unlock()
+	writeError(w, status, issue, code, display, why)
+}
+
+func writeError(w http.ResponseWriter, status int, issue, code, display, diagnostics string) {
+	var oo *gpconnect.OperationOutcome
+	if code == "" {
+		// The SSP's own errors carry no Spine code.
+		oo = &gpconnect.OperationOutcome{ResourceType: "OperationOutcome", Issue: []gpconnect.Issue{{Severity: "error", Code: issue, Diagnostics: diagnostics}}}
+	} else {
+		oo = gpconnect.NewOperationOutcome(issue, code, display, diagnostics)
+	}
+	writeJSON(w, status, oo)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", gpconnect.ContentTypeFHIRJSON+";charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+var uuidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+
+// route is an operation: its interaction id, the scope its JWT needs and
+// its handler.
+type route struct {
+	interaction string
+	write       bool
+	patient     bool // patient/* rather than organization/* scope
+	handle      func(w http.ResponseWriter, r *http.Request, rest string)
+}
+
+func (s *Server) match(r *http.Request, rest string) (*route, bool) {
+	switch {
+	case r.Method == http.MethodGet && rest == "/metadata":
+		return &route{interaction: gpconnect.InteractionMetadata, handle: s.metadata}, true
+	case r.Method == http.MethodGet && rest == "/Patient":
+		return &route{interaction: gpconnect.InteractionSearchPatient, patient: true, handle: s.searchPatient}, true
+	case r.Method == http.MethodGet && rest == "/Slot":
+		return &route{interaction: gpconnect.InteractionSearchSlots, handle: s.searchSlots}, true
+	case r.Method == http.MethodPost && rest == "/Appointment":
+		return &route{interaction: gpconnect.InteractionCreateAppointment, write: true, patient: true, handle: s.book}, true
+	case r.Method == http.MethodGet && strings.HasPrefix(rest, "/Appointment/"):
+		return &route{interaction: gpconnect.InteractionReadAppointment, patient: true, handle: s.readAppointment}, true
+	case r.Method == http.MethodPut && strings.HasPrefix(rest, "/Appointment/"):
+		if r.Header.Get(gpconnect.HeaderInteractionID) == gpconnect.InteractionCancelAppointment {
+			return &route{interaction: gpconnect.InteractionCancelAppointment, write: true, patient: true, handle: s.cancel}, true
+		}
+		return &route{interaction: gpconnect.InteractionAmendAppointment, write: true, patient: true, handle: s.amend}, true
+	case r.Method == http.MethodGet && strings.HasPrefix(rest, "/Patient/") && strings.HasSuffix(rest, "/Appointment"):
+		return &route{interaction: gpconnect.InteractionPatientAppointments, patient: true, handle: s.patientAppointments}, true
+	case r.Method == http.MethodPost && rest == "/Patient/$gpc.getstructuredrecord":
+		return &route{interaction: gpconnect.InteractionStructuredRecord, patient: true, handle: s.structuredRecord}, true
+	}
+	return nil, false
+}
+
+func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, s.prefix)
+	rt, ok := s.match(r, rest)
+	if !ok {
+		if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodPut {
+			writeError(w, http.StatusMethodNotAllowed, "not-supported", "", "", "method not allowed")
+			return
+		}
+		writeError(w, http.StatusNotImplemented, "not-supported", "NOT_IMPLEMENTED", "FHIR resource or operation not implemented at server", "no such operation")
+		return
+	}
+	// The SSP's checks.
+	h := r.Header
+	switch {
+	case !uuidRE.MatchString(h.Get(gpconnect.HeaderTraceID)):
+		s.reject(w, http.StatusBadRequest, "invalid", "", "", "Ssp-TraceID is missing or not a UUID")
+		return
+	case h.Get(gpconnect.HeaderFrom) == "":
+		s.reject(w, http.StatusBadRequest, "invalid", "", "", "Ssp-From is missing")
+		return
+	case s.cfg.consumerASIDs != nil && !s.cfg.consumerASIDs[h.Get(gpconnect.HeaderFrom)]:
+		s.reject(w, http.StatusForbidden, "forbidden", "", "", "consumer ASID has no agreement with this provider")
+		return
+	case h.Get(gpconnect.HeaderTo) != s.ASID:
+		s.reject(w, http.StatusForbidden, "forbidden", "", "", "Ssp-To is not this provider's ASID")
+		return
+	case h.Get(gpconnect.HeaderInteractionID) != rt.interaction:
+		s.reject(w, http.StatusForbidden, "forbidden", "", "", "Ssp-InteractionID does not match the operation")
+		return
+	}
+	if acc := h.Get("Accept"); acc != "" && !strings.Contains(acc, "json") {
+		s.reject(w, http.StatusUnsupportedMediaType, "not-supported", "", "", "only application/fhir+json is supported")
+		return
+	}
+	// The provider's JWT checks.
+	auth := h.Get("Authorization")
+	token, ok := strings.CutPrefix(auth, "Bearer ")
+	if !ok {
+		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "missing bearer token")
+		return
+	}
+	claims, err := gpconnect.ParseToken(token, s.cfg.now())
+	if err != nil {
+		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", err.Error())
+		return
+	}
+	if claims.Audience != s.URL {
+		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "jwt aud is not this provider's endpoint")
+		return
+	}
+	wantScope := "organization/*."
+	if rt.patient {
+		wantScope = "patient/*."
+	}
+	if rt.write {
+		wantScope += "write"
+	} else {
+		wantScope += "read"
+	}
+	if claims.RequestedScope != wantScope {
+		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "jwt requested_scope "+claims.RequestedScope+" does not fit the operation, want "+wantScope)
+		return
+	}
+	rt.handle(w, r, rest)
+}
+
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ string) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"resourceType": "CapabilityStatement",
+		"version":      "1.2.7",
+		"name":         "GP Connect",
+		"status":       "active",
+		"date":         "2026-11-01",
+		"kind":         "capability",
+		"fhirVersion":  "3.0.1",
+		"format":       []string{"application/fhir+json"},
+		"rest": []any{map[string]any{
+			"mode": "server",
+			"resource": []any{
+				map[string]any{"type": "Patient", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Slot", "interaction": []any{map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Appointment", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "create"}, map[string]string{"code": "update"}}},
+			},
+			"operation": []any{map[string]string{"name": "gpc.getstructuredrecord"}},
+		}},
+	})
+}
+
+func bundle(entries ...any) map[string]any {
+	es := make([]any, 0, len(entries))
+	for _, e := range entries {
+		es = append(es, map[string]any{"resource": e})
+	}
+	return map[string]any{
+		"resourceType": "Bundle",
+		"id":           strconv.FormatInt(time.Now().UnixNano(), 36),
+		"meta":         map[string]any{"profile": []string{gpconnect.ProfileSearchsetBundle}},
+		"type":         "searchset",
+		"entry":        es,
+	}
+}
+
+func (s *Server) searchPatient(w http.ResponseWriter, r *http.Request, _ string) {
+	ids := r.URL.Query()["identifier"]
+	if len(ids) != 1 {
+		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "exactly one identifier parameter is required")
+		return
+	}
+	system, value, _ := strings.Cut(ids[0], "|")
+	if system != gpconnect.SystemNHSNumber {
+		writeError(w, http.StatusBadRequest, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "identifier system must be "+gpconnect.SystemNHSNumber)
+		return
+	}
+	if !fhir.NHSNumber(value).Valid() {
+		writeError(w, http.StatusBadRequest, "value", "INVALID_NHS_NUMBER", "Invalid NHS number", "NHS number fails the modulus 11 check")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id, ok := s.byNHS[fhir.NHSNumber(value)]; ok {
+		writeJSON(w, http.StatusOK, bundle(s.patients[id].res))
+		return
+	}
+	writeJSON(w, http.StatusOK, bundle())
+}
+
+// prefixed returns the single value of param with the given prefix.
+func prefixedDate(q url.Values, param, prefix string) (time.Time, string) {
+	vs := q[param]
+	if len(vs) != 1 {
+		return time.Time{}, param + " must be given exactly once"
+	}
+	v, ok := strings.CutPrefix(vs[0], prefix)
+	if !ok {
+		return time.Time{}, param + " must use the " + prefix + " prefix"
+	}
+	if t, err := time.ParseInLocation(time.DateOnly, v, London); err == nil {
+		return t, ""
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, ""
+	}
+	return time.Time{}, param + " is not a date or dateTime"
+}
+
+func (s *Server) searchSlots(w http.ResponseWriter, r *http.Request, _ string) {
+	q := r.URL.Query()
+	start, problem := prefixedDate(q, "start", "ge")
+	var end time.Time
+	if problem == "" {
+		end, problem = prefixedDate(q, "end", "le")
+	}
+	if problem == "" && q.Get("status") != "free" {
+		problem = "status must be free"
+	}
+	if problem == "" && !contains(q["_include"], "Slot:schedule") {
+		problem = "_include=Slot:schedule is required"
+	}
+	if problem == "" && len(q["end"]) == 1 && len(q["end"][0]) == len("le2006-01-02") {
+		end = end.AddDate(0, 0, 1) // a date end includes the whole day
+	}
+	if problem == "" && (end.Before(start) || end.Sub(start) > (gpconnect.MaxSlotSearchPeriodDays+1)*24*time.Hour) {
+		problem = "search period must be forward and at most 14 days"
+	}
+	if problem == "" {
+		for _, f := range q["searchFilter"] {
+			system, _, _ := strings.Cut(f, "|")
+			if system != gpconnect.SystemOrganisationType && system != gpconnect.SystemODSCode {
+				problem = "unknown searchFilter system"
+			}
+		}
+	}
+	if problem != "" {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", problem)
+		return
+	}
+	recurse := q["_include:recurse"]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var entries []any
+	usedSchedules := map[string]bool{}
+	for _, id := range s.slotOrder {
+		sl := s.slots[id]
+		if sl.Status != "free" || sl.Start.Before(start) || sl.End.After(end) || !sl.Start.After(s.cfg.now()) {
+			continue
+		}
+		entries = append(entries, sl)
+		usedSchedules[sl.Schedule.ID()] = true
+	}
+	pracs, locs := map[string]bool{}, map[string]bool{}
+	for _, sch := range s.schedules {
+		if !usedSchedules[sch.ID] {
+			continue
+		}
+		entries = append(entries, sch)
+		for _, a := range sch.Actor {
+			if strings.HasPrefix(a.Reference, "Practitioner/") && contains(recurse, "Schedule:actor:Practitioner") {
+				pracs[a.ID()] = true
+			}
+			if strings.HasPrefix(a.Reference, "Location/") && contains(recurse, "Schedule:actor:Location") {
+				locs[a.ID()] = true
+			}
+		}
+	}
+	for _, id := range sortedKeys(pracs) {
+		entries = append(entries, s.practitioner[id])
+	}
+	for _, id := range sortedKeys(locs) {
+		entries = append(entries, s.locations[id])
+	}
+	if len(locs) > 0 && contains(recurse, "Location:managingOrganization") {
+		entries = append(entries, s.org)
+	}
+	writeJSON(w, http.StatusOK, bundle(entries...))
+}
+
+func contains(vs []string, want string) bool {
+	for _, v := range vs {
+		if v == want {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func decodeAppointment(w http.ResponseWriter, r *http.Request) (*gpconnect.Appointment, bool) {
+	var a gpconnect.Appointment
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(&a); err != nil || a.ResourceType != "Appointment" {
+		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "body is not an Appointment resource")
+		return nil, false
+	}
+	return &a, true
+}
+
+// validateAppointment checks the GPConnect-Appointment-1 rules shared by
+// book and amend.
+func (s *Server) validateAppointment(a *gpconnect.Appointment) string {
+	switch {
+	case a.Meta == nil || !contains(a.Meta.Profile, gpconnect.ProfileAppointment):
+		return "meta.profile must include " + gpconnect.ProfileAppointment
+	case len(a.Reason) > 0:
+		return "Appointment.reason must not be sent"
+	case a.Description == "":
+		return "description is required"
+	case len([]rune(a.Description)) > gpconnect.MaxDescriptionLength:
+		return "description longer than 100 characters"
+	case len([]rune(a.Comment)) > gpconnect.MaxCommentLength:
+		return "comment longer than 500 characters"
+	case a.Start.IsZero() || a.End.IsZero() || !a.End.After(a.Start):
+		return "start and end are required and end must follow start"
+	case a.Created == "":
+		return "created is required"
+	case a.ParticipantID("Patient") == "" || a.ParticipantID("Location") == "":
+		return "a patient and a location participant are required"
+	case len(a.Slot) == 0:
+		return "at least one slot is required"
+	}
+	org := a.BookingOrganization()
+	if org == nil || org.Name == "" || len(org.Telecom) == 0 {
+		return "the booking organisation extension must reference a contained Organization with name and telecom"
+	}
+	return ""
+}
+
+func (s *Server) book(w http.ResponseWriter, r *http.Request, _ string) {
+	a, ok := decodeAppointment(w, r)
+	if !ok {
+		return
+	}
+	if a.ID != "" {
+		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "a resource to create must not have an id")
+		return
+	}
+	if a.Status != "booked" {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "status must be booked")
+		return
+	}
+	if why := s.validateAppointment(a); why != "" {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", why)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.patients[a.ParticipantID("Patient")]; !ok {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "REFERENCE_NOT_FOUND", "Referenced resource not found.", "patient participant not found")
+		return
+	}
+	if _, ok := s.locations[a.ParticipantID("Location")]; !ok {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "REFERENCE_NOT_FOUND", "Referenced resource not found.", "location participant not found")
+		return
+	}
+	if pid := a.ParticipantID("Practitioner"); pid != "" {
+		if _, ok := s.practitioner[pid]; !ok {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "REFERENCE_NOT_FOUND", "Referenced resource not found.", "practitioner participant not found")
+			return
+		}
+	}
+	var slots []*gpconnect.Slot
+	for _, ref := range a.Slot {
+		sl, ok := s.slots[ref.ID()]
+		if !ok || !strings.HasPrefix(ref.Reference, "Slot/") {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "REFERENCE_NOT_FOUND", "Referenced resource not found.", "slot not found")
+			return
+		}
+		slots = append(slots, sl)
+	}
+	sort.Slice(slots, func(i, j int) bool { return slots[i].Start.Before(slots[j].Start) })
+	for i, sl := range slots {
+		if i > 0 && !sl.Start.Equal(slots[i-1].End) {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "slots are not adjacent")
+			return
+		}
+	}
+	if !a.Start.Equal(slots[0].Start) || !a.End.Equal(slots[len(slots)-1].End) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "start and end do not match the slots")
+		return
+	}
+	if !slots[0].Start.After(s.cfg.now()) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "appointments can only be booked in the future")
+		return
+	}
+	for _, sl := range slots {
+		if sl.Status != "free" {
+			writeError(w, http.StatusConflict, "duplicate", "DUPLICATE_REJECTED", "Create would lead to creation of a duplicate resource", "one or more slots are no longer free")
+			return
+		}
+	}
+	for _, sl := range slots {
+		sl.Status = "busy"
+		sl.Meta.VersionID = bump(sl.Meta.VersionID)
+	}
+	a.ID = s.id()
+	a.Meta.VersionID = "1"
+	a.Meta.LastUpdated = s.cfg.now().UTC().Format(time.RFC3339)
+	s.appts[a.ID] = a
+	s.apptOrder = append(s.apptOrder, a.ID)
+	w.Header().Set("Location", s.URL+"/Appointment/"+a.ID+"/_history/1")
+	w.Header().Set("ETag", `W/"1"`)
+	writeJSON(w, http.StatusCreated, a)
+}
+
+func bump(v string) string {
+	n, _ := strconv.Atoi(v)
+	return strconv.Itoa(n + 1)
+}
+
+func (s *Server) readAppointment(w http.ResponseWriter, r *http.Request, rest string) {
+	id := strings.TrimPrefix(rest, "/Appointment/")
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.appts[id]
+	if !ok {
+		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
+		return
+	}
+	w.Header().Set("ETag", `W/"`+a.Meta.VersionID+`"`)
+	writeJSON(w, http.StatusOK, a)
+}
+
+// changeAppointment applies an amend or a cancel: only the fields the
+// operation may change are taken from the request.
+func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest string, cancel bool) {
+	id := strings.TrimPrefix(rest, "/Appointment/")
+	in, ok := decodeAppointment(w, r)
+	if !ok {
+		return
+	}
+	if in.ID != id {
+		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "resource id does not match the url")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.appts[id]
+	if !ok {
+		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
+		return
+	}
+	if cur.Status == "cancelled" {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "appointment is already cancelled")
+		return
+	}
+	if !in.Start.Equal(cur.Start) || !in.End.Equal(cur.End) || len(in.Slot) != len(cur.Slot) || in.ParticipantID("Patient") != cur.ParticipantID("Patient") {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "only the description and comment may change, or the status on cancellation")
+		return
+	}
+	next := *cur
+	next.Meta = &gpconnect.Meta{Profile: cur.Meta.Profile, VersionID: bump(cur.Meta.VersionID), LastUpdated: s.cfg.now().UTC().Format(time.RFC3339)}
+	if cancel {
+		if in.Status != "cancelled" || in.CancellationReason() == "" {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "a cancellation sets status cancelled and a cancellation reason")
+			return
+		}
+		next.Status = "cancelled"
+		next.Extension = append(append([]gpconnect.Extension(nil), cur.Extension...), gpconnect.Extension{URL: gpconnect.ExtCancellationReason, ValueString: in.CancellationReason()})
+		for _, ref := range cur.Slot {
+			if sl, ok := s.slots[ref.ID()]; ok {
+				sl.Status = "free"
+				sl.Meta.VersionID = bump(sl.Meta.VersionID)
+			}
+		}
+	} else {
+		if in.Status != "booked" {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "amend cannot change the status; use cancel")
+			return
+		}
+		if why := s.validateAppointment(in); why != "" {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", why)
+			return
+		}
+		next.Description, next.Comment = in.Description, in.Comment
+	}
+	s.appts[id] = &next
+	w.Header().Set("ETag", `W/"`+next.Meta.VersionID+`"`)
+	writeJSON(w, http.StatusOK, &next)
+}
+
+func (s *Server) amend(w http.ResponseWriter, r *http.Request, rest string) {
+	s.changeAppointment(w, r, rest, false)
+}
+
+func (s *Server) cancel(w http.ResponseWriter, r *http.Request, rest string) {
+	s.changeAppointment(w, r, rest, true)
+}
+
+func (s *Server) patientAppointments(w http.ResponseWriter, r *http.Request, rest string) {
+	pid := strings.TrimSuffix(strings.TrimPrefix(rest, "/Patient/"), "/Appointment")
+	var from, to time.Time
+	for _, v := range r.URL.Query()["start"] {
+		switch {
+		case strings.HasPrefix(v, "ge"):
+			from, _ = time.ParseInLocation(time.DateOnly, v[2:], London)
+		case strings.HasPrefix(v, "le"):
+			to, _ = time.ParseInLocation(time.DateOnly, v[2:], London)
+			to = to.AddDate(0, 0, 1)
+		default:
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", "start must use the ge or le prefix")
+			return
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.patients[pid]; !ok {
+		writeError(w, http.StatusNotFound, "not-found", "PATIENT_NOT_FOUND", "Patient record not found", "no patient with that id")
+		return
+	}
+	var entries []any
+	for _, id := range s.apptOrder {
+		a := s.appts[id]
+		if a.ParticipantID("Patient") != pid || (!from.IsZero() && a.Start.Before(from)) || (!to.IsZero() && !a.Start.Before(to)) {
+			continue
+		}
+		entries = append(entries, a)
+	}
+	writeJSON(w, http.StatusOK, bundle(entries...))
+}

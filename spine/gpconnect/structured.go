@@ -1,0 +1,225 @@
+package gpconnect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/nhskit/nhskit/fhir"
+)
+
+// StructuredQuery selects the clinical areas of a $gpc.getstructuredrecord
+// request. Each area is included when its pointer is non-nil.
+type StructuredQuery struct {
+	NHSNumber      fhir.NHSNumber
+	Allergies      *AllergiesQuery
+	Medications    *MedicationsQuery
+	Consultations  *ConsultationsQuery
+	Problems       []ProblemsQuery // repeating: one per status/significance pair
+	Immunisations  *ImmunisationsQuery
+	Uncategorised  *PeriodQuery
+	Investigations *PeriodQuery
+	Referrals      *PeriodQuery
+}
+
+// AllergiesQuery includes allergies.
+type AllergiesQuery struct{ IncludeResolved bool }
+
+// MedicationsQuery includes medications active on or after From (zero:
+// all), with each prescription issue unless IncludeIssues is false.
+type MedicationsQuery struct {
+	From          time.Time
+	IncludeIssues *bool
+}
+
+// ConsultationsQuery includes consultations in a period or the most recent N.
+type ConsultationsQuery struct {
+	Period     *DatePeriod
+	MostRecent int
+}
+
+// ProblemsQuery includes problems, optionally filtered by status (active,
+// inactive) and significance (major, minor).
+type ProblemsQuery struct{ Status, Significance string }
+
+// ImmunisationsQuery includes immunisations.
+type ImmunisationsQuery struct{ IncludeNotGiven, IncludeStatus *bool }
+
+// PeriodQuery includes an area restricted to a period (nil: everything).
+type PeriodQuery struct{ Period *DatePeriod }
+
+// DatePeriod is a whole-date period; either end may be zero.
+type DatePeriod struct{ Start, End time.Time }
+
+func (p *DatePeriod) fhir() *Period {
+	if p == nil {
+		return nil
+	}
+	var out Period
+	if !p.Start.IsZero() {
+		out.Start = p.Start.Format(time.DateOnly)
+	}
+	if !p.End.IsZero() {
+		out.End = p.End.Format(time.DateOnly)
+	}
+	return &out
+}
+
+// ErrStructuredQuery is wrapped when a StructuredQuery is refused before
+// sending.
+var ErrStructuredQuery = errors.New("gpconnect: invalid structured record query")
+
+func boolPtr(b bool) *bool { return &b }
+
+// Parameters builds the request's Parameters resource, refusing the
+// combinations the specification forbids.
+func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
+	if !q.NHSNumber.Valid() {
+		return nil, fmt.Errorf("%w: nhs number is not valid", ErrStructuredQuery)
+	}
+	today := now.Format(time.DateOnly)
+	future := func(t time.Time) bool { return !t.IsZero() && t.Format(time.DateOnly) > today }
+	p := &Parameters{ResourceType: "Parameters", Parameter: []Parameter{{
+		Name:            "patientNHSNumber",
+		ValueIdentifier: &Identifier{System: SystemNHSNumber, Value: string(q.NHSNumber)},
+	}}}
+	if q.Consultations != nil {
+		// Consultations may not be combined with other areas' filters.
+		if (q.Medications != nil && !q.Medications.From.IsZero()) ||
+			(q.Uncategorised != nil && q.Uncategorised.Period != nil) ||
+			(q.Referrals != nil && q.Referrals.Period != nil) ||
+			(q.Immunisations != nil && (q.Immunisations.IncludeNotGiven != nil || q.Immunisations.IncludeStatus != nil)) {
+			return nil, fmt.Errorf("%w: consultations cannot be combined with other areas' filters", ErrStructuredQuery)
+		}
+		for _, pq := range q.Problems {
+			if pq.Status != "" || pq.Significance != "" {
+				return nil, fmt.Errorf("%w: consultations cannot be combined with problem filters", ErrStructuredQuery)
+			}
+		}
+	}
+	if len(q.Problems) > 0 && ((q.Medications != nil && !q.Medications.From.IsZero()) ||
+		(q.Uncategorised != nil && q.Uncategorised.Period != nil) ||
+		(q.Referrals != nil && q.Referrals.Period != nil) ||
+		(q.Immunisations != nil && (q.Immunisations.IncludeNotGiven != nil || q.Immunisations.IncludeStatus != nil))) {
+		return nil, fmt.Errorf("%w: problems cannot be combined with other areas' filters", ErrStructuredQuery)
+	}
+	if a := q.Allergies; a != nil {
+		p.Parameter = append(p.Parameter, Parameter{Name: "includeAllergies", Part: []Parameter{
+			{Name: "includeResolvedAllergies", ValueBoolean: boolPtr(a.IncludeResolved)},
+		}})
+	}
+	if m := q.Medications; m != nil {
+		par := Parameter{Name: "includeMedication"}
+		if !m.From.IsZero() {
+			if future(m.From) {
+				return nil, fmt.Errorf("%w: medicationSearchFromDate is in the future", ErrStructuredQuery)
+			}
+			par.Part = append(par.Part, Parameter{Name: "medicationSearchFromDate", ValueDate: m.From.Format(time.DateOnly)})
+		}
+		if m.IncludeIssues != nil {
+			par.Part = append(par.Part, Parameter{Name: "includePrescriptionIssues", ValueBoolean: m.IncludeIssues})
+		}
+		p.Parameter = append(p.Parameter, par)
+	}
+	if c := q.Consultations; c != nil {
+		par := Parameter{Name: "includeConsultations"}
+		if c.Period != nil {
+			if future(c.Period.Start) || future(c.Period.End) {
+				return nil, fmt.Errorf("%w: consultationSearchPeriod is in the future", ErrStructuredQuery)
+			}
+			par.Part = append(par.Part, Parameter{Name: "consultationSearchPeriod", ValuePeriod: c.Period.fhir()})
+		}
+		if c.MostRecent < 0 {
+			return nil, fmt.Errorf("%w: includeNumberOfMostRecent must be positive", ErrStructuredQuery)
+		}
+		if c.MostRecent > 0 {
+			n := c.MostRecent
+			par.Part = append(par.Part, Parameter{Name: "includeNumberOfMostRecent", ValuePositiveInt: &n})
+		}
+		p.Parameter = append(p.Parameter, par)
+	}
+	for _, pq := range q.Problems {
+		par := Parameter{Name: "includeProblems"}
+		switch pq.Status {
+		case "":
+		case "active", "inactive":
+			par.Part = append(par.Part, Parameter{Name: "filterStatus", ValueCode: pq.Status})
+		default:
+			return nil, fmt.Errorf("%w: problem status must be active or inactive", ErrStructuredQuery)
+		}
+		switch pq.Significance {
+		case "":
+		case "major", "minor":
+			par.Part = append(par.Part, Parameter{Name: "filterSignificance", ValueCode: pq.Significance})
+		default:
+			return nil, fmt.Errorf("%w: problem significance must be major or minor", ErrStructuredQuery)
+		}
+		p.Parameter = append(p.Parameter, par)
+	}
+	if im := q.Immunisations; im != nil {
+		par := Parameter{Name: "includeImmunisations"}
+		if im.IncludeNotGiven != nil {
+			par.Part = append(par.Part, Parameter{Name: "includeNotGiven", ValueBoolean: im.IncludeNotGiven})
+		}
+		if im.IncludeStatus != nil {
+			par.Part = append(par.Part, Parameter{Name: "includeStatus", ValueBoolean: im.IncludeStatus})
+		}
+		p.Parameter = append(p.Parameter, par)
+	}
+	for _, area := range []struct {
+		q          *PeriodQuery
+		name, part string
+	}{
+		{q.Uncategorised, "includeUncategorisedData", "uncategorisedDataSearchPeriod"},
+		{q.Investigations, "includeInvestigations", "investigationSearchPeriod"},
+		{q.Referrals, "includeReferrals", "referralSearchPeriod"},
+	} {
+		if area.q == nil {
+			continue
+		}
+		par := Parameter{Name: area.name}
+		if area.q.Period != nil {
+			if future(area.q.Period.Start) || future(area.q.Period.End) {
+				return nil, fmt.Errorf("%w: %s is in the future", ErrStructuredQuery, area.part)
+			}
+			par.Part = append(par.Part, Parameter{Name: area.part, ValuePeriod: area.q.Period.fhir()})
+		}
+		p.Parameter = append(p.Parameter, par)
+	}
+	return p, nil
+}
+
+// GetStructuredRecord calls $gpc.getstructuredrecord and returns the
+// structured record Bundle.
+func (c *Client) GetStructuredRecord(ctx context.Context, q StructuredQuery) (*Bundle, error) {
+	params, err := q.Parameters(c.now())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, http.MethodPost, "/Patient/$gpc.getstructuredrecord", InteractionStructuredRecord, ScopePatientRead, params, patientRecord(q.NHSNumber))
+	if err != nil {
+		return nil, err
+	}
+	return decode[Bundle](resp, InteractionStructuredRecord, "bundle")
+}
+
+// Walk calls fn for each resource in b in order with its type and raw JSON;
+// it stops early when fn returns false. Callers decode what they need (the
+// lists are List resources whose entries reference the clinical items).
+func Walk(b *Bundle, fn func(resourceType string, raw json.RawMessage) bool) {
+	for _, e := range b.Entry {
+		if !fn(e.ResourceType(), e.Resource) {
+			return
+		}
+	}
+}
+
+// Count returns how many resources of each type b holds.
+func Count(b *Bundle) map[string]int {
+	n := map[string]int{}
+	Walk(b, func(t string, _ json.RawMessage) bool { n[t]++; return true })
+	return n
+}
