@@ -1,0 +1,217 @@
+package sds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/internal/httpx"
+)
+
+// Base URLs of the SDS FHIR API.
+const (
+	SandboxURL     = "https://sandbox.api.service.nhs.uk/spine-directory/FHIR/R4"
+	IntegrationURL = "https://int.api.service.nhs.uk/spine-directory/FHIR/R4"
+	ProductionURL  = "https://api.service.nhs.uk/spine-directory/FHIR/R4"
+)
+
+// Identifier systems SDS uses.
+const (
+	SystemODSCode       = "https://fhir.nhs.uk/Id/ods-organization-code"
+	SystemInteractionID = "https://fhir.nhs.uk/Id/nhsServiceInteractionId"
+	SystemASID          = "https://fhir.nhs.uk/Id/nhsSpineASID"
+	SystemPartyKey      = "https://fhir.nhs.uk/Id/nhsMhsPartyKey"
+)
+
+// Sentinel errors.
+var (
+	// ErrNotFound: SDS holds no system for the organisation and interaction.
+	ErrNotFound = errors.New("sds: no accredited system for that organisation and interaction")
+	// ErrAmbiguous: SDS holds several, and no party key narrows them.
+	ErrAmbiguous = errors.New("sds: several accredited systems match; give a party key")
+	// ErrInvalid: the query or the answer is malformed.
+	ErrInvalid = errors.New("sds: invalid query or response")
+)
+
+// Config configures a Client.
+type Config struct {
+	BaseURL    string // default SandboxURL
+	APIKey     string // sent as the apikey header; never logged
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	// CacheLifetime is how long answers are reused (default 1 hour;
+	// negative disables caching).
+	CacheLifetime time.Duration
+	Now           func() time.Time
+}
+
+// Client looks up endpoints. It is safe for concurrent use.
+type Client struct {
+	base   string
+	apiKey string
+	http   *httpx.Client
+	ttl    time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	cache map[string]cached
+}
+
+type cached struct {
+	ep      Endpoint
+	expires time.Time
+}
+
+// New returns a Client.
+func New(cfg Config) *Client {
+	base := cfg.BaseURL
+	if base == "" {
+		base = SandboxURL
+	}
+	ttl := cfg.CacheLifetime
+	if ttl == 0 {
+		ttl = time.Hour
+	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Client{
+		base:   strings.TrimRight(base, "/"),
+		apiKey: cfg.APIKey,
+		http:   httpx.New(httpx.Config{HTTPClient: cfg.HTTPClient, Logger: cfg.Logger}),
+		ttl:    ttl,
+		now:    now,
+		cache:  map[string]cached{},
+	}
+}
+
+// Endpoint is where an organisation's system answers an interaction.
+type Endpoint struct {
+	ODSCode     string
+	Interaction string
+	Address     string // e.g. a GP Connect provider's FHIR service root URL
+	ASID        string
+	PartyKey    string
+}
+
+// Lookup returns the endpoint address and ASID of the system that serves
+// interaction for the organisation ods. partyKey may be "" unless the
+// organisation has several systems for the interaction.
+func (c *Client) Lookup(ctx context.Context, ods, interaction, partyKey string) (Endpoint, error) {
+	if !fhir.ODSCode(ods).Valid() {
+		return Endpoint{}, fmt.Errorf("%w: ods code is not 1 to 9 upper-case letters and digits", ErrInvalid)
+	}
+	if interaction == "" {
+		return Endpoint{}, fmt.Errorf("%w: empty interaction id", ErrInvalid)
+	}
+	key := ods + "\x00" + interaction + "\x00" + partyKey
+	if c.ttl > 0 {
+		c.mu.Lock()
+		hit, ok := c.cache[key]
+		c.mu.Unlock()
+		if ok && c.now().Before(hit.expires) {
+			return hit.ep, nil
+		}
+	}
+	devices, err := c.search(ctx, "Device", ods, interaction, partyKey)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	endpoints, err := c.search(ctx, "Endpoint", ods, interaction, partyKey)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	ep := Endpoint{ODSCode: ods, Interaction: interaction, PartyKey: partyKey}
+	switch len(devices) {
+	case 0:
+		return Endpoint{}, ErrNotFound
+	case 1:
+		ep.ASID = devices[0].identifier(SystemASID)
+		if ep.PartyKey == "" {
+			ep.PartyKey = devices[0].identifier(SystemPartyKey)
+		}
+	default:
+		return Endpoint{}, ErrAmbiguous
+	}
+	switch len(endpoints) {
+	case 0:
+		return Endpoint{}, ErrNotFound
+	case 1:
+		ep.Address = endpoints[0].Address
+	default:
+		return Endpoint{}, ErrAmbiguous
+	}
+	if ep.ASID == "" || ep.Address == "" {
+		return Endpoint{}, fmt.Errorf("%w: answer lacks an asid or an address", ErrInvalid)
+	}
+	if c.ttl > 0 {
+		c.mu.Lock()
+		c.cache[key] = cached{ep: ep, expires: c.now().Add(c.ttl)}
+		c.mu.Unlock()
+	}
+	return ep, nil
+}
+
+type resource struct {
+	ResourceType string `json:"resourceType"`
+	Identifier   []struct {
+		System string `json:"system"`
+		Value  string `json:"value"`
+	} `json:"identifier"`
+	Address string `json:"address"`
+}
+
+func (r resource) identifier(system string) string {
+	for _, id := range r.Identifier {
+		if id.System == system {
+			return id.Value
+		}
+	}
+	return ""
+}
+
+func (c *Client) search(ctx context.Context, kind, ods, interaction, partyKey string) ([]resource, error) {
+	q := url.Values{}
+	q.Set("organization", SystemODSCode+"|"+ods)
+	q.Add("identifier", SystemInteractionID+"|"+interaction)
+	if partyKey != "" {
+		q.Add("identifier", SystemPartyKey+"|"+partyKey)
+	}
+	req := httpx.NewRequest(http.MethodGet, c.base+"/"+kind+"?"+q.Encode(), nil)
+	req.Header.Set("Accept", "application/fhir+json")
+	if c.apiKey != "" {
+		req.Header.Set("apikey", c.apiKey)
+	}
+	if httpx.CorrelationID(ctx) == "" {
+		req.Header.Set("X-Correlation-Id", httpx.NewUUID())
+	}
+	resp, err := c.http.Do(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("sds: %s search: %w", kind, err)
+	}
+	var b struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			Resource resource `json:"resource"`
+		} `json:"entry"`
+	}
+	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
+		return nil, fmt.Errorf("%w: %s search did not return a Bundle", ErrInvalid, kind)
+	}
+	out := make([]resource, 0, len(b.Entry))
+	for _, e := range b.Entry {
+		if e.Resource.ResourceType == kind {
+			out = append(out, e.Resource)
+		}
+	}
+	return out, nil
+}

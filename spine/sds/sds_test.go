@@ -1,0 +1,65 @@
+package sds_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/spine/sds"
+	"github.com/nhskit/nhskit/spine/sds/sdstest"
+)
+
+const structured = "urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1"
+
+func TestLookup(t *testing.T) {
+	srv := sdstest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.APIKey = "key-1"
+	srv.Add(sds.Endpoint{ODSCode: "A81001", Interaction: structured, Address: "https://gp.example/A81001/STU3/1", ASID: "918999198993", PartyKey: "A81001-0000001"})
+	srv.Add(sds.Endpoint{ODSCode: "B82002", Interaction: structured, Address: "https://gp.example/B82002/STU3/1", ASID: "100000000001", PartyKey: "B82002-1"})
+	srv.Add(sds.Endpoint{ODSCode: "B82002", Interaction: structured, Address: "https://gp2.example/B82002/STU3/1", ASID: "100000000002", PartyKey: "B82002-2"})
+
+	now := time.Now()
+	clock := func() time.Time { return now }
+	c := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "key-1", CacheLifetime: time.Minute, Now: clock})
+	ctx := context.Background()
+
+	ep, err := c.Lookup(ctx, "A81001", structured, "")
+	require.NoError(t, err)
+	assert.Equal(t, "https://gp.example/A81001/STU3/1", ep.Address)
+	assert.Equal(t, "918999198993", ep.ASID)
+	assert.Equal(t, "A81001-0000001", ep.PartyKey)
+	assert.Equal(t, 2, srv.Requests())
+
+	_, err = c.Lookup(ctx, "A81001", structured, "")
+	require.NoError(t, err)
+	assert.Equal(t, 2, srv.Requests(), "second lookup is served from the cache")
+
+	now = now.Add(2 * time.Minute)
+	_, err = c.Lookup(ctx, "A81001", structured, "")
+	require.NoError(t, err)
+	assert.Equal(t, 4, srv.Requests(), "expired entries are fetched again")
+
+	_, err = c.Lookup(ctx, "B82002", structured, "")
+	assert.ErrorIs(t, err, sds.ErrAmbiguous)
+	ep, err = c.Lookup(ctx, "B82002", structured, "B82002-2")
+	require.NoError(t, err)
+	assert.Equal(t, "100000000002", ep.ASID)
+
+	_, err = c.Lookup(ctx, "C83003", structured, "")
+	assert.ErrorIs(t, err, sds.ErrNotFound)
+	_, err = c.Lookup(ctx, "c83-003", structured, "")
+	assert.ErrorIs(t, err, sds.ErrInvalid)
+
+	bad := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "wrong"})
+	_, err = bad.Lookup(ctx, "A81001", structured, "")
+	var se *httpx.StatusError
+	require.True(t, errors.As(err, &se))
+	assert.Equal(t, 401, se.StatusCode)
+	assert.NotContains(t, err.Error(), "wrong", "the api key never appears in errors")
+}
