@@ -1,0 +1,70 @@
+package gpconnect_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nhskit/nhskit/spine/gpconnect"
+	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
+)
+
+func Example() {
+	practice := gpconnecttest.NewServer() // a fake GP practice on loopback
+	defer practice.Close()
+
+	c, err := gpconnect.New(gpconnect.Config{
+		BaseURL:      practice.URL, // from spine/sds in production
+		ConsumerASID: "200000000359",
+		ProviderASID: practice.ASID,
+		Requester: gpconnect.Requester{
+			Issuer:           "https://hub.example.nhs.uk",
+			Device:           gpconnect.Device{System: "https://hub.example.nhs.uk/Id/device", Value: "hub", Model: "hub", Version: "1"},
+			OrganizationODS:  "RR8",
+			OrganizationName: "Extended Access Hub",
+			Practitioner: gpconnect.RequestingPractitioner{
+				ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker",
+			},
+		},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	patient, err := c.FindPatient(ctx, practice.Patients()[0])
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	from := time.Now().AddDate(0, 0, 1)
+	slots, err := c.SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: from, End: from.AddDate(0, 0, 7)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	slot := slots.Slots[0]
+	appt, err := c.BookAppointment(ctx, gpconnect.BookRequest{
+		PatientID:    patient.ID,
+		Slots:        []gpconnect.Slot{slot},
+		LocationID:   slots.LocationOf(&slot).ID,
+		Description:  "Medication review",
+		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", Phone: "0113 000 0000"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(appt.Status, appt.Start.Equal(slot.Start))
+
+	// Booking the same slot again is refused.
+	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
+		PatientID: patient.ID, Slots: []gpconnect.Slot{slot}, LocationID: "1", Description: "Again",
+		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", Phone: "0113 000 0000"},
+	})
+	fmt.Println(errors.Is(err, gpconnect.ErrSlotAlreadyBooked))
+	// Output:
+	// booked true
+	// true
+}
