@@ -382,3 +382,19 @@ func FuzzParseToken(f *testing.F) {
 		_, _ = gpconnect.ParseToken(s, time.Unix(1_800_000_060, 0))
 	})
 }
+
+func TestFreeSlotsSplitsLongRanges(t *testing.T) {
+	srv := gpconnecttest.NewServer(gpconnecttest.WithDiary(30, 30*time.Minute))
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	start, _ := tomorrowRange()
+	slots, err := c.FreeSlots(context.Background(), start, start.AddDate(0, 0, 30), "RR8")
+	require.NoError(t, err)
+	assert.Len(t, slots, srv.FreeSlots(), "a 30-day range is searched in 14-day windows without loss or duplicates")
+	fs := slots[0]
+	assert.Equal(t, "A81001", fs.OrganizationODS)
+	assert.True(t, fs.HasPosition)
+	assert.Equal(t, "Dr Ada Okafor", fs.PractitionerName)
+	assert.Equal(t, "General GP Appointment", fs.ServiceType)
+	assert.Empty(t, srv.Rejections())
+}
