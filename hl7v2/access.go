@@ -1,0 +1,422 @@
+package hl7v2
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// Path is a parsed terser path such as "PID-3(2).1" or "OBX[2]-5.1.2".
+// All numbers are 1-based; zero means "not given".
+type Path struct {
+	Segment    string
+	Occurrence int // [n], default 1
+	Field      int
+	Repetition int // (n), default 1
+	Component  int
+	Sub        int
+}
+
+// ErrPath is wrapped by errors for malformed paths.
+var ErrPath = errors.New("hl7v2: malformed path")
+
+// ParsePath parses a terser path.
+func ParsePath(s string) (Path, error) {
+	var p Path
+	bad := func(at int, what string) (Path, error) {
+		return Path{}, fmt.Errorf("%w %q at offset %d: %s", ErrPath, s, at, what)
+	}
+	if len(s) < 3 || !isNameChar(s[0]) || !isNameChar(s[1]) || !isNameChar(s[2]) {
+		return bad(0, "expected a three-character segment name")
+	}
+	p.Segment = s[:3]
+	i := 3
+	num := func() (int, bool) {
+		j := i
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j == i || j-i > 6 {
+			return 0, false
+		}
+		n, _ := strconv.Atoi(s[i:j])
+		i = j
+		return n, n > 0
+	}
+	if i < len(s) && s[i] == '[' {
+		i++
+		n, ok := num()
+		if !ok || i >= len(s) || s[i] != ']' {
+			return bad(i, "expected [n] with n ≥ 1")
+		}
+		p.Occurrence = n
+		i++
+	}
+	if i == len(s) {
+		return p, nil
+	}
+	if s[i] != '-' {
+		return bad(i, "expected '-' before the field number")
+	}
+	i++
+	n, ok := num()
+	if !ok {
+		return bad(i, "expected a field number ≥ 1")
+	}
+	p.Field = n
+	if i < len(s) && s[i] == '(' {
+		i++
+		n, ok := num()
+		if !ok || i >= len(s) || s[i] != ')' {
+			return bad(i, "expected (n) with n ≥ 1")
+		}
+		p.Repetition = n
+		i++
+	}
+	if i < len(s) {
+		if s[i] != '.' {
+			return bad(i, "expected '.' before the component number")
+		}
+		i++
+		n, ok := num()
+		if !ok {
+			return bad(i, "expected a component number ≥ 1")
+		}
+		p.Component = n
+	}
+	if i < len(s) {
+		if s[i] != '.' {
+			return bad(i, "expected '.' before the sub-component number")
+		}
+		i++
+		n, ok := num()
+		if !ok {
+			return bad(i, "expected a sub-component number ≥ 1")
+		}
+		p.Sub = n
+	}
+	if i != len(s) {
+		return bad(i, "unexpected characters after the path")
+	}
+	return p, nil
+}
+
+// String formats p as a terser path.
+func (p Path) String() string {
+	s := p.Segment
+	if p.Occurrence > 1 {
+		s += "[" + strconv.Itoa(p.Occurrence) + "]"
+	}
+	if p.Field == 0 {
+		return s
+	}
+	s += "-" + strconv.Itoa(p.Field)
+	if p.Repetition > 1 {
+		s += "(" + strconv.Itoa(p.Repetition) + ")"
+	}
+	if p.Component > 0 {
+		s += "." + strconv.Itoa(p.Component)
+	}
+	if p.Sub > 0 {
+		s += "." + strconv.Itoa(p.Sub)
+	}
+	return s
+}
+
+// Get returns the unescaped value at a terser path, converted to UTF-8.
+// A path that stops above the leaf gives the first component's first
+// sub-component of the first repetition (MSH-9 of "ADT^A01" is "ADT"); a
+// path past the data, or a malformed one, gives "". MSH-1 is the field
+// separator and MSH-2 the encoding characters.
+func (m *Message) Get(path string) string {
+	p, err := ParsePath(path)
+	if err != nil {
+		return ""
+	}
+	return m.GetPath(p)
+}
+
+// GetPath is Get with a parsed path, for loops that read the same path
+// from many messages.
+func (m *Message) GetPath(p Path) string {
+	raw, ok := m.rawPath(p)
+	if !ok {
+		return ""
+	}
+	return m.decode(raw)
+}
+
+// RawPath returns the value at a path exactly as written (escapes not
+// decoded, character set not converted), sharing memory with the input.
+func (m *Message) RawPath(path string) string {
+	p, err := ParsePath(path)
+	if err != nil {
+		return ""
+	}
+	raw, _ := m.rawPath(p)
+	return raw
+}
+
+func (m *Message) rawPath(p Path) (string, bool) {
+	occ := p.Occurrence
+	if occ == 0 {
+		occ = 1
+	}
+	seg, ok := m.segment(p.Segment, occ)
+	if !ok {
+		return "", false
+	}
+	if p.Field == 0 {
+		return seg, true
+	}
+	isMSH := p.Segment == "MSH" || p.Segment == "FHS" || p.Segment == "BHS"
+	if isMSH && p.Field <= 2 {
+		if p.Repetition > 1 || p.Component > 1 || p.Sub > 1 {
+			return "", false
+		}
+		return headerField(seg, p.Field, m.delims.Field)
+	}
+	idx := p.Field
+	if isMSH {
+		idx-- // MSH-1 is the separator itself, so MSH-3 is the second piece
+	}
+	v, ok := nth(seg, m.delims.Field, idx)
+	if !ok {
+		return "", false
+	}
+	rep := p.Repetition
+	if rep == 0 {
+		rep = 1
+	}
+	if v, ok = nth(v, m.delims.Repetition, rep-1); !ok {
+		return "", false
+	}
+	comp := p.Component
+	if comp == 0 {
+		comp = 1
+	}
+	if v, ok = nth(v, m.delims.Component, comp-1); !ok {
+		return "", false
+	}
+	sub := p.Sub
+	if sub == 0 {
+		sub = 1
+	}
+	if v, ok = nth(v, m.delims.Subcomponent, sub-1); !ok {
+		return "", false
+	}
+	return v, true
+}
+
+// headerField returns field 1 (the separator) or 2 (the encoding
+// characters) of an MSH, FHS or BHS segment.
+func headerField(seg string, n int, sep byte) (string, bool) {
+	if len(seg) < 4 {
+		return "", false
+	}
+	if n == 1 {
+		return seg[3:4], true
+	}
+	enc := seg[4:]
+	if k := indexByte(enc, sep); k >= 0 {
+		enc = enc[:k]
+	}
+	return enc, true
+}
+
+// nth returns the i-th (0-based) piece of s split by sep. Pieces are
+// short, so a plain loop beats bytes.IndexByte's per-call set-up.
+func nth(s string, sep byte, i int) (string, bool) {
+	start := 0
+	if i > 0 {
+		j := 0
+		for ; j < len(s); j++ {
+			if s[j] == sep {
+				i--
+				if i == 0 {
+					break
+				}
+			}
+		}
+		if j >= len(s) {
+			return "", false
+		}
+		start = j + 1
+	}
+	for k := start; k < len(s); k++ {
+		if s[k] == sep {
+			return s[start:k], true
+		}
+	}
+	return s[start:], true
+}
+
+// count returns how many pieces s has when split by sep (0 for "").
+func count(s string, sep byte) int {
+	if s == "" {
+		return 0
+	}
+	n := 1
+	for {
+		k := indexByte(s, sep)
+		if k < 0 {
+			return n
+		}
+		n++
+		s = s[k+1:]
+	}
+}
+
+// segment returns the text of the occ-th (1-based) segment called name.
+func (m *Message) segment(name string, occ int) (string, bool) {
+	n := [3]byte{name[0], name[1], name[2]}
+	for _, s := range m.segs {
+		if s.name == n {
+			occ--
+			if occ == 0 {
+				return m.text[s.start:s.end], true
+			}
+		}
+	}
+	return "", false
+}
+
+// Segment is one segment of a message, for code that walks structure.
+type Segment struct {
+	m    *Message
+	text string
+	// Index is the segment's 0-based position in the message.
+	Index int
+}
+
+// Segments returns every segment in order.
+func (m *Message) Segments() []Segment {
+	out := make([]Segment, len(m.segs))
+	for i, s := range m.segs {
+		out[i] = Segment{m: m, text: m.text[s.start:s.end], Index: i}
+	}
+	return out
+}
+
+// SegmentsNamed returns the segments called name, in order.
+func (m *Message) SegmentsNamed(name string) []Segment {
+	var out []Segment
+	if len(name) != 3 {
+		return nil
+	}
+	n := [3]byte{name[0], name[1], name[2]}
+	for i, s := range m.segs {
+		if s.name == n {
+			out = append(out, Segment{m: m, text: m.text[s.start:s.end], Index: i})
+		}
+	}
+	return out
+}
+
+// First returns the first segment called name.
+func (m *Message) First(name string) (Segment, bool) {
+	if len(name) != 3 {
+		return Segment{}, false
+	}
+	n := [3]byte{name[0], name[1], name[2]}
+	for i, s := range m.segs {
+		if s.name == n {
+			return Segment{m: m, text: m.text[s.start:s.end], Index: i}, true
+		}
+	}
+	return Segment{}, false
+}
+
+// Name returns the segment's three-character name.
+func (s Segment) Name() string { return s.text[:3] }
+
+// Raw returns the segment text as written, without its terminator.
+func (s Segment) Raw() string { return s.text }
+
+func (s Segment) isHeader() bool {
+	n := s.text[:3]
+	return n == "MSH" || n == "FHS" || n == "BHS"
+}
+
+// NumFields returns the number of the segment's last field.
+func (s Segment) NumFields() int {
+	n := count(s.text, s.m.delims.Field) - 1
+	if s.isHeader() {
+		n++
+	}
+	return n
+}
+
+// field returns the raw text of field n (1-based).
+func (s Segment) field(n int) (string, bool) {
+	if n <= 0 {
+		return "", false
+	}
+	if s.isHeader() {
+		if n <= 2 {
+			return headerField(s.text, n, s.m.delims.Field)
+		}
+		n--
+	}
+	return nth(s.text, s.m.delims.Field, n)
+}
+
+// Field returns field n unescaped (its first repetition's first component's
+// first sub-component, as Get does).
+func (s Segment) Field(n int) string { return s.Get(n, 1, 1, 1) }
+
+// Get returns the unescaped value at field n, repetition rep, component c
+// and sub-component sc (all 1-based).
+func (s Segment) Get(n, rep, c, sc int) string {
+	v, ok := s.field(n)
+	if !ok {
+		return ""
+	}
+	if s.isHeader() && n <= 2 {
+		if rep == 1 && c == 1 && sc == 1 {
+			return v
+		}
+		return ""
+	}
+	d := s.m.delims
+	if v, ok = nth(v, d.Repetition, rep-1); !ok {
+		return ""
+	}
+	if v, ok = nth(v, d.Component, c-1); !ok {
+		return ""
+	}
+	if v, ok = nth(v, d.Subcomponent, sc-1); !ok {
+		return ""
+	}
+	return s.m.decode(v)
+}
+
+// Repetitions returns how many repetitions field n has (0 when empty).
+func (s Segment) Repetitions(n int) int {
+	v, ok := s.field(n)
+	if !ok {
+		return 0
+	}
+	if s.isHeader() && n <= 2 {
+		return 1
+	}
+	return count(v, s.m.delims.Repetition)
+}
+
+// Components returns how many components repetition rep of field n has.
+func (s Segment) Components(n, rep int) int {
+	v, ok := s.field(n)
+	if !ok {
+		return 0
+	}
+	if v, ok = nth(v, s.m.delims.Repetition, rep-1); !ok {
+		return 0
+	}
+	return count(v, s.m.delims.Component)
+}
+
+// RawField returns field n as written.
+func (s Segment) RawField(n int) string {
+	v, _ := s.field(n)
+	return v
+}

@@ -1,0 +1,51 @@
+// Package hl7v2 parses, reads, edits and writes HL7 version 2 messages in
+// their pipe-delimited (ER7) encoding, as NHS trust feeds send them: ADT
+// from the PAS, ORU from pathology, ORM orders.
+//
+// [Parse] does not copy or unescape anything: it records where each
+// segment is and reads the delimiters from MSH-1 and MSH-2. Values are
+// found and decoded only when asked for, with [Message.Get] and a terser
+// path ("PID-3(2).1", "OBX[2]-5", "PID-5.1.2"), so parsing a message and
+// reading ten fields costs one allocation. [Message.Encode] gives the text
+// back byte for byte, so unknown and Z segments (ZU1, ZU3…) pass through
+// untouched.
+//
+// # Facts relied on
+//
+// From HL7 Version 2.x (chapter 2, Control; https://www.hl7.eu/HL7v2x/v251/std251/ch02.html
+// and the v2.7 edition for the truncation character):
+//
+//   - A message starts with MSH. MSH-1 is the field separator (the fourth
+//     character); MSH-2 holds, in order, the component separator, the
+//     repetition separator, the escape character and the sub-component
+//     separator, and from v2.7 optionally a fifth, the truncation
+//     character. Recommended values are | ^ ~ \ & and #. Because MSH-1 is
+//     the separator itself, MSH-3 is the first field after MSH-2.
+//   - Segments end with a carriage return (0x0D). This package also
+//     accepts CR LF as one terminator, and a bare LF in a message that has
+//     no CR at all (files edited on Unix); elsewhere LF is data.
+//   - Escape sequences: \F\ field separator, \S\ component separator, \T\
+//     sub-component separator, \R\ repetition separator, \E\ escape
+//     character, \P\ truncation character (v2.7), \Xdddd…\ hexadecimal data
+//     (bytes in the message's character set), \Zdddd…\ locally defined,
+//     \Cxxyy\ and \Mxxyyzz\ character-set switches, and the formatting
+//     commands \H\ \N\ \.br\ \.sp\ \.fi\ \.nf\ \.in\ \.ti\ \.sk\ \.ce\.
+//     Get decodes the first six and \X..\, and keeps the rest as written,
+//     since their meaning depends on the display; an escape character with
+//     no closing one is kept literally.
+//   - MSH-18 names the character set: "ASCII", "8859/1" (Latin-1),
+//     "UNICODE UTF-8", and others. Get returns UTF-8, converting Latin-1.
+//     MSH-18 "UNICODE" is read as UTF-8; an Options.Charset overrides MSH-18
+//     for senders that declare one set and send another.
+//   - Path conventions follow HAPI's Terser: 1-based numbers; SEG[n] is the
+//     n-th segment of that name, (n) the n-th repetition; a path that stops
+//     above the leaf reads the first component's first sub-component.
+//
+// NHS-specific usage (the ITK HL7 v2.4 ADT message specification, NHS
+// Digital; https://digital.nhs.uk/services/interoperability-toolkit):
+// PID-3 carries the NHS number with assigning authority NHS and identifier
+// type NH (older feeds: ^^^NHS); PID-32 carries the NHS number trace status
+// (NSTS01 verified … NSTS04 trace needed); MSH-17 is GBR; PID-8 uses the
+// NHS sex codes 1, 2, 9 as well as HL7's M, F, U; Z segments ZU1… carry
+// local extensions.
+package hl7v2

@@ -1,0 +1,287 @@
+package hl7v2
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"unsafe"
+)
+
+// Delimiters are a message's separators and escape character, read from
+// MSH-1 and MSH-2.
+type Delimiters struct {
+	Field        byte // MSH-1, usually '|'
+	Component    byte // usually '^'
+	Repetition   byte // usually '~'
+	Escape       byte // usually '\\'
+	Subcomponent byte // usually '&'
+	// Truncation is the v2.7 truncation character ('#'), or 0 when MSH-2
+	// has only four characters.
+	Truncation byte
+}
+
+// DefaultDelimiters are the delimiters almost every sender uses.
+var DefaultDelimiters = Delimiters{Field: '|', Component: '^', Repetition: '~', Escape: '\\', Subcomponent: '&'}
+
+// span is a half-open byte range of the message text.
+type span struct{ start, end int32 }
+
+// segment is one segment's location: its text without terminator, and its
+// three-character name.
+type segment struct {
+	span
+	name [3]byte
+}
+
+// inlineSegments is how many segments fit without a second allocation;
+// larger messages grow the slice once or twice.
+const inlineSegments = 24
+
+// Message is a parsed HL7 v2 message. It refers to the bytes it was parsed
+// from without copying them: values are found and unescaped only when
+// asked for. The caller must not modify those bytes while the Message, or
+// any string obtained from it, is in use; [Message.Clone] makes an
+// independent copy. A Message is safe for concurrent reads; Set is not
+// safe concurrently with anything else.
+type Message struct {
+	text   string // the message text, sharing memory with the input
+	delims Delimiters
+	segs   []segment
+	// canonical records that the text is already \r-terminated segments
+	// with no empty ones, so Encode can return it as it is.
+	canonical bool
+	charset   charset
+	inline    [inlineSegments]segment
+}
+
+// Sentinel errors wrapped by *ParseError.
+var (
+	ErrNoMSH           = errors.New("message does not start with an MSH segment")
+	ErrBadDelimiters   = errors.New("invalid delimiters in MSH-1 or MSH-2")
+	ErrSegmentName     = errors.New("segment name is not three upper-case letters or digits")
+	ErrTooLarge        = errors.New("message exceeds the size limit")
+	ErrTooManySegments = errors.New("message exceeds the segment limit")
+	ErrEmpty           = errors.New("empty message")
+)
+
+// ParseError reports where a message is malformed.
+type ParseError struct {
+	Segment int // 1-based index of the segment, 0 when not in one
+	Field   int // field number within the segment, 0 when not in one
+	Offset  int // byte offset in the input
+	Err     error
+}
+
+func (e *ParseError) Error() string {
+	switch {
+	case e.Segment > 0 && e.Field > 0:
+		return fmt.Sprintf("hl7v2: segment %d field %d (offset %d): %v", e.Segment, e.Field, e.Offset, e.Err)
+	case e.Segment > 0:
+		return fmt.Sprintf("hl7v2: segment %d (offset %d): %v", e.Segment, e.Offset, e.Err)
+	}
+	return fmt.Sprintf("hl7v2: offset %d: %v", e.Offset, e.Err)
+}
+
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// Limits bound what Parse accepts.
+type Limits struct {
+	MaxBytes    int // default 64 MiB
+	MaxSegments int // default 100,000
+}
+
+// DefaultLimits are the limits Parse uses.
+var DefaultLimits = Limits{MaxBytes: 64 << 20, MaxSegments: 100_000}
+
+// Options control ParseWithOptions.
+type Options struct {
+	Limits Limits
+	// Charset overrides MSH-18 for senders that declare one character set
+	// and send another: "UNICODE UTF-8", "8859/1", "ASCII". Empty trusts
+	// MSH-18.
+	Charset string
+}
+
+// Parse parses one message with the default limits, trusting MSH-18.
+func Parse(data []byte) (*Message, error) { return ParseWithOptions(data, Options{}) }
+
+// ParseWithOptions parses one message.
+func ParseWithOptions(data []byte, opts Options) (*Message, error) {
+	lim := opts.Limits
+	if lim.MaxBytes <= 0 {
+		lim.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if lim.MaxSegments <= 0 {
+		lim.MaxSegments = DefaultLimits.MaxSegments
+	}
+	if len(data) > lim.MaxBytes {
+		return nil, &ParseError{Offset: lim.MaxBytes, Err: ErrTooLarge}
+	}
+	if len(data) == 0 {
+		return nil, &ParseError{Err: ErrEmpty}
+	}
+	m := &Message{}
+	m.text = unsafe.String(&data[0], len(data))
+	m.segs = m.inline[:0]
+	if err := m.parse(lim); err != nil {
+		return nil, err
+	}
+	cs := opts.Charset
+	if cs == "" {
+		// MSH-18 is the 17th piece of MSH split by the field separator.
+		msh := m.text[m.segs[0].start:m.segs[0].end]
+		cs, _ = nth(msh, m.delims.Field, 17)
+		cs, _ = nth(cs, m.delims.Repetition, 0)
+	}
+	m.charset = charsetFor(cs)
+	return m, nil
+}
+
+func (m *Message) parse(lim Limits) error {
+	t := m.text
+	if len(t) < 8 || t[:3] != "MSH" {
+		return &ParseError{Segment: 1, Err: ErrNoMSH}
+	}
+	d := Delimiters{Field: t[3]}
+	// MSH-2 runs from offset 4 to the next field separator.
+	end := 4
+	for end < len(t) && t[end] != d.Field && t[end] != '\r' && t[end] != '\n' {
+		end++
+	}
+	enc := t[4:end]
+	if len(enc) != 4 && len(enc) != 5 {
+		return &ParseError{Segment: 1, Field: 2, Offset: 4, Err: ErrBadDelimiters}
+	}
+	d.Component, d.Repetition, d.Escape, d.Subcomponent = enc[0], enc[1], enc[2], enc[3]
+	if len(enc) == 5 {
+		d.Truncation = enc[4]
+	}
+	if !d.valid() {
+		return &ParseError{Segment: 1, Field: 2, Offset: 4, Err: ErrBadDelimiters}
+	}
+	m.delims = d
+
+	// A bare \n ends segments only in a message with no \r at all.
+	hasCR := indexByte(t, '\r') >= 0
+	m.canonical = hasCR
+	i := 0
+	for i < len(t) {
+		j := i
+		if hasCR {
+			k := indexByte(t[i:], '\r')
+			if k < 0 {
+				j = len(t)
+			} else {
+				j = i + k
+			}
+		} else {
+			k := indexByte(t[i:], '\n')
+			if k < 0 {
+				j = len(t)
+			} else {
+				j = i + k
+			}
+		}
+		segEnd := j
+		next := j + 1
+		if hasCR && j+1 < len(t) && t[j+1] == '\n' {
+			next = j + 2 // \r\n is one terminator
+			m.canonical = false
+		}
+		if segEnd > i {
+			if err := m.addSegment(i, segEnd, lim); err != nil {
+				return err
+			}
+		} else if j < len(t) {
+			m.canonical = false // an empty segment is dropped
+		}
+		if j >= len(t) {
+			m.canonical = false // the last segment has no terminator
+		}
+		i = next
+	}
+	return nil
+}
+
+func (m *Message) addSegment(start, end int, lim Limits) error {
+	if len(m.segs) >= lim.MaxSegments {
+		return &ParseError{Segment: len(m.segs) + 1, Offset: start, Err: ErrTooManySegments}
+	}
+	t := m.text
+	if end-start < 3 || !isNameChar(t[start]) || !isNameChar(t[start+1]) || !isNameChar(t[start+2]) ||
+		(end-start > 3 && t[start+3] != m.delims.Field) {
+		return &ParseError{Segment: len(m.segs) + 1, Offset: start, Err: ErrSegmentName}
+	}
+	m.segs = append(m.segs, segment{span: span{int32(start), int32(end)}, name: [3]byte{t[start], t[start+1], t[start+2]}})
+	return nil
+}
+
+func isNameChar(c byte) bool { return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') }
+
+func (d Delimiters) valid() bool {
+	cs := []byte{d.Field, d.Component, d.Repetition, d.Escape, d.Subcomponent}
+	if d.Truncation != 0 {
+		cs = append(cs, d.Truncation)
+	}
+	for i, c := range cs {
+		if c == '\r' || c == '\n' || isNameChar(c) || c >= 0x80 || c < 0x20 {
+			return false
+		}
+		for _, o := range cs[:i] {
+			if o == c {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func indexByte(s string, c byte) int {
+	return bytes.IndexByte(unsafe.Slice(unsafe.StringData(s), len(s)), c)
+}
+
+// Delimiters returns the message's delimiters.
+func (m *Message) Delimiters() Delimiters { return m.delims }
+
+// Len returns the number of segments.
+func (m *Message) Len() int { return len(m.segs) }
+
+// Raw returns the message text exactly as parsed (terminators included).
+// It shares memory with the parsed input.
+func (m *Message) Raw() string { return m.text }
+
+// Clone returns a copy of m that does not share memory with its input.
+func (m *Message) Clone() *Message {
+	c := *m
+	c.text = string([]byte(m.text))
+	if len(m.segs) <= inlineSegments {
+		c.segs = c.inline[:len(m.segs)]
+		copy(c.segs, m.segs)
+	} else {
+		c.segs = append([]segment(nil), m.segs...)
+	}
+	return &c
+}
+
+// Encode returns the message with each segment ended by \r. A message
+// parsed from \r-terminated text comes back byte for byte.
+func (m *Message) Encode() []byte {
+	if m.canonical {
+		return []byte(m.text)
+	}
+	n := 0
+	for _, s := range m.segs {
+		n += int(s.end-s.start) + 1
+	}
+	out := make([]byte, 0, n)
+	for _, s := range m.segs {
+		out = append(out, m.text[s.start:s.end]...)
+		out = append(out, '\r')
+	}
+	return out
+}
+
+// String returns a short description that never includes field values.
+func (m *Message) String() string {
+	return fmt.Sprintf("hl7v2.Message{%s, %d segments}", m.Get("MSH-9")+"^"+m.Get("MSH-9.2"), len(m.segs))
+}
