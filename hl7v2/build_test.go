@@ -1,0 +1,169 @@
+package hl7v2
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestSetAndBuild(t *testing.T) {
+	m, err := NewMessage(DefaultDelimiters)
+	require.NoError(t, err)
+	steps := []struct{ path, value string }{
+		{"MSH-3", "NHSKIT"},
+		{"MSH-9.1", "ADT"},
+		{"MSH-9.2", "A04"},
+		{"MSH-10", "X1"},
+		{"MSH-12", "2.4"},
+		{"PID-3.1", "9990000018"},
+		{"PID-3.4", "NHS"},
+		{"PID-3.5", "NH"},
+		{"PID-3(2).1", "L123"},
+		{"PID-5.1", "O'Neil|Smith^Jr"},
+		{"PID-5.1.2", "sub"},
+		{"OBX-5", "first"},
+		{"OBX[2]-5", "second"},
+	}
+	for _, s := range steps {
+		require.NoError(t, m.Set(s.path, s.value), s.path)
+	}
+	assert.Equal(t, "NHSKIT", m.Get("MSH-3"))
+	assert.Equal(t, "A04", m.Get("MSH-9.2"))
+	assert.Equal(t, `^~\&`, m.Get("MSH-2"))
+	assert.Equal(t, "9990000018", m.Get("PID-3"))
+	assert.Equal(t, "L123", m.Get("PID-3(2).1"))
+	assert.Equal(t, "O'Neil|Smith^Jr", m.Get("PID-5.1.1"))
+	assert.Equal(t, "sub", m.Get("PID-5.1.2"))
+	assert.Equal(t, "second", m.Get("OBX[2]-5"))
+	assert.Contains(t, string(m.Encode()), `O'Neil\F\Smith\S\Jr&sub`)
+
+	assert.ErrorIs(t, m.Set("MSH-1", "#"), ErrSet)
+	assert.ErrorIs(t, m.Set("OBX[4]-1", "x"), ErrSet)
+	assert.ErrorIs(t, m.Set("PID", "x"), ErrSet)
+	assert.ErrorIs(t, m.Set("PID-x", "x"), ErrPath)
+
+	// Editing a parsed message leaves the rest as it was.
+	in := fixture(t, "adt_a01.hl7")
+	orig, err := Parse(in)
+	require.NoError(t, err)
+	require.NoError(t, orig.Set("PV1-3.3", "BED 4"))
+	assert.Equal(t, "BED 4", orig.Get("PV1-3.3"))
+	assert.Equal(t, "N", orig.Get("ZU1-3"))
+	assert.Equal(t, "NSTS01", orig.Get("PID-32"))
+}
+
+func TestAck(t *testing.T) {
+	m, err := Parse(fixture(t, "adt_a01.hl7"))
+	require.NoError(t, err)
+	at := time.Date(2026, 11, 24, 9, 31, 0, 0, time.UTC)
+	ack, err := m.Ack(AckAccept, AckOptions{Time: at})
+	require.NoError(t, err)
+	h := ack.MSH()
+	assert.Equal(t, "TIE", h.SendingApplication())
+	assert.Equal(t, "RRK", h.SendingFacility())
+	assert.Equal(t, "PAS", h.ReceivingApplication())
+	assert.Equal(t, "ACK", h.MessageCode())
+	assert.Equal(t, "A01", h.TriggerEvent())
+	assert.Equal(t, "ACK", h.MessageStructure())
+	assert.Equal(t, "2.4", h.Version())
+	assert.Equal(t, "P", h.ProcessingID())
+	assert.Equal(t, "20261124093100+0000", ack.Get("MSH-7"))
+	msa, ok := ack.MSA()
+	require.True(t, ok)
+	assert.Equal(t, "AA", msa.Code())
+	assert.Equal(t, "MSG00001", msa.ControlID())
+
+	// v2.4: ERR-1; v2.5+: ERR-2/3/4.
+	nack, err := m.Ack(AckError, AckOptions{Text: "missing field", Errors: []AckIssue{{Segment: "PID", Field: 3, Code: "101", Text: "Required field missing"}}})
+	require.NoError(t, err)
+	assert.Equal(t, "PID", nack.Get("ERR-1.1"))
+	assert.Equal(t, "3", nack.Get("ERR-1.3"))
+	assert.Equal(t, "101", nack.Get("ERR-1.4.1"))
+	assert.Equal(t, "missing field", nack.Get("MSA-3"))
+
+	require.NoError(t, m.Set("MSH-12", "2.5.1"))
+	nack, err = m.Ack(AckCommitReject, AckOptions{Errors: []AckIssue{{Segment: "PV1", Sequence: 1, Field: 2, Code: "207", Text: "Application error", Severity: "E"}}})
+	require.NoError(t, err)
+	errs := nack.ERRs()
+	require.Len(t, errs, 1)
+	assert.Equal(t, "PV1-2", errs[0].Location())
+	assert.Equal(t, "207", errs[0].Code().Code)
+	assert.Equal(t, "HL70357", errs[0].Code().System)
+	assert.Equal(t, "E", errs[0].Severity())
+	code, _ := nack.MSA()
+	assert.Equal(t, "CR", code.Code())
+
+	_, err = m.Ack("XX", AckOptions{})
+	assert.Error(t, err)
+}
+
+func TestTypedViews(t *testing.T) {
+	m, err := Parse(fixture(t, "adt_a01.hl7"))
+	require.NoError(t, err)
+	pid, ok := m.PID()
+	require.True(t, ok)
+	assert.Equal(t, "9990000018", pid.NHSNumber())
+	assert.Equal(t, XPN{Family: "SMYTHE", Given: "ALEX", Middle: "JAMES", Prefix: "MR"}, pid.Name())
+	dob, prec, err := pid.BirthDate()
+	require.NoError(t, err)
+	assert.Equal(t, PrecisionDay, prec)
+	assert.Equal(t, "1980-01-01", dob.Format("2006-01-02"))
+	assert.Equal(t, "2", pid.Sex())
+	assert.Equal(t, "LS1 4AP", pid.Address().Postcode)
+	assert.Equal(t, "07700900000", pid.HomePhone(2).Number)
+	assert.Equal(t, "NSTS01", pid.TraceStatus())
+	assert.Len(t, pid.Identifiers(), 2)
+	pd1, _ := m.PD1()
+	assert.Equal(t, "A81001", pd1.PracticeODS())
+	assert.Equal(t, "G1234567", pd1.GP().ID)
+	pv1, _ := m.PV1()
+	assert.Equal(t, "I", pv1.PatientClass())
+	assert.Equal(t, "WARD 12", pv1.Room())
+	assert.Equal(t, "C1234567", pv1.Attending().ID)
+	assert.Equal(t, "19", pv1.AdmitSource())
+	assert.Equal(t, "V0000123", pv1.VisitNumber().ID)
+	adm, prec, err := pv1.Admitted()
+	require.NoError(t, err)
+	assert.Equal(t, PrecisionSecond, prec)
+	assert.Equal(t, "2026-11-24T09:30:00Z", adm.UTC().Format(time.RFC3339))
+	ts, _, err := m.MSH().Timestamp()
+	require.NoError(t, err)
+	assert.Equal(t, "2026-11-24T09:30:15Z", ts.UTC().Format(time.RFC3339))
+	al := m.AL1s()
+	require.Len(t, al, 1)
+	assert.Equal(t, "91936005", al[0].Allergen().Code)
+	assert.Equal(t, "SCT", al[0].Allergen().System)
+	assert.Len(t, m.NK1s(), 1)
+	assert.Equal(t, "SPO", m.NK1s()[0].Relationship().Code)
+}
+
+func TestParseDTM(t *testing.T) {
+	tests := []struct {
+		in   string
+		want string
+		prec Precision
+	}{
+		{"2026", "2026-01-01T00:00:00Z", PrecisionYear},
+		{"202611", "2026-11-01T00:00:00Z", PrecisionMonth},
+		{"20261124", "2026-11-24T00:00:00Z", PrecisionDay},
+		{"2026112409", "2026-11-24T09:00:00Z", PrecisionHour},
+		{"202611240915", "2026-11-24T09:15:00Z", PrecisionMinute},
+		{"20261124091530", "2026-11-24T09:15:30Z", PrecisionSecond},
+		{"20261124091530.123", "2026-11-24T09:15:30.123Z", PrecisionFraction},
+		{"20261124091530+0100", "2026-11-24T08:15:30Z", PrecisionSecond},
+		{"20260701120000", "2026-07-01T11:00:00Z", PrecisionSecond}, // BST in London
+		{"202607011200-0500", "2026-07-01T17:00:00Z", PrecisionMinute},
+	}
+	for _, tt := range tests {
+		got, p, err := ParseDTM(tt.in, nil)
+		require.NoError(t, err, tt.in)
+		assert.Equal(t, tt.want, got.UTC().Format(time.RFC3339Nano), tt.in)
+		assert.Equal(t, tt.prec, p, tt.in)
+	}
+	for _, bad := range []string{"", "20", "20261", "20261324", "20260230", "2026112425", "20261124091530.", "2026112409.5", "20261124+01", "abcd", "20261124091530+2500"} {
+		_, _, err := ParseDTM(bad, nil)
+		assert.ErrorIs(t, err, ErrDTM, bad)
+	}
+}
