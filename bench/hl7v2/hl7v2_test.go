@@ -159,3 +159,27 @@ func BenchmarkParseOnly_simhospital(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkReaderStream_nhskit streams 16 MiB of ADT^A01 messages through
+// the batch reader, parsing each and reading its control id.
+func BenchmarkReaderStream_nhskit(b *testing.B) {
+	one := load(b)
+	var buf bytes.Buffer
+	for buf.Len() < 16<<20 {
+		buf.Write(one)
+	}
+	data := buf.Bytes()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := hl7v2.NewReader(bytes.NewReader(data))
+		n := 0
+		for r.Next() {
+			sink = r.Message().Get("MSH-10")
+			n++
+		}
+		if r.Err() != nil || n == 0 {
+			b.Fatal(r.Err())
+		}
+	}
+}
