@@ -1,0 +1,60 @@
+package hl7v2
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestNHSFixtures(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.hl7")
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(files), 10)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			b, err := os.ReadFile(f)
+			require.NoError(t, err)
+			m, err := Parse(b)
+			require.NoError(t, err)
+			pid, ok := m.PID()
+			require.True(t, ok)
+			assert.Regexp(t, `^999\d{7}$`, pid.NHSNumber(), "synthetic NHS numbers only")
+			m2, err := Parse(m.Encode())
+			require.NoError(t, err)
+			assert.Equal(t, m.Len(), m2.Len())
+		})
+	}
+	m, err := Parse(fixture(t, "adt_a01_old_nhs_form.hl7"))
+	require.NoError(t, err)
+	pid, _ := m.PID()
+	assert.Equal(t, "9990000042", pid.NHSNumber(), "^^^NHS without a type code")
+	assert.Equal(t, "9", pid.Sex())
+
+	m, err = Parse(fixture(t, "oru_r01.hl7"))
+	require.NoError(t, err)
+	obx := m.OBXs()
+	require.Len(t, obx, 9)
+	assert.Equal(t, "11.8", obx[1].Value(1))
+	assert.Equal(t, []string{"H"}, obx[1].AbnormalFlags())
+	assert.Equal(t, "10*9/L", obx[1].Units().Code)
+	assert.Equal(t, "4.0-11.0", obx[1].ReferenceRange())
+	assert.Equal(t, "91936005", obx[7].CodedValue(1).Code)
+	assert.Equal(t, `Line one\.br\Line two with & ampersand`, obx[8].Value(1))
+	assert.Equal(t, "3.1", m.Get("OBX[5]-5"))
+	obr := m.OBRs()
+	require.Len(t, obr, 1)
+	assert.Equal(t, "FBC", obr[0].Service().Code)
+
+	m, err = Parse(fixture(t, "adt_a40.hl7"))
+	require.NoError(t, err)
+	mrg, ok := m.MRG()
+	require.True(t, ok)
+	assert.Equal(t, "9990000034", mrg.PriorIdentifiers()[0].ID)
+
+	m, err = Parse(fixture(t, "adt_a01_latin1.hl7"))
+	require.NoError(t, err)
+	assert.Equal(t, "O'BRIÉN", m.Get("PID-5.1"))
+}
