@@ -1,0 +1,409 @@
+package booking
+
+import (
+	"container/heap"
+	"math"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// TravelTimer estimates travel time between two places; plug in a routing
+// service by implementing it.
+type TravelTimer interface {
+	TravelTime(from, to LatLon) time.Duration
+}
+
+// Haversine estimates travel from great-circle distance, a detour factor
+// for roads and an average speed. The zero value uses 1.3 and 30 km/h,
+// a fair urban driving figure.
+type Haversine struct {
+	SpeedKmh float64
+	Detour   float64
+}
+
+// TravelTime implements TravelTimer.
+func (h Haversine) TravelTime(a, b LatLon) time.Duration {
+	speed, detour := h.SpeedKmh, h.Detour
+	if speed <= 0 {
+		speed = 30
+	}
+	if detour <= 0 {
+		detour = 1.3
+	}
+	km := DistanceKm(a, b) * detour
+	return time.Duration(km / speed * float64(time.Hour))
+}
+
+// DistanceKm is the great-circle distance between a and b (mean Earth
+// radius 6,371 km).
+func DistanceKm(a, b LatLon) float64 {
+	const r = 6371.0
+	rad := math.Pi / 180
+	dLat := (b.Lat - a.Lat) * rad
+	dLon := (b.Lon - a.Lon) * rad
+	s := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(s)))
+}
+
+// Weights scale the four parts of a score; each part is in [0, 1] before
+// weighting. The default favours clinical priority (2) over wait, travel
+// and preference fit (1 each).
+type Weights struct {
+	Wait, Travel, Preference, Priority float64
+}
+
+// DefaultWeights are the weights NewEngine uses.
+var DefaultWeights = Weights{Wait: 1, Travel: 1, Preference: 1, Priority: 2}
+
+// RTTHorizon is the wait at which the waited-time part of the priority
+// score saturates: the 18-week referral-to-treatment standard.
+const RTTHorizon = 18 * 7 * 24 * time.Hour
+
+// Option configures an Engine.
+type Option func(*config)
+
+type config struct {
+	weights    Weights
+	travel     TravelTimer
+	now        func() time.Time
+	candidates int
+}
+
+// WithWeights sets the scoring weights.
+func WithWeights(w Weights) Option { return func(c *config) { c.weights = w } }
+
+// WithTravelTimer sets how travel time is estimated (default Haversine{}).
+func WithTravelTimer(t TravelTimer) Option { return func(c *config) { c.travel = t } }
+
+// WithClock sets the clock holds expire by (default time.Now).
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithAssignCandidates limits how many of its best candidates each request
+// brings to Assign (default 0: all of them, so the assignment is optimal
+// over every feasible pair). A limit trades optimality for speed on very
+// large problems.
+func WithAssignCandidates(k int) Option { return func(c *config) { c.candidates = k } }
+
+type slotState struct {
+	Slot
+	booked  []string // request ids
+	holds   map[string]time.Time
+	removed bool
+}
+
+// Engine matches requests to slots. It is safe for concurrent use: Match
+// and Assign read under a shared lock; changes take it exclusively, so a
+// slot is never booked beyond its capacity.
+type Engine struct {
+	cfg config
+
+	mu        sync.RWMutex
+	slots     []*slotState
+	byID      map[string]int
+	byService map[string][]int32 // slot indices sorted by Start
+	invalid   ErrorList
+	holdSeq   uint64
+	holdSlot  map[string]int
+}
+
+// NewEngine indexes slots by service and start time. Invalid slots (end
+// not after start, negative capacity, empty or duplicate id) are left out
+// and reported by Err, never silently.
+func NewEngine(slots []Slot, opts ...Option) *Engine {
+	e := &Engine{
+		cfg:       config{weights: DefaultWeights, travel: Haversine{}, now: time.Now},
+		byID:      make(map[string]int, len(slots)),
+		byService: map[string][]int32{},
+		holdSlot:  map[string]int{},
+	}
+	for _, o := range opts {
+		o(&e.cfg)
+	}
+	e.slots = make([]*slotState, 0, len(slots))
+	states := make([]slotState, len(slots)) // one allocation for all
+	for i := range slots {
+		s := &slots[i]
+		if err := checkSlot(s); err != nil {
+			e.invalid = append(e.invalid, &InputError{Kind: "slot", Index: i, ID: s.ID, Err: err})
+			continue
+		}
+		if _, dup := e.byID[s.ID]; dup {
+			e.invalid = append(e.invalid, &InputError{Kind: "slot", Index: i, ID: s.ID, Err: ErrDuplicateID})
+			continue
+		}
+		st := &states[i]
+		st.Slot = *s
+		e.byID[s.ID] = len(e.slots)
+		e.byService[s.Service] = append(e.byService[s.Service], int32(len(e.slots)))
+		e.slots = append(e.slots, st)
+	}
+	for svc, idx := range e.byService {
+		slices.SortFunc(idx, func(a, b int32) int { return e.slots[a].Start.Compare(e.slots[b].Start) })
+		e.byService[svc] = idx
+	}
+	return e
+}
+
+// NewEngineChecked is NewEngine that fails on any invalid slot.
+func NewEngineChecked(slots []Slot, opts ...Option) (*Engine, error) {
+	if err := ValidateSlots(slots); err != nil {
+		return nil, err
+	}
+	return NewEngine(slots, opts...), nil
+}
+
+// Err reports the slots NewEngine left out, as an ErrorList, or nil.
+func (e *Engine) Err() error { return e.invalid.Err() }
+
+// Len returns the number of slots in the engine.
+func (e *Engine) Len() int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	n := 0
+	for _, s := range e.slots {
+		if !s.removed {
+			n++
+		}
+	}
+	return n
+}
+
+// free returns the capacity left on s at now.
+func (s *slotState) free(now time.Time) int {
+	n := s.capacity() - len(s.booked)
+	for _, exp := range s.holds {
+		if now.Before(exp) {
+			n--
+		}
+	}
+	return n
+}
+
+// Available returns the capacity left on a slot, or -1 if it is unknown.
+func (e *Engine) Available(slotID string) int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	i, ok := e.byID[slotID]
+	if !ok || e.slots[i].removed {
+		return -1
+	}
+	return e.slots[i].free(e.cfg.now())
+}
+
+// Slot returns a copy of a slot.
+func (e *Engine) Slot(id string) (Slot, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	i, ok := e.byID[id]
+	if !ok || e.slots[i].removed {
+		return Slot{}, false
+	}
+	return e.slots[i].Slot, true
+}
+
+// scorer holds what is constant for one request.
+type scorer struct {
+	req      *Request
+	w        Weights
+	travel   TravelTimer
+	horizon  float64
+	priority float64
+	excluded map[[3]int]bool
+}
+
+func (e *Engine) newScorer(r *Request) *scorer {
+	sc := &scorer{req: r, w: e.cfg.weights, travel: e.cfg.travel}
+	latest := r.Latest
+	if latest.IsZero() {
+		latest = r.Earliest.Add(90 * 24 * time.Hour)
+	}
+	sc.horizon = math.Max(float64(latest.Sub(r.Earliest)), float64(time.Hour))
+	referred := r.Referred
+	if referred.IsZero() {
+		referred = r.Earliest
+	}
+	waited := clamp01(float64(r.Earliest.Sub(referred)) / float64(RTTHorizon))
+	sc.priority = 0.7*clamp01(float64(r.Priority)/10) + 0.3*waited
+	if len(r.ExcludedDates) > 0 {
+		sc.excluded = map[[3]int]bool{}
+		for _, d := range r.ExcludedDates {
+			l := d.In(London)
+			sc.excluded[[3]int{l.Year(), int(l.Month()), l.Day()}] = true
+		}
+	}
+	return sc
+}
+
+func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
+
+// feasible applies the hard constraints other than service, time range and
+// capacity (which the caller checks), returning the travel time.
+func (sc *scorer) feasible(s *Slot) (time.Duration, bool) {
+	r := sc.req
+	if r.Duration > 0 && s.Duration() < r.Duration {
+		return 0, false
+	}
+	if len(r.Modalities) > 0 && !slices.Contains(r.Modalities, s.Modality) {
+		return 0, false
+	}
+	if len(r.Accessibility) > 0 && !containsAll(s.Accessibility, r.Accessibility) {
+		return 0, false
+	}
+	if r.WindowsRequired && len(r.Windows) > 0 && !inAnyWindow(r.Windows, s) {
+		return 0, false
+	}
+	if sc.excluded != nil {
+		l := s.Start.In(London)
+		if sc.excluded[[3]int{l.Year(), int(l.Month()), l.Day()}] {
+			return 0, false
+		}
+	}
+	var travel time.Duration
+	inPerson := s.Modality == FaceToFace || s.Modality == ModalityUnknown
+	if inPerson && r.Origin != nil {
+		if s.Position == nil {
+			if r.MaxTravel > 0 {
+				return 0, false // the travel limit cannot be verified
+			}
+		} else {
+			travel = sc.travel.TravelTime(*r.Origin, *s.Position)
+			if r.MaxTravel > 0 && travel > r.MaxTravel {
+				return 0, false
+			}
+		}
+	}
+	return travel, true
+}
+
+func inAnyWindow(ws []Window, s *Slot) bool {
+	for _, w := range ws {
+		if w.Contains(s.Start, s.End) {
+			return true
+		}
+	}
+	return false
+}
+
+func (sc *scorer) score(s *Slot, travel time.Duration) Breakdown {
+	r := sc.req
+	var b Breakdown
+	b.Wait = sc.w.Wait * (1 - clamp01(float64(s.Start.Sub(r.Earliest))/sc.horizon))
+	limit := r.MaxTravel
+	if limit <= 0 {
+		limit = time.Hour
+	}
+	b.Travel = sc.w.Travel * (1 - clamp01(float64(travel)/float64(limit)))
+	prefs, met := 0, 0
+	if len(r.Windows) > 0 && !r.WindowsRequired {
+		prefs++
+		if inAnyWindow(r.Windows, s) {
+			met++
+		}
+	}
+	if len(r.PreferredSites) > 0 {
+		prefs++
+		if slices.Contains(r.PreferredSites, s.Site) {
+			met++
+		}
+	}
+	if len(r.PreferredPractitioners) > 0 {
+		prefs++
+		if slices.Contains(r.PreferredPractitioners, s.Practitioner) {
+			met++
+		}
+	}
+	if r.PreferredModality != ModalityUnknown {
+		prefs++
+		if s.Modality == r.PreferredModality {
+			met++
+		}
+	}
+	fit := 1.0
+	if prefs > 0 {
+		fit = float64(met) / float64(prefs)
+	}
+	b.Preference = sc.w.Preference * fit
+	b.Priority = sc.w.Priority * sc.priority
+	return b
+}
+
+func (b Breakdown) total() float64 { return b.Wait + b.Travel + b.Preference + b.Priority }
+
+// candHeap is a min-heap by score (ties: later start, then larger id, out
+// first) keeping the best `limit` candidates.
+type candHeap []Candidate
+
+func (h candHeap) Len() int { return len(h) }
+func (h candHeap) Less(i, j int) bool {
+	return worse(h[i], h[j])
+}
+func (h candHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *candHeap) Push(x any)   { *h = append(*h, x.(Candidate)) }
+func (h *candHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// worse orders candidates: lower score, then later start, then larger id.
+func worse(a, b Candidate) bool {
+	if a.Score != b.Score {
+		return a.Score < b.Score
+	}
+	if !a.Start.Equal(b.Start) {
+		return a.Start.After(b.Start)
+	}
+	return a.SlotID > b.SlotID
+}
+
+// Match returns up to limit slots that meet every hard constraint of req,
+// best first (highest score; ties broken by earlier start, then slot id).
+// An invalid request (see ValidateRequest) has no candidates. limit ≤ 0
+// returns all candidates.
+func (e *Engine) Match(req Request, limit int) []Candidate {
+	if ValidateRequest(&req) != nil {
+		return nil
+	}
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.match(&req, limit, e.cfg.now())
+}
+
+func (e *Engine) match(req *Request, limit int, now time.Time) []Candidate {
+	idx := e.byService[req.Service]
+	lo := sort.Search(len(idx), func(i int) bool { return !e.slots[idx[i]].Start.Before(req.Earliest) })
+	sc := e.newScorer(req)
+	var h candHeap
+	for _, si := range idx[lo:] {
+		s := e.slots[si]
+		if !req.Latest.IsZero() && s.End.After(req.Latest) {
+			if s.Start.After(req.Latest) {
+				break
+			}
+			continue
+		}
+		if s.removed || s.free(now) <= 0 {
+			continue
+		}
+		travel, ok := sc.feasible(&s.Slot)
+		if !ok {
+			continue
+		}
+		b := sc.score(&s.Slot, travel)
+		c := Candidate{SlotID: s.ID, Score: b.total(), Breakdown: b, Travel: travel, Start: s.Start}
+		if limit <= 0 || len(h) < limit {
+			heap.Push(&h, c)
+		} else if worse(h[0], c) {
+			h[0] = c
+			heap.Fix(&h, 0)
+		}
+	}
+	out := make([]Candidate, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(&h).(Candidate)
+	}
+	return out
+}
