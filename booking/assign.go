@@ -1,9 +1,10 @@
 package booking
 
 import (
-	"container/heap"
+	"cmp"
 	"math"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // scoreScale turns scores into integers for the flow algorithm, so that
@@ -16,17 +17,18 @@ const scoreScale = 1e6
 // pair. Requests that share an id or are invalid are left out (check with
 // ValidateRequests first). Pairs come in request order.
 //
-// It solves a min-cost flow (source → request → slot → sink, costs the
-// negated scores) by successive shortest paths with Dijkstra and node
-// potentials, stopping when no augmenting path raises the total: the
-// result is optimal over the candidate pairs (all feasible pairs unless
-// WithAssignCandidates limits them).
+// It solves a min-cost flow (request → slot → sink, costs the negated
+// scores, with a zero-cost "unassigned" edge from each request to the
+// sink) by successive shortest augmenting paths, one request at a time,
+// with Dijkstra and node potentials: the result is optimal over the
+// candidate pairs (all feasible pairs unless WithAssignCandidates limits
+// them).
 func (e *Engine) Assign(reqs []Request) []Pair {
 	g, reqIDs, slotIDs := e.buildGraph(reqs)
 	if g == nil {
 		return nil
 	}
-	g.maxWeightFlow()
+	g.maxWeightFlow(len(reqIDs))
 	var pairs []Pair
 	for ri := range reqIDs {
 		u := 1 + ri
@@ -62,7 +64,7 @@ func (e *Engine) AssignGreedy(reqs []Request) []Pair {
 		}
 		seen[r.ID] = true
 		valid[i] = true
-		for _, c := range e.match(r, e.cfg.candidates, now) {
+		for _, c := range e.match(r, e.cfg.candidates, now, false) {
 			all = append(all, cand{i, c.SlotID, int64(math.Round(c.Score * scoreScale))})
 			if _, ok := room[c.SlotID]; !ok {
 				room[c.SlotID] = e.slots[e.byID[c.SlotID]].free(now)
@@ -70,7 +72,15 @@ func (e *Engine) AssignGreedy(reqs []Request) []Pair {
 		}
 	}
 	e.mu.RUnlock()
-	sort.SliceStable(all, func(a, b int) bool { return all[a].w > all[b].w })
+	slices.SortFunc(all, func(a, b cand) int {
+		switch {
+		case a.w != b.w:
+			return cmp.Compare(b.w, a.w)
+		case a.req != b.req:
+			return cmp.Compare(a.req, b.req)
+		}
+		return strings.Compare(a.slot, b.slot)
+	})
 	done := make([]bool, len(reqs))
 	bySlot := make(map[int]Pair)
 	for _, c := range all {
@@ -141,18 +151,24 @@ func (e *Engine) buildGraph(reqs []Request) (*flowGraph, []string, []string) {
 		seen[r.ID] = true
 		ri := len(reqIDs)
 		reqIDs = append(reqIDs, r.ID)
-		for _, c := range e.match(r, e.cfg.candidates, now) {
-			si, ok := slotNode[c.SlotID]
+		add := func(st *slotState, score float64) {
+			si, ok := slotNode[st.ID]
 			if !ok {
 				si = len(slotIDs)
-				slotNode[c.SlotID] = si
-				slotIDs = append(slotIDs, c.SlotID)
-				free = append(free, e.slots[e.byID[c.SlotID]].free(now))
+				slotNode[st.ID] = si
+				slotIDs = append(slotIDs, st.ID)
+				free = append(free, st.free(now))
 			}
-			w := int64(math.Round(c.Score * scoreScale))
-			if w > 0 {
+			if w := int64(math.Round(score * scoreScale)); w > 0 {
 				arcs = append(arcs, arc{ri, si, w})
 			}
+		}
+		if e.cfg.candidates > 0 {
+			for _, c := range e.match(r, e.cfg.candidates, now, false) {
+				add(e.slots[e.byID[c.SlotID]], c.Score)
+			}
+		} else {
+			e.scan(r, now, add)
 		}
 	}
 	if len(reqIDs) == 0 || len(slotIDs) == 0 {
@@ -167,32 +183,76 @@ func (e *Engine) buildGraph(reqs []Request) (*flowGraph, []string, []string) {
 	for _, a := range arcs {
 		g.addEdge(1+a.req, 1+R+a.slot, 1, -a.w)
 	}
+	for ri := 0; ri < R; ri++ {
+		g.addEdge(1+ri, sink, 1, 0) // leave the request unassigned
+	}
 	for si := 0; si < S; si++ {
 		g.addEdge(1+R+si, sink, free[si], 0)
 	}
 	return g, reqIDs, slotIDs
 }
 
-type item struct {
-	node int
-	dist int64
+// minHeap is a binary heap of (node, dist) without interface boxing.
+type minHeap struct {
+	node []int32
+	dist []int64
 }
-type pq []item
 
-func (q pq) Len() int           { return len(q) }
-func (q pq) Less(i, j int) bool { return q[i].dist < q[j].dist }
-func (q pq) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
-func (q *pq) Push(x any)        { *q = append(*q, x.(item)) }
-func (q *pq) Pop() any          { o := *q; x := o[len(o)-1]; *q = o[:len(o)-1]; return x }
+func (h *minHeap) len() int { return len(h.node) }
+func (h *minHeap) reset()   { h.node, h.dist = h.node[:0], h.dist[:0] }
+
+func (h *minHeap) push(n int, d int64) {
+	h.node = append(h.node, int32(n))
+	h.dist = append(h.dist, d)
+	i := len(h.node) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if h.dist[p] <= h.dist[i] {
+			break
+		}
+		h.node[p], h.node[i] = h.node[i], h.node[p]
+		h.dist[p], h.dist[i] = h.dist[i], h.dist[p]
+		i = p
+	}
+}
+
+func (h *minHeap) pop() (int, int64) {
+	n, d := h.node[0], h.dist[0]
+	last := len(h.node) - 1
+	h.node[0], h.dist[0] = h.node[last], h.dist[last]
+	h.node, h.dist = h.node[:last], h.dist[:last]
+	i := 0
+	for {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < last && h.dist[l] < h.dist[m] {
+			m = l
+		}
+		if r < last && h.dist[r] < h.dist[m] {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h.node[m], h.node[i] = h.node[i], h.node[m]
+		h.dist[m], h.dist[i] = h.dist[i], h.dist[m]
+		i = m
+	}
+	return int(n), d
+}
 
 const inf = math.MaxInt64 / 4
 
-// maxWeightFlow augments along shortest (most negative) paths while they
-// lower the total cost.
-func (g *flowGraph) maxWeightFlow() {
-	n, src, sink := g.n, 0, g.n-1
-	// Initial potentials: shortest distances in the layered DAG, so that
-	// every reduced cost is non-negative.
+// maxWeightFlow adds the requests one at a time, each along a shortest
+// augmenting path from its node to the sink (Dijkstra on reduced costs,
+// stopping when the sink is settled). Every request has an edge straight
+// to the sink with cost 0, "left unassigned", so each is always placed and
+// the total cost, the negated total score, is minimal for the requests
+// added so far: adding one unit of supply along a shortest path keeps a
+// min-cost flow min-cost. Potentials keep reduced costs non-negative;
+// settled nodes move by their distance less the sink's, which is the usual
+// update shifted by a constant that cancels in every reduced cost.
+func (g *flowGraph) maxWeightFlow(requests int) {
+	n, sink := g.n, g.n-1
 	pot := make([]int64, n)
 	for u := 1; u < n-1; u++ {
 		for _, ei := range g.adj[u] {
@@ -203,68 +263,70 @@ func (g *flowGraph) maxWeightFlow() {
 		}
 	}
 	for u := 1; u < n-1; u++ {
-		for _, ei := range g.adj[u] {
-			ed := &g.edges[ei]
-			if ed.to == sink && ed.cap > 0 && pot[u] < pot[sink] {
-				pot[sink] = pot[u]
-			}
+		if pot[u] < pot[sink] {
+			pot[sink] = pot[u]
 		}
 	}
 	dist := make([]int64, n)
-	prevEdge := make([]int, n)
+	prevEdge := make([]int32, n)
 	done := make([]bool, n)
-	var q pq
-	for {
-		for i := range dist {
-			dist[i], prevEdge[i], done[i] = inf, -1, false
-		}
-		dist[src] = 0
-		q = q[:0]
-		heap.Push(&q, item{src, 0})
-		for q.Len() > 0 {
-			it := heap.Pop(&q).(item)
-			u := it.node
-			if done[u] || it.dist > dist[u] {
+	for i := range dist {
+		dist[i] = inf
+	}
+	var touched []int32
+	var q minHeap
+	for r := 1; r <= requests; r++ {
+		q.reset()
+		dist[r] = 0
+		touched = append(touched[:0], int32(r))
+		q.push(r, 0)
+		var settled []int32
+		for q.len() > 0 {
+			u, d := q.pop()
+			if done[u] || d > dist[u] {
 				continue
 			}
 			done[u] = true
+			settled = append(settled, int32(u))
 			if u == sink {
-				break // settled: no shorter path to the sink exists
+				break
 			}
 			for _, ei := range g.adj[u] {
 				ed := &g.edges[ei]
-				if ed.cap <= 0 {
+				if ed.cap <= 0 || ed.to == 0 {
 					continue
 				}
-				nd := dist[u] + ed.cost + pot[u] - pot[ed.to]
+				nd := d + ed.cost + pot[u] - pot[ed.to]
 				if nd < dist[ed.to] {
+					if dist[ed.to] == inf {
+						touched = append(touched, int32(ed.to))
+					}
 					dist[ed.to] = nd
-					prevEdge[ed.to] = ei
-					heap.Push(&q, item{ed.to, nd})
+					prevEdge[ed.to] = int32(ei)
+					q.push(ed.to, nd)
 				}
 			}
 		}
-		if dist[sink] >= inf {
-			return
-		}
-		// Real cost of the path; stop when it no longer lowers the total.
-		if dist[sink]+pot[sink]-pot[src] >= 0 {
-			return
+		if !done[sink] {
+			// Unreachable: the request's own edge to the sink is always
+			// there. Leave the request unassigned rather than fail.
+			for _, v := range touched {
+				dist[v], done[v] = inf, false
+			}
+			continue
 		}
 		dt := dist[sink]
-		for v := 0; v < n; v++ {
-			if done[v] {
-				pot[v] += dist[v]
-			} else {
-				pot[v] += dt
-			}
+		for _, v := range settled {
+			pot[v] += dist[v] - dt
 		}
-		// Augment by one unit (request capacities are 1).
-		for v := sink; v != src; {
+		for v := sink; v != r; {
 			ei := prevEdge[v]
 			g.edges[ei].cap--
 			g.edges[g.edges[ei].rev].cap++
 			v = g.edges[g.edges[ei].rev].to
+		}
+		for _, v := range touched {
+			dist[v], done[v] = inf, false
 		}
 	}
 }

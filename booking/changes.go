@@ -83,7 +83,7 @@ func (e *Engine) Add(slots ...Slot) ([]Event, error) {
 	now := e.cfg.now()
 	events := make([]Event, 0, len(slots))
 	for i := range slots {
-		st := &slotState{Slot: slots[i]}
+		st := &slotState{Slot: slots[i], local: localOf(slots[i].Start, slots[i].End)}
 		pos := int32(len(e.slots))
 		e.slots = append(e.slots, st)
 		e.byID[st.ID] = int(pos)

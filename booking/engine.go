@@ -91,6 +91,32 @@ type slotState struct {
 	booked  []string // request ids
 	holds   map[string]time.Time
 	removed bool
+	local   localTimes
+}
+
+// localTimes is a slot's start and end in Europe/London, computed once so
+// that window and date checks do no time-zone arithmetic per query.
+type localTimes struct {
+	weekday  time.Weekday
+	startMin int // minutes since local midnight
+	endMin   int // minutes since the same midnight (may exceed 1440)
+	date     [3]int
+}
+
+func localOf(start, end time.Time) localTimes {
+	ls := start.In(London)
+	y, m, d := ls.Date()
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, London)
+	return localTimes{
+		weekday:  ls.Weekday(),
+		startMin: ls.Hour()*60 + ls.Minute(),
+		endMin:   int(end.Sub(midnight) / time.Minute),
+		date:     [3]int{y, int(m), d},
+	}
+}
+
+func (l *localTimes) in(w Window) bool {
+	return l.weekday == w.Weekday && l.startMin >= w.From && l.endMin <= w.To
 }
 
 // Engine matches requests to slots. It is safe for concurrent use: Match
@@ -135,6 +161,7 @@ func NewEngine(slots []Slot, opts ...Option) *Engine {
 		}
 		st := &states[i]
 		st.Slot = *s
+		st.local = localOf(s.Start, s.End)
 		e.byID[s.ID] = len(e.slots)
 		e.byService[s.Service] = append(e.byService[s.Service], int32(len(e.slots)))
 		e.slots = append(e.slots, st)
@@ -205,12 +232,13 @@ func (e *Engine) Slot(id string) (Slot, bool) {
 
 // scorer holds what is constant for one request.
 type scorer struct {
-	req      *Request
-	w        Weights
-	travel   TravelTimer
-	horizon  float64
-	priority float64
-	excluded map[[3]int]bool
+	req         *Request
+	travelCache map[LatLon]time.Duration
+	w           Weights
+	travel      TravelTimer
+	horizon     float64
+	priority    float64
+	excluded    map[[3]int]bool
 }
 
 func (e *Engine) newScorer(r *Request) *scorer {
@@ -240,7 +268,8 @@ func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 
 // feasible applies the hard constraints other than service, time range and
 // capacity (which the caller checks), returning the travel time.
-func (sc *scorer) feasible(s *Slot) (time.Duration, bool) {
+func (sc *scorer) feasible(st *slotState) (time.Duration, bool) {
+	s := &st.Slot
 	r := sc.req
 	if r.Duration > 0 && s.Duration() < r.Duration {
 		return 0, false
@@ -251,14 +280,11 @@ func (sc *scorer) feasible(s *Slot) (time.Duration, bool) {
 	if len(r.Accessibility) > 0 && !containsAll(s.Accessibility, r.Accessibility) {
 		return 0, false
 	}
-	if r.WindowsRequired && len(r.Windows) > 0 && !inAnyWindow(r.Windows, s) {
+	if r.WindowsRequired && len(r.Windows) > 0 && !inAnyWindow(r.Windows, &st.local) {
 		return 0, false
 	}
-	if sc.excluded != nil {
-		l := s.Start.In(London)
-		if sc.excluded[[3]int{l.Year(), int(l.Month()), l.Day()}] {
-			return 0, false
-		}
+	if sc.excluded != nil && sc.excluded[st.local.date] {
+		return 0, false
 	}
 	var travel time.Duration
 	inPerson := s.Modality == FaceToFace || s.Modality == ModalityUnknown
@@ -268,7 +294,15 @@ func (sc *scorer) feasible(s *Slot) (time.Duration, bool) {
 				return 0, false // the travel limit cannot be verified
 			}
 		} else {
-			travel = sc.travel.TravelTime(*r.Origin, *s.Position)
+			var ok bool
+			if travel, ok = sc.travelCache[*s.Position]; !ok {
+				// Slots share a few sites, so each distance is computed once.
+				travel = sc.travel.TravelTime(*r.Origin, *s.Position)
+				if sc.travelCache == nil {
+					sc.travelCache = map[LatLon]time.Duration{}
+				}
+				sc.travelCache[*s.Position] = travel
+			}
 			if r.MaxTravel > 0 && travel > r.MaxTravel {
 				return 0, false
 			}
@@ -277,17 +311,18 @@ func (sc *scorer) feasible(s *Slot) (time.Duration, bool) {
 	return travel, true
 }
 
-func inAnyWindow(ws []Window, s *Slot) bool {
+func inAnyWindow(ws []Window, l *localTimes) bool {
 	for _, w := range ws {
-		if w.Contains(s.Start, s.End) {
+		if l.in(w) {
 			return true
 		}
 	}
 	return false
 }
 
-func (sc *scorer) score(s *Slot, travel time.Duration) Breakdown {
+func (sc *scorer) score(st *slotState, travel time.Duration) Breakdown {
 	r := sc.req
+	s := &st.Slot
 	var b Breakdown
 	b.Wait = sc.w.Wait * (1 - clamp01(float64(s.Start.Sub(r.Earliest))/sc.horizon))
 	limit := r.MaxTravel
@@ -298,7 +333,7 @@ func (sc *scorer) score(s *Slot, travel time.Duration) Breakdown {
 	prefs, met := 0, 0
 	if len(r.Windows) > 0 && !r.WindowsRequired {
 		prefs++
-		if inAnyWindow(r.Windows, s) {
+		if inAnyWindow(r.Windows, &st.local) {
 			met++
 		}
 	}
@@ -330,6 +365,14 @@ func (sc *scorer) score(s *Slot, travel time.Duration) Breakdown {
 }
 
 func (b Breakdown) total() float64 { return b.Wait + b.Travel + b.Preference + b.Priority }
+
+// bound is the highest score any slot starting at or after start can
+// reach: the wait part only falls as start moves later, and the other
+// parts are at most their weights.
+func (sc *scorer) bound(start time.Time) float64 {
+	wait := sc.w.Wait * (1 - clamp01(float64(start.Sub(sc.req.Earliest))/sc.horizon))
+	return wait + sc.w.Travel + sc.w.Preference + sc.w.Priority*sc.priority
+}
 
 // candHeap is a min-heap by score (ties: later start, then larger id, out
 // first) keeping the best `limit` candidates.
@@ -369,14 +412,15 @@ func (e *Engine) Match(req Request, limit int) []Candidate {
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.match(&req, limit, e.cfg.now())
+	return e.match(&req, limit, e.cfg.now(), true)
 }
 
-func (e *Engine) match(req *Request, limit int, now time.Time) []Candidate {
+// scan calls visit for every slot that meets req's hard constraints, in
+// start order, with its score.
+func (e *Engine) scan(req *Request, now time.Time, visit func(st *slotState, score float64)) {
 	idx := e.byService[req.Service]
 	lo := sort.Search(len(idx), func(i int) bool { return !e.slots[idx[i]].Start.Before(req.Earliest) })
 	sc := e.newScorer(req)
-	var h candHeap
 	for _, si := range idx[lo:] {
 		s := e.slots[si]
 		if !req.Latest.IsZero() && s.End.After(req.Latest) {
@@ -388,22 +432,64 @@ func (e *Engine) match(req *Request, limit int, now time.Time) []Candidate {
 		if s.removed || s.free(now) <= 0 {
 			continue
 		}
-		travel, ok := sc.feasible(&s.Slot)
+		travel, ok := sc.feasible(s)
 		if !ok {
 			continue
 		}
-		b := sc.score(&s.Slot, travel)
+		visit(s, sc.score(s, travel).total())
+	}
+}
+
+// match collects candidates; with sorted false and no limit they come in
+// start order.
+func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Candidate {
+	idx := e.byService[req.Service]
+	lo := sort.Search(len(idx), func(i int) bool { return !e.slots[idx[i]].Start.Before(req.Earliest) })
+	sc := e.newScorer(req)
+	var h candHeap
+	for _, si := range idx[lo:] {
+		s := e.slots[si]
+		// Slots come in start order, so once the limit is full and no later
+		// slot can beat the worst kept one, the rest need not be looked at.
+		if limit > 0 && len(h) == limit && h[0].Score >= sc.bound(s.Start) {
+			break
+		}
+		if !req.Latest.IsZero() && s.End.After(req.Latest) {
+			if s.Start.After(req.Latest) {
+				break
+			}
+			continue
+		}
+		if s.removed || s.free(now) <= 0 {
+			continue
+		}
+		travel, ok := sc.feasible(s)
+		if !ok {
+			continue
+		}
+		b := sc.score(s, travel)
 		c := Candidate{SlotID: s.ID, Score: b.total(), Breakdown: b, Travel: travel, Start: s.Start}
-		if limit <= 0 || len(h) < limit {
+		switch {
+		case limit <= 0:
+			h = append(h, c)
+		case len(h) < limit:
 			heap.Push(&h, c)
-		} else if worse(h[0], c) {
+		case worse(h[0], c):
 			h[0] = c
 			heap.Fix(&h, 0)
 		}
 	}
-	out := make([]Candidate, len(h))
-	for i := len(h) - 1; i >= 0; i-- {
-		out[i] = heap.Pop(&h).(Candidate)
+	if !sorted && limit <= 0 {
+		return h
 	}
-	return out
+	slices.SortFunc(h, func(a, b Candidate) int {
+		switch {
+		case worse(b, a):
+			return -1
+		case worse(a, b):
+			return 1
+		}
+		return 0
+	})
+	return h
 }
