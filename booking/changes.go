@@ -83,13 +83,14 @@ func (e *Engine) Add(slots ...Slot) ([]Event, error) {
 	now := e.cfg.now()
 	events := make([]Event, 0, len(slots))
 	for i := range slots {
-		st := &slotState{Slot: slots[i], local: localOf(slots[i].Start, slots[i].End)}
+		st := &slotState{Slot: slots[i]}
 		pos := int32(len(e.slots))
 		e.slots = append(e.slots, st)
 		e.byID[st.ID] = int(pos)
 		idx := e.byService[st.Service]
-		at := sort.Search(len(idx), func(k int) bool { return e.slots[idx[k]].Start.After(st.Start) })
-		e.byService[st.Service] = slices.Insert(idx, at, pos)
+		en := e.newEntry(st, pos)
+		at := sort.Search(len(idx), func(k int) bool { return idx[k].start > en.start })
+		e.byService[st.Service] = slices.Insert(idx, at, en)
 		events = append(events, e.event(SlotAdded, st, "", "", now))
 	}
 	return events, nil
@@ -111,12 +112,10 @@ func (e *Engine) Remove(slotID string) ([]Event, error) {
 	}
 	st.booked = nil
 	st.holds = nil
-	st.removed = true
-	idx := e.byService[st.Service]
-	pos := int32(e.byID[slotID])
-	if k := slices.Index(idx, pos); k >= 0 {
-		e.byService[st.Service] = slices.Delete(idx, k, k+1)
+	if k := e.entryIndex(st); k >= 0 {
+		e.byService[st.Service] = slices.Delete(e.byService[st.Service], k, k+1)
 	}
+	st.removed = true
 	delete(e.byID, slotID)
 	ev := e.event(SlotRemoved, st, "", "", now)
 	ev.Free = 0
@@ -145,6 +144,7 @@ func (e *Engine) Hold(slotID string, ttl time.Duration) (holdID string, ev Event
 	}
 	st.holds[holdID] = now.Add(ttl)
 	e.holdSlot[holdID] = e.byID[slotID]
+	e.refresh(st)
 	return holdID, e.event(HoldPlaced, st, "", holdID, now), nil
 }
 
@@ -168,6 +168,7 @@ func (e *Engine) ReleaseHold(holdID string) (Event, error) {
 	st := e.slots[i]
 	delete(st.holds, holdID)
 	delete(e.holdSlot, holdID)
+	e.refresh(st)
 	return e.event(HoldReleased, st, "", holdID, e.cfg.now()), nil
 }
 
@@ -203,6 +204,8 @@ func (e *Engine) bookLocked(slotID, requestID, holdID string) (Event, error) {
 		return Event{}, fmt.Errorf("booking: %q: %w", slotID, ErrNoCapacity)
 	}
 	st.booked = append(st.booked, requestID)
+	e.pruneHolds(st, now)
+	e.refresh(st)
 	return e.event(Booked, st, requestID, holdID, now), nil
 }
 
@@ -224,6 +227,7 @@ func (e *Engine) cancelLocked(slotID, requestID string) ([]Event, error) {
 		return nil, fmt.Errorf("booking: %q on %q: %w", requestID, slotID, ErrNotBooked)
 	}
 	st.booked = slices.Delete(st.booked, k, k+1)
+	e.refresh(st)
 	now := e.cfg.now()
 	return []Event{e.event(Cancelled, st, requestID, "", now), e.event(SlotReleased, st, "", "", now)}, nil
 }

@@ -1,6 +1,7 @@
 package booking
 
 import (
+	"cmp"
 	"container/heap"
 	"math"
 	"slices"
@@ -91,32 +92,51 @@ type slotState struct {
 	booked  []string // request ids
 	holds   map[string]time.Time
 	removed bool
-	local   localTimes
 }
 
 // localTimes is a slot's start and end in Europe/London, computed once so
 // that window and date checks do no time-zone arithmetic per query.
 type localTimes struct {
+	date     int32 // yyyymmdd
+	startMin int16 // minutes since local midnight
+	endMin   int16 // minutes since the same midnight (may exceed 1440)
 	weekday  time.Weekday
-	startMin int // minutes since local midnight
-	endMin   int // minutes since the same midnight (may exceed 1440)
-	date     [3]int
 }
+
+func dateKey(y int, m time.Month, d int) int32 { return int32(y*10000 + int(m)*100 + d) }
 
 func localOf(start, end time.Time) localTimes {
 	ls := start.In(London)
 	y, m, d := ls.Date()
 	midnight := time.Date(y, m, d, 0, 0, 0, 0, London)
+	endMin := end.Sub(midnight) / time.Minute
+	if endMin > 32000 {
+		endMin = 32000 // far beyond any window
+	}
 	return localTimes{
 		weekday:  ls.Weekday(),
-		startMin: ls.Hour()*60 + ls.Minute(),
-		endMin:   int(end.Sub(midnight) / time.Minute),
-		date:     [3]int{y, int(m), d},
+		startMin: int16(ls.Hour()*60 + ls.Minute()),
+		endMin:   int16(endMin),
+		date:     dateKey(y, m, d),
 	}
 }
 
 func (l *localTimes) in(w Window) bool {
-	return l.weekday == w.Weekday && l.startMin >= w.From && l.endMin <= w.To
+	return l.weekday == w.Weekday && int(l.startMin) >= w.From && int(l.endMin) <= w.To
+}
+
+// entry is a slot's place in its service's index: the fields every query
+// reads, packed so that a scan walks memory in order and touches the full
+// slot only for the few slots that pass the cheap checks.
+type entry struct {
+	start, end int64 // Unix nanoseconds
+	slot       int32 // index in Engine.slots
+	pos        int32 // index in Engine.positions, -1 when the slot has none
+	local      localTimes
+	modality   Modality
+	full       bool // booked to capacity
+	held       bool // has holds, so capacity depends on the time
+	rich       bool // has accessibility features, a site or a practitioner
 }
 
 // Engine matches requests to slots. It is safe for concurrent use: Match
@@ -128,7 +148,9 @@ type Engine struct {
 	mu        sync.RWMutex
 	slots     []*slotState
 	byID      map[string]int
-	byService map[string][]int32 // slot indices sorted by Start
+	byService map[string][]entry // sorted by start
+	positions []LatLon
+	posIndex  map[LatLon]int32
 	invalid   ErrorList
 	holdSeq   uint64
 	holdSlot  map[string]int
@@ -141,7 +163,8 @@ func NewEngine(slots []Slot, opts ...Option) *Engine {
 	e := &Engine{
 		cfg:       config{weights: DefaultWeights, travel: Haversine{}, now: time.Now},
 		byID:      make(map[string]int, len(slots)),
-		byService: map[string][]int32{},
+		byService: map[string][]entry{},
+		posIndex:  map[LatLon]int32{},
 		holdSlot:  map[string]int{},
 	}
 	for _, o := range opts {
@@ -161,16 +184,60 @@ func NewEngine(slots []Slot, opts ...Option) *Engine {
 		}
 		st := &states[i]
 		st.Slot = *s
-		st.local = localOf(s.Start, s.End)
 		e.byID[s.ID] = len(e.slots)
-		e.byService[s.Service] = append(e.byService[s.Service], int32(len(e.slots)))
+		e.byService[s.Service] = append(e.byService[s.Service], e.newEntry(st, int32(len(e.slots))))
 		e.slots = append(e.slots, st)
 	}
 	for svc, idx := range e.byService {
-		slices.SortFunc(idx, func(a, b int32) int { return e.slots[a].Start.Compare(e.slots[b].Start) })
+		slices.SortFunc(idx, func(a, b entry) int { return cmp.Compare(a.start, b.start) })
 		e.byService[svc] = idx
 	}
 	return e
+}
+
+func (e *Engine) newEntry(st *slotState, i int32) entry {
+	en := entry{
+		start:    st.Start.UnixNano(),
+		end:      st.End.UnixNano(),
+		slot:     i,
+		pos:      -1,
+		local:    localOf(st.Start, st.End),
+		modality: st.Modality,
+		rich:     len(st.Accessibility) > 0 || st.Site != "" || st.Practitioner != "",
+	}
+	if st.Position != nil {
+		p, ok := e.posIndex[*st.Position]
+		if !ok {
+			p = int32(len(e.positions))
+			e.positions = append(e.positions, *st.Position)
+			e.posIndex[*st.Position] = p
+		}
+		en.pos = p
+	}
+	return en
+}
+
+// entryIndex finds a slot's position in its service's index, or -1.
+func (e *Engine) entryIndex(st *slotState) int {
+	idx := e.byService[st.Service]
+	i := int32(e.byID[st.ID])
+	start := st.Start.UnixNano()
+	at := sort.Search(len(idx), func(k int) bool { return idx[k].start >= start })
+	for ; at < len(idx) && idx[at].start == start; at++ {
+		if idx[at].slot == i {
+			return at
+		}
+	}
+	return -1
+}
+
+// refresh recomputes a slot's capacity flags after a change.
+func (e *Engine) refresh(st *slotState) {
+	if k := e.entryIndex(st); k >= 0 {
+		en := &e.byService[st.Service][k]
+		en.full = len(st.booked) >= st.capacity()
+		en.held = len(st.holds) > 0
+	}
 }
 
 // NewEngineChecked is NewEngine that fails on any invalid slot.
@@ -233,16 +300,17 @@ func (e *Engine) Slot(id string) (Slot, bool) {
 // scorer holds what is constant for one request.
 type scorer struct {
 	req         *Request
-	travelCache map[LatLon]time.Duration
+	travelCache []time.Duration // by position index; -1 not yet computed
+	positions   []LatLon
 	w           Weights
 	travel      TravelTimer
 	horizon     float64
 	priority    float64
-	excluded    map[[3]int]bool
+	excluded    map[int32]bool
 }
 
 func (e *Engine) newScorer(r *Request) *scorer {
-	sc := &scorer{req: r, w: e.cfg.weights, travel: e.cfg.travel}
+	sc := &scorer{req: r, w: e.cfg.weights, travel: e.cfg.travel, positions: e.positions}
 	latest := r.Latest
 	if latest.IsZero() {
 		latest = r.Earliest.Add(90 * 24 * time.Hour)
@@ -255,10 +323,10 @@ func (e *Engine) newScorer(r *Request) *scorer {
 	waited := clamp01(float64(r.Earliest.Sub(referred)) / float64(RTTHorizon))
 	sc.priority = 0.7*clamp01(float64(r.Priority)/10) + 0.3*waited
 	if len(r.ExcludedDates) > 0 {
-		sc.excluded = map[[3]int]bool{}
+		sc.excluded = map[int32]bool{}
 		for _, d := range r.ExcludedDates {
-			l := d.In(London)
-			sc.excluded[[3]int{l.Year(), int(l.Month()), l.Day()}] = true
+			y, m, dd := d.In(London).Date()
+			sc.excluded[dateKey(y, m, dd)] = true
 		}
 	}
 	return sc
@@ -267,48 +335,56 @@ func (e *Engine) newScorer(r *Request) *scorer {
 func clamp01(x float64) float64 { return math.Max(0, math.Min(1, x)) }
 
 // feasible applies the hard constraints other than service, time range and
-// capacity (which the caller checks), returning the travel time.
-func (sc *scorer) feasible(st *slotState) (time.Duration, bool) {
-	s := &st.Slot
+// capacity (which the caller checks), returning the travel time. It reads
+// the full slot only when the request needs a field the entry lacks.
+func (sc *scorer) feasible(en *entry, st *slotState) (time.Duration, bool) {
 	r := sc.req
-	if r.Duration > 0 && s.Duration() < r.Duration {
+	if r.Duration > 0 && time.Duration(en.end-en.start) < r.Duration {
 		return 0, false
 	}
-	if len(r.Modalities) > 0 && !slices.Contains(r.Modalities, s.Modality) {
+	if len(r.Modalities) > 0 && !slices.Contains(r.Modalities, en.modality) {
 		return 0, false
 	}
-	if len(r.Accessibility) > 0 && !containsAll(s.Accessibility, r.Accessibility) {
+	if len(r.Accessibility) > 0 && (!en.rich || !containsAll(st.Accessibility, r.Accessibility)) {
 		return 0, false
 	}
-	if r.WindowsRequired && len(r.Windows) > 0 && !inAnyWindow(r.Windows, &st.local) {
+	if r.WindowsRequired && len(r.Windows) > 0 && !inAnyWindow(r.Windows, &en.local) {
 		return 0, false
 	}
-	if sc.excluded != nil && sc.excluded[st.local.date] {
+	if sc.excluded != nil && sc.excluded[en.local.date] {
 		return 0, false
 	}
 	var travel time.Duration
-	inPerson := s.Modality == FaceToFace || s.Modality == ModalityUnknown
+	inPerson := en.modality == FaceToFace || en.modality == ModalityUnknown
 	if inPerson && r.Origin != nil {
-		if s.Position == nil {
+		if en.pos < 0 {
 			if r.MaxTravel > 0 {
 				return 0, false // the travel limit cannot be verified
 			}
 		} else {
-			var ok bool
-			if travel, ok = sc.travelCache[*s.Position]; !ok {
-				// Slots share a few sites, so each distance is computed once.
-				travel = sc.travel.TravelTime(*r.Origin, *s.Position)
-				if sc.travelCache == nil {
-					sc.travelCache = map[LatLon]time.Duration{}
-				}
-				sc.travelCache[*s.Position] = travel
-			}
+			travel = sc.travelTo(en.pos)
 			if r.MaxTravel > 0 && travel > r.MaxTravel {
 				return 0, false
 			}
 		}
 	}
 	return travel, true
+}
+
+// travelTo computes each distinct site's travel time once per request.
+func (sc *scorer) travelTo(p int32) time.Duration {
+	if sc.travelCache == nil {
+		sc.travelCache = make([]time.Duration, len(sc.positions))
+		for i := range sc.travelCache {
+			sc.travelCache[i] = -1
+		}
+	}
+	if d := sc.travelCache[p]; d >= 0 {
+		return d
+	}
+	d := sc.travel.TravelTime(*sc.req.Origin, sc.positions[p])
+	sc.travelCache[p] = d
+	return d
 }
 
 func inAnyWindow(ws []Window, l *localTimes) bool {
@@ -320,11 +396,10 @@ func inAnyWindow(ws []Window, l *localTimes) bool {
 	return false
 }
 
-func (sc *scorer) score(st *slotState, travel time.Duration) Breakdown {
+func (sc *scorer) score(en *entry, st *slotState, travel time.Duration) Breakdown {
 	r := sc.req
-	s := &st.Slot
 	var b Breakdown
-	b.Wait = sc.w.Wait * (1 - clamp01(float64(s.Start.Sub(r.Earliest))/sc.horizon))
+	b.Wait = sc.w.Wait * (1 - clamp01(float64(en.start-r.Earliest.UnixNano())/sc.horizon))
 	limit := r.MaxTravel
 	if limit <= 0 {
 		limit = time.Hour
@@ -333,25 +408,25 @@ func (sc *scorer) score(st *slotState, travel time.Duration) Breakdown {
 	prefs, met := 0, 0
 	if len(r.Windows) > 0 && !r.WindowsRequired {
 		prefs++
-		if inAnyWindow(r.Windows, &st.local) {
+		if inAnyWindow(r.Windows, &en.local) {
 			met++
 		}
 	}
 	if len(r.PreferredSites) > 0 {
 		prefs++
-		if slices.Contains(r.PreferredSites, s.Site) {
+		if en.rich && slices.Contains(r.PreferredSites, st.Site) {
 			met++
 		}
 	}
 	if len(r.PreferredPractitioners) > 0 {
 		prefs++
-		if slices.Contains(r.PreferredPractitioners, s.Practitioner) {
+		if en.rich && slices.Contains(r.PreferredPractitioners, st.Practitioner) {
 			met++
 		}
 	}
 	if r.PreferredModality != ModalityUnknown {
 		prefs++
-		if s.Modality == r.PreferredModality {
+		if en.modality == r.PreferredModality {
 			met++
 		}
 	}
@@ -369,8 +444,8 @@ func (b Breakdown) total() float64 { return b.Wait + b.Travel + b.Preference + b
 // bound is the highest score any slot starting at or after start can
 // reach: the wait part only falls as start moves later, and the other
 // parts are at most their weights.
-func (sc *scorer) bound(start time.Time) float64 {
-	wait := sc.w.Wait * (1 - clamp01(float64(start.Sub(sc.req.Earliest))/sc.horizon))
+func (sc *scorer) bound(start int64) float64 {
+	wait := sc.w.Wait * (1 - clamp01(float64(start-sc.req.Earliest.UnixNano())/sc.horizon))
 	return wait + sc.w.Travel + sc.w.Preference + sc.w.Priority*sc.priority
 }
 
@@ -418,57 +493,62 @@ func (e *Engine) Match(req Request, limit int) []Candidate {
 // scan calls visit for every slot that meets req's hard constraints, in
 // start order, with its score.
 func (e *Engine) scan(req *Request, now time.Time, visit func(st *slotState, score float64)) {
+	e.walk(req, now, func(en *entry, st *slotState, b Breakdown, _ time.Duration) bool {
+		visit(st, b.total())
+		return true
+	}, nil)
+}
+
+// walk visits, in start order, each slot meeting req's hard constraints;
+// stop, when set, is asked before each slot whether the walk can end.
+func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, st *slotState, b Breakdown, travel time.Duration) bool, stop func(sc *scorer, start int64) bool) {
 	idx := e.byService[req.Service]
-	lo := sort.Search(len(idx), func(i int) bool { return !e.slots[idx[i]].Start.Before(req.Earliest) })
+	from := req.Earliest.UnixNano()
+	to := int64(math.MaxInt64)
+	if !req.Latest.IsZero() {
+		to = req.Latest.UnixNano()
+	}
+	lo := sort.Search(len(idx), func(i int) bool { return idx[i].start >= from })
 	sc := e.newScorer(req)
-	for _, si := range idx[lo:] {
-		s := e.slots[si]
-		if !req.Latest.IsZero() && s.End.After(req.Latest) {
-			if s.Start.After(req.Latest) {
-				break
-			}
+	for k := lo; k < len(idx); k++ {
+		en := &idx[k]
+		if en.start > to {
+			break
+		}
+		if stop != nil && stop(sc, en.start) {
+			break
+		}
+		if en.end > to || en.full {
 			continue
 		}
-		if s.removed || s.free(now) <= 0 {
+		st := e.slots[en.slot]
+		if en.held && st.free(now) <= 0 {
 			continue
 		}
-		travel, ok := sc.feasible(s)
+		travel, ok := sc.feasible(en, st)
 		if !ok {
 			continue
 		}
-		visit(s, sc.score(s, travel).total())
+		if !visit(en, st, sc.score(en, st, travel), travel) {
+			return
+		}
 	}
 }
 
 // match collects candidates; with sorted false and no limit they come in
 // start order.
 func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Candidate {
-	idx := e.byService[req.Service]
-	lo := sort.Search(len(idx), func(i int) bool { return !e.slots[idx[i]].Start.Before(req.Earliest) })
-	sc := e.newScorer(req)
 	var h candHeap
-	for _, si := range idx[lo:] {
-		s := e.slots[si]
+	var stop func(sc *scorer, start int64) bool
+	if limit > 0 {
 		// Slots come in start order, so once the limit is full and no later
 		// slot can beat the worst kept one, the rest need not be looked at.
-		if limit > 0 && len(h) == limit && h[0].Score >= sc.bound(s.Start) {
-			break
+		stop = func(sc *scorer, start int64) bool {
+			return len(h) == limit && h[0].Score >= sc.bound(start)
 		}
-		if !req.Latest.IsZero() && s.End.After(req.Latest) {
-			if s.Start.After(req.Latest) {
-				break
-			}
-			continue
-		}
-		if s.removed || s.free(now) <= 0 {
-			continue
-		}
-		travel, ok := sc.feasible(s)
-		if !ok {
-			continue
-		}
-		b := sc.score(s, travel)
-		c := Candidate{SlotID: s.ID, Score: b.total(), Breakdown: b, Travel: travel, Start: s.Start}
+	}
+	e.walk(req, now, func(en *entry, st *slotState, b Breakdown, travel time.Duration) bool {
+		c := Candidate{SlotID: st.ID, Score: b.total(), Breakdown: b, Travel: travel, Start: st.Start}
 		switch {
 		case limit <= 0:
 			h = append(h, c)
@@ -478,7 +558,8 @@ func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Ca
 			h[0] = c
 			heap.Fix(&h, 0)
 		}
-	}
+		return true
+	}, stop)
 	if !sorted && limit <= 0 {
 		return h
 	}
