@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhskit/nhskit/booking"
 	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
@@ -397,4 +398,39 @@ func TestFreeSlotsSplitsLongRanges(t *testing.T) {
 	assert.Equal(t, "Dr Ada Okafor", fs.PractitionerName)
 	assert.Equal(t, "General GP Appointment", fs.ServiceType)
 	assert.Empty(t, srv.Rejections())
+}
+
+func TestSlotSourceWithAggregator(t *testing.T) {
+	a := gpconnecttest.NewServer(gpconnecttest.WithODSCode("A81001"), gpconnecttest.WithASID("918999198993"))
+	b := gpconnecttest.NewServer(gpconnecttest.WithODSCode("B82002"), gpconnecttest.WithASID("918999198994"))
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	srcA := &gpconnect.SlotSource{Client: newClient(t, a), Name: "A81001", BookingODS: "RR8"}
+	srcB := &gpconnect.SlotSource{Client: newClient(t, b), Name: "B82002", BookingODS: "RR8"}
+	agg := &booking.Aggregator{Sources: map[string]booking.SlotSource{"A81001": srcA, "B82002": srcB}}
+	start, _ := tomorrowRange()
+	res := agg.Search(context.Background(), booking.Query{Service: "gp", From: start, To: start.AddDate(0, 0, 7)})
+	require.Empty(t, res.Failed())
+	bySource := map[string]int{}
+	for _, s := range res.Slots {
+		bySource[s.Source]++
+		require.True(t, s.Start.Before(start.AddDate(0, 0, 7)))
+	}
+	assert.Positive(t, bySource["A81001"])
+	assert.Equal(t, bySource["A81001"], bySource["B82002"], "the two default diaries are alike")
+
+	e := booking.NewEngine(res.Slots)
+	require.NoError(t, e.Err())
+	leeds := booking.LatLon{Lat: 53.80, Lon: -1.55}
+	cands := e.Match(booking.Request{ID: "r", Service: "gp", Earliest: start, Origin: &leeds, MaxTravel: 30 * time.Minute,
+		Modalities: []booking.Modality{booking.Telephone}}, 3)
+	require.Len(t, cands, 3)
+	fs, ok := srcA.Lookup(cands[0].SlotID)
+	if !ok {
+		fs, ok = srcB.Lookup(cands[0].SlotID)
+	}
+	require.True(t, ok)
+	assert.Equal(t, "Telephone", fs.DeliveryChannel)
+	assert.Empty(t, a.Rejections())
+	assert.Empty(t, b.Rejections())
 }
