@@ -300,6 +300,9 @@ func (e *Engine) Slot(id string) (Slot, bool) {
 // scorer holds what is constant for one request.
 type scorer struct {
 	req         *Request
+	earliest    int64           // req.Earliest in Unix nanoseconds
+	invHorizon  float64         // 1 / horizon in nanoseconds
+	fixed       float64         // travel, preference and priority maxima: the bound's constant part
 	travelCache []time.Duration // by position index; -1 not yet computed
 	positions   []LatLon
 	w           Weights
@@ -316,12 +319,15 @@ func (e *Engine) newScorer(r *Request) *scorer {
 		latest = r.Earliest.Add(90 * 24 * time.Hour)
 	}
 	sc.horizon = math.Max(float64(latest.Sub(r.Earliest)), float64(time.Hour))
+	sc.earliest = r.Earliest.UnixNano()
+	sc.invHorizon = 1 / sc.horizon
 	referred := r.Referred
 	if referred.IsZero() {
 		referred = r.Earliest
 	}
 	waited := clamp01(float64(r.Earliest.Sub(referred)) / float64(RTTHorizon))
 	sc.priority = 0.7*clamp01(float64(r.Priority)/10) + 0.3*waited
+	sc.fixed = sc.w.Travel + sc.w.Preference + sc.w.Priority*sc.priority
 	if len(r.ExcludedDates) > 0 {
 		sc.excluded = map[int32]bool{}
 		for _, d := range r.ExcludedDates {
@@ -399,7 +405,7 @@ func inAnyWindow(ws []Window, l *localTimes) bool {
 func (sc *scorer) score(en *entry, st *slotState, travel time.Duration) Breakdown {
 	r := sc.req
 	var b Breakdown
-	b.Wait = sc.w.Wait * (1 - clamp01(float64(en.start-r.Earliest.UnixNano())/sc.horizon))
+	b.Wait = sc.w.Wait * (1 - clamp01(float64(en.start-sc.earliest)*sc.invHorizon))
 	limit := r.MaxTravel
 	if limit <= 0 {
 		limit = time.Hour
@@ -445,8 +451,7 @@ func (b Breakdown) total() float64 { return b.Wait + b.Travel + b.Preference + b
 // reach: the wait part only falls as start moves later, and the other
 // parts are at most their weights.
 func (sc *scorer) bound(start int64) float64 {
-	wait := sc.w.Wait * (1 - clamp01(float64(start-sc.req.Earliest.UnixNano())/sc.horizon))
-	return wait + sc.w.Travel + sc.w.Preference + sc.w.Priority*sc.priority
+	return sc.w.Wait*(1-clamp01(float64(start-sc.earliest)*sc.invHorizon)) + sc.fixed
 }
 
 // candHeap is a min-heap by score (ties: later start, then larger id, out
@@ -493,15 +498,17 @@ func (e *Engine) Match(req Request, limit int) []Candidate {
 // scan calls visit for every slot that meets req's hard constraints, in
 // start order, with its score.
 func (e *Engine) scan(req *Request, now time.Time, visit func(st *slotState, score float64)) {
-	e.walk(req, now, func(en *entry, st *slotState, b Breakdown, _ time.Duration) bool {
-		visit(st, b.total())
+	e.walk(req, now, func(en *entry, b Breakdown, _ time.Duration) bool {
+		visit(e.slots[en.slot], b.total())
 		return true
 	}, nil)
 }
 
 // walk visits, in start order, each slot meeting req's hard constraints;
-// stop, when set, is asked before each slot whether the walk can end.
-func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, st *slotState, b Breakdown, travel time.Duration) bool, stop func(sc *scorer, start int64) bool) {
+// stop, when set, is asked before each slot whether the walk can end. The
+// full slot is read only when a check needs it, so most slots cost one
+// sequential read of their entry.
+func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, b Breakdown, travel time.Duration) bool, stop func(sc *scorer, start int64) bool) {
 	idx := e.byService[req.Service]
 	from := req.Earliest.UnixNano()
 	to := int64(math.MaxInt64)
@@ -510,6 +517,7 @@ func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, st *slo
 	}
 	lo := sort.Search(len(idx), func(i int) bool { return idx[i].start >= from })
 	sc := e.newScorer(req)
+	needSlot := len(req.Accessibility) > 0 || len(req.PreferredSites) > 0 || len(req.PreferredPractitioners) > 0
 	for k := lo; k < len(idx); k++ {
 		en := &idx[k]
 		if en.start > to {
@@ -521,15 +529,18 @@ func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, st *slo
 		if en.end > to || en.full {
 			continue
 		}
-		st := e.slots[en.slot]
-		if en.held && st.free(now) <= 0 {
-			continue
+		var st *slotState
+		if en.held || (needSlot && en.rich) {
+			st = e.slots[en.slot]
+			if en.held && st.free(now) <= 0 {
+				continue
+			}
 		}
 		travel, ok := sc.feasible(en, st)
 		if !ok {
 			continue
 		}
-		if !visit(en, st, sc.score(en, st, travel), travel) {
+		if !visit(en, sc.score(en, st, travel), travel) {
 			return
 		}
 	}
@@ -547,8 +558,17 @@ func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Ca
 			return len(h) == limit && h[0].Score >= sc.bound(start)
 		}
 	}
-	e.walk(req, now, func(en *entry, st *slotState, b Breakdown, travel time.Duration) bool {
-		c := Candidate{SlotID: st.ID, Score: b.total(), Breakdown: b, Travel: travel, Start: st.Start}
+	e.walk(req, now, func(en *entry, b Breakdown, travel time.Duration) bool {
+		score := b.total()
+		if limit > 0 && len(h) == limit {
+			// Later slots lose ties on start, so only a higher score can
+			// enter; equal starts fall back to the id comparison.
+			if score < h[0].Score || (score == h[0].Score && en.start > h[0].Start.UnixNano()) {
+				return true
+			}
+		}
+		st := e.slots[en.slot]
+		c := Candidate{SlotID: st.ID, Score: score, Breakdown: b, Travel: travel, Start: st.Start}
 		switch {
 		case limit <= 0:
 			h = append(h, c)
