@@ -1,33 +1,46 @@
 // Command quickstart is a tour of nhskit: it runs each capability that has
-// landed so far against in-process fakes and synthetic data, and prints what
-// happened at each step with its timing. It needs no network and no
+// landed so far against in-process fakes and synthetic data, and prints
+// what happened at each step with its timing. It needs no network and no
 // configuration:
 //
 //	go run ./examples/quickstart
+//
+// The path: a trust's PAS sends an HL7 v2 ADT^A04 referral; the NHS number
+// in it is checked; the patient's GP practice, found by ODS code in SDS, is
+// searched for free slots through GP Connect; the booking engine ranks
+// them for the patient's preferences; the best is booked at the practice;
+// and the PAS is acknowledged.
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/nhskit/nhskit/booking"
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/hl7v2"
+	"github.com/nhskit/nhskit/spine/gpconnect"
+	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
+	"github.com/nhskit/nhskit/spine/sds"
+	"github.com/nhskit/nhskit/spine/sds/sdstest"
 )
 
 func main() {
-	if err := run(os.Stdout); err != nil {
+	if err := run(context.Background(), os.Stdout, time.Now()); err != nil {
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
 }
 
-// step prints one numbered step with how long it took.
 type tour struct {
 	w io.Writer
 	n int
 }
 
+// step runs one step and prints it with how long it took.
 func (t *tour) step(what string, fn func() (string, error)) error {
 	t.n++
 	start := time.Now()
@@ -35,59 +48,157 @@ func (t *tour) step(what string, fn func() (string, error)) error {
 	if err != nil {
 		return fmt.Errorf("step %d (%s): %w", t.n, what, err)
 	}
-	fmt.Fprintf(t.w, "%2d. %-44s %8s  %s\n", t.n, what, time.Since(start).Round(time.Microsecond), detail)
+	fmt.Fprintf(t.w, "%2d. %-54s %9s  %s\n", t.n, what, time.Since(start).Round(time.Microsecond), detail)
 	return nil
 }
 
-func run(w io.Writer) error {
+// referral is the ADT^A04 the PAS sends; the patient is registered at the
+// fake practice, whose first synthetic patient is 999 000 0018.
+func referral(now time.Time) []byte {
+	ts := hl7v2.FormatDTM(now)
+	return []byte("MSH|^~\\&|PAS|RR8|TIE|RR8|" + ts + "||ADT^A04^ADT_A01|REF-0001|P|2.4|||AL|NE|GBR|UNICODE UTF-8\r" +
+		"EVN|A04|" + ts + "\r" +
+		"PID|1||9990000018^^^NHS^NH~RR8000123^^^RR8^MR||SMITH^ALEX||19800101|2|||1 RIVER STREET^^LEEDS^^LS1 4AP^GBR^H|||||||||||||||||||||NSTS01\r" +
+		"PD1|||RIVERSIDE MEDICAL PRACTICE^^A81001\r" +
+		"PV1|1|O|RR8OPD^^^RR8||||||||||||||||V000001^^^RR8^VN\r")
+}
+
+func run(ctx context.Context, w io.Writer, now time.Time) error {
 	fmt.Fprintln(w, "nhskit quickstart: synthetic data only, every service is an in-process fake")
 	t := &tour{w: w}
 
-	var nhs fhir.NHSNumber
-	if err := t.step("read an NHS number as a clerk typed it", func() (string, error) {
+	practice := gpconnecttest.NewServer(gpconnecttest.WithODSCode("A81001"))
+	defer practice.Close()
+	directory := sdstest.NewServer()
+	defer directory.Close()
+	directory.Add(sds.Endpoint{ODSCode: "A81001", Interaction: gpconnect.InteractionSearchSlots, Address: practice.URL, ASID: practice.ASID})
+
+	var msg *hl7v2.Message
+	if err := t.step("parse the PAS's HL7 v2 ADT^A04", func() (string, error) {
 		var err error
-		nhs, err = fhir.ParseNHSNumber("999 000 0018")
+		msg, err = hl7v2.Parse(referral(now))
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("valid (modulus 11), logged as %s", nhs.Masked()), nil
+		h := msg.MSH()
+		return fmt.Sprintf("%s^%s from %s, %d segments", h.MessageCode(), h.TriggerEvent(), h.SendingApplication(), msg.Len()), nil
 	}); err != nil {
 		return err
 	}
 
-	if err := t.step("reject a mistyped NHS number", func() (string, error) {
-		_, err := fhir.ParseNHSNumber("999 000 0017")
-		if err == nil {
-			return "", fmt.Errorf("a wrong check digit was accepted")
+	var nhs fhir.NHSNumber
+	var practiceODS string
+	if err := t.step("check the NHS number and find the GP practice", func() (string, error) {
+		pid, _ := msg.PID()
+		var err error
+		if nhs, err = fhir.ParseNHSNumber(pid.NHSNumber()); err != nil {
+			return "", err
 		}
-		return "refused: " + err.Error(), nil
-	}); err != nil {
-		return err
-	}
-
-	if err := t.step("make a test-range NHS number for a fake", func() (string, error) {
-		n := fhir.NewTestNHSNumber()
-		if !n.Valid() || !n.IsTestRange() {
-			return "", fmt.Errorf("generated number is not a valid test number")
-		}
-		return fmt.Sprintf("%s (999 range, never issued)", n.Masked()), nil
-	}); err != nil {
-		return err
-	}
-
-	if err := t.step("check a GP practice's ODS code", func() (string, error) {
-		code, err := fhir.ParseODSCode("a81001")
+		pd1, _ := msg.PD1()
+		code, err := fhir.ParseODSCode(pd1.PracticeODS())
 		if err != nil {
 			return "", err
 		}
-		if code.Kind() != fhir.ODSGPPractice {
-			return "", fmt.Errorf("A81001 not recognised as a GP practice code")
-		}
-		return string(code) + " has the shape of a GP practice code", nil
+		practiceODS = string(code)
+		return fmt.Sprintf("%s valid (modulus 11, trace %s), practice %s", nhs.Masked(), pid.TraceStatus(), practiceODS), nil
 	}); err != nil {
 		return err
 	}
 
+	var client *gpconnect.Client
+	if err := t.step("look the practice up in SDS", func() (string, error) {
+		ep, err := sds.New(sds.Config{BaseURL: directory.URL}).Lookup(ctx, practiceODS, gpconnect.InteractionSearchSlots, "")
+		if err != nil {
+			return "", err
+		}
+		client, err = gpconnect.New(gpconnect.Config{
+			BaseURL: ep.Address, ConsumerASID: "200000000359", ProviderASID: ep.ASID,
+			Requester: gpconnect.Requester{
+				Issuer:           "https://integration.example.nhs.uk",
+				Device:           gpconnect.Device{System: "https://integration.example.nhs.uk/Id/device", Value: "tie-1", Model: "nhskit quickstart", Version: "1"},
+				OrganizationODS:  "RR8",
+				OrganizationName: "Leeds Teaching Hospitals",
+				Practitioner:     gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker"},
+			},
+		})
+		if err != nil {
+			return "", err
+		}
+		return "ASID " + ep.ASID, nil
+	}); err != nil {
+		return err
+	}
+
+	source := &gpconnect.SlotSource{Client: client, Name: practiceODS, BookingODS: "RR8"}
+	var engine *booking.Engine
+	from := now.AddDate(0, 0, 1)
+	if err := t.step("search the practice's free slots (GP Connect)", func() (string, error) {
+		agg := &booking.Aggregator{Sources: map[string]booking.SlotSource{practiceODS: source}}
+		res := agg.Search(ctx, booking.Query{Service: "gp", From: from, To: from.AddDate(0, 0, 13)})
+		if failed := res.Failed(); len(failed) > 0 {
+			return "", failed[0].Err
+		}
+		engine = booking.NewEngine(res.Slots)
+		return fmt.Sprintf("%d free slots over two weeks", len(res.Slots)), nil
+	}); err != nil {
+		return err
+	}
+
+	var best booking.Candidate
+	if err := t.step("rank them: Tuesday or Thursday afternoons, by phone", func() (string, error) {
+		tue, _ := booking.ParseWindow("Tuesday afternoon")
+		thu, _ := booking.ParseWindow("Thursday afternoon")
+		cands := engine.Match(booking.Request{
+			ID: "REF-0001", Service: "gp", Earliest: from, Latest: from.AddDate(0, 0, 13), Priority: 5,
+			Windows: []booking.Window{tue, thu}, WindowsRequired: true, PreferredModality: booking.Telephone,
+		}, 3)
+		if len(cands) == 0 {
+			return "", fmt.Errorf("no slot fits")
+		}
+		best = cands[0]
+		s, _ := engine.Slot(best.SlotID)
+		return fmt.Sprintf("best %s %s (score %.2f)", s.Start.In(booking.London).Format("Mon 2 Jan 15:04"), s.Modality, best.Score), nil
+	}); err != nil {
+		return err
+	}
+
+	if err := t.step("book it at the practice (GP Connect)", func() (string, error) {
+		fs, ok := source.Lookup(best.SlotID)
+		if !ok {
+			return "", fmt.Errorf("slot %s not found", best.SlotID)
+		}
+		patient, err := client.FindPatient(ctx, nhs)
+		if err != nil {
+			return "", err
+		}
+		appt, err := client.BookAppointment(ctx, gpconnect.BookRequest{
+			PatientID: patient.ID, NHSNumber: nhs, Slots: []gpconnect.Slot{fs.Slot}, LocationID: fs.LocationID,
+			Description:  "Follow-up after hospital referral",
+			Organization: gpconnect.BookingOrganization{Name: "Leeds Teaching Hospitals", ODSCode: "RR8", Phone: "0113 000 0000"},
+		})
+		if err != nil {
+			return "", err
+		}
+		if _, err := engine.Book(best.SlotID, "REF-0001", ""); err != nil {
+			return "", err
+		}
+		return "appointment " + appt.ID + " " + appt.Status, nil
+	}); err != nil {
+		return err
+	}
+
+	if err := t.step("acknowledge the ADT to the PAS", func() (string, error) {
+		ack, err := msg.Ack(hl7v2.AckAccept, hl7v2.AckOptions{Time: now})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("MSA|%s|%s", ack.Get("MSA-1"), ack.Get("MSA-2")), nil
+	}); err != nil {
+		return err
+	}
+	if r := practice.Rejections(); len(r) > 0 {
+		return fmt.Errorf("the practice rejected %d requests: %s", len(r), r[0])
+	}
 	fmt.Fprintln(w, "done")
 	return nil
 }
