@@ -1,0 +1,12 @@
+package waitlist_test
+
+import (
+	"testing"
+
+	"github.com/nhskit/nhskit/waitlist"
+	"github.com/nhskit/nhskit/waitlist/storetest"
+)
+
+func TestMemoryStoreConformance(t *testing.T) {
+	storetest.Run(t, func(*testing.T) waitlist.Store { return waitlist.NewMemoryStore() })
+}
