@@ -98,6 +98,7 @@ type Store interface {
 type MemoryStore struct {
 	mu      sync.Mutex
 	entries map[string]*Entry
+	order   []*Entry // the same entries, for scans in memory order
 	offers  map[string]*Offer
 	events  []Event
 }
@@ -151,6 +152,19 @@ func (s *MemoryStore) Waiting(_ context.Context, service string) ([]*Entry, erro
 	return out, nil
 }
 
+// visitWaiting calls fn for each waiting entry of service without copying
+// it; fn must not keep or change the entry. List uses it to rank large
+// lists without a copy per entry.
+func (s *MemoryStore) visitWaiting(service string, fn func(*Entry)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.order {
+		if e.Status == Waiting && e.Service == service {
+			fn(e)
+		}
+	}
+}
+
 // OpenOffers implements Store.
 func (s *MemoryStore) OpenOffers(_ context.Context, slotID string) ([]*Offer, error) {
 	s.mu.Lock()
@@ -195,7 +209,12 @@ func (s *MemoryStore) Commit(_ context.Context, entries []*Entry, offers []*Offe
 		c := cloneEntry(e)
 		c.Version++
 		e.Version = c.Version
-		s.entries[c.ID] = c
+		if old, ok := s.entries[c.ID]; ok {
+			*old = *c // keep the pointer in order valid
+		} else {
+			s.entries[c.ID] = c
+			s.order = append(s.order, c)
+		}
 	}
 	for _, o := range offers {
 		c := cloneOffer(o)
@@ -236,7 +255,13 @@ func Replay(events []Event) (*MemoryStore, error) {
 			return nil, fmt.Errorf("waitlist: replay: event %d has sequence %d", i+1, ev.Seq)
 		}
 		if ev.Entry != nil {
-			s.entries[ev.Entry.ID] = cloneEntry(ev.Entry)
+			if old, ok := s.entries[ev.Entry.ID]; ok {
+				*old = *cloneEntry(ev.Entry)
+			} else {
+				c := cloneEntry(ev.Entry)
+				s.entries[c.ID] = c
+				s.order = append(s.order, c)
+			}
 		}
 		if ev.Offer != nil {
 			s.offers[ev.Offer.ID] = cloneOffer(ev.Offer)

@@ -1,6 +1,7 @@
 package waitlist
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -158,17 +159,36 @@ func (l *List) offer(ctx context.Context, slot booking.Slot, skip map[string]boo
 	if !slot.Start.After(now) {
 		return nil, nil
 	}
-	entries, _, err := l.Ranked(ctx, slot.Service)
-	if err != nil {
-		return nil, err
-	}
-	var chosen []*Entry
-	for _, e := range entries {
-		if len(chosen) == l.cfg.OffersAtOnce {
-			break
+	// Score every waiting entry, then take the best in order until enough
+	// fit the slot: a heap, so a long list is not fully sorted.
+	var ranked rankHeap
+	add := func(e *Entry) {
+		if !skip[e.ID] {
+			ranked = append(ranked, ranked1{e: e, s: ScoreAt(e, now, l.cfg.Weights)})
 		}
-		if skip[e.ID] || !fits(e, slot, now) {
+	}
+	if ms, ok := l.cfg.Store.(*MemoryStore); ok {
+		ms.visitWaiting(slot.Service, add)
+	} else {
+		entries, err := l.cfg.Store.Waiting(ctx, slot.Service)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range entries {
+			add(e)
+		}
+	}
+	heap.Init(&ranked)
+	var chosen []*Entry
+	for ranked.Len() > 0 && len(chosen) < l.cfg.OffersAtOnce {
+		r := heap.Pop(&ranked).(ranked1)
+		if !fits(r.e, slot, now) {
 			continue
+		}
+		// Work on the stored copy: the ranking may have read a shared one.
+		e, err := l.cfg.Store.Entry(ctx, r.e.ID)
+		if err != nil {
+			return nil, err
 		}
 		chosen = append(chosen, e)
 	}
@@ -211,6 +231,25 @@ func (l *List) notify(ctx context.Context, kind EventKind, e *Entry, o *Offer, s
 	if err := l.cfg.Notifier.Notify(ctx, n); err != nil {
 		l.cfg.Logger.Warn("waitlist notification failed", "entry", e.ID, "offer", o.ID, "error", err.Error())
 	}
+}
+
+type ranked1 struct {
+	e *Entry
+	s Score
+}
+
+// rankHeap pops the best-ranked entry first.
+type rankHeap []ranked1
+
+func (h rankHeap) Len() int           { return len(h) }
+func (h rankHeap) Less(i, j int) bool { return before(h[i].e, h[j].e, h[i].s, h[j].s) }
+func (h rankHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *rankHeap) Push(x any)        { *h = append(*h, x.(ranked1)) }
+func (h *rankHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // Accept books the offered slot for the offer's entry. It fails with
