@@ -229,6 +229,11 @@ type Request struct {
 	// RetrySafe marks a non-idempotent request as safe to retry without a
 	// key, for protocols that deduplicate by other means.
 	RetrySafe bool
+
+	// PerAttempt, when set, is called with each attempt's headers just
+	// before it is sent, for values that must be fresh every time (MESH's
+	// nonce-bearing Authorization header).
+	PerAttempt func(h http.Header)
 }
 
 // NewRequest returns a Request with an empty header.
@@ -314,7 +319,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *callS
 		// url.Parse errors quote the whole URL; keep it out of the message.
 		return nil, nil, fmt.Errorf("httpx: %s: malformed url", req.Method)
 	}
-	st := &callState{start: time.Now(), idempotent: isIdempotent(req)}
+	st := &callState{start: time.Now(), idempotent: isIdempotent(req), perAttempt: req.PerAttempt}
 	ctx = context.WithValue(ctx, stateKey{}, st)
 
 	var body any
@@ -390,6 +395,7 @@ func isIdempotent(req *Request) bool {
 
 // callState follows one logical request through its attempts.
 type callState struct {
+	perAttempt func(h http.Header)
 	start      time.Time
 	idempotent bool
 	attempt    int           // 1-based number of the attempt in flight
@@ -536,6 +542,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if st != nil {
 		st.requestID = id
 		attempt = st.attempt
+		if st.perAttempt != nil {
+			st.perAttempt(req.Header)
+		}
 	}
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)

@@ -509,3 +509,17 @@ func FuzzMaskNHSNumbers(f *testing.F) {
 		}
 	})
 }
+
+func TestPerAttemptHeaders(t *testing.T) {
+	s := &script{steps: mk(status(503), status(200))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	n := 0
+	req := NewRequest("GET", srv.URL, nil)
+	req.PerAttempt = func(h http.Header) { n++; h.Set("Authorization", "token-"+strconv.Itoa(n)) }
+	_, err := New(fast()).Do(context.Background(), req)
+	require.NoError(t, err)
+	require.Len(t, s.seen, 2)
+	assert.Equal(t, "token-1", s.seen[0].Header.Get("Authorization"))
+	assert.Equal(t, "token-2", s.seen[1].Header.Get("Authorization"))
+}
