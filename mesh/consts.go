@@ -1,0 +1,10 @@
+package mesh
+
+// MediaTypeV2 is the Accept value that asks for the v2 API's responses.
+const MediaTypeV2 = "application/vnd.mesh.v2+json"
+
+// Base URLs of the MESH environments.
+const (
+	IntegrationURL = "https://msg.intspineservices.nhs.uk"
+	ProductionURL  = "https://mesh-sync.spineservices.nhs.uk"
+)
