@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -48,6 +49,9 @@ type Server struct {
 	MaxChunkSize int64
 	// Now is the server's clock.
 	Now func() time.Time
+	// DataDir, when set before use, makes the server keep chunk contents
+	// in files there instead of memory, for tests of very large messages.
+	DataDir string
 
 	srv *httptest.Server
 
@@ -71,10 +75,24 @@ type mailbox struct {
 type message struct {
 	id, from, to, workflow, subject, localID, fileName, checksum, contentType string
 	compressed                                                                bool
-	chunks                                                                    [][]byte
+	chunks                                                                    []*chunk
 	total                                                                     int
 	status                                                                    string // uploading, accepted, acknowledged, expired
 	created                                                                   time.Time
+}
+
+// chunk is one stored chunk, in memory or in a file under DataDir.
+type chunk struct {
+	data []byte
+	path string
+	size int64
+}
+
+func (c *chunk) open() (io.ReadCloser, error) {
+	if c.path == "" {
+		return io.NopCloser(strings.NewReader(string(c.data))), nil
+	}
+	return os.Open(c.path)
 }
 
 // Stats counts what the server did.
@@ -435,8 +453,26 @@ func parseRange(h string) (n, total int, ok bool) {
 	return n, total, true
 }
 
-func (s *Server) readChunk(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, s.MaxChunkSize+1))
+func (s *Server) readChunk(w http.ResponseWriter, r *http.Request) (*chunk, bool) {
+	limited := io.LimitReader(r.Body, s.MaxChunkSize+1)
+	if s.DataDir != "" {
+		f, err := os.CreateTemp(s.DataDir, "chunk-*")
+		if err != nil {
+			meshError(w, http.StatusInternalServerError, "", "", "storage failure", "")
+			return nil, false
+		}
+		n, err := io.Copy(f, limited)
+		f.Close()
+		if err != nil || n > s.MaxChunkSize {
+			os.Remove(f.Name())
+			if err == nil {
+				meshError(w, http.StatusRequestEntityTooLarge, "SEND", "", "chunk exceeds the maximum size", "")
+			}
+			return nil, false
+		}
+		return &chunk{path: f.Name(), size: n}, true
+	}
+	body, err := io.ReadAll(limited)
 	if err != nil {
 		return nil, false // the connection broke: nothing stored
 	}
@@ -444,7 +480,7 @@ func (s *Server) readChunk(w http.ResponseWriter, r *http.Request) ([]byte, bool
 		meshError(w, http.StatusRequestEntityTooLarge, "SEND", "", "chunk exceeds the maximum size", "")
 		return nil, false
 	}
-	return body, true
+	return &chunk{data: body, size: int64(len(body))}, true
 }
 
 func (s *Server) send(w http.ResponseWriter, r *http.Request, from *mailbox) {
@@ -490,7 +526,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, from *mailbox) {
 		subject: h.Get("mex-Subject"), localID: h.Get("mex-LocalID"), fileName: h.Get("mex-FileName"),
 		checksum: h.Get("mex-Content-Checksum"), contentType: h.Get("Content-Type"),
 		compressed: strings.EqualFold(h.Get("mex-Content-Compressed"), "Y") || enc == "gzip",
-		chunks:     make([][]byte, total), total: total, status: "uploading", created: now,
+		chunks:     make([]*chunk, total), total: total, status: "uploading", created: now,
 	}
 	m.chunks[0] = body
 	s.messages[m.id] = m
@@ -514,8 +550,8 @@ func (s *Server) maybeAccept(m *message) {
 	rcpt.inbox = append(rcpt.inbox, m.id)
 }
 
-func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, from *mailbox, id, chunk string) {
-	n, err := strconv.Atoi(chunk)
+func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, from *mailbox, id, chunkNo string) {
+	n, err := strconv.Atoi(chunkNo)
 	rn, total, ok := parseRange(r.Header.Get("mex-Chunk-Range"))
 	if err != nil || !ok || rn != n {
 		meshError(w, http.StatusBadRequest, "SEND", "InvalidHeaderChunks", "Invalid chunk values sent in mex-Chunk-Range header", id)
@@ -611,11 +647,11 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, mb *mailbox) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) download(w http.ResponseWriter, mb *mailbox, id, chunk string) {
-	n, err := strconv.Atoi(chunk)
+func (s *Server) download(w http.ResponseWriter, mb *mailbox, id, chunkNo string) {
+	n, err := strconv.Atoi(chunkNo)
 	s.mu.Lock()
 	m := s.messages[id]
-	var body []byte
+	var body *chunk
 	var status int
 	if m != nil && m.to == mb.id && err == nil && n >= 1 && n <= m.total {
 		body, status = m.chunks[n-1], 200
@@ -657,12 +693,18 @@ func (s *Server) download(w http.ResponseWriter, mb *mailbox, id, chunk string) 
 	h.Set("mex-Chunk-Range", strconv.Itoa(n)+":"+strconv.Itoa(m.total))
 	h.Set("mex-Total-Chunks", strconv.Itoa(m.total))
 	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	rc, err := body.open()
+	if err != nil {
+		meshError(w, http.StatusInternalServerError, "", "", "storage failure", id)
+		return
+	}
+	defer rc.Close()
+	h.Set("Content-Length", strconv.FormatInt(body.size, 10))
 	if m.total > 1 && n < m.total {
 		status = http.StatusPartialContent
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = io.Copy(w, rc)
 }
 
 func (s *Server) removeFromInbox(m *message) {
