@@ -303,3 +303,12 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 		return n
 	}())
 }
+
+func TestOverTLS(t *testing.T) {
+	srv := meshtest.NewTLSServer()
+	defer srv.Close()
+	srv.AddMailbox("X26TRUST1", "pw")
+	c := client(t, srv, "X26TRUST1", "pw")
+	require.NoError(t, c.Handshake(context.Background()))
+	assert.True(t, strings.HasPrefix(srv.URL, "https://"))
+}

@@ -9,7 +9,8 @@
 // in it is checked; the patient's GP practice, found by ODS code in SDS, is
 // searched for free slots through GP Connect; the booking engine ranks
 // them for the patient's preferences; the best is booked at the practice;
-// and the PAS is acknowledged.
+// the appointment letter goes to the practice over MESH and is received and
+// acknowledged there; and the PAS is acknowledged.
 package main
 
 import (
@@ -17,11 +18,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nhskit/nhskit/booking"
 	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/hl7v2"
+	"github.com/nhskit/nhskit/mesh"
+	"github.com/nhskit/nhskit/mesh/meshtest"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 	"github.com/nhskit/nhskit/spine/sds"
@@ -183,6 +187,42 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 			return "", err
 		}
 		return "appointment " + appt.ID + " " + appt.Status, nil
+	}); err != nil {
+		return err
+	}
+
+	if err := t.step("send the appointment letter over MESH", func() (string, error) {
+		srv := meshtest.NewServer()
+		defer srv.Close()
+		srv.AddMailbox("X26RR8001", "trust-mailbox-password")
+		srv.AddMailbox("X26A810001", "practice-mailbox-password")
+		srv.AddEndpoint(practiceODS, "GPFED_CONSULT_REPORT", "X26A810001")
+		trust, err := mesh.New(mesh.Config{BaseURL: srv.URL, Mailbox: "X26RR8001", Password: "trust-mailbox-password", SharedKey: srv.SharedKey})
+		if err != nil {
+			return "", err
+		}
+		eps, err := trust.LookupEndpoint(ctx, practiceODS, "GPFED_CONSULT_REPORT")
+		if err != nil || len(eps) == 0 {
+			return "", fmt.Errorf("no MESH mailbox for %s: %v", practiceODS, err)
+		}
+		letter := fmt.Sprintf("Appointment booked for %s on %s.\n", nhs.Masked(), best.Start.In(booking.London).Format("Mon 2 Jan 15:04"))
+		if _, err := trust.Send(ctx, mesh.Outbound{To: eps[0].Address, WorkflowID: "GPFED_CONSULT_REPORT", LocalID: "REF-0001-letter", Compress: true, Body: strings.NewReader(letter)}); err != nil {
+			return "", err
+		}
+		gp, err := mesh.New(mesh.Config{BaseURL: srv.URL, Mailbox: "X26A810001", Password: "practice-mailbox-password", SharedKey: srv.SharedKey})
+		if err != nil {
+			return "", err
+		}
+		var got string
+		n, err := gp.Receive(ctx, func(_ context.Context, m *mesh.Received, body io.Reader) error {
+			b, err := io.ReadAll(body)
+			got = string(b)
+			return err
+		})
+		if err != nil || n != 1 || got != letter {
+			return "", fmt.Errorf("letter not received intact: %d messages, %v", n, err)
+		}
+		return fmt.Sprintf("to mailbox %s, received and acknowledged (%d left)", eps[0].Address, srv.Unacknowledged("X26A810001")), nil
 	}); err != nil {
 		return err
 	}

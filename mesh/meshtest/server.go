@@ -100,8 +100,14 @@ type Stats struct {
 	Requests, AuthFailures, FaultsInjected, MessagesAccepted, Acknowledged int
 }
 
-// NewServer starts a fake MESH on loopback.
-func NewServer() *Server {
+// NewServer starts a fake MESH on loopback over plain HTTP.
+func NewServer() *Server { return newServer(false) }
+
+// NewTLSServer starts a fake MESH on loopback over HTTPS; Client returns
+// an *http.Client that trusts it.
+func NewTLSServer() *Server { return newServer(true) }
+
+func newServer(useTLS bool) *Server {
 	s := &Server{
 		SharedKey: DefaultSharedKey,
 		ClockSkew: 2 * time.Hour,
@@ -114,7 +120,11 @@ func NewServer() *Server {
 		rng:       rand.New(rand.NewPCG(1, 1)),
 	}
 	s.MaxChunkSize = 100 << 20
-	s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
+	if useTLS {
+		s.srv = httptest.NewTLSServer(http.HandlerFunc(s.handle))
+	} else {
+		s.srv = httptest.NewServer(http.HandlerFunc(s.handle))
+	}
 	s.URL = s.srv.URL
 	return s
 }
