@@ -172,12 +172,26 @@ func (c *Client) Send(ctx context.Context, m Outbound) (string, error) {
 	if m.LocalID == "" {
 		m.LocalID = httpx.NewUUID()
 	}
-	f, size, sum, err := c.spool(m.Body, m.Compress)
-	if err != nil {
-		return "", err
+	var f io.ReaderAt
+	var size int64
+	var sum string
+	if ra, n, ok := sizedReaderAt(m.Body); ok && !m.Compress {
+		// A file or in-memory body can be chunked in place: one reading
+		// pass for the checksum, and no copy on disk.
+		h := sha256.New()
+		if _, err := io.Copy(h, io.NewSectionReader(ra, 0, n)); err != nil {
+			return "", fmt.Errorf("mesh: reading the message body: %w", err)
+		}
+		f, size, sum = ra, n, hex.EncodeToString(h.Sum(nil))
+	} else {
+		tmp, n, s, err := c.spool(m.Body, m.Compress)
+		if err != nil {
+			return "", err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		f, size, sum = tmp, n, s
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
 
 	chunks := int((size + c.cfg.ChunkSize - 1) / c.cfg.ChunkSize)
 	if chunks == 0 {
@@ -276,6 +290,34 @@ func (c *Client) progress(p Progress) {
 	if c.cfg.Progress != nil {
 		c.cfg.Progress(p)
 	}
+}
+
+// sizedReaderAt returns r as an io.ReaderAt with its size when r can be
+// read at offsets without consuming it: a regular file, bytes.Reader,
+// strings.Reader or io.SectionReader positioned at its start.
+func sizedReaderAt(r io.Reader) (io.ReaderAt, int64, bool) {
+	type sized interface {
+		io.ReaderAt
+		Size() int64
+	}
+	switch v := r.(type) {
+	case *os.File:
+		st, err := v.Stat()
+		if err != nil || !st.Mode().IsRegular() {
+			return nil, 0, false
+		}
+		if pos, err := v.Seek(0, io.SeekCurrent); err != nil || pos != 0 {
+			return nil, 0, false
+		}
+		return v, st.Size(), true
+	case io.Seeker:
+		if s, ok := r.(sized); ok {
+			if pos, err := v.Seek(0, io.SeekCurrent); err == nil && pos == 0 {
+				return s, s.Size(), true
+			}
+		}
+	}
+	return nil, 0, false
 }
 
 // spool copies r to a temporary file, compressing it if asked, and returns
@@ -422,17 +464,67 @@ type Received struct {
 
 // Download writes a message's content to w, uncompressed and in order,
 // fetching every chunk; memory stays constant. When the sender gave a
-// sha256 checksum it is verified; a mismatch is ErrChecksum.
+// sha256 checksum it is verified; a mismatch is ErrChecksum (w has then
+// received the content already: use Receive to verify before storing).
 func (c *Client) Download(ctx context.Context, messageID string, w io.Writer) (*Received, error) {
-	// Chunks are spooled to a file first: the gzip stream spans chunks,
-	// and a chunk fetched twice (after a lost response) must not be
-	// written twice.
-	f, err := os.CreateTemp(c.cfg.TempDir, "nhskit-mesh-*")
+	f, info, err := c.fetchAll(ctx, messageID)
 	if err != nil {
-		return nil, fmt.Errorf("mesh: spooling: %w", err)
+		return nil, err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
+	r, done, err := content(f, info)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	hsum := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, hsum), r)
+	if err != nil {
+		return nil, fmt.Errorf("mesh: download %s: %w", messageID, err)
+	}
+	info.Size = n
+	if !checksumOK(info.Checksum, hsum.Sum(nil)) {
+		return info, fmt.Errorf("%w: message %s", ErrChecksum, messageID)
+	}
+	return info, nil
+}
+
+func checksumOK(header string, sum []byte) bool {
+	want, ok := strings.CutPrefix(header, "sha256:")
+	return !ok || strings.EqualFold(want, hex.EncodeToString(sum))
+}
+
+// content returns a reader of the uncompressed content of a spooled
+// message, from its start.
+func content(f *os.File, info *Received) (io.Reader, func(), error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, err
+	}
+	if !info.Compressed {
+		return f, func() {}, nil
+	}
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mesh: message %s: content is not gzip: %w", info.MessageID, err)
+	}
+	return zr, func() { zr.Close() }, nil
+}
+
+// fetchAll downloads every chunk of a message into a temporary file (the
+// caller removes it). Chunks are spooled because the gzip stream spans
+// chunks, and a chunk fetched twice (after a lost response) must not be
+// written twice.
+func (c *Client) fetchAll(ctx context.Context, messageID string) (*os.File, *Received, error) {
+	f, err := os.CreateTemp(c.cfg.TempDir, "nhskit-mesh-*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("mesh: spooling: %w", err)
+	}
+	fail := func(err error) (*os.File, *Received, error) {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, nil, err
+	}
 	var info *Received
 	total := 1
 	var wire int64
@@ -450,41 +542,20 @@ func (c *Client) Download(ctx context.Context, messageID string, w io.Writer) (*
 			}
 			var ae *APIError
 			if errors.As(err, &ae) || ctx.Err() != nil || attempt >= c.cfg.MaxAttempts {
-				return nil, err
+				return fail(err)
 			}
 			// The body broke off mid-chunk: drop what arrived and fetch it again.
 			if terr := f.Truncate(wire); terr != nil {
-				return nil, terr
+				return fail(terr)
 			}
 			if _, serr := f.Seek(wire, io.SeekStart); serr != nil {
-				return nil, serr
+				return fail(serr)
 			}
 		}
 		wire += k
 		c.progress(Progress{Op: "receive", MessageID: messageID, Chunk: n, Chunks: total, Bytes: wire})
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, err
-	}
-	var r io.Reader = f
-	if info.Compressed {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("mesh: download %s: content is not gzip: %w", messageID, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	hsum := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, hsum), r)
-	if err != nil {
-		return nil, fmt.Errorf("mesh: download %s: %w", messageID, err)
-	}
-	info.Size = n
-	if want, ok := strings.CutPrefix(info.Checksum, "sha256:"); ok && !strings.EqualFold(want, hex.EncodeToString(hsum.Sum(nil))) {
-		return info, fmt.Errorf("%w: message %s", ErrChecksum, messageID)
-	}
-	return info, nil
+	return f, info, nil
 }
 
 // fetchChunk downloads chunk n into f, filling info and total from the
@@ -575,20 +646,34 @@ func (c *Client) Receive(ctx context.Context, handler Handler) (int, error) {
 }
 
 func (c *Client) receiveOne(ctx context.Context, id string, handler Handler) error {
-	f, err := os.CreateTemp(c.cfg.TempDir, "nhskit-mesh-in-*")
+	f, info, err := c.fetchAll(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
-	info, err := c.Download(ctx, id, f)
+	// Verify before the handler sees anything: a message that fails its
+	// checksum is never stored, and stays in the inbox.
+	r, done, err := content(f, info)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
+	hsum := sha256.New()
+	n, err := io.Copy(hsum, r)
+	done()
+	if err != nil {
+		return fmt.Errorf("mesh: message %s: %w", id, err)
+	}
+	if !checksumOK(info.Checksum, hsum.Sum(nil)) {
+		return fmt.Errorf("%w: message %s", ErrChecksum, id)
+	}
+	info.Size = n
+	r, done, err = content(f, info)
+	if err != nil {
 		return err
 	}
-	if err := handler(ctx, info, f); err != nil {
+	defer done()
+	if err := handler(ctx, info, r); err != nil {
 		return fmt.Errorf("mesh: handler refused message %s (left in the inbox): %w", id, err)
 	}
 	return c.Acknowledge(ctx, id)

@@ -80,11 +80,22 @@ func BenchmarkSendReceive(b *testing.B) {
 	trust, _ := mesh.New(cfg("X26TRUST1", "a"))
 	gp, _ := mesh.New(cfg("X26GP0001", "b"))
 	ctx := context.Background()
+	// The message is a file, as it usually is: written before timing.
+	src, err := os.CreateTemp(dir, "source-*")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(src, &pattern{limit: n}); err != nil {
+		b.Fatal(err)
+	}
 	b.SetBytes(2 * n) // every byte goes up and comes down
 	var sendTime, recvTime time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		if _, err := trust.Send(ctx, mesh.Outbound{To: "X26GP0001", WorkflowID: "BULK", Body: &pattern{limit: n}}); err != nil {
+		if _, err := src.Seek(0, io.SeekStart); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := trust.Send(ctx, mesh.Outbound{To: "X26GP0001", WorkflowID: "BULK", Body: src}); err != nil {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
