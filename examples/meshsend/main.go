@@ -12,8 +12,6 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"flag"
 	"fmt"
 	"io"
@@ -53,30 +51,6 @@ func main() {
 	}
 }
 
-// TLSClient builds an *http.Client with a client certificate for MESH.
-func TLSClient(cert, key, ca string) (*http.Client, error) {
-	if cert == "" {
-		return nil, nil
-	}
-	pair, err := tls.LoadX509KeyPair(cert, key)
-	if err != nil {
-		return nil, fmt.Errorf("client certificate: %w", err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}
-	if ca != "" {
-		pem, err := os.ReadFile(ca)
-		if err != nil {
-			return nil, err
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("no certificates in %s", ca)
-		}
-		cfg.RootCAs = pool
-	}
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}, nil
-}
-
 func run(ctx context.Context, w io.Writer, o options) error {
 	if o.url == "" {
 		srv := meshtest.NewServer()
@@ -86,9 +60,12 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		o.url, o.password, o.sharedKey = srv.URL, "fake-password", srv.SharedKey
 		fmt.Fprintf(w, "using an in-process fake MESH at %s\n", srv.URL)
 	}
-	hc, err := TLSClient(o.cert, o.key, o.ca)
-	if err != nil {
-		return err
+	var hc *http.Client
+	if o.cert != "" {
+		var err error
+		if hc, err = mesh.HTTPClientFromPEM(o.cert, o.key, o.ca); err != nil {
+			return err
+		}
 	}
 	c, err := mesh.New(mesh.Config{BaseURL: o.url, Mailbox: o.mailbox, Password: o.password, SharedKey: o.sharedKey, HTTPClient: hc,
 		Progress: func(p mesh.Progress) { fmt.Fprintf(w, "  chunk %d/%d sent (%d bytes)\n", p.Chunk, p.Chunks, p.Bytes) }})
