@@ -86,6 +86,9 @@ type Store interface {
 	// OpenOffers lists the open offers on a slot, or of every slot when
 	// slotID is "".
 	OpenOffers(ctx context.Context, slotID string) ([]*Offer, error)
+	// SlotOffers lists every offer ever made of a slot, whatever its
+	// status, by id.
+	SlotOffers(ctx context.Context, slotID string) ([]*Offer, error)
 	// Commit writes atomically. Each record's Version must be the stored
 	// version (0 for new); on success each is stored with Version+1 and
 	// the events get sequence numbers.
@@ -172,6 +175,20 @@ func (s *MemoryStore) OpenOffers(_ context.Context, slotID string) ([]*Offer, er
 	var out []*Offer
 	for _, o := range s.offers {
 		if o.Status == OfferOpen && (slotID == "" || o.SlotID == slotID) {
+			out = append(out, cloneOffer(o))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// SlotOffers implements Store.
+func (s *MemoryStore) SlotOffers(_ context.Context, slotID string) ([]*Offer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*Offer
+	for _, o := range s.offers {
+		if o.SlotID == slotID {
 			out = append(out, cloneOffer(o))
 		}
 	}

@@ -352,12 +352,12 @@ func (l *List) close(ctx context.Context, offerID string, status OfferStatus, ki
 	_, _ = l.cfg.Engine.ReleaseHold(o.HoldID)
 	// Cascade: everyone who already had this place offered is skipped.
 	skip := map[string]bool{e.ID: true}
-	if evs, err := l.cfg.Store.Events(ctx, 0); err == nil {
-		for _, ev := range evs {
-			if ev.Offer != nil && ev.Offer.SlotID == o.SlotID {
-				skip[ev.Offer.EntryID] = true
-			}
-		}
+	past, err := l.cfg.Store.SlotOffers(ctx, o.SlotID)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range past {
+		skip[p.EntryID] = true
 	}
 	next, err := l.offer(ctx, slot, skip, "cascade after "+string(status))
 	if errors.Is(err, ErrNoEntries) {

@@ -188,4 +188,7 @@ func queries(t *testing.T, s waitlist.Store) {
 	if open, _ := s.OpenOffers(ctx, ""); len(open) != 2 {
 		t.Fatalf("all open offers: %d", len(open))
 	}
+	if all, _ := s.SlotOffers(ctx, "s1"); len(all) != 2 || all[0].ID != "q1" || all[1].ID != "q3" {
+		t.Fatalf("offers of s1: %+v", all)
+	}
 }
