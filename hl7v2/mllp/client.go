@@ -61,8 +61,9 @@ func (c *Client) Send(ctx context.Context, msg *hl7v2.Message) (*hl7v2.Message, 
 		}
 		deadline = time.Now().Add(to)
 	}
-	_ = c.conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = c.conn.SetDeadline(time.Unix(1, 0)) })
+	conn := c.conn // the cancel callback must not see c.conn change under it
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 
 	if err := NewWriter(c.conn).WriteMessage(msg.Encode()); err != nil {
