@@ -125,7 +125,7 @@ func (c *Client) do(ctx context.Context, op string, req *httpx.Request) (*httpx.
 		// refuses the repeated nonce. Such a request was already processed
 		// or never was, and asking again with a fresh nonce is safe.
 		if ae.StatusCode == http.StatusForbidden && strings.Contains(ae.Description, "Duplicated Authentication Token") &&
-			attempt < 3 && (req.Method != http.MethodPost || req.RetrySafe) {
+			attempt < c.cfg.MaxAttempts && (req.Method != http.MethodPost || req.RetrySafe) {
 			continue
 		}
 		return nil, ae

@@ -149,8 +149,12 @@ func (e *Entry) RTTBreach(now time.Time) time.Time {
 // 62-day date for cancer pathways, the clinical priority's target, and the
 // RTT date.
 func (e *Entry) Breach(now time.Time) time.Time {
-	b := e.RTTBreach(now)
-	if t := e.clockStart().Add(e.Priority.Target() + e.paused(now)); t.Before(b) {
+	return e.breach(e.clockStart(), e.paused(now))
+}
+
+func (e *Entry) breach(start time.Time, paused time.Duration) time.Time {
+	b := start.Add(RTTStandard + paused)
+	if t := start.Add(e.Priority.Target() + paused); t.Before(b) {
 		b = t
 	}
 	if e.Cancer {
@@ -198,13 +202,17 @@ type Score struct {
 // ScoreAt computes e's priority score at now.
 func ScoreAt(e *Entry, now time.Time, w Weights) Score {
 	var s Score
-	s.Clinical = w.Clinical * e.Priority.clinical()
-	span := e.Breach(now).Sub(e.clockStart()) - e.paused(now)
-	if span > 0 {
-		f := float64(e.Waited(now)) / float64(span)
-		s.Breach = w.Breach * max(0, min(2, f))
+	start := e.clockStart()
+	var paused time.Duration
+	if len(e.Pauses) > 0 {
+		paused = e.paused(now)
 	}
-	s.Aging = w.Aging * max(0, e.Waited(now).Hours()/(365*24))
+	waited := now.Sub(start) - paused
+	s.Clinical = w.Clinical * e.Priority.clinical()
+	if span := e.breach(start, paused).Sub(start) - paused; span > 0 {
+		s.Breach = w.Breach * max(0, min(2, float64(waited)/float64(span)))
+	}
+	s.Aging = w.Aging * max(0, waited.Hours()/(365*24))
 	s.Total = s.Clinical + s.Breach + s.Aging
 	return s
 }

@@ -159,38 +159,34 @@ func (l *List) offer(ctx context.Context, slot booking.Slot, skip map[string]boo
 	if !slot.Start.After(now) {
 		return nil, nil
 	}
-	// Score every waiting entry, then take the best in order until enough
-	// fit the slot: a heap, so a long list is not fully sorted.
-	var ranked rankHeap
-	add := func(e *Entry) {
-		if !skip[e.ID] {
-			ranked = append(ranked, ranked1{e: e, s: ScoreAt(e, now, l.cfg.Weights)})
-		}
-	}
-	if ms, ok := l.cfg.Store.(*MemoryStore); ok {
-		ms.visitWaiting(slot.Service, add)
-	} else {
-		entries, err := l.cfg.Store.Waiting(ctx, slot.Service)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range entries {
-			add(e)
-		}
-	}
-	heap.Init(&ranked)
+	// Score every waiting entry keeping only the best few, then take them
+	// in order until enough fit the slot. If too few of those fit, widen
+	// the net (eventually to everyone) rather than give up.
+	tried := map[string]bool{}
 	var chosen []*Entry
-	for ranked.Len() > 0 && len(chosen) < l.cfg.OffersAtOnce {
-		r := heap.Pop(&ranked).(ranked1)
-		if !fits(r.e, slot, now) {
-			continue
-		}
-		// Work on the stored copy: the ranking may have read a shared one.
-		e, err := l.cfg.Store.Entry(ctx, r.e.ID)
+	for keep := 4*l.cfg.OffersAtOnce + 12; len(chosen) < l.cfg.OffersAtOnce; keep *= 8 {
+		best, total, err := l.best(ctx, slot.Service, now, keep, func(id string) bool { return skip[id] || tried[id] })
 		if err != nil {
 			return nil, err
 		}
-		chosen = append(chosen, e)
+		for _, r := range best {
+			if len(chosen) == l.cfg.OffersAtOnce {
+				break
+			}
+			tried[r.e.ID] = true
+			if !fits(r.e, slot, now) {
+				continue
+			}
+			// Work on the stored copy: the ranking may have read a shared one.
+			e, err := l.cfg.Store.Entry(ctx, r.e.ID)
+			if err != nil {
+				return nil, err
+			}
+			chosen = append(chosen, e)
+		}
+		if total <= keep {
+			break // everyone has been considered
+		}
 	}
 	if len(chosen) == 0 {
 		_ = l.cfg.Store.Commit(ctx, nil, nil, []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotNotOffered, SlotID: slot.ID, Reason: "no waiting entry fits"}})
@@ -233,16 +229,52 @@ func (l *List) notify(ctx context.Context, kind EventKind, e *Entry, o *Offer, s
 	}
 }
 
+// best returns up to keep of the highest-ranked waiting entries of a
+// service (not excluded), best first, and how many were candidates.
+func (l *List) best(ctx context.Context, service string, now time.Time, keep int, excluded func(string) bool) ([]ranked1, int, error) {
+	var h rankHeap // a min-heap on rank: the worst kept is on top
+	total := 0
+	add := func(e *Entry) {
+		if excluded(e.ID) {
+			return
+		}
+		total++
+		r := ranked1{e: e, s: ScoreAt(e, now, l.cfg.Weights)}
+		if len(h) < keep {
+			heap.Push(&h, r)
+		} else if before(r.e, h[0].e, r.s, h[0].s) {
+			h[0] = r
+			heap.Fix(&h, 0)
+		}
+	}
+	if ms, ok := l.cfg.Store.(*MemoryStore); ok {
+		ms.visitWaiting(service, add)
+	} else {
+		entries, err := l.cfg.Store.Waiting(ctx, service)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, e := range entries {
+			add(e)
+		}
+	}
+	out := make([]ranked1, len(h))
+	for i := len(h) - 1; i >= 0; i-- {
+		out[i] = heap.Pop(&h).(ranked1)
+	}
+	return out, total, nil
+}
+
 type ranked1 struct {
 	e *Entry
 	s Score
 }
 
-// rankHeap pops the best-ranked entry first.
+// rankHeap is a min-heap on rank: the worst-ranked entry is on top.
 type rankHeap []ranked1
 
 func (h rankHeap) Len() int           { return len(h) }
-func (h rankHeap) Less(i, j int) bool { return before(h[i].e, h[j].e, h[i].s, h[j].s) }
+func (h rankHeap) Less(i, j int) bool { return before(h[j].e, h[i].e, h[j].s, h[i].s) }
 func (h rankHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *rankHeap) Push(x any)        { *h = append(*h, x.(ranked1)) }
 func (h *rankHeap) Pop() any {
