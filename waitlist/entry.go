@@ -217,6 +217,23 @@ func ScoreAt(e *Entry, now time.Time, w Weights) Score {
 	return s
 }
 
+// scoreRow is ScoreAt for an entry without pauses, from its ranking row.
+func scoreRow(r *rankRow, now int64, w Weights) Score {
+	var s Score
+	waited := now - r.start
+	breach := r.start + int64(min(RTTStandard, r.prio.Target()))
+	if r.cancer {
+		breach = min(breach, r.referred+int64(CancerStandard))
+	}
+	s.Clinical = w.Clinical * r.prio.clinical()
+	if span := breach - r.start; span > 0 {
+		s.Breach = w.Breach * max(0, min(2, float64(waited)/float64(span)))
+	}
+	s.Aging = w.Aging * max(0, float64(waited)/float64(365*24*time.Hour))
+	s.Total = s.Clinical + s.Breach + s.Aging
+	return s
+}
+
 // before orders entries by score, highest first; ties go to the longer
 // wait, then the smaller id, so the order is deterministic.
 func before(a, b *Entry, sa, sb Score) bool {

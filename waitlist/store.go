@@ -102,13 +102,62 @@ type MemoryStore struct {
 	mu      sync.Mutex
 	entries map[string]*Entry
 	order   []*Entry // the same entries, for scans in memory order
-	offers  map[string]*Offer
-	events  []Event
+	// rows is a compact ranking index per service, kept up to date by
+	// Commit, so ranking a long list reads a few bytes per entry.
+	rows   map[string][]rankRow
+	rowIdx map[string]rowRef
+	offers map[string]*Offer
+	events []Event
 }
 
 // NewMemoryStore returns an empty store.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{entries: map[string]*Entry{}, offers: map[string]*Offer{}}
+	return &MemoryStore{entries: map[string]*Entry{}, offers: map[string]*Offer{},
+		rows: map[string][]rankRow{}, rowIdx: map[string]rowRef{}}
+}
+
+// rankRow is what ranking needs of an entry.
+type rankRow struct {
+	entry    *Entry
+	start    int64 // RTT clock start, Unix nanoseconds
+	referred int64
+	prio     Priority
+	cancer   bool
+	pauses   bool
+	waiting  bool
+}
+
+type rowRef struct {
+	service string
+	i       int
+}
+
+// index records e's current state in the ranking rows.
+func (s *MemoryStore) index(e *Entry) {
+	row := rankRow{entry: e, start: e.clockStart().UnixNano(), referred: e.Referred.UnixNano(), prio: e.Priority,
+		cancer: e.Cancer, pauses: len(e.Pauses) > 0, waiting: e.Status == Waiting}
+	if ref, ok := s.rowIdx[e.ID]; ok {
+		if ref.service == e.Service {
+			s.rows[ref.service][ref.i] = row
+			return
+		}
+		s.rows[ref.service][ref.i].waiting = false // moved service
+	}
+	s.rows[e.Service] = append(s.rows[e.Service], row)
+	s.rowIdx[e.ID] = rowRef{e.Service, len(s.rows[e.Service]) - 1}
+}
+
+// visitRows calls fn for each ranking row of service, under the lock; fn
+// must not keep or change anything it is given.
+func (s *MemoryStore) visitRows(service string, fn func(*rankRow)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rows := s.rows[service]
+	for i := range rows {
+		if rows[i].waiting {
+			fn(&rows[i])
+		}
+	}
 }
 
 func cloneEntry(e *Entry) *Entry {
@@ -153,19 +202,6 @@ func (s *MemoryStore) Waiting(_ context.Context, service string) ([]*Entry, erro
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
-}
-
-// visitWaiting calls fn for each waiting entry of service without copying
-// it; fn must not keep or change the entry. List uses it to rank large
-// lists without a copy per entry.
-func (s *MemoryStore) visitWaiting(service string, fn func(*Entry)) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, e := range s.order {
-		if e.Status == Waiting && e.Service == service {
-			fn(e)
-		}
-	}
 }
 
 // OpenOffers implements Store.
@@ -228,9 +264,11 @@ func (s *MemoryStore) Commit(_ context.Context, entries []*Entry, offers []*Offe
 		e.Version = c.Version
 		if old, ok := s.entries[c.ID]; ok {
 			*old = *c // keep the pointer in order valid
+			s.index(old)
 		} else {
 			s.entries[c.ID] = c
 			s.order = append(s.order, c)
+			s.index(c)
 		}
 	}
 	for _, o := range offers {
@@ -274,10 +312,12 @@ func Replay(events []Event) (*MemoryStore, error) {
 		if ev.Entry != nil {
 			if old, ok := s.entries[ev.Entry.ID]; ok {
 				*old = *cloneEntry(ev.Entry)
+				s.index(old)
 			} else {
 				c := cloneEntry(ev.Entry)
 				s.entries[c.ID] = c
 				s.order = append(s.order, c)
+				s.index(c)
 			}
 		}
 		if ev.Offer != nil {

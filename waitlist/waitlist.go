@@ -248,7 +248,32 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 		}
 	}
 	if ms, ok := l.cfg.Store.(*MemoryStore); ok {
-		ms.visitWaiting(service, add)
+		// The compact rows: scored without touching the entries, which are
+		// read only for the few that enter the heap.
+		wts := l.cfg.Weights
+		nowNs := now.UnixNano()
+		ms.visitRows(service, func(row *rankRow) {
+			if row.pauses {
+				add(row.entry)
+				return
+			}
+			sc := scoreRow(row, nowNs, wts)
+			if len(h) == keep && sc.Total < h[0].s.Total {
+				total++ // a candidate that cannot enter the top
+				return
+			}
+			if excluded(row.entry.ID) {
+				return
+			}
+			total++
+			r := ranked1{e: row.entry, s: sc}
+			if len(h) < keep {
+				heap.Push(&h, r)
+			} else if before(r.e, h[0].e, r.s, h[0].s) {
+				h[0] = r
+				heap.Fix(&h, 0)
+			}
+		})
 	} else {
 		entries, err := l.cfg.Store.Waiting(ctx, service)
 		if err != nil {

@@ -224,3 +224,22 @@ func TestAddRejectsBadEntries(t *testing.T) {
 	require.NoError(t, l.Add(ctx, entry("y", 2, P2, 1), "clerk"))
 	assert.ErrorIs(t, l.Add(ctx, entry("y", 2, P2, 1), "clerk"), ErrExists)
 }
+
+func TestScoreRowMatchesScoreAt(t *testing.T) {
+	now := t0
+	for i, p := range []Priority{P1, P2, P3, P4, Urgent, Routine} {
+		for _, days := range []int{0, 3, 40, 130, 400} {
+			for _, cancer := range []bool{false, true} {
+				e := entry(fmt.Sprint("e", i, days), i, p, days)
+				e.Cancer = cancer
+				e.Status = Waiting
+				want := ScoreAt(e, now, DefaultWeights)
+				st := NewMemoryStore()
+				require.NoError(t, st.Commit(context.Background(), []*Entry{e}, nil, nil))
+				var got Score
+				st.visitRows("cardiology", func(r *rankRow) { got = scoreRow(r, now.UnixNano(), DefaultWeights) })
+				assert.InDelta(t, want.Total, got.Total, 1e-9, "%v %d days cancer=%v", p, days, cancer)
+			}
+		}
+	}
+}
