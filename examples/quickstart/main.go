@@ -8,7 +8,9 @@
 // The path: a trust's PAS sends an HL7 v2 ADT^A04 referral; the NHS number
 // in it is checked; the patient's GP practice, found by ODS code in SDS, is
 // searched for free slots through GP Connect; the booking engine ranks
-// them for the patient's preferences; the best is booked at the practice;
+// them for the patient's preferences; the best is taken, so the patient
+// joins the waiting list and is offered it when its holder cancels; it is
+// booked at the practice;
 // the appointment letter goes to the practice over MESH and is received and
 // acknowledged there; and the PAS is acknowledged.
 package main
@@ -30,6 +32,7 @@ import (
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 	"github.com/nhskit/nhskit/spine/sds"
 	"github.com/nhskit/nhskit/spine/sds/sdstest"
+	"github.com/nhskit/nhskit/waitlist"
 )
 
 func main() {
@@ -166,6 +169,48 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		return err
 	}
 
+	// The best slot is already taken by another patient: the referral
+	// joins the waiting list, and gets it when that patient cancels.
+	list, err := waitlist.New(waitlist.Config{Store: waitlist.NewMemoryStore(), Engine: engine, OfferTTL: time.Hour})
+	if err != nil {
+		return err
+	}
+	if err := t.step("the best slot is taken: join the waiting list", func() (string, error) {
+		if _, err := engine.Book(best.SlotID, "another-patient", ""); err != nil {
+			return "", err
+		}
+		e := &waitlist.Entry{
+			ID: "REF-0001", NHSNumber: nhs, Service: "gp", Priority: waitlist.P3, Referred: now.AddDate(0, 0, -20),
+			Contact: waitlist.Contact{Consent: true, SMS: "07700900000"},
+		}
+		tue, _ := booking.ParseWindow("Tuesday afternoon")
+		thu, _ := booking.ParseWindow("Thursday afternoon")
+		e.Request.Windows, e.Request.WindowsRequired = []booking.Window{tue, thu}, true
+		if err := list.Add(ctx, e, "referral-import"); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("P3, RTT breach %s", e.RTTBreach(now).In(booking.London).Format("2 Jan 2006")), nil
+	}); err != nil {
+		return err
+	}
+
+	if err := t.step("another patient cancels: offer, accept", func() (string, error) {
+		events, err := engine.Cancel(best.SlotID, "another-patient")
+		if err != nil {
+			return "", err
+		}
+		offers, err := list.OnSlotReleased(ctx, events[1])
+		if err != nil {
+			return "", err
+		}
+		if _, err := list.Accept(ctx, offers[0].ID, "patient (NHS App)"); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("offered to %s, accepted, booked in the engine", offers[0].EntryID), nil
+	}); err != nil {
+		return err
+	}
+
 	if err := t.step("book it at the practice (GP Connect)", func() (string, error) {
 		fs, ok := source.Lookup(best.SlotID)
 		if !ok {
@@ -181,9 +226,6 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 			Organization: gpconnect.BookingOrganization{Name: "Leeds Teaching Hospitals", ODSCode: "RR8", Phone: "0113 000 0000"},
 		})
 		if err != nil {
-			return "", err
-		}
-		if _, err := engine.Book(best.SlotID, "REF-0001", ""); err != nil {
 			return "", err
 		}
 		return "appointment " + appt.ID + " " + appt.Status, nil
