@@ -1,0 +1,231 @@
+// Package snomedtest writes deterministic synthetic SNOMED CT RF2
+// Snapshot releases for tests and benchmarks: real-format SCTIDs (valid
+// Verhoeff check digits, core partitions), a multi-parent IS-A hierarchy
+// under the real root, inactive concepts, stated relationships that must
+// not change the inferred hierarchy, attribute relationships, en-GB and
+// en-US preferred and acceptable descriptions. Real releases are licensed;
+// this is how nhskit tests and measures scale.
+package snomedtest
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/nhskit/nhskit/snomed/rf2"
+)
+
+// Well-known concept ids used in the generated release (real SNOMED CT
+// ids, so code written against them reads naturally).
+const (
+	Root               = 138875005
+	IsA                = 116680003
+	Inferred           = 900000000000011006
+	Stated             = 900000000000010007
+	Primitive          = 900000000000074008
+	FullyDefined       = 900000000000073002
+	FSN                = 900000000000003001
+	Synonym            = 900000000000013009
+	Preferred          = 900000000000548007
+	Acceptable         = 900000000000549004
+	GBLanguageRefset   = 900000000000508004
+	USLanguageRefset   = 900000000000509007
+	CoreModule         = 900000000000207008
+	ExistentialModifer = 900000000000451002
+	FindingSite        = 363698007
+)
+
+// Config sizes a release.
+type Config struct {
+	Concepts int    // including the root (default 1,000)
+	Seed     uint64 // for the random structure
+	// Parents is the mean number of IS-A parents of a non-root concept
+	// (default 1.9, as in the International release).
+	Parents float64
+	// InactiveShare is the share of concepts that are inactive (default 0.27).
+	InactiveShare float64
+}
+
+// Tiny is a release small enough for unit tests.
+var Tiny = Config{Concepts: 300, Seed: 1}
+
+// Release describes what Generate wrote, for tests that compute answers
+// independently.
+type Release struct {
+	Concepts []uint64            // all concept ids; Concepts[0] is the root
+	Active   map[uint64]bool     // active concepts
+	Parents  map[uint64][]uint64 // inferred, active IS-A parents
+	Terms    map[uint64]string   // en-GB preferred synonym of each concept
+	USTerms  map[uint64]string   // en-US preferred synonym
+	FSNs     map[uint64]string
+}
+
+// Generate writes a Snapshot release into dir (creating
+// dir/Snapshot/Terminology and dir/Snapshot/Refset/Language) and returns
+// its description.
+func Generate(dir string, cfg Config) (*Release, error) {
+	if cfg.Concepts <= 1 {
+		cfg.Concepts = 1000
+	}
+	if cfg.Parents <= 0 {
+		cfg.Parents = 1.9
+	}
+	if cfg.InactiveShare <= 0 {
+		cfg.InactiveShare = 0.27
+	}
+	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
+	rel := &Release{Active: map[uint64]bool{}, Parents: map[uint64][]uint64{}, Terms: map[uint64]string{}, USTerms: map[uint64]string{}, FSNs: map[uint64]string{}}
+	rel.Concepts = append(rel.Concepts, Root)
+	rel.Active[Root] = true
+	for i := 1; i < cfg.Concepts; i++ {
+		id := rf2.MakeSCTID(uint64(1000000+i), rf2.PartConcept)
+		rel.Concepts = append(rel.Concepts, id)
+		rel.Active[id] = rng.Float64() >= cfg.InactiveShare
+	}
+	// Parents come from earlier active concepts, so the graph is a DAG;
+	// picking among recent ones makes it deep rather than flat.
+	var activeSoFar []uint64
+	activeSoFar = append(activeSoFar, Root)
+	for _, id := range rel.Concepts[1:] {
+		if !rel.Active[id] {
+			continue
+		}
+		n := 1
+		if rng.Float64() < cfg.Parents-1 {
+			n = 2
+		}
+		seen := map[uint64]bool{}
+		for k := 0; k < n; k++ {
+			var p uint64
+			if len(activeSoFar) > 30 && rng.IntN(4) > 0 {
+				p = activeSoFar[len(activeSoFar)-1-rng.IntN(30)]
+			} else {
+				p = activeSoFar[rng.IntN(len(activeSoFar))]
+			}
+			if !seen[p] {
+				seen[p] = true
+				rel.Parents[id] = append(rel.Parents[id], p)
+			}
+		}
+		activeSoFar = append(activeSoFar, id)
+	}
+	words := []string{"chronic", "acute", "left", "right", "upper", "lower", "renal", "cardiac", "pulmonary", "hepatic", "neural", "disorder", "finding", "procedure", "structure", "lesion", "pain", "infection", "colour", "anaemia"}
+	for i, id := range rel.Concepts {
+		if id == Root {
+			rel.Terms[id], rel.USTerms[id], rel.FSNs[id] = "SNOMED CT Concept", "SNOMED CT Concept", "SNOMED CT Concept (SNOMED RT+CTV3)"
+			continue
+		}
+		t := words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))] + " " + strconv.Itoa(i)
+		rel.Terms[id] = t
+		rel.USTerms[id] = t
+		if rng.IntN(5) == 0 { // en-GB and en-US differ for some, like "anaemia"/"anemia"
+			rel.USTerms[id] = t + " (US)"
+		}
+		rel.FSNs[id] = t + " (disorder)"
+	}
+
+	term := filepath.Join(dir, "Snapshot", "Terminology")
+	lang := filepath.Join(dir, "Snapshot", "Refset", "Language")
+	for _, d := range []string{term, lang} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	w := func(path string, fn func(*bufio.Writer)) error {
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		bw := bufio.NewWriter(f)
+		fn(bw)
+		if err := bw.Flush(); err != nil {
+			f.Close()
+			return err
+		}
+		return f.Close()
+	}
+	const et = "20260401"
+	active := func(b bool) string {
+		if b {
+			return "1"
+		}
+		return "0"
+	}
+	err := w(filepath.Join(term, "sct2_Concept_Snapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId\r\n")
+		for _, id := range rel.Concepts {
+			fmt.Fprintf(b, "%d\t%s\t%s\t%d\t%d\r\n", id, et, active(rel.Active[id]), CoreModule, Primitive)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	descSeq, relSeq := uint64(1000000), uint64(1000000)
+	type langRow struct {
+		desc, refset, acc uint64
+	}
+	var langRows []langRow
+	err = w(filepath.Join(term, "sct2_Description_Snapshot-en_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\tcaseSignificanceId\r\n")
+		emit := func(concept uint64, typ uint64, text string, gb, us uint64) {
+			descSeq++
+			id := rf2.MakeSCTID(descSeq, rf2.PartDescription)
+			fmt.Fprintf(b, "%d\t%s\t1\t%d\t%d\ten\t%d\t%s\t900000000000448009\r\n", id, et, CoreModule, concept, typ, text)
+			if gb != 0 {
+				langRows = append(langRows, langRow{id, GBLanguageRefset, gb})
+			}
+			if us != 0 {
+				langRows = append(langRows, langRow{id, USLanguageRefset, us})
+			}
+		}
+		for _, c := range rel.Concepts {
+			emit(c, FSN, rel.FSNs[c], Preferred, Preferred)
+			if rel.USTerms[c] == rel.Terms[c] {
+				emit(c, Synonym, rel.Terms[c], Preferred, Preferred)
+			} else {
+				emit(c, Synonym, rel.Terms[c], Preferred, Acceptable)
+				emit(c, Synonym, rel.USTerms[c], Acceptable, Preferred)
+			}
+			emit(c, Synonym, rel.Terms[c]+" NOS", Acceptable, Acceptable)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = w(filepath.Join(term, "sct2_Relationship_Snapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tsourceId\tdestinationId\trelationshipGroup\ttypeId\tcharacteristicTypeId\tmodifierId\r\n")
+		row := func(active string, src, dst uint64, group int, typ, char uint64) {
+			relSeq++
+			fmt.Fprintf(b, "%d\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\r\n", rf2.MakeSCTID(relSeq, rf2.PartRelationship), et, active, CoreModule, src, dst, group, typ, char, ExistentialModifer)
+		}
+		for _, c := range rel.Concepts {
+			for _, p := range rel.Parents[c] {
+				row("1", c, p, 0, IsA, Inferred)
+			}
+			if rel.Active[c] && c != Root {
+				// Stated and inactive IS-A rows that must not change the
+				// inferred hierarchy.
+				row("1", c, Root, 0, IsA, Stated)
+				row("0", c, rel.Concepts[rng.IntN(len(rel.Concepts))], 0, IsA, Inferred)
+				// An attribute relationship.
+				row("1", c, rel.Concepts[rng.IntN(len(rel.Concepts))], 1, FindingSite, Inferred)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = w(filepath.Join(lang, "der2_cRefset_LanguageSnapshot-en_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tacceptabilityId\r\n")
+		for i, r := range langRows {
+			fmt.Fprintf(b, "%08x-0000-4000-8000-%012x\t%s\t1\t%d\t%d\t%d\t%d\r\n", i, i, et, CoreModule, r.refset, r.desc, r.acc)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rel, nil
+}

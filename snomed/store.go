@@ -1,0 +1,569 @@
+// Package snomed is an embedded SNOMED CT store: Import reads an RF2
+// Snapshot release into a single file, Open loads it, and the Store
+// answers subsumption, hierarchy and term questions in process.
+//
+// This is the first part of the package: RF2 import (concepts,
+// descriptions, inferred IS-A relationships, language reference sets),
+// the inferred hierarchy with precomputed ancestor sets so IsA is a binary
+// search, and preferred terms by locale. Search, maps, history, attribute
+// relationships, reference sets in general and the scale targets are not
+// built yet.
+//
+// # Facts relied on
+//
+// SNOMED CT Technical Implementation Guide and Release File Specifications
+// (https://confluence.ihtsdotools.org/display/DOCRELFMT):
+//
+//   - Snapshot files: sct2_Concept_Snapshot (id, effectiveTime, active,
+//     moduleId, definitionStatusId), sct2_Description_Snapshot (… conceptId,
+//     languageCode, typeId, term, caseSignificanceId), sct2_Relationship_Snapshot
+//     (… sourceId, destinationId, relationshipGroup, typeId,
+//     characteristicTypeId, modifierId), der2_cRefset_LanguageSnapshot
+//     (… refsetId, referencedComponentId, acceptabilityId).
+//   - IS-A is 116680003; the inferred hierarchy uses characteristic type
+//     900000000000011006 (stated is 900000000000010007, ignored here), and
+//     only active rows between active concepts.
+//   - Description types: fully specified name 900000000000003001, synonym
+//     900000000000013009; acceptability preferred 900000000000548007,
+//     acceptable 900000000000549004; language reference sets: GB English
+//     900000000000508004, US English 900000000000509007. The UK editions
+//     add the UK clinical (999001261000000100) and UK drug
+//     (999000691000001104) language reference sets, consulted first for
+//     en-GB.
+//   - When several rows share an id, the one with the latest effectiveTime
+//     is the current one.
+package snomed
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nhskit/nhskit/snomed/rf2"
+)
+
+// ID is a SNOMED CT identifier.
+type ID uint64
+
+// Well-known ids.
+const (
+	RootConcept      ID = 138875005
+	IsAType          ID = 116680003
+	inferredChar     ID = 900000000000011006
+	fsnType          ID = 900000000000003001
+	synonymType      ID = 900000000000013009
+	preferredAcc     ID = 900000000000548007
+	gbLanguageRefset ID = 900000000000508004
+	usLanguageRefset ID = 900000000000509007
+	ukClinicalLang   ID = 999001261000000100
+	ukDrugLang       ID = 999000691000001104
+)
+
+// Errors.
+var (
+	ErrCycle   = errors.New("snomed: the inferred IS-A hierarchy has a cycle")
+	ErrUnknown = errors.New("snomed: relationship refers to an unknown concept")
+	ErrFormat  = errors.New("snomed: not a store file")
+	ErrNoFiles = errors.New("snomed: no RF2 Snapshot concept file found")
+)
+
+// Concept is a concept's core attributes.
+type Concept struct {
+	ID               ID
+	Active           bool
+	Module           ID
+	DefinitionStatus ID
+	EffectiveTime    int // YYYYMMDD
+}
+
+type description struct {
+	ID     ID
+	Term   string
+	Type   ID
+	Active bool
+	// Acceptability per language reference set.
+	Acc map[ID]ID
+}
+
+// data is what the store file holds.
+type data struct {
+	Magic    string
+	IDs      []ID // sorted; the ordinal of a concept is its index
+	Concepts []Concept
+	Parents  [][]int32
+	AncOff   []int32 // ancestors of ordinal i: Anc[AncOff[i]:AncOff[i+1]], sorted
+	Anc      []int32
+	Descs    [][]description
+}
+
+const magic = "nhskit-snomed-1"
+
+// Store is an opened SNOMED CT store. It is safe for concurrent readers.
+type Store struct {
+	d        data
+	children [][]int32
+}
+
+// Progress reports an import's advance.
+type Progress struct {
+	Phase string // "read", "hierarchy", "write"
+	File  string
+	Rows  int
+}
+
+// ImportOption configures Import.
+type ImportOption func(*importConfig)
+
+type importConfig struct{ progress func(Progress) }
+
+// WithProgress sets a progress callback.
+func WithProgress(fn func(Progress)) ImportOption { return func(c *importConfig) { c.progress = fn } }
+
+type row struct {
+	et     int
+	fields []string
+	file   string
+	line   int
+}
+
+// latest keeps, per id, the row with the latest effectiveTime.
+func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol string) (map[string]row, error) {
+	out := map[string]row{}
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), filepath.Base(f))
+		if err != nil {
+			fh.Close()
+			return nil, err
+		}
+		ki, ei := r.Col(keyCol), r.Col("effectiveTime")
+		if ki < 0 || ei < 0 {
+			fh.Close()
+			return nil, &rf2.ParseError{File: r.File, Line: 1, Err: rf2.ErrHeader}
+		}
+		n := 0
+		for r.Next() {
+			n++
+			if n%100000 == 0 && ctx.Err() != nil {
+				fh.Close()
+				return nil, ctx.Err()
+			}
+			fs := r.Row()
+			et, err := strconv.Atoi(fs[ei])
+			if err != nil || len(fs[ei]) != 8 {
+				fh.Close()
+				return nil, r.Errorf("effectiveTime", rf2.ErrTime)
+			}
+			if cur, ok := out[fs[ki]]; ok && cur.et > et {
+				continue
+			}
+			out[fs[ki]] = row{et: et, fields: slices.Clone(fs), file: r.File, line: r.Line()}
+		}
+		fh.Close()
+		if err := r.Err(); err != nil {
+			return nil, err
+		}
+		if cfg.progress != nil {
+			cfg.progress(Progress{Phase: "read", File: r.File, Rows: n})
+		}
+	}
+	return out, nil
+}
+
+func find(dir, prefix string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), prefix) && strings.HasSuffix(d.Name(), ".txt") {
+			out = append(out, p)
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return out, err
+}
+
+func sctid(r row, col int, name string) (ID, error) {
+	v, _, err := rf2.ParseSCTID(r.fields[col])
+	if err != nil {
+		return 0, &rf2.ParseError{File: r.file, Line: r.line, Column: name, Err: err}
+	}
+	return ID(v), nil
+}
+
+// Import reads the RF2 Snapshot files under releaseDir (one package or
+// several: where ids repeat the latest effectiveTime wins) and writes a
+// store to storePath atomically: a crash leaves no half-written store.
+func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOption) error {
+	cfg := &importConfig{}
+	for _, o := range opts {
+		o(cfg)
+	}
+	cf, err := find(releaseDir, "sct2_Concept_Snapshot")
+	if err != nil {
+		return err
+	}
+	if len(cf) == 0 {
+		return ErrNoFiles
+	}
+	df, err := find(releaseDir, "sct2_Description_Snapshot")
+	if err != nil {
+		return err
+	}
+	rfiles, err := find(releaseDir, "sct2_Relationship_Snapshot")
+	if err != nil {
+		return err
+	}
+	lf, err := find(releaseDir, "der2_cRefset_LanguageSnapshot")
+	if err != nil {
+		return err
+	}
+	concepts, err := readLatest(ctx, cf, cfg, "id")
+	if err != nil {
+		return err
+	}
+	var d data
+	d.Magic = magic
+	for _, r := range concepts {
+		id, err := sctid(r, 0, "id")
+		if err != nil {
+			return err
+		}
+		mod, _ := strconv.ParseUint(r.fields[3], 10, 64)
+		def, _ := strconv.ParseUint(r.fields[4], 10, 64)
+		if r.fields[2] != "0" && r.fields[2] != "1" {
+			return &rf2.ParseError{File: r.file, Line: r.line, Column: "active", Err: rf2.ErrActive}
+		}
+		d.Concepts = append(d.Concepts, Concept{ID: id, Active: r.fields[2] == "1", Module: ID(mod), DefinitionStatus: ID(def), EffectiveTime: r.et})
+	}
+	sort.Slice(d.Concepts, func(i, j int) bool { return d.Concepts[i].ID < d.Concepts[j].ID })
+	d.IDs = make([]ID, len(d.Concepts))
+	for i, c := range d.Concepts {
+		d.IDs[i] = c.ID
+	}
+	ord := func(id ID) (int32, bool) {
+		i, ok := slices.BinarySearch(d.IDs, id)
+		return int32(i), ok
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rels, err := readLatest(ctx, rfiles, cfg, "id")
+	if err != nil {
+		return err
+	}
+	d.Parents = make([][]int32, len(d.IDs))
+	for _, r := range rels {
+		f := r.fields
+		if f[2] != "1" || f[7] != strconv.FormatUint(uint64(IsAType), 10) || f[8] != strconv.FormatUint(uint64(inferredChar), 10) {
+			continue
+		}
+		src, err1 := strconv.ParseUint(f[4], 10, 64)
+		dst, err2 := strconv.ParseUint(f[5], 10, 64)
+		if err1 != nil || err2 != nil {
+			return &rf2.ParseError{File: r.file, Line: r.line, Column: "sourceId", Err: rf2.ErrSCTID}
+		}
+		s, ok1 := ord(ID(src))
+		t, ok2 := ord(ID(dst))
+		if !ok1 || !ok2 {
+			return fmt.Errorf("%w: %s:%d: %d IS-A %d", ErrUnknown, r.file, r.line, src, dst)
+		}
+		if !d.Concepts[s].Active || !d.Concepts[t].Active {
+			continue
+		}
+		d.Parents[s] = append(d.Parents[s], t)
+	}
+	for i := range d.Parents {
+		slices.Sort(d.Parents[i])
+		d.Parents[i] = slices.Compact(d.Parents[i])
+	}
+	if cfg.progress != nil {
+		cfg.progress(Progress{Phase: "hierarchy"})
+	}
+	if err := d.closure(); err != nil {
+		return err
+	}
+	descs, err := readLatest(ctx, df, cfg, "id")
+	if err != nil {
+		return err
+	}
+	langs, err := readLatest(ctx, lf, cfg, "id")
+	if err != nil {
+		return err
+	}
+	acc := map[ID]map[ID]ID{}
+	for _, r := range langs {
+		if r.fields[2] != "1" {
+			continue
+		}
+		refset, _ := strconv.ParseUint(r.fields[4], 10, 64)
+		desc, _ := strconv.ParseUint(r.fields[5], 10, 64)
+		a, _ := strconv.ParseUint(r.fields[6], 10, 64)
+		if acc[ID(desc)] == nil {
+			acc[ID(desc)] = map[ID]ID{}
+		}
+		acc[ID(desc)][ID(refset)] = ID(a)
+	}
+	d.Descs = make([][]description, len(d.IDs))
+	for _, r := range descs {
+		f := r.fields
+		id, err := sctid(r, 0, "id")
+		if err != nil {
+			return err
+		}
+		cid, _ := strconv.ParseUint(f[4], 10, 64)
+		typ, _ := strconv.ParseUint(f[6], 10, 64)
+		o, ok := ord(ID(cid))
+		if !ok {
+			return fmt.Errorf("%w: description %d of %d", ErrUnknown, id, cid)
+		}
+		d.Descs[o] = append(d.Descs[o], description{ID: id, Term: f[7], Type: ID(typ), Active: f[2] == "1", Acc: acc[id]})
+	}
+	for i := range d.Descs {
+		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
+	}
+	if cfg.progress != nil {
+		cfg.progress(Progress{Phase: "write"})
+	}
+	return writeAtomic(storePath, &d)
+}
+
+func compareID(a, b ID) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// closure computes every concept's ancestors in topological order,
+// failing on a cycle.
+func (d *data) closure() error {
+	n := len(d.IDs)
+	state := make([]uint8, n) // 0 new, 1 in progress, 2 done
+	anc := make([][]int32, n)
+	var visit func(i int32) error
+	visit = func(i int32) error {
+		switch state[i] {
+		case 1:
+			return fmt.Errorf("%w at concept %d", ErrCycle, d.IDs[i])
+		case 2:
+			return nil
+		}
+		state[i] = 1
+		var set []int32
+		for _, p := range d.Parents[i] {
+			if err := visit(p); err != nil {
+				return err
+			}
+			set = append(set, p)
+			set = append(set, anc[p]...)
+		}
+		slices.Sort(set)
+		anc[i] = slices.Compact(set)
+		state[i] = 2
+		return nil
+	}
+	for i := range n {
+		if err := visit(int32(i)); err != nil {
+			return err
+		}
+	}
+	d.AncOff = make([]int32, n+1)
+	for i := range n {
+		d.AncOff[i+1] = d.AncOff[i] + int32(len(anc[i]))
+		d.Anc = append(d.Anc, anc[i]...)
+	}
+	return nil
+}
+
+func writeAtomic(path string, d *data) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".snomed-import-*")
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(tmp, 1<<20)
+	err = gob.NewEncoder(w).Encode(d)
+	if err == nil {
+		err = w.Flush()
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("snomed: writing store: %w", err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// Open loads a store written by Import.
+func Open(storePath string) (*Store, error) {
+	f, err := os.Open(storePath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var s Store
+	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&s.d); err != nil || s.d.Magic != magic {
+		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))
+	}
+	s.children = make([][]int32, len(s.d.IDs))
+	for i, ps := range s.d.Parents {
+		for _, p := range ps {
+			s.children[p] = append(s.children[p], int32(i))
+		}
+	}
+	return &s, nil
+}
+
+func (s *Store) ord(id ID) (int32, bool) {
+	i, ok := slices.BinarySearch(s.d.IDs, id)
+	return int32(i), ok
+}
+
+// Len is the number of concepts, active or not.
+func (s *Store) Len() int { return len(s.d.IDs) }
+
+// Concept returns a concept's attributes.
+func (s *Store) Concept(id ID) (Concept, bool) {
+	o, ok := s.ord(id)
+	if !ok {
+		return Concept{}, false
+	}
+	return s.d.Concepts[o], true
+}
+
+// IsA reports whether a is b or descends from b by inferred IS-A.
+func (s *Store) IsA(a, b ID) bool {
+	if a == b {
+		_, ok := s.ord(a)
+		return ok
+	}
+	oa, ok := s.ord(a)
+	if !ok {
+		return false
+	}
+	ob, ok := s.ord(b)
+	if !ok {
+		return false
+	}
+	_, found := slices.BinarySearch(s.d.Anc[s.d.AncOff[oa]:s.d.AncOff[oa+1]], ob)
+	return found
+}
+
+func (s *Store) ids(ords []int32) []ID {
+	out := make([]ID, len(ords))
+	for i, o := range ords {
+		out[i] = s.d.IDs[o]
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Parents returns a concept's direct inferred parents, ascending.
+func (s *Store) Parents(id ID) []ID {
+	o, ok := s.ord(id)
+	if !ok {
+		return nil
+	}
+	return s.ids(s.d.Parents[o])
+}
+
+// Children returns a concept's direct inferred children, ascending.
+func (s *Store) Children(id ID) []ID {
+	o, ok := s.ord(id)
+	if !ok {
+		return nil
+	}
+	return s.ids(s.children[o])
+}
+
+// Ancestors returns every concept id subsumes, ascending (itself excluded).
+func (s *Store) Ancestors(id ID) []ID {
+	o, ok := s.ord(id)
+	if !ok {
+		return nil
+	}
+	return s.ids(s.d.Anc[s.d.AncOff[o]:s.d.AncOff[o+1]])
+}
+
+// Descendants returns every concept subsumed by id, ascending (itself
+// excluded).
+func (s *Store) Descendants(id ID) []ID {
+	o, ok := s.ord(id)
+	if !ok {
+		return nil
+	}
+	seen := map[int32]bool{}
+	stack := []int32{o}
+	var out []int32
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, c := range s.children[n] {
+			if !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+				stack = append(stack, c)
+			}
+		}
+	}
+	return s.ids(out)
+}
+
+// languageRefsets maps a BCP-47 tag to the language reference sets that
+// decide its preferred terms, in order.
+func languageRefsets(locale string) []ID {
+	switch strings.ToLower(locale) {
+	case "en-us":
+		return []ID{usLanguageRefset}
+	default: // en-GB and plain "en"
+		return []ID{ukClinicalLang, ukDrugLang, gbLanguageRefset}
+	}
+}
+
+// PreferredTerm returns the preferred synonym of a concept for a locale
+// ("en-GB", "en-US").
+func (s *Store) PreferredTerm(id ID, locale string) (string, bool) {
+	return s.preferred(id, locale, synonymType)
+}
+
+// FullySpecifiedName returns the concept's preferred fully specified name.
+func (s *Store) FullySpecifiedName(id ID) (string, bool) {
+	return s.preferred(id, "en-GB", fsnType)
+}
+
+func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
+	o, ok := s.ord(id)
+	if !ok {
+		return "", false
+	}
+	for _, refset := range languageRefsets(locale) {
+		for _, d := range s.d.Descs[o] {
+			if d.Active && d.Type == typ && d.Acc[refset] == preferredAcc {
+				return d.Term, true
+			}
+		}
+	}
+	return "", false
+}

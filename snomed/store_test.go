@@ -1,0 +1,151 @@
+package snomed_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/snomed"
+	"github.com/nhskit/nhskit/snomed/rf2"
+	"github.com/nhskit/nhskit/snomed/snomedtest"
+)
+
+func build(t *testing.T, cfg snomedtest.Config) (*snomed.Store, *snomedtest.Release) {
+	t.Helper()
+	dir := t.TempDir()
+	rel, err := snomedtest.Generate(dir, cfg)
+	require.NoError(t, err)
+	path := filepath.Join(dir, "store.db")
+	var phases []string
+	require.NoError(t, snomed.Import(context.Background(), dir, path, snomed.WithProgress(func(p snomed.Progress) { phases = append(phases, p.Phase) })))
+	assert.Contains(t, phases, "read")
+	assert.Contains(t, phases, "write")
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	return s, rel
+}
+
+// naive computes ancestors by walking parents, independently of the store.
+func naive(rel *snomedtest.Release) map[uint64]map[uint64]bool {
+	anc := map[uint64]map[uint64]bool{}
+	var walk func(c uint64) map[uint64]bool
+	walk = func(c uint64) map[uint64]bool {
+		if a, ok := anc[c]; ok {
+			return a
+		}
+		a := map[uint64]bool{}
+		for _, p := range rel.Parents[c] {
+			a[p] = true
+			for x := range walk(p) {
+				a[x] = true
+			}
+		}
+		anc[c] = a
+		return a
+	}
+	for _, c := range rel.Concepts {
+		walk(c)
+	}
+	return anc
+}
+
+func TestIsAAgainstNaiveClosure(t *testing.T) {
+	s, rel := build(t, snomedtest.Config{Concepts: 400, Seed: 3})
+	anc := naive(rel)
+	assert.Equal(t, 400, s.Len())
+	checked := 0
+	for _, a := range rel.Concepts {
+		for _, b := range rel.Concepts {
+			want := a == b || anc[a][b]
+			if got := s.IsA(snomed.ID(a), snomed.ID(b)); got != want {
+				t.Fatalf("IsA(%d, %d) = %v, want %v", a, b, got, want)
+			}
+			checked++
+		}
+		var wantAnc []snomed.ID
+		for x := range anc[a] {
+			wantAnc = append(wantAnc, snomed.ID(x))
+		}
+		slices.Sort(wantAnc)
+		assert.Equal(t, wantAnc, nilIfEmpty(s.Ancestors(snomed.ID(a))))
+	}
+	t.Logf("%d pairs checked", checked)
+	// Inactive concepts and stated rows do not enter the hierarchy.
+	for _, c := range rel.Concepts {
+		if !rel.Active[c] {
+			assert.Empty(t, s.Parents(snomed.ID(c)))
+		}
+	}
+	// Every active concept descends from the root.
+	desc := s.Descendants(snomedtest.Root)
+	n := 0
+	for _, c := range rel.Concepts {
+		if rel.Active[c] && c != snomedtest.Root {
+			n++
+			require.True(t, s.IsA(snomed.ID(c), snomedtest.Root))
+		}
+	}
+	assert.Len(t, desc, n)
+	assert.False(t, s.IsA(123, snomedtest.Root), "unknown ids are never subsumed")
+}
+
+func nilIfEmpty(v []snomed.ID) []snomed.ID {
+	if len(v) == 0 {
+		return nil
+	}
+	return v
+}
+
+func TestTerms(t *testing.T) {
+	s, rel := build(t, snomedtest.Tiny)
+	for _, c := range rel.Concepts {
+		gb, ok := s.PreferredTerm(snomed.ID(c), "en-GB")
+		require.True(t, ok)
+		assert.Equal(t, rel.Terms[c], gb)
+		us, _ := s.PreferredTerm(snomed.ID(c), "en-US")
+		assert.Equal(t, rel.USTerms[c], us)
+		fsn, _ := s.FullySpecifiedName(snomed.ID(c))
+		assert.Equal(t, rel.FSNs[c], fsn)
+	}
+	c, ok := s.Concept(snomedtest.Root)
+	require.True(t, ok)
+	assert.True(t, c.Active)
+}
+
+func TestImportErrors(t *testing.T) {
+	dir := t.TempDir()
+	_, err := snomedtest.Generate(dir, snomedtest.Tiny)
+	require.NoError(t, err)
+	store := filepath.Join(dir, "s.db")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	assert.ErrorIs(t, snomed.Import(ctx, dir, store), context.Canceled)
+	_, err = os.Stat(store)
+	assert.True(t, os.IsNotExist(err), "a failed import leaves no store")
+
+	assert.ErrorIs(t, snomed.Import(context.Background(), t.TempDir(), store), snomed.ErrNoFiles)
+
+	// A bad SCTID in the concept file is reported with its file.
+	cf, _ := filepath.Glob(filepath.Join(dir, "Snapshot", "Terminology", "sct2_Concept_*"))
+	b, _ := os.ReadFile(cf[0])
+	lines := strings.Split(string(b), "\r\n")
+	lines[5] = strings.Replace(lines[5], lines[5][:7], "1234567", 1)
+	require.NoError(t, os.WriteFile(cf[0], []byte(strings.Join(lines, "\r\n")), 0o644))
+	err = snomed.Import(context.Background(), dir, store)
+	var pe *rf2.ParseError
+	require.True(t, errors.As(err, &pe), "%v", err)
+	assert.ErrorIs(t, err, rf2.ErrSCTID)
+	assert.Equal(t, 6, pe.Line)
+	assert.Contains(t, pe.File, "sct2_Concept_Snapshot")
+
+	_, err = snomed.Open(cf[0])
+	assert.ErrorIs(t, err, snomed.ErrFormat)
+}
