@@ -85,32 +85,40 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		rel.Concepts = append(rel.Concepts, id)
 		rel.Active[id] = rng.Float64() >= cfg.InactiveShare
 	}
-	// Parents come from earlier active concepts, so the graph is a DAG;
-	// picking among recent ones makes it deep rather than flat.
-	var activeSoFar []uint64
-	activeSoFar = append(activeSoFar, Root)
+	// Each active concept gets a level from 1 to MaxDepth, favouring the
+	// middle levels as the real hierarchy does, and takes its parents from
+	// the level above (a second one from any shallower level), so the graph
+	// is a DAG about as deep as the real one (10–20 levels).
+	const maxDepth = 16
+	levels := make([][]uint64, maxDepth+1)
+	levels[0] = []uint64{Root}
 	for _, id := range rel.Concepts[1:] {
 		if !rel.Active[id] {
 			continue
 		}
-		n := 1
-		if rng.Float64() < cfg.Parents-1 {
-			n = 2
-		}
-		seen := map[uint64]bool{}
-		for k := 0; k < n; k++ {
-			var p uint64
-			if len(activeSoFar) > 30 && rng.IntN(4) > 0 {
-				p = activeSoFar[len(activeSoFar)-1-rng.IntN(30)]
-			} else {
-				p = activeSoFar[rng.IntN(len(activeSoFar))]
-			}
-			if !seen[p] {
-				seen[p] = true
-				rel.Parents[id] = append(rel.Parents[id], p)
+		// The deepest level with members bounds the new concept's level.
+		deepest := 0
+		for l := maxDepth; l >= 0; l-- {
+			if len(levels[l]) > 0 {
+				deepest = l
+				break
 			}
 		}
-		activeSoFar = append(activeSoFar, id)
+		lvl := 1 + rng.IntN(min(maxDepth, deepest+1))
+		if lvl > 1 && rng.IntN(3) == 0 {
+			lvl = 1 + rng.IntN(lvl) // keep upper levels populated
+		}
+		above := levels[lvl-1]
+		first := above[rng.IntN(len(above))]
+		rel.Parents[id] = []uint64{first}
+		if lvl > 1 && rng.Float64() < cfg.Parents-1 {
+			l2 := rng.IntN(lvl)
+			second := levels[l2][rng.IntN(len(levels[l2]))]
+			if second != first {
+				rel.Parents[id] = append(rel.Parents[id], second)
+			}
+		}
+		levels[lvl] = append(levels[lvl], id)
 	}
 	words := []string{"chronic", "acute", "left", "right", "upper", "lower", "renal", "cardiac", "pulmonary", "hepatic", "neural", "disorder", "finding", "procedure", "structure", "lesion", "pain", "infection", "colour", "anaemia"}
 	for i, id := range rel.Concepts {
