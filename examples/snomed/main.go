@@ -1,0 +1,122 @@
+// Command snomed imports an RF2 release into a store file and queries it:
+//
+//	go run ./examples/snomed generate ./release          # a synthetic release
+//	go run ./examples/snomed import ./release ./snomed.db
+//	go run ./examples/snomed isa ./snomed.db 22298006 404684003
+//	go run ./examples/snomed term ./snomed.db 22298006 en-GB
+//	go run ./examples/snomed children ./snomed.db 138875005
+//
+// Import shows its progress on standard error.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/nhskit/nhskit/snomed"
+	"github.com/nhskit/nhskit/snomed/snomedtest"
+)
+
+func main() {
+	if err := run(context.Background(), os.Stdout, os.Stderr, os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "snomed:", err)
+		os.Exit(2)
+	}
+}
+
+var errUsage = errors.New("usage: snomed generate DIR [CONCEPTS] | import RELEASE STORE | isa STORE ID ANCESTOR | term STORE ID [LOCALE] | children STORE ID")
+
+func id(s string) (snomed.ID, error) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a SNOMED CT id", s)
+	}
+	return snomed.ID(v), nil
+}
+
+func run(ctx context.Context, out, errw io.Writer, args []string) error {
+	if len(args) < 2 {
+		return errUsage
+	}
+	switch args[0] {
+	case "generate":
+		n := 2000
+		if len(args) > 2 {
+			v, err := strconv.Atoi(args[2])
+			if err != nil {
+				return errUsage
+			}
+			n = v
+		}
+		rel, err := snomedtest.Generate(args[1], snomedtest.Config{Concepts: n, Seed: 1})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote a synthetic release of %d concepts to %s\n", len(rel.Concepts), args[1])
+		return nil
+	case "import":
+		if len(args) != 3 {
+			return errUsage
+		}
+		return snomed.Import(ctx, args[1], args[2], snomed.WithProgress(func(p snomed.Progress) {
+			if p.File != "" {
+				fmt.Fprintf(errw, "%-10s %-60s %9d rows\n", p.Phase, p.File, p.Rows)
+			} else {
+				fmt.Fprintf(errw, "%s\n", p.Phase)
+			}
+		}))
+	}
+	s, err := snomed.Open(args[1])
+	if err != nil {
+		return err
+	}
+	term := func(c snomed.ID) string {
+		t, _ := s.PreferredTerm(c, "en-GB")
+		return t
+	}
+	switch args[0] {
+	case "isa":
+		if len(args) != 4 {
+			return errUsage
+		}
+		a, err := id(args[2])
+		if err != nil {
+			return err
+		}
+		b, err := id(args[3])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%d |%s| is a %d |%s|: %v\n", a, term(a), b, term(b), s.IsA(a, b))
+	case "term":
+		c, err := id(args[2])
+		if err != nil {
+			return err
+		}
+		locale := "en-GB"
+		if len(args) > 3 {
+			locale = args[3]
+		}
+		t, ok := s.PreferredTerm(c, locale)
+		if !ok {
+			return fmt.Errorf("no %s preferred term for %d", locale, c)
+		}
+		fsn, _ := s.FullySpecifiedName(c)
+		fmt.Fprintf(out, "%d |%s| (FSN: %s)\n", c, t, fsn)
+	case "children":
+		c, err := id(args[2])
+		if err != nil {
+			return err
+		}
+		for _, ch := range s.Children(c) {
+			fmt.Fprintf(out, "%d |%s|\n", ch, term(ch))
+		}
+	default:
+		return errUsage
+	}
+	return nil
+}
