@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"iter"
 	"log/slog"
@@ -467,7 +468,7 @@ type Received struct {
 // sha256 checksum it is verified; a mismatch is ErrChecksum (w has then
 // received the content already: use Receive to verify before storing).
 func (c *Client) Download(ctx context.Context, messageID string, w io.Writer) (*Received, error) {
-	f, info, err := c.fetchAll(ctx, messageID)
+	f, info, _, err := c.fetchAll(ctx, messageID)
 	if err != nil {
 		return nil, err
 	}
@@ -511,19 +512,32 @@ func content(f *os.File, info *Received) (io.Reader, func(), error) {
 	return zr, func() { zr.Close() }, nil
 }
 
+// rehash resets h to the SHA-256 of the first n bytes of f and leaves f
+// positioned at n.
+func rehash(f *os.File, h hash.Hash, n int64) error {
+	h.Reset()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, n)); err != nil {
+		return err
+	}
+	_, err := f.Seek(n, io.SeekStart)
+	return err
+}
+
 // fetchAll downloads every chunk of a message into a temporary file (the
 // caller removes it). Chunks are spooled because the gzip stream spans
 // chunks, and a chunk fetched twice (after a lost response) must not be
-// written twice.
-func (c *Client) fetchAll(ctx context.Context, messageID string) (*os.File, *Received, error) {
+// written twice. For uncompressed content it also returns the SHA-256,
+// computed as the chunks arrive; for compressed content sum is nil.
+func (c *Client) fetchAll(ctx context.Context, messageID string) (*os.File, *Received, []byte, error) {
+	h := sha256.New()
 	f, err := os.CreateTemp(c.cfg.TempDir, "nhskit-mesh-*")
 	if err != nil {
-		return nil, nil, fmt.Errorf("mesh: spooling: %w", err)
+		return nil, nil, nil, fmt.Errorf("mesh: spooling: %w", err)
 	}
-	fail := func(err error) (*os.File, *Received, error) {
+	fail := func(err error) (*os.File, *Received, []byte, error) {
 		f.Close()
 		os.Remove(f.Name())
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	var info *Received
 	total := 1
@@ -536,7 +550,18 @@ func (c *Client) fetchAll(ctx context.Context, messageID string) (*os.File, *Rec
 		var k int64
 		for attempt := 1; ; attempt++ {
 			var err error
-			k, err = c.fetchChunk(ctx, path, n, f, wire, &info, &total)
+			var dst io.Writer = f
+			if n > 1 && !info.Compressed {
+				dst = io.MultiWriter(f, h)
+			}
+			k, err = c.fetchChunk(ctx, path, n, dst, &info, &total)
+			if err == nil && n == 1 && !info.Compressed {
+				// The first chunk told us the content is plain: hash what
+				// was written, then hash the rest as it arrives.
+				if herr := rehash(f, h, k); herr != nil {
+					return fail(herr)
+				}
+			}
 			if err == nil {
 				break
 			}
@@ -544,9 +569,15 @@ func (c *Client) fetchAll(ctx context.Context, messageID string) (*os.File, *Rec
 			if errors.As(err, &ae) || ctx.Err() != nil || attempt >= c.cfg.MaxAttempts {
 				return fail(err)
 			}
-			// The body broke off mid-chunk: drop what arrived and fetch it again.
+			// The body broke off mid-chunk: drop what arrived and fetch it
+			// again, restarting the running hash from what is kept.
 			if terr := f.Truncate(wire); terr != nil {
 				return fail(terr)
+			}
+			if info != nil && !info.Compressed {
+				if herr := rehash(f, h, wire); herr != nil {
+					return fail(herr)
+				}
 			}
 			if _, serr := f.Seek(wire, io.SeekStart); serr != nil {
 				return fail(serr)
@@ -555,12 +586,15 @@ func (c *Client) fetchAll(ctx context.Context, messageID string) (*os.File, *Rec
 		wire += k
 		c.progress(Progress{Op: "receive", MessageID: messageID, Chunk: n, Chunks: total, Bytes: wire})
 	}
-	return f, info, nil
+	if info.Compressed {
+		return f, info, nil, nil
+	}
+	return f, info, h.Sum(nil), nil
 }
 
 // fetchChunk downloads chunk n into f, filling info and total from the
 // first chunk's headers.
-func (c *Client) fetchChunk(ctx context.Context, path string, n int, f *os.File, offset int64, info **Received, total *int) (int64, error) {
+func (c *Client) fetchChunk(ctx context.Context, path string, n int, f io.Writer, info **Received, total *int) (int64, error) {
 	req := c.request(http.MethodGet, path, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	resp, err := c.http.DoStream(ctx, req)
@@ -646,29 +680,34 @@ func (c *Client) Receive(ctx context.Context, handler Handler) (int, error) {
 }
 
 func (c *Client) receiveOne(ctx context.Context, id string, handler Handler) error {
-	f, info, err := c.fetchAll(ctx, id)
+	f, info, sum, err := c.fetchAll(ctx, id)
 	if err != nil {
 		return err
 	}
 	defer os.Remove(f.Name())
 	defer f.Close()
 	// Verify before the handler sees anything: a message that fails its
-	// checksum is never stored, and stays in the inbox.
-	r, done, err := content(f, info)
-	if err != nil {
-		return err
+	// checksum is never stored, and stays in the inbox. Plain content was
+	// hashed on arrival; compressed content is hashed by decompressing it.
+	if sum == nil {
+		r, done, err := content(f, info)
+		if err != nil {
+			return err
+		}
+		hsum := sha256.New()
+		n, err := io.Copy(hsum, r)
+		done()
+		if err != nil {
+			return fmt.Errorf("mesh: message %s: %w", id, err)
+		}
+		sum, info.Size = hsum.Sum(nil), n
+	} else if st, err := f.Stat(); err == nil {
+		info.Size = st.Size()
 	}
-	hsum := sha256.New()
-	n, err := io.Copy(hsum, r)
-	done()
-	if err != nil {
-		return fmt.Errorf("mesh: message %s: %w", id, err)
-	}
-	if !checksumOK(info.Checksum, hsum.Sum(nil)) {
+	if !checksumOK(info.Checksum, sum) {
 		return fmt.Errorf("%w: message %s", ErrChecksum, id)
 	}
-	info.Size = n
-	r, done, err = content(f, info)
+	r, done, err := content(f, info)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package mesh_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -311,4 +312,34 @@ func TestOverTLS(t *testing.T) {
 	c := client(t, srv, "X26TRUST1", "pw")
 	require.NoError(t, c.Handshake(context.Background()))
 	assert.True(t, strings.HasPrefix(srv.URL, "https://"))
+}
+
+func TestChecksumMismatchIsNotStored(t *testing.T) {
+	srv, _, gp := setup(t)
+	for _, compressed := range []bool{false, true} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/messageexchange/X26TRUST1/outbox", strings.NewReader("tampered"))
+		req.Header.Set("Authorization", mesh.AuthHeader("X26TRUST1", "trust-pw", srv.SharedKey, fmt.Sprint("n-", compressed), 0, time.Now()))
+		req.Header.Set("mex-To", "X26GP0001")
+		req.Header.Set("mex-WorkflowID", "W")
+		req.Header.Set("mex-Content-Checksum", "sha256:"+strings.Repeat("ab", 32))
+		if compressed {
+			var buf bytes.Buffer
+			zw := gzip.NewWriter(&buf)
+			_, _ = zw.Write([]byte("tampered"))
+			_ = zw.Close()
+			req.Body = io.NopCloser(&buf)
+			req.ContentLength = int64(buf.Len())
+			req.Header.Set("Content-Encoding", "gzip")
+			req.Header.Set("mex-Content-Compressed", "Y")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusAccepted, resp.StatusCode)
+	}
+	called := false
+	_, err := gp.Receive(context.Background(), func(context.Context, *mesh.Received, io.Reader) error { called = true; return nil })
+	assert.ErrorIs(t, err, mesh.ErrChecksum)
+	assert.False(t, called, "the handler never sees content that fails its checksum")
+	assert.Equal(t, 2, srv.Unacknowledged("X26GP0001"))
 }
