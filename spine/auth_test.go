@@ -1,0 +1,161 @@
+package spine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var testKey = func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// tokenServer verifies the client assertion the way the platform does and
+// counts requests.
+func tokenServer(t *testing.T, expiresIn any) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var n atomic.Int64
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.Add(1)
+		time.Sleep(20 * time.Millisecond) // widen the race window
+		if err := r.ParseForm(); err != nil || r.Header.Get("Content-Type") != "application/x-www-form-urlencoded" {
+			http.Error(w, "bad form", http.StatusBadRequest)
+			return
+		}
+		if r.PostForm.Get("grant_type") != "client_credentials" ||
+			r.PostForm.Get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer" {
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "grant_type is invalid"})
+			return
+		}
+		tok, err := jwt.Parse(r.PostForm.Get("client_assertion"), func(tk *jwt.Token) (any, error) {
+			if tk.Header["kid"] != "test-1" {
+				return nil, errors.New("unknown kid")
+			}
+			return &testKey.PublicKey, nil
+		}, jwt.WithValidMethods([]string{"RS512"}), jwt.WithAudience(srv.URL+"/oauth2/token"), jwt.WithExpirationRequired())
+		if err != nil {
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "Invalid JWT signature"})
+			return
+		}
+		c := tok.Claims.(jwt.MapClaims)
+		exp, _ := c.GetExpirationTime()
+		if c["iss"] != "api-key" || c["sub"] != "api-key" || c["jti"] == "" || time.Until(exp.Time) > 5*time.Minute {
+			w.WriteHeader(http.StatusUnauthorized)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "bad claims"})
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "tok-123", "expires_in": expiresIn, "token_type": "Bearer"})
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &n
+}
+
+func TestAppRestrictedSingleFlight(t *testing.T) {
+	for _, exp := range []any{"599", 599} {
+		srv, n := tokenServer(t, exp)
+		a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL + "/oauth2/token"}
+		var wg sync.WaitGroup
+		errs := make(chan error, 1000)
+		for range 1000 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tk, err := a.Token(context.Background())
+				if err == nil && tk.AccessToken != "tok-123" {
+					err = errors.New("wrong token")
+				}
+				if err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		assert.Equal(t, int64(1), n.Load(), "one token request for 1000 callers (expires_in %v)", exp)
+	}
+}
+
+func TestAppRestrictedRefreshBeforeExpiry(t *testing.T) {
+	srv, n := tokenServer(t, "60")
+	now := time.Now().Add(-40 * time.Second) // the fake checks exp against the real clock
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL + "/oauth2/token",
+		Now: func() time.Time { return now }}
+	_, err := a.Token(context.Background())
+	require.NoError(t, err)
+	now = now.Add(20 * time.Second)
+	_, err = a.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(1), n.Load())
+	now = now.Add(15 * time.Second) // within 30 s of expiry
+	_, err = a.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, int64(2), n.Load())
+}
+
+func TestAppRestrictedErrors(t *testing.T) {
+	srv, _ := tokenServer(t, "599")
+	other, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: other, TokenURL: srv.URL + "/oauth2/token"}
+	_, err = a.Token(context.Background())
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusUnauthorized, ae.StatusCode)
+	assert.Equal(t, "invalid_request", ae.Code)
+	assert.NotContains(t, err.Error(), "tok-")
+
+	_, err = (&AppRestricted{APIKey: "k"}).Token(context.Background())
+	assert.ErrorIs(t, err, ErrAuthConfig)
+
+	bad, _ := tokenServer(t, "soon")
+	a = &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: bad.URL + "/oauth2/token"}
+	_, err = a.Token(context.Background())
+	assert.ErrorContains(t, err, "expires_in")
+}
+
+func TestTokenHidesSecret(t *testing.T) {
+	tk := Token{AccessToken: "secret-value", Expiry: time.Unix(0, 0)}
+	assert.NotContains(t, tk.String(), "secret")
+	assert.NotContains(t, tk.LogValue().String(), "secret")
+}
+
+func TestParseAPIError(t *testing.T) {
+	body := []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found",
+	"details":{"coding":[{"system":"https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode","version":"1","code":"RESOURCE_NOT_FOUND","display":"Resource not found"}]}}]}`)
+	h := http.Header{"X-Request-Id": {"60E0B220-8136-4CA5-AE46-1D97EF59D068"}}
+	err := error(ParseAPIError(404, h, body, ""))
+	assert.ErrorIs(t, err, ErrResourceNotFound)
+	assert.NotErrorIs(t, err, ErrTooManyMatches)
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, "not-found", ae.IssueType)
+	assert.Equal(t, "60E0B220-8136-4CA5-AE46-1D97EF59D068", ae.RequestID)
+	assert.Equal(t, "spine: status 404 RESOURCE_NOT_FOUND (request id 60E0B220-8136-4CA5-AE46-1D97EF59D068)", ae.Error())
+
+	plain := ParseAPIError(502, http.Header{}, []byte("<html>bad gateway</html>"), "r1")
+	assert.Equal(t, "", plain.Code)
+	assert.Contains(t, plain.Error(), "Bad Gateway")
+}
