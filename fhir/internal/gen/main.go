@@ -1,0 +1,708 @@
+// Command gen writes nhskit's FHIR R4 models, their JSON codec, their
+// validation and their element tables from r4.def, the compact description
+// of the FHIR R4 types and resources in this folder.
+//
+// Run it with go generate in package fhir (see fhir/generate.go).
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+type element struct {
+	Name    string   // JSON name, without [x]
+	Choice  bool     // a name[x] element
+	Types   []string // FHIR type names ("@X.Y" for backbone elements)
+	Min     int
+	Many    bool // max is *
+	VS      string
+	Codes   []string
+	Targets []string // reference targets (unused by the description today)
+}
+
+type def struct {
+	Kind  string // type, resource, backbone
+	Name  string // FHIR name: Patient, Patient.Contact
+	Elems []element
+}
+
+// Primitive types: FHIR name -> Go name and kind.
+var primitives = map[string]struct{ Go, Kind string }{
+	"base64Binary": {"Base64Binary", "string"},
+	"boolean":      {"Boolean", "bool"},
+	"canonical":    {"Canonical", "string"},
+	"code":         {"Code", "string"},
+	"date":         {"Date", "string"},
+	"dateTime":     {"DateTime", "string"},
+	"decimal":      {"Decimal", "decimal"},
+	"id":           {"ID", "string"},
+	"instant":      {"Instant", "string"},
+	"integer":      {"Integer", "int"},
+	"markdown":     {"Markdown", "string"},
+	"oid":          {"OID", "string"},
+	"positiveInt":  {"PositiveInt", "int"},
+	"string":       {"String", "string"},
+	"time":         {"Time", "string"},
+	"unsignedInt":  {"UnsignedInt", "int"},
+	"uri":          {"URI", "string"},
+	"url":          {"URL", "string"},
+	"uuid":         {"UUID", "string"},
+	"xhtml":        {"XHTML", "string"},
+}
+
+// openTypes is the R4 list of types allowed where the definition says "*"
+// (Extension.value[x], Parameters.parameter.value[x], Task input/output).
+var openTypes = strings.Fields(`base64Binary boolean canonical code date dateTime decimal id instant integer markdown oid positiveInt string time unsignedInt uri url uuid
+Address Age Annotation Attachment CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference SampledData Signature Timing
+ContactDetail Contributor DataRequirement Expression ParameterDefinition RelatedArtifact TriggerDefinition UsageContext Dosage Meta`)
+
+// Types that derive from BackboneElement and so carry modifierExtension.
+var backboneTypes = map[string]bool{"Dosage": true, "Timing": true}
+
+// Resources that are not DomainResources (no text, contained, extension).
+var plainResources = map[string]bool{"Bundle": true, "Parameters": true, "Binary": true}
+
+func parse(path string) ([]*def, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var defs []*def
+	var cur *def
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		t := sc.Text()
+		if strings.HasPrefix(strings.TrimSpace(t), "#") || strings.TrimSpace(t) == "" {
+			continue
+		}
+		if !strings.HasPrefix(t, " ") {
+			fs := strings.Fields(t)
+			if len(fs) != 2 {
+				return nil, fmt.Errorf("%s:%d: want kind and name", path, line)
+			}
+			cur = &def{Kind: fs[0], Name: fs[1]}
+			defs = append(defs, cur)
+			continue
+		}
+		if cur == nil {
+			return nil, fmt.Errorf("%s:%d: element outside a block", path, line)
+		}
+		fs := strings.Fields(t)
+		if len(fs) < 3 {
+			return nil, fmt.Errorf("%s:%d: want name, type, cardinality", path, line)
+		}
+		e := element{Name: fs[0]}
+		if strings.HasSuffix(e.Name, "[x]") {
+			e.Choice = true
+			e.Name = strings.TrimSuffix(e.Name, "[x]")
+		}
+		if fs[1] == "*" {
+			e.Types = openTypes
+		} else {
+			e.Types = strings.Split(fs[1], "|")
+		}
+		switch fs[2] {
+		case "0..1":
+		case "1..1":
+			e.Min = 1
+		case "0..*":
+			e.Many = true
+		case "1..*":
+			e.Min, e.Many = 1, true
+		default:
+			return nil, fmt.Errorf("%s:%d: cardinality %q", path, line, fs[2])
+		}
+		rest := strings.Join(fs[3:], " ")
+		if strings.HasPrefix(rest, "vs=") {
+			vs, codes, _ := strings.Cut(strings.TrimPrefix(rest, "vs="), " ")
+			e.VS = vs
+			codes = strings.TrimSpace(codes)
+			if codes != "" {
+				e.Codes = strings.Fields(strings.Trim(codes, "{}"))
+			}
+		}
+		cur.Elems = append(cur.Elems, e)
+	}
+	return defs, sc.Err()
+}
+
+func goTypeName(fhirType string) string {
+	if p, ok := primitives[fhirType]; ok {
+		return p.Go
+	}
+	if strings.HasPrefix(fhirType, "@") {
+		return strings.ReplaceAll(fhirType[1:], ".", "")
+	}
+	return strings.ReplaceAll(fhirType, ".", "")
+}
+
+func goFieldName(json string) string {
+	n := strings.ToUpper(json[:1]) + json[1:]
+	for _, r := range [][2]string{{"Id", "ID"}, {"Url", "URL"}, {"Uri", "URI"}} {
+		for i := 0; ; {
+			j := strings.Index(n[i:], r[0])
+			if j < 0 {
+				break
+			}
+			j += i
+			end := j + len(r[0])
+			if end == len(n) || (n[end] >= 'A' && n[end] <= 'Z') {
+				n = n[:j] + r[1] + n[end:]
+			}
+			i = j + 1
+		}
+	}
+	return n
+}
+
+func choiceSuffix(fhirType string) string { return strings.ToUpper(fhirType[:1]) + fhirType[1:] }
+
+func isPrimitive(t string) bool { _, ok := primitives[t]; return ok }
+
+type gen struct {
+	defs   []*def
+	byName map[string]*def
+	vsFunc map[string]string // codes key -> function name
+	vsList []string
+	vsBody map[string][]string
+	buf    bytes.Buffer
+}
+
+func (g *gen) p(format string, args ...any) { fmt.Fprintf(&g.buf, format+"\n", args...) }
+
+func (g *gen) codesFunc(e element) string {
+	key := e.VS + "|" + strings.Join(e.Codes, " ")
+	if f, ok := g.vsFunc[key]; ok {
+		return f
+	}
+	base := e.VS[strings.LastIndex(e.VS, "/")+1:]
+	name := "vs"
+	for _, part := range strings.FieldsFunc(base, func(r rune) bool { return r == '-' || r == '.' || r == '|' }) {
+		name += strings.ToUpper(part[:1]) + part[1:]
+	}
+	for n, i := name, 2; ; i++ {
+		taken := false
+		for _, f := range g.vsFunc {
+			if f == n {
+				taken = true
+			}
+		}
+		if !taken {
+			name = n
+			break
+		}
+		n = fmt.Sprintf("%s%d", name, i)
+	}
+	g.vsFunc[key] = name
+	g.vsList = append(g.vsList, key)
+	g.vsBody[key] = e.Codes
+	return name
+}
+
+// fields lists a definition's Go fields, base elements included.
+type field struct {
+	Go, JSON, GoType string
+	Base             string // "id", "extension", "modifierExtension", "contained", "" for spec elements
+	E                element
+}
+
+func (g *gen) fields(d *def) []field {
+	var fs []field
+	switch {
+	case d.Kind == "resource":
+		fs = append(fs,
+			field{Go: "ID", JSON: "id", GoType: "ID", E: element{Name: "id", Types: []string{"id"}}},
+			field{Go: "Meta", JSON: "meta", GoType: "*Meta", E: element{Name: "meta", Types: []string{"Meta"}}},
+			field{Go: "ImplicitRules", JSON: "implicitRules", GoType: "URI", E: element{Name: "implicitRules", Types: []string{"uri"}}},
+			field{Go: "Language", JSON: "language", GoType: "Code", E: element{Name: "language", Types: []string{"code"}}},
+		)
+		if !plainResources[d.Name] {
+			fs = append(fs,
+				field{Go: "Text", JSON: "text", GoType: "*Narrative", E: element{Name: "text", Types: []string{"Narrative"}}},
+				field{Go: "Contained", JSON: "contained", GoType: "[]Resource", E: element{Name: "contained", Types: []string{"Resource"}, Many: true}},
+				field{Go: "Extension", JSON: "extension", GoType: "[]Extension", Base: "extension", E: element{Name: "extension", Types: []string{"Extension"}, Many: true}},
+				field{Go: "ModifierExtension", JSON: "modifierExtension", GoType: "[]Extension", Base: "extension", E: element{Name: "modifierExtension", Types: []string{"Extension"}, Many: true}},
+			)
+		}
+	default:
+		fs = append(fs,
+			field{Go: "ID", JSON: "id", GoType: "string", Base: "id"},
+			field{Go: "Extension", JSON: "extension", GoType: "[]Extension", Base: "extension", E: element{Name: "extension", Types: []string{"Extension"}, Many: true}},
+		)
+		if d.Kind == "backbone" || backboneTypes[d.Name] {
+			fs = append(fs, field{Go: "ModifierExtension", JSON: "modifierExtension", GoType: "[]Extension", Base: "extension", E: element{Name: "modifierExtension", Types: []string{"Extension"}, Many: true}})
+		}
+	}
+	for _, e := range d.Elems {
+		f := field{Go: goFieldName(e.Name), JSON: e.Name, E: e}
+		switch {
+		case e.Choice:
+			f.GoType = "Value"
+		case e.Types[0] == "Resource":
+			f.GoType = "Resource"
+		case isPrimitive(e.Types[0]):
+			f.GoType = goTypeName(e.Types[0])
+		default:
+			f.GoType = "*" + goTypeName(e.Types[0])
+		}
+		if e.Many {
+			f.GoType = "[]" + strings.TrimPrefix(f.GoType, "*")
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+func main() {
+	out := flag.String("out", ".", "output folder (package fhir)")
+	in := flag.String("def", "internal/gen/r4.def", "description file")
+	flag.Parse()
+	defs, err := parse(*in)
+	if err != nil {
+		log.Fatal(err)
+	}
+	g := &gen{defs: defs, byName: map[string]*def{}, vsFunc: map[string]string{}, vsBody: map[string][]string{}}
+	for _, d := range defs {
+		if g.byName[d.Name] != nil {
+			log.Fatalf("%s defined twice", d.Name)
+		}
+		g.byName[d.Name] = d
+	}
+	for _, d := range defs {
+		for _, e := range d.Elems {
+			for _, t := range e.Types {
+				t = strings.TrimPrefix(t, "@")
+				if !isPrimitive(t) && t != "Resource" && g.byName[t] == nil {
+					log.Fatalf("%s.%s: unknown type %s", d.Name, e.Name, t)
+				}
+			}
+		}
+	}
+	write := func(name string, body func()) {
+		g.buf.Reset()
+		g.p("// Code generated by fhir/internal/gen from r4.def; DO NOT EDIT.\n")
+		g.p("package fhir\n")
+		body()
+		src, err := format.Source(g.buf.Bytes())
+		if err != nil {
+			os.WriteFile(filepath.Join(*out, name+".broken"), g.buf.Bytes(), 0o644)
+			log.Fatalf("%s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(*out, name), src, 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	write("zz_primitives.go", g.primitives)
+	write("zz_models.go", g.models)
+	write("zz_json.go", g.json)
+	write("zz_validate.go", g.validate)
+	write("zz_meta.go", g.meta)
+}
+
+func sortedPrimitives() []string {
+	var ns []string
+	for n := range primitives {
+		ns = append(ns, n)
+	}
+	sort.Strings(ns)
+	return ns
+}
+
+func (g *gen) primitives() {
+	g.p("import \"strconv\"\n")
+	g.p("var _ = strconv.Itoa\n")
+	for _, n := range sortedPrimitives() {
+		p := primitives[n]
+		link := "https://hl7.org/fhir/R4/datatypes.html#" + n
+		if n == "xhtml" {
+			link = "https://hl7.org/fhir/R4/narrative.html#xhtml"
+		}
+		switch p.Kind {
+		case "string":
+			g.p("// %s is the FHIR %s primitive (%s). Value is the JSON text unescaped;\n// Elem holds the element's id and extensions (the JSON _name property).", p.Go, n, link)
+			g.p("type %s struct {\n\tValue string\n\tElem *Element\n}\n", p.Go)
+			g.p("func (p *%s) hasValue() bool { return p.Value != \"\" }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.str(p.Value) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }", p.Go)
+		case "bool":
+			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
+			g.p("type %s struct {\n\tValue bool\n\tSet bool\n\tElem *Element\n}\n", p.Go)
+			g.p("func (p *%s) hasValue() bool { return p.Set }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.boolean(p.Value) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.boolean(); p.Set = err == nil; return }", p.Go)
+		case "int":
+			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
+			g.p("type %s struct {\n\tValue int64\n\tSet bool\n\tElem *Element\n}\n", p.Go)
+			g.p("func (p *%s) hasValue() bool { return p.Set }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.buf = strconv.AppendInt(e.buf, p.Value, 10) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.integer(); p.Set = err == nil; return }", p.Go)
+		case "decimal":
+			g.p("// %s is the FHIR %s primitive (%s). Raw is the number exactly as\n// written (\"4.50\" stays \"4.50\"); Elem holds the element's id and extensions.", p.Go, n, link)
+			g.p("type %s struct {\n\tRaw string\n\tElem *Element\n}\n", p.Go)
+			g.p("func (p *%s) hasValue() bool { return p.Raw != \"\" }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.buf = append(e.buf, p.Raw...) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Raw, err = d.number(); return }", p.Go)
+		}
+		g.p("func (p *%s) elem() **Element { return &p.Elem }", p.Go)
+		g.p("func (*%s) isValue() {}", p.Go)
+		g.p("func (p *%s) present() bool { return p.hasValue() || p.Elem != nil }", p.Go)
+		g.p("// TypeName is the FHIR type name, %q.\nfunc (*%s) TypeName() string { return %q }", n, p.Go, n)
+		g.p("func (p *%s) check() string { return check%s(p) }\n", p.Go, p.Go)
+	}
+}
+
+func (g *gen) models() {
+	for _, d := range g.defs {
+		goName := goTypeName(d.Name)
+		switch d.Kind {
+		case "resource":
+			g.p("// %s is the FHIR R4 %s resource (https://hl7.org/fhir/R4/%s.html).", goName, d.Name, strings.ToLower(d.Name))
+		case "backbone":
+			g.p("// %s is the backbone element %s.", goName, lowerPath(d.Name))
+		default:
+			g.p("// %s is the FHIR R4 %s datatype.", goName, d.Name)
+		}
+		g.p("type %s struct {", goName)
+		for _, f := range g.fields(d) {
+			comment := ""
+			if f.E.Choice {
+				var ts []string
+				if len(f.E.Types) == len(openTypes) {
+					ts = []string{"any open type"}
+				} else {
+					for _, t := range f.E.Types {
+						ts = append(ts, "*"+goTypeName(t))
+					}
+				}
+				comment = " // " + strings.Join(ts, ", ")
+			} else if f.E.Min > 0 {
+				comment = " // required"
+			}
+			if len(f.E.Codes) > 0 {
+				if comment == "" {
+					comment = " //"
+				} else {
+					comment += ";"
+				}
+				comment += " " + strings.Join(f.E.Codes, " | ")
+			}
+			g.p("\t%s %s%s", f.Go, f.GoType, comment)
+		}
+		g.p("\t// Unknown keeps elements this model does not know, in order, so that\n\t// nothing is lost; validation reports them.\n\tUnknown []RawField")
+		g.p("}\n")
+		if d.Kind == "resource" {
+			g.p("// ResourceType returns %q.\nfunc (*%s) ResourceType() string { return %q }", d.Name, goName, d.Name)
+			g.p("func (r *%s) resourceID() string { return r.ID.Value }\n", goName)
+		} else if d.Kind == "type" {
+			g.p("// TypeName is the FHIR type name, %q.\nfunc (*%s) TypeName() string { return %q }", d.Name, goName, d.Name)
+			g.p("func (*%s) isValue() {}\n", goName)
+		}
+	}
+	// Resource constructors by name.
+	g.p("func newResource(typ string) Resource {\n\tswitch typ {")
+	for _, d := range g.defs {
+		if d.Kind == "resource" {
+			g.p("\tcase %q: return new(%s)", d.Name, goTypeName(d.Name))
+		}
+	}
+	g.p("\t}\n\treturn nil\n}\n")
+	g.p("// newValue returns a new value of a FHIR datatype by name.\nfunc newValue(typ string) Value {\n\tswitch typ {")
+	for _, n := range sortedPrimitives() {
+		g.p("\tcase %q: return new(%s)", n, primitives[n].Go)
+	}
+	for _, d := range g.defs {
+		if d.Kind == "type" {
+			g.p("\tcase %q: return new(%s)", d.Name, goTypeName(d.Name))
+		}
+	}
+	g.p("\t}\n\treturn nil\n}\n")
+}
+
+func lowerPath(name string) string {
+	parts := strings.Split(name, ".")
+	for i := 1; i < len(parts); i++ {
+		parts[i] = strings.ToLower(parts[i][:1]) + parts[i][1:]
+	}
+	return strings.Join(parts, ".")
+}
+
+// keyIndex numbers a struct's JSON keys for duplicate detection.
+func (g *gen) json() {
+	for _, d := range g.defs {
+		goName := goTypeName(d.Name)
+		fs := g.fields(d)
+		// Decoder.
+		nkeys := 0
+		g.p("func (v *%s) decodeJSON(d *decoder) error {", goName)
+		g.p("\tif err := d.beginObject(); err != nil { return err }")
+		g.p("\tvar seen [%d]uint64", (2*len(fs)+1)/64+1)
+		g.p("\tfor first := true; ; first = false {")
+		g.p("\t\tkey, more, err := d.nextKey(first)")
+		g.p("\t\tif err != nil { return err }")
+		g.p("\t\tif !more { break }")
+		g.p("\t\tstart := d.pos")
+		g.p("\t\tswitch string(key) {")
+		if d.Kind == "resource" {
+			g.p("\t\tcase \"resourceType\":")
+			g.p("\t\t\tif err = d.expectResourceType(%q); err != nil { return err }", d.Name)
+			g.p("\t\t\tcontinue")
+		}
+		for _, f := range fs {
+			vi := nkeys
+			ei := nkeys + 1
+			nkeys += 2
+			dup := func(i int) string {
+				return fmt.Sprintf("if markSeen(seen[:], %d) { return atKey(d.duplicate(key, start), key) }", i)
+			}
+			switch {
+			case f.Base == "id":
+				g.p("\t\tcase %q:", f.JSON)
+				g.p("\t\t\t%s", dup(vi))
+				g.p("\t\t\tv.ID, err = d.nonEmptyStr()")
+			case f.E.Choice:
+				for _, t := range f.E.Types {
+					g.p("\t\tcase %q:", f.JSON+choiceSuffix(t))
+					g.p("\t\t\t%s", dup(vi))
+					if isPrimitive(t) {
+						g.p("\t\t\terr = decodeChoicePrim[%s](d, &v.%s)", goTypeName(t), f.Go)
+						g.p("\t\tcase %q:", "_"+f.JSON+choiceSuffix(t))
+						g.p("\t\t\t%s", dup(ei))
+						g.p("\t\t\terr = decodeChoiceElem[%s](d, &v.%s)", goTypeName(t), f.Go)
+					} else {
+						g.p("\t\t\tx := new(%s)", goTypeName(t))
+						g.p("\t\t\terr = x.decodeJSON(d)")
+						g.p("\t\t\tv.%s = x", f.Go)
+					}
+				}
+			case f.E.Types[0] == "Resource":
+				g.p("\t\tcase %q:", f.JSON)
+				g.p("\t\t\t%s", dup(vi))
+				if f.E.Many {
+					g.p("\t\t\terr = decodeResources(d, &v.%s)", f.Go)
+				} else {
+					g.p("\t\t\tv.%s, err = decodeResource(d)", f.Go)
+				}
+			case isPrimitive(f.E.Types[0]):
+				gt := goTypeName(f.E.Types[0])
+				g.p("\t\tcase %q:", f.JSON)
+				g.p("\t\t\t%s", dup(vi))
+				if f.E.Many {
+					g.p("\t\t\terr = decodePrimSlice(d, &v.%s)", f.Go)
+				} else {
+					g.p("\t\t\terr = v.%s.decodeValue(d)", f.Go)
+				}
+				g.p("\t\tcase %q:", "_"+f.JSON)
+				g.p("\t\t\t%s", dup(ei))
+				if f.E.Many {
+					g.p("\t\t\terr = decodeElemSlice[%s](d, &v.%s)", gt, f.Go)
+				} else {
+					g.p("\t\t\terr = decodeElem(d, &v.%s.Elem)", f.Go)
+				}
+			default:
+				g.p("\t\tcase %q:", f.JSON)
+				g.p("\t\t\t%s", dup(vi))
+				if f.E.Many {
+					g.p("\t\t\terr = decodeSlice(d, &v.%s)", f.Go)
+				} else {
+					g.p("\t\t\tv.%s = new(%s)", f.Go, goTypeName(f.E.Types[0]))
+					g.p("\t\t\terr = v.%s.decodeJSON(d)", f.Go)
+				}
+			}
+		}
+		g.p("\t\tdefault:")
+		g.p("\t\t\terr = d.unknown(key, &v.Unknown)")
+		g.p("\t\t}")
+		g.p("\t\tif err != nil { return atKey(err, key) }")
+		g.p("\t}")
+		g.p("\treturn nil\n}\n")
+
+		// Encoder.
+		g.p("func (v *%s) encodeJSON(e *encoder) {", goName)
+		g.p("\te.open()")
+		if d.Kind == "resource" {
+			g.p("\te.key(`\"resourceType\":`)\n\te.str(%q)", d.Name)
+		}
+		for _, f := range fs {
+			k := fmt.Sprintf("`\"%s\":`", f.JSON)
+			ek := fmt.Sprintf("`\"_%s\":`", f.JSON)
+			switch {
+			case f.Base == "id":
+				g.p("\tif v.ID != \"\" { e.key(%s); e.str(v.ID) }", k)
+			case f.E.Choice:
+				g.p("\tif v.%s != nil { encodeChoice(e, %q, v.%s) }", f.Go, f.JSON, f.Go)
+			case f.E.Types[0] == "Resource":
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 { e.key(%s); encodeResources(e, v.%s) }", f.Go, k, f.Go)
+				} else {
+					g.p("\tif v.%s != nil { e.key(%s); encodeResource(e, v.%s) }", f.Go, k, f.Go)
+				}
+			case isPrimitive(f.E.Types[0]):
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 { encodePrimSlice(e, %s, %s, v.%s) }", f.Go, k, ek, f.Go)
+				} else {
+					g.p("\tencodePrim(e, %s, %s, &v.%s)", k, ek, f.Go)
+				}
+			default:
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 { e.key(%s); encodeSlice(e, v.%s) }", f.Go, k, f.Go)
+				} else {
+					g.p("\tif v.%s != nil { e.key(%s); v.%s.encodeJSON(e) }", f.Go, k, f.Go)
+				}
+			}
+		}
+		g.p("\te.unknown(v.Unknown)")
+		g.p("\te.close()\n}\n")
+	}
+	// Choice values: the JSON suffix, and how to write one.
+	g.p("func encodeChoice(e *encoder, name string, v Value) {\n\tswitch x := v.(type) {")
+	for _, n := range sortedPrimitives() {
+		g.p("\tcase *%s:\n\t\tencodeChoicePrim(e, name, %q, x)", primitives[n].Go, choiceSuffix(n))
+	}
+	for _, d := range g.defs {
+		if d.Kind == "type" {
+			g.p("\tcase *%s:\n\t\te.choiceKey(name, %q)\n\t\tx.encodeJSON(e)", goTypeName(d.Name), choiceSuffix(d.Name))
+		}
+	}
+	g.p("\t}\n}\n")
+}
+
+func (g *gen) validate() {
+	for _, d := range g.defs {
+		goName := goTypeName(d.Name)
+		fs := g.fields(d)
+		g.p("func (v *%s) validate(c *checker) {", goName)
+		for _, f := range fs {
+			e := f.E
+			switch {
+			case f.Base == "id":
+				continue
+			case e.Choice:
+				if e.Min > 0 {
+					g.p("\tif v.%s == nil { c.required(%q) }", f.Go, f.JSON)
+				}
+				var ts []string
+				for _, t := range e.Types {
+					ts = append(ts, fmt.Sprintf("%q", t))
+				}
+				if len(e.Types) == len(openTypes) {
+					g.p("\tif v.%s != nil { c.choice(%q, v.%s, nil) }", f.Go, f.JSON, f.Go)
+				} else {
+					g.p("\tif v.%s != nil { c.choice(%q, v.%s, []string{%s}) }", f.Go, f.JSON, f.Go, strings.Join(ts, ", "))
+				}
+				continue
+			}
+			t := e.Types[0]
+			switch {
+			case t == "Resource":
+				if e.Many {
+					g.p("\tfor i := range v.%s { n := c.pushIndex(%q, i); c.resource(v.%s[i]); c.pop(n) }", f.Go, f.JSON, f.Go)
+				} else {
+					if e.Min > 0 {
+						g.p("\tif v.%s == nil { c.required(%q) }", f.Go, f.JSON)
+					}
+					g.p("\tif v.%s != nil { n := c.push(%q); c.resource(v.%s); c.pop(n) }", f.Go, f.JSON, f.Go)
+				}
+			case isPrimitive(t):
+				codes := ""
+				if len(e.Codes) > 0 {
+					codes = g.codesFunc(e)
+				}
+				if e.Many {
+					if e.Min > 0 {
+						g.p("\tif len(v.%s) == 0 { c.required(%q) }", f.Go, f.JSON)
+					}
+					g.p("\tfor i := range v.%s {", f.Go)
+					g.p("\t\tn := c.pushIndex(%q, i)", f.JSON)
+					g.p("\t\tc.prim(&v.%s[i], true)", f.Go)
+					if codes != "" {
+						g.p("\t\tif x := v.%s[i].Value; x != \"\" && !%s(x) { c.badCode(x, %q) }", f.Go, codes, e.VS)
+					}
+					g.p("\t\tc.pop(n)\n\t}")
+				} else {
+					g.p("\tif v.%s.present() {", f.Go)
+					g.p("\t\tn := c.push(%q)", f.JSON)
+					g.p("\t\tc.prim(&v.%s, false)", f.Go)
+					if codes != "" {
+						g.p("\t\tif x := v.%s.Value; x != \"\" && !%s(x) { c.badCode(x, %q) }", f.Go, codes, e.VS)
+					}
+					g.p("\t\tc.pop(n)")
+					if e.Min > 0 {
+						g.p("\t} else { c.required(%q) }", f.JSON)
+					} else {
+						g.p("\t}")
+					}
+				}
+			default:
+				if e.Many {
+					if e.Min > 0 {
+						g.p("\tif len(v.%s) == 0 { c.required(%q) }", f.Go, f.JSON)
+					}
+					g.p("\tfor i := range v.%s { n := c.pushIndex(%q, i); v.%s[i].validate(c); c.pop(n) }", f.Go, f.JSON, f.Go)
+				} else {
+					g.p("\tif v.%s != nil { n := c.push(%q); v.%s.validate(c); c.pop(n) }", f.Go, f.JSON, f.Go)
+					if e.Min > 0 {
+						g.p("\tif v.%s == nil { c.required(%q) }", f.Go, f.JSON)
+					}
+				}
+			}
+		}
+		switch d.Name {
+		case "Extension", "Identifier", "Reference", "Quantity":
+			g.p("\tc.check%s(v)", d.Name)
+		}
+		if d.Kind == "resource" && !plainResources[d.Name] {
+			g.p("\tc.containedReferenced(v.Contained)")
+		}
+		g.p("\tif len(v.Unknown) > 0 { c.unknownElements(v.Unknown) }")
+		g.p("}\n")
+	}
+	for _, key := range g.vsList {
+		name := g.vsFunc[key]
+		vs, _, _ := strings.Cut(key, "|")
+		g.p("// %s reports whether a code is in %s (required binding).", name, vs)
+		g.p("func %s(code string) bool {\n\tswitch code {", name)
+		var qs []string
+		for _, c := range g.vsBody[key] {
+			qs = append(qs, fmt.Sprintf("%q", c))
+		}
+		g.p("\tcase %s:\n\t\treturn true\n\t}\n\treturn false\n}\n", strings.Join(qs, ", "))
+	}
+}
+
+// meta writes the element tables used by the XML codec and FHIRPath.
+func (g *gen) meta() {
+	g.p("var typeTable = map[string]*typeInfo{")
+	for _, d := range g.defs {
+		g.p("\t%q: {Name: %q, Kind: %q, Elems: []elemInfo{", d.Name, d.Name, d.Kind)
+		for _, f := range g.fields(d) {
+			var types []string
+			if f.Base == "id" {
+				types = []string{"attr:string"}
+			} else {
+				for _, t := range f.E.Types {
+					types = append(types, strings.TrimPrefix(t, "@"))
+				}
+			}
+			var qs []string
+			for _, t := range types {
+				qs = append(qs, fmt.Sprintf("%q", t))
+			}
+			g.p("\t\t{Name: %q, Types: []string{%s}, Many: %v, Choice: %v, Min: %d},", f.JSON, strings.Join(qs, ", "), f.E.Many, f.E.Choice, f.E.Min)
+		}
+		g.p("\t}},")
+	}
+	g.p("}\n")
+}

@@ -1,0 +1,27 @@
+package fhir
+
+// typeInfo describes a generated type's elements, in definition order, for
+// the XML codec and FHIRPath.
+type typeInfo struct {
+	Name   string
+	Kind   string // type, resource or backbone
+	Elems  []elemInfo
+	byName map[string]*elemInfo
+}
+
+type elemInfo struct {
+	Name   string
+	Types  []string // FHIR type names; backbone elements by their path name
+	Many   bool
+	Choice bool
+	Min    int
+}
+
+func init() {
+	for _, t := range typeTable {
+		t.byName = make(map[string]*elemInfo, len(t.Elems))
+		for i := range t.Elems {
+			t.byName[t.Elems[i].Name] = &t.Elems[i]
+		}
+	}
+}

@@ -1,0 +1,493 @@
+package fhir
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+)
+
+// Issue severities and the issue-type codes Validate uses
+// (http://hl7.org/fhir/ValueSet/issue-severity, issue-type).
+const (
+	SeverityError   = "error"
+	SeverityWarning = "warning"
+
+	IssueRequired     = "required"
+	IssueValue        = "value"
+	IssueCodeInvalid  = "code-invalid"
+	IssueStructure    = "structure"
+	IssueInvariant    = "invariant"
+	IssueNotSupported = "not-supported"
+	IssueBusinessRule = "business-rule"
+)
+
+// checker walks a resource; path is the FHIRPath of the element being
+// checked, grown and cut back in place so that a valid resource costs no
+// allocation.
+type checker struct {
+	path   []byte
+	issues []OperationOutcomeIssue
+	refs   []string // local references (#id) seen
+}
+
+var checkers = sync.Pool{New: func() any { return &checker{path: make([]byte, 0, 256)} }}
+
+// Validate checks a resource against the FHIR R4 rules nhskit knows
+// (cardinality, required bindings, primitive formats, references, contained
+// resources, extensions) and the UK Core rules (NHS number check digit, ODS
+// code format, UK Core extension value types). It returns nil when there is
+// nothing to report. Each issue's expression is the FHIRPath of the
+// element, e.g. Patient.identifier[0].value.
+func Validate(r Resource) *OperationOutcome {
+	if r == nil {
+		return nil
+	}
+	c := checkers.Get().(*checker)
+	c.path = append(c.path[:0], r.ResourceType()...)
+	c.issues, c.refs = c.issues[:0], c.refs[:0]
+	r.validate(c)
+	var oo *OperationOutcome
+	if len(c.issues) > 0 {
+		oo = &OperationOutcome{Issue: append([]OperationOutcomeIssue(nil), c.issues...)}
+	}
+	clear(c.issues)
+	clear(c.refs)
+	checkers.Put(c)
+	return oo
+}
+
+func (c *checker) push(name string) int {
+	n := len(c.path)
+	c.path = append(c.path, '.')
+	c.path = append(c.path, name...)
+	return n
+}
+
+func (c *checker) pushIndex(name string, i int) int {
+	n := c.push(name)
+	c.path = append(c.path, '[')
+	c.path = strconv.AppendInt(c.path, int64(i), 10)
+	c.path = append(c.path, ']')
+	return n
+}
+
+func (c *checker) pop(n int) { c.path = c.path[:n] }
+
+func (c *checker) issue(severity, code, diagnostics string) {
+	c.issues = append(c.issues, OperationOutcomeIssue{
+		Severity:    Code{Value: severity},
+		Code:        Code{Value: code},
+		Diagnostics: String{Value: diagnostics},
+		Expression:  []String{{Value: string(c.path)}},
+	})
+}
+
+func (c *checker) required(name string) {
+	n := c.push(name)
+	c.issue(SeverityError, IssueRequired, "minimum required = 1, but only found 0")
+	c.pop(n)
+}
+
+func (c *checker) badCode(code, valueSet string) {
+	c.issue(SeverityError, IssueCodeInvalid, "the code "+strconv.Quote(code)+" is not in the required value set "+valueSet)
+}
+
+func (c *checker) prim(p primitive, inArray bool) {
+	if !p.present() {
+		if inArray {
+			c.issue(SeverityError, IssueStructure, "an array entry has neither a value nor an id or extension")
+		}
+		return
+	}
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.issue(SeverityError, IssueValue, msg)
+		}
+	}
+	if el := *p.elem(); el != nil {
+		for i := range el.Extension {
+			n := c.pushIndex("extension", i)
+			el.Extension[i].validate(c)
+			c.pop(n)
+		}
+		if len(el.Unknown) > 0 {
+			c.unknownElements(el.Unknown)
+		}
+	}
+}
+
+type validatable interface{ validate(c *checker) }
+
+func (c *checker) choice(name string, v Value, allowed []string) {
+	t := v.TypeName()
+	n := c.push(name)
+	c.path = append(c.path, ".ofType("...)
+	c.path = append(c.path, t...)
+	c.path = append(c.path, ')')
+	if allowed != nil {
+		ok := false
+		for _, a := range allowed {
+			if a == t {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			c.issue(SeverityError, IssueStructure, "type "+t+" is not allowed here")
+		}
+	}
+	switch x := v.(type) {
+	case primitive:
+		c.prim(x, false)
+	case validatable:
+		x.validate(c)
+	}
+	c.pop(n)
+}
+
+func (c *checker) resource(r Resource) {
+	if r == nil {
+		return
+	}
+	// A contained or bundled resource's own elements are written with its
+	// type, as FHIRPath's ofType would select it.
+	n := len(c.path)
+	c.path = append(c.path, ".ofType("...)
+	c.path = append(c.path, r.ResourceType()...)
+	c.path = append(c.path, ')')
+	r.validate(c)
+	c.pop(n)
+}
+
+func (c *checker) unknownElements(fs []RawField) {
+	for _, f := range fs {
+		n := c.push(f.Name)
+		c.issue(SeverityError, IssueStructure, "unknown element "+strconv.Quote(f.Name))
+		c.pop(n)
+	}
+}
+
+// containedReferenced applies dom-3: a contained resource is referenced
+// from elsewhere in its container (or refers to it with "#").
+func (c *checker) containedReferenced(contained []Resource) {
+	for i, r := range contained {
+		id := r.resourceID()
+		n := c.pushIndex("contained", i)
+		if id == "" {
+			c.issue(SeverityError, IssueInvariant, "a contained resource has no id (dom-3)")
+			c.pop(n)
+			continue
+		}
+		found := false
+		for _, ref := range c.refs {
+			if ref == "#" || ref[1:] == id {
+				found = true
+				break
+			}
+		}
+		if !found {
+			c.issue(SeverityError, IssueInvariant, "contained resource "+strconv.Quote(id)+" is not referenced from the resource (dom-3)")
+		}
+		c.pop(n)
+	}
+}
+
+func (c *checker) checkReference(v *Reference) {
+	ref := v.Reference.Value
+	if ref == "" {
+		return
+	}
+	n := c.push("reference")
+	defer c.pop(n)
+	switch {
+	case ref[0] == '#':
+		c.refs = append(c.refs, ref)
+	case strings.HasPrefix(ref, "urn:uuid:"), strings.HasPrefix(ref, "urn:oid:"):
+		if ref != strings.TrimSpace(ref) {
+			c.issue(SeverityError, IssueValue, "a reference has surrounding whitespace")
+		}
+	case strings.Contains(ref, "://"):
+		if strings.ContainsAny(ref, " \t\r\n") {
+			c.issue(SeverityError, IssueValue, "an absolute reference contains whitespace")
+		}
+	default:
+		// Relative: Type/id, optionally /_history/vid.
+		parts := strings.Split(ref, "/")
+		ok := (len(parts) == 2 || len(parts) == 4 && parts[2] == "_history") && isResourceName(parts[0]) && validID(parts[1])
+		if ok && len(parts) == 4 {
+			ok = validID(parts[3])
+		}
+		if !ok {
+			c.issue(SeverityError, IssueValue, "the reference is not of the form Type/id, an absolute URL, urn:uuid, urn:oid or #id")
+		}
+	}
+}
+
+func isResourceName(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *checker) checkQuantity(v *Quantity) {
+	if v.Code.hasValue() && !v.System.hasValue() {
+		c.issue(SeverityError, IssueInvariant, "a quantity with a code needs a system (qty-3)")
+	}
+}
+
+func (c *checker) checkIdentifier(v *Identifier) {
+	value := v.Value.Value
+	switch v.System.Value {
+	case NHSNumberSystem:
+		if value == "" {
+			return
+		}
+		n := c.push("value")
+		if !NHSNumber(value).Valid() {
+			c.issue(SeverityError, IssueValue, "the NHS number "+NHSNumber(value).Masked()+" fails the modulus 11 check")
+		}
+		c.pop(n)
+	case ODSOrganizationCodeSystem, ODSSiteCodeSystem:
+		if value == "" {
+			return
+		}
+		n := c.push("value")
+		if _, err := ParseODSCode(value); err != nil {
+			c.issue(SeverityError, IssueValue, "the ODS code is not 1 to 9 upper-case letters and digits")
+		}
+		c.pop(n)
+	}
+}
+
+func (c *checker) checkExtension(v *Extension) {
+	if v.Value != nil && len(v.Extension) > 0 {
+		c.issue(SeverityError, IssueInvariant, "an extension has both a value and nested extensions (ext-1)")
+	}
+	if v.Value == nil && len(v.Extension) == 0 {
+		c.issue(SeverityError, IssueInvariant, "an extension has neither a value nor nested extensions (ext-1)")
+	}
+	url := v.URL.Value
+	if url == "" {
+		return
+	}
+	def, known := lookupExtension(url)
+	if !known {
+		if isUKCoreExtensionURL(url) {
+			n := c.push("url")
+			c.issue(SeverityError, IssueStructure, "unknown UK Core extension "+strconv.Quote(url))
+			c.pop(n)
+		}
+		return
+	}
+	if def.complex {
+		if v.Value != nil {
+			c.issue(SeverityError, IssueStructure, "extension "+def.name+" is complex: it takes nested extensions, not a value")
+		}
+		return
+	}
+	if v.Value != nil && !containsString(def.types, v.Value.TypeName()) {
+		c.issue(SeverityError, IssueStructure, "extension "+def.name+" takes "+strings.Join(def.types, " or ")+", not "+v.Value.TypeName())
+	}
+}
+
+func containsString(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Primitive formats (https://hl7.org/fhir/R4/datatypes.html#primitive).
+
+func checkString(p *String) string     { return checkText(p.Value) }
+func checkMarkdown(p *Markdown) string { return checkText(p.Value) }
+
+func checkText(s string) string {
+	if len(s) > 1<<20 {
+		return "a string is longer than 1 MB"
+	}
+	if strings.TrimSpace(s) == "" {
+		return "a string has no non-whitespace content"
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' && c != '\r' && c != '\n' {
+			return "a string contains a control character"
+		}
+	}
+	return ""
+}
+
+func checkCode(p *Code) string {
+	s := p.Value
+	if s != strings.TrimSpace(s) || strings.Contains(s, "  ") || strings.ContainsAny(s, "\t\r\n") {
+		return "a code has leading, trailing or repeated whitespace"
+	}
+	return ""
+}
+
+func checkID(p *ID) string {
+	if !validID(p.Value) {
+		return "an id is not 1 to 64 letters, digits, '-' and '.'"
+	}
+	return ""
+}
+
+func validID(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func checkURIText(s, what string) string {
+	if strings.ContainsAny(s, " \t\r\n") {
+		return "a " + what + " contains whitespace"
+	}
+	return ""
+}
+
+func checkURI(p *URI) string             { return checkURIText(p.Value, "uri") }
+func checkURL(p *URL) string             { return checkURIText(p.Value, "url") }
+func checkCanonical(p *Canonical) string { return checkURIText(p.Value, "canonical") }
+
+func checkOID(p *OID) string {
+	s, ok := strings.CutPrefix(p.Value, "urn:oid:")
+	if !ok || s == "" || s[0] < '0' || s[0] > '2' {
+		return "an oid is not urn:oid: followed by a dotted OID"
+	}
+	for _, arc := range strings.Split(s, ".") {
+		if arc == "" || len(arc) > 1 && arc[0] == '0' || strings.Trim(arc, "0123456789") != "" {
+			return "an oid is not urn:oid: followed by a dotted OID"
+		}
+	}
+	return ""
+}
+
+func checkUUID(p *UUID) string {
+	s, ok := strings.CutPrefix(p.Value, "urn:uuid:")
+	if !ok || len(s) != 36 {
+		return "a uuid is not urn:uuid: followed by a lower-case UUID"
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return "a uuid is not urn:uuid: followed by a lower-case UUID"
+			}
+		} else if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return "a uuid is not urn:uuid: followed by a lower-case UUID"
+		}
+	}
+	return ""
+}
+
+func checkBase64Binary(p *Base64Binary) string {
+	n := 0
+	s := p.Value
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/', c == '=':
+			n++
+		case c == ' ', c == '\t', c == '\r', c == '\n':
+		default:
+			return "base64Binary contains a character outside the base64 alphabet"
+		}
+	}
+	if n%4 != 0 {
+		return "base64Binary length is not a multiple of 4"
+	}
+	return ""
+}
+
+func checkXHTML(p *XHTML) string {
+	s := strings.TrimSpace(p.Value)
+	if !strings.HasPrefix(s, "<div") || !strings.HasSuffix(s, "</div>") && !strings.HasSuffix(s, "/>") {
+		return "narrative xhtml is not a single div element"
+	}
+	if !strings.Contains(s[:strings.IndexByte(s, '>')+1], `xmlns="http://www.w3.org/1999/xhtml"`) {
+		return "narrative div lacks xmlns=\"http://www.w3.org/1999/xhtml\""
+	}
+	return ""
+}
+
+func checkBoolean(*Boolean) string { return "" }
+
+func checkInteger(p *Integer) string {
+	if p.Value < -2147483648 || p.Value > 2147483647 {
+		return "an integer is outside the 32-bit range"
+	}
+	return ""
+}
+
+func checkPositiveInt(p *PositiveInt) string {
+	if p.Value < 1 || p.Value > 2147483647 {
+		return "a positiveInt is not between 1 and 2147483647"
+	}
+	return ""
+}
+
+func checkUnsignedInt(p *UnsignedInt) string {
+	if p.Value < 0 || p.Value > 2147483647 {
+		return "an unsignedInt is not between 0 and 2147483647"
+	}
+	return ""
+}
+
+func checkDecimal(p *Decimal) string {
+	if !utf8.ValidString(p.Raw) || !isJSONNumber(p.Raw) {
+		return "a decimal is not a number"
+	}
+	return ""
+}
+
+func isJSONNumber(s string) bool {
+	d := decoder{data: []byte(s), str: s}
+	n, err := d.number()
+	return err == nil && n == s
+}
+
+func checkDate(p *Date) string {
+	if _, err := parsePartial(p.Value, precDay); err != nil {
+		return "a date is not YYYY, YYYY-MM or YYYY-MM-DD"
+	}
+	return ""
+}
+
+func checkDateTime(p *DateTime) string {
+	if _, err := parsePartial(p.Value, precFull); err != nil {
+		return "a dateTime is not YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone"
+	}
+	return ""
+}
+
+func checkInstant(p *Instant) string {
+	t, err := parsePartial(p.Value, precFull)
+	if err != nil || t.Precision < PrecisionSecond {
+		return "an instant is not YYYY-MM-DDThh:mm:ss(.sss) with a time zone"
+	}
+	return ""
+}
+
+func checkTime(p *Time) string {
+	if !validTime(p.Value) {
+		return "a time is not hh:mm:ss"
+	}
+	return ""
+}
