@@ -1,0 +1,661 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// FHIR XML (https://hl7.org/fhir/R4/xml.html) is read and written through
+// the same generated element tables as JSON: an element's type says whether
+// it repeats, whether it is a primitive (value attribute) and which JSON
+// type its value takes, so the two forms convert into each other without
+// loss. XML comments are not kept.
+
+const (
+	fhirNS  = "http://hl7.org/fhir"
+	xhtmlNS = "http://www.w3.org/1999/xhtml"
+)
+
+// ErrXML is wrapped by *XMLError.
+var ErrXML = errors.New("invalid FHIR XML")
+
+// XMLError reports where FHIR XML is wrong: the element path and the line.
+type XMLError struct {
+	Path string
+	Line int
+	Msg  string
+}
+
+func (e *XMLError) Error() string {
+	return fmt.Sprintf("fhir: xml line %d: %s: %s", e.Line, e.Path, e.Msg)
+}
+
+func (e *XMLError) Unwrap() error { return ErrXML }
+
+type xnode struct {
+	name     string
+	space    string
+	id, val  string
+	url      string
+	hasVal   bool
+	children []*xnode
+	raw      string // the xhtml div, verbatim
+	line     int
+}
+
+func parseXML(data []byte) (*xnode, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	d.Strict = true
+	var stack []*xnode
+	var root *xnode
+	line := func() int {
+		off := d.InputOffset()
+		if off > int64(len(data)) {
+			off = int64(len(data))
+		}
+		return 1 + bytes.Count(data[:off], []byte{'\n'})
+	}
+	for {
+		before := d.InputOffset()
+		tok, err := d.Token()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &XMLError{Path: "/", Line: line(), Msg: err.Error()}
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if len(stack) > MaxDepth {
+				return nil, &XMLError{Path: t.Name.Local, Line: line(), Msg: "nesting too deep"}
+			}
+			n := &xnode{name: t.Name.Local, space: t.Name.Space, line: line()}
+			if t.Name.Space == xhtmlNS && t.Name.Local == "div" {
+				if err := d.Skip(); err != nil {
+					return nil, &XMLError{Path: "div", Line: line(), Msg: err.Error()}
+				}
+				n.raw = strings.TrimSpace(string(data[before:d.InputOffset()]))
+				if len(stack) == 0 {
+					return nil, &XMLError{Path: "div", Line: n.line, Msg: "a div cannot be the root"}
+				}
+				p := stack[len(stack)-1]
+				p.children = append(p.children, n)
+				continue
+			}
+			if t.Name.Space != fhirNS {
+				return nil, &XMLError{Path: t.Name.Local, Line: n.line, Msg: "element not in the FHIR namespace " + fhirNS}
+			}
+			for _, a := range t.Attr {
+				switch {
+				case a.Name.Space == "xmlns" || a.Name.Local == "xmlns" && a.Name.Space == "":
+				case a.Name.Space != "":
+					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Msg: "unexpected attribute " + a.Name.Local}
+				case a.Name.Local == "id":
+					n.id = a.Value
+				case a.Name.Local == "value":
+					n.val, n.hasVal = a.Value, true
+				case a.Name.Local == "url":
+					n.url = a.Value
+				default:
+					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Msg: "unexpected attribute " + a.Name.Local}
+				}
+			}
+			if len(stack) > 0 {
+				p := stack[len(stack)-1]
+				p.children = append(p.children, n)
+			} else if root == nil {
+				root = n
+			}
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			if len(stack) > 0 && len(bytes.TrimSpace(t)) > 0 {
+				return nil, &XMLError{Path: stack[len(stack)-1].name, Line: line(), Msg: "text content outside a value attribute"}
+			}
+		}
+	}
+	if root == nil {
+		return nil, &XMLError{Path: "/", Line: 1, Msg: "no root element"}
+	}
+	return root, nil
+}
+
+// UnmarshalXML decodes one FHIR XML resource.
+func UnmarshalXML(data []byte) (Resource, error) {
+	js, err := XMLToJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	return Unmarshal(js)
+}
+
+// XMLToJSON converts a FHIR XML resource to FHIR JSON.
+func XMLToJSON(data []byte) ([]byte, error) {
+	root, err := parseXML(data)
+	if err != nil {
+		return nil, err
+	}
+	t := typeTable[root.name]
+	if t == nil || t.Kind != "resource" {
+		return nil, &XMLError{Path: root.name, Line: root.line, Msg: "unknown resource type"}
+	}
+	e := &encoder{buf: make([]byte, 0, len(data))}
+	if err := xmlObject(e, root, t, root.name); err != nil {
+		return nil, err
+	}
+	return e.buf, nil
+}
+
+// findElem finds the element a child name stands for, and its type.
+func findElem(t *typeInfo, name string) (*elemInfo, string) {
+	if el := t.byName[name]; el != nil && !el.Choice {
+		return el, el.Types[0]
+	}
+	for i := range t.Elems {
+		el := &t.Elems[i]
+		if !el.Choice || !strings.HasPrefix(name, el.Name) {
+			continue
+		}
+		suffix := name[len(el.Name):]
+		for _, typ := range el.Types {
+			if strings.EqualFold(typ[:1], suffix[:min(1, len(suffix))]) && typ[1:] == suffix[min(1, len(suffix)):] {
+				return el, typ
+			}
+		}
+	}
+	return nil, ""
+}
+
+func xmlObject(e *encoder, n *xnode, t *typeInfo, path string) error {
+	e.open()
+	if t.Kind == "resource" {
+		e.key(`"resourceType":`)
+		e.str(t.Name)
+		if n.id != "" || n.hasVal {
+			return &XMLError{Path: path, Line: n.line, Msg: "a resource has no id or value attribute (its id is an element)"}
+		}
+	} else if n.id != "" {
+		e.key(`"id":`)
+		e.str(n.id)
+	}
+	if n.url != "" {
+		if t.Name != "Extension" {
+			return &XMLError{Path: path, Line: n.line, Msg: "url attribute outside an extension"}
+		}
+		e.key(`"url":`)
+		e.str(n.url)
+	}
+	if n.hasVal {
+		return &XMLError{Path: path, Line: n.line, Msg: "value attribute on a complex element"}
+	}
+	// Group the children by name, in order of first appearance.
+	done := make(map[string]bool, len(n.children))
+	for i, c := range n.children {
+		if done[c.name] {
+			continue
+		}
+		done[c.name] = true
+		var group []*xnode
+		for _, o := range n.children[i:] {
+			if o.name == c.name {
+				group = append(group, o)
+			}
+		}
+		el, typ := findElem(t, c.name)
+		if el == nil || typ == "attr:string" {
+			return &XMLError{Path: path + "." + c.name, Line: c.line, Msg: "unknown element"}
+		}
+		if !el.Many && len(group) > 1 {
+			return &XMLError{Path: path + "." + c.name, Line: group[1].line, Msg: "element repeats but allows one"}
+		}
+		if err := xmlElement(e, c.name, group, el, typ, path+"."+c.name); err != nil {
+			return err
+		}
+	}
+	e.close()
+	return nil
+}
+
+func xmlElement(e *encoder, name string, group []*xnode, el *elemInfo, typ, path string) error {
+	key := `"` + name + `":`
+	switch {
+	case typ == "xhtml":
+		e.key(key)
+		e.str(group[0].raw)
+		return nil
+	case typ == "Resource":
+		if el.Many {
+			e.key(key)
+			e.openArray()
+		}
+		for _, g := range group {
+			if len(g.children) != 1 {
+				return &XMLError{Path: path, Line: g.line, Msg: "want exactly one resource inside"}
+			}
+			rn := g.children[0]
+			rt := typeTable[rn.name]
+			if rt == nil || rt.Kind != "resource" {
+				return &XMLError{Path: path, Line: rn.line, Msg: "unknown resource type " + rn.name}
+			}
+			if !el.Many {
+				e.key(key)
+			}
+			if err := xmlObject(e, rn, rt, path+"."+rn.name); err != nil {
+				return err
+			}
+		}
+		if el.Many {
+			e.closeArray()
+		}
+		return nil
+	case isPrimitiveName(typ):
+		return xmlPrimitive(e, name, group, el, typ, path)
+	}
+	t := typeTable[typ]
+	if t == nil {
+		return &XMLError{Path: path, Line: group[0].line, Msg: "no definition for type " + typ}
+	}
+	e.key(key)
+	if el.Many {
+		e.openArray()
+	}
+	for i, g := range group {
+		p := path
+		if el.Many {
+			p = fmt.Sprintf("%s[%d]", path, i)
+		}
+		if err := xmlObject(e, g, t, p); err != nil {
+			return err
+		}
+	}
+	if el.Many {
+		e.closeArray()
+	}
+	return nil
+}
+
+func isPrimitiveName(t string) bool { return t != "" && t[0] >= 'a' && t[0] <= 'z' }
+
+func xmlPrimitive(e *encoder, name string, group []*xnode, el *elemInfo, typ, path string) error {
+	anyValue, anyElem := false, false
+	for _, g := range group {
+		anyValue = anyValue || g.hasVal
+		anyElem = anyElem || g.id != "" || len(g.children) > 0
+		if g.url != "" {
+			return &XMLError{Path: path, Line: g.line, Msg: "url attribute on a primitive"}
+		}
+	}
+	writeValue := func(g *xnode) error {
+		switch typ {
+		case "boolean":
+			if g.val != "true" && g.val != "false" {
+				return &XMLError{Path: path, Line: g.line, Msg: "boolean value is not true or false"}
+			}
+			e.beforeValue()
+			e.buf = append(e.buf, g.val...)
+			e.comma = true
+		case "integer", "positiveInt", "unsignedInt", "decimal":
+			if !isJSONNumber(g.val) || typ != "decimal" && strings.ContainsAny(g.val, ".eE") {
+				return &XMLError{Path: path, Line: g.line, Msg: typ + " value is not a number"}
+			}
+			e.beforeValue()
+			e.buf = append(e.buf, g.val...)
+			e.comma = true
+		default:
+			if g.val == "" {
+				return &XMLError{Path: path, Line: g.line, Msg: "empty value attribute"}
+			}
+			e.str(g.val)
+		}
+		return nil
+	}
+	writeElem := func(g *xnode, p string) error {
+		e.open()
+		if g.id != "" {
+			e.key(`"id":`)
+			e.str(g.id)
+		}
+		if len(g.children) > 0 {
+			for _, c := range g.children {
+				if c.name != "extension" {
+					return &XMLError{Path: p + "." + c.name, Line: c.line, Msg: "a primitive holds only extensions"}
+				}
+			}
+			e.key(`"extension":`)
+			e.openArray()
+			for i, c := range g.children {
+				if err := xmlObject(e, c, typeTable["Extension"], fmt.Sprintf("%s.extension[%d]", p, i)); err != nil {
+					return err
+				}
+			}
+			e.closeArray()
+		}
+		e.close()
+		return nil
+	}
+	if !el.Many {
+		g := group[0]
+		if g.hasVal {
+			e.key(`"` + name + `":`)
+			if err := writeValue(g); err != nil {
+				return err
+			}
+		}
+		if anyElem {
+			e.key(`"_` + name + `":`)
+			return writeElem(g, path)
+		}
+		return nil
+	}
+	if anyValue {
+		e.key(`"` + name + `":`)
+		e.openArray()
+		for _, g := range group {
+			if g.hasVal {
+				if err := writeValue(g); err != nil {
+					return err
+				}
+			} else {
+				e.null()
+			}
+		}
+		e.closeArray()
+	}
+	if anyElem {
+		e.key(`"_` + name + `":`)
+		e.openArray()
+		for i, g := range group {
+			if g.id != "" || len(g.children) > 0 {
+				if err := writeElem(g, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+					return err
+				}
+			} else {
+				e.null()
+			}
+		}
+		e.closeArray()
+	}
+	return nil
+}
+
+// MarshalXML writes a resource as FHIR XML.
+func MarshalXML(r Resource) ([]byte, error) {
+	js, err := Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return JSONToXML(js)
+}
+
+// JSONToXML converts a FHIR JSON resource to FHIR XML.
+func JSONToXML(data []byte) ([]byte, error) {
+	d := newDecoder(data)
+	root, err := parseJSONTree(d)
+	if err != nil {
+		return nil, finish(err, "")
+	}
+	if err := d.end(); err != nil {
+		return nil, finish(err, "")
+	}
+	if root.kind != '{' {
+		return nil, &XMLError{Path: "/", Line: 0, Msg: "a resource must be a JSON object"}
+	}
+	rt := root.get("resourceType")
+	if rt == nil || rt.kind != '"' || typeTable[rt.s] == nil || typeTable[rt.s].Kind != "resource" {
+		return nil, &XMLError{Path: "/", Msg: "missing or unknown resourceType"}
+	}
+	var w bytes.Buffer
+	w.Grow(len(data) * 2)
+	if err := writeXMLResource(&w, root, rt.s, true); err != nil {
+		return nil, err
+	}
+	return w.Bytes(), nil
+}
+
+type jnode struct {
+	kind    byte // '{', '[', '"', '0' (number), 't' (boolean), 'n' (null)
+	s       string
+	members []jmember
+	items   []*jnode
+}
+
+type jmember struct {
+	key string
+	val *jnode
+}
+
+func (n *jnode) get(key string) *jnode {
+	for _, m := range n.members {
+		if m.key == key {
+			return m.val
+		}
+	}
+	return nil
+}
+
+func parseJSONTree(d *decoder) (*jnode, error) {
+	switch c := d.peek(); c {
+	case '{':
+		if err := d.beginObject(); err != nil {
+			return nil, err
+		}
+		n := &jnode{kind: '{'}
+		for first := true; ; first = false {
+			key, more, err := d.nextKey(first)
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				return n, nil
+			}
+			v, err := parseJSONTree(d)
+			if err != nil {
+				return nil, atKey(err, key)
+			}
+			n.members = append(n.members, jmember{string(key), v})
+		}
+	case '[':
+		if err := d.beginArray(); err != nil {
+			return nil, err
+		}
+		n := &jnode{kind: '['}
+		for i := 0; ; i++ {
+			more, err := d.nextElem(i == 0)
+			if err != nil {
+				return nil, err
+			}
+			if !more {
+				return n, nil
+			}
+			v, err := parseJSONTree(d)
+			if err != nil {
+				return nil, atIndex(err, i)
+			}
+			n.items = append(n.items, v)
+		}
+	case '"':
+		s, err := d.stringValue()
+		return &jnode{kind: '"', s: s}, err
+	case 't', 'f':
+		b, err := d.boolean()
+		s := "false"
+		if b {
+			s = "true"
+		}
+		return &jnode{kind: 't', s: s}, err
+	case 'n':
+		if d.null() {
+			return &jnode{kind: 'n'}, nil
+		}
+		return nil, d.syntax("bad literal")
+	default:
+		s, err := d.number()
+		return &jnode{kind: '0', s: s}, err
+	}
+}
+
+func xmlAttr(w *bytes.Buffer, name, val string) {
+	w.WriteByte(' ')
+	w.WriteString(name)
+	w.WriteString(`="`)
+	for i := 0; i < len(val); i++ {
+		switch c := val[i]; c {
+		case '&':
+			w.WriteString("&amp;")
+		case '<':
+			w.WriteString("&lt;")
+		case '>':
+			w.WriteString("&gt;")
+		case '"':
+			w.WriteString("&quot;")
+		case '\n':
+			w.WriteString("&#10;")
+		case '\r':
+			w.WriteString("&#13;")
+		case '\t':
+			w.WriteString("&#9;")
+		default:
+			w.WriteByte(c)
+		}
+	}
+	w.WriteByte('"')
+}
+
+func writeXMLResource(w *bytes.Buffer, obj *jnode, typ string, top bool) error {
+	w.WriteByte('<')
+	w.WriteString(typ)
+	if top {
+		xmlAttr(w, "xmlns", fhirNS)
+	}
+	w.WriteByte('>')
+	if err := writeXMLChildren(w, obj, typeTable[typ], typ); err != nil {
+		return err
+	}
+	w.WriteString("</")
+	w.WriteString(typ)
+	w.WriteByte('>')
+	return nil
+}
+
+func writeXMLChildren(w *bytes.Buffer, obj *jnode, t *typeInfo, path string) error {
+	for _, m := range obj.members {
+		k := m.key
+		if k == "resourceType" || k[0] == '_' || k == "url" && t.Name == "Extension" || k == "id" && t.Kind != "resource" {
+			continue
+		}
+		el, typ := findElem(t, k)
+		if el == nil {
+			return &XMLError{Path: path + "." + k, Msg: "unknown element"}
+		}
+		items := []*jnode{m.val}
+		if m.val.kind == '[' {
+			items = m.val.items
+		}
+		var elems []*jnode
+		if x := obj.get("_" + k); x != nil {
+			elems = []*jnode{x}
+			if x.kind == '[' {
+				elems = x.items
+			}
+		}
+		for i, it := range items {
+			var ex *jnode
+			if i < len(elems) && elems[i].kind == '{' {
+				ex = elems[i]
+			}
+			if err := writeXMLElement(w, k, typ, it, ex, fmt.Sprintf("%s.%s", path, k)); err != nil {
+				return err
+			}
+		}
+	}
+	// A primitive given only by its _name (extensions, no value).
+	for _, m := range obj.members {
+		k := m.key
+		if k[0] != '_' || obj.get(k[1:]) != nil {
+			continue
+		}
+		el, typ := findElem(t, k[1:])
+		if el == nil {
+			return &XMLError{Path: path + "." + k, Msg: "unknown element"}
+		}
+		items := []*jnode{m.val}
+		if m.val.kind == '[' {
+			items = m.val.items
+		}
+		for _, it := range items {
+			if err := writeXMLElement(w, k[1:], typ, &jnode{kind: 'n'}, it, path+"."+k[1:]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func writeXMLElement(w *bytes.Buffer, name, typ string, v, ext *jnode, path string) error {
+	switch {
+	case typ == "xhtml":
+		w.WriteString(v.s)
+		return nil
+	case typ == "Resource":
+		rt := v.get("resourceType")
+		if rt == nil || typeTable[rt.s] == nil {
+			return &XMLError{Path: path, Msg: "resource of unknown type"}
+		}
+		w.WriteString("<" + name + ">")
+		if err := writeXMLResource(w, v, rt.s, false); err != nil {
+			return err
+		}
+		w.WriteString("</" + name + ">")
+		return nil
+	case isPrimitiveName(typ):
+		w.WriteByte('<')
+		w.WriteString(name)
+		var exts *jnode
+		if ext != nil && ext.kind == '{' {
+			if id := ext.get("id"); id != nil {
+				xmlAttr(w, "id", id.s)
+			}
+			exts = ext.get("extension")
+		}
+		if v.kind != 'n' {
+			xmlAttr(w, "value", v.s)
+		}
+		if exts == nil || len(exts.items) == 0 {
+			w.WriteString("/>")
+			return nil
+		}
+		w.WriteByte('>')
+		for _, x := range exts.items {
+			if err := writeXMLElement(w, "extension", "Extension", x, nil, path+".extension"); err != nil {
+				return err
+			}
+		}
+		w.WriteString("</" + name + ">")
+		return nil
+	}
+	t := typeTable[typ]
+	if t == nil || v.kind != '{' {
+		return &XMLError{Path: path, Msg: "want an object of type " + typ}
+	}
+	w.WriteByte('<')
+	w.WriteString(name)
+	if id := v.get("id"); id != nil {
+		xmlAttr(w, "id", id.s)
+	}
+	if typ == "Extension" {
+		if u := v.get("url"); u != nil {
+			xmlAttr(w, "url", u.s)
+		}
+	}
+	w.WriteByte('>')
+	if err := writeXMLChildren(w, v, t, path); err != nil {
+		return err
+	}
+	w.WriteString("</" + name + ">")
+	return nil
+}
