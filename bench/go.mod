@@ -3,19 +3,28 @@ module github.com/nhskit/nhskit/bench
 go 1.26.0
 
 require (
+	github.com/google/fhir/go v0.7.4
 	github.com/google/simhospital v0.0.0-20230809162052-e69eef7de3c0
 	github.com/nhskit/nhskit v0.0.0
+	github.com/samply/golang-fhir-models/fhir-models v0.3.2
 )
 
 require (
+	bitbucket.org/creachadair/stringset v0.0.9 // indirect
+	github.com/golang/protobuf v1.4.3 // indirect
 	github.com/hashicorp/go-cleanhttp v0.5.2 // indirect
 	github.com/hashicorp/go-retryablehttp v0.7.8 // indirect
+	github.com/json-iterator/go v1.1.10 // indirect
 	github.com/konsorten/go-windows-terminal-sequences v1.0.2 // indirect
+	github.com/modern-go/concurrent v0.0.0-20180306012644-bacd9c7ef1dd // indirect
+	github.com/modern-go/reflect2 v1.0.1 // indirect
 	github.com/pkg/errors v0.9.1 // indirect
+	github.com/serenize/snaker v0.0.0-20201027110005-a7ad2135616e // indirect
 	github.com/sirupsen/logrus v1.4.2 // indirect
 	golang.org/x/sys v0.20.0 // indirect
 	golang.org/x/text v0.3.2 // indirect
 	golang.org/x/time v0.16.0 // indirect
+	google.golang.org/protobuf v1.25.0 // indirect
 )
 
 replace github.com/nhskit/nhskit => ../

@@ -154,3 +154,14 @@ func TestUnknownResourceKeptInBundle(t *testing.T) {
 	require.NotNil(t, oo)
 	assert.Equal(t, "Bundle.entry[0].resource.ofType(Frobnicator)", oo.Issue[0].Expression[0].Value)
 }
+
+func TestNeedsEscape(t *testing.T) {
+	for pos := 0; pos < 20; pos++ {
+		for c := 0; c < 256; c++ {
+			b := []byte(strings.Repeat("a", 20))
+			b[pos] = byte(c)
+			want := c < 0x20 || c == '"' || c == '\\'
+			assert.Equal(t, want, needsEscape(string(b)), "byte %#x at %d", c, pos)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package fhir
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -71,10 +72,18 @@ func Marshal(r Resource) ([]byte, error) {
 	if r == nil {
 		return nil, errors.New("fhir: marshal of a nil resource")
 	}
-	e := &encoder{buf: make([]byte, 0, 1024)}
+	e := encoders.Get().(*encoder)
+	e.buf, e.comma, e.top, e.stack = e.buf[:0], false, 0, e.stack[:0]
 	r.encodeJSON(e)
-	return e.buf, nil
+	out := make([]byte, len(e.buf))
+	copy(out, e.buf)
+	if cap(e.buf) <= 1<<20 { // keep small buffers only
+		encoders.Put(e)
+	}
+	return out, nil
 }
+
+var encoders = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 8192)} }}
 
 // AppendJSON appends a resource's JSON to buf.
 func AppendJSON(buf []byte, r Resource) []byte {
@@ -427,9 +436,37 @@ func (e *encoder) boolean(b bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// needsEscape reports whether s has a byte JSON must escape (a control
+// character, '"' or '\\'), eight bytes at a time.
+func needsEscape(s string) bool {
+	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x2020202020202020
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		q := x ^ (ones * '"')
+		b := x ^ (ones * '\\')
+		if ((x-lows)&^x|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
 func (e *encoder) str(s string) {
 	e.beforeValue()
 	e.buf = append(e.buf, '"')
+	if !needsEscape(s) {
+		e.buf = append(e.buf, s...)
+		e.buf = append(e.buf, '"')
+		e.comma = true
+		return
+	}
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]

@@ -89,31 +89,77 @@ func (c *checker) required(name string) {
 	c.pop(n)
 }
 
-func (c *checker) badCode(code, valueSet string) {
-	c.issue(SeverityError, IssueCodeInvalid, "the code "+strconv.Quote(code)+" is not in the required value set "+valueSet)
+func (c *checker) pushAt(name string, i int) int {
+	if name == "" {
+		return len(c.path) // the caller has pushed the path already
+	}
+	if i < 0 {
+		return c.push(name)
+	}
+	return c.pushIndex(name, i)
 }
 
-func (c *checker) prim(p primitive, inArray bool) {
+func (c *checker) badCode(name string, i int, code, valueSet string) {
+	n := c.pushAt(name, i)
+	c.issue(SeverityError, IssueCodeInvalid, "the code "+strconv.Quote(code)+" is not in the required value set "+valueSet)
+	c.pop(n)
+}
+
+func (c *checker) nullEntry(name string, i int) {
+	n := c.pushAt(name, i)
+	c.issue(SeverityError, IssueStructure, "an array entry has neither a value nor an id or extension")
+	c.pop(n)
+}
+
+func (c *checker) badValue(name string, i int, msg string) {
+	n := c.pushAt(name, i)
+	c.issue(SeverityError, IssueValue, msg)
+	c.pop(n)
+}
+
+func (c *checker) elem(el *Element, name string, i int) {
+	n := c.pushAt(name, i)
+	for i := range el.Extension {
+		m := c.pushIndex("extension", i)
+		el.Extension[i].validate(c)
+		c.pop(m)
+	}
+	if len(el.Unknown) > 0 {
+		c.unknownElements(el.Unknown)
+	}
+	c.pop(n)
+}
+
+// prim checks a primitive; name and i (-1 for a single value) say where it
+// is, and the path is only grown when there is something to report or
+// extensions to walk.
+func (c *checker) prim(p primitive, name string, i int) {
 	if !p.present() {
-		if inArray {
+		if i >= 0 {
+			n := c.pushAt(name, i)
 			c.issue(SeverityError, IssueStructure, "an array entry has neither a value nor an id or extension")
+			c.pop(n)
 		}
 		return
 	}
 	if p.hasValue() {
 		if msg := p.check(); msg != "" {
+			n := c.pushAt(name, i)
 			c.issue(SeverityError, IssueValue, msg)
+			c.pop(n)
 		}
 	}
 	if el := *p.elem(); el != nil {
+		n := c.pushAt(name, i)
 		for i := range el.Extension {
-			n := c.pushIndex("extension", i)
+			m := c.pushIndex("extension", i)
 			el.Extension[i].validate(c)
-			c.pop(n)
+			c.pop(m)
 		}
 		if len(el.Unknown) > 0 {
 			c.unknownElements(el.Unknown)
 		}
+		c.pop(n)
 	}
 }
 
@@ -139,7 +185,7 @@ func (c *checker) choice(name string, v Value, allowed []string) {
 	}
 	switch x := v.(type) {
 	case primitive:
-		c.prim(x, false)
+		c.prim(x, "", -2)
 	case validatable:
 		x.validate(c)
 	}
@@ -316,21 +362,37 @@ func checkText(s string) string {
 	if len(s) > 1<<20 {
 		return "a string is longer than 1 MB"
 	}
-	if strings.TrimSpace(s) == "" {
-		return "a string has no non-whitespace content"
+	if len(s) > 0 && !hasLowByte(s) {
+		return ""
 	}
+	content := false
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 && c != '\t' && c != '\r' && c != '\n' {
+		c := s[i]
+		if c > ' ' {
+			content = true
+			continue
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
 			return "a string contains a control character"
 		}
+	}
+	if !content {
+		return "a string has no non-whitespace content"
 	}
 	return ""
 }
 
 func checkCode(p *Code) string {
 	s := p.Value
-	if s != strings.TrimSpace(s) || strings.Contains(s, "  ") || strings.ContainsAny(s, "\t\r\n") {
-		return "a code has leading, trailing or repeated whitespace"
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ':
+			if i == 0 || i == len(s)-1 || s[i+1] == ' ' {
+				return "a code has leading, trailing or repeated whitespace"
+			}
+		case '\t', '\r', '\n':
+			return "a code has leading, trailing or repeated whitespace"
+		}
 	}
 	return ""
 }
@@ -355,9 +417,34 @@ func validID(s string) bool {
 	return true
 }
 
+// hasLowByte reports whether s has a byte at or below ' ' (space, tab, CR,
+// LF or another control character), eight bytes at a time.
+func hasLowByte(s string) bool {
+	const ones, highs = 0x2121212121212121, 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if (x-ones)&^x&highs != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] <= ' ' {
+			return true
+		}
+	}
+	return false
+}
+
 func checkURIText(s, what string) string {
-	if strings.ContainsAny(s, " \t\r\n") {
-		return "a " + what + " contains whitespace"
+	if !hasLowByte(s) {
+		return ""
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+			return "a " + what + " contains whitespace"
+		}
 	}
 	return ""
 }

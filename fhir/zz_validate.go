@@ -9,9 +9,14 @@ func (v *Extension) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	} else {
 		c.required("url")
 	}
@@ -31,14 +36,24 @@ func (v *Reference) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Reference.present() {
-		n := c.push("reference")
-		c.prim(&v.Reference, false)
-		c.pop(n)
+		if v.Reference.hasValue() {
+			if msg := checkString(&v.Reference); msg != "" {
+				c.badValue("reference", -1, msg)
+			}
+		}
+		if v.Reference.Elem != nil {
+			c.elem(v.Reference.Elem, "reference", -1)
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		c.pop(n)
+		if v.Type.hasValue() {
+			if msg := checkURI(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
+		}
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
 	}
 	if v.Identifier != nil {
 		n := c.push("identifier")
@@ -46,9 +61,14 @@ func (v *Reference) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Display.present() {
-		n := c.push("display")
-		c.prim(&v.Display, false)
-		c.pop(n)
+		if v.Display.hasValue() {
+			if msg := checkString(&v.Display); msg != "" {
+				c.badValue("display", -1, msg)
+			}
+		}
+		if v.Display.Elem != nil {
+			c.elem(v.Display.Elem, "display", -1)
+		}
 	}
 	c.checkReference(v)
 	if len(v.Unknown) > 0 {
@@ -63,55 +83,104 @@ func (v *Address) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Use.present() {
-		n := c.push("use")
-		c.prim(&v.Use, false)
-		if x := v.Use.Value; x != "" && !vsAddressUse(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/address-use")
+		if v.Use.hasValue() {
+			if msg := checkCode(&v.Use); msg != "" {
+				c.badValue("use", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Use.Elem != nil {
+			c.elem(v.Use.Elem, "use", -1)
+		}
+		if x := v.Use.Value; x != "" && !vsAddressUse(x) {
+			c.badCode("use", -1, x, "http://hl7.org/fhir/ValueSet/address-use")
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsAddressType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/address-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsAddressType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/address-type")
+		}
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	for i := range v.Line {
-		n := c.pushIndex("line", i)
-		c.prim(&v.Line[i], true)
-		c.pop(n)
+		x := &v.Line[i]
+		if !x.present() {
+			c.nullEntry("line", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("line", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "line", i)
+		}
 	}
 	if v.City.present() {
-		n := c.push("city")
-		c.prim(&v.City, false)
-		c.pop(n)
+		if v.City.hasValue() {
+			if msg := checkString(&v.City); msg != "" {
+				c.badValue("city", -1, msg)
+			}
+		}
+		if v.City.Elem != nil {
+			c.elem(v.City.Elem, "city", -1)
+		}
 	}
 	if v.District.present() {
-		n := c.push("district")
-		c.prim(&v.District, false)
-		c.pop(n)
+		if v.District.hasValue() {
+			if msg := checkString(&v.District); msg != "" {
+				c.badValue("district", -1, msg)
+			}
+		}
+		if v.District.Elem != nil {
+			c.elem(v.District.Elem, "district", -1)
+		}
 	}
 	if v.State.present() {
-		n := c.push("state")
-		c.prim(&v.State, false)
-		c.pop(n)
+		if v.State.hasValue() {
+			if msg := checkString(&v.State); msg != "" {
+				c.badValue("state", -1, msg)
+			}
+		}
+		if v.State.Elem != nil {
+			c.elem(v.State.Elem, "state", -1)
+		}
 	}
 	if v.PostalCode.present() {
-		n := c.push("postalCode")
-		c.prim(&v.PostalCode, false)
-		c.pop(n)
+		if v.PostalCode.hasValue() {
+			if msg := checkString(&v.PostalCode); msg != "" {
+				c.badValue("postalCode", -1, msg)
+			}
+		}
+		if v.PostalCode.Elem != nil {
+			c.elem(v.PostalCode.Elem, "postalCode", -1)
+		}
 	}
 	if v.Country.present() {
-		n := c.push("country")
-		c.prim(&v.Country, false)
-		c.pop(n)
+		if v.Country.hasValue() {
+			if msg := checkString(&v.Country); msg != "" {
+				c.badValue("country", -1, msg)
+			}
+		}
+		if v.Country.Elem != nil {
+			c.elem(v.Country.Elem, "country", -1)
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -130,32 +199,57 @@ func (v *Age) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkDecimal(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Comparator.present() {
-		n := c.push("comparator")
-		c.prim(&v.Comparator, false)
-		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		if v.Comparator.hasValue() {
+			if msg := checkCode(&v.Comparator); msg != "" {
+				c.badValue("comparator", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Comparator.Elem != nil {
+			c.elem(v.Comparator.Elem, "comparator", -1)
+		}
+		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
+			c.badCode("comparator", -1, x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		}
 	}
 	if v.Unit.present() {
-		n := c.push("unit")
-		c.prim(&v.Unit, false)
-		c.pop(n)
+		if v.Unit.hasValue() {
+			if msg := checkString(&v.Unit); msg != "" {
+				c.badValue("unit", -1, msg)
+			}
+		}
+		if v.Unit.Elem != nil {
+			c.elem(v.Unit.Elem, "unit", -1)
+		}
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -172,14 +266,24 @@ func (v *Annotation) validate(c *checker) {
 		c.choice("author", v.Author, []string{"Reference", "string"})
 	}
 	if v.Time.present() {
-		n := c.push("time")
-		c.prim(&v.Time, false)
-		c.pop(n)
+		if v.Time.hasValue() {
+			if msg := checkDateTime(&v.Time); msg != "" {
+				c.badValue("time", -1, msg)
+			}
+		}
+		if v.Time.Elem != nil {
+			c.elem(v.Time.Elem, "time", -1)
+		}
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkMarkdown(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	} else {
 		c.required("text")
 	}
@@ -195,44 +299,84 @@ func (v *Attachment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ContentType.present() {
-		n := c.push("contentType")
-		c.prim(&v.ContentType, false)
-		c.pop(n)
+		if v.ContentType.hasValue() {
+			if msg := checkCode(&v.ContentType); msg != "" {
+				c.badValue("contentType", -1, msg)
+			}
+		}
+		if v.ContentType.Elem != nil {
+			c.elem(v.ContentType.Elem, "contentType", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Data.present() {
-		n := c.push("data")
-		c.prim(&v.Data, false)
-		c.pop(n)
+		if v.Data.hasValue() {
+			if msg := checkBase64Binary(&v.Data); msg != "" {
+				c.badValue("data", -1, msg)
+			}
+		}
+		if v.Data.Elem != nil {
+			c.elem(v.Data.Elem, "data", -1)
+		}
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURL(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	if v.Size.present() {
-		n := c.push("size")
-		c.prim(&v.Size, false)
-		c.pop(n)
+		if v.Size.hasValue() {
+			if msg := checkUnsignedInt(&v.Size); msg != "" {
+				c.badValue("size", -1, msg)
+			}
+		}
+		if v.Size.Elem != nil {
+			c.elem(v.Size.Elem, "size", -1)
+		}
 	}
 	if v.Hash.present() {
-		n := c.push("hash")
-		c.prim(&v.Hash, false)
-		c.pop(n)
+		if v.Hash.hasValue() {
+			if msg := checkBase64Binary(&v.Hash); msg != "" {
+				c.badValue("hash", -1, msg)
+			}
+		}
+		if v.Hash.Elem != nil {
+			c.elem(v.Hash.Elem, "hash", -1)
+		}
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Creation.present() {
-		n := c.push("creation")
-		c.prim(&v.Creation, false)
-		c.pop(n)
+		if v.Creation.hasValue() {
+			if msg := checkDateTime(&v.Creation); msg != "" {
+				c.badValue("creation", -1, msg)
+			}
+		}
+		if v.Creation.Elem != nil {
+			c.elem(v.Creation.Elem, "creation", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -251,9 +395,14 @@ func (v *CodeableConcept) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -267,29 +416,54 @@ func (v *Coding) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	}
 	if v.Display.present() {
-		n := c.push("display")
-		c.prim(&v.Display, false)
-		c.pop(n)
+		if v.Display.hasValue() {
+			if msg := checkString(&v.Display); msg != "" {
+				c.badValue("display", -1, msg)
+			}
+		}
+		if v.Display.Elem != nil {
+			c.elem(v.Display.Elem, "display", -1)
+		}
 	}
 	if v.UserSelected.present() {
-		n := c.push("userSelected")
-		c.prim(&v.UserSelected, false)
-		c.pop(n)
+		if v.UserSelected.hasValue() {
+			if msg := checkBoolean(&v.UserSelected); msg != "" {
+				c.badValue("userSelected", -1, msg)
+			}
+		}
+		if v.UserSelected.Elem != nil {
+			c.elem(v.UserSelected.Elem, "userSelected", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -303,9 +477,14 @@ func (v *ContactDetail) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	for i := range v.Telecom {
 		n := c.pushIndex("telecom", i)
@@ -324,30 +503,50 @@ func (v *ContactPoint) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		if x := v.System.Value; x != "" && !vsContactPointSystem(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/contact-point-system")
+		if v.System.hasValue() {
+			if msg := checkCode(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
+		if x := v.System.Value; x != "" && !vsContactPointSystem(x) {
+			c.badCode("system", -1, x, "http://hl7.org/fhir/ValueSet/contact-point-system")
+		}
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Use.present() {
-		n := c.push("use")
-		c.prim(&v.Use, false)
-		if x := v.Use.Value; x != "" && !vsContactPointUse(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/contact-point-use")
+		if v.Use.hasValue() {
+			if msg := checkCode(&v.Use); msg != "" {
+				c.badValue("use", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Use.Elem != nil {
+			c.elem(v.Use.Elem, "use", -1)
+		}
+		if x := v.Use.Value; x != "" && !vsContactPointUse(x) {
+			c.badCode("use", -1, x, "http://hl7.org/fhir/ValueSet/contact-point-use")
+		}
 	}
 	if v.Rank.present() {
-		n := c.push("rank")
-		c.prim(&v.Rank, false)
-		c.pop(n)
+		if v.Rank.hasValue() {
+			if msg := checkPositiveInt(&v.Rank); msg != "" {
+				c.badValue("rank", -1, msg)
+			}
+		}
+		if v.Rank.Elem != nil {
+			c.elem(v.Rank.Elem, "rank", -1)
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -366,19 +565,29 @@ func (v *Contributor) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsContributorType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/contributor-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsContributorType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/contributor-type")
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	} else {
 		c.required("name")
 	}
@@ -399,32 +608,57 @@ func (v *Count) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkDecimal(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Comparator.present() {
-		n := c.push("comparator")
-		c.prim(&v.Comparator, false)
-		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		if v.Comparator.hasValue() {
+			if msg := checkCode(&v.Comparator); msg != "" {
+				c.badValue("comparator", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Comparator.Elem != nil {
+			c.elem(v.Comparator.Elem, "comparator", -1)
+		}
+		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
+			c.badCode("comparator", -1, x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		}
 	}
 	if v.Unit.present() {
-		n := c.push("unit")
-		c.prim(&v.Unit, false)
-		c.pop(n)
+		if v.Unit.hasValue() {
+			if msg := checkString(&v.Unit); msg != "" {
+				c.badValue("unit", -1, msg)
+			}
+		}
+		if v.Unit.Elem != nil {
+			c.elem(v.Unit.Elem, "unit", -1)
+		}
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -438,24 +672,47 @@ func (v *DataRequirement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		c.pop(n)
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
+		}
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
 	} else {
 		c.required("type")
 	}
 	for i := range v.Profile {
-		n := c.pushIndex("profile", i)
-		c.prim(&v.Profile[i], true)
-		c.pop(n)
+		x := &v.Profile[i]
+		if !x.present() {
+			c.nullEntry("profile", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("profile", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "profile", i)
+		}
 	}
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
 	for i := range v.MustSupport {
-		n := c.pushIndex("mustSupport", i)
-		c.prim(&v.MustSupport[i], true)
-		c.pop(n)
+		x := &v.MustSupport[i]
+		if !x.present() {
+			c.nullEntry("mustSupport", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("mustSupport", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "mustSupport", i)
+		}
 	}
 	for i := range v.CodeFilter {
 		n := c.pushIndex("codeFilter", i)
@@ -468,9 +725,14 @@ func (v *DataRequirement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Limit.present() {
-		n := c.push("limit")
-		c.prim(&v.Limit, false)
-		c.pop(n)
+		if v.Limit.hasValue() {
+			if msg := checkPositiveInt(&v.Limit); msg != "" {
+				c.badValue("limit", -1, msg)
+			}
+		}
+		if v.Limit.Elem != nil {
+			c.elem(v.Limit.Elem, "limit", -1)
+		}
 	}
 	for i := range v.Sort {
 		n := c.pushIndex("sort", i)
@@ -494,19 +756,34 @@ func (v *DataRequirementCodeFilter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Path.present() {
-		n := c.push("path")
-		c.prim(&v.Path, false)
-		c.pop(n)
+		if v.Path.hasValue() {
+			if msg := checkString(&v.Path); msg != "" {
+				c.badValue("path", -1, msg)
+			}
+		}
+		if v.Path.Elem != nil {
+			c.elem(v.Path.Elem, "path", -1)
+		}
 	}
 	if v.SearchParam.present() {
-		n := c.push("searchParam")
-		c.prim(&v.SearchParam, false)
-		c.pop(n)
+		if v.SearchParam.hasValue() {
+			if msg := checkString(&v.SearchParam); msg != "" {
+				c.badValue("searchParam", -1, msg)
+			}
+		}
+		if v.SearchParam.Elem != nil {
+			c.elem(v.SearchParam.Elem, "searchParam", -1)
+		}
 	}
 	if v.ValueSet.present() {
-		n := c.push("valueSet")
-		c.prim(&v.ValueSet, false)
-		c.pop(n)
+		if v.ValueSet.hasValue() {
+			if msg := checkCanonical(&v.ValueSet); msg != "" {
+				c.badValue("valueSet", -1, msg)
+			}
+		}
+		if v.ValueSet.Elem != nil {
+			c.elem(v.ValueSet.Elem, "valueSet", -1)
+		}
 	}
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
@@ -530,14 +807,24 @@ func (v *DataRequirementDateFilter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Path.present() {
-		n := c.push("path")
-		c.prim(&v.Path, false)
-		c.pop(n)
+		if v.Path.hasValue() {
+			if msg := checkString(&v.Path); msg != "" {
+				c.badValue("path", -1, msg)
+			}
+		}
+		if v.Path.Elem != nil {
+			c.elem(v.Path.Elem, "path", -1)
+		}
 	}
 	if v.SearchParam.present() {
-		n := c.push("searchParam")
-		c.prim(&v.SearchParam, false)
-		c.pop(n)
+		if v.SearchParam.hasValue() {
+			if msg := checkString(&v.SearchParam); msg != "" {
+				c.badValue("searchParam", -1, msg)
+			}
+		}
+		if v.SearchParam.Elem != nil {
+			c.elem(v.SearchParam.Elem, "searchParam", -1)
+		}
 	}
 	if v.Value != nil {
 		c.choice("value", v.Value, []string{"dateTime", "Period", "Duration"})
@@ -559,19 +846,29 @@ func (v *DataRequirementSort) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Path.present() {
-		n := c.push("path")
-		c.prim(&v.Path, false)
-		c.pop(n)
+		if v.Path.hasValue() {
+			if msg := checkString(&v.Path); msg != "" {
+				c.badValue("path", -1, msg)
+			}
+		}
+		if v.Path.Elem != nil {
+			c.elem(v.Path.Elem, "path", -1)
+		}
 	} else {
 		c.required("path")
 	}
 	if v.Direction.present() {
-		n := c.push("direction")
-		c.prim(&v.Direction, false)
-		if x := v.Direction.Value; x != "" && !vsSortDirection(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/sort-direction")
+		if v.Direction.hasValue() {
+			if msg := checkCode(&v.Direction); msg != "" {
+				c.badValue("direction", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Direction.Elem != nil {
+			c.elem(v.Direction.Elem, "direction", -1)
+		}
+		if x := v.Direction.Value; x != "" && !vsSortDirection(x) {
+			c.badCode("direction", -1, x, "http://hl7.org/fhir/ValueSet/sort-direction")
+		}
 	} else {
 		c.required("direction")
 	}
@@ -587,32 +884,57 @@ func (v *Distance) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkDecimal(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Comparator.present() {
-		n := c.push("comparator")
-		c.prim(&v.Comparator, false)
-		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		if v.Comparator.hasValue() {
+			if msg := checkCode(&v.Comparator); msg != "" {
+				c.badValue("comparator", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Comparator.Elem != nil {
+			c.elem(v.Comparator.Elem, "comparator", -1)
+		}
+		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
+			c.badCode("comparator", -1, x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		}
 	}
 	if v.Unit.present() {
-		n := c.push("unit")
-		c.prim(&v.Unit, false)
-		c.pop(n)
+		if v.Unit.hasValue() {
+			if msg := checkString(&v.Unit); msg != "" {
+				c.badValue("unit", -1, msg)
+			}
+		}
+		if v.Unit.Elem != nil {
+			c.elem(v.Unit.Elem, "unit", -1)
+		}
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -631,14 +953,24 @@ func (v *Dosage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Sequence.present() {
-		n := c.push("sequence")
-		c.prim(&v.Sequence, false)
-		c.pop(n)
+		if v.Sequence.hasValue() {
+			if msg := checkInteger(&v.Sequence); msg != "" {
+				c.badValue("sequence", -1, msg)
+			}
+		}
+		if v.Sequence.Elem != nil {
+			c.elem(v.Sequence.Elem, "sequence", -1)
+		}
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	for i := range v.AdditionalInstruction {
 		n := c.pushIndex("additionalInstruction", i)
@@ -646,9 +978,14 @@ func (v *Dosage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.PatientInstruction.present() {
-		n := c.push("patientInstruction")
-		c.prim(&v.PatientInstruction, false)
-		c.pop(n)
+		if v.PatientInstruction.hasValue() {
+			if msg := checkString(&v.PatientInstruction); msg != "" {
+				c.badValue("patientInstruction", -1, msg)
+			}
+		}
+		if v.PatientInstruction.Elem != nil {
+			c.elem(v.PatientInstruction.Elem, "patientInstruction", -1)
+		}
 	}
 	if v.Timing != nil {
 		n := c.push("timing")
@@ -732,32 +1069,57 @@ func (v *Duration) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkDecimal(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Comparator.present() {
-		n := c.push("comparator")
-		c.prim(&v.Comparator, false)
-		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		if v.Comparator.hasValue() {
+			if msg := checkCode(&v.Comparator); msg != "" {
+				c.badValue("comparator", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Comparator.Elem != nil {
+			c.elem(v.Comparator.Elem, "comparator", -1)
+		}
+		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
+			c.badCode("comparator", -1, x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		}
 	}
 	if v.Unit.present() {
-		n := c.push("unit")
-		c.prim(&v.Unit, false)
-		c.pop(n)
+		if v.Unit.hasValue() {
+			if msg := checkString(&v.Unit); msg != "" {
+				c.badValue("unit", -1, msg)
+			}
+		}
+		if v.Unit.Elem != nil {
+			c.elem(v.Unit.Elem, "unit", -1)
+		}
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -771,31 +1133,56 @@ func (v *Expression) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkID(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	} else {
 		c.required("language")
 	}
 	if v.Expression.present() {
-		n := c.push("expression")
-		c.prim(&v.Expression, false)
-		c.pop(n)
+		if v.Expression.hasValue() {
+			if msg := checkString(&v.Expression); msg != "" {
+				c.badValue("expression", -1, msg)
+			}
+		}
+		if v.Expression.Elem != nil {
+			c.elem(v.Expression.Elem, "expression", -1)
+		}
 	}
 	if v.Reference.present() {
-		n := c.push("reference")
-		c.prim(&v.Reference, false)
-		c.pop(n)
+		if v.Reference.hasValue() {
+			if msg := checkURI(&v.Reference); msg != "" {
+				c.badValue("reference", -1, msg)
+			}
+		}
+		if v.Reference.Elem != nil {
+			c.elem(v.Reference.Elem, "reference", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -809,37 +1196,79 @@ func (v *HumanName) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Use.present() {
-		n := c.push("use")
-		c.prim(&v.Use, false)
-		if x := v.Use.Value; x != "" && !vsNameUse(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/name-use")
+		if v.Use.hasValue() {
+			if msg := checkCode(&v.Use); msg != "" {
+				c.badValue("use", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Use.Elem != nil {
+			c.elem(v.Use.Elem, "use", -1)
+		}
+		if x := v.Use.Value; x != "" && !vsNameUse(x) {
+			c.badCode("use", -1, x, "http://hl7.org/fhir/ValueSet/name-use")
+		}
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	if v.Family.present() {
-		n := c.push("family")
-		c.prim(&v.Family, false)
-		c.pop(n)
+		if v.Family.hasValue() {
+			if msg := checkString(&v.Family); msg != "" {
+				c.badValue("family", -1, msg)
+			}
+		}
+		if v.Family.Elem != nil {
+			c.elem(v.Family.Elem, "family", -1)
+		}
 	}
 	for i := range v.Given {
-		n := c.pushIndex("given", i)
-		c.prim(&v.Given[i], true)
-		c.pop(n)
+		x := &v.Given[i]
+		if !x.present() {
+			c.nullEntry("given", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("given", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "given", i)
+		}
 	}
 	for i := range v.Prefix {
-		n := c.pushIndex("prefix", i)
-		c.prim(&v.Prefix[i], true)
-		c.pop(n)
+		x := &v.Prefix[i]
+		if !x.present() {
+			c.nullEntry("prefix", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("prefix", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "prefix", i)
+		}
 	}
 	for i := range v.Suffix {
-		n := c.pushIndex("suffix", i)
-		c.prim(&v.Suffix[i], true)
-		c.pop(n)
+		x := &v.Suffix[i]
+		if !x.present() {
+			c.nullEntry("suffix", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("suffix", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "suffix", i)
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -858,12 +1287,17 @@ func (v *Identifier) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Use.present() {
-		n := c.push("use")
-		c.prim(&v.Use, false)
-		if x := v.Use.Value; x != "" && !vsIdentifierUse(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/identifier-use")
+		if v.Use.hasValue() {
+			if msg := checkCode(&v.Use); msg != "" {
+				c.badValue("use", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Use.Elem != nil {
+			c.elem(v.Use.Elem, "use", -1)
+		}
+		if x := v.Use.Value; x != "" && !vsIdentifierUse(x) {
+			c.badCode("use", -1, x, "http://hl7.org/fhir/ValueSet/identifier-use")
+		}
 	}
 	if v.Type != nil {
 		n := c.push("type")
@@ -871,14 +1305,24 @@ func (v *Identifier) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -903,24 +1347,48 @@ func (v *Meta) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.VersionID.present() {
-		n := c.push("versionId")
-		c.prim(&v.VersionID, false)
-		c.pop(n)
+		if v.VersionID.hasValue() {
+			if msg := checkID(&v.VersionID); msg != "" {
+				c.badValue("versionId", -1, msg)
+			}
+		}
+		if v.VersionID.Elem != nil {
+			c.elem(v.VersionID.Elem, "versionId", -1)
+		}
 	}
 	if v.LastUpdated.present() {
-		n := c.push("lastUpdated")
-		c.prim(&v.LastUpdated, false)
-		c.pop(n)
+		if v.LastUpdated.hasValue() {
+			if msg := checkInstant(&v.LastUpdated); msg != "" {
+				c.badValue("lastUpdated", -1, msg)
+			}
+		}
+		if v.LastUpdated.Elem != nil {
+			c.elem(v.LastUpdated.Elem, "lastUpdated", -1)
+		}
 	}
 	if v.Source.present() {
-		n := c.push("source")
-		c.prim(&v.Source, false)
-		c.pop(n)
+		if v.Source.hasValue() {
+			if msg := checkURI(&v.Source); msg != "" {
+				c.badValue("source", -1, msg)
+			}
+		}
+		if v.Source.Elem != nil {
+			c.elem(v.Source.Elem, "source", -1)
+		}
 	}
 	for i := range v.Profile {
-		n := c.pushIndex("profile", i)
-		c.prim(&v.Profile[i], true)
-		c.pop(n)
+		x := &v.Profile[i]
+		if !x.present() {
+			c.nullEntry("profile", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("profile", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "profile", i)
+		}
 	}
 	for i := range v.Security {
 		n := c.pushIndex("security", i)
@@ -944,14 +1412,24 @@ func (v *Money) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkDecimal(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Currency.present() {
-		n := c.push("currency")
-		c.prim(&v.Currency, false)
-		c.pop(n)
+		if v.Currency.hasValue() {
+			if msg := checkCode(&v.Currency); msg != "" {
+				c.badValue("currency", -1, msg)
+			}
+		}
+		if v.Currency.Elem != nil {
+			c.elem(v.Currency.Elem, "currency", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -965,19 +1443,29 @@ func (v *Narrative) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsNarrativeStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/narrative-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsNarrativeStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/narrative-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Div.present() {
-		n := c.push("div")
-		c.prim(&v.Div, false)
-		c.pop(n)
+		if v.Div.hasValue() {
+			if msg := checkXHTML(&v.Div); msg != "" {
+				c.badValue("div", -1, msg)
+			}
+		}
+		if v.Div.Elem != nil {
+			c.elem(v.Div.Elem, "div", -1)
+		}
 	} else {
 		c.required("div")
 	}
@@ -993,46 +1481,81 @@ func (v *ParameterDefinition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkCode(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Use.present() {
-		n := c.push("use")
-		c.prim(&v.Use, false)
-		if x := v.Use.Value; x != "" && !vsOperationParameterUse(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
+		if v.Use.hasValue() {
+			if msg := checkCode(&v.Use); msg != "" {
+				c.badValue("use", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Use.Elem != nil {
+			c.elem(v.Use.Elem, "use", -1)
+		}
+		if x := v.Use.Value; x != "" && !vsOperationParameterUse(x) {
+			c.badCode("use", -1, x, "http://hl7.org/fhir/ValueSet/operation-parameter-use")
+		}
 	} else {
 		c.required("use")
 	}
 	if v.Min.present() {
-		n := c.push("min")
-		c.prim(&v.Min, false)
-		c.pop(n)
+		if v.Min.hasValue() {
+			if msg := checkInteger(&v.Min); msg != "" {
+				c.badValue("min", -1, msg)
+			}
+		}
+		if v.Min.Elem != nil {
+			c.elem(v.Min.Elem, "min", -1)
+		}
 	}
 	if v.Max.present() {
-		n := c.push("max")
-		c.prim(&v.Max, false)
-		c.pop(n)
+		if v.Max.hasValue() {
+			if msg := checkString(&v.Max); msg != "" {
+				c.badValue("max", -1, msg)
+			}
+		}
+		if v.Max.Elem != nil {
+			c.elem(v.Max.Elem, "max", -1)
+		}
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkString(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		c.pop(n)
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
+		}
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Profile.present() {
-		n := c.push("profile")
-		c.prim(&v.Profile, false)
-		c.pop(n)
+		if v.Profile.hasValue() {
+			if msg := checkCanonical(&v.Profile); msg != "" {
+				c.badValue("profile", -1, msg)
+			}
+		}
+		if v.Profile.Elem != nil {
+			c.elem(v.Profile.Elem, "profile", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1046,14 +1569,24 @@ func (v *Period) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Start.present() {
-		n := c.push("start")
-		c.prim(&v.Start, false)
-		c.pop(n)
+		if v.Start.hasValue() {
+			if msg := checkDateTime(&v.Start); msg != "" {
+				c.badValue("start", -1, msg)
+			}
+		}
+		if v.Start.Elem != nil {
+			c.elem(v.Start.Elem, "start", -1)
+		}
 	}
 	if v.End.present() {
-		n := c.push("end")
-		c.prim(&v.End, false)
-		c.pop(n)
+		if v.End.hasValue() {
+			if msg := checkDateTime(&v.End); msg != "" {
+				c.badValue("end", -1, msg)
+			}
+		}
+		if v.End.Elem != nil {
+			c.elem(v.End.Elem, "end", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1067,32 +1600,57 @@ func (v *Quantity) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkDecimal(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	}
 	if v.Comparator.present() {
-		n := c.push("comparator")
-		c.prim(&v.Comparator, false)
-		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		if v.Comparator.hasValue() {
+			if msg := checkCode(&v.Comparator); msg != "" {
+				c.badValue("comparator", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Comparator.Elem != nil {
+			c.elem(v.Comparator.Elem, "comparator", -1)
+		}
+		if x := v.Comparator.Value; x != "" && !vsQuantityComparator(x) {
+			c.badCode("comparator", -1, x, "http://hl7.org/fhir/ValueSet/quantity-comparator")
+		}
 	}
 	if v.Unit.present() {
-		n := c.push("unit")
-		c.prim(&v.Unit, false)
-		c.pop(n)
+		if v.Unit.hasValue() {
+			if msg := checkString(&v.Unit); msg != "" {
+				c.badValue("unit", -1, msg)
+			}
+		}
+		if v.Unit.Elem != nil {
+			c.elem(v.Unit.Elem, "unit", -1)
+		}
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	}
 	c.checkQuantity(v)
 	if len(v.Unknown) > 0 {
@@ -1149,34 +1707,59 @@ func (v *RelatedArtifact) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsRelatedArtifactType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/related-artifact-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsRelatedArtifactType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/related-artifact-type")
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Label.present() {
-		n := c.push("label")
-		c.prim(&v.Label, false)
-		c.pop(n)
+		if v.Label.hasValue() {
+			if msg := checkString(&v.Label); msg != "" {
+				c.badValue("label", -1, msg)
+			}
+		}
+		if v.Label.Elem != nil {
+			c.elem(v.Label.Elem, "label", -1)
+		}
 	}
 	if v.Display.present() {
-		n := c.push("display")
-		c.prim(&v.Display, false)
-		c.pop(n)
+		if v.Display.hasValue() {
+			if msg := checkString(&v.Display); msg != "" {
+				c.badValue("display", -1, msg)
+			}
+		}
+		if v.Display.Elem != nil {
+			c.elem(v.Display.Elem, "display", -1)
+		}
 	}
 	if v.Citation.present() {
-		n := c.push("citation")
-		c.prim(&v.Citation, false)
-		c.pop(n)
+		if v.Citation.hasValue() {
+			if msg := checkMarkdown(&v.Citation); msg != "" {
+				c.badValue("citation", -1, msg)
+			}
+		}
+		if v.Citation.Elem != nil {
+			c.elem(v.Citation.Elem, "citation", -1)
+		}
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURL(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	if v.Document != nil {
 		n := c.push("document")
@@ -1184,9 +1767,14 @@ func (v *RelatedArtifact) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Resource.present() {
-		n := c.push("resource")
-		c.prim(&v.Resource, false)
-		c.pop(n)
+		if v.Resource.hasValue() {
+			if msg := checkCanonical(&v.Resource); msg != "" {
+				c.badValue("resource", -1, msg)
+			}
+		}
+		if v.Resource.Elem != nil {
+			c.elem(v.Resource.Elem, "resource", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1208,38 +1796,68 @@ func (v *SampledData) validate(c *checker) {
 		c.required("origin")
 	}
 	if v.Period.present() {
-		n := c.push("period")
-		c.prim(&v.Period, false)
-		c.pop(n)
+		if v.Period.hasValue() {
+			if msg := checkDecimal(&v.Period); msg != "" {
+				c.badValue("period", -1, msg)
+			}
+		}
+		if v.Period.Elem != nil {
+			c.elem(v.Period.Elem, "period", -1)
+		}
 	} else {
 		c.required("period")
 	}
 	if v.Factor.present() {
-		n := c.push("factor")
-		c.prim(&v.Factor, false)
-		c.pop(n)
+		if v.Factor.hasValue() {
+			if msg := checkDecimal(&v.Factor); msg != "" {
+				c.badValue("factor", -1, msg)
+			}
+		}
+		if v.Factor.Elem != nil {
+			c.elem(v.Factor.Elem, "factor", -1)
+		}
 	}
 	if v.LowerLimit.present() {
-		n := c.push("lowerLimit")
-		c.prim(&v.LowerLimit, false)
-		c.pop(n)
+		if v.LowerLimit.hasValue() {
+			if msg := checkDecimal(&v.LowerLimit); msg != "" {
+				c.badValue("lowerLimit", -1, msg)
+			}
+		}
+		if v.LowerLimit.Elem != nil {
+			c.elem(v.LowerLimit.Elem, "lowerLimit", -1)
+		}
 	}
 	if v.UpperLimit.present() {
-		n := c.push("upperLimit")
-		c.prim(&v.UpperLimit, false)
-		c.pop(n)
+		if v.UpperLimit.hasValue() {
+			if msg := checkDecimal(&v.UpperLimit); msg != "" {
+				c.badValue("upperLimit", -1, msg)
+			}
+		}
+		if v.UpperLimit.Elem != nil {
+			c.elem(v.UpperLimit.Elem, "upperLimit", -1)
+		}
 	}
 	if v.Dimensions.present() {
-		n := c.push("dimensions")
-		c.prim(&v.Dimensions, false)
-		c.pop(n)
+		if v.Dimensions.hasValue() {
+			if msg := checkPositiveInt(&v.Dimensions); msg != "" {
+				c.badValue("dimensions", -1, msg)
+			}
+		}
+		if v.Dimensions.Elem != nil {
+			c.elem(v.Dimensions.Elem, "dimensions", -1)
+		}
 	} else {
 		c.required("dimensions")
 	}
 	if v.Data.present() {
-		n := c.push("data")
-		c.prim(&v.Data, false)
-		c.pop(n)
+		if v.Data.hasValue() {
+			if msg := checkString(&v.Data); msg != "" {
+				c.badValue("data", -1, msg)
+			}
+		}
+		if v.Data.Elem != nil {
+			c.elem(v.Data.Elem, "data", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1261,9 +1879,14 @@ func (v *Signature) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.When.present() {
-		n := c.push("when")
-		c.prim(&v.When, false)
-		c.pop(n)
+		if v.When.hasValue() {
+			if msg := checkInstant(&v.When); msg != "" {
+				c.badValue("when", -1, msg)
+			}
+		}
+		if v.When.Elem != nil {
+			c.elem(v.When.Elem, "when", -1)
+		}
 	} else {
 		c.required("when")
 	}
@@ -1281,19 +1904,34 @@ func (v *Signature) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.TargetFormat.present() {
-		n := c.push("targetFormat")
-		c.prim(&v.TargetFormat, false)
-		c.pop(n)
+		if v.TargetFormat.hasValue() {
+			if msg := checkCode(&v.TargetFormat); msg != "" {
+				c.badValue("targetFormat", -1, msg)
+			}
+		}
+		if v.TargetFormat.Elem != nil {
+			c.elem(v.TargetFormat.Elem, "targetFormat", -1)
+		}
 	}
 	if v.SigFormat.present() {
-		n := c.push("sigFormat")
-		c.prim(&v.SigFormat, false)
-		c.pop(n)
+		if v.SigFormat.hasValue() {
+			if msg := checkCode(&v.SigFormat); msg != "" {
+				c.badValue("sigFormat", -1, msg)
+			}
+		}
+		if v.SigFormat.Elem != nil {
+			c.elem(v.SigFormat.Elem, "sigFormat", -1)
+		}
 	}
 	if v.Data.present() {
-		n := c.push("data")
-		c.prim(&v.Data, false)
-		c.pop(n)
+		if v.Data.hasValue() {
+			if msg := checkBase64Binary(&v.Data); msg != "" {
+				c.badValue("data", -1, msg)
+			}
+		}
+		if v.Data.Elem != nil {
+			c.elem(v.Data.Elem, "data", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1312,9 +1950,18 @@ func (v *Timing) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.Event {
-		n := c.pushIndex("event", i)
-		c.prim(&v.Event[i], true)
-		c.pop(n)
+		x := &v.Event[i]
+		if !x.present() {
+			c.nullEntry("event", i)
+		}
+		if x.hasValue() {
+			if msg := checkDateTime(x); msg != "" {
+				c.badValue("event", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "event", i)
+		}
 	}
 	if v.Repeat != nil {
 		n := c.push("repeat")
@@ -1346,86 +1993,168 @@ func (v *TimingRepeat) validate(c *checker) {
 		c.choice("bounds", v.Bounds, []string{"Duration", "Range", "Period"})
 	}
 	if v.Count.present() {
-		n := c.push("count")
-		c.prim(&v.Count, false)
-		c.pop(n)
+		if v.Count.hasValue() {
+			if msg := checkPositiveInt(&v.Count); msg != "" {
+				c.badValue("count", -1, msg)
+			}
+		}
+		if v.Count.Elem != nil {
+			c.elem(v.Count.Elem, "count", -1)
+		}
 	}
 	if v.CountMax.present() {
-		n := c.push("countMax")
-		c.prim(&v.CountMax, false)
-		c.pop(n)
+		if v.CountMax.hasValue() {
+			if msg := checkPositiveInt(&v.CountMax); msg != "" {
+				c.badValue("countMax", -1, msg)
+			}
+		}
+		if v.CountMax.Elem != nil {
+			c.elem(v.CountMax.Elem, "countMax", -1)
+		}
 	}
 	if v.Duration.present() {
-		n := c.push("duration")
-		c.prim(&v.Duration, false)
-		c.pop(n)
+		if v.Duration.hasValue() {
+			if msg := checkDecimal(&v.Duration); msg != "" {
+				c.badValue("duration", -1, msg)
+			}
+		}
+		if v.Duration.Elem != nil {
+			c.elem(v.Duration.Elem, "duration", -1)
+		}
 	}
 	if v.DurationMax.present() {
-		n := c.push("durationMax")
-		c.prim(&v.DurationMax, false)
-		c.pop(n)
+		if v.DurationMax.hasValue() {
+			if msg := checkDecimal(&v.DurationMax); msg != "" {
+				c.badValue("durationMax", -1, msg)
+			}
+		}
+		if v.DurationMax.Elem != nil {
+			c.elem(v.DurationMax.Elem, "durationMax", -1)
+		}
 	}
 	if v.DurationUnit.present() {
-		n := c.push("durationUnit")
-		c.prim(&v.DurationUnit, false)
-		if x := v.DurationUnit.Value; x != "" && !vsUnitsOfTime(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/units-of-time")
+		if v.DurationUnit.hasValue() {
+			if msg := checkCode(&v.DurationUnit); msg != "" {
+				c.badValue("durationUnit", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.DurationUnit.Elem != nil {
+			c.elem(v.DurationUnit.Elem, "durationUnit", -1)
+		}
+		if x := v.DurationUnit.Value; x != "" && !vsUnitsOfTime(x) {
+			c.badCode("durationUnit", -1, x, "http://hl7.org/fhir/ValueSet/units-of-time")
+		}
 	}
 	if v.Frequency.present() {
-		n := c.push("frequency")
-		c.prim(&v.Frequency, false)
-		c.pop(n)
+		if v.Frequency.hasValue() {
+			if msg := checkPositiveInt(&v.Frequency); msg != "" {
+				c.badValue("frequency", -1, msg)
+			}
+		}
+		if v.Frequency.Elem != nil {
+			c.elem(v.Frequency.Elem, "frequency", -1)
+		}
 	}
 	if v.FrequencyMax.present() {
-		n := c.push("frequencyMax")
-		c.prim(&v.FrequencyMax, false)
-		c.pop(n)
+		if v.FrequencyMax.hasValue() {
+			if msg := checkPositiveInt(&v.FrequencyMax); msg != "" {
+				c.badValue("frequencyMax", -1, msg)
+			}
+		}
+		if v.FrequencyMax.Elem != nil {
+			c.elem(v.FrequencyMax.Elem, "frequencyMax", -1)
+		}
 	}
 	if v.Period.present() {
-		n := c.push("period")
-		c.prim(&v.Period, false)
-		c.pop(n)
+		if v.Period.hasValue() {
+			if msg := checkDecimal(&v.Period); msg != "" {
+				c.badValue("period", -1, msg)
+			}
+		}
+		if v.Period.Elem != nil {
+			c.elem(v.Period.Elem, "period", -1)
+		}
 	}
 	if v.PeriodMax.present() {
-		n := c.push("periodMax")
-		c.prim(&v.PeriodMax, false)
-		c.pop(n)
+		if v.PeriodMax.hasValue() {
+			if msg := checkDecimal(&v.PeriodMax); msg != "" {
+				c.badValue("periodMax", -1, msg)
+			}
+		}
+		if v.PeriodMax.Elem != nil {
+			c.elem(v.PeriodMax.Elem, "periodMax", -1)
+		}
 	}
 	if v.PeriodUnit.present() {
-		n := c.push("periodUnit")
-		c.prim(&v.PeriodUnit, false)
-		if x := v.PeriodUnit.Value; x != "" && !vsUnitsOfTime(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/units-of-time")
+		if v.PeriodUnit.hasValue() {
+			if msg := checkCode(&v.PeriodUnit); msg != "" {
+				c.badValue("periodUnit", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.PeriodUnit.Elem != nil {
+			c.elem(v.PeriodUnit.Elem, "periodUnit", -1)
+		}
+		if x := v.PeriodUnit.Value; x != "" && !vsUnitsOfTime(x) {
+			c.badCode("periodUnit", -1, x, "http://hl7.org/fhir/ValueSet/units-of-time")
+		}
 	}
 	for i := range v.DayOfWeek {
-		n := c.pushIndex("dayOfWeek", i)
-		c.prim(&v.DayOfWeek[i], true)
-		if x := v.DayOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		x := &v.DayOfWeek[i]
+		if !x.present() {
+			c.nullEntry("dayOfWeek", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("dayOfWeek", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "dayOfWeek", i)
+		}
+		if x := v.DayOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
+			c.badCode("dayOfWeek", i, x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		}
 	}
 	for i := range v.TimeOfDay {
-		n := c.pushIndex("timeOfDay", i)
-		c.prim(&v.TimeOfDay[i], true)
-		c.pop(n)
+		x := &v.TimeOfDay[i]
+		if !x.present() {
+			c.nullEntry("timeOfDay", i)
+		}
+		if x.hasValue() {
+			if msg := checkTime(x); msg != "" {
+				c.badValue("timeOfDay", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "timeOfDay", i)
+		}
 	}
 	for i := range v.When {
-		n := c.pushIndex("when", i)
-		c.prim(&v.When[i], true)
-		if x := v.When[i].Value; x != "" && !vsEventTiming(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/event-timing")
+		x := &v.When[i]
+		if !x.present() {
+			c.nullEntry("when", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("when", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "when", i)
+		}
+		if x := v.When[i].Value; x != "" && !vsEventTiming(x) {
+			c.badCode("when", i, x, "http://hl7.org/fhir/ValueSet/event-timing")
+		}
 	}
 	if v.Offset.present() {
-		n := c.push("offset")
-		c.prim(&v.Offset, false)
-		c.pop(n)
+		if v.Offset.hasValue() {
+			if msg := checkUnsignedInt(&v.Offset); msg != "" {
+				c.badValue("offset", -1, msg)
+			}
+		}
+		if v.Offset.Elem != nil {
+			c.elem(v.Offset.Elem, "offset", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1439,19 +2168,29 @@ func (v *TriggerDefinition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsTriggerType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/trigger-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsTriggerType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/trigger-type")
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Timing != nil {
 		c.choice("timing", v.Timing, []string{"Timing", "Reference", "date", "dateTime"})
@@ -1498,9 +2237,14 @@ func (v *UsageContext) validate(c *checker) {
 
 func (v *Patient) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -1508,14 +2252,24 @@ func (v *Patient) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -1543,9 +2297,14 @@ func (v *Patient) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	for i := range v.Name {
 		n := c.pushIndex("name", i)
@@ -1558,17 +2317,27 @@ func (v *Patient) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Gender.present() {
-		n := c.push("gender")
-		c.prim(&v.Gender, false)
-		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		if v.Gender.hasValue() {
+			if msg := checkCode(&v.Gender); msg != "" {
+				c.badValue("gender", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Gender.Elem != nil {
+			c.elem(v.Gender.Elem, "gender", -1)
+		}
+		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
+			c.badCode("gender", -1, x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		}
 	}
 	if v.BirthDate.present() {
-		n := c.push("birthDate")
-		c.prim(&v.BirthDate, false)
-		c.pop(n)
+		if v.BirthDate.hasValue() {
+			if msg := checkDate(&v.BirthDate); msg != "" {
+				c.badValue("birthDate", -1, msg)
+			}
+		}
+		if v.BirthDate.Elem != nil {
+			c.elem(v.BirthDate.Elem, "birthDate", -1)
+		}
 	}
 	if v.Deceased != nil {
 		c.choice("deceased", v.Deceased, []string{"boolean", "dateTime"})
@@ -1642,9 +2411,14 @@ func (v *PatientCommunication) validate(c *checker) {
 		c.required("language")
 	}
 	if v.Preferred.present() {
-		n := c.push("preferred")
-		c.prim(&v.Preferred, false)
-		c.pop(n)
+		if v.Preferred.hasValue() {
+			if msg := checkBoolean(&v.Preferred); msg != "" {
+				c.badValue("preferred", -1, msg)
+			}
+		}
+		if v.Preferred.Elem != nil {
+			c.elem(v.Preferred.Elem, "preferred", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1683,12 +2457,17 @@ func (v *PatientContact) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Gender.present() {
-		n := c.push("gender")
-		c.prim(&v.Gender, false)
-		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		if v.Gender.hasValue() {
+			if msg := checkCode(&v.Gender); msg != "" {
+				c.badValue("gender", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Gender.Elem != nil {
+			c.elem(v.Gender.Elem, "gender", -1)
+		}
+		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
+			c.badCode("gender", -1, x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		}
 	}
 	if v.Organization != nil {
 		n := c.push("organization")
@@ -1725,12 +2504,17 @@ func (v *PatientLink) validate(c *checker) {
 		c.required("other")
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsLinkType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/link-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsLinkType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/link-type")
+		}
 	} else {
 		c.required("type")
 	}
@@ -1741,9 +2525,14 @@ func (v *PatientLink) validate(c *checker) {
 
 func (v *Practitioner) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -1751,14 +2540,24 @@ func (v *Practitioner) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -1786,9 +2585,14 @@ func (v *Practitioner) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	for i := range v.Name {
 		n := c.pushIndex("name", i)
@@ -1806,17 +2610,27 @@ func (v *Practitioner) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Gender.present() {
-		n := c.push("gender")
-		c.prim(&v.Gender, false)
-		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		if v.Gender.hasValue() {
+			if msg := checkCode(&v.Gender); msg != "" {
+				c.badValue("gender", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Gender.Elem != nil {
+			c.elem(v.Gender.Elem, "gender", -1)
+		}
+		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
+			c.badCode("gender", -1, x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		}
 	}
 	if v.BirthDate.present() {
-		n := c.push("birthDate")
-		c.prim(&v.BirthDate, false)
-		c.pop(n)
+		if v.BirthDate.hasValue() {
+			if msg := checkDate(&v.BirthDate); msg != "" {
+				c.badValue("birthDate", -1, msg)
+			}
+		}
+		if v.BirthDate.Elem != nil {
+			c.elem(v.BirthDate.Elem, "birthDate", -1)
+		}
 	}
 	for i := range v.Photo {
 		n := c.pushIndex("photo", i)
@@ -1880,9 +2694,14 @@ func (v *PractitionerQualification) validate(c *checker) {
 
 func (v *PractitionerRole) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -1890,14 +2709,24 @@ func (v *PractitionerRole) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -1925,9 +2754,14 @@ func (v *PractitionerRole) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -1980,9 +2814,14 @@ func (v *PractitionerRole) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AvailabilityExceptions.present() {
-		n := c.push("availabilityExceptions")
-		c.prim(&v.AvailabilityExceptions, false)
-		c.pop(n)
+		if v.AvailabilityExceptions.hasValue() {
+			if msg := checkString(&v.AvailabilityExceptions); msg != "" {
+				c.badValue("availabilityExceptions", -1, msg)
+			}
+		}
+		if v.AvailabilityExceptions.Elem != nil {
+			c.elem(v.AvailabilityExceptions.Elem, "availabilityExceptions", -1)
+		}
 	}
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
@@ -2007,27 +2846,51 @@ func (v *PractitionerRoleAvailableTime) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.DaysOfWeek {
-		n := c.pushIndex("daysOfWeek", i)
-		c.prim(&v.DaysOfWeek[i], true)
-		if x := v.DaysOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		x := &v.DaysOfWeek[i]
+		if !x.present() {
+			c.nullEntry("daysOfWeek", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("daysOfWeek", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "daysOfWeek", i)
+		}
+		if x := v.DaysOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
+			c.badCode("daysOfWeek", i, x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		}
 	}
 	if v.AllDay.present() {
-		n := c.push("allDay")
-		c.prim(&v.AllDay, false)
-		c.pop(n)
+		if v.AllDay.hasValue() {
+			if msg := checkBoolean(&v.AllDay); msg != "" {
+				c.badValue("allDay", -1, msg)
+			}
+		}
+		if v.AllDay.Elem != nil {
+			c.elem(v.AllDay.Elem, "allDay", -1)
+		}
 	}
 	if v.AvailableStartTime.present() {
-		n := c.push("availableStartTime")
-		c.prim(&v.AvailableStartTime, false)
-		c.pop(n)
+		if v.AvailableStartTime.hasValue() {
+			if msg := checkTime(&v.AvailableStartTime); msg != "" {
+				c.badValue("availableStartTime", -1, msg)
+			}
+		}
+		if v.AvailableStartTime.Elem != nil {
+			c.elem(v.AvailableStartTime.Elem, "availableStartTime", -1)
+		}
 	}
 	if v.AvailableEndTime.present() {
-		n := c.push("availableEndTime")
-		c.prim(&v.AvailableEndTime, false)
-		c.pop(n)
+		if v.AvailableEndTime.hasValue() {
+			if msg := checkTime(&v.AvailableEndTime); msg != "" {
+				c.badValue("availableEndTime", -1, msg)
+			}
+		}
+		if v.AvailableEndTime.Elem != nil {
+			c.elem(v.AvailableEndTime.Elem, "availableEndTime", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -2046,9 +2909,14 @@ func (v *PractitionerRoleNotAvailable) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	} else {
 		c.required("description")
 	}
@@ -2064,9 +2932,14 @@ func (v *PractitionerRoleNotAvailable) validate(c *checker) {
 
 func (v *Organization) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -2074,14 +2947,24 @@ func (v *Organization) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -2109,9 +2992,14 @@ func (v *Organization) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
@@ -2119,14 +3007,28 @@ func (v *Organization) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	for i := range v.Alias {
-		n := c.pushIndex("alias", i)
-		c.prim(&v.Alias[i], true)
-		c.pop(n)
+		x := &v.Alias[i]
+		if !x.present() {
+			c.nullEntry("alias", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("alias", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "alias", i)
+		}
 	}
 	for i := range v.Telecom {
 		n := c.pushIndex("telecom", i)
@@ -2197,9 +3099,14 @@ func (v *OrganizationContact) validate(c *checker) {
 
 func (v *Location) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -2207,14 +3114,24 @@ func (v *Location) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -2242,12 +3159,17 @@ func (v *Location) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsLocationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/location-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsLocationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/location-status")
+		}
 	}
 	if v.OperationalStatus != nil {
 		n := c.push("operationalStatus")
@@ -2255,27 +3177,51 @@ func (v *Location) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	for i := range v.Alias {
-		n := c.pushIndex("alias", i)
-		c.prim(&v.Alias[i], true)
-		c.pop(n)
+		x := &v.Alias[i]
+		if !x.present() {
+			c.nullEntry("alias", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("alias", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "alias", i)
+		}
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsLocationMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/location-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsLocationMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/location-mode")
+		}
 	}
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
@@ -2318,9 +3264,14 @@ func (v *Location) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AvailabilityExceptions.present() {
-		n := c.push("availabilityExceptions")
-		c.prim(&v.AvailabilityExceptions, false)
-		c.pop(n)
+		if v.AvailabilityExceptions.hasValue() {
+			if msg := checkString(&v.AvailabilityExceptions); msg != "" {
+				c.badValue("availabilityExceptions", -1, msg)
+			}
+		}
+		if v.AvailabilityExceptions.Elem != nil {
+			c.elem(v.AvailabilityExceptions.Elem, "availabilityExceptions", -1)
+		}
 	}
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
@@ -2345,27 +3296,51 @@ func (v *LocationHoursOfOperation) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.DaysOfWeek {
-		n := c.pushIndex("daysOfWeek", i)
-		c.prim(&v.DaysOfWeek[i], true)
-		if x := v.DaysOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		x := &v.DaysOfWeek[i]
+		if !x.present() {
+			c.nullEntry("daysOfWeek", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("daysOfWeek", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "daysOfWeek", i)
+		}
+		if x := v.DaysOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
+			c.badCode("daysOfWeek", i, x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		}
 	}
 	if v.AllDay.present() {
-		n := c.push("allDay")
-		c.prim(&v.AllDay, false)
-		c.pop(n)
+		if v.AllDay.hasValue() {
+			if msg := checkBoolean(&v.AllDay); msg != "" {
+				c.badValue("allDay", -1, msg)
+			}
+		}
+		if v.AllDay.Elem != nil {
+			c.elem(v.AllDay.Elem, "allDay", -1)
+		}
 	}
 	if v.OpeningTime.present() {
-		n := c.push("openingTime")
-		c.prim(&v.OpeningTime, false)
-		c.pop(n)
+		if v.OpeningTime.hasValue() {
+			if msg := checkTime(&v.OpeningTime); msg != "" {
+				c.badValue("openingTime", -1, msg)
+			}
+		}
+		if v.OpeningTime.Elem != nil {
+			c.elem(v.OpeningTime.Elem, "openingTime", -1)
+		}
 	}
 	if v.ClosingTime.present() {
-		n := c.push("closingTime")
-		c.prim(&v.ClosingTime, false)
-		c.pop(n)
+		if v.ClosingTime.hasValue() {
+			if msg := checkTime(&v.ClosingTime); msg != "" {
+				c.badValue("closingTime", -1, msg)
+			}
+		}
+		if v.ClosingTime.Elem != nil {
+			c.elem(v.ClosingTime.Elem, "closingTime", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -2384,23 +3359,38 @@ func (v *LocationPosition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Longitude.present() {
-		n := c.push("longitude")
-		c.prim(&v.Longitude, false)
-		c.pop(n)
+		if v.Longitude.hasValue() {
+			if msg := checkDecimal(&v.Longitude); msg != "" {
+				c.badValue("longitude", -1, msg)
+			}
+		}
+		if v.Longitude.Elem != nil {
+			c.elem(v.Longitude.Elem, "longitude", -1)
+		}
 	} else {
 		c.required("longitude")
 	}
 	if v.Latitude.present() {
-		n := c.push("latitude")
-		c.prim(&v.Latitude, false)
-		c.pop(n)
+		if v.Latitude.hasValue() {
+			if msg := checkDecimal(&v.Latitude); msg != "" {
+				c.badValue("latitude", -1, msg)
+			}
+		}
+		if v.Latitude.Elem != nil {
+			c.elem(v.Latitude.Elem, "latitude", -1)
+		}
 	} else {
 		c.required("latitude")
 	}
 	if v.Altitude.present() {
-		n := c.push("altitude")
-		c.prim(&v.Altitude, false)
-		c.pop(n)
+		if v.Altitude.hasValue() {
+			if msg := checkDecimal(&v.Altitude); msg != "" {
+				c.badValue("altitude", -1, msg)
+			}
+		}
+		if v.Altitude.Elem != nil {
+			c.elem(v.Altitude.Elem, "altitude", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -2409,9 +3399,14 @@ func (v *LocationPosition) validate(c *checker) {
 
 func (v *HealthcareService) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -2419,14 +3414,24 @@ func (v *HealthcareService) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -2454,9 +3459,14 @@ func (v *HealthcareService) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	if v.ProvidedBy != nil {
 		n := c.push("providedBy")
@@ -2484,19 +3494,34 @@ func (v *HealthcareService) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Comment.present() {
-		n := c.push("comment")
-		c.prim(&v.Comment, false)
-		c.pop(n)
+		if v.Comment.hasValue() {
+			if msg := checkString(&v.Comment); msg != "" {
+				c.badValue("comment", -1, msg)
+			}
+		}
+		if v.Comment.Elem != nil {
+			c.elem(v.Comment.Elem, "comment", -1)
+		}
 	}
 	if v.ExtraDetails.present() {
-		n := c.push("extraDetails")
-		c.prim(&v.ExtraDetails, false)
-		c.pop(n)
+		if v.ExtraDetails.hasValue() {
+			if msg := checkMarkdown(&v.ExtraDetails); msg != "" {
+				c.badValue("extraDetails", -1, msg)
+			}
+		}
+		if v.ExtraDetails.Elem != nil {
+			c.elem(v.ExtraDetails.Elem, "extraDetails", -1)
+		}
 	}
 	if v.Photo != nil {
 		n := c.push("photo")
@@ -2544,9 +3569,14 @@ func (v *HealthcareService) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AppointmentRequired.present() {
-		n := c.push("appointmentRequired")
-		c.prim(&v.AppointmentRequired, false)
-		c.pop(n)
+		if v.AppointmentRequired.hasValue() {
+			if msg := checkBoolean(&v.AppointmentRequired); msg != "" {
+				c.badValue("appointmentRequired", -1, msg)
+			}
+		}
+		if v.AppointmentRequired.Elem != nil {
+			c.elem(v.AppointmentRequired.Elem, "appointmentRequired", -1)
+		}
 	}
 	for i := range v.AvailableTime {
 		n := c.pushIndex("availableTime", i)
@@ -2559,9 +3589,14 @@ func (v *HealthcareService) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AvailabilityExceptions.present() {
-		n := c.push("availabilityExceptions")
-		c.prim(&v.AvailabilityExceptions, false)
-		c.pop(n)
+		if v.AvailabilityExceptions.hasValue() {
+			if msg := checkString(&v.AvailabilityExceptions); msg != "" {
+				c.badValue("availabilityExceptions", -1, msg)
+			}
+		}
+		if v.AvailabilityExceptions.Elem != nil {
+			c.elem(v.AvailabilityExceptions.Elem, "availabilityExceptions", -1)
+		}
 	}
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
@@ -2586,27 +3621,51 @@ func (v *HealthcareServiceAvailableTime) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.DaysOfWeek {
-		n := c.pushIndex("daysOfWeek", i)
-		c.prim(&v.DaysOfWeek[i], true)
-		if x := v.DaysOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		x := &v.DaysOfWeek[i]
+		if !x.present() {
+			c.nullEntry("daysOfWeek", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("daysOfWeek", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "daysOfWeek", i)
+		}
+		if x := v.DaysOfWeek[i].Value; x != "" && !vsDaysOfWeek(x) {
+			c.badCode("daysOfWeek", i, x, "http://hl7.org/fhir/ValueSet/days-of-week")
+		}
 	}
 	if v.AllDay.present() {
-		n := c.push("allDay")
-		c.prim(&v.AllDay, false)
-		c.pop(n)
+		if v.AllDay.hasValue() {
+			if msg := checkBoolean(&v.AllDay); msg != "" {
+				c.badValue("allDay", -1, msg)
+			}
+		}
+		if v.AllDay.Elem != nil {
+			c.elem(v.AllDay.Elem, "allDay", -1)
+		}
 	}
 	if v.AvailableStartTime.present() {
-		n := c.push("availableStartTime")
-		c.prim(&v.AvailableStartTime, false)
-		c.pop(n)
+		if v.AvailableStartTime.hasValue() {
+			if msg := checkTime(&v.AvailableStartTime); msg != "" {
+				c.badValue("availableStartTime", -1, msg)
+			}
+		}
+		if v.AvailableStartTime.Elem != nil {
+			c.elem(v.AvailableStartTime.Elem, "availableStartTime", -1)
+		}
 	}
 	if v.AvailableEndTime.present() {
-		n := c.push("availableEndTime")
-		c.prim(&v.AvailableEndTime, false)
-		c.pop(n)
+		if v.AvailableEndTime.hasValue() {
+			if msg := checkTime(&v.AvailableEndTime); msg != "" {
+				c.badValue("availableEndTime", -1, msg)
+			}
+		}
+		if v.AvailableEndTime.Elem != nil {
+			c.elem(v.AvailableEndTime.Elem, "availableEndTime", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -2630,9 +3689,14 @@ func (v *HealthcareServiceEligibility) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Comment.present() {
-		n := c.push("comment")
-		c.prim(&v.Comment, false)
-		c.pop(n)
+		if v.Comment.hasValue() {
+			if msg := checkMarkdown(&v.Comment); msg != "" {
+				c.badValue("comment", -1, msg)
+			}
+		}
+		if v.Comment.Elem != nil {
+			c.elem(v.Comment.Elem, "comment", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -2651,9 +3715,14 @@ func (v *HealthcareServiceNotAvailable) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	} else {
 		c.required("description")
 	}
@@ -2669,9 +3738,14 @@ func (v *HealthcareServiceNotAvailable) validate(c *checker) {
 
 func (v *RelatedPerson) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -2679,14 +3753,24 @@ func (v *RelatedPerson) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -2714,9 +3798,14 @@ func (v *RelatedPerson) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	if v.Patient != nil {
 		n := c.push("patient")
@@ -2742,17 +3831,27 @@ func (v *RelatedPerson) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Gender.present() {
-		n := c.push("gender")
-		c.prim(&v.Gender, false)
-		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		if v.Gender.hasValue() {
+			if msg := checkCode(&v.Gender); msg != "" {
+				c.badValue("gender", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Gender.Elem != nil {
+			c.elem(v.Gender.Elem, "gender", -1)
+		}
+		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
+			c.badCode("gender", -1, x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		}
 	}
 	if v.BirthDate.present() {
-		n := c.push("birthDate")
-		c.prim(&v.BirthDate, false)
-		c.pop(n)
+		if v.BirthDate.hasValue() {
+			if msg := checkDate(&v.BirthDate); msg != "" {
+				c.badValue("birthDate", -1, msg)
+			}
+		}
+		if v.BirthDate.Elem != nil {
+			c.elem(v.BirthDate.Elem, "birthDate", -1)
+		}
 	}
 	for i := range v.Address {
 		n := c.pushIndex("address", i)
@@ -2800,9 +3899,14 @@ func (v *RelatedPersonCommunication) validate(c *checker) {
 		c.required("language")
 	}
 	if v.Preferred.present() {
-		n := c.push("preferred")
-		c.prim(&v.Preferred, false)
-		c.pop(n)
+		if v.Preferred.hasValue() {
+			if msg := checkBoolean(&v.Preferred); msg != "" {
+				c.badValue("preferred", -1, msg)
+			}
+		}
+		if v.Preferred.Elem != nil {
+			c.elem(v.Preferred.Elem, "preferred", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -2811,9 +3915,14 @@ func (v *RelatedPersonCommunication) validate(c *checker) {
 
 func (v *Appointment) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -2821,14 +3930,24 @@ func (v *Appointment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -2856,12 +3975,17 @@ func (v *Appointment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsAppointmentstatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/appointmentstatus")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsAppointmentstatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/appointmentstatus")
+		}
 	} else {
 		c.required("status")
 	}
@@ -2901,14 +4025,24 @@ func (v *Appointment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		c.pop(n)
+		if v.Priority.hasValue() {
+			if msg := checkUnsignedInt(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
+		}
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.SupportingInformation {
 		n := c.pushIndex("supportingInformation", i)
@@ -2916,19 +4050,34 @@ func (v *Appointment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Start.present() {
-		n := c.push("start")
-		c.prim(&v.Start, false)
-		c.pop(n)
+		if v.Start.hasValue() {
+			if msg := checkInstant(&v.Start); msg != "" {
+				c.badValue("start", -1, msg)
+			}
+		}
+		if v.Start.Elem != nil {
+			c.elem(v.Start.Elem, "start", -1)
+		}
 	}
 	if v.End.present() {
-		n := c.push("end")
-		c.prim(&v.End, false)
-		c.pop(n)
+		if v.End.hasValue() {
+			if msg := checkInstant(&v.End); msg != "" {
+				c.badValue("end", -1, msg)
+			}
+		}
+		if v.End.Elem != nil {
+			c.elem(v.End.Elem, "end", -1)
+		}
 	}
 	if v.MinutesDuration.present() {
-		n := c.push("minutesDuration")
-		c.prim(&v.MinutesDuration, false)
-		c.pop(n)
+		if v.MinutesDuration.hasValue() {
+			if msg := checkPositiveInt(&v.MinutesDuration); msg != "" {
+				c.badValue("minutesDuration", -1, msg)
+			}
+		}
+		if v.MinutesDuration.Elem != nil {
+			c.elem(v.MinutesDuration.Elem, "minutesDuration", -1)
+		}
 	}
 	for i := range v.Slot {
 		n := c.pushIndex("slot", i)
@@ -2936,19 +4085,34 @@ func (v *Appointment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Created.present() {
-		n := c.push("created")
-		c.prim(&v.Created, false)
-		c.pop(n)
+		if v.Created.hasValue() {
+			if msg := checkDateTime(&v.Created); msg != "" {
+				c.badValue("created", -1, msg)
+			}
+		}
+		if v.Created.Elem != nil {
+			c.elem(v.Created.Elem, "created", -1)
+		}
 	}
 	if v.Comment.present() {
-		n := c.push("comment")
-		c.prim(&v.Comment, false)
-		c.pop(n)
+		if v.Comment.hasValue() {
+			if msg := checkString(&v.Comment); msg != "" {
+				c.badValue("comment", -1, msg)
+			}
+		}
+		if v.Comment.Elem != nil {
+			c.elem(v.Comment.Elem, "comment", -1)
+		}
 	}
 	if v.PatientInstruction.present() {
-		n := c.push("patientInstruction")
-		c.prim(&v.PatientInstruction, false)
-		c.pop(n)
+		if v.PatientInstruction.hasValue() {
+			if msg := checkString(&v.PatientInstruction); msg != "" {
+				c.badValue("patientInstruction", -1, msg)
+			}
+		}
+		if v.PatientInstruction.Elem != nil {
+			c.elem(v.PatientInstruction.Elem, "patientInstruction", -1)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -2996,20 +4160,30 @@ func (v *AppointmentParticipant) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Required.present() {
-		n := c.push("required")
-		c.prim(&v.Required, false)
-		if x := v.Required.Value; x != "" && !vsParticipantrequired(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/participantrequired")
+		if v.Required.hasValue() {
+			if msg := checkCode(&v.Required); msg != "" {
+				c.badValue("required", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Required.Elem != nil {
+			c.elem(v.Required.Elem, "required", -1)
+		}
+		if x := v.Required.Value; x != "" && !vsParticipantrequired(x) {
+			c.badCode("required", -1, x, "http://hl7.org/fhir/ValueSet/participantrequired")
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsParticipationstatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/participationstatus")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsParticipationstatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/participationstatus")
+		}
 	} else {
 		c.required("status")
 	}
@@ -3025,9 +4199,14 @@ func (v *AppointmentParticipant) validate(c *checker) {
 
 func (v *Slot) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -3035,14 +4214,24 @@ func (v *Slot) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -3098,38 +4287,63 @@ func (v *Slot) validate(c *checker) {
 		c.required("schedule")
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsSlotstatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/slotstatus")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsSlotstatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/slotstatus")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Start.present() {
-		n := c.push("start")
-		c.prim(&v.Start, false)
-		c.pop(n)
+		if v.Start.hasValue() {
+			if msg := checkInstant(&v.Start); msg != "" {
+				c.badValue("start", -1, msg)
+			}
+		}
+		if v.Start.Elem != nil {
+			c.elem(v.Start.Elem, "start", -1)
+		}
 	} else {
 		c.required("start")
 	}
 	if v.End.present() {
-		n := c.push("end")
-		c.prim(&v.End, false)
-		c.pop(n)
+		if v.End.hasValue() {
+			if msg := checkInstant(&v.End); msg != "" {
+				c.badValue("end", -1, msg)
+			}
+		}
+		if v.End.Elem != nil {
+			c.elem(v.End.Elem, "end", -1)
+		}
 	} else {
 		c.required("end")
 	}
 	if v.Overbooked.present() {
-		n := c.push("overbooked")
-		c.prim(&v.Overbooked, false)
-		c.pop(n)
+		if v.Overbooked.hasValue() {
+			if msg := checkBoolean(&v.Overbooked); msg != "" {
+				c.badValue("overbooked", -1, msg)
+			}
+		}
+		if v.Overbooked.Elem != nil {
+			c.elem(v.Overbooked.Elem, "overbooked", -1)
+		}
 	}
 	if v.Comment.present() {
-		n := c.push("comment")
-		c.prim(&v.Comment, false)
-		c.pop(n)
+		if v.Comment.hasValue() {
+			if msg := checkString(&v.Comment); msg != "" {
+				c.badValue("comment", -1, msg)
+			}
+		}
+		if v.Comment.Elem != nil {
+			c.elem(v.Comment.Elem, "comment", -1)
+		}
 	}
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
@@ -3139,9 +4353,14 @@ func (v *Slot) validate(c *checker) {
 
 func (v *Schedule) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -3149,14 +4368,24 @@ func (v *Schedule) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -3184,9 +4413,14 @@ func (v *Schedule) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	for i := range v.ServiceCategory {
 		n := c.pushIndex("serviceCategory", i)
@@ -3217,9 +4451,14 @@ func (v *Schedule) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Comment.present() {
-		n := c.push("comment")
-		c.prim(&v.Comment, false)
-		c.pop(n)
+		if v.Comment.hasValue() {
+			if msg := checkString(&v.Comment); msg != "" {
+				c.badValue("comment", -1, msg)
+			}
+		}
+		if v.Comment.Elem != nil {
+			c.elem(v.Comment.Elem, "comment", -1)
+		}
 	}
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
@@ -3229,9 +4468,14 @@ func (v *Schedule) validate(c *checker) {
 
 func (v *Encounter) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -3239,14 +4483,24 @@ func (v *Encounter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -3274,12 +4528,17 @@ func (v *Encounter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEncounterStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/encounter-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEncounterStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/encounter-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -3454,9 +4713,14 @@ func (v *EncounterDiagnosis) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Rank.present() {
-		n := c.push("rank")
-		c.prim(&v.Rank, false)
-		c.pop(n)
+		if v.Rank.hasValue() {
+			if msg := checkPositiveInt(&v.Rank); msg != "" {
+				c.badValue("rank", -1, msg)
+			}
+		}
+		if v.Rank.Elem != nil {
+			c.elem(v.Rank.Elem, "rank", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -3544,12 +4808,17 @@ func (v *EncounterLocation) validate(c *checker) {
 		c.required("location")
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEncounterLocationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/encounter-location-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEncounterLocationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/encounter-location-status")
+		}
 	}
 	if v.PhysicalType != nil {
 		n := c.push("physicalType")
@@ -3609,12 +4878,17 @@ func (v *EncounterStatusHistory) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEncounterStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/encounter-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEncounterStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/encounter-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -3633,9 +4907,14 @@ func (v *EncounterStatusHistory) validate(c *checker) {
 
 func (v *EpisodeOfCare) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -3643,14 +4922,24 @@ func (v *EpisodeOfCare) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -3678,12 +4967,17 @@ func (v *EpisodeOfCare) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEpisodeOfCareStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEpisodeOfCareStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -3771,9 +5065,14 @@ func (v *EpisodeOfCareDiagnosis) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Rank.present() {
-		n := c.push("rank")
-		c.prim(&v.Rank, false)
-		c.pop(n)
+		if v.Rank.hasValue() {
+			if msg := checkPositiveInt(&v.Rank); msg != "" {
+				c.badValue("rank", -1, msg)
+			}
+		}
+		if v.Rank.Elem != nil {
+			c.elem(v.Rank.Elem, "rank", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -3792,12 +5091,17 @@ func (v *EpisodeOfCareStatusHistory) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEpisodeOfCareStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEpisodeOfCareStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/episode-of-care-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -3816,9 +5120,14 @@ func (v *EpisodeOfCareStatusHistory) validate(c *checker) {
 
 func (v *Observation) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -3826,14 +5135,24 @@ func (v *Observation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -3871,12 +5190,17 @@ func (v *Observation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsObservationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/observation-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsObservationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/observation-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -3912,9 +5236,14 @@ func (v *Observation) validate(c *checker) {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period", "Timing", "instant"})
 	}
 	if v.Issued.present() {
-		n := c.push("issued")
-		c.prim(&v.Issued, false)
-		c.pop(n)
+		if v.Issued.hasValue() {
+			if msg := checkInstant(&v.Issued); msg != "" {
+				c.badValue("issued", -1, msg)
+			}
+		}
+		if v.Issued.Elem != nil {
+			c.elem(v.Issued.Elem, "issued", -1)
+		}
 	}
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
@@ -4064,9 +5393,14 @@ func (v *ObservationReferenceRange) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -4075,9 +5409,14 @@ func (v *ObservationReferenceRange) validate(c *checker) {
 
 func (v *Condition) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -4085,14 +5424,24 @@ func (v *Condition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -4169,9 +5518,14 @@ func (v *Condition) validate(c *checker) {
 		c.choice("abatement", v.Abatement, []string{"dateTime", "Age", "Period", "Range", "string"})
 	}
 	if v.RecordedDate.present() {
-		n := c.push("recordedDate")
-		c.prim(&v.RecordedDate, false)
-		c.pop(n)
+		if v.RecordedDate.hasValue() {
+			if msg := checkDateTime(&v.RecordedDate); msg != "" {
+				c.badValue("recordedDate", -1, msg)
+			}
+		}
+		if v.RecordedDate.Elem != nil {
+			c.elem(v.RecordedDate.Elem, "recordedDate", -1)
+		}
 	}
 	if v.Recorder != nil {
 		n := c.push("recorder")
@@ -4263,9 +5617,14 @@ func (v *ConditionStage) validate(c *checker) {
 
 func (v *Procedure) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -4273,14 +5632,24 @@ func (v *Procedure) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -4308,14 +5677,32 @@ func (v *Procedure) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -4328,12 +5715,17 @@ func (v *Procedure) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEventStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/event-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEventStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/event-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -4519,9 +5911,14 @@ func (v *ProcedurePerformer) validate(c *checker) {
 
 func (v *AllergyIntolerance) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -4529,14 +5926,24 @@ func (v *AllergyIntolerance) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -4574,28 +5981,47 @@ func (v *AllergyIntolerance) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsAllergyIntoleranceType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsAllergyIntoleranceType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type")
+		}
 	}
 	for i := range v.Category {
-		n := c.pushIndex("category", i)
-		c.prim(&v.Category[i], true)
-		if x := v.Category[i].Value; x != "" && !vsAllergyIntoleranceCategory(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
+		x := &v.Category[i]
+		if !x.present() {
+			c.nullEntry("category", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("category", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "category", i)
+		}
+		if x := v.Category[i].Value; x != "" && !vsAllergyIntoleranceCategory(x) {
+			c.badCode("category", i, x, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category")
+		}
 	}
 	if v.Criticality.present() {
-		n := c.push("criticality")
-		c.prim(&v.Criticality, false)
-		if x := v.Criticality.Value; x != "" && !vsAllergyIntoleranceCriticality(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
+		if v.Criticality.hasValue() {
+			if msg := checkCode(&v.Criticality); msg != "" {
+				c.badValue("criticality", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Criticality.Elem != nil {
+			c.elem(v.Criticality.Elem, "criticality", -1)
+		}
+		if x := v.Criticality.Value; x != "" && !vsAllergyIntoleranceCriticality(x) {
+			c.badCode("criticality", -1, x, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality")
+		}
 	}
 	if v.Code != nil {
 		n := c.push("code")
@@ -4619,9 +6045,14 @@ func (v *AllergyIntolerance) validate(c *checker) {
 		c.choice("onset", v.Onset, []string{"dateTime", "Age", "Period", "Range", "string"})
 	}
 	if v.RecordedDate.present() {
-		n := c.push("recordedDate")
-		c.prim(&v.RecordedDate, false)
-		c.pop(n)
+		if v.RecordedDate.hasValue() {
+			if msg := checkDateTime(&v.RecordedDate); msg != "" {
+				c.badValue("recordedDate", -1, msg)
+			}
+		}
+		if v.RecordedDate.Elem != nil {
+			c.elem(v.RecordedDate.Elem, "recordedDate", -1)
+		}
 	}
 	if v.Recorder != nil {
 		n := c.push("recorder")
@@ -4634,9 +6065,14 @@ func (v *AllergyIntolerance) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.LastOccurrence.present() {
-		n := c.push("lastOccurrence")
-		c.prim(&v.LastOccurrence, false)
-		c.pop(n)
+		if v.LastOccurrence.hasValue() {
+			if msg := checkDateTime(&v.LastOccurrence); msg != "" {
+				c.badValue("lastOccurrence", -1, msg)
+			}
+		}
+		if v.LastOccurrence.Elem != nil {
+			c.elem(v.LastOccurrence.Elem, "lastOccurrence", -1)
+		}
 	}
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
@@ -4679,22 +6115,37 @@ func (v *AllergyIntoleranceReaction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Onset.present() {
-		n := c.push("onset")
-		c.prim(&v.Onset, false)
-		c.pop(n)
+		if v.Onset.hasValue() {
+			if msg := checkDateTime(&v.Onset); msg != "" {
+				c.badValue("onset", -1, msg)
+			}
+		}
+		if v.Onset.Elem != nil {
+			c.elem(v.Onset.Elem, "onset", -1)
+		}
 	}
 	if v.Severity.present() {
-		n := c.push("severity")
-		c.prim(&v.Severity, false)
-		if x := v.Severity.Value; x != "" && !vsReactionEventSeverity(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
+		if v.Severity.hasValue() {
+			if msg := checkCode(&v.Severity); msg != "" {
+				c.badValue("severity", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Severity.Elem != nil {
+			c.elem(v.Severity.Elem, "severity", -1)
+		}
+		if x := v.Severity.Value; x != "" && !vsReactionEventSeverity(x) {
+			c.badCode("severity", -1, x, "http://hl7.org/fhir/ValueSet/reaction-event-severity")
+		}
 	}
 	if v.ExposureRoute != nil {
 		n := c.push("exposureRoute")
@@ -4713,9 +6164,14 @@ func (v *AllergyIntoleranceReaction) validate(c *checker) {
 
 func (v *FamilyMemberHistory) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -4723,14 +6179,24 @@ func (v *FamilyMemberHistory) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -4758,22 +6224,45 @@ func (v *FamilyMemberHistory) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsHistoryStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/history-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsHistoryStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/history-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -4791,14 +6280,24 @@ func (v *FamilyMemberHistory) validate(c *checker) {
 		c.required("patient")
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Relationship != nil {
 		n := c.push("relationship")
@@ -4820,9 +6319,14 @@ func (v *FamilyMemberHistory) validate(c *checker) {
 		c.choice("age", v.Age, []string{"Age", "Range", "string"})
 	}
 	if v.EstimatedAge.present() {
-		n := c.push("estimatedAge")
-		c.prim(&v.EstimatedAge, false)
-		c.pop(n)
+		if v.EstimatedAge.hasValue() {
+			if msg := checkBoolean(&v.EstimatedAge); msg != "" {
+				c.badValue("estimatedAge", -1, msg)
+			}
+		}
+		if v.EstimatedAge.Elem != nil {
+			c.elem(v.EstimatedAge.Elem, "estimatedAge", -1)
+		}
 	}
 	if v.Deceased != nil {
 		c.choice("deceased", v.Deceased, []string{"boolean", "Age", "Range", "date", "string"})
@@ -4878,9 +6382,14 @@ func (v *FamilyMemberHistoryCondition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ContributedToDeath.present() {
-		n := c.push("contributedToDeath")
-		c.prim(&v.ContributedToDeath, false)
-		c.pop(n)
+		if v.ContributedToDeath.hasValue() {
+			if msg := checkBoolean(&v.ContributedToDeath); msg != "" {
+				c.badValue("contributedToDeath", -1, msg)
+			}
+		}
+		if v.ContributedToDeath.Elem != nil {
+			c.elem(v.ContributedToDeath.Elem, "contributedToDeath", -1)
+		}
 	}
 	if v.Onset != nil {
 		c.choice("onset", v.Onset, []string{"Age", "Range", "Period", "string"})
@@ -4897,9 +6406,14 @@ func (v *FamilyMemberHistoryCondition) validate(c *checker) {
 
 func (v *Medication) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -4907,14 +6421,24 @@ func (v *Medication) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -4947,12 +6471,17 @@ func (v *Medication) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsMedicationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/medication-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsMedicationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/medication-status")
+		}
 	}
 	if v.Manufacturer != nil {
 		n := c.push("manufacturer")
@@ -4997,14 +6526,24 @@ func (v *MedicationBatch) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.LotNumber.present() {
-		n := c.push("lotNumber")
-		c.prim(&v.LotNumber, false)
-		c.pop(n)
+		if v.LotNumber.hasValue() {
+			if msg := checkString(&v.LotNumber); msg != "" {
+				c.badValue("lotNumber", -1, msg)
+			}
+		}
+		if v.LotNumber.Elem != nil {
+			c.elem(v.LotNumber.Elem, "lotNumber", -1)
+		}
 	}
 	if v.ExpirationDate.present() {
-		n := c.push("expirationDate")
-		c.prim(&v.ExpirationDate, false)
-		c.pop(n)
+		if v.ExpirationDate.hasValue() {
+			if msg := checkDateTime(&v.ExpirationDate); msg != "" {
+				c.badValue("expirationDate", -1, msg)
+			}
+		}
+		if v.ExpirationDate.Elem != nil {
+			c.elem(v.ExpirationDate.Elem, "expirationDate", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -5029,9 +6568,14 @@ func (v *MedicationIngredient) validate(c *checker) {
 		c.choice("item", v.Item, []string{"CodeableConcept", "Reference"})
 	}
 	if v.IsActive.present() {
-		n := c.push("isActive")
-		c.prim(&v.IsActive, false)
-		c.pop(n)
+		if v.IsActive.hasValue() {
+			if msg := checkBoolean(&v.IsActive); msg != "" {
+				c.badValue("isActive", -1, msg)
+			}
+		}
+		if v.IsActive.Elem != nil {
+			c.elem(v.IsActive.Elem, "isActive", -1)
+		}
 	}
 	if v.Strength != nil {
 		n := c.push("strength")
@@ -5045,9 +6589,14 @@ func (v *MedicationIngredient) validate(c *checker) {
 
 func (v *MedicationRequest) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -5055,14 +6604,24 @@ func (v *MedicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -5090,12 +6649,17 @@ func (v *MedicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsMedicationrequestStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/medicationrequest-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsMedicationrequestStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/medicationrequest-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -5105,12 +6669,17 @@ func (v *MedicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Intent.present() {
-		n := c.push("intent")
-		c.prim(&v.Intent, false)
-		if x := v.Intent.Value; x != "" && !vsMedicationrequestIntent(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/medicationrequest-intent")
+		if v.Intent.hasValue() {
+			if msg := checkCode(&v.Intent); msg != "" {
+				c.badValue("intent", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Intent.Elem != nil {
+			c.elem(v.Intent.Elem, "intent", -1)
+		}
+		if x := v.Intent.Value; x != "" && !vsMedicationrequestIntent(x) {
+			c.badCode("intent", -1, x, "http://hl7.org/fhir/ValueSet/medicationrequest-intent")
+		}
 	} else {
 		c.required("intent")
 	}
@@ -5120,17 +6689,27 @@ func (v *MedicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	if v.DoNotPerform.present() {
-		n := c.push("doNotPerform")
-		c.prim(&v.DoNotPerform, false)
-		c.pop(n)
+		if v.DoNotPerform.hasValue() {
+			if msg := checkBoolean(&v.DoNotPerform); msg != "" {
+				c.badValue("doNotPerform", -1, msg)
+			}
+		}
+		if v.DoNotPerform.Elem != nil {
+			c.elem(v.DoNotPerform.Elem, "doNotPerform", -1)
+		}
 	}
 	if v.Reported != nil {
 		c.choice("reported", v.Reported, []string{"boolean", "Reference"})
@@ -5160,9 +6739,14 @@ func (v *MedicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AuthoredOn.present() {
-		n := c.push("authoredOn")
-		c.prim(&v.AuthoredOn, false)
-		c.pop(n)
+		if v.AuthoredOn.hasValue() {
+			if msg := checkDateTime(&v.AuthoredOn); msg != "" {
+				c.badValue("authoredOn", -1, msg)
+			}
+		}
+		if v.AuthoredOn.Elem != nil {
+			c.elem(v.AuthoredOn.Elem, "authoredOn", -1)
+		}
 	}
 	if v.Requester != nil {
 		n := c.push("requester")
@@ -5195,14 +6779,32 @@ func (v *MedicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -5292,9 +6894,14 @@ func (v *MedicationRequestDispenseRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.NumberOfRepeatsAllowed.present() {
-		n := c.push("numberOfRepeatsAllowed")
-		c.prim(&v.NumberOfRepeatsAllowed, false)
-		c.pop(n)
+		if v.NumberOfRepeatsAllowed.hasValue() {
+			if msg := checkUnsignedInt(&v.NumberOfRepeatsAllowed); msg != "" {
+				c.badValue("numberOfRepeatsAllowed", -1, msg)
+			}
+		}
+		if v.NumberOfRepeatsAllowed.Elem != nil {
+			c.elem(v.NumberOfRepeatsAllowed.Elem, "numberOfRepeatsAllowed", -1)
+		}
 	}
 	if v.Quantity != nil {
 		n := c.push("quantity")
@@ -5371,9 +6978,14 @@ func (v *MedicationRequestSubstitution) validate(c *checker) {
 
 func (v *MedicationStatement) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -5381,14 +6993,24 @@ func (v *MedicationStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -5426,12 +7048,17 @@ func (v *MedicationStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsMedicationStatementStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/medication-statement-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsMedicationStatementStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/medication-statement-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -5468,9 +7095,14 @@ func (v *MedicationStatement) validate(c *checker) {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period"})
 	}
 	if v.DateAsserted.present() {
-		n := c.push("dateAsserted")
-		c.prim(&v.DateAsserted, false)
-		c.pop(n)
+		if v.DateAsserted.hasValue() {
+			if msg := checkDateTime(&v.DateAsserted); msg != "" {
+				c.badValue("dateAsserted", -1, msg)
+			}
+		}
+		if v.DateAsserted.Elem != nil {
+			c.elem(v.DateAsserted.Elem, "dateAsserted", -1)
+		}
 	}
 	if v.InformationSource != nil {
 		n := c.push("informationSource")
@@ -5510,9 +7142,14 @@ func (v *MedicationStatement) validate(c *checker) {
 
 func (v *MedicationDispense) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -5520,14 +7157,24 @@ func (v *MedicationDispense) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -5560,12 +7207,17 @@ func (v *MedicationDispense) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsMedicationdispenseStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/medicationdispense-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsMedicationdispenseStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/medicationdispense-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -5629,14 +7281,24 @@ func (v *MedicationDispense) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.WhenPrepared.present() {
-		n := c.push("whenPrepared")
-		c.prim(&v.WhenPrepared, false)
-		c.pop(n)
+		if v.WhenPrepared.hasValue() {
+			if msg := checkDateTime(&v.WhenPrepared); msg != "" {
+				c.badValue("whenPrepared", -1, msg)
+			}
+		}
+		if v.WhenPrepared.Elem != nil {
+			c.elem(v.WhenPrepared.Elem, "whenPrepared", -1)
+		}
 	}
 	if v.WhenHandedOver.present() {
-		n := c.push("whenHandedOver")
-		c.prim(&v.WhenHandedOver, false)
-		c.pop(n)
+		if v.WhenHandedOver.hasValue() {
+			if msg := checkDateTime(&v.WhenHandedOver); msg != "" {
+				c.badValue("whenHandedOver", -1, msg)
+			}
+		}
+		if v.WhenHandedOver.Elem != nil {
+			c.elem(v.WhenHandedOver.Elem, "whenHandedOver", -1)
+		}
 	}
 	if v.Destination != nil {
 		n := c.push("destination")
@@ -5720,9 +7382,14 @@ func (v *MedicationDispenseSubstitution) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.WasSubstituted.present() {
-		n := c.push("wasSubstituted")
-		c.prim(&v.WasSubstituted, false)
-		c.pop(n)
+		if v.WasSubstituted.hasValue() {
+			if msg := checkBoolean(&v.WasSubstituted); msg != "" {
+				c.badValue("wasSubstituted", -1, msg)
+			}
+		}
+		if v.WasSubstituted.Elem != nil {
+			c.elem(v.WasSubstituted.Elem, "wasSubstituted", -1)
+		}
 	} else {
 		c.required("wasSubstituted")
 	}
@@ -5748,9 +7415,14 @@ func (v *MedicationDispenseSubstitution) validate(c *checker) {
 
 func (v *MedicationAdministration) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -5758,14 +7430,24 @@ func (v *MedicationAdministration) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -5793,9 +7475,18 @@ func (v *MedicationAdministration) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.Instantiates {
-		n := c.pushIndex("instantiates", i)
-		c.prim(&v.Instantiates[i], true)
-		c.pop(n)
+		x := &v.Instantiates[i]
+		if !x.present() {
+			c.nullEntry("instantiates", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiates", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiates", i)
+		}
 	}
 	for i := range v.PartOf {
 		n := c.pushIndex("partOf", i)
@@ -5803,12 +7494,17 @@ func (v *MedicationAdministration) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsMedicationAdminStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/medication-admin-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsMedicationAdminStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/medication-admin-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -5910,9 +7606,14 @@ func (v *MedicationAdministrationDosage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	if v.Site != nil {
 		n := c.push("site")
@@ -5973,9 +7674,14 @@ func (v *MedicationAdministrationPerformer) validate(c *checker) {
 
 func (v *Immunization) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -5983,14 +7689,24 @@ func (v *Immunization) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -6018,12 +7734,17 @@ func (v *Immunization) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsImmunizationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/immunization-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsImmunizationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/immunization-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -6060,14 +7781,24 @@ func (v *Immunization) validate(c *checker) {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "string"})
 	}
 	if v.Recorded.present() {
-		n := c.push("recorded")
-		c.prim(&v.Recorded, false)
-		c.pop(n)
+		if v.Recorded.hasValue() {
+			if msg := checkDateTime(&v.Recorded); msg != "" {
+				c.badValue("recorded", -1, msg)
+			}
+		}
+		if v.Recorded.Elem != nil {
+			c.elem(v.Recorded.Elem, "recorded", -1)
+		}
 	}
 	if v.PrimarySource.present() {
-		n := c.push("primarySource")
-		c.prim(&v.PrimarySource, false)
-		c.pop(n)
+		if v.PrimarySource.hasValue() {
+			if msg := checkBoolean(&v.PrimarySource); msg != "" {
+				c.badValue("primarySource", -1, msg)
+			}
+		}
+		if v.PrimarySource.Elem != nil {
+			c.elem(v.PrimarySource.Elem, "primarySource", -1)
+		}
 	}
 	if v.ReportOrigin != nil {
 		n := c.push("reportOrigin")
@@ -6085,14 +7816,24 @@ func (v *Immunization) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.LotNumber.present() {
-		n := c.push("lotNumber")
-		c.prim(&v.LotNumber, false)
-		c.pop(n)
+		if v.LotNumber.hasValue() {
+			if msg := checkString(&v.LotNumber); msg != "" {
+				c.badValue("lotNumber", -1, msg)
+			}
+		}
+		if v.LotNumber.Elem != nil {
+			c.elem(v.LotNumber.Elem, "lotNumber", -1)
+		}
 	}
 	if v.ExpirationDate.present() {
-		n := c.push("expirationDate")
-		c.prim(&v.ExpirationDate, false)
-		c.pop(n)
+		if v.ExpirationDate.hasValue() {
+			if msg := checkDate(&v.ExpirationDate); msg != "" {
+				c.badValue("expirationDate", -1, msg)
+			}
+		}
+		if v.ExpirationDate.Elem != nil {
+			c.elem(v.ExpirationDate.Elem, "expirationDate", -1)
+		}
 	}
 	if v.Site != nil {
 		n := c.push("site")
@@ -6130,9 +7871,14 @@ func (v *Immunization) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.IsSubpotent.present() {
-		n := c.push("isSubpotent")
-		c.prim(&v.IsSubpotent, false)
-		c.pop(n)
+		if v.IsSubpotent.hasValue() {
+			if msg := checkBoolean(&v.IsSubpotent); msg != "" {
+				c.badValue("isSubpotent", -1, msg)
+			}
+		}
+		if v.IsSubpotent.Elem != nil {
+			c.elem(v.IsSubpotent.Elem, "isSubpotent", -1)
+		}
 	}
 	for i := range v.SubpotentReason {
 		n := c.pushIndex("subpotentReason", i)
@@ -6182,24 +7928,44 @@ func (v *ImmunizationEducation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.DocumentType.present() {
-		n := c.push("documentType")
-		c.prim(&v.DocumentType, false)
-		c.pop(n)
+		if v.DocumentType.hasValue() {
+			if msg := checkString(&v.DocumentType); msg != "" {
+				c.badValue("documentType", -1, msg)
+			}
+		}
+		if v.DocumentType.Elem != nil {
+			c.elem(v.DocumentType.Elem, "documentType", -1)
+		}
 	}
 	if v.Reference.present() {
-		n := c.push("reference")
-		c.prim(&v.Reference, false)
-		c.pop(n)
+		if v.Reference.hasValue() {
+			if msg := checkURI(&v.Reference); msg != "" {
+				c.badValue("reference", -1, msg)
+			}
+		}
+		if v.Reference.Elem != nil {
+			c.elem(v.Reference.Elem, "reference", -1)
+		}
 	}
 	if v.PublicationDate.present() {
-		n := c.push("publicationDate")
-		c.prim(&v.PublicationDate, false)
-		c.pop(n)
+		if v.PublicationDate.hasValue() {
+			if msg := checkDateTime(&v.PublicationDate); msg != "" {
+				c.badValue("publicationDate", -1, msg)
+			}
+		}
+		if v.PublicationDate.Elem != nil {
+			c.elem(v.PublicationDate.Elem, "publicationDate", -1)
+		}
 	}
 	if v.PresentationDate.present() {
-		n := c.push("presentationDate")
-		c.prim(&v.PresentationDate, false)
-		c.pop(n)
+		if v.PresentationDate.hasValue() {
+			if msg := checkDateTime(&v.PresentationDate); msg != "" {
+				c.badValue("presentationDate", -1, msg)
+			}
+		}
+		if v.PresentationDate.Elem != nil {
+			c.elem(v.PresentationDate.Elem, "presentationDate", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -6247,9 +8013,14 @@ func (v *ImmunizationProtocolApplied) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Series.present() {
-		n := c.push("series")
-		c.prim(&v.Series, false)
-		c.pop(n)
+		if v.Series.hasValue() {
+			if msg := checkString(&v.Series); msg != "" {
+				c.badValue("series", -1, msg)
+			}
+		}
+		if v.Series.Elem != nil {
+			c.elem(v.Series.Elem, "series", -1)
+		}
 	}
 	if v.Authority != nil {
 		n := c.push("authority")
@@ -6287,9 +8058,14 @@ func (v *ImmunizationReaction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Detail != nil {
 		n := c.push("detail")
@@ -6297,9 +8073,14 @@ func (v *ImmunizationReaction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Reported.present() {
-		n := c.push("reported")
-		c.prim(&v.Reported, false)
-		c.pop(n)
+		if v.Reported.hasValue() {
+			if msg := checkBoolean(&v.Reported); msg != "" {
+				c.badValue("reported", -1, msg)
+			}
+		}
+		if v.Reported.Elem != nil {
+			c.elem(v.Reported.Elem, "reported", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -6308,9 +8089,14 @@ func (v *ImmunizationReaction) validate(c *checker) {
 
 func (v *DiagnosticReport) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -6318,14 +8104,24 @@ func (v *DiagnosticReport) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -6358,12 +8154,17 @@ func (v *DiagnosticReport) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsDiagnosticReportStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/diagnostic-report-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsDiagnosticReportStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/diagnostic-report-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -6394,9 +8195,14 @@ func (v *DiagnosticReport) validate(c *checker) {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period"})
 	}
 	if v.Issued.present() {
-		n := c.push("issued")
-		c.prim(&v.Issued, false)
-		c.pop(n)
+		if v.Issued.hasValue() {
+			if msg := checkInstant(&v.Issued); msg != "" {
+				c.badValue("issued", -1, msg)
+			}
+		}
+		if v.Issued.Elem != nil {
+			c.elem(v.Issued.Elem, "issued", -1)
+		}
 	}
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
@@ -6429,9 +8235,14 @@ func (v *DiagnosticReport) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Conclusion.present() {
-		n := c.push("conclusion")
-		c.prim(&v.Conclusion, false)
-		c.pop(n)
+		if v.Conclusion.hasValue() {
+			if msg := checkString(&v.Conclusion); msg != "" {
+				c.badValue("conclusion", -1, msg)
+			}
+		}
+		if v.Conclusion.Elem != nil {
+			c.elem(v.Conclusion.Elem, "conclusion", -1)
+		}
 	}
 	for i := range v.ConclusionCode {
 		n := c.pushIndex("conclusionCode", i)
@@ -6461,9 +8272,14 @@ func (v *DiagnosticReportMedia) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Comment.present() {
-		n := c.push("comment")
-		c.prim(&v.Comment, false)
-		c.pop(n)
+		if v.Comment.hasValue() {
+			if msg := checkString(&v.Comment); msg != "" {
+				c.badValue("comment", -1, msg)
+			}
+		}
+		if v.Comment.Elem != nil {
+			c.elem(v.Comment.Elem, "comment", -1)
+		}
 	}
 	if v.Link != nil {
 		n := c.push("link")
@@ -6480,9 +8296,14 @@ func (v *DiagnosticReportMedia) validate(c *checker) {
 
 func (v *Specimen) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -6490,14 +8311,24 @@ func (v *Specimen) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -6530,12 +8361,17 @@ func (v *Specimen) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsSpecimenStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/specimen-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsSpecimenStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/specimen-status")
+		}
 	}
 	if v.Type != nil {
 		n := c.push("type")
@@ -6548,9 +8384,14 @@ func (v *Specimen) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ReceivedTime.present() {
-		n := c.push("receivedTime")
-		c.prim(&v.ReceivedTime, false)
-		c.pop(n)
+		if v.ReceivedTime.hasValue() {
+			if msg := checkDateTime(&v.ReceivedTime); msg != "" {
+				c.badValue("receivedTime", -1, msg)
+			}
+		}
+		if v.ReceivedTime.Elem != nil {
+			c.elem(v.ReceivedTime.Elem, "receivedTime", -1)
+		}
 	}
 	for i := range v.Parent {
 		n := c.pushIndex("parent", i)
@@ -6657,9 +8498,14 @@ func (v *SpecimenContainer) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Type != nil {
 		n := c.push("type")
@@ -6696,9 +8542,14 @@ func (v *SpecimenProcessing) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Procedure != nil {
 		n := c.push("procedure")
@@ -6720,9 +8571,14 @@ func (v *SpecimenProcessing) validate(c *checker) {
 
 func (v *ImagingStudy) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -6730,14 +8586,24 @@ func (v *ImagingStudy) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -6765,12 +8631,17 @@ func (v *ImagingStudy) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsImagingstudyStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/imagingstudy-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsImagingstudyStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/imagingstudy-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -6793,9 +8664,14 @@ func (v *ImagingStudy) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Started.present() {
-		n := c.push("started")
-		c.prim(&v.Started, false)
-		c.pop(n)
+		if v.Started.hasValue() {
+			if msg := checkDateTime(&v.Started); msg != "" {
+				c.badValue("started", -1, msg)
+			}
+		}
+		if v.Started.Elem != nil {
+			c.elem(v.Started.Elem, "started", -1)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -6818,14 +8694,24 @@ func (v *ImagingStudy) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.NumberOfSeries.present() {
-		n := c.push("numberOfSeries")
-		c.prim(&v.NumberOfSeries, false)
-		c.pop(n)
+		if v.NumberOfSeries.hasValue() {
+			if msg := checkUnsignedInt(&v.NumberOfSeries); msg != "" {
+				c.badValue("numberOfSeries", -1, msg)
+			}
+		}
+		if v.NumberOfSeries.Elem != nil {
+			c.elem(v.NumberOfSeries.Elem, "numberOfSeries", -1)
+		}
 	}
 	if v.NumberOfInstances.present() {
-		n := c.push("numberOfInstances")
-		c.prim(&v.NumberOfInstances, false)
-		c.pop(n)
+		if v.NumberOfInstances.hasValue() {
+			if msg := checkUnsignedInt(&v.NumberOfInstances); msg != "" {
+				c.badValue("numberOfInstances", -1, msg)
+			}
+		}
+		if v.NumberOfInstances.Elem != nil {
+			c.elem(v.NumberOfInstances.Elem, "numberOfInstances", -1)
+		}
 	}
 	if v.ProcedureReference != nil {
 		n := c.push("procedureReference")
@@ -6858,9 +8744,14 @@ func (v *ImagingStudy) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.Series {
 		n := c.pushIndex("series", i)
@@ -6885,16 +8776,26 @@ func (v *ImagingStudySeries) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Uid.present() {
-		n := c.push("uid")
-		c.prim(&v.Uid, false)
-		c.pop(n)
+		if v.Uid.hasValue() {
+			if msg := checkID(&v.Uid); msg != "" {
+				c.badValue("uid", -1, msg)
+			}
+		}
+		if v.Uid.Elem != nil {
+			c.elem(v.Uid.Elem, "uid", -1)
+		}
 	} else {
 		c.required("uid")
 	}
 	if v.Number.present() {
-		n := c.push("number")
-		c.prim(&v.Number, false)
-		c.pop(n)
+		if v.Number.hasValue() {
+			if msg := checkUnsignedInt(&v.Number); msg != "" {
+				c.badValue("number", -1, msg)
+			}
+		}
+		if v.Number.Elem != nil {
+			c.elem(v.Number.Elem, "number", -1)
+		}
 	}
 	if v.Modality != nil {
 		n := c.push("modality")
@@ -6905,14 +8806,24 @@ func (v *ImagingStudySeries) validate(c *checker) {
 		c.required("modality")
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.NumberOfInstances.present() {
-		n := c.push("numberOfInstances")
-		c.prim(&v.NumberOfInstances, false)
-		c.pop(n)
+		if v.NumberOfInstances.hasValue() {
+			if msg := checkUnsignedInt(&v.NumberOfInstances); msg != "" {
+				c.badValue("numberOfInstances", -1, msg)
+			}
+		}
+		if v.NumberOfInstances.Elem != nil {
+			c.elem(v.NumberOfInstances.Elem, "numberOfInstances", -1)
+		}
 	}
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
@@ -6935,9 +8846,14 @@ func (v *ImagingStudySeries) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Started.present() {
-		n := c.push("started")
-		c.prim(&v.Started, false)
-		c.pop(n)
+		if v.Started.hasValue() {
+			if msg := checkDateTime(&v.Started); msg != "" {
+				c.badValue("started", -1, msg)
+			}
+		}
+		if v.Started.Elem != nil {
+			c.elem(v.Started.Elem, "started", -1)
+		}
 	}
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
@@ -6966,9 +8882,14 @@ func (v *ImagingStudySeriesInstance) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Uid.present() {
-		n := c.push("uid")
-		c.prim(&v.Uid, false)
-		c.pop(n)
+		if v.Uid.hasValue() {
+			if msg := checkID(&v.Uid); msg != "" {
+				c.badValue("uid", -1, msg)
+			}
+		}
+		if v.Uid.Elem != nil {
+			c.elem(v.Uid.Elem, "uid", -1)
+		}
 	} else {
 		c.required("uid")
 	}
@@ -6981,14 +8902,24 @@ func (v *ImagingStudySeriesInstance) validate(c *checker) {
 		c.required("sopClass")
 	}
 	if v.Number.present() {
-		n := c.push("number")
-		c.prim(&v.Number, false)
-		c.pop(n)
+		if v.Number.hasValue() {
+			if msg := checkUnsignedInt(&v.Number); msg != "" {
+				c.badValue("number", -1, msg)
+			}
+		}
+		if v.Number.Elem != nil {
+			c.elem(v.Number.Elem, "number", -1)
+		}
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -7026,9 +8957,14 @@ func (v *ImagingStudySeriesPerformer) validate(c *checker) {
 
 func (v *BodyStructure) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -7036,14 +8972,24 @@ func (v *BodyStructure) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -7071,9 +9017,14 @@ func (v *BodyStructure) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	if v.Morphology != nil {
 		n := c.push("morphology")
@@ -7091,9 +9042,14 @@ func (v *BodyStructure) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.Image {
 		n := c.pushIndex("image", i)
@@ -7116,9 +9072,14 @@ func (v *BodyStructure) validate(c *checker) {
 
 func (v *ServiceRequest) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -7126,14 +9087,24 @@ func (v *ServiceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -7161,14 +9132,32 @@ func (v *ServiceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -7186,22 +9175,32 @@ func (v *ServiceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/request-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Intent.present() {
-		n := c.push("intent")
-		c.prim(&v.Intent, false)
-		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-intent")
+		if v.Intent.hasValue() {
+			if msg := checkCode(&v.Intent); msg != "" {
+				c.badValue("intent", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Intent.Elem != nil {
+			c.elem(v.Intent.Elem, "intent", -1)
+		}
+		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
+			c.badCode("intent", -1, x, "http://hl7.org/fhir/ValueSet/request-intent")
+		}
 	} else {
 		c.required("intent")
 	}
@@ -7211,17 +9210,27 @@ func (v *ServiceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	if v.DoNotPerform.present() {
-		n := c.push("doNotPerform")
-		c.prim(&v.DoNotPerform, false)
-		c.pop(n)
+		if v.DoNotPerform.hasValue() {
+			if msg := checkBoolean(&v.DoNotPerform); msg != "" {
+				c.badValue("doNotPerform", -1, msg)
+			}
+		}
+		if v.DoNotPerform.Elem != nil {
+			c.elem(v.DoNotPerform.Elem, "doNotPerform", -1)
+		}
 	}
 	if v.Code != nil {
 		n := c.push("code")
@@ -7256,9 +9265,14 @@ func (v *ServiceRequest) validate(c *checker) {
 		c.choice("asNeeded", v.AsNeeded, []string{"boolean", "CodeableConcept"})
 	}
 	if v.AuthoredOn.present() {
-		n := c.push("authoredOn")
-		c.prim(&v.AuthoredOn, false)
-		c.pop(n)
+		if v.AuthoredOn.hasValue() {
+			if msg := checkDateTime(&v.AuthoredOn); msg != "" {
+				c.badValue("authoredOn", -1, msg)
+			}
+		}
+		if v.AuthoredOn.Elem != nil {
+			c.elem(v.AuthoredOn.Elem, "authoredOn", -1)
+		}
 	}
 	if v.Requester != nil {
 		n := c.push("requester")
@@ -7321,9 +9335,14 @@ func (v *ServiceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.PatientInstruction.present() {
-		n := c.push("patientInstruction")
-		c.prim(&v.PatientInstruction, false)
-		c.pop(n)
+		if v.PatientInstruction.hasValue() {
+			if msg := checkString(&v.PatientInstruction); msg != "" {
+				c.badValue("patientInstruction", -1, msg)
+			}
+		}
+		if v.PatientInstruction.Elem != nil {
+			c.elem(v.PatientInstruction.Elem, "patientInstruction", -1)
+		}
 	}
 	for i := range v.RelevantHistory {
 		n := c.pushIndex("relevantHistory", i)
@@ -7338,9 +9357,14 @@ func (v *ServiceRequest) validate(c *checker) {
 
 func (v *RequestGroup) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -7348,14 +9372,24 @@ func (v *RequestGroup) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -7383,14 +9417,32 @@ func (v *RequestGroup) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -7408,32 +9460,47 @@ func (v *RequestGroup) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/request-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Intent.present() {
-		n := c.push("intent")
-		c.prim(&v.Intent, false)
-		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-intent")
+		if v.Intent.hasValue() {
+			if msg := checkCode(&v.Intent); msg != "" {
+				c.badValue("intent", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Intent.Elem != nil {
+			c.elem(v.Intent.Elem, "intent", -1)
+		}
+		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
+			c.badCode("intent", -1, x, "http://hl7.org/fhir/ValueSet/request-intent")
+		}
 	} else {
 		c.required("intent")
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	if v.Code != nil {
 		n := c.push("code")
@@ -7451,9 +9518,14 @@ func (v *RequestGroup) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AuthoredOn.present() {
-		n := c.push("authoredOn")
-		c.prim(&v.AuthoredOn, false)
-		c.pop(n)
+		if v.AuthoredOn.hasValue() {
+			if msg := checkDateTime(&v.AuthoredOn); msg != "" {
+				c.badValue("authoredOn", -1, msg)
+			}
+		}
+		if v.AuthoredOn.Elem != nil {
+			c.elem(v.AuthoredOn.Elem, "authoredOn", -1)
+		}
 	}
 	if v.Author != nil {
 		n := c.push("author")
@@ -7498,32 +9570,57 @@ func (v *RequestGroupAction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Prefix.present() {
-		n := c.push("prefix")
-		c.prim(&v.Prefix, false)
-		c.pop(n)
+		if v.Prefix.hasValue() {
+			if msg := checkString(&v.Prefix); msg != "" {
+				c.badValue("prefix", -1, msg)
+			}
+		}
+		if v.Prefix.Elem != nil {
+			c.elem(v.Prefix.Elem, "prefix", -1)
+		}
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.TextEquivalent.present() {
-		n := c.push("textEquivalent")
-		c.prim(&v.TextEquivalent, false)
-		c.pop(n)
+		if v.TextEquivalent.hasValue() {
+			if msg := checkString(&v.TextEquivalent); msg != "" {
+				c.badValue("textEquivalent", -1, msg)
+			}
+		}
+		if v.TextEquivalent.Elem != nil {
+			c.elem(v.TextEquivalent.Elem, "textEquivalent", -1)
+		}
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
@@ -7559,44 +9656,69 @@ func (v *RequestGroupAction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.GroupingBehavior.present() {
-		n := c.push("groupingBehavior")
-		c.prim(&v.GroupingBehavior, false)
-		if x := v.GroupingBehavior.Value; x != "" && !vsActionGroupingBehavior(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
+		if v.GroupingBehavior.hasValue() {
+			if msg := checkCode(&v.GroupingBehavior); msg != "" {
+				c.badValue("groupingBehavior", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.GroupingBehavior.Elem != nil {
+			c.elem(v.GroupingBehavior.Elem, "groupingBehavior", -1)
+		}
+		if x := v.GroupingBehavior.Value; x != "" && !vsActionGroupingBehavior(x) {
+			c.badCode("groupingBehavior", -1, x, "http://hl7.org/fhir/ValueSet/action-grouping-behavior")
+		}
 	}
 	if v.SelectionBehavior.present() {
-		n := c.push("selectionBehavior")
-		c.prim(&v.SelectionBehavior, false)
-		if x := v.SelectionBehavior.Value; x != "" && !vsActionSelectionBehavior(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
+		if v.SelectionBehavior.hasValue() {
+			if msg := checkCode(&v.SelectionBehavior); msg != "" {
+				c.badValue("selectionBehavior", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.SelectionBehavior.Elem != nil {
+			c.elem(v.SelectionBehavior.Elem, "selectionBehavior", -1)
+		}
+		if x := v.SelectionBehavior.Value; x != "" && !vsActionSelectionBehavior(x) {
+			c.badCode("selectionBehavior", -1, x, "http://hl7.org/fhir/ValueSet/action-selection-behavior")
+		}
 	}
 	if v.RequiredBehavior.present() {
-		n := c.push("requiredBehavior")
-		c.prim(&v.RequiredBehavior, false)
-		if x := v.RequiredBehavior.Value; x != "" && !vsActionRequiredBehavior(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/action-required-behavior")
+		if v.RequiredBehavior.hasValue() {
+			if msg := checkCode(&v.RequiredBehavior); msg != "" {
+				c.badValue("requiredBehavior", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.RequiredBehavior.Elem != nil {
+			c.elem(v.RequiredBehavior.Elem, "requiredBehavior", -1)
+		}
+		if x := v.RequiredBehavior.Value; x != "" && !vsActionRequiredBehavior(x) {
+			c.badCode("requiredBehavior", -1, x, "http://hl7.org/fhir/ValueSet/action-required-behavior")
+		}
 	}
 	if v.PrecheckBehavior.present() {
-		n := c.push("precheckBehavior")
-		c.prim(&v.PrecheckBehavior, false)
-		if x := v.PrecheckBehavior.Value; x != "" && !vsActionPrecheckBehavior(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
+		if v.PrecheckBehavior.hasValue() {
+			if msg := checkCode(&v.PrecheckBehavior); msg != "" {
+				c.badValue("precheckBehavior", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.PrecheckBehavior.Elem != nil {
+			c.elem(v.PrecheckBehavior.Elem, "precheckBehavior", -1)
+		}
+		if x := v.PrecheckBehavior.Value; x != "" && !vsActionPrecheckBehavior(x) {
+			c.badCode("precheckBehavior", -1, x, "http://hl7.org/fhir/ValueSet/action-precheck-behavior")
+		}
 	}
 	if v.CardinalityBehavior.present() {
-		n := c.push("cardinalityBehavior")
-		c.prim(&v.CardinalityBehavior, false)
-		if x := v.CardinalityBehavior.Value; x != "" && !vsActionCardinalityBehavior(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
+		if v.CardinalityBehavior.hasValue() {
+			if msg := checkCode(&v.CardinalityBehavior); msg != "" {
+				c.badValue("cardinalityBehavior", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.CardinalityBehavior.Elem != nil {
+			c.elem(v.CardinalityBehavior.Elem, "cardinalityBehavior", -1)
+		}
+		if x := v.CardinalityBehavior.Value; x != "" && !vsActionCardinalityBehavior(x) {
+			c.badCode("cardinalityBehavior", -1, x, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior")
+		}
 	}
 	if v.Resource != nil {
 		n := c.push("resource")
@@ -7625,12 +9747,17 @@ func (v *RequestGroupActionCondition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Kind.present() {
-		n := c.push("kind")
-		c.prim(&v.Kind, false)
-		if x := v.Kind.Value; x != "" && !vsActionConditionKind(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/action-condition-kind")
+		if v.Kind.hasValue() {
+			if msg := checkCode(&v.Kind); msg != "" {
+				c.badValue("kind", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Kind.Elem != nil {
+			c.elem(v.Kind.Elem, "kind", -1)
+		}
+		if x := v.Kind.Value; x != "" && !vsActionConditionKind(x) {
+			c.badCode("kind", -1, x, "http://hl7.org/fhir/ValueSet/action-condition-kind")
+		}
 	} else {
 		c.required("kind")
 	}
@@ -7656,19 +9783,29 @@ func (v *RequestGroupActionRelatedAction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ActionID.present() {
-		n := c.push("actionId")
-		c.prim(&v.ActionID, false)
-		c.pop(n)
+		if v.ActionID.hasValue() {
+			if msg := checkID(&v.ActionID); msg != "" {
+				c.badValue("actionId", -1, msg)
+			}
+		}
+		if v.ActionID.Elem != nil {
+			c.elem(v.ActionID.Elem, "actionId", -1)
+		}
 	} else {
 		c.required("actionId")
 	}
 	if v.Relationship.present() {
-		n := c.push("relationship")
-		c.prim(&v.Relationship, false)
-		if x := v.Relationship.Value; x != "" && !vsActionRelationshipType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/action-relationship-type")
+		if v.Relationship.hasValue() {
+			if msg := checkCode(&v.Relationship); msg != "" {
+				c.badValue("relationship", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Relationship.Elem != nil {
+			c.elem(v.Relationship.Elem, "relationship", -1)
+		}
+		if x := v.Relationship.Value; x != "" && !vsActionRelationshipType(x) {
+			c.badCode("relationship", -1, x, "http://hl7.org/fhir/ValueSet/action-relationship-type")
+		}
 	} else {
 		c.required("relationship")
 	}
@@ -7682,9 +9819,14 @@ func (v *RequestGroupActionRelatedAction) validate(c *checker) {
 
 func (v *CarePlan) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -7692,14 +9834,24 @@ func (v *CarePlan) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -7727,14 +9879,32 @@ func (v *CarePlan) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -7752,22 +9922,32 @@ func (v *CarePlan) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/request-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Intent.present() {
-		n := c.push("intent")
-		c.prim(&v.Intent, false)
-		if x := v.Intent.Value; x != "" && !vsCarePlanIntent(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/care-plan-intent")
+		if v.Intent.hasValue() {
+			if msg := checkCode(&v.Intent); msg != "" {
+				c.badValue("intent", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Intent.Elem != nil {
+			c.elem(v.Intent.Elem, "intent", -1)
+		}
+		if x := v.Intent.Value; x != "" && !vsCarePlanIntent(x) {
+			c.badCode("intent", -1, x, "http://hl7.org/fhir/ValueSet/care-plan-intent")
+		}
 	} else {
 		c.required("intent")
 	}
@@ -7777,14 +9957,24 @@ func (v *CarePlan) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Subject != nil {
 		n := c.push("subject")
@@ -7805,9 +9995,14 @@ func (v *CarePlan) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Created.present() {
-		n := c.push("created")
-		c.prim(&v.Created, false)
-		c.pop(n)
+		if v.Created.hasValue() {
+			if msg := checkDateTime(&v.Created); msg != "" {
+				c.badValue("created", -1, msg)
+			}
+		}
+		if v.Created.Elem != nil {
+			c.elem(v.Created.Elem, "created", -1)
+		}
 	}
 	if v.Author != nil {
 		n := c.push("author")
@@ -7908,22 +10103,45 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Kind.present() {
-		n := c.push("kind")
-		c.prim(&v.Kind, false)
-		if x := v.Kind.Value; x != "" && !vsCarePlanActivityKind(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/care-plan-activity-kind")
+		if v.Kind.hasValue() {
+			if msg := checkCode(&v.Kind); msg != "" {
+				c.badValue("kind", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Kind.Elem != nil {
+			c.elem(v.Kind.Elem, "kind", -1)
+		}
+		if x := v.Kind.Value; x != "" && !vsCarePlanActivityKind(x) {
+			c.badCode("kind", -1, x, "http://hl7.org/fhir/ValueSet/care-plan-activity-kind")
+		}
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	if v.Code != nil {
 		n := c.push("code")
@@ -7946,12 +10164,17 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsCarePlanActivityStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsCarePlanActivityStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/care-plan-activity-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -7961,9 +10184,14 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.DoNotPerform.present() {
-		n := c.push("doNotPerform")
-		c.prim(&v.DoNotPerform, false)
-		c.pop(n)
+		if v.DoNotPerform.hasValue() {
+			if msg := checkBoolean(&v.DoNotPerform); msg != "" {
+				c.badValue("doNotPerform", -1, msg)
+			}
+		}
+		if v.DoNotPerform.Elem != nil {
+			c.elem(v.DoNotPerform.Elem, "doNotPerform", -1)
+		}
 	}
 	if v.Scheduled != nil {
 		c.choice("scheduled", v.Scheduled, []string{"Timing", "Period", "string"})
@@ -7992,9 +10220,14 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -8003,9 +10236,14 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 
 func (v *CareTeam) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -8013,14 +10251,24 @@ func (v *CareTeam) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -8048,12 +10296,17 @@ func (v *CareTeam) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsCareTeamStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/care-team-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsCareTeamStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/care-team-status")
+		}
 	}
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
@@ -8061,9 +10314,14 @@ func (v *CareTeam) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Subject != nil {
 		n := c.push("subject")
@@ -8154,9 +10412,14 @@ func (v *CareTeamParticipant) validate(c *checker) {
 
 func (v *Questionnaire) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -8164,14 +10427,24 @@ func (v *Questionnaire) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -8194,9 +10467,14 @@ func (v *Questionnaire) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
@@ -8204,54 +10482,107 @@ func (v *Questionnaire) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	for i := range v.DerivedFrom {
-		n := c.pushIndex("derivedFrom", i)
-		c.prim(&v.DerivedFrom[i], true)
-		c.pop(n)
+		x := &v.DerivedFrom[i]
+		if !x.present() {
+			c.nullEntry("derivedFrom", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("derivedFrom", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "derivedFrom", i)
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/publication-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/publication-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Experimental.present() {
-		n := c.push("experimental")
-		c.prim(&v.Experimental, false)
-		c.pop(n)
+		if v.Experimental.hasValue() {
+			if msg := checkBoolean(&v.Experimental); msg != "" {
+				c.badValue("experimental", -1, msg)
+			}
+		}
+		if v.Experimental.Elem != nil {
+			c.elem(v.Experimental.Elem, "experimental", -1)
+		}
 	}
 	for i := range v.SubjectType {
-		n := c.pushIndex("subjectType", i)
-		c.prim(&v.SubjectType[i], true)
-		c.pop(n)
+		x := &v.SubjectType[i]
+		if !x.present() {
+			c.nullEntry("subjectType", i)
+		}
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("subjectType", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "subjectType", i)
+		}
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Publisher.present() {
-		n := c.push("publisher")
-		c.prim(&v.Publisher, false)
-		c.pop(n)
+		if v.Publisher.hasValue() {
+			if msg := checkString(&v.Publisher); msg != "" {
+				c.badValue("publisher", -1, msg)
+			}
+		}
+		if v.Publisher.Elem != nil {
+			c.elem(v.Publisher.Elem, "publisher", -1)
+		}
 	}
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
@@ -8259,9 +10590,14 @@ func (v *Questionnaire) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkMarkdown(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
@@ -8274,24 +10610,44 @@ func (v *Questionnaire) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Purpose.present() {
-		n := c.push("purpose")
-		c.prim(&v.Purpose, false)
-		c.pop(n)
+		if v.Purpose.hasValue() {
+			if msg := checkMarkdown(&v.Purpose); msg != "" {
+				c.badValue("purpose", -1, msg)
+			}
+		}
+		if v.Purpose.Elem != nil {
+			c.elem(v.Purpose.Elem, "purpose", -1)
+		}
 	}
 	if v.Copyright.present() {
-		n := c.push("copyright")
-		c.prim(&v.Copyright, false)
-		c.pop(n)
+		if v.Copyright.hasValue() {
+			if msg := checkMarkdown(&v.Copyright); msg != "" {
+				c.badValue("copyright", -1, msg)
+			}
+		}
+		if v.Copyright.Elem != nil {
+			c.elem(v.Copyright.Elem, "copyright", -1)
+		}
 	}
 	if v.ApprovalDate.present() {
-		n := c.push("approvalDate")
-		c.prim(&v.ApprovalDate, false)
-		c.pop(n)
+		if v.ApprovalDate.hasValue() {
+			if msg := checkDate(&v.ApprovalDate); msg != "" {
+				c.badValue("approvalDate", -1, msg)
+			}
+		}
+		if v.ApprovalDate.Elem != nil {
+			c.elem(v.ApprovalDate.Elem, "approvalDate", -1)
+		}
 	}
 	if v.LastReviewDate.present() {
-		n := c.push("lastReviewDate")
-		c.prim(&v.LastReviewDate, false)
-		c.pop(n)
+		if v.LastReviewDate.hasValue() {
+			if msg := checkDate(&v.LastReviewDate); msg != "" {
+				c.badValue("lastReviewDate", -1, msg)
+			}
+		}
+		if v.LastReviewDate.Elem != nil {
+			c.elem(v.LastReviewDate.Elem, "lastReviewDate", -1)
+		}
 	}
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
@@ -8326,16 +10682,26 @@ func (v *QuestionnaireItem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.LinkID.present() {
-		n := c.push("linkId")
-		c.prim(&v.LinkID, false)
-		c.pop(n)
+		if v.LinkID.hasValue() {
+			if msg := checkString(&v.LinkID); msg != "" {
+				c.badValue("linkId", -1, msg)
+			}
+		}
+		if v.LinkID.Elem != nil {
+			c.elem(v.LinkID.Elem, "linkId", -1)
+		}
 	} else {
 		c.required("linkId")
 	}
 	if v.Definition.present() {
-		n := c.push("definition")
-		c.prim(&v.Definition, false)
-		c.pop(n)
+		if v.Definition.hasValue() {
+			if msg := checkURI(&v.Definition); msg != "" {
+				c.badValue("definition", -1, msg)
+			}
+		}
+		if v.Definition.Elem != nil {
+			c.elem(v.Definition.Elem, "definition", -1)
+		}
 	}
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
@@ -8343,22 +10709,37 @@ func (v *QuestionnaireItem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Prefix.present() {
-		n := c.push("prefix")
-		c.prim(&v.Prefix, false)
-		c.pop(n)
+		if v.Prefix.hasValue() {
+			if msg := checkString(&v.Prefix); msg != "" {
+				c.badValue("prefix", -1, msg)
+			}
+		}
+		if v.Prefix.Elem != nil {
+			c.elem(v.Prefix.Elem, "prefix", -1)
+		}
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsItemType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/item-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsItemType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/item-type")
+		}
 	} else {
 		c.required("type")
 	}
@@ -8368,37 +10749,67 @@ func (v *QuestionnaireItem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.EnableBehavior.present() {
-		n := c.push("enableBehavior")
-		c.prim(&v.EnableBehavior, false)
-		if x := v.EnableBehavior.Value; x != "" && !vsQuestionnaireEnableBehavior(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior")
+		if v.EnableBehavior.hasValue() {
+			if msg := checkCode(&v.EnableBehavior); msg != "" {
+				c.badValue("enableBehavior", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.EnableBehavior.Elem != nil {
+			c.elem(v.EnableBehavior.Elem, "enableBehavior", -1)
+		}
+		if x := v.EnableBehavior.Value; x != "" && !vsQuestionnaireEnableBehavior(x) {
+			c.badCode("enableBehavior", -1, x, "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior")
+		}
 	}
 	if v.Required.present() {
-		n := c.push("required")
-		c.prim(&v.Required, false)
-		c.pop(n)
+		if v.Required.hasValue() {
+			if msg := checkBoolean(&v.Required); msg != "" {
+				c.badValue("required", -1, msg)
+			}
+		}
+		if v.Required.Elem != nil {
+			c.elem(v.Required.Elem, "required", -1)
+		}
 	}
 	if v.Repeats.present() {
-		n := c.push("repeats")
-		c.prim(&v.Repeats, false)
-		c.pop(n)
+		if v.Repeats.hasValue() {
+			if msg := checkBoolean(&v.Repeats); msg != "" {
+				c.badValue("repeats", -1, msg)
+			}
+		}
+		if v.Repeats.Elem != nil {
+			c.elem(v.Repeats.Elem, "repeats", -1)
+		}
 	}
 	if v.ReadOnly.present() {
-		n := c.push("readOnly")
-		c.prim(&v.ReadOnly, false)
-		c.pop(n)
+		if v.ReadOnly.hasValue() {
+			if msg := checkBoolean(&v.ReadOnly); msg != "" {
+				c.badValue("readOnly", -1, msg)
+			}
+		}
+		if v.ReadOnly.Elem != nil {
+			c.elem(v.ReadOnly.Elem, "readOnly", -1)
+		}
 	}
 	if v.MaxLength.present() {
-		n := c.push("maxLength")
-		c.prim(&v.MaxLength, false)
-		c.pop(n)
+		if v.MaxLength.hasValue() {
+			if msg := checkInteger(&v.MaxLength); msg != "" {
+				c.badValue("maxLength", -1, msg)
+			}
+		}
+		if v.MaxLength.Elem != nil {
+			c.elem(v.MaxLength.Elem, "maxLength", -1)
+		}
 	}
 	if v.AnswerValueSet.present() {
-		n := c.push("answerValueSet")
-		c.prim(&v.AnswerValueSet, false)
-		c.pop(n)
+		if v.AnswerValueSet.hasValue() {
+			if msg := checkCanonical(&v.AnswerValueSet); msg != "" {
+				c.badValue("answerValueSet", -1, msg)
+			}
+		}
+		if v.AnswerValueSet.Elem != nil {
+			c.elem(v.AnswerValueSet.Elem, "answerValueSet", -1)
+		}
 	}
 	for i := range v.AnswerOption {
 		n := c.pushIndex("answerOption", i)
@@ -8438,9 +10849,14 @@ func (v *QuestionnaireItemAnswerOption) validate(c *checker) {
 		c.choice("value", v.Value, []string{"integer", "date", "time", "string", "Coding", "Reference"})
 	}
 	if v.InitialSelected.present() {
-		n := c.push("initialSelected")
-		c.prim(&v.InitialSelected, false)
-		c.pop(n)
+		if v.InitialSelected.hasValue() {
+			if msg := checkBoolean(&v.InitialSelected); msg != "" {
+				c.badValue("initialSelected", -1, msg)
+			}
+		}
+		if v.InitialSelected.Elem != nil {
+			c.elem(v.InitialSelected.Elem, "initialSelected", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -8459,19 +10875,29 @@ func (v *QuestionnaireItemEnableWhen) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Question.present() {
-		n := c.push("question")
-		c.prim(&v.Question, false)
-		c.pop(n)
+		if v.Question.hasValue() {
+			if msg := checkString(&v.Question); msg != "" {
+				c.badValue("question", -1, msg)
+			}
+		}
+		if v.Question.Elem != nil {
+			c.elem(v.Question.Elem, "question", -1)
+		}
 	} else {
 		c.required("question")
 	}
 	if v.Operator.present() {
-		n := c.push("operator")
-		c.prim(&v.Operator, false)
-		if x := v.Operator.Value; x != "" && !vsQuestionnaireEnableOperator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator")
+		if v.Operator.hasValue() {
+			if msg := checkCode(&v.Operator); msg != "" {
+				c.badValue("operator", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Operator.Elem != nil {
+			c.elem(v.Operator.Elem, "operator", -1)
+		}
+		if x := v.Operator.Value; x != "" && !vsQuestionnaireEnableOperator(x) {
+			c.badCode("operator", -1, x, "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator")
+		}
 	} else {
 		c.required("operator")
 	}
@@ -8510,9 +10936,14 @@ func (v *QuestionnaireItemInitial) validate(c *checker) {
 
 func (v *QuestionnaireResponse) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -8520,14 +10951,24 @@ func (v *QuestionnaireResponse) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -8565,17 +11006,27 @@ func (v *QuestionnaireResponse) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Questionnaire.present() {
-		n := c.push("questionnaire")
-		c.prim(&v.Questionnaire, false)
-		c.pop(n)
+		if v.Questionnaire.hasValue() {
+			if msg := checkCanonical(&v.Questionnaire); msg != "" {
+				c.badValue("questionnaire", -1, msg)
+			}
+		}
+		if v.Questionnaire.Elem != nil {
+			c.elem(v.Questionnaire.Elem, "questionnaire", -1)
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsQuestionnaireAnswersStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsQuestionnaireAnswersStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/questionnaire-answers-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -8590,9 +11041,14 @@ func (v *QuestionnaireResponse) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Authored.present() {
-		n := c.push("authored")
-		c.prim(&v.Authored, false)
-		c.pop(n)
+		if v.Authored.hasValue() {
+			if msg := checkDateTime(&v.Authored); msg != "" {
+				c.badValue("authored", -1, msg)
+			}
+		}
+		if v.Authored.Elem != nil {
+			c.elem(v.Authored.Elem, "authored", -1)
+		}
 	}
 	if v.Author != nil {
 		n := c.push("author")
@@ -8627,21 +11083,36 @@ func (v *QuestionnaireResponseItem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.LinkID.present() {
-		n := c.push("linkId")
-		c.prim(&v.LinkID, false)
-		c.pop(n)
+		if v.LinkID.hasValue() {
+			if msg := checkString(&v.LinkID); msg != "" {
+				c.badValue("linkId", -1, msg)
+			}
+		}
+		if v.LinkID.Elem != nil {
+			c.elem(v.LinkID.Elem, "linkId", -1)
+		}
 	} else {
 		c.required("linkId")
 	}
 	if v.Definition.present() {
-		n := c.push("definition")
-		c.prim(&v.Definition, false)
-		c.pop(n)
+		if v.Definition.hasValue() {
+			if msg := checkURI(&v.Definition); msg != "" {
+				c.badValue("definition", -1, msg)
+			}
+		}
+		if v.Definition.Elem != nil {
+			c.elem(v.Definition.Elem, "definition", -1)
+		}
 	}
 	if v.Text.present() {
-		n := c.push("text")
-		c.prim(&v.Text, false)
-		c.pop(n)
+		if v.Text.hasValue() {
+			if msg := checkString(&v.Text); msg != "" {
+				c.badValue("text", -1, msg)
+			}
+		}
+		if v.Text.Elem != nil {
+			c.elem(v.Text.Elem, "text", -1)
+		}
 	}
 	for i := range v.Answer {
 		n := c.pushIndex("answer", i)
@@ -8684,9 +11155,14 @@ func (v *QuestionnaireResponseItemAnswer) validate(c *checker) {
 
 func (v *DocumentReference) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -8694,14 +11170,24 @@ func (v *DocumentReference) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -8734,22 +11220,32 @@ func (v *DocumentReference) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsDocumentReferenceStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/document-reference-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsDocumentReferenceStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/document-reference-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.DocStatus.present() {
-		n := c.push("docStatus")
-		c.prim(&v.DocStatus, false)
-		if x := v.DocStatus.Value; x != "" && !vsCompositionStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/composition-status")
+		if v.DocStatus.hasValue() {
+			if msg := checkCode(&v.DocStatus); msg != "" {
+				c.badValue("docStatus", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.DocStatus.Elem != nil {
+			c.elem(v.DocStatus.Elem, "docStatus", -1)
+		}
+		if x := v.DocStatus.Value; x != "" && !vsCompositionStatus(x) {
+			c.badCode("docStatus", -1, x, "http://hl7.org/fhir/ValueSet/composition-status")
+		}
 	}
 	if v.Type != nil {
 		n := c.push("type")
@@ -8767,9 +11263,14 @@ func (v *DocumentReference) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkInstant(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	for i := range v.Author {
 		n := c.pushIndex("author", i)
@@ -8792,9 +11293,14 @@ func (v *DocumentReference) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.SecurityLabel {
 		n := c.pushIndex("securityLabel", i)
@@ -8912,12 +11418,17 @@ func (v *DocumentReferenceRelatesTo) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		if x := v.Code.Value; x != "" && !vsDocumentRelationshipType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
+		if x := v.Code.Value; x != "" && !vsDocumentRelationshipType(x) {
+			c.badCode("code", -1, x, "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		}
 	} else {
 		c.required("code")
 	}
@@ -8936,9 +11447,14 @@ func (v *DocumentReferenceRelatesTo) validate(c *checker) {
 
 func (v *Composition) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -8946,14 +11462,24 @@ func (v *Composition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -8981,12 +11507,17 @@ func (v *Composition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsCompositionStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/composition-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsCompositionStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/composition-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -9014,9 +11545,14 @@ func (v *Composition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	} else {
 		c.required("date")
 	}
@@ -9029,19 +11565,29 @@ func (v *Composition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	} else {
 		c.required("title")
 	}
 	if v.Confidentiality.present() {
-		n := c.push("confidentiality")
-		c.prim(&v.Confidentiality, false)
-		if x := v.Confidentiality.Value; x != "" && !vsV3ConfidentialityClassification(x) {
-			c.badCode(x, "http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification")
+		if v.Confidentiality.hasValue() {
+			if msg := checkCode(&v.Confidentiality); msg != "" {
+				c.badValue("confidentiality", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Confidentiality.Elem != nil {
+			c.elem(v.Confidentiality.Elem, "confidentiality", -1)
+		}
+		if x := v.Confidentiality.Value; x != "" && !vsV3ConfidentialityClassification(x) {
+			c.badCode("confidentiality", -1, x, "http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification")
+		}
 	}
 	for i := range v.Attester {
 		n := c.pushIndex("attester", i)
@@ -9086,19 +11632,29 @@ func (v *CompositionAttester) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsCompositionAttestationMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/composition-attestation-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsCompositionAttestationMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/composition-attestation-mode")
+		}
 	} else {
 		c.required("mode")
 	}
 	if v.Time.present() {
-		n := c.push("time")
-		c.prim(&v.Time, false)
-		c.pop(n)
+		if v.Time.hasValue() {
+			if msg := checkDateTime(&v.Time); msg != "" {
+				c.badValue("time", -1, msg)
+			}
+		}
+		if v.Time.Elem != nil {
+			c.elem(v.Time.Elem, "time", -1)
+		}
 	}
 	if v.Party != nil {
 		n := c.push("party")
@@ -9153,12 +11709,17 @@ func (v *CompositionRelatesTo) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		if x := v.Code.Value; x != "" && !vsDocumentRelationshipType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
+		if x := v.Code.Value; x != "" && !vsDocumentRelationshipType(x) {
+			c.badCode("code", -1, x, "http://hl7.org/fhir/ValueSet/document-relationship-type")
+		}
 	} else {
 		c.required("code")
 	}
@@ -9185,9 +11746,14 @@ func (v *CompositionSection) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Code != nil {
 		n := c.push("code")
@@ -9210,12 +11776,17 @@ func (v *CompositionSection) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsListMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/list-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsListMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/list-mode")
+		}
 	}
 	if v.OrderedBy != nil {
 		n := c.push("orderedBy")
@@ -9244,9 +11815,14 @@ func (v *CompositionSection) validate(c *checker) {
 
 func (v *List) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -9254,14 +11830,24 @@ func (v *List) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -9289,29 +11875,44 @@ func (v *List) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsListStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/list-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsListStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/list-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsListMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/list-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsListMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/list-mode")
+		}
 	} else {
 		c.required("mode")
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Code != nil {
 		n := c.push("code")
@@ -9329,9 +11930,14 @@ func (v *List) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Source != nil {
 		n := c.push("source")
@@ -9381,14 +11987,24 @@ func (v *ListEntry) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Deleted.present() {
-		n := c.push("deleted")
-		c.prim(&v.Deleted, false)
-		c.pop(n)
+		if v.Deleted.hasValue() {
+			if msg := checkBoolean(&v.Deleted); msg != "" {
+				c.badValue("deleted", -1, msg)
+			}
+		}
+		if v.Deleted.Elem != nil {
+			c.elem(v.Deleted.Elem, "deleted", -1)
+		}
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Item != nil {
 		n := c.push("item")
@@ -9405,9 +12021,14 @@ func (v *ListEntry) validate(c *checker) {
 
 func (v *Flag) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -9415,14 +12036,24 @@ func (v *Flag) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -9450,12 +12081,17 @@ func (v *Flag) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsFlagStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/flag-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsFlagStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/flag-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -9503,9 +12139,14 @@ func (v *Flag) validate(c *checker) {
 
 func (v *Consent) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -9513,14 +12154,24 @@ func (v *Consent) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -9548,12 +12199,17 @@ func (v *Consent) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsConsentStateCodes(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/consent-state-codes")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsConsentStateCodes(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/consent-state-codes")
+		}
 	} else {
 		c.required("status")
 	}
@@ -9579,9 +12235,14 @@ func (v *Consent) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.DateTime.present() {
-		n := c.push("dateTime")
-		c.prim(&v.DateTime, false)
-		c.pop(n)
+		if v.DateTime.hasValue() {
+			if msg := checkDateTime(&v.DateTime); msg != "" {
+				c.badValue("dateTime", -1, msg)
+			}
+		}
+		if v.DateTime.Elem != nil {
+			c.elem(v.DateTime.Elem, "dateTime", -1)
+		}
 	}
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
@@ -9634,14 +12295,24 @@ func (v *ConsentPolicy) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Authority.present() {
-		n := c.push("authority")
-		c.prim(&v.Authority, false)
-		c.pop(n)
+		if v.Authority.hasValue() {
+			if msg := checkURI(&v.Authority); msg != "" {
+				c.badValue("authority", -1, msg)
+			}
+		}
+		if v.Authority.Elem != nil {
+			c.elem(v.Authority.Elem, "authority", -1)
+		}
 	}
 	if v.URI.present() {
-		n := c.push("uri")
-		c.prim(&v.URI, false)
-		c.pop(n)
+		if v.URI.hasValue() {
+			if msg := checkURI(&v.URI); msg != "" {
+				c.badValue("uri", -1, msg)
+			}
+		}
+		if v.URI.Elem != nil {
+			c.elem(v.URI.Elem, "uri", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -9660,12 +12331,17 @@ func (v *ConsentProvision) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsConsentProvisionType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/consent-provision-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsConsentProvisionType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/consent-provision-type")
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -9766,12 +12442,17 @@ func (v *ConsentProvisionProvisionData) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Meaning.present() {
-		n := c.push("meaning")
-		c.prim(&v.Meaning, false)
-		if x := v.Meaning.Value; x != "" && !vsConsentDataMeaning(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
+		if v.Meaning.hasValue() {
+			if msg := checkCode(&v.Meaning); msg != "" {
+				c.badValue("meaning", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Meaning.Elem != nil {
+			c.elem(v.Meaning.Elem, "meaning", -1)
+		}
+		if x := v.Meaning.Value; x != "" && !vsConsentDataMeaning(x) {
+			c.badCode("meaning", -1, x, "http://hl7.org/fhir/ValueSet/consent-data-meaning")
+		}
 	} else {
 		c.required("meaning")
 	}
@@ -9800,9 +12481,14 @@ func (v *ConsentVerification) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Verified.present() {
-		n := c.push("verified")
-		c.prim(&v.Verified, false)
-		c.pop(n)
+		if v.Verified.hasValue() {
+			if msg := checkBoolean(&v.Verified); msg != "" {
+				c.badValue("verified", -1, msg)
+			}
+		}
+		if v.Verified.Elem != nil {
+			c.elem(v.Verified.Elem, "verified", -1)
+		}
 	} else {
 		c.required("verified")
 	}
@@ -9812,9 +12498,14 @@ func (v *ConsentVerification) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.VerificationDate.present() {
-		n := c.push("verificationDate")
-		c.prim(&v.VerificationDate, false)
-		c.pop(n)
+		if v.VerificationDate.hasValue() {
+			if msg := checkDateTime(&v.VerificationDate); msg != "" {
+				c.badValue("verificationDate", -1, msg)
+			}
+		}
+		if v.VerificationDate.Elem != nil {
+			c.elem(v.VerificationDate.Elem, "verificationDate", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -9823,9 +12514,14 @@ func (v *ConsentVerification) validate(c *checker) {
 
 func (v *Task) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -9833,14 +12529,24 @@ func (v *Task) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -9868,14 +12574,24 @@ func (v *Task) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.InstantiatesCanonical.present() {
-		n := c.push("instantiatesCanonical")
-		c.prim(&v.InstantiatesCanonical, false)
-		c.pop(n)
+		if v.InstantiatesCanonical.hasValue() {
+			if msg := checkCanonical(&v.InstantiatesCanonical); msg != "" {
+				c.badValue("instantiatesCanonical", -1, msg)
+			}
+		}
+		if v.InstantiatesCanonical.Elem != nil {
+			c.elem(v.InstantiatesCanonical.Elem, "instantiatesCanonical", -1)
+		}
 	}
 	if v.InstantiatesURI.present() {
-		n := c.push("instantiatesUri")
-		c.prim(&v.InstantiatesURI, false)
-		c.pop(n)
+		if v.InstantiatesURI.hasValue() {
+			if msg := checkURI(&v.InstantiatesURI); msg != "" {
+				c.badValue("instantiatesUri", -1, msg)
+			}
+		}
+		if v.InstantiatesURI.Elem != nil {
+			c.elem(v.InstantiatesURI.Elem, "instantiatesUri", -1)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -9893,12 +12609,17 @@ func (v *Task) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsTaskStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/task-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsTaskStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/task-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -9913,22 +12634,32 @@ func (v *Task) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Intent.present() {
-		n := c.push("intent")
-		c.prim(&v.Intent, false)
-		if x := v.Intent.Value; x != "" && !vsTaskIntent(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/task-intent")
+		if v.Intent.hasValue() {
+			if msg := checkCode(&v.Intent); msg != "" {
+				c.badValue("intent", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Intent.Elem != nil {
+			c.elem(v.Intent.Elem, "intent", -1)
+		}
+		if x := v.Intent.Value; x != "" && !vsTaskIntent(x) {
+			c.badCode("intent", -1, x, "http://hl7.org/fhir/ValueSet/task-intent")
+		}
 	} else {
 		c.required("intent")
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	if v.Code != nil {
 		n := c.push("code")
@@ -9936,9 +12667,14 @@ func (v *Task) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Focus != nil {
 		n := c.push("focus")
@@ -9961,14 +12697,24 @@ func (v *Task) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AuthoredOn.present() {
-		n := c.push("authoredOn")
-		c.prim(&v.AuthoredOn, false)
-		c.pop(n)
+		if v.AuthoredOn.hasValue() {
+			if msg := checkDateTime(&v.AuthoredOn); msg != "" {
+				c.badValue("authoredOn", -1, msg)
+			}
+		}
+		if v.AuthoredOn.Elem != nil {
+			c.elem(v.AuthoredOn.Elem, "authoredOn", -1)
+		}
 	}
 	if v.LastModified.present() {
-		n := c.push("lastModified")
-		c.prim(&v.LastModified, false)
-		c.pop(n)
+		if v.LastModified.hasValue() {
+			if msg := checkDateTime(&v.LastModified); msg != "" {
+				c.badValue("lastModified", -1, msg)
+			}
+		}
+		if v.LastModified.Elem != nil {
+			c.elem(v.LastModified.Elem, "lastModified", -1)
+		}
 	}
 	if v.Requester != nil {
 		n := c.push("requester")
@@ -10108,9 +12854,14 @@ func (v *TaskRestriction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Repetitions.present() {
-		n := c.push("repetitions")
-		c.prim(&v.Repetitions, false)
-		c.pop(n)
+		if v.Repetitions.hasValue() {
+			if msg := checkPositiveInt(&v.Repetitions); msg != "" {
+				c.badValue("repetitions", -1, msg)
+			}
+		}
+		if v.Repetitions.Elem != nil {
+			c.elem(v.Repetitions.Elem, "repetitions", -1)
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -10129,9 +12880,14 @@ func (v *TaskRestriction) validate(c *checker) {
 
 func (v *Communication) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -10139,14 +12895,24 @@ func (v *Communication) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -10174,14 +12940,32 @@ func (v *Communication) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -10199,12 +12983,17 @@ func (v *Communication) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEventStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/event-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEventStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/event-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -10219,12 +13008,17 @@ func (v *Communication) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	for i := range v.Medium {
 		n := c.pushIndex("medium", i)
@@ -10252,14 +13046,24 @@ func (v *Communication) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Sent.present() {
-		n := c.push("sent")
-		c.prim(&v.Sent, false)
-		c.pop(n)
+		if v.Sent.hasValue() {
+			if msg := checkDateTime(&v.Sent); msg != "" {
+				c.badValue("sent", -1, msg)
+			}
+		}
+		if v.Sent.Elem != nil {
+			c.elem(v.Sent.Elem, "sent", -1)
+		}
 	}
 	if v.Received.present() {
-		n := c.push("received")
-		c.prim(&v.Received, false)
-		c.pop(n)
+		if v.Received.hasValue() {
+			if msg := checkDateTime(&v.Received); msg != "" {
+				c.badValue("received", -1, msg)
+			}
+		}
+		if v.Received.Elem != nil {
+			c.elem(v.Received.Elem, "received", -1)
+		}
 	}
 	for i := range v.Recipient {
 		n := c.pushIndex("recipient", i)
@@ -10321,9 +13125,14 @@ func (v *CommunicationPayload) validate(c *checker) {
 
 func (v *Device) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -10331,14 +13140,24 @@ func (v *Device) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -10376,12 +13195,17 @@ func (v *Device) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsDeviceStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/device-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsDeviceStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/device-status")
+		}
 	}
 	for i := range v.StatusReason {
 		n := c.pushIndex("statusReason", i)
@@ -10389,34 +13213,64 @@ func (v *Device) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.DistinctIdentifier.present() {
-		n := c.push("distinctIdentifier")
-		c.prim(&v.DistinctIdentifier, false)
-		c.pop(n)
+		if v.DistinctIdentifier.hasValue() {
+			if msg := checkString(&v.DistinctIdentifier); msg != "" {
+				c.badValue("distinctIdentifier", -1, msg)
+			}
+		}
+		if v.DistinctIdentifier.Elem != nil {
+			c.elem(v.DistinctIdentifier.Elem, "distinctIdentifier", -1)
+		}
 	}
 	if v.Manufacturer.present() {
-		n := c.push("manufacturer")
-		c.prim(&v.Manufacturer, false)
-		c.pop(n)
+		if v.Manufacturer.hasValue() {
+			if msg := checkString(&v.Manufacturer); msg != "" {
+				c.badValue("manufacturer", -1, msg)
+			}
+		}
+		if v.Manufacturer.Elem != nil {
+			c.elem(v.Manufacturer.Elem, "manufacturer", -1)
+		}
 	}
 	if v.ManufactureDate.present() {
-		n := c.push("manufactureDate")
-		c.prim(&v.ManufactureDate, false)
-		c.pop(n)
+		if v.ManufactureDate.hasValue() {
+			if msg := checkDateTime(&v.ManufactureDate); msg != "" {
+				c.badValue("manufactureDate", -1, msg)
+			}
+		}
+		if v.ManufactureDate.Elem != nil {
+			c.elem(v.ManufactureDate.Elem, "manufactureDate", -1)
+		}
 	}
 	if v.ExpirationDate.present() {
-		n := c.push("expirationDate")
-		c.prim(&v.ExpirationDate, false)
-		c.pop(n)
+		if v.ExpirationDate.hasValue() {
+			if msg := checkDateTime(&v.ExpirationDate); msg != "" {
+				c.badValue("expirationDate", -1, msg)
+			}
+		}
+		if v.ExpirationDate.Elem != nil {
+			c.elem(v.ExpirationDate.Elem, "expirationDate", -1)
+		}
 	}
 	if v.LotNumber.present() {
-		n := c.push("lotNumber")
-		c.prim(&v.LotNumber, false)
-		c.pop(n)
+		if v.LotNumber.hasValue() {
+			if msg := checkString(&v.LotNumber); msg != "" {
+				c.badValue("lotNumber", -1, msg)
+			}
+		}
+		if v.LotNumber.Elem != nil {
+			c.elem(v.LotNumber.Elem, "lotNumber", -1)
+		}
 	}
 	if v.SerialNumber.present() {
-		n := c.push("serialNumber")
-		c.prim(&v.SerialNumber, false)
-		c.pop(n)
+		if v.SerialNumber.hasValue() {
+			if msg := checkString(&v.SerialNumber); msg != "" {
+				c.badValue("serialNumber", -1, msg)
+			}
+		}
+		if v.SerialNumber.Elem != nil {
+			c.elem(v.SerialNumber.Elem, "serialNumber", -1)
+		}
 	}
 	for i := range v.DeviceName {
 		n := c.pushIndex("deviceName", i)
@@ -10424,14 +13278,24 @@ func (v *Device) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ModelNumber.present() {
-		n := c.push("modelNumber")
-		c.prim(&v.ModelNumber, false)
-		c.pop(n)
+		if v.ModelNumber.hasValue() {
+			if msg := checkString(&v.ModelNumber); msg != "" {
+				c.badValue("modelNumber", -1, msg)
+			}
+		}
+		if v.ModelNumber.Elem != nil {
+			c.elem(v.ModelNumber.Elem, "modelNumber", -1)
+		}
 	}
 	if v.PartNumber.present() {
-		n := c.push("partNumber")
-		c.prim(&v.PartNumber, false)
-		c.pop(n)
+		if v.PartNumber.hasValue() {
+			if msg := checkString(&v.PartNumber); msg != "" {
+				c.badValue("partNumber", -1, msg)
+			}
+		}
+		if v.PartNumber.Elem != nil {
+			c.elem(v.PartNumber.Elem, "partNumber", -1)
+		}
 	}
 	if v.Type != nil {
 		n := c.push("type")
@@ -10474,9 +13338,14 @@ func (v *Device) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
@@ -10511,19 +13380,29 @@ func (v *DeviceDeviceName) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	} else {
 		c.required("name")
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsDeviceNametype(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/device-nametype")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsDeviceNametype(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/device-nametype")
+		}
 	} else {
 		c.required("type")
 	}
@@ -10586,9 +13465,14 @@ func (v *DeviceSpecialization) validate(c *checker) {
 		c.required("systemType")
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -10607,37 +13491,67 @@ func (v *DeviceUdiCarrier) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.DeviceIdentifier.present() {
-		n := c.push("deviceIdentifier")
-		c.prim(&v.DeviceIdentifier, false)
-		c.pop(n)
+		if v.DeviceIdentifier.hasValue() {
+			if msg := checkString(&v.DeviceIdentifier); msg != "" {
+				c.badValue("deviceIdentifier", -1, msg)
+			}
+		}
+		if v.DeviceIdentifier.Elem != nil {
+			c.elem(v.DeviceIdentifier.Elem, "deviceIdentifier", -1)
+		}
 	}
 	if v.Issuer.present() {
-		n := c.push("issuer")
-		c.prim(&v.Issuer, false)
-		c.pop(n)
+		if v.Issuer.hasValue() {
+			if msg := checkURI(&v.Issuer); msg != "" {
+				c.badValue("issuer", -1, msg)
+			}
+		}
+		if v.Issuer.Elem != nil {
+			c.elem(v.Issuer.Elem, "issuer", -1)
+		}
 	}
 	if v.Jurisdiction.present() {
-		n := c.push("jurisdiction")
-		c.prim(&v.Jurisdiction, false)
-		c.pop(n)
+		if v.Jurisdiction.hasValue() {
+			if msg := checkURI(&v.Jurisdiction); msg != "" {
+				c.badValue("jurisdiction", -1, msg)
+			}
+		}
+		if v.Jurisdiction.Elem != nil {
+			c.elem(v.Jurisdiction.Elem, "jurisdiction", -1)
+		}
 	}
 	if v.CarrierAIDC.present() {
-		n := c.push("carrierAIDC")
-		c.prim(&v.CarrierAIDC, false)
-		c.pop(n)
+		if v.CarrierAIDC.hasValue() {
+			if msg := checkBase64Binary(&v.CarrierAIDC); msg != "" {
+				c.badValue("carrierAIDC", -1, msg)
+			}
+		}
+		if v.CarrierAIDC.Elem != nil {
+			c.elem(v.CarrierAIDC.Elem, "carrierAIDC", -1)
+		}
 	}
 	if v.CarrierHRF.present() {
-		n := c.push("carrierHRF")
-		c.prim(&v.CarrierHRF, false)
-		c.pop(n)
+		if v.CarrierHRF.hasValue() {
+			if msg := checkString(&v.CarrierHRF); msg != "" {
+				c.badValue("carrierHRF", -1, msg)
+			}
+		}
+		if v.CarrierHRF.Elem != nil {
+			c.elem(v.CarrierHRF.Elem, "carrierHRF", -1)
+		}
 	}
 	if v.EntryType.present() {
-		n := c.push("entryType")
-		c.prim(&v.EntryType, false)
-		if x := v.EntryType.Value; x != "" && !vsUdiEntryType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/udi-entry-type")
+		if v.EntryType.hasValue() {
+			if msg := checkCode(&v.EntryType); msg != "" {
+				c.badValue("entryType", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.EntryType.Elem != nil {
+			c.elem(v.EntryType.Elem, "entryType", -1)
+		}
+		if x := v.EntryType.Value; x != "" && !vsUdiEntryType(x) {
+			c.badCode("entryType", -1, x, "http://hl7.org/fhir/ValueSet/udi-entry-type")
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -10666,9 +13580,14 @@ func (v *DeviceVersion) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	} else {
 		c.required("value")
 	}
@@ -10679,9 +13598,14 @@ func (v *DeviceVersion) validate(c *checker) {
 
 func (v *Provenance) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -10689,14 +13613,24 @@ func (v *Provenance) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -10730,16 +13664,30 @@ func (v *Provenance) validate(c *checker) {
 		c.choice("occurred", v.Occurred, []string{"Period", "dateTime"})
 	}
 	if v.Recorded.present() {
-		n := c.push("recorded")
-		c.prim(&v.Recorded, false)
-		c.pop(n)
+		if v.Recorded.hasValue() {
+			if msg := checkInstant(&v.Recorded); msg != "" {
+				c.badValue("recorded", -1, msg)
+			}
+		}
+		if v.Recorded.Elem != nil {
+			c.elem(v.Recorded.Elem, "recorded", -1)
+		}
 	} else {
 		c.required("recorded")
 	}
 	for i := range v.Policy {
-		n := c.pushIndex("policy", i)
-		c.prim(&v.Policy[i], true)
-		c.pop(n)
+		x := &v.Policy[i]
+		if !x.present() {
+			c.nullEntry("policy", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("policy", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "policy", i)
+		}
 	}
 	if v.Location != nil {
 		n := c.push("location")
@@ -10831,12 +13779,17 @@ func (v *ProvenanceEntity) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Role.present() {
-		n := c.push("role")
-		c.prim(&v.Role, false)
-		if x := v.Role.Value; x != "" && !vsProvenanceEntityRole(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
+		if v.Role.hasValue() {
+			if msg := checkCode(&v.Role); msg != "" {
+				c.badValue("role", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Role.Elem != nil {
+			c.elem(v.Role.Elem, "role", -1)
+		}
+		if x := v.Role.Value; x != "" && !vsProvenanceEntityRole(x) {
+			c.badCode("role", -1, x, "http://hl7.org/fhir/ValueSet/provenance-entity-role")
+		}
 	} else {
 		c.required("role")
 	}
@@ -10860,9 +13813,14 @@ func (v *ProvenanceEntity) validate(c *checker) {
 
 func (v *AuditEvent) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -10870,14 +13828,24 @@ func (v *AuditEvent) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -10913,12 +13881,17 @@ func (v *AuditEvent) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Action.present() {
-		n := c.push("action")
-		c.prim(&v.Action, false)
-		if x := v.Action.Value; x != "" && !vsAuditEventAction(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/audit-event-action")
+		if v.Action.hasValue() {
+			if msg := checkCode(&v.Action); msg != "" {
+				c.badValue("action", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Action.Elem != nil {
+			c.elem(v.Action.Elem, "action", -1)
+		}
+		if x := v.Action.Value; x != "" && !vsAuditEventAction(x) {
+			c.badCode("action", -1, x, "http://hl7.org/fhir/ValueSet/audit-event-action")
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -10926,24 +13899,39 @@ func (v *AuditEvent) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Recorded.present() {
-		n := c.push("recorded")
-		c.prim(&v.Recorded, false)
-		c.pop(n)
+		if v.Recorded.hasValue() {
+			if msg := checkInstant(&v.Recorded); msg != "" {
+				c.badValue("recorded", -1, msg)
+			}
+		}
+		if v.Recorded.Elem != nil {
+			c.elem(v.Recorded.Elem, "recorded", -1)
+		}
 	} else {
 		c.required("recorded")
 	}
 	if v.Outcome.present() {
-		n := c.push("outcome")
-		c.prim(&v.Outcome, false)
-		if x := v.Outcome.Value; x != "" && !vsAuditEventOutcome(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/audit-event-outcome")
+		if v.Outcome.hasValue() {
+			if msg := checkCode(&v.Outcome); msg != "" {
+				c.badValue("outcome", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Outcome.Elem != nil {
+			c.elem(v.Outcome.Elem, "outcome", -1)
+		}
+		if x := v.Outcome.Value; x != "" && !vsAuditEventOutcome(x) {
+			c.badCode("outcome", -1, x, "http://hl7.org/fhir/ValueSet/audit-event-outcome")
+		}
 	}
 	if v.OutcomeDesc.present() {
-		n := c.push("outcomeDesc")
-		c.prim(&v.OutcomeDesc, false)
-		c.pop(n)
+		if v.OutcomeDesc.hasValue() {
+			if msg := checkString(&v.OutcomeDesc); msg != "" {
+				c.badValue("outcomeDesc", -1, msg)
+			}
+		}
+		if v.OutcomeDesc.Elem != nil {
+			c.elem(v.OutcomeDesc.Elem, "outcomeDesc", -1)
+		}
 	}
 	for i := range v.PurposeOfEvent {
 		n := c.pushIndex("purposeOfEvent", i)
@@ -11004,19 +13992,34 @@ func (v *AuditEventAgent) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AltID.present() {
-		n := c.push("altId")
-		c.prim(&v.AltID, false)
-		c.pop(n)
+		if v.AltID.hasValue() {
+			if msg := checkString(&v.AltID); msg != "" {
+				c.badValue("altId", -1, msg)
+			}
+		}
+		if v.AltID.Elem != nil {
+			c.elem(v.AltID.Elem, "altId", -1)
+		}
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Requestor.present() {
-		n := c.push("requestor")
-		c.prim(&v.Requestor, false)
-		c.pop(n)
+		if v.Requestor.hasValue() {
+			if msg := checkBoolean(&v.Requestor); msg != "" {
+				c.badValue("requestor", -1, msg)
+			}
+		}
+		if v.Requestor.Elem != nil {
+			c.elem(v.Requestor.Elem, "requestor", -1)
+		}
 	} else {
 		c.required("requestor")
 	}
@@ -11026,9 +14029,18 @@ func (v *AuditEventAgent) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.Policy {
-		n := c.pushIndex("policy", i)
-		c.prim(&v.Policy[i], true)
-		c.pop(n)
+		x := &v.Policy[i]
+		if !x.present() {
+			c.nullEntry("policy", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("policy", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "policy", i)
+		}
 	}
 	if v.Media != nil {
 		n := c.push("media")
@@ -11062,17 +14074,27 @@ func (v *AuditEventAgentNetwork) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Address.present() {
-		n := c.push("address")
-		c.prim(&v.Address, false)
-		c.pop(n)
+		if v.Address.hasValue() {
+			if msg := checkString(&v.Address); msg != "" {
+				c.badValue("address", -1, msg)
+			}
+		}
+		if v.Address.Elem != nil {
+			c.elem(v.Address.Elem, "address", -1)
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsNetworkType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/network-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsNetworkType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/network-type")
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -11116,19 +14138,34 @@ func (v *AuditEventEntity) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Query.present() {
-		n := c.push("query")
-		c.prim(&v.Query, false)
-		c.pop(n)
+		if v.Query.hasValue() {
+			if msg := checkBase64Binary(&v.Query); msg != "" {
+				c.badValue("query", -1, msg)
+			}
+		}
+		if v.Query.Elem != nil {
+			c.elem(v.Query.Elem, "query", -1)
+		}
 	}
 	for i := range v.Detail {
 		n := c.pushIndex("detail", i)
@@ -11152,9 +14189,14 @@ func (v *AuditEventEntityDetail) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		c.pop(n)
+		if v.Type.hasValue() {
+			if msg := checkString(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
+		}
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
 	} else {
 		c.required("type")
 	}
@@ -11181,9 +14223,14 @@ func (v *AuditEventSource) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Site.present() {
-		n := c.push("site")
-		c.prim(&v.Site, false)
-		c.pop(n)
+		if v.Site.hasValue() {
+			if msg := checkString(&v.Site); msg != "" {
+				c.badValue("site", -1, msg)
+			}
+		}
+		if v.Site.Elem != nil {
+			c.elem(v.Site.Elem, "site", -1)
+		}
 	}
 	if v.Observer != nil {
 		n := c.push("observer")
@@ -11205,9 +14252,14 @@ func (v *AuditEventSource) validate(c *checker) {
 
 func (v *MessageHeader) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -11215,14 +14267,24 @@ func (v *MessageHeader) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -11299,9 +14361,14 @@ func (v *MessageHeader) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Definition.present() {
-		n := c.push("definition")
-		c.prim(&v.Definition, false)
-		c.pop(n)
+		if v.Definition.hasValue() {
+			if msg := checkCanonical(&v.Definition); msg != "" {
+				c.badValue("definition", -1, msg)
+			}
+		}
+		if v.Definition.Elem != nil {
+			c.elem(v.Definition.Elem, "definition", -1)
+		}
 	}
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
@@ -11321,9 +14388,14 @@ func (v *MessageHeaderMessageDestination) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Target != nil {
 		n := c.push("target")
@@ -11331,9 +14403,14 @@ func (v *MessageHeaderMessageDestination) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Endpoint.present() {
-		n := c.push("endpoint")
-		c.prim(&v.Endpoint, false)
-		c.pop(n)
+		if v.Endpoint.hasValue() {
+			if msg := checkURL(&v.Endpoint); msg != "" {
+				c.badValue("endpoint", -1, msg)
+			}
+		}
+		if v.Endpoint.Elem != nil {
+			c.elem(v.Endpoint.Elem, "endpoint", -1)
+		}
 	} else {
 		c.required("endpoint")
 	}
@@ -11359,19 +14436,34 @@ func (v *MessageHeaderMessageSource) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Software.present() {
-		n := c.push("software")
-		c.prim(&v.Software, false)
-		c.pop(n)
+		if v.Software.hasValue() {
+			if msg := checkString(&v.Software); msg != "" {
+				c.badValue("software", -1, msg)
+			}
+		}
+		if v.Software.Elem != nil {
+			c.elem(v.Software.Elem, "software", -1)
+		}
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.Contact != nil {
 		n := c.push("contact")
@@ -11379,9 +14471,14 @@ func (v *MessageHeaderMessageSource) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Endpoint.present() {
-		n := c.push("endpoint")
-		c.prim(&v.Endpoint, false)
-		c.pop(n)
+		if v.Endpoint.hasValue() {
+			if msg := checkURL(&v.Endpoint); msg != "" {
+				c.badValue("endpoint", -1, msg)
+			}
+		}
+		if v.Endpoint.Elem != nil {
+			c.elem(v.Endpoint.Elem, "endpoint", -1)
+		}
 	} else {
 		c.required("endpoint")
 	}
@@ -11402,19 +14499,29 @@ func (v *MessageHeaderResponse) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Identifier.present() {
-		n := c.push("identifier")
-		c.prim(&v.Identifier, false)
-		c.pop(n)
+		if v.Identifier.hasValue() {
+			if msg := checkID(&v.Identifier); msg != "" {
+				c.badValue("identifier", -1, msg)
+			}
+		}
+		if v.Identifier.Elem != nil {
+			c.elem(v.Identifier.Elem, "identifier", -1)
+		}
 	} else {
 		c.required("identifier")
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		if x := v.Code.Value; x != "" && !vsResponseCode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/response-code")
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
+		if x := v.Code.Value; x != "" && !vsResponseCode(x) {
+			c.badCode("code", -1, x, "http://hl7.org/fhir/ValueSet/response-code")
+		}
 	} else {
 		c.required("code")
 	}
@@ -11430,9 +14537,14 @@ func (v *MessageHeaderResponse) validate(c *checker) {
 
 func (v *Subscription) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -11440,14 +14552,24 @@ func (v *Subscription) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -11470,12 +14592,17 @@ func (v *Subscription) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsSubscriptionStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/subscription-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsSubscriptionStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/subscription-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -11485,28 +14612,48 @@ func (v *Subscription) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.End.present() {
-		n := c.push("end")
-		c.prim(&v.End, false)
-		c.pop(n)
+		if v.End.hasValue() {
+			if msg := checkInstant(&v.End); msg != "" {
+				c.badValue("end", -1, msg)
+			}
+		}
+		if v.End.Elem != nil {
+			c.elem(v.End.Elem, "end", -1)
+		}
 	}
 	if v.Reason.present() {
-		n := c.push("reason")
-		c.prim(&v.Reason, false)
-		c.pop(n)
+		if v.Reason.hasValue() {
+			if msg := checkString(&v.Reason); msg != "" {
+				c.badValue("reason", -1, msg)
+			}
+		}
+		if v.Reason.Elem != nil {
+			c.elem(v.Reason.Elem, "reason", -1)
+		}
 	} else {
 		c.required("reason")
 	}
 	if v.Criteria.present() {
-		n := c.push("criteria")
-		c.prim(&v.Criteria, false)
-		c.pop(n)
+		if v.Criteria.hasValue() {
+			if msg := checkString(&v.Criteria); msg != "" {
+				c.badValue("criteria", -1, msg)
+			}
+		}
+		if v.Criteria.Elem != nil {
+			c.elem(v.Criteria.Elem, "criteria", -1)
+		}
 	} else {
 		c.required("criteria")
 	}
 	if v.Error.present() {
-		n := c.push("error")
-		c.prim(&v.Error, false)
-		c.pop(n)
+		if v.Error.hasValue() {
+			if msg := checkString(&v.Error); msg != "" {
+				c.badValue("error", -1, msg)
+			}
+		}
+		if v.Error.Elem != nil {
+			c.elem(v.Error.Elem, "error", -1)
+		}
 	}
 	if v.Channel != nil {
 		n := c.push("channel")
@@ -11534,29 +14681,53 @@ func (v *SubscriptionChannel) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsSubscriptionChannelType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/subscription-channel-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsSubscriptionChannelType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/subscription-channel-type")
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Endpoint.present() {
-		n := c.push("endpoint")
-		c.prim(&v.Endpoint, false)
-		c.pop(n)
+		if v.Endpoint.hasValue() {
+			if msg := checkURL(&v.Endpoint); msg != "" {
+				c.badValue("endpoint", -1, msg)
+			}
+		}
+		if v.Endpoint.Elem != nil {
+			c.elem(v.Endpoint.Elem, "endpoint", -1)
+		}
 	}
 	if v.Payload.present() {
-		n := c.push("payload")
-		c.prim(&v.Payload, false)
-		c.pop(n)
+		if v.Payload.hasValue() {
+			if msg := checkCode(&v.Payload); msg != "" {
+				c.badValue("payload", -1, msg)
+			}
+		}
+		if v.Payload.Elem != nil {
+			c.elem(v.Payload.Elem, "payload", -1)
+		}
 	}
 	for i := range v.Header {
-		n := c.pushIndex("header", i)
-		c.prim(&v.Header[i], true)
-		c.pop(n)
+		x := &v.Header[i]
+		if !x.present() {
+			c.nullEntry("header", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("header", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "header", i)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -11565,9 +14736,14 @@ func (v *SubscriptionChannel) validate(c *checker) {
 
 func (v *Bundle) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -11575,14 +14751,24 @@ func (v *Bundle) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Identifier != nil {
 		n := c.push("identifier")
@@ -11590,24 +14776,39 @@ func (v *Bundle) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsBundleType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/bundle-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsBundleType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/bundle-type")
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Timestamp.present() {
-		n := c.push("timestamp")
-		c.prim(&v.Timestamp, false)
-		c.pop(n)
+		if v.Timestamp.hasValue() {
+			if msg := checkInstant(&v.Timestamp); msg != "" {
+				c.badValue("timestamp", -1, msg)
+			}
+		}
+		if v.Timestamp.Elem != nil {
+			c.elem(v.Timestamp.Elem, "timestamp", -1)
+		}
 	}
 	if v.Total.present() {
-		n := c.push("total")
-		c.prim(&v.Total, false)
-		c.pop(n)
+		if v.Total.hasValue() {
+			if msg := checkUnsignedInt(&v.Total); msg != "" {
+				c.badValue("total", -1, msg)
+			}
+		}
+		if v.Total.Elem != nil {
+			c.elem(v.Total.Elem, "total", -1)
+		}
 	}
 	for i := range v.Link {
 		n := c.pushIndex("link", i)
@@ -11646,9 +14847,14 @@ func (v *BundleEntry) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.FullURL.present() {
-		n := c.push("fullUrl")
-		c.prim(&v.FullURL, false)
-		c.pop(n)
+		if v.FullURL.hasValue() {
+			if msg := checkURI(&v.FullURL); msg != "" {
+				c.badValue("fullUrl", -1, msg)
+			}
+		}
+		if v.FullURL.Elem != nil {
+			c.elem(v.FullURL.Elem, "fullUrl", -1)
+		}
 	}
 	if v.Resource != nil {
 		n := c.push("resource")
@@ -11687,41 +14893,71 @@ func (v *BundleEntryRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Method.present() {
-		n := c.push("method")
-		c.prim(&v.Method, false)
-		if x := v.Method.Value; x != "" && !vsHttpVerb(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/http-verb")
+		if v.Method.hasValue() {
+			if msg := checkCode(&v.Method); msg != "" {
+				c.badValue("method", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Method.Elem != nil {
+			c.elem(v.Method.Elem, "method", -1)
+		}
+		if x := v.Method.Value; x != "" && !vsHttpVerb(x) {
+			c.badCode("method", -1, x, "http://hl7.org/fhir/ValueSet/http-verb")
+		}
 	} else {
 		c.required("method")
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	} else {
 		c.required("url")
 	}
 	if v.IfNoneMatch.present() {
-		n := c.push("ifNoneMatch")
-		c.prim(&v.IfNoneMatch, false)
-		c.pop(n)
+		if v.IfNoneMatch.hasValue() {
+			if msg := checkString(&v.IfNoneMatch); msg != "" {
+				c.badValue("ifNoneMatch", -1, msg)
+			}
+		}
+		if v.IfNoneMatch.Elem != nil {
+			c.elem(v.IfNoneMatch.Elem, "ifNoneMatch", -1)
+		}
 	}
 	if v.IfModifiedSince.present() {
-		n := c.push("ifModifiedSince")
-		c.prim(&v.IfModifiedSince, false)
-		c.pop(n)
+		if v.IfModifiedSince.hasValue() {
+			if msg := checkInstant(&v.IfModifiedSince); msg != "" {
+				c.badValue("ifModifiedSince", -1, msg)
+			}
+		}
+		if v.IfModifiedSince.Elem != nil {
+			c.elem(v.IfModifiedSince.Elem, "ifModifiedSince", -1)
+		}
 	}
 	if v.IfMatch.present() {
-		n := c.push("ifMatch")
-		c.prim(&v.IfMatch, false)
-		c.pop(n)
+		if v.IfMatch.hasValue() {
+			if msg := checkString(&v.IfMatch); msg != "" {
+				c.badValue("ifMatch", -1, msg)
+			}
+		}
+		if v.IfMatch.Elem != nil {
+			c.elem(v.IfMatch.Elem, "ifMatch", -1)
+		}
 	}
 	if v.IfNoneExist.present() {
-		n := c.push("ifNoneExist")
-		c.prim(&v.IfNoneExist, false)
-		c.pop(n)
+		if v.IfNoneExist.hasValue() {
+			if msg := checkString(&v.IfNoneExist); msg != "" {
+				c.badValue("ifNoneExist", -1, msg)
+			}
+		}
+		if v.IfNoneExist.Elem != nil {
+			c.elem(v.IfNoneExist.Elem, "ifNoneExist", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -11740,26 +14976,46 @@ func (v *BundleEntryResponse) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		c.pop(n)
+		if v.Status.hasValue() {
+			if msg := checkString(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
+		}
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Location.present() {
-		n := c.push("location")
-		c.prim(&v.Location, false)
-		c.pop(n)
+		if v.Location.hasValue() {
+			if msg := checkURI(&v.Location); msg != "" {
+				c.badValue("location", -1, msg)
+			}
+		}
+		if v.Location.Elem != nil {
+			c.elem(v.Location.Elem, "location", -1)
+		}
 	}
 	if v.Etag.present() {
-		n := c.push("etag")
-		c.prim(&v.Etag, false)
-		c.pop(n)
+		if v.Etag.hasValue() {
+			if msg := checkString(&v.Etag); msg != "" {
+				c.badValue("etag", -1, msg)
+			}
+		}
+		if v.Etag.Elem != nil {
+			c.elem(v.Etag.Elem, "etag", -1)
+		}
 	}
 	if v.LastModified.present() {
-		n := c.push("lastModified")
-		c.prim(&v.LastModified, false)
-		c.pop(n)
+		if v.LastModified.hasValue() {
+			if msg := checkInstant(&v.LastModified); msg != "" {
+				c.badValue("lastModified", -1, msg)
+			}
+		}
+		if v.LastModified.Elem != nil {
+			c.elem(v.LastModified.Elem, "lastModified", -1)
+		}
 	}
 	if v.Outcome != nil {
 		n := c.push("outcome")
@@ -11783,17 +15039,27 @@ func (v *BundleEntrySearch) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsSearchEntryMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/search-entry-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsSearchEntryMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/search-entry-mode")
+		}
 	}
 	if v.Score.present() {
-		n := c.push("score")
-		c.prim(&v.Score, false)
-		c.pop(n)
+		if v.Score.hasValue() {
+			if msg := checkDecimal(&v.Score); msg != "" {
+				c.badValue("score", -1, msg)
+			}
+		}
+		if v.Score.Elem != nil {
+			c.elem(v.Score.Elem, "score", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -11812,16 +15078,26 @@ func (v *BundleLink) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Relation.present() {
-		n := c.push("relation")
-		c.prim(&v.Relation, false)
-		c.pop(n)
+		if v.Relation.hasValue() {
+			if msg := checkString(&v.Relation); msg != "" {
+				c.badValue("relation", -1, msg)
+			}
+		}
+		if v.Relation.Elem != nil {
+			c.elem(v.Relation.Elem, "relation", -1)
+		}
 	} else {
 		c.required("relation")
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	} else {
 		c.required("url")
 	}
@@ -11832,9 +15108,14 @@ func (v *BundleLink) validate(c *checker) {
 
 func (v *OperationOutcome) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -11842,14 +15123,24 @@ func (v *OperationOutcome) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -11897,22 +15188,32 @@ func (v *OperationOutcomeIssue) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Severity.present() {
-		n := c.push("severity")
-		c.prim(&v.Severity, false)
-		if x := v.Severity.Value; x != "" && !vsIssueSeverity(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/issue-severity")
+		if v.Severity.hasValue() {
+			if msg := checkCode(&v.Severity); msg != "" {
+				c.badValue("severity", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Severity.Elem != nil {
+			c.elem(v.Severity.Elem, "severity", -1)
+		}
+		if x := v.Severity.Value; x != "" && !vsIssueSeverity(x) {
+			c.badCode("severity", -1, x, "http://hl7.org/fhir/ValueSet/issue-severity")
+		}
 	} else {
 		c.required("severity")
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		if x := v.Code.Value; x != "" && !vsIssueType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/issue-type")
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
+		if x := v.Code.Value; x != "" && !vsIssueType(x) {
+			c.badCode("code", -1, x, "http://hl7.org/fhir/ValueSet/issue-type")
+		}
 	} else {
 		c.required("code")
 	}
@@ -11922,19 +15223,42 @@ func (v *OperationOutcomeIssue) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Diagnostics.present() {
-		n := c.push("diagnostics")
-		c.prim(&v.Diagnostics, false)
-		c.pop(n)
+		if v.Diagnostics.hasValue() {
+			if msg := checkString(&v.Diagnostics); msg != "" {
+				c.badValue("diagnostics", -1, msg)
+			}
+		}
+		if v.Diagnostics.Elem != nil {
+			c.elem(v.Diagnostics.Elem, "diagnostics", -1)
+		}
 	}
 	for i := range v.Location {
-		n := c.pushIndex("location", i)
-		c.prim(&v.Location[i], true)
-		c.pop(n)
+		x := &v.Location[i]
+		if !x.present() {
+			c.nullEntry("location", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("location", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "location", i)
+		}
 	}
 	for i := range v.Expression {
-		n := c.pushIndex("expression", i)
-		c.prim(&v.Expression[i], true)
-		c.pop(n)
+		x := &v.Expression[i]
+		if !x.present() {
+			c.nullEntry("expression", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("expression", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "expression", i)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -11943,9 +15267,14 @@ func (v *OperationOutcomeIssue) validate(c *checker) {
 
 func (v *Endpoint) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -11953,14 +15282,24 @@ func (v *Endpoint) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -11988,12 +15327,17 @@ func (v *Endpoint) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEndpointStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/endpoint-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEndpointStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/endpoint-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -12006,9 +15350,14 @@ func (v *Endpoint) validate(c *checker) {
 		c.required("connectionType")
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.ManagingOrganization != nil {
 		n := c.push("managingOrganization")
@@ -12034,21 +15383,44 @@ func (v *Endpoint) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.PayloadMimeType {
-		n := c.pushIndex("payloadMimeType", i)
-		c.prim(&v.PayloadMimeType[i], true)
-		c.pop(n)
+		x := &v.PayloadMimeType[i]
+		if !x.present() {
+			c.nullEntry("payloadMimeType", i)
+		}
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("payloadMimeType", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "payloadMimeType", i)
+		}
 	}
 	if v.Address.present() {
-		n := c.push("address")
-		c.prim(&v.Address, false)
-		c.pop(n)
+		if v.Address.hasValue() {
+			if msg := checkURL(&v.Address); msg != "" {
+				c.badValue("address", -1, msg)
+			}
+		}
+		if v.Address.Elem != nil {
+			c.elem(v.Address.Elem, "address", -1)
+		}
 	} else {
 		c.required("address")
 	}
 	for i := range v.Header {
-		n := c.pushIndex("header", i)
-		c.prim(&v.Header[i], true)
-		c.pop(n)
+		x := &v.Header[i]
+		if !x.present() {
+			c.nullEntry("header", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("header", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "header", i)
+		}
 	}
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
@@ -12058,9 +15430,14 @@ func (v *Endpoint) validate(c *checker) {
 
 func (v *Parameters) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -12068,14 +15445,24 @@ func (v *Parameters) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	for i := range v.Parameter {
 		n := c.pushIndex("parameter", i)
@@ -12099,9 +15486,14 @@ func (v *ParametersParameter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	} else {
 		c.required("name")
 	}
@@ -12125,9 +15517,14 @@ func (v *ParametersParameter) validate(c *checker) {
 
 func (v *CapabilityStatement) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -12135,14 +15532,24 @@ func (v *CapabilityStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -12165,51 +15572,91 @@ func (v *CapabilityStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/publication-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/publication-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Experimental.present() {
-		n := c.push("experimental")
-		c.prim(&v.Experimental, false)
-		c.pop(n)
+		if v.Experimental.hasValue() {
+			if msg := checkBoolean(&v.Experimental); msg != "" {
+				c.badValue("experimental", -1, msg)
+			}
+		}
+		if v.Experimental.Elem != nil {
+			c.elem(v.Experimental.Elem, "experimental", -1)
+		}
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	} else {
 		c.required("date")
 	}
 	if v.Publisher.present() {
-		n := c.push("publisher")
-		c.prim(&v.Publisher, false)
-		c.pop(n)
+		if v.Publisher.hasValue() {
+			if msg := checkString(&v.Publisher); msg != "" {
+				c.badValue("publisher", -1, msg)
+			}
+		}
+		if v.Publisher.Elem != nil {
+			c.elem(v.Publisher.Elem, "publisher", -1)
+		}
 	}
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
@@ -12217,9 +15664,14 @@ func (v *CapabilityStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkMarkdown(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
@@ -12232,34 +15684,67 @@ func (v *CapabilityStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Purpose.present() {
-		n := c.push("purpose")
-		c.prim(&v.Purpose, false)
-		c.pop(n)
+		if v.Purpose.hasValue() {
+			if msg := checkMarkdown(&v.Purpose); msg != "" {
+				c.badValue("purpose", -1, msg)
+			}
+		}
+		if v.Purpose.Elem != nil {
+			c.elem(v.Purpose.Elem, "purpose", -1)
+		}
 	}
 	if v.Copyright.present() {
-		n := c.push("copyright")
-		c.prim(&v.Copyright, false)
-		c.pop(n)
+		if v.Copyright.hasValue() {
+			if msg := checkMarkdown(&v.Copyright); msg != "" {
+				c.badValue("copyright", -1, msg)
+			}
+		}
+		if v.Copyright.Elem != nil {
+			c.elem(v.Copyright.Elem, "copyright", -1)
+		}
 	}
 	if v.Kind.present() {
-		n := c.push("kind")
-		c.prim(&v.Kind, false)
-		if x := v.Kind.Value; x != "" && !vsCapabilityStatementKind(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/capability-statement-kind")
+		if v.Kind.hasValue() {
+			if msg := checkCode(&v.Kind); msg != "" {
+				c.badValue("kind", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Kind.Elem != nil {
+			c.elem(v.Kind.Elem, "kind", -1)
+		}
+		if x := v.Kind.Value; x != "" && !vsCapabilityStatementKind(x) {
+			c.badCode("kind", -1, x, "http://hl7.org/fhir/ValueSet/capability-statement-kind")
+		}
 	} else {
 		c.required("kind")
 	}
 	for i := range v.Instantiates {
-		n := c.pushIndex("instantiates", i)
-		c.prim(&v.Instantiates[i], true)
-		c.pop(n)
+		x := &v.Instantiates[i]
+		if !x.present() {
+			c.nullEntry("instantiates", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiates", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiates", i)
+		}
 	}
 	for i := range v.Imports {
-		n := c.pushIndex("imports", i)
-		c.prim(&v.Imports[i], true)
-		c.pop(n)
+		x := &v.Imports[i]
+		if !x.present() {
+			c.nullEntry("imports", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("imports", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "imports", i)
+		}
 	}
 	if v.Software != nil {
 		n := c.push("software")
@@ -12272,12 +15757,17 @@ func (v *CapabilityStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.FhirVersion.present() {
-		n := c.push("fhirVersion")
-		c.prim(&v.FhirVersion, false)
-		if x := v.FhirVersion.Value; x != "" && !vsFHIRVersion(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/FHIR-version")
+		if v.FhirVersion.hasValue() {
+			if msg := checkCode(&v.FhirVersion); msg != "" {
+				c.badValue("fhirVersion", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.FhirVersion.Elem != nil {
+			c.elem(v.FhirVersion.Elem, "fhirVersion", -1)
+		}
+		if x := v.FhirVersion.Value; x != "" && !vsFHIRVersion(x) {
+			c.badCode("fhirVersion", -1, x, "http://hl7.org/fhir/ValueSet/FHIR-version")
+		}
 	} else {
 		c.required("fhirVersion")
 	}
@@ -12285,19 +15775,46 @@ func (v *CapabilityStatement) validate(c *checker) {
 		c.required("format")
 	}
 	for i := range v.Format {
-		n := c.pushIndex("format", i)
-		c.prim(&v.Format[i], true)
-		c.pop(n)
+		x := &v.Format[i]
+		if !x.present() {
+			c.nullEntry("format", i)
+		}
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("format", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "format", i)
+		}
 	}
 	for i := range v.PatchFormat {
-		n := c.pushIndex("patchFormat", i)
-		c.prim(&v.PatchFormat[i], true)
-		c.pop(n)
+		x := &v.PatchFormat[i]
+		if !x.present() {
+			c.nullEntry("patchFormat", i)
+		}
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("patchFormat", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "patchFormat", i)
+		}
 	}
 	for i := range v.ImplementationGuide {
-		n := c.pushIndex("implementationGuide", i)
-		c.prim(&v.ImplementationGuide[i], true)
-		c.pop(n)
+		x := &v.ImplementationGuide[i]
+		if !x.present() {
+			c.nullEntry("implementationGuide", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("implementationGuide", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "implementationGuide", i)
+		}
 	}
 	for i := range v.Rest {
 		n := c.pushIndex("rest", i)
@@ -12332,24 +15849,39 @@ func (v *CapabilityStatementDocument) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsDocumentMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/document-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsDocumentMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/document-mode")
+		}
 	} else {
 		c.required("mode")
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	if v.Profile.present() {
-		n := c.push("profile")
-		c.prim(&v.Profile, false)
-		c.pop(n)
+		if v.Profile.hasValue() {
+			if msg := checkCanonical(&v.Profile); msg != "" {
+				c.badValue("profile", -1, msg)
+			}
+		}
+		if v.Profile.Elem != nil {
+			c.elem(v.Profile.Elem, "profile", -1)
+		}
 	} else {
 		c.required("profile")
 	}
@@ -12370,16 +15902,26 @@ func (v *CapabilityStatementImplementation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	} else {
 		c.required("description")
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURL(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	if v.Custodian != nil {
 		n := c.push("custodian")
@@ -12408,14 +15950,24 @@ func (v *CapabilityStatementMessaging) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ReliableCache.present() {
-		n := c.push("reliableCache")
-		c.prim(&v.ReliableCache, false)
-		c.pop(n)
+		if v.ReliableCache.hasValue() {
+			if msg := checkUnsignedInt(&v.ReliableCache); msg != "" {
+				c.badValue("reliableCache", -1, msg)
+			}
+		}
+		if v.ReliableCache.Elem != nil {
+			c.elem(v.ReliableCache.Elem, "reliableCache", -1)
+		}
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	for i := range v.SupportedMessage {
 		n := c.pushIndex("supportedMessage", i)
@@ -12447,9 +15999,14 @@ func (v *CapabilityStatementMessagingEndpoint) validate(c *checker) {
 		c.required("protocol")
 	}
 	if v.Address.present() {
-		n := c.push("address")
-		c.prim(&v.Address, false)
-		c.pop(n)
+		if v.Address.hasValue() {
+			if msg := checkURL(&v.Address); msg != "" {
+				c.badValue("address", -1, msg)
+			}
+		}
+		if v.Address.Elem != nil {
+			c.elem(v.Address.Elem, "address", -1)
+		}
 	} else {
 		c.required("address")
 	}
@@ -12470,19 +16027,29 @@ func (v *CapabilityStatementMessagingSupportedMessage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsEventCapabilityMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/event-capability-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsEventCapabilityMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/event-capability-mode")
+		}
 	} else {
 		c.required("mode")
 	}
 	if v.Definition.present() {
-		n := c.push("definition")
-		c.prim(&v.Definition, false)
-		c.pop(n)
+		if v.Definition.hasValue() {
+			if msg := checkCanonical(&v.Definition); msg != "" {
+				c.badValue("definition", -1, msg)
+			}
+		}
+		if v.Definition.Elem != nil {
+			c.elem(v.Definition.Elem, "definition", -1)
+		}
 	} else {
 		c.required("definition")
 	}
@@ -12503,19 +16070,29 @@ func (v *CapabilityStatementRest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Mode.present() {
-		n := c.push("mode")
-		c.prim(&v.Mode, false)
-		if x := v.Mode.Value; x != "" && !vsRestfulCapabilityMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/restful-capability-mode")
+		if v.Mode.hasValue() {
+			if msg := checkCode(&v.Mode); msg != "" {
+				c.badValue("mode", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Mode.Elem != nil {
+			c.elem(v.Mode.Elem, "mode", -1)
+		}
+		if x := v.Mode.Value; x != "" && !vsRestfulCapabilityMode(x) {
+			c.badCode("mode", -1, x, "http://hl7.org/fhir/ValueSet/restful-capability-mode")
+		}
 	} else {
 		c.required("mode")
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	if v.Security != nil {
 		n := c.push("security")
@@ -12543,9 +16120,18 @@ func (v *CapabilityStatementRest) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.Compartment {
-		n := c.pushIndex("compartment", i)
-		c.prim(&v.Compartment[i], true)
-		c.pop(n)
+		x := &v.Compartment[i]
+		if !x.present() {
+			c.nullEntry("compartment", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("compartment", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "compartment", i)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -12564,26 +16150,50 @@ func (v *CapabilityStatementRestResource) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		c.pop(n)
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
+		}
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Profile.present() {
-		n := c.push("profile")
-		c.prim(&v.Profile, false)
-		c.pop(n)
+		if v.Profile.hasValue() {
+			if msg := checkCanonical(&v.Profile); msg != "" {
+				c.badValue("profile", -1, msg)
+			}
+		}
+		if v.Profile.Elem != nil {
+			c.elem(v.Profile.Elem, "profile", -1)
+		}
 	}
 	for i := range v.SupportedProfile {
-		n := c.pushIndex("supportedProfile", i)
-		c.prim(&v.SupportedProfile[i], true)
-		c.pop(n)
+		x := &v.SupportedProfile[i]
+		if !x.present() {
+			c.nullEntry("supportedProfile", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("supportedProfile", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "supportedProfile", i)
+		}
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	for i := range v.Interaction {
 		n := c.pushIndex("interaction", i)
@@ -12591,66 +16201,128 @@ func (v *CapabilityStatementRestResource) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Versioning.present() {
-		n := c.push("versioning")
-		c.prim(&v.Versioning, false)
-		if x := v.Versioning.Value; x != "" && !vsVersioningPolicy(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/versioning-policy")
+		if v.Versioning.hasValue() {
+			if msg := checkCode(&v.Versioning); msg != "" {
+				c.badValue("versioning", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Versioning.Elem != nil {
+			c.elem(v.Versioning.Elem, "versioning", -1)
+		}
+		if x := v.Versioning.Value; x != "" && !vsVersioningPolicy(x) {
+			c.badCode("versioning", -1, x, "http://hl7.org/fhir/ValueSet/versioning-policy")
+		}
 	}
 	if v.ReadHistory.present() {
-		n := c.push("readHistory")
-		c.prim(&v.ReadHistory, false)
-		c.pop(n)
+		if v.ReadHistory.hasValue() {
+			if msg := checkBoolean(&v.ReadHistory); msg != "" {
+				c.badValue("readHistory", -1, msg)
+			}
+		}
+		if v.ReadHistory.Elem != nil {
+			c.elem(v.ReadHistory.Elem, "readHistory", -1)
+		}
 	}
 	if v.UpdateCreate.present() {
-		n := c.push("updateCreate")
-		c.prim(&v.UpdateCreate, false)
-		c.pop(n)
+		if v.UpdateCreate.hasValue() {
+			if msg := checkBoolean(&v.UpdateCreate); msg != "" {
+				c.badValue("updateCreate", -1, msg)
+			}
+		}
+		if v.UpdateCreate.Elem != nil {
+			c.elem(v.UpdateCreate.Elem, "updateCreate", -1)
+		}
 	}
 	if v.ConditionalCreate.present() {
-		n := c.push("conditionalCreate")
-		c.prim(&v.ConditionalCreate, false)
-		c.pop(n)
+		if v.ConditionalCreate.hasValue() {
+			if msg := checkBoolean(&v.ConditionalCreate); msg != "" {
+				c.badValue("conditionalCreate", -1, msg)
+			}
+		}
+		if v.ConditionalCreate.Elem != nil {
+			c.elem(v.ConditionalCreate.Elem, "conditionalCreate", -1)
+		}
 	}
 	if v.ConditionalRead.present() {
-		n := c.push("conditionalRead")
-		c.prim(&v.ConditionalRead, false)
-		if x := v.ConditionalRead.Value; x != "" && !vsConditionalReadStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/conditional-read-status")
+		if v.ConditionalRead.hasValue() {
+			if msg := checkCode(&v.ConditionalRead); msg != "" {
+				c.badValue("conditionalRead", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.ConditionalRead.Elem != nil {
+			c.elem(v.ConditionalRead.Elem, "conditionalRead", -1)
+		}
+		if x := v.ConditionalRead.Value; x != "" && !vsConditionalReadStatus(x) {
+			c.badCode("conditionalRead", -1, x, "http://hl7.org/fhir/ValueSet/conditional-read-status")
+		}
 	}
 	if v.ConditionalUpdate.present() {
-		n := c.push("conditionalUpdate")
-		c.prim(&v.ConditionalUpdate, false)
-		c.pop(n)
+		if v.ConditionalUpdate.hasValue() {
+			if msg := checkBoolean(&v.ConditionalUpdate); msg != "" {
+				c.badValue("conditionalUpdate", -1, msg)
+			}
+		}
+		if v.ConditionalUpdate.Elem != nil {
+			c.elem(v.ConditionalUpdate.Elem, "conditionalUpdate", -1)
+		}
 	}
 	if v.ConditionalDelete.present() {
-		n := c.push("conditionalDelete")
-		c.prim(&v.ConditionalDelete, false)
-		if x := v.ConditionalDelete.Value; x != "" && !vsConditionalDeleteStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/conditional-delete-status")
+		if v.ConditionalDelete.hasValue() {
+			if msg := checkCode(&v.ConditionalDelete); msg != "" {
+				c.badValue("conditionalDelete", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.ConditionalDelete.Elem != nil {
+			c.elem(v.ConditionalDelete.Elem, "conditionalDelete", -1)
+		}
+		if x := v.ConditionalDelete.Value; x != "" && !vsConditionalDeleteStatus(x) {
+			c.badCode("conditionalDelete", -1, x, "http://hl7.org/fhir/ValueSet/conditional-delete-status")
+		}
 	}
 	for i := range v.ReferencePolicy {
-		n := c.pushIndex("referencePolicy", i)
-		c.prim(&v.ReferencePolicy[i], true)
-		if x := v.ReferencePolicy[i].Value; x != "" && !vsReferenceHandlingPolicy(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/reference-handling-policy")
+		x := &v.ReferencePolicy[i]
+		if !x.present() {
+			c.nullEntry("referencePolicy", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("referencePolicy", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "referencePolicy", i)
+		}
+		if x := v.ReferencePolicy[i].Value; x != "" && !vsReferenceHandlingPolicy(x) {
+			c.badCode("referencePolicy", i, x, "http://hl7.org/fhir/ValueSet/reference-handling-policy")
+		}
 	}
 	for i := range v.SearchInclude {
-		n := c.pushIndex("searchInclude", i)
-		c.prim(&v.SearchInclude[i], true)
-		c.pop(n)
+		x := &v.SearchInclude[i]
+		if !x.present() {
+			c.nullEntry("searchInclude", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("searchInclude", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "searchInclude", i)
+		}
 	}
 	for i := range v.SearchRevInclude {
-		n := c.pushIndex("searchRevInclude", i)
-		c.prim(&v.SearchRevInclude[i], true)
-		c.pop(n)
+		x := &v.SearchRevInclude[i]
+		if !x.present() {
+			c.nullEntry("searchRevInclude", i)
+		}
+		if x.hasValue() {
+			if msg := checkString(x); msg != "" {
+				c.badValue("searchRevInclude", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "searchRevInclude", i)
+		}
 	}
 	for i := range v.SearchParam {
 		n := c.pushIndex("searchParam", i)
@@ -12679,23 +16351,38 @@ func (v *CapabilityStatementRestResourceOperation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	} else {
 		c.required("name")
 	}
 	if v.Definition.present() {
-		n := c.push("definition")
-		c.prim(&v.Definition, false)
-		c.pop(n)
+		if v.Definition.hasValue() {
+			if msg := checkCanonical(&v.Definition); msg != "" {
+				c.badValue("definition", -1, msg)
+			}
+		}
+		if v.Definition.Elem != nil {
+			c.elem(v.Definition.Elem, "definition", -1)
+		}
 	} else {
 		c.required("definition")
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -12714,19 +16401,29 @@ func (v *CapabilityStatementRestResourceResourceInteraction) validate(c *checker
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		if x := v.Code.Value; x != "" && !vsTypeRestfulInteraction(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/type-restful-interaction")
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
+		if x := v.Code.Value; x != "" && !vsTypeRestfulInteraction(x) {
+			c.badCode("code", -1, x, "http://hl7.org/fhir/ValueSet/type-restful-interaction")
+		}
 	} else {
 		c.required("code")
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -12745,31 +16442,51 @@ func (v *CapabilityStatementRestResourceSearchParam) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	} else {
 		c.required("name")
 	}
 	if v.Definition.present() {
-		n := c.push("definition")
-		c.prim(&v.Definition, false)
-		c.pop(n)
+		if v.Definition.hasValue() {
+			if msg := checkCanonical(&v.Definition); msg != "" {
+				c.badValue("definition", -1, msg)
+			}
+		}
+		if v.Definition.Elem != nil {
+			c.elem(v.Definition.Elem, "definition", -1)
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsSearchParamType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/search-param-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsSearchParamType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/search-param-type")
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -12788,9 +16505,14 @@ func (v *CapabilityStatementRestSecurity) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Cors.present() {
-		n := c.push("cors")
-		c.prim(&v.Cors, false)
-		c.pop(n)
+		if v.Cors.hasValue() {
+			if msg := checkBoolean(&v.Cors); msg != "" {
+				c.badValue("cors", -1, msg)
+			}
+		}
+		if v.Cors.Elem != nil {
+			c.elem(v.Cors.Elem, "cors", -1)
+		}
 	}
 	for i := range v.Service {
 		n := c.pushIndex("service", i)
@@ -12798,9 +16520,14 @@ func (v *CapabilityStatementRestSecurity) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkMarkdown(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -12819,19 +16546,29 @@ func (v *CapabilityStatementRestSystemInteraction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		if x := v.Code.Value; x != "" && !vsSystemRestfulInteraction(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/system-restful-interaction")
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
+		if x := v.Code.Value; x != "" && !vsSystemRestfulInteraction(x) {
+			c.badCode("code", -1, x, "http://hl7.org/fhir/ValueSet/system-restful-interaction")
+		}
 	} else {
 		c.required("code")
 	}
 	if v.Documentation.present() {
-		n := c.push("documentation")
-		c.prim(&v.Documentation, false)
-		c.pop(n)
+		if v.Documentation.hasValue() {
+			if msg := checkMarkdown(&v.Documentation); msg != "" {
+				c.badValue("documentation", -1, msg)
+			}
+		}
+		if v.Documentation.Elem != nil {
+			c.elem(v.Documentation.Elem, "documentation", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -12850,21 +16587,36 @@ func (v *CapabilityStatementSoftware) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	} else {
 		c.required("name")
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.ReleaseDate.present() {
-		n := c.push("releaseDate")
-		c.prim(&v.ReleaseDate, false)
-		c.pop(n)
+		if v.ReleaseDate.hasValue() {
+			if msg := checkDateTime(&v.ReleaseDate); msg != "" {
+				c.badValue("releaseDate", -1, msg)
+			}
+		}
+		if v.ReleaseDate.Elem != nil {
+			c.elem(v.ReleaseDate.Elem, "releaseDate", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -12873,9 +16625,14 @@ func (v *CapabilityStatementSoftware) validate(c *checker) {
 
 func (v *OrganizationAffiliation) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -12883,14 +16640,24 @@ func (v *OrganizationAffiliation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -12918,9 +16685,14 @@ func (v *OrganizationAffiliation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	if v.Period != nil {
 		n := c.push("period")
@@ -12980,9 +16752,14 @@ func (v *OrganizationAffiliation) validate(c *checker) {
 
 func (v *AppointmentResponse) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -12990,14 +16767,24 @@ func (v *AppointmentResponse) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -13033,14 +16820,24 @@ func (v *AppointmentResponse) validate(c *checker) {
 		c.required("appointment")
 	}
 	if v.Start.present() {
-		n := c.push("start")
-		c.prim(&v.Start, false)
-		c.pop(n)
+		if v.Start.hasValue() {
+			if msg := checkInstant(&v.Start); msg != "" {
+				c.badValue("start", -1, msg)
+			}
+		}
+		if v.Start.Elem != nil {
+			c.elem(v.Start.Elem, "start", -1)
+		}
 	}
 	if v.End.present() {
-		n := c.push("end")
-		c.prim(&v.End, false)
-		c.pop(n)
+		if v.End.hasValue() {
+			if msg := checkInstant(&v.End); msg != "" {
+				c.badValue("end", -1, msg)
+			}
+		}
+		if v.End.Elem != nil {
+			c.elem(v.End.Elem, "end", -1)
+		}
 	}
 	for i := range v.ParticipantType {
 		n := c.pushIndex("participantType", i)
@@ -13053,19 +16850,29 @@ func (v *AppointmentResponse) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ParticipantStatus.present() {
-		n := c.push("participantStatus")
-		c.prim(&v.ParticipantStatus, false)
-		if x := v.ParticipantStatus.Value; x != "" && !vsParticipationstatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/participationstatus")
+		if v.ParticipantStatus.hasValue() {
+			if msg := checkCode(&v.ParticipantStatus); msg != "" {
+				c.badValue("participantStatus", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.ParticipantStatus.Elem != nil {
+			c.elem(v.ParticipantStatus.Elem, "participantStatus", -1)
+		}
+		if x := v.ParticipantStatus.Value; x != "" && !vsParticipationstatus(x) {
+			c.badCode("participantStatus", -1, x, "http://hl7.org/fhir/ValueSet/participationstatus")
+		}
 	} else {
 		c.required("participantStatus")
 	}
 	if v.Comment.present() {
-		n := c.push("comment")
-		c.prim(&v.Comment, false)
-		c.pop(n)
+		if v.Comment.hasValue() {
+			if msg := checkString(&v.Comment); msg != "" {
+				c.badValue("comment", -1, msg)
+			}
+		}
+		if v.Comment.Elem != nil {
+			c.elem(v.Comment.Elem, "comment", -1)
+		}
 	}
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
@@ -13075,9 +16882,14 @@ func (v *AppointmentResponse) validate(c *checker) {
 
 func (v *Binary) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -13085,19 +16897,34 @@ func (v *Binary) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.ContentType.present() {
-		n := c.push("contentType")
-		c.prim(&v.ContentType, false)
-		c.pop(n)
+		if v.ContentType.hasValue() {
+			if msg := checkCode(&v.ContentType); msg != "" {
+				c.badValue("contentType", -1, msg)
+			}
+		}
+		if v.ContentType.Elem != nil {
+			c.elem(v.ContentType.Elem, "contentType", -1)
+		}
 	} else {
 		c.required("contentType")
 	}
@@ -13107,9 +16934,14 @@ func (v *Binary) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Data.present() {
-		n := c.push("data")
-		c.prim(&v.Data, false)
-		c.pop(n)
+		if v.Data.hasValue() {
+			if msg := checkBase64Binary(&v.Data); msg != "" {
+				c.badValue("data", -1, msg)
+			}
+		}
+		if v.Data.Elem != nil {
+			c.elem(v.Data.Elem, "data", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -13118,9 +16950,14 @@ func (v *Binary) validate(c *checker) {
 
 func (v *Coverage) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -13128,14 +16965,24 @@ func (v *Coverage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -13163,12 +17010,17 @@ func (v *Coverage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsFmStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/fm-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsFmStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/fm-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -13188,9 +17040,14 @@ func (v *Coverage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.SubscriberID.present() {
-		n := c.push("subscriberId")
-		c.prim(&v.SubscriberID, false)
-		c.pop(n)
+		if v.SubscriberID.hasValue() {
+			if msg := checkString(&v.SubscriberID); msg != "" {
+				c.badValue("subscriberId", -1, msg)
+			}
+		}
+		if v.SubscriberID.Elem != nil {
+			c.elem(v.SubscriberID.Elem, "subscriberId", -1)
+		}
 	}
 	if v.Beneficiary != nil {
 		n := c.push("beneficiary")
@@ -13201,9 +17058,14 @@ func (v *Coverage) validate(c *checker) {
 		c.required("beneficiary")
 	}
 	if v.Dependent.present() {
-		n := c.push("dependent")
-		c.prim(&v.Dependent, false)
-		c.pop(n)
+		if v.Dependent.hasValue() {
+			if msg := checkString(&v.Dependent); msg != "" {
+				c.badValue("dependent", -1, msg)
+			}
+		}
+		if v.Dependent.Elem != nil {
+			c.elem(v.Dependent.Elem, "dependent", -1)
+		}
 	}
 	if v.Relationship != nil {
 		n := c.push("relationship")
@@ -13229,14 +17091,24 @@ func (v *Coverage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Order.present() {
-		n := c.push("order")
-		c.prim(&v.Order, false)
-		c.pop(n)
+		if v.Order.hasValue() {
+			if msg := checkPositiveInt(&v.Order); msg != "" {
+				c.badValue("order", -1, msg)
+			}
+		}
+		if v.Order.Elem != nil {
+			c.elem(v.Order.Elem, "order", -1)
+		}
 	}
 	if v.Network.present() {
-		n := c.push("network")
-		c.prim(&v.Network, false)
-		c.pop(n)
+		if v.Network.hasValue() {
+			if msg := checkString(&v.Network); msg != "" {
+				c.badValue("network", -1, msg)
+			}
+		}
+		if v.Network.Elem != nil {
+			c.elem(v.Network.Elem, "network", -1)
+		}
 	}
 	for i := range v.CostToBeneficiary {
 		n := c.pushIndex("costToBeneficiary", i)
@@ -13244,9 +17116,14 @@ func (v *Coverage) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Subrogation.present() {
-		n := c.push("subrogation")
-		c.prim(&v.Subrogation, false)
-		c.pop(n)
+		if v.Subrogation.hasValue() {
+			if msg := checkBoolean(&v.Subrogation); msg != "" {
+				c.badValue("subrogation", -1, msg)
+			}
+		}
+		if v.Subrogation.Elem != nil {
+			c.elem(v.Subrogation.Elem, "subrogation", -1)
+		}
 	}
 	for i := range v.Contract {
 		n := c.pushIndex("contract", i)
@@ -13279,16 +17156,26 @@ func (v *CoverageClass) validate(c *checker) {
 		c.required("type")
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	} else {
 		c.required("value")
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -13358,9 +17245,14 @@ func (v *CoverageCostToBeneficiaryExemption) validate(c *checker) {
 
 func (v *Goal) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -13368,14 +17260,24 @@ func (v *Goal) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -13403,12 +17305,17 @@ func (v *Goal) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.LifecycleStatus.present() {
-		n := c.push("lifecycleStatus")
-		c.prim(&v.LifecycleStatus, false)
-		if x := v.LifecycleStatus.Value; x != "" && !vsGoalStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/goal-status")
+		if v.LifecycleStatus.hasValue() {
+			if msg := checkCode(&v.LifecycleStatus); msg != "" {
+				c.badValue("lifecycleStatus", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.LifecycleStatus.Elem != nil {
+			c.elem(v.LifecycleStatus.Elem, "lifecycleStatus", -1)
+		}
+		if x := v.LifecycleStatus.Value; x != "" && !vsGoalStatus(x) {
+			c.badCode("lifecycleStatus", -1, x, "http://hl7.org/fhir/ValueSet/goal-status")
+		}
 	} else {
 		c.required("lifecycleStatus")
 	}
@@ -13452,14 +17359,24 @@ func (v *Goal) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.StatusDate.present() {
-		n := c.push("statusDate")
-		c.prim(&v.StatusDate, false)
-		c.pop(n)
+		if v.StatusDate.hasValue() {
+			if msg := checkDate(&v.StatusDate); msg != "" {
+				c.badValue("statusDate", -1, msg)
+			}
+		}
+		if v.StatusDate.Elem != nil {
+			c.elem(v.StatusDate.Elem, "statusDate", -1)
+		}
 	}
 	if v.StatusReason.present() {
-		n := c.push("statusReason")
-		c.prim(&v.StatusReason, false)
-		c.pop(n)
+		if v.StatusReason.hasValue() {
+			if msg := checkString(&v.StatusReason); msg != "" {
+				c.badValue("statusReason", -1, msg)
+			}
+		}
+		if v.StatusReason.Elem != nil {
+			c.elem(v.StatusReason.Elem, "statusReason", -1)
+		}
 	}
 	if v.ExpressedBy != nil {
 		n := c.push("expressedBy")
@@ -13521,9 +17438,14 @@ func (v *GoalTarget) validate(c *checker) {
 
 func (v *Person) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -13531,14 +17453,24 @@ func (v *Person) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -13576,17 +17508,27 @@ func (v *Person) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Gender.present() {
-		n := c.push("gender")
-		c.prim(&v.Gender, false)
-		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		if v.Gender.hasValue() {
+			if msg := checkCode(&v.Gender); msg != "" {
+				c.badValue("gender", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Gender.Elem != nil {
+			c.elem(v.Gender.Elem, "gender", -1)
+		}
+		if x := v.Gender.Value; x != "" && !vsAdministrativeGender(x) {
+			c.badCode("gender", -1, x, "http://hl7.org/fhir/ValueSet/administrative-gender")
+		}
 	}
 	if v.BirthDate.present() {
-		n := c.push("birthDate")
-		c.prim(&v.BirthDate, false)
-		c.pop(n)
+		if v.BirthDate.hasValue() {
+			if msg := checkDate(&v.BirthDate); msg != "" {
+				c.badValue("birthDate", -1, msg)
+			}
+		}
+		if v.BirthDate.Elem != nil {
+			c.elem(v.BirthDate.Elem, "birthDate", -1)
+		}
 	}
 	for i := range v.Address {
 		n := c.pushIndex("address", i)
@@ -13604,9 +17546,14 @@ func (v *Person) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	for i := range v.Link {
 		n := c.pushIndex("link", i)
@@ -13639,12 +17586,17 @@ func (v *PersonLink) validate(c *checker) {
 		c.required("target")
 	}
 	if v.Assurance.present() {
-		n := c.push("assurance")
-		c.prim(&v.Assurance, false)
-		if x := v.Assurance.Value; x != "" && !vsIdentityAssuranceLevel(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/identity-assuranceLevel")
+		if v.Assurance.hasValue() {
+			if msg := checkCode(&v.Assurance); msg != "" {
+				c.badValue("assurance", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Assurance.Elem != nil {
+			c.elem(v.Assurance.Elem, "assurance", -1)
+		}
+		if x := v.Assurance.Value; x != "" && !vsIdentityAssuranceLevel(x) {
+			c.badCode("assurance", -1, x, "http://hl7.org/fhir/ValueSet/identity-assuranceLevel")
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -13653,9 +17605,14 @@ func (v *PersonLink) validate(c *checker) {
 
 func (v *Group) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -13663,14 +17620,24 @@ func (v *Group) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -13698,24 +17665,39 @@ func (v *Group) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Active.present() {
-		n := c.push("active")
-		c.prim(&v.Active, false)
-		c.pop(n)
+		if v.Active.hasValue() {
+			if msg := checkBoolean(&v.Active); msg != "" {
+				c.badValue("active", -1, msg)
+			}
+		}
+		if v.Active.Elem != nil {
+			c.elem(v.Active.Elem, "active", -1)
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsGroupType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/group-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsGroupType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/group-type")
+		}
 	} else {
 		c.required("type")
 	}
 	if v.Actual.present() {
-		n := c.push("actual")
-		c.prim(&v.Actual, false)
-		c.pop(n)
+		if v.Actual.hasValue() {
+			if msg := checkBoolean(&v.Actual); msg != "" {
+				c.badValue("actual", -1, msg)
+			}
+		}
+		if v.Actual.Elem != nil {
+			c.elem(v.Actual.Elem, "actual", -1)
+		}
 	} else {
 		c.required("actual")
 	}
@@ -13725,14 +17707,24 @@ func (v *Group) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Quantity.present() {
-		n := c.push("quantity")
-		c.prim(&v.Quantity, false)
-		c.pop(n)
+		if v.Quantity.hasValue() {
+			if msg := checkUnsignedInt(&v.Quantity); msg != "" {
+				c.badValue("quantity", -1, msg)
+			}
+		}
+		if v.Quantity.Elem != nil {
+			c.elem(v.Quantity.Elem, "quantity", -1)
+		}
 	}
 	if v.ManagingEntity != nil {
 		n := c.push("managingEntity")
@@ -13781,9 +17773,14 @@ func (v *GroupCharacteristic) validate(c *checker) {
 		c.choice("value", v.Value, []string{"CodeableConcept", "boolean", "Quantity", "Range", "Reference"})
 	}
 	if v.Exclude.present() {
-		n := c.push("exclude")
-		c.prim(&v.Exclude, false)
-		c.pop(n)
+		if v.Exclude.hasValue() {
+			if msg := checkBoolean(&v.Exclude); msg != "" {
+				c.badValue("exclude", -1, msg)
+			}
+		}
+		if v.Exclude.Elem != nil {
+			c.elem(v.Exclude.Elem, "exclude", -1)
+		}
 	} else {
 		c.required("exclude")
 	}
@@ -13822,9 +17819,14 @@ func (v *GroupMember) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Inactive.present() {
-		n := c.push("inactive")
-		c.prim(&v.Inactive, false)
-		c.pop(n)
+		if v.Inactive.hasValue() {
+			if msg := checkBoolean(&v.Inactive); msg != "" {
+				c.badValue("inactive", -1, msg)
+			}
+		}
+		if v.Inactive.Elem != nil {
+			c.elem(v.Inactive.Elem, "inactive", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -13833,9 +17835,14 @@ func (v *GroupMember) validate(c *checker) {
 
 func (v *Media) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -13843,14 +17850,24 @@ func (v *Media) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -13888,12 +17905,17 @@ func (v *Media) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsEventStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/event-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsEventStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/event-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -13926,9 +17948,14 @@ func (v *Media) validate(c *checker) {
 		c.choice("created", v.Created, []string{"dateTime", "Period"})
 	}
 	if v.Issued.present() {
-		n := c.push("issued")
-		c.prim(&v.Issued, false)
-		c.pop(n)
+		if v.Issued.hasValue() {
+			if msg := checkInstant(&v.Issued); msg != "" {
+				c.badValue("issued", -1, msg)
+			}
+		}
+		if v.Issued.Elem != nil {
+			c.elem(v.Issued.Elem, "issued", -1)
+		}
 	}
 	if v.Operator != nil {
 		n := c.push("operator")
@@ -13946,9 +17973,14 @@ func (v *Media) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.DeviceName.present() {
-		n := c.push("deviceName")
-		c.prim(&v.DeviceName, false)
-		c.pop(n)
+		if v.DeviceName.hasValue() {
+			if msg := checkString(&v.DeviceName); msg != "" {
+				c.badValue("deviceName", -1, msg)
+			}
+		}
+		if v.DeviceName.Elem != nil {
+			c.elem(v.DeviceName.Elem, "deviceName", -1)
+		}
 	}
 	if v.Device != nil {
 		n := c.push("device")
@@ -13956,24 +17988,44 @@ func (v *Media) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Height.present() {
-		n := c.push("height")
-		c.prim(&v.Height, false)
-		c.pop(n)
+		if v.Height.hasValue() {
+			if msg := checkPositiveInt(&v.Height); msg != "" {
+				c.badValue("height", -1, msg)
+			}
+		}
+		if v.Height.Elem != nil {
+			c.elem(v.Height.Elem, "height", -1)
+		}
 	}
 	if v.Width.present() {
-		n := c.push("width")
-		c.prim(&v.Width, false)
-		c.pop(n)
+		if v.Width.hasValue() {
+			if msg := checkPositiveInt(&v.Width); msg != "" {
+				c.badValue("width", -1, msg)
+			}
+		}
+		if v.Width.Elem != nil {
+			c.elem(v.Width.Elem, "width", -1)
+		}
 	}
 	if v.Frames.present() {
-		n := c.push("frames")
-		c.prim(&v.Frames, false)
-		c.pop(n)
+		if v.Frames.hasValue() {
+			if msg := checkPositiveInt(&v.Frames); msg != "" {
+				c.badValue("frames", -1, msg)
+			}
+		}
+		if v.Frames.Elem != nil {
+			c.elem(v.Frames.Elem, "frames", -1)
+		}
 	}
 	if v.Duration.present() {
-		n := c.push("duration")
-		c.prim(&v.Duration, false)
-		c.pop(n)
+		if v.Duration.hasValue() {
+			if msg := checkDecimal(&v.Duration); msg != "" {
+				c.badValue("duration", -1, msg)
+			}
+		}
+		if v.Duration.Elem != nil {
+			c.elem(v.Duration.Elem, "duration", -1)
+		}
 	}
 	if v.Content != nil {
 		n := c.push("content")
@@ -13996,9 +18048,14 @@ func (v *Media) validate(c *checker) {
 
 func (v *Basic) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -14006,14 +18063,24 @@ func (v *Basic) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -14054,9 +18121,14 @@ func (v *Basic) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Created.present() {
-		n := c.push("created")
-		c.prim(&v.Created, false)
-		c.pop(n)
+		if v.Created.hasValue() {
+			if msg := checkDate(&v.Created); msg != "" {
+				c.badValue("created", -1, msg)
+			}
+		}
+		if v.Created.Elem != nil {
+			c.elem(v.Created.Elem, "created", -1)
+		}
 	}
 	if v.Author != nil {
 		n := c.push("author")
@@ -14071,9 +18143,14 @@ func (v *Basic) validate(c *checker) {
 
 func (v *CommunicationRequest) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -14081,14 +18158,24 @@ func (v *CommunicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -14131,12 +18218,17 @@ func (v *CommunicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/request-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -14151,17 +18243,27 @@ func (v *CommunicationRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	if v.DoNotPerform.present() {
-		n := c.push("doNotPerform")
-		c.prim(&v.DoNotPerform, false)
-		c.pop(n)
+		if v.DoNotPerform.hasValue() {
+			if msg := checkBoolean(&v.DoNotPerform); msg != "" {
+				c.badValue("doNotPerform", -1, msg)
+			}
+		}
+		if v.DoNotPerform.Elem != nil {
+			c.elem(v.DoNotPerform.Elem, "doNotPerform", -1)
+		}
 	}
 	for i := range v.Medium {
 		n := c.pushIndex("medium", i)
@@ -14192,9 +18294,14 @@ func (v *CommunicationRequest) validate(c *checker) {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "Period"})
 	}
 	if v.AuthoredOn.present() {
-		n := c.push("authoredOn")
-		c.prim(&v.AuthoredOn, false)
-		c.pop(n)
+		if v.AuthoredOn.hasValue() {
+			if msg := checkDateTime(&v.AuthoredOn); msg != "" {
+				c.badValue("authoredOn", -1, msg)
+			}
+		}
+		if v.AuthoredOn.Elem != nil {
+			c.elem(v.AuthoredOn.Elem, "authoredOn", -1)
+		}
 	}
 	if v.Requester != nil {
 		n := c.push("requester")
@@ -14256,9 +18363,14 @@ func (v *CommunicationRequestPayload) validate(c *checker) {
 
 func (v *DetectedIssue) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -14266,14 +18378,24 @@ func (v *DetectedIssue) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -14301,12 +18423,17 @@ func (v *DetectedIssue) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsObservationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/observation-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsObservationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/observation-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -14316,12 +18443,17 @@ func (v *DetectedIssue) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Severity.present() {
-		n := c.push("severity")
-		c.prim(&v.Severity, false)
-		if x := v.Severity.Value; x != "" && !vsDetectedissueSeverity(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/detectedissue-severity")
+		if v.Severity.hasValue() {
+			if msg := checkCode(&v.Severity); msg != "" {
+				c.badValue("severity", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Severity.Elem != nil {
+			c.elem(v.Severity.Elem, "severity", -1)
+		}
+		if x := v.Severity.Value; x != "" && !vsDetectedissueSeverity(x) {
+			c.badCode("severity", -1, x, "http://hl7.org/fhir/ValueSet/detectedissue-severity")
+		}
 	}
 	if v.Patient != nil {
 		n := c.push("patient")
@@ -14347,14 +18479,24 @@ func (v *DetectedIssue) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Detail.present() {
-		n := c.push("detail")
-		c.prim(&v.Detail, false)
-		c.pop(n)
+		if v.Detail.hasValue() {
+			if msg := checkString(&v.Detail); msg != "" {
+				c.badValue("detail", -1, msg)
+			}
+		}
+		if v.Detail.Elem != nil {
+			c.elem(v.Detail.Elem, "detail", -1)
+		}
 	}
 	if v.Reference.present() {
-		n := c.push("reference")
-		c.prim(&v.Reference, false)
-		c.pop(n)
+		if v.Reference.hasValue() {
+			if msg := checkURI(&v.Reference); msg != "" {
+				c.badValue("reference", -1, msg)
+			}
+		}
+		if v.Reference.Elem != nil {
+			c.elem(v.Reference.Elem, "reference", -1)
+		}
 	}
 	for i := range v.Mitigation {
 		n := c.pushIndex("mitigation", i)
@@ -14413,9 +18555,14 @@ func (v *DetectedIssueMitigation) validate(c *checker) {
 		c.required("action")
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Author != nil {
 		n := c.push("author")
@@ -14429,9 +18576,14 @@ func (v *DetectedIssueMitigation) validate(c *checker) {
 
 func (v *RiskAssessment) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -14439,14 +18591,24 @@ func (v *RiskAssessment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -14484,12 +18646,17 @@ func (v *RiskAssessment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsObservationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/observation-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsObservationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/observation-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -14550,9 +18717,14 @@ func (v *RiskAssessment) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Mitigation.present() {
-		n := c.push("mitigation")
-		c.prim(&v.Mitigation, false)
-		c.pop(n)
+		if v.Mitigation.hasValue() {
+			if msg := checkString(&v.Mitigation); msg != "" {
+				c.badValue("mitigation", -1, msg)
+			}
+		}
+		if v.Mitigation.Elem != nil {
+			c.elem(v.Mitigation.Elem, "mitigation", -1)
+		}
 	}
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
@@ -14590,17 +18762,27 @@ func (v *RiskAssessmentPrediction) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.RelativeRisk.present() {
-		n := c.push("relativeRisk")
-		c.prim(&v.RelativeRisk, false)
-		c.pop(n)
+		if v.RelativeRisk.hasValue() {
+			if msg := checkDecimal(&v.RelativeRisk); msg != "" {
+				c.badValue("relativeRisk", -1, msg)
+			}
+		}
+		if v.RelativeRisk.Elem != nil {
+			c.elem(v.RelativeRisk.Elem, "relativeRisk", -1)
+		}
 	}
 	if v.When != nil {
 		c.choice("when", v.When, []string{"Period", "Range"})
 	}
 	if v.Rationale.present() {
-		n := c.push("rationale")
-		c.prim(&v.Rationale, false)
-		c.pop(n)
+		if v.Rationale.hasValue() {
+			if msg := checkString(&v.Rationale); msg != "" {
+				c.badValue("rationale", -1, msg)
+			}
+		}
+		if v.Rationale.Elem != nil {
+			c.elem(v.Rationale.Elem, "rationale", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -14609,9 +18791,14 @@ func (v *RiskAssessmentPrediction) validate(c *checker) {
 
 func (v *ClinicalImpression) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -14619,14 +18806,24 @@ func (v *ClinicalImpression) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -14654,12 +18851,17 @@ func (v *ClinicalImpression) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsClinicalimpressionStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/clinicalimpression-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsClinicalimpressionStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/clinicalimpression-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -14674,9 +18876,14 @@ func (v *ClinicalImpression) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Subject != nil {
 		n := c.push("subject")
@@ -14695,9 +18902,14 @@ func (v *ClinicalImpression) validate(c *checker) {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period"})
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Assessor != nil {
 		n := c.push("assessor")
@@ -14720,14 +18932,28 @@ func (v *ClinicalImpression) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.Protocol {
-		n := c.pushIndex("protocol", i)
-		c.prim(&v.Protocol[i], true)
-		c.pop(n)
+		x := &v.Protocol[i]
+		if !x.present() {
+			c.nullEntry("protocol", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("protocol", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "protocol", i)
+		}
 	}
 	if v.Summary.present() {
-		n := c.push("summary")
-		c.prim(&v.Summary, false)
-		c.pop(n)
+		if v.Summary.hasValue() {
+			if msg := checkString(&v.Summary); msg != "" {
+				c.badValue("summary", -1, msg)
+			}
+		}
+		if v.Summary.Elem != nil {
+			c.elem(v.Summary.Elem, "summary", -1)
+		}
 	}
 	for i := range v.Finding {
 		n := c.pushIndex("finding", i)
@@ -14782,9 +19008,14 @@ func (v *ClinicalImpressionFinding) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Basis.present() {
-		n := c.push("basis")
-		c.prim(&v.Basis, false)
-		c.pop(n)
+		if v.Basis.hasValue() {
+			if msg := checkString(&v.Basis); msg != "" {
+				c.badValue("basis", -1, msg)
+			}
+		}
+		if v.Basis.Elem != nil {
+			c.elem(v.Basis.Elem, "basis", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -14822,9 +19053,14 @@ func (v *ClinicalImpressionInvestigation) validate(c *checker) {
 
 func (v *DeviceRequest) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -14832,14 +19068,24 @@ func (v *DeviceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -14867,14 +19113,32 @@ func (v *DeviceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
@@ -14892,30 +19156,45 @@ func (v *DeviceRequest) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/request-status")
+		}
 	}
 	if v.Intent.present() {
-		n := c.push("intent")
-		c.prim(&v.Intent, false)
-		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-intent")
+		if v.Intent.hasValue() {
+			if msg := checkCode(&v.Intent); msg != "" {
+				c.badValue("intent", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Intent.Elem != nil {
+			c.elem(v.Intent.Elem, "intent", -1)
+		}
+		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
+			c.badCode("intent", -1, x, "http://hl7.org/fhir/ValueSet/request-intent")
+		}
 	} else {
 		c.required("intent")
 	}
 	if v.Priority.present() {
-		n := c.push("priority")
-		c.prim(&v.Priority, false)
-		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-priority")
+		if v.Priority.hasValue() {
+			if msg := checkCode(&v.Priority); msg != "" {
+				c.badValue("priority", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Priority.Elem != nil {
+			c.elem(v.Priority.Elem, "priority", -1)
+		}
+		if x := v.Priority.Value; x != "" && !vsRequestPriority(x) {
+			c.badCode("priority", -1, x, "http://hl7.org/fhir/ValueSet/request-priority")
+		}
 	}
 	if v.Code == nil {
 		c.required("code")
@@ -14945,9 +19224,14 @@ func (v *DeviceRequest) validate(c *checker) {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "Period", "Timing"})
 	}
 	if v.AuthoredOn.present() {
-		n := c.push("authoredOn")
-		c.prim(&v.AuthoredOn, false)
-		c.pop(n)
+		if v.AuthoredOn.hasValue() {
+			if msg := checkDateTime(&v.AuthoredOn); msg != "" {
+				c.badValue("authoredOn", -1, msg)
+			}
+		}
+		if v.AuthoredOn.Elem != nil {
+			c.elem(v.AuthoredOn.Elem, "authoredOn", -1)
+		}
 	}
 	if v.Requester != nil {
 		n := c.push("requester")
@@ -15026,9 +19310,14 @@ func (v *DeviceRequestParameter) validate(c *checker) {
 
 func (v *DeviceUseStatement) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -15036,14 +19325,24 @@ func (v *DeviceUseStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -15076,12 +19375,17 @@ func (v *DeviceUseStatement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsDeviceStatementStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/device-statement-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsDeviceStatementStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/device-statement-status")
+		}
 	} else {
 		c.required("status")
 	}
@@ -15102,9 +19406,14 @@ func (v *DeviceUseStatement) validate(c *checker) {
 		c.choice("timing", v.Timing, []string{"Timing", "Period", "dateTime"})
 	}
 	if v.RecordedOn.present() {
-		n := c.push("recordedOn")
-		c.prim(&v.RecordedOn, false)
-		c.pop(n)
+		if v.RecordedOn.hasValue() {
+			if msg := checkDateTime(&v.RecordedOn); msg != "" {
+				c.badValue("recordedOn", -1, msg)
+			}
+		}
+		if v.RecordedOn.Elem != nil {
+			c.elem(v.RecordedOn.Elem, "recordedOn", -1)
+		}
 	}
 	if v.Source != nil {
 		n := c.push("source")
@@ -15147,9 +19456,14 @@ func (v *DeviceUseStatement) validate(c *checker) {
 
 func (v *NutritionOrder) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -15157,14 +19471,24 @@ func (v *NutritionOrder) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -15192,37 +19516,74 @@ func (v *NutritionOrder) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.InstantiatesCanonical {
-		n := c.pushIndex("instantiatesCanonical", i)
-		c.prim(&v.InstantiatesCanonical[i], true)
-		c.pop(n)
+		x := &v.InstantiatesCanonical[i]
+		if !x.present() {
+			c.nullEntry("instantiatesCanonical", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("instantiatesCanonical", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesCanonical", i)
+		}
 	}
 	for i := range v.InstantiatesURI {
-		n := c.pushIndex("instantiatesUri", i)
-		c.prim(&v.InstantiatesURI[i], true)
-		c.pop(n)
+		x := &v.InstantiatesURI[i]
+		if !x.present() {
+			c.nullEntry("instantiatesUri", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiatesUri", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiatesUri", i)
+		}
 	}
 	for i := range v.Instantiates {
-		n := c.pushIndex("instantiates", i)
-		c.prim(&v.Instantiates[i], true)
-		c.pop(n)
+		x := &v.Instantiates[i]
+		if !x.present() {
+			c.nullEntry("instantiates", i)
+		}
+		if x.hasValue() {
+			if msg := checkURI(x); msg != "" {
+				c.badValue("instantiates", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "instantiates", i)
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsRequestStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/request-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Intent.present() {
-		n := c.push("intent")
-		c.prim(&v.Intent, false)
-		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/request-intent")
+		if v.Intent.hasValue() {
+			if msg := checkCode(&v.Intent); msg != "" {
+				c.badValue("intent", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Intent.Elem != nil {
+			c.elem(v.Intent.Elem, "intent", -1)
+		}
+		if x := v.Intent.Value; x != "" && !vsRequestIntent(x) {
+			c.badCode("intent", -1, x, "http://hl7.org/fhir/ValueSet/request-intent")
+		}
 	} else {
 		c.required("intent")
 	}
@@ -15240,9 +19601,14 @@ func (v *NutritionOrder) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.DateTime.present() {
-		n := c.push("dateTime")
-		c.prim(&v.DateTime, false)
-		c.pop(n)
+		if v.DateTime.hasValue() {
+			if msg := checkDateTime(&v.DateTime); msg != "" {
+				c.badValue("dateTime", -1, msg)
+			}
+		}
+		if v.DateTime.Elem != nil {
+			c.elem(v.DateTime.Elem, "dateTime", -1)
+		}
 	} else {
 		c.required("dateTime")
 	}
@@ -15309,9 +19675,14 @@ func (v *NutritionOrderEnteralFormula) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.BaseFormulaProductName.present() {
-		n := c.push("baseFormulaProductName")
-		c.prim(&v.BaseFormulaProductName, false)
-		c.pop(n)
+		if v.BaseFormulaProductName.hasValue() {
+			if msg := checkString(&v.BaseFormulaProductName); msg != "" {
+				c.badValue("baseFormulaProductName", -1, msg)
+			}
+		}
+		if v.BaseFormulaProductName.Elem != nil {
+			c.elem(v.BaseFormulaProductName.Elem, "baseFormulaProductName", -1)
+		}
 	}
 	if v.AdditiveType != nil {
 		n := c.push("additiveType")
@@ -15319,9 +19690,14 @@ func (v *NutritionOrderEnteralFormula) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AdditiveProductName.present() {
-		n := c.push("additiveProductName")
-		c.prim(&v.AdditiveProductName, false)
-		c.pop(n)
+		if v.AdditiveProductName.hasValue() {
+			if msg := checkString(&v.AdditiveProductName); msg != "" {
+				c.badValue("additiveProductName", -1, msg)
+			}
+		}
+		if v.AdditiveProductName.Elem != nil {
+			c.elem(v.AdditiveProductName.Elem, "additiveProductName", -1)
+		}
 	}
 	if v.CaloricDensity != nil {
 		n := c.push("caloricDensity")
@@ -15344,9 +19720,14 @@ func (v *NutritionOrderEnteralFormula) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.AdministrationInstruction.present() {
-		n := c.push("administrationInstruction")
-		c.prim(&v.AdministrationInstruction, false)
-		c.pop(n)
+		if v.AdministrationInstruction.hasValue() {
+			if msg := checkString(&v.AdministrationInstruction); msg != "" {
+				c.badValue("administrationInstruction", -1, msg)
+			}
+		}
+		if v.AdministrationInstruction.Elem != nil {
+			c.elem(v.AdministrationInstruction.Elem, "administrationInstruction", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -15419,9 +19800,14 @@ func (v *NutritionOrderOralDiet) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Instruction.present() {
-		n := c.push("instruction")
-		c.prim(&v.Instruction, false)
-		c.pop(n)
+		if v.Instruction.hasValue() {
+			if msg := checkString(&v.Instruction); msg != "" {
+				c.badValue("instruction", -1, msg)
+			}
+		}
+		if v.Instruction.Elem != nil {
+			c.elem(v.Instruction.Elem, "instruction", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -15497,9 +19883,14 @@ func (v *NutritionOrderSupplement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ProductName.present() {
-		n := c.push("productName")
-		c.prim(&v.ProductName, false)
-		c.pop(n)
+		if v.ProductName.hasValue() {
+			if msg := checkString(&v.ProductName); msg != "" {
+				c.badValue("productName", -1, msg)
+			}
+		}
+		if v.ProductName.Elem != nil {
+			c.elem(v.ProductName.Elem, "productName", -1)
+		}
 	}
 	for i := range v.Schedule {
 		n := c.pushIndex("schedule", i)
@@ -15512,9 +19903,14 @@ func (v *NutritionOrderSupplement) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Instruction.present() {
-		n := c.push("instruction")
-		c.prim(&v.Instruction, false)
-		c.pop(n)
+		if v.Instruction.hasValue() {
+			if msg := checkString(&v.Instruction); msg != "" {
+				c.badValue("instruction", -1, msg)
+			}
+		}
+		if v.Instruction.Elem != nil {
+			c.elem(v.Instruction.Elem, "instruction", -1)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -15523,9 +19919,14 @@ func (v *NutritionOrderSupplement) validate(c *checker) {
 
 func (v *ImmunizationRecommendation) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -15533,14 +19934,24 @@ func (v *ImmunizationRecommendation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -15576,9 +19987,14 @@ func (v *ImmunizationRecommendation) validate(c *checker) {
 		c.required("patient")
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	} else {
 		c.required("date")
 	}
@@ -15646,14 +20062,24 @@ func (v *ImmunizationRecommendationRecommendation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Series.present() {
-		n := c.push("series")
-		c.prim(&v.Series, false)
-		c.pop(n)
+		if v.Series.hasValue() {
+			if msg := checkString(&v.Series); msg != "" {
+				c.badValue("series", -1, msg)
+			}
+		}
+		if v.Series.Elem != nil {
+			c.elem(v.Series.Elem, "series", -1)
+		}
 	}
 	if v.DoseNumber != nil {
 		c.choice("doseNumber", v.DoseNumber, []string{"positiveInt", "string"})
@@ -15696,9 +20122,14 @@ func (v *ImmunizationRecommendationRecommendationDateCriterion) validate(c *chec
 		c.required("code")
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkDateTime(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	} else {
 		c.required("value")
 	}
@@ -15709,9 +20140,14 @@ func (v *ImmunizationRecommendationRecommendationDateCriterion) validate(c *chec
 
 func (v *ValueSet) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -15719,14 +20155,24 @@ func (v *ValueSet) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -15749,9 +20195,14 @@ func (v *ValueSet) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
@@ -15759,44 +20210,79 @@ func (v *ValueSet) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/publication-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/publication-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Experimental.present() {
-		n := c.push("experimental")
-		c.prim(&v.Experimental, false)
-		c.pop(n)
+		if v.Experimental.hasValue() {
+			if msg := checkBoolean(&v.Experimental); msg != "" {
+				c.badValue("experimental", -1, msg)
+			}
+		}
+		if v.Experimental.Elem != nil {
+			c.elem(v.Experimental.Elem, "experimental", -1)
+		}
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Publisher.present() {
-		n := c.push("publisher")
-		c.prim(&v.Publisher, false)
-		c.pop(n)
+		if v.Publisher.hasValue() {
+			if msg := checkString(&v.Publisher); msg != "" {
+				c.badValue("publisher", -1, msg)
+			}
+		}
+		if v.Publisher.Elem != nil {
+			c.elem(v.Publisher.Elem, "publisher", -1)
+		}
 	}
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
@@ -15804,9 +20290,14 @@ func (v *ValueSet) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkMarkdown(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
@@ -15819,19 +20310,34 @@ func (v *ValueSet) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Immutable.present() {
-		n := c.push("immutable")
-		c.prim(&v.Immutable, false)
-		c.pop(n)
+		if v.Immutable.hasValue() {
+			if msg := checkBoolean(&v.Immutable); msg != "" {
+				c.badValue("immutable", -1, msg)
+			}
+		}
+		if v.Immutable.Elem != nil {
+			c.elem(v.Immutable.Elem, "immutable", -1)
+		}
 	}
 	if v.Purpose.present() {
-		n := c.push("purpose")
-		c.prim(&v.Purpose, false)
-		c.pop(n)
+		if v.Purpose.hasValue() {
+			if msg := checkMarkdown(&v.Purpose); msg != "" {
+				c.badValue("purpose", -1, msg)
+			}
+		}
+		if v.Purpose.Elem != nil {
+			c.elem(v.Purpose.Elem, "purpose", -1)
+		}
 	}
 	if v.Copyright.present() {
-		n := c.push("copyright")
-		c.prim(&v.Copyright, false)
-		c.pop(n)
+		if v.Copyright.hasValue() {
+			if msg := checkMarkdown(&v.Copyright); msg != "" {
+				c.badValue("copyright", -1, msg)
+			}
+		}
+		if v.Copyright.Elem != nil {
+			c.elem(v.Copyright.Elem, "copyright", -1)
+		}
 	}
 	if v.Compose != nil {
 		n := c.push("compose")
@@ -15861,14 +20367,24 @@ func (v *ValueSetCompose) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.LockedDate.present() {
-		n := c.push("lockedDate")
-		c.prim(&v.LockedDate, false)
-		c.pop(n)
+		if v.LockedDate.hasValue() {
+			if msg := checkDate(&v.LockedDate); msg != "" {
+				c.badValue("lockedDate", -1, msg)
+			}
+		}
+		if v.LockedDate.Elem != nil {
+			c.elem(v.LockedDate.Elem, "lockedDate", -1)
+		}
 	}
 	if v.Inactive.present() {
-		n := c.push("inactive")
-		c.prim(&v.Inactive, false)
-		c.pop(n)
+		if v.Inactive.hasValue() {
+			if msg := checkBoolean(&v.Inactive); msg != "" {
+				c.badValue("inactive", -1, msg)
+			}
+		}
+		if v.Inactive.Elem != nil {
+			c.elem(v.Inactive.Elem, "inactive", -1)
+		}
 	}
 	if len(v.Include) == 0 {
 		c.required("include")
@@ -15900,14 +20416,24 @@ func (v *ValueSetComposeConceptSet) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	for i := range v.Concept {
 		n := c.pushIndex("concept", i)
@@ -15920,9 +20446,18 @@ func (v *ValueSetComposeConceptSet) validate(c *checker) {
 		c.pop(n)
 	}
 	for i := range v.ValueSet {
-		n := c.pushIndex("valueSet", i)
-		c.prim(&v.ValueSet[i], true)
-		c.pop(n)
+		x := &v.ValueSet[i]
+		if !x.present() {
+			c.nullEntry("valueSet", i)
+		}
+		if x.hasValue() {
+			if msg := checkCanonical(x); msg != "" {
+				c.badValue("valueSet", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "valueSet", i)
+		}
 	}
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -15941,16 +20476,26 @@ func (v *ValueSetComposeConceptSetConceptReference) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	} else {
 		c.required("code")
 	}
 	if v.Display.present() {
-		n := c.push("display")
-		c.prim(&v.Display, false)
-		c.pop(n)
+		if v.Display.hasValue() {
+			if msg := checkString(&v.Display); msg != "" {
+				c.badValue("display", -1, msg)
+			}
+		}
+		if v.Display.Elem != nil {
+			c.elem(v.Display.Elem, "display", -1)
+		}
 	}
 	for i := range v.Designation {
 		n := c.pushIndex("designation", i)
@@ -15974,9 +20519,14 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) validate(c *check
 		c.pop(n)
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Use != nil {
 		n := c.push("use")
@@ -15984,9 +20534,14 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) validate(c *check
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	} else {
 		c.required("value")
 	}
@@ -16007,26 +20562,41 @@ func (v *ValueSetComposeConceptSetFilter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Property.present() {
-		n := c.push("property")
-		c.prim(&v.Property, false)
-		c.pop(n)
+		if v.Property.hasValue() {
+			if msg := checkCode(&v.Property); msg != "" {
+				c.badValue("property", -1, msg)
+			}
+		}
+		if v.Property.Elem != nil {
+			c.elem(v.Property.Elem, "property", -1)
+		}
 	} else {
 		c.required("property")
 	}
 	if v.Op.present() {
-		n := c.push("op")
-		c.prim(&v.Op, false)
-		if x := v.Op.Value; x != "" && !vsFilterOperator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/filter-operator")
+		if v.Op.hasValue() {
+			if msg := checkCode(&v.Op); msg != "" {
+				c.badValue("op", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Op.Elem != nil {
+			c.elem(v.Op.Elem, "op", -1)
+		}
+		if x := v.Op.Value; x != "" && !vsFilterOperator(x) {
+			c.badCode("op", -1, x, "http://hl7.org/fhir/ValueSet/filter-operator")
+		}
 	} else {
 		c.required("op")
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	} else {
 		c.required("value")
 	}
@@ -16047,26 +20617,46 @@ func (v *ValueSetExpansion) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Identifier.present() {
-		n := c.push("identifier")
-		c.prim(&v.Identifier, false)
-		c.pop(n)
+		if v.Identifier.hasValue() {
+			if msg := checkURI(&v.Identifier); msg != "" {
+				c.badValue("identifier", -1, msg)
+			}
+		}
+		if v.Identifier.Elem != nil {
+			c.elem(v.Identifier.Elem, "identifier", -1)
+		}
 	}
 	if v.Timestamp.present() {
-		n := c.push("timestamp")
-		c.prim(&v.Timestamp, false)
-		c.pop(n)
+		if v.Timestamp.hasValue() {
+			if msg := checkDateTime(&v.Timestamp); msg != "" {
+				c.badValue("timestamp", -1, msg)
+			}
+		}
+		if v.Timestamp.Elem != nil {
+			c.elem(v.Timestamp.Elem, "timestamp", -1)
+		}
 	} else {
 		c.required("timestamp")
 	}
 	if v.Total.present() {
-		n := c.push("total")
-		c.prim(&v.Total, false)
-		c.pop(n)
+		if v.Total.hasValue() {
+			if msg := checkInteger(&v.Total); msg != "" {
+				c.badValue("total", -1, msg)
+			}
+		}
+		if v.Total.Elem != nil {
+			c.elem(v.Total.Elem, "total", -1)
+		}
 	}
 	if v.Offset.present() {
-		n := c.push("offset")
-		c.prim(&v.Offset, false)
-		c.pop(n)
+		if v.Offset.hasValue() {
+			if msg := checkInteger(&v.Offset); msg != "" {
+				c.badValue("offset", -1, msg)
+			}
+		}
+		if v.Offset.Elem != nil {
+			c.elem(v.Offset.Elem, "offset", -1)
+		}
 	}
 	for i := range v.Parameter {
 		n := c.pushIndex("parameter", i)
@@ -16095,34 +20685,64 @@ func (v *ValueSetExpansionContains) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.System.present() {
-		n := c.push("system")
-		c.prim(&v.System, false)
-		c.pop(n)
+		if v.System.hasValue() {
+			if msg := checkURI(&v.System); msg != "" {
+				c.badValue("system", -1, msg)
+			}
+		}
+		if v.System.Elem != nil {
+			c.elem(v.System.Elem, "system", -1)
+		}
 	}
 	if v.Abstract.present() {
-		n := c.push("abstract")
-		c.prim(&v.Abstract, false)
-		c.pop(n)
+		if v.Abstract.hasValue() {
+			if msg := checkBoolean(&v.Abstract); msg != "" {
+				c.badValue("abstract", -1, msg)
+			}
+		}
+		if v.Abstract.Elem != nil {
+			c.elem(v.Abstract.Elem, "abstract", -1)
+		}
 	}
 	if v.Inactive.present() {
-		n := c.push("inactive")
-		c.prim(&v.Inactive, false)
-		c.pop(n)
+		if v.Inactive.hasValue() {
+			if msg := checkBoolean(&v.Inactive); msg != "" {
+				c.badValue("inactive", -1, msg)
+			}
+		}
+		if v.Inactive.Elem != nil {
+			c.elem(v.Inactive.Elem, "inactive", -1)
+		}
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	}
 	if v.Display.present() {
-		n := c.push("display")
-		c.prim(&v.Display, false)
-		c.pop(n)
+		if v.Display.hasValue() {
+			if msg := checkString(&v.Display); msg != "" {
+				c.badValue("display", -1, msg)
+			}
+		}
+		if v.Display.Elem != nil {
+			c.elem(v.Display.Elem, "display", -1)
+		}
 	}
 	for i := range v.Designation {
 		n := c.pushIndex("designation", i)
@@ -16151,9 +20771,14 @@ func (v *ValueSetExpansionParameter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	} else {
 		c.required("name")
 	}
@@ -16167,9 +20792,14 @@ func (v *ValueSetExpansionParameter) validate(c *checker) {
 
 func (v *CodeSystem) validate(c *checker) {
 	if v.ID.present() {
-		n := c.push("id")
-		c.prim(&v.ID, false)
-		c.pop(n)
+		if v.ID.hasValue() {
+			if msg := checkID(&v.ID); msg != "" {
+				c.badValue("id", -1, msg)
+			}
+		}
+		if v.ID.Elem != nil {
+			c.elem(v.ID.Elem, "id", -1)
+		}
 	}
 	if v.Meta != nil {
 		n := c.push("meta")
@@ -16177,14 +20807,24 @@ func (v *CodeSystem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.ImplicitRules.present() {
-		n := c.push("implicitRules")
-		c.prim(&v.ImplicitRules, false)
-		c.pop(n)
+		if v.ImplicitRules.hasValue() {
+			if msg := checkURI(&v.ImplicitRules); msg != "" {
+				c.badValue("implicitRules", -1, msg)
+			}
+		}
+		if v.ImplicitRules.Elem != nil {
+			c.elem(v.ImplicitRules.Elem, "implicitRules", -1)
+		}
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Text != nil {
 		n := c.push("text")
@@ -16207,9 +20847,14 @@ func (v *CodeSystem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.URL.present() {
-		n := c.push("url")
-		c.prim(&v.URL, false)
-		c.pop(n)
+		if v.URL.hasValue() {
+			if msg := checkURI(&v.URL); msg != "" {
+				c.badValue("url", -1, msg)
+			}
+		}
+		if v.URL.Elem != nil {
+			c.elem(v.URL.Elem, "url", -1)
+		}
 	}
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
@@ -16217,44 +20862,79 @@ func (v *CodeSystem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Version.present() {
-		n := c.push("version")
-		c.prim(&v.Version, false)
-		c.pop(n)
+		if v.Version.hasValue() {
+			if msg := checkString(&v.Version); msg != "" {
+				c.badValue("version", -1, msg)
+			}
+		}
+		if v.Version.Elem != nil {
+			c.elem(v.Version.Elem, "version", -1)
+		}
 	}
 	if v.Name.present() {
-		n := c.push("name")
-		c.prim(&v.Name, false)
-		c.pop(n)
+		if v.Name.hasValue() {
+			if msg := checkString(&v.Name); msg != "" {
+				c.badValue("name", -1, msg)
+			}
+		}
+		if v.Name.Elem != nil {
+			c.elem(v.Name.Elem, "name", -1)
+		}
 	}
 	if v.Title.present() {
-		n := c.push("title")
-		c.prim(&v.Title, false)
-		c.pop(n)
+		if v.Title.hasValue() {
+			if msg := checkString(&v.Title); msg != "" {
+				c.badValue("title", -1, msg)
+			}
+		}
+		if v.Title.Elem != nil {
+			c.elem(v.Title.Elem, "title", -1)
+		}
 	}
 	if v.Status.present() {
-		n := c.push("status")
-		c.prim(&v.Status, false)
-		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/publication-status")
+		if v.Status.hasValue() {
+			if msg := checkCode(&v.Status); msg != "" {
+				c.badValue("status", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Status.Elem != nil {
+			c.elem(v.Status.Elem, "status", -1)
+		}
+		if x := v.Status.Value; x != "" && !vsPublicationStatus(x) {
+			c.badCode("status", -1, x, "http://hl7.org/fhir/ValueSet/publication-status")
+		}
 	} else {
 		c.required("status")
 	}
 	if v.Experimental.present() {
-		n := c.push("experimental")
-		c.prim(&v.Experimental, false)
-		c.pop(n)
+		if v.Experimental.hasValue() {
+			if msg := checkBoolean(&v.Experimental); msg != "" {
+				c.badValue("experimental", -1, msg)
+			}
+		}
+		if v.Experimental.Elem != nil {
+			c.elem(v.Experimental.Elem, "experimental", -1)
+		}
 	}
 	if v.Date.present() {
-		n := c.push("date")
-		c.prim(&v.Date, false)
-		c.pop(n)
+		if v.Date.hasValue() {
+			if msg := checkDateTime(&v.Date); msg != "" {
+				c.badValue("date", -1, msg)
+			}
+		}
+		if v.Date.Elem != nil {
+			c.elem(v.Date.Elem, "date", -1)
+		}
 	}
 	if v.Publisher.present() {
-		n := c.push("publisher")
-		c.prim(&v.Publisher, false)
-		c.pop(n)
+		if v.Publisher.hasValue() {
+			if msg := checkString(&v.Publisher); msg != "" {
+				c.badValue("publisher", -1, msg)
+			}
+		}
+		if v.Publisher.Elem != nil {
+			c.elem(v.Publisher.Elem, "publisher", -1)
+		}
 	}
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
@@ -16262,9 +20942,14 @@ func (v *CodeSystem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkMarkdown(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
@@ -16277,62 +20962,112 @@ func (v *CodeSystem) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Purpose.present() {
-		n := c.push("purpose")
-		c.prim(&v.Purpose, false)
-		c.pop(n)
+		if v.Purpose.hasValue() {
+			if msg := checkMarkdown(&v.Purpose); msg != "" {
+				c.badValue("purpose", -1, msg)
+			}
+		}
+		if v.Purpose.Elem != nil {
+			c.elem(v.Purpose.Elem, "purpose", -1)
+		}
 	}
 	if v.Copyright.present() {
-		n := c.push("copyright")
-		c.prim(&v.Copyright, false)
-		c.pop(n)
+		if v.Copyright.hasValue() {
+			if msg := checkMarkdown(&v.Copyright); msg != "" {
+				c.badValue("copyright", -1, msg)
+			}
+		}
+		if v.Copyright.Elem != nil {
+			c.elem(v.Copyright.Elem, "copyright", -1)
+		}
 	}
 	if v.CaseSensitive.present() {
-		n := c.push("caseSensitive")
-		c.prim(&v.CaseSensitive, false)
-		c.pop(n)
+		if v.CaseSensitive.hasValue() {
+			if msg := checkBoolean(&v.CaseSensitive); msg != "" {
+				c.badValue("caseSensitive", -1, msg)
+			}
+		}
+		if v.CaseSensitive.Elem != nil {
+			c.elem(v.CaseSensitive.Elem, "caseSensitive", -1)
+		}
 	}
 	if v.ValueSet.present() {
-		n := c.push("valueSet")
-		c.prim(&v.ValueSet, false)
-		c.pop(n)
+		if v.ValueSet.hasValue() {
+			if msg := checkCanonical(&v.ValueSet); msg != "" {
+				c.badValue("valueSet", -1, msg)
+			}
+		}
+		if v.ValueSet.Elem != nil {
+			c.elem(v.ValueSet.Elem, "valueSet", -1)
+		}
 	}
 	if v.HierarchyMeaning.present() {
-		n := c.push("hierarchyMeaning")
-		c.prim(&v.HierarchyMeaning, false)
-		if x := v.HierarchyMeaning.Value; x != "" && !vsCodesystemHierarchyMeaning(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning")
+		if v.HierarchyMeaning.hasValue() {
+			if msg := checkCode(&v.HierarchyMeaning); msg != "" {
+				c.badValue("hierarchyMeaning", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.HierarchyMeaning.Elem != nil {
+			c.elem(v.HierarchyMeaning.Elem, "hierarchyMeaning", -1)
+		}
+		if x := v.HierarchyMeaning.Value; x != "" && !vsCodesystemHierarchyMeaning(x) {
+			c.badCode("hierarchyMeaning", -1, x, "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning")
+		}
 	}
 	if v.Compositional.present() {
-		n := c.push("compositional")
-		c.prim(&v.Compositional, false)
-		c.pop(n)
+		if v.Compositional.hasValue() {
+			if msg := checkBoolean(&v.Compositional); msg != "" {
+				c.badValue("compositional", -1, msg)
+			}
+		}
+		if v.Compositional.Elem != nil {
+			c.elem(v.Compositional.Elem, "compositional", -1)
+		}
 	}
 	if v.VersionNeeded.present() {
-		n := c.push("versionNeeded")
-		c.prim(&v.VersionNeeded, false)
-		c.pop(n)
+		if v.VersionNeeded.hasValue() {
+			if msg := checkBoolean(&v.VersionNeeded); msg != "" {
+				c.badValue("versionNeeded", -1, msg)
+			}
+		}
+		if v.VersionNeeded.Elem != nil {
+			c.elem(v.VersionNeeded.Elem, "versionNeeded", -1)
+		}
 	}
 	if v.Content.present() {
-		n := c.push("content")
-		c.prim(&v.Content, false)
-		if x := v.Content.Value; x != "" && !vsCodesystemContentMode(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/codesystem-content-mode")
+		if v.Content.hasValue() {
+			if msg := checkCode(&v.Content); msg != "" {
+				c.badValue("content", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Content.Elem != nil {
+			c.elem(v.Content.Elem, "content", -1)
+		}
+		if x := v.Content.Value; x != "" && !vsCodesystemContentMode(x) {
+			c.badCode("content", -1, x, "http://hl7.org/fhir/ValueSet/codesystem-content-mode")
+		}
 	} else {
 		c.required("content")
 	}
 	if v.Supplements.present() {
-		n := c.push("supplements")
-		c.prim(&v.Supplements, false)
-		c.pop(n)
+		if v.Supplements.hasValue() {
+			if msg := checkCanonical(&v.Supplements); msg != "" {
+				c.badValue("supplements", -1, msg)
+			}
+		}
+		if v.Supplements.Elem != nil {
+			c.elem(v.Supplements.Elem, "supplements", -1)
+		}
 	}
 	if v.Count.present() {
-		n := c.push("count")
-		c.prim(&v.Count, false)
-		c.pop(n)
+		if v.Count.hasValue() {
+			if msg := checkUnsignedInt(&v.Count); msg != "" {
+				c.badValue("count", -1, msg)
+			}
+		}
+		if v.Count.Elem != nil {
+			c.elem(v.Count.Elem, "count", -1)
+		}
 	}
 	for i := range v.Filter {
 		n := c.pushIndex("filter", i)
@@ -16367,21 +21102,36 @@ func (v *CodeSystemConceptDefinition) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	} else {
 		c.required("code")
 	}
 	if v.Display.present() {
-		n := c.push("display")
-		c.prim(&v.Display, false)
-		c.pop(n)
+		if v.Display.hasValue() {
+			if msg := checkString(&v.Display); msg != "" {
+				c.badValue("display", -1, msg)
+			}
+		}
+		if v.Display.Elem != nil {
+			c.elem(v.Display.Elem, "display", -1)
+		}
 	}
 	if v.Definition.present() {
-		n := c.push("definition")
-		c.prim(&v.Definition, false)
-		c.pop(n)
+		if v.Definition.hasValue() {
+			if msg := checkString(&v.Definition); msg != "" {
+				c.badValue("definition", -1, msg)
+			}
+		}
+		if v.Definition.Elem != nil {
+			c.elem(v.Definition.Elem, "definition", -1)
+		}
 	}
 	for i := range v.Designation {
 		n := c.pushIndex("designation", i)
@@ -16415,9 +21165,14 @@ func (v *CodeSystemConceptDefinitionConceptProperty) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	} else {
 		c.required("code")
 	}
@@ -16444,9 +21199,14 @@ func (v *CodeSystemConceptDefinitionDesignation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Language.present() {
-		n := c.push("language")
-		c.prim(&v.Language, false)
-		c.pop(n)
+		if v.Language.hasValue() {
+			if msg := checkCode(&v.Language); msg != "" {
+				c.badValue("language", -1, msg)
+			}
+		}
+		if v.Language.Elem != nil {
+			c.elem(v.Language.Elem, "language", -1)
+		}
 	}
 	if v.Use != nil {
 		n := c.push("use")
@@ -16454,9 +21214,14 @@ func (v *CodeSystemConceptDefinitionDesignation) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	} else {
 		c.required("value")
 	}
@@ -16477,32 +21242,56 @@ func (v *CodeSystemFilter) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	} else {
 		c.required("code")
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if len(v.Operator) == 0 {
 		c.required("operator")
 	}
 	for i := range v.Operator {
-		n := c.pushIndex("operator", i)
-		c.prim(&v.Operator[i], true)
-		if x := v.Operator[i].Value; x != "" && !vsFilterOperator(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/filter-operator")
+		x := &v.Operator[i]
+		if !x.present() {
+			c.nullEntry("operator", i)
 		}
-		c.pop(n)
+		if x.hasValue() {
+			if msg := checkCode(x); msg != "" {
+				c.badValue("operator", i, msg)
+			}
+		}
+		if x.Elem != nil {
+			c.elem(x.Elem, "operator", i)
+		}
+		if x := v.Operator[i].Value; x != "" && !vsFilterOperator(x) {
+			c.badCode("operator", i, x, "http://hl7.org/fhir/ValueSet/filter-operator")
+		}
 	}
 	if v.Value.present() {
-		n := c.push("value")
-		c.prim(&v.Value, false)
-		c.pop(n)
+		if v.Value.hasValue() {
+			if msg := checkString(&v.Value); msg != "" {
+				c.badValue("value", -1, msg)
+			}
+		}
+		if v.Value.Elem != nil {
+			c.elem(v.Value.Elem, "value", -1)
+		}
 	} else {
 		c.required("value")
 	}
@@ -16523,29 +21312,49 @@ func (v *CodeSystemProperty) validate(c *checker) {
 		c.pop(n)
 	}
 	if v.Code.present() {
-		n := c.push("code")
-		c.prim(&v.Code, false)
-		c.pop(n)
+		if v.Code.hasValue() {
+			if msg := checkCode(&v.Code); msg != "" {
+				c.badValue("code", -1, msg)
+			}
+		}
+		if v.Code.Elem != nil {
+			c.elem(v.Code.Elem, "code", -1)
+		}
 	} else {
 		c.required("code")
 	}
 	if v.URI.present() {
-		n := c.push("uri")
-		c.prim(&v.URI, false)
-		c.pop(n)
+		if v.URI.hasValue() {
+			if msg := checkURI(&v.URI); msg != "" {
+				c.badValue("uri", -1, msg)
+			}
+		}
+		if v.URI.Elem != nil {
+			c.elem(v.URI.Elem, "uri", -1)
+		}
 	}
 	if v.Description.present() {
-		n := c.push("description")
-		c.prim(&v.Description, false)
-		c.pop(n)
+		if v.Description.hasValue() {
+			if msg := checkString(&v.Description); msg != "" {
+				c.badValue("description", -1, msg)
+			}
+		}
+		if v.Description.Elem != nil {
+			c.elem(v.Description.Elem, "description", -1)
+		}
 	}
 	if v.Type.present() {
-		n := c.push("type")
-		c.prim(&v.Type, false)
-		if x := v.Type.Value; x != "" && !vsConceptPropertyType(x) {
-			c.badCode(x, "http://hl7.org/fhir/ValueSet/concept-property-type")
+		if v.Type.hasValue() {
+			if msg := checkCode(&v.Type); msg != "" {
+				c.badValue("type", -1, msg)
+			}
 		}
-		c.pop(n)
+		if v.Type.Elem != nil {
+			c.elem(v.Type.Elem, "type", -1)
+		}
+		if x := v.Type.Value; x != "" && !vsConceptPropertyType(x) {
+			c.badCode("type", -1, x, "http://hl7.org/fhir/ValueSet/concept-property-type")
+		}
 	} else {
 		c.required("type")
 	}

@@ -170,6 +170,8 @@ func goFieldName(json string) string {
 
 func choiceSuffix(fhirType string) string { return strings.ToUpper(fhirType[:1]) + fhirType[1:] }
 
+func gt(t string) string { return goTypeName(t) }
+
 func isPrimitive(t string) bool { _, ok := primitives[t]; return ok }
 
 type gen struct {
@@ -625,20 +627,21 @@ func (g *gen) validate() {
 						g.p("\tif len(v.%s) == 0 { c.required(%q) }", f.Go, f.JSON)
 					}
 					g.p("\tfor i := range v.%s {", f.Go)
-					g.p("\t\tn := c.pushIndex(%q, i)", f.JSON)
-					g.p("\t\tc.prim(&v.%s[i], true)", f.Go)
+					g.p("\t\tx := &v.%s[i]", f.Go)
+					g.p("\t\tif !x.present() { c.nullEntry(%q, i) }", f.JSON)
+					g.p("\t\tif x.hasValue() { if msg := check%s(x); msg != \"\" { c.badValue(%q, i, msg) } }", gt(t), f.JSON)
+					g.p("\t\tif x.Elem != nil { c.elem(x.Elem, %q, i) }", f.JSON)
 					if codes != "" {
-						g.p("\t\tif x := v.%s[i].Value; x != \"\" && !%s(x) { c.badCode(x, %q) }", f.Go, codes, e.VS)
+						g.p("\t\tif x := v.%s[i].Value; x != \"\" && !%s(x) { c.badCode(%q, i, x, %q) }", f.Go, codes, f.JSON, e.VS)
 					}
-					g.p("\t\tc.pop(n)\n\t}")
+					g.p("\t}")
 				} else {
 					g.p("\tif v.%s.present() {", f.Go)
-					g.p("\t\tn := c.push(%q)", f.JSON)
-					g.p("\t\tc.prim(&v.%s, false)", f.Go)
+					g.p("\t\tif v.%s.hasValue() { if msg := check%s(&v.%s); msg != \"\" { c.badValue(%q, -1, msg) } }", f.Go, gt(t), f.Go, f.JSON)
+					g.p("\t\tif v.%s.Elem != nil { c.elem(v.%s.Elem, %q, -1) }", f.Go, f.Go, f.JSON)
 					if codes != "" {
-						g.p("\t\tif x := v.%s.Value; x != \"\" && !%s(x) { c.badCode(x, %q) }", f.Go, codes, e.VS)
+						g.p("\t\tif x := v.%s.Value; x != \"\" && !%s(x) { c.badCode(%q, -1, x, %q) }", f.Go, codes, f.JSON, e.VS)
 					}
-					g.p("\t\tc.pop(n)")
 					if e.Min > 0 {
 						g.p("\t} else { c.required(%q) }", f.JSON)
 					} else {
