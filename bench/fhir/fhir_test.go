@@ -9,8 +9,8 @@ import (
 	"os"
 	"testing"
 
-	gjson "github.com/google/fhir/go/jsonformat"
 	"github.com/google/fhir/go/fhirversion"
+	gjson "github.com/google/fhir/go/jsonformat"
 	samply "github.com/samply/golang-fhir-models/fhir-models/fhir"
 
 	"github.com/nhskit/nhskit/fhir"
