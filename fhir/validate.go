@@ -306,7 +306,7 @@ func (c *checker) checkIdentifier(v *Identifier) {
 			return
 		}
 		n := c.push("value")
-		if _, err := ParseODSCode(value); err != nil {
+		if !ODSCode(value).Valid() {
 			c.issue(SeverityError, IssueValue, "the ODS code is not 1 to 9 upper-case letters and digits")
 		}
 		c.pop(n)

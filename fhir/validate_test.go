@@ -23,3 +23,87 @@ func TestHasLowByte(t *testing.T) {
 		}
 	}
 }
+
+func issuesOf(oo *OperationOutcome) []string {
+	if oo == nil {
+		return nil
+	}
+	var out []string
+	for _, is := range oo.Issue {
+		out = append(out, is.Severity.Value+" "+is.Code.Value+" "+is.Expression[0].Value+": "+is.Diagnostics.Value)
+	}
+	return out
+}
+
+func mustPatient(t *testing.T, js string) *Patient {
+	t.Helper()
+	r, err := Unmarshal([]byte(js))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r.(*Patient)
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name, json string
+		want       []string
+	}{
+		{"valid", `{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018"}],"gender":"female","birthDate":"2010-10"}`, nil},
+		{"bad code", `{"resourceType":"Patient","gender":"F"}`,
+			[]string{`error code-invalid Patient.gender: the code "F" is not in the required value set http://hl7.org/fhir/ValueSet/administrative-gender`}},
+		{"nhs number", `{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000019"}]}`,
+			[]string{"error value Patient.identifier[0].value: the NHS number *** *** 0019 fails the modulus 11 check"}},
+		{"ods code", `{"resourceType":"Patient","generalPractitioner":[{"identifier":{"system":"https://fhir.nhs.uk/Id/ods-organization-code","value":"b86016"}}]}`,
+			[]string{"error value Patient.generalPractitioner[0].identifier.value: the ODS code is not 1 to 9 upper-case letters and digits"}},
+		{"date", `{"resourceType":"Patient","birthDate":"2010-02-30"}`,
+			[]string{"error value Patient.birthDate: a date is not YYYY, YYYY-MM or YYYY-MM-DD"}},
+		{"dateTime without zone", `{"resourceType":"Patient","deceasedDateTime":"2020-01-01T10:00:00"}`,
+			[]string{"error value Patient.deceased.ofType(dateTime): a dateTime is not YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone"}},
+		{"required", `{"resourceType":"Patient","link":[{"type":"seealso"}]}`,
+			[]string{"error required Patient.link[0].other: minimum required = 1, but only found 0"}},
+		{"null entry", `{"resourceType":"Patient","name":[{"given":["a",null],"_given":[null,{"id":"x"}]},{"given":["b"]}]}`, nil},
+		{"extension both", `{"resourceType":"Patient","extension":[{"url":"http://example.org/x","valueString":"a","extension":[{"url":"y","valueString":"b"}]}]}`,
+			[]string{"error invariant Patient.extension[0]: an extension has both a value and nested extensions (ext-1)"}},
+		{"uk core value type", `{"resourceType":"Patient","extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory","valueString":"A"}]}`,
+			[]string{"error structure Patient.extension[0]: extension Extension-UKCore-EthnicCategory takes CodeableConcept, not string"}},
+		{"old pds url", `{"resourceType":"Patient","extension":[{"url":"https://fhir.nhs.uk/R4/StructureDefinition/Extension-UKCore-EthnicCategory","valueCodeableConcept":{"text":"A"}}]}`, nil},
+		{"contained unreferenced", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"x"}]}`,
+			[]string{`error invariant Patient.contained[0]: contained resource "o1" is not referenced from the resource (dom-3)`}},
+		{"contained referenced", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","name":"x"}],"managingOrganization":{"reference":"#o1"}}`, nil},
+		{"reference form", `{"resourceType":"Patient","managingOrganization":{"reference":"Organization/a b"}}`,
+			[]string{"error value Patient.managingOrganization.reference: the reference is not of the form Type/id, an absolute URL, urn:uuid, urn:oid or #id"}},
+		{"unknown element", `{"resourceType":"Patient","nickname":"x"}`,
+			[]string{`error structure Patient.nickname: unknown element "nickname"`}},
+		{"narrative", `{"resourceType":"Patient","text":{"status":"generated","div":"<p>x</p>"}}`,
+			[]string{"error value Patient.text.div: narrative xhtml is not a single div element"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, issuesOf(Validate(mustPatient(t, tt.json))))
+		})
+	}
+}
+
+func TestValidateObservationChoiceAndQuantity(t *testing.T) {
+	r, err := Unmarshal([]byte(`{"resourceType":"Observation","status":"final","code":{"text":"weight"},"valueQuantity":{"value":72.5,"code":"kg"}}`))
+	assert.NoError(t, err)
+	assert.Equal(t, []string{"error invariant Observation.value.ofType(Quantity): a quantity with a code needs a system (qty-3)"}, issuesOf(Validate(r)))
+	obs := r.(*Observation)
+	obs.Value = &Address{City: String{Value: "Leeds"}}
+	assert.Contains(t, issuesOf(Validate(obs)), "error structure Observation.value.ofType(Address): type Address is not allowed here")
+	obs.Status = Code{}
+	assert.Contains(t, issuesOf(Validate(obs)), "error required Observation.status: minimum required = 1, but only found 0")
+}
+
+func TestValidateAllocatesNothingWhenValid(t *testing.T) {
+	p := mustPatient(t, patientJSON)
+	p.Unknown = nil
+	p.Name[0].Given = p.Name[0].Given[:1]
+	p.Name[0].Given[0].Elem = nil
+	if oo := Validate(p); oo != nil {
+		t.Fatalf("not valid: %v", issuesOf(oo))
+	}
+	allocs := testing.AllocsPerRun(100, func() { Validate(p) })
+	assert.Zero(t, allocs)
+}

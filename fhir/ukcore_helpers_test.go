@@ -1,0 +1,75 @@
+package fhir
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func ukcoreExample(t *testing.T, name string) Resource {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(sharedDir, "ukcore", "examples", name))
+	if os.IsNotExist(err) {
+		t.Skip("../shared/ukcore is absent")
+	}
+	require.NoError(t, err)
+	r, err := UnmarshalXML(data)
+	require.NoError(t, err)
+	return r
+}
+
+func TestUKCoreHelpersOnExamples(t *testing.T) {
+	p := ukcoreExample(t, "UKCore-Patient-RichardSmith-Example.xml").(*Patient)
+	n, ok := p.NHSNumber()
+	require.True(t, ok)
+	assert.True(t, n.Valid())
+	status, ok := p.NHSNumberVerificationStatus()
+	assert.True(t, ok)
+	assert.Equal(t, NHSNumberVerified, status)
+	ec, ok := p.EthnicCategory()
+	assert.True(t, ok)
+	assert.NotEmpty(t, ec.Code.Value)
+	_, ok = p.GPPracticeODS() // Richard Smith's GP is not given
+	assert.False(t, ok)
+
+	d := ukcoreExample(t, "Extension-UKCore-DeathNotificationStatus-Example.xml").(*Patient)
+	c, ok := d.DeathNotificationStatus()
+	assert.True(t, ok)
+	assert.Equal(t, CSDeathNotificationStatus, c.System.Value)
+
+	cp := ukcoreExample(t, "Extension-UKCore-ContactPreference-Example.xml").(*Patient)
+	_, ok = cp.ContactPreference()
+	assert.True(t, ok)
+}
+
+func TestUKCoreSetters(t *testing.T) {
+	var p Patient
+	n, _ := TestNHSNumber(7)
+	p.SetNHSNumber(n, NHSNumberVerified)
+	p.SetNHSNumber(n, NHSNumberNotTraced) // replaces, does not duplicate
+	p.SetEthnicCategory("A", "British, Mixed British")
+	p.SetBirthSex("female")
+	p.SetResidentialStatus("H", "UK Resident")
+	require.Len(t, p.Identifier, 1)
+	require.Len(t, p.Identifier[0].Extension, 1)
+	s, _ := p.NHSNumberVerificationStatus()
+	assert.Equal(t, NHSNumberNotTraced, s)
+	bs, _ := p.BirthSex()
+	assert.Equal(t, "female", bs.Code.Value)
+	rs, _ := p.ResidentialStatus()
+	assert.Equal(t, "H", rs.Code.Value)
+	assert.Nil(t, Validate(&p))
+	p.GeneralPractitioner = []Reference{{Identifier: &Identifier{System: URI{Value: ODSOrganizationCodeSystem}, Value: String{Value: "B86016"}}}}
+	gp, ok := p.GPPracticeODS()
+	assert.True(t, ok)
+	assert.Equal(t, "B86016", gp)
+
+	// PDS's older extension base is recognised.
+	p.Extension[0].URL.Value = "https://fhir.nhs.uk/R4/StructureDefinition/Extension-UKCore-EthnicCategory"
+	ec, ok := p.EthnicCategory()
+	assert.True(t, ok)
+	assert.Equal(t, "A", ec.Code.Value)
+}
