@@ -1,0 +1,86 @@
+// Package fhir gives Go services typed FHIR R4 resources with the UK Core
+// profiles' extensions, a lossless and fast JSON codec, FHIR XML, profile
+// validation that says exactly what is wrong and where, Bundle helpers,
+// streaming decoders for large Bundles and NDJSON bulk files, a small
+// FHIRPath subset, and the NHS identifiers everyone needs (NHS number with
+// its modulus 11 check, ODS codes).
+//
+// The resource and datatype structs, their JSON codec, their validation
+// and their element tables are generated (go generate) by
+// fhir/internal/gen from internal/gen/r4.def, a compact description of the
+// FHIR R4 definitions: no reflection at run time.
+//
+// # Reading and writing
+//
+// [Unmarshal] dispatches on resourceType and returns a [Resource] (*Patient,
+// *Bundle, …); [Marshal] writes it back. What is read is what is written,
+// key order aside:
+//
+//   - a primitive keeps its exact text: a decimal written 4.50, 1e2 or
+//     0.000100 stays so ([Decimal].Raw); dates keep their precision and
+//     convert to time.Time with the precision reported ([Date.Time]);
+//   - a primitive's id and extensions (the JSON _birthDate property, and
+//     arrays such as _given with null fillers) live in its Elem;
+//   - choice elements (value[x], deceased[x]) hold a [Value]: a pointer to
+//     the primitive or datatype that was sent;
+//   - elements the model does not know are kept in Unknown and written
+//     back; resources of types nhskit does not model are kept as
+//     *[RawResource] inside Bundles and contained.
+//
+// Strings share one copy of the input, so decoding allocates little. Bad
+// input gives a *[DecodeError] with the JSON path (Patient.name[0].given[1])
+// and byte offset, wrapping a sentinel ([ErrSyntax], [ErrType],
+// [ErrDuplicateKey], [ErrTooDeep], …); never a panic.
+//
+// [UnmarshalXML] and [MarshalXML] read and write FHIR XML through the same
+// element tables; [XMLToJSON] and [JSONToXML] convert without loss (XML
+// comments are not kept).
+//
+// # Validation
+//
+// [Validate] returns nil for a valid resource (and allocates nothing), or
+// an *[OperationOutcome] whose issues carry severity, issue type,
+// diagnostics and a FHIRPath expression. It checks cardinality, required
+// value-set bindings, primitive formats, reference forms, contained
+// resources (dom-3), extensions (ext-1 and the UK Core extension value
+// types, under both the current and the older PDS URL base), NHS numbers
+// (modulus 11) and ODS codes. Diagnostics never contain an unmasked NHS
+// number.
+//
+// # Facts relied on
+//
+//   - FHIR R4 (4.0.1), https://hl7.org/fhir/R4: element names, types,
+//     cardinalities and required bindings (datatypes.html, each resource's
+//     page); JSON representation (json.html): resourceType first, primitive
+//     extensions in _name, arrays with null fillers of equal length, no
+//     empty objects, arrays or strings; XML representation (xml.html):
+//     value attributes, id and url attributes, resources wrapped in their
+//     container element, narrative as an XHTML div; primitive formats
+//     (datatypes.html#primitive): id [A-Za-z0-9\-\.]{1,64}, date YYYY(-MM
+//     (-DD)), dateTime with a time zone whenever a time is given, instant
+//     to the second with a time zone, integer 32-bit, positiveInt ≥ 1,
+//     unsignedInt ≥ 0, uuid urn:uuid: lower-case, oid urn:oid:; invariants
+//     ext-1 (value or extensions, not both), dom-3 (contained resources are
+//     referenced), qty-3 (a unit code needs a system).
+//   - UK Core STU 2.0.0 (NHS England, https://simplifier.net/hl7fhirukcorer4,
+//     read from ../shared/ukcore): extension URLs under
+//     https://fhir.hl7.org.uk/StructureDefinition/ and each extension's
+//     value type (ukcore_extensions.go); the NHS number verification status
+//     code system UKCore-NHSNumberVerificationStatusEngland (01–08); the
+//     sub-extensions of NHSCommunication (interpreterRequired, …),
+//     DeathNotificationStatus and ContactPreference; identifier systems
+//     https://fhir.nhs.uk/Id/nhs-number, https://fhir.nhs.uk/Id/ods-organization-code,
+//     https://fhir.hl7.org.uk/Id/gmc-number and gmp-number,
+//     https://fhir.nhs.uk/Id/sds-user-id.
+//   - PDS still sends extensions under https://fhir.nhs.uk/R4/StructureDefinition/
+//     (../shared/pds examples); both bases are recognised.
+//   - NHS number: ten digits, the tenth a modulus 11 check digit
+//     (NHS Data Dictionary, "NHS Number"); ODS codes are 1 to 9 letters and
+//     digits (NHS England ODS).
+//
+// The conformance corpus is UK Core's 215 published examples: each decodes
+// from XML, round-trips exactly through JSON and back to equivalent XML, and
+// validates, except the five that are genuinely wrong (listed in the tests
+// with the issue each must raise) and one that holds two values in one
+// extension, which FHIR JSON cannot represent and decoding reports.
+package fhir
