@@ -66,6 +66,10 @@ func (c *checker) push(name string) int {
 
 func (c *checker) pushIndex(name string, i int) int {
 	n := c.push(name)
+	if i < 10 {
+		c.path = append(c.path, '[', byte('0'+i), ']')
+		return n
+	}
 	c.path = append(c.path, '[')
 	c.path = strconv.AppendInt(c.path, int64(i), 10)
 	c.path = append(c.path, ']')
