@@ -165,3 +165,21 @@ func TestNeedsEscape(t *testing.T) {
 		}
 	}
 }
+
+func TestDecimalConversions(t *testing.T) {
+	d, err := DecimalOf("4.50")
+	require.NoError(t, err)
+	f, err := d.Float64()
+	require.NoError(t, err)
+	assert.Equal(t, 4.5, f)
+	r, err := d.Rat()
+	require.NoError(t, err)
+	assert.Equal(t, "9/2", r.String())
+	assert.Equal(t, 2, d.Scale())
+	_, err = DecimalOf("4,5")
+	assert.ErrorIs(t, err, ErrDecimal)
+	small, _ := DecimalOf("0.000100")
+	r, _ = small.Rat()
+	assert.Equal(t, "1/10000", r.String())
+	assert.Equal(t, 6, small.Scale())
+}
