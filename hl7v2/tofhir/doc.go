@@ -1,0 +1,45 @@
+// Package tofhir converts HL7 v2 messages from a trust's feeds into UK Core
+// FHIR R4 resources: ADT A01, A02, A03, A04, A05, A08, A11, A13, A28 and A31
+// into a Patient and an Encounter, A34 and A40 (merge) into the update of
+// the surviving Patient, and ORU^R01 into DiagnosticReports and
+// Observations. The result is a transaction Bundle, with the Patient as a
+// conditional update by NHS number, and a report of every value that was
+// kept without a coded mapping, so that nothing is dropped silently.
+//
+// The Mapping holds the tables (identifier systems by assigning authority,
+// code systems by HL7 coding system name, units); start from
+// DefaultMapping and add a trust's local systems.
+//
+// # Facts relied on
+//
+//   - HL7 v2.4/2.5.1 tables: 0001 administrative sex (M F O U A N), 0002
+//     marital status, 0004 patient class (I O E P R B), 0078 abnormal flags,
+//     0085 observation result status (F C P R S I O X D W U), 0123 result
+//     status, 0201 telecom use (PRN ORN WPN NET …), 0202 equipment type (PH
+//     CP FX BP Internet), 0203 identifier type (MR, NH, VN), 0074 diagnostic
+//     service section (HM, CH, MB …) — https://www.hl7.eu/HL7v2x/v251/.
+//   - HL7 v2-to-FHIR mapping guidance (https://build.fhir.org/ig/HL7/v2-to-fhir/):
+//     sex codes to administrative-gender, patient class to v3 ActCode
+//     encounter classes (IMP, AMB, EMER, PRENC), OBX-8 to v3
+//     ObservationInterpretation, OBX-11 to Observation.status, PV1-7/8/9 to
+//     participants ATND, REF, CON (v3 ParticipationType).
+//   - NHS (ITK HL7 v2 ADT specification, NHS Digital): PID-3 carries the NHS
+//     number with authority NHS and type NH; PID-32 is the NHS number trace
+//     status NSTS01–NSTS08, the same numbering as UK Core's
+//     UKCore-NHSNumberVerificationStatusEngland (01–08); PID-8 may use the
+//     NHS Data Dictionary person gender codes 0, 1, 2, 9; PD1-3 is the
+//     registered practice with its ODS code in component 3, PD1-4 the GP by
+//     GP national code (G + 7 digits, a GMP number); consultants are
+//     identified by consultant code (C + the 7-digit GMC number).
+//   - UK Core STU 2.0.0 (../shared/ukcore): the admission source binds to
+//     UKCore-SourceOfAdmission (codes 19, 29, …), hospitalization.dischargeDisposition
+//     to UKCore-DischargeDestination (two digits), the NHS discharge method
+//     (one digit) is Extension-UKCore-DischargeMethod on the Encounter and
+//     the admission method Extension-UKCore-AdmissionMethod on
+//     hospitalization; the ethnic category codes of the NHS Data Dictionary
+//     (A–H, J–P, R, S, Z, 99) go in Extension-UKCore-EthnicCategory.
+//   - UCUM (https://ucum.org): 10*9/L, mmol/L, umol/L, g/L are valid codes
+//     as labs write them; mL/min/1.73m2 is mL/min/{1.73_m2}.
+//
+// Identifiers and names never appear in errors or in the Unmapped report.
+package tofhir

@@ -1,0 +1,170 @@
+package tofhir
+
+import (
+	"strings"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/hl7v2"
+)
+
+// PV1-2 patient class (HL7 table 0004) to v3 ActCode encounter classes.
+var encounterClass = map[string][2]string{
+	"I": {"IMP", "inpatient encounter"},
+	"O": {"AMB", "ambulatory"},
+	"E": {"EMER", "emergency"},
+	"P": {"PRENC", "pre-admission"},
+	"R": {"AMB", "ambulatory"},
+	"B": {"IMP", "inpatient encounter"},
+}
+
+// encounterStatus is the Encounter.status an ADT trigger implies.
+func encounterStatus(trigger string, discharged bool) string {
+	switch trigger {
+	case "A05":
+		return "planned"
+	case "A03":
+		return "finished"
+	case "A11":
+		return "entered-in-error" // the admission or visit is cancelled as wrong
+	case "A04":
+		return "arrived"
+	case "A08":
+		if discharged {
+			return "finished"
+		}
+	}
+	return "in-progress" // A01, A02, A13 (discharge cancelled), A08
+}
+
+const (
+	csSourceOfAdmission    = "https://fhir.hl7.org.uk/CodeSystem/UKCore-SourceOfAdmissionEngland"
+	csDischargeMethod      = "https://fhir.hl7.org.uk/CodeSystem/UKCore-DischargeMethodEngland"
+	csDischargeDestination = "https://fhir.hl7.org.uk/CodeSystem/UKCore-DischargeDestinationEngland"
+	csParticipationType    = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType"
+	csActCode              = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+	csAdmissionMethod      = "https://fhir.hl7.org.uk/CodeSystem/UKCore-AdmissionMethodEngland"
+	extDischargeMethod     = fhir.UKCoreBase + "Extension-UKCore-DischargeMethod"
+	extAdmissionMethod     = fhir.UKCoreBase + "Extension-UKCore-AdmissionMethod"
+)
+
+func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
+	e := &fhir.Encounter{Subject: &fhir.Reference{Reference: str(patientRef)}}
+	e.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Encounter"}}}
+	c.res.Encounter = e
+	pc := pv1.PatientClass()
+	if cl, ok := encounterClass[pc]; ok {
+		e.Class = &fhir.Coding{System: uri(csActCode), Code: code(cl[0]), Display: str(cl[1])}
+	} else {
+		e.Class = &fhir.Coding{System: uri("http://terminology.hl7.org/CodeSystem/data-absent-reason"), Code: code("unknown")}
+		c.unmapped("PV1-2", pc, "unknown patient class")
+	}
+	var ifNoneExist string
+	if vn := pv1.VisitNumber(); vn.ID != "" {
+		id := fhir.Identifier{Value: str(vn.ID)}
+		if sys, ok := c.m.VisitNumberSystems[vn.AssigningAuthority]; ok {
+			id.System = uri(sys)
+			ifNoneExist = "identifier=" + sys + "|" + vn.ID
+		} else {
+			c.unmapped("PV1-19.4", vn.AssigningAuthority, "no visit number system for this assigning authority")
+			if vn.AssigningAuthority != "" {
+				id.Assigner = &fhir.Reference{Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(vn.AssigningAuthority)}}
+			}
+		}
+		id.Type = concept("http://terminology.hl7.org/CodeSystem/v2-0203", "VN", "Visit number")
+		e.Identifier = append(e.Identifier, id)
+	}
+	start, sp, startErr := pv1.Admitted()
+	end, ep, endErr := pv1.Discharged()
+	if startErr == nil || endErr == nil {
+		e.Period = &fhir.Period{}
+		if startErr == nil {
+			e.Period.Start = c.dateTime(start, sp)
+		}
+		if endErr == nil {
+			e.Period.End = c.dateTime(end, ep)
+		}
+	}
+	e.Status = code(encounterStatus(trigger, endErr == nil))
+	for _, p := range []struct {
+		x    hl7v2.XCN
+		typ  string
+		name string
+		path string
+	}{
+		{pv1.Attending(), "ATND", "attender", "PV1-7"},
+		{pv1.Referring(), "REF", "referrer", "PV1-8"},
+		{pv1.Consulting(), "CON", "consultant", "PV1-9"},
+	} {
+		if ref := c.practitioner(p.x, p.path); ref != nil {
+			e.Participant = append(e.Participant, fhir.EncounterParticipant{
+				Type:       []fhir.CodeableConcept{*concept(csParticipationType, p.typ, p.name)},
+				Individual: ref,
+			})
+		}
+	}
+	if loc := locationDisplay(pv1); loc != "" {
+		e.Location = append(e.Location, fhir.EncounterLocation{Location: &fhir.Reference{Display: str(loc)}})
+	}
+	if fac := pv1.Facility(); fac != "" {
+		e.ServiceProvider = &fhir.Reference{Type: uri("Organization"), Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(fac)}}
+	}
+	hosp := &fhir.EncounterHospitalization{}
+	if src := pv1.AdmitSource(); src != "" {
+		hosp.AdmitSource = concept(csSourceOfAdmission, src, "")
+		if !allDigits(src) || len(src) != 2 {
+			c.unmapped("PV1-14", src, "not an NHS source of admission code")
+			hosp.AdmitSource = &fhir.CodeableConcept{Text: str(src)}
+		}
+	}
+	// UK Core puts the NHS discharge method (PV1-36, one digit) in an
+	// extension on the Encounter and the discharge destination (PV1-37, two
+	// digits) in hospitalization.dischargeDisposition; the admission method
+	// (PV1-4) is an extension on hospitalization.
+	if d := pv1.DischargeDisposition(); d != "" {
+		if allDigits(d) && len(d) == 1 {
+			e.Extension = append(e.Extension, fhir.Extension{URL: uri(extDischargeMethod), Value: concept(csDischargeMethod, d, "")})
+		} else {
+			c.unmapped("PV1-36", d, "not an NHS discharge method code")
+		}
+	}
+	if d := pv1.DischargedTo(); d != "" {
+		if allDigits(d) && len(d) == 2 {
+			hosp.DischargeDisposition = concept(csDischargeDestination, d, "")
+		} else {
+			hosp.DischargeDisposition = &fhir.CodeableConcept{Text: str(d)}
+			c.unmapped("PV1-37", d, "not an NHS discharge destination code")
+		}
+	}
+	if am := pv1.AdmissionType(); am != "" {
+		if len(am) == 2 {
+			hosp.Extension = append(hosp.Extension, fhir.Extension{URL: uri(extAdmissionMethod), Value: concept(csAdmissionMethod, am, "")})
+		} else {
+			c.unmapped("PV1-4", am, "not an NHS admission method code")
+		}
+	}
+	if hosp.AdmitSource != nil || hosp.DischargeDisposition != nil || len(hosp.Extension) > 0 {
+		e.Hospitalization = hosp
+	}
+	if svc := pv1.HospitalService(); svc != "" {
+		e.ServiceType = &fhir.CodeableConcept{Text: str(svc)}
+	}
+	req := &fhir.BundleEntryRequest{Method: code("POST"), URL: uri("Encounter")}
+	if ifNoneExist != "" {
+		req.IfNoneExist = str(ifNoneExist)
+	}
+	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(fhir.NewUUID()), Resource: e, Request: req})
+}
+
+func locationDisplay(pv1 hl7v2.PV1) string {
+	var parts []string
+	if s := pv1.PointOfCare(); s != "" {
+		parts = append(parts, s)
+	}
+	if s := pv1.Room(); s != "" {
+		parts = append(parts, s)
+	}
+	if s := pv1.Bed(); s != "" {
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, ", ")
+}

@@ -1,0 +1,281 @@
+package tofhir
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/hl7v2"
+)
+
+// Sentinel errors, wrapped by *Error.
+var (
+	ErrUnsupported = errors.New("message type not supported")
+	ErrMissing     = errors.New("required segment or field missing")
+)
+
+// Error says why a message could not be converted and where.
+type Error struct {
+	Path string // HL7 v2 path, e.g. "MSH-9" or "PID"
+	Err  error
+}
+
+func (e *Error) Error() string { return "tofhir: " + e.Path + ": " + e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
+// Unmapped reports a value that was not mapped to a coded FHIR value, so
+// that nothing is dropped silently: the value was kept as text (or without a
+// system) and the caller can extend the Mapping.
+type Unmapped struct {
+	Path   string // HL7 v2 path, e.g. "PID-16" or "OBX[3]-6"
+	Value  string // the value as sent; never an identifier or a name
+	Reason string
+}
+
+// Result is a converted message.
+type Result struct {
+	// Bundle is a transaction: the Patient as a conditional update by NHS
+	// number (or by local identifier), Encounter, DiagnosticReport and
+	// Observations as conditional creates, all linked by urn:uuid fullUrls.
+	Bundle           *fhir.Bundle
+	Patient          *fhir.Patient
+	Encounter        *fhir.Encounter         // ADT with a PV1
+	DiagnosticReport []*fhir.DiagnosticReport // ORU, one per OBR
+	Observations     []*fhir.Observation
+	// Unmapped lists what was kept without a coded mapping.
+	Unmapped []Unmapped
+}
+
+// Mapping holds the tables a conversion uses. Start from DefaultMapping and
+// add a trust's local systems.
+type Mapping struct {
+	// IdentifierSystems maps a CX assigning authority (PID-3.4, PV1-19.4)
+	// to an identifier system URI; "NHS" maps to the NHS number system.
+	// Identifiers of other authorities keep the authority as an assigner
+	// (Organization by ODS code) and are reported.
+	IdentifierSystems map[string]string
+	// VisitNumberSystems maps the assigning authority of PV1-19 to a
+	// system for Encounter.identifier.
+	VisitNumberSystems map[string]string
+	// CodeSystems maps HL7 v2 coding system names (CWE-3: "SCT", "I10",
+	// "LN", or a lab's local name) to FHIR code system URIs.
+	CodeSystems map[string]string
+	// Units maps units as labs send them to UCUM codes; units already in
+	// UCUM form need no entry (see UCUMUnits).
+	Units map[string]string
+	// Location is the time zone of HL7 v2 times sent without an offset.
+	Location *time.Location
+}
+
+// DefaultMapping returns the NHS defaults (see doc.go for the sources).
+func DefaultMapping() Mapping {
+	return Mapping{
+		IdentifierSystems:  map[string]string{"NHS": fhir.NHSNumberSystem},
+		VisitNumberSystems: map[string]string{},
+		CodeSystems: map[string]string{
+			"SCT":   "http://snomed.info/sct",
+			"SNM":   "http://snomed.info/sct",
+			"LN":    "http://loinc.org",
+			"I10":   "http://hl7.org/fhir/sid/icd-10",
+			"I10UK": "http://hl7.org/fhir/sid/icd-10-uk",
+			"OPCS4": "http://fhir.nhs.uk/CodeSystem/OPCS-4",
+			"UCUM":  "http://unitsofmeasure.org",
+			"HL70078": "http://terminology.hl7.org/CodeSystem/v2-0078",
+		},
+		Units:    map[string]string{},
+		Location: hl7v2.London,
+	}
+}
+
+// Converter converts messages with one Mapping. It is safe for concurrent
+// use once built.
+type Converter struct{ m Mapping }
+
+// New returns a converter; a nil or partial mapping is completed from
+// DefaultMapping.
+func New(m *Mapping) *Converter {
+	d := DefaultMapping()
+	if m != nil {
+		for k, v := range m.IdentifierSystems {
+			d.IdentifierSystems[k] = v
+		}
+		for k, v := range m.VisitNumberSystems {
+			d.VisitNumberSystems[k] = v
+		}
+		for k, v := range m.CodeSystems {
+			d.CodeSystems[k] = v
+		}
+		for k, v := range m.Units {
+			d.Units[k] = v
+		}
+		if m.Location != nil {
+			d.Location = m.Location
+		}
+	}
+	return &Converter{m: d}
+}
+
+// Convert converts a message with DefaultMapping.
+func Convert(msg *hl7v2.Message) (*Result, error) { return New(nil).Convert(msg) }
+
+type conv struct {
+	*Converter
+	msg *hl7v2.Message
+	res *Result
+}
+
+func (c *conv) unmapped(path, value, reason string) {
+	c.res.Unmapped = append(c.res.Unmapped, Unmapped{Path: path, Value: value, Reason: reason})
+}
+
+// Convert turns an ADT (A01 A02 A03 A04 A05 A08 A11 A13 A28 A31 A34 A40)
+// or ORU^R01 message into UK Core resources in a transaction Bundle.
+func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
+	h := msg.MSH()
+	code, trigger := h.MessageCode(), h.TriggerEvent()
+	c := &conv{Converter: cv, msg: msg, res: &Result{Bundle: fhir.NewTransaction()}}
+	pid, ok := msg.PID()
+	if !ok {
+		return nil, &Error{Path: "PID", Err: ErrMissing}
+	}
+	switch {
+	case code == "ADT" && trigger == "A34", code == "ADT" && trigger == "A40":
+		return c.merge(pid)
+	case code == "ADT":
+		switch trigger {
+		case "A01", "A02", "A03", "A04", "A05", "A08", "A11", "A13", "A28", "A31":
+		default:
+			return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: ADT^%s", ErrUnsupported, trigger)}
+		}
+		patientRef, err := c.patient(pid)
+		if err != nil {
+			return nil, err
+		}
+		if trigger != "A28" && trigger != "A31" {
+			if pv1, ok := msg.PV1(); ok {
+				c.encounter(pv1, trigger, patientRef)
+			}
+		}
+		return c.res, nil
+	case code == "ORU" && trigger == "R01":
+		patientRef, err := c.patient(pid)
+		if err != nil {
+			return nil, err
+		}
+		c.results(patientRef)
+		return c.res, nil
+	}
+	return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: %s^%s", ErrUnsupported, code, trigger)}
+}
+
+func str(s string) fhir.String { return fhir.String{Value: s} }
+func code(s string) fhir.Code  { return fhir.Code{Value: s} }
+func uri(s string) fhir.URI    { return fhir.URI{Value: s} }
+
+func coding(system, c, display string) fhir.Coding {
+	cd := fhir.Coding{System: uri(system), Code: code(c)}
+	if display != "" {
+		cd.Display = str(display)
+	}
+	return cd
+}
+
+func concept(system, c, display string) *fhir.CodeableConcept {
+	return &fhir.CodeableConcept{Coding: []fhir.Coding{coding(system, c, display)}}
+}
+
+// dateTime converts an HL7 v2 DTM at its precision: a date stays a date, a
+// time gets its offset (the mapping's zone when none was sent).
+func (c *conv) dateTime(t time.Time, p hl7v2.Precision) fhir.DateTime {
+	switch p {
+	case hl7v2.PrecisionYear:
+		return fhir.DateTime{Value: t.Format("2006")}
+	case hl7v2.PrecisionMonth:
+		return fhir.DateTime{Value: t.Format("2006-01")}
+	case hl7v2.PrecisionDay:
+		return fhir.DateTime{Value: t.Format("2006-01-02")}
+	}
+	return fhir.DateTime{Value: t.Format(time.RFC3339)}
+}
+
+func (c *conv) date(t time.Time, p hl7v2.Precision) fhir.Date {
+	switch p {
+	case hl7v2.PrecisionYear:
+		return fhir.Date{Value: t.Format("2006")}
+	case hl7v2.PrecisionMonth:
+		return fhir.Date{Value: t.Format("2006-01")}
+	}
+	return fhir.Date{Value: t.Format("2006-01-02")}
+}
+
+// identifier maps a CX; ok is false for an empty one.
+func (c *conv) identifier(cx hl7v2.CX, path string) (fhir.Identifier, bool) {
+	if cx.ID == "" {
+		return fhir.Identifier{}, false
+	}
+	id := fhir.Identifier{Value: str(cx.ID)}
+	if sys, ok := c.m.IdentifierSystems[cx.AssigningAuthority]; ok {
+		id.System = uri(sys)
+		if sys == fhir.NHSNumberSystem {
+			return id, true
+		}
+	} else {
+		c.unmapped(path+".4", cx.AssigningAuthority, "no identifier system for this assigning authority; kept with the authority as assigner")
+		if cx.AssigningAuthority != "" {
+			id.Assigner = &fhir.Reference{Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(cx.AssigningAuthority)}}
+		}
+	}
+	if cx.TypeCode != "" {
+		id.Type = concept("http://terminology.hl7.org/CodeSystem/v2-0203", cx.TypeCode, "")
+		if cx.TypeCode == "MR" {
+			id.Use = code("usual")
+		}
+	}
+	return id, true
+}
+
+// practitioner maps an XCN to a logical reference by national code: GMC
+// number for consultant codes (C + 7 digits), GMP number for GP codes
+// (G + 7 digits), otherwise SDS user id when the authority says so.
+func (c *conv) practitioner(x hl7v2.XCN, path string) *fhir.Reference {
+	if x.ID == "" && x.Family == "" {
+		return nil
+	}
+	ref := &fhir.Reference{Type: uri("Practitioner")}
+	switch {
+	case len(x.ID) == 8 && x.ID[0] == 'C' && allDigits(x.ID[1:]):
+		ref.Identifier = &fhir.Identifier{System: uri(fhir.GMCNumberSystem), Value: str(x.ID[1:])}
+	case len(x.ID) == 8 && x.ID[0] == 'G' && allDigits(x.ID[1:]):
+		ref.Identifier = &fhir.Identifier{System: uri(fhir.GMPNumberSystem), Value: str(x.ID)}
+	case x.ID != "" && x.AssigningAuthority == "SDS":
+		ref.Identifier = &fhir.Identifier{System: uri(fhir.SDSUserIDSystem), Value: str(x.ID)}
+	case x.ID != "":
+		c.unmapped(path+".1", "", "clinician code is neither a consultant (C) nor a GP (G) national code; kept as display only")
+	}
+	name := strings.TrimSpace(strings.Join(nonEmpty(x.Prefix, x.Given, x.Family), " "))
+	if name != "" {
+		ref.Display = str(name)
+	}
+	return ref
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}

@@ -1,0 +1,228 @@
+package tofhir
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/hl7v2"
+)
+
+func fixture(t *testing.T, name string) *hl7v2.Message {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "testdata", name))
+	require.NoError(t, err)
+	m, err := hl7v2.Parse(data)
+	require.NoError(t, err)
+	return m
+}
+
+// trust is a mapping with the test trust's local systems, as a deployment
+// would configure it.
+var trust = &Mapping{
+	IdentifierSystems:  map[string]string{"RRK": "https://fhir.rrk.example.nhs.uk/Id/mrn"},
+	VisitNumberSystems: map[string]string{"RRK": "https://fhir.rrk.example.nhs.uk/Id/visit"},
+	CodeSystems:        map[string]string{"WinPath": "https://fhir.rrk.example.nhs.uk/CodeSystem/winpath"},
+}
+
+func mustValidate(t *testing.T, r fhir.Resource) {
+	t.Helper()
+	if oo := fhir.Validate(r); oo != nil {
+		for _, is := range oo.Issue {
+			if is.Severity.Value == fhir.SeverityError {
+				t.Errorf("%s: %s", is.Expression[0].Value, is.Diagnostics.Value)
+			}
+		}
+	}
+}
+
+func TestADTFixturesConvertAndValidate(t *testing.T) {
+	for _, name := range []string{"adt_a01.hl7", "adt_a03.hl7", "adt_a04.hl7", "adt_a08.hl7", "adt_a28.hl7", "adt_a31.hl7", "adt_a34.hl7", "adt_a40.hl7", "adt_a01_old_nhs_form.hl7", "adt_a01_latin1.hl7", "oru_r01.hl7"} {
+		t.Run(name, func(t *testing.T) {
+			res, err := New(trust).Convert(fixture(t, name))
+			require.NoError(t, err)
+			mustValidate(t, res.Bundle)
+			// The Bundle survives JSON and XML round trips.
+			js, err := fhir.Marshal(res.Bundle)
+			require.NoError(t, err)
+			back, err := fhir.Unmarshal(js)
+			require.NoError(t, err)
+			js2, _ := fhir.Marshal(back)
+			assert.JSONEq(t, string(js), string(js2))
+			_, err = fhir.MarshalXML(res.Bundle)
+			require.NoError(t, err)
+			for _, u := range res.Unmapped {
+				assert.NotContains(t, u.Value, "999", "no identifier in the report")
+			}
+		})
+	}
+}
+
+func TestA01(t *testing.T) {
+	res, err := New(trust).Convert(fixture(t, "adt_a01.hl7"))
+	require.NoError(t, err)
+	p := res.Patient
+	n, ok := p.NHSNumber()
+	require.True(t, ok)
+	assert.Equal(t, fhir.NHSNumber("9990000018"), n)
+	status, _ := p.NHSNumberVerificationStatus()
+	assert.Equal(t, fhir.NHSNumberVerified, status)
+	mrn, ok := fhir.IdentifierValue(p.Identifier, "https://fhir.rrk.example.nhs.uk/Id/mrn")
+	assert.True(t, ok)
+	assert.Equal(t, "RRK1234567", mrn)
+	assert.Equal(t, "female", p.Gender.Value) // NHS code 2
+	assert.Equal(t, "1980-01-01", p.BirthDate.Value)
+	assert.Equal(t, "SMYTHE", p.Name[0].Family.Value)
+	assert.Equal(t, []fhir.String{{Value: "ALEX"}, {Value: "JAMES"}}, p.Name[0].Given)
+	assert.Equal(t, "LS1 4AP", p.Address[0].PostalCode.Value)
+	assert.Equal(t, "home", p.Address[0].Use.Value)
+	require.Len(t, p.Telecom, 2)
+	assert.Equal(t, "mobile", p.Telecom[1].Use.Value)
+	assert.Equal(t, "S", p.MaritalStatus.Coding[0].Code.Value)
+	ods, _ := p.GPPracticeODS()
+	assert.Equal(t, "A81001", ods)
+	assert.Equal(t, fhir.GMPNumberSystem, p.GeneralPractitioner[1].Identifier.System.Value)
+
+	e := res.Encounter
+	require.NotNil(t, e)
+	assert.Equal(t, "in-progress", e.Status.Value)
+	assert.Equal(t, "IMP", e.Class.Code.Value)
+	assert.Equal(t, "V0000123", e.Identifier[0].Value.Value)
+	assert.Equal(t, "2026-11-24T09:30:00Z", e.Period.Start.Value)
+	require.Len(t, e.Participant, 2)
+	assert.Equal(t, "ATND", e.Participant[0].Type[0].Coding[0].Code.Value)
+	assert.Equal(t, fhir.GMCNumberSystem, e.Participant[0].Individual.Identifier.System.Value)
+	assert.Equal(t, "1234567", e.Participant[0].Individual.Identifier.Value.Value)
+	assert.Equal(t, "19", e.Hospitalization.AdmitSource.Coding[0].Code.Value)
+	assert.Equal(t, "RRK01, WARD 12, BED 3", e.Location[0].Location.Display.Value)
+	// The Encounter points at the Patient's entry.
+	assert.Same(t, fhir.Resource(p), res.Bundle.Resolve(e.Subject.Reference.Value))
+	assert.Equal(t, "PUT", res.Bundle.Entry[0].Request.Method.Value)
+	assert.Equal(t, "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018", res.Bundle.Entry[0].Request.URL.Value)
+	assert.Empty(t, res.Unmapped)
+}
+
+func TestTriggerStatuses(t *testing.T) {
+	base := string(fixture(t, "adt_a01.hl7").Encode())
+	for trigger, want := range map[string]string{"A01": "in-progress", "A02": "in-progress", "A04": "arrived", "A05": "planned", "A11": "entered-in-error", "A13": "in-progress"} {
+		msg := strings.Replace(base, "ADT^A01^ADT_A01", "ADT^"+trigger+"^ADT_A01", 1)
+		m, err := hl7v2.Parse([]byte(msg))
+		require.NoError(t, err)
+		res, err := New(trust).Convert(m)
+		require.NoError(t, err, trigger)
+		assert.Equal(t, want, res.Encounter.Status.Value, trigger)
+		mustValidate(t, res.Bundle)
+	}
+	res, err := New(trust).Convert(fixture(t, "adt_a03.hl7"))
+	require.NoError(t, err)
+	assert.Equal(t, "finished", res.Encounter.Status.Value)
+	assert.Equal(t, "2026-11-24T16:00:00Z", res.Encounter.Period.End.Value)
+	res, err = New(trust).Convert(fixture(t, "adt_a28.hl7"))
+	require.NoError(t, err)
+	assert.Nil(t, res.Encounter, "A28 adds a person, not a visit")
+}
+
+func TestMerge(t *testing.T) {
+	res, err := New(trust).Convert(fixture(t, "adt_a40.hl7"))
+	require.NoError(t, err)
+	p := res.Patient
+	n, _ := p.NHSNumber()
+	assert.Equal(t, fhir.NHSNumber("9990000026"), n, "the survivor's number stays current")
+	var old []string
+	for _, id := range p.Identifier {
+		if id.Use.Value == "old" {
+			old = append(old, id.Value.Value)
+		}
+	}
+	assert.Equal(t, []string{"9990000034", "RRK0000002"}, old)
+	require.Len(t, p.Link, 2)
+	assert.Equal(t, "replaces", p.Link[0].Type.Value)
+
+	m := fixture(t, "adt_a34.hl7")
+	require.NoError(t, m.Set("MRG-1", ""))
+	_, err = New(trust).Convert(m)
+	assert.ErrorIs(t, err, ErrMissing)
+}
+
+func TestORU(t *testing.T) {
+	res, err := New(trust).Convert(fixture(t, "oru_r01.hl7"))
+	require.NoError(t, err)
+	require.Len(t, res.DiagnosticReport, 1)
+	r := res.DiagnosticReport[0]
+	assert.Equal(t, "final", r.Status.Value)
+	assert.Equal(t, "FBC", r.Code.Coding[0].Code.Value)
+	assert.Equal(t, "HM", r.Category[0].Coding[0].Code.Value)
+	require.Len(t, res.Observations, 9)
+	require.Len(t, r.Result, 9)
+	hb := res.Observations[0]
+	q := hb.Value.(*fhir.Quantity)
+	assert.Equal(t, "134", q.Value.Raw)
+	assert.Equal(t, "g/L", q.Code.Value)
+	assert.Equal(t, "http://unitsofmeasure.org", q.System.Value)
+	assert.Equal(t, "115", hb.ReferenceRange[0].Low.Value.Raw)
+	assert.Equal(t, "165", hb.ReferenceRange[0].High.Value.Raw)
+	wbc := res.Observations[1]
+	assert.Equal(t, "11.8", wbc.Value.(*fhir.Quantity).Value.Raw)
+	assert.Equal(t, "H", wbc.Interpretation[0].Coding[0].Code.Value)
+	k := res.Observations[4]
+	assert.Equal(t, "L", k.Interpretation[0].Coding[0].Code.Value)
+	egfr := res.Observations[6]
+	assert.Equal(t, ">90", egfr.Value.(*fhir.String).Value)
+	assert.Equal(t, "60", egfr.ReferenceRange[0].Low.Value.Raw)
+	assert.Equal(t, "mL/min/{1.73_m2}", egfr.ReferenceRange[0].Low.Code.Value)
+	coded := res.Observations[7].Value.(*fhir.CodeableConcept)
+	assert.Equal(t, "http://snomed.info/sct", coded.Coding[0].System.Value)
+	text := res.Observations[8].Value.(*fhir.String)
+	assert.Equal(t, "Line one\nLine two with & ampersand", text.Value)
+	assert.Equal(t, "Sample slightly haemolysed", res.Observations[8].Note[0].Text.Value)
+	assert.Same(t, fhir.Resource(res.Patient), res.Bundle.Resolve(hb.Subject.Reference.Value))
+	assert.Same(t, fhir.Resource(hb), res.Bundle.Resolve(r.Result[0].Reference.Value))
+}
+
+func TestUnmappedIsReported(t *testing.T) {
+	res, err := Convert(fixture(t, "oru_r01.hl7")) // default mapping: no local systems
+	require.NoError(t, err)
+	var paths []string
+	for _, u := range res.Unmapped {
+		paths = append(paths, u.Path)
+	}
+	assert.Contains(t, paths, "PID-3(2).4", "the trust MRN authority")
+	assert.Contains(t, paths, "OBX[1]-3.3", "the lab's local code system")
+	mustValidate(t, res.Bundle)
+
+	m := fixture(t, "adt_a01.hl7")
+	require.NoError(t, m.Set("PID-8", "Q"))
+	require.NoError(t, m.Set("PID-16", "Z"))
+	require.NoError(t, m.Set("OBX[1]-6", "furlongs"))
+	res, err = New(trust).Convert(m)
+	require.NoError(t, err)
+	assert.Equal(t, []Unmapped{
+		{Path: "PID-8", Value: "Q", Reason: "unknown administrative sex code"},
+		{Path: "PID-16", Value: "Z", Reason: "unknown marital status code"},
+	}, res.Unmapped)
+	assert.Empty(t, res.Patient.Gender.Value)
+}
+
+func TestErrors(t *testing.T) {
+	m, err := hl7v2.Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ORM^O01|1|P|2.4\rPID|1||9990000018^^^NHS^NH\r"))
+	require.NoError(t, err)
+	_, err = Convert(m)
+	assert.ErrorIs(t, err, ErrUnsupported)
+	var ce *Error
+	require.True(t, errors.As(err, &ce))
+	assert.Equal(t, "MSH-9", ce.Path)
+
+	m, _ = hl7v2.Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4\rEVN|A01\r"))
+	_, err = Convert(m)
+	assert.ErrorIs(t, err, ErrMissing)
+
+	m, _ = hl7v2.Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4\rPID|1||\r"))
+	_, err = Convert(m)
+	assert.ErrorIs(t, err, ErrMissing)
+}
