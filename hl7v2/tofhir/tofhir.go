@@ -41,7 +41,7 @@ type Result struct {
 	// Observations as conditional creates, all linked by urn:uuid fullUrls.
 	Bundle           *fhir.Bundle
 	Patient          *fhir.Patient
-	Encounter        *fhir.Encounter         // ADT with a PV1
+	Encounter        *fhir.Encounter          // ADT with a PV1
 	DiagnosticReport []*fhir.DiagnosticReport // ORU, one per OBR
 	Observations     []*fhir.Observation
 	// Unmapped lists what was kept without a coded mapping.
@@ -75,13 +75,13 @@ func DefaultMapping() Mapping {
 		IdentifierSystems:  map[string]string{"NHS": fhir.NHSNumberSystem},
 		VisitNumberSystems: map[string]string{},
 		CodeSystems: map[string]string{
-			"SCT":   "http://snomed.info/sct",
-			"SNM":   "http://snomed.info/sct",
-			"LN":    "http://loinc.org",
-			"I10":   "http://hl7.org/fhir/sid/icd-10",
-			"I10UK": "http://hl7.org/fhir/sid/icd-10-uk",
-			"OPCS4": "http://fhir.nhs.uk/CodeSystem/OPCS-4",
-			"UCUM":  "http://unitsofmeasure.org",
+			"SCT":     "http://snomed.info/sct",
+			"SNM":     "http://snomed.info/sct",
+			"LN":      "http://loinc.org",
+			"I10":     "http://hl7.org/fhir/sid/icd-10",
+			"I10UK":   "http://hl7.org/fhir/sid/icd-10-uk",
+			"OPCS4":   "http://fhir.nhs.uk/CodeSystem/OPCS-4",
+			"UCUM":    "http://unitsofmeasure.org",
 			"HL70078": "http://terminology.hl7.org/CodeSystem/v2-0078",
 		},
 		Units:    map[string]string{},
