@@ -5,8 +5,8 @@
 //
 //	go run ./examples/quickstart
 //
-// The path: a trust's PAS sends an HL7 v2 ADT^A04 referral; the NHS number
-// in it is checked; the patient's GP practice, found by ODS code in SDS, is
+// The path: a trust's PAS sends an HL7 v2 ADT^A04 referral; it becomes a
+// UK Core Patient and Encounter that validate, with the NHS number checked; the patient's GP practice, found by ODS code in SDS, is
 // searched for free slots through GP Connect; the booking engine ranks
 // them for the patient's preferences; the best is taken, so the patient
 // joins the waiting list and is offered it when its holder cancels; it is
@@ -26,6 +26,7 @@ import (
 	"github.com/nhskit/nhskit/booking"
 	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/hl7v2"
+	"github.com/nhskit/nhskit/hl7v2/tofhir"
 	"github.com/nhskit/nhskit/mesh"
 	"github.com/nhskit/nhskit/mesh/meshtest"
 	"github.com/nhskit/nhskit/spine/gpconnect"
@@ -95,19 +96,31 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 
 	var nhs fhir.NHSNumber
 	var practiceODS string
-	if err := t.step("check the NHS number and find the GP practice", func() (string, error) {
-		pid, _ := msg.PID()
-		var err error
-		if nhs, err = fhir.ParseNHSNumber(pid.NHSNumber()); err != nil {
-			return "", err
-		}
-		pd1, _ := msg.PD1()
-		code, err := fhir.ParseODSCode(pd1.PracticeODS())
+	var patient *fhir.Patient
+	if err := t.step("convert it to UK Core FHIR and validate", func() (string, error) {
+		res, err := tofhir.New(&tofhir.Mapping{
+			IdentifierSystems:  map[string]string{"RR8": "https://fhir.rr8.example.nhs.uk/Id/mrn"},
+			VisitNumberSystems: map[string]string{"RR8": "https://fhir.rr8.example.nhs.uk/Id/visit"},
+		}).Convert(msg)
 		if err != nil {
 			return "", err
 		}
-		practiceODS = string(code)
-		return fmt.Sprintf("%s valid (modulus 11, trace %s), practice %s", nhs.Masked(), pid.TraceStatus(), practiceODS), nil
+		if oo := fhir.Validate(res.Bundle); oo != nil {
+			return "", fmt.Errorf("the converted bundle does not validate: %s", oo.Issue[0].Diagnostics.Value)
+		}
+		patient = res.Patient
+		n, ok := patient.NHSNumber()
+		if !ok || !n.Valid() {
+			return "", fmt.Errorf("no valid NHS number in the referral")
+		}
+		nhs = n
+		status, _ := patient.NHSNumberVerificationStatus()
+		ods, ok := patient.GPPracticeODS()
+		if !ok {
+			return "", fmt.Errorf("no registered practice in PD1")
+		}
+		practiceODS = ods
+		return fmt.Sprintf("Patient %s (verification %s) + %s Encounter, %d entries, valid; practice %s", nhs.Masked(), status, res.Encounter.Class.Code.Value, len(res.Bundle.Entry), practiceODS), nil
 	}); err != nil {
 		return err
 	}
