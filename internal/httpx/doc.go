@@ -11,7 +11,9 @@
 //     when the caller marks it safe; attempts and total time are capped, and
 //     a wait that would outlive the context's deadline is not started;
 //   - a fresh X-Request-ID (UUID version 4 from crypto/rand) on every
-//     attempt, X-Correlation-ID from the context, and a User-Agent of
+//     attempt, unless the caller set one, which is then kept on every
+//     attempt (PDS de-duplicates a re-sent request by it);
+//     X-Correlation-ID from the context, and a User-Agent of
 //     nhskit/<version>;
 //   - a [log/slog] record per attempt (method, path, status, attempt,
 //     latency) in which NHS numbers in the path are masked and query values

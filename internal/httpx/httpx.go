@@ -535,8 +535,13 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	req = req.Clone(ctx)
-	id := NewUUID()
-	req.Header.Set("X-Request-ID", id)
+	// A caller that set X-Request-ID keeps it on every attempt: services
+	// such as PDS de-duplicate a re-sent request by it.
+	id := req.Header.Get("X-Request-ID")
+	if id == "" {
+		id = NewUUID()
+		req.Header.Set("X-Request-ID", id)
+	}
 	st := stateFrom(ctx)
 	attempt := 1
 	if st != nil {

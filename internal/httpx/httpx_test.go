@@ -523,3 +523,28 @@ func TestPerAttemptHeaders(t *testing.T) {
 	assert.Equal(t, "token-1", s.seen[0].Header.Get("Authorization"))
 	assert.Equal(t, "token-2", s.seen[1].Header.Get("Authorization"))
 }
+
+func TestCallerRequestIDKeptOnRetries(t *testing.T) {
+	var ids []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ids = append(ids, r.Header.Get("X-Request-ID"))
+		n := len(ids)
+		mu.Unlock()
+		if n == 1 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	c := New(Config{BackoffMin: time.Millisecond, BackoffMax: time.Millisecond})
+	req := NewRequest(http.MethodPatch, srv.URL, []byte("{}"))
+	req.Header.Set("X-Request-ID", "6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11")
+	req.RetrySafe = true
+	resp, err := c.Do(context.Background(), req)
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+	assert.Equal(t, []string{"6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11", "6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11"}, ids)
+}
