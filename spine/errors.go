@@ -19,7 +19,16 @@ var (
 	ErrInvalidValue       = &codeError{"INVALID_VALUE"}
 	ErrMissingValue       = &codeError{"MISSING_VALUE"}
 	ErrUnsupported        = &codeError{"UNSUPPORTED_SERVICE"}
+	// PDS update and retrieval codes.
+	ErrResourceVersionMismatch = &codeError{"RESOURCE_VERSION_MISMATCH"}
+	ErrInvalidUpdate           = &codeError{"INVALID_UPDATE"}
+	ErrInvalidatedResource     = &codeError{"INVALIDATED_RESOURCE"}
+	ErrAdditionalProperties    = &codeError{"ADDITIONAL_PROPERTIES"}
+	ErrServiceUnavailable      = &codeError{"SERVICE_UNAVAILABLE"}
 )
+
+// CodeSystem is the Spine error code system of OperationOutcome details.
+const CodeSystem = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
 
 type codeError struct{ code string }
 

@@ -1,0 +1,261 @@
+package pds
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/spine"
+)
+
+// DefaultRequestsPerSecond is PDS's default application rate limit (5
+// transactions per second per application).
+const DefaultRequestsPerSecond = 5
+
+// Base paths of PDS on the API platform.
+const BasePath = "/personal-demographics/FHIR/R4"
+
+// Config configures a Client.
+type Config struct {
+	// BaseURL is the FHIR base: spine.Integration.BaseURL + BasePath, or a
+	// pdstest server's URL.
+	BaseURL string
+	// Tokens gives the bearer token (spine.AppRestricted, or a
+	// user-restricted source); nil sends none (sandbox, pdstest).
+	Tokens spine.TokenSource
+	// EndUserOrganisationODS is sent as NHSD-End-User-Organisation-ODS, which
+	// PDS requires of applications serving several organisations.
+	EndUserOrganisationODS string
+	// RoleID is sent as NHSD-Session-URID (healthcare worker access).
+	RoleID string
+	// RequestsPerSecond limits this client (default 5, the documented
+	// application limit); Burst defaults to 1.
+	RequestsPerSecond float64
+	Burst             int
+	// MaxAttempts caps attempts per request (default 4).
+	MaxAttempts int
+	HTTPClient  *http.Client
+	// Logger receives one record per attempt, NHS numbers masked.
+	Logger *slog.Logger
+}
+
+// Client is a PDS FHIR API client. It is safe for concurrent use.
+type Client struct {
+	base   string
+	cfg    Config
+	http   *httpx.Client
+	tokens spine.TokenSource
+}
+
+// ErrConfig is returned by New for an unusable Config.
+var ErrConfig = errors.New("pds: invalid config")
+
+// New returns a client.
+func New(cfg Config) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%w: BaseURL must be an absolute URL", ErrConfig)
+	}
+	if cfg.EndUserOrganisationODS != "" && !fhir.ODSCode(cfg.EndUserOrganisationODS).Valid() {
+		return nil, fmt.Errorf("%w: EndUserOrganisationODS is not an ODS code", ErrConfig)
+	}
+	rps := cfg.RequestsPerSecond
+	if rps == 0 {
+		rps = DefaultRequestsPerSecond
+	}
+	burst := cfg.Burst
+	if burst == 0 {
+		burst = 1
+	}
+	attempts := cfg.MaxAttempts
+	if attempts == 0 {
+		attempts = 4
+	}
+	return &Client{
+		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
+		cfg:    cfg,
+		tokens: cfg.Tokens,
+		http: httpx.New(httpx.Config{
+			HTTPClient:        cfg.HTTPClient,
+			RequestsPerSecond: rps,
+			Burst:             burst,
+			MaxAttempts:       attempts,
+			Logger:            cfg.Logger,
+		}),
+	}, nil
+}
+
+// Patient is a PDS patient record.
+type Patient struct {
+	*fhir.Patient
+	// NHSNumber is the record's NHS number. When it differs from the one
+	// asked for, the number asked for is superseded (Superseded is true):
+	// PDS returns the current record, and the caller must replace the old
+	// number in its own records.
+	NHSNumber  fhir.NHSNumber
+	Requested  fhir.NHSNumber
+	Superseded bool
+	// Restricted is true for a restricted (sensitive) patient: PDS has
+	// removed their address, telecom and GP; never show or send location
+	// details for them.
+	Restricted bool
+	// Version is the record's version, from the ETag (W/"n"); pass it to
+	// Update.
+	Version int
+	// Raw is the resource as PDS sent it.
+	Raw []byte
+}
+
+func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*httpx.Request, error) {
+	req := httpx.NewRequest(method, c.base+path, body)
+	req.Header.Set("Accept", "application/fhir+json")
+	if c.cfg.EndUserOrganisationODS != "" {
+		req.Header.Set("NHSD-End-User-Organisation-ODS", c.cfg.EndUserOrganisationODS)
+	}
+	if c.cfg.RoleID != "" {
+		req.Header.Set("NHSD-Session-URID", c.cfg.RoleID)
+	}
+	if c.tokens != nil {
+		tok, err := c.tokens.Token(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("pds: access token: %w", err)
+		}
+		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	}
+	return req, nil
+}
+
+func (c *Client) do(ctx context.Context, req *httpx.Request) (*httpx.Response, error) {
+	resp, err := c.http.Do(ctx, req)
+	if err != nil {
+		var se *httpx.StatusError
+		if errors.As(err, &se) {
+			return nil, spine.ParseAPIError(se.StatusCode, se.Header, se.Body, se.RequestID)
+		}
+		return nil, fmt.Errorf("pds: %w", err)
+	}
+	return resp, nil
+}
+
+var etagPattern = regexp.MustCompile(`^W/"([0-9]+)"$`)
+
+func (c *Client) patient(resp *httpx.Response, requested fhir.NHSNumber) (*Patient, error) {
+	r, err := fhir.Unmarshal(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("pds: decoding the patient: %w", err)
+	}
+	p, ok := r.(*fhir.Patient)
+	if !ok {
+		return nil, fmt.Errorf("pds: answer is a %s, not a Patient", r.ResourceType())
+	}
+	out := &Patient{Patient: p, NHSNumber: fhir.NHSNumber(p.ID.Value), Requested: requested, Raw: resp.Body}
+	out.Superseded = requested != "" && out.NHSNumber != requested
+	out.Restricted = fhir.Restricted(p.Meta)
+	if m := etagPattern.FindStringSubmatch(resp.Header.Get("ETag")); m != nil {
+		out.Version, _ = strconv.Atoi(m[1])
+	} else if p.Meta != nil {
+		out.Version, _ = strconv.Atoi(p.Meta.VersionID.Value)
+	}
+	return out, nil
+}
+
+// ErrInvalidNHSNumber is returned, before any request, for a number that
+// fails the modulus 11 check.
+var ErrInvalidNHSNumber = errors.New("pds: invalid NHS number")
+
+// Get retrieves a patient by NHS number.
+func (c *Client) Get(ctx context.Context, nhs fhir.NHSNumber) (*Patient, error) {
+	if !nhs.Valid() {
+		return nil, ErrInvalidNHSNumber
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, "/Patient/"+string(nhs), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return c.patient(resp, nhs)
+}
+
+// Patch is one JSON Patch (RFC 6902) operation.
+type Patch struct {
+	Op    string `json:"op"` // add, remove, replace, test, move, copy
+	Path  string `json:"path"`
+	From  string `json:"from,omitempty"`
+	Value any    `json:"value,omitempty"`
+}
+
+// Update applies patches to the patient at the version read (If-Match),
+// and returns the updated record. A version conflict is an *spine.APIError
+// matching spine.ErrResourceVersionMismatch: read the patient again and
+// re-apply. The request is re-sent on failure with the same X-Request-ID,
+// which PDS uses to recognise it, so an update is never applied twice.
+func (c *Client) Update(ctx context.Context, nhs fhir.NHSNumber, version int, patches ...Patch) (*Patient, error) {
+	if !nhs.Valid() {
+		return nil, ErrInvalidNHSNumber
+	}
+	if len(patches) == 0 {
+		return nil, errors.New("pds: no patches")
+	}
+	body, err := json.Marshal(struct {
+		Patches []Patch `json:"patches"`
+	}{patches})
+	if err != nil {
+		return nil, fmt.Errorf("pds: encoding patches: %w", err)
+	}
+	req, err := c.newRequest(ctx, http.MethodPatch, "/Patient/"+string(nhs), body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json-patch+json")
+	req.Header.Set("If-Match", `W/"`+strconv.Itoa(version)+`"`)
+	req.Header.Set("X-Request-ID", httpx.NewUUID())
+	req.RetrySafe = true
+	resp, err := c.do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return c.patient(resp, nhs)
+}
+
+// RelatedPeople returns the patient's related people (next of kin and
+// others).
+func (c *Client) RelatedPeople(ctx context.Context, nhs fhir.NHSNumber) ([]*fhir.RelatedPerson, error) {
+	if !nhs.Valid() {
+		return nil, ErrInvalidNHSNumber
+	}
+	req, err := c.newRequest(ctx, http.MethodGet, "/Patient/"+string(nhs)+"/RelatedPerson", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	r, err := fhir.Unmarshal(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("pds: decoding related people: %w", err)
+	}
+	b, ok := r.(*fhir.Bundle)
+	if !ok {
+		return nil, fmt.Errorf("pds: answer is a %s, not a Bundle", r.ResourceType())
+	}
+	var out []*fhir.RelatedPerson
+	for _, e := range b.Entry {
+		if rp, ok := e.Resource.(*fhir.RelatedPerson); ok {
+			out = append(out, rp)
+		}
+	}
+	return out, nil
+}

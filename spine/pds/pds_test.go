@@ -1,0 +1,265 @@
+package pds_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/spine"
+	"github.com/nhskit/nhskit/spine/pds"
+	"github.com/nhskit/nhskit/spine/pds/pdstest"
+)
+
+func newClient(t *testing.T, srv *pdstest.Server, mod func(*pds.Config)) *pds.Client {
+	t.Helper()
+	cfg := pds.Config{BaseURL: srv.URL, RequestsPerSecond: 1000, Burst: 100}
+	if mod != nil {
+		mod(&cfg)
+	}
+	c, err := pds.New(cfg)
+	require.NoError(t, err)
+	return c
+}
+
+func date(s string) time.Time {
+	t, _ := time.Parse("2006-01-02", s)
+	return t
+}
+
+func TestGet(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv, nil)
+	ctx := context.Background()
+
+	p, err := c.Get(ctx, pdstest.AlexSmith)
+	require.NoError(t, err)
+	assert.Equal(t, pdstest.AlexSmith, p.NHSNumber)
+	assert.False(t, p.Superseded)
+	assert.False(t, p.Restricted)
+	assert.Equal(t, 1, p.Version)
+	assert.Equal(t, "SMITH", p.Name[0].Family.Value)
+	ods, _ := p.GPPracticeODS()
+	assert.Equal(t, "A81001", ods)
+
+	p, err = c.Get(ctx, pdstest.SupersededNHSNumber)
+	require.NoError(t, err)
+	assert.True(t, p.Superseded)
+	assert.Equal(t, pdstest.AlexSmith, p.NHSNumber)
+	assert.Equal(t, pdstest.SupersededNHSNumber, p.Requested)
+
+	p, err = c.Get(ctx, pdstest.RestrictedNHSNumber)
+	require.NoError(t, err)
+	assert.True(t, p.Restricted)
+	assert.Empty(t, p.Address)
+
+	_, err = c.Get(ctx, "9990000085")
+	assert.ErrorIs(t, err, spine.ErrResourceNotFound)
+	var ae *spine.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 404, ae.StatusCode)
+	assert.NotEmpty(t, ae.RequestID)
+	assert.NotContains(t, err.Error(), "9990000085")
+
+	_, err = c.Get(ctx, pdstest.InvalidatedNHSNumber)
+	assert.ErrorIs(t, err, spine.ErrInvalidatedResource)
+	_, err = c.Get(ctx, "9990000019")
+	assert.ErrorIs(t, err, pds.ErrInvalidNHSNumber)
+}
+
+func TestUpdate(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv, nil)
+	ctx := context.Background()
+	p, err := c.Get(ctx, pdstest.OctaviaTestington)
+	require.NoError(t, err)
+	up, err := c.Update(ctx, p.NHSNumber, p.Version,
+		pds.Patch{Op: "test", Path: "/gender", Value: "female"},
+		pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "LS2 9JT"})
+	require.NoError(t, err)
+	assert.Equal(t, p.Version+1, up.Version)
+	assert.Equal(t, "LS2 9JT", up.Address[0].PostalCode.Value)
+
+	_, err = c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "remove", Path: "/telecom/0"})
+	assert.ErrorIs(t, err, spine.ErrResourceVersionMismatch)
+	_, err = c.Update(ctx, p.NHSNumber, up.Version, pds.Patch{Op: "replace", Path: "/identifier/0/value", Value: "9990000026"})
+	assert.ErrorIs(t, err, spine.ErrInvalidUpdate)
+}
+
+func TestSearch(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv, nil)
+	ctx := context.Background()
+	ms, err := c.Search(ctx, pds.Query{Family: "SMITH", BirthDate: date("1980-01-01")})
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	assert.Equal(t, pdstest.AlexSmith, ms[0].NHSNumber)
+	assert.Equal(t, 1.0, ms[0].Score)
+
+	ms, err = c.Search(ctx, pds.Query{Family: "TESTINGTON", Given: []string{"Oct*"}, BirthDateFrom: date("1978-01-01"), BirthDateTo: date("1978-12-31"), History: true})
+	require.NoError(t, err)
+	require.Len(t, ms, 1)
+	assert.Less(t, ms[0].Score, 1.0)
+
+	ms, err = c.Search(ctx, pds.Query{Family: "NOBODY", BirthDate: date("1980-01-01")})
+	require.NoError(t, err)
+	assert.Empty(t, ms)
+
+	for i, n := range []string{"9990000085", "9990000093"} {
+		p := pdstest.Seed()[0]
+		p.ID.Value = n
+		p.Identifier[0].Value.Value = n
+		p.Name[0].Given[0].Value = []string{"Alexa", "Alexis"}[i]
+		srv.AddPatient(p)
+	}
+	_, err = c.Search(ctx, pds.Query{Family: "SMITH", BirthDate: date("1980-01-01"), MaxResults: 1})
+	assert.ErrorIs(t, err, pds.ErrTooManyMatches)
+
+	_, err = c.Search(ctx, pds.Query{Family: "SMITH"})
+	assert.ErrorIs(t, err, pds.ErrQuery)
+	_, err = c.Search(ctx, pds.Query{Family: "SMITH", BirthDate: date("1980-01-01"), MaxResults: 51})
+	assert.ErrorIs(t, err, pds.ErrQuery)
+	_, err = c.Search(ctx, pds.Query{Family: "SM*", Given: []string{"A"}, BirthDate: date("1980-01-01"), FuzzyMatch: true})
+	assert.ErrorIs(t, err, spine.ErrInvalidSearchData)
+}
+
+func TestRelatedPeople(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	srv.AddRelatedPerson(pdstest.AlexSmith, []byte(`{"resourceType":"RelatedPerson","id":"rp1","patient":{"identifier":{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000026"}},"relationship":[{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-RoleCode","code":"SPS"}]}]}`))
+	c := newClient(t, srv, nil)
+	people, err := c.RelatedPeople(context.Background(), pdstest.AlexSmith)
+	require.NoError(t, err)
+	require.Len(t, people, 1)
+	assert.Equal(t, "SPS", people[0].Relationship[0].Coding[0].Code.Value)
+	people, err = c.RelatedPeople(context.Background(), pdstest.SamJones)
+	require.NoError(t, err)
+	assert.Empty(t, people)
+}
+
+// 1,000 concurrent Gets through one client: one token request, the rate
+// held within 5% of the configured limit.
+func TestConcurrentGetsOneTokenAndRate(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	require.NoError(t, err)
+	srv := pdstest.NewServer(pdstest.WithAuth(&key.PublicKey, "kid-1", "api-key"))
+	defer srv.Close()
+	const rps = 250
+	tokens := &spine.AppRestricted{APIKey: "api-key", KeyID: "kid-1", PrivateKey: key, TokenURL: srv.TokenURL}
+	c := newClient(t, srv, func(cfg *pds.Config) { cfg.Tokens = tokens; cfg.RequestsPerSecond = rps; cfg.Burst = 1 })
+
+	const n = 1000
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := time.Now()
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			nhs := []fhir.NHSNumber{pdstest.AlexSmith, pdstest.SamJones, pdstest.OctaviaTestington}[i%3]
+			if _, err := c.Get(context.Background(), nhs); err != nil {
+				errs <- err
+			}
+		}(i)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	assert.Equal(t, 1, srv.Stats().TokenRequests, "one token request for 1,000 Gets")
+	// n requests at rps with a burst of 1 arrive over (n-1)/rps.
+	st := srv.Stats()
+	achieved := float64(st.Requests-st.TokenRequests-1) / st.Last.Sub(st.First).Seconds()
+	t.Logf("1,000 Gets in %v: the fake saw %.1f requests per second (limit %d)", elapsed.Round(time.Millisecond), achieved, rps)
+	assert.LessOrEqual(t, achieved, rps*1.05)
+	assert.GreaterOrEqual(t, achieved, rps*0.95)
+
+	// Without a token the fake refuses.
+	bare := newClient(t, srv, nil)
+	_, err = bare.Get(context.Background(), pdstest.AlexSmith)
+	assert.ErrorIs(t, err, spine.ErrAccessDenied)
+}
+
+// 30% of answers are 429, 503 or dropped connections: every Get still
+// succeeds within its context and within the retry cap, and an Update whose
+// answer is lost is applied once.
+func TestFaultsAreRetriedSafely(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	srv.SetRandomFaults(0.3, 42,
+		pdstest.Fault{Status: 429, RetryAfter: "0"},
+		pdstest.Fault{Status: 503, RetryAfter: "0"},
+		pdstest.Fault{Drop: true})
+	var logs bytes.Buffer
+	const maxAttempts = 10
+	c := newClient(t, srv, func(cfg *pds.Config) {
+		cfg.MaxAttempts = maxAttempts
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	const gets = 200
+	for i := 0; i < gets; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := c.Get(ctx, pdstest.SamJones)
+		cancel()
+		require.NoError(t, err, "get %d", i)
+	}
+	st := srv.Stats()
+	t.Logf("%d Gets: %d requests, %d faults", gets, st.Requests, st.Faults)
+	assert.Greater(t, st.Faults, gets/5, "the schedule injected faults")
+	assert.LessOrEqual(t, st.Requests, gets*maxAttempts)
+
+	srv.SetRandomFaults(0, 0)
+	p, err := c.Get(context.Background(), pdstest.SamJones)
+	require.NoError(t, err)
+	srv.FailNext(pdstest.Fault{AfterApply: true})
+	up, err := c.Update(context.Background(), p.NHSNumber, p.Version, pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "BD1 2AB"})
+	require.NoError(t, err)
+	assert.Equal(t, p.Version+1, up.Version)
+	assert.Equal(t, 1, srv.Stats().Patches, "the lost answer's PATCH was not applied again")
+
+	for _, secret := range []string{string(pdstest.SamJones), "JONES", "Sam", "BD1"} {
+		assert.False(t, strings.Contains(logs.String(), secret), "the logs hold %q", secret)
+	}
+	assert.True(t, strings.Contains(logs.String(), "path=/Patient/******0026"), "the NHS number is logged masked")
+}
+
+func TestErrorsAndLogsHideIdentity(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	var logs bytes.Buffer
+	c := newClient(t, srv, func(cfg *pds.Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	_, err := c.Search(context.Background(), pds.Query{Family: "SMITH", Given: []string{"Alex"}, BirthDate: date("1980-01-01"), Postcode: "LS1 4AP"})
+	require.NoError(t, err)
+	_, err = c.Get(context.Background(), "9990000085")
+	require.Error(t, err)
+	for _, secret := range []string{"SMITH", "Alex", "LS1", "9990000085", "1980-01-01"} {
+		assert.False(t, strings.Contains(logs.String(), secret), "the logs hold %q", secret)
+		assert.NotContains(t, err.Error(), secret)
+	}
+	var ae *spine.APIError
+	assert.True(t, errors.As(err, &ae))
+}
+
+func TestConfig(t *testing.T) {
+	_, err := pds.New(pds.Config{BaseURL: "not a url"})
+	assert.ErrorIs(t, err, pds.ErrConfig)
+	_, err = pds.New(pds.Config{BaseURL: "https://x", EndUserOrganisationODS: "bad code"})
+	assert.ErrorIs(t, err, pds.ErrConfig)
+}

@@ -1,0 +1,62 @@
+package pdstest
+
+import "github.com/nhskit/nhskit/fhir"
+
+// The seeded synthetic patients' NHS numbers (all in the 999 test range).
+const (
+	// AlexSmith is registered at A81001 (the quickstart's practice).
+	AlexSmith fhir.NHSNumber = "9990000018"
+	// SamJones is registered at B82002.
+	SamJones fhir.NHSNumber = "9990000026"
+	// OctaviaTestington has a verified number, phone and email.
+	OctaviaTestington fhir.NHSNumber = "9990000042"
+	// RestrictedNHSNumber is a restricted (sensitive) patient: PDS removes
+	// her address, telecom and GP from every answer.
+	RestrictedNHSNumber fhir.NHSNumber = "9990000050"
+	// SupersededNHSNumber was replaced by AlexSmith's number: retrieving it
+	// returns Alex Smith.
+	SupersededNHSNumber fhir.NHSNumber = "9990000069"
+	// InvalidatedNHSNumber was invalidated and not superseded (404
+	// INVALIDATED_RESOURCE).
+	InvalidatedNHSNumber fhir.NHSNumber = "9990000077"
+)
+
+func seedPatient(nhs fhir.NHSNumber, family string, given []string, gender, birth, line, city, postcode, gp, phone, email string) *fhir.Patient {
+	p := &fhir.Patient{ID: fhir.ID{Value: string(nhs)}}
+	p.Meta = &fhir.Meta{Security: []fhir.Coding{{System: fhir.URI{Value: "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"}, Code: fhir.Code{Value: "U"}, Display: fhir.String{Value: "unrestricted"}}}}
+	p.SetNHSNumber(nhs, fhir.NHSNumberVerified)
+	n := fhir.HumanName{Use: fhir.Code{Value: "usual"}, Family: fhir.String{Value: family}, Period: &fhir.Period{Start: fhir.DateTime{Value: "2000-01-01"}}}
+	for _, g := range given {
+		n.Given = append(n.Given, fhir.String{Value: g})
+	}
+	p.Name = []fhir.HumanName{n}
+	p.Gender = fhir.Code{Value: gender}
+	p.BirthDate = fhir.Date{Value: birth}
+	p.Address = []fhir.Address{{
+		Use: fhir.Code{Value: "home"}, Line: []fhir.String{{Value: line}}, City: fhir.String{Value: city},
+		PostalCode: fhir.String{Value: postcode}, Period: &fhir.Period{Start: fhir.DateTime{Value: "2015-01-01"}},
+	}}
+	if phone != "" {
+		p.Telecom = append(p.Telecom, fhir.ContactPoint{System: fhir.Code{Value: "phone"}, Value: fhir.String{Value: phone}, Use: fhir.Code{Value: "home"}})
+	}
+	if email != "" {
+		p.Telecom = append(p.Telecom, fhir.ContactPoint{System: fhir.Code{Value: "email"}, Value: fhir.String{Value: email}, Use: fhir.Code{Value: "home"}})
+	}
+	p.GeneralPractitioner = []fhir.Reference{{Type: fhir.URI{Value: "Organization"}, Identifier: &fhir.Identifier{System: fhir.URI{Value: fhir.ODSOrganizationCodeSystem}, Value: fhir.String{Value: gp}}}}
+	return p
+}
+
+// Seed returns the synthetic patients a new Server holds: names, UK
+// addresses and GP practices are invented; NHS numbers are in the 999 test
+// range. Each call returns fresh values.
+func Seed() []*fhir.Patient {
+	restricted := seedPatient(RestrictedNHSNumber, "SMYTHE", []string{"Janet"}, "female", "2005-06-16", "3 Quarry Hill", "Leeds", "LS2 7UE", "B86016", "01632 960587", "janet.smythe@example.com")
+	restricted.Meta.Security[0].Code = fhir.Code{Value: "R"}
+	restricted.Meta.Security[0].Display = fhir.String{Value: "restricted"}
+	return []*fhir.Patient{
+		seedPatient(AlexSmith, "SMITH", []string{"Alex"}, "female", "1980-01-01", "1 River Street", "Leeds", "LS1 4AP", "A81001", "0113 496 0000", ""),
+		seedPatient(SamJones, "JONES", []string{"Sam"}, "male", "1975-06-15", "22 Hill Road", "Bradford", "BD1 1AA", "B82002", "01274 000000", ""),
+		seedPatient(OctaviaTestington, "TESTINGTON", []string{"Octavia", "Jane"}, "female", "1978-03-14", "1 Trevelyan Square", "Leeds", "LS1 6AE", "B86016", "01632 960123", "octavia.testington@example.com"),
+		restricted,
+	}
+}
