@@ -6,7 +6,8 @@
 //	go run ./examples/quickstart
 //
 // The path: a trust's PAS sends an HL7 v2 ADT^A04 referral; it becomes a
-// UK Core Patient and Encounter that validate, with the NHS number checked; the patient's GP practice, found by ODS code in SDS, is
+// UK Core Patient and Encounter that validate, with the NHS number checked
+// and confirmed against PDS; the patient's GP practice, found by ODS code in SDS, is
 // searched for free slots through GP Connect; the booking engine ranks
 // them for the patient's preferences; the best is taken, so the patient
 // joins the waiting list and is offered it when its holder cancels; it is
@@ -31,6 +32,8 @@ import (
 	"github.com/nhskit/nhskit/mesh/meshtest"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
+	"github.com/nhskit/nhskit/spine/pds"
+	"github.com/nhskit/nhskit/spine/pds/pdstest"
 	"github.com/nhskit/nhskit/spine/sds"
 	"github.com/nhskit/nhskit/spine/sds/sdstest"
 	"github.com/nhskit/nhskit/waitlist"
@@ -121,6 +124,32 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		}
 		practiceODS = ods
 		return fmt.Sprintf("Patient %s (verification %s) + %s Encounter, %d entries, valid; practice %s", nhs.Masked(), status, res.Encounter.Class.Code.Value, len(res.Bundle.Entry), practiceODS), nil
+	}); err != nil {
+		return err
+	}
+
+	if err := t.step("confirm the NHS number with PDS", func() (string, error) {
+		demographics := pdstest.NewServer()
+		defer demographics.Close()
+		client, err := pds.New(pds.Config{BaseURL: demographics.URL})
+		if err != nil {
+			return "", err
+		}
+		record, err := client.Get(ctx, nhs)
+		if err != nil {
+			return "", err
+		}
+		if record.Superseded {
+			return "", fmt.Errorf("the NHS number is superseded by %s", record.NHSNumber.Masked())
+		}
+		if record.BirthDate.Value != patient.BirthDate.Value || record.Gender.Value != patient.Gender.Value {
+			return "", fmt.Errorf("PDS's birth date or gender differ from the referral's")
+		}
+		gp, _ := record.GPPracticeODS()
+		if gp != practiceODS {
+			return "", fmt.Errorf("PDS has the patient at another practice")
+		}
+		return fmt.Sprintf("PDS record version %d matches: birth date, gender, practice %s", record.Version, gp), nil
 	}); err != nil {
 		return err
 	}
