@@ -1,37 +1,3 @@
-// Package snomed is an embedded SNOMED CT store: Import reads an RF2
-// Snapshot release into a single file, Open loads it, and the Store
-// answers subsumption, hierarchy and term questions in process.
-//
-// This is the first part of the package: RF2 import (concepts,
-// descriptions, inferred IS-A relationships, language reference sets),
-// the inferred hierarchy with precomputed ancestor sets so IsA is a binary
-// search, and preferred terms by locale. Search, maps, history, attribute
-// relationships, reference sets in general and the scale targets are not
-// built yet.
-//
-// # Facts relied on
-//
-// SNOMED CT Technical Implementation Guide and Release File Specifications
-// (https://confluence.ihtsdotools.org/display/DOCRELFMT):
-//
-//   - Snapshot files: sct2_Concept_Snapshot (id, effectiveTime, active,
-//     moduleId, definitionStatusId), sct2_Description_Snapshot (… conceptId,
-//     languageCode, typeId, term, caseSignificanceId), sct2_Relationship_Snapshot
-//     (… sourceId, destinationId, relationshipGroup, typeId,
-//     characteristicTypeId, modifierId), der2_cRefset_LanguageSnapshot
-//     (… refsetId, referencedComponentId, acceptabilityId).
-//   - IS-A is 116680003; the inferred hierarchy uses characteristic type
-//     900000000000011006 (stated is 900000000000010007, ignored here), and
-//     only active rows between active concepts.
-//   - Description types: fully specified name 900000000000003001, synonym
-//     900000000000013009; acceptability preferred 900000000000548007,
-//     acceptable 900000000000549004; language reference sets: GB English
-//     900000000000508004, US English 900000000000509007. The UK editions
-//     add the UK clinical (999001261000000100) and UK drug
-//     (999000691000001104) language reference sets, consulted first for
-//     en-GB.
-//   - When several rows share an id, the one with the latest effectiveTime
-//     is the current one.
 package snomed
 
 import (
@@ -90,6 +56,8 @@ type description struct {
 	Term   string
 	Type   ID
 	Active bool
+	Lang   string
+	Case   ID
 	// Acceptability per language reference set.
 	Acc map[ID]ID
 }
@@ -103,14 +71,25 @@ type data struct {
 	AncOff   []int32 // ancestors of ordinal i: Anc[AncOff[i]:AncOff[i+1]], sorted
 	Anc      []int32
 	Descs    [][]description
+	// Attribute relationships, concrete values, reference sets, history
+	// and maps (content.go).
+	Rels         [][]rel      // per source ordinal, sorted by group, type, destination
+	Concrete     [][]concrete // per source ordinal
+	Members      map[ID][]ID  // refset -> active referenced components, ascending
+	Assoc        map[ID][]Association
+	Inactivation map[ID]ID // component -> inactivation reason (value id)
+	Maps         map[ID][]MapEntry
+	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-1"
+const magic = "nhskit-snomed-2"
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
 	d        data
 	children [][]int32
+	relsTo   [][]int32 // per destination ordinal: source ordinals (see RelationshipsTo)
+	search   searchIndex
 }
 
 // Progress reports an import's advance.
@@ -133,6 +112,7 @@ type row struct {
 	fields []string
 	file   string
 	line   int
+	cols   []string // the file's header
 }
 
 // latest keeps, per id, the row with the latest effectiveTime.
@@ -169,7 +149,7 @@ func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol s
 			if cur, ok := out[fs[ki]]; ok && cur.et > et {
 				continue
 			}
-			out[fs[ki]] = row{et: et, fields: slices.Clone(fs), file: r.File, line: r.Line()}
+			out[fs[ki]] = row{et: et, fields: slices.Clone(fs), file: r.File, line: r.Line(), cols: r.Columns}
 		}
 		fh.Close()
 		if err := r.Err(); err != nil {
@@ -331,10 +311,14 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		if !ok {
 			return fmt.Errorf("%w: description %d of %d", ErrUnknown, id, cid)
 		}
-		d.Descs[o] = append(d.Descs[o], description{ID: id, Term: f[7], Type: ID(typ), Active: f[2] == "1", Acc: acc[id]})
+		cs, _ := strconv.ParseUint(f[8], 10, 64)
+		d.Descs[o] = append(d.Descs[o], description{ID: id, Term: f[7], Type: ID(typ), Active: f[2] == "1", Lang: f[5], Case: ID(cs), Acc: acc[id]})
 	}
 	for i := range d.Descs {
 		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
+	}
+	if err := d.importContent(ctx, releaseDir, cfg, rels); err != nil {
+		return err
 	}
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "write"})
@@ -433,6 +417,14 @@ func Open(storePath string) (*Store, error) {
 			s.children[p] = append(s.children[p], int32(i))
 		}
 	}
+	s.relsTo = make([][]int32, len(s.d.IDs))
+	for i, rs := range s.d.Rels {
+		for _, r := range rs {
+			if n := len(s.relsTo[r.Dest]); n == 0 || s.relsTo[r.Dest][n-1] != int32(i) {
+				s.relsTo[r.Dest] = append(s.relsTo[r.Dest], int32(i))
+			}
+		}
+	}
 	return &s, nil
 }
 
@@ -514,21 +506,51 @@ func (s *Store) Descendants(id ID) []ID {
 	if !ok {
 		return nil
 	}
-	seen := map[int32]bool{}
+	var out []ID
+	s.eachDescendant(o, func(d int32) bool { out = append(out, s.d.IDs[d]); return true })
+	slices.Sort(out)
+	return out
+}
+
+// DescendantCount is the number of concepts subsumed by id (itself
+// excluded), without listing them.
+func (s *Store) DescendantCount(id ID) int {
+	o, ok := s.ord(id)
+	if !ok {
+		return 0
+	}
+	n := 0
+	s.eachDescendant(o, func(int32) bool { n++; return true })
+	return n
+}
+
+// EachDescendant calls fn for every concept subsumed by id, in no
+// particular order, until fn returns false.
+func (s *Store) EachDescendant(id ID, fn func(ID) bool) {
+	if o, ok := s.ord(id); ok {
+		s.eachDescendant(o, func(d int32) bool { return fn(s.d.IDs[d]) })
+	}
+}
+
+// eachDescendant walks the children graph once, marking visited
+// ordinals in a bitset.
+func (s *Store) eachDescendant(o int32, fn func(int32) bool) {
+	seen := make([]uint64, (len(s.d.IDs)+63)/64)
 	stack := []int32{o}
-	var out []int32
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		for _, c := range s.children[n] {
-			if !seen[c] {
-				seen[c] = true
-				out = append(out, c)
-				stack = append(stack, c)
+			if seen[c/64]&(1<<(c%64)) != 0 {
+				continue
 			}
+			seen[c/64] |= 1 << (c % 64)
+			if !fn(c) {
+				return
+			}
+			stack = append(stack, c)
 		}
 	}
-	return s.ids(out)
 }
 
 // languageRefsets maps a BCP-47 tag to the language reference sets that

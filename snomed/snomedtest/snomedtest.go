@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
@@ -36,6 +37,23 @@ const (
 	CoreModule         = 900000000000207008
 	ExistentialModifer = 900000000000451002
 	FindingSite        = 363698007
+	Morphology         = 116676008 // associated morphology
+	CausativeAgent     = 246075003
+	Laterality         = 272741003
+	// PresentationStrength is a concrete-value attribute (has presentation
+	// strength numerator value).
+	PresentationStrength = 1142135004
+
+	ReplacedBy           = 900000000000526001
+	SameAs               = 900000000000527005
+	PossiblyEquivalentTo = 900000000000523009
+	InactivationRefset   = 900000000000489007
+	Outdated             = 900000000000483008
+	Duplicate            = 900000000000482003
+	ICD10Refset          = 447562003
+	SimpleMapRefset      = 900000000000497000 // CTV3 simple map
+	MapCorrelation       = 447561005
+	MapCategory          = 447637006
 )
 
 // Config sizes a release.
@@ -61,6 +79,40 @@ type Release struct {
 	Terms    map[uint64]string   // en-GB preferred synonym of each concept
 	USTerms  map[uint64]string   // en-US preferred synonym
 	FSNs     map[uint64]string
+
+	// AttributeTypes are the attribute concepts (children of the root).
+	AttributeTypes []uint64
+	// Attributes are each active concept's active inferred attribute
+	// relationships.
+	Attributes map[uint64][]Attribute
+	// Concrete are concrete values ("#250").
+	Concrete map[uint64][]Attribute
+	// SimpleRefset is a simple reference set and Members its active members.
+	SimpleRefset uint64
+	Members      []uint64
+	// Associations of inactive concepts (REPLACED BY, SAME AS, POSSIBLY
+	// EQUIVALENT TO) and their inactivation reasons.
+	Associations map[uint64][]Association
+	Inactivation map[uint64]uint64
+	// ICD10 are the extended map rows (refset 447562003) of mapped concepts.
+	ICD10 map[uint64][]MapRow
+}
+
+// Attribute is a relationship to a concept (Dest) or to a value (Value).
+type Attribute struct {
+	Group int
+	Type  uint64
+	Dest  uint64
+	Value string
+}
+
+// Association is a historical association row.
+type Association struct{ Refset, Target uint64 }
+
+// MapRow is an extended map row.
+type MapRow struct {
+	Group, Priority      int
+	Rule, Advice, Target string
 }
 
 // Generate writes a Snapshot release into dir (creating
@@ -77,7 +129,9 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		cfg.InactiveShare = 0.27
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
-	rel := &Release{Active: map[uint64]bool{}, Parents: map[uint64][]uint64{}, Terms: map[uint64]string{}, USTerms: map[uint64]string{}, FSNs: map[uint64]string{}}
+	rel := &Release{Active: map[uint64]bool{}, Parents: map[uint64][]uint64{}, Terms: map[uint64]string{}, USTerms: map[uint64]string{}, FSNs: map[uint64]string{},
+		Attributes: map[uint64][]Attribute{}, Concrete: map[uint64][]Attribute{}, Associations: map[uint64][]Association{},
+		Inactivation: map[uint64]uint64{}, ICD10: map[uint64][]MapRow{}}
 	rel.Concepts = append(rel.Concepts, Root)
 	rel.Active[Root] = true
 	for i := 1; i < cfg.Concepts; i++ {
@@ -119,6 +173,81 @@ func Generate(dir string, cfg Config) (*Release, error) {
 			}
 		}
 		levels[lvl] = append(levels[lvl], id)
+	}
+	// Attribute types and a simple reference set are concepts too.
+	clinical := slices.Clone(rel.Concepts[1:])
+	rel.AttributeTypes = []uint64{FindingSite, Morphology, CausativeAgent, Laterality, PresentationStrength}
+	rel.SimpleRefset = rf2.MakeSCTID(uint64(1000000+cfg.Concepts), rf2.PartConcept)
+	for _, id := range append(slices.Clone(rel.AttributeTypes), rel.SimpleRefset) {
+		rel.Concepts = append(rel.Concepts, id)
+		rel.Active[id] = true
+		rel.Parents[id] = []uint64{Root}
+	}
+	var activeClinical []uint64
+	for _, id := range clinical {
+		if rel.Active[id] {
+			activeClinical = append(activeClinical, id)
+		}
+	}
+	pick := func() uint64 { return activeClinical[rng.IntN(len(activeClinical))] }
+	for _, id := range activeClinical {
+		attrs := []Attribute{{Group: 1, Type: FindingSite, Dest: pick()}}
+		if rng.IntN(2) == 0 {
+			attrs = append(attrs, Attribute{Group: 1, Type: Morphology, Dest: pick()})
+		}
+		if rng.IntN(3) == 0 {
+			attrs = append(attrs, Attribute{Group: 2, Type: CausativeAgent, Dest: pick()}, Attribute{Group: 2, Type: FindingSite, Dest: pick()})
+		}
+		if rng.IntN(4) == 0 {
+			attrs = append(attrs, Attribute{Group: 0, Type: Laterality, Dest: pick()})
+		}
+		rel.Attributes[id] = attrs
+		if rng.IntN(10) == 0 {
+			rel.Concrete[id] = []Attribute{{Group: 1, Type: PresentationStrength, Value: "#" + strconv.Itoa(5*(1+rng.IntN(100)))}}
+		}
+		if rng.IntN(5) == 0 {
+			rel.Members = append(rel.Members, id)
+		}
+		if rng.IntN(3) == 0 {
+			code := fmt.Sprintf("%c%02d.%d", 'A'+rune(rng.IntN(26)), rng.IntN(100), rng.IntN(10))
+			rows := []MapRow{{Group: 1, Priority: 1, Rule: "TRUE", Advice: "ALWAYS " + code, Target: code}}
+			if rng.IntN(4) == 0 {
+				code2 := fmt.Sprintf("Y%02d.%d", rng.IntN(100), rng.IntN(10))
+				rows = append(rows, MapRow{Group: 2, Priority: 1, Rule: "TRUE", Advice: "ALWAYS " + code2, Target: code2})
+			}
+			rel.ICD10[id] = rows
+		}
+	}
+	slices.Sort(rel.Members)
+	// History: every inactive concept is outdated or a duplicate and is
+	// replaced, has possible equivalents, or is the same as another
+	// inactive concept that is itself replaced (a chain).
+	var inactive []uint64
+	for _, id := range clinical {
+		if !rel.Active[id] {
+			inactive = append(inactive, id)
+		}
+	}
+	for i, id := range inactive {
+		switch {
+		case i%5 == 4 && i > 0 && len(rel.Associations[inactive[i-1]]) > 0 && rel.Associations[inactive[i-1]][0].Refset == ReplacedBy:
+			rel.Associations[id] = []Association{{SameAs, inactive[i-1]}}
+			rel.Inactivation[id] = Duplicate
+		case i%3 == 1:
+			a, b := pick(), pick()
+			if a > b {
+				a, b = b, a
+			}
+			if a == b {
+				rel.Associations[id] = []Association{{PossiblyEquivalentTo, a}}
+			} else {
+				rel.Associations[id] = []Association{{PossiblyEquivalentTo, a}, {PossiblyEquivalentTo, b}}
+			}
+			rel.Inactivation[id] = Outdated
+		default:
+			rel.Associations[id] = []Association{{ReplacedBy, pick()}}
+			rel.Inactivation[id] = Outdated
+		}
 	}
 	words := []string{"chronic", "acute", "left", "right", "upper", "lower", "renal", "cardiac", "pulmonary", "hepatic", "neural", "disorder", "finding", "procedure", "structure", "lesion", "pain", "infection", "colour", "anaemia"}
 	for i, id := range rel.Concepts {
@@ -218,8 +347,82 @@ func Generate(dir string, cfg Config) (*Release, error) {
 				// inferred hierarchy.
 				row("1", c, Root, 0, IsA, Stated)
 				row("0", c, rel.Concepts[rng.IntN(len(rel.Concepts))], 0, IsA, Inferred)
-				// An attribute relationship.
-				row("1", c, rel.Concepts[rng.IntN(len(rel.Concepts))], 1, FindingSite, Inferred)
+			}
+			for _, a := range rel.Attributes[c] {
+				row("1", c, a.Dest, a.Group, a.Type, Inferred)
+			}
+			if len(rel.Attributes[c]) > 0 {
+				// Stated and inactive attribute rows must not count.
+				row("1", c, pick(), 3, CausativeAgent, Stated)
+				row("0", c, pick(), 1, Morphology, Inferred)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	content := filepath.Join(dir, "Snapshot", "Refset", "Content")
+	maps := filepath.Join(dir, "Snapshot", "Refset", "Map")
+	for _, d := range []string{content, maps} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	member := 0
+	uuid := func() string {
+		member++
+		return fmt.Sprintf("%08x-1111-4000-8000-%012x", member, member)
+	}
+	err = w(filepath.Join(term, "sct2_RelationshipConcreteValues_Snapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tsourceId\tvalue\trelationshipGroup\ttypeId\tcharacteristicTypeId\tmodifierId\r\n")
+		for _, c := range rel.Concepts {
+			for _, a := range rel.Concrete[c] {
+				relSeq++
+				fmt.Fprintf(b, "%d\t%s\t1\t%d\t%d\t%s\t%d\t%d\t%d\t%d\r\n", rf2.MakeSCTID(relSeq, rf2.PartRelationship), et, CoreModule, c, a.Value, a.Group, a.Type, Inferred, ExistentialModifer)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = w(filepath.Join(content, "der2_Refset_SimpleSnapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\r\n")
+		for _, c := range rel.Members {
+			fmt.Fprintf(b, "%s\t%s\t1\t%d\t%d\t%d\r\n", uuid(), et, CoreModule, rel.SimpleRefset, c)
+		}
+		// A retired member that must not count.
+		fmt.Fprintf(b, "%s\t%s\t0\t%d\t%d\t%d\r\n", uuid(), et, CoreModule, rel.SimpleRefset, pick())
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = w(filepath.Join(content, "der2_cRefset_AssociationSnapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\ttargetComponentId\r\n")
+		for _, c := range rel.Concepts {
+			for _, a := range rel.Associations[c] {
+				fmt.Fprintf(b, "%s\t%s\t1\t%d\t%d\t%d\t%d\r\n", uuid(), et, CoreModule, a.Refset, c, a.Target)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = w(filepath.Join(content, "der2_cRefset_AttributeValueSnapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tvalueId\r\n")
+		for _, c := range rel.Concepts {
+			if v, ok := rel.Inactivation[c]; ok {
+				fmt.Fprintf(b, "%s\t%s\t1\t%d\t%d\t%d\t%d\r\n", uuid(), et, CoreModule, InactivationRefset, c, v)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = w(filepath.Join(maps, "der2_iisssccRefset_ExtendedMapSnapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tmapGroup\tmapPriority\tmapRule\tmapAdvice\tmapTarget\tcorrelationId\tmapCategoryId\r\n")
+		for _, c := range rel.Concepts {
+			for _, m := range rel.ICD10[c] {
+				fmt.Fprintf(b, "%s\t%s\t1\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t%d\r\n", uuid(), et, CoreModule, ICD10Refset, c, m.Group, m.Priority, m.Rule, m.Advice, m.Target, MapCorrelation, MapCategory)
 			}
 		}
 	})

@@ -1,0 +1,501 @@
+package snomed
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/nhskit/nhskit/snomed/rf2"
+)
+
+// Reference set and history ids (SNOMED CT Release File Specification,
+// "Historical association reference sets" and "Attribute value reference
+// sets").
+const (
+	SameAsRefset               ID = 900000000000527005
+	ReplacedByRefset           ID = 900000000000526001
+	PossiblyEquivalentToRefset ID = 900000000000523009
+	PossiblyReplacedByRefset   ID = 1186921001
+	AlternativeRefset          ID = 900000000000530003
+	WasARefset                 ID = 900000000000528000
+	MovedToRefset              ID = 900000000000524003
+	ConceptInactivationRefset  ID = 900000000000489007
+
+	// Map reference sets.
+	ICD10Refset   ID = 447562003          // SNOMED CT to ICD-10 extended map (International)
+	ICD10UKRefset ID = 999002271000000101 // SNOMED CT to ICD-10 UK complex map
+	OPCS49Refset  ID = 1126441000000105   // SNOMED CT to OPCS-4.9
+	OPCS410Refset ID = 1382401000000109   // SNOMED CT to OPCS-4.10
+)
+
+type rel struct {
+	Group int32
+	Type  int32 // ordinal
+	Dest  int32 // ordinal
+}
+
+type concrete struct {
+	Group int32
+	Type  ID
+	Value string
+}
+
+// MapEntry is one row of a map reference set for a concept.
+type MapEntry struct {
+	Refset      ID
+	Group       int
+	Priority    int
+	Rule        string
+	Advice      string
+	Target      string // e.g. "J45.9", "H27.1"
+	Correlation ID
+	Category    ID
+}
+
+// Association is a historical association of an inactive component.
+type Association struct{ Refset, Target ID }
+
+func (d *data) ordOf(id ID) (int32, bool) {
+	i, ok := slices.BinarySearch(d.IDs, id)
+	return int32(i), ok
+}
+
+func parseID(r row, col int) (ID, error) {
+	if col < 0 || col >= len(r.fields) {
+		return 0, &rf2.ParseError{File: r.file, Line: r.line, Err: rf2.ErrHeader}
+	}
+	v, err := strconv.ParseUint(r.fields[col], 10, 64)
+	if err != nil {
+		return 0, &rf2.ParseError{File: r.file, Line: r.line, Column: r.cols[col], Err: rf2.ErrSCTID}
+	}
+	return ID(v), nil
+}
+
+func colIndex(cols []string, name string) int {
+	for i, c := range cols {
+		if c == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig, rels map[string]row) error {
+	n := len(d.IDs)
+	d.Rels = make([][]rel, n)
+	isA := strconv.FormatUint(uint64(IsAType), 10)
+	inferred := strconv.FormatUint(uint64(inferredChar), 10)
+	for _, r := range rels {
+		f := r.fields
+		if f[2] != "1" || f[7] == isA || f[8] != inferred {
+			continue
+		}
+		src, err := parseID(r, 4)
+		if err != nil {
+			return err
+		}
+		dst, err := parseID(r, 5)
+		if err != nil {
+			return err
+		}
+		typ, err := parseID(r, 7)
+		if err != nil {
+			return err
+		}
+		group, err := strconv.Atoi(f[6])
+		if err != nil {
+			return &rf2.ParseError{File: r.file, Line: r.line, Column: "relationshipGroup", Err: rf2.ErrSCTID}
+		}
+		so, ok1 := d.ordOf(src)
+		do, ok2 := d.ordOf(dst)
+		to, ok3 := d.ordOf(typ)
+		if !ok1 || !ok2 || !ok3 {
+			return fmt.Errorf("%w: %s:%d: relationship %d -[%d]-> %d", ErrUnknown, r.file, r.line, src, typ, dst)
+		}
+		if !d.Concepts[so].Active || !d.Concepts[do].Active {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s:%d: active relationship with an inactive concept skipped", r.file, r.line))
+			continue
+		}
+		d.Rels[so] = append(d.Rels[so], rel{Group: int32(group), Type: to, Dest: do})
+	}
+	for i := range d.Rels {
+		slices.SortFunc(d.Rels[i], func(a, b rel) int {
+			if a.Group != b.Group {
+				return int(a.Group - b.Group)
+			}
+			if a.Type != b.Type {
+				return int(a.Type - b.Type)
+			}
+			return int(a.Dest - b.Dest)
+		})
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	cvFiles, err := find(dir, "sct2_RelationshipConcreteValues_Snapshot")
+	if err != nil {
+		return err
+	}
+	cvs, err := readLatest(ctx, cvFiles, cfg, "id")
+	if err != nil {
+		return err
+	}
+	d.Concrete = make([][]concrete, n)
+	for _, r := range cvs {
+		f := r.fields
+		if len(f) < 10 || f[2] != "1" || f[8] != inferred {
+			continue
+		}
+		src, err := parseID(r, 4)
+		if err != nil {
+			return err
+		}
+		typ, err := parseID(r, 7)
+		if err != nil {
+			return err
+		}
+		so, ok := d.ordOf(src)
+		if !ok {
+			return fmt.Errorf("%w: %s:%d: concrete value of %d", ErrUnknown, r.file, r.line, src)
+		}
+		group, _ := strconv.Atoi(f[6])
+		d.Concrete[so] = append(d.Concrete[so], concrete{Group: int32(group), Type: typ, Value: f[5]})
+	}
+
+	refFiles, err := find(dir, "der2_")
+	if err != nil {
+		return err
+	}
+	var snap []string
+	for _, f := range refFiles {
+		if strings.Contains(f, "Snapshot") {
+			snap = append(snap, f)
+		}
+	}
+	members, err := readLatest(ctx, snap, cfg, "id")
+	if err != nil {
+		return err
+	}
+	d.Members = map[ID][]ID{}
+	d.Assoc = map[ID][]Association{}
+	d.Inactivation = map[ID]ID{}
+	d.Maps = map[ID][]MapEntry{}
+	for _, r := range members {
+		if r.fields[2] != "1" {
+			continue
+		}
+		refset, err := parseID(r, colIndex(r.cols, "refsetId"))
+		if err != nil {
+			return err
+		}
+		comp, err := parseID(r, colIndex(r.cols, "referencedComponentId"))
+		if err != nil {
+			return err
+		}
+		d.Members[refset] = append(d.Members[refset], comp)
+		get := func(name string) (string, bool) {
+			i := colIndex(r.cols, name)
+			if i < 0 || i >= len(r.fields) {
+				return "", false
+			}
+			return r.fields[i], true
+		}
+		if t, ok := get("targetComponentId"); ok {
+			target, err := strconv.ParseUint(t, 10, 64)
+			if err != nil {
+				return &rf2.ParseError{File: r.file, Line: r.line, Column: "targetComponentId", Err: rf2.ErrSCTID}
+			}
+			d.Assoc[comp] = append(d.Assoc[comp], Association{Refset: refset, Target: ID(target)})
+		}
+		if v, ok := get("valueId"); ok && refset == ConceptInactivationRefset {
+			value, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return &rf2.ParseError{File: r.file, Line: r.line, Column: "valueId", Err: rf2.ErrSCTID}
+			}
+			d.Inactivation[comp] = ID(value)
+		}
+		if target, ok := get("mapTarget"); ok {
+			m := MapEntry{Refset: refset, Target: target}
+			if v, ok := get("mapGroup"); ok {
+				m.Group, _ = strconv.Atoi(v)
+			}
+			if v, ok := get("mapPriority"); ok {
+				m.Priority, _ = strconv.Atoi(v)
+			}
+			m.Rule, _ = get("mapRule")
+			m.Advice, _ = get("mapAdvice")
+			if v, ok := get("correlationId"); ok {
+				c, _ := strconv.ParseUint(v, 10, 64)
+				m.Correlation = ID(c)
+			}
+			if v, ok := get("mapCategoryId"); ok {
+				c, _ := strconv.ParseUint(v, 10, 64)
+				m.Category = ID(c)
+			}
+			d.Maps[comp] = append(d.Maps[comp], m)
+		}
+	}
+	for k, v := range d.Members {
+		slices.Sort(v)
+		d.Members[k] = slices.Compact(v)
+	}
+	for k, v := range d.Assoc {
+		slices.SortFunc(v, func(a, b Association) int {
+			if a.Refset != b.Refset {
+				return compareID(a.Refset, b.Refset)
+			}
+			return compareID(a.Target, b.Target)
+		})
+		d.Assoc[k] = v
+	}
+	for k, v := range d.Maps {
+		sort.Slice(v, func(i, j int) bool {
+			a, b := v[i], v[j]
+			if a.Refset != b.Refset {
+				return a.Refset < b.Refset
+			}
+			if a.Group != b.Group {
+				return a.Group < b.Group
+			}
+			return a.Priority < b.Priority
+		})
+		d.Maps[k] = v
+	}
+	return nil
+}
+
+// Relationship is an active inferred attribute relationship.
+type Relationship struct {
+	Source, Type, Destination ID
+	Group                     int
+}
+
+// Relationships returns a concept's active inferred attribute
+// relationships (IS-A aside), sorted by group, type and destination.
+func (s *Store) Relationships(id ID) []Relationship {
+	o, ok := s.ord(id)
+	if !ok {
+		return nil
+	}
+	out := make([]Relationship, len(s.d.Rels[o]))
+	for i, r := range s.d.Rels[o] {
+		out[i] = Relationship{Source: id, Type: s.d.IDs[r.Type], Destination: s.d.IDs[r.Dest], Group: int(r.Group)}
+	}
+	return out
+}
+
+// RelationshipsTo returns the active inferred attribute relationships whose
+// destination is dest.
+func (s *Store) RelationshipsTo(dest ID) []Relationship {
+	o, ok := s.ord(dest)
+	if !ok {
+		return nil
+	}
+	var out []Relationship
+	for _, src := range s.relsTo[o] {
+		for _, r := range s.d.Rels[src] {
+			if r.Dest == o {
+				out = append(out, Relationship{Source: s.d.IDs[src], Type: s.d.IDs[r.Type], Destination: dest, Group: int(r.Group)})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b Relationship) int { return compareID(a.Source, b.Source) })
+	return out
+}
+
+// ConcreteValue is an active inferred relationship to a value: "#250" for a
+// number, "\"text\"" for a string, as RF2 writes them.
+type ConcreteValue struct {
+	Source, Type ID
+	Group        int
+	Value        string
+}
+
+// ConcreteValues returns a concept's concrete values.
+func (s *Store) ConcreteValues(id ID) []ConcreteValue {
+	o, ok := s.ord(id)
+	if !ok || o >= int32(len(s.d.Concrete)) {
+		return nil
+	}
+	out := make([]ConcreteValue, len(s.d.Concrete[o]))
+	for i, c := range s.d.Concrete[o] {
+		out[i] = ConcreteValue{Source: id, Type: c.Type, Group: int(c.Group), Value: c.Value}
+	}
+	return out
+}
+
+// RefsetMembers returns the active referenced components of a reference
+// set, ascending (concepts or descriptions, as the refset holds).
+func (s *Store) RefsetMembers(refset ID) []ID { return slices.Clone(s.d.Members[refset]) }
+
+// IsMember reports whether id is an active member of refset.
+func (s *Store) IsMember(refset, id ID) bool {
+	_, ok := slices.BinarySearch(s.d.Members[refset], id)
+	return ok
+}
+
+// Refsets returns every reference set with active members, ascending.
+func (s *Store) Refsets() []ID {
+	out := make([]ID, 0, len(s.d.Members))
+	for k := range s.d.Members {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Description is a concept's description.
+type Description struct {
+	ID, Concept      ID
+	Term             string
+	Type             ID // fully specified name, synonym or definition
+	LanguageCode     string
+	Active           bool
+	CaseSignificance ID
+	// Acceptability maps a language reference set to preferred or
+	// acceptable.
+	Acceptability map[ID]ID
+}
+
+// Descriptions returns every description of a concept, active or not.
+func (s *Store) Descriptions(id ID) []Description {
+	o, ok := s.ord(id)
+	if !ok {
+		return nil
+	}
+	out := make([]Description, len(s.d.Descs[o]))
+	for i, d := range s.d.Descs[o] {
+		out[i] = Description{ID: d.ID, Concept: id, Term: d.Term, Type: d.Type, LanguageCode: d.Lang, Active: d.Active, CaseSignificance: d.Case, Acceptability: d.Acc}
+	}
+	return out
+}
+
+// Concepts returns every concept id, ascending.
+func (s *Store) Concepts() []ID { return slices.Clone(s.d.IDs) }
+
+// ActiveConcepts returns the active concept ids, ascending.
+func (s *Store) ActiveConcepts() []ID {
+	out := make([]ID, 0, len(s.d.IDs))
+	for i, c := range s.d.Concepts {
+		if c.Active {
+			out = append(out, s.d.IDs[i])
+		}
+	}
+	return out
+}
+
+// Associations returns the historical associations of an inactive
+// component: SAME AS, REPLACED BY, POSSIBLY EQUIVALENT TO and the rest.
+func (s *Store) Associations(id ID) []Association { return slices.Clone(s.d.Assoc[id]) }
+
+// InactivationReason returns the concept inactivation indicator's value
+// (duplicate, outdated, ambiguous, erroneous, moved elsewhere…).
+func (s *Store) InactivationReason(id ID) (ID, bool) {
+	v, ok := s.d.Inactivation[id]
+	return v, ok
+}
+
+// Resolve follows SAME AS, REPLACED BY, POSSIBLY EQUIVALENT TO, POSSIBLY
+// REPLACED BY and ALTERNATIVE associations from an inactive concept to
+// the active concepts that stand for it now, ascending; an active concept
+// resolves to itself, and nil means nothing replaces it.
+func (s *Store) Resolve(id ID) []ID {
+	if c, ok := s.Concept(id); ok && c.Active {
+		return []ID{id}
+	}
+	follow := map[ID]bool{SameAsRefset: true, ReplacedByRefset: true, PossiblyEquivalentToRefset: true, PossiblyReplacedByRefset: true, AlternativeRefset: true}
+	seen := map[ID]bool{id: true}
+	queue := []ID{id}
+	var out []ID
+	for len(queue) > 0 {
+		cur := queue[0]
+		queue = queue[1:]
+		for _, a := range s.d.Assoc[cur] {
+			if !follow[a.Refset] || seen[a.Target] {
+				continue
+			}
+			seen[a.Target] = true
+			if c, ok := s.Concept(a.Target); ok && c.Active {
+				out = append(out, a.Target)
+			} else {
+				queue = append(queue, a.Target)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Maps returns a concept's rows in a map reference set (by group, then
+// priority); refset 0 returns the rows of every map.
+func (s *Store) Maps(id, refset ID) []MapEntry {
+	var out []MapEntry
+	for _, m := range s.d.Maps[id] {
+		if refset == 0 || m.Refset == refset {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// MapInto maps a concept that has no row in a map to its nearest
+// ancestors that do: it returns the concept (or those ancestors, fewest IS-A
+// steps first, ascending within a step) with their rows.
+func (s *Store) MapInto(id, refset ID) (map[ID][]MapEntry, bool) {
+	return s.nearest(id, func(c ID) bool { return len(s.Maps(c, refset)) > 0 }, func(c ID) []MapEntry { return s.Maps(c, refset) })
+}
+
+// MapIntoSet returns the nearest of id and its ancestors that belong to
+// set (a subset of concepts such as a reporting hierarchy).
+func (s *Store) MapIntoSet(id ID, set []ID) []ID {
+	in := map[ID]bool{}
+	for _, c := range set {
+		in[c] = true
+	}
+	m, _ := s.nearest(id, func(c ID) bool { return in[c] }, func(ID) []MapEntry { return nil })
+	out := make([]ID, 0, len(m))
+	for c := range m {
+		out = append(out, c)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (s *Store) nearest(id ID, has func(ID) bool, rows func(ID) []MapEntry) (map[ID][]MapEntry, bool) {
+	if _, ok := s.ord(id); !ok {
+		return nil, false
+	}
+	level := []ID{id}
+	seen := map[ID]bool{id: true}
+	for len(level) > 0 {
+		found := map[ID][]MapEntry{}
+		for _, c := range level {
+			if has(c) {
+				found[c] = rows(c)
+			}
+		}
+		if len(found) > 0 {
+			return found, true
+		}
+		var next []ID
+		for _, c := range level {
+			for _, p := range s.Parents(c) {
+				if !seen[p] {
+					seen[p] = true
+					next = append(next, p)
+				}
+			}
+		}
+		level = next
+	}
+	return nil, false
+}
+
+// Warnings lists rows that were skipped during import because real releases
+// are known to carry them (e.g. an active relationship to an inactive
+// concept).
+func (s *Store) Warnings() []string { return slices.Clone(s.d.Warnings) }

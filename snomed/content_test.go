@@ -1,0 +1,232 @@
+package snomed_test
+
+import (
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/snomed"
+	"github.com/nhskit/nhskit/snomed/snomedtest"
+)
+
+func TestAttributesAgainstTheRelease(t *testing.T) {
+	s, rel := build(t, snomedtest.Config{Concepts: 500, Seed: 5})
+	reverse := map[uint64][]snomed.Relationship{}
+	checked := 0
+	for _, c := range rel.Concepts {
+		var want []snomed.Relationship
+		for _, a := range rel.Attributes[c] {
+			r := snomed.Relationship{Source: snomed.ID(c), Type: snomed.ID(a.Type), Destination: snomed.ID(a.Dest), Group: a.Group}
+			want = append(want, r)
+			reverse[a.Dest] = append(reverse[a.Dest], r)
+		}
+		sort.Slice(want, func(i, j int) bool {
+			a, b := want[i], want[j]
+			if a.Group != b.Group {
+				return a.Group < b.Group
+			}
+			if a.Type != b.Type {
+				return a.Type < b.Type
+			}
+			return a.Destination < b.Destination
+		})
+		got := s.Relationships(snomed.ID(c))
+		if len(want) == 0 {
+			assert.Empty(t, got)
+		} else {
+			assert.Equal(t, want, got, "concept %d", c)
+			checked++
+		}
+		var cv []snomed.ConcreteValue
+		for _, a := range rel.Concrete[c] {
+			cv = append(cv, snomed.ConcreteValue{Source: snomed.ID(c), Type: snomed.ID(a.Type), Group: a.Group, Value: a.Value})
+		}
+		if len(cv) > 0 {
+			assert.Equal(t, cv, s.ConcreteValues(snomed.ID(c)))
+		}
+	}
+	assert.Greater(t, checked, 200)
+	for dest, want := range reverse {
+		got := s.RelationshipsTo(snomed.ID(dest))
+		assert.ElementsMatch(t, want, got, "to %d", dest)
+	}
+}
+
+func TestRefsetsHistoryAndMaps(t *testing.T) {
+	s, rel := build(t, snomedtest.Config{Concepts: 600, Seed: 9})
+	members := make([]snomed.ID, len(rel.Members))
+	for i, m := range rel.Members {
+		members[i] = snomed.ID(m)
+	}
+	assert.Equal(t, members, s.RefsetMembers(snomed.ID(rel.SimpleRefset)))
+	assert.True(t, s.IsMember(snomed.ID(rel.SimpleRefset), members[0]))
+	assert.Contains(t, s.Refsets(), snomed.ID(rel.SimpleRefset))
+	assert.Contains(t, s.Refsets(), snomed.ICD10Refset)
+	assert.Contains(t, s.Refsets(), snomed.ID(snomedtest.GBLanguageRefset))
+
+	// Resolve, computed independently by following the release's rows.
+	var resolve func(c uint64, seen map[uint64]bool) []snomed.ID
+	resolve = func(c uint64, seen map[uint64]bool) []snomed.ID {
+		if rel.Active[c] {
+			return []snomed.ID{snomed.ID(c)}
+		}
+		var out []snomed.ID
+		for _, a := range rel.Associations[c] {
+			if !seen[a.Target] {
+				seen[a.Target] = true
+				out = append(out, resolve(a.Target, seen)...)
+			}
+		}
+		return out
+	}
+	chains := 0
+	for c, assocs := range rel.Associations {
+		var want []snomed.Association
+		for _, a := range assocs {
+			want = append(want, snomed.Association{Refset: snomed.ID(a.Refset), Target: snomed.ID(a.Target)})
+		}
+		assert.Equal(t, want, s.Associations(snomed.ID(c)))
+		exp := resolve(c, map[uint64]bool{c: true})
+		slices.Sort(exp)
+		exp = slices.Compact(exp)
+		assert.Equal(t, exp, s.Resolve(snomed.ID(c)), "resolve %d", c)
+		if assocs[0].Refset == snomedtest.SameAs {
+			chains++
+		}
+		reason, ok := s.InactivationReason(snomed.ID(c))
+		assert.True(t, ok)
+		assert.Equal(t, snomed.ID(rel.Inactivation[c]), reason)
+	}
+	assert.Positive(t, chains, "the release has SAME AS chains")
+	active := rel.Concepts[1]
+	for !rel.Active[active] {
+		active++
+	}
+	assert.Equal(t, []snomed.ID{snomed.ID(active)}, s.Resolve(snomed.ID(active)))
+
+	// Maps, and map into: the nearest mapped ancestors, computed by a
+	// breadth-first walk over the release's parents.
+	mapped, unmapped := 0, 0
+	for _, c := range rel.Concepts {
+		rows := s.Maps(snomed.ID(c), snomed.ICD10Refset)
+		if want := rel.ICD10[c]; len(want) > 0 {
+			require.Len(t, rows, len(want))
+			for i, w := range want {
+				assert.Equal(t, w.Target, rows[i].Target)
+				assert.Equal(t, w.Group, rows[i].Group)
+				assert.Equal(t, w.Advice, rows[i].Advice)
+			}
+			mapped++
+			continue
+		}
+		if !rel.Active[c] || unmapped > 50 {
+			continue
+		}
+		unmapped++
+		level, seen := []uint64{c}, map[uint64]bool{c: true}
+		var want []snomed.ID
+		for len(level) > 0 && want == nil {
+			var next []uint64
+			for _, l := range level {
+				for _, p := range rel.Parents[l] {
+					if !seen[p] {
+						seen[p] = true
+						next = append(next, p)
+						if len(rel.ICD10[p]) > 0 {
+							want = append(want, snomed.ID(p))
+						}
+					}
+				}
+			}
+			level = next
+		}
+		got, ok := s.MapInto(snomed.ID(c), snomed.ICD10Refset)
+		var gotIDs []snomed.ID
+		for id := range got {
+			gotIDs = append(gotIDs, id)
+		}
+		slices.Sort(gotIDs)
+		slices.Sort(want)
+		assert.Equal(t, len(want) > 0, ok)
+		assert.Equal(t, want, gotIDs, "map into from %d", c)
+	}
+	assert.Greater(t, mapped, 100)
+	assert.Equal(t, []snomed.ID{snomed.RootConcept}, s.MapIntoSet(snomed.ID(rel.Concepts[5]), []snomed.ID{snomed.RootConcept}))
+}
+
+func TestDescriptionsAndConceptLists(t *testing.T) {
+	s, rel := build(t, snomedtest.Tiny)
+	c := snomed.ID(rel.Concepts[7])
+	ds := s.Descriptions(c)
+	require.GreaterOrEqual(t, len(ds), 3)
+	for _, d := range ds {
+		assert.Equal(t, "en", d.LanguageCode)
+		assert.Equal(t, c, d.Concept)
+		assert.NotZero(t, d.CaseSignificance)
+	}
+	var active []snomed.ID
+	for _, id := range rel.Concepts {
+		if rel.Active[id] {
+			active = append(active, snomed.ID(id))
+		}
+	}
+	slices.Sort(active)
+	assert.Equal(t, active, s.ActiveConcepts())
+	assert.Len(t, s.Concepts(), len(rel.Concepts))
+	n := s.DescendantCount(snomed.RootConcept)
+	assert.Equal(t, len(s.Descendants(snomed.RootConcept)), n)
+	assert.Equal(t, len(active)-1, n, "every active concept descends from the root")
+	seen := 0
+	s.EachDescendant(snomed.RootConcept, func(snomed.ID) bool { seen++; return seen < 5 })
+	assert.Equal(t, 5, seen)
+}
+
+func TestSearch(t *testing.T) {
+	s, rel := build(t, snomedtest.Config{Concepts: 800, Seed: 4})
+	var target uint64
+	for _, c := range rel.Concepts[1:] {
+		if rel.Active[c] {
+			target = c
+			break
+		}
+	}
+	term := rel.Terms[target]
+	hits := s.Search(term, snomed.SearchOptions{})
+	require.NotEmpty(t, hits)
+	assert.Equal(t, snomed.ID(target), hits[0].Concept, "the exact term ranks first")
+	assert.Equal(t, term, hits[0].Term)
+
+	words := strings.Fields(term)
+	prefix := words[0][:3] + " " + words[1][:2]
+	hits = s.Search(prefix, snomed.SearchOptions{Limit: 50})
+	require.NotEmpty(t, hits)
+	seen := map[snomed.ID]bool{}
+	for i, h := range hits {
+		assert.False(t, seen[h.Concept], "one hit per concept")
+		seen[h.Concept] = true
+		if i > 0 {
+			assert.LessOrEqual(t, h.Score, hits[i-1].Score)
+		}
+		low := strings.ToLower(h.Term)
+		for _, w := range strings.Fields(strings.ToLower(prefix)) {
+			assert.True(t, strings.Contains(" "+low, " "+w), "%q has a word starting %q", h.Term, w)
+		}
+		assert.True(t, rel.Active[uint64(h.Concept)])
+	}
+	assert.LessOrEqual(t, len(hits), 50)
+
+	// Narrowed to a subtree and to a reference set.
+	root := snomed.ID(rel.Parents[target][0])
+	for _, h := range s.Search(words[0], snomed.SearchOptions{Roots: []snomed.ID{root}, Limit: 100}) {
+		assert.True(t, s.IsA(h.Concept, root))
+	}
+	for _, h := range s.Search(words[0], snomed.SearchOptions{Refset: snomed.ID(rel.SimpleRefset), Limit: 100}) {
+		assert.True(t, s.IsMember(snomed.ID(rel.SimpleRefset), h.Concept))
+	}
+	assert.Empty(t, s.Search("zzzqqq", snomed.SearchOptions{}))
+	assert.Empty(t, s.Search("  ", snomed.SearchOptions{}))
+}
