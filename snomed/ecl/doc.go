@@ -1,0 +1,49 @@
+// Package ecl parses and evaluates SNOMED CT Expression Constraint
+// Language (ECL) over a snomed.Store: Evaluate(store, "<< 404684003 :
+// 363698007 = << 39057004") returns the matching concept ids, ascending.
+//
+// Supported: brief and long syntax; focus concepts with |terms|, the
+// wildcard *; the constraint operators < << <! <<! > >> >! >>! and top and
+// bottom !!> !!<; member-of ^; AND (and ","), OR, MINUS, which ECL gives no
+// precedence, so mixing them needs brackets; refinements with attribute
+// groups { }, cardinality [min..max], reverse attributes R, = and != on
+// concepts, = != < <= > >= on concrete numbers (#250), strings and
+// booleans; dotted attributes; description filters {{ D term = "x", term =
+// wild:"x*", language, type (syn, fsn, def), typeId, dialect (en-gb,
+// en-us), dialectId, active, id }}; concept filters {{ C definitionStatus,
+// moduleId, effectiveTime, active, id }}; history supplements {{
+// +HISTORY-MIN }}, -MOD, -MAX; comments /* */. Parse errors are
+// *SyntaxError values with the byte offset and what was expected. Member
+// field selection (^ [fields]), member filters and alternate identifiers
+// are reported as not supported (ErrUnsupported in the message) rather than
+// guessed. Explain prints what each sub-expression matched.
+//
+// # Facts relied on
+//
+// SNOMED CT Expression Constraint Language Specification and Guide, 2.2
+// (SNOMED International, https://confluence.ihtsdotools.org/display/DOCECL):
+//
+//   - The operators and their long forms (descendantOf, descendantOrSelfOf,
+//     childOf, childOrSelfOf, ancestorOf, ancestorOrSelfOf, parentOf,
+//     parentOrSelfOf, memberOf), top !!> and bottom !!< of a set.
+//   - Binary operators AND/OR/MINUS have no precedence: an expression that
+//     mixes them without brackets is invalid; "," is AND in refinements
+//     and conjunctions.
+//   - Refinement semantics: an attribute matches a concept when the number
+//     of its relationships of that type whose value is in the value set is
+//     within the cardinality, default [1..*]; [0..0] means none; != asks for
+//     a relationship whose value is outside the set; an attribute group
+//     must be satisfied by the relationships of one group; R reverses the
+//     direction (the concept is the relationship's value).
+//   - Concrete values compare numerically with #; strings and booleans
+//     with = and != only.
+//   - Filters: term "match" (each word of the filter begins a word of the
+//     term, case-insensitively) or "wild" (* for any characters); type syn
+//     900000000000013009, fsn 900000000000003001, def 900000000000550004;
+//     dialect en-gb is 900000000000508004 and en-us 900000000000509007;
+//     definitionStatus primitive 900000000000074008, defined
+//     900000000000073002.
+//   - History supplements add inactive concepts associated with the
+//     results: MIN by SAME AS; MOD also by REPLACED BY, WAS A and PARTIALLY
+//     EQUIVALENT TO; MAX by every historical association.
+package ecl

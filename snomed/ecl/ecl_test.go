@@ -1,0 +1,419 @@
+package ecl_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/snomed"
+	"github.com/nhskit/nhskit/snomed/ecl"
+	"github.com/nhskit/nhskit/snomed/snomedtest"
+)
+
+// world is the naive model: plain maps from the generator's record, and
+// set comprehensions over every concept. It shares no code with the
+// evaluator.
+type world struct {
+	rel   *snomedtest.Release
+	all   []uint64 // active concepts
+	anc   map[uint64]map[uint64]bool
+	descs map[uint64][]desc
+}
+
+type desc struct {
+	term     string
+	fsn      bool
+	gb, us   bool // preferred or acceptable in each dialect
+}
+
+func newWorld(rel *snomedtest.Release) *world {
+	w := &world{rel: rel, anc: map[uint64]map[uint64]bool{}, descs: map[uint64][]desc{}}
+	var walk func(c uint64) map[uint64]bool
+	walk = func(c uint64) map[uint64]bool {
+		if a, ok := w.anc[c]; ok {
+			return a
+		}
+		a := map[uint64]bool{}
+		for _, p := range rel.Parents[c] {
+			a[p] = true
+			for x := range walk(p) {
+				a[x] = true
+			}
+		}
+		w.anc[c] = a
+		return a
+	}
+	for _, c := range rel.Concepts {
+		if rel.Active[c] {
+			w.all = append(w.all, c)
+			walk(c)
+		}
+		w.descs[c] = append(w.descs[c], desc{term: rel.FSNs[c], fsn: true, gb: true, us: true})
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true})
+		if rel.USTerms[c] != rel.Terms[c] {
+			w.descs[c] = append(w.descs[c], desc{term: rel.USTerms[c], gb: true, us: true})
+		}
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true})
+	}
+	slices.Sort(w.all)
+	return w
+}
+
+func (w *world) where(pred func(c uint64) bool) []snomed.ID {
+	var out []snomed.ID
+	for _, c := range w.all {
+		if pred(c) {
+			out = append(out, snomed.ID(c))
+		}
+	}
+	return out
+}
+
+func (w *world) isA(c, x uint64) bool { return c == x || w.anc[c][x] }
+
+func (w *world) parentOf(c, x uint64) bool { return slices.Contains(w.rel.Parents[c], x) }
+
+func ids(xs []snomed.ID) string {
+	var b strings.Builder
+	for i, x := range xs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(strconv.FormatUint(uint64(x), 10))
+	}
+	return b.String()
+}
+
+func TestConformance(t *testing.T) {
+	dir := t.TempDir()
+	rel, err := snomedtest.Generate(dir, snomedtest.Config{Concepts: 400, Seed: 11})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "store")
+	require.NoError(t, snomed.Import(context.Background(), dir, path))
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	w := newWorld(rel)
+
+	// Sample concepts at several depths, with children and attributes.
+	var picks []uint64
+	for _, c := range w.all[1:] {
+		if len(picks) < 7 && len(rel.Attributes[c]) > 0 && len(s.Children(snomed.ID(c))) > 0 {
+			picks = append(picks, c)
+		}
+	}
+	require.Len(t, picks, 7)
+	const FS, AM, CA, LAT = snomedtest.FindingSite, snomedtest.Morphology, snomedtest.CausativeAgent, snomedtest.Laterality
+	hasAttr := func(c uint64, typ uint64, group int, dest func(uint64) bool) int {
+		n := 0
+		for _, a := range rel.Attributes[c] {
+			if a.Type == typ && (group < 0 || a.Group == group) && dest(a.Dest) {
+				n++
+			}
+		}
+		return n
+	}
+	type tc struct {
+		expr string
+		want []snomed.ID
+	}
+	var cases []tc
+	add := func(expr string, pred func(c uint64) bool) { cases = append(cases, tc{expr, w.where(pred)}) }
+	for i, x := range picks {
+		y := picks[(i+1)%len(picks)]
+		z := picks[(i+2)%len(picks)]
+		X, Y, Z := strconv.FormatUint(x, 10), strconv.FormatUint(y, 10), strconv.FormatUint(z, 10)
+		add(X, func(c uint64) bool { return c == x })
+		add(X+" |"+rel.Terms[x]+"|", func(c uint64) bool { return c == x })
+		add("< "+X, func(c uint64) bool { return c != x && w.isA(c, x) })
+		add("<< "+X, func(c uint64) bool { return w.isA(c, x) })
+		add("descendantOrSelfOf "+X, func(c uint64) bool { return w.isA(c, x) })
+		add("<! "+X, func(c uint64) bool { return w.parentOf(c, x) })
+		add("<<! "+X, func(c uint64) bool { return c == x || w.parentOf(c, x) })
+		add("> "+X, func(c uint64) bool { return c != x && w.isA(x, c) })
+		add(">> "+X, func(c uint64) bool { return w.isA(x, c) })
+		add(">! "+X, func(c uint64) bool { return w.parentOf(x, c) })
+		add("parentOrSelfOf "+X, func(c uint64) bool { return c == x || w.parentOf(x, c) })
+		add("<< "+X+" OR << "+Y, func(c uint64) bool { return w.isA(c, x) || w.isA(c, y) })
+		add("<< "+X+" AND << "+Y, func(c uint64) bool { return w.isA(c, x) && w.isA(c, y) })
+		add("<< "+X+" , > "+Y, func(c uint64) bool { return w.isA(c, x) && c != y && w.isA(y, c) })
+		add("(<< "+X+" OR << "+Y+") MINUS << "+Z, func(c uint64) bool { return (w.isA(c, x) || w.isA(c, y)) && !w.isA(c, z) })
+		add("<< "+X+" MINUS (< "+X+" AND << "+Y+")", func(c uint64) bool { return w.isA(c, x) && !(c != x && w.isA(c, y)) })
+		add("* : 363698007 = << "+X, func(c uint64) bool { return hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) > 0 })
+		add("<< "+Y+" : 363698007 = *", func(c uint64) bool { return w.isA(c, y) && hasAttr(c, FS, -1, func(uint64) bool { return true }) > 0 })
+		add("* : 363698007 != << "+X, func(c uint64) bool {
+			return hasAttr(c, FS, -1, func(d uint64) bool { return !w.isA(d, x) }) > 0
+		})
+		add("* : [2..*] 363698007 = *", func(c uint64) bool { return hasAttr(c, FS, -1, func(uint64) bool { return true }) >= 2 })
+		add("<< "+X+" : [0..0] 246075003 = *", func(c uint64) bool { return w.isA(c, x) && hasAttr(c, CA, -1, func(uint64) bool { return true }) == 0 })
+		add("* : [1..1] 116676008 = << "+Z, func(c uint64) bool { return hasAttr(c, AM, -1, func(d uint64) bool { return w.isA(d, z) }) == 1 })
+		add("* : 363698007 = << "+X+", 116676008 = *", func(c uint64) bool {
+			return hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) > 0 && hasAttr(c, AM, -1, func(uint64) bool { return true }) > 0
+		})
+		add("* : 363698007 = << "+X+" OR 272741003 = *", func(c uint64) bool {
+			return hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) > 0 || hasAttr(c, LAT, -1, func(uint64) bool { return true }) > 0
+		})
+		add("* : { 363698007 = *, 246075003 = * }", func(c uint64) bool {
+			for g := 1; g <= 3; g++ {
+				if hasAttr(c, FS, g, func(uint64) bool { return true }) > 0 && hasAttr(c, CA, g, func(uint64) bool { return true }) > 0 {
+					return true
+				}
+			}
+			return false
+		})
+		add("* : [2..2] { 363698007 = * }", func(c uint64) bool {
+			n := 0
+			for g := 1; g <= 3; g++ {
+				if hasAttr(c, FS, g, func(uint64) bool { return true }) > 0 {
+					n++
+				}
+			}
+			return n == 2
+		})
+		add("* : R 363698007 = << "+X, func(c uint64) bool {
+			for _, src := range w.all {
+				for _, a := range rel.Attributes[src] {
+					if a.Type == FS && a.Dest == c && w.isA(src, x) {
+						return true
+					}
+				}
+			}
+			return false
+		})
+		dotted := map[uint64]bool{}
+		for _, c := range w.all {
+			if w.isA(c, x) {
+				for _, a := range rel.Attributes[c] {
+					if a.Type == FS {
+						dotted[a.Dest] = true
+					}
+				}
+			}
+		}
+		add("<< "+X+" . 363698007", func(c uint64) bool { return dotted[c] })
+		add("!!> (<< "+X+")", func(c uint64) bool { return c == x })
+		add("!!< (<< "+X+")", func(c uint64) bool {
+			if !w.isA(c, x) {
+				return false
+			}
+			for _, o := range w.all {
+				if o != c && w.isA(o, c) {
+					return false
+				}
+			}
+			return true
+		})
+		word := strings.Fields(rel.Terms[x])[0]
+		termHas := func(c uint64, pred func(desc) bool) bool {
+			for _, d := range w.descs[c] {
+				if pred(d) {
+					return true
+				}
+			}
+			return false
+		}
+		wordPrefix := func(term, p string) bool {
+			for _, tw := range strings.FieldsFunc(strings.ToLower(term), func(r rune) bool { return r == ' ' || r == '(' || r == ')' }) {
+				if strings.HasPrefix(tw, p) {
+					return true
+				}
+			}
+			return false
+		}
+		add("<< "+Y+" {{ term = \""+word[:3]+"\" }}", func(c uint64) bool {
+			return w.isA(c, y) && termHas(c, func(d desc) bool { return wordPrefix(d.term, word[:3]) })
+		})
+		add("* {{ D term = wild:\"*"+word+"*\", type = fsn }}", func(c uint64) bool {
+			return termHas(c, func(d desc) bool { return d.fsn && strings.Contains(strings.ToLower(d.term), word) })
+		})
+		add("<< "+X+" {{ term != \""+word+"\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return !wordPrefix(d.term, word) })
+		})
+		add("<< "+X+" {{ C definitionStatus = primitive }}", func(c uint64) bool { return w.isA(c, x) })
+		add("<< "+X+" {{ C definitionStatus = defined }}", func(c uint64) bool { return false })
+		add("<< "+X+" {{ dialect = en-us, term = \"us\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.us && wordPrefix(d.term, "us") })
+		})
+	}
+	// Member-of, concrete values, history, wildcard.
+	SR := strconv.FormatUint(rel.SimpleRefset, 10)
+	member := func(c uint64) bool { return slices.Contains(rel.Members, c) }
+	add("^ "+SR, member)
+	add("memberOf "+SR, member)
+	add("<< ^ "+SR, func(c uint64) bool {
+		for _, m := range rel.Members {
+			if w.isA(c, m) {
+				return true
+			}
+		}
+		return false
+	})
+	add("^ "+SR+" AND << "+strconv.FormatUint(picks[0], 10), func(c uint64) bool { return member(c) && w.isA(c, picks[0]) })
+	add("*", func(uint64) bool { return true })
+	add("< *", func(c uint64) bool { return c != snomedtest.Root })
+	concrete := func(pred func(float64) bool) func(c uint64) bool {
+		return func(c uint64) bool {
+			for _, a := range rel.Concrete[c] {
+				f, _ := strconv.ParseFloat(strings.TrimPrefix(a.Value, "#"), 64)
+				if pred(f) {
+					return true
+				}
+			}
+			return false
+		}
+	}
+	add("* : 1142135004 >= #250", concrete(func(f float64) bool { return f >= 250 }))
+	add("* : 1142135004 < #100", concrete(func(f float64) bool { return f < 100 }))
+	add("* : 1142135004 = #250", concrete(func(f float64) bool { return f == 250 }))
+	add("* : 1142135004 != #250", concrete(func(f float64) bool { return f != 250 }))
+	add("* : 1142135004 > #10.5", concrete(func(f float64) bool { return f > 10.5 }))
+	for c, assocs := range rel.Associations {
+		if assocs[0].Refset != snomedtest.ReplacedBy {
+			continue
+		}
+		target := assocs[0].Target
+		T := strconv.FormatUint(target, 10)
+		var min, mod []snomed.ID
+		mod = append(mod, snomed.ID(target))
+		min = append(min, snomed.ID(target))
+		for o, as := range rel.Associations {
+			for _, a := range as {
+				if a.Target != target {
+					continue
+				}
+				if a.Refset == snomedtest.SameAs {
+					min = append(min, snomed.ID(o))
+				}
+				if a.Refset == snomedtest.SameAs || a.Refset == snomedtest.ReplacedBy {
+					mod = append(mod, snomed.ID(o))
+				}
+			}
+		}
+		slices.Sort(min)
+		slices.Sort(mod)
+		cases = append(cases, tc{T + " {{ +HISTORY-MIN }}", slices.Compact(min)}, tc{T + " {{ +HISTORY-MOD }}", slices.Compact(mod)})
+		_ = c
+		if len(cases) > 250 {
+			break
+		}
+	}
+	require.GreaterOrEqual(t, len(cases), 150)
+	for _, c := range cases {
+		got, err := ecl.Evaluate(s, c.expr)
+		require.NoError(t, err, c.expr)
+		if len(c.want) == 0 {
+			assert.Empty(t, got, c.expr)
+			continue
+		}
+		if !assert.Equal(t, ids(c.want), ids(got), c.expr) {
+			continue
+		}
+		// The printed form parses back to the same result.
+		e, err := ecl.Parse(c.expr)
+		require.NoError(t, err)
+		again, err := ecl.Evaluate(s, e.String())
+		require.NoError(t, err, e.String())
+		assert.Equal(t, ids(got), ids(again), "%s re-printed as %s", c.expr, e.String())
+	}
+	t.Logf("%d expressions", len(cases))
+
+	_, err = ecl.Evaluate(s, "<< 123456001")
+	assert.ErrorIs(t, err, ecl.ErrUnknownConcept)
+	plan, err := ecl.Explain(s, "<< "+strconv.FormatUint(picks[0], 10)+" : 363698007 = *")
+	require.NoError(t, err)
+	assert.Contains(t, plan, "363698007")
+}
+
+func TestSyntaxErrors(t *testing.T) {
+	for _, tt := range []struct {
+		expr   string
+		offset int
+		msg    string
+	}{
+		{"", 0, "want a concept id"},
+		{"<< 404684003 AND", 16, "want a concept id"},
+		{"<< 404684003 AND << 19829001 OR << 1234567008", 29, "OR after AND needs brackets"},
+		{"<< 404684003 MINUS 1234567008 MINUS 2345678001", 30, "needs brackets"},
+		{"<< 404684003 : 363698007", 24, "want a comparison"},
+		{"<< 404684003 : [1..] 363698007 = *", 19, "cardinality maximum"},
+		{"<< 404684003 : [3..1] 363698007 = *", 20, "below its minimum"},
+		{"(<< 404684003", 13, "want )"},
+		{"<< 0404684003", 3, "no leading zero"},
+		{"<< 123", 3, "6 to 18 digits"},
+		{"<< 404684003 |Clinical finding", 14, "unterminated |term|"},
+		{"<< 404684003 {{ term = \"x }}", 23, "unterminated string"},
+		{"<< 404684003 {{ colour = red }}", 16, "unknown D filter"},
+		{"<< 404684003 {{ + HISTORY-ALL }}", 18, "want HISTORY"},
+		{"<< 404684003 : 363698007 < 19829001", 27, "compares numbers"},
+		{"<< 404684003 : 1142135004 = #abc", 29, "want a number"},
+		{"http://snomed.info/sct#404684003", 0, "want a concept id"},
+		{"<< LOINC#1234-5", 3, "want a concept id"},
+		{strings.Repeat("(", 100) + "404684003" + strings.Repeat(")", 100), 0, "nesting deeper"},
+	} {
+		_, err := ecl.Parse(tt.expr)
+		var se *ecl.SyntaxError
+		require.True(t, errors.As(err, &se), "%q: %v", tt.expr, err)
+		assert.ErrorIs(t, err, ecl.ErrSyntax)
+		assert.Contains(t, se.Msg, tt.msg, tt.expr)
+		if !strings.Contains(tt.msg, "nesting") {
+			assert.Equal(t, tt.offset, se.Offset, "%q: %s", tt.expr, se.Msg)
+		}
+	}
+	_, err := ecl.Parse("<< 73211009 |Diabetes| : 363698007 = << 113331007 {{ M mapTarget = \"E11\" }}")
+	assert.ErrorIs(t, err, ecl.ErrSyntax)
+}
+
+func TestParsePrint(t *testing.T) {
+	for in, want := range map[string]string{
+		"<<404684003|Clinical finding|:363698007=<<39057004":             "<< 404684003 |Clinical finding| : 363698007 = << 39057004",
+		"descendantOf 404684003 AND ancestorOrSelfOf 19829001":           "< 404684003 AND >> 19829001",
+		"< 19829001 : [1..*] { 363698007 = << 39057004, 116676008 = * }": "< 19829001 : [1..*] { 363698007 = << 39057004 AND 116676008 = * }",
+		"^ 447562003 /* a map */":                                        "^ 447562003",
+		"* : R 363698007 = 39057004":                                      "* : R 363698007 = 39057004",
+		"<< 404684003 {{ D term = \"heart\", language = en }}":            `<< 404684003 {{ D term = "heart", language = en }}`,
+		"404684003 {{ +HISTORY-MIN }}":                                     "404684003 {{ +HISTORY-MIN }}",
+		"!!> (<< 404684003)":                                               "!!> (<< 404684003)",
+		"<< 404684003 . 363698007":                                         "<< 404684003 . 363698007",
+		"* : 1142135004 >= #250":                                           "* : 1142135004 >= #250",
+	} {
+		e, err := ecl.Parse(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, e.String(), in)
+		again, err := ecl.Parse(e.String())
+		require.NoError(t, err, e.String())
+		assert.Equal(t, e.String(), again.String())
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"<< 404684003 : 363698007 = << 39057004", "(<< 1 OR << 2) MINUS 3", "^ 447562003 {{ term = \"x\" }}", "* : [0..1] { R 363698007 != * }", "<< 404684003 . 363698007 . 116676008"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		e, err := ecl.Parse(s)
+		if err != nil {
+			var se *ecl.SyntaxError
+			if !errors.As(err, &se) {
+				t.Fatalf("%q: error of type %T", s, err)
+			}
+			return
+		}
+		printed := e.String()
+		again, err := ecl.Parse(printed)
+		if err != nil {
+			t.Fatalf("%q printed as %q does not parse: %v", s, printed, err)
+		}
+		if again.String() != printed {
+			t.Fatalf("printing is not stable: %q then %q", printed, again.String())
+		}
+	})
+}
+
+var _ = fmt.Sprint

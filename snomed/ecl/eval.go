@@ -1,0 +1,823 @@
+package ecl
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nhskit/nhskit/snomed"
+)
+
+// ErrUnknownConcept is returned when an expression names a concept the
+// store does not hold.
+var ErrUnknownConcept = errors.New("ecl: unknown concept")
+
+// Well-known ids used by filters.
+const (
+	fsnType           snomed.ID = 900000000000003001
+	synonymType       snomed.ID = 900000000000013009
+	definitionType    snomed.ID = 900000000000550004
+	primitive         snomed.ID = 900000000000074008
+	fullyDefined      snomed.ID = 900000000000073002
+	preferred         snomed.ID = 900000000000548007
+	acceptable        snomed.ID = 900000000000549004
+	gbLanguageRefset  snomed.ID = 900000000000508004
+	usLanguageRefset  snomed.ID = 900000000000509007
+	ukClinicalRefset  snomed.ID = 999001261000000100
+	sameAs            snomed.ID = 900000000000527005
+	replacedBy        snomed.ID = 900000000000526001
+	wasA              snomed.ID = 900000000000528000
+	partiallyEquivTo  snomed.ID = 1186924009
+	possiblyEquivTo   snomed.ID = 900000000000523009
+	possiblyReplaced  snomed.ID = 1186921001
+	alternative       snomed.ID = 900000000000530003
+	movedTo           snomed.ID = 900000000000524003
+	movedFrom         snomed.ID = 900000000000525002
+	refersTo          snomed.ID = 900000000000531004
+	similarTo         snomed.ID = 900000000000529008
+)
+
+// Evaluate evaluates an expression constraint over a store and returns the
+// matching concept ids, ascending.
+func Evaluate(store *snomed.Store, expr string) ([]snomed.ID, error) {
+	e, err := Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	return EvaluateExpr(store, e)
+}
+
+// EvaluateExpr evaluates a parsed expression, for callers that evaluate
+// the same expression often.
+func EvaluateExpr(store *snomed.Store, e Expr) ([]snomed.ID, error) {
+	ev := &evaluator{s: store}
+	return ev.expr(e)
+}
+
+type evaluator struct {
+	s      *snomed.Store
+	all    []snomed.ID
+	trace  func(Expr, int)
+	depth  int
+}
+
+func (ev *evaluator) allActive() []snomed.ID {
+	if ev.all == nil {
+		ev.all = ev.s.ActiveConcepts()
+	}
+	return ev.all
+}
+
+func (ev *evaluator) expr(e Expr) ([]snomed.ID, error) {
+	var out []snomed.ID
+	var err error
+	switch x := e.(type) {
+	case *Sub:
+		out, err = ev.sub(x)
+	case *Compound:
+		out, err = ev.compound(x)
+	case *Refined:
+		out, err = ev.refined(x)
+	case *Dotted:
+		out, err = ev.dotted(x)
+	default:
+		err = fmt.Errorf("ecl: unknown expression %T", e)
+	}
+	if err == nil && ev.trace != nil {
+		ev.trace(e, len(out))
+	}
+	return out, err
+}
+
+func union(a, b []snomed.ID) []snomed.ID {
+	out := make([]snomed.ID, 0, len(a)+len(b))
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			out = append(out, a[i])
+			i++
+		case a[i] > b[j]:
+			out = append(out, b[j])
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	out = append(out, a[i:]...)
+	return append(out, b[j:]...)
+}
+
+func intersect(a, b []snomed.ID) []snomed.ID {
+	var out []snomed.ID
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		switch {
+		case a[i] < b[j]:
+			i++
+		case a[i] > b[j]:
+			j++
+		default:
+			out = append(out, a[i])
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+func minus(a, b []snomed.ID) []snomed.ID {
+	var out []snomed.ID
+	j := 0
+	for _, x := range a {
+		for j < len(b) && b[j] < x {
+			j++
+		}
+		if j < len(b) && b[j] == x {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out
+}
+
+func contains(set []snomed.ID, id snomed.ID) bool {
+	_, ok := slices.BinarySearch(set, id)
+	return ok
+}
+
+func sortedUnique(ids []snomed.ID) []snomed.ID {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+func (ev *evaluator) compound(c *Compound) ([]snomed.ID, error) {
+	acc, err := ev.expr(c.Items[0])
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range c.Items[1:] {
+		next, err := ev.expr(it)
+		if err != nil {
+			return nil, err
+		}
+		switch c.Op {
+		case "AND":
+			acc = intersect(acc, next)
+		case "OR":
+			acc = union(acc, next)
+		case "MINUS":
+			acc = minus(acc, next)
+		}
+	}
+	return acc, nil
+}
+
+// focus is the set a sub-expression's operator applies to.
+func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
+	var base []snomed.ID
+	switch {
+	case s.Wildcard:
+		if s.MemberOf {
+			base = ev.s.Refsets()
+		} else {
+			base = ev.allActive()
+		}
+	case s.Nested != nil:
+		var err error
+		if base, err = ev.expr(s.Nested); err != nil {
+			return nil, err
+		}
+	default:
+		if _, ok := ev.s.Concept(s.Concept); !ok {
+			return nil, fmt.Errorf("%w: %d", ErrUnknownConcept, s.Concept)
+		}
+		base = []snomed.ID{s.Concept}
+	}
+	if s.MemberOf {
+		var members []snomed.ID
+		for _, r := range base {
+			members = union(members, ev.s.RefsetMembers(r))
+		}
+		base = members
+	}
+	return base, nil
+}
+
+func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
+	base, err := ev.focus(s)
+	if err != nil {
+		return nil, err
+	}
+	var out []snomed.ID
+	wildcard := s.Wildcard && !s.MemberOf
+	switch s.Op {
+	case Self:
+		out = base
+	case DescendantOrSelfOf, AncestorOrSelfOf:
+		if wildcard {
+			out = base
+			break
+		}
+		out = base
+		for _, b := range base {
+			if s.Op == DescendantOrSelfOf {
+				out = union(out, ev.s.Descendants(b))
+			} else {
+				out = union(out, ev.s.Ancestors(b))
+			}
+		}
+	case DescendantOf, ChildOf, ChildOrSelfOf:
+		if wildcard && s.Op != ChildOrSelfOf {
+			for _, c := range base {
+				if len(ev.s.Parents(c)) > 0 {
+					out = append(out, c)
+				}
+			}
+			break
+		}
+		if s.Op == ChildOrSelfOf {
+			out = base
+		}
+		for _, b := range base {
+			if s.Op == DescendantOf {
+				out = union(out, ev.s.Descendants(b))
+			} else {
+				out = union(out, ev.s.Children(b))
+			}
+		}
+	case AncestorOf, ParentOf, ParentOrSelfOf:
+		if wildcard && s.Op != ParentOrSelfOf {
+			for _, c := range base {
+				if len(ev.s.Children(c)) > 0 {
+					out = append(out, c)
+				}
+			}
+			break
+		}
+		if s.Op == ParentOrSelfOf {
+			out = base
+		}
+		for _, b := range base {
+			if s.Op == AncestorOf {
+				out = union(out, ev.s.Ancestors(b))
+			} else {
+				out = union(out, ev.s.Parents(b))
+			}
+		}
+	case Top, Bottom:
+		for _, b := range base {
+			keep := true
+			for _, o := range base {
+				if o != b && (s.Op == Top && ev.s.IsA(b, o) || s.Op == Bottom && ev.s.IsA(o, b)) {
+					keep = false
+					break
+				}
+			}
+			if keep {
+				out = append(out, b)
+			}
+		}
+	}
+	if len(s.Filters) > 0 {
+		if out, err = ev.filter(out, s.Filters); err != nil {
+			return nil, err
+		}
+	}
+	if s.History != "" {
+		out = ev.history(out, s.History)
+	}
+	return out, nil
+}
+
+var historyRefsets = map[string][]snomed.ID{
+	"MIN": {sameAs},
+	"MOD": {sameAs, replacedBy, wasA, partiallyEquivTo},
+	"MAX": {sameAs, replacedBy, wasA, partiallyEquivTo, possiblyEquivTo, possiblyReplaced, alternative, movedTo, movedFrom, refersTo, similarTo},
+}
+
+// history adds the inactive concepts whose historical associations of the
+// profile's kinds point at a member of set.
+func (ev *evaluator) history(set []snomed.ID, profile string) []snomed.ID {
+	kinds := historyRefsets[profile]
+	var add []snomed.ID
+	for _, c := range ev.s.Concepts() {
+		if cc, _ := ev.s.Concept(c); cc.Active {
+			continue
+		}
+		for _, a := range ev.s.Associations(c) {
+			if slices.Contains(kinds, a.Refset) && contains(set, a.Target) {
+				add = append(add, c)
+				break
+			}
+		}
+	}
+	return union(set, sortedUnique(add))
+}
+
+func (ev *evaluator) dotted(d *Dotted) ([]snomed.ID, error) {
+	cur, err := ev.expr(d.Base)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range d.Attrs {
+		types, err := ev.expr(a)
+		if err != nil {
+			return nil, err
+		}
+		var next []snomed.ID
+		for _, c := range cur {
+			for _, r := range ev.s.Relationships(c) {
+				if contains(types, r.Type) {
+					next = append(next, r.Destination)
+				}
+			}
+		}
+		cur = sortedUnique(next)
+	}
+	return cur, nil
+}
+
+func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
+	focus, err := ev.expr(r.Focus)
+	if err != nil {
+		return nil, err
+	}
+	m, err := ev.compile(r.Ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []snomed.ID
+	for _, c := range focus {
+		if m.match(ev.s, c, -1) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// matcher is a compiled refinement: sets evaluated once, then a test per
+// concept.
+type matcher interface {
+	// match tests concept c; group >= 0 restricts to that relationship
+	// group (-1: any).
+	match(s *snomed.Store, c snomed.ID, group int) bool
+}
+
+type andOr struct {
+	and   bool
+	items []matcher
+}
+
+func (m *andOr) match(s *snomed.Store, c snomed.ID, g int) bool {
+	for _, it := range m.items {
+		if it.match(s, c, g) != m.and {
+			return !m.and
+		}
+	}
+	return m.and
+}
+
+type attrMatcher struct {
+	card    Cardinality
+	reverse bool
+	types   []snomed.ID
+	op      string
+	values  []snomed.ID // concept comparison
+	number  float64
+	numeric bool
+	str     *string
+	boolean *bool
+}
+
+func (m *attrMatcher) count(s *snomed.Store, c snomed.ID, g int) int {
+	n := 0
+	switch {
+	case m.numeric || m.str != nil || m.boolean != nil:
+		for _, cv := range s.ConcreteValues(c) {
+			if g >= 0 && cv.Group != g || !contains(m.types, cv.Type) {
+				continue
+			}
+			if m.concreteMatch(cv.Value) {
+				n++
+			}
+		}
+	case m.reverse:
+		for _, r := range s.RelationshipsTo(c) {
+			if contains(m.types, r.Type) && contains(m.values, r.Source) == (m.op == "=") {
+				n++
+			}
+		}
+	default:
+		for _, r := range s.Relationships(c) {
+			if g >= 0 && r.Group != g || !contains(m.types, r.Type) {
+				continue
+			}
+			if contains(m.values, r.Destination) == (m.op == "=") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func (m *attrMatcher) concreteMatch(v string) bool {
+	switch {
+	case m.numeric:
+		num, ok := strings.CutPrefix(v, "#")
+		if !ok {
+			return false
+		}
+		f, err := strconv.ParseFloat(num, 64)
+		if err != nil {
+			return false
+		}
+		switch m.op {
+		case "=":
+			return f == m.number
+		case "!=":
+			return f != m.number
+		case "<":
+			return f < m.number
+		case "<=":
+			return f <= m.number
+		case ">":
+			return f > m.number
+		case ">=":
+			return f >= m.number
+		}
+	case m.str != nil:
+		s, err := strconv.Unquote(v)
+		if err != nil {
+			return false
+		}
+		return (s == *m.str) == (m.op == "=")
+	case m.boolean != nil:
+		return (v == strconv.FormatBool(*m.boolean)) == (m.op == "=")
+	}
+	return false
+}
+
+func (m *attrMatcher) match(s *snomed.Store, c snomed.ID, g int) bool {
+	n := m.count(s, c, g)
+	return n >= m.card.Min && (m.card.Max < 0 || n <= m.card.Max)
+}
+
+type groupMatcher struct {
+	card  Cardinality
+	inner matcher
+}
+
+func (m *groupMatcher) match(s *snomed.Store, c snomed.ID, _ int) bool {
+	// Relationship groups: every non-zero group number, and each
+	// ungrouped (group 0) relationship counts as a group of its own; here
+	// group 0 is tested as one set, which is exact for one attribute.
+	groups := map[int]bool{}
+	for _, r := range s.Relationships(c) {
+		groups[r.Group] = true
+	}
+	for _, cv := range s.ConcreteValues(c) {
+		groups[cv.Group] = true
+	}
+	n := 0
+	for g := range groups {
+		if m.inner.match(s, c, g) {
+			n++
+		}
+	}
+	return n >= m.card.Min && (m.card.Max < 0 || n <= m.card.Max)
+}
+
+func (ev *evaluator) compile(r Refinement) (matcher, error) {
+	ev.depth++
+	defer func() { ev.depth-- }()
+	if ev.depth > MaxDepth {
+		return nil, fmt.Errorf("%w: refinement nested too deeply", ErrSyntax)
+	}
+	switch x := r.(type) {
+	case *RefCompound:
+		m := &andOr{and: x.Op == "AND"}
+		for _, it := range x.Items {
+			sub, err := ev.compile(it)
+			if err != nil {
+				return nil, err
+			}
+			m.items = append(m.items, sub)
+		}
+		return m, nil
+	case *Group:
+		inner, err := ev.compile(x.Ref)
+		if err != nil {
+			return nil, err
+		}
+		card := Cardinality{Min: 1, Max: -1}
+		if x.Card != nil {
+			card = *x.Card
+		}
+		return &groupMatcher{card: card, inner: inner}, nil
+	case *Attribute:
+		types, err := ev.expr(x.Name)
+		if err != nil {
+			return nil, err
+		}
+		m := &attrMatcher{reverse: x.Reverse, types: types, op: x.Op, card: Cardinality{Min: 1, Max: -1}, str: x.Str, boolean: x.Bool}
+		if x.Card != nil {
+			m.card = *x.Card
+		}
+		switch {
+		case x.Value != nil:
+			if m.values, err = ev.expr(x.Value); err != nil {
+				return nil, err
+			}
+		case x.Number != "":
+			m.numeric = true
+			m.number, _ = strconv.ParseFloat(x.Number, 64)
+		}
+		return m, nil
+	}
+	return nil, fmt.Errorf("ecl: unknown refinement %T", r)
+}
+
+// filter keeps the concepts that pass every filter: description filters
+// must all hold for one active description; concept filters on the
+// concept.
+func (ev *evaluator) filter(set []snomed.ID, fs []Filter) ([]snomed.ID, error) {
+	var desc, conc []Filter
+	for _, f := range fs {
+		if f.Kind == 'C' {
+			conc = append(conc, f)
+		} else {
+			desc = append(desc, f)
+		}
+	}
+	var out []snomed.ID
+	for _, c := range set {
+		ok, err := ev.conceptFilters(c, conc)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		if len(desc) > 0 {
+			found := false
+			for _, d := range ev.s.Descriptions(c) {
+				if !d.Active && !hasFilter(desc, "active") {
+					continue
+				}
+				m, err := descriptionMatches(d, desc)
+				if err != nil {
+					return nil, err
+				}
+				if m {
+					found = true
+					break
+				}
+			}
+			if !found {
+				continue
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func hasFilter(fs []Filter, name string) bool {
+	for _, f := range fs {
+		if f.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+func parseIDs(words []string) []snomed.ID {
+	var out []snomed.ID
+	for _, w := range words {
+		if v, err := strconv.ParseUint(w, 10, 64); err == nil {
+			out = append(out, snomed.ID(v))
+		}
+	}
+	return out
+}
+
+func boolWord(w string) (bool, error) {
+	switch strings.ToLower(w) {
+	case "true", "1":
+		return true, nil
+	case "false", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%w: %q is not a boolean", ErrSyntax, w)
+}
+
+func compareInt(a int, op string, b int) bool {
+	switch op {
+	case "=":
+		return a == b
+	case "!=":
+		return a != b
+	case "<":
+		return a < b
+	case "<=":
+		return a <= b
+	case ">":
+		return a > b
+	case ">=":
+		return a >= b
+	}
+	return false
+}
+
+func (ev *evaluator) conceptFilters(id snomed.ID, fs []Filter) (bool, error) {
+	if len(fs) == 0 {
+		return true, nil
+	}
+	c, _ := ev.s.Concept(id)
+	for _, f := range fs {
+		var ok bool
+		switch f.Name {
+		case "definitionStatus", "definitionStatusId":
+			for _, w := range f.Words {
+				switch strings.ToLower(w) {
+				case "primitive":
+					ok = ok || c.DefinitionStatus == primitive
+				case "defined":
+					ok = ok || c.DefinitionStatus == fullyDefined
+				default:
+					ok = ok || slices.Contains(parseIDs([]string{w}), c.DefinitionStatus)
+				}
+			}
+		case "moduleId":
+			ok = slices.Contains(parseIDs(f.Words), c.Module)
+		case "id":
+			ok = slices.Contains(parseIDs(f.Words), c.ID)
+		case "active":
+			b, err := boolWord(f.Words[0])
+			if err != nil {
+				return false, err
+			}
+			ok = c.Active == b
+			if f.Op == "!=" {
+				ok = !ok
+			}
+			if !ok {
+				return false, nil
+			}
+			continue
+		case "effectiveTime":
+			for _, w := range f.Words {
+				t, err := strconv.Atoi(w)
+				if err != nil {
+					return false, fmt.Errorf("%w: effectiveTime %q is not YYYYMMDD", ErrSyntax, w)
+				}
+				ok = ok || compareInt(c.EffectiveTime, f.Op, t)
+			}
+			if !ok {
+				return false, nil
+			}
+			continue
+		}
+		if f.Op == "!=" {
+			ok = !ok
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+var dialects = map[string]snomed.ID{"en-gb": gbLanguageRefset, "en-us": usLanguageRefset, "en-x-999001261000000100": ukClinicalRefset}
+
+func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
+	for _, f := range fs {
+		var ok bool
+		switch f.Name {
+		case "term":
+			for _, w := range f.Words {
+				if termMatches(d.Term, w, f.Match) {
+					ok = true
+					break
+				}
+			}
+		case "language":
+			for _, w := range f.Words {
+				ok = ok || strings.EqualFold(d.LanguageCode, w)
+			}
+		case "type", "typeId":
+			for _, w := range f.Words {
+				switch strings.ToLower(w) {
+				case "syn":
+					ok = ok || d.Type == synonymType
+				case "fsn":
+					ok = ok || d.Type == fsnType
+				case "def":
+					ok = ok || d.Type == definitionType
+				default:
+					ok = ok || slices.Contains(parseIDs([]string{w}), d.Type)
+				}
+			}
+		case "dialect", "dialectId":
+			for _, w := range f.Words {
+				refset, known := dialects[strings.ToLower(w)]
+				if !known {
+					ids := parseIDs([]string{w})
+					if len(ids) == 0 {
+						return false, fmt.Errorf("%w: unknown dialect %q", ErrUnsupported, w)
+					}
+					refset = ids[0]
+				}
+				if acc, in := d.Acceptability[refset]; in && (acc == preferred || acc == acceptable) {
+					ok = true
+				}
+			}
+		case "active":
+			b, err := boolWord(f.Words[0])
+			if err != nil {
+				return false, err
+			}
+			ok = d.Active == b
+		case "id":
+			ok = slices.Contains(parseIDs(f.Words), d.ID)
+		case "moduleId", "effectiveTime":
+			return false, fmt.Errorf("%w: description %s filters (the store keeps no description module or time)", ErrUnsupported, f.Name)
+		}
+		if f.Op == "!=" {
+			ok = !ok
+		}
+		if !ok {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// termMatches: "match" (the default) needs every word of the filter to
+// begin a word of the term, case-insensitively; "wild" is a whole-term
+// pattern where * matches any run of characters.
+func termMatches(term, pattern, kind string) bool {
+	t := strings.ToLower(term)
+	p := strings.ToLower(pattern)
+	if kind == "wild" {
+		return wildMatch(t, p)
+	}
+	words := strings.FieldsFunc(t, func(r rune) bool { return r == ' ' || r == '-' || r == ',' || r == '(' || r == ')' })
+	for _, pw := range strings.Fields(p) {
+		found := false
+		for _, w := range words {
+			if strings.HasPrefix(w, pw) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func wildMatch(s, p string) bool {
+	parts := strings.Split(p, "*")
+	if len(parts) == 1 {
+		return s == p
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	for i, part := range parts[1:] {
+		if i == len(parts)-2 {
+			return strings.HasSuffix(s, part)
+		}
+		k := strings.Index(s, part)
+		if k < 0 {
+			return false
+		}
+		s = s[k+len(part):]
+	}
+	return true
+}
+
+// Explain evaluates an expression and describes what each part matched,
+// innermost first, for debugging value sets.
+func Explain(store *snomed.Store, expr string) (string, error) {
+	e, err := Parse(expr)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	ev := &evaluator{s: store, trace: func(x Expr, n int) {
+		fmt.Fprintf(&b, "%8d  %s\n", n, x.String())
+	}}
+	if _, err := ev.expr(e); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
