@@ -29,9 +29,9 @@ type world struct {
 }
 
 type desc struct {
-	term     string
-	fsn      bool
-	gb, us   bool // preferred or acceptable in each dialect
+	term   string
+	fsn    bool
+	gb, us bool // preferred or acceptable in each dialect
 }
 
 func newWorld(rel *snomedtest.Release) *world {
@@ -376,12 +376,12 @@ func TestParsePrint(t *testing.T) {
 		"descendantOf 404684003 AND ancestorOrSelfOf 19829001":           "< 404684003 AND >> 19829001",
 		"< 19829001 : [1..*] { 363698007 = << 39057004, 116676008 = * }": "< 19829001 : [1..*] { 363698007 = << 39057004 AND 116676008 = * }",
 		"^ 447562003 /* a map */":                                        "^ 447562003",
-		"* : R 363698007 = 39057004":                                      "* : R 363698007 = 39057004",
-		"<< 404684003 {{ D term = \"heart\", language = en }}":            `<< 404684003 {{ D term = "heart", language = en }}`,
-		"404684003 {{ +HISTORY-MIN }}":                                     "404684003 {{ +HISTORY-MIN }}",
-		"!!> (<< 404684003)":                                               "!!> (<< 404684003)",
-		"<< 404684003 . 363698007":                                         "<< 404684003 . 363698007",
-		"* : 1142135004 >= #250":                                           "* : 1142135004 >= #250",
+		"* : R 363698007 = 39057004":                                     "* : R 363698007 = 39057004",
+		"<< 404684003 {{ D term = \"heart\", language = en }}":           `<< 404684003 {{ D term = "heart", language = en }}`,
+		"404684003 {{ +HISTORY-MIN }}":                                   "404684003 {{ +HISTORY-MIN }}",
+		"!!> (<< 404684003)":                                             "!!> (<< 404684003)",
+		"<< 404684003 . 363698007":                                       "<< 404684003 . 363698007",
+		"* : 1142135004 >= #250":                                         "* : 1142135004 >= #250",
 	} {
 		e, err := ecl.Parse(in)
 		require.NoError(t, err, in)

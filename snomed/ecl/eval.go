@@ -16,27 +16,27 @@ var ErrUnknownConcept = errors.New("ecl: unknown concept")
 
 // Well-known ids used by filters.
 const (
-	fsnType           snomed.ID = 900000000000003001
-	synonymType       snomed.ID = 900000000000013009
-	definitionType    snomed.ID = 900000000000550004
-	primitive         snomed.ID = 900000000000074008
-	fullyDefined      snomed.ID = 900000000000073002
-	preferred         snomed.ID = 900000000000548007
-	acceptable        snomed.ID = 900000000000549004
-	gbLanguageRefset  snomed.ID = 900000000000508004
-	usLanguageRefset  snomed.ID = 900000000000509007
-	ukClinicalRefset  snomed.ID = 999001261000000100
-	sameAs            snomed.ID = 900000000000527005
-	replacedBy        snomed.ID = 900000000000526001
-	wasA              snomed.ID = 900000000000528000
-	partiallyEquivTo  snomed.ID = 1186924009
-	possiblyEquivTo   snomed.ID = 900000000000523009
-	possiblyReplaced  snomed.ID = 1186921001
-	alternative       snomed.ID = 900000000000530003
-	movedTo           snomed.ID = 900000000000524003
-	movedFrom         snomed.ID = 900000000000525002
-	refersTo          snomed.ID = 900000000000531004
-	similarTo         snomed.ID = 900000000000529008
+	fsnType          snomed.ID = 900000000000003001
+	synonymType      snomed.ID = 900000000000013009
+	definitionType   snomed.ID = 900000000000550004
+	primitive        snomed.ID = 900000000000074008
+	fullyDefined     snomed.ID = 900000000000073002
+	preferred        snomed.ID = 900000000000548007
+	acceptable       snomed.ID = 900000000000549004
+	gbLanguageRefset snomed.ID = 900000000000508004
+	usLanguageRefset snomed.ID = 900000000000509007
+	ukClinicalRefset snomed.ID = 999001261000000100
+	sameAs           snomed.ID = 900000000000527005
+	replacedBy       snomed.ID = 900000000000526001
+	wasA             snomed.ID = 900000000000528000
+	partiallyEquivTo snomed.ID = 1186924009
+	possiblyEquivTo  snomed.ID = 900000000000523009
+	possiblyReplaced snomed.ID = 1186921001
+	alternative      snomed.ID = 900000000000530003
+	movedTo          snomed.ID = 900000000000524003
+	movedFrom        snomed.ID = 900000000000525002
+	refersTo         snomed.ID = 900000000000531004
+	similarTo        snomed.ID = 900000000000529008
 )
 
 // Evaluate evaluates an expression constraint over a store and returns the
@@ -57,10 +57,10 @@ func EvaluateExpr(store *snomed.Store, e Expr) ([]snomed.ID, error) {
 }
 
 type evaluator struct {
-	s      *snomed.Store
-	all    []snomed.ID
-	trace  func(Expr, int)
-	depth  int
+	s     *snomed.Store
+	all   []snomed.ID
+	trace func(Expr, int)
+	depth int
 }
 
 func (ev *evaluator) allActive() []snomed.ID {
