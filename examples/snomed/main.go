@@ -5,6 +5,9 @@
 //	go run ./examples/snomed isa ./snomed.db 22298006 404684003
 //	go run ./examples/snomed term ./snomed.db 22298006 en-GB
 //	go run ./examples/snomed children ./snomed.db 138875005
+//	go run ./examples/snomed search ./snomed.db heart att
+//	go run ./examples/snomed map ./snomed.db 22298006 447562003
+//	go run ./examples/snomed ecl ./snomed.db '<< 404684003 : 363698007 = << 39057004'
 //
 // Import shows its progress on standard error.
 package main
@@ -16,8 +19,10 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/nhskit/nhskit/snomed"
+	"github.com/nhskit/nhskit/snomed/ecl"
 	"github.com/nhskit/nhskit/snomed/snomedtest"
 )
 
@@ -28,7 +33,7 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("usage: snomed generate DIR [CONCEPTS] | import RELEASE STORE | isa STORE ID ANCESTOR | term STORE ID [LOCALE] | children STORE ID")
+var errUsage = errors.New("usage: snomed generate DIR [CONCEPTS] | import RELEASE STORE | isa STORE ID ANCESTOR | term STORE ID [LOCALE] | children STORE ID | search STORE WORDS | map STORE ID [REFSET] | ecl STORE EXPRESSION")
 
 func id(s string) (snomed.ID, error) {
 	v, err := strconv.ParseUint(s, 10, 64)
@@ -115,6 +120,46 @@ func run(ctx context.Context, out, errw io.Writer, args []string) error {
 		for _, ch := range s.Children(c) {
 			fmt.Fprintf(out, "%d |%s|\n", ch, term(ch))
 		}
+	case "search":
+		hits := s.Search(strings.Join(args[2:], " "), snomed.SearchOptions{Limit: 20})
+		for _, h := range hits {
+			fmt.Fprintf(out, "%d |%s|\n", h.Concept, h.Term)
+		}
+		if len(hits) == 0 {
+			fmt.Fprintln(out, "no match")
+		}
+	case "map":
+		c, err := id(args[2])
+		if err != nil {
+			return err
+		}
+		refset := snomed.ICD10Refset
+		if len(args) > 3 {
+			if refset, err = id(args[3]); err != nil {
+				return err
+			}
+		}
+		rows, ok := s.MapInto(c, refset)
+		if !ok {
+			return fmt.Errorf("no map for %d or its ancestors in %d", c, refset)
+		}
+		for from, entries := range rows {
+			if from != c {
+				fmt.Fprintf(out, "(mapped through ancestor %d |%s|)\n", from, term(from))
+			}
+			for _, e := range entries {
+				fmt.Fprintf(out, "group %d priority %d: %s  %s\n", e.Group, e.Priority, e.Target, e.Advice)
+			}
+		}
+	case "ecl":
+		ids, err := ecl.Evaluate(s, strings.Join(args[2:], " "))
+		if err != nil {
+			return err
+		}
+		for _, c := range ids {
+			fmt.Fprintf(out, "%d |%s|\n", c, term(c))
+		}
+		fmt.Fprintf(errw, "%d concepts\n", len(ids))
 	default:
 		return errUsage
 	}
