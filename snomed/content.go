@@ -338,6 +338,9 @@ func (s *Store) IsMember(refset, id ID) bool {
 	return ok
 }
 
+// IsRefset reports whether the store holds active members of refset.
+func (s *Store) IsRefset(refset ID) bool { return len(s.d.Members[refset]) > 0 }
+
 // Refsets returns every reference set with active members, ascending.
 func (s *Store) Refsets() []ID {
 	out := make([]ID, 0, len(s.d.Members))

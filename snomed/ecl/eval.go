@@ -193,7 +193,7 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 			return nil, err
 		}
 	default:
-		if _, ok := ev.s.Concept(s.Concept); !ok {
+		if _, ok := ev.s.Concept(s.Concept); !ok && !(s.MemberOf && ev.s.IsRefset(s.Concept)) {
 			return nil, fmt.Errorf("%w: %d", ErrUnknownConcept, s.Concept)
 		}
 		base = []snomed.ID{s.Concept}
