@@ -1,6 +1,9 @@
 // Package gpconnect is a GP Connect consumer: it books appointments into a
 // GP practice's diary and reads the structured GP record through the Spine
-// Secure Proxy (SSP), speaking FHIR STU3 as GP Connect does.
+// Secure Proxy (SSP), speaking FHIR STU3 as GP Connect does. The STU3
+// shapes convert to nhskit's R4 types (Patient, Practitioner,
+// Organization, Location, Schedule, Slot, Appointment: ToR4, and
+// PatientFromR4 for a patient traced in PDS).
 //
 // A [Client] is aimed at one provider (a practice's FHIR base, found with
 // package spine/sds) and sends every request with a fresh unsigned JWT

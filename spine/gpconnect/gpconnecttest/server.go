@@ -15,6 +15,7 @@ import (
 
 	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/spine/gpconnect"
+	"github.com/nhskit/nhskit/spine/pds/pdstest"
 )
 
 // Server is a fake GP practice.
@@ -197,11 +198,11 @@ func (s *Server) seed() {
 			}
 		}
 	}
-	for seq, added := uint64(1), 0; added < 5; seq++ {
-		if n, ok := fhir.TestNHSNumber(seq); ok {
-			s.addPatient(n, []string{"Smith", "Jones", "Taylor", "Brown", "Williams"}[added], "Alex", "1980-01-0"+strconv.Itoa(added+1))
-			added++
-		}
+	// The practice's patients are the synthetic patients pdstest serves,
+	// so a test can trace a patient in PDS and then book at their practice.
+	for _, p := range pdstest.Seed() {
+		n, _ := p.NHSNumber()
+		s.addPatient(n, p.Name[0].Family.Value, p.Name[0].Given[0].Value, p.BirthDate.Value)
 	}
 }
 
