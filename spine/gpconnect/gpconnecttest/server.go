@@ -93,7 +93,16 @@ func WithConsumerASIDs(asids ...string) Option {
 // WithDiary sets how many days ahead the default diary covers (default 14)
 // and the slot length (default 15 minutes). Zero days gives an empty diary.
 func WithDiary(days int, slotLength time.Duration) Option {
-	return func(c *config) { c.diaryDays, c.slotLength = days, slotLength }
+	return func(c *config) {
+		// A diary of no days is allowed; a slot of no length is not (it
+		// would never end a session): the default 15 minutes stays.
+		if days >= 0 {
+			c.diaryDays = days
+		}
+		if slotLength > 0 {
+			c.slotLength = slotLength
+		}
+	}
 }
 
 // London is Europe/London, in which the diary is laid out.
