@@ -188,40 +188,18 @@ func decodeElem(d *decoder, dst **Element) error {
 // decodePrimSlice reads the values array of a repeating primitive; the
 // _name array, read before or after, must have the same length.
 func decodePrimSlice[T any, P primPtr[T]](d *decoder, dst *[]T) error {
-	at := d.peekPos()
-	prior := len(*dst)
-	if err := d.beginArray(); err != nil {
-		return err
-	}
-	n := 0
-	for i := 0; ; i++ {
-		more, err := d.nextElem(i == 0)
-		if err != nil {
-			return err
-		}
-		if !more {
-			break
-		}
-		if prior == 0 {
-			var zero T
-			*dst = append(*dst, zero)
-		} else if i >= prior {
-			return d.failAt(at, ErrArrayLength)
-		}
-		if !d.null() {
-			if err := P(&(*dst)[i]).decodeValue(d); err != nil {
-				return atIndex(err, i)
-			}
-		}
-		n++
-	}
-	if prior != 0 && n != prior {
-		return d.failAt(at, ErrArrayLength)
-	}
-	return nil
+	return decodeAligned(d, dst, func(p P) error { return p.decodeValue(d) })
 }
 
+// decodeElemSlice reads the _name array of a repeating primitive.
 func decodeElemSlice[T any, P primPtr[T]](d *decoder, dst *[]T) error {
+	return decodeAligned(d, dst, func(p P) error { return decodeElem(d, p.elem()) })
+}
+
+// decodeAligned reads one of a repeating primitive's two parallel arrays
+// (values or _name), null entries included, into dst, which the other
+// array may already have sized.
+func decodeAligned[T any, P primPtr[T]](d *decoder, dst *[]T, read func(P) error) error {
 	at := d.peekPos()
 	prior := len(*dst)
 	if err := d.beginArray(); err != nil {
@@ -243,7 +221,7 @@ func decodeElemSlice[T any, P primPtr[T]](d *decoder, dst *[]T) error {
 			return d.failAt(at, ErrArrayLength)
 		}
 		if !d.null() {
-			if err := decodeElem(d, P(&(*dst)[i]).elem()); err != nil {
+			if err := read(P(&(*dst)[i])); err != nil {
 				return atIndex(err, i)
 			}
 		}

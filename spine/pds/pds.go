@@ -235,17 +235,9 @@ func (c *Client) RelatedPeople(ctx context.Context, nhs fhir.NHSNumber) ([]*fhir
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
 	}
-	req, err := c.newRequest(ctx, http.MethodGet, "/Patient/"+string(nhs)+"/RelatedPerson", nil)
+	_, r, err := c.fetch(ctx, "/Patient/"+string(nhs)+"/RelatedPerson", "related people")
 	if err != nil {
 		return nil, err
-	}
-	resp, err := c.do(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	r, err := fhir.Unmarshal(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("pds: decoding related people: %w", err)
 	}
 	b, ok := r.(*fhir.Bundle)
 	if !ok {
@@ -258,4 +250,21 @@ func (c *Client) RelatedPeople(ctx context.Context, nhs fhir.NHSNumber) ([]*fhir
 		}
 	}
 	return out, nil
+}
+
+// fetch GETs path and decodes the FHIR resource it answers with.
+func (c *Client) fetch(ctx context.Context, path, what string) (*httpx.Response, fhir.Resource, error) {
+	req, err := c.newRequest(ctx, http.MethodGet, path, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	resp, err := c.do(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := fhir.Unmarshal(resp.Body)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pds: decoding %s: %w", what, err)
+	}
+	return resp, r, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strconv"
 	"time"
@@ -124,17 +123,9 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Match, error) {
 	if err != nil {
 		return nil, err
 	}
-	req, err := c.newRequest(ctx, http.MethodGet, "/Patient?"+v.Encode(), nil)
+	resp, r, err := c.fetch(ctx, "/Patient?"+v.Encode(), "the search result")
 	if err != nil {
 		return nil, err
-	}
-	resp, err := c.do(ctx, req)
-	if err != nil {
-		return nil, err
-	}
-	r, err := fhir.Unmarshal(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("pds: decoding the search result: %w", err)
 	}
 	outcomeError := func(oo *fhir.OperationOutcome) error {
 		raw, _ := fhir.Marshal(oo)
