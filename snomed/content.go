@@ -6,7 +6,6 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
 )
@@ -136,7 +135,7 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig,
 		return err
 	}
 
-	cvFiles, err := find(dir, "sct2_RelationshipConcreteValues_Snapshot")
+	cvFiles, err := find(dir, "sct2_RelationshipConcreteValues_")
 	if err != nil {
 		return err
 	}
@@ -170,13 +169,7 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig,
 	if err != nil {
 		return err
 	}
-	var snap []string
-	for _, f := range refFiles {
-		if strings.Contains(f, "Snapshot") {
-			snap = append(snap, f)
-		}
-	}
-	members, err := readLatest(ctx, snap, cfg, "id")
+	members, err := readLatest(ctx, refFiles, cfg, "id")
 	if err != nil {
 		return err
 	}

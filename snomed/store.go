@@ -30,8 +30,11 @@ const (
 	preferredAcc     ID = 900000000000548007
 	gbLanguageRefset ID = 900000000000508004
 	usLanguageRefset ID = 900000000000509007
-	ukClinicalLang   ID = 999001261000000100
-	ukDrugLang       ID = 999000691000001104
+	ukClinicalLang   ID = 999001261000000100 // NHS realm language (clinical part)
+	ukPharmacyLang   ID = 999000691000001104 // NHS realm language (pharmacy part)
+	ukDMDLang        ID = 999000671000001103 // NHS dm+d realm language
+	ukDrugExtLang    ID = 999000681000001101 // UK Drug Extension GB English
+	ukExtLang        ID = 999001251000000103 // UK Extension GB English
 )
 
 // Errors.
@@ -163,13 +166,29 @@ func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol s
 	return out, nil
 }
 
+// find lists the Snapshot files under dir whose names begin with prefix
+// (e.g. "sct2_Concept_"): the International names (sct2_Concept_Snapshot_INT_…)
+// and the UK ones that put a package code before Snapshot
+// (sct2_Concept_UKCLSnapshot_GB1000000_…, der2_cRefset_LanguageUKDGSnapshot-en_…).
+// Full and Delta files are left out.
 func find(dir, prefix string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasPrefix(d.Name(), prefix) && strings.HasSuffix(d.Name(), ".txt") {
+		name := d.Name()
+		if d.IsDir() || !strings.HasPrefix(name, prefix) || !strings.HasSuffix(name, ".txt") {
+			return nil
+		}
+		// The third '_'-separated part names the file's kind and ends in
+		// Snapshot (Snapshot-en, UKCLSnapshot, LanguageUKDGSnapshot-en…).
+		parts := strings.SplitN(strings.TrimSuffix(name, ".txt"), "_", 4)
+		if len(parts) < 3 {
+			return nil
+		}
+		kind, _, _ := strings.Cut(parts[2], "-")
+		if strings.HasSuffix(kind, "Snapshot") {
 			out = append(out, p)
 		}
 		return nil
@@ -194,22 +213,27 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	for _, o := range opts {
 		o(cfg)
 	}
-	cf, err := find(releaseDir, "sct2_Concept_Snapshot")
+	cf, err := find(releaseDir, "sct2_Concept_")
 	if err != nil {
 		return err
 	}
 	if len(cf) == 0 {
 		return ErrNoFiles
 	}
-	df, err := find(releaseDir, "sct2_Description_Snapshot")
+	df, err := find(releaseDir, "sct2_Description_")
 	if err != nil {
 		return err
 	}
-	rfiles, err := find(releaseDir, "sct2_Relationship_Snapshot")
+	tf, err := find(releaseDir, "sct2_TextDefinition_")
 	if err != nil {
 		return err
 	}
-	lf, err := find(releaseDir, "der2_cRefset_LanguageSnapshot")
+	df = append(df, tf...)
+	rfiles, err := find(releaseDir, "sct2_Relationship_")
+	if err != nil {
+		return err
+	}
+	lf, err := find(releaseDir, "der2_cRefset_Language")
 	if err != nil {
 		return err
 	}
@@ -559,18 +583,29 @@ func (s *Store) eachDescendant(o int32, fn func(int32) bool) {
 }
 
 // languageRefsets maps a BCP-47 tag to the language reference sets that
-// decide its preferred terms, in order.
+// decide its preferred terms, in order. "en-GB" (and plain "en") consults
+// the NHS realm refsets first, then the UK extension and the International
+// GB English refset; "en-US" the US English refset. A private-use tag
+// "en-x-<refset id>" (e.g. "en-x-999001261000000100") names one refset.
 func languageRefsets(locale string) []ID {
-	switch strings.ToLower(locale) {
+	l := strings.ToLower(locale)
+	if i := strings.Index(l, "-x-"); i >= 0 {
+		if v, err := strconv.ParseUint(l[i+3:], 10, 64); err == nil {
+			return []ID{ID(v)}
+		}
+	}
+	switch l {
 	case "en-us":
 		return []ID{usLanguageRefset}
 	default: // en-GB and plain "en"
-		return []ID{ukClinicalLang, ukDrugLang, gbLanguageRefset}
+		return []ID{ukClinicalLang, ukPharmacyLang, ukDMDLang, ukDrugExtLang, ukExtLang, gbLanguageRefset}
 	}
 }
 
 // PreferredTerm returns the preferred synonym of a concept for a locale
-// ("en-GB", "en-US").
+// ("en-GB", "en-US", or "en-x-<language refset id>"): the first language
+// reference set in the locale's order that prefers one of the concept's
+// active synonyms decides.
 func (s *Store) PreferredTerm(id ID, locale string) (string, bool) {
 	return s.preferred(id, locale, synonymType)
 }

@@ -3,6 +3,7 @@ package snomed_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -105,18 +106,69 @@ func nilIfEmpty(v []snomed.ID) []snomed.ID {
 
 func TestTerms(t *testing.T) {
 	s, rel := build(t, snomedtest.Tiny)
+	ukPreferred := 0
 	for _, c := range rel.Concepts {
 		gb, ok := s.PreferredTerm(snomed.ID(c), "en-GB")
 		require.True(t, ok)
-		assert.Equal(t, rel.Terms[c], gb)
+		want := rel.Terms[c]
+		if uk, ok := rel.UKTerms[c]; ok {
+			want = uk // the NHS clinical language refset comes first for en-GB
+			ukPreferred++
+		}
+		assert.Equal(t, want, gb)
+		intl, _ := s.PreferredTerm(snomed.ID(c), "en-x-900000000000508004")
+		assert.Equal(t, rel.Terms[c], intl, "one named language refset")
 		us, _ := s.PreferredTerm(snomed.ID(c), "en-US")
 		assert.Equal(t, rel.USTerms[c], us)
 		fsn, _ := s.FullySpecifiedName(snomed.ID(c))
 		assert.Equal(t, rel.FSNs[c], fsn)
 	}
+	assert.Positive(t, ukPreferred)
 	c, ok := s.Concept(snomedtest.Root)
 	require.True(t, ok)
 	assert.True(t, c.Active)
+}
+
+// TestPackages imports the International and UK packages together: the UK
+// file names are found, a later row wins and an earlier one loses.
+func TestPackages(t *testing.T) {
+	s, rel := build(t, snomedtest.Config{Concepts: 2000, Seed: 11})
+	require.NotEmpty(t, rel.Restated)
+	require.NotEmpty(t, rel.Stale)
+	for _, c := range rel.Restated {
+		got, ok := s.Concept(snomed.ID(c))
+		require.True(t, ok)
+		assert.Equal(t, snomed.ID(snomedtest.UKClinicalModule), got.Module, "%d", c)
+		assert.Equal(t, 20261001, got.EffectiveTime)
+		assert.Equal(t, rel.Active[c], got.Active)
+	}
+	for _, c := range rel.Stale {
+		got, _ := s.Concept(snomed.ID(c))
+		assert.Equal(t, snomed.ID(snomedtest.CoreModule), got.Module, "%d: the older UK row must lose", c)
+		assert.Equal(t, rel.Active[c], got.Active)
+	}
+	for c, rows := range map[string]map[uint64][]snomedtest.MapRow{"UK ICD-10": rel.UKICD10, "OPCS-4.10": rel.OPCS} {
+		refset := snomed.ICD10UKRefset
+		if c == "OPCS-4.10" {
+			refset = snomed.OPCS410Refset
+		}
+		require.NotEmpty(t, rows)
+		for id, want := range rows {
+			got := s.Maps(snomed.ID(id), refset)
+			require.Len(t, got, len(want), "%s %d", c, id)
+			for i, w := range want {
+				assert.Equal(t, snomedtest.MapRow{Group: got[i].Group, Priority: got[i].Priority, Rule: got[i].Rule, Advice: got[i].Advice, Target: got[i].Target}, w)
+				assert.Equal(t, refset, got[i].Refset)
+			}
+		}
+	}
+	require.NotEmpty(t, rel.CTV3)
+	for id, target := range rel.CTV3 {
+		got := s.Maps(snomed.ID(id), snomed.ID(snomedtest.CTV3SimpleMap))
+		require.Len(t, got, 1)
+		assert.Equal(t, target, got[0].Target)
+		assert.Zero(t, got[0].Group, "a simple map has no groups")
+	}
 }
 
 func TestImportErrors(t *testing.T) {
@@ -148,4 +200,57 @@ func TestImportErrors(t *testing.T) {
 
 	_, err = snomed.Open(cf[0])
 	assert.ErrorIs(t, err, snomed.ErrFormat)
+}
+
+// appendRow adds a line to the release's relationship file.
+func appendRow(t *testing.T, dir, line string) {
+	t.Helper()
+	rf, _ := filepath.Glob(filepath.Join(dir, "Snapshot", "Terminology", "sct2_Relationship_Snapshot_*"))
+	require.Len(t, rf, 1)
+	f, err := os.OpenFile(rf[0], os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(line + "\r\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+}
+
+func TestImportBadHierarchy(t *testing.T) {
+	relID := rf2.MakeSCTID(987654, rf2.PartRelationship)
+	row := func(src, dst uint64) string {
+		return fmt.Sprintf("%d\t20260501\t1\t%d\t%d\t%d\t0\t%d\t%d\t%d", relID, snomedtest.CoreModule, src, dst, snomedtest.IsA, snomedtest.Inferred, snomedtest.ExistentialModifer)
+	}
+	t.Run("cycle", func(t *testing.T) {
+		dir := t.TempDir()
+		rel, err := snomedtest.Generate(dir, snomedtest.Tiny)
+		require.NoError(t, err)
+		var leaf uint64
+		for _, c := range rel.Concepts[1:] {
+			if rel.Active[c] && len(rel.Parents[c]) > 0 {
+				leaf = c
+			}
+		}
+		appendRow(t, dir, row(snomedtest.Root, leaf)) // the root under one of its descendants
+		err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
+		assert.ErrorIs(t, err, snomed.ErrCycle)
+	})
+	t.Run("unknown concept", func(t *testing.T) {
+		dir := t.TempDir()
+		rel, err := snomedtest.Generate(dir, snomedtest.Tiny)
+		require.NoError(t, err)
+		appendRow(t, dir, row(rel.Concepts[3], rf2.MakeSCTID(55555, rf2.PartConcept)))
+		err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
+		assert.ErrorIs(t, err, snomed.ErrUnknown)
+		assert.Contains(t, err.Error(), "sct2_Relationship_Snapshot")
+	})
+	t.Run("wrong columns", func(t *testing.T) {
+		dir := t.TempDir()
+		_, err := snomedtest.Generate(dir, snomedtest.Tiny)
+		require.NoError(t, err)
+		appendRow(t, dir, "1\t2")
+		err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
+		assert.ErrorIs(t, err, rf2.ErrColumns)
+		var pe *rf2.ParseError
+		require.ErrorAs(t, err, &pe)
+		assert.Positive(t, pe.Line)
+	})
 }

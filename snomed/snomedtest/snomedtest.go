@@ -54,6 +54,16 @@ const (
 	SimpleMapRefset      = 900000000000497000 // CTV3 simple map
 	MapCorrelation       = 447561005
 	MapCategory          = 447637006
+
+	// UK edition content (written as a second package, the UK Clinical
+	// Extension, with UK file names).
+	UKClinicalModule       = 999000011000000103
+	UKClinicalLanguage     = 999001261000000100 // NHS realm language (clinical part)
+	UKICD10Refset          = 999002271000000101
+	OPCS410Refset          = 1382401000000109
+	CTV3SimpleMap          = SimpleMapRefset
+	UKEffectiveTime        = "20261001"
+	InternationalEffective = "20260401"
 )
 
 // Config sizes a release.
@@ -96,6 +106,18 @@ type Release struct {
 	Inactivation map[uint64]uint64
 	// ICD10 are the extended map rows (refset 447562003) of mapped concepts.
 	ICD10 map[uint64][]MapRow
+	// CTV3 are simple map targets (refset 900000000000497000).
+	CTV3 map[uint64]string
+	// The UK package: concepts whose en-GB preferred term comes from the
+	// NHS clinical language refset (UKTerms, which PreferredTerm "en-GB"
+	// returns instead of Terms), UK ICD-10 and OPCS-4.10 map rows,
+	// concepts the UK package restates later with the UK module (Restated),
+	// and concepts with an older row that must lose (Stale).
+	UKTerms  map[uint64]string
+	UKICD10  map[uint64][]MapRow
+	OPCS     map[uint64][]MapRow
+	Restated []uint64
+	Stale    []uint64
 }
 
 // Attribute is a relationship to a concept (Dest) or to a value (Value).
@@ -301,32 +323,66 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		return nil, err
 	}
 	descSeq, relSeq := uint64(1000000), uint64(1000000)
-	type langRow struct {
-		desc, refset, acc uint64
+	var langRows, ukLang []langRowT
+	// A separate stream, so that adding UK content leaves the rest of the
+	// release as it was.
+	ukRng := rand.New(rand.NewPCG(cfg.Seed, 0x0c0ffee))
+	rel.CTV3, rel.UKTerms, rel.UKICD10, rel.OPCS = map[uint64]string{}, map[uint64]string{}, map[uint64][]MapRow{}, map[uint64][]MapRow{}
+	for _, c := range rel.Concepts {
+		if !rel.Active[c] || c == Root {
+			continue
+		}
+		if ukRng.IntN(7) == 0 {
+			rel.UKTerms[c] = rel.Terms[c] + " NOS"
+		}
+		if ukRng.IntN(4) == 0 {
+			rel.CTV3[c] = fmt.Sprintf("X%04X", ukRng.IntN(1<<16))
+		}
+		switch ukRng.IntN(6) {
+		case 0:
+			code := fmt.Sprintf("%c%02d%d", 'A'+rune(ukRng.IntN(26)), ukRng.IntN(100), ukRng.IntN(10))
+			rel.UKICD10[c] = []MapRow{{Group: 1, Priority: 1, Rule: "TRUE", Advice: "ALWAYS " + code, Target: code}}
+		case 1:
+			a := fmt.Sprintf("%c%02d%d", 'H'+rune(ukRng.IntN(10)), ukRng.IntN(100), ukRng.IntN(10))
+			rel.OPCS[c] = []MapRow{{Group: 1, Priority: 1, Rule: "TRUE", Advice: "ALWAYS " + a, Target: a}}
+			if ukRng.IntN(3) == 0 { // a laterality code in a second group
+				rel.OPCS[c] = append(rel.OPCS[c], MapRow{Group: 2, Priority: 1, Rule: "TRUE", Advice: "ADDITIONAL CODE POSSIBLE", Target: "Z94.2"})
+			}
+		}
+		switch ukRng.IntN(40) {
+		case 0:
+			rel.Restated = append(rel.Restated, c)
+		case 1:
+			rel.Stale = append(rel.Stale, c)
+		}
 	}
-	var langRows []langRow
 	err = w(filepath.Join(term, "sct2_Description_Snapshot-en_INT_20260401.txt"), func(b *bufio.Writer) {
 		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tconceptId\tlanguageCode\ttypeId\tterm\tcaseSignificanceId\r\n")
-		emit := func(concept uint64, typ uint64, text string, gb, us uint64) {
+		emit := func(concept uint64, typ uint64, text string, gb, us uint64) uint64 {
 			descSeq++
 			id := rf2.MakeSCTID(descSeq, rf2.PartDescription)
 			fmt.Fprintf(b, "%d\t%s\t1\t%d\t%d\ten\t%d\t%s\t900000000000448009\r\n", id, et, CoreModule, concept, typ, text)
 			if gb != 0 {
-				langRows = append(langRows, langRow{id, GBLanguageRefset, gb})
+				langRows = append(langRows, langRowT{id, GBLanguageRefset, gb})
 			}
 			if us != 0 {
-				langRows = append(langRows, langRow{id, USLanguageRefset, us})
+				langRows = append(langRows, langRowT{id, USLanguageRefset, us})
 			}
+			return id
 		}
 		for _, c := range rel.Concepts {
 			emit(c, FSN, rel.FSNs[c], Preferred, Preferred)
+			var main uint64
 			if rel.USTerms[c] == rel.Terms[c] {
-				emit(c, Synonym, rel.Terms[c], Preferred, Preferred)
+				main = emit(c, Synonym, rel.Terms[c], Preferred, Preferred)
 			} else {
-				emit(c, Synonym, rel.Terms[c], Preferred, Acceptable)
+				main = emit(c, Synonym, rel.Terms[c], Preferred, Acceptable)
 				emit(c, Synonym, rel.USTerms[c], Acceptable, Preferred)
 			}
-			emit(c, Synonym, rel.Terms[c]+" NOS", Acceptable, Acceptable)
+			nos := emit(c, Synonym, rel.Terms[c]+" NOS", Acceptable, Acceptable)
+			if _, ok := rel.UKTerms[c]; ok {
+				ukLang = append(ukLang, langRowT{nos, UKClinicalLanguage, Preferred}, langRowT{main, UKClinicalLanguage, Acceptable})
+			}
 		}
 	})
 	if err != nil {
@@ -438,5 +494,78 @@ func Generate(dir string, cfg Config) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := writeUK(dir, rel, ukLang, w); err != nil {
+		return nil, err
+	}
+	err = w(filepath.Join(maps, "der2_sRefset_SimpleMapSnapshot_INT_20260401.txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tmapTarget\r\n")
+		for _, c := range rel.Concepts {
+			if t, ok := rel.CTV3[c]; ok {
+				fmt.Fprintf(b, "%s\t%s\t1\t%d\t%d\t%d\t%s\r\n", uuid(), et, CoreModule, CTV3SimpleMap, c, t)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
 	return rel, nil
 }
+
+// writeUK writes the UK Clinical Extension package under dir/UK with the UK
+// file names (…UKCLSnapshot_GB1000000_…): concept rows restated later with
+// the UK module, older rows that must lose, the NHS clinical language
+// refset, and the UK ICD-10 and OPCS-4.10 complex maps (with mapBlock).
+func writeUK(dir string, rel *Release, ukLang []langRowT, w func(string, func(*bufio.Writer)) error) error {
+	term := filepath.Join(dir, "UK", "Snapshot", "Terminology")
+	lang := filepath.Join(dir, "UK", "Snapshot", "Refset", "Language")
+	maps := filepath.Join(dir, "UK", "Snapshot", "Refset", "Map")
+	for _, d := range []string{term, lang, maps} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	active := func(c uint64) int {
+		if rel.Active[c] {
+			return 1
+		}
+		return 0
+	}
+	err := w(filepath.Join(term, "sct2_Concept_UKCLSnapshot_GB1000000_"+UKEffectiveTime+".txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId\r\n")
+		for _, c := range rel.Restated {
+			fmt.Fprintf(b, "%d\t%s\t%d\t%d\t%d\r\n", c, UKEffectiveTime, active(c), UKClinicalModule, Primitive)
+		}
+		for _, c := range rel.Stale { // older than the International row: loses
+			fmt.Fprintf(b, "%d\t20200101\t%d\t%d\t%d\r\n", c, 1-active(c), UKClinicalModule, FullyDefined)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	err = w(filepath.Join(lang, "der2_cRefset_LanguageUKCLSnapshot-en_GB1000000_"+UKEffectiveTime+".txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tacceptabilityId\r\n")
+		for i, r := range ukLang {
+			fmt.Fprintf(b, "%08x-0000-4000-9000-%012x\t%s\t1\t%d\t%d\t%d\t%d\r\n", i, i, UKEffectiveTime, UKClinicalModule, r.refset, r.desc, r.acc)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	n := 0
+	return w(filepath.Join(maps, "der2_iisssciRefset_ExtendedMapUKCLSnapshot_GB1000000_"+UKEffectiveTime+".txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tmapGroup\tmapPriority\tmapRule\tmapAdvice\tmapTarget\tcorrelationId\tmapBlock\r\n")
+		for _, c := range rel.Concepts {
+			for _, set := range []struct {
+				refset uint64
+				rows   []MapRow
+			}{{UKICD10Refset, rel.UKICD10[c]}, {OPCS410Refset, rel.OPCS[c]}} {
+				for _, m := range set.rows {
+					n++
+					fmt.Fprintf(b, "%08x-2222-4000-9000-%012x\t%s\t1\t%d\t%d\t%d\t%d\t%d\t%s\t%s\t%s\t%d\t1\r\n", n, n, UKEffectiveTime, UKClinicalModule, set.refset, c, m.Group, m.Priority, m.Rule, m.Advice, m.Target, MapCorrelation)
+				}
+			}
+		}
+	})
+}
+
+type langRowT struct{ desc, refset, acc uint64 }
