@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -229,4 +230,123 @@ func TestSearch(t *testing.T) {
 	}
 	assert.Empty(t, s.Search("zzzqqq", snomed.SearchOptions{}))
 	assert.Empty(t, s.Search("  ", snomed.SearchOptions{}))
+}
+
+// TestSearchAgainstBruteForce ranks every active description of every
+// active concept by the documented rule and checks that the best-first walk
+// returns the same hits.
+func TestSearchAgainstBruteForce(t *testing.T) {
+	s, rel := build(t, snomedtest.Config{Concepts: 1500, Seed: 8})
+	gbRefsets := []snomed.ID{999001261000000100, 999000691000001104, 999000671000001103, 999000681000001101, 999001251000000103, 900000000000508004}
+	usRefsets := []snomed.ID{900000000000509007}
+	norm := func(s string) string {
+		s = strings.Map(func(r rune) rune {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				return unicode.ToLower(r)
+			}
+			return ' '
+		}, s)
+		return strings.Join(strings.Fields(s), " ")
+	}
+	brute := func(query string, limit int, roots []snomed.ID, refset snomed.ID, langs []snomed.ID) []snomed.Hit {
+		q := norm(query)
+		words := strings.Fields(q)
+		best := map[snomed.ID]snomed.Hit{}
+		for _, c := range s.ActiveConcepts() {
+			if refset != 0 && !slices.Contains(rel.Members, uint64(c)) {
+				continue
+			}
+			if len(roots) > 0 && !s.IsA(c, roots[0]) {
+				continue
+			}
+			for _, d := range s.Descriptions(c) {
+				if !d.Active {
+					continue
+				}
+				norm := norm(d.Term)
+				tw := strings.Fields(norm)
+				all := true
+				for _, w := range words {
+					if !slices.ContainsFunc(tw, func(x string) bool { return strings.HasPrefix(x, w) }) {
+						all = false
+					}
+				}
+				if !all {
+					continue
+				}
+				score := 1.0
+				if norm == q {
+					score = 3
+				} else if strings.HasPrefix(norm, q) {
+					score = 2
+				}
+				if d.Type == snomedtest.Synonym && slices.ContainsFunc(langs, func(r snomed.ID) bool { return d.Acceptability[r] == snomedtest.Preferred }) {
+					score += 0.5
+				}
+				score -= float64(len(norm)) / 1000
+				if cur, ok := best[c]; !ok || score > cur.Score {
+					best[c] = snomed.Hit{Concept: c, Description: d.ID, Term: d.Term, Score: score}
+				}
+			}
+		}
+		var out []snomed.Hit
+		for _, h := range best {
+			out = append(out, h)
+		}
+		sort.Slice(out, func(i, j int) bool {
+			if out[i].Score != out[j].Score {
+				return out[i].Score > out[j].Score
+			}
+			return out[i].Concept < out[j].Concept
+		})
+		if len(out) > limit {
+			out = out[:limit]
+		}
+		return out
+	}
+	var queries []string
+	for i, c := range rel.Concepts[1:] {
+		w := strings.Fields(rel.Terms[c])
+		switch i % 5 {
+		case 0:
+			queries = append(queries, rel.Terms[c]) // exact
+		case 1:
+			queries = append(queries, w[0][:2])
+		case 2:
+			queries = append(queries, w[0][:3]+" "+w[1][:2])
+		case 3:
+			queries = append(queries, w[1]+" "+w[2]) // words out of term order
+		case 4:
+			queries = append(queries, rel.Terms[c]+" n") // the NOS synonym's prefix
+		}
+		if len(queries) == 150 {
+			break
+		}
+	}
+	root := snomed.ID(rel.Parents[rel.Concepts[10]][0])
+	for i, q := range queries {
+		limit := 1 + i%25
+		for _, tc := range []struct {
+			opts  snomed.SearchOptions
+			langs []snomed.ID
+		}{
+			{snomed.SearchOptions{Limit: limit}, gbRefsets},
+			{snomed.SearchOptions{Limit: limit, Locale: "en-US"}, usRefsets},
+			{snomed.SearchOptions{Limit: limit, Roots: []snomed.ID{root}}, gbRefsets},
+			{snomed.SearchOptions{Limit: limit, Refset: snomed.ID(rel.SimpleRefset)}, gbRefsets},
+		} {
+			want := brute(q, limit, tc.opts.Roots, tc.opts.Refset, tc.langs)
+			got := s.Search(q, tc.opts)
+			if len(want) == 0 {
+				assert.Empty(t, got, "%q %+v", q, tc.opts)
+				continue
+			}
+			require.Len(t, got, len(want), "%q %+v", q, tc.opts)
+			for k := range want {
+				assert.Equal(t, want[k].Concept, got[k].Concept, "%q %+v hit %d", q, tc.opts, k)
+				assert.InDelta(t, want[k].Score, got[k].Score, 1e-9)
+				assert.Equal(t, want[k].Term, got[k].Term)
+			}
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package snomed
 
 import (
+	"container/heap"
 	"slices"
 	"sort"
 	"strings"
@@ -8,20 +9,25 @@ import (
 	"unicode"
 )
 
-// searchIndex is built on the first Search: every word of every active
-// description of an active concept, sorted, so that a prefix is a binary
-// search.
+// searchIndex is built on the first Search. Every active description of an
+// active concept gets a handle; handles are numbered in rank order
+// (en-GB preferred synonyms first, then shorter terms, then concept id), so
+// walking a posting list in handle order visits candidates best first and a
+// search can stop as soon as it has enough hits.
 type searchIndex struct {
-	once  sync.Once
-	words []string  // sorted, distinct
-	posts [][]int32 // per word: description handles, ascending
-	descs []handle
+	once   sync.Once
+	words  []string  // sorted, distinct
+	posts  [][]int32 // per word: handles of terms with the word, ascending
+	first  [][]int32 // per word: handles of terms that begin with the word
+	byNorm []int32   // handles sorted by normalized term (exact matches)
+	descs  []handle  // by handle
 }
 
 type handle struct {
 	concept int32 // ordinal
 	desc    int32 // index in Descs[concept]
 	norm    string
+	pref    bool // a synonym preferred by an en-GB language refset
 }
 
 // normalize lower-cases a term and folds punctuation to spaces.
@@ -41,24 +47,57 @@ func normalize(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
+func (s *Store) preferredIn(d *description, refsets []ID) bool {
+	if d.Type != synonymType {
+		return false
+	}
+	for _, r := range refsets {
+		if d.Acc[r] == preferredAcc {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Store) buildSearch() {
 	ix := &s.search
-	byWord := map[string][]int32{}
 	for o, descs := range s.d.Descs {
 		if !s.d.Concepts[o].Active {
 			continue
 		}
-		for i, d := range descs {
+		for i := range descs {
+			d := &descs[i]
 			if !d.Active {
 				continue
 			}
-			h := int32(len(ix.descs))
-			n := normalize(d.Term)
-			ix.descs = append(ix.descs, handle{concept: int32(o), desc: int32(i), norm: n})
-			for _, w := range strings.Fields(n) {
-				if p := byWord[w]; len(p) == 0 || p[len(p)-1] != h {
-					byWord[w] = append(p, h)
-				}
+			ix.descs = append(ix.descs, handle{concept: int32(o), desc: int32(i), norm: normalize(d.Term), pref: s.preferredIn(d, enGB)})
+		}
+	}
+	slices.SortFunc(ix.descs, func(a, b handle) int {
+		switch {
+		case a.pref != b.pref:
+			if a.pref {
+				return -1
+			}
+			return 1
+		case len(a.norm) != len(b.norm):
+			return len(a.norm) - len(b.norm)
+		case a.concept != b.concept:
+			return int(a.concept - b.concept)
+		}
+		return int(a.desc - b.desc)
+	})
+	byWord := map[string][]int32{}
+	firstBy := map[string][]int32{}
+	for h := range ix.descs {
+		hd := int32(h)
+		fields := strings.Fields(ix.descs[h].norm)
+		for i, w := range fields {
+			if p := byWord[w]; len(p) == 0 || p[len(p)-1] != hd {
+				byWord[w] = append(p, hd)
+			}
+			if i == 0 {
+				firstBy[w] = append(firstBy[w], hd)
 			}
 		}
 	}
@@ -68,9 +107,16 @@ func (s *Store) buildSearch() {
 	}
 	sort.Strings(ix.words)
 	ix.posts = make([][]int32, len(ix.words))
+	ix.first = make([][]int32, len(ix.words))
 	for i, w := range ix.words {
 		ix.posts[i] = byWord[w]
+		ix.first[i] = firstBy[w]
 	}
+	ix.byNorm = make([]int32, len(ix.descs))
+	for i := range ix.byNorm {
+		ix.byNorm[i] = int32(i)
+	}
+	slices.SortFunc(ix.byNorm, func(a, b int32) int { return strings.Compare(ix.descs[a].norm, ix.descs[b].norm) })
 }
 
 // SearchOptions narrow a search.
@@ -92,10 +138,24 @@ type Hit struct {
 	Score       float64
 }
 
+// wordRange is the run of index words that begin with prefix.
+func (ix *searchIndex) wordRange(prefix string) (lo, hi int) {
+	lo = sort.SearchStrings(ix.words, prefix)
+	hi = lo
+	for hi < len(ix.words) && strings.HasPrefix(ix.words[hi], prefix) {
+		hi++
+	}
+	return lo, hi
+}
+
 // Search finds active concepts by the words of their active descriptions:
 // every query word must begin a word of the term. Results are ranked exact
-// term, then term prefix, then word matches; preferred terms first,
-// shorter terms first; one hit per concept.
+// term (score 3), then term prefix (2), then word matches (1); a synonym
+// preferred in the locale adds 0.5 and longer terms lose a little
+// (length/1000); one hit per concept, ties by concept id.
+//
+// For en-GB (the default) the walk visits candidates best first and stops
+// once it has Limit hits; other locales rank every candidate.
 func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	s.search.once.Do(s.buildSearch)
 	ix := &s.search
@@ -108,35 +168,34 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	if limit <= 0 {
 		limit = 10
 	}
-	// Candidates: descriptions with a word beginning with each query word.
-	var cand []int32
-	for wi, w := range words {
-		lo := sort.SearchStrings(ix.words, w)
-		var posts []int32
-		for i := lo; i < len(ix.words) && strings.HasPrefix(ix.words[i], w); i++ {
-			posts = append(posts, ix.posts[i]...)
-		}
-		slices.Sort(posts)
-		posts = slices.Compact(posts)
-		if wi == 0 {
-			cand = posts
-		} else {
-			cand = intersect(cand, posts)
-		}
-		if len(cand) == 0 {
+	refsets := languageRefsets(opts.Locale)
+	fast := len(refsets) == len(enGB) && &refsets[0] == &enGB[0]
+
+	// The driver is the query word with the fewest candidate postings.
+	driverLo, driverHi, total := 0, 0, -1
+	for _, w := range words {
+		lo, hi := ix.wordRange(w)
+		if lo == hi {
 			return nil
 		}
+		n := 0
+		for i := lo; i < hi; i++ {
+			n += len(ix.posts[i])
+		}
+		if total < 0 || n < total {
+			driverLo, driverHi, total = lo, hi, n
+		}
 	}
-	refsets := languageRefsets(opts.Locale)
+
 	best := map[int32]Hit{}
-	for _, h := range cand {
-		d := ix.descs[h]
+	accept := func(h int32) {
+		d := &ix.descs[h]
 		if !allPrefixes(d.norm, words) {
-			continue
+			return
 		}
 		c := s.d.IDs[d.concept]
 		if opts.Refset != 0 && !s.IsMember(opts.Refset, c) {
-			continue
+			return
 		}
 		if len(opts.Roots) > 0 {
 			in := false
@@ -147,10 +206,10 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 				}
 			}
 			if !in {
-				continue
+				return
 			}
 		}
-		desc := s.d.Descs[d.concept][d.desc]
+		desc := &s.d.Descs[d.concept][d.desc]
 		score := 1.0
 		switch {
 		case d.norm == q:
@@ -158,17 +217,56 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 		case strings.HasPrefix(d.norm, q):
 			score = 2
 		}
-		for _, r := range refsets {
-			if desc.Acc[r] == preferredAcc && desc.Type == synonymType {
-				score += 0.5
-				break
-			}
+		if s.preferredIn(desc, refsets) {
+			score += 0.5
 		}
 		score -= float64(len(d.norm)) / 1000
 		if cur, ok := best[d.concept]; !ok || score > cur.Score {
 			best[d.concept] = Hit{Concept: c, Description: desc.ID, Term: desc.Term, Score: score}
 		}
 	}
+
+	if fast {
+		// 1. Terms that are, or begin with, the query: a run of byNorm.
+		// A short run is ranked whole; a long one is walked best first
+		// through the first-word postings until Limit concepts have a hit.
+		lo := sort.Search(len(ix.byNorm), func(i int) bool { return ix.descs[ix.byNorm[i]].norm >= q })
+		hi := lo + sort.Search(len(ix.byNorm)-lo, func(i int) bool { return !strings.HasPrefix(ix.descs[ix.byNorm[lo+i]].norm, q) })
+		done := false
+		if hi-lo <= 512 {
+			for _, h := range ix.byNorm[lo:hi] {
+				accept(h)
+			}
+			done = len(best) >= limit
+		} else {
+			for i := lo; i < hi && ix.descs[ix.byNorm[i]].norm == q; i++ {
+				accept(ix.byNorm[i])
+			}
+			wlo, whi := ix.wordRange(words[0])
+			done = len(best) >= limit
+			if !done {
+				walk(ix.first[wlo:whi], func(h int32) bool {
+					if strings.HasPrefix(ix.descs[h].norm, q) {
+						accept(h)
+					}
+					done = len(best) >= limit
+					return !done
+				})
+			}
+		}
+		if done {
+			return ranked(best, limit)
+		}
+	}
+	// 3. Word matches, best first (en-GB) or all (other locales).
+	walk(ix.posts[driverLo:driverHi], func(h int32) bool {
+		accept(h)
+		return !fast || len(best) < limit
+	})
+	return ranked(best, limit)
+}
+
+func ranked(best map[int32]Hit, limit int) []Hit {
 	out := make([]Hit, 0, len(best))
 	for _, h := range best {
 		out = append(out, h)
@@ -185,34 +283,71 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	return out
 }
 
-func intersect(a, b []int32) []int32 {
-	var out []int32
-	i, j := 0, 0
-	for i < len(a) && j < len(b) {
-		switch {
-		case a[i] < b[j]:
-			i++
-		case a[i] > b[j]:
-			j++
-		default:
-			out = append(out, a[i])
-			i++
-			j++
+// walk visits the union of ascending posting lists in ascending order
+// (each handle once) until fn returns false.
+func walk(lists [][]int32, fn func(int32) bool) {
+	if len(lists) == 1 {
+		for _, h := range lists[0] {
+			if !fn(h) {
+				return
+			}
+		}
+		return
+	}
+	m := make(merge, 0, len(lists))
+	for _, l := range lists {
+		if len(l) > 0 {
+			m = append(m, l)
 		}
 	}
-	return out
+	heap.Init(&m)
+	last := int32(-1)
+	for len(m) > 0 {
+		h := m[0][0]
+		if m[0] = m[0][1:]; len(m[0]) == 0 {
+			heap.Pop(&m)
+		} else {
+			heap.Fix(&m, 0)
+		}
+		if h == last {
+			continue
+		}
+		last = h
+		if !fn(h) {
+			return
+		}
+	}
 }
 
-// allPrefixes reports whether every query word begins some word of term.
+// merge is a heap of non-empty posting lists by their next handle.
+type merge [][]int32
+
+func (m merge) Len() int           { return len(m) }
+func (m merge) Less(i, j int) bool { return m[i][0] < m[j][0] }
+func (m merge) Swap(i, j int)      { m[i], m[j] = m[j], m[i] }
+func (m *merge) Push(x any)        { *m = append(*m, x.([]int32)) }
+func (m *merge) Pop() any {
+	old := *m
+	x := old[len(old)-1]
+	*m = old[:len(old)-1]
+	return x
+}
+
+// allPrefixes reports whether every query word begins some word of term,
+// without allocating.
 func allPrefixes(term string, words []string) bool {
-	tw := strings.Fields(term)
 	for _, w := range words {
 		ok := false
-		for _, t := range tw {
-			if strings.HasPrefix(t, w) {
+		for i := 0; i+len(w) <= len(term); {
+			if strings.HasPrefix(term[i:], w) {
 				ok = true
 				break
 			}
+			j := strings.IndexByte(term[i:], ' ')
+			if j < 0 {
+				break
+			}
+			i += j + 1
 		}
 		if !ok {
 			return false

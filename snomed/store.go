@@ -588,19 +588,25 @@ func (s *Store) eachDescendant(o int32, fn func(int32) bool) {
 // GB English refset; "en-US" the US English refset. A private-use tag
 // "en-x-<refset id>" (e.g. "en-x-999001261000000100") names one refset.
 func languageRefsets(locale string) []ID {
+	switch {
+	case locale == "" || strings.EqualFold(locale, "en-GB") || strings.EqualFold(locale, "en"):
+		return enGB
+	case strings.EqualFold(locale, "en-US"):
+		return enUS
+	}
 	l := strings.ToLower(locale)
 	if i := strings.Index(l, "-x-"); i >= 0 {
 		if v, err := strconv.ParseUint(l[i+3:], 10, 64); err == nil {
 			return []ID{ID(v)}
 		}
 	}
-	switch l {
-	case "en-us":
-		return []ID{usLanguageRefset}
-	default: // en-GB and plain "en"
-		return []ID{ukClinicalLang, ukPharmacyLang, ukDMDLang, ukDrugExtLang, ukExtLang, gbLanguageRefset}
-	}
+	return enGB
 }
+
+var (
+	enGB = []ID{ukClinicalLang, ukPharmacyLang, ukDMDLang, ukDrugExtLang, ukExtLang, gbLanguageRefset}
+	enUS = []ID{usLanguageRefset}
+)
 
 // PreferredTerm returns the preferred synonym of a concept for a locale
 // ("en-GB", "en-US", or "en-x-<language refset id>"): the first language
@@ -620,12 +626,27 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	for _, refset := range languageRefsets(locale) {
-		for _, d := range s.d.Descs[o] {
-			if d.Active && d.Type == typ && d.Acc[refset] == preferredAcc {
-				return d.Term, true
+	refsets := languageRefsets(locale)
+	best, term := len(refsets), ""
+	for i := range s.d.Descs[o] {
+		d := &s.d.Descs[o][i]
+		if !d.Active || d.Type != typ {
+			continue
+		}
+		for refset, acc := range d.Acc {
+			if acc != preferredAcc {
+				continue
+			}
+			for r := 0; r < best; r++ {
+				if refsets[r] == refset {
+					best, term = r, d.Term
+					break
+				}
 			}
 		}
+	}
+	if best < len(refsets) {
+		return term, true
 	}
 	return "", false
 }
