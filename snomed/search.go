@@ -258,12 +258,87 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 			return ranked(best, limit)
 		}
 	}
-	// 3. Word matches, best first (en-GB) or all (other locales).
-	walk(ix.posts[driverLo:driverHi], func(h int32) bool {
+	// 3. Word matches, best first (en-GB) or all (other locales): the
+	// postings of the query words that name few index words are
+	// intersected leapfrog style; a word that is a short prefix of many
+	// index words is checked on each candidate instead.
+	var curs []*cursor
+	for _, w := range words {
+		if lo, hi := ix.wordRange(w); hi-lo <= 16 {
+			curs = append(curs, newCursor(ix.posts[lo:hi]))
+		}
+	}
+	visit := func(h int32) bool {
 		accept(h)
 		return !fast || len(best) < limit
-	})
+	}
+	if len(curs) == 0 {
+		walk(ix.posts[driverLo:driverHi], visit)
+	} else {
+		leapfrog(curs, visit)
+	}
 	return ranked(best, limit)
+}
+
+// cursor walks the union of ascending posting lists.
+type cursor struct{ lists [][]int32 }
+
+func newCursor(lists [][]int32) *cursor {
+	c := &cursor{}
+	for _, l := range lists {
+		if len(l) > 0 {
+			c.lists = append(c.lists, l)
+		}
+	}
+	return c
+}
+
+// seek drops every handle below h and returns the smallest left, or false
+// when none is.
+func (c *cursor) seek(h int32) (int32, bool) {
+	minH, ok := int32(0), false
+	for i, l := range c.lists {
+		if len(l) > 0 && l[0] < h {
+			// Gallop, then binary search.
+			j := 1
+			for j < len(l) && l[j] < h {
+				j *= 2
+			}
+			lo, hi := j/2, min(j+1, len(l))
+			k := lo + sort.Search(hi-lo, func(k int) bool { return l[lo+k] >= h })
+			l = l[k:]
+			c.lists[i] = l
+		}
+		if len(l) > 0 && (!ok || l[0] < minH) {
+			minH, ok = l[0], true
+		}
+	}
+	return minH, ok
+}
+
+// leapfrog calls fn, in ascending order, for every handle all cursors hold,
+// until fn returns false.
+func leapfrog(curs []*cursor, fn func(int32) bool) {
+	h := int32(0)
+	for {
+		agreed := true
+		for _, c := range curs {
+			v, ok := c.seek(h)
+			if !ok {
+				return
+			}
+			if v > h {
+				h, agreed = v, false
+				break
+			}
+		}
+		if agreed {
+			if !fn(h) {
+				return
+			}
+			h++
+		}
+	}
 }
 
 func ranked(best map[int32]Hit, limit int) []Hit {
