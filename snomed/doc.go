@@ -18,10 +18,12 @@
 // and https://confluence.ihtsdotools.org/display/DOCTIG):
 //
 //   - Snapshot files: sct2_Concept_Snapshot (id, effectiveTime, active,
-//     moduleId, definitionStatusId), sct2_Description_Snapshot (…
-//     conceptId, languageCode, typeId, term, caseSignificanceId),
-//     sct2_Relationship_Snapshot (… sourceId, destinationId,
-//     relationshipGroup, typeId, characteristicTypeId, modifierId),
+//     moduleId, definitionStatusId), sct2_Description_Snapshot and
+//     sct2_TextDefinition_Snapshot (… conceptId, languageCode, typeId, term,
+//     caseSignificanceId), sct2_Relationship_Snapshot (… sourceId,
+//     destinationId, relationshipGroup, typeId, characteristicTypeId,
+//     modifierId; group 0 is ungrouped, rows sharing a non-zero group are
+//     one group: https://confluence.snomedtools.org/plugins/viewsource/viewpagesrc.action?pageId=240452572),
 //     sct2_RelationshipConcreteValues_Snapshot (… sourceId, value,
 //     relationshipGroup, typeId, characteristicTypeId, modifierId; values
 //     written #number or "string"), and reference sets der2_*Snapshot whose
@@ -29,29 +31,47 @@
 //     referencedComponentId, followed by the pattern's own columns
 //     (targetComponentId for associations, valueId for attribute values,
 //     acceptabilityId for language, mapTarget for simple maps; mapGroup,
-//     mapPriority, mapRule, mapAdvice, mapTarget, correlationId,
-//     mapCategoryId for extended maps). The header row names the columns.
+//     mapPriority, mapRule, mapAdvice, mapTarget, correlationId and
+//     mapCategoryId for extended maps, mapBlock instead of mapCategoryId in
+//     the UK complex maps:
+//     https://conf.spaces.snomed.org/wiki/spaces/REUSE/pages/131342681/Complex+and+Extended+Map+Reference+Set).
+//     The header row names the columns, so any other pattern is read too.
+//   - UK packages put a package code before "Snapshot" in file names:
+//     sct2_Concept_UKCLSnapshot_GB1000000_…,
+//     der2_cRefset_LanguageUKCLSnapshot-en_…,
+//     der2_iisssciRefset_ExtendedMapUKCLSnapshot_GB1000000_… (as read by
+//     public UK importers, e.g. github.com/endeavourhealth-discovery/IMAPI).
 //   - IS-A is 116680003; the inferred view uses characteristic type
 //     900000000000011006 (stated 900000000000010007 is ignored), and only
 //     active rows between active concepts.
 //   - Description types: fully specified name 900000000000003001, synonym
 //     900000000000013009; acceptability preferred 900000000000548007,
 //     acceptable 900000000000549004; language reference sets GB English
-//     900000000000508004 and US English 900000000000509007; the UK
-//     editions add the UK clinical (999001261000000100) and UK drug
-//     (999000691000001104) language reference sets, consulted first for
-//     en-GB.
+//     900000000000508004 and US English 900000000000509007. For en-GB the
+//     UK refsets come first, in the order Hermes uses
+//     (github.com/wardle/hermes, src/com/eldrix/hermes/impl/language.clj):
+//     NHS realm language clinical part 999001261000000100 and pharmacy part
+//     999000691000001104, NHS dm+d realm 999000671000001103, UK Drug
+//     Extension GB English 999000681000001101, UK Extension GB English
+//     999001251000000103, then 900000000000508004.
 //   - Historical associations: SAME AS 900000000000527005, REPLACED BY
 //     900000000000526001, POSSIBLY EQUIVALENT TO 900000000000523009,
 //     POSSIBLY REPLACED BY 1186921001, ALTERNATIVE 900000000000530003, WAS A
 //     900000000000528000, MOVED TO 900000000000524003; the concept
-//     inactivation indicator reference set is 900000000000489007 (values
-//     such as outdated 900000000000483008, duplicate 900000000000482003).
-//   - Maps: ICD-10 extended map 447562003 (International),
-//     999002271000000101 (UK ICD-10), OPCS-4.9 1126441000000105, OPCS-4.10
-//     1382401000000109.
+//     inactivation indicator reference set 900000000000489007 is an
+//     attribute value refset whose valueId is the reason (outdated
+//     900000000000483008, duplicate 900000000000482003 with a SAME AS
+//     target, ambiguous 900000000000484002 with POSSIBLY EQUIVALENT TO
+//     targets:
+//     https://confluence.snomedtools.org/display/DOCRFSPG/3.2.6.3.1.+Representing+Reasons+for+Component+Inactivation).
+//   - Maps: ICD-10 extended map 447562003 (International); in the UK
+//     Clinical Extension's complex map file 999002271000000101 (ICD-10 5th
+//     edition), 1126441000000105 (OPCS-4.9) and 1382401000000109 (OPCS-4.10)
+//     (from public UK importers: Genomics England's SNOMED CT UK Edition map
+//     notes and the CRAN package Rdiagnosislist, https://rdrr.io/cran/Rdiagnosislist/);
+//     the CTV3 simple map is 900000000000497000.
 //   - When several rows share an id, the one with the latest effectiveTime
-//     is the current one.
+//     is the current one (the relationship file specification above).
 //
 // Real releases are licensed, so tests and benchmarks use
 // snomed/snomedtest's synthetic releases of the same shape, with answers
