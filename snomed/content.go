@@ -365,7 +365,14 @@ func (s *Store) Descriptions(id ID) []Description {
 	}
 	out := make([]Description, len(s.d.Descs[o]))
 	for i, d := range s.d.Descs[o] {
-		out[i] = Description{ID: d.ID, Concept: id, Term: d.Term, Type: d.Type, LanguageCode: d.Lang, Active: d.Active, CaseSignificance: d.Case, Acceptability: d.Acc}
+		var acc map[ID]ID
+		if len(d.Acc) > 0 {
+			acc = make(map[ID]ID, len(d.Acc))
+			for _, a := range d.Acc {
+				acc[a.Refset] = a.Acc
+			}
+		}
+		out[i] = Description{ID: d.ID, Concept: id, Term: d.Term, Type: d.Type, LanguageCode: d.Lang, Active: d.Active, CaseSignificance: d.Case, Acceptability: acc}
 	}
 	return out
 }

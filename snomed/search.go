@@ -52,7 +52,7 @@ func (s *Store) preferredIn(d *description, refsets []ID) bool {
 		return false
 	}
 	for _, r := range refsets {
-		if d.Acc[r] == preferredAcc {
+		if d.acc(r) == preferredAcc {
 			return true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,8 +62,21 @@ type description struct {
 	Active bool
 	Lang   string
 	Case   ID
-	// Acceptability per language reference set.
-	Acc map[ID]ID
+	// Acceptability per language reference set, by refset.
+	Acc []langAcc
+}
+
+// langAcc is a description's acceptability in one language reference set.
+type langAcc struct{ Refset, Acc ID }
+
+// acc returns the description's acceptability in refset, or 0.
+func (d *description) acc(refset ID) ID {
+	for _, a := range d.Acc {
+		if a.Refset == refset {
+			return a.Acc
+		}
+	}
+	return 0
 }
 
 // data is what the store file holds.
@@ -85,12 +99,13 @@ type data struct {
 	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-2"
+const magic = "nhskit-snomed-3" // bumped whenever data changes shape
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
 	d        data
-	children [][]int32
+	childOff []int32 // children of ordinal i: child[childOff[i]:childOff[i+1]] (CSR)
+	child    []int32
 	relsTo   [][]int32    // per destination ordinal: source ordinals (see RelationshipsTo)
 	index    map[ID]int32 // id -> ordinal: a hash lookup beats a binary search over a million ids
 	search   searchIndex
@@ -310,7 +325,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err != nil {
 		return err
 	}
-	acc := map[ID]map[ID]ID{}
+	acc := map[ID][]langAcc{}
 	for _, r := range langs {
 		if r.fields[2] != "1" {
 			continue
@@ -318,10 +333,10 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		refset, _ := strconv.ParseUint(r.fields[4], 10, 64)
 		desc, _ := strconv.ParseUint(r.fields[5], 10, 64)
 		a, _ := strconv.ParseUint(r.fields[6], 10, 64)
-		if acc[ID(desc)] == nil {
-			acc[ID(desc)] = map[ID]ID{}
-		}
-		acc[ID(desc)][ID(refset)] = ID(a)
+		acc[ID(desc)] = append(acc[ID(desc)], langAcc{Refset: ID(refset), Acc: ID(a)})
+	}
+	for _, a := range acc {
+		slices.SortFunc(a, func(x, y langAcc) int { return compareID(x.Refset, y.Refset) })
 	}
 	d.Descs = make([][]description, len(d.IDs))
 	for _, r := range descs {
@@ -440,10 +455,22 @@ func Open(storePath string) (*Store, error) {
 	for i, id := range s.d.IDs {
 		s.index[id] = int32(i)
 	}
-	s.children = make([][]int32, len(s.d.IDs))
+	n := len(s.d.IDs)
+	s.childOff = make([]int32, n+1)
+	for _, ps := range s.d.Parents {
+		for _, p := range ps {
+			s.childOff[p+1]++
+		}
+	}
+	for i := range n {
+		s.childOff[i+1] += s.childOff[i]
+	}
+	s.child = make([]int32, s.childOff[n])
+	fill := slices.Clone(s.childOff[:n])
 	for i, ps := range s.d.Parents {
 		for _, p := range ps {
-			s.children[p] = append(s.children[p], int32(i))
+			s.child[fill[p]] = int32(i)
+			fill[p]++
 		}
 	}
 	s.relsTo = make([][]int32, len(s.d.IDs))
@@ -516,7 +543,7 @@ func (s *Store) Children(id ID) []ID {
 	if !ok {
 		return nil
 	}
-	return s.ids(s.children[o])
+	return s.ids(s.child[s.childOff[o]:s.childOff[o+1]])
 }
 
 // Ancestors returns every concept id subsumes, ascending (itself excluded).
@@ -530,56 +557,95 @@ func (s *Store) Ancestors(id ID) []ID {
 
 // Descendants returns every concept subsumed by id, ascending (itself
 // excluded).
-func (s *Store) Descendants(id ID) []ID {
-	o, ok := s.ord(id)
-	if !ok {
-		return nil
-	}
-	var out []ID
-	s.eachDescendant(o, func(d int32) bool { out = append(out, s.d.IDs[d]); return true })
-	slices.Sort(out)
-	return out
-}
+func (s *Store) Descendants(id ID) []ID { return s.DescendantSet(id).IDs() }
 
 // DescendantCount is the number of concepts subsumed by id (itself
 // excluded), without listing them.
-func (s *Store) DescendantCount(id ID) int {
+func (s *Store) DescendantCount(id ID) int { return s.DescendantSet(id).Len() }
+
+// EachDescendant calls fn for every concept subsumed by id, ascending,
+// until fn returns false.
+func (s *Store) EachDescendant(id ID, fn func(ID) bool) { s.DescendantSet(id).Each(fn) }
+
+// DescendantSet returns the concepts subsumed by id (itself excluded) as a
+// set: one walk of the children over dense ordinals into a bitset.
+func (s *Store) DescendantSet(id ID) Set {
+	x := Set{s: s, bits: make([]uint64, (len(s.d.IDs)+63)/64)}
 	o, ok := s.ord(id)
 	if !ok {
-		return 0
+		return x
 	}
-	n := 0
-	s.eachDescendant(o, func(int32) bool { n++; return true })
-	return n
-}
-
-// EachDescendant calls fn for every concept subsumed by id, in no
-// particular order, until fn returns false.
-func (s *Store) EachDescendant(id ID, fn func(ID) bool) {
-	if o, ok := s.ord(id); ok {
-		s.eachDescendant(o, func(d int32) bool { return fn(s.d.IDs[d]) })
-	}
-}
-
-// eachDescendant walks the children graph once, marking visited
-// ordinals in a bitset.
-func (s *Store) eachDescendant(o int32, fn func(int32) bool) {
-	seen := make([]uint64, (len(s.d.IDs)+63)/64)
 	stack := []int32{o}
 	for len(stack) > 0 {
 		n := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for _, c := range s.children[n] {
-			if seen[c/64]&(1<<(c%64)) != 0 {
+		for _, c := range s.child[s.childOff[n]:s.childOff[n+1]] {
+			if x.bits[c>>6]&(1<<(c&63)) != 0 {
 				continue
 			}
-			seen[c/64] |= 1 << (c % 64)
-			if !fn(c) {
-				return
-			}
+			x.bits[c>>6] |= 1 << (c & 63)
+			x.n++
 			stack = append(stack, c)
 		}
 	}
+	return x
+}
+
+// AncestorSet returns the concepts that subsume id (itself excluded) as a
+// set.
+func (s *Store) AncestorSet(id ID) Set {
+	x := Set{s: s, bits: make([]uint64, (len(s.d.IDs)+63)/64)}
+	if o, ok := s.ord(id); ok {
+		for _, a := range s.d.Anc[s.d.AncOff[o]:s.d.AncOff[o+1]] {
+			x.bits[a>>6] |= 1 << (a & 63)
+		}
+		x.n = int(s.d.AncOff[o+1] - s.d.AncOff[o])
+	}
+	return x
+}
+
+// Set is a set of a store's concepts, a bitset over its ordinals (which
+// follow id order). The zero Set is empty.
+type Set struct {
+	s    *Store
+	bits []uint64
+	n    int
+}
+
+// Len is the number of concepts in the set.
+func (x Set) Len() int { return x.n }
+
+// Has reports whether id is in the set.
+func (x Set) Has(id ID) bool {
+	if x.s == nil {
+		return false
+	}
+	o, ok := x.s.ord(id)
+	return ok && x.bits[o>>6]&(1<<(o&63)) != 0
+}
+
+// Each calls fn for every concept in the set, ascending, until fn returns
+// false.
+func (x Set) Each(fn func(ID) bool) {
+	for w, word := range x.bits {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			word &= word - 1
+			if !fn(x.s.d.IDs[w<<6+b]) {
+				return
+			}
+		}
+	}
+}
+
+// IDs lists the set, ascending.
+func (x Set) IDs() []ID {
+	if x.n == 0 {
+		return nil
+	}
+	out := make([]ID, 0, x.n)
+	x.Each(func(id ID) bool { out = append(out, id); return true })
+	return out
 }
 
 // languageRefsets maps a BCP-47 tag to the language reference sets that
@@ -633,12 +699,12 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 		if !d.Active || d.Type != typ {
 			continue
 		}
-		for refset, acc := range d.Acc {
-			if acc != preferredAcc {
+		for _, a := range d.Acc {
+			if a.Acc != preferredAcc {
 				continue
 			}
 			for r := 0; r < best; r++ {
-				if refsets[r] == refset {
+				if refsets[r] == a.Refset {
 					best, term = r, d.Term
 					break
 				}

@@ -78,6 +78,31 @@ func TestIsAAgainstNaiveClosure(t *testing.T) {
 		assert.Equal(t, wantAnc, nilIfEmpty(s.Ancestors(snomed.ID(a))))
 	}
 	t.Logf("%d pairs checked", checked)
+	// Descendants as lists and as sets, against the naive closure.
+	for _, a := range rel.Concepts {
+		var want []snomed.ID
+		for _, c := range rel.Concepts {
+			if anc[c][a] {
+				want = append(want, snomed.ID(c))
+			}
+		}
+		slices.Sort(want)
+		assert.Equal(t, want, s.Descendants(snomed.ID(a)), "descendants of %d", a)
+		set := s.DescendantSet(snomed.ID(a))
+		assert.Equal(t, len(want), set.Len())
+		assert.Equal(t, len(want), s.DescendantCount(snomed.ID(a)))
+		for _, c := range rel.Concepts[:50] {
+			assert.Equal(t, anc[c][a], set.Has(snomed.ID(c)))
+		}
+		var walked []snomed.ID
+		s.EachDescendant(snomed.ID(a), func(id snomed.ID) bool { walked = append(walked, id); return true })
+		assert.Equal(t, want, walked, "EachDescendant is ascending")
+		as := s.AncestorSet(snomed.ID(a))
+		assert.Equal(t, len(anc[a]), as.Len())
+		assert.Equal(t, nilIfEmpty(s.Ancestors(snomed.ID(a))), as.IDs())
+	}
+	assert.Zero(t, s.DescendantSet(123).Len())
+	assert.False(t, snomed.Set{}.Has(snomed.RootConcept), "the zero Set is empty")
 	// Inactive concepts and stated rows do not enter the hierarchy.
 	for _, c := range rel.Concepts {
 		if !rel.Active[c] {
