@@ -82,43 +82,25 @@ func colIndex(cols []string, name string) int {
 	return -1
 }
 
-func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig, rels map[string]row) error {
+func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig, rels []relRow, relFiles []string) error {
 	n := len(d.IDs)
 	d.Rels = make([][]rel, n)
-	isA := strconv.FormatUint(uint64(IsAType), 10)
 	inferred := strconv.FormatUint(uint64(inferredChar), 10)
 	for _, r := range rels {
-		f := r.fields
-		if f[2] != "1" || f[7] == isA || f[8] != inferred {
+		if !r.active || r.typ == IsAType {
 			continue
 		}
-		src, err := parseID(r, 4)
-		if err != nil {
-			return err
-		}
-		dst, err := parseID(r, 5)
-		if err != nil {
-			return err
-		}
-		typ, err := parseID(r, 7)
-		if err != nil {
-			return err
-		}
-		group, err := strconv.Atoi(f[6])
-		if err != nil {
-			return &rf2.ParseError{File: r.file, Line: r.line, Column: "relationshipGroup", Err: rf2.ErrSCTID}
-		}
-		so, ok1 := d.ordOf(src)
-		do, ok2 := d.ordOf(dst)
-		to, ok3 := d.ordOf(typ)
+		so, ok1 := d.ordOf(r.src)
+		do, ok2 := d.ordOf(r.dst)
+		to, ok3 := d.ordOf(r.typ)
 		if !ok1 || !ok2 || !ok3 {
-			return fmt.Errorf("%w: %s:%d: relationship %d -[%d]-> %d", ErrUnknown, r.file, r.line, src, typ, dst)
+			return fmt.Errorf("%w: %s:%d: relationship %d -[%d]-> %d", ErrUnknown, relFiles[r.file], r.line, r.src, r.typ, r.dst)
 		}
 		if !d.Concepts[so].Active || !d.Concepts[do].Active {
-			d.Warnings = append(d.Warnings, fmt.Sprintf("%s:%d: active relationship with an inactive concept skipped", r.file, r.line))
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s:%d: active relationship with an inactive concept skipped", relFiles[r.file], r.line))
 			continue
 		}
-		d.Rels[so] = append(d.Rels[so], rel{Group: int32(group), Type: to, Dest: do})
+		d.Rels[so] = append(d.Rels[so], rel{Group: r.group, Type: to, Dest: do})
 	}
 	for i := range d.Rels {
 		slices.SortFunc(d.Rels[i], func(a, b rel) int {

@@ -282,25 +282,19 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rels, err := readLatest(ctx, rfiles, cfg, "id")
+	rels, relFiles, err := readRelationships(ctx, rfiles, cfg)
 	if err != nil {
 		return err
 	}
 	d.Parents = make([][]int32, len(d.IDs))
 	for _, r := range rels {
-		f := r.fields
-		if f[2] != "1" || f[7] != strconv.FormatUint(uint64(IsAType), 10) || f[8] != strconv.FormatUint(uint64(inferredChar), 10) {
+		if !r.active || r.typ != IsAType {
 			continue
 		}
-		src, err1 := strconv.ParseUint(f[4], 10, 64)
-		dst, err2 := strconv.ParseUint(f[5], 10, 64)
-		if err1 != nil || err2 != nil {
-			return &rf2.ParseError{File: r.file, Line: r.line, Column: "sourceId", Err: rf2.ErrSCTID}
-		}
-		s, ok1 := ord(ID(src))
-		t, ok2 := ord(ID(dst))
+		s, ok1 := ord(r.src)
+		t, ok2 := ord(r.dst)
 		if !ok1 || !ok2 {
-			return fmt.Errorf("%w: %s:%d: %d IS-A %d", ErrUnknown, r.file, r.line, src, dst)
+			return fmt.Errorf("%w: %s:%d: %d IS-A %d", ErrUnknown, relFiles[r.file], r.line, r.src, r.dst)
 		}
 		if !d.Concepts[s].Active || !d.Concepts[t].Active {
 			continue
@@ -357,7 +351,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	for i := range d.Descs {
 		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
 	}
-	if err := d.importContent(ctx, releaseDir, cfg, rels); err != nil {
+	if err := d.importContent(ctx, releaseDir, cfg, rels, relFiles); err != nil {
 		return err
 	}
 	if cfg.progress != nil {

@@ -279,3 +279,50 @@ func TestImportBadHierarchy(t *testing.T) {
 		assert.Positive(t, pe.Line)
 	})
 }
+
+// TestRelationshipLatestRowWins restates relationship rows in a second
+// package: a later inactive row retires an attribute, an older one does not.
+func TestRelationshipLatestRowWins(t *testing.T) {
+	dir := t.TempDir()
+	_, err := snomedtest.Generate(dir, snomedtest.Tiny)
+	require.NoError(t, err)
+	rf, _ := filepath.Glob(filepath.Join(dir, "Snapshot", "Terminology", "sct2_Relationship_Snapshot_*"))
+	b, err := os.ReadFile(rf[0])
+	require.NoError(t, err)
+	var picked [][]string
+	for _, line := range strings.Split(string(b), "\r\n")[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) == 10 && f[2] == "1" && f[7] == fmt.Sprint(snomedtest.Morphology) && f[8] == fmt.Sprint(snomedtest.Inferred) {
+			picked = append(picked, f)
+		}
+		if len(picked) == 2 {
+			break
+		}
+	}
+	require.Len(t, picked, 2)
+	later, older := slices.Clone(picked[0]), slices.Clone(picked[1])
+	later[1], later[2] = "20270101", "0"
+	older[1], older[2] = "20200101", "0"
+	uk := filepath.Join(dir, "UK2", "Snapshot", "Terminology")
+	require.NoError(t, os.MkdirAll(uk, 0o755))
+	header := "id\teffectiveTime\tactive\tmoduleId\tsourceId\tdestinationId\trelationshipGroup\ttypeId\tcharacteristicTypeId\tmodifierId\n"
+	require.NoError(t, os.WriteFile(filepath.Join(uk, "sct2_Relationship_UKCLSnapshot_GB1000000_20270101.txt"),
+		[]byte(header+strings.Join(later, "\t")+"\n"+strings.Join(older, "\t")+"\n"), 0o644))
+	path := filepath.Join(dir, "s.db")
+	require.NoError(t, snomed.Import(context.Background(), dir, path))
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	has := func(f []string) bool {
+		var src, dst uint64
+		fmt.Sscan(f[4], &src)
+		fmt.Sscan(f[5], &dst)
+		for _, r := range s.Relationships(snomed.ID(src)) {
+			if r.Destination == snomed.ID(dst) && r.Type == snomedtest.Morphology {
+				return true
+			}
+		}
+		return false
+	}
+	assert.False(t, has(later), "the later inactive row retires the relationship")
+	assert.True(t, has(older), "the older inactive row loses")
+}

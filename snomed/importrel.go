@@ -1,0 +1,128 @@
+package snomed
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/nhskit/nhskit/snomed/rf2"
+)
+
+// relRow is one inferred relationship row, parsed as it is read: a UK
+// Monolith holds about ten million, so rows are kept as 48-byte values
+// rather than as strings.
+type relRow struct {
+	id, src, dst, typ ID
+	et                int32
+	group             int32
+	line              int32
+	file              int16 // index into the file list
+	active            bool
+}
+
+// readRelationships reads the inferred rows of the relationship files and
+// keeps, per id, the row with the latest effectiveTime. Stated rows are
+// dropped as they are read: a row's characteristic type never changes
+// under the same id.
+func readRelationships(ctx context.Context, files []string, cfg *importConfig) ([]relRow, []string, error) {
+	var out []relRow
+	names := make([]string, len(files))
+	for fi, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		rows, name, err := readRelFile(ctx, fh, filepath.Base(f), int16(fi), out, cfg)
+		fh.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+		out, names[fi] = rows, name
+	}
+	// Latest effectiveTime first within an id, then keep the first of each.
+	slices.SortFunc(out, func(a, b relRow) int {
+		if a.id != b.id {
+			return compareID(a.id, b.id)
+		}
+		return int(b.et - a.et)
+	})
+	w := 0
+	for i := range out {
+		if i > 0 && out[i].id == out[w-1].id {
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	return out[:w], names, nil
+}
+
+func readRelFile(ctx context.Context, fh *os.File, name string, fi int16, out []relRow, cfg *importConfig) ([]relRow, string, error) {
+	r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), name)
+	if err != nil {
+		return nil, "", err
+	}
+	col := map[string]int{}
+	for _, c := range []string{"id", "effectiveTime", "active", "sourceId", "destinationId", "relationshipGroup", "typeId", "characteristicTypeId"} {
+		if col[c] = r.Col(c); col[c] < 0 {
+			return nil, "", &rf2.ParseError{File: name, Line: 1, Column: c, Err: rf2.ErrHeader}
+		}
+	}
+	inferred := strconv.FormatUint(uint64(inferredChar), 10)
+	id := func(fs []string, c string) (ID, error) {
+		v, err := strconv.ParseUint(fs[col[c]], 10, 64)
+		if err != nil {
+			return 0, r.Errorf(c, rf2.ErrSCTID)
+		}
+		return ID(v), nil
+	}
+	n := 0
+	for r.Next() {
+		n++
+		if n%100000 == 0 && ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
+		fs := r.Row()
+		if fs[col["characteristicTypeId"]] != inferred {
+			continue
+		}
+		row := relRow{file: fi, line: int32(r.Line())}
+		et, err := strconv.Atoi(fs[col["effectiveTime"]])
+		if err != nil || len(fs[col["effectiveTime"]]) != 8 {
+			return nil, "", r.Errorf("effectiveTime", rf2.ErrTime)
+		}
+		row.et = int32(et)
+		switch fs[col["active"]] {
+		case "1":
+			row.active = true
+		case "0":
+		default:
+			return nil, "", r.Errorf("active", rf2.ErrActive)
+		}
+		g, err := strconv.Atoi(fs[col["relationshipGroup"]])
+		if err != nil || g < 0 {
+			return nil, "", r.Errorf("relationshipGroup", fmt.Errorf("not a group number: %w", rf2.ErrColumns))
+		}
+		row.group = int32(g)
+		for _, p := range []struct {
+			c string
+			v *ID
+		}{{"id", &row.id}, {"sourceId", &row.src}, {"destinationId", &row.dst}, {"typeId", &row.typ}} {
+			if *p.v, err = id(fs, p.c); err != nil {
+				return nil, "", err
+			}
+		}
+		out = append(out, row)
+	}
+	if err := r.Err(); err != nil {
+		return nil, "", err
+	}
+	if cfg.progress != nil {
+		cfg.progress(Progress{Phase: "read", File: name, Rows: n})
+	}
+	return out, name, nil
+}
