@@ -3,9 +3,11 @@ package snomed
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
 )
@@ -82,10 +84,10 @@ func colIndex(cols []string, name string) int {
 	return -1
 }
 
-func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig, rels []relRow, relFiles []string) error {
-	n := len(d.IDs)
-	d.Rels = make([][]rel, n)
-	inferred := strconv.FormatUint(uint64(inferredChar), 10)
+// attributes keeps the active inferred attribute relationships between
+// active concepts, per source, sorted by group, type and destination.
+func (d *data) attributes(rels []relRow, relFiles []string) error {
+	d.Rels = make([][]rel, len(d.IDs))
 	for _, r := range rels {
 		if !r.active || r.typ == IsAType {
 			continue
@@ -113,6 +115,11 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig,
 			return int(a.Dest - b.Dest)
 		})
 	}
+	return nil
+}
+
+func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig) error {
+	n := len(d.IDs)
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -121,6 +128,7 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig,
 	if err != nil {
 		return err
 	}
+	inferred := strconv.FormatUint(uint64(inferredChar), 10)
 	cvs, err := readLatest(ctx, cvFiles, cfg, "id")
 	if err != nil {
 		return err
@@ -147,15 +155,20 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig,
 		d.Concrete[so] = append(d.Concrete[so], concrete{Group: int32(group), Type: typ, Value: f[5]})
 	}
 
-	refFiles, err := find(dir, "der2_")
+	all, err := find(dir, "der2_")
 	if err != nil {
 		return err
+	}
+	var refFiles []string // language refsets were read with the descriptions
+	for _, f := range all {
+		if !strings.HasPrefix(filepath.Base(f), "der2_cRefset_Language") {
+			refFiles = append(refFiles, f)
+		}
 	}
 	members, err := readLatest(ctx, refFiles, cfg, "id")
 	if err != nil {
 		return err
 	}
-	d.Members = map[ID][]ID{}
 	d.Assoc = map[ID][]Association{}
 	d.Inactivation = map[ID]ID{}
 	d.Maps = map[ID][]MapEntry{}

@@ -2,7 +2,10 @@ package snomed
 
 import (
 	"bufio"
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -125,4 +128,109 @@ func readRelFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 		cfg.progress(Progress{Phase: "read", File: name, Rows: n})
 	}
 	return out, name, nil
+}
+
+// langRow is one language reference set row, parsed as it is read.
+type langRow struct {
+	key                 [16]byte // the member's UUID
+	refset, desc, accID ID
+	et                  int32
+	active              bool
+}
+
+// memberKey turns a reference set member id (a UUID) into 16 bytes; an id
+// that is not a UUID is hashed.
+func memberKey(s string) [16]byte {
+	var k [16]byte
+	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
+		hexs := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
+		if _, err := hex.Decode(k[:], []byte(hexs)); err == nil {
+			return k
+		}
+	}
+	sum := sha256.Sum256([]byte(s))
+	copy(k[:], sum[:16])
+	return k
+}
+
+// readLanguage reads the language reference set files, keeping per member
+// the row with the latest effectiveTime.
+func readLanguage(ctx context.Context, files []string, cfg *importConfig) ([]langRow, error) {
+	var out []langRow
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, err
+		}
+		out, err = readLangFile(ctx, fh, filepath.Base(f), out, cfg)
+		fh.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b langRow) int {
+		if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+			return c
+		}
+		return int(b.et - a.et)
+	})
+	w := 0
+	for i := range out {
+		if i > 0 && out[i].key == out[w-1].key {
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	return out[:w], nil
+}
+
+func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, cfg *importConfig) ([]langRow, error) {
+	r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), name)
+	if err != nil {
+		return nil, err
+	}
+	cols := []string{"id", "effectiveTime", "active", "refsetId", "referencedComponentId", "acceptabilityId"}
+	idx := make([]int, len(cols))
+	for i, c := range cols {
+		if idx[i] = r.Col(c); idx[i] < 0 {
+			return nil, &rf2.ParseError{File: name, Line: 1, Column: c, Err: rf2.ErrHeader}
+		}
+	}
+	n := 0
+	for r.Next() {
+		n++
+		if n%100000 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fs := r.Row()
+		row := langRow{key: memberKey(fs[idx[0]])}
+		et, err := strconv.Atoi(fs[idx[1]])
+		if err != nil || len(fs[idx[1]]) != 8 {
+			return nil, r.Errorf("effectiveTime", rf2.ErrTime)
+		}
+		row.et = int32(et)
+		switch fs[idx[2]] {
+		case "1":
+			row.active = true
+		case "0":
+		default:
+			return nil, r.Errorf("active", rf2.ErrActive)
+		}
+		for i, p := range []*ID{&row.refset, &row.desc, &row.accID} {
+			v, err := strconv.ParseUint(fs[idx[3+i]], 10, 64)
+			if err != nil {
+				return nil, r.Errorf(cols[3+i], rf2.ErrSCTID)
+			}
+			*p = ID(v)
+		}
+		out = append(out, row)
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if cfg.progress != nil {
+		cfg.progress(Progress{Phase: "read", File: name, Rows: n})
+	}
+	return out, nil
 }

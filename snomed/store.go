@@ -311,24 +311,28 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := d.closure(); err != nil {
 		return err
 	}
+	if err := d.attributes(rels, relFiles); err != nil {
+		return err
+	}
+	rels = nil
 	descs, err := readLatest(ctx, df, cfg, "id")
 	if err != nil {
 		return err
 	}
-	langs, err := readLatest(ctx, lf, cfg, "id")
+	langs, err := readLanguage(ctx, lf, cfg)
 	if err != nil {
 		return err
 	}
 	acc := map[ID][]langAcc{}
+	d.Members = map[ID][]ID{}
 	for _, r := range langs {
-		if r.fields[2] != "1" {
+		if !r.active {
 			continue
 		}
-		refset, _ := strconv.ParseUint(r.fields[4], 10, 64)
-		desc, _ := strconv.ParseUint(r.fields[5], 10, 64)
-		a, _ := strconv.ParseUint(r.fields[6], 10, 64)
-		acc[ID(desc)] = append(acc[ID(desc)], langAcc{Refset: ID(refset), Acc: ID(a)})
+		acc[r.desc] = append(acc[r.desc], langAcc{Refset: r.refset, Acc: r.accID})
+		d.Members[r.refset] = append(d.Members[r.refset], r.desc)
 	}
+	langs = nil
 	for _, a := range acc {
 		slices.SortFunc(a, func(x, y langAcc) int { return compareID(x.Refset, y.Refset) })
 	}
@@ -351,7 +355,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	for i := range d.Descs {
 		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
 	}
-	if err := d.importContent(ctx, releaseDir, cfg, rels, relFiles); err != nil {
+	if err := d.importContent(ctx, releaseDir, cfg); err != nil {
 		return err
 	}
 	if cfg.progress != nil {
@@ -420,6 +424,9 @@ func writeAtomic(path string, d *data) error {
 	err = gob.NewEncoder(w).Encode(d)
 	if err == nil {
 		err = w.Flush()
+	}
+	if err == nil {
+		err = tmp.Chmod(0o644) // CreateTemp makes 0600; a store is readable like the release
 	}
 	if err == nil {
 		err = tmp.Sync()
