@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
 )
@@ -224,6 +225,119 @@ func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, 
 			}
 			*p = ID(v)
 		}
+		out = append(out, row)
+	}
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	if cfg.progress != nil {
+		cfg.progress(Progress{Phase: "read", File: name, Rows: n})
+	}
+	return out, nil
+}
+
+// descRow is one description (or text definition) row, parsed as it is
+// read, its term copied out of the line.
+type descRow struct {
+	id, concept, typ, cs ID
+	lang, term           string
+	et                   int32
+	line                 int32
+	file                 int16
+	active               bool
+}
+
+// readDescriptions reads description and text definition files, keeping
+// per id the row with the latest effectiveTime.
+func readDescriptions(ctx context.Context, files []string, cfg *importConfig) ([]descRow, []string, error) {
+	var out []descRow
+	names := make([]string, len(files))
+	langs := map[string]string{}
+	for fi, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		names[fi] = filepath.Base(f)
+		out, err = readDescFile(ctx, fh, names[fi], int16(fi), out, langs, cfg)
+		fh.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b descRow) int {
+		if a.id != b.id {
+			return compareID(a.id, b.id)
+		}
+		return int(b.et - a.et)
+	})
+	w := 0
+	for i := range out {
+		if i > 0 && out[i].id == out[w-1].id {
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	return out[:w], names, nil
+}
+
+func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out []descRow, langs map[string]string, cfg *importConfig) ([]descRow, error) {
+	r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), name)
+	if err != nil {
+		return nil, err
+	}
+	cols := []string{"id", "effectiveTime", "active", "conceptId", "languageCode", "typeId", "term", "caseSignificanceId"}
+	idx := make([]int, len(cols))
+	for i, c := range cols {
+		if idx[i] = r.Col(c); idx[i] < 0 {
+			return nil, &rf2.ParseError{File: name, Line: 1, Column: c, Err: rf2.ErrHeader}
+		}
+	}
+	n := 0
+	for r.Next() {
+		n++
+		if n%100000 == 0 && ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fs := r.Row()
+		id, part, err := rf2.ParseSCTID(fs[idx[0]])
+		if err != nil {
+			return nil, r.Errorf("id", err)
+		}
+		if part != rf2.PartDescription {
+			return nil, r.Errorf("id", rf2.ErrPartition)
+		}
+		row := descRow{id: ID(id), file: fi, line: int32(r.Line())}
+		et, err := strconv.Atoi(fs[idx[1]])
+		if err != nil || len(fs[idx[1]]) != 8 {
+			return nil, r.Errorf("effectiveTime", rf2.ErrTime)
+		}
+		row.et = int32(et)
+		switch fs[idx[2]] {
+		case "1":
+			row.active = true
+		case "0":
+		default:
+			return nil, r.Errorf("active", rf2.ErrActive)
+		}
+		for _, p := range []struct {
+			i int
+			v *ID
+		}{{3, &row.concept}, {5, &row.typ}, {7, &row.cs}} {
+			v, err := strconv.ParseUint(fs[idx[p.i]], 10, 64)
+			if err != nil {
+				return nil, r.Errorf(cols[p.i], rf2.ErrSCTID)
+			}
+			*p.v = ID(v)
+		}
+		l, ok := langs[fs[idx[4]]]
+		if !ok {
+			l = strings.Clone(fs[idx[4]])
+			langs[l] = l
+		}
+		row.lang = l
+		row.term = strings.Clone(fs[idx[6]])
 		out = append(out, row)
 	}
 	if err := r.Err(); err != nil {

@@ -315,7 +315,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return err
 	}
 	rels = nil
-	descs, err := readLatest(ctx, df, cfg, "id")
+	descs, descFiles, err := readDescriptions(ctx, df, cfg)
 	if err != nil {
 		return err
 	}
@@ -338,20 +338,13 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	}
 	d.Descs = make([][]description, len(d.IDs))
 	for _, r := range descs {
-		f := r.fields
-		id, err := sctid(r, 0, "id")
-		if err != nil {
-			return err
-		}
-		cid, _ := strconv.ParseUint(f[4], 10, 64)
-		typ, _ := strconv.ParseUint(f[6], 10, 64)
-		o, ok := ord(ID(cid))
+		o, ok := ord(r.concept)
 		if !ok {
-			return fmt.Errorf("%w: description %d of %d", ErrUnknown, id, cid)
+			return fmt.Errorf("%w: %s:%d: description %d of %d", ErrUnknown, descFiles[r.file], r.line, r.id, r.concept)
 		}
-		cs, _ := strconv.ParseUint(f[8], 10, 64)
-		d.Descs[o] = append(d.Descs[o], description{ID: id, Term: f[7], Type: ID(typ), Active: f[2] == "1", Lang: f[5], Case: ID(cs), Acc: acc[id]})
+		d.Descs[o] = append(d.Descs[o], description{ID: r.id, Term: r.term, Type: r.typ, Active: r.active, Lang: r.lang, Case: r.cs, Acc: acc[r.id]})
 	}
+	descs = nil
 	for i := range d.Descs {
 		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
 	}
