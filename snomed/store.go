@@ -3,7 +3,6 @@ package snomed
 import (
 	"bufio"
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -99,7 +98,7 @@ type data struct {
 	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-3" // bumped whenever data changes shape
+const magic = "nhskit-snomed-4\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -414,7 +413,7 @@ func writeAtomic(path string, d *data) error {
 		return err
 	}
 	w := bufio.NewWriterSize(tmp, 1<<20)
-	err = gob.NewEncoder(w).Encode(d)
+	err = d.encode(w)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -442,9 +441,15 @@ func Open(storePath string) (*Store, error) {
 	}
 	defer f.Close()
 	var s Store
-	if err := gob.NewDecoder(bufio.NewReaderSize(f, 1<<20)).Decode(&s.d); err != nil || s.d.Magic != magic {
+	if err := decode(f, &s.d); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))
 	}
+	s.init()
+	return &s, nil
+}
+
+// init builds the in-memory indexes that the file does not hold.
+func (s *Store) init() {
 	s.index = make(map[ID]int32, len(s.d.IDs))
 	for i, id := range s.d.IDs {
 		s.index[id] = int32(i)
@@ -475,7 +480,6 @@ func Open(storePath string) (*Store, error) {
 			}
 		}
 	}
-	return &s, nil
 }
 
 func (s *Store) ord(id ID) (int32, bool) {
