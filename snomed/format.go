@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 )
 
 // The store file: the magic line, then each table as little-endian
@@ -169,10 +170,27 @@ func (d *data) encode(w *bufio.Writer) error {
 // against what is left, so a damaged file is an error, never a panic or a
 // huge allocation.
 type decoder struct {
-	b    []byte
-	blob string // the file as one string: strings are sliced from it
-	off  int
-	err  error
+	b   string // the whole file: strings are sliced from it, not copied
+	off int
+	err error
+}
+
+// uvarint decodes like binary.Uvarint, from a string.
+func uvarint(s string) (uint64, int) {
+	var x uint64
+	var shift uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			if i == binary.MaxVarintLen64-1 && c > 1 {
+				return 0, -1
+			}
+			return x | uint64(c)<<shift, i + 1
+		}
+		x |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
 }
 
 var errCorrupt = errors.New("corrupt store")
@@ -188,7 +206,7 @@ func (d *decoder) uint() uint64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(d.b[d.off:])
+	v, n := uvarint(d.b[d.off:])
 	if n <= 0 {
 		d.fail()
 		return 0
@@ -201,13 +219,17 @@ func (d *decoder) int() int64 {
 	if d.err != nil {
 		return 0
 	}
-	v, n := binary.Varint(d.b[d.off:])
+	ux, n := uvarint(d.b[d.off:])
 	if n <= 0 {
 		d.fail()
 		return 0
 	}
 	d.off += n
-	return v
+	x := int64(ux >> 1) // zig-zag, as binary.PutVarint writes
+	if ux&1 != 0 {
+		x = ^x
+	}
+	return x
 }
 
 func (d *decoder) int32() int32 {
@@ -231,7 +253,7 @@ func (d *decoder) count(min int) int {
 
 func (d *decoder) str() string {
 	n := d.count(1)
-	s := d.blob[d.off : d.off+n]
+	s := d.b[d.off : d.off+n]
 	d.off += n
 	return s
 }
@@ -270,12 +292,18 @@ func (d *decoder) ids() []ID {
 	return out
 }
 
-func decode(r io.Reader, dst *data) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
+// readAll reads a file into one string without copying it again.
+func readAll(r io.Reader, size int64) (string, error) {
+	var sb strings.Builder
+	if size > 0 && size < math.MaxInt32*4 {
+		sb.Grow(int(size))
 	}
-	d := &decoder{b: b, blob: string(b)}
+	_, err := io.Copy(&sb, r)
+	return sb.String(), err
+}
+
+func decode(b string, dst *data) error {
+	d := &decoder{b: b}
 	if d.str() != magic {
 		return errCorrupt
 	}

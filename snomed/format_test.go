@@ -3,6 +3,7 @@ package snomed
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,10 +30,10 @@ func tinyStore(t testing.TB) []byte {
 func TestDamagedStore(t *testing.T) {
 	b := tinyStore(t)
 	var d data
-	require.NoError(t, decode(bytes.NewReader(b), &d))
+	require.NoError(t, decode(string(b), &d))
 	for cut := 0; cut < len(b); cut += 1 + len(b)/300 {
 		var d data
-		assert.Error(t, decode(bytes.NewReader(b[:cut]), &d), "cut at %d", cut)
+		assert.Error(t, decode(string(b[:cut]), &d), "cut at %d", cut)
 	}
 	path := filepath.Join(t.TempDir(), "s.db")
 	require.NoError(t, os.WriteFile(path, b[:len(b)/2], 0o644))
@@ -42,7 +43,7 @@ func TestDamagedStore(t *testing.T) {
 		c := bytes.Clone(b)
 		c[i] ^= 0x5a
 		var d data
-		_ = decode(bytes.NewReader(c), &d) // must not panic
+		_ = decode(string(c), &d) // must not panic
 	}
 }
 
@@ -51,7 +52,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(magic))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var d data
-		if decode(bytes.NewReader(b), &d) != nil {
+		if decode(string(b), &d) != nil {
 			return
 		}
 		// A store that decodes must open and answer without panicking.
@@ -65,4 +66,19 @@ func FuzzDecode(f *testing.F) {
 			s.PreferredTerm(id, "en-GB")
 		}
 	})
+}
+
+func TestVarints(t *testing.T) {
+	for _, v := range []int64{0, 1, -1, 63, -64, 300, -300, 1 << 40, -(1 << 40), 1<<63 - 1, -1 << 63} {
+		buf := binary.AppendVarint(nil, v)
+		buf = binary.AppendUvarint(buf, uint64(v))
+		d := &decoder{b: string(buf)}
+		assert.Equal(t, v, d.int())
+		assert.Equal(t, uint64(v), d.uint())
+		assert.NoError(t, d.err)
+		assert.Equal(t, len(buf), d.off)
+	}
+	d := &decoder{b: "\xff\xff"}
+	d.uint()
+	assert.Error(t, d.err, "a truncated varint")
 }

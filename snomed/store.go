@@ -440,8 +440,16 @@ func Open(storePath string) (*Store, error) {
 		return nil, err
 	}
 	defer f.Close()
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
+	blob, err := readAll(f, size)
+	if err != nil {
+		return nil, err
+	}
 	var s Store
-	if err := decode(f, &s.d); err != nil {
+	if err := decode(blob, &s.d); err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))
 	}
 	s.init()
