@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/snomed"
 )
 
 func TestEndToEnd(t *testing.T) {
@@ -44,6 +47,32 @@ func TestEndToEnd(t *testing.T) {
 	out.Reset()
 	require.NoError(t, run(ctx, &out, &errw, []string{"map", store, mapped}))
 	assert.Contains(t, out.String(), "group 1 priority 1")
+	out.Reset()
+	require.NoError(t, run(ctx, &out, &errw, []string{"search", "-root", child, "-n", "3", store, "SNOMED"}))
+	assert.Equal(t, "no match\n", out.String(), "the root is not below its child")
+	out.Reset()
+	require.NoError(t, run(ctx, &out, &errw, []string{"search", "-n", "1", store, "snomed", "ct"}))
+	assert.Equal(t, 1, strings.Count(out.String(), "\n"))
+	assert.ErrorIs(t, run(ctx, &out, &errw, []string{"search", "-bogus", "1", store, "x"}), errUsage)
+
+	s, err := snomed.Open(store)
+	require.NoError(t, err)
+	opcs := s.RefsetMembers(snomed.OPCS410Refset)
+	require.NotEmpty(t, opcs)
+	out.Reset()
+	require.NoError(t, run(ctx, &out, &errw, []string{"map", store, fmt.Sprint(opcs[0]), "opcs4.10"}))
+	assert.Equal(t, s.Maps(opcs[0], snomed.OPCS410Refset)[0].Target, strings.Fields(out.String())[4])
+	var inactive snomed.ID
+	for _, c := range s.Concepts() {
+		if con, _ := s.Concept(c); !con.Active {
+			inactive = c
+			break
+		}
+	}
+	out.Reset()
+	require.NoError(t, run(ctx, &out, &errw, []string{"history", store, fmt.Sprint(inactive)}))
+	assert.Contains(t, out.String(), "is inactive")
+	assert.Contains(t, out.String(), "now: ")
 	assert.Error(t, run(ctx, &out, &errw, []string{"ecl", store, "<< AND"}))
 	assert.ErrorIs(t, run(ctx, &out, &errw, []string{"bogus", store}), errUsage)
 	assert.Error(t, run(ctx, &out, &errw, []string{"isa", store, "x", "1"}))
