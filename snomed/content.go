@@ -165,26 +165,24 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig)
 			refFiles = append(refFiles, f)
 		}
 	}
-	members, err := readLatest(ctx, refFiles, cfg, "id")
+	members, metas, err := readRefsets(ctx, refFiles, cfg)
 	if err != nil {
 		return err
 	}
 	d.Assoc = map[ID][]Association{}
 	d.Inactivation = map[ID]ID{}
 	d.Maps = map[ID][]MapEntry{}
-	for _, r := range members {
-		if r.fields[2] != "1" {
+	for _, mr := range members {
+		if !mr.active {
 			continue
 		}
-		refset, err := parseID(r, colIndex(r.cols, "refsetId"))
-		if err != nil {
-			return err
-		}
-		comp, err := parseID(r, colIndex(r.cols, "referencedComponentId"))
-		if err != nil {
-			return err
-		}
+		refset, comp := mr.refset, mr.comp
 		d.Members[refset] = append(d.Members[refset], comp)
+		if mr.rest == "" {
+			continue
+		}
+		meta := metas[mr.file]
+		r := row{fields: strings.Split(mr.rest, "\t"), file: meta.name, line: int(mr.line), cols: meta.cols}
 		get := func(name string) (string, bool) {
 			i := colIndex(r.cols, name)
 			if i < 0 || i >= len(r.fields) {

@@ -348,3 +348,115 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 	}
 	return out, nil
 }
+
+// refRow is one row of any other reference set, parsed as it is read: the
+// six common columns as values, the pattern's own columns kept as the
+// rest of the line.
+type refRow struct {
+	key          [16]byte
+	refset, comp ID
+	rest         string // the columns after referencedComponentId, tab-separated
+	et           int32
+	line         int32
+	file         int16
+	active       bool
+}
+
+// refFile is a reference set file's name and header.
+type refFile struct {
+	name string
+	cols []string // the pattern's own columns, after referencedComponentId
+}
+
+// readRefsets reads reference set files of any pattern, keeping per member
+// the row with the latest effectiveTime.
+func readRefsets(ctx context.Context, files []string, cfg *importConfig) ([]refRow, []refFile, error) {
+	var out []refRow
+	meta := make([]refFile, len(files))
+	for fi, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return nil, nil, err
+		}
+		out, meta[fi], err = readRefFile(ctx, fh, filepath.Base(f), int16(fi), out, cfg)
+		fh.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	slices.SortFunc(out, func(a, b refRow) int {
+		if c := bytes.Compare(a.key[:], b.key[:]); c != 0 {
+			return c
+		}
+		return int(b.et - a.et)
+	})
+	w := 0
+	for i := range out {
+		if i > 0 && out[i].key == out[w-1].key {
+			continue
+		}
+		out[w] = out[i]
+		w++
+	}
+	return out[:w], meta, nil
+}
+
+var refCommon = []string{"id", "effectiveTime", "active", "moduleId", "refsetId", "referencedComponentId"}
+
+func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []refRow, cfg *importConfig) ([]refRow, refFile, error) {
+	meta := refFile{name: name}
+	r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), name)
+	if err != nil {
+		return nil, meta, err
+	}
+	if len(r.Columns) < len(refCommon) {
+		return nil, meta, &rf2.ParseError{File: name, Line: 1, Err: rf2.ErrHeader}
+	}
+	for i, c := range refCommon {
+		if r.Columns[i] != c {
+			return nil, meta, &rf2.ParseError{File: name, Line: 1, Column: c, Err: rf2.ErrHeader}
+		}
+	}
+	meta.cols = r.Columns[len(refCommon):]
+	n := 0
+	for r.Next() {
+		n++
+		if n%100000 == 0 && ctx.Err() != nil {
+			return nil, meta, ctx.Err()
+		}
+		fs := r.Row()
+		row := refRow{key: memberKey(fs[0]), file: fi, line: int32(r.Line())}
+		et, err := strconv.Atoi(fs[1])
+		if err != nil || len(fs[1]) != 8 {
+			return nil, meta, r.Errorf("effectiveTime", rf2.ErrTime)
+		}
+		row.et = int32(et)
+		switch fs[2] {
+		case "1":
+			row.active = true
+		case "0":
+		default:
+			return nil, meta, r.Errorf("active", rf2.ErrActive)
+		}
+		v, err := strconv.ParseUint(fs[4], 10, 64)
+		if err != nil {
+			return nil, meta, r.Errorf("refsetId", rf2.ErrSCTID)
+		}
+		row.refset = ID(v)
+		if v, err = strconv.ParseUint(fs[5], 10, 64); err != nil {
+			return nil, meta, r.Errorf("referencedComponentId", rf2.ErrSCTID)
+		}
+		row.comp = ID(v)
+		if len(fs) > len(refCommon) {
+			row.rest = strings.Join(fs[len(refCommon):], "\t")
+		}
+		out = append(out, row)
+	}
+	if err := r.Err(); err != nil {
+		return nil, meta, err
+	}
+	if cfg.progress != nil {
+		cfg.progress(Progress{Phase: "read", File: name, Rows: n})
+	}
+	return out, meta, nil
+}
