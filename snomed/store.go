@@ -314,35 +314,58 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return err
 	}
 	rels = nil
-	descs, descFiles, err := readDescriptions(ctx, df, cfg)
-	if err != nil {
-		return err
-	}
+	// Language rows first, kept active and sorted by description, so that
+	// descriptions (sorted by id) pick up their acceptability by a merge
+	// rather than through a map of millions of small slices.
 	langs, err := readLanguage(ctx, lf, cfg)
 	if err != nil {
 		return err
 	}
-	acc := map[ID][]langAcc{}
-	d.Members = map[ID][]ID{}
+	type activeLang struct{ desc, refset, acc ID }
+	var active []activeLang
 	for _, r := range langs {
-		if !r.active {
-			continue
+		if r.active {
+			active = append(active, activeLang{r.desc, r.refset, r.accID})
 		}
-		acc[r.desc] = append(acc[r.desc], langAcc{Refset: r.refset, Acc: r.accID})
-		d.Members[r.refset] = append(d.Members[r.refset], r.desc)
 	}
 	langs = nil
-	for _, a := range acc {
-		slices.SortFunc(a, func(x, y langAcc) int { return compareID(x.Refset, y.Refset) })
+	slices.SortFunc(active, func(a, b activeLang) int {
+		if a.desc != b.desc {
+			return compareID(a.desc, b.desc)
+		}
+		return compareID(a.refset, b.refset)
+	})
+	d.Members = map[ID][]ID{}
+	accs := make([]langAcc, len(active)) // one backing array for every description's Acc
+	for i, a := range active {
+		accs[i] = langAcc{Refset: a.refset, Acc: a.acc}
+		d.Members[a.refset] = append(d.Members[a.refset], a.desc)
+	}
+	descs, descFiles, err := readDescriptions(ctx, df, cfg)
+	if err != nil {
+		return err
 	}
 	d.Descs = make([][]description, len(d.IDs))
-	for _, r := range descs {
+	li := 0
+	for _, r := range descs { // ascending id, as readDescriptions returns them
 		o, ok := ord(r.concept)
 		if !ok {
 			return fmt.Errorf("%w: %s:%d: description %d of %d", ErrUnknown, descFiles[r.file], r.line, r.id, r.concept)
 		}
-		d.Descs[o] = append(d.Descs[o], description{ID: r.id, Term: r.term, Type: r.typ, Active: r.active, Lang: r.lang, Case: r.cs, Acc: acc[r.id]})
+		for li < len(active) && active[li].desc < r.id {
+			li++
+		}
+		start := li
+		for li < len(active) && active[li].desc == r.id {
+			li++
+		}
+		var acc []langAcc
+		if li > start {
+			acc = accs[start:li:li]
+		}
+		d.Descs[o] = append(d.Descs[o], description{ID: r.id, Term: r.term, Type: r.typ, Active: r.active, Lang: r.lang, Case: r.cs, Acc: acc})
 	}
+	active = nil
 	descs = nil
 	for i := range d.Descs {
 		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
