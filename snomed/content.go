@@ -282,7 +282,7 @@ func (s *Store) RelationshipsTo(dest ID) []Relationship {
 		return nil
 	}
 	var out []Relationship
-	for _, src := range s.relsTo[o] {
+	for _, src := range s.relsTo[s.relsOff[o]:s.relsOff[o+1]] {
 		for _, r := range s.d.Rels[src] {
 			if r.Dest == o {
 				out = append(out, Relationship{Source: s.d.IDs[src], Type: s.d.IDs[r.Type], Destination: dest, Group: int(r.Group)})

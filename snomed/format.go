@@ -79,11 +79,26 @@ func (d *data) encode(w *bufio.Writer) error {
 		e.uint(uint64(c.DefinitionStatus))
 		e.uint(uint64(c.EffectiveTime))
 	}
+	total := func(n int) { e.uint(uint64(n)) }
+	np := 0
+	for _, p := range d.Parents {
+		np += len(p)
+	}
+	total(np)
 	for _, p := range d.Parents {
 		e.int32s(p)
 	}
 	e.int32s(d.AncOff)
 	e.int32s(d.Anc)
+	nd, na := 0, 0
+	for _, ds := range d.Descs {
+		nd += len(ds)
+		for _, x := range ds {
+			na += len(x.Acc)
+		}
+	}
+	total(nd)
+	total(na)
 	for _, ds := range d.Descs {
 		e.uint(uint64(len(ds)))
 		for _, x := range ds {
@@ -104,6 +119,11 @@ func (d *data) encode(w *bufio.Writer) error {
 			}
 		}
 	}
+	nr := 0
+	for _, rs := range d.Rels {
+		nr += len(rs)
+	}
+	total(nr)
 	for _, rs := range d.Rels {
 		e.uint(uint64(len(rs)))
 		for _, r := range rs {
@@ -325,14 +345,22 @@ func decode(b string, dst *data) error {
 		c.DefinitionStatus = ID(d.uint())
 		c.EffectiveTime = int(d.uint())
 	}
+	// Each per-concept table is preceded by its total, so that it is
+	// decoded into one backing array rather than millions of small ones.
 	dst.Parents = make([][]int32, n)
+	pall := make([]int32, d.count(1))
 	for i := range dst.Parents {
 		k := d.count(1)
+		if k > len(pall) {
+			return errCorrupt
+		}
 		if k > 0 {
-			dst.Parents[i] = make([]int32, k)
+			p := pall[:k:k]
+			pall = pall[k:]
 			for j := range k {
-				dst.Parents[i][j] = d.ord(n)
+				p[j] = d.ord(n)
 			}
+			dst.Parents[i] = p
 		}
 	}
 	dst.AncOff = d.int32s()
@@ -351,12 +379,18 @@ func decode(b string, dst *data) error {
 		}
 	}
 	dst.Descs = make([][]description, n)
+	dall := make([]description, d.count(6))
+	aall := make([]langAcc, d.count(2))
 	for i := 0; i < n && d.err == nil; i++ {
 		k := d.count(6)
 		if k == 0 {
 			continue
 		}
-		ds := make([]description, k)
+		if k > len(dall) {
+			return errCorrupt
+		}
+		ds := dall[:k:k]
+		dall = dall[k:]
 		for j := range ds {
 			x := &ds[j]
 			x.ID = ID(d.uint())
@@ -366,7 +400,11 @@ func decode(b string, dst *data) error {
 			x.Lang = d.str()
 			x.Case = ID(d.uint())
 			if m := d.count(2); m > 0 {
-				x.Acc = make([]langAcc, m)
+				if m > len(aall) {
+					return errCorrupt
+				}
+				x.Acc = aall[:m:m]
+				aall = aall[m:]
 				for a := range x.Acc {
 					x.Acc[a] = langAcc{Refset: ID(d.uint()), Acc: ID(d.uint())}
 				}
@@ -375,9 +413,14 @@ func decode(b string, dst *data) error {
 		dst.Descs[i] = ds
 	}
 	dst.Rels = make([][]rel, n)
+	rall := make([]rel, d.count(3))
 	for i := 0; i < n && d.err == nil; i++ {
 		if k := d.count(3); k > 0 {
-			rs := make([]rel, k)
+			if k > len(rall) {
+				return errCorrupt
+			}
+			rs := rall[:k:k]
+			rall = rall[k:]
 			for j := range rs {
 				rs[j] = rel{Group: d.int32(), Type: d.ord(n), Dest: d.ord(n)}
 			}

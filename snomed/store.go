@@ -98,14 +98,15 @@ type data struct {
 	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-4\n" // format version: bumped whenever the layout changes (format.go)
+const magic = "nhskit-snomed-5\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
 	d        data
 	childOff []int32 // children of ordinal i: child[childOff[i]:childOff[i+1]] (CSR)
 	child    []int32
-	relsTo   [][]int32    // per destination ordinal: source ordinals (see RelationshipsTo)
+	relsOff  []int32      // sources with a relationship to ordinal i: relsTo[relsOff[i]:relsOff[i+1]] (CSR)
+	relsTo   []int32
 	index    map[ID]int32 // id -> ordinal: a hash lookup beats a binary search over a million ids
 	search   searchIndex
 }
@@ -503,11 +504,37 @@ func (s *Store) init() {
 			fill[p]++
 		}
 	}
-	s.relsTo = make([][]int32, len(s.d.IDs))
+	// Sources by destination, each source once per destination: a
+	// relationship list is sorted by group first, so a source's rows to one
+	// destination need not be adjacent; last[dest] remembers the last
+	// source counted.
+	last := make([]int32, n)
+	for i := range last {
+		last[i] = -1
+	}
+	s.relsOff = make([]int32, n+1)
 	for i, rs := range s.d.Rels {
 		for _, r := range rs {
-			if n := len(s.relsTo[r.Dest]); n == 0 || s.relsTo[r.Dest][n-1] != int32(i) {
-				s.relsTo[r.Dest] = append(s.relsTo[r.Dest], int32(i))
+			if last[r.Dest] != int32(i) {
+				last[r.Dest] = int32(i)
+				s.relsOff[r.Dest+1]++
+			}
+		}
+	}
+	for i := range n {
+		s.relsOff[i+1] += s.relsOff[i]
+	}
+	s.relsTo = make([]int32, s.relsOff[n])
+	fill = slices.Clone(s.relsOff[:n])
+	for i := range last {
+		last[i] = -1
+	}
+	for i, rs := range s.d.Rels {
+		for _, r := range rs {
+			if last[r.Dest] != int32(i) {
+				last[r.Dest] = int32(i)
+				s.relsTo[fill[r.Dest]] = int32(i)
+				fill[r.Dest]++
 			}
 		}
 	}
