@@ -105,7 +105,7 @@ type Store struct {
 	d        data
 	childOff []int32 // children of ordinal i: child[childOff[i]:childOff[i+1]] (CSR)
 	child    []int32
-	relsOff  []int32      // sources with a relationship to ordinal i: relsTo[relsOff[i]:relsOff[i+1]] (CSR)
+	relsOff  []int32 // sources with a relationship to ordinal i: relsTo[relsOff[i]:relsOff[i+1]] (CSR)
 	relsTo   []int32
 	index    map[ID]int32 // id -> ordinal: a hash lookup beats a binary search over a million ids
 	search   searchIndex
