@@ -9,8 +9,9 @@
 // groups { }, cardinality [min..max], reverse attributes R, = and != on
 // concepts, = != < <= > >= on concrete numbers (#250), strings and
 // booleans; dotted attributes; description filters {{ D term = "x", term =
-// wild:"x*", language, type (syn, fsn, def), typeId, dialect (en-gb,
-// en-us), dialectId, active, id }}; concept filters {{ C definitionStatus,
+// wild:"x*", term sets mixing both, language, type (syn, fsn, def), typeId,
+// dialect (en-gb, en-us) and dialectId each with an optional acceptability
+// set ((prefer), (accept) or acceptability ids), active, id }}; concept filters {{ C definitionStatus,
 // moduleId, effectiveTime, active, id }}; history supplements {{
 // +HISTORY-MIN }}, -MOD, -MAX; comments /* */. Parse errors are
 // *SyntaxError values with the byte offset and what was expected. Member
@@ -43,6 +44,13 @@
 //     dialect en-gb is 900000000000508004 and en-us 900000000000509007;
 //     definitionStatus primitive 900000000000074008, defined
 //     900000000000073002.
+//   - A dialect may be followed by a bracketed acceptability set: the
+//     tokens prefer (900000000000548007) and accept (900000000000549004)
+//     or acceptability ids; without one, a description preferred or
+//     acceptable in the dialect matches. In a term set each term has its
+//     own match: or wild: (the grammar's dialectFilter and
+//     typedSearchTermSet rules, as also implemented by
+//     github.com/b2ihealthcare/snomed-ecl, Ecl.xtext).
 //   - History supplements add inactive concepts associated with the
 //     results: MIN by SAME AS; MOD also by REPLACED BY, WAS A and PARTIALLY
 //     EQUIVALENT TO; MAX by every historical association.

@@ -32,6 +32,8 @@ type desc struct {
 	term   string
 	fsn    bool
 	gb, us bool // preferred or acceptable in each dialect
+	// preferred in each dialect
+	gbPref, usPref bool
 }
 
 func newWorld(rel *snomedtest.Release) *world {
@@ -56,10 +58,11 @@ func newWorld(rel *snomedtest.Release) *world {
 			w.all = append(w.all, c)
 			walk(c)
 		}
-		w.descs[c] = append(w.descs[c], desc{term: rel.FSNs[c], fsn: true, gb: true, us: true})
-		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true})
-		if rel.USTerms[c] != rel.Terms[c] {
-			w.descs[c] = append(w.descs[c], desc{term: rel.USTerms[c], gb: true, us: true})
+		w.descs[c] = append(w.descs[c], desc{term: rel.FSNs[c], fsn: true, gb: true, us: true, gbPref: true, usPref: true})
+		same := rel.USTerms[c] == rel.Terms[c]
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true, gbPref: true, usPref: same})
+		if !same {
+			w.descs[c] = append(w.descs[c], desc{term: rel.USTerms[c], gb: true, us: true, usPref: true})
 		}
 		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true})
 	}
@@ -241,6 +244,31 @@ func TestConformance(t *testing.T) {
 		add("<< "+X+" {{ dialect = en-us, term = \"us\" }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.us && wordPrefix(d.term, "us") })
 		})
+		// Acceptability sets: the NOS synonym is only acceptable, the
+		// US spelling preferred in en-US and acceptable in en-GB.
+		add("<< "+X+" {{ dialect = en-gb (prefer), term = \"nos\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.gbPref && wordPrefix(d.term, "nos") })
+		})
+		add("<< "+X+" {{ D dialect = en-gb (accept), term = \"nos\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.gb && !d.gbPref && wordPrefix(d.term, "nos") })
+		})
+		add("<< "+X+" {{ D dialect = (en-gb (accept) en-us (prefer)), term = \"us\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool {
+				return (d.gb && !d.gbPref || d.usPref) && wordPrefix(d.term, "us")
+			})
+		})
+		add("<< "+X+" {{ D dialectId = 900000000000509007 |US English| (900000000000548007 |Preferred|), type = syn }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.usPref && !d.fsn })
+		})
+		add("<< "+X+" {{ D dialect = en-us (prefer accept), term != \"nos\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.us && !wordPrefix(d.term, "nos") })
+		})
+		// A term set mixes search types word by word.
+		add("<< "+X+" {{ term = (\"zzzz\" wild:\"*"+word+"*\") }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool {
+				return wordPrefix(d.term, "zzzz") || strings.Contains(strings.ToLower(d.term), word)
+			})
+		})
 	}
 	// Member-of, concrete values, history, wildcard.
 	SR := strconv.FormatUint(rel.SimpleRefset, 10)
@@ -355,6 +383,10 @@ func TestSyntaxErrors(t *testing.T) {
 		{"<< 404684003 : 1142135004 = #abc", 29, "want a number"},
 		{"http://snomed.info/sct#404684003", 0, "want a concept id"},
 		{"<< LOINC#1234-5", 3, "want a concept id"},
+		{"<< 404684003 {{ term = wild \"x\" }}", 28, "want : after wild"},
+		{"<< 404684003 {{ term = wild:heart }}", 28, "want a quoted term"},
+		{"<< 404684003 {{ dialect = en-gb () }}", 32, "acceptability set needs"},
+		{"<< 404684003 {{ language = en (prefer) }}", 16, "only a dialect"},
 		{strings.Repeat("(", 100) + "404684003" + strings.Repeat(")", 100), 0, "nesting deeper"},
 	} {
 		_, err := ecl.Parse(tt.expr)
@@ -372,16 +404,21 @@ func TestSyntaxErrors(t *testing.T) {
 
 func TestParsePrint(t *testing.T) {
 	for in, want := range map[string]string{
-		"<<404684003|Clinical finding|:363698007=<<39057004":             "<< 404684003 |Clinical finding| : 363698007 = << 39057004",
-		"descendantOf 404684003 AND ancestorOrSelfOf 19829001":           "< 404684003 AND >> 19829001",
-		"< 19829001 : [1..*] { 363698007 = << 39057004, 116676008 = * }": "< 19829001 : [1..*] { 363698007 = << 39057004 AND 116676008 = * }",
-		"^ 447562003 /* a map */":                                        "^ 447562003",
-		"* : R 363698007 = 39057004":                                     "* : R 363698007 = 39057004",
-		"<< 404684003 {{ D term = \"heart\", language = en }}":           `<< 404684003 {{ D term = "heart", language = en }}`,
-		"404684003 {{ +HISTORY-MIN }}":                                   "404684003 {{ +HISTORY-MIN }}",
-		"!!> (<< 404684003)":                                             "!!> (<< 404684003)",
-		"<< 404684003 . 363698007":                                       "<< 404684003 . 363698007",
-		"* : 1142135004 >= #250":                                         "* : 1142135004 >= #250",
+		"<<404684003|Clinical finding|:363698007=<<39057004":                                      "<< 404684003 |Clinical finding| : 363698007 = << 39057004",
+		"descendantOf 404684003 AND ancestorOrSelfOf 19829001":                                    "< 404684003 AND >> 19829001",
+		"< 19829001 : [1..*] { 363698007 = << 39057004, 116676008 = * }":                          "< 19829001 : [1..*] { 363698007 = << 39057004 AND 116676008 = * }",
+		"^ 447562003 /* a map */":                                                                 "^ 447562003",
+		"* : R 363698007 = 39057004":                                                              "* : R 363698007 = 39057004",
+		"<< 404684003 {{ D term = \"heart\", language = en }}":                                    `<< 404684003 {{ D term = "heart", language = en }}`,
+		"404684003 {{ +HISTORY-MIN }}":                                                            "404684003 {{ +HISTORY-MIN }}",
+		"!!> (<< 404684003)":                                                                      "!!> (<< 404684003)",
+		"<< 404684003 . 363698007":                                                                "<< 404684003 . 363698007",
+		"* : 1142135004 >= #250":                                                                  "* : 1142135004 >= #250",
+		"<< 404684003 {{ dialect = en-gb (prefer) }}":                                             "<< 404684003 {{ D dialect = en-gb (prefer) }}",
+		"<< 404684003 {{ dialect = ( en-gb(accept)  en-us ) }}":                                   "<< 404684003 {{ D dialect = (en-gb (accept) en-us) }}",
+		"<< 404684003 {{ dialectId = 900000000000508004 |GB| (900000000000548007 |Preferred|) }}": "<< 404684003 {{ D dialectId = 900000000000508004 (900000000000548007) }}",
+		"<< 404684003 {{ term = (\"heart\" wild:\"card*\") }}":                                    `<< 404684003 {{ D term = ("heart" wild:"card*") }}`,
+		"<< 404684003 {{ term = match:\"heart\" }}":                                               `<< 404684003 {{ D term = "heart" }}`,
 	} {
 		e, err := ecl.Parse(in)
 		require.NoError(t, err, in)

@@ -700,8 +700,12 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 		var ok bool
 		switch f.Name {
 		case "term":
-			for _, w := range f.Words {
-				if termMatches(d.Term, w, f.Match) {
+			for i, w := range f.Words {
+				kind := ""
+				if i < len(f.Matches) {
+					kind = f.Matches[i]
+				}
+				if termMatches(d.Term, w, kind) {
 					ok = true
 					break
 				}
@@ -724,7 +728,7 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 				}
 			}
 		case "dialect", "dialectId":
-			for _, w := range f.Words {
+			for i, w := range f.Words {
 				refset, known := dialects[strings.ToLower(w)]
 				if !known {
 					ids := parseIDs([]string{w})
@@ -733,7 +737,25 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 					}
 					refset = ids[0]
 				}
-				if acc, in := d.Acceptability[refset]; in && (acc == preferred || acc == acceptable) {
+				want := []snomed.ID{preferred, acceptable}
+				if i < len(f.Accept) && len(f.Accept[i]) > 0 {
+					want = want[:0]
+					for _, a := range f.Accept[i] {
+						switch strings.ToLower(a) {
+						case "prefer":
+							want = append(want, preferred)
+						case "accept":
+							want = append(want, acceptable)
+						default:
+							ids := parseIDs([]string{a})
+							if len(ids) == 0 {
+								return false, fmt.Errorf("%w: unknown acceptability %q", ErrUnsupported, a)
+							}
+							want = append(want, ids[0])
+						}
+					}
+				}
+				if acc, in := d.Acceptability[refset]; in && slices.Contains(want, acc) {
 					ok = true
 				}
 			}

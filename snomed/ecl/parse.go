@@ -116,7 +116,13 @@ type Filter struct {
 	Name  string // term, language, type, dialect, definitionStatus, moduleId, effectiveTime, active, id…
 	Op    string
 	Words []string // values as written (terms without quotes)
-	Match string   // "match" or "wild" for term filters
+	// Matches gives each term its search type: "match" (the default,
+	// written as "" when not given) or "wild".
+	Matches []string
+	// Accept gives each dialect its acceptability set, as written
+	// ("prefer", "accept" or acceptability concept ids); empty means
+	// preferred or acceptable.
+	Accept [][]string
 }
 
 type parser struct {
@@ -632,11 +638,23 @@ func (p *parser) filters(s *Sub) error {
 		if f.Op == "" {
 			return p.errf("want = or != after the filter %s", name)
 		}
-		vals, match, err := p.filterValues()
+		vals, matches, accept, err := p.filterValues()
 		if err != nil {
 			return err
 		}
-		f.Words, f.Match = vals, match
+		f.Words = vals
+		if name == "term" {
+			f.Matches = matches
+		}
+		if name == "dialect" || name == "dialectId" {
+			f.Accept = accept
+		} else {
+			for _, a := range accept {
+				if len(a) > 0 {
+					return &SyntaxError{Offset: start, Msg: "an acceptability set follows only a dialect"}
+				}
+			}
+		}
 		if err := checkFilter(f); err != nil {
 			return &SyntaxError{Offset: start, Msg: err.Error()}
 		}
@@ -653,53 +671,103 @@ func (p *parser) filters(s *Sub) error {
 }
 
 // filterValues reads one value or a bracketed list: "quoted", match:"x",
-// wild:"x", words, ids, booleans, numbers.
-func (p *parser) filterValues() ([]string, string, error) {
+// wild:"x", words, ids, booleans, numbers; each word may be followed by a
+// bracketed acceptability set (dialect filters). It returns the values,
+// each value's search type and each value's acceptability set.
+func (p *parser) filterValues() ([]string, []string, [][]string, error) {
 	p.ws()
 	list := p.eat("(")
-	var out []string
-	match := ""
+	var out, matches []string
+	var accept [][]string
 	for {
 		p.ws()
+		match := ""
 		switch {
-		case p.keyword("match") && p.eat(":"):
+		case p.keyword("match"):
+			if !p.eat(":") {
+				return nil, nil, nil, p.errf("want : after match")
+			}
 			match = "match"
-			continue
-		case p.keyword("wild") && p.eat(":"):
+		case p.keyword("wild"):
+			if !p.eat(":") {
+				return nil, nil, nil, p.errf("want : after wild")
+			}
 			match = "wild"
-			continue
+		}
+		p.ws()
+		switch {
 		case p.peek("\""):
 			s, err := p.quoted()
 			if err != nil {
-				return nil, "", err
+				return nil, nil, nil, err
 			}
 			out = append(out, s)
+		case match != "":
+			return nil, nil, nil, p.errf("want a quoted term after %s:", match)
 		default:
-			start := p.pos
-			for p.pos < len(p.s) && (isLetter(p.s[p.pos]) || p.s[p.pos] >= '0' && p.s[p.pos] <= '9' || p.s[p.pos] == '-') {
-				p.pos++
+			w, err := p.filterWord()
+			if err != nil {
+				return nil, nil, nil, err
 			}
-			if p.pos == start {
-				return nil, "", p.errf("want a filter value")
-			}
-			out = append(out, p.s[start:p.pos])
-			// A |term| after an id.
-			if p.eat("|") {
-				end := strings.IndexByte(p.s[p.pos:], '|')
-				if end < 0 {
-					return nil, "", p.errf("unterminated |term|")
-				}
-				p.pos += end + 1
-			}
+			out = append(out, w)
 		}
+		matches = append(matches, match)
+		// An acceptability set: (prefer), (accept) or (id id …).
+		var acc []string
+		save := p.pos
+		p.ws()
+		if open := p.pos; match == "" && !p.peek("\"") && p.eat("(") {
+			for {
+				p.ws()
+				if p.eat(")") {
+					break
+				}
+				w, err := p.filterWord()
+				if err != nil {
+					return nil, nil, nil, err
+				}
+				acc = append(acc, w)
+			}
+			if len(acc) == 0 {
+				return nil, nil, nil, &SyntaxError{Offset: open, Msg: "an acceptability set needs prefer, accept or ids"}
+			}
+		} else {
+			p.pos = save
+		}
+		accept = append(accept, acc)
 		if !list {
-			return out, match, nil
+			return out, matches, accept, nil
 		}
 		p.ws()
 		if p.eat(")") {
-			return out, match, nil
+			return out, matches, accept, nil
 		}
 	}
+}
+
+// filterWord reads an unquoted filter value: a token or an id with an
+// optional |term|.
+func (p *parser) filterWord() (string, error) {
+	start := p.pos
+	for p.pos < len(p.s) && (isLetter(p.s[p.pos]) || p.s[p.pos] >= '0' && p.s[p.pos] <= '9' || p.s[p.pos] == '-') {
+		p.pos++
+	}
+	if p.pos == start {
+		return "", p.errf("want a filter value")
+	}
+	w := p.s[start:p.pos]
+	save := p.pos
+	p.ws()
+	if p.eat("|") {
+		end := strings.IndexByte(p.s[p.pos:], '|')
+		if end < 0 {
+			return "", p.errf("unterminated |term|")
+		}
+		p.pos += end + 1
+	} else {
+		p.pos = save
+	}
+	return w, nil
 }
 
 func checkFilter(f Filter) error {
@@ -752,15 +820,18 @@ func (s *Sub) String() string {
 			for i, w := range f.Words {
 				if f.Name == "term" {
 					w = quote(w)
+					if i < len(f.Matches) && f.Matches[i] == "wild" {
+						w = "wild:" + w
+					}
+				}
+				if i < len(f.Accept) && len(f.Accept[i]) > 0 {
+					w += " (" + strings.Join(f.Accept[i], " ") + ")"
 				}
 				vals[i] = w
 			}
 			v := strings.Join(vals, " ")
 			if len(vals) > 1 {
 				v = "(" + v + ")"
-			}
-			if f.Match == "wild" {
-				v = "wild:" + v
 			}
 			parts = append(parts, fmt.Sprintf("%s %s %s", f.Name, f.Op, v))
 		}
