@@ -8,8 +8,16 @@
 //
 // Subsumption does not walk the graph at query time: every concept's
 // ancestors are precomputed as a sorted ordinal list, so IsA is a binary
-// search. Descendants are walked with a bitset over dense ordinals.
-// DescendantCount and EachDescendant avoid building a list.
+// search. Descendants are walked once over CSR child arrays into a Set, a
+// bitset over dense ordinals with Len, Has and ascending Each.
+//
+// Search indexes every word of every active description; descriptions are
+// numbered in rank order, so intersecting the query words' postings visits
+// the best candidates first and stops at the limit.
+//
+// The store file is a versioned varint layout (format.go): Open refuses
+// another version or a damaged file with ErrFormat; re-import after an
+// upgrade that changes the version.
 //
 // # Facts relied on
 //
