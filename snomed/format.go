@@ -90,6 +90,7 @@ func (d *data) encode(w *bufio.Writer) error {
 	}
 	e.int32s(d.AncOff)
 	e.int32s(d.Anc)
+	e.int32s(d.DescCount)
 	nd, na := 0, 0
 	for _, ds := range d.Descs {
 		nd += len(ds)
@@ -365,6 +366,10 @@ func decode(b string, dst *data) error {
 	}
 	dst.AncOff = d.int32s()
 	dst.Anc = d.int32s()
+	dst.DescCount = d.int32s()
+	if d.err == nil && len(dst.DescCount) != n {
+		return errCorrupt
+	}
 	if d.err == nil && len(dst.AncOff) != n+1 {
 		return errCorrupt
 	}

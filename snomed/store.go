@@ -86,7 +86,10 @@ type data struct {
 	Parents  [][]int32
 	AncOff   []int32 // ancestors of ordinal i: Anc[AncOff[i]:AncOff[i+1]], sorted
 	Anc      []int32
-	Descs    [][]description
+	// DescCount is each ordinal's number of descendants, counted from the
+	// ancestor lists at import.
+	DescCount []int32
+	Descs     [][]description
 	// Attribute relationships, concrete values, reference sets, history
 	// and maps (content.go).
 	Rels         [][]rel      // per source ordinal, sorted by group, type, destination
@@ -98,7 +101,7 @@ type data struct {
 	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-5\n" // format version: bumped whenever the layout changes (format.go)
+const magic = "nhskit-snomed-6\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -424,9 +427,13 @@ func (d *data) closure() error {
 		}
 	}
 	d.AncOff = make([]int32, n+1)
+	d.DescCount = make([]int32, n)
 	for i := range n {
 		d.AncOff[i+1] = d.AncOff[i] + int32(len(anc[i]))
 		d.Anc = append(d.Anc, anc[i]...)
+		for _, a := range anc[i] {
+			d.DescCount[a]++
+		}
 	}
 	return nil
 }
@@ -616,8 +623,13 @@ func (s *Store) Ancestors(id ID) []ID {
 func (s *Store) Descendants(id ID) []ID { return s.DescendantSet(id).IDs() }
 
 // DescendantCount is the number of concepts subsumed by id (itself
-// excluded), without listing them.
-func (s *Store) DescendantCount(id ID) int { return s.DescendantSet(id).Len() }
+// excluded), precomputed at import.
+func (s *Store) DescendantCount(id ID) int {
+	if o, ok := s.ord(id); ok {
+		return int(s.d.DescCount[o])
+	}
+	return 0
+}
 
 // EachDescendant calls fn for every concept subsumed by id, ascending,
 // until fn returns false.
