@@ -171,6 +171,35 @@ func TestConformance(t *testing.T) {
 			}
 			return false
 		})
+		// Refinements whose small value sets narrow the candidates
+		// through the index by destination, and ones that must not.
+		add("* : 363698007 = << "+X+" OR 116676008 = << "+Z, func(c uint64) bool {
+			return hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) > 0 || hasAttr(c, AM, -1, func(d uint64) bool { return w.isA(d, z) }) > 0
+		})
+		add("<< "+Y+" : [0..1] 363698007 = << "+X, func(c uint64) bool {
+			return w.isA(c, y) && hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) <= 1
+		})
+		add("* : [0..0] { 363698007 = << "+X+" }", func(c uint64) bool {
+			for g := 0; g <= 3; g++ {
+				if hasAttr(c, FS, g, func(d uint64) bool { return w.isA(d, x) }) > 0 {
+					return false
+				}
+			}
+			return true
+		})
+		add("* : { 363698007 = << "+X+", 116676008 = * } OR R 363698007 = "+X, func(c uint64) bool {
+			for g := 0; g <= 3; g++ {
+				if hasAttr(c, FS, g, func(d uint64) bool { return w.isA(d, x) }) > 0 && hasAttr(c, AM, g, func(uint64) bool { return true }) > 0 {
+					return true
+				}
+			}
+			for _, a := range rel.Attributes[x] {
+				if a.Type == FS && a.Dest == c {
+					return true
+				}
+			}
+			return false
+		})
 		add("* : [2..2] { 363698007 = * }", func(c uint64) bool {
 			n := 0
 			for g := 1; g <= 3; g++ {

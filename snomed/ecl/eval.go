@@ -201,9 +201,9 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 	if s.MemberOf {
 		var members []snomed.ID
 		for _, r := range base {
-			members = union(members, ev.s.RefsetMembers(r))
+			members = append(members, ev.s.RefsetMembers(r)...)
 		}
-		base = members
+		base = sortedUnique(members)
 	}
 	return base, nil
 }
@@ -223,14 +223,7 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 			out = base
 			break
 		}
-		out = base
-		for _, b := range base {
-			if s.Op == DescendantOrSelfOf {
-				out = union(out, ev.s.Descendants(b))
-			} else {
-				out = union(out, ev.s.Ancestors(b))
-			}
-		}
+		out = union(base, ev.closure(base, s.Op == DescendantOrSelfOf))
 	case DescendantOf, ChildOf, ChildOrSelfOf:
 		if wildcard && s.Op != ChildOrSelfOf {
 			for _, c := range base {
@@ -240,15 +233,13 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 			}
 			break
 		}
-		if s.Op == ChildOrSelfOf {
-			out = base
+		if s.Op == DescendantOf {
+			out = ev.closure(base, true)
+			break
 		}
-		for _, b := range base {
-			if s.Op == DescendantOf {
-				out = union(out, ev.s.Descendants(b))
-			} else {
-				out = union(out, ev.s.Children(b))
-			}
+		out = ev.neighbours(base, true)
+		if s.Op == ChildOrSelfOf {
+			out = union(out, base)
 		}
 	case AncestorOf, ParentOf, ParentOrSelfOf:
 		if wildcard && s.Op != ParentOrSelfOf {
@@ -259,15 +250,13 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 			}
 			break
 		}
-		if s.Op == ParentOrSelfOf {
-			out = base
+		if s.Op == AncestorOf {
+			out = ev.closure(base, false)
+			break
 		}
-		for _, b := range base {
-			if s.Op == AncestorOf {
-				out = union(out, ev.s.Ancestors(b))
-			} else {
-				out = union(out, ev.s.Parents(b))
-			}
+		out = ev.neighbours(base, false)
+		if s.Op == ParentOrSelfOf {
+			out = union(out, base)
 		}
 	case Top, Bottom:
 		for _, b := range base {
@@ -292,6 +281,54 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 		out = ev.history(out, s.History)
 	}
 	return out, nil
+}
+
+// closure returns the proper descendants (down) or ancestors of a set,
+// ascending: the store's bitset walk for one concept, one traversal of the
+// graph for several (a union per member would be quadratic).
+func (ev *evaluator) closure(base []snomed.ID, down bool) []snomed.ID {
+	switch len(base) {
+	case 0:
+		return nil
+	case 1:
+		if down {
+			return ev.s.Descendants(base[0])
+		}
+		return ev.s.Ancestors(base[0])
+	}
+	seen := make(map[snomed.ID]struct{}, len(base))
+	var out []snomed.ID
+	stack := slices.Clone(base)
+	for len(stack) > 0 {
+		x := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		next := ev.s.Parents(x)
+		if down {
+			next = ev.s.Children(x)
+		}
+		for _, n := range next {
+			if _, ok := seen[n]; !ok {
+				seen[n] = struct{}{}
+				out = append(out, n)
+				stack = append(stack, n)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// neighbours returns the children (down) or parents of a set, ascending.
+func (ev *evaluator) neighbours(base []snomed.ID, down bool) []snomed.ID {
+	var out []snomed.ID
+	for _, b := range base {
+		if down {
+			out = append(out, ev.s.Children(b)...)
+		} else {
+			out = append(out, ev.s.Parents(b)...)
+		}
+	}
+	return sortedUnique(out)
 }
 
 var historyRefsets = map[string][]snomed.ID{
@@ -351,6 +388,12 @@ func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A refinement that needs some relationship to a small value set is
+	// tested only on the sources of those relationships (the store's
+	// index by destination), not on the whole focus.
+	if cand, ok := m.candidates(ev.s, len(focus)); ok {
+		focus = intersect(focus, cand)
+	}
 	var out []snomed.ID
 	for _, c := range focus {
 		if m.match(ev.s, c, -1) {
@@ -366,6 +409,62 @@ type matcher interface {
 	// match tests concept c; group >= 0 restricts to that relationship
 	// group (-1: any).
 	match(s *snomed.Store, c snomed.ID, group int) bool
+	// candidates returns, ascending, a superset of the concepts that can
+	// match, when one is cheaper to list than testing limit concepts.
+	candidates(s *snomed.Store, limit int) ([]snomed.ID, bool)
+}
+
+func (m *andOr) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool) {
+	var best []snomed.ID
+	found := false
+	for _, it := range m.items {
+		c, ok := it.candidates(s, limit)
+		switch {
+		case m.and && ok && (!found || len(c) < len(best)):
+			best, found = c, true
+		case !m.and && !ok:
+			return nil, false
+		case !m.and:
+			best, found = append(best, c...), true
+		}
+	}
+	if !m.and && found {
+		best = sortedUnique(best)
+	}
+	return best, found
+}
+
+// candidates: a concept with at least one relationship of the types to a
+// value (or, reversed, from a value) is among the other ends of the
+// values' relationships.
+func (m *attrMatcher) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool) {
+	if m.card.Min < 1 || m.op != "=" || m.numeric || m.str != nil || m.boolean != nil || len(m.values) > limit/4 {
+		return nil, false
+	}
+	var out []snomed.ID
+	for _, v := range m.values {
+		if m.reverse {
+			for _, r := range s.Relationships(v) {
+				if contains(m.types, r.Type) {
+					out = append(out, r.Destination)
+				}
+			}
+			continue
+		}
+		for _, r := range s.RelationshipsTo(v) {
+			if contains(m.types, r.Type) {
+				out = append(out, r.Source)
+			}
+		}
+	}
+	return sortedUnique(out), true
+}
+
+func (m *groupMatcher) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool) {
+	if m.card.Min < 1 {
+		return nil, false
+	}
+	return m.inner.candidates(s, limit)
 }
 
 type andOr struct {
