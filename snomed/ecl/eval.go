@@ -52,12 +52,51 @@ func Evaluate(store *snomed.Store, expr string) ([]snomed.ID, error) {
 // EvaluateExpr evaluates a parsed expression, for callers that evaluate
 // the same expression often.
 func EvaluateExpr(store *snomed.Store, e Expr) ([]snomed.ID, error) {
-	ev := &evaluator{s: store}
+	return EvaluateSource(store, e)
+}
+
+// Source is what evaluation reads from a terminology: *snomed.Store
+// implements it; tests and other stores may too. Lists are ascending
+// unless said otherwise, and hold active concepts and active inferred
+// relationships only.
+type Source interface {
+	// Concept reports a concept's core attributes, active or not.
+	Concept(id snomed.ID) (snomed.Concept, bool)
+	// Concepts lists every concept; ActiveConcepts the active ones.
+	Concepts() []snomed.ID
+	ActiveConcepts() []snomed.ID
+	// IsA is true when a == b or a descends from b.
+	IsA(a, b snomed.ID) bool
+	// Parents, Children, Ancestors and Descendants follow inferred IS-A
+	// (Ancestors and Descendants exclude the concept itself).
+	Parents(id snomed.ID) []snomed.ID
+	Children(id snomed.ID) []snomed.ID
+	Ancestors(id snomed.ID) []snomed.ID
+	Descendants(id snomed.ID) []snomed.ID
+	// Relationships are a concept's attribute relationships (IS-A aside);
+	// RelationshipsTo those whose destination it is (order not relied on).
+	Relationships(id snomed.ID) []snomed.Relationship
+	RelationshipsTo(dest snomed.ID) []snomed.Relationship
+	ConcreteValues(id snomed.ID) []snomed.ConcreteValue
+	Descriptions(id snomed.ID) []snomed.Description
+	Associations(id snomed.ID) []snomed.Association
+	// RefsetMembers lists a reference set's active members; Refsets the
+	// reference sets with any; IsRefset whether refset has any.
+	RefsetMembers(refset snomed.ID) []snomed.ID
+	Refsets() []snomed.ID
+	IsRefset(refset snomed.ID) bool
+}
+
+var _ Source = (*snomed.Store)(nil)
+
+// EvaluateSource evaluates a parsed expression over any Source.
+func EvaluateSource(src Source, e Expr) ([]snomed.ID, error) {
+	ev := &evaluator{s: src}
 	return ev.expr(e)
 }
 
 type evaluator struct {
-	s     *snomed.Store
+	s     Source
 	all   []snomed.ID
 	trace func(Expr, int)
 	depth int
@@ -408,13 +447,13 @@ func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
 type matcher interface {
 	// match tests concept c; group >= 0 restricts to that relationship
 	// group (-1: any).
-	match(s *snomed.Store, c snomed.ID, group int) bool
+	match(s Source, c snomed.ID, group int) bool
 	// candidates returns, ascending, a superset of the concepts that can
 	// match, when one is cheaper to list than testing limit concepts.
-	candidates(s *snomed.Store, limit int) ([]snomed.ID, bool)
+	candidates(s Source, limit int) ([]snomed.ID, bool)
 }
 
-func (m *andOr) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool) {
+func (m *andOr) candidates(s Source, limit int) ([]snomed.ID, bool) {
 	var best []snomed.ID
 	found := false
 	for _, it := range m.items {
@@ -437,7 +476,7 @@ func (m *andOr) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool) {
 // candidates: a concept with at least one relationship of the types to a
 // value (or, reversed, from a value) is among the other ends of the
 // values' relationships.
-func (m *attrMatcher) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool) {
+func (m *attrMatcher) candidates(s Source, limit int) ([]snomed.ID, bool) {
 	if m.card.Min < 1 || m.op != "=" || m.numeric || m.str != nil || m.boolean != nil || len(m.values) > limit/4 {
 		return nil, false
 	}
@@ -460,7 +499,7 @@ func (m *attrMatcher) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool)
 	return sortedUnique(out), true
 }
 
-func (m *groupMatcher) candidates(s *snomed.Store, limit int) ([]snomed.ID, bool) {
+func (m *groupMatcher) candidates(s Source, limit int) ([]snomed.ID, bool) {
 	if m.card.Min < 1 {
 		return nil, false
 	}
@@ -472,7 +511,7 @@ type andOr struct {
 	items []matcher
 }
 
-func (m *andOr) match(s *snomed.Store, c snomed.ID, g int) bool {
+func (m *andOr) match(s Source, c snomed.ID, g int) bool {
 	for _, it := range m.items {
 		if it.match(s, c, g) != m.and {
 			return !m.and
@@ -493,7 +532,7 @@ type attrMatcher struct {
 	boolean *bool
 }
 
-func (m *attrMatcher) count(s *snomed.Store, c snomed.ID, g int) int {
+func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
 	n := 0
 	switch {
 	case m.numeric || m.str != nil || m.boolean != nil:
@@ -561,7 +600,7 @@ func (m *attrMatcher) concreteMatch(v string) bool {
 	return false
 }
 
-func (m *attrMatcher) match(s *snomed.Store, c snomed.ID, g int) bool {
+func (m *attrMatcher) match(s Source, c snomed.ID, g int) bool {
 	n := m.count(s, c, g)
 	return n >= m.card.Min && (m.card.Max < 0 || n <= m.card.Max)
 }
@@ -571,7 +610,7 @@ type groupMatcher struct {
 	inner matcher
 }
 
-func (m *groupMatcher) match(s *snomed.Store, c snomed.ID, _ int) bool {
+func (m *groupMatcher) match(s Source, c snomed.ID, _ int) bool {
 	// Relationship groups: every non-zero group number, and each
 	// ungrouped (group 0) relationship counts as a group of its own; here
 	// group 0 is tested as one set, which is exact for one attribute.
