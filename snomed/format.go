@@ -91,6 +91,9 @@ func (d *data) encode(w *bufio.Writer) error {
 	e.int32s(d.AncOff)
 	e.int32s(d.Anc)
 	e.int32s(d.DescCount)
+	e.int32s(d.PrefGB)
+	e.int32s(d.PrefUS)
+	e.int32s(d.FSN)
 	nd, na := 0, 0
 	for _, ds := range d.Descs {
 		nd += len(ds)
@@ -367,7 +370,8 @@ func decode(b string, dst *data) error {
 	dst.AncOff = d.int32s()
 	dst.Anc = d.int32s()
 	dst.DescCount = d.int32s()
-	if d.err == nil && len(dst.DescCount) != n {
+	dst.PrefGB, dst.PrefUS, dst.FSN = d.int32s(), d.int32s(), d.int32s()
+	if d.err == nil && (len(dst.DescCount) != n || len(dst.PrefGB) != n || len(dst.PrefUS) != n || len(dst.FSN) != n) {
 		return errCorrupt
 	}
 	if d.err == nil && len(dst.AncOff) != n+1 {

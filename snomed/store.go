@@ -89,7 +89,10 @@ type data struct {
 	// DescCount is each ordinal's number of descendants, counted from the
 	// ancestor lists at import.
 	DescCount []int32
-	Descs     [][]description
+	// Index in Descs of each ordinal's en-GB and en-US preferred synonym
+	// and en-GB fully specified name, or -1.
+	PrefGB, PrefUS, FSN []int32
+	Descs               [][]description
 	// Attribute relationships, concrete values, reference sets, history
 	// and maps (content.go).
 	Rels         [][]rel      // per source ordinal, sorted by group, type, destination
@@ -101,7 +104,7 @@ type data struct {
 	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-6\n" // format version: bumped whenever the layout changes (format.go)
+const magic = "nhskit-snomed-7\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -377,6 +380,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := d.importContent(ctx, releaseDir, cfg); err != nil {
 		return err
 	}
+	d.preferredTables()
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "write"})
 	}
@@ -761,26 +765,55 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 		return "", false
 	}
 	refsets := languageRefsets(locale)
-	best, term := len(refsets), ""
-	for i := range s.d.Descs[o] {
-		d := &s.d.Descs[o][i]
-		if !d.Active || d.Type != typ {
+	var k int32
+	switch {
+	case typ == synonymType && &refsets[0] == &enGB[0] && len(s.d.PrefGB) > int(o):
+		k = s.d.PrefGB[o]
+	case typ == synonymType && &refsets[0] == &enUS[0] && len(s.d.PrefUS) > int(o):
+		k = s.d.PrefUS[o]
+	case typ == fsnType && &refsets[0] == &enGB[0] && len(s.d.FSN) > int(o):
+		k = s.d.FSN[o]
+	default:
+		k = s.d.preferredIndex(o, refsets, typ)
+	}
+	if k < 0 || int(k) >= len(s.d.Descs[o]) {
+		return "", false
+	}
+	return s.d.Descs[o][k].Term, true
+}
+
+// preferredIndex returns the index in Descs[o] of the active description
+// of type typ that the first of refsets prefers, or -1.
+func (d *data) preferredIndex(o int32, refsets []ID, typ ID) int32 {
+	best, k := len(refsets), int32(-1)
+	for i := range d.Descs[o] {
+		x := &d.Descs[o][i]
+		if !x.Active || x.Type != typ {
 			continue
 		}
-		for _, a := range d.Acc {
+		for _, a := range x.Acc {
 			if a.Acc != preferredAcc {
 				continue
 			}
 			for r := 0; r < best; r++ {
 				if refsets[r] == a.Refset {
-					best, term = r, d.Term
+					best, k = r, int32(i)
 					break
 				}
 			}
 		}
 	}
-	if best < len(refsets) {
-		return term, true
+	return k
+}
+
+// preferredTables precomputes the en-GB and en-US preferred synonyms and
+// the en-GB fully specified name of every concept.
+func (d *data) preferredTables() {
+	n := len(d.IDs)
+	d.PrefGB, d.PrefUS, d.FSN = make([]int32, n), make([]int32, n), make([]int32, n)
+	for o := range n {
+		d.PrefGB[o] = d.preferredIndex(int32(o), enGB, synonymType)
+		d.PrefUS[o] = d.preferredIndex(int32(o), enUS, synonymType)
+		d.FSN[o] = d.preferredIndex(int32(o), enGB, fsnType)
 	}
-	return "", false
 }
