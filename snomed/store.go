@@ -218,8 +218,13 @@ func find(dir, prefix string) ([]string, error) {
 	return out, err
 }
 
-func sctid(r row, col int, name string) (ID, error) {
-	v, _, err := rf2.ParseSCTID(r.fields[col])
+// conceptID checks a concept id: Verhoeff check digit and the concept
+// partition.
+func conceptID(r row, col int, name string) (ID, error) {
+	v, part, err := rf2.ParseSCTID(r.fields[col])
+	if err == nil && part != rf2.PartConcept {
+		err = rf2.ErrPartition
+	}
 	if err != nil {
 		return 0, &rf2.ParseError{File: r.file, Line: r.line, Column: name, Err: err}
 	}
@@ -265,7 +270,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	var d data
 	d.Magic = magic
 	for _, r := range concepts {
-		id, err := sctid(r, 0, "id")
+		id, err := conceptID(r, 0, "id")
 		if err != nil {
 			return err
 		}

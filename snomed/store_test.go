@@ -225,6 +225,25 @@ func TestImportErrors(t *testing.T) {
 
 	_, err = snomed.Open(cf[0])
 	assert.ErrorIs(t, err, snomed.ErrFormat)
+
+	// A description id (partition 01) in the concept file.
+	lines[5] = strings.Replace(lines[5], strings.Split(lines[5], "\t")[0], fmt.Sprint(rf2.MakeSCTID(4242, rf2.PartDescription)), 1)
+	require.NoError(t, os.WriteFile(cf[0], []byte(strings.Join(lines, "\r\n")), 0o644))
+	err = snomed.Import(context.Background(), dir, store)
+	assert.ErrorIs(t, err, rf2.ErrPartition)
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, 6, pe.Line)
+}
+
+func TestImportBadRefsetHeader(t *testing.T) {
+	dir := t.TempDir()
+	_, err := snomedtest.Generate(dir, snomedtest.Tiny)
+	require.NoError(t, err)
+	bad := filepath.Join(dir, "Snapshot", "Refset", "Content", "der2_Refset_SimpleSnapshot_XX_20260401.txt")
+	require.NoError(t, os.WriteFile(bad, []byte("id\teffectiveTime\tactive\tmoduleId\treferencedComponentId\trefsetId\n"), 0o644))
+	err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
+	assert.ErrorIs(t, err, rf2.ErrHeader)
+	assert.Contains(t, err.Error(), "der2_Refset_SimpleSnapshot_XX")
 }
 
 // appendRow adds a line to the release's relationship file.
