@@ -147,6 +147,21 @@ func TestConformance(t *testing.T) {
 		add("<< "+X+" OR << "+Y, func(c uint64) bool { return w.isA(c, x) || w.isA(c, y) })
 		add("<< "+X+" AND << "+Y, func(c uint64) bool { return w.isA(c, x) && w.isA(c, y) })
 		add("<< "+X+" , > "+Y, func(c uint64) bool { return w.isA(c, x) && c != y && w.isA(y, c) })
+		// Closures of a set: a few members by bitset walks, many by one
+		// traversal.
+		add("< ("+X+" OR "+Y+" OR "+Z+")", func(c uint64) bool {
+			return c != x && w.isA(c, x) || c != y && w.isA(c, y) || c != z && w.isA(c, z)
+		})
+		add("> ("+X+" OR "+Y+")", func(c uint64) bool { return c != x && w.isA(x, c) || c != y && w.isA(y, c) })
+		add("<< (< "+Y+")", func(c uint64) bool { return w.isA(c, y) && c != y })
+		add(">> (< "+Y+")", func(c uint64) bool {
+			for _, d := range w.all {
+				if d != y && w.isA(d, y) && w.isA(d, c) {
+					return true
+				}
+			}
+			return false
+		})
 		add("(<< "+X+" OR << "+Y+") MINUS << "+Z, func(c uint64) bool { return (w.isA(c, x) || w.isA(c, y)) && !w.isA(c, z) })
 		add("<< "+X+" MINUS (< "+X+" AND << "+Y+")", func(c uint64) bool { return w.isA(c, x) && !(c != x && w.isA(c, y)) })
 		add("* : 363698007 = << "+X, func(c uint64) bool { return hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) > 0 })

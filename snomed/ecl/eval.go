@@ -335,15 +335,22 @@ func (ev *evaluator) closure(base []snomed.ID, down bool) []snomed.ID {
 		}
 		return ev.s.Ancestors(base[0])
 	}
+	// A bitset walk costs a bitset the size of the store, so it pays only
+	// for a few members; many (a reference set) are walked together.
+	if sets, ok := ev.s.(setSource); ok && len(base) <= 8 {
+		return closureBySets(sets, base, down)
+	}
 	seen := make(map[snomed.ID]struct{}, len(base))
 	var out []snomed.ID
 	stack := slices.Clone(base)
 	for len(stack) > 0 {
 		x := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		next := ev.s.Parents(x)
+		var next []snomed.ID
 		if down {
 			next = ev.s.Children(x)
+		} else {
+			next = ev.s.Parents(x)
 		}
 		for _, n := range next {
 			if _, ok := seen[n]; !ok {
@@ -355,6 +362,49 @@ func (ev *evaluator) closure(base []snomed.ID, down bool) []snomed.ID {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// setSource is a Source that walks the hierarchy into bitsets, as
+// *snomed.Store does.
+type setSource interface {
+	DescendantSet(id snomed.ID) snomed.Set
+	AncestorSet(id snomed.ID) snomed.Set
+}
+
+// closureBySets unions the bitset walks of the members not already inside
+// an earlier member's walk.
+func closureBySets(src setSource, base []snomed.ID, down bool) []snomed.ID {
+	var sets []snomed.Set
+	total := 0
+next:
+	for _, b := range base {
+		for _, x := range sets {
+			if x.Has(b) {
+				continue next
+			}
+		}
+		var x snomed.Set
+		if down {
+			x = src.DescendantSet(b)
+		} else {
+			x = src.AncestorSet(b)
+		}
+		if x.Len() > 0 {
+			sets = append(sets, x)
+			total += x.Len()
+		}
+	}
+	if len(sets) == 1 {
+		return sets[0].IDs()
+	}
+	out := make([]snomed.ID, 0, total)
+	for _, x := range sets {
+		x.Each(func(id snomed.ID) bool {
+			out = append(out, id)
+			return true
+		})
+	}
+	return sortedUnique(out)
 }
 
 // neighbours returns the children (down) or parents of a set, ascending.
