@@ -9,15 +9,21 @@
 // groups { }, cardinality [min..max], reverse attributes R, = and != on
 // concepts, = != < <= > >= on concrete numbers (#250), strings and
 // booleans; dotted attributes; description filters {{ D term = "x", term =
-// wild:"x*", term sets mixing both, language, type (syn, fsn, def), typeId,
-// dialect (en-gb, en-us) and dialectId each with an optional acceptability
-// set ((prefer), (accept) or acceptability ids), active, id }}; concept filters {{ C definitionStatus,
-// moduleId, effectiveTime, active, id }}; history supplements {{
-// +HISTORY-MIN }}, -MOD, -MAX; comments /* */. Parse errors are
-// *SyntaxError values with the byte offset and what was expected. Member
-// field selection (^ [fields]), member filters and alternate identifiers
-// are reported as not supported (ErrUnsupported in the message) rather than
-// guessed. Explain prints what each sub-expression matched.
+// wild:"x*", term sets mixing both, language, type (syn, fsn, def),
+// typeId, dialect (en-gb, en-us) and dialectId each with an optional
+// acceptability set ((prefer), (accept) or acceptability ids), active, id
+// }}; concept filters {{ C definitionStatus, moduleId, effectiveTime,
+// active, id }}; member filters on map reference sets {{ M mapTarget =
+// "J45.9", mapTarget = wild:"J4*", mapGroup >= #1, mapPriority, mapRule,
+// mapAdvice, correlationId, mapCategoryId }} (all holding for one row);
+// history supplements {{ +HISTORY-MIN }}, -MOD, -MAX; comments /* */.
+//
+// Parse errors are *SyntaxError values with the byte offset and what was
+// expected. Member field selection (^ [fields]), member filters on other
+// fields and alternate identifiers are syntax errors that also wrap
+// ErrUnsupported, rather than guessed. Evaluation reads a Source
+// (*snomed.Store is one), so other stores and test doubles work too.
+// Explain prints what each sub-expression matched.
 //
 // # Facts relied on
 //
@@ -51,6 +57,10 @@
 //     own match: or wild: (the grammar's dialectFilter and
 //     typedSearchTermSet rules, as also implemented by
 //     github.com/b2ihealthcare/snomed-ecl, Ecl.xtext).
+//   - Member filters {{ M field op value }} follow a member-of and test
+//     the reference set's own columns (for the extended map: mapGroup,
+//     mapPriority, mapRule, mapAdvice, mapTarget, correlationId,
+//     mapCategoryId); numbers are written #n.
 //   - History supplements add inactive concepts associated with the
 //     results: MIN by SAME AS; MOD also by REPLACED BY, WAS A and PARTIALLY
 //     EQUIVALENT TO; MAX by every historical association.

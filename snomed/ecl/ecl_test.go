@@ -328,6 +328,38 @@ func TestConformance(t *testing.T) {
 		return false
 	})
 	add("^ "+SR+" AND << "+strconv.FormatUint(picks[0], 10), func(c uint64) bool { return member(c) && w.isA(c, picks[0]) })
+	// Member filters on the ICD-10 map's rows: every filter holds for
+	// one row.
+	var mapped []uint64
+	for c := range rel.ICD10 {
+		mapped = append(mapped, c)
+	}
+	slices.Sort(mapped)
+	rowHas := func(c uint64, pred func(r snomedtest.MapRow) bool) bool {
+		for _, r := range rel.ICD10[c] {
+			if pred(r) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range mapped[:min(3, len(mapped))] {
+		target := rel.ICD10[c][0].Target
+		add(`^ 447562003 {{ M mapTarget = "`+target+`" }}`, func(c uint64) bool {
+			return rowHas(c, func(r snomedtest.MapRow) bool { return r.Target == target })
+		})
+		add(`^ 447562003 {{ M mapTarget = wild:"`+target[:1]+`*", mapGroup = #1 }}`, func(c uint64) bool {
+			return rowHas(c, func(r snomedtest.MapRow) bool {
+				return strings.HasPrefix(strings.ToLower(r.Target), strings.ToLower(target[:1])) && r.Group == 1
+			})
+		})
+		add(`^ 447562003 {{ M mapPriority <= #1, mapTarget != "`+target+`" }}`, func(c uint64) bool {
+			return rowHas(c, func(r snomedtest.MapRow) bool { return r.Priority <= 1 && r.Target != target })
+		})
+	}
+	add(`^ 447562003 {{ M mapGroup = #2 }}`, func(c uint64) bool {
+		return rowHas(c, func(r snomedtest.MapRow) bool { return r.Group == 2 })
+	})
 	add("*", func(uint64) bool { return true })
 	add("< *", func(c uint64) bool { return c != snomedtest.Root })
 	concrete := func(pred func(float64) bool) func(c uint64) bool {
@@ -431,6 +463,10 @@ func TestSyntaxErrors(t *testing.T) {
 		{"<< 404684003 {{ term = wild:heart }}", 28, "want a quoted term"},
 		{"<< 404684003 {{ dialect = en-gb () }}", 32, "acceptability set needs"},
 		{"<< 404684003 {{ language = en (prefer) }}", 16, "only a dialect"},
+		{"<< 404684003 {{ M mapTarget = \"x\" }}", 16, "need a member-of"},
+		{"^ 447562003 {{ M mapGroup = 1 }}", 17, "compares #numbers"},
+		{"^ 447562003 {{ M mapTarget < \"J\" }}", 17, "takes = or !="},
+		{"^ 447562003 {{ M mapGroup = # }}", 28, "want a filter value"},
 		{strings.Repeat("(", 100) + "404684003" + strings.Repeat(")", 100), 0, "nesting deeper"},
 	} {
 		_, err := ecl.Parse(tt.expr)
@@ -443,6 +479,9 @@ func TestSyntaxErrors(t *testing.T) {
 		}
 	}
 	_, err := ecl.Parse("<< 73211009 |Diabetes| : 363698007 = << 113331007 {{ M mapTarget = \"E11\" }}")
+	assert.ErrorIs(t, err, ecl.ErrSyntax)
+	_, err = ecl.Parse("^ 447562003 {{ M referencedComponentId = 73211009 }}")
+	assert.ErrorIs(t, err, ecl.ErrUnsupported)
 	assert.ErrorIs(t, err, ecl.ErrSyntax)
 }
 

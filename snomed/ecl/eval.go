@@ -240,7 +240,14 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 	if s.MemberOf {
 		var members []snomed.ID
 		for _, r := range base {
-			members = append(members, ev.s.RefsetMembers(r)...)
+			rm := ev.s.RefsetMembers(r)
+			if hasKind(s.Filters, 'M') {
+				var err error
+				if rm, err = ev.memberFilter(r, rm, s.Filters); err != nil {
+					return nil, err
+				}
+			}
+			members = append(members, rm...)
 		}
 		base = sortedUnique(members)
 	}
@@ -362,6 +369,84 @@ func (ev *evaluator) closure(base []snomed.ID, down bool) []snomed.ID {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// mapSource is a Source that keeps the rows of map reference sets, as
+// *snomed.Store does; member filters need it.
+type mapSource interface {
+	Maps(id, refset snomed.ID) []snomed.MapEntry
+}
+
+func hasKind(fs []Filter, kind byte) bool {
+	for _, f := range fs {
+		if f.Kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// memberFilter keeps the members of refset with a row that passes every
+// member filter.
+func (ev *evaluator) memberFilter(refset snomed.ID, members []snomed.ID, fs []Filter) ([]snomed.ID, error) {
+	src, ok := ev.s.(mapSource)
+	if !ok {
+		return nil, fmt.Errorf("%w: member filters need a store with reference set fields", ErrUnsupported)
+	}
+	var out []snomed.ID
+	for _, m := range members {
+		for _, row := range src.Maps(m, refset) {
+			if row.Refset == refset && rowMatches(row, fs) {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out, nil
+}
+
+func rowMatches(row snomed.MapEntry, fs []Filter) bool {
+	for _, f := range fs {
+		if f.Kind != 'M' {
+			continue
+		}
+		ok := false
+		for i, w := range f.Words {
+			switch f.Name {
+			case "mapTarget", "mapRule", "mapAdvice":
+				v := map[string]string{"mapTarget": row.Target, "mapRule": row.Rule, "mapAdvice": row.Advice}[f.Name]
+				kind := ""
+				if i < len(f.Matches) {
+					kind = f.Matches[i]
+				}
+				if kind == "" {
+					// A member field compares whole values; wild: patterns
+					// and match: word prefixes as for terms.
+					ok = ok || v == w
+				} else {
+					ok = ok || termMatches(v, w, kind)
+				}
+			case "correlationId":
+				ok = ok || slices.Contains(parseIDs([]string{w}), row.Correlation)
+			case "mapCategoryId":
+				ok = ok || slices.Contains(parseIDs([]string{w}), row.Category)
+			case "mapGroup", "mapPriority":
+				n, _ := strconv.Atoi(strings.TrimPrefix(w, "#"))
+				v := row.Group
+				if f.Name == "mapPriority" {
+					v = row.Priority
+				}
+				ok = ok || compareInt(v, f.Op, n)
+			}
+		}
+		if f.Op == "!=" && f.Name != "mapGroup" && f.Name != "mapPriority" {
+			ok = !ok
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // setSource is a Source that walks the hierarchy into bitsets, as
@@ -736,11 +821,15 @@ func (ev *evaluator) compile(r Refinement) (matcher, error) {
 func (ev *evaluator) filter(set []snomed.ID, fs []Filter) ([]snomed.ID, error) {
 	var desc, conc []Filter
 	for _, f := range fs {
-		if f.Kind == 'C' {
+		switch f.Kind {
+		case 'C':
 			conc = append(conc, f)
-		} else {
+		case 'D':
 			desc = append(desc, f)
 		}
+	}
+	if len(desc) == 0 && len(conc) == 0 {
+		return set, nil
 	}
 	var out []snomed.ID
 	for _, c := range set {

@@ -21,10 +21,20 @@ var ErrUnsupported = errors.New("ecl: not supported")
 type SyntaxError struct {
 	Offset int // byte offset in the expression
 	Msg    string
+	// Err is a further cause: ErrUnsupported for valid ECL this package
+	// does not evaluate (the message says which).
+	Err error
 }
 
 func (e *SyntaxError) Error() string { return fmt.Sprintf("ecl: offset %d: %s", e.Offset, e.Msg) }
-func (e *SyntaxError) Unwrap() error { return ErrSyntax }
+
+// Unwrap returns ErrSyntax and any further cause, for errors.Is.
+func (e *SyntaxError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrSyntax, e.Err}
+	}
+	return []error{ErrSyntax}
+}
 
 // MaxDepth bounds nesting of brackets, refinements and groups.
 const MaxDepth = 64
@@ -322,7 +332,7 @@ func (p *parser) sub() (*Sub, error) {
 		s.MemberOf = true
 		p.ws()
 		if p.peek("[") {
-			return nil, &SyntaxError{Offset: p.pos, Msg: "member field selection is not supported: " + ErrUnsupported.Error()}
+			return nil, &SyntaxError{Offset: p.pos, Msg: "member field selection is not supported: " + ErrUnsupported.Error(), Err: ErrUnsupported}
 		}
 	}
 	p.ws()
@@ -366,7 +376,7 @@ func (p *parser) conceptRef() (snomed.ID, string, error) {
 		return 0, "", p.errf("want a concept id, *, ( or an operator, found %q", p.rest(12))
 	}
 	if p.pos < len(p.s) && (p.s[p.pos] == '#' || (p.s[p.pos] >= 'a' && p.s[p.pos] <= 'z') || (p.s[p.pos] >= 'A' && p.s[p.pos] <= 'Z')) {
-		return 0, "", &SyntaxError{Offset: start, Msg: "alternate identifiers are not supported: " + ErrUnsupported.Error()}
+		return 0, "", &SyntaxError{Offset: start, Msg: "alternate identifiers are not supported: " + ErrUnsupported.Error(), Err: ErrUnsupported}
 	}
 	if len(digits) < 6 || len(digits) > 18 || digits[0] == '0' {
 		return 0, "", &SyntaxError{Offset: start, Msg: "a concept id has 6 to 18 digits and no leading zero"}
@@ -615,6 +625,9 @@ func (p *parser) filters(s *Sub) error {
 	kind := byte('D')
 	if p.pos+1 < len(p.s) && (p.s[p.pos] == 'D' || p.s[p.pos] == 'C' || p.s[p.pos] == 'M') && !isLetter(p.s[p.pos+1]) {
 		kind = p.s[p.pos]
+		if kind == 'M' && !s.MemberOf {
+			return p.errf("member filters need a member-of (^) constraint")
+		}
 		p.pos++
 	}
 	for {
@@ -643,7 +656,7 @@ func (p *parser) filters(s *Sub) error {
 			return err
 		}
 		f.Words = vals
-		if name == "term" {
+		if name == "term" || kind == 'M' && isStringField(name) {
 			f.Matches = matches
 		}
 		if name == "dialect" || name == "dialectId" {
@@ -656,7 +669,11 @@ func (p *parser) filters(s *Sub) error {
 			}
 		}
 		if err := checkFilter(f); err != nil {
-			return &SyntaxError{Offset: start, Msg: err.Error()}
+			se := &SyntaxError{Offset: start, Msg: err.Error()}
+			if errors.Is(err, ErrUnsupported) {
+				se.Err = ErrUnsupported
+			}
+			return se
 		}
 		s.Filters = append(s.Filters, f)
 		p.ws()
@@ -749,10 +766,14 @@ func (p *parser) filterValues() ([]string, []string, [][]string, error) {
 // optional |term|.
 func (p *parser) filterWord() (string, error) {
 	start := p.pos
+	if p.pos < len(p.s) && p.s[p.pos] == '#' {
+		p.pos++
+	}
 	for p.pos < len(p.s) && (isLetter(p.s[p.pos]) || p.s[p.pos] >= '0' && p.s[p.pos] <= '9' || p.s[p.pos] == '-') {
 		p.pos++
 	}
-	if p.pos == start {
+	if p.pos == start || p.s[start:p.pos] == "#" {
+		p.pos = start
 		return "", p.errf("want a filter value")
 	}
 	w := p.s[start:p.pos]
@@ -770,6 +791,11 @@ func (p *parser) filterWord() (string, error) {
 	return w, nil
 }
 
+// isStringField reports whether a member filter compares strings.
+func isStringField(name string) bool {
+	return name == "mapTarget" || name == "mapRule" || name == "mapAdvice"
+}
+
 func checkFilter(f Filter) error {
 	switch f.Kind {
 	case 'D':
@@ -783,7 +809,21 @@ func checkFilter(f Filter) error {
 			return nil
 		}
 	case 'M':
-		return fmt.Errorf("member filters are not supported: %w", ErrUnsupported)
+		switch f.Name {
+		case "mapTarget", "mapRule", "mapAdvice", "correlationId", "mapCategoryId":
+			if f.Op != "=" && f.Op != "!=" {
+				return fmt.Errorf("member filter %s takes = or !=", f.Name)
+			}
+			return nil
+		case "mapGroup", "mapPriority":
+			for _, w := range f.Words {
+				if _, err := strconv.Atoi(strings.TrimPrefix(w, "#")); err != nil || !strings.HasPrefix(w, "#") {
+					return fmt.Errorf("member filter %s compares #numbers", f.Name)
+				}
+			}
+			return nil
+		}
+		return fmt.Errorf("member filters on %q are not supported (the store keeps the fields of map reference sets): %w", f.Name, ErrUnsupported)
 	}
 	return fmt.Errorf("unknown %c filter %q", f.Kind, f.Name)
 }
@@ -810,7 +850,7 @@ func (s *Sub) String() string {
 		}
 	}
 	// One block per filter kind, the kind letter first.
-	for _, kind := range []byte{'D', 'C'} {
+	for _, kind := range []byte{'D', 'C', 'M'} {
 		var parts []string
 		for _, f := range s.Filters {
 			if f.Kind != kind {
@@ -818,7 +858,7 @@ func (s *Sub) String() string {
 			}
 			vals := make([]string, len(f.Words))
 			for i, w := range f.Words {
-				if f.Name == "term" {
+				if f.Name == "term" || f.Kind == 'M' && isStringField(f.Name) {
 					w = quote(w)
 					if i < len(f.Matches) && f.Matches[i] == "wild" {
 						w = "wild:" + w
