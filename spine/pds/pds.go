@@ -80,16 +80,24 @@ func New(cfg Config) (*Client, error) {
 	if attempts == 0 {
 		attempts = 4
 	}
+	if rps < 0 || burst < 0 {
+		return nil, fmt.Errorf("%w: RequestsPerSecond and Burst must not be negative", ErrConfig)
+	}
+	// Every attempt is paced by a transport under httpx's, so retries
+	// count against the rate too.
+	hc := &http.Client{}
+	if cfg.HTTPClient != nil {
+		*hc = *cfg.HTTPClient // shallow copy: the caller's client is not modified
+	}
+	hc.Transport = newPacer(hc.Transport, rps, burst)
 	return &Client{
 		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
 		cfg:    cfg,
 		tokens: cfg.Tokens,
 		http: httpx.New(httpx.Config{
-			HTTPClient:        cfg.HTTPClient,
-			RequestsPerSecond: rps,
-			Burst:             burst,
-			MaxAttempts:       attempts,
-			Logger:            cfg.Logger,
+			HTTPClient:  hc,
+			MaxAttempts: attempts,
+			Logger:      cfg.Logger,
 		}),
 	}, nil
 }

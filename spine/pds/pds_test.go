@@ -262,4 +262,24 @@ func TestConfig(t *testing.T) {
 	assert.ErrorIs(t, err, pds.ErrConfig)
 	_, err = pds.New(pds.Config{BaseURL: "https://x", EndUserOrganisationODS: "bad code"})
 	assert.ErrorIs(t, err, pds.ErrConfig)
+	_, err = pds.New(pds.Config{BaseURL: "https://x", RequestsPerSecond: -1})
+	assert.ErrorIs(t, err, pds.ErrConfig)
+}
+
+// A context that ends while a request waits for its turn under the rate
+// limit ends the request.
+func TestRateLimitWaitHonoursContext(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv, func(cfg *pds.Config) { cfg.RequestsPerSecond = 1; cfg.Burst = 1 })
+	_, err := c.Get(context.Background(), pdstest.AlexSmith)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = c.Get(ctx, pdstest.AlexSmith)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Less(t, time.Since(start), 500*time.Millisecond)
+	assert.Equal(t, 1, srv.Stats().Requests, "the second Get never reached the fake")
 }
