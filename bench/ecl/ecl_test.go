@@ -300,6 +300,17 @@ func BenchmarkRoot(b *testing.B) {
 	}
 }
 
+// BenchmarkBottom finds the leaves of the whole hierarchy: !!< *.
+func BenchmarkBottom(b *testing.B) {
+	s, _ := setup(b)
+	for b.Loop() {
+		ids, err := ecl.Evaluate(s, "!!< *")
+		if err != nil || len(ids) == 0 {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkParse parses the mix.
 func BenchmarkParse(b *testing.B) {
 	s, rel := setup(b)

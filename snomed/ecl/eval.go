@@ -304,19 +304,29 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 		if s.Op == ParentOrSelfOf {
 			out = union(out, base)
 		}
-	case Top, Bottom:
+	case Top:
+		// The members none of whose proper ancestors is a member.
+	top:
 		for _, b := range base {
-			keep := true
-			for _, o := range base {
-				if o != b && (s.Op == Top && ev.s.IsA(b, o) || s.Op == Bottom && ev.s.IsA(o, b)) {
-					keep = false
-					break
+			for _, a := range ev.s.Ancestors(b) {
+				if a != b && contains(base, a) {
+					continue top
 				}
 			}
-			if keep {
-				out = append(out, b)
+			out = append(out, b)
+		}
+	case Bottom:
+		// The members that are no member's proper ancestor (a pairwise
+		// test would be quadratic in the size of the set).
+		var above []snomed.ID
+		for _, o := range base {
+			for _, a := range ev.s.Ancestors(o) {
+				if a != o {
+					above = append(above, a)
+				}
 			}
 		}
+		out = minus(base, sortedUnique(above))
 	}
 	if len(s.Filters) > 0 {
 		if out, err = ev.filter(out, s.Filters); err != nil {

@@ -281,6 +281,9 @@ func TestSource(t *testing.T) {
 		{">> 22298006", []snomed.ID{mi, heartDis, disease, finding, root}},
 		{"!!< (<< 64572001)", []snomed.ID{mi, asthma}},
 		{"!!> (<< 64572001)", []snomed.ID{disease}},
+		{"!!> (<! 404684003 OR <! 123037004 OR 22298006)", []snomed.ID{disease, lung, heart}},
+		{"!!< (<! 404684003 OR <! 123037004 OR 22298006)", []snomed.ID{mi, lung, heart}},
+		{"!!< *", []snomed.ID{mi, asthma, lung, heart, infarct, para, ibu, site, morphology, strength, form, laterality}},
 		{"<! 404684003 OR <! 123037004", []snomed.ID{lung, disease, heart}},
 		{"(<< 404684003 OR << 123037004) MINUS (<< 404684003 : 363698007 = *)", []snomed.ID{lung, body, disease, heart, finding}},
 	} {
