@@ -19,9 +19,10 @@
 // history supplements {{ +HISTORY-MIN }}, -MOD, -MAX; comments /* */.
 //
 // Parse errors are *SyntaxError values with the byte offset and what was
-// expected. Member field selection (^ [fields]), member filters on other
-// fields and alternate identifiers are syntax errors that also wrap
-// ErrUnsupported, rather than guessed. Evaluation reads a Source
+// expected. Member field selection ^ [referencedComponentId] is the
+// member-of itself; selecting other fields (values, not concepts), member
+// filters on other fields and alternate identifiers are syntax errors that
+// also wrap ErrUnsupported, rather than guessed. Evaluation reads a Source
 // (*snomed.Store is one), so other stores and test doubles work too.
 // Explain prints what each sub-expression matched.
 //

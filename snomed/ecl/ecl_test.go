@@ -319,6 +319,7 @@ func TestConformance(t *testing.T) {
 	member := func(c uint64) bool { return slices.Contains(rel.Members, c) }
 	add("^ "+SR, member)
 	add("memberOf "+SR, member)
+	add("^ [referencedComponentId] "+SR, member)
 	add("<< ^ "+SR, func(c uint64) bool {
 		for _, m := range rel.Members {
 			if w.isA(c, m) {
@@ -467,6 +468,9 @@ func TestSyntaxErrors(t *testing.T) {
 		{"^ 447562003 {{ M mapGroup = 1 }}", 17, "compares #numbers"},
 		{"^ 447562003 {{ M mapTarget < \"J\" }}", 17, "takes = or !="},
 		{"^ 447562003 {{ M mapGroup = # }}", 28, "want a filter value"},
+		{"^ [referencedComponentId 447562003", 25, "want , or ]"},
+		{"^ [] 447562003", 3, "want a reference set field name"},
+		{"^ [*] 447562003", 2, "other than referencedComponentId"},
 		{strings.Repeat("(", 100) + "404684003" + strings.Repeat(")", 100), 0, "nesting deeper"},
 	} {
 		_, err := ecl.Parse(tt.expr)
@@ -480,6 +484,8 @@ func TestSyntaxErrors(t *testing.T) {
 	}
 	_, err := ecl.Parse("<< 73211009 |Diabetes| : 363698007 = << 113331007 {{ M mapTarget = \"E11\" }}")
 	assert.ErrorIs(t, err, ecl.ErrSyntax)
+	_, err = ecl.Parse("^ [referencedComponentId, mapTarget] 447562003")
+	assert.ErrorIs(t, err, ecl.ErrUnsupported)
 	_, err = ecl.Parse("^ 447562003 {{ M referencedComponentId = 73211009 }}")
 	assert.ErrorIs(t, err, ecl.ErrUnsupported)
 	assert.ErrorIs(t, err, ecl.ErrSyntax)

@@ -322,6 +322,43 @@ func (p *parser) constraintOp() string {
 	return ""
 }
 
+// fieldSelection reads ^ [field, field]: selecting referencedComponentId
+// alone is the member-of itself; other fields are values, not concepts, so
+// they are reported as not supported.
+func (p *parser) fieldSelection() error {
+	open := p.pos
+	p.eat("[")
+	var fields []string
+	for {
+		p.ws()
+		start := p.pos
+		if p.eat("*") {
+			fields = append(fields, "*")
+		} else {
+			for p.pos < len(p.s) && isLetter(p.s[p.pos]) {
+				p.pos++
+			}
+			if p.pos == start {
+				return p.errf("want a reference set field name")
+			}
+			fields = append(fields, p.s[start:p.pos])
+		}
+		p.ws()
+		if p.eat("]") {
+			break
+		}
+		if !p.eat(",") {
+			return p.errf("want , or ] in a field selection")
+		}
+	}
+	for _, f := range fields {
+		if f != "referencedComponentId" {
+			return &SyntaxError{Offset: open, Msg: "member field selection other than referencedComponentId is not supported: " + ErrUnsupported.Error(), Err: ErrUnsupported}
+		}
+	}
+	return nil
+}
+
 func (p *parser) sub() (*Sub, error) {
 	if err := p.enter(); err != nil {
 		return nil, err
@@ -332,7 +369,9 @@ func (p *parser) sub() (*Sub, error) {
 		s.MemberOf = true
 		p.ws()
 		if p.peek("[") {
-			return nil, &SyntaxError{Offset: p.pos, Msg: "member field selection is not supported: " + ErrUnsupported.Error(), Err: ErrUnsupported}
+			if err := p.fieldSelection(); err != nil {
+				return nil, err
+			}
 		}
 	}
 	p.ws()
