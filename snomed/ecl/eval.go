@@ -564,6 +564,29 @@ func (ev *evaluator) dotted(d *Dotted) ([]snomed.ID, error) {
 }
 
 func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
+	// With a focus of the form << X, < X or *, and a refinement that
+	// narrows to few candidates, the focus is tested per candidate (IsA)
+	// rather than listed: << root would list the whole release.
+	if sub, ok := r.Focus.(*Sub); ok && len(sub.Filters) == 0 && sub.History == "" && !sub.MemberOf && sub.Nested == nil &&
+		(sub.Op == DescendantOrSelfOf || !sub.Wildcard && sub.Op == DescendantOf || sub.Wildcard && sub.Op == Self) {
+		c, known := ev.s.Concept(sub.Concept)
+		if sub.Wildcard || known && c.Active {
+			m, err := ev.compile(r.Ref)
+			if err != nil {
+				return nil, err
+			}
+			if cand, ok := m.candidates(ev.s, 1<<12); ok && len(cand) <= 1<<14 {
+				var out []snomed.ID
+				for _, c := range cand {
+					in := sub.Wildcard || ev.s.IsA(c, sub.Concept) && (sub.Op == DescendantOrSelfOf || c != sub.Concept)
+					if in && m.match(ev.s, c, -1) {
+						out = append(out, c)
+					}
+				}
+				return out, nil
+			}
+		}
+	}
 	focus, err := ev.expr(r.Focus)
 	if err != nil {
 		return nil, err

@@ -249,6 +249,10 @@ func TestSource(t *testing.T) {
 	}{
 		{"<< 64572001", []snomed.ID{mi, heartDis, disease, asthma}},
 		{"< 64572001 : 363698007 = 80891009", []snomed.ID{mi, heartDis}},
+		{"< 56265001 : 363698007 = 80891009", []snomed.ID{mi}},
+		{"<< 56265001 : 363698007 = 80891009", []snomed.ID{mi, heartDis}},
+		{"* : 363698007 = << 123037004", []snomed.ID{mi, heartDis, asthma}},
+		{"<< 123037004 : 363698007 = << 123037004", nil},
 		{"<< 404684003 : 363698007 = 80891009, 116676008 = 55641003", []snomed.ID{mi, heartDis}},
 		{"<< 404684003 : { 363698007 = 80891009, 116676008 = 55641003 }", []snomed.ID{mi}},
 		{"<< 404684003 : [0..0] { 363698007 = 80891009, 116676008 = 55641003 }", []snomed.ID{disease, heartDis, asthma, finding}},
@@ -298,7 +302,14 @@ func TestSource(t *testing.T) {
 		}
 		assert.Equal(t, want, got, tt.expr)
 	}
-	e, _ := ecl.Parse("<< 999999001")
-	_, err := ecl.EvaluateSource(m, e)
-	assert.ErrorIs(t, err, ecl.ErrUnknownConcept)
+	for _, bad := range []string{"<< 999999001", "<< 999999001 : 363698007 = 80891009", "< 155388006 : 363698007 = 80891009"} {
+		e, _ := ecl.Parse(bad)
+		_, err := ecl.EvaluateSource(m, e)
+		if bad == "< 155388006 : 363698007 = 80891009" {
+			// An inactive focus concept is known: no descendants, no error.
+			assert.NoError(t, err, bad)
+			continue
+		}
+		assert.ErrorIs(t, err, ecl.ErrUnknownConcept, bad)
+	}
 }
