@@ -10,7 +10,9 @@
 //	p, err := client.Get(ctx, nhsNumber)
 //
 // Requests go through internal/httpx: rate limited (5 per second by
-// default, PDS's documented application limit), retried on connection
+// default, PDS's documented application limit; every attempt, retries
+// included, takes a slot, handed out in order however many goroutines
+// ask), retried on connection
 // errors, 429 and 502–504 with Retry-After honoured; a GET is always safe
 // to retry, and an Update is re-sent only with the same X-Request-ID,
 // which PDS uses to recognise a repeated request, so it is never applied
@@ -36,8 +38,10 @@
 //     X-Correlation-ID is optional and mirrored. NHSD-End-User-Organisation-ODS
 //     is mandatory for applications serving several organisations;
 //     NHSD-Session-URID carries the user role for healthcare worker access.
-//   - The default rate limit is 5 transactions per second per application;
-//     beyond it, 429 TOO_MANY_REQUESTS. A 503 SERVICE_UNAVAILABLE asks for a
+//   - The default rate limit is 5 transactions per second per application
+//     (specification/personal-demographics.yaml, "Rate limits"; higher
+//     limits by request at onboarding); beyond it, 429 TOO_MANY_REQUESTS
+//     (https://digital.nhs.uk/developer/guides-and-documentation/reference-guide#rate-limits). A 503 SERVICE_UNAVAILABLE asks for a
 //     re-send after Retry-After with the same X-Request-ID.
 //   - Retrieval: 400 INVALID_RESOURCE_ID for an invalid NHS number, 404
 //     RESOURCE_NOT_FOUND, 404 INVALIDATED_RESOURCE; a superseded NHS number
