@@ -283,3 +283,72 @@ func TestRateLimitWaitHonoursContext(t *testing.T) {
 	assert.Less(t, time.Since(start), 500*time.Millisecond)
 	assert.Equal(t, 1, srv.Stats().Requests, "the second Get never reached the fake")
 }
+
+// A request that keeps failing is sent exactly MaxAttempts times and ends
+// in the last answer's typed error.
+func TestRetryCap(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fault pdstest.Fault
+		is    error
+	}{
+		{"503", pdstest.Fault{Status: 503, RetryAfter: "0"}, nil},
+		{"429", pdstest.Fault{Status: 429, RetryAfter: "0"}, spine.ErrTooManyRequests},
+		{"dropped", pdstest.Fault{Drop: true}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := pdstest.NewServer()
+			defer srv.Close()
+			srv.FailNext(tc.fault, tc.fault, tc.fault, tc.fault, tc.fault)
+			c := newClient(t, srv, func(cfg *pds.Config) { cfg.MaxAttempts = 3 })
+			_, err := c.Get(context.Background(), pdstest.SamJones)
+			require.Error(t, err)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			assert.Equal(t, 3, srv.Stats().Requests, "sent exactly MaxAttempts times")
+			assert.NotContains(t, err.Error(), string(pdstest.SamJones))
+			// The two faults left are used up by the next request, which then succeeds.
+			_, err = c.Get(context.Background(), pdstest.SamJones)
+			require.NoError(t, err)
+			assert.Equal(t, 6, srv.Stats().Requests)
+		})
+	}
+}
+
+// Updates under a 30% fault schedule that includes answers
+// lost after the PATCH was applied: every successful Update is applied
+// exactly once, and a conflicting one is refused, never merged.
+func TestUpdatesUnderFaultsAppliedOnce(t *testing.T) {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	srv.SetRandomFaults(0.3, 7,
+		pdstest.Fault{Status: 503, RetryAfter: "0"},
+		pdstest.Fault{Status: 429, RetryAfter: "0"},
+		pdstest.Fault{Drop: true},
+		pdstest.Fault{AfterApply: true})
+	c := newClient(t, srv, func(cfg *pds.Config) { cfg.MaxAttempts = 10 })
+	ctx := context.Background()
+	const updates = 20
+	applied := 0
+	for i := 0; i < updates; i++ {
+		p, err := c.Get(ctx, pdstest.AlexSmith)
+		require.NoError(t, err)
+		up, err := c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "add", Path: "/name/0/given/-", Value: "G" + string(rune('a'+i))})
+		require.NoError(t, err, "update %d", i)
+		assert.Equal(t, p.Version+1, up.Version, "update %d", i)
+		applied++
+		// A stale version is refused.
+		_, err = c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "remove", Path: "/name/0/given/0"})
+		require.ErrorIs(t, err, spine.ErrResourceVersionMismatch)
+	}
+	st := srv.Stats()
+	t.Logf("%d updates: %d requests, %d faults", updates, st.Requests, st.Faults)
+	assert.Equal(t, applied, st.Patches, "each update applied once")
+	raw, version, ok := srv.Patient(pdstest.AlexSmith)
+	require.True(t, ok)
+	assert.Equal(t, 1+updates, version)
+	for i := 0; i < updates; i++ {
+		assert.Equal(t, 1, strings.Count(string(raw), `"G`+string(rune('a'+i))+`"`), "given name %d once", i)
+	}
+}
