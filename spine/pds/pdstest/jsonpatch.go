@@ -226,7 +226,7 @@ func applyPatch(doc map[string]any, ops []patchOp) error {
 		case "test":
 			var cur any
 			if cur, err = get(doc, op.Path); err == nil && !reflect.DeepEqual(cur, val) {
-				err = fmt.Errorf("%w: patch %d: test failed at %s", errPatch, i, op.Path)
+				err = fmt.Errorf("%w: test failed at %s", errPatch, op.Path)
 			}
 		case "move", "copy":
 			var v any
