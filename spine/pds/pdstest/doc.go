@@ -16,7 +16,10 @@
 // PATCH with a {"patches": [...]} JSON Patch body and
 // application/json-patch+json, If-Match required (412 PRECONDITION_FAILED)
 // and checked (409 RESOURCE_VERSION_MISMATCH), identifiers and meta
-// read-only (400 INVALID_UPDATE), a re-sent request with the same
+// read-only (400 INVALID_UPDATE), a patch that leaves the record invalid
+// refused (400 INVALID_VALUE; only errors the patch introduces count, as
+// PDS's own example patient carries Extension-UKCore-OtherContactSystem as
+// valueCoding where UK Core STU2 has valueCodeableConcept), a re-sent request with the same
 // X-Request-ID answered again without being applied twice; search with
 // the minimum parameters (family and birthdate; the three fuzzy
 // combinations), eq/ge/le dates, wildcards, Soundex for fuzzy matching,
