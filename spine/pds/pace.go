@@ -1,6 +1,7 @@
 package pds
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net/http"
 	"sync"
@@ -24,6 +25,16 @@ type pacer struct {
 func newPacer(base http.RoundTripper, rps float64, burst int) *pacer {
 	if base == nil {
 		base = http.DefaultTransport
+	}
+	// httpx keeps TLS at 1.2 or above on an *http.Transport it can see;
+	// under the pacer it cannot, so the floor is set here.
+	if t, ok := base.(*http.Transport); ok && (t.TLSClientConfig == nil || t.TLSClientConfig.MinVersion < tls.VersionTLS12) {
+		t = t.Clone()
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{}
+		}
+		t.TLSClientConfig.MinVersion = tls.VersionTLS12
+		base = t
 	}
 	iv := time.Duration(float64(time.Second) / rps)
 	return &pacer{base: base, interval: iv, slack: time.Duration(burst-1) * iv}
