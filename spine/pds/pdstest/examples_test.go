@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -94,4 +95,64 @@ func TestPatchIntroducingInvalidValue(t *testing.T) {
 	}
 	_, version, _ := srv.Patient("9000000009")
 	assert.Equal(t, 2, version)
+}
+
+// A search for the published example patient answers in the shape of the
+// published search Bundle: a searchset with a timestamp and total, each
+// entry with fullUrl, search.score and the patient as PDS serves it in
+// search results.
+func TestSearchAnswersLikePublishedBundle(t *testing.T) {
+	patient := mock(t, "Patient.json")
+	published := mock(t, "PatientSearch.json")
+	srv := NewServer(WithoutSeed())
+	defer srv.Close()
+	require.NoError(t, srv.AddPatientJSON(patient))
+
+	type bundle struct {
+		ResourceType string `json:"resourceType"`
+		Type         string `json:"type"`
+		Timestamp    string `json:"timestamp"`
+		Total        *int   `json:"total"`
+		Entry        []struct {
+			FullURL string `json:"fullUrl"`
+			Search  struct {
+				Score *float64 `json:"score"`
+			} `json:"search"`
+			Resource map[string]any `json:"resource"`
+		} `json:"entry"`
+	}
+	var want, got bundle
+	require.NoError(t, json.Unmarshal(published, &want))
+	// The example's name and address are in use until 2025-12-31, so the
+	// search happens on a day before then; afterwards only a _history
+	// search finds them by those details.
+	srv.clock = func() time.Time { return time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC) }
+	resp, body := call(t, "GET", srv.URL+"/Patient?family=Smith&given=Jane&gender=female&birthdate=eq2010-10-22&address-postalcode=LS1%206AE", nil, nil)
+	require.Equal(t, 200, resp.StatusCode, "%s", body)
+	var later bundle
+	srv.clock = func() time.Time { return time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC) }
+	_, laterBody := call(t, "GET", srv.URL+"/Patient?family=Smith&given=Jane&gender=female&birthdate=eq2010-10-22", nil, map[string]string{"X-Request-ID": "5b7c3f0e-9d2a-4e1b-8c4d-000000000001"})
+	require.NoError(t, json.Unmarshal(laterBody, &later), "%s", laterBody)
+	assert.Empty(t, later.Entry, "a name no longer in use is not matched without _history")
+	_, laterBody = call(t, "GET", srv.URL+"/Patient?family=Smith&given=Jane&gender=female&birthdate=eq2010-10-22&_history=true", nil, map[string]string{"X-Request-ID": "5b7c3f0e-9d2a-4e1b-8c4d-000000000002"})
+	require.NoError(t, json.Unmarshal(laterBody, &later), "%s", laterBody)
+	assert.Len(t, later.Entry, 1, "found with _history")
+	require.NoError(t, json.Unmarshal(body, &got))
+
+	assert.Equal(t, want.ResourceType, got.ResourceType)
+	assert.Equal(t, want.Type, got.Type)
+	assert.NotEmpty(t, got.Timestamp)
+	require.NotNil(t, got.Total)
+	assert.Equal(t, *want.Total, *got.Total)
+	require.Len(t, got.Entry, 1)
+	e := got.Entry[0]
+	assert.Equal(t, srv.URL+"/Patient/9000000009", e.FullURL)
+	require.NotNil(t, e.Search.Score)
+	assert.Greater(t, *e.Search.Score, 0.0)
+	assert.LessOrEqual(t, *e.Search.Score, 1.0)
+	assert.Equal(t, "9000000009", e.Resource["id"])
+	// The same elements as the published search result carries.
+	for k := range want.Entry[0].Resource {
+		assert.Contains(t, e.Resource, k)
+	}
 }

@@ -144,15 +144,20 @@ func objs(v any) []map[string]any {
 }
 
 // current reports whether an element's period has not ended.
-func current(m map[string]any) bool {
+// current reports whether a name or address is in use on today
+// (YYYY-MM-DD): no period end, or one not yet passed.
+func current(m map[string]any, today string) bool {
 	p, _ := m["period"].(map[string]any)
 	end, _ := p["end"].(string)
-	return end == "" || end >= "9999"
+	if len(end) > 10 {
+		end = end[:10] // a dateTime: its date
+	}
+	return end == "" || end >= today
 }
 
 // score matches a patient against a query: ok when every given criterion
 // matches, score 1.0 when every match is exact.
-func score(doc map[string]any, q url.Values, fuzzy, history bool) (float64, bool) {
+func score(doc map[string]any, q url.Values, fuzzy, history bool, today string) (float64, bool) {
 	exact := true
 	check := func(ok, ex bool) bool {
 		if !ex {
@@ -164,7 +169,7 @@ func score(doc map[string]any, q url.Values, fuzzy, history bool) (float64, bool
 	if fam := q.Get("family"); fam != "" {
 		found := false
 		for _, n := range names {
-			if !history && !fuzzy && !current(n) {
+			if !history && !fuzzy && !current(n, today) {
 				continue
 			}
 			if ok, ex := nameMatch(fam, firstStr(n["family"]), fuzzy); ok {
@@ -179,7 +184,7 @@ func score(doc map[string]any, q url.Values, fuzzy, history bool) (float64, bool
 	for _, g := range q["given"] {
 		found := false
 		for _, n := range names {
-			if !history && !fuzzy && !current(n) {
+			if !history && !fuzzy && !current(n, today) {
 				continue
 			}
 			for _, cand := range strs(n["given"]) {
@@ -226,7 +231,7 @@ func score(doc map[string]any, q url.Values, fuzzy, history bool) (float64, bool
 		want := normPostcode(pc)
 		found := false
 		for _, a := range objs(doc["address"]) {
-			if !history && !fuzzy && !current(a) {
+			if !history && !fuzzy && !current(a, today) {
 				continue
 			}
 			have := normPostcode(firstStr(a["postalCode"]))
@@ -384,6 +389,7 @@ func (s *Server) search(w responseWriter, r *http.Request) {
 		score float64
 	}
 	var matches []match
+	today := s.clock().UTC().Format("2006-01-02")
 	s.mu.Lock()
 	for id, rec := range s.patients {
 		if s.invalid[id] {
@@ -392,7 +398,7 @@ func (s *Server) search(w responseWriter, r *http.Request) {
 		if restricted(rec.doc) && (postcode || has("general-practitioner")) {
 			continue
 		}
-		if sc, ok := score(rec.doc, q, fuzzy, history); ok && (!exactOnly || sc == 1) {
+		if sc, ok := score(rec.doc, q, fuzzy, history, today); ok && (!exactOnly || sc == 1) {
 			matches = append(matches, match{searchView(rec), sc})
 		}
 	}
