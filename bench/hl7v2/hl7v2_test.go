@@ -1,5 +1,6 @@
-// Package hl7v2 benchmarks nhskit/hl7v2 against the best Go peer,
-// github.com/google/simhospital/pkg/hl7, on a realistic NHS ADT^A01
+// Package hl7v2 benchmarks nhskit/hl7v2 against the Go peers
+// github.com/google/simhospital/pkg/hl7 and github.com/kardianos/hl7 (which
+// decodes into generated v2.4 structs) on a realistic NHS ADT^A01
 // (testdata/adt_a01.hl7, 781 bytes): parse, then read the same ten fields.
 package hl7v2
 
@@ -10,6 +11,8 @@ import (
 	"time"
 
 	sim "github.com/google/simhospital/pkg/hl7"
+	kar "github.com/kardianos/hl7"
+	"github.com/kardianos/hl7/h240"
 
 	"github.com/nhskit/nhskit/hl7v2"
 )
@@ -104,6 +107,51 @@ func BenchmarkParseRead10_simhospital(b *testing.B) {
 		sink = str(pid.AdministrativeSex)
 		sink = str(pv1.PatientClass)
 		sink = str(pv1.AssignedPatientLocation.PointOfCare)
+	}
+}
+
+func BenchmarkParseRead10_kardianos(b *testing.B) {
+	data := load(b)
+	d := kar.NewDecoder(h240.Registry, nil)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		v, err := d.Decode(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m, ok := v.(h240.ADT_A01)
+		if !ok {
+			b.Fatalf("decoded %T", v)
+		}
+		sink = m.MSH.MessageType.MessageType
+		sink = m.MSH.MessageType.TriggerEvent
+		sink = m.MSH.MessageControlID
+		sink = m.PID.PatientIdentifierList[0].ID
+		sink = m.PID.PatientName[0].FamilyName
+		sink = m.PID.PatientName[0].GivenName
+		sink = m.PID.DateTimeOfBirth.String()
+		sink = m.PID.AdministrativeSex
+		sink = m.PV1.PatientClass
+		sink = m.PV1.AssignedPatientLocation.PointOfCare
+	}
+}
+
+// BenchmarkParseOnly_kardianos splits the message into typed segments
+// without grouping them into the trigger structure.
+func BenchmarkParseOnly_kardianos(b *testing.B) {
+	data := load(b)
+	d := kar.NewDecoder(h240.Registry, nil)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		list, err := d.DecodeList(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(list) == 0 {
+			b.Fatal("no segments")
+		}
 	}
 }
 
