@@ -17,5 +17,5 @@ func Example() {
 	}
 	fmt.Println(len(rel.Concepts) > 50, rel.Concepts[0] == snomedtest.Root, len(rel.AttributeTypes))
 	// Output:
-	// true true 5
+	// true true 120
 }

@@ -77,6 +77,10 @@ type Config struct {
 	InactiveShare float64
 }
 
+// otherAttributeTypes is the number of attribute types beyond the five
+// named constants.
+const otherAttributeTypes = 115
+
 // Tiny is a release small enough for unit tests.
 var Tiny = Config{Concepts: 300, Seed: 1}
 
@@ -90,7 +94,9 @@ type Release struct {
 	USTerms  map[uint64]string   // en-US preferred synonym
 	FSNs     map[uint64]string
 
-	// AttributeTypes are the attribute concepts (children of the root).
+	// AttributeTypes are the attribute concepts (children of the root): the
+	// five named constants, then 115 others, as the real concept model has
+	// about 120.
 	AttributeTypes []uint64
 	// Attributes are each active concept's active inferred attribute
 	// relationships.
@@ -168,6 +174,7 @@ func Generate(dir string, cfg Config) (*Release, error) {
 	const maxDepth = 16
 	levels := make([][]uint64, maxDepth+1)
 	levels[0] = []uint64{Root}
+	owed := 0.0
 	for _, id := range rel.Concepts[1:] {
 		if !rel.Active[id] {
 			continue
@@ -187,11 +194,16 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		above := levels[lvl-1]
 		first := above[rng.IntN(len(above))]
 		rel.Parents[id] = []uint64{first}
-		if lvl > 1 && rng.Float64() < cfg.Parents-1 {
+		// Level-1 concepts can have only the root, and a second pick may
+		// repeat the first, so the second parents owed are carried forward
+		// to keep the mean at cfg.Parents.
+		owed += cfg.Parents - 1
+		if lvl > 1 && owed > rng.Float64() {
 			l2 := rng.IntN(lvl)
 			second := levels[l2][rng.IntN(len(levels[l2]))]
 			if second != first {
 				rel.Parents[id] = append(rel.Parents[id], second)
+				owed--
 			}
 		}
 		levels[lvl] = append(levels[lvl], id)
@@ -200,11 +212,27 @@ func Generate(dir string, cfg Config) (*Release, error) {
 	clinical := slices.Clone(rel.Concepts[1:])
 	rel.AttributeTypes = []uint64{FindingSite, Morphology, CausativeAgent, Laterality, PresentationStrength}
 	rel.SimpleRefset = rf2.MakeSCTID(uint64(1000000+cfg.Concepts), rf2.PartConcept)
-	for _, id := range append(slices.Clone(rel.AttributeTypes), rel.SimpleRefset) {
+	// The real concept model has about 120 attribute types; beyond the five
+	// named ones the release has otherAttributeTypes more, with ids after
+	// the reference set's.
+	named := len(rel.AttributeTypes)
+	for k := range otherAttributeTypes {
+		rel.AttributeTypes = append(rel.AttributeTypes, rf2.MakeSCTID(uint64(1000000+cfg.Concepts+1+k), rf2.PartConcept))
+	}
+	for _, id := range append(slices.Clone(rel.AttributeTypes[:named]), rel.SimpleRefset) {
 		rel.Concepts = append(rel.Concepts, id)
 		rel.Active[id] = true
 		rel.Parents[id] = []uint64{Root}
 	}
+	for _, id := range rel.AttributeTypes[named:] {
+		rel.Concepts = append(rel.Concepts, id)
+		rel.Active[id] = true
+		rel.Parents[id] = []uint64{Root}
+	}
+	other := rel.AttributeTypes[named:]
+	// A second source keeps the rest of the release the same whatever the
+	// number of other attributes.
+	rng2 := rand.New(rand.NewPCG(cfg.Seed, 0xa77))
 	var activeClinical []uint64
 	for _, id := range clinical {
 		if rel.Active[id] {
@@ -222,6 +250,13 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		}
 		if rng.IntN(4) == 0 {
 			attrs = append(attrs, Attribute{Group: 0, Type: Laterality, Dest: pick()})
+		}
+		// 0, 1 or 2 ungrouped attributes of the other types (1.1 on
+		// average, so ~3.5 per concept in all), the first types far more
+		// often than the last, as real attribute use is skewed.
+		for n := []int{0, 1, 1, 2, 2}[rng2.IntN(5)] - rng2.IntN(2)*rng2.IntN(2); n > 0; n-- {
+			u := rng2.Float64()
+			attrs = append(attrs, Attribute{Group: 0, Type: other[int(u*u*float64(len(other)))], Dest: activeClinical[rng2.IntN(len(activeClinical))]})
 		}
 		rel.Attributes[id] = attrs
 		if rng.IntN(10) == 0 {
