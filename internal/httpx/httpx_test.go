@@ -336,6 +336,21 @@ func TestDoStream(t *testing.T) {
 	assert.Equal(t, int64(1<<20), n)
 }
 
+// getConcurrently sends n GETs to url at once and waits for them all.
+func getConcurrently(t *testing.T, c *Client, url string, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Do(context.Background(), NewRequest("GET", url, nil))
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+}
+
 func TestRateLimit(t *testing.T) {
 	var count atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -347,16 +362,7 @@ func TestRateLimit(t *testing.T) {
 	cfg.Burst = 1
 	c := New(cfg)
 	start := time.Now()
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := c.Do(context.Background(), NewRequest("GET", srv.URL, nil))
-			assert.NoError(t, err)
-		}()
-	}
-	wg.Wait()
+	getConcurrently(t, c, srv.URL, 20)
 	// 20 requests at 50/s with burst 1 take at least 19/50 s.
 	assert.GreaterOrEqual(t, time.Since(start), 370*time.Millisecond)
 	assert.Equal(t, int64(20), count.Load())
@@ -565,16 +571,7 @@ func TestRateLimitUnderContention(t *testing.T) {
 	cfg.RequestsPerSecond = rps
 	cfg.Burst = 1
 	c := New(cfg)
-	var wg sync.WaitGroup
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := c.Do(context.Background(), NewRequest("GET", srv.URL, nil))
-			assert.NoError(t, err)
-		}()
-	}
-	wg.Wait()
+	getConcurrently(t, c, srv.URL, n)
 	reserveMu.Lock()
 	defer reserveMu.Unlock()
 	require.Len(t, at, n)
