@@ -151,7 +151,10 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig)
 		if !ok {
 			return fmt.Errorf("%w: %s:%d: concrete value of %d", ErrUnknown, r.file, r.line, src)
 		}
-		group, _ := strconv.Atoi(f[6])
+		group, err := strconv.Atoi(f[6])
+		if err != nil {
+			return &rf2.ParseError{File: r.file, Line: r.line, Column: "relationshipGroup", Err: rf2.ErrInteger}
+		}
 		d.Concrete[so] = append(d.Concrete[so], concrete{Group: int32(group), Type: typ, Value: f[5]})
 	}
 
@@ -206,22 +209,32 @@ func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig)
 		}
 		if target, ok := get("mapTarget"); ok {
 			m := MapEntry{Refset: refset, Target: target}
-			if v, ok := get("mapGroup"); ok {
-				m.Group, _ = strconv.Atoi(v)
+			// A malformed number is an error, never a silent 0.
+			num := func(col string) (uint64, error) {
+				v, ok := get(col)
+				if !ok || v == "" {
+					return 0, nil
+				}
+				n, err := strconv.ParseUint(v, 10, 64)
+				if err != nil {
+					e := rf2.ErrInteger
+					if strings.HasSuffix(col, "Id") {
+						e = rf2.ErrSCTID
+					}
+					return 0, &rf2.ParseError{File: r.file, Line: r.line, Column: col, Err: e}
+				}
+				return n, nil
 			}
-			if v, ok := get("mapPriority"); ok {
-				m.Priority, _ = strconv.Atoi(v)
+			var vals [4]uint64
+			for i, col := range [...]string{"mapGroup", "mapPriority", "correlationId", "mapCategoryId"} {
+				if vals[i], err = num(col); err != nil {
+					return err
+				}
 			}
+			m.Group, m.Priority = int(vals[0]), int(vals[1])
+			m.Correlation, m.Category = ID(vals[2]), ID(vals[3])
 			m.Rule, _ = get("mapRule")
 			m.Advice, _ = get("mapAdvice")
-			if v, ok := get("correlationId"); ok {
-				c, _ := strconv.ParseUint(v, 10, 64)
-				m.Correlation = ID(c)
-			}
-			if v, ok := get("mapCategoryId"); ok {
-				c, _ := strconv.ParseUint(v, 10, 64)
-				m.Category = ID(c)
-			}
 			d.Maps[comp] = append(d.Maps[comp], m)
 		}
 	}

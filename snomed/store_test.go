@@ -345,3 +345,42 @@ func TestRelationshipLatestRowWins(t *testing.T) {
 	assert.False(t, has(later), "the later inactive row retires the relationship")
 	assert.True(t, has(older), "the older inactive row loses")
 }
+
+// A malformed number in a map row is an error with its file, line and
+// column, never a silent 0.
+func TestImportBadMapNumbers(t *testing.T) {
+	for _, col := range []struct {
+		name  string
+		index int // in the extended map's columns
+		want  error
+	}{
+		{"mapGroup", 6, rf2.ErrInteger},
+		{"mapPriority", 7, rf2.ErrInteger},
+		{"correlationId", 11, rf2.ErrSCTID},
+		{"mapCategoryId", 12, rf2.ErrSCTID},
+	} {
+		t.Run(col.name, func(t *testing.T) {
+			dir := t.TempDir()
+			_, err := snomedtest.Generate(dir, snomedtest.Tiny)
+			require.NoError(t, err)
+			mf, _ := filepath.Glob(filepath.Join(dir, "Snapshot", "Refset", "Map", "der2_iisssccRefset_ExtendedMapSnapshot_INT_*"))
+			require.Len(t, mf, 1)
+			b, err := os.ReadFile(mf[0])
+			require.NoError(t, err)
+			lines := strings.Split(string(b), "\r\n")
+			require.Equal(t, col.name, strings.Split(lines[0], "\t")[col.index])
+			fields := strings.Split(lines[3], "\t")
+			require.Equal(t, "1", fields[2], "an active row")
+			fields[col.index] = "one"
+			lines[3] = strings.Join(fields, "\t")
+			require.NoError(t, os.WriteFile(mf[0], []byte(strings.Join(lines, "\r\n")), 0o644))
+			err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
+			var pe *rf2.ParseError
+			require.ErrorAs(t, err, &pe)
+			assert.ErrorIs(t, err, col.want)
+			assert.Equal(t, col.name, pe.Column)
+			assert.Equal(t, 4, pe.Line)
+			assert.Contains(t, pe.File, "ExtendedMap")
+		})
+	}
+}

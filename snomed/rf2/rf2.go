@@ -31,6 +31,7 @@ var (
 	ErrTime      = errors.New("effectiveTime is not YYYYMMDD")
 	ErrTooLong   = errors.New("line too long")
 	ErrPartition = errors.New("SCTID partition does not match the component")
+	ErrInteger   = errors.New("not an integer")
 )
 
 // ParseError is a bad row: file, 1-based line and column name.
