@@ -408,15 +408,24 @@ func (d *data) closure() error {
 	n := len(d.IDs)
 	state := make([]uint8, n) // 0 new, 1 in progress, 2 done
 	anc := make([][]int32, n)
+	var path []int32 // the concepts in progress, child first
 	var visit func(i int32) error
 	visit = func(i int32) error {
 		switch state[i] {
 		case 1:
-			return fmt.Errorf("%w at concept %d", ErrCycle, d.IDs[i])
+			// The cycle is the part of the path from i's first visit; it is
+			// named by its concepts so that the rows can be found.
+			start := slices.Index(path, i)
+			ids := make([]string, 0, len(path)-start+1)
+			for _, o := range append(path[start:], i) {
+				ids = append(ids, strconv.FormatUint(uint64(d.IDs[o]), 10))
+			}
+			return fmt.Errorf("%w: %s (each IS-A the next)", ErrCycle, strings.Join(ids, " → "))
 		case 2:
 			return nil
 		}
 		state[i] = 1
+		path = append(path, i)
 		var set []int32
 		for _, p := range d.Parents[i] {
 			if err := visit(p); err != nil {
@@ -425,6 +434,7 @@ func (d *data) closure() error {
 			set = append(set, p)
 			set = append(set, anc[p]...)
 		}
+		path = path[:len(path)-1]
 		slices.Sort(set)
 		anc[i] = slices.Compact(set)
 		state[i] = 2

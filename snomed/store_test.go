@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -275,7 +276,26 @@ func TestImportBadHierarchy(t *testing.T) {
 		}
 		appendRow(t, dir, row(snomedtest.Root, leaf)) // the root under one of its descendants
 		err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
-		assert.ErrorIs(t, err, snomed.ErrCycle)
+		require.ErrorIs(t, err, snomed.ErrCycle)
+		// The message names the cycle: each concept IS-A the next, and it
+		// ends where it began, through the added row.
+		msg := err.Error()
+		chain := msg[strings.LastIndex(msg, ": ")+2:]
+		chain = strings.TrimSuffix(chain, " (each IS-A the next)")
+		var ids []uint64
+		for _, f := range strings.Split(chain, " → ") {
+			id, err := strconv.ParseUint(f, 10, 64)
+			require.NoError(t, err, chain)
+			ids = append(ids, id)
+		}
+		require.GreaterOrEqual(t, len(ids), 3, chain)
+		assert.Equal(t, ids[0], ids[len(ids)-1])
+		assert.Contains(t, ids, uint64(snomedtest.Root))
+		for i := 1; i < len(ids); i++ {
+			child, parent := ids[i-1], ids[i]
+			isParent := slices.Contains(rel.Parents[child], parent) || (child == snomedtest.Root && parent == leaf)
+			assert.True(t, isParent, "%d IS-A %d in %s", child, parent, chain)
+		}
 	})
 	t.Run("unknown concept", func(t *testing.T) {
 		dir := t.TempDir()
