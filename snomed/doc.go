@@ -10,6 +10,9 @@
 // ancestors are precomputed as a sorted ordinal list, so IsA is a binary
 // search. Descendants are walked once over CSR child arrays into a Set, a
 // bitset over dense ordinals with Len, Has and ascending Each.
+// ProximalPrimitives gives a concept's most specific primitive proper
+// ancestors (definitionStatusId 900000000000074008), the parents of its
+// necessary normal form.
 //
 // Search indexes every word of every active description; descriptions are
 // numbered in rank order, so intersecting the query words' postings visits

@@ -283,8 +283,9 @@ func TestConformance(t *testing.T) {
 		add("<< "+X+" {{ term != \""+word+"\" }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool { return !wordPrefix(d.term, word) })
 		})
-		add("<< "+X+" {{ C definitionStatus = primitive }}", func(c uint64) bool { return w.isA(c, x) })
-		add("<< "+X+" {{ C definitionStatus = defined }}", func(c uint64) bool { return false })
+		add("<< "+X+" {{ C definitionStatus = primitive }}", func(c uint64) bool { return w.isA(c, x) && !w.rel.Defined[c] })
+		add("<< "+X+" {{ C definitionStatus = defined }}", func(c uint64) bool { return w.isA(c, x) && w.rel.Defined[c] })
+		add("* {{ C definitionStatus = defined, active = true }}", func(c uint64) bool { return w.rel.Active[c] && w.rel.Defined[c] })
 		add("<< "+X+" {{ dialect = en-us, term = \"us\" }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.us && wordPrefix(d.term, "us") })
 		})

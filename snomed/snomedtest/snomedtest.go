@@ -89,6 +89,7 @@ var Tiny = Config{Concepts: 300, Seed: 1}
 type Release struct {
 	Concepts []uint64            // all concept ids; Concepts[0] is the root
 	Active   map[uint64]bool     // active concepts
+	Defined  map[uint64]bool     // fully defined concepts; the rest are primitive
 	Parents  map[uint64][]uint64 // inferred, active IS-A parents
 	Terms    map[uint64]string   // en-GB preferred synonym of each concept
 	USTerms  map[uint64]string   // en-US preferred synonym
@@ -157,7 +158,7 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		cfg.InactiveShare = 0.27
 	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
-	rel := &Release{Active: map[uint64]bool{}, Parents: map[uint64][]uint64{}, Terms: map[uint64]string{}, USTerms: map[uint64]string{}, FSNs: map[uint64]string{},
+	rel := &Release{Active: map[uint64]bool{}, Defined: map[uint64]bool{}, Parents: map[uint64][]uint64{}, Terms: map[uint64]string{}, USTerms: map[uint64]string{}, FSNs: map[uint64]string{},
 		Attributes: map[uint64][]Attribute{}, Concrete: map[uint64][]Attribute{}, Associations: map[uint64][]Association{},
 		Inactivation: map[uint64]uint64{}, ICD10: map[uint64][]MapRow{}}
 	rel.Concepts = append(rel.Concepts, Root)
@@ -259,6 +260,11 @@ func Generate(dir string, cfg Config) (*Release, error) {
 			attrs = append(attrs, Attribute{Group: 0, Type: other[int(u*u*float64(len(other)))], Dest: activeClinical[rng2.IntN(len(activeClinical))]})
 		}
 		rel.Attributes[id] = attrs
+		// About a quarter of the concepts with attributes are fully defined,
+		// so that primitive and defined concepts interleave in the hierarchy.
+		if rng2.IntN(4) == 0 {
+			rel.Defined[id] = true
+		}
 		if rng.IntN(10) == 0 {
 			rel.Concrete[id] = []Attribute{{Group: 1, Type: PresentationStrength, Value: "#" + strconv.Itoa(5*(1+rng.IntN(100)))}}
 		}
@@ -351,7 +357,11 @@ func Generate(dir string, cfg Config) (*Release, error) {
 	err := w(filepath.Join(term, "sct2_Concept_Snapshot_INT_20260401.txt"), func(b *bufio.Writer) {
 		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId\r\n")
 		for _, id := range rel.Concepts {
-			fmt.Fprintf(b, "%d\t%s\t%s\t%d\t%d\r\n", id, et, active(rel.Active[id]), CoreModule, Primitive)
+			status := Primitive
+			if rel.Defined[id] {
+				status = FullyDefined
+			}
+			fmt.Fprintf(b, "%d\t%s\t%s\t%d\t%d\r\n", id, et, active(rel.Active[id]), CoreModule, status)
 		}
 	})
 	if err != nil {
@@ -567,11 +577,17 @@ func writeUK(dir string, rel *Release, ukLang []langRowT, w func(string, func(*b
 	}
 	err := w(filepath.Join(term, "sct2_Concept_UKCLSnapshot_GB1000000_"+UKEffectiveTime+".txt"), func(b *bufio.Writer) {
 		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tdefinitionStatusId\r\n")
+		status := func(c uint64, flip bool) uint64 {
+			if rel.Defined[c] != flip {
+				return FullyDefined
+			}
+			return Primitive
+		}
 		for _, c := range rel.Restated {
-			fmt.Fprintf(b, "%d\t%s\t%d\t%d\t%d\r\n", c, UKEffectiveTime, active(c), UKClinicalModule, Primitive)
+			fmt.Fprintf(b, "%d\t%s\t%d\t%d\t%d\r\n", c, UKEffectiveTime, active(c), UKClinicalModule, status(c, false))
 		}
 		for _, c := range rel.Stale { // older than the International row: loses
-			fmt.Fprintf(b, "%d\t20200101\t%d\t%d\t%d\r\n", c, 1-active(c), UKClinicalModule, FullyDefined)
+			fmt.Fprintf(b, "%d\t20200101\t%d\t%d\t%d\r\n", c, 1-active(c), UKClinicalModule, status(c, true))
 		}
 	})
 	if err != nil {
