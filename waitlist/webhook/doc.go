@@ -1,0 +1,15 @@
+// Package webhook delivers waitlist notifications to an HTTPS endpoint the
+// caller runs (an SMS gateway, an NHS App integration), signed so that the
+// receiver can prove they came from us and are fresh, and verifies such
+// deliveries on the receiving side.
+//
+// Each delivery is a POST of the notification as JSON with headers
+//
+//	Nhskit-Event-Id:  the notification's event id (receivers de-duplicate on it)
+//	Nhskit-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
+//
+// the same scheme as widely used webhook signatures (a timestamp bound into
+// the MAC defeats replay; RFC 2104 HMAC with SHA-256, FIPS 180-4).
+// Verification compares MACs in constant time (crypto/hmac.Equal) and
+// rejects timestamps outside a tolerance (default five minutes).
+package webhook
