@@ -74,6 +74,10 @@ func (m *Message) Set(path, value string) error {
 	for len(fields) <= fi {
 		fields = append(fields, "")
 	}
+	value, err = m.encode(value)
+	if err != nil {
+		return fmt.Errorf("%w %s: %w", ErrSet, path, err)
+	}
 	esc := Escape(value, d)
 	fields[fi] = setPiece(fields[fi], esc, d, p)
 	segTexts[idx] = strings.Join(fields, string(d.Field))

@@ -33,10 +33,16 @@
 //     Get decodes the first six and \X..\, and keeps the rest as written,
 //     since their meaning depends on the display; an escape character with
 //     no closing one is kept literally.
-//   - MSH-18 names the character set: "ASCII", "8859/1" (Latin-1),
-//     "UNICODE UTF-8", and others. Get returns UTF-8, converting Latin-1.
-//     MSH-18 "UNICODE" is read as UTF-8; an Options.Charset overrides MSH-18
-//     for senders that declare one set and send another.
+//   - MSH-18 names the character set from HL7 table 0211
+//     (http://terminology.hl7.org/CodeSystem/v2-0211): "ASCII" (also
+//     "ISO IR6"), "8859/1" to "8859/9" and "8859/15", "UNICODE UTF-8", and
+//     others; empty means ASCII. Get returns UTF-8, converting 8859/1 and
+//     8859/15 (which differs from 8859/1 at 0xA4 €, 0xA6 Š, 0xA8 š, 0xB4 Ž,
+//     0xB8 ž, 0xBC Œ, 0xBD œ, 0xBE Ÿ; ISO/IEC 8859-15), and Set writes values
+//     back in the message's set, refusing a character it lacks. MSH-18
+//     "UNICODE" is read as UTF-8. Any other set is a ParseError (ErrCharset)
+//     at MSH-18 rather than bytes misread as UTF-8; Options.Charset
+//     overrides MSH-18 for senders that declare one set and send another.
 //   - Path conventions follow HAPI's Terser: 1-based numbers; SEG[n] is the
 //     n-th segment of that name, (n) the n-th repetition; a path that stops
 //     above the leaf reads the first component's first sub-component.

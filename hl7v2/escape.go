@@ -1,6 +1,8 @@
 package hl7v2
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 )
@@ -9,33 +11,91 @@ import (
 type charset uint8
 
 const (
-	charsetUTF8   charset = iota // UNICODE UTF-8, ASCII, empty, and unknown names
+	charsetUTF8   charset = iota // UNICODE UTF-8, ASCII, empty
 	charsetLatin1                // 8859/1
+	charsetLatin9                // 8859/15: Latin-1 with the euro sign and 7 other letters
 )
 
-// charsetFor maps an MSH-18 value to a charset. "UNICODE" (unqualified) is
-// read as UTF-8, which is what the senders that write it send in practice.
-func charsetFor(name string) charset {
+// latin9 holds the eight code points where ISO 8859-15 differs from
+// ISO 8859-1, by byte.
+var latin9 = map[byte]rune{
+	0xA4: '€', 0xA6: 'Š', 0xA8: 'š', 0xB4: 'Ž', 0xB8: 'ž', 0xBC: 'Œ', 0xBD: 'œ', 0xBE: 'Ÿ',
+}
+
+// ErrCharset reports a character set that nhskit cannot convert to UTF-8.
+// Options.Charset overrides MSH-18 for a sender that declares one it does
+// not use.
+var ErrCharset = errors.New("character set not supported")
+
+// charsetFor maps an MSH-18 value (HL7 table 0211) to a charset. "UNICODE"
+// (unqualified) is read as UTF-8, which is what the senders that write it
+// send in practice. Other character sets are refused rather than read as
+// UTF-8, which would garble every non-ASCII character.
+func charsetFor(name string) (charset, bool) {
 	switch strings.ToUpper(strings.TrimSpace(name)) {
+	case "", "ASCII", "US-ASCII", "ISO IR6", "UNICODE UTF-8", "UTF-8", "UNICODE":
+		return charsetUTF8, true
 	case "8859/1", "ISO-8859-1", "ISO_IR 100", "LATIN1":
-		return charsetLatin1
+		return charsetLatin1, true
+	case "8859/15", "ISO-8859-15", "ISO_IR 203", "LATIN9":
+		return charsetLatin9, true
 	}
-	return charsetUTF8
+	return charsetUTF8, false
 }
 
 // Charset returns the character set the message's values are read in.
 func (m *Message) Charset() string {
-	if m.charset == charsetLatin1 {
+	switch m.charset {
+	case charsetLatin1:
 		return "8859/1"
+	case charsetLatin9:
+		return "8859/15"
 	}
 	return "UNICODE UTF-8"
+}
+
+// encode converts a UTF-8 value to the message's character set, for Set.
+func (m *Message) encode(value string) (string, error) {
+	if m.charset == charsetUTF8 {
+		if !utf8.ValidString(value) {
+			return "", errors.New("value is not valid UTF-8")
+		}
+		return value, nil
+	}
+	b := make([]byte, 0, len(value))
+	for _, r := range value {
+		c, ok := m.byteFor(r)
+		if !ok {
+			return "", fmt.Errorf("%q cannot be written in %s", r, m.Charset())
+		}
+		b = append(b, c)
+	}
+	return string(b), nil
+}
+
+// byteFor is the byte that stands for r in a single-byte character set.
+func (m *Message) byteFor(r rune) (byte, bool) {
+	if m.charset == charsetLatin9 {
+		for c, l := range latin9 {
+			if l == r {
+				return c, true
+			}
+		}
+		if _, replaced := latin9[byte(r)]; replaced && r <= 0xFF {
+			return 0, false // ¤ ¦ ¨ ´ ¸ ¼ ½ ¾ are not in 8859/15
+		}
+	}
+	if r <= 0xFF && r != utf8.RuneError {
+		return byte(r), true
+	}
+	return 0, false
 }
 
 // decode unescapes raw and converts it to UTF-8. It returns raw itself
 // (no allocation) when there is nothing to do.
 func (m *Message) decode(raw string) string {
 	needs := indexByte(raw, m.delims.Escape) >= 0
-	if !needs && m.charset == charsetLatin1 {
+	if !needs && m.charset != charsetUTF8 {
 		for i := 0; i < len(raw); i++ {
 			if raw[i] >= 0x80 {
 				needs = true
@@ -111,7 +171,10 @@ func (m *Message) appendDecoded(dst []byte, raw string) []byte {
 }
 
 func (m *Message) appendChar(dst []byte, c byte) []byte {
-	if c >= 0x80 && m.charset == charsetLatin1 {
+	if c >= 0x80 && m.charset != charsetUTF8 {
+		if r, ok := latin9[c]; ok && m.charset == charsetLatin9 {
+			return utf8.AppendRune(dst, r)
+		}
 		return utf8.AppendRune(dst, rune(c))
 	}
 	return append(dst, c)

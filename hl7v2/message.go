@@ -133,7 +133,22 @@ func ParseWithOptions(data []byte, opts Options) (*Message, error) {
 		cs, _ = nth(msh, m.delims.Field, 17)
 		cs, _ = nth(cs, m.delims.Repetition, 0)
 	}
-	m.charset = charsetFor(cs)
+	var ok bool
+	if m.charset, ok = charsetFor(cs); !ok {
+		off := 0
+		if opts.Charset == "" {
+			// MSH-18 begins after the 17th field separator (MSH-1 is the first).
+			for i, n := 0, 0; i < int(m.segs[0].end); i++ {
+				if m.text[i] == m.delims.Field {
+					if n++; n == 17 {
+						off = i + 1
+						break
+					}
+				}
+			}
+		}
+		return nil, &ParseError{Segment: 1, Field: 18, Offset: off, Err: fmt.Errorf("%w: %q", ErrCharset, cs)}
+	}
 	return m, nil
 }
 

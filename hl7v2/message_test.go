@@ -177,6 +177,73 @@ func TestLatin1(t *testing.T) {
 	assert.Equal(t, "ZOË", m2.Get("PID-5.1"))
 }
 
+// 8859/15 differs from 8859/1 in eight places, the euro sign among them.
+func TestLatin9(t *testing.T) {
+	text := []byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4||||||8859/15\rPID|1||x||\xa6KODA^\xa4 \xbd \xe9\r")
+	m, err := Parse(text)
+	require.NoError(t, err)
+	assert.Equal(t, "8859/15", m.Charset())
+	assert.Equal(t, "ŠKODA", m.Get("PID-5.1"))
+	assert.Equal(t, "€ œ é", m.Get("PID-5.2"))
+	// Read as Latin-1 the same bytes are other characters.
+	m1, err := ParseWithOptions(text, Options{Charset: "8859/1"})
+	require.NoError(t, err)
+	assert.Equal(t, "¤ ½ é", m1.Get("PID-5.2"))
+}
+
+// Set writes a value in the message's character set, so that what is set
+// is what Get reads back, and refuses a character the set lacks.
+func TestSetInMessageCharset(t *testing.T) {
+	tests := []struct {
+		charset, value string
+		raw            string // the bytes written
+		err            bool
+	}{
+		{"8859/1", "ZOË", "ZO\xcb", false},
+		{"8859/1", "€", "", true},
+		{"8859/15", "€5 ŠŽ", "\xa45 \xa6\xb4", false},
+		{"8859/15", "¤", "", true},
+		{"8859/15", "ß", "\xdf", false},
+		{"UNICODE UTF-8", "ZOË €", "ZO\xc3\x8b \xe2\x82\xac", false},
+		{"UNICODE UTF-8", "bad \xff", "", true},
+		{"ASCII", "plain", "plain", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.charset+" "+tt.value, func(t *testing.T) {
+			m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4||||||" + tt.charset + "\rPID|1\r"))
+			require.NoError(t, err)
+			err = m.Set("PID-5.1", tt.value)
+			if tt.err {
+				require.ErrorIs(t, err, ErrSet)
+				assert.Equal(t, "", m.Get("PID-5.1"), "nothing written")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.value, m.Get("PID-5.1"))
+			assert.Contains(t, string(m.Encode()), "PID|1||||"+tt.raw+"\r")
+		})
+	}
+}
+
+// A character set nhskit cannot convert is refused where it is declared,
+// not read as UTF-8; the caller can override it.
+func TestUnsupportedCharset(t *testing.T) {
+	text := []byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4||||||8859/2\rPID|1||x||\xa9\r")
+	_, err := Parse(text)
+	var pe *ParseError
+	require.ErrorAs(t, err, &pe)
+	assert.ErrorIs(t, err, ErrCharset)
+	assert.Equal(t, 1, pe.Segment)
+	assert.Equal(t, 18, pe.Field)
+	assert.Equal(t, strings.Index(string(text), "8859/2"), pe.Offset)
+	assert.Contains(t, err.Error(), `"8859/2"`)
+	m, err := ParseWithOptions(text, Options{Charset: "8859/1"})
+	require.NoError(t, err)
+	assert.Equal(t, "©", m.Get("PID-5"))
+	_, err = ParseWithOptions(text, Options{Charset: "EBCDIC"})
+	require.ErrorIs(t, err, ErrCharset)
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		name    string
