@@ -6,8 +6,10 @@
 //	go run ./examples/quickstart
 //
 // The path: a trust's PAS sends an HL7 v2 ADT^A04 referral; it becomes a
-// UK Core Patient and Encounter that validate, with the NHS number checked
-// and confirmed against PDS; the patient's GP practice, found by ODS code in SDS, is
+// UK Core Patient and Encounter that validate; its SNOMED CT reason is
+// checked against the service's ECL value set in an embedded SNOMED CT
+// store (imported from a synthetic release) and mapped to ICD-10; the NHS
+// number is confirmed against PDS; the patient's GP practice, found by ODS code in SDS, is
 // searched for free slots through GP Connect; the booking engine ranks
 // them for the patient's preferences; the best is taken, so the patient
 // joins the waiting list and is offered it when its holder cancels; it is
@@ -21,6 +23,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +35,9 @@ import (
 	"github.com/nhskit/nhskit/hl7v2/tofhir"
 	"github.com/nhskit/nhskit/mesh"
 	"github.com/nhskit/nhskit/mesh/meshtest"
+	"github.com/nhskit/nhskit/snomed"
+	"github.com/nhskit/nhskit/snomed/ecl"
+	"github.com/nhskit/nhskit/snomed/snomedtest"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 	"github.com/nhskit/nhskit/spine/pds"
@@ -64,14 +72,41 @@ func (t *tour) step(what string, fn func() (string, error)) error {
 }
 
 // referral is the ADT^A04 the PAS sends; the patient is registered at the
-// fake practice, whose first synthetic patient is 999 000 0018.
-func referral(now time.Time) []byte {
+// fake practice, whose first synthetic patient is 999 000 0018. DG1-3
+// carries the reason as a SNOMED CT code (coding system SCT, HL7 table
+// 0396).
+func referral(now time.Time, reason snomed.ID) []byte {
 	ts := hl7v2.FormatDTM(now)
 	return []byte("MSH|^~\\&|PAS|RR8|TIE|RR8|" + ts + "||ADT^A04^ADT_A01|REF-0001|P|2.4|||AL|NE|GBR|UNICODE UTF-8\r" +
 		"EVN|A04|" + ts + "\r" +
 		"PID|1||9990000018^^^NHS^NH~RR8000123^^^RR8^MR||SMITH^ALEX||19800101|2|||1 RIVER STREET^^LEEDS^^LS1 4AP^GBR^H|||||||||||||||||||||NSTS01\r" +
 		"PD1|||RIVERSIDE MEDICAL PRACTICE^^A81001\r" +
-		"PV1|1|O|RR8OPD^^^RR8||||||||||||||||V000001^^^RR8^VN\r")
+		"PV1|1|O|RR8OPD^^^RR8||||||||||||||||V000001^^^RR8^VN\r" +
+		fmt.Sprintf("DG1|1||%d^^SCT||%s|W\r", reason, ts))
+}
+
+// terminology imports a small synthetic SNOMED CT release (real releases
+// are licensed) and picks the service's value set and a referral reason in
+// it: a mapped concept under one of its parents, with a finding site.
+func terminology(ctx context.Context, dir string) (store *snomed.Store, valueSet string, reason snomed.ID, err error) {
+	rel, err := snomedtest.Generate(dir, snomedtest.Config{Concepts: 2000, Seed: 1})
+	if err != nil {
+		return nil, "", 0, err
+	}
+	path := filepath.Join(dir, "snomed.db")
+	if err := snomed.Import(ctx, dir, path); err != nil {
+		return nil, "", 0, err
+	}
+	if store, err = snomed.Open(path); err != nil {
+		return nil, "", 0, err
+	}
+	for _, c := range rel.Concepts {
+		ps := rel.Parents[c]
+		if rel.Active[c] && len(rel.ICD10[c]) > 0 && len(ps) > 0 && ps[0] != snomedtest.Root && len(rel.Parents[ps[0]]) > 0 {
+			return store, fmt.Sprintf("<< %d : %d = *", ps[0], snomedtest.FindingSite), snomed.ID(c), nil
+		}
+	}
+	return nil, "", 0, fmt.Errorf("the synthetic release has no mapped concept")
 }
 
 func run(ctx context.Context, w io.Writer, now time.Time) error {
@@ -84,10 +119,27 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 	defer directory.Close()
 	directory.Add(sds.Endpoint{ODSCode: "A81001", Interaction: gpconnect.InteractionSearchSlots, Address: practice.URL, ASID: practice.ASID})
 
+	var terms *snomed.Store
+	var valueSet string
+	var reason snomed.ID
+	if err := t.step("import a SNOMED CT release (synthetic) and open it", func() (string, error) {
+		dir, err := os.MkdirTemp("", "nhskit-quickstart-")
+		if err != nil {
+			return "", err
+		}
+		defer os.RemoveAll(dir) // the open store does not need the file
+		if terms, valueSet, reason, err = terminology(ctx, dir); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%d concepts", terms.Len()), nil
+	}); err != nil {
+		return err
+	}
+
 	var msg *hl7v2.Message
 	if err := t.step("parse the PAS's HL7 v2 ADT^A04", func() (string, error) {
 		var err error
-		msg, err = hl7v2.Parse(referral(now))
+		msg, err = hl7v2.Parse(referral(now, reason))
 		if err != nil {
 			return "", err
 		}
@@ -124,6 +176,33 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		}
 		practiceODS = ods
 		return fmt.Sprintf("Patient %s (verification %s) + %s Encounter, %d entries, valid; practice %s", nhs.Masked(), status, res.Encounter.Class.Code.Value, len(res.Bundle.Entry), practiceODS), nil
+	}); err != nil {
+		return err
+	}
+
+	if err := t.step("check the SNOMED CT reason: ECL value set, ICD-10 map", func() (string, error) {
+		code, system := msg.Get("DG1-3.1"), msg.Get("DG1-3.3")
+		id, err := strconv.ParseUint(code, 10, 64)
+		if err != nil || system != "SCT" {
+			return "", fmt.Errorf("DG1-3 is not a SNOMED CT code")
+		}
+		c, ok := terms.Concept(snomed.ID(id))
+		if !ok || !c.Active {
+			return "", fmt.Errorf("the reason %d is not an active concept", id)
+		}
+		members, err := ecl.Evaluate(terms, valueSet)
+		if err != nil {
+			return "", err
+		}
+		if _, in := slices.BinarySearch(members, c.ID); !in {
+			return "", fmt.Errorf("the reason %d is not in the value set %s", id, valueSet)
+		}
+		term, _ := terms.PreferredTerm(c.ID, "en-GB")
+		var icd []string
+		for _, m := range terms.Maps(c.ID, snomed.ICD10Refset) {
+			icd = append(icd, m.Target)
+		}
+		return fmt.Sprintf("%d |%s| in %s (%d concepts); ICD-10 %s", id, term, valueSet, len(members), strings.Join(icd, ", ")), nil
 	}); err != nil {
 		return err
 	}

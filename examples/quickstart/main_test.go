@@ -18,6 +18,7 @@ func TestQuickstartRuns(t *testing.T) {
 	assert.NotContains(t, s, "9990000018", "the tour never prints an unmasked NHS number")
 	assert.NotContains(t, s, "999 000 0018")
 	assert.NotContains(t, s, "SMITH", "nor a patient's name")
+	assert.Regexp(t, `\d+ \|[a-z ]+\d+\| in << \d+ : 363698007 = \* \(\d+ concepts\); ICD-10 [A-Z]\d\d\.\d`, s)
 	assert.Contains(t, s, "appointment ")
 	assert.Contains(t, s, "MSA|AA|REF-0001")
 	assert.True(t, strings.HasSuffix(s, "done\n"))
