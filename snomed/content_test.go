@@ -68,6 +68,16 @@ func TestRefsetsHistoryAndMaps(t *testing.T) {
 	assert.Contains(t, s.Refsets(), snomed.ID(rel.SimpleRefset))
 	assert.Contains(t, s.Refsets(), snomed.ICD10Refset)
 	assert.Contains(t, s.Refsets(), snomed.ID(snomedtest.GBLanguageRefset))
+	// The UK package's subsets.
+	require.Len(t, rel.UKSubsets, 12)
+	for refset, ms := range rel.UKSubsets {
+		want := make([]snomed.ID, len(ms))
+		for i, m := range ms {
+			want[i] = snomed.ID(m)
+		}
+		require.NotEmpty(t, want)
+		assert.Equal(t, want, s.RefsetMembers(snomed.ID(refset)), "subset %d", refset)
+	}
 
 	// Resolve, computed independently by following the release's rows.
 	var resolve func(c uint64, seen map[uint64]bool) []snomed.ID

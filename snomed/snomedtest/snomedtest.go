@@ -3,6 +3,7 @@ package snomedtest
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -74,6 +75,11 @@ type Config struct {
 // named constants.
 const otherAttributeTypes = 115
 
+// ukSubsets is the number of UK simple reference sets; each active
+// concept is in 0 to 6 of them (3.5 on average), for ~15M reference set rows
+// in all at UK-Monolith size.
+const ukSubsets = 12
+
 // Tiny is a release small enough for unit tests.
 var Tiny = Config{Concepts: 300, Seed: 1}
 
@@ -118,6 +124,10 @@ type Release struct {
 	OPCS     map[uint64][]MapRow
 	Restated []uint64
 	Stale    []uint64
+	// UKSubsets are the UK package's simple reference sets (concepts of the
+	// release, children of the root) with their active members, ascending:
+	// the real UK edition carries hundreds of such subsets.
+	UKSubsets map[uint64][]uint64
 }
 
 // Attribute is a relationship to a concept (Dest) or to a value (Value).
@@ -224,6 +234,16 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		rel.Parents[id] = []uint64{Root}
 	}
 	other := rel.AttributeTypes[named:]
+	rel.UKSubsets = map[uint64][]uint64{}
+	var subsets []uint64
+	for k := range ukSubsets {
+		id := rf2.MakeSCTID(uint64(1000000+cfg.Concepts+1+otherAttributeTypes+k), rf2.PartConcept)
+		subsets = append(subsets, id)
+		rel.UKSubsets[id] = nil
+		rel.Concepts = append(rel.Concepts, id)
+		rel.Active[id] = true
+		rel.Parents[id] = []uint64{Root}
+	}
 	// A second source keeps the rest of the release the same whatever the
 	// number of other attributes.
 	rng2 := rand.New(rand.NewPCG(cfg.Seed, 0xa77))
@@ -258,6 +278,9 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		if rng2.IntN(4) == 0 {
 			rel.Defined[id] = true
 		}
+		for k, n := rng2.IntN(len(subsets)), rng2.IntN(7); n > 0; k, n = (k+1+rng2.IntN(2))%len(subsets), n-1 {
+			rel.UKSubsets[subsets[k]] = append(rel.UKSubsets[subsets[k]], id)
+		}
 		if rng.IntN(10) == 0 {
 			rel.Concrete[id] = []Attribute{{Group: 1, Type: PresentationStrength, Value: "#" + strconv.Itoa(5*(1+rng.IntN(100)))}}
 		}
@@ -275,6 +298,10 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		}
 	}
 	slices.Sort(rel.Members)
+	for k, v := range rel.UKSubsets {
+		slices.Sort(v)
+		rel.UKSubsets[k] = slices.Compact(v)
+	}
 	// History: every inactive concept is outdated or a duplicate and is
 	// replaced, has possible equivalents, or is the same as another
 	// inactive concept that is itself replaced (a chain).
@@ -409,23 +436,35 @@ func Generate(dir string, cfg Config) (*Release, error) {
 			return id
 		}
 		for _, c := range rel.Concepts {
-			emit(c, FSN, rel.FSNs[c], Preferred, Preferred)
-			var main uint64
+			fsn := emit(c, FSN, rel.FSNs[c], Preferred, Preferred)
+			var main, us uint64
 			if rel.USTerms[c] == rel.Terms[c] {
 				main = emit(c, Synonym, rel.Terms[c], Preferred, Preferred)
 			} else {
 				main = emit(c, Synonym, rel.Terms[c], Preferred, Acceptable)
-				emit(c, Synonym, rel.USTerms[c], Acceptable, Preferred)
+				us = emit(c, Synonym, rel.USTerms[c], Acceptable, Preferred)
 			}
 			nos := emit(c, Synonym, rel.Terms[c]+" NOS", Acceptable, Acceptable)
+			if !rel.Active[c] {
+				continue
+			}
+			// The NHS realm language refset covers every active concept's
+			// descriptions as en-GB does, but prefers the UK term where
+			// there is one.
+			mainAcc, nosAcc := uint64(Preferred), uint64(Acceptable)
 			if _, ok := rel.UKTerms[c]; ok {
-				ukLang = append(ukLang, langRowT{nos, UKClinicalLanguage, Preferred}, langRowT{main, UKClinicalLanguage, Acceptable})
+				mainAcc, nosAcc = Acceptable, Preferred
+			}
+			ukLang = append(ukLang, langRowT{fsn, UKClinicalLanguage, Preferred}, langRowT{main, UKClinicalLanguage, mainAcc}, langRowT{nos, UKClinicalLanguage, nosAcc})
+			if us != 0 {
+				ukLang = append(ukLang, langRowT{us, UKClinicalLanguage, Acceptable})
 			}
 		}
 	})
 	if err != nil {
 		return nil, err
 	}
+	relRng := rand.New(rand.NewPCG(cfg.Seed, 0x0e1))
 	err = w(filepath.Join(term, "sct2_Relationship_Snapshot_INT_20260401.txt"), func(b *bufio.Writer) {
 		b.WriteString("id\teffectiveTime\tactive\tmoduleId\tsourceId\tdestinationId\trelationshipGroup\ttypeId\tcharacteristicTypeId\tmodifierId\r\n")
 		row := func(active string, src, dst uint64, group int, typ, char uint64) {
@@ -449,6 +488,14 @@ func Generate(dir string, cfg Config) (*Release, error) {
 				// Stated and inactive attribute rows must not count.
 				row("1", c, pick(), 3, CausativeAgent, Stated)
 				row("0", c, pick(), 1, Morphology, Inferred)
+				// Real releases carry about as many inactive rows as
+				// active ones: one or two more, of the other types.
+				for n := 1 + relRng.IntN(2); n > 0; n-- {
+					row("0", c, pick(), 0, other[relRng.IntN(len(other))], Inferred)
+				}
+			}
+			if !rel.Active[c] {
+				row("0", c, rel.Concepts[relRng.IntN(len(rel.Concepts))], 0, IsA, Inferred) // its former place
 			}
 		}
 	})
@@ -556,8 +603,8 @@ func Generate(dir string, cfg Config) (*Release, error) {
 func writeUK(dir string, rel *Release, ukLang []langRowT, w func(string, func(*bufio.Writer)) error) error {
 	term := filepath.Join(dir, "UK", "Snapshot", "Terminology")
 	lang := filepath.Join(dir, "UK", "Snapshot", "Refset", "Language")
-	maps := filepath.Join(dir, "UK", "Snapshot", "Refset", "Map")
-	for _, d := range []string{term, lang, maps} {
+	mapDir := filepath.Join(dir, "UK", "Snapshot", "Refset", "Map")
+	for _, d := range []string{term, lang, mapDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -595,8 +642,25 @@ func writeUK(dir string, rel *Release, ukLang []langRowT, w func(string, func(*b
 	if err != nil {
 		return err
 	}
+	content := filepath.Join(dir, "UK", "Snapshot", "Refset", "Content")
+	if err := os.MkdirAll(content, 0o755); err != nil {
+		return err
+	}
+	err = w(filepath.Join(content, "der2_Refset_SimpleUKCLSnapshot_GB1000000_"+UKEffectiveTime+".txt"), func(b *bufio.Writer) {
+		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\r\n")
+		n := 0
+		for _, refset := range slices.Sorted(maps.Keys(rel.UKSubsets)) {
+			for _, c := range rel.UKSubsets[refset] {
+				n++
+				fmt.Fprintf(b, "%08x-3333-4000-9000-%012x\t%s\t1\t%d\t%d\t%d\r\n", n, n, UKEffectiveTime, UKClinicalModule, refset, c)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
 	n := 0
-	return w(filepath.Join(maps, "der2_iisssciRefset_ExtendedMapUKCLSnapshot_GB1000000_"+UKEffectiveTime+".txt"), func(b *bufio.Writer) {
+	return w(filepath.Join(mapDir, "der2_iisssciRefset_ExtendedMapUKCLSnapshot_GB1000000_"+UKEffectiveTime+".txt"), func(b *bufio.Writer) {
 		b.WriteString("id\teffectiveTime\tactive\tmoduleId\trefsetId\treferencedComponentId\tmapGroup\tmapPriority\tmapRule\tmapAdvice\tmapTarget\tcorrelationId\tmapBlock\r\n")
 		for _, c := range rel.Concepts {
 			for _, set := range []struct {
