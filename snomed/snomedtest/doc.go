@@ -9,6 +9,6 @@
 // ~1.9 IS-A parents, ~3.5 attribute relationships over 120 attribute types,
 // ~3.2 descriptions, ~8.1 relationship rows and ~12.5 reference set rows
 // (TestShape checks), so Config{Concepts: 1150000} stands for the UK
-// Monolith. Real releases are licensed;
-// this is how nhskit tests and measures scale.
+// Monolith. Real releases are licensed; this is how nhskit tests and
+// measures scale.
 package snomedtest
