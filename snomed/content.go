@@ -309,7 +309,7 @@ func (s *Store) ConcreteValues(id ID) []ConcreteValue {
 	}
 	out := make([]ConcreteValue, len(s.d.Concrete[o]))
 	for i, c := range s.d.Concrete[o] {
-		out[i] = ConcreteValue{Source: id, Type: c.Type, Group: int(c.Group), Value: c.Value}
+		out[i] = ConcreteValue{Source: id, Type: c.Type, Group: int(c.Group), Value: strings.Clone(c.Value)}
 	}
 	return out
 }
@@ -365,7 +365,7 @@ func (s *Store) Descriptions(id ID) []Description {
 				acc[a.Refset] = a.Acc
 			}
 		}
-		out[i] = Description{ID: d.ID, Concept: id, Term: d.Term, Type: d.Type, LanguageCode: d.Lang, Active: d.Active, CaseSignificance: d.Case, Acceptability: acc}
+		out[i] = Description{ID: d.ID, Concept: id, Term: strings.Clone(d.Term), Type: d.Type, LanguageCode: strings.Clone(d.Lang), Active: d.Active, CaseSignificance: d.Case, Acceptability: acc}
 	}
 	return out
 }
@@ -432,6 +432,7 @@ func (s *Store) Maps(id, refset ID) []MapEntry {
 	var out []MapEntry
 	for _, m := range s.d.Maps[id] {
 		if refset == 0 || m.Refset == refset {
+			m.Rule, m.Advice, m.Target = strings.Clone(m.Rule), strings.Clone(m.Advice), strings.Clone(m.Target)
 			out = append(out, m)
 		}
 	}
@@ -494,4 +495,10 @@ func (s *Store) nearest(id ID, has func(ID) bool, rows func(ID) []MapEntry) (map
 // Warnings lists rows that were skipped during import because real releases
 // are known to carry them (e.g. an active relationship to an inactive
 // concept).
-func (s *Store) Warnings() []string { return slices.Clone(s.d.Warnings) }
+func (s *Store) Warnings() []string {
+	out := make([]string, len(s.d.Warnings))
+	for i, w := range s.d.Warnings {
+		out[i] = strings.Clone(w)
+	}
+	return out
+}

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
-	"io"
 	"math"
 	"slices"
-	"strings"
 )
 
 // The store file: the magic line, then each table as little-endian
@@ -314,16 +312,6 @@ func (d *decoder) ids() []ID {
 		out[i] = ID(d.uint())
 	}
 	return out
-}
-
-// readAll reads a file into one string without copying it again.
-func readAll(r io.Reader, size int64) (string, error) {
-	var sb strings.Builder
-	if size > 0 && size < math.MaxInt32*4 {
-		sb.Grow(int(size))
-	}
-	_, err := io.Copy(&sb, r)
-	return sb.String(), err
 }
 
 func decode(b string, dst *data) error {

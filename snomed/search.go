@@ -355,6 +355,9 @@ func ranked(best map[int32]Hit, limit int) []Hit {
 	if len(out) > limit {
 		out = out[:limit]
 	}
+	for i := range out {
+		out[i].Term = strings.Clone(out[i].Term) // the store's own may be unmapped by Close
+	}
 	return out
 }
 

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
 )
@@ -115,6 +116,7 @@ type Store struct {
 	relsTo   []int32
 	index    map[ID]int32 // id -> ordinal: a hash lookup beats a binary search over a million ids
 	search   searchIndex
+	unmap    func() error // releases the file mapping
 }
 
 // Progress reports an import's advance.
@@ -473,27 +475,50 @@ func writeAtomic(path string, d *data) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// Open loads a store written by Import.
+// Open maps a store written by Import. Strings the Store returns are
+// copies, so they stay valid after Close.
 func Open(storePath string) (*Store, error) {
 	f, err := os.Open(storePath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	blob, err := readAll(f, size)
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	var s Store
-	if err := decode(blob, &s.d); err != nil {
+	b, unmap, err := mapFile(f, fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{unmap: unmap}
+	if err := decode(bytesString(b), &s.d); err != nil {
+		unmap()
 		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))
 	}
 	s.init()
-	return &s, nil
+	return s, nil
+}
+
+// Close releases the store's file mapping. A Store must not be used after
+// Close; there is no finalizer, so a Store that is never closed keeps its
+// mapping until the process exits.
+func (s *Store) Close() error {
+	if s.unmap == nil {
+		return nil
+	}
+	err := s.unmap()
+	s.unmap, s.d = nil, data{}
+	return err
+}
+
+// bytesString views b as a string without copying: b is a read-only
+// mapping that outlives every string sliced from it until Close.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
 }
 
 // init builds the in-memory indexes that the file does not hold.
@@ -784,7 +809,7 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 	if k < 0 || int(k) >= len(s.d.Descs[o]) {
 		return "", false
 	}
-	return s.d.Descs[o][k].Term, true
+	return strings.Clone(s.d.Descs[o][k].Term), true
 }
 
 // preferredIndex returns the index in Descs[o] of the active description

@@ -30,7 +30,31 @@ func build(t *testing.T, cfg snomedtest.Config) (*snomed.Store, *snomedtest.Rele
 	assert.Contains(t, phases, "write")
 	s, err := snomed.Open(path)
 	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	return s, rel
+}
+
+// TestClose: strings the store returned outlive Close (they are copies,
+// not views of the unmapped file), and a second Close is harmless.
+func TestClose(t *testing.T) {
+	dir := t.TempDir()
+	rel, err := snomedtest.Generate(dir, snomedtest.Config{Concepts: 30, Seed: 5})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "store.db")
+	require.NoError(t, snomed.Import(context.Background(), dir, path))
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	c := rel.Concepts[len(rel.Concepts)-1]
+	term, ok := s.PreferredTerm(snomed.ID(c), "en-GB")
+	require.True(t, ok)
+	descs := s.Descriptions(snomed.ID(c))
+	hits := s.Search(term, snomed.SearchOptions{})
+	require.NotEmpty(t, hits)
+	require.NoError(t, s.Close())
+	assert.Equal(t, rel.Terms[c], term)
+	assert.NotEmpty(t, descs[0].Term+descs[0].LanguageCode)
+	assert.NotEmpty(t, hits[0].Term)
+	assert.NoError(t, s.Close())
 }
 
 // naive computes ancestors by walking parents, independently of the store.
