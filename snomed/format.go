@@ -4,54 +4,233 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
+	"math/bits"
+	"os"
 	"slices"
+	"unsafe"
 )
 
-// The store file: the magic line, then each table as little-endian
-// varint-prefixed arrays. Terms and other strings are one blob per table
-// that Open slices without copying each term. The magic names the format
-// version; Open refuses any other.
+// The store file (format 8) is used in place: Open maps it and views each
+// table as a Go slice, so it builds nothing and reads only what queries
+// touch.
+//
+//	header   magic (16 bytes), then numSections × {offset, length uint64}
+//	sections each a little-endian array of fixed-width records, starting
+//	         at a multiple of 8 bytes from the start of the file
+//	trailer  magic again: a truncated file fails here
+//
+// Strings live in one section and are referenced as {offset, length}.
+// Open checks what a lookup could index out of range with one linear pass
+// over the offset and ordinal arrays; string and acceptability references
+// are checked on use.
 
-type encoder struct {
+// Record layouts: explicit padding keeps them the same on every platform.
+type (
+	strRef struct{ Off, Len uint32 }
+
+	conceptRec struct {
+		Module, DefinitionStatus ID
+		EffectiveTime            int32
+		Active                   uint8
+		_                        [3]uint8
+	}
+
+	descRec struct {
+		ID, Type, Case ID
+		Term, Lang     strRef
+		AccOff         uint32 // acceptability: Acc[AccOff:AccOff+AccLen]
+		AccLen         uint16
+		Active         uint8
+		_              uint8
+	}
+
+	concRec struct {
+		Type  ID
+		Value strRef
+		Group int32
+		_     int32
+	}
+
+	mapRec struct {
+		Refset, Correlation, Category ID
+		Rule, Advice, Target          strRef
+		Group, Priority               int32
+	}
+
+	// slot is an entry of the id -> ordinal hash table; Ord < 0 is empty.
+	slot struct {
+		Key ID
+		Ord int32
+		_   int32
+	}
+)
+
+var noStr = strRef{Off: math.MaxUint32}
+
+// Sections, in file order.
+const (
+	secIDs = iota
+	secConcepts
+	secParOff
+	secPar
+	secAncOff
+	secAnc
+	secDescCount
+	secChildOff
+	secChild
+	secRelsToOff
+	secRelsTo
+	secPrefGB
+	secPrefUS
+	secFSN
+	secDescOff
+	secDescs
+	secAcc
+	secRelOff
+	secRels
+	secConcOff
+	secConc
+	secMemKeys
+	secMemOff
+	secMem
+	secAssocKeys
+	secAssocOff
+	secAssoc
+	secInactKeys
+	secInactVals
+	secMapKeys
+	secMapOff
+	secMaps
+	secWarnings
+	secSlots
+	secStrings
+	numSections
+)
+
+const headerSize = len(magic) + numSections*16
+
+// littleEndian: the tables are viewed in place, so the host must share
+// the file's byte order.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// golden spreads SCTIDs, whose low digits are a partition and a check
+// digit, over the hash table (Fibonacci hashing).
+const golden = 0x9E3779B97F4A7C15
+
+// hashSlots builds the id -> ordinal table: a power of two at least 1.5
+// times the ids, so linear probes stay short.
+func hashSlots(ids []ID) ([]slot, uint) {
+	size := 1
+	for size < len(ids)+len(ids)/2+1 {
+		size <<= 1
+	}
+	shift := uint(64 - bits.TrailingZeros(uint(size)))
+	t := make([]slot, size)
+	for i := range t {
+		t[i].Ord = -1
+	}
+	mask := uint64(size - 1)
+	for o, id := range ids {
+		h := (uint64(id) * golden) >> shift & mask
+		for t[h].Ord >= 0 {
+			h = (h + 1) & mask
+		}
+		t[h] = slot{Key: id, Ord: int32(o)}
+	}
+	return t, shift
+}
+
+// strTab assigns string offsets in the order strings are added; short
+// repeated strings (language codes, map rules) are stored once.
+type strTab struct {
+	parts  []string
+	size   uint64
+	intern map[string]strRef
+}
+
+func (t *strTab) add(s string) strRef {
+	if len(s) <= 64 {
+		if r, ok := t.intern[s]; ok {
+			return r
+		}
+	}
+	r := strRef{Off: uint32(t.size), Len: uint32(len(s))}
+	t.parts = append(t.parts, s)
+	t.size += uint64(len(s))
+	if len(s) <= 64 && len(t.intern) < 1<<16 {
+		t.intern[s] = r
+	}
+	return r
+}
+
+// addTerm adds a term, which rarely repeats, without interning it.
+func (t *strTab) addTerm(s string) strRef {
+	r := strRef{Off: uint32(t.size), Len: uint32(len(s))}
+	t.parts = append(t.parts, s)
+	t.size += uint64(len(s))
+	return r
+}
+
+var errTooBig = errors.New("snomed: strings exceed the store format's 4 GiB")
+
+// asBytes views a slice of fixed-width records as its bytes.
+func asBytes[T any](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0])))
+}
+
+// sectionWriter writes sections one after another, each padded to 8
+// bytes, remembering where each went.
+type sectionWriter struct {
 	w   *bufio.Writer
-	buf [binary.MaxVarintLen64]byte
+	off uint64
+	sec [numSections][2]uint64
 	err error
 }
 
-func (e *encoder) uint(v uint64) {
-	if e.err == nil {
-		n := binary.PutUvarint(e.buf[:], v)
-		_, e.err = e.w.Write(e.buf[:n])
+func (sw *sectionWriter) write(i int, b []byte) {
+	if sw.err != nil {
+		return
+	}
+	sw.sec[i] = [2]uint64{sw.off, uint64(len(b))}
+	_, sw.err = sw.w.Write(b)
+	sw.off += uint64(len(b))
+	if pad := (8 - sw.off%8) % 8; pad > 0 && sw.err == nil {
+		_, sw.err = sw.w.Write(make([]byte, pad))
+		sw.off += pad
 	}
 }
 
-func (e *encoder) int(v int64) {
-	if e.err == nil {
-		n := binary.PutVarint(e.buf[:], v)
-		_, e.err = e.w.Write(e.buf[:n])
+func put[T any](sw *sectionWriter, i int, v []T) { sw.write(i, asBytes(v)) }
+
+// csr flattens per-ordinal lists.
+func csr[T any](lists [][]T) ([]int32, []T) {
+	off := make([]int32, len(lists)+1)
+	n := 0
+	for i, l := range lists {
+		n += len(l)
+		off[i+1] = int32(n)
 	}
+	flat := make([]T, 0, n)
+	for _, l := range lists {
+		flat = append(flat, l...)
+	}
+	return off, flat
 }
 
-func (e *encoder) str(s string) {
-	e.uint(uint64(len(s)))
-	if e.err == nil {
-		_, e.err = e.w.WriteString(s)
+// keyed flattens a map by ascending key.
+func keyed[V any](m map[ID][]V) ([]ID, []int32, []V) {
+	keys := sortedKeys(m)
+	lists := make([][]V, len(keys))
+	for i, k := range keys {
+		lists[i] = m[k]
 	}
-}
-
-func (e *encoder) int32s(v []int32) {
-	e.uint(uint64(len(v)))
-	for _, x := range v {
-		e.int(int64(x))
-	}
-}
-
-func (e *encoder) ids(v []ID) {
-	e.uint(uint64(len(v)))
-	for _, x := range v {
-		e.uint(uint64(x))
-	}
+	off, flat := csr(lists)
+	return keys, off, flat
 }
 
 func sortedKeys[V any](m map[ID]V) []ID {
@@ -63,417 +242,400 @@ func sortedKeys[V any](m map[ID]V) []ID {
 	return keys
 }
 
-func (d *data) encode(w *bufio.Writer) error {
-	e := &encoder{w: w}
-	e.str(magic)
-	e.ids(d.IDs)
-	for _, c := range d.Concepts {
-		b := uint64(0)
+// encode writes the store to f (a new file: the header is written last,
+// once the sections' places are known). Each table is built, written and
+// dropped in turn.
+func (d *release) encode(f *os.File) error {
+	if !littleEndian {
+		return errors.New("snomed: the store format needs a little-endian host")
+	}
+	if len(d.IDs) > math.MaxInt32/2 {
+		return errTooBig
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	sw := &sectionWriter{w: bw}
+	if _, err := bw.Write(make([]byte, headerSize)); err != nil {
+		return err
+	}
+	sw.off = uint64(headerSize)
+	if pad := (8 - sw.off%8) % 8; pad > 0 {
+		bw.Write(make([]byte, pad))
+		sw.off += pad
+	}
+	n := len(d.IDs)
+	put(sw, secIDs, d.IDs)
+	cs := make([]conceptRec, n)
+	for i, c := range d.Concepts {
+		cs[i] = conceptRec{Module: c.Module, DefinitionStatus: c.DefinitionStatus, EffectiveTime: int32(c.EffectiveTime)}
 		if c.Active {
-			b = 1
-		}
-		e.uint(b)
-		e.uint(uint64(c.Module))
-		e.uint(uint64(c.DefinitionStatus))
-		e.uint(uint64(c.EffectiveTime))
-	}
-	total := func(n int) { e.uint(uint64(n)) }
-	np := 0
-	for _, p := range d.Parents {
-		np += len(p)
-	}
-	total(np)
-	for _, p := range d.Parents {
-		e.int32s(p)
-	}
-	e.int32s(d.AncOff)
-	e.int32s(d.Anc)
-	e.int32s(d.DescCount)
-	e.int32s(d.PrefGB)
-	e.int32s(d.PrefUS)
-	e.int32s(d.FSN)
-	nd, na := 0, 0
-	for _, ds := range d.Descs {
-		nd += len(ds)
-		for _, x := range ds {
-			na += len(x.Acc)
+			cs[i].Active = 1
 		}
 	}
-	total(nd)
-	total(na)
-	for _, ds := range d.Descs {
-		e.uint(uint64(len(ds)))
-		for _, x := range ds {
-			e.uint(uint64(x.ID))
-			e.str(x.Term)
-			e.uint(uint64(x.Type))
-			b := uint64(0)
-			if x.Active {
-				b = 1
-			}
-			e.uint(b)
-			e.str(x.Lang)
-			e.uint(uint64(x.Case))
-			e.uint(uint64(len(x.Acc)))
-			for _, a := range x.Acc {
-				e.uint(uint64(a.Refset))
-				e.uint(uint64(a.Acc))
-			}
+	put(sw, secConcepts, cs)
+	cs = nil
+	off, flat := csr(d.Parents)
+	put(sw, secParOff, off)
+	put(sw, secPar, flat)
+	put(sw, secAncOff, d.AncOff)
+	put(sw, secAnc, d.Anc)
+	put(sw, secDescCount, d.DescCount)
+	// Children: the parents lists inverted, children ascending by ordinal.
+	childOff := make([]int32, n+1)
+	for _, p := range flat {
+		childOff[p+1]++
+	}
+	for i := range n {
+		childOff[i+1] += childOff[i]
+	}
+	child := make([]int32, childOff[n])
+	fill := slices.Clone(childOff[:n])
+	for i, ps := range d.Parents {
+		for _, p := range ps {
+			child[fill[p]] = int32(i)
+			fill[p]++
 		}
 	}
-	nr := 0
-	for _, rs := range d.Rels {
-		nr += len(rs)
+	put(sw, secChildOff, childOff)
+	put(sw, secChild, child)
+	off, flat, child, childOff = nil, nil, nil, nil
+	// Sources by destination, each source once per destination: a
+	// relationship list is sorted by group first, so a source's rows to one
+	// destination need not be adjacent; last[dest] remembers the last
+	// source counted.
+	last := make([]int32, n)
+	for i := range last {
+		last[i] = -1
 	}
-	total(nr)
-	for _, rs := range d.Rels {
-		e.uint(uint64(len(rs)))
+	relsOff := make([]int32, n+1)
+	for i, rs := range d.Rels {
 		for _, r := range rs {
-			e.int(int64(r.Group))
-			e.int(int64(r.Type))
-			e.int(int64(r.Dest))
-		}
-	}
-	for _, cs := range d.Concrete {
-		e.uint(uint64(len(cs)))
-		for _, c := range cs {
-			e.int(int64(c.Group))
-			e.uint(uint64(c.Type))
-			e.str(c.Value)
-		}
-	}
-	keys := sortedKeys(d.Members)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.ids(d.Members[k])
-	}
-	keys = sortedKeys(d.Assoc)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.uint(uint64(len(d.Assoc[k])))
-		for _, a := range d.Assoc[k] {
-			e.uint(uint64(a.Refset))
-			e.uint(uint64(a.Target))
-		}
-	}
-	keys = sortedKeys(d.Inactivation)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.uint(uint64(d.Inactivation[k]))
-	}
-	keys = sortedKeys(d.Maps)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.uint(uint64(len(d.Maps[k])))
-		for _, m := range d.Maps[k] {
-			e.uint(uint64(m.Refset))
-			e.int(int64(m.Group))
-			e.int(int64(m.Priority))
-			e.str(m.Rule)
-			e.str(m.Advice)
-			e.str(m.Target)
-			e.uint(uint64(m.Correlation))
-			e.uint(uint64(m.Category))
-		}
-	}
-	e.uint(uint64(len(d.Warnings)))
-	for _, w := range d.Warnings {
-		e.str(w)
-	}
-	e.str(magic) // trailer: a truncated file fails here
-	return e.err
-}
-
-// decoder reads from the whole file in memory; every length is checked
-// against what is left, so a damaged file is an error, never a panic or a
-// huge allocation.
-type decoder struct {
-	b   string // the whole file: strings are sliced from it, not copied
-	off int
-	err error
-}
-
-// uvarint decodes like binary.Uvarint, from a string.
-func uvarint(s string) (uint64, int) {
-	var x uint64
-	var shift uint
-	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
-		c := s[i]
-		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
-				return 0, -1
+			if last[r.Dest] != int32(i) {
+				last[r.Dest] = int32(i)
+				relsOff[r.Dest+1]++
 			}
-			return x | uint64(c)<<shift, i + 1
 		}
-		x |= uint64(c&0x7f) << shift
-		shift += 7
 	}
-	return 0, 0
+	for i := range n {
+		relsOff[i+1] += relsOff[i]
+	}
+	relsTo := make([]int32, relsOff[n])
+	fill = slices.Clone(relsOff[:n])
+	for i := range last {
+		last[i] = -1
+	}
+	for i, rs := range d.Rels {
+		for _, r := range rs {
+			if last[r.Dest] != int32(i) {
+				last[r.Dest] = int32(i)
+				relsTo[fill[r.Dest]] = int32(i)
+				fill[r.Dest]++
+			}
+		}
+	}
+	put(sw, secRelsToOff, relsOff)
+	put(sw, secRelsTo, relsTo)
+	relsOff, relsTo, fill, last = nil, nil, nil, nil
+
+	// Descriptions, then the preferred terms, which point at their strings.
+	st := &strTab{intern: map[string]strRef{}}
+	descOff := make([]int32, n+1)
+	var descs []descRec
+	var accs []langAcc
+	for o, ds := range d.Descs {
+		for _, x := range ds {
+			r := descRec{ID: x.ID, Type: x.Type, Case: x.Case, Term: st.addTerm(x.Term), Lang: st.add(x.Lang), AccOff: uint32(len(accs)), AccLen: uint16(len(x.Acc))}
+			if len(x.Acc) > math.MaxUint16 {
+				return fmt.Errorf("snomed: description %d has too many language rows", x.ID)
+			}
+			if x.Active {
+				r.Active = 1
+			}
+			accs = append(accs, x.Acc...)
+			descs = append(descs, r)
+		}
+		descOff[o+1] = int32(len(descs))
+	}
+	prefs := func(refsets []ID, typ ID) []strRef {
+		out := make([]strRef, n)
+		for o := range n {
+			out[o] = noStr
+			if k := d.preferredIndex(int32(o), refsets, typ); k >= 0 {
+				out[o] = descs[int(descOff[o])+int(k)].Term
+			}
+		}
+		return out
+	}
+	put(sw, secPrefGB, prefs(enGB, synonymType))
+	put(sw, secPrefUS, prefs(enUS, synonymType))
+	put(sw, secFSN, prefs(enGB, fsnType))
+	put(sw, secDescOff, descOff)
+	put(sw, secDescs, descs)
+	put(sw, secAcc, accs)
+	descOff, descs, accs = nil, nil, nil
+
+	off2, rels := csr(d.Rels)
+	put(sw, secRelOff, off2)
+	put(sw, secRels, rels)
+	off2, rels = nil, nil
+	concOff := make([]int32, n+1)
+	var conc []concRec
+	for o, cs := range d.Concrete {
+		for _, c := range cs {
+			conc = append(conc, concRec{Type: c.Type, Value: st.add(c.Value), Group: c.Group})
+		}
+		concOff[o+1] = int32(len(conc))
+	}
+	put(sw, secConcOff, concOff)
+	put(sw, secConc, conc)
+	concOff, conc = nil, nil
+
+	keys, koff, mem := keyed(d.Members)
+	put(sw, secMemKeys, keys)
+	put(sw, secMemOff, koff)
+	put(sw, secMem, mem)
+	keys, koff, assoc := keyed(d.Assoc)
+	put(sw, secAssocKeys, keys)
+	put(sw, secAssocOff, koff)
+	put(sw, secAssoc, assoc)
+	keys = sortedKeys(d.Inactivation)
+	vals := make([]ID, len(keys))
+	for i, k := range keys {
+		vals[i] = d.Inactivation[k]
+	}
+	put(sw, secInactKeys, keys)
+	put(sw, secInactVals, vals)
+	keys, koff, ms := keyed(d.Maps)
+	recs := make([]mapRec, len(ms))
+	for i, m := range ms {
+		recs[i] = mapRec{Refset: m.Refset, Correlation: m.Correlation, Category: m.Category, Rule: st.add(m.Rule), Advice: st.add(m.Advice), Target: st.add(m.Target), Group: int32(m.Group), Priority: int32(m.Priority)}
+	}
+	put(sw, secMapKeys, keys)
+	put(sw, secMapOff, koff)
+	put(sw, secMaps, recs)
+	warn := make([]strRef, len(d.Warnings))
+	for i, w := range d.Warnings {
+		warn[i] = st.add(w)
+	}
+	put(sw, secWarnings, warn)
+	slots, _ := hashSlots(d.IDs)
+	put(sw, secSlots, slots)
+	slots = nil
+	if st.size >= math.MaxUint32 {
+		return errTooBig
+	}
+	if sw.err == nil {
+		sw.sec[secStrings] = [2]uint64{sw.off, st.size}
+		for _, s := range st.parts {
+			if _, sw.err = bw.WriteString(s); sw.err != nil {
+				break
+			}
+		}
+		sw.off += st.size
+	}
+	if sw.err == nil {
+		_, sw.err = bw.WriteString(magic)
+	}
+	if sw.err == nil {
+		sw.err = bw.Flush()
+	}
+	if sw.err != nil {
+		return sw.err
+	}
+	hdr := make([]byte, 0, headerSize)
+	hdr = append(hdr, magic...)
+	for _, s := range sw.sec {
+		hdr = binary.LittleEndian.AppendUint64(hdr, s[0])
+		hdr = binary.LittleEndian.AppendUint64(hdr, s[1])
+	}
+	_, err := f.WriteAt(hdr, 0)
+	return err
 }
 
 var errCorrupt = errors.New("corrupt store")
 
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = errCorrupt
+// view returns section i as a slice of T, checking that it lies inside b,
+// is aligned and holds whole records.
+func view[T any](b []byte, i int) ([]T, error) {
+	h := b[len(magic)+i*16:]
+	off, n := binary.LittleEndian.Uint64(h), binary.LittleEndian.Uint64(h[8:])
+	var zero T
+	size := uint64(unsafe.Sizeof(zero))
+	if off%8 != 0 || off > uint64(len(b)) || n > uint64(len(b))-off || n%size != 0 {
+		return nil, errCorrupt
 	}
-	d.off = len(d.b)
-}
-
-func (d *decoder) uint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) int() int64 {
-	if d.err != nil {
-		return 0
-	}
-	ux, n := uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.off += n
-	x := int64(ux >> 1) // zig-zag, as binary.PutVarint writes
-	if ux&1 != 0 {
-		x = ^x
-	}
-	return x
-}
-
-func (d *decoder) int32() int32 {
-	v := d.int()
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		d.fail()
-		return 0
-	}
-	return int32(v)
-}
-
-// count reads a length, each element taking at least min bytes.
-func (d *decoder) count(min int) int {
-	n := d.uint()
-	if n > uint64(len(d.b)-d.off)/uint64(min) {
-		d.fail()
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) str() string {
-	n := d.count(1)
-	s := d.b[d.off : d.off+n]
-	d.off += n
-	return s
-}
-
-func (d *decoder) int32s() []int32 {
-	n := d.count(1)
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
-	out := make([]int32, n)
-	for i := range out {
-		out[i] = d.int32()
-	}
-	return out
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[off])), n/size), nil
 }
 
-// ord reads an ordinal below n.
-func (d *decoder) ord(n int) int32 {
-	v := d.int32()
-	if v < 0 || int(v) >= n {
-		d.fail()
-		return 0
+// checkOff reports whether off is a CSR offsets array for lists ordinals
+// into a flat array of m records: n+1 entries from 0 to m, never falling.
+func checkOff(off []int32, n, m int) bool {
+	if len(off) != n+1 || off[0] != 0 || int(off[n]) != m {
+		return false
 	}
-	return v
+	for i := range n {
+		if off[i] > off[i+1] {
+			return false
+		}
+	}
+	return true
 }
 
-func (d *decoder) ids() []ID {
-	n := d.count(1)
-	if n == 0 {
-		return nil
+// checkOrds reports whether every ordinal in x is below n.
+func checkOrds(x []int32, n int) bool {
+	bad := false
+	for _, v := range x {
+		bad = bad || uint32(v) >= uint32(n) // no branch per element: this runs over every ancestor list
 	}
-	out := make([]ID, n)
-	for i := range out {
-		out[i] = ID(d.uint())
-	}
-	return out
+	return !bad
 }
 
-func decode(b string, dst *data) error {
-	d := &decoder{b: b}
-	if d.str() != magic {
+// decode views the store file b (which must stay mapped while s is used)
+// and checks it cheaply enough for Open.
+func decode(b []byte, s *Store) error {
+	if len(b) < headerSize+len(magic) || string(b[:len(magic)]) != magic || string(b[len(b)-len(magic):]) != magic || !littleEndian {
 		return errCorrupt
 	}
-	dst.Magic = magic
-	dst.IDs = d.ids()
-	n := len(dst.IDs)
-	if !slices.IsSorted(dst.IDs) {
+	if uintptr(unsafe.Pointer(&b[0]))%8 != 0 {
+		// A mapping is page-aligned; a byte slice from elsewhere may not be.
+		a := make([]uint64, (len(b)+7)/8)
+		c := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), len(b))
+		copy(c, b)
+		b = c
+	}
+	d := &s.d
+	var err error
+	get := func(dst any, i int) {
+		if err != nil {
+			return
+		}
+		switch p := dst.(type) {
+		case *[]ID:
+			*p, err = view[ID](b, i)
+		case *[]int32:
+			*p, err = view[int32](b, i)
+		case *[]conceptRec:
+			*p, err = view[conceptRec](b, i)
+		case *[]strRef:
+			*p, err = view[strRef](b, i)
+		case *[]descRec:
+			*p, err = view[descRec](b, i)
+		case *[]langAcc:
+			*p, err = view[langAcc](b, i)
+		case *[]rel:
+			*p, err = view[rel](b, i)
+		case *[]concRec:
+			*p, err = view[concRec](b, i)
+		case *[]Association:
+			*p, err = view[Association](b, i)
+		case *[]mapRec:
+			*p, err = view[mapRec](b, i)
+		case *[]slot:
+			*p, err = view[slot](b, i)
+		}
+	}
+	get(&d.IDs, secIDs)
+	get(&d.Concepts, secConcepts)
+	get(&d.ParOff, secParOff)
+	get(&d.Par, secPar)
+	get(&d.AncOff, secAncOff)
+	get(&d.Anc, secAnc)
+	get(&d.DescCount, secDescCount)
+	get(&s.childOff, secChildOff)
+	get(&s.child, secChild)
+	get(&s.relsOff, secRelsToOff)
+	get(&s.relsTo, secRelsTo)
+	get(&d.PrefGB, secPrefGB)
+	get(&d.PrefUS, secPrefUS)
+	get(&d.FSN, secFSN)
+	get(&d.DescOff, secDescOff)
+	get(&d.Descs, secDescs)
+	get(&d.Acc, secAcc)
+	get(&d.RelOff, secRelOff)
+	get(&d.Rels, secRels)
+	get(&d.ConcOff, secConcOff)
+	get(&d.Conc, secConc)
+	get(&d.MemKeys, secMemKeys)
+	get(&d.MemOff, secMemOff)
+	get(&d.Mem, secMem)
+	get(&d.AssocKeys, secAssocKeys)
+	get(&d.AssocOff, secAssocOff)
+	get(&d.Assoc, secAssoc)
+	get(&d.InactKeys, secInactKeys)
+	get(&d.InactVals, secInactVals)
+	get(&d.MapKeys, secMapKeys)
+	get(&d.MapOff, secMapOff)
+	get(&d.Maps, secMaps)
+	get(&d.Warnings, secWarnings)
+	get(&s.slots, secSlots)
+	if err != nil {
+		return err
+	}
+	strs, err := view[byte](b, secStrings)
+	if err != nil {
+		return err
+	}
+	d.Strings = bytesString(strs)
+
+	n := len(d.IDs)
+	ok := len(d.Concepts) == n && len(d.DescCount) == n && len(d.PrefGB) == n && len(d.PrefUS) == n && len(d.FSN) == n &&
+		slices.IsSorted(d.IDs) &&
+		checkOff(d.ParOff, n, len(d.Par)) && checkOrds(d.Par, n) &&
+		checkOff(d.AncOff, n, len(d.Anc)) && checkOrds(d.Anc, n) &&
+		checkOff(s.childOff, n, len(s.child)) && checkOrds(s.child, n) &&
+		checkOff(s.relsOff, n, len(s.relsTo)) && checkOrds(s.relsTo, n) &&
+		checkOff(d.DescOff, n, len(d.Descs)) &&
+		checkOff(d.RelOff, n, len(d.Rels)) && checkRels(d.Rels, n) &&
+		checkOff(d.ConcOff, n, len(d.Conc)) &&
+		checkOff(d.MemOff, len(d.MemKeys), len(d.Mem)) &&
+		checkOff(d.AssocOff, len(d.AssocKeys), len(d.Assoc)) &&
+		len(d.InactKeys) == len(d.InactVals) &&
+		checkOff(d.MapOff, len(d.MapKeys), len(d.Maps))
+	size := len(s.slots)
+	ok = ok && size > n && size&(size-1) == 0
+	if !ok {
 		return errCorrupt
 	}
-	if n > (len(b)-d.off)/4 {
-		return errCorrupt
-	}
-	dst.Concepts = make([]Concept, n)
-	for i := range dst.Concepts {
-		c := &dst.Concepts[i]
-		c.ID = dst.IDs[i]
-		c.Active = d.uint() == 1
-		c.Module = ID(d.uint())
-		c.DefinitionStatus = ID(d.uint())
-		c.EffectiveTime = int(d.uint())
-	}
-	// Each per-concept table is preceded by its total, so that it is
-	// decoded into one backing array rather than millions of small ones.
-	dst.Parents = make([][]int32, n)
-	pall := make([]int32, d.count(1))
-	for i := range dst.Parents {
-		k := d.count(1)
-		if k > len(pall) {
-			return errCorrupt
-		}
-		if k > 0 {
-			p := pall[:k:k]
-			pall = pall[k:]
-			for j := range k {
-				p[j] = d.ord(n)
-			}
-			dst.Parents[i] = p
-		}
-	}
-	dst.AncOff = d.int32s()
-	dst.Anc = d.int32s()
-	dst.DescCount = d.int32s()
-	dst.PrefGB, dst.PrefUS, dst.FSN = d.int32s(), d.int32s(), d.int32s()
-	if d.err == nil && (len(dst.DescCount) != n || len(dst.PrefGB) != n || len(dst.PrefUS) != n || len(dst.FSN) != n) {
-		return errCorrupt
-	}
-	if d.err == nil && len(dst.AncOff) != n+1 {
-		return errCorrupt
-	}
-	for i := 0; d.err == nil && i < n; i++ {
-		if dst.AncOff[i] < 0 || dst.AncOff[i] > dst.AncOff[i+1] || int(dst.AncOff[i+1]) > len(dst.Anc) {
-			return errCorrupt
-		}
-	}
-	for _, a := range dst.Anc {
-		if a < 0 || int(a) >= n {
-			return errCorrupt
-		}
-	}
-	dst.Descs = make([][]description, n)
-	dall := make([]description, d.count(6))
-	aall := make([]langAcc, d.count(2))
-	for i := 0; i < n && d.err == nil; i++ {
-		k := d.count(6)
-		if k == 0 {
-			continue
-		}
-		if k > len(dall) {
-			return errCorrupt
-		}
-		ds := dall[:k:k]
-		dall = dall[k:]
-		for j := range ds {
-			x := &ds[j]
-			x.ID = ID(d.uint())
-			x.Term = d.str()
-			x.Type = ID(d.uint())
-			x.Active = d.uint() == 1
-			x.Lang = d.str()
-			x.Case = ID(d.uint())
-			if m := d.count(2); m > 0 {
-				if m > len(aall) {
-					return errCorrupt
-				}
-				x.Acc = aall[:m:m]
-				aall = aall[m:]
-				for a := range x.Acc {
-					x.Acc[a] = langAcc{Refset: ID(d.uint()), Acc: ID(d.uint())}
-				}
-			}
-		}
-		dst.Descs[i] = ds
-	}
-	dst.Rels = make([][]rel, n)
-	rall := make([]rel, d.count(3))
-	for i := 0; i < n && d.err == nil; i++ {
-		if k := d.count(3); k > 0 {
-			if k > len(rall) {
-				return errCorrupt
-			}
-			rs := rall[:k:k]
-			rall = rall[k:]
-			for j := range rs {
-				rs[j] = rel{Group: d.int32(), Type: d.ord(n), Dest: d.ord(n)}
-			}
-			dst.Rels[i] = rs
-		}
-	}
-	dst.Concrete = make([][]concrete, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		if k := d.count(3); k > 0 {
-			cs := make([]concrete, k)
-			for j := range cs {
-				cs[j] = concrete{Group: d.int32(), Type: ID(d.uint()), Value: d.str()}
-			}
-			dst.Concrete[i] = cs
-		}
-	}
-	k := d.count(2)
-	dst.Members = make(map[ID][]ID, k)
-	for range k {
-		key := ID(d.uint())
-		dst.Members[key] = d.ids()
-	}
-	k = d.count(2)
-	dst.Assoc = make(map[ID][]Association, k)
-	for range k {
-		key := ID(d.uint())
-		m := d.count(2)
-		as := make([]Association, m)
-		for j := range as {
-			as[j] = Association{Refset: ID(d.uint()), Target: ID(d.uint())}
-		}
-		dst.Assoc[key] = as
-	}
-	k = d.count(2)
-	dst.Inactivation = make(map[ID]ID, k)
-	for range k {
-		key := ID(d.uint())
-		dst.Inactivation[key] = ID(d.uint())
-	}
-	k = d.count(2)
-	dst.Maps = make(map[ID][]MapEntry, k)
-	for range k {
-		key := ID(d.uint())
-		m := d.count(8)
-		ms := make([]MapEntry, m)
-		for j := range ms {
-			ms[j] = MapEntry{Refset: ID(d.uint()), Group: int(d.int()), Priority: int(d.int()), Rule: d.str(), Advice: d.str(), Target: d.str(), Correlation: ID(d.uint()), Category: ID(d.uint())}
-		}
-		dst.Maps[key] = ms
-	}
-	k = d.count(1)
-	for range k {
-		dst.Warnings = append(dst.Warnings, d.str())
-	}
-	if d.str() != magic || d.err != nil || d.off != len(b) {
-		return errCorrupt
-	}
+	s.shift = uint(64 - bits.TrailingZeros(uint(size)))
 	return nil
+}
+
+// checkRels reports whether every relationship's type and destination
+// are ordinals below n.
+func checkRels(rs []rel, n int) bool {
+	bad := false
+	for _, r := range rs {
+		bad = bad || uint32(r.Type) >= uint32(n) || uint32(r.Dest) >= uint32(n)
+	}
+	return !bad
+}
+
+// str returns the string r refers to; a reference out of range (a damaged
+// file) gives "".
+func (d *data) str(r strRef) (string, bool) {
+	end := uint64(r.Off) + uint64(r.Len)
+	if end > uint64(len(d.Strings)) {
+		return "", false
+	}
+	return d.Strings[r.Off:end], true
+}
+
+// acc returns a description's acceptability rows, none if out of range.
+func (d *data) acc(x *descRec) []langAcc {
+	end := uint64(x.AccOff) + uint64(x.AccLen)
+	if end > uint64(len(d.Acc)) {
+		return nil
+	}
+	return d.Acc[x.AccOff:end]
+}
+
+// keyRange returns the CSR range of key in sorted keys, or (0, 0).
+func keyRange(keys []ID, off []int32, key ID) (int32, int32) {
+	i, ok := slices.BinarySearch(keys, key)
+	if !ok {
+		return 0, 0
+	}
+	return off[i], off[i+1]
 }

@@ -79,9 +79,9 @@ func (d *description) acc(refset ID) ID {
 	return 0
 }
 
-// data is what the store file holds.
-type data struct {
-	Magic    string
+// release is what Import gathers before writing the store: per-concept
+// lists and maps, flattened into the file's tables by encode (format.go).
+type release struct {
 	IDs      []ID // sorted; the ordinal of a concept is its index
 	Concepts []Concept
 	Parents  [][]int32
@@ -90,10 +90,7 @@ type data struct {
 	// DescCount is each ordinal's number of descendants, counted from the
 	// ancestor lists at import.
 	DescCount []int32
-	// Index in Descs of each ordinal's en-GB and en-US preferred synonym
-	// and en-GB fully specified name, or -1.
-	PrefGB, PrefUS, FSN []int32
-	Descs               [][]description
+	Descs     [][]description
 	// Attribute relationships, concrete values, reference sets, history
 	// and maps (content.go).
 	Rels         [][]rel      // per source ordinal, sorted by group, type, destination
@@ -105,7 +102,44 @@ type data struct {
 	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-7\n" // format version: bumped whenever the layout changes (format.go)
+// data is the store file's tables, each a view of the mapping (format.go).
+// Per-concept lists are CSR: the list of ordinal i is X[XOff[i]:XOff[i+1]].
+// Keyed tables (members, associations, inactivation, maps) are sorted keys
+// searched by binary search, with CSR values.
+type data struct {
+	IDs       []ID // sorted; the ordinal of a concept is its index
+	Concepts  []conceptRec
+	ParOff    []int32
+	Par       []int32
+	AncOff    []int32 // ancestors of ordinal i: Anc[AncOff[i]:AncOff[i+1]], sorted
+	Anc       []int32
+	DescCount []int32 // each ordinal's number of descendants
+	// The en-GB and en-US preferred synonym and en-GB fully specified name
+	// of each ordinal, straight into the string table (noStr if none).
+	PrefGB, PrefUS, FSN []strRef
+	DescOff             []int32
+	Descs               []descRec // per concept, ascending id
+	Acc                 []langAcc
+	RelOff              []int32
+	Rels                []rel // per source, sorted by group, type, destination
+	ConcOff             []int32
+	Conc                []concRec
+	MemKeys             []ID // refsets, ascending
+	MemOff              []int32
+	Mem                 []ID // each refset's active referenced components, ascending
+	AssocKeys           []ID
+	AssocOff            []int32
+	Assoc               []Association
+	InactKeys           []ID
+	InactVals           []ID
+	MapKeys             []ID
+	MapOff              []int32
+	Maps                []mapRec
+	Warnings            []strRef
+	Strings             string // every string, referenced by strRef
+}
+
+const magic = "nhskit-snomed-8\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -114,7 +148,8 @@ type Store struct {
 	child    []int32
 	relsOff  []int32 // sources with a relationship to ordinal i: relsTo[relsOff[i]:relsOff[i+1]] (CSR)
 	relsTo   []int32
-	index    map[ID]int32 // id -> ordinal: a hash lookup beats a binary search over a million ids
+	slots    []slot // id -> ordinal, open addressing written by Import
+	shift    uint   // 64 - log2(len(slots))
 	search   searchIndex
 	unmap    func() error // releases the file mapping
 }
@@ -269,8 +304,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err != nil {
 		return err
 	}
-	var d data
-	d.Magic = magic
+	var d release
 	for _, r := range concepts {
 		id, err := conceptID(r, 0, "id")
 		if err != nil {
@@ -387,7 +421,6 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := d.importContent(ctx, releaseDir, cfg); err != nil {
 		return err
 	}
-	d.preferredTables()
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "write"})
 	}
@@ -406,7 +439,7 @@ func compareID(a, b ID) int {
 
 // closure computes every concept's ancestors in topological order,
 // failing on a cycle.
-func (d *data) closure() error {
+func (d *release) closure() error {
 	n := len(d.IDs)
 	state := make([]uint8, n) // 0 new, 1 in progress, 2 done
 	anc := make([][]int32, n)
@@ -449,16 +482,12 @@ func (d *data) closure() error {
 	return nil
 }
 
-func writeAtomic(path string, d *data) error {
+func writeAtomic(path string, d *release) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".snomed-import-*")
 	if err != nil {
 		return err
 	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	err = d.encode(w)
-	if err == nil {
-		err = w.Flush()
-	}
+	err = d.encode(tmp)
 	if err == nil {
 		err = tmp.Chmod(0o644) // CreateTemp makes 0600; a store is readable like the release
 	}
@@ -492,11 +521,10 @@ func Open(storePath string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{unmap: unmap}
-	if err := decode(bytesString(b), &s.d); err != nil {
+	if err := decode(b, s); err != nil {
 		unmap()
 		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))
 	}
-	s.init()
 	return s, nil
 }
 
@@ -508,7 +536,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	err := s.unmap()
-	s.unmap, s.d = nil, data{}
+	s.unmap, s.d, s.slots, s.child, s.childOff, s.relsTo, s.relsOff = nil, data{}, nil, nil, nil, nil, nil
 	return err
 }
 
@@ -521,69 +549,26 @@ func bytesString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// init builds the in-memory indexes that the file does not hold.
-func (s *Store) init() {
-	s.index = make(map[ID]int32, len(s.d.IDs))
-	for i, id := range s.d.IDs {
-		s.index[id] = int32(i)
-	}
-	n := len(s.d.IDs)
-	s.childOff = make([]int32, n+1)
-	for _, ps := range s.d.Parents {
-		for _, p := range ps {
-			s.childOff[p+1]++
-		}
-	}
-	for i := range n {
-		s.childOff[i+1] += s.childOff[i]
-	}
-	s.child = make([]int32, s.childOff[n])
-	fill := slices.Clone(s.childOff[:n])
-	for i, ps := range s.d.Parents {
-		for _, p := range ps {
-			s.child[fill[p]] = int32(i)
-			fill[p]++
-		}
-	}
-	// Sources by destination, each source once per destination: a
-	// relationship list is sorted by group first, so a source's rows to one
-	// destination need not be adjacent; last[dest] remembers the last
-	// source counted.
-	last := make([]int32, n)
-	for i := range last {
-		last[i] = -1
-	}
-	s.relsOff = make([]int32, n+1)
-	for i, rs := range s.d.Rels {
-		for _, r := range rs {
-			if last[r.Dest] != int32(i) {
-				last[r.Dest] = int32(i)
-				s.relsOff[r.Dest+1]++
-			}
-		}
-	}
-	for i := range n {
-		s.relsOff[i+1] += s.relsOff[i]
-	}
-	s.relsTo = make([]int32, s.relsOff[n])
-	fill = slices.Clone(s.relsOff[:n])
-	for i := range last {
-		last[i] = -1
-	}
-	for i, rs := range s.d.Rels {
-		for _, r := range rs {
-			if last[r.Dest] != int32(i) {
-				last[r.Dest] = int32(i)
-				s.relsTo[fill[r.Dest]] = int32(i)
-				fill[r.Dest]++
-			}
-		}
-	}
-}
-
+// ord finds a concept's ordinal: a linear probe of the hash table Import
+// wrote, bounded so that a damaged table cannot loop.
 func (s *Store) ord(id ID) (int32, bool) {
-	i, ok := s.index[id]
-	return i, ok
+	t := s.slots
+	if len(t) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t) - 1)
+	h := (uint64(id) * golden) >> s.shift & mask
+	for range t {
+		e := &t[h]
+		if e.Ord < 0 {
+			return 0, false
+		}
+		if e.Key == id {
+			return e.Ord, uint32(e.Ord) < uint32(len(s.d.IDs))
+		}
+		h = (h + 1) & mask
+	}
+	return 0, false
 }
 
 // Len is the number of concepts, active or not.
@@ -595,7 +580,8 @@ func (s *Store) Concept(id ID) (Concept, bool) {
 	if !ok {
 		return Concept{}, false
 	}
-	return s.d.Concepts[o], true
+	c := &s.d.Concepts[o]
+	return Concept{ID: id, Active: c.Active == 1, Module: c.Module, DefinitionStatus: c.DefinitionStatus, EffectiveTime: int(c.EffectiveTime)}, true
 }
 
 // IsA reports whether a is b or descends from b by inferred IS-A.
@@ -631,7 +617,7 @@ func (s *Store) Parents(id ID) []ID {
 	if !ok {
 		return nil
 	}
-	return s.ids(s.d.Parents[o])
+	return s.ids(s.d.Par[s.d.ParOff[o]:s.d.ParOff[o+1]])
 }
 
 // Children returns a concept's direct inferred children, ascending.
@@ -795,26 +781,58 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 		return "", false
 	}
 	refsets := languageRefsets(locale)
-	var k int32
+	var r strRef
 	switch {
-	case typ == synonymType && &refsets[0] == &enGB[0] && len(s.d.PrefGB) > int(o):
-		k = s.d.PrefGB[o]
-	case typ == synonymType && &refsets[0] == &enUS[0] && len(s.d.PrefUS) > int(o):
-		k = s.d.PrefUS[o]
-	case typ == fsnType && &refsets[0] == &enGB[0] && len(s.d.FSN) > int(o):
-		k = s.d.FSN[o]
+	case typ == synonymType && &refsets[0] == &enGB[0]:
+		r = s.d.PrefGB[o]
+	case typ == synonymType && &refsets[0] == &enUS[0]:
+		r = s.d.PrefUS[o]
+	case typ == fsnType && &refsets[0] == &enGB[0]:
+		r = s.d.FSN[o]
 	default:
-		k = s.d.preferredIndex(o, refsets, typ)
+		k := s.preferredIndex(o, refsets, typ)
+		if k < 0 {
+			return "", false
+		}
+		r = s.d.Descs[k].Term
 	}
-	if k < 0 || int(k) >= len(s.d.Descs[o]) {
+	t, ok := s.d.str(r)
+	if !ok {
 		return "", false
 	}
-	return strings.Clone(s.d.Descs[o][k].Term), true
+	return strings.Clone(t), true
+}
+
+// descs returns the descriptions of ordinal o.
+func (s *Store) descs(o int32) []descRec { return s.d.Descs[s.d.DescOff[o]:s.d.DescOff[o+1]] }
+
+// preferredIndex returns the index in Descs of the active description of
+// ordinal o of type typ that the first of refsets prefers, or -1.
+func (s *Store) preferredIndex(o int32, refsets []ID, typ ID) int {
+	best, k := len(refsets), -1
+	lo := int(s.d.DescOff[o])
+	for i, x := range s.descs(o) {
+		if x.Active == 0 || x.Type != typ {
+			continue
+		}
+		for _, a := range s.d.acc(&x) {
+			if a.Acc != preferredAcc {
+				continue
+			}
+			for r := 0; r < best; r++ {
+				if refsets[r] == a.Refset {
+					best, k = r, lo+i
+					break
+				}
+			}
+		}
+	}
+	return k
 }
 
 // preferredIndex returns the index in Descs[o] of the active description
 // of type typ that the first of refsets prefers, or -1.
-func (d *data) preferredIndex(o int32, refsets []ID, typ ID) int32 {
+func (d *release) preferredIndex(o int32, refsets []ID, typ ID) int32 {
 	best, k := len(refsets), int32(-1)
 	for i := range d.Descs[o] {
 		x := &d.Descs[o][i]
@@ -834,16 +852,4 @@ func (d *data) preferredIndex(o int32, refsets []ID, typ ID) int32 {
 		}
 	}
 	return k
-}
-
-// preferredTables precomputes the en-GB and en-US preferred synonyms and
-// the en-GB fully specified name of every concept.
-func (d *data) preferredTables() {
-	n := len(d.IDs)
-	d.PrefGB, d.PrefUS, d.FSN = make([]int32, n), make([]int32, n), make([]int32, n)
-	for o := range n {
-		d.PrefGB[o] = d.preferredIndex(int32(o), enGB, synonymType)
-		d.PrefUS[o] = d.preferredIndex(int32(o), enUS, synonymType)
-		d.FSN[o] = d.preferredIndex(int32(o), enGB, fsnType)
-	}
 }
