@@ -1,6 +1,6 @@
 // Package snomed is an embedded SNOMED CT store: Import reads an RF2
 // Snapshot release (International, UK Clinical, UK Drug, or the UK
-// Monolith; several packages at once) into a single file, Open loads it,
+// Monolith; several packages at once) into a single file, Open maps it,
 // and the Store answers in process: subsumption (IsA) and the inferred
 // hierarchy, terms by locale, attribute relationships and concrete values,
 // reference set membership, historical associations with Resolve, ICD-10
