@@ -5,10 +5,13 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/bits"
 	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"unsafe"
 )
 
@@ -142,12 +145,15 @@ func hashSlots(ids []ID) ([]slot, uint) {
 	return t, shift
 }
 
-// strTab assigns string offsets in the order strings are added; short
-// repeated strings (language codes, map rules) are stored once.
+// strTab assigns string offsets in the order strings are added and spools
+// the strings to a side file, so that Import can drop each table's strings
+// once the table is written; short repeated strings (language codes, map
+// rules) are stored once.
 type strTab struct {
-	parts  []string
+	w      *bufio.Writer
 	size   uint64
 	intern map[string]strRef
+	err    error
 }
 
 func (t *strTab) add(s string) strRef {
@@ -156,11 +162,9 @@ func (t *strTab) add(s string) strRef {
 			return r
 		}
 	}
-	r := strRef{Off: uint32(t.size), Len: uint32(len(s))}
-	t.parts = append(t.parts, s)
-	t.size += uint64(len(s))
+	r := t.addTerm(s)
 	if len(s) <= 64 && len(t.intern) < 1<<16 {
-		t.intern[s] = r
+		t.intern[strings.Clone(s)] = r
 	}
 	return r
 }
@@ -168,7 +172,12 @@ func (t *strTab) add(s string) strRef {
 // addTerm adds a term, which rarely repeats, without interning it.
 func (t *strTab) addTerm(s string) strRef {
 	r := strRef{Off: uint32(t.size), Len: uint32(len(s))}
-	t.parts = append(t.parts, s)
+	if t.size+uint64(len(s)) >= math.MaxUint32 {
+		t.err = errTooBig
+	}
+	if t.err == nil {
+		_, t.err = t.w.WriteString(s)
+	}
 	t.size += uint64(len(s))
 	return r
 }
@@ -183,29 +192,129 @@ func asBytes[T any](v []T) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0])))
 }
 
-// sectionWriter writes sections one after another, each padded to 8
-// bytes, remembering where each went.
-type sectionWriter struct {
-	w   *bufio.Writer
-	off uint64
-	sec [numSections][2]uint64
-	err error
+// storeWriter writes a store to a temporary file section by section, as
+// Import finishes each table, so that Import can free the table; finish
+// appends the strings, writes the header and renames the file into place.
+type storeWriter struct {
+	f, side *os.File
+	w       *bufio.Writer
+	off     uint64
+	sec     [numSections][2]uint64
+	st      strTab
+	err     error
 }
 
-func (sw *sectionWriter) write(i int, b []byte) {
-	if sw.err != nil {
-		return
+func newStoreWriter(path string) (*storeWriter, error) {
+	if !littleEndian {
+		return nil, errors.New("snomed: the store format needs a little-endian host")
 	}
-	sw.sec[i] = [2]uint64{sw.off, uint64(len(b))}
-	_, sw.err = sw.w.Write(b)
-	sw.off += uint64(len(b))
-	if pad := (8 - sw.off%8) % 8; pad > 0 && sw.err == nil {
-		_, sw.err = sw.w.Write(make([]byte, pad))
-		sw.off += pad
+	f, err := os.CreateTemp(filepath.Dir(path), ".snomed-import-*")
+	if err != nil {
+		return nil, err
+	}
+	side, err := os.CreateTemp(filepath.Dir(path), ".snomed-strings-*")
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	w := &storeWriter{f: f, side: side, w: bufio.NewWriterSize(f, 1<<20)}
+	w.st = strTab{w: bufio.NewWriterSize(side, 1<<20), intern: map[string]strRef{}}
+	w.raw(make([]byte, headerSize)) // the header, written last
+	w.pad()
+	return w, nil
+}
+
+func (w *storeWriter) raw(b []byte) {
+	if w.err == nil {
+		_, w.err = w.w.Write(b)
+		w.off += uint64(len(b))
 	}
 }
 
-func put[T any](sw *sectionWriter, i int, v []T) { sw.write(i, asBytes(v)) }
+func (w *storeWriter) pad() {
+	if p := (8 - w.off%8) % 8; p > 0 {
+		w.raw(make([]byte, p))
+	}
+}
+
+// begin and end bracket a section written in pieces.
+func (w *storeWriter) begin(i int) { w.sec[i][0] = w.off }
+func (w *storeWriter) end(i int) {
+	w.sec[i][1] = w.off - w.sec[i][0]
+	w.pad()
+}
+
+func put[T any](w *storeWriter, i int, v []T) {
+	w.begin(i)
+	w.raw(asBytes(v))
+	w.end(i)
+}
+
+// abort removes the temporary files (after finish, only the side file,
+// already gone).
+func (w *storeWriter) abort() {
+	w.side.Close()
+	os.Remove(w.side.Name())
+	if w.f != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
+	}
+}
+
+// finish appends the strings and the trailer, writes the header, and
+// renames the file to path.
+func (w *storeWriter) finish(path string) error {
+	if w.err == nil {
+		w.err = w.st.err
+	}
+	if w.err == nil {
+		w.err = w.st.w.Flush()
+	}
+	if w.err == nil {
+		_, w.err = w.side.Seek(0, io.SeekStart)
+	}
+	if w.err == nil {
+		w.begin(secStrings)
+		var n int64
+		n, w.err = io.Copy(w.w, w.side)
+		w.off += uint64(n)
+		if w.err == nil && uint64(n) != w.st.size {
+			w.err = io.ErrShortWrite
+		}
+		w.sec[secStrings][1] = w.off - w.sec[secStrings][0]
+	}
+	w.raw([]byte(magic))
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err == nil {
+		hdr := make([]byte, 0, headerSize)
+		hdr = append(hdr, magic...)
+		for _, s := range w.sec {
+			hdr = binary.LittleEndian.AppendUint64(hdr, s[0])
+			hdr = binary.LittleEndian.AppendUint64(hdr, s[1])
+		}
+		_, w.err = w.f.WriteAt(hdr, 0)
+	}
+	if w.err == nil {
+		w.err = w.f.Chmod(0o644) // CreateTemp makes 0600; a store is readable like the release
+	}
+	if w.err == nil {
+		w.err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); w.err == nil {
+		w.err = cerr
+	}
+	if w.err != nil {
+		return fmt.Errorf("snomed: writing store: %w", w.err)
+	}
+	if err := os.Rename(w.f.Name(), path); err != nil {
+		return err
+	}
+	w.f = nil
+	return nil
+}
 
 // csr flattens per-ordinal lists.
 func csr[T any](lists [][]T) ([]int32, []T) {
@@ -242,28 +351,13 @@ func sortedKeys[V any](m map[ID]V) []ID {
 	return keys
 }
 
-// encode writes the store to f (a new file: the header is written last,
-// once the sections' places are known). Each table is built, written and
-// dropped in turn.
-func (d *release) encode(f *os.File) error {
-	if !littleEndian {
-		return errors.New("snomed: the store format needs a little-endian host")
-	}
+// hierarchy writes the concepts, the id hash table and the IS-A tables.
+func (w *storeWriter) hierarchy(d *release) error {
 	if len(d.IDs) > math.MaxInt32/2 {
 		return errTooBig
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	sw := &sectionWriter{w: bw}
-	if _, err := bw.Write(make([]byte, headerSize)); err != nil {
-		return err
-	}
-	sw.off = uint64(headerSize)
-	if pad := (8 - sw.off%8) % 8; pad > 0 {
-		bw.Write(make([]byte, pad))
-		sw.off += pad
-	}
 	n := len(d.IDs)
-	put(sw, secIDs, d.IDs)
+	put(w, secIDs, d.IDs)
 	cs := make([]conceptRec, n)
 	for i, c := range d.Concepts {
 		cs[i] = conceptRec{Module: c.Module, DefinitionStatus: c.DefinitionStatus, EffectiveTime: int32(c.EffectiveTime)}
@@ -271,14 +365,15 @@ func (d *release) encode(f *os.File) error {
 			cs[i].Active = 1
 		}
 	}
-	put(sw, secConcepts, cs)
-	cs = nil
+	put(w, secConcepts, cs)
+	slots, _ := hashSlots(d.IDs)
+	put(w, secSlots, slots)
 	off, flat := csr(d.Parents)
-	put(sw, secParOff, off)
-	put(sw, secPar, flat)
-	put(sw, secAncOff, d.AncOff)
-	put(sw, secAnc, d.Anc)
-	put(sw, secDescCount, d.DescCount)
+	put(w, secParOff, off)
+	put(w, secPar, flat)
+	put(w, secAncOff, d.AncOff)
+	put(w, secAnc, d.Anc)
+	put(w, secDescCount, d.DescCount)
 	// Children: the parents lists inverted, children ascending by ordinal.
 	childOff := make([]int32, n+1)
 	for _, p := range flat {
@@ -295,9 +390,18 @@ func (d *release) encode(f *os.File) error {
 			fill[p]++
 		}
 	}
-	put(sw, secChildOff, childOff)
-	put(sw, secChild, child)
-	off, flat, child, childOff = nil, nil, nil, nil
+	put(w, secChildOff, childOff)
+	put(w, secChild, child)
+	return w.err
+}
+
+// relationships writes the attribute relationships and, by destination,
+// their sources.
+func (w *storeWriter) relationships(d *release) error {
+	n := len(d.IDs)
+	off, rels := csr(d.Rels)
+	put(w, secRelOff, off)
+	put(w, secRels, rels)
 	// Sources by destination, each source once per destination: a
 	// relationship list is sorted by group first, so a source's rows to one
 	// destination need not be adjacent; last[dest] remembers the last
@@ -319,7 +423,7 @@ func (d *release) encode(f *os.File) error {
 		relsOff[i+1] += relsOff[i]
 	}
 	relsTo := make([]int32, relsOff[n])
-	fill = slices.Clone(relsOff[:n])
+	fill := slices.Clone(relsOff[:n])
 	for i := range last {
 		last[i] = -1
 	}
@@ -332,123 +436,103 @@ func (d *release) encode(f *os.File) error {
 			}
 		}
 	}
-	put(sw, secRelsToOff, relsOff)
-	put(sw, secRelsTo, relsTo)
-	relsOff, relsTo, fill, last = nil, nil, nil, nil
+	put(w, secRelsToOff, relsOff)
+	put(w, secRelsTo, relsTo)
+	return w.err
+}
 
-	// Descriptions, then the preferred terms, which point at their strings.
-	st := &strTab{intern: map[string]strRef{}}
+// descriptions writes the descriptions, their acceptability and the
+// precomputed preferred terms, streaming the records.
+func (w *storeWriter) descriptions(d *release) error {
+	n := len(d.IDs)
 	descOff := make([]int32, n+1)
-	var descs []descRec
-	var accs []langAcc
+	prefGB, prefUS, fsn := make([]strRef, n), make([]strRef, n), make([]strRef, n)
+	var accN uint32
+	var buf []descRec
+	var refs []strRef
+	w.begin(secDescs)
 	for o, ds := range d.Descs {
+		buf, refs = buf[:0], refs[:0]
 		for _, x := range ds {
-			r := descRec{ID: x.ID, Type: x.Type, Case: x.Case, Term: st.addTerm(x.Term), Lang: st.add(x.Lang), AccOff: uint32(len(accs)), AccLen: uint16(len(x.Acc))}
 			if len(x.Acc) > math.MaxUint16 {
 				return fmt.Errorf("snomed: description %d has too many language rows", x.ID)
 			}
+			r := descRec{ID: x.ID, Type: x.Type, Case: x.Case, Term: w.st.addTerm(x.Term), Lang: w.st.add(x.Lang), AccOff: accN, AccLen: uint16(len(x.Acc))}
 			if x.Active {
 				r.Active = 1
 			}
-			accs = append(accs, x.Acc...)
-			descs = append(descs, r)
+			accN += uint32(len(x.Acc))
+			buf = append(buf, r)
+			refs = append(refs, r.Term)
 		}
-		descOff[o+1] = int32(len(descs))
-	}
-	prefs := func(refsets []ID, typ ID) []strRef {
-		out := make([]strRef, n)
-		for o := range n {
-			out[o] = noStr
+		w.raw(asBytes(buf))
+		descOff[o+1] = descOff[o] + int32(len(ds))
+		pick := func(refsets []ID, typ ID) strRef {
 			if k := d.preferredIndex(int32(o), refsets, typ); k >= 0 {
-				out[o] = descs[int(descOff[o])+int(k)].Term
+				return refs[k]
 			}
+			return noStr
 		}
-		return out
+		prefGB[o], prefUS[o], fsn[o] = pick(enGB, synonymType), pick(enUS, synonymType), pick(enGB, fsnType)
 	}
-	put(sw, secPrefGB, prefs(enGB, synonymType))
-	put(sw, secPrefUS, prefs(enUS, synonymType))
-	put(sw, secFSN, prefs(enGB, fsnType))
-	put(sw, secDescOff, descOff)
-	put(sw, secDescs, descs)
-	put(sw, secAcc, accs)
-	descOff, descs, accs = nil, nil, nil
+	w.end(secDescs)
+	put(w, secDescOff, descOff)
+	put(w, secPrefGB, prefGB)
+	put(w, secPrefUS, prefUS)
+	put(w, secFSN, fsn)
+	w.begin(secAcc)
+	for _, ds := range d.Descs {
+		for _, x := range ds {
+			w.raw(asBytes(x.Acc))
+		}
+	}
+	w.end(secAcc)
+	return w.err
+}
 
-	off2, rels := csr(d.Rels)
-	put(sw, secRelOff, off2)
-	put(sw, secRels, rels)
-	off2, rels = nil, nil
+// content writes concrete values, reference sets, history, maps and
+// warnings.
+func (w *storeWriter) content(d *release) error {
+	n := len(d.IDs)
 	concOff := make([]int32, n+1)
 	var conc []concRec
 	for o, cs := range d.Concrete {
 		for _, c := range cs {
-			conc = append(conc, concRec{Type: c.Type, Value: st.add(c.Value), Group: c.Group})
+			conc = append(conc, concRec{Type: c.Type, Value: w.st.add(c.Value), Group: c.Group})
 		}
 		concOff[o+1] = int32(len(conc))
 	}
-	put(sw, secConcOff, concOff)
-	put(sw, secConc, conc)
-	concOff, conc = nil, nil
-
-	keys, koff, mem := keyed(d.Members)
-	put(sw, secMemKeys, keys)
-	put(sw, secMemOff, koff)
-	put(sw, secMem, mem)
-	keys, koff, assoc := keyed(d.Assoc)
-	put(sw, secAssocKeys, keys)
-	put(sw, secAssocOff, koff)
-	put(sw, secAssoc, assoc)
+	put(w, secConcOff, concOff)
+	put(w, secConc, conc)
+	keys, off, mem := keyed(d.Members)
+	put(w, secMemKeys, keys)
+	put(w, secMemOff, off)
+	put(w, secMem, mem)
+	keys, off, assoc := keyed(d.Assoc)
+	put(w, secAssocKeys, keys)
+	put(w, secAssocOff, off)
+	put(w, secAssoc, assoc)
 	keys = sortedKeys(d.Inactivation)
 	vals := make([]ID, len(keys))
 	for i, k := range keys {
 		vals[i] = d.Inactivation[k]
 	}
-	put(sw, secInactKeys, keys)
-	put(sw, secInactVals, vals)
-	keys, koff, ms := keyed(d.Maps)
+	put(w, secInactKeys, keys)
+	put(w, secInactVals, vals)
+	keys, off, ms := keyed(d.Maps)
 	recs := make([]mapRec, len(ms))
 	for i, m := range ms {
-		recs[i] = mapRec{Refset: m.Refset, Correlation: m.Correlation, Category: m.Category, Rule: st.add(m.Rule), Advice: st.add(m.Advice), Target: st.add(m.Target), Group: int32(m.Group), Priority: int32(m.Priority)}
+		recs[i] = mapRec{Refset: m.Refset, Correlation: m.Correlation, Category: m.Category, Rule: w.st.add(m.Rule), Advice: w.st.add(m.Advice), Target: w.st.add(m.Target), Group: int32(m.Group), Priority: int32(m.Priority)}
 	}
-	put(sw, secMapKeys, keys)
-	put(sw, secMapOff, koff)
-	put(sw, secMaps, recs)
+	put(w, secMapKeys, keys)
+	put(w, secMapOff, off)
+	put(w, secMaps, recs)
 	warn := make([]strRef, len(d.Warnings))
-	for i, w := range d.Warnings {
-		warn[i] = st.add(w)
+	for i, s := range d.Warnings {
+		warn[i] = w.st.add(s)
 	}
-	put(sw, secWarnings, warn)
-	slots, _ := hashSlots(d.IDs)
-	put(sw, secSlots, slots)
-	slots = nil
-	if st.size >= math.MaxUint32 {
-		return errTooBig
-	}
-	if sw.err == nil {
-		sw.sec[secStrings] = [2]uint64{sw.off, st.size}
-		for _, s := range st.parts {
-			if _, sw.err = bw.WriteString(s); sw.err != nil {
-				break
-			}
-		}
-		sw.off += st.size
-	}
-	if sw.err == nil {
-		_, sw.err = bw.WriteString(magic)
-	}
-	if sw.err == nil {
-		sw.err = bw.Flush()
-	}
-	if sw.err != nil {
-		return sw.err
-	}
-	hdr := make([]byte, 0, headerSize)
-	hdr = append(hdr, magic...)
-	for _, s := range sw.sec {
-		hdr = binary.LittleEndian.AppendUint64(hdr, s[0])
-		hdr = binary.LittleEndian.AppendUint64(hdr, s[1])
-	}
-	_, err := f.WriteAt(hdr, 0)
-	return err
+	put(w, secWarnings, warn)
+	return w.err
 }
 
 var errCorrupt = errors.New("corrupt store")

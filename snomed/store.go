@@ -358,10 +358,25 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := d.closure(); err != nil {
 		return err
 	}
+	// Each table is written as soon as it is final and then dropped: the
+	// tables of a UK Monolith do not all fit in memory at once cheaply.
+	w, err := newStoreWriter(storePath)
+	if err != nil {
+		return err
+	}
+	defer w.abort()
+	if err := w.hierarchy(&d); err != nil {
+		return err
+	}
+	d.Parents, d.AncOff, d.Anc, d.DescCount = nil, nil, nil, nil
 	if err := d.attributes(rels, relFiles); err != nil {
 		return err
 	}
 	rels = nil
+	if err := w.relationships(&d); err != nil {
+		return err
+	}
+	d.Rels = nil
 	// Language rows first, kept active and sorted by description, so that
 	// descriptions (sorted by id) pick up their acceptability by a merge
 	// rather than through a map of millions of small slices.
@@ -418,13 +433,20 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	for i := range d.Descs {
 		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
 	}
+	if err := w.descriptions(&d); err != nil {
+		return err
+	}
+	d.Descs = nil
 	if err := d.importContent(ctx, releaseDir, cfg); err != nil {
 		return err
 	}
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "write"})
 	}
-	return writeAtomic(storePath, &d)
+	if err := w.content(&d); err != nil {
+		return err
+	}
+	return w.finish(storePath)
 }
 
 func compareID(a, b ID) int {
@@ -480,28 +502,6 @@ func (d *release) closure() error {
 		}
 	}
 	return nil
-}
-
-func writeAtomic(path string, d *release) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".snomed-import-*")
-	if err != nil {
-		return err
-	}
-	err = d.encode(tmp)
-	if err == nil {
-		err = tmp.Chmod(0o644) // CreateTemp makes 0600; a store is readable like the release
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("snomed: writing store: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 // Open maps a store written by Import. Strings the Store returns are

@@ -28,6 +28,7 @@ func build(t *testing.T, cfg snomedtest.Config) (*snomed.Store, *snomedtest.Rele
 	require.NoError(t, snomed.Import(context.Background(), dir, path, snomed.WithProgress(func(p snomed.Progress) { phases = append(phases, p.Phase) })))
 	assert.Contains(t, phases, "read")
 	assert.Contains(t, phases, "write")
+	assert.Empty(t, tempFiles(t, dir))
 	s, err := snomed.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, s.Close()) })
@@ -268,6 +269,17 @@ func TestImportBadRefsetHeader(t *testing.T) {
 	err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
 	assert.ErrorIs(t, err, rf2.ErrHeader)
 	assert.Contains(t, err.Error(), "der2_Refset_SimpleSnapshot_XX")
+	// The store was half written when the refsets failed: nothing is left.
+	assert.Empty(t, tempFiles(t, dir))
+	assert.NoFileExists(t, filepath.Join(dir, "s.db"))
+}
+
+// tempFiles lists what an import left behind in dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	left, err := filepath.Glob(filepath.Join(dir, ".snomed-*"))
+	require.NoError(t, err)
+	return left
 }
 
 // appendRow adds a line to the release's relationship file.
