@@ -442,51 +442,33 @@ func (w *storeWriter) relationships(d *release) error {
 }
 
 // descriptions writes the descriptions, their acceptability and the
-// precomputed preferred terms, streaming the records.
+// precomputed preferred terms.
 func (w *storeWriter) descriptions(d *release) error {
 	n := len(d.IDs)
-	descOff := make([]int32, n+1)
-	prefGB, prefUS, fsn := make([]strRef, n), make([]strRef, n), make([]strRef, n)
-	var accN uint32
-	var buf []descRec
-	var refs []strRef
-	w.begin(secDescs)
-	for o, ds := range d.Descs {
-		buf, refs = buf[:0], refs[:0]
-		for _, x := range ds {
-			if len(x.Acc) > math.MaxUint16 {
-				return fmt.Errorf("snomed: description %d has too many language rows", x.ID)
-			}
-			r := descRec{ID: x.ID, Type: x.Type, Case: x.Case, Term: w.st.addTerm(x.Term), Lang: w.st.add(x.Lang), AccOff: accN, AccLen: uint16(len(x.Acc))}
-			if x.Active {
-				r.Active = 1
-			}
-			accN += uint32(len(x.Acc))
-			buf = append(buf, r)
-			refs = append(refs, r.Term)
+	recs := make([]descRec, len(d.Descs))
+	for i, x := range d.Descs {
+		recs[i] = descRec{ID: x.id, Type: x.typ, Case: x.cs, Term: x.term, Lang: x.lang, AccOff: x.accOff, AccLen: x.accLen}
+		if x.active {
+			recs[i].Active = 1
 		}
-		w.raw(asBytes(buf))
-		descOff[o+1] = descOff[o] + int32(len(ds))
-		pick := func(refsets []ID, typ ID) strRef {
+	}
+	put(w, secDescs, recs)
+	recs = nil
+	put(w, secDescOff, d.DescOff)
+	put(w, secAcc, d.Accs)
+	pick := func(refsets []ID, typ ID) []strRef {
+		out := make([]strRef, n)
+		for o := range n {
+			out[o] = noStr
 			if k := d.preferredIndex(int32(o), refsets, typ); k >= 0 {
-				return refs[k]
+				out[o] = d.Descs[d.DescOff[o]+k].term
 			}
-			return noStr
 		}
-		prefGB[o], prefUS[o], fsn[o] = pick(enGB, synonymType), pick(enUS, synonymType), pick(enGB, fsnType)
+		return out
 	}
-	w.end(secDescs)
-	put(w, secDescOff, descOff)
-	put(w, secPrefGB, prefGB)
-	put(w, secPrefUS, prefUS)
-	put(w, secFSN, fsn)
-	w.begin(secAcc)
-	for _, ds := range d.Descs {
-		for _, x := range ds {
-			w.raw(asBytes(x.Acc))
-		}
-	}
-	w.end(secAcc)
+	put(w, secPrefGB, pick(enGB, synonymType))
+	put(w, secPrefUS, pick(enUS, synonymType))
+	put(w, secFSN, pick(enGB, fsnType))
 	return w.err
 }
 

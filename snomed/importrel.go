@@ -237,29 +237,33 @@ func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, 
 }
 
 // descRow is one description (or text definition) row, parsed as it is
-// read, its term copied out of the line.
+// read, its term and language code written to the store's string table
+// at once: a UK Monolith's terms then never sit in memory. (A row that a
+// later one for the same id replaces leaves its term unused in the file.)
 type descRow struct {
 	id, concept, typ, cs ID
-	lang, term           string
+	term, lang           strRef
 	et                   int32
 	line                 int32
+	ord                  int32  // the concept's ordinal, set after reading
+	accOff               uint32 // acceptability: Accs[accOff:accOff+accLen]
+	accLen               uint16
 	file                 int16
 	active               bool
 }
 
 // readDescriptions reads description and text definition files, keeping
 // per id the row with the latest effectiveTime.
-func readDescriptions(ctx context.Context, files []string, cfg *importConfig) ([]descRow, []string, error) {
+func readDescriptions(ctx context.Context, files []string, st *strTab, cfg *importConfig) ([]descRow, []string, error) {
 	var out []descRow
 	names := make([]string, len(files))
-	langs := map[string]string{}
 	for fi, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
 			return nil, nil, err
 		}
 		names[fi] = filepath.Base(f)
-		out, err = readDescFile(ctx, fh, names[fi], int16(fi), out, langs, cfg)
+		out, err = readDescFile(ctx, fh, names[fi], int16(fi), out, st, cfg)
 		fh.Close()
 		if err != nil {
 			return nil, nil, err
@@ -282,7 +286,7 @@ func readDescriptions(ctx context.Context, files []string, cfg *importConfig) ([
 	return out[:w], names, nil
 }
 
-func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out []descRow, langs map[string]string, cfg *importConfig) ([]descRow, error) {
+func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out []descRow, st *strTab, cfg *importConfig) ([]descRow, error) {
 	r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), name)
 	if err != nil {
 		return nil, err
@@ -331,13 +335,8 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 			}
 			*p.v = ID(v)
 		}
-		l, ok := langs[fs[idx[4]]]
-		if !ok {
-			l = strings.Clone(fs[idx[4]])
-			langs[l] = l
-		}
-		row.lang = l
-		row.term = strings.Clone(fs[idx[6]])
+		row.lang = st.add(fs[idx[4]])
+		row.term = st.addTerm(fs[idx[6]])
 		out = append(out, row)
 	}
 	if err := r.Err(); err != nil {

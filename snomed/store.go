@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -55,29 +56,8 @@ type Concept struct {
 	EffectiveTime    int // YYYYMMDD
 }
 
-type description struct {
-	ID     ID
-	Term   string
-	Type   ID
-	Active bool
-	Lang   string
-	Case   ID
-	// Acceptability per language reference set, by refset.
-	Acc []langAcc
-}
-
 // langAcc is a description's acceptability in one language reference set.
 type langAcc struct{ Refset, Acc ID }
-
-// acc returns the description's acceptability in refset, or 0.
-func (d *description) acc(refset ID) ID {
-	for _, a := range d.Acc {
-		if a.Refset == refset {
-			return a.Acc
-		}
-	}
-	return 0
-}
 
 // release is what Import gathers before writing the store: per-concept
 // lists and maps, flattened into the file's tables by encode (format.go).
@@ -90,7 +70,12 @@ type release struct {
 	// DescCount is each ordinal's number of descendants, counted from the
 	// ancestor lists at import.
 	DescCount []int32
-	Descs     [][]description
+	// Descriptions, sorted by concept ordinal then id: those of ordinal i
+	// are Descs[DescOff[i]:DescOff[i+1]]; their terms are already in the
+	// store's string table, their acceptability in Accs.
+	Descs   []descRow
+	DescOff []int32
+	Accs    []langAcc
 	// Attribute relationships, concrete values, reference sets, history
 	// and maps (content.go).
 	Rels         [][]rel      // per source ordinal, sorted by group, type, destination
@@ -385,7 +370,13 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return err
 	}
 	type activeLang struct{ desc, refset, acc ID }
-	var active []activeLang
+	nactive := 0
+	for _, r := range langs {
+		if r.active {
+			nactive++
+		}
+	}
+	active := make([]activeLang, 0, nactive)
 	for _, r := range langs {
 		if r.active {
 			active = append(active, activeLang{r.desc, r.refset, r.accID})
@@ -399,22 +390,23 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return compareID(a.refset, b.refset)
 	})
 	d.Members = map[ID][]ID{}
-	accs := make([]langAcc, len(active)) // one backing array for every description's Acc
+	d.Accs = make([]langAcc, len(active)) // in description order: each description's rows are a run
 	for i, a := range active {
-		accs[i] = langAcc{Refset: a.refset, Acc: a.acc}
+		d.Accs[i] = langAcc{Refset: a.refset, Acc: a.acc}
 		d.Members[a.refset] = append(d.Members[a.refset], a.desc)
 	}
-	descs, descFiles, err := readDescriptions(ctx, df, cfg)
+	descs, descFiles, err := readDescriptions(ctx, df, &w.st, cfg)
 	if err != nil {
 		return err
 	}
-	d.Descs = make([][]description, len(d.IDs))
 	li := 0
-	for _, r := range descs { // ascending id, as readDescriptions returns them
+	for i := range descs { // ascending id, as readDescriptions returns them
+		r := &descs[i]
 		o, ok := ord(r.concept)
 		if !ok {
 			return fmt.Errorf("%w: %s:%d: description %d of %d", ErrUnknown, descFiles[r.file], r.line, r.id, r.concept)
 		}
+		r.ord = o
 		for li < len(active) && active[li].desc < r.id {
 			li++
 		}
@@ -422,21 +414,28 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		for li < len(active) && active[li].desc == r.id {
 			li++
 		}
-		var acc []langAcc
-		if li > start {
-			acc = accs[start:li:li]
+		if li-start > math.MaxUint16 {
+			return fmt.Errorf("snomed: %s:%d: description %d has more than 65535 language rows", descFiles[r.file], r.line, r.id)
 		}
-		d.Descs[o] = append(d.Descs[o], description{ID: r.id, Term: r.term, Type: r.typ, Active: r.active, Lang: r.lang, Case: r.cs, Acc: acc})
+		r.accOff, r.accLen = uint32(start), uint16(li-start)
 	}
 	active = nil
+	// By concept, in place: a stable sort keeps each concept's
+	// descriptions in id order.
+	slices.SortStableFunc(descs, func(a, b descRow) int { return int(a.ord - b.ord) })
+	d.Descs = descs
 	descs = nil
-	for i := range d.Descs {
-		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
+	d.DescOff = make([]int32, len(d.IDs)+1)
+	for _, r := range d.Descs {
+		d.DescOff[r.ord+1]++
+	}
+	for i := range len(d.IDs) {
+		d.DescOff[i+1] += d.DescOff[i]
 	}
 	if err := w.descriptions(&d); err != nil {
 		return err
 	}
-	d.Descs = nil
+	d.Descs, d.DescOff, d.Accs = nil, nil, nil
 	if err := d.importContent(ctx, releaseDir, cfg); err != nil {
 		return err
 	}
@@ -834,12 +833,13 @@ func (s *Store) preferredIndex(o int32, refsets []ID, typ ID) int {
 // of type typ that the first of refsets prefers, or -1.
 func (d *release) preferredIndex(o int32, refsets []ID, typ ID) int32 {
 	best, k := len(refsets), int32(-1)
-	for i := range d.Descs[o] {
-		x := &d.Descs[o][i]
-		if !x.Active || x.Type != typ {
+	ds := d.Descs[d.DescOff[o]:d.DescOff[o+1]]
+	for i := range ds {
+		x := &ds[i]
+		if !x.active || x.typ != typ {
 			continue
 		}
-		for _, a := range x.Acc {
+		for _, a := range d.Accs[x.accOff : x.accOff+uint32(x.accLen)] {
 			if a.Acc != preferredAcc {
 				continue
 			}
