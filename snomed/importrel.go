@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,31 @@ import (
 
 	"github.com/nhskit/nhskit/snomed/rf2"
 )
+
+// countLines counts the lines of files, an upper bound on their rows.
+func countLines(files []string) (int, error) {
+	n := 0
+	buf := make([]byte, 1<<20)
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return 0, err
+		}
+		for {
+			k, err := fh.Read(buf)
+			n += bytes.Count(buf[:k], []byte{'\n'})
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				fh.Close()
+				return 0, err
+			}
+		}
+		fh.Close()
+	}
+	return n + len(files), nil // a last line may lack its newline
+}
 
 // relRow is one inferred relationship row, parsed as it is read: a UK
 // Monolith holds about ten million, so rows are kept as 48-byte values
@@ -33,7 +59,11 @@ type relRow struct {
 // dropped as they are read: a row's characteristic type never changes
 // under the same id.
 func readRelationships(ctx context.Context, files []string, cfg *importConfig) ([]relRow, []string, error) {
-	var out []relRow
+	lines, err := countLines(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]relRow, 0, lines) // sized once: growing by copies would hold two arrays of millions of rows
 	names := make([]string, len(files))
 	for fi, f := range files {
 		fh, err := os.Open(f)
@@ -157,7 +187,11 @@ func memberKey(s string) [16]byte {
 // readLanguage reads the language reference set files, keeping per member
 // the row with the latest effectiveTime.
 func readLanguage(ctx context.Context, files []string, cfg *importConfig) ([]langRow, error) {
-	var out []langRow
+	lines, err := countLines(files)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]langRow, 0, lines) // sized once: growing by copies would hold two arrays of millions of rows
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
@@ -255,7 +289,11 @@ type descRow struct {
 // readDescriptions reads description and text definition files, keeping
 // per id the row with the latest effectiveTime.
 func readDescriptions(ctx context.Context, files []string, st *strTab, cfg *importConfig) ([]descRow, []string, error) {
-	var out []descRow
+	lines, err := countLines(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]descRow, 0, lines) // sized once: growing by copies would hold two arrays of millions of rows
 	names := make([]string, len(files))
 	for fi, f := range files {
 		fh, err := os.Open(f)

@@ -390,11 +390,23 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return compareID(a.refset, b.refset)
 	})
 	d.Members = map[ID][]ID{}
+	per := map[ID]int{}
+	for _, a := range active {
+		per[a.refset]++
+	}
+	for r, k := range per {
+		d.Members[r] = make([]ID, 0, k)
+	}
+	// The merge below needs only each row's description: keeping that
+	// beside Accs rather than the whole row saves a third.
 	d.Accs = make([]langAcc, len(active)) // in description order: each description's rows are a run
+	accDesc := make([]ID, len(active))
 	for i, a := range active {
 		d.Accs[i] = langAcc{Refset: a.refset, Acc: a.acc}
+		accDesc[i] = a.desc
 		d.Members[a.refset] = append(d.Members[a.refset], a.desc)
 	}
+	active = nil
 	descs, descFiles, err := readDescriptions(ctx, df, &w.st, cfg)
 	if err != nil {
 		return err
@@ -407,11 +419,11 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 			return fmt.Errorf("%w: %s:%d: description %d of %d", ErrUnknown, descFiles[r.file], r.line, r.id, r.concept)
 		}
 		r.ord = o
-		for li < len(active) && active[li].desc < r.id {
+		for li < len(accDesc) && accDesc[li] < r.id {
 			li++
 		}
 		start := li
-		for li < len(active) && active[li].desc == r.id {
+		for li < len(accDesc) && accDesc[li] == r.id {
 			li++
 		}
 		if li-start > math.MaxUint16 {
@@ -419,7 +431,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		}
 		r.accOff, r.accLen = uint32(start), uint16(li-start)
 	}
-	active = nil
+	accDesc = nil
 	// By concept, in place: a stable sort keeps each concept's
 	// descriptions in id order.
 	slices.SortStableFunc(descs, func(a, b descRow) int { return int(a.ord - b.ord) })
