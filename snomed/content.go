@@ -59,7 +59,7 @@ type MapEntry struct {
 // Association is a historical association of an inactive component.
 type Association struct{ Refset, Target ID }
 
-func (d *data) ordOf(id ID) (int32, bool) {
+func (d *release) ordOf(id ID) (int32, bool) {
 	i, ok := slices.BinarySearch(d.IDs, id)
 	return int32(i), ok
 }
@@ -86,7 +86,7 @@ func colIndex(cols []string, name string) int {
 
 // attributes keeps the active inferred attribute relationships between
 // active concepts, per source, sorted by group, type and destination.
-func (d *data) attributes(rels []relRow, relFiles []string) error {
+func (d *release) attributes(rels []relRow, relFiles []string) error {
 	d.Rels = make([][]rel, len(d.IDs))
 	for _, r := range rels {
 		if !r.active || r.typ == IsAType {
@@ -118,7 +118,7 @@ func (d *data) attributes(rels []relRow, relFiles []string) error {
 	return nil
 }
 
-func (d *data) importContent(ctx context.Context, dir string, cfg *importConfig) error {
+func (d *release) importContent(ctx context.Context, dir string, cfg *importConfig) error {
 	n := len(d.IDs)
 	if err := ctx.Err(); err != nil {
 		return err
@@ -280,8 +280,9 @@ func (s *Store) Relationships(id ID) []Relationship {
 	if !ok {
 		return nil
 	}
-	out := make([]Relationship, len(s.d.Rels[o]))
-	for i, r := range s.d.Rels[o] {
+	rs := s.rels(o)
+	out := make([]Relationship, len(rs))
+	for i, r := range rs {
 		out[i] = Relationship{Source: id, Type: s.d.IDs[r.Type], Destination: s.d.IDs[r.Dest], Group: int(r.Group)}
 	}
 	return out
@@ -296,7 +297,7 @@ func (s *Store) RelationshipsTo(dest ID) []Relationship {
 	}
 	var out []Relationship
 	for _, src := range s.relsTo[s.relsOff[o]:s.relsOff[o+1]] {
-		for _, r := range s.d.Rels[src] {
+		for _, r := range s.rels(src) {
 			if r.Dest == o {
 				out = append(out, Relationship{Source: s.d.IDs[src], Type: s.d.IDs[r.Type], Destination: dest, Group: int(r.Group)})
 			}
@@ -317,36 +318,54 @@ type ConcreteValue struct {
 // ConcreteValues returns a concept's concrete values.
 func (s *Store) ConcreteValues(id ID) []ConcreteValue {
 	o, ok := s.ord(id)
-	if !ok || o >= int32(len(s.d.Concrete)) {
+	if !ok {
 		return nil
 	}
-	out := make([]ConcreteValue, len(s.d.Concrete[o]))
-	for i, c := range s.d.Concrete[o] {
-		out[i] = ConcreteValue{Source: id, Type: c.Type, Group: int(c.Group), Value: c.Value}
+	cs := s.d.Conc[s.d.ConcOff[o]:s.d.ConcOff[o+1]]
+	out := make([]ConcreteValue, len(cs))
+	for i, c := range cs {
+		v, _ := s.d.str(c.Value)
+		out[i] = ConcreteValue{Source: id, Type: c.Type, Group: int(c.Group), Value: strings.Clone(v)}
 	}
 	return out
 }
 
+// rels returns the attribute relationships of ordinal o.
+func (s *Store) rels(o int32) []rel { return s.d.Rels[s.d.RelOff[o]:s.d.RelOff[o+1]] }
+
+// members returns a refset's active members, a view of the file.
+func (s *Store) members(refset ID) []ID {
+	lo, hi := keyRange(s.d.MemKeys, s.d.MemOff, refset)
+	return s.d.Mem[lo:hi]
+}
+
+// assoc returns a component's associations, a view of the file.
+func (s *Store) assoc(id ID) []Association {
+	lo, hi := keyRange(s.d.AssocKeys, s.d.AssocOff, id)
+	return s.d.Assoc[lo:hi]
+}
+
 // RefsetMembers returns the active referenced components of a reference
 // set, ascending (concepts or descriptions, as the refset holds).
-func (s *Store) RefsetMembers(refset ID) []ID { return slices.Clone(s.d.Members[refset]) }
+func (s *Store) RefsetMembers(refset ID) []ID { return slices.Clone(s.members(refset)) }
 
 // IsMember reports whether id is an active member of refset.
 func (s *Store) IsMember(refset, id ID) bool {
-	_, ok := slices.BinarySearch(s.d.Members[refset], id)
+	_, ok := slices.BinarySearch(s.members(refset), id)
 	return ok
 }
 
 // IsRefset reports whether the store holds active members of refset.
-func (s *Store) IsRefset(refset ID) bool { return len(s.d.Members[refset]) > 0 }
+func (s *Store) IsRefset(refset ID) bool { return len(s.members(refset)) > 0 }
 
 // Refsets returns every reference set with active members, ascending.
 func (s *Store) Refsets() []ID {
-	out := make([]ID, 0, len(s.d.Members))
-	for k := range s.d.Members {
-		out = append(out, k)
+	var out []ID
+	for i, k := range s.d.MemKeys {
+		if s.d.MemOff[i+1] > s.d.MemOff[i] {
+			out = append(out, k)
+		}
 	}
-	slices.Sort(out)
 	return out
 }
 
@@ -369,16 +388,19 @@ func (s *Store) Descriptions(id ID) []Description {
 	if !ok {
 		return nil
 	}
-	out := make([]Description, len(s.d.Descs[o]))
-	for i, d := range s.d.Descs[o] {
+	ds := s.descs(o)
+	out := make([]Description, len(ds))
+	for i, d := range ds {
 		var acc map[ID]ID
-		if len(d.Acc) > 0 {
-			acc = make(map[ID]ID, len(d.Acc))
-			for _, a := range d.Acc {
+		if as := s.d.acc(&d); len(as) > 0 {
+			acc = make(map[ID]ID, len(as))
+			for _, a := range as {
 				acc[a.Refset] = a.Acc
 			}
 		}
-		out[i] = Description{ID: d.ID, Concept: id, Term: d.Term, Type: d.Type, LanguageCode: d.Lang, Active: d.Active, CaseSignificance: d.Case, Acceptability: acc}
+		term, _ := s.d.str(d.Term)
+		lang, _ := s.d.str(d.Lang)
+		out[i] = Description{ID: d.ID, Concept: id, Term: strings.Clone(term), Type: d.Type, LanguageCode: strings.Clone(lang), Active: d.Active == 1, CaseSignificance: d.Case, Acceptability: acc}
 	}
 	return out
 }
@@ -390,7 +412,7 @@ func (s *Store) Concepts() []ID { return slices.Clone(s.d.IDs) }
 func (s *Store) ActiveConcepts() []ID {
 	out := make([]ID, 0, len(s.d.IDs))
 	for i, c := range s.d.Concepts {
-		if c.Active {
+		if c.Active == 1 {
 			out = append(out, s.d.IDs[i])
 		}
 	}
@@ -399,13 +421,16 @@ func (s *Store) ActiveConcepts() []ID {
 
 // Associations returns the historical associations of an inactive
 // component: SAME AS, REPLACED BY, POSSIBLY EQUIVALENT TO and the rest.
-func (s *Store) Associations(id ID) []Association { return slices.Clone(s.d.Assoc[id]) }
+func (s *Store) Associations(id ID) []Association { return slices.Clone(s.assoc(id)) }
 
 // InactivationReason returns the concept inactivation indicator's value
 // (duplicate, outdated, ambiguous, erroneous, moved elsewhere…).
 func (s *Store) InactivationReason(id ID) (ID, bool) {
-	v, ok := s.d.Inactivation[id]
-	return v, ok
+	i, ok := slices.BinarySearch(s.d.InactKeys, id)
+	if !ok {
+		return 0, false
+	}
+	return s.d.InactVals[i], true
 }
 
 // Resolve follows SAME AS, REPLACED BY, POSSIBLY EQUIVALENT TO, POSSIBLY
@@ -423,7 +448,7 @@ func (s *Store) Resolve(id ID) []ID {
 	for len(queue) > 0 {
 		cur := queue[0]
 		queue = queue[1:]
-		for _, a := range s.d.Assoc[cur] {
+		for _, a := range s.assoc(cur) {
 			if !follow[a.Refset] || seen[a.Target] {
 				continue
 			}
@@ -443,9 +468,14 @@ func (s *Store) Resolve(id ID) []ID {
 // priority); refset 0 returns the rows of every map.
 func (s *Store) Maps(id, refset ID) []MapEntry {
 	var out []MapEntry
-	for _, m := range s.d.Maps[id] {
+	lo, hi := keyRange(s.d.MapKeys, s.d.MapOff, id)
+	for _, m := range s.d.Maps[lo:hi] {
 		if refset == 0 || m.Refset == refset {
-			out = append(out, m)
+			rule, _ := s.d.str(m.Rule)
+			advice, _ := s.d.str(m.Advice)
+			target, _ := s.d.str(m.Target)
+			out = append(out, MapEntry{Refset: m.Refset, Group: int(m.Group), Priority: int(m.Priority),
+				Rule: strings.Clone(rule), Advice: strings.Clone(advice), Target: strings.Clone(target), Correlation: m.Correlation, Category: m.Category})
 		}
 	}
 	return out
@@ -507,4 +537,14 @@ func (s *Store) nearest(id ID, has func(ID) bool, rows func(ID) []MapEntry) (map
 // Warnings lists rows that were skipped during import because real releases
 // are known to carry them (e.g. an active relationship to an inactive
 // concept).
-func (s *Store) Warnings() []string { return slices.Clone(s.d.Warnings) }
+func (s *Store) Warnings() []string {
+	if len(s.d.Warnings) == 0 {
+		return nil
+	}
+	out := make([]string, len(s.d.Warnings))
+	for i, r := range s.d.Warnings {
+		w, _ := s.d.str(r)
+		out[i] = strings.Clone(w)
+	}
+	return out
+}

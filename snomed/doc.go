@@ -1,6 +1,6 @@
 // Package snomed is an embedded SNOMED CT store: Import reads an RF2
 // Snapshot release (International, UK Clinical, UK Drug, or the UK
-// Monolith; several packages at once) into a single file, Open loads it,
+// Monolith; several packages at once) into a single file, Open maps it,
 // and the Store answers in process: subsumption (IsA) and the inferred
 // hierarchy, terms by locale, attribute relationships and concrete values,
 // reference set membership, historical associations with Resolve, ICD-10
@@ -18,9 +18,47 @@
 // numbered in rank order, so intersecting the query words' postings visits
 // the best candidates first and stops at the limit.
 //
-// The store file is a versioned varint layout (format.go): Open refuses
-// another version or a damaged file with ErrFormat; re-import after an
-// upgrade that changes the version.
+// The store file (format.go) is used in place: Open maps it (reads it
+// into memory where mmap is unavailable) and views each table as a Go
+// slice, building nothing, so a UK Monolith store opens in tens of
+// milliseconds and pages in as queries touch it. Close releases the
+// mapping; strings a Store returns are copies and outlive it. Open refuses
+// another format version or a damaged file with ErrFormat; re-import after
+// an upgrade that changes the version.
+//
+// # Store format
+//
+// Format 8 (the magic "nhskit-snomed-8\n"; format.go):
+//
+//   - A header: the magic, then one {offset, length} pair of little-endian
+//     uint64 per section, in a fixed order; the file ends with the magic
+//     again, so a truncated file is refused.
+//   - Each section is a little-endian array of fixed-width records (no
+//     pointers, explicit padding), starting at a multiple of 8 bytes, so
+//     Open views it in place with unsafe.Slice over the mapping. The host
+//     must be little-endian, as every platform Go ships for Linux, macOS
+//     and Windows on amd64 and arm64 is.
+//   - Concepts are numbered by ordinal, the index in the sorted id array;
+//     every per-concept list (parents, ancestors, children, descriptions,
+//     attribute relationships and their sources by destination, concrete
+//     values) is CSR: offsets (n+1 int32) and one flat array.
+//   - id -> ordinal is an open-addressing hash table written by Import: a
+//     power of two at least 1.5 times the concepts, Fibonacci hashing,
+//     linear probes, {id, ordinal} per slot.
+//   - Strings are {offset, length uint32} into one string section; the
+//     en-GB and en-US preferred synonym and en-GB fully specified name of
+//     each concept are such references, precomputed by Import.
+//   - Reference set members, historical associations, inactivation reasons
+//     and map rows are sorted key arrays with CSR values, found by binary
+//     search.
+//
+// Open checks the header, each section's bounds, alignment and record
+// size, that the ids are sorted, and in one linear pass that every offsets
+// array rises from 0 to its flat array's length and every stored ordinal is
+// in range; string and acceptability references, and the hash table's
+// ordinals, are checked on use. A damaged file is ErrFormat or gives wrong
+// answers, never a panic. Pages are read as queries touch them, so the
+// first queries after Open pay the page faults (cold, from disk).
 //
 // # Facts relied on
 //

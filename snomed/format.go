@@ -4,56 +4,342 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math"
+	"math/bits"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
-// The store file: the magic line, then each table as little-endian
-// varint-prefixed arrays. Terms and other strings are one blob per table
-// that Open slices without copying each term. The magic names the format
-// version; Open refuses any other.
+// The store file (format 8) is used in place: Open maps it and views each
+// table as a Go slice, so it builds nothing and reads only what queries
+// touch.
+//
+//	header   magic (16 bytes), then numSections × {offset, length uint64}
+//	sections each a little-endian array of fixed-width records, starting
+//	         at a multiple of 8 bytes from the start of the file
+//	trailer  magic again: a truncated file fails here
+//
+// Strings live in one section and are referenced as {offset, length}.
+// Open checks what a lookup could index out of range with one linear pass
+// over the offset and ordinal arrays; string and acceptability references
+// are checked on use.
 
-type encoder struct {
-	w   *bufio.Writer
-	buf [binary.MaxVarintLen64]byte
-	err error
+// Record layouts: explicit padding keeps them the same on every platform.
+type (
+	strRef struct{ Off, Len uint32 }
+
+	conceptRec struct {
+		Module, DefinitionStatus ID
+		EffectiveTime            int32
+		Active                   uint8
+		_                        [3]uint8
+	}
+
+	descRec struct {
+		ID, Type, Case ID
+		Term, Lang     strRef
+		AccOff         uint32 // acceptability: Acc[AccOff:AccOff+AccLen]
+		AccLen         uint16
+		Active         uint8
+		_              uint8
+	}
+
+	concRec struct {
+		Type  ID
+		Value strRef
+		Group int32
+		_     int32
+	}
+
+	mapRec struct {
+		Refset, Correlation, Category ID
+		Rule, Advice, Target          strRef
+		Group, Priority               int32
+	}
+
+	// slot is an entry of the id -> ordinal hash table; Ord < 0 is empty.
+	slot struct {
+		Key ID
+		Ord int32
+		_   int32
+	}
+)
+
+var noStr = strRef{Off: math.MaxUint32}
+
+// Sections, in file order.
+const (
+	secIDs = iota
+	secConcepts
+	secParOff
+	secPar
+	secAncOff
+	secAnc
+	secDescCount
+	secChildOff
+	secChild
+	secRelsToOff
+	secRelsTo
+	secPrefGB
+	secPrefUS
+	secFSN
+	secDescOff
+	secDescs
+	secAcc
+	secRelOff
+	secRels
+	secConcOff
+	secConc
+	secMemKeys
+	secMemOff
+	secMem
+	secAssocKeys
+	secAssocOff
+	secAssoc
+	secInactKeys
+	secInactVals
+	secMapKeys
+	secMapOff
+	secMaps
+	secWarnings
+	secSlots
+	secStrings
+	numSections
+)
+
+const headerSize = len(magic) + numSections*16
+
+// littleEndian: the tables are viewed in place, so the host must share
+// the file's byte order.
+var littleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// golden spreads SCTIDs, whose low digits are a partition and a check
+// digit, over the hash table (Fibonacci hashing).
+const golden = 0x9E3779B97F4A7C15
+
+// hashSlots builds the id -> ordinal table: a power of two at least 1.5
+// times the ids, so linear probes stay short.
+func hashSlots(ids []ID) ([]slot, uint) {
+	size := 1
+	for size < len(ids)+len(ids)/2+1 {
+		size <<= 1
+	}
+	shift := uint(64 - bits.TrailingZeros(uint(size)))
+	t := make([]slot, size)
+	for i := range t {
+		t[i].Ord = -1
+	}
+	mask := uint64(size - 1)
+	for o, id := range ids {
+		h := (uint64(id) * golden) >> shift & mask
+		for t[h].Ord >= 0 {
+			h = (h + 1) & mask
+		}
+		t[h] = slot{Key: id, Ord: int32(o)}
+	}
+	return t, shift
 }
 
-func (e *encoder) uint(v uint64) {
-	if e.err == nil {
-		n := binary.PutUvarint(e.buf[:], v)
-		_, e.err = e.w.Write(e.buf[:n])
+// strTab assigns string offsets in the order strings are added and spools
+// the strings to a side file, so that Import can drop each table's strings
+// once the table is written; short repeated strings (language codes, map
+// rules) are stored once.
+type strTab struct {
+	w      *bufio.Writer
+	size   uint64
+	intern map[string]strRef
+	err    error
+}
+
+func (t *strTab) add(s string) strRef {
+	if len(s) <= 64 {
+		if r, ok := t.intern[s]; ok {
+			return r
+		}
+	}
+	r := t.addTerm(s)
+	if len(s) <= 64 && len(t.intern) < 1<<16 {
+		t.intern[strings.Clone(s)] = r
+	}
+	return r
+}
+
+// addTerm adds a term, which rarely repeats, without interning it.
+func (t *strTab) addTerm(s string) strRef {
+	r := strRef{Off: uint32(t.size), Len: uint32(len(s))}
+	if t.size+uint64(len(s)) >= math.MaxUint32 {
+		t.err = errTooBig
+	}
+	if t.err == nil {
+		_, t.err = t.w.WriteString(s)
+	}
+	t.size += uint64(len(s))
+	return r
+}
+
+var errTooBig = errors.New("snomed: strings exceed the store format's 4 GiB")
+
+// asBytes views a slice of fixed-width records as its bytes.
+func asBytes[T any](v []T) []byte {
+	if len(v) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&v[0])), len(v)*int(unsafe.Sizeof(v[0])))
+}
+
+// storeWriter writes a store to a temporary file section by section, as
+// Import finishes each table, so that Import can free the table; finish
+// appends the strings, writes the header and renames the file into place.
+type storeWriter struct {
+	f, side *os.File
+	w       *bufio.Writer
+	off     uint64
+	sec     [numSections][2]uint64
+	st      strTab
+	err     error
+}
+
+func newStoreWriter(path string) (*storeWriter, error) {
+	if !littleEndian {
+		return nil, errors.New("snomed: the store format needs a little-endian host")
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".snomed-import-*")
+	if err != nil {
+		return nil, err
+	}
+	side, err := os.CreateTemp(filepath.Dir(path), ".snomed-strings-*")
+	if err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	w := &storeWriter{f: f, side: side, w: bufio.NewWriterSize(f, 1<<20)}
+	w.st = strTab{w: bufio.NewWriterSize(side, 1<<20), intern: map[string]strRef{}}
+	w.raw(make([]byte, headerSize)) // the header, written last
+	w.pad()
+	return w, nil
+}
+
+func (w *storeWriter) raw(b []byte) {
+	if w.err == nil {
+		_, w.err = w.w.Write(b)
+		w.off += uint64(len(b))
 	}
 }
 
-func (e *encoder) int(v int64) {
-	if e.err == nil {
-		n := binary.PutVarint(e.buf[:], v)
-		_, e.err = e.w.Write(e.buf[:n])
+func (w *storeWriter) pad() {
+	if p := (8 - w.off%8) % 8; p > 0 {
+		w.raw(make([]byte, p))
 	}
 }
 
-func (e *encoder) str(s string) {
-	e.uint(uint64(len(s)))
-	if e.err == nil {
-		_, e.err = e.w.WriteString(s)
+// begin and end bracket a section written in pieces.
+func (w *storeWriter) begin(i int) { w.sec[i][0] = w.off }
+func (w *storeWriter) end(i int) {
+	w.sec[i][1] = w.off - w.sec[i][0]
+	w.pad()
+}
+
+func put[T any](w *storeWriter, i int, v []T) {
+	w.begin(i)
+	w.raw(asBytes(v))
+	w.end(i)
+}
+
+// abort removes the temporary files (after finish, only the side file,
+// already gone).
+func (w *storeWriter) abort() {
+	w.side.Close()
+	os.Remove(w.side.Name())
+	if w.f != nil {
+		w.f.Close()
+		os.Remove(w.f.Name())
 	}
 }
 
-func (e *encoder) int32s(v []int32) {
-	e.uint(uint64(len(v)))
-	for _, x := range v {
-		e.int(int64(x))
+// finish appends the strings and the trailer, writes the header, and
+// renames the file to path.
+func (w *storeWriter) finish(path string) error {
+	if w.err == nil {
+		w.err = w.st.err
 	}
+	if w.err == nil {
+		w.err = w.st.w.Flush()
+	}
+	if w.err == nil {
+		_, w.err = w.side.Seek(0, io.SeekStart)
+	}
+	if w.err == nil {
+		w.begin(secStrings)
+		var n int64
+		n, w.err = io.Copy(w.w, w.side)
+		w.off += uint64(n)
+		if w.err == nil && uint64(n) != w.st.size {
+			w.err = io.ErrShortWrite
+		}
+		w.sec[secStrings][1] = w.off - w.sec[secStrings][0]
+	}
+	w.raw([]byte(magic))
+	if w.err == nil {
+		w.err = w.w.Flush()
+	}
+	if w.err == nil {
+		hdr := make([]byte, 0, headerSize)
+		hdr = append(hdr, magic...)
+		for _, s := range w.sec {
+			hdr = binary.LittleEndian.AppendUint64(hdr, s[0])
+			hdr = binary.LittleEndian.AppendUint64(hdr, s[1])
+		}
+		_, w.err = w.f.WriteAt(hdr, 0)
+	}
+	if w.err == nil {
+		w.err = w.f.Chmod(0o644) // CreateTemp makes 0600; a store is readable like the release
+	}
+	if w.err == nil {
+		w.err = w.f.Sync()
+	}
+	if cerr := w.f.Close(); w.err == nil {
+		w.err = cerr
+	}
+	if w.err != nil {
+		return fmt.Errorf("snomed: writing store: %w", w.err)
+	}
+	if err := os.Rename(w.f.Name(), path); err != nil {
+		return err
+	}
+	w.f = nil
+	return nil
 }
 
-func (e *encoder) ids(v []ID) {
-	e.uint(uint64(len(v)))
-	for _, x := range v {
-		e.uint(uint64(x))
+// csr flattens per-ordinal lists.
+func csr[T any](lists [][]T) ([]int32, []T) {
+	off := make([]int32, len(lists)+1)
+	n := 0
+	for i, l := range lists {
+		n += len(l)
+		off[i+1] = int32(n)
 	}
+	flat := make([]T, 0, n)
+	for _, l := range lists {
+		flat = append(flat, l...)
+	}
+	return off, flat
+}
+
+// keyed flattens a map by ascending key.
+func keyed[V any](m map[ID][]V) ([]ID, []int32, []V) {
+	keys := sortedKeys(m)
+	lists := make([][]V, len(keys))
+	for i, k := range keys {
+		lists[i] = m[k]
+	}
+	off, flat := csr(lists)
+	return keys, off, flat
 }
 
 func sortedKeys[V any](m map[ID]V) []ID {
@@ -65,427 +351,357 @@ func sortedKeys[V any](m map[ID]V) []ID {
 	return keys
 }
 
-func (d *data) encode(w *bufio.Writer) error {
-	e := &encoder{w: w}
-	e.str(magic)
-	e.ids(d.IDs)
-	for _, c := range d.Concepts {
-		b := uint64(0)
+// hierarchy writes the concepts, the id hash table and the IS-A tables.
+func (w *storeWriter) hierarchy(d *release) error {
+	if len(d.IDs) > math.MaxInt32/2 {
+		return errTooBig
+	}
+	n := len(d.IDs)
+	put(w, secIDs, d.IDs)
+	cs := make([]conceptRec, n)
+	for i, c := range d.Concepts {
+		cs[i] = conceptRec{Module: c.Module, DefinitionStatus: c.DefinitionStatus, EffectiveTime: int32(c.EffectiveTime)}
 		if c.Active {
-			b = 1
-		}
-		e.uint(b)
-		e.uint(uint64(c.Module))
-		e.uint(uint64(c.DefinitionStatus))
-		e.uint(uint64(c.EffectiveTime))
-	}
-	total := func(n int) { e.uint(uint64(n)) }
-	np := 0
-	for _, p := range d.Parents {
-		np += len(p)
-	}
-	total(np)
-	for _, p := range d.Parents {
-		e.int32s(p)
-	}
-	e.int32s(d.AncOff)
-	e.int32s(d.Anc)
-	e.int32s(d.DescCount)
-	e.int32s(d.PrefGB)
-	e.int32s(d.PrefUS)
-	e.int32s(d.FSN)
-	nd, na := 0, 0
-	for _, ds := range d.Descs {
-		nd += len(ds)
-		for _, x := range ds {
-			na += len(x.Acc)
+			cs[i].Active = 1
 		}
 	}
-	total(nd)
-	total(na)
-	for _, ds := range d.Descs {
-		e.uint(uint64(len(ds)))
-		for _, x := range ds {
-			e.uint(uint64(x.ID))
-			e.str(x.Term)
-			e.uint(uint64(x.Type))
-			b := uint64(0)
-			if x.Active {
-				b = 1
-			}
-			e.uint(b)
-			e.str(x.Lang)
-			e.uint(uint64(x.Case))
-			e.uint(uint64(len(x.Acc)))
-			for _, a := range x.Acc {
-				e.uint(uint64(a.Refset))
-				e.uint(uint64(a.Acc))
-			}
+	put(w, secConcepts, cs)
+	slots, _ := hashSlots(d.IDs)
+	put(w, secSlots, slots)
+	off, flat := csr(d.Parents)
+	put(w, secParOff, off)
+	put(w, secPar, flat)
+	put(w, secAncOff, d.AncOff)
+	put(w, secAnc, d.Anc)
+	put(w, secDescCount, d.DescCount)
+	// Children: the parents lists inverted, children ascending by ordinal.
+	childOff := make([]int32, n+1)
+	for _, p := range flat {
+		childOff[p+1]++
+	}
+	for i := range n {
+		childOff[i+1] += childOff[i]
+	}
+	child := make([]int32, childOff[n])
+	fill := slices.Clone(childOff[:n])
+	for i, ps := range d.Parents {
+		for _, p := range ps {
+			child[fill[p]] = int32(i)
+			fill[p]++
 		}
 	}
-	nr := 0
-	for _, rs := range d.Rels {
-		nr += len(rs)
+	put(w, secChildOff, childOff)
+	put(w, secChild, child)
+	return w.err
+}
+
+// relationships writes the attribute relationships and, by destination,
+// their sources.
+func (w *storeWriter) relationships(d *release) error {
+	n := len(d.IDs)
+	off, rels := csr(d.Rels)
+	put(w, secRelOff, off)
+	put(w, secRels, rels)
+	// Sources by destination, each source once per destination: a
+	// relationship list is sorted by group first, so a source's rows to one
+	// destination need not be adjacent; last[dest] remembers the last
+	// source counted.
+	last := make([]int32, n)
+	for i := range last {
+		last[i] = -1
 	}
-	total(nr)
-	for _, rs := range d.Rels {
-		e.uint(uint64(len(rs)))
+	relsOff := make([]int32, n+1)
+	for i, rs := range d.Rels {
 		for _, r := range rs {
-			e.int(int64(r.Group))
-			e.int(int64(r.Type))
-			e.int(int64(r.Dest))
-		}
-	}
-	for _, cs := range d.Concrete {
-		e.uint(uint64(len(cs)))
-		for _, c := range cs {
-			e.int(int64(c.Group))
-			e.uint(uint64(c.Type))
-			e.str(c.Value)
-		}
-	}
-	keys := sortedKeys(d.Members)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.ids(d.Members[k])
-	}
-	keys = sortedKeys(d.Assoc)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.uint(uint64(len(d.Assoc[k])))
-		for _, a := range d.Assoc[k] {
-			e.uint(uint64(a.Refset))
-			e.uint(uint64(a.Target))
-		}
-	}
-	keys = sortedKeys(d.Inactivation)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.uint(uint64(d.Inactivation[k]))
-	}
-	keys = sortedKeys(d.Maps)
-	e.uint(uint64(len(keys)))
-	for _, k := range keys {
-		e.uint(uint64(k))
-		e.uint(uint64(len(d.Maps[k])))
-		for _, m := range d.Maps[k] {
-			e.uint(uint64(m.Refset))
-			e.int(int64(m.Group))
-			e.int(int64(m.Priority))
-			e.str(m.Rule)
-			e.str(m.Advice)
-			e.str(m.Target)
-			e.uint(uint64(m.Correlation))
-			e.uint(uint64(m.Category))
-		}
-	}
-	e.uint(uint64(len(d.Warnings)))
-	for _, w := range d.Warnings {
-		e.str(w)
-	}
-	e.str(magic) // trailer: a truncated file fails here
-	return e.err
-}
-
-// decoder reads from the whole file in memory; every length is checked
-// against what is left, so a damaged file is an error, never a panic or a
-// huge allocation.
-type decoder struct {
-	b   string // the whole file: strings are sliced from it, not copied
-	off int
-	err error
-}
-
-// uvarint decodes like binary.Uvarint, from a string.
-func uvarint(s string) (uint64, int) {
-	var x uint64
-	var shift uint
-	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
-		c := s[i]
-		if c < 0x80 {
-			if i == binary.MaxVarintLen64-1 && c > 1 {
-				return 0, -1
+			if last[r.Dest] != int32(i) {
+				last[r.Dest] = int32(i)
+				relsOff[r.Dest+1]++
 			}
-			return x | uint64(c)<<shift, i + 1
 		}
-		x |= uint64(c&0x7f) << shift
-		shift += 7
 	}
-	return 0, 0
+	for i := range n {
+		relsOff[i+1] += relsOff[i]
+	}
+	relsTo := make([]int32, relsOff[n])
+	fill := slices.Clone(relsOff[:n])
+	for i := range last {
+		last[i] = -1
+	}
+	for i, rs := range d.Rels {
+		for _, r := range rs {
+			if last[r.Dest] != int32(i) {
+				last[r.Dest] = int32(i)
+				relsTo[fill[r.Dest]] = int32(i)
+				fill[r.Dest]++
+			}
+		}
+	}
+	put(w, secRelsToOff, relsOff)
+	put(w, secRelsTo, relsTo)
+	return w.err
+}
+
+// descriptions writes the descriptions, their acceptability and the
+// precomputed preferred terms.
+func (w *storeWriter) descriptions(d *release) error {
+	n := len(d.IDs)
+	recs := make([]descRec, len(d.Descs))
+	for i, x := range d.Descs {
+		recs[i] = descRec{ID: x.id, Type: x.typ, Case: x.cs, Term: x.term, Lang: x.lang, AccOff: x.accOff, AccLen: x.accLen}
+		if x.active {
+			recs[i].Active = 1
+		}
+	}
+	put(w, secDescs, recs)
+	recs = nil
+	put(w, secDescOff, d.DescOff)
+	put(w, secAcc, d.Accs)
+	pick := func(refsets []ID, typ ID) []strRef {
+		out := make([]strRef, n)
+		for o := range n {
+			out[o] = noStr
+			if k := d.preferredIndex(int32(o), refsets, typ); k >= 0 {
+				out[o] = d.Descs[d.DescOff[o]+k].term
+			}
+		}
+		return out
+	}
+	put(w, secPrefGB, pick(enGB, synonymType))
+	put(w, secPrefUS, pick(enUS, synonymType))
+	put(w, secFSN, pick(enGB, fsnType))
+	return w.err
+}
+
+// content writes concrete values, reference sets, history, maps and
+// warnings.
+func (w *storeWriter) content(d *release) error {
+	n := len(d.IDs)
+	concOff := make([]int32, n+1)
+	var conc []concRec
+	for o, cs := range d.Concrete {
+		for _, c := range cs {
+			conc = append(conc, concRec{Type: c.Type, Value: w.st.add(c.Value), Group: c.Group})
+		}
+		concOff[o+1] = int32(len(conc))
+	}
+	put(w, secConcOff, concOff)
+	put(w, secConc, conc)
+	keys, off, mem := keyed(d.Members)
+	put(w, secMemKeys, keys)
+	put(w, secMemOff, off)
+	put(w, secMem, mem)
+	keys, off, assoc := keyed(d.Assoc)
+	put(w, secAssocKeys, keys)
+	put(w, secAssocOff, off)
+	put(w, secAssoc, assoc)
+	keys = sortedKeys(d.Inactivation)
+	vals := make([]ID, len(keys))
+	for i, k := range keys {
+		vals[i] = d.Inactivation[k]
+	}
+	put(w, secInactKeys, keys)
+	put(w, secInactVals, vals)
+	keys, off, ms := keyed(d.Maps)
+	recs := make([]mapRec, len(ms))
+	for i, m := range ms {
+		recs[i] = mapRec{Refset: m.Refset, Correlation: m.Correlation, Category: m.Category, Rule: w.st.add(m.Rule), Advice: w.st.add(m.Advice), Target: w.st.add(m.Target), Group: int32(m.Group), Priority: int32(m.Priority)}
+	}
+	put(w, secMapKeys, keys)
+	put(w, secMapOff, off)
+	put(w, secMaps, recs)
+	warn := make([]strRef, len(d.Warnings))
+	for i, s := range d.Warnings {
+		warn[i] = w.st.add(s)
+	}
+	put(w, secWarnings, warn)
+	return w.err
 }
 
 var errCorrupt = errors.New("corrupt store")
 
-func (d *decoder) fail() {
-	if d.err == nil {
-		d.err = errCorrupt
+// view returns section i as a slice of T, checking that it lies inside b,
+// is aligned and holds whole records.
+func view[T any](b []byte, i int) ([]T, error) {
+	h := b[len(magic)+i*16:]
+	off, n := binary.LittleEndian.Uint64(h), binary.LittleEndian.Uint64(h[8:])
+	var zero T
+	size := uint64(unsafe.Sizeof(zero))
+	if off%8 != 0 || off > uint64(len(b)) || n > uint64(len(b))-off || n%size != 0 {
+		return nil, errCorrupt
 	}
-	d.off = len(d.b)
-}
-
-func (d *decoder) uint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.off += n
-	return v
-}
-
-func (d *decoder) int() int64 {
-	if d.err != nil {
-		return 0
-	}
-	ux, n := uvarint(d.b[d.off:])
-	if n <= 0 {
-		d.fail()
-		return 0
-	}
-	d.off += n
-	x := int64(ux >> 1) // zig-zag, as binary.PutVarint writes
-	if ux&1 != 0 {
-		x = ^x
-	}
-	return x
-}
-
-func (d *decoder) int32() int32 {
-	v := d.int()
-	if v < math.MinInt32 || v > math.MaxInt32 {
-		d.fail()
-		return 0
-	}
-	return int32(v)
-}
-
-// count reads a length, each element taking at least min bytes.
-func (d *decoder) count(min int) int {
-	n := d.uint()
-	if n > uint64(len(d.b)-d.off)/uint64(min) {
-		d.fail()
-		return 0
-	}
-	return int(n)
-}
-
-func (d *decoder) str() string {
-	n := d.count(1)
-	s := d.b[d.off : d.off+n]
-	d.off += n
-	return s
-}
-
-func (d *decoder) int32s() []int32 {
-	n := d.count(1)
 	if n == 0 {
-		return nil
+		return nil, nil
 	}
-	out := make([]int32, n)
-	for i := range out {
-		out[i] = d.int32()
-	}
-	return out
+	return unsafe.Slice((*T)(unsafe.Pointer(&b[off])), n/size), nil
 }
 
-// ord reads an ordinal below n.
-func (d *decoder) ord(n int) int32 {
-	v := d.int32()
-	if v < 0 || int(v) >= n {
-		d.fail()
-		return 0
+// checkOff reports whether off is a CSR offsets array for lists ordinals
+// into a flat array of m records: n+1 entries from 0 to m, never falling.
+func checkOff(off []int32, n, m int) bool {
+	if len(off) != n+1 || off[0] != 0 || int(off[n]) != m {
+		return false
 	}
-	return v
+	for i := range n {
+		if off[i] > off[i+1] {
+			return false
+		}
+	}
+	return true
 }
 
-func (d *decoder) ids() []ID {
-	n := d.count(1)
-	if n == 0 {
-		return nil
+// checkOrds reports whether every ordinal in x is below n.
+func checkOrds(x []int32, n int) bool {
+	bad := false
+	for _, v := range x {
+		bad = bad || uint32(v) >= uint32(n) // no branch per element: this runs over every ancestor list
 	}
-	out := make([]ID, n)
-	for i := range out {
-		out[i] = ID(d.uint())
-	}
-	return out
+	return !bad
 }
 
-// readAll reads a file into one string without copying it again.
-func readAll(r io.Reader, size int64) (string, error) {
-	var sb strings.Builder
-	if size > 0 && size < math.MaxInt32*4 {
-		sb.Grow(int(size))
+// decode views the store file b (which must stay mapped while s is used)
+// and checks it cheaply enough for Open.
+func decode(b []byte, s *Store) error {
+	if len(b) < headerSize+len(magic) || string(b[:len(magic)]) != magic || string(b[len(b)-len(magic):]) != magic || !littleEndian {
+		return errCorrupt
 	}
-	_, err := io.Copy(&sb, r)
-	return sb.String(), err
-}
+	if uintptr(unsafe.Pointer(&b[0]))%8 != 0 {
+		// A mapping is page-aligned; a byte slice from elsewhere may not be.
+		a := make([]uint64, (len(b)+7)/8)
+		c := unsafe.Slice((*byte)(unsafe.Pointer(&a[0])), len(b))
+		copy(c, b)
+		b = c
+	}
+	d := &s.d
+	var err error
+	get := func(dst any, i int) {
+		if err != nil {
+			return
+		}
+		switch p := dst.(type) {
+		case *[]ID:
+			*p, err = view[ID](b, i)
+		case *[]int32:
+			*p, err = view[int32](b, i)
+		case *[]conceptRec:
+			*p, err = view[conceptRec](b, i)
+		case *[]strRef:
+			*p, err = view[strRef](b, i)
+		case *[]descRec:
+			*p, err = view[descRec](b, i)
+		case *[]langAcc:
+			*p, err = view[langAcc](b, i)
+		case *[]rel:
+			*p, err = view[rel](b, i)
+		case *[]concRec:
+			*p, err = view[concRec](b, i)
+		case *[]Association:
+			*p, err = view[Association](b, i)
+		case *[]mapRec:
+			*p, err = view[mapRec](b, i)
+		case *[]slot:
+			*p, err = view[slot](b, i)
+		}
+	}
+	get(&d.IDs, secIDs)
+	get(&d.Concepts, secConcepts)
+	get(&d.ParOff, secParOff)
+	get(&d.Par, secPar)
+	get(&d.AncOff, secAncOff)
+	get(&d.Anc, secAnc)
+	get(&d.DescCount, secDescCount)
+	get(&s.childOff, secChildOff)
+	get(&s.child, secChild)
+	get(&s.relsOff, secRelsToOff)
+	get(&s.relsTo, secRelsTo)
+	get(&d.PrefGB, secPrefGB)
+	get(&d.PrefUS, secPrefUS)
+	get(&d.FSN, secFSN)
+	get(&d.DescOff, secDescOff)
+	get(&d.Descs, secDescs)
+	get(&d.Acc, secAcc)
+	get(&d.RelOff, secRelOff)
+	get(&d.Rels, secRels)
+	get(&d.ConcOff, secConcOff)
+	get(&d.Conc, secConc)
+	get(&d.MemKeys, secMemKeys)
+	get(&d.MemOff, secMemOff)
+	get(&d.Mem, secMem)
+	get(&d.AssocKeys, secAssocKeys)
+	get(&d.AssocOff, secAssocOff)
+	get(&d.Assoc, secAssoc)
+	get(&d.InactKeys, secInactKeys)
+	get(&d.InactVals, secInactVals)
+	get(&d.MapKeys, secMapKeys)
+	get(&d.MapOff, secMapOff)
+	get(&d.Maps, secMaps)
+	get(&d.Warnings, secWarnings)
+	get(&s.slots, secSlots)
+	if err != nil {
+		return err
+	}
+	strs, err := view[byte](b, secStrings)
+	if err != nil {
+		return err
+	}
+	d.Strings = bytesString(strs)
 
-func decode(b string, dst *data) error {
-	d := &decoder{b: b}
-	if d.str() != magic {
+	n := len(d.IDs)
+	ok := len(d.Concepts) == n && len(d.DescCount) == n && len(d.PrefGB) == n && len(d.PrefUS) == n && len(d.FSN) == n &&
+		slices.IsSorted(d.IDs) &&
+		checkOff(d.ParOff, n, len(d.Par)) && checkOrds(d.Par, n) &&
+		checkOff(d.AncOff, n, len(d.Anc)) && checkOrds(d.Anc, n) &&
+		checkOff(s.childOff, n, len(s.child)) && checkOrds(s.child, n) &&
+		checkOff(s.relsOff, n, len(s.relsTo)) && checkOrds(s.relsTo, n) &&
+		checkOff(d.DescOff, n, len(d.Descs)) &&
+		checkOff(d.RelOff, n, len(d.Rels)) && checkRels(d.Rels, n) &&
+		checkOff(d.ConcOff, n, len(d.Conc)) &&
+		checkOff(d.MemOff, len(d.MemKeys), len(d.Mem)) &&
+		checkOff(d.AssocOff, len(d.AssocKeys), len(d.Assoc)) &&
+		len(d.InactKeys) == len(d.InactVals) &&
+		checkOff(d.MapOff, len(d.MapKeys), len(d.Maps))
+	size := len(s.slots)
+	ok = ok && size > n && size&(size-1) == 0
+	if !ok {
 		return errCorrupt
 	}
-	dst.Magic = magic
-	dst.IDs = d.ids()
-	n := len(dst.IDs)
-	if !slices.IsSorted(dst.IDs) {
-		return errCorrupt
-	}
-	if n > (len(b)-d.off)/4 {
-		return errCorrupt
-	}
-	dst.Concepts = make([]Concept, n)
-	for i := range dst.Concepts {
-		c := &dst.Concepts[i]
-		c.ID = dst.IDs[i]
-		c.Active = d.uint() == 1
-		c.Module = ID(d.uint())
-		c.DefinitionStatus = ID(d.uint())
-		c.EffectiveTime = int(d.uint())
-	}
-	// Each per-concept table is preceded by its total, so that it is
-	// decoded into one backing array rather than millions of small ones.
-	dst.Parents = make([][]int32, n)
-	pall := make([]int32, d.count(1))
-	for i := range dst.Parents {
-		k := d.count(1)
-		if k > len(pall) {
-			return errCorrupt
-		}
-		if k > 0 {
-			p := pall[:k:k]
-			pall = pall[k:]
-			for j := range k {
-				p[j] = d.ord(n)
-			}
-			dst.Parents[i] = p
-		}
-	}
-	dst.AncOff = d.int32s()
-	dst.Anc = d.int32s()
-	dst.DescCount = d.int32s()
-	dst.PrefGB, dst.PrefUS, dst.FSN = d.int32s(), d.int32s(), d.int32s()
-	if d.err == nil && (len(dst.DescCount) != n || len(dst.PrefGB) != n || len(dst.PrefUS) != n || len(dst.FSN) != n) {
-		return errCorrupt
-	}
-	if d.err == nil && len(dst.AncOff) != n+1 {
-		return errCorrupt
-	}
-	for i := 0; d.err == nil && i < n; i++ {
-		if dst.AncOff[i] < 0 || dst.AncOff[i] > dst.AncOff[i+1] || int(dst.AncOff[i+1]) > len(dst.Anc) {
-			return errCorrupt
-		}
-	}
-	for _, a := range dst.Anc {
-		if a < 0 || int(a) >= n {
-			return errCorrupt
-		}
-	}
-	dst.Descs = make([][]description, n)
-	dall := make([]description, d.count(6))
-	aall := make([]langAcc, d.count(2))
-	for i := 0; i < n && d.err == nil; i++ {
-		k := d.count(6)
-		if k == 0 {
-			continue
-		}
-		if k > len(dall) {
-			return errCorrupt
-		}
-		ds := dall[:k:k]
-		dall = dall[k:]
-		for j := range ds {
-			x := &ds[j]
-			x.ID = ID(d.uint())
-			x.Term = d.str()
-			x.Type = ID(d.uint())
-			x.Active = d.uint() == 1
-			x.Lang = d.str()
-			x.Case = ID(d.uint())
-			if m := d.count(2); m > 0 {
-				if m > len(aall) {
-					return errCorrupt
-				}
-				x.Acc = aall[:m:m]
-				aall = aall[m:]
-				for a := range x.Acc {
-					x.Acc[a] = langAcc{Refset: ID(d.uint()), Acc: ID(d.uint())}
-				}
-			}
-		}
-		dst.Descs[i] = ds
-	}
-	dst.Rels = make([][]rel, n)
-	rall := make([]rel, d.count(3))
-	for i := 0; i < n && d.err == nil; i++ {
-		if k := d.count(3); k > 0 {
-			if k > len(rall) {
-				return errCorrupt
-			}
-			rs := rall[:k:k]
-			rall = rall[k:]
-			for j := range rs {
-				rs[j] = rel{Group: d.int32(), Type: d.ord(n), Dest: d.ord(n)}
-			}
-			dst.Rels[i] = rs
-		}
-	}
-	dst.Concrete = make([][]concrete, n)
-	for i := 0; i < n && d.err == nil; i++ {
-		if k := d.count(3); k > 0 {
-			cs := make([]concrete, k)
-			for j := range cs {
-				cs[j] = concrete{Group: d.int32(), Type: ID(d.uint()), Value: d.str()}
-			}
-			dst.Concrete[i] = cs
-		}
-	}
-	k := d.count(2)
-	dst.Members = make(map[ID][]ID, k)
-	for range k {
-		key := ID(d.uint())
-		dst.Members[key] = d.ids()
-	}
-	k = d.count(2)
-	dst.Assoc = make(map[ID][]Association, k)
-	for range k {
-		key := ID(d.uint())
-		m := d.count(2)
-		as := make([]Association, m)
-		for j := range as {
-			as[j] = Association{Refset: ID(d.uint()), Target: ID(d.uint())}
-		}
-		dst.Assoc[key] = as
-	}
-	k = d.count(2)
-	dst.Inactivation = make(map[ID]ID, k)
-	for range k {
-		key := ID(d.uint())
-		dst.Inactivation[key] = ID(d.uint())
-	}
-	k = d.count(2)
-	dst.Maps = make(map[ID][]MapEntry, k)
-	for range k {
-		key := ID(d.uint())
-		m := d.count(8)
-		ms := make([]MapEntry, m)
-		for j := range ms {
-			ms[j] = MapEntry{Refset: ID(d.uint()), Group: int(d.int()), Priority: int(d.int()), Rule: d.str(), Advice: d.str(), Target: d.str(), Correlation: ID(d.uint()), Category: ID(d.uint())}
-		}
-		dst.Maps[key] = ms
-	}
-	k = d.count(1)
-	for range k {
-		dst.Warnings = append(dst.Warnings, d.str())
-	}
-	if d.str() != magic || d.err != nil || d.off != len(b) {
-		return errCorrupt
-	}
+	s.shift = uint(64 - bits.TrailingZeros(uint(size)))
 	return nil
+}
+
+// checkRels reports whether every relationship's type and destination
+// are ordinals below n.
+func checkRels(rs []rel, n int) bool {
+	bad := false
+	for _, r := range rs {
+		bad = bad || uint32(r.Type) >= uint32(n) || uint32(r.Dest) >= uint32(n)
+	}
+	return !bad
+}
+
+// str returns the string r refers to; a reference out of range (a damaged
+// file) gives "".
+func (d *data) str(r strRef) (string, bool) {
+	end := uint64(r.Off) + uint64(r.Len)
+	if end > uint64(len(d.Strings)) {
+		return "", false
+	}
+	return d.Strings[r.Off:end], true
+}
+
+// acc returns a description's acceptability rows, none if out of range.
+func (d *data) acc(x *descRec) []langAcc {
+	end := uint64(x.AccOff) + uint64(x.AccLen)
+	if end > uint64(len(d.Acc)) {
+		return nil
+	}
+	return d.Acc[x.AccOff:end]
+}
+
+// keyRange returns the CSR range of key in sorted keys, or (0, 0).
+func keyRange(keys []ID, off []int32, key ID) (int32, int32) {
+	i, ok := slices.BinarySearch(keys, key)
+	if !ok {
+		return 0, 0
+	}
+	return off[i], off[i+1]
 }

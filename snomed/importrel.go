@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +16,31 @@ import (
 
 	"github.com/nhskit/nhskit/snomed/rf2"
 )
+
+// countLines counts the lines of files, an upper bound on their rows.
+func countLines(files []string) (int, error) {
+	n := 0
+	buf := make([]byte, 1<<20)
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return 0, err
+		}
+		for {
+			k, err := fh.Read(buf)
+			n += bytes.Count(buf[:k], []byte{'\n'})
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				fh.Close()
+				return 0, err
+			}
+		}
+		fh.Close()
+	}
+	return n + len(files), nil // a last line may lack its newline
+}
 
 // relRow is one inferred relationship row, parsed as it is read: a UK
 // Monolith holds about ten million, so rows are kept as 48-byte values
@@ -33,7 +59,11 @@ type relRow struct {
 // dropped as they are read: a row's characteristic type never changes
 // under the same id.
 func readRelationships(ctx context.Context, files []string, cfg *importConfig) ([]relRow, []string, error) {
-	var out []relRow
+	lines, err := countLines(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]relRow, 0, lines) // sized once: growing by copies would hold two arrays of millions of rows
 	names := make([]string, len(files))
 	for fi, f := range files {
 		fh, err := os.Open(f)
@@ -157,7 +187,11 @@ func memberKey(s string) [16]byte {
 // readLanguage reads the language reference set files, keeping per member
 // the row with the latest effectiveTime.
 func readLanguage(ctx context.Context, files []string, cfg *importConfig) ([]langRow, error) {
-	var out []langRow
+	lines, err := countLines(files)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]langRow, 0, lines) // sized once: growing by copies would hold two arrays of millions of rows
 	for _, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
@@ -237,29 +271,37 @@ func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, 
 }
 
 // descRow is one description (or text definition) row, parsed as it is
-// read, its term copied out of the line.
+// read, its term and language code written to the store's string table
+// at once: a UK Monolith's terms then never sit in memory. (A row that a
+// later one for the same id replaces leaves its term unused in the file.)
 type descRow struct {
 	id, concept, typ, cs ID
-	lang, term           string
+	term, lang           strRef
 	et                   int32
 	line                 int32
+	ord                  int32  // the concept's ordinal, set after reading
+	accOff               uint32 // acceptability: Accs[accOff:accOff+accLen]
+	accLen               uint16
 	file                 int16
 	active               bool
 }
 
 // readDescriptions reads description and text definition files, keeping
 // per id the row with the latest effectiveTime.
-func readDescriptions(ctx context.Context, files []string, cfg *importConfig) ([]descRow, []string, error) {
-	var out []descRow
+func readDescriptions(ctx context.Context, files []string, st *strTab, cfg *importConfig) ([]descRow, []string, error) {
+	lines, err := countLines(files)
+	if err != nil {
+		return nil, nil, err
+	}
+	out := make([]descRow, 0, lines) // sized once: growing by copies would hold two arrays of millions of rows
 	names := make([]string, len(files))
-	langs := map[string]string{}
 	for fi, f := range files {
 		fh, err := os.Open(f)
 		if err != nil {
 			return nil, nil, err
 		}
 		names[fi] = filepath.Base(f)
-		out, err = readDescFile(ctx, fh, names[fi], int16(fi), out, langs, cfg)
+		out, err = readDescFile(ctx, fh, names[fi], int16(fi), out, st, cfg)
 		fh.Close()
 		if err != nil {
 			return nil, nil, err
@@ -282,7 +324,7 @@ func readDescriptions(ctx context.Context, files []string, cfg *importConfig) ([
 	return out[:w], names, nil
 }
 
-func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out []descRow, langs map[string]string, cfg *importConfig) ([]descRow, error) {
+func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out []descRow, st *strTab, cfg *importConfig) ([]descRow, error) {
 	r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), name)
 	if err != nil {
 		return nil, err
@@ -331,13 +373,8 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 			}
 			*p.v = ID(v)
 		}
-		l, ok := langs[fs[idx[4]]]
-		if !ok {
-			l = strings.Clone(fs[idx[4]])
-			langs[l] = l
-		}
-		row.lang = l
-		row.term = strings.Clone(fs[idx[6]])
+		row.lang = st.add(fs[idx[4]])
+		row.term = st.addTerm(fs[idx[6]])
 		out = append(out, row)
 	}
 	if err := r.Err(); err != nil {

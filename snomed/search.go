@@ -25,7 +25,7 @@ type searchIndex struct {
 
 type handle struct {
 	concept int32 // ordinal
-	desc    int32 // index in Descs[concept]
+	desc    int32 // index in Descs
 	norm    string
 	pref    bool // a synonym preferred by an en-GB language refset
 }
@@ -47,12 +47,12 @@ func normalize(s string) string {
 	return strings.TrimSpace(b.String())
 }
 
-func (s *Store) preferredIn(d *description, refsets []ID) bool {
+func (s *Store) preferredIn(d *descRec, refsets []ID) bool {
 	if d.Type != synonymType {
 		return false
 	}
-	for _, r := range refsets {
-		if d.acc(r) == preferredAcc {
+	for _, a := range s.d.acc(d) {
+		if a.Acc == preferredAcc && slices.Contains(refsets, a.Refset) {
 			return true
 		}
 	}
@@ -61,16 +61,17 @@ func (s *Store) preferredIn(d *description, refsets []ID) bool {
 
 func (s *Store) buildSearch() {
 	ix := &s.search
-	for o, descs := range s.d.Descs {
-		if !s.d.Concepts[o].Active {
+	for o := range s.d.Concepts {
+		if s.d.Concepts[o].Active == 0 {
 			continue
 		}
-		for i := range descs {
-			d := &descs[i]
-			if !d.Active {
+		for i := s.d.DescOff[o]; i < s.d.DescOff[o+1]; i++ {
+			d := &s.d.Descs[i]
+			if d.Active == 0 {
 				continue
 			}
-			ix.descs = append(ix.descs, handle{concept: int32(o), desc: int32(i), norm: normalize(d.Term), pref: s.preferredIn(d, enGB)})
+			term, _ := s.d.str(d.Term)
+			ix.descs = append(ix.descs, handle{concept: int32(o), desc: i, norm: normalize(term), pref: s.preferredIn(d, enGB)})
 		}
 	}
 	slices.SortFunc(ix.descs, func(a, b handle) int {
@@ -209,7 +210,7 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 				return
 			}
 		}
-		desc := &s.d.Descs[d.concept][d.desc]
+		desc := &s.d.Descs[d.desc]
 		score := 1.0
 		switch {
 		case d.norm == q:
@@ -222,7 +223,8 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 		}
 		score -= float64(len(d.norm)) / 1000
 		if cur, ok := best[d.concept]; !ok || score > cur.Score {
-			best[d.concept] = Hit{Concept: c, Description: desc.ID, Term: desc.Term, Score: score}
+			term, _ := s.d.str(desc.Term)
+			best[d.concept] = Hit{Concept: c, Description: desc.ID, Term: term, Score: score}
 		}
 	}
 
@@ -354,6 +356,9 @@ func ranked(best map[int32]Hit, limit int) []Hit {
 	})
 	if len(out) > limit {
 		out = out[:limit]
+	}
+	for i := range out {
+		out[i].Term = strings.Clone(out[i].Term) // the store's own may be unmapped by Close
 	}
 	return out
 }

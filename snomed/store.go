@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
 )
@@ -54,33 +56,12 @@ type Concept struct {
 	EffectiveTime    int // YYYYMMDD
 }
 
-type description struct {
-	ID     ID
-	Term   string
-	Type   ID
-	Active bool
-	Lang   string
-	Case   ID
-	// Acceptability per language reference set, by refset.
-	Acc []langAcc
-}
-
 // langAcc is a description's acceptability in one language reference set.
 type langAcc struct{ Refset, Acc ID }
 
-// acc returns the description's acceptability in refset, or 0.
-func (d *description) acc(refset ID) ID {
-	for _, a := range d.Acc {
-		if a.Refset == refset {
-			return a.Acc
-		}
-	}
-	return 0
-}
-
-// data is what the store file holds.
-type data struct {
-	Magic    string
+// release is what Import gathers before writing the store: per-concept
+// lists and maps, flattened into the file's tables by encode (format.go).
+type release struct {
 	IDs      []ID // sorted; the ordinal of a concept is its index
 	Concepts []Concept
 	Parents  [][]int32
@@ -89,10 +70,12 @@ type data struct {
 	// DescCount is each ordinal's number of descendants, counted from the
 	// ancestor lists at import.
 	DescCount []int32
-	// Index in Descs of each ordinal's en-GB and en-US preferred synonym
-	// and en-GB fully specified name, or -1.
-	PrefGB, PrefUS, FSN []int32
-	Descs               [][]description
+	// Descriptions, sorted by concept ordinal then id: those of ordinal i
+	// are Descs[DescOff[i]:DescOff[i+1]]; their terms are already in the
+	// store's string table, their acceptability in Accs.
+	Descs   []descRow
+	DescOff []int32
+	Accs    []langAcc
 	// Attribute relationships, concrete values, reference sets, history
 	// and maps (content.go).
 	Rels         [][]rel      // per source ordinal, sorted by group, type, destination
@@ -104,7 +87,44 @@ type data struct {
 	Warnings     []string // rows skipped that real releases are known to carry
 }
 
-const magic = "nhskit-snomed-7\n" // format version: bumped whenever the layout changes (format.go)
+// data is the store file's tables, each a view of the mapping (format.go).
+// Per-concept lists are CSR: the list of ordinal i is X[XOff[i]:XOff[i+1]].
+// Keyed tables (members, associations, inactivation, maps) are sorted keys
+// searched by binary search, with CSR values.
+type data struct {
+	IDs       []ID // sorted; the ordinal of a concept is its index
+	Concepts  []conceptRec
+	ParOff    []int32
+	Par       []int32
+	AncOff    []int32 // ancestors of ordinal i: Anc[AncOff[i]:AncOff[i+1]], sorted
+	Anc       []int32
+	DescCount []int32 // each ordinal's number of descendants
+	// The en-GB and en-US preferred synonym and en-GB fully specified name
+	// of each ordinal, straight into the string table (noStr if none).
+	PrefGB, PrefUS, FSN []strRef
+	DescOff             []int32
+	Descs               []descRec // per concept, ascending id
+	Acc                 []langAcc
+	RelOff              []int32
+	Rels                []rel // per source, sorted by group, type, destination
+	ConcOff             []int32
+	Conc                []concRec
+	MemKeys             []ID // refsets, ascending
+	MemOff              []int32
+	Mem                 []ID // each refset's active referenced components, ascending
+	AssocKeys           []ID
+	AssocOff            []int32
+	Assoc               []Association
+	InactKeys           []ID
+	InactVals           []ID
+	MapKeys             []ID
+	MapOff              []int32
+	Maps                []mapRec
+	Warnings            []strRef
+	Strings             string // every string, referenced by strRef
+}
+
+const magic = "nhskit-snomed-8\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -113,8 +133,10 @@ type Store struct {
 	child    []int32
 	relsOff  []int32 // sources with a relationship to ordinal i: relsTo[relsOff[i]:relsOff[i+1]] (CSR)
 	relsTo   []int32
-	index    map[ID]int32 // id -> ordinal: a hash lookup beats a binary search over a million ids
+	slots    []slot // id -> ordinal, open addressing written by Import
+	shift    uint   // 64 - log2(len(slots))
 	search   searchIndex
+	unmap    func() error // releases the file mapping
 }
 
 // Progress reports an import's advance.
@@ -267,8 +289,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err != nil {
 		return err
 	}
-	var d data
-	d.Magic = magic
+	var d release
 	for _, r := range concepts {
 		id, err := conceptID(r, 0, "id")
 		if err != nil {
@@ -322,10 +343,25 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := d.closure(); err != nil {
 		return err
 	}
+	// Each table is written as soon as it is final and then dropped: the
+	// tables of a UK Monolith do not all fit in memory at once cheaply.
+	w, err := newStoreWriter(storePath)
+	if err != nil {
+		return err
+	}
+	defer w.abort()
+	if err := w.hierarchy(&d); err != nil {
+		return err
+	}
+	d.Parents, d.AncOff, d.Anc, d.DescCount = nil, nil, nil, nil
 	if err := d.attributes(rels, relFiles); err != nil {
 		return err
 	}
 	rels = nil
+	if err := w.relationships(&d); err != nil {
+		return err
+	}
+	d.Rels = nil
 	// Language rows first, kept active and sorted by description, so that
 	// descriptions (sorted by id) pick up their acceptability by a merge
 	// rather than through a map of millions of small slices.
@@ -334,7 +370,13 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return err
 	}
 	type activeLang struct{ desc, refset, acc ID }
-	var active []activeLang
+	nactive := 0
+	for _, r := range langs {
+		if r.active {
+			nactive++
+		}
+	}
+	active := make([]activeLang, 0, nactive)
 	for _, r := range langs {
 		if r.active {
 			active = append(active, activeLang{r.desc, r.refset, r.accID})
@@ -348,48 +390,74 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return compareID(a.refset, b.refset)
 	})
 	d.Members = map[ID][]ID{}
-	accs := make([]langAcc, len(active)) // one backing array for every description's Acc
+	per := map[ID]int{}
+	for _, a := range active {
+		per[a.refset]++
+	}
+	for r, k := range per {
+		d.Members[r] = make([]ID, 0, k)
+	}
+	// The merge below needs only each row's description: keeping that
+	// beside Accs rather than the whole row saves a third.
+	d.Accs = make([]langAcc, len(active)) // in description order: each description's rows are a run
+	accDesc := make([]ID, len(active))
 	for i, a := range active {
-		accs[i] = langAcc{Refset: a.refset, Acc: a.acc}
+		d.Accs[i] = langAcc{Refset: a.refset, Acc: a.acc}
+		accDesc[i] = a.desc
 		d.Members[a.refset] = append(d.Members[a.refset], a.desc)
 	}
-	descs, descFiles, err := readDescriptions(ctx, df, cfg)
+	active = nil
+	descs, descFiles, err := readDescriptions(ctx, df, &w.st, cfg)
 	if err != nil {
 		return err
 	}
-	d.Descs = make([][]description, len(d.IDs))
 	li := 0
-	for _, r := range descs { // ascending id, as readDescriptions returns them
+	for i := range descs { // ascending id, as readDescriptions returns them
+		r := &descs[i]
 		o, ok := ord(r.concept)
 		if !ok {
 			return fmt.Errorf("%w: %s:%d: description %d of %d", ErrUnknown, descFiles[r.file], r.line, r.id, r.concept)
 		}
-		for li < len(active) && active[li].desc < r.id {
+		r.ord = o
+		for li < len(accDesc) && accDesc[li] < r.id {
 			li++
 		}
 		start := li
-		for li < len(active) && active[li].desc == r.id {
+		for li < len(accDesc) && accDesc[li] == r.id {
 			li++
 		}
-		var acc []langAcc
-		if li > start {
-			acc = accs[start:li:li]
+		if li-start > math.MaxUint16 {
+			return fmt.Errorf("snomed: %s:%d: description %d has more than 65535 language rows", descFiles[r.file], r.line, r.id)
 		}
-		d.Descs[o] = append(d.Descs[o], description{ID: r.id, Term: r.term, Type: r.typ, Active: r.active, Lang: r.lang, Case: r.cs, Acc: acc})
+		r.accOff, r.accLen = uint32(start), uint16(li-start)
 	}
-	active = nil
+	accDesc = nil
+	// By concept, in place: a stable sort keeps each concept's
+	// descriptions in id order.
+	slices.SortStableFunc(descs, func(a, b descRow) int { return int(a.ord - b.ord) })
+	d.Descs = descs
 	descs = nil
-	for i := range d.Descs {
-		slices.SortFunc(d.Descs[i], func(a, b description) int { return compareID(a.ID, b.ID) })
+	d.DescOff = make([]int32, len(d.IDs)+1)
+	for _, r := range d.Descs {
+		d.DescOff[r.ord+1]++
 	}
+	for i := range len(d.IDs) {
+		d.DescOff[i+1] += d.DescOff[i]
+	}
+	if err := w.descriptions(&d); err != nil {
+		return err
+	}
+	d.Descs, d.DescOff, d.Accs = nil, nil, nil
 	if err := d.importContent(ctx, releaseDir, cfg); err != nil {
 		return err
 	}
-	d.preferredTables()
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "write"})
 	}
-	return writeAtomic(storePath, &d)
+	if err := w.content(&d); err != nil {
+		return err
+	}
+	return w.finish(storePath)
 }
 
 func compareID(a, b ID) int {
@@ -404,7 +472,7 @@ func compareID(a, b ID) int {
 
 // closure computes every concept's ancestors in topological order,
 // failing on a cycle.
-func (d *data) closure() error {
+func (d *release) closure() error {
 	n := len(d.IDs)
 	state := make([]uint8, n) // 0 new, 1 in progress, 2 done
 	anc := make([][]int32, n)
@@ -457,118 +525,71 @@ func (d *data) closure() error {
 	return nil
 }
 
-func writeAtomic(path string, d *data) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".snomed-import-*")
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	err = d.encode(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = tmp.Chmod(0o644) // CreateTemp makes 0600; a store is readable like the release
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("snomed: writing store: %w", err)
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// Open loads a store written by Import.
+// Open maps a store written by Import. Strings the Store returns are
+// copies, so they stay valid after Close.
 func Open(storePath string) (*Store, error) {
 	f, err := os.Open(storePath)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var size int64
-	if fi, err := f.Stat(); err == nil {
-		size = fi.Size()
-	}
-	blob, err := readAll(f, size)
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	var s Store
-	if err := decode(blob, &s.d); err != nil {
+	b, unmap, err := mapFile(f, fi.Size())
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{unmap: unmap}
+	if err := decode(b, s); err != nil {
+		unmap()
 		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))
 	}
-	s.init()
-	return &s, nil
+	return s, nil
 }
 
-// init builds the in-memory indexes that the file does not hold.
-func (s *Store) init() {
-	s.index = make(map[ID]int32, len(s.d.IDs))
-	for i, id := range s.d.IDs {
-		s.index[id] = int32(i)
+// Close releases the store's file mapping. A Store must not be used after
+// Close; there is no finalizer, so a Store that is never closed keeps its
+// mapping until the process exits.
+func (s *Store) Close() error {
+	if s.unmap == nil {
+		return nil
 	}
-	n := len(s.d.IDs)
-	s.childOff = make([]int32, n+1)
-	for _, ps := range s.d.Parents {
-		for _, p := range ps {
-			s.childOff[p+1]++
-		}
-	}
-	for i := range n {
-		s.childOff[i+1] += s.childOff[i]
-	}
-	s.child = make([]int32, s.childOff[n])
-	fill := slices.Clone(s.childOff[:n])
-	for i, ps := range s.d.Parents {
-		for _, p := range ps {
-			s.child[fill[p]] = int32(i)
-			fill[p]++
-		}
-	}
-	// Sources by destination, each source once per destination: a
-	// relationship list is sorted by group first, so a source's rows to one
-	// destination need not be adjacent; last[dest] remembers the last
-	// source counted.
-	last := make([]int32, n)
-	for i := range last {
-		last[i] = -1
-	}
-	s.relsOff = make([]int32, n+1)
-	for i, rs := range s.d.Rels {
-		for _, r := range rs {
-			if last[r.Dest] != int32(i) {
-				last[r.Dest] = int32(i)
-				s.relsOff[r.Dest+1]++
-			}
-		}
-	}
-	for i := range n {
-		s.relsOff[i+1] += s.relsOff[i]
-	}
-	s.relsTo = make([]int32, s.relsOff[n])
-	fill = slices.Clone(s.relsOff[:n])
-	for i := range last {
-		last[i] = -1
-	}
-	for i, rs := range s.d.Rels {
-		for _, r := range rs {
-			if last[r.Dest] != int32(i) {
-				last[r.Dest] = int32(i)
-				s.relsTo[fill[r.Dest]] = int32(i)
-				fill[r.Dest]++
-			}
-		}
-	}
+	err := s.unmap()
+	s.unmap, s.d, s.slots, s.child, s.childOff, s.relsTo, s.relsOff = nil, data{}, nil, nil, nil, nil, nil
+	return err
 }
 
+// bytesString views b as a string without copying: b is a read-only
+// mapping that outlives every string sliced from it until Close.
+func bytesString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// ord finds a concept's ordinal: a linear probe of the hash table Import
+// wrote, bounded so that a damaged table cannot loop.
 func (s *Store) ord(id ID) (int32, bool) {
-	i, ok := s.index[id]
-	return i, ok
+	t := s.slots
+	if len(t) == 0 {
+		return 0, false
+	}
+	mask := uint64(len(t) - 1)
+	h := (uint64(id) * golden) >> s.shift & mask
+	for range t {
+		e := &t[h]
+		if e.Ord < 0 {
+			return 0, false
+		}
+		if e.Key == id {
+			return e.Ord, uint32(e.Ord) < uint32(len(s.d.IDs))
+		}
+		h = (h + 1) & mask
+	}
+	return 0, false
 }
 
 // Len is the number of concepts, active or not.
@@ -580,7 +601,8 @@ func (s *Store) Concept(id ID) (Concept, bool) {
 	if !ok {
 		return Concept{}, false
 	}
-	return s.d.Concepts[o], true
+	c := &s.d.Concepts[o]
+	return Concept{ID: id, Active: c.Active == 1, Module: c.Module, DefinitionStatus: c.DefinitionStatus, EffectiveTime: int(c.EffectiveTime)}, true
 }
 
 // IsA reports whether a is b or descends from b by inferred IS-A.
@@ -616,7 +638,7 @@ func (s *Store) Parents(id ID) []ID {
 	if !ok {
 		return nil
 	}
-	return s.ids(s.d.Parents[o])
+	return s.ids(s.d.Par[s.d.ParOff[o]:s.d.ParOff[o+1]])
 }
 
 // Children returns a concept's direct inferred children, ascending.
@@ -780,33 +802,66 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 		return "", false
 	}
 	refsets := languageRefsets(locale)
-	var k int32
+	var r strRef
 	switch {
-	case typ == synonymType && &refsets[0] == &enGB[0] && len(s.d.PrefGB) > int(o):
-		k = s.d.PrefGB[o]
-	case typ == synonymType && &refsets[0] == &enUS[0] && len(s.d.PrefUS) > int(o):
-		k = s.d.PrefUS[o]
-	case typ == fsnType && &refsets[0] == &enGB[0] && len(s.d.FSN) > int(o):
-		k = s.d.FSN[o]
+	case typ == synonymType && &refsets[0] == &enGB[0]:
+		r = s.d.PrefGB[o]
+	case typ == synonymType && &refsets[0] == &enUS[0]:
+		r = s.d.PrefUS[o]
+	case typ == fsnType && &refsets[0] == &enGB[0]:
+		r = s.d.FSN[o]
 	default:
-		k = s.d.preferredIndex(o, refsets, typ)
+		k := s.preferredIndex(o, refsets, typ)
+		if k < 0 {
+			return "", false
+		}
+		r = s.d.Descs[k].Term
 	}
-	if k < 0 || int(k) >= len(s.d.Descs[o]) {
+	t, ok := s.d.str(r)
+	if !ok {
 		return "", false
 	}
-	return s.d.Descs[o][k].Term, true
+	return strings.Clone(t), true
+}
+
+// descs returns the descriptions of ordinal o.
+func (s *Store) descs(o int32) []descRec { return s.d.Descs[s.d.DescOff[o]:s.d.DescOff[o+1]] }
+
+// preferredIndex returns the index in Descs of the active description of
+// ordinal o of type typ that the first of refsets prefers, or -1.
+func (s *Store) preferredIndex(o int32, refsets []ID, typ ID) int {
+	best, k := len(refsets), -1
+	lo := int(s.d.DescOff[o])
+	for i, x := range s.descs(o) {
+		if x.Active == 0 || x.Type != typ {
+			continue
+		}
+		for _, a := range s.d.acc(&x) {
+			if a.Acc != preferredAcc {
+				continue
+			}
+			for r := 0; r < best; r++ {
+				if refsets[r] == a.Refset {
+					best, k = r, lo+i
+					break
+				}
+			}
+		}
+	}
+	return k
 }
 
 // preferredIndex returns the index in Descs[o] of the active description
 // of type typ that the first of refsets prefers, or -1.
-func (d *data) preferredIndex(o int32, refsets []ID, typ ID) int32 {
+func (d *release) preferredIndex(o int32, refsets []ID, typ ID) int32 {
 	best, k := len(refsets), int32(-1)
-	for i := range d.Descs[o] {
-		x := &d.Descs[o][i]
-		if !x.Active || x.Type != typ {
+	ds := d.Descs[d.DescOff[o]:d.DescOff[o+1]]
+	for i := range ds {
+		x := &ds[i]
+		if !x.active || x.typ != typ {
 			continue
 		}
-		for _, a := range x.Acc {
+		for _, a := range d.Accs[x.accOff : x.accOff+uint32(x.accLen)] {
 			if a.Acc != preferredAcc {
 				continue
 			}
@@ -819,16 +874,4 @@ func (d *data) preferredIndex(o int32, refsets []ID, typ ID) int32 {
 		}
 	}
 	return k
-}
-
-// preferredTables precomputes the en-GB and en-US preferred synonyms and
-// the en-GB fully specified name of every concept.
-func (d *data) preferredTables() {
-	n := len(d.IDs)
-	d.PrefGB, d.PrefUS, d.FSN = make([]int32, n), make([]int32, n), make([]int32, n)
-	for o := range n {
-		d.PrefGB[o] = d.preferredIndex(int32(o), enGB, synonymType)
-		d.PrefUS[o] = d.preferredIndex(int32(o), enUS, synonymType)
-		d.FSN[o] = d.preferredIndex(int32(o), enGB, fsnType)
-	}
 }

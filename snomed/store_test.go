@@ -29,9 +29,34 @@ func build(t *testing.T, cfg snomedtest.Config) (*snomed.Store, *snomedtest.Rele
 	require.NoError(t, snomed.Import(context.Background(), dir, path, snomed.WithProgress(func(p snomed.Progress) { phases = append(phases, p.Phase) })))
 	assert.Contains(t, phases, "read")
 	assert.Contains(t, phases, "write")
+	assert.Empty(t, tempFiles(t, dir))
 	s, err := snomed.Open(path)
 	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
 	return s, rel
+}
+
+// TestClose: strings the store returned outlive Close (they are copies,
+// not views of the unmapped file), and a second Close is harmless.
+func TestClose(t *testing.T) {
+	dir := t.TempDir()
+	rel, err := snomedtest.Generate(dir, snomedtest.Config{Concepts: 30, Seed: 5})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "store.db")
+	require.NoError(t, snomed.Import(context.Background(), dir, path))
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	c := rel.Concepts[len(rel.Concepts)-1]
+	term, ok := s.PreferredTerm(snomed.ID(c), "en-GB")
+	require.True(t, ok)
+	descs := s.Descriptions(snomed.ID(c))
+	hits := s.Search(term, snomed.SearchOptions{})
+	require.NotEmpty(t, hits)
+	require.NoError(t, s.Close())
+	assert.Equal(t, rel.Terms[c], term)
+	assert.NotEmpty(t, descs[0].Term+descs[0].LanguageCode)
+	assert.NotEmpty(t, hits[0].Term)
+	assert.NoError(t, s.Close())
 }
 
 // naive computes ancestors by walking parents, independently of the store.
@@ -245,6 +270,17 @@ func TestImportBadRefsetHeader(t *testing.T) {
 	err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
 	assert.ErrorIs(t, err, rf2.ErrHeader)
 	assert.Contains(t, err.Error(), "der2_Refset_SimpleSnapshot_XX")
+	// The store was half written when the refsets failed: nothing is left.
+	assert.Empty(t, tempFiles(t, dir))
+	assert.NoFileExists(t, filepath.Join(dir, "s.db"))
+}
+
+// tempFiles lists what an import left behind in dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	left, err := filepath.Glob(filepath.Join(dir, ".snomed-*"))
+	require.NoError(t, err)
+	return left
 }
 
 // appendRow adds a line to the release's relationship file.
