@@ -269,6 +269,14 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 			out = base
 			break
 		}
+		if cs, ok := ev.s.(closureSource); ok {
+			if s.Op == DescendantOrSelfOf {
+				out = cs.DescendantsOrSelfOfAny(base)
+			} else {
+				out = cs.AncestorsOrSelfOfAny(base)
+			}
+			break
+		}
 		out = union(base, ev.closure(base, s.Op == DescendantOrSelfOf))
 	case DescendantOf, ChildOf, ChildOrSelfOf:
 		if wildcard && s.Op != ChildOrSelfOf {
@@ -339,13 +347,31 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 	return out, nil
 }
 
+// closureSource is a Source that walks the closure of many concepts at
+// once, as *snomed.Store does (one traversal over its children, marking a
+// bitset); the proper closure of a set is each member's, united.
+type closureSource interface {
+	DescendantsOfAny(ids []snomed.ID) []snomed.ID
+	DescendantsOrSelfOfAny(ids []snomed.ID) []snomed.ID
+	AncestorsOfAny(ids []snomed.ID) []snomed.ID
+	AncestorsOrSelfOfAny(ids []snomed.ID) []snomed.ID
+}
+
 // closure returns the proper descendants (down) or ancestors of a set,
-// ascending: the store's bitset walk for one concept, one traversal of the
-// graph for several (a union per member would be quadratic).
+// ascending: the store's walk of the whole set at once when it has one;
+// otherwise the bitset walk for one concept, one traversal of the graph
+// for several (a union per member would be quadratic).
 func (ev *evaluator) closure(base []snomed.ID, down bool) []snomed.ID {
-	switch len(base) {
-	case 0:
+	if len(base) == 0 {
 		return nil
+	}
+	if cs, ok := ev.s.(closureSource); ok {
+		if down {
+			return cs.DescendantsOfAny(base)
+		}
+		return cs.AncestorsOfAny(base)
+	}
+	switch len(base) {
 	case 1:
 		if down {
 			return ev.s.Descendants(base[0])

@@ -1,0 +1,193 @@
+package snomed
+
+import (
+	"math/bits"
+	"slices"
+)
+
+// Closures of many concepts at once, for ECL's < (A OR B …), << ^ refset
+// and > ^ refset. A union of one walk per concept would repeat the shared
+// part of the hierarchy once per concept; these walk it once, into a
+// bitset over the ordinals, which lists the answer in id order.
+
+// DescendantsOfAny returns the concepts subsumed by at least one of ids,
+// ascending. A concept of ids is in the answer only when it descends from
+// another (each closure is proper, as Descendants'); ids the store does not
+// hold are ignored.
+func (s *Store) DescendantsOfAny(ids []ID) []ID { return s.closure(ids, true, false) }
+
+// DescendantsOrSelfOfAny returns ids and every concept subsumed by one of
+// them, ascending and without repeats: ids the store does not hold are in
+// the answer as themselves, as in a union of ids and DescendantsOfAny.
+func (s *Store) DescendantsOrSelfOfAny(ids []ID) []ID { return s.closure(ids, true, true) }
+
+// AncestorsOfAny returns the concepts that subsume at least one of ids,
+// ascending; as for DescendantsOfAny, a concept of ids is in the answer
+// only when it subsumes another.
+func (s *Store) AncestorsOfAny(ids []ID) []ID { return s.closure(ids, false, false) }
+
+// AncestorsOrSelfOfAny returns ids and every concept that subsumes one of
+// them, ascending and without repeats (ids not held included).
+func (s *Store) AncestorsOrSelfOfAny(ids []ID) []ID { return s.closure(ids, false, true) }
+
+func (s *Store) closure(ids []ID, down, self bool) []ID {
+	n := len(s.d.IDs)
+	var unknown []ID
+	if n == 0 || len(ids) == 0 {
+		if self {
+			unknown = slices.Clone(ids)
+			slices.Sort(unknown)
+			return slices.Compact(unknown)
+		}
+		return nil
+	}
+	c := closureWalk{s: s, in: make([]uint64, (n+63)/64)}
+	var sources []int32
+	for _, id := range ids {
+		o, ok := s.ord(id)
+		if !ok {
+			if self {
+				unknown = append(unknown, id)
+			}
+			continue
+		}
+		sources = append(sources, o)
+		if self {
+			c.mark(o)
+		}
+	}
+	switch {
+	case !down:
+		for _, o := range sources {
+			for _, a := range s.d.Anc[s.d.AncOff[o]:s.d.AncOff[o+1]] {
+				c.mark(a)
+			}
+		}
+	case c.small(sources, n):
+		c.depthFirst(sources)
+	default:
+		c.sweep(sources)
+	}
+	out := make([]ID, c.count, c.count+len(unknown))
+	k := 0
+	ids = s.d.IDs
+	for w, word := range c.in {
+		for word != 0 {
+			out[k] = ids[w<<6+bits.TrailingZeros64(word)]
+			k++
+			word &= word - 1
+		}
+	}
+	if len(unknown) > 0 {
+		out = append(out, unknown...)
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// closureWalk marks the ordinals of a closure in the bitset in.
+type closureWalk struct {
+	s     *Store
+	in    []uint64
+	count int
+}
+
+// mark adds o, reporting whether it was new.
+func (c *closureWalk) mark(o int32) bool {
+	w, b := o>>6, uint64(1)<<(o&63)
+	if c.in[w]&b != 0 {
+		return false
+	}
+	c.in[w] |= b
+	c.count++
+	return true
+}
+
+// small reports whether the descendants of sources are few enough (by the
+// counts kept at import, which bound them from above) for a depth-first
+// walk; a sweep scans the whole bitset once per pass.
+func (c *closureWalk) small(sources []int32, n int) bool {
+	total := 0
+	for _, o := range sources {
+		total += int(c.s.d.DescCount[o])
+		if total > n/64 {
+			return false
+		}
+	}
+	return true
+}
+
+// depthFirst walks down from each source. A source reached from an
+// earlier one may be expanded twice, which costs only a look at its
+// children, already marked.
+func (c *closureWalk) depthFirst(sources []int32) {
+	s := c.s
+	stack := make([]int32, 0, 64)
+	for _, o := range sources {
+		if s.d.DescCount[o] == 0 {
+			continue
+		}
+		stack = append(stack[:0], o)
+		for len(stack) > 0 {
+			x := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, ch := range s.child[s.childOff[x]:s.childOff[x+1]] {
+				if c.mark(ch) && s.childOff[ch+1] > s.childOff[ch] {
+					stack = append(stack, ch)
+				}
+			}
+		}
+	}
+}
+
+// sweep expands the pending concepts in ordinal order, pass after pass,
+// until none is left: the children lists are then read nearly in order
+// (they are laid out by ordinal) rather than at random, which matters
+// when the closure is a large part of the store.
+func (c *closureWalk) sweep(sources []int32) {
+	childOff, child, in := c.s.childOff, c.s.child, c.in
+	pending := make([]uint64, len(in))
+	for _, o := range sources {
+		pending[o>>6] |= 1 << (o & 63)
+	}
+	for again := true; again; {
+		again = false
+		for w := range pending {
+			for pending[w] != 0 {
+				word := pending[w]
+				pending[w] = 0
+				for word != 0 {
+					x := w<<6 + bits.TrailingZeros64(word)
+					word &= word - 1
+					// Leaves are queued too: testing a child for children
+					// would read childOff at random.
+					for _, ch := range child[childOff[x]:childOff[x+1]] {
+						// Without branches: whether a child is new is
+						// unpredictable.
+						cw, cb := int(ch>>6), uint64(1)<<(ch&63)
+						nb := cb &^ in[cw]
+						in[cw] |= cb
+						pending[cw] |= nb
+						// A child before this word waits for the next pass.
+						if cw < w && nb != 0 {
+							again = true
+						}
+					}
+				}
+			}
+		}
+	}
+	c.recount()
+}
+
+// recount sets count from the bitset.
+func (c *closureWalk) recount() {
+	c.count = 0
+	for _, w := range c.in {
+		c.count += bits.OnesCount64(w)
+	}
+}
