@@ -32,27 +32,19 @@ func (s *Store) AncestorsOrSelfOfAny(ids []ID) []ID { return s.closure(ids, fals
 
 func (s *Store) closure(ids []ID, down, self bool) []ID {
 	n := len(s.d.IDs)
-	var unknown []ID
 	if n == 0 || len(ids) == 0 {
-		if self {
-			unknown = slices.Clone(ids)
-			slices.Sort(unknown)
-			return slices.Compact(unknown)
+		if self && len(ids) > 0 {
+			return slices.Compact(slices.Sorted(slices.Values(ids)))
 		}
 		return nil
 	}
 	c := closureWalk{s: s, in: make([]uint64, (n+63)/64)}
-	var sources []int32
-	for _, id := range ids {
-		o, ok := s.ord(id)
-		if !ok {
-			if self {
-				unknown = append(unknown, id)
-			}
-			continue
-		}
-		sources = append(sources, o)
-		if self {
+	sources, unknown := s.ords(ids)
+	if !self {
+		unknown = nil
+	}
+	if self {
+		for _, o := range sources {
 			c.mark(o)
 		}
 	}
@@ -87,6 +79,44 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 		return nil
 	}
 	return out
+}
+
+// ords returns the ordinals of the ids the store holds and the ids it does
+// not. Many ascending ids (a reference set's members) are found by
+// galloping along the sorted ids from the last one found: a hash lookup
+// each misses the cache, and the next id is usually close by.
+func (s *Store) ords(ids []ID) (found []int32, unknown []ID) {
+	found = make([]int32, 0, len(ids))
+	if len(ids) < 64 || !slices.IsSorted(ids) {
+		for _, id := range ids {
+			if o, ok := s.ord(id); ok {
+				found = append(found, o)
+			} else {
+				unknown = append(unknown, id)
+			}
+		}
+		return found, unknown
+	}
+	all := s.d.IDs
+	lo := 0
+	for _, id := range ids {
+		// Gallop: double the step until past id, then search that span.
+		step, hi := 1, lo
+		for hi < len(all) && all[hi] < id {
+			lo = hi + 1
+			hi += step
+			step *= 2
+		}
+		hi = min(hi, len(all)-1) + 1
+		i, ok := slices.BinarySearch(all[lo:hi], id)
+		lo += i
+		if ok {
+			found = append(found, int32(lo))
+		} else {
+			unknown = append(unknown, id)
+		}
+	}
+	return found, unknown
 }
 
 // closureWalk marks the ordinals of a closure in the bitset in.

@@ -158,6 +158,11 @@ func TestClosureOfAny(t *testing.T) {
 			set = append(set, ids[rng.IntN(n)])
 		}
 		sets = append(sets, set)
+		// Ascending, with ids the store lacks or holds inactive, as a
+		// reference set's members come.
+		set = append(slices.Clone(set), inactive[k%len(inactive)], snomed.ID(rf2.MakeSCTID(uint64(k), rf2.PartConcept)), 1, 1<<62)
+		slices.Sort(set)
+		sets = append(sets, set)
 		// Deep members only: the closure is small however many.
 		set = nil
 		for range k {

@@ -166,6 +166,26 @@ func TestConformance(t *testing.T) {
 		add("<< "+X+" MINUS (< "+X+" AND << "+Y+")", func(c uint64) bool { return w.isA(c, x) && !(c != x && w.isA(c, y)) })
 		add("* : 363698007 = << "+X, func(c uint64) bool { return hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) > 0 })
 		add("<< "+Y+" : 363698007 = *", func(c uint64) bool { return w.isA(c, y) && hasAttr(c, FS, -1, func(uint64) bool { return true }) > 0 })
+		// A wildcard attribute name or value stands for every active
+		// concept, tested per relationship rather than listed.
+		anyAttr := func(c uint64, dest func(uint64) bool) bool {
+			for _, a := range rel.Attributes[c] {
+				if dest(a.Dest) {
+					return true
+				}
+			}
+			return false
+		}
+		add("<< "+Y+" : * = << "+X, func(c uint64) bool { return w.isA(c, y) && anyAttr(c, func(d uint64) bool { return w.isA(d, x) }) })
+		add("< "+Y+" : [0..0] * = *", func(c uint64) bool { return c != y && w.isA(c, y) && len(rel.Attributes[c]) == 0 })
+		add("* : R * = << "+X, func(c uint64) bool {
+			for _, d := range w.all {
+				if w.isA(d, x) && anyAttr(d, func(v uint64) bool { return v == c }) {
+					return true
+				}
+			}
+			return false
+		})
 		add("* : 363698007 != << "+X, func(c uint64) bool {
 			return hasAttr(c, FS, -1, func(d uint64) bool { return !w.isA(d, x) }) > 0
 		})

@@ -671,21 +671,21 @@ func (m *andOr) candidates(s Source, limit int) ([]snomed.ID, bool) {
 // value (or, reversed, from a value) is among the other ends of the
 // values' relationships.
 func (m *attrMatcher) candidates(s Source, limit int) ([]snomed.ID, bool) {
-	if m.card.Min < 1 || m.op != "=" || m.numeric || m.str != nil || m.boolean != nil || len(m.values) > limit/4 {
+	if m.card.Min < 1 || m.op != "=" || m.numeric || m.str != nil || m.boolean != nil || m.anyValue || len(m.values) > limit/4 {
 		return nil, false
 	}
 	var out []snomed.ID
 	for _, v := range m.values {
 		if m.reverse {
 			for _, r := range s.Relationships(v) {
-				if contains(m.types, r.Type) {
+				if m.isType(s, r.Type) {
 					out = append(out, r.Destination)
 				}
 			}
 			continue
 		}
 		for _, r := range s.RelationshipsTo(v) {
-			if contains(m.types, r.Type) {
+			if m.isType(s, r.Type) {
 				out = append(out, r.Source)
 			}
 		}
@@ -720,10 +720,38 @@ type attrMatcher struct {
 	types   []snomed.ID
 	op      string
 	values  []snomed.ID // concept comparison
-	number  float64
-	numeric bool
-	str     *string
-	boolean *bool
+	// anyType and anyValue stand for a wildcard * (every active concept),
+	// tested per relationship rather than listed.
+	anyType, anyValue bool
+	number            float64
+	numeric           bool
+	str               *string
+	boolean           *bool
+}
+
+func (m *attrMatcher) isType(s Source, id snomed.ID) bool {
+	if m.anyType {
+		return isActive(s, id)
+	}
+	return contains(m.types, id)
+}
+
+func (m *attrMatcher) isValue(s Source, id snomed.ID) bool {
+	if m.anyValue {
+		return isActive(s, id)
+	}
+	return contains(m.values, id)
+}
+
+func isActive(s Source, id snomed.ID) bool {
+	c, ok := s.Concept(id)
+	return ok && c.Active
+}
+
+// plainWildcard reports whether e is a bare *: every active concept.
+func plainWildcard(e Expr) bool {
+	sub, ok := e.(*Sub)
+	return ok && sub.Wildcard && sub.Op == Self && !sub.MemberOf && len(sub.Filters) == 0 && sub.History == ""
 }
 
 func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
@@ -731,7 +759,7 @@ func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
 	switch {
 	case m.numeric || m.str != nil || m.boolean != nil:
 		for _, cv := range s.ConcreteValues(c) {
-			if g >= 0 && cv.Group != g || !contains(m.types, cv.Type) {
+			if g >= 0 && cv.Group != g || !m.isType(s, cv.Type) {
 				continue
 			}
 			if m.concreteMatch(cv.Value) {
@@ -740,16 +768,16 @@ func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
 		}
 	case m.reverse:
 		for _, r := range s.RelationshipsTo(c) {
-			if contains(m.types, r.Type) && contains(m.values, r.Source) == (m.op == "=") {
+			if m.isType(s, r.Type) && m.isValue(s, r.Source) == (m.op == "=") {
 				n++
 			}
 		}
 	default:
 		for _, r := range s.Relationships(c) {
-			if g >= 0 && r.Group != g || !contains(m.types, r.Type) {
+			if g >= 0 && r.Group != g || !m.isType(s, r.Type) {
 				continue
 			}
-			if contains(m.values, r.Destination) == (m.op == "=") {
+			if m.isValue(s, r.Destination) == (m.op == "=") {
 				n++
 			}
 		}
@@ -852,15 +880,19 @@ func (ev *evaluator) compile(r Refinement) (matcher, error) {
 		}
 		return &groupMatcher{card: card, inner: inner}, nil
 	case *Attribute:
-		types, err := ev.expr(x.Name)
-		if err != nil {
-			return nil, err
+		m := &attrMatcher{reverse: x.Reverse, op: x.Op, card: Cardinality{Min: 1, Max: -1}, str: x.Str, boolean: x.Bool}
+		var err error
+		if m.anyType = plainWildcard(x.Name); !m.anyType {
+			if m.types, err = ev.expr(x.Name); err != nil {
+				return nil, err
+			}
 		}
-		m := &attrMatcher{reverse: x.Reverse, types: types, op: x.Op, card: Cardinality{Min: 1, Max: -1}, str: x.Str, boolean: x.Bool}
 		if x.Card != nil {
 			m.card = *x.Card
 		}
 		switch {
+		case x.Value != nil && plainWildcard(x.Value):
+			m.anyValue = true
 		case x.Value != nil:
 			if m.values, err = ev.expr(x.Value); err != nil {
 				return nil, err
