@@ -100,17 +100,23 @@ func (s *Store) ords(ids []ID) (found []int32, unknown []ID) {
 	all := s.d.IDs
 	lo := 0
 	for _, id := range ids {
-		// Gallop: double the step until past id, then search that span.
-		step, hi := 1, lo
-		for hi < len(all) && all[hi] < id {
-			lo = hi + 1
-			hi += step
-			step *= 2
+		// A few steps along, then gallop: double the step until past id
+		// and search that span.
+		for k := 0; k < 8 && lo < len(all) && all[lo] < id; k++ {
+			lo++
 		}
-		hi = min(hi, len(all)-1) + 1
-		i, ok := slices.BinarySearch(all[lo:hi], id)
-		lo += i
-		if ok {
+		if lo < len(all) && all[lo] < id {
+			step, hi := 1, lo
+			for hi < len(all) && all[hi] < id {
+				lo = hi + 1
+				hi += step
+				step *= 2
+			}
+			hi = min(hi, len(all)-1) + 1
+			i, _ := slices.BinarySearch(all[lo:hi], id)
+			lo += i
+		}
+		if lo < len(all) && all[lo] == id {
 			found = append(found, int32(lo))
 		} else {
 			unknown = append(unknown, id)
@@ -195,7 +201,11 @@ func (c *closureWalk) sweep(sources []int32) {
 					word &= word - 1
 					// Leaves are queued too: testing a child for children
 					// would read childOff at random.
-					for _, ch := range child[childOff[x]:childOff[x+1]] {
+					lo, hi := childOff[x], childOff[x+1]
+					if lo == hi {
+						continue
+					}
+					for _, ch := range child[lo:hi] {
 						// Without branches: whether a child is new is
 						// unpredictable.
 						cw, cb := int(ch>>6), uint64(1)<<(ch&63)

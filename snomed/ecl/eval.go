@@ -601,7 +601,20 @@ func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
 			if err != nil {
 				return nil, err
 			}
-			if cand, ok := m.candidates(ev.s, 1<<12); ok && len(cand) <= 1<<14 {
+			// Listing the candidates costs a look-up of each value's
+			// relationships, some hundred times the cost of listing one
+			// concept of the focus: a focus the store counts as large
+			// affords more values.
+			limit, size := 1<<12, -1
+			if cs, ok := ev.s.(countSource); ok {
+				top := sub.Concept
+				if sub.Wildcard {
+					top = snomed.RootConcept
+				}
+				size = cs.DescendantCount(top)
+				limit = max(limit, size/25)
+			}
+			if cand, ok := m.candidates(ev.s, limit); ok && (len(cand) <= 1<<14 || len(cand) <= size) {
 				var out []snomed.ID
 				for _, c := range cand {
 					in := sub.Wildcard || ev.s.IsA(c, sub.Concept) && (sub.Op == DescendantOrSelfOf || c != sub.Concept)
@@ -634,6 +647,12 @@ func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
 		}
 	}
 	return out, nil
+}
+
+// countSource is a Source that counts descendants without listing them,
+// as *snomed.Store does.
+type countSource interface {
+	DescendantCount(id snomed.ID) int
 }
 
 // matcher is a compiled refinement: sets evaluated once, then a test per
