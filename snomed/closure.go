@@ -57,6 +57,7 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 		}
 	case c.small(sources, n):
 		c.depthFirst(sources)
+	case c.top(sources):
 	default:
 		c.sweep(sources)
 	}
@@ -155,6 +156,47 @@ func (c *closureWalk) small(sources []int32, n int) bool {
 		}
 	}
 	return true
+}
+
+// top marks every concept with an ancestor when a source is above them
+// all (the root, in a release with one): its descendant count equals their
+// number. Reading the ancestor offsets in order costs far less than
+// walking most of the store.
+func (c *closureWalk) top(sources []int32) bool {
+	s := c.s
+	n := len(s.d.IDs)
+	var big []int32
+	for _, o := range sources {
+		if int(s.d.DescCount[o]) >= n/2 {
+			big = append(big, o)
+		}
+	}
+	if len(big) == 0 {
+		return false
+	}
+	off := s.d.AncOff
+	below := make([]uint64, len(c.in))
+	count := 0
+	for w := range below {
+		var word uint64
+		for b := range min(64, n-w<<6) {
+			i := w<<6 + b
+			// The sign bit of off[i]-off[i+1]: set when i has ancestors.
+			word |= uint64(uint32(off[i]-off[i+1])>>31) << b
+		}
+		below[w] = word
+		count += bits.OnesCount64(word)
+	}
+	for _, o := range big {
+		if int(s.d.DescCount[o]) == count {
+			for w, word := range below {
+				c.in[w] |= word
+			}
+			c.recount()
+			return true
+		}
+	}
+	return false
 }
 
 // depthFirst walks down from each source. A source reached from an
