@@ -222,42 +222,37 @@ func (c *closureWalk) depthFirst(sources []int32) {
 	}
 }
 
-// sweep expands the pending concepts in ordinal order, pass after pass,
-// until none is left: the children lists are then read nearly in order
-// (they are laid out by ordinal) rather than at random, which matters
-// when the closure is a large part of the store.
+// sweep expands the concepts marked (and the sources) in ordinal order,
+// pass after pass, until none is left unexpanded: the children lists are
+// then read nearly in order (they are laid out by ordinal) rather than at
+// random, which matters when the closure is a large part of the store.
+// A pass picks up children after the concept expanded; one before it
+// waits for the next pass.
 func (c *closureWalk) sweep(sources []int32) {
 	childOff, child, in := c.s.childOff, c.s.child, c.in
-	pending := make([]uint64, len(in))
+	src := make([]uint64, len(in))
 	for _, o := range sources {
-		pending[o>>6] |= 1 << (o & 63)
+		src[o>>6] |= 1 << (o & 63)
 	}
+	done := make([]uint64, len(in))
 	for again := true; again; {
 		again = false
-		for w := range pending {
-			for pending[w] != 0 {
-				word := pending[w]
-				pending[w] = 0
-				for word != 0 {
-					x := w<<6 + bits.TrailingZeros64(word)
-					word &= word - 1
-					// Leaves are queued too: testing a child for children
-					// would read childOff at random.
-					lo, hi := childOff[x], childOff[x+1]
-					if lo == hi {
-						continue
-					}
-					for _, ch := range child[lo:hi] {
-						// Without branches: whether a child is new is
-						// unpredictable.
+		for w := range in {
+			for {
+				todo := (in[w] | src[w]) &^ done[w]
+				if todo == 0 {
+					break
+				}
+				done[w] |= todo
+				for todo != 0 {
+					x := w<<6 + bits.TrailingZeros64(todo)
+					todo &= todo - 1
+					for _, ch := range child[childOff[x]:childOff[x+1]] {
 						cw, cb := int(ch>>6), uint64(1)<<(ch&63)
-						nb := cb &^ in[cw]
-						in[cw] |= cb
-						pending[cw] |= nb
-						// A child before this word waits for the next pass.
-						if cw < w && nb != 0 {
+						if cw < w && in[cw]&cb == 0 {
 							again = true
 						}
+						in[cw] |= cb
 					}
 				}
 			}
