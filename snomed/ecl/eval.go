@@ -247,9 +247,19 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 					return nil, err
 				}
 			}
-			members = append(members, rm...)
+			if len(base) == 1 {
+				members = rm // the source's list, used as is when ascending
+			} else {
+				members = append(members, rm...)
+			}
 		}
-		base = sortedUnique(members)
+		switch {
+		case len(base) == 1 && !slices.IsSorted(members):
+			members = sortedUnique(slices.Clone(members))
+		case len(base) > 1:
+			members = sortedUnique(members)
+		}
+		base = members
 	}
 	return base, nil
 }
