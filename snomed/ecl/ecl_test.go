@@ -34,6 +34,8 @@ type desc struct {
 	gb, us bool // preferred or acceptable in each dialect
 	// preferred in each dialect
 	gbPref, usPref bool
+	// in the UK clinical language refset, and preferred there
+	uk, ukPref bool
 }
 
 func newWorld(rel *snomedtest.Release) *world {
@@ -60,11 +62,14 @@ func newWorld(rel *snomedtest.Release) *world {
 		}
 		w.descs[c] = append(w.descs[c], desc{term: rel.FSNs[c], fsn: true, gb: true, us: true, gbPref: true, usPref: true})
 		same := rel.USTerms[c] == rel.Terms[c]
-		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true, gbPref: true, usPref: same})
+		// A UK term is the NOS synonym, preferred in the UK clinical
+		// refset, where the main synonym is acceptable.
+		_, uk := rel.UKTerms[c]
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true, gbPref: true, usPref: same, uk: uk})
 		if !same {
 			w.descs[c] = append(w.descs[c], desc{term: rel.USTerms[c], gb: true, us: true, usPref: true})
 		}
-		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true})
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true, uk: uk, ukPref: uk})
 	}
 	slices.Sort(w.all)
 	return w
@@ -327,6 +332,46 @@ func TestConformance(t *testing.T) {
 		add("<< "+X+" {{ D dialect = en-us (prefer accept), term != \"nos\" }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.us && !wordPrefix(d.term, "nos") })
 		})
+		// Language reference set filters (Snow Owl's extensions), each
+		// holding for one description with the other filters.
+		add("<< "+X+" {{ preferredIn = 999001261000000100 }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.ukPref })
+		})
+		add("<< "+X+" {{ D acceptableIn = 999001261000000100 |UK clinical|, term != \"nos\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.uk && !d.ukPref && !wordPrefix(d.term, "nos") })
+		})
+		add("<< "+X+" {{ acceptableIn = (900000000000509007 900000000000508004), type = syn }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return !d.fsn && (d.us && !d.usPref || d.gb && !d.gbPref) })
+		})
+		add("<< "+X+" {{ languageRefSetId = (900000000000509007 999001261000000100), term = \"nos\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return (d.us || d.uk) && wordPrefix(d.term, "nos") })
+		})
+		add("<< "+X+" {{ languageRefsetId = 999001261000000100 }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.uk })
+		})
+		add("<< "+X+" {{ preferredIn != 900000000000508004, term = \"us\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return !d.gbPref && wordPrefix(d.term, "us") })
+		})
+		// The semantic tag is the bracketed end of the fully specified
+		// name; other descriptions have none, so != holds for them neither.
+		tagOf := func(d desc) (string, bool) {
+			if !d.fsn {
+				return "", false
+			}
+			i := strings.LastIndex(d.term, " (")
+			if i < 0 || !strings.HasSuffix(d.term, ")") {
+				return "", false
+			}
+			return d.term[i+2 : len(d.term)-1], true
+		}
+		for _, tag := range []string{"disorder", "Disorder", "SNOMED RT+CTV3"} {
+			add("<< "+X+" {{ semanticTag = \""+tag+"\" }}", func(c uint64) bool {
+				return w.isA(c, x) && termHas(c, func(d desc) bool { t, ok := tagOf(d); return ok && t == tag })
+			})
+			add("* {{ semanticTag != \""+tag+"\", term = \""+word[:2]+"\" }}", func(c uint64) bool {
+				return termHas(c, func(d desc) bool { t, ok := tagOf(d); return ok && t != tag && wordPrefix(d.term, word[:2]) })
+			})
+		}
 		// A term set mixes search types word by word.
 		add("<< "+X+" {{ term = (\"zzzz\" wild:\"*"+word+"*\") }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool {
@@ -337,6 +382,7 @@ func TestConformance(t *testing.T) {
 	// Member-of, concrete values, history, wildcard.
 	SR := strconv.FormatUint(rel.SimpleRefset, 10)
 	member := func(c uint64) bool { return slices.Contains(rel.Members, c) }
+	add("* {{ semanticTag = \"SNOMED RT+CTV3\" }}", func(c uint64) bool { return c == snomedtest.Root })
 	add("^ "+SR, member)
 	add("memberOf "+SR, member)
 	add("^ [referencedComponentId] "+SR, member)
@@ -484,6 +530,11 @@ func TestSyntaxErrors(t *testing.T) {
 		{"<< 404684003 {{ term = wild:heart }}", 28, "want a quoted term"},
 		{"<< 404684003 {{ dialect = en-gb () }}", 32, "acceptability set needs"},
 		{"<< 404684003 {{ language = en (prefer) }}", 16, "only a dialect"},
+		{"<< 404684003 {{ semanticTag = disorder }}", 16, "one quoted tag"},
+		{"<< 404684003 {{ semanticTag = (\"disorder\" \"finding\") }}", 16, "one quoted tag"},
+		{"<< 404684003 {{ semanticTag < \"disorder\" }}", 16, "takes = or !="},
+		{"<< 404684003 {{ preferredIn = en-gb }}", 16, "language reference set ids"},
+		{"<< 404684003 {{ acceptableIn >= 900000000000508004 }}", 16, "takes = or !="},
 		{"<< 404684003 {{ M mapTarget = \"x\" }}", 16, "need a member-of"},
 		{"^ 447562003 {{ M mapGroup = 1 }}", 17, "compares #numbers"},
 		{"^ 447562003 {{ M mapTarget < \"J\" }}", 17, "takes = or !="},
@@ -528,6 +579,8 @@ func TestParsePrint(t *testing.T) {
 		"<< 404684003 {{ dialectId = 900000000000508004 |GB| (900000000000548007 |Preferred|) }}": "<< 404684003 {{ D dialectId = 900000000000508004 (900000000000548007) }}",
 		"<< 404684003 {{ term = (\"heart\" wild:\"card*\") }}":                                    `<< 404684003 {{ D term = ("heart" wild:"card*") }}`,
 		"<< 404684003 {{ term = match:\"heart\" }}":                                               `<< 404684003 {{ D term = "heart" }}`,
+		"<< 404684003 {{ semanticTag = \"disorder\", preferredIn = 999001261000000100 |UK| }}":    `<< 404684003 {{ D semanticTag = "disorder", preferredIn = 999001261000000100 }}`,
+		"<< 404684003 {{ D acceptableIn != (900000000000508004 900000000000509007) }}":            "<< 404684003 {{ D acceptableIn != (900000000000508004 900000000000509007) }}",
 	} {
 		e, err := ecl.Parse(in)
 		require.NoError(t, err, in)

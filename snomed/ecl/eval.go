@@ -1164,6 +1164,25 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 			ok = d.Active == b
 		case "id":
 			ok = slices.Contains(parseIDs(f.Words), d.ID)
+		case "preferredIn", "acceptableIn", "languageRefSetId", "languageRefsetId":
+			for _, refset := range parseIDs(f.Words) {
+				acc, in := d.Acceptability[refset]
+				switch f.Name {
+				case "preferredIn":
+					in = in && acc == preferred
+				case "acceptableIn":
+					in = in && acc == acceptable
+				}
+				ok = ok || in
+			}
+		case "semanticTag":
+			// Only a fully specified name has a semantic tag: = and !=
+			// both hold for none of the other descriptions.
+			tag, has := semanticTag(d)
+			if !has {
+				return false, nil
+			}
+			ok = tag == f.Words[0]
 		case "moduleId", "effectiveTime":
 			return false, fmt.Errorf("%w: description %s filters (the store keeps no description module or time)", ErrUnsupported, f.Name)
 		}
@@ -1175,6 +1194,19 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// semanticTag returns the text in the brackets that end a fully specified
+// name: "disorder" for "Asthma (disorder)".
+func semanticTag(d snomed.Description) (string, bool) {
+	if d.Type != fsnType || !strings.HasSuffix(d.Term, ")") {
+		return "", false
+	}
+	open := strings.LastIndexByte(d.Term, '(')
+	if open < 0 {
+		return "", false
+	}
+	return d.Term[open+1 : len(d.Term)-1], true
 }
 
 // termMatches: "match" (the default) needs every word of the filter to
