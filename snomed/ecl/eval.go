@@ -80,8 +80,10 @@ type Source interface {
 	ConcreteValues(id snomed.ID) []snomed.ConcreteValue
 	Descriptions(id snomed.ID) []snomed.Description
 	Associations(id snomed.ID) []snomed.Association
-	// RefsetMembers lists a reference set's active members; Refsets the
-	// reference sets with any; IsRefset whether refset has any.
+	// RefsetMembers lists a reference set's active members (of historical
+	// association reference sets too: history supplements find the
+	// associated components there); Refsets the reference sets with any;
+	// IsRefset whether refset has any.
 	RefsetMembers(refset snomed.ID) []snomed.ID
 	Refsets() []snomed.ID
 	IsRefset(refset snomed.ID) bool
@@ -558,22 +560,27 @@ var historyRefsets = map[string][]snomed.ID{
 }
 
 // history adds the inactive concepts whose historical associations of the
-// profile's kinds point at a member of set.
+// profile's kinds point at a member of set. The components with an
+// association of a kind are the members of its reference set, so only
+// they are read, not every concept of the release.
 func (ev *evaluator) history(set []snomed.ID, profile string) []snomed.ID {
 	kinds := historyRefsets[profile]
+	var sources []snomed.ID
+	for _, kind := range kinds {
+		sources = union(sources, ev.s.RefsetMembers(kind))
+	}
 	var add []snomed.ID
-	for _, c := range ev.s.Concepts() {
-		if cc, _ := ev.s.Concept(c); cc.Active {
-			continue
-		}
+	for _, c := range sources {
 		for _, a := range ev.s.Associations(c) {
 			if slices.Contains(kinds, a.Refset) && contains(set, a.Target) {
-				add = append(add, c)
+				if cc, ok := ev.s.Concept(c); ok && !cc.Active {
+					add = append(add, c)
+				}
 				break
 			}
 		}
 	}
-	return union(set, sortedUnique(add))
+	return union(set, add)
 }
 
 func (ev *evaluator) dotted(d *Dotted) ([]snomed.ID, error) {
