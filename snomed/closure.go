@@ -38,11 +38,14 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 		}
 		return nil
 	}
-	c := closureWalk{s: s, in: make([]uint64, (n+63)/64)}
 	sources, unknown := s.ords(ids)
 	if !self {
 		unknown = nil
 	}
+	if out, ok := s.fewClosure(sources, unknown, down, self); ok {
+		return out
+	}
+	c := closureWalk{s: s, in: make([]uint64, (n+63)/64)}
 	if self {
 		for _, o := range sources {
 			c.mark(o)
@@ -80,6 +83,71 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 		return nil
 	}
 	return out
+}
+
+// few is the largest closure (by the counts kept at import) collected
+// in a slice rather than a bitset over the whole store, whose allocation
+// and scan cost tens of microseconds at UK size.
+const few = 256
+
+// fewClosure returns the closure of sources when it is small, reporting
+// whether it was.
+func (s *Store) fewClosure(sources []int32, unknown []ID, down, self bool) ([]ID, bool) {
+	total := 0
+	for _, o := range sources {
+		if down {
+			total += int(s.d.DescCount[o])
+		} else {
+			total += int(s.d.AncOff[o+1] - s.d.AncOff[o])
+		}
+		if total > few {
+			return nil, false
+		}
+	}
+	var ords []int32
+	if self {
+		ords = append(ords, sources...)
+	}
+	switch {
+	case !down:
+		for _, o := range sources {
+			ords = append(ords, s.d.Anc[s.d.AncOff[o]:s.d.AncOff[o+1]]...)
+		}
+	case total > 0:
+		// A concept reached by two paths is listed twice; the sort below
+		// removes it, and the counts bound the walk.
+		seen := make(map[int32]bool, total)
+		stack := make([]int32, 0, 16)
+		for _, o := range sources {
+			stack = append(stack[:0], o)
+			for len(stack) > 0 {
+				x := stack[len(stack)-1]
+				stack = stack[:len(stack)-1]
+				for _, ch := range s.child[s.childOff[x]:s.childOff[x+1]] {
+					if !seen[ch] {
+						seen[ch] = true
+						ords = append(ords, ch)
+						stack = append(stack, ch)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(ords)
+	ords = slices.Compact(ords)
+	if len(ords)+len(unknown) == 0 {
+		return nil, true
+	}
+	out := make([]ID, len(ords), len(ords)+len(unknown))
+	for i, o := range ords {
+		out[i] = s.d.IDs[o]
+	}
+	if len(unknown) > 0 {
+		out = append(out, unknown...)
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out, true
 }
 
 // ords returns the ordinals of the ids the store holds and the ids it does

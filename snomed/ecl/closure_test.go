@@ -21,7 +21,7 @@ import (
 // shuffled against the hierarchy (a child's id is as often below its
 // parent's as above), with some inactive concepts, and returns each
 // concept's parents.
-func dagRelease(t *testing.T, n int, seed uint64) (dir string, ids []snomed.ID, parents map[snomed.ID][]snomed.ID, inactive []snomed.ID) {
+func dagRelease(t *testing.T, n, spread int, seed uint64) (dir string, ids []snomed.ID, parents map[snomed.ID][]snomed.ID, inactive []snomed.ID) {
 	t.Helper()
 	dir = t.TempDir()
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -33,11 +33,11 @@ func dagRelease(t *testing.T, n int, seed uint64) (dir string, ids []snomed.ID, 
 	}
 	parents = map[snomed.ID][]snomed.ID{}
 	for i := 1; i < n; i++ {
-		// Parents among the earlier concepts: mostly recent ones, so the
-		// hierarchy is deep, and sometimes two or three.
+		// Parents among the earlier concepts: mostly among the spread
+		// latest, so the hierarchy is deep, and sometimes two or three.
 		k := 1 + rng.IntN(3)/2 + rng.IntN(8)/7
 		for range k {
-			lo := max(0, i-1-rng.IntN(300))
+			lo := max(0, i-1-rng.IntN(spread))
 			if rng.IntN(10) == 0 {
 				lo = rng.IntN(i)
 			}
@@ -81,67 +81,81 @@ func dagRelease(t *testing.T, n int, seed uint64) (dir string, ids []snomed.ID, 
 	return dir, ids, parents, inactive
 }
 
+// naiveClosure walks the parents written (up) or the children derived
+// from them (down) from each member of set, independently of the store.
+func naiveClosure(parents map[snomed.ID][]snomed.ID, children map[snomed.ID][]snomed.ID, set []snomed.ID, down, self bool) []snomed.ID {
+	found := map[snomed.ID]bool{}
+	for _, x := range set {
+		if self {
+			found[x] = true
+		}
+		next := parents
+		if down {
+			next = children
+		}
+		seen := map[snomed.ID]bool{}
+		stack := []snomed.ID{x}
+		for len(stack) > 0 {
+			c := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, n := range next[c] {
+				if !seen[n] {
+					seen[n] = true
+					found[n] = true
+					stack = append(stack, n)
+				}
+			}
+		}
+	}
+	var out []snomed.ID
+	for x := range found {
+		out = append(out, x)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func checkClosures(t *testing.T, s *snomed.Store, parents map[snomed.ID][]snomed.ID, sets [][]snomed.ID) {
+	t.Helper()
+	children := map[snomed.ID][]snomed.ID{}
+	for c, ps := range parents {
+		for _, p := range ps {
+			children[p] = append(children[p], c)
+		}
+	}
+	for i, set := range sets {
+		unique := slices.Compact(slices.Sorted(slices.Values(set)))
+		for _, tc := range []struct {
+			name       string
+			fn         func([]snomed.ID) []snomed.ID
+			down, self bool
+		}{
+			{"DescendantsOfAny", s.DescendantsOfAny, true, false},
+			{"DescendantsOrSelfOfAny", s.DescendantsOrSelfOfAny, true, true},
+			{"AncestorsOfAny", s.AncestorsOfAny, false, false},
+			{"AncestorsOrSelfOfAny", s.AncestorsOrSelfOfAny, false, true},
+		} {
+			got := tc.fn(set)
+			want := naiveClosure(parents, children, unique, tc.down, tc.self)
+			if !slices.Equal(got, want) {
+				t.Fatalf("set %d (%d ids): %s: %d ids, naive %d", i, len(set), tc.name, len(got), len(want))
+			}
+		}
+	}
+}
+
 // TestClosureOfAny checks the store's closures of sets (one walk for the
-// whole set, by whichever strategy its size picks) against a naive walk
-// of the parents written, on sets from one concept to most of the store.
+// whole set, by whichever strategy its size picks: a slice for a few
+// concepts, depth-first, sweeps, the root's shortcut) against a naive
+// walk of the parents written, on sets from one concept to most of the
+// store.
 func TestClosureOfAny(t *testing.T) {
 	const n = 3000
-	dir, ids, parents, inactive := dagRelease(t, n, 5)
+	dir, ids, parents, inactive := dagRelease(t, n, 300, 5)
 	path := filepath.Join(dir, "store.db")
 	require.NoError(t, snomed.Import(context.Background(), dir, path))
 	s, err := snomed.Open(path)
 	require.NoError(t, err)
-
-	anc := map[snomed.ID]map[snomed.ID]bool{}
-	var walk func(c snomed.ID) map[snomed.ID]bool
-	walk = func(c snomed.ID) map[snomed.ID]bool {
-		if a, ok := anc[c]; ok {
-			return a
-		}
-		a := map[snomed.ID]bool{}
-		for _, p := range parents[c] {
-			a[p] = true
-			for x := range walk(p) {
-				a[x] = true
-			}
-		}
-		anc[c] = a
-		return a
-	}
-	all := append(slices.Clone(ids), inactive...)
-	slices.Sort(all)
-	naive := func(set []snomed.ID, down, self bool) []snomed.ID {
-		in := map[snomed.ID]bool{}
-		for _, x := range set {
-			in[x] = true
-		}
-		found := map[snomed.ID]bool{}
-		for _, x := range set {
-			if self {
-				found[x] = true
-			}
-			if !down {
-				for a := range walk(x) {
-					found[a] = true
-				}
-			}
-		}
-		if down {
-			for _, c := range all {
-				for a := range walk(c) {
-					if in[a] {
-						found[c] = true
-					}
-				}
-			}
-		}
-		var out []snomed.ID
-		for x := range found {
-			out = append(out, x)
-		}
-		slices.Sort(out)
-		return out
-	}
 	rng := rand.New(rand.NewPCG(9, 9))
 	sets := [][]snomed.ID{
 		nil,
@@ -170,24 +184,34 @@ func TestClosureOfAny(t *testing.T) {
 		}
 		sets = append(sets, set)
 	}
-	for i, set := range sets {
-		unique := slices.Compact(slices.Sorted(slices.Values(set)))
-		for _, tc := range []struct {
-			name       string
-			fn         func([]snomed.ID) []snomed.ID
-			down, self bool
-		}{
-			{"DescendantsOfAny", s.DescendantsOfAny, true, false},
-			{"DescendantsOrSelfOfAny", s.DescendantsOrSelfOfAny, true, true},
-			{"AncestorsOfAny", s.AncestorsOfAny, false, false},
-			{"AncestorsOrSelfOfAny", s.AncestorsOrSelfOfAny, false, true},
-		} {
-			got := tc.fn(set)
-			want := naive(unique, tc.down, tc.self)
-			if !slices.Equal(got, want) {
-				t.Fatalf("set %d (%d ids): %s: %d ids, naive %d", i, len(set), tc.name, len(got), len(want))
-			}
+	checkClosures(t, s, parents, sets)
+	require.Equal(t, n-1, len(s.DescendantsOfAny([]snomed.ID{snomedtest.Root})))
+}
+
+// TestClosureOfAnyMid covers closures too large for a slice and too
+// small for sweeps (a few hundred concepts in a store of 20,000), walked
+// depth-first into the bitset.
+func TestClosureOfAnyMid(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports 20,000 concepts")
+	}
+	const n = 20_000
+	dir, ids, parents, _ := dagRelease(t, n, 5000, 6)
+	path := filepath.Join(dir, "store.db")
+	require.NoError(t, snomed.Import(context.Background(), dir, path))
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	var sets [][]snomed.ID
+	var pair []snomed.ID
+	for _, c := range ids {
+		switch d := s.DescendantCount(c); {
+		case d > 300 && d <= n/64 && len(sets) < 4:
+			sets = append(sets, []snomed.ID{c})
+		case d > 150 && d <= 200 && len(pair) < 2:
+			pair = append(pair, c)
 		}
 	}
-	require.Equal(t, n-1, len(s.DescendantsOfAny([]snomed.ID{snomedtest.Root})))
+	require.NotEmpty(t, sets)
+	require.Len(t, pair, 2)
+	checkClosures(t, s, parents, append(sets, pair))
 }
