@@ -46,6 +46,18 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 		return out
 	}
 	c := closureWalk{s: s, in: make([]uint64, (n+63)/64)}
+	if !down {
+		// A source already marked is an ancestor of an earlier one, whose
+		// list held all of its ancestors too.
+		for _, o := range sources {
+			if c.in[o>>6]&(1<<(o&63)) != 0 {
+				continue
+			}
+			for _, a := range s.d.Anc[s.d.AncOff[o]:s.d.AncOff[o+1]] {
+				c.mark(a)
+			}
+		}
+	}
 	if self {
 		for _, o := range sources {
 			c.mark(o)
@@ -53,11 +65,6 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 	}
 	switch {
 	case !down:
-		for _, o := range sources {
-			for _, a := range s.d.Anc[s.d.AncOff[o]:s.d.AncOff[o+1]] {
-				c.mark(a)
-			}
-		}
 	case c.small(sources, n):
 		c.depthFirst(sources)
 	case c.top(sources):
