@@ -7,8 +7,14 @@ import (
 
 // Closures of many concepts at once, for ECL's < (A OR B …), << ^ refset
 // and > ^ refset. A union of one walk per concept would repeat the shared
-// part of the hierarchy once per concept; these walk it once, into a
-// bitset over the ordinals, which lists the answer in id order.
+// part of the hierarchy once per concept; these walk it once. The
+// descendant counts kept at import choose how: up to a few hundred
+// concepts are collected in a slice; more are marked in a bitset over the
+// ordinals (which lists the answer in id order), walking depth-first when
+// the counts say the closure is under 1/64 of the store, reading the
+// ancestor offsets when a source is the top of every concept with
+// ancestors (the root), and otherwise sweeping the children lists in
+// ordinal order. Ancestors are read from the ancestor lists.
 
 // DescendantsOfAny returns the concepts subsumed by at least one of ids,
 // ascending. A concept of ids is in the answer only when it descends from
