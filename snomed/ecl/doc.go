@@ -11,8 +11,10 @@
 // booleans; dotted attributes; description filters {{ D term = "x", term =
 // wild:"x*", term sets mixing both, language, type (syn, fsn, def),
 // typeId, dialect (en-gb, en-us) and dialectId each with an optional
-// acceptability set ((prefer), (accept) or acceptability ids), active, id
-// }}; concept filters {{ C definitionStatus, moduleId, effectiveTime,
+// acceptability set ((prefer), (accept) or acceptability ids), active, id,
+// and Snow Owl's language reference set and semantic tag filters
+// preferredIn, acceptableIn, languageRefSetId = id or (id id …), semanticTag
+// = "disorder" }}; concept filters {{ C definitionStatus, moduleId, effectiveTime,
 // active, id }}; member filters on map reference sets {{ M mapTarget =
 // "J45.9", mapTarget = wild:"J4*", mapGroup >= #1, mapPriority, mapRule,
 // mapAdvice, correlationId, mapCategoryId }} (all holding for one row);
@@ -62,6 +64,21 @@
 //     the reference set's own columns (for the extended map: mapGroup,
 //     mapPriority, mapRule, mapAdvice, mapTarget, correlationId,
 //     mapCategoryId); numbers are written #n.
+//   - ECL 2.2's description filters are term, language, type/typeId,
+//     dialect/dialectId, moduleId, effectiveTime, active and id (the
+//     normative ABNF, syntax/abnf-brief.txt in
+//     github.com/IHTSDO/snomed-expression-constraint-language). preferredIn,
+//     acceptableIn, languageRefSetId (also spelt languageRefsetId) and
+//     semanticTag are not in it: they are extensions of Snow Owl's ECL
+//     grammar (github.com/b2ihealthcare/snomed-ecl, Ecl.xtext, "QL 0.1
+//     filters (ECL extensions)"), where the first three take a language
+//     reference set and semanticTag a quoted tag compared with = or !=.
+//     Here they hold for a description preferred in, acceptable in, or
+//     preferred or acceptable in one of the reference sets given (ids
+//     only; Snow Owl also takes an expression); the semantic tag is the
+//     text in the brackets that end a fully specified name (as Snow Owl
+//     extracts it), and other descriptions have none, so semanticTag !=
+//     "x" holds only for a fully specified name with another tag.
 //   - History supplements add inactive concepts associated with the
 //     results: MIN by SAME AS; MOD also by REPLACED BY, WAS A and PARTIALLY
 //     EQUIVALENT TO; MAX by every historical association.

@@ -34,6 +34,8 @@ type desc struct {
 	gb, us bool // preferred or acceptable in each dialect
 	// preferred in each dialect
 	gbPref, usPref bool
+	// in the UK clinical language refset, and preferred there
+	uk, ukPref bool
 }
 
 func newWorld(rel *snomedtest.Release) *world {
@@ -60,11 +62,14 @@ func newWorld(rel *snomedtest.Release) *world {
 		}
 		w.descs[c] = append(w.descs[c], desc{term: rel.FSNs[c], fsn: true, gb: true, us: true, gbPref: true, usPref: true})
 		same := rel.USTerms[c] == rel.Terms[c]
-		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true, gbPref: true, usPref: same})
+		// A UK term is the NOS synonym, preferred in the UK clinical
+		// refset, where the main synonym is acceptable.
+		_, uk := rel.UKTerms[c]
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true, gbPref: true, usPref: same, uk: uk})
 		if !same {
 			w.descs[c] = append(w.descs[c], desc{term: rel.USTerms[c], gb: true, us: true, usPref: true})
 		}
-		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true})
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true, uk: uk, ukPref: uk})
 	}
 	slices.Sort(w.all)
 	return w
@@ -166,6 +171,26 @@ func TestConformance(t *testing.T) {
 		add("<< "+X+" MINUS (< "+X+" AND << "+Y+")", func(c uint64) bool { return w.isA(c, x) && !(c != x && w.isA(c, y)) })
 		add("* : 363698007 = << "+X, func(c uint64) bool { return hasAttr(c, FS, -1, func(d uint64) bool { return w.isA(d, x) }) > 0 })
 		add("<< "+Y+" : 363698007 = *", func(c uint64) bool { return w.isA(c, y) && hasAttr(c, FS, -1, func(uint64) bool { return true }) > 0 })
+		// A wildcard attribute name or value stands for every active
+		// concept, tested per relationship rather than listed.
+		anyAttr := func(c uint64, dest func(uint64) bool) bool {
+			for _, a := range rel.Attributes[c] {
+				if dest(a.Dest) {
+					return true
+				}
+			}
+			return false
+		}
+		add("<< "+Y+" : * = << "+X, func(c uint64) bool { return w.isA(c, y) && anyAttr(c, func(d uint64) bool { return w.isA(d, x) }) })
+		add("< "+Y+" : [0..0] * = *", func(c uint64) bool { return c != y && w.isA(c, y) && len(rel.Attributes[c]) == 0 })
+		add("* : R * = << "+X, func(c uint64) bool {
+			for _, d := range w.all {
+				if w.isA(d, x) && anyAttr(d, func(v uint64) bool { return v == c }) {
+					return true
+				}
+			}
+			return false
+		})
 		add("* : 363698007 != << "+X, func(c uint64) bool {
 			return hasAttr(c, FS, -1, func(d uint64) bool { return !w.isA(d, x) }) > 0
 		})
@@ -308,6 +333,46 @@ func TestConformance(t *testing.T) {
 		add("<< "+X+" {{ D dialect = en-us (prefer accept), term != \"nos\" }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.us && !wordPrefix(d.term, "nos") })
 		})
+		// Language reference set filters (Snow Owl's extensions), each
+		// holding for one description with the other filters.
+		add("<< "+X+" {{ preferredIn = 999001261000000100 }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.ukPref })
+		})
+		add("<< "+X+" {{ D acceptableIn = 999001261000000100 |UK clinical|, term != \"nos\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.uk && !d.ukPref && !wordPrefix(d.term, "nos") })
+		})
+		add("<< "+X+" {{ acceptableIn = (900000000000509007 900000000000508004), type = syn }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return !d.fsn && (d.us && !d.usPref || d.gb && !d.gbPref) })
+		})
+		add("<< "+X+" {{ languageRefSetId = (900000000000509007 999001261000000100), term = \"nos\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return (d.us || d.uk) && wordPrefix(d.term, "nos") })
+		})
+		add("<< "+X+" {{ languageRefsetId = 999001261000000100 }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return d.uk })
+		})
+		add("<< "+X+" {{ preferredIn != 900000000000508004, term = \"us\" }}", func(c uint64) bool {
+			return w.isA(c, x) && termHas(c, func(d desc) bool { return !d.gbPref && wordPrefix(d.term, "us") })
+		})
+		// The semantic tag is the bracketed end of the fully specified
+		// name; other descriptions have none, so != holds for them neither.
+		tagOf := func(d desc) (string, bool) {
+			if !d.fsn {
+				return "", false
+			}
+			i := strings.LastIndex(d.term, " (")
+			if i < 0 || !strings.HasSuffix(d.term, ")") {
+				return "", false
+			}
+			return d.term[i+2 : len(d.term)-1], true
+		}
+		for _, tag := range []string{"disorder", "Disorder", "SNOMED RT+CTV3"} {
+			add("<< "+X+" {{ semanticTag = \""+tag+"\" }}", func(c uint64) bool {
+				return w.isA(c, x) && termHas(c, func(d desc) bool { t, ok := tagOf(d); return ok && t == tag })
+			})
+			add("* {{ semanticTag != \""+tag+"\", term = \""+word[:2]+"\" }}", func(c uint64) bool {
+				return termHas(c, func(d desc) bool { t, ok := tagOf(d); return ok && t != tag && wordPrefix(d.term, word[:2]) })
+			})
+		}
 		// A term set mixes search types word by word.
 		add("<< "+X+" {{ term = (\"zzzz\" wild:\"*"+word+"*\") }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool {
@@ -318,6 +383,7 @@ func TestConformance(t *testing.T) {
 	// Member-of, concrete values, history, wildcard.
 	SR := strconv.FormatUint(rel.SimpleRefset, 10)
 	member := func(c uint64) bool { return slices.Contains(rel.Members, c) }
+	add("* {{ semanticTag = \"SNOMED RT+CTV3\" }}", func(c uint64) bool { return c == snomedtest.Root })
 	add("^ "+SR, member)
 	add("memberOf "+SR, member)
 	add("^ [referencedComponentId] "+SR, member)
@@ -389,6 +455,7 @@ func TestConformance(t *testing.T) {
 		var min, mod []snomed.ID
 		mod = append(mod, snomed.ID(target))
 		min = append(min, snomed.ID(target))
+		maxi := []snomed.ID{snomed.ID(target)} // every association the generator writes is one of MAX's
 		for o, as := range rel.Associations {
 			for _, a := range as {
 				if a.Target != target {
@@ -400,11 +467,13 @@ func TestConformance(t *testing.T) {
 				if a.Refset == snomedtest.SameAs || a.Refset == snomedtest.ReplacedBy {
 					mod = append(mod, snomed.ID(o))
 				}
+				maxi = append(maxi, snomed.ID(o))
 			}
 		}
 		slices.Sort(min)
 		slices.Sort(mod)
-		cases = append(cases, tc{T + " {{ +HISTORY-MIN }}", slices.Compact(min)}, tc{T + " {{ +HISTORY-MOD }}", slices.Compact(mod)})
+		slices.Sort(maxi)
+		cases = append(cases, tc{T + " {{ +HISTORY-MIN }}", slices.Compact(min)}, tc{T + " {{ +HISTORY-MOD }}", slices.Compact(mod)}, tc{T + " {{ +HISTORY-MAX }}", slices.Compact(maxi)})
 		_ = c
 		if len(cases) > 250 {
 			break
@@ -465,6 +534,11 @@ func TestSyntaxErrors(t *testing.T) {
 		{"<< 404684003 {{ term = wild:heart }}", 28, "want a quoted term"},
 		{"<< 404684003 {{ dialect = en-gb () }}", 32, "acceptability set needs"},
 		{"<< 404684003 {{ language = en (prefer) }}", 16, "only a dialect"},
+		{"<< 404684003 {{ semanticTag = disorder }}", 16, "one quoted tag"},
+		{"<< 404684003 {{ semanticTag = (\"disorder\" \"finding\") }}", 16, "one quoted tag"},
+		{"<< 404684003 {{ semanticTag < \"disorder\" }}", 16, "takes = or !="},
+		{"<< 404684003 {{ preferredIn = en-gb }}", 16, "language reference set ids"},
+		{"<< 404684003 {{ acceptableIn >= 900000000000508004 }}", 16, "takes = or !="},
 		{"<< 404684003 {{ M mapTarget = \"x\" }}", 16, "need a member-of"},
 		{"^ 447562003 {{ M mapGroup = 1 }}", 17, "compares #numbers"},
 		{"^ 447562003 {{ M mapTarget < \"J\" }}", 17, "takes = or !="},
@@ -509,6 +583,8 @@ func TestParsePrint(t *testing.T) {
 		"<< 404684003 {{ dialectId = 900000000000508004 |GB| (900000000000548007 |Preferred|) }}": "<< 404684003 {{ D dialectId = 900000000000508004 (900000000000548007) }}",
 		"<< 404684003 {{ term = (\"heart\" wild:\"card*\") }}":                                    `<< 404684003 {{ D term = ("heart" wild:"card*") }}`,
 		"<< 404684003 {{ term = match:\"heart\" }}":                                               `<< 404684003 {{ D term = "heart" }}`,
+		"<< 404684003 {{ semanticTag = \"disorder\", preferredIn = 999001261000000100 |UK| }}":    `<< 404684003 {{ D semanticTag = "disorder", preferredIn = 999001261000000100 }}`,
+		"<< 404684003 {{ D acceptableIn != (900000000000508004 900000000000509007) }}":            "<< 404684003 {{ D acceptableIn != (900000000000508004 900000000000509007) }}",
 	} {
 		e, err := ecl.Parse(in)
 		require.NoError(t, err, in)

@@ -80,8 +80,10 @@ type Source interface {
 	ConcreteValues(id snomed.ID) []snomed.ConcreteValue
 	Descriptions(id snomed.ID) []snomed.Description
 	Associations(id snomed.ID) []snomed.Association
-	// RefsetMembers lists a reference set's active members; Refsets the
-	// reference sets with any; IsRefset whether refset has any.
+	// RefsetMembers lists a reference set's active members (of historical
+	// association reference sets too: history supplements find the
+	// associated components there); Refsets the reference sets with any;
+	// IsRefset whether refset has any.
 	RefsetMembers(refset snomed.ID) []snomed.ID
 	Refsets() []snomed.ID
 	IsRefset(refset snomed.ID) bool
@@ -247,9 +249,19 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 					return nil, err
 				}
 			}
-			members = append(members, rm...)
+			if len(base) == 1 {
+				members = rm // the source's list, used as is when ascending
+			} else {
+				members = append(members, rm...)
+			}
 		}
-		base = sortedUnique(members)
+		switch {
+		case len(base) == 1 && !slices.IsSorted(members):
+			members = sortedUnique(slices.Clone(members))
+		case len(base) > 1:
+			members = sortedUnique(members)
+		}
+		base = members
 	}
 	return base, nil
 }
@@ -267,6 +279,14 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 	case DescendantOrSelfOf, AncestorOrSelfOf:
 		if wildcard {
 			out = base
+			break
+		}
+		if cs, ok := ev.s.(closureSource); ok {
+			if s.Op == DescendantOrSelfOf {
+				out = cs.DescendantsOrSelfOfAny(base)
+			} else {
+				out = cs.AncestorsOrSelfOfAny(base)
+			}
 			break
 		}
 		out = union(base, ev.closure(base, s.Op == DescendantOrSelfOf))
@@ -339,13 +359,31 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 	return out, nil
 }
 
+// closureSource is a Source that walks the closure of many concepts at
+// once, as *snomed.Store does (one traversal over its children, marking a
+// bitset); the proper closure of a set is each member's, united.
+type closureSource interface {
+	DescendantsOfAny(ids []snomed.ID) []snomed.ID
+	DescendantsOrSelfOfAny(ids []snomed.ID) []snomed.ID
+	AncestorsOfAny(ids []snomed.ID) []snomed.ID
+	AncestorsOrSelfOfAny(ids []snomed.ID) []snomed.ID
+}
+
 // closure returns the proper descendants (down) or ancestors of a set,
-// ascending: the store's bitset walk for one concept, one traversal of the
-// graph for several (a union per member would be quadratic).
+// ascending: the store's walk of the whole set at once when it has one;
+// otherwise the bitset walk for one concept, one traversal of the graph
+// for several (a union per member would be quadratic).
 func (ev *evaluator) closure(base []snomed.ID, down bool) []snomed.ID {
-	switch len(base) {
-	case 0:
+	if len(base) == 0 {
 		return nil
+	}
+	if cs, ok := ev.s.(closureSource); ok {
+		if down {
+			return cs.DescendantsOfAny(base)
+		}
+		return cs.AncestorsOfAny(base)
+	}
+	switch len(base) {
 	case 1:
 		if down {
 			return ev.s.Descendants(base[0])
@@ -522,22 +560,27 @@ var historyRefsets = map[string][]snomed.ID{
 }
 
 // history adds the inactive concepts whose historical associations of the
-// profile's kinds point at a member of set.
+// profile's kinds point at a member of set. The components with an
+// association of a kind are the members of its reference set, so only
+// they are read, not every concept of the release.
 func (ev *evaluator) history(set []snomed.ID, profile string) []snomed.ID {
 	kinds := historyRefsets[profile]
+	var sources []snomed.ID
+	for _, kind := range kinds {
+		sources = union(sources, ev.s.RefsetMembers(kind))
+	}
 	var add []snomed.ID
-	for _, c := range ev.s.Concepts() {
-		if cc, _ := ev.s.Concept(c); cc.Active {
-			continue
-		}
+	for _, c := range sources {
 		for _, a := range ev.s.Associations(c) {
 			if slices.Contains(kinds, a.Refset) && contains(set, a.Target) {
-				add = append(add, c)
+				if cc, ok := ev.s.Concept(c); ok && !cc.Active {
+					add = append(add, c)
+				}
 				break
 			}
 		}
 	}
-	return union(set, sortedUnique(add))
+	return union(set, add)
 }
 
 func (ev *evaluator) dotted(d *Dotted) ([]snomed.ID, error) {
@@ -575,7 +618,20 @@ func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
 			if err != nil {
 				return nil, err
 			}
-			if cand, ok := m.candidates(ev.s, 1<<12); ok && len(cand) <= 1<<14 {
+			// Listing the candidates costs a look-up of each value's
+			// relationships, some hundred times the cost of listing one
+			// concept of the focus: a focus the store counts as large
+			// affords more values.
+			limit, size := 1<<12, -1
+			if cs, ok := ev.s.(countSource); ok {
+				top := sub.Concept
+				if sub.Wildcard {
+					top = snomed.RootConcept
+				}
+				size = cs.DescendantCount(top)
+				limit = max(limit, size/25)
+			}
+			if cand, ok := m.candidates(ev.s, limit); ok && (len(cand) <= 1<<14 || len(cand) <= size) {
 				var out []snomed.ID
 				for _, c := range cand {
 					in := sub.Wildcard || ev.s.IsA(c, sub.Concept) && (sub.Op == DescendantOrSelfOf || c != sub.Concept)
@@ -608,6 +664,12 @@ func (ev *evaluator) refined(r *Refined) ([]snomed.ID, error) {
 		}
 	}
 	return out, nil
+}
+
+// countSource is a Source that counts descendants without listing them,
+// as *snomed.Store does.
+type countSource interface {
+	DescendantCount(id snomed.ID) int
 }
 
 // matcher is a compiled refinement: sets evaluated once, then a test per
@@ -645,21 +707,21 @@ func (m *andOr) candidates(s Source, limit int) ([]snomed.ID, bool) {
 // value (or, reversed, from a value) is among the other ends of the
 // values' relationships.
 func (m *attrMatcher) candidates(s Source, limit int) ([]snomed.ID, bool) {
-	if m.card.Min < 1 || m.op != "=" || m.numeric || m.str != nil || m.boolean != nil || len(m.values) > limit/4 {
+	if m.card.Min < 1 || m.op != "=" || m.numeric || m.str != nil || m.boolean != nil || m.anyValue || len(m.values) > limit/4 {
 		return nil, false
 	}
 	var out []snomed.ID
 	for _, v := range m.values {
 		if m.reverse {
 			for _, r := range s.Relationships(v) {
-				if contains(m.types, r.Type) {
+				if m.isType(s, r.Type) {
 					out = append(out, r.Destination)
 				}
 			}
 			continue
 		}
 		for _, r := range s.RelationshipsTo(v) {
-			if contains(m.types, r.Type) {
+			if m.isType(s, r.Type) {
 				out = append(out, r.Source)
 			}
 		}
@@ -694,10 +756,38 @@ type attrMatcher struct {
 	types   []snomed.ID
 	op      string
 	values  []snomed.ID // concept comparison
-	number  float64
-	numeric bool
-	str     *string
-	boolean *bool
+	// anyType and anyValue stand for a wildcard * (every active concept),
+	// tested per relationship rather than listed.
+	anyType, anyValue bool
+	number            float64
+	numeric           bool
+	str               *string
+	boolean           *bool
+}
+
+func (m *attrMatcher) isType(s Source, id snomed.ID) bool {
+	if m.anyType {
+		return isActive(s, id)
+	}
+	return contains(m.types, id)
+}
+
+func (m *attrMatcher) isValue(s Source, id snomed.ID) bool {
+	if m.anyValue {
+		return isActive(s, id)
+	}
+	return contains(m.values, id)
+}
+
+func isActive(s Source, id snomed.ID) bool {
+	c, ok := s.Concept(id)
+	return ok && c.Active
+}
+
+// plainWildcard reports whether e is a bare *: every active concept.
+func plainWildcard(e Expr) bool {
+	sub, ok := e.(*Sub)
+	return ok && sub.Wildcard && sub.Op == Self && !sub.MemberOf && len(sub.Filters) == 0 && sub.History == ""
 }
 
 func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
@@ -705,7 +795,7 @@ func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
 	switch {
 	case m.numeric || m.str != nil || m.boolean != nil:
 		for _, cv := range s.ConcreteValues(c) {
-			if g >= 0 && cv.Group != g || !contains(m.types, cv.Type) {
+			if g >= 0 && cv.Group != g || !m.isType(s, cv.Type) {
 				continue
 			}
 			if m.concreteMatch(cv.Value) {
@@ -714,16 +804,16 @@ func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
 		}
 	case m.reverse:
 		for _, r := range s.RelationshipsTo(c) {
-			if contains(m.types, r.Type) && contains(m.values, r.Source) == (m.op == "=") {
+			if m.isType(s, r.Type) && m.isValue(s, r.Source) == (m.op == "=") {
 				n++
 			}
 		}
 	default:
 		for _, r := range s.Relationships(c) {
-			if g >= 0 && r.Group != g || !contains(m.types, r.Type) {
+			if g >= 0 && r.Group != g || !m.isType(s, r.Type) {
 				continue
 			}
-			if contains(m.values, r.Destination) == (m.op == "=") {
+			if m.isValue(s, r.Destination) == (m.op == "=") {
 				n++
 			}
 		}
@@ -826,15 +916,19 @@ func (ev *evaluator) compile(r Refinement) (matcher, error) {
 		}
 		return &groupMatcher{card: card, inner: inner}, nil
 	case *Attribute:
-		types, err := ev.expr(x.Name)
-		if err != nil {
-			return nil, err
+		m := &attrMatcher{reverse: x.Reverse, op: x.Op, card: Cardinality{Min: 1, Max: -1}, str: x.Str, boolean: x.Bool}
+		var err error
+		if m.anyType = plainWildcard(x.Name); !m.anyType {
+			if m.types, err = ev.expr(x.Name); err != nil {
+				return nil, err
+			}
 		}
-		m := &attrMatcher{reverse: x.Reverse, types: types, op: x.Op, card: Cardinality{Min: 1, Max: -1}, str: x.Str, boolean: x.Bool}
 		if x.Card != nil {
 			m.card = *x.Card
 		}
 		switch {
+		case x.Value != nil && plainWildcard(x.Value):
+			m.anyValue = true
 		case x.Value != nil:
 			if m.values, err = ev.expr(x.Value); err != nil {
 				return nil, err
@@ -1077,6 +1171,25 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 			ok = d.Active == b
 		case "id":
 			ok = slices.Contains(parseIDs(f.Words), d.ID)
+		case "preferredIn", "acceptableIn", "languageRefSetId", "languageRefsetId":
+			for _, refset := range parseIDs(f.Words) {
+				acc, in := d.Acceptability[refset]
+				switch f.Name {
+				case "preferredIn":
+					in = in && acc == preferred
+				case "acceptableIn":
+					in = in && acc == acceptable
+				}
+				ok = ok || in
+			}
+		case "semanticTag":
+			// Only a fully specified name has a semantic tag: = and !=
+			// both hold for none of the other descriptions.
+			tag, has := semanticTag(d)
+			if !has {
+				return false, nil
+			}
+			ok = tag == f.Words[0]
 		case "moduleId", "effectiveTime":
 			return false, fmt.Errorf("%w: description %s filters (the store keeps no description module or time)", ErrUnsupported, f.Name)
 		}
@@ -1088,6 +1201,19 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 		}
 	}
 	return true, nil
+}
+
+// semanticTag returns the text in the brackets that end a fully specified
+// name: "disorder" for "Asthma (disorder)".
+func semanticTag(d snomed.Description) (string, bool) {
+	if d.Type != fsnType || !strings.HasSuffix(d.Term, ")") {
+		return "", false
+	}
+	open := strings.LastIndexByte(d.Term, '(')
+	if open < 0 {
+		return "", false
+	}
+	return d.Term[open+1 : len(d.Term)-1], true
 }
 
 // termMatches: "match" (the default) needs every word of the filter to

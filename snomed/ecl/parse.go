@@ -690,11 +690,16 @@ func (p *parser) filters(s *Sub) error {
 		if f.Op == "" {
 			return p.errf("want = or != after the filter %s", name)
 		}
+		p.ws()
+		quoted := p.peek("\"")
 		vals, matches, accept, err := p.filterValues()
 		if err != nil {
 			return err
 		}
 		f.Words = vals
+		if kind == 'D' && name == "semanticTag" && (!quoted || len(vals) != 1) {
+			return &SyntaxError{Offset: start, Msg: "semanticTag takes one quoted tag"}
+		}
 		if name == "term" || kind == 'M' && isStringField(name) {
 			f.Matches = matches
 		}
@@ -830,6 +835,20 @@ func (p *parser) filterWord() (string, error) {
 	return w, nil
 }
 
+// isSCTID reports whether w is written as a SNOMED CT id: 6 to 18
+// digits, the first not zero.
+func isSCTID(w string) bool {
+	if len(w) < 6 || len(w) > 18 || w[0] == '0' {
+		return false
+	}
+	for i := range len(w) {
+		if w[i] < '0' || w[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // isStringField reports whether a member filter compares strings.
 func isStringField(name string) bool {
 	return name == "mapTarget" || name == "mapRule" || name == "mapAdvice"
@@ -840,6 +859,19 @@ func checkFilter(f Filter) error {
 	case 'D':
 		switch f.Name {
 		case "term", "language", "type", "typeId", "dialect", "dialectId", "id", "moduleId", "effectiveTime", "active":
+			return nil
+		case "preferredIn", "acceptableIn", "languageRefSetId", "languageRefsetId", "semanticTag":
+			if f.Op != "=" && f.Op != "!=" {
+				return fmt.Errorf("filter %s takes = or !=", f.Name)
+			}
+			if f.Name == "semanticTag" {
+				return nil
+			}
+			for _, w := range f.Words {
+				if !isSCTID(w) {
+					return fmt.Errorf("filter %s takes language reference set ids, not %q", f.Name, w)
+				}
+			}
 			return nil
 		}
 	case 'C':
@@ -897,7 +929,7 @@ func (s *Sub) String() string {
 			}
 			vals := make([]string, len(f.Words))
 			for i, w := range f.Words {
-				if f.Name == "term" || f.Kind == 'M' && isStringField(f.Name) {
+				if f.Name == "term" || f.Name == "semanticTag" || f.Kind == 'M' && isStringField(f.Name) {
 					w = quote(w)
 					if i < len(f.Matches) && f.Matches[i] == "wild" {
 						w = "wild:" + w

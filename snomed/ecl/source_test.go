@@ -94,6 +94,7 @@ func newMem() *mem {
 	m.concepts[mi] = c
 	m.concepts[oldMI] = snomed.Concept{ID: oldMI, Module: coreModule, DefinitionStatus: primitive, EffectiveTime: 20200131}
 	m.assoc[oldMI] = []snomed.Association{{Refset: sameAsAssoc, Target: mi}}
+	m.refsets[sameAsAssoc] = []snomed.ID{oldMI} // the association's row is a member
 	// Heart disease: site in group 1, morphology in group 2 (so a group
 	// asking for both does not match it); MI: both in group 1.
 	m.rels = []snomed.Relationship{
