@@ -60,16 +60,19 @@ func newWorld(rel *snomedtest.Release) *world {
 			w.all = append(w.all, c)
 			walk(c)
 		}
-		w.descs[c] = append(w.descs[c], desc{term: rel.FSNs[c], fsn: true, gb: true, us: true, gbPref: true, usPref: true})
+		// The UK clinical refset holds every description of an active
+		// concept as en-GB does, except that a concept with a UK term
+		// prefers its NOS synonym there and takes the main one as
+		// acceptable.
+		inUK := rel.Active[c]
+		_, ukTerm := rel.UKTerms[c]
+		w.descs[c] = append(w.descs[c], desc{term: rel.FSNs[c], fsn: true, gb: true, us: true, gbPref: true, usPref: true, uk: inUK, ukPref: inUK})
 		same := rel.USTerms[c] == rel.Terms[c]
-		// A UK term is the NOS synonym, preferred in the UK clinical
-		// refset, where the main synonym is acceptable.
-		_, uk := rel.UKTerms[c]
-		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true, gbPref: true, usPref: same, uk: uk})
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c], gb: true, us: true, gbPref: true, usPref: same, uk: inUK, ukPref: inUK && !ukTerm})
 		if !same {
-			w.descs[c] = append(w.descs[c], desc{term: rel.USTerms[c], gb: true, us: true, usPref: true})
+			w.descs[c] = append(w.descs[c], desc{term: rel.USTerms[c], gb: true, us: true, usPref: true, uk: inUK})
 		}
-		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true, uk: uk, ukPref: uk})
+		w.descs[c] = append(w.descs[c], desc{term: rel.Terms[c] + " NOS", gb: true, us: true, uk: inUK, ukPref: inUK && ukTerm})
 	}
 	slices.Sort(w.all)
 	return w
