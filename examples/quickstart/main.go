@@ -127,7 +127,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		if err != nil {
 			return "", err
 		}
-		defer os.RemoveAll(dir) // the open store does not need the file
+		defer os.RemoveAll(dir) // the open store's mapping outlives the file
 		if terms, valueSet, reason, err = terminology(ctx, dir); err != nil {
 			return "", err
 		}
@@ -135,6 +135,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 	}); err != nil {
 		return err
 	}
+	defer terms.Close()
 
 	var msg *hl7v2.Message
 	if err := t.step("parse the PAS's HL7 v2 ADT^A04", func() (string, error) {

@@ -134,6 +134,7 @@ func run(ctx context.Context, out, errw io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer s.Close()
 	term := func(c snomed.ID) string {
 		t, _ := s.PreferredTerm(c, "en-GB")
 		return t
