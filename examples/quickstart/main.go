@@ -106,6 +106,7 @@ func terminology(ctx context.Context, dir string) (store *snomed.Store, valueSet
 			return store, fmt.Sprintf("<< %d : %d = *", ps[0], snomedtest.FindingSite), snomed.ID(c), nil
 		}
 	}
+	store.Close()
 	return nil, "", 0, fmt.Errorf("the synthetic release has no mapped concept")
 }
 
