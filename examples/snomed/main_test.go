@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -76,4 +78,35 @@ func TestEndToEnd(t *testing.T) {
 	assert.Error(t, run(ctx, &out, &errw, []string{"ecl", store, "<< AND"}))
 	assert.ErrorIs(t, run(ctx, &out, &errw, []string{"bogus", store}), errUsage)
 	assert.Error(t, run(ctx, &out, &errw, []string{"isa", store, "x", "1"}))
+}
+
+// The expression the issue names prints findings whose finding site is in
+// the pulmonary valve, each with its en-GB term, and each really is one.
+func TestFindingSiteExpression(t *testing.T) {
+	dir := t.TempDir()
+	rel, store := filepath.Join(dir, "release"), filepath.Join(dir, "s.db")
+	var out, errw strings.Builder
+	ctx := context.Background()
+	require.NoError(t, run(ctx, &out, &errw, []string{"generate", rel, "20000"}))
+	require.NoError(t, run(ctx, &out, &errw, []string{"import", rel, store}))
+	out.Reset()
+	require.NoError(t, run(ctx, &out, &errw, []string{"ecl", store, "<< 404684003 : 363698007 = << 39057004"}))
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.NotEmpty(t, lines[0])
+	s, err := snomed.Open(store)
+	require.NoError(t, err)
+	for _, l := range lines {
+		m := regexp.MustCompile(`^(\d+) \|([^|]+)\|$`).FindStringSubmatch(l)
+		require.NotNil(t, m, l)
+		id, err := strconv.ParseUint(m[1], 10, 64)
+		require.NoError(t, err)
+		term, _ := s.PreferredTerm(snomed.ID(id), "en-GB")
+		assert.Equal(t, term, m[2])
+		assert.True(t, s.IsA(snomed.ID(id), 404684003), l)
+		site := false
+		for _, r := range s.Relationships(snomed.ID(id)) {
+			site = site || r.Type == 363698007 && s.IsA(r.Destination, 39057004)
+		}
+		assert.True(t, site, "%s has a finding site in the pulmonary valve", l)
+	}
 }

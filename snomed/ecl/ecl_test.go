@@ -296,7 +296,7 @@ func TestConformance(t *testing.T) {
 		}
 		wordPrefix := func(term, p string) bool {
 			for _, tw := range strings.FieldsFunc(strings.ToLower(term), func(r rune) bool { return r == ' ' || r == '(' || r == ')' }) {
-				if strings.HasPrefix(tw, p) {
+				if strings.HasPrefix(tw, strings.ToLower(p)) { // matching ignores case
 					return true
 				}
 			}
@@ -306,7 +306,7 @@ func TestConformance(t *testing.T) {
 			return w.isA(c, y) && termHas(c, func(d desc) bool { return wordPrefix(d.term, word[:3]) })
 		})
 		add("* {{ D term = wild:\"*"+word+"*\", type = fsn }}", func(c uint64) bool {
-			return termHas(c, func(d desc) bool { return d.fsn && strings.Contains(strings.ToLower(d.term), word) })
+			return termHas(c, func(d desc) bool { return d.fsn && strings.Contains(strings.ToLower(d.term), strings.ToLower(word)) })
 		})
 		add("<< "+X+" {{ term != \""+word+"\" }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool { return !wordPrefix(d.term, word) })
@@ -379,7 +379,7 @@ func TestConformance(t *testing.T) {
 		// A term set mixes search types word by word.
 		add("<< "+X+" {{ term = (\"zzzz\" wild:\"*"+word+"*\") }}", func(c uint64) bool {
 			return w.isA(c, x) && termHas(c, func(d desc) bool {
-				return wordPrefix(d.term, "zzzz") || strings.Contains(strings.ToLower(d.term), word)
+				return wordPrefix(d.term, "zzzz") || strings.Contains(strings.ToLower(d.term), strings.ToLower(word))
 			})
 		})
 	}

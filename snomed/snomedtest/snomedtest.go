@@ -38,6 +38,15 @@ const (
 	// strength numerator value).
 	PresentationStrength = 1142135004
 
+	// Top-level concepts, and one body structure under them, that take the
+	// place of generated concepts so that expressions written against the
+	// real release (<< 404684003 : 363698007 = << 39057004) mean something.
+	ClinicalFinding         = 404684003
+	BodyStructure           = 123037004
+	Procedure               = 71388002
+	Substance               = 105590001
+	PulmonaryValveStructure = 39057004
+
 	ReplacedBy           = 900000000000526001
 	SameAs               = 900000000000527005
 	PossiblyEquivalentTo = 900000000000523009
@@ -69,6 +78,16 @@ type Config struct {
 	Parents float64
 	// InactiveShare is the share of concepts that are inactive (default 0.27).
 	InactiveShare float64
+}
+
+// realNames are the terms and semantic tags of the real concepts the
+// release uses.
+var realNames = map[uint64][2]string{
+	ClinicalFinding:         {"Clinical finding", "finding"},
+	BodyStructure:           {"Body structure", "body structure"},
+	Procedure:               {"Procedure", "procedure"},
+	Substance:               {"Substance", "substance"},
+	PulmonaryValveStructure: {"Pulmonary valve structure", "body structure"},
 }
 
 // otherAttributeTypes is the number of attribute types beyond the five
@@ -212,6 +231,34 @@ func Generate(dir string, cfg Config) (*Release, error) {
 		}
 		levels[lvl] = append(levels[lvl], id)
 	}
+	// Real top-level concepts take the place of the first level-1 ones.
+	rename := func(old, id uint64) {
+		rel.Concepts[slices.Index(rel.Concepts, old)] = id
+		rel.Active[id], rel.Parents[id] = rel.Active[old], rel.Parents[old]
+		delete(rel.Active, old)
+		delete(rel.Parents, old)
+		for _, ps := range rel.Parents {
+			if i := slices.Index(ps, old); i >= 0 {
+				ps[i] = id
+			}
+		}
+		for _, l := range levels {
+			if i := slices.Index(l, old); i >= 0 {
+				l[i] = id
+			}
+		}
+	}
+	for i, id := range []uint64{ClinicalFinding, BodyStructure, Procedure, Substance} {
+		if i < len(levels[1]) {
+			rename(levels[1][i], id)
+		}
+	}
+	for _, c := range levels[2] {
+		if rel.Parents[c][0] == BodyStructure {
+			rename(c, PulmonaryValveStructure)
+			break
+		}
+	}
 	// Attribute types and a simple reference set are concepts too.
 	clinical := slices.Clone(rel.Concepts[1:])
 	rel.AttributeTypes = []uint64{FindingSite, Morphology, CausativeAgent, Laterality, PresentationStrength}
@@ -336,6 +383,10 @@ func Generate(dir string, cfg Config) (*Release, error) {
 	for i, id := range rel.Concepts {
 		if id == Root {
 			rel.Terms[id], rel.USTerms[id], rel.FSNs[id] = "SNOMED CT Concept", "SNOMED CT Concept", "SNOMED CT Concept (SNOMED RT+CTV3)"
+			continue
+		}
+		if n, ok := realNames[id]; ok {
+			rel.Terms[id], rel.USTerms[id], rel.FSNs[id] = n[0], n[0], n[0]+" ("+n[1]+")"
 			continue
 		}
 		t := words[rng.IntN(len(words))] + " " + words[rng.IntN(len(words))] + " " + strconv.Itoa(i)

@@ -72,7 +72,7 @@ func TestExpandDisplaysByLocale(t *testing.T) {
 	s, rel := store(t)
 	var c uint64
 	for _, id := range rel.Concepts[1:] {
-		if rel.Active[id] && rel.USTerms[id] != rel.Terms[id] {
+		if _, uk := rel.UKTerms[id]; rel.Active[id] && rel.USTerms[id] != rel.Terms[id] && !uk {
 			c = id
 			break
 		}
