@@ -253,9 +253,11 @@ func (c *closureWalk) small(sources []int32, n int) bool {
 func (c *closureWalk) top(sources []int32) bool {
 	s := c.s
 	n := len(s.d.IDs)
+	// Only a concept without ancestors can be the top: one with some is
+	// among the concepts with ancestors but not among its descendants.
 	var big []int32
 	for _, o := range sources {
-		if int(s.d.DescCount[o]) >= n/2 {
+		if int(s.d.DescCount[o]) >= n/2 && s.d.AncOff[o+1] == s.d.AncOff[o] {
 			big = append(big, o)
 		}
 	}
