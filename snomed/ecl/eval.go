@@ -197,6 +197,9 @@ func sortedUnique(ids []snomed.ID) []snomed.ID {
 }
 
 func (ev *evaluator) compound(c *Compound) ([]snomed.ID, error) {
+	if len(c.Items) == 0 {
+		return nil, fmt.Errorf("%w: a compound expression without items", ErrSyntax)
+	}
 	acc, err := ev.expr(c.Items[0])
 	if err != nil {
 		return nil, err

@@ -314,6 +314,8 @@ func TestSource(t *testing.T) {
 			assert.Empty(t, got)
 		}
 	}
+	_, err := ecl.EvaluateSource(m, &ecl.Compound{Op: "OR"})
+	assert.ErrorIs(t, err, ecl.ErrSyntax)
 	for _, bad := range []string{"<< 999999001", "<< 999999001 : 363698007 = 80891009", "< 155388006 : 363698007 = 80891009"} {
 		e, _ := ecl.Parse(bad)
 		_, err := ecl.EvaluateSource(m, e)
