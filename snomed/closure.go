@@ -182,10 +182,17 @@ func (s *Store) ords(ids []ID) (found []int32, unknown []ID) {
 	all := s.d.IDs
 	lo := 0
 	for _, id := range ids {
-		// A few steps along, then gallop: double the step until past id
-		// and search that span.
-		for k := 0; k < 8 && lo < len(all) && all[lo] < id; k++ {
-			lo++
+		// Count the next eight ids below id without branches (whether
+		// each is below is unpredictable), then gallop past a longer gap:
+		// double the step until past id and search that span.
+		if lo+8 <= len(all) {
+			w := all[lo : lo+8 : lo+8]
+			lo += b2i(w[0] < id) + b2i(w[1] < id) + b2i(w[2] < id) + b2i(w[3] < id) +
+				b2i(w[4] < id) + b2i(w[5] < id) + b2i(w[6] < id) + b2i(w[7] < id)
+		} else {
+			for lo < len(all) && all[lo] < id {
+				lo++
+			}
 		}
 		if lo < len(all) && all[lo] < id {
 			step, hi := 1, lo
@@ -246,9 +253,11 @@ func (c *closureWalk) small(sources []int32, n int) bool {
 func (c *closureWalk) top(sources []int32) bool {
 	s := c.s
 	n := len(s.d.IDs)
+	// Only a concept without ancestors can be the top: one with some is
+	// among the concepts with ancestors but not among its descendants.
 	var big []int32
 	for _, o := range sources {
-		if int(s.d.DescCount[o]) >= n/2 {
+		if int(s.d.DescCount[o]) >= n/2 && s.d.AncOff[o+1] == s.d.AncOff[o] {
 			big = append(big, o)
 		}
 	}
@@ -348,4 +357,12 @@ func (c *closureWalk) recount() {
 	for _, w := range c.in {
 		c.count += bits.OnesCount64(w)
 	}
+}
+
+// b2i is 1 for true; the compiler makes it a flag move, not a branch.
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -20,8 +20,9 @@ import (
 // dagRelease writes a release of n concepts under the root whose ids are
 // shuffled against the hierarchy (a child's id is as often below its
 // parent's as above), with some inactive concepts, and returns each
-// concept's parents.
-func dagRelease(t *testing.T, n, spread int, seed uint64) (dir string, ids []snomed.ID, parents map[snomed.ID][]snomed.ID, inactive []snomed.ID) {
+// concept's parents. With orphan, the middle concept has no parent: a
+// second top.
+func dagRelease(t *testing.T, n, spread int, seed uint64, orphan bool) (dir string, ids []snomed.ID, parents map[snomed.ID][]snomed.ID, inactive []snomed.ID) {
 	t.Helper()
 	dir = t.TempDir()
 	rng := rand.New(rand.NewPCG(seed, 1))
@@ -46,6 +47,12 @@ func dagRelease(t *testing.T, n, spread int, seed uint64) (dir string, ids []sno
 				parents[ids[i]] = append(parents[ids[i]], p)
 			}
 		}
+	}
+	if orphan {
+		// A second top, beside the root, heading its own hierarchy with
+		// at least one concept under it alone.
+		delete(parents, ids[n/2])
+		parents[ids[n/2+1]] = []snomed.ID{ids[n/2]}
 	}
 	for range n / 20 {
 		inactive = append(inactive, snomed.ID(rf2.MakeSCTID(uint64(10_000+n+len(inactive)), rf2.PartConcept)))
@@ -151,7 +158,7 @@ func checkClosures(t *testing.T, s *snomed.Store, parents map[snomed.ID][]snomed
 // store.
 func TestClosureOfAny(t *testing.T) {
 	const n = 3000
-	dir, ids, parents, inactive := dagRelease(t, n, 300, 5)
+	dir, ids, parents, inactive := dagRelease(t, n, 300, 5, false)
 	path := filepath.Join(dir, "store.db")
 	require.NoError(t, snomed.Import(context.Background(), dir, path))
 	s, err := snomed.Open(path)
@@ -190,13 +197,14 @@ func TestClosureOfAny(t *testing.T) {
 
 // TestClosureOfAnyMid covers closures too large for a slice and too
 // small for sweeps (a few hundred concepts in a store of 20,000), walked
-// depth-first into the bitset.
+// depth-first into the bitset, and a release with two tops, where the
+// root's descendants are not every concept with ancestors.
 func TestClosureOfAnyMid(t *testing.T) {
 	if testing.Short() {
 		t.Skip("imports 20,000 concepts")
 	}
 	const n = 20_000
-	dir, ids, parents, _ := dagRelease(t, n, 5000, 6)
+	dir, ids, parents, _ := dagRelease(t, n, 5000, 6, true)
 	path := filepath.Join(dir, "store.db")
 	require.NoError(t, snomed.Import(context.Background(), dir, path))
 	s, err := snomed.Open(path)
@@ -213,5 +221,8 @@ func TestClosureOfAnyMid(t *testing.T) {
 	}
 	require.NotEmpty(t, sets)
 	require.Len(t, pair, 2)
-	checkClosures(t, s, parents, append(sets, pair))
+	// The root is not above every concept with ancestors here: the
+	// second top's hierarchy is not under it.
+	sets = append(sets, pair, []snomed.ID{snomedtest.Root}, []snomed.ID{ids[n/2]}, []snomed.ID{snomedtest.Root, ids[n/2]})
+	checkClosures(t, s, parents, sets)
 }

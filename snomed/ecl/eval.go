@@ -197,6 +197,9 @@ func sortedUnique(ids []snomed.ID) []snomed.ID {
 }
 
 func (ev *evaluator) compound(c *Compound) ([]snomed.ID, error) {
+	if len(c.Items) == 0 {
+		return nil, fmt.Errorf("%w: a compound expression without items", ErrSyntax)
+	}
 	acc, err := ev.expr(c.Items[0])
 	if err != nil {
 		return nil, err
@@ -1010,6 +1013,15 @@ func parseIDs(words []string) []snomed.ID {
 	return out
 }
 
+// firstWord is a filter's only value: "" for a hand-built filter with
+// none (not a boolean, no concept's tag), rather than a panic.
+func firstWord(f Filter) string {
+	if len(f.Words) == 0 {
+		return ""
+	}
+	return f.Words[0]
+}
+
 func boolWord(w string) (bool, error) {
 	switch strings.ToLower(w) {
 	case "true", "1":
@@ -1062,7 +1074,7 @@ func (ev *evaluator) conceptFilters(id snomed.ID, fs []Filter) (bool, error) {
 		case "id":
 			ok = slices.Contains(parseIDs(f.Words), c.ID)
 		case "active":
-			b, err := boolWord(f.Words[0])
+			b, err := boolWord(firstWord(f))
 			if err != nil {
 				return false, err
 			}
@@ -1164,7 +1176,7 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 				}
 			}
 		case "active":
-			b, err := boolWord(f.Words[0])
+			b, err := boolWord(firstWord(f))
 			if err != nil {
 				return false, err
 			}
@@ -1189,7 +1201,7 @@ func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
 			if !has {
 				return false, nil
 			}
-			ok = tag == f.Words[0]
+			ok = tag == firstWord(f)
 		case "moduleId", "effectiveTime":
 			return false, fmt.Errorf("%w: description %s filters (the store keeps no description module or time)", ErrUnsupported, f.Name)
 		}

@@ -303,6 +303,19 @@ func TestSource(t *testing.T) {
 		}
 		assert.Equal(t, want, got, tt.expr)
 	}
+	// Hand-built filters without a value fail or match nothing; they do
+	// not panic.
+	for _, f := range []ecl.Filter{{Kind: 'D', Name: "semanticTag", Op: "="}, {Kind: 'D', Name: "active", Op: "="}, {Kind: 'C', Name: "active", Op: "="}} {
+		got, err := ecl.EvaluateSource(m, &ecl.Sub{Op: ecl.DescendantOrSelfOf, Concept: 64572001, Filters: []ecl.Filter{f}})
+		if f.Name == "active" {
+			assert.ErrorIs(t, err, ecl.ErrSyntax, f.Name)
+		} else {
+			assert.NoError(t, err)
+			assert.Empty(t, got)
+		}
+	}
+	_, err := ecl.EvaluateSource(m, &ecl.Compound{Op: "OR"})
+	assert.ErrorIs(t, err, ecl.ErrSyntax)
 	for _, bad := range []string{"<< 999999001", "<< 999999001 : 363698007 = 80891009", "< 155388006 : 363698007 = 80891009"} {
 		e, _ := ecl.Parse(bad)
 		_, err := ecl.EvaluateSource(m, e)
