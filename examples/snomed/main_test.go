@@ -95,6 +95,7 @@ func TestFindingSiteExpression(t *testing.T) {
 	require.NotEmpty(t, lines[0])
 	s, err := snomed.Open(store)
 	require.NoError(t, err)
+	defer s.Close()
 	for _, l := range lines {
 		m := regexp.MustCompile(`^(\d+) \|([^|]+)\|$`).FindStringSubmatch(l)
 		require.NotNil(t, m, l)
