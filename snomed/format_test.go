@@ -165,6 +165,11 @@ func TestOldFormat(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, c, 0o644))
 	_, err := Open(path)
 	assert.ErrorIs(t, err, ErrFormat)
+
+	empty := filepath.Join(t.TempDir(), "empty.db")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	_, err = Open(empty)
+	assert.ErrorIs(t, err, ErrFormat)
 }
 
 // TestUnaligned: a store in a byte slice that is not 8-byte aligned (as

@@ -337,6 +337,12 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		slices.Sort(d.Parents[i])
 		d.Parents[i] = slices.Compact(d.Parents[i])
 	}
+	// Attributes before the closure, so that the millions of relationship
+	// rows are dropped before the ancestor lists are built.
+	if err := d.attributes(rels, relFiles); err != nil {
+		return err
+	}
+	rels = nil
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "hierarchy"})
 	}
@@ -354,10 +360,6 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return err
 	}
 	d.Parents, d.AncOff, d.Anc, d.DescCount = nil, nil, nil, nil
-	if err := d.attributes(rels, relFiles); err != nil {
-		return err
-	}
-	rels = nil
 	if err := w.relationships(&d); err != nil {
 		return err
 	}
@@ -504,7 +506,7 @@ func (d *release) closure() error {
 		}
 		path = path[:len(path)-1]
 		slices.Sort(set)
-		anc[i] = slices.Compact(set)
+		anc[i] = slices.Clone(slices.Compact(set)) // exact size: the lists hold tens of millions of ordinals
 		state[i] = 2
 		return nil
 	}
@@ -517,10 +519,14 @@ func (d *release) closure() error {
 	d.DescCount = make([]int32, n)
 	for i := range n {
 		d.AncOff[i+1] = d.AncOff[i] + int32(len(anc[i]))
+	}
+	d.Anc = make([]int32, 0, d.AncOff[n])
+	for i := range n {
 		d.Anc = append(d.Anc, anc[i]...)
 		for _, a := range anc[i] {
 			d.DescCount[a]++
 		}
+		anc[i] = nil
 	}
 	return nil
 }
