@@ -186,8 +186,14 @@ func TestConcurrentGetsOneTokenAndRate(t *testing.T) {
 	st := srv.Stats()
 	achieved := float64(st.Requests-st.TokenRequests-1) / st.Last.Sub(st.First).Seconds()
 	t.Logf("1,000 Gets in %v: the fake saw %.1f requests per second (limit %d)", elapsed.Round(time.Millisecond), achieved, rps)
-	assert.LessOrEqual(t, achieved, rps*1.05)
-	assert.GreaterOrEqual(t, achieved, rps*0.95)
+	// The whole run cannot be shorter than the schedule allows; the rate the
+	// fake saw, between its first and last arrival, is held within 10% (266
+	// per second was seen once on a loaded machine in a run that still took
+	// its full 4 s), which still catches the 30% overshoot that
+	// x/time/rate alone allowed.
+	assert.GreaterOrEqual(t, elapsed, time.Duration(float64(n-1)/rps*0.99*float64(time.Second)))
+	assert.LessOrEqual(t, achieved, rps*1.10)
+	assert.GreaterOrEqual(t, achieved, rps*0.90)
 
 	// Without a token the fake refuses.
 	bare := newClient(t, srv, nil)
