@@ -532,7 +532,10 @@ func (d *release) closure() error {
 }
 
 // Open maps a store written by Import. Strings the Store returns are
-// copies, so they stay valid after Close.
+// copies, so they stay valid after Close. Import replaces a store by
+// rename, so an open Store keeps reading the file it opened; a store file
+// must not be truncated or rewritten in place while open (reading a mapped
+// page that is gone faults).
 func Open(storePath string) (*Store, error) {
 	f, err := os.Open(storePath)
 	if err != nil {

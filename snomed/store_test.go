@@ -440,3 +440,33 @@ func TestImportBadMapNumbers(t *testing.T) {
 		})
 	}
 }
+
+// TestReimportWhileOpen: Import replaces the store by rename, so a Store
+// opened before keeps answering from the file it mapped.
+func TestReimportWhileOpen(t *testing.T) {
+	dir := t.TempDir()
+	rel, err := snomedtest.Generate(filepath.Join(dir, "a"), snomedtest.Config{Concepts: 50, Seed: 7})
+	require.NoError(t, err)
+	_, err = snomedtest.Generate(filepath.Join(dir, "b"), snomedtest.Config{Concepts: 80, Seed: 8})
+	require.NoError(t, err)
+	path := filepath.Join(dir, "store.db")
+	require.NoError(t, snomed.Import(context.Background(), filepath.Join(dir, "a"), path))
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, snomed.Import(context.Background(), filepath.Join(dir, "b"), path))
+	assert.Equal(t, len(rel.Concepts), s.Len())
+	for _, c := range rel.Concepts {
+		want := rel.Terms[c]
+		if uk, ok := rel.UKTerms[c]; ok {
+			want = uk
+		}
+		term, ok := s.PreferredTerm(snomed.ID(c), "en-GB")
+		assert.True(t, ok)
+		assert.Equal(t, want, term)
+	}
+	s2, err := snomed.Open(path)
+	require.NoError(t, err)
+	defer s2.Close()
+	assert.NotEqual(t, s.Len(), s2.Len())
+}
