@@ -149,6 +149,15 @@ func (ix *searchIndex) wordRange(prefix string) (lo, hi int) {
 	return lo, hi
 }
 
+// PrepareSearch builds the search index, which Search otherwise builds on
+// its first call: it is held in memory, not in the store file, and takes
+// about 7 s and 290 MB at UK Monolith size (3.7 million descriptions,
+// measured on the synthetic release on a 2-core machine). A service calls
+// it at startup (in a goroutine if it must answer other queries first) so
+// that no user waits for it. It is safe to call more than once and
+// concurrently.
+func (s *Store) PrepareSearch() { s.search.once.Do(s.buildSearch) }
+
 // Search finds active concepts by the words of their active descriptions:
 // every query word must begin a word of the term. Results are ranked exact
 // term (score 3), then term prefix (2), then word matches (1); a synonym
@@ -158,7 +167,7 @@ func (ix *searchIndex) wordRange(prefix string) (lo, hi int) {
 // For en-GB (the default) the walk visits candidates best first and stops
 // once it has Limit hits; other locales rank every candidate.
 func (s *Store) Search(query string, opts SearchOptions) []Hit {
-	s.search.once.Do(s.buildSearch)
+	s.PrepareSearch()
 	ix := &s.search
 	q := normalize(query)
 	words := strings.Fields(q)
