@@ -290,7 +290,7 @@ func TestSearchAgainstBruteForce(t *testing.T) {
 				} else if strings.HasPrefix(norm, q) {
 					score = 2
 				}
-				if d.Type == snomedtest.Synonym && slices.ContainsFunc(langs, func(r snomed.ID) bool { return d.Acceptability[r] == snomedtest.Preferred }) {
+				if d.Type == snomed.ID(snomedtest.Synonym) && slices.ContainsFunc(langs, func(r snomed.ID) bool { return d.Acceptability[r] == snomed.ID(snomedtest.Preferred) }) {
 					score += 0.5
 				}
 				score -= float64(len(norm)) / 1000

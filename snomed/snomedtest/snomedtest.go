@@ -16,24 +16,24 @@ import (
 // Well-known concept ids used in the generated release (real SNOMED CT
 // ids, so code written against them reads naturally).
 const (
-	Root               = 138875005
-	IsA                = 116680003
-	Inferred           = 900000000000011006
-	Stated             = 900000000000010007
-	Primitive          = 900000000000074008
-	FullyDefined       = 900000000000073002
-	FSN                = 900000000000003001
-	Synonym            = 900000000000013009
-	Preferred          = 900000000000548007
-	Acceptable         = 900000000000549004
-	GBLanguageRefset   = 900000000000508004
-	USLanguageRefset   = 900000000000509007
-	CoreModule         = 900000000000207008
-	ExistentialModifer = 900000000000451002
-	FindingSite        = 363698007
-	Morphology         = 116676008 // associated morphology
-	CausativeAgent     = 246075003
-	Laterality         = 272741003
+	Root                      = 138875005
+	IsA                       = 116680003
+	Inferred           uint64 = 900000000000011006
+	Stated             uint64 = 900000000000010007
+	Primitive          uint64 = 900000000000074008
+	FullyDefined       uint64 = 900000000000073002
+	FSN                uint64 = 900000000000003001
+	Synonym            uint64 = 900000000000013009
+	Preferred          uint64 = 900000000000548007
+	Acceptable         uint64 = 900000000000549004
+	GBLanguageRefset   uint64 = 900000000000508004
+	USLanguageRefset   uint64 = 900000000000509007
+	CoreModule         uint64 = 900000000000207008
+	ExistentialModifer uint64 = 900000000000451002
+	FindingSite               = 363698007
+	Morphology                = 116676008 // associated morphology
+	CausativeAgent            = 246075003
+	Laterality                = 272741003
 	// PresentationStrength is a concrete-value attribute (has presentation
 	// strength numerator value).
 	PresentationStrength = 1142135004
@@ -47,26 +47,26 @@ const (
 	Substance               = 105590001
 	PulmonaryValveStructure = 39057004
 
-	ReplacedBy           = 900000000000526001
-	SameAs               = 900000000000527005
-	PossiblyEquivalentTo = 900000000000523009
-	InactivationRefset   = 900000000000489007
-	Outdated             = 900000000000483008
-	Duplicate            = 900000000000482003
-	ICD10Refset          = 447562003
-	SimpleMapRefset      = 900000000000497000 // CTV3 simple map
-	MapCorrelation       = 447561005
-	MapCategory          = 447637006
+	ReplacedBy           uint64 = 900000000000526001
+	SameAs               uint64 = 900000000000527005
+	PossiblyEquivalentTo uint64 = 900000000000523009
+	InactivationRefset   uint64 = 900000000000489007
+	Outdated             uint64 = 900000000000483008
+	Duplicate            uint64 = 900000000000482003
+	ICD10Refset                 = 447562003
+	SimpleMapRefset      uint64 = 900000000000497000 // CTV3 simple map
+	MapCorrelation              = 447561005
+	MapCategory                 = 447637006
 
 	// UK edition content (written as a second package, the UK Clinical
 	// Extension, with UK file names).
-	UKClinicalModule       = 999000011000000103
-	UKClinicalLanguage     = 999001261000000100 // NHS realm language (clinical part)
-	UKICD10Refset          = 999002271000000101
-	OPCS410Refset          = 1382401000000109
-	CTV3SimpleMap          = SimpleMapRefset
-	UKEffectiveTime        = "20261001"
-	InternationalEffective = "20260401"
+	UKClinicalModule       uint64 = 999000011000000103
+	UKClinicalLanguage     uint64 = 999001261000000100 // NHS realm language (clinical part)
+	UKICD10Refset          uint64 = 999002271000000101
+	OPCS410Refset          uint64 = 1382401000000109
+	CTV3SimpleMap                 = SimpleMapRefset
+	UKEffectiveTime               = "20261001"
+	InternationalEffective        = "20260401"
 )
 
 // Config sizes a release.
