@@ -122,9 +122,13 @@ type data struct {
 	Maps                []mapRec
 	Warnings            []strRef
 	Strings             string // every string, referenced by strRef
+
+	// For closures of many concepts (closuretables.go).
+	Inner             []uint64
+	MemOrdOff, MemOrd []int32
 }
 
-const magic = "nhskit-snomed-8\n" // format version: bumped whenever the layout changes (format.go)
+const magic = "nhskit-snomed-9\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -359,6 +363,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := w.hierarchy(&d); err != nil {
 		return err
 	}
+	if err := w.closureTables(&d); err != nil {
+		return err
+	}
 	d.Parents, d.AncOff, d.Anc, d.DescCount = nil, nil, nil, nil
 	if err := w.relationships(&d); err != nil {
 		return err
@@ -457,6 +464,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		cfg.progress(Progress{Phase: "write"})
 	}
 	if err := w.content(&d); err != nil {
+		return err
+	}
+	if err := w.memberOrdinals(&d); err != nil {
 		return err
 	}
 	return w.finish(storePath)
