@@ -84,6 +84,8 @@ func (s *Store) closureOrds(sources []int32, unknown []ID, down, self bool) []ID
 	case c.small(sources, n):
 		c.depthFirst(sources)
 	case c.top(sources):
+	case c.large(sources, n):
+		c.edgeSweep(sources, self)
 	default:
 		c.sweep(sources, self)
 	}
@@ -266,7 +268,19 @@ func (c *closureWalk) top(sources []int32) bool {
 	// Only a concept without ancestors can be the top: one with some is
 	// among the concepts with ancestors but not among its descendants.
 	var big []int32
-	for _, o := range sources {
+	cand := sources
+	if len(sources) > 1024 {
+		// A long list (a reference set's members, ascending) is searched
+		// for the root alone: reading each source's count at random costs
+		// about a millisecond at UK size. A miss only forgoes the shortcut.
+		cand = nil
+		if r, ok := s.ord(RootConcept); ok {
+			if _, found := slices.BinarySearch(sources, r); found {
+				cand = []int32{r}
+			}
+		}
+	}
+	for _, o := range cand {
 		if int(s.d.DescCount[o]) >= n/2 && s.d.AncOff[o+1] == s.d.AncOff[o] {
 			big = append(big, o)
 		}

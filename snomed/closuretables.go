@@ -8,20 +8,70 @@ import "slices"
 //	secInner      a bitset over the ordinals: concepts with children. A
 //	              large closure is mostly leaves; the sweep skips them
 //	              without reading their (empty) children lists.
+//	secEdges      the IS-A edges {parent, child}, parents in a topological
+//	              order (each after its own parents): the closure of a
+//	              large set is one branch-free pass over them, where a walk
+//	              of the children lists mispredicts their lengths.
 //	secMemOrdOff  CSR over MemKeys of the members that are concepts, as
 //	secMemOrd     ordinals (ascending: ordinals follow ids), so that
 //	              << ^ refset starts from ordinals without looking up
 //	              hundreds of thousands of ids.
 
-// closureTables writes the inner bitset from the parents lists.
+// edge is an IS-A relationship between ordinals.
+type edge struct{ P, C int32 }
+
+// closureTables writes the inner bitset and the edges from the parents
+// lists (acyclic: Import has checked).
 func (w *storeWriter) closureTables(d *release) error {
-	inner := make([]uint64, (len(d.IDs)+63)/64)
+	n := len(d.IDs)
+	inner := make([]uint64, (n+63)/64)
 	for _, ps := range d.Parents {
 		for _, p := range ps {
 			inner[p>>6] |= 1 << (p & 63)
 		}
 	}
 	put(w, secInner, inner)
+	inner = nil
+	// Children (CSR) and a topological order by Kahn's algorithm, the
+	// queue being the order itself.
+	off := make([]int32, n+1)
+	for _, ps := range d.Parents {
+		for _, p := range ps {
+			off[p+1]++
+		}
+	}
+	for i := range n {
+		off[i+1] += off[i]
+	}
+	child := make([]int32, off[n])
+	fill := slices.Clone(off[:n])
+	left := make([]int32, n) // parents not yet ordered
+	order := make([]int32, 0, n)
+	for i, ps := range d.Parents {
+		for _, p := range ps {
+			child[fill[p]] = int32(i)
+			fill[p]++
+		}
+		left[i] = int32(len(ps))
+		if len(ps) == 0 {
+			order = append(order, int32(i))
+		}
+	}
+	fill = nil
+	edges := make([]edge, 0, len(child))
+	for k := 0; k < len(order); k++ {
+		p := order[k]
+		for _, c := range child[off[p]:off[p+1]] {
+			edges = append(edges, edge{p, c})
+			if left[c]--; left[c] == 0 {
+				order = append(order, c)
+			}
+		}
+	}
+	if len(edges) != len(child) {
+		return ErrCycle
+	}
+	put(w, secEdges, edges)
 	return w.err
 }
 
@@ -51,6 +101,9 @@ func decodeClosureTables(b []byte, d *data) error {
 	if d.Inner, err = view[uint64](b, secInner); err != nil {
 		return err
 	}
+	if d.Edges, err = view[edge](b, secEdges); err != nil {
+		return err
+	}
 	if d.MemOrdOff, err = view[int32](b, secMemOrdOff); err != nil {
 		return err
 	}
@@ -60,6 +113,7 @@ func decodeClosureTables(b []byte, d *data) error {
 	n := len(d.IDs)
 	ok := len(d.Inner) == (n+63)/64 &&
 		(n%64 == 0 || d.Inner[n/64]>>(n%64) == 0) && // no concept past the last
+		len(d.Edges) == int(d.ParOff[n]) && checkEdges(d.Edges, n) &&
 		checkOff(d.MemOrdOff, len(d.MemKeys), len(d.MemOrd)) && checkOrds(d.MemOrd, n)
 	for i := range d.MemKeys {
 		// A refset has no more concept members than members.
@@ -69,6 +123,56 @@ func decodeClosureTables(b []byte, d *data) error {
 		return errCorrupt
 	}
 	return nil
+}
+
+// checkEdges reports whether every edge joins ordinals below n.
+func checkEdges(es []edge, n int) bool {
+	bad := false
+	for _, e := range es {
+		bad = bad || uint32(e.P) >= uint32(n) || uint32(e.C) >= uint32(n)
+	}
+	return !bad
+}
+
+// edgeSweep marks the closure of the sources in one pass over the edges:
+// a parent's bit is final before its edges are read. Edges out of order
+// (a damaged file) give a wrong answer, not a panic: Open checked the
+// ordinals.
+func (c *closureWalk) edgeSweep(sources []int32, self bool) {
+	in := c.in
+	if self {
+		// The sources are marked already.
+		for _, e := range c.s.d.Edges {
+			p, ch := uint32(e.P), uint32(e.C)
+			in[ch>>6] |= (in[p>>6] >> (p & 63) & 1) << (ch & 63)
+		}
+	} else {
+		reach := make([]uint64, len(in)) // the sources and what is in
+		for _, o := range sources {
+			reach[o>>6] |= 1 << (o & 63)
+		}
+		for _, e := range c.s.d.Edges {
+			p, ch := uint32(e.P), uint32(e.C)
+			b := (reach[p>>6] >> (p & 63) & 1) << (ch & 63)
+			reach[ch>>6] |= b
+			in[ch>>6] |= b
+		}
+	}
+	c.recount()
+}
+
+// large reports whether the descendants of sources may be a large part
+// of the store (by the counts, which overcount shared descendants), where
+// one pass over every edge costs less than a walk of the closure.
+func (c *closureWalk) large(sources []int32, n int) bool {
+	total := len(sources)
+	for _, o := range sources {
+		total += int(c.s.d.DescCount[o])
+		if total > n/4 {
+			return true
+		}
+	}
+	return false
 }
 
 // memberOrds returns the ordinals of refset's members that are concepts,

@@ -2,6 +2,7 @@ package snomed
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"slices"
 	"testing"
@@ -20,6 +21,28 @@ func TestClosureTables(t *testing.T) {
 		inner := s.d.Inner[o>>6]&(1<<(o&63)) != 0
 		assert.Equal(t, s.childOff[o+1] > s.childOff[o], inner, "ordinal %d", o)
 	}
+	// The edges are the children lists, each parent's after its own
+	// parents'.
+	var got, want []edge
+	lastIn := make([]int, len(s.d.IDs))
+	for i := range lastIn {
+		lastIn[i] = -1
+	}
+	for i, e := range s.d.Edges {
+		lastIn[e.C] = i
+	}
+	for i, e := range s.d.Edges {
+		got = append(got, e)
+		assert.Greater(t, i, lastIn[e.P], "edge %v before one into its parent", e)
+	}
+	for o := range s.d.IDs {
+		for _, c := range s.child[s.childOff[o]:s.childOff[o+1]] {
+			want = append(want, edge{int32(o), c})
+		}
+	}
+	cmpEdge := func(a, b edge) int { return cmp.Or(cmp.Compare(a.P, b.P), cmp.Compare(a.C, b.C)) }
+	slices.SortFunc(got, cmpEdge)
+	assert.Equal(t, want, got)
 	for _, r := range s.d.MemKeys {
 		var want []int32
 		for _, id := range s.members(r) {

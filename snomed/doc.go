@@ -52,7 +52,9 @@
 //     and map rows are sorted key arrays with CSR values, found by binary
 //     search.
 //   - For closures of many concepts (closuretables.go): a bitset of the
-//     concepts with children, and each reference set's members that are
+//     concepts with children; the IS-A edges with parents in a topological
+//     order (Kahn's algorithm), so a large closure is one pass over them
+//     whatever the ids' order; and each reference set's members that are
 //     concepts as ordinals (ascending, since ordinals follow ids).
 //
 // Open checks the header, each section's bounds, alignment and record

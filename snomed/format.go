@@ -110,6 +110,7 @@ const (
 	secSlots
 	secStrings
 	secInner // closuretables.go
+	secEdges
 	secMemOrdOff
 	secMemOrd
 	numSections

@@ -137,6 +137,8 @@ func TestDamagedTables(t *testing.T) {
 		{"relationship destination", secRels, 8, 1 << 30, true},
 		{"members offsets", secMemOff, 4, 1 << 20, true},
 		{"member ordinal", secMemOrd, 0, 1 << 30, true},
+		{"edge parent", secEdges, 0, 1 << 30, true},
+		{"edge child", secEdges, 4, 0xffffffff, true},
 		{"member ordinal offsets", secMemOrdOff, 4, 1 << 20, true},
 		{"hash slot ordinal", secSlots, 8, 1 << 30, false},
 		{"preferred term offset", secPrefGB, 0, 1 << 30, false},

@@ -125,6 +125,7 @@ type data struct {
 
 	// For closures of many concepts (closuretables.go).
 	Inner             []uint64
+	Edges             []edge
 	MemOrdOff, MemOrd []int32
 }
 
