@@ -2,8 +2,9 @@ package snomed
 
 import "slices"
 
-// Tables for closures of many concepts at once (closure.go), written
-// after the others so that the layout before them is that of format 8:
+// Tables for closures of many concepts at once (closure.go), added in
+// format 9 and numbered after format 8's sections (kept apart from the
+// rest of the format, to be easy to merge and to drop):
 //
 //	secInner      a bitset over the ordinals: concepts with children. A
 //	              large closure is mostly leaves; the sweep skips them
@@ -76,18 +77,27 @@ func (w *storeWriter) closureTables(d *release) error {
 }
 
 // memberOrdinals writes the ordinals of each reference set's members that
-// are concepts, by the keys content wrote (ascending refsets).
+// are concepts, by the keys content writes (ascending refsets).
 func (w *storeWriter) memberOrdinals(d *release) error {
 	keys := sortedKeys(d.Members)
 	off := make([]int32, len(keys)+1)
-	var ords []int32
+	// Counted first, so that the import's peak holds no spare capacity.
 	for i, k := range keys {
+		m := 0
+		for _, id := range d.Members[k] {
+			if _, ok := d.ordOf(id); ok {
+				m++
+			}
+		}
+		off[i+1] = off[i] + int32(m)
+	}
+	ords := make([]int32, 0, off[len(keys)])
+	for _, k := range keys {
 		for _, id := range d.Members[k] {
 			if o, ok := d.ordOf(id); ok {
 				ords = append(ords, o)
 			}
 		}
-		off[i+1] = int32(len(ords))
 	}
 	put(w, secMemOrdOff, off)
 	put(w, secMemOrd, ords)

@@ -464,10 +464,10 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "write"})
 	}
-	if err := w.content(&d); err != nil {
+	if err := w.memberOrdinals(&d); err != nil {
 		return err
 	}
-	if err := w.memberOrdinals(&d); err != nil {
+	if err := w.content(&d); err != nil {
 		return err
 	}
 	return w.finish(storePath)
