@@ -171,14 +171,17 @@ func (c *closureWalk) edgeSweep(sources []int32, self bool) {
 	c.recount()
 }
 
-// large reports whether the descendants of sources may be a large part
-// of the store (by the counts, which overcount shared descendants), where
-// one pass over every edge costs less than a walk of the closure.
+// large reports whether the closure of sources is surely a large part of
+// the store, where one pass over every edge costs less than a walk of the
+// closure: the sources, or the descendants of one of them, are an eighth
+// of it. (The sum of the counts would overcount a set nested in itself,
+// such as a concept and its descendants, whose closure may be small.)
 func (c *closureWalk) large(sources []int32, n int) bool {
-	total := len(sources)
+	if len(sources) >= n/8 {
+		return true
+	}
 	for _, o := range sources {
-		total += int(c.s.d.DescCount[o])
-		if total > n/4 {
+		if int(c.s.d.DescCount[o]) >= n/8 {
 			return true
 		}
 	}
