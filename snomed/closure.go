@@ -110,6 +110,24 @@ func (s *Store) closureOrds(sources []int32, unknown []ID, down, self bool) []ID
 	return out
 }
 
+// descendantBits marks the proper descendants of ordinal o in bits, a
+// bitset over the ordinals, by the walk closureOrds would choose, and
+// returns how many there are.
+func (s *Store) descendantBits(o int32, bits []uint64) int {
+	c := closureWalk{s: s, in: bits}
+	src := []int32{o}
+	switch n := len(s.d.IDs); {
+	case c.small(src, n):
+		c.depthFirst(src)
+	case c.top(src):
+	case c.large(src, n):
+		c.edgeSweep(src, false)
+	default:
+		c.sweep(src, false)
+	}
+	return c.count
+}
+
 // few is the largest closure (by the counts kept at import) collected
 // in a slice rather than a bitset over the whole store, whose allocation
 // and scan cost tens of microseconds at UK size.

@@ -694,25 +694,12 @@ func (s *Store) DescendantCount(id ID) int {
 func (s *Store) EachDescendant(id ID, fn func(ID) bool) { s.DescendantSet(id).Each(fn) }
 
 // DescendantSet returns the concepts subsumed by id (itself excluded) as a
-// set: one walk of the children over dense ordinals into a bitset.
+// set: a walk of the children over dense ordinals into a bitset, or for
+// a large part of the store one pass over the edges (closure.go).
 func (s *Store) DescendantSet(id ID) Set {
 	x := Set{s: s, bits: make([]uint64, (len(s.d.IDs)+63)/64)}
-	o, ok := s.ord(id)
-	if !ok {
-		return x
-	}
-	stack := []int32{o}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, c := range s.child[s.childOff[n]:s.childOff[n+1]] {
-			if x.bits[c>>6]&(1<<(c&63)) != 0 {
-				continue
-			}
-			x.bits[c>>6] |= 1 << (c & 63)
-			x.n++
-			stack = append(stack, c)
-		}
+	if o, ok := s.ord(id); ok {
+		x.n = s.descendantBits(o, x.bits)
 	}
 	return x
 }
