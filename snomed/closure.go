@@ -48,6 +48,16 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 	if !self {
 		unknown = nil
 	}
+	return s.closureOrds(sources, unknown, down, self)
+}
+
+// closureOrds is closure from the ordinals of the ids held; unknown are
+// added to the answer as they are.
+func (s *Store) closureOrds(sources []int32, unknown []ID, down, self bool) []ID {
+	n := len(s.d.IDs)
+	if len(sources) == 0 && len(unknown) == 0 {
+		return nil
+	}
 	if out, ok := s.fewClosure(sources, unknown, down, self); ok {
 		return out
 	}
@@ -74,12 +84,14 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 	case c.small(sources, n):
 		c.depthFirst(sources)
 	case c.top(sources):
+	case c.large(sources, n):
+		c.edgeSweep(sources, self)
 	default:
-		c.sweep(sources)
+		c.sweep(sources, self)
 	}
 	out := make([]ID, c.count, c.count+len(unknown))
 	k := 0
-	ids = s.d.IDs
+	ids := s.d.IDs
 	for w, word := range c.in {
 		for word != 0 {
 			out[k] = ids[w<<6+bits.TrailingZeros64(word)]
@@ -96,6 +108,24 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 		return nil
 	}
 	return out
+}
+
+// descendantBits marks the proper descendants of ordinal o in bits, a
+// bitset over the ordinals, by the walk closureOrds would choose, and
+// returns how many there are.
+func (s *Store) descendantBits(o int32, bits []uint64) int {
+	c := closureWalk{s: s, in: bits}
+	src := []int32{o}
+	switch n := len(s.d.IDs); {
+	case c.small(src, n):
+		c.depthFirst(src)
+	case c.top(src):
+	case c.large(src, n):
+		c.edgeSweep(src, false)
+	default:
+		c.sweep(src, false)
+	}
+	return c.count
 }
 
 // few is the largest closure (by the counts kept at import) collected
@@ -256,7 +286,19 @@ func (c *closureWalk) top(sources []int32) bool {
 	// Only a concept without ancestors can be the top: one with some is
 	// among the concepts with ancestors but not among its descendants.
 	var big []int32
-	for _, o := range sources {
+	cand := sources
+	if len(sources) > 1024 {
+		// A long list (a reference set's members, ascending) is searched
+		// for the root alone: reading each source's count at random costs
+		// about a millisecond at UK size. A miss only forgoes the shortcut.
+		cand = nil
+		if r, ok := s.ord(RootConcept); ok {
+			if _, found := slices.BinarySearch(sources, r); found {
+				cand = []int32{r}
+			}
+		}
+	}
+	for _, o := range cand {
 		if int(s.d.DescCount[o]) >= n/2 && s.d.AncOff[o+1] == s.d.AncOff[o] {
 			big = append(big, o)
 		}
@@ -317,29 +359,35 @@ func (c *closureWalk) depthFirst(sources []int32) {
 // then read nearly in order (they are laid out by ordinal) rather than at
 // random, which matters when the closure is a large part of the store.
 // A pass picks up children after the concept expanded; one before it
-// waits for the next pass.
-func (c *closureWalk) sweep(sources []int32) {
-	childOff, child, in := c.s.childOff, c.s.child, c.in
-	src := make([]uint64, len(in))
-	for _, o := range sources {
-		src[o>>6] |= 1 << (o & 63)
+// waits for the next pass. Leaves (most of a large closure) are passed
+// over by the inner bitset without reading their offsets. With self, the
+// sources are already marked.
+func (c *closureWalk) sweep(sources []int32, self bool) {
+	childOff, child, in, inner := c.s.childOff, c.s.child, c.in, c.s.d.Inner
+	src := in
+	if !self {
+		src = make([]uint64, len(in))
+		for _, o := range sources {
+			src[o>>6] |= 1 << (o & 63)
+		}
 	}
 	done := make([]uint64, len(in))
 	for again := true; again; {
 		again = false
 		for w := range in {
 			for {
-				todo := (in[w] | src[w]) &^ done[w]
+				now := in[w] | src[w]
+				todo := now &^ done[w] & inner[w]
 				if todo == 0 {
 					break
 				}
-				done[w] |= todo
+				done[w] |= now
 				for todo != 0 {
 					x := w<<6 + bits.TrailingZeros64(todo)
 					todo &= todo - 1
 					for _, ch := range child[childOff[x]:childOff[x+1]] {
 						cw, cb := int(ch>>6), uint64(1)<<(ch&63)
-						if cw < w && in[cw]&cb == 0 {
+						if cw < w && in[cw]&cb == 0 && inner[cw]&cb != 0 {
 							again = true
 						}
 						in[cw] |= cb

@@ -35,7 +35,7 @@
 //
 // # Store format
 //
-// Format 8 (the magic "nhskit-snomed-8\n"; format.go):
+// Format 9 (the magic "nhskit-snomed-9\n"; format.go):
 //
 //   - A header: the magic, then one {offset, length} pair of little-endian
 //     uint64 per section, in a fixed order; the file ends with the magic
@@ -58,6 +58,11 @@
 //   - Reference set members, historical associations, inactivation reasons
 //     and map rows are sorted key arrays with CSR values, found by binary
 //     search.
+//   - For closures of many concepts (closuretables.go): a bitset of the
+//     concepts with children; the IS-A edges with parents in a topological
+//     order (Kahn's algorithm), so a large closure is one pass over them
+//     whatever the ids' order; and each reference set's members that are
+//     concepts as ordinals (ascending, since ordinals follow ids).
 //
 // Open checks the header, each section's bounds, alignment and record
 // size, that the ids are sorted, and in one linear pass that every offsets

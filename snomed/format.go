@@ -15,7 +15,7 @@ import (
 	"unsafe"
 )
 
-// The store file (format 8) is used in place: Open maps it and views each
+// The store file (format 9) is used in place: Open maps it and views each
 // table as a Go slice, so it builds nothing and reads only what queries
 // touch.
 //
@@ -109,6 +109,10 @@ const (
 	secWarnings
 	secSlots
 	secStrings
+	secInner // closuretables.go
+	secEdges
+	secMemOrdOff
+	secMemOrd
 	numSections
 )
 
@@ -665,7 +669,7 @@ func decode(b []byte, s *Store) error {
 		return errCorrupt
 	}
 	s.shift = uint(64 - bits.TrailingZeros(uint(size)))
-	return nil
+	return decodeClosureTables(b, d)
 }
 
 // checkRels reports whether every relationship's type and destination

@@ -53,7 +53,11 @@ func exercise(s *Store) {
 	}
 	for _, r := range s.Refsets() {
 		s.RefsetMembers(r)
+		s.DescendantsOrSelfOfMembers(r)
+		s.AncestorsOfMembers(r)
 	}
+	s.DescendantsOfAny(s.Concepts())
+	s.AncestorsOrSelfOfAny(s.Concepts())
 	s.ActiveConcepts()
 	s.Warnings()
 	s.Search("finding", SearchOptions{})
@@ -132,6 +136,10 @@ func TestDamagedTables(t *testing.T) {
 		{"description offsets", secDescOff, 8, 1 << 20, true},
 		{"relationship destination", secRels, 8, 1 << 30, true},
 		{"members offsets", secMemOff, 4, 1 << 20, true},
+		{"member ordinal", secMemOrd, 0, 1 << 30, true},
+		{"edge parent", secEdges, 0, 1 << 30, true},
+		{"edge child", secEdges, 4, 0xffffffff, true},
+		{"member ordinal offsets", secMemOrdOff, 4, 1 << 20, true},
 		{"hash slot ordinal", secSlots, 8, 1 << 30, false},
 		{"preferred term offset", secPrefGB, 0, 1 << 30, false},
 		{"description term length", secDescs, 28, 1 << 30, false},

@@ -122,9 +122,14 @@ type data struct {
 	Maps                []mapRec
 	Warnings            []strRef
 	Strings             string // every string, referenced by strRef
+
+	// For closures of many concepts (closuretables.go).
+	Inner             []uint64
+	Edges             []edge
+	MemOrdOff, MemOrd []int32
 }
 
-const magic = "nhskit-snomed-8\n" // format version: bumped whenever the layout changes (format.go)
+const magic = "nhskit-snomed-9\n" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -359,6 +364,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := w.hierarchy(&d); err != nil {
 		return err
 	}
+	if err := w.closureTables(&d); err != nil {
+		return err
+	}
 	d.Parents, d.AncOff, d.Anc, d.DescCount = nil, nil, nil, nil
 	if err := w.relationships(&d); err != nil {
 		return err
@@ -455,6 +463,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	}
 	if cfg.progress != nil {
 		cfg.progress(Progress{Phase: "write"})
+	}
+	if err := w.memberOrdinals(&d); err != nil {
+		return err
 	}
 	if err := w.content(&d); err != nil {
 		return err
@@ -686,25 +697,12 @@ func (s *Store) DescendantCount(id ID) int {
 func (s *Store) EachDescendant(id ID, fn func(ID) bool) { s.DescendantSet(id).Each(fn) }
 
 // DescendantSet returns the concepts subsumed by id (itself excluded) as a
-// set: one walk of the children over dense ordinals into a bitset.
+// set: a walk of the children over dense ordinals into a bitset, or for
+// a large part of the store one pass over the edges (closure.go).
 func (s *Store) DescendantSet(id ID) Set {
 	x := Set{s: s, bits: make([]uint64, (len(s.d.IDs)+63)/64)}
-	o, ok := s.ord(id)
-	if !ok {
-		return x
-	}
-	stack := []int32{o}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for _, c := range s.child[s.childOff[n]:s.childOff[n+1]] {
-			if x.bits[c>>6]&(1<<(c&63)) != 0 {
-				continue
-			}
-			x.bits[c>>6] |= 1 << (c & 63)
-			x.n++
-			stack = append(stack, c)
-		}
+	if o, ok := s.ord(id); ok {
+		x.n = s.descendantBits(o, x.bits)
 	}
 	return x
 }

@@ -148,6 +148,16 @@ func checkClosures(t *testing.T, s *snomed.Store, parents map[snomed.ID][]snomed
 				t.Fatalf("set %d (%d ids): %s: %d ids, naive %d", i, len(set), tc.name, len(got), len(want))
 			}
 		}
+		// One concept's descendants by the same strategies.
+		for _, c := range unique[:min(len(unique), 3)] {
+			want := naiveClosure(parents, children, []snomed.ID{c}, true, false)
+			if got := s.Descendants(c); !slices.Equal(got, want) {
+				t.Fatalf("Descendants(%d): %d ids, naive %d", c, len(got), len(want))
+			}
+			if got := s.DescendantSet(c).Len(); got != len(want) {
+				t.Fatalf("DescendantSet(%d).Len() = %d, naive %d", c, got, len(want))
+			}
+		}
 	}
 }
 
@@ -191,6 +201,8 @@ func TestClosureOfAny(t *testing.T) {
 		}
 		sets = append(sets, set)
 	}
+	// Many ascending, with the root: the root's shortcut found by search.
+	sets = append(sets, slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(ids[n/2:]), snomedtest.Root)))))
 	checkClosures(t, s, parents, sets)
 	require.Equal(t, n-1, len(s.DescendantsOfAny([]snomed.ID{snomedtest.Root})))
 }

@@ -25,7 +25,10 @@
 // member-of itself; selecting other fields (values, not concepts), member
 // filters on other fields and alternate identifiers are syntax errors that
 // also wrap ErrUnsupported, rather than guessed. Evaluation reads a Source
-// (*snomed.Store is one), so other stores and test doubles work too.
+// (*snomed.Store is one), so other stores and test doubles work too; a
+// Source that also walks closures of many concepts at once, or of a
+// reference set's members from its own list (as the store does), is used
+// for those.
 // Explain prints what each sub-expression matched.
 //
 // # Facts relied on

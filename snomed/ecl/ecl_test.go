@@ -398,6 +398,16 @@ func TestConformance(t *testing.T) {
 		}
 		return false
 	})
+	// The other closures of a member-of, read from the store's member
+	// ordinals.
+	anyMember := func(f func(c, m uint64) bool) func(uint64) bool {
+		return func(c uint64) bool {
+			return slices.ContainsFunc(rel.Members, func(m uint64) bool { return f(c, m) })
+		}
+	}
+	add("< ^ "+SR, anyMember(func(c, m uint64) bool { return c != m && w.isA(c, m) }))
+	add(">> ^ "+SR, anyMember(func(c, m uint64) bool { return w.isA(m, c) }))
+	add("> ^ "+SR, anyMember(func(c, m uint64) bool { return c != m && w.isA(m, c) }))
 	add("^ "+SR+" AND << "+strconv.FormatUint(picks[0], 10), func(c uint64) bool { return member(c) && w.isA(c, picks[0]) })
 	// Member filters on the ICD-10 map's rows: every filter holds for
 	// one row.

@@ -89,7 +89,10 @@ type Source interface {
 	IsRefset(refset snomed.ID) bool
 }
 
-var _ Source = (*snomed.Store)(nil)
+var (
+	_ Source        = (*snomed.Store)(nil)
+	_ membersSource = (*snomed.Store)(nil)
+)
 
 // EvaluateSource evaluates a parsed expression over any Source.
 func EvaluateSource(src Source, e Expr) ([]snomed.ID, error) {
@@ -270,6 +273,9 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 }
 
 func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
+	if out, ok := ev.membersClosure(s); ok {
+		return ev.refine(s, out)
+	}
 	base, err := ev.focus(s)
 	if err != nil {
 		return nil, err
@@ -351,6 +357,12 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 		}
 		out = minus(base, sortedUnique(above))
 	}
+	return ev.refine(s, out)
+}
+
+// refine applies a sub-expression's filters and history supplement.
+func (ev *evaluator) refine(s *Sub, out []snomed.ID) ([]snomed.ID, error) {
+	var err error
 	if len(s.Filters) > 0 {
 		if out, err = ev.filter(out, s.Filters); err != nil {
 			return nil, err
@@ -360,6 +372,38 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 		out = ev.history(out, s.History)
 	}
 	return out, nil
+}
+
+// membersSource is a Source that walks the closure of a reference set's
+// members from its own list of them, as *snomed.Store does (no copy of the
+// members, no lookup of their ids): the same answers as the closure of
+// RefsetMembers.
+type membersSource interface {
+	DescendantsOfMembers(refset snomed.ID) []snomed.ID
+	DescendantsOrSelfOfMembers(refset snomed.ID) []snomed.ID
+	AncestorsOfMembers(refset snomed.ID) []snomed.ID
+	AncestorsOrSelfOfMembers(refset snomed.ID) []snomed.ID
+}
+
+// membersClosure evaluates < ^ R, << ^ R, > ^ R and >> ^ R for one
+// reference set without member filters through a membersSource,
+// reporting whether it did.
+func (ev *evaluator) membersClosure(s *Sub) ([]snomed.ID, bool) {
+	ms, ok := ev.s.(membersSource)
+	if !ok || !s.MemberOf || s.Wildcard || s.Nested != nil || hasKind(s.Filters, 'M') || !ev.s.IsRefset(s.Concept) {
+		return nil, false
+	}
+	switch s.Op {
+	case DescendantOf:
+		return ms.DescendantsOfMembers(s.Concept), true
+	case DescendantOrSelfOf:
+		return ms.DescendantsOrSelfOfMembers(s.Concept), true
+	case AncestorOf:
+		return ms.AncestorsOfMembers(s.Concept), true
+	case AncestorOrSelfOf:
+		return ms.AncestorsOrSelfOfMembers(s.Concept), true
+	}
+	return nil, false
 }
 
 // closureSource is a Source that walks the closure of many concepts at
