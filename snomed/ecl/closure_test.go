@@ -2,7 +2,6 @@ package ecl_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -169,10 +168,7 @@ func checkClosures(t *testing.T, s *snomed.Store, parents map[snomed.ID][]snomed
 func TestClosureOfAny(t *testing.T) {
 	const n = 3000
 	dir, ids, parents, inactive := dagRelease(t, n, 300, 5, false)
-	path := filepath.Join(dir, "store.db")
-	require.NoError(t, snomed.Import(context.Background(), dir, path))
-	s, err := snomed.Open(path)
-	require.NoError(t, err)
+	s := importRelease(t, dir)
 	rng := rand.New(rand.NewPCG(9, 9))
 	sets := [][]snomed.ID{
 		nil,
@@ -217,10 +213,7 @@ func TestClosureOfAnyMid(t *testing.T) {
 	}
 	const n = 20_000
 	dir, ids, parents, _ := dagRelease(t, n, 5000, 6, true)
-	path := filepath.Join(dir, "store.db")
-	require.NoError(t, snomed.Import(context.Background(), dir, path))
-	s, err := snomed.Open(path)
-	require.NoError(t, err)
+	s := importRelease(t, dir)
 	var sets [][]snomed.ID
 	var pair []snomed.ID
 	for _, c := range ids {

@@ -103,14 +103,23 @@ func ids(xs []snomed.ID) string {
 	return b.String()
 }
 
+// importRelease imports the release in dir and opens the store, closed
+// when the test ends.
+func importRelease(t *testing.T, dir string) *snomed.Store {
+	t.Helper()
+	path := filepath.Join(dir, "store.db")
+	require.NoError(t, snomed.Import(context.Background(), dir, path))
+	s, err := snomed.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
 func TestConformance(t *testing.T) {
 	dir := t.TempDir()
 	rel, err := snomedtest.Generate(dir, snomedtest.Config{Concepts: 400, Seed: 11})
 	require.NoError(t, err)
-	path := filepath.Join(dir, "store")
-	require.NoError(t, snomed.Import(context.Background(), dir, path))
-	s, err := snomed.Open(path)
-	require.NoError(t, err)
+	s := importRelease(t, dir)
 	w := newWorld(rel)
 
 	// Sample concepts at several depths, with children and attributes.
