@@ -653,16 +653,29 @@ func (s *Store) Concept(id ID) (Concept, bool) {
 
 // IsA reports whether a is b or descends from b by inferred IS-A.
 func (s *Store) IsA(a, b ID) bool {
-	ea := s.lookup(a)
-	if ea == nil {
+	t := s.slots
+	if len(t) == 0 {
 		return false
+	}
+	// Both home slots are loaded before either probe branches, so that
+	// their cache misses overlap; a key found elsewhere (a collision)
+	// takes the full probe.
+	mask := uint64(len(t) - 1)
+	ea := &t[(uint64(a)*golden)>>s.shift&mask]
+	eb := &t[(uint64(b)*golden)>>s.shift&mask]
+	n := uint32(len(s.d.IDs))
+	if ea.Key != a || uint32(ea.Ord) >= n {
+		if ea = s.lookup(a); ea == nil {
+			return false
+		}
 	}
 	if a == b {
 		return true
 	}
-	eb := s.lookup(b)
-	if eb == nil {
-		return false
+	if eb.Key != b || uint32(eb.Ord) >= n {
+		if eb = s.lookup(b); eb == nil {
+			return false
+		}
 	}
 	_, found := slices.BinarySearch(s.anc(ea), eb.Ord)
 	return found
