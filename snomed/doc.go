@@ -36,7 +36,7 @@
 //
 // # Store format
 //
-// Format 9 (the magic "nhskit-snomed-9\n"; format.go):
+// Format 10 (the magic "nhskit-snomed-10"; format.go):
 //
 //   - A header: the magic, then one {offset, length} pair of little-endian
 //     uint64 per section, in a fixed order; the file ends with the magic
@@ -52,7 +52,9 @@
 //     values) is CSR: offsets (n+1 int32) and one flat array.
 //   - id -> ordinal is an open-addressing hash table written by Import: a
 //     power of two at least 1.5 times the concepts, Fibonacci hashing,
-//     linear probes, {id, ordinal} per slot.
+//     linear probes, {id, ordinal, ancestor range, en-GB preferred term}
+//     per slot (24 bytes): IsA and PreferredTerm read the slot and not
+//     the per-ordinal tables, one cache miss fewer.
 //   - Strings are {offset, length uint32} into one string section; the
 //     en-GB and en-US preferred synonym and en-GB fully specified name of
 //     each concept are such references, precomputed by Import.
@@ -69,7 +71,7 @@
 // size, that the ids are sorted, and in one linear pass that every offsets
 // array rises from 0 to its flat array's length and every stored ordinal is
 // in range; string and acceptability references, and the hash table's
-// ordinals, are checked on use. A damaged file is ErrFormat or gives wrong
+// ordinals and ranges, are checked on use. A damaged file is ErrFormat or gives wrong
 // answers, never a panic. Pages are read as queries touch them, so the
 // first queries after Open pay the page faults (cold, from disk).
 //

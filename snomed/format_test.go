@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -141,6 +142,9 @@ func TestDamagedTables(t *testing.T) {
 		{"edge child", secEdges, 4, 0xffffffff, true},
 		{"member ordinal offsets", secMemOrdOff, 4, 1 << 20, true},
 		{"hash slot ordinal", secSlots, 8, 1 << 30, false},
+		{"hash slot ancestor offset", secSlots, 12, 1 << 30, false},
+		{"hash slot term offset", secSlots, 16, 1 << 30, false},
+		{"hash slot lengths", secSlots, 20, 0xfff0fff0, false},
 		{"preferred term offset", secPrefGB, 0, 1 << 30, false},
 		{"description term length", secDescs, 28, 1 << 30, false},
 		{"acceptability offset", secDescs, 40, 1 << 30, false},
@@ -159,6 +163,31 @@ func TestDamagedTables(t *testing.T) {
 			}
 			require.NoError(t, err)
 			exercise(s)
+		})
+	}
+}
+
+// TestDamagedSlots puts every slot's ancestor range and preferred term
+// out of range: Open does not check them, so each use must clamp.
+func TestDamagedSlots(t *testing.T) {
+	b := tinyStore(t)
+	for _, v := range []struct {
+		off  uint32
+		len  uint16
+		name string
+	}{{1 << 30, 3, "offset"}, {0, 0xfff0, "length"}, {math.MaxUint32, 0xfffe, "both"}} {
+		t.Run(v.name, func(t *testing.T) {
+			c := bytes.Clone(b)
+			s := &Store{}
+			require.NoError(t, decode(c, s))
+			for i := range s.slots {
+				e := &s.slots[i]
+				e.AncOff, e.AncLen, e.PrefOff, e.PrefLen = v.off, v.len, v.off, v.len
+			}
+			exercise(s)
+			for _, id := range s.Concepts() {
+				assert.True(t, s.IsA(id, id))
+			}
 		})
 	}
 }
@@ -206,7 +235,7 @@ func TestRecordSizes(t *testing.T) {
 		{"rel", unsafe.Sizeof(rel{}), 12},
 		{"langAcc", unsafe.Sizeof(langAcc{}), 16},
 		{"Association", unsafe.Sizeof(Association{}), 16},
-		{"slot", unsafe.Sizeof(slot{}), 16},
+		{"slot", unsafe.Sizeof(slot{}), 24},
 	} {
 		assert.Equal(t, tc.wantN, tc.got, tc.name)
 	}

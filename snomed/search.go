@@ -291,40 +291,83 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	return ranked(best, limit)
 }
 
-// cursor walks the union of ascending posting lists.
-type cursor struct{ lists [][]int32 }
+// cursor walks the union of ascending posting lists, kept as a min-heap by
+// their next handle: a seek touches only the lists behind it, not all of
+// them (up to 16), which is most of a search's time. Each entry holds its
+// list's next handle, so that restoring the heap compares entries in the
+// heap's own memory rather than loading each list's.
+type cursor struct{ lists []run }
+
+type run struct {
+	head int32 // l[0]
+	l    []int32
+}
 
 func newCursor(lists [][]int32) *cursor {
-	c := &cursor{}
+	c := &cursor{lists: make([]run, 0, len(lists))}
 	for _, l := range lists {
 		if len(l) > 0 {
-			c.lists = append(c.lists, l)
+			c.lists = append(c.lists, run{l[0], l})
 		}
 	}
+	for i := len(c.lists)/2 - 1; i >= 0; i-- {
+		c.down(i)
+	}
 	return c
+}
+
+// down restores the heap below i.
+func (c *cursor) down(i int) {
+	m := c.lists
+	for {
+		k := 2*i + 1
+		if k >= len(m) {
+			return
+		}
+		if k+1 < len(m) && m[k+1].head < m[k].head {
+			k++
+		}
+		if m[i].head <= m[k].head {
+			return
+		}
+		m[i], m[k] = m[k], m[i]
+		i = k
+	}
 }
 
 // seek drops every handle below h and returns the smallest left, or false
 // when none is.
 func (c *cursor) seek(h int32) (int32, bool) {
-	minH, ok := int32(0), false
-	for i, l := range c.lists {
-		if len(l) > 0 && l[0] < h {
-			// Gallop, then binary search.
-			j := 1
-			for j < len(l) && l[j] < h {
-				j *= 2
+	for len(c.lists) > 0 && c.lists[0].head < h {
+		l := c.lists[0].l
+		// Gallop, then binary search (by hand: sort.Search's closure
+		// costs a call per step in this, the search's hottest loop).
+		j := 1
+		for j < len(l) && l[j] < h {
+			j *= 2
+		}
+		lo, hi := j/2, min(j+1, len(l))
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if l[m] < h {
+				lo = m + 1
+			} else {
+				hi = m
 			}
-			lo, hi := j/2, min(j+1, len(l))
-			k := lo + sort.Search(hi-lo, func(k int) bool { return l[lo+k] >= h })
-			l = l[k:]
-			c.lists[i] = l
 		}
-		if len(l) > 0 && (!ok || l[0] < minH) {
-			minH, ok = l[0], true
+		if l = l[lo:]; len(l) == 0 {
+			last := len(c.lists) - 1
+			c.lists[0] = c.lists[last]
+			c.lists = c.lists[:last]
+		} else {
+			c.lists[0] = run{l[0], l}
 		}
+		c.down(0)
 	}
-	return minH, ok
+	if len(c.lists) == 0 {
+		return 0, false
+	}
+	return c.lists[0].head, true
 }
 
 // leapfrog calls fn, in ascending order, for every handle all cursors hold,

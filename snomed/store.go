@@ -129,7 +129,7 @@ type data struct {
 	MemOrdOff, MemOrd []int32
 }
 
-const magic = "nhskit-snomed-9\n" // format version: bumped whenever the layout changes (format.go)
+const magic = "nhskit-snomed-10" // format version: bumped whenever the layout changes (format.go)
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -590,26 +590,52 @@ func bytesString(b []byte) string {
 	return unsafe.String(&b[0], len(b))
 }
 
-// ord finds a concept's ordinal: a linear probe of the hash table Import
-// wrote, bounded so that a damaged table cannot loop.
-func (s *Store) ord(id ID) (int32, bool) {
+// lookup finds a concept's hash slot: a linear probe of the table Import
+// wrote, bounded so that a damaged table cannot loop; nil if the id is
+// absent or its ordinal out of range.
+func (s *Store) lookup(id ID) *slot {
 	t := s.slots
 	if len(t) == 0 {
-		return 0, false
+		return nil
 	}
 	mask := uint64(len(t) - 1)
 	h := (uint64(id) * golden) >> s.shift & mask
 	for range t {
 		e := &t[h]
 		if e.Ord < 0 {
-			return 0, false
+			return nil
 		}
 		if e.Key == id {
-			return e.Ord, uint32(e.Ord) < uint32(len(s.d.IDs))
+			if uint32(e.Ord) < uint32(len(s.d.IDs)) {
+				return e
+			}
+			return nil
 		}
 		h = (h + 1) & mask
 	}
+	return nil
+}
+
+// ord finds a concept's ordinal.
+func (s *Store) ord(id ID) (int32, bool) {
+	if e := s.lookup(id); e != nil {
+		return e.Ord, true
+	}
 	return 0, false
+}
+
+// anc returns the ancestors of e's concept from the range its slot
+// carries; a range a damaged file puts outside Anc gives none (Open does
+// not check the slots: that would fault in the whole table).
+func (s *Store) anc(e *slot) []int32 {
+	if e.AncLen == spill {
+		return s.d.Anc[s.d.AncOff[e.Ord]:s.d.AncOff[e.Ord+1]]
+	}
+	end := uint64(e.AncOff) + uint64(e.AncLen)
+	if end > uint64(len(s.d.Anc)) {
+		return nil
+	}
+	return s.d.Anc[e.AncOff:end]
 }
 
 // Len is the number of concepts, active or not.
@@ -627,19 +653,31 @@ func (s *Store) Concept(id ID) (Concept, bool) {
 
 // IsA reports whether a is b or descends from b by inferred IS-A.
 func (s *Store) IsA(a, b ID) bool {
+	t := s.slots
+	if len(t) == 0 {
+		return false
+	}
+	// Both home slots are loaded before either probe branches, so that
+	// their cache misses overlap; a key found elsewhere (a collision)
+	// takes the full probe.
+	mask := uint64(len(t) - 1)
+	ea := &t[(uint64(a)*golden)>>s.shift&mask]
+	eb := &t[(uint64(b)*golden)>>s.shift&mask]
+	n := uint32(len(s.d.IDs))
+	if ea.Key != a || uint32(ea.Ord) >= n {
+		if ea = s.lookup(a); ea == nil {
+			return false
+		}
+	}
 	if a == b {
-		_, ok := s.ord(a)
-		return ok
+		return true
 	}
-	oa, ok := s.ord(a)
-	if !ok {
-		return false
+	if eb.Key != b || uint32(eb.Ord) >= n {
+		if eb = s.lookup(b); eb == nil {
+			return false
+		}
 	}
-	ob, ok := s.ord(b)
-	if !ok {
-		return false
-	}
-	_, found := slices.BinarySearch(s.d.Anc[s.d.AncOff[oa]:s.d.AncOff[oa+1]], ob)
+	_, found := slices.BinarySearch(s.anc(ea), eb.Ord)
 	return found
 }
 
@@ -804,15 +842,23 @@ func (s *Store) FullySpecifiedName(id ID) (string, bool) {
 }
 
 func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
-	o, ok := s.ord(id)
-	if !ok {
+	e := s.lookup(id)
+	if e == nil {
 		return "", false
 	}
-	refsets := languageRefsets(locale)
+	o := e.Ord
+	refsets := enGB
+	if locale != "en-GB" {
+		refsets = languageRefsets(locale)
+	}
 	var r strRef
 	switch {
 	case typ == synonymType && &refsets[0] == &enGB[0]:
-		r = s.d.PrefGB[o]
+		// From the slot, already in cache.
+		r = strRef{Off: e.PrefOff, Len: uint32(e.PrefLen)}
+		if e.PrefLen == spill {
+			r = s.d.PrefGB[o]
+		}
 	case typ == synonymType && &refsets[0] == &enUS[0]:
 		r = s.d.PrefUS[o]
 	case typ == fsnType && &refsets[0] == &enGB[0]:
