@@ -31,8 +31,8 @@
 // with the Go default GC setting the process may grow to about twice that
 // between collections, so a program that imports should set a soft memory
 // limit (GOMEMLIMIT, or debug.SetMemoryLimit as examples/snomed does with
-// 1100 MiB): at UK Monolith size, peak RSS 1.18 GiB instead of 1.77 GiB,
-// for 36.6–41.4 s instead of 34.6 s.
+// 1100 MiB): at UK Monolith size, peak RSS 1.08 GiB instead of 1.79 GiB,
+// for 32.8 s instead of 30.3 s.
 //
 // # Store format
 //

@@ -119,8 +119,8 @@ func run(ctx context.Context, out, errw io.Writer, args []string) error {
 		if os.Getenv("GOMEMLIMIT") == "" {
 			// Import's live heap peaks near 0.8 GB for a UK-Monolith-size
 			// release; left to GOGC alone the heap may grow to twice that
-			// before a collection (peak RSS 1.77 GiB). A soft limit keeps
-			// the peak near 1.2 GiB for 5–20% more time.
+			// before a collection (peak RSS 1.79 GiB). A soft limit keeps
+			// the peak near 1.1 GiB for about 10% more time.
 			debug.SetMemoryLimit(importMemoryLimit)
 		}
 		return snomed.Import(ctx, args[1], args[2], snomed.WithProgress(func(p snomed.Progress) {
