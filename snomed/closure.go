@@ -79,15 +79,8 @@ func (s *Store) closureOrds(sources []int32, unknown []ID, down, self bool) []ID
 			c.mark(o)
 		}
 	}
-	switch {
-	case !down:
-	case c.small(sources, n):
-		c.depthFirst(sources)
-	case c.top(sources):
-	case c.large(sources, n):
-		c.edgeSweep(sources, self)
-	default:
-		c.sweep(sources, self)
+	if down {
+		c.down(sources, n, self)
 	}
 	out := make([]ID, c.count, c.count+len(unknown))
 	k := 0
@@ -115,17 +108,23 @@ func (s *Store) closureOrds(sources []int32, unknown []ID, down, self bool) []ID
 // returns how many there are.
 func (s *Store) descendantBits(o int32, bits []uint64) int {
 	c := closureWalk{s: s, in: bits}
-	src := []int32{o}
-	switch n := len(s.d.IDs); {
-	case c.small(src, n):
-		c.depthFirst(src)
-	case c.top(src):
-	case c.large(src, n):
-		c.edgeSweep(src, false)
-	default:
-		c.sweep(src, false)
-	}
+	c.down([]int32{o}, len(s.d.IDs), false)
 	return c.count
+}
+
+// down marks the descendants of sources (n concepts in the store) by the
+// walk their size calls for: depth-first for a few, the root's shortcut,
+// one pass over the topological edges for a large closure, else a sweep.
+func (c *closureWalk) down(sources []int32, n int, self bool) {
+	switch {
+	case c.small(sources, n):
+		c.depthFirst(sources)
+	case c.top(sources):
+	case c.large(sources, n):
+		c.edgeSweep(sources, self)
+	default:
+		c.sweep(sources, self)
+	}
 }
 
 // few is the largest closure (by the counts kept at import) collected

@@ -33,32 +33,17 @@ func (w *storeWriter) closureTables(d *release) error {
 	}
 	put(w, secInner, inner)
 	inner = nil
-	// Children (CSR) and a topological order by Kahn's algorithm, the
-	// queue being the order itself.
-	off := make([]int32, n+1)
-	for _, ps := range d.Parents {
-		for _, p := range ps {
-			off[p+1]++
-		}
-	}
-	for i := range n {
-		off[i+1] += off[i]
-	}
-	child := make([]int32, off[n])
-	fill := slices.Clone(off[:n])
+	// A topological order by Kahn's algorithm, the queue being the order
+	// itself.
+	off, child := children(d.Parents)
 	left := make([]int32, n) // parents not yet ordered
 	order := make([]int32, 0, n)
 	for i, ps := range d.Parents {
-		for _, p := range ps {
-			child[fill[p]] = int32(i)
-			fill[p]++
-		}
 		left[i] = int32(len(ps))
 		if len(ps) == 0 {
 			order = append(order, int32(i))
 		}
 	}
-	fill = nil
 	edges := make([]edge, 0, len(child))
 	for k := 0; k < len(order); k++ {
 		p := order[k]

@@ -403,25 +403,34 @@ func (w *storeWriter) hierarchy(d *release) error {
 	put(w, secAncOff, d.AncOff)
 	put(w, secAnc, d.Anc)
 	put(w, secDescCount, d.DescCount)
-	// Children: the parents lists inverted, children ascending by ordinal.
-	childOff := make([]int32, n+1)
-	for _, p := range flat {
-		childOff[p+1]++
+	childOff, child := children(d.Parents)
+	put(w, secChildOff, childOff)
+	put(w, secChild, child)
+	return w.err
+}
+
+// children inverts the parents lists into a CSR of children, ascending by
+// ordinal within each concept.
+func children(parents [][]int32) (off, child []int32) {
+	n := len(parents)
+	off = make([]int32, n+1)
+	for _, ps := range parents {
+		for _, p := range ps {
+			off[p+1]++
+		}
 	}
 	for i := range n {
-		childOff[i+1] += childOff[i]
+		off[i+1] += off[i]
 	}
-	child := make([]int32, childOff[n])
-	fill := slices.Clone(childOff[:n])
-	for i, ps := range d.Parents {
+	child = make([]int32, off[n])
+	fill := slices.Clone(off[:n])
+	for i, ps := range parents {
 		for _, p := range ps {
 			child[fill[p]] = int32(i)
 			fill[p]++
 		}
 	}
-	put(w, secChildOff, childOff)
-	put(w, secChild, child)
-	return w.err
+	return off, child
 }
 
 // relationships writes the attribute relationships and, by destination,
