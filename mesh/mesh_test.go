@@ -57,7 +57,6 @@ func TestSendReceiveRoundTrip(t *testing.T) {
 		size     int
 		compress bool
 	}{
-		{"empty", 0, false},
 		{"one chunk", 1000, false},
 		{"several chunks", 300 << 10, false},
 		{"compressed several chunks", 600 << 10, true},
@@ -92,7 +91,7 @@ func TestSendReceiveRoundTrip(t *testing.T) {
 			assert.Equal(t, body, got.Bytes())
 			assert.Equal(t, "local-1", info.LocalID)
 			assert.Equal(t, "summary.txt", info.FileName)
-			assert.Equal(t, tc.compress, info.Compressed)
+			assert.False(t, info.ContentCompressed, "transfer compression is not the content flag")
 			assert.Equal(t, 0, srv.Unacknowledged("X26GP0001"))
 			tr, err = sender.Track(ctx, id)
 			require.NoError(t, err)
@@ -117,7 +116,9 @@ func TestHandlerErrorLeavesMessage(t *testing.T) {
 func TestErrors(t *testing.T) {
 	srv, trust, _ := setup(t)
 	ctx := context.Background()
-	_, err := trust.Send(ctx, mesh.Outbound{To: "X26NOBODY", WorkflowID: "W", Body: strings.NewReader("x")})
+	_, err := trust.Send(ctx, mesh.Outbound{To: "X26GP0001", WorkflowID: "W", Body: strings.NewReader("")})
+	assert.ErrorIs(t, err, mesh.ErrMissingData)
+	_, err = trust.Send(ctx, mesh.Outbound{To: "X26NOBODY", WorkflowID: "W", Body: strings.NewReader("x")})
 	assert.ErrorIs(t, err, mesh.ErrUnknownRecipient)
 	var ae *mesh.APIError
 	require.True(t, errors.As(err, &ae))
@@ -164,13 +165,53 @@ func TestAcknowledgedAndExpiredAreGone(t *testing.T) {
 	require.NoError(t, gp.Acknowledge(ctx, id))
 	require.NoError(t, gp.Acknowledge(ctx, id), "acknowledging twice is harmless")
 	_, err = gp.Download(ctx, id, io.Discard)
-	assert.ErrorIs(t, err, mesh.ErrMessageGone)
+	assert.NoError(t, err, "an acknowledged message can still be downloaded, as on mesh-sandbox")
+	assert.Zero(t, srv.Unacknowledged("X26GP0001"))
 
 	id2, err := trust.Send(ctx, mesh.Outbound{To: "X26GP0001", WorkflowID: "W", Body: strings.NewReader("b")})
 	require.NoError(t, err)
 	assert.Equal(t, 1, srv.Expire(time.Now().Add(time.Minute)))
 	_, err = gp.Download(ctx, id2, io.Discard)
 	assert.ErrorIs(t, err, mesh.ErrMessageGone)
+	tr, err := trust.Track(ctx, id2)
+	require.NoError(t, err)
+	assert.Equal(t, "error", tr.Status)
+	assert.False(t, tr.StatusSuccess)
+
+	// The sender gets a non-delivery report, which a data handler never
+	// sees and which stays until a report handler takes it.
+	n, err := trust.Receive(ctx, func(context.Context, *mesh.Received, io.Reader) error {
+		t.Error("a report reached the data handler")
+		return nil
+	})
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	var report *mesh.Received
+	withReports := client(t, srv, "X26TRUST1", "trust-pw", func(c *mesh.Config) {
+		c.ReportHandler = func(_ context.Context, m *mesh.Received, _ io.Reader) error { report = m; return nil }
+	})
+	n, err = withReports.Receive(ctx, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	require.NotNil(t, report)
+	assert.True(t, report.IsReport())
+	assert.Equal(t, "14", report.StatusCode)
+	assert.Equal(t, id2, report.LinkedMessageID)
+	assert.Zero(t, srv.Unacknowledged("X26TRUST1"))
+}
+
+func TestExpiryByClock(t *testing.T) {
+	srv, trust, gp := setup(t)
+	now := time.Now()
+	srv.Now = func() time.Time { return now }
+	ctx := context.Background()
+	id, err := trust.Send(ctx, mesh.Outbound{To: "X26GP0001", WorkflowID: "W", Body: strings.NewReader("a")})
+	require.NoError(t, err)
+	now = now.Add(meshtest.DefaultInboxExpiry + time.Minute)
+	gp2 := client(t, srv, "X26GP0001", "gp-pw", func(c *mesh.Config) { c.Now = func() time.Time { return now } })
+	_, err = gp2.Download(ctx, id, io.Discard)
+	assert.ErrorIs(t, err, mesh.ErrMessageGone, "uncollected after five days")
+	_ = gp
 }
 
 func TestInboxPaging(t *testing.T) {
@@ -225,7 +266,7 @@ func TestLookup(t *testing.T) {
 	eps, err := trust.LookupEndpoint(context.Background(), "A81001", "GPFED_CONSULT_REPORT")
 	require.NoError(t, err)
 	require.Len(t, eps, 1)
-	assert.Equal(t, "X26GP0001", eps[0].Address)
+	assert.Equal(t, "X26GP0001", eps[0].MailboxID)
 	eps, err = trust.SearchWorkflow(context.Background(), "GPFED_CONSULT_REPORT")
 	require.NoError(t, err)
 	assert.Len(t, eps, 1)
