@@ -40,7 +40,8 @@ const (
 	sbWorkflow  = "TEST_WORKFLOW"
 )
 
-// sandboxURL returns the sandbox's base URL, after resetting its store. A
+// sandboxURL returns the sandbox's base URL, after emptying the mailboxes
+// these tests use. A
 // missing sandbox fails the test under CI and skips it elsewhere.
 func sandboxURL(t *testing.T) string {
 	t.Helper()
@@ -51,11 +52,15 @@ func sandboxURL(t *testing.T) string {
 		}
 		t.Skip("NHSKIT_MESH_SANDBOX_URL not set (start ../shared/mesh/run-sandbox.sh)")
 	}
-	req, _ := http.NewRequest(http.MethodDelete, u+"/messageexchange/admin/reset", nil)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err, "mesh-sandbox at %s", u)
-	resp.Body.Close()
-	require.Equal(t, http.StatusOK, resp.StatusCode, "resetting mesh-sandbox")
+	// Only this package's mailboxes are reset: other packages' tests
+	// (examples/meshsend uses X26ABC3) may use the sandbox meanwhile.
+	for _, mb := range []string{sbSender, sbRecipient} {
+		req, _ := http.NewRequest(http.MethodDelete, u+"/messageexchange/admin/reset/"+mb, nil)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err, "mesh-sandbox at %s", u)
+		resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode, "resetting mesh-sandbox mailbox %s", mb)
+	}
 	return u
 }
 
@@ -410,7 +415,9 @@ func once(match func(r *http.Request) bool, what string) func(r *http.Request) s
 func TestSandboxLostResponses(t *testing.T) {
 	base := sandboxURL(t)
 	ctx := context.Background()
-	isFirst := func(r *http.Request) bool { return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/outbox") }
+	isFirst := func(r *http.Request) bool {
+		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/outbox")
+	}
 	isLast := func(r *http.Request) bool { return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/4") }
 
 	t.Run("first request answered 500 after landing is found by local id", func(t *testing.T) {

@@ -5,62 +5,99 @@
 //
 // It is built so that a message is neither lost nor duplicated:
 //
-//   - [Client.Send] spools the body to a temporary file (computing a
-//     SHA-256 and, if asked, compressing it with gzip), then uploads it in
-//     chunks. A chunk that fails is resent on its own. If the first
-//     request's answer is lost, tracking by the sender's local id tells
-//     whether the message was created before anything is sent again; an
-//     answer that is not a clear "not found" stops the send with an error
-//     instead of risking a duplicate.
-//   - [Client.Receive] downloads each waiting message in full (every chunk,
-//     reassembled, decompressed, checksum checked), gives it to the
-//     caller's handler, and acknowledges it only when the handler returns
-//     nil. A crash between storing and acknowledging means MESH delivers
-//     it again; handlers de-duplicate by message id.
+//   - [Client.Send] hashes the body (spooling it to a temporary file
+//     unless it is a file or in-memory reader) and uploads it in chunks,
+//     each compressed on its own when asked. A chunk that fails is resent
+//     on its own. A first request whose outcome is unknown is resolved by
+//     tracking the local id before anything is sent again, and never by
+//     taking another message's id. With Config.StateDir a durable outbox
+//     record, written before the first request, lets Send called again
+//     with the same LocalID after a crash resume the send.
+//   - [Client.Receive] downloads each waiting message chunk by chunk into a
+//     spool (kept across restarts with Config.StateDir), verifies its
+//     checksum, gives it to the caller's handler, and acknowledges it only
+//     when the handler returns nil, even if the caller is shutting down.
+//     Report messages go to Config.ReportHandler, never to the data
+//     handler. A crash between storing and acknowledging means MESH
+//     delivers it again; handlers de-duplicate by message id.
 //
 // Memory stays constant whatever the size: content moves between the
 // network, temporary files and the caller's reader or writer in buffers.
-// Package meshtest is a fake MESH server for tests.
+// Package meshtest is a fake MESH server for tests that answers as NHS
+// England's mesh-sandbox does.
 //
 // # Facts relied on
 //
-// From the MESH API specification (NHS England,
-// https://digital.nhs.uk/developer/api-catalogue/message-exchange-for-social-care-and-health-api)
-// and NHS England's open-source MESH sandbox and clients
-// (https://github.com/NHSDigital/mesh-sandbox,
-// https://github.com/NHSDigital/mesh-client):
+// Sources: the MESH API v2 specification (NHSDigital/mesh-api-specification,
+// specification/mesh-api.yaml, "spec" below), NHS England's MESH sandbox
+// (NHSDigital/mesh-sandbox, "sandbox") and NHS England's Python client
+// (NHSDigital/mesh-client, "mesh-client"); the conformance tests run this
+// client against the sandbox and mesh-client against meshtest.
 //
-//   - Every request carries "Authorization: NHSMESH
-//     <mailbox>:<nonce>:<nonce_count>:<timestamp>:<hmac>", where timestamp
-//     is UTC YYYYMMDDHHMM, the nonce is fresh for each request (a UUID),
-//     and hmac is the hex HMAC-SHA256, keyed with the environment's shared
-//     key, of "<mailbox>:<nonce>:<nonce_count>:<password>:<timestamp>". The
-//     sandbox's shared key is "TestKey". The server refuses a reused nonce
-//     ("Error Duplicated Authentication Token") with 403.
-//   - "Accept: application/vnd.mesh.v2+json" selects the v2 responses.
-//   - Endpoints under /messageexchange: GET /{mailbox} (handshake, with
-//     mex-ClientVersion, mex-OSName, mex-OSVersion); POST /{mailbox}/outbox
-//     (send: mex-To, mex-WorkflowID, mex-Chunk-Range "1:N", mex-LocalID,
-//     mex-Subject, mex-FileName, mex-Content-Checksum,
-//     mex-Content-Compressed "Y" with Content-Encoding gzip; answer 202
-//     {"message_id"}); POST /{mailbox}/outbox/{id}/{n} (chunk n, with
-//     mex-Chunk-Range "n:N"); GET /{mailbox}/outbox/tracking/{id} and
-//     ?localID= (tracking); GET /{mailbox}/inbox (ids, 500 a page, with
-//     links.next); GET /{mailbox}/inbox/{id}[/{n}] (content, 206 for a
-//     chunk of a multi-chunk message, mex-Chunk-Range "n:N"); PUT
-//     /{mailbox}/inbox/{id}/status/acknowledged; GET
-//     /endpointlookup/{ods}/{workflow}; GET /workflowsearch/{workflow}.
-//   - A compressed message is one gzip stream split into chunks, so chunks
-//     are joined before decompressing. MESH accepts chunks of at most 100
-//     MB; clients commonly use 20 MB, the default here.
-//   - Errors are JSON {"errorEvent", "errorCode", "errorDescription",
-//     "messageID"}: an unregistered recipient is code 12 (417), a workflow
-//     the recipient does not take is 17 (417), a message that does not
-//     exist 20 (404); a message already acknowledged or expired is 410.
-//   - MESH asks clients to poll an inbox no more often than every five
-//     minutes; [Client.Poll] defaults to that.
-//
-// The integration and production base URLs here are as NHS England
-// publishes them; both need an HSCN connection and a client certificate,
-// passed in Config.HTTPClient.
+//   - Authorization is "NHSMESH <mailbox>:<nonce>:<nonce_count>:<timestamp>:<hmac>",
+//     timestamp UTC YYYYMMDDHHMM, hmac the hex HMAC-SHA256 keyed with the
+//     environment's shared key of "<mailbox>:<nonce>:<nonce_count>:<password>:<timestamp>"
+//     (spec; mesh-client mesh_auth.py). The sandbox's shared key is "TestKey".
+//   - "Accept: application/vnd.mesh.v2+json" selects v2 bodies (spec).
+//   - The handshake is POST /messageexchange/{mailbox}, once every 24 hours
+//     (spec, "Validate a mailbox"); the sandbox still answers GET.
+//   - One request carries at most 100 MB. A large message is split
+//     uncompressed into chunks and each chunk compressed independently
+//     ("DO NOT compress a large file and then split the compressed
+//     version", spec, "Send chunked message"); chunk 1 goes to POST
+//     .../outbox with mex-Chunk-Range "1:n", the rest to
+//     .../outbox/{message_id}/{n}. Content-Encoding must be the same on every
+//     chunk (sandbox: 417 "cannot change content encoding"). A chunk sent
+//     once the message is complete gets 423 (spec).
+//   - mex-Content-Compressed is a flag passed to the recipient that the
+//     sender's content is itself compressed ("non-transparent", mesh-client
+//     Message docstring); transfer compression is Content-Encoding. The
+//     sandbox also sets the flag on every gzip-encoded download, so the
+//     sender's own flag is read from HEAD (sandbox handlers/inbox.py).
+//   - A recipient that does not send Accept-Encoding: gzip gets chunks
+//     decompressed; a v2 one that does may get plain chunks compressed
+//     (sandbox handlers/inbox.py). Each chunk is decoded on its own.
+//   - mex-Content-Checksum is carried as the sender gave it, at most 100
+//     characters of letters, digits, space, ":", "-" and "/" (spec; sandbox
+//     mex_headers.py). This package sends and verifies "sha256:<hex>" and
+//     checks no other form.
+//   - Tracking is GET .../outbox/tracking?messageID= (v2 body with status
+//     and expiry_time); GET .../outbox/tracking/{local_id} is deprecated,
+//     answers the v1 body (with the checksum) and 300 when the local id is
+//     not unique (spec). A message of another mailbox is 404, not 403
+//     (sandbox).
+//   - v2 error bodies are {"message_id", "internal_id", "detail": [{"event",
+//     "code", "msg"}]}, v1 ones {"messageID", "errorEvent", "errorCode",
+//     "errorDescription"} (sandbox views/error.py). Codes (sandbox
+//     constants.py): 02 no data (417 on an empty body), 06 malformed
+//     control headers, 08 no recipient, 12 unregistered recipient (417), 14
+//     not collected (reports), 17 workflow not registered, 20 message does
+//     not exist, EPL-151 no mailbox matched.
+//   - Inbox: GET .../inbox lists accepted, unacknowledged messages, 500 a
+//     page by default, max_results 10 to 5000, workflow_filter ("X", "X*",
+//     "*X*", "!" negates), links.next a server path (spec; sandbox). GET
+//     .../count and HEAD .../inbox/{id} exist (count is deprecated).
+//   - Download: 206 for every chunk but the last; 403 for another mailbox's
+//     message; 410 for one neither accepted nor acknowledged (expired); an
+//     acknowledged message can still be downloaded (sandbox). Acknowledging
+//     is PUT .../inbox/{id}/status/acknowledged, 200 with an empty v2 body.
+//   - Reports (mex-MessageType REPORT) carry mex-StatusCode,
+//     mex-StatusEvent, mex-StatusDescription, mex-StatusSuccess and
+//     mex-LinkedMsgID and no content; a message not collected within 5
+//     days becomes undeliverable and its sender gets a report with code 14
+//     (sandbox models/message.py, constants.py).
+//   - Lookups GET /messageexchange/endpointlookup/{ods}/{workflow} and
+//     /workflowsearch/{workflow} answer v2 {"results": [{"mailbox_id",
+//     "mailbox_name"}]} (sandbox views/lookup.py).
+//   - Clients should poll every 5 minutes and at least every 24 hours
+//     (spec, "Inbox poll cycle"); [Client.Poll] defaults to five minutes.
+//     mesh-client's request timeout is 10 minutes, the default here.
+//   - The environments are reached over the internet (the HSCN endpoints
+//     are deprecated, mesh-client warns) with a client certificate from
+//     NHS England, passed in Config.HTTPClient ([HTTPClientFromPEM]). The
+//     servers' certificate authorities per environment are the
+//     nhs-int-ca-bundle.pem, nhs-dep-ca-bundle.pem and
+//     nhs-live-ca-bundle.pem that mesh-client ships (MIT licence); this
+//     package does not copy them: pass the one for your environment as
+//     HTTPClientFromPEM's caFile.
 package mesh

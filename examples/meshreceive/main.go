@@ -6,7 +6,7 @@
 //	go run ./examples/meshreceive -dir ./inbox
 //
 // Against a real mailbox give -url, -mailbox and credentials as for
-// meshsend; -poll keeps it running, checking every five minutes.
+// meshsend (-cert, -key, -ca for the client certificate); -poll keeps it running, checking every five minutes.
 package main
 
 import (
@@ -15,6 +15,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 
 type options struct {
 	url, mailbox, password, sharedKey, dir string
+	cert, key, ca, stateDir                string
 	poll                                   bool
 }
 
@@ -37,6 +39,10 @@ func main() {
 	flag.StringVar(&o.password, "password", os.Getenv("MESH_PASSWORD"), "mailbox password")
 	flag.StringVar(&o.sharedKey, "shared-key", os.Getenv("MESH_SHARED_KEY"), "environment shared key")
 	flag.StringVar(&o.dir, "dir", "", "directory to write messages to (default: a temporary one)")
+	flag.StringVar(&o.cert, "cert", "", "client certificate (PEM)")
+	flag.StringVar(&o.key, "key", "", "client key (PEM)")
+	flag.StringVar(&o.ca, "ca", "", "CA bundle for the MESH server (PEM), e.g. mesh-client's nhs-int-ca-bundle.pem")
+	flag.StringVar(&o.stateDir, "state-dir", "", "directory keeping partial downloads across restarts")
 	flag.BoolVar(&o.poll, "poll", false, "keep polling every five minutes until interrupted")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -73,7 +79,14 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		o.url, o.password, o.sharedKey = srv.URL, "fake-password", srv.SharedKey
 		fmt.Fprintf(w, "using an in-process fake MESH with 3 messages waiting\n")
 	}
-	c, err := mesh.New(mesh.Config{BaseURL: o.url, Mailbox: o.mailbox, Password: o.password, SharedKey: o.sharedKey})
+	var hc *http.Client
+	if o.cert != "" {
+		var err error
+		if hc, err = mesh.HTTPClientFromPEM(o.cert, o.key, o.ca); err != nil {
+			return err
+		}
+	}
+	c, err := mesh.New(mesh.Config{BaseURL: o.url, Mailbox: o.mailbox, Password: o.password, SharedKey: o.sharedKey, HTTPClient: hc, StateDir: o.stateDir})
 	if err != nil {
 		return err
 	}
