@@ -150,6 +150,9 @@ func TestReplayedNonceRefused(t *testing.T) {
 	for i, want := range []int{http.StatusOK, http.StatusForbidden} {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/messageexchange/X26TRUST1", nil)
 		req.Header.Set("Authorization", h)
+		for _, k := range []string{"mex-ClientVersion", "mex-OSName", "mex-OSVersion"} {
+			req.Header.Set(k, "test")
+		}
 		resp, err := http.DefaultClient.Do(req)
 		require.NoError(t, err)
 		resp.Body.Close()

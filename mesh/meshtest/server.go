@@ -68,9 +68,9 @@ type Server struct {
 }
 
 type mailbox struct {
-	id, name, password string
-	workflows          map[string]bool // empty: any
-	inbox              []string        // accepted, unacknowledged, in arrival order
+	id, name, password, ods string
+	workflows               map[string]bool // empty: any
+	inbox                   []string        // accepted, unacknowledged, in arrival order
 }
 
 type message struct {
@@ -147,7 +147,7 @@ func (s *Server) Client() *http.Client { return s.srv.Client() }
 func (s *Server) AddMailbox(id, password string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	mb := &mailbox{id: strings.ToUpper(id), name: "mailbox " + strings.ToUpper(id), password: password, workflows: map[string]bool{}}
+	mb := &mailbox{id: strings.ToUpper(id), name: "mailbox " + strings.ToUpper(id), password: password, ods: "X26", workflows: map[string]bool{}}
 	s.mailboxes[mb.id] = mb
 }
 
@@ -160,6 +160,9 @@ func (s *Server) AddSandboxMailboxes() {
 		s.AddMailbox(id, "password")
 		s.mu.Lock()
 		s.mailboxes[id].name = name
+		if i == 2 {
+			s.mailboxes[id].ods = "X27"
+		}
 		s.mu.Unlock()
 	}
 	s.AddEndpoint("X26", "TEST_WORKFLOW", "X26ABC2")
@@ -446,11 +449,19 @@ func fail(w http.ResponseWriter, r *http.Request, status int, name, messageID st
 	writeJSON(w, status, mesh.MediaTypeV2, body)
 }
 
-// invalid writes the web framework's request-validation answer (400).
-func invalid(w http.ResponseWriter, where, name, msg string) {
-	writeJSON(w, http.StatusBadRequest, "application/json", map[string]any{
-		"detail": []map[string]any{{"loc": []string{where, name}, "msg": msg, "type": "value_error"}},
-	})
+// invalid writes the web framework's request-validation answer (400);
+// ctx, when not nil, is the violated limit.
+func invalid(w http.ResponseWriter, where, name, msg, typ string, ctx map[string]any) {
+	d := map[string]any{"loc": []string{where, strings.ToLower(name)}, "msg": msg, "type": typ}
+	if ctx != nil {
+		d["ctx"] = ctx
+	}
+	writeJSON(w, http.StatusBadRequest, "application/json", map[string]any{"detail": []map[string]any{d}})
+}
+
+// missing is invalid for an absent required field.
+func missing(w http.ResponseWriter, where, name string) {
+	invalid(w, where, name, "field required", "value_error.missing", nil)
 }
 
 func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
@@ -473,7 +484,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	switch {
 	case r.URL.Path == "/health" || r.URL.Path == "/messageexchange/_ping" || r.URL.Path == "/_ping":
-		writeJSON(w, http.StatusOK, "application/json", map[string]any{"status": "healthy", "outcome": "OK", "hostname": "meshtest"})
+		writeJSON(w, http.StatusOK, "application/json", map[string]any{"env": "meshtest", "build_label": "latest", "status": "running", "outcome": "Yes"})
 		return
 	case len(parts) < 2 || parts[0] != "messageexchange":
 		writeJSON(w, http.StatusNotFound, "application/json", map[string]string{"detail": "Not Found"})
@@ -523,6 +534,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, mb *mailbox, rest
 	switch {
 	case len(rest) == 0 && (get || post):
 		// The handshake: POST in v2, GET kept for older clients.
+		for _, h := range []string{"mex-ClientVersion", "mex-OSName", "mex-OSVersion"} {
+			if r.Header.Get(h) == "" {
+				missing(w, "header", h)
+				return
+			}
+		}
 		if v < 2 {
 			writeJSON(w, http.StatusOK, "application/json", map[string]string{"mailboxId": mb.id})
 			return
@@ -690,7 +707,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, from *mailbox) {
 	h := r.Header
 	for _, req := range []string{"mex-To", "mex-WorkflowID"} {
 		if _, ok := h[http.CanonicalHeaderKey(req)]; !ok {
-			invalid(w, "header", strings.ToLower(strings.ReplaceAll(req, "-", "_")), "field required")
+			missing(w, "header", req)
 			return
 		}
 	}
@@ -698,7 +715,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, from *mailbox) {
 	for _, l := range headerLimits {
 		v := h.Get(l.name)
 		if len(v) > l.max {
-			invalid(w, "header", strings.ToLower(strings.ReplaceAll(l.name, "-", "_")), fmt.Sprintf("ensure this value has at most %d characters", l.max))
+			invalid(w, "header", l.name, fmt.Sprintf("ensure this value has at most %d characters", l.max), "value_error.any_str.max_length", map[string]any{"limit_value": l.max})
 			return
 		}
 		if controlRE.MatchString(v) {
@@ -758,9 +775,14 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request, from *mailbox) {
 	if ct == "" {
 		ct = h.Get("Content-Type")
 	}
+	id := newMessageID(now)
+	fileName := h.Get("mex-FileName")
+	if fileName == "" {
+		fileName = id + ".dat"
+	}
 	m := &message{
-		id: newMessageID(now), typ: mesh.MessageTypeData, from: from.id, to: to, workflow: workflow,
-		subject: h.Get("mex-Subject"), localID: h.Get("mex-LocalID"), partnerID: h.Get("mex-PartnerID"), fileName: h.Get("mex-FileName"),
+		id: id, typ: mesh.MessageTypeData, from: from.id, to: to, workflow: workflow,
+		subject: h.Get("mex-Subject"), localID: h.Get("mex-LocalID"), partnerID: h.Get("mex-PartnerID"), fileName: fileName,
 		checksum: h.Get("mex-Content-Checksum"), contentType: ct, encoding: enc,
 		compressed: yes(h.Get("mex-Content-Compressed")), encrypted: yes(h.Get("mex-Content-Encrypted")),
 		chunks: make([]*chunk, total), total: total, status: "uploading", created: now, updated: now,
@@ -796,7 +818,7 @@ func (s *Server) maybeAccept(m *message) {
 func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, from *mailbox, id, chunkNo string) {
 	n, err := strconv.Atoi(chunkNo)
 	if err != nil {
-		invalid(w, "path", "chunk_number", "value is not a valid integer")
+		invalid(w, "path", "chunk_number", "value is not a valid integer", "type_error.integer", nil)
 		return
 	}
 	if _, ok := parseRange(r.Header.Get("mex-Chunk-Range"), n); !ok || strings.TrimSpace(r.Header.Get("mex-Chunk-Range")) == "" {
@@ -808,10 +830,10 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, from *mailbox
 	s.mu.Unlock()
 	switch {
 	case m == nil:
-		fail(w, r, http.StatusNotFound, "", "")
+		fail(w, r, http.StatusNotFound, "Not Found", "")
 		return
 	case m.from != from.id:
-		fail(w, r, http.StatusForbidden, "", "")
+		fail(w, r, http.StatusForbidden, "Forbidden", "")
 		return
 	case m.status != "uploading":
 		fail(w, r, http.StatusLocked, "", id)
@@ -820,7 +842,7 @@ func (s *Server) sendChunk(w http.ResponseWriter, r *http.Request, from *mailbox
 		fail(w, r, http.StatusNotAcceptable, "", id)
 		return
 	case strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))) != m.encoding:
-		fail(w, r, http.StatusExpectationFailed, "cannot change content encoding", id)
+		fail(w, r, http.StatusExpectationFailed, "cannot change content encoding", "")
 		return
 	}
 	body, ok := s.readChunk(w, r)
@@ -863,25 +885,26 @@ func (s *Server) size(m *message) int64 {
 func (s *Server) track(w http.ResponseWriter, r *http.Request, mb *mailbox) {
 	id := strings.ToUpper(r.URL.Query().Get("messageID"))
 	if id == "" {
-		invalid(w, "query", "messageID", "field required")
+		missing(w, "query", "messageID")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.messages[id]
 	if m == nil || m.from != mb.id || m.typ != mesh.MessageTypeData {
-		fail(w, r, http.StatusNotFound, "", "") // not 403, as Spine
+		fail(w, r, http.StatusNotFound, "Not Found", "") // not 403, as Spine
 		return
 	}
+	rcpt := s.mailboxes[m.to]
 	body := map[string]any{
 		"message_id": m.id, "local_id": m.localID, "workflow_id": m.workflow, "filename": m.fileName,
 		"expiry_time":      m.created.Add(s.InboxExpiry).UTC().Format("2006-01-02T15:04:05.000000"),
 		"upload_timestamp": m.created.UTC().Format("2006-01-02T15:04:05.000000"),
-		"recipient":        m.to, "recipient_name": s.mailboxes[m.to].name, "status": m.status,
-		"status_success": m.status != "error",
+		"recipient":        m.to, "recipient_name": rcpt.name, "recipient_ods_code": rcpt.ods, "recipient_org_code": rcpt.ods,
+		"recipient_org_name": "", "status": m.status, "status_success": m.status != "error",
 	}
-	if m.fileName == "" {
-		delete(body, "filename")
+	if m.statusCode != "" {
+		body["status_code"], body["status_event"] = m.statusCode, m.statusEvent
 	}
 	if m.localID == "" {
 		delete(body, "local_id")
@@ -900,11 +923,11 @@ func (s *Server) trackLocal(w http.ResponseWriter, r *http.Request, mb *mailbox,
 	}
 	switch len(found) {
 	case 0:
-		fail(w, r, http.StatusNotFound, "", "")
+		fail(w, r, http.StatusNotFound, "Not Found", "")
 		return
 	case 1:
 	default:
-		fail(w, r, http.StatusMultipleChoices, "", "")
+		fail(w, r, http.StatusMultipleChoices, "Multiple Choices", "")
 		return
 	}
 	m := found[0]
@@ -928,6 +951,8 @@ func (s *Server) trackLocal(w http.ResponseWriter, r *http.Request, mb *mailbox,
 		"expiryTime": ts(m.created.Add(s.InboxExpiry)), "fileName": fileName, "fileSize": s.size(m),
 		"isCompressed": flag(m.compressed), "localId": m.localID, "messageId": m.id, "messageType": "Data",
 		"partnerId": m.partnerID, "recipient": m.to, "recipientName": s.mailboxes[m.to].name,
+		"meshRecipientOdsCode": s.mailboxes[m.to].ods, "recipientOrgCode": s.mailboxes[m.to].ods, "recipientOrgName": "",
+		"senderOdsCode": s.mailboxes[m.from].ods, "senderOrgCode": s.mailboxes[m.from].ods, "senderOrgName": "",
 		"sender": m.from, "senderName": s.mailboxes[m.from].name, "status": strings.ToUpper(m.status[:1]) + m.status[1:],
 		"statusSuccess": success, "subject": m.subject, "uploadTimestamp": ts(m.created), "workflowId": m.workflow,
 		"version": "1.0", "recipientSmtp": "", "senderSmtp": "",
@@ -963,11 +988,15 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, mb *mailbox) {
 	if v := q.Get("max_results"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
-			invalid(w, "query", "max_results", "value is not a valid integer")
+			invalid(w, "query", "max_results", "value is not a valid integer", "type_error.integer", nil)
 			return
 		}
-		if n < 10 || n > 5000 {
-			invalid(w, "query", "max_results", "ensure this value is between 10 and 5000")
+		if n < 10 {
+			invalid(w, "query", "max_results", "ensure this value is greater than or equal to 10", "value_error.number.not_ge", map[string]any{"limit_value": 10})
+			return
+		}
+		if n > 5000 {
+			invalid(w, "query", "max_results", "ensure this value is less than or equal to 5000", "value_error.number.not_le", map[string]any{"limit_value": 5000})
 			return
 		}
 		size = n
@@ -1111,7 +1140,7 @@ func (s *Server) head(w http.ResponseWriter, r *http.Request, mb *mailbox, id st
 func (s *Server) download(w http.ResponseWriter, r *http.Request, mb *mailbox, id, chunkNo string) {
 	n, err := strconv.Atoi(chunkNo)
 	if err != nil {
-		invalid(w, "path", "chunk_number", "value is not a valid integer")
+		invalid(w, "path", "chunk_number", "value is not a valid integer", "type_error.integer", nil)
 		return
 	}
 	s.mu.Lock()
@@ -1122,7 +1151,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, mb *mailbox, i
 		fail(w, r, http.StatusNotFound, "Message does not exist", "")
 		return
 	case m.to != mb.id:
-		fail(w, r, http.StatusForbidden, "", "")
+		fail(w, r, http.StatusForbidden, "Forbidden", "")
 		return
 	case m.status != "accepted" && m.status != "acknowledged":
 		fail(w, r, http.StatusGone, "Message already accepted", "")
@@ -1217,7 +1246,7 @@ func (s *Server) ack(w http.ResponseWriter, r *http.Request, mb *mailbox, id str
 	case m == nil:
 		fail(w, r, http.StatusNotFound, "Message does not exist", "")
 	case m.to != mb.id:
-		fail(w, r, http.StatusForbidden, "", "")
+		fail(w, r, http.StatusForbidden, "Forbidden", "")
 	default:
 		if v, _ := apiVersion(r); v < 2 {
 			writeJSON(w, http.StatusOK, "application/json", map[string]string{"messageId": m.id})
