@@ -2,9 +2,9 @@ package booking
 
 import (
 	"cmp"
+	"container/heap"
 	"context"
 	"fmt"
-	"container/heap"
 	"math"
 	"slices"
 	"sort"
