@@ -21,13 +21,32 @@
 // routine patient waiting a year outranks a new P3). Ties go to the
 // longer wait, then the smaller id.
 //
-// # Concurrency
+// # Concurrency and durability
 //
-// Offers and entries carry versions; a Store writes only when the stored
-// version is the one read (compare-and-set), and a commit is all or
-// nothing. Accepting an offer withdraws every other offer of the same
-// place in the same commit, so of any number of concurrent accepts of one
-// offer or of competing offers, exactly one books.
+// Entries, offers and released places carry versions; a Store writes a
+// record only when the stored version is the one read (compare-and-set),
+// and a commit is all or nothing. The store itself refuses a commit that
+// would give an entry two open offers or two bookings, a place two
+// accepted offers, or leave an entry Offered without an open offer (or
+// the reverse), so that no interleaving of any number of instances, each
+// with its own engine, can book one patient twice or one place for two.
+// Accepting an offer withdraws the other offers of the same place in the
+// same commit; declining, expiring and removing write the place too, so
+// concurrent closes of its offers serialise on it.
+//
+// A released place is recorded before anything is offered (status
+// pending). A commit that closes the last open offer of a place puts it
+// back to pending in that same commit. Pending places are an outbox:
+// [List.RunPending] (called by [List.ExpireDue]) offers them until each
+// is on offer, booked, or unfilled with the reason, so a change that
+// committed is reported as done even when its cascade fails, and the
+// cascade happens later. The events of a store form one gap-free
+// sequence in commit order (Event.Seq), which [Replay] checks.
+//
+// Once an accept has committed the booking stands; the engine is told
+// after. An engine that disagrees (another instance held the place) is
+// logged: engines kept in step across instances are the shared booking
+// ledger's work, not the waiting list's.
 //
 // # Facts relied on
 //

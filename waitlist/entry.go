@@ -2,6 +2,7 @@ package waitlist
 
 import (
 	"fmt"
+	"log/slog"
 	"time"
 	_ "time/tzdata" // Europe/London everywhere
 
@@ -264,4 +265,17 @@ func Reminders(appt, now time.Time, daysBefore ...int) []time.Time {
 		}
 	}
 	return out
+}
+
+// LogValue keeps patient details out of logs: the NHS number masked, no
+// contact details, no booking preferences (they can locate a patient).
+func (e Entry) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("id", e.ID),
+		slog.String("nhs_number", e.NHSNumber.Masked()),
+		slog.String("service", e.Service),
+		slog.String("priority", e.Priority.String()),
+		slog.String("status", string(e.Status)),
+		slog.Int64("version", e.Version),
+	)
 }

@@ -3,12 +3,12 @@ package waitlist
 import (
 	"container/heap"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
-	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/nhskit/nhskit/booking"
@@ -40,6 +40,10 @@ type Config struct {
 	Engine *booking.Engine
 	// OfferTTL is how long a patient has to answer (default 2 hours).
 	OfferTTL time.Duration
+	// MinNotice is how long before a slot starts the patient must have
+	// their answer in (default 1 hour): an offer never expires later, and
+	// a place released closer to its start than this is not offered.
+	MinNotice time.Duration
 	// OffersAtOnce is how many patients are offered one released place at
 	// the same time; the first to accept gets it (default 1).
 	OffersAtOnce int
@@ -52,12 +56,17 @@ type Config struct {
 	Actor string
 }
 
-// List runs a waiting list: it ranks entries, offers released slots, and
-// books accepted offers through the booking engine.
+// List runs a waiting list: it ranks entries, offers released places, and
+// books accepted offers. Any number of Lists, in one process or many, may
+// share one Store: every decision is a compare-and-set commit, and the
+// store's invariants hold whatever the interleaving.
 type List struct {
 	cfg Config
-	seq atomic.Uint64
 }
+
+// retries bounds how often an operation re-reads and tries again after
+// losing a compare-and-set to a concurrent writer.
+const retries = 8
 
 // New returns a List.
 func New(cfg Config) (*List, error) {
@@ -66,6 +75,9 @@ func New(cfg Config) (*List, error) {
 	}
 	if cfg.OfferTTL <= 0 {
 		cfg.OfferTTL = 2 * time.Hour
+	}
+	if cfg.MinNotice <= 0 {
+		cfg.MinNotice = time.Hour
 	}
 	if cfg.OffersAtOnce <= 0 {
 		cfg.OffersAtOnce = 1
@@ -85,8 +97,12 @@ func New(cfg Config) (*List, error) {
 	return &List{cfg: cfg}, nil
 }
 
+// id returns a random id: unique across instances without coordination
+// (128 random bits).
 func (l *List) id(prefix string) string {
-	return prefix + "-" + strconv.FormatInt(l.cfg.Now().UnixNano(), 36) + "-" + strconv.FormatUint(l.seq.Add(1), 36)
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return prefix + "-" + hex.EncodeToString(b[:])
 }
 
 // Add puts an entry on the list.
@@ -100,18 +116,110 @@ func (l *List) Add(ctx context.Context, e *Entry, actor string) error {
 	if e.Status == "" {
 		e.Status = Waiting
 	}
+	if e.Status == Offered {
+		return fmt.Errorf("waitlist: entry %s: a new entry cannot be on offer", e.ID)
+	}
 	e.Version = 0
-	return l.cfg.Store.Commit(ctx, []*Entry{e}, nil, []Event{{At: l.cfg.Now(), Actor: actor, Kind: EntryAdded, Entry: e}})
+	return l.cfg.Store.Commit(ctx, Batch{Entries: []*Entry{e}, Events: []Event{{At: l.cfg.Now(), Actor: actor, Kind: EntryAdded, Entry: e}}})
 }
 
-// Remove takes an entry off the list with a reason.
+// Remove takes an entry off the list with a reason. An open offer the
+// entry holds is withdrawn in the same commit and its place offered to
+// the next patient.
 func (l *List) Remove(ctx context.Context, entryID, reason, actor string) error {
+	var place *Place
+	for attempt := 0; ; attempt++ {
+		p, err := l.remove(ctx, entryID, reason, actor)
+		if errors.Is(err, ErrConflict) && attempt < retries {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		place = p
+		break
+	}
+	if place != nil {
+		l.cascade(ctx, place)
+	}
+	return nil
+}
+
+func (l *List) remove(ctx context.Context, entryID, reason, actor string) (*Place, error) {
+	now := l.cfg.Now()
 	e, err := l.cfg.Store.Entry(ctx, entryID)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	if e.Status == Removed {
+		return nil, nil
+	}
+	b := Batch{Entries: []*Entry{e}}
+	var pending *Place
+	if e.Status == Offered {
+		o, p, last, err := l.openOfferOf(ctx, e.ID)
+		if err != nil {
+			return nil, err
+		}
+		if o != nil {
+			o.Status = OfferWithdrawn
+			b.Offers = append(b.Offers, o)
+			b.Events = append(b.Events, Event{At: now, Actor: actor, Kind: OfferWithdraw, Reason: "the patient left the list", Offer: o, SlotID: o.SlotID})
+			if p != nil {
+				if last {
+					p.Status = PlacePending
+					pending = p
+				}
+				b.Places = append(b.Places, p) // written even unchanged: concurrent closes serialise on its version
+			}
+		}
 	}
 	e.Status, e.RemovedReason = Removed, reason
-	return l.cfg.Store.Commit(ctx, []*Entry{e}, nil, []Event{{At: l.cfg.Now(), Actor: actor, Kind: EntryRemoved, Reason: reason, Entry: e}})
+	b.Events = append(b.Events, Event{At: now, Actor: actor, Kind: EntryRemoved, Reason: reason, Entry: e})
+	if err := l.cfg.Store.Commit(ctx, b); err != nil {
+		return nil, err
+	}
+	if pending != nil && len(b.Offers) == 1 && b.Offers[0].HoldID != "" {
+		_, _ = l.cfg.Engine.ReleaseHold(b.Offers[0].HoldID)
+	}
+	return pending, nil
+}
+
+// openOfferOf returns the entry's open offer, its place, and whether it
+// is the last open offer of that place.
+func (l *List) openOfferOf(ctx context.Context, entryID string) (*Offer, *Place, bool, error) {
+	offers, err := l.cfg.Store.EntryOffers(ctx, entryID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	for _, o := range offers {
+		if o.Status == OfferOpen {
+			p, last, err := l.placeOf(ctx, o)
+			return o, p, last, err
+		}
+	}
+	return nil, nil, false, nil
+}
+
+// placeOf returns o's place and whether o is its last open offer.
+func (l *List) placeOf(ctx context.Context, o *Offer) (*Place, bool, error) {
+	if o.PlaceID == "" {
+		return nil, false, nil
+	}
+	p, err := l.cfg.Store.Place(ctx, o.PlaceID)
+	if err != nil {
+		return nil, false, err
+	}
+	open, err := l.cfg.Store.OpenOffers(ctx, o.SlotID)
+	if err != nil {
+		return nil, false, err
+	}
+	for _, s := range open {
+		if s.ID != o.ID && s.PlaceID == o.PlaceID {
+			return p, false, nil
+		}
+	}
+	return p, true, nil
 }
 
 // Ranked returns the waiting entries of a service, best first, with
@@ -143,21 +251,85 @@ func fits(e *Entry, slot booking.Slot, now time.Time) bool {
 	return len(eng.Match(e.request(now.Add(-time.Minute)), 1)) > 0
 }
 
-// OnSlotReleased offers a released place to the best-ranked waiting
-// entries that can take it (OffersAtOnce of them), holding the place in
-// the engine until the offers expire. Feed it the SlotReleased events the
-// booking engine returns.
+// OnSlotReleased records the released place and offers it to the
+// best-ranked waiting entries that can take it (OffersAtOnce of them),
+// holding the place in the engine until the offers expire. Feed it the
+// SlotReleased events the booking engine returns. Once the place is
+// recorded the release is not lost: if offering fails (a crash, a
+// database error), the place stays pending and [List.RunPending] offers
+// it. It returns ErrNoEntries when nobody on the list can take the place.
 func (l *List) OnSlotReleased(ctx context.Context, ev booking.Event) ([]*Offer, error) {
 	if ev.Kind != booking.SlotReleased {
 		return nil, nil
 	}
-	return l.offer(ctx, ev.Slot, nil, "slot released")
+	now := l.cfg.Now()
+	p := &Place{ID: l.id("place"), Slot: ev.Slot, Status: PlacePending, Released: now}
+	if err := l.cfg.Store.Commit(ctx, Batch{Places: []*Place{p}, Events: []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotReleased, Place: p, SlotID: p.Slot.ID}}}); err != nil {
+		return nil, err
+	}
+	offers, err := l.offer(ctx, p, "slot released")
+	if err != nil && !errors.Is(err, ErrNoEntries) {
+		l.cfg.Logger.Warn("waitlist: offering a released place failed; it stays pending", "place", p.ID, "error", err.Error())
+		return nil, nil
+	}
+	return offers, err
 }
 
-func (l *List) offer(ctx context.Context, slot booking.Slot, skip map[string]bool, why string) ([]*Offer, error) {
-	now := l.cfg.Now()
-	if !slot.Start.After(now) {
+// RunPending offers every pending place: the outbox of releases and
+// cascades whose offering has not happened yet (because it failed, or
+// the process stopped). Call it from a ticker; [List.ExpireDue] calls it
+// too. Places another instance is working on are left to it.
+func (l *List) RunPending(ctx context.Context) ([]*Offer, error) {
+	pending, err := l.cfg.Store.Places(ctx, PlacePending)
+	if err != nil {
+		return nil, err
+	}
+	var made []*Offer
+	var errs []error
+	for _, p := range pending {
+		offers, err := l.offer(ctx, p, "pending place")
+		switch {
+		case err == nil:
+			made = append(made, offers...)
+		case errors.Is(err, ErrNoEntries), errors.Is(err, ErrConflict):
+		default:
+			errs = append(errs, fmt.Errorf("place %s: %w", p.ID, err))
+		}
+	}
+	return made, errors.Join(errs...)
+}
+
+// cascade offers a place whose offers all closed; a failure is logged and
+// left to RunPending, since the change that caused it has committed.
+func (l *List) cascade(ctx context.Context, p *Place) []*Offer {
+	offers, err := l.offer(ctx, p, "cascade")
+	if err != nil && !errors.Is(err, ErrNoEntries) && !errors.Is(err, ErrConflict) {
+		l.cfg.Logger.Warn("waitlist: cascade failed; the place stays pending", "place", p.ID, "error", err.Error())
+	}
+	return offers
+}
+
+// offer makes a round of offers of a pending place, or marks it unfilled
+// with the reason, in one commit with the place's version compared, so
+// two instances never both offer one place.
+func (l *List) offer(ctx context.Context, p *Place, why string) ([]*Offer, error) {
+	if p.Status != PlacePending {
 		return nil, nil
+	}
+	now := l.cfg.Now()
+	slot := p.Slot
+	latest := slot.Start.Add(-l.cfg.MinNotice)
+	if !latest.After(now) {
+		return nil, l.unfilled(ctx, p, now, "released too late to offer: the slot starts within the notice period")
+	}
+	// Everyone who already had this slot offered is skipped.
+	past, err := l.cfg.Store.SlotOffers(ctx, slot.ID)
+	if err != nil {
+		return nil, err
+	}
+	skip := map[string]bool{}
+	for _, o := range past {
+		skip[o.EntryID] = true
 	}
 	// Score every waiting entry keeping only the best few, then take them
 	// in order until enough fit the slot. If too few of those fit, widen
@@ -173,14 +345,18 @@ func (l *List) offer(ctx context.Context, slot booking.Slot, skip map[string]boo
 			if len(chosen) == l.cfg.OffersAtOnce {
 				break
 			}
-			tried[r.e.ID] = true
-			if !fits(r.e, slot, now) {
+			tried[r.id] = true
+			e, err := l.cfg.Store.Entry(ctx, r.id)
+			if errors.Is(err, ErrNotFound) {
 				continue
 			}
-			// Work on the stored copy: the ranking may have read a shared one.
-			e, err := l.cfg.Store.Entry(ctx, r.e.ID)
 			if err != nil {
 				return nil, err
+			}
+			// The ranking read may be stale: the entry must still wait,
+			// and the commit below checks it has not changed since.
+			if e.Status != Waiting || !fits(e, slot, now) {
+				continue
 			}
 			chosen = append(chosen, e)
 		}
@@ -189,26 +365,36 @@ func (l *List) offer(ctx context.Context, slot booking.Slot, skip map[string]boo
 		}
 	}
 	if len(chosen) == 0 {
-		_ = l.cfg.Store.Commit(ctx, nil, nil, []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotNotOffered, SlotID: slot.ID, Reason: "no waiting entry fits"}})
+		if err := l.unfilled(ctx, p, now, "no waiting entry fits"); err != nil {
+			return nil, err
+		}
 		return nil, ErrNoEntries
 	}
 	expires := now.Add(l.cfg.OfferTTL)
-	if latest := slot.Start.Add(-time.Hour); expires.After(latest) {
-		expires = latest // the patient must know an hour before
+	if expires.After(latest) {
+		expires = latest // after now, checked above: never a negative hold
 	}
 	holdID, _, err := l.cfg.Engine.Hold(slot.ID, expires.Sub(now))
+	if errors.Is(err, booking.ErrNoCapacity) {
+		return nil, l.unfilled(ctx, p, now, "the engine has no capacity left on the slot: it was booked outside the waiting list")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("waitlist: holding slot %s: %w", slot.ID, err)
 	}
+	b := Batch{Entries: chosen, Places: []*Place{p}}
+	p.Status = PlaceOffering
+	p.Rounds++
 	var offers []*Offer
-	var events []Event
 	for _, e := range chosen {
-		o := &Offer{ID: l.id("offer"), EntryID: e.ID, SlotID: slot.ID, HoldID: holdID, Made: now, Expires: expires, Status: OfferOpen}
+		o := &Offer{ID: l.id("offer"), EntryID: e.ID, SlotID: slot.ID, PlaceID: p.ID, HoldID: holdID, Made: now, Expires: expires, Status: OfferOpen}
 		e.Status = Offered
 		offers = append(offers, o)
-		events = append(events, Event{At: now, Actor: l.cfg.Actor, Kind: OfferMade, Reason: why, Entry: e, Offer: o, SlotID: slot.ID})
+		b.Events = append(b.Events, Event{At: now, Actor: l.cfg.Actor, Kind: OfferMade, Reason: why, Entry: e, Offer: o, Place: p, SlotID: slot.ID})
 	}
-	if err := l.cfg.Store.Commit(ctx, chosen, offers, events); err != nil {
+	b.Offers = offers
+	if err := l.cfg.Store.Commit(ctx, b); err != nil {
+		p.Status = PlacePending
+		p.Rounds--
 		_, _ = l.cfg.Engine.ReleaseHold(holdID)
 		return nil, err
 	}
@@ -216,6 +402,16 @@ func (l *List) offer(ctx context.Context, slot booking.Slot, skip map[string]boo
 		l.notify(ctx, OfferMade, chosen[i], o, slot.Start)
 	}
 	return offers, nil
+}
+
+// unfilled closes a place nobody will get, with the reason.
+func (l *List) unfilled(ctx context.Context, p *Place, now time.Time, reason string) error {
+	p.Status, p.Reason = PlaceUnfilled, reason
+	err := l.cfg.Store.Commit(ctx, Batch{Places: []*Place{p}, Events: []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotNotOffered, Reason: reason, Place: p, SlotID: p.Slot.ID}}})
+	if err != nil {
+		p.Status, p.Reason = PlacePending, ""
+	}
+	return err
 }
 
 func (l *List) notify(ctx context.Context, kind EventKind, e *Entry, o *Offer, start time.Time) {
@@ -230,49 +426,39 @@ func (l *List) notify(ctx context.Context, kind EventKind, e *Entry, o *Offer, s
 }
 
 // best returns up to keep of the highest-ranked waiting entries of a
-// service (not excluded), best first, and how many were candidates.
+// service (not excluded), best first, and how many were candidates. It
+// returns ids and scores only: the caller reads each entry afresh.
 func (l *List) best(ctx context.Context, service string, now time.Time, keep int, excluded func(string) bool) ([]ranked1, int, error) {
 	var h rankHeap // a min-heap on rank: the worst kept is on top
 	total := 0
-	add := func(e *Entry) {
-		if excluded(e.ID) {
-			return
-		}
-		total++
-		r := ranked1{e: e, s: ScoreAt(e, now, l.cfg.Weights)}
+	push := func(r ranked1) {
 		if len(h) < keep {
 			heap.Push(&h, r)
-		} else if before(r.e, h[0].e, r.s, h[0].s) {
+		} else if r.before(h[0]) {
 			h[0] = r
 			heap.Fix(&h, 0)
 		}
 	}
 	if ms, ok := l.cfg.Store.(*MemoryStore); ok {
-		// The compact rows: scored without touching the entries, which are
-		// read only for the few that enter the heap.
+		// The compact rows: scored without reading the entries.
 		wts := l.cfg.Weights
 		nowNs := now.UnixNano()
-		ms.visitRows(service, func(row *rankRow) {
-			if row.pauses {
-				add(row.entry)
-				return
+		ms.visitRows(service, func(row rankRow, e *Entry) {
+			var sc Score
+			if e != nil {
+				sc = ScoreAt(e, now, wts)
+			} else {
+				sc = scoreRow(&row, nowNs, wts)
 			}
-			sc := scoreRow(row, nowNs, wts)
 			if len(h) == keep && sc.Total < h[0].s.Total {
 				total++ // a candidate that cannot enter the top
 				return
 			}
-			if excluded(row.entry.ID) {
+			if excluded(row.id) {
 				return
 			}
 			total++
-			r := ranked1{e: row.entry, s: sc}
-			if len(h) < keep {
-				heap.Push(&h, r)
-			} else if before(r.e, h[0].e, r.s, h[0].s) {
-				h[0] = r
-				heap.Fix(&h, 0)
-			}
+			push(ranked1{id: row.id, start: row.start, s: sc})
 		})
 	} else {
 		entries, err := l.cfg.Store.Waiting(ctx, service)
@@ -280,7 +466,11 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 			return nil, 0, err
 		}
 		for _, e := range entries {
-			add(e)
+			if excluded(e.ID) {
+				continue
+			}
+			total++
+			push(ranked1{id: e.ID, start: e.clockStart().UnixNano(), s: ScoreAt(e, now, l.cfg.Weights)})
 		}
 	}
 	out := make([]ranked1, len(h))
@@ -291,15 +481,27 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 }
 
 type ranked1 struct {
-	e *Entry
-	s Score
+	id    string
+	start int64
+	s     Score
+}
+
+// before is the ranking order of [before] on ranking rows.
+func (a ranked1) before(b ranked1) bool {
+	if a.s.Total != b.s.Total {
+		return a.s.Total > b.s.Total
+	}
+	if a.start != b.start {
+		return a.start < b.start
+	}
+	return a.id < b.id
 }
 
 // rankHeap is a min-heap on rank: the worst-ranked entry is on top.
 type rankHeap []ranked1
 
 func (h rankHeap) Len() int           { return len(h) }
-func (h rankHeap) Less(i, j int) bool { return before(h[j].e, h[i].e, h[j].s, h[i].s) }
+func (h rankHeap) Less(i, j int) bool { return h[j].before(h[i]) }
 func (h rankHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
 func (h *rankHeap) Push(x any)        { *h = append(*h, x.(ranked1)) }
 func (h *rankHeap) Pop() any {
@@ -309,78 +511,144 @@ func (h *rankHeap) Pop() any {
 	return x
 }
 
-// Accept books the offered slot for the offer's entry. It fails with
+// Accept books the offered place for the offer's entry. It fails with
 // ErrNotOpen if the offer expired, was declined or withdrawn, or another
-// patient accepted the place first; the compare-and-set on versions means
-// that of any number of concurrent accepts exactly one books.
+// patient accepted the place first: the accept, the place, the entry and
+// the withdrawal of sibling offers are one compare-and-set commit, and the
+// store allows a place one accepted offer and an entry one booking, so of
+// any number of concurrent accepts, on any instances, exactly one books.
+// Once that commit is in, the booking stands: the engine is told after,
+// and a disagreement of the engine's view is logged, not undone.
 func (l *List) Accept(ctx context.Context, offerID, actor string) (booking.Event, error) {
-	now := l.cfg.Now()
-	o, err := l.cfg.Store.Offer(ctx, offerID)
-	if err != nil {
-		return booking.Event{}, err
-	}
-	if o.Status != OfferOpen || !now.Before(o.Expires) {
-		return booking.Event{}, fmt.Errorf("%w: offer %s is %s", ErrNotOpen, o.ID, o.Status)
-	}
-	e, err := l.cfg.Store.Entry(ctx, o.EntryID)
-	if err != nil {
-		return booking.Event{}, err
-	}
-	siblings, err := l.cfg.Store.OpenOffers(ctx, o.SlotID)
-	if err != nil {
-		return booking.Event{}, err
-	}
-	// Claim the place in the store first: the commit fails if any of the
-	// offers on this slot changed since we read them.
-	o.Status = OfferAccepted
-	e.Status = Booked
-	e.BookedSlot = o.SlotID
-	offers := []*Offer{o}
-	entries := []*Entry{e}
-	events := []Event{{At: now, Actor: actor, Kind: OfferAccept, Entry: e, Offer: o, SlotID: o.SlotID}}
-	for _, s := range siblings {
-		if s.ID == o.ID || s.HoldID != o.HoldID {
+	for attempt := 0; ; attempt++ {
+		bev, withdrawn, err := l.accept(ctx, offerID, actor)
+		if errors.Is(err, ErrConflict) && attempt < retries {
 			continue
 		}
-		s.Status = OfferWithdrawn
-		offers = append(offers, s)
-		other, err := l.cfg.Store.Entry(ctx, s.EntryID)
+		if errors.Is(err, ErrConflict) || errors.Is(err, ErrInvariant) {
+			return booking.Event{}, fmt.Errorf("%w: offer %s lost the race: %w", ErrNotOpen, offerID, err)
+		}
 		if err != nil {
 			return booking.Event{}, err
 		}
-		other.Status = Waiting
-		entries = append(entries, other)
-		events = append(events, Event{At: now, Actor: l.cfg.Actor, Kind: OfferWithdraw, Reason: "the place went to another patient", Entry: other, Offer: s, SlotID: s.SlotID})
-	}
-	if err := l.cfg.Store.Commit(ctx, entries, offers, events); err != nil {
-		if errors.Is(err, ErrConflict) {
-			return booking.Event{}, fmt.Errorf("%w: offer %s lost the race: %w", ErrNotOpen, offerID, err)
+		for _, w := range withdrawn {
+			l.notify(ctx, OfferWithdraw, w.e, w.o, bev.Slot.Start)
 		}
-		return booking.Event{}, err
+		return bev, nil
 	}
-	bev, err := l.cfg.Engine.Book(o.SlotID, e.ID, o.HoldID)
-	if err != nil {
-		// The hold lapsed between the check and the booking: undo.
-		e.Status, e.BookedSlot, o.Status = Waiting, "", OfferExpired
-		_ = l.cfg.Store.Commit(ctx, []*Entry{e}, []*Offer{o}, []Event{{At: now, Actor: l.cfg.Actor, Kind: OfferExpire, Reason: "hold lapsed before booking", Entry: e, Offer: o, SlotID: o.SlotID}})
-		return booking.Event{}, fmt.Errorf("%w: %w", ErrNotOpen, err)
-	}
-	_ = l.cfg.Store.Commit(ctx, nil, nil, []Event{{At: now, Actor: actor, Kind: SlotBooked, SlotID: o.SlotID, Reason: e.ID}})
-	for _, s := range offers[1:] {
-		if other, err := l.cfg.Store.Entry(ctx, s.EntryID); err == nil {
-			l.notify(ctx, OfferWithdraw, other, s, bev.Slot.Start)
-		}
-	}
-	return bev, nil
 }
 
-// Decline records the patient's no and offers the place to the next
-// entry when no other offer on it is still open.
+type withdrawal struct {
+	e *Entry
+	o *Offer
+}
+
+func (l *List) accept(ctx context.Context, offerID, actor string) (booking.Event, []withdrawal, error) {
+	now := l.cfg.Now()
+	o, err := l.cfg.Store.Offer(ctx, offerID)
+	if err != nil {
+		return booking.Event{}, nil, err
+	}
+	if o.Status != OfferOpen {
+		return booking.Event{}, nil, fmt.Errorf("%w: offer %s is %s", ErrNotOpen, o.ID, o.Status)
+	}
+	if !now.Before(o.Expires) {
+		return booking.Event{}, nil, fmt.Errorf("%w: offer %s expired at %s", ErrNotOpen, o.ID, o.Expires.Format(time.RFC3339))
+	}
+	e, err := l.cfg.Store.Entry(ctx, o.EntryID)
+	if err != nil {
+		return booking.Event{}, nil, err
+	}
+	if e.Status != Offered {
+		// Read after the offer: it closed in between.
+		return booking.Event{}, nil, fmt.Errorf("%w: offer %s: entry %s is %s", ErrNotOpen, o.ID, e.ID, e.Status)
+	}
+	b := Batch{Entries: []*Entry{e}, Offers: []*Offer{o}}
+	o.Status = OfferAccepted
+	e.Status = Booked
+	e.BookedSlot = o.SlotID
+	var slot booking.Slot
+	var place *Place
+	if o.PlaceID != "" {
+		place, err = l.cfg.Store.Place(ctx, o.PlaceID)
+		if err != nil {
+			return booking.Event{}, nil, err
+		}
+		if place.Status != PlaceOffering {
+			return booking.Event{}, nil, fmt.Errorf("%w: place %s is %s", ErrNotOpen, place.ID, place.Status)
+		}
+		place.Status, place.EntryID = PlaceBooked, e.ID
+		slot = place.Slot
+		b.Places = []*Place{place}
+	} else if s, ok := l.cfg.Engine.Slot(o.SlotID); ok {
+		slot = s
+	}
+	b.Events = append(b.Events, Event{At: now, Actor: actor, Kind: OfferAccept, Entry: e, Offer: o, Place: place, SlotID: o.SlotID})
+	siblings, err := l.cfg.Store.OpenOffers(ctx, o.SlotID)
+	if err != nil {
+		return booking.Event{}, nil, err
+	}
+	var withdrawn []withdrawal
+	for _, s := range siblings {
+		if s.ID == o.ID || (o.PlaceID != "" && s.PlaceID != o.PlaceID) || (o.PlaceID == "" && s.HoldID != o.HoldID) {
+			continue
+		}
+		other, err := l.cfg.Store.Entry(ctx, s.EntryID)
+		if err != nil {
+			return booking.Event{}, nil, err
+		}
+		s.Status = OfferWithdrawn
+		other.Status = Waiting
+		b.Offers = append(b.Offers, s)
+		b.Entries = append(b.Entries, other)
+		b.Events = append(b.Events, Event{At: now, Actor: l.cfg.Actor, Kind: OfferWithdraw, Reason: "the place went to another patient", Entry: other, Offer: s, SlotID: s.SlotID})
+		withdrawn = append(withdrawn, withdrawal{other, s})
+	}
+	b.Events = append(b.Events, Event{At: now, Actor: actor, Kind: SlotBooked, SlotID: o.SlotID, Reason: e.ID})
+	if err := l.cfg.Store.Commit(ctx, b); err != nil {
+		return booking.Event{}, nil, err
+	}
+	bev, err := l.cfg.Engine.Book(o.SlotID, e.ID, o.HoldID)
+	if err != nil && o.HoldID != "" {
+		bev, err = l.cfg.Engine.Book(o.SlotID, e.ID, "")
+	}
+	if err != nil {
+		// The store's booking is the truth; this engine's view is stale
+		// (another instance held the place).
+		l.cfg.Logger.Warn("waitlist: booked in the store but the engine refused; its view is stale", "slot", o.SlotID, "entry", e.ID, "error", err.Error())
+		bev = booking.Event{Kind: booking.Booked, SlotID: o.SlotID, RequestID: e.ID, HoldID: o.HoldID, At: now, Slot: slot}
+	}
+	return bev, withdrawn, nil
+}
+
+// Decline records the patient's no and, when no other offer of the place
+// is still open, offers it to the next entry. Once the decline is
+// committed it is reported as done: the cascade is retried by
+// [List.RunPending] if it fails here.
 func (l *List) Decline(ctx context.Context, offerID, actor string) ([]*Offer, error) {
 	return l.close(ctx, offerID, OfferDeclined, OfferDecline, actor, "declined by the patient")
 }
 
 func (l *List) close(ctx context.Context, offerID string, status OfferStatus, kind EventKind, actor, why string) ([]*Offer, error) {
+	var pending *Place
+	for attempt := 0; ; attempt++ {
+		p, err := l.close1(ctx, offerID, status, kind, actor, why)
+		if errors.Is(err, ErrConflict) && attempt < retries {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		pending = p
+		break
+	}
+	if pending == nil {
+		return nil, nil
+	}
+	return l.cascade(ctx, pending), nil
+}
+
+func (l *List) close1(ctx context.Context, offerID string, status OfferStatus, kind EventKind, actor, why string) (*Place, error) {
 	now := l.cfg.Now()
 	o, err := l.cfg.Store.Offer(ctx, offerID)
 	if err != nil {
@@ -393,38 +661,37 @@ func (l *List) close(ctx context.Context, offerID string, status OfferStatus, ki
 	if err != nil {
 		return nil, err
 	}
-	o.Status = status
-	e.Status = Waiting
-	if err := l.cfg.Store.Commit(ctx, []*Entry{e}, []*Offer{o}, []Event{{At: now, Actor: actor, Kind: kind, Reason: why, Entry: e, Offer: o, SlotID: o.SlotID}}); err != nil {
-		return nil, err
-	}
-	open, err := l.cfg.Store.OpenOffers(ctx, o.SlotID)
-	if err != nil || len(open) > 0 {
-		return nil, err // others may still accept
-	}
-	slot, ok := l.cfg.Engine.Slot(o.SlotID)
-	if !ok {
-		return nil, nil
-	}
-	_, _ = l.cfg.Engine.ReleaseHold(o.HoldID)
-	// Cascade: everyone who already had this place offered is skipped.
-	skip := map[string]bool{e.ID: true}
-	past, err := l.cfg.Store.SlotOffers(ctx, o.SlotID)
+	p, last, err := l.placeOf(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range past {
-		skip[p.EntryID] = true
+	o.Status = status
+	if e.Status == Offered {
+		e.Status = Waiting
 	}
-	next, err := l.offer(ctx, slot, skip, "cascade after "+string(status))
-	if errors.Is(err, ErrNoEntries) {
-		return nil, nil
+	b := Batch{Entries: []*Entry{e}, Offers: []*Offer{o}}
+	var pending *Place
+	if p != nil {
+		if last && p.Status == PlaceOffering {
+			p.Status = PlacePending
+			pending = p
+		}
+		b.Places = []*Place{p} // written even unchanged: concurrent closes serialise on its version
 	}
-	return next, err
+	b.Events = []Event{{At: now, Actor: actor, Kind: kind, Reason: why, Entry: e, Offer: o, Place: p, SlotID: o.SlotID}}
+	if err := l.cfg.Store.Commit(ctx, b); err != nil {
+		return nil, err
+	}
+	if pending != nil && o.HoldID != "" {
+		_, _ = l.cfg.Engine.ReleaseHold(o.HoldID)
+	}
+	return pending, nil
 }
 
-// ExpireDue expires the open offers whose time is up and cascades each
-// released place; call it from a ticker.
+// ExpireDue expires the open offers whose time is up, cascades each
+// released place, and runs the pending places; call it from a ticker.
+// It goes through every offer whatever fails, and returns the failures
+// joined.
 func (l *List) ExpireDue(ctx context.Context) ([]*Offer, error) {
 	now := l.cfg.Now()
 	open, err := l.cfg.Store.OpenOffers(ctx, "")
@@ -432,15 +699,21 @@ func (l *List) ExpireDue(ctx context.Context) ([]*Offer, error) {
 		return nil, err
 	}
 	var made []*Offer
+	var errs []error
 	for _, o := range open {
 		if now.Before(o.Expires) {
 			continue
 		}
 		next, err := l.close(ctx, o.ID, OfferExpired, OfferExpire, l.cfg.Actor, "no answer before expiry")
 		if err != nil && !errors.Is(err, ErrNotOpen) && !errors.Is(err, ErrConflict) {
-			return made, err
+			errs = append(errs, err)
 		}
 		made = append(made, next...)
 	}
-	return made, nil
+	more, err := l.RunPending(ctx)
+	made = append(made, more...)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return made, errors.Join(errs...)
 }

@@ -235,9 +235,9 @@ func TestScoreRowMatchesScoreAt(t *testing.T) {
 				e.Status = Waiting
 				want := ScoreAt(e, now, DefaultWeights)
 				st := NewMemoryStore()
-				require.NoError(t, st.Commit(context.Background(), []*Entry{e}, nil, nil))
+				require.NoError(t, st.Commit(context.Background(), Batch{Entries: []*Entry{e}}))
 				var got Score
-				st.visitRows("cardiology", func(r *rankRow) { got = scoreRow(r, now.UnixNano(), DefaultWeights) })
+				st.visitRows("cardiology", func(r rankRow, _ *Entry) { got = scoreRow(&r, now.UnixNano(), DefaultWeights) })
 				assert.InDelta(t, want.Total, got.Total, 1e-9, "%v %d days cancer=%v", p, days, cancer)
 			}
 		}

@@ -26,7 +26,7 @@ func BenchmarkReleaseOffer100k(b *testing.B) {
 		entries = append(entries, &waitlist.Entry{ID: fmt.Sprintf("e%06d", i), NHSNumber: n, Service: "cardiology",
 			Priority: waitlist.Priority(1 + rng.IntN(6)), Referred: now.Add(-time.Duration(rng.IntN(300*24)) * time.Hour), Status: waitlist.Waiting})
 	}
-	if err := store.Commit(ctx, entries, nil, nil); err != nil {
+	if err := store.Commit(ctx, waitlist.Batch{Entries: entries}); err != nil {
 		b.Fatal(err)
 	}
 	var slots []booking.Slot
