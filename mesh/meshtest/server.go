@@ -92,11 +92,11 @@ type chunk struct {
 	size int64
 }
 
-func (c *chunk) bytes() ([]byte, error) {
+func (c *chunk) open() (io.ReadCloser, error) {
 	if c.path == "" {
-		return c.data, nil
+		return io.NopCloser(bytes.NewReader(c.data)), nil
 	}
-	return os.ReadFile(c.path)
+	return os.Open(c.path)
 }
 
 // Stats counts what the server did.
@@ -1171,23 +1171,26 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, mb *mailbox, i
 		fail(w, r, http.StatusNotFound, "Message does not exist", "")
 		return
 	}
-	data, err := m.chunks[n-1].bytes()
+	ck := m.chunks[n-1]
+	src, err := ck.open()
 	if err != nil {
 		fail(w, r, http.StatusInternalServerError, "", "")
 		return
 	}
+	defer src.Close()
 	// As mesh-sandbox: a gzip chunk is decompressed for a client that
 	// does not accept gzip, and a v2 client accepting gzip gets plain
-	// chunks compressed.
+	// chunks compressed. Content is streamed, so a transcoded chunk goes
+	// without Content-Length.
 	v, _ := apiVersion(r)
 	acceptGzip := strings.Contains(r.Header.Get("Accept-Encoding"), "gzip")
+	var body io.Reader = src
+	var zw *gzip.Writer
+	length := ck.size
 	switch {
 	case m.encoding == "gzip" && !acceptGzip:
 		h.Del("Content-Encoding")
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err == nil {
-			data, err = io.ReadAll(zr)
-		}
+		zr, err := gzip.NewReader(src)
 		if err != nil {
 			for k := range h {
 				delete(h, k)
@@ -1195,13 +1198,10 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, mb *mailbox, i
 			fail(w, r, http.StatusInternalServerError, "", "")
 			return
 		}
+		body, length = zr, -1
 	case v >= 2 && m.encoding == "" && acceptGzip:
-		var buf bytes.Buffer
-		zw := gzip.NewWriter(&buf)
-		_, _ = zw.Write(data)
-		_ = zw.Close()
-		data = buf.Bytes()
 		h.Set("Content-Encoding", "gzip")
+		length = -1
 	}
 	if h.Get("Content-Encoding") == "gzip" {
 		h.Set("mex-Content-Compressed", "Y")
@@ -1211,13 +1211,21 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, mb *mailbox, i
 		ct = m.contentType
 	}
 	h.Set("Content-Type", ct)
-	h.Set("Content-Length", strconv.Itoa(len(data)))
+	if length >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(length, 10))
+	}
 	status := http.StatusOK
 	if n < m.total {
 		status = http.StatusPartialContent
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(data)
+	if h.Get("Content-Encoding") == "gzip" && m.encoding == "" {
+		zw = gzip.NewWriter(w)
+		_, _ = io.Copy(zw, body)
+		_ = zw.Close()
+		return
+	}
+	_, _ = io.Copy(w, body)
 }
 
 func (s *Server) removeFromInbox(m *message) {
