@@ -188,10 +188,10 @@ func (c *Client) fetch(ctx context.Context, messageID string, sp *spool) (*Recei
 				}
 				break
 			}
-			var ae *APIError
-			if errors.As(err, &ae) || ctx.Err() != nil || attempt >= c.cfg.MaxAttempts {
+			if !transient(err) || ctx.Err() != nil || attempt >= c.cfg.MaxAttempts {
 				return nil, err
 			}
+			pause(ctx, attempt)
 		}
 		c.progress(Progress{Op: "receive", MessageID: messageID, Chunk: n, Chunks: total})
 	}
@@ -357,8 +357,33 @@ func (c *Client) Download(ctx context.Context, messageID string, w io.Writer) (*
 // the inbox. Acknowledging twice is harmless.
 func (c *Client) Acknowledge(ctx context.Context, messageID string) error {
 	req := c.request(http.MethodPut, "inbox/"+url.PathEscape(messageID)+"/status/acknowledged")
-	_, err := c.do(ctx, "acknowledge", req)
-	return err
+	var err error
+	for attempt := 1; ; attempt++ {
+		if _, err = c.do(ctx, "acknowledge", req); err == nil || !transient(err) || ctx.Err() != nil || attempt >= c.cfg.MaxAttempts {
+			return err
+		}
+		pause(ctx, attempt)
+	}
+}
+
+// transient reports whether asking again may succeed: a 5xx or 429 answer,
+// or no answer at all. Only requests safe to repeat are asked again.
+func transient(err error) bool {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.StatusCode >= 500 || ae.StatusCode == http.StatusTooManyRequests
+	}
+	return err != nil
+}
+
+// pause waits a little longer after each failed attempt.
+func pause(ctx context.Context, attempt int) {
+	t := time.NewTimer(time.Duration(attempt) * 50 * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // Handler stores one received message. It is given the content as a

@@ -355,8 +355,11 @@ func (c *Client) sendChunk(ctx context.Context, id string, n, chunks int, prepar
 			return nil
 		}
 		if errors.Is(err, ErrLocked) && n == chunks {
-			t, terr := c.Track(ctx, id)
-			if terr == nil && t.Status != "uploading" && t.Status != "" {
+			t, terr := c.trackSure(ctx, id)
+			if terr != nil {
+				return fmt.Errorf("mesh: message %s chunk %d of %d: refused as complete, and tracking failed: %w", id, n, chunks, terr)
+			}
+			if t.Status != "uploading" {
 				return nil
 			}
 		}
@@ -366,6 +369,28 @@ func (c *Client) sendChunk(ctx context.Context, id string, n, chunks int, prepar
 		}
 	}
 	return fmt.Errorf("mesh: message %s chunk %d of %d: %w", id, n, chunks, err)
+}
+
+// trackSure tracks a message, asking again while the answer is a transient
+// failure (5xx, 429, a broken connection).
+func (c *Client) trackSure(ctx context.Context, id string) (*Tracking, error) {
+	var err error
+	for attempt := 1; attempt <= c.cfg.MaxAttempts; attempt++ {
+		var t *Tracking
+		if t, err = c.Track(ctx, id); err == nil {
+			return t, nil
+		}
+		var ae *APIError
+		if ctx.Err() != nil || (errors.As(err, &ae) && ae.StatusCode < 500 && ae.StatusCode != http.StatusTooManyRequests) {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(attempt) * 100 * time.Millisecond):
+		}
+	}
+	return nil, err
 }
 
 // gzipChunk compresses r into a temporary file, as a gzip member of its

@@ -235,8 +235,17 @@ func faultRun(t *testing.T, upstream string, count int) {
 
 	got := map[string]int{}
 	start = time.Now()
-	for round := 0; round < 30 && len(got) < count-len(failed); round++ {
-		_, _ = recipient.Receive(ctx, func(_ context.Context, m *mesh.Received, r io.Reader) error {
+	pending := func() int {
+		n := 0
+		for local := range sums {
+			if got[local] == 0 && !contains(failed, local) {
+				n++
+			}
+		}
+		return n
+	}
+	for round := 0; round < 100 && pending() > 0; round++ {
+		n, err := recipient.Receive(ctx, func(_ context.Context, m *mesh.Received, r io.Reader) error {
 			want, ok := sums[m.LocalID]
 			if !ok {
 				return nil // another run's message
@@ -251,6 +260,9 @@ func faultRun(t *testing.T, upstream string, count int) {
 			got[m.LocalID]++
 			return nil
 		})
+		if err != nil && testing.Verbose() {
+			t.Logf("receive round %d: %d acknowledged, first error: %v", round, n, err)
+		}
 	}
 	recvTime := time.Since(start)
 	lost := 0
