@@ -371,7 +371,10 @@ func (c *Client) Acknowledge(ctx context.Context, messageID string) error {
 func transient(err error) bool {
 	var ae *APIError
 	if errors.As(err, &ae) {
-		return ae.StatusCode >= 500 || ae.StatusCode == http.StatusTooManyRequests
+		// A request replayed on the network arrives with a nonce already
+		// used; asking again brings a fresh one.
+		return ae.StatusCode >= 500 || ae.StatusCode == http.StatusTooManyRequests ||
+			(ae.StatusCode == http.StatusForbidden && strings.Contains(ae.Description, "Duplicated Authentication Token"))
 	}
 	return err != nil
 }
