@@ -61,6 +61,11 @@ type Config struct {
 	// 30 seconds), so a shutdown does not leave a stored message to be
 	// delivered again.
 	AckTimeout time.Duration
+	// PlainDownloads stops asking for gzip transfer encoding on downloads
+	// (no Accept-Encoding: gzip). MESH then sends every chunk plain,
+	// decompressing those sent compressed, instead of compressing plain
+	// ones on the fly: less CPU on both sides, more bytes on the wire.
+	PlainDownloads bool
 	// ReportHandler receives report messages (non-delivery and other
 	// status reports MESH sends to a sender's inbox). One is acknowledged
 	// only when ReportHandler returns nil; when ReportHandler is nil,

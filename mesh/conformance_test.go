@@ -220,6 +220,13 @@ func TestSandboxCompressedChunksAreIndependent(t *testing.T) {
 		}
 	}
 	assert.Equal(t, sum(body), sum(joined))
+	for _, plain := range []bool{false, true} {
+		c := sandboxClient(t, base, sbRecipient, func(c *mesh.Config) { c.PlainDownloads = plain })
+		var got bytes.Buffer
+		_, err := c.Download(ctx, id, &got)
+		require.NoError(t, err)
+		assert.Equal(t, sum(body), sum(got.Bytes()), "plain downloads %v", plain)
+	}
 }
 
 func TestSandboxErrors(t *testing.T) {

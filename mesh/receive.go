@@ -206,7 +206,11 @@ func (c *Client) fetchChunk(ctx context.Context, messageID string, n int, path s
 		p += "/" + strconv.Itoa(n)
 	}
 	req := c.request(http.MethodGet, p)
-	req.Header.Set("Accept-Encoding", "gzip")
+	if !c.cfg.PlainDownloads {
+		req.Header.Set("Accept-Encoding", "gzip")
+	} else {
+		req.Header.Set("Accept-Encoding", "identity")
+	}
 	rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	rctx, stall := context.WithCancelCause(rctx)
