@@ -35,6 +35,7 @@ import (
 	"github.com/nhskit/nhskit/hl7v2/tofhir"
 	"github.com/nhskit/nhskit/mesh"
 	"github.com/nhskit/nhskit/mesh/meshtest"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/snomed"
 	"github.com/nhskit/nhskit/snomed/ecl"
 	"github.com/nhskit/nhskit/snomed/snomedtest"
@@ -151,7 +152,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		return err
 	}
 
-	var nhs fhir.NHSNumber
+	var nhs nhsid.NHSNumber
 	var practiceODS string
 	var patient *fhir.Patient
 	if err := t.step("convert it to UK Core FHIR and validate", func() (string, error) {
@@ -237,7 +238,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 
 	var client *gpconnect.Client
 	if err := t.step("look the practice up in SDS", func() (string, error) {
-		ep, err := sds.New(sds.Config{BaseURL: directory.URL}).Lookup(ctx, practiceODS, gpconnect.InteractionSearchSlots, "")
+		ep, err := sds.New(sds.Config{BaseURL: directory.URL}).Lookup(ctx, nhsid.ODSCode(practiceODS), gpconnect.InteractionSearchSlots, "")
 		if err != nil {
 			return "", err
 		}

@@ -12,8 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // Config configures a Client for one provider.
@@ -155,9 +155,9 @@ func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
 
 // FindPatient returns the provider's Patient for an NHS number, or an
 // error matching ErrPatientNotFound when the practice does not hold one.
-func (c *Client) FindPatient(ctx context.Context, nhs fhir.NHSNumber) (*Patient, error) {
+func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
 	if !nhs.Valid() {
-		return nil, fmt.Errorf("gpconnect: find patient: %w", fhir.ErrNHSNumberCheckDigit)
+		return nil, fmt.Errorf("gpconnect: find patient: %w", nhsid.ErrNHSNumberCheckDigit)
 	}
 	q := url.Values{"identifier": {SystemNHSNumber + "|" + string(nhs)}}
 	rec := &jwtRequested{ResourceType: "Patient", Identifier: []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}}
@@ -190,7 +190,7 @@ type SlotQuery struct {
 	// (default gp-practice) and ODS code, sent in searchFilter so the
 	// provider returns only slots that organisation may book.
 	OrgType    string
-	OrgODSCode string
+	OrgODSCode nhsid.ODSCode
 }
 
 // ErrSlotQuery is wrapped when a SlotQuery is refused before sending.
@@ -257,7 +257,7 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 	v.Add("_include:recurse", "Location:managingOrganization")
 	v.Add("searchFilter", SystemOrganisationType+"|"+orgType)
 	if q.OrgODSCode != "" {
-		v.Add("searchFilter", SystemODSCode+"|"+q.OrgODSCode)
+		v.Add("searchFilter", SystemODSCode+"|"+string(q.OrgODSCode))
 	}
 	rec := &jwtRequested{ResourceType: "Organization"}
 	resp, err := c.do(ctx, http.MethodGet, "/Slot?"+v.Encode(), InteractionSearchSlots, ScopeOrganizationRead, nil, rec)
@@ -319,7 +319,7 @@ func unmarshalInto[T identified](raw json.RawMessage, into map[string]*T) error 
 // the Appointment.
 type BookingOrganization struct {
 	Name    string
-	ODSCode string
+	ODSCode nhsid.ODSCode
 	Phone   string
 }
 
@@ -327,7 +327,7 @@ type BookingOrganization struct {
 // slots from one schedule, from a free slot search.
 type BookRequest struct {
 	PatientID      string // the provider's logical id, from FindPatient
-	NHSNumber      fhir.NHSNumber
+	NHSNumber      nhsid.NHSNumber
 	Slots          []Slot
 	LocationID     string
 	PractitionerID string // optional
@@ -377,7 +377,7 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 		Telecom:      []ContactPoint{{System: "phone", Value: r.Organization.Phone, Use: "work"}},
 	}
 	if r.Organization.ODSCode != "" {
-		org.Identifier = []Identifier{{System: SystemODSCode, Value: r.Organization.ODSCode}}
+		org.Identifier = []Identifier{{System: SystemODSCode, Value: string(r.Organization.ODSCode)}}
 	}
 	orgJSON, err := json.Marshal(org)
 	if err != nil {
@@ -406,7 +406,7 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 	return a, nil
 }
 
-func patientRecord(nhs fhir.NHSNumber) *jwtRequested {
+func patientRecord(nhs nhsid.NHSNumber) *jwtRequested {
 	rec := &jwtRequested{ResourceType: "Patient"}
 	if nhs != "" {
 		rec.Identifier = []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhskit/nhskit/booking"
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 )
@@ -69,7 +69,7 @@ func TestAppointmentLifecycle(t *testing.T) {
 	nhs := srv.Patients()[0]
 	pat, err := c.FindPatient(ctx, nhs)
 	require.NoError(t, err)
-	assert.Equal(t, string(nhs), pat.NHSNumber())
+	assert.Equal(t, nhs, pat.NHSNumber())
 
 	start, end := tomorrowRange()
 	res, err := c.SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: start, End: end, OrgODSCode: "RR8"})
@@ -185,7 +185,7 @@ func TestProviderErrors(t *testing.T) {
 	c := newClient(t, srv)
 	ctx := context.Background()
 
-	unknown, ok := fhir.TestNHSNumber(900)
+	unknown, ok := nhsid.TestNHSNumber(900)
 	require.True(t, ok)
 	_, err := c.FindPatient(ctx, unknown)
 	assert.ErrorIs(t, err, gpconnect.ErrPatientNotFound)
@@ -393,7 +393,7 @@ func TestFreeSlotsSplitsLongRanges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, slots, srv.FreeSlots(), "a 30-day range is searched in 14-day windows without loss or duplicates")
 	fs := slots[0]
-	assert.Equal(t, "A81001", fs.OrganizationODS)
+	assert.Equal(t, nhsid.ODSCode("A81001"), fs.OrganizationODS)
 	assert.True(t, fs.HasPosition)
 	assert.Equal(t, "Dr Ada Okafor", fs.PractitionerName)
 	assert.Equal(t, "General GP Appointment", fs.ServiceType)

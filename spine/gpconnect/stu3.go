@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // The STU3 shapes GP Connect exchanges. They are deliberately small: the
@@ -178,11 +180,12 @@ type Organization struct {
 	Address      []Address      `json:"address,omitempty"`
 }
 
-// ODSCode returns the organisation's ODS code identifier value, or "".
-func (o *Organization) ODSCode() string {
+// ODSCode returns the value of the organisation's identifier whose system
+// is SystemODSCode, or "".
+func (o *Organization) ODSCode() nhsid.ODSCode {
 	for _, id := range o.Identifier {
 		if id.System == SystemODSCode {
-			return id.Value
+			return nhsid.ODSCode(id.Value)
 		}
 	}
 	return ""
@@ -201,11 +204,12 @@ type Patient struct {
 	Address      []Address      `json:"address,omitempty"`
 }
 
-// NHSNumber returns the patient's NHS number identifier value, or "".
-func (p *Patient) NHSNumber() string {
+// NHSNumber returns the value of the patient's identifier whose system is
+// SystemNHSNumber, or "".
+func (p *Patient) NHSNumber() nhsid.NHSNumber {
 	for _, id := range p.Identifier {
 		if id.System == SystemNHSNumber {
-			return id.Value
+			return nhsid.NHSNumber(id.Value)
 		}
 	}
 	return ""

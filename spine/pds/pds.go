@@ -14,6 +14,7 @@ import (
 
 	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 )
 
@@ -34,7 +35,7 @@ type Config struct {
 	Tokens spine.TokenSource
 	// EndUserOrganisationODS is sent as NHSD-End-User-Organisation-ODS, which
 	// PDS requires of applications serving several organisations.
-	EndUserOrganisationODS string
+	EndUserOrganisationODS nhsid.ODSCode
 	// RoleID is sent as NHSD-Session-URID (healthcare worker access).
 	RoleID string
 	// RequestsPerSecond limits this client (default 5, the documented
@@ -65,7 +66,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("%w: BaseURL must be an absolute URL", ErrConfig)
 	}
-	if cfg.EndUserOrganisationODS != "" && !fhir.ODSCode(cfg.EndUserOrganisationODS).Valid() {
+	if cfg.EndUserOrganisationODS != "" && !cfg.EndUserOrganisationODS.Valid() {
 		return nil, fmt.Errorf("%w: EndUserOrganisationODS is not an ODS code", ErrConfig)
 	}
 	rps := cfg.RequestsPerSecond
@@ -109,8 +110,8 @@ type Patient struct {
 	// asked for, the number asked for is superseded (Superseded is true):
 	// PDS returns the current record, and the caller must replace the old
 	// number in its own records.
-	NHSNumber  fhir.NHSNumber
-	Requested  fhir.NHSNumber
+	NHSNumber  nhsid.NHSNumber
+	Requested  nhsid.NHSNumber
 	Superseded bool
 	// Restricted is true for a restricted (sensitive) patient: PDS has
 	// removed their address, telecom and GP; never show or send location
@@ -127,7 +128,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 	req := httpx.NewRequest(method, c.base+path, body)
 	req.Header.Set("Accept", "application/fhir+json")
 	if c.cfg.EndUserOrganisationODS != "" {
-		req.Header.Set("NHSD-End-User-Organisation-ODS", c.cfg.EndUserOrganisationODS)
+		req.Header.Set("NHSD-End-User-Organisation-ODS", string(c.cfg.EndUserOrganisationODS))
 	}
 	if c.cfg.RoleID != "" {
 		req.Header.Set("NHSD-Session-URID", c.cfg.RoleID)
@@ -156,7 +157,7 @@ func (c *Client) do(ctx context.Context, req *httpx.Request) (*httpx.Response, e
 
 var etagPattern = regexp.MustCompile(`^W/"([0-9]+)"$`)
 
-func (c *Client) patient(resp *httpx.Response, requested fhir.NHSNumber) (*Patient, error) {
+func (c *Client) patient(resp *httpx.Response, requested nhsid.NHSNumber) (*Patient, error) {
 	r, err := fhir.Unmarshal(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("pds: decoding the patient: %w", err)
@@ -165,7 +166,7 @@ func (c *Client) patient(resp *httpx.Response, requested fhir.NHSNumber) (*Patie
 	if !ok {
 		return nil, fmt.Errorf("pds: answer is a %s, not a Patient", r.ResourceType())
 	}
-	out := &Patient{Patient: p, NHSNumber: fhir.NHSNumber(p.ID.Value), Requested: requested, Raw: resp.Body}
+	out := &Patient{Patient: p, NHSNumber: nhsid.NHSNumber(p.ID.Value), Requested: requested, Raw: resp.Body}
 	out.Superseded = requested != "" && out.NHSNumber != requested
 	out.Restricted = fhir.Restricted(p.Meta)
 	if m := etagPattern.FindStringSubmatch(resp.Header.Get("ETag")); m != nil {
@@ -181,7 +182,7 @@ func (c *Client) patient(resp *httpx.Response, requested fhir.NHSNumber) (*Patie
 var ErrInvalidNHSNumber = errors.New("pds: invalid NHS number")
 
 // Get retrieves a patient by NHS number.
-func (c *Client) Get(ctx context.Context, nhs fhir.NHSNumber) (*Patient, error) {
+func (c *Client) Get(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
 	}
@@ -209,7 +210,7 @@ type Patch struct {
 // matching spine.ErrResourceVersionMismatch: read the patient again and
 // re-apply. The request is re-sent on failure with the same X-Request-ID,
 // which PDS uses to recognise it, so an update is never applied twice.
-func (c *Client) Update(ctx context.Context, nhs fhir.NHSNumber, version int, patches ...Patch) (*Patient, error) {
+func (c *Client) Update(ctx context.Context, nhs nhsid.NHSNumber, version int, patches ...Patch) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
 	}
@@ -239,7 +240,7 @@ func (c *Client) Update(ctx context.Context, nhs fhir.NHSNumber, version int, pa
 
 // RelatedPeople returns the patient's related people (next of kin and
 // others).
-func (c *Client) RelatedPeople(ctx context.Context, nhs fhir.NHSNumber) ([]*fhir.RelatedPerson, error) {
+func (c *Client) RelatedPeople(ctx context.Context, nhs nhsid.NHSNumber) ([]*fhir.RelatedPerson, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/pds"
 	"github.com/nhskit/nhskit/spine/pds/pdstest"
@@ -169,7 +169,7 @@ func TestConcurrentGetsOneTokenAndRate(t *testing.T) {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			nhs := []fhir.NHSNumber{pdstest.AlexSmith, pdstest.SamJones, pdstest.OctaviaTestington}[i%3]
+			nhs := []nhsid.NHSNumber{pdstest.AlexSmith, pdstest.SamJones, pdstest.OctaviaTestington}[i%3]
 			if _, err := c.Get(context.Background(), nhs); err != nil {
 				errs <- err
 			}

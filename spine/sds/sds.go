@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // Base URLs of the SDS FHIR API.
@@ -96,7 +96,7 @@ func New(cfg Config) *Client {
 
 // Endpoint is where an organisation's system answers an interaction.
 type Endpoint struct {
-	ODSCode     string
+	ODSCode     nhsid.ODSCode
 	Interaction string
 	Address     string // e.g. a GP Connect provider's FHIR service root URL
 	ASID        string
@@ -106,14 +106,14 @@ type Endpoint struct {
 // Lookup returns the endpoint address and ASID of the system that serves
 // interaction for the organisation ods. partyKey may be "" unless the
 // organisation has several systems for the interaction.
-func (c *Client) Lookup(ctx context.Context, ods, interaction, partyKey string) (Endpoint, error) {
-	if !fhir.ODSCode(ods).Valid() {
+func (c *Client) Lookup(ctx context.Context, ods nhsid.ODSCode, interaction, partyKey string) (Endpoint, error) {
+	if !ods.Valid() {
 		return Endpoint{}, fmt.Errorf("%w: ods code is not 1 to 9 upper-case letters and digits", ErrInvalid)
 	}
 	if interaction == "" {
 		return Endpoint{}, fmt.Errorf("%w: empty interaction id", ErrInvalid)
 	}
-	key := ods + "\x00" + interaction + "\x00" + partyKey
+	key := string(ods) + "\x00" + interaction + "\x00" + partyKey
 	if c.ttl > 0 {
 		c.mu.Lock()
 		hit, ok := c.cache[key]
@@ -179,9 +179,9 @@ func (r resource) identifier(system string) string {
 	return ""
 }
 
-func (c *Client) search(ctx context.Context, kind, ods, interaction, partyKey string) ([]resource, error) {
+func (c *Client) search(ctx context.Context, kind string, ods nhsid.ODSCode, interaction, partyKey string) ([]resource, error) {
 	q := url.Values{}
-	q.Set("organization", SystemODSCode+"|"+ods)
+	q.Set("organization", SystemODSCode+"|"+string(ods))
 	q.Add("identifier", SystemInteractionID+"|"+interaction)
 	if partyKey != "" {
 		q.Add("identifier", SystemPartyKey+"|"+partyKey)
