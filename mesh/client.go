@@ -112,7 +112,7 @@ func (c *Client) request(method, path string, body []byte) *httpx.Request {
 
 func (c *Client) do(ctx context.Context, op string, req *httpx.Request) (*httpx.Response, error) {
 	for attempt := 1; ; attempt++ {
-		resp, err := c.http.Do(ctx, req)
+		resp, err := c.http.Do(ctx, req, nil)
 		if err == nil {
 			return resp, nil
 		}
