@@ -45,7 +45,10 @@ func run(ctx context.Context, w io.Writer, days int) error {
 			directory.Add(sds.Endpoint{ODSCode: nhsid.ODSCode(ods), Interaction: interaction, Address: p.URL, ASID: p.ASID})
 		}
 	}
-	directoryClient := sds.New(sds.Config{BaseURL: directory.URL})
+	directoryClient, err := sds.New(sds.Config{BaseURL: directory.URL})
+	if err != nil {
+		return err
+	}
 	requester := gpconnect.Requester{
 		Issuer:           "https://hub.example.nhs.uk",
 		Device:           gpconnect.Device{System: "https://hub.example.nhs.uk/Id/device", Value: "hub-1", Model: "nhskit example", Version: "1"},

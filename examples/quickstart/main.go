@@ -238,7 +238,11 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 
 	var client *gpconnect.Client
 	if err := t.step("look the practice up in SDS", func() (string, error) {
-		ep, err := sds.New(sds.Config{BaseURL: directory.URL}).Lookup(ctx, nhsid.ODSCode(practiceODS), gpconnect.InteractionSearchSlots, "")
+		directoryClient, err := sds.New(sds.Config{BaseURL: directory.URL})
+		if err != nil {
+			return "", err
+		}
+		ep, err := directoryClient.Lookup(ctx, nhsid.ODSCode(practiceODS), gpconnect.InteractionSearchSlots, "")
 		if err != nil {
 			return "", err
 		}

@@ -48,6 +48,8 @@ var (
 	// ErrRetryBudget is wrapped when retrying stopped because the attempt
 	// cap, the total time cap or the context deadline left no room.
 	ErrRetryBudget = errors.New("httpx: retry budget exhausted")
+	// ErrDecode is wrapped when Do cannot decode a 2xx answer into v.
+	ErrDecode = errors.New("decoding the answer")
 )
 
 // Config configures a Client. The zero value is usable: no rate limit, the
@@ -329,7 +331,7 @@ func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error)
 	rec.Body = body
 	if v != nil {
 		if err := json.Unmarshal(body, v); err != nil {
-			return rec, fmt.Errorf("httpx: %s %s: decoding the answer: %w", req.Method, RedactPath(resp.Request.URL), err)
+			return rec, fmt.Errorf("httpx: %s %s: %w: %w", req.Method, RedactPath(resp.Request.URL), ErrDecode, err)
 		}
 	}
 	return rec, nil

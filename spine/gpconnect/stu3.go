@@ -11,7 +11,7 @@ import (
 // The STU3 shapes GP Connect exchanges. They are deliberately small: the
 // elements GP Connect profiles use, as plain structs with encoding/json
 // tags. Elements a provider sends that are not modelled here are dropped on
-// decode; use the raw JSON from [Response] where that matters.
+// decode; Metadata returns raw JSON where that matters.
 
 // Meta is a resource's metadata.
 type Meta struct {

@@ -11,11 +11,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/internal/httpx"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
+	"github.com/nhskit/nhskit/spine/internal/platform"
 )
 
 // DefaultRequestsPerSecond is PDS's default application rate limit (5
@@ -38,15 +42,27 @@ type Config struct {
 	EndUserOrganisationODS nhsid.ODSCode
 	// RoleID is sent as NHSD-Session-URID (healthcare worker access).
 	RoleID string
-	// RequestsPerSecond limits this client (default 5, the documented
-	// application limit); Burst defaults to 1.
+
+	// HTTPClient is the caller's client (TLS, proxies); nil means a default
+	// one. TLS 1.2 is the floor.
+	HTTPClient *http.Client
+	// Logger receives one record per attempt, NHS numbers masked and query
+	// values hidden; nil means silent.
+	Logger *slog.Logger
+	// Limiter, when set, is the rate limit every attempt (retries
+	// included) waits on. Share one between the clients that spend one
+	// application's quota: PDS counts it per application, not per client.
+	// When nil, RequestsPerSecond and Burst make a limiter for this client
+	// alone (default 5 per second, the documented application limit, and
+	// burst 1).
+	Limiter           *rate.Limiter
 	RequestsPerSecond float64
 	Burst             int
-	// MaxAttempts caps attempts per request (default 4).
+	// MaxAttempts caps attempts per call, the first included (default 4).
 	MaxAttempts int
-	HTTPClient  *http.Client
-	// Logger receives one record per attempt, NHS numbers masked.
-	Logger *slog.Logger
+	// Timeout, when positive, bounds one call, every attempt and wait
+	// included.
+	Timeout time.Duration
 }
 
 // Client is a PDS FHIR API client. It is safe for concurrent use.
@@ -69,36 +85,21 @@ func New(cfg Config) (*Client, error) {
 	if cfg.EndUserOrganisationODS != "" && !cfg.EndUserOrganisationODS.Valid() {
 		return nil, fmt.Errorf("%w: EndUserOrganisationODS is not an ODS code", ErrConfig)
 	}
+	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: RequestsPerSecond, Burst, MaxAttempts and Timeout must not be negative", ErrConfig)
+	}
 	rps := cfg.RequestsPerSecond
 	if rps == 0 {
 		rps = DefaultRequestsPerSecond
 	}
-	burst := cfg.Burst
-	if burst == 0 {
-		burst = 1
-	}
-	attempts := cfg.MaxAttempts
-	if attempts == 0 {
-		attempts = 4
-	}
-	if rps < 0 || burst < 0 {
-		return nil, fmt.Errorf("%w: RequestsPerSecond and Burst must not be negative", ErrConfig)
-	}
-	// Every attempt is paced by a transport under httpx's, so retries
-	// count against the rate too.
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		*hc = *cfg.HTTPClient // shallow copy: the caller's client is not modified
-	}
-	hc.Transport = newPacer(hc.Transport, rps, burst)
 	return &Client{
 		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
 		cfg:    cfg,
 		tokens: cfg.Tokens,
-		http: httpx.New(httpx.Config{
-			HTTPClient:  hc,
-			MaxAttempts: attempts,
-			Logger:      cfg.Logger,
+		http: platform.New(platform.Options{
+			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+			Limiter: cfg.Limiter, RequestsPerSecond: rps, Burst: cfg.Burst,
+			MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout,
 		}),
 	}, nil
 }
@@ -144,11 +145,11 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 }
 
 func (c *Client) do(ctx context.Context, req *httpx.Request) (*httpx.Response, error) {
-	resp, err := c.http.Do(ctx, req)
+	resp, err := c.http.Do(ctx, req, nil)
 	if err != nil {
-		var se *httpx.StatusError
-		if errors.As(err, &se) {
-			return nil, spine.ParseAPIError(se.StatusCode, se.Header, se.Body, se.RequestID)
+		var ae *spine.APIError
+		if errors.As(err, &ae) {
+			return nil, ae
 		}
 		return nil, fmt.Errorf("pds: %w", err)
 	}

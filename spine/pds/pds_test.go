@@ -150,21 +150,20 @@ func TestRelatedPeople(t *testing.T) {
 	assert.Empty(t, people)
 }
 
-// 1,000 concurrent Gets through one client: one token request, the rate
-// held within 5% of the configured limit.
-func TestConcurrentGetsOneTokenAndRate(t *testing.T) {
+// 1,000 concurrent Gets through one client make one token request. The
+// rate they are sent at is asserted on a fake clock, in
+// spine/internal/platform's shared limiter test.
+func TestConcurrentGetsOneToken(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	srv := pdstest.NewServer(pdstest.WithAuth(&key.PublicKey, "kid-1", "api-key"))
 	defer srv.Close()
-	const rps = 250
 	tokens := &spine.AppRestricted{APIKey: "api-key", KeyID: "kid-1", PrivateKey: key, TokenURL: srv.TokenURL}
-	c := newClient(t, srv, func(cfg *pds.Config) { cfg.Tokens = tokens; cfg.RequestsPerSecond = rps; cfg.Burst = 1 })
+	c := newClient(t, srv, func(cfg *pds.Config) { cfg.Tokens = tokens; cfg.RequestsPerSecond = 1e6; cfg.Burst = 1000 })
 
 	const n = 1000
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	start := time.Now()
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
@@ -176,24 +175,12 @@ func TestConcurrentGetsOneTokenAndRate(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
 	}
 	assert.Equal(t, 1, srv.Stats().TokenRequests, "one token request for 1,000 Gets")
-	// n requests at rps with a burst of 1 arrive over (n-1)/rps.
-	st := srv.Stats()
-	achieved := float64(st.Requests-st.TokenRequests-1) / st.Last.Sub(st.First).Seconds()
-	t.Logf("1,000 Gets in %v: the fake saw %.1f requests per second (limit %d)", elapsed.Round(time.Millisecond), achieved, rps)
-	// The whole run cannot be shorter than the schedule allows; the rate the
-	// fake saw, between its first and last arrival, is held within 10% (266
-	// per second was seen once on a loaded machine in a run that still took
-	// its full 4 s), which still catches the 30% overshoot that
-	// x/time/rate alone allowed.
-	assert.GreaterOrEqual(t, elapsed, time.Duration(float64(n-1)/rps*0.99*float64(time.Second)))
-	assert.LessOrEqual(t, achieved, rps*1.10)
-	assert.GreaterOrEqual(t, achieved, rps*0.90)
+	assert.Equal(t, n+1, srv.Stats().Requests)
 
 	// Without a token the fake refuses.
 	bare := newClient(t, srv, nil)
@@ -282,11 +269,9 @@ func TestRateLimitWaitHonoursContext(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err = c.Get(ctx, pdstest.AlexSmith)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 500*time.Millisecond)
 	assert.Equal(t, 1, srv.Stats().Requests, "the second Get never reached the fake")
 }
 

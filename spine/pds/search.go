@@ -130,7 +130,9 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Match, error) {
 	}
 	outcomeError := func(oo *fhir.OperationOutcome) error {
 		raw, _ := fhir.Marshal(oo)
-		return spine.ParseAPIError(resp.StatusCode, resp.Header, raw, resp.RequestID)
+		e := spine.ParseAPIError(resp.StatusCode, resp.Header, raw, resp.RequestID)
+		e.CorrelationID, e.Attempts = resp.CorrelationID, resp.Attempts
+		return e
 	}
 	switch x := r.(type) {
 	case *fhir.OperationOutcome:
