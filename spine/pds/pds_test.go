@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -64,13 +65,33 @@ func TestGet(t *testing.T) {
 	assert.True(t, p.Restricted)
 	assert.Empty(t, p.Address)
 
-	_, err = c.Get(ctx, "9990000085")
+	// A 404: the error carries the request id that was sent, the
+	// correlation id and the record of the call.
+	var sent []string
+	var sentMu sync.Mutex
+	recording := newClient(t, srv, func(cfg *pds.Config) {
+		cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			sentMu.Lock()
+			sent = append(sent, r.Header.Get("X-Request-ID"))
+			sentMu.Unlock()
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	})
+	var rec spine.Response
+	_, err = recording.Get(spine.WithResponse(spine.WithCorrelationID(ctx, "referral-42"), &rec), "9990000085")
 	assert.ErrorIs(t, err, spine.ErrResourceNotFound)
+	assert.ErrorIs(t, err, spine.HTTPStatus(404))
 	var ae *spine.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 404, ae.StatusCode)
-	assert.NotEmpty(t, ae.RequestID)
+	assert.Equal(t, "RESOURCE_NOT_FOUND", ae.Code)
+	require.Len(t, sent, 1)
+	assert.Equal(t, sent[0], ae.RequestID, "the error carries the X-Request-ID that was sent")
+	assert.Equal(t, "referral-42", ae.CorrelationID)
+	assert.Equal(t, 1, ae.Attempts)
+	assert.Equal(t, spine.Response{StatusCode: 404, Header: rec.Header, RequestID: sent[0], CorrelationID: "referral-42", Attempts: 1}, rec)
 	assert.NotContains(t, err.Error(), "9990000085")
+	assert.NotContains(t, err.Error(), "000 0085")
 
 	_, err = c.Get(ctx, pdstest.InvalidatedNHSNumber)
 	assert.ErrorIs(t, err, spine.ErrInvalidatedResource)
@@ -343,3 +364,7 @@ func TestUpdatesUnderFaultsAppliedOnce(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(string(raw), `"G`+string(rune('a'+i))+`"`), "given name %d once", i)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
