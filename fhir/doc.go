@@ -3,7 +3,7 @@
 // validation that says exactly what is wrong and where, Bundle helpers,
 // streaming decoders for large Bundles and NDJSON bulk files, a small
 // FHIRPath subset, and the NHS identifiers everyone needs (NHS number with
-// its modulus 11 check, ODS codes).
+// its modulus 11 check, ODS codes), as aliases of package nhsid's types.
 //
 // The resource and datatype structs, their JSON codec, their validation
 // and their element tables are generated (go generate) by

@@ -137,6 +137,13 @@ func New(cfg Config) (*Client, error) {
 			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger, RequestsPerSecond: cfg.RequestsPerSecond,
 			MaxAttempts: cfg.MaxAttempts, BackoffMin: 100 * time.Millisecond, BackoffMax: 5 * time.Second,
 			UserAgent: "nhskit-mesh",
+			// MESH's error bodies become *APIError on every path, streams
+			// included; the operation is named by the caller.
+			CheckResponse: func(r *httpx.Response) error {
+				e := parseAPIError("", r.StatusCode, r.Body)
+				e.RequestID = r.RequestID
+				return e
+			},
 		}),
 	}, nil
 }
@@ -160,16 +167,15 @@ func (c *Client) requestURL(method, u string) *httpx.Request {
 func (c *Client) do(ctx context.Context, op string, req *httpx.Request) (*httpx.Response, error) {
 	for attempt := 1; ; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-		resp, err := c.http.Do(rctx, req)
+		resp, err := c.http.Do(rctx, req, nil)
 		cancel()
 		if err == nil {
 			return resp, nil
 		}
-		var se *httpx.StatusError
-		if !errors.As(err, &se) {
+		ae := asAPIError(op, err)
+		if ae == nil {
 			return nil, fmt.Errorf("mesh: %s: %w", op, err)
 		}
-		ae := parseAPIError(op, se.StatusCode, se.Body)
 		// Go's transport replays an idempotent request, headers and all,
 		// when a kept-alive connection breaks before the answer; MESH then
 		// refuses the repeated nonce. Such a request was already processed
@@ -180,6 +186,17 @@ func (c *Client) do(ctx context.Context, op string, req *httpx.Request) (*httpx.
 		}
 		return nil, ae
 	}
+}
+
+// asAPIError returns err's *APIError, named for op, or nil.
+func asAPIError(op string, err error) *APIError {
+	var ae *APIError
+	if !errors.As(err, &ae) {
+		return nil
+	}
+	named := *ae
+	named.Op = op
+	return &named
 }
 
 // Handshake validates the mailbox (MESH asks clients to do so once a day)

@@ -36,6 +36,7 @@ type APIError struct {
 	Code        string // "12" unregistered recipient, "17" workflow, "02" no data, …
 	Description string
 	MessageID   string
+	RequestID   string // the X-Request-ID nhskit sent with the last attempt
 }
 
 func (e *APIError) Error() string {

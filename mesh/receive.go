@@ -16,8 +16,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/nhskit/nhskit/internal/httpx"
 )
 
 // Message types, from mex-MessageType.
@@ -217,9 +215,8 @@ func (c *Client) fetchChunk(ctx context.Context, messageID string, n int, path s
 	defer stall(nil)
 	resp, err := c.http.DoStream(rctx, req)
 	if err != nil {
-		var se *httpx.StatusError
-		if errors.As(err, &se) {
-			return nil, parseAPIError("download", se.StatusCode, se.Body)
+		if ae := asAPIError("download", err); ae != nil {
+			return nil, ae
 		}
 		return nil, fmt.Errorf("mesh: download %s chunk %d: %w", messageID, n, err)
 	}

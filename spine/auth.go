@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/time/rate"
 
 	"github.com/nhskit/nhskit/internal/httpx"
 )
@@ -57,11 +58,23 @@ type AppRestricted struct {
 	KeyID      string // the kid of the public key registered with the platform
 	PrivateKey *rsa.PrivateKey
 	TokenURL   string // e.g. Integration.TokenURL()
-	HTTPClient *http.Client
 	// RefreshBefore is how long before expiry a new token is fetched
 	// (default 30 s).
 	RefreshBefore time.Duration
 	Now           func() time.Time
+
+	// The transport knobs, as on every client of this module: the caller's
+	// *http.Client (TLS), a silent-by-default logger, a rate limit
+	// (Limiter, shared, or RequestsPerSecond and Burst; none by default),
+	// MaxAttempts per token request (default 4) and a Timeout bounding one
+	// token request with its retries.
+	HTTPClient        *http.Client
+	Logger            *slog.Logger
+	Limiter           *rate.Limiter
+	RequestsPerSecond float64
+	Burst             int
+	MaxAttempts       int
+	Timeout           time.Duration
 
 	once   sync.Once
 	client *httpx.Client
@@ -162,7 +175,18 @@ func (e *expiresIn) UnmarshalJSON(b []byte) error {
 }
 
 func (a *AppRestricted) fetch(ctx context.Context) (Token, error) {
-	a.once.Do(func() { a.client = httpx.New(httpx.Config{HTTPClient: a.HTTPClient}) })
+	a.once.Do(func() {
+		a.client = httpx.New(httpx.Config{
+			HTTPClient: a.HTTPClient, Logger: a.Logger, Limiter: a.Limiter,
+			RequestsPerSecond: a.RequestsPerSecond, Burst: a.Burst,
+			MaxAttempts: a.MaxAttempts, Timeout: a.Timeout,
+			CheckResponse: func(r *httpx.Response) error {
+				e := ParseAPIError(r.StatusCode, r.Header, r.Body, r.RequestID)
+				e.CorrelationID, e.Attempts = r.CorrelationID, r.Attempts
+				return e
+			},
+		})
+	})
 	now := a.now()
 	assertion, err := a.Assertion(now)
 	if err != nil {
@@ -176,21 +200,17 @@ func (a *AppRestricted) fetch(ctx context.Context) (Token, error) {
 	req := httpx.NewRequest(http.MethodPost, a.TokenURL, []byte(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.RetrySafe = true // a token request has no side effect
-	resp, err := a.client.Do(ctx, req)
-	if err != nil {
-		var se *httpx.StatusError
-		if errors.As(err, &se) {
-			return Token{}, parseAPIError(se.StatusCode, se.Header, se.Body, se.RequestID)
-		}
-		return Token{}, fmt.Errorf("spine: token request: %w", err)
-	}
 	var body struct {
 		AccessToken string    `json:"access_token"`
 		ExpiresIn   expiresIn `json:"expires_in"`
 		TokenType   string    `json:"token_type"`
 	}
-	if err := json.Unmarshal(resp.Body, &body); err != nil {
-		return Token{}, fmt.Errorf("spine: token response: %w", err)
+	if _, err := a.client.Do(ctx, req, &body); err != nil {
+		var ae *APIError
+		if errors.As(err, &ae) {
+			return Token{}, ae
+		}
+		return Token{}, fmt.Errorf("spine: token request: %w", err)
 	}
 	if body.AccessToken == "" || body.ExpiresIn <= 0 {
 		return Token{}, errors.New("spine: token response lacks access_token or expires_in")

@@ -4,62 +4,91 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 )
 
-// Sentinel errors for the Spine error codes; match with errors.Is on an
-// *APIError.
-var (
-	ErrInvalidResourceID  = &codeError{"INVALID_RESOURCE_ID"}
-	ErrResourceNotFound   = &codeError{"RESOURCE_NOT_FOUND"}
-	ErrInvalidSearchData  = &codeError{"INVALID_SEARCH_DATA"}
-	ErrTooManyMatches     = &codeError{"TOO_MANY_MATCHES"}
-	ErrPreconditionFailed = &codeError{"PRECONDITION_FAILED"}
-	ErrAccessDenied       = &codeError{"ACCESS_DENIED"}
-	ErrTooManyRequests    = &codeError{"TOO_MANY_REQUESTS"}
-	ErrInvalidValue       = &codeError{"INVALID_VALUE"}
-	ErrMissingValue       = &codeError{"MISSING_VALUE"}
-	ErrUnsupported        = &codeError{"UNSUPPORTED_SERVICE"}
+// ErrorCode is a Spine (or GP Connect) error code used as a sentinel: an
+// *APIError matches it with errors.Is when its Code is the same.
+type ErrorCode string
+
+func (c ErrorCode) Error() string { return "spine: " + string(c) }
+
+// HTTPStatus is an HTTP status used as a sentinel: an *APIError matches it
+// with errors.Is when its StatusCode is the same, whatever its Code
+// (errors.Is(err, spine.HTTPStatus(http.StatusForbidden))).
+type HTTPStatus int
+
+func (s HTTPStatus) Error() string {
+	return "spine: status " + strconv.Itoa(int(s)) + " " + http.StatusText(int(s))
+}
+
+// Sentinels for the Spine error codes of the NHS API platform services.
+const (
+	ErrInvalidResourceID  = ErrorCode("INVALID_RESOURCE_ID")
+	ErrResourceNotFound   = ErrorCode("RESOURCE_NOT_FOUND")
+	ErrInvalidSearchData  = ErrorCode("INVALID_SEARCH_DATA")
+	ErrTooManyMatches     = ErrorCode("TOO_MANY_MATCHES")
+	ErrPreconditionFailed = ErrorCode("PRECONDITION_FAILED")
+	ErrAccessDenied       = ErrorCode("ACCESS_DENIED")
+	ErrTooManyRequests    = ErrorCode("TOO_MANY_REQUESTS")
+	ErrInvalidValue       = ErrorCode("INVALID_VALUE")
+	ErrMissingValue       = ErrorCode("MISSING_VALUE")
+	ErrUnsupported        = ErrorCode("UNSUPPORTED_SERVICE")
 	// PDS update and retrieval codes.
-	ErrResourceVersionMismatch = &codeError{"RESOURCE_VERSION_MISMATCH"}
-	ErrInvalidUpdate           = &codeError{"INVALID_UPDATE"}
-	ErrInvalidatedResource     = &codeError{"INVALIDATED_RESOURCE"}
-	ErrAdditionalProperties    = &codeError{"ADDITIONAL_PROPERTIES"}
-	ErrServiceUnavailable      = &codeError{"SERVICE_UNAVAILABLE"}
+	ErrResourceVersionMismatch = ErrorCode("RESOURCE_VERSION_MISMATCH")
+	ErrInvalidUpdate           = ErrorCode("INVALID_UPDATE")
+	ErrInvalidatedResource     = ErrorCode("INVALIDATED_RESOURCE")
+	ErrAdditionalProperties    = ErrorCode("ADDITIONAL_PROPERTIES")
+	ErrServiceUnavailable      = ErrorCode("SERVICE_UNAVAILABLE")
 )
 
 // CodeSystem is the Spine error code system of OperationOutcome details.
 const CodeSystem = "https://fhir.nhs.uk/R4/CodeSystem/Spine-ErrorOrWarningCode"
 
-type codeError struct{ code string }
-
-func (e *codeError) Error() string { return "spine: " + e.code }
+// Coding is one coding of an issue's details.
+type Coding struct {
+	System  string `json:"system"`
+	Code    string `json:"code"`
+	Display string `json:"display,omitempty"`
+}
 
 // Issue is one OperationOutcome issue.
 type Issue struct {
 	Severity string `json:"severity"`
 	Code     string `json:"code"`
 	Details  *struct {
-		Coding []struct {
-			System  string `json:"system"`
-			Code    string `json:"code"`
-			Display string `json:"display"`
-		} `json:"coding"`
+		Coding []Coding `json:"coding"`
 	} `json:"details,omitempty"`
 	Diagnostics string   `json:"diagnostics,omitempty"`
 	Expression  []string `json:"expression,omitempty"`
 }
 
-// APIError is an NHS API platform error answer.
+// APIError is the error every NHS API platform and Spine client of this
+// module (PDS, GP Connect, SDS) returns for an answer that is not a
+// success. Find it with errors.As; match its code with errors.Is against an
+// ErrorCode or HTTPStatus sentinel.
 type APIError struct {
 	StatusCode int
-	Code       string // the Spine error code, e.g. "RESOURCE_NOT_FOUND"
-	IssueType  string // OperationOutcome.issue.code, e.g. "not-found"
-	// Diagnostics is the service's explanation; it never contains the
-	// request's data (the services do not echo it), but log it with care.
+	// Code is the Spine or GP Connect error code, e.g. "RESOURCE_NOT_FOUND"
+	// or "DUPLICATE_REJECTED", and Display its display text.
+	Code    string
+	Display string
+	// IssueType is the first issue's code, e.g. "not-found".
+	IssueType string
+	// Diagnostics is the service's explanation; the services do not echo
+	// the request's data in it, but log it with care.
 	Diagnostics string
-	RequestID   string
+	// RequestID is the X-Request-ID sent with the last attempt (for GP
+	// Connect also its Ssp-TraceID): quote it to the service desk.
+	// CorrelationID is the X-Correlation-ID sent, if any; InteractionID the
+	// Spine interaction (GP Connect), if any.
+	RequestID     string
+	CorrelationID string
+	InteractionID string
+	// Attempts counts the attempts made.
+	Attempts int
 	// Issues is every issue of the OperationOutcome; Body is the raw
-	// answer (at most 64 KiB).
+	// answer (at most 64 KiB), never included in Error().
 	Issues []Issue
 	Body   []byte
 }
@@ -67,28 +96,48 @@ type APIError struct {
 func (e *APIError) Error() string {
 	code := e.Code
 	if code == "" {
+		code = e.IssueType
+	}
+	if code == "" {
 		code = http.StatusText(e.StatusCode)
 	}
-	return fmt.Sprintf("spine: status %d %s (request id %s)", e.StatusCode, code, e.RequestID)
-}
-
-// Is matches the sentinels by Spine code.
-func (e *APIError) Is(target error) bool {
-	ce, ok := target.(*codeError)
-	return ok && ce.code == e.Code
-}
-
-// ParseAPIError builds an *APIError from a failed answer; clients of the
-// platform's other APIs use it too.
-func ParseAPIError(status int, h http.Header, body []byte, requestID string) *APIError {
-	return parseAPIError(status, h, body, requestID)
-}
-
-func parseAPIError(status int, h http.Header, body []byte, requestID string) *APIError {
-	e := &APIError{StatusCode: status, RequestID: requestID, Body: body}
-	if rid := h.Get("X-Request-ID"); rid != "" {
-		e.RequestID = rid
+	s := "spine: "
+	if e.InteractionID != "" {
+		s += shortInteraction(e.InteractionID) + ": "
 	}
+	return fmt.Sprintf("%sstatus %d %s (request id %s)", s, e.StatusCode, code, e.RequestID)
+}
+
+func shortInteraction(id string) string {
+	const prefix = "urn:nhs:names:services:"
+	if len(id) > len(prefix) && id[:len(prefix)] == prefix {
+		return id[len(prefix):]
+	}
+	return id
+}
+
+// Is matches ErrorCode sentinels by Code and HTTPStatus sentinels by
+// StatusCode.
+func (e *APIError) Is(target error) bool {
+	switch t := target.(type) {
+	case ErrorCode:
+		return e.Code != "" && string(t) == e.Code
+	case HTTPStatus:
+		return int(t) == e.StatusCode
+	}
+	return false
+}
+
+// ParseAPIError builds an *APIError from a failed answer: status, headers,
+// body (an OperationOutcome, or the OAuth endpoint's error object) and the
+// X-Request-ID that was sent. Clients and fakes of other platform APIs can
+// use it too.
+func ParseAPIError(status int, h http.Header, body []byte, requestID string) *APIError {
+	e := &APIError{StatusCode: status, RequestID: requestID, Body: body}
+	if e.RequestID == "" {
+		e.RequestID = h.Get("X-Request-ID")
+	}
+	e.CorrelationID = h.Get("X-Correlation-ID")
 	var oo struct {
 		ResourceType string  `json:"resourceType"`
 		Issue        []Issue `json:"issue"`
@@ -97,8 +146,13 @@ func parseAPIError(status int, h http.Header, body []byte, requestID string) *AP
 		e.Issues = oo.Issue
 		is := oo.Issue[0]
 		e.IssueType, e.Diagnostics = is.Code, is.Diagnostics
-		if is.Details != nil && len(is.Details.Coding) > 0 {
-			e.Code = is.Details.Coding[0].Code
+		if is.Details != nil {
+			for _, c := range is.Details.Coding {
+				if c.Code != "" {
+					e.Code, e.Display = c.Code, c.Display
+					break
+				}
+			}
 		}
 	}
 	// The OAuth endpoint answers in its own shape.

@@ -7,7 +7,7 @@ import (
 	_ "time/tzdata" // Europe/London everywhere
 
 	"github.com/nhskit/nhskit/booking"
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // Priority is a clinical priority. P1–P4 follow the surgical
@@ -97,7 +97,7 @@ type Contact struct {
 // Entry is one patient on one waiting list.
 type Entry struct {
 	ID         string
-	NHSNumber  fhir.NHSNumber
+	NHSNumber  nhsid.NHSNumber
 	Service    string
 	Priority   Priority
 	Referred   time.Time

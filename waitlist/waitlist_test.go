@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhskit/nhskit/booking"
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 var t0 = time.Date(2026, 11, 24, 9, 0, 0, 0, London)
@@ -26,9 +26,9 @@ type clock struct {
 func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
-func nhs(i int) fhir.NHSNumber {
+func nhs(i int) nhsid.NHSNumber {
 	for seq := uint64(i); ; seq++ {
-		if n, ok := fhir.TestNHSNumber(seq); ok {
+		if n, ok := nhsid.TestNHSNumber(seq); ok {
 			return n
 		}
 	}

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 var sink bool
@@ -36,7 +36,7 @@ func naiveValid(s string) bool {
 }
 
 func BenchmarkNHSNumberValid(b *testing.B) {
-	n := fhir.NHSNumber("9434765919")
+	n := nhsid.NHSNumber("9434765919")
 	b.ReportAllocs()
 	for b.Loop() {
 		sink = n.Valid()
@@ -54,7 +54,7 @@ func BenchmarkNHSNumberValidNaive(b *testing.B) {
 func BenchmarkParseNHSNumberSpaced(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
-		_, err := fhir.ParseNHSNumber("943 476 5919")
+		_, err := nhsid.ParseNHSNumber("943 476 5919")
 		sink = err == nil
 	}
 }

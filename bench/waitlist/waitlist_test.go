@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/nhskit/nhskit/booking"
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/waitlist"
 )
 
@@ -20,7 +20,7 @@ func BenchmarkReleaseOffer100k(b *testing.B) {
 	clock := func() time.Time { return now }
 	store := waitlist.NewMemoryStore()
 	rng := rand.New(rand.NewPCG(1, 2))
-	n, _ := fhir.TestNHSNumber(1)
+	n, _ := nhsid.TestNHSNumber(1)
 	var entries []*waitlist.Entry
 	for i := range 100_000 {
 		entries = append(entries, &waitlist.Entry{ID: fmt.Sprintf("e%06d", i), NHSNumber: n, Service: "cardiology",

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 	"github.com/nhskit/nhskit/spine/sds"
@@ -41,10 +42,13 @@ func run(ctx context.Context, w io.Writer, days int) error {
 	for ods, p := range practices {
 		defer p.Close()
 		for _, interaction := range []string{gpconnect.InteractionSearchSlots, gpconnect.InteractionCreateAppointment} {
-			directory.Add(sds.Endpoint{ODSCode: ods, Interaction: interaction, Address: p.URL, ASID: p.ASID})
+			directory.Add(sds.Endpoint{ODSCode: nhsid.ODSCode(ods), Interaction: interaction, Address: p.URL, ASID: p.ASID})
 		}
 	}
-	directoryClient := sds.New(sds.Config{BaseURL: directory.URL})
+	directoryClient, err := sds.New(sds.Config{BaseURL: directory.URL})
+	if err != nil {
+		return err
+	}
 	requester := gpconnect.Requester{
 		Issuer:           "https://hub.example.nhs.uk",
 		Device:           gpconnect.Device{System: "https://hub.example.nhs.uk/Id/device", Value: "hub-1", Model: "nhskit example", Version: "1"},
@@ -65,7 +69,7 @@ func run(ctx context.Context, w io.Writer, days int) error {
 	from := time.Now().AddDate(0, 0, 1)
 	odsCodes := []string{"A81001", "B82002"}
 	for _, ods := range odsCodes {
-		ep, err := directoryClient.Lookup(ctx, ods, gpconnect.InteractionSearchSlots, "")
+		ep, err := directoryClient.Lookup(ctx, nhsid.ODSCode(ods), gpconnect.InteractionSearchSlots, "")
 		if err != nil {
 			return fmt.Errorf("sds lookup for %s: %w", ods, err)
 		}

@@ -24,7 +24,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/pds"
 	"github.com/nhskit/nhskit/spine/pds/pdstest"
@@ -114,7 +114,7 @@ func run(ctx context.Context, args []string, w io.Writer) error {
 	if fs.NArg() != 1 {
 		return errors.New("give an NHS number, or -family and -birthdate to trace")
 	}
-	nhs, err := fhir.ParseNHSNumber(fs.Arg(0))
+	nhs, err := nhsid.ParseNHSNumber(fs.Arg(0))
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ import (
 	"github.com/nhskit/nhskit/hl7v2/tofhir"
 	"github.com/nhskit/nhskit/mesh"
 	"github.com/nhskit/nhskit/mesh/meshtest"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/snomed"
 	"github.com/nhskit/nhskit/snomed/ecl"
 	"github.com/nhskit/nhskit/snomed/snomedtest"
@@ -151,7 +152,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		return err
 	}
 
-	var nhs fhir.NHSNumber
+	var nhs nhsid.NHSNumber
 	var practiceODS string
 	var patient *fhir.Patient
 	if err := t.step("convert it to UK Core FHIR and validate", func() (string, error) {
@@ -237,7 +238,11 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 
 	var client *gpconnect.Client
 	if err := t.step("look the practice up in SDS", func() (string, error) {
-		ep, err := sds.New(sds.Config{BaseURL: directory.URL}).Lookup(ctx, practiceODS, gpconnect.InteractionSearchSlots, "")
+		directoryClient, err := sds.New(sds.Config{BaseURL: directory.URL})
+		if err != nil {
+			return "", err
+		}
+		ep, err := directoryClient.Lookup(ctx, nhsid.ODSCode(practiceODS), gpconnect.InteractionSearchSlots, "")
 		if err != nil {
 			return "", err
 		}
@@ -371,7 +376,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 			return "", fmt.Errorf("no MESH mailbox for %s: %v", practiceODS, err)
 		}
 		letter := fmt.Sprintf("Appointment booked for %s on %s.\n", nhs.Masked(), best.Start.In(booking.London).Format("Mon 2 Jan 15:04"))
-		if _, err := trust.Send(ctx, mesh.Outbound{To: eps[0].Address, WorkflowID: "GPFED_CONSULT_REPORT", LocalID: "REF-0001-letter", Compress: true, Body: strings.NewReader(letter)}); err != nil {
+		if _, err := trust.Send(ctx, mesh.Outbound{To: eps[0].MailboxID, WorkflowID: "GPFED_CONSULT_REPORT", LocalID: "REF-0001-letter", Compress: true, Body: strings.NewReader(letter)}); err != nil {
 			return "", err
 		}
 		gp, err := mesh.New(mesh.Config{BaseURL: srv.URL, Mailbox: "X26A810001", Password: "practice-mailbox-password", SharedKey: srv.SharedKey})
@@ -387,7 +392,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		if err != nil || n != 1 || got != letter {
 			return "", fmt.Errorf("letter not received intact: %d messages, %v", n, err)
 		}
-		return fmt.Sprintf("to mailbox %s, received and acknowledged (%d left)", eps[0].Address, srv.Unacknowledged("X26A810001")), nil
+		return fmt.Sprintf("to mailbox %s, received and acknowledged (%d left)", eps[0].MailboxID, srv.Unacknowledged("X26A810001")), nil
 	}); err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/nhskit/nhskit/booking"
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/waitlist"
 )
 
@@ -90,10 +90,10 @@ func run(w io.Writer, seed uint64, nPatients int) error {
 	prios := []waitlist.Priority{waitlist.P2, waitlist.P3, waitlist.P3, waitlist.P4, waitlist.P4, waitlist.Routine}
 	seq := uint64(1)
 	for i := 0; i < nPatients; i++ {
-		var n fhir.NHSNumber
+		var n nhsid.NHSNumber
 		for {
 			var ok bool
-			if n, ok = fhir.TestNHSNumber(seq); ok {
+			if n, ok = nhsid.TestNHSNumber(seq); ok {
 				seq++
 				break
 			}

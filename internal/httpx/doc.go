@@ -18,9 +18,15 @@
 //   - a [log/slog] record per attempt (method, path, status, attempt,
 //     latency) in which NHS numbers in the path are masked and query values
 //     and bodies never appear;
-//   - bounded reading of response bodies, and a [*StatusError] that keeps
-//     the status, headers and the first part of the body of a failed
-//     response for the caller to decode (an OperationOutcome, a MESH error).
+//   - Do(ctx, req, v) in go-github's shape: the body is read (bounded) and
+//     decoded into v; a non-2xx answer goes to the client's CheckResponse
+//     hook, which turns it into the service's typed error (*spine.APIError,
+//     *mesh.APIError), or else to a [*StatusError];
+//   - a [Response] record for every call (status, headers, attempts, request
+//     and correlation ids, time waited on the rate limiter), returned with
+//     the error too and handed to a recorder set with [WithRecorder], which
+//     is how the public clients give it to their callers;
+//   - an optional Timeout bounding one call, all attempts included.
 //
 // # Facts relied on
 //

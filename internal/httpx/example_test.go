@@ -27,7 +27,7 @@ func Example() {
 
 	c := httpx.New(httpx.Config{RequestsPerSecond: 100, Burst: 10, BackoffMin: time.Millisecond})
 	ctx := httpx.WithCorrelationID(context.Background(), "referral-42")
-	resp, err := c.Do(ctx, httpx.NewRequest(http.MethodGet, srv.URL+"/Patient/9990000018", nil))
+	resp, err := c.Do(ctx, httpx.NewRequest(http.MethodGet, srv.URL+"/Patient/9990000018", nil), nil)
 	if err != nil {
 		var se *httpx.StatusError
 		if errors.As(err, &se) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,13 +15,15 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 	"golang.org/x/time/rate"
 )
 
-// Version is the nhskit version sent in the User-Agent header.
+// Version is the nhskit version sent in the User-Agent header (and MESH's
+// mex-ClientVersion). It is the one place the version is written.
 const Version = "0.1.0"
 
 // Defaults used when a Config field is zero.
@@ -45,6 +48,8 @@ var (
 	// ErrRetryBudget is wrapped when retrying stopped because the attempt
 	// cap, the total time cap or the context deadline left no room.
 	ErrRetryBudget = errors.New("httpx: retry budget exhausted")
+	// ErrDecode is wrapped when Do cannot decode a 2xx answer into v.
+	ErrDecode = errors.New("decoding the answer")
 )
 
 // Config configures a Client. The zero value is usable: no rate limit, the
@@ -59,7 +64,9 @@ type Config struct {
 	// RequestsPerSecond and Burst set a client-side token bucket that every
 	// attempt (retries included) waits on. Zero RequestsPerSecond means no
 	// limit. Limiter, if set, is used instead and may be shared between
-	// clients that share a quota.
+	// clients that share a quota: reservations on every limiter are taken
+	// in time order (see wait), so a shared limiter holds its rate however
+	// many clients and goroutines use it.
 	RequestsPerSecond float64
 	Burst             int
 	Limiter           *rate.Limiter
@@ -87,6 +94,16 @@ type Config struct {
 	// MaxResponseBytes caps bodies read by Do (default 16 MiB).
 	MaxResponseBytes int64
 
+	// Timeout, when positive, bounds one call of Do: every attempt, wait
+	// and backoff included. DoStream ignores it (the body is read after
+	// DoStream returns).
+	Timeout time.Duration
+
+	// CheckResponse turns a response whose status is not 2xx into the
+	// service's typed error. It is given the response record with at most
+	// ErrorBodyBytes of the body. Nil means a *StatusError.
+	CheckResponse func(*Response) error
+
 	// UserAgent is sent before "nhskit/<version>" when set, e.g.
 	// "my-service/1.2".
 	UserAgent string
@@ -109,6 +126,8 @@ type Client struct {
 	backoffMax  time.Duration
 	maxRetryAft time.Duration
 	maxBody     int64
+	timeout     time.Duration
+	check       func(*Response) error
 	backoff     func(min, max time.Duration, attempt int, resp *http.Response) time.Duration
 }
 
@@ -123,6 +142,8 @@ func New(cfg Config) *Client {
 		maxRetryAft: orDefault(cfg.MaxRetryAfter, DefaultMaxRetryAfter),
 		maxBody:     orDefault(cfg.MaxResponseBytes, DefaultMaxResponseBytes),
 		backoff:     cfg.Backoff,
+		timeout:     cfg.Timeout,
+		check:       cfg.CheckResponse,
 		userAgent:   "nhskit/" + Version,
 	}
 	if cfg.UserAgent != "" {
@@ -177,9 +198,6 @@ func New(cfg Config) *Client {
 	}
 	return c
 }
-
-// Limiter returns the client's rate limiter, or nil when there is none.
-func (c *Client) Limiter() *rate.Limiter { return c.limiter }
 
 func orDefault[T comparable](v, def T) T {
 	var zero T
@@ -242,20 +260,28 @@ func NewRequest(method, rawURL string, body []byte) *Request {
 	return &Request{Method: method, URL: rawURL, Header: make(http.Header), Body: body}
 }
 
-// Response is a completed exchange whose body has been read.
+// Response is the record of one call: what came back and how it went. Do
+// returns it with its error too, whenever a response or an attempt was
+// made, so that a failed call's request id can be reported.
 type Response struct {
+	// StatusCode is 0 when no response arrived (a transport error).
 	StatusCode int
 	Header     http.Header
-	Body       []byte
-	// RequestID is the X-Request-ID of the attempt that produced this
-	// response; Attempts counts the attempts made.
-	RequestID string
-	Attempts  int
+	// Body is the whole body of a 2xx answer, and at most ErrorBodyBytes
+	// of any other.
+	Body []byte
+	// RequestID is the X-Request-ID of the last attempt, CorrelationID the
+	// X-Correlation-ID sent ("" when none), Attempts the attempts made.
+	RequestID     string
+	CorrelationID string
+	Attempts      int
+	// RateLimitWait is the time spent waiting on the rate limiter, all
+	// attempts together.
+	RateLimitWait time.Duration
 }
 
-// StatusError is returned for a response whose status is not 2xx (after
-// retries, if any). It keeps what the caller needs to decode the service's
-// error body.
+// StatusError is the error for a response whose status is not 2xx (after
+// retries, if any) when the client has no CheckResponse.
 type StatusError struct {
 	Method     string
 	Path       string // the request path with NHS numbers masked, no query
@@ -278,40 +304,71 @@ func (e *StatusError) Error() string {
 // Unwrap makes errors.Is(err, ErrStatus) true.
 func (e *StatusError) Unwrap() error { return ErrStatus }
 
-// Do sends req and reads the whole response body, up to MaxResponseBytes.
-// A non-2xx status after retries is returned as a *StatusError (with a nil
-// Response).
-func (c *Client) Do(ctx context.Context, req *Request) (*Response, error) {
-	resp, st, err := c.send(ctx, req)
+// Do sends req, reads the whole response body (up to MaxResponseBytes) and,
+// when v is not nil, decodes it as JSON into v. A non-2xx status after
+// retries is passed to the client's CheckResponse, whose error Do returns
+// (a *StatusError without one). The *Response is returned with the error
+// too, unless nothing was attempted.
+func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error) {
+	if ctx != nil && c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	resp, rec, err := c.send(ctx, req)
 	if err != nil {
-		return nil, err
+		return rec, err
 	}
 	defer resp.Body.Close()
+	defer record(ctx, rec)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("httpx: %s %s: reading body: %w", req.Method, RedactPath(resp.Request.URL), err)
+		return rec, fmt.Errorf("httpx: %s %s: reading body: %w", req.Method, RedactPath(resp.Request.URL), err)
 	}
 	if int64(len(body)) > c.maxBody {
-		return nil, fmt.Errorf("%w (%d bytes) on %s %s", ErrResponseTooLarge, c.maxBody, req.Method, RedactPath(resp.Request.URL))
+		return rec, fmt.Errorf("%w (%d bytes) on %s %s", ErrResponseTooLarge, c.maxBody, req.Method, RedactPath(resp.Request.URL))
 	}
-	return &Response{
-		StatusCode: resp.StatusCode,
-		Header:     resp.Header,
-		Body:       body,
-		RequestID:  st.requestID,
-		Attempts:   st.attempt,
-	}, nil
+	rec.Body = body
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			return rec, fmt.Errorf("httpx: %s %s: %w: %w", req.Method, RedactPath(resp.Request.URL), ErrDecode, err)
+		}
+	}
+	return rec, nil
 }
 
 // DoStream sends req and returns the response with its body unread, for
 // large downloads; the caller must close the body. A non-2xx status is
-// returned as a *StatusError, as with Do.
+// handled as by Do.
 func (c *Client) DoStream(ctx context.Context, req *Request) (*http.Response, error) {
-	resp, _, err := c.send(ctx, req)
+	resp, rec, err := c.send(ctx, req)
+	if err == nil {
+		record(ctx, rec)
+	}
 	return resp, err
 }
 
-func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *callState, error) {
+type recorderKey struct{}
+
+// WithRecorder returns a context whose calls hand their *Response to fn
+// when they end, successful or not. It is how a client lets its caller see
+// the record of a call whose method returns only a decoded result.
+func WithRecorder(ctx context.Context, fn func(*Response)) context.Context {
+	return context.WithValue(ctx, recorderKey{}, fn)
+}
+
+func record(ctx context.Context, rec *Response) {
+	if ctx == nil || rec == nil {
+		return
+	}
+	if fn, ok := ctx.Value(recorderKey{}).(func(*Response)); ok && fn != nil {
+		fn(rec)
+	}
+}
+
+// send runs the attempts. It returns the record of the call whenever an
+// attempt was made, and the open response only on a 2xx.
+func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *Response, error) {
 	if ctx == nil {
 		return nil, nil, errors.New("httpx: nil context")
 	}
@@ -341,6 +398,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *callS
 	if id := CorrelationID(ctx); id != "" {
 		rreq.Header.Set("X-Correlation-ID", id)
 	}
+	correlationID := rreq.Header.Get("X-Correlation-ID")
 	if req.IdempotencyKey != "" && req.IdempotencyHeader != "-" {
 		h := req.IdempotencyHeader
 		if h == "" {
@@ -350,28 +408,43 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *callS
 	}
 
 	resp, err := c.rc.Do(rreq)
+	rec := &Response{
+		RequestID:     st.requestID,
+		CorrelationID: correlationID,
+		Attempts:      st.attempt,
+		RateLimitWait: time.Duration(st.limitWait.Load()),
+	}
 	if err != nil {
 		if resp != nil {
 			resp.Body.Close()
 		}
-		return nil, nil, c.wrapTransportError(req.Method, u, st, err)
+		if st.attempt == 0 {
+			rec = nil
+		}
+		record(ctx, rec)
+		return nil, rec, c.wrapTransportError(req.Method, u, st, err)
 	}
+	rec.StatusCode, rec.Header = resp.StatusCode, resp.Header
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		defer resp.Body.Close()
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, ErrorBodyBytes))
+		rec.Body, _ = io.ReadAll(io.LimitReader(resp.Body, ErrorBodyBytes))
+		record(ctx, rec)
+		if c.check != nil {
+			return nil, rec, c.check(rec)
+		}
 		ra, _ := parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
-		return nil, nil, &StatusError{
+		return nil, rec, &StatusError{
 			Method:     req.Method,
 			Path:       RedactPath(u),
 			StatusCode: resp.StatusCode,
 			Header:     resp.Header,
-			Body:       b,
+			Body:       rec.Body,
 			RequestID:  st.requestID,
 			Attempts:   st.attempt,
 			RetryAfter: ra,
 		}
 	}
-	return resp, st, nil
+	return resp, rec, nil
 }
 
 func (c *Client) wrapTransportError(method string, u *url.URL, st *callState, err error) error {
@@ -403,6 +476,7 @@ type callState struct {
 	requestID  string        // X-Request-ID of the latest attempt
 	nextWait   time.Duration // decided by checkRetry, used by Backoff
 	budgetErr  error         // why retrying stopped early, if it did
+	limitWait  atomic.Int64  // nanoseconds waited on the limiter
 }
 
 type stateKey struct{}
@@ -518,10 +592,6 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// ParseRetryAfter is exported for clients that handle a Retry-After
-// themselves (a poller told to slow down).
-func ParseRetryAfter(v string, now time.Time) (time.Duration, bool) { return parseRetryAfter(v, now) }
-
 // transport is the per-attempt layer: rate limit, request id, logging.
 type transport struct {
 	base http.RoundTripper
@@ -530,8 +600,13 @@ type transport struct {
 
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	st := stateFrom(ctx)
 	if t.c.limiter != nil {
-		if err := wait(ctx, t.c.limiter); err != nil {
+		waited, err := wait(ctx, t.c.limiter)
+		if st != nil {
+			st.limitWait.Add(int64(waited))
+		}
+		if err != nil {
 			return nil, fmt.Errorf("httpx: rate limiter: %w", err)
 		}
 	}
@@ -543,7 +618,6 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		id = NewUUID()
 		req.Header.Set("X-Request-ID", id)
 	}
-	st := stateFrom(ctx)
 	attempt := 1
 	if st != nil {
 		st.requestID = id
@@ -562,6 +636,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		slog.Int("attempt", attempt),
 		slog.Duration("latency", latency),
 		slog.String("request_id", id),
+	}
+	if cid := req.Header.Get("X-Correlation-ID"); cid != "" {
+		attrs = append(attrs, slog.String("correlation_id", cid))
 	}
 	switch {
 	case err != nil:
@@ -601,17 +678,18 @@ func ReadAllLimited(r io.Reader, limit int64) ([]byte, error) {
 // under contention a goroutine can reserve with a stale timestamp, which
 // moves the bucket back in time and lets more than the rate through (6%
 // over in a one-second window with 1,000 goroutines at 250 per second).
-// Reading the clock under one lock keeps reservations in time order. The
-// lock is held only to reserve, never while waiting.
+// Reading the clock under one lock keeps reservations in time order, for a
+// limiter of one client or one shared by many. The lock is held only to
+// reserve, never while waiting.
 var reserveMu sync.Mutex
 
 // testOnReserve, set only by tests, sees each reservation's departure time
 // under reserveMu.
 var testOnReserve func(at time.Time)
 
-// wait blocks until the limiter allows one event or ctx ends; an abandoned
-// reservation is given back.
-func wait(ctx context.Context, l *rate.Limiter) error {
+// wait blocks until the limiter allows one event or ctx ends, and returns
+// how long it waited; an abandoned reservation is given back.
+func wait(ctx context.Context, l *rate.Limiter) (time.Duration, error) {
 	reserveMu.Lock()
 	now := time.Now()
 	r := l.ReserveN(now, 1)
@@ -621,22 +699,22 @@ func wait(ctx context.Context, l *rate.Limiter) error {
 	}
 	reserveMu.Unlock()
 	if !r.OK() {
-		return errors.New("request exceeds the limiter's burst")
+		return 0, errors.New("request exceeds the limiter's burst")
 	}
 	if d == 0 {
-		return nil
+		return 0, nil
 	}
 	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
 		r.Cancel()
-		return context.DeadlineExceeded
+		return 0, context.DeadlineExceeded
 	}
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	select {
 	case <-timer.C:
-		return nil
+		return d, nil
 	case <-ctx.Done():
 		r.Cancel()
-		return ctx.Err()
+		return time.Since(now), ctx.Err()
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,14 +13,16 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 )
 
 // fast is a config whose backoff is short enough for tests.
@@ -36,6 +39,7 @@ type script struct {
 	mu    sync.Mutex
 	steps []func(w http.ResponseWriter, r *http.Request)
 	seen  []*http.Request
+	at    []time.Time
 	n     int
 }
 
@@ -44,6 +48,7 @@ func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	i := min(s.n, len(s.steps)-1)
 	s.n++
 	s.seen = append(s.seen, r.Clone(context.Background()))
+	s.at = append(s.at, time.Now())
 	s.mu.Unlock()
 	s.steps[i](w, r)
 }
@@ -52,6 +57,46 @@ func (s *script) count() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.n
+}
+
+// memConfig is fast() with a transport that calls s directly, with no
+// network, so that tests run inside a synctest bubble on its fake clock.
+func memConfig(s *script) Config {
+	cfg := fast()
+	cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Body != nil {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				return nil, err
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+		}
+		rr := httptest.NewRecorder()
+		s.ServeHTTP(rr, r)
+		if err := r.Context().Err(); err != nil {
+			return nil, err
+		}
+		resp := rr.Result()
+		resp.Request = r
+		return resp, nil
+	})}
+	return cfg
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// times returns when each request arrived, relative to start.
+func (s *script) times(start time.Time) []time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]time.Duration, len(s.at))
+	for i, at := range s.at {
+		out[i] = at.Sub(start)
+	}
+	slices.Sort(out)
+	return out
 }
 
 func status(code int, header ...string) func(http.ResponseWriter, *http.Request) {
@@ -114,7 +159,7 @@ func TestRetries(t *testing.T) {
 			if tt.mark != nil {
 				tt.mark(req)
 			}
-			resp, err := c.Do(context.Background(), req)
+			resp, err := c.Do(context.Background(), req, nil)
 			assert.Equal(t, tt.attempts, s.count(), "attempts seen by the server")
 			if tt.wantCode != 0 {
 				require.NoError(t, err)
@@ -150,7 +195,7 @@ func TestRetryAfterHTTPDate(t *testing.T) {
 	)}
 	srv := httptest.NewServer(s)
 	defer srv.Close()
-	resp, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	resp, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
 	require.NoError(t, err)
 	assert.Equal(t, 200, resp.StatusCode)
 	// HTTP dates have one-second resolution, so the wait is 1-2 s.
@@ -173,43 +218,54 @@ func TestRetryAfterSecondsHonoured(t *testing.T) {
 		w.WriteHeader(200)
 	}))
 	defer srv.Close()
-	_, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	_, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
 	require.NoError(t, err)
 	require.Len(t, times, 2)
 	assert.GreaterOrEqual(t, times[1].Sub(times[0]), time.Second)
 }
 
 func TestDeadlineStopsRetries(t *testing.T) {
-	s := &script{steps: mk(status(429, "Retry-After", "5"), status(200))}
-	srv := httptest.NewServer(s)
-	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := New(fast()).Do(ctx, NewRequest("GET", srv.URL, nil))
-	require.Error(t, err)
-	assert.ErrorIs(t, err, ErrStatus)
-	assert.Less(t, time.Since(start), 400*time.Millisecond, "must not sleep into a wait the deadline cannot cover")
-	assert.Equal(t, 1, s.count())
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: mk(status(429, "Retry-After", "5"), status(200))}
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		rec, err := New(memConfig(s)).Do(ctx, NewRequest("GET", "http://pds.test/", nil), nil)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, ErrStatus)
+		assert.Equal(t, time.Duration(0), time.Since(start), "must not sleep into a wait the deadline cannot cover")
+		assert.Equal(t, 1, s.count())
+		require.NotNil(t, rec)
+		assert.Equal(t, 429, rec.StatusCode)
+	})
 }
 
 func TestSlowResponsePastDeadline(t *testing.T) {
-	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
-	defer close(release)
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := New(fast()).Do(ctx, NewRequest("GET", srv.URL, nil))
-	require.Error(t, err)
-	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: mk(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := New(memConfig(s)).Do(ctx, NewRequest("GET", "http://pds.test/", nil), nil)
+		require.Error(t, err)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 100*time.Millisecond, time.Since(start))
+	})
+}
+
+func TestTimeoutBoundsAllAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: mk(status(503, "Retry-After", "1"))}
+		cfg := memConfig(s)
+		cfg.MaxAttempts = 10
+		cfg.Timeout = 2500 * time.Millisecond
+		start := time.Now()
+		_, err := New(cfg).Do(context.Background(), NewRequest("GET", "http://pds.test/", nil), nil)
+		require.ErrorIs(t, err, ErrStatus)
+		// Attempts at 0 s, 1 s and 2 s; the next would start at 3 s.
+		assert.Equal(t, 3, s.count())
+		assert.Equal(t, 2*time.Second, time.Since(start))
+	})
 }
 
 func TestMaxElapsedCapsRetries(t *testing.T) {
@@ -221,7 +277,7 @@ func TestMaxElapsedCapsRetries(t *testing.T) {
 	cfg.BackoffMin = 20 * time.Millisecond
 	cfg.BackoffMax = 20 * time.Millisecond
 	cfg.MaxElapsed = 100 * time.Millisecond
-	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
 	require.ErrorIs(t, err, ErrStatus)
 	assert.Less(t, s.count(), 12)
 }
@@ -235,7 +291,7 @@ func TestHeaders(t *testing.T) {
 	ctx := WithCorrelationID(context.Background(), "corr-123")
 	req := NewRequest("GET", srv.URL, nil)
 	req.Header.Set("Accept", "application/fhir+json")
-	resp, err := New(cfg).Do(ctx, req)
+	resp, err := New(cfg).Do(ctx, req, nil)
 	require.NoError(t, err)
 	require.Len(t, s.seen, 2)
 	ids := map[string]bool{}
@@ -257,7 +313,7 @@ func TestIdempotencyKeyHeader(t *testing.T) {
 	defer srv.Close()
 	req := NewRequest("POST", srv.URL, []byte("x"))
 	req.IdempotencyKey = "abc"
-	_, err := New(fast()).Do(context.Background(), req)
+	_, err := New(fast()).Do(context.Background(), req, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "abc", s.seen[0].Header.Get("Idempotency-Key"))
 }
@@ -280,7 +336,7 @@ func TestBodyReplayedOnRetry(t *testing.T) {
 	defer srv.Close()
 	req := NewRequest("PUT", srv.URL, nil)
 	req.GetBody = func() (io.Reader, error) { return bytes.NewReader([]byte("payload")), nil }
-	resp, err := New(fast()).Do(context.Background(), req)
+	resp, err := New(fast()).Do(context.Background(), req, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 201, resp.StatusCode)
 	assert.Equal(t, []string{"payload", "payload", "payload"}, bodies)
@@ -294,7 +350,7 @@ func TestStatusErrorKeepsBody(t *testing.T) {
 		_, _ = io.WriteString(w, oo)
 	}))
 	defer srv.Close()
-	_, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL+"/Patient/9990000018?family=Smith", nil))
+	_, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL+"/Patient/9990000018?family=Smith", nil), nil)
 	var se *StatusError
 	require.True(t, errors.As(err, &se))
 	assert.Equal(t, 404, se.StatusCode)
@@ -312,11 +368,11 @@ func TestResponseSizeCap(t *testing.T) {
 	defer srv.Close()
 	cfg := fast()
 	cfg.MaxResponseBytes = 1024
-	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
 	require.ErrorIs(t, err, ErrResponseTooLarge)
 
 	cfg.MaxResponseBytes = 2048
-	resp, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	resp, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
 	require.NoError(t, err)
 	assert.Len(t, resp.Body, 2048)
 }
@@ -344,7 +400,7 @@ func getConcurrently(t *testing.T, c *Client, url string, n int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := c.Do(context.Background(), NewRequest("GET", url, nil))
+			_, err := c.Do(context.Background(), NewRequest("GET", url, nil), nil)
 			assert.NoError(t, err)
 		}()
 	}
@@ -352,34 +408,100 @@ func getConcurrently(t *testing.T, c *Client, url string, n int) {
 }
 
 func TestRateLimit(t *testing.T) {
-	var count atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		count.Add(1)
-	}))
-	defer srv.Close()
-	cfg := fast()
-	cfg.RequestsPerSecond = 50
-	cfg.Burst = 1
-	c := New(cfg)
-	start := time.Now()
-	getConcurrently(t, c, srv.URL, 20)
-	// 20 requests at 50/s with burst 1 take at least 19/50 s.
-	assert.GreaterOrEqual(t, time.Since(start), 370*time.Millisecond)
-	assert.Equal(t, int64(20), count.Load())
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: mk(status(200))}
+		cfg := memConfig(s)
+		cfg.RequestsPerSecond = 50
+		cfg.Burst = 1
+		c := New(cfg)
+		start := time.Now()
+		getConcurrently(t, c, "http://pds.test/", 20)
+		// 20 requests at 50/s with burst 1: one every 20 ms from 0 to 380 ms.
+		assert.Equal(t, 380*time.Millisecond, time.Since(start))
+		assert.Equal(t, 20, s.count())
+		at := s.times(start)
+		for i := 1; i < len(at); i++ {
+			assert.Equal(t, 20*time.Millisecond, at[i]-at[i-1], "request %d", i)
+		}
+	})
+}
+
+func TestRateLimitWaitRecorded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: mk(status(503), status(200))}
+		cfg := memConfig(s)
+		cfg.Limiter = rate.NewLimiter(4, 1)
+		cfg.Backoff = func(_, _ time.Duration, _ int, _ *http.Response) time.Duration { return 0 }
+		var recorded *Response
+		ctx := WithRecorder(WithCorrelationID(context.Background(), "corr-1"), func(r *Response) { recorded = r })
+		rec, err := New(cfg).Do(ctx, NewRequest("GET", "http://pds.test/", nil), nil)
+		require.NoError(t, err)
+		assert.Same(t, rec, recorded)
+		assert.Equal(t, 2, rec.Attempts)
+		// The retry waited a quarter second for the limiter.
+		assert.Equal(t, 250*time.Millisecond, rec.RateLimitWait)
+		assert.Equal(t, "corr-1", rec.CorrelationID)
+		assert.Equal(t, s.seen[1].Header.Get("X-Request-ID"), rec.RequestID)
+	})
 }
 
 func TestRateLimitWaitHonoursContext(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
-	defer srv.Close()
-	cfg := fast()
-	cfg.RequestsPerSecond = 0.1
-	c := New(cfg)
-	_, err := c.Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	synctest.Test(t, func(t *testing.T) {
+		s := &script{steps: mk(status(200))}
+		cfg := memConfig(s)
+		cfg.RequestsPerSecond = 0.1
+		c := New(cfg)
+		_, err := c.Do(context.Background(), NewRequest("GET", "http://pds.test/", nil), nil)
+		require.NoError(t, err)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err = c.Do(ctx, NewRequest("GET", "http://pds.test/", nil), nil)
+		require.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, time.Duration(0), time.Since(start), "a wait the deadline cannot cover is not started")
+		assert.Equal(t, 1, s.count())
+	})
+}
+
+func TestCheckResponse(t *testing.T) {
+	s := &script{steps: mk(status(404, "Content-Type", "application/json"))}
+	cfg := memConfig(s)
+	cfg.CheckResponse = func(r *Response) error {
+		return fmt.Errorf("checked: %w", &testAPIError{r.StatusCode, r.RequestID, string(r.Body)})
+	}
+	rec, err := New(cfg).Do(context.Background(), NewRequest("GET", "http://pds.test/Patient/9990000018", nil), nil)
+	var ae *testAPIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 404, ae.status)
+	assert.Equal(t, s.seen[0].Header.Get("X-Request-ID"), ae.requestID)
+	assert.JSONEq(t, `{"status":404}`, ae.body)
+	assert.False(t, errors.Is(err, ErrStatus), "a CheckResponse error replaces the StatusError")
+	require.NotNil(t, rec)
+	assert.Equal(t, 404, rec.StatusCode)
+	assert.Equal(t, ae.requestID, rec.RequestID)
+}
+
+type testAPIError struct {
+	status    int
+	requestID string
+	body      string
+}
+
+func (e *testAPIError) Error() string { return "api error" }
+
+func TestDoDecodes(t *testing.T) {
+	s := &script{steps: mk(status(200), func(w http.ResponseWriter, r *http.Request) { _, _ = io.WriteString(w, "not json") })}
+	c := New(memConfig(s))
+	var v struct {
+		Status int `json:"status"`
+	}
+	_, err := c.Do(context.Background(), NewRequest("GET", "http://pds.test/", nil), &v)
 	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	_, err = c.Do(ctx, NewRequest("GET", srv.URL, nil))
+	assert.Equal(t, 200, v.Status)
+	rec, err := c.Do(context.Background(), NewRequest("GET", "http://pds.test/", nil), &v)
 	require.Error(t, err)
+	assert.Contains(t, err.Error(), "decoding the answer")
+	assert.Equal(t, "not json", string(rec.Body))
 }
 
 func TestLogsAreRedacted(t *testing.T) {
@@ -390,7 +512,7 @@ func TestLogsAreRedacted(t *testing.T) {
 	cfg := fast()
 	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	req := NewRequest("GET", srv.URL+"/Patient?family=Smythe&birthdate=eq2010-10-22&identifier=9990000018", []byte("secret body"))
-	_, err := New(cfg).Do(context.Background(), req)
+	_, err := New(cfg).Do(context.Background(), req, nil)
 	require.NoError(t, err)
 	out := buf.String()
 	for _, leak := range []string{"Smythe", "2010-10-22", "9990000018", "secret body"} {
@@ -410,7 +532,7 @@ func TestTransportErrorRedacted(t *testing.T) {
 	ln.Close() // nothing listens: connection refused
 	cfg := fast()
 	cfg.MaxAttempts = 2
-	_, err = New(cfg).Do(context.Background(), NewRequest("POST", "http://"+addr+"/Patient/9990000018?name=Smythe", nil))
+	_, err = New(cfg).Do(context.Background(), NewRequest("POST", "http://"+addr+"/Patient/9990000018?name=Smythe", nil), nil)
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "9990000018")
 	assert.NotContains(t, err.Error(), "Smythe")
@@ -434,7 +556,7 @@ func TestTLSFloor(t *testing.T) {
 	hc.Transport.(*http.Transport).TLSClientConfig.MinVersion = 0
 	cfg := fast()
 	cfg.HTTPClient = hc
-	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil))
+	_, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
 	require.Error(t, err)
 	assert.Equal(t, uint16(0), hc.Transport.(*http.Transport).TLSClientConfig.MinVersion, "the caller's transport is not modified")
 }
@@ -457,7 +579,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"99999999999", 24 * time.Hour, true},
 	}
 	for _, tt := range tests {
-		got, ok := ParseRetryAfter(tt.in, now)
+		got, ok := parseRetryAfter(tt.in, now)
 		assert.Equal(t, tt.ok, ok, tt.in)
 		assert.Equal(t, tt.want, got, tt.in)
 	}
@@ -523,7 +645,7 @@ func TestPerAttemptHeaders(t *testing.T) {
 	n := 0
 	req := NewRequest("GET", srv.URL, nil)
 	req.PerAttempt = func(h http.Header) { n++; h.Set("Authorization", "token-"+strconv.Itoa(n)) }
-	_, err := New(fast()).Do(context.Background(), req)
+	_, err := New(fast()).Do(context.Background(), req, nil)
 	require.NoError(t, err)
 	require.Len(t, s.seen, 2)
 	assert.Equal(t, "token-1", s.seen[0].Header.Get("Authorization"))
@@ -549,7 +671,7 @@ func TestCallerRequestIDKeptOnRetries(t *testing.T) {
 	req := NewRequest(http.MethodPatch, srv.URL, []byte("{}"))
 	req.Header.Set("X-Request-ID", "6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11")
 	req.RetrySafe = true
-	resp, err := c.Do(context.Background(), req)
+	resp, err := c.Do(context.Background(), req, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 2, resp.Attempts)
 	assert.Equal(t, []string{"6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11", "6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11"}, ids)

@@ -12,8 +12,12 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/nhskit/nhskit/fhir"
+	"golang.org/x/time/rate"
+
 	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/nhsid"
+	"github.com/nhskit/nhskit/spine"
+	"github.com/nhskit/nhskit/spine/internal/platform"
 )
 
 // Config configures a Client for one provider.
@@ -32,13 +36,27 @@ type Config struct {
 	// Requester fills the JWT's requesting_* claims.
 	Requester Requester
 
-	// HTTPClient carries TLS mutual authentication for the SSP.
-	HTTPClient        *http.Client
-	Logger            *slog.Logger
-	RequestsPerSecond float64
-	Burst             int
 	// Now is the clock for JWT times (default time.Now).
 	Now func() time.Time
+
+	// HTTPClient carries TLS mutual authentication for the SSP; nil means
+	// a default client. TLS 1.2 is the floor.
+	HTTPClient *http.Client
+	// Logger receives one record per attempt; nil means silent.
+	Logger *slog.Logger
+	// Limiter, when set, is the rate limit every attempt waits on; share
+	// one between clients that spend one quota. When nil,
+	// RequestsPerSecond and Burst make one for this client (no limit by
+	// default).
+	Limiter           *rate.Limiter
+	RequestsPerSecond float64
+	Burst             int
+	// MaxAttempts caps attempts per call (default 4). Only reads are
+	// retried: a booking, amendment or cancellation is sent once.
+	MaxAttempts int
+	// Timeout, when positive, bounds one call, every attempt and wait
+	// included.
+	Timeout time.Duration
 }
 
 // Client is a GP Connect consumer for one provider. It is safe for
@@ -65,6 +83,9 @@ func New(cfg Config) (*Client, error) {
 	if err := cfg.Requester.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: RequestsPerSecond, Burst, MaxAttempts and Timeout must not be negative", ErrConfig)
+	}
 	aud := strings.TrimRight(cfg.BaseURL, "/")
 	base := aud
 	if cfg.SSPURL != "" {
@@ -79,17 +100,16 @@ func New(cfg Config) (*Client, error) {
 		base: base,
 		aud:  aud,
 		now:  now,
-		http: httpx.New(httpx.Config{
-			HTTPClient:        cfg.HTTPClient,
-			Logger:            cfg.Logger,
-			RequestsPerSecond: cfg.RequestsPerSecond,
-			Burst:             cfg.Burst,
+		http: platform.New(platform.Options{
+			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+			Limiter: cfg.Limiter, RequestsPerSecond: cfg.RequestsPerSecond, Burst: cfg.Burst,
+			MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout,
 		}),
 	}, nil
 }
 
-// Response is what a call returned besides its decoded result.
-type Response struct {
+// response is what a call returned besides its decoded result.
+type response struct {
 	StatusCode int
 	Header     http.Header
 	Body       []byte
@@ -97,7 +117,7 @@ type Response struct {
 }
 
 // do sends one GP Connect request with a fresh JWT and the SSP headers.
-func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any, requested *jwtRequested) (*Response, error) {
+func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any, requested *jwtRequested) (*response, error) {
 	claims, err := NewClaims(&c.cfg.Requester, c.aud, scope, c.now())
 	if err != nil {
 		return nil, err
@@ -114,7 +134,10 @@ func (c *Client) do(ctx context.Context, method, path, interaction, scope string
 		}
 	}
 	req := httpx.NewRequest(method, c.base+path, raw)
+	// One id for the SSP's trace and the platform's request id, kept on
+	// every attempt.
 	trace := httpx.NewUUID()
+	req.Header.Set("X-Request-ID", trace)
 	req.Header.Set("Authorization", "Bearer "+token)
 	req.Header.Set("Accept", ContentTypeFHIRJSON)
 	if raw != nil {
@@ -125,18 +148,19 @@ func (c *Client) do(ctx context.Context, method, path, interaction, scope string
 	req.Header.Set(HeaderTo, c.cfg.ProviderASID)
 	req.Header.Set(HeaderInteractionID, interaction)
 
-	resp, err := c.http.Do(ctx, req)
+	resp, err := c.http.Do(ctx, req, nil)
 	if err != nil {
-		var se *httpx.StatusError
-		if errors.As(err, &se) {
-			return nil, parseError(se.StatusCode, se.Body, interaction, trace)
+		var ae *spine.APIError
+		if errors.As(err, &ae) {
+			ae.InteractionID = interaction
+			return nil, ae
 		}
 		return nil, fmt.Errorf("gpconnect: %s: %w", shortInteraction(interaction), err)
 	}
-	return &Response{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body, TraceID: trace}, nil
+	return &response{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body, TraceID: trace}, nil
 }
 
-func decode[T any](resp *Response, interaction string, want string) (*T, error) {
+func decode[T any](resp *response, interaction string, want string) (*T, error) {
 	var v T
 	if err := json.Unmarshal(resp.Body, &v); err != nil {
 		return nil, fmt.Errorf("gpconnect: %s: decoding %s: %w", shortInteraction(interaction), want, err)
@@ -155,9 +179,9 @@ func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
 
 // FindPatient returns the provider's Patient for an NHS number, or an
 // error matching ErrPatientNotFound when the practice does not hold one.
-func (c *Client) FindPatient(ctx context.Context, nhs fhir.NHSNumber) (*Patient, error) {
+func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
 	if !nhs.Valid() {
-		return nil, fmt.Errorf("gpconnect: find patient: %w", fhir.ErrNHSNumberCheckDigit)
+		return nil, fmt.Errorf("gpconnect: find patient: %w", nhsid.ErrNHSNumberCheckDigit)
 	}
 	q := url.Values{"identifier": {SystemNHSNumber + "|" + string(nhs)}}
 	rec := &jwtRequested{ResourceType: "Patient", Identifier: []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}}
@@ -178,7 +202,10 @@ func (c *Client) FindPatient(ctx context.Context, nhs fhir.NHSNumber) (*Patient,
 			return &p, nil
 		}
 	}
-	return nil, &Error{StatusCode: http.StatusOK, Code: ErrPatientNotFound.code, Interaction: InteractionSearchPatient, TraceID: resp.TraceID}
+	return nil, &spine.APIError{
+		StatusCode: http.StatusOK, Code: string(ErrPatientNotFound), IssueType: "not-found",
+		RequestID: resp.TraceID, InteractionID: InteractionSearchPatient, Body: resp.Body,
+	}
 }
 
 // SlotQuery is a free slot search.
@@ -190,7 +217,7 @@ type SlotQuery struct {
 	// (default gp-practice) and ODS code, sent in searchFilter so the
 	// provider returns only slots that organisation may book.
 	OrgType    string
-	OrgODSCode string
+	OrgODSCode nhsid.ODSCode
 }
 
 // ErrSlotQuery is wrapped when a SlotQuery is refused before sending.
@@ -257,7 +284,7 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 	v.Add("_include:recurse", "Location:managingOrganization")
 	v.Add("searchFilter", SystemOrganisationType+"|"+orgType)
 	if q.OrgODSCode != "" {
-		v.Add("searchFilter", SystemODSCode+"|"+q.OrgODSCode)
+		v.Add("searchFilter", SystemODSCode+"|"+string(q.OrgODSCode))
 	}
 	rec := &jwtRequested{ResourceType: "Organization"}
 	resp, err := c.do(ctx, http.MethodGet, "/Slot?"+v.Encode(), InteractionSearchSlots, ScopeOrganizationRead, nil, rec)
@@ -319,7 +346,7 @@ func unmarshalInto[T identified](raw json.RawMessage, into map[string]*T) error 
 // the Appointment.
 type BookingOrganization struct {
 	Name    string
-	ODSCode string
+	ODSCode nhsid.ODSCode
 	Phone   string
 }
 
@@ -327,7 +354,7 @@ type BookingOrganization struct {
 // slots from one schedule, from a free slot search.
 type BookRequest struct {
 	PatientID      string // the provider's logical id, from FindPatient
-	NHSNumber      fhir.NHSNumber
+	NHSNumber      nhsid.NHSNumber
 	Slots          []Slot
 	LocationID     string
 	PractitionerID string // optional
@@ -377,7 +404,7 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 		Telecom:      []ContactPoint{{System: "phone", Value: r.Organization.Phone, Use: "work"}},
 	}
 	if r.Organization.ODSCode != "" {
-		org.Identifier = []Identifier{{System: SystemODSCode, Value: r.Organization.ODSCode}}
+		org.Identifier = []Identifier{{System: SystemODSCode, Value: string(r.Organization.ODSCode)}}
 	}
 	orgJSON, err := json.Marshal(org)
 	if err != nil {
@@ -406,7 +433,7 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 	return a, nil
 }
 
-func patientRecord(nhs fhir.NHSNumber) *jwtRequested {
+func patientRecord(nhs nhsid.NHSNumber) *jwtRequested {
 	rec := &jwtRequested{ResourceType: "Patient"}
 	if nhs != "" {
 		rec.Identifier = []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}
@@ -425,10 +452,6 @@ func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*Appointme
 	}
 	resp, err := c.do(ctx, http.MethodPost, "/Appointment", InteractionCreateAppointment, ScopePatientWrite, a, patientRecord(r.NHSNumber))
 	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			e.booking = true
-		}
 		return nil, err
 	}
 	return decode[Appointment](resp, InteractionCreateAppointment, "appointment")
@@ -510,4 +533,12 @@ func (c *Client) PatientAppointments(ctx context.Context, patientID string, star
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+func shortInteraction(id string) string {
+	const prefix = "urn:nhs:names:services:gpconnect:fhir:"
+	if len(id) > len(prefix) && id[:len(prefix)] == prefix {
+		return id[len(prefix):]
+	}
+	return id
 }

@@ -14,8 +14,12 @@
 // [Client.GetStructuredRecord] is Access Record Structured, with [Walk] to
 // visit the returned bundle. [SlotSource] makes a practice a source of
 // booking.Slot values for the booking aggregator. Errors from the provider
-// are [*Error] values carrying the Spine error code, matched with
-// errors.Is against the sentinels ([ErrDuplicateRejected] and so on).
+// or the SSP are *spine.APIError values carrying the status, the Spine error
+// code, the OperationOutcome, the interaction id and the request id (sent
+// as both X-Request-ID and Ssp-TraceID), matched with errors.Is against the
+// sentinels ([ErrDuplicateRejected] and so on). Reads are retried on 429
+// and 502-504 (Config.MaxAttempts); a booking, amendment or cancellation is
+// sent once. Config.Limiter shares one rate limit between clients.
 //
 // Package gpconnecttest is a fake practice to test against.
 //

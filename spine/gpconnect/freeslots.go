@@ -4,6 +4,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // FreeSlot is a free slot flattened with what its schedule refers to, the
@@ -20,13 +22,13 @@ type FreeSlot struct {
 	HasPosition      bool
 	PractitionerID   string
 	PractitionerName string
-	OrganizationODS  string
+	OrganizationODS  nhsid.ODSCode
 }
 
 // FreeSlots searches free slots from start to end, splitting the range
 // into the 14-day windows the specification allows, and flattens each slot
 // with its schedule's location and practitioner.
-func (c *Client) FreeSlots(ctx context.Context, start, end time.Time, orgODS string) ([]FreeSlot, error) {
+func (c *Client) FreeSlots(ctx context.Context, start, end time.Time, orgODS nhsid.ODSCode) ([]FreeSlot, error) {
 	var out []FreeSlot
 	seen := map[string]bool{}
 	for from := start; from.Before(end); {

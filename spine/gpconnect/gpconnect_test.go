@@ -15,7 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhskit/nhskit/booking"
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
+	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 )
@@ -69,7 +70,7 @@ func TestAppointmentLifecycle(t *testing.T) {
 	nhs := srv.Patients()[0]
 	pat, err := c.FindPatient(ctx, nhs)
 	require.NoError(t, err)
-	assert.Equal(t, string(nhs), pat.NHSNumber())
+	assert.Equal(t, nhs, pat.NHSNumber())
 
 	start, end := tomorrowRange()
 	res, err := c.SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: start, End: end, OrgODSCode: "RR8"})
@@ -134,9 +135,10 @@ func TestConcurrentBookingOneWins(t *testing.T) {
 	start, end := tomorrowRange()
 
 	const consumers = 8
+	sent := &sentIDs{}
 	clients := make([]*gpconnect.Client, consumers)
 	for i := range clients {
-		clients[i] = newClient(t, srv)
+		clients[i] = newClient(t, srv, func(cfg *gpconnect.Config) { cfg.HTTPClient = sent.wrap(srv.Client()) })
 	}
 	res, err := clients[0].SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: start, End: end})
 	require.NoError(t, err)
@@ -170,9 +172,14 @@ func TestConcurrentBookingOneWins(t *testing.T) {
 		}
 		assert.ErrorIs(t, err, gpconnect.ErrSlotAlreadyBooked)
 		assert.ErrorIs(t, err, gpconnect.ErrDuplicateRejected)
-		var ge *gpconnect.Error
-		require.True(t, errors.As(err, &ge))
-		assert.Equal(t, http.StatusConflict, ge.StatusCode)
+		var ae *spine.APIError
+		require.True(t, errors.As(err, &ae))
+		assert.Equal(t, http.StatusConflict, ae.StatusCode)
+		assert.Equal(t, "DUPLICATE_REJECTED", ae.Code)
+		assert.Equal(t, gpconnect.InteractionCreateAppointment, ae.InteractionID)
+		// The error carries the id the refused request was sent with, as
+		// both X-Request-ID and Ssp-TraceID.
+		assert.True(t, sent.has(ae.RequestID), "request id %q was not sent", ae.RequestID)
 	}
 	assert.Equal(t, 1, ok, "exactly one booking succeeds")
 	assert.Equal(t, map[string]int{"booked": 1}, srv.Bookings())
@@ -185,7 +192,7 @@ func TestProviderErrors(t *testing.T) {
 	c := newClient(t, srv)
 	ctx := context.Background()
 
-	unknown, ok := fhir.TestNHSNumber(900)
+	unknown, ok := nhsid.TestNHSNumber(900)
 	require.True(t, ok)
 	_, err := c.FindPatient(ctx, unknown)
 	assert.ErrorIs(t, err, gpconnect.ErrPatientNotFound)
@@ -393,7 +400,7 @@ func TestFreeSlotsSplitsLongRanges(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, slots, srv.FreeSlots(), "a 30-day range is searched in 14-day windows without loss or duplicates")
 	fs := slots[0]
-	assert.Equal(t, "A81001", fs.OrganizationODS)
+	assert.Equal(t, nhsid.ODSCode("A81001"), fs.OrganizationODS)
 	assert.True(t, fs.HasPosition)
 	assert.Equal(t, "Dr Ada Okafor", fs.PractitionerName)
 	assert.Equal(t, "General GP Appointment", fs.ServiceType)
@@ -434,3 +441,40 @@ func TestSlotSourceWithAggregator(t *testing.T) {
 	assert.Empty(t, a.Rejections())
 	assert.Empty(t, b.Rejections())
 }
+
+// sentIDs records the X-Request-ID of every request whose Ssp-TraceID is
+// the same id.
+type sentIDs struct {
+	mu  sync.Mutex
+	ids map[string]bool
+}
+
+func (s *sentIDs) wrap(hc *http.Client) *http.Client {
+	c := *hc
+	base := hc.Transport
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	c.Transport = roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if id := r.Header.Get("X-Request-ID"); id != "" && id == r.Header.Get(gpconnect.HeaderTraceID) {
+			s.mu.Lock()
+			if s.ids == nil {
+				s.ids = map[string]bool{}
+			}
+			s.ids[id] = true
+			s.mu.Unlock()
+		}
+		return base.RoundTrip(r)
+	})
+	return &c
+}
+
+func (s *sentIDs) has(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return id != "" && s.ids[id]
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

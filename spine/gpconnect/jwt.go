@@ -7,7 +7,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // Requester describes who is asking: the consuming system, its
@@ -19,7 +19,7 @@ type Requester struct {
 	Device Device
 	// OrganizationODS and OrganizationName describe the care organisation
 	// the request originates from (not a hosting supplier).
-	OrganizationODS  string
+	OrganizationODS  nhsid.ODSCode
 	OrganizationName string
 	// Practitioner is the user on whose behalf the request is made.
 	Practitioner RequestingPractitioner
@@ -78,7 +78,7 @@ func (r *Requester) Validate() error {
 	if len(missing) > 0 {
 		return fmt.Errorf("%w: missing %v", ErrInvalidRequester, missing)
 	}
-	if !fhir.ODSCode(r.OrganizationODS).Valid() {
+	if !r.OrganizationODS.Valid() {
 		return fmt.Errorf("%w: organization ods code is not 1 to 9 upper-case letters and digits", ErrInvalidRequester)
 	}
 	return nil
@@ -145,7 +145,7 @@ func NewClaims(r *Requester, audience, scope string, now time.Time) (*Claims, er
 		},
 		RequestingOrganization: Organization{
 			ResourceType: "Organization",
-			Identifier:   []Identifier{{System: SystemODSCode, Value: r.OrganizationODS}},
+			Identifier:   []Identifier{{System: SystemODSCode, Value: string(r.OrganizationODS)}},
 			Name:         r.OrganizationName,
 		},
 		RequestingPractitioner: Practitioner{
@@ -214,7 +214,7 @@ func (c *Claims) check(now time.Time) error {
 		return bad("requesting_device must be a Device with an identifier")
 	}
 	if c.RequestingOrganization.ResourceType != "Organization" || c.RequestingOrganization.Name == "" ||
-		!fhir.ODSCode(c.RequestingOrganization.ODSCode()).Valid() {
+		!c.RequestingOrganization.ODSCode().Valid() {
 		return bad("requesting_organization must be an Organization with a name and an ods code")
 	}
 	p := c.RequestingPractitioner

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/nhskit/nhskit/booking"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // SlotSource makes a GP practice a booking.SlotSource, so the booking
@@ -20,7 +21,7 @@ type SlotSource struct {
 	Name string
 	// BookingODS is the ODS code of the organisation that will book, sent
 	// in searchFilter so the practice returns only slots it may book.
-	BookingODS string
+	BookingODS nhsid.ODSCode
 	// ServiceTypes, when set, keeps only slots whose service type text is
 	// one of these (for example "General GP Appointment").
 	ServiceTypes []string
@@ -63,7 +64,7 @@ func (s *SlotSource) Slots(ctx context.Context, q booking.Query) ([]booking.Slot
 			Start:           fs.Slot.Start,
 			End:             fs.Slot.End,
 			Capacity:        1,
-			Site:            fs.OrganizationODS,
+			Site:            string(fs.OrganizationODS),
 			Location:        fs.LocationName,
 			Practitioner:    fs.PractitionerName,
 			Modality:        modality(fs.DeliveryChannel),

@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // StructuredQuery selects the clinical areas of a $gpc.getstructuredrecord
 // request. Each area is included when its pointer is non-nil.
 type StructuredQuery struct {
-	NHSNumber      fhir.NHSNumber
+	NHSNumber      nhsid.NHSNumber
 	Allergies      *AllergiesQuery
 	Medications    *MedicationsQuery
 	Consultations  *ConsultationsQuery

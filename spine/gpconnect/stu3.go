@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/nhskit/nhskit/nhsid"
 )
 
 // The STU3 shapes GP Connect exchanges. They are deliberately small: the
 // elements GP Connect profiles use, as plain structs with encoding/json
 // tags. Elements a provider sends that are not modelled here are dropped on
-// decode; use the raw JSON from [Response] where that matters.
+// decode; Metadata returns raw JSON where that matters.
 
 // Meta is a resource's metadata.
 type Meta struct {
@@ -178,11 +180,12 @@ type Organization struct {
 	Address      []Address      `json:"address,omitempty"`
 }
 
-// ODSCode returns the organisation's ODS code identifier value, or "".
-func (o *Organization) ODSCode() string {
+// ODSCode returns the value of the organisation's identifier whose system
+// is SystemODSCode, or "".
+func (o *Organization) ODSCode() nhsid.ODSCode {
 	for _, id := range o.Identifier {
 		if id.System == SystemODSCode {
-			return id.Value
+			return nhsid.ODSCode(id.Value)
 		}
 	}
 	return ""
@@ -201,11 +204,12 @@ type Patient struct {
 	Address      []Address      `json:"address,omitempty"`
 }
 
-// NHSNumber returns the patient's NHS number identifier value, or "".
-func (p *Patient) NHSNumber() string {
+// NHSNumber returns the value of the patient's identifier whose system is
+// SystemNHSNumber, or "".
+func (p *Patient) NHSNumber() nhsid.NHSNumber {
 	for _, id := range p.Identifier {
 		if id.System == SystemNHSNumber {
-			return id.Value
+			return nhsid.NHSNumber(id.Value)
 		}
 	}
 	return ""

@@ -9,10 +9,10 @@
 //	})
 //	p, err := client.Get(ctx, nhsNumber)
 //
-// Requests go through internal/httpx: rate limited (5 per second by
-// default, PDS's documented application limit; every attempt, retries
-// included, takes a slot, handed out in order however many goroutines
-// ask), retried on connection
+// Requests are rate limited (5 per second by default, PDS's documented
+// application limit; every attempt, retries included, takes a slot, handed
+// out in order however many goroutines ask; Config.Limiter shares one limit
+// between clients, as PDS counts it per application), retried on connection
 // errors, 429 and 502–504 with Retry-After honoured; a GET is always safe
 // to retry, and an Update is re-sent only with the same X-Request-ID,
 // which PDS uses to recognise a repeated request, so it is never applied

@@ -11,10 +11,15 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
 
 	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
+	"github.com/nhskit/nhskit/spine/internal/platform"
 )
 
 // DefaultRequestsPerSecond is PDS's default application rate limit (5
@@ -34,18 +39,30 @@ type Config struct {
 	Tokens spine.TokenSource
 	// EndUserOrganisationODS is sent as NHSD-End-User-Organisation-ODS, which
 	// PDS requires of applications serving several organisations.
-	EndUserOrganisationODS string
+	EndUserOrganisationODS nhsid.ODSCode
 	// RoleID is sent as NHSD-Session-URID (healthcare worker access).
 	RoleID string
-	// RequestsPerSecond limits this client (default 5, the documented
-	// application limit); Burst defaults to 1.
+
+	// HTTPClient is the caller's client (TLS, proxies); nil means a default
+	// one. TLS 1.2 is the floor.
+	HTTPClient *http.Client
+	// Logger receives one record per attempt, NHS numbers masked and query
+	// values hidden; nil means silent.
+	Logger *slog.Logger
+	// Limiter, when set, is the rate limit every attempt (retries
+	// included) waits on. Share one between the clients that spend one
+	// application's quota: PDS counts it per application, not per client.
+	// When nil, RequestsPerSecond and Burst make a limiter for this client
+	// alone (default 5 per second, the documented application limit, and
+	// burst 1).
+	Limiter           *rate.Limiter
 	RequestsPerSecond float64
 	Burst             int
-	// MaxAttempts caps attempts per request (default 4).
+	// MaxAttempts caps attempts per call, the first included (default 4).
 	MaxAttempts int
-	HTTPClient  *http.Client
-	// Logger receives one record per attempt, NHS numbers masked.
-	Logger *slog.Logger
+	// Timeout, when positive, bounds one call, every attempt and wait
+	// included.
+	Timeout time.Duration
 }
 
 // Client is a PDS FHIR API client. It is safe for concurrent use.
@@ -65,39 +82,24 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("%w: BaseURL must be an absolute URL", ErrConfig)
 	}
-	if cfg.EndUserOrganisationODS != "" && !fhir.ODSCode(cfg.EndUserOrganisationODS).Valid() {
+	if cfg.EndUserOrganisationODS != "" && !cfg.EndUserOrganisationODS.Valid() {
 		return nil, fmt.Errorf("%w: EndUserOrganisationODS is not an ODS code", ErrConfig)
+	}
+	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: RequestsPerSecond, Burst, MaxAttempts and Timeout must not be negative", ErrConfig)
 	}
 	rps := cfg.RequestsPerSecond
 	if rps == 0 {
 		rps = DefaultRequestsPerSecond
 	}
-	burst := cfg.Burst
-	if burst == 0 {
-		burst = 1
-	}
-	attempts := cfg.MaxAttempts
-	if attempts == 0 {
-		attempts = 4
-	}
-	if rps < 0 || burst < 0 {
-		return nil, fmt.Errorf("%w: RequestsPerSecond and Burst must not be negative", ErrConfig)
-	}
-	// Every attempt is paced by a transport under httpx's, so retries
-	// count against the rate too.
-	hc := &http.Client{}
-	if cfg.HTTPClient != nil {
-		*hc = *cfg.HTTPClient // shallow copy: the caller's client is not modified
-	}
-	hc.Transport = newPacer(hc.Transport, rps, burst)
 	return &Client{
 		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
 		cfg:    cfg,
 		tokens: cfg.Tokens,
-		http: httpx.New(httpx.Config{
-			HTTPClient:  hc,
-			MaxAttempts: attempts,
-			Logger:      cfg.Logger,
+		http: platform.New(platform.Options{
+			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+			Limiter: cfg.Limiter, RequestsPerSecond: rps, Burst: cfg.Burst,
+			MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout,
 		}),
 	}, nil
 }
@@ -109,8 +111,8 @@ type Patient struct {
 	// asked for, the number asked for is superseded (Superseded is true):
 	// PDS returns the current record, and the caller must replace the old
 	// number in its own records.
-	NHSNumber  fhir.NHSNumber
-	Requested  fhir.NHSNumber
+	NHSNumber  nhsid.NHSNumber
+	Requested  nhsid.NHSNumber
 	Superseded bool
 	// Restricted is true for a restricted (sensitive) patient: PDS has
 	// removed their address, telecom and GP; never show or send location
@@ -127,7 +129,7 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 	req := httpx.NewRequest(method, c.base+path, body)
 	req.Header.Set("Accept", "application/fhir+json")
 	if c.cfg.EndUserOrganisationODS != "" {
-		req.Header.Set("NHSD-End-User-Organisation-ODS", c.cfg.EndUserOrganisationODS)
+		req.Header.Set("NHSD-End-User-Organisation-ODS", string(c.cfg.EndUserOrganisationODS))
 	}
 	if c.cfg.RoleID != "" {
 		req.Header.Set("NHSD-Session-URID", c.cfg.RoleID)
@@ -143,11 +145,11 @@ func (c *Client) newRequest(ctx context.Context, method, path string, body []byt
 }
 
 func (c *Client) do(ctx context.Context, req *httpx.Request) (*httpx.Response, error) {
-	resp, err := c.http.Do(ctx, req)
+	resp, err := c.http.Do(ctx, req, nil)
 	if err != nil {
-		var se *httpx.StatusError
-		if errors.As(err, &se) {
-			return nil, spine.ParseAPIError(se.StatusCode, se.Header, se.Body, se.RequestID)
+		var ae *spine.APIError
+		if errors.As(err, &ae) {
+			return nil, ae
 		}
 		return nil, fmt.Errorf("pds: %w", err)
 	}
@@ -156,7 +158,7 @@ func (c *Client) do(ctx context.Context, req *httpx.Request) (*httpx.Response, e
 
 var etagPattern = regexp.MustCompile(`^W/"([0-9]+)"$`)
 
-func (c *Client) patient(resp *httpx.Response, requested fhir.NHSNumber) (*Patient, error) {
+func (c *Client) patient(resp *httpx.Response, requested nhsid.NHSNumber) (*Patient, error) {
 	r, err := fhir.Unmarshal(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("pds: decoding the patient: %w", err)
@@ -165,7 +167,7 @@ func (c *Client) patient(resp *httpx.Response, requested fhir.NHSNumber) (*Patie
 	if !ok {
 		return nil, fmt.Errorf("pds: answer is a %s, not a Patient", r.ResourceType())
 	}
-	out := &Patient{Patient: p, NHSNumber: fhir.NHSNumber(p.ID.Value), Requested: requested, Raw: resp.Body}
+	out := &Patient{Patient: p, NHSNumber: nhsid.NHSNumber(p.ID.Value), Requested: requested, Raw: resp.Body}
 	out.Superseded = requested != "" && out.NHSNumber != requested
 	out.Restricted = fhir.Restricted(p.Meta)
 	if m := etagPattern.FindStringSubmatch(resp.Header.Get("ETag")); m != nil {
@@ -181,7 +183,7 @@ func (c *Client) patient(resp *httpx.Response, requested fhir.NHSNumber) (*Patie
 var ErrInvalidNHSNumber = errors.New("pds: invalid NHS number")
 
 // Get retrieves a patient by NHS number.
-func (c *Client) Get(ctx context.Context, nhs fhir.NHSNumber) (*Patient, error) {
+func (c *Client) Get(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
 	}
@@ -209,7 +211,7 @@ type Patch struct {
 // matching spine.ErrResourceVersionMismatch: read the patient again and
 // re-apply. The request is re-sent on failure with the same X-Request-ID,
 // which PDS uses to recognise it, so an update is never applied twice.
-func (c *Client) Update(ctx context.Context, nhs fhir.NHSNumber, version int, patches ...Patch) (*Patient, error) {
+func (c *Client) Update(ctx context.Context, nhs nhsid.NHSNumber, version int, patches ...Patch) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
 	}
@@ -239,7 +241,7 @@ func (c *Client) Update(ctx context.Context, nhs fhir.NHSNumber, version int, pa
 
 // RelatedPeople returns the patient's related people (next of kin and
 // others).
-func (c *Client) RelatedPeople(ctx context.Context, nhs fhir.NHSNumber) ([]*fhir.RelatedPerson, error) {
+func (c *Client) RelatedPeople(ctx context.Context, nhs nhsid.NHSNumber) ([]*fhir.RelatedPerson, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
 	}

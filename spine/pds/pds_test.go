@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/pds"
 	"github.com/nhskit/nhskit/spine/pds/pdstest"
@@ -64,13 +65,33 @@ func TestGet(t *testing.T) {
 	assert.True(t, p.Restricted)
 	assert.Empty(t, p.Address)
 
-	_, err = c.Get(ctx, "9990000085")
+	// A 404: the error carries the request id that was sent, the
+	// correlation id and the record of the call.
+	var sent []string
+	var sentMu sync.Mutex
+	recording := newClient(t, srv, func(cfg *pds.Config) {
+		cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			sentMu.Lock()
+			sent = append(sent, r.Header.Get("X-Request-ID"))
+			sentMu.Unlock()
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	})
+	var rec spine.Response
+	_, err = recording.Get(spine.WithResponse(spine.WithCorrelationID(ctx, "referral-42"), &rec), "9990000085")
 	assert.ErrorIs(t, err, spine.ErrResourceNotFound)
+	assert.ErrorIs(t, err, spine.HTTPStatus(404))
 	var ae *spine.APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 404, ae.StatusCode)
-	assert.NotEmpty(t, ae.RequestID)
+	assert.Equal(t, "RESOURCE_NOT_FOUND", ae.Code)
+	require.Len(t, sent, 1)
+	assert.Equal(t, sent[0], ae.RequestID, "the error carries the X-Request-ID that was sent")
+	assert.Equal(t, "referral-42", ae.CorrelationID)
+	assert.Equal(t, 1, ae.Attempts)
+	assert.Equal(t, spine.Response{StatusCode: 404, Header: rec.Header, RequestID: sent[0], CorrelationID: "referral-42", Attempts: 1}, rec)
 	assert.NotContains(t, err.Error(), "9990000085")
+	assert.NotContains(t, err.Error(), "000 0085")
 
 	_, err = c.Get(ctx, pdstest.InvalidatedNHSNumber)
 	assert.ErrorIs(t, err, spine.ErrInvalidatedResource)
@@ -150,50 +171,37 @@ func TestRelatedPeople(t *testing.T) {
 	assert.Empty(t, people)
 }
 
-// 1,000 concurrent Gets through one client: one token request, the rate
-// held within 5% of the configured limit.
-func TestConcurrentGetsOneTokenAndRate(t *testing.T) {
+// 1,000 concurrent Gets through one client make one token request. The
+// rate they are sent at is asserted on a fake clock, in
+// spine/internal/platform's shared limiter test.
+func TestConcurrentGetsOneToken(t *testing.T) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
 	srv := pdstest.NewServer(pdstest.WithAuth(&key.PublicKey, "kid-1", "api-key"))
 	defer srv.Close()
-	const rps = 250
 	tokens := &spine.AppRestricted{APIKey: "api-key", KeyID: "kid-1", PrivateKey: key, TokenURL: srv.TokenURL}
-	c := newClient(t, srv, func(cfg *pds.Config) { cfg.Tokens = tokens; cfg.RequestsPerSecond = rps; cfg.Burst = 1 })
+	c := newClient(t, srv, func(cfg *pds.Config) { cfg.Tokens = tokens; cfg.RequestsPerSecond = 1e6; cfg.Burst = 1000 })
 
 	const n = 1000
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
-	start := time.Now()
 	for i := 0; i < n; i++ {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			nhs := []fhir.NHSNumber{pdstest.AlexSmith, pdstest.SamJones, pdstest.OctaviaTestington}[i%3]
+			nhs := []nhsid.NHSNumber{pdstest.AlexSmith, pdstest.SamJones, pdstest.OctaviaTestington}[i%3]
 			if _, err := c.Get(context.Background(), nhs); err != nil {
 				errs <- err
 			}
 		}(i)
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
 	close(errs)
 	for err := range errs {
 		t.Fatal(err)
 	}
 	assert.Equal(t, 1, srv.Stats().TokenRequests, "one token request for 1,000 Gets")
-	// n requests at rps with a burst of 1 arrive over (n-1)/rps.
-	st := srv.Stats()
-	achieved := float64(st.Requests-st.TokenRequests-1) / st.Last.Sub(st.First).Seconds()
-	t.Logf("1,000 Gets in %v: the fake saw %.1f requests per second (limit %d)", elapsed.Round(time.Millisecond), achieved, rps)
-	// The whole run cannot be shorter than the schedule allows; the rate the
-	// fake saw, between its first and last arrival, is held within 10% (266
-	// per second was seen once on a loaded machine in a run that still took
-	// its full 4 s), which still catches the 30% overshoot that
-	// x/time/rate alone allowed.
-	assert.GreaterOrEqual(t, elapsed, time.Duration(float64(n-1)/rps*0.99*float64(time.Second)))
-	assert.LessOrEqual(t, achieved, rps*1.10)
-	assert.GreaterOrEqual(t, achieved, rps*0.90)
+	assert.Equal(t, n+1, srv.Stats().Requests)
 
 	// Without a token the fake refuses.
 	bare := newClient(t, srv, nil)
@@ -282,11 +290,9 @@ func TestRateLimitWaitHonoursContext(t *testing.T) {
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	start := time.Now()
 	_, err = c.Get(ctx, pdstest.AlexSmith)
 	require.Error(t, err)
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
-	assert.Less(t, time.Since(start), 500*time.Millisecond)
 	assert.Equal(t, 1, srv.Stats().Requests, "the second Get never reached the fake")
 }
 
@@ -358,3 +364,7 @@ func TestUpdatesUnderFaultsAppliedOnce(t *testing.T) {
 		assert.Equal(t, 1, strings.Count(string(raw), `"G`+string(rune('a'+i))+`"`), "given name %d once", i)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 )
 
@@ -129,7 +130,9 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Match, error) {
 	}
 	outcomeError := func(oo *fhir.OperationOutcome) error {
 		raw, _ := fhir.Marshal(oo)
-		return spine.ParseAPIError(resp.StatusCode, resp.Header, raw, resp.RequestID)
+		e := spine.ParseAPIError(resp.StatusCode, resp.Header, raw, resp.RequestID)
+		e.CorrelationID, e.Attempts = resp.CorrelationID, resp.Attempts
+		return e
 	}
 	switch x := r.(type) {
 	case *fhir.OperationOutcome:
@@ -142,7 +145,7 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Match, error) {
 				return nil, outcomeError(res)
 			case *fhir.Patient:
 				raw, _ := fhir.Marshal(res)
-				p := &Patient{Patient: res, NHSNumber: fhir.NHSNumber(res.ID.Value), Restricted: fhir.Restricted(res.Meta), Raw: raw}
+				p := &Patient{Patient: res, NHSNumber: nhsid.NHSNumber(res.ID.Value), Restricted: fhir.Restricted(res.Meta), Raw: raw}
 				if res.Meta != nil {
 					p.Version, _ = strconv.Atoi(res.Meta.VersionID.Value)
 				}

@@ -14,7 +14,11 @@ func Example() {
 	const interaction = "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1"
 	directory.Add(sds.Endpoint{ODSCode: "A81001", Interaction: interaction, Address: "https://gp.example.nhs.uk/fhir", ASID: "918999198993"})
 
-	client := sds.New(sds.Config{BaseURL: directory.URL})
+	client, err := sds.New(sds.Config{BaseURL: directory.URL})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	for range 2 {
 		ep, err := client.Lookup(context.Background(), "A81001", interaction, "")
 		if err != nil {

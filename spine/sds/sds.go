@@ -2,7 +2,6 @@ package sds
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,8 +11,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nhskit/nhskit/fhir"
+	"golang.org/x/time/rate"
+
 	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/nhsid"
+	"github.com/nhskit/nhskit/spine"
+	"github.com/nhskit/nhskit/spine/internal/platform"
 )
 
 // Base URLs of the SDS FHIR API.
@@ -31,7 +34,8 @@ const (
 	SystemPartyKey      = "https://fhir.nhs.uk/Id/nhsMhsPartyKey"
 )
 
-// Sentinel errors.
+// Sentinel errors for answers SDS gave successfully. An answer that is not
+// a success is a *spine.APIError.
 var (
 	// ErrNotFound: SDS holds no system for the organisation and interaction.
 	ErrNotFound = errors.New("sds: no accredited system for that organisation and interaction")
@@ -39,18 +43,36 @@ var (
 	ErrAmbiguous = errors.New("sds: several accredited systems match; give a party key")
 	// ErrInvalid: the query or the answer is malformed.
 	ErrInvalid = errors.New("sds: invalid query or response")
+	// ErrConfig is wrapped by New's errors.
+	ErrConfig = errors.New("sds: invalid config")
 )
 
 // Config configures a Client.
 type Config struct {
-	BaseURL    string // default SandboxURL
-	APIKey     string // sent as the apikey header; never logged
-	HTTPClient *http.Client
-	Logger     *slog.Logger
+	BaseURL string // default SandboxURL
+	APIKey  string // sent as the apikey header; never logged
 	// CacheLifetime is how long answers are reused (default 1 hour;
 	// negative disables caching).
 	CacheLifetime time.Duration
 	Now           func() time.Time
+
+	// HTTPClient is the caller's client (TLS, proxies); nil means a default
+	// one. TLS 1.2 is the floor.
+	HTTPClient *http.Client
+	// Logger receives one record per attempt; nil means silent.
+	Logger *slog.Logger
+	// Limiter, when set, is the rate limit every attempt waits on; share
+	// one between the clients that spend one application's quota. When
+	// nil, RequestsPerSecond and Burst make one for this client (no limit
+	// by default).
+	Limiter           *rate.Limiter
+	RequestsPerSecond float64
+	Burst             int
+	// MaxAttempts caps attempts per request (default 4).
+	MaxAttempts int
+	// Timeout, when positive, bounds one request, every attempt and wait
+	// included.
+	Timeout time.Duration
 }
 
 // Client looks up endpoints. It is safe for concurrent use.
@@ -71,10 +93,16 @@ type cached struct {
 }
 
 // New returns a Client.
-func New(cfg Config) *Client {
+func New(cfg Config) (*Client, error) {
 	base := cfg.BaseURL
 	if base == "" {
 		base = SandboxURL
+	}
+	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("%w: BaseURL must be an absolute URL", ErrConfig)
+	}
+	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 {
+		return nil, fmt.Errorf("%w: RequestsPerSecond, Burst, MaxAttempts and Timeout must not be negative", ErrConfig)
 	}
 	ttl := cfg.CacheLifetime
 	if ttl == 0 {
@@ -87,16 +115,20 @@ func New(cfg Config) *Client {
 	return &Client{
 		base:   strings.TrimRight(base, "/"),
 		apiKey: cfg.APIKey,
-		http:   httpx.New(httpx.Config{HTTPClient: cfg.HTTPClient, Logger: cfg.Logger}),
-		ttl:    ttl,
-		now:    now,
-		cache:  map[string]cached{},
-	}
+		http: platform.New(platform.Options{
+			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
+			Limiter: cfg.Limiter, RequestsPerSecond: cfg.RequestsPerSecond, Burst: cfg.Burst,
+			MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout,
+		}),
+		ttl:   ttl,
+		now:   now,
+		cache: map[string]cached{},
+	}, nil
 }
 
 // Endpoint is where an organisation's system answers an interaction.
 type Endpoint struct {
-	ODSCode     string
+	ODSCode     nhsid.ODSCode
 	Interaction string
 	Address     string // e.g. a GP Connect provider's FHIR service root URL
 	ASID        string
@@ -106,14 +138,14 @@ type Endpoint struct {
 // Lookup returns the endpoint address and ASID of the system that serves
 // interaction for the organisation ods. partyKey may be "" unless the
 // organisation has several systems for the interaction.
-func (c *Client) Lookup(ctx context.Context, ods, interaction, partyKey string) (Endpoint, error) {
-	if !fhir.ODSCode(ods).Valid() {
+func (c *Client) Lookup(ctx context.Context, ods nhsid.ODSCode, interaction, partyKey string) (Endpoint, error) {
+	if !ods.Valid() {
 		return Endpoint{}, fmt.Errorf("%w: ods code is not 1 to 9 upper-case letters and digits", ErrInvalid)
 	}
 	if interaction == "" {
 		return Endpoint{}, fmt.Errorf("%w: empty interaction id", ErrInvalid)
 	}
-	key := ods + "\x00" + interaction + "\x00" + partyKey
+	key := string(ods) + "\x00" + interaction + "\x00" + partyKey
 	if c.ttl > 0 {
 		c.mu.Lock()
 		hit, ok := c.cache[key]
@@ -179,9 +211,9 @@ func (r resource) identifier(system string) string {
 	return ""
 }
 
-func (c *Client) search(ctx context.Context, kind, ods, interaction, partyKey string) ([]resource, error) {
+func (c *Client) search(ctx context.Context, kind string, ods nhsid.ODSCode, interaction, partyKey string) ([]resource, error) {
 	q := url.Values{}
-	q.Set("organization", SystemODSCode+"|"+ods)
+	q.Set("organization", SystemODSCode+"|"+string(ods))
 	q.Add("identifier", SystemInteractionID+"|"+interaction)
 	if partyKey != "" {
 		q.Add("identifier", SystemPartyKey+"|"+partyKey)
@@ -194,17 +226,23 @@ func (c *Client) search(ctx context.Context, kind, ods, interaction, partyKey st
 	if httpx.CorrelationID(ctx) == "" {
 		req.Header.Set("X-Correlation-Id", httpx.NewUUID())
 	}
-	resp, err := c.http.Do(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("sds: %s search: %w", kind, err)
-	}
 	var b struct {
 		ResourceType string `json:"resourceType"`
 		Entry        []struct {
 			Resource resource `json:"resource"`
 		} `json:"entry"`
 	}
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
+	if _, err := c.http.Do(ctx, req, &b); err != nil {
+		var ae *spine.APIError
+		if errors.As(err, &ae) {
+			return nil, ae
+		}
+		if errors.Is(err, httpx.ErrDecode) {
+			return nil, fmt.Errorf("%w: %s search did not return a Bundle", ErrInvalid, kind)
+		}
+		return nil, fmt.Errorf("sds: %s search: %w", kind, err)
+	}
+	if b.ResourceType != "Bundle" {
 		return nil, fmt.Errorf("%w: %s search did not return a Bundle", ErrInvalid, kind)
 	}
 	out := make([]resource, 0, len(b.Entry))

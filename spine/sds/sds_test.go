@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/nhskit/nhskit/internal/httpx"
+	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/sds"
 	"github.com/nhskit/nhskit/spine/sds/sdstest"
 )
@@ -26,7 +26,8 @@ func TestLookup(t *testing.T) {
 
 	now := time.Now()
 	clock := func() time.Time { return now }
-	c := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "key-1", CacheLifetime: time.Minute, Now: clock})
+	c, err := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "key-1", CacheLifetime: time.Minute, Now: clock})
+	require.NoError(t, err)
 	ctx := context.Background()
 
 	ep, err := c.Lookup(ctx, "A81001", structured, "")
@@ -56,10 +57,18 @@ func TestLookup(t *testing.T) {
 	_, err = c.Lookup(ctx, "c83-003", structured, "")
 	assert.ErrorIs(t, err, sds.ErrInvalid)
 
-	bad := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "wrong"})
-	_, err = bad.Lookup(ctx, "A81001", structured, "")
-	var se *httpx.StatusError
-	require.True(t, errors.As(err, &se))
-	assert.Equal(t, 401, se.StatusCode)
+	bad, err := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "wrong"})
+	require.NoError(t, err)
+	var rec spine.Response
+	_, err = bad.Lookup(spine.WithResponse(ctx, &rec), "A81001", structured, "")
+	var ae *spine.APIError
+	require.True(t, errors.As(err, &ae))
+	assert.Equal(t, 401, ae.StatusCode)
+	assert.Equal(t, "forbidden", ae.IssueType)
+	assert.ErrorIs(t, err, spine.HTTPStatus(401))
+	require.NotEmpty(t, rec.RequestID)
+	assert.Equal(t, rec.RequestID, ae.RequestID, "the error carries the request id that was sent")
+	assert.Equal(t, 401, rec.StatusCode)
 	assert.NotContains(t, err.Error(), "wrong", "the api key never appears in errors")
+	assert.NotContains(t, err.Error(), "httpx")
 }

@@ -13,7 +13,7 @@ import (
 	"time"
 	_ "time/tzdata" // the diary is laid out in Europe/London on any machine
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/pds/pdstest"
 )
@@ -34,7 +34,7 @@ type Server struct {
 
 	mu           sync.Mutex
 	patients     map[string]*patient // by logical id
-	byNHS        map[fhir.NHSNumber]string
+	byNHS        map[nhsid.NHSNumber]string
 	schedules    []*gpconnect.Schedule
 	practitioner map[string]*gpconnect.Practitioner
 	locations    map[string]*gpconnect.Location
@@ -119,7 +119,7 @@ func mustLondon() *time.Location {
 // NewServer starts a fake practice with a default diary: two clinicians'
 // schedules at one surgery, weekday sessions 09:00–12:00 and 14:00–17:00 in
 // Europe/London, from tomorrow for 14 days, and a few registered synthetic
-// patients (NHS numbers from fhir.TestNHSNumber).
+// patients (NHS numbers from nhsid.TestNHSNumber).
 func NewServer(opts ...Option) *Server {
 	cfg := config{ods: "A81001", asid: "918999198993", name: "Riverside Medical Practice", now: time.Now, diaryDays: 14, slotLength: 15 * time.Minute}
 	for _, o := range opts {
@@ -131,7 +131,7 @@ func NewServer(opts ...Option) *Server {
 		cfg:          cfg,
 		prefix:       "/" + cfg.ods + "/STU3/1",
 		patients:     map[string]*patient{},
-		byNHS:        map[fhir.NHSNumber]string{},
+		byNHS:        map[nhsid.NHSNumber]string{},
 		practitioner: map[string]*gpconnect.Practitioner{},
 		locations:    map[string]*gpconnect.Location{},
 		slots:        map[string]*gpconnect.Slot{},
@@ -245,7 +245,7 @@ func (s *Server) addSlot(sch *gpconnect.Schedule, start, end time.Time, channel 
 	return sl
 }
 
-func (s *Server) addPatient(nhs fhir.NHSNumber, family, given, birthDate string) string {
+func (s *Server) addPatient(nhs nhsid.NHSNumber, family, given, birthDate string) string {
 	id := "p" + strconv.Itoa(len(s.patients)+1)
 	s.patients[id] = &patient{consent: true, res: gpconnect.Patient{
 		ResourceType: "Patient", ID: id,
@@ -261,7 +261,7 @@ func (s *Server) addPatient(nhs fhir.NHSNumber, family, given, birthDate string)
 
 // AddPatient registers a patient at the practice and returns its logical
 // id. birthDate is YYYY-MM-DD.
-func (s *Server) AddPatient(nhs fhir.NHSNumber, family, given, birthDate string) string {
+func (s *Server) AddPatient(nhs nhsid.NHSNumber, family, given, birthDate string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, ok := s.byNHS[nhs]; ok {
@@ -271,10 +271,10 @@ func (s *Server) AddPatient(nhs fhir.NHSNumber, family, given, birthDate string)
 }
 
 // Patients returns the NHS numbers of the registered patients, sorted.
-func (s *Server) Patients() []fhir.NHSNumber {
+func (s *Server) Patients() []nhsid.NHSNumber {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]fhir.NHSNumber, 0, len(s.byNHS))
+	out := make([]nhsid.NHSNumber, 0, len(s.byNHS))
 	for n := range s.byNHS {
 		out = append(out, n)
 	}
@@ -284,7 +284,7 @@ func (s *Server) Patients() []fhir.NHSNumber {
 
 // SetConsent records whether the patient consents to share their record;
 // without consent the structured record answers 403 NO_PATIENT_CONSENT.
-func (s *Server) SetConsent(nhs fhir.NHSNumber, consent bool) {
+func (s *Server) SetConsent(nhs nhsid.NHSNumber, consent bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, ok := s.byNHS[nhs]; ok {
@@ -517,13 +517,13 @@ func (s *Server) searchPatient(w http.ResponseWriter, r *http.Request, _ string)
 		writeError(w, http.StatusBadRequest, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "identifier system must be "+gpconnect.SystemNHSNumber)
 		return
 	}
-	if !fhir.NHSNumber(value).Valid() {
+	if !nhsid.NHSNumber(value).Valid() {
 		writeError(w, http.StatusBadRequest, "value", "INVALID_NHS_NUMBER", "Invalid NHS number", "NHS number fails the modulus 11 check")
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if id, ok := s.byNHS[fhir.NHSNumber(value)]; ok {
+	if id, ok := s.byNHS[nhsid.NHSNumber(value)]; ok {
 		writeJSON(w, http.StatusOK, bundle(s.patients[id].res))
 		return
 	}

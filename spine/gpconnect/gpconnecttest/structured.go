@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 
-	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 )
 
@@ -51,7 +51,7 @@ func (s *Server) structuredRecord(w http.ResponseWriter, r *http.Request, _ stri
 		writeError(w, http.StatusBadRequest, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "patientNHSNumber system must be "+gpconnect.SystemNHSNumber)
 		return
 	}
-	nhs := fhir.NHSNumber(nhsParam.ValueIdentifier.Value)
+	nhs := nhsid.NHSNumber(nhsParam.ValueIdentifier.Value)
 	if !nhs.Valid() {
 		writeError(w, http.StatusBadRequest, "value", "INVALID_NHS_NUMBER", "Invalid NHS number", "NHS number fails the modulus 11 check")
 		return

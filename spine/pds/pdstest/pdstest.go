@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 )
 
@@ -180,7 +181,7 @@ func (s *Server) AddPatientJSON(data []byte) error {
 			}
 		}
 	}
-	if !fhir.NHSNumber(id).Valid() {
+	if !nhsid.NHSNumber(id).Valid() {
 		return fmt.Errorf("pdstest: patient has no valid NHS number")
 	}
 	doc["id"] = id
@@ -201,7 +202,7 @@ func (s *Server) AddPatientJSON(data []byte) error {
 }
 
 // Patient returns the stored patient (as FHIR JSON) and its version.
-func (s *Server) Patient(nhs fhir.NHSNumber) ([]byte, int, bool) {
+func (s *Server) Patient(nhs nhsid.NHSNumber) ([]byte, int, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.patients[string(nhs)]
@@ -213,14 +214,14 @@ func (s *Server) Patient(nhs fhir.NHSNumber) ([]byte, int, bool) {
 }
 
 // Supersede makes old a superseded number whose retrieval returns new.
-func (s *Server) Supersede(old, new fhir.NHSNumber) {
+func (s *Server) Supersede(old, new nhsid.NHSNumber) {
 	s.mu.Lock()
 	s.superseded[string(old)] = string(new)
 	s.mu.Unlock()
 }
 
 // AddRelatedPerson adds a RelatedPerson (FHIR JSON) to a patient.
-func (s *Server) AddRelatedPerson(nhs fhir.NHSNumber, relatedPerson []byte) {
+func (s *Server) AddRelatedPerson(nhs nhsid.NHSNumber, relatedPerson []byte) {
 	s.mu.Lock()
 	s.related[string(nhs)] = append(s.related[string(nhs)], append(json.RawMessage(nil), relatedPerson...))
 	s.mu.Unlock()
@@ -381,7 +382,7 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 		w.error(http.StatusUnauthorized, "forbidden", "ACCESS_DENIED", "Access token missing, invalid or expired")
 		return
 	}
-	if e := r.Header.Get("NHSD-End-User-Organisation-ODS"); e != "" && !fhir.ODSCode(e).Valid() {
+	if e := r.Header.Get("NHSD-End-User-Organisation-ODS"); e != "" && !nhsid.ODSCode(e).Valid() {
 		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - '"+e+"' in header 'NHSD-End-User-Organisation-ODS'")
 		return
 	}
@@ -526,7 +527,7 @@ func (s *Server) authorised(r *http.Request) bool {
 // lookup resolves an NHS number: superseded numbers give the current
 // record.
 func (s *Server) lookup(w responseWriter, id string) (*record, bool) {
-	if !fhir.NHSNumber(id).Valid() {
+	if !nhsid.NHSNumber(id).Valid() {
 		w.error(http.StatusBadRequest, "value", "INVALID_RESOURCE_ID", "Invalid resource ID")
 		return nil, false
 	}
@@ -642,7 +643,7 @@ func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dr
 		w.error(http.StatusBadRequest, "structure", "INVALID_UPDATE", "Invalid update with error - the body must be {\"patches\": [...]}")
 		return
 	}
-	if !fhir.NHSNumber(id).Valid() {
+	if !nhsid.NHSNumber(id).Valid() {
 		w.error(http.StatusBadRequest, "value", "INVALID_RESOURCE_ID", "Invalid resource ID")
 		return
 	}

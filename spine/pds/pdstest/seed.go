@@ -1,27 +1,30 @@
 package pdstest
 
-import "github.com/nhskit/nhskit/fhir"
+import (
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/nhsid"
+)
 
 // The seeded synthetic patients' NHS numbers (all in the 999 test range).
 const (
 	// AlexSmith is registered at A81001 (the quickstart's practice).
-	AlexSmith fhir.NHSNumber = "9990000018"
+	AlexSmith nhsid.NHSNumber = "9990000018"
 	// SamJones is registered at B82002.
-	SamJones fhir.NHSNumber = "9990000026"
+	SamJones nhsid.NHSNumber = "9990000026"
 	// OctaviaTestington has a verified number, phone and email.
-	OctaviaTestington fhir.NHSNumber = "9990000042"
+	OctaviaTestington nhsid.NHSNumber = "9990000042"
 	// RestrictedNHSNumber is a restricted (sensitive) patient: PDS removes
 	// her address, telecom and GP from every answer.
-	RestrictedNHSNumber fhir.NHSNumber = "9990000050"
+	RestrictedNHSNumber nhsid.NHSNumber = "9990000050"
 	// SupersededNHSNumber was replaced by AlexSmith's number: retrieving it
 	// returns Alex Smith.
-	SupersededNHSNumber fhir.NHSNumber = "9990000069"
+	SupersededNHSNumber nhsid.NHSNumber = "9990000069"
 	// InvalidatedNHSNumber was invalidated and not superseded (404
 	// INVALIDATED_RESOURCE).
-	InvalidatedNHSNumber fhir.NHSNumber = "9990000077"
+	InvalidatedNHSNumber nhsid.NHSNumber = "9990000077"
 )
 
-func seedPatient(nhs fhir.NHSNumber, family string, given []string, gender, birth, line, city, postcode, gp, phone, email string) *fhir.Patient {
+func seedPatient(nhs nhsid.NHSNumber, family string, given []string, gender, birth, line, city, postcode, gp, phone, email string) *fhir.Patient {
 	p := &fhir.Patient{ID: fhir.ID{Value: string(nhs)}}
 	p.Meta = &fhir.Meta{Security: []fhir.Coding{{System: fhir.URI{Value: "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"}, Code: fhir.Code{Value: "U"}, Display: fhir.String{Value: "unrestricted"}}}}
 	p.SetNHSNumber(nhs, fhir.NHSNumberVerified)

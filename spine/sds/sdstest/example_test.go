@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/sds"
 	"github.com/nhskit/nhskit/spine/sds/sdstest"
 )
@@ -15,14 +16,19 @@ func Example() {
 	srv.APIKey = "test-key" // the fake then checks the apikey header, as SDS does
 	srv.Add(sds.Endpoint{ODSCode: "B82002", Interaction: "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1", Address: "https://gp2.example.nhs.uk/fhir", ASID: "918999198994"})
 
-	_, err := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "wrong"}).Lookup(context.Background(), "B82002", "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1", "")
-	fmt.Println(err != nil)
-	ep, err := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "test-key"}).Lookup(context.Background(), "B82002", "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1", "")
+	const interaction = "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1"
+	wrong, _ := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "wrong"})
+	_, err := wrong.Lookup(context.Background(), "B82002", interaction, "")
+	var apiErr *spine.APIError
+	fmt.Println(errors.As(err, &apiErr), apiErr.StatusCode)
+
+	client, _ := sds.New(sds.Config{BaseURL: srv.URL, APIKey: "test-key"})
+	ep, err := client.Lookup(context.Background(), "B82002", interaction, "")
 	fmt.Println(ep.ASID, err)
-	_, err = sds.New(sds.Config{BaseURL: srv.URL, APIKey: "test-key"}).Lookup(context.Background(), "Y00000", "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1", "")
+	_, err = client.Lookup(context.Background(), "Y00000", interaction, "")
 	fmt.Println(errors.Is(err, sds.ErrNotFound))
 	// Output:
-	// true
+	// true 401
 	// 918999198994 <nil>
 	// true
 }

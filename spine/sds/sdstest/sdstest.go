@@ -95,7 +95,7 @@ func (s *Server) handle(kind string) http.HandlerFunc {
 		s.mu.Lock()
 		var entries []any
 		for _, sys := range s.systems {
-			if sys.ODSCode != org || sys.Interaction != interaction || (party != "" && sys.PartyKey != party) {
+			if string(sys.ODSCode) != org || sys.Interaction != interaction || (party != "" && sys.PartyKey != party) {
 				continue
 			}
 			ids := []any{map[string]string{"system": sds.SystemInteractionID, "value": sys.Interaction}}
@@ -105,7 +105,7 @@ func (s *Server) handle(kind string) http.HandlerFunc {
 			res := map[string]any{"resourceType": kind, "id": sys.ASID}
 			if kind == "Device" {
 				ids = append(ids, map[string]string{"system": sds.SystemASID, "value": sys.ASID})
-				res["owner"] = map[string]any{"identifier": map[string]string{"system": sds.SystemODSCode, "value": sys.ODSCode}}
+				res["owner"] = map[string]any{"identifier": map[string]string{"system": sds.SystemODSCode, "value": string(sys.ODSCode)}}
 			} else {
 				res["status"] = "active"
 				res["address"] = sys.Address

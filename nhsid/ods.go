@@ -1,4 +1,4 @@
-package fhir
+package nhsid
 
 import (
 	"errors"
@@ -6,19 +6,44 @@ import (
 	"strings"
 )
 
+// Identifier system URIs for ODS codes in FHIR (UK Core).
+const (
+	ODSOrganizationCodeSystem = "https://fhir.nhs.uk/Id/ods-organization-code"
+	ODSSiteCodeSystem         = "https://fhir.nhs.uk/Id/ods-site-code"
+)
+
 // ODSCode is an Organisation Data Service code: 1 to 9 upper-case letters
-// and digits identifying an NHS organisation or site (for example "RRK" for a
-// trust, "RRK01" for one of its sites, "A81001" for a GP practice).
+// and digits identifying an NHS organisation or site ("RRK" for a trust,
+// "RRK01" for one of its sites, "A81001" for a GP practice).
 type ODSCode string
 
-// ErrODSCode is wrapped by the errors of [ParseODSCode].
+// ErrODSCode is wrapped by every *ODSCodeError.
 var ErrODSCode = errors.New("invalid ods code")
 
+// ODSCodeError reports why a string is not an ODS code.
+type ODSCodeError struct {
+	// Offset is the byte offset of the offending character in the trimmed
+	// input, or -1 when the length is wrong.
+	Offset int
+	// Len is the trimmed input's length.
+	Len int
+}
+
+func (e *ODSCodeError) Error() string {
+	if e.Offset >= 0 {
+		return fmt.Sprintf("nhsid: %v: character at offset %d is not a letter or digit", ErrODSCode, e.Offset)
+	}
+	return fmt.Sprintf("nhsid: %v: length %d, want 1 to 9", ErrODSCode, e.Len)
+}
+
+func (e *ODSCodeError) Unwrap() error { return ErrODSCode }
+
 // ODSKind is a broad classification of an ODS code by its shape. Shapes
-// overlap between code frames, so the kind is a hint, not a fact: only the
-// ODS itself knows what a code denotes.
+// overlap between code frames, so the kind is a hint: only the ODS itself
+// knows what a code denotes.
 type ODSKind int
 
+// Kinds of ODS code, by shape.
 const (
 	ODSUnknown    ODSKind = iota
 	ODSGPPractice         // a letter and five digits, e.g. A81001
@@ -28,20 +53,19 @@ const (
 	ODSPharmacy           // F and four characters, e.g. FVR79
 )
 
-// ParseODSCode upper-cases s, trims white space, and checks that it is 1 to 9
-// letters and digits.
+// ParseODSCode trims white space from s, upper-cases it and checks that it
+// is 1 to 9 letters and digits.
 func ParseODSCode(s string) (ODSCode, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	c := ODSCode(s)
 	if len(s) == 0 || len(s) > 9 {
-		return "", fmt.Errorf("fhir: %w: length %d, want 1 to 9", ErrODSCode, len(s))
+		return "", &ODSCodeError{Offset: -1, Len: len(s)}
 	}
 	for i := 0; i < len(s); i++ {
 		if !isUpperAlnum(s[i]) {
-			return "", fmt.Errorf("fhir: %w: character at offset %d is not a letter or digit", ErrODSCode, i)
+			return "", &ODSCodeError{Offset: i, Len: len(s)}
 		}
 	}
-	return c, nil
+	return ODSCode(s), nil
 }
 
 // Valid reports whether c is 1 to 9 upper-case letters and digits.
@@ -56,6 +80,9 @@ func (c ODSCode) Valid() bool {
 	}
 	return true
 }
+
+// String returns the code as it is.
+func (c ODSCode) String() string { return string(c) }
 
 // Kind guesses what sort of organisation c identifies from its shape.
 func (c ODSCode) Kind() ODSKind {

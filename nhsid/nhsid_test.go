@@ -1,7 +1,9 @@
-package fhir
+package nhsid
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -15,7 +17,7 @@ func TestNHSNumberValid(t *testing.T) {
 		in   NHSNumber
 		want bool
 	}{
-		{"9434765919", true},  // the number in the NHS Data Dictionary's worked example
+		{"9434765919", true},  // the NHS Data Dictionary's worked example
 		{"9434765918", false}, // wrong check digit
 		{"9000000009", true},  // PDS sandbox patient
 		{"4010232137", true},
@@ -41,12 +43,12 @@ func TestNHSNumberValid(t *testing.T) {
 }
 
 func TestNHSNumberLeadingZeros(t *testing.T) {
-	// A number may start with zeros; it is a string, never an integer.
+	// A number may start with zeros: it is a string, never an integer.
 	// 001000000 weights: 1*8 = 8, 11-8 = 3.
 	n, err := ParseNHSNumber("001 000 0003")
 	require.NoError(t, err)
 	assert.Equal(t, NHSNumber("0010000003"), n)
-	assert.Equal(t, "001 000 0003", n.String())
+	assert.Equal(t, "001 000 0003", n.Formatted())
 }
 
 func TestParseNHSNumber(t *testing.T) {
@@ -69,7 +71,8 @@ func TestParseNHSNumber(t *testing.T) {
 		{in: "9434 765919", wantErr: ErrNHSNumberCharacter, offset: 4},
 		{in: "943  4765919", wantErr: ErrNHSNumberCharacter, offset: 4},
 		{in: "943476591X", wantErr: ErrNHSNumberCharacter, offset: 9},
-		{in: "９434765919", wantErr: ErrNHSNumberCharacter, offset: 0}, // full-width digit
+		{in: "  943476591X", wantErr: ErrNHSNumberCharacter, offset: 11}, // offset counts the trimmed space
+		{in: "９434765919", wantErr: ErrNHSNumberCharacter, offset: 0},    // full-width digit
 		{in: "0000000000", wantErr: ErrNHSNumberPlaceholder, offset: -1},
 		{in: "999 999 9999", wantErr: ErrNHSNumberPlaceholder, offset: -1},
 	}
@@ -86,22 +89,75 @@ func TestParseNHSNumber(t *testing.T) {
 			require.True(t, errors.As(err, &ne))
 			assert.Equal(t, tt.offset, ne.Offset)
 			assert.Empty(t, got)
+			assert.True(t, strings.HasPrefix(err.Error(), "nhsid: "), err.Error())
 			// The error never echoes the digits it was given.
 			assert.NotContains(t, err.Error(), "476")
 		})
 	}
 }
 
-func TestNHSNumberFormatting(t *testing.T) {
+// TestNHSNumberPrintsMasked is the privacy contract: no fmt verb and no
+// slog handler shows more than the last four digits.
+func TestNHSNumberPrintsMasked(t *testing.T) {
+	n := NHSNumber("9990000018")
+	assert.Equal(t, "*** *** 0018", fmt.Sprint(n))
+	tests := []struct {
+		format string
+		want   string
+	}{
+		{"%v", "*** *** 0018"},
+		{"%s", "*** *** 0018"},
+		{"%+v", "*** *** 0018"},
+		{"%q", `"*** *** 0018"`},
+		{"%#v", `nhsid.NHSNumber("*** *** 0018")`},
+		{"%d", "*** *** 0018"},
+		{"%x", "*** *** 0018"},
+		{"%X", "*** *** 0018"},
+		{"%14s", "  *** *** 0018"},
+		{"%-14v|", "*** *** 0018  |"},
+		{"%#s", "*** *** 0018"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.format, func(t *testing.T) {
+			got := fmt.Sprintf(tt.format, n)
+			assert.Equal(t, tt.want, got)
+			assert.NotContains(t, got, "999")
+		})
+	}
+	// Inside other values and errors.
+	assert.Equal(t, "[*** *** 0018]", fmt.Sprint([]NHSNumber{n}))
+	assert.Equal(t, "{N:*** *** 0018}", fmt.Sprintf("%+v", struct{ N NHSNumber }{n}))
+	err := fmt.Errorf("patient %v not found", n)
+	assert.Equal(t, "patient *** *** 0018 not found", err.Error())
+	p := &n
+	assert.Equal(t, "*** *** 0018", fmt.Sprint(*p))
+
+	for _, h := range []func(*strings.Builder) slog.Handler{
+		func(sb *strings.Builder) slog.Handler { return slog.NewTextHandler(sb, nil) },
+		func(sb *strings.Builder) slog.Handler { return slog.NewJSONHandler(sb, nil) },
+	} {
+		var sb strings.Builder
+		slog.New(h(&sb)).Info("lookup", "nhs", n, slog.Group("g", "nhs", n))
+		assert.Contains(t, sb.String(), "*** *** 0018")
+		assert.NotContains(t, sb.String(), "999")
+	}
+}
+
+func TestNHSNumberExplicitForms(t *testing.T) {
 	n := NHSNumber("9434765919")
-	assert.Equal(t, "943 476 5919", n.String())
+	assert.Equal(t, "9434765919", n.Digits())
+	assert.Equal(t, "943 476 5919", n.Formatted())
 	assert.Equal(t, "*** *** 5919", n.Masked())
 	assert.Equal(t, "*** *** ****", NHSNumber("12").Masked())
+	assert.Equal(t, "12", NHSNumber("12").Formatted())
 
-	var sb strings.Builder
-	slog.New(slog.NewTextHandler(&sb, nil)).Info("lookup", "nhs", n)
-	assert.Contains(t, sb.String(), "*** *** 5919")
-	assert.NotContains(t, sb.String(), "943")
+	// JSON is a wire form: it carries the digits.
+	b, err := json.Marshal(struct{ N NHSNumber }{n})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"N":"9434765919"}`, string(b))
+	var back struct{ N NHSNumber }
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, n, back.N)
 }
 
 func TestPlausible(t *testing.T) {
@@ -111,66 +167,76 @@ func TestPlausible(t *testing.T) {
 }
 
 func TestTestNHSNumbers(t *testing.T) {
-	valid, skipped := 0, 0
+	skipped := 0
 	for seq := uint64(0); seq < 20000; seq++ {
 		n, ok := TestNHSNumber(seq)
 		if !ok {
 			skipped++
 			continue
 		}
-		valid++
 		require.True(t, n.Valid(), "seq %d", seq)
 		require.True(t, n.IsTestRange())
+		require.Equal(t, fmt.Sprintf("999%06d", seq), n.Digits()[:9])
 	}
 	// About one nine-digit stem in eleven has no check digit.
 	assert.InDelta(t, 20000.0/11, float64(skipped), 100)
 	_, ok := TestNHSNumber(1_000_000)
 	assert.False(t, ok)
+	first, ok := TestNHSNumber(1)
+	require.True(t, ok)
+	assert.Equal(t, NHSNumber("9990000018"), first)
 
 	for range 1000 {
 		n := NewTestNHSNumber()
 		require.True(t, n.Valid())
 		require.True(t, n.IsTestRange())
 	}
+	assert.False(t, NHSNumber("9434765919").IsTestRange())
 }
 
 func TestODSCode(t *testing.T) {
 	tests := []struct {
-		in      string
-		want    ODSCode
-		kind    ODSKind
-		wantErr bool
+		in     string
+		want   ODSCode
+		kind   ODSKind
+		offset int // -2: no error
 	}{
-		{in: "A81001", want: "A81001", kind: ODSGPPractice},
-		{in: " a81001 ", want: "A81001", kind: ODSGPPractice},
-		{in: "RRK", want: "RRK", kind: ODSTrust},
-		{in: "RRK01", want: "RRK01", kind: ODSTrustSite},
-		{in: "K81003001", want: "K81003001", kind: ODSBranch},
-		{in: "FVR79", want: "FVR79", kind: ODSPharmacy},
-		{in: "X26", want: "X26", kind: ODSUnknown},
-		{in: "", wantErr: true},
-		{in: "ABCDEFGHIJ", wantErr: true},
-		{in: "RR-K", wantErr: true},
-		{in: "RRK 01", wantErr: true},
+		{in: "A81001", want: "A81001", kind: ODSGPPractice, offset: -2},
+		{in: " a81001 ", want: "A81001", kind: ODSGPPractice, offset: -2},
+		{in: "RRK", want: "RRK", kind: ODSTrust, offset: -2},
+		{in: "RRK01", want: "RRK01", kind: ODSTrustSite, offset: -2},
+		{in: "K81003001", want: "K81003001", kind: ODSBranch, offset: -2},
+		{in: "FVR79", want: "FVR79", kind: ODSPharmacy, offset: -2},
+		{in: "X26", want: "X26", kind: ODSUnknown, offset: -2},
+		{in: "", offset: -1},
+		{in: "ABCDEFGHIJ", offset: -1},
+		{in: "RR-K", offset: 2},
+		{in: "RRK 01", offset: 3},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := ParseODSCode(tt.in)
-			if tt.wantErr {
+			if tt.offset != -2 {
 				require.ErrorIs(t, err, ErrODSCode)
+				var oe *ODSCodeError
+				require.ErrorAs(t, err, &oe)
+				assert.Equal(t, tt.offset, oe.Offset)
 				assert.False(t, ODSCode(tt.in).Valid())
+				assert.Empty(t, got)
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, got)
 			assert.True(t, got.Valid())
 			assert.Equal(t, tt.kind, got.Kind())
+			assert.Equal(t, string(tt.want), fmt.Sprint(got))
 		})
 	}
+	assert.Equal(t, ODSUnknown, ODSCode("a81001").Kind())
 }
 
 func FuzzParseNHSNumber(f *testing.F) {
-	for _, s := range []string{"9434765919", "943 476 5919", "943-476-5919", "", "0000000000", "943 476-5919", "\xff"} {
+	for _, s := range []string{"9434765919", "943 476 5919", "943-476-5919", "", "0000000000", "943 476-5919", "\xff", " 9434765919x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -186,14 +252,35 @@ func FuzzParseNHSNumber(f *testing.F) {
 			return
 		}
 		if !n.Plausible() {
-			t.Fatalf("parsed %q is not plausible", n.Masked())
+			t.Fatalf("parsed %v is not plausible", n)
 		}
-		// The canonical and display forms parse back to the same number.
-		for _, form := range []string{string(n), n.String()} {
+		for _, form := range []string{n.Digits(), n.Formatted()} {
 			m, err := ParseNHSNumber(form)
 			if err != nil || m != n {
-				t.Fatalf("re-parse of %q: %v", form, err)
+				t.Fatalf("re-parse of a parsed number: %v", err)
 			}
+		}
+		if strings.Contains(fmt.Sprint(n), n.Digits()[:6]) {
+			t.Fatalf("printed form is not masked")
+		}
+	})
+}
+
+func FuzzParseODSCode(f *testing.F) {
+	for _, s := range []string{"A81001", " rrk01 ", "", "RR-K", "ABCDEFGHIJ", "\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseODSCode(s)
+		if err != nil {
+			var oe *ODSCodeError
+			if !errors.As(err, &oe) || !errors.Is(err, ErrODSCode) {
+				t.Fatalf("error %T is not *ODSCodeError", err)
+			}
+			return
+		}
+		if !c.Valid() {
+			t.Fatalf("parsed %q is not valid", c)
 		}
 	})
 }
