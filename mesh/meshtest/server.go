@@ -50,6 +50,9 @@ type Server struct {
 	InboxExpiry time.Duration
 	// Now is the server's clock.
 	Now func() time.Time
+	// Latency, when set, delays every answer by that long (set it before
+	// use).
+	Latency time.Duration
 	// DataDir, when set before use, makes the server keep chunk contents
 	// in files there instead of memory, for tests of very large messages.
 	DataDir string
@@ -477,6 +480,15 @@ func newInternalID() string {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if s.Latency > 0 {
+		t := time.NewTimer(s.Latency)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			return
+		}
+	}
 	s.mu.Lock()
 	s.stats.Requests++
 	s.expireLocked()
