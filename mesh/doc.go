@@ -20,6 +20,13 @@
 //     Report messages go to Config.ReportHandler, never to the data
 //     handler. A crash between storing and acknowledging means MESH
 //     delivers it again; handlers de-duplicate by message id.
+//   - [Poller] runs that continuously: handlers by workflow, a bounded
+//     number of messages at once, the daily handshake, and quarantine of a
+//     message that keeps failing.
+//
+// Every request has a timeout (Config.Timeout), a download body that
+// stalls is cut (Config.StallTimeout), and transient failures (5xx, 429,
+// broken connections) are retried where repeating is safe.
 //
 // Memory stays constant whatever the size: content moves between the
 // network, temporary files and the caller's reader or writer in buffers.

@@ -487,6 +487,9 @@ func (c *Client) receiveOne(ctx context.Context, id string, handler Handler) (bo
 		}
 		h = c.cfg.ReportHandler
 	}
+	if h == nil {
+		return false, fmt.Errorf("%w: message %s (workflow %q) left in the inbox", ErrNoHandler, id, info.WorkflowID)
+	}
 	r, done, err := sp.reader(info.Chunks)
 	if err != nil {
 		return false, err

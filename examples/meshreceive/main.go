@@ -86,7 +86,14 @@ func run(ctx context.Context, w io.Writer, o options) error {
 			return err
 		}
 	}
-	c, err := mesh.New(mesh.Config{BaseURL: o.url, Mailbox: o.mailbox, Password: o.password, SharedKey: o.sharedKey, HTTPClient: hc, StateDir: o.stateDir})
+	// Reports (e.g. a message of ours that was never collected) are
+	// printed and acknowledged; they never reach the data handler.
+	report := func(_ context.Context, m *mesh.Received, _ io.Reader) error {
+		fmt.Fprintf(w, "report %s: code %s %s (about message %s)\n", m.MessageID, m.StatusCode, m.StatusDescription, m.LinkedMessageID)
+		return nil
+	}
+	c, err := mesh.New(mesh.Config{BaseURL: o.url, Mailbox: o.mailbox, Password: o.password, SharedKey: o.sharedKey, HTTPClient: hc,
+		StateDir: o.stateDir, ReportHandler: report})
 	if err != nil {
 		return err
 	}
@@ -114,7 +121,8 @@ func run(ctx context.Context, w io.Writer, o options) error {
 		return nil
 	}
 	if o.poll {
-		return c.Poll(ctx, 5*time.Minute, store)
+		p := &mesh.Poller{Client: c, Interval: 5 * time.Minute, Handlers: map[string]mesh.Handler{"": store}, Concurrency: 2}
+		return p.Run(ctx)
 	}
 	n, err := c.Receive(ctx, store)
 	fmt.Fprintf(w, "acknowledged %d messages into %s\n", n, o.dir)
