@@ -153,6 +153,36 @@ func shape(b []byte) string {
 	return "scalar"
 }
 
+// headers replaces an answer's body with its mex- and content header
+// names, so that shape compares which headers a server sends.
+func headers(a answer) answer {
+	names := map[string]bool{}
+	for k := range a.header {
+		lk := strings.ToLower(k)
+		if strings.HasPrefix(lk, "mex-") || strings.HasPrefix(lk, "content-") {
+			names[lk] = true
+		}
+	}
+	a.body, _ = json.Marshal(names)
+	return a
+}
+
+// report puts a report in mb1's inbox through the sandbox's admin
+// endpoint (meshtest has the same) and returns its id.
+func (s *server) report(status, linked string) string {
+	s.t.Helper()
+	body, _ := json.Marshal(map[string]string{"mailbox_id": mb1, "code": "14", "description": "Message not collected by recipient after 5 days",
+		"workflow_id": "TEST_WORKFLOW", "linked_message_id": linked, "status": status})
+	resp, err := http.Post(s.base+"/messageexchange/admin/report", "application/json", bytes.NewReader(body))
+	require.NoError(s.t, err)
+	defer resp.Body.Close()
+	var r struct {
+		MessageID string `json:"message_id"`
+	}
+	require.NoError(s.t, json.NewDecoder(resp.Body).Decode(&r))
+	return r.MessageID
+}
+
 func gz(b []byte) []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
@@ -377,6 +407,26 @@ var probes = []probe{
 	{"workflow search", func(s *server) answer {
 		return s.do("GET", "/messageexchange/workflowsearch/TEST_WORKFLOW", "", nil, nil)
 	}, 200, "results results[mailbox_id,mailbox_name]"},
+	{"download headers", func(s *server) answer {
+		id := s.send("dh", 1, map[string]string{"mex-Subject": "s", "mex-FileName": "f.txt", "mex-Content-Checksum": "sha256:ab", "mex-PartnerID": "p"}, letter)
+		return headers(s.do("GET", "/messageexchange/"+mb2+"/inbox/"+id, mb2, map[string]string{"Accept-Encoding": "identity"}, nil))
+	}, 200, "content-length,content-type,mex-addresstype,mex-chunk-range,mex-content-checksum,mex-filename,mex-from,mex-localid,mex-messageid,mex-messagetype,mex-partnerid,mex-statuscode,mex-statusdescription,mex-statusevent,mex-statussuccess,mex-statustimestamp,mex-subject,mex-to,mex-total-chunks,mex-version,mex-workflowid"},
+	{"download headers gzip", func(s *server) answer {
+		id := s.send("dhz", 1, nil, letter)
+		return headers(s.do("GET", "/messageexchange/"+mb2+"/inbox/"+id, mb2, map[string]string{"Accept-Encoding": "gzip"}, nil))
+	}, 200, "content-encoding,content-length,content-type,mex-addresstype,mex-chunk-range,mex-content-compressed,mex-filename,mex-from,mex-localid,mex-messageid,mex-messagetype,mex-statuscode,mex-statusdescription,mex-statusevent,mex-statussuccess,mex-statustimestamp,mex-to,mex-total-chunks,mex-version,mex-workflowid"},
+	{"head headers", func(s *server) answer {
+		id := s.send("hh", 1, map[string]string{"mex-Content-Compressed": "Y"}, letter)
+		return headers(s.do("HEAD", "/messageexchange/"+mb2+"/inbox/"+id, mb2, nil, nil))
+	}, 200, "content-length,mex-addresstype,mex-chunk-range,mex-content-compressed,mex-filename,mex-from,mex-localid,mex-messageid,mex-messagetype,mex-statuscode,mex-statusdescription,mex-statusevent,mex-statussuccess,mex-statustimestamp,mex-to,mex-total-chunks,mex-version,mex-workflowid"},
+	{"error report headers", func(s *server) answer {
+		id := s.report("error", s.send("rep", 1, nil, letter))
+		return headers(s.do("GET", "/messageexchange/"+mb1+"/inbox/"+id, mb1, nil, nil))
+	}, 200, "content-length,mex-addresstype,mex-chunk-range,mex-filename,mex-linkedmsgid,mex-messageid,mex-messagetype,mex-statuscode,mex-statusdescription,mex-statusevent,mex-statussuccess,mex-statustimestamp,mex-to,mex-total-chunks,mex-version,mex-workflowid"},
+	{"undeliverable report headers", func(s *server) answer {
+		id := s.report("undeliverable", s.send("rep-u", 1, nil, letter))
+		return headers(s.do("GET", "/messageexchange/"+mb1+"/inbox/"+id, mb1, nil, nil))
+	}, 200, "content-length,mex-addresstype,mex-chunk-range,mex-filename,mex-messageid,mex-messagetype,mex-statussuccess,mex-statustimestamp,mex-to,mex-total-chunks,mex-version,mex-workflowid"},
 	{"ping", func(s *server) answer { return s.do("GET", "/messageexchange/_ping", "", nil, nil) }, 200, "build_label,env,outcome,status"},
 }
 

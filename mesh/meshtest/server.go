@@ -502,6 +502,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, "application/json", map[string]string{"detail": "Not Found"})
 		return
 	}
+	if parts[1] == "admin" && len(parts) == 3 && parts[2] == "report" && r.Method == http.MethodPost {
+		s.adminReport(w, r)
+		return
+	}
 	if _, ok := apiVersion(r); !ok {
 		fail(w, r, http.StatusBadRequest, "Accept header api format incorrect", "")
 		return
@@ -1146,6 +1150,7 @@ func (s *Server) head(w http.ResponseWriter, r *http.Request, mb *mailbox, id st
 		return
 	}
 	s.headers(w.Header(), m, 1)
+	w.Header().Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 }
 
@@ -1172,7 +1177,7 @@ func (s *Server) download(w http.ResponseWriter, r *http.Request, mb *mailbox, i
 	h := w.Header()
 	s.headers(h, m, n)
 	if m.typ != mesh.MessageTypeData {
-		h.Set("Content-Type", "application/json")
+		h.Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
@@ -1321,4 +1326,48 @@ func (s *Server) lookup(w http.ResponseWriter, r *http.Request, parts []string) 
 		return
 	}
 	writeJSON(w, http.StatusOK, "application/json", map[string]any{"results": results})
+}
+
+// adminReport is mesh-sandbox's testing-only POST
+// /messageexchange/admin/report: it puts a report message in a mailbox.
+// As there, the report carries status headers only when its status is
+// "error".
+func (s *Server) adminReport(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		MailboxID       string `json:"mailbox_id"`
+		Code            string `json:"code"`
+		Description     string `json:"description"`
+		WorkflowID      string `json:"workflow_id"`
+		Subject         string `json:"subject"`
+		LocalID         string `json:"local_id"`
+		Status          string `json:"status"`
+		FileName        string `json:"file_name"`
+		LinkedMessageID string `json:"linked_message_id"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.MailboxID == "" {
+		missing(w, "body", "mailbox_id")
+		return
+	}
+	if req.Status == "" {
+		req.Status = "undeliverable"
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mb := s.mailboxes[strings.ToUpper(req.MailboxID)]
+	if mb == nil {
+		fail(w, r, http.StatusNotFound, "mailbox does not exist", "")
+		return
+	}
+	now := s.Now()
+	m := &message{
+		id: newMessageID(now), typ: mesh.MessageTypeReport, to: mb.id, workflow: req.WorkflowID, subject: req.Subject,
+		localID: req.LocalID, fileName: req.FileName, status: "accepted", created: now, updated: now,
+	}
+	if req.Status == "error" {
+		m.statusCode, m.statusEvent, m.statusDescription, m.linked = req.Code, "TRANSFER", req.Description, req.LinkedMessageID
+	}
+	s.messages[m.id] = m
+	mb.inbox = append(mb.inbox, m.id)
+	s.stats.Reports++
+	writeJSON(w, http.StatusOK, "application/json", map[string]string{"message_id": m.id})
 }
