@@ -128,7 +128,7 @@ func (n *Notifier) Notify(ctx context.Context, note waitlist.Notification) error
 	req.Header.Set(HeaderEventID, note.EventID)
 	req.Header.Set(HeaderSignature, Sign(n.Secret, body, now()))
 	req.IdempotencyKey = note.EventID
-	if _, err := n.c.Do(ctx, req); err != nil {
+	if _, err := n.c.Do(ctx, req, nil); err != nil {
 		return fmt.Errorf("webhook: delivering %s: %w", note.EventID, err)
 	}
 	n.mu.Lock()
