@@ -13,9 +13,9 @@ import (
 	"time"
 	_ "time/tzdata" // the diary is laid out in Europe/London on any machine
 
+	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
-	"github.com/nhskit/nhskit/internal/fake"
 )
 
 // Server is a fake GP practice.
