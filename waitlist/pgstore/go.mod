@@ -1,10 +1,10 @@
 module github.com/nhskit/nhskit/waitlist/pgstore
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/jackc/pgx/v5 v5.7.5
-	github.com/nhskit/nhskit v0.0.0
+	github.com/nhskit/nhskit v0.1.0
 )
 
 require (

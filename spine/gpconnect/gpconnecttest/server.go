@@ -13,9 +13,9 @@ import (
 	"time"
 	_ "time/tzdata" // the diary is laid out in Europe/London on any machine
 
+	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
-	"github.com/nhskit/nhskit/spine/pds/pdstest"
 )
 
 // Server is a fake GP practice.
@@ -207,11 +207,11 @@ func (s *Server) seed() {
 			}
 		}
 	}
-	// The practice's patients are the synthetic patients pdstest serves,
-	// so a test can trace a patient in PDS and then book at their practice.
-	for _, p := range pdstest.Seed() {
-		n, _ := p.NHSNumber()
-		s.addPatient(n, p.Name[0].Family.Value, p.Name[0].Given[0].Value, p.BirthDate.Value)
+	// The practice's patients are the synthetic population pdstest serves
+	// too, so a test can trace a patient in PDS and then book at their
+	// practice.
+	for _, p := range fake.People() {
+		s.addPatient(p.NHSNumber, p.Family, p.Given[0], p.BirthDate)
 	}
 }
 

@@ -2,6 +2,7 @@ package pdstest
 
 import (
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/nhsid"
 )
 
@@ -51,15 +52,17 @@ func seedPatient(nhs nhsid.NHSNumber, family string, given []string, gender, bir
 
 // Seed returns the synthetic patients a new Server holds: names, UK
 // addresses and GP practices are invented; NHS numbers are in the 999 test
-// range. Each call returns fresh values.
+// range. They are the same people gpconnecttest's practices hold. Each call
+// returns fresh values.
 func Seed() []*fhir.Patient {
-	restricted := seedPatient(RestrictedNHSNumber, "SMYTHE", []string{"Janet"}, "female", "2005-06-16", "3 Quarry Hill", "Leeds", "LS2 7UE", "B86016", "01632 960587", "janet.smythe@example.com")
-	restricted.Meta.Security[0].Code = fhir.Code{Value: "R"}
-	restricted.Meta.Security[0].Display = fhir.String{Value: "restricted"}
-	return []*fhir.Patient{
-		seedPatient(AlexSmith, "SMITH", []string{"Alex"}, "female", "1980-01-01", "1 River Street", "Leeds", "LS1 4AP", "A81001", "0113 496 0000", ""),
-		seedPatient(SamJones, "JONES", []string{"Sam"}, "male", "1975-06-15", "22 Hill Road", "Bradford", "BD1 1AA", "B82002", "01274 000000", ""),
-		seedPatient(OctaviaTestington, "TESTINGTON", []string{"Octavia", "Jane"}, "female", "1978-03-14", "1 Trevelyan Square", "Leeds", "LS1 6AE", "B86016", "01632 960123", "octavia.testington@example.com"),
-		restricted,
+	var out []*fhir.Patient
+	for _, p := range fake.People() {
+		fp := seedPatient(p.NHSNumber, p.Family, p.Given, p.Gender, p.BirthDate, p.Line, p.City, p.Postcode, string(p.GP), p.Phone, p.Email)
+		if p.Restricted {
+			fp.Meta.Security[0].Code = fhir.Code{Value: "R"}
+			fp.Meta.Security[0].Display = fhir.String{Value: "restricted"}
+		}
+		out = append(out, fp)
 	}
+	return out
 }
