@@ -289,7 +289,7 @@ func TestExactlyOnceUnderFaults(t *testing.T) {
 	fast := func(c *mesh.Config) { c.ChunkSize = 16 << 10; c.MaxAttempts = 12 }
 	trust := client(t, srv, "X26TRUST1", "trust-pw", fast)
 	gp := client(t, srv, "X26GP0001", "gp-pw", fast)
-	srv.SetFaultRate(0.2, 42)
+	srv.SetFaultRate(0.2, 42, meshtest.MeshFaults...)
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(9, 9))
 	sums := map[string][32]byte{}

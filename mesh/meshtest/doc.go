@@ -8,9 +8,11 @@
 // serves tracking by message id and by local id, inbox paging with
 // workflow_filter, HEAD, count, acknowledgement and lookups; expires
 // uncollected messages after InboxExpiry with a non-delivery report (code
-// 14) to the sender; and injects faults: FailNext, scheduled Faults (5xx,
-// 429 with Retry-After, connections dropped mid-upload, responses lost
-// after the message was stored), a seeded random fault rate, and Latency.
+// 14) to the sender; and injects faults with nhskit's common vocabulary
+// (FailNext, Inject, SetFaultRate with MeshFaults, SetLatency) plus
+// MESH-specific ones matched by method and path (AddFault: 5xx, 429 with
+// Retry-After, connections dropped mid-upload, responses lost after the
+// message was stored).
 //
 //	srv := meshtest.NewServer()
 //	defer srv.Close()

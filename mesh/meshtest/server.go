@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/mesh"
 )
 
@@ -50,22 +50,23 @@ type Server struct {
 	InboxExpiry time.Duration
 	// Now is the server's clock.
 	Now func() time.Time
-	// Latency, when set, delays every answer by that long (set it before
-	// use).
-	Latency time.Duration
 	// DataDir, when set before use, makes the server keep chunk contents
 	// in files there instead of memory, for tests of very large messages.
 	DataDir string
 
 	srv *httptest.Server
 
+	// Faults gives the server nhskit's common fault vocabulary (FailNext,
+	// Inject, SetFaultRate, SetLatency, Injected), applied to inbox and
+	// outbox requests; AddFault adds MESH-specific faults matched by
+	// method and path.
+	fake.Faults
+
 	mu        sync.Mutex
 	mailboxes map[string]*mailbox
 	messages  map[string]*message
 	nonces    map[string]bool
 	faults    []*Fault
-	rng       *rand.Rand
-	faultRate float64
 	stats     Stats
 	endpoints map[string][]string // "ods/workflow" -> mailboxes
 }
@@ -128,7 +129,6 @@ func NewUnstartedServer() *Server {
 		messages:     map[string]*message{},
 		nonces:       map[string]bool{},
 		endpoints:    map[string][]string{},
-		rng:          rand.New(rand.NewPCG(1, 1)),
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.handle))
 	return s
@@ -197,7 +197,9 @@ func (s *Server) AddEndpoint(ods, workflow, mailboxID string) {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.FaultsInjected += s.Injected()
+	return st
 }
 
 // Delivered returns, for a mailbox, how many accepted (complete) data
@@ -321,21 +323,13 @@ func (s *Server) AddFault(f Fault) {
 	s.faults = append(s.faults, &f)
 }
 
-// FailNext makes the next n requests answer status without being
-// processed.
-func (s *Server) FailNext(n, status int) {
-	s.AddFault(Fault{Kind: FaultStatus, Status: status, Count: n})
-}
-
-// SetFaultRate makes each inbox or outbox request fail with probability
-// p, choosing at random among 500, 502, 503, 429 with Retry-After, a
-// dropped connection mid-body and a lost response, from a deterministic
-// seed.
-func (s *Server) SetFaultRate(p float64, seed uint64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.faultRate = p
-	s.rng = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+// MeshFaults are the kinds of failure a MESH client meets, for
+// SetFaultRate: 500, 502, 503, 429 with Retry-After, a connection dropped
+// before the request is processed, and one dropped after it was (a lost
+// response).
+var MeshFaults = []fake.Fault{
+	{Status: http.StatusInternalServerError}, {Status: http.StatusBadGateway}, {Status: http.StatusServiceUnavailable, RetryAfter: "0"},
+	{Status: http.StatusTooManyRequests, RetryAfter: "0"}, {Drop: true}, {DropAfter: true},
 }
 
 func (s *Server) pickFault(r *http.Request) *Fault {
@@ -349,23 +343,6 @@ func (s *Server) pickFault(r *http.Request) *Fault {
 			}
 			s.stats.FaultsInjected++
 			return f
-		}
-	}
-	if s.faultRate > 0 && s.rng.Float64() < s.faultRate {
-		s.stats.FaultsInjected++
-		switch s.rng.IntN(6) {
-		case 0:
-			return &Fault{Kind: FaultStatus, Status: 500}
-		case 1:
-			return &Fault{Kind: FaultStatus, Status: 502}
-		case 2:
-			return &Fault{Kind: FaultStatus, Status: 503}
-		case 3:
-			return &Fault{Kind: FaultStatus, Status: 429, RetryAfter: "0"}
-		case 4:
-			return &Fault{Kind: FaultDropMidBody}
-		default:
-			return &Fault{Kind: FaultLoseResponse}
 		}
 	}
 	return nil
@@ -480,15 +457,6 @@ func newInternalID() string {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
-	if s.Latency > 0 {
-		t := time.NewTimer(s.Latency)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-	}
 	s.mu.Lock()
 	s.stats.Requests++
 	s.expireLocked()
@@ -522,6 +490,15 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	}
 	rest := parts[2:]
 	if len(rest) > 0 && (rest[0] == "outbox" || rest[0] == "inbox") {
+		x, done := s.Serve(w, r, func(w http.ResponseWriter, status int) { fail(w, r, status, "", "") })
+		if done {
+			return
+		}
+		if x.DropAfter {
+			s.route(&discardWriter{h: http.Header{}}, r, mb, rest)
+			fake.Drop(w)
+			return
+		}
 		if f := s.pickFault(r); f != nil {
 			switch f.Kind {
 			case FaultStatus:
