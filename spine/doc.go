@@ -2,7 +2,16 @@
 // environments and their base URLs, application-restricted authentication
 // with a signed JWT ([AppRestricted], a [TokenSource] that caches the access
 // token and refreshes it once however many goroutines ask), and
-// [*APIError], the typed error for an OperationOutcome answer.
+// [*APIError], the one error type of the PDS, GP Connect and SDS clients,
+// matched with errors.Is against [ErrorCode] and [HTTPStatus] sentinels.
+//
+// [WithResponse] hands the caller the record of any call (status, headers,
+// attempts, request and correlation ids, time waited for the rate limit),
+// and [WithCorrelationID] sets the X-Correlation-ID of the calls made with
+// a context. Every client's Config takes the same transport knobs:
+// HTTPClient, Logger, Limiter (a *rate.Limiter shared by the clients that
+// spend one application's quota), RequestsPerSecond, Burst, MaxAttempts and
+// Timeout.
 //
 // # Facts relied on
 //

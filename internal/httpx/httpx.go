@@ -42,12 +42,12 @@ const (
 // Sentinel errors, found with errors.Is.
 var (
 	// ErrStatus is wrapped by every *StatusError.
-	ErrStatus = errors.New("httpx: unsuccessful http status")
+	ErrStatus = errors.New("unsuccessful http status")
 	// ErrResponseTooLarge is returned when a body exceeds MaxResponseBytes.
-	ErrResponseTooLarge = errors.New("httpx: response body exceeds the size limit")
+	ErrResponseTooLarge = errors.New("response body exceeds the size limit")
 	// ErrRetryBudget is wrapped when retrying stopped because the attempt
 	// cap, the total time cap or the context deadline left no room.
-	ErrRetryBudget = errors.New("httpx: retry budget exhausted")
+	ErrRetryBudget = errors.New("retry budget exhausted")
 	// ErrDecode is wrapped when Do cannot decode a 2xx answer into v.
 	ErrDecode = errors.New("decoding the answer")
 )
@@ -297,7 +297,7 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("httpx: %s %s: status %d after %d attempt(s) (request id %s)",
+	return fmt.Sprintf("%s %s: status %d after %d attempt(s) (request id %s)",
 		e.Method, e.Path, e.StatusCode, e.Attempts, e.RequestID)
 }
 
@@ -323,7 +323,7 @@ func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error)
 	defer record(ctx, rec)
 	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxBody+1))
 	if err != nil {
-		return rec, fmt.Errorf("httpx: %s %s: reading body: %w", req.Method, RedactPath(resp.Request.URL), err)
+		return rec, fmt.Errorf("%s %s: reading body: %w", req.Method, RedactPath(resp.Request.URL), err)
 	}
 	if int64(len(body)) > c.maxBody {
 		return rec, fmt.Errorf("%w (%d bytes) on %s %s", ErrResponseTooLarge, c.maxBody, req.Method, RedactPath(resp.Request.URL))
@@ -331,7 +331,7 @@ func (c *Client) Do(ctx context.Context, req *Request, v any) (*Response, error)
 	rec.Body = body
 	if v != nil {
 		if err := json.Unmarshal(body, v); err != nil {
-			return rec, fmt.Errorf("httpx: %s %s: %w: %w", req.Method, RedactPath(resp.Request.URL), ErrDecode, err)
+			return rec, fmt.Errorf("%s %s: %w: %w", req.Method, RedactPath(resp.Request.URL), ErrDecode, err)
 		}
 	}
 	return rec, nil
@@ -370,12 +370,12 @@ func record(ctx context.Context, rec *Response) {
 // attempt was made, and the open response only on a 2xx.
 func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *Response, error) {
 	if ctx == nil {
-		return nil, nil, errors.New("httpx: nil context")
+		return nil, nil, errors.New("nil context")
 	}
 	u, err := url.Parse(req.URL)
 	if err != nil {
 		// url.Parse errors quote the whole URL; keep it out of the message.
-		return nil, nil, fmt.Errorf("httpx: %s: malformed url", req.Method)
+		return nil, nil, fmt.Errorf("%s: malformed url", req.Method)
 	}
 	st := &callState{start: time.Now(), idempotent: isIdempotent(req), perAttempt: req.PerAttempt}
 	ctx = context.WithValue(ctx, stateKey{}, st)
@@ -389,7 +389,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *Respo
 	}
 	rreq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, u.String(), body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("httpx: %s %s: %w", req.Method, RedactPath(u), err)
+		return nil, nil, fmt.Errorf("%s %s: %w", req.Method, RedactPath(u), err)
 	}
 	for k, vs := range req.Header {
 		rreq.Header[k] = append([]string(nil), vs...)
@@ -454,9 +454,9 @@ func (c *Client) wrapTransportError(method string, u *url.URL, st *callState, er
 		err = ue.Err
 	}
 	if st.budgetErr != nil {
-		return fmt.Errorf("httpx: %s %s after %d attempt(s): %w: %w", method, RedactPath(u), st.attempt, st.budgetErr, err)
+		return fmt.Errorf("%s %s after %d attempt(s): %w: %w", method, RedactPath(u), st.attempt, st.budgetErr, err)
 	}
-	return fmt.Errorf("httpx: %s %s after %d attempt(s): %w", method, RedactPath(u), st.attempt, err)
+	return fmt.Errorf("%s %s after %d attempt(s): %w", method, RedactPath(u), st.attempt, err)
 }
 
 func isIdempotent(req *Request) bool {
@@ -607,7 +607,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			st.limitWait.Add(int64(waited))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("httpx: rate limiter: %w", err)
+			return nil, fmt.Errorf("rate limiter: %w", err)
 		}
 	}
 	req = req.Clone(ctx)

@@ -478,3 +478,37 @@ func (s *sentIDs) has(id string) bool {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// The fake's shape and fault vocabulary: over TLS, a read is retried past
+// a 503, and a booking refused with 500 is not re-sent.
+func TestFakeTLSAndFaults(t *testing.T) {
+	srv := gpconnecttest.NewUnstartedServer()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	require.True(t, strings.HasPrefix(srv.URL, "https://"))
+	c := newClient(t, srv, func(cfg *gpconnect.Config) { cfg.MaxAttempts = 2 })
+	ctx := context.Background()
+
+	srv.FailNext(1, http.StatusServiceUnavailable)
+	_, err := c.Metadata(ctx)
+	require.NoError(t, err, "a read is retried")
+
+	p, err := c.FindPatient(ctx, srv.Patients()[0])
+	require.NoError(t, err)
+	start, end := tomorrowRange()
+	res, err := c.SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: start, End: end})
+	require.NoError(t, err)
+	before := srv.Injected()
+	srv.FailNext(2, http.StatusInternalServerError)
+	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
+		PatientID: p.ID, Slots: res.Slots[:1], LocationID: "1",
+		Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "0113 000 0000"},
+	})
+	var ae *spine.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, http.StatusInternalServerError, ae.StatusCode)
+	assert.ErrorIs(t, err, gpconnect.ErrInternalServerError)
+	assert.Equal(t, 1, ae.Attempts, "a booking is sent once")
+	assert.Equal(t, before+1, srv.Injected())
+	assert.Equal(t, map[string]int{}, srv.Bookings())
+}

@@ -45,7 +45,8 @@ type Reference struct {
 	Display   string `json:"display,omitempty"`
 }
 
-// ID returns the logical id of a reference of the form "Type/id".
+// ID returns the id part of Reference.reference when it has the form
+// "Type/id".
 func (r Reference) ID() string {
 	_, id, _ := strings.Cut(r.Reference, "/")
 	return id
@@ -118,7 +119,7 @@ type Slot struct {
 	End          time.Time         `json:"end"`
 }
 
-// DeliveryChannel returns the slot's delivery channel extension value
+// DeliveryChannel reads Slot.extension[ExtDeliveryChannel].valueCode
 // ("In-person", "Telephone", "Video"), or "".
 func (s *Slot) DeliveryChannel() string {
 	if e := FindExtension(s.Extension, ExtDeliveryChannel); e != nil {
@@ -180,8 +181,8 @@ type Organization struct {
 	Address      []Address      `json:"address,omitempty"`
 }
 
-// ODSCode returns the value of the organisation's identifier whose system
-// is SystemODSCode, or "".
+// ODSCode reads Organization.identifier.value where the system is
+// SystemODSCode, or "".
 func (o *Organization) ODSCode() nhsid.ODSCode {
 	for _, id := range o.Identifier {
 		if id.System == SystemODSCode {
@@ -204,7 +205,7 @@ type Patient struct {
 	Address      []Address      `json:"address,omitempty"`
 }
 
-// NHSNumber returns the value of the patient's identifier whose system is
+// NHSNumber reads Patient.identifier.value where the system is
 // SystemNHSNumber, or "".
 func (p *Patient) NHSNumber() nhsid.NHSNumber {
 	for _, id := range p.Identifier {
@@ -252,7 +253,8 @@ func (a *Appointment) ParticipantID(resourceType string) string {
 	return ""
 }
 
-// CancellationReason returns the cancellation reason extension's value.
+// CancellationReason reads
+// Appointment.extension[ExtCancellationReason].valueString, or "".
 func (a *Appointment) CancellationReason() string {
 	if e := FindExtension(a.Extension, ExtCancellationReason); e != nil {
 		return e.ValueString
@@ -260,8 +262,9 @@ func (a *Appointment) CancellationReason() string {
 	return ""
 }
 
-// BookingOrganization returns the contained organisation referenced by the
-// booking organisation extension, or nil.
+// BookingOrganization reads Appointment.extension[ExtBookingOrganisation]
+// .valueReference and returns the Appointment.contained Organization it
+// points at ("#id"), or nil.
 func (a *Appointment) BookingOrganization() *Organization {
 	e := FindExtension(a.Extension, ExtBookingOrganisation)
 	if e == nil || e.ValueReference == nil || !strings.HasPrefix(e.ValueReference.Reference, "#") {
@@ -296,7 +299,7 @@ type BundleEntry struct {
 	} `json:"search,omitempty"`
 }
 
-// ResourceType returns the entry's resourceType, or "".
+// ResourceType reads Bundle.entry.resource.resourceType, or "".
 func (e BundleEntry) ResourceType() string {
 	var head struct {
 		ResourceType string `json:"resourceType"`

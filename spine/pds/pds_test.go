@@ -215,7 +215,7 @@ func TestConcurrentGetsOneToken(t *testing.T) {
 func TestFaultsAreRetriedSafely(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	srv.SetRandomFaults(0.3, 42,
+	srv.SetFaultRate(0.3, 42,
 		pdstest.Fault{Status: 429, RetryAfter: "0"},
 		pdstest.Fault{Status: 503, RetryAfter: "0"},
 		pdstest.Fault{Drop: true})
@@ -237,10 +237,10 @@ func TestFaultsAreRetriedSafely(t *testing.T) {
 	assert.Greater(t, st.Faults, gets/5, "the schedule injected faults")
 	assert.LessOrEqual(t, st.Requests, gets*maxAttempts)
 
-	srv.SetRandomFaults(0, 0)
+	srv.SetFaultRate(0, 0)
 	p, err := c.Get(context.Background(), pdstest.SamJones)
 	require.NoError(t, err)
-	srv.FailNext(pdstest.Fault{AfterApply: true})
+	srv.Inject(pdstest.Fault{DropAfter: true})
 	up, err := c.Update(context.Background(), p.NHSNumber, p.Version, pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "BD1 2AB"})
 	require.NoError(t, err)
 	assert.Equal(t, p.Version+1, up.Version)
@@ -311,7 +311,7 @@ func TestRetryCap(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := pdstest.NewServer()
 			defer srv.Close()
-			srv.FailNext(tc.fault, tc.fault, tc.fault, tc.fault, tc.fault)
+			srv.Inject(tc.fault, tc.fault, tc.fault, tc.fault, tc.fault)
 			c := newClient(t, srv, func(cfg *pds.Config) { cfg.MaxAttempts = 3 })
 			_, err := c.Get(context.Background(), pdstest.SamJones)
 			require.Error(t, err)
@@ -334,11 +334,11 @@ func TestRetryCap(t *testing.T) {
 func TestUpdatesUnderFaultsAppliedOnce(t *testing.T) {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	srv.SetRandomFaults(0.3, 7,
+	srv.SetFaultRate(0.3, 7,
 		pdstest.Fault{Status: 503, RetryAfter: "0"},
 		pdstest.Fault{Status: 429, RetryAfter: "0"},
 		pdstest.Fault{Drop: true},
-		pdstest.Fault{AfterApply: true})
+		pdstest.Fault{DropAfter: true})
 	c := newClient(t, srv, func(cfg *pds.Config) { cfg.MaxAttempts = 10 })
 	ctx := context.Background()
 	const updates = 20

@@ -1,6 +1,10 @@
 // Package gpconnecttest is a fake GP Connect provider, a GP practice with a
 // diary, for tests. [NewServer] starts it on loopback like
 // httptest.NewServer; point a gpconnect.Client's BaseURL at [Server.URL].
+// [NewUnstartedServer] returns it configured but not listening, for Start
+// or StartTLS (then use [Server.Client], which trusts its certificate).
+// Faults are injected with the methods every fake of this module shares:
+// FailNext(n, status), Inject, SetFaultRate (seeded) and SetLatency.
 //
 // It checks every request the way the Spine Secure Proxy and a provider
 // do: the SSP headers (a UUID trace id, the provider's ASID in Ssp-To, the

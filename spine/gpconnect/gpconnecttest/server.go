@@ -21,8 +21,12 @@ import (
 // Server is a fake GP practice.
 type Server struct {
 	// URL is the provider's FHIR service root, e.g.
-	// http://127.0.0.1:41234/A81001/STU3/1.
+	// http://127.0.0.1:41234/A81001/STU3/1, set by Start.
 	URL string
+
+	// Faults injects failures: FailNext, Inject, SetFaultRate, SetLatency.
+	// A fault answers before the SSP's checks, as a failing SSP would.
+	fake.Faults
 	// ASID is the provider's ASID, which requests must carry in Ssp-To.
 	ASID string
 	// ODSCode is the practice's ODS code.
@@ -55,7 +59,6 @@ type patient struct {
 type config struct {
 	ods, asid, name string
 	now             func() time.Time
-	tls             bool
 	consumerASIDs   map[string]bool
 	diaryDays       int
 	slotLength      time.Duration
@@ -75,9 +78,6 @@ func WithName(name string) Option { return func(c *config) { c.name = name } }
 
 // WithClock sets the clock used for JWT checks and the diary.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
-
-// WithTLS serves HTTPS; use Server.Client for a client that trusts it.
-func WithTLS() Option { return func(c *config) { c.tls = true } }
 
 // WithConsumerASIDs restricts which consumer ASIDs (Ssp-From) are allowed,
 // as the SSP's data sharing agreements do. By default any is allowed.
@@ -116,11 +116,31 @@ func mustLondon() *time.Location {
 	return loc
 }
 
-// NewServer starts a fake practice with a default diary: two clinicians'
+// NewServer starts a fake practice on loopback over plain HTTP; see
+// NewUnstartedServer.
+func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer(opts...)
+	s.Start()
+	return s
+}
+
+// Start starts the fake on loopback over plain HTTP and sets URL.
+func (s *Server) Start() {
+	s.srv.Start()
+	s.URL = s.srv.URL + s.prefix
+}
+
+// StartTLS starts the fake over HTTPS; Client trusts its certificate.
+func (s *Server) StartTLS() {
+	s.srv.StartTLS()
+	s.URL = s.srv.URL + s.prefix
+}
+
+// NewUnstartedServer returns a fake practice, not yet listening, with a default diary: two clinicians'
 // schedules at one surgery, weekday sessions 09:00–12:00 and 14:00–17:00 in
 // Europe/London, from tomorrow for 14 days, and a few registered synthetic
 // patients (NHS numbers from nhsid.TestNHSNumber).
-func NewServer(opts ...Option) *Server {
+func NewUnstartedServer(opts ...Option) *Server {
 	cfg := config{ods: "A81001", asid: "918999198993", name: "Riverside Medical Practice", now: time.Now, diaryDays: 14, slotLength: 15 * time.Minute}
 	for _, o := range opts {
 		o(&cfg)
@@ -148,12 +168,6 @@ func NewServer(opts ...Option) *Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc(s.prefix+"/", s.handle)
 	s.srv = httptest.NewUnstartedServer(mux)
-	if cfg.tls {
-		s.srv.StartTLS()
-	} else {
-		s.srv.Start()
-	}
-	s.URL = s.srv.URL + s.prefix
 	return s
 }
 
@@ -161,7 +175,7 @@ func NewServer(opts ...Option) *Server {
 func (s *Server) Close() { s.srv.Close() }
 
 // Client returns an *http.Client for the server (one that trusts its
-// certificate under WithTLS).
+// certificate after StartTLS).
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 func (s *Server) id() string {
@@ -405,6 +419,16 @@ func (s *Server) match(r *http.Request, rest string) (*route, bool) {
 }
 
 func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
+	if _, done := s.Faults.Serve(w, r, func(w http.ResponseWriter, status int) {
+		switch status {
+		case http.StatusInternalServerError:
+			writeError(w, status, "exception", "INTERNAL_SERVER_ERROR", "Internal server error", "injected fault")
+		default:
+			writeError(w, status, "transient", "", "", http.StatusText(status))
+		}
+	}); done {
+		return
+	}
 	rest := strings.TrimPrefix(r.URL.Path, s.prefix)
 	rt, ok := s.match(r, rest)
 	if !ok {

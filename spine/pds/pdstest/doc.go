@@ -30,10 +30,12 @@
 // Options make it check signed-JWT application-restricted auth (it is then
 // also the token endpoint, verifying the client's assertion against a
 // public key), rate-limit like the platform's spike arrest (429
-// TOO_MANY_REQUESTS with Retry-After), and inject faults: a queue
-// (FailNext) or a seeded random schedule (SetRandomFaults) of 429s, 5xx,
-// slow answers, dropped connections and answers lost after a PATCH was
-// applied.
+// TOO_MANY_REQUESTS with Retry-After), and inject faults with the methods
+// every fake of this module shares: FailNext(n, status), Inject (a queue of
+// 429s, 5xx, slow answers, dropped connections and answers lost after a
+// PATCH was applied), SetFaultRate (a seeded random schedule) and
+// SetLatency. Like httptest, NewUnstartedServer returns it configured but
+// not listening; Start or StartTLS start it, NewServer does both.
 //
 // Doubt: the specification says a search with too many matches is a
 // completed search (200) carrying a TOO_MANY_MATCHES error but does not

@@ -11,7 +11,7 @@ import (
 func Example() {
 	srv := pdstest.NewServer()
 	defer srv.Close()
-	srv.FailNext(pdstest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	srv.Inject(pdstest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
 	for range 2 {
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/Patient/"+string(pdstest.AlexSmith), nil)
 		req.Header.Set("X-Request-ID", "6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11")

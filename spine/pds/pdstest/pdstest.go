@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 )
@@ -28,10 +28,13 @@ import (
 // URL + "/Patient/{nhsNumber}"; with WithAuth it is also the token endpoint
 // at TokenURL.
 type Server struct {
-	// URL is the FHIR base, e.g. http://127.0.0.1:43121.
+	// URL is the FHIR base, e.g. http://127.0.0.1:43121, set by Start.
 	URL string
 	// TokenURL is URL + "/oauth2/token".
 	TokenURL string
+
+	// Faults injects failures: FailNext, Inject, SetFaultRate, SetLatency.
+	fake.Faults
 
 	srv *httptest.Server
 
@@ -41,8 +44,6 @@ type Server struct {
 	superseded map[string]string // old NHS number -> new
 	invalid    map[string]bool   // invalidated and not superseded
 	replies    map[string]reply  // X-Request-ID -> reply, for PATCH de-duplication
-	faults     []Fault
-	random     *randomFaults
 	tokens     map[string]time.Time
 	jtis       map[string]bool
 	stats      Stats
@@ -101,14 +102,17 @@ func WithRateLimit(rps float64) Option {
 // WithoutSeed starts the fake with no patients.
 func WithoutSeed() Option { return func(s *Server) { s.patients = map[string]*record{} } }
 
-// NewServer starts a fake PDS on loopback, seeded with synthetic patients
-// (see Seed) unless WithoutSeed is given.
-func NewServer(opts ...Option) *Server { return newServer(false, opts) }
+// NewServer starts a fake PDS on loopback over plain HTTP, seeded with
+// synthetic patients (see Seed) unless WithoutSeed is given.
+func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer(opts...)
+	s.Start()
+	return s
+}
 
-// NewTLSServer is NewServer over TLS; use Client for its certificate.
-func NewTLSServer(opts ...Option) *Server { return newServer(true, opts) }
-
-func newServer(useTLS bool, opts []Option) *Server {
+// NewUnstartedServer returns a fake PDS that is not yet listening: set up
+// patients and faults, then call Start or StartTLS.
+func NewUnstartedServer(opts ...Option) *Server {
 	s := &Server{
 		related:    map[string][]json.RawMessage{},
 		superseded: map[string]string{},
@@ -130,20 +134,30 @@ func newServer(useTLS bool, opts []Option) *Server {
 		s.invalid[string(InvalidatedNHSNumber)] = true
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serve))
-	if useTLS {
-		s.srv.StartTLS()
-	} else {
-		s.srv.Start()
-	}
+	return s
+}
+
+// Start starts the fake on loopback over plain HTTP and sets URL.
+func (s *Server) Start() {
+	s.srv.Start()
+	s.started()
+}
+
+// StartTLS starts the fake over HTTPS; Client trusts its certificate.
+func (s *Server) StartTLS() {
+	s.srv.StartTLS()
+	s.started()
+}
+
+func (s *Server) started() {
 	s.URL = s.srv.URL
 	s.TokenURL = s.URL + "/oauth2/token"
-	return s
 }
 
 // Close shuts the fake down.
 func (s *Server) Close() { s.srv.Close() }
 
-// Client returns an HTTP client that trusts the fake (for NewTLSServer).
+// Client returns an HTTP client that trusts the fake (after StartTLS).
 func (s *Server) Client() *http.Client { return s.srv.Client() }
 
 // TLSConfig is the fake's TLS configuration (nil without TLS).
@@ -231,59 +245,17 @@ func (s *Server) AddRelatedPerson(nhs nhsid.NHSNumber, relatedPerson []byte) {
 func (s *Server) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stats
+	st := s.stats
+	st.Faults = s.Faults.Injected()
+	return st
 }
 
-// Fault is an injected failure.
-type Fault struct {
-	Status     int           // answer with this status (429, 500, 503…) and a matching OperationOutcome
-	RetryAfter string        // Retry-After header value, e.g. "1"
-	Delay      time.Duration // wait before answering (or before the fault)
-	Drop       bool          // close the connection without an answer
-	// AfterApply drops the connection after a PATCH has been applied, so
-	// the client never hears that it succeeded.
-	AfterApply bool
-}
-
-// FailNext queues faults for the next requests, one each (token requests
-// aside).
-func (s *Server) FailNext(f ...Fault) {
-	s.mu.Lock()
-	s.faults = append(s.faults, f...)
-	s.mu.Unlock()
-}
-
-type randomFaults struct {
-	rate  float64
-	kinds []Fault
-	rnd   *rand.Rand
-}
-
-// SetRandomFaults answers a fraction rate of requests (token requests
-// aside) with one of kinds, chosen by a generator seeded with seed.
-func (s *Server) SetRandomFaults(rate float64, seed uint64, kinds ...Fault) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if rate <= 0 || len(kinds) == 0 {
-		s.random = nil
-		return
-	}
-	s.random = &randomFaults{rate: rate, kinds: kinds, rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
-}
-
-func (s *Server) nextFault() (Fault, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.faults) > 0 {
-		f := s.faults[0]
-		s.faults = s.faults[1:]
-		return f, true
-	}
-	if s.random != nil && s.random.rnd.Float64() < s.random.rate {
-		return s.random.kinds[s.random.rnd.IntN(len(s.random.kinds))], true
-	}
-	return Fault{}, false
-}
+// Fault is an injected failure: a Status (answered with PDS's
+// OperationOutcome for it), a Retry-After, a Delay, a dropped connection,
+// or DropAfter, which applies a PATCH and then drops the connection so the
+// client never hears that it succeeded. Queue faults with Inject, FailNext
+// or SetFaultRate, the methods every fake of this module shares.
+type Fault = fake.Fault
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
@@ -358,11 +330,9 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 	if id := r.Header.Get("X-Correlation-ID"); id != "" {
 		w.Header().Set("X-Correlation-ID", id)
 	}
-	f, faulty := s.nextFault()
-	if faulty && !f.AfterApply {
-		if s.fault(w, f) {
-			return
-		}
+	f, done := s.Faults.Serve(w, r, func(hw http.ResponseWriter, status int) { faultError(responseWriter{hw, r}, status) })
+	if done {
+		return
 	}
 	if s.limiter != nil && !s.limiter.Allow() {
 		w.Header().Set("Retry-After", "1")
@@ -394,7 +364,7 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 	case len(parts) == 2 && parts[0] == "Patient" && r.Method == http.MethodGet:
 		s.get(w, parts[1])
 	case len(parts) == 2 && parts[0] == "Patient" && r.Method == http.MethodPatch:
-		s.patch(w, r, parts[1], f, faulty && f.AfterApply)
+		s.patch(w, r, parts[1], f, f.DropAfter)
 	case len(parts) == 3 && parts[0] == "Patient" && parts[2] == "RelatedPerson" && r.Method == http.MethodGet:
 		s.relatedPeople(w, parts[1])
 	case len(parts) >= 1 && parts[0] == "Patient":
@@ -405,48 +375,15 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// fault answers with an injected failure; false when the request should
-// go on (a pure delay).
-func (s *Server) fault(w responseWriter, f Fault) bool {
-	s.mu.Lock()
-	s.stats.Faults++
-	s.mu.Unlock()
-	if f.Delay > 0 {
-		select {
-		case <-time.After(f.Delay):
-		case <-w.r.Context().Done():
-			return true
-		}
-	}
-	if f.Drop {
-		dropConnection(w)
-		return true
-	}
-	if f.Status == 0 {
-		return false
-	}
-	if f.RetryAfter != "" {
-		w.Header().Set("Retry-After", f.RetryAfter)
-	}
-	switch f.Status {
+// faultError answers an injected status with PDS's body for it.
+func faultError(w responseWriter, status int) {
+	switch status {
 	case http.StatusTooManyRequests:
-		w.error(f.Status, "throttled", "TOO_MANY_REQUESTS", "")
+		w.error(status, "throttled", "TOO_MANY_REQUESTS", "")
 	case http.StatusServiceUnavailable:
-		w.error(f.Status, "timeout", "SERVICE_UNAVAILABLE", "The downstream domain processing has not completed within the configured timeout period. Using the same 'X-Request-ID' header, retry your request after the time specified by the 'Retry-After' response header.")
+		w.error(status, "timeout", "SERVICE_UNAVAILABLE", "The downstream domain processing has not completed within the configured timeout period. Using the same 'X-Request-ID' header, retry your request after the time specified by the 'Retry-After' response header.")
 	default:
-		w.error(f.Status, "exception", "SERVER_ERROR", "")
-	}
-	return true
-}
-
-func dropConnection(w responseWriter) {
-	hj, ok := w.ResponseWriter.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err == nil {
-		_ = conn.Close()
+		w.error(status, "exception", "SERVER_ERROR", "")
 	}
 }
 
@@ -702,8 +639,7 @@ func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dr
 	h := http.Header{"Etag": {`W/"` + strconv.Itoa(rec.version) + `"`}}
 	s.replies[rid] = reply{status: http.StatusOK, header: h, body: out}
 	if dropAfter {
-		s.stats.Faults++
-		dropConnection(w)
+		fake.Drop(w)
 		return
 	}
 	w.Header().Set("ETag", h.Get("Etag"))

@@ -296,7 +296,7 @@ func TestSearch(t *testing.T) {
 func TestFaults(t *testing.T) {
 	srv := NewServer()
 	defer srv.Close()
-	srv.FailNext(Fault{Status: 429, RetryAfter: "2"}, Fault{Status: 503, RetryAfter: "1"}, Fault{Status: 500})
+	srv.Inject(Fault{Status: 429, RetryAfter: "2"}, Fault{Status: 503, RetryAfter: "1"}, Fault{Status: 500})
 	for _, want := range []struct {
 		status int
 		code   string
@@ -308,7 +308,7 @@ func TestFaults(t *testing.T) {
 	resp, _ := call(t, "GET", srv.URL+"/Patient/"+string(AlexSmith), nil, nil)
 	assert.Equal(t, 200, resp.StatusCode)
 
-	srv.FailNext(Fault{Drop: true})
+	srv.Inject(Fault{Drop: true})
 	req, _ := http.NewRequest("GET", srv.URL+"/Patient/"+string(AlexSmith), nil)
 	req.Header.Set("X-Request-ID", rid)
 	// A fresh connection: Go's transport would quietly re-send a GET whose
@@ -317,4 +317,31 @@ func TestFaults(t *testing.T) {
 	_, err := fresh.Do(req)
 	assert.Error(t, err, "the connection is dropped")
 	assert.Equal(t, 4, srv.Stats().Faults)
+}
+
+// The shape every fake shares: configured unstarted, started over TLS,
+// reached with Client, and failing on request with FailNext.
+func TestUnstartedTLSAndFailNext(t *testing.T) {
+	srv := NewUnstartedServer()
+	assert.Empty(t, srv.URL, "no URL before Start")
+	srv.FailNext(2, http.StatusServiceUnavailable)
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	require.True(t, strings.HasPrefix(srv.URL, "https://"))
+	get := func() *http.Response {
+		req, err := http.NewRequest(http.MethodGet, srv.URL+"/Patient/"+string(AlexSmith), nil)
+		require.NoError(t, err)
+		req.Header.Set("X-Request-ID", "6f1c1b7e-3b8e-4a52-9d43-2b0d8b1c6a11")
+		resp, err := srv.Client().Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp
+	}
+	for range 2 {
+		resp := get()
+		assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+		assert.Equal(t, "0", resp.Header.Get("Retry-After"))
+	}
+	assert.Equal(t, http.StatusOK, get().StatusCode)
+	assert.Equal(t, 2, srv.Stats().Faults)
 }

@@ -11,9 +11,8 @@ import (
 )
 
 func Example() {
-	srv := sdstest.NewServer()
+	srv := sdstest.NewServer(sdstest.WithAPIKey("test-key")) // checks the apikey header, as SDS does
 	defer srv.Close()
-	srv.APIKey = "test-key" // the fake then checks the apikey header, as SDS does
 	srv.Add(sds.Endpoint{ODSCode: "B82002", Interaction: "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1", Address: "https://gp2.example.nhs.uk/fhir", ASID: "918999198994"})
 
 	const interaction = "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1"

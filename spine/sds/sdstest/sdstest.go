@@ -8,34 +8,69 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/spine/sds"
 )
 
 // Server is a fake SDS.
 type Server struct {
-	// URL is the FHIR base, like sds.SandboxURL.
+	// URL is the FHIR base, like sds.SandboxURL, set by Start.
 	URL string
-	// APIKey, when set before requests, must match the apikey header.
-	APIKey string
 
+	// Faults injects failures: FailNext, Inject, SetFaultRate, SetLatency.
+	fake.Faults
+
+	apiKey   string
 	srv      *httptest.Server
 	mu       sync.Mutex
 	systems  []sds.Endpoint
 	requests atomic.Int64
 }
 
-// NewServer starts a fake SDS on loopback.
-func NewServer() *Server {
-	s := &Server{}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/spine-directory/FHIR/R4/Device", s.handle("Device"))
-	mux.HandleFunc("/spine-directory/FHIR/R4/Endpoint", s.handle("Endpoint"))
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL + "/spine-directory/FHIR/R4"
+// Option configures a Server.
+type Option func(*Server)
+
+// WithAPIKey makes the fake require key in the apikey header, as SDS does
+// (401 otherwise). Without it any key, or none, is accepted.
+func WithAPIKey(key string) Option { return func(s *Server) { s.apiKey = key } }
+
+// NewServer starts a fake SDS on loopback over plain HTTP.
+func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer(opts...)
+	s.Start()
 	return s
 }
 
-// Close shuts the server down.
+// NewUnstartedServer returns a fake SDS that is not yet listening: add
+// systems and faults, then call Start or StartTLS.
+func NewUnstartedServer(opts ...Option) *Server {
+	s := &Server{}
+	for _, o := range opts {
+		o(s)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/spine-directory/FHIR/R4/Device", s.handle("Device"))
+	mux.HandleFunc("/spine-directory/FHIR/R4/Endpoint", s.handle("Endpoint"))
+	s.srv = httptest.NewUnstartedServer(mux)
+	return s
+}
+
+// Start starts the fake on loopback over plain HTTP and sets URL.
+func (s *Server) Start() {
+	s.srv.Start()
+	s.URL = s.srv.URL + "/spine-directory/FHIR/R4"
+}
+
+// StartTLS starts the fake over HTTPS; Client trusts its certificate.
+func (s *Server) StartTLS() {
+	s.srv.StartTLS()
+	s.URL = s.srv.URL + "/spine-directory/FHIR/R4"
+}
+
+// Client returns an *http.Client that trusts the fake's certificate.
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Close shuts the server down, waiting for requests in flight.
 func (s *Server) Close() { s.srv.Close() }
 
 // Add registers a system.
@@ -62,11 +97,20 @@ func outcome(w http.ResponseWriter, status int, code, diagnostics string) {
 func (s *Server) handle(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.requests.Add(1)
+		if _, done := s.Faults.Serve(w, r, func(w http.ResponseWriter, status int) {
+			code := map[int]string{429: "throttled", 503: "transient"}[status]
+			if code == "" {
+				code = "exception"
+			}
+			outcome(w, status, code, http.StatusText(status))
+		}); done {
+			return
+		}
 		if r.Method != http.MethodGet {
 			outcome(w, http.StatusMethodNotAllowed, "not-supported", "only GET is supported")
 			return
 		}
-		if s.APIKey != "" && r.Header.Get("apikey") != s.APIKey {
+		if s.apiKey != "" && r.Header.Get("apikey") != s.apiKey {
 			outcome(w, http.StatusUnauthorized, "forbidden", "invalid or missing apikey")
 			return
 		}
