@@ -72,9 +72,6 @@ func (c *Client) TrackLocal(ctx context.Context, localID string) (*Tracking, err
 	if err != nil {
 		return nil, err
 	}
-	if resp.StatusCode == http.StatusMultipleChoices {
-		return nil, &APIError{Op: "tracking", StatusCode: resp.StatusCode}
-	}
 	var b struct {
 		MessageID       string `json:"messageId"`
 		LocalID         string `json:"localId"`

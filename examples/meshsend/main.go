@@ -25,7 +25,7 @@ import (
 
 type options struct {
 	url, mailbox, password, sharedKey, cert, key, ca string
-	file, to, workflow, subject, localID             string
+	file, to, workflow, subject, localID, stateDir   string
 	compress                                         bool
 }
 
@@ -43,6 +43,7 @@ func main() {
 	flag.StringVar(&o.workflow, "workflow", "TOC_DISCHARGE_DMS", "workflow id")
 	flag.StringVar(&o.subject, "subject", "", "subject")
 	flag.StringVar(&o.localID, "local-id", "", "your id for the message (default: a UUID)")
+	flag.StringVar(&o.stateDir, "state-dir", "", "directory for the outbox record: run again with the same -local-id to resume a send without a second copy")
 	flag.BoolVar(&o.compress, "compress", true, "gzip the content")
 	flag.Parse()
 	if err := run(context.Background(), os.Stdout, o); err != nil {
@@ -67,7 +68,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 			return err
 		}
 	}
-	c, err := mesh.New(mesh.Config{BaseURL: o.url, Mailbox: o.mailbox, Password: o.password, SharedKey: o.sharedKey, HTTPClient: hc,
+	c, err := mesh.New(mesh.Config{BaseURL: o.url, Mailbox: o.mailbox, Password: o.password, SharedKey: o.sharedKey, HTTPClient: hc, StateDir: o.stateDir,
 		Progress: func(p mesh.Progress) { fmt.Fprintf(w, "  chunk %d/%d sent (%d bytes)\n", p.Chunk, p.Chunks, p.Bytes) }})
 	if err != nil {
 		return err
