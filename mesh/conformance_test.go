@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhskit/nhskit/mesh"
+	"github.com/nhskit/nhskit/mesh/meshtest"
 )
 
 // The sandbox's fixed mailboxes (store/data/mailboxes.jsonl) and
@@ -89,8 +90,9 @@ func receiveAll(t *testing.T, c *mesh.Client) (map[string][]byte, map[string]*me
 	return bodies, infos
 }
 
-func TestSandboxHandshakeAndPing(t *testing.T) {
-	base := sandboxURL(t)
+func TestSandboxHandshakeAndPing(t *testing.T) { conformHandshakeAndPing(t, sandboxURL(t)) }
+
+func conformHandshakeAndPing(t *testing.T, base string) {
 	ctx := context.Background()
 	c := sandboxClient(t, base, sbSender)
 	require.NoError(t, c.Ping(ctx))
@@ -102,8 +104,9 @@ func TestSandboxHandshakeAndPing(t *testing.T) {
 	assert.GreaterOrEqual(t, n, 0)
 }
 
-func TestSandboxSendReceive(t *testing.T) {
-	base := sandboxURL(t)
+func TestSandboxSendReceive(t *testing.T) { conformSendReceive(t, sandboxURL(t)) }
+
+func conformSendReceive(t *testing.T, base string) {
 	ctx := context.Background()
 	sender := sandboxClient(t, base, sbSender)
 	recipient := sandboxClient(t, base, sbRecipient)
@@ -183,7 +186,10 @@ func TestSandboxSendReceive(t *testing.T) {
 // compressed chunked send: each chunk is a gzip member of its own, so a
 // recipient reading one chunk, or one not accepting gzip, gets it whole.
 func TestSandboxCompressedChunksAreIndependent(t *testing.T) {
-	base := sandboxURL(t)
+	conformCompressedChunksAreIndependent(t, sandboxURL(t))
+}
+
+func conformCompressedChunksAreIndependent(t *testing.T, base string) {
 	ctx := context.Background()
 	sender := sandboxClient(t, base, sbSender)
 	body := payload(200<<10, 5)
@@ -229,8 +235,9 @@ func TestSandboxCompressedChunksAreIndependent(t *testing.T) {
 	}
 }
 
-func TestSandboxErrors(t *testing.T) {
-	base := sandboxURL(t)
+func TestSandboxErrors(t *testing.T) { conformErrors(t, sandboxURL(t)) }
+
+func conformErrors(t *testing.T, base string) {
 	ctx := context.Background()
 	sender := sandboxClient(t, base, sbSender)
 	_, err := sender.Send(ctx, mesh.Outbound{To: sbRecipient, WorkflowID: sbWorkflow, Body: strings.NewReader("")})
@@ -266,8 +273,9 @@ func TestSandboxErrors(t *testing.T) {
 	}
 }
 
-func TestSandboxInboxPagingAndFilter(t *testing.T) {
-	base := sandboxURL(t)
+func TestSandboxInboxPagingAndFilter(t *testing.T) { conformInboxPagingAndFilter(t, sandboxURL(t)) }
+
+func conformInboxPagingAndFilter(t *testing.T, base string) {
 	ctx := context.Background()
 	sender := sandboxClient(t, base, sbSender)
 	wanted, unwanted := map[string]bool{}, map[string]bool{}
@@ -310,8 +318,9 @@ func TestSandboxInboxPagingAndFilter(t *testing.T) {
 	}
 }
 
-func TestSandboxLookups(t *testing.T) {
-	base := sandboxURL(t)
+func TestSandboxLookups(t *testing.T) { conformLookups(t, sandboxURL(t)) }
+
+func conformLookups(t *testing.T, base string) {
 	ctx := context.Background()
 	c := sandboxClient(t, base, sbSender)
 	eps, err := c.LookupEndpoint(ctx, "X26", sbWorkflow)
@@ -330,8 +339,9 @@ func TestSandboxLookups(t *testing.T) {
 // TestSandboxReport puts a non-delivery report in the sender's inbox (the
 // sandbox's admin endpoint) and checks it reaches the report handler as a
 // report, never the data handler, and is left alone without one.
-func TestSandboxReport(t *testing.T) {
-	base := sandboxURL(t)
+func TestSandboxReport(t *testing.T) { conformReport(t, sandboxURL(t)) }
+
+func conformReport(t *testing.T, base string) {
 	ctx := context.Background()
 	sender := sandboxClient(t, base, sbSender)
 	id, err := sender.Send(ctx, mesh.Outbound{To: sbRecipient, WorkflowID: sbWorkflow, Body: strings.NewReader("never collected")})
@@ -433,8 +443,9 @@ func once(match func(r *http.Request) bool, what string) func(r *http.Request) s
 	}
 }
 
-func TestSandboxLostResponses(t *testing.T) {
-	base := sandboxURL(t)
+func TestSandboxLostResponses(t *testing.T) { conformLostResponses(t, sandboxURL(t)) }
+
+func conformLostResponses(t *testing.T, base string) {
 	ctx := context.Background()
 	isFirst := func(r *http.Request) bool {
 		return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/outbox")
@@ -502,4 +513,26 @@ func TestSandboxLostResponses(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, sum(body), sum(got.Bytes()))
 	})
+}
+
+// TestMeshtestConformance runs the conformance suite against meshtest:
+// the fake must pass what the sandbox passes.
+func TestMeshtestConformance(t *testing.T) {
+	for name, conform := range map[string]func(*testing.T, string){
+		"HandshakeAndPing":               conformHandshakeAndPing,
+		"SendReceive":                    conformSendReceive,
+		"CompressedChunksAreIndependent": conformCompressedChunksAreIndependent,
+		"Errors":                         conformErrors,
+		"InboxPagingAndFilter":           conformInboxPagingAndFilter,
+		"Lookups":                        conformLookups,
+		"Report":                         conformReport,
+		"LostResponses":                  conformLostResponses,
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := meshtest.NewServer()
+			defer srv.Close()
+			srv.AddSandboxMailboxes()
+			conform(t, srv.URL)
+		})
+	}
 }
