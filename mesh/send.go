@@ -197,7 +197,7 @@ func (c *Client) Send(ctx context.Context, m Outbound) (string, error) {
 		req.Header.Set("mex-Chunk-Range", strconv.Itoa(n)+":"+strconv.Itoa(chunks))
 		off, length := section(n)
 		if !m.Compress {
-			req.GetBody = func() (io.Reader, error) { return io.NewSectionReader(f, off, length), nil }
+			req.GetBody = func() (io.Reader, error) { return sized{io.NewSectionReader(f, off, length)}, nil }
 			return func() {}, nil
 		}
 		// Each chunk is compressed on its own, once, to a temporary file
@@ -207,7 +207,7 @@ func (c *Client) Send(ctx context.Context, m Outbound) (string, error) {
 		if err != nil {
 			return nil, err
 		}
-		req.GetBody = func() (io.Reader, error) { return io.NewSectionReader(z, 0, zn), nil }
+		req.GetBody = func() (io.Reader, error) { return sized{io.NewSectionReader(z, 0, zn)}, nil }
 		return func() { z.Close(); os.Remove(z.Name()) }, nil
 	}
 
@@ -369,6 +369,17 @@ func (c *Client) sendChunk(ctx context.Context, id string, n, chunks int, prepar
 		}
 	}
 	return fmt.Errorf("mesh: message %s chunk %d of %d: %w", id, n, chunks, err)
+}
+
+// sized gives a chunk's reader a Len, so that it is sent with a
+// Content-Length rather than in chunked transfer encoding, as NHS England's
+// client sends it.
+type sized struct{ *io.SectionReader }
+
+// Len is the number of bytes not yet read.
+func (s sized) Len() int {
+	pos, _ := s.Seek(0, io.SeekCurrent)
+	return int(s.Size() - pos)
 }
 
 // trackSure tracks a message, asking again while the answer is a transient
