@@ -119,12 +119,18 @@ func TestAppRestrictedErrors(t *testing.T) {
 	srv, _ := tokenServer(t, "599")
 	other, err := rsa.GenerateKey(rand.Reader, 2048)
 	require.NoError(t, err)
-	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: other, TokenURL: srv.URL + "/oauth2/token"}
-	_, err = a.Token(context.Background())
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: other, TokenURL: srv.URL + "/oauth2/token", MaxAttempts: 1}
+	var rec Response
+	_, err = a.Token(WithResponse(WithCorrelationID(context.Background(), "corr-7"), &rec))
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, http.StatusUnauthorized, ae.StatusCode)
 	assert.Equal(t, "invalid_request", ae.Code)
+	assert.ErrorIs(t, err, ErrorCode("invalid_request"))
+	assert.NotEmpty(t, ae.RequestID)
+	assert.Equal(t, rec.RequestID, ae.RequestID)
+	assert.Equal(t, "corr-7", ae.CorrelationID)
+	assert.Equal(t, 1, rec.Attempts)
 	assert.NotContains(t, err.Error(), "tok-")
 
 	_, err = (&AppRestricted{APIKey: "k"}).Token(context.Background())

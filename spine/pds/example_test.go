@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/time/rate"
+
 	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/pds"
 	"github.com/nhskit/nhskit/spine/pds/pdstest"
@@ -39,4 +41,28 @@ func Example() {
 	// true *** *** 0018 1
 	// 2 LS2 9JT
 	// true
+}
+
+func Example_sharedLimitAndRequestIDs() {
+	srv := pdstest.NewServer()
+	defer srv.Close()
+	// PDS counts its 5 transactions per second per application: clients
+	// that spend one application's quota share one limiter.
+	quota := rate.NewLimiter(pds.DefaultRequestsPerSecond, 1)
+	traces, _ := pds.New(pds.Config{BaseURL: srv.URL, Limiter: quota})
+	updates, _ := pds.New(pds.Config{BaseURL: srv.URL, Limiter: quota})
+	_ = updates
+
+	// The record of a call, and the ids a service desk asks for.
+	var rec spine.Response
+	ctx := spine.WithCorrelationID(context.Background(), "referral-42")
+	_, err := traces.Get(spine.WithResponse(ctx, &rec), "9990000085")
+	var apiErr *spine.APIError
+	if errors.As(err, &apiErr) {
+		fmt.Println(apiErr.StatusCode, apiErr.Code, apiErr.CorrelationID)
+		fmt.Println(apiErr.RequestID == rec.RequestID, rec.Attempts)
+	}
+	// Output:
+	// 404 RESOURCE_NOT_FOUND referral-42
+	// true 1
 }
