@@ -117,12 +117,16 @@ func runStress(t *testing.T, phase string) {
 	var wg sync.WaitGroup
 	ws := make([]*worker, workers)
 	var acks atomic.Int64
+	cancels.Store(0)
 	for i := range ws {
 		w := &worker{id: i, inst: insts[i%instances], rng: rand.New(rand.NewPCG(uint64(i), 42)),
 			mine: map[string]known{}, closed: map[string]bool{}, keys: map[string]bool{}}
 		ws[i] = w
 		wg.Go(func() {
-			for time.Now().Before(deadline) && w.inst.ctx.Err() == nil {
+			// Run for the phase's time, and on (for at most 30 s more) until
+			// enough cancellations have happened to check offers on a
+			// slow machine.
+			for w.inst.ctx.Err() == nil && (time.Now().Before(deadline) || (cancels.Load() < 50 && time.Now().Before(deadline.Add(30*time.Second)))) {
 				if w.step(t) {
 					acks.Add(1)
 				}
@@ -173,7 +177,7 @@ func runStress(t *testing.T, phase string) {
 	bg.Wait()
 
 	checkRun(t, admin, ws, insts, of, last)
-	t.Logf("%s: %d acknowledged changes, %d offers", phase, acks.Load(), len(of.hold))
+	t.Logf("%s: %d acknowledged changes (%d cancellations), %d offers", phase, acks.Load(), cancels.Load(), len(of.hold))
 }
 
 func waitFor(t *testing.T, cond func() bool) {
@@ -244,10 +248,13 @@ type pending struct {
 
 var pendingOps sync.Map // worker id -> pending
 
+// cancels counts acknowledged cancellations in the running phase.
+var cancels atomic.Int64
+
 // step does one random operation and reports whether it was acknowledged.
 func (w *worker) step(t *testing.T) bool {
 	switch {
-	case len(w.mine) < 3 || w.rng.IntN(3) == 0:
+	case len(w.mine) == 0 || w.rng.IntN(3) == 0:
 		w.n++
 		key := "w" + strconv.Itoa(w.id) + "-" + strconv.Itoa(w.n)
 		w.keys[key] = true
@@ -344,6 +351,7 @@ func (w *worker) cancel(t *testing.T, id string, k known) bool {
 	if err == nil {
 		delete(w.mine, id)
 		w.closed[id] = true
+		cancels.Add(1)
 		return true
 	}
 	return false
