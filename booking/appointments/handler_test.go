@@ -25,7 +25,9 @@ import (
 // monday is 2030-03-04, a Monday, in Europe/London (GMT).
 var monday = time.Date(2030, 3, 4, 0, 0, 0, 0, booking.London)
 
-func at(day, hour int) time.Time { return monday.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour) }
+func at(day, hour int) time.Time {
+	return monday.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour)
+}
 
 var manchester = booking.LatLon{Lat: 53.4808, Lon: -2.2426}
 var leeds = booking.LatLon{Lat: 53.7960, Lon: -1.5479}
@@ -398,7 +400,7 @@ func TestMiddlewareSeams(t *testing.T) {
 	e.mu.Lock()
 	assert.Equal(t, "user-clerk", e.audit[0].Actor)
 	e.mu.Unlock()
-	r = e.do("GET", "/api/appointments/available?service=cardiology", availT, nil, "Authorization", "Bearer viewer")
+	e.do("GET", "/api/appointments/available?service=cardiology", availT, nil, "Authorization", "Bearer viewer")
 	r = e.do("GET", "/api/appointments/available?service=cardiology", availT, nil, "Authorization", "Bearer viewer")
 	assert.Equal(t, 429, r.status)
 	assert.Equal(t, "2", r.header.Get("Retry-After"))
@@ -445,9 +447,9 @@ func TestNotFoundIsAProblem(t *testing.T) {
 // met live, so the document cannot drift from the handler unnoticed.
 func TestEveryDocumentedResponseSeen(t *testing.T) {
 	e := newEnv(t, nil)
-	r := e.do("GET", "/api/appointments/available?service=cardiology", availT, nil)
-	r = e.do("GET", "/api/appointments/available", availT, nil)
-	r = e.do("POST", "/api/appointments/book", bookT, map[string]string{"slotId": "man-00-09", "patient": "p1"})
+	e.do("GET", "/api/appointments/available?service=cardiology", availT, nil)
+	e.do("GET", "/api/appointments/available", availT, nil)
+	r := e.do("POST", "/api/appointments/book", bookT, map[string]string{"slotId": "man-00-09", "patient": "p1"})
 	var a Appointment
 	r.json(t, &a)
 	e.do("POST", "/api/appointments/book", bookT, map[string]string{"slotId": "man-00-09", "patient": "p2"})
