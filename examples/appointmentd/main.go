@@ -265,7 +265,9 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 	onErr := func(err error) { logger.Warn("ledger follow", "err", err) }
 	wg.Go(func() { _ = booking.Follow(bg, ledger, engine, time.Second, onErr) })
 	wl := &waitingList{ledger: ledger, ttl: 2 * time.Hour, waiting: map[string][]string{}, offers: map[string]offer{}}
-	wg.Go(func() { _ = appointments.Consume(bg, ledger, "appointmentd-waitlist", 500*time.Millisecond, wl.onEvent) })
+	wg.Go(func() {
+		_ = appointments.Consume(bg, ledger, "appointmentd-waitlist", 500*time.Millisecond, wl.onEvent)
+	})
 
 	h, err := appointments.New(appointments.Config{
 		Ledger: ledger, Engine: engine, Logger: logger,
