@@ -158,6 +158,7 @@ func (h *Handler) fhirSlots(w http.ResponseWriter, r *http.Request, p Principal)
 	if prob := h.allow(r.Context(), p, ActionSearch, s.req.Service); prob != nil {
 		return prob
 	}
+	s.limit = 0 // Bundle.total counts every match
 	cands, _, _, err := h.run(r.Context(), s)
 	if err != nil {
 		return problemOf(err)

@@ -471,7 +471,14 @@ func (h *Handler) run(ctx context.Context, s *search) ([]booking.Candidate, []So
 			}
 		}
 	}
-	cands, err := h.cfg.Engine.MatchContext(ctx, s.req, 0)
+	// Without a place filter the page's end bounds what the engine must
+	// rank (one more tells whether a next page exists), which lets it stop
+	// early; a place filter needs every candidate.
+	limit := 0
+	if s.location == "" && s.limit > 0 {
+		limit = s.offset + s.limit + 1
+	}
+	cands, err := h.cfg.Engine.MatchContext(ctx, s.req, limit)
 	if err != nil {
 		var ie *booking.InputError
 		if errors.As(err, &ie) {
