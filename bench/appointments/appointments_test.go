@@ -11,6 +11,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -87,7 +88,8 @@ func serve(b *testing.B, l booking.Ledger) (*httptest.Server, *booking.Engine) {
 		b.Fatal(err)
 	}
 	h, err := appointments.New(appointments.Config{Ledger: l, Engine: e,
-		Now: func() time.Time { return time.Date(2030, 3, 4, 0, 0, 0, 0, booking.London) }})
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+		Now:    func() time.Time { return time.Date(2030, 3, 4, 0, 0, 0, 0, booking.London) }})
 	if err != nil {
 		b.Fatal(err)
 	}

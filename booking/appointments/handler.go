@@ -170,6 +170,10 @@ func (h *Handler) route(pattern string, a Action, fn func(w http.ResponseWriter,
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, p *Problem) {
+	if p.Status >= 500 && p.cause != nil {
+		// The cause names slots and bookings by id only; never a patient.
+		h.cfg.Logger.ErrorContext(r.Context(), "appointments: ledger failed", "path", r.URL.Path, "err", p.cause)
+	}
 	if strings.HasPrefix(r.URL.Path, "/fhir/") {
 		writeOutcome(w, p)
 		return
@@ -660,7 +664,8 @@ func (h *Handler) book(w http.ResponseWriter, r *http.Request, p Principal) *Pro
 func (h *Handler) doBook(r *http.Request, p Principal, slot, patient, reason, key string) (booking.Booking, bool, *Problem) {
 	in := booking.BookInput{SlotID: slot, RequestID: patient, Actor: p.ID, Reason: reason}
 	if key != "" {
-		in.Key = p.ID + "\x00" + key
+		// Length-prefixed, so no principal's key can pose as another's.
+		in.Key = strconv.Itoa(len(p.ID)) + ":" + p.ID + ":" + key
 	}
 	b, evs, err := h.cfg.Ledger.Book(r.Context(), in)
 	if err != nil {

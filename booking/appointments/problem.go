@@ -38,6 +38,8 @@ type Problem struct {
 	Detail   string       `json:"detail,omitempty"`
 	Instance string       `json:"instance,omitempty"`
 	Errors   []FieldError `json:"errors,omitempty"`
+
+	cause error // logged, never sent
 }
 
 // FieldError is one invalid field of a request: a JSON pointer into the
@@ -66,6 +68,7 @@ func invalid(errs ...FieldError) *Problem {
 // never patient details.
 func problemOf(err error) *Problem {
 	var p *Problem
+	var ie *booking.InputError
 	switch {
 	case errors.As(err, &p):
 		return p
@@ -85,10 +88,12 @@ func problemOf(err error) *Problem {
 		return &Problem{Type: ProblemKeyReused, Title: "idempotency key already used for another request", Status: http.StatusUnprocessableEntity, Detail: err.Error()}
 	case errors.Is(err, booking.ErrEmptyID):
 		return invalid(FieldError{Field: "/patient", Detail: "required"})
+	case errors.As(err, &ie):
+		return invalid(FieldError{Field: "/", Detail: ie.Kind + ": " + ie.Err.Error()})
 	}
 	// Anything else is the ledger failing (database down, ctx ended): the
 	// request may be retried, with the same Idempotency-Key.
-	return &Problem{Type: ProblemUnavailable, Title: "booking ledger unavailable", Status: http.StatusServiceUnavailable}
+	return &Problem{Type: ProblemUnavailable, Title: "booking ledger unavailable", Status: http.StatusServiceUnavailable, cause: err}
 }
 
 func retryAfter(w http.ResponseWriter, d time.Duration) {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -183,6 +184,20 @@ func pgCode(err error) string {
 		return pe.Code
 	}
 	return ""
+}
+
+// errNUL is what PostgreSQL's text type cannot hold.
+var errNUL = errors.New("contains a NUL byte")
+
+// checkText refuses ids and keys PostgreSQL text cannot store, as input
+// errors rather than database failures.
+func checkText(kind string, vals ...string) error {
+	for _, v := range vals {
+		if strings.IndexByte(v, 0) >= 0 {
+			return &booking.InputError{Kind: kind, Err: errNUL} // the value may be free text: not echoed
+		}
+	}
+	return nil
 }
 
 // errReplay ends a transaction whose idempotency key turned out to be
@@ -410,6 +425,9 @@ func (l *Ledger) Hold(ctx context.Context, in booking.HoldInput) (booking.Hold, 
 	if in.TTL <= 0 {
 		return booking.Hold{}, nil, fmt.Errorf("booking: hold on %q for %v: %w", in.SlotID, in.TTL, booking.ErrBadTTL)
 	}
+	if err := checkText("hold", in.SlotID, in.Key, in.Actor, in.Reason); err != nil {
+		return booking.Hold{}, nil, err
+	}
 	replay := func() (booking.Hold, []booking.Event, error) {
 		h, ok, err := l.holdByKey(ctx, in.Key)
 		if err != nil || !ok {
@@ -544,6 +562,9 @@ func scanBooking(row pgx.Row) (booking.Booking, error) {
 func (l *Ledger) Book(ctx context.Context, in booking.BookInput) (booking.Booking, []booking.Event, error) {
 	if in.RequestID == "" {
 		return booking.Booking{}, nil, &booking.InputError{Kind: "request", ID: in.RequestID, Err: booking.ErrEmptyID}
+	}
+	if err := checkText("request", in.SlotID, in.RequestID, in.HoldID, in.Key, in.Actor, in.Reason); err != nil {
+		return booking.Booking{}, nil, err
 	}
 	replay := func() (booking.Booking, bool, error) {
 		var b booking.Booking

@@ -2,7 +2,9 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"testing"
+	"time"
 
 	"github.com/nhskit/nhskit/booking"
 	"github.com/nhskit/nhskit/booking/ledgertest"
@@ -63,5 +65,25 @@ func TestSchemaRefusesOverCapacity(t *testing.T) {
 		VALUES ('x', 'sc-000', 'r1', 'booked', 1, now(), now())`)
 	if pgCode(err) != "23505" {
 		t.Fatalf("second live booking of one request: %v, want unique_violation", err)
+	}
+}
+
+func TestNULIsAnInputError(t *testing.T) {
+	l := open(t)
+	ctx := context.Background()
+	if err := l.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.AddSlots(ctx, ledgertest.Slots("nu", 1, 1)...); err != nil {
+		t.Fatal(err)
+	}
+	var ie *booking.InputError
+	_, _, err := l.Book(ctx, booking.BookInput{SlotID: "nu-000", RequestID: "r", Key: "a\x00b"})
+	if !errors.As(err, &ie) {
+		t.Fatalf("NUL in a key: %v, want an InputError", err)
+	}
+	_, _, err = l.Hold(ctx, booking.HoldInput{SlotID: "nu-000", TTL: time.Minute, Reason: "x\x00"})
+	if !errors.As(err, &ie) {
+		t.Fatalf("NUL in a reason: %v, want an InputError", err)
 	}
 }
