@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -241,26 +240,33 @@ func (l *Ledger) runOnce(ctx context.Context, fn func(c *change) error) ([]booki
 	if len(c.events) > 0 {
 		// The sequence row is locked last and held to commit, so numbers
 		// are handed out in commit order with no gaps: a rolled-back
-		// transaction never took one that a later commit skips.
-		var last uint64
-		if err := tx.QueryRow(ctx, `UPDATE ledger_seq SET last = last + $1 RETURNING last`, len(c.events)).Scan(&last); err != nil {
-			return nil, fmt.Errorf("pgstore: numbering events: %w", err)
-		}
-		first := last - uint64(len(c.events)) + 1
-		rows := make([][]any, len(c.events))
+		// transaction never took one that a later commit skips. Numbering,
+		// storing and signalling are one statement, so the lock is held
+		// for that round trip and the commit only.
+		data := make([]string, len(c.events))
 		for i := range c.events {
-			c.events[i].Seq = first + uint64(i)
-			data, err := json.Marshal(&c.events[i])
+			b, err := json.Marshal(&c.events[i])
 			if err != nil {
 				return nil, fmt.Errorf("pgstore: encoding event: %w", err)
 			}
-			rows[i] = []any{int64(c.events[i].Seq), data}
+			data[i] = string(b)
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ledger_events"}, []string{"seq", "data"}, pgx.CopyFromRows(rows)); err != nil {
+		var last uint64
+		var stored int
+		err := tx.QueryRow(ctx, `WITH s AS (UPDATE ledger_seq SET last = last + $1 RETURNING last),
+			ins AS (INSERT INTO ledger_events (seq, data)
+				SELECT s.last - $1 + t.ord, t.data FROM s, unnest($2::jsonb[]) WITH ORDINALITY AS t(data, ord) RETURNING 1)
+			SELECT s.last, (SELECT count(*) FROM ins), pg_notify($3, s.last::text) FROM s`,
+			len(c.events), data, Channel).Scan(&last, &stored, nil)
+		if err != nil {
 			return nil, fmt.Errorf("pgstore: storing events: %w", err)
 		}
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, Channel, strconv.FormatUint(last, 10)); err != nil {
-			return nil, fmt.Errorf("pgstore: notify: %w", err)
+		if stored != len(c.events) {
+			return nil, fmt.Errorf("pgstore: stored %d of %d events", stored, len(c.events))
+		}
+		first := last - uint64(len(c.events)) + 1
+		for i := range c.events {
+			c.events[i].Seq = first + uint64(i)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -274,6 +280,8 @@ type slotRow struct {
 	slot     booking.Slot
 	capacity int
 	booked   int
+	held     int  // live holds, when known
+	heldOK   bool // held was counted in this transaction and kept up to date
 }
 
 // lock takes a slot's row lock: every change of a slot's bookings or holds
@@ -300,11 +308,13 @@ func (c *change) lock(ctx context.Context, id string) (*slotRow, error) {
 // free is the places left on a locked slot: capacity less bookings and
 // live holds.
 func (c *change) free(ctx context.Context, r *slotRow) (int, error) {
-	var held int
-	if err := c.tx.QueryRow(ctx, `SELECT count(*) FROM ledger_holds WHERE slot_id = $1 AND NOT released AND expires_at > $2`, r.slot.ID, c.now).Scan(&held); err != nil {
-		return 0, fmt.Errorf("pgstore: counting holds: %w", err)
+	if !r.heldOK {
+		if err := c.tx.QueryRow(ctx, `SELECT count(*) FROM ledger_holds WHERE slot_id = $1 AND NOT released AND expires_at > $2`, r.slot.ID, c.now).Scan(&r.held); err != nil {
+			return 0, fmt.Errorf("pgstore: counting holds: %w", err)
+		}
+		r.heldOK = true
 	}
-	return r.capacity - r.booked - held, nil
+	return r.capacity - r.booked - r.held, nil
 }
 
 func (c *change) event(kind booking.EventKind, r *slotRow, actor, reason string) *booking.Event {
@@ -467,6 +477,7 @@ func (l *Ledger) Hold(ctx context.Context, in booking.HoldInput) (booking.Hold, 
 			}
 			return fmt.Errorf("pgstore: hold on %q: %w", in.SlotID, err)
 		}
+		r.held++
 		ev := c.event(booking.HoldPlaced, r, in.Actor, in.Reason)
 		ev.HoldID, ev.Expires = h.ID, h.Expires
 		return c.settle(ctx, r)
@@ -505,6 +516,7 @@ func (l *Ledger) ReleaseHold(ctx context.Context, holdID string) ([]booking.Even
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("booking: %s: %w", holdID, booking.ErrHoldExpired)
 		}
+		r.heldOK = false
 		c.event(booking.HoldReleased, r, "", "").HoldID = holdID
 		return c.settle(ctx, r)
 	})
@@ -521,6 +533,7 @@ func (c *change) take(ctx context.Context, r *slotRow, holdID string) error {
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("booking: %s on %q: %w", holdID, r.slot.ID, booking.ErrHoldExpired)
 		}
+		r.heldOK = false
 	} else {
 		f, err := c.free(ctx, r)
 		if err != nil {
@@ -595,11 +608,8 @@ func (l *Ledger) Book(ctx context.Context, in booking.BookInput) (booking.Bookin
 		if err != nil {
 			return err
 		}
-		if dup, err := c.bookedOn(ctx, in.SlotID, in.RequestID); err != nil {
-			return err
-		} else if dup {
-			return fmt.Errorf("booking: request on %q: %w", in.SlotID, booking.ErrAlreadyBooked)
-		}
+		// A second live booking of the request on this slot is refused by
+		// the unique index ledger_bookings_once when it is inserted.
 		if err := c.take(ctx, r, in.HoldID); err != nil {
 			return err
 		}
@@ -612,6 +622,10 @@ func (l *Ledger) Book(ctx context.Context, in booking.BookInput) (booking.Bookin
 		if _, err := c.tx.Exec(ctx, `INSERT INTO ledger_bookings (id, slot_id, request_id, status, version, key, key_slot, created, updated)
 			VALUES ($1, $2, $3, 'booked', 1, $4, $5, $6, $6)`, b.ID, b.SlotID, b.RequestID, key, keySlot, c.now); err != nil {
 			if pgCode(err) == "23505" {
+				var pe *pgconn.PgError
+				if errors.As(err, &pe) && pe.ConstraintName == "ledger_bookings_once" {
+					return fmt.Errorf("booking: request on %q: %w", in.SlotID, booking.ErrAlreadyBooked)
+				}
 				return errReplay
 			}
 			return fmt.Errorf("pgstore: booking %q: %w", in.SlotID, err)
