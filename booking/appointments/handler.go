@@ -315,7 +315,8 @@ func (h *Handler) parseSearch(q map[string][]string, pageMax int) (*search, *Pro
 	var days []time.Weekday
 	if v := get("weekday"); v != "" {
 		for _, d := range strings.Split(v, ",") {
-			wd, ok := weekdayNames[strings.ToLower(strings.TrimSpace(d))[:min(3, len(strings.TrimSpace(d)))]]
+			name := strings.ToLower(strings.TrimSpace(d))
+			wd, ok := weekdayNames[name[:min(3, len(name))]]
 			if !ok {
 				bad("weekday", fmt.Sprintf("unknown day %q", d))
 				continue
