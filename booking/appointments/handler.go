@@ -126,7 +126,21 @@ func New(cfg Config) (*Handler, error) {
 	h.route("GET /fhir/Appointment/{id}", ActionRead, h.fhirRead)
 	h.route("PUT /fhir/Appointment/{id}", ActionReschedule, h.fhirUpdate)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeProblem(w, r, &Problem{Type: ProblemNotFound, Title: "no such endpoint", Status: http.StatusNotFound})
+		// A known path asked with another method is 405 with Allow.
+		var allow []string
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := h.mux.Handler(probe); pattern != "/" && pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+		if len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			h.fail(w, r, &Problem{Type: ProblemMethod, Title: "method not allowed", Status: http.StatusMethodNotAllowed, Detail: r.Method + " " + r.URL.Path})
+			return
+		}
+		h.fail(w, r, &Problem{Type: ProblemNotFound, Title: "no such endpoint", Status: http.StatusNotFound})
 	})
 	return h, nil
 }
