@@ -28,9 +28,10 @@
 // A booking retried with the same Idempotency-Key books once and answers
 // 201 with the same appointment (and Idempotent-Replayed: true) on any
 // instance, because the key is kept by the ledger, scoped to the caller; a
-// key reused for another slot or patient is 422. The appointment in the
-// replay is as it stands now, which may differ from the first answer if it
-// was rescheduled since. Reschedule and cancel take the ETag as If-Match
+// key reused for another slot or patient is 422. The replay is the first
+// answer (version 1, on the slot first booked) even if the appointment has
+// changed since; a GET shows it as it stands. Reschedule and cancel take
+// the ETag as If-Match
 // and answer 412 when the appointment changed since it was read.
 //
 // # FHIR

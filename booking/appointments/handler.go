@@ -687,6 +687,12 @@ func (h *Handler) doBook(r *http.Request, p Principal, slot, patient, reason, ke
 		return b, false, problemOf(err)
 	}
 	h.after(r, evs, ActionBook)
+	if len(evs) == 0 {
+		// A replay answers what the first request was answered: the
+		// ledger matched the key to this slot and patient, so the booking
+		// as first made is version 1 on this slot, whatever befell it since.
+		b.SlotID, b.Status, b.Version, b.Updated = slot, booking.StatusBooked, 1, b.Created
+	}
 	return b, len(evs) == 0, nil
 }
 

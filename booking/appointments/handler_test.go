@@ -415,6 +415,24 @@ func TestTwoInstancesOneLedger(t *testing.T) {
 	_, err := l.AddSlots(context.Background(), fixture()...)
 	require.NoError(t, err)
 	a, b := newEnvOn(t, l, nil), newEnvOn(t, l, nil)
+
+	// A booking made on one instance and retried on the other (behind a
+	// load balancer) answers the first response on both, even after a move.
+	body := map[string]string{"slotId": "man-13-09", "patient": "pat-x"}
+	r := a.do("POST", "/api/appointments/book", bookT, body, "Idempotency-Key", "lb-1")
+	require.Equal(t, 201, r.status)
+	var first Appointment
+	r.json(t, &first)
+	tag := r.header.Get("ETag")
+	r = b.do("PUT", "/api/appointments/"+first.ID+"/reschedule", "/api/appointments/{id}/reschedule", map[string]string{"slotId": "man-13-11"}, "If-Match", tag)
+	require.Equal(t, 200, r.status, "an ETag from one instance is good on another")
+	r = b.do("POST", "/api/appointments/book", bookT, body, "Idempotency-Key", "lb-1")
+	require.Equal(t, 201, r.status)
+	var replay Appointment
+	r.json(t, &replay)
+	assert.Equal(t, first, replay)
+	assert.Equal(t, tag, r.header.Get("ETag"))
+
 	for round := range 20 {
 		slot := fmt.Sprintf("man-%02d-14", round%14)
 		if round >= 14 {
