@@ -91,7 +91,7 @@ func startServer() (*server, error) {
 
 func (s *server) start() error {
 	var last error
-	for range 50 {
+	for range 150 { // up to 30 s: a busy machine reaps killed backends slowly
 		out, err := asPostgres(filepath.Join(s.bin, "pg_ctl"), "-D", filepath.Join(s.dir, "data"), "-l", filepath.Join(s.dir, "log"),
 			"-o", fmt.Sprintf("-c listen_addresses=127.0.0.1 -c port=%d -c unix_socket_directories=%s -c fsync=off -c max_connections=200", s.port, s.dir),
 			"-w", "start").CombinedOutput()

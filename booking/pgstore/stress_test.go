@@ -136,11 +136,18 @@ func runStress(t *testing.T, phase string) {
 	switch phase {
 	case "kill-server":
 		time.Sleep(dur / 3)
-		if err := testServer.kill(); err != nil {
-			t.Fatal(err)
+		err := testServer.kill()
+		if err == nil {
+			time.Sleep(500 * time.Millisecond)
+			err = testServer.start()
 		}
-		time.Sleep(500 * time.Millisecond)
-		if err := testServer.start(); err != nil {
+		if err != nil {
+			// Stop the workers before failing, so none reports after the
+			// test has ended.
+			for _, in := range insts {
+				in.cancel()
+			}
+			wg.Wait()
 			t.Fatal(err)
 		}
 		t.Log("server killed with SIGKILL and restarted")
