@@ -22,6 +22,7 @@ type MemoryLedger struct {
 	byKey     map[string]keyRec // idempotency key -> what it first asked for
 	holds     map[string]*Hold
 	holdByKey map[string]string
+	released  map[string]bool // holds given back or used by a booking
 	log       []Event
 	cursors   map[string]uint64
 	consuming map[string]chan struct{} // one Consume per consumer name at a time
@@ -51,6 +52,7 @@ func NewMemoryLedger(now func() time.Time) *MemoryLedger {
 		byKey:     map[string]keyRec{},
 		holds:     map[string]*Hold{},
 		holdByKey: map[string]string{},
+		released:  map[string]bool{},
 		cursors:   map[string]uint64{},
 		consuming: map[string]chan struct{}{},
 		watchers:  map[chan struct{}]struct{}{},
@@ -158,7 +160,7 @@ func (l *MemoryLedger) RemoveSlot(ctx context.Context, slotID, actor, reason str
 		evs = append(evs, ev)
 	}
 	for _, id := range s.holds {
-		delete(l.holds, id)
+		l.released[id] = true
 	}
 	s.booked, s.holds, s.removed = nil, nil, true
 	evs = append(evs, l.event(SlotRemoved, s, now, actor, reason))
@@ -214,7 +216,7 @@ func (l *MemoryLedger) ReleaseHold(ctx context.Context, holdID string) ([]Event,
 	defer l.mu.Unlock()
 	h, ok := l.holds[holdID]
 	now := l.now()
-	if !ok || !now.Before(h.Expires) {
+	if !ok || !now.Before(h.Expires) || l.released[holdID] {
 		return nil, fmt.Errorf("booking: %s: %w", holdID, ErrHoldExpired)
 	}
 	s := l.slots[h.SlotID]
@@ -230,9 +232,7 @@ func (l *MemoryLedger) ReleaseHold(ctx context.Context, holdID string) ([]Event,
 // that made it does not hold again.
 func (l *MemoryLedger) dropHold(s *memSlot, holdID string) {
 	s.holds = slices.DeleteFunc(s.holds, func(id string) bool { return id == holdID })
-	if h, ok := l.holds[holdID]; ok {
-		h.Expires = time.Time{}
-	}
+	l.released[holdID] = true
 }
 
 // take claims a place on s for a booking, from the hold or from free
@@ -240,7 +240,7 @@ func (l *MemoryLedger) dropHold(s *memSlot, holdID string) {
 func (l *MemoryLedger) take(s *memSlot, holdID string, now time.Time) error {
 	if holdID != "" {
 		h, ok := l.holds[holdID]
-		if !ok || h.SlotID != s.ID || !now.Before(h.Expires) {
+		if !ok || h.SlotID != s.ID || !now.Before(h.Expires) || l.released[holdID] {
 			return fmt.Errorf("booking: %s on %q: %w", holdID, s.ID, ErrHoldExpired)
 		}
 		l.dropHold(s, holdID)

@@ -89,7 +89,6 @@ type fakeTimer struct {
 	calls   int
 	batches int
 	fail    error
-	batch   bool
 }
 
 func (f *fakeTimer) TravelTime(_ context.Context, a, b LatLon) (time.Duration, error) {
