@@ -149,6 +149,7 @@ func TestCommittedDeclineIsDoneAndTheCascadeRetried(t *testing.T) {
 	// A release whose offering fails is kept too.
 	_, err = l.Accept(ctx, made[0].ID, "patient")
 	require.NoError(t, err)
+	c.Advance(time.Minute)
 	evs, err = eng.Cancel("clinic-1", "b")
 	require.NoError(t, err)
 	require.NoError(t, l.Add(ctx, entry("c", 3, P3, 3), "clerk"))
@@ -161,6 +162,14 @@ func TestCommittedDeclineIsDoneAndTheCascadeRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, made, 1)
 	assert.Equal(t, "c", made[0].EntryID)
+
+	// The same release event again (a retry after a lost answer) is the
+	// same place: no second round of offers.
+	again, err := l.OnSlotReleased(ctx, evs[1])
+	require.NoError(t, err)
+	assert.Empty(t, again)
+	open, _ := fs.OpenOffers(ctx, "")
+	assert.Len(t, open, 1)
 }
 
 func TestAcceptOnAnotherInstanceKeepsTheBooking(t *testing.T) {

@@ -10,3 +10,8 @@ import (
 func TestMemoryStoreConformance(t *testing.T) {
 	storetest.Run(t, func(*testing.T) waitlist.Store { return waitlist.NewMemoryStore() })
 }
+
+func TestMemoryStoreStress(t *testing.T) {
+	st := waitlist.NewMemoryStore()
+	storetest.Stress(t, storetest.StressConfig{Open: func(*testing.T) waitlist.Store { return st }, CancelOne: true})
+}

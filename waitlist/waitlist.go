@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -257,14 +258,21 @@ func fits(e *Entry, slot booking.Slot, now time.Time) bool {
 // SlotReleased events the booking engine returns. Once the place is
 // recorded the release is not lost: if offering fails (a crash, a
 // database error), the place stays pending and [List.RunPending] offers
-// it. It returns ErrNoEntries when nobody on the list can take the place.
+// it. The place's id is derived from the event, so a caller that retries
+// an event whose outcome it did not hear records it once. It returns
+// ErrNoEntries when nobody on the list can take the place.
 func (l *List) OnSlotReleased(ctx context.Context, ev booking.Event) ([]*Offer, error) {
 	if ev.Kind != booking.SlotReleased {
 		return nil, nil
 	}
 	now := l.cfg.Now()
-	p := &Place{ID: l.id("place"), Slot: ev.Slot, Status: PlacePending, Released: now}
-	if err := l.cfg.Store.Commit(ctx, Batch{Places: []*Place{p}, Events: []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotReleased, Place: p, SlotID: p.Slot.ID}}}); err != nil {
+	p := &Place{ID: placeID(ev), Slot: ev.Slot, Status: PlacePending, Released: now}
+	err := l.cfg.Store.Commit(ctx, Batch{Places: []*Place{p}, Events: []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotReleased, Place: p, SlotID: p.Slot.ID}}})
+	if errors.Is(err, ErrExists) {
+		if p, err = l.cfg.Store.Place(ctx, p.ID); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
 		return nil, err
 	}
 	offers, err := l.offer(ctx, p, "slot released")
@@ -273,6 +281,16 @@ func (l *List) OnSlotReleased(ctx context.Context, ev booking.Event) ([]*Offer, 
 		return nil, nil
 	}
 	return offers, err
+}
+
+// placeID names the place a release event frees: the same event gives
+// the same id; two releases of one slot differ in their time or in the
+// capacity left (two at the same nanosecond leaving the same capacity
+// would be taken for one).
+func placeID(ev booking.Event) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s", ev.SlotID, ev.At.UnixNano(), ev.Free, ev.RequestID)
+	return "place-" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // RunPending offers every pending place: the outbox of releases and

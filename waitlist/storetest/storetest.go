@@ -18,7 +18,7 @@ import (
 // Run runs the suite; newStore must return an empty store each call.
 func Run(t *testing.T, newStore func(t *testing.T) waitlist.Store) {
 	t.Run("VersionedWrites", func(t *testing.T) { versioned(t, newStore(t)) })
-	t.Run("AtomicCommit", func(t *testing.T) { atomic(t, newStore(t)) })
+	t.Run("AtomicCommit", func(t *testing.T) { atomicCommit(t, newStore(t)) })
 	t.Run("EventsReplay", func(t *testing.T) { replay(t, newStore(t)) })
 	t.Run("GapFreeSequence", func(t *testing.T) { gapFree(t, newStore(t)) })
 	t.Run("OneWinner", func(t *testing.T) { oneWinner(t, newStore(t)) })
@@ -92,7 +92,7 @@ func versioned(t *testing.T, s waitlist.Store) {
 	}
 }
 
-func atomic(t *testing.T, s waitlist.Store) {
+func atomicCommit(t *testing.T, s waitlist.Store) {
 	ctx := context.Background()
 	a := mkEntry("a", "c")
 	commit(t, s, waitlist.Batch{Entries: []*waitlist.Entry{a}})
