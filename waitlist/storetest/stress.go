@@ -65,7 +65,7 @@ func Stress(t *testing.T, cfg StressConfig) {
 	clock := &stressClock{now: t0}
 	var all []booking.Slot
 	for j := range slots {
-		start := t0.Add(time.Duration(2+j%20) * time.Hour).AddDate(0, 0, j%3)
+		start := t0.Add(time.Duration(2+j%20)*time.Hour).AddDate(0, 0, j%3)
 		all = append(all, booking.Slot{ID: fmt.Sprint("s", j), Service: "cardiology", Start: start, End: start.Add(20 * time.Minute)})
 	}
 	var lists []*waitlist.List
