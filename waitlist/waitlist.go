@@ -45,6 +45,11 @@ type Config struct {
 	// their answer in (default 1 hour): an offer never expires later, and
 	// a place released closer to its start than this is not offered.
 	MinNotice time.Duration
+	// ReasonableNotice is the notice an offer must give to count as a
+	// reasonable offer when declined (default 21 days; take it from the
+	// trust's access policy). Declines of offers with less notice are
+	// recorded as not reasonable; no decline moves the RTT clock.
+	ReasonableNotice time.Duration
 	// OffersAtOnce is how many patients are offered one released place at
 	// the same time; the first to accept gets it (default 1).
 	OffersAtOnce int
@@ -83,6 +88,9 @@ func New(cfg Config) (*List, error) {
 	if cfg.OffersAtOnce <= 0 {
 		cfg.OffersAtOnce = 1
 	}
+	if cfg.ReasonableNotice <= 0 {
+		cfg.ReasonableNotice = 21 * 24 * time.Hour
+	}
 	if cfg.Weights == (Weights{}) {
 		cfg.Weights = DefaultWeights
 	}
@@ -113,6 +121,12 @@ func (l *List) Add(ctx context.Context, e *Entry, actor string) error {
 	}
 	if !e.NHSNumber.Valid() {
 		return fmt.Errorf("waitlist: entry %s: nhs number fails the modulus 11 check", e.ID)
+	}
+	if !e.Priority.valid() {
+		return fmt.Errorf("waitlist: entry %s: priority %d is not one of P1a–P4, urgent, routine", e.ID, e.Priority)
+	}
+	if err := e.ValidateClock(); err != nil {
+		return fmt.Errorf("entry %s: %w", e.ID, err)
 	}
 	if e.Status == "" {
 		e.Status = Waiting
@@ -461,14 +475,9 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 		// The compact rows: scored without reading the entries.
 		wts := l.cfg.Weights
 		nowNs := now.UnixNano()
-		ms.visitRows(service, func(row rankRow, e *Entry) {
-			var sc Score
-			if e != nil {
-				sc = ScoreAt(e, now, wts)
-			} else {
-				sc = scoreRow(&row, nowNs, wts)
-			}
-			if len(h) == keep && sc.Total < h[0].s.Total {
+		ms.visitRows(service, func(row rankRow) {
+			sc := scoreFrom(row.in, nowNs, wts)
+			if len(h) == keep && h[0].s.outranks(sc) {
 				total++ // a candidate that cannot enter the top
 				return
 			}
@@ -476,7 +485,7 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 				return
 			}
 			total++
-			push(ranked1{id: row.id, start: row.start, s: sc})
+			push(ranked1{id: row.id, start: row.in.start, s: sc})
 		})
 	} else {
 		entries, err := l.cfg.Store.Waiting(ctx, service)
@@ -488,7 +497,7 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 				continue
 			}
 			total++
-			push(ranked1{id: e.ID, start: e.clockStart().UnixNano(), s: ScoreAt(e, now, l.cfg.Weights)})
+			push(ranked1{id: e.ID, start: e.waitStart().UnixNano(), s: ScoreAt(e, now, l.cfg.Weights)})
 		}
 	}
 	out := make([]ranked1, len(h))
@@ -506,8 +515,8 @@ type ranked1 struct {
 
 // before is the ranking order of [before] on ranking rows.
 func (a ranked1) before(b ranked1) bool {
-	if a.s.Total != b.s.Total {
-		return a.s.Total > b.s.Total
+	if a.s.Band != b.s.Band || a.s.Total != b.s.Total {
+		return a.s.outranks(b.s)
 	}
 	if a.start != b.start {
 		return a.start < b.start
@@ -686,6 +695,15 @@ func (l *List) close1(ctx context.Context, offerID string, status OfferStatus, k
 	o.Status = status
 	if e.Status == Offered {
 		e.Status = Waiting
+	}
+	if status == OfferDeclined {
+		start := o.Expires
+		if p != nil {
+			start = p.Slot.Start
+		} else if s, ok := l.cfg.Engine.Slot(o.SlotID); ok {
+			start = s.Start
+		}
+		e.Declines = append(e.Declines, Decline{At: now, OfferID: o.ID, Reasonable: start.Sub(o.Made) >= l.cfg.ReasonableNotice})
 	}
 	b := Batch{Entries: []*Entry{e}, Offers: []*Offer{o}}
 	var pending *Place

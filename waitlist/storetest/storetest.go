@@ -60,7 +60,7 @@ func versioned(t *testing.T, s waitlist.Store) {
 	stale := *e
 	e.Priority = waitlist.P2
 	commit(t, s, waitlist.Batch{Entries: []*waitlist.Entry{e}})
-	stale.Priority = waitlist.P1
+	stale.Priority = waitlist.P1a
 	if err := s.Commit(ctx, waitlist.Batch{Entries: []*waitlist.Entry{&stale}}); !errors.Is(err, waitlist.ErrConflict) {
 		t.Fatalf("stale update: %v, want ErrConflict", err)
 	}
