@@ -67,10 +67,16 @@
 // cascade happens later. The events of a store form one gap-free
 // sequence in commit order (Event.Seq), which [Replay] checks.
 //
-// Once an accept has committed the booking stands; the engine is told
-// after. An engine that disagrees (another instance held the place) is
-// logged: engines kept in step across instances are the shared booking
-// ledger's work, not the waiting list's.
+// With a shared [booking.Ledger] (Config.Ledger) places are held and
+// booked in it, so instances with engines of their own never double-book
+// a slot: the ledger alone decides capacity. A release event from the
+// ledger names its place by the event's sequence number, so every
+// instance that sees it records one place. Once an accept has committed
+// the booking stands: the place is "booking" until the ledger confirms
+// it (the offer id is the ledger's idempotency key), and RunPending
+// retries the confirmation until it does. Without a ledger the List
+// books on its own engine, and an engine that refuses (another instance
+// held the place) is logged, not undone.
 //
 // # Facts relied on
 //

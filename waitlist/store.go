@@ -76,13 +76,16 @@ type PlaceStatus string
 const (
 	PlacePending  PlaceStatus = "pending"
 	PlaceOffering PlaceStatus = "offering"
+	// PlaceBooking: an offer was accepted and the booking in the ledger
+	// (or engine) is not yet confirmed; RunPending retries it.
+	PlaceBooking  PlaceStatus = "booking"
 	PlaceBooked   PlaceStatus = "booked"
 	PlaceUnfilled PlaceStatus = "unfilled" // nobody could take it in time; Reason says why
 )
 
 func (s PlaceStatus) valid() bool {
 	switch s {
-	case PlacePending, PlaceOffering, PlaceBooked, PlaceUnfilled:
+	case PlacePending, PlaceOffering, PlaceBooking, PlaceBooked, PlaceUnfilled:
 		return true
 	}
 	return false
@@ -91,14 +94,15 @@ func (s PlaceStatus) valid() bool {
 // Place is one released unit of a slot's capacity, from its release to
 // its end: booked through an accepted offer, or unfilled with a reason.
 type Place struct {
-	ID       string
-	Slot     booking.Slot // the slot as released
-	Status   PlaceStatus
-	Reason   string // why it is unfilled
-	Rounds   int    // offer rounds made
-	EntryID  string // who booked it
-	Released time.Time
-	Version  int64
+	ID        string
+	Slot      booking.Slot // the slot as released
+	Status    PlaceStatus
+	Reason    string // why it is unfilled
+	Rounds    int    // offer rounds made
+	EntryID   string // who booked it
+	BookingID string // the ledger's booking, once confirmed
+	Released  time.Time
+	Version   int64
 }
 
 // EventKind names an audited change.

@@ -48,11 +48,17 @@ func TestKillAndRecover(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := make(chan struct{})
+		working := make(chan struct{})
 		go func() {
 			sc := bufio.NewScanner(out)
+			first := true
 			for sc.Scan() {
 				f := strings.Fields(sc.Text())
 				if len(f) == 3 && f[0] == "ack" {
+					if first {
+						close(working)
+						first = false
+					}
 					v, _ := strconv.ParseInt(f[2], 10, 64)
 					if v > acked[f[1]] {
 						acked[f[1]] = v
@@ -61,6 +67,13 @@ func TestKillAndRecover(t *testing.T) {
 			}
 			close(done)
 		}()
+		// Kill it mid-stream: a random moment after its first commit (a
+		// busy machine can take seconds to start a race-built worker).
+		select {
+		case <-working:
+		case <-done:
+		case <-time.After(2 * time.Minute):
+		}
 		time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()

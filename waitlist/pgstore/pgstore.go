@@ -174,6 +174,10 @@ var migrations = []string{
 		seq bigint NOT NULL
 	)`,
 	`INSERT INTO {s}log_head (seq) VALUES (0)`,
+	// Places accepted whose booking in the ledger is not yet confirmed.
+	`ALTER TABLE {s}places DROP CONSTRAINT places_status_check,
+		ADD CONSTRAINT places_status_check CHECK (status IN ('pending', 'offering', 'booking', 'booked', 'unfilled'))`,
+	`CREATE INDEX places_booking ON {s}places (id) WHERE status = 'booking'`,
 }
 
 func (s *Store) sql(q string) string { return strings.ReplaceAll(q, "{s}", s.q) }

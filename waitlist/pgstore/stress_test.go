@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nhskit/nhskit/booking"
 	"github.com/nhskit/nhskit/waitlist"
 	"github.com/nhskit/nhskit/waitlist/storetest"
 )
@@ -18,6 +19,14 @@ import (
 func TestStressInstances(t *testing.T) {
 	s := open(t)
 	storetest.Stress(t, storetest.StressConfig{Open: func(t *testing.T) waitlist.Store { return another(t, s) }, Ops: 60})
+}
+
+// TestStressInstancesOverOneLedger: the same with one booking ledger
+// shared by the instances, each keeping its own store handle.
+func TestStressInstancesOverOneLedger(t *testing.T) {
+	s := open(t)
+	storetest.Stress(t, storetest.StressConfig{Open: func(t *testing.T) waitlist.Store { return another(t, s) }, Ops: 60,
+		NewLedger: func(now func() time.Time) booking.Ledger { return booking.NewMemoryLedger(now) }})
 }
 
 func TestStressServerCrashAndClientCancel(t *testing.T) {

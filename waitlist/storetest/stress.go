@@ -31,6 +31,13 @@ type StressConfig struct {
 	// CancelOne cancels some operations of instance 0 part-way (short
 	// deadlines), as a client process dying mid-transaction would.
 	CancelOne bool
+	// NewLedger, when set, makes the booking ledger all instances share
+	// (on the run's clock): places
+	// are released by cancelling its bookings, held and booked in it, and
+	// the check compares the places with its bookings. Without it each
+	// instance has its own engine, as separate processes without a
+	// shared ledger would.
+	NewLedger func(now func() time.Time) booking.Ledger
 }
 
 type stressClock struct {
@@ -70,21 +77,69 @@ func Stress(t *testing.T, cfg StressConfig) {
 	}
 	var lists []*waitlist.List
 	var engines []*booking.Engine
-	for range cfg.Instances {
-		eng := booking.NewEngine(all, booking.WithClock(clock.Now))
+	ctx := context.Background()
+	seeded := map[string]string{} // slot -> the seed booking's id in the ledger
+	var ledger booking.Ledger
+	if cfg.NewLedger != nil {
+		ledger = cfg.NewLedger(clock.Now)
+		if _, err := ledger.AddSlots(ctx, all...); err != nil {
+			t.Fatal(err)
+		}
 		for _, s := range all {
-			if _, err := eng.Book(s.ID, "seed", ""); err != nil {
+			b, _, err := ledger.Book(ctx, booking.BookInput{SlotID: s.ID, RequestID: "seed", Actor: "setup"})
+			if err != nil {
 				t.Fatal(err)
 			}
+			seeded[s.ID] = b.ID
 		}
-		l, err := waitlist.New(waitlist.Config{Store: cfg.Open(t), Engine: eng, Now: clock.Now, OffersAtOnce: 2, OfferTTL: 30 * time.Minute})
+	}
+	for range cfg.Instances {
+		wc := waitlist.Config{Store: cfg.Open(t), Ledger: ledger, Now: clock.Now, OffersAtOnce: 2, OfferTTL: 30 * time.Minute}
+		eng := booking.NewEngine(all, booking.WithClock(clock.Now))
+		if ledger == nil {
+			for _, s := range all {
+				if _, err := eng.Book(s.ID, "seed", ""); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wc.Engine = eng
+		}
+		l, err := waitlist.New(wc)
 		if err != nil {
 			t.Fatal(err)
 		}
 		lists, engines = append(lists, l), append(engines, eng)
 	}
+	var seedMu sync.Mutex
+	release := func(k, j int) (booking.Event, bool) {
+		if ledger == nil {
+			evs, err := engines[k].Cancel(all[j].ID, "seed")
+			if err != nil {
+				return booking.Event{}, false
+			}
+			return evs[1], true
+		}
+		seedMu.Lock()
+		id, ok := seeded[all[j].ID]
+		delete(seeded, all[j].ID)
+		seedMu.Unlock()
+		if !ok {
+			return booking.Event{}, false
+		}
+		_, evs, err := ledger.Cancel(ctx, booking.CancelInput{BookingID: id, Actor: "patient", Reason: "cancelled"})
+		if err != nil {
+			t.Errorf("cancelling the seed booking: %v", err)
+			return booking.Event{}, false
+		}
+		for _, ev := range evs {
+			if ev.Kind == booking.SlotReleased {
+				return ev, true
+			}
+		}
+		t.Errorf("a cancel released nothing: %+v", evs)
+		return booking.Event{}, false
+	}
 	check := cfg.Open(t)
-	ctx := context.Background()
 	for i := range entries {
 		n, _ := fhir.TestNHSNumber(uint64(100 + i))
 		if !n.Valid() {
@@ -114,7 +169,8 @@ func Stress(t *testing.T, cfg StressConfig) {
 				switch op := r.IntN(10); {
 				case op < 2: // release a slot this instance owns
 					j := k + cfg.Instances*r.IntN(slots/cfg.Instances)
-					if evs, cerr := engines[k].Cancel(all[j].ID, "seed"); cerr == nil {
+					if ev, ok := release(k, j); ok {
+						evs := []booking.Event{{}, ev}
 						// A release must not be lost: retry it (the place id
 						// comes from the event, so a retry records it once).
 						for try := 0; try < 100; try++ {
@@ -169,12 +225,16 @@ func Stress(t *testing.T, cfg StressConfig) {
 		clock.Advance(31 * time.Minute)
 		_, err := lists[round%cfg.Instances].ExpireDue(ctx)
 		pending, perr := check.Places(ctx, waitlist.PlacePending)
+		confirming, berr := check.Places(ctx, waitlist.PlaceBooking)
 		open, oerr := check.OpenOffers(ctx, "")
-		if err == nil && perr == nil && oerr == nil && len(pending) == 0 && len(open) == 0 {
+		if err == nil && perr == nil && berr == nil && oerr == nil && len(pending)+len(confirming)+len(open) == 0 {
 			break
 		}
 	}
 	counts := checkAtRest(t, check)
+	if ledger != nil {
+		checkLedger(t, check, ledger)
+	}
 	t.Logf("%d operations (%d returned an error), places %v", ops.Load(), failed.Load(), counts)
 	if counts[waitlist.PlaceBooked] == 0 {
 		t.Fatal("the run booked nothing: it tested nothing")
@@ -208,7 +268,7 @@ func checkAtRest(t *testing.T, s waitlist.Store) map[waitlist.PlaceStatus]int {
 		}
 	}
 	counts := map[waitlist.PlaceStatus]int{}
-	for _, st := range []waitlist.PlaceStatus{waitlist.PlacePending, waitlist.PlaceOffering, waitlist.PlaceBooked, waitlist.PlaceUnfilled} {
+	for _, st := range []waitlist.PlaceStatus{waitlist.PlacePending, waitlist.PlaceOffering, waitlist.PlaceBooking, waitlist.PlaceBooked, waitlist.PlaceUnfilled} {
 		live, err := s.Places(ctx, st)
 		if err != nil {
 			t.Fatal(err)
@@ -294,4 +354,51 @@ func checkAtRest(t *testing.T, s waitlist.Store) map[waitlist.PlaceStatus]int {
 		}
 	}
 	return counts
+}
+
+// checkLedger: every booked place has its booking in the ledger, for its
+// entry on its slot, and the ledger holds no booking of an entry that the
+// store does not have booked (so nothing was double-booked or lost
+// between them).
+func checkLedger(t *testing.T, s waitlist.Store, l booking.Ledger) {
+	t.Helper()
+	ctx := context.Background()
+	booked, err := s.Places(ctx, waitlist.PlaceBooked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byEntry := map[string]string{}
+	for _, p := range booked {
+		if p.BookingID == "" {
+			t.Errorf("place %s is booked without a ledger booking", p.ID)
+			continue
+		}
+		b, err := l.Booking(ctx, p.BookingID)
+		if err != nil {
+			t.Errorf("place %s: booking %s: %v", p.ID, p.BookingID, err)
+			continue
+		}
+		if b.Status != booking.StatusBooked || b.SlotID != p.Slot.ID || b.RequestID != p.EntryID {
+			t.Errorf("place %s: ledger booking %+v", p.ID, b)
+		}
+		byEntry[p.EntryID] = p.Slot.ID
+	}
+	snap, err := l.Snapshot(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	capacity := map[string]int{}
+	for _, sl := range snap.Slots {
+		capacity[sl.ID] = max(1, sl.Capacity)
+	}
+	for _, u := range snap.Usage {
+		if len(u.Booked)+len(u.Holds) > capacity[u.SlotID] {
+			t.Errorf("slot %s over capacity: %d booked, %d held", u.SlotID, len(u.Booked), len(u.Holds))
+		}
+		for _, req := range u.Booked {
+			if req != "seed" && byEntry[req] != u.SlotID {
+				t.Errorf("the ledger books %s on %s, the waiting list does not", req, u.SlotID)
+			}
+		}
+	}
 }
