@@ -831,3 +831,24 @@ func (l *List) ExpireDue(ctx context.Context) ([]*Offer, error) {
 	}
 	return made, errors.Join(errs...)
 }
+
+// ConsumeReleases takes the shared ledger's events under the consumer
+// name (instances that use one name take turns, so each event goes to
+// one of them) and offers every released place. A release handed out
+// twice (after a crash) is one place: its id comes from the event's
+// sequence number. It returns how many events were taken.
+func (l *List) ConsumeReleases(ctx context.Context, consumer string, limit int) (int, error) {
+	if l.cfg.Ledger == nil {
+		return 0, errors.New("waitlist: ConsumeReleases needs Config.Ledger")
+	}
+	return l.cfg.Ledger.Consume(ctx, consumer, limit, func(ctx context.Context, ev booking.Event) error {
+		if ev.Kind != booking.SlotReleased {
+			return nil
+		}
+		_, err := l.OnSlotReleased(ctx, ev)
+		if errors.Is(err, ErrNoEntries) {
+			return nil
+		}
+		return err
+	})
+}
