@@ -380,6 +380,19 @@ func (g *flowGraph) maxWeightFlow(requests int) {
 	var touched []int32
 	var q minHeap
 	for r := 1; r <= requests; r++ {
+		// The request has no flow yet, so its only residual edges are its
+		// own out-edges: lift its potential to the least that keeps them
+		// non-negative, which makes its best edge tight. The search then
+		// settles only nodes closer than the gap between its best slot
+		// and leaving it unassigned, instead of most of the graph.
+		tight := pot[sink]
+		for _, ei := range g.adj[r] {
+			ed := &g.edges[ei]
+			if ed.cap > 0 && ed.to != 0 {
+				tight = max(tight, pot[ed.to]-ed.cost)
+			}
+		}
+		pot[r] = tight
 		q.reset()
 		dist[r] = 0
 		touched = append(touched[:0], int32(r))
