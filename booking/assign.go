@@ -371,6 +371,38 @@ func (g *flowGraph) maxWeightFlow(requests int) {
 			pot[sink] = pot[u]
 		}
 	}
+	// A slot node's adjacency holds a reverse edge for every request that
+	// could take it, almost all with no capacity; its live list holds
+	// only the edges with capacity (to the sink while it has room, back
+	// to the requests it holds), so settling a slot costs its capacity,
+	// not the number of requests.
+	isSlot := func(v int) bool { return v > requests && v < sink }
+	live := make([][]int32, n)
+	livePos := make([]int32, len(g.edges))
+	for i := range livePos {
+		livePos[i] = -1
+	}
+	addLive := func(v int, ei int32) {
+		if livePos[ei] < 0 {
+			livePos[ei] = int32(len(live[v]))
+			live[v] = append(live[v], ei)
+		}
+	}
+	dropLive := func(v int, ei int32) {
+		if i := livePos[ei]; i >= 0 {
+			last := live[v][len(live[v])-1]
+			live[v][i], livePos[last] = last, i
+			live[v] = live[v][:len(live[v])-1]
+			livePos[ei] = -1
+		}
+	}
+	for v := requests + 1; v < sink; v++ {
+		for _, ei := range g.adj[v] {
+			if g.edges[ei].cap > 0 {
+				addLive(v, ei)
+			}
+		}
+	}
 	dist := make([]int64, n)
 	prevEdge := make([]int32, n)
 	done := make([]bool, n)
@@ -408,7 +440,11 @@ func (g *flowGraph) maxWeightFlow(requests int) {
 			if u == sink {
 				break
 			}
-			for _, ei := range g.adj[u] {
+			out := g.adj[u]
+			if isSlot(u) {
+				out = live[u]
+			}
+			for _, ei := range out {
 				ed := &g.edges[ei]
 				to := int(ed.to)
 				if ed.cap <= 0 || to == 0 {
@@ -439,9 +475,17 @@ func (g *flowGraph) maxWeightFlow(requests int) {
 		}
 		for v := sink; v != r; {
 			ei := prevEdge[v]
+			rev := g.edges[ei].rev
+			tail := int(g.edges[rev].to)
 			g.edges[ei].cap--
-			g.edges[g.edges[ei].rev].cap++
-			v = int(g.edges[g.edges[ei].rev].to)
+			g.edges[rev].cap++
+			if isSlot(tail) && g.edges[ei].cap == 0 {
+				dropLive(tail, ei)
+			}
+			if isSlot(v) && g.edges[rev].cap == 1 {
+				addLive(v, rev)
+			}
+			v = tail
 		}
 		for _, v := range touched {
 			dist[v], done[v] = inf, false
