@@ -409,9 +409,24 @@ func (g *flowGraph) maxWeightFlow(requests int) {
 	for i := range dist {
 		dist[i] = inf
 	}
+	// Requests go in by their best score, highest first: once the places
+	// are taken by requests that value them most, a request that values
+	// them less finds leaving itself unassigned close by and its search
+	// ends early. Any order gives the same optimum.
+	order := make([]int, requests)
+	best := make([]int64, requests+1)
+	for r := 1; r <= requests; r++ {
+		order[r-1] = r
+		for _, ei := range g.adj[r] {
+			if ed := &g.edges[ei]; ed.cap > 0 && ed.to != 0 {
+				best[r] = max(best[r], -ed.cost)
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(best[b], best[a]) })
 	var touched []int32
 	var q minHeap
-	for r := 1; r <= requests; r++ {
+	for _, r := range order {
 		// The request has no flow yet, so its only residual edges are its
 		// own out-edges: lift its potential to the least that keeps them
 		// non-negative, which makes its best edge tight. The search then
