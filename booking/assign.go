@@ -280,6 +280,26 @@ func (e *Engine) buildGraph(reqs []Request, maxArcs int) (*flowGraph, []string, 
 	}
 	g := &flowGraph{n: R + S + 2, adj: make([][]int32, R+S+2), edges: make([]edge, 0, 2*(2*R+S+len(arcs)))}
 	sink := R + S + 1
+	// Every node's edge list is cut from one block, sized by its degree
+	// first, so adding the edges never grows a list.
+	deg := make([]int32, R+S+2)
+	deg[0], deg[sink] = int32(R), int32(R+S)
+	for ri := 1; ri <= R; ri++ {
+		deg[ri] = 2 // from the source, to the sink
+	}
+	for si := 0; si < S; si++ {
+		deg[1+R+si] = 1 // to the sink
+	}
+	for _, a := range arcs {
+		deg[1+int(a.req)]++
+		deg[1+R+int(a.slot)]++
+	}
+	block := make([]int32, 2*(2*R+S+len(arcs)))
+	off := 0
+	for v, d := range deg {
+		g.adj[v] = block[off : off : off+int(d)]
+		off += int(d)
+	}
 	for ri := 0; ri < R; ri++ {
 		g.addEdge(0, 1+ri, 1, 0)
 	}
