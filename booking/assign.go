@@ -94,10 +94,16 @@ func (e *Engine) Assign(reqs []Request) []Pair {
 //
 // It solves a min-cost flow (request → slot → sink, costs the negated
 // scores, with a zero-cost "unassigned" edge from each request to the
-// sink) by successive shortest augmenting paths, one request at a time,
-// with Dijkstra and node potentials: the result is optimal over the
-// candidate pairs (all feasible pairs unless WithAssignCandidates limits
-// them).
+// sink) by successive shortest augmenting paths on the sparse graph, one
+// request at a time, with Dijkstra and node potentials, capacities
+// handled natively: the result is optimal over the candidate pairs (all
+// feasible pairs unless WithAssignCandidates limits them). Three things
+// keep the searches short when requests contend for the same slots:
+// requests go in best score first; each enters with the least potential
+// that keeps its edges non-negative, so its search ends once leaving it
+// unassigned is the cheapest way on; and a slot's search step reads only
+// its live edges (to the sink while it has room, back to the requests it
+// holds). Memory is about 56 bytes a candidate pair, bounded by MaxArcs.
 func (e *Engine) AssignReport(reqs []Request, opt AssignOptions) (AssignResult, error) {
 	if opt.MaxArcs <= 0 {
 		opt.MaxArcs = DefaultAssignMaxArcs
