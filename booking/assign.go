@@ -24,8 +24,9 @@ var (
 )
 
 // DefaultAssignMaxArcs bounds the candidate pairs AssignReport builds by
-// default: about 56 bytes each (the pair while scanning, and its two
-// residual edges), so 16 Mi pairs stay under about 1 GiB.
+// default. A pair costs about 80 bytes at the peak (16 while scanning, two
+// 24-byte residual edges, their two list entries and live-list positions),
+// so 16 Mi pairs stay under about 1.3 GB.
 const DefaultAssignMaxArcs = 16 << 20
 
 // AssignOptions tune AssignReport.
@@ -103,7 +104,7 @@ func (e *Engine) Assign(reqs []Request) []Pair {
 // that keeps its edges non-negative, so its search ends once leaving it
 // unassigned is the cheapest way on; and a slot's search step reads only
 // its live edges (to the sink while it has room, back to the requests it
-// holds). Memory is about 56 bytes a candidate pair, bounded by MaxArcs.
+// holds). Memory is about 80 bytes a candidate pair, bounded by MaxArcs.
 func (e *Engine) AssignReport(reqs []Request, opt AssignOptions) (AssignResult, error) {
 	if opt.MaxArcs <= 0 {
 		opt.MaxArcs = DefaultAssignMaxArcs
