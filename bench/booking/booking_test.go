@@ -182,3 +182,23 @@ func benchContended(b *testing.B, nReq, nSlot int) {
 func BenchmarkAssignContended4kx1k(b *testing.B)  { benchContended(b, 4000, 1000) }
 func BenchmarkAssignContended2kx2k(b *testing.B)  { benchContended(b, 2000, 2000) }
 func BenchmarkAssignContended1kx250(b *testing.B) { benchContended(b, 1000, 250) }
+
+// BenchmarkAssign50kx500k assigns 50,000 requests to 500,000 slots with
+// 20 candidates a request: the scale the candidate limit is for.
+func BenchmarkAssign50kx500k(b *testing.B) {
+	e := booking.NewEngine(diary(500_000, start, 3), booking.WithAssignCandidates(20))
+	rng := rand.New(rand.NewPCG(7, 8))
+	reqs := make([]booking.Request, 50_000)
+	for i := range reqs {
+		reqs[i] = request(rng, i, start, 40)
+	}
+	var res booking.AssignResult
+	for b.Loop() {
+		var err error
+		if res, err = e.AssignReport(reqs, booking.AssignOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(res.Pairs)), "pairs")
+	b.ReportMetric(booking.TotalScore(res.Pairs), "optimal-score")
+}
