@@ -149,6 +149,7 @@ func TestCommittedDeclineIsDoneAndTheCascadeRetried(t *testing.T) {
 	// A release whose offering fails is kept too.
 	_, err = l.Accept(ctx, made[0].ID, "patient")
 	require.NoError(t, err)
+	c.Advance(time.Minute)
 	evs, err = eng.Cancel("clinic-1", "b")
 	require.NoError(t, err)
 	require.NoError(t, l.Add(ctx, entry("c", 3, P3, 3), "clerk"))
@@ -161,6 +162,14 @@ func TestCommittedDeclineIsDoneAndTheCascadeRetried(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, made, 1)
 	assert.Equal(t, "c", made[0].EntryID)
+
+	// The same release event again (a retry after a lost answer) is the
+	// same place: no second round of offers.
+	again, err := l.OnSlotReleased(ctx, evs[1])
+	require.NoError(t, err)
+	assert.Empty(t, again)
+	open, _ := fs.OpenOffers(ctx, "")
+	assert.Len(t, open, 1)
 }
 
 func TestAcceptOnAnotherInstanceKeepsTheBooking(t *testing.T) {
@@ -396,4 +405,72 @@ func TestLogValueHasNoContact(t *testing.T) {
 	e := entry("e1", 1, P2, 3)
 	v := e.LogValue().Resolve().String()
 	assert.False(t, strings.Contains(v, string(e.NHSNumber)))
+}
+
+func TestConsumeReleasesAcrossInstances(t *testing.T) {
+	c := &clock{now: t0}
+	ledger := booking.NewMemoryLedger(c.Now)
+	ctx := context.Background()
+	var slots []booking.Slot
+	for i := range 6 {
+		start := t0.AddDate(0, 0, 2).Add(time.Duration(i) * time.Hour)
+		slots = append(slots, booking.Slot{ID: fmt.Sprint("s", i), Service: "cardiology", Start: start, End: start.Add(20 * time.Minute)})
+	}
+	_, err := ledger.AddSlots(ctx, slots...)
+	require.NoError(t, err)
+	var ids []string
+	for _, s := range slots {
+		b, _, err := ledger.Book(ctx, booking.BookInput{SlotID: s.ID, RequestID: "seed"})
+		require.NoError(t, err)
+		ids = append(ids, b.ID)
+	}
+	st := NewMemoryStore()
+	var lists []*List
+	for range 3 {
+		l, err := New(Config{Store: st, Ledger: ledger, Now: c.Now})
+		require.NoError(t, err)
+		lists = append(lists, l)
+	}
+	for i := range 10 {
+		require.NoError(t, lists[0].Add(ctx, entry(fmt.Sprint("e", i), i, P3, 10+i), "clerk"))
+	}
+	for _, id := range ids {
+		_, _, err := ledger.Cancel(ctx, booking.CancelInput{BookingID: id})
+		require.NoError(t, err)
+	}
+	var wg sync.WaitGroup
+	for _, l := range lists {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				_, err := l.ConsumeReleases(ctx, "waitlist", 4)
+				assert.NoError(t, err)
+			}
+		}()
+	}
+	wg.Wait()
+	open, err := st.OpenOffers(ctx, "")
+	require.NoError(t, err)
+	assert.Len(t, open, 6, "one offer per released place, however many instances consumed")
+	snap, err := ledger.Snapshot(ctx)
+	require.NoError(t, err)
+	held := 0
+	for _, u := range snap.Usage {
+		held += len(u.Holds)
+		assert.Empty(t, u.Booked)
+	}
+	assert.Equal(t, 6, held, "one hold per place")
+	for _, o := range open {
+		_, err := lists[len(o.ID)%3].Accept(ctx, o.ID, "patient")
+		require.NoError(t, err)
+	}
+	checkInvariants(t, st)
+	snap, _ = ledger.Snapshot(ctx)
+	booked := 0
+	for _, u := range snap.Usage {
+		booked += len(u.Booked)
+		assert.Empty(t, u.Holds)
+	}
+	assert.Equal(t, 6, booked)
 }

@@ -76,13 +76,16 @@ type PlaceStatus string
 const (
 	PlacePending  PlaceStatus = "pending"
 	PlaceOffering PlaceStatus = "offering"
+	// PlaceBooking: an offer was accepted and the booking in the ledger
+	// (or engine) is not yet confirmed; RunPending retries it.
+	PlaceBooking  PlaceStatus = "booking"
 	PlaceBooked   PlaceStatus = "booked"
 	PlaceUnfilled PlaceStatus = "unfilled" // nobody could take it in time; Reason says why
 )
 
 func (s PlaceStatus) valid() bool {
 	switch s {
-	case PlacePending, PlaceOffering, PlaceBooked, PlaceUnfilled:
+	case PlacePending, PlaceOffering, PlaceBooking, PlaceBooked, PlaceUnfilled:
 		return true
 	}
 	return false
@@ -91,14 +94,15 @@ func (s PlaceStatus) valid() bool {
 // Place is one released unit of a slot's capacity, from its release to
 // its end: booked through an accepted offer, or unfilled with a reason.
 type Place struct {
-	ID       string
-	Slot     booking.Slot // the slot as released
-	Status   PlaceStatus
-	Reason   string // why it is unfilled
-	Rounds   int    // offer rounds made
-	EntryID  string // who booked it
-	Released time.Time
-	Version  int64
+	ID        string
+	Slot      booking.Slot // the slot as released
+	Status    PlaceStatus
+	Reason    string // why it is unfilled
+	Rounds    int    // offer rounds made
+	EntryID   string // who booked it
+	BookingID string // the ledger's booking, once confirmed
+	Released  time.Time
+	Version   int64
 }
 
 // EventKind names an audited change.
@@ -207,13 +211,9 @@ func NewMemoryStore() *MemoryStore {
 // rankRow is what ranking needs of an entry. It holds no pointer into
 // the store, so a row copied out under the lock is the caller's own.
 type rankRow struct {
-	id       string
-	start    int64 // RTT clock start, Unix nanoseconds
-	referred int64
-	prio     Priority
-	cancer   bool
-	pauses   bool
-	waiting  bool
+	id      string
+	in      scoreIn
+	waiting bool
 }
 
 type rowRef struct {
@@ -223,8 +223,7 @@ type rowRef struct {
 
 // index records e's current state in the ranking rows.
 func (s *MemoryStore) index(e *Entry) {
-	row := rankRow{id: e.ID, start: e.clockStart().UnixNano(), referred: e.Referred.UnixNano(), prio: e.Priority,
-		cancer: e.Cancer, pauses: len(e.Pauses) > 0, waiting: e.Status == Waiting}
+	row := rankRow{id: e.ID, in: e.scoreIn(), waiting: e.Status == Waiting}
 	if ref, ok := s.rowIdx[e.ID]; ok {
 		if ref.service == e.Service {
 			s.rows[ref.service][ref.i] = row
@@ -236,28 +235,24 @@ func (s *MemoryStore) index(e *Entry) {
 	s.rowIdx[e.ID] = rowRef{e.Service, len(s.rows[e.Service]) - 1}
 }
 
-// visitRows calls fn for each waiting row of service, under the lock, with
-// a copy of the row; for rows whose score needs the whole entry (pauses)
-// it passes a copy of the entry too.
-func (s *MemoryStore) visitRows(service string, fn func(rankRow, *Entry)) {
+// visitRows calls fn with a copy of each waiting row of service, under
+// the lock.
+func (s *MemoryStore) visitRows(service string, fn func(rankRow)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rows := s.rows[service]
 	for i := range rows {
-		if !rows[i].waiting {
-			continue
+		if rows[i].waiting {
+			fn(rows[i])
 		}
-		var e *Entry
-		if rows[i].pauses {
-			e = cloneEntry(s.entries[rows[i].id])
-		}
-		fn(rows[i], e)
 	}
 }
 
 func cloneEntry(e *Entry) *Entry {
 	c := *e
 	c.Pauses = slices.Clone(e.Pauses)
+	c.Clock = slices.Clone(e.Clock)
+	c.Declines = slices.Clone(e.Declines)
 	c.Request.Windows = slices.Clone(e.Request.Windows)
 	c.Request.Modalities = slices.Clone(e.Request.Modalities)
 	c.Request.PreferredSites = slices.Clone(e.Request.PreferredSites)

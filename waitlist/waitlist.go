@@ -4,11 +4,13 @@ import (
 	"container/heap"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/nhskit/nhskit/booking"
@@ -36,7 +38,11 @@ type Notifier interface {
 
 // Config configures a List.
 type Config struct {
-	Store  Store
+	Store Store
+	// Ledger, when set, is where places are held and booked: the ledger
+	// every instance shares, so that instances with their own engines
+	// never double-book. Without one the List holds and books on Engine.
+	Ledger booking.Ledger
 	Engine *booking.Engine
 	// OfferTTL is how long a patient has to answer (default 2 hours).
 	OfferTTL time.Duration
@@ -44,6 +50,11 @@ type Config struct {
 	// their answer in (default 1 hour): an offer never expires later, and
 	// a place released closer to its start than this is not offered.
 	MinNotice time.Duration
+	// ReasonableNotice is the notice an offer must give to count as a
+	// reasonable offer when declined (default 21 days; take it from the
+	// trust's access policy). Declines of offers with less notice are
+	// recorded as not reasonable; no decline moves the RTT clock.
+	ReasonableNotice time.Duration
 	// OffersAtOnce is how many patients are offered one released place at
 	// the same time; the first to accept gets it (default 1).
 	OffersAtOnce int
@@ -62,6 +73,7 @@ type Config struct {
 // store's invariants hold whatever the interleaving.
 type List struct {
 	cfg Config
+	b   booker
 }
 
 // retries bounds how often an operation re-reads and tries again after
@@ -70,8 +82,8 @@ const retries = 8
 
 // New returns a List.
 func New(cfg Config) (*List, error) {
-	if cfg.Store == nil || cfg.Engine == nil {
-		return nil, errors.New("waitlist: a store and a booking engine are required")
+	if cfg.Store == nil || (cfg.Engine == nil && cfg.Ledger == nil) {
+		return nil, errors.New("waitlist: a store, and a booking ledger or engine, are required")
 	}
 	if cfg.OfferTTL <= 0 {
 		cfg.OfferTTL = 2 * time.Hour
@@ -81,6 +93,9 @@ func New(cfg Config) (*List, error) {
 	}
 	if cfg.OffersAtOnce <= 0 {
 		cfg.OffersAtOnce = 1
+	}
+	if cfg.ReasonableNotice <= 0 {
+		cfg.ReasonableNotice = 21 * 24 * time.Hour
 	}
 	if cfg.Weights == (Weights{}) {
 		cfg.Weights = DefaultWeights
@@ -94,7 +109,13 @@ func New(cfg Config) (*List, error) {
 	if cfg.Actor == "" {
 		cfg.Actor = "waitlist"
 	}
-	return &List{cfg: cfg}, nil
+	l := &List{cfg: cfg}
+	if cfg.Ledger != nil {
+		l.b = ledgerBooker{l: cfg.Ledger, actor: cfg.Actor}
+	} else {
+		l.b = engineBooker{e: cfg.Engine}
+	}
+	return l, nil
 }
 
 // id returns a random id: unique across instances without coordination
@@ -112,6 +133,12 @@ func (l *List) Add(ctx context.Context, e *Entry, actor string) error {
 	}
 	if !e.NHSNumber.Valid() {
 		return fmt.Errorf("waitlist: entry %s: nhs number fails the modulus 11 check", e.ID)
+	}
+	if !e.Priority.valid() {
+		return fmt.Errorf("waitlist: entry %s: priority %d is not one of P1a–P4, urgent, routine", e.ID, e.Priority)
+	}
+	if err := e.ValidateClock(); err != nil {
+		return fmt.Errorf("entry %s: %w", e.ID, err)
 	}
 	if e.Status == "" {
 		e.Status = Waiting
@@ -180,7 +207,7 @@ func (l *List) remove(ctx context.Context, entryID, reason, actor string) (*Plac
 		return nil, err
 	}
 	if pending != nil && len(b.Offers) == 1 && b.Offers[0].HoldID != "" {
-		_, _ = l.cfg.Engine.ReleaseHold(b.Offers[0].HoldID)
+		l.b.release(ctx, b.Offers[0].HoldID)
 	}
 	return pending, nil
 }
@@ -257,14 +284,21 @@ func fits(e *Entry, slot booking.Slot, now time.Time) bool {
 // SlotReleased events the booking engine returns. Once the place is
 // recorded the release is not lost: if offering fails (a crash, a
 // database error), the place stays pending and [List.RunPending] offers
-// it. It returns ErrNoEntries when nobody on the list can take the place.
+// it. The place's id is derived from the event, so a caller that retries
+// an event whose outcome it did not hear records it once. It returns
+// ErrNoEntries when nobody on the list can take the place.
 func (l *List) OnSlotReleased(ctx context.Context, ev booking.Event) ([]*Offer, error) {
 	if ev.Kind != booking.SlotReleased {
 		return nil, nil
 	}
 	now := l.cfg.Now()
-	p := &Place{ID: l.id("place"), Slot: ev.Slot, Status: PlacePending, Released: now}
-	if err := l.cfg.Store.Commit(ctx, Batch{Places: []*Place{p}, Events: []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotReleased, Place: p, SlotID: p.Slot.ID}}}); err != nil {
+	p := &Place{ID: placeID(ev), Slot: ev.Slot, Status: PlacePending, Released: now}
+	err := l.cfg.Store.Commit(ctx, Batch{Places: []*Place{p}, Events: []Event{{At: now, Actor: l.cfg.Actor, Kind: SlotReleased, Place: p, SlotID: p.Slot.ID}}})
+	if errors.Is(err, ErrExists) {
+		if p, err = l.cfg.Store.Place(ctx, p.ID); err != nil {
+			return nil, err
+		}
+	} else if err != nil {
 		return nil, err
 	}
 	offers, err := l.offer(ctx, p, "slot released")
@@ -275,17 +309,33 @@ func (l *List) OnSlotReleased(ctx context.Context, ev booking.Event) ([]*Offer, 
 	return offers, err
 }
 
+// placeID names the place a release event frees: the same event gives
+// the same id; two releases of one slot differ in their time or in the
+// capacity left (two at the same nanosecond leaving the same capacity
+// would be taken for one).
+func placeID(ev booking.Event) string {
+	if ev.Seq != 0 {
+		return "place-ledger-" + strconv.FormatUint(ev.Seq, 10) // the ledger's log numbers each event once
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%d\x00%s", ev.SlotID, ev.At.UnixNano(), ev.Free, ev.RequestID)
+	return "place-" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 // RunPending offers every pending place: the outbox of releases and
 // cascades whose offering has not happened yet (because it failed, or
 // the process stopped). Call it from a ticker; [List.ExpireDue] calls it
 // too. Places another instance is working on are left to it.
 func (l *List) RunPending(ctx context.Context) ([]*Offer, error) {
+	var errs []error
+	if err := l.confirmPending(ctx); err != nil {
+		errs = append(errs, err)
+	}
 	pending, err := l.cfg.Store.Places(ctx, PlacePending)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(append(errs, err)...)
 	}
 	var made []*Offer
-	var errs []error
 	for _, p := range pending {
 		offers, err := l.offer(ctx, p, "pending place")
 		switch {
@@ -374,7 +424,7 @@ func (l *List) offer(ctx context.Context, p *Place, why string) ([]*Offer, error
 	if expires.After(latest) {
 		expires = latest // after now, checked above: never a negative hold
 	}
-	holdID, _, err := l.cfg.Engine.Hold(slot.ID, expires.Sub(now))
+	holdID, err := l.b.hold(ctx, slot.ID, expires.Sub(now), l.id("hold"))
 	if errors.Is(err, booking.ErrNoCapacity) {
 		return nil, l.unfilled(ctx, p, now, "the engine has no capacity left on the slot: it was booked outside the waiting list")
 	}
@@ -395,7 +445,7 @@ func (l *List) offer(ctx context.Context, p *Place, why string) ([]*Offer, error
 	if err := l.cfg.Store.Commit(ctx, b); err != nil {
 		p.Status = PlacePending
 		p.Rounds--
-		_, _ = l.cfg.Engine.ReleaseHold(holdID)
+		l.b.release(ctx, holdID)
 		return nil, err
 	}
 	for i, o := range offers {
@@ -443,14 +493,9 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 		// The compact rows: scored without reading the entries.
 		wts := l.cfg.Weights
 		nowNs := now.UnixNano()
-		ms.visitRows(service, func(row rankRow, e *Entry) {
-			var sc Score
-			if e != nil {
-				sc = ScoreAt(e, now, wts)
-			} else {
-				sc = scoreRow(&row, nowNs, wts)
-			}
-			if len(h) == keep && sc.Total < h[0].s.Total {
+		ms.visitRows(service, func(row rankRow) {
+			sc := scoreFrom(row.in, nowNs, wts)
+			if len(h) == keep && h[0].s.outranks(sc) {
 				total++ // a candidate that cannot enter the top
 				return
 			}
@@ -458,7 +503,7 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 				return
 			}
 			total++
-			push(ranked1{id: row.id, start: row.start, s: sc})
+			push(ranked1{id: row.id, start: row.in.start, s: sc})
 		})
 	} else {
 		entries, err := l.cfg.Store.Waiting(ctx, service)
@@ -470,7 +515,7 @@ func (l *List) best(ctx context.Context, service string, now time.Time, keep int
 				continue
 			}
 			total++
-			push(ranked1{id: e.ID, start: e.clockStart().UnixNano(), s: ScoreAt(e, now, l.cfg.Weights)})
+			push(ranked1{id: e.ID, start: e.waitStart().UnixNano(), s: ScoreAt(e, now, l.cfg.Weights)})
 		}
 	}
 	out := make([]ranked1, len(h))
@@ -488,8 +533,8 @@ type ranked1 struct {
 
 // before is the ranking order of [before] on ranking rows.
 func (a ranked1) before(b ranked1) bool {
-	if a.s.Total != b.s.Total {
-		return a.s.Total > b.s.Total
+	if a.s.Band != b.s.Band || a.s.Total != b.s.Total {
+		return a.s.outranks(b.s)
 	}
 	if a.start != b.start {
 		return a.start < b.start
@@ -577,10 +622,10 @@ func (l *List) accept(ctx context.Context, offerID, actor string) (booking.Event
 		if place.Status != PlaceOffering {
 			return booking.Event{}, nil, fmt.Errorf("%w: place %s is %s", ErrNotOpen, place.ID, place.Status)
 		}
-		place.Status, place.EntryID = PlaceBooked, e.ID
+		place.Status, place.EntryID = PlaceBooking, e.ID
 		slot = place.Slot
 		b.Places = []*Place{place}
-	} else if s, ok := l.cfg.Engine.Slot(o.SlotID); ok {
+	} else if s, ok := l.b.slot(o.SlotID); ok {
 		slot = s
 	}
 	b.Events = append(b.Events, Event{At: now, Actor: actor, Kind: OfferAccept, Entry: e, Offer: o, Place: place, SlotID: o.SlotID})
@@ -604,21 +649,81 @@ func (l *List) accept(ctx context.Context, offerID, actor string) (booking.Event
 		b.Events = append(b.Events, Event{At: now, Actor: l.cfg.Actor, Kind: OfferWithdraw, Reason: "the place went to another patient", Entry: other, Offer: s, SlotID: s.SlotID})
 		withdrawn = append(withdrawn, withdrawal{other, s})
 	}
-	b.Events = append(b.Events, Event{At: now, Actor: actor, Kind: SlotBooked, SlotID: o.SlotID, Reason: e.ID})
 	if err := l.cfg.Store.Commit(ctx, b); err != nil {
 		return booking.Event{}, nil, err
 	}
-	bev, err := l.cfg.Engine.Book(o.SlotID, e.ID, o.HoldID)
-	if err != nil && o.HoldID != "" {
-		bev, err = l.cfg.Engine.Book(o.SlotID, e.ID, "")
-	}
+	bev, err := l.confirm(ctx, place, o, slot, actor)
 	if err != nil {
-		// The store's booking is the truth; this engine's view is stale
-		// (another instance held the place).
-		l.cfg.Logger.Warn("waitlist: booked in the store but the engine refused; its view is stale", "slot", o.SlotID, "entry", e.ID, "error", err.Error())
+		// The accept stands; the booking is retried by RunPending.
+		l.cfg.Logger.Warn("waitlist: accepted, booking not yet confirmed; it will be retried", "place", o.PlaceID, "offer", o.ID, "error", err.Error())
 		bev = booking.Event{Kind: booking.Booked, SlotID: o.SlotID, RequestID: e.ID, HoldID: o.HoldID, At: now, Slot: slot}
 	}
 	return bev, withdrawn, nil
+}
+
+// confirm books an accepted offer's place (the ledger's Key is the
+// offer id, so a retry books once) and records the place as booked. With
+// an engine, a refusal means the engine's view is stale (another
+// instance held the place): it is logged and the place counts as booked.
+func (l *List) confirm(ctx context.Context, p *Place, o *Offer, slot booking.Slot, actor string) (booking.Event, error) {
+	bev, err := l.b.book(ctx, o.SlotID, o.EntryID, o.HoldID, o.ID)
+	if err != nil {
+		if l.cfg.Ledger != nil {
+			return booking.Event{}, err
+		}
+		l.cfg.Logger.Warn("waitlist: booked in the store but the engine refused; its view is stale", "slot", o.SlotID, "entry", o.EntryID, "error", err.Error())
+		bev = booking.Event{Kind: booking.Booked, SlotID: o.SlotID, RequestID: o.EntryID, HoldID: o.HoldID, At: l.cfg.Now()}
+	}
+	if bev.Slot.ID == "" {
+		bev.Slot = slot
+	}
+	if p == nil {
+		return bev, nil
+	}
+	for attempt := 0; ; attempt++ {
+		p.Status, p.BookingID = PlaceBooked, bev.BookingID
+		err := l.cfg.Store.Commit(ctx, Batch{Places: []*Place{p}, Events: []Event{{At: l.cfg.Now(), Actor: actor, Kind: SlotBooked, Place: p, SlotID: o.SlotID, Reason: o.EntryID}}})
+		if err == nil {
+			return bev, nil
+		}
+		p.Status = PlaceBooking
+		if !errors.Is(err, ErrConflict) || attempt == retries {
+			return bev, err
+		}
+		cur, rerr := l.cfg.Store.Place(ctx, p.ID)
+		if rerr != nil {
+			return bev, rerr
+		}
+		if cur.Status != PlaceBooking {
+			return bev, nil // another instance confirmed it
+		}
+		*p = *cur
+	}
+}
+
+// confirmPending books the places accepted whose booking is not yet
+// confirmed.
+func (l *List) confirmPending(ctx context.Context) error {
+	places, err := l.cfg.Store.Places(ctx, PlaceBooking)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range places {
+		offers, err := l.cfg.Store.SlotOffers(ctx, p.Slot.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, o := range offers {
+			if o.PlaceID == p.ID && o.Status == OfferAccepted {
+				if _, err := l.confirm(ctx, p, o, p.Slot, l.cfg.Actor); err != nil {
+					errs = append(errs, fmt.Errorf("place %s: %w", p.ID, err))
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Decline records the patient's no and, when no other offer of the place
@@ -669,6 +774,15 @@ func (l *List) close1(ctx context.Context, offerID string, status OfferStatus, k
 	if e.Status == Offered {
 		e.Status = Waiting
 	}
+	if status == OfferDeclined {
+		start := o.Expires
+		if p != nil {
+			start = p.Slot.Start
+		} else if s, ok := l.b.slot(o.SlotID); ok {
+			start = s.Start
+		}
+		e.Declines = append(e.Declines, Decline{At: now, OfferID: o.ID, Reasonable: start.Sub(o.Made) >= l.cfg.ReasonableNotice})
+	}
 	b := Batch{Entries: []*Entry{e}, Offers: []*Offer{o}}
 	var pending *Place
 	if p != nil {
@@ -683,7 +797,7 @@ func (l *List) close1(ctx context.Context, offerID string, status OfferStatus, k
 		return nil, err
 	}
 	if pending != nil && o.HoldID != "" {
-		_, _ = l.cfg.Engine.ReleaseHold(o.HoldID)
+		l.b.release(ctx, o.HoldID)
 	}
 	return pending, nil
 }
@@ -716,4 +830,25 @@ func (l *List) ExpireDue(ctx context.Context) ([]*Offer, error) {
 		errs = append(errs, err)
 	}
 	return made, errors.Join(errs...)
+}
+
+// ConsumeReleases takes the shared ledger's events under the consumer
+// name (instances that use one name take turns, so each event goes to
+// one of them) and offers every released place. A release handed out
+// twice (after a crash) is one place: its id comes from the event's
+// sequence number. It returns how many events were taken.
+func (l *List) ConsumeReleases(ctx context.Context, consumer string, limit int) (int, error) {
+	if l.cfg.Ledger == nil {
+		return 0, errors.New("waitlist: ConsumeReleases needs Config.Ledger")
+	}
+	return l.cfg.Ledger.Consume(ctx, consumer, limit, func(ctx context.Context, ev booking.Event) error {
+		if ev.Kind != booking.SlotReleased {
+			return nil
+		}
+		_, err := l.OnSlotReleased(ctx, ev)
+		if errors.Is(err, ErrNoEntries) {
+			return nil
+		}
+		return err
+	})
 }

@@ -34,9 +34,11 @@ func nhs(i int) nhsid.NHSNumber {
 	}
 }
 
+// entry is referred, and listed (decision to treat), referredDaysAgo.
 func entry(id string, i int, p Priority, referredDaysAgo int) *Entry {
+	at := t0.AddDate(0, 0, -referredDaysAgo)
 	return &Entry{ID: id, NHSNumber: nhs(1000 + i*13), Service: "cardiology", Priority: p,
-		Referred: t0.AddDate(0, 0, -referredDaysAgo), Contact: Contact{Consent: true, SMS: "07700900000"}}
+		Referred: at, Listed: at, Contact: Contact{Consent: true, SMS: "07700900000"}}
 }
 
 type recorder struct {
@@ -63,26 +65,6 @@ func setup(t *testing.T, offersAtOnce int) (*List, *booking.Engine, *clock, *Mem
 	l, err := New(Config{Store: st, Engine: eng, Now: c.Now, OffersAtOnce: offersAtOnce, OfferTTL: time.Hour, Notifier: rec})
 	require.NoError(t, err)
 	return l, eng, c, st, rec
-}
-
-func TestBreachDatesAndScore(t *testing.T) {
-	e := entry("e", 1, P4, 0)
-	assert.Equal(t, t0.Add(RTTStandard), e.Breach(t0))
-	e.Pauses = []Pause{{From: t0.AddDate(0, 0, 7), To: t0.AddDate(0, 0, 21)}}
-	assert.Equal(t, t0.Add(RTTStandard).AddDate(0, 0, 14), e.RTTBreach(t0.AddDate(0, 1, 0)))
-	c := entry("c", 2, P4, 0)
-	c.Cancer = true
-	assert.Equal(t, t0.Add(CancerStandard), c.Breach(t0))
-	p1 := entry("p1", 3, P1, 0)
-	assert.Equal(t, t0.Add(72*time.Hour), p1.Breach(t0))
-
-	now := t0
-	fresh := ScoreAt(entry("a", 4, P3, 0), now, DefaultWeights)
-	old := ScoreAt(entry("b", 5, Routine, 365), now, DefaultWeights)
-	assert.Greater(t, old.Total, fresh.Total, "a routine patient who has waited a year outranks a new P3")
-	urgent := ScoreAt(entry("u", 6, P1, 1), now, DefaultWeights)
-	assert.Greater(t, urgent.Total, fresh.Total)
-	assert.InDelta(t, urgent.Total, urgent.Clinical+urgent.Breach+urgent.Aging, 1e-9)
 }
 
 func TestOfferCascade(t *testing.T) {
@@ -225,20 +207,22 @@ func TestAddRejectsBadEntries(t *testing.T) {
 	assert.ErrorIs(t, l.Add(ctx, entry("y", 2, P2, 1), "clerk"), ErrExists)
 }
 
-func TestScoreRowMatchesScoreAt(t *testing.T) {
+func TestRowScoreMatchesScoreAt(t *testing.T) {
 	now := t0
-	for i, p := range []Priority{P1, P2, P3, P4, Urgent, Routine} {
+	for i, p := range []Priority{P1a, P1b, P2, P3, P4, Urgent, Routine} {
 		for _, days := range []int{0, 3, 40, 130, 400} {
 			for _, cancer := range []bool{false, true} {
 				e := entry(fmt.Sprint("e", i, days), i, p, days)
-				e.Cancer = cancer
+				if cancer {
+					e.Cancer = CancerPathway{Route: UrgentSuspectedCancer, Start: e.Referred}
+				}
 				e.Status = Waiting
 				want := ScoreAt(e, now, DefaultWeights)
 				st := NewMemoryStore()
 				require.NoError(t, st.Commit(context.Background(), Batch{Entries: []*Entry{e}}))
 				var got Score
-				st.visitRows("cardiology", func(r rankRow, _ *Entry) { got = scoreRow(&r, now.UnixNano(), DefaultWeights) })
-				assert.InDelta(t, want.Total, got.Total, 1e-9, "%v %d days cancer=%v", p, days, cancer)
+				st.visitRows("cardiology", func(r rankRow) { got = scoreFrom(r.in, now.UnixNano(), DefaultWeights) })
+				assert.Equal(t, want, got, "%v %d days cancer=%v", p, days, cancer)
 			}
 		}
 	}

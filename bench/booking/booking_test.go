@@ -143,3 +143,62 @@ func BenchmarkAssignGreedy5kx50k(b *testing.B) {
 		_ = e.AssignGreedy(reqs)
 	}
 }
+
+// contended makes nReq requests for nSlot slots of one service at one
+// site over eight weeks: every request can take most slots, and there
+// are more requests than places (or as many), so the assignment has to
+// trade requests off against each other everywhere.
+func contended(nReq, nSlot int) (*booking.Engine, []booking.Request) {
+	rng := rand.New(rand.NewPCG(11, uint64(nReq)))
+	slots := make([]booking.Slot, nSlot)
+	for i := range slots {
+		day := start.AddDate(0, 0, rng.IntN(56))
+		for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+			day = day.AddDate(0, 0, 1)
+		}
+		t := time.Date(day.Year(), day.Month(), day.Day(), 8+rng.IntN(10), 15*rng.IntN(4), 0, 0, booking.London)
+		slots[i] = booking.Slot{ID: fmt.Sprintf("c%05d", i), Service: "cardiology", Start: t, End: t.Add(20 * time.Minute),
+			Site: "SITE0", Position: &sites[0], Modality: booking.FaceToFace}
+	}
+	reqs := make([]booking.Request, nReq)
+	for i := range reqs {
+		from := start.AddDate(0, 0, rng.IntN(14))
+		reqs[i] = booking.Request{ID: fmt.Sprintf("r%05d", i), Service: "cardiology", Earliest: from, Latest: from.AddDate(0, 0, 56),
+			Priority: rng.IntN(11), Referred: from.Add(-time.Duration(rng.IntN(40*7*24)) * time.Hour)}
+	}
+	return booking.NewEngine(slots, booking.WithClock(func() time.Time { return start.AddDate(0, 0, -1) })), reqs
+}
+
+func benchContended(b *testing.B, nReq, nSlot int) {
+	e, reqs := contended(nReq, nSlot)
+	var pairs []booking.Pair
+	for b.Loop() {
+		pairs = e.Assign(reqs)
+	}
+	b.ReportMetric(float64(len(pairs)), "pairs")
+	b.ReportMetric(booking.TotalScore(pairs), "optimal-score")
+}
+
+func BenchmarkAssignContended4kx1k(b *testing.B)  { benchContended(b, 4000, 1000) }
+func BenchmarkAssignContended2kx2k(b *testing.B)  { benchContended(b, 2000, 2000) }
+func BenchmarkAssignContended1kx250(b *testing.B) { benchContended(b, 1000, 250) }
+
+// BenchmarkAssign50kx500k assigns 50,000 requests to 500,000 slots with
+// 20 candidates a request: the scale the candidate limit is for.
+func BenchmarkAssign50kx500k(b *testing.B) {
+	e := booking.NewEngine(diary(500_000, start, 3), booking.WithAssignCandidates(20))
+	rng := rand.New(rand.NewPCG(7, 8))
+	reqs := make([]booking.Request, 50_000)
+	for i := range reqs {
+		reqs[i] = request(rng, i, start, 40)
+	}
+	var res booking.AssignResult
+	for b.Loop() {
+		var err error
+		if res, err = e.AssignReport(reqs, booking.AssignOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(res.Pairs)), "pairs")
+	b.ReportMetric(booking.TotalScore(res.Pairs), "optimal-score")
+}

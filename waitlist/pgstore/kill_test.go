@@ -31,7 +31,7 @@ func TestKillAndRecover(t *testing.T) {
 	nhs, _ := fhir.TestNHSNumber(1)
 	for i := range 20 {
 		e := &waitlist.Entry{ID: fmt.Sprintf("k%02d", i), NHSNumber: nhs, Service: "c", Priority: waitlist.P3, Status: waitlist.Waiting}
-		if err := s.Commit(ctx, []*waitlist.Entry{e}, nil, []waitlist.Event{{Kind: waitlist.EntryAdded, Actor: "setup", Entry: e}}); err != nil {
+		if err := s.Commit(ctx, waitlist.Batch{Entries: []*waitlist.Entry{e}, Events: []waitlist.Event{{Kind: waitlist.EntryAdded, Actor: "setup", Entry: e}}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -39,7 +39,7 @@ func TestKillAndRecover(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	for run := range 6 {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKillAndRecover$", "-test.v")
-		cmd.Env = append(os.Environ(), "NHSKIT_PG_WORKER=1", fmt.Sprintf("NHSKIT_PG_SEED=%d", run))
+		cmd.Env = append(os.Environ(), "NHSKIT_PG_WORKER=1", fmt.Sprintf("NHSKIT_PG_SEED=%d", run), "NHSKIT_PG_SCHEMA="+s.schema)
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -48,11 +48,17 @@ func TestKillAndRecover(t *testing.T) {
 			t.Fatal(err)
 		}
 		done := make(chan struct{})
+		working := make(chan struct{})
 		go func() {
 			sc := bufio.NewScanner(out)
+			first := true
 			for sc.Scan() {
 				f := strings.Fields(sc.Text())
 				if len(f) == 3 && f[0] == "ack" {
+					if first {
+						close(working)
+						first = false
+					}
 					v, _ := strconv.ParseInt(f[2], 10, 64)
 					if v > acked[f[1]] {
 						acked[f[1]] = v
@@ -61,6 +67,13 @@ func TestKillAndRecover(t *testing.T) {
 			}
 			close(done)
 		}()
+		// Kill it mid-stream: a random moment after its first commit (a
+		// busy machine can take seconds to start a race-built worker).
+		select {
+		case <-working:
+		case <-done:
+		case <-time.After(2 * time.Minute):
+		}
 		time.Sleep(time.Duration(100+rng.IntN(300)) * time.Millisecond)
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -81,6 +94,11 @@ func TestKillAndRecover(t *testing.T) {
 	evs, err := s.Events(ctx, 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i, ev := range evs {
+		if ev.Seq != int64(i+1) {
+			t.Fatalf("event %d has sequence %d: the log has a gap after the kills", i+1, ev.Seq)
+		}
 	}
 	seen := map[string]bool{}
 	perEntry := map[string]int64{}
@@ -109,7 +127,7 @@ func TestKillAndRecover(t *testing.T) {
 // after each acknowledged commit.
 func worker(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, os.Getenv("NHSKIT_PG_DSN"))
+	s, err := Connect(ctx, os.Getenv("NHSKIT_PG_DSN"), os.Getenv("NHSKIT_PG_SCHEMA"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +140,7 @@ func worker(t *testing.T) {
 			continue
 		}
 		e.Priority = waitlist.Priority(1 + rng.IntN(4))
-		if err := s.Commit(ctx, []*waitlist.Entry{e}, nil, []waitlist.Event{{Kind: waitlist.EntryChanged, Actor: "worker", Entry: e}}); err != nil {
+		if err := s.Commit(ctx, waitlist.Batch{Entries: []*waitlist.Entry{e}, Events: []waitlist.Event{{Kind: waitlist.EntryChanged, Actor: "worker", Entry: e}}}); err != nil {
 			continue
 		}
 		fmt.Printf("ack %s %d\n", e.ID, e.Version)

@@ -33,11 +33,7 @@ func addEntries(t testing.TB, l *waitlist.List, n int) {
 // racing for one released place, exactly one books.
 func TestTwoInstancesNeverDoubleBook(t *testing.T) {
 	s1 := open(t)
-	s2, err := Open(context.Background(), dsn(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2 := another(t, s1)
 	ctx := context.Background()
 	for round := range 10 {
 		if err := s1.Reset(ctx); err != nil {

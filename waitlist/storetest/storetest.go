@@ -18,7 +18,7 @@ import (
 // Run runs the suite; newStore must return an empty store each call.
 func Run(t *testing.T, newStore func(t *testing.T) waitlist.Store) {
 	t.Run("VersionedWrites", func(t *testing.T) { versioned(t, newStore(t)) })
-	t.Run("AtomicCommit", func(t *testing.T) { atomic(t, newStore(t)) })
+	t.Run("AtomicCommit", func(t *testing.T) { atomicCommit(t, newStore(t)) })
 	t.Run("EventsReplay", func(t *testing.T) { replay(t, newStore(t)) })
 	t.Run("GapFreeSequence", func(t *testing.T) { gapFree(t, newStore(t)) })
 	t.Run("OneWinner", func(t *testing.T) { oneWinner(t, newStore(t)) })
@@ -60,7 +60,7 @@ func versioned(t *testing.T, s waitlist.Store) {
 	stale := *e
 	e.Priority = waitlist.P2
 	commit(t, s, waitlist.Batch{Entries: []*waitlist.Entry{e}})
-	stale.Priority = waitlist.P1
+	stale.Priority = waitlist.P1a
 	if err := s.Commit(ctx, waitlist.Batch{Entries: []*waitlist.Entry{&stale}}); !errors.Is(err, waitlist.ErrConflict) {
 		t.Fatalf("stale update: %v, want ErrConflict", err)
 	}
@@ -92,7 +92,7 @@ func versioned(t *testing.T, s waitlist.Store) {
 	}
 }
 
-func atomic(t *testing.T, s waitlist.Store) {
+func atomicCommit(t *testing.T, s waitlist.Store) {
 	ctx := context.Background()
 	a := mkEntry("a", "c")
 	commit(t, s, waitlist.Batch{Entries: []*waitlist.Entry{a}})

@@ -12,4 +12,10 @@
 // the MAC defeats replay; RFC 2104 HMAC with SHA-256, FIPS 180-4).
 // Verification compares MACs in constant time (crypto/hmac.Equal) and
 // rejects timestamps outside a tolerance (default five minutes).
+//
+// A Notifier or Handler without a secret refuses to run ([ErrNoSecret]).
+// Bodies carry the entry id and a masked NHS number, and no phone number
+// or email address unless the Notifier opts in (IncludeContact). Both
+// sides remember a bounded number of event ids (DefaultDedup, oldest
+// forgotten first) to drop duplicates.
 package webhook

@@ -84,36 +84,94 @@ func Verify(secret []byte, header string, body []byte, now time.Time, tolerance 
 	return ErrBadSignature
 }
 
+// ErrNoSecret is a Notifier or Handler without a signing secret: it
+// refuses to send or receive anything rather than run unsigned.
+var ErrNoSecret = errors.New("webhook: a non-empty signing secret is required")
+
+// DefaultDedup is how many event ids a Notifier or Handler remembers by
+// default, the oldest forgotten first.
+const DefaultDedup = 1 << 16
+
+// dedup remembers up to max ids, forgetting the oldest first, so memory
+// stays bounded however long the process runs.
+type dedup struct {
+	max  int
+	seen map[string]bool
+	ring []string
+	next int
+}
+
+func newDedup(n int) *dedup {
+	if n <= 0 {
+		n = DefaultDedup
+	}
+	return &dedup{max: n, seen: map[string]bool{}}
+}
+
+func (d *dedup) has(id string) bool { return d.seen[id] }
+
+func (d *dedup) add(id string) {
+	if d.seen[id] {
+		return
+	}
+	if len(d.ring) < d.max {
+		d.ring = append(d.ring, id)
+	} else {
+		delete(d.seen, d.ring[d.next])
+		d.ring[d.next] = id
+		d.next = (d.next + 1) % d.max
+	}
+	d.seen[id] = true
+}
+
+// forget drops id (a delivery that failed and may come again); its slot
+// in the ring is reused when it is evicted.
+func (d *dedup) forget(id string) { delete(d.seen, id) }
+
 // Notifier posts notifications to URL. It retries through internal/httpx
 // (deliveries carry an idempotency key, the event id) and remembers the
-// event ids it has delivered so a notification is sent once.
+// last Dedup event ids it delivered so a notification is sent once.
+//
+// Bodies carry no contact details (phone number, email address) unless
+// IncludeContact is set: the receiver looks them up from the entry id,
+// so a body that leaks through a log or a proxy names nobody.
 type Notifier struct {
-	URL        string
-	Secret     []byte
-	HTTPClient *http.Client
+	URL            string
+	Secret         []byte
+	HTTPClient     *http.Client
+	IncludeContact bool
 	// MaxAttempts caps delivery attempts (default 4).
 	MaxAttempts int
-	Now         func() time.Time
+	// Dedup is how many delivered event ids are remembered (default
+	// DefaultDedup).
+	Dedup int
+	Now   func() time.Time
 
 	once sync.Once
 	c    *httpx.Client
 	mu   sync.Mutex
-	sent map[string]bool
+	sent *dedup
 }
 
 var _ waitlist.Notifier = (*Notifier)(nil)
 
 // Notify implements waitlist.Notifier.
 func (n *Notifier) Notify(ctx context.Context, note waitlist.Notification) error {
+	if len(n.Secret) == 0 {
+		return ErrNoSecret
+	}
 	n.once.Do(func() {
 		n.c = httpx.New(httpx.Config{HTTPClient: n.HTTPClient, MaxAttempts: n.MaxAttempts, BackoffMin: 50 * time.Millisecond})
-		n.sent = map[string]bool{}
+		n.sent = newDedup(n.Dedup)
 	})
 	n.mu.Lock()
-	dup := n.sent[note.EventID]
+	dup := n.sent.has(note.EventID)
 	n.mu.Unlock()
 	if dup {
 		return nil
+	}
+	if !n.IncludeContact {
+		note.Contact.SMS, note.Contact.Email = "", ""
 	}
 	body, err := json.Marshal(note)
 	if err != nil {
@@ -132,26 +190,48 @@ func (n *Notifier) Notify(ctx context.Context, note waitlist.Notification) error
 		return fmt.Errorf("webhook: delivering %s: %w", note.EventID, err)
 	}
 	n.mu.Lock()
-	n.sent[note.EventID] = true
+	n.sent.add(note.EventID)
 	n.mu.Unlock()
 	return nil
 }
 
-// Handler returns an http.Handler that verifies deliveries, drops
-// duplicates by event id, and passes each new notification to fn.
-func Handler(secret []byte, now func() time.Time, fn func(context.Context, waitlist.Notification) error) http.Handler {
-	var mu sync.Mutex
-	seen := map[string]bool{}
+// HandlerConfig configures a receiving Handler.
+type HandlerConfig struct {
+	Secret []byte // required
+	// Handle is called once per new notification; an error answers 503
+	// so that the sender retries.
+	Handle func(context.Context, waitlist.Notification) error
+	Now    func() time.Time // default time.Now
+	// Tolerance is how far a signature's time may be from now (default
+	// five minutes).
+	Tolerance time.Duration
+	// Dedup is how many event ids are remembered (default DefaultDedup).
+	Dedup int
+}
+
+// NewHandler returns an http.Handler that verifies deliveries, drops
+// duplicates by event id, and passes each new notification to
+// cfg.Handle. It refuses to run without a secret.
+func NewHandler(cfg HandlerConfig) (http.Handler, error) {
+	if len(cfg.Secret) == 0 {
+		return nil, ErrNoSecret
+	}
+	if cfg.Handle == nil {
+		return nil, errors.New("webhook: a Handle function is required")
+	}
+	now := cfg.Now
 	if now == nil {
 		now = time.Now
 	}
+	var mu sync.Mutex
+	seen := newDedup(cfg.Dedup)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, err := httpx.ReadAllLimited(r.Body, 1<<20)
 		if err != nil {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		if err := Verify(secret, r.Header.Get(HeaderSignature), body, now(), 0); err != nil {
+		if err := Verify(cfg.Secret, r.Header.Get(HeaderSignature), body, now(), cfg.Tolerance); err != nil {
 			http.Error(w, err.Error(), http.StatusUnauthorized)
 			return
 		}
@@ -161,18 +241,18 @@ func Handler(secret []byte, now func() time.Time, fn func(context.Context, waitl
 			return
 		}
 		mu.Lock()
-		dup := seen[note.EventID]
-		seen[note.EventID] = true
+		dup := seen.has(note.EventID)
+		seen.add(note.EventID)
 		mu.Unlock()
 		if !dup {
-			if err := fn(r.Context(), note); err != nil {
+			if err := cfg.Handle(r.Context(), note); err != nil {
 				mu.Lock()
-				delete(seen, note.EventID)
+				seen.forget(note.EventID)
 				mu.Unlock()
 				http.Error(w, "not processed", http.StatusServiceUnavailable)
 				return
 			}
 		}
 		w.WriteHeader(http.StatusNoContent)
-	})
+	}), nil
 }

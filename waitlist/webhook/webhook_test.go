@@ -1,7 +1,10 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -38,10 +41,11 @@ func TestDeliveryRetriesAndDeduplicates(t *testing.T) {
 	var received, attempts atomic.Int32
 	var failFirst atomic.Bool
 	failFirst.Store(true)
-	h := Handler(secret, nil, func(_ context.Context, n waitlist.Notification) error {
+	h, err := NewHandler(HandlerConfig{Secret: secret, Handle: func(_ context.Context, n waitlist.Notification) error {
 		received.Add(1)
 		return nil
-	})
+	}})
+	require.NoError(t, err)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		attempts.Add(1)
 		if failFirst.CompareAndSwap(true, false) {
@@ -65,7 +69,81 @@ func TestDeliveryRetriesAndDeduplicates(t *testing.T) {
 
 	// A sender with the wrong secret is refused.
 	bad := &Notifier{URL: srv.URL, Secret: []byte("wrong"), MaxAttempts: 1}
-	err := bad.Notify(context.Background(), waitlist.Notification{EventID: "x"})
+	err = bad.Notify(context.Background(), waitlist.Notification{EventID: "x"})
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "wrong")
+}
+
+func TestNoSecretRefused(t *testing.T) {
+	for _, secret := range [][]byte{nil, {}} {
+		_, err := NewHandler(HandlerConfig{Secret: secret, Handle: func(context.Context, waitlist.Notification) error { return nil }})
+		assert.ErrorIs(t, err, ErrNoSecret)
+		var hits atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+		n := &Notifier{URL: srv.URL, Secret: secret}
+		assert.ErrorIs(t, n.Notify(context.Background(), waitlist.Notification{EventID: "x"}), ErrNoSecret)
+		srv.Close()
+		assert.Zero(t, hits.Load(), "nothing is sent unsigned")
+	}
+}
+
+func TestContactDetailsOnlyWhenOptedIn(t *testing.T) {
+	secret := []byte("k")
+	got := make(chan waitlist.Notification, 2)
+	h, err := NewHandler(HandlerConfig{Secret: secret, Handle: func(_ context.Context, n waitlist.Notification) error { got <- n; return nil }})
+	require.NoError(t, err)
+	var raw atomic.Value
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		raw.Store(string(b))
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	note := waitlist.Notification{EventID: "o1/offer-made", EntryID: "e1", NHSMasked: "*** *** 0018",
+		Contact: waitlist.Contact{Consent: true, SMS: "07700900123", Email: "patient@example.org", AppPush: true}}
+	require.NoError(t, (&Notifier{URL: srv.URL, Secret: secret}).Notify(context.Background(), note))
+	n := <-got
+	assert.Empty(t, n.Contact.SMS)
+	assert.Empty(t, n.Contact.Email)
+	assert.True(t, n.Contact.AppPush)
+	assert.NotContains(t, raw.Load().(string), "07700900123")
+	assert.NotContains(t, raw.Load().(string), "example.org")
+
+	note.EventID = "o2/offer-made"
+	require.NoError(t, (&Notifier{URL: srv.URL, Secret: secret, IncludeContact: true}).Notify(context.Background(), note))
+	n = <-got
+	assert.Equal(t, "07700900123", n.Contact.SMS)
+}
+
+func TestDedupIsBounded(t *testing.T) {
+	d := newDedup(3)
+	for i := range 10 {
+		d.add(fmt.Sprint("id", i))
+	}
+	assert.Len(t, d.seen, 3)
+	assert.Len(t, d.ring, 3)
+	assert.True(t, d.has("id9"))
+	assert.True(t, d.has("id7"))
+	assert.False(t, d.has("id6"), "the oldest is forgotten first")
+	d.forget("id8")
+	assert.False(t, d.has("id8"))
+	d.add("id8")
+	assert.True(t, d.has("id8"))
+	assert.LessOrEqual(t, len(d.seen), 3)
+}
+
+// FuzzVerify: any header and body give an error or nil, never a panic,
+// and what Sign makes always verifies.
+func FuzzVerify(f *testing.F) {
+	now := time.Unix(1_800_000_000, 0)
+	f.Add([]byte("k"), "t=1800000000,v1=00", []byte(`{}`))
+	f.Add([]byte("s3cret"), "t=,v1=", []byte(""))
+	f.Add([]byte("x"), "v1=zz,t=99999999999999999999", []byte("body"))
+	f.Fuzz(func(t *testing.T, secret []byte, header string, body []byte) {
+		_ = Verify(secret, header, body, now, 0)
+		if err := Verify(secret, Sign(secret, body, now), body, now, 0); err != nil {
+			t.Fatalf("a fresh signature does not verify: %v", err)
+		}
+	})
 }
