@@ -2,34 +2,41 @@
 // Language (ECL) over a snomed.Store: Evaluate(store, "<< 404684003 :
 // 363698007 = << 39057004") returns the matching concept ids, ascending.
 //
-// Supported: brief and long syntax; focus concepts with |terms|, the
-// wildcard *; the constraint operators < << <! <<! > >> >! >>! and top and
-// bottom !!> !!<; member-of ^; AND (and ","), OR, MINUS, which ECL gives no
+// Parse accepts the whole ECL 2.2 grammar (syntax/abnf-brief.txt and
+// abnf-long.txt of github.com/IHTSDO/snomed-expression-constraint-language;
+// every official example parses, and its printed form parses back to the
+// same expression): brief and long syntax (descendantOf, top, bottom,
+// [1 to many], NOT =, <>, reverseOf, ANY), case-insensitive keywords;
+// focus concepts with |terms|, alternate identifiers (LOINC#54486-6,
+// "scheme#code"), the wildcard; member-of with field selection
+// ^ [targetComponentId]; AND (and ","), OR, MINUS, which ECL gives no
 // precedence, so mixing them needs brackets; refinements with attribute
-// groups { }, cardinality [min..max], reverse attributes R, = and != on
-// concepts, = != < <= > >= on concrete numbers (#250), strings and
-// booleans; dotted attributes; description filters {{ D term = "x", term =
-// wild:"x*", term sets mixing both, language, type (syn, fsn, def),
-// typeId, dialect (en-gb, en-us) and dialectId each with an optional
-// acceptability set ((prefer), (accept) or acceptability ids), active, id,
-// and Snow Owl's language reference set and semantic tag filters
-// preferredIn, acceptableIn, languageRefSetId = id or (id id …), semanticTag
-// = "disorder" }}; concept filters {{ C definitionStatus, moduleId, effectiveTime,
-// active, id }}; member filters on map reference sets {{ M mapTarget =
-// "J45.9", mapTarget = wild:"J4*", mapGroup >= #1, mapPriority, mapRule,
-// mapAdvice, correlationId, mapCategoryId }} (all holding for one row);
-// history supplements {{ +HISTORY-MIN }}, -MOD, -MAX; comments /* */.
+// groups, cardinality, reverse attributes, concept, numeric (#-1.5),
+// boolean and string comparisons (typed search terms and sets, wild:);
+// dotted attributes; description filters (term, language, type, typeId,
+// dialect and dialectId with acceptability sets, moduleId, effectiveTime,
+// active, id), concept filters (definitionStatus, definitionStatusId,
+// moduleId, effectiveTime, active), member filters (moduleId,
+// effectiveTime, active and any field of the reference set), each id
+// filter taking a sub-expression (typeId = << x); history supplements
+// ({{ + HISTORY-MIN }}, -MOD, -MAX, HISTORY (refsets…)), which must come
+// last; comments. Snow Owl's description filter extensions preferredIn,
+// acceptableIn, languageRefSetId and semanticTag are accepted too.
 //
 // Parse errors are *SyntaxError values with the byte offset and what was
-// expected. Member field selection ^ [referencedComponentId] is the
-// member-of itself; selecting other fields (values, not concepts), member
-// filters on other fields and alternate identifiers are syntax errors that
-// also wrap ErrUnsupported, rather than guessed. Evaluation reads a Source
-// (*snomed.Store is one), so other stores and test doubles work too; a
-// Source that also walks closures of many concepts at once, or of a
-// reference set's members from its own list (as the store does), is used
-// for those.
-// Explain prints what each sub-expression matched.
+// expected. Valid ECL that a Source cannot answer fails at evaluation
+// with an error wrapping ErrUnsupported: an alternate identifier when the
+// Source is no AltSource, a field selection other than
+// referencedComponentId or an association's targetComponentId, member
+// filters on fields the store keeps no values of (moduleId,
+// effectiveTime, other than map and association fields). An unknown
+// dialect alias wraps ErrUnknownDialect.
+//
+// Evaluation reads a Source (*snomed.Store is one), so other stores and
+// test doubles work too; a Source that also walks closures of many
+// concepts at once, or of a reference set's members from its own list (as
+// the store does), is used for those. Explain prints what each
+// sub-expression matched.
 //
 // # Facts relied on
 //
