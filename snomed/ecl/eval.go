@@ -979,18 +979,25 @@ type groupMatcher struct {
 }
 
 func (m *groupMatcher) match(s Source, c snomed.ID, _ int) bool {
-	// Relationship groups: every non-zero group number, and each
-	// ungrouped (group 0) relationship counts as a group of its own; here
-	// group 0 is tested as one set, which is exact for one attribute.
-	groups := map[int]bool{}
+	// An attribute group is a non-zero relationship group: ungrouped
+	// (group 0) relationships belong to no group, so { a = x } never
+	// matches them and [0..0] { a = x } holds for a concept whose only
+	// such relationship is ungrouped. Snowstorm reads groups so
+	// (ECLQueryServiceTest.attributeGroupCardinality: a finding site in
+	// group 0 does not satisfy { 363698007 = * }), and so does Hermes.
+	var groups []int
 	for _, r := range s.Relationships(c) {
-		groups[r.Group] = true
+		if r.Group != 0 && !slices.Contains(groups, r.Group) {
+			groups = append(groups, r.Group)
+		}
 	}
 	for _, cv := range s.ConcreteValues(c) {
-		groups[cv.Group] = true
+		if cv.Group != 0 && !slices.Contains(groups, cv.Group) {
+			groups = append(groups, cv.Group)
+		}
 	}
 	n := 0
-	for g := range groups {
+	for _, g := range groups {
 		if m.inner.match(s, c, g) {
 			n++
 		}
