@@ -38,6 +38,56 @@
 // the store does), is used for those. Explain prints what each
 // sub-expression matched.
 //
+// EvaluateSet returns a Set (Len, Has, All, Page for paged expansions);
+// Contains answers whether one concept satisfies an expression without
+// listing the set where it can (IsA for hierarchy operators, membership
+// for member-of, the one concept for refinements and filters), as
+// ValueSet/$validate-code needs on large value sets; Count counts, from
+// the store's precomputed descendant counts for < C and << C. All three
+// take a context and stop with its error when it is done.
+//
+// # Semantics, with the reading each follows
+//
+//   - Member-of returns the referenced components that are concepts
+//     (specification 6.1): ^ of a language reference set, whose members
+//     are descriptions, is empty, and ^ * lists concepts only. An inactive
+//     concept that is a member is returned.
+//   - Hierarchy operators return active concepts only (specification
+//     6.9): << C with C inactive is empty, and the "self" of <<, >>, <<!
+//     and >>! is kept only when active; a bare concept reference is
+//     itself, active or not.
+//   - An attribute group { } is a non-zero relationship group: ungrouped
+//     (group 0) relationships satisfy no group, so [0..0] { a = x } holds
+//     for a concept whose only such relationship is ungrouped, and group
+//     cardinality counts non-zero groups. This is Snowstorm's reading
+//     (IHTSDO/snowstorm ECLQueryServiceTest: attributeGroupCardinality,
+//     attributeGroupDisjunction), whose scenario is ported in this
+//     package's tests with its expected answers.
+//   - Each {{ }} block holds on its own: the filters of one description
+//     block hold for one description, and separate blocks may be
+//     satisfied by different descriptions (specification 6.8, its example
+//     {{ term = "hjärt", language = sv }} {{ term = "heart", language =
+//     en }}); likewise member filter blocks and rows.
+//   - A typed search term without match: or wild: is a match term
+//     everywhere: in term filters, on concrete string values and on
+//     member fields, so the specification's {{ M mapTarget = "J45" }}
+//     matches J45.9 and J45.8.
+//   - Dialect aliases are those of the specification's Appendix C, as
+//     Hermes lists them (com.eldrix.hermes.impl.language: en-gb, en-us,
+//     en-ca, en-ie, en-nz, en-nhs-clinical, en-nhs-pharmacy, en-nhs-dmd,
+//     en-uk-ext, en-uk-drug, en-int-gmdn, es, es-ar, es-uy, et-ee, de, fr,
+//     fr-be, fr-ca, ja, nl-be, nl-nl, nb-no, nn-no, sv-se, zh), en-au
+//     (32570271000036106, from the specification's dialectId example) and
+//     en-x-<refset id>; any other alias is an ErrUnknownDialect error.
+//   - Member filter active = 1 / true holds for every member and active =
+//     0 / false for none: the store keeps active members only.
+//   - An unknown concept named anywhere an expression is evaluated (focus,
+//     attribute name, attribute value, history reference sets) is an
+//     ErrUnknownConcept error; Snowstorm answers the empty set inside a
+//     refinement instead. Ids given as filter values (typeId = x,
+//     dialectId = x, moduleId = x) are taken as ids, since they name
+//     metadata a store may not hold as concepts.
+//
 // # Facts relied on
 //
 // SNOMED CT Expression Constraint Language Specification and Guide, 2.2

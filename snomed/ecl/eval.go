@@ -15,6 +15,8 @@ import (
 // store does not hold.
 var ErrUnknownConcept = errors.New("ecl: unknown concept")
 
+func unknownConcept(id snomed.ID) error { return fmt.Errorf("%w: %d", ErrUnknownConcept, id) }
+
 // Well-known ids used by filters.
 const (
 	fsnType          snomed.ID = 900000000000003001
@@ -313,7 +315,7 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 		base = sortedUnique(slices.Clone(ids))
 	default:
 		if _, ok := ev.s.Concept(s.Concept); !ok && !(s.MemberOf && ev.s.IsRefset(s.Concept)) {
-			return nil, fmt.Errorf("%w: %d", ErrUnknownConcept, s.Concept)
+			return nil, unknownConcept(s.Concept)
 		}
 		base = []snomed.ID{s.Concept}
 	}
