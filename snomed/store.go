@@ -41,10 +41,16 @@ const (
 
 // Errors.
 var (
-	ErrCycle   = errors.New("snomed: the inferred IS-A hierarchy has a cycle")
-	ErrUnknown = errors.New("snomed: relationship refers to an unknown concept")
-	ErrFormat  = errors.New("snomed: not a store file")
-	ErrNoFiles = errors.New("snomed: no RF2 Snapshot concept file found")
+	ErrCycle = errors.New("snomed: the inferred IS-A hierarchy has a cycle")
+	// ErrMissingFile is a release without Relationship or Description
+	// Snapshot files (see AllowIncomplete).
+	ErrMissingFile = errors.New("snomed: release file missing")
+	// ErrInactiveParent is an active concept whose only IS-A parents
+	// are inactive.
+	ErrInactiveParent = errors.New("snomed: active concept whose only parents are inactive")
+	ErrUnknown        = errors.New("snomed: relationship refers to an unknown concept")
+	ErrFormat         = errors.New("snomed: not a store file")
+	ErrNoFiles        = errors.New("snomed: no RF2 Snapshot concept file found")
 )
 
 // Concept is a concept's core attributes.
@@ -154,7 +160,15 @@ type Progress struct {
 // ImportOption configures Import.
 type ImportOption func(*importConfig)
 
-type importConfig struct{ progress func(Progress) }
+type importConfig struct {
+	progress   func(Progress)
+	incomplete bool
+}
+
+// AllowIncomplete lets Import accept a release without Relationship or
+// Description files (a flat hierarchy, concepts without terms), which
+// is otherwise an ErrMissingFile error.
+func AllowIncomplete() ImportOption { return func(c *importConfig) { c.incomplete = true } }
 
 // WithProgress sets a progress callback.
 func WithProgress(fn func(Progress)) ImportOption { return func(c *importConfig) { c.progress = fn } }
@@ -167,8 +181,9 @@ type row struct {
 	cols   []string // the file's header
 }
 
-// latest keeps, per id, the row with the latest effectiveTime.
-func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol string) (map[string]row, error) {
+// readLatest keeps, per id, the row with the latest effectiveTime. The
+// files' header must be schema; check validates each row.
+func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol string, schema []string, check func(*rf2.Reader) error) (map[string]row, error) {
 	out := map[string]row{}
 	for _, f := range files {
 		fh, err := os.Open(f)
@@ -180,11 +195,11 @@ func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol s
 			fh.Close()
 			return nil, err
 		}
-		ki, ei := r.Col(keyCol), r.Col("effectiveTime")
-		if ki < 0 || ei < 0 {
+		if err := r.Expect(schema...); err != nil {
 			fh.Close()
-			return nil, &rf2.ParseError{File: r.File, Line: 1, Err: rf2.ErrHeader}
+			return nil, err
 		}
+		ki, ei := r.Col(keyCol), r.Col("effectiveTime")
 		n := 0
 		for r.Next() {
 			n++
@@ -193,6 +208,10 @@ func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol s
 				return nil, ctx.Err()
 			}
 			fs := r.Row()
+			if err := check(r); err != nil {
+				fh.Close()
+				return nil, err
+			}
 			et, err := strconv.Atoi(fs[ei])
 			if err != nil || len(fs[ei]) != 8 {
 				fh.Close()
@@ -277,6 +296,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err != nil {
 		return err
 	}
+	if len(df) == 0 && !cfg.incomplete {
+		return fmt.Errorf("%w: no sct2_Description_ Snapshot file under %s", ErrMissingFile, releaseDir)
+	}
 	tf, err := find(releaseDir, "sct2_TextDefinition_")
 	if err != nil {
 		return err
@@ -286,11 +308,21 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err != nil {
 		return err
 	}
+	if len(rfiles) == 0 && !cfg.incomplete {
+		return fmt.Errorf("%w: no sct2_Relationship_ Snapshot file under %s (every concept would be a root)", ErrMissingFile, releaseDir)
+	}
 	lf, err := find(releaseDir, "der2_cRefset_Language")
 	if err != nil {
 		return err
 	}
-	concepts, err := readLatest(ctx, cf, cfg, "id")
+	concepts, err := readLatest(ctx, cf, cfg, "id", conceptColumns, func(r *rf2.Reader) error {
+		for _, i := range []int{0, 3, 4} { // id moduleId definitionStatusId
+			if _, err := r.SCTID(i, rf2.PartConcept); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -324,6 +356,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return err
 	}
 	d.Parents = make([][]int32, len(d.IDs))
+	// An active concept's active IS-A to an inactive concept, by row: an
+	// error when the concept has no active parent otherwise.
+	toInactive := map[int32]relRow{}
 	for _, r := range rels {
 		if !r.active || r.typ != IsAType {
 			continue
@@ -333,10 +368,20 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%w: %s:%d: %d IS-A %d", ErrUnknown, relFiles[r.file], r.line, r.src, r.dst)
 		}
-		if !d.Concepts[s].Active || !d.Concepts[t].Active {
+		if !d.Concepts[s].Active {
+			continue
+		}
+		if !d.Concepts[t].Active {
+			toInactive[s] = r
 			continue
 		}
 		d.Parents[s] = append(d.Parents[s], t)
+	}
+	for s, r := range toInactive {
+		if len(d.Parents[s]) == 0 {
+			return &rf2.ParseError{File: relFiles[r.file], Line: int(r.line), Column: "destinationId",
+				Err: fmt.Errorf("%w: %d IS-A %d only", ErrInactiveParent, r.src, r.dst)}
+		}
 	}
 	for i := range d.Parents {
 		slices.Sort(d.Parents[i])
@@ -352,6 +397,18 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		cfg.progress(Progress{Phase: "hierarchy"})
 	}
 	if err := d.closure(); err != nil {
+		var ce *CycleError
+		if errors.As(err, &ce) && len(ce.Chain) > 1 {
+			// Found again, on the error path only: the rows are gone.
+			if again, names, rerr := readRelationships(ctx, rfiles, cfg); rerr == nil {
+				for _, r := range again {
+					if r.active && r.typ == IsAType && r.src == ce.Chain[0] && r.dst == ce.Chain[1] {
+						ce.File, ce.Line = names[r.file], int(r.line)
+						break
+					}
+				}
+			}
+		}
 		return err
 	}
 	// Each table is written as soon as it is final and then dropped: the
@@ -483,6 +540,29 @@ func compareID(a, b ID) int {
 	return 0
 }
 
+// CycleError is an IS-A cycle: each concept of Chain IS-A the next, the
+// last being the first; File and Line name the row of the first IS-A.
+type CycleError struct {
+	Chain []ID
+	File  string
+	Line  int
+}
+
+func (e *CycleError) Error() string {
+	ids := make([]string, len(e.Chain))
+	for i, c := range e.Chain {
+		ids[i] = strconv.FormatUint(uint64(c), 10)
+	}
+	where := ""
+	if e.File != "" {
+		where = fmt.Sprintf(" (%s line %d has the first IS-A)", e.File, e.Line)
+	}
+	return fmt.Sprintf("%v%s: %s", ErrCycle, where, strings.Join(ids, " → "))
+}
+
+// Unwrap returns ErrCycle.
+func (e *CycleError) Unwrap() error { return ErrCycle }
+
 // closure computes every concept's ancestors in topological order,
 // failing on a cycle.
 func (d *release) closure() error {
@@ -497,11 +577,11 @@ func (d *release) closure() error {
 			// The cycle is the part of the path from i's first visit; it is
 			// named by its concepts so that the rows can be found.
 			start := slices.Index(path, i)
-			ids := make([]string, 0, len(path)-start+1)
+			chain := make([]ID, 0, len(path)-start+1)
 			for _, o := range append(path[start:], i) {
-				ids = append(ids, strconv.FormatUint(uint64(d.IDs[o]), 10))
+				chain = append(chain, d.IDs[o])
 			}
-			return fmt.Errorf("%w: %s (each IS-A the next)", ErrCycle, strings.Join(ids, " → "))
+			return &CycleError{Chain: chain}
 		case 2:
 			return nil
 		}
