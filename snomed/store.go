@@ -887,20 +887,29 @@ func (x Set) IDs() []ID {
 // the NHS realm refsets first, then the UK extension and the International
 // GB English refset; "en-US" the US English refset. A private-use tag
 // "en-x-<refset id>" (e.g. "en-x-999001261000000100") names one refset.
-func languageRefsets(locale string) []ID {
+// languageRefsets returns a locale's language reference sets, in order,
+// and whether the locale is known: "" (en-GB), en, en-GB, en-US, or
+// <lang>-x-<language refset id>.
+func languageRefsets(locale string) ([]ID, bool) {
 	switch {
 	case locale == "" || strings.EqualFold(locale, "en-GB") || strings.EqualFold(locale, "en"):
-		return enGB
+		return enGB, true
 	case strings.EqualFold(locale, "en-US"):
-		return enUS
+		return enUS, true
 	}
 	l := strings.ToLower(locale)
 	if i := strings.Index(l, "-x-"); i >= 0 {
 		if v, err := strconv.ParseUint(l[i+3:], 10, 64); err == nil {
-			return []ID{ID(v)}
+			return []ID{ID(v)}, true
 		}
 	}
-	return enGB
+	return nil, false
+}
+
+// KnownLocale reports whether PreferredTerm and Search know a locale.
+func KnownLocale(locale string) bool {
+	_, ok := languageRefsets(locale)
+	return ok
 }
 
 var (
@@ -911,7 +920,7 @@ var (
 // PreferredTerm returns the preferred synonym of a concept for a locale
 // ("en-GB", "en-US", or "en-x-<language refset id>"): the first language
 // reference set in the locale's order that prefers one of the concept's
-// active synonyms decides.
+// active synonyms decides. An unknown locale answers ok = false.
 func (s *Store) PreferredTerm(id ID, locale string) (string, bool) {
 	return s.preferred(id, locale, synonymType)
 }
@@ -929,7 +938,10 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 	o := e.Ord
 	refsets := enGB
 	if locale != "en-GB" {
-		refsets = languageRefsets(locale)
+		var known bool
+		if refsets, known = languageRefsets(locale); !known {
+			return "", false
+		}
 	}
 	var r strRef
 	switch {
