@@ -105,10 +105,10 @@ func ids(xs []snomed.ID) string {
 
 // importRelease imports the release in dir and opens the store, closed
 // when the test ends.
-func importRelease(t *testing.T, dir string) *snomed.Store {
+func importRelease(t *testing.T, dir string, opts ...snomed.ImportOption) *snomed.Store {
 	t.Helper()
 	path := filepath.Join(dir, "store.db")
-	require.NoError(t, snomed.Import(context.Background(), dir, path))
+	require.NoError(t, snomed.Import(context.Background(), dir, path, opts...))
 	s, err := snomed.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { s.Close() })

@@ -247,6 +247,13 @@ type AltSource interface {
 	ResolveAlt(scheme, code string) ([]snomed.ID, error)
 }
 
+// conceptMembersSource is a Source that lists the members of a
+// reference set that are concepts, as *snomed.Store does without a look-up
+// per member.
+type conceptMembersSource interface {
+	ConceptMembers(refset snomed.ID) []snomed.ID
+}
+
 // isConcept reports whether id is a concept of the source.
 func (ev *evaluator) isConcept(id snomed.ID) bool {
 	_, ok := ev.s.Concept(id)
@@ -333,11 +340,18 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 		return nil, fmt.Errorf("%w: selecting the member field %s (only referencedComponentId and an association's targetComponentId are concepts this package keeps)", ErrUnsupported, field)
 	}
 	var members []snomed.ID
+	checked := true // every list came from ConceptMembers
 	for _, r := range base {
 		if err := ev.tick(); err != nil {
 			return nil, err
 		}
-		rm := ev.s.RefsetMembers(r)
+		var rm []snomed.ID
+		if cm, ok := ev.s.(conceptMembersSource); ok && field == "referencedComponentId" {
+			rm = cm.ConceptMembers(r)
+		} else {
+			rm = ev.s.RefsetMembers(r)
+			checked = false
+		}
 		if hasKind(s.Filters, 'M') {
 			var err error
 			if rm, err = ev.memberFilter(r, rm, s.Filters); err != nil {
@@ -366,6 +380,9 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 		members = sortedUnique(slices.Clone(members))
 	case len(base) > 1:
 		members = sortedUnique(members)
+	}
+	if checked {
+		return members, nil
 	}
 	return ev.onlyConcepts(members), nil
 }
@@ -488,7 +505,8 @@ func (ev *evaluator) refine(s *Sub, out []snomed.ID) ([]snomed.ID, error) {
 // membersSource is a Source that walks the closure of a reference set's
 // members from its own list of them, as *snomed.Store does (no copy of the
 // members, no lookup of their ids): the same answers as the closure of
-// RefsetMembers.
+// RefsetMembers, the "self" of the OrSelf forms being the members that
+// are active concepts.
 type membersSource interface {
 	DescendantsOfMembers(refset snomed.ID) []snomed.ID
 	DescendantsOrSelfOfMembers(refset snomed.ID) []snomed.ID
@@ -508,13 +526,11 @@ func (ev *evaluator) membersClosure(s *Sub) ([]snomed.ID, bool) {
 	case DescendantOf:
 		return ms.DescendantsOfMembers(s.Concept), true
 	case DescendantOrSelfOf:
-		// Proper descendants are active; the members themselves count
-		// when they are active concepts.
-		return union(ms.DescendantsOfMembers(s.Concept), ev.onlyActive(ev.sortedMembers(s.Concept))), true
+		return ms.DescendantsOrSelfOfMembers(s.Concept), true
 	case AncestorOf:
 		return ms.AncestorsOfMembers(s.Concept), true
 	case AncestorOrSelfOf:
-		return union(ms.AncestorsOfMembers(s.Concept), ev.onlyActive(ev.sortedMembers(s.Concept))), true
+		return ms.AncestorsOrSelfOfMembers(s.Concept), true
 	}
 	return nil, false
 }
