@@ -285,3 +285,21 @@ func memberFilters(fs []Filter) []Filter {
 	}
 	return out
 }
+
+// WithConstraint narrows a store search to the concepts an expression
+// matches, for autocomplete within a value set:
+//
+//	opts, err := ecl.WithConstraint(ctx, store, snomed.SearchOptions{Limit: 10}, "<< 404684003")
+//	hits := store.Search("asth", opts)
+//
+// The expression is evaluated once; the search tests each candidate
+// against the set.
+func WithConstraint(ctx context.Context, src Source, opts snomed.SearchOptions, expr string) (snomed.SearchOptions, error) {
+	set, err := EvaluateSet(ctx, src, expr)
+	if err != nil {
+		return opts, err
+	}
+	prev := opts.Filter
+	opts.Filter = func(id snomed.ID) bool { return set.Has(id) && (prev == nil || prev(id)) }
+	return opts, nil
+}

@@ -2,6 +2,8 @@ package ecl_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/nhskit/nhskit/snomed"
 	"github.com/nhskit/nhskit/snomed/ecl"
+	"github.com/nhskit/nhskit/snomed/snomedtest"
 )
 
 // checkAPI wants EvaluateSet, Count and Contains to agree with
@@ -86,4 +89,32 @@ func TestAPIErrorsAndCancel(t *testing.T) {
 		all = append(all, id)
 	}
 	assert.Equal(t, set.IDs(), all)
+}
+
+func TestWithConstraint(t *testing.T) {
+	dir := t.TempDir()
+	rel, err := snomedtest.Generate(dir, snomedtest.Tiny)
+	require.NoError(t, err)
+	s := importRelease(t, dir)
+	ctx := context.Background()
+	// A concept with descendants, and a word of their terms.
+	var top snomed.ID
+	for _, c := range rel.Concepts[1:] {
+		if len(s.Descendants(snomed.ID(c))) >= 5 {
+			top = snomed.ID(c)
+			break
+		}
+	}
+	require.NotZero(t, top)
+	word := strings.Fields(rel.Terms[uint64(s.Descendants(top)[0])])[0]
+	opts, err := ecl.WithConstraint(ctx, s, snomed.SearchOptions{Limit: 100}, "<< "+strconv.FormatUint(uint64(top), 10))
+	require.NoError(t, err)
+	hits := s.Search(word, opts)
+	require.NotEmpty(t, hits)
+	for _, h := range hits {
+		assert.True(t, s.IsA(h.Concept, top), "%+v", h)
+	}
+	assert.Less(t, len(hits), len(s.Search(word, snomed.SearchOptions{Limit: 1000}))+1)
+	_, err = ecl.WithConstraint(ctx, s, snomed.SearchOptions{}, "<< (")
+	assert.ErrorIs(t, err, ecl.ErrSyntax)
 }
