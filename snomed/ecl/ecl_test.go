@@ -638,7 +638,10 @@ func TestParsePrint(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"<< 404684003 : 363698007 = << 39057004", "(<< 1 OR << 2) MINUS 3", "^ 447562003 {{ term = \"x\" }}", "* : [0..1] { R 363698007 != * }", "<< 404684003 . 363698007 . 116676008"} {
+	for _, s := range []string{"<< 404684003 : 363698007 = << 39057004", "(<< 1 OR << 2) MINUS 3", "^ 447562003 {{ term = \"x\" }}", "* : [0..1] { R 363698007 != * }", "<< 404684003 . 363698007 . 116676008",
+		"^ [targetComponentId] 900000000000527005 {{ M referencedComponentId = << 67415000 {{ C active = 1 }} }}", "<< LOINC#54486-6 |x|",
+		"<< 195967001 {{ + HISTORY (900000000000527005) }}", "< 64572001 {{ dialect = (en-gb en-us) (prefer), term = wild:\"a\\*b\" }}",
+		"top (< 1 . 2)", "< 1 : [1 to many] 2 NOT = 3", "< 1 {{ C effectiveTime != (\"20200131\" \"\") }}"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
