@@ -563,5 +563,3 @@ func modelIDs(s idset) []snomed.ID {
 	slices.Sort(out)
 	return out
 }
-
-
