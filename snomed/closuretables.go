@@ -211,6 +211,9 @@ func (s *Store) AncestorsOrSelfOfMembers(refset ID) []ID {
 // other components.
 func (s *Store) ConceptMembers(refset ID) []ID {
 	ords, all := s.memberOrds(refset)
+	if len(ords) == 0 {
+		return nil
+	}
 	if all {
 		return slices.Clone(s.members(refset))
 	}
