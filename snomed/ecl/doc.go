@@ -44,7 +44,15 @@
 // for member-of, the one concept for refinements and filters), as
 // ValueSet/$validate-code needs on large value sets; Count counts, from
 // the store's precomputed descendant counts for < C and << C. All three
-// take a context and stop with its error when it is done.
+// take a context and stop with its error when it is done. Contains still
+// evaluates a refinement's value sets once per call (<< 39057004 in
+// 363698007 = << 39057004), so a caller testing many codes against one
+// refined expression may prefer EvaluateSet and Set.Has.
+//
+// Tests port the expected answers of Snowstorm's ECL test classes
+// (ECLQueryServiceTest and ECLQueryServiceFilterTest: small hand-made
+// concept sets), and check the evaluator against a reference model
+// written from the specification over the generator's own record.
 //
 // # Semantics, with the reading each follows
 //
@@ -80,7 +88,8 @@
 //     (32570271000036106, from the specification's dialectId example) and
 //     en-x-<refset id>; any other alias is an ErrUnknownDialect error.
 //   - Member filter active = 1 / true holds for every member and active =
-//     0 / false for none: the store keeps active members only.
+//     0 / false for none: the store keeps active members only (Snowstorm,
+//     which keeps inactive members, answers them for active = false).
 //   - An unknown concept named anywhere an expression is evaluated (focus,
 //     attribute name, attribute value, history reference sets) is an
 //     ErrUnknownConcept error; Snowstorm answers the empty set inside a
