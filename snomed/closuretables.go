@@ -228,20 +228,31 @@ func (s *Store) ConceptMembers(refset ID) []ID {
 func (s *Store) membersClosure(refset ID, down, self bool) []ID {
 	ords, _ := s.memberOrds(refset)
 	if self {
-		// Inactive members have no IS-A relationships: they add only
-		// themselves, which an ECL hierarchy operator leaves out.
-		for i, o := range ords {
-			if s.d.Concepts[o].Active == 0 {
-				active := slices.Clone(ords[:i])
-				for _, x := range ords[i+1:] {
-					if s.d.Concepts[x].Active == 1 {
-						active = append(active, x)
-					}
-				}
-				ords = active
-				break
-			}
-		}
+		ords = s.activeMemberOrds(refset, ords)
 	}
 	return s.closureOrds(ords, nil, down, self)
+}
+
+// activeMemberOrds returns the members' ordinals that are active
+// concepts: inactive members have no IS-A relationships, so they add only
+// themselves, which an ECL hierarchy operator leaves out. The list is
+// found once per reference set and kept.
+func (s *Store) activeMemberOrds(refset ID, ords []int32) []int32 {
+	if v, ok := s.activeMem.Load(refset); ok {
+		return v.([]int32)
+	}
+	active := ords
+	for i, o := range ords {
+		if s.d.Concepts[o].Active == 0 {
+			active = slices.Clone(ords[:i])
+			for _, x := range ords[i+1:] {
+				if s.d.Concepts[x].Active == 1 {
+					active = append(active, x)
+				}
+			}
+			break
+		}
+	}
+	s.activeMem.Store(refset, active)
+	return active
 }

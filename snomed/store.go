@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
@@ -147,7 +148,10 @@ type Store struct {
 	slots    []slot // id -> ordinal, open addressing written by Import
 	shift    uint   // 64 - log2(len(slots))
 	search   searchIndex
-	unmap    func() error // releases the file mapping
+	// activeMem caches, per reference set, the ordinals of its members
+	// that are active concepts (ECL's << ^ R and >> ^ R start there).
+	activeMem sync.Map
+	unmap     func() error // releases the file mapping
 }
 
 // Progress reports an import's advance.
