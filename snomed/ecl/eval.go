@@ -1002,7 +1002,7 @@ func (m *groupMatcher) match(s Source, c snomed.ID, _ int) bool {
 	// matches them and [0..0] { a = x } holds for a concept whose only
 	// such relationship is ungrouped. Snowstorm reads groups so
 	// (ECLQueryServiceTest.attributeGroupCardinality: a finding site in
-	// group 0 does not satisfy { 363698007 = * }), and so does Hermes.
+	// group 0 does not satisfy { 363698007 = * }).
 	var groups []int
 	for _, r := range s.Relationships(c) {
 		if r.Group != 0 && !slices.Contains(groups, r.Group) {
