@@ -189,8 +189,10 @@ func (s *Store) memberOrds(refset ID) ([]int32, bool) {
 // without copying the members or looking up their ids: ECL's < ^ refset.
 func (s *Store) DescendantsOfMembers(refset ID) []ID { return s.membersClosure(refset, true, false) }
 
-// DescendantsOrSelfOfMembers returns
-// DescendantsOrSelfOfAny(s.RefsetMembers(refset)): ECL's << ^ refset.
+// DescendantsOrSelfOfMembers returns the members of refset that are active
+// concepts and their descendants: ECL's << ^ refset, whose "self" is
+// active concepts only (ECL specification 6.1 and 6.9); it equals
+// DescendantsOrSelfOfAny of those members.
 func (s *Store) DescendantsOrSelfOfMembers(refset ID) []ID {
 	return s.membersClosure(refset, true, true)
 }
@@ -198,18 +200,59 @@ func (s *Store) DescendantsOrSelfOfMembers(refset ID) []ID {
 // AncestorsOfMembers returns AncestorsOfAny(s.RefsetMembers(refset)).
 func (s *Store) AncestorsOfMembers(refset ID) []ID { return s.membersClosure(refset, false, false) }
 
-// AncestorsOrSelfOfMembers returns
-// AncestorsOrSelfOfAny(s.RefsetMembers(refset)).
+// AncestorsOrSelfOfMembers returns the members of refset that are active
+// concepts and their ancestors (ECL's >> ^ refset).
 func (s *Store) AncestorsOrSelfOfMembers(refset ID) []ID {
 	return s.membersClosure(refset, false, true)
 }
 
-func (s *Store) membersClosure(refset ID, down, self bool) []ID {
+// ConceptMembers returns the members of refset that are concepts, active
+// or not, ascending: ECL's ^ refset, which returns no descriptions or
+// other components.
+func (s *Store) ConceptMembers(refset ID) []ID {
 	ords, all := s.memberOrds(refset)
-	if !all && self {
-		// Members that are not concepts are in the answer as themselves:
-		// the general path finds them.
-		return s.closure(s.members(refset), down, self)
+	if len(ords) == 0 {
+		return nil
+	}
+	if all {
+		return slices.Clone(s.members(refset))
+	}
+	out := make([]ID, len(ords))
+	for i, o := range ords {
+		out[i] = s.d.IDs[o]
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (s *Store) membersClosure(refset ID, down, self bool) []ID {
+	ords, _ := s.memberOrds(refset)
+	if self {
+		ords = s.activeMemberOrds(refset, ords)
 	}
 	return s.closureOrds(ords, nil, down, self)
+}
+
+// activeMemberOrds returns the members' ordinals that are active
+// concepts: inactive members have no IS-A relationships, so they add only
+// themselves, which an ECL hierarchy operator leaves out. The list is
+// found once per reference set and kept.
+func (s *Store) activeMemberOrds(refset ID, ords []int32) []int32 {
+	if v, ok := s.activeMem.Load(refset); ok {
+		return v.([]int32)
+	}
+	active := ords
+	for i, o := range ords {
+		if s.d.Concepts[o].Active == 0 {
+			active = slices.Clone(ords[:i])
+			for _, x := range ords[i+1:] {
+				if s.d.Concepts[x].Active == 1 {
+					active = append(active, x)
+				}
+			}
+			break
+		}
+	}
+	s.activeMem.Store(refset, active)
+	return active
 }

@@ -129,7 +129,19 @@ func (d *release) importContent(ctx context.Context, dir string, cfg *importConf
 		return err
 	}
 	inferred := strconv.FormatUint(uint64(inferredChar), 10)
-	cvs, err := readLatest(ctx, cvFiles, cfg, "id")
+	cvs, err := readLatest(ctx, cvFiles, cfg, "id", concreteColumns, func(r *rf2.Reader) error {
+		// id moduleId sourceId typeId characteristicTypeId modifierId
+		for _, i := range []int{0, 3, 4, 7, 8, 9} {
+			part := rf2.PartConcept
+			if i == 0 {
+				part = rf2.PartRelationship
+			}
+			if _, err := r.SCTID(i, part); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unsafe"
 )
 
@@ -221,15 +223,66 @@ type storeWriter struct {
 	err     error
 }
 
+// Prefixes of Import's temporary files.
+const (
+	tempImport  = ".snomed-import-"
+	tempStrings = ".snomed-strings-"
+)
+
+// staleAge is how old a temporary file must be to be removed when the
+// process that wrote it cannot be told (no process id in its name, or a
+// system where processes cannot be probed).
+const staleAge = 24 * time.Hour
+
+// removeStale removes the temporary files that an import killed before it
+// could clean up left in dir: those of a process that no longer runs.
+func removeStale(dir string) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		name := e.Name()
+		rest, ok := strings.CutPrefix(name, tempImport)
+		if !ok {
+			if rest, ok = strings.CutPrefix(name, tempStrings); !ok {
+				continue
+			}
+		}
+		p := filepath.Join(dir, name)
+		pidText, _, hasPID := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if hasPID && err == nil && pid > 0 {
+			if pid == os.Getpid() {
+				continue
+			}
+			if alive, known := processAlive(pid); known {
+				if !alive {
+					os.Remove(p)
+				}
+				continue
+			}
+		}
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) >= staleAge {
+			os.Remove(p)
+		}
+	}
+}
+
 func newStoreWriter(path string) (*storeWriter, error) {
 	if !littleEndian {
 		return nil, errors.New("snomed: the store format needs a little-endian host")
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), ".snomed-import-*")
+	dir := filepath.Dir(path)
+	removeStale(dir)
+	// The importing process's id is in the names, so that a later import
+	// can tell the files of a killed one from those of a running one.
+	pid := strconv.Itoa(os.Getpid())
+	f, err := os.CreateTemp(dir, tempImport+pid+"-*")
 	if err != nil {
 		return nil, err
 	}
-	side, err := os.CreateTemp(filepath.Dir(path), ".snomed-strings-*")
+	side, err := os.CreateTemp(dir, tempStrings+pid+"-*")
 	if err != nil {
 		f.Close()
 		os.Remove(f.Name())

@@ -100,19 +100,21 @@ func readRelFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 	if err != nil {
 		return nil, "", err
 	}
+	if err := r.Expect(relColumns...); err != nil {
+		return nil, "", err
+	}
 	col := map[string]int{}
-	for _, c := range []string{"id", "effectiveTime", "active", "sourceId", "destinationId", "relationshipGroup", "typeId", "characteristicTypeId"} {
-		if col[c] = r.Col(c); col[c] < 0 {
-			return nil, "", &rf2.ParseError{File: name, Line: 1, Column: c, Err: rf2.ErrHeader}
-		}
+	for i, c := range relColumns {
+		col[c] = i
 	}
 	inferred := strconv.FormatUint(uint64(inferredChar), 10)
 	id := func(fs []string, c string) (ID, error) {
-		v, err := strconv.ParseUint(fs[col[c]], 10, 64)
-		if err != nil {
-			return 0, r.Errorf(c, rf2.ErrSCTID)
+		part := rf2.PartConcept
+		if c == "id" {
+			part = rf2.PartRelationship
 		}
-		return ID(v), nil
+		v, err := r.SCTID(col[c], part)
+		return ID(v), err
 	}
 	n := 0
 	for r.Next() {
@@ -121,10 +123,22 @@ func readRelFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 			return nil, "", ctx.Err()
 		}
 		fs := r.Row()
-		if fs[col["characteristicTypeId"]] != inferred {
-			continue
-		}
+		// Every row is checked, stated ones too, though only inferred
+		// ones are kept.
 		row := relRow{file: fi, line: int32(r.Line())}
+		var err error
+		for _, p := range []struct {
+			c string
+			v *ID
+		}{{"id", &row.id}, {"moduleId", nil}, {"sourceId", &row.src}, {"destinationId", &row.dst}, {"typeId", &row.typ}, {"characteristicTypeId", nil}, {"modifierId", nil}} {
+			v, err := id(fs, p.c)
+			if err != nil {
+				return nil, "", err
+			}
+			if p.v != nil {
+				*p.v = v
+			}
+		}
 		et, err := strconv.Atoi(fs[col["effectiveTime"]])
 		if err != nil || len(fs[col["effectiveTime"]]) != 8 {
 			return nil, "", r.Errorf("effectiveTime", rf2.ErrTime)
@@ -142,13 +156,8 @@ func readRelFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 			return nil, "", r.Errorf("relationshipGroup", fmt.Errorf("not a group number: %w", rf2.ErrColumns))
 		}
 		row.group = int32(g)
-		for _, p := range []struct {
-			c string
-			v *ID
-		}{{"id", &row.id}, {"sourceId", &row.src}, {"destinationId", &row.dst}, {"typeId", &row.typ}} {
-			if *p.v, err = id(fs, p.c); err != nil {
-				return nil, "", err
-			}
+		if fs[col["characteristicTypeId"]] != inferred {
+			continue
 		}
 		out = append(out, row)
 	}
@@ -225,13 +234,11 @@ func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, 
 	if err != nil {
 		return nil, err
 	}
-	cols := []string{"id", "effectiveTime", "active", "refsetId", "referencedComponentId", "acceptabilityId"}
-	idx := make([]int, len(cols))
-	for i, c := range cols {
-		if idx[i] = r.Col(c); idx[i] < 0 {
-			return nil, &rf2.ParseError{File: name, Line: 1, Column: c, Err: rf2.ErrHeader}
-		}
+	if err := r.Expect(langColumns...); err != nil {
+		return nil, err
 	}
+	// id effectiveTime active moduleId refsetId referencedComponentId acceptabilityId
+	idx := []int{0, 1, 2, 4, 5, 6}
 	n := 0
 	for r.Next() {
 		n++
@@ -239,6 +246,12 @@ func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, 
 			return nil, ctx.Err()
 		}
 		fs := r.Row()
+		if err := rf2.CheckUUID(fs[0]); err != nil {
+			return nil, r.Errorf("id", err)
+		}
+		if _, err := r.SCTID(3, rf2.PartConcept); err != nil {
+			return nil, err
+		}
 		row := langRow{key: memberKey(fs[idx[0]])}
 		et, err := strconv.Atoi(fs[idx[1]])
 		if err != nil || len(fs[idx[1]]) != 8 {
@@ -253,9 +266,13 @@ func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, 
 			return nil, r.Errorf("active", rf2.ErrActive)
 		}
 		for i, p := range []*ID{&row.refset, &row.desc, &row.accID} {
-			v, err := strconv.ParseUint(fs[idx[3+i]], 10, 64)
+			part := rf2.PartConcept
+			if i == 1 {
+				part = rf2.PartDescription
+			}
+			v, err := r.SCTID(idx[3+i], part)
 			if err != nil {
-				return nil, r.Errorf(cols[3+i], rf2.ErrSCTID)
+				return nil, err
 			}
 			*p = ID(v)
 		}
@@ -329,13 +346,11 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 	if err != nil {
 		return nil, err
 	}
-	cols := []string{"id", "effectiveTime", "active", "conceptId", "languageCode", "typeId", "term", "caseSignificanceId"}
-	idx := make([]int, len(cols))
-	for i, c := range cols {
-		if idx[i] = r.Col(c); idx[i] < 0 {
-			return nil, &rf2.ParseError{File: name, Line: 1, Column: c, Err: rf2.ErrHeader}
-		}
+	if err := r.Expect(descColumns...); err != nil {
+		return nil, err
 	}
+	// id effectiveTime active conceptId languageCode typeId term caseSignificanceId
+	idx := []int{0, 1, 2, 4, 5, 6, 7, 8}
 	n := 0
 	for r.Next() {
 		n++
@@ -343,12 +358,12 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 			return nil, ctx.Err()
 		}
 		fs := r.Row()
-		id, part, err := rf2.ParseSCTID(fs[idx[0]])
+		id, err := r.SCTID(idx[0], rf2.PartDescription)
 		if err != nil {
-			return nil, r.Errorf("id", err)
+			return nil, err
 		}
-		if part != rf2.PartDescription {
-			return nil, r.Errorf("id", rf2.ErrPartition)
+		if _, err := r.SCTID(3, rf2.PartConcept); err != nil {
+			return nil, err
 		}
 		row := descRow{id: ID(id), file: fi, line: int32(r.Line())}
 		et, err := strconv.Atoi(fs[idx[1]])
@@ -367,9 +382,9 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 			i int
 			v *ID
 		}{{3, &row.concept}, {5, &row.typ}, {7, &row.cs}} {
-			v, err := strconv.ParseUint(fs[idx[p.i]], 10, 64)
+			v, err := r.SCTID(idx[p.i], rf2.PartConcept)
 			if err != nil {
-				return nil, r.Errorf(cols[p.i], rf2.ErrSCTID)
+				return nil, err
 			}
 			*p.v = ID(v)
 		}
@@ -440,6 +455,16 @@ func readRefsets(ctx context.Context, files []string, cfg *importConfig) ([]refR
 
 var refCommon = []string{"id", "effectiveTime", "active", "moduleId", "refsetId", "referencedComponentId"}
 
+// The columns of each RF2 file kind, in order (the RF2 specification's
+// release file formats): a file whose header differs is refused.
+var (
+	conceptColumns  = []string{"id", "effectiveTime", "active", "moduleId", "definitionStatusId"}
+	descColumns     = []string{"id", "effectiveTime", "active", "moduleId", "conceptId", "languageCode", "typeId", "term", "caseSignificanceId"}
+	relColumns      = []string{"id", "effectiveTime", "active", "moduleId", "sourceId", "destinationId", "relationshipGroup", "typeId", "characteristicTypeId", "modifierId"}
+	concreteColumns = []string{"id", "effectiveTime", "active", "moduleId", "sourceId", "value", "relationshipGroup", "typeId", "characteristicTypeId", "modifierId"}
+	langColumns     = []string{"id", "effectiveTime", "active", "moduleId", "refsetId", "referencedComponentId", "acceptabilityId"}
+)
+
 func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []refRow, cfg *importConfig) ([]refRow, refFile, error) {
 	meta := refFile{name: name}
 	r, err := rf2.NewReader(bufio.NewReaderSize(fh, 1<<20), name)
@@ -455,6 +480,12 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 		}
 	}
 	meta.cols = r.Columns[len(refCommon):]
+	var idCols []int
+	for i, c := range meta.cols {
+		if strings.HasSuffix(c, "Id") {
+			idCols = append(idCols, len(refCommon)+i)
+		}
+	}
 	n := 0
 	for r.Next() {
 		n++
@@ -462,6 +493,21 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 			return nil, meta, ctx.Err()
 		}
 		fs := r.Row()
+		if err := rf2.CheckUUID(fs[0]); err != nil {
+			return nil, meta, r.Errorf("id", err)
+		}
+		if _, err := r.SCTID(3, rf2.PartConcept); err != nil {
+			return nil, meta, err
+		}
+		// Every other id column of the pattern holds an SCTID (or
+		// nothing).
+		for _, i := range idCols {
+			if fs[i] != "" {
+				if _, err := r.SCTID(i, 0); err != nil {
+					return nil, meta, err
+				}
+			}
+		}
 		row := refRow{key: memberKey(fs[0]), file: fi, line: int32(r.Line())}
 		et, err := strconv.Atoi(fs[1])
 		if err != nil || len(fs[1]) != 8 {
@@ -475,13 +521,13 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 		default:
 			return nil, meta, r.Errorf("active", rf2.ErrActive)
 		}
-		v, err := strconv.ParseUint(fs[4], 10, 64)
+		v, err := r.SCTID(4, rf2.PartConcept)
 		if err != nil {
-			return nil, meta, r.Errorf("refsetId", rf2.ErrSCTID)
+			return nil, meta, err
 		}
 		row.refset = ID(v)
-		if v, err = strconv.ParseUint(fs[5], 10, 64); err != nil {
-			return nil, meta, r.Errorf("referencedComponentId", rf2.ErrSCTID)
+		if v, err = r.SCTID(5, 0); err != nil {
+			return nil, meta, err
 		}
 		row.comp = ID(v)
 		if len(fs) > len(refCommon) {

@@ -18,3 +18,7 @@ func mapFile(f *os.File, size int64) ([]byte, func() error, error) {
 	}
 	return b, func() error { return nil }, nil
 }
+
+// processAlive cannot probe a process here: known is false, and stale
+// files are told by their age.
+func processAlive(int) (alive, known bool) { return false, false }

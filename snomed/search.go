@@ -24,10 +24,12 @@ type searchIndex struct {
 }
 
 type handle struct {
-	concept int32 // ordinal
-	desc    int32 // index in Descs
-	norm    string
-	pref    bool // a synonym preferred by an en-GB language refset
+	concept  int32 // ordinal
+	desc     int32 // index in Descs
+	norm     string
+	pref     bool // a synonym preferred by an en-GB language refset
+	fsn      bool
+	inactive bool // of an inactive concept
 }
 
 // normalize lower-cases a term and folds punctuation to spaces.
@@ -59,23 +61,54 @@ func (s *Store) preferredIn(d *descRec, refsets []ID) bool {
 	return false
 }
 
+// inLocale reports whether a description is preferred or acceptable in
+// one of refsets: a search in a locale finds its own terms only (an en-GB
+// search no US-only synonym).
+func (s *Store) inLocale(d *descRec, refsets []ID) bool {
+	for _, a := range s.d.acc(d) {
+		if slices.Contains(refsets, a.Refset) {
+			return true
+		}
+	}
+	return false
+}
+
+// withoutTag drops a fully specified name's semantic tag, "(disorder)":
+// its words would otherwise match every concept of the hierarchy.
+func withoutTag(term string) string {
+	if !strings.HasSuffix(term, ")") {
+		return term
+	}
+	if i := strings.LastIndex(term, " ("); i > 0 {
+		return term[:i]
+	}
+	return term
+}
+
 func (s *Store) buildSearch() {
 	ix := &s.search
 	for o := range s.d.Concepts {
-		if s.d.Concepts[o].Active == 0 {
-			continue
-		}
+		inactive := s.d.Concepts[o].Active == 0
 		for i := s.d.DescOff[o]; i < s.d.DescOff[o+1]; i++ {
 			d := &s.d.Descs[i]
 			if d.Active == 0 {
 				continue
 			}
 			term, _ := s.d.str(d.Term)
-			ix.descs = append(ix.descs, handle{concept: int32(o), desc: i, norm: normalize(term), pref: s.preferredIn(d, enGB)})
+			fsn := d.Type == fsnType
+			if fsn {
+				term = withoutTag(term)
+			}
+			ix.descs = append(ix.descs, handle{concept: int32(o), desc: i, norm: normalize(term), pref: s.preferredIn(d, enGB), fsn: fsn, inactive: inactive})
 		}
 	}
 	slices.SortFunc(ix.descs, func(a, b handle) int {
 		switch {
+		case a.inactive != b.inactive:
+			if b.inactive {
+				return -1
+			}
+			return 1
 		case a.pref != b.pref:
 			if a.pref {
 				return -1
@@ -129,13 +162,24 @@ type SearchOptions struct {
 	Roots []ID
 	// Refset keeps members of this reference set.
 	Refset ID
+	// ExcludeFSN leaves fully specified names out (they are matched
+	// without their semantic tag otherwise).
+	ExcludeFSN bool
+	// IncludeInactive finds inactive concepts too (by their active
+	// descriptions), ranked after every active one.
+	IncludeInactive bool
+	// Filter keeps the concepts for which it returns true: an ECL
+	// constraint, say (see ecl.SearchConstraint).
+	Filter func(ID) bool
 }
 
-// Hit is a search result: the concept and the description that matched.
+// Hit is a search result: the concept and the description that matched,
+// and the concept's preferred term in the search's locale.
 type Hit struct {
 	Concept     ID
 	Description ID
 	Term        string
+	Preferred   string
 	Score       float64
 }
 
@@ -158,8 +202,11 @@ func (ix *searchIndex) wordRange(prefix string) (lo, hi int) {
 // concurrently.
 func (s *Store) PrepareSearch() { s.search.once.Do(s.buildSearch) }
 
-// Search finds active concepts by the words of their active descriptions:
-// every query word must begin a word of the term. Results are ranked exact
+// Search finds active concepts by the words of their active descriptions
+// in the locale (preferred or acceptable in one of its language reference
+// sets; fully specified names without their semantic tag): every query
+// word must begin a word of the term. An unknown locale finds nothing
+// (KnownLocale tells). Results are ranked exact
 // term (score 3), then term prefix (2), then word matches (1); a synonym
 // preferred in the locale adds 0.5 and longer terms lose a little
 // (length/1000); one hit per concept, ties by concept id.
@@ -178,7 +225,10 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	if limit <= 0 {
 		limit = 10
 	}
-	refsets := languageRefsets(opts.Locale)
+	refsets, known := languageRefsets(opts.Locale)
+	if !known {
+		return nil
+	}
 	fast := len(refsets) == len(enGB) && &refsets[0] == &enGB[0]
 
 	// The driver is the query word with the fewest candidate postings.
@@ -200,10 +250,17 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	best := map[int32]Hit{}
 	accept := func(h int32) {
 		d := &ix.descs[h]
-		if !allPrefixes(d.norm, words) {
+		if d.inactive && !opts.IncludeInactive || d.fsn && opts.ExcludeFSN || !allPrefixes(d.norm, words) {
+			return
+		}
+		desc := &s.d.Descs[d.desc]
+		if !s.inLocale(desc, refsets) {
 			return
 		}
 		c := s.d.IDs[d.concept]
+		if opts.Filter != nil && !opts.Filter(c) {
+			return
+		}
 		if opts.Refset != 0 && !s.IsMember(opts.Refset, c) {
 			return
 		}
@@ -219,7 +276,6 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 				return
 			}
 		}
-		desc := &s.d.Descs[d.desc]
 		score := 1.0
 		switch {
 		case d.norm == q:
@@ -231,7 +287,11 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 			score += 0.5
 		}
 		score -= float64(len(d.norm)) / 1000
-		if cur, ok := best[d.concept]; !ok || score > cur.Score {
+		if d.inactive {
+			score -= 10 // after every active concept
+		}
+		// Equal scores: the lower description id, whatever the walk's order.
+		if cur, ok := best[d.concept]; !ok || score > cur.Score || score == cur.Score && desc.ID < cur.Description {
 			term, _ := s.d.str(desc.Term)
 			best[d.concept] = Hit{Concept: c, Description: desc.ID, Term: term, Score: score}
 		}
@@ -266,7 +326,7 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 			}
 		}
 		if done {
-			return ranked(best, limit)
+			return s.preferredHits(ranked(best, limit), opts.Locale)
 		}
 	}
 	// 3. Word matches, best first (en-GB) or all (other locales): the
@@ -288,7 +348,15 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	} else {
 		leapfrog(curs, visit)
 	}
-	return ranked(best, limit)
+	return s.preferredHits(ranked(best, limit), opts.Locale)
+}
+
+// preferredHits fills each hit's preferred term in the locale.
+func (s *Store) preferredHits(hits []Hit, locale string) []Hit {
+	for i := range hits {
+		hits[i].Preferred, _ = s.PreferredTerm(hits[i].Concept, locale)
+	}
+	return hits
 }
 
 // cursor walks the union of ascending posting lists, kept as a min-heap by

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
@@ -41,10 +42,16 @@ const (
 
 // Errors.
 var (
-	ErrCycle   = errors.New("snomed: the inferred IS-A hierarchy has a cycle")
-	ErrUnknown = errors.New("snomed: relationship refers to an unknown concept")
-	ErrFormat  = errors.New("snomed: not a store file")
-	ErrNoFiles = errors.New("snomed: no RF2 Snapshot concept file found")
+	ErrCycle = errors.New("snomed: the inferred IS-A hierarchy has a cycle")
+	// ErrMissingFile is a release without Relationship or Description
+	// Snapshot files (see AllowIncomplete).
+	ErrMissingFile = errors.New("snomed: release file missing")
+	// ErrInactiveParent is an active concept whose only IS-A parents
+	// are inactive.
+	ErrInactiveParent = errors.New("snomed: active concept whose only parents are inactive")
+	ErrUnknown        = errors.New("snomed: relationship refers to an unknown concept")
+	ErrFormat         = errors.New("snomed: not a store file")
+	ErrNoFiles        = errors.New("snomed: no RF2 Snapshot concept file found")
 )
 
 // Concept is a concept's core attributes.
@@ -141,7 +148,10 @@ type Store struct {
 	slots    []slot // id -> ordinal, open addressing written by Import
 	shift    uint   // 64 - log2(len(slots))
 	search   searchIndex
-	unmap    func() error // releases the file mapping
+	// activeMem caches, per reference set, the ordinals of its members
+	// that are active concepts (ECL's << ^ R and >> ^ R start there).
+	activeMem sync.Map
+	unmap     func() error // releases the file mapping
 }
 
 // Progress reports an import's advance.
@@ -154,7 +164,15 @@ type Progress struct {
 // ImportOption configures Import.
 type ImportOption func(*importConfig)
 
-type importConfig struct{ progress func(Progress) }
+type importConfig struct {
+	progress   func(Progress)
+	incomplete bool
+}
+
+// AllowIncomplete lets Import accept a release without Relationship or
+// Description files (a flat hierarchy, concepts without terms), which
+// is otherwise an ErrMissingFile error.
+func AllowIncomplete() ImportOption { return func(c *importConfig) { c.incomplete = true } }
 
 // WithProgress sets a progress callback.
 func WithProgress(fn func(Progress)) ImportOption { return func(c *importConfig) { c.progress = fn } }
@@ -167,8 +185,9 @@ type row struct {
 	cols   []string // the file's header
 }
 
-// latest keeps, per id, the row with the latest effectiveTime.
-func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol string) (map[string]row, error) {
+// readLatest keeps, per id, the row with the latest effectiveTime. The
+// files' header must be schema; check validates each row.
+func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol string, schema []string, check func(*rf2.Reader) error) (map[string]row, error) {
 	out := map[string]row{}
 	for _, f := range files {
 		fh, err := os.Open(f)
@@ -180,11 +199,11 @@ func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol s
 			fh.Close()
 			return nil, err
 		}
-		ki, ei := r.Col(keyCol), r.Col("effectiveTime")
-		if ki < 0 || ei < 0 {
+		if err := r.Expect(schema...); err != nil {
 			fh.Close()
-			return nil, &rf2.ParseError{File: r.File, Line: 1, Err: rf2.ErrHeader}
+			return nil, err
 		}
+		ki, ei := r.Col(keyCol), r.Col("effectiveTime")
 		n := 0
 		for r.Next() {
 			n++
@@ -193,6 +212,10 @@ func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol s
 				return nil, ctx.Err()
 			}
 			fs := r.Row()
+			if err := check(r); err != nil {
+				fh.Close()
+				return nil, err
+			}
 			et, err := strconv.Atoi(fs[ei])
 			if err != nil || len(fs[ei]) != 8 {
 				fh.Close()
@@ -277,6 +300,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err != nil {
 		return err
 	}
+	if len(df) == 0 && !cfg.incomplete {
+		return fmt.Errorf("%w: no sct2_Description_ Snapshot file under %s", ErrMissingFile, releaseDir)
+	}
 	tf, err := find(releaseDir, "sct2_TextDefinition_")
 	if err != nil {
 		return err
@@ -286,11 +312,21 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err != nil {
 		return err
 	}
+	if len(rfiles) == 0 && !cfg.incomplete {
+		return fmt.Errorf("%w: no sct2_Relationship_ Snapshot file under %s (every concept would be a root)", ErrMissingFile, releaseDir)
+	}
 	lf, err := find(releaseDir, "der2_cRefset_Language")
 	if err != nil {
 		return err
 	}
-	concepts, err := readLatest(ctx, cf, cfg, "id")
+	concepts, err := readLatest(ctx, cf, cfg, "id", conceptColumns, func(r *rf2.Reader) error {
+		for _, i := range []int{0, 3, 4} { // id moduleId definitionStatusId
+			if _, err := r.SCTID(i, rf2.PartConcept); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}
@@ -324,6 +360,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		return err
 	}
 	d.Parents = make([][]int32, len(d.IDs))
+	// An active concept's active IS-A to an inactive concept, by row: an
+	// error when the concept has no active parent otherwise.
+	toInactive := map[int32]relRow{}
 	for _, r := range rels {
 		if !r.active || r.typ != IsAType {
 			continue
@@ -333,10 +372,20 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		if !ok1 || !ok2 {
 			return fmt.Errorf("%w: %s:%d: %d IS-A %d", ErrUnknown, relFiles[r.file], r.line, r.src, r.dst)
 		}
-		if !d.Concepts[s].Active || !d.Concepts[t].Active {
+		if !d.Concepts[s].Active {
+			continue
+		}
+		if !d.Concepts[t].Active {
+			toInactive[s] = r
 			continue
 		}
 		d.Parents[s] = append(d.Parents[s], t)
+	}
+	for s, r := range toInactive {
+		if len(d.Parents[s]) == 0 {
+			return &rf2.ParseError{File: relFiles[r.file], Line: int(r.line), Column: "destinationId",
+				Err: fmt.Errorf("%w: %d IS-A %d only", ErrInactiveParent, r.src, r.dst)}
+		}
 	}
 	for i := range d.Parents {
 		slices.Sort(d.Parents[i])
@@ -352,6 +401,18 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 		cfg.progress(Progress{Phase: "hierarchy"})
 	}
 	if err := d.closure(); err != nil {
+		var ce *CycleError
+		if errors.As(err, &ce) && len(ce.Chain) > 1 {
+			// Found again, on the error path only: the rows are gone.
+			if again, names, rerr := readRelationships(ctx, rfiles, cfg); rerr == nil {
+				for _, r := range again {
+					if r.active && r.typ == IsAType && r.src == ce.Chain[0] && r.dst == ce.Chain[1] {
+						ce.File, ce.Line = names[r.file], int(r.line)
+						break
+					}
+				}
+			}
+		}
 		return err
 	}
 	// Each table is written as soon as it is final and then dropped: the
@@ -483,6 +544,29 @@ func compareID(a, b ID) int {
 	return 0
 }
 
+// CycleError is an IS-A cycle: each concept of Chain IS-A the next, the
+// last being the first; File and Line name the row of the first IS-A.
+type CycleError struct {
+	Chain []ID
+	File  string
+	Line  int
+}
+
+func (e *CycleError) Error() string {
+	ids := make([]string, len(e.Chain))
+	for i, c := range e.Chain {
+		ids[i] = strconv.FormatUint(uint64(c), 10)
+	}
+	where := ""
+	if e.File != "" {
+		where = fmt.Sprintf(" (%s line %d has the first IS-A)", e.File, e.Line)
+	}
+	return fmt.Sprintf("%v%s: %s", ErrCycle, where, strings.Join(ids, " → "))
+}
+
+// Unwrap returns ErrCycle.
+func (e *CycleError) Unwrap() error { return ErrCycle }
+
 // closure computes every concept's ancestors in topological order,
 // failing on a cycle.
 func (d *release) closure() error {
@@ -497,11 +581,11 @@ func (d *release) closure() error {
 			// The cycle is the part of the path from i's first visit; it is
 			// named by its concepts so that the rows can be found.
 			start := slices.Index(path, i)
-			ids := make([]string, 0, len(path)-start+1)
+			chain := make([]ID, 0, len(path)-start+1)
 			for _, o := range append(path[start:], i) {
-				ids = append(ids, strconv.FormatUint(uint64(d.IDs[o]), 10))
+				chain = append(chain, d.IDs[o])
 			}
-			return fmt.Errorf("%w: %s (each IS-A the next)", ErrCycle, strings.Join(ids, " → "))
+			return &CycleError{Chain: chain}
 		case 2:
 			return nil
 		}
@@ -807,20 +891,29 @@ func (x Set) IDs() []ID {
 // the NHS realm refsets first, then the UK extension and the International
 // GB English refset; "en-US" the US English refset. A private-use tag
 // "en-x-<refset id>" (e.g. "en-x-999001261000000100") names one refset.
-func languageRefsets(locale string) []ID {
+// languageRefsets returns a locale's language reference sets, in order,
+// and whether the locale is known: "" (en-GB), en, en-GB, en-US, or
+// <lang>-x-<language refset id>.
+func languageRefsets(locale string) ([]ID, bool) {
 	switch {
 	case locale == "" || strings.EqualFold(locale, "en-GB") || strings.EqualFold(locale, "en"):
-		return enGB
+		return enGB, true
 	case strings.EqualFold(locale, "en-US"):
-		return enUS
+		return enUS, true
 	}
 	l := strings.ToLower(locale)
 	if i := strings.Index(l, "-x-"); i >= 0 {
 		if v, err := strconv.ParseUint(l[i+3:], 10, 64); err == nil {
-			return []ID{ID(v)}
+			return []ID{ID(v)}, true
 		}
 	}
-	return enGB
+	return nil, false
+}
+
+// KnownLocale reports whether PreferredTerm and Search know a locale.
+func KnownLocale(locale string) bool {
+	_, ok := languageRefsets(locale)
+	return ok
 }
 
 var (
@@ -831,7 +924,7 @@ var (
 // PreferredTerm returns the preferred synonym of a concept for a locale
 // ("en-GB", "en-US", or "en-x-<language refset id>"): the first language
 // reference set in the locale's order that prefers one of the concept's
-// active synonyms decides.
+// active synonyms decides. An unknown locale answers ok = false.
 func (s *Store) PreferredTerm(id ID, locale string) (string, bool) {
 	return s.preferred(id, locale, synonymType)
 }
@@ -849,7 +942,10 @@ func (s *Store) preferred(id ID, locale string, typ ID) (string, bool) {
 	o := e.Ord
 	refsets := enGB
 	if locale != "en-GB" {
-		refsets = languageRefsets(locale)
+		var known bool
+		if refsets, known = languageRefsets(locale); !known {
+			return "", false
+		}
 	}
 	var r strRef
 	switch {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -313,20 +312,22 @@ func TestImportBadHierarchy(t *testing.T) {
 		appendRow(t, dir, row(snomedtest.Root, leaf)) // the root under one of its descendants
 		err = snomed.Import(context.Background(), dir, filepath.Join(dir, "s.db"))
 		require.ErrorIs(t, err, snomed.ErrCycle)
-		// The message names the cycle: each concept IS-A the next, and it
-		// ends where it began, through the added row.
-		msg := err.Error()
-		chain := msg[strings.LastIndex(msg, ": ")+2:]
-		chain = strings.TrimSuffix(chain, " (each IS-A the next)")
+		// The error names the cycle (each concept IS-A the next, ending
+		// where it began, through the added row) and the row of its first
+		// IS-A.
+		var ce *snomed.CycleError
+		require.ErrorAs(t, err, &ce)
 		var ids []uint64
-		for _, f := range strings.Split(chain, " → ") {
-			id, err := strconv.ParseUint(f, 10, 64)
-			require.NoError(t, err, chain)
-			ids = append(ids, id)
+		for _, c := range ce.Chain {
+			ids = append(ids, uint64(c))
 		}
+		chain := err.Error()
 		require.GreaterOrEqual(t, len(ids), 3, chain)
 		assert.Equal(t, ids[0], ids[len(ids)-1])
 		assert.Contains(t, ids, uint64(snomedtest.Root))
+		assert.Contains(t, ce.File, "sct2_Relationship_")
+		assert.Positive(t, ce.Line)
+		assert.Contains(t, chain, ce.File)
 		for i := 1; i < len(ids); i++ {
 			child, parent := ids[i-1], ids[i]
 			isParent := slices.Contains(rel.Parents[child], parent) || (child == snomedtest.Root && parent == leaf)

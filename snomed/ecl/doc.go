@@ -2,34 +2,100 @@
 // Language (ECL) over a snomed.Store: Evaluate(store, "<< 404684003 :
 // 363698007 = << 39057004") returns the matching concept ids, ascending.
 //
-// Supported: brief and long syntax; focus concepts with |terms|, the
-// wildcard *; the constraint operators < << <! <<! > >> >! >>! and top and
-// bottom !!> !!<; member-of ^; AND (and ","), OR, MINUS, which ECL gives no
+// Parse accepts the whole ECL 2.2 grammar (syntax/abnf-brief.txt and
+// abnf-long.txt of github.com/IHTSDO/snomed-expression-constraint-language;
+// every official example parses, and its printed form parses back to the
+// same expression): brief and long syntax (descendantOf, top, bottom,
+// [1 to many], NOT =, <>, reverseOf, ANY), case-insensitive keywords;
+// focus concepts with |terms|, alternate identifiers (LOINC#54486-6,
+// "scheme#code"), the wildcard; member-of with field selection
+// ^ [targetComponentId]; AND (and ","), OR, MINUS, which ECL gives no
 // precedence, so mixing them needs brackets; refinements with attribute
-// groups { }, cardinality [min..max], reverse attributes R, = and != on
-// concepts, = != < <= > >= on concrete numbers (#250), strings and
-// booleans; dotted attributes; description filters {{ D term = "x", term =
-// wild:"x*", term sets mixing both, language, type (syn, fsn, def),
-// typeId, dialect (en-gb, en-us) and dialectId each with an optional
-// acceptability set ((prefer), (accept) or acceptability ids), active, id,
-// and Snow Owl's language reference set and semantic tag filters
-// preferredIn, acceptableIn, languageRefSetId = id or (id id …), semanticTag
-// = "disorder" }}; concept filters {{ C definitionStatus, moduleId, effectiveTime,
-// active, id }}; member filters on map reference sets {{ M mapTarget =
-// "J45.9", mapTarget = wild:"J4*", mapGroup >= #1, mapPriority, mapRule,
-// mapAdvice, correlationId, mapCategoryId }} (all holding for one row);
-// history supplements {{ +HISTORY-MIN }}, -MOD, -MAX; comments /* */.
+// groups, cardinality, reverse attributes, concept, numeric (#-1.5),
+// boolean and string comparisons (typed search terms and sets, wild:);
+// dotted attributes; description filters (term, language, type, typeId,
+// dialect and dialectId with acceptability sets, moduleId, effectiveTime,
+// active, id), concept filters (definitionStatus, definitionStatusId,
+// moduleId, effectiveTime, active), member filters (moduleId,
+// effectiveTime, active and any field of the reference set), each id
+// filter taking a sub-expression (typeId = << x); history supplements
+// ({{ + HISTORY-MIN }}, -MOD, -MAX, HISTORY (refsets…)), which must come
+// last; comments. Snow Owl's description filter extensions preferredIn,
+// acceptableIn, languageRefSetId and semanticTag are accepted too.
 //
 // Parse errors are *SyntaxError values with the byte offset and what was
-// expected. Member field selection ^ [referencedComponentId] is the
-// member-of itself; selecting other fields (values, not concepts), member
-// filters on other fields and alternate identifiers are syntax errors that
-// also wrap ErrUnsupported, rather than guessed. Evaluation reads a Source
-// (*snomed.Store is one), so other stores and test doubles work too; a
-// Source that also walks closures of many concepts at once, or of a
-// reference set's members from its own list (as the store does), is used
-// for those.
-// Explain prints what each sub-expression matched.
+// expected. Valid ECL that a Source cannot answer fails at evaluation
+// with an error wrapping ErrUnsupported: an alternate identifier when the
+// Source is no AltSource, a field selection other than
+// referencedComponentId or an association's targetComponentId, member
+// filters on fields the store keeps no values of (moduleId,
+// effectiveTime, other than map and association fields). An unknown
+// dialect alias wraps ErrUnknownDialect.
+//
+// Evaluation reads a Source (*snomed.Store is one), so other stores and
+// test doubles work too; a Source that also walks closures of many
+// concepts at once, or of a reference set's members from its own list (as
+// the store does), is used for those. Explain prints what each
+// sub-expression matched.
+//
+// EvaluateSet returns a Set (Len, Has, All, Page for paged expansions);
+// Contains answers whether one concept satisfies an expression without
+// listing the set where it can (IsA for hierarchy operators, membership
+// for member-of, the one concept for refinements and filters), as
+// ValueSet/$validate-code needs on large value sets; Count counts, from
+// the store's precomputed descendant counts for < C and << C. All three
+// take a context and stop with its error when it is done. Contains still
+// evaluates a refinement's value sets once per call (<< 39057004 in
+// 363698007 = << 39057004), so a caller testing many codes against one
+// refined expression may prefer EvaluateSet and Set.Has.
+//
+// Tests port the expected answers of Snowstorm's ECL test classes
+// (ECLQueryServiceTest and ECLQueryServiceFilterTest: small hand-made
+// concept sets), and check the evaluator against a reference model
+// written from the specification over the generator's own record.
+//
+// # Semantics, with the reading each follows
+//
+//   - Member-of returns the referenced components that are concepts
+//     (specification 6.1): ^ of a language reference set, whose members
+//     are descriptions, is empty, and ^ * lists concepts only. An inactive
+//     concept that is a member is returned.
+//   - Hierarchy operators return active concepts only (specification
+//     6.9): << C with C inactive is empty, and the "self" of <<, >>, <<!
+//     and >>! is kept only when active; a bare concept reference is
+//     itself, active or not.
+//   - An attribute group { } is a non-zero relationship group: ungrouped
+//     (group 0) relationships satisfy no group, so [0..0] { a = x } holds
+//     for a concept whose only such relationship is ungrouped, and group
+//     cardinality counts non-zero groups. This is Snowstorm's reading
+//     (IHTSDO/snowstorm ECLQueryServiceTest: attributeGroupCardinality,
+//     attributeGroupDisjunction), whose scenario is ported in this
+//     package's tests with its expected answers.
+//   - Each {{ }} block holds on its own: the filters of one description
+//     block hold for one description, and separate blocks may be
+//     satisfied by different descriptions (specification 6.8, its example
+//     {{ term = "hjärt", language = sv }} {{ term = "heart", language =
+//     en }}); likewise member filter blocks and rows.
+//   - A typed search term without match: or wild: is a match term
+//     everywhere: in term filters, on concrete string values and on
+//     member fields, so the specification's {{ M mapTarget = "J45" }}
+//     matches J45.9 and J45.8.
+//   - Dialect aliases are those of the specification's Appendix C, as
+//     Hermes lists them (com.eldrix.hermes.impl.language: en-gb, en-us,
+//     en-ca, en-ie, en-nz, en-nhs-clinical, en-nhs-pharmacy, en-nhs-dmd,
+//     en-uk-ext, en-uk-drug, en-int-gmdn, es, es-ar, es-uy, et-ee, de, fr,
+//     fr-be, fr-ca, ja, nl-be, nl-nl, nb-no, nn-no, sv-se, zh), en-au
+//     (32570271000036106, from the specification's dialectId example) and
+//     en-x-<refset id>; any other alias is an ErrUnknownDialect error.
+//   - Member filter active = 1 / true holds for every member and active =
+//     0 / false for none: the store keeps active members only (Snowstorm,
+//     which keeps inactive members, answers them for active = false).
+//   - An unknown concept named anywhere an expression is evaluated (focus,
+//     attribute name, attribute value, history reference sets) is an
+//     ErrUnknownConcept error; Snowstorm answers the empty set inside a
+//     refinement instead. Ids given as filter values (typeId = x,
+//     dialectId = x, moduleId = x) are taken as ids, since they name
+//     metadata a store may not hold as concepts.
 //
 // # Facts relied on
 //

@@ -1,6 +1,7 @@
 package ecl
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,8 @@ import (
 // ErrUnknownConcept is returned when an expression names a concept the
 // store does not hold.
 var ErrUnknownConcept = errors.New("ecl: unknown concept")
+
+func unknownConcept(id snomed.ID) error { return fmt.Errorf("%w: %d", ErrUnknownConcept, id) }
 
 // Well-known ids used by filters.
 const (
@@ -96,15 +99,26 @@ var (
 
 // EvaluateSource evaluates a parsed expression over any Source.
 func EvaluateSource(src Source, e Expr) ([]snomed.ID, error) {
-	ev := &evaluator{s: src}
+	ev := &evaluator{s: src, ctx: context.Background()}
 	return ev.expr(e)
 }
 
 type evaluator struct {
 	s     Source
+	ctx   context.Context
 	all   []snomed.ID
 	trace func(Expr, int)
 	depth int
+	steps int
+}
+
+// tick checks for cancellation every few thousand steps of a loop.
+func (ev *evaluator) tick() error {
+	ev.steps++
+	if ev.steps&4095 == 0 {
+		return ev.ctx.Err()
+	}
+	return nil
 }
 
 func (ev *evaluator) allActive() []snomed.ID {
@@ -115,6 +129,9 @@ func (ev *evaluator) allActive() []snomed.ID {
 }
 
 func (ev *evaluator) expr(e Expr) ([]snomed.ID, error) {
+	if err := ev.ctx.Err(); err != nil {
+		return nil, err
+	}
 	var out []snomed.ID
 	var err error
 	switch x := e.(type) {
@@ -224,6 +241,60 @@ func (ev *evaluator) compound(c *Compound) ([]snomed.ID, error) {
 	return acc, nil
 }
 
+// AltSource is a Source that resolves alternate identifiers (a code of
+// another scheme, such as LOINC#54486-6) to the concepts they identify.
+type AltSource interface {
+	ResolveAlt(scheme, code string) ([]snomed.ID, error)
+}
+
+// conceptMembersSource is a Source that lists the members of a
+// reference set that are concepts, as *snomed.Store does without a look-up
+// per member.
+type conceptMembersSource interface {
+	ConceptMembers(refset snomed.ID) []snomed.ID
+}
+
+// isConcept reports whether id is a concept of the source.
+func (ev *evaluator) isConcept(id snomed.ID) bool {
+	_, ok := ev.s.Concept(id)
+	return ok
+}
+
+// onlyConcepts keeps the ids that are concepts: a reference set's members
+// may be descriptions or other components, but an expression constraint
+// returns concepts (specification 6.1, member-of).
+func (ev *evaluator) onlyConcepts(ids []snomed.ID) []snomed.ID {
+	for i, id := range ids {
+		if !ev.isConcept(id) {
+			out := slices.Clone(ids[:i])
+			for _, x := range ids[i+1:] {
+				if ev.isConcept(x) {
+					out = append(out, x)
+				}
+			}
+			return out
+		}
+	}
+	return ids
+}
+
+// onlyActive keeps the active concepts: the hierarchy operators' "self"
+// is an active concept only (specification 6.9).
+func (ev *evaluator) onlyActive(ids []snomed.ID) []snomed.ID {
+	for i, id := range ids {
+		if !isActive(ev.s, id) {
+			out := slices.Clone(ids[:i])
+			for _, x := range ids[i+1:] {
+				if isActive(ev.s, x) {
+					out = append(out, x)
+				}
+			}
+			return out
+		}
+	}
+	return ids
+}
+
 // focus is the set a sub-expression's operator applies to.
 func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 	var base []snomed.ID
@@ -239,37 +310,81 @@ func (ev *evaluator) focus(s *Sub) ([]snomed.ID, error) {
 		if base, err = ev.expr(s.Nested); err != nil {
 			return nil, err
 		}
+	case s.Alt != nil:
+		as, ok := ev.s.(AltSource)
+		if !ok {
+			return nil, fmt.Errorf("%w: alternate identifier %s#%s (the source resolves none)", ErrUnsupported, s.Alt.Scheme, s.Alt.Code)
+		}
+		ids, err := as.ResolveAlt(s.Alt.Scheme, s.Alt.Code)
+		if err != nil {
+			return nil, err
+		}
+		base = sortedUnique(slices.Clone(ids))
 	default:
 		if _, ok := ev.s.Concept(s.Concept); !ok && !(s.MemberOf && ev.s.IsRefset(s.Concept)) {
-			return nil, fmt.Errorf("%w: %d", ErrUnknownConcept, s.Concept)
+			return nil, unknownConcept(s.Concept)
 		}
 		base = []snomed.ID{s.Concept}
 	}
-	if s.MemberOf {
-		var members []snomed.ID
-		for _, r := range base {
-			rm := ev.s.RefsetMembers(r)
-			if hasKind(s.Filters, 'M') {
-				var err error
-				if rm, err = ev.memberFilter(r, rm, s.Filters); err != nil {
-					return nil, err
+	if !s.MemberOf {
+		return base, nil
+	}
+	field := "referencedComponentId"
+	switch {
+	case len(s.Fields) == 1:
+		field = s.Fields[0]
+	case len(s.Fields) > 1:
+		return nil, fmt.Errorf("%w: selecting several member fields (%s) gives rows, not concepts", ErrUnsupported, strings.Join(s.Fields, ", "))
+	}
+	if field != "referencedComponentId" && field != "targetComponentId" {
+		return nil, fmt.Errorf("%w: selecting the member field %s (only referencedComponentId and an association's targetComponentId are concepts this package keeps)", ErrUnsupported, field)
+	}
+	var members []snomed.ID
+	checked := true // every list came from ConceptMembers
+	for _, r := range base {
+		if err := ev.tick(); err != nil {
+			return nil, err
+		}
+		var rm []snomed.ID
+		if cm, ok := ev.s.(conceptMembersSource); ok && field == "referencedComponentId" {
+			rm = cm.ConceptMembers(r)
+		} else {
+			rm = ev.s.RefsetMembers(r)
+			checked = false
+		}
+		if hasKind(s.Filters, 'M') {
+			var err error
+			if rm, err = ev.memberFilter(r, rm, s.Filters); err != nil {
+				return nil, err
+			}
+		}
+		if field == "targetComponentId" {
+			var targets []snomed.ID
+			for _, m := range rm {
+				for _, a := range ev.s.Associations(m) {
+					if a.Refset == r {
+						targets = append(targets, a.Target)
+					}
 				}
 			}
-			if len(base) == 1 {
-				members = rm // the source's list, used as is when ascending
-			} else {
-				members = append(members, rm...)
-			}
+			rm = sortedUnique(targets)
 		}
-		switch {
-		case len(base) == 1 && !slices.IsSorted(members):
-			members = sortedUnique(slices.Clone(members))
-		case len(base) > 1:
-			members = sortedUnique(members)
+		if len(base) == 1 {
+			members = rm // the source's list, used as is when ascending
+		} else {
+			members = append(members, rm...)
 		}
-		base = members
 	}
-	return base, nil
+	switch {
+	case len(base) == 1 && !slices.IsSorted(members):
+		members = sortedUnique(slices.Clone(members))
+	case len(base) > 1:
+		members = sortedUnique(members)
+	}
+	if checked {
+		return members, nil
+	}
+	return ev.onlyConcepts(members), nil
 }
 
 func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
@@ -282,6 +397,13 @@ func (ev *evaluator) sub(s *Sub) ([]snomed.ID, error) {
 	}
 	var out []snomed.ID
 	wildcard := s.Wildcard && !s.MemberOf
+	switch s.Op {
+	case DescendantOrSelfOf, AncestorOrSelfOf, ChildOrSelfOf, ParentOrSelfOf:
+		// The self of a hierarchy operator is an active concept
+		// (specification 6.9); an inactive one has no active IS-A
+		// relationships, so it adds no others either.
+		base = ev.onlyActive(base)
+	}
 	switch s.Op {
 	case Self:
 		out = base
@@ -369,7 +491,13 @@ func (ev *evaluator) refine(s *Sub, out []snomed.ID) ([]snomed.ID, error) {
 		}
 	}
 	if s.History != "" {
-		out = ev.history(out, s.History)
+		kinds := historyRefsets[s.History]
+		if s.HistoryRefsets != nil {
+			if kinds, err = ev.expr(s.HistoryRefsets); err != nil {
+				return nil, err
+			}
+		}
+		out = ev.history(out, kinds)
 	}
 	return out, nil
 }
@@ -377,7 +505,8 @@ func (ev *evaluator) refine(s *Sub, out []snomed.ID) ([]snomed.ID, error) {
 // membersSource is a Source that walks the closure of a reference set's
 // members from its own list of them, as *snomed.Store does (no copy of the
 // members, no lookup of their ids): the same answers as the closure of
-// RefsetMembers.
+// RefsetMembers, the "self" of the OrSelf forms being the members that
+// are active concepts.
 type membersSource interface {
 	DescendantsOfMembers(refset snomed.ID) []snomed.ID
 	DescendantsOrSelfOfMembers(refset snomed.ID) []snomed.ID
@@ -390,7 +519,7 @@ type membersSource interface {
 // reporting whether it did.
 func (ev *evaluator) membersClosure(s *Sub) ([]snomed.ID, bool) {
 	ms, ok := ev.s.(membersSource)
-	if !ok || !s.MemberOf || s.Wildcard || s.Nested != nil || hasKind(s.Filters, 'M') || !ev.s.IsRefset(s.Concept) {
+	if !ok || !s.MemberOf || s.Fields != nil || s.Wildcard || s.Nested != nil || s.Alt != nil || hasKind(s.Filters, 'M') || !ev.s.IsRefset(s.Concept) {
 		return nil, false
 	}
 	switch s.Op {
@@ -404,6 +533,14 @@ func (ev *evaluator) membersClosure(s *Sub) ([]snomed.ID, bool) {
 		return ms.AncestorsOrSelfOfMembers(s.Concept), true
 	}
 	return nil, false
+}
+
+func (ev *evaluator) sortedMembers(refset snomed.ID) []snomed.ID {
+	m := ev.s.RefsetMembers(refset)
+	if !slices.IsSorted(m) {
+		m = sortedUnique(slices.Clone(m))
+	}
+	return m
 }
 
 // closureSource is a Source that walks the closure of many concepts at
@@ -481,69 +618,6 @@ func hasKind(fs []Filter, kind byte) bool {
 	return false
 }
 
-// memberFilter keeps the members of refset with a row that passes every
-// member filter.
-func (ev *evaluator) memberFilter(refset snomed.ID, members []snomed.ID, fs []Filter) ([]snomed.ID, error) {
-	src, ok := ev.s.(mapSource)
-	if !ok {
-		return nil, fmt.Errorf("%w: member filters need a store with reference set fields", ErrUnsupported)
-	}
-	var out []snomed.ID
-	for _, m := range members {
-		for _, row := range src.Maps(m, refset) {
-			if row.Refset == refset && rowMatches(row, fs) {
-				out = append(out, m)
-				break
-			}
-		}
-	}
-	return out, nil
-}
-
-func rowMatches(row snomed.MapEntry, fs []Filter) bool {
-	for _, f := range fs {
-		if f.Kind != 'M' {
-			continue
-		}
-		ok := false
-		for i, w := range f.Words {
-			switch f.Name {
-			case "mapTarget", "mapRule", "mapAdvice":
-				v := map[string]string{"mapTarget": row.Target, "mapRule": row.Rule, "mapAdvice": row.Advice}[f.Name]
-				kind := ""
-				if i < len(f.Matches) {
-					kind = f.Matches[i]
-				}
-				if kind == "" {
-					// A member field compares whole values; wild: patterns
-					// and match: word prefixes as for terms.
-					ok = ok || v == w
-				} else {
-					ok = ok || termMatches(v, w, kind)
-				}
-			case "correlationId":
-				ok = ok || slices.Contains(parseIDs([]string{w}), row.Correlation)
-			case "mapCategoryId":
-				ok = ok || slices.Contains(parseIDs([]string{w}), row.Category)
-			case "mapGroup", "mapPriority":
-				n, _ := strconv.Atoi(strings.TrimPrefix(w, "#"))
-				v := row.Group
-				if f.Name == "mapPriority" {
-					v = row.Priority
-				}
-				ok = ok || compareInt(v, f.Op, n)
-			}
-		}
-		if f.Op == "!=" && f.Name != "mapGroup" && f.Name != "mapPriority" {
-			ok = !ok
-		}
-		if !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // setSource is a Source that walks the hierarchy into bitsets, as
 // *snomed.Store does.
 type setSource interface {
@@ -607,11 +681,10 @@ var historyRefsets = map[string][]snomed.ID{
 }
 
 // history adds the inactive concepts whose historical associations of the
-// profile's kinds point at a member of set. The components with an
+// given kinds (association reference sets) point at a member of set. The components with an
 // association of a kind are the members of its reference set, so only
 // they are read, not every concept of the release.
-func (ev *evaluator) history(set []snomed.ID, profile string) []snomed.ID {
-	kinds := historyRefsets[profile]
+func (ev *evaluator) history(set []snomed.ID, kinds []snomed.ID) []snomed.ID {
 	var sources []snomed.ID
 	for _, kind := range kinds {
 		sources = union(sources, ev.s.RefsetMembers(kind))
@@ -754,7 +827,7 @@ func (m *andOr) candidates(s Source, limit int) ([]snomed.ID, bool) {
 // value (or, reversed, from a value) is among the other ends of the
 // values' relationships.
 func (m *attrMatcher) candidates(s Source, limit int) ([]snomed.ID, bool) {
-	if m.card.Min < 1 || m.op != "=" || m.numeric || m.str != nil || m.boolean != nil || m.anyValue || len(m.values) > limit/4 {
+	if m.card.Min < 1 || m.op != "=" || m.numeric || m.strs != nil || m.boolean != nil || m.anyValue || len(m.values) > limit/4 {
 		return nil, false
 	}
 	var out []snomed.ID
@@ -808,8 +881,9 @@ type attrMatcher struct {
 	anyType, anyValue bool
 	number            float64
 	numeric           bool
-	str               *string
-	boolean           *bool
+	// strs and matches are typed search terms for a string value.
+	strs, matches []string
+	boolean       *bool
 }
 
 func (m *attrMatcher) isType(s Source, id snomed.ID) bool {
@@ -840,7 +914,7 @@ func plainWildcard(e Expr) bool {
 func (m *attrMatcher) count(s Source, c snomed.ID, g int) int {
 	n := 0
 	switch {
-	case m.numeric || m.str != nil || m.boolean != nil:
+	case m.numeric || m.strs != nil || m.boolean != nil:
 		for _, cv := range s.ConcreteValues(c) {
 			if g >= 0 && cv.Group != g || !m.isType(s, cv.Type) {
 				continue
@@ -893,12 +967,19 @@ func (m *attrMatcher) concreteMatch(v string) bool {
 		case ">=":
 			return f >= m.number
 		}
-	case m.str != nil:
+	case m.strs != nil:
 		s, err := strconv.Unquote(v)
 		if err != nil {
 			return false
 		}
-		return (s == *m.str) == (m.op == "=")
+		found := false
+		for i, w := range m.strs {
+			if termMatches(s, w, m.matches[i]) {
+				found = true
+				break
+			}
+		}
+		return found == (m.op == "=")
 	case m.boolean != nil:
 		return (v == strconv.FormatBool(*m.boolean)) == (m.op == "=")
 	}
@@ -916,18 +997,25 @@ type groupMatcher struct {
 }
 
 func (m *groupMatcher) match(s Source, c snomed.ID, _ int) bool {
-	// Relationship groups: every non-zero group number, and each
-	// ungrouped (group 0) relationship counts as a group of its own; here
-	// group 0 is tested as one set, which is exact for one attribute.
-	groups := map[int]bool{}
+	// An attribute group is a non-zero relationship group: ungrouped
+	// (group 0) relationships belong to no group, so { a = x } never
+	// matches them and [0..0] { a = x } holds for a concept whose only
+	// such relationship is ungrouped. Snowstorm reads groups so
+	// (ECLQueryServiceTest.attributeGroupCardinality: a finding site in
+	// group 0 does not satisfy { 363698007 = * }).
+	var groups []int
 	for _, r := range s.Relationships(c) {
-		groups[r.Group] = true
+		if r.Group != 0 && !slices.Contains(groups, r.Group) {
+			groups = append(groups, r.Group)
+		}
 	}
 	for _, cv := range s.ConcreteValues(c) {
-		groups[cv.Group] = true
+		if cv.Group != 0 && !slices.Contains(groups, cv.Group) {
+			groups = append(groups, cv.Group)
+		}
 	}
 	n := 0
-	for g := range groups {
+	for _, g := range groups {
 		if m.inner.match(s, c, g) {
 			n++
 		}
@@ -963,7 +1051,7 @@ func (ev *evaluator) compile(r Refinement) (matcher, error) {
 		}
 		return &groupMatcher{card: card, inner: inner}, nil
 	case *Attribute:
-		m := &attrMatcher{reverse: x.Reverse, op: x.Op, card: Cardinality{Min: 1, Max: -1}, str: x.Str, boolean: x.Bool}
+		m := &attrMatcher{reverse: x.Reverse, op: x.Op, card: Cardinality{Min: 1, Max: -1}, strs: x.Strings, matches: x.Matches, boolean: x.Bool}
 		var err error
 		if m.anyType = plainWildcard(x.Name); !m.anyType {
 			if m.types, err = ev.expr(x.Name); err != nil {
@@ -989,336 +1077,6 @@ func (ev *evaluator) compile(r Refinement) (matcher, error) {
 	return nil, fmt.Errorf("ecl: unknown refinement %T", r)
 }
 
-// filter keeps the concepts that pass every filter: description filters
-// must all hold for one active description; concept filters on the
-// concept.
-func (ev *evaluator) filter(set []snomed.ID, fs []Filter) ([]snomed.ID, error) {
-	var desc, conc []Filter
-	for _, f := range fs {
-		switch f.Kind {
-		case 'C':
-			conc = append(conc, f)
-		case 'D':
-			desc = append(desc, f)
-		}
-	}
-	if len(desc) == 0 && len(conc) == 0 {
-		return set, nil
-	}
-	var out []snomed.ID
-	for _, c := range set {
-		ok, err := ev.conceptFilters(c, conc)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		if len(desc) > 0 {
-			found := false
-			for _, d := range ev.s.Descriptions(c) {
-				if !d.Active && !hasFilter(desc, "active") {
-					continue
-				}
-				m, err := descriptionMatches(d, desc)
-				if err != nil {
-					return nil, err
-				}
-				if m {
-					found = true
-					break
-				}
-			}
-			if !found {
-				continue
-			}
-		}
-		out = append(out, c)
-	}
-	return out, nil
-}
-
-func hasFilter(fs []Filter, name string) bool {
-	for _, f := range fs {
-		if f.Name == name {
-			return true
-		}
-	}
-	return false
-}
-
-func parseIDs(words []string) []snomed.ID {
-	var out []snomed.ID
-	for _, w := range words {
-		if v, err := strconv.ParseUint(w, 10, 64); err == nil {
-			out = append(out, snomed.ID(v))
-		}
-	}
-	return out
-}
-
-// firstWord is a filter's only value: "" for a hand-built filter with
-// none (not a boolean, no concept's tag), rather than a panic.
-func firstWord(f Filter) string {
-	if len(f.Words) == 0 {
-		return ""
-	}
-	return f.Words[0]
-}
-
-func boolWord(w string) (bool, error) {
-	switch strings.ToLower(w) {
-	case "true", "1":
-		return true, nil
-	case "false", "0":
-		return false, nil
-	}
-	return false, fmt.Errorf("%w: %q is not a boolean", ErrSyntax, w)
-}
-
-func compareInt(a int, op string, b int) bool {
-	switch op {
-	case "=":
-		return a == b
-	case "!=":
-		return a != b
-	case "<":
-		return a < b
-	case "<=":
-		return a <= b
-	case ">":
-		return a > b
-	case ">=":
-		return a >= b
-	}
-	return false
-}
-
-func (ev *evaluator) conceptFilters(id snomed.ID, fs []Filter) (bool, error) {
-	if len(fs) == 0 {
-		return true, nil
-	}
-	c, _ := ev.s.Concept(id)
-	for _, f := range fs {
-		var ok bool
-		switch f.Name {
-		case "definitionStatus", "definitionStatusId":
-			for _, w := range f.Words {
-				switch strings.ToLower(w) {
-				case "primitive":
-					ok = ok || c.DefinitionStatus == primitive
-				case "defined":
-					ok = ok || c.DefinitionStatus == fullyDefined
-				default:
-					ok = ok || slices.Contains(parseIDs([]string{w}), c.DefinitionStatus)
-				}
-			}
-		case "moduleId":
-			ok = slices.Contains(parseIDs(f.Words), c.Module)
-		case "id":
-			ok = slices.Contains(parseIDs(f.Words), c.ID)
-		case "active":
-			b, err := boolWord(firstWord(f))
-			if err != nil {
-				return false, err
-			}
-			ok = c.Active == b
-			if f.Op == "!=" {
-				ok = !ok
-			}
-			if !ok {
-				return false, nil
-			}
-			continue
-		case "effectiveTime":
-			for _, w := range f.Words {
-				t, err := strconv.Atoi(w)
-				if err != nil {
-					return false, fmt.Errorf("%w: effectiveTime %q is not YYYYMMDD", ErrSyntax, w)
-				}
-				ok = ok || compareInt(c.EffectiveTime, f.Op, t)
-			}
-			if !ok {
-				return false, nil
-			}
-			continue
-		}
-		if f.Op == "!=" {
-			ok = !ok
-		}
-		if !ok {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-var dialects = map[string]snomed.ID{"en-gb": gbLanguageRefset, "en-us": usLanguageRefset, "en-x-999001261000000100": ukClinicalRefset}
-
-func descriptionMatches(d snomed.Description, fs []Filter) (bool, error) {
-	for _, f := range fs {
-		var ok bool
-		switch f.Name {
-		case "term":
-			for i, w := range f.Words {
-				kind := ""
-				if i < len(f.Matches) {
-					kind = f.Matches[i]
-				}
-				if termMatches(d.Term, w, kind) {
-					ok = true
-					break
-				}
-			}
-		case "language":
-			for _, w := range f.Words {
-				ok = ok || strings.EqualFold(d.LanguageCode, w)
-			}
-		case "type", "typeId":
-			for _, w := range f.Words {
-				switch strings.ToLower(w) {
-				case "syn":
-					ok = ok || d.Type == synonymType
-				case "fsn":
-					ok = ok || d.Type == fsnType
-				case "def":
-					ok = ok || d.Type == definitionType
-				default:
-					ok = ok || slices.Contains(parseIDs([]string{w}), d.Type)
-				}
-			}
-		case "dialect", "dialectId":
-			for i, w := range f.Words {
-				refset, known := dialects[strings.ToLower(w)]
-				if !known {
-					ids := parseIDs([]string{w})
-					if len(ids) == 0 {
-						return false, fmt.Errorf("%w: unknown dialect %q", ErrUnsupported, w)
-					}
-					refset = ids[0]
-				}
-				want := []snomed.ID{preferred, acceptable}
-				if i < len(f.Accept) && len(f.Accept[i]) > 0 {
-					want = want[:0]
-					for _, a := range f.Accept[i] {
-						switch strings.ToLower(a) {
-						case "prefer":
-							want = append(want, preferred)
-						case "accept":
-							want = append(want, acceptable)
-						default:
-							ids := parseIDs([]string{a})
-							if len(ids) == 0 {
-								return false, fmt.Errorf("%w: unknown acceptability %q", ErrUnsupported, a)
-							}
-							want = append(want, ids[0])
-						}
-					}
-				}
-				if acc, in := d.Acceptability[refset]; in && slices.Contains(want, acc) {
-					ok = true
-				}
-			}
-		case "active":
-			b, err := boolWord(firstWord(f))
-			if err != nil {
-				return false, err
-			}
-			ok = d.Active == b
-		case "id":
-			ok = slices.Contains(parseIDs(f.Words), d.ID)
-		case "preferredIn", "acceptableIn", "languageRefSetId", "languageRefsetId":
-			for _, refset := range parseIDs(f.Words) {
-				acc, in := d.Acceptability[refset]
-				switch f.Name {
-				case "preferredIn":
-					in = in && acc == preferred
-				case "acceptableIn":
-					in = in && acc == acceptable
-				}
-				ok = ok || in
-			}
-		case "semanticTag":
-			// Only a fully specified name has a semantic tag: = and !=
-			// both hold for none of the other descriptions.
-			tag, has := semanticTag(d)
-			if !has {
-				return false, nil
-			}
-			ok = tag == firstWord(f)
-		case "moduleId", "effectiveTime":
-			return false, fmt.Errorf("%w: description %s filters (the store keeps no description module or time)", ErrUnsupported, f.Name)
-		}
-		if f.Op == "!=" {
-			ok = !ok
-		}
-		if !ok {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
-// semanticTag returns the text in the brackets that end a fully specified
-// name: "disorder" for "Asthma (disorder)".
-func semanticTag(d snomed.Description) (string, bool) {
-	if d.Type != fsnType || !strings.HasSuffix(d.Term, ")") {
-		return "", false
-	}
-	open := strings.LastIndexByte(d.Term, '(')
-	if open < 0 {
-		return "", false
-	}
-	return d.Term[open+1 : len(d.Term)-1], true
-}
-
-// termMatches: "match" (the default) needs every word of the filter to
-// begin a word of the term, case-insensitively; "wild" is a whole-term
-// pattern where * matches any run of characters.
-func termMatches(term, pattern, kind string) bool {
-	t := strings.ToLower(term)
-	p := strings.ToLower(pattern)
-	if kind == "wild" {
-		return wildMatch(t, p)
-	}
-	words := strings.FieldsFunc(t, func(r rune) bool { return r == ' ' || r == '-' || r == ',' || r == '(' || r == ')' })
-	for _, pw := range strings.Fields(p) {
-		found := false
-		for _, w := range words {
-			if strings.HasPrefix(w, pw) {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-func wildMatch(s, p string) bool {
-	parts := strings.Split(p, "*")
-	if len(parts) == 1 {
-		return s == p
-	}
-	if !strings.HasPrefix(s, parts[0]) {
-		return false
-	}
-	s = s[len(parts[0]):]
-	for i, part := range parts[1:] {
-		if i == len(parts)-2 {
-			return strings.HasSuffix(s, part)
-		}
-		k := strings.Index(s, part)
-		if k < 0 {
-			return false
-		}
-		s = s[k+len(part):]
-	}
-	return true
-}
-
 // Explain evaluates an expression and describes what each part matched,
 // innermost first, for debugging value sets.
 func Explain(store *snomed.Store, expr string) (string, error) {
@@ -1327,7 +1085,7 @@ func Explain(store *snomed.Store, expr string) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	ev := &evaluator{s: store, trace: func(x Expr, n int) {
+	ev := &evaluator{s: store, ctx: context.Background(), trace: func(x Expr, n int) {
 		fmt.Fprintf(&b, "%8d  %s\n", n, x.String())
 	}}
 	if _, err := ev.expr(e); err != nil {

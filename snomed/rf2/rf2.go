@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors wrapped by *ParseError.
@@ -19,6 +20,8 @@ var (
 	ErrTooLong   = errors.New("line too long")
 	ErrPartition = errors.New("SCTID partition does not match the component")
 	ErrInteger   = errors.New("not an integer")
+	ErrUUID      = errors.New("member id is not a UUID")
+	ErrUTF8      = errors.New("invalid UTF-8")
 )
 
 // ParseError is a bad row: file, 1-based line and column name.
@@ -94,6 +97,10 @@ func (r *Reader) Next() bool {
 			r.err = &ParseError{File: r.File, Line: r.line, Err: fmt.Errorf("%w: %d, want %d", ErrColumns, len(r.row), len(r.Columns))}
 			return false
 		}
+		if !utf8.ValidString(text) {
+			r.err = r.utf8Error()
+			return false
+		}
 		return true
 	}
 	if r.err == nil {
@@ -105,6 +112,96 @@ func (r *Reader) Next() bool {
 		}
 	}
 	return false
+}
+
+// utf8Error names the column and byte offset (within the field) of the
+// current row's first invalid UTF-8 sequence.
+func (r *Reader) utf8Error() error {
+	for i, f := range r.row {
+		for off := 0; off < len(f); {
+			c, size := utf8.DecodeRuneInString(f[off:])
+			if c == utf8.RuneError && size <= 1 {
+				return &ParseError{File: r.File, Line: r.line, Column: r.Columns[i], Err: fmt.Errorf("%w at byte %d of the field", ErrUTF8, off)}
+			}
+			off += size
+		}
+	}
+	return &ParseError{File: r.File, Line: r.line, Err: ErrUTF8}
+}
+
+// Expect checks the header row against a file kind's columns, in order:
+// a renamed, missing, extra or swapped column is an error naming the
+// first column that differs.
+func (r *Reader) Expect(cols ...string) error {
+	for i, want := range cols {
+		if i >= len(r.Columns) {
+			return &ParseError{File: r.File, Line: 1, Column: want, Err: fmt.Errorf("%w: column %d %s is missing", ErrHeader, i+1, want)}
+		}
+		if r.Columns[i] != want {
+			return &ParseError{File: r.File, Line: 1, Column: want, Err: fmt.Errorf("%w: column %d is %q, want %q", ErrHeader, i+1, r.Columns[i], want)}
+		}
+	}
+	if len(r.Columns) > len(cols) {
+		return &ParseError{File: r.File, Line: 1, Column: r.Columns[len(cols)], Err: fmt.Errorf("%w: unexpected column %d %q", ErrHeader, len(cols)+1, r.Columns[len(cols)])}
+	}
+	return nil
+}
+
+// CheckUUID checks a reference set member id: a UUID written as 8-4-4-4-12
+// hexadecimal digits.
+func CheckUUID(s string) error {
+	if len(s) != 36 {
+		return ErrUUID
+	}
+	for i := 0; i < 36; i++ {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return ErrUUID
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+				return ErrUUID
+			}
+		}
+	}
+	return nil
+}
+
+// CheckSCTID parses an SCTID and checks its partition: want 0 accepts
+// any component.
+func CheckSCTID(s string, want Partition) (uint64, error) {
+	id, p, err := ParseSCTID(s)
+	if err != nil {
+		return 0, err
+	}
+	if want != 0 && p != want {
+		return 0, fmt.Errorf("%w: %s is not a %s id", ErrPartition, s, want)
+	}
+	return id, nil
+}
+
+func (p Partition) String() string {
+	switch p {
+	case PartConcept:
+		return "concept"
+	case PartDescription:
+		return "description"
+	case PartRelationship:
+		return "relationship"
+	}
+	return "component"
+}
+
+// SCTID checks field i of the current row as an SCTID of partition want
+// (0 for any component).
+func (r *Reader) SCTID(i int, want Partition) (uint64, error) {
+	id, err := CheckSCTID(r.row[i], want)
+	if err != nil {
+		return 0, &ParseError{File: r.File, Line: r.line, Column: r.Columns[i], Err: err}
+	}
+	return id, nil
 }
 
 // Row returns the current row's fields (valid until the next Next).

@@ -82,3 +82,43 @@ func FuzzReader(f *testing.F) {
 		_, _, _ = ParseSCTID(s)
 	})
 }
+
+func TestHeaderUUIDAndUTF8(t *testing.T) {
+	r, err := NewReader(strings.NewReader("id\tactive\tterm\r\n1\t1\tok\r\n2\t1\tbad \xff\r\n"), "f.txt")
+	require.NoError(t, err)
+	require.NoError(t, r.Expect("id", "active", "term"))
+	for _, tc := range []struct {
+		cols   []string
+		column string
+	}{
+		{[]string{"id", "term", "active"}, "term"},
+		{[]string{"id", "active"}, "term"},
+		{[]string{"id", "active", "term", "x"}, "x"},
+	} {
+		err := r.Expect(tc.cols...)
+		var pe *ParseError
+		require.ErrorAs(t, err, &pe)
+		assert.ErrorIs(t, err, ErrHeader)
+		assert.Equal(t, tc.column, pe.Column)
+		assert.Equal(t, 1, pe.Line)
+	}
+	require.True(t, r.Next())
+	assert.False(t, r.Next())
+	var pe *ParseError
+	require.ErrorAs(t, r.Err(), &pe)
+	assert.ErrorIs(t, pe, ErrUTF8)
+	assert.Equal(t, "term", pe.Column)
+	assert.Equal(t, 3, pe.Line)
+	assert.Contains(t, pe.Error(), "byte 4")
+
+	assert.NoError(t, CheckUUID("8a1b3c4d-0000-4000-8000-00000000abcd"))
+	for _, bad := range []string{"", "8a1b3c4d00004000800000000000abcd", "8a1b3c4d-0000-4000-8000-00000000abcg", "8a1b3c4d-0000-4000-8000_00000000abcd"} {
+		assert.ErrorIs(t, CheckUUID(bad), ErrUUID, bad)
+	}
+	_, err = CheckSCTID("138875005", PartConcept)
+	assert.NoError(t, err)
+	_, err = CheckSCTID("138875005", PartDescription)
+	assert.ErrorIs(t, err, ErrPartition)
+	_, err = CheckSCTID("138875006", 0)
+	assert.ErrorIs(t, err, ErrSCTID)
+}
