@@ -229,7 +229,7 @@ func (m *Message) Ack(code AckCode, opts AckOptions) (*Message, error) {
 			b.WriteString("ERR" + F + loc + C + e(er.Code) + string(d.Subcomponent) + e(er.Text) + "\r")
 		}
 	}
-	return Parse([]byte(b.String()))
+	return ParseWithOptions([]byte(b.String()), Options{Borrow: true}) // the bytes are ours
 }
 
 func versionAtLeast(v string, major, minor int) bool {

@@ -37,12 +37,13 @@ type segment struct {
 // larger messages grow the slice once or twice.
 const inlineSegments = 24
 
-// Message is a parsed HL7 v2 message. It refers to the bytes it was parsed
-// from without copying them: values are found and unescaped only when
-// asked for. The caller must not modify those bytes while the Message, or
-// any string obtained from it, is in use; [Message.Clone] makes an
-// independent copy. A Message is safe for concurrent reads; Set is not
-// safe concurrently with anything else.
+// Message is a parsed HL7 v2 message. It holds one copy of the message
+// text and records where each segment is: values are found and unescaped
+// only when asked for, and a string obtained from a Message never changes,
+// whatever happens to the input afterwards. Only a Message parsed with
+// [Options.Borrow] refers to its input instead (see there). A Message is
+// safe for concurrent reads; Set is not safe concurrently with anything
+// else.
 type Message struct {
 	text   string // the message text, sharing memory with the input
 	delims Delimiters
@@ -100,9 +101,19 @@ type Options struct {
 	// and send another: "UNICODE UTF-8", "8859/1", "ASCII". Empty trusts
 	// MSH-18.
 	Charset string
+	// Borrow makes the Message borrow the input instead of copying it,
+	// saving one allocation and copy per message. The Message, and every
+	// string obtained from it (Get, Raw, Field…), is then valid only while
+	// the input bytes are unchanged: for a Reader, until the next call to
+	// Next; for an mllp.Server, until the handler returns. Keep a value
+	// past that with strings.Clone or the message with Message.Clone.
+	// Without Borrow a Message owns its text and its strings are
+	// immutable.
+	Borrow bool
 }
 
-// Parse parses one message with the default limits, trusting MSH-18.
+// Parse parses one message with the default limits, trusting MSH-18. The
+// Message keeps its own copy of data, so data may be reused at once.
 func Parse(data []byte) (*Message, error) { return ParseWithOptions(data, Options{}) }
 
 // ParseWithOptions parses one message.
@@ -121,7 +132,11 @@ func ParseWithOptions(data []byte, opts Options) (*Message, error) {
 		return nil, &ParseError{Err: ErrEmpty}
 	}
 	m := &Message{}
-	m.text = unsafe.String(&data[0], len(data))
+	if opts.Borrow {
+		m.text = unsafe.String(&data[0], len(data))
+	} else {
+		m.text = string(data)
+	}
 	m.segs = m.inline[:0]
 	if err := m.parse(lim); err != nil {
 		return nil, err
@@ -262,10 +277,11 @@ func (m *Message) Delimiters() Delimiters { return m.delims }
 func (m *Message) Len() int { return len(m.segs) }
 
 // Raw returns the message text exactly as parsed (terminators included).
-// It shares memory with the parsed input.
+// It shares memory with the parsed input only under Options.Borrow.
 func (m *Message) Raw() string { return m.text }
 
-// Clone returns a copy of m that does not share memory with its input.
+// Clone returns a copy of m that does not share memory with its input:
+// the way to keep a message parsed with Options.Borrow.
 func (m *Message) Clone() *Message {
 	c := *m
 	c.text = string([]byte(m.text))
