@@ -3,6 +3,7 @@ package hl7v2
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 )
 
@@ -327,19 +328,32 @@ func (m *Message) First(name string) (Segment, bool) {
 	return Segment{}, false
 }
 
-// Name returns the segment's three-character name.
-func (s Segment) Name() string { return s.text[:3] }
+// Name returns the segment's three-character name ("" for the zero
+// Segment, which typed views of an absent segment hold).
+func (s Segment) Name() string {
+	if len(s.text) < 3 {
+		return ""
+	}
+	return s.text[:3]
+}
+
+// Present reports whether s is a segment of a message, not the zero
+// Segment that a typed view of an absent segment holds.
+func (s Segment) Present() bool { return s.m != nil }
 
 // Raw returns the segment text as written, without its terminator.
 func (s Segment) Raw() string { return s.text }
 
 func (s Segment) isHeader() bool {
-	n := s.text[:3]
+	n := s.Name()
 	return n == "MSH" || n == "FHS" || n == "BHS"
 }
 
 // NumFields returns the number of the segment's last field.
 func (s Segment) NumFields() int {
+	if s.m == nil {
+		return 0
+	}
 	n := count(s.text, s.m.delims.Field) - 1
 	if s.isHeader() {
 		n++
@@ -349,7 +363,7 @@ func (s Segment) NumFields() int {
 
 // field returns the raw text of field n (1-based).
 func (s Segment) field(n int) (string, bool) {
-	if n <= 0 {
+	if n <= 0 || s.m == nil {
 		return "", false
 	}
 	if s.isHeader() {
@@ -409,10 +423,76 @@ func (s Segment) Components(n, rep int) int {
 	if !ok {
 		return 0
 	}
+	if s.isHeader() && n <= 2 {
+		// MSH-1 and MSH-2 are single values, not split by the delimiters
+		// they define.
+		if rep == 1 {
+			return 1
+		}
+		return 0
+	}
 	if v, ok = nth(v, s.m.delims.Repetition, rep-1); !ok {
 		return 0
 	}
 	return count(v, s.m.delims.Component)
+}
+
+// Repetition is one repetition of a field, read component by component.
+type Repetition struct {
+	m    *Message
+	text string
+}
+
+// Raw returns the repetition as written.
+func (r Repetition) Raw() string { return r.text }
+
+// Get returns component c, sub-component sc (1-based), unescaped.
+func (r Repetition) Get(c, sc int) string {
+	if r.m == nil {
+		return ""
+	}
+	v, ok := nth(r.text, r.m.delims.Component, c-1)
+	if !ok {
+		return ""
+	}
+	if v, ok = nth(v, r.m.delims.Subcomponent, sc-1); !ok {
+		return ""
+	}
+	return r.m.decode(v)
+}
+
+// CWE reads the repetition as a coded element.
+func (r Repetition) CWE() CWE {
+	return CWE{Code: r.Get(1, 1), Text: r.Get(2, 1), System: r.Get(3, 1), AltCode: r.Get(4, 1), AltText: r.Get(5, 1), AltSystem: r.Get(6, 1)}
+}
+
+// Reps yields each repetition of field n with its 1-based number, in one
+// pass over the field: reading every repetition of a field with many
+// costs time in proportion to the field, where Get(n, rep, …) in a loop
+// would rescan it for each.
+func (s Segment) Reps(n int) iter.Seq2[int, Repetition] {
+	return func(yield func(int, Repetition) bool) {
+		v, ok := s.field(n)
+		if !ok || v == "" {
+			return
+		}
+		if s.isHeader() && n <= 2 {
+			yield(1, Repetition{m: s.m, text: v})
+			return
+		}
+		sep := s.m.delims.Repetition
+		for i := 1; ; i++ {
+			k := indexByte(v, sep)
+			if k < 0 {
+				yield(i, Repetition{m: s.m, text: v})
+				return
+			}
+			if !yield(i, Repetition{m: s.m, text: v[:k]}) {
+				return
+			}
+			v = v[k+1:]
+		}
+	}
 }
 
 // RawField returns field n as written.

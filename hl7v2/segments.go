@@ -379,3 +379,16 @@ func (e ERR) Location() string   { return e.Get(2, 1, 1, 1) + "-" + e.Get(2, 1, 
 func (e ERR) Code() CWE          { return e.CWE(3, 1) }
 func (e ERR) Severity() string   { return e.Field(4) }
 func (e ERR) Diagnostic() string { return e.Field(8) }
+
+// SPM is a specimen (v2.5+).
+type SPM struct{ Segment }
+
+func (s SPM) ID() string                               { return s.Get(2, 1, 1, 1) }
+func (s SPM) Type() CWE                                { return s.CWE(4, 1) }
+func (s SPM) Collected() (time.Time, Precision, error) { return s.Time(17) }
+func (s SPM) Received() (time.Time, Precision, error)  { return s.Time(18) }
+
+// IsNull reports whether a value is HL7's explicit null, `""`: the sender
+// says the value is to be deleted, which is not the same as sending no
+// value at all (empty).
+func IsNull(v string) bool { return v == `""` }

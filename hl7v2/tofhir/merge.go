@@ -19,7 +19,11 @@ func (c *conv) merge(pid hl7v2.PID) (*Result, error) {
 	if len(prior) == 0 {
 		return nil, &Error{Path: "MRG-1", Err: ErrMissing}
 	}
-	if _, err := c.patient(pid); err != nil {
+	var pd1 *hl7v2.PD1
+	if s, ok := c.msg.PD1(); ok {
+		pd1 = &s
+	}
+	if _, err := c.patient(pid, pd1); err != nil {
 		return nil, err
 	}
 	p := c.res.Patient

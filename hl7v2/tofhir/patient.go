@@ -33,9 +33,12 @@ var addressUse = map[string]string{"H": "home", "B": "work", "O": "work", "C": "
 
 // patient maps PID and PD1 to a UK Core Patient, adds it to the bundle as
 // a conditional update, and returns the reference other resources use.
-func (c *conv) patient(pid hl7v2.PID) (string, error) {
+func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 	p := &fhir.Patient{Meta: &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.ProfilePatient}}}}
-	c.res.Patient = p
+	if c.res.Patient == nil {
+		c.res.Patient = p
+	}
+	c.res.Patients = append(c.res.Patients, p)
 	var query string
 	for i, cx := range pid.Identifiers() {
 		id, ok := c.identifier(cx, "PID-3("+itoa(i+1)+")")
@@ -127,7 +130,7 @@ func (c *conv) patient(pid hl7v2.PID) (string, error) {
 			c.unmapped("PID-22", eg, "not an NHS ethnic category code")
 		}
 	}
-	if pd1, ok := c.msg.PD1(); ok {
+	if pd1 != nil {
 		if ods := pd1.PracticeODS(); ods != "" {
 			ref := fhir.Reference{Type: uri("Organization"), Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(ods)}}
 			if name := pd1.PracticeName(); name != "" {

@@ -39,11 +39,15 @@ type Result struct {
 	// Bundle is a transaction: the Patient as a conditional update by NHS
 	// number (or by local identifier), Encounter, DiagnosticReport and
 	// Observations as conditional creates, all linked by urn:uuid fullUrls.
-	Bundle           *fhir.Bundle
+	Bundle *fhir.Bundle
+	// Patient is the (first) patient; an ORU^R01 may carry several, one
+	// per PID, all in Patients.
 	Patient          *fhir.Patient
+	Patients         []*fhir.Patient
 	Encounter        *fhir.Encounter          // ADT with a PV1
 	DiagnosticReport []*fhir.DiagnosticReport // ORU, one per OBR
 	Observations     []*fhir.Observation
+	Specimens        []*fhir.Specimen // ORU, one per SPM
 	// Unmapped lists what was kept without a coded mapping.
 	Unmapped []Unmapped
 }
@@ -149,7 +153,11 @@ func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 		default:
 			return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: ADT^%s", ErrUnsupported, trigger)}
 		}
-		patientRef, err := c.patient(pid)
+		var pd1 *hl7v2.PD1
+		if s, ok := msg.PD1(); ok {
+			pd1 = &s
+		}
+		patientRef, err := c.patient(pid, pd1)
 		if err != nil {
 			return nil, err
 		}
@@ -160,11 +168,9 @@ func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 		}
 		return c.res, nil
 	case code == "ORU" && trigger == "R01":
-		patientRef, err := c.patient(pid)
-		if err != nil {
+		if err := c.oru(); err != nil {
 			return nil, err
 		}
-		c.results(patientRef)
 		return c.res, nil
 	}
 	return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: %s^%s", ErrUnsupported, code, trigger)}

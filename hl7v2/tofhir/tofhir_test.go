@@ -157,7 +157,10 @@ func TestORU(t *testing.T) {
 	r := res.DiagnosticReport[0]
 	assert.Equal(t, "final", r.Status.Value)
 	assert.Equal(t, "FBC", r.Code.Coding[0].Code.Value)
-	assert.Equal(t, "HM", r.Category[0].Coding[0].Code.Value)
+	require.Len(t, r.Category, 2)
+	assert.Equal(t, "LAB", r.Category[0].Coding[0].Code.Value, "UK Core's mandatory laboratory slice")
+	assert.Equal(t, "http://terminology.hl7.org/CodeSystem/v2-0074", r.Category[0].Coding[0].System.Value)
+	assert.Equal(t, "HM", r.Category[1].Coding[0].Code.Value)
 	require.Len(t, res.Observations, 9)
 	require.Len(t, r.Result, 9)
 	hb := res.Observations[0]
@@ -225,4 +228,66 @@ func TestErrors(t *testing.T) {
 	m, _ = hl7v2.Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4\rPID|1||\r"))
 	_, err = Convert(m)
 	assert.ErrorIs(t, err, ErrMissing)
+}
+
+func TestORUTwoPatientsByStructure(t *testing.T) {
+	res, err := New(trust).Convert(fixture(t, "oru_r01_two_patients.hl7"))
+	require.NoError(t, err)
+	mustValidate(t, res.Bundle)
+	require.Len(t, res.Patients, 2)
+	nhs := func(p *fhir.Patient) fhir.NHSNumber { n, _ := p.NHSNumber(); return n }
+	assert.Equal(t, fhir.NHSNumber("9990000026"), nhs(res.Patients[0]))
+	assert.Equal(t, fhir.NHSNumber("9990000034"), nhs(res.Patients[1]))
+	require.Len(t, res.DiagnosticReport, 2)
+	require.Len(t, res.Observations, 5)
+	owner := func(ref *fhir.Reference) *fhir.Patient {
+		p, _ := res.Bundle.Resolve(ref.Reference.Value).(*fhir.Patient)
+		return p
+	}
+	// Results are filed under their own patient and order.
+	assert.Same(t, res.Patients[0], owner(res.DiagnosticReport[0].Subject))
+	assert.Same(t, res.Patients[1], owner(res.DiagnosticReport[1].Subject))
+	for i, o := range res.Observations {
+		want := res.Patients[0]
+		if i >= 3 {
+			want = res.Patients[1]
+		}
+		assert.Same(t, want, owner(o.Subject), "observation %d", i+1)
+	}
+	assert.Len(t, res.DiagnosticReport[0].Result, 2, "the SPM's OBX describes the specimen, not a result")
+	assert.Len(t, res.DiagnosticReport[1].Result, 2)
+	// The NTE after the OBR is a report note in the R5 cross-version
+	// extension UK Core profiles; the one after an OBX is that result's.
+	ext := res.DiagnosticReport[0].Extension
+	require.Len(t, ext, 1)
+	assert.Equal(t, "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.note", ext[0].URL.Value)
+	assert.Equal(t, "Repeat requested", res.Observations[1].Note[0].Text.Value)
+	// "<2.5" in an NM is a Quantity with a comparator.
+	k := res.Observations[1].Value.(*fhir.Quantity)
+	assert.Equal(t, "<", k.Comparator.Value)
+	assert.Equal(t, "2.5", k.Value.Raw)
+	// The specimen and its observation.
+	require.Len(t, res.Specimens, 1)
+	require.Len(t, res.DiagnosticReport[0].Specimen, 1)
+	assert.Same(t, fhir.Resource(res.Specimens[0]), res.Bundle.Resolve(res.DiagnosticReport[0].Specimen[0].Reference.Value))
+	assert.Equal(t, "BLD", res.Specimens[0].Type.Coding[0].Code.Value)
+	assert.NotNil(t, res.Observations[2].Specimen)
+	// Both CWE repetitions of OBX-5 are kept.
+	org := res.Observations[4].Value.(*fhir.CodeableConcept)
+	require.Len(t, org.Coding, 2)
+	assert.Equal(t, "3092008", org.Coding[1].Code.Value)
+}
+
+func TestORUStructureErrors(t *testing.T) {
+	for name, text := range map[string]string{
+		"OBX before OBR": "MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5.1\rPID|1||9990000018^^^NHS^NH\rOBX|1|NM|X||1\r",
+		"OBR before PID": "MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5.1\rOBR|1|||X\rPID|1||9990000018^^^NHS^NH\r",
+	} {
+		t.Run(name, func(t *testing.T) {
+			m, err := hl7v2.Parse([]byte(text))
+			require.NoError(t, err)
+			_, err = Convert(m)
+			assert.ErrorIs(t, err, ErrStructure)
+		})
+	}
 }
