@@ -52,7 +52,7 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 			p.SetNHSNumber(fhir.NHSNumber(id.Value.Value), "")
 			if status := traceStatus(pid.TraceStatus()); status != "" {
 				p.SetNHSNumber(fhir.NHSNumber(id.Value.Value), status)
-			} else if ts := pid.TraceStatus(); ts != "" {
+			} else if ts := nv(pid.TraceStatus()); ts != "" {
 				c.unmapped("PID-32", ts, "unknown NHS number trace status")
 			}
 			query = "identifier=" + fhir.NHSNumberSystem + "|" + id.Value.Value
@@ -67,7 +67,10 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 		return "", &Error{Path: "PID-3", Err: ErrMissing}
 	}
 	for i := 1; i <= pid.Names(); i++ {
-		x := pid.Segment.XPN(5, i)
+		x := nulls(pid.Segment.XPN(5, i))
+		if x == (hl7v2.XPN{}) {
+			continue
+		}
 		n := fhir.HumanName{Family: str(x.Family)}
 		if i == 1 {
 			n.Use = code("official")
@@ -83,7 +86,7 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 		}
 		p.Name = append(p.Name, n)
 	}
-	if sex := pid.Sex(); sex != "" {
+	if sex := nv(pid.Sex()); sex != "" {
 		if g, ok := genders[sex]; ok {
 			p.Gender = code(g)
 		} else {
@@ -92,38 +95,38 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 	}
 	if t, prec, err := pid.BirthDate(); err == nil {
 		p.BirthDate = c.date(t, prec)
-	} else if pid.Segment.Field(7) != "" {
+	} else if nv(pid.Segment.Field(7)) != "" {
 		c.unmapped("PID-7", "", "birth date is not an HL7 DTM")
 	}
 	if t, prec, err := pid.DeathDate(); err == nil {
 		dt := c.dateTime(t, prec)
 		p.Deceased = &dt
-	} else if ind := pid.DeathIndicator(); ind == "Y" {
+	} else if ind := nv(pid.DeathIndicator()); ind == "Y" {
 		p.Deceased = &fhir.Boolean{Value: true, Set: true}
 	}
 	for i := 1; i <= pid.Segment.Repetitions(11); i++ {
-		if a := c.address(pid.Segment.XAD(11, i), "PID-11"); a != nil {
+		if a := c.address(nulls(pid.Segment.XAD(11, i)), "PID-11"); a != nil {
 			p.Address = append(p.Address, *a)
 		}
 	}
 	for i := 1; i <= pid.Segment.Repetitions(13); i++ {
-		if t := c.telecom(pid.HomePhone(i), "home", "PID-13"); t != nil {
+		if t := c.telecom(nulls(pid.HomePhone(i)), "home", "PID-13"); t != nil {
 			p.Telecom = append(p.Telecom, *t)
 		}
 	}
 	for i := 1; i <= pid.Segment.Repetitions(14); i++ {
-		if t := c.telecom(pid.BusinessPhone(i), "work", "PID-14"); t != nil {
+		if t := c.telecom(nulls(pid.BusinessPhone(i)), "work", "PID-14"); t != nil {
 			p.Telecom = append(p.Telecom, *t)
 		}
 	}
-	if ms := pid.MaritalStatus(); ms != "" {
+	if ms := nv(pid.MaritalStatus()); ms != "" {
 		if v3, ok := maritalStatus[ms]; ok {
 			p.MaritalStatus = concept("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", v3, maritalDisplay[v3])
 		} else {
 			c.unmapped("PID-16", ms, "unknown marital status code")
 		}
 	}
-	if eg := pid.EthnicGroup(); eg != "" {
+	if eg := nv(pid.EthnicGroup()); eg != "" {
 		if validEthnicCategory(eg) {
 			p.SetEthnicCategory(eg, "")
 		} else {
@@ -131,9 +134,9 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 		}
 	}
 	if pd1 != nil {
-		if ods := pd1.PracticeODS(); ods != "" {
+		if ods := nv(pd1.PracticeODS()); ods != "" {
 			ref := fhir.Reference{Type: uri("Organization"), Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(ods)}}
-			if name := pd1.PracticeName(); name != "" {
+			if name := nv(pd1.PracticeName()); name != "" {
 				ref.Display = str(name)
 			}
 			p.GeneralPractitioner = append(p.GeneralPractitioner, ref)

@@ -58,6 +58,7 @@ const (
 )
 
 func (c *conv) cwe(x hl7v2.CWE, path string) *fhir.CodeableConcept {
+	x = nulls(x)
 	if x.Code == "" && x.Text == "" {
 		return nil
 	}
@@ -268,7 +269,7 @@ func (c *conv) report(obr hl7v2.OBR, patientRef string, n int) *fhir.DiagnosticR
 	path := "OBR[" + strconv.Itoa(n) + "]"
 	r := &fhir.DiagnosticReport{Subject: &fhir.Reference{Reference: str(patientRef)}}
 	r.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-DiagnosticReport-Lab"}}}
-	st := obr.ResultStatus()
+	st := nv(obr.ResultStatus())
 	if s, ok := reportStatus[st]; ok {
 		r.Status = code(s)
 	} else {
@@ -295,7 +296,7 @@ func (c *conv) report(obr hl7v2.OBR, patientRef string, n int) *fhir.DiagnosticR
 	if t, p, err := obr.ResultsReported(); err == nil && p >= hl7v2.PrecisionSecond {
 		r.Issued = fhir.Instant{Value: c.dateTime(t, p).Value}
 	}
-	if f := obr.FillerOrder(); f != "" {
+	if f := nv(obr.FillerOrder()); f != "" {
 		r.Identifier = append(r.Identifier, fhir.Identifier{Type: concept("http://terminology.hl7.org/CodeSystem/v2-0203", "FILL", "Filler Identifier"), Value: str(f)})
 	}
 	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(fhir.NewUUID()), Resource: r, Request: &fhir.BundleEntryRequest{Method: code("POST"), URL: uri("DiagnosticReport")}})
@@ -307,7 +308,7 @@ func (c *conv) observation(obx hl7v2.OBX, patientRef string, n int, report *fhir
 	o := &fhir.Observation{Subject: &fhir.Reference{Reference: str(patientRef)}}
 	o.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Observation-Lab"}}}
 	o.Category = []fhir.CodeableConcept{*concept("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory", "Laboratory")}
-	st := obx.Status()
+	st := nv(obx.Status())
 	if s, ok := observationStatus[st]; ok {
 		o.Status = code(s)
 	} else {
@@ -387,11 +388,11 @@ func (c *conv) observation(obx hl7v2.OBX, patientRef string, n int, report *fhir
 			c.unmapped(path+"-2", vt, "value type kept as text")
 		}
 	}
-	if rr := c.referenceRange(obx.ReferenceRange(), unit, path+"-7"); rr != nil {
+	if rr := c.referenceRange(nv(obx.ReferenceRange()), unit, path+"-7"); rr != nil {
 		o.ReferenceRange = []fhir.ObservationReferenceRange{*rr}
 	}
 	for _, f := range obx.AbnormalFlags() {
-		if f == "" {
+		if f = nv(f); f == "" {
 			continue
 		}
 		if d, ok := interpretation[f]; ok {

@@ -3,6 +3,7 @@ package tofhir
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"time"
 
@@ -149,7 +150,7 @@ func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 		return c.merge(pid)
 	case code == "ADT":
 		switch trigger {
-		case "A01", "A02", "A03", "A04", "A05", "A08", "A11", "A13", "A28", "A31":
+		case "A01", "A02", "A03", "A04", "A05", "A08", "A11", "A12", "A13", "A28", "A31":
 		default:
 			return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: ADT^%s", ErrUnsupported, trigger)}
 		}
@@ -177,8 +178,30 @@ func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 }
 
 func str(s string) fhir.String { return fhir.String{Value: s} }
-func code(s string) fhir.Code  { return fhir.Code{Value: s} }
-func uri(s string) fhir.URI    { return fhir.URI{Value: s} }
+
+// nv maps HL7's explicit null `""` to absence: the sender deletes the
+// value, so it is not text, and the conditional update that carries the
+// resource clears it.
+func nv(s string) string {
+	if hl7v2.IsNull(s) {
+		return ""
+	}
+	return s
+}
+
+// nulls applies nv to every string field of a composite (CX, XCN, XPN,
+// XAD, XTN, CWE).
+func nulls[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	for i := range rv.NumField() {
+		if f := rv.Field(i); f.Kind() == reflect.String && hl7v2.IsNull(f.String()) {
+			f.SetString("")
+		}
+	}
+	return v
+}
+func code(s string) fhir.Code { return fhir.Code{Value: s} }
+func uri(s string) fhir.URI   { return fhir.URI{Value: s} }
 
 func coding(system, c, display string) fhir.Coding {
 	cd := fhir.Coding{System: uri(system), Code: code(c)}
@@ -218,6 +241,7 @@ func (c *conv) date(t time.Time, p hl7v2.Precision) fhir.Date {
 
 // identifier maps a CX; ok is false for an empty one.
 func (c *conv) identifier(cx hl7v2.CX, path string) (fhir.Identifier, bool) {
+	cx = nulls(cx)
 	if cx.ID == "" {
 		return fhir.Identifier{}, false
 	}
@@ -246,6 +270,7 @@ func (c *conv) identifier(cx hl7v2.CX, path string) (fhir.Identifier, bool) {
 // number for consultant codes (C + 7 digits), GMP number for GP codes
 // (G + 7 digits), otherwise SDS user id when the authority says so.
 func (c *conv) practitioner(x hl7v2.XCN, path string) *fhir.Reference {
+	x = nulls(x)
 	if x.ID == "" && x.Family == "" {
 		return nil
 	}

@@ -43,7 +43,7 @@ func mustValidate(t *testing.T, r fhir.Resource) {
 }
 
 func TestADTFixturesConvertAndValidate(t *testing.T) {
-	for _, name := range []string{"adt_a01.hl7", "adt_a03.hl7", "adt_a04.hl7", "adt_a08.hl7", "adt_a28.hl7", "adt_a31.hl7", "adt_a34.hl7", "adt_a40.hl7", "adt_a01_old_nhs_form.hl7", "adt_a01_latin1.hl7", "oru_r01.hl7"} {
+	for _, name := range []string{"adt_a01.hl7", "adt_a02.hl7", "adt_a03.hl7", "adt_a04.hl7", "adt_a05.hl7", "adt_a08.hl7", "adt_a11.hl7", "adt_a12.hl7", "adt_a13.hl7", "adt_a28.hl7", "adt_a31.hl7", "adt_a34.hl7", "adt_a40.hl7", "adt_a01_old_nhs_form.hl7", "adt_a01_latin1.hl7", "oru_r01.hl7", "oru_r01_two_patients.hl7"} {
 		t.Run(name, func(t *testing.T) {
 			res, err := New(trust).Convert(fixture(t, name))
 			require.NoError(t, err)
@@ -59,6 +59,17 @@ func TestADTFixturesConvertAndValidate(t *testing.T) {
 			require.NoError(t, err)
 			for _, u := range res.Unmapped {
 				assert.NotContains(t, u.Value, "999", "no identifier in the report")
+			}
+			// UK Core's slice identifier:nhsNumber is max 1; fhir.Validate
+			// is to check it too, and tofhir never produces two.
+			for _, p := range res.Patients {
+				n := 0
+				for _, id := range p.Identifier {
+					if id.System.Value == fhir.NHSNumberSystem {
+						n++
+					}
+				}
+				assert.LessOrEqual(t, n, 1, "NHS number identifiers on one Patient")
 			}
 		})
 	}
@@ -110,7 +121,7 @@ func TestA01(t *testing.T) {
 
 func TestTriggerStatuses(t *testing.T) {
 	base := string(fixture(t, "adt_a01.hl7").Encode())
-	for trigger, want := range map[string]string{"A01": "in-progress", "A02": "in-progress", "A04": "arrived", "A05": "planned", "A11": "entered-in-error", "A13": "in-progress"} {
+	for trigger, want := range map[string]string{"A01": "in-progress", "A02": "in-progress", "A04": "arrived", "A05": "planned", "A08": "in-progress", "A11": "entered-in-error", "A12": "in-progress", "A13": "in-progress"} {
 		msg := strings.Replace(base, "ADT^A01^ADT_A01", "ADT^"+trigger+"^ADT_A01", 1)
 		m, err := hl7v2.Parse([]byte(msg))
 		require.NoError(t, err)
@@ -118,6 +129,12 @@ func TestTriggerStatuses(t *testing.T) {
 		require.NoError(t, err, trigger)
 		assert.Equal(t, want, res.Encounter.Status.Value, trigger)
 		mustValidate(t, res.Bundle)
+		// Every trigger updates the one Encounter of this visit.
+		enc := res.Bundle.Entry[1]
+		assert.Same(t, fhir.Resource(res.Encounter), enc.Resource)
+		assert.Equal(t, "PUT", enc.Request.Method.Value, trigger)
+		assert.Equal(t, "Encounter?identifier=https://fhir.rrk.example.nhs.uk/Id/visit|V0000123", enc.Request.URL.Value, trigger)
+		assert.Empty(t, enc.Request.IfNoneExist.Value)
 	}
 	res, err := New(trust).Convert(fixture(t, "adt_a03.hl7"))
 	require.NoError(t, err)
@@ -140,9 +157,31 @@ func TestMerge(t *testing.T) {
 			old = append(old, id.Value.Value)
 		}
 	}
-	assert.Equal(t, []string{"9990000034", "RRK0000002"}, old)
+	assert.Equal(t, []string{"RRK0000002"}, old, "the retired NHS number is not a second nhs-number identifier")
+	nhsIDs := 0
+	for _, id := range p.Identifier {
+		if id.System.Value == fhir.NHSNumberSystem {
+			nhsIDs++
+		}
+	}
+	assert.Equal(t, 1, nhsIDs, "UK Core: identifier:nhsNumber max 1")
 	require.Len(t, p.Link, 2)
 	assert.Equal(t, "replaces", p.Link[0].Type.Value)
+	assert.Equal(t, "9990000034", p.Link[0].Other.Identifier.Value.Value)
+	// The retired record is deactivated and pointed at the survivor by a
+	// conditional FHIRPath Patch.
+	last := res.Bundle.Entry[len(res.Bundle.Entry)-1]
+	assert.Equal(t, "PATCH", last.Request.Method.Value)
+	assert.Equal(t, "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000034", last.Request.URL.Value)
+	patch, ok := last.Resource.(*fhir.Parameters)
+	require.True(t, ok)
+	require.Len(t, patch.Parameter, 3)
+	assert.Equal(t, "active", patch.Parameter[1].Part[2].Value.(*fhir.String).Value)
+	assert.False(t, patch.Parameter[1].Part[3].Value.(*fhir.Boolean).Value)
+	link := patch.Parameter[2].Part[3].Part
+	assert.Equal(t, "9990000026", link[0].Value.(*fhir.Reference).Identifier.Value.Value)
+	assert.Equal(t, "replaced-by", link[1].Value.(*fhir.Code).Value)
+	mustValidate(t, res.Bundle)
 
 	m := fixture(t, "adt_a34.hl7")
 	require.NoError(t, m.Set("MRG-1", ""))
@@ -290,4 +329,66 @@ func TestORUStructureErrors(t *testing.T) {
 			assert.ErrorIs(t, err, ErrStructure)
 		})
 	}
+}
+
+func TestEncounterUpdatesPerTrigger(t *testing.T) {
+	a01 := string(fixture(t, "adt_a01.hl7").Encode())
+	with := func(trigger string, edits ...string) *hl7v2.Message {
+		m, err := hl7v2.Parse([]byte(strings.Replace(a01, "ADT^A01^ADT_A01", "ADT^"+trigger+"^ADT_A01", 1)))
+		require.NoError(t, err)
+		for i := 0; i < len(edits); i += 2 {
+			require.NoError(t, m.Set(edits[i], edits[i+1]))
+		}
+		return m
+	}
+	// A02: the new location is active, the prior one (PV1-6) completed.
+	res, err := New(trust).Convert(with("A02", "PV1-3.2", "WARD 14", "PV1-6.1", "RRK01", "PV1-6.2", "WARD 12"))
+	require.NoError(t, err)
+	locs := res.Encounter.Location
+	require.Len(t, locs, 2)
+	assert.Contains(t, locs[0].Location.Display.Value, "WARD 14")
+	assert.Equal(t, "active", locs[0].Status.Value)
+	assert.Equal(t, "RRK01, WARD 12", locs[1].Location.Display.Value)
+	assert.Equal(t, "completed", locs[1].Status.Value)
+	mustValidate(t, res.Bundle)
+
+	// Without a visit number system, an A01 still creates (and says it
+	// cannot be matched later); an A03 cannot find its Encounter, and
+	// says so instead of creating another.
+	res, err = Convert(with("A01"))
+	require.NoError(t, err)
+	require.Len(t, res.Bundle.Entry, 2)
+	assert.Equal(t, "POST", res.Bundle.Entry[1].Request.Method.Value)
+	res, err = Convert(with("A03"))
+	require.NoError(t, err)
+	assert.Len(t, res.Bundle.Entry, 1, "no Encounter entry")
+	var paths []string
+	for _, u := range res.Unmapped {
+		paths = append(paths, u.Path)
+	}
+	assert.Contains(t, paths, "PV1-19")
+}
+
+func TestHL7NullIsAbsence(t *testing.T) {
+	m := fixture(t, "adt_a01.hl7")
+	for _, p := range []string{"PID-8", "PID-16", "PV1-8.1", "PV1-8.2", "PV1-8.3", "PV1-8.6", "PID-22"} {
+		require.NoError(t, m.Set(p, `""`))
+	}
+	require.NoError(t, m.Set("PID-5(2).1", `""`))
+	res, err := New(trust).Convert(m)
+	require.NoError(t, err)
+	p := res.Patient
+	assert.Empty(t, p.Gender.Value, "PID-8 \"\" deletes the sex; it is not 'unknown'")
+	assert.Nil(t, p.MaritalStatus)
+	require.Len(t, p.Name, 1, "a name of \"\" is no name")
+	for _, n := range p.Name {
+		for _, g := range n.Given {
+			assert.NotEqual(t, `""`, g.Value)
+		}
+	}
+	for _, part := range res.Encounter.Participant {
+		assert.NotEqual(t, "REF", part.Type[0].Coding[0].Code.Value, "PV1-8 \"\" is no referrer")
+	}
+	assert.Empty(t, res.Unmapped)
+	mustValidate(t, res.Bundle)
 }
