@@ -53,6 +53,14 @@ type Message struct {
 	canonical bool
 	charset   charset
 	inline    [inlineSegments]segment
+
+	// Editing state (build.go). Edits append a segment's new text to buf
+	// and point the segment at it, so an edit costs the segment's size,
+	// not the message's; bytes already handed out are never overwritten.
+	buf     []byte // text's backing store once edited; nil before
+	edited  bool   // segments are not text in order: Encode assembles them
+	garbage int    // bytes of text no segment refers to any more
+	byName  map[[3]byte][]int32
 }
 
 // Sentinel errors wrapped by *ParseError.
@@ -276,14 +284,26 @@ func (m *Message) Delimiters() Delimiters { return m.delims }
 // Len returns the number of segments.
 func (m *Message) Len() int { return len(m.segs) }
 
-// Raw returns the message text exactly as parsed (terminators included).
-// It shares memory with the parsed input only under Options.Borrow.
-func (m *Message) Raw() string { return m.text }
+// Raw returns the message text exactly as parsed (terminators included),
+// or as Encode gives it once edited. It shares memory with the parsed
+// input only under Options.Borrow.
+func (m *Message) Raw() string {
+	if m.edited {
+		return string(m.Encode())
+	}
+	return m.text
+}
 
 // Clone returns a copy of m that does not share memory with its input:
 // the way to keep a message parsed with Options.Borrow.
 func (m *Message) Clone() *Message {
+	if m.edited {
+		c := *m
+		c.compactInto(nil)
+		return &c
+	}
 	c := *m
+	c.buf, c.byName = nil, nil
 	c.text = string([]byte(m.text))
 	if len(m.segs) <= inlineSegments {
 		c.segs = c.inline[:len(m.segs)]
