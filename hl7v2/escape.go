@@ -1,6 +1,7 @@
 package hl7v2
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -157,6 +158,12 @@ func (m *Message) appendDecoded(dst []byte, raw string) []byte {
 			bytesBuf = bytesBuf[:0]
 			for k := 1; k < len(body); k += 2 {
 				bytesBuf = append(bytesBuf, unhex(body[k])<<4|unhex(body[k+1]))
+			}
+			if m.charset == charsetUTF8 && !utf8.Valid(bytesBuf) {
+				// \X..\ bytes that are not UTF-8 in a UTF-8 message: each
+				// bad sequence becomes U+FFFD, never invalid text.
+				dst = append(dst, bytes.ToValidUTF8(bytesBuf, []byte("\uFFFD"))...)
+				break
 			}
 			for _, b := range bytesBuf {
 				dst = m.appendChar(dst, b)

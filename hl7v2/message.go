@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -172,7 +174,44 @@ func ParseWithOptions(data []byte, opts Options) (*Message, error) {
 		}
 		return nil, &ParseError{Segment: 1, Field: 18, Offset: off, Err: fmt.Errorf("%w: %q", ErrCharset, cs)}
 	}
+	if m.charset == charsetUTF8 && !utf8.ValidString(m.text) {
+		// Bytes that are not UTF-8 (nor ASCII) in a message that says it
+		// is: refused rather than passed on as invalid text. A sender that
+		// declares ASCII and sends Latin-1 is read with Options.Charset.
+		return nil, m.invalidUTF8()
+	}
 	return m, nil
+}
+
+// invalidUTF8 reports where the first byte that is not UTF-8 is.
+func (m *Message) invalidUTF8() *ParseError {
+	off := 0
+	for off < len(m.text) {
+		r, n := utf8.DecodeRuneInString(m.text[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	pe := &ParseError{Offset: off, Err: fmt.Errorf("%w: byte 0x%02X is not valid UTF-8 in a message declared %q", ErrCharset, m.text[min(off, len(m.text)-1)], m.declared())}
+	for i, s := range m.segs {
+		if off >= int(s.start) && off <= int(s.end) {
+			pe.Segment = i + 1
+			pe.Field = strings.Count(m.text[s.start:off], string(m.delims.Field))
+			if i == 0 || isHeaderName(string(s.name[:])) {
+				pe.Field++ // MSH-1 is the separator itself
+			}
+		}
+	}
+	return pe
+}
+
+// declared is MSH-18 as written, or "" (ASCII).
+func (m *Message) declared() string {
+	msh := m.text[m.segs[0].start:m.segs[0].end]
+	cs, _ := nth(msh, m.delims.Field, 17)
+	cs, _ = nth(cs, m.delims.Repetition, 0)
+	return cs
 }
 
 func (m *Message) parse(lim Limits) error {

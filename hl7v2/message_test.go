@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -327,4 +328,48 @@ func TestNoCopyAndClone(t *testing.T) {
 	copy(in, "XXXXXXXXXXXX") // the caller reuses its buffer
 	assert.Equal(t, "PAS", c.Get("MSH-3"), "a clone is independent of the input")
 	assert.Equal(t, "SMYTHE", c.Get("PID-5.1"))
+}
+
+func TestInvalidBytesForCharset(t *testing.T) {
+	// MSH-18 ASCII, PID-5 in Latin-1: refused with where, not passed on.
+	text := "MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4||||||ASCII\rPID|1||9990000018^^^NHS^NH||BRONT\xcb^ANNE\r"
+	_, err := Parse([]byte(text))
+	require.ErrorIs(t, err, ErrCharset)
+	var pe *ParseError
+	require.True(t, errors.As(err, &pe))
+	assert.Equal(t, 2, pe.Segment)
+	assert.Equal(t, 5, pe.Field)
+	assert.Equal(t, strings.Index(text, "\xcb"), pe.Offset)
+	assert.NotContains(t, err.Error(), "BRONT", "no patient data in errors")
+	// Read as the sender's real set, it is the name.
+	m, err := ParseWithOptions([]byte(text), Options{Charset: "8859/1"})
+	require.NoError(t, err)
+	assert.Equal(t, "BRONTË", m.Get("PID-5.1"))
+	// \X..\ bytes that are not UTF-8 in a UTF-8 message become U+FFFD.
+	m, err = Parse([]byte("MSH|^~\\&|A\rNTE|1||a\\XCB\\b\\XC3A9\\\r"))
+	require.NoError(t, err)
+	assert.Equal(t, "a\uFFFDbé", m.Get("NTE-3"))
+	assert.True(t, utf8.ValidString(m.Get("NTE-3")))
+}
+
+func TestAbsentSegmentViews(t *testing.T) {
+	m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4\r"))
+	require.NoError(t, err)
+	pid, ok := m.PID()
+	assert.False(t, ok)
+	assert.False(t, pid.Present())
+	assert.Equal(t, "", pid.NHSNumber())
+	assert.Equal(t, "", pid.Name().Family)
+	assert.Empty(t, pid.Identifiers())
+	assert.Equal(t, 0, pid.NumFields())
+	pv1, _ := m.PV1()
+	assert.Equal(t, "", pv1.PatientClass())
+	_, _, err = pv1.Admitted()
+	assert.Error(t, err)
+	for range pv1.Reps(3) {
+		t.Fatal("an absent segment has no repetitions")
+	}
+	// MSH-2 is one value, not split by the component separator it holds.
+	assert.Equal(t, 1, m.MSH().Components(2, 1))
+	assert.Equal(t, 1, m.MSH().Components(1, 1))
 }
