@@ -8,15 +8,24 @@ import (
 )
 
 // Path is a parsed terser path such as "PID-3(2).1" or "OBX[2]-5.1.2".
-// All numbers are 1-based; zero means "not given".
+//
+// The syntax is HAPI's Terser's, but the numbering is not: every number
+// here is 1-based, the segment occurrence [n] and the repetition (n)
+// included, where HAPI counts those two from 0. nhskit's OBX[2] is the
+// second OBX, HAPI's OBX(1); nhskit's PID-3(2) the second repetition,
+// HAPI's PID-3(1). Zero means "not given". Any (the wildcard "*", in
+// [*] or (*)) selects every occurrence or repetition, for Message.All.
 type Path struct {
 	Segment    string
-	Occurrence int // [n], default 1
+	Occurrence int // [n], default 1; Any for [*]
 	Field      int
-	Repetition int // (n), default 1
+	Repetition int // (n), default 1; Any for (*)
 	Component  int
 	Sub        int
 }
+
+// Any is the Occurrence or Repetition of a wildcard path.
+const Any = -1
 
 // ErrPath is wrapped by errors for malformed paths.
 var ErrPath = errors.New("hl7v2: malformed path")
@@ -44,8 +53,19 @@ func ParsePath(s string) (Path, error) {
 		i = j
 		return n, n > 0
 	}
+	star := func(close byte) bool {
+		if i+1 < len(s) && s[i] == '*' && s[i+1] == close {
+			i += 2
+			return true
+		}
+		return false
+	}
 	if i < len(s) && s[i] == '[' {
 		i++
+		if star(']') {
+			p.Occurrence = Any
+			goto field
+		}
 		n, ok := num()
 		if !ok || i >= len(s) || s[i] != ']' {
 			return bad(i, "expected [n] with n ≥ 1")
@@ -53,6 +73,7 @@ func ParsePath(s string) (Path, error) {
 		p.Occurrence = n
 		i++
 	}
+field:
 	if i == len(s) {
 		return p, nil
 	}
@@ -67,6 +88,10 @@ func ParsePath(s string) (Path, error) {
 	p.Field = n
 	if i < len(s) && s[i] == '(' {
 		i++
+		if star(')') {
+			p.Repetition = Any
+			goto component
+		}
 		n, ok := num()
 		if !ok || i >= len(s) || s[i] != ')' {
 			return bad(i, "expected (n) with n ≥ 1")
@@ -74,6 +99,7 @@ func ParsePath(s string) (Path, error) {
 		p.Repetition = n
 		i++
 	}
+component:
 	if i < len(s) {
 		if s[i] != '.' {
 			return bad(i, "expected '.' before the component number")
@@ -105,14 +131,18 @@ func ParsePath(s string) (Path, error) {
 // String formats p as a terser path.
 func (p Path) String() string {
 	s := p.Segment
-	if p.Occurrence > 1 {
+	if p.Occurrence == Any {
+		s += "[*]"
+	} else if p.Occurrence > 1 {
 		s += "[" + strconv.Itoa(p.Occurrence) + "]"
 	}
 	if p.Field == 0 {
 		return s
 	}
 	s += "-" + strconv.Itoa(p.Field)
-	if p.Repetition > 1 {
+	if p.Repetition == Any {
+		s += "(*)"
+	} else if p.Repetition > 1 {
 		s += "(" + strconv.Itoa(p.Repetition) + ")"
 	}
 	if p.Component > 0 {
@@ -127,8 +157,10 @@ func (p Path) String() string {
 // Get returns the unescaped value at a terser path, converted to UTF-8.
 // A path that stops above the leaf gives the first component's first
 // sub-component of the first repetition (MSH-9 of "ADT^A01" is "ADT"); a
-// path past the data, or a malformed one, gives "". MSH-1 is the field
-// separator and MSH-2 the encoding characters.
+// path past the data, a malformed one or a wildcard gives "". MSH-1 is the
+// field separator and MSH-2 the encoding characters. Lookup tells an
+// absent value from an empty one and reports a malformed path; All reads
+// wildcards.
 func (m *Message) Get(path string) string {
 	p, err := ParsePath(path)
 	if err != nil {
@@ -140,11 +172,80 @@ func (m *Message) Get(path string) string {
 // GetPath is Get with a parsed path, for loops that read the same path
 // from many messages.
 func (m *Message) GetPath(p Path) string {
+	if p.Occurrence == Any || p.Repetition == Any {
+		return ""
+	}
 	raw, ok := m.rawPath(p)
 	if !ok {
 		return ""
 	}
 	return m.decode(raw)
+}
+
+// ErrWildcard is wrapped by Lookup's error for a path with [*] or (*).
+var ErrWildcard = errors.New("hl7v2: a wildcard path names many values; use All")
+
+// Lookup returns the value at path as Get does, and whether the message
+// has that piece at all: a PID-8 sent empty ("PID|1||X||N||||") gives
+// ("", true, nil), one the segment stops before gives ("", false, nil).
+// HL7's null `""` is returned as written (see IsNull). A malformed or
+// wildcard path is an error.
+func (m *Message) Lookup(path string) (string, bool, error) {
+	p, err := ParsePath(path)
+	if err != nil {
+		return "", false, err
+	}
+	if p.Occurrence == Any || p.Repetition == Any {
+		return "", false, fmt.Errorf("%w: %q", ErrWildcard, path)
+	}
+	raw, ok := m.rawPath(p)
+	if !ok {
+		return "", false, nil
+	}
+	return m.decode(raw), true, nil
+}
+
+// All yields every value a path selects, with the concrete path of each,
+// in message order: "OBX[*]-5" is OBX-5 of every OBX, "PID-3(*).1" the
+// first component of every PID-3 repetition, "OBX[*]-5(*)" every
+// repetition of every OBX-5. Absent pieces are skipped. It reads the
+// message once, so it is linear where a Get per index would not be. A
+// malformed path yields nothing.
+func (m *Message) All(path string) iter.Seq2[Path, string] {
+	return func(yield func(Path, string) bool) {
+		p, err := ParsePath(path)
+		if err != nil || p.Field == 0 {
+			return
+		}
+		name := [3]byte{p.Segment[0], p.Segment[1], p.Segment[2]}
+		occ := 0
+		for i, s := range m.segs {
+			if s.name != name {
+				continue
+			}
+			occ++
+			if p.Occurrence != Any && occ != max(p.Occurrence, 1) {
+				continue
+			}
+			seg := Segment{m: m, text: m.text[s.start:s.end], Index: i}
+			at := p
+			at.Occurrence = occ
+			if p.Repetition != Any {
+				at.Repetition = max(p.Repetition, 1)
+				if raw, ok := m.rawPath(at); ok && !yield(at, m.decode(raw)) {
+					return
+				}
+				continue
+			}
+			for r, rep := range seg.Reps(p.Field) {
+				at.Repetition = r
+				v, ok := rep.piece(max(p.Component, 1), max(p.Sub, 1))
+				if ok && !yield(at, v) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // RawPath returns the value at a path exactly as written (escapes not
@@ -448,17 +549,22 @@ func (r Repetition) Raw() string { return r.text }
 
 // Get returns component c, sub-component sc (1-based), unescaped.
 func (r Repetition) Get(c, sc int) string {
+	v, _ := r.piece(c, sc)
+	return v
+}
+
+func (r Repetition) piece(c, sc int) (string, bool) {
 	if r.m == nil {
-		return ""
+		return "", false
 	}
 	v, ok := nth(r.text, r.m.delims.Component, c-1)
 	if !ok {
-		return ""
+		return "", false
 	}
 	if v, ok = nth(v, r.m.delims.Subcomponent, sc-1); !ok {
-		return ""
+		return "", false
 	}
-	return r.m.decode(v)
+	return r.m.decode(v), true
 }
 
 // CWE reads the repetition as a coded element.

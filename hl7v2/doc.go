@@ -43,9 +43,12 @@
 //     "UNICODE" is read as UTF-8. Any other set is a ParseError (ErrCharset)
 //     at MSH-18 rather than bytes misread as UTF-8; Options.Charset
 //     overrides MSH-18 for senders that declare one set and send another.
-//   - Path conventions follow HAPI's Terser: 1-based numbers; SEG[n] is the
-//     n-th segment of that name, (n) the n-th repetition; a path that stops
-//     above the leaf reads the first component's first sub-component.
+//   - Paths borrow the syntax of HAPI's Terser (SEG[n]-f(r).c.s; a path
+//     that stops above the leaf reads, and Set writes, the first
+//     component's first sub-component), but not its numbering: HAPI counts
+//     the segment occurrence [n] and the repetition (r) from 0, nhskit
+//     counts every number from 1, so nhskit's OBX[2]-5(2) is HAPI's
+//     OBX(1)-5(1). [*] and (*) are wildcards, read with Message.All.
 //
 // NHS-specific usage (the ITK HL7 v2.4 ADT message specification, NHS
 // Digital; https://digital.nhs.uk/services/interoperability-toolkit):

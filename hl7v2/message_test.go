@@ -373,3 +373,54 @@ func TestAbsentSegmentViews(t *testing.T) {
 	assert.Equal(t, 1, m.MSH().Components(2, 1))
 	assert.Equal(t, 1, m.MSH().Components(1, 1))
 }
+
+func TestLookupAndAll(t *testing.T) {
+	m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5.1\rPID|1||9990000018^^^NHS^NH~L1^^^RRK^MR||DOE^JO||19800101|\"\"\r" +
+		"OBR|1\rOBX|1|NM|A||1\rOBX|2|ST|B||x~y~z\rOBX|3|NM|C\r"))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		path    string
+		want    string
+		present bool
+	}{
+		{"PID-5.1", "DOE", true},
+		{"PID-6", "", true},   // sent empty
+		{"PID-8", `""`, true}, // HL7 null, as written
+		{"PID-9", "", false},  // past the segment's end
+		{"PID-5.3", "", false},
+		{"PV1-2", "", false},
+		{"OBX[3]-5", "", false},
+	} {
+		v, ok, err := m.Lookup(tt.path)
+		require.NoError(t, err, tt.path)
+		assert.Equal(t, tt.want, v, tt.path)
+		assert.Equal(t, tt.present, ok, tt.path)
+	}
+	assert.True(t, IsNull(m.Get("PID-8")))
+	_, _, err = m.Lookup("PID-x")
+	assert.ErrorIs(t, err, ErrPath)
+	_, _, err = m.Lookup("OBX[*]-5")
+	assert.ErrorIs(t, err, ErrWildcard)
+	assert.Equal(t, "", m.Get("OBX[*]-5"))
+
+	collect := func(path string) []string {
+		var out []string
+		for p, v := range m.All(path) {
+			out = append(out, p.String()+"="+v)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"OBX-5=1", "OBX[2]-5=x"}, collect("OBX[*]-5"))
+	assert.Equal(t, []string{"OBX[2]-5=x", "OBX[2]-5(2)=y", "OBX[2]-5(3)=z"}, collect("OBX[2]-5(*)"))
+	assert.Equal(t, []string{"OBX-5=1", "OBX[2]-5=x", "OBX[2]-5(2)=y", "OBX[2]-5(3)=z"}, collect("OBX[*]-5(*)"))
+	assert.Equal(t, []string{"PID-3.1=9990000018", "PID-3(2).1=L1"}, collect("PID-3(*).1"))
+	assert.Equal(t, []string{"OBX[*]-5"}, func() []string { p, _ := ParsePath("OBX[*]-5"); return []string{p.String()} }())
+	assert.Empty(t, collect("bad path"))
+	// Stops when the loop does.
+	n := 0
+	for range m.All("OBX[*]-5(*)") {
+		n++
+		break
+	}
+	assert.Equal(t, 1, n)
+}
