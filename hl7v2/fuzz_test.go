@@ -1,7 +1,9 @@
 package hl7v2
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
 	"testing"
 )
@@ -130,4 +132,83 @@ func FuzzSet(f *testing.F) {
 			t.Fatalf("the edited message does not read back: %d/%d segments, %q", back.Len(), m.Len(), back.Get(path))
 		}
 	})
+}
+
+// FuzzReaderVsParse: the Reader, fed the bytes in any chunking, yields the
+// same messages Parse gives for each of them. Two messages a and b that
+// Parse accepts, each holding no segment that starts another batch item,
+// come back from a+b as exactly Parse(a) then Parse(b).
+func FuzzReaderVsParse(f *testing.F) {
+	f.Add([]byte("MSH|^~\\&|A|1\rPID|1||x\r"), []byte("MSH|^~\\&|B|2\rOBX|1|TX|||a\nMSH b\r"), uint8(1))
+	f.Add([]byte("MSH|^~\\&|A\nPID|1\n"), []byte("MSH|^~\\&|B\r\nPV1|1\r\n"), uint8(7))
+	f.Add([]byte("MSH|^~\\&|A"), []byte("MSH#^~\\&#B\r"), uint8(3))
+	f.Fuzz(func(t *testing.T, a, b []byte, chunk uint8) {
+		ma, err := Parse(a)
+		if err != nil || !single(ma, a) {
+			return
+		}
+		mb, err := Parse(b)
+		if err != nil || !single(mb, b) {
+			return
+		}
+		in := append(append([]byte(nil), a...), b...)
+		if a[len(a)-1] != '\r' && a[len(a)-1] != '\n' {
+			// End a's last segment the way a ends its others.
+			term := byte('\r')
+			if bytes.IndexByte(a, '\r') < 0 {
+				term = '\n'
+			}
+			in = append(append(append([]byte(nil), a...), term), b...)
+		}
+		r := NewReader(&chunked{data: in, n: int(chunk)%16 + 1})
+		var got []*Message
+		for r.Next() {
+			got = append(got, r.Message())
+		}
+		if r.Err() != nil {
+			t.Fatalf("reader: %v", r.Err())
+		}
+		if len(got) != 2 {
+			t.Fatalf("reader gave %d messages, want 2", len(got))
+		}
+		for i, want := range []*Message{ma, mb} {
+			if string(got[i].Encode()) != string(want.Encode()) {
+				t.Fatalf("message %d: reader %q, Parse %q", i+1, got[i].Encode(), want.Encode())
+			}
+		}
+	})
+}
+
+// single says whether the text of m is one batch item as the Reader sees
+// it: no later segment is an envelope or MSH, no bare LF starts one in a
+// message read line by line before its first CR, and no blank lines make
+// Parse drop what the Reader keeps.
+func single(m *Message, raw []byte) bool {
+	for i, s := range m.Segments() {
+		if i > 0 && isBoundary([]byte(s.Name())) {
+			return false
+		}
+	}
+	for i := 1; i+3 <= len(raw); i++ {
+		if (raw[i-1] == '\n' || raw[i-1] == '\r') && isBoundary(raw[i:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// chunked reads data n bytes at a time.
+type chunked struct {
+	data []byte
+	n    int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := min(c.n, len(p), len(c.data))
+	copy(p, c.data[:k])
+	c.data = c.data[k:]
+	return k, nil
 }
