@@ -83,6 +83,11 @@ func TestAck(t *testing.T) {
 	assert.Equal(t, "3", nack.Get("ERR-1.3"))
 	assert.Equal(t, "101", nack.Get("ERR-1.4.1"))
 	assert.Equal(t, "missing field", nack.Get("MSA-3"))
+	old := nack.ERRs()
+	require.Len(t, old, 1)
+	assert.Equal(t, "PID-3", old[0].Location(), "ERR-1 before v2.5")
+	assert.Equal(t, "101", old[0].LegacyCode().Code)
+	assert.Equal(t, "Required field missing", old[0].LegacyCode().Text)
 
 	require.NoError(t, m.Set("MSH-12", "2.5.1"))
 	nack, err = m.Ack(AckCommitReject, AckOptions{Errors: []AckIssue{{Segment: "PV1", Sequence: 1, Field: 2, Code: "207", Text: "Application error", Severity: "E"}}})

@@ -424,3 +424,22 @@ func TestLookupAndAll(t *testing.T) {
 	}
 	assert.Equal(t, 1, n)
 }
+
+func TestTypedViewsInFull(t *testing.T) {
+	m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A02|1|P|2.4\rEVN|A02|20260101|||||RRK\r" +
+		"PV1|1|I|RRK01^WARD 14^BED 2^RRK^O^N^MAIN^3^Ward fourteen|||RRK01^WARD 12^BED 3^RRK|C1234567^PATEL^RAVI^K^JR^DR^FRCP^^GMC\r"))
+	require.NoError(t, err)
+	require.NoError(t, m.Set("PV1-39", "RRK02"))
+	assert.Contains(t, m.Segments()[2].Raw(), "|||||||||||||||||||||||||||||RRK02")
+	pv1, _ := m.PV1()
+	assert.Equal(t, PL{PointOfCare: "RRK01", Room: "WARD 14", Bed: "BED 2", Facility: "RRK", Status: "O", Type: "N", Building: "MAIN", Floor: "3", Description: "Ward fourteen"}, pv1.AssignedLocation())
+	assert.Equal(t, "WARD 12", pv1.PriorLocation().Room)
+	assert.Equal(t, "RRK02", pv1.ServicingFacility())
+	at := pv1.Attending()
+	assert.Equal(t, XCN{ID: "C1234567", Family: "PATEL", Given: "RAVI", Middle: "K", Suffix: "JR", Prefix: "DR", Degree: "FRCP", AssigningAuthority: "GMC"}, at)
+	m2, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A02|1|P|2.4\rEVN|A02|20260101||02^Patient request^HL70062\r"))
+	require.NoError(t, err)
+	evn, _ := m2.EVN()
+	assert.Equal(t, "02", evn.ReasonCode().Code)
+	assert.Equal(t, "Patient request", evn.ReasonCode().Text)
+}
