@@ -8,7 +8,7 @@ import (
 )
 
 // PV1-2 patient class (HL7 table 0004) to v3 ActCode encounter classes.
-var encounterClass = map[string][2]string{
+var encounterClass = map[string][2]string{ // code, display
 	"I": {"IMP", "inpatient encounter"},
 	"O": {"AMB", "ambulatory"},
 	"E": {"EMER", "emergency"},
@@ -61,7 +61,7 @@ func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
 	e.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Encounter"}}}
 	c.res.Encounter = e
 	pc := nv(pv1.PatientClass())
-	if cl, ok := encounterClass[pc]; ok {
+	if cl, ok := c.m.EncounterClasses[pc]; ok {
 		e.Class = &fhir.Coding{System: uri(csActCode), Code: code(cl[0]), Display: str(cl[1])}
 	} else {
 		e.Class = &fhir.Coding{System: uri("http://terminology.hl7.org/CodeSystem/data-absent-reason"), Code: code("unknown")}

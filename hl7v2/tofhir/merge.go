@@ -65,6 +65,7 @@ func (c *conv) merge(pid hl7v2.PID) (*Result, error) {
 			p.Identifier = append(p.Identifier, id)
 		}
 	}
+	c.unmappedSegments(mergeSegments)
 	if retiredQuery == "" {
 		c.unmapped("MRG-1", "", "no retired identifier has a known system: the retired record cannot be found to deactivate it")
 		return c.res, nil

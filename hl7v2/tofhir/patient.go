@@ -17,6 +17,13 @@ var genders = map[string]string{
 	"U": "unknown", "N": "unknown", "0": "unknown", "9": "unknown",
 }
 
+// XPN-7 name type (HL7 table 0200) to HumanName.use, as FHIR's
+// ConceptMap cm-name-use-v2 and the v2-to-FHIR table 0200 map have it.
+var nameUses = map[string]string{
+	"L": "official", "D": "usual", "TEMP": "temp", "N": "nickname", "S": "anonymous",
+	"NOUSE": "old", "BAD": "old", "M": "maiden",
+}
+
 // Marital status: HL7 table 0002 to v3-MaritalStatus.
 var maritalStatus = map[string]string{
 	"S": "S", "M": "M", "D": "D", "W": "W", "I": "I",
@@ -72,7 +79,14 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 			continue
 		}
 		n := fhir.HumanName{Family: str(x.Family)}
-		if i == 1 {
+		switch {
+		case x.Use != "":
+			if use, ok := c.m.NameUses[x.Use]; ok {
+				n.Use = code(use)
+			} else {
+				c.unmapped("PID-5("+itoa(i)+").7", x.Use, "unknown name type")
+			}
+		case i == 1:
 			n.Use = code("official")
 		}
 		for _, g := range nonEmpty(x.Given, x.Middle) {
@@ -87,7 +101,7 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 		p.Name = append(p.Name, n)
 	}
 	if sex := nv(pid.Sex()); sex != "" {
-		if g, ok := genders[sex]; ok {
+		if g, ok := c.m.Genders[sex]; ok {
 			p.Gender = code(g)
 		} else {
 			c.unmapped("PID-8", sex, "unknown administrative sex code")

@@ -270,7 +270,7 @@ func (c *conv) report(obr hl7v2.OBR, patientRef string, n int) *fhir.DiagnosticR
 	r := &fhir.DiagnosticReport{Subject: &fhir.Reference{Reference: str(patientRef)}}
 	r.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-DiagnosticReport-Lab"}}}
 	st := nv(obr.ResultStatus())
-	if s, ok := reportStatus[st]; ok {
+	if s, ok := c.m.ReportStatus[st]; ok {
 		r.Status = code(s)
 	} else {
 		r.Status = code("unknown")
@@ -309,7 +309,7 @@ func (c *conv) observation(obx hl7v2.OBX, patientRef string, n int, report *fhir
 	o.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Observation-Lab"}}}
 	o.Category = []fhir.CodeableConcept{*concept("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory", "Laboratory")}
 	st := nv(obx.Status())
-	if s, ok := observationStatus[st]; ok {
+	if s, ok := c.m.ObservationStatus[st]; ok {
 		o.Status = code(s)
 	} else {
 		o.Status = code("unknown")
@@ -395,7 +395,7 @@ func (c *conv) observation(obx hl7v2.OBX, patientRef string, n int, report *fhir
 		if f = nv(f); f == "" {
 			continue
 		}
-		if d, ok := interpretation[f]; ok {
+		if d, ok := c.m.Interpretations[f]; ok {
 			o.Interpretation = append(o.Interpretation, *concept(csObservationInterpretation, f, d))
 		} else {
 			c.unmapped(path+"-8", f, "unknown abnormal flag")

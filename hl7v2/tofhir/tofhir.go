@@ -3,6 +3,7 @@ package tofhir
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
 	"time"
@@ -72,6 +73,15 @@ type Mapping struct {
 	Units map[string]string
 	// Location is the time zone of HL7 v2 times sent without an offset.
 	Location *time.Location
+
+	// Tables from HL7 v2 codes to FHIR codes; entries given here add to
+	// or override the defaults (doc.go lists their sources).
+	Genders           map[string]string    // PID-8 (table 0001, NHS 0/1/2/9) to administrative-gender
+	NameUses          map[string]string    // XPN-7 (table 0200) to HumanName.use
+	EncounterClasses  map[string][2]string // PV1-2 (table 0004) to v3 ActCode code and display
+	ObservationStatus map[string]string    // OBX-11 (table 0085) to Observation.status
+	ReportStatus      map[string]string    // OBR-25 (table 0123) to DiagnosticReport.status
+	Interpretations   map[string]string    // OBX-8 (table 0078) to a v3 ObservationInterpretation display
 }
 
 // DefaultMapping returns the NHS defaults (see doc.go for the sources).
@@ -89,8 +99,14 @@ func DefaultMapping() Mapping {
 			"UCUM":    "http://unitsofmeasure.org",
 			"HL70078": "http://terminology.hl7.org/CodeSystem/v2-0078",
 		},
-		Units:    map[string]string{},
-		Location: hl7v2.London,
+		Units:             map[string]string{},
+		Location:          hl7v2.London,
+		Genders:           maps.Clone(genders),
+		NameUses:          maps.Clone(nameUses),
+		EncounterClasses:  maps.Clone(encounterClass),
+		ObservationStatus: maps.Clone(observationStatus),
+		ReportStatus:      maps.Clone(reportStatus),
+		Interpretations:   maps.Clone(interpretation),
 	}
 }
 
@@ -115,6 +131,12 @@ func New(m *Mapping) *Converter {
 		for k, v := range m.Units {
 			d.Units[k] = v
 		}
+		maps.Copy(d.Genders, m.Genders)
+		maps.Copy(d.NameUses, m.NameUses)
+		maps.Copy(d.EncounterClasses, m.EncounterClasses)
+		maps.Copy(d.ObservationStatus, m.ObservationStatus)
+		maps.Copy(d.ReportStatus, m.ReportStatus)
+		maps.Copy(d.Interpretations, m.Interpretations)
 		if m.Location != nil {
 			d.Location = m.Location
 		}
@@ -162,19 +184,45 @@ func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		mapped := adtSegments
 		if trigger != "A28" && trigger != "A31" {
 			if pv1, ok := msg.PV1(); ok {
 				c.encounter(pv1, trigger, patientRef)
 			}
+		} else {
+			mapped = personSegments
 		}
+		c.unmappedSegments(mapped)
 		return c.res, nil
 	case code == "ORU" && trigger == "R01":
 		if err := c.oru(); err != nil {
 			return nil, err
 		}
+		c.unmappedSegments(oruSegments)
 		return c.res, nil
 	}
 	return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: %s^%s", ErrUnsupported, code, trigger)}
+}
+
+// The segments each conversion reads; every other segment is listed in
+// Result.Unmapped, so that nothing is dropped without saying so.
+var (
+	adtSegments    = map[string]bool{"MSH": true, "EVN": true, "PID": true, "PD1": true, "PV1": true}
+	personSegments = map[string]bool{"MSH": true, "EVN": true, "PID": true, "PD1": true}
+	mergeSegments  = map[string]bool{"MSH": true, "EVN": true, "PID": true, "PD1": true, "MRG": true}
+	oruSegments    = map[string]bool{"MSH": true, "PID": true, "PD1": true, "ORC": true, "OBR": true, "OBX": true, "NTE": true, "SPM": true}
+)
+
+// unmappedSegments reports each segment the conversion does not read.
+func (c *conv) unmappedSegments(mapped map[string]bool) {
+	seen := map[string]int{}
+	for _, s := range c.msg.Segments() {
+		n := s.Name()
+		seen[n]++
+		if !mapped[n] {
+			c.unmapped(n+"["+itoa(seen[n])+"]", "", "segment not mapped")
+		}
+	}
 }
 
 func str(s string) fhir.String { return fhir.String{Value: s} }

@@ -116,7 +116,12 @@ func TestA01(t *testing.T) {
 	assert.Same(t, fhir.Resource(p), res.Bundle.Resolve(e.Subject.Reference.Value))
 	assert.Equal(t, "PUT", res.Bundle.Entry[0].Request.Method.Value)
 	assert.Equal(t, "Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018", res.Bundle.Entry[0].Request.URL.Value)
-	assert.Empty(t, res.Unmapped)
+	assert.Empty(t, fieldIssues(res))
+	var segs []string
+	for _, u := range res.Unmapped {
+		segs = append(segs, u.Path)
+	}
+	assert.Equal(t, []string{"NK1[1]", "ZU1[1]", "AL1[1]", "DG1[1]"}, segs, "segments the ADT conversion does not read are listed")
 }
 
 func TestTriggerStatuses(t *testing.T) {
@@ -247,7 +252,7 @@ func TestUnmappedIsReported(t *testing.T) {
 	assert.Equal(t, []Unmapped{
 		{Path: "PID-8", Value: "Q", Reason: "unknown administrative sex code"},
 		{Path: "PID-16", Value: "Z", Reason: "unknown marital status code"},
-	}, res.Unmapped)
+	}, fieldIssues(res))
 	assert.Empty(t, res.Patient.Gender.Value)
 }
 
@@ -389,6 +394,40 @@ func TestHL7NullIsAbsence(t *testing.T) {
 	for _, part := range res.Encounter.Participant {
 		assert.NotEqual(t, "REF", part.Type[0].Coding[0].Code.Value, "PV1-8 \"\" is no referrer")
 	}
-	assert.Empty(t, res.Unmapped)
+	assert.Empty(t, fieldIssues(res))
 	mustValidate(t, res.Bundle)
+}
+
+// fieldIssues is the Unmapped report without whole segments.
+func fieldIssues(res *Result) []Unmapped {
+	var out []Unmapped
+	for _, u := range res.Unmapped {
+		if u.Reason != "segment not mapped" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func TestNameTypeAndOverridableTables(t *testing.T) {
+	m := fixture(t, "adt_a01.hl7")
+	require.NoError(t, m.SetRaw("PID-5", "SMYTHE^ALEX^^^^^L~SMITH^ALEX^^^^^M~AL^^^^^^N~X^^^^^^Q"))
+	require.NoError(t, m.Set("PID-8", "X"))
+	require.NoError(t, m.Set("PV1-2", "Z"))
+	res, err := New(&Mapping{
+		Genders:          map[string]string{"X": "other"},
+		EncounterClasses: map[string][2]string{"Z": {"SS", "short stay"}},
+	}).Convert(m)
+	require.NoError(t, err)
+	var uses []string
+	for _, n := range res.Patient.Name {
+		uses = append(uses, n.Use.Value)
+	}
+	assert.Equal(t, []string{"official", "maiden", "nickname", ""}, uses)
+	assert.Contains(t, fieldIssues(res), Unmapped{Path: "PID-5(4).7", Value: "Q", Reason: "unknown name type"})
+	assert.Equal(t, "other", res.Patient.Gender.Value)
+	assert.Equal(t, "SS", res.Encounter.Class.Code.Value)
+	// The defaults are still there, and DefaultMapping is not changed.
+	assert.Equal(t, "female", DefaultMapping().Genders["2"])
+	assert.NotContains(t, DefaultMapping().Genders, "X")
 }
