@@ -37,6 +37,8 @@ type Reader struct {
 	count    int      // messages read in all
 	inBatch  int      // messages read since the last BHS
 	batches  int      // BHS segments seen
+	openBHS  bool     // a BHS without its BTS yet
+	openFHS  bool     // an FHS without its FTS yet
 	err      error
 	maxBytes int
 
@@ -49,6 +51,10 @@ type Reader struct {
 // ErrBatchTrailer reports a BTS or FTS whose count disagrees with what was
 // read: BTS-1 with the messages since the last BHS, FTS-1 with the batches.
 var ErrBatchTrailer = errors.New("hl7v2: batch trailer count does not match the messages read")
+
+// ErrTruncated reports a batch file that ends before the trailer of a
+// BHS or FHS it opened: the last message read may be cut short.
+var ErrTruncated = errors.New("hl7v2: batch file is truncated")
 
 // NewReader returns a Reader with the default limits. Each Message it
 // returns owns its text and stays valid after the next call to Next.
@@ -168,10 +174,18 @@ func (rd *Reader) Next() bool {
 			if tok[0] == 'B' {
 				rd.batches++
 				rd.inBatch = 0
+				rd.openBHS = true
+			} else {
+				rd.openFHS = true
 			}
 			continue
 		case "BTS", "FTS":
 			rd.trailer = append(rd.trailer, string(tok))
+			if tok[0] == 'B' {
+				rd.openBHS = false
+			} else {
+				rd.openFHS = false
+			}
 			if err := rd.checkTrailer(string(tok)); err != nil {
 				rd.err = err
 				return false
@@ -199,6 +213,13 @@ func (rd *Reader) Next() bool {
 		} else {
 			rd.err = err
 		}
+		return false
+	}
+	switch {
+	case rd.openBHS:
+		rd.err = fmt.Errorf("%w: the input ended inside batch %d, before its BTS", ErrTruncated, rd.batches)
+	case rd.openFHS:
+		rd.err = fmt.Errorf("%w: the input ended before the FTS", ErrTruncated)
 	}
 	return false
 }
