@@ -3,9 +3,16 @@ package mllp
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -436,4 +443,51 @@ func FuzzReader(f *testing.F) {
 		}
 		t.Fatal("more messages than bytes")
 	})
+}
+
+// selfSigned returns a server certificate for 127.0.0.1 and a pool that
+// trusts it.
+func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "mllp test"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	cert, err := x509.ParseCertificate(der)
+	require.NoError(t, err)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pool
+}
+
+func TestServerTLS(t *testing.T) {
+	ln := listen(t)
+	cert, pool := selfSigned(t)
+	srv := &Server{TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		Handler: func(context.Context, *hl7v2.Message) (*hl7v2.Message, error) { return nil, nil }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = srv.Serve(ctx, ln) }()
+	c := &Client{Addr: ln.Addr().String(), Dial: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		d := tls.Dialer{Config: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+		return d.DialContext(ctx, network, addr)
+	}}
+	defer c.Close()
+	ack, err := c.Send(context.Background(), adt("TLS1"))
+	require.NoError(t, err)
+	assert.Equal(t, "TLS1", ack.Get("MSA-2"))
+	// A plain-text peer gets no acknowledgement.
+	plain := &Client{Addr: ln.Addr().String(), Timeout: 2 * time.Second}
+	defer plain.Close()
+	_, err = plain.Send(context.Background(), adt("PLAIN"))
+	assert.Error(t, err)
 }
