@@ -1,6 +1,6 @@
 // Package tofhir converts HL7 v2 messages from a trust's feeds into UK Core
-// FHIR R4 resources: ADT A01, A02, A03, A04, A05, A08, A11, A12, A13, A28
-// and A31 into a Patient and an Encounter, A34 and A40 (merge) into the
+// FHIR R4 resources: ADT A01 to A13, A28 and A31 into a Patient and an
+// Encounter, A34 and A40 (merge) into the
 // update of the surviving Patient and the deactivation of the retired one,
 // and ORU^R01, read by its structure, into one Patient per PID with its
 // DiagnosticReports, Observations and Specimens. The result is a

@@ -34,8 +34,10 @@ func encounterStatus(trigger string, discharged bool) string {
 			return "finished"
 		}
 	}
-	// A01 admit, A02 transfer, A12 transfer cancelled, A13 discharge
-	// cancelled, A08 of a current visit.
+	// A01 admit, A02 transfer, A06 outpatient to inpatient and A07 back
+	// (PV1-2 gives the new class), A09 patient departing and A10 arriving
+	// (tracking), A12 transfer cancelled, A13 discharge cancelled, A08 of a
+	// current visit.
 	return "in-progress"
 }
 
@@ -114,8 +116,8 @@ func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
 	if loc := locationDisplay(pv1.Segment, 3); loc != "" {
 		e.Location = append(e.Location, fhir.EncounterLocation{Location: &fhir.Reference{Display: str(loc)}, Status: code("active")})
 	}
-	if trigger == "A02" {
-		// A transfer: PV1-6 is where the patient was.
+	if trigger == "A02" || trigger == "A09" || trigger == "A10" {
+		// A transfer or a tracked move: PV1-6 is where the patient was.
 		if prior := locationDisplay(pv1.Segment, 6); prior != "" {
 			e.Location = append(e.Location, fhir.EncounterLocation{Location: &fhir.Reference{Display: str(prior)}, Status: code("completed")})
 		}

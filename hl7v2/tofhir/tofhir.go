@@ -157,7 +157,7 @@ func (c *conv) unmapped(path, value, reason string) {
 	c.res.Unmapped = append(c.res.Unmapped, Unmapped{Path: path, Value: value, Reason: reason})
 }
 
-// Convert turns an ADT (A01 A02 A03 A04 A05 A08 A11 A13 A28 A31 A34 A40)
+// Convert turns an ADT (A01 to A13, A28, A31, A34, A40)
 // or ORU^R01 message into UK Core resources in a transaction Bundle.
 func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 	h := msg.MSH()
@@ -172,7 +172,7 @@ func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 		return c.merge(pid)
 	case code == "ADT":
 		switch trigger {
-		case "A01", "A02", "A03", "A04", "A05", "A08", "A11", "A12", "A13", "A28", "A31":
+		case "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A10", "A11", "A12", "A13", "A28", "A31":
 		default:
 			return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: ADT^%s", ErrUnsupported, trigger)}
 		}

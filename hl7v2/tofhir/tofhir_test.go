@@ -43,7 +43,7 @@ func mustValidate(t *testing.T, r fhir.Resource) {
 }
 
 func TestADTFixturesConvertAndValidate(t *testing.T) {
-	for _, name := range []string{"adt_a01.hl7", "adt_a02.hl7", "adt_a03.hl7", "adt_a04.hl7", "adt_a05.hl7", "adt_a08.hl7", "adt_a11.hl7", "adt_a12.hl7", "adt_a13.hl7", "adt_a28.hl7", "adt_a31.hl7", "adt_a34.hl7", "adt_a40.hl7", "adt_a01_old_nhs_form.hl7", "adt_a01_latin1.hl7", "oru_r01.hl7", "oru_r01_two_patients.hl7", "adt_a01_delimiters.hl7", "adt_a04_crlf.hl7", "adt_a04_lf.hl7", "adt_a08_truncation.hl7"} {
+	for _, name := range []string{"adt_a01.hl7", "adt_a02.hl7", "adt_a03.hl7", "adt_a04.hl7", "adt_a05.hl7", "adt_a06.hl7", "adt_a07.hl7", "adt_a08.hl7", "adt_a09.hl7", "adt_a10.hl7", "adt_a11.hl7", "adt_a12.hl7", "adt_a13.hl7", "adt_a28.hl7", "adt_a31.hl7", "adt_a34.hl7", "adt_a40.hl7", "adt_a01_old_nhs_form.hl7", "adt_a01_latin1.hl7", "oru_r01.hl7", "oru_r01_two_patients.hl7", "adt_a01_delimiters.hl7", "adt_a04_crlf.hl7", "adt_a04_lf.hl7", "adt_a08_truncation.hl7"} {
 		t.Run(name, func(t *testing.T) {
 			res, err := New(trust).Convert(fixture(t, name))
 			require.NoError(t, err)
@@ -126,7 +126,7 @@ func TestA01(t *testing.T) {
 
 func TestTriggerStatuses(t *testing.T) {
 	base := string(fixture(t, "adt_a01.hl7").Encode())
-	for trigger, want := range map[string]string{"A01": "in-progress", "A02": "in-progress", "A04": "arrived", "A05": "planned", "A08": "in-progress", "A11": "entered-in-error", "A12": "in-progress", "A13": "in-progress"} {
+	for trigger, want := range map[string]string{"A01": "in-progress", "A02": "in-progress", "A04": "arrived", "A05": "planned", "A06": "in-progress", "A07": "in-progress", "A08": "in-progress", "A09": "in-progress", "A10": "in-progress", "A11": "entered-in-error", "A12": "in-progress", "A13": "in-progress"} {
 		msg := strings.Replace(base, "ADT^A01^ADT_A01", "ADT^"+trigger+"^ADT_A01", 1)
 		m, err := hl7v2.Parse([]byte(msg))
 		require.NoError(t, err)
