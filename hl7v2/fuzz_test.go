@@ -94,6 +94,10 @@ func FuzzUnescape(f *testing.F) {
 		if got := Unescape(Escape(s, d), d); got != s {
 			t.Fatalf("escape round trip of %q gave %q", s, got)
 		}
+		// Set's escaping, which keeps formatting escapes, too.
+		if got := Unescape(escapeValue(s, d), d); got != s {
+			t.Fatalf("escapeValue round trip of %q gave %q", s, got)
+		}
 	})
 }
 
