@@ -296,6 +296,9 @@ func (c *conv) report(obr hl7v2.OBR, patientRef string, n int) *fhir.DiagnosticR
 	if t, p, err := obr.ResultsReported(); err == nil && p >= hl7v2.PrecisionSecond {
 		r.Issued = fhir.Instant{Value: c.dateTime(t, p).Value}
 	}
+	if p := nv(obr.PlacerOrder()); p != "" {
+		r.Identifier = append(r.Identifier, fhir.Identifier{Type: concept("http://terminology.hl7.org/CodeSystem/v2-0203", "PLAC", "Placer Identifier"), Value: str(p)})
+	}
 	if f := nv(obr.FillerOrder()); f != "" {
 		r.Identifier = append(r.Identifier, fhir.Identifier{Type: concept("http://terminology.hl7.org/CodeSystem/v2-0203", "FILL", "Filler Identifier"), Value: str(f)})
 	}

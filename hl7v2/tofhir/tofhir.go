@@ -213,7 +213,46 @@ var (
 	oruSegments    = map[string]bool{"MSH": true, "PID": true, "PD1": true, "ORC": true, "OBR": true, "OBX": true, "NTE": true, "SPM": true}
 )
 
-// unmappedSegments reports each segment the conversion does not read.
+// The fields each segment's conversion reads (or that only carry the
+// message's structure, like set ids); any other field that has a value is
+// listed in Result.Unmapped by path, without its value, since it may be an
+// identifier or a name.
+var mappedFields = map[string]map[int]bool{
+	"PID": set(1, 3, 5, 7, 8, 11, 13, 14, 16, 22, 29, 30, 32),
+	"PD1": set(3, 4),
+	"PV1": set(1, 2, 3, 4, 6, 7, 8, 9, 10, 14, 19, 36, 37, 44, 45),
+	"MRG": set(1),
+	"ORC": set(1, 2, 3, 5),
+	"OBR": set(1, 2, 3, 4, 7, 22, 24, 25),
+	"OBX": set(1, 2, 3, 4, 5, 6, 7, 8, 11, 14),
+	"NTE": set(1, 3),
+	"SPM": set(1, 2, 4, 17, 18),
+}
+
+func set(ns ...int) map[int]bool {
+	m := make(map[int]bool, len(ns))
+	for _, n := range ns {
+		m[n] = true
+	}
+	return m
+}
+
+// unmappedFields reports the valued fields of seg that no conversion
+// reads; path names the segment ("PID", "OBX[3]").
+func (c *conv) unmappedFields(seg hl7v2.Segment, path string) {
+	mapped, ok := mappedFields[seg.Name()]
+	if !ok {
+		return
+	}
+	for f := 1; f <= seg.NumFields(); f++ {
+		if !mapped[f] && seg.RawField(f) != "" {
+			c.unmapped(path+"-"+itoa(f), "", "field not mapped")
+		}
+	}
+}
+
+// unmappedSegments reports each segment the conversion does not read, and
+// each valued field it does not read in the segments it does.
 func (c *conv) unmappedSegments(mapped map[string]bool) {
 	seen := map[string]int{}
 	for _, s := range c.msg.Segments() {
@@ -221,7 +260,13 @@ func (c *conv) unmappedSegments(mapped map[string]bool) {
 		seen[n]++
 		if !mapped[n] {
 			c.unmapped(n+"["+itoa(seen[n])+"]", "", "segment not mapped")
+			continue
 		}
+		path := n
+		if seen[n] > 1 {
+			path += "[" + itoa(seen[n]) + "]"
+		}
+		c.unmappedFields(s, path)
 	}
 }
 

@@ -431,3 +431,22 @@ func TestNameTypeAndOverridableTables(t *testing.T) {
 	assert.Equal(t, "female", DefaultMapping().Genders["2"])
 	assert.NotContains(t, DefaultMapping().Genders, "X")
 }
+
+func TestUnmappedFieldsAreListed(t *testing.T) {
+	m := fixture(t, "oru_r01_two_patients.hl7")
+	require.NoError(t, m.Set("PID[2]-15", "en"))      // primary language
+	require.NoError(t, m.Set("OBX[2]-17", "MANUAL"))  // observation method
+	require.NoError(t, m.Set("PID-9", "SECRETALIAS")) // alias: a name
+	res, err := New(trust).Convert(m)
+	require.NoError(t, err)
+	issues := fieldIssues(res)
+	for _, want := range []string{"PID[2]-15", "OBX[2]-17", "PID-9"} {
+		assert.Contains(t, issues, Unmapped{Path: want, Reason: "field not mapped"})
+	}
+	for _, u := range res.Unmapped {
+		assert.NotContains(t, u.Value, "SECRET", "no values of unmapped fields")
+	}
+	// OBR-2 is the placer order number.
+	assert.Equal(t, "PL1", res.DiagnosticReport[0].Identifier[0].Value.Value)
+	assert.Equal(t, "PLAC", res.DiagnosticReport[0].Identifier[0].Type.Coding[0].Code.Value)
+}
