@@ -46,6 +46,27 @@ type Reader struct {
 	// that a message arriving in many small reads is scanned once.
 	resume int  // offset in the token where scanning resumes
 	mode   byte // 0 undecided, '\r' or '\n': what ends this message's segments
+
+	// arena holds the copies of the messages handed out: each message's
+	// bytes are written once, after the previous one's, and never again,
+	// so many small messages share one allocation.
+	arena []byte
+}
+
+// arenaSize is the block that messages' copies are carved from.
+const arenaSize = 64 << 10
+
+// own copies tok into the arena and returns the copy.
+func (rd *Reader) own(tok []byte) []byte {
+	if len(tok) > cap(rd.arena)-len(rd.arena) {
+		if len(tok) > arenaSize/4 {
+			return bytes.Clone(tok) // a large message gets its own block
+		}
+		rd.arena = make([]byte, 0, arenaSize)
+	}
+	start := len(rd.arena)
+	rd.arena = append(rd.arena, tok...)
+	return rd.arena[start:len(rd.arena):len(rd.arena)]
 }
 
 // ErrBatchTrailer reports a BTS or FTS whose count disagrees with what was
@@ -192,7 +213,11 @@ func (rd *Reader) Next() bool {
 			}
 			continue
 		}
-		m, err := ParseWithOptions(tok, rd.opts)
+		opts := rd.opts
+		if !opts.Borrow && len(tok) > 0 {
+			tok, opts.Borrow = rd.own(tok), true // the copy is the Message's own
+		}
+		m, err := ParseWithOptions(tok, opts)
 		if err != nil {
 			var pe *ParseError
 			if errors.As(err, &pe) {
