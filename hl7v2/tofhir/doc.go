@@ -9,7 +9,12 @@
 //
 // How each trigger lands on the server (FHIR R4 http.html, transaction and
 // conditional update rules): the Patient is PUT Patient?identifier=<NHS
-// number> (create or update); the Encounter is PUT
+// number> (create or update), which suits a PAS that owns the record. Where
+// other systems also write the Patient, an A08 or A31 should not replace it
+// whole: HL7 v2 says an empty field leaves the value alone and "" deletes
+// it, which Result.PatientPresence records per element and
+// ApplyPatientUpdate applies to the record read from the server (to PUT
+// back with If-Match). The Encounter is PUT
 // Encounter?identifier=<visit number> on every trigger, so the A01 creates
 // it and the A02 (new location, the prior one completed), A03 (finished),
 // A08, A11 (entered-in-error), A12 and A13 (in-progress again) that follow

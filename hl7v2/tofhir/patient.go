@@ -46,6 +46,7 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 		c.res.Patient = p
 	}
 	c.res.Patients = append(c.res.Patients, p)
+	c.recordPresence(pid, pd1)
 	var query string
 	for i, cx := range pid.Identifiers() {
 		id, ok := c.identifier(cx, "PID-3("+itoa(i+1)+")")

@@ -50,6 +50,11 @@ type Result struct {
 	DiagnosticReport []*fhir.DiagnosticReport // ORU, one per OBR
 	Observations     []*fhir.Observation
 	Specimens        []*fhir.Specimen // ORU, one per SPM
+	// PatientPresence says, per Patient element ("name", "gender",
+	// "telecom", "generalPractitioner", "extension:ethnicCategory" …),
+	// whether the message sent it, cleared it with "" or left it empty:
+	// what ApplyPatientUpdate needs to update a record with care.
+	PatientPresence map[string]Presence
 	// Unmapped lists what was kept without a coded mapping.
 	Unmapped []Unmapped
 }

@@ -450,3 +450,46 @@ func TestUnmappedFieldsAreListed(t *testing.T) {
 	assert.Equal(t, "PL1", res.DiagnosticReport[0].Identifier[0].Value.Value)
 	assert.Equal(t, "PLAC", res.DiagnosticReport[0].Identifier[0].Type.Coding[0].Code.Value)
 }
+
+func TestApplyPatientUpdate(t *testing.T) {
+	// The record as a server holds it, with data from other sources.
+	existing := &fhir.Patient{
+		Name:          []fhir.HumanName{{Family: fhir.String{Value: "OLDNAME"}}},
+		Gender:        fhir.Code{Value: "female"},
+		Telecom:       []fhir.ContactPoint{{System: fhir.Code{Value: "email"}, Value: fhir.String{Value: "a@example.nhs.uk"}}},
+		Address:       []fhir.Address{{PostalCode: fhir.String{Value: "LS1 1AA"}}},
+		Communication: []fhir.PatientCommunication{{Language: &fhir.CodeableConcept{Text: fhir.String{Value: "Welsh"}}}},
+		Identifier: []fhir.Identifier{
+			{System: fhir.URI{Value: fhir.NHSNumberSystem}, Value: fhir.String{Value: "9990000018"}},
+			{System: fhir.URI{Value: "https://other.example/Id"}, Value: fhir.String{Value: "O1"}},
+		},
+	}
+	m, err := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RRK|TIE|RRK|20261124||ADT^A08^ADT_A01|U1|P|2.4\r" +
+		"PID|1||9990000018^^^NHS^NH~RRK1^^^RRK^MR||NEWNAME^ALEX||19800101|\"\"||||||||M\r"))
+	require.NoError(t, err)
+	res, err := New(trust).Convert(m)
+	require.NoError(t, err)
+	assert.Equal(t, Sent, res.PatientPresence["name"])
+	assert.Equal(t, Cleared, res.PatientPresence["gender"])
+	assert.Equal(t, NotSent, res.PatientPresence["telecom"])
+	assert.Equal(t, NotSent, res.PatientPresence["address"])
+
+	got, err := ApplyPatientUpdate(existing, res)
+	require.NoError(t, err)
+	assert.Equal(t, "NEWNAME", got.Name[0].Family.Value, "sent: replaced")
+	assert.Empty(t, got.Gender.Value, `"": deleted`)
+	assert.Equal(t, "a@example.nhs.uk", got.Telecom[0].Value.Value, "empty: kept")
+	assert.Equal(t, "LS1 1AA", got.Address[0].PostalCode.Value, "empty: kept")
+	assert.Equal(t, "Welsh", got.Communication[0].Language.Text.Value, "not from HL7 v2: kept")
+	assert.Equal(t, "M", got.MaritalStatus.Coding[0].Code.Value)
+	var ids []string
+	for _, id := range got.Identifier {
+		ids = append(ids, id.Value.Value)
+	}
+	assert.Equal(t, []string{"9990000018", "O1", "RRK1"}, ids)
+	assert.Equal(t, "OLDNAME", existing.Name[0].Family.Value, "existing is not changed")
+	mustValidate(t, got)
+
+	_, err = ApplyPatientUpdate(existing, &Result{})
+	assert.Error(t, err)
+}
