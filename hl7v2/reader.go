@@ -274,9 +274,12 @@ func (rd *Reader) checkTrailer(seg string) error {
 	return nil
 }
 
-// Message returns the message read by the last Next. It owns its text and
-// may be kept; under Options.Borrow it refers to the Reader's buffer and is
-// valid only until the next call to Next (Clone it to keep it).
+// Message returns the message read by the last Next. Its text is a copy
+// that nothing writes again, so it and its strings may be kept; messages
+// of up to 16 KiB share 64 KiB blocks, so one message kept for long keeps
+// its block alive (Clone it to hold only its own bytes). Under
+// Options.Borrow it refers to the Reader's buffer instead and is valid only
+// until the next call to Next.
 func (rd *Reader) Message() *Message { return rd.msg }
 
 // Count returns how many messages have been read.
