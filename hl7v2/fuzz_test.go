@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzParse(f *testing.F) {
@@ -43,6 +44,9 @@ func FuzzParse(f *testing.F) {
 			for f := 1; f <= s.NumFields() && f < 40; f++ {
 				if s.Field(f) != s2.Field(f) || s.RawField(f) != s2.RawField(f) {
 					t.Fatalf("segment %d field %d changed", i, f)
+				}
+				if !utf8.ValidString(s.Field(f)) {
+					t.Fatalf("segment %d field %d: Get gave invalid UTF-8 %q", i, f, s.Field(f))
 				}
 			}
 		}
