@@ -54,6 +54,14 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 			continue
 		}
 		if id.System.Value == fhir.NHSNumberSystem {
+			if have, ok := p.NHSNumber(); ok {
+				// UK Core allows one NHS number per Patient: the first in
+				// PID-3 stands, and a different second one is reported.
+				if string(have) != id.Value.Value {
+					c.unmapped("PID-3("+itoa(i+1)+")", "", "a second NHS number; UK Core allows one per Patient, so it is not mapped")
+				}
+				continue
+			}
 			if !fhir.NHSNumber(id.Value.Value).Valid() {
 				c.unmapped("PID-3("+itoa(i+1)+").1", "", "the NHS number fails the modulus 11 check; kept, and validation reports it")
 			}

@@ -493,3 +493,21 @@ func TestApplyPatientUpdate(t *testing.T) {
 	_, err = ApplyPatientUpdate(existing, &Result{})
 	assert.Error(t, err)
 }
+
+func TestOneNHSNumberPerPatient(t *testing.T) {
+	m := fixture(t, "adt_a01.hl7")
+	require.NoError(t, m.SetRaw("PID-3", "9990000018^^^NHS^NH~9990000026^^^NHS^NH~RRK1234567^^^RRK^MR"))
+	res, err := New(trust).Convert(m)
+	require.NoError(t, err)
+	n, _ := res.Patient.NHSNumber()
+	assert.Equal(t, fhir.NHSNumber("9990000018"), n, "the first stands")
+	count := 0
+	for _, id := range res.Patient.Identifier {
+		if id.System.Value == fhir.NHSNumberSystem {
+			count++
+		}
+	}
+	assert.Equal(t, 1, count)
+	assert.Contains(t, fieldIssues(res), Unmapped{Path: "PID-3(2)", Reason: "a second NHS number; UK Core allows one per Patient, so it is not mapped"})
+	mustValidate(t, res.Bundle)
+}
