@@ -276,3 +276,20 @@ func TestBuildManySegmentsStaysConsistent(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestCloneOfEditedMessageIsIndependent(t *testing.T) {
+	m, err := Parse(fixture(t, "adt_a01.hl7"))
+	require.NoError(t, err)
+	require.NoError(t, m.Set("OBX-5", "a"))
+	c := m.Clone()
+	require.NoError(t, c.Set("OBX[2]-5", "clone only"))
+	require.NoError(t, m.Set("OBX[2]-5", "original only"))
+	require.NoError(t, m.Set("OBX[3]-5", "third"))
+	assert.Equal(t, "clone only", c.Get("OBX[2]-5"))
+	assert.Equal(t, "", c.Get("OBX[3]-5"))
+	assert.Equal(t, "original only", m.Get("OBX[2]-5"))
+	assert.Equal(t, m.Len()-1, c.Len())
+	back, err := Parse(c.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, c.Raw(), string(back.Encode()))
+}

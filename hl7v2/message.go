@@ -338,6 +338,7 @@ func (m *Message) Raw() string {
 func (m *Message) Clone() *Message {
 	if m.edited {
 		c := *m
+		c.byName = nil // the index is m's to change
 		c.compactInto(nil)
 		return &c
 	}
