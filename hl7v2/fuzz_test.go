@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -219,4 +221,53 @@ func (c *chunked) Read(p []byte) (int, error) {
 	copy(p, c.data[:k])
 	c.data = c.data[k:]
 	return k, nil
+}
+
+// FuzzEdits runs a sequence of edits (Set, InsertSegment, DeleteSegment)
+// and checks after each that the message reads as its encoded form parsed
+// afresh, and that strings read earlier have not changed.
+func FuzzEdits(f *testing.F) {
+	f.Add([]byte{0, 3, 0, 200, 1, 2, 2, 1, 3, 9, 0, 255, 0, 255, 0, 255})
+	f.Add([]byte{2, 0, 2, 0, 1, 1, 1, 1, 0, 7})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5.1\rPID|1||9990000018^^^NHS^NH||DOE^JO\rOBR|1\rOBX|1|NM|X||1\r"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		type kept struct{ got, want string }
+		var held []kept
+		for i := 0; i+1 < len(ops) && i < 200; i += 2 {
+			kind, n := ops[i]%4, int(ops[i+1])
+			switch kind {
+			case 0:
+				p := "OBX[" + strconv.Itoa(n%5+1) + "]-" + strconv.Itoa(n%7+1)
+				_ = m.Set(p, strings.Repeat("v", n)+"|^")
+			case 1:
+				_ = m.DeleteSegment(n % m.Len())
+			case 2:
+				_ = m.InsertSegment(1+n%m.Len(), "ZZ"+strconv.Itoa(n%10)+"|"+strconv.Itoa(n))
+			case 3:
+				_ = m.Set("PID-"+strconv.Itoa(n%12+1), strconv.Itoa(n))
+			}
+			v := m.Get("PID-5")
+			held = append(held, kept{v, strings.Clone(v)})
+			back, err := Parse(m.Encode())
+			if err != nil {
+				t.Fatalf("after op %d the message does not parse: %v", i/2, err)
+			}
+			if back.Len() != m.Len() {
+				t.Fatalf("after op %d: %d segments, encoded form has %d", i/2, m.Len(), back.Len())
+			}
+			for j, s := range m.Segments() {
+				if s.Raw() != back.Segments()[j].Raw() {
+					t.Fatalf("after op %d segment %d differs", i/2, j)
+				}
+			}
+		}
+		for _, h := range held {
+			if h.got != h.want {
+				t.Fatal("a string from Get changed")
+			}
+		}
+	})
 }
