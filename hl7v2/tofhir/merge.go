@@ -15,27 +15,59 @@ import (
 // conditional FHIRPath Patch, which leaves the rest of that record as it
 // is. A retired NHS number is never added to the survivor: UK Core allows
 // one NHS number per Patient (slice identifier:nhsNumber, max 1).
-func (c *conv) merge(pid hl7v2.PID) (*Result, error) {
-	mrg, ok := c.msg.MRG()
-	if !ok {
-		return nil, &Error{Path: "MRG", Err: ErrMissing}
+func (c *conv) merge(_ hl7v2.PID) (*Result, error) {
+	// ADT_A39 (A34, A40) repeats its PATIENT group: PID [PD1] MRG [PV1]
+	// for each pair of records merged.
+	segs := c.msg.Segments()
+	pairs := 0
+	for i, s := range segs {
+		if s.Name() != "PID" {
+			continue
+		}
+		var pd1 *hl7v2.PD1
+		var mrg *hl7v2.MRG
+		for _, t := range segs[i+1:] {
+			n := t.Name()
+			if n == "PID" {
+				break
+			}
+			if n == "PD1" && pd1 == nil {
+				pd1 = &hl7v2.PD1{Segment: t}
+			}
+			if n == "MRG" && mrg == nil {
+				mrg = &hl7v2.MRG{Segment: t}
+			}
+		}
+		pairs++
+		path := "MRG"
+		if pairs > 1 {
+			path = "MRG[" + itoa(pairs) + "]"
+		}
+		if mrg == nil {
+			return nil, &Error{Path: path, Err: ErrMissing}
+		}
+		if err := c.mergeOne(hl7v2.PID{Segment: s}, pd1, *mrg, path); err != nil {
+			return nil, err
+		}
 	}
+	c.unmappedSegments(mergeSegments)
+	return c.res, nil
+}
+
+// mergeOne converts one PID–MRG pair.
+func (c *conv) mergeOne(pid hl7v2.PID, pd1 *hl7v2.PD1, mrg hl7v2.MRG, path string) error {
 	prior := mrg.PriorIdentifiers()
 	if len(prior) == 0 || prior[0].ID == "" || hl7v2.IsNull(prior[0].ID) {
-		return nil, &Error{Path: "MRG-1", Err: ErrMissing}
-	}
-	var pd1 *hl7v2.PD1
-	if s, ok := c.msg.PD1(); ok {
-		pd1 = &s
+		return &Error{Path: path + "-1", Err: ErrMissing}
 	}
 	if _, err := c.patient(pid, pd1); err != nil {
-		return nil, err
+		return err
 	}
-	p := c.res.Patient
+	p := c.res.Patients[len(c.res.Patients)-1]
 	survivor := survivorRef(p)
 	var retiredQuery string
 	for i, cx := range prior {
-		id, ok := c.identifier(nulls(cx), "MRG-1("+strconv.Itoa(i+1)+")")
+		id, ok := c.identifier(nulls(cx), path+"-1("+strconv.Itoa(i+1)+")")
 		if !ok {
 			continue
 		}
@@ -65,17 +97,16 @@ func (c *conv) merge(pid hl7v2.PID) (*Result, error) {
 			p.Identifier = append(p.Identifier, id)
 		}
 	}
-	c.unmappedSegments(mergeSegments)
 	if retiredQuery == "" {
-		c.unmapped("MRG-1", "", "no retired identifier has a known system: the retired record cannot be found to deactivate it")
-		return c.res, nil
+		c.unmapped(path+"-1", "", "no retired identifier has a known system: the retired record cannot be found to deactivate it")
+		return nil
 	}
 	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{
 		FullURL:  uri(fhir.NewUUID()),
 		Resource: retirePatch(survivor),
 		Request:  &fhir.BundleEntryRequest{Method: code("PATCH"), URL: uri("Patient?" + retiredQuery)},
 	})
-	return c.res, nil
+	return nil
 }
 
 // survivorRef is a logical reference to the surviving Patient by its NHS

@@ -511,3 +511,34 @@ func TestOneNHSNumberPerPatient(t *testing.T) {
 	assert.Contains(t, fieldIssues(res), Unmapped{Path: "PID-3(2)", Reason: "a second NHS number; UK Core allows one per Patient, so it is not mapped"})
 	mustValidate(t, res.Bundle)
 }
+
+func TestMergeTwoPairs(t *testing.T) {
+	m, err := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RRK|TIE|RRK|20261124||ADT^A40^ADT_A39|M2|P|2.4\rEVN|A40|20261124\r" +
+		"PID|1||9990000026^^^NHS^NH||JONES^SAM\rMRG|9990000034^^^NHS^NH\r" +
+		"PID|2||9990000042^^^NHS^NH||PATEL^ASHA\rMRG|9990000050^^^NHS^NH\r"))
+	require.NoError(t, err)
+	res, err := New(trust).Convert(m)
+	require.NoError(t, err)
+	require.Len(t, res.Patients, 2)
+	var patches []string
+	for _, e := range res.Bundle.Entry {
+		if e.Request.Method.Value == "PATCH" {
+			patches = append(patches, e.Request.URL.Value)
+		}
+	}
+	assert.Equal(t, []string{
+		"Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000034",
+		"Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000050",
+	}, patches)
+	assert.Equal(t, "9990000050", res.Patients[1].Link[0].Other.Identifier.Value.Value)
+	mustValidate(t, res.Bundle)
+
+	// A pair without its MRG is an error that says which.
+	m, err = hl7v2.Parse([]byte("MSH|^~\\&|PAS|RRK|TIE|RRK|20261124||ADT^A40^ADT_A39|M3|P|2.4\r" +
+		"PID|1||9990000026^^^NHS^NH\rMRG|9990000034^^^NHS^NH\rPID|2||9990000042^^^NHS^NH\r"))
+	require.NoError(t, err)
+	_, err = New(trust).Convert(m)
+	var ce *Error
+	require.ErrorAs(t, err, &ce)
+	assert.Equal(t, "MRG[2]", ce.Path)
+}
