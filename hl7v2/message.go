@@ -128,6 +128,24 @@ func Parse(data []byte) (*Message, error) { return ParseWithOptions(data, Option
 
 // ParseWithOptions parses one message.
 func ParseWithOptions(data []byte, opts Options) (*Message, error) {
+	if len(data) == 0 {
+		return nil, &ParseError{Err: ErrEmpty}
+	}
+	if opts.Borrow {
+		return parseText(unsafe.String(&data[0], len(data)), opts)
+	}
+	limit := opts.Limits.MaxBytes
+	if limit <= 0 {
+		limit = DefaultLimits.MaxBytes
+	}
+	if len(data) > limit {
+		return nil, &ParseError{Offset: limit, Err: ErrTooLarge} // before copying
+	}
+	return parseText(string(data), opts)
+}
+
+// parseText parses text, which the Message keeps as it is.
+func parseText(text string, opts Options) (*Message, error) {
 	lim := opts.Limits
 	if lim.MaxBytes <= 0 {
 		lim.MaxBytes = DefaultLimits.MaxBytes
@@ -135,18 +153,13 @@ func ParseWithOptions(data []byte, opts Options) (*Message, error) {
 	if lim.MaxSegments <= 0 {
 		lim.MaxSegments = DefaultLimits.MaxSegments
 	}
-	if len(data) > lim.MaxBytes {
+	if len(text) > lim.MaxBytes {
 		return nil, &ParseError{Offset: lim.MaxBytes, Err: ErrTooLarge}
 	}
-	if len(data) == 0 {
+	if len(text) == 0 {
 		return nil, &ParseError{Err: ErrEmpty}
 	}
-	m := &Message{}
-	if opts.Borrow {
-		m.text = unsafe.String(&data[0], len(data))
-	} else {
-		m.text = string(data)
-	}
+	m := &Message{text: text}
 	m.segs = m.inline[:0]
 	if err := m.parse(lim); err != nil {
 		return nil, err

@@ -48,25 +48,27 @@ type Reader struct {
 	mode   byte // 0 undecided, '\r' or '\n': what ends this message's segments
 
 	// arena holds the copies of the messages handed out: each message's
-	// bytes are written once, after the previous one's, and never again,
-	// so many small messages share one allocation.
-	arena []byte
+	// bytes are appended once, after the previous one's, and never written
+	// again, so many small messages share one allocation (a Builder's, which
+	// is not zeroed first).
+	arena strings.Builder
 }
 
 // arenaSize is the block that messages' copies are carved from.
 const arenaSize = 64 << 10
 
 // own copies tok into the arena and returns the copy.
-func (rd *Reader) own(tok []byte) []byte {
-	if len(tok) > cap(rd.arena)-len(rd.arena) {
+func (rd *Reader) own(tok []byte) string {
+	if len(tok) > rd.arena.Cap()-rd.arena.Len() {
 		if len(tok) > arenaSize/4 {
-			return bytes.Clone(tok) // a large message gets its own block
+			return string(tok) // a large message gets its own block
 		}
-		rd.arena = make([]byte, 0, arenaSize)
+		rd.arena = strings.Builder{}
+		rd.arena.Grow(arenaSize)
 	}
-	start := len(rd.arena)
-	rd.arena = append(rd.arena, tok...)
-	return rd.arena[start:len(rd.arena):len(rd.arena)]
+	start := rd.arena.Len()
+	rd.arena.Write(tok)
+	return rd.arena.String()[start:]
 }
 
 // ErrBatchTrailer reports a BTS or FTS whose count disagrees with what was
@@ -213,11 +215,13 @@ func (rd *Reader) Next() bool {
 			}
 			continue
 		}
-		opts := rd.opts
-		if !opts.Borrow && len(tok) > 0 {
-			tok, opts.Borrow = rd.own(tok), true // the copy is the Message's own
+		var m *Message
+		var err error
+		if rd.opts.Borrow || len(tok) == 0 {
+			m, err = ParseWithOptions(tok, rd.opts)
+		} else {
+			m, err = parseText(rd.own(tok), rd.opts) // the copy is the Message's own
 		}
-		m, err := ParseWithOptions(tok, opts)
 		if err != nil {
 			var pe *ParseError
 			if errors.As(err, &pe) {
