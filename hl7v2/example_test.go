@@ -54,7 +54,7 @@ func ExampleMessage_Set() {
 	_ = msg.Set("MSH-10", "B1")
 	_ = msg.Set("PID-3", "9990000018")
 	_ = msg.Set("PV1-2", "O")
-	_ = msg.Set("PD1-3.3", "A81001") // goes before PV1, as ADT_A01 orders them
+	_ = msg.Set("PD1-3.3", "A81001")  // goes before PV1, as ADT_A01 orders them
 	_ = msg.Set("PID-5", "O'NEIL^JR") // delimiters in a value are escaped
 	fmt.Printf("%q\n", msg.Encode())
 	// Output:
