@@ -491,3 +491,25 @@ func TestServerTLS(t *testing.T) {
 	_, err = plain.Send(context.Background(), adt("PLAIN"))
 	assert.Error(t, err)
 }
+
+func TestServerSurvivesHandlerPanic(t *testing.T) {
+	ln := listen(t)
+	srv := &Server{Handler: func(_ context.Context, m *hl7v2.Message) (*hl7v2.Message, error) {
+		if m.MSH().ControlID() == "BOOM" {
+			var p *hl7v2.PID
+			_ = p.NHSNumber() // a nil dereference in the caller's code
+		}
+		return nil, nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = srv.Serve(ctx, ln) }()
+	c := &Client{Addr: ln.Addr().String()}
+	defer c.Close()
+	ack, err := c.Send(context.Background(), adt("BOOM"))
+	require.NoError(t, err)
+	assert.Equal(t, "AE", ack.Get("MSA-1"))
+	ack, err = c.Send(context.Background(), adt("NEXT"))
+	require.NoError(t, err)
+	assert.Equal(t, "AA", ack.Get("MSA-1"))
+}

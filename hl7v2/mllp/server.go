@@ -210,7 +210,7 @@ func (s *Server) handle(ctx context.Context, raw []byte, log *slog.Logger) []byt
 	h := msg.MSH()
 	accept, app := h.AcceptAckType(), h.ApplicationAckType()
 	enhanced := accept != "" || app != ""
-	reply, herr := s.Handler(ctx, msg)
+	reply, herr := s.call(ctx, msg)
 	if herr != nil {
 		log.Warn("mllp handler failed", "control_id", h.ControlID(), "error", herr.Error())
 	}
@@ -261,6 +261,17 @@ func (s *Server) handle(ctx context.Context, raw []byte, log *slog.Logger) []byt
 		return appAck()
 	}
 	return nil
+}
+
+// call runs the Handler, turning a panic into an error so that one bad
+// message gets an AE instead of taking the listener down.
+func (s *Server) call(ctx context.Context, msg *hl7v2.Message) (reply *hl7v2.Message, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			reply, err = nil, errors.New("mllp: the handler panicked")
+		}
+	}()
+	return s.Handler(ctx, msg)
 }
 
 // rejectUnparsable builds an AR for a message too broken to parse, naming
