@@ -236,7 +236,7 @@ func TestServerHandlerMayKeepMessages(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		kept = append(kept, m)
-		ids = append(ids, m.MSH().ControlID())
+		ids = append(ids, strings.Clone(m.MSH().ControlID()))
 		return nil, nil
 	}}
 	ctx, cancel := context.WithCancel(context.Background())
