@@ -3,19 +3,29 @@ package hl7v2
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"strconv"
 )
 
 // Path is a parsed terser path such as "PID-3(2).1" or "OBX[2]-5.1.2".
-// All numbers are 1-based; zero means "not given".
+//
+// The syntax is HAPI's Terser's, but the numbering is not: every number
+// here is 1-based, the segment occurrence [n] and the repetition (n)
+// included, where HAPI counts those two from 0. nhskit's OBX[2] is the
+// second OBX, HAPI's OBX(1); nhskit's PID-3(2) the second repetition,
+// HAPI's PID-3(1). Zero means "not given". Any (the wildcard "*", in
+// [*] or (*)) selects every occurrence or repetition, for Message.All.
 type Path struct {
 	Segment    string
-	Occurrence int // [n], default 1
+	Occurrence int // [n], default 1; Any for [*]
 	Field      int
-	Repetition int // (n), default 1
+	Repetition int // (n), default 1; Any for (*)
 	Component  int
 	Sub        int
 }
+
+// Any is the Occurrence or Repetition of a wildcard path.
+const Any = -1
 
 // ErrPath is wrapped by errors for malformed paths.
 var ErrPath = errors.New("hl7v2: malformed path")
@@ -43,8 +53,19 @@ func ParsePath(s string) (Path, error) {
 		i = j
 		return n, n > 0
 	}
+	star := func(close byte) bool {
+		if i+1 < len(s) && s[i] == '*' && s[i+1] == close {
+			i += 2
+			return true
+		}
+		return false
+	}
 	if i < len(s) && s[i] == '[' {
 		i++
+		if star(']') {
+			p.Occurrence = Any
+			goto field
+		}
 		n, ok := num()
 		if !ok || i >= len(s) || s[i] != ']' {
 			return bad(i, "expected [n] with n ≥ 1")
@@ -52,6 +73,7 @@ func ParsePath(s string) (Path, error) {
 		p.Occurrence = n
 		i++
 	}
+field:
 	if i == len(s) {
 		return p, nil
 	}
@@ -66,6 +88,10 @@ func ParsePath(s string) (Path, error) {
 	p.Field = n
 	if i < len(s) && s[i] == '(' {
 		i++
+		if star(')') {
+			p.Repetition = Any
+			goto component
+		}
 		n, ok := num()
 		if !ok || i >= len(s) || s[i] != ')' {
 			return bad(i, "expected (n) with n ≥ 1")
@@ -73,6 +99,7 @@ func ParsePath(s string) (Path, error) {
 		p.Repetition = n
 		i++
 	}
+component:
 	if i < len(s) {
 		if s[i] != '.' {
 			return bad(i, "expected '.' before the component number")
@@ -104,14 +131,18 @@ func ParsePath(s string) (Path, error) {
 // String formats p as a terser path.
 func (p Path) String() string {
 	s := p.Segment
-	if p.Occurrence > 1 {
+	if p.Occurrence == Any {
+		s += "[*]"
+	} else if p.Occurrence > 1 {
 		s += "[" + strconv.Itoa(p.Occurrence) + "]"
 	}
 	if p.Field == 0 {
 		return s
 	}
 	s += "-" + strconv.Itoa(p.Field)
-	if p.Repetition > 1 {
+	if p.Repetition == Any {
+		s += "(*)"
+	} else if p.Repetition > 1 {
 		s += "(" + strconv.Itoa(p.Repetition) + ")"
 	}
 	if p.Component > 0 {
@@ -126,8 +157,10 @@ func (p Path) String() string {
 // Get returns the unescaped value at a terser path, converted to UTF-8.
 // A path that stops above the leaf gives the first component's first
 // sub-component of the first repetition (MSH-9 of "ADT^A01" is "ADT"); a
-// path past the data, or a malformed one, gives "". MSH-1 is the field
-// separator and MSH-2 the encoding characters.
+// path past the data, a malformed one or a wildcard gives "". MSH-1 is the
+// field separator and MSH-2 the encoding characters. Lookup tells an
+// absent value from an empty one and reports a malformed path; All reads
+// wildcards.
 func (m *Message) Get(path string) string {
 	p, err := ParsePath(path)
 	if err != nil {
@@ -139,11 +172,80 @@ func (m *Message) Get(path string) string {
 // GetPath is Get with a parsed path, for loops that read the same path
 // from many messages.
 func (m *Message) GetPath(p Path) string {
+	if p.Occurrence == Any || p.Repetition == Any {
+		return ""
+	}
 	raw, ok := m.rawPath(p)
 	if !ok {
 		return ""
 	}
 	return m.decode(raw)
+}
+
+// ErrWildcard is wrapped by Lookup's error for a path with [*] or (*).
+var ErrWildcard = errors.New("hl7v2: a wildcard path names many values; use All")
+
+// Lookup returns the value at path as Get does, and whether the message
+// has that piece at all: a PID-8 sent empty ("PID|1||X||N||||") gives
+// ("", true, nil), one the segment stops before gives ("", false, nil).
+// HL7's null `""` is returned as written (see IsNull). A malformed or
+// wildcard path is an error.
+func (m *Message) Lookup(path string) (string, bool, error) {
+	p, err := ParsePath(path)
+	if err != nil {
+		return "", false, err
+	}
+	if p.Occurrence == Any || p.Repetition == Any {
+		return "", false, fmt.Errorf("%w: %q", ErrWildcard, path)
+	}
+	raw, ok := m.rawPath(p)
+	if !ok {
+		return "", false, nil
+	}
+	return m.decode(raw), true, nil
+}
+
+// All yields every value a path selects, with the concrete path of each,
+// in message order: "OBX[*]-5" is OBX-5 of every OBX, "PID-3(*).1" the
+// first component of every PID-3 repetition, "OBX[*]-5(*)" every
+// repetition of every OBX-5. Absent pieces are skipped. It reads the
+// message once, so it is linear where a Get per index would not be. A
+// malformed path yields nothing.
+func (m *Message) All(path string) iter.Seq2[Path, string] {
+	return func(yield func(Path, string) bool) {
+		p, err := ParsePath(path)
+		if err != nil || p.Field == 0 {
+			return
+		}
+		name := [3]byte{p.Segment[0], p.Segment[1], p.Segment[2]}
+		occ := 0
+		for i, s := range m.segs {
+			if s.name != name {
+				continue
+			}
+			occ++
+			if p.Occurrence != Any && occ != max(p.Occurrence, 1) {
+				continue
+			}
+			seg := Segment{m: m, text: m.text[s.start:s.end], Index: i}
+			at := p
+			at.Occurrence = occ
+			if p.Repetition != Any {
+				at.Repetition = max(p.Repetition, 1)
+				if raw, ok := m.rawPath(at); ok && !yield(at, m.decode(raw)) {
+					return
+				}
+				continue
+			}
+			for r, rep := range seg.Reps(p.Field) {
+				at.Repetition = r
+				v, ok := rep.piece(max(p.Component, 1), max(p.Sub, 1))
+				if ok && !yield(at, v) {
+					return
+				}
+			}
+		}
+	}
 }
 
 // RawPath returns the value at a path exactly as written (escapes not
@@ -327,19 +429,32 @@ func (m *Message) First(name string) (Segment, bool) {
 	return Segment{}, false
 }
 
-// Name returns the segment's three-character name.
-func (s Segment) Name() string { return s.text[:3] }
+// Name returns the segment's three-character name ("" for the zero
+// Segment, which typed views of an absent segment hold).
+func (s Segment) Name() string {
+	if len(s.text) < 3 {
+		return ""
+	}
+	return s.text[:3]
+}
+
+// Present reports whether s is a segment of a message, not the zero
+// Segment that a typed view of an absent segment holds.
+func (s Segment) Present() bool { return s.m != nil }
 
 // Raw returns the segment text as written, without its terminator.
 func (s Segment) Raw() string { return s.text }
 
 func (s Segment) isHeader() bool {
-	n := s.text[:3]
+	n := s.Name()
 	return n == "MSH" || n == "FHS" || n == "BHS"
 }
 
 // NumFields returns the number of the segment's last field.
 func (s Segment) NumFields() int {
+	if s.m == nil {
+		return 0
+	}
 	n := count(s.text, s.m.delims.Field) - 1
 	if s.isHeader() {
 		n++
@@ -349,7 +464,7 @@ func (s Segment) NumFields() int {
 
 // field returns the raw text of field n (1-based).
 func (s Segment) field(n int) (string, bool) {
-	if n <= 0 {
+	if n <= 0 || s.m == nil {
 		return "", false
 	}
 	if s.isHeader() {
@@ -409,10 +524,81 @@ func (s Segment) Components(n, rep int) int {
 	if !ok {
 		return 0
 	}
+	if s.isHeader() && n <= 2 {
+		// MSH-1 and MSH-2 are single values, not split by the delimiters
+		// they define.
+		if rep == 1 {
+			return 1
+		}
+		return 0
+	}
 	if v, ok = nth(v, s.m.delims.Repetition, rep-1); !ok {
 		return 0
 	}
 	return count(v, s.m.delims.Component)
+}
+
+// Repetition is one repetition of a field, read component by component.
+type Repetition struct {
+	m    *Message
+	text string
+}
+
+// Raw returns the repetition as written.
+func (r Repetition) Raw() string { return r.text }
+
+// Get returns component c, sub-component sc (1-based), unescaped.
+func (r Repetition) Get(c, sc int) string {
+	v, _ := r.piece(c, sc)
+	return v
+}
+
+func (r Repetition) piece(c, sc int) (string, bool) {
+	if r.m == nil {
+		return "", false
+	}
+	v, ok := nth(r.text, r.m.delims.Component, c-1)
+	if !ok {
+		return "", false
+	}
+	if v, ok = nth(v, r.m.delims.Subcomponent, sc-1); !ok {
+		return "", false
+	}
+	return r.m.decode(v), true
+}
+
+// CWE reads the repetition as a coded element.
+func (r Repetition) CWE() CWE {
+	return CWE{Code: r.Get(1, 1), Text: r.Get(2, 1), System: r.Get(3, 1), AltCode: r.Get(4, 1), AltText: r.Get(5, 1), AltSystem: r.Get(6, 1)}
+}
+
+// Reps yields each repetition of field n with its 1-based number, in one
+// pass over the field: reading every repetition of a field with many
+// costs time in proportion to the field, where Get(n, rep, …) in a loop
+// would rescan it for each.
+func (s Segment) Reps(n int) iter.Seq2[int, Repetition] {
+	return func(yield func(int, Repetition) bool) {
+		v, ok := s.field(n)
+		if !ok || v == "" {
+			return
+		}
+		if s.isHeader() && n <= 2 {
+			yield(1, Repetition{m: s.m, text: v})
+			return
+		}
+		sep := s.m.delims.Repetition
+		for i := 1; ; i++ {
+			k := indexByte(v, sep)
+			if k < 0 {
+				yield(i, Repetition{m: s.m, text: v})
+				return
+			}
+			if !yield(i, Repetition{m: s.m, text: v[:k]}) {
+				return
+			}
+			v = v[k+1:]
+		}
+	}
 }
 
 // RawField returns field n as written.

@@ -1,6 +1,7 @@
 package hl7v2
 
 import (
+	"strconv"
 	"testing"
 	"time"
 
@@ -82,6 +83,11 @@ func TestAck(t *testing.T) {
 	assert.Equal(t, "3", nack.Get("ERR-1.3"))
 	assert.Equal(t, "101", nack.Get("ERR-1.4.1"))
 	assert.Equal(t, "missing field", nack.Get("MSA-3"))
+	old := nack.ERRs()
+	require.Len(t, old, 1)
+	assert.Equal(t, "PID-3", old[0].Location(), "ERR-1 before v2.5")
+	assert.Equal(t, "101", old[0].LegacyCode().Code)
+	assert.Equal(t, "Required field missing", old[0].LegacyCode().Text)
 
 	require.NoError(t, m.Set("MSH-12", "2.5.1"))
 	nack, err = m.Ack(AckCommitReject, AckOptions{Errors: []AckIssue{{Segment: "PV1", Sequence: 1, Field: 2, Code: "207", Text: "Application error", Severity: "E"}}})
@@ -166,4 +172,124 @@ func TestParseDTM(t *testing.T) {
 		_, _, err := ParseDTM(bad, nil)
 		assert.ErrorIs(t, err, ErrDTM, bad)
 	}
+}
+
+func TestSetDefects(t *testing.T) {
+	m, err := Parse(fixture(t, "adt_a01.hl7"))
+	require.NoError(t, err)
+	// A batch header cannot be added to a message; asking is an error,
+	// not a panic.
+	assert.ErrorIs(t, m.Set("BHS-3", "X"), ErrSet)
+	assert.ErrorIs(t, m.Set("FHS-3", "X"), ErrSet)
+	assert.ErrorIs(t, m.Set("MSH[2]-3", "X"), ErrSet)
+
+	// Formatting escapes survive Get then Set.
+	o, err := Parse([]byte("MSH|^~\\&|A\rOBX|1|FT|||line one\\.br\\line two \\H\\bold\\N\\ \\.sp2\\ a\\F\\b\r"))
+	require.NoError(t, err)
+	v := o.Get("OBX-5")
+	require.NoError(t, o.Set("OBX-5", v))
+	assert.Equal(t, `line one\.br\line two \H\bold\N\ \.sp2\ a\F\b`, o.RawPath("OBX-5"))
+	assert.Equal(t, v, o.Get("OBX-5"))
+	// An unknown sequence is text, escaped.
+	require.NoError(t, o.Set("OBX-5", `\Q\`))
+	assert.Equal(t, `\E\Q\E\`, o.RawPath("OBX-5"))
+
+	// A path above the leaf sets component 1, as the terser does.
+	p, err := Parse([]byte("MSH|^~\\&|A\rPID|1||X||SMITH^JOHN^^^MR~ALIAS^JJ\r"))
+	require.NoError(t, err)
+	require.NoError(t, p.Set("PID-5", "SMYTHE"))
+	assert.Equal(t, "SMYTHE^JOHN^^^MR~ALIAS^JJ", p.Segments()[1].RawField(5))
+	// SetRaw writes a whole field, or one level of it.
+	require.NoError(t, p.SetRaw("PID-5(2)", "OTHER^NAME"))
+	assert.Equal(t, "SMYTHE^JOHN^^^MR~OTHER^NAME", p.Segments()[1].RawField(5))
+	assert.ErrorIs(t, p.SetRaw("PID-5.1", "A^B"), ErrSet)
+	assert.ErrorIs(t, p.SetRaw("PID-5", "A|B"), ErrSet)
+	require.NoError(t, p.SetRaw("MSH-9", "ADT^A01^ADT_A01"))
+	assert.Equal(t, "A01", p.Get("MSH-9.2"))
+}
+
+func TestSetPlacesSegmentsByStructure(t *testing.T) {
+	m, err := NewMessage(DefaultDelimiters)
+	require.NoError(t, err)
+	for _, s := range [][2]string{
+		{"MSH-9", "ADT"}, {"PV1-2", "I"}, {"PID-3", "9990000018"}, {"OBX-1", "1"}, {"PD1-3.3", "A81001"},
+		{"EVN-1", "A01"}, {"NK1-1", "1"}, {"OBX[2]-1", "2"}, {"ZU1-1", "z"}, {"PV2-3", "x"},
+	} {
+		require.NoError(t, m.Set(s[0], s[1]), s[0])
+	}
+	var names []string
+	for _, s := range m.Segments() {
+		names = append(names, s.Name())
+	}
+	assert.Equal(t, []string{"MSH", "EVN", "PID", "PD1", "NK1", "PV1", "PV2", "OBX", "OBX", "ZU1"}, names)
+	// The built message parses back to the same thing.
+	back, err := Parse(m.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, string(m.Encode()), string(back.Encode()))
+	assert.Equal(t, "A81001", back.Get("PD1-3.3"))
+}
+
+func TestSegmentInsertDelete(t *testing.T) {
+	m, err := Parse(fixture(t, "adt_a01.hl7"))
+	require.NoError(t, err)
+	n := m.Len()
+	require.NoError(t, m.AppendSegment("ZU9|a|b^c"))
+	assert.Equal(t, "c", m.Get("ZU9-2.2"))
+	require.NoError(t, m.InsertSegment(1, "ZU8|first"))
+	assert.Equal(t, "ZU8", m.Segments()[1].Name())
+	assert.Equal(t, "first", m.Get("ZU8-1"))
+	require.NoError(t, m.DeleteSegment(1))
+	assert.Equal(t, n+1, m.Len())
+	assert.Equal(t, "", m.Get("ZU8-1"))
+	assert.ErrorIs(t, m.DeleteSegment(0), ErrSet, "the MSH stays")
+	assert.ErrorIs(t, m.InsertSegment(0, "ZU1|x"), ErrSet)
+	assert.ErrorIs(t, m.AppendSegment("ZU1|x\rPID|1"), ErrSet)
+	assert.ErrorIs(t, m.AppendSegment("zz"), ErrSegmentName)
+	assert.ErrorIs(t, m.AppendSegment("BHS|^~\\&"), ErrSet)
+	back, err := Parse(m.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, m.Len(), back.Len())
+	assert.Equal(t, m.Raw(), string(back.Encode()))
+}
+
+func TestBuildManySegmentsStaysConsistent(t *testing.T) {
+	m, err := NewMessage(DefaultDelimiters)
+	require.NoError(t, err)
+	require.NoError(t, m.Set("MSH-9", "ORU"))
+	kept := m.Get("MSH-9")
+	for i := 1; i <= 3000; i++ {
+		p := "OBX[" + itoa(i) + "]"
+		require.NoError(t, m.Set(p+"-1", itoa(i)))
+		require.NoError(t, m.Set(p+"-2", "NM"))
+		require.NoError(t, m.Set(p+"-5", itoa(i*7)))
+		if i%500 == 0 {
+			require.NoError(t, m.Set("MSH-10", itoa(i))) // an edit in the middle
+		}
+	}
+	assert.Equal(t, "ORU", kept, "strings from Get never change")
+	assert.Equal(t, 3001, m.Len())
+	assert.Equal(t, "3000", m.Get("MSH-10"))
+	assert.Equal(t, itoa(1234*7), m.Get("OBX[1234]-5"))
+	back, err := Parse(m.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, itoa(3000*7), back.Get("OBX[3000]-5"))
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+func TestCloneOfEditedMessageIsIndependent(t *testing.T) {
+	m, err := Parse(fixture(t, "adt_a01.hl7"))
+	require.NoError(t, err)
+	require.NoError(t, m.Set("OBX-5", "a"))
+	c := m.Clone()
+	require.NoError(t, c.Set("OBX[2]-5", "clone only"))
+	require.NoError(t, m.Set("OBX[2]-5", "original only"))
+	require.NoError(t, m.Set("OBX[3]-5", "third"))
+	assert.Equal(t, "clone only", c.Get("OBX[2]-5"))
+	assert.Equal(t, "", c.Get("OBX[3]-5"))
+	assert.Equal(t, "original only", m.Get("OBX[2]-5"))
+	assert.Equal(t, m.Len()-1, c.Len())
+	back, err := Parse(c.Encode())
+	require.NoError(t, err)
+	assert.Equal(t, c.Raw(), string(back.Encode()))
 }

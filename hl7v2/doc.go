@@ -2,11 +2,19 @@
 // their pipe-delimited (ER7) encoding, as NHS trust feeds send them: ADT
 // from the PAS, ORU from pathology, ORM orders.
 //
-// [Parse] does not copy or unescape anything: it records where each
-// segment is and reads the delimiters from MSH-1 and MSH-2. Values are
+// [Parse] copies the message once and unescapes nothing: it records where
+// each segment is and reads the delimiters from MSH-1 and MSH-2. Values are
 // found and decoded only when asked for, with [Message.Get] and a terser
 // path ("PID-3(2).1", "OBX[2]-5", "PID-5.1.2"), so parsing a message and
-// reading ten fields costs one allocation. [Message.Encode] gives the text
+// reading ten fields costs two allocations. Because the Message owns its
+// copy, a string from Get never changes, however the caller, a [Reader] or
+// an MLLP server reuses its buffers; [Options.Borrow] is the named
+// zero-copy form, whose values live only as long as the input bytes.
+//
+// Building and editing ([Message.Set], SetRaw, InsertSegment,
+// AppendSegment, DeleteSegment) cost time in proportion to the segment
+// changed, and the [Reader] examines each input byte once however the
+// input arrives, so every operation is linear in the data. [Message.Encode] gives the text
 // back byte for byte, so unknown and Z segments (ZU1, ZU3…) pass through
 // untouched.
 //
@@ -43,9 +51,32 @@
 //     "UNICODE" is read as UTF-8. Any other set is a ParseError (ErrCharset)
 //     at MSH-18 rather than bytes misread as UTF-8; Options.Charset
 //     overrides MSH-18 for senders that declare one set and send another.
-//   - Path conventions follow HAPI's Terser: 1-based numbers; SEG[n] is the
-//     n-th segment of that name, (n) the n-th repetition; a path that stops
-//     above the leaf reads the first component's first sub-component.
+//   - Paths borrow the syntax of HAPI's Terser (SEG[n]-f(r).c.s; a path
+//     that stops above the leaf reads, and Set writes, the first
+//     component's first sub-component), but not its numbering: HAPI counts
+//     the segment occurrence [n] and the repetition (r) from 0, nhskit
+//     counts every number from 1, so nhskit's OBX[2]-5(2) is HAPI's
+//     OBX(1)-5(1). [*] and (*) are wildcards, read with Message.All.
+//
+// From HL7 v2.5.1 chapter 2 (Control) and table 0155
+// (http://terminology.hl7.org/CodeSystem/v2-0155): MSH-15 (accept
+// acknowledgement type) and MSH-16 (application acknowledgement type) hold
+// AL always, NE never, ER on error or reject only, SU on success only; a
+// message with either field valued asks for enhanced mode, where the
+// receiver's commit acknowledgement is MSA-1 CA, CE or CR and its
+// application acknowledgement AA, AE or AR; empty both means original mode
+// (an application acknowledgement, AA/AE/AR). ERR-1 (error code and
+// location: segment^sequence^field^code&text) is the error segment before
+// v2.5; from v2.5 ERR-2 is the location, ERR-3 the code (table 0357) and
+// ERR-4 the severity. "" (two double quotes) in a field is the explicit
+// null: the receiver is to delete the value, unlike an empty field, which
+// says nothing (IsNull, Lookup).
+//
+// Segment order used to place new segments (v2.5.1 chapter 3, ADT_A01:
+// MSH SFT EVN PID PD1 ROL NK1 PV1 PV2 …; ADT_A39: MSH EVN PID PD1 MRG
+// PV1; chapter 7, ORU_R01: MSH SFT then PID PD1 NTE NK1 PV1 PV2 and the
+// ORDER_OBSERVATION groups ORC OBR NTE … OBX NTE … SPM OBX;
+// https://www.hl7.eu/HL7v2x/v251/std251/ch03.html and ch07.html).
 //
 // NHS-specific usage (the ITK HL7 v2.4 ADT message specification, NHS
 // Digital; https://digital.nhs.uk/services/interoperability-toolkit):

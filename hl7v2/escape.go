@@ -1,6 +1,7 @@
 package hl7v2
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -158,6 +159,12 @@ func (m *Message) appendDecoded(dst []byte, raw string) []byte {
 			for k := 1; k < len(body); k += 2 {
 				bytesBuf = append(bytesBuf, unhex(body[k])<<4|unhex(body[k+1]))
 			}
+			if m.charset == charsetUTF8 && !utf8.Valid(bytesBuf) {
+				// \X..\ bytes that are not UTF-8 in a UTF-8 message: each
+				// bad sequence becomes U+FFFD, never invalid text.
+				dst = append(dst, bytes.ToValidUTF8(bytesBuf, []byte("\uFFFD"))...)
+				break
+			}
 			for _, b := range bytesBuf {
 				dst = m.appendChar(dst, b)
 			}
@@ -260,4 +267,71 @@ func Escape(s string, d Delimiters) string {
 func isSpecial(c byte, d Delimiters) bool {
 	return c == d.Field || c == d.Component || c == d.Subcomponent || c == d.Repetition ||
 		c == d.Escape || (d.Truncation != 0 && c == d.Truncation) || c == '\r' || c == '\n'
+}
+
+// escapeValue is Escape for Set: it writes every delimiter as its escape
+// sequence but keeps as written the formatting and character-set escapes
+// that Get keeps (\.br\, \H\, \N\, \.sp\, \.in\, \.ti\, \.sk\, \.fi\,
+// \.nf\, \.ce\, \Z…\, \C…\, \M…\), so a value read with Get and written
+// back with Set keeps its line breaks and highlighting.
+func escapeValue(s string, d Delimiters) string {
+	if indexByte(s, d.Escape) < 0 {
+		return Escape(s, d)
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		k := strings.IndexByte(s[i:], d.Escape)
+		if k < 0 {
+			b.WriteString(Escape(s[i:], d))
+			break
+		}
+		b.WriteString(Escape(s[i:i+k], d))
+		i += k
+		end := strings.IndexByte(s[i+1:], d.Escape)
+		if end >= 0 && isFormatting(s[i+1:i+1+end], d) {
+			b.WriteString(s[i : i+end+2])
+			i += end + 2
+			continue
+		}
+		b.WriteByte(d.Escape)
+		b.WriteByte('E')
+		b.WriteByte(d.Escape)
+		i++
+	}
+	return b.String()
+}
+
+// isFormatting says whether body (between two escape characters) is a
+// formatting or character-set escape of HL7 v2 chapter 2 that Get keeps as
+// written.
+func isFormatting(body string, d Delimiters) bool {
+	if body == "" || len(body) > 32 {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; isSpecial(c, d) || c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	switch body {
+	case "H", "N", ".br", ".fi", ".nf", ".ce":
+		return true
+	}
+	switch {
+	case strings.HasPrefix(body, ".sp"), strings.HasPrefix(body, ".in"), strings.HasPrefix(body, ".ti"), strings.HasPrefix(body, ".sk"):
+		n := body[3:]
+		if n != "" && (n[0] == '+' || n[0] == '-') {
+			n = n[1:]
+		}
+		for i := 0; i < len(n); i++ {
+			if n[i] < '0' || n[i] > '9' {
+				return false
+			}
+		}
+		return true
+	case body[0] == 'Z', body[0] == 'C' && len(body) == 5 && isHex(body[1:]), body[0] == 'M' && (len(body) == 5 || len(body) == 7) && isHex(body[1:]):
+		return true
+	}
+	return false
 }

@@ -21,3 +21,42 @@ func Example() {
 	// ADT A01 RRK123 2
 	// AA MSG00001
 }
+
+func ExampleMessage_All() {
+	msg, _ := hl7v2.Parse([]byte("MSH|^~\\&|LAB|RRK|TIE|RRK|20261124||ORU^R01^ORU_R01|R1|P|2.5.1\r" +
+		"PID|1||9990000018^^^NHS^NH\rOBR|1|||FBC\rOBX|1|NM|HB||134\rOBX|2|TX|REP||line one~line two\r"))
+	for p, v := range msg.All("OBX[*]-5(*)") {
+		fmt.Println(p, v)
+	}
+	// Output:
+	// OBX-5 134
+	// OBX[2]-5 line one
+	// OBX[2]-5(2) line two
+}
+
+func ExampleMessage_Lookup() {
+	msg, _ := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RRK|TIE|RRK|20261124||ADT^A08|U1|P|2.4\r" +
+		"PID|1||9990000018^^^NHS^NH||SMYTHE^ALEX||19800101|\"\"\r"))
+	for _, path := range []string{"PID-7", "PID-8", "PID-6", "PID-11"} {
+		v, ok, _ := msg.Lookup(path)
+		fmt.Printf("%s %q present=%v null=%v\n", path, v, ok, hl7v2.IsNull(v))
+	}
+	// Output:
+	// PID-7 "19800101" present=true null=false
+	// PID-8 "\"\"" present=true null=true
+	// PID-6 "" present=true null=false
+	// PID-11 "" present=false null=false
+}
+
+func ExampleMessage_Set() {
+	msg, _ := hl7v2.NewMessage(hl7v2.DefaultDelimiters)
+	_ = msg.SetRaw("MSH-9", "ADT^A04^ADT_A01")
+	_ = msg.Set("MSH-10", "B1")
+	_ = msg.Set("PID-3", "9990000018")
+	_ = msg.Set("PV1-2", "O")
+	_ = msg.Set("PD1-3.3", "A81001")  // goes before PV1, as ADT_A01 orders them
+	_ = msg.Set("PID-5", "O'NEIL^JR") // delimiters in a value are escaped
+	fmt.Printf("%q\n", msg.Encode())
+	// Output:
+	// "MSH|^~\\&|||||||ADT^A04^ADT_A01|B1\rPID|||9990000018||O'NEIL\\S\\JR\rPD1|||^^A81001\rPV1||O\r"
+}

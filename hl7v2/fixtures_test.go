@@ -58,3 +58,54 @@ func TestNHSFixtures(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "O'BRIÉN", m.Get("PID-5.1"))
 }
+
+func TestEdgeCaseFixtures(t *testing.T) {
+	// Delimiters other than | ^ ~ \ &, read from MSH-1 and MSH-2.
+	m, err := Parse(fixture(t, "adt_a01_delimiters.hl7"))
+	require.NoError(t, err)
+	assert.Equal(t, Delimiters{Field: '#', Component: '$', Repetition: '*', Escape: '@', Subcomponent: '!'}, m.Delimiters())
+	assert.Equal(t, "RRK1234567", m.Get("PID-3(2).1"))
+	assert.Equal(t, "ANN", m.Get("PID-5.2.2"))
+	assert.Equal(t, "Hash # and dollar $ escaped", m.Get("NTE-3"))
+	// CR LF and bare LF line ends give the same message as CR.
+	for _, name := range []string{"adt_a04_crlf.hl7", "adt_a04_lf.hl7"} {
+		m, err := Parse(fixture(t, name))
+		require.NoError(t, err, name)
+		assert.Equal(t, 3, m.Len(), name)
+		assert.Equal(t, "O", m.Get("PV1-2"), name)
+		assert.NotContains(t, string(m.Encode()), "\n", name)
+	}
+	// v2.7 truncation character in MSH-2 and its escape.
+	m, err = Parse(fixture(t, "adt_a08_truncation.hl7"))
+	require.NoError(t, err)
+	assert.Equal(t, byte('#'), m.Delimiters().Truncation)
+	assert.Equal(t, "ALEX#", m.Get("PID-5.2"))
+	assert.Equal(t, "20261124093015", m.Get("MSH-7"))
+
+	// A file of two batches: BTS-1 counts its own batch, FTS-1 batches.
+	f, err := os.Open("testdata/batch/two_batches.hl7")
+	require.NoError(t, err)
+	defer f.Close()
+	r := NewReader(f)
+	var ids []string
+	for r.Next() {
+		ids = append(ids, r.Message().Get("MSH-10"))
+	}
+	require.NoError(t, r.Err())
+	assert.Len(t, ids, 3)
+	assert.Len(t, r.Headers(), 3)
+	assert.Len(t, r.Trailers(), 3)
+
+	// A batch cut off mid-message: the messages read come back, then an
+	// error says the file is truncated.
+	f2, err := os.Open("testdata/batch/truncated.hl7")
+	require.NoError(t, err)
+	defer f2.Close()
+	r = NewReader(f2)
+	n := 0
+	for r.Next() {
+		n++
+	}
+	assert.ErrorIs(t, r.Err(), ErrTruncated)
+	assert.Equal(t, 2, n)
+}

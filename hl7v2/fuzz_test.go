@@ -1,9 +1,14 @@
 package hl7v2
 
 import (
+	"bytes"
 	"errors"
+	"io"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func FuzzParse(f *testing.F) {
@@ -41,6 +46,9 @@ func FuzzParse(f *testing.F) {
 			for f := 1; f <= s.NumFields() && f < 40; f++ {
 				if s.Field(f) != s2.Field(f) || s.RawField(f) != s2.RawField(f) {
 					t.Fatalf("segment %d field %d changed", i, f)
+				}
+				if !utf8.ValidString(s.Field(f)) {
+					t.Fatalf("segment %d field %d: Get gave invalid UTF-8 %q", i, f, s.Field(f))
 				}
 			}
 		}
@@ -91,6 +99,175 @@ func FuzzUnescape(f *testing.F) {
 		// Escape then Unescape is the identity.
 		if got := Unescape(Escape(s, d), d); got != s {
 			t.Fatalf("escape round trip of %q gave %q", s, got)
+		}
+		// Set's escaping, which keeps formatting escapes, too.
+		if got := Unescape(escapeValue(s, d), d); got != s {
+			t.Fatalf("escapeValue round trip of %q gave %q", s, got)
+		}
+	})
+}
+
+// FuzzSet: Set never panics; when it succeeds, Get reads the value back,
+// the rest of the message is unchanged, and the encoded message parses to
+// the same values.
+func FuzzSet(f *testing.F) {
+	b, err := os.ReadFile("testdata/adt_a01.hl7")
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, s := range [][2]string{{"PID-5", "SMITH"}, {"BHS-3", "X"}, {"OBX[2]-5", "a|b^c"}, {"PID-3(3).4", `\.br\`},
+		{"MSH-9.2", "A08"}, {"ZU1-1", "\r\n"}, {"PV1-3.1.2", `x\X41\`}, {"PD1-3.3", "A81001"}, {"MSH-2", "x"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, path, value string) {
+		m, err := Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := m.Get("PID-3")
+		if err := m.Set(path, value); err != nil {
+			return
+		}
+		if got := m.Get(path); got != value {
+			t.Fatalf("Set(%q, %q) then Get gave %q", path, value, got)
+		}
+		if p, _ := ParsePath(path); p.Segment != "PID" && m.Get("PID-3") != before {
+			t.Fatalf("Set(%q) changed PID-3", path)
+		}
+		back, err := Parse(m.Encode())
+		if err != nil {
+			t.Fatalf("the edited message does not parse: %v", err)
+		}
+		if back.Len() != m.Len() || back.Get(path) != value {
+			t.Fatalf("the edited message does not read back: %d/%d segments, %q", back.Len(), m.Len(), back.Get(path))
+		}
+	})
+}
+
+// FuzzReaderVsParse: the Reader, fed the bytes in any chunking, yields the
+// same messages Parse gives for each of them. Two messages a and b that
+// Parse accepts, each holding no segment that starts another batch item,
+// come back from a+b as exactly Parse(a) then Parse(b).
+func FuzzReaderVsParse(f *testing.F) {
+	f.Add([]byte("MSH|^~\\&|A|1\rPID|1||x\r"), []byte("MSH|^~\\&|B|2\rOBX|1|TX|||a\nMSH b\r"), uint8(1))
+	f.Add([]byte("MSH|^~\\&|A\nPID|1\n"), []byte("MSH|^~\\&|B\r\nPV1|1\r\n"), uint8(7))
+	f.Add([]byte("MSH|^~\\&|A"), []byte("MSH#^~\\&#B\r"), uint8(3))
+	f.Fuzz(func(t *testing.T, a, b []byte, chunk uint8) {
+		ma, err := Parse(a)
+		if err != nil || !single(ma, a) {
+			return
+		}
+		mb, err := Parse(b)
+		if err != nil || !single(mb, b) {
+			return
+		}
+		in := append(append([]byte(nil), a...), b...)
+		if a[len(a)-1] != '\r' && a[len(a)-1] != '\n' {
+			// End a's last segment the way a ends its others.
+			term := byte('\r')
+			if bytes.IndexByte(a, '\r') < 0 {
+				term = '\n'
+			}
+			in = append(append(append([]byte(nil), a...), term), b...)
+		}
+		r := NewReader(&chunked{data: in, n: int(chunk)%16 + 1})
+		var got []*Message
+		for r.Next() {
+			got = append(got, r.Message())
+		}
+		if r.Err() != nil {
+			t.Fatalf("reader: %v", r.Err())
+		}
+		if len(got) != 2 {
+			t.Fatalf("reader gave %d messages, want 2", len(got))
+		}
+		for i, want := range []*Message{ma, mb} {
+			if string(got[i].Encode()) != string(want.Encode()) {
+				t.Fatalf("message %d: reader %q, Parse %q", i+1, got[i].Encode(), want.Encode())
+			}
+		}
+	})
+}
+
+// single says whether the text of m is one batch item as the Reader sees
+// it: no later segment is an envelope or MSH, no bare LF starts one in a
+// message read line by line before its first CR, and no blank lines make
+// Parse drop what the Reader keeps.
+func single(m *Message, raw []byte) bool {
+	for i, s := range m.Segments() {
+		if i > 0 && isBoundary([]byte(s.Name())) {
+			return false
+		}
+	}
+	for i := 1; i+3 <= len(raw); i++ {
+		if (raw[i-1] == '\n' || raw[i-1] == '\r') && isBoundary(raw[i:]) {
+			return false
+		}
+	}
+	return true
+}
+
+// chunked reads data n bytes at a time.
+type chunked struct {
+	data []byte
+	n    int
+}
+
+func (c *chunked) Read(p []byte) (int, error) {
+	if len(c.data) == 0 {
+		return 0, io.EOF
+	}
+	k := min(c.n, len(p), len(c.data))
+	copy(p, c.data[:k])
+	c.data = c.data[k:]
+	return k, nil
+}
+
+// FuzzEdits runs a sequence of edits (Set, InsertSegment, DeleteSegment)
+// and checks after each that the message reads as its encoded form parsed
+// afresh, and that strings read earlier have not changed.
+func FuzzEdits(f *testing.F) {
+	f.Add([]byte{0, 3, 0, 200, 1, 2, 2, 1, 3, 9, 0, 255, 0, 255, 0, 255})
+	f.Add([]byte{2, 0, 2, 0, 1, 1, 1, 1, 0, 7})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5.1\rPID|1||9990000018^^^NHS^NH||DOE^JO\rOBR|1\rOBX|1|NM|X||1\r"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		type kept struct{ got, want string }
+		var held []kept
+		for i := 0; i+1 < len(ops) && i < 200; i += 2 {
+			kind, n := ops[i]%4, int(ops[i+1])
+			switch kind {
+			case 0:
+				p := "OBX[" + strconv.Itoa(n%5+1) + "]-" + strconv.Itoa(n%7+1)
+				_ = m.Set(p, strings.Repeat("v", n)+"|^")
+			case 1:
+				_ = m.DeleteSegment(n % m.Len())
+			case 2:
+				_ = m.InsertSegment(1+n%m.Len(), "ZZ"+strconv.Itoa(n%10)+"|"+strconv.Itoa(n))
+			case 3:
+				_ = m.Set("PID-"+strconv.Itoa(n%12+1), strconv.Itoa(n))
+			}
+			v := m.Get("PID-5")
+			held = append(held, kept{v, strings.Clone(v)})
+			back, err := Parse(m.Encode())
+			if err != nil {
+				t.Fatalf("after op %d the message does not parse: %v", i/2, err)
+			}
+			if back.Len() != m.Len() {
+				t.Fatalf("after op %d: %d segments, encoded form has %d", i/2, m.Len(), back.Len())
+			}
+			for j, s := range m.Segments() {
+				if s.Raw() != back.Segments()[j].Raw() {
+					t.Fatalf("after op %d segment %d differs", i/2, j)
+				}
+			}
+		}
+		for _, h := range held {
+			if h.got != h.want {
+				t.Fatal("a string from Get changed")
+			}
 		}
 	})
 }

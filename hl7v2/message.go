@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -37,12 +39,13 @@ type segment struct {
 // larger messages grow the slice once or twice.
 const inlineSegments = 24
 
-// Message is a parsed HL7 v2 message. It refers to the bytes it was parsed
-// from without copying them: values are found and unescaped only when
-// asked for. The caller must not modify those bytes while the Message, or
-// any string obtained from it, is in use; [Message.Clone] makes an
-// independent copy. A Message is safe for concurrent reads; Set is not
-// safe concurrently with anything else.
+// Message is a parsed HL7 v2 message. It holds one copy of the message
+// text and records where each segment is: values are found and unescaped
+// only when asked for, and a string obtained from a Message never changes,
+// whatever happens to the input afterwards. Only a Message parsed with
+// [Options.Borrow] refers to its input instead (see there). A Message is
+// safe for concurrent reads; Set is not safe concurrently with anything
+// else.
 type Message struct {
 	text   string // the message text, sharing memory with the input
 	delims Delimiters
@@ -52,6 +55,14 @@ type Message struct {
 	canonical bool
 	charset   charset
 	inline    [inlineSegments]segment
+
+	// Editing state (build.go). Edits append a segment's new text to buf
+	// and point the segment at it, so an edit costs the segment's size,
+	// not the message's; bytes already handed out are never overwritten.
+	buf     []byte // text's backing store once edited; nil before
+	edited  bool   // segments are not text in order: Encode assembles them
+	garbage int    // bytes of text no segment refers to any more
+	byName  map[[3]byte][]int32
 }
 
 // Sentinel errors wrapped by *ParseError.
@@ -100,13 +111,41 @@ type Options struct {
 	// and send another: "UNICODE UTF-8", "8859/1", "ASCII". Empty trusts
 	// MSH-18.
 	Charset string
+	// Borrow makes the Message borrow the input instead of copying it,
+	// saving one allocation and copy per message. The Message, and every
+	// string obtained from it (Get, Raw, Field…), is then valid only while
+	// the input bytes are unchanged: for a Reader, until the next call to
+	// Next; for an mllp.Server, until the handler returns. Keep a value
+	// past that with strings.Clone or the message with Message.Clone.
+	// Without Borrow a Message owns its text and its strings are
+	// immutable.
+	Borrow bool
 }
 
-// Parse parses one message with the default limits, trusting MSH-18.
+// Parse parses one message with the default limits, trusting MSH-18. The
+// Message keeps its own copy of data, so data may be reused at once.
 func Parse(data []byte) (*Message, error) { return ParseWithOptions(data, Options{}) }
 
 // ParseWithOptions parses one message.
 func ParseWithOptions(data []byte, opts Options) (*Message, error) {
+	if len(data) == 0 {
+		return nil, &ParseError{Err: ErrEmpty}
+	}
+	if opts.Borrow {
+		return parseText(unsafe.String(&data[0], len(data)), opts)
+	}
+	limit := opts.Limits.MaxBytes
+	if limit <= 0 {
+		limit = DefaultLimits.MaxBytes
+	}
+	if len(data) > limit {
+		return nil, &ParseError{Offset: limit, Err: ErrTooLarge} // before copying
+	}
+	return parseText(string(data), opts)
+}
+
+// parseText parses text, which the Message keeps as it is.
+func parseText(text string, opts Options) (*Message, error) {
 	lim := opts.Limits
 	if lim.MaxBytes <= 0 {
 		lim.MaxBytes = DefaultLimits.MaxBytes
@@ -114,14 +153,13 @@ func ParseWithOptions(data []byte, opts Options) (*Message, error) {
 	if lim.MaxSegments <= 0 {
 		lim.MaxSegments = DefaultLimits.MaxSegments
 	}
-	if len(data) > lim.MaxBytes {
+	if len(text) > lim.MaxBytes {
 		return nil, &ParseError{Offset: lim.MaxBytes, Err: ErrTooLarge}
 	}
-	if len(data) == 0 {
+	if len(text) == 0 {
 		return nil, &ParseError{Err: ErrEmpty}
 	}
-	m := &Message{}
-	m.text = unsafe.String(&data[0], len(data))
+	m := &Message{text: text}
 	m.segs = m.inline[:0]
 	if err := m.parse(lim); err != nil {
 		return nil, err
@@ -149,7 +187,44 @@ func ParseWithOptions(data []byte, opts Options) (*Message, error) {
 		}
 		return nil, &ParseError{Segment: 1, Field: 18, Offset: off, Err: fmt.Errorf("%w: %q", ErrCharset, cs)}
 	}
+	if m.charset == charsetUTF8 && !utf8.ValidString(m.text) {
+		// Bytes that are not UTF-8 (nor ASCII) in a message that says it
+		// is: refused rather than passed on as invalid text. A sender that
+		// declares ASCII and sends Latin-1 is read with Options.Charset.
+		return nil, m.invalidUTF8()
+	}
 	return m, nil
+}
+
+// invalidUTF8 reports where the first byte that is not UTF-8 is.
+func (m *Message) invalidUTF8() *ParseError {
+	off := 0
+	for off < len(m.text) {
+		r, n := utf8.DecodeRuneInString(m.text[off:])
+		if r == utf8.RuneError && n <= 1 {
+			break
+		}
+		off += n
+	}
+	pe := &ParseError{Offset: off, Err: fmt.Errorf("%w: byte 0x%02X is not valid UTF-8 in a message declared %q", ErrCharset, m.text[min(off, len(m.text)-1)], m.declared())}
+	for i, s := range m.segs {
+		if off >= int(s.start) && off <= int(s.end) {
+			pe.Segment = i + 1
+			pe.Field = strings.Count(m.text[s.start:off], string(m.delims.Field))
+			if i == 0 || isHeaderName(string(s.name[:])) {
+				pe.Field++ // MSH-1 is the separator itself
+			}
+		}
+	}
+	return pe
+}
+
+// declared is MSH-18 as written, or "" (ASCII).
+func (m *Message) declared() string {
+	msh := m.text[m.segs[0].start:m.segs[0].end]
+	cs, _ := nth(msh, m.delims.Field, 17)
+	cs, _ = nth(cs, m.delims.Repetition, 0)
+	return cs
 }
 
 func (m *Message) parse(lim Limits) error {
@@ -261,13 +336,27 @@ func (m *Message) Delimiters() Delimiters { return m.delims }
 // Len returns the number of segments.
 func (m *Message) Len() int { return len(m.segs) }
 
-// Raw returns the message text exactly as parsed (terminators included).
-// It shares memory with the parsed input.
-func (m *Message) Raw() string { return m.text }
+// Raw returns the message text exactly as parsed (terminators included),
+// or as Encode gives it once edited. It shares memory with the parsed
+// input only under Options.Borrow.
+func (m *Message) Raw() string {
+	if m.edited {
+		return string(m.Encode())
+	}
+	return m.text
+}
 
-// Clone returns a copy of m that does not share memory with its input.
+// Clone returns a copy of m that does not share memory with its input:
+// the way to keep a message parsed with Options.Borrow.
 func (m *Message) Clone() *Message {
+	if m.edited {
+		c := *m
+		c.byName = nil // the index is m's to change
+		c.compactInto(nil)
+		return &c
+	}
 	c := *m
+	c.buf, c.byName = nil, nil
 	c.text = string([]byte(m.text))
 	if len(m.segs) <= inlineSegments {
 		c.segs = c.inline[:len(m.segs)]

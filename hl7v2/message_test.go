@@ -5,6 +5,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -327,4 +328,118 @@ func TestNoCopyAndClone(t *testing.T) {
 	copy(in, "XXXXXXXXXXXX") // the caller reuses its buffer
 	assert.Equal(t, "PAS", c.Get("MSH-3"), "a clone is independent of the input")
 	assert.Equal(t, "SMYTHE", c.Get("PID-5.1"))
+}
+
+func TestInvalidBytesForCharset(t *testing.T) {
+	// MSH-18 ASCII, PID-5 in Latin-1: refused with where, not passed on.
+	text := "MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4||||||ASCII\rPID|1||9990000018^^^NHS^NH||BRONT\xcb^ANNE\r"
+	_, err := Parse([]byte(text))
+	require.ErrorIs(t, err, ErrCharset)
+	var pe *ParseError
+	require.True(t, errors.As(err, &pe))
+	assert.Equal(t, 2, pe.Segment)
+	assert.Equal(t, 5, pe.Field)
+	assert.Equal(t, strings.Index(text, "\xcb"), pe.Offset)
+	assert.NotContains(t, err.Error(), "BRONT", "no patient data in errors")
+	// Read as the sender's real set, it is the name.
+	m, err := ParseWithOptions([]byte(text), Options{Charset: "8859/1"})
+	require.NoError(t, err)
+	assert.Equal(t, "BRONTË", m.Get("PID-5.1"))
+	// \X..\ bytes that are not UTF-8 in a UTF-8 message become U+FFFD.
+	m, err = Parse([]byte("MSH|^~\\&|A\rNTE|1||a\\XCB\\b\\XC3A9\\\r"))
+	require.NoError(t, err)
+	assert.Equal(t, "a\uFFFDbé", m.Get("NTE-3"))
+	assert.True(t, utf8.ValidString(m.Get("NTE-3")))
+}
+
+func TestAbsentSegmentViews(t *testing.T) {
+	m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A01|1|P|2.4\r"))
+	require.NoError(t, err)
+	pid, ok := m.PID()
+	assert.False(t, ok)
+	assert.False(t, pid.Present())
+	assert.Equal(t, "", pid.NHSNumber())
+	assert.Equal(t, "", pid.Name().Family)
+	assert.Empty(t, pid.Identifiers())
+	assert.Equal(t, 0, pid.NumFields())
+	pv1, _ := m.PV1()
+	assert.Equal(t, "", pv1.PatientClass())
+	_, _, err = pv1.Admitted()
+	assert.Error(t, err)
+	for range pv1.Reps(3) {
+		t.Fatal("an absent segment has no repetitions")
+	}
+	// MSH-2 is one value, not split by the component separator it holds.
+	assert.Equal(t, 1, m.MSH().Components(2, 1))
+	assert.Equal(t, 1, m.MSH().Components(1, 1))
+}
+
+func TestLookupAndAll(t *testing.T) {
+	m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.5.1\rPID|1||9990000018^^^NHS^NH~L1^^^RRK^MR||DOE^JO||19800101|\"\"\r" +
+		"OBR|1\rOBX|1|NM|A||1\rOBX|2|ST|B||x~y~z\rOBX|3|NM|C\r"))
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		path    string
+		want    string
+		present bool
+	}{
+		{"PID-5.1", "DOE", true},
+		{"PID-6", "", true},   // sent empty
+		{"PID-8", `""`, true}, // HL7 null, as written
+		{"PID-9", "", false},  // past the segment's end
+		{"PID-5.3", "", false},
+		{"PV1-2", "", false},
+		{"OBX[3]-5", "", false},
+	} {
+		v, ok, err := m.Lookup(tt.path)
+		require.NoError(t, err, tt.path)
+		assert.Equal(t, tt.want, v, tt.path)
+		assert.Equal(t, tt.present, ok, tt.path)
+	}
+	assert.True(t, IsNull(m.Get("PID-8")))
+	_, _, err = m.Lookup("PID-x")
+	assert.ErrorIs(t, err, ErrPath)
+	_, _, err = m.Lookup("OBX[*]-5")
+	assert.ErrorIs(t, err, ErrWildcard)
+	assert.Equal(t, "", m.Get("OBX[*]-5"))
+
+	collect := func(path string) []string {
+		var out []string
+		for p, v := range m.All(path) {
+			out = append(out, p.String()+"="+v)
+		}
+		return out
+	}
+	assert.Equal(t, []string{"OBX-5=1", "OBX[2]-5=x"}, collect("OBX[*]-5"))
+	assert.Equal(t, []string{"OBX[2]-5=x", "OBX[2]-5(2)=y", "OBX[2]-5(3)=z"}, collect("OBX[2]-5(*)"))
+	assert.Equal(t, []string{"OBX-5=1", "OBX[2]-5=x", "OBX[2]-5(2)=y", "OBX[2]-5(3)=z"}, collect("OBX[*]-5(*)"))
+	assert.Equal(t, []string{"PID-3.1=9990000018", "PID-3(2).1=L1"}, collect("PID-3(*).1"))
+	assert.Equal(t, []string{"OBX[*]-5"}, func() []string { p, _ := ParsePath("OBX[*]-5"); return []string{p.String()} }())
+	assert.Empty(t, collect("bad path"))
+	// Stops when the loop does.
+	n := 0
+	for range m.All("OBX[*]-5(*)") {
+		n++
+		break
+	}
+	assert.Equal(t, 1, n)
+}
+
+func TestTypedViewsInFull(t *testing.T) {
+	m, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A02|1|P|2.4\rEVN|A02|20260101|||||RRK\r" +
+		"PV1|1|I|RRK01^WARD 14^BED 2^RRK^O^N^MAIN^3^Ward fourteen|||RRK01^WARD 12^BED 3^RRK|C1234567^PATEL^RAVI^K^JR^DR^FRCP^^GMC\r"))
+	require.NoError(t, err)
+	require.NoError(t, m.Set("PV1-39", "RRK02"))
+	assert.Contains(t, m.Segments()[2].Raw(), "|||||||||||||||||||||||||||||RRK02")
+	pv1, _ := m.PV1()
+	assert.Equal(t, PL{PointOfCare: "RRK01", Room: "WARD 14", Bed: "BED 2", Facility: "RRK", Status: "O", Type: "N", Building: "MAIN", Floor: "3", Description: "Ward fourteen"}, pv1.AssignedLocation())
+	assert.Equal(t, "WARD 12", pv1.PriorLocation().Room)
+	assert.Equal(t, "RRK02", pv1.ServicingFacility())
+	at := pv1.Attending()
+	assert.Equal(t, XCN{ID: "C1234567", Family: "PATEL", Given: "RAVI", Middle: "K", Suffix: "JR", Prefix: "DR", Degree: "FRCP", AssigningAuthority: "GMC"}, at)
+	m2, err := Parse([]byte("MSH|^~\\&|A|B|C|D|20260101||ADT^A02|1|P|2.4\rEVN|A02|20260101||02^Patient request^HL70062\r"))
+	require.NoError(t, err)
+	evn, _ := m2.EVN()
+	assert.Equal(t, "02", evn.ReasonCode().Code)
+	assert.Equal(t, "Patient request", evn.ReasonCode().Text)
 }

@@ -105,3 +105,83 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestReaderMessagesStayValid(t *testing.T) {
+	// The Reader reuses its buffer (256 KiB, so the input must be larger
+	// for it to wrap); what it hands out must not change.
+	var in strings.Builder
+	for i := range 5000 {
+		in.WriteString(msg(strings.Repeat("X", i%7) + string(rune('a'+i%26))))
+	}
+	r := NewReader(iotest.HalfReader(strings.NewReader(in.String())))
+	var kept []*Message
+	var ids []string
+	for r.Next() {
+		kept = append(kept, r.Message())
+		ids = append(ids, strings.Clone(r.Message().Get("MSH-10")))
+	}
+	require.NoError(t, r.Err())
+	require.Len(t, kept, 5000)
+	for i, m := range kept {
+		assert.Equal(t, ids[i], m.Get("MSH-10"), "message %d", i+1)
+	}
+}
+
+func TestParseCopiesInput(t *testing.T) {
+	data := []byte(msg("ORIGINAL"))
+	m, err := Parse(data)
+	require.NoError(t, err)
+	id := m.Get("MSH-10")
+	copy(data, bytes.Repeat([]byte("Z"), len(data)))
+	assert.Equal(t, "ORIGINAL", id)
+	assert.Equal(t, "ORIGINAL", m.Get("MSH-10"))
+
+	// Borrow is the explicit zero-copy form: the Message sees the change.
+	data = []byte(msg("ORIGINAL"))
+	b, err := ParseWithOptions(data, Options{Borrow: true})
+	require.NoError(t, err)
+	copy(data[bytes.Index(data, []byte("ORIGINAL")):], "CHANGED!")
+	assert.Equal(t, "CHANGED!", b.Get("MSH-10"))
+}
+
+func TestReaderTrailerCountsPerBatch(t *testing.T) {
+	in := "FHS|^~\\&\rBHS|^~\\&\r" + msg("1") + msg("2") + "BTS|2\rBHS|^~\\&\r" + msg("3") + "BTS|1\rFTS|2\r"
+	r := NewReader(strings.NewReader(in))
+	n := 0
+	for r.Next() {
+		n++
+	}
+	require.NoError(t, r.Err())
+	assert.Equal(t, 3, n)
+
+	r = NewReader(strings.NewReader(strings.Replace(in, "FTS|2", "FTS|3", 1)))
+	for r.Next() {
+	}
+	assert.ErrorIs(t, r.Err(), ErrBatchTrailer)
+	r = NewReader(strings.NewReader(strings.Replace(in, "BTS|1", "BTS|3", 1)))
+	for r.Next() {
+	}
+	assert.ErrorIs(t, r.Err(), ErrBatchTrailer)
+}
+
+func TestReaderBareLFIsDataInCRMessage(t *testing.T) {
+	// A bare \n inside a \r-terminated message is data, even before "MSH".
+	one := "MSH|^~\\&|A|B|C|D|20260101||ORU^R01|1|P|2.4\rOBX|1|TX|||line one\nMSH is not a segment here\r"
+	in := one + msg("2")
+	for name, src := range map[string]func() *Reader{
+		"whole":    func() *Reader { return NewReader(strings.NewReader(in)) },
+		"one byte": func() *Reader { return NewReader(iotest.OneByteReader(strings.NewReader(in))) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := src()
+			var got []*Message
+			for r.Next() {
+				got = append(got, r.Message())
+			}
+			require.NoError(t, r.Err())
+			require.Len(t, got, 2)
+			assert.Equal(t, "line one\nMSH is not a segment here", got[0].Get("OBX-5"))
+			assert.Equal(t, "2", got[1].Get("MSH-10"))
+		})
+	}
+}

@@ -11,12 +11,26 @@ func (s Segment) Time(n int) (time.Time, Precision, error) {
 	return ParseDTM(s.Field(n), London)
 }
 
-// XCN is an extended composite id and name for persons (a clinician).
-type XCN struct{ ID, Family, Given, Prefix, AssigningAuthority string }
+// XCN is an extended composite id and name for persons (a clinician):
+// XCN-1 id, 2 family name, 3 given name, 4 second names, 5 suffix, 6
+// prefix, 7 degree (e.g. MD, FRCP), 9 assigning authority.
+type XCN struct{ ID, Family, Given, Middle, Suffix, Prefix, Degree, AssigningAuthority string }
 
 // XCN reads repetition rep of field n as an XCN.
 func (s Segment) XCN(n, rep int) XCN {
-	return XCN{ID: s.Get(n, rep, 1, 1), Family: s.Get(n, rep, 2, 1), Given: s.Get(n, rep, 3, 1), Prefix: s.Get(n, rep, 6, 1), AssigningAuthority: s.Get(n, rep, 9, 1)}
+	return XCN{ID: s.Get(n, rep, 1, 1), Family: s.Get(n, rep, 2, 1), Given: s.Get(n, rep, 3, 1), Middle: s.Get(n, rep, 4, 1),
+		Suffix: s.Get(n, rep, 5, 1), Prefix: s.Get(n, rep, 6, 1), Degree: s.Get(n, rep, 7, 1), AssigningAuthority: s.Get(n, rep, 9, 1)}
+}
+
+// PL is a person location (PV1-3 assigned, PV1-6 prior, PV1-11
+// temporary): PL-1 point of care, 2 room, 3 bed, 4 facility, 5 location
+// status, 6 person location type, 7 building, 8 floor, 9 description.
+type PL struct{ PointOfCare, Room, Bed, Facility, Status, Type, Building, Floor, Description string }
+
+// PL reads repetition rep of field n as a PL.
+func (s Segment) PL(n, rep int) PL {
+	return PL{PointOfCare: s.Get(n, rep, 1, 1), Room: s.Get(n, rep, 2, 1), Bed: s.Get(n, rep, 3, 1), Facility: s.Get(n, rep, 4, 1),
+		Status: s.Get(n, rep, 5, 1), Type: s.Get(n, rep, 6, 1), Building: s.Get(n, rep, 7, 1), Floor: s.Get(n, rep, 8, 1), Description: s.Get(n, rep, 9, 1)}
 }
 
 // CX is an extended composite identifier (PID-3, MRG-1, PV1-19).
@@ -95,6 +109,7 @@ type EVN struct{ Segment }
 func (m *Message) EVN() (EVN, bool) { s, ok := m.First("EVN"); return EVN{s}, ok }
 
 func (e EVN) EventType() string                            { return e.Field(1) }
+func (e EVN) ReasonCode() CWE                              { return e.CWE(4, 1) }
 func (e EVN) Recorded() (time.Time, Precision, error)      { return e.Time(2) }
 func (e EVN) Operator() XCN                                { return e.XCN(5, 1) }
 func (e EVN) EventOccurred() (time.Time, Precision, error) { return e.Time(6) }
@@ -181,6 +196,10 @@ func (v PV1) PointOfCare() string                       { return v.Get(3, 1, 1, 
 func (v PV1) Room() string                              { return v.Get(3, 1, 2, 1) }
 func (v PV1) Bed() string                               { return v.Get(3, 1, 3, 1) }
 func (v PV1) Facility() string                          { return v.Get(3, 1, 4, 1) }
+func (v PV1) AssignedLocation() PL                      { return v.PL(3, 1) }
+func (v PV1) PriorLocation() PL                         { return v.PL(6, 1) }
+func (v PV1) TemporaryLocation() PL                     { return v.PL(11, 1) }
+func (v PV1) ServicingFacility() string                 { return v.Get(39, 1, 1, 1) }
 func (v PV1) AdmissionType() string                     { return v.Field(4) }
 func (v PV1) Attending() XCN                            { return v.XCN(7, 1) }
 func (v PV1) Referring() XCN                            { return v.XCN(8, 1) }
@@ -374,8 +393,41 @@ func (m *Message) ERRs() []ERR {
 	return out
 }
 
-// Location is ERR-2 (v2.5+): segment, sequence, field.
-func (e ERR) Location() string   { return e.Get(2, 1, 1, 1) + "-" + e.Get(2, 1, 3, 1) }
+// Location is where the error is: ERR-2 (v2.5+: segment, sequence,
+// field) or, in a message before v2.5, ERR-1 (ELD: segment, sequence,
+// field, code&text), as "PID-3"; "" when neither is sent.
+func (e ERR) Location() string {
+	seg, field := e.Get(2, 1, 1, 1), e.Get(2, 1, 3, 1)
+	if seg == "" {
+		seg, field = e.Get(1, 1, 1, 1), e.Get(1, 1, 3, 1)
+	}
+	if seg == "" {
+		return ""
+	}
+	if field == "" {
+		return seg
+	}
+	return seg + "-" + field
+}
+
+// LegacyCode is the error code of ERR-1 (ELD-4, HL7 table 0357) in a
+// message before v2.5: code and text.
+func (e ERR) LegacyCode() CWE {
+	return CWE{Code: e.Get(1, 1, 4, 1), Text: e.Get(1, 1, 4, 2), System: e.Get(1, 1, 4, 3)}
+}
 func (e ERR) Code() CWE          { return e.CWE(3, 1) }
 func (e ERR) Severity() string   { return e.Field(4) }
 func (e ERR) Diagnostic() string { return e.Field(8) }
+
+// SPM is a specimen (v2.5+).
+type SPM struct{ Segment }
+
+func (s SPM) ID() string                               { return s.Get(2, 1, 1, 1) }
+func (s SPM) Type() CWE                                { return s.CWE(4, 1) }
+func (s SPM) Collected() (time.Time, Precision, error) { return s.Time(17) }
+func (s SPM) Received() (time.Time, Precision, error)  { return s.Time(18) }
+
+// IsNull reports whether a value is HL7's explicit null, `""`: the sender
+// says the value is to be deleted, which is not the same as sending no
+// value at all (empty).
+func IsNull(v string) bool { return v == `""` }

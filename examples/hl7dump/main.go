@@ -1,6 +1,7 @@
 // Command hl7dump prints each segment's fields of the HL7 v2 messages in a
-// file (or standard input), one value per line with its terser path, so
-// that "what is in PID-3(2).4?" has an answer at a glance:
+// file (or standard input), one value per line with its terser path down
+// to the sub-component, so that "what is in PID-3(2).4?" has an answer at
+// a glance:
 //
 //	go run ./examples/hl7dump hl7v2/testdata/adt_a01.hl7
 //	cat feed.hl7 | go run ./examples/hl7dump
@@ -15,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/nhskit/nhskit/hl7v2"
 )
@@ -47,6 +49,7 @@ func dump(w io.Writer, in io.Reader, raw bool) error {
 		m := r.Message()
 		h := m.MSH()
 		fmt.Fprintf(w, "# message %d: %s^%s control id %s, %d segments\n", r.Count(), h.MessageCode(), h.TriggerEvent(), h.ControlID(), m.Len())
+		d := m.Delimiters()
 		seen := map[string]int{}
 		for _, s := range m.Segments() {
 			seen[s.Name()]++
@@ -54,27 +57,36 @@ func dump(w io.Writer, in io.Reader, raw bool) error {
 			if seen[name] > 1 {
 				name = fmt.Sprintf("%s[%d]", name, seen[name])
 			}
+			header := s.Name() == "MSH" || s.Name() == "FHS" || s.Name() == "BHS"
 			for f := 1; f <= s.NumFields(); f++ {
+				if header && f <= 2 {
+					// The separator and the encoding characters, as written.
+					fmt.Fprintf(w, "%-16s %s\n", fmt.Sprintf("%s-%d", name, f), s.RawField(f))
+					continue
+				}
 				reps := s.Repetitions(f)
-				for rep := 1; rep <= reps; rep++ {
-					comps := s.Components(f, rep)
-					if f <= 2 && (s.Name() == "MSH" || s.Name() == "FHS" || s.Name() == "BHS") {
-						comps = 1
-					}
-					for c := 1; c <= comps; c++ {
-						path := fmt.Sprintf("%s-%d", name, f)
-						if reps > 1 {
-							path += fmt.Sprintf("(%d)", rep)
-						}
-						if comps > 1 {
-							path += fmt.Sprintf(".%d", c)
-						}
-						v := s.Get(f, rep, c, 1)
-						if raw {
-							v = m.RawPath(path)
-						}
-						if v != "" {
-							fmt.Fprintf(w, "%-16s %s\n", path, v)
+				for rep, r := range s.Reps(f) {
+					comps := strings.Split(r.Raw(), string(d.Component))
+					for c, craw := range comps {
+						subs := strings.Split(craw, string(d.Subcomponent))
+						for sc, sraw := range subs {
+							path := fmt.Sprintf("%s-%d", name, f)
+							if reps > 1 {
+								path += fmt.Sprintf("(%d)", rep)
+							}
+							if len(comps) > 1 || len(subs) > 1 {
+								path += fmt.Sprintf(".%d", c+1)
+							}
+							if len(subs) > 1 {
+								path += fmt.Sprintf(".%d", sc+1)
+							}
+							v := r.Get(c+1, sc+1)
+							if raw {
+								v = sraw
+							}
+							if v != "" {
+								fmt.Fprintf(w, "%-16s %s\n", path, v)
+							}
 						}
 					}
 				}

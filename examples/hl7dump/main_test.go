@@ -35,6 +35,16 @@ func TestDumpFixtures(t *testing.T) {
 	assert.Equal(t, "NSTS01", values["PID-32"])
 	assert.Equal(t, "WARD 12", values["PV1-3.2"])
 
+	// Every sub-component has its own line.
+	out.Reset()
+	require.NoError(t, dump(&out, strings.NewReader("MSH|^~\\&|A\rPID|1||X||DOE&VAN^JO~B\rOBX|1|TX|||a\\T\\b&c\r"), false))
+	assert.Contains(t, out.String(), "PID-5(1).1.1     DOE\n")
+	assert.Contains(t, out.String(), "PID-5(1).1.2     VAN\n")
+	assert.Contains(t, out.String(), "PID-5(1).2       JO\n")
+	assert.Contains(t, out.String(), "PID-5(2)         B\n")
+	assert.Contains(t, out.String(), "OBX-5.1.1        a&b\n")
+	assert.Contains(t, out.String(), "OBX-5.1.2        c\n")
+
 	err = dump(&out, strings.NewReader("NOT HL7\r"), false)
 	assert.Error(t, err)
 }

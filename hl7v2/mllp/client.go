@@ -13,7 +13,8 @@ import (
 )
 
 // ErrAckMismatch is returned when the acknowledgement's MSA-2 does not
-// match the sent message's control id.
+// match the sent message's control id. The connection is closed, since
+// the exchange is out of step; whether the message arrived is unknown.
 var ErrAckMismatch = errors.New("mllp: acknowledgement is for another message")
 
 // Client sends messages to one peer over a persistent connection and waits
@@ -80,8 +81,11 @@ func (c *Client) Send(ctx context.Context, msg *hl7v2.Message) (*hl7v2.Message, 
 		c.closeLocked()
 		return nil, fmt.Errorf("mllp: acknowledgement: %w", err)
 	}
-	ack = ack.Clone() // raw belongs to the reader's buffer
 	if msa, ok := ack.MSA(); !ok || msa.ControlID() != msg.MSH().ControlID() {
+		// A stray acknowledgement means this connection's exchanges are
+		// out of step: every later read would get the previous message's
+		// answer. Drop it; the next Send redials.
+		c.closeLocked()
 		return ack, ErrAckMismatch
 	}
 	return ack, nil

@@ -14,4 +14,16 @@
 // receiver acknowledges each message before the sender sends the next one
 // on the same connection, so one connection carries one exchange at a
 // time.
+//
+// The Server answers in the mode the message asks for (HL7 v2.5.1 chapter
+// 2; table 0155, http://terminology.hl7.org/CodeSystem/v2-0155): with
+// MSH-15 and MSH-16 empty, original mode, an application acknowledgement
+// AA or AE; otherwise enhanced mode, a commit acknowledgement CA or CE when
+// MSH-15 asks (AL always, ER on error, SU on success, NE never), else the
+// application acknowledgement when MSH-16 asks, else nothing. A message
+// that cannot be parsed gets AR, naming it (MSA-2 = its MSH-10, MSH-3/4
+// and MSH-5/6 swapped, its MSH-12) when its MSH can still be read. Each
+// message handed to the Handler owns its bytes unless Options.Borrow is
+// set. The Client drops its connection on an acknowledgement for another
+// message, since every later answer on it would be out of step.
 package mllp

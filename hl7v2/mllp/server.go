@@ -1,10 +1,13 @@
 package mllp
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,19 +17,38 @@ import (
 // Handler processes one message and returns its acknowledgement. Returning
 // a nil acknowledgement with a nil error acknowledges with AA; returning an
 // error acknowledges with AE, its text the error's message (so do not put
-// patient data in it).
+// patient data in it). The message owns its text and may be kept after the
+// handler returns, unless the Server's Options.Borrow is set.
 type Handler func(ctx context.Context, msg *hl7v2.Message) (*hl7v2.Message, error)
 
 // Server receives messages over MLLP.
 type Server struct {
 	Handler Handler
+	// Options parse each message. With Options.Borrow the message handed to
+	// the Handler refers to the connection's read buffer and is valid only
+	// until the Handler returns.
+	Options hl7v2.Options
 	// ReadTimeout bounds waiting for a message on an idle connection
 	// (default 5 minutes); WriteTimeout bounds writing an acknowledgement
 	// (default 30s).
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 	MaxSize      int
-	Logger       *slog.Logger
+	// MaxConns bounds the connections served at once; further peers wait
+	// in the listen queue until one closes. Zero means no limit.
+	MaxConns int
+	// TLSConfig, when set, makes Serve speak TLS on the listener.
+	TLSConfig *tls.Config
+	// ApplicationAck receives the application acknowledgement (AA, AE, AR)
+	// of a message that asked, in enhanced mode, for both a commit
+	// acknowledgement (MSH-15) and an application one (MSH-16): the commit
+	// acknowledgement goes back on the connection, and the application
+	// acknowledgement is the receiver's to send as a message of its own.
+	// When nil, such application acknowledgements are dropped and logged.
+	ApplicationAck func(ctx context.Context, ack *hl7v2.Message)
+	Logger         *slog.Logger
+	// Now is the clock for acknowledgement times (default time.Now).
+	Now func() time.Time
 
 	mu    sync.Mutex
 	conns map[net.Conn]bool
@@ -58,7 +80,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.mu.Unlock()
 	})
 	defer stop()
+	if s.TLSConfig != nil {
+		ln = tls.NewListener(ln, s.TLSConfig)
+	}
+	var slots chan struct{}
+	if s.MaxConns > 0 {
+		slots = make(chan struct{}, s.MaxConns)
+	}
 	for {
+		if slots != nil {
+			select {
+			case slots <- struct{}{}:
+			case <-ctx.Done():
+				s.wg.Wait()
+				return nil
+			}
+		}
 		conn, err := ln.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
@@ -67,6 +104,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
+				if slots != nil {
+					<-slots
+				}
 				continue
 			}
 			s.wg.Wait()
@@ -78,6 +118,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			if slots != nil {
+				defer func() { <-slots }()
+			}
 			s.serveConn(ctx, conn, log)
 		}()
 	}
@@ -116,6 +159,10 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 		}
 		s.setBusy(conn, true)
 		ack := s.handle(ctx, raw, log)
+		if ack == nil { // enhanced mode, no acknowledgement asked for
+			s.setBusy(conn, false)
+			continue
+		}
 		_ = conn.SetWriteDeadline(time.Now().Add(wt))
 		err = w.WriteMessage(ack)
 		s.setBusy(conn, false)
@@ -126,47 +173,159 @@ func (s *Server) serveConn(ctx context.Context, conn net.Conn, log *slog.Logger)
 	}
 }
 
-// handle parses and dispatches one message, always producing an
-// acknowledgement: AR when the message cannot be parsed.
-func (s *Server) handle(ctx context.Context, raw []byte, log *slog.Logger) []byte {
-	msg, err := hl7v2.Parse(raw)
-	if err != nil {
-		log.Warn("mllp message rejected", "error", err.Error())
-		return rejectUnparsable(raw, err)
+func (s *Server) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
 	}
-	ack, herr := s.Handler(ctx, msg)
-	if herr != nil {
-		log.Warn("mllp handler failed", "control_id", msg.MSH().ControlID(), "error", herr.Error())
-		nack, err := msg.Ack(hl7v2.AckError, hl7v2.AckOptions{Text: herr.Error(), Errors: []hl7v2.AckIssue{{Code: "207", Text: "Application internal error"}}})
-		if err != nil {
-			return rejectUnparsable(raw, err)
-		}
-		return nack.Encode()
-	}
-	if ack == nil {
-		a, err := msg.Ack(hl7v2.AckAccept, hl7v2.AckOptions{})
-		if err != nil {
-			return rejectUnparsable(raw, err)
-		}
-		ack = a
-	}
-	return ack.Encode()
+	return time.Now()
 }
 
-// rejectUnparsable builds an AR for a message too broken to parse.
-func rejectUnparsable(_ []byte, err error) []byte {
+// wants reports whether an enhanced-mode acknowledgement condition (HL7
+// table 0155: AL always, NE never, ER on error or reject only, SU on
+// success only) asks for an acknowledgement with this outcome.
+func wants(cond string, ok bool) bool {
+	switch cond {
+	case "AL":
+		return true
+	case "ER":
+		return !ok
+	case "SU":
+		return ok
+	}
+	return false // NE, and anything unknown
+}
+
+// handle parses and dispatches one message, producing the acknowledgement
+// to write back: AR (naming the message where it can) when the message
+// cannot be parsed; in original mode AA or AE from the handler; in enhanced
+// mode (MSH-15 or MSH-16 present) a commit acknowledgement CA or CE when
+// MSH-15 asks, else the application acknowledgement when MSH-16 asks, else
+// nil.
+func (s *Server) handle(ctx context.Context, raw []byte, log *slog.Logger) []byte {
+	msg, err := hl7v2.ParseWithOptions(raw, s.Options)
+	if err != nil {
+		log.Warn("mllp message rejected", "error", err.Error())
+		return rejectUnparsable(raw, err, s.now())
+	}
+	h := msg.MSH()
+	accept, app := h.AcceptAckType(), h.ApplicationAckType()
+	enhanced := accept != "" || app != ""
+	reply, herr := s.call(ctx, msg)
+	if herr != nil {
+		log.Warn("mllp handler failed", "control_id", h.ControlID(), "error", herr.Error())
+	}
+	ok := herr == nil
+	appAck := func() []byte {
+		if reply != nil && herr == nil {
+			return reply.Encode()
+		}
+		code, opts := hl7v2.AckAccept, hl7v2.AckOptions{Time: s.now()}
+		if herr != nil {
+			code = hl7v2.AckError
+			opts.Text = herr.Error()
+			opts.Errors = []hl7v2.AckIssue{{Code: "207", Text: "Application internal error"}}
+		}
+		a, err := msg.Ack(code, opts)
+		if err != nil {
+			return rejectUnparsable(raw, err, s.now())
+		}
+		return a.Encode()
+	}
+	if !enhanced {
+		return appAck()
+	}
+	if wants(accept, ok) {
+		code, opts := hl7v2.AckCommitAccept, hl7v2.AckOptions{Time: s.now()}
+		if !ok {
+			// The message was received but could not be committed.
+			code = hl7v2.AckCommitError
+			opts.Text = herr.Error()
+		}
+		ack, err := msg.Ack(code, opts)
+		if err != nil {
+			return rejectUnparsable(raw, err, s.now())
+		}
+		if wants(app, ok) {
+			a, err := hl7v2.Parse(appAck())
+			switch {
+			case err != nil:
+			case s.ApplicationAck != nil:
+				s.ApplicationAck(ctx, a)
+			default:
+				log.Warn("mllp application acknowledgement asked for but Server.ApplicationAck is nil", "control_id", h.ControlID())
+			}
+		}
+		return ack.Encode()
+	}
+	if wants(app, ok) {
+		return appAck()
+	}
+	return nil
+}
+
+// call runs the Handler, turning a panic into an error so that one bad
+// message gets an AE instead of taking the listener down.
+func (s *Server) call(ctx context.Context, msg *hl7v2.Message) (reply *hl7v2.Message, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			reply, err = nil, errors.New("mllp: the handler panicked")
+		}
+	}()
+	return s.Handler(ctx, msg)
+}
+
+// rejectUnparsable builds an AR for a message too broken to parse, naming
+// it as far as its MSH can still be read: MSA-2 from MSH-10, sending and
+// receiving application and facility swapped, MSH-12 from the message. The
+// NAK is written in the message's own delimiters when they are valid, so
+// its fields can be copied as written; otherwise it names nothing.
+func rejectUnparsable(raw []byte, err error, now time.Time) []byte {
 	var pe *hl7v2.ParseError
 	text := "message could not be parsed"
 	if errors.As(err, &pe) {
 		text = pe.Err.Error()
 	}
-	m, _ := hl7v2.NewMessage(hl7v2.DefaultDelimiters)
-	_ = m.Set("MSH-7", hl7v2.FormatDTM(time.Now()))
-	_ = m.Set("MSH-9.1", "ACK")
-	_ = m.Set("MSH-10", "NAK"+time.Now().Format("150405.000000"))
-	_ = m.Set("MSH-11", "P")
-	_ = m.Set("MSH-12", "2.4")
-	_ = m.Set("MSA-1", string(hl7v2.AckReject))
-	_ = m.Set("MSA-3", text)
-	return m.Encode()
+	d := hl7v2.DefaultDelimiters
+	var f []string // f[n] is MSH-n as written, for n ≥ 3
+	if len(raw) > 8 && string(raw[:3]) == "MSH" {
+		own := hl7v2.Delimiters{Field: raw[3], Component: raw[4], Repetition: raw[5], Escape: raw[6], Subcomponent: raw[7]}
+		if _, err := hl7v2.NewMessage(own); err == nil {
+			d = own
+			line := raw
+			if i := bytes.IndexAny(line, "\r\n"); i >= 0 {
+				line = line[:i]
+			}
+			f = append([]string{""}, strings.Split(string(line[3:]), string(d.Field))...) // split[0] is before MSH-1
+		}
+	}
+	field := func(n int) string {
+		if n < len(f) && isPrintable(f[n]) {
+			return f[n]
+		}
+		return ""
+	}
+	version := field(12)
+	if version == "" {
+		version = "2.4"
+	}
+	F := string(d.Field)
+	var b strings.Builder
+	b.WriteString("MSH" + F + string([]byte{d.Component, d.Repetition, d.Escape, d.Subcomponent}))
+	for _, v := range []string{field(5), field(6), field(3), field(4), hl7v2.FormatDTM(now), "",
+		"ACK", "NAK" + now.Format("150405.000000"), "P", version} {
+		b.WriteString(F + v)
+	}
+	b.WriteString("\rMSA" + F + string(hl7v2.AckReject) + F + field(10) + F + hl7v2.Escape(text, d) + "\r")
+	return []byte(b.String())
+}
+
+// isPrintable keeps the NAK to ASCII text from a header that may be
+// garbage.
+func isPrintable(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] >= 0x7f {
+			return false
+		}
+	}
+	return len(s) <= 200
 }

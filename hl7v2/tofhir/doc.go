@@ -1,10 +1,29 @@
 // Package tofhir converts HL7 v2 messages from a trust's feeds into UK Core
-// FHIR R4 resources: ADT A01, A02, A03, A04, A05, A08, A11, A13, A28 and A31
-// into a Patient and an Encounter, A34 and A40 (merge) into the update of
-// the surviving Patient, and ORU^R01 into DiagnosticReports and
-// Observations. The result is a transaction Bundle, with the Patient as a
-// conditional update by NHS number, and a report of every value that was
-// kept without a coded mapping, so that nothing is dropped silently.
+// FHIR R4 resources: ADT A01 to A13, A28 and A31 into a Patient and an
+// Encounter, A34 and A40 (merge) into the
+// update of the surviving Patient and the deactivation of the retired one,
+// and ORU^R01, read by its structure, into one Patient per PID with its
+// DiagnosticReports, Observations and Specimens. The result is a
+// transaction Bundle and a report of every value and segment that was not
+// mapped, so that nothing is dropped silently.
+//
+// How each trigger lands on the server (FHIR R4 http.html, transaction and
+// conditional update rules): the Patient is PUT Patient?identifier=<NHS
+// number> (create or update), which suits a PAS that owns the record. Where
+// other systems also write the Patient, an A08 or A31 should not replace it
+// whole: HL7 v2 says an empty field leaves the value alone and "" deletes
+// it, which Result.PatientPresence records per element and
+// ApplyPatientUpdate applies to the record read from the server (to PUT
+// back with If-Match). The Encounter is PUT
+// Encounter?identifier=<visit number> on every trigger, so the A01 creates
+// it and the A02 (new location, the prior one completed), A03 (finished),
+// A08, A11 (entered-in-error), A12 and A13 (in-progress again) that follow
+// change the same Encounter. Without a visit number system in the Mapping
+// an Encounter cannot be matched: A01, A04 and A05 create one (and say
+// so), other triggers leave it out and say so. A merge PATCHes the retired
+// Patient?identifier=<old number> with a FHIRPath Patch (active=false,
+// link replaced-by), leaving the rest of that record as it is. HL7's null
+// "" maps to absence, which the conditional update clears.
 //
 // The Mapping holds the tables (identifier systems by assigning authority,
 // code systems by HL7 coding system name, units); start from
@@ -38,6 +57,26 @@
 //     the admission method Extension-UKCore-AdmissionMethod on
 //     hospitalization; the ethnic category codes of the NHS Data Dictionary
 //     (A–H, J–P, R, S, Z, 99) go in Extension-UKCore-EthnicCategory.
+//   - FHIR R4 fhirpatch.html: a FHIRPath Patch is a Parameters resource of
+//     "operation" parts (type, path, name, value); "add" sets a
+//     non-repeating element only when it is absent and "delete" of a path
+//     that finds nothing does nothing, hence delete then add for
+//     Patient.active.
+//   - FHIR ConceptMap cm-name-use-v2 and the v2-to-FHIR table 0200 map:
+//     XPN-7 name type L official, D usual, M maiden, N nickname, S
+//     anonymous, TEMP temp, NOUSE and BAD old.
+//   - HL7 v2.5.1 chapter 7 (https://www.hl7.eu/HL7v2x/v251/std251/ch07.html),
+//     ORU_R01: { PATIENT_RESULT: [ PATIENT: PID [PD1] [{NTE}] [{NK1}]
+//     [ VISIT: PV1 [PV2] ] ] { ORDER_OBSERVATION: [ORC] OBR [{NTE}]
+//     [{TQ1 [{TQ2}]}] [CTD] [{ OBSERVATION: OBX [{NTE}] }] [{FT1}] [{CTI}]
+//     [{ SPECIMEN: SPM [{OBX}] }] } } [DSC].
+//   - UK Core (../shared/ukcore): UKCore-DiagnosticReport-Lab has a
+//     mandatory category slice "laboratory" fixed to v2-0074 LAB; the
+//     report note is Extension-UKCore-DiagnosticReportNote, whose URL is
+//     the R5 cross-version extension
+//     http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.note
+//     (valueAnnotation); UKCore-Patient's identifier:nhsNumber slice is
+//     max 1.
 //   - UCUM (https://ucum.org): 10*9/L, mmol/L, umol/L, g/L are valid codes
 //     as labs write them; mL/min/1.73m2 is mL/min/{1.73_m2}.
 //

@@ -8,7 +8,7 @@ import (
 )
 
 // PV1-2 patient class (HL7 table 0004) to v3 ActCode encounter classes.
-var encounterClass = map[string][2]string{
+var encounterClass = map[string][2]string{ // code, display
 	"I": {"IMP", "inpatient encounter"},
 	"O": {"AMB", "ambulatory"},
 	"E": {"EMER", "emergency"},
@@ -17,23 +17,34 @@ var encounterClass = map[string][2]string{
 	"B": {"IMP", "inpatient encounter"},
 }
 
-// encounterStatus is the Encounter.status an ADT trigger implies.
+// encounterStatus is the Encounter.status an ADT trigger implies (HL7
+// v2.5.1 chapter 3 trigger events; FHIR Encounter.status).
 func encounterStatus(trigger string, discharged bool) string {
 	switch trigger {
 	case "A05":
-		return "planned"
+		return "planned" // pre-admit
 	case "A03":
-		return "finished"
+		return "finished" // discharge / end visit
 	case "A11":
 		return "entered-in-error" // the admission or visit is cancelled as wrong
 	case "A04":
-		return "arrived"
+		return "arrived" // register an outpatient or emergency visit
 	case "A08":
 		if discharged {
 			return "finished"
 		}
 	}
-	return "in-progress" // A01, A02, A13 (discharge cancelled), A08
+	// A01 admit, A02 transfer, A06 outpatient to inpatient and A07 back
+	// (PV1-2 gives the new class), A09 patient departing and A10 arriving
+	// (tracking), A12 transfer cancelled, A13 discharge cancelled, A08 of a
+	// current visit.
+	return "in-progress"
+}
+
+// createsEncounter says whether a trigger may start a visit, so that an
+// Encounter that cannot be matched is created rather than lost.
+func createsEncounter(trigger string) bool {
+	return trigger == "A01" || trigger == "A04" || trigger == "A05"
 }
 
 const (
@@ -51,19 +62,19 @@ func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
 	e := &fhir.Encounter{Subject: &fhir.Reference{Reference: str(patientRef)}}
 	e.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Encounter"}}}
 	c.res.Encounter = e
-	pc := pv1.PatientClass()
-	if cl, ok := encounterClass[pc]; ok {
+	pc := nv(pv1.PatientClass())
+	if cl, ok := c.m.EncounterClasses[pc]; ok {
 		e.Class = &fhir.Coding{System: uri(csActCode), Code: code(cl[0]), Display: str(cl[1])}
 	} else {
 		e.Class = &fhir.Coding{System: uri("http://terminology.hl7.org/CodeSystem/data-absent-reason"), Code: code("unknown")}
 		c.unmapped("PV1-2", pc, "unknown patient class")
 	}
-	var ifNoneExist string
-	if vn := pv1.VisitNumber(); vn.ID != "" {
+	var match string // the conditional update's search
+	if vn := nulls(pv1.VisitNumber()); vn.ID != "" {
 		id := fhir.Identifier{Value: str(vn.ID)}
 		if sys, ok := c.m.VisitNumberSystems[vn.AssigningAuthority]; ok {
 			id.System = uri(sys)
-			ifNoneExist = "identifier=" + sys + "|" + vn.ID
+			match = "identifier=" + sys + "|" + vn.ID
 		} else {
 			c.unmapped("PV1-19.4", vn.AssigningAuthority, "no visit number system for this assigning authority")
 			if vn.AssigningAuthority != "" {
@@ -102,14 +113,20 @@ func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
 			})
 		}
 	}
-	if loc := locationDisplay(pv1); loc != "" {
-		e.Location = append(e.Location, fhir.EncounterLocation{Location: &fhir.Reference{Display: str(loc)}})
+	if loc := locationDisplay(pv1.Segment, 3); loc != "" {
+		e.Location = append(e.Location, fhir.EncounterLocation{Location: &fhir.Reference{Display: str(loc)}, Status: code("active")})
 	}
-	if fac := pv1.Facility(); fac != "" {
+	if trigger == "A02" || trigger == "A09" || trigger == "A10" {
+		// A transfer or a tracked move: PV1-6 is where the patient was.
+		if prior := locationDisplay(pv1.Segment, 6); prior != "" {
+			e.Location = append(e.Location, fhir.EncounterLocation{Location: &fhir.Reference{Display: str(prior)}, Status: code("completed")})
+		}
+	}
+	if fac := nv(pv1.Facility()); fac != "" {
 		e.ServiceProvider = &fhir.Reference{Type: uri("Organization"), Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(fac)}}
 	}
 	hosp := &fhir.EncounterHospitalization{}
-	if src := pv1.AdmitSource(); src != "" {
+	if src := nv(pv1.AdmitSource()); src != "" {
 		hosp.AdmitSource = concept(csSourceOfAdmission, src, "")
 		if !allDigits(src) || len(src) != 2 {
 			c.unmapped("PV1-14", src, "not an NHS source of admission code")
@@ -120,14 +137,14 @@ func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
 	// extension on the Encounter and the discharge destination (PV1-37, two
 	// digits) in hospitalization.dischargeDisposition; the admission method
 	// (PV1-4) is an extension on hospitalization.
-	if d := pv1.DischargeDisposition(); d != "" {
+	if d := nv(pv1.DischargeDisposition()); d != "" {
 		if allDigits(d) && len(d) == 1 {
 			e.Extension = append(e.Extension, fhir.Extension{URL: uri(extDischargeMethod), Value: concept(csDischargeMethod, d, "")})
 		} else {
 			c.unmapped("PV1-36", d, "not an NHS discharge method code")
 		}
 	}
-	if d := pv1.DischargedTo(); d != "" {
+	if d := nv(pv1.DischargedTo()); d != "" {
 		if allDigits(d) && len(d) == 2 {
 			hosp.DischargeDisposition = concept(csDischargeDestination, d, "")
 		} else {
@@ -135,7 +152,7 @@ func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
 			c.unmapped("PV1-37", d, "not an NHS discharge destination code")
 		}
 	}
-	if am := pv1.AdmissionType(); am != "" {
+	if am := nv(pv1.AdmissionType()); am != "" {
 		if len(am) == 2 {
 			hosp.Extension = append(hosp.Extension, fhir.Extension{URL: uri(extAdmissionMethod), Value: concept(csAdmissionMethod, am, "")})
 		} else {
@@ -145,26 +162,35 @@ func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
 	if hosp.AdmitSource != nil || hosp.DischargeDisposition != nil || len(hosp.Extension) > 0 {
 		e.Hospitalization = hosp
 	}
-	if svc := pv1.HospitalService(); svc != "" {
+	if svc := nv(pv1.HospitalService()); svc != "" {
 		e.ServiceType = &fhir.CodeableConcept{Text: str(svc)}
 	}
-	req := &fhir.BundleEntryRequest{Method: code("POST"), URL: uri("Encounter")}
-	if ifNoneExist != "" {
-		req.IfNoneExist = str(ifNoneExist)
+	// Every trigger is a conditional update by visit number (FHIR R4
+	// http.html#cond-update): the A01 creates the Encounter and the A02,
+	// A03, A08, A11, A12 and A13 that follow change that same one. The PV1
+	// of each message describes the whole visit, so the update replaces it.
+	var req *fhir.BundleEntryRequest
+	switch {
+	case match != "":
+		req = &fhir.BundleEntryRequest{Method: code("PUT"), URL: uri("Encounter?" + match)}
+	case createsEncounter(trigger):
+		req = &fhir.BundleEntryRequest{Method: code("POST"), URL: uri("Encounter")}
+		c.unmapped("PV1-19", "", "no visit number with a known system: the Encounter is created, and later messages about this visit cannot update it")
+	default:
+		c.unmapped("PV1-19", "", "no visit number with a known system: the Encounter this "+trigger+" changes cannot be found, so it is not sent")
+		return
 	}
 	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(fhir.NewUUID()), Resource: e, Request: req})
 }
 
-func locationDisplay(pv1 hl7v2.PV1) string {
+// locationDisplay is a PL (PV1-3 assigned, PV1-6 prior location) as
+// "point of care, room, bed".
+func locationDisplay(pv1 hl7v2.Segment, field int) string {
 	var parts []string
-	if s := pv1.PointOfCare(); s != "" {
-		parts = append(parts, s)
-	}
-	if s := pv1.Room(); s != "" {
-		parts = append(parts, s)
-	}
-	if s := pv1.Bed(); s != "" {
-		parts = append(parts, s)
+	for c := 1; c <= 3; c++ {
+		if s := pv1.Get(field, 1, c, 1); s != "" && !hl7v2.IsNull(s) {
+			parts = append(parts, s)
+		}
 	}
 	return strings.Join(parts, ", ")
 }

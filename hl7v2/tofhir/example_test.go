@@ -16,7 +16,10 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	res, err := tofhir.Convert(msg)
+	// The trust's visit numbers get a system, so that the A02, A03 and A08
+	// about this visit update the Encounter this A04 creates.
+	conv := tofhir.New(&tofhir.Mapping{VisitNumberSystems: map[string]string{"RRK": "https://fhir.rrk.example.nhs.uk/Id/visit"}})
+	res, err := conv.Convert(msg)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -25,11 +28,12 @@ func Example() {
 	status, _ := res.Patient.NHSNumberVerificationStatus()
 	fmt.Println(n.Masked(), status, res.Patient.Gender.Value, res.Encounter.Class.Code.Value, res.Encounter.Status.Value)
 	fmt.Println("valid:", fhir.Validate(res.Bundle) == nil)
-	for _, u := range res.Unmapped {
-		fmt.Println("unmapped:", u.Path, u.Value)
+	for _, e := range res.Bundle.Entry {
+		fmt.Println(e.Request.Method.Value, e.Request.URL.Value)
 	}
 	// Output:
 	// *** *** 0018 01 female AMB arrived
 	// valid: true
-	// unmapped: PV1-19.4 RRK
+	// PUT Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9990000018
+	// PUT Encounter?identifier=https://fhir.rrk.example.nhs.uk/Id/visit|V1
 }

@@ -17,6 +17,13 @@ var genders = map[string]string{
 	"U": "unknown", "N": "unknown", "0": "unknown", "9": "unknown",
 }
 
+// XPN-7 name type (HL7 table 0200) to HumanName.use, as FHIR's
+// ConceptMap cm-name-use-v2 and the v2-to-FHIR table 0200 map have it.
+var nameUses = map[string]string{
+	"L": "official", "D": "usual", "TEMP": "temp", "N": "nickname", "S": "anonymous",
+	"NOUSE": "old", "BAD": "old", "M": "maiden",
+}
+
 // Marital status: HL7 table 0002 to v3-MaritalStatus.
 var maritalStatus = map[string]string{
 	"S": "S", "M": "M", "D": "D", "W": "W", "I": "I",
@@ -33,9 +40,13 @@ var addressUse = map[string]string{"H": "home", "B": "work", "O": "work", "C": "
 
 // patient maps PID and PD1 to a UK Core Patient, adds it to the bundle as
 // a conditional update, and returns the reference other resources use.
-func (c *conv) patient(pid hl7v2.PID) (string, error) {
+func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 	p := &fhir.Patient{Meta: &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.ProfilePatient}}}}
-	c.res.Patient = p
+	if c.res.Patient == nil {
+		c.res.Patient = p
+	}
+	c.res.Patients = append(c.res.Patients, p)
+	c.recordPresence(pid, pd1)
 	var query string
 	for i, cx := range pid.Identifiers() {
 		id, ok := c.identifier(cx, "PID-3("+itoa(i+1)+")")
@@ -43,13 +54,21 @@ func (c *conv) patient(pid hl7v2.PID) (string, error) {
 			continue
 		}
 		if id.System.Value == fhir.NHSNumberSystem {
+			if have, ok := p.NHSNumber(); ok {
+				// UK Core allows one NHS number per Patient: the first in
+				// PID-3 stands, and a different second one is reported.
+				if string(have) != id.Value.Value {
+					c.unmapped("PID-3("+itoa(i+1)+")", "", "a second NHS number; UK Core allows one per Patient, so it is not mapped")
+				}
+				continue
+			}
 			if !fhir.NHSNumber(id.Value.Value).Valid() {
 				c.unmapped("PID-3("+itoa(i+1)+").1", "", "the NHS number fails the modulus 11 check; kept, and validation reports it")
 			}
 			p.SetNHSNumber(fhir.NHSNumber(id.Value.Value), "")
 			if status := traceStatus(pid.TraceStatus()); status != "" {
 				p.SetNHSNumber(fhir.NHSNumber(id.Value.Value), status)
-			} else if ts := pid.TraceStatus(); ts != "" {
+			} else if ts := nv(pid.TraceStatus()); ts != "" {
 				c.unmapped("PID-32", ts, "unknown NHS number trace status")
 			}
 			query = "identifier=" + fhir.NHSNumberSystem + "|" + id.Value.Value
@@ -64,9 +83,19 @@ func (c *conv) patient(pid hl7v2.PID) (string, error) {
 		return "", &Error{Path: "PID-3", Err: ErrMissing}
 	}
 	for i := 1; i <= pid.Names(); i++ {
-		x := pid.Segment.XPN(5, i)
+		x := nulls(pid.Segment.XPN(5, i))
+		if x == (hl7v2.XPN{}) {
+			continue
+		}
 		n := fhir.HumanName{Family: str(x.Family)}
-		if i == 1 {
+		switch {
+		case x.Use != "":
+			if use, ok := c.m.NameUses[x.Use]; ok {
+				n.Use = code(use)
+			} else {
+				c.unmapped("PID-5("+itoa(i)+").7", x.Use, "unknown name type")
+			}
+		case i == 1:
 			n.Use = code("official")
 		}
 		for _, g := range nonEmpty(x.Given, x.Middle) {
@@ -80,8 +109,8 @@ func (c *conv) patient(pid hl7v2.PID) (string, error) {
 		}
 		p.Name = append(p.Name, n)
 	}
-	if sex := pid.Sex(); sex != "" {
-		if g, ok := genders[sex]; ok {
+	if sex := nv(pid.Sex()); sex != "" {
+		if g, ok := c.m.Genders[sex]; ok {
 			p.Gender = code(g)
 		} else {
 			c.unmapped("PID-8", sex, "unknown administrative sex code")
@@ -89,48 +118,48 @@ func (c *conv) patient(pid hl7v2.PID) (string, error) {
 	}
 	if t, prec, err := pid.BirthDate(); err == nil {
 		p.BirthDate = c.date(t, prec)
-	} else if pid.Segment.Field(7) != "" {
+	} else if nv(pid.Segment.Field(7)) != "" {
 		c.unmapped("PID-7", "", "birth date is not an HL7 DTM")
 	}
 	if t, prec, err := pid.DeathDate(); err == nil {
 		dt := c.dateTime(t, prec)
 		p.Deceased = &dt
-	} else if ind := pid.DeathIndicator(); ind == "Y" {
+	} else if ind := nv(pid.DeathIndicator()); ind == "Y" {
 		p.Deceased = &fhir.Boolean{Value: true, Set: true}
 	}
 	for i := 1; i <= pid.Segment.Repetitions(11); i++ {
-		if a := c.address(pid.Segment.XAD(11, i), "PID-11"); a != nil {
+		if a := c.address(nulls(pid.Segment.XAD(11, i)), "PID-11"); a != nil {
 			p.Address = append(p.Address, *a)
 		}
 	}
 	for i := 1; i <= pid.Segment.Repetitions(13); i++ {
-		if t := c.telecom(pid.HomePhone(i), "home", "PID-13"); t != nil {
+		if t := c.telecom(nulls(pid.HomePhone(i)), "home", "PID-13"); t != nil {
 			p.Telecom = append(p.Telecom, *t)
 		}
 	}
 	for i := 1; i <= pid.Segment.Repetitions(14); i++ {
-		if t := c.telecom(pid.BusinessPhone(i), "work", "PID-14"); t != nil {
+		if t := c.telecom(nulls(pid.BusinessPhone(i)), "work", "PID-14"); t != nil {
 			p.Telecom = append(p.Telecom, *t)
 		}
 	}
-	if ms := pid.MaritalStatus(); ms != "" {
+	if ms := nv(pid.MaritalStatus()); ms != "" {
 		if v3, ok := maritalStatus[ms]; ok {
 			p.MaritalStatus = concept("http://terminology.hl7.org/CodeSystem/v3-MaritalStatus", v3, maritalDisplay[v3])
 		} else {
 			c.unmapped("PID-16", ms, "unknown marital status code")
 		}
 	}
-	if eg := pid.EthnicGroup(); eg != "" {
+	if eg := nv(pid.EthnicGroup()); eg != "" {
 		if validEthnicCategory(eg) {
 			p.SetEthnicCategory(eg, "")
 		} else {
 			c.unmapped("PID-22", eg, "not an NHS ethnic category code")
 		}
 	}
-	if pd1, ok := c.msg.PD1(); ok {
-		if ods := pd1.PracticeODS(); ods != "" {
+	if pd1 != nil {
+		if ods := nv(pd1.PracticeODS()); ods != "" {
 			ref := fhir.Reference{Type: uri("Organization"), Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(ods)}}
-			if name := pd1.PracticeName(); name != "" {
+			if name := nv(pd1.PracticeName()); name != "" {
 				ref.Display = str(name)
 			}
 			p.GeneralPractitioner = append(p.GeneralPractitioner, ref)

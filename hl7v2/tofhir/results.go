@@ -1,6 +1,8 @@
 package tofhir
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -47,12 +49,16 @@ var commonUnits = map[string]string{
 }
 
 const (
+	// extDiagnosticReportNote is the R5 cross-version note extension that
+	// UK Core's Extension-UKCore-DiagnosticReportNote profiles.
+	extDiagnosticReportNote     = "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.note"
 	csObservationInterpretation = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 	csDiagnosticServiceSection  = "http://terminology.hl7.org/CodeSystem/v2-0074"
 	ucum                        = "http://unitsofmeasure.org"
 )
 
 func (c *conv) cwe(x hl7v2.CWE, path string) *fhir.CodeableConcept {
+	x = nulls(x)
 	if x.Code == "" && x.Text == "" {
 		return nil
 	}
@@ -133,54 +139,138 @@ func (c *conv) referenceRange(s, unit, path string) *fhir.ObservationReferenceRa
 	return rr
 }
 
-func (c *conv) results(patientRef string) {
-	obxs := c.msg.OBXs()
-	obrs := c.msg.OBRs()
-	// Each OBR heads the OBX and NTE segments that follow it.
+// ErrStructure reports segments out of the order the message structure
+// allows, such as an OBX before any OBR in an ORU^R01.
+var ErrStructure = errors.New("segment out of place in the message structure")
+
+// oru converts an ORU^R01 by its structure (HL7 v2.5.1 chapter 7,
+// ORU_R01): PATIENT_RESULT groups, each a PATIENT (PID, PD1, NTE, NK1,
+// VISIT: PV1, PV2) then ORDER_OBSERVATION groups (ORC, OBR, NTE, TQ1/TQ2,
+// CTD, OBSERVATION: OBX and its NTEs, FT1, CTI, SPECIMEN: SPM and its
+// OBXs). Each PID gives its own Patient, and every report and result is
+// filed under the patient and order whose group holds it.
+func (c *conv) oru() error {
 	segs := c.msg.Segments()
-	var report *fhir.DiagnosticReport
-	obrIndex, obxIndex := 0, 0
-	var lastObs *fhir.Observation
-	for _, seg := range segs {
+	var (
+		patientRef string
+		report     *fhir.DiagnosticReport
+		lastObs    *fhir.Observation
+		specimen   *fhir.Specimen
+		specRef    string
+		obr, obx   int // occurrences so far, for paths
+		spm, nte   int
+		afterPID   bool // a NTE here is about the patient
+	)
+	for i, seg := range segs {
 		switch seg.Name() {
+		case "PID":
+			var pd1 *hl7v2.PD1
+			for _, s := range segs[i+1:] {
+				if n := s.Name(); n == "PD1" {
+					pd1 = &hl7v2.PD1{Segment: s}
+					break
+				} else if n != "NTE" && n != "NK1" {
+					break
+				}
+			}
+			ref, err := c.patient(hl7v2.PID{Segment: seg}, pd1)
+			if err != nil {
+				return err
+			}
+			patientRef, report, lastObs, specimen, afterPID = ref, nil, nil, nil, true
+		case "ORC":
+			if patientRef == "" {
+				return &Error{Path: "ORC", Err: fmt.Errorf("%w: no PID before the order", ErrStructure)}
+			}
+			afterPID = false
 		case "OBR":
-			obr := obrs[obrIndex]
-			obrIndex++
-			report = c.report(obr, patientRef, obrIndex)
+			obr++
+			if patientRef == "" {
+				return &Error{Path: "OBR[" + itoa(obr) + "]", Err: fmt.Errorf("%w: no PID before the order", ErrStructure)}
+			}
+			report = c.report(hl7v2.OBR{Segment: seg}, patientRef, obr)
 			c.res.DiagnosticReport = append(c.res.DiagnosticReport, report)
-			lastObs = nil
+			lastObs, specimen, afterPID = nil, nil, false
 		case "OBX":
-			obx := obxs[obxIndex]
-			obxIndex++
-			obs := c.observation(obx, patientRef, obxIndex, report)
+			obx++
+			if report == nil {
+				return &Error{Path: "OBX[" + itoa(obx) + "]", Err: fmt.Errorf("%w: no OBR before the observation", ErrStructure)}
+			}
+			obs := c.observation(hl7v2.OBX{Segment: seg}, patientRef, obx, report)
 			c.res.Observations = append(c.res.Observations, obs)
 			full := fhir.NewUUID()
 			c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(full), Resource: obs, Request: &fhir.BundleEntryRequest{Method: code("POST"), URL: uri("Observation")}})
-			if report != nil {
+			if specimen != nil {
+				// An OBX in the SPECIMEN group describes the specimen.
+				obs.Specimen = &fhir.Reference{Reference: str(specRef)}
+			} else {
 				report.Result = append(report.Result, fhir.Reference{Reference: str(full)})
 			}
 			lastObs = obs
+		case "SPM":
+			spm++
+			if report == nil {
+				return &Error{Path: "SPM[" + itoa(spm) + "]", Err: fmt.Errorf("%w: no OBR before the specimen", ErrStructure)}
+			}
+			specimen, specRef = c.specimen(hl7v2.SPM{Segment: seg}, patientRef, spm)
+			report.Specimen = append(report.Specimen, fhir.Reference{Reference: str(specRef)})
+			lastObs = nil
 		case "NTE":
+			nte++
 			text := hl7v2.NTE{Segment: seg}.Comment()
-			if text == "" {
+			if text == "" || hl7v2.IsNull(text) {
 				continue
 			}
+			note := fhir.Annotation{Text: fhir.Markdown{Value: text}}
 			switch {
 			case lastObs != nil:
-				lastObs.Note = append(lastObs.Note, fhir.Annotation{Text: fhir.Markdown{Value: text}})
+				lastObs.Note = append(lastObs.Note, note)
+			case specimen != nil:
+				specimen.Note = append(specimen.Note, note)
 			case report != nil:
-				report.Extension = append(report.Extension, fhir.Extension{URL: uri(fhir.UKCoreBase + "Extension-UKCore-DiagnosticReportNote"), Value: &fhir.Annotation{Text: fhir.Markdown{Value: text}}})
+				report.Extension = append(report.Extension, fhir.Extension{URL: uri(extDiagnosticReportNote), Value: &note})
+			case afterPID:
+				c.unmapped("NTE["+itoa(nte)+"]-3", "", "a note on the patient has no place on the UK Core Patient; not mapped")
 			}
 		}
 	}
+	if patientRef == "" {
+		return &Error{Path: "PID", Err: ErrMissing}
+	}
+	return nil
+}
+
+// specimen maps an SPM (v2.5+): identifier SPM-2, type SPM-4, collection
+// time SPM-17, received SPM-18.
+func (c *conv) specimen(spm hl7v2.SPM, patientRef string, n int) (*fhir.Specimen, string) {
+	path := "SPM[" + itoa(n) + "]"
+	s := &fhir.Specimen{Subject: &fhir.Reference{Reference: str(patientRef)}}
+	s.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Specimen"}}}
+	if id := spm.ID(); id != "" && !hl7v2.IsNull(id) {
+		s.Identifier = append(s.Identifier, fhir.Identifier{Value: str(id)})
+	}
+	if cc := c.cwe(spm.Type(), path+"-4"); cc != nil {
+		s.Type = cc
+	}
+	if t, p, err := spm.Collected(); err == nil {
+		dt := c.dateTime(t, p)
+		s.Collection = &fhir.SpecimenCollection{Collected: &dt}
+	}
+	if t, p, err := spm.Received(); err == nil {
+		s.ReceivedTime = c.dateTime(t, p)
+	}
+	full := fhir.NewUUID()
+	c.res.Specimens = append(c.res.Specimens, s)
+	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(full), Resource: s, Request: &fhir.BundleEntryRequest{Method: code("POST"), URL: uri("Specimen")}})
+	return s, full
 }
 
 func (c *conv) report(obr hl7v2.OBR, patientRef string, n int) *fhir.DiagnosticReport {
 	path := "OBR[" + strconv.Itoa(n) + "]"
 	r := &fhir.DiagnosticReport{Subject: &fhir.Reference{Reference: str(patientRef)}}
 	r.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-DiagnosticReport-Lab"}}}
-	st := obr.ResultStatus()
-	if s, ok := reportStatus[st]; ok {
+	st := nv(obr.ResultStatus())
+	if s, ok := c.m.ReportStatus[st]; ok {
 		r.Status = code(s)
 	} else {
 		r.Status = code("unknown")
@@ -193,8 +283,11 @@ func (c *conv) report(obr hl7v2.OBR, patientRef string, n int) *fhir.DiagnosticR
 	} else {
 		r.Code = &fhir.CodeableConcept{Text: str("unknown")}
 	}
-	if ds := obr.DiagnosticService(); ds != "" {
-		r.Category = []fhir.CodeableConcept{*concept(csDiagnosticServiceSection, ds, "")}
+	// UK Core's DiagnosticReport-Lab requires the category slice LAB
+	// (v2-0074 Laboratory); OBR-24 adds the section (HM, CH, MB…).
+	r.Category = []fhir.CodeableConcept{*concept(csDiagnosticServiceSection, "LAB", "Laboratory")}
+	if ds := obr.DiagnosticService(); ds != "" && ds != "LAB" && !hl7v2.IsNull(ds) {
+		r.Category = append(r.Category, *concept(csDiagnosticServiceSection, ds, ""))
 	}
 	if t, p, err := obr.Observed(); err == nil {
 		dt := c.dateTime(t, p)
@@ -203,7 +296,10 @@ func (c *conv) report(obr hl7v2.OBR, patientRef string, n int) *fhir.DiagnosticR
 	if t, p, err := obr.ResultsReported(); err == nil && p >= hl7v2.PrecisionSecond {
 		r.Issued = fhir.Instant{Value: c.dateTime(t, p).Value}
 	}
-	if f := obr.FillerOrder(); f != "" {
+	if p := nv(obr.PlacerOrder()); p != "" {
+		r.Identifier = append(r.Identifier, fhir.Identifier{Type: concept("http://terminology.hl7.org/CodeSystem/v2-0203", "PLAC", "Placer Identifier"), Value: str(p)})
+	}
+	if f := nv(obr.FillerOrder()); f != "" {
 		r.Identifier = append(r.Identifier, fhir.Identifier{Type: concept("http://terminology.hl7.org/CodeSystem/v2-0203", "FILL", "Filler Identifier"), Value: str(f)})
 	}
 	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(fhir.NewUUID()), Resource: r, Request: &fhir.BundleEntryRequest{Method: code("POST"), URL: uri("DiagnosticReport")}})
@@ -215,8 +311,8 @@ func (c *conv) observation(obx hl7v2.OBX, patientRef string, n int, report *fhir
 	o := &fhir.Observation{Subject: &fhir.Reference{Reference: str(patientRef)}}
 	o.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Observation-Lab"}}}
 	o.Category = []fhir.CodeableConcept{*concept("http://terminology.hl7.org/CodeSystem/observation-category", "laboratory", "Laboratory")}
-	st := obx.Status()
-	if s, ok := observationStatus[st]; ok {
+	st := nv(obx.Status())
+	if s, ok := c.m.ObservationStatus[st]; ok {
 		o.Status = code(s)
 	} else {
 		o.Status = code("unknown")
@@ -228,45 +324,81 @@ func (c *conv) observation(obx hl7v2.OBX, patientRef string, n int, report *fhir
 		o.Code = &fhir.CodeableConcept{Text: str("unknown")}
 	}
 	unit := obx.Units().Code
-	switch vt := obx.ValueType(); vt {
-	case "NM":
-		if q, ok := c.quantity(obx.Value(1), unit, path+"-6"); ok {
+	if hl7v2.IsNull(unit) {
+		unit = ""
+	}
+	first := obx.Value(1)
+	switch vt := obx.ValueType(); {
+	case hl7v2.IsNull(first):
+		// `""`: the value is deleted; an Observation without one says so.
+		o.DataAbsentReason = concept("http://terminology.hl7.org/CodeSystem/data-absent-reason", "not-asked", "Not Asked")
+	case vt == "NM":
+		if q, ok := c.quantity(first, unit, path+"-6"); ok {
 			o.Value = q
-		} else if v := obx.Value(1); v != "" {
-			o.Value = &fhir.String{Value: v}
+		} else if q, ok := c.comparatorQuantity(first, unit, path+"-6"); ok {
+			o.Value = q // "<5", ">=90": a bound, as labs write them in NM
+		} else if first != "" {
+			o.Value = &fhir.String{Value: first}
 			c.unmapped(path+"-5", "", "NM value is not a number; kept as text")
 		}
-	case "SN":
+		c.extraRepetitions(obx, path)
+	case vt == "SN":
 		o.Value = c.structuredNumeric(obx.Segment, unit, path)
-	case "CE", "CWE", "CNE":
-		if cc := c.cwe(obx.CodedValue(1), path+"-5"); cc != nil {
-			o.Value = cc
+		c.extraRepetitions(obx, path)
+	case vt == "CE" || vt == "CWE" || vt == "CNE":
+		// Every repetition is a coding of the one value, kept together.
+		var all *fhir.CodeableConcept
+		for i, rep := range obx.Reps(5) {
+			cc := c.cwe(rep.CWE(), path+"-5("+itoa(i)+")")
+			if cc == nil {
+				continue
+			}
+			if all == nil {
+				all = cc
+				continue
+			}
+			all.Coding = append(all.Coding, cc.Coding...)
+			if all.Text.Value == "" {
+				all.Text = cc.Text
+			} else if cc.Text.Value != "" {
+				all.Text.Value += "; " + cc.Text.Value
+			}
 		}
-	case "DT", "TS", "DTM":
-		if t, p, err := hl7v2.ParseDTM(obx.Value(1), c.m.Location); err == nil {
+		if all != nil {
+			o.Value = all
+		}
+	case vt == "DT" || vt == "TS" || vt == "DTM":
+		if t, p, err := hl7v2.ParseDTM(first, c.m.Location); err == nil {
 			dt := c.dateTime(t, p)
 			o.Value = &dt
+		} else if first != "" {
+			o.Value = &fhir.String{Value: first}
+			c.unmapped(path+"-5", "", "date/time value is not an HL7 DTM; kept as text")
 		}
+		c.extraRepetitions(obx, path)
 	default: // ST, TX, FT and others: text, repetitions joined by lines
-		var lines []string
-		for i := 1; i <= obx.ValueCount(); i++ {
-			lines = append(lines, strings.ReplaceAll(obx.Value(i), `\.br\`, "\n"))
+		var b strings.Builder
+		for i, rep := range obx.Reps(5) {
+			if i > 1 {
+				b.WriteByte('\n')
+			}
+			b.WriteString(strings.ReplaceAll(rep.Get(1, 1), `\.br\`, "\n"))
 		}
-		if text := strings.Join(lines, "\n"); text != "" {
+		if text := b.String(); strings.Trim(text, "\n") != "" {
 			o.Value = &fhir.String{Value: text}
 		}
 		if vt != "ST" && vt != "TX" && vt != "FT" {
 			c.unmapped(path+"-2", vt, "value type kept as text")
 		}
 	}
-	if rr := c.referenceRange(obx.ReferenceRange(), unit, path+"-7"); rr != nil {
+	if rr := c.referenceRange(nv(obx.ReferenceRange()), unit, path+"-7"); rr != nil {
 		o.ReferenceRange = []fhir.ObservationReferenceRange{*rr}
 	}
 	for _, f := range obx.AbnormalFlags() {
-		if f == "" {
+		if f = nv(f); f == "" {
 			continue
 		}
-		if d, ok := interpretation[f]; ok {
+		if d, ok := c.m.Interpretations[f]; ok {
 			o.Interpretation = append(o.Interpretation, *concept(csObservationInterpretation, f, d))
 		} else {
 			c.unmapped(path+"-8", f, "unknown abnormal flag")
@@ -279,6 +411,31 @@ func (c *conv) observation(obx hl7v2.OBX, patientRef string, n int, report *fhir
 		o.Effective = report.Effective
 	}
 	return o
+}
+
+// extraRepetitions reports repetitions of OBX-5 after the first for value
+// types whose FHIR value holds one.
+func (c *conv) extraRepetitions(obx hl7v2.OBX, path string) {
+	if n := obx.ValueCount(); n > 1 {
+		c.unmapped(path+"-5", strconv.Itoa(n-1), "repetitions after the first are not mapped for this value type")
+	}
+}
+
+// comparatorQuantity reads "<5", "<=5", ">90", ">=90" as a Quantity with
+// a comparator.
+func (c *conv) comparatorQuantity(v, unit, path string) (*fhir.Quantity, bool) {
+	v = strings.TrimSpace(v)
+	for _, cmp := range []string{"<=", ">=", "<", ">"} {
+		if rest, ok := strings.CutPrefix(v, cmp); ok {
+			q, ok := c.quantity(strings.TrimSpace(rest), unit, path)
+			if !ok {
+				return nil, false
+			}
+			q.Comparator = code(cmp)
+			return q, true
+		}
+	}
+	return nil, false
 }
 
 // structuredNumeric reads an SN value: comparator ^ number (^ separator ^

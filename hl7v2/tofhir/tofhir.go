@@ -3,6 +3,8 @@ package tofhir
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"reflect"
 	"strings"
 	"time"
 
@@ -39,11 +41,20 @@ type Result struct {
 	// Bundle is a transaction: the Patient as a conditional update by NHS
 	// number (or by local identifier), Encounter, DiagnosticReport and
 	// Observations as conditional creates, all linked by urn:uuid fullUrls.
-	Bundle           *fhir.Bundle
+	Bundle *fhir.Bundle
+	// Patient is the (first) patient; an ORU^R01 may carry several, one
+	// per PID, all in Patients.
 	Patient          *fhir.Patient
+	Patients         []*fhir.Patient
 	Encounter        *fhir.Encounter          // ADT with a PV1
 	DiagnosticReport []*fhir.DiagnosticReport // ORU, one per OBR
 	Observations     []*fhir.Observation
+	Specimens        []*fhir.Specimen // ORU, one per SPM
+	// PatientPresence says, per Patient element ("name", "gender",
+	// "telecom", "generalPractitioner", "extension:ethnicCategory" …),
+	// whether the message sent it, cleared it with "" or left it empty:
+	// what ApplyPatientUpdate needs to update a record with care.
+	PatientPresence map[string]Presence
 	// Unmapped lists what was kept without a coded mapping.
 	Unmapped []Unmapped
 }
@@ -67,6 +78,15 @@ type Mapping struct {
 	Units map[string]string
 	// Location is the time zone of HL7 v2 times sent without an offset.
 	Location *time.Location
+
+	// Tables from HL7 v2 codes to FHIR codes; entries given here add to
+	// or override the defaults (doc.go lists their sources).
+	Genders           map[string]string    // PID-8 (table 0001, NHS 0/1/2/9) to administrative-gender
+	NameUses          map[string]string    // XPN-7 (table 0200) to HumanName.use
+	EncounterClasses  map[string][2]string // PV1-2 (table 0004) to v3 ActCode code and display
+	ObservationStatus map[string]string    // OBX-11 (table 0085) to Observation.status
+	ReportStatus      map[string]string    // OBR-25 (table 0123) to DiagnosticReport.status
+	Interpretations   map[string]string    // OBX-8 (table 0078) to a v3 ObservationInterpretation display
 }
 
 // DefaultMapping returns the NHS defaults (see doc.go for the sources).
@@ -84,8 +104,14 @@ func DefaultMapping() Mapping {
 			"UCUM":    "http://unitsofmeasure.org",
 			"HL70078": "http://terminology.hl7.org/CodeSystem/v2-0078",
 		},
-		Units:    map[string]string{},
-		Location: hl7v2.London,
+		Units:             map[string]string{},
+		Location:          hl7v2.London,
+		Genders:           maps.Clone(genders),
+		NameUses:          maps.Clone(nameUses),
+		EncounterClasses:  maps.Clone(encounterClass),
+		ObservationStatus: maps.Clone(observationStatus),
+		ReportStatus:      maps.Clone(reportStatus),
+		Interpretations:   maps.Clone(interpretation),
 	}
 }
 
@@ -110,6 +136,12 @@ func New(m *Mapping) *Converter {
 		for k, v := range m.Units {
 			d.Units[k] = v
 		}
+		maps.Copy(d.Genders, m.Genders)
+		maps.Copy(d.NameUses, m.NameUses)
+		maps.Copy(d.EncounterClasses, m.EncounterClasses)
+		maps.Copy(d.ObservationStatus, m.ObservationStatus)
+		maps.Copy(d.ReportStatus, m.ReportStatus)
+		maps.Copy(d.Interpretations, m.Interpretations)
 		if m.Location != nil {
 			d.Location = m.Location
 		}
@@ -130,7 +162,7 @@ func (c *conv) unmapped(path, value, reason string) {
 	c.res.Unmapped = append(c.res.Unmapped, Unmapped{Path: path, Value: value, Reason: reason})
 }
 
-// Convert turns an ADT (A01 A02 A03 A04 A05 A08 A11 A13 A28 A31 A34 A40)
+// Convert turns an ADT (A01 to A13, A28, A31, A34, A40)
 // or ORU^R01 message into UK Core resources in a transaction Bundle.
 func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 	h := msg.MSH()
@@ -145,34 +177,129 @@ func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 		return c.merge(pid)
 	case code == "ADT":
 		switch trigger {
-		case "A01", "A02", "A03", "A04", "A05", "A08", "A11", "A13", "A28", "A31":
+		case "A01", "A02", "A03", "A04", "A05", "A06", "A07", "A08", "A09", "A10", "A11", "A12", "A13", "A28", "A31":
 		default:
 			return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: ADT^%s", ErrUnsupported, trigger)}
 		}
-		patientRef, err := c.patient(pid)
+		var pd1 *hl7v2.PD1
+		if s, ok := msg.PD1(); ok {
+			pd1 = &s
+		}
+		patientRef, err := c.patient(pid, pd1)
 		if err != nil {
 			return nil, err
 		}
+		mapped := adtSegments
 		if trigger != "A28" && trigger != "A31" {
 			if pv1, ok := msg.PV1(); ok {
 				c.encounter(pv1, trigger, patientRef)
 			}
+		} else {
+			mapped = personSegments
 		}
+		c.unmappedSegments(mapped)
 		return c.res, nil
 	case code == "ORU" && trigger == "R01":
-		patientRef, err := c.patient(pid)
-		if err != nil {
+		if err := c.oru(); err != nil {
 			return nil, err
 		}
-		c.results(patientRef)
+		c.unmappedSegments(oruSegments)
 		return c.res, nil
 	}
 	return nil, &Error{Path: "MSH-9", Err: fmt.Errorf("%w: %s^%s", ErrUnsupported, code, trigger)}
 }
 
+// The segments each conversion reads; every other segment is listed in
+// Result.Unmapped, so that nothing is dropped without saying so.
+var (
+	adtSegments    = map[string]bool{"MSH": true, "EVN": true, "PID": true, "PD1": true, "PV1": true}
+	personSegments = map[string]bool{"MSH": true, "EVN": true, "PID": true, "PD1": true}
+	mergeSegments  = map[string]bool{"MSH": true, "EVN": true, "PID": true, "PD1": true, "MRG": true}
+	oruSegments    = map[string]bool{"MSH": true, "PID": true, "PD1": true, "ORC": true, "OBR": true, "OBX": true, "NTE": true, "SPM": true}
+)
+
+// The fields each segment's conversion reads (or that only carry the
+// message's structure, like set ids); any other field that has a value is
+// listed in Result.Unmapped by path, without its value, since it may be an
+// identifier or a name.
+var mappedFields = map[string]map[int]bool{
+	"PID": set(1, 3, 5, 7, 8, 11, 13, 14, 16, 22, 29, 30, 32),
+	"PD1": set(3, 4),
+	"PV1": set(1, 2, 3, 4, 6, 7, 8, 9, 10, 14, 19, 36, 37, 44, 45),
+	"MRG": set(1),
+	"ORC": set(1, 2, 3, 5),
+	"OBR": set(1, 2, 3, 4, 7, 22, 24, 25),
+	"OBX": set(1, 2, 3, 4, 5, 6, 7, 8, 11, 14),
+	"NTE": set(1, 3),
+	"SPM": set(1, 2, 4, 17, 18),
+}
+
+func set(ns ...int) map[int]bool {
+	m := make(map[int]bool, len(ns))
+	for _, n := range ns {
+		m[n] = true
+	}
+	return m
+}
+
+// unmappedFields reports the valued fields of seg that no conversion
+// reads; path names the segment ("PID", "OBX[3]").
+func (c *conv) unmappedFields(seg hl7v2.Segment, path string) {
+	mapped, ok := mappedFields[seg.Name()]
+	if !ok {
+		return
+	}
+	for f := 1; f <= seg.NumFields(); f++ {
+		if !mapped[f] && seg.RawField(f) != "" {
+			c.unmapped(path+"-"+itoa(f), "", "field not mapped")
+		}
+	}
+}
+
+// unmappedSegments reports each segment the conversion does not read, and
+// each valued field it does not read in the segments it does.
+func (c *conv) unmappedSegments(mapped map[string]bool) {
+	seen := map[string]int{}
+	for _, s := range c.msg.Segments() {
+		n := s.Name()
+		seen[n]++
+		if !mapped[n] {
+			c.unmapped(n+"["+itoa(seen[n])+"]", "", "segment not mapped")
+			continue
+		}
+		path := n
+		if seen[n] > 1 {
+			path += "[" + itoa(seen[n]) + "]"
+		}
+		c.unmappedFields(s, path)
+	}
+}
+
 func str(s string) fhir.String { return fhir.String{Value: s} }
-func code(s string) fhir.Code  { return fhir.Code{Value: s} }
-func uri(s string) fhir.URI    { return fhir.URI{Value: s} }
+
+// nv maps HL7's explicit null `""` to absence: the sender deletes the
+// value, so it is not text, and the conditional update that carries the
+// resource clears it.
+func nv(s string) string {
+	if hl7v2.IsNull(s) {
+		return ""
+	}
+	return s
+}
+
+// nulls applies nv to every string field of a composite (CX, XCN, XPN,
+// XAD, XTN, CWE).
+func nulls[T any](v T) T {
+	rv := reflect.ValueOf(&v).Elem()
+	for i := range rv.NumField() {
+		if f := rv.Field(i); f.Kind() == reflect.String && hl7v2.IsNull(f.String()) {
+			f.SetString("")
+		}
+	}
+	return v
+}
+func code(s string) fhir.Code { return fhir.Code{Value: s} }
+func uri(s string) fhir.URI   { return fhir.URI{Value: s} }
 
 func coding(system, c, display string) fhir.Coding {
 	cd := fhir.Coding{System: uri(system), Code: code(c)}
@@ -212,6 +339,7 @@ func (c *conv) date(t time.Time, p hl7v2.Precision) fhir.Date {
 
 // identifier maps a CX; ok is false for an empty one.
 func (c *conv) identifier(cx hl7v2.CX, path string) (fhir.Identifier, bool) {
+	cx = nulls(cx)
 	if cx.ID == "" {
 		return fhir.Identifier{}, false
 	}
@@ -240,6 +368,7 @@ func (c *conv) identifier(cx hl7v2.CX, path string) (fhir.Identifier, bool) {
 // number for consultant codes (C + 7 digits), GMP number for GP codes
 // (G + 7 digits), otherwise SDS user id when the authority says so.
 func (c *conv) practitioner(x hl7v2.XCN, path string) *fhir.Reference {
+	x = nulls(x)
 	if x.ID == "" && x.Family == "" {
 		return nil
 	}
