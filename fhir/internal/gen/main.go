@@ -351,7 +351,11 @@ func (g *gen) primitives() {
 			g.p("type %s struct {\n\tValue string\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Value != \"\" }", p.Go)
 			g.p("func (p *%s) encodeValue(e *encoder) { e.str(p.Value) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }", p.Go)
+			if n == "xhtml" {
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.xhtml(); return }", p.Go)
+			} else {
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }", p.Go)
+			}
 		case "bool":
 			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tValue bool\n\tSet bool\n\tElem *Element\n}\n", p.Go)
@@ -460,10 +464,17 @@ func (g *gen) json() {
 		goName := goTypeName(d.Name)
 		fs := g.fields(d)
 		// Decoder.
-		nkeys := 0
 		g.p("func (v *%s) decodeJSON(d *decoder) error {", goName)
 		g.p("\tif err := d.beginObject(); err != nil { return err }")
-		g.p("\tvar seen [%d]uint64", (2*len(fs)+1)/64+1)
+		nseen := 0
+		for _, f := range fs {
+			if f.E.Choice {
+				nseen += 2 * len(f.E.Types)
+			} else {
+				nseen += 2
+			}
+		}
+		g.p("\tvar seen [%d]uint64", (nseen+63)/64)
 		g.p("\tfor first := true; ; first = false {")
 		g.p("\t\tkey, more, err := d.nextKey(first)")
 		g.p("\t\tif err != nil { return err }")
@@ -475,65 +486,61 @@ func (g *gen) json() {
 			g.p("\t\t\tif err = d.expectResourceType(%q); err != nil { return err }", d.Name)
 			g.p("\t\t\tcontinue")
 		}
+		bit := 0
+		next := func() int { bit++; return bit - 1 }
+		once := func(i int, body string) {
+			g.p("\t\t\tif err = d.once(seen[:], %d, key, start); err == nil { %s }", i, body)
+		}
 		for _, f := range fs {
-			vi := nkeys
-			ei := nkeys + 1
-			nkeys += 2
-			dup := func(i int) string {
-				return fmt.Sprintf("if markSeen(seen[:], %d) { return atKey(d.duplicate(key, start), key) }", i)
-			}
 			switch {
 			case f.Base == "id":
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
-				g.p("\t\t\tv.ID, err = d.nonEmptyStr()")
+				once(next(), "v.ID, err = d.nonEmptyStr()")
+				next()
 			case f.E.Choice:
 				for _, t := range f.E.Types {
+					vi, ei := next(), next()
 					g.p("\t\tcase %q:", f.JSON+choiceSuffix(t))
-					g.p("\t\t\t%s", dup(vi))
 					if isPrimitive(t) {
-						g.p("\t\t\terr = decodeChoicePrim[%s](d, &v.%s)", goTypeName(t), f.Go)
+						once(vi, fmt.Sprintf("err = decodeChoicePrim[%s](d, &v.%s)", goTypeName(t), f.Go))
 						g.p("\t\tcase %q:", "_"+f.JSON+choiceSuffix(t))
-						g.p("\t\t\t%s", dup(ei))
-						g.p("\t\t\terr = decodeChoiceElem[%s](d, &v.%s)", goTypeName(t), f.Go)
+						once(ei, fmt.Sprintf("err = decodeChoiceElem[%s](d, &v.%s)", goTypeName(t), f.Go))
 					} else {
-						g.p("\t\t\tx := new(%s)", goTypeName(t))
-						g.p("\t\t\terr = x.decodeJSON(d)")
-						g.p("\t\t\tv.%s = x", f.Go)
+						once(vi, fmt.Sprintf("err = decodeChoiceType[%s](d, &v.%s)", goTypeName(t), f.Go))
 					}
 				}
 			case f.E.Types[0] == "Resource":
+				vi := next()
+				next()
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
 				if f.E.Many {
-					g.p("\t\t\terr = decodeResources(d, &v.%s)", f.Go)
+					once(vi, fmt.Sprintf("err = decodeResources(d, &v.%s)", f.Go))
 				} else {
-					g.p("\t\t\tv.%s, err = decodeResource(d)", f.Go)
+					once(vi, fmt.Sprintf("v.%s, err = decodeResource(d)", f.Go))
 				}
 			case isPrimitive(f.E.Types[0]):
+				vi, ei := next(), next()
 				gt := goTypeName(f.E.Types[0])
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
 				if f.E.Many {
-					g.p("\t\t\terr = decodePrimSlice(d, &v.%s)", f.Go)
+					once(vi, fmt.Sprintf("err = decodePrimSlice(d, &v.%s)", f.Go))
 				} else {
-					g.p("\t\t\terr = v.%s.decodeValue(d)", f.Go)
+					once(vi, fmt.Sprintf("err = v.%s.decodeValue(d)", f.Go))
 				}
 				g.p("\t\tcase %q:", "_"+f.JSON)
-				g.p("\t\t\t%s", dup(ei))
 				if f.E.Many {
-					g.p("\t\t\terr = decodeElemSlice[%s](d, &v.%s)", gt, f.Go)
+					once(ei, fmt.Sprintf("err = decodeElemSlice[%s](d, &v.%s)", gt, f.Go))
 				} else {
-					g.p("\t\t\terr = decodeElem(d, &v.%s.Elem)", f.Go)
+					once(ei, fmt.Sprintf("err = decodeElem(d, &v.%s.Elem)", f.Go))
 				}
 			default:
+				vi := next()
+				next()
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
 				if f.E.Many {
-					g.p("\t\t\terr = decodeSlice(d, &v.%s)", f.Go)
+					once(vi, fmt.Sprintf("err = decodeSlice(d, &v.%s)", f.Go))
 				} else {
-					g.p("\t\t\tv.%s = new(%s)", f.Go, goTypeName(f.E.Types[0]))
-					g.p("\t\t\terr = v.%s.decodeJSON(d)", f.Go)
+					once(vi, fmt.Sprintf("err = decodeOne(d, &v.%s)", f.Go))
 				}
 			}
 		}
