@@ -432,3 +432,35 @@ func FuzzNDJSON(f *testing.F) {
 		t.Fatal("the decoder did not end")
 	})
 }
+
+func TestResolveFrom(t *testing.T) {
+	p1 := &Patient{ID: ID{Value: "1"}, Meta: &Meta{VersionID: ID{Value: "2"}}}
+	p2 := &Patient{ID: ID{Value: "1"}}
+	o := &Organization{ID: ID{Value: "o"}}
+	b := &Bundle{Type: Code{Value: "collection"}, Entry: []BundleEntry{
+		{FullURL: URI{Value: "https://a.example/fhir/Patient/1"}, Resource: p1},
+		{FullURL: URI{Value: "https://b.example/fhir/Patient/1"}, Resource: p2},
+		{FullURL: URI{Value: "urn:uuid:c757873d-ec9a-4326-a141-556f43239520"}, Resource: o},
+	}}
+	for _, tc := range []struct {
+		from, ref string
+		want      Resource
+	}{
+		{"https://b.example/fhir/Observation/x", "Patient/1", p2},
+		{"https://a.example/fhir/Observation/x", "Patient/1", p1},
+		{"https://a.example/fhir/Observation/x/_history/3", "Patient/1", p1},
+		{"https://c.example/fhir/Observation/x", "Patient/1", nil},
+		{"urn:uuid:0b2e5c3a-0000-4000-8000-000000000000", "Patient/1", p1},
+		{"", "https://b.example/fhir/Patient/1", p2},
+		{"", "https://a.example/fhir/Patient/1/_history/2", p1},
+		{"", "https://a.example/fhir/Patient/1/_history/1", nil},
+		{"https://a.example/fhir/Observation/x", "Patient/1/_history/2", p1},
+		{"https://b.example/fhir/Observation/x", "Patient/1/_history/2", nil},
+		{"", "urn:uuid:c757873d-ec9a-4326-a141-556f43239520", o},
+		{"", "Organization/o", o},
+		{"", "#x", nil},
+		{"", "Patient", nil},
+	} {
+		assert.True(t, tc.want == b.ResolveFrom(tc.from, tc.ref), "%s from %s", tc.ref, tc.from)
+	}
+}

@@ -687,7 +687,8 @@ func writeXMLChildren(w *bytes.Buffer, obj *jnode, t *typeInfo, path string) err
 			}
 			continue
 		}
-		if k == "resourceType" || k == "url" && t.Name == "Extension" || k == "id" && t.Kind != "resource" {
+		// ExampleScenario.instance has an element named resourceType.
+		if k == "resourceType" && t.Kind == "resource" || k == "url" && t.Name == "Extension" || k == "id" && t.Kind != "resource" {
 			continue
 		}
 		el, typ := findElem(t, k)

@@ -30,9 +30,11 @@ type element struct {
 }
 
 type def struct {
-	Kind  string // type, resource, backbone
-	Name  string // FHIR name: Patient, Patient.Contact
-	Elems []element
+	Kind     string // type, resource, backbone
+	Name     string // FHIR name: Patient, Patient.Contact
+	Backbone bool   // a datatype deriving from BackboneElement (modifierExtension)
+	Plain    bool   // a resource that is not a DomainResource (no text, contained, extensions)
+	Elems    []element
 }
 
 // Primitive types: FHIR name -> Go name and kind.
@@ -65,12 +67,6 @@ var openTypes = strings.Fields(`base64Binary boolean canonical code date dateTim
 Address Age Annotation Attachment CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference SampledData Signature Timing
 ContactDetail Contributor DataRequirement Expression ParameterDefinition RelatedArtifact TriggerDefinition UsageContext Dosage Meta`)
 
-// Types that derive from BackboneElement and so carry modifierExtension.
-var backboneTypes = map[string]bool{"Dosage": true, "Timing": true}
-
-// Resources that are not DomainResources (no text, contained, extension).
-var plainResources = map[string]bool{"Bundle": true, "Parameters": true, "Binary": true}
-
 func parse(path string) ([]*def, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -90,10 +86,20 @@ func parse(path string) ([]*def, error) {
 		}
 		if !strings.HasPrefix(t, " ") {
 			fs := strings.Fields(t)
-			if len(fs) != 2 {
+			if len(fs) < 2 || len(fs) > 3 {
 				return nil, fmt.Errorf("%s:%d: want kind and name", path, line)
 			}
 			cur = &def{Kind: fs[0], Name: fs[1]}
+			if len(fs) == 3 {
+				switch {
+				case fs[2] == "backbone" && cur.Kind == "type":
+					cur.Backbone = true
+				case fs[2] == "plain" && cur.Kind == "resource":
+					cur.Plain = true
+				default:
+					return nil, fmt.Errorf("%s:%d: unknown flag %q", path, line, fs[2])
+				}
+			}
 			defs = append(defs, cur)
 			continue
 		}
@@ -231,7 +237,7 @@ func (g *gen) fields(d *def) []field {
 			field{Go: "ImplicitRules", JSON: "implicitRules", GoType: "URI", E: element{Name: "implicitRules", Types: []string{"uri"}}},
 			field{Go: "Language", JSON: "language", GoType: "Code", E: element{Name: "language", Types: []string{"code"}}},
 		)
-		if !plainResources[d.Name] {
+		if !d.Plain {
 			fs = append(fs,
 				field{Go: "Text", JSON: "text", GoType: "*Narrative", E: element{Name: "text", Types: []string{"Narrative"}}},
 				field{Go: "Contained", JSON: "contained", GoType: "[]Resource", E: element{Name: "contained", Types: []string{"Resource"}, Many: true}},
@@ -244,7 +250,7 @@ func (g *gen) fields(d *def) []field {
 			field{Go: "ID", JSON: "id", GoType: "string", Base: "id"},
 			field{Go: "Extension", JSON: "extension", GoType: "[]Extension", Base: "extension", E: element{Name: "extension", Types: []string{"Extension"}, Many: true}},
 		)
-		if d.Kind == "backbone" || backboneTypes[d.Name] {
+		if d.Kind == "backbone" || d.Backbone {
 			fs = append(fs, field{Go: "ModifierExtension", JSON: "modifierExtension", GoType: "[]Extension", Base: "extension", E: element{Name: "modifierExtension", Types: []string{"Extension"}, Many: true}})
 		}
 	}
@@ -271,7 +277,26 @@ func (g *gen) fields(d *def) []field {
 func main() {
 	out := flag.String("out", ".", "output folder (package fhir)")
 	in := flag.String("def", "internal/gen/r4.def", "description file")
+	sync := flag.String("sync", "", "definitions.tgz to rewrite the description file from, instead of generating")
 	flag.Parse()
+	if *sync != "" {
+		ds, err := readDefinitions(*sync)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defs, err := fromDefinitions(ds)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := writeDef(&b, defs); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(*in, b.Bytes(), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := run(*in, *out); err != nil {
 		log.Fatal(err)
 	}
@@ -319,6 +344,7 @@ func run(in, out string) error {
 		{"zz_json.go", g.json},
 		{"zz_validate.go", g.validate},
 		{"zz_meta.go", g.meta},
+		{"zz_instances_test.go", g.instances},
 	} {
 		if err := write(f.name, f.body); err != nil {
 			return err
@@ -424,7 +450,8 @@ func (g *gen) models() {
 		g.p("}\n")
 		if d.Kind == "resource" {
 			g.p("// ResourceType returns %q.\nfunc (*%s) ResourceType() string { return %q }", d.Name, goName, d.Name)
-			g.p("func (r *%s) resourceID() string { return r.ID.Value }\n", goName)
+			g.p("func (r *%s) resourceID() string { return r.ID.Value }", goName)
+			g.p("func (r *%s) resourceMeta() *Meta { return r.Meta }\n", goName)
 		} else if d.Kind == "type" {
 			g.p("// TypeName is the FHIR type name, %q.\nfunc (*%s) TypeName() string { return %q }", d.Name, goName, d.Name)
 			g.p("func (*%s) isValue() {}\n", goName)
@@ -638,35 +665,14 @@ func (g *gen) validate() {
 					g.p("\tif v.%s != nil { n := c.push(%q); c.resource(v.%s); c.pop(n) }", f.Go, f.JSON, f.Go)
 				}
 			case isPrimitive(t):
-				codes := ""
+				codes, vs := "nil", ""
 				if len(e.Codes) > 0 {
-					codes = g.codesFunc(e)
+					codes, vs = g.codesFunc(e), e.VS
 				}
 				if e.Many {
-					if e.Min > 0 {
-						g.p("\tif len(v.%s) == 0 { c.required(%q) }", f.Go, f.JSON)
-					}
-					g.p("\tfor i := range v.%s {", f.Go)
-					g.p("\t\tx := &v.%s[i]", f.Go)
-					g.p("\t\tif !x.present() { c.nullEntry(%q, i) }", f.JSON)
-					g.p("\t\tif x.hasValue() { if msg := check%s(x); msg != \"\" { c.badValue(%q, i, msg) } }", gt(t), f.JSON)
-					g.p("\t\tif x.Elem != nil { c.elem(x.Elem, %q, i) }", f.JSON)
-					if codes != "" {
-						g.p("\t\tif x := v.%s[i].Value; x != \"\" && !%s(x) { c.badCode(%q, i, x, %q) }", f.Go, codes, f.JSON, e.VS)
-					}
-					g.p("\t}")
+					g.p("\tvalidPrims(c, v.%s, %q, %v, %q, %s)", f.Go, f.JSON, e.Min > 0, vs, codes)
 				} else {
-					g.p("\tif v.%s.present() {", f.Go)
-					g.p("\t\tif v.%s.hasValue() { if msg := check%s(&v.%s); msg != \"\" { c.badValue(%q, -1, msg) } }", f.Go, gt(t), f.Go, f.JSON)
-					g.p("\t\tif v.%s.Elem != nil { c.elem(v.%s.Elem, %q, -1) }", f.Go, f.Go, f.JSON)
-					if codes != "" {
-						g.p("\t\tif x := v.%s.Value; x != \"\" && !%s(x) { c.badCode(%q, -1, x, %q) }", f.Go, codes, f.JSON, e.VS)
-					}
-					if e.Min > 0 {
-						g.p("\t} else { c.required(%q) }", f.JSON)
-					} else {
-						g.p("\t}")
-					}
+					g.p("\tvalidPrim(c, &v.%s, %q, %v, %q, %s)", f.Go, f.JSON, e.Min > 0, vs, codes)
 				}
 			default:
 				if e.Many {
@@ -686,7 +692,7 @@ func (g *gen) validate() {
 		case "Extension", "Identifier", "Reference", "Quantity":
 			g.p("\tc.check%s(v)", d.Name)
 		}
-		if d.Kind == "resource" && !plainResources[d.Name] {
+		if d.Kind == "resource" && !d.Plain {
 			g.p("\tc.containedReferenced(v.Contained)")
 		}
 		g.p("\tif len(v.Unknown) > 0 { c.unknownElements(v.Unknown) }")
