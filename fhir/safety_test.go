@@ -464,3 +464,16 @@ func TestResolveFrom(t *testing.T) {
 		assert.True(t, tc.want == b.ResolveFrom(tc.from, tc.ref), "%s from %s", tc.ref, tc.from)
 	}
 }
+
+// Required-binding codes are generated as constants; the value on the wire
+// stays the string.
+func TestBindingConstants(t *testing.T) {
+	p := &Patient{Gender: Code{Value: AdministrativeGenderFemale}}
+	out, err := Marshal(p)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"resourceType":"Patient","gender":"female"}`, string(out))
+	assert.Nil(t, Validate(p))
+	assert.Equal(t, "entered-in-error", ObservationStatusEnteredInError)
+	assert.True(t, vsObservationStatus(ObservationStatusEnteredInError))
+	assert.Equal(t, "<=", QuantityComparatorLE)
+}

@@ -344,6 +344,7 @@ func run(in, out string) error {
 		{"zz_json.go", g.json},
 		{"zz_validate.go", g.validate},
 		{"zz_meta.go", g.meta},
+		{"zz_codes.go", g.constants},
 		{"zz_instances_test.go", g.instances},
 	} {
 		if err := write(f.name, f.body); err != nil {
@@ -734,4 +735,81 @@ func (g *gen) meta() {
 		g.p("\t}},")
 	}
 	g.p("}\n")
+}
+
+// codeIdent turns a code into the tail of a Go identifier: female ->
+// Female, entered-in-error -> EnteredInError, <= -> LE.
+func codeIdent(code string) string {
+	switch code {
+	case "<":
+		return "LT"
+	case "<=":
+		return "LE"
+	case ">":
+		return "GT"
+	case ">=":
+		return "GE"
+	case "=":
+		return "EQ"
+	case "!=":
+		return "NE"
+	}
+	var b strings.Builder
+	up := true
+	for _, r := range code {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if up {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}
+
+// constants writes the codes of required bindings as typed constants
+// (AdministrativeGenderFemale = "female"); the value on the wire stays a
+// string. A code whose name would clash with another identifier is left
+// out.
+func (g *gen) constants() {
+	taken := map[string]bool{}
+	for _, d := range g.defs {
+		taken[goTypeName(d.Name)] = true
+	}
+	for _, p := range primitives {
+		taken[p.Go] = true
+	}
+	for _, key := range g.vsList {
+		fn := g.vsFunc[key]
+		prefix := strings.ToUpper(fn[2:3]) + fn[3:]
+		vs, _, _ := strings.Cut(key, "|")
+		var lines []string
+		for _, c := range g.vsBody[key] {
+			id := codeIdent(c)
+			if id == "" {
+				continue
+			}
+			name := prefix + id
+			if taken[name] {
+				continue
+			}
+			taken[name] = true
+			lines = append(lines, fmt.Sprintf("\t%s = %q", name, c))
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		g.p("// Codes of %s (a required binding).\nconst (", vs)
+		for _, l := range lines {
+			g.p("%s", l)
+		}
+		g.p(")\n")
+	}
 }
