@@ -176,8 +176,6 @@ func goFieldName(json string) string {
 
 func choiceSuffix(fhirType string) string { return strings.ToUpper(fhirType[:1]) + fhirType[1:] }
 
-func gt(t string) string { return goTypeName(t) }
-
 func isPrimitive(t string) bool { _, ok := primitives[t]; return ok }
 
 type gen struct {
