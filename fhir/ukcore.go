@@ -284,6 +284,57 @@ func (p *Patient) ContactPreference() (Coding, bool) {
 	return Coding{}, false
 }
 
+// CSPreferredContactMethod is UK Core's preferred contact method code system.
+const CSPreferredContactMethod = "https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod"
+
+// complexExtension is an extension holding one part (a sub-extension).
+func complexExtension(url, part string, v Value) Extension {
+	return Extension{URL: URI{Value: url}, Extension: []Extension{{URL: URI{Value: part}, Value: v}}}
+}
+
+// SetInterpreterRequired sets the interpreterRequired part of the
+// NHSCommunication extension, keeping its other parts.
+func (p *Patient) SetInterpreterRequired(required bool) error {
+	for i := range p.Extension {
+		ext := &p.Extension[i]
+		if !sameExtension(ext.URL.Value, ExtNHSCommunication) {
+			continue
+		}
+		if part := ext.SubExtension("interpreterRequired"); part != nil {
+			part.Value = &Boolean{Value: required, Set: true}
+			return nil
+		}
+		ext.Extension = append(ext.Extension, Extension{URL: URI{Value: "interpreterRequired"}, Value: &Boolean{Value: required, Set: true}})
+		return nil
+	}
+	p.Extension = append(p.Extension, complexExtension(ExtNHSCommunication, "interpreterRequired", &Boolean{Value: required, Set: true}))
+	return nil
+}
+
+// SetDeathNotificationStatus sets the death notification status: 1
+// (informal), 2 (formal, challenge pending) or U (removed) of
+// UKCore-DeathNotificationStatus; any other code is ErrCode.
+func (p *Patient) SetDeathNotificationStatus(code string) error {
+	display := map[string]string{"1": "Informal - death notice received via an update from a local NHS Organisation such as GP or Trust", "2": "Formal - death notice received from Registrar of Deaths", "U": "Removed"}[code]
+	if display == "" {
+		return fmt.Errorf("%w: death notification status %q is not 1, 2 or U", ErrCode, clip(code))
+	}
+	c := &CodeableConcept{Coding: []Coding{{System: URI{Value: CSDeathNotificationStatus}, Code: Code{Value: code}, Display: String{Value: display}}}}
+	SetExtension(&p.Extension, complexExtension(ExtDeathNotificationStatus, "deathNotificationStatus", c))
+	return nil
+}
+
+// SetContactPreference sets the preferred contact method, a code 1–9 of
+// UKCore-PreferredContactMethod; any other code is ErrCode.
+func (p *Patient) SetContactPreference(code, display string) error {
+	if len(code) != 1 || code[0] < '1' || code[0] > '9' {
+		return fmt.Errorf("%w: preferred contact method %q is not 1–9", ErrCode, clip(code))
+	}
+	c := &CodeableConcept{Coding: []Coding{{System: URI{Value: CSPreferredContactMethod}, Code: Code{Value: code}, Display: String{Value: display}}}}
+	SetExtension(&p.Extension, complexExtension(ExtContactPreference, "PreferredContactMethod", c))
+	return nil
+}
+
 // Restricted reports whether the resource carries the "R" (restricted)
 // confidentiality label PDS uses for sensitive patients.
 func Restricted(m *Meta) bool {

@@ -80,6 +80,29 @@ func TestUKCoreSetters(t *testing.T) {
 	}
 	after, _ := Marshal(&p)
 	assert.Equal(t, string(before), string(after))
+	for _, err := range []error{
+		p.SetDeathNotificationStatus("3"),
+		p.SetContactPreference("0", ""),
+		p.SetContactPreference("10", ""),
+	} {
+		assert.ErrorIs(t, err, ErrCode)
+	}
+
+	// Every extension with a getter has a setter, and they agree.
+	require.NoError(t, p.SetInterpreterRequired(true))
+	require.NoError(t, p.SetInterpreterRequired(false)) // replaces
+	ir, ok := p.InterpreterRequired()
+	assert.True(t, ok)
+	assert.False(t, ir)
+	require.NoError(t, p.SetDeathNotificationStatus("2"))
+	dn, ok := p.DeathNotificationStatus()
+	assert.True(t, ok)
+	assert.Equal(t, "2", dn.Code.Value)
+	require.NoError(t, p.SetContactPreference("3", "Telephone"))
+	cp, ok := p.ContactPreference()
+	assert.True(t, ok)
+	assert.Equal(t, "3", cp.Code.Value)
+	assert.Nil(t, Validate(&p))
 	rs, _ := p.ResidentialStatus()
 	assert.Equal(t, "H", rs.Code.Value)
 	assert.Nil(t, Validate(&p))
