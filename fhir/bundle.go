@@ -56,33 +56,87 @@ func (b *Bundle) AddUpdate(r Resource, ifMatch string) error {
 	return nil
 }
 
-// Resolve finds the entry's resource a reference points to: by fullUrl
-// (urn:uuid:, absolute URL) or, for a relative Type/id, by the entry whose
-// fullUrl ends with it or whose resource has that type and id. It returns
-// nil when the Bundle does not hold it.
-func (b *Bundle) Resolve(ref string) Resource {
-	if ref == "" {
+// Resolve finds the resource a reference points to, as ResolveFrom does
+// for a reference made outside any entry.
+func (b *Bundle) Resolve(ref string) Resource { return b.ResolveFrom("", ref) }
+
+// ResolveFrom finds the entry's resource a reference made by the entry
+// with fullUrl from points to (https://hl7.org/fhir/R4/bundle.html#references):
+// an absolute reference (http…, urn:uuid:, urn:oid:) matches a fullUrl; a
+// relative Type/id is first made absolute against the RESTful base of from
+// (https://example.org/fhir/Patient/1 gives https://example.org/fhir), and
+// otherwise matches an entry whose fullUrl ends with it or whose resource
+// has that type and id. A versioned reference (…/_history/2) matches only
+// a resource whose meta.versionId is that version. It returns nil when the
+// Bundle does not hold the resource.
+func (b *Bundle) ResolveFrom(from, ref string) Resource {
+	if ref == "" || strings.HasPrefix(ref, "#") {
 		return nil
 	}
-	for i := range b.Entry {
-		if b.Entry[i].FullURL.Value == ref && b.Entry[i].Resource != nil {
-			return b.Entry[i].Resource
+	target, version := ref, ""
+	if i := strings.Index(ref, "/_history/"); i >= 0 {
+		target, version = ref[:i], ref[i+len("/_history/"):]
+	}
+	versionOK := func(r Resource) bool {
+		if version == "" {
+			return true
 		}
+		m := r.resourceMeta()
+		return m != nil && m.VersionID.Value == version
 	}
-	typ, id, ok := strings.Cut(strings.Split(ref, "/_history/")[0], "/")
-	if !ok || strings.Contains(ref, "://") {
-		return nil
+	if !absoluteRef(target) {
+		typ, id, ok := strings.Cut(target, "/")
+		if !ok || typ == "" || id == "" || strings.Contains(id, "/") {
+			return nil
+		}
+		if base, ok := restBase(from); ok {
+			target = base + "/" + target
+		} else {
+			for i := range b.Entry {
+				e := &b.Entry[i]
+				if e.Resource == nil || !versionOK(e.Resource) {
+					continue
+				}
+				if strings.HasSuffix(e.FullURL.Value, "/"+typ+"/"+id) || e.FullURL.Value == target ||
+					e.Resource.ResourceType() == typ && e.Resource.resourceID() == id {
+					return e.Resource
+				}
+			}
+			return nil
+		}
 	}
 	for i := range b.Entry {
 		e := &b.Entry[i]
-		if e.Resource == nil {
-			continue
-		}
-		if strings.HasSuffix(e.FullURL.Value, "/"+typ+"/"+id) || e.Resource.ResourceType() == typ && e.Resource.resourceID() == id {
+		if e.Resource != nil && e.FullURL.Value == target && versionOK(e.Resource) {
 			return e.Resource
 		}
 	}
 	return nil
+}
+
+func absoluteRef(s string) bool {
+	return strings.Contains(s, "://") || strings.HasPrefix(s, "urn:")
+}
+
+// restBase returns the service base of a RESTful fullUrl
+// ([base]/[Type]/[id]), or false for a urn: or other fullUrl.
+func restBase(fullURL string) (string, bool) {
+	if !strings.Contains(fullURL, "://") {
+		return "", false
+	}
+	u := fullURL
+	if i := strings.Index(u, "/_history/"); i >= 0 {
+		u = u[:i]
+	}
+	j := strings.LastIndexByte(u, '/')
+	if j < 0 {
+		return "", false
+	}
+	k := strings.LastIndexByte(u[:j], '/')
+	if k < 0 || j-k < 2 || u[k+1] < 'A' || u[k+1] > 'Z' {
+		return "", false
+	}
+	return u[:k], true
 }
 
 // Matches returns the resources of a searchset that matched the search

@@ -102,7 +102,7 @@ func TestDecodeErrors(t *testing.T) {
 	}{
 		{"wrong type", `{"resourceType":"Patient","name":[{"given":["a",1]}]}`, ErrType, "Patient.name[0].given[1]"},
 		{"duplicate key", `{"resourceType":"Patient","gender":"male","gender":"female"}`, ErrDuplicateKey, "Patient.gender"},
-		{"two choice types", `{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2020"}`, ErrDuplicateKey, "Patient.deceasedDateTime"},
+		{"two choice types", `{"resourceType":"Patient","deceasedBoolean":true,"deceasedDateTime":"2020"}`, ErrChoice, "Patient.deceasedDateTime"},
 		{"choice elem conflict", `{"resourceType":"Patient","deceasedBoolean":true,"_deceasedDateTime":{"id":"a"}}`, ErrChoice, "Patient._deceasedDateTime"},
 		{"unknown type", `{"resourceType":"Frobnicator"}`, ErrUnknownResourceType, ""},
 		{"no type", `{"id":"x"}`, ErrNoResourceType, ""},

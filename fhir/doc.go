@@ -5,10 +5,13 @@
 // FHIRPath subset, and the NHS identifiers everyone needs (NHS number with
 // its modulus 11 check, ODS codes), as aliases of package nhsid's types.
 //
-// The resource and datatype structs, their JSON codec, their validation
-// and their element tables are generated (go generate) by
-// fhir/internal/gen from internal/gen/r4.def, a compact description of the
-// FHIR R4 definitions: no reflection at run time.
+// The structs of all 146 R4 resource types and 39 complex datatypes (and
+// their 473 backbone elements), their JSON codec, their validation and
+// their element tables are generated (go generate) by fhir/internal/gen
+// from internal/gen/r4.def, a compact description extracted from the
+// official R4 StructureDefinitions (../shared/fhir-r4/definitions.tgz,
+// hl7.fhir.r4.core 4.0.1) and checked against them by a test: no
+// reflection at run time.
 //
 // # Reading and writing
 //
@@ -30,11 +33,28 @@
 // Strings share one copy of the input, so decoding allocates little. Bad
 // input gives a *[DecodeError] with the JSON path (Patient.name[0].given[1])
 // and byte offset, wrapping a sentinel ([ErrSyntax], [ErrType],
-// [ErrDuplicateKey], [ErrTooDeep], …); never a panic.
+// [ErrDuplicateKey], [ErrChoice], [ErrElementName], [ErrXHTML],
+// [ErrTooDeep], …); never a panic. Decoding refuses what could not be
+// written safely as XML: member names that are not element names,
+// characters XML cannot carry, and narrative that is not the restricted
+// XHTML FHIR allows (checked by a small scanner: one div in the XHTML
+// namespace, allowed elements and attributes only, no event attributes or
+// script URLs, nesting at most [MaxXHTMLDepth]); a checked div is written
+// into XML as it is, since it cannot close the elements around it.
+//
+// [NewBundleDecoder] and [NewNDJSONDecoder] bound what they hold while
+// reading ([MaxResourceBytes] per entry or line, [MaxBundleHeaderBytes] for
+// a Bundle's other members; [WithMaxResourceBytes], [WithMaxHeaderBytes]):
+// an oversized input fails with [ErrTooLarge] having held at most the
+// limit. The Bundle decoder accepts exactly what [Unmarshal] accepts.
 //
 // [UnmarshalXML] and [MarshalXML] read and write FHIR XML through the same
 // element tables; [XMLToJSON] and [JSONToXML] convert without loss (XML
-// comments are not kept).
+// comments are not kept). XML errors are *[XMLError]s with the line and
+// column of the XML input, also for errors found once it is converted.
+// A UTF-8 byte order mark (JSON and XML), a declared ISO-8859-1 encoding
+// and xsi:schemaLocation on the root are accepted, as the HL7 tools do;
+// DOCTYPE is refused.
 //
 // # Validation
 //
@@ -72,13 +92,32 @@
 //     https://fhir.nhs.uk/Id/nhs-number, https://fhir.nhs.uk/Id/ods-organization-code,
 //     https://fhir.hl7.org.uk/Id/gmc-number and gmp-number,
 //     https://fhir.nhs.uk/Id/sds-user-id.
+//   - Narrative (https://hl7.org/fhir/R4/narrative.html, invariants txt-1
+//     and txt-2): only the basic HTML 4.0 formatting elements of chapters
+//     7–11 (not 9.4) and 15, a and img; no head, body, script, form, base,
+//     link, frame, iframe or object; no event attributes; the div in the
+//     XHTML namespace. XML 1.0 (https://www.w3.org/TR/xml/, production
+//     Char): tab, LF, CR, U+0020–U+D7FF, U+E000–U+FFFD and above U+FFFF;
+//     FHIR strings hold no character below U+0020 but tab, CR and LF
+//     (datatypes.html#string).
+//   - UK Core's BirthSex value set (ValueSet-UKCore-BirthSex in
+//     ../shared/ukcore): v3-AdministrativeGender (M, F, UN) and v3-NullFlavor
+//     UNK; UKCore-EthnicCategoryEngland (A–H, J–N, P, R, S, Z, 99),
+//     UKCore-ResidentialStatus (H, O).
+//   - Bundle references (https://hl7.org/fhir/R4/bundle.html#references): a
+//     relative reference is resolved against the RESTful base of the
+//     referencing entry's fullUrl; a versioned reference names
+//     meta.versionId.
 //   - PDS still sends extensions under https://fhir.nhs.uk/R4/StructureDefinition/
 //     (../shared/pds examples); both bases are recognised.
 //   - NHS number: ten digits, the tenth a modulus 11 check digit
 //     (NHS Data Dictionary, "NHS Number"); ODS codes are 1 to 9 letters and
 //     digits (NHS England ODS).
 //
-// The conformance corpus is UK Core's 215 published examples: each decodes
+// The conformance corpora are the 5,298 JSON examples published with R4
+// (../shared/fhir-r4/examples.tgz, one of them truncated in the snapshot
+// and refused): the other 5,297 decode, round-trip exactly and survive
+// JSON → XML → JSON; and UK Core's 215 published examples: each decodes
 // from XML, round-trips exactly through JSON and back to equivalent XML, and
 // validates, except the five that are genuinely wrong (listed in the tests
 // with the issue each must raise) and one that holds two values in one

@@ -233,11 +233,40 @@ func decodeAligned[T any, P primPtr[T]](d *decoder, dst *[]T, read func(P) error
 	return nil
 }
 
+// once marks key i of an object as read, or reports it as a duplicate.
+func (d *decoder) once(seen []uint64, i int, key []byte, at int) error {
+	if markSeen(seen, i) {
+		return d.duplicate(key, at)
+	}
+	return nil
+}
+
+// decodeOne reads a single complex element into a new value.
+func decodeOne[T any, P jsonObject[T]](d *decoder, dst **T) error {
+	p := P(new(T))
+	*dst = (*T)(p)
+	return p.decodeJSON(d)
+}
+
+// decodeChoiceType reads a complex choice variant; a second variant of the
+// same element (valueQuantity beside valueString) is ErrChoice.
+func decodeChoiceType[T any, P interface {
+	jsonObject[T]
+	Value
+}](d *decoder, dst *Value) error {
+	if *dst != nil {
+		return d.fail(errorf(ErrChoice, "a second type for a choice element"))
+	}
+	p := P(new(T))
+	*dst = p
+	return p.decodeJSON(d)
+}
+
 func decodeChoicePrim[T any, P primPtr[T]](d *decoder, dst *Value) error {
 	p, ok := (*dst).(P)
 	if !ok {
 		if *dst != nil {
-			return d.fail(ErrChoice)
+			return d.fail(errorf(ErrChoice, "a second type for a choice element"))
 		}
 		p = P(new(T))
 		*dst = any(p).(Value)
@@ -249,7 +278,7 @@ func decodeChoiceElem[T any, P primPtr[T]](d *decoder, dst *Value) error {
 	p, ok := (*dst).(P)
 	if !ok {
 		if *dst != nil {
-			return d.fail(ErrChoice)
+			return d.fail(errorf(ErrChoice, "a second type for a choice element"))
 		}
 		p = P(new(T))
 		*dst = any(p).(Value)
@@ -315,6 +344,7 @@ type encoder struct {
 	mark  int // where the pending key or element began
 	markC bool
 	stack []frame
+	marks []xmlMark // where each XML element's JSON begins (XML to JSON only)
 }
 
 type frame struct {

@@ -1,7 +1,9 @@
 package fhir
 
 import (
+	"errors"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -19,8 +21,15 @@ type decoder struct {
 	depth int
 }
 
+// utf8BOM may start a JSON document; the HL7 tools accept it, so do we.
+const utf8BOM = "\xef\xbb\xbf"
+
 func newDecoder(data []byte) *decoder {
-	return &decoder{data: data, str: string(data)}
+	d := &decoder{data: data, str: string(data)}
+	if len(data) >= 3 && string(data[:3]) == utf8BOM {
+		d.pos = 3
+	}
+	return d
 }
 
 func (d *decoder) fail(err error) *DecodeError {
@@ -183,8 +192,13 @@ func (d *decoder) scanString() (start, end int, escaped bool, err error) {
 		switch {
 		case c == '"':
 			d.pos = i + 1
-			if nonASCII && !utf8.Valid(d.data[start:i]) {
-				return 0, 0, false, d.failAt(start, errorf(ErrSyntax, "string is not valid UTF-8"))
+			if nonASCII {
+				if !utf8.Valid(d.data[start:i]) {
+					return 0, 0, false, d.failAt(start, errorf(ErrSyntax, "string is not valid UTF-8"))
+				}
+				if at := nonCharacter(d.data[start:i]); at >= 0 {
+					return 0, 0, false, d.failAt(start+at, errorf(ErrSyntax, "character U+FFFE or U+FFFF in string: XML cannot carry it"))
+				}
 			}
 			return start, i, escaped, nil
 		case c == '\\':
@@ -215,10 +229,8 @@ func (d *decoder) unescape(start, end int) (string, error) {
 		switch d.data[i] {
 		case '"', '\\', '/':
 			b = append(b, d.data[i])
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
+		case 'b', 'f':
+			return "", d.failAt(i-1, errorf(ErrSyntax, "control character \\%c in string: FHIR and XML cannot carry it", d.data[i]))
 		case 'n':
 			b = append(b, '\n')
 		case 'r':
@@ -242,6 +254,9 @@ func (d *decoder) unescape(start, end int) (string, error) {
 				}
 				r = dec
 				i += 6
+			}
+			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
+				return "", d.failAt(i-5, errorf(ErrSyntax, "character U+%04X in string: FHIR and XML cannot carry it", r))
 			}
 			b = utf8.AppendRune(b, r)
 		default:
@@ -363,7 +378,11 @@ func (d *decoder) integer() (int64, error) {
 	}
 	n, perr := strconv.ParseInt(s, 10, 64)
 	if perr != nil {
-		return 0, d.failAt(at, errorf(ErrType, "want an integer, found %s", s))
+		// The token is not echoed: it may be huge.
+		if strings.ContainsAny(s, ".eE") {
+			return 0, d.failAt(at, errorf(ErrType, "want an integer, found a decimal number"))
+		}
+		return 0, d.failAt(at, errorf(ErrType, "integer of %d digits is out of range", len(strings.TrimPrefix(s, "-"))))
 	}
 	return n, nil
 }
@@ -475,7 +494,39 @@ func (d *decoder) duplicate(key []byte, at int) error {
 	return d.failAt(at, errorf(ErrDuplicateKey, "duplicate key %q", key))
 }
 
+// validName reports whether key can name an element: letters, digits, _,
+// - and ., starting with a letter, optionally after the "_" of a
+// primitive's extension property. FHIR's own names are letters and digits;
+// the rest keeps local elements an XML name could carry.
+func validName(key []byte) bool {
+	if len(key) > 0 && key[0] == '_' {
+		key = key[1:]
+	}
+	if len(key) == 0 || len(key) > 255 {
+		return false
+	}
+	for i, c := range key {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.':
+			if i == 0 {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ErrElementName is wrapped by a *DecodeError for a member name that cannot
+// name an element (empty, or characters outside letters, digits, _, - and .).
+var ErrElementName = errors.New("not a FHIR element name")
+
 func (d *decoder) unknown(key []byte, dst *[]RawField) error {
+	if !validName(key) {
+		return d.fail(errorf(ErrElementName, "member name %q is not a FHIR element name", clip(string(key))))
+	}
 	start, end, err := d.skipValue()
 	if err != nil {
 		return err
@@ -519,6 +570,30 @@ func (d *decoder) peekResourceType() (string, error) {
 			return "", err
 		}
 	}
+}
+
+// xhtml reads a narrative div and checks it (see checkNarrativeXHTML).
+func (d *decoder) xhtml() (string, error) {
+	at := d.peekPos()
+	s, err := d.nonEmptyStr()
+	if err != nil {
+		return "", err
+	}
+	if err := checkNarrativeXHTML(s); err != nil {
+		return "", d.failAt(at, err)
+	}
+	return s, nil
+}
+
+// nonCharacter returns the offset of U+FFFE or U+FFFF in valid UTF-8 b,
+// or -1.
+func nonCharacter(b []byte) int {
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == 0xEF && b[i+1] == 0xBF && (b[i+2] == 0xBE || b[i+2] == 0xBF) {
+			return i
+		}
+	}
+	return -1
 }
 
 func (d *decoder) end() error {

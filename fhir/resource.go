@@ -14,6 +14,7 @@ type Resource interface {
 	// ResourceType is the FHIR resource type name, e.g. "Patient".
 	ResourceType() string
 	resourceID() string
+	resourceMeta() *Meta
 	decodeJSON(d *decoder) error
 	encodeJSON(e *encoder)
 	validate(c *checker)
@@ -58,6 +59,10 @@ type RawResource struct {
 
 // ResourceType implements Resource.
 func (r *RawResource) ResourceType() string { return r.Type }
+
+// resourceMeta is nil: a raw resource's meta is not decoded.
+func (r *RawResource) resourceMeta() *Meta { return nil }
+
 func (r *RawResource) resourceID() string {
 	d := newDecoder(r.JSON)
 	if err := d.beginObject(); err != nil {

@@ -1,6 +1,10 @@
 package fhir
 
-import "strings"
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
 
 // UK Core extension URLs and code systems used by the typed helpers below
 // (UK Core STU 2.0.0 StructureDefinitions and CodeSystems).
@@ -141,9 +145,21 @@ func (p *Patient) NHSNumberVerificationStatus() (string, bool) {
 	return c.Code.Value, ok
 }
 
+// ErrCode is returned by the UK Core setters for a code outside the value
+// set the extension binds (or an invalid identifier); nothing is changed.
+var ErrCode = errors.New("fhir: code outside the value set")
+
 // SetNHSNumber sets the NHS number identifier with its verification status
-// (one of the NHSNumberVerified… codes; "" for none).
-func (p *Patient) SetNHSNumber(n NHSNumber, status string) {
+// (one of the NHSNumberVerified… codes, 01–08; "" for none). It refuses a
+// number that fails the modulus 11 check and a status outside the value
+// set.
+func (p *Patient) SetNHSNumber(n NHSNumber, status string) error {
+	if !n.Valid() {
+		return fmt.Errorf("%w: nhs number %s is not valid", ErrCode, n.Masked())
+	}
+	if _, ok := verificationDisplay[status]; status != "" && !ok {
+		return fmt.Errorf("%w: nhs number verification status %q is not one of 01–08", ErrCode, clip(status))
+	}
 	id := p.nhsIdentifier()
 	if id == nil {
 		p.Identifier = append(p.Identifier, Identifier{})
@@ -154,6 +170,7 @@ func (p *Patient) SetNHSNumber(n NHSNumber, status string) {
 	if status != "" {
 		SetExtension(&id.Extension, codedExtension(ExtNHSNumberVerificationStatus, CSNHSNumberVerificationStatus, status, verificationDisplay[status]))
 	}
+	return nil
 }
 
 // EthnicCategory returns the ethnic category coding.
@@ -164,9 +181,15 @@ func (p *Patient) EthnicCategory() (Coding, bool) {
 	return Coding{}, false
 }
 
-// SetEthnicCategory sets the ethnic category (England code system).
-func (p *Patient) SetEthnicCategory(code, display string) {
+// SetEthnicCategory sets the ethnic category, a code of
+// UKCore-EthnicCategoryEngland (A–Z less I, O, Q, T–Y, and 99); any other
+// code is ErrCode.
+func (p *Patient) SetEthnicCategory(code, display string) error {
+	if !strings.Contains(" A B C D E F G H J K L M N P R S Z 99 ", " "+code+" ") || code == "" {
+		return fmt.Errorf("%w: ethnic category %q is not in UKCore-EthnicCategoryEngland", ErrCode, clip(code))
+	}
 	SetExtension(&p.Extension, codedExtension(ExtEthnicCategory, CSEthnicCategoryEngland, code, display))
+	return nil
 }
 
 // BirthSex returns the birth sex coding.
@@ -177,9 +200,31 @@ func (p *Patient) BirthSex() (Coding, bool) {
 	return Coding{}, false
 }
 
-// SetBirthSex sets the birth sex (administrative-gender codes).
-func (p *Patient) SetBirthSex(code string) {
-	SetExtension(&p.Extension, codedExtension(ExtBirthSex, "http://hl7.org/fhir/administrative-gender", code, ""))
+// Code systems of UK Core's BirthSex value set.
+const (
+	CSV3AdministrativeGender = "http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender"
+	CSV3NullFlavor           = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+)
+
+// SetBirthSex sets the birth sex: M, F or UN of v3-AdministrativeGender,
+// or UNK (unknown) of v3-NullFlavor, UK Core's required BirthSex value set;
+// any other code is ErrCode.
+func (p *Patient) SetBirthSex(code string) error {
+	var ext Extension
+	switch code {
+	case "M":
+		ext = codedExtension(ExtBirthSex, CSV3AdministrativeGender, code, "Male")
+	case "F":
+		ext = codedExtension(ExtBirthSex, CSV3AdministrativeGender, code, "Female")
+	case "UN":
+		ext = codedExtension(ExtBirthSex, CSV3AdministrativeGender, code, "Undifferentiated")
+	case "UNK":
+		ext = codedExtension(ExtBirthSex, CSV3NullFlavor, code, "Unknown")
+	default:
+		return fmt.Errorf("%w: birth sex %q is not M, F, UN or UNK", ErrCode, clip(code))
+	}
+	SetExtension(&p.Extension, ext)
+	return nil
 }
 
 // ResidentialStatus returns the residential status coding.
@@ -190,10 +235,15 @@ func (p *Patient) ResidentialStatus() (Coding, bool) {
 	return Coding{}, false
 }
 
-// SetResidentialStatus sets the residential status (H UK resident, O
-// overseas resident, …).
-func (p *Patient) SetResidentialStatus(code, display string) {
+// SetResidentialStatus sets the residential status: H (UK resident) or O
+// (overseas resident) of UKCore-ResidentialStatus; any other code is
+// ErrCode.
+func (p *Patient) SetResidentialStatus(code, display string) error {
+	if code != "H" && code != "O" {
+		return fmt.Errorf("%w: residential status %q is not H or O", ErrCode, clip(code))
+	}
 	SetExtension(&p.Extension, codedExtension(ExtResidentialStatus, CSResidentialStatus, code, display))
+	return nil
 }
 
 // InterpreterRequired reports the interpreterRequired part of the
@@ -232,6 +282,57 @@ func (p *Patient) ContactPreference() (Coding, bool) {
 		}
 	}
 	return Coding{}, false
+}
+
+// CSPreferredContactMethod is UK Core's preferred contact method code system.
+const CSPreferredContactMethod = "https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod"
+
+// complexExtension is an extension holding one part (a sub-extension).
+func complexExtension(url, part string, v Value) Extension {
+	return Extension{URL: URI{Value: url}, Extension: []Extension{{URL: URI{Value: part}, Value: v}}}
+}
+
+// SetInterpreterRequired sets the interpreterRequired part of the
+// NHSCommunication extension, keeping its other parts.
+func (p *Patient) SetInterpreterRequired(required bool) error {
+	for i := range p.Extension {
+		ext := &p.Extension[i]
+		if !sameExtension(ext.URL.Value, ExtNHSCommunication) {
+			continue
+		}
+		if part := ext.SubExtension("interpreterRequired"); part != nil {
+			part.Value = &Boolean{Value: required, Set: true}
+			return nil
+		}
+		ext.Extension = append(ext.Extension, Extension{URL: URI{Value: "interpreterRequired"}, Value: &Boolean{Value: required, Set: true}})
+		return nil
+	}
+	p.Extension = append(p.Extension, complexExtension(ExtNHSCommunication, "interpreterRequired", &Boolean{Value: required, Set: true}))
+	return nil
+}
+
+// SetDeathNotificationStatus sets the death notification status: 1
+// (informal), 2 (formal, challenge pending) or U (removed) of
+// UKCore-DeathNotificationStatus; any other code is ErrCode.
+func (p *Patient) SetDeathNotificationStatus(code string) error {
+	display := map[string]string{"1": "Informal - death notice received via an update from a local NHS Organisation such as GP or Trust", "2": "Formal - death notice received from Registrar of Deaths", "U": "Removed"}[code]
+	if display == "" {
+		return fmt.Errorf("%w: death notification status %q is not 1, 2 or U", ErrCode, clip(code))
+	}
+	c := &CodeableConcept{Coding: []Coding{{System: URI{Value: CSDeathNotificationStatus}, Code: Code{Value: code}, Display: String{Value: display}}}}
+	SetExtension(&p.Extension, complexExtension(ExtDeathNotificationStatus, "deathNotificationStatus", c))
+	return nil
+}
+
+// SetContactPreference sets the preferred contact method, a code 1–9 of
+// UKCore-PreferredContactMethod; any other code is ErrCode.
+func (p *Patient) SetContactPreference(code, display string) error {
+	if len(code) != 1 || code[0] < '1' || code[0] > '9' {
+		return fmt.Errorf("%w: preferred contact method %q is not 1–9", ErrCode, clip(code))
+	}
+	c := &CodeableConcept{Coding: []Coding{{System: URI{Value: CSPreferredContactMethod}, Code: Code{Value: code}, Display: String{Value: display}}}}
+	SetExtension(&p.Extension, complexExtension(ExtContactPreference, "PreferredContactMethod", c))
+	return nil
 }
 
 // Restricted reports whether the resource carries the "R" (restricted)

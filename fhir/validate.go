@@ -508,12 +508,8 @@ func checkBase64Binary(p *Base64Binary) string {
 }
 
 func checkXHTML(p *XHTML) string {
-	s := strings.TrimSpace(p.Value)
-	if !strings.HasPrefix(s, "<div") || !strings.HasSuffix(s, "</div>") && !strings.HasSuffix(s, "/>") {
-		return "narrative xhtml is not a single div element"
-	}
-	if !strings.Contains(s[:strings.IndexByte(s, '>')+1], `xmlns="http://www.w3.org/1999/xhtml"`) {
-		return "narrative div lacks xmlns=\"http://www.w3.org/1999/xhtml\""
+	if err := checkNarrativeXHTML(p.Value); err != nil {
+		return err.Error()
 	}
 	return ""
 }

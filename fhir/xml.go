@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 )
 
 // FHIR XML (https://hl7.org/fhir/R4/xml.html) is read and written through
@@ -23,18 +24,32 @@ const (
 // ErrXML is wrapped by *XMLError.
 var ErrXML = errors.New("invalid FHIR XML")
 
-// XMLError reports where FHIR XML is wrong: the element path and the line.
+// XMLError reports where FHIR XML is wrong: the element path and the line
+// and column (1-based, columns in bytes) of the XML input; Line is 0 when
+// the error is found while writing XML. Err is the underlying decode error
+// (a *DecodeError found once the XML was read) when there is one.
 type XMLError struct {
-	Path string
-	Line int
-	Msg  string
+	Path         string
+	Line, Column int
+	Msg          string
+	Err          error
 }
 
 func (e *XMLError) Error() string {
-	return fmt.Sprintf("fhir: xml line %d: %s: %s", e.Line, e.Path, e.Msg)
+	if e.Line == 0 {
+		return fmt.Sprintf("fhir: xml: %s: %s", e.Path, e.Msg)
+	}
+	return fmt.Sprintf("fhir: xml line %d column %d: %s: %s", e.Line, e.Column, e.Path, e.Msg)
 }
 
-func (e *XMLError) Unwrap() error { return ErrXML }
+// Unwrap gives ErrXML and, when there is one, the underlying error, so that
+// errors.Is(err, ErrChoice) holds for XML input too.
+func (e *XMLError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{ErrXML, e.Err}
+	}
+	return []error{ErrXML}
+}
 
 type xnode struct {
 	name     string
@@ -45,20 +60,55 @@ type xnode struct {
 	children []*xnode
 	raw      string // the xhtml div, verbatim
 	line     int
+	col      int
+}
+
+const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
+
+// latin1Reader converts ISO-8859-1, which FHIR XML may declare as its
+// encoding (the HL7 tools read it), to UTF-8: each byte is the code point.
+type latin1Reader struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (l *latin1Reader) Read(p []byte) (int, error) {
+	n := len(p) / 2
+	if n == 0 {
+		n = 1
+	}
+	if cap(l.buf) < n {
+		l.buf = make([]byte, n)
+	}
+	m, err := l.r.Read(l.buf[:n])
+	out := p[:0]
+	for _, c := range l.buf[:m] {
+		out = utf8.AppendRune(out, rune(c))
+	}
+	return len(out), err
+}
+
+func charsetReader(label string, in io.Reader) (io.Reader, error) {
+	switch strings.ToLower(label) {
+	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1", "iso_8859-1":
+		return &latin1Reader{r: in}, nil
+	case "us-ascii", "ascii":
+		return in, nil
+	}
+	return nil, fmt.Errorf("encoding %q is not supported (UTF-8 and ISO-8859-1 are)", label)
 }
 
 func parseXML(data []byte) (*xnode, error) {
+	data = bytes.TrimPrefix(data, []byte(utf8BOM))
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
+	d.CharsetReader = charsetReader
+	// With a charset reader, offsets count converted bytes; the raw div is
+	// then cut from a copy of the converted input.
+	var conv bytes.Buffer
+	latin := false
 	var stack []*xnode
 	var root *xnode
-	line := func() int {
-		off := d.InputOffset()
-		if off > int64(len(data)) {
-			off = int64(len(data))
-		}
-		return 1 + bytes.Count(data[:off], []byte{'\n'})
-	}
 	for {
 		before := d.InputOffset()
 		tok, err := d.Token()
@@ -66,34 +116,57 @@ func parseXML(data []byte) (*xnode, error) {
 			break
 		}
 		if err != nil {
-			return nil, &XMLError{Path: "/", Line: line(), Msg: err.Error()}
+			line, col := d.InputPos()
+			var se *xml.SyntaxError
+			if errors.As(err, &se) {
+				line = se.Line
+			}
+			return nil, &XMLError{Path: "/", Line: line, Column: col, Msg: err.Error()}
 		}
 		switch t := tok.(type) {
-		case xml.StartElement:
-			if len(stack) > MaxDepth {
-				return nil, &XMLError{Path: t.Name.Local, Line: line(), Msg: "nesting too deep"}
+		case xml.ProcInst:
+			inst := bytes.ToLower(t.Inst)
+			if t.Target == "xml" && (bytes.Contains(inst, []byte("8859-1")) || bytes.Contains(inst, []byte("latin"))) {
+				latin = true
+				conv.Reset()
+				for _, c := range data {
+					conv.WriteRune(rune(c))
+				}
 			}
-			n := &xnode{name: t.Name.Local, space: t.Name.Space, line: line()}
+		case xml.StartElement:
+			line, col := d.InputPos()
+			if len(stack) > MaxDepth {
+				return nil, &XMLError{Path: t.Name.Local, Line: line, Column: col, Msg: "nesting too deep"}
+			}
+			n := &xnode{name: t.Name.Local, space: t.Name.Space, line: line, col: col}
 			if t.Name.Space == xhtmlNS && t.Name.Local == "div" {
 				if err := d.Skip(); err != nil {
-					return nil, &XMLError{Path: "div", Line: line(), Msg: err.Error()}
+					l, c := d.InputPos()
+					return nil, &XMLError{Path: "div", Line: l, Column: c, Msg: err.Error()}
 				}
-				n.raw = strings.TrimSpace(string(data[before:d.InputOffset()]))
+				src := data
+				if latin {
+					src = conv.Bytes()
+				}
+				end := min(d.InputOffset(), int64(len(src)))
+				n.raw = strings.TrimSpace(string(src[min(before, end):end]))
 				if len(stack) == 0 {
-					return nil, &XMLError{Path: "div", Line: n.line, Msg: "a div cannot be the root"}
+					return nil, &XMLError{Path: "div", Line: n.line, Column: n.col, Msg: "a div cannot be the root"}
 				}
 				p := stack[len(stack)-1]
 				p.children = append(p.children, n)
 				continue
 			}
 			if t.Name.Space != fhirNS {
-				return nil, &XMLError{Path: t.Name.Local, Line: n.line, Msg: "element not in the FHIR namespace " + fhirNS}
+				return nil, &XMLError{Path: t.Name.Local, Line: n.line, Column: n.col, Msg: "element not in the FHIR namespace " + fhirNS}
 			}
 			for _, a := range t.Attr {
 				switch {
 				case a.Name.Space == "xmlns" || a.Name.Local == "xmlns" && a.Name.Space == "":
+				case a.Name.Space == xsiNS && len(stack) == 0 && (a.Name.Local == "schemaLocation" || a.Name.Local == "noNamespaceSchemaLocation"):
+					// Schema hints on the root, which the HL7 tools accept.
 				case a.Name.Space != "":
-					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Msg: "unexpected attribute " + a.Name.Local}
+					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Column: n.col, Msg: "unexpected attribute " + a.Name.Local}
 				case a.Name.Local == "id":
 					n.id = a.Value
 				case a.Name.Local == "value":
@@ -101,7 +174,7 @@ func parseXML(data []byte) (*xnode, error) {
 				case a.Name.Local == "url":
 					n.url = a.Value
 				default:
-					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Msg: "unexpected attribute " + a.Name.Local}
+					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Column: n.col, Msg: "unexpected attribute " + a.Name.Local}
 				}
 			}
 			if len(stack) > 0 {
@@ -115,8 +188,12 @@ func parseXML(data []byte) (*xnode, error) {
 			stack = stack[:len(stack)-1]
 		case xml.CharData:
 			if len(stack) > 0 && len(bytes.TrimSpace(t)) > 0 {
-				return nil, &XMLError{Path: stack[len(stack)-1].name, Line: line(), Msg: "text content outside a value attribute"}
+				line, col := d.InputPos()
+				return nil, &XMLError{Path: stack[len(stack)-1].name, Line: line, Column: col, Msg: "text content outside a value attribute"}
 			}
+		case xml.Directive:
+			line, col := d.InputPos()
+			return nil, &XMLError{Path: "/", Line: line, Column: col, Msg: "DOCTYPE and other directives are not allowed"}
 		}
 	}
 	if root == nil {
@@ -125,30 +202,75 @@ func parseXML(data []byte) (*xnode, error) {
 	return root, nil
 }
 
-// UnmarshalXML decodes one FHIR XML resource.
+// UnmarshalXML decodes one FHIR XML resource. Every error is an
+// *XMLError with the line and column of the XML input.
 func UnmarshalXML(data []byte) (Resource, error) {
-	js, err := XMLToJSON(data)
+	js, marks, err := xmlToJSON(data)
 	if err != nil {
 		return nil, err
 	}
-	return Unmarshal(js)
+	r, err := Unmarshal(js)
+	if err != nil {
+		return nil, xmlDecodeError(err, marks)
+	}
+	return r, nil
+}
+
+// xmlMark ties an offset of the JSON made from XML to the XML element it
+// came from.
+type xmlMark struct {
+	off       int
+	line, col int
+}
+
+// xmlDecodeError turns a decode error of the converted JSON into an
+// *XMLError at the XML element that produced the JSON where it was found.
+func xmlDecodeError(err error, marks []xmlMark) error {
+	var de *DecodeError
+	if !errors.As(err, &de) {
+		return err
+	}
+	xe := &XMLError{Path: de.Path, Msg: de.Err.Error(), Err: de}
+	// The last mark at or before the offset: an empty object taken out
+	// again leaves marks beyond the text that replaced it.
+	for _, m := range marks {
+		if int64(m.off) <= de.Offset {
+			xe.Line, xe.Column = m.line, m.col
+		}
+	}
+	if xe.Line == 0 {
+		xe.Line, xe.Column = 1, 1
+	}
+	return xe
 }
 
 // XMLToJSON converts a FHIR XML resource to FHIR JSON.
 func XMLToJSON(data []byte) ([]byte, error) {
-	root, err := parseXML(data)
+	js, marks, err := xmlToJSON(data)
 	if err != nil {
 		return nil, err
 	}
+	// Check the result here so that an error names the XML position.
+	if _, err := Unmarshal(js); err != nil {
+		return nil, xmlDecodeError(err, marks)
+	}
+	return js, nil
+}
+
+func xmlToJSON(data []byte) ([]byte, []xmlMark, error) {
+	root, err := parseXML(data)
+	if err != nil {
+		return nil, nil, err
+	}
 	t := typeTable[root.name]
 	if t == nil || t.Kind != "resource" {
-		return nil, &XMLError{Path: root.name, Line: root.line, Msg: "unknown resource type"}
+		return nil, nil, &XMLError{Path: root.name, Line: root.line, Column: root.col, Msg: "unknown resource type"}
 	}
 	e := &encoder{buf: make([]byte, 0, len(data))}
 	if err := xmlObject(e, root, t, root.name); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return e.buf, nil
+	return e.buf, e.marks, nil
 }
 
 // findElem finds the element a child name stands for, and its type.
@@ -172,6 +294,7 @@ func findElem(t *typeInfo, name string) (*elemInfo, string) {
 }
 
 func xmlObject(e *encoder, n *xnode, t *typeInfo, path string) error {
+	e.marks = append(e.marks, xmlMark{len(e.buf), n.line, n.col})
 	e.open()
 	if t.Kind == "resource" {
 		e.key(`"resourceType":`)
@@ -225,6 +348,7 @@ func xmlElement(e *encoder, name string, group []*xnode, el *elemInfo, typ, path
 	key := `"` + name + `":`
 	switch {
 	case typ == "xhtml":
+		e.marks = append(e.marks, xmlMark{len(e.buf), group[0].line, group[0].col})
 		e.key(key)
 		e.str(group[0].raw)
 		return nil
@@ -291,6 +415,7 @@ func xmlPrimitive(e *encoder, name string, group []*xnode, el *elemInfo, typ, pa
 		}
 	}
 	writeValue := func(g *xnode) error {
+		e.marks = append(e.marks, xmlMark{len(e.buf), g.line, g.col})
 		switch typ {
 		case "boolean":
 			if g.val != "true" && g.val != "false" {
@@ -315,6 +440,7 @@ func xmlPrimitive(e *encoder, name string, group []*xnode, el *elemInfo, typ, pa
 		return nil
 	}
 	writeElem := func(g *xnode, p string) error {
+		e.marks = append(e.marks, xmlMark{len(e.buf), g.line, g.col})
 		e.open()
 		if g.id != "" {
 			e.key(`"id":`)
@@ -393,7 +519,12 @@ func MarshalXML(r Resource) ([]byte, error) {
 }
 
 // JSONToXML converts a FHIR JSON resource to FHIR XML.
+// The JSON is decoded first, so that only what the model accepts (element
+// names, narrative XHTML, characters XML can carry) reaches the writer.
 func JSONToXML(data []byte) ([]byte, error) {
+	if _, err := Unmarshal(data); err != nil {
+		return nil, err
+	}
 	d := newDecoder(data)
 	root, err := parseJSONTree(d)
 	if err != nil {
@@ -545,7 +676,19 @@ func writeXMLResource(w *bytes.Buffer, obj *jnode, typ string, top bool) error {
 func writeXMLChildren(w *bytes.Buffer, obj *jnode, t *typeInfo, path string) error {
 	for _, m := range obj.members {
 		k := m.key
-		if k == "resourceType" || k[0] == '_' || k == "url" && t.Name == "Extension" || k == "id" && t.Kind != "resource" {
+		if k == "" {
+			return &XMLError{Path: path, Msg: "empty element name"}
+		}
+		if k[0] == '_' {
+			// A primitive's id and extensions, written with its value.
+			el, typ := findElem(t, k[1:])
+			if el == nil || !isPrimitiveName(typ) || typ == "xhtml" || typ == "attr:string" {
+				return &XMLError{Path: path + "." + clip(k), Msg: "unknown element"}
+			}
+			continue
+		}
+		// ExampleScenario.instance has an element named resourceType.
+		if k == "resourceType" && t.Kind == "resource" || k == "url" && t.Name == "Extension" || k == "id" && t.Kind != "resource" {
 			continue
 		}
 		el, typ := findElem(t, k)
@@ -576,7 +719,7 @@ func writeXMLChildren(w *bytes.Buffer, obj *jnode, t *typeInfo, path string) err
 	// A primitive given only by its _name (extensions, no value).
 	for _, m := range obj.members {
 		k := m.key
-		if k[0] != '_' || obj.get(k[1:]) != nil {
+		if k == "" || k[0] != '_' || obj.get(k[1:]) != nil {
 			continue
 		}
 		el, typ := findElem(t, k[1:])
@@ -599,11 +742,19 @@ func writeXMLChildren(w *bytes.Buffer, obj *jnode, t *typeInfo, path string) err
 func writeXMLElement(w *bytes.Buffer, name, typ string, v, ext *jnode, path string) error {
 	switch {
 	case typ == "xhtml":
+		// A checked div is one well-formed element, so it cannot close
+		// the elements around it.
+		if v.kind != '"' {
+			return &XMLError{Path: path, Msg: "narrative div is not a string"}
+		}
+		if err := checkNarrativeXHTML(v.s); err != nil {
+			return &XMLError{Path: path, Msg: err.Error(), Err: err}
+		}
 		w.WriteString(v.s)
 		return nil
 	case typ == "Resource":
 		rt := v.get("resourceType")
-		if rt == nil || typeTable[rt.s] == nil {
+		if rt == nil || rt.kind != '"' || typeTable[rt.s] == nil || typeTable[rt.s].Kind != "resource" {
 			return &XMLError{Path: path, Msg: "resource of unknown type"}
 		}
 		w.WriteString("<" + name + ">")

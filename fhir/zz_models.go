@@ -2,38 +2,6 @@
 
 package fhir
 
-// Extension is the FHIR R4 Extension datatype.
-type Extension struct {
-	ID        string
-	Extension []Extension
-	URL       URI   // required
-	Value     Value // any open type
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// TypeName is the FHIR type name, "Extension".
-func (*Extension) TypeName() string { return "Extension" }
-func (*Extension) isValue()         {}
-
-// Reference is the FHIR R4 Reference datatype.
-type Reference struct {
-	ID         string
-	Extension  []Extension
-	Reference  String
-	Type       URI
-	Identifier *Identifier
-	Display    String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// TypeName is the FHIR type name, "Reference".
-func (*Reference) TypeName() string { return "Reference" }
-func (*Reference) isValue()         {}
-
 // Address is the FHIR R4 Address datatype.
 type Address struct {
 	ID         string
@@ -216,7 +184,7 @@ func (*Count) isValue()         {}
 type DataRequirement struct {
 	ID          string
 	Extension   []Extension
-	Type        Code // required
+	Type        Code // required; Address | Age | Annotation | Attachment | BackboneElement | CodeableConcept | Coding | ContactDetail | ContactPoint | Contributor | Count | DataRequirement | Distance | Dosage | Duration | Element | ElementDefinition | Expression | Extension | HumanName | Identifier | MarketingStatus | Meta | Money | MoneyQuantity | Narrative | ParameterDefinition | Period | Population | ProdCharacteristic | ProductShelfLife | Quantity | Range | Ratio | Reference | RelatedArtifact | SampledData | Signature | SimpleQuantity | SubstanceAmount | Timing | TriggerDefinition | UsageContext | base64Binary | boolean | canonical | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | url | uuid | xhtml | Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription | Type | Any
 	Profile     []Canonical
 	Subject     Value // *CodeableConcept, *Reference
 	MustSupport []String
@@ -348,6 +316,164 @@ type Duration struct {
 func (*Duration) TypeName() string { return "Duration" }
 func (*Duration) isValue()         {}
 
+// ElementDefinition is the FHIR R4 ElementDefinition datatype.
+type ElementDefinition struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Path                String // required
+	Representation      []Code // xmlAttr | xmlText | typeAttr | cdaText | xhtml
+	SliceName           String
+	SliceIsConstraining Boolean
+	Label               String
+	Code                []Coding
+	Slicing             *ElementDefinitionSlicing
+	Short               String
+	Definition          Markdown
+	Comment             Markdown
+	Requirements        Markdown
+	Alias               []String
+	Min                 UnsignedInt
+	Max                 String
+	Base                *ElementDefinitionBase
+	ContentReference    URI
+	Type                []ElementDefinitionTypeRef
+	DefaultValue        Value // any open type
+	MeaningWhenMissing  Markdown
+	OrderMeaning        String
+	Fixed               Value // any open type
+	Pattern             Value // any open type
+	Example             []ElementDefinitionExample
+	MinValue            Value // *Date, *DateTime, *Instant, *Time, *Decimal, *Integer, *PositiveInt, *UnsignedInt, *Quantity
+	MaxValue            Value // *Date, *DateTime, *Instant, *Time, *Decimal, *Integer, *PositiveInt, *UnsignedInt, *Quantity
+	MaxLength           Integer
+	Condition           []ID
+	Constraint          []ElementDefinitionConstraint
+	MustSupport         Boolean
+	IsModifier          Boolean
+	IsModifierReason    String
+	IsSummary           Boolean
+	Binding             *ElementDefinitionElementDefinitionBinding
+	Mapping             []ElementDefinitionMapping
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "ElementDefinition".
+func (*ElementDefinition) TypeName() string { return "ElementDefinition" }
+func (*ElementDefinition) isValue()         {}
+
+// ElementDefinitionSlicing is the backbone element ElementDefinition.slicing.
+type ElementDefinitionSlicing struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Discriminator     []ElementDefinitionSlicingDiscriminator
+	Description       String
+	Ordered           Boolean
+	Rules             Code // required; closed | open | openAtEnd
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ElementDefinitionSlicingDiscriminator is the backbone element ElementDefinition.slicing.discriminator.
+type ElementDefinitionSlicingDiscriminator struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code   // required; value | exists | pattern | type | profile
+	Path              String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ElementDefinitionBase is the backbone element ElementDefinition.base.
+type ElementDefinitionBase struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Path              String      // required
+	Min               UnsignedInt // required
+	Max               String      // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ElementDefinitionTypeRef is the backbone element ElementDefinition.typeRef.
+type ElementDefinitionTypeRef struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              URI // required
+	Profile           []Canonical
+	TargetProfile     []Canonical
+	Aggregation       []Code // contained | referenced | bundled
+	Versioning        Code   // either | independent | specific
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ElementDefinitionExample is the backbone element ElementDefinition.example.
+type ElementDefinitionExample struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Label             String // required
+	Value             Value  // any open type
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ElementDefinitionConstraint is the backbone element ElementDefinition.constraint.
+type ElementDefinitionConstraint struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Key               ID // required
+	Requirements      String
+	Severity          Code   // required; error | warning
+	Human             String // required
+	Expression        String
+	Xpath             String
+	Source            Canonical
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ElementDefinitionElementDefinitionBinding is the backbone element ElementDefinition.elementDefinitionBinding.
+type ElementDefinitionElementDefinitionBinding struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Strength          Code // required; required | extensible | preferred | example
+	Description       String
+	ValueSet          Canonical
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ElementDefinitionMapping is the backbone element ElementDefinition.mapping.
+type ElementDefinitionMapping struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identity          ID // required
+	Language          Code
+	Map               String // required
+	Comment           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
 // Expression is the FHIR R4 Expression datatype.
 type Expression struct {
 	ID          string
@@ -365,6 +491,21 @@ type Expression struct {
 // TypeName is the FHIR type name, "Expression".
 func (*Expression) TypeName() string { return "Expression" }
 func (*Expression) isValue()         {}
+
+// Extension is the FHIR R4 Extension datatype.
+type Extension struct {
+	ID        string
+	Extension []Extension
+	URL       URI   // required
+	Value     Value // any open type
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "Extension".
+func (*Extension) TypeName() string { return "Extension" }
+func (*Extension) isValue()         {}
 
 // HumanName is the FHIR R4 HumanName datatype.
 type HumanName struct {
@@ -404,6 +545,25 @@ type Identifier struct {
 // TypeName is the FHIR type name, "Identifier".
 func (*Identifier) TypeName() string { return "Identifier" }
 func (*Identifier) isValue()         {}
+
+// MarketingStatus is the FHIR R4 MarketingStatus datatype.
+type MarketingStatus struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Country           *CodeableConcept // required
+	Jurisdiction      *CodeableConcept
+	Status            *CodeableConcept // required
+	DateRange         *Period          // required
+	RestoreDate       DateTime
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "MarketingStatus".
+func (*MarketingStatus) TypeName() string { return "MarketingStatus" }
+func (*MarketingStatus) isValue()         {}
 
 // Meta is the FHIR R4 Meta datatype.
 type Meta struct {
@@ -463,7 +623,7 @@ type ParameterDefinition struct {
 	Min           Integer
 	Max           String
 	Documentation String
-	Type          Code // required
+	Type          Code // required; Address | Age | Annotation | Attachment | BackboneElement | CodeableConcept | Coding | ContactDetail | ContactPoint | Contributor | Count | DataRequirement | Distance | Dosage | Duration | Element | ElementDefinition | Expression | Extension | HumanName | Identifier | MarketingStatus | Meta | Money | MoneyQuantity | Narrative | ParameterDefinition | Period | Population | ProdCharacteristic | ProductShelfLife | Quantity | Range | Ratio | Reference | RelatedArtifact | SampledData | Signature | SimpleQuantity | SubstanceAmount | Timing | TriggerDefinition | UsageContext | base64Binary | boolean | canonical | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | url | uuid | xhtml | Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription | Type | Any
 	Profile       Canonical
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
@@ -488,6 +648,67 @@ type Period struct {
 // TypeName is the FHIR type name, "Period".
 func (*Period) TypeName() string { return "Period" }
 func (*Period) isValue()         {}
+
+// Population is the FHIR R4 Population datatype.
+type Population struct {
+	ID                     string
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Age                    Value // *Range, *CodeableConcept
+	Gender                 *CodeableConcept
+	Race                   *CodeableConcept
+	PhysiologicalCondition *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "Population".
+func (*Population) TypeName() string { return "Population" }
+func (*Population) isValue()         {}
+
+// ProdCharacteristic is the FHIR R4 ProdCharacteristic datatype.
+type ProdCharacteristic struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Height            *Quantity
+	Width             *Quantity
+	Depth             *Quantity
+	Weight            *Quantity
+	NominalVolume     *Quantity
+	ExternalDiameter  *Quantity
+	Shape             String
+	Color             []String
+	Imprint           []String
+	Image             []Attachment
+	Scoring           *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "ProdCharacteristic".
+func (*ProdCharacteristic) TypeName() string { return "ProdCharacteristic" }
+func (*ProdCharacteristic) isValue()         {}
+
+// ProductShelfLife is the FHIR R4 ProductShelfLife datatype.
+type ProductShelfLife struct {
+	ID                           string
+	Extension                    []Extension
+	ModifierExtension            []Extension
+	Identifier                   *Identifier
+	Type                         *CodeableConcept // required
+	Period                       *Quantity        // required
+	SpecialPrecautionsForStorage []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "ProductShelfLife".
+func (*ProductShelfLife) TypeName() string { return "ProductShelfLife" }
+func (*ProductShelfLife) isValue()         {}
 
 // Quantity is the FHIR R4 Quantity datatype.
 type Quantity struct {
@@ -536,6 +757,23 @@ type Ratio struct {
 // TypeName is the FHIR type name, "Ratio".
 func (*Ratio) TypeName() string { return "Ratio" }
 func (*Ratio) isValue()         {}
+
+// Reference is the FHIR R4 Reference datatype.
+type Reference struct {
+	ID         string
+	Extension  []Extension
+	Reference  String
+	Type       URI
+	Identifier *Identifier
+	Display    String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "Reference".
+func (*Reference) TypeName() string { return "Reference" }
+func (*Reference) isValue()         {}
 
 // RelatedArtifact is the FHIR R4 RelatedArtifact datatype.
 type RelatedArtifact struct {
@@ -596,6 +834,36 @@ type Signature struct {
 // TypeName is the FHIR type name, "Signature".
 func (*Signature) TypeName() string { return "Signature" }
 func (*Signature) isValue()         {}
+
+// SubstanceAmount is the FHIR R4 SubstanceAmount datatype.
+type SubstanceAmount struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Amount            Value // *Quantity, *Range, *String
+	AmountType        *CodeableConcept
+	AmountText        String
+	ReferenceRange    *SubstanceAmountReferenceRange
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TypeName is the FHIR type name, "SubstanceAmount".
+func (*SubstanceAmount) TypeName() string { return "SubstanceAmount" }
+func (*SubstanceAmount) isValue()         {}
+
+// SubstanceAmountReferenceRange is the backbone element SubstanceAmount.referenceRange.
+type SubstanceAmountReferenceRange struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	LowLimit          *Quantity
+	HighLimit         *Quantity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
 
 // Timing is the FHIR R4 Timing datatype.
 type Timing struct {
@@ -672,84 +940,8 @@ type UsageContext struct {
 func (*UsageContext) TypeName() string { return "UsageContext" }
 func (*UsageContext) isValue()         {}
 
-// Patient is the FHIR R4 Patient resource (https://hl7.org/fhir/R4/patient.html).
-type Patient struct {
-	ID                   ID
-	Meta                 *Meta
-	ImplicitRules        URI
-	Language             Code
-	Text                 *Narrative
-	Contained            []Resource
-	Extension            []Extension
-	ModifierExtension    []Extension
-	Identifier           []Identifier
-	Active               Boolean
-	Name                 []HumanName
-	Telecom              []ContactPoint
-	Gender               Code // male | female | other | unknown
-	BirthDate            Date
-	Deceased             Value // *Boolean, *DateTime
-	Address              []Address
-	MaritalStatus        *CodeableConcept
-	MultipleBirth        Value // *Boolean, *Integer
-	Photo                []Attachment
-	Contact              []PatientContact
-	Communication        []PatientCommunication
-	GeneralPractitioner  []Reference
-	ManagingOrganization *Reference
-	Link                 []PatientLink
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Patient".
-func (*Patient) ResourceType() string { return "Patient" }
-func (r *Patient) resourceID() string { return r.ID.Value }
-
-// PatientCommunication is the backbone element Patient.communication.
-type PatientCommunication struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Language          *CodeableConcept // required
-	Preferred         Boolean
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// PatientContact is the backbone element Patient.contact.
-type PatientContact struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Relationship      []CodeableConcept
-	Name              *HumanName
-	Telecom           []ContactPoint
-	Address           *Address
-	Gender            Code // male | female | other | unknown
-	Organization      *Reference
-	Period            *Period
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// PatientLink is the backbone element Patient.link.
-type PatientLink struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Other             *Reference // required
-	Type              Code       // required; replaced-by | replaces | refer | seealso
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Practitioner is the FHIR R4 Practitioner resource (https://hl7.org/fhir/R4/practitioner.html).
-type Practitioner struct {
+// Account is the FHIR R4 Account resource (https://hl7.org/fhir/R4/account.html).
+type Account struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -759,322 +951,255 @@ type Practitioner struct {
 	Extension         []Extension
 	ModifierExtension []Extension
 	Identifier        []Identifier
-	Active            Boolean
-	Name              []HumanName
-	Telecom           []ContactPoint
-	Address           []Address
-	Gender            Code // male | female | other | unknown
-	BirthDate         Date
-	Photo             []Attachment
-	Qualification     []PractitionerQualification
-	Communication     []CodeableConcept
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Practitioner".
-func (*Practitioner) ResourceType() string { return "Practitioner" }
-func (r *Practitioner) resourceID() string { return r.ID.Value }
-
-// PractitionerQualification is the backbone element Practitioner.qualification.
-type PractitionerQualification struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Code              *CodeableConcept // required
-	Period            *Period
-	Issuer            *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// PractitionerRole is the FHIR R4 PractitionerRole resource (https://hl7.org/fhir/R4/practitionerrole.html).
-type PractitionerRole struct {
-	ID                     ID
-	Meta                   *Meta
-	ImplicitRules          URI
-	Language               Code
-	Text                   *Narrative
-	Contained              []Resource
-	Extension              []Extension
-	ModifierExtension      []Extension
-	Identifier             []Identifier
-	Active                 Boolean
-	Period                 *Period
-	Practitioner           *Reference
-	Organization           *Reference
-	Code                   []CodeableConcept
-	Specialty              []CodeableConcept
-	Location               []Reference
-	HealthcareService      []Reference
-	Telecom                []ContactPoint
-	AvailableTime          []PractitionerRoleAvailableTime
-	NotAvailable           []PractitionerRoleNotAvailable
-	AvailabilityExceptions String
-	Endpoint               []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "PractitionerRole".
-func (*PractitionerRole) ResourceType() string { return "PractitionerRole" }
-func (r *PractitionerRole) resourceID() string { return r.ID.Value }
-
-// PractitionerRoleAvailableTime is the backbone element PractitionerRole.availableTime.
-type PractitionerRoleAvailableTime struct {
-	ID                 string
-	Extension          []Extension
-	ModifierExtension  []Extension
-	DaysOfWeek         []Code // mon | tue | wed | thu | fri | sat | sun
-	AllDay             Boolean
-	AvailableStartTime Time
-	AvailableEndTime   Time
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// PractitionerRoleNotAvailable is the backbone element PractitionerRole.notAvailable.
-type PractitionerRoleNotAvailable struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Description       String // required
-	During            *Period
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Organization is the FHIR R4 Organization resource (https://hl7.org/fhir/R4/organization.html).
-type Organization struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Active            Boolean
-	Type              []CodeableConcept
+	Status            Code // required; active | inactive | entered-in-error | on-hold | unknown
+	Type              *CodeableConcept
 	Name              String
-	Alias             []String
-	Telecom           []ContactPoint
-	Address           []Address
+	Subject           []Reference
+	ServicePeriod     *Period
+	Coverage          []AccountCoverage
+	Owner             *Reference
+	Description       String
+	Guarantor         []AccountGuarantor
 	PartOf            *Reference
-	Contact           []OrganizationContact
-	Endpoint          []Reference
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Organization".
-func (*Organization) ResourceType() string { return "Organization" }
-func (r *Organization) resourceID() string { return r.ID.Value }
+// ResourceType returns "Account".
+func (*Account) ResourceType() string  { return "Account" }
+func (r *Account) resourceID() string  { return r.ID.Value }
+func (r *Account) resourceMeta() *Meta { return r.Meta }
 
-// OrganizationContact is the backbone element Organization.contact.
-type OrganizationContact struct {
+// AccountCoverage is the backbone element Account.coverage.
+type AccountCoverage struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Purpose           *CodeableConcept
-	Name              *HumanName
-	Telecom           []ContactPoint
-	Address           *Address
+	Coverage          *Reference // required
+	Priority          PositiveInt
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// Location is the FHIR R4 Location resource (https://hl7.org/fhir/R4/location.html).
-type Location struct {
-	ID                     ID
-	Meta                   *Meta
-	ImplicitRules          URI
-	Language               Code
-	Text                   *Narrative
-	Contained              []Resource
-	Extension              []Extension
-	ModifierExtension      []Extension
-	Identifier             []Identifier
-	Status                 Code // active | suspended | inactive
-	OperationalStatus      *Coding
-	Name                   String
-	Alias                  []String
-	Description            String
-	Mode                   Code // instance | kind
-	Type                   []CodeableConcept
-	Telecom                []ContactPoint
-	Address                *Address
-	PhysicalType           *CodeableConcept
-	Position               *LocationPosition
-	ManagingOrganization   *Reference
-	PartOf                 *Reference
-	HoursOfOperation       []LocationHoursOfOperation
-	AvailabilityExceptions String
-	Endpoint               []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Location".
-func (*Location) ResourceType() string { return "Location" }
-func (r *Location) resourceID() string { return r.ID.Value }
-
-// LocationHoursOfOperation is the backbone element Location.hoursOfOperation.
-type LocationHoursOfOperation struct {
+// AccountGuarantor is the backbone element Account.guarantor.
+type AccountGuarantor struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	DaysOfWeek        []Code // mon | tue | wed | thu | fri | sat | sun
-	AllDay            Boolean
-	OpeningTime       Time
-	ClosingTime       Time
+	Party             *Reference // required
+	OnHold            Boolean
+	Period            *Period
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// LocationPosition is the backbone element Location.position.
-type LocationPosition struct {
+// ActivityDefinition is the FHIR R4 ActivityDefinition resource (https://hl7.org/fhir/R4/activitydefinition.html).
+type ActivityDefinition struct {
+	ID                           ID
+	Meta                         *Meta
+	ImplicitRules                URI
+	Language                     Code
+	Text                         *Narrative
+	Contained                    []Resource
+	Extension                    []Extension
+	ModifierExtension            []Extension
+	URL                          URI
+	Identifier                   []Identifier
+	Version                      String
+	Name                         String
+	Title                        String
+	Subtitle                     String
+	Status                       Code // required; draft | active | retired | unknown
+	Experimental                 Boolean
+	Subject                      Value // *CodeableConcept, *Reference
+	Date                         DateTime
+	Publisher                    String
+	Contact                      []ContactDetail
+	Description                  Markdown
+	UseContext                   []UsageContext
+	Jurisdiction                 []CodeableConcept
+	Purpose                      Markdown
+	Usage                        String
+	Copyright                    Markdown
+	ApprovalDate                 Date
+	LastReviewDate               Date
+	EffectivePeriod              *Period
+	Topic                        []CodeableConcept
+	Author                       []ContactDetail
+	Editor                       []ContactDetail
+	Reviewer                     []ContactDetail
+	Endorser                     []ContactDetail
+	RelatedArtifact              []RelatedArtifact
+	Library                      []Canonical
+	Kind                         Code // Appointment | AppointmentResponse | CarePlan | Claim | CommunicationRequest | Contract | DeviceRequest | EnrollmentRequest | ImmunizationRecommendation | MedicationRequest | NutritionOrder | ServiceRequest | SupplyRequest | Task | VisionPrescription
+	Profile                      Canonical
+	Code                         *CodeableConcept
+	Intent                       Code // proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+	Priority                     Code // routine | urgent | asap | stat
+	DoNotPerform                 Boolean
+	Timing                       Value // *Timing, *DateTime, *Age, *Period, *Range, *Duration
+	Location                     *Reference
+	Participant                  []ActivityDefinitionParticipant
+	Product                      Value // *Reference, *CodeableConcept
+	Quantity                     *Quantity
+	Dosage                       []Dosage
+	BodySite                     []CodeableConcept
+	SpecimenRequirement          []Reference
+	ObservationRequirement       []Reference
+	ObservationResultRequirement []Reference
+	Transform                    Canonical
+	DynamicValue                 []ActivityDefinitionDynamicValue
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ActivityDefinition".
+func (*ActivityDefinition) ResourceType() string  { return "ActivityDefinition" }
+func (r *ActivityDefinition) resourceID() string  { return r.ID.Value }
+func (r *ActivityDefinition) resourceMeta() *Meta { return r.Meta }
+
+// ActivityDefinitionParticipant is the backbone element ActivityDefinition.participant.
+type ActivityDefinitionParticipant struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Longitude         Decimal // required
-	Latitude          Decimal // required
-	Altitude          Decimal
+	Type              Code // required; patient | practitioner | related-person | device
+	Role              *CodeableConcept
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// HealthcareService is the FHIR R4 HealthcareService resource (https://hl7.org/fhir/R4/healthcareservice.html).
-type HealthcareService struct {
-	ID                     ID
-	Meta                   *Meta
-	ImplicitRules          URI
-	Language               Code
-	Text                   *Narrative
-	Contained              []Resource
-	Extension              []Extension
-	ModifierExtension      []Extension
-	Identifier             []Identifier
-	Active                 Boolean
-	ProvidedBy             *Reference
-	Category               []CodeableConcept
-	Type                   []CodeableConcept
-	Specialty              []CodeableConcept
-	Location               []Reference
-	Name                   String
-	Comment                String
-	ExtraDetails           Markdown
-	Photo                  *Attachment
-	Telecom                []ContactPoint
-	CoverageArea           []Reference
-	ServiceProvisionCode   []CodeableConcept
-	Eligibility            []HealthcareServiceEligibility
-	Program                []CodeableConcept
-	Characteristic         []CodeableConcept
-	Communication          []CodeableConcept
-	ReferralMethod         []CodeableConcept
-	AppointmentRequired    Boolean
-	AvailableTime          []HealthcareServiceAvailableTime
-	NotAvailable           []HealthcareServiceNotAvailable
-	AvailabilityExceptions String
-	Endpoint               []Reference
+// ActivityDefinitionDynamicValue is the backbone element ActivityDefinition.dynamicValue.
+type ActivityDefinitionDynamicValue struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Path              String      // required
+	Expression        *Expression // required
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "HealthcareService".
-func (*HealthcareService) ResourceType() string { return "HealthcareService" }
-func (r *HealthcareService) resourceID() string { return r.ID.Value }
+// AdverseEvent is the FHIR R4 AdverseEvent resource (https://hl7.org/fhir/R4/adverseevent.html).
+type AdverseEvent struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            *Identifier
+	Actuality             Code // required; actual | potential
+	Category              []CodeableConcept
+	Event                 *CodeableConcept
+	Subject               *Reference // required
+	Encounter             *Reference
+	Date                  DateTime
+	Detected              DateTime
+	RecordedDate          DateTime
+	ResultingCondition    []Reference
+	Location              *Reference
+	Seriousness           *CodeableConcept
+	Severity              *CodeableConcept
+	Outcome               *CodeableConcept
+	Recorder              *Reference
+	Contributor           []Reference
+	SuspectEntity         []AdverseEventSuspectEntity
+	SubjectMedicalHistory []Reference
+	ReferenceDocument     []Reference
+	Study                 []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
 
-// HealthcareServiceAvailableTime is the backbone element HealthcareService.availableTime.
-type HealthcareServiceAvailableTime struct {
+// ResourceType returns "AdverseEvent".
+func (*AdverseEvent) ResourceType() string  { return "AdverseEvent" }
+func (r *AdverseEvent) resourceID() string  { return r.ID.Value }
+func (r *AdverseEvent) resourceMeta() *Meta { return r.Meta }
+
+// AdverseEventSuspectEntity is the backbone element AdverseEvent.suspectEntity.
+type AdverseEventSuspectEntity struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Instance          *Reference // required
+	Causality         []AdverseEventSuspectEntityCausality
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// AdverseEventSuspectEntityCausality is the backbone element AdverseEvent.suspectEntity.causality.
+type AdverseEventSuspectEntityCausality struct {
 	ID                 string
 	Extension          []Extension
 	ModifierExtension  []Extension
-	DaysOfWeek         []Code // mon | tue | wed | thu | fri | sat | sun
-	AllDay             Boolean
-	AvailableStartTime Time
-	AvailableEndTime   Time
+	Assessment         *CodeableConcept
+	ProductRelatedness String
+	Author             *Reference
+	Method             *CodeableConcept
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// HealthcareServiceEligibility is the backbone element HealthcareService.eligibility.
-type HealthcareServiceEligibility struct {
+// AllergyIntolerance is the FHIR R4 AllergyIntolerance resource (https://hl7.org/fhir/R4/allergyintolerance.html).
+type AllergyIntolerance struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Identifier         []Identifier
+	ClinicalStatus     *CodeableConcept
+	VerificationStatus *CodeableConcept
+	Type               Code   // allergy | intolerance
+	Category           []Code // food | medication | environment | biologic
+	Criticality        Code   // low | high | unable-to-assess
+	Code               *CodeableConcept
+	Patient            *Reference // required
+	Encounter          *Reference
+	Onset              Value // *DateTime, *Age, *Period, *Range, *String
+	RecordedDate       DateTime
+	Recorder           *Reference
+	Asserter           *Reference
+	LastOccurrence     DateTime
+	Note               []Annotation
+	Reaction           []AllergyIntoleranceReaction
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "AllergyIntolerance".
+func (*AllergyIntolerance) ResourceType() string  { return "AllergyIntolerance" }
+func (r *AllergyIntolerance) resourceID() string  { return r.ID.Value }
+func (r *AllergyIntolerance) resourceMeta() *Meta { return r.Meta }
+
+// AllergyIntoleranceReaction is the backbone element AllergyIntolerance.reaction.
+type AllergyIntoleranceReaction struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Code              *CodeableConcept
-	Comment           Markdown
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// HealthcareServiceNotAvailable is the backbone element HealthcareService.notAvailable.
-type HealthcareServiceNotAvailable struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Description       String // required
-	During            *Period
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// RelatedPerson is the FHIR R4 RelatedPerson resource (https://hl7.org/fhir/R4/relatedperson.html).
-type RelatedPerson struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Active            Boolean
-	Patient           *Reference // required
-	Relationship      []CodeableConcept
-	Name              []HumanName
-	Telecom           []ContactPoint
-	Gender            Code // male | female | other | unknown
-	BirthDate         Date
-	Address           []Address
-	Photo             []Attachment
-	Period            *Period
-	Communication     []RelatedPersonCommunication
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "RelatedPerson".
-func (*RelatedPerson) ResourceType() string { return "RelatedPerson" }
-func (r *RelatedPerson) resourceID() string { return r.ID.Value }
-
-// RelatedPersonCommunication is the backbone element RelatedPerson.communication.
-type RelatedPersonCommunication struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Language          *CodeableConcept // required
-	Preferred         Boolean
+	Substance         *CodeableConcept
+	Manifestation     []CodeableConcept // required
+	Description       String
+	Onset             DateTime
+	Severity          Code // mild | moderate | severe
+	ExposureRoute     *CodeableConcept
+	Note              []Annotation
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
@@ -1118,8 +1243,9 @@ type Appointment struct {
 }
 
 // ResourceType returns "Appointment".
-func (*Appointment) ResourceType() string { return "Appointment" }
-func (r *Appointment) resourceID() string { return r.ID.Value }
+func (*Appointment) ResourceType() string  { return "Appointment" }
+func (r *Appointment) resourceID() string  { return r.ID.Value }
+func (r *Appointment) resourceMeta() *Meta { return r.Meta }
 
 // AppointmentParticipant is the backbone element Appointment.participant.
 type AppointmentParticipant struct {
@@ -1136,8 +1262,8 @@ type AppointmentParticipant struct {
 	Unknown []RawField
 }
 
-// Slot is the FHIR R4 Slot resource (https://hl7.org/fhir/R4/slot.html).
-type Slot struct {
+// AppointmentResponse is the FHIR R4 AppointmentResponse resource (https://hl7.org/fhir/R4/appointmentresponse.html).
+type AppointmentResponse struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -1147,27 +1273,261 @@ type Slot struct {
 	Extension         []Extension
 	ModifierExtension []Extension
 	Identifier        []Identifier
-	ServiceCategory   []CodeableConcept
-	ServiceType       []CodeableConcept
-	Specialty         []CodeableConcept
-	AppointmentType   *CodeableConcept
-	Schedule          *Reference // required
-	Status            Code       // required; busy | free | busy-unavailable | busy-tentative | entered-in-error
-	Start             Instant    // required
-	End               Instant    // required
-	Overbooked        Boolean
+	Appointment       *Reference // required
+	Start             Instant
+	End               Instant
+	ParticipantType   []CodeableConcept
+	Actor             *Reference
+	ParticipantStatus Code // required; accepted | declined | tentative | needs-action
 	Comment           String
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Slot".
-func (*Slot) ResourceType() string { return "Slot" }
-func (r *Slot) resourceID() string { return r.ID.Value }
+// ResourceType returns "AppointmentResponse".
+func (*AppointmentResponse) ResourceType() string  { return "AppointmentResponse" }
+func (r *AppointmentResponse) resourceID() string  { return r.ID.Value }
+func (r *AppointmentResponse) resourceMeta() *Meta { return r.Meta }
 
-// Schedule is the FHIR R4 Schedule resource (https://hl7.org/fhir/R4/schedule.html).
-type Schedule struct {
+// AuditEvent is the FHIR R4 AuditEvent resource (https://hl7.org/fhir/R4/auditevent.html).
+type AuditEvent struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *Coding // required
+	Subtype           []Coding
+	Action            Code // C | R | U | D | E
+	Period            *Period
+	Recorded          Instant // required
+	Outcome           Code    // 0 | 4 | 8 | 12
+	OutcomeDesc       String
+	PurposeOfEvent    []CodeableConcept
+	Agent             []AuditEventAgent // required
+	Source            *AuditEventSource // required
+	Entity            []AuditEventEntity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "AuditEvent".
+func (*AuditEvent) ResourceType() string  { return "AuditEvent" }
+func (r *AuditEvent) resourceID() string  { return r.ID.Value }
+func (r *AuditEvent) resourceMeta() *Meta { return r.Meta }
+
+// AuditEventAgent is the backbone element AuditEvent.agent.
+type AuditEventAgent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Role              []CodeableConcept
+	Who               *Reference
+	AltID             String
+	Name              String
+	Requestor         Boolean // required
+	Location          *Reference
+	Policy            []URI
+	Media             *Coding
+	Network           *AuditEventAgentNetwork
+	PurposeOfUse      []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// AuditEventAgentNetwork is the backbone element AuditEvent.agent.network.
+type AuditEventAgentNetwork struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Address           String
+	Type              Code // 1 | 2 | 3 | 4 | 5
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// AuditEventSource is the backbone element AuditEvent.source.
+type AuditEventSource struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Site              String
+	Observer          *Reference // required
+	Type              []Coding
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// AuditEventEntity is the backbone element AuditEvent.entity.
+type AuditEventEntity struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	What              *Reference
+	Type              *Coding
+	Role              *Coding
+	Lifecycle         *Coding
+	SecurityLabel     []Coding
+	Name              String
+	Description       String
+	Query             Base64Binary
+	Detail            []AuditEventEntityDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// AuditEventEntityDetail is the backbone element AuditEvent.entity.detail.
+type AuditEventEntityDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              String // required
+	Value             Value  // *String, *Base64Binary
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Basic is the FHIR R4 Basic resource (https://hl7.org/fhir/R4/basic.html).
+type Basic struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Code              *CodeableConcept // required
+	Subject           *Reference
+	Created           Date
+	Author            *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Basic".
+func (*Basic) ResourceType() string  { return "Basic" }
+func (r *Basic) resourceID() string  { return r.ID.Value }
+func (r *Basic) resourceMeta() *Meta { return r.Meta }
+
+// Binary is the FHIR R4 Binary resource (https://hl7.org/fhir/R4/binary.html).
+type Binary struct {
+	ID              ID
+	Meta            *Meta
+	ImplicitRules   URI
+	Language        Code
+	ContentType     Code // required
+	SecurityContext *Reference
+	Data            Base64Binary
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Binary".
+func (*Binary) ResourceType() string  { return "Binary" }
+func (r *Binary) resourceID() string  { return r.ID.Value }
+func (r *Binary) resourceMeta() *Meta { return r.Meta }
+
+// BiologicallyDerivedProduct is the FHIR R4 BiologicallyDerivedProduct resource (https://hl7.org/fhir/R4/biologicallyderivedproduct.html).
+type BiologicallyDerivedProduct struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	ProductCategory   Code // organ | tissue | fluid | cells | biologicalAgent
+	ProductCode       *CodeableConcept
+	Status            Code // available | unavailable
+	Request           []Reference
+	Quantity          Integer
+	Parent            []Reference
+	Collection        *BiologicallyDerivedProductCollection
+	Processing        []BiologicallyDerivedProductProcessing
+	Manipulation      *BiologicallyDerivedProductManipulation
+	Storage           []BiologicallyDerivedProductStorage
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "BiologicallyDerivedProduct".
+func (*BiologicallyDerivedProduct) ResourceType() string  { return "BiologicallyDerivedProduct" }
+func (r *BiologicallyDerivedProduct) resourceID() string  { return r.ID.Value }
+func (r *BiologicallyDerivedProduct) resourceMeta() *Meta { return r.Meta }
+
+// BiologicallyDerivedProductCollection is the backbone element BiologicallyDerivedProduct.collection.
+type BiologicallyDerivedProductCollection struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Collector         *Reference
+	Source            *Reference
+	Collected         Value // *DateTime, *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BiologicallyDerivedProductProcessing is the backbone element BiologicallyDerivedProduct.processing.
+type BiologicallyDerivedProductProcessing struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String
+	Procedure         *CodeableConcept
+	Additive          *Reference
+	Time              Value // *DateTime, *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BiologicallyDerivedProductManipulation is the backbone element BiologicallyDerivedProduct.manipulation.
+type BiologicallyDerivedProductManipulation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String
+	Time              Value // *DateTime, *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BiologicallyDerivedProductStorage is the backbone element BiologicallyDerivedProduct.storage.
+type BiologicallyDerivedProductStorage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String
+	Temperature       Decimal
+	Scale             Code // farenheit | celsius | kelvin
+	Duration          *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BodyStructure is the FHIR R4 BodyStructure resource (https://hl7.org/fhir/R4/bodystructure.html).
+type BodyStructure struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -1178,20 +1538,3129 @@ type Schedule struct {
 	ModifierExtension []Extension
 	Identifier        []Identifier
 	Active            Boolean
-	ServiceCategory   []CodeableConcept
-	ServiceType       []CodeableConcept
-	Specialty         []CodeableConcept
-	Actor             []Reference // required
-	PlanningHorizon   *Period
-	Comment           String
+	Morphology        *CodeableConcept
+	Location          *CodeableConcept
+	LocationQualifier []CodeableConcept
+	Description       String
+	Image             []Attachment
+	Patient           *Reference // required
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Schedule".
-func (*Schedule) ResourceType() string { return "Schedule" }
-func (r *Schedule) resourceID() string { return r.ID.Value }
+// ResourceType returns "BodyStructure".
+func (*BodyStructure) ResourceType() string  { return "BodyStructure" }
+func (r *BodyStructure) resourceID() string  { return r.ID.Value }
+func (r *BodyStructure) resourceMeta() *Meta { return r.Meta }
+
+// Bundle is the FHIR R4 Bundle resource (https://hl7.org/fhir/R4/bundle.html).
+type Bundle struct {
+	ID            ID
+	Meta          *Meta
+	ImplicitRules URI
+	Language      Code
+	Identifier    *Identifier
+	Type          Code // required; document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
+	Timestamp     Instant
+	Total         UnsignedInt
+	Link          []BundleLink
+	Entry         []BundleEntry
+	Signature     *Signature
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Bundle".
+func (*Bundle) ResourceType() string  { return "Bundle" }
+func (r *Bundle) resourceID() string  { return r.ID.Value }
+func (r *Bundle) resourceMeta() *Meta { return r.Meta }
+
+// BundleLink is the backbone element Bundle.link.
+type BundleLink struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Relation          String // required
+	URL               URI    // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BundleEntry is the backbone element Bundle.entry.
+type BundleEntry struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Link              []BundleLink
+	FullURL           URI
+	Resource          Resource
+	Search            *BundleEntrySearch
+	Request           *BundleEntryRequest
+	Response          *BundleEntryResponse
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BundleEntrySearch is the backbone element Bundle.entry.search.
+type BundleEntrySearch struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Mode              Code // match | include | outcome
+	Score             Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BundleEntryRequest is the backbone element Bundle.entry.request.
+type BundleEntryRequest struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Method            Code // required; GET | HEAD | POST | PUT | DELETE | PATCH
+	URL               URI  // required
+	IfNoneMatch       String
+	IfModifiedSince   Instant
+	IfMatch           String
+	IfNoneExist       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// BundleEntryResponse is the backbone element Bundle.entry.response.
+type BundleEntryResponse struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Status            String // required
+	Location          URI
+	Etag              String
+	LastModified      Instant
+	Outcome           Resource
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatement is the FHIR R4 CapabilityStatement resource (https://hl7.org/fhir/R4/capabilitystatement.html).
+type CapabilityStatement struct {
+	ID                  ID
+	Meta                *Meta
+	ImplicitRules       URI
+	Language            Code
+	Text                *Narrative
+	Contained           []Resource
+	Extension           []Extension
+	ModifierExtension   []Extension
+	URL                 URI
+	Version             String
+	Name                String
+	Title               String
+	Status              Code // required; draft | active | retired | unknown
+	Experimental        Boolean
+	Date                DateTime // required
+	Publisher           String
+	Contact             []ContactDetail
+	Description         Markdown
+	UseContext          []UsageContext
+	Jurisdiction        []CodeableConcept
+	Purpose             Markdown
+	Copyright           Markdown
+	Kind                Code // required; instance | capability | requirements
+	Instantiates        []Canonical
+	Imports             []Canonical
+	Software            *CapabilityStatementSoftware
+	Implementation      *CapabilityStatementImplementation
+	FhirVersion         Code   // required; 0.01 | 0.05 | 0.06 | 0.11 | 0.0.80 | 0.0.81 | 0.0.82 | 0.4.0 | 0.5.0 | 1.0.0 | 1.0.1 | 1.0.2 | 1.1.0 | 1.4.0 | 1.6.0 | 1.8.0 | 3.0.0 | 3.0.1 | 3.3.0 | 3.5.0 | 4.0.0 | 4.0.1
+	Format              []Code // required
+	PatchFormat         []Code
+	ImplementationGuide []Canonical
+	Rest                []CapabilityStatementRest
+	Messaging           []CapabilityStatementMessaging
+	Document            []CapabilityStatementDocument
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CapabilityStatement".
+func (*CapabilityStatement) ResourceType() string  { return "CapabilityStatement" }
+func (r *CapabilityStatement) resourceID() string  { return r.ID.Value }
+func (r *CapabilityStatement) resourceMeta() *Meta { return r.Meta }
+
+// CapabilityStatementSoftware is the backbone element CapabilityStatement.software.
+type CapabilityStatementSoftware struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Version           String
+	ReleaseDate       DateTime
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementImplementation is the backbone element CapabilityStatement.implementation.
+type CapabilityStatementImplementation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String // required
+	URL               URL
+	Custodian         *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementRest is the backbone element CapabilityStatement.rest.
+type CapabilityStatementRest struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Mode              Code // required; client | server
+	Documentation     Markdown
+	Security          *CapabilityStatementRestSecurity
+	Resource          []CapabilityStatementRestResource
+	Interaction       []CapabilityStatementRestSystemInteraction
+	SearchParam       []CapabilityStatementRestResourceSearchParam
+	Operation         []CapabilityStatementRestResourceOperation
+	Compartment       []Canonical
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementRestSecurity is the backbone element CapabilityStatement.rest.security.
+type CapabilityStatementRestSecurity struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Cors              Boolean
+	Service           []CodeableConcept
+	Description       Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementRestResource is the backbone element CapabilityStatement.rest.resource.
+type CapabilityStatementRestResource struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Profile           Canonical
+	SupportedProfile  []Canonical
+	Documentation     Markdown
+	Interaction       []CapabilityStatementRestResourceResourceInteraction
+	Versioning        Code // no-version | versioned | versioned-update
+	ReadHistory       Boolean
+	UpdateCreate      Boolean
+	ConditionalCreate Boolean
+	ConditionalRead   Code // not-supported | modified-since | not-match | full-support
+	ConditionalUpdate Boolean
+	ConditionalDelete Code   // not-supported | single | multiple
+	ReferencePolicy   []Code // literal | logical | resolves | enforced | local
+	SearchInclude     []String
+	SearchRevInclude  []String
+	SearchParam       []CapabilityStatementRestResourceSearchParam
+	Operation         []CapabilityStatementRestResourceOperation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementRestResourceResourceInteraction is the backbone element CapabilityStatement.rest.resource.resourceInteraction.
+type CapabilityStatementRestResourceResourceInteraction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code // required; read | vread | update | patch | delete | history-instance | history-type | create | search-type
+	Documentation     Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementRestResourceSearchParam is the backbone element CapabilityStatement.rest.resource.searchParam.
+type CapabilityStatementRestResourceSearchParam struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Definition        Canonical
+	Type              Code // required; number | date | string | token | reference | composite | quantity | uri | special
+	Documentation     Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementRestResourceOperation is the backbone element CapabilityStatement.rest.resource.operation.
+type CapabilityStatementRestResourceOperation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String    // required
+	Definition        Canonical // required
+	Documentation     Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementRestSystemInteraction is the backbone element CapabilityStatement.rest.systemInteraction.
+type CapabilityStatementRestSystemInteraction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code // required; transaction | batch | search-system | history-system
+	Documentation     Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementMessaging is the backbone element CapabilityStatement.messaging.
+type CapabilityStatementMessaging struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Endpoint          []CapabilityStatementMessagingEndpoint
+	ReliableCache     UnsignedInt
+	Documentation     Markdown
+	SupportedMessage  []CapabilityStatementMessagingSupportedMessage
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementMessagingEndpoint is the backbone element CapabilityStatement.messaging.endpoint.
+type CapabilityStatementMessagingEndpoint struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Protocol          *Coding // required
+	Address           URL     // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementMessagingSupportedMessage is the backbone element CapabilityStatement.messaging.supportedMessage.
+type CapabilityStatementMessagingSupportedMessage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Mode              Code      // required; sender | receiver
+	Definition        Canonical // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CapabilityStatementDocument is the backbone element CapabilityStatement.document.
+type CapabilityStatementDocument struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Mode              Code // required; producer | consumer
+	Documentation     Markdown
+	Profile           Canonical // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CarePlan is the FHIR R4 CarePlan resource (https://hl7.org/fhir/R4/careplan.html).
+type CarePlan struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	InstantiatesCanonical []Canonical
+	InstantiatesURI       []URI
+	BasedOn               []Reference
+	Replaces              []Reference
+	PartOf                []Reference
+	Status                Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
+	Intent                Code // required; proposal | plan | order | option
+	Category              []CodeableConcept
+	Title                 String
+	Description           String
+	Subject               *Reference // required
+	Encounter             *Reference
+	Period                *Period
+	Created               DateTime
+	Author                *Reference
+	Contributor           []Reference
+	CareTeam              []Reference
+	Addresses             []Reference
+	SupportingInfo        []Reference
+	Goal                  []Reference
+	Activity              []CarePlanActivity
+	Note                  []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CarePlan".
+func (*CarePlan) ResourceType() string  { return "CarePlan" }
+func (r *CarePlan) resourceID() string  { return r.ID.Value }
+func (r *CarePlan) resourceMeta() *Meta { return r.Meta }
+
+// CarePlanActivity is the backbone element CarePlan.activity.
+type CarePlanActivity struct {
+	ID                     string
+	Extension              []Extension
+	ModifierExtension      []Extension
+	OutcomeCodeableConcept []CodeableConcept
+	OutcomeReference       []Reference
+	Progress               []Annotation
+	Reference              *Reference
+	Detail                 *CarePlanActivityDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CarePlanActivityDetail is the backbone element CarePlan.activity.detail.
+type CarePlanActivityDetail struct {
+	ID                    string
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Kind                  Code // Appointment | CommunicationRequest | DeviceRequest | MedicationRequest | NutritionOrder | Task | ServiceRequest | VisionPrescription
+	InstantiatesCanonical []Canonical
+	InstantiatesURI       []URI
+	Code                  *CodeableConcept
+	ReasonCode            []CodeableConcept
+	ReasonReference       []Reference
+	Goal                  []Reference
+	Status                Code // required; not-started | scheduled | in-progress | on-hold | completed | cancelled | stopped | unknown | entered-in-error
+	StatusReason          *CodeableConcept
+	DoNotPerform          Boolean
+	Scheduled             Value // *Timing, *Period, *String
+	Location              *Reference
+	Performer             []Reference
+	Product               Value // *CodeableConcept, *Reference
+	DailyAmount           *Quantity
+	Quantity              *Quantity
+	Description           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CareTeam is the FHIR R4 CareTeam resource (https://hl7.org/fhir/R4/careteam.html).
+type CareTeam struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Identifier           []Identifier
+	Status               Code // proposed | active | suspended | inactive | entered-in-error
+	Category             []CodeableConcept
+	Name                 String
+	Subject              *Reference
+	Encounter            *Reference
+	Period               *Period
+	Participant          []CareTeamParticipant
+	ReasonCode           []CodeableConcept
+	ReasonReference      []Reference
+	ManagingOrganization []Reference
+	Telecom              []ContactPoint
+	Note                 []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CareTeam".
+func (*CareTeam) ResourceType() string  { return "CareTeam" }
+func (r *CareTeam) resourceID() string  { return r.ID.Value }
+func (r *CareTeam) resourceMeta() *Meta { return r.Meta }
+
+// CareTeamParticipant is the backbone element CareTeam.participant.
+type CareTeamParticipant struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Role              []CodeableConcept
+	Member            *Reference
+	OnBehalfOf        *Reference
+	Period            *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CatalogEntry is the FHIR R4 CatalogEntry resource (https://hl7.org/fhir/R4/catalogentry.html).
+type CatalogEntry struct {
+	ID                       ID
+	Meta                     *Meta
+	ImplicitRules            URI
+	Language                 Code
+	Text                     *Narrative
+	Contained                []Resource
+	Extension                []Extension
+	ModifierExtension        []Extension
+	Identifier               []Identifier
+	Type                     *CodeableConcept
+	Orderable                Boolean    // required
+	ReferencedItem           *Reference // required
+	AdditionalIdentifier     []Identifier
+	Classification           []CodeableConcept
+	Status                   Code // draft | active | retired | unknown
+	ValidityPeriod           *Period
+	ValidTo                  DateTime
+	LastUpdated              DateTime
+	AdditionalCharacteristic []CodeableConcept
+	AdditionalClassification []CodeableConcept
+	RelatedEntry             []CatalogEntryRelatedEntry
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CatalogEntry".
+func (*CatalogEntry) ResourceType() string  { return "CatalogEntry" }
+func (r *CatalogEntry) resourceID() string  { return r.ID.Value }
+func (r *CatalogEntry) resourceMeta() *Meta { return r.Meta }
+
+// CatalogEntryRelatedEntry is the backbone element CatalogEntry.relatedEntry.
+type CatalogEntryRelatedEntry struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Relationtype      Code       // required; triggers | is-replaced-by
+	Item              *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ChargeItem is the FHIR R4 ChargeItem resource (https://hl7.org/fhir/R4/chargeitem.html).
+type ChargeItem struct {
+	ID                     ID
+	Meta                   *Meta
+	ImplicitRules          URI
+	Language               Code
+	Text                   *Narrative
+	Contained              []Resource
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Identifier             []Identifier
+	DefinitionURI          []URI
+	DefinitionCanonical    []Canonical
+	Status                 Code // required; planned | billable | not-billable | aborted | billed | entered-in-error | unknown
+	PartOf                 []Reference
+	Code                   *CodeableConcept // required
+	Subject                *Reference       // required
+	Context                *Reference
+	Occurrence             Value // *DateTime, *Period, *Timing
+	Performer              []ChargeItemPerformer
+	PerformingOrganization *Reference
+	RequestingOrganization *Reference
+	CostCenter             *Reference
+	Quantity               *Quantity
+	Bodysite               []CodeableConcept
+	FactorOverride         Decimal
+	PriceOverride          *Money
+	OverrideReason         String
+	Enterer                *Reference
+	EnteredDate            DateTime
+	Reason                 []CodeableConcept
+	Service                []Reference
+	Product                Value // *Reference, *CodeableConcept
+	Account                []Reference
+	Note                   []Annotation
+	SupportingInformation  []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ChargeItem".
+func (*ChargeItem) ResourceType() string  { return "ChargeItem" }
+func (r *ChargeItem) resourceID() string  { return r.ID.Value }
+func (r *ChargeItem) resourceMeta() *Meta { return r.Meta }
+
+// ChargeItemPerformer is the backbone element ChargeItem.performer.
+type ChargeItemPerformer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Function          *CodeableConcept
+	Actor             *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ChargeItemDefinition is the FHIR R4 ChargeItemDefinition resource (https://hl7.org/fhir/R4/chargeitemdefinition.html).
+type ChargeItemDefinition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Identifier        []Identifier
+	Version           String
+	Title             String
+	DerivedFromURI    []URI
+	PartOf            []Canonical
+	Replaces          []Canonical
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Code              *CodeableConcept
+	Instance          []Reference
+	Applicability     []ChargeItemDefinitionApplicability
+	PropertyGroup     []ChargeItemDefinitionPropertyGroup
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ChargeItemDefinition".
+func (*ChargeItemDefinition) ResourceType() string  { return "ChargeItemDefinition" }
+func (r *ChargeItemDefinition) resourceID() string  { return r.ID.Value }
+func (r *ChargeItemDefinition) resourceMeta() *Meta { return r.Meta }
+
+// ChargeItemDefinitionApplicability is the backbone element ChargeItemDefinition.applicability.
+type ChargeItemDefinitionApplicability struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String
+	Language          String
+	Expression        String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ChargeItemDefinitionPropertyGroup is the backbone element ChargeItemDefinition.propertyGroup.
+type ChargeItemDefinitionPropertyGroup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Applicability     []ChargeItemDefinitionApplicability
+	PriceComponent    []ChargeItemDefinitionPropertyGroupPriceComponent
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ChargeItemDefinitionPropertyGroupPriceComponent is the backbone element ChargeItemDefinition.propertyGroup.priceComponent.
+type ChargeItemDefinitionPropertyGroupPriceComponent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; base | surcharge | deduction | discount | tax | informational
+	Code              *CodeableConcept
+	Factor            Decimal
+	Amount            *Money
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Claim is the FHIR R4 Claim resource (https://hl7.org/fhir/R4/claim.html).
+type Claim struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Identifier           []Identifier
+	Status               Code             // required; active | cancelled | draft | entered-in-error
+	Type                 *CodeableConcept // required
+	SubType              *CodeableConcept
+	Use                  Code       // required; claim | preauthorization | predetermination
+	Patient              *Reference // required
+	BillablePeriod       *Period
+	Created              DateTime // required
+	Enterer              *Reference
+	Insurer              *Reference
+	Provider             *Reference       // required
+	Priority             *CodeableConcept // required
+	FundsReserve         *CodeableConcept
+	Related              []ClaimRelatedClaim
+	Prescription         *Reference
+	OriginalPrescription *Reference
+	Payee                *ClaimPayee
+	Referral             *Reference
+	Facility             *Reference
+	CareTeam             []ClaimCareTeam
+	SupportingInfo       []ClaimSupportingInformation
+	Diagnosis            []ClaimDiagnosis
+	Procedure            []ClaimProcedure
+	Insurance            []ClaimInsurance // required
+	Accident             *ClaimAccident
+	Item                 []ClaimItem
+	Total                *Money
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Claim".
+func (*Claim) ResourceType() string  { return "Claim" }
+func (r *Claim) resourceID() string  { return r.ID.Value }
+func (r *Claim) resourceMeta() *Meta { return r.Meta }
+
+// ClaimRelatedClaim is the backbone element Claim.relatedClaim.
+type ClaimRelatedClaim struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Claim             *Reference
+	Relationship      *CodeableConcept
+	Reference         *Identifier
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimPayee is the backbone element Claim.payee.
+type ClaimPayee struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Party             *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimCareTeam is the backbone element Claim.careTeam.
+type ClaimCareTeam struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Provider          *Reference  // required
+	Responsible       Boolean
+	Role              *CodeableConcept
+	Qualification     *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimSupportingInformation is the backbone element Claim.supportingInformation.
+type ClaimSupportingInformation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt      // required
+	Category          *CodeableConcept // required
+	Code              *CodeableConcept
+	Timing            Value // *Date, *Period
+	Value             Value // *Boolean, *String, *Quantity, *Attachment, *Reference
+	Reason            *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimDiagnosis is the backbone element Claim.diagnosis.
+type ClaimDiagnosis struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Diagnosis         Value       // *CodeableConcept, *Reference
+	Type              []CodeableConcept
+	OnAdmission       *CodeableConcept
+	PackageCode       *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimProcedure is the backbone element Claim.procedure.
+type ClaimProcedure struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Type              []CodeableConcept
+	Date              DateTime
+	Procedure         Value // *CodeableConcept, *Reference
+	Udi               []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimInsurance is the backbone element Claim.insurance.
+type ClaimInsurance struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Sequence            PositiveInt // required
+	Focal               Boolean     // required
+	Identifier          *Identifier
+	Coverage            *Reference // required
+	BusinessArrangement String
+	PreAuthRef          []String
+	ClaimResponse       *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimAccident is the backbone element Claim.accident.
+type ClaimAccident struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Date              Date // required
+	Type              *CodeableConcept
+	Location          Value // *Address, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimItem is the backbone element Claim.item.
+type ClaimItem struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Sequence            PositiveInt // required
+	CareTeamSequence    []PositiveInt
+	DiagnosisSequence   []PositiveInt
+	ProcedureSequence   []PositiveInt
+	InformationSequence []PositiveInt
+	Revenue             *CodeableConcept
+	Category            *CodeableConcept
+	ProductOrService    *CodeableConcept // required
+	Modifier            []CodeableConcept
+	ProgramCode         []CodeableConcept
+	Serviced            Value // *Date, *Period
+	Location            Value // *CodeableConcept, *Address, *Reference
+	Quantity            *Quantity
+	UnitPrice           *Money
+	Factor              Decimal
+	Net                 *Money
+	Udi                 []Reference
+	BodySite            *CodeableConcept
+	SubSite             []CodeableConcept
+	Encounter           []Reference
+	Detail              []ClaimItemDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimItemDetail is the backbone element Claim.item.detail.
+type ClaimItemDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Revenue           *CodeableConcept
+	Category          *CodeableConcept
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	ProgramCode       []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	Udi               []Reference
+	SubDetail         []ClaimItemDetailSubDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimItemDetailSubDetail is the backbone element Claim.item.detail.subDetail.
+type ClaimItemDetailSubDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Revenue           *CodeableConcept
+	Category          *CodeableConcept
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	ProgramCode       []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	Udi               []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponse is the FHIR R4 ClaimResponse resource (https://hl7.org/fhir/R4/claimresponse.html).
+type ClaimResponse struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Identifier           []Identifier
+	Status               Code             // required; active | cancelled | draft | entered-in-error
+	Type                 *CodeableConcept // required
+	SubType              *CodeableConcept
+	Use                  Code       // required; claim | preauthorization | predetermination
+	Patient              *Reference // required
+	Created              DateTime   // required
+	Insurer              *Reference // required
+	Requestor            *Reference
+	Request              *Reference
+	Outcome              Code // required; queued | complete | error | partial
+	Disposition          String
+	PreAuthRef           String
+	PreAuthPeriod        *Period
+	PayeeType            *CodeableConcept
+	Item                 []ClaimResponseItem
+	AddItem              []ClaimResponseAddedItem
+	Adjudication         []ClaimResponseItemAdjudication
+	Total                []ClaimResponseTotal
+	Payment              *ClaimResponsePayment
+	FundsReserve         *CodeableConcept
+	FormCode             *CodeableConcept
+	Form                 *Attachment
+	ProcessNote          []ClaimResponseNote
+	CommunicationRequest []Reference
+	Insurance            []ClaimResponseInsurance
+	Error                []ClaimResponseError
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ClaimResponse".
+func (*ClaimResponse) ResourceType() string  { return "ClaimResponse" }
+func (r *ClaimResponse) resourceID() string  { return r.ID.Value }
+func (r *ClaimResponse) resourceMeta() *Meta { return r.Meta }
+
+// ClaimResponseItem is the backbone element ClaimResponse.item.
+type ClaimResponseItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ItemSequence      PositiveInt // required
+	NoteNumber        []PositiveInt
+	Adjudication      []ClaimResponseItemAdjudication // required
+	Detail            []ClaimResponseItemItemDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseItemAdjudication is the backbone element ClaimResponse.item.adjudication.
+type ClaimResponseItemAdjudication struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept // required
+	Reason            *CodeableConcept
+	Amount            *Money
+	Value             Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseItemItemDetail is the backbone element ClaimResponse.item.itemDetail.
+type ClaimResponseItemItemDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	DetailSequence    PositiveInt // required
+	NoteNumber        []PositiveInt
+	Adjudication      []ClaimResponseItemAdjudication // required
+	SubDetail         []ClaimResponseItemItemDetailSubDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseItemItemDetailSubDetail is the backbone element ClaimResponse.item.itemDetail.subDetail.
+type ClaimResponseItemItemDetailSubDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	SubDetailSequence PositiveInt // required
+	NoteNumber        []PositiveInt
+	Adjudication      []ClaimResponseItemAdjudication
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseAddedItem is the backbone element ClaimResponse.addedItem.
+type ClaimResponseAddedItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ItemSequence      []PositiveInt
+	DetailSequence    []PositiveInt
+	SubdetailSequence []PositiveInt
+	Provider          []Reference
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	ProgramCode       []CodeableConcept
+	Serviced          Value // *Date, *Period
+	Location          Value // *CodeableConcept, *Address, *Reference
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	BodySite          *CodeableConcept
+	SubSite           []CodeableConcept
+	NoteNumber        []PositiveInt
+	Adjudication      []ClaimResponseItemAdjudication // required
+	Detail            []ClaimResponseAddedItemAddedItemDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseAddedItemAddedItemDetail is the backbone element ClaimResponse.addedItem.addedItemDetail.
+type ClaimResponseAddedItemAddedItemDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	NoteNumber        []PositiveInt
+	Adjudication      []ClaimResponseItemAdjudication // required
+	SubDetail         []ClaimResponseAddedItemAddedItemDetailAddedItemSubDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseAddedItemAddedItemDetailAddedItemSubDetail is the backbone element ClaimResponse.addedItem.addedItemDetail.addedItemSubDetail.
+type ClaimResponseAddedItemAddedItemDetailAddedItemSubDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	NoteNumber        []PositiveInt
+	Adjudication      []ClaimResponseItemAdjudication // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseTotal is the backbone element ClaimResponse.total.
+type ClaimResponseTotal struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept // required
+	Amount            *Money           // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponsePayment is the backbone element ClaimResponse.payment.
+type ClaimResponsePayment struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Adjustment        *Money
+	AdjustmentReason  *CodeableConcept
+	Date              Date
+	Amount            *Money // required
+	Identifier        *Identifier
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseNote is the backbone element ClaimResponse.note.
+type ClaimResponseNote struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Number            PositiveInt
+	Type              Code   // display | print | printoper
+	Text              String // required
+	Language          *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseInsurance is the backbone element ClaimResponse.insurance.
+type ClaimResponseInsurance struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Sequence            PositiveInt // required
+	Focal               Boolean     // required
+	Coverage            *Reference  // required
+	BusinessArrangement String
+	ClaimResponse       *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClaimResponseError is the backbone element ClaimResponse.error.
+type ClaimResponseError struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ItemSequence      PositiveInt
+	DetailSequence    PositiveInt
+	SubDetailSequence PositiveInt
+	Code              *CodeableConcept // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClinicalImpression is the FHIR R4 ClinicalImpression resource (https://hl7.org/fhir/R4/clinicalimpression.html).
+type ClinicalImpression struct {
+	ID                       ID
+	Meta                     *Meta
+	ImplicitRules            URI
+	Language                 Code
+	Text                     *Narrative
+	Contained                []Resource
+	Extension                []Extension
+	ModifierExtension        []Extension
+	Identifier               []Identifier
+	Status                   Code // required; in-progress | completed | entered-in-error
+	StatusReason             *CodeableConcept
+	Code                     *CodeableConcept
+	Description              String
+	Subject                  *Reference // required
+	Encounter                *Reference
+	Effective                Value // *DateTime, *Period
+	Date                     DateTime
+	Assessor                 *Reference
+	Previous                 *Reference
+	Problem                  []Reference
+	Investigation            []ClinicalImpressionInvestigation
+	Protocol                 []URI
+	Summary                  String
+	Finding                  []ClinicalImpressionFinding
+	PrognosisCodeableConcept []CodeableConcept
+	PrognosisReference       []Reference
+	SupportingInfo           []Reference
+	Note                     []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ClinicalImpression".
+func (*ClinicalImpression) ResourceType() string  { return "ClinicalImpression" }
+func (r *ClinicalImpression) resourceID() string  { return r.ID.Value }
+func (r *ClinicalImpression) resourceMeta() *Meta { return r.Meta }
+
+// ClinicalImpressionInvestigation is the backbone element ClinicalImpression.investigation.
+type ClinicalImpressionInvestigation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept // required
+	Item              []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ClinicalImpressionFinding is the backbone element ClinicalImpression.finding.
+type ClinicalImpressionFinding struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	ItemCodeableConcept *CodeableConcept
+	ItemReference       *Reference
+	Basis               String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CodeSystem is the FHIR R4 CodeSystem resource (https://hl7.org/fhir/R4/codesystem.html).
+type CodeSystem struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Copyright         Markdown
+	CaseSensitive     Boolean
+	ValueSet          Canonical
+	HierarchyMeaning  Code // grouped-by | is-a | part-of | classified-with
+	Compositional     Boolean
+	VersionNeeded     Boolean
+	Content           Code // required; not-present | example | fragment | complete | supplement
+	Supplements       Canonical
+	Count             UnsignedInt
+	Filter            []CodeSystemFilter
+	Property          []CodeSystemProperty
+	Concept           []CodeSystemConceptDefinition
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CodeSystem".
+func (*CodeSystem) ResourceType() string  { return "CodeSystem" }
+func (r *CodeSystem) resourceID() string  { return r.ID.Value }
+func (r *CodeSystem) resourceMeta() *Meta { return r.Meta }
+
+// CodeSystemFilter is the backbone element CodeSystem.filter.
+type CodeSystemFilter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code // required
+	Description       String
+	Operator          []Code // required; = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
+	Value             String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CodeSystemProperty is the backbone element CodeSystem.property.
+type CodeSystemProperty struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code // required
+	URI               URI
+	Description       String
+	Type              Code // required; code | Coding | string | integer | boolean | dateTime | decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CodeSystemConceptDefinition is the backbone element CodeSystem.conceptDefinition.
+type CodeSystemConceptDefinition struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code // required
+	Display           String
+	Definition        String
+	Designation       []CodeSystemConceptDefinitionDesignation
+	Property          []CodeSystemConceptDefinitionConceptProperty
+	Concept           []CodeSystemConceptDefinition
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CodeSystemConceptDefinitionDesignation is the backbone element CodeSystem.conceptDefinition.designation.
+type CodeSystemConceptDefinitionDesignation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Language          Code
+	Use               *Coding
+	Value             String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CodeSystemConceptDefinitionConceptProperty is the backbone element CodeSystem.conceptDefinition.conceptProperty.
+type CodeSystemConceptDefinitionConceptProperty struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code  // required
+	Value             Value // *Code, *Coding, *String, *Integer, *Boolean, *DateTime, *Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Communication is the FHIR R4 Communication resource (https://hl7.org/fhir/R4/communication.html).
+type Communication struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	InstantiatesCanonical []Canonical
+	InstantiatesURI       []URI
+	BasedOn               []Reference
+	PartOf                []Reference
+	InResponseTo          []Reference
+	Status                Code // required; preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+	StatusReason          *CodeableConcept
+	Category              []CodeableConcept
+	Priority              Code // routine | urgent | asap | stat
+	Medium                []CodeableConcept
+	Subject               *Reference
+	Topic                 *CodeableConcept
+	About                 []Reference
+	Encounter             *Reference
+	Sent                  DateTime
+	Received              DateTime
+	Recipient             []Reference
+	Sender                *Reference
+	ReasonCode            []CodeableConcept
+	ReasonReference       []Reference
+	Payload               []CommunicationPayload
+	Note                  []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Communication".
+func (*Communication) ResourceType() string  { return "Communication" }
+func (r *Communication) resourceID() string  { return r.ID.Value }
+func (r *Communication) resourceMeta() *Meta { return r.Meta }
+
+// CommunicationPayload is the backbone element Communication.payload.
+type CommunicationPayload struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Content           Value // *String, *Attachment, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CommunicationRequest is the FHIR R4 CommunicationRequest resource (https://hl7.org/fhir/R4/communicationrequest.html).
+type CommunicationRequest struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	BasedOn           []Reference
+	Replaces          []Reference
+	GroupIdentifier   *Identifier
+	Status            Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
+	StatusReason      *CodeableConcept
+	Category          []CodeableConcept
+	Priority          Code // routine | urgent | asap | stat
+	DoNotPerform      Boolean
+	Medium            []CodeableConcept
+	Subject           *Reference
+	About             []Reference
+	Encounter         *Reference
+	Payload           []CommunicationRequestPayload
+	Occurrence        Value // *DateTime, *Period
+	AuthoredOn        DateTime
+	Requester         *Reference
+	Recipient         []Reference
+	Sender            *Reference
+	ReasonCode        []CodeableConcept
+	ReasonReference   []Reference
+	Note              []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CommunicationRequest".
+func (*CommunicationRequest) ResourceType() string  { return "CommunicationRequest" }
+func (r *CommunicationRequest) resourceID() string  { return r.ID.Value }
+func (r *CommunicationRequest) resourceMeta() *Meta { return r.Meta }
+
+// CommunicationRequestPayload is the backbone element CommunicationRequest.payload.
+type CommunicationRequestPayload struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Content           Value // *String, *Attachment, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CompartmentDefinition is the FHIR R4 CompartmentDefinition resource (https://hl7.org/fhir/R4/compartmentdefinition.html).
+type CompartmentDefinition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Version           String
+	Name              String // required
+	Status            Code   // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Purpose           Markdown
+	Code              Code    // required; Patient | Encounter | RelatedPerson | Practitioner | Device
+	Search            Boolean // required
+	Resource          []CompartmentDefinitionResource
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CompartmentDefinition".
+func (*CompartmentDefinition) ResourceType() string  { return "CompartmentDefinition" }
+func (r *CompartmentDefinition) resourceID() string  { return r.ID.Value }
+func (r *CompartmentDefinition) resourceMeta() *Meta { return r.Meta }
+
+// CompartmentDefinitionResource is the backbone element CompartmentDefinition.resource.
+type CompartmentDefinitionResource struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Param             []String
+	Documentation     String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Composition is the FHIR R4 Composition resource (https://hl7.org/fhir/R4/composition.html).
+type Composition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Status            Code             // required; preliminary | final | amended | entered-in-error
+	Type              *CodeableConcept // required
+	Category          []CodeableConcept
+	Subject           *Reference
+	Encounter         *Reference
+	Date              DateTime    // required
+	Author            []Reference // required
+	Title             String      // required
+	Confidentiality   Code        // U | L | M | N | R | V
+	Attester          []CompositionAttester
+	Custodian         *Reference
+	RelatesTo         []CompositionRelatesTo
+	Event             []CompositionEvent
+	Section           []CompositionSection
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Composition".
+func (*Composition) ResourceType() string  { return "Composition" }
+func (r *Composition) resourceID() string  { return r.ID.Value }
+func (r *Composition) resourceMeta() *Meta { return r.Meta }
+
+// CompositionAttester is the backbone element Composition.attester.
+type CompositionAttester struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Mode              Code // required; personal | professional | legal | official
+	Time              DateTime
+	Party             *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CompositionRelatesTo is the backbone element Composition.relatesTo.
+type CompositionRelatesTo struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code  // required; replaces | transforms | signs | appends
+	Target            Value // *Identifier, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CompositionEvent is the backbone element Composition.event.
+type CompositionEvent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              []CodeableConcept
+	Period            *Period
+	Detail            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CompositionSection is the backbone element Composition.section.
+type CompositionSection struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Title             String
+	Code              *CodeableConcept
+	Author            []Reference
+	Focus             *Reference
+	Text              *Narrative
+	Mode              Code // working | snapshot | changes
+	OrderedBy         *CodeableConcept
+	Entry             []Reference
+	EmptyReason       *CodeableConcept
+	Section           []CompositionSection
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConceptMap is the FHIR R4 ConceptMap resource (https://hl7.org/fhir/R4/conceptmap.html).
+type ConceptMap struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        *Identifier
+	Version           String
+	Name              String
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Copyright         Markdown
+	Source            Value // *URI, *Canonical
+	Target            Value // *URI, *Canonical
+	Group             []ConceptMapGroup
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ConceptMap".
+func (*ConceptMap) ResourceType() string  { return "ConceptMap" }
+func (r *ConceptMap) resourceID() string  { return r.ID.Value }
+func (r *ConceptMap) resourceMeta() *Meta { return r.Meta }
+
+// ConceptMapGroup is the backbone element ConceptMap.group.
+type ConceptMapGroup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Source            URI
+	SourceVersion     String
+	Target            URI
+	TargetVersion     String
+	Element           []ConceptMapGroupSourceElement // required
+	Unmapped          *ConceptMapGroupUnmapped
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConceptMapGroupSourceElement is the backbone element ConceptMap.group.sourceElement.
+type ConceptMapGroupSourceElement struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code
+	Display           String
+	Target            []ConceptMapGroupSourceElementTargetElement
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConceptMapGroupSourceElementTargetElement is the backbone element ConceptMap.group.sourceElement.targetElement.
+type ConceptMapGroupSourceElementTargetElement struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code
+	Display           String
+	Equivalence       Code // required; relatedto | equivalent | equal | wider | subsumes | narrower | specializes | inexact | unmatched | disjoint
+	Comment           String
+	DependsOn         []ConceptMapGroupSourceElementTargetElementOtherElement
+	Product           []ConceptMapGroupSourceElementTargetElementOtherElement
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConceptMapGroupSourceElementTargetElementOtherElement is the backbone element ConceptMap.group.sourceElement.targetElement.otherElement.
+type ConceptMapGroupSourceElementTargetElementOtherElement struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Property          URI // required
+	System            Canonical
+	Value             String // required
+	Display           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConceptMapGroupUnmapped is the backbone element ConceptMap.group.unmapped.
+type ConceptMapGroupUnmapped struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Mode              Code // required; provided | fixed | other-map
+	Code              Code
+	Display           String
+	URL               Canonical
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Condition is the FHIR R4 Condition resource (https://hl7.org/fhir/R4/condition.html).
+type Condition struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Identifier         []Identifier
+	ClinicalStatus     *CodeableConcept
+	VerificationStatus *CodeableConcept
+	Category           []CodeableConcept
+	Severity           *CodeableConcept
+	Code               *CodeableConcept
+	BodySite           []CodeableConcept
+	Subject            *Reference // required
+	Encounter          *Reference
+	Onset              Value // *DateTime, *Age, *Period, *Range, *String
+	Abatement          Value // *DateTime, *Age, *Period, *Range, *String
+	RecordedDate       DateTime
+	Recorder           *Reference
+	Asserter           *Reference
+	Stage              []ConditionStage
+	Evidence           []ConditionEvidence
+	Note               []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Condition".
+func (*Condition) ResourceType() string  { return "Condition" }
+func (r *Condition) resourceID() string  { return r.ID.Value }
+func (r *Condition) resourceMeta() *Meta { return r.Meta }
+
+// ConditionStage is the backbone element Condition.stage.
+type ConditionStage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Summary           *CodeableConcept
+	Assessment        []Reference
+	Type              *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConditionEvidence is the backbone element Condition.evidence.
+type ConditionEvidence struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              []CodeableConcept
+	Detail            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Consent is the FHIR R4 Consent resource (https://hl7.org/fhir/R4/consent.html).
+type Consent struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code              // required; draft | proposed | active | rejected | inactive | entered-in-error
+	Scope             *CodeableConcept  // required
+	Category          []CodeableConcept // required
+	Patient           *Reference
+	DateTime          DateTime
+	Performer         []Reference
+	Organization      []Reference
+	Source            Value // *Attachment, *Reference
+	Policy            []ConsentPolicy
+	PolicyRule        *CodeableConcept
+	Verification      []ConsentVerification
+	Provision         *ConsentProvision
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Consent".
+func (*Consent) ResourceType() string  { return "Consent" }
+func (r *Consent) resourceID() string  { return r.ID.Value }
+func (r *Consent) resourceMeta() *Meta { return r.Meta }
+
+// ConsentPolicy is the backbone element Consent.policy.
+type ConsentPolicy struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Authority         URI
+	URI               URI
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConsentVerification is the backbone element Consent.verification.
+type ConsentVerification struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Verified          Boolean // required
+	VerifiedWith      *Reference
+	VerificationDate  DateTime
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConsentProvision is the backbone element Consent.provision.
+type ConsentProvision struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // deny | permit
+	Period            *Period
+	Actor             []ConsentProvisionProvisionActor
+	Action            []CodeableConcept
+	SecurityLabel     []Coding
+	Purpose           []Coding
+	Class             []Coding
+	Code              []CodeableConcept
+	DataPeriod        *Period
+	Data              []ConsentProvisionProvisionData
+	Provision         []ConsentProvision
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConsentProvisionProvisionActor is the backbone element Consent.provision.provisionActor.
+type ConsentProvisionProvisionActor struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Role              *CodeableConcept // required
+	Reference         *Reference       // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ConsentProvisionProvisionData is the backbone element Consent.provision.provisionData.
+type ConsentProvisionProvisionData struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Meaning           Code       // required; instance | related | dependents | authoredby
+	Reference         *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Contract is the FHIR R4 Contract resource (https://hl7.org/fhir/R4/contract.html).
+type Contract struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	URL                   URI
+	Version               String
+	Status                Code // amended | appended | cancelled | disputed | entered-in-error | executable | executed | negotiable | offered | policy | rejected | renewed | revoked | resolved | terminated
+	LegalState            *CodeableConcept
+	InstantiatesCanonical *Reference
+	InstantiatesURI       URI
+	ContentDerivative     *CodeableConcept
+	Issued                DateTime
+	Applies               *Period
+	ExpirationType        *CodeableConcept
+	Subject               []Reference
+	Authority             []Reference
+	Domain                []Reference
+	Site                  []Reference
+	Name                  String
+	Title                 String
+	Subtitle              String
+	Alias                 []String
+	Author                *Reference
+	Scope                 *CodeableConcept
+	Topic                 Value // *CodeableConcept, *Reference
+	Type                  *CodeableConcept
+	SubType               []CodeableConcept
+	ContentDefinition     *ContractContentDefinition
+	Term                  []ContractTerm
+	SupportingInfo        []Reference
+	RelevantHistory       []Reference
+	Signer                []ContractSignatory
+	Friendly              []ContractFriendlyLanguage
+	Legal                 []ContractLegalLanguage
+	Rule                  []ContractComputableLanguage
+	LegallyBinding        Value // *Attachment, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Contract".
+func (*Contract) ResourceType() string  { return "Contract" }
+func (r *Contract) resourceID() string  { return r.ID.Value }
+func (r *Contract) resourceMeta() *Meta { return r.Meta }
+
+// ContractContentDefinition is the backbone element Contract.contentDefinition.
+type ContractContentDefinition struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	SubType           *CodeableConcept
+	Publisher         *Reference
+	PublicationDate   DateTime
+	PublicationStatus Code // required; amended | appended | cancelled | disputed | entered-in-error | executable | executed | negotiable | offered | policy | rejected | renewed | revoked | resolved | terminated
+	Copyright         Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTerm is the backbone element Contract.term.
+type ContractTerm struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Issued            DateTime
+	Applies           *Period
+	Topic             Value // *CodeableConcept, *Reference
+	Type              *CodeableConcept
+	SubType           *CodeableConcept
+	Text              String
+	SecurityLabel     []ContractTermSecurityLabel
+	Offer             *ContractTermContractOffer // required
+	Asset             []ContractTermContractAsset
+	Action            []ContractTermAction
+	Group             []ContractTerm
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermSecurityLabel is the backbone element Contract.term.securityLabel.
+type ContractTermSecurityLabel struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Number            []UnsignedInt
+	Classification    *Coding // required
+	Category          []Coding
+	Control           []Coding
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermContractOffer is the backbone element Contract.term.contractOffer.
+type ContractTermContractOffer struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Identifier          []Identifier
+	Party               []ContractTermContractOfferContractParty
+	Topic               *Reference
+	Type                *CodeableConcept
+	Decision            *CodeableConcept
+	DecisionMode        []CodeableConcept
+	Answer              []ContractTermContractOfferAnswer
+	Text                String
+	LinkID              []String
+	SecurityLabelNumber []UnsignedInt
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermContractOfferContractParty is the backbone element Contract.term.contractOffer.contractParty.
+type ContractTermContractOfferContractParty struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Reference         []Reference      // required
+	Role              *CodeableConcept // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermContractOfferAnswer is the backbone element Contract.term.contractOffer.answer.
+type ContractTermContractOfferAnswer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Value             Value // *Boolean, *Decimal, *Integer, *Date, *DateTime, *Time, *String, *URI, *Attachment, *Coding, *Quantity, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermContractAsset is the backbone element Contract.term.contractAsset.
+type ContractTermContractAsset struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Scope               *CodeableConcept
+	Type                []CodeableConcept
+	TypeReference       []Reference
+	Subtype             []CodeableConcept
+	Relationship        *Coding
+	Context             []ContractTermContractAssetAssetContext
+	Condition           String
+	PeriodType          []CodeableConcept
+	Period              []Period
+	UsePeriod           []Period
+	Text                String
+	LinkID              []String
+	Answer              []ContractTermContractOfferAnswer
+	SecurityLabelNumber []UnsignedInt
+	ValuedItem          []ContractTermContractAssetValuedItem
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermContractAssetAssetContext is the backbone element Contract.term.contractAsset.assetContext.
+type ContractTermContractAssetAssetContext struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Reference         *Reference
+	Code              []CodeableConcept
+	Text              String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermContractAssetValuedItem is the backbone element Contract.term.contractAsset.valuedItem.
+type ContractTermContractAssetValuedItem struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Entity              Value // *CodeableConcept, *Reference
+	Identifier          *Identifier
+	EffectiveTime       DateTime
+	Quantity            *Quantity
+	UnitPrice           *Money
+	Factor              Decimal
+	Points              Decimal
+	Net                 *Money
+	Payment             String
+	PaymentDate         DateTime
+	Responsible         *Reference
+	Recipient           *Reference
+	LinkID              []String
+	SecurityLabelNumber []UnsignedInt
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermAction is the backbone element Contract.term.action.
+type ContractTermAction struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	DoNotPerform        Boolean
+	Type                *CodeableConcept // required
+	Subject             []ContractTermActionActionSubject
+	Intent              *CodeableConcept // required
+	LinkID              []String
+	Status              *CodeableConcept // required
+	Context             *Reference
+	ContextLinkID       []String
+	Occurrence          Value // *DateTime, *Period, *Timing
+	Requester           []Reference
+	RequesterLinkID     []String
+	PerformerType       []CodeableConcept
+	PerformerRole       *CodeableConcept
+	Performer           *Reference
+	PerformerLinkID     []String
+	ReasonCode          []CodeableConcept
+	ReasonReference     []Reference
+	Reason              []String
+	ReasonLinkID        []String
+	Note                []Annotation
+	SecurityLabelNumber []UnsignedInt
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractTermActionActionSubject is the backbone element Contract.term.action.actionSubject.
+type ContractTermActionActionSubject struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Reference         []Reference // required
+	Role              *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractSignatory is the backbone element Contract.signatory.
+type ContractSignatory struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *Coding     // required
+	Party             *Reference  // required
+	Signature         []Signature // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractFriendlyLanguage is the backbone element Contract.friendlyLanguage.
+type ContractFriendlyLanguage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Content           Value // *Attachment, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractLegalLanguage is the backbone element Contract.legalLanguage.
+type ContractLegalLanguage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Content           Value // *Attachment, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ContractComputableLanguage is the backbone element Contract.computableLanguage.
+type ContractComputableLanguage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Content           Value // *Attachment, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Coverage is the FHIR R4 Coverage resource (https://hl7.org/fhir/R4/coverage.html).
+type Coverage struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; active | cancelled | draft | entered-in-error
+	Type              *CodeableConcept
+	PolicyHolder      *Reference
+	Subscriber        *Reference
+	SubscriberID      String
+	Beneficiary       *Reference // required
+	Dependent         String
+	Relationship      *CodeableConcept
+	Period            *Period
+	Payor             []Reference // required
+	Class             []CoverageClass
+	Order             PositiveInt
+	Network           String
+	CostToBeneficiary []CoverageCostToBeneficiary
+	Subrogation       Boolean
+	Contract          []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Coverage".
+func (*Coverage) ResourceType() string  { return "Coverage" }
+func (r *Coverage) resourceID() string  { return r.ID.Value }
+func (r *Coverage) resourceMeta() *Meta { return r.Meta }
+
+// CoverageClass is the backbone element Coverage.class.
+type CoverageClass struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Value             String           // required
+	Name              String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageCostToBeneficiary is the backbone element Coverage.costToBeneficiary.
+type CoverageCostToBeneficiary struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Value             Value // *Quantity, *Money
+	Exception         []CoverageCostToBeneficiaryExemption
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageCostToBeneficiaryExemption is the backbone element Coverage.costToBeneficiary.exemption.
+type CoverageCostToBeneficiaryExemption struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Period            *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityRequest is the FHIR R4 CoverageEligibilityRequest resource (https://hl7.org/fhir/R4/coverageeligibilityrequest.html).
+type CoverageEligibilityRequest struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; active | cancelled | draft | entered-in-error
+	Priority          *CodeableConcept
+	Purpose           []Code     // required; auth-requirements | benefits | discovery | validation
+	Patient           *Reference // required
+	Serviced          Value      // *Date, *Period
+	Created           DateTime   // required
+	Enterer           *Reference
+	Provider          *Reference
+	Insurer           *Reference // required
+	Facility          *Reference
+	SupportingInfo    []CoverageEligibilityRequestSupportingInformation
+	Insurance         []CoverageEligibilityRequestInsurance
+	Item              []CoverageEligibilityRequestDetails
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CoverageEligibilityRequest".
+func (*CoverageEligibilityRequest) ResourceType() string  { return "CoverageEligibilityRequest" }
+func (r *CoverageEligibilityRequest) resourceID() string  { return r.ID.Value }
+func (r *CoverageEligibilityRequest) resourceMeta() *Meta { return r.Meta }
+
+// CoverageEligibilityRequestSupportingInformation is the backbone element CoverageEligibilityRequest.supportingInformation.
+type CoverageEligibilityRequestSupportingInformation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Information       *Reference  // required
+	AppliesToAll      Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityRequestInsurance is the backbone element CoverageEligibilityRequest.insurance.
+type CoverageEligibilityRequestInsurance struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Focal               Boolean
+	Coverage            *Reference // required
+	BusinessArrangement String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityRequestDetails is the backbone element CoverageEligibilityRequest.details.
+type CoverageEligibilityRequestDetails struct {
+	ID                     string
+	Extension              []Extension
+	ModifierExtension      []Extension
+	SupportingInfoSequence []PositiveInt
+	Category               *CodeableConcept
+	ProductOrService       *CodeableConcept
+	Modifier               []CodeableConcept
+	Provider               *Reference
+	Quantity               *Quantity
+	UnitPrice              *Money
+	Facility               *Reference
+	Diagnosis              []CoverageEligibilityRequestDetailsDiagnosis
+	Detail                 []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityRequestDetailsDiagnosis is the backbone element CoverageEligibilityRequest.details.diagnosis.
+type CoverageEligibilityRequestDetailsDiagnosis struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Diagnosis         Value // *CodeableConcept, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityResponse is the FHIR R4 CoverageEligibilityResponse resource (https://hl7.org/fhir/R4/coverageeligibilityresponse.html).
+type CoverageEligibilityResponse struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code       // required; active | cancelled | draft | entered-in-error
+	Purpose           []Code     // required; auth-requirements | benefits | discovery | validation
+	Patient           *Reference // required
+	Serviced          Value      // *Date, *Period
+	Created           DateTime   // required
+	Requestor         *Reference
+	Request           *Reference // required
+	Outcome           Code       // required; queued | complete | error | partial
+	Disposition       String
+	Insurer           *Reference // required
+	Insurance         []CoverageEligibilityResponseInsurance
+	PreAuthRef        String
+	Form              *CodeableConcept
+	Error             []CoverageEligibilityResponseErrors
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "CoverageEligibilityResponse".
+func (*CoverageEligibilityResponse) ResourceType() string  { return "CoverageEligibilityResponse" }
+func (r *CoverageEligibilityResponse) resourceID() string  { return r.ID.Value }
+func (r *CoverageEligibilityResponse) resourceMeta() *Meta { return r.Meta }
+
+// CoverageEligibilityResponseInsurance is the backbone element CoverageEligibilityResponse.insurance.
+type CoverageEligibilityResponseInsurance struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Coverage          *Reference // required
+	Inforce           Boolean
+	BenefitPeriod     *Period
+	Item              []CoverageEligibilityResponseInsuranceItems
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityResponseInsuranceItems is the backbone element CoverageEligibilityResponse.insurance.items.
+type CoverageEligibilityResponseInsuranceItems struct {
+	ID                      string
+	Extension               []Extension
+	ModifierExtension       []Extension
+	Category                *CodeableConcept
+	ProductOrService        *CodeableConcept
+	Modifier                []CodeableConcept
+	Provider                *Reference
+	Excluded                Boolean
+	Name                    String
+	Description             String
+	Network                 *CodeableConcept
+	Unit                    *CodeableConcept
+	Term                    *CodeableConcept
+	Benefit                 []CoverageEligibilityResponseInsuranceItemsBenefit
+	AuthorizationRequired   Boolean
+	AuthorizationSupporting []CodeableConcept
+	AuthorizationURL        URI
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityResponseInsuranceItemsBenefit is the backbone element CoverageEligibilityResponse.insurance.items.benefit.
+type CoverageEligibilityResponseInsuranceItemsBenefit struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Allowed           Value            // *UnsignedInt, *String, *Money
+	Used              Value            // *UnsignedInt, *String, *Money
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// CoverageEligibilityResponseErrors is the backbone element CoverageEligibilityResponse.errors.
+type CoverageEligibilityResponseErrors struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DetectedIssue is the FHIR R4 DetectedIssue resource (https://hl7.org/fhir/R4/detectedissue.html).
+type DetectedIssue struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; registered | preliminary | final | amended | corrected | cancelled | entered-in-error | unknown
+	Code              *CodeableConcept
+	Severity          Code // high | moderate | low
+	Patient           *Reference
+	Identified        Value // *DateTime, *Period
+	Author            *Reference
+	Implicated        []Reference
+	Evidence          []DetectedIssueEvidence
+	Detail            String
+	Reference         URI
+	Mitigation        []DetectedIssueMitigation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DetectedIssue".
+func (*DetectedIssue) ResourceType() string  { return "DetectedIssue" }
+func (r *DetectedIssue) resourceID() string  { return r.ID.Value }
+func (r *DetectedIssue) resourceMeta() *Meta { return r.Meta }
+
+// DetectedIssueEvidence is the backbone element DetectedIssue.evidence.
+type DetectedIssueEvidence struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              []CodeableConcept
+	Detail            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DetectedIssueMitigation is the backbone element DetectedIssue.mitigation.
+type DetectedIssueMitigation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Action            *CodeableConcept // required
+	Date              DateTime
+	Author            *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Device is the FHIR R4 Device resource (https://hl7.org/fhir/R4/device.html).
+type Device struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Identifier         []Identifier
+	Definition         *Reference
+	UdiCarrier         []DeviceUdiCarrier
+	Status             Code // active | inactive | entered-in-error | unknown
+	StatusReason       []CodeableConcept
+	DistinctIdentifier String
+	Manufacturer       String
+	ManufactureDate    DateTime
+	ExpirationDate     DateTime
+	LotNumber          String
+	SerialNumber       String
+	DeviceName         []DeviceDeviceName
+	ModelNumber        String
+	PartNumber         String
+	Type               *CodeableConcept
+	Specialization     []DeviceSpecialization
+	Version            []DeviceVersion
+	Property           []DeviceProperty
+	Patient            *Reference
+	Owner              *Reference
+	Contact            []ContactPoint
+	Location           *Reference
+	URL                URI
+	Note               []Annotation
+	Safety             []CodeableConcept
+	Parent             *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Device".
+func (*Device) ResourceType() string  { return "Device" }
+func (r *Device) resourceID() string  { return r.ID.Value }
+func (r *Device) resourceMeta() *Meta { return r.Meta }
+
+// DeviceUdiCarrier is the backbone element Device.udiCarrier.
+type DeviceUdiCarrier struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	DeviceIdentifier  String
+	Issuer            URI
+	Jurisdiction      URI
+	CarrierAIDC       Base64Binary
+	CarrierHRF        String
+	EntryType         Code // barcode | rfid | manual | card | self-reported | unknown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceDeviceName is the backbone element Device.deviceName.
+type DeviceDeviceName struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Type              Code   // required; udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceSpecialization is the backbone element Device.specialization.
+type DeviceSpecialization struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	SystemType        *CodeableConcept // required
+	Version           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceVersion is the backbone element Device.version.
+type DeviceVersion struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Component         *Identifier
+	Value             String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceProperty is the backbone element Device.property.
+type DeviceProperty struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	ValueQuantity     []Quantity
+	ValueCode         []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceDefinition is the FHIR R4 DeviceDefinition resource (https://hl7.org/fhir/R4/devicedefinition.html).
+type DeviceDefinition struct {
+	ID                      ID
+	Meta                    *Meta
+	ImplicitRules           URI
+	Language                Code
+	Text                    *Narrative
+	Contained               []Resource
+	Extension               []Extension
+	ModifierExtension       []Extension
+	Identifier              []Identifier
+	UdiDeviceIdentifier     []DeviceDefinitionUdiDeviceIdentifier
+	Manufacturer            Value // *String, *Reference
+	DeviceName              []DeviceDefinitionDeviceName
+	ModelNumber             String
+	Type                    *CodeableConcept
+	Specialization          []DeviceDefinitionSpecialization
+	Version                 []String
+	Safety                  []CodeableConcept
+	ShelfLifeStorage        []ProductShelfLife
+	PhysicalCharacteristics *ProdCharacteristic
+	LanguageCode            []CodeableConcept
+	Capability              []DeviceDefinitionCapability
+	Property                []DeviceDefinitionProperty
+	Owner                   *Reference
+	Contact                 []ContactPoint
+	URL                     URI
+	OnlineInformation       URI
+	Note                    []Annotation
+	Quantity                *Quantity
+	ParentDevice            *Reference
+	Material                []DeviceDefinitionMaterial
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DeviceDefinition".
+func (*DeviceDefinition) ResourceType() string  { return "DeviceDefinition" }
+func (r *DeviceDefinition) resourceID() string  { return r.ID.Value }
+func (r *DeviceDefinition) resourceMeta() *Meta { return r.Meta }
+
+// DeviceDefinitionUdiDeviceIdentifier is the backbone element DeviceDefinition.udiDeviceIdentifier.
+type DeviceDefinitionUdiDeviceIdentifier struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	DeviceIdentifier  String // required
+	Issuer            URI    // required
+	Jurisdiction      URI    // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceDefinitionDeviceName is the backbone element DeviceDefinition.deviceName.
+type DeviceDefinitionDeviceName struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Type              Code   // required; udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceDefinitionSpecialization is the backbone element DeviceDefinition.specialization.
+type DeviceDefinitionSpecialization struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	SystemType        String // required
+	Version           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceDefinitionCapability is the backbone element DeviceDefinition.capability.
+type DeviceDefinitionCapability struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Description       []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceDefinitionProperty is the backbone element DeviceDefinition.property.
+type DeviceDefinitionProperty struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	ValueQuantity     []Quantity
+	ValueCode         []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceDefinitionMaterial is the backbone element DeviceDefinition.material.
+type DeviceDefinitionMaterial struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Substance           *CodeableConcept // required
+	Alternate           Boolean
+	AllergenicIndicator Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceMetric is the FHIR R4 DeviceMetric resource (https://hl7.org/fhir/R4/devicemetric.html).
+type DeviceMetric struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Type              *CodeableConcept // required
+	Unit              *CodeableConcept
+	Source            *Reference
+	Parent            *Reference
+	OperationalStatus Code // on | off | standby | entered-in-error
+	Color             Code // black | red | green | yellow | blue | magenta | cyan | white
+	Category          Code // required; measurement | setting | calculation | unspecified
+	MeasurementPeriod *Timing
+	Calibration       []DeviceMetricCalibration
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DeviceMetric".
+func (*DeviceMetric) ResourceType() string  { return "DeviceMetric" }
+func (r *DeviceMetric) resourceID() string  { return r.ID.Value }
+func (r *DeviceMetric) resourceMeta() *Meta { return r.Meta }
+
+// DeviceMetricCalibration is the backbone element DeviceMetric.calibration.
+type DeviceMetricCalibration struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // unspecified | offset | gain | two-point
+	State             Code // not-calibrated | calibration-required | calibrated | unspecified
+	Time              Instant
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceRequest is the FHIR R4 DeviceRequest resource (https://hl7.org/fhir/R4/devicerequest.html).
+type DeviceRequest struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	InstantiatesCanonical []Canonical
+	InstantiatesURI       []URI
+	BasedOn               []Reference
+	PriorRequest          []Reference
+	GroupIdentifier       *Identifier
+	Status                Code  // draft | active | on-hold | revoked | completed | entered-in-error | unknown
+	Intent                Code  // required; proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+	Priority              Code  // routine | urgent | asap | stat
+	Code                  Value // *Reference, *CodeableConcept
+	Parameter             []DeviceRequestParameter
+	Subject               *Reference // required
+	Encounter             *Reference
+	Occurrence            Value // *DateTime, *Period, *Timing
+	AuthoredOn            DateTime
+	Requester             *Reference
+	PerformerType         *CodeableConcept
+	Performer             *Reference
+	ReasonCode            []CodeableConcept
+	ReasonReference       []Reference
+	Insurance             []Reference
+	SupportingInfo        []Reference
+	Note                  []Annotation
+	RelevantHistory       []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DeviceRequest".
+func (*DeviceRequest) ResourceType() string  { return "DeviceRequest" }
+func (r *DeviceRequest) resourceID() string  { return r.ID.Value }
+func (r *DeviceRequest) resourceMeta() *Meta { return r.Meta }
+
+// DeviceRequestParameter is the backbone element DeviceRequest.parameter.
+type DeviceRequestParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Value             Value // *CodeableConcept, *Quantity, *Range, *Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DeviceUseStatement is the FHIR R4 DeviceUseStatement resource (https://hl7.org/fhir/R4/deviceusestatement.html).
+type DeviceUseStatement struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	BasedOn           []Reference
+	Status            Code       // required; active | completed | entered-in-error | intended | stopped | on-hold
+	Subject           *Reference // required
+	DerivedFrom       []Reference
+	Timing            Value // *Timing, *Period, *DateTime
+	RecordedOn        DateTime
+	Source            *Reference
+	Device            *Reference // required
+	ReasonCode        []CodeableConcept
+	ReasonReference   []Reference
+	BodySite          *CodeableConcept
+	Note              []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DeviceUseStatement".
+func (*DeviceUseStatement) ResourceType() string  { return "DeviceUseStatement" }
+func (r *DeviceUseStatement) resourceID() string  { return r.ID.Value }
+func (r *DeviceUseStatement) resourceMeta() *Meta { return r.Meta }
+
+// DiagnosticReport is the FHIR R4 DiagnosticReport resource (https://hl7.org/fhir/R4/diagnosticreport.html).
+type DiagnosticReport struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Identifier         []Identifier
+	BasedOn            []Reference
+	Status             Code // required; registered | partial | preliminary | final | amended | corrected | appended | cancelled | entered-in-error | unknown
+	Category           []CodeableConcept
+	Code               *CodeableConcept // required
+	Subject            *Reference
+	Encounter          *Reference
+	Effective          Value // *DateTime, *Period
+	Issued             Instant
+	Performer          []Reference
+	ResultsInterpreter []Reference
+	Specimen           []Reference
+	Result             []Reference
+	ImagingStudy       []Reference
+	Media              []DiagnosticReportMedia
+	Conclusion         String
+	ConclusionCode     []CodeableConcept
+	PresentedForm      []Attachment
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DiagnosticReport".
+func (*DiagnosticReport) ResourceType() string  { return "DiagnosticReport" }
+func (r *DiagnosticReport) resourceID() string  { return r.ID.Value }
+func (r *DiagnosticReport) resourceMeta() *Meta { return r.Meta }
+
+// DiagnosticReportMedia is the backbone element DiagnosticReport.media.
+type DiagnosticReportMedia struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Comment           String
+	Link              *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DocumentManifest is the FHIR R4 DocumentManifest resource (https://hl7.org/fhir/R4/documentmanifest.html).
+type DocumentManifest struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	MasterIdentifier  *Identifier
+	Identifier        []Identifier
+	Status            Code // required; current | superseded | entered-in-error
+	Type              *CodeableConcept
+	Subject           *Reference
+	Created           DateTime
+	Author            []Reference
+	Recipient         []Reference
+	Source            URI
+	Description       String
+	Content           []Reference // required
+	Related           []DocumentManifestRelated
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DocumentManifest".
+func (*DocumentManifest) ResourceType() string  { return "DocumentManifest" }
+func (r *DocumentManifest) resourceID() string  { return r.ID.Value }
+func (r *DocumentManifest) resourceMeta() *Meta { return r.Meta }
+
+// DocumentManifestRelated is the backbone element DocumentManifest.related.
+type DocumentManifestRelated struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Ref               *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DocumentReference is the FHIR R4 DocumentReference resource (https://hl7.org/fhir/R4/documentreference.html).
+type DocumentReference struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	MasterIdentifier  *Identifier
+	Identifier        []Identifier
+	Status            Code // required; current | superseded | entered-in-error
+	DocStatus         Code // preliminary | final | amended | entered-in-error
+	Type              *CodeableConcept
+	Category          []CodeableConcept
+	Subject           *Reference
+	Date              Instant
+	Author            []Reference
+	Authenticator     *Reference
+	Custodian         *Reference
+	RelatesTo         []DocumentReferenceRelatesTo
+	Description       String
+	SecurityLabel     []CodeableConcept
+	Content           []DocumentReferenceContent // required
+	Context           *DocumentReferenceContext
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "DocumentReference".
+func (*DocumentReference) ResourceType() string  { return "DocumentReference" }
+func (r *DocumentReference) resourceID() string  { return r.ID.Value }
+func (r *DocumentReference) resourceMeta() *Meta { return r.Meta }
+
+// DocumentReferenceRelatesTo is the backbone element DocumentReference.relatesTo.
+type DocumentReferenceRelatesTo struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code       // required; replaces | transforms | signs | appends
+	Target            *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DocumentReferenceContent is the backbone element DocumentReference.content.
+type DocumentReferenceContent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Attachment        *Attachment // required
+	Format            *Coding
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// DocumentReferenceContext is the backbone element DocumentReference.context.
+type DocumentReferenceContext struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Encounter         []Reference
+	Event             []CodeableConcept
+	Period            *Period
+	FacilityType      *CodeableConcept
+	PracticeSetting   *CodeableConcept
+	SourcePatientInfo *Reference
+	Related           []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// EffectEvidenceSynthesis is the FHIR R4 EffectEvidenceSynthesis resource (https://hl7.org/fhir/R4/effectevidencesynthesis.html).
+type EffectEvidenceSynthesis struct {
+	ID                  ID
+	Meta                *Meta
+	ImplicitRules       URI
+	Language            Code
+	Text                *Narrative
+	Contained           []Resource
+	Extension           []Extension
+	ModifierExtension   []Extension
+	URL                 URI
+	Identifier          []Identifier
+	Version             String
+	Name                String
+	Title               String
+	Status              Code // required; draft | active | retired | unknown
+	Date                DateTime
+	Publisher           String
+	Contact             []ContactDetail
+	Description         Markdown
+	Note                []Annotation
+	UseContext          []UsageContext
+	Jurisdiction        []CodeableConcept
+	Copyright           Markdown
+	ApprovalDate        Date
+	LastReviewDate      Date
+	EffectivePeriod     *Period
+	Topic               []CodeableConcept
+	Author              []ContactDetail
+	Editor              []ContactDetail
+	Reviewer            []ContactDetail
+	Endorser            []ContactDetail
+	RelatedArtifact     []RelatedArtifact
+	SynthesisType       *CodeableConcept
+	StudyType           *CodeableConcept
+	Population          *Reference // required
+	Exposure            *Reference // required
+	ExposureAlternative *Reference // required
+	Outcome             *Reference // required
+	SampleSize          *EffectEvidenceSynthesisSampleSize
+	ResultsByExposure   []EffectEvidenceSynthesisResultsByExposure
+	EffectEstimate      []EffectEvidenceSynthesisEffectEstimate
+	Certainty           []EffectEvidenceSynthesisCertainty
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "EffectEvidenceSynthesis".
+func (*EffectEvidenceSynthesis) ResourceType() string  { return "EffectEvidenceSynthesis" }
+func (r *EffectEvidenceSynthesis) resourceID() string  { return r.ID.Value }
+func (r *EffectEvidenceSynthesis) resourceMeta() *Meta { return r.Meta }
+
+// EffectEvidenceSynthesisSampleSize is the backbone element EffectEvidenceSynthesis.sampleSize.
+type EffectEvidenceSynthesisSampleSize struct {
+	ID                   string
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Description          String
+	NumberOfStudies      Integer
+	NumberOfParticipants Integer
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// EffectEvidenceSynthesisResultsByExposure is the backbone element EffectEvidenceSynthesis.resultsByExposure.
+type EffectEvidenceSynthesisResultsByExposure struct {
+	ID                    string
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Description           String
+	ExposureState         Code // exposure | exposure-alternative
+	VariantState          *CodeableConcept
+	RiskEvidenceSynthesis *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// EffectEvidenceSynthesisEffectEstimate is the backbone element EffectEvidenceSynthesis.effectEstimate.
+type EffectEvidenceSynthesisEffectEstimate struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String
+	Type              *CodeableConcept
+	VariantState      *CodeableConcept
+	Value             Decimal
+	UnitOfMeasure     *CodeableConcept
+	PrecisionEstimate []EffectEvidenceSynthesisEffectEstimatePrecisionEstimate
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// EffectEvidenceSynthesisEffectEstimatePrecisionEstimate is the backbone element EffectEvidenceSynthesis.effectEstimate.precisionEstimate.
+type EffectEvidenceSynthesisEffectEstimatePrecisionEstimate struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Level             Decimal
+	From              Decimal
+	To                Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// EffectEvidenceSynthesisCertainty is the backbone element EffectEvidenceSynthesis.certainty.
+type EffectEvidenceSynthesisCertainty struct {
+	ID                    string
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Rating                []CodeableConcept
+	Note                  []Annotation
+	CertaintySubcomponent []EffectEvidenceSynthesisCertaintyCertaintySubcomponent
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// EffectEvidenceSynthesisCertaintyCertaintySubcomponent is the backbone element EffectEvidenceSynthesis.certainty.certaintySubcomponent.
+type EffectEvidenceSynthesisCertaintyCertaintySubcomponent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Rating            []CodeableConcept
+	Note              []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
 
 // Encounter is the FHIR R4 Encounter resource (https://hl7.org/fhir/R4/encounter.html).
 type Encounter struct {
@@ -1232,8 +4701,21 @@ type Encounter struct {
 }
 
 // ResourceType returns "Encounter".
-func (*Encounter) ResourceType() string { return "Encounter" }
-func (r *Encounter) resourceID() string { return r.ID.Value }
+func (*Encounter) ResourceType() string  { return "Encounter" }
+func (r *Encounter) resourceID() string  { return r.ID.Value }
+func (r *Encounter) resourceMeta() *Meta { return r.Meta }
+
+// EncounterStatusHistory is the backbone element Encounter.statusHistory.
+type EncounterStatusHistory struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Status            Code    // required; planned | arrived | triaged | in-progress | onleave | finished | cancelled | entered-in-error | unknown
+	Period            *Period // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
 
 // EncounterClassHistory is the backbone element Encounter.classHistory.
 type EncounterClassHistory struct {
@@ -1242,6 +4724,19 @@ type EncounterClassHistory struct {
 	ModifierExtension []Extension
 	Class             *Coding // required
 	Period            *Period // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// EncounterParticipant is the backbone element Encounter.participant.
+type EncounterParticipant struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              []CodeableConcept
+	Period            *Period
+	Individual        *Reference
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
@@ -1293,30 +4788,91 @@ type EncounterLocation struct {
 	Unknown []RawField
 }
 
-// EncounterParticipant is the backbone element Encounter.participant.
-type EncounterParticipant struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              []CodeableConcept
-	Period            *Period
-	Individual        *Reference
+// Endpoint is the FHIR R4 Endpoint resource (https://hl7.org/fhir/R4/endpoint.html).
+type Endpoint struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Identifier           []Identifier
+	Status               Code    // required; active | suspended | error | off | entered-in-error | test
+	ConnectionType       *Coding // required
+	Name                 String
+	ManagingOrganization *Reference
+	Contact              []ContactPoint
+	Period               *Period
+	PayloadType          []CodeableConcept // required
+	PayloadMimeType      []Code
+	Address              URL // required
+	Header               []String
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// EncounterStatusHistory is the backbone element Encounter.statusHistory.
-type EncounterStatusHistory struct {
-	ID                string
+// ResourceType returns "Endpoint".
+func (*Endpoint) ResourceType() string  { return "Endpoint" }
+func (r *Endpoint) resourceID() string  { return r.ID.Value }
+func (r *Endpoint) resourceMeta() *Meta { return r.Meta }
+
+// EnrollmentRequest is the FHIR R4 EnrollmentRequest resource (https://hl7.org/fhir/R4/enrollmentrequest.html).
+type EnrollmentRequest struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
 	Extension         []Extension
 	ModifierExtension []Extension
-	Status            Code    // required; planned | arrived | triaged | in-progress | onleave | finished | cancelled | entered-in-error | unknown
-	Period            *Period // required
+	Identifier        []Identifier
+	Status            Code // active | cancelled | draft | entered-in-error
+	Created           DateTime
+	Insurer           *Reference
+	Provider          *Reference
+	Candidate         *Reference
+	Coverage          *Reference
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
+
+// ResourceType returns "EnrollmentRequest".
+func (*EnrollmentRequest) ResourceType() string  { return "EnrollmentRequest" }
+func (r *EnrollmentRequest) resourceID() string  { return r.ID.Value }
+func (r *EnrollmentRequest) resourceMeta() *Meta { return r.Meta }
+
+// EnrollmentResponse is the FHIR R4 EnrollmentResponse resource (https://hl7.org/fhir/R4/enrollmentresponse.html).
+type EnrollmentResponse struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // active | cancelled | draft | entered-in-error
+	Request           *Reference
+	Outcome           Code // queued | complete | error | partial
+	Disposition       String
+	Created           DateTime
+	Organization      *Reference
+	RequestProvider   *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "EnrollmentResponse".
+func (*EnrollmentResponse) ResourceType() string  { return "EnrollmentResponse" }
+func (r *EnrollmentResponse) resourceID() string  { return r.ID.Value }
+func (r *EnrollmentResponse) resourceMeta() *Meta { return r.Meta }
 
 // EpisodeOfCare is the FHIR R4 EpisodeOfCare resource (https://hl7.org/fhir/R4/episodeofcare.html).
 type EpisodeOfCare struct {
@@ -1346,8 +4902,21 @@ type EpisodeOfCare struct {
 }
 
 // ResourceType returns "EpisodeOfCare".
-func (*EpisodeOfCare) ResourceType() string { return "EpisodeOfCare" }
-func (r *EpisodeOfCare) resourceID() string { return r.ID.Value }
+func (*EpisodeOfCare) ResourceType() string  { return "EpisodeOfCare" }
+func (r *EpisodeOfCare) resourceID() string  { return r.ID.Value }
+func (r *EpisodeOfCare) resourceMeta() *Meta { return r.Meta }
+
+// EpisodeOfCareStatusHistory is the backbone element EpisodeOfCare.statusHistory.
+type EpisodeOfCareStatusHistory struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Status            Code    // required; planned | waitlist | active | onhold | finished | cancelled | entered-in-error
+	Period            *Period // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
 
 // EpisodeOfCareDiagnosis is the backbone element EpisodeOfCare.diagnosis.
 type EpisodeOfCareDiagnosis struct {
@@ -1362,20 +4931,8 @@ type EpisodeOfCareDiagnosis struct {
 	Unknown []RawField
 }
 
-// EpisodeOfCareStatusHistory is the backbone element EpisodeOfCare.statusHistory.
-type EpisodeOfCareStatusHistory struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Status            Code    // required; planned | waitlist | active | onhold | finished | cancelled | entered-in-error
-	Period            *Period // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Observation is the FHIR R4 Observation resource (https://hl7.org/fhir/R4/observation.html).
-type Observation struct {
+// EventDefinition is the FHIR R4 EventDefinition resource (https://hl7.org/fhir/R4/eventdefinition.html).
+type EventDefinition struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -1384,72 +4941,46 @@ type Observation struct {
 	Contained         []Resource
 	Extension         []Extension
 	ModifierExtension []Extension
+	URL               URI
 	Identifier        []Identifier
-	BasedOn           []Reference
-	PartOf            []Reference
-	Status            Code // required; registered | preliminary | final | amended | corrected | cancelled | entered-in-error | unknown
-	Category          []CodeableConcept
-	Code              *CodeableConcept // required
-	Subject           *Reference
-	Focus             []Reference
-	Encounter         *Reference
-	Effective         Value // *DateTime, *Period, *Timing, *Instant
-	Issued            Instant
-	Performer         []Reference
-	Value             Value // *Quantity, *CodeableConcept, *String, *Boolean, *Integer, *Range, *Ratio, *SampledData, *Time, *DateTime, *Period
-	DataAbsentReason  *CodeableConcept
-	Interpretation    []CodeableConcept
-	Note              []Annotation
-	BodySite          *CodeableConcept
-	Method            *CodeableConcept
-	Specimen          *Reference
-	Device            *Reference
-	ReferenceRange    []ObservationReferenceRange
-	HasMember         []Reference
-	DerivedFrom       []Reference
-	Component         []ObservationComponent
+	Version           String
+	Name              String
+	Title             String
+	Subtitle          String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Subject           Value // *CodeableConcept, *Reference
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Usage             String
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Topic             []CodeableConcept
+	Author            []ContactDetail
+	Editor            []ContactDetail
+	Reviewer          []ContactDetail
+	Endorser          []ContactDetail
+	RelatedArtifact   []RelatedArtifact
+	Trigger           []TriggerDefinition // required
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Observation".
-func (*Observation) ResourceType() string { return "Observation" }
-func (r *Observation) resourceID() string { return r.ID.Value }
+// ResourceType returns "EventDefinition".
+func (*EventDefinition) ResourceType() string  { return "EventDefinition" }
+func (r *EventDefinition) resourceID() string  { return r.ID.Value }
+func (r *EventDefinition) resourceMeta() *Meta { return r.Meta }
 
-// ObservationComponent is the backbone element Observation.component.
-type ObservationComponent struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              *CodeableConcept // required
-	Value             Value            // *Quantity, *CodeableConcept, *String, *Boolean, *Integer, *Range, *Ratio, *SampledData, *Time, *DateTime, *Period
-	DataAbsentReason  *CodeableConcept
-	Interpretation    []CodeableConcept
-	ReferenceRange    []ObservationReferenceRange
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ObservationReferenceRange is the backbone element Observation.referenceRange.
-type ObservationReferenceRange struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Low               *Quantity
-	High              *Quantity
-	Type              *CodeableConcept
-	AppliesTo         []CodeableConcept
-	Age               *Range
-	Text              String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Condition is the FHIR R4 Condition resource (https://hl7.org/fhir/R4/condition.html).
-type Condition struct {
+// Evidence is the FHIR R4 Evidence resource (https://hl7.org/fhir/R4/evidence.html).
+type Evidence struct {
 	ID                 ID
 	Meta               *Meta
 	ImplicitRules      URI
@@ -1458,59 +4989,263 @@ type Condition struct {
 	Contained          []Resource
 	Extension          []Extension
 	ModifierExtension  []Extension
+	URL                URI
 	Identifier         []Identifier
-	ClinicalStatus     *CodeableConcept
-	VerificationStatus *CodeableConcept
-	Category           []CodeableConcept
-	Severity           *CodeableConcept
-	Code               *CodeableConcept
-	BodySite           []CodeableConcept
-	Subject            *Reference // required
-	Encounter          *Reference
-	Onset              Value // *DateTime, *Age, *Period, *Range, *String
-	Abatement          Value // *DateTime, *Age, *Period, *Range, *String
-	RecordedDate       DateTime
-	Recorder           *Reference
-	Asserter           *Reference
-	Stage              []ConditionStage
-	Evidence           []ConditionEvidence
+	Version            String
+	Name               String
+	Title              String
+	ShortTitle         String
+	Subtitle           String
+	Status             Code // required; draft | active | retired | unknown
+	Date               DateTime
+	Publisher          String
+	Contact            []ContactDetail
+	Description        Markdown
 	Note               []Annotation
+	UseContext         []UsageContext
+	Jurisdiction       []CodeableConcept
+	Copyright          Markdown
+	ApprovalDate       Date
+	LastReviewDate     Date
+	EffectivePeriod    *Period
+	Topic              []CodeableConcept
+	Author             []ContactDetail
+	Editor             []ContactDetail
+	Reviewer           []ContactDetail
+	Endorser           []ContactDetail
+	RelatedArtifact    []RelatedArtifact
+	ExposureBackground *Reference // required
+	ExposureVariant    []Reference
+	Outcome            []Reference
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Condition".
-func (*Condition) ResourceType() string { return "Condition" }
-func (r *Condition) resourceID() string { return r.ID.Value }
+// ResourceType returns "Evidence".
+func (*Evidence) ResourceType() string  { return "Evidence" }
+func (r *Evidence) resourceID() string  { return r.ID.Value }
+func (r *Evidence) resourceMeta() *Meta { return r.Meta }
 
-// ConditionEvidence is the backbone element Condition.evidence.
-type ConditionEvidence struct {
+// EvidenceVariable is the FHIR R4 EvidenceVariable resource (https://hl7.org/fhir/R4/evidencevariable.html).
+type EvidenceVariable struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Title             String
+	ShortTitle        String
+	Subtitle          String
+	Status            Code // required; draft | active | retired | unknown
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	Note              []Annotation
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Topic             []CodeableConcept
+	Author            []ContactDetail
+	Editor            []ContactDetail
+	Reviewer          []ContactDetail
+	Endorser          []ContactDetail
+	RelatedArtifact   []RelatedArtifact
+	Type              Code                             // dichotomous | continuous | descriptive
+	Characteristic    []EvidenceVariableCharacteristic // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "EvidenceVariable".
+func (*EvidenceVariable) ResourceType() string  { return "EvidenceVariable" }
+func (r *EvidenceVariable) resourceID() string  { return r.ID.Value }
+func (r *EvidenceVariable) resourceMeta() *Meta { return r.Meta }
+
+// EvidenceVariableCharacteristic is the backbone element EvidenceVariable.characteristic.
+type EvidenceVariableCharacteristic struct {
+	ID                   string
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Description          String
+	Definition           Value // *Reference, *Canonical, *CodeableConcept, *Expression, *DataRequirement, *TriggerDefinition
+	UsageContext         []UsageContext
+	Exclude              Boolean
+	ParticipantEffective Value // *DateTime, *Period, *Duration, *Timing
+	TimeFromStart        *Duration
+	GroupMeasure         Code // mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExampleScenario is the FHIR R4 ExampleScenario resource (https://hl7.org/fhir/R4/examplescenario.html).
+type ExampleScenario struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Copyright         Markdown
+	Purpose           Markdown
+	Actor             []ExampleScenarioActor
+	Instance          []ExampleScenarioInstance
+	Process           []ExampleScenarioProcess
+	Workflow          []Canonical
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ExampleScenario".
+func (*ExampleScenario) ResourceType() string  { return "ExampleScenario" }
+func (r *ExampleScenario) resourceID() string  { return r.ID.Value }
+func (r *ExampleScenario) resourceMeta() *Meta { return r.Meta }
+
+// ExampleScenarioActor is the backbone element ExampleScenario.actor.
+type ExampleScenarioActor struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Code              []CodeableConcept
-	Detail            []Reference
+	ActorID           String // required
+	Type              Code   // required; person | entity
+	Name              String
+	Description       Markdown
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ConditionStage is the backbone element Condition.stage.
-type ConditionStage struct {
+// ExampleScenarioInstance is the backbone element ExampleScenario.instance.
+type ExampleScenarioInstance struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Summary           *CodeableConcept
-	Assessment        []Reference
-	Type              *CodeableConcept
+	ResourceID        String // required
+	ResourceType      Code   // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Name              String
+	Description       Markdown
+	Version           []ExampleScenarioInstanceVersion
+	ContainedInstance []ExampleScenarioInstanceContainedInstance
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// Procedure is the FHIR R4 Procedure resource (https://hl7.org/fhir/R4/procedure.html).
-type Procedure struct {
+// ExampleScenarioInstanceVersion is the backbone element ExampleScenario.instance.version.
+type ExampleScenarioInstanceVersion struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	VersionID         String   // required
+	Description       Markdown // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExampleScenarioInstanceContainedInstance is the backbone element ExampleScenario.instance.containedInstance.
+type ExampleScenarioInstanceContainedInstance struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ResourceID        String // required
+	VersionID         String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExampleScenarioProcess is the backbone element ExampleScenario.process.
+type ExampleScenarioProcess struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Title             String // required
+	Description       Markdown
+	PreConditions     Markdown
+	PostConditions    Markdown
+	Step              []ExampleScenarioProcessStep
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExampleScenarioProcessStep is the backbone element ExampleScenario.process.step.
+type ExampleScenarioProcessStep struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Process           []ExampleScenarioProcess
+	Pause             Boolean
+	Operation         *ExampleScenarioProcessStepOperation
+	Alternative       []ExampleScenarioProcessStepAlternative
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExampleScenarioProcessStepOperation is the backbone element ExampleScenario.process.step.operation.
+type ExampleScenarioProcessStepOperation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Number            String // required
+	Type              String
+	Name              String
+	Initiator         String
+	Receiver          String
+	Description       Markdown
+	InitiatorActive   Boolean
+	ReceiverActive    Boolean
+	Request           *ExampleScenarioInstanceContainedInstance
+	Response          *ExampleScenarioInstanceContainedInstance
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExampleScenarioProcessStepAlternative is the backbone element ExampleScenario.process.step.alternative.
+type ExampleScenarioProcessStepAlternative struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Title             String // required
+	Description       Markdown
+	Step              []ExampleScenarioProcessStep
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefit is the FHIR R4 ExplanationOfBenefit resource (https://hl7.org/fhir/R4/explanationofbenefit.html).
+type ExplanationOfBenefit struct {
 	ID                    ID
 	Meta                  *Meta
 	ImplicitRules         URI
@@ -1520,114 +5255,397 @@ type Procedure struct {
 	Extension             []Extension
 	ModifierExtension     []Extension
 	Identifier            []Identifier
-	InstantiatesCanonical []Canonical
-	InstantiatesURI       []URI
-	BasedOn               []Reference
-	PartOf                []Reference
-	Status                Code // required; preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
-	StatusReason          *CodeableConcept
-	Category              *CodeableConcept
-	Code                  *CodeableConcept
-	Subject               *Reference // required
-	Encounter             *Reference
-	Performed             Value // *DateTime, *Period, *String, *Age, *Range
-	Recorder              *Reference
-	Asserter              *Reference
-	Performer             []ProcedurePerformer
-	Location              *Reference
-	ReasonCode            []CodeableConcept
-	ReasonReference       []Reference
-	BodySite              []CodeableConcept
-	Outcome               *CodeableConcept
-	Report                []Reference
-	Complication          []CodeableConcept
-	ComplicationDetail    []Reference
-	FollowUp              []CodeableConcept
-	Note                  []Annotation
-	FocalDevice           []ProcedureFocalDevice
-	UsedReference         []Reference
-	UsedCode              []CodeableConcept
+	Status                Code             // required; active | cancelled | draft | entered-in-error
+	Type                  *CodeableConcept // required
+	SubType               *CodeableConcept
+	Use                   Code       // required; claim | preauthorization | predetermination
+	Patient               *Reference // required
+	BillablePeriod        *Period
+	Created               DateTime // required
+	Enterer               *Reference
+	Insurer               *Reference // required
+	Provider              *Reference // required
+	Priority              *CodeableConcept
+	FundsReserveRequested *CodeableConcept
+	FundsReserve          *CodeableConcept
+	Related               []ExplanationOfBenefitRelatedClaim
+	Prescription          *Reference
+	OriginalPrescription  *Reference
+	Payee                 *ExplanationOfBenefitPayee
+	Referral              *Reference
+	Facility              *Reference
+	Claim                 *Reference
+	ClaimResponse         *Reference
+	Outcome               Code // required; queued | complete | error | partial
+	Disposition           String
+	PreAuthRef            []String
+	PreAuthRefPeriod      []Period
+	CareTeam              []ExplanationOfBenefitCareTeam
+	SupportingInfo        []ExplanationOfBenefitSupportingInformation
+	Diagnosis             []ExplanationOfBenefitDiagnosis
+	Procedure             []ExplanationOfBenefitProcedure
+	Precedence            PositiveInt
+	Insurance             []ExplanationOfBenefitInsurance // required
+	Accident              *ExplanationOfBenefitAccident
+	Item                  []ExplanationOfBenefitItem
+	AddItem               []ExplanationOfBenefitAddedItem
+	Adjudication          []ExplanationOfBenefitItemAdjudication
+	Total                 []ExplanationOfBenefitTotal
+	Payment               *ExplanationOfBenefitPayment
+	FormCode              *CodeableConcept
+	Form                  *Attachment
+	ProcessNote           []ExplanationOfBenefitNote
+	BenefitPeriod         *Period
+	BenefitBalance        []ExplanationOfBenefitBenefitBalance
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Procedure".
-func (*Procedure) ResourceType() string { return "Procedure" }
-func (r *Procedure) resourceID() string { return r.ID.Value }
+// ResourceType returns "ExplanationOfBenefit".
+func (*ExplanationOfBenefit) ResourceType() string  { return "ExplanationOfBenefit" }
+func (r *ExplanationOfBenefit) resourceID() string  { return r.ID.Value }
+func (r *ExplanationOfBenefit) resourceMeta() *Meta { return r.Meta }
 
-// ProcedureFocalDevice is the backbone element Procedure.focalDevice.
-type ProcedureFocalDevice struct {
+// ExplanationOfBenefitRelatedClaim is the backbone element ExplanationOfBenefit.relatedClaim.
+type ExplanationOfBenefitRelatedClaim struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Action            *CodeableConcept
-	Manipulated       *Reference // required
+	Claim             *Reference
+	Relationship      *CodeableConcept
+	Reference         *Identifier
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ProcedurePerformer is the backbone element Procedure.performer.
-type ProcedurePerformer struct {
+// ExplanationOfBenefitPayee is the backbone element ExplanationOfBenefit.payee.
+type ExplanationOfBenefitPayee struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Function          *CodeableConcept
-	Actor             *Reference // required
-	OnBehalfOf        *Reference
+	Type              *CodeableConcept
+	Party             *Reference
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// AllergyIntolerance is the FHIR R4 AllergyIntolerance resource (https://hl7.org/fhir/R4/allergyintolerance.html).
-type AllergyIntolerance struct {
-	ID                 ID
-	Meta               *Meta
-	ImplicitRules      URI
-	Language           Code
-	Text               *Narrative
-	Contained          []Resource
-	Extension          []Extension
-	ModifierExtension  []Extension
-	Identifier         []Identifier
-	ClinicalStatus     *CodeableConcept
-	VerificationStatus *CodeableConcept
-	Type               Code   // allergy | intolerance
-	Category           []Code // food | medication | environment | biologic
-	Criticality        Code   // low | high | unable-to-assess
-	Code               *CodeableConcept
-	Patient            *Reference // required
-	Encounter          *Reference
-	Onset              Value // *DateTime, *Age, *Period, *Range, *String
-	RecordedDate       DateTime
-	Recorder           *Reference
-	Asserter           *Reference
-	LastOccurrence     DateTime
-	Note               []Annotation
-	Reaction           []AllergyIntoleranceReaction
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "AllergyIntolerance".
-func (*AllergyIntolerance) ResourceType() string { return "AllergyIntolerance" }
-func (r *AllergyIntolerance) resourceID() string { return r.ID.Value }
-
-// AllergyIntoleranceReaction is the backbone element AllergyIntolerance.reaction.
-type AllergyIntoleranceReaction struct {
+// ExplanationOfBenefitCareTeam is the backbone element ExplanationOfBenefit.careTeam.
+type ExplanationOfBenefitCareTeam struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Substance         *CodeableConcept
-	Manifestation     []CodeableConcept // required
+	Sequence          PositiveInt // required
+	Provider          *Reference  // required
+	Responsible       Boolean
+	Role              *CodeableConcept
+	Qualification     *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitSupportingInformation is the backbone element ExplanationOfBenefit.supportingInformation.
+type ExplanationOfBenefitSupportingInformation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt      // required
+	Category          *CodeableConcept // required
+	Code              *CodeableConcept
+	Timing            Value // *Date, *Period
+	Value             Value // *Boolean, *String, *Quantity, *Attachment, *Reference
+	Reason            *Coding
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitDiagnosis is the backbone element ExplanationOfBenefit.diagnosis.
+type ExplanationOfBenefitDiagnosis struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Diagnosis         Value       // *CodeableConcept, *Reference
+	Type              []CodeableConcept
+	OnAdmission       *CodeableConcept
+	PackageCode       *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitProcedure is the backbone element ExplanationOfBenefit.procedure.
+type ExplanationOfBenefitProcedure struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Type              []CodeableConcept
+	Date              DateTime
+	Procedure         Value // *CodeableConcept, *Reference
+	Udi               []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitInsurance is the backbone element ExplanationOfBenefit.insurance.
+type ExplanationOfBenefitInsurance struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Focal             Boolean    // required
+	Coverage          *Reference // required
+	PreAuthRef        []String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitAccident is the backbone element ExplanationOfBenefit.accident.
+type ExplanationOfBenefitAccident struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Date              Date
+	Type              *CodeableConcept
+	Location          Value // *Address, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitItem is the backbone element ExplanationOfBenefit.item.
+type ExplanationOfBenefitItem struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Sequence            PositiveInt // required
+	CareTeamSequence    []PositiveInt
+	DiagnosisSequence   []PositiveInt
+	ProcedureSequence   []PositiveInt
+	InformationSequence []PositiveInt
+	Revenue             *CodeableConcept
+	Category            *CodeableConcept
+	ProductOrService    *CodeableConcept // required
+	Modifier            []CodeableConcept
+	ProgramCode         []CodeableConcept
+	Serviced            Value // *Date, *Period
+	Location            Value // *CodeableConcept, *Address, *Reference
+	Quantity            *Quantity
+	UnitPrice           *Money
+	Factor              Decimal
+	Net                 *Money
+	Udi                 []Reference
+	BodySite            *CodeableConcept
+	SubSite             []CodeableConcept
+	Encounter           []Reference
+	NoteNumber          []PositiveInt
+	Adjudication        []ExplanationOfBenefitItemAdjudication
+	Detail              []ExplanationOfBenefitItemDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitItemAdjudication is the backbone element ExplanationOfBenefit.item.adjudication.
+type ExplanationOfBenefitItemAdjudication struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept // required
+	Reason            *CodeableConcept
+	Amount            *Money
+	Value             Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitItemDetail is the backbone element ExplanationOfBenefit.item.detail.
+type ExplanationOfBenefitItemDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Revenue           *CodeableConcept
+	Category          *CodeableConcept
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	ProgramCode       []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	Udi               []Reference
+	NoteNumber        []PositiveInt
+	Adjudication      []ExplanationOfBenefitItemAdjudication
+	SubDetail         []ExplanationOfBenefitItemDetailSubDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitItemDetailSubDetail is the backbone element ExplanationOfBenefit.item.detail.subDetail.
+type ExplanationOfBenefitItemDetailSubDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt // required
+	Revenue           *CodeableConcept
+	Category          *CodeableConcept
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	ProgramCode       []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	Udi               []Reference
+	NoteNumber        []PositiveInt
+	Adjudication      []ExplanationOfBenefitItemAdjudication
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitAddedItem is the backbone element ExplanationOfBenefit.addedItem.
+type ExplanationOfBenefitAddedItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ItemSequence      []PositiveInt
+	DetailSequence    []PositiveInt
+	SubDetailSequence []PositiveInt
+	Provider          []Reference
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	ProgramCode       []CodeableConcept
+	Serviced          Value // *Date, *Period
+	Location          Value // *CodeableConcept, *Address, *Reference
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	BodySite          *CodeableConcept
+	SubSite           []CodeableConcept
+	NoteNumber        []PositiveInt
+	Adjudication      []ExplanationOfBenefitItemAdjudication
+	Detail            []ExplanationOfBenefitAddedItemAddedItemDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitAddedItemAddedItemDetail is the backbone element ExplanationOfBenefit.addedItem.addedItemDetail.
+type ExplanationOfBenefitAddedItemAddedItemDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	NoteNumber        []PositiveInt
+	Adjudication      []ExplanationOfBenefitItemAdjudication
+	SubDetail         []ExplanationOfBenefitAddedItemAddedItemDetailAddedItemDetailSubDetail
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitAddedItemAddedItemDetailAddedItemDetailSubDetail is the backbone element ExplanationOfBenefit.addedItem.addedItemDetail.addedItemDetailSubDetail.
+type ExplanationOfBenefitAddedItemAddedItemDetailAddedItemDetailSubDetail struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ProductOrService  *CodeableConcept // required
+	Modifier          []CodeableConcept
+	Quantity          *Quantity
+	UnitPrice         *Money
+	Factor            Decimal
+	Net               *Money
+	NoteNumber        []PositiveInt
+	Adjudication      []ExplanationOfBenefitItemAdjudication
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitTotal is the backbone element ExplanationOfBenefit.total.
+type ExplanationOfBenefitTotal struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept // required
+	Amount            *Money           // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitPayment is the backbone element ExplanationOfBenefit.payment.
+type ExplanationOfBenefitPayment struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Adjustment        *Money
+	AdjustmentReason  *CodeableConcept
+	Date              Date
+	Amount            *Money
+	Identifier        *Identifier
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitNote is the backbone element ExplanationOfBenefit.note.
+type ExplanationOfBenefitNote struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Number            PositiveInt
+	Type              Code // display | print | printoper
+	Text              String
+	Language          *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitBenefitBalance is the backbone element ExplanationOfBenefit.benefitBalance.
+type ExplanationOfBenefitBenefitBalance struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept // required
+	Excluded          Boolean
+	Name              String
 	Description       String
-	Onset             DateTime
-	Severity          Code // mild | moderate | severe
-	ExposureRoute     *CodeableConcept
-	Note              []Annotation
+	Network           *CodeableConcept
+	Unit              *CodeableConcept
+	Term              *CodeableConcept
+	Financial         []ExplanationOfBenefitBenefitBalanceBenefit
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ExplanationOfBenefitBenefitBalanceBenefit is the backbone element ExplanationOfBenefit.benefitBalance.benefit.
+type ExplanationOfBenefitBenefitBalanceBenefit struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Allowed           Value            // *UnsignedInt, *String, *Money
+	Used              Value            // *UnsignedInt, *Money
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
@@ -1667,8 +5685,9 @@ type FamilyMemberHistory struct {
 }
 
 // ResourceType returns "FamilyMemberHistory".
-func (*FamilyMemberHistory) ResourceType() string { return "FamilyMemberHistory" }
-func (r *FamilyMemberHistory) resourceID() string { return r.ID.Value }
+func (*FamilyMemberHistory) ResourceType() string  { return "FamilyMemberHistory" }
+func (r *FamilyMemberHistory) resourceID() string  { return r.ID.Value }
+func (r *FamilyMemberHistory) resourceMeta() *Meta { return r.Meta }
 
 // FamilyMemberHistoryCondition is the backbone element FamilyMemberHistory.condition.
 type FamilyMemberHistoryCondition struct {
@@ -1684,6 +5703,1514 @@ type FamilyMemberHistoryCondition struct {
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
+
+// Flag is the FHIR R4 Flag resource (https://hl7.org/fhir/R4/flag.html).
+type Flag struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; active | inactive | entered-in-error
+	Category          []CodeableConcept
+	Code              *CodeableConcept // required
+	Subject           *Reference       // required
+	Period            *Period
+	Encounter         *Reference
+	Author            *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Flag".
+func (*Flag) ResourceType() string  { return "Flag" }
+func (r *Flag) resourceID() string  { return r.ID.Value }
+func (r *Flag) resourceMeta() *Meta { return r.Meta }
+
+// Goal is the FHIR R4 Goal resource (https://hl7.org/fhir/R4/goal.html).
+type Goal struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	LifecycleStatus   Code // required; proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
+	AchievementStatus *CodeableConcept
+	Category          []CodeableConcept
+	Priority          *CodeableConcept
+	Description       *CodeableConcept // required
+	Subject           *Reference       // required
+	Start             Value            // *Date, *CodeableConcept
+	Target            []GoalTarget
+	StatusDate        Date
+	StatusReason      String
+	ExpressedBy       *Reference
+	Addresses         []Reference
+	Note              []Annotation
+	OutcomeCode       []CodeableConcept
+	OutcomeReference  []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Goal".
+func (*Goal) ResourceType() string  { return "Goal" }
+func (r *Goal) resourceID() string  { return r.ID.Value }
+func (r *Goal) resourceMeta() *Meta { return r.Meta }
+
+// GoalTarget is the backbone element Goal.target.
+type GoalTarget struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Measure           *CodeableConcept
+	Detail            Value // *Quantity, *Range, *CodeableConcept, *String, *Boolean, *Integer, *Ratio
+	Due               Value // *Date, *Duration
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// GraphDefinition is the FHIR R4 GraphDefinition resource (https://hl7.org/fhir/R4/graphdefinition.html).
+type GraphDefinition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Version           String
+	Name              String // required
+	Status            Code   // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Start             Code // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Profile           Canonical
+	Link              []GraphDefinitionLink
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "GraphDefinition".
+func (*GraphDefinition) ResourceType() string  { return "GraphDefinition" }
+func (r *GraphDefinition) resourceID() string  { return r.ID.Value }
+func (r *GraphDefinition) resourceMeta() *Meta { return r.Meta }
+
+// GraphDefinitionLink is the backbone element GraphDefinition.link.
+type GraphDefinitionLink struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Path              String
+	SliceName         String
+	Min               Integer
+	Max               String
+	Description       String
+	Target            []GraphDefinitionLinkTarget
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// GraphDefinitionLinkTarget is the backbone element GraphDefinition.link.target.
+type GraphDefinitionLinkTarget struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Params            String
+	Profile           Canonical
+	Compartment       []GraphDefinitionLinkTargetCompartment
+	Link              []GraphDefinitionLink
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// GraphDefinitionLinkTargetCompartment is the backbone element GraphDefinition.link.target.compartment.
+type GraphDefinitionLinkTargetCompartment struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Use               Code // required; condition | requirement
+	Code              Code // required; Patient | Encounter | RelatedPerson | Practitioner | Device
+	Rule              Code // required; identical | matching | different | custom
+	Expression        String
+	Description       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Group is the FHIR R4 Group resource (https://hl7.org/fhir/R4/group.html).
+type Group struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Active            Boolean
+	Type              Code    // required; person | animal | practitioner | device | medication | substance
+	Actual            Boolean // required
+	Code              *CodeableConcept
+	Name              String
+	Quantity          UnsignedInt
+	ManagingEntity    *Reference
+	Characteristic    []GroupCharacteristic
+	Member            []GroupMember
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Group".
+func (*Group) ResourceType() string  { return "Group" }
+func (r *Group) resourceID() string  { return r.ID.Value }
+func (r *Group) resourceMeta() *Meta { return r.Meta }
+
+// GroupCharacteristic is the backbone element Group.characteristic.
+type GroupCharacteristic struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept // required
+	Value             Value            // *CodeableConcept, *Boolean, *Quantity, *Range, *Reference
+	Exclude           Boolean          // required
+	Period            *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// GroupMember is the backbone element Group.member.
+type GroupMember struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Entity            *Reference // required
+	Period            *Period
+	Inactive          Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// GuidanceResponse is the FHIR R4 GuidanceResponse resource (https://hl7.org/fhir/R4/guidanceresponse.html).
+type GuidanceResponse struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	RequestIdentifier  *Identifier
+	Identifier         []Identifier
+	Module             Value // *URI, *Canonical, *CodeableConcept
+	Status             Code  // required; success | data-requested | data-required | in-progress | failure | entered-in-error
+	Subject            *Reference
+	Encounter          *Reference
+	OccurrenceDateTime DateTime
+	Performer          *Reference
+	ReasonCode         []CodeableConcept
+	ReasonReference    []Reference
+	Note               []Annotation
+	EvaluationMessage  []Reference
+	OutputParameters   *Reference
+	Result             *Reference
+	DataRequirement    []DataRequirement
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "GuidanceResponse".
+func (*GuidanceResponse) ResourceType() string  { return "GuidanceResponse" }
+func (r *GuidanceResponse) resourceID() string  { return r.ID.Value }
+func (r *GuidanceResponse) resourceMeta() *Meta { return r.Meta }
+
+// HealthcareService is the FHIR R4 HealthcareService resource (https://hl7.org/fhir/R4/healthcareservice.html).
+type HealthcareService struct {
+	ID                     ID
+	Meta                   *Meta
+	ImplicitRules          URI
+	Language               Code
+	Text                   *Narrative
+	Contained              []Resource
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Identifier             []Identifier
+	Active                 Boolean
+	ProvidedBy             *Reference
+	Category               []CodeableConcept
+	Type                   []CodeableConcept
+	Specialty              []CodeableConcept
+	Location               []Reference
+	Name                   String
+	Comment                String
+	ExtraDetails           Markdown
+	Photo                  *Attachment
+	Telecom                []ContactPoint
+	CoverageArea           []Reference
+	ServiceProvisionCode   []CodeableConcept
+	Eligibility            []HealthcareServiceEligibility
+	Program                []CodeableConcept
+	Characteristic         []CodeableConcept
+	Communication          []CodeableConcept
+	ReferralMethod         []CodeableConcept
+	AppointmentRequired    Boolean
+	AvailableTime          []HealthcareServiceAvailableTime
+	NotAvailable           []HealthcareServiceNotAvailable
+	AvailabilityExceptions String
+	Endpoint               []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "HealthcareService".
+func (*HealthcareService) ResourceType() string  { return "HealthcareService" }
+func (r *HealthcareService) resourceID() string  { return r.ID.Value }
+func (r *HealthcareService) resourceMeta() *Meta { return r.Meta }
+
+// HealthcareServiceEligibility is the backbone element HealthcareService.eligibility.
+type HealthcareServiceEligibility struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Comment           Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// HealthcareServiceAvailableTime is the backbone element HealthcareService.availableTime.
+type HealthcareServiceAvailableTime struct {
+	ID                 string
+	Extension          []Extension
+	ModifierExtension  []Extension
+	DaysOfWeek         []Code // mon | tue | wed | thu | fri | sat | sun
+	AllDay             Boolean
+	AvailableStartTime Time
+	AvailableEndTime   Time
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// HealthcareServiceNotAvailable is the backbone element HealthcareService.notAvailable.
+type HealthcareServiceNotAvailable struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String // required
+	During            *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImagingStudy is the FHIR R4 ImagingStudy resource (https://hl7.org/fhir/R4/imagingstudy.html).
+type ImagingStudy struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Identifier         []Identifier
+	Status             Code // required; registered | available | cancelled | entered-in-error | unknown
+	Modality           []Coding
+	Subject            *Reference // required
+	Encounter          *Reference
+	Started            DateTime
+	BasedOn            []Reference
+	Referrer           *Reference
+	Interpreter        []Reference
+	Endpoint           []Reference
+	NumberOfSeries     UnsignedInt
+	NumberOfInstances  UnsignedInt
+	ProcedureReference *Reference
+	ProcedureCode      []CodeableConcept
+	Location           *Reference
+	ReasonCode         []CodeableConcept
+	ReasonReference    []Reference
+	Note               []Annotation
+	Description        String
+	Series             []ImagingStudySeries
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ImagingStudy".
+func (*ImagingStudy) ResourceType() string  { return "ImagingStudy" }
+func (r *ImagingStudy) resourceID() string  { return r.ID.Value }
+func (r *ImagingStudy) resourceMeta() *Meta { return r.Meta }
+
+// ImagingStudySeries is the backbone element ImagingStudy.series.
+type ImagingStudySeries struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Uid               ID // required
+	Number            UnsignedInt
+	Modality          *Coding // required
+	Description       String
+	NumberOfInstances UnsignedInt
+	Endpoint          []Reference
+	BodySite          *Coding
+	Laterality        *Coding
+	Specimen          []Reference
+	Started           DateTime
+	Performer         []ImagingStudySeriesPerformer
+	Instance          []ImagingStudySeriesInstance
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImagingStudySeriesPerformer is the backbone element ImagingStudy.series.performer.
+type ImagingStudySeriesPerformer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Function          *CodeableConcept
+	Actor             *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImagingStudySeriesInstance is the backbone element ImagingStudy.series.instance.
+type ImagingStudySeriesInstance struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Uid               ID      // required
+	SopClass          *Coding // required
+	Number            UnsignedInt
+	Title             String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Immunization is the FHIR R4 Immunization resource (https://hl7.org/fhir/R4/immunization.html).
+type Immunization struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Identifier         []Identifier
+	Status             Code // required; completed | entered-in-error | not-done
+	StatusReason       *CodeableConcept
+	VaccineCode        *CodeableConcept // required
+	Patient            *Reference       // required
+	Encounter          *Reference
+	Occurrence         Value // *DateTime, *String
+	Recorded           DateTime
+	PrimarySource      Boolean
+	ReportOrigin       *CodeableConcept
+	Location           *Reference
+	Manufacturer       *Reference
+	LotNumber          String
+	ExpirationDate     Date
+	Site               *CodeableConcept
+	Route              *CodeableConcept
+	DoseQuantity       *Quantity
+	Performer          []ImmunizationPerformer
+	Note               []Annotation
+	ReasonCode         []CodeableConcept
+	ReasonReference    []Reference
+	IsSubpotent        Boolean
+	SubpotentReason    []CodeableConcept
+	Education          []ImmunizationEducation
+	ProgramEligibility []CodeableConcept
+	FundingSource      *CodeableConcept
+	Reaction           []ImmunizationReaction
+	ProtocolApplied    []ImmunizationProtocolApplied
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Immunization".
+func (*Immunization) ResourceType() string  { return "Immunization" }
+func (r *Immunization) resourceID() string  { return r.ID.Value }
+func (r *Immunization) resourceMeta() *Meta { return r.Meta }
+
+// ImmunizationPerformer is the backbone element Immunization.performer.
+type ImmunizationPerformer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Function          *CodeableConcept
+	Actor             *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImmunizationEducation is the backbone element Immunization.education.
+type ImmunizationEducation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	DocumentType      String
+	Reference         URI
+	PublicationDate   DateTime
+	PresentationDate  DateTime
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImmunizationReaction is the backbone element Immunization.reaction.
+type ImmunizationReaction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Date              DateTime
+	Detail            *Reference
+	Reported          Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImmunizationProtocolApplied is the backbone element Immunization.protocolApplied.
+type ImmunizationProtocolApplied struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Series            String
+	Authority         *Reference
+	TargetDisease     []CodeableConcept
+	DoseNumber        Value // *PositiveInt, *String
+	SeriesDoses       Value // *PositiveInt, *String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImmunizationEvaluation is the FHIR R4 ImmunizationEvaluation resource (https://hl7.org/fhir/R4/immunizationevaluation.html).
+type ImmunizationEvaluation struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code       // required; completed | entered-in-error
+	Patient           *Reference // required
+	Date              DateTime
+	Authority         *Reference
+	TargetDisease     *CodeableConcept // required
+	ImmunizationEvent *Reference       // required
+	DoseStatus        *CodeableConcept // required
+	DoseStatusReason  []CodeableConcept
+	Description       String
+	Series            String
+	DoseNumber        Value // *PositiveInt, *String
+	SeriesDoses       Value // *PositiveInt, *String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ImmunizationEvaluation".
+func (*ImmunizationEvaluation) ResourceType() string  { return "ImmunizationEvaluation" }
+func (r *ImmunizationEvaluation) resourceID() string  { return r.ID.Value }
+func (r *ImmunizationEvaluation) resourceMeta() *Meta { return r.Meta }
+
+// ImmunizationRecommendation is the FHIR R4 ImmunizationRecommendation resource (https://hl7.org/fhir/R4/immunizationrecommendation.html).
+type ImmunizationRecommendation struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Patient           *Reference // required
+	Date              DateTime   // required
+	Authority         *Reference
+	Recommendation    []ImmunizationRecommendationRecommendation // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ImmunizationRecommendation".
+func (*ImmunizationRecommendation) ResourceType() string  { return "ImmunizationRecommendation" }
+func (r *ImmunizationRecommendation) resourceID() string  { return r.ID.Value }
+func (r *ImmunizationRecommendation) resourceMeta() *Meta { return r.Meta }
+
+// ImmunizationRecommendationRecommendation is the backbone element ImmunizationRecommendation.recommendation.
+type ImmunizationRecommendationRecommendation struct {
+	ID                           string
+	Extension                    []Extension
+	ModifierExtension            []Extension
+	VaccineCode                  []CodeableConcept
+	TargetDisease                *CodeableConcept
+	ContraindicatedVaccineCode   []CodeableConcept
+	ForecastStatus               *CodeableConcept // required
+	ForecastReason               []CodeableConcept
+	DateCriterion                []ImmunizationRecommendationRecommendationDateCriterion
+	Description                  String
+	Series                       String
+	DoseNumber                   Value // *PositiveInt, *String
+	SeriesDoses                  Value // *PositiveInt, *String
+	SupportingImmunization       []Reference
+	SupportingPatientInformation []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImmunizationRecommendationRecommendationDateCriterion is the backbone element ImmunizationRecommendation.recommendation.dateCriterion.
+type ImmunizationRecommendationRecommendationDateCriterion struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept // required
+	Value             DateTime         // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuide is the FHIR R4 ImplementationGuide resource (https://hl7.org/fhir/R4/implementationguide.html).
+type ImplementationGuide struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Version           String
+	Name              String // required
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Copyright         Markdown
+	PackageID         ID     // required
+	License           Code   // not-open-source | 0BSD | AAL | Abstyles | Adobe-2006 | Adobe-Glyph | ADSL | AFL-1.1 | AFL-1.2 | AFL-2.0 | AFL-2.1 | AFL-3.0 | Afmparse | AGPL-1.0-only | AGPL-1.0-or-later | AGPL-3.0-only | AGPL-3.0-or-later | Aladdin | AMDPLPA | AML | AMPAS | ANTLR-PD | Apache-1.0 | Apache-1.1 | Apache-2.0 | APAFML | APL-1.0 | APSL-1.0 | APSL-1.1 | APSL-1.2 | APSL-2.0 | Artistic-1.0-cl8 | Artistic-1.0-Perl | Artistic-1.0 | Artistic-2.0 | Bahyph | Barr | Beerware | BitTorrent-1.0 | BitTorrent-1.1 | Borceux | BSD-1-Clause | BSD-2-Clause-FreeBSD | BSD-2-Clause-NetBSD | BSD-2-Clause-Patent | BSD-2-Clause | BSD-3-Clause-Attribution | BSD-3-Clause-Clear | BSD-3-Clause-LBNL | BSD-3-Clause-No-Nuclear-License-2014 | BSD-3-Clause-No-Nuclear-License | BSD-3-Clause-No-Nuclear-Warranty | BSD-3-Clause | BSD-4-Clause-UC | BSD-4-Clause | BSD-Protection | BSD-Source-Code | BSL-1.0 | bzip2-1.0.5 | bzip2-1.0.6 | Caldera | CATOSL-1.1 | CC-BY-1.0 | CC-BY-2.0 | CC-BY-2.5 | CC-BY-3.0 | CC-BY-4.0 | CC-BY-NC-1.0 | CC-BY-NC-2.0 | CC-BY-NC-2.5 | CC-BY-NC-3.0 | CC-BY-NC-4.0 | CC-BY-NC-ND-1.0 | CC-BY-NC-ND-2.0 | CC-BY-NC-ND-2.5 | CC-BY-NC-ND-3.0 | CC-BY-NC-ND-4.0 | CC-BY-NC-SA-1.0 | CC-BY-NC-SA-2.0 | CC-BY-NC-SA-2.5 | CC-BY-NC-SA-3.0 | CC-BY-NC-SA-4.0 | CC-BY-ND-1.0 | CC-BY-ND-2.0 | CC-BY-ND-2.5 | CC-BY-ND-3.0 | CC-BY-ND-4.0 | CC-BY-SA-1.0 | CC-BY-SA-2.0 | CC-BY-SA-2.5 | CC-BY-SA-3.0 | CC-BY-SA-4.0 | CC0-1.0 | CDDL-1.0 | CDDL-1.1 | CDLA-Permissive-1.0 | CDLA-Sharing-1.0 | CECILL-1.0 | CECILL-1.1 | CECILL-2.0 | CECILL-2.1 | CECILL-B | CECILL-C | ClArtistic | CNRI-Jython | CNRI-Python-GPL-Compatible | CNRI-Python | Condor-1.1 | CPAL-1.0 | CPL-1.0 | CPOL-1.02 | Crossword | CrystalStacker | CUA-OPL-1.0 | Cube | curl | D-FSL-1.0 | diffmark | DOC | Dotseqn | DSDP | dvipdfm | ECL-1.0 | ECL-2.0 | EFL-1.0 | EFL-2.0 | eGenix | Entessa | EPL-1.0 | EPL-2.0 | ErlPL-1.1 | EUDatagrid | EUPL-1.0 | EUPL-1.1 | EUPL-1.2 | Eurosym | Fair | Frameworx-1.0 | FreeImage | FSFAP | FSFUL | FSFULLR | FTL | GFDL-1.1-only | GFDL-1.1-or-later | GFDL-1.2-only | GFDL-1.2-or-later | GFDL-1.3-only | GFDL-1.3-or-later | Giftware | GL2PS | Glide | Glulxe | gnuplot | GPL-1.0-only | GPL-1.0-or-later | GPL-2.0-only | GPL-2.0-or-later | GPL-3.0-only | GPL-3.0-or-later | gSOAP-1.3b | HaskellReport | HPND | IBM-pibs | ICU | IJG | ImageMagick | iMatix | Imlib2 | Info-ZIP | Intel-ACPI | Intel | Interbase-1.0 | IPA | IPL-1.0 | ISC | JasPer-2.0 | JSON | LAL-1.2 | LAL-1.3 | Latex2e | Leptonica | LGPL-2.0-only | LGPL-2.0-or-later | LGPL-2.1-only | LGPL-2.1-or-later | LGPL-3.0-only | LGPL-3.0-or-later | LGPLLR | Libpng | libtiff | LiLiQ-P-1.1 | LiLiQ-R-1.1 | LiLiQ-Rplus-1.1 | Linux-OpenIB | LPL-1.0 | LPL-1.02 | LPPL-1.0 | LPPL-1.1 | LPPL-1.2 | LPPL-1.3a | LPPL-1.3c | MakeIndex | MirOS | MIT-0 | MIT-advertising | MIT-CMU | MIT-enna | MIT-feh | MIT | MITNFA | Motosoto | mpich2 | MPL-1.0 | MPL-1.1 | MPL-2.0-no-copyleft-exception | MPL-2.0 | MS-PL | MS-RL | MTLL | Multics | Mup | NASA-1.3 | Naumen | NBPL-1.0 | NCSA | Net-SNMP | NetCDF | Newsletr | NGPL | NLOD-1.0 | NLPL | Nokia | NOSL | Noweb | NPL-1.0 | NPL-1.1 | NPOSL-3.0 | NRL | NTP | OCCT-PL | OCLC-2.0 | ODbL-1.0 | OFL-1.0 | OFL-1.1 | OGTSL | OLDAP-1.1 | OLDAP-1.2 | OLDAP-1.3 | OLDAP-1.4 | OLDAP-2.0.1 | OLDAP-2.0 | OLDAP-2.1 | OLDAP-2.2.1 | OLDAP-2.2.2 | OLDAP-2.2 | OLDAP-2.3 | OLDAP-2.4 | OLDAP-2.5 | OLDAP-2.6 | OLDAP-2.7 | OLDAP-2.8 | OML | OpenSSL | OPL-1.0 | OSET-PL-2.1 | OSL-1.0 | OSL-1.1 | OSL-2.0 | OSL-2.1 | OSL-3.0 | PDDL-1.0 | PHP-3.0 | PHP-3.01 | Plexus | PostgreSQL | psfrag | psutils | Python-2.0 | Qhull | QPL-1.0 | Rdisc | RHeCos-1.1 | RPL-1.1 | RPL-1.5 | RPSL-1.0 | RSA-MD | RSCPL | Ruby | SAX-PD | Saxpath | SCEA | Sendmail | SGI-B-1.0 | SGI-B-1.1 | SGI-B-2.0 | SimPL-2.0 | SISSL-1.2 | SISSL | Sleepycat | SMLNJ | SMPPL | SNIA | Spencer-86 | Spencer-94 | Spencer-99 | SPL-1.0 | SugarCRM-1.1.3 | SWL | TCL | TCP-wrappers | TMate | TORQUE-1.1 | TOSL | Unicode-DFS-2015 | Unicode-DFS-2016 | Unicode-TOU | Unlicense | UPL-1.0 | Vim | VOSTROM | VSL-1.0 | W3C-19980720 | W3C-20150513 | W3C | Watcom-1.0 | Wsuipa | WTFPL | X11 | Xerox | XFree86-1.1 | xinetd | Xnet | xpp | XSkat | YPL-1.0 | YPL-1.1 | Zed | Zend-2.0 | Zimbra-1.3 | Zimbra-1.4 | zlib-acknowledgement | Zlib | ZPL-1.1 | ZPL-2.0 | ZPL-2.1
+	FhirVersion       []Code // required; 0.01 | 0.05 | 0.06 | 0.11 | 0.0.80 | 0.0.81 | 0.0.82 | 0.4.0 | 0.5.0 | 1.0.0 | 1.0.1 | 1.0.2 | 1.1.0 | 1.4.0 | 1.6.0 | 1.8.0 | 3.0.0 | 3.0.1 | 3.3.0 | 3.5.0 | 4.0.0 | 4.0.1
+	DependsOn         []ImplementationGuideDependsOn
+	Global            []ImplementationGuideGlobal
+	Definition        *ImplementationGuideDefinition
+	Manifest          *ImplementationGuideManifest
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ImplementationGuide".
+func (*ImplementationGuide) ResourceType() string  { return "ImplementationGuide" }
+func (r *ImplementationGuide) resourceID() string  { return r.ID.Value }
+func (r *ImplementationGuide) resourceMeta() *Meta { return r.Meta }
+
+// ImplementationGuideDependsOn is the backbone element ImplementationGuide.dependsOn.
+type ImplementationGuideDependsOn struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	URI               Canonical // required
+	PackageID         ID
+	Version           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideGlobal is the backbone element ImplementationGuide.global.
+type ImplementationGuideGlobal struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code      // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Profile           Canonical // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideDefinition is the backbone element ImplementationGuide.definition.
+type ImplementationGuideDefinition struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Grouping          []ImplementationGuideDefinitionGrouping
+	Resource          []ImplementationGuideDefinitionResource // required
+	Page              *ImplementationGuideDefinitionPage
+	Parameter         []ImplementationGuideDefinitionParameter
+	Template          []ImplementationGuideDefinitionTemplate
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideDefinitionGrouping is the backbone element ImplementationGuide.definition.grouping.
+type ImplementationGuideDefinitionGrouping struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Description       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideDefinitionResource is the backbone element ImplementationGuide.definition.resource.
+type ImplementationGuideDefinitionResource struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Reference         *Reference // required
+	FhirVersion       []Code     // 0.01 | 0.05 | 0.06 | 0.11 | 0.0.80 | 0.0.81 | 0.0.82 | 0.4.0 | 0.5.0 | 1.0.0 | 1.0.1 | 1.0.2 | 1.1.0 | 1.4.0 | 1.6.0 | 1.8.0 | 3.0.0 | 3.0.1 | 3.3.0 | 3.5.0 | 4.0.0 | 4.0.1
+	Name              String
+	Description       String
+	Example           Value // *Boolean, *Canonical
+	GroupingID        ID
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideDefinitionPage is the backbone element ImplementationGuide.definition.page.
+type ImplementationGuideDefinitionPage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              Value  // *URL, *Reference
+	Title             String // required
+	Generation        Code   // required; html | markdown | xml | generated
+	Page              []ImplementationGuideDefinitionPage
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideDefinitionParameter is the backbone element ImplementationGuide.definition.parameter.
+type ImplementationGuideDefinitionParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code   // required; apply | path-resource | path-pages | path-tx-cache | expansion-parameter | rule-broken-links | generate-xml | generate-json | generate-turtle | html-template
+	Value             String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideDefinitionTemplate is the backbone element ImplementationGuide.definition.template.
+type ImplementationGuideDefinitionTemplate struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code   // required
+	Source            String // required
+	Scope             String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideManifest is the backbone element ImplementationGuide.manifest.
+type ImplementationGuideManifest struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Rendering         URL
+	Resource          []ImplementationGuideManifestManifestResource // required
+	Page              []ImplementationGuideManifestManifestPage
+	Image             []String
+	Other             []String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideManifestManifestResource is the backbone element ImplementationGuide.manifest.manifestResource.
+type ImplementationGuideManifestManifestResource struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Reference         *Reference // required
+	Example           Value      // *Boolean, *Canonical
+	RelativePath      URL
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ImplementationGuideManifestManifestPage is the backbone element ImplementationGuide.manifest.manifestPage.
+type ImplementationGuideManifestManifestPage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Title             String
+	Anchor            []String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlan is the FHIR R4 InsurancePlan resource (https://hl7.org/fhir/R4/insuranceplan.html).
+type InsurancePlan struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // draft | active | retired | unknown
+	Type              []CodeableConcept
+	Name              String
+	Alias             []String
+	Period            *Period
+	OwnedBy           *Reference
+	AdministeredBy    *Reference
+	CoverageArea      []Reference
+	Contact           []InsurancePlanContact
+	Endpoint          []Reference
+	Network           []Reference
+	Coverage          []InsurancePlanCoverage
+	Plan              []InsurancePlanPlan
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "InsurancePlan".
+func (*InsurancePlan) ResourceType() string  { return "InsurancePlan" }
+func (r *InsurancePlan) resourceID() string  { return r.ID.Value }
+func (r *InsurancePlan) resourceMeta() *Meta { return r.Meta }
+
+// InsurancePlanContact is the backbone element InsurancePlan.contact.
+type InsurancePlanContact struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Purpose           *CodeableConcept
+	Name              *HumanName
+	Telecom           []ContactPoint
+	Address           *Address
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanCoverage is the backbone element InsurancePlan.coverage.
+type InsurancePlanCoverage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Network           []Reference
+	Benefit           []InsurancePlanCoverageCoverageBenefit // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanCoverageCoverageBenefit is the backbone element InsurancePlan.coverage.coverageBenefit.
+type InsurancePlanCoverageCoverageBenefit struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Requirement       String
+	Limit             []InsurancePlanCoverageCoverageBenefitLimit
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanCoverageCoverageBenefitLimit is the backbone element InsurancePlan.coverage.coverageBenefit.limit.
+type InsurancePlanCoverageCoverageBenefitLimit struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Value             *Quantity
+	Code              *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanPlan is the backbone element InsurancePlan.plan.
+type InsurancePlanPlan struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Type              *CodeableConcept
+	CoverageArea      []Reference
+	Network           []Reference
+	GeneralCost       []InsurancePlanPlanGeneralCost
+	SpecificCost      []InsurancePlanPlanSpecificCost
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanPlanGeneralCost is the backbone element InsurancePlan.plan.generalCost.
+type InsurancePlanPlanGeneralCost struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	GroupSize         PositiveInt
+	Cost              *Money
+	Comment           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanPlanSpecificCost is the backbone element InsurancePlan.plan.specificCost.
+type InsurancePlanPlanSpecificCost struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept // required
+	Benefit           []InsurancePlanPlanSpecificCostPlanBenefit
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanPlanSpecificCostPlanBenefit is the backbone element InsurancePlan.plan.specificCost.planBenefit.
+type InsurancePlanPlanSpecificCostPlanBenefit struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Cost              []InsurancePlanPlanSpecificCostPlanBenefitCost
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InsurancePlanPlanSpecificCostPlanBenefitCost is the backbone element InsurancePlan.plan.specificCost.planBenefit.cost.
+type InsurancePlanPlanSpecificCostPlanBenefitCost struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Applicability     *CodeableConcept
+	Qualifiers        []CodeableConcept
+	Value             *Quantity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Invoice is the FHIR R4 Invoice resource (https://hl7.org/fhir/R4/invoice.html).
+type Invoice struct {
+	ID                  ID
+	Meta                *Meta
+	ImplicitRules       URI
+	Language            Code
+	Text                *Narrative
+	Contained           []Resource
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Identifier          []Identifier
+	Status              Code // required; draft | issued | balanced | cancelled | entered-in-error
+	CancelledReason     String
+	Type                *CodeableConcept
+	Subject             *Reference
+	Recipient           *Reference
+	Date                DateTime
+	Participant         []InvoiceParticipant
+	Issuer              *Reference
+	Account             *Reference
+	LineItem            []InvoiceLineItem
+	TotalPriceComponent []InvoiceLineItemPriceComponent
+	TotalNet            *Money
+	TotalGross          *Money
+	PaymentTerms        Markdown
+	Note                []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Invoice".
+func (*Invoice) ResourceType() string  { return "Invoice" }
+func (r *Invoice) resourceID() string  { return r.ID.Value }
+func (r *Invoice) resourceMeta() *Meta { return r.Meta }
+
+// InvoiceParticipant is the backbone element Invoice.participant.
+type InvoiceParticipant struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Role              *CodeableConcept
+	Actor             *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InvoiceLineItem is the backbone element Invoice.lineItem.
+type InvoiceLineItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Sequence          PositiveInt
+	ChargeItem        Value // *Reference, *CodeableConcept
+	PriceComponent    []InvoiceLineItemPriceComponent
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// InvoiceLineItemPriceComponent is the backbone element Invoice.lineItem.priceComponent.
+type InvoiceLineItemPriceComponent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; base | surcharge | deduction | discount | tax | informational
+	Code              *CodeableConcept
+	Factor            Decimal
+	Amount            *Money
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Library is the FHIR R4 Library resource (https://hl7.org/fhir/R4/library.html).
+type Library struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Title             String
+	Subtitle          String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Type              *CodeableConcept // required
+	Subject           Value            // *CodeableConcept, *Reference
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Usage             String
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Topic             []CodeableConcept
+	Author            []ContactDetail
+	Editor            []ContactDetail
+	Reviewer          []ContactDetail
+	Endorser          []ContactDetail
+	RelatedArtifact   []RelatedArtifact
+	Parameter         []ParameterDefinition
+	DataRequirement   []DataRequirement
+	Content           []Attachment
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Library".
+func (*Library) ResourceType() string  { return "Library" }
+func (r *Library) resourceID() string  { return r.ID.Value }
+func (r *Library) resourceMeta() *Meta { return r.Meta }
+
+// Linkage is the FHIR R4 Linkage resource (https://hl7.org/fhir/R4/linkage.html).
+type Linkage struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Active            Boolean
+	Author            *Reference
+	Item              []LinkageItem // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Linkage".
+func (*Linkage) ResourceType() string  { return "Linkage" }
+func (r *Linkage) resourceID() string  { return r.ID.Value }
+func (r *Linkage) resourceMeta() *Meta { return r.Meta }
+
+// LinkageItem is the backbone element Linkage.item.
+type LinkageItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code       // required; source | alternate | historical
+	Resource          *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// List is the FHIR R4 List resource (https://hl7.org/fhir/R4/list.html).
+type List struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; current | retired | entered-in-error
+	Mode              Code // required; working | snapshot | changes
+	Title             String
+	Code              *CodeableConcept
+	Subject           *Reference
+	Encounter         *Reference
+	Date              DateTime
+	Source            *Reference
+	OrderedBy         *CodeableConcept
+	Note              []Annotation
+	Entry             []ListEntry
+	EmptyReason       *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "List".
+func (*List) ResourceType() string  { return "List" }
+func (r *List) resourceID() string  { return r.ID.Value }
+func (r *List) resourceMeta() *Meta { return r.Meta }
+
+// ListEntry is the backbone element List.entry.
+type ListEntry struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Flag              *CodeableConcept
+	Deleted           Boolean
+	Date              DateTime
+	Item              *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Location is the FHIR R4 Location resource (https://hl7.org/fhir/R4/location.html).
+type Location struct {
+	ID                     ID
+	Meta                   *Meta
+	ImplicitRules          URI
+	Language               Code
+	Text                   *Narrative
+	Contained              []Resource
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Identifier             []Identifier
+	Status                 Code // active | suspended | inactive
+	OperationalStatus      *Coding
+	Name                   String
+	Alias                  []String
+	Description            String
+	Mode                   Code // instance | kind
+	Type                   []CodeableConcept
+	Telecom                []ContactPoint
+	Address                *Address
+	PhysicalType           *CodeableConcept
+	Position               *LocationPosition
+	ManagingOrganization   *Reference
+	PartOf                 *Reference
+	HoursOfOperation       []LocationHoursOfOperation
+	AvailabilityExceptions String
+	Endpoint               []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Location".
+func (*Location) ResourceType() string  { return "Location" }
+func (r *Location) resourceID() string  { return r.ID.Value }
+func (r *Location) resourceMeta() *Meta { return r.Meta }
+
+// LocationPosition is the backbone element Location.position.
+type LocationPosition struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Longitude         Decimal // required
+	Latitude          Decimal // required
+	Altitude          Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// LocationHoursOfOperation is the backbone element Location.hoursOfOperation.
+type LocationHoursOfOperation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	DaysOfWeek        []Code // mon | tue | wed | thu | fri | sat | sun
+	AllDay            Boolean
+	OpeningTime       Time
+	ClosingTime       Time
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Measure is the FHIR R4 Measure resource (https://hl7.org/fhir/R4/measure.html).
+type Measure struct {
+	ID                              ID
+	Meta                            *Meta
+	ImplicitRules                   URI
+	Language                        Code
+	Text                            *Narrative
+	Contained                       []Resource
+	Extension                       []Extension
+	ModifierExtension               []Extension
+	URL                             URI
+	Identifier                      []Identifier
+	Version                         String
+	Name                            String
+	Title                           String
+	Subtitle                        String
+	Status                          Code // required; draft | active | retired | unknown
+	Experimental                    Boolean
+	Subject                         Value // *CodeableConcept, *Reference
+	Date                            DateTime
+	Publisher                       String
+	Contact                         []ContactDetail
+	Description                     Markdown
+	UseContext                      []UsageContext
+	Jurisdiction                    []CodeableConcept
+	Purpose                         Markdown
+	Usage                           String
+	Copyright                       Markdown
+	ApprovalDate                    Date
+	LastReviewDate                  Date
+	EffectivePeriod                 *Period
+	Topic                           []CodeableConcept
+	Author                          []ContactDetail
+	Editor                          []ContactDetail
+	Reviewer                        []ContactDetail
+	Endorser                        []ContactDetail
+	RelatedArtifact                 []RelatedArtifact
+	Library                         []Canonical
+	Disclaimer                      Markdown
+	Scoring                         *CodeableConcept
+	CompositeScoring                *CodeableConcept
+	Type                            []CodeableConcept
+	RiskAdjustment                  String
+	RateAggregation                 String
+	Rationale                       Markdown
+	ClinicalRecommendationStatement Markdown
+	ImprovementNotation             *CodeableConcept
+	Definition                      []Markdown
+	Guidance                        Markdown
+	Group                           []MeasureGroup
+	SupplementalData                []MeasureSupplementalData
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Measure".
+func (*Measure) ResourceType() string  { return "Measure" }
+func (r *Measure) resourceID() string  { return r.ID.Value }
+func (r *Measure) resourceMeta() *Meta { return r.Meta }
+
+// MeasureGroup is the backbone element Measure.group.
+type MeasureGroup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Description       String
+	Population        []MeasureGroupPopulation
+	Stratifier        []MeasureGroupStratifier
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureGroupPopulation is the backbone element Measure.group.population.
+type MeasureGroupPopulation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Description       String
+	Criteria          *Expression // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureGroupStratifier is the backbone element Measure.group.stratifier.
+type MeasureGroupStratifier struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Description       String
+	Criteria          *Expression
+	Component         []MeasureGroupStratifierComponent
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureGroupStratifierComponent is the backbone element Measure.group.stratifier.component.
+type MeasureGroupStratifierComponent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Description       String
+	Criteria          *Expression // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureSupplementalData is the backbone element Measure.supplementalData.
+type MeasureSupplementalData struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Usage             []CodeableConcept
+	Description       String
+	Criteria          *Expression // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureReport is the FHIR R4 MeasureReport resource (https://hl7.org/fhir/R4/measurereport.html).
+type MeasureReport struct {
+	ID                  ID
+	Meta                *Meta
+	ImplicitRules       URI
+	Language            Code
+	Text                *Narrative
+	Contained           []Resource
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Identifier          []Identifier
+	Status              Code      // required; complete | pending | error
+	Type                Code      // required; individual | subject-list | summary | data-collection
+	Measure             Canonical // required
+	Subject             *Reference
+	Date                DateTime
+	Reporter            *Reference
+	Period              *Period // required
+	ImprovementNotation *CodeableConcept
+	Group               []MeasureReportGroup
+	EvaluatedResource   []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MeasureReport".
+func (*MeasureReport) ResourceType() string  { return "MeasureReport" }
+func (r *MeasureReport) resourceID() string  { return r.ID.Value }
+func (r *MeasureReport) resourceMeta() *Meta { return r.Meta }
+
+// MeasureReportGroup is the backbone element MeasureReport.group.
+type MeasureReportGroup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Population        []MeasureReportGroupPopulation
+	MeasureScore      *Quantity
+	Stratifier        []MeasureReportGroupStratifier
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureReportGroupPopulation is the backbone element MeasureReport.group.population.
+type MeasureReportGroupPopulation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Count             Integer
+	SubjectResults    *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureReportGroupStratifier is the backbone element MeasureReport.group.stratifier.
+type MeasureReportGroupStratifier struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              []CodeableConcept
+	Stratum           []MeasureReportGroupStratifierStratifierGroup
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureReportGroupStratifierStratifierGroup is the backbone element MeasureReport.group.stratifier.stratifierGroup.
+type MeasureReportGroupStratifierStratifierGroup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Value             *CodeableConcept
+	Component         []MeasureReportGroupStratifierStratifierGroupComponent
+	Population        []MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation
+	MeasureScore      *Quantity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureReportGroupStratifierStratifierGroupComponent is the backbone element MeasureReport.group.stratifier.stratifierGroup.component.
+type MeasureReportGroupStratifierStratifierGroupComponent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept // required
+	Value             *CodeableConcept // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation is the backbone element MeasureReport.group.stratifier.stratifierGroup.stratifierGroupPopulation.
+type MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Count             Integer
+	SubjectResults    *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Media is the FHIR R4 Media resource (https://hl7.org/fhir/R4/media.html).
+type Media struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	BasedOn           []Reference
+	PartOf            []Reference
+	Status            Code // required; preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+	Type              *CodeableConcept
+	Modality          *CodeableConcept
+	View              *CodeableConcept
+	Subject           *Reference
+	Encounter         *Reference
+	Created           Value // *DateTime, *Period
+	Issued            Instant
+	Operator          *Reference
+	ReasonCode        []CodeableConcept
+	BodySite          *CodeableConcept
+	DeviceName        String
+	Device            *Reference
+	Height            PositiveInt
+	Width             PositiveInt
+	Frames            PositiveInt
+	Duration          Decimal
+	Content           *Attachment // required
+	Note              []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Media".
+func (*Media) ResourceType() string  { return "Media" }
+func (r *Media) resourceID() string  { return r.ID.Value }
+func (r *Media) resourceMeta() *Meta { return r.Meta }
 
 // Medication is the FHIR R4 Medication resource (https://hl7.org/fhir/R4/medication.html).
 type Medication struct {
@@ -1709,8 +7236,22 @@ type Medication struct {
 }
 
 // ResourceType returns "Medication".
-func (*Medication) ResourceType() string { return "Medication" }
-func (r *Medication) resourceID() string { return r.ID.Value }
+func (*Medication) ResourceType() string  { return "Medication" }
+func (r *Medication) resourceID() string  { return r.ID.Value }
+func (r *Medication) resourceMeta() *Meta { return r.Meta }
+
+// MedicationIngredient is the backbone element Medication.ingredient.
+type MedicationIngredient struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Item              Value // *CodeableConcept, *Reference
+	IsActive          Boolean
+	Strength          *Ratio
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
 
 // MedicationBatch is the backbone element Medication.batch.
 type MedicationBatch struct {
@@ -1724,14 +7265,377 @@ type MedicationBatch struct {
 	Unknown []RawField
 }
 
-// MedicationIngredient is the backbone element Medication.ingredient.
-type MedicationIngredient struct {
+// MedicationAdministration is the FHIR R4 MedicationAdministration resource (https://hl7.org/fhir/R4/medicationadministration.html).
+type MedicationAdministration struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	Instantiates          []URI
+	PartOf                []Reference
+	Status                Code // required; in-progress | not-done | on-hold | completed | entered-in-error | stopped | unknown
+	StatusReason          []CodeableConcept
+	Category              *CodeableConcept
+	Medication            Value      // *CodeableConcept, *Reference
+	Subject               *Reference // required
+	Context               *Reference
+	SupportingInformation []Reference
+	Effective             Value // *DateTime, *Period
+	Performer             []MedicationAdministrationPerformer
+	ReasonCode            []CodeableConcept
+	ReasonReference       []Reference
+	Request               *Reference
+	Device                []Reference
+	Note                  []Annotation
+	Dosage                *MedicationAdministrationDosage
+	EventHistory          []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MedicationAdministration".
+func (*MedicationAdministration) ResourceType() string  { return "MedicationAdministration" }
+func (r *MedicationAdministration) resourceID() string  { return r.ID.Value }
+func (r *MedicationAdministration) resourceMeta() *Meta { return r.Meta }
+
+// MedicationAdministrationPerformer is the backbone element MedicationAdministration.performer.
+type MedicationAdministrationPerformer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Function          *CodeableConcept
+	Actor             *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationAdministrationDosage is the backbone element MedicationAdministration.dosage.
+type MedicationAdministrationDosage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Text              String
+	Site              *CodeableConcept
+	Route             *CodeableConcept
+	Method            *CodeableConcept
+	Dose              *Quantity
+	Rate              Value // *Ratio, *Quantity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationDispense is the FHIR R4 MedicationDispense resource (https://hl7.org/fhir/R4/medicationdispense.html).
+type MedicationDispense struct {
+	ID                      ID
+	Meta                    *Meta
+	ImplicitRules           URI
+	Language                Code
+	Text                    *Narrative
+	Contained               []Resource
+	Extension               []Extension
+	ModifierExtension       []Extension
+	Identifier              []Identifier
+	PartOf                  []Reference
+	Status                  Code  // required; preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
+	StatusReason            Value // *CodeableConcept, *Reference
+	Category                *CodeableConcept
+	Medication              Value // *CodeableConcept, *Reference
+	Subject                 *Reference
+	Context                 *Reference
+	SupportingInformation   []Reference
+	Performer               []MedicationDispensePerformer
+	Location                *Reference
+	AuthorizingPrescription []Reference
+	Type                    *CodeableConcept
+	Quantity                *Quantity
+	DaysSupply              *Quantity
+	WhenPrepared            DateTime
+	WhenHandedOver          DateTime
+	Destination             *Reference
+	Receiver                []Reference
+	Note                    []Annotation
+	DosageInstruction       []Dosage
+	Substitution            *MedicationDispenseSubstitution
+	DetectedIssue           []Reference
+	EventHistory            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MedicationDispense".
+func (*MedicationDispense) ResourceType() string  { return "MedicationDispense" }
+func (r *MedicationDispense) resourceID() string  { return r.ID.Value }
+func (r *MedicationDispense) resourceMeta() *Meta { return r.Meta }
+
+// MedicationDispensePerformer is the backbone element MedicationDispense.performer.
+type MedicationDispensePerformer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Function          *CodeableConcept
+	Actor             *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationDispenseSubstitution is the backbone element MedicationDispense.substitution.
+type MedicationDispenseSubstitution struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	WasSubstituted    Boolean // required
+	Type              *CodeableConcept
+	Reason            []CodeableConcept
+	ResponsibleParty  []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledge is the FHIR R4 MedicationKnowledge resource (https://hl7.org/fhir/R4/medicationknowledge.html).
+type MedicationKnowledge struct {
+	ID                         ID
+	Meta                       *Meta
+	ImplicitRules              URI
+	Language                   Code
+	Text                       *Narrative
+	Contained                  []Resource
+	Extension                  []Extension
+	ModifierExtension          []Extension
+	Code                       *CodeableConcept
+	Status                     Code // active | inactive | entered-in-error
+	Manufacturer               *Reference
+	DoseForm                   *CodeableConcept
+	Amount                     *Quantity
+	Synonym                    []String
+	RelatedMedicationKnowledge []MedicationKnowledgeRelatedMedicationKnowledge
+	AssociatedMedication       []Reference
+	ProductType                []CodeableConcept
+	Monograph                  []MedicationKnowledgeMonograph
+	Ingredient                 []MedicationKnowledgeIngredient
+	PreparationInstruction     Markdown
+	IntendedRoute              []CodeableConcept
+	Cost                       []MedicationKnowledgeCost
+	MonitoringProgram          []MedicationKnowledgeMonitoringProgram
+	AdministrationGuidelines   []MedicationKnowledgeAdministrationGuidelines
+	MedicineClassification     []MedicationKnowledgeMedicineClassification
+	Packaging                  *MedicationKnowledgePackaging
+	DrugCharacteristic         []MedicationKnowledgeDrugCharacteristic
+	Contraindication           []Reference
+	Regulatory                 []MedicationKnowledgeRegulatory
+	Kinetics                   []MedicationKnowledgeKinetics
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MedicationKnowledge".
+func (*MedicationKnowledge) ResourceType() string  { return "MedicationKnowledge" }
+func (r *MedicationKnowledge) resourceID() string  { return r.ID.Value }
+func (r *MedicationKnowledge) resourceMeta() *Meta { return r.Meta }
+
+// MedicationKnowledgeRelatedMedicationKnowledge is the backbone element MedicationKnowledge.relatedMedicationKnowledge.
+type MedicationKnowledgeRelatedMedicationKnowledge struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Reference         []Reference      // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeMonograph is the backbone element MedicationKnowledge.monograph.
+type MedicationKnowledgeMonograph struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Source            *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeIngredient is the backbone element MedicationKnowledge.ingredient.
+type MedicationKnowledgeIngredient struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
 	Item              Value // *CodeableConcept, *Reference
 	IsActive          Boolean
 	Strength          *Ratio
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeCost is the backbone element MedicationKnowledge.cost.
+type MedicationKnowledgeCost struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Source            String
+	Cost              *Money // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeMonitoringProgram is the backbone element MedicationKnowledge.monitoringProgram.
+type MedicationKnowledgeMonitoringProgram struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Name              String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeAdministrationGuidelines is the backbone element MedicationKnowledge.administrationGuidelines.
+type MedicationKnowledgeAdministrationGuidelines struct {
+	ID                     string
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Dosage                 []MedicationKnowledgeAdministrationGuidelinesDosage
+	Indication             Value // *CodeableConcept, *Reference
+	PatientCharacteristics []MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeAdministrationGuidelinesDosage is the backbone element MedicationKnowledge.administrationGuidelines.dosage.
+type MedicationKnowledgeAdministrationGuidelinesDosage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Dosage            []Dosage         // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics is the backbone element MedicationKnowledge.administrationGuidelines.patientCharacteristics.
+type MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Characteristic    Value // *CodeableConcept, *Quantity
+	Value             []String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeMedicineClassification is the backbone element MedicationKnowledge.medicineClassification.
+type MedicationKnowledgeMedicineClassification struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Classification    []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgePackaging is the backbone element MedicationKnowledge.packaging.
+type MedicationKnowledgePackaging struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Quantity          *Quantity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeDrugCharacteristic is the backbone element MedicationKnowledge.drugCharacteristic.
+type MedicationKnowledgeDrugCharacteristic struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Value             Value // *CodeableConcept, *String, *Quantity, *Base64Binary
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeRegulatory is the backbone element MedicationKnowledge.regulatory.
+type MedicationKnowledgeRegulatory struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	RegulatoryAuthority *Reference // required
+	Substitution        []MedicationKnowledgeRegulatorySubstitution
+	Schedule            []MedicationKnowledgeRegulatorySchedule
+	MaxDispense         *MedicationKnowledgeRegulatoryMaxDispense
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeRegulatorySubstitution is the backbone element MedicationKnowledge.regulatory.substitution.
+type MedicationKnowledgeRegulatorySubstitution struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Allowed           Boolean          // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeRegulatorySchedule is the backbone element MedicationKnowledge.regulatory.schedule.
+type MedicationKnowledgeRegulatorySchedule struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Schedule          *CodeableConcept // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeRegulatoryMaxDispense is the backbone element MedicationKnowledge.regulatory.maxDispense.
+type MedicationKnowledgeRegulatoryMaxDispense struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Quantity          *Quantity // required
+	Period            *Duration
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicationKnowledgeKinetics is the backbone element MedicationKnowledge.kinetics.
+type MedicationKnowledgeKinetics struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	AreaUnderCurve    []Quantity
+	LethalDose50      []Quantity
+	HalfLifePeriod    *Duration
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
@@ -1785,8 +7689,9 @@ type MedicationRequest struct {
 }
 
 // ResourceType returns "MedicationRequest".
-func (*MedicationRequest) ResourceType() string { return "MedicationRequest" }
-func (r *MedicationRequest) resourceID() string { return r.ID.Value }
+func (*MedicationRequest) ResourceType() string  { return "MedicationRequest" }
+func (r *MedicationRequest) resourceID() string  { return r.ID.Value }
+func (r *MedicationRequest) resourceMeta() *Meta { return r.Meta }
 
 // MedicationRequestDispenseRequest is the backbone element MedicationRequest.dispenseRequest.
 type MedicationRequestDispenseRequest struct {
@@ -1862,11 +7767,229 @@ type MedicationStatement struct {
 }
 
 // ResourceType returns "MedicationStatement".
-func (*MedicationStatement) ResourceType() string { return "MedicationStatement" }
-func (r *MedicationStatement) resourceID() string { return r.ID.Value }
+func (*MedicationStatement) ResourceType() string  { return "MedicationStatement" }
+func (r *MedicationStatement) resourceID() string  { return r.ID.Value }
+func (r *MedicationStatement) resourceMeta() *Meta { return r.Meta }
 
-// MedicationDispense is the FHIR R4 MedicationDispense resource (https://hl7.org/fhir/R4/medicationdispense.html).
-type MedicationDispense struct {
+// MedicinalProduct is the FHIR R4 MedicinalProduct resource (https://hl7.org/fhir/R4/medicinalproduct.html).
+type MedicinalProduct struct {
+	ID                             ID
+	Meta                           *Meta
+	ImplicitRules                  URI
+	Language                       Code
+	Text                           *Narrative
+	Contained                      []Resource
+	Extension                      []Extension
+	ModifierExtension              []Extension
+	Identifier                     []Identifier
+	Type                           *CodeableConcept
+	Domain                         *Coding
+	CombinedPharmaceuticalDoseForm *CodeableConcept
+	LegalStatusOfSupply            *CodeableConcept
+	AdditionalMonitoringIndicator  *CodeableConcept
+	SpecialMeasures                []String
+	PaediatricUseIndicator         *CodeableConcept
+	ProductClassification          []CodeableConcept
+	MarketingStatus                []MarketingStatus
+	PharmaceuticalProduct          []Reference
+	PackagedMedicinalProduct       []Reference
+	AttachedDocument               []Reference
+	MasterFile                     []Reference
+	Contact                        []Reference
+	ClinicalTrial                  []Reference
+	Name                           []MedicinalProductName // required
+	CrossReference                 []Identifier
+	ManufacturingBusinessOperation []MedicinalProductManufacturingBusinessOperation
+	SpecialDesignation             []MedicinalProductSpecialDesignation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MedicinalProduct".
+func (*MedicinalProduct) ResourceType() string  { return "MedicinalProduct" }
+func (r *MedicinalProduct) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProduct) resourceMeta() *Meta { return r.Meta }
+
+// MedicinalProductName is the backbone element MedicinalProduct.name.
+type MedicinalProductName struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ProductName       String // required
+	NamePart          []MedicinalProductNameNamePart
+	CountryLanguage   []MedicinalProductNameCountryLanguage
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductNameNamePart is the backbone element MedicinalProduct.name.namePart.
+type MedicinalProductNameNamePart struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Part              String  // required
+	Type              *Coding // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductNameCountryLanguage is the backbone element MedicinalProduct.name.countryLanguage.
+type MedicinalProductNameCountryLanguage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Country           *CodeableConcept // required
+	Jurisdiction      *CodeableConcept
+	Language          *CodeableConcept // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductManufacturingBusinessOperation is the backbone element MedicinalProduct.manufacturingBusinessOperation.
+type MedicinalProductManufacturingBusinessOperation struct {
+	ID                           string
+	Extension                    []Extension
+	ModifierExtension            []Extension
+	OperationType                *CodeableConcept
+	AuthorisationReferenceNumber *Identifier
+	EffectiveDate                DateTime
+	ConfidentialityIndicator     *CodeableConcept
+	Manufacturer                 []Reference
+	Regulator                    *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductSpecialDesignation is the backbone element MedicinalProduct.specialDesignation.
+type MedicinalProductSpecialDesignation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Type              *CodeableConcept
+	IntendedUse       *CodeableConcept
+	Indication        Value // *CodeableConcept, *Reference
+	Status            *CodeableConcept
+	Date              DateTime
+	Species           *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductAuthorization is the FHIR R4 MedicinalProductAuthorization resource (https://hl7.org/fhir/R4/medicinalproductauthorization.html).
+type MedicinalProductAuthorization struct {
+	ID                          ID
+	Meta                        *Meta
+	ImplicitRules               URI
+	Language                    Code
+	Text                        *Narrative
+	Contained                   []Resource
+	Extension                   []Extension
+	ModifierExtension           []Extension
+	Identifier                  []Identifier
+	Subject                     *Reference
+	Country                     []CodeableConcept
+	Jurisdiction                []CodeableConcept
+	Status                      *CodeableConcept
+	StatusDate                  DateTime
+	RestoreDate                 DateTime
+	ValidityPeriod              *Period
+	DataExclusivityPeriod       *Period
+	DateOfFirstAuthorization    DateTime
+	InternationalBirthDate      DateTime
+	LegalBasis                  *CodeableConcept
+	JurisdictionalAuthorization []MedicinalProductAuthorizationJurisdictionalAuthorization
+	Holder                      *Reference
+	Regulator                   *Reference
+	Procedure                   *MedicinalProductAuthorizationProcedure
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MedicinalProductAuthorization".
+func (*MedicinalProductAuthorization) ResourceType() string  { return "MedicinalProductAuthorization" }
+func (r *MedicinalProductAuthorization) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductAuthorization) resourceMeta() *Meta { return r.Meta }
+
+// MedicinalProductAuthorizationJurisdictionalAuthorization is the backbone element MedicinalProductAuthorization.jurisdictionalAuthorization.
+type MedicinalProductAuthorizationJurisdictionalAuthorization struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Identifier          []Identifier
+	Country             *CodeableConcept
+	Jurisdiction        []CodeableConcept
+	LegalStatusOfSupply *CodeableConcept
+	ValidityPeriod      *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductAuthorizationProcedure is the backbone element MedicinalProductAuthorization.procedure.
+type MedicinalProductAuthorizationProcedure struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Type              *CodeableConcept // required
+	Date              Value            // *Period, *DateTime
+	Application       []MedicinalProductAuthorizationProcedure
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductContraindication is the FHIR R4 MedicinalProductContraindication resource (https://hl7.org/fhir/R4/medicinalproductcontraindication.html).
+type MedicinalProductContraindication struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Subject               []Reference
+	Disease               *CodeableConcept
+	DiseaseStatus         *CodeableConcept
+	Comorbidity           []CodeableConcept
+	TherapeuticIndication []Reference
+	OtherTherapy          []MedicinalProductContraindicationOtherTherapy
+	Population            []Population
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MedicinalProductContraindication".
+func (*MedicinalProductContraindication) ResourceType() string {
+	return "MedicinalProductContraindication"
+}
+func (r *MedicinalProductContraindication) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductContraindication) resourceMeta() *Meta { return r.Meta }
+
+// MedicinalProductContraindicationOtherTherapy is the backbone element MedicinalProductContraindication.otherTherapy.
+type MedicinalProductContraindicationOtherTherapy struct {
+	ID                      string
+	Extension               []Extension
+	ModifierExtension       []Extension
+	TherapyRelationshipType *CodeableConcept // required
+	Medication              Value            // *CodeableConcept, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductIndication is the FHIR R4 MedicinalProductIndication resource (https://hl7.org/fhir/R4/medicinalproductindication.html).
+type MedicinalProductIndication struct {
 	ID                      ID
 	Meta                    *Meta
 	ImplicitRules           URI
@@ -1875,283 +7998,39 @@ type MedicationDispense struct {
 	Contained               []Resource
 	Extension               []Extension
 	ModifierExtension       []Extension
-	Identifier              []Identifier
-	PartOf                  []Reference
-	Status                  Code  // required; preparation | in-progress | cancelled | on-hold | completed | entered-in-error | stopped | declined | unknown
-	StatusReason            Value // *CodeableConcept, *Reference
-	Category                *CodeableConcept
-	Medication              Value // *CodeableConcept, *Reference
-	Subject                 *Reference
-	Context                 *Reference
-	SupportingInformation   []Reference
-	Performer               []MedicationDispensePerformer
-	Location                *Reference
-	AuthorizingPrescription []Reference
-	Type                    *CodeableConcept
-	Quantity                *Quantity
-	DaysSupply              *Quantity
-	WhenPrepared            DateTime
-	WhenHandedOver          DateTime
-	Destination             *Reference
-	Receiver                []Reference
-	Note                    []Annotation
-	DosageInstruction       []Dosage
-	Substitution            *MedicationDispenseSubstitution
-	DetectedIssue           []Reference
-	EventHistory            []Reference
+	Subject                 []Reference
+	DiseaseSymptomProcedure *CodeableConcept
+	DiseaseStatus           *CodeableConcept
+	Comorbidity             []CodeableConcept
+	IntendedEffect          *CodeableConcept
+	Duration                *Quantity
+	OtherTherapy            []MedicinalProductIndicationOtherTherapy
+	UndesirableEffect       []Reference
+	Population              []Population
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "MedicationDispense".
-func (*MedicationDispense) ResourceType() string { return "MedicationDispense" }
-func (r *MedicationDispense) resourceID() string { return r.ID.Value }
+// ResourceType returns "MedicinalProductIndication".
+func (*MedicinalProductIndication) ResourceType() string  { return "MedicinalProductIndication" }
+func (r *MedicinalProductIndication) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductIndication) resourceMeta() *Meta { return r.Meta }
 
-// MedicationDispensePerformer is the backbone element MedicationDispense.performer.
-type MedicationDispensePerformer struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Function          *CodeableConcept
-	Actor             *Reference // required
+// MedicinalProductIndicationOtherTherapy is the backbone element MedicinalProductIndication.otherTherapy.
+type MedicinalProductIndicationOtherTherapy struct {
+	ID                      string
+	Extension               []Extension
+	ModifierExtension       []Extension
+	TherapyRelationshipType *CodeableConcept // required
+	Medication              Value            // *CodeableConcept, *Reference
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// MedicationDispenseSubstitution is the backbone element MedicationDispense.substitution.
-type MedicationDispenseSubstitution struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	WasSubstituted    Boolean // required
-	Type              *CodeableConcept
-	Reason            []CodeableConcept
-	ResponsibleParty  []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// MedicationAdministration is the FHIR R4 MedicationAdministration resource (https://hl7.org/fhir/R4/medicationadministration.html).
-type MedicationAdministration struct {
-	ID                    ID
-	Meta                  *Meta
-	ImplicitRules         URI
-	Language              Code
-	Text                  *Narrative
-	Contained             []Resource
-	Extension             []Extension
-	ModifierExtension     []Extension
-	Identifier            []Identifier
-	Instantiates          []URI
-	PartOf                []Reference
-	Status                Code // required; in-progress | not-done | on-hold | completed | entered-in-error | stopped | unknown
-	StatusReason          []CodeableConcept
-	Category              *CodeableConcept
-	Medication            Value      // *CodeableConcept, *Reference
-	Subject               *Reference // required
-	Context               *Reference
-	SupportingInformation []Reference
-	Effective             Value // *DateTime, *Period
-	Performer             []MedicationAdministrationPerformer
-	ReasonCode            []CodeableConcept
-	ReasonReference       []Reference
-	Request               *Reference
-	Device                []Reference
-	Note                  []Annotation
-	Dosage                *MedicationAdministrationDosage
-	EventHistory          []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "MedicationAdministration".
-func (*MedicationAdministration) ResourceType() string { return "MedicationAdministration" }
-func (r *MedicationAdministration) resourceID() string { return r.ID.Value }
-
-// MedicationAdministrationDosage is the backbone element MedicationAdministration.dosage.
-type MedicationAdministrationDosage struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Text              String
-	Site              *CodeableConcept
-	Route             *CodeableConcept
-	Method            *CodeableConcept
-	Dose              *Quantity
-	Rate              Value // *Ratio, *Quantity
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// MedicationAdministrationPerformer is the backbone element MedicationAdministration.performer.
-type MedicationAdministrationPerformer struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Function          *CodeableConcept
-	Actor             *Reference // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Immunization is the FHIR R4 Immunization resource (https://hl7.org/fhir/R4/immunization.html).
-type Immunization struct {
-	ID                 ID
-	Meta               *Meta
-	ImplicitRules      URI
-	Language           Code
-	Text               *Narrative
-	Contained          []Resource
-	Extension          []Extension
-	ModifierExtension  []Extension
-	Identifier         []Identifier
-	Status             Code // required; completed | entered-in-error | not-done
-	StatusReason       *CodeableConcept
-	VaccineCode        *CodeableConcept // required
-	Patient            *Reference       // required
-	Encounter          *Reference
-	Occurrence         Value // *DateTime, *String
-	Recorded           DateTime
-	PrimarySource      Boolean
-	ReportOrigin       *CodeableConcept
-	Location           *Reference
-	Manufacturer       *Reference
-	LotNumber          String
-	ExpirationDate     Date
-	Site               *CodeableConcept
-	Route              *CodeableConcept
-	DoseQuantity       *Quantity
-	Performer          []ImmunizationPerformer
-	Note               []Annotation
-	ReasonCode         []CodeableConcept
-	ReasonReference    []Reference
-	IsSubpotent        Boolean
-	SubpotentReason    []CodeableConcept
-	Education          []ImmunizationEducation
-	ProgramEligibility []CodeableConcept
-	FundingSource      *CodeableConcept
-	Reaction           []ImmunizationReaction
-	ProtocolApplied    []ImmunizationProtocolApplied
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Immunization".
-func (*Immunization) ResourceType() string { return "Immunization" }
-func (r *Immunization) resourceID() string { return r.ID.Value }
-
-// ImmunizationEducation is the backbone element Immunization.education.
-type ImmunizationEducation struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	DocumentType      String
-	Reference         URI
-	PublicationDate   DateTime
-	PresentationDate  DateTime
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ImmunizationPerformer is the backbone element Immunization.performer.
-type ImmunizationPerformer struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Function          *CodeableConcept
-	Actor             *Reference // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ImmunizationProtocolApplied is the backbone element Immunization.protocolApplied.
-type ImmunizationProtocolApplied struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Series            String
-	Authority         *Reference
-	TargetDisease     []CodeableConcept
-	DoseNumber        Value // *PositiveInt, *String
-	SeriesDoses       Value // *PositiveInt, *String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ImmunizationReaction is the backbone element Immunization.reaction.
-type ImmunizationReaction struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Date              DateTime
-	Detail            *Reference
-	Reported          Boolean
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DiagnosticReport is the FHIR R4 DiagnosticReport resource (https://hl7.org/fhir/R4/diagnosticreport.html).
-type DiagnosticReport struct {
-	ID                 ID
-	Meta               *Meta
-	ImplicitRules      URI
-	Language           Code
-	Text               *Narrative
-	Contained          []Resource
-	Extension          []Extension
-	ModifierExtension  []Extension
-	Identifier         []Identifier
-	BasedOn            []Reference
-	Status             Code // required; registered | partial | preliminary | final | amended | corrected | appended | cancelled | entered-in-error | unknown
-	Category           []CodeableConcept
-	Code               *CodeableConcept // required
-	Subject            *Reference
-	Encounter          *Reference
-	Effective          Value // *DateTime, *Period
-	Issued             Instant
-	Performer          []Reference
-	ResultsInterpreter []Reference
-	Specimen           []Reference
-	Result             []Reference
-	ImagingStudy       []Reference
-	Media              []DiagnosticReportMedia
-	Conclusion         String
-	ConclusionCode     []CodeableConcept
-	PresentedForm      []Attachment
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "DiagnosticReport".
-func (*DiagnosticReport) ResourceType() string { return "DiagnosticReport" }
-func (r *DiagnosticReport) resourceID() string { return r.ID.Value }
-
-// DiagnosticReportMedia is the backbone element DiagnosticReport.media.
-type DiagnosticReportMedia struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Comment           String
-	Link              *Reference // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Specimen is the FHIR R4 Specimen resource (https://hl7.org/fhir/R4/specimen.html).
-type Specimen struct {
+// MedicinalProductIngredient is the FHIR R4 MedicinalProductIngredient resource (https://hl7.org/fhir/R4/medicinalproductingredient.html).
+type MedicinalProductIngredient struct {
 	ID                  ID
 	Meta                *Meta
 	ImplicitRules       URI
@@ -2160,164 +8039,82 @@ type Specimen struct {
 	Contained           []Resource
 	Extension           []Extension
 	ModifierExtension   []Extension
-	Identifier          []Identifier
-	AccessionIdentifier *Identifier
-	Status              Code // available | unavailable | unsatisfactory | entered-in-error
-	Type                *CodeableConcept
-	Subject             *Reference
-	ReceivedTime        DateTime
-	Parent              []Reference
-	Request             []Reference
-	Collection          *SpecimenCollection
-	Processing          []SpecimenProcessing
-	Container           []SpecimenContainer
-	Condition           []CodeableConcept
-	Note                []Annotation
+	Identifier          *Identifier
+	Role                *CodeableConcept // required
+	AllergenicIndicator Boolean
+	Manufacturer        []Reference
+	SpecifiedSubstance  []MedicinalProductIngredientSpecifiedSubstance
+	Substance           *MedicinalProductIngredientSubstance
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Specimen".
-func (*Specimen) ResourceType() string { return "Specimen" }
-func (r *Specimen) resourceID() string { return r.ID.Value }
+// ResourceType returns "MedicinalProductIngredient".
+func (*MedicinalProductIngredient) ResourceType() string  { return "MedicinalProductIngredient" }
+func (r *MedicinalProductIngredient) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductIngredient) resourceMeta() *Meta { return r.Meta }
 
-// SpecimenCollection is the backbone element Specimen.collection.
-type SpecimenCollection struct {
+// MedicinalProductIngredientSpecifiedSubstance is the backbone element MedicinalProductIngredient.specifiedSubstance.
+type MedicinalProductIngredientSpecifiedSubstance struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Collector         *Reference
-	Collected         Value // *DateTime, *Period
-	Duration          *Duration
-	Quantity          *Quantity
-	Method            *CodeableConcept
-	BodySite          *CodeableConcept
-	FastingStatus     Value // *CodeableConcept, *Duration
+	Code              *CodeableConcept // required
+	Group             *CodeableConcept // required
+	Confidentiality   *CodeableConcept
+	Strength          []MedicinalProductIngredientSpecifiedSubstanceStrength
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// SpecimenContainer is the backbone element Specimen.container.
-type SpecimenContainer struct {
+// MedicinalProductIngredientSpecifiedSubstanceStrength is the backbone element MedicinalProductIngredient.specifiedSubstance.strength.
+type MedicinalProductIngredientSpecifiedSubstanceStrength struct {
+	ID                    string
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Presentation          *Ratio // required
+	PresentationLowLimit  *Ratio
+	Concentration         *Ratio
+	ConcentrationLowLimit *Ratio
+	MeasurementPoint      String
+	Country               []CodeableConcept
+	ReferenceStrength     []MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength is the backbone element MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength.
+type MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Identifier        []Identifier
-	Description       String
-	Type              *CodeableConcept
-	Capacity          *Quantity
-	SpecimenQuantity  *Quantity
-	Additive          Value // *CodeableConcept, *Reference
+	Substance         *CodeableConcept
+	Strength          *Ratio // required
+	StrengthLowLimit  *Ratio
+	MeasurementPoint  String
+	Country           []CodeableConcept
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// SpecimenProcessing is the backbone element Specimen.processing.
-type SpecimenProcessing struct {
+// MedicinalProductIngredientSubstance is the backbone element MedicinalProductIngredient.substance.
+type MedicinalProductIngredientSubstance struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Description       String
-	Procedure         *CodeableConcept
-	Additive          []Reference
-	Time              Value // *DateTime, *Period
+	Code              *CodeableConcept // required
+	Strength          []MedicinalProductIngredientSpecifiedSubstanceStrength
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ImagingStudy is the FHIR R4 ImagingStudy resource (https://hl7.org/fhir/R4/imagingstudy.html).
-type ImagingStudy struct {
-	ID                 ID
-	Meta               *Meta
-	ImplicitRules      URI
-	Language           Code
-	Text               *Narrative
-	Contained          []Resource
-	Extension          []Extension
-	ModifierExtension  []Extension
-	Identifier         []Identifier
-	Status             Code // required; registered | available | cancelled | entered-in-error | unknown
-	Modality           []Coding
-	Subject            *Reference // required
-	Encounter          *Reference
-	Started            DateTime
-	BasedOn            []Reference
-	Referrer           *Reference
-	Interpreter        []Reference
-	Endpoint           []Reference
-	NumberOfSeries     UnsignedInt
-	NumberOfInstances  UnsignedInt
-	ProcedureReference *Reference
-	ProcedureCode      []CodeableConcept
-	Location           *Reference
-	ReasonCode         []CodeableConcept
-	ReasonReference    []Reference
-	Note               []Annotation
-	Description        String
-	Series             []ImagingStudySeries
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "ImagingStudy".
-func (*ImagingStudy) ResourceType() string { return "ImagingStudy" }
-func (r *ImagingStudy) resourceID() string { return r.ID.Value }
-
-// ImagingStudySeries is the backbone element ImagingStudy.series.
-type ImagingStudySeries struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Uid               ID // required
-	Number            UnsignedInt
-	Modality          *Coding // required
-	Description       String
-	NumberOfInstances UnsignedInt
-	Endpoint          []Reference
-	BodySite          *Coding
-	Laterality        *Coding
-	Specimen          []Reference
-	Started           DateTime
-	Performer         []ImagingStudySeriesPerformer
-	Instance          []ImagingStudySeriesInstance
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ImagingStudySeriesInstance is the backbone element ImagingStudy.series.instance.
-type ImagingStudySeriesInstance struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Uid               ID      // required
-	SopClass          *Coding // required
-	Number            UnsignedInt
-	Title             String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ImagingStudySeriesPerformer is the backbone element ImagingStudy.series.performer.
-type ImagingStudySeriesPerformer struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Function          *CodeableConcept
-	Actor             *Reference // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// BodyStructure is the FHIR R4 BodyStructure resource (https://hl7.org/fhir/R4/bodystructure.html).
-type BodyStructure struct {
+// MedicinalProductInteraction is the FHIR R4 MedicinalProductInteraction resource (https://hl7.org/fhir/R4/medicinalproductinteraction.html).
+type MedicinalProductInteraction struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -2326,298 +8123,234 @@ type BodyStructure struct {
 	Contained         []Resource
 	Extension         []Extension
 	ModifierExtension []Extension
-	Identifier        []Identifier
-	Active            Boolean
-	Morphology        *CodeableConcept
-	Location          *CodeableConcept
-	LocationQualifier []CodeableConcept
+	Subject           []Reference
 	Description       String
-	Image             []Attachment
-	Patient           *Reference // required
+	Interactant       []MedicinalProductInteractionInteractant
+	Type              *CodeableConcept
+	Effect            *CodeableConcept
+	Incidence         *CodeableConcept
+	Management        *CodeableConcept
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "BodyStructure".
-func (*BodyStructure) ResourceType() string { return "BodyStructure" }
-func (r *BodyStructure) resourceID() string { return r.ID.Value }
+// ResourceType returns "MedicinalProductInteraction".
+func (*MedicinalProductInteraction) ResourceType() string  { return "MedicinalProductInteraction" }
+func (r *MedicinalProductInteraction) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductInteraction) resourceMeta() *Meta { return r.Meta }
 
-// ServiceRequest is the FHIR R4 ServiceRequest resource (https://hl7.org/fhir/R4/servicerequest.html).
-type ServiceRequest struct {
-	ID                    ID
-	Meta                  *Meta
-	ImplicitRules         URI
-	Language              Code
-	Text                  *Narrative
-	Contained             []Resource
-	Extension             []Extension
-	ModifierExtension     []Extension
-	Identifier            []Identifier
-	InstantiatesCanonical []Canonical
-	InstantiatesURI       []URI
-	BasedOn               []Reference
-	Replaces              []Reference
-	Requisition           *Identifier
-	Status                Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
-	Intent                Code // required; proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
-	Category              []CodeableConcept
-	Priority              Code // routine | urgent | asap | stat
-	DoNotPerform          Boolean
-	Code                  *CodeableConcept
-	OrderDetail           []CodeableConcept
-	Quantity              Value      // *Quantity, *Ratio, *Range
-	Subject               *Reference // required
-	Encounter             *Reference
-	Occurrence            Value // *DateTime, *Period, *Timing
-	AsNeeded              Value // *Boolean, *CodeableConcept
-	AuthoredOn            DateTime
-	Requester             *Reference
-	PerformerType         *CodeableConcept
-	Performer             []Reference
-	LocationCode          []CodeableConcept
-	LocationReference     []Reference
-	ReasonCode            []CodeableConcept
-	ReasonReference       []Reference
-	Insurance             []Reference
-	SupportingInfo        []Reference
-	Specimen              []Reference
-	BodySite              []CodeableConcept
-	Note                  []Annotation
-	PatientInstruction    String
-	RelevantHistory       []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "ServiceRequest".
-func (*ServiceRequest) ResourceType() string { return "ServiceRequest" }
-func (r *ServiceRequest) resourceID() string { return r.ID.Value }
-
-// RequestGroup is the FHIR R4 RequestGroup resource (https://hl7.org/fhir/R4/requestgroup.html).
-type RequestGroup struct {
-	ID                    ID
-	Meta                  *Meta
-	ImplicitRules         URI
-	Language              Code
-	Text                  *Narrative
-	Contained             []Resource
-	Extension             []Extension
-	ModifierExtension     []Extension
-	Identifier            []Identifier
-	InstantiatesCanonical []Canonical
-	InstantiatesURI       []URI
-	BasedOn               []Reference
-	Replaces              []Reference
-	GroupIdentifier       *Identifier
-	Status                Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
-	Intent                Code // required; proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
-	Priority              Code // routine | urgent | asap | stat
-	Code                  *CodeableConcept
-	Subject               *Reference
-	Encounter             *Reference
-	AuthoredOn            DateTime
-	Author                *Reference
-	ReasonCode            []CodeableConcept
-	ReasonReference       []Reference
-	Note                  []Annotation
-	Action                []RequestGroupAction
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "RequestGroup".
-func (*RequestGroup) ResourceType() string { return "RequestGroup" }
-func (r *RequestGroup) resourceID() string { return r.ID.Value }
-
-// RequestGroupAction is the backbone element RequestGroup.action.
-type RequestGroupAction struct {
-	ID                  string
-	Extension           []Extension
-	ModifierExtension   []Extension
-	Prefix              String
-	Title               String
-	Description         String
-	TextEquivalent      String
-	Priority            Code // routine | urgent | asap | stat
-	Code                []CodeableConcept
-	Documentation       []RelatedArtifact
-	Condition           []RequestGroupActionCondition
-	RelatedAction       []RequestGroupActionRelatedAction
-	Timing              Value // *DateTime, *Age, *Period, *Duration, *Range, *Timing
-	Participant         []Reference
-	Type                *CodeableConcept
-	GroupingBehavior    Code // visual-group | logical-group | sentence-group
-	SelectionBehavior   Code // any | all | all-or-none | exactly-one | at-most-one | one-or-more
-	RequiredBehavior    Code // must | could | must-unless-documented
-	PrecheckBehavior    Code // yes | no
-	CardinalityBehavior Code // single | multiple
-	Resource            *Reference
-	Action              []RequestGroupAction
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// RequestGroupActionCondition is the backbone element RequestGroup.action.condition.
-type RequestGroupActionCondition struct {
+// MedicinalProductInteractionInteractant is the backbone element MedicinalProductInteraction.interactant.
+type MedicinalProductInteractionInteractant struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Kind              Code // required; applicability | start | stop
-	Expression        *Expression
+	Item              Value // *Reference, *CodeableConcept
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// RequestGroupActionRelatedAction is the backbone element RequestGroup.action.relatedAction.
-type RequestGroupActionRelatedAction struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	ActionID          ID    // required
-	Relationship      Code  // required; before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
-	Offset            Value // *Duration, *Range
+// MedicinalProductManufactured is the FHIR R4 MedicinalProductManufactured resource (https://hl7.org/fhir/R4/medicinalproductmanufactured.html).
+type MedicinalProductManufactured struct {
+	ID                      ID
+	Meta                    *Meta
+	ImplicitRules           URI
+	Language                Code
+	Text                    *Narrative
+	Contained               []Resource
+	Extension               []Extension
+	ModifierExtension       []Extension
+	ManufacturedDoseForm    *CodeableConcept // required
+	UnitOfPresentation      *CodeableConcept
+	Quantity                *Quantity // required
+	Manufacturer            []Reference
+	Ingredient              []Reference
+	PhysicalCharacteristics *ProdCharacteristic
+	OtherCharacteristics    []CodeableConcept
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// CarePlan is the FHIR R4 CarePlan resource (https://hl7.org/fhir/R4/careplan.html).
-type CarePlan struct {
-	ID                    ID
-	Meta                  *Meta
-	ImplicitRules         URI
-	Language              Code
-	Text                  *Narrative
-	Contained             []Resource
-	Extension             []Extension
-	ModifierExtension     []Extension
-	Identifier            []Identifier
-	InstantiatesCanonical []Canonical
-	InstantiatesURI       []URI
-	BasedOn               []Reference
-	Replaces              []Reference
-	PartOf                []Reference
-	Status                Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
-	Intent                Code // required; proposal | plan | order | option
-	Category              []CodeableConcept
-	Title                 String
-	Description           String
-	Subject               *Reference // required
-	Encounter             *Reference
-	Period                *Period
-	Created               DateTime
-	Author                *Reference
-	Contributor           []Reference
-	CareTeam              []Reference
-	Addresses             []Reference
-	SupportingInfo        []Reference
-	Goal                  []Reference
-	Activity              []CarePlanActivity
-	Note                  []Annotation
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
+// ResourceType returns "MedicinalProductManufactured".
+func (*MedicinalProductManufactured) ResourceType() string  { return "MedicinalProductManufactured" }
+func (r *MedicinalProductManufactured) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductManufactured) resourceMeta() *Meta { return r.Meta }
 
-// ResourceType returns "CarePlan".
-func (*CarePlan) ResourceType() string { return "CarePlan" }
-func (r *CarePlan) resourceID() string { return r.ID.Value }
-
-// CarePlanActivity is the backbone element CarePlan.activity.
-type CarePlanActivity struct {
-	ID                     string
+// MedicinalProductPackaged is the FHIR R4 MedicinalProductPackaged resource (https://hl7.org/fhir/R4/medicinalproductpackaged.html).
+type MedicinalProductPackaged struct {
+	ID                     ID
+	Meta                   *Meta
+	ImplicitRules          URI
+	Language               Code
+	Text                   *Narrative
+	Contained              []Resource
 	Extension              []Extension
 	ModifierExtension      []Extension
-	OutcomeCodeableConcept []CodeableConcept
-	OutcomeReference       []Reference
-	Progress               []Annotation
-	Reference              *Reference
-	Detail                 *CarePlanActivityDetail
+	Identifier             []Identifier
+	Subject                []Reference
+	Description            String
+	LegalStatusOfSupply    *CodeableConcept
+	MarketingStatus        []MarketingStatus
+	MarketingAuthorization *Reference
+	Manufacturer           []Reference
+	BatchIdentifier        []MedicinalProductPackagedBatchIdentifier
+	PackageItem            []MedicinalProductPackagedPackageItem // required
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// CarePlanActivityDetail is the backbone element CarePlan.activity.detail.
-type CarePlanActivityDetail struct {
+// ResourceType returns "MedicinalProductPackaged".
+func (*MedicinalProductPackaged) ResourceType() string  { return "MedicinalProductPackaged" }
+func (r *MedicinalProductPackaged) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductPackaged) resourceMeta() *Meta { return r.Meta }
+
+// MedicinalProductPackagedBatchIdentifier is the backbone element MedicinalProductPackaged.batchIdentifier.
+type MedicinalProductPackagedBatchIdentifier struct {
+	ID                 string
+	Extension          []Extension
+	ModifierExtension  []Extension
+	OuterPackaging     *Identifier // required
+	ImmediatePackaging *Identifier
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductPackagedPackageItem is the backbone element MedicinalProductPackaged.packageItem.
+type MedicinalProductPackagedPackageItem struct {
+	ID                      string
+	Extension               []Extension
+	ModifierExtension       []Extension
+	Identifier              []Identifier
+	Type                    *CodeableConcept // required
+	Quantity                *Quantity        // required
+	Material                []CodeableConcept
+	AlternateMaterial       []CodeableConcept
+	Device                  []Reference
+	ManufacturedItem        []Reference
+	PackageItem             []MedicinalProductPackagedPackageItem
+	PhysicalCharacteristics *ProdCharacteristic
+	OtherCharacteristics    []CodeableConcept
+	ShelfLifeStorage        []ProductShelfLife
+	Manufacturer            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductPharmaceutical is the FHIR R4 MedicinalProductPharmaceutical resource (https://hl7.org/fhir/R4/medicinalproductpharmaceutical.html).
+type MedicinalProductPharmaceutical struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	AdministrableDoseForm *CodeableConcept // required
+	UnitOfPresentation    *CodeableConcept
+	Ingredient            []Reference
+	Device                []Reference
+	Characteristics       []MedicinalProductPharmaceuticalCharacteristics
+	RouteOfAdministration []MedicinalProductPharmaceuticalRouteOfAdministration // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "MedicinalProductPharmaceutical".
+func (*MedicinalProductPharmaceutical) ResourceType() string  { return "MedicinalProductPharmaceutical" }
+func (r *MedicinalProductPharmaceutical) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductPharmaceutical) resourceMeta() *Meta { return r.Meta }
+
+// MedicinalProductPharmaceuticalCharacteristics is the backbone element MedicinalProductPharmaceutical.characteristics.
+type MedicinalProductPharmaceuticalCharacteristics struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept // required
+	Status            *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductPharmaceuticalRouteOfAdministration is the backbone element MedicinalProductPharmaceutical.routeOfAdministration.
+type MedicinalProductPharmaceuticalRouteOfAdministration struct {
+	ID                        string
+	Extension                 []Extension
+	ModifierExtension         []Extension
+	Code                      *CodeableConcept // required
+	FirstDose                 *Quantity
+	MaxSingleDose             *Quantity
+	MaxDosePerDay             *Quantity
+	MaxDosePerTreatmentPeriod *Ratio
+	MaxTreatmentPeriod        *Duration
+	TargetSpecies             []MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies is the backbone element MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.
+type MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept // required
+	WithdrawalPeriod  []MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod is the backbone element MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod.
+type MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod struct {
 	ID                    string
 	Extension             []Extension
 	ModifierExtension     []Extension
-	Kind                  Code // Appointment | CommunicationRequest | DeviceRequest | MedicationRequest | NutritionOrder | Task | ServiceRequest | VisionPrescription
-	InstantiatesCanonical []Canonical
-	InstantiatesURI       []URI
-	Code                  *CodeableConcept
-	ReasonCode            []CodeableConcept
-	ReasonReference       []Reference
-	Goal                  []Reference
-	Status                Code // required; not-started | scheduled | in-progress | on-hold | completed | cancelled | stopped | unknown | entered-in-error
-	StatusReason          *CodeableConcept
-	DoNotPerform          Boolean
-	Scheduled             Value // *Timing, *Period, *String
-	Location              *Reference
-	Performer             []Reference
-	Product               Value // *CodeableConcept, *Reference
-	DailyAmount           *Quantity
-	Quantity              *Quantity
-	Description           String
+	Tissue                *CodeableConcept // required
+	Value                 *Quantity        // required
+	SupportingInformation String
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// CareTeam is the FHIR R4 CareTeam resource (https://hl7.org/fhir/R4/careteam.html).
-type CareTeam struct {
-	ID                   ID
-	Meta                 *Meta
-	ImplicitRules        URI
-	Language             Code
-	Text                 *Narrative
-	Contained            []Resource
-	Extension            []Extension
-	ModifierExtension    []Extension
-	Identifier           []Identifier
-	Status               Code // proposed | active | suspended | inactive | entered-in-error
-	Category             []CodeableConcept
-	Name                 String
-	Subject              *Reference
-	Encounter            *Reference
-	Period               *Period
-	Participant          []CareTeamParticipant
-	ReasonCode           []CodeableConcept
-	ReasonReference      []Reference
-	ManagingOrganization []Reference
-	Telecom              []ContactPoint
-	Note                 []Annotation
+// MedicinalProductUndesirableEffect is the FHIR R4 MedicinalProductUndesirableEffect resource (https://hl7.org/fhir/R4/medicinalproductundesirableeffect.html).
+type MedicinalProductUndesirableEffect struct {
+	ID                     ID
+	Meta                   *Meta
+	ImplicitRules          URI
+	Language               Code
+	Text                   *Narrative
+	Contained              []Resource
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Subject                []Reference
+	SymptomConditionEffect *CodeableConcept
+	Classification         *CodeableConcept
+	FrequencyOfOccurrence  *CodeableConcept
+	Population             []Population
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "CareTeam".
-func (*CareTeam) ResourceType() string { return "CareTeam" }
-func (r *CareTeam) resourceID() string { return r.ID.Value }
-
-// CareTeamParticipant is the backbone element CareTeam.participant.
-type CareTeamParticipant struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Role              []CodeableConcept
-	Member            *Reference
-	OnBehalfOf        *Reference
-	Period            *Period
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
+// ResourceType returns "MedicinalProductUndesirableEffect".
+func (*MedicinalProductUndesirableEffect) ResourceType() string {
+	return "MedicinalProductUndesirableEffect"
 }
+func (r *MedicinalProductUndesirableEffect) resourceID() string  { return r.ID.Value }
+func (r *MedicinalProductUndesirableEffect) resourceMeta() *Meta { return r.Meta }
 
-// Questionnaire is the FHIR R4 Questionnaire resource (https://hl7.org/fhir/R4/questionnaire.html).
-type Questionnaire struct {
+// MessageDefinition is the FHIR R4 MessageDefinition resource (https://hl7.org/fhir/R4/messagedefinition.html).
+type MessageDefinition struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -2631,11 +8364,10 @@ type Questionnaire struct {
 	Version           String
 	Name              String
 	Title             String
-	DerivedFrom       []Canonical
+	Replaces          []Canonical
 	Status            Code // required; draft | active | retired | unknown
 	Experimental      Boolean
-	SubjectType       []Code
-	Date              DateTime
+	Date              DateTime // required
 	Publisher         String
 	Contact           []ContactDetail
 	Description       Markdown
@@ -2643,891 +8375,45 @@ type Questionnaire struct {
 	Jurisdiction      []CodeableConcept
 	Purpose           Markdown
 	Copyright         Markdown
-	ApprovalDate      Date
-	LastReviewDate    Date
-	EffectivePeriod   *Period
-	Code              []Coding
-	Item              []QuestionnaireItem
+	Base              Canonical
+	Parent            []Canonical
+	Event             Value // *Coding, *URI
+	Category          Code  // consequence | currency | notification
+	Focus             []MessageDefinitionFocus
+	ResponseRequired  Code // always | on-error | never | on-success
+	AllowedResponse   []MessageDefinitionAllowedResponse
+	Graph             []Canonical
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "Questionnaire".
-func (*Questionnaire) ResourceType() string { return "Questionnaire" }
-func (r *Questionnaire) resourceID() string { return r.ID.Value }
+// ResourceType returns "MessageDefinition".
+func (*MessageDefinition) ResourceType() string  { return "MessageDefinition" }
+func (r *MessageDefinition) resourceID() string  { return r.ID.Value }
+func (r *MessageDefinition) resourceMeta() *Meta { return r.Meta }
 
-// QuestionnaireItem is the backbone element Questionnaire.item.
-type QuestionnaireItem struct {
+// MessageDefinitionFocus is the backbone element MessageDefinition.focus.
+type MessageDefinitionFocus struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	LinkID            String // required
-	Definition        URI
-	Code              []Coding
-	Prefix            String
-	Text              String
-	Type              Code // required; group | display | question | boolean | decimal | integer | date | dateTime | time | string | text | url | choice | open-choice | attachment | reference | quantity
-	EnableWhen        []QuestionnaireItemEnableWhen
-	EnableBehavior    Code // all | any
-	Required          Boolean
-	Repeats           Boolean
-	ReadOnly          Boolean
-	MaxLength         Integer
-	AnswerValueSet    Canonical
-	AnswerOption      []QuestionnaireItemAnswerOption
-	Initial           []QuestionnaireItemInitial
-	Item              []QuestionnaireItem
+	Code              Code // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Profile           Canonical
+	Min               UnsignedInt // required
+	Max               String
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// QuestionnaireItemAnswerOption is the backbone element Questionnaire.item.answerOption.
-type QuestionnaireItemAnswerOption struct {
+// MessageDefinitionAllowedResponse is the backbone element MessageDefinition.allowedResponse.
+type MessageDefinitionAllowedResponse struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Value             Value // *Integer, *Date, *Time, *String, *Coding, *Reference
-	InitialSelected   Boolean
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// QuestionnaireItemEnableWhen is the backbone element Questionnaire.item.enableWhen.
-type QuestionnaireItemEnableWhen struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Question          String // required
-	Operator          Code   // required; exists | = | != | > | < | >= | <=
-	Answer            Value  // *Boolean, *Decimal, *Integer, *Date, *DateTime, *Time, *String, *Coding, *Quantity, *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// QuestionnaireItemInitial is the backbone element Questionnaire.item.initial.
-type QuestionnaireItemInitial struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Value             Value // *Boolean, *Decimal, *Integer, *Date, *DateTime, *Time, *String, *URI, *Attachment, *Coding, *Quantity, *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// QuestionnaireResponse is the FHIR R4 QuestionnaireResponse resource (https://hl7.org/fhir/R4/questionnaireresponse.html).
-type QuestionnaireResponse struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        *Identifier
-	BasedOn           []Reference
-	PartOf            []Reference
-	Questionnaire     Canonical
-	Status            Code // required; in-progress | completed | amended | entered-in-error | stopped
-	Subject           *Reference
-	Encounter         *Reference
-	Authored          DateTime
-	Author            *Reference
-	Source            *Reference
-	Item              []QuestionnaireResponseItem
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "QuestionnaireResponse".
-func (*QuestionnaireResponse) ResourceType() string { return "QuestionnaireResponse" }
-func (r *QuestionnaireResponse) resourceID() string { return r.ID.Value }
-
-// QuestionnaireResponseItem is the backbone element QuestionnaireResponse.item.
-type QuestionnaireResponseItem struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	LinkID            String // required
-	Definition        URI
-	Text              String
-	Answer            []QuestionnaireResponseItemAnswer
-	Item              []QuestionnaireResponseItem
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// QuestionnaireResponseItemAnswer is the backbone element QuestionnaireResponse.item.answer.
-type QuestionnaireResponseItemAnswer struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Value             Value // *Boolean, *Decimal, *Integer, *Date, *DateTime, *Time, *String, *URI, *Attachment, *Coding, *Quantity, *Reference
-	Item              []QuestionnaireResponseItem
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DocumentReference is the FHIR R4 DocumentReference resource (https://hl7.org/fhir/R4/documentreference.html).
-type DocumentReference struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	MasterIdentifier  *Identifier
-	Identifier        []Identifier
-	Status            Code // required; current | superseded | entered-in-error
-	DocStatus         Code // preliminary | final | amended | entered-in-error
-	Type              *CodeableConcept
-	Category          []CodeableConcept
-	Subject           *Reference
-	Date              Instant
-	Author            []Reference
-	Authenticator     *Reference
-	Custodian         *Reference
-	RelatesTo         []DocumentReferenceRelatesTo
-	Description       String
-	SecurityLabel     []CodeableConcept
-	Content           []DocumentReferenceContent // required
-	Context           *DocumentReferenceContext
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "DocumentReference".
-func (*DocumentReference) ResourceType() string { return "DocumentReference" }
-func (r *DocumentReference) resourceID() string { return r.ID.Value }
-
-// DocumentReferenceContent is the backbone element DocumentReference.content.
-type DocumentReferenceContent struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Attachment        *Attachment // required
-	Format            *Coding
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DocumentReferenceContext is the backbone element DocumentReference.context.
-type DocumentReferenceContext struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Encounter         []Reference
-	Event             []CodeableConcept
-	Period            *Period
-	FacilityType      *CodeableConcept
-	PracticeSetting   *CodeableConcept
-	SourcePatientInfo *Reference
-	Related           []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DocumentReferenceRelatesTo is the backbone element DocumentReference.relatesTo.
-type DocumentReferenceRelatesTo struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              Code       // required; replaces | transforms | signs | appends
-	Target            *Reference // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Composition is the FHIR R4 Composition resource (https://hl7.org/fhir/R4/composition.html).
-type Composition struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        *Identifier
-	Status            Code             // required; preliminary | final | amended | entered-in-error
-	Type              *CodeableConcept // required
-	Category          []CodeableConcept
-	Subject           *Reference
-	Encounter         *Reference
-	Date              DateTime    // required
-	Author            []Reference // required
-	Title             String      // required
-	Confidentiality   Code        // U | L | M | N | R | V
-	Attester          []CompositionAttester
-	Custodian         *Reference
-	RelatesTo         []CompositionRelatesTo
-	Event             []CompositionEvent
-	Section           []CompositionSection
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Composition".
-func (*Composition) ResourceType() string { return "Composition" }
-func (r *Composition) resourceID() string { return r.ID.Value }
-
-// CompositionAttester is the backbone element Composition.attester.
-type CompositionAttester struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Mode              Code // required; personal | professional | legal | official
-	Time              DateTime
-	Party             *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CompositionEvent is the backbone element Composition.event.
-type CompositionEvent struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              []CodeableConcept
-	Period            *Period
-	Detail            []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CompositionRelatesTo is the backbone element Composition.relatesTo.
-type CompositionRelatesTo struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              Code  // required; replaces | transforms | signs | appends
-	Target            Value // *Identifier, *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CompositionSection is the backbone element Composition.section.
-type CompositionSection struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Title             String
-	Code              *CodeableConcept
-	Author            []Reference
-	Focus             *Reference
-	Text              *Narrative
-	Mode              Code // working | snapshot | changes
-	OrderedBy         *CodeableConcept
-	Entry             []Reference
-	EmptyReason       *CodeableConcept
-	Section           []CompositionSection
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// List is the FHIR R4 List resource (https://hl7.org/fhir/R4/list.html).
-type List struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Status            Code // required; current | retired | entered-in-error
-	Mode              Code // required; working | snapshot | changes
-	Title             String
-	Code              *CodeableConcept
-	Subject           *Reference
-	Encounter         *Reference
-	Date              DateTime
-	Source            *Reference
-	OrderedBy         *CodeableConcept
-	Note              []Annotation
-	Entry             []ListEntry
-	EmptyReason       *CodeableConcept
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "List".
-func (*List) ResourceType() string { return "List" }
-func (r *List) resourceID() string { return r.ID.Value }
-
-// ListEntry is the backbone element List.entry.
-type ListEntry struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Flag              *CodeableConcept
-	Deleted           Boolean
-	Date              DateTime
-	Item              *Reference // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Flag is the FHIR R4 Flag resource (https://hl7.org/fhir/R4/flag.html).
-type Flag struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Status            Code // required; active | inactive | entered-in-error
-	Category          []CodeableConcept
-	Code              *CodeableConcept // required
-	Subject           *Reference       // required
-	Period            *Period
-	Encounter         *Reference
-	Author            *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Flag".
-func (*Flag) ResourceType() string { return "Flag" }
-func (r *Flag) resourceID() string { return r.ID.Value }
-
-// Consent is the FHIR R4 Consent resource (https://hl7.org/fhir/R4/consent.html).
-type Consent struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Status            Code              // required; draft | proposed | active | rejected | inactive | entered-in-error
-	Scope             *CodeableConcept  // required
-	Category          []CodeableConcept // required
-	Patient           *Reference
-	DateTime          DateTime
-	Performer         []Reference
-	Organization      []Reference
-	Source            Value // *Attachment, *Reference
-	Policy            []ConsentPolicy
-	PolicyRule        *CodeableConcept
-	Verification      []ConsentVerification
-	Provision         *ConsentProvision
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Consent".
-func (*Consent) ResourceType() string { return "Consent" }
-func (r *Consent) resourceID() string { return r.ID.Value }
-
-// ConsentPolicy is the backbone element Consent.policy.
-type ConsentPolicy struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Authority         URI
-	URI               URI
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ConsentProvision is the backbone element Consent.provision.
-type ConsentProvision struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              Code // deny | permit
-	Period            *Period
-	Actor             []ConsentProvisionProvisionActor
-	Action            []CodeableConcept
-	SecurityLabel     []Coding
-	Purpose           []Coding
-	Class             []Coding
-	Code              []CodeableConcept
-	DataPeriod        *Period
-	Data              []ConsentProvisionProvisionData
-	Provision         []ConsentProvision
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ConsentProvisionProvisionActor is the backbone element Consent.provision.provisionActor.
-type ConsentProvisionProvisionActor struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Role              *CodeableConcept // required
-	Reference         *Reference       // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ConsentProvisionProvisionData is the backbone element Consent.provision.provisionData.
-type ConsentProvisionProvisionData struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Meaning           Code       // required; instance | related | dependents | authoredby
-	Reference         *Reference // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ConsentVerification is the backbone element Consent.verification.
-type ConsentVerification struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Verified          Boolean // required
-	VerifiedWith      *Reference
-	VerificationDate  DateTime
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Task is the FHIR R4 Task resource (https://hl7.org/fhir/R4/task.html).
-type Task struct {
-	ID                    ID
-	Meta                  *Meta
-	ImplicitRules         URI
-	Language              Code
-	Text                  *Narrative
-	Contained             []Resource
-	Extension             []Extension
-	ModifierExtension     []Extension
-	Identifier            []Identifier
-	InstantiatesCanonical Canonical
-	InstantiatesURI       URI
-	BasedOn               []Reference
-	GroupIdentifier       *Identifier
-	PartOf                []Reference
-	Status                Code // required; draft | requested | received | accepted | rejected | ready | cancelled | in-progress | on-hold | failed | completed | entered-in-error
-	StatusReason          *CodeableConcept
-	BusinessStatus        *CodeableConcept
-	Intent                Code // required; unknown | proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
-	Priority              Code // routine | urgent | asap | stat
-	Code                  *CodeableConcept
-	Description           String
-	Focus                 *Reference
-	For                   *Reference
-	Encounter             *Reference
-	ExecutionPeriod       *Period
-	AuthoredOn            DateTime
-	LastModified          DateTime
-	Requester             *Reference
-	PerformerType         []CodeableConcept
-	Owner                 *Reference
-	Location              *Reference
-	ReasonCode            *CodeableConcept
-	ReasonReference       *Reference
-	Insurance             []Reference
-	Note                  []Annotation
-	RelevantHistory       []Reference
-	Restriction           *TaskRestriction
-	Input                 []TaskParameter
-	Output                []TaskOutput
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Task".
-func (*Task) ResourceType() string { return "Task" }
-func (r *Task) resourceID() string { return r.ID.Value }
-
-// TaskOutput is the backbone element Task.output.
-type TaskOutput struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept // required
-	Value             Value            // any open type
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// TaskParameter is the backbone element Task.parameter.
-type TaskParameter struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept // required
-	Value             Value            // any open type
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// TaskRestriction is the backbone element Task.restriction.
-type TaskRestriction struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Repetitions       PositiveInt
-	Period            *Period
-	Recipient         []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Communication is the FHIR R4 Communication resource (https://hl7.org/fhir/R4/communication.html).
-type Communication struct {
-	ID                    ID
-	Meta                  *Meta
-	ImplicitRules         URI
-	Language              Code
-	Text                  *Narrative
-	Contained             []Resource
-	Extension             []Extension
-	ModifierExtension     []Extension
-	Identifier            []Identifier
-	InstantiatesCanonical []Canonical
-	InstantiatesURI       []URI
-	BasedOn               []Reference
-	PartOf                []Reference
-	InResponseTo          []Reference
-	Status                Code // required; preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
-	StatusReason          *CodeableConcept
-	Category              []CodeableConcept
-	Priority              Code // routine | urgent | asap | stat
-	Medium                []CodeableConcept
-	Subject               *Reference
-	Topic                 *CodeableConcept
-	About                 []Reference
-	Encounter             *Reference
-	Sent                  DateTime
-	Received              DateTime
-	Recipient             []Reference
-	Sender                *Reference
-	ReasonCode            []CodeableConcept
-	ReasonReference       []Reference
-	Payload               []CommunicationPayload
-	Note                  []Annotation
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Communication".
-func (*Communication) ResourceType() string { return "Communication" }
-func (r *Communication) resourceID() string { return r.ID.Value }
-
-// CommunicationPayload is the backbone element Communication.payload.
-type CommunicationPayload struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Content           Value // *String, *Attachment, *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Device is the FHIR R4 Device resource (https://hl7.org/fhir/R4/device.html).
-type Device struct {
-	ID                 ID
-	Meta               *Meta
-	ImplicitRules      URI
-	Language           Code
-	Text               *Narrative
-	Contained          []Resource
-	Extension          []Extension
-	ModifierExtension  []Extension
-	Identifier         []Identifier
-	Definition         *Reference
-	UdiCarrier         []DeviceUdiCarrier
-	Status             Code // active | inactive | entered-in-error | unknown
-	StatusReason       []CodeableConcept
-	DistinctIdentifier String
-	Manufacturer       String
-	ManufactureDate    DateTime
-	ExpirationDate     DateTime
-	LotNumber          String
-	SerialNumber       String
-	DeviceName         []DeviceDeviceName
-	ModelNumber        String
-	PartNumber         String
-	Type               *CodeableConcept
-	Specialization     []DeviceSpecialization
-	Version            []DeviceVersion
-	Property           []DeviceProperty
-	Patient            *Reference
-	Owner              *Reference
-	Contact            []ContactPoint
-	Location           *Reference
-	URL                URI
-	Note               []Annotation
-	Safety             []CodeableConcept
-	Parent             *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Device".
-func (*Device) ResourceType() string { return "Device" }
-func (r *Device) resourceID() string { return r.ID.Value }
-
-// DeviceDeviceName is the backbone element Device.deviceName.
-type DeviceDeviceName struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Name              String // required
-	Type              Code   // required; udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DeviceProperty is the backbone element Device.property.
-type DeviceProperty struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept // required
-	ValueQuantity     []Quantity
-	ValueCode         []CodeableConcept
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DeviceSpecialization is the backbone element Device.specialization.
-type DeviceSpecialization struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	SystemType        *CodeableConcept // required
-	Version           String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DeviceUdiCarrier is the backbone element Device.udiCarrier.
-type DeviceUdiCarrier struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	DeviceIdentifier  String
-	Issuer            URI
-	Jurisdiction      URI
-	CarrierAIDC       Base64Binary
-	CarrierHRF        String
-	EntryType         Code // barcode | rfid | manual | card | self-reported | unknown
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DeviceVersion is the backbone element Device.version.
-type DeviceVersion struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept
-	Component         *Identifier
-	Value             String // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Provenance is the FHIR R4 Provenance resource (https://hl7.org/fhir/R4/provenance.html).
-type Provenance struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Target            []Reference // required
-	Occurred          Value       // *Period, *DateTime
-	Recorded          Instant     // required
-	Policy            []URI
-	Location          *Reference
-	Reason            []CodeableConcept
-	Activity          *CodeableConcept
-	Agent             []ProvenanceAgent // required
-	Entity            []ProvenanceEntity
-	Signature         []Signature
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Provenance".
-func (*Provenance) ResourceType() string { return "Provenance" }
-func (r *Provenance) resourceID() string { return r.ID.Value }
-
-// ProvenanceAgent is the backbone element Provenance.agent.
-type ProvenanceAgent struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept
-	Role              []CodeableConcept
-	Who               *Reference // required
-	OnBehalfOf        *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ProvenanceEntity is the backbone element Provenance.entity.
-type ProvenanceEntity struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Role              Code       // required; derivation | revision | quotation | source | removal
-	What              *Reference // required
-	Agent             []ProvenanceAgent
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// AuditEvent is the FHIR R4 AuditEvent resource (https://hl7.org/fhir/R4/auditevent.html).
-type AuditEvent struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *Coding // required
-	Subtype           []Coding
-	Action            Code // C | R | U | D | E
-	Period            *Period
-	Recorded          Instant // required
-	Outcome           Code    // 0 | 4 | 8 | 12
-	OutcomeDesc       String
-	PurposeOfEvent    []CodeableConcept
-	Agent             []AuditEventAgent // required
-	Source            *AuditEventSource // required
-	Entity            []AuditEventEntity
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "AuditEvent".
-func (*AuditEvent) ResourceType() string { return "AuditEvent" }
-func (r *AuditEvent) resourceID() string { return r.ID.Value }
-
-// AuditEventAgent is the backbone element AuditEvent.agent.
-type AuditEventAgent struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept
-	Role              []CodeableConcept
-	Who               *Reference
-	AltID             String
-	Name              String
-	Requestor         Boolean // required
-	Location          *Reference
-	Policy            []URI
-	Media             *Coding
-	Network           *AuditEventAgentNetwork
-	PurposeOfUse      []CodeableConcept
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// AuditEventAgentNetwork is the backbone element AuditEvent.agent.network.
-type AuditEventAgentNetwork struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Address           String
-	Type              Code // 1 | 2 | 3 | 4 | 5
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// AuditEventEntity is the backbone element AuditEvent.entity.
-type AuditEventEntity struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	What              *Reference
-	Type              *Coding
-	Role              *Coding
-	Lifecycle         *Coding
-	SecurityLabel     []Coding
-	Name              String
-	Description       String
-	Query             Base64Binary
-	Detail            []AuditEventEntityDetail
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// AuditEventEntityDetail is the backbone element AuditEvent.entity.detail.
-type AuditEventEntityDetail struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              String // required
-	Value             Value  // *String, *Base64Binary
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// AuditEventSource is the backbone element AuditEvent.source.
-type AuditEventSource struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Site              String
-	Observer          *Reference // required
-	Type              []Coding
+	Message           Canonical // required
+	Situation         Markdown
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
@@ -3560,8 +8446,9 @@ type MessageHeader struct {
 }
 
 // ResourceType returns "MessageHeader".
-func (*MessageHeader) ResourceType() string { return "MessageHeader" }
-func (r *MessageHeader) resourceID() string { return r.ID.Value }
+func (*MessageHeader) ResourceType() string  { return "MessageHeader" }
+func (r *MessageHeader) resourceID() string  { return r.ID.Value }
+func (r *MessageHeader) resourceMeta() *Meta { return r.Meta }
 
 // MessageHeaderMessageDestination is the backbone element MessageHeader.messageDestination.
 type MessageHeaderMessageDestination struct {
@@ -3605,499 +8492,8 @@ type MessageHeaderResponse struct {
 	Unknown []RawField
 }
 
-// Subscription is the FHIR R4 Subscription resource (https://hl7.org/fhir/R4/subscription.html).
-type Subscription struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Status            Code // required; requested | active | error | off
-	Contact           []ContactPoint
-	End               Instant
-	Reason            String // required
-	Criteria          String // required
-	Error             String
-	Channel           *SubscriptionChannel // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Subscription".
-func (*Subscription) ResourceType() string { return "Subscription" }
-func (r *Subscription) resourceID() string { return r.ID.Value }
-
-// SubscriptionChannel is the backbone element Subscription.channel.
-type SubscriptionChannel struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              Code // required; rest-hook | websocket | email | sms | message
-	Endpoint          URL
-	Payload           Code
-	Header            []String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Bundle is the FHIR R4 Bundle resource (https://hl7.org/fhir/R4/bundle.html).
-type Bundle struct {
-	ID            ID
-	Meta          *Meta
-	ImplicitRules URI
-	Language      Code
-	Identifier    *Identifier
-	Type          Code // required; document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
-	Timestamp     Instant
-	Total         UnsignedInt
-	Link          []BundleLink
-	Entry         []BundleEntry
-	Signature     *Signature
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Bundle".
-func (*Bundle) ResourceType() string { return "Bundle" }
-func (r *Bundle) resourceID() string { return r.ID.Value }
-
-// BundleEntry is the backbone element Bundle.entry.
-type BundleEntry struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Link              []BundleLink
-	FullURL           URI
-	Resource          Resource
-	Search            *BundleEntrySearch
-	Request           *BundleEntryRequest
-	Response          *BundleEntryResponse
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// BundleEntryRequest is the backbone element Bundle.entry.request.
-type BundleEntryRequest struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Method            Code // required; GET | HEAD | POST | PUT | DELETE | PATCH
-	URL               URI  // required
-	IfNoneMatch       String
-	IfModifiedSince   Instant
-	IfMatch           String
-	IfNoneExist       String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// BundleEntryResponse is the backbone element Bundle.entry.response.
-type BundleEntryResponse struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Status            String // required
-	Location          URI
-	Etag              String
-	LastModified      Instant
-	Outcome           Resource
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// BundleEntrySearch is the backbone element Bundle.entry.search.
-type BundleEntrySearch struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Mode              Code // match | include | outcome
-	Score             Decimal
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// BundleLink is the backbone element Bundle.link.
-type BundleLink struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Relation          String // required
-	URL               URI    // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// OperationOutcome is the FHIR R4 OperationOutcome resource (https://hl7.org/fhir/R4/operationoutcome.html).
-type OperationOutcome struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Issue             []OperationOutcomeIssue // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "OperationOutcome".
-func (*OperationOutcome) ResourceType() string { return "OperationOutcome" }
-func (r *OperationOutcome) resourceID() string { return r.ID.Value }
-
-// OperationOutcomeIssue is the backbone element OperationOutcome.issue.
-type OperationOutcomeIssue struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Severity          Code // required; fatal | error | warning | information
-	Code              Code // required; invalid | structure | required | value | invariant | security | login | unknown | expired | forbidden | suppressed | processing | not-supported | duplicate | multiple-matches | not-found | deleted | too-long | code-invalid | extension | too-costly | business-rule | conflict | transient | lock-error | no-store | exception | timeout | incomplete | throttled | informational
-	Details           *CodeableConcept
-	Diagnostics       String
-	Location          []String
-	Expression        []String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Endpoint is the FHIR R4 Endpoint resource (https://hl7.org/fhir/R4/endpoint.html).
-type Endpoint struct {
-	ID                   ID
-	Meta                 *Meta
-	ImplicitRules        URI
-	Language             Code
-	Text                 *Narrative
-	Contained            []Resource
-	Extension            []Extension
-	ModifierExtension    []Extension
-	Identifier           []Identifier
-	Status               Code    // required; active | suspended | error | off | entered-in-error | test
-	ConnectionType       *Coding // required
-	Name                 String
-	ManagingOrganization *Reference
-	Contact              []ContactPoint
-	Period               *Period
-	PayloadType          []CodeableConcept // required
-	PayloadMimeType      []Code
-	Address              URL // required
-	Header               []String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Endpoint".
-func (*Endpoint) ResourceType() string { return "Endpoint" }
-func (r *Endpoint) resourceID() string { return r.ID.Value }
-
-// Parameters is the FHIR R4 Parameters resource (https://hl7.org/fhir/R4/parameters.html).
-type Parameters struct {
-	ID            ID
-	Meta          *Meta
-	ImplicitRules URI
-	Language      Code
-	Parameter     []ParametersParameter
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Parameters".
-func (*Parameters) ResourceType() string { return "Parameters" }
-func (r *Parameters) resourceID() string { return r.ID.Value }
-
-// ParametersParameter is the backbone element Parameters.parameter.
-type ParametersParameter struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Name              String // required
-	Value             Value  // any open type
-	Resource          Resource
-	Part              []ParametersParameter
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatement is the FHIR R4 CapabilityStatement resource (https://hl7.org/fhir/R4/capabilitystatement.html).
-type CapabilityStatement struct {
-	ID                  ID
-	Meta                *Meta
-	ImplicitRules       URI
-	Language            Code
-	Text                *Narrative
-	Contained           []Resource
-	Extension           []Extension
-	ModifierExtension   []Extension
-	URL                 URI
-	Version             String
-	Name                String
-	Title               String
-	Status              Code // required; draft | active | retired | unknown
-	Experimental        Boolean
-	Date                DateTime // required
-	Publisher           String
-	Contact             []ContactDetail
-	Description         Markdown
-	UseContext          []UsageContext
-	Jurisdiction        []CodeableConcept
-	Purpose             Markdown
-	Copyright           Markdown
-	Kind                Code // required; instance | capability | requirements
-	Instantiates        []Canonical
-	Imports             []Canonical
-	Software            *CapabilityStatementSoftware
-	Implementation      *CapabilityStatementImplementation
-	FhirVersion         Code   // required; 0.01 | 0.05 | 0.06 | 0.11 | 0.0.80 | 0.0.81 | 0.0.82 | 0.4.0 | 0.5.0 | 1.0.0 | 1.0.1 | 1.0.2 | 1.1.0 | 1.4.0 | 1.6.0 | 1.8.0 | 3.0.0 | 3.0.1 | 3.3.0 | 3.5.0 | 4.0.0 | 4.0.1
-	Format              []Code // required
-	PatchFormat         []Code
-	ImplementationGuide []Canonical
-	Rest                []CapabilityStatementRest
-	Messaging           []CapabilityStatementMessaging
-	Document            []CapabilityStatementDocument
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "CapabilityStatement".
-func (*CapabilityStatement) ResourceType() string { return "CapabilityStatement" }
-func (r *CapabilityStatement) resourceID() string { return r.ID.Value }
-
-// CapabilityStatementDocument is the backbone element CapabilityStatement.document.
-type CapabilityStatementDocument struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Mode              Code // required; producer | consumer
-	Documentation     Markdown
-	Profile           Canonical // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementImplementation is the backbone element CapabilityStatement.implementation.
-type CapabilityStatementImplementation struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Description       String // required
-	URL               URL
-	Custodian         *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementMessaging is the backbone element CapabilityStatement.messaging.
-type CapabilityStatementMessaging struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Endpoint          []CapabilityStatementMessagingEndpoint
-	ReliableCache     UnsignedInt
-	Documentation     Markdown
-	SupportedMessage  []CapabilityStatementMessagingSupportedMessage
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementMessagingEndpoint is the backbone element CapabilityStatement.messaging.endpoint.
-type CapabilityStatementMessagingEndpoint struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Protocol          *Coding // required
-	Address           URL     // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementMessagingSupportedMessage is the backbone element CapabilityStatement.messaging.supportedMessage.
-type CapabilityStatementMessagingSupportedMessage struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Mode              Code      // required; sender | receiver
-	Definition        Canonical // required
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementRest is the backbone element CapabilityStatement.rest.
-type CapabilityStatementRest struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Mode              Code // required; client | server
-	Documentation     Markdown
-	Security          *CapabilityStatementRestSecurity
-	Resource          []CapabilityStatementRestResource
-	Interaction       []CapabilityStatementRestSystemInteraction
-	SearchParam       []CapabilityStatementRestResourceSearchParam
-	Operation         []CapabilityStatementRestResourceOperation
-	Compartment       []Canonical
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementRestResource is the backbone element CapabilityStatement.rest.resource.
-type CapabilityStatementRestResource struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              Code // required
-	Profile           Canonical
-	SupportedProfile  []Canonical
-	Documentation     Markdown
-	Interaction       []CapabilityStatementRestResourceResourceInteraction
-	Versioning        Code // no-version | versioned | versioned-update
-	ReadHistory       Boolean
-	UpdateCreate      Boolean
-	ConditionalCreate Boolean
-	ConditionalRead   Code // not-supported | modified-since | not-match | full-support
-	ConditionalUpdate Boolean
-	ConditionalDelete Code   // not-supported | single | multiple
-	ReferencePolicy   []Code // literal | logical | resolves | enforced | local
-	SearchInclude     []String
-	SearchRevInclude  []String
-	SearchParam       []CapabilityStatementRestResourceSearchParam
-	Operation         []CapabilityStatementRestResourceOperation
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementRestResourceOperation is the backbone element CapabilityStatement.rest.resource.operation.
-type CapabilityStatementRestResourceOperation struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Name              String    // required
-	Definition        Canonical // required
-	Documentation     Markdown
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementRestResourceResourceInteraction is the backbone element CapabilityStatement.rest.resource.resourceInteraction.
-type CapabilityStatementRestResourceResourceInteraction struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              Code // required; read | vread | update | patch | delete | history-instance | history-type | create | search-type
-	Documentation     Markdown
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementRestResourceSearchParam is the backbone element CapabilityStatement.rest.resource.searchParam.
-type CapabilityStatementRestResourceSearchParam struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Name              String // required
-	Definition        Canonical
-	Type              Code // required; number | date | string | token | reference | composite | quantity | uri | special
-	Documentation     Markdown
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementRestSecurity is the backbone element CapabilityStatement.rest.security.
-type CapabilityStatementRestSecurity struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Cors              Boolean
-	Service           []CodeableConcept
-	Description       Markdown
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementRestSystemInteraction is the backbone element CapabilityStatement.rest.systemInteraction.
-type CapabilityStatementRestSystemInteraction struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              Code // required; transaction | batch | search-system | history-system
-	Documentation     Markdown
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CapabilityStatementSoftware is the backbone element CapabilityStatement.software.
-type CapabilityStatementSoftware struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Name              String // required
-	Version           String
-	ReleaseDate       DateTime
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// OrganizationAffiliation is the FHIR R4 OrganizationAffiliation resource (https://hl7.org/fhir/R4/organizationaffiliation.html).
-type OrganizationAffiliation struct {
-	ID                        ID
-	Meta                      *Meta
-	ImplicitRules             URI
-	Language                  Code
-	Text                      *Narrative
-	Contained                 []Resource
-	Extension                 []Extension
-	ModifierExtension         []Extension
-	Identifier                []Identifier
-	Active                    Boolean
-	Period                    *Period
-	Organization              *Reference
-	ParticipatingOrganization *Reference
-	Network                   []Reference
-	Code                      []CodeableConcept
-	Specialty                 []CodeableConcept
-	Location                  []Reference
-	HealthcareService         []Reference
-	Telecom                   []ContactPoint
-	Endpoint                  []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "OrganizationAffiliation".
-func (*OrganizationAffiliation) ResourceType() string { return "OrganizationAffiliation" }
-func (r *OrganizationAffiliation) resourceID() string { return r.ID.Value }
-
-// AppointmentResponse is the FHIR R4 AppointmentResponse resource (https://hl7.org/fhir/R4/appointmentresponse.html).
-type AppointmentResponse struct {
+// MolecularSequence is the FHIR R4 MolecularSequence resource (https://hl7.org/fhir/R4/molecularsequence.html).
+type MolecularSequence struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -4107,605 +8503,165 @@ type AppointmentResponse struct {
 	Extension         []Extension
 	ModifierExtension []Extension
 	Identifier        []Identifier
-	Appointment       *Reference // required
-	Start             Instant
-	End               Instant
-	ParticipantType   []CodeableConcept
-	Actor             *Reference
-	ParticipantStatus Code // required; accepted | declined | tentative | needs-action
-	Comment           String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "AppointmentResponse".
-func (*AppointmentResponse) ResourceType() string { return "AppointmentResponse" }
-func (r *AppointmentResponse) resourceID() string { return r.ID.Value }
-
-// Binary is the FHIR R4 Binary resource (https://hl7.org/fhir/R4/binary.html).
-type Binary struct {
-	ID              ID
-	Meta            *Meta
-	ImplicitRules   URI
-	Language        Code
-	ContentType     Code // required
-	SecurityContext *Reference
-	Data            Base64Binary
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Binary".
-func (*Binary) ResourceType() string { return "Binary" }
-func (r *Binary) resourceID() string { return r.ID.Value }
-
-// Coverage is the FHIR R4 Coverage resource (https://hl7.org/fhir/R4/coverage.html).
-type Coverage struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Status            Code // required; active | cancelled | draft | entered-in-error
-	Type              *CodeableConcept
-	PolicyHolder      *Reference
-	Subscriber        *Reference
-	SubscriberID      String
-	Beneficiary       *Reference // required
-	Dependent         String
-	Relationship      *CodeableConcept
-	Period            *Period
-	Payor             []Reference // required
-	Class             []CoverageClass
-	Order             PositiveInt
-	Network           String
-	CostToBeneficiary []CoverageCostToBeneficiary
-	Subrogation       Boolean
-	Contract          []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Coverage".
-func (*Coverage) ResourceType() string { return "Coverage" }
-func (r *Coverage) resourceID() string { return r.ID.Value }
-
-// CoverageClass is the backbone element Coverage.class.
-type CoverageClass struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept // required
-	Value             String           // required
-	Name              String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CoverageCostToBeneficiary is the backbone element Coverage.costToBeneficiary.
-type CoverageCostToBeneficiary struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept
-	Value             Value // *Quantity, *Money
-	Exception         []CoverageCostToBeneficiaryExemption
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CoverageCostToBeneficiaryExemption is the backbone element Coverage.costToBeneficiary.exemption.
-type CoverageCostToBeneficiaryExemption struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Type              *CodeableConcept // required
-	Period            *Period
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Goal is the FHIR R4 Goal resource (https://hl7.org/fhir/R4/goal.html).
-type Goal struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	LifecycleStatus   Code // required; proposed | planned | accepted | active | on-hold | completed | cancelled | entered-in-error | rejected
-	AchievementStatus *CodeableConcept
-	Category          []CodeableConcept
-	Priority          *CodeableConcept
-	Description       *CodeableConcept // required
-	Subject           *Reference       // required
-	Start             Value            // *Date, *CodeableConcept
-	Target            []GoalTarget
-	StatusDate        Date
-	StatusReason      String
-	ExpressedBy       *Reference
-	Addresses         []Reference
-	Note              []Annotation
-	OutcomeCode       []CodeableConcept
-	OutcomeReference  []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Goal".
-func (*Goal) ResourceType() string { return "Goal" }
-func (r *Goal) resourceID() string { return r.ID.Value }
-
-// GoalTarget is the backbone element Goal.target.
-type GoalTarget struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Measure           *CodeableConcept
-	Detail            Value // *Quantity, *Range, *CodeableConcept, *String, *Boolean, *Integer, *Ratio
-	Due               Value // *Date, *Duration
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Person is the FHIR R4 Person resource (https://hl7.org/fhir/R4/person.html).
-type Person struct {
-	ID                   ID
-	Meta                 *Meta
-	ImplicitRules        URI
-	Language             Code
-	Text                 *Narrative
-	Contained            []Resource
-	Extension            []Extension
-	ModifierExtension    []Extension
-	Identifier           []Identifier
-	Name                 []HumanName
-	Telecom              []ContactPoint
-	Gender               Code // male | female | other | unknown
-	BirthDate            Date
-	Address              []Address
-	Photo                *Attachment
-	ManagingOrganization *Reference
-	Active               Boolean
-	Link                 []PersonLink
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Person".
-func (*Person) ResourceType() string { return "Person" }
-func (r *Person) resourceID() string { return r.ID.Value }
-
-// PersonLink is the backbone element Person.link.
-type PersonLink struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Target            *Reference // required
-	Assurance         Code       // level1 | level2 | level3 | level4
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Group is the FHIR R4 Group resource (https://hl7.org/fhir/R4/group.html).
-type Group struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Active            Boolean
-	Type              Code    // required; person | animal | practitioner | device | medication | substance
-	Actual            Boolean // required
-	Code              *CodeableConcept
-	Name              String
-	Quantity          UnsignedInt
-	ManagingEntity    *Reference
-	Characteristic    []GroupCharacteristic
-	Member            []GroupMember
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Group".
-func (*Group) ResourceType() string { return "Group" }
-func (r *Group) resourceID() string { return r.ID.Value }
-
-// GroupCharacteristic is the backbone element Group.characteristic.
-type GroupCharacteristic struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              *CodeableConcept // required
-	Value             Value            // *CodeableConcept, *Boolean, *Quantity, *Range, *Reference
-	Exclude           Boolean          // required
-	Period            *Period
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// GroupMember is the backbone element Group.member.
-type GroupMember struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Entity            *Reference // required
-	Period            *Period
-	Inactive          Boolean
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// Media is the FHIR R4 Media resource (https://hl7.org/fhir/R4/media.html).
-type Media struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	BasedOn           []Reference
-	PartOf            []Reference
-	Status            Code // required; preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
-	Type              *CodeableConcept
-	Modality          *CodeableConcept
-	View              *CodeableConcept
-	Subject           *Reference
-	Encounter         *Reference
-	Created           Value // *DateTime, *Period
-	Issued            Instant
-	Operator          *Reference
-	ReasonCode        []CodeableConcept
-	BodySite          *CodeableConcept
-	DeviceName        String
-	Device            *Reference
-	Height            PositiveInt
-	Width             PositiveInt
-	Frames            PositiveInt
-	Duration          Decimal
-	Content           *Attachment // required
-	Note              []Annotation
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Media".
-func (*Media) ResourceType() string { return "Media" }
-func (r *Media) resourceID() string { return r.ID.Value }
-
-// Basic is the FHIR R4 Basic resource (https://hl7.org/fhir/R4/basic.html).
-type Basic struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Code              *CodeableConcept // required
-	Subject           *Reference
-	Created           Date
-	Author            *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "Basic".
-func (*Basic) ResourceType() string { return "Basic" }
-func (r *Basic) resourceID() string { return r.ID.Value }
-
-// CommunicationRequest is the FHIR R4 CommunicationRequest resource (https://hl7.org/fhir/R4/communicationrequest.html).
-type CommunicationRequest struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	BasedOn           []Reference
-	Replaces          []Reference
-	GroupIdentifier   *Identifier
-	Status            Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
-	StatusReason      *CodeableConcept
-	Category          []CodeableConcept
-	Priority          Code // routine | urgent | asap | stat
-	DoNotPerform      Boolean
-	Medium            []CodeableConcept
-	Subject           *Reference
-	About             []Reference
-	Encounter         *Reference
-	Payload           []CommunicationRequestPayload
-	Occurrence        Value // *DateTime, *Period
-	AuthoredOn        DateTime
-	Requester         *Reference
-	Recipient         []Reference
-	Sender            *Reference
-	ReasonCode        []CodeableConcept
-	ReasonReference   []Reference
-	Note              []Annotation
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "CommunicationRequest".
-func (*CommunicationRequest) ResourceType() string { return "CommunicationRequest" }
-func (r *CommunicationRequest) resourceID() string { return r.ID.Value }
-
-// CommunicationRequestPayload is the backbone element CommunicationRequest.payload.
-type CommunicationRequestPayload struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Content           Value // *String, *Attachment, *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DetectedIssue is the FHIR R4 DetectedIssue resource (https://hl7.org/fhir/R4/detectedissue.html).
-type DetectedIssue struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	Status            Code // required; registered | preliminary | final | amended | corrected | cancelled | entered-in-error | unknown
-	Code              *CodeableConcept
-	Severity          Code // high | moderate | low
+	Type              Code    // aa | dna | rna
+	CoordinateSystem  Integer // required
 	Patient           *Reference
-	Identified        Value // *DateTime, *Period
-	Author            *Reference
-	Implicated        []Reference
-	Evidence          []DetectedIssueEvidence
-	Detail            String
-	Reference         URI
-	Mitigation        []DetectedIssueMitigation
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "DetectedIssue".
-func (*DetectedIssue) ResourceType() string { return "DetectedIssue" }
-func (r *DetectedIssue) resourceID() string { return r.ID.Value }
-
-// DetectedIssueEvidence is the backbone element DetectedIssue.evidence.
-type DetectedIssueEvidence struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              []CodeableConcept
-	Detail            []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// DetectedIssueMitigation is the backbone element DetectedIssue.mitigation.
-type DetectedIssueMitigation struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Action            *CodeableConcept // required
-	Date              DateTime
-	Author            *Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// RiskAssessment is the FHIR R4 RiskAssessment resource (https://hl7.org/fhir/R4/riskassessment.html).
-type RiskAssessment struct {
-	ID                ID
-	Meta              *Meta
-	ImplicitRules     URI
-	Language          Code
-	Text              *Narrative
-	Contained         []Resource
-	Extension         []Extension
-	ModifierExtension []Extension
-	Identifier        []Identifier
-	BasedOn           *Reference
-	Parent            *Reference
-	Status            Code // required; registered | preliminary | final | amended | corrected | cancelled | entered-in-error | unknown
-	Method            *CodeableConcept
-	Code              *CodeableConcept
-	Subject           *Reference // required
-	Encounter         *Reference
-	Occurrence        Value // *DateTime, *Period
-	Condition         *Reference
+	Specimen          *Reference
+	Device            *Reference
 	Performer         *Reference
-	ReasonCode        []CodeableConcept
-	ReasonReference   []Reference
-	Basis             []Reference
-	Prediction        []RiskAssessmentPrediction
-	Mitigation        String
-	Note              []Annotation
+	Quantity          *Quantity
+	ReferenceSeq      *MolecularSequenceReferenceSeq
+	Variant           []MolecularSequenceVariant
+	ObservedSeq       String
+	Quality           []MolecularSequenceQuality
+	ReadCoverage      Integer
+	Repository        []MolecularSequenceRepository
+	Pointer           []Reference
+	StructureVariant  []MolecularSequenceStructureVariant
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "RiskAssessment".
-func (*RiskAssessment) ResourceType() string { return "RiskAssessment" }
-func (r *RiskAssessment) resourceID() string { return r.ID.Value }
+// ResourceType returns "MolecularSequence".
+func (*MolecularSequence) ResourceType() string  { return "MolecularSequence" }
+func (r *MolecularSequence) resourceID() string  { return r.ID.Value }
+func (r *MolecularSequence) resourceMeta() *Meta { return r.Meta }
 
-// RiskAssessmentPrediction is the backbone element RiskAssessment.prediction.
-type RiskAssessmentPrediction struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Outcome           *CodeableConcept
-	Probability       Value // *Decimal, *Range
-	QualitativeRisk   *CodeableConcept
-	RelativeRisk      Decimal
-	When              Value // *Period, *Range
-	Rationale         String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ClinicalImpression is the FHIR R4 ClinicalImpression resource (https://hl7.org/fhir/R4/clinicalimpression.html).
-type ClinicalImpression struct {
-	ID                       ID
-	Meta                     *Meta
-	ImplicitRules            URI
-	Language                 Code
-	Text                     *Narrative
-	Contained                []Resource
-	Extension                []Extension
-	ModifierExtension        []Extension
-	Identifier               []Identifier
-	Status                   Code // required; in-progress | completed | entered-in-error
-	StatusReason             *CodeableConcept
-	Code                     *CodeableConcept
-	Description              String
-	Subject                  *Reference // required
-	Encounter                *Reference
-	Effective                Value // *DateTime, *Period
-	Date                     DateTime
-	Assessor                 *Reference
-	Previous                 *Reference
-	Problem                  []Reference
-	Investigation            []ClinicalImpressionInvestigation
-	Protocol                 []URI
-	Summary                  String
-	Finding                  []ClinicalImpressionFinding
-	PrognosisCodeableConcept []CodeableConcept
-	PrognosisReference       []Reference
-	SupportingInfo           []Reference
-	Note                     []Annotation
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "ClinicalImpression".
-func (*ClinicalImpression) ResourceType() string { return "ClinicalImpression" }
-func (r *ClinicalImpression) resourceID() string { return r.ID.Value }
-
-// ClinicalImpressionFinding is the backbone element ClinicalImpression.finding.
-type ClinicalImpressionFinding struct {
+// MolecularSequenceReferenceSeq is the backbone element MolecularSequence.referenceSeq.
+type MolecularSequenceReferenceSeq struct {
 	ID                  string
 	Extension           []Extension
 	ModifierExtension   []Extension
-	ItemCodeableConcept *CodeableConcept
-	ItemReference       *Reference
-	Basis               String
+	Chromosome          *CodeableConcept
+	GenomeBuild         String
+	Orientation         Code // sense | antisense
+	ReferenceSeqID      *CodeableConcept
+	ReferenceSeqPointer *Reference
+	ReferenceSeqString  String
+	Strand              Code // watson | crick
+	WindowStart         Integer
+	WindowEnd           Integer
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ClinicalImpressionInvestigation is the backbone element ClinicalImpression.investigation.
-type ClinicalImpressionInvestigation struct {
+// MolecularSequenceVariant is the backbone element MolecularSequence.variant.
+type MolecularSequenceVariant struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Code              *CodeableConcept // required
-	Item              []Reference
+	Start             Integer
+	End               Integer
+	ObservedAllele    String
+	ReferenceAllele   String
+	Cigar             String
+	VariantPointer    *Reference
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// DeviceRequest is the FHIR R4 DeviceRequest resource (https://hl7.org/fhir/R4/devicerequest.html).
-type DeviceRequest struct {
-	ID                    ID
-	Meta                  *Meta
-	ImplicitRules         URI
-	Language              Code
-	Text                  *Narrative
-	Contained             []Resource
-	Extension             []Extension
-	ModifierExtension     []Extension
-	Identifier            []Identifier
-	InstantiatesCanonical []Canonical
-	InstantiatesURI       []URI
-	BasedOn               []Reference
-	PriorRequest          []Reference
-	GroupIdentifier       *Identifier
-	Status                Code  // draft | active | on-hold | revoked | completed | entered-in-error | unknown
-	Intent                Code  // required; proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
-	Priority              Code  // routine | urgent | asap | stat
-	Code                  Value // *Reference, *CodeableConcept
-	Parameter             []DeviceRequestParameter
-	Subject               *Reference // required
-	Encounter             *Reference
-	Occurrence            Value // *DateTime, *Period, *Timing
-	AuthoredOn            DateTime
-	Requester             *Reference
-	PerformerType         *CodeableConcept
-	Performer             *Reference
-	ReasonCode            []CodeableConcept
-	ReasonReference       []Reference
-	Insurance             []Reference
-	SupportingInfo        []Reference
-	Note                  []Annotation
-	RelevantHistory       []Reference
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// ResourceType returns "DeviceRequest".
-func (*DeviceRequest) ResourceType() string { return "DeviceRequest" }
-func (r *DeviceRequest) resourceID() string { return r.ID.Value }
-
-// DeviceRequestParameter is the backbone element DeviceRequest.parameter.
-type DeviceRequestParameter struct {
+// MolecularSequenceQuality is the backbone element MolecularSequence.quality.
+type MolecularSequenceQuality struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Code              *CodeableConcept
-	Value             Value // *CodeableConcept, *Quantity, *Range, *Boolean
+	Type              Code // required; indel | snp | unknown
+	StandardSequence  *CodeableConcept
+	Start             Integer
+	End               Integer
+	Score             *Quantity
+	Method            *CodeableConcept
+	TruthTP           Decimal
+	QueryTP           Decimal
+	TruthFN           Decimal
+	QueryFP           Decimal
+	GtFP              Decimal
+	Precision         Decimal
+	Recall            Decimal
+	FScore            Decimal
+	Roc               *MolecularSequenceQualityRoc
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// DeviceUseStatement is the FHIR R4 DeviceUseStatement resource (https://hl7.org/fhir/R4/deviceusestatement.html).
-type DeviceUseStatement struct {
+// MolecularSequenceQualityRoc is the backbone element MolecularSequence.quality.roc.
+type MolecularSequenceQualityRoc struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Score             []Integer
+	NumTP             []Integer
+	NumFP             []Integer
+	NumFN             []Integer
+	Precision         []Decimal
+	Sensitivity       []Decimal
+	FMeasure          []Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MolecularSequenceRepository is the backbone element MolecularSequence.repository.
+type MolecularSequenceRepository struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; directlink | openapi | login | oauth | other
+	URL               URI
+	Name              String
+	DatasetID         String
+	VariantsetID      String
+	ReadsetID         String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MolecularSequenceStructureVariant is the backbone element MolecularSequence.structureVariant.
+type MolecularSequenceStructureVariant struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	VariantType       *CodeableConcept
+	Exact             Boolean
+	Length            Integer
+	Outer             *MolecularSequenceStructureVariantOuter
+	Inner             *MolecularSequenceStructureVariantInner
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MolecularSequenceStructureVariantOuter is the backbone element MolecularSequence.structureVariant.outer.
+type MolecularSequenceStructureVariantOuter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Start             Integer
+	End               Integer
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// MolecularSequenceStructureVariantInner is the backbone element MolecularSequence.structureVariant.inner.
+type MolecularSequenceStructureVariantInner struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Start             Integer
+	End               Integer
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// NamingSystem is the FHIR R4 NamingSystem resource (https://hl7.org/fhir/R4/namingsystem.html).
+type NamingSystem struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -4714,27 +8670,43 @@ type DeviceUseStatement struct {
 	Contained         []Resource
 	Extension         []Extension
 	ModifierExtension []Extension
-	Identifier        []Identifier
-	BasedOn           []Reference
-	Status            Code       // required; active | completed | entered-in-error | intended | stopped | on-hold
-	Subject           *Reference // required
-	DerivedFrom       []Reference
-	Timing            Value // *Timing, *Period, *DateTime
-	RecordedOn        DateTime
-	Source            *Reference
-	Device            *Reference // required
-	ReasonCode        []CodeableConcept
-	ReasonReference   []Reference
-	BodySite          *CodeableConcept
-	Note              []Annotation
+	Name              String   // required
+	Status            Code     // required; draft | active | retired | unknown
+	Kind              Code     // required; codesystem | identifier | root
+	Date              DateTime // required
+	Publisher         String
+	Contact           []ContactDetail
+	Responsible       String
+	Type              *CodeableConcept
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Usage             String
+	UniqueID          []NamingSystemUniqueId // required
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "DeviceUseStatement".
-func (*DeviceUseStatement) ResourceType() string { return "DeviceUseStatement" }
-func (r *DeviceUseStatement) resourceID() string { return r.ID.Value }
+// ResourceType returns "NamingSystem".
+func (*NamingSystem) ResourceType() string  { return "NamingSystem" }
+func (r *NamingSystem) resourceID() string  { return r.ID.Value }
+func (r *NamingSystem) resourceMeta() *Meta { return r.Meta }
+
+// NamingSystemUniqueId is the backbone element NamingSystem.uniqueId.
+type NamingSystemUniqueId struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code   // required; oid | uuid | uri | other
+	Value             String // required
+	Preferred         Boolean
+	Comment           String
+	Period            *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
 
 // NutritionOrder is the FHIR R4 NutritionOrder resource (https://hl7.org/fhir/R4/nutritionorder.html).
 type NutritionOrder struct {
@@ -4769,40 +8741,9 @@ type NutritionOrder struct {
 }
 
 // ResourceType returns "NutritionOrder".
-func (*NutritionOrder) ResourceType() string { return "NutritionOrder" }
-func (r *NutritionOrder) resourceID() string { return r.ID.Value }
-
-// NutritionOrderEnteralFormula is the backbone element NutritionOrder.enteralFormula.
-type NutritionOrderEnteralFormula struct {
-	ID                        string
-	Extension                 []Extension
-	ModifierExtension         []Extension
-	BaseFormulaType           *CodeableConcept
-	BaseFormulaProductName    String
-	AdditiveType              *CodeableConcept
-	AdditiveProductName       String
-	CaloricDensity            *Quantity
-	RouteofAdministration     *CodeableConcept
-	Administration            []NutritionOrderEnteralFormulaAdministration
-	MaxVolumeToDeliver        *Quantity
-	AdministrationInstruction String
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// NutritionOrderEnteralFormulaAdministration is the backbone element NutritionOrder.enteralFormula.administration.
-type NutritionOrderEnteralFormulaAdministration struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Schedule          *Timing
-	Quantity          *Quantity
-	Rate              Value // *Quantity, *Ratio
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
+func (*NutritionOrder) ResourceType() string  { return "NutritionOrder" }
+func (r *NutritionOrder) resourceID() string  { return r.ID.Value }
+func (r *NutritionOrder) resourceMeta() *Meta { return r.Meta }
 
 // NutritionOrderOralDiet is the backbone element NutritionOrder.oralDiet.
 type NutritionOrderOralDiet struct {
@@ -4859,8 +8800,40 @@ type NutritionOrderSupplement struct {
 	Unknown []RawField
 }
 
-// ImmunizationRecommendation is the FHIR R4 ImmunizationRecommendation resource (https://hl7.org/fhir/R4/immunizationrecommendation.html).
-type ImmunizationRecommendation struct {
+// NutritionOrderEnteralFormula is the backbone element NutritionOrder.enteralFormula.
+type NutritionOrderEnteralFormula struct {
+	ID                        string
+	Extension                 []Extension
+	ModifierExtension         []Extension
+	BaseFormulaType           *CodeableConcept
+	BaseFormulaProductName    String
+	AdditiveType              *CodeableConcept
+	AdditiveProductName       String
+	CaloricDensity            *Quantity
+	RouteofAdministration     *CodeableConcept
+	Administration            []NutritionOrderEnteralFormulaAdministration
+	MaxVolumeToDeliver        *Quantity
+	AdministrationInstruction String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// NutritionOrderEnteralFormulaAdministration is the backbone element NutritionOrder.enteralFormula.administration.
+type NutritionOrderEnteralFormulaAdministration struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Schedule          *Timing
+	Quantity          *Quantity
+	Rate              Value // *Quantity, *Ratio
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Observation is the FHIR R4 Observation resource (https://hl7.org/fhir/R4/observation.html).
+type Observation struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -4870,48 +8843,3761 @@ type ImmunizationRecommendation struct {
 	Extension         []Extension
 	ModifierExtension []Extension
 	Identifier        []Identifier
-	Patient           *Reference // required
-	Date              DateTime   // required
-	Authority         *Reference
-	Recommendation    []ImmunizationRecommendationRecommendation // required
+	BasedOn           []Reference
+	PartOf            []Reference
+	Status            Code // required; registered | preliminary | final | amended | corrected | cancelled | entered-in-error | unknown
+	Category          []CodeableConcept
+	Code              *CodeableConcept // required
+	Subject           *Reference
+	Focus             []Reference
+	Encounter         *Reference
+	Effective         Value // *DateTime, *Period, *Timing, *Instant
+	Issued            Instant
+	Performer         []Reference
+	Value             Value // *Quantity, *CodeableConcept, *String, *Boolean, *Integer, *Range, *Ratio, *SampledData, *Time, *DateTime, *Period
+	DataAbsentReason  *CodeableConcept
+	Interpretation    []CodeableConcept
+	Note              []Annotation
+	BodySite          *CodeableConcept
+	Method            *CodeableConcept
+	Specimen          *Reference
+	Device            *Reference
+	ReferenceRange    []ObservationReferenceRange
+	HasMember         []Reference
+	DerivedFrom       []Reference
+	Component         []ObservationComponent
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "ImmunizationRecommendation".
-func (*ImmunizationRecommendation) ResourceType() string { return "ImmunizationRecommendation" }
-func (r *ImmunizationRecommendation) resourceID() string { return r.ID.Value }
+// ResourceType returns "Observation".
+func (*Observation) ResourceType() string  { return "Observation" }
+func (r *Observation) resourceID() string  { return r.ID.Value }
+func (r *Observation) resourceMeta() *Meta { return r.Meta }
 
-// ImmunizationRecommendationRecommendation is the backbone element ImmunizationRecommendation.recommendation.
-type ImmunizationRecommendationRecommendation struct {
-	ID                           string
-	Extension                    []Extension
-	ModifierExtension            []Extension
-	VaccineCode                  []CodeableConcept
-	TargetDisease                *CodeableConcept
-	ContraindicatedVaccineCode   []CodeableConcept
-	ForecastStatus               *CodeableConcept // required
-	ForecastReason               []CodeableConcept
-	DateCriterion                []ImmunizationRecommendationRecommendationDateCriterion
-	Description                  String
-	Series                       String
-	DoseNumber                   Value // *PositiveInt, *String
-	SeriesDoses                  Value // *PositiveInt, *String
-	SupportingImmunization       []Reference
-	SupportingPatientInformation []Reference
+// ObservationReferenceRange is the backbone element Observation.referenceRange.
+type ObservationReferenceRange struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Low               *Quantity
+	High              *Quantity
+	Type              *CodeableConcept
+	AppliesTo         []CodeableConcept
+	Age               *Range
+	Text              String
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ImmunizationRecommendationRecommendationDateCriterion is the backbone element ImmunizationRecommendation.recommendation.dateCriterion.
-type ImmunizationRecommendationRecommendationDateCriterion struct {
+// ObservationComponent is the backbone element Observation.component.
+type ObservationComponent struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
 	Code              *CodeableConcept // required
-	Value             DateTime         // required
+	Value             Value            // *Quantity, *CodeableConcept, *String, *Boolean, *Integer, *Range, *Ratio, *SampledData, *Time, *DateTime, *Period
+	DataAbsentReason  *CodeableConcept
+	Interpretation    []CodeableConcept
+	ReferenceRange    []ObservationReferenceRange
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ObservationDefinition is the FHIR R4 ObservationDefinition resource (https://hl7.org/fhir/R4/observationdefinition.html).
+type ObservationDefinition struct {
+	ID                     ID
+	Meta                   *Meta
+	ImplicitRules          URI
+	Language               Code
+	Text                   *Narrative
+	Contained              []Resource
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Category               []CodeableConcept
+	Code                   *CodeableConcept // required
+	Identifier             []Identifier
+	PermittedDataType      []Code // Quantity | CodeableConcept | string | boolean | integer | Range | Ratio | SampledData | time | dateTime | Period
+	MultipleResultsAllowed Boolean
+	Method                 *CodeableConcept
+	PreferredReportName    String
+	QuantitativeDetails    *ObservationDefinitionQuantitativeDetails
+	QualifiedInterval      []ObservationDefinitionQualifiedInterval
+	ValidCodedValueSet     *Reference
+	NormalCodedValueSet    *Reference
+	AbnormalCodedValueSet  *Reference
+	CriticalCodedValueSet  *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ObservationDefinition".
+func (*ObservationDefinition) ResourceType() string  { return "ObservationDefinition" }
+func (r *ObservationDefinition) resourceID() string  { return r.ID.Value }
+func (r *ObservationDefinition) resourceMeta() *Meta { return r.Meta }
+
+// ObservationDefinitionQuantitativeDetails is the backbone element ObservationDefinition.quantitativeDetails.
+type ObservationDefinitionQuantitativeDetails struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	CustomaryUnit     *CodeableConcept
+	Unit              *CodeableConcept
+	ConversionFactor  Decimal
+	DecimalPrecision  Integer
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ObservationDefinitionQualifiedInterval is the backbone element ObservationDefinition.qualifiedInterval.
+type ObservationDefinitionQualifiedInterval struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          Code // reference | critical | absolute
+	Range             *Range
+	Context           *CodeableConcept
+	AppliesTo         []CodeableConcept
+	Gender            Code // male | female | other | unknown
+	Age               *Range
+	GestationalAge    *Range
+	Condition         String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// OperationDefinition is the FHIR R4 OperationDefinition resource (https://hl7.org/fhir/R4/operationdefinition.html).
+type OperationDefinition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Version           String
+	Name              String // required
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Kind              Code // required; operation | query
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	AffectsState      Boolean
+	Code              Code // required
+	Comment           Markdown
+	Base              Canonical
+	Resource          []Code  // Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	System            Boolean // required
+	Type              Boolean // required
+	Instance          Boolean // required
+	InputProfile      Canonical
+	OutputProfile     Canonical
+	Parameter         []OperationDefinitionParameter
+	Overload          []OperationDefinitionOverload
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "OperationDefinition".
+func (*OperationDefinition) ResourceType() string  { return "OperationDefinition" }
+func (r *OperationDefinition) resourceID() string  { return r.ID.Value }
+func (r *OperationDefinition) resourceMeta() *Meta { return r.Meta }
+
+// OperationDefinitionParameter is the backbone element OperationDefinition.parameter.
+type OperationDefinitionParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              Code    // required
+	Use               Code    // required; in | out
+	Min               Integer // required
+	Max               String  // required
+	Documentation     String
+	Type              Code // Address | Age | Annotation | Attachment | BackboneElement | CodeableConcept | Coding | ContactDetail | ContactPoint | Contributor | Count | DataRequirement | Distance | Dosage | Duration | Element | ElementDefinition | Expression | Extension | HumanName | Identifier | MarketingStatus | Meta | Money | MoneyQuantity | Narrative | ParameterDefinition | Period | Population | ProdCharacteristic | ProductShelfLife | Quantity | Range | Ratio | Reference | RelatedArtifact | SampledData | Signature | SimpleQuantity | SubstanceAmount | Timing | TriggerDefinition | UsageContext | base64Binary | boolean | canonical | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | url | uuid | xhtml | Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription | Type | Any
+	TargetProfile     []Canonical
+	SearchType        Code // number | date | string | token | reference | composite | quantity | uri | special
+	Binding           *OperationDefinitionParameterBinding
+	ReferencedFrom    []OperationDefinitionParameterReferencedFrom
+	Part              []OperationDefinitionParameter
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// OperationDefinitionParameterBinding is the backbone element OperationDefinition.parameter.binding.
+type OperationDefinitionParameterBinding struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Strength          Code      // required; required | extensible | preferred | example
+	ValueSet          Canonical // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// OperationDefinitionParameterReferencedFrom is the backbone element OperationDefinition.parameter.referencedFrom.
+type OperationDefinitionParameterReferencedFrom struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Source            String // required
+	SourceID          String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// OperationDefinitionOverload is the backbone element OperationDefinition.overload.
+type OperationDefinitionOverload struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ParameterName     []String
+	Comment           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// OperationOutcome is the FHIR R4 OperationOutcome resource (https://hl7.org/fhir/R4/operationoutcome.html).
+type OperationOutcome struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Issue             []OperationOutcomeIssue // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "OperationOutcome".
+func (*OperationOutcome) ResourceType() string  { return "OperationOutcome" }
+func (r *OperationOutcome) resourceID() string  { return r.ID.Value }
+func (r *OperationOutcome) resourceMeta() *Meta { return r.Meta }
+
+// OperationOutcomeIssue is the backbone element OperationOutcome.issue.
+type OperationOutcomeIssue struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Severity          Code // required; fatal | error | warning | information
+	Code              Code // required; invalid | structure | required | value | invariant | security | login | unknown | expired | forbidden | suppressed | processing | not-supported | duplicate | multiple-matches | not-found | deleted | too-long | code-invalid | extension | too-costly | business-rule | conflict | transient | lock-error | no-store | exception | timeout | incomplete | throttled | informational
+	Details           *CodeableConcept
+	Diagnostics       String
+	Location          []String
+	Expression        []String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Organization is the FHIR R4 Organization resource (https://hl7.org/fhir/R4/organization.html).
+type Organization struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Active            Boolean
+	Type              []CodeableConcept
+	Name              String
+	Alias             []String
+	Telecom           []ContactPoint
+	Address           []Address
+	PartOf            *Reference
+	Contact           []OrganizationContact
+	Endpoint          []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Organization".
+func (*Organization) ResourceType() string  { return "Organization" }
+func (r *Organization) resourceID() string  { return r.ID.Value }
+func (r *Organization) resourceMeta() *Meta { return r.Meta }
+
+// OrganizationContact is the backbone element Organization.contact.
+type OrganizationContact struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Purpose           *CodeableConcept
+	Name              *HumanName
+	Telecom           []ContactPoint
+	Address           *Address
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// OrganizationAffiliation is the FHIR R4 OrganizationAffiliation resource (https://hl7.org/fhir/R4/organizationaffiliation.html).
+type OrganizationAffiliation struct {
+	ID                        ID
+	Meta                      *Meta
+	ImplicitRules             URI
+	Language                  Code
+	Text                      *Narrative
+	Contained                 []Resource
+	Extension                 []Extension
+	ModifierExtension         []Extension
+	Identifier                []Identifier
+	Active                    Boolean
+	Period                    *Period
+	Organization              *Reference
+	ParticipatingOrganization *Reference
+	Network                   []Reference
+	Code                      []CodeableConcept
+	Specialty                 []CodeableConcept
+	Location                  []Reference
+	HealthcareService         []Reference
+	Telecom                   []ContactPoint
+	Endpoint                  []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "OrganizationAffiliation".
+func (*OrganizationAffiliation) ResourceType() string  { return "OrganizationAffiliation" }
+func (r *OrganizationAffiliation) resourceID() string  { return r.ID.Value }
+func (r *OrganizationAffiliation) resourceMeta() *Meta { return r.Meta }
+
+// Parameters is the FHIR R4 Parameters resource (https://hl7.org/fhir/R4/parameters.html).
+type Parameters struct {
+	ID            ID
+	Meta          *Meta
+	ImplicitRules URI
+	Language      Code
+	Parameter     []ParametersParameter
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Parameters".
+func (*Parameters) ResourceType() string  { return "Parameters" }
+func (r *Parameters) resourceID() string  { return r.ID.Value }
+func (r *Parameters) resourceMeta() *Meta { return r.Meta }
+
+// ParametersParameter is the backbone element Parameters.parameter.
+type ParametersParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Value             Value  // any open type
+	Resource          Resource
+	Part              []ParametersParameter
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Patient is the FHIR R4 Patient resource (https://hl7.org/fhir/R4/patient.html).
+type Patient struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Identifier           []Identifier
+	Active               Boolean
+	Name                 []HumanName
+	Telecom              []ContactPoint
+	Gender               Code // male | female | other | unknown
+	BirthDate            Date
+	Deceased             Value // *Boolean, *DateTime
+	Address              []Address
+	MaritalStatus        *CodeableConcept
+	MultipleBirth        Value // *Boolean, *Integer
+	Photo                []Attachment
+	Contact              []PatientContact
+	Communication        []PatientCommunication
+	GeneralPractitioner  []Reference
+	ManagingOrganization *Reference
+	Link                 []PatientLink
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Patient".
+func (*Patient) ResourceType() string  { return "Patient" }
+func (r *Patient) resourceID() string  { return r.ID.Value }
+func (r *Patient) resourceMeta() *Meta { return r.Meta }
+
+// PatientContact is the backbone element Patient.contact.
+type PatientContact struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Relationship      []CodeableConcept
+	Name              *HumanName
+	Telecom           []ContactPoint
+	Address           *Address
+	Gender            Code // male | female | other | unknown
+	Organization      *Reference
+	Period            *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PatientCommunication is the backbone element Patient.communication.
+type PatientCommunication struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Language          *CodeableConcept // required
+	Preferred         Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PatientLink is the backbone element Patient.link.
+type PatientLink struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Other             *Reference // required
+	Type              Code       // required; replaced-by | replaces | refer | seealso
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PaymentNotice is the FHIR R4 PaymentNotice resource (https://hl7.org/fhir/R4/paymentnotice.html).
+type PaymentNotice struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; active | cancelled | draft | entered-in-error
+	Request           *Reference
+	Response          *Reference
+	Created           DateTime // required
+	Provider          *Reference
+	Payment           *Reference // required
+	PaymentDate       Date
+	Payee             *Reference
+	Recipient         *Reference // required
+	Amount            *Money     // required
+	PaymentStatus     *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "PaymentNotice".
+func (*PaymentNotice) ResourceType() string  { return "PaymentNotice" }
+func (r *PaymentNotice) resourceID() string  { return r.ID.Value }
+func (r *PaymentNotice) resourceMeta() *Meta { return r.Meta }
+
+// PaymentReconciliation is the FHIR R4 PaymentReconciliation resource (https://hl7.org/fhir/R4/paymentreconciliation.html).
+type PaymentReconciliation struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; active | cancelled | draft | entered-in-error
+	Period            *Period
+	Created           DateTime // required
+	PaymentIssuer     *Reference
+	Request           *Reference
+	Requestor         *Reference
+	Outcome           Code // queued | complete | error | partial
+	Disposition       String
+	PaymentDate       Date   // required
+	PaymentAmount     *Money // required
+	PaymentIdentifier *Identifier
+	Detail            []PaymentReconciliationDetails
+	FormCode          *CodeableConcept
+	ProcessNote       []PaymentReconciliationNotes
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "PaymentReconciliation".
+func (*PaymentReconciliation) ResourceType() string  { return "PaymentReconciliation" }
+func (r *PaymentReconciliation) resourceID() string  { return r.ID.Value }
+func (r *PaymentReconciliation) resourceMeta() *Meta { return r.Meta }
+
+// PaymentReconciliationDetails is the backbone element PaymentReconciliation.details.
+type PaymentReconciliationDetails struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Predecessor       *Identifier
+	Type              *CodeableConcept // required
+	Request           *Reference
+	Submitter         *Reference
+	Response          *Reference
+	Date              Date
+	Responsible       *Reference
+	Payee             *Reference
+	Amount            *Money
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PaymentReconciliationNotes is the backbone element PaymentReconciliation.notes.
+type PaymentReconciliationNotes struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // display | print | printoper
+	Text              String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Person is the FHIR R4 Person resource (https://hl7.org/fhir/R4/person.html).
+type Person struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Identifier           []Identifier
+	Name                 []HumanName
+	Telecom              []ContactPoint
+	Gender               Code // male | female | other | unknown
+	BirthDate            Date
+	Address              []Address
+	Photo                *Attachment
+	ManagingOrganization *Reference
+	Active               Boolean
+	Link                 []PersonLink
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Person".
+func (*Person) ResourceType() string  { return "Person" }
+func (r *Person) resourceID() string  { return r.ID.Value }
+func (r *Person) resourceMeta() *Meta { return r.Meta }
+
+// PersonLink is the backbone element Person.link.
+type PersonLink struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Target            *Reference // required
+	Assurance         Code       // level1 | level2 | level3 | level4
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PlanDefinition is the FHIR R4 PlanDefinition resource (https://hl7.org/fhir/R4/plandefinition.html).
+type PlanDefinition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Title             String
+	Subtitle          String
+	Type              *CodeableConcept
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Subject           Value // *CodeableConcept, *Reference
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Usage             String
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Topic             []CodeableConcept
+	Author            []ContactDetail
+	Editor            []ContactDetail
+	Reviewer          []ContactDetail
+	Endorser          []ContactDetail
+	RelatedArtifact   []RelatedArtifact
+	Library           []Canonical
+	Goal              []PlanDefinitionGoal
+	Action            []PlanDefinitionAction
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "PlanDefinition".
+func (*PlanDefinition) ResourceType() string  { return "PlanDefinition" }
+func (r *PlanDefinition) resourceID() string  { return r.ID.Value }
+func (r *PlanDefinition) resourceMeta() *Meta { return r.Meta }
+
+// PlanDefinitionGoal is the backbone element PlanDefinition.goal.
+type PlanDefinitionGoal struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept
+	Description       *CodeableConcept // required
+	Priority          *CodeableConcept
+	Start             *CodeableConcept
+	Addresses         []CodeableConcept
+	Documentation     []RelatedArtifact
+	Target            []PlanDefinitionGoalTarget
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PlanDefinitionGoalTarget is the backbone element PlanDefinition.goal.target.
+type PlanDefinitionGoalTarget struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Measure           *CodeableConcept
+	Detail            Value // *Quantity, *Range, *CodeableConcept
+	Due               *Duration
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PlanDefinitionAction is the backbone element PlanDefinition.action.
+type PlanDefinitionAction struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Prefix              String
+	Title               String
+	Description         String
+	TextEquivalent      String
+	Priority            Code // routine | urgent | asap | stat
+	Code                []CodeableConcept
+	Reason              []CodeableConcept
+	Documentation       []RelatedArtifact
+	GoalID              []ID
+	Subject             Value // *CodeableConcept, *Reference
+	Trigger             []TriggerDefinition
+	Condition           []PlanDefinitionActionCondition
+	Input               []DataRequirement
+	Output              []DataRequirement
+	RelatedAction       []PlanDefinitionActionRelatedAction
+	Timing              Value // *DateTime, *Age, *Period, *Duration, *Range, *Timing
+	Participant         []PlanDefinitionActionParticipant
+	Type                *CodeableConcept
+	GroupingBehavior    Code  // visual-group | logical-group | sentence-group
+	SelectionBehavior   Code  // any | all | all-or-none | exactly-one | at-most-one | one-or-more
+	RequiredBehavior    Code  // must | could | must-unless-documented
+	PrecheckBehavior    Code  // yes | no
+	CardinalityBehavior Code  // single | multiple
+	Definition          Value // *Canonical, *URI
+	Transform           Canonical
+	DynamicValue        []PlanDefinitionActionDynamicValue
+	Action              []PlanDefinitionAction
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PlanDefinitionActionCondition is the backbone element PlanDefinition.action.condition.
+type PlanDefinitionActionCondition struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Kind              Code // required; applicability | start | stop
+	Expression        *Expression
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PlanDefinitionActionRelatedAction is the backbone element PlanDefinition.action.relatedAction.
+type PlanDefinitionActionRelatedAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ActionID          ID    // required
+	Relationship      Code  // required; before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
+	Offset            Value // *Duration, *Range
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PlanDefinitionActionParticipant is the backbone element PlanDefinition.action.participant.
+type PlanDefinitionActionParticipant struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; patient | practitioner | related-person | device
+	Role              *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PlanDefinitionActionDynamicValue is the backbone element PlanDefinition.action.dynamicValue.
+type PlanDefinitionActionDynamicValue struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Path              String
+	Expression        *Expression
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Practitioner is the FHIR R4 Practitioner resource (https://hl7.org/fhir/R4/practitioner.html).
+type Practitioner struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Active            Boolean
+	Name              []HumanName
+	Telecom           []ContactPoint
+	Address           []Address
+	Gender            Code // male | female | other | unknown
+	BirthDate         Date
+	Photo             []Attachment
+	Qualification     []PractitionerQualification
+	Communication     []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Practitioner".
+func (*Practitioner) ResourceType() string  { return "Practitioner" }
+func (r *Practitioner) resourceID() string  { return r.ID.Value }
+func (r *Practitioner) resourceMeta() *Meta { return r.Meta }
+
+// PractitionerQualification is the backbone element Practitioner.qualification.
+type PractitionerQualification struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Code              *CodeableConcept // required
+	Period            *Period
+	Issuer            *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PractitionerRole is the FHIR R4 PractitionerRole resource (https://hl7.org/fhir/R4/practitionerrole.html).
+type PractitionerRole struct {
+	ID                     ID
+	Meta                   *Meta
+	ImplicitRules          URI
+	Language               Code
+	Text                   *Narrative
+	Contained              []Resource
+	Extension              []Extension
+	ModifierExtension      []Extension
+	Identifier             []Identifier
+	Active                 Boolean
+	Period                 *Period
+	Practitioner           *Reference
+	Organization           *Reference
+	Code                   []CodeableConcept
+	Specialty              []CodeableConcept
+	Location               []Reference
+	HealthcareService      []Reference
+	Telecom                []ContactPoint
+	AvailableTime          []PractitionerRoleAvailableTime
+	NotAvailable           []PractitionerRoleNotAvailable
+	AvailabilityExceptions String
+	Endpoint               []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "PractitionerRole".
+func (*PractitionerRole) ResourceType() string  { return "PractitionerRole" }
+func (r *PractitionerRole) resourceID() string  { return r.ID.Value }
+func (r *PractitionerRole) resourceMeta() *Meta { return r.Meta }
+
+// PractitionerRoleAvailableTime is the backbone element PractitionerRole.availableTime.
+type PractitionerRoleAvailableTime struct {
+	ID                 string
+	Extension          []Extension
+	ModifierExtension  []Extension
+	DaysOfWeek         []Code // mon | tue | wed | thu | fri | sat | sun
+	AllDay             Boolean
+	AvailableStartTime Time
+	AvailableEndTime   Time
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// PractitionerRoleNotAvailable is the backbone element PractitionerRole.notAvailable.
+type PractitionerRoleNotAvailable struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String // required
+	During            *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Procedure is the FHIR R4 Procedure resource (https://hl7.org/fhir/R4/procedure.html).
+type Procedure struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	InstantiatesCanonical []Canonical
+	InstantiatesURI       []URI
+	BasedOn               []Reference
+	PartOf                []Reference
+	Status                Code // required; preparation | in-progress | not-done | on-hold | stopped | completed | entered-in-error | unknown
+	StatusReason          *CodeableConcept
+	Category              *CodeableConcept
+	Code                  *CodeableConcept
+	Subject               *Reference // required
+	Encounter             *Reference
+	Performed             Value // *DateTime, *Period, *String, *Age, *Range
+	Recorder              *Reference
+	Asserter              *Reference
+	Performer             []ProcedurePerformer
+	Location              *Reference
+	ReasonCode            []CodeableConcept
+	ReasonReference       []Reference
+	BodySite              []CodeableConcept
+	Outcome               *CodeableConcept
+	Report                []Reference
+	Complication          []CodeableConcept
+	ComplicationDetail    []Reference
+	FollowUp              []CodeableConcept
+	Note                  []Annotation
+	FocalDevice           []ProcedureFocalDevice
+	UsedReference         []Reference
+	UsedCode              []CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Procedure".
+func (*Procedure) ResourceType() string  { return "Procedure" }
+func (r *Procedure) resourceID() string  { return r.ID.Value }
+func (r *Procedure) resourceMeta() *Meta { return r.Meta }
+
+// ProcedurePerformer is the backbone element Procedure.performer.
+type ProcedurePerformer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Function          *CodeableConcept
+	Actor             *Reference // required
+	OnBehalfOf        *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ProcedureFocalDevice is the backbone element Procedure.focalDevice.
+type ProcedureFocalDevice struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Action            *CodeableConcept
+	Manipulated       *Reference // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Provenance is the FHIR R4 Provenance resource (https://hl7.org/fhir/R4/provenance.html).
+type Provenance struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Target            []Reference // required
+	Occurred          Value       // *Period, *DateTime
+	Recorded          Instant     // required
+	Policy            []URI
+	Location          *Reference
+	Reason            []CodeableConcept
+	Activity          *CodeableConcept
+	Agent             []ProvenanceAgent // required
+	Entity            []ProvenanceEntity
+	Signature         []Signature
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Provenance".
+func (*Provenance) ResourceType() string  { return "Provenance" }
+func (r *Provenance) resourceID() string  { return r.ID.Value }
+func (r *Provenance) resourceMeta() *Meta { return r.Meta }
+
+// ProvenanceAgent is the backbone element Provenance.agent.
+type ProvenanceAgent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Role              []CodeableConcept
+	Who               *Reference // required
+	OnBehalfOf        *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ProvenanceEntity is the backbone element Provenance.entity.
+type ProvenanceEntity struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Role              Code       // required; derivation | revision | quotation | source | removal
+	What              *Reference // required
+	Agent             []ProvenanceAgent
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Questionnaire is the FHIR R4 Questionnaire resource (https://hl7.org/fhir/R4/questionnaire.html).
+type Questionnaire struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Title             String
+	DerivedFrom       []Canonical
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	SubjectType       []Code // Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Code              []Coding
+	Item              []QuestionnaireItem
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Questionnaire".
+func (*Questionnaire) ResourceType() string  { return "Questionnaire" }
+func (r *Questionnaire) resourceID() string  { return r.ID.Value }
+func (r *Questionnaire) resourceMeta() *Meta { return r.Meta }
+
+// QuestionnaireItem is the backbone element Questionnaire.item.
+type QuestionnaireItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	LinkID            String // required
+	Definition        URI
+	Code              []Coding
+	Prefix            String
+	Text              String
+	Type              Code // required; group | display | question | boolean | decimal | integer | date | dateTime | time | string | text | url | choice | open-choice | attachment | reference | quantity
+	EnableWhen        []QuestionnaireItemEnableWhen
+	EnableBehavior    Code // all | any
+	Required          Boolean
+	Repeats           Boolean
+	ReadOnly          Boolean
+	MaxLength         Integer
+	AnswerValueSet    Canonical
+	AnswerOption      []QuestionnaireItemAnswerOption
+	Initial           []QuestionnaireItemInitial
+	Item              []QuestionnaireItem
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// QuestionnaireItemEnableWhen is the backbone element Questionnaire.item.enableWhen.
+type QuestionnaireItemEnableWhen struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Question          String // required
+	Operator          Code   // required; exists | = | != | > | < | >= | <=
+	Answer            Value  // *Boolean, *Decimal, *Integer, *Date, *DateTime, *Time, *String, *Coding, *Quantity, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// QuestionnaireItemAnswerOption is the backbone element Questionnaire.item.answerOption.
+type QuestionnaireItemAnswerOption struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Value             Value // *Integer, *Date, *Time, *String, *Coding, *Reference
+	InitialSelected   Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// QuestionnaireItemInitial is the backbone element Questionnaire.item.initial.
+type QuestionnaireItemInitial struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Value             Value // *Boolean, *Decimal, *Integer, *Date, *DateTime, *Time, *String, *URI, *Attachment, *Coding, *Quantity, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// QuestionnaireResponse is the FHIR R4 QuestionnaireResponse resource (https://hl7.org/fhir/R4/questionnaireresponse.html).
+type QuestionnaireResponse struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	BasedOn           []Reference
+	PartOf            []Reference
+	Questionnaire     Canonical
+	Status            Code // required; in-progress | completed | amended | entered-in-error | stopped
+	Subject           *Reference
+	Encounter         *Reference
+	Authored          DateTime
+	Author            *Reference
+	Source            *Reference
+	Item              []QuestionnaireResponseItem
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "QuestionnaireResponse".
+func (*QuestionnaireResponse) ResourceType() string  { return "QuestionnaireResponse" }
+func (r *QuestionnaireResponse) resourceID() string  { return r.ID.Value }
+func (r *QuestionnaireResponse) resourceMeta() *Meta { return r.Meta }
+
+// QuestionnaireResponseItem is the backbone element QuestionnaireResponse.item.
+type QuestionnaireResponseItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	LinkID            String // required
+	Definition        URI
+	Text              String
+	Answer            []QuestionnaireResponseItemAnswer
+	Item              []QuestionnaireResponseItem
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// QuestionnaireResponseItemAnswer is the backbone element QuestionnaireResponse.item.answer.
+type QuestionnaireResponseItemAnswer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Value             Value // *Boolean, *Decimal, *Integer, *Date, *DateTime, *Time, *String, *URI, *Attachment, *Coding, *Quantity, *Reference
+	Item              []QuestionnaireResponseItem
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RelatedPerson is the FHIR R4 RelatedPerson resource (https://hl7.org/fhir/R4/relatedperson.html).
+type RelatedPerson struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Active            Boolean
+	Patient           *Reference // required
+	Relationship      []CodeableConcept
+	Name              []HumanName
+	Telecom           []ContactPoint
+	Gender            Code // male | female | other | unknown
+	BirthDate         Date
+	Address           []Address
+	Photo             []Attachment
+	Period            *Period
+	Communication     []RelatedPersonCommunication
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "RelatedPerson".
+func (*RelatedPerson) ResourceType() string  { return "RelatedPerson" }
+func (r *RelatedPerson) resourceID() string  { return r.ID.Value }
+func (r *RelatedPerson) resourceMeta() *Meta { return r.Meta }
+
+// RelatedPersonCommunication is the backbone element RelatedPerson.communication.
+type RelatedPersonCommunication struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Language          *CodeableConcept // required
+	Preferred         Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RequestGroup is the FHIR R4 RequestGroup resource (https://hl7.org/fhir/R4/requestgroup.html).
+type RequestGroup struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	InstantiatesCanonical []Canonical
+	InstantiatesURI       []URI
+	BasedOn               []Reference
+	Replaces              []Reference
+	GroupIdentifier       *Identifier
+	Status                Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
+	Intent                Code // required; proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+	Priority              Code // routine | urgent | asap | stat
+	Code                  *CodeableConcept
+	Subject               *Reference
+	Encounter             *Reference
+	AuthoredOn            DateTime
+	Author                *Reference
+	ReasonCode            []CodeableConcept
+	ReasonReference       []Reference
+	Note                  []Annotation
+	Action                []RequestGroupAction
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "RequestGroup".
+func (*RequestGroup) ResourceType() string  { return "RequestGroup" }
+func (r *RequestGroup) resourceID() string  { return r.ID.Value }
+func (r *RequestGroup) resourceMeta() *Meta { return r.Meta }
+
+// RequestGroupAction is the backbone element RequestGroup.action.
+type RequestGroupAction struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Prefix              String
+	Title               String
+	Description         String
+	TextEquivalent      String
+	Priority            Code // routine | urgent | asap | stat
+	Code                []CodeableConcept
+	Documentation       []RelatedArtifact
+	Condition           []RequestGroupActionCondition
+	RelatedAction       []RequestGroupActionRelatedAction
+	Timing              Value // *DateTime, *Age, *Period, *Duration, *Range, *Timing
+	Participant         []Reference
+	Type                *CodeableConcept
+	GroupingBehavior    Code // visual-group | logical-group | sentence-group
+	SelectionBehavior   Code // any | all | all-or-none | exactly-one | at-most-one | one-or-more
+	RequiredBehavior    Code // must | could | must-unless-documented
+	PrecheckBehavior    Code // yes | no
+	CardinalityBehavior Code // single | multiple
+	Resource            *Reference
+	Action              []RequestGroupAction
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RequestGroupActionCondition is the backbone element RequestGroup.action.condition.
+type RequestGroupActionCondition struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Kind              Code // required; applicability | start | stop
+	Expression        *Expression
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RequestGroupActionRelatedAction is the backbone element RequestGroup.action.relatedAction.
+type RequestGroupActionRelatedAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	ActionID          ID    // required
+	Relationship      Code  // required; before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
+	Offset            Value // *Duration, *Range
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResearchDefinition is the FHIR R4 ResearchDefinition resource (https://hl7.org/fhir/R4/researchdefinition.html).
+type ResearchDefinition struct {
+	ID                  ID
+	Meta                *Meta
+	ImplicitRules       URI
+	Language            Code
+	Text                *Narrative
+	Contained           []Resource
+	Extension           []Extension
+	ModifierExtension   []Extension
+	URL                 URI
+	Identifier          []Identifier
+	Version             String
+	Name                String
+	Title               String
+	ShortTitle          String
+	Subtitle            String
+	Status              Code // required; draft | active | retired | unknown
+	Experimental        Boolean
+	Subject             Value // *CodeableConcept, *Reference
+	Date                DateTime
+	Publisher           String
+	Contact             []ContactDetail
+	Description         Markdown
+	Comment             []String
+	UseContext          []UsageContext
+	Jurisdiction        []CodeableConcept
+	Purpose             Markdown
+	Usage               String
+	Copyright           Markdown
+	ApprovalDate        Date
+	LastReviewDate      Date
+	EffectivePeriod     *Period
+	Topic               []CodeableConcept
+	Author              []ContactDetail
+	Editor              []ContactDetail
+	Reviewer            []ContactDetail
+	Endorser            []ContactDetail
+	RelatedArtifact     []RelatedArtifact
+	Library             []Canonical
+	Population          *Reference // required
+	Exposure            *Reference
+	ExposureAlternative *Reference
+	Outcome             *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ResearchDefinition".
+func (*ResearchDefinition) ResourceType() string  { return "ResearchDefinition" }
+func (r *ResearchDefinition) resourceID() string  { return r.ID.Value }
+func (r *ResearchDefinition) resourceMeta() *Meta { return r.Meta }
+
+// ResearchElementDefinition is the FHIR R4 ResearchElementDefinition resource (https://hl7.org/fhir/R4/researchelementdefinition.html).
+type ResearchElementDefinition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Title             String
+	ShortTitle        String
+	Subtitle          String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Subject           Value // *CodeableConcept, *Reference
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	Comment           []String
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Usage             String
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Topic             []CodeableConcept
+	Author            []ContactDetail
+	Editor            []ContactDetail
+	Reviewer          []ContactDetail
+	Endorser          []ContactDetail
+	RelatedArtifact   []RelatedArtifact
+	Library           []Canonical
+	Type              Code                                      // required; population | exposure | outcome
+	VariableType      Code                                      // dichotomous | continuous | descriptive
+	Characteristic    []ResearchElementDefinitionCharacteristic // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ResearchElementDefinition".
+func (*ResearchElementDefinition) ResourceType() string  { return "ResearchElementDefinition" }
+func (r *ResearchElementDefinition) resourceID() string  { return r.ID.Value }
+func (r *ResearchElementDefinition) resourceMeta() *Meta { return r.Meta }
+
+// ResearchElementDefinitionCharacteristic is the backbone element ResearchElementDefinition.characteristic.
+type ResearchElementDefinitionCharacteristic struct {
+	ID                                string
+	Extension                         []Extension
+	ModifierExtension                 []Extension
+	Definition                        Value // *CodeableConcept, *Canonical, *Expression, *DataRequirement
+	UsageContext                      []UsageContext
+	Exclude                           Boolean
+	UnitOfMeasure                     *CodeableConcept
+	StudyEffectiveDescription         String
+	StudyEffective                    Value // *DateTime, *Period, *Duration, *Timing
+	StudyEffectiveTimeFromStart       *Duration
+	StudyEffectiveGroupMeasure        Code // mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
+	ParticipantEffectiveDescription   String
+	ParticipantEffective              Value // *DateTime, *Period, *Duration, *Timing
+	ParticipantEffectiveTimeFromStart *Duration
+	ParticipantEffectiveGroupMeasure  Code // mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResearchStudy is the FHIR R4 ResearchStudy resource (https://hl7.org/fhir/R4/researchstudy.html).
+type ResearchStudy struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	Title                 String
+	Protocol              []Reference
+	PartOf                []Reference
+	Status                Code // required; active | administratively-completed | approved | closed-to-accrual | closed-to-accrual-and-intervention | completed | disapproved | in-review | temporarily-closed-to-accrual | temporarily-closed-to-accrual-and-intervention | withdrawn
+	PrimaryPurposeType    *CodeableConcept
+	Phase                 *CodeableConcept
+	Category              []CodeableConcept
+	Focus                 []CodeableConcept
+	Condition             []CodeableConcept
+	Contact               []ContactDetail
+	RelatedArtifact       []RelatedArtifact
+	Keyword               []CodeableConcept
+	Location              []CodeableConcept
+	Description           Markdown
+	Enrollment            []Reference
+	Period                *Period
+	Sponsor               *Reference
+	PrincipalInvestigator *Reference
+	Site                  []Reference
+	ReasonStopped         *CodeableConcept
+	Note                  []Annotation
+	Arm                   []ResearchStudyArm
+	Objective             []ResearchStudyObjective
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ResearchStudy".
+func (*ResearchStudy) ResourceType() string  { return "ResearchStudy" }
+func (r *ResearchStudy) resourceID() string  { return r.ID.Value }
+func (r *ResearchStudy) resourceMeta() *Meta { return r.Meta }
+
+// ResearchStudyArm is the backbone element ResearchStudy.arm.
+type ResearchStudyArm struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Type              *CodeableConcept
+	Description       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResearchStudyObjective is the backbone element ResearchStudy.objective.
+type ResearchStudyObjective struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String
+	Type              *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResearchSubject is the FHIR R4 ResearchSubject resource (https://hl7.org/fhir/R4/researchsubject.html).
+type ResearchSubject struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // required; candidate | eligible | follow-up | ineligible | not-registered | off-study | on-study | on-study-intervention | on-study-observation | pending-on-study | potential-candidate | screening | withdrawn
+	Period            *Period
+	Study             *Reference // required
+	Individual        *Reference // required
+	AssignedArm       String
+	ActualArm         String
+	Consent           *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ResearchSubject".
+func (*ResearchSubject) ResourceType() string  { return "ResearchSubject" }
+func (r *ResearchSubject) resourceID() string  { return r.ID.Value }
+func (r *ResearchSubject) resourceMeta() *Meta { return r.Meta }
+
+// RiskAssessment is the FHIR R4 RiskAssessment resource (https://hl7.org/fhir/R4/riskassessment.html).
+type RiskAssessment struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	BasedOn           *Reference
+	Parent            *Reference
+	Status            Code // required; registered | preliminary | final | amended | corrected | cancelled | entered-in-error | unknown
+	Method            *CodeableConcept
+	Code              *CodeableConcept
+	Subject           *Reference // required
+	Encounter         *Reference
+	Occurrence        Value // *DateTime, *Period
+	Condition         *Reference
+	Performer         *Reference
+	ReasonCode        []CodeableConcept
+	ReasonReference   []Reference
+	Basis             []Reference
+	Prediction        []RiskAssessmentPrediction
+	Mitigation        String
+	Note              []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "RiskAssessment".
+func (*RiskAssessment) ResourceType() string  { return "RiskAssessment" }
+func (r *RiskAssessment) resourceID() string  { return r.ID.Value }
+func (r *RiskAssessment) resourceMeta() *Meta { return r.Meta }
+
+// RiskAssessmentPrediction is the backbone element RiskAssessment.prediction.
+type RiskAssessmentPrediction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Outcome           *CodeableConcept
+	Probability       Value // *Decimal, *Range
+	QualitativeRisk   *CodeableConcept
+	RelativeRisk      Decimal
+	When              Value // *Period, *Range
+	Rationale         String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RiskEvidenceSynthesis is the FHIR R4 RiskEvidenceSynthesis resource (https://hl7.org/fhir/R4/riskevidencesynthesis.html).
+type RiskEvidenceSynthesis struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Identifier        []Identifier
+	Version           String
+	Name              String
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	Note              []Annotation
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Copyright         Markdown
+	ApprovalDate      Date
+	LastReviewDate    Date
+	EffectivePeriod   *Period
+	Topic             []CodeableConcept
+	Author            []ContactDetail
+	Editor            []ContactDetail
+	Reviewer          []ContactDetail
+	Endorser          []ContactDetail
+	RelatedArtifact   []RelatedArtifact
+	SynthesisType     *CodeableConcept
+	StudyType         *CodeableConcept
+	Population        *Reference // required
+	Exposure          *Reference
+	Outcome           *Reference // required
+	SampleSize        *RiskEvidenceSynthesisSampleSize
+	RiskEstimate      *RiskEvidenceSynthesisRiskEstimate
+	Certainty         []RiskEvidenceSynthesisCertainty
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "RiskEvidenceSynthesis".
+func (*RiskEvidenceSynthesis) ResourceType() string  { return "RiskEvidenceSynthesis" }
+func (r *RiskEvidenceSynthesis) resourceID() string  { return r.ID.Value }
+func (r *RiskEvidenceSynthesis) resourceMeta() *Meta { return r.Meta }
+
+// RiskEvidenceSynthesisSampleSize is the backbone element RiskEvidenceSynthesis.sampleSize.
+type RiskEvidenceSynthesisSampleSize struct {
+	ID                   string
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Description          String
+	NumberOfStudies      Integer
+	NumberOfParticipants Integer
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RiskEvidenceSynthesisRiskEstimate is the backbone element RiskEvidenceSynthesis.riskEstimate.
+type RiskEvidenceSynthesisRiskEstimate struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String
+	Type              *CodeableConcept
+	Value             Decimal
+	UnitOfMeasure     *CodeableConcept
+	DenominatorCount  Integer
+	NumeratorCount    Integer
+	PrecisionEstimate []RiskEvidenceSynthesisRiskEstimatePrecisionEstimate
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RiskEvidenceSynthesisRiskEstimatePrecisionEstimate is the backbone element RiskEvidenceSynthesis.riskEstimate.precisionEstimate.
+type RiskEvidenceSynthesisRiskEstimatePrecisionEstimate struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Level             Decimal
+	From              Decimal
+	To                Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RiskEvidenceSynthesisCertainty is the backbone element RiskEvidenceSynthesis.certainty.
+type RiskEvidenceSynthesisCertainty struct {
+	ID                    string
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Rating                []CodeableConcept
+	Note                  []Annotation
+	CertaintySubcomponent []RiskEvidenceSynthesisCertaintyCertaintySubcomponent
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// RiskEvidenceSynthesisCertaintyCertaintySubcomponent is the backbone element RiskEvidenceSynthesis.certainty.certaintySubcomponent.
+type RiskEvidenceSynthesisCertaintyCertaintySubcomponent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Rating            []CodeableConcept
+	Note              []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Schedule is the FHIR R4 Schedule resource (https://hl7.org/fhir/R4/schedule.html).
+type Schedule struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Active            Boolean
+	ServiceCategory   []CodeableConcept
+	ServiceType       []CodeableConcept
+	Specialty         []CodeableConcept
+	Actor             []Reference // required
+	PlanningHorizon   *Period
+	Comment           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Schedule".
+func (*Schedule) ResourceType() string  { return "Schedule" }
+func (r *Schedule) resourceID() string  { return r.ID.Value }
+func (r *Schedule) resourceMeta() *Meta { return r.Meta }
+
+// SearchParameter is the FHIR R4 SearchParameter resource (https://hl7.org/fhir/R4/searchparameter.html).
+type SearchParameter struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Version           String
+	Name              String // required
+	DerivedFrom       Canonical
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown // required
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Code              Code   // required
+	Base              []Code // required; Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Type              Code   // required; number | date | string | token | reference | composite | quantity | uri | special
+	Expression        String
+	Xpath             String
+	XpathUsage        Code   // normal | phonetic | nearby | distance | other
+	Target            []Code // Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	MultipleOr        Boolean
+	MultipleAnd       Boolean
+	Comparator        []Code // eq | ne | gt | lt | ge | le | sa | eb | ap
+	Modifier          []Code // missing | exact | contains | not | text | in | not-in | below | above | type | identifier | ofType
+	Chain             []String
+	Component         []SearchParameterComponent
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SearchParameter".
+func (*SearchParameter) ResourceType() string  { return "SearchParameter" }
+func (r *SearchParameter) resourceID() string  { return r.ID.Value }
+func (r *SearchParameter) resourceMeta() *Meta { return r.Meta }
+
+// SearchParameterComponent is the backbone element SearchParameter.component.
+type SearchParameterComponent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Definition        Canonical // required
+	Expression        String    // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ServiceRequest is the FHIR R4 ServiceRequest resource (https://hl7.org/fhir/R4/servicerequest.html).
+type ServiceRequest struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	InstantiatesCanonical []Canonical
+	InstantiatesURI       []URI
+	BasedOn               []Reference
+	Replaces              []Reference
+	Requisition           *Identifier
+	Status                Code // required; draft | active | on-hold | revoked | completed | entered-in-error | unknown
+	Intent                Code // required; proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
+	Category              []CodeableConcept
+	Priority              Code // routine | urgent | asap | stat
+	DoNotPerform          Boolean
+	Code                  *CodeableConcept
+	OrderDetail           []CodeableConcept
+	Quantity              Value      // *Quantity, *Ratio, *Range
+	Subject               *Reference // required
+	Encounter             *Reference
+	Occurrence            Value // *DateTime, *Period, *Timing
+	AsNeeded              Value // *Boolean, *CodeableConcept
+	AuthoredOn            DateTime
+	Requester             *Reference
+	PerformerType         *CodeableConcept
+	Performer             []Reference
+	LocationCode          []CodeableConcept
+	LocationReference     []Reference
+	ReasonCode            []CodeableConcept
+	ReasonReference       []Reference
+	Insurance             []Reference
+	SupportingInfo        []Reference
+	Specimen              []Reference
+	BodySite              []CodeableConcept
+	Note                  []Annotation
+	PatientInstruction    String
+	RelevantHistory       []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "ServiceRequest".
+func (*ServiceRequest) ResourceType() string  { return "ServiceRequest" }
+func (r *ServiceRequest) resourceID() string  { return r.ID.Value }
+func (r *ServiceRequest) resourceMeta() *Meta { return r.Meta }
+
+// Slot is the FHIR R4 Slot resource (https://hl7.org/fhir/R4/slot.html).
+type Slot struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	ServiceCategory   []CodeableConcept
+	ServiceType       []CodeableConcept
+	Specialty         []CodeableConcept
+	AppointmentType   *CodeableConcept
+	Schedule          *Reference // required
+	Status            Code       // required; busy | free | busy-unavailable | busy-tentative | entered-in-error
+	Start             Instant    // required
+	End               Instant    // required
+	Overbooked        Boolean
+	Comment           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Slot".
+func (*Slot) ResourceType() string  { return "Slot" }
+func (r *Slot) resourceID() string  { return r.ID.Value }
+func (r *Slot) resourceMeta() *Meta { return r.Meta }
+
+// Specimen is the FHIR R4 Specimen resource (https://hl7.org/fhir/R4/specimen.html).
+type Specimen struct {
+	ID                  ID
+	Meta                *Meta
+	ImplicitRules       URI
+	Language            Code
+	Text                *Narrative
+	Contained           []Resource
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Identifier          []Identifier
+	AccessionIdentifier *Identifier
+	Status              Code // available | unavailable | unsatisfactory | entered-in-error
+	Type                *CodeableConcept
+	Subject             *Reference
+	ReceivedTime        DateTime
+	Parent              []Reference
+	Request             []Reference
+	Collection          *SpecimenCollection
+	Processing          []SpecimenProcessing
+	Container           []SpecimenContainer
+	Condition           []CodeableConcept
+	Note                []Annotation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Specimen".
+func (*Specimen) ResourceType() string  { return "Specimen" }
+func (r *Specimen) resourceID() string  { return r.ID.Value }
+func (r *Specimen) resourceMeta() *Meta { return r.Meta }
+
+// SpecimenCollection is the backbone element Specimen.collection.
+type SpecimenCollection struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Collector         *Reference
+	Collected         Value // *DateTime, *Period
+	Duration          *Duration
+	Quantity          *Quantity
+	Method            *CodeableConcept
+	BodySite          *CodeableConcept
+	FastingStatus     Value // *CodeableConcept, *Duration
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SpecimenProcessing is the backbone element Specimen.processing.
+type SpecimenProcessing struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String
+	Procedure         *CodeableConcept
+	Additive          []Reference
+	Time              Value // *DateTime, *Period
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SpecimenContainer is the backbone element Specimen.container.
+type SpecimenContainer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Description       String
+	Type              *CodeableConcept
+	Capacity          *Quantity
+	SpecimenQuantity  *Quantity
+	Additive          Value // *CodeableConcept, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SpecimenDefinition is the FHIR R4 SpecimenDefinition resource (https://hl7.org/fhir/R4/specimendefinition.html).
+type SpecimenDefinition struct {
+	ID                 ID
+	Meta               *Meta
+	ImplicitRules      URI
+	Language           Code
+	Text               *Narrative
+	Contained          []Resource
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Identifier         *Identifier
+	TypeCollected      *CodeableConcept
+	PatientPreparation []CodeableConcept
+	TimeAspect         String
+	Collection         []CodeableConcept
+	TypeTested         []SpecimenDefinitionTypeTested
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SpecimenDefinition".
+func (*SpecimenDefinition) ResourceType() string  { return "SpecimenDefinition" }
+func (r *SpecimenDefinition) resourceID() string  { return r.ID.Value }
+func (r *SpecimenDefinition) resourceMeta() *Meta { return r.Meta }
+
+// SpecimenDefinitionTypeTested is the backbone element SpecimenDefinition.typeTested.
+type SpecimenDefinitionTypeTested struct {
+	ID                 string
+	Extension          []Extension
+	ModifierExtension  []Extension
+	IsDerived          Boolean
+	Type               *CodeableConcept
+	Preference         Code // required; preferred | alternate
+	Container          *SpecimenDefinitionTypeTestedContainer
+	Requirement        String
+	RetentionTime      *Duration
+	RejectionCriterion []CodeableConcept
+	Handling           []SpecimenDefinitionTypeTestedHandling
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SpecimenDefinitionTypeTestedContainer is the backbone element SpecimenDefinition.typeTested.container.
+type SpecimenDefinitionTypeTestedContainer struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Material          *CodeableConcept
+	Type              *CodeableConcept
+	Cap               *CodeableConcept
+	Description       String
+	Capacity          *Quantity
+	MinimumVolume     Value // *Quantity, *String
+	Additive          []SpecimenDefinitionTypeTestedContainerAdditive
+	Preparation       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SpecimenDefinitionTypeTestedContainerAdditive is the backbone element SpecimenDefinition.typeTested.container.additive.
+type SpecimenDefinitionTypeTestedContainerAdditive struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Additive          Value // *CodeableConcept, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SpecimenDefinitionTypeTestedHandling is the backbone element SpecimenDefinition.typeTested.handling.
+type SpecimenDefinitionTypeTestedHandling struct {
+	ID                   string
+	Extension            []Extension
+	ModifierExtension    []Extension
+	TemperatureQualifier *CodeableConcept
+	TemperatureRange     *Range
+	MaxDuration          *Duration
+	Instruction          String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureDefinition is the FHIR R4 StructureDefinition resource (https://hl7.org/fhir/R4/structuredefinition.html).
+type StructureDefinition struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Identifier        []Identifier
+	Version           String
+	Name              String // required
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Copyright         Markdown
+	Keyword           []Coding
+	FhirVersion       Code // 0.01 | 0.05 | 0.06 | 0.11 | 0.0.80 | 0.0.81 | 0.0.82 | 0.4.0 | 0.5.0 | 1.0.0 | 1.0.1 | 1.0.2 | 1.1.0 | 1.4.0 | 1.6.0 | 1.8.0 | 3.0.0 | 3.0.1 | 3.3.0 | 3.5.0 | 4.0.0 | 4.0.1
+	Mapping           []StructureDefinitionMapping
+	Kind              Code    // required; primitive-type | complex-type | resource | logical
+	Abstract          Boolean // required
+	Context           []StructureDefinitionContext
+	ContextInvariant  []String
+	Type              URI // required
+	BaseDefinition    Canonical
+	Derivation        Code // specialization | constraint
+	Snapshot          *StructureDefinitionSnapshot
+	Differential      *StructureDefinitionDifferential
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "StructureDefinition".
+func (*StructureDefinition) ResourceType() string  { return "StructureDefinition" }
+func (r *StructureDefinition) resourceID() string  { return r.ID.Value }
+func (r *StructureDefinition) resourceMeta() *Meta { return r.Meta }
+
+// StructureDefinitionMapping is the backbone element StructureDefinition.mapping.
+type StructureDefinitionMapping struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identity          ID // required
+	URI               URI
+	Name              String
+	Comment           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureDefinitionContext is the backbone element StructureDefinition.context.
+type StructureDefinitionContext struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code   // required; fhirpath | element | extension
+	Expression        String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureDefinitionSnapshot is the backbone element StructureDefinition.snapshot.
+type StructureDefinitionSnapshot struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Element           []ElementDefinition // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureDefinitionDifferential is the backbone element StructureDefinition.differential.
+type StructureDefinitionDifferential struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Element           []ElementDefinition // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMap is the FHIR R4 StructureMap resource (https://hl7.org/fhir/R4/structuremap.html).
+type StructureMap struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Identifier        []Identifier
+	Version           String
+	Name              String // required
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Copyright         Markdown
+	Structure         []StructureMapStructure
+	Import            []Canonical
+	Group             []StructureMapGroup // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "StructureMap".
+func (*StructureMap) ResourceType() string  { return "StructureMap" }
+func (r *StructureMap) resourceID() string  { return r.ID.Value }
+func (r *StructureMap) resourceMeta() *Meta { return r.Meta }
+
+// StructureMapStructure is the backbone element StructureMap.structure.
+type StructureMapStructure struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               Canonical // required
+	Mode              Code      // required; source | queried | target | produced
+	Alias             String
+	Documentation     String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMapGroup is the backbone element StructureMap.group.
+type StructureMapGroup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              ID // required
+	Extends           ID
+	TypeMode          Code // required; none | types | type-and-types
+	Documentation     String
+	Input             []StructureMapGroupInput // required
+	Rule              []StructureMapGroupRule  // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMapGroupInput is the backbone element StructureMap.group.input.
+type StructureMapGroupInput struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              ID // required
+	Type              String
+	Mode              Code // required; source | target
+	Documentation     String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMapGroupRule is the backbone element StructureMap.group.rule.
+type StructureMapGroupRule struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              ID                            // required
+	Source            []StructureMapGroupRuleSource // required
+	Target            []StructureMapGroupRuleTarget
+	Rule              []StructureMapGroupRule
+	Dependent         []StructureMapGroupRuleDependent
+	Documentation     String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMapGroupRuleSource is the backbone element StructureMap.group.rule.source.
+type StructureMapGroupRuleSource struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Context           ID // required
+	Min               Integer
+	Max               String
+	Type              String
+	DefaultValue      Value // any open type
+	Element           String
+	ListMode          Code // first | not_first | last | not_last | only_one
+	Variable          ID
+	Condition         String
+	Check             String
+	LogMessage        String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMapGroupRuleTarget is the backbone element StructureMap.group.rule.target.
+type StructureMapGroupRuleTarget struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Context           ID
+	ContextType       Code // type | variable
+	Element           String
+	Variable          ID
+	ListMode          []Code // first | share | last | collate
+	ListRuleID        ID
+	Transform         Code // create | copy | truncate | escape | cast | append | translate | reference | dateOp | uuid | pointer | evaluate | cc | c | qty | id | cp
+	Parameter         []StructureMapGroupRuleTargetParameter
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMapGroupRuleTargetParameter is the backbone element StructureMap.group.rule.target.parameter.
+type StructureMapGroupRuleTargetParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Value             Value // *ID, *String, *Boolean, *Integer, *Decimal
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// StructureMapGroupRuleDependent is the backbone element StructureMap.group.rule.dependent.
+type StructureMapGroupRuleDependent struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              ID       // required
+	Variable          []String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Subscription is the FHIR R4 Subscription resource (https://hl7.org/fhir/R4/subscription.html).
+type Subscription struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Status            Code // required; requested | active | error | off
+	Contact           []ContactPoint
+	End               Instant
+	Reason            String // required
+	Criteria          String // required
+	Error             String
+	Channel           *SubscriptionChannel // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Subscription".
+func (*Subscription) ResourceType() string  { return "Subscription" }
+func (r *Subscription) resourceID() string  { return r.ID.Value }
+func (r *Subscription) resourceMeta() *Meta { return r.Meta }
+
+// SubscriptionChannel is the backbone element Subscription.channel.
+type SubscriptionChannel struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; rest-hook | websocket | email | sms | message
+	Endpoint          URL
+	Payload           Code
+	Header            []String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Substance is the FHIR R4 Substance resource (https://hl7.org/fhir/R4/substance.html).
+type Substance struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // active | inactive | entered-in-error
+	Category          []CodeableConcept
+	Code              *CodeableConcept // required
+	Description       String
+	Instance          []SubstanceInstance
+	Ingredient        []SubstanceIngredient
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Substance".
+func (*Substance) ResourceType() string  { return "Substance" }
+func (r *Substance) resourceID() string  { return r.ID.Value }
+func (r *Substance) resourceMeta() *Meta { return r.Meta }
+
+// SubstanceInstance is the backbone element Substance.instance.
+type SubstanceInstance struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Expiry            DateTime
+	Quantity          *Quantity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceIngredient is the backbone element Substance.ingredient.
+type SubstanceIngredient struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Quantity          *Ratio
+	Substance         Value // *CodeableConcept, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceNucleicAcid is the FHIR R4 SubstanceNucleicAcid resource (https://hl7.org/fhir/R4/substancenucleicacid.html).
+type SubstanceNucleicAcid struct {
+	ID                  ID
+	Meta                *Meta
+	ImplicitRules       URI
+	Language            Code
+	Text                *Narrative
+	Contained           []Resource
+	Extension           []Extension
+	ModifierExtension   []Extension
+	SequenceType        *CodeableConcept
+	NumberOfSubunits    Integer
+	AreaOfHybridisation String
+	OligoNucleotideType *CodeableConcept
+	Subunit             []SubstanceNucleicAcidSubunit
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SubstanceNucleicAcid".
+func (*SubstanceNucleicAcid) ResourceType() string  { return "SubstanceNucleicAcid" }
+func (r *SubstanceNucleicAcid) resourceID() string  { return r.ID.Value }
+func (r *SubstanceNucleicAcid) resourceMeta() *Meta { return r.Meta }
+
+// SubstanceNucleicAcidSubunit is the backbone element SubstanceNucleicAcid.subunit.
+type SubstanceNucleicAcidSubunit struct {
+	ID                 string
+	Extension          []Extension
+	ModifierExtension  []Extension
+	Subunit            Integer
+	Sequence           String
+	Length             Integer
+	SequenceAttachment *Attachment
+	FivePrime          *CodeableConcept
+	ThreePrime         *CodeableConcept
+	Linkage            []SubstanceNucleicAcidSubunitLinkage
+	Sugar              []SubstanceNucleicAcidSubunitSugar
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceNucleicAcidSubunitLinkage is the backbone element SubstanceNucleicAcid.subunit.linkage.
+type SubstanceNucleicAcidSubunitLinkage struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Connectivity      String
+	Identifier        *Identifier
+	Name              String
+	ResidueSite       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceNucleicAcidSubunitSugar is the backbone element SubstanceNucleicAcid.subunit.sugar.
+type SubstanceNucleicAcidSubunitSugar struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Name              String
+	ResidueSite       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstancePolymer is the FHIR R4 SubstancePolymer resource (https://hl7.org/fhir/R4/substancepolymer.html).
+type SubstancePolymer struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Class                 *CodeableConcept
+	Geometry              *CodeableConcept
+	CopolymerConnectivity []CodeableConcept
+	Modification          []String
+	MonomerSet            []SubstancePolymerMonomerSet
+	Repeat                []SubstancePolymerRepeat
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SubstancePolymer".
+func (*SubstancePolymer) ResourceType() string  { return "SubstancePolymer" }
+func (r *SubstancePolymer) resourceID() string  { return r.ID.Value }
+func (r *SubstancePolymer) resourceMeta() *Meta { return r.Meta }
+
+// SubstancePolymerMonomerSet is the backbone element SubstancePolymer.monomerSet.
+type SubstancePolymerMonomerSet struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	RatioType         *CodeableConcept
+	StartingMaterial  []SubstancePolymerMonomerSetStartingMaterial
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstancePolymerMonomerSetStartingMaterial is the backbone element SubstancePolymer.monomerSet.startingMaterial.
+type SubstancePolymerMonomerSetStartingMaterial struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Material          *CodeableConcept
+	Type              *CodeableConcept
+	IsDefining        Boolean
+	Amount            *SubstanceAmount
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstancePolymerRepeat is the backbone element SubstancePolymer.repeat.
+type SubstancePolymerRepeat struct {
+	ID                      string
+	Extension               []Extension
+	ModifierExtension       []Extension
+	NumberOfUnits           Integer
+	AverageMolecularFormula String
+	RepeatUnitAmountType    *CodeableConcept
+	RepeatUnit              []SubstancePolymerRepeatRepeatUnit
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstancePolymerRepeatRepeatUnit is the backbone element SubstancePolymer.repeat.repeatUnit.
+type SubstancePolymerRepeatRepeatUnit struct {
+	ID                          string
+	Extension                   []Extension
+	ModifierExtension           []Extension
+	OrientationOfPolymerisation *CodeableConcept
+	RepeatUnit                  String
+	Amount                      *SubstanceAmount
+	DegreeOfPolymerisation      []SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation
+	StructuralRepresentation    []SubstancePolymerRepeatRepeatUnitStructuralRepresentation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation is the backbone element SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation.
+type SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Degree            *CodeableConcept
+	Amount            *SubstanceAmount
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstancePolymerRepeatRepeatUnitStructuralRepresentation is the backbone element SubstancePolymer.repeat.repeatUnit.structuralRepresentation.
+type SubstancePolymerRepeatRepeatUnitStructuralRepresentation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Representation    String
+	Attachment        *Attachment
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceProtein is the FHIR R4 SubstanceProtein resource (https://hl7.org/fhir/R4/substanceprotein.html).
+type SubstanceProtein struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	SequenceType      *CodeableConcept
+	NumberOfSubunits  Integer
+	DisulfideLinkage  []String
+	Subunit           []SubstanceProteinSubunit
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SubstanceProtein".
+func (*SubstanceProtein) ResourceType() string  { return "SubstanceProtein" }
+func (r *SubstanceProtein) resourceID() string  { return r.ID.Value }
+func (r *SubstanceProtein) resourceMeta() *Meta { return r.Meta }
+
+// SubstanceProteinSubunit is the backbone element SubstanceProtein.subunit.
+type SubstanceProteinSubunit struct {
+	ID                      string
+	Extension               []Extension
+	ModifierExtension       []Extension
+	Subunit                 Integer
+	Sequence                String
+	Length                  Integer
+	SequenceAttachment      *Attachment
+	NTerminalModificationID *Identifier
+	NTerminalModification   String
+	CTerminalModificationID *Identifier
+	CTerminalModification   String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceReferenceInformation is the FHIR R4 SubstanceReferenceInformation resource (https://hl7.org/fhir/R4/substancereferenceinformation.html).
+type SubstanceReferenceInformation struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Comment           String
+	Gene              []SubstanceReferenceInformationGene
+	GeneElement       []SubstanceReferenceInformationGeneElement
+	Classification    []SubstanceReferenceInformationClassification
+	Target            []SubstanceReferenceInformationTarget
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SubstanceReferenceInformation".
+func (*SubstanceReferenceInformation) ResourceType() string  { return "SubstanceReferenceInformation" }
+func (r *SubstanceReferenceInformation) resourceID() string  { return r.ID.Value }
+func (r *SubstanceReferenceInformation) resourceMeta() *Meta { return r.Meta }
+
+// SubstanceReferenceInformationGene is the backbone element SubstanceReferenceInformation.gene.
+type SubstanceReferenceInformationGene struct {
+	ID                 string
+	Extension          []Extension
+	ModifierExtension  []Extension
+	GeneSequenceOrigin *CodeableConcept
+	Gene               *CodeableConcept
+	Source             []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceReferenceInformationGeneElement is the backbone element SubstanceReferenceInformation.geneElement.
+type SubstanceReferenceInformationGeneElement struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Element           *Identifier
+	Source            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceReferenceInformationClassification is the backbone element SubstanceReferenceInformation.classification.
+type SubstanceReferenceInformationClassification struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Domain            *CodeableConcept
+	Classification    *CodeableConcept
+	Subtype           []CodeableConcept
+	Source            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceReferenceInformationTarget is the backbone element SubstanceReferenceInformation.target.
+type SubstanceReferenceInformationTarget struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Target            *Identifier
+	Type              *CodeableConcept
+	Interaction       *CodeableConcept
+	Organism          *CodeableConcept
+	OrganismType      *CodeableConcept
+	Amount            Value // *Quantity, *Range, *String
+	AmountType        *CodeableConcept
+	Source            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSourceMaterial is the FHIR R4 SubstanceSourceMaterial resource (https://hl7.org/fhir/R4/substancesourcematerial.html).
+type SubstanceSourceMaterial struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	SourceMaterialClass  *CodeableConcept
+	SourceMaterialType   *CodeableConcept
+	SourceMaterialState  *CodeableConcept
+	OrganismID           *Identifier
+	OrganismName         String
+	ParentSubstanceID    []Identifier
+	ParentSubstanceName  []String
+	CountryOfOrigin      []CodeableConcept
+	GeographicalLocation []String
+	DevelopmentStage     *CodeableConcept
+	FractionDescription  []SubstanceSourceMaterialFractionDescription
+	Organism             *SubstanceSourceMaterialOrganism
+	PartDescription      []SubstanceSourceMaterialPartDescription
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SubstanceSourceMaterial".
+func (*SubstanceSourceMaterial) ResourceType() string  { return "SubstanceSourceMaterial" }
+func (r *SubstanceSourceMaterial) resourceID() string  { return r.ID.Value }
+func (r *SubstanceSourceMaterial) resourceMeta() *Meta { return r.Meta }
+
+// SubstanceSourceMaterialFractionDescription is the backbone element SubstanceSourceMaterial.fractionDescription.
+type SubstanceSourceMaterialFractionDescription struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Fraction          String
+	MaterialType      *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSourceMaterialOrganism is the backbone element SubstanceSourceMaterial.organism.
+type SubstanceSourceMaterialOrganism struct {
+	ID                       string
+	Extension                []Extension
+	ModifierExtension        []Extension
+	Family                   *CodeableConcept
+	Genus                    *CodeableConcept
+	Species                  *CodeableConcept
+	IntraspecificType        *CodeableConcept
+	IntraspecificDescription String
+	Author                   []SubstanceSourceMaterialOrganismAuthor
+	Hybrid                   *SubstanceSourceMaterialOrganismHybrid
+	OrganismGeneral          *SubstanceSourceMaterialOrganismOrganismGeneral
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSourceMaterialOrganismAuthor is the backbone element SubstanceSourceMaterial.organism.author.
+type SubstanceSourceMaterialOrganismAuthor struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	AuthorType        *CodeableConcept
+	AuthorDescription String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSourceMaterialOrganismHybrid is the backbone element SubstanceSourceMaterial.organism.hybrid.
+type SubstanceSourceMaterialOrganismHybrid struct {
+	ID                   string
+	Extension            []Extension
+	ModifierExtension    []Extension
+	MaternalOrganismID   String
+	MaternalOrganismName String
+	PaternalOrganismID   String
+	PaternalOrganismName String
+	HybridType           *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSourceMaterialOrganismOrganismGeneral is the backbone element SubstanceSourceMaterial.organism.organismGeneral.
+type SubstanceSourceMaterialOrganismOrganismGeneral struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Kingdom           *CodeableConcept
+	Phylum            *CodeableConcept
+	Class             *CodeableConcept
+	Order             *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSourceMaterialPartDescription is the backbone element SubstanceSourceMaterial.partDescription.
+type SubstanceSourceMaterialPartDescription struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Part              *CodeableConcept
+	PartLocation      *CodeableConcept
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecification is the FHIR R4 SubstanceSpecification resource (https://hl7.org/fhir/R4/substancespecification.html).
+type SubstanceSpecification struct {
+	ID                   ID
+	Meta                 *Meta
+	ImplicitRules        URI
+	Language             Code
+	Text                 *Narrative
+	Contained            []Resource
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Identifier           *Identifier
+	Type                 *CodeableConcept
+	Status               *CodeableConcept
+	Domain               *CodeableConcept
+	Description          String
+	Source               []Reference
+	Comment              String
+	Moiety               []SubstanceSpecificationMoiety
+	Property             []SubstanceSpecificationProperty
+	ReferenceInformation *Reference
+	Structure            *SubstanceSpecificationStructure
+	Code                 []SubstanceSpecificationCode
+	Name                 []SubstanceSpecificationName
+	MolecularWeight      []SubstanceSpecificationStructureIsotopeMolecularWeight
+	Relationship         []SubstanceSpecificationRelationship
+	NucleicAcid          *Reference
+	Polymer              *Reference
+	Protein              *Reference
+	SourceMaterial       *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SubstanceSpecification".
+func (*SubstanceSpecification) ResourceType() string  { return "SubstanceSpecification" }
+func (r *SubstanceSpecification) resourceID() string  { return r.ID.Value }
+func (r *SubstanceSpecification) resourceMeta() *Meta { return r.Meta }
+
+// SubstanceSpecificationMoiety is the backbone element SubstanceSpecification.moiety.
+type SubstanceSpecificationMoiety struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Role              *CodeableConcept
+	Identifier        *Identifier
+	Name              String
+	Stereochemistry   *CodeableConcept
+	OpticalActivity   *CodeableConcept
+	MolecularFormula  String
+	Amount            Value // *Quantity, *String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationProperty is the backbone element SubstanceSpecification.property.
+type SubstanceSpecificationProperty struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Category          *CodeableConcept
+	Code              *CodeableConcept
+	Parameters        String
+	DefiningSubstance Value // *Reference, *CodeableConcept
+	Amount            Value // *Quantity, *String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationStructure is the backbone element SubstanceSpecification.structure.
+type SubstanceSpecificationStructure struct {
+	ID                       string
+	Extension                []Extension
+	ModifierExtension        []Extension
+	Stereochemistry          *CodeableConcept
+	OpticalActivity          *CodeableConcept
+	MolecularFormula         String
+	MolecularFormulaByMoiety String
+	Isotope                  []SubstanceSpecificationStructureIsotope
+	MolecularWeight          *SubstanceSpecificationStructureIsotopeMolecularWeight
+	Source                   []Reference
+	Representation           []SubstanceSpecificationStructureRepresentation
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationStructureIsotope is the backbone element SubstanceSpecification.structure.isotope.
+type SubstanceSpecificationStructureIsotope struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Name              *CodeableConcept
+	Substitution      *CodeableConcept
+	HalfLife          *Quantity
+	MolecularWeight   *SubstanceSpecificationStructureIsotopeMolecularWeight
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationStructureIsotopeMolecularWeight is the backbone element SubstanceSpecification.structure.isotope.molecularWeight.
+type SubstanceSpecificationStructureIsotopeMolecularWeight struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Method            *CodeableConcept
+	Type              *CodeableConcept
+	Amount            *Quantity
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationStructureRepresentation is the backbone element SubstanceSpecification.structure.representation.
+type SubstanceSpecificationStructureRepresentation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept
+	Representation    String
+	Attachment        *Attachment
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationCode is the backbone element SubstanceSpecification.code.
+type SubstanceSpecificationCode struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Status            *CodeableConcept
+	StatusDate        DateTime
+	Comment           String
+	Source            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationName is the backbone element SubstanceSpecification.name.
+type SubstanceSpecificationName struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Type              *CodeableConcept
+	Status            *CodeableConcept
+	Preferred         Boolean
+	Language          []CodeableConcept
+	Domain            []CodeableConcept
+	Jurisdiction      []CodeableConcept
+	Synonym           []SubstanceSpecificationName
+	Translation       []SubstanceSpecificationName
+	Official          []SubstanceSpecificationNameOfficial
+	Source            []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationNameOfficial is the backbone element SubstanceSpecification.name.official.
+type SubstanceSpecificationNameOfficial struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Authority         *CodeableConcept
+	Status            *CodeableConcept
+	Date              DateTime
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SubstanceSpecificationRelationship is the backbone element SubstanceSpecification.relationship.
+type SubstanceSpecificationRelationship struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Substance           Value // *Reference, *CodeableConcept
+	Relationship        *CodeableConcept
+	IsDefining          Boolean
+	Amount              Value // *Quantity, *Range, *Ratio, *String
+	AmountRatioLowLimit *Ratio
+	AmountType          *CodeableConcept
+	Source              []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SupplyDelivery is the FHIR R4 SupplyDelivery resource (https://hl7.org/fhir/R4/supplydelivery.html).
+type SupplyDelivery struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	BasedOn           []Reference
+	PartOf            []Reference
+	Status            Code // in-progress | completed | abandoned | entered-in-error
+	Patient           *Reference
+	Type              *CodeableConcept
+	SuppliedItem      *SupplyDeliverySuppliedItem
+	Occurrence        Value // *DateTime, *Period, *Timing
+	Supplier          *Reference
+	Destination       *Reference
+	Receiver          []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SupplyDelivery".
+func (*SupplyDelivery) ResourceType() string  { return "SupplyDelivery" }
+func (r *SupplyDelivery) resourceID() string  { return r.ID.Value }
+func (r *SupplyDelivery) resourceMeta() *Meta { return r.Meta }
+
+// SupplyDeliverySuppliedItem is the backbone element SupplyDelivery.suppliedItem.
+type SupplyDeliverySuppliedItem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Quantity          *Quantity
+	Item              Value // *CodeableConcept, *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// SupplyRequest is the FHIR R4 SupplyRequest resource (https://hl7.org/fhir/R4/supplyrequest.html).
+type SupplyRequest struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code // draft | active | suspended | cancelled | completed | entered-in-error | unknown
+	Category          *CodeableConcept
+	Priority          Code      // routine | urgent | asap | stat
+	Item              Value     // *CodeableConcept, *Reference
+	Quantity          *Quantity // required
+	Parameter         []SupplyRequestParameter
+	Occurrence        Value // *DateTime, *Period, *Timing
+	AuthoredOn        DateTime
+	Requester         *Reference
+	Supplier          []Reference
+	ReasonCode        []CodeableConcept
+	ReasonReference   []Reference
+	DeliverFrom       *Reference
+	DeliverTo         *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "SupplyRequest".
+func (*SupplyRequest) ResourceType() string  { return "SupplyRequest" }
+func (r *SupplyRequest) resourceID() string  { return r.ID.Value }
+func (r *SupplyRequest) resourceMeta() *Meta { return r.Meta }
+
+// SupplyRequestParameter is the backbone element SupplyRequest.parameter.
+type SupplyRequestParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              *CodeableConcept
+	Value             Value // *CodeableConcept, *Quantity, *Range, *Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// Task is the FHIR R4 Task resource (https://hl7.org/fhir/R4/task.html).
+type Task struct {
+	ID                    ID
+	Meta                  *Meta
+	ImplicitRules         URI
+	Language              Code
+	Text                  *Narrative
+	Contained             []Resource
+	Extension             []Extension
+	ModifierExtension     []Extension
+	Identifier            []Identifier
+	InstantiatesCanonical Canonical
+	InstantiatesURI       URI
+	BasedOn               []Reference
+	GroupIdentifier       *Identifier
+	PartOf                []Reference
+	Status                Code // required; draft | requested | received | accepted | rejected | ready | cancelled | in-progress | on-hold | failed | completed | entered-in-error
+	StatusReason          *CodeableConcept
+	BusinessStatus        *CodeableConcept
+	Intent                Code // required; unknown | proposal | plan | order | original-order | reflex-order | filler-order | instance-order | option
+	Priority              Code // routine | urgent | asap | stat
+	Code                  *CodeableConcept
+	Description           String
+	Focus                 *Reference
+	For                   *Reference
+	Encounter             *Reference
+	ExecutionPeriod       *Period
+	AuthoredOn            DateTime
+	LastModified          DateTime
+	Requester             *Reference
+	PerformerType         []CodeableConcept
+	Owner                 *Reference
+	Location              *Reference
+	ReasonCode            *CodeableConcept
+	ReasonReference       *Reference
+	Insurance             []Reference
+	Note                  []Annotation
+	RelevantHistory       []Reference
+	Restriction           *TaskRestriction
+	Input                 []TaskParameter
+	Output                []TaskOutput
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "Task".
+func (*Task) ResourceType() string  { return "Task" }
+func (r *Task) resourceID() string  { return r.ID.Value }
+func (r *Task) resourceMeta() *Meta { return r.Meta }
+
+// TaskRestriction is the backbone element Task.restriction.
+type TaskRestriction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Repetitions       PositiveInt
+	Period            *Period
+	Recipient         []Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TaskParameter is the backbone element Task.parameter.
+type TaskParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Value             Value            // any open type
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TaskOutput is the backbone element Task.output.
+type TaskOutput struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *CodeableConcept // required
+	Value             Value            // any open type
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilities is the FHIR R4 TerminologyCapabilities resource (https://hl7.org/fhir/R4/terminologycapabilities.html).
+type TerminologyCapabilities struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI
+	Version           String
+	Name              String
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime // required
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Copyright         Markdown
+	Kind              Code // required; instance | capability | requirements
+	Software          *TerminologyCapabilitiesSoftware
+	Implementation    *TerminologyCapabilitiesImplementation
+	LockedDate        Boolean
+	CodeSystem        []TerminologyCapabilitiesCodeSystem
+	Expansion         *TerminologyCapabilitiesExpansion
+	CodeSearch        Code // explicit | all
+	ValidateCode      *TerminologyCapabilitiesValidateCode
+	Translation       *TerminologyCapabilitiesTranslation
+	Closure           *TerminologyCapabilitiesClosure
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "TerminologyCapabilities".
+func (*TerminologyCapabilities) ResourceType() string  { return "TerminologyCapabilities" }
+func (r *TerminologyCapabilities) resourceID() string  { return r.ID.Value }
+func (r *TerminologyCapabilities) resourceMeta() *Meta { return r.Meta }
+
+// TerminologyCapabilitiesSoftware is the backbone element TerminologyCapabilities.software.
+type TerminologyCapabilitiesSoftware struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Version           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesImplementation is the backbone element TerminologyCapabilities.implementation.
+type TerminologyCapabilitiesImplementation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Description       String // required
+	URL               URL
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesCodeSystem is the backbone element TerminologyCapabilities.codeSystem.
+type TerminologyCapabilitiesCodeSystem struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	URI               Canonical
+	Version           []TerminologyCapabilitiesCodeSystemVersion
+	Subsumption       Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesCodeSystemVersion is the backbone element TerminologyCapabilities.codeSystem.version.
+type TerminologyCapabilitiesCodeSystemVersion struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              String
+	IsDefault         Boolean
+	Compositional     Boolean
+	Language          []Code
+	Filter            []TerminologyCapabilitiesCodeSystemVersionFilter
+	Property          []Code
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesCodeSystemVersionFilter is the backbone element TerminologyCapabilities.codeSystem.version.filter.
+type TerminologyCapabilitiesCodeSystemVersionFilter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Code              Code   // required
+	Op                []Code // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesExpansion is the backbone element TerminologyCapabilities.expansion.
+type TerminologyCapabilitiesExpansion struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Hierarchical      Boolean
+	Paging            Boolean
+	Incomplete        Boolean
+	Parameter         []TerminologyCapabilitiesExpansionParameter
+	TextFilter        Markdown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesExpansionParameter is the backbone element TerminologyCapabilities.expansion.parameter.
+type TerminologyCapabilitiesExpansionParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              Code // required
+	Documentation     String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesValidateCode is the backbone element TerminologyCapabilities.validateCode.
+type TerminologyCapabilitiesValidateCode struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Translations      Boolean // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesTranslation is the backbone element TerminologyCapabilities.translation.
+type TerminologyCapabilitiesTranslation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	NeedsMap          Boolean // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TerminologyCapabilitiesClosure is the backbone element TerminologyCapabilities.closure.
+type TerminologyCapabilitiesClosure struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Translation       Boolean
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReport is the FHIR R4 TestReport resource (https://hl7.org/fhir/R4/testreport.html).
+type TestReport struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        *Identifier
+	Name              String
+	Status            Code       // required; completed | in-progress | waiting | stopped | entered-in-error
+	TestScript        *Reference // required
+	Result            Code       // required; pass | fail | pending
+	Score             Decimal
+	Tester            String
+	Issued            DateTime
+	Participant       []TestReportParticipant
+	Setup             *TestReportSetup
+	Test              []TestReportTest
+	Teardown          *TestReportTeardown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "TestReport".
+func (*TestReport) ResourceType() string  { return "TestReport" }
+func (r *TestReport) resourceID() string  { return r.ID.Value }
+func (r *TestReport) resourceMeta() *Meta { return r.Meta }
+
+// TestReportParticipant is the backbone element TestReport.participant.
+type TestReportParticipant struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              Code // required; test-engine | client | server
+	URI               URI  // required
+	Display           String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportSetup is the backbone element TestReport.setup.
+type TestReportSetup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Action            []TestReportSetupSetupAction // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportSetupSetupAction is the backbone element TestReport.setup.setupAction.
+type TestReportSetupSetupAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Operation         *TestReportSetupSetupActionOperation
+	Assert            *TestReportSetupSetupActionAssert
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportSetupSetupActionOperation is the backbone element TestReport.setup.setupAction.operation.
+type TestReportSetupSetupActionOperation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Result            Code // required; pass | skip | fail | warning | error
+	Message           Markdown
+	Detail            URI
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportSetupSetupActionAssert is the backbone element TestReport.setup.setupAction.assert.
+type TestReportSetupSetupActionAssert struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Result            Code // required; pass | skip | fail | warning | error
+	Message           Markdown
+	Detail            String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportTest is the backbone element TestReport.test.
+type TestReportTest struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String
+	Description       String
+	Action            []TestReportTestTestAction // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportTestTestAction is the backbone element TestReport.test.testAction.
+type TestReportTestTestAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Operation         *TestReportSetupSetupActionOperation
+	Assert            *TestReportSetupSetupActionAssert
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportTeardown is the backbone element TestReport.teardown.
+type TestReportTeardown struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Action            []TestReportTeardownTeardownAction // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestReportTeardownTeardownAction is the backbone element TestReport.teardown.teardownAction.
+type TestReportTeardownTeardownAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Operation         *TestReportSetupSetupActionOperation // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScript is the FHIR R4 TestScript resource (https://hl7.org/fhir/R4/testscript.html).
+type TestScript struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
+	Language          Code
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Identifier        *Identifier
+	Version           String
+	Name              String // required
+	Title             String
+	Status            Code // required; draft | active | retired | unknown
+	Experimental      Boolean
+	Date              DateTime
+	Publisher         String
+	Contact           []ContactDetail
+	Description       Markdown
+	UseContext        []UsageContext
+	Jurisdiction      []CodeableConcept
+	Purpose           Markdown
+	Copyright         Markdown
+	Origin            []TestScriptOrigin
+	Destination       []TestScriptDestination
+	Metadata          *TestScriptMetadata
+	Fixture           []TestScriptFixture
+	Profile           []Reference
+	Variable          []TestScriptVariable
+	Setup             *TestScriptSetup
+	Test              []TestScriptTest
+	Teardown          *TestScriptTeardown
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// ResourceType returns "TestScript".
+func (*TestScript) ResourceType() string  { return "TestScript" }
+func (r *TestScript) resourceID() string  { return r.ID.Value }
+func (r *TestScript) resourceMeta() *Meta { return r.Meta }
+
+// TestScriptOrigin is the backbone element TestScript.origin.
+type TestScriptOrigin struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Index             Integer // required
+	Profile           *Coding // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptDestination is the backbone element TestScript.destination.
+type TestScriptDestination struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Index             Integer // required
+	Profile           *Coding // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptMetadata is the backbone element TestScript.metadata.
+type TestScriptMetadata struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Link              []TestScriptMetadataLink
+	Capability        []TestScriptMetadataCapability // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptMetadataLink is the backbone element TestScript.metadata.link.
+type TestScriptMetadataLink struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	URL               URI // required
+	Description       String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptMetadataCapability is the backbone element TestScript.metadata.capability.
+type TestScriptMetadataCapability struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Required          Boolean // required
+	Validated         Boolean // required
+	Description       String
+	Origin            []Integer
+	Destination       Integer
+	Link              []URI
+	Capabilities      Canonical // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptFixture is the backbone element TestScript.fixture.
+type TestScriptFixture struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Autocreate        Boolean // required
+	Autodelete        Boolean // required
+	Resource          *Reference
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptVariable is the backbone element TestScript.variable.
+type TestScriptVariable struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	DefaultValue      String
+	Description       String
+	Expression        String
+	HeaderField       String
+	Hint              String
+	Path              String
+	SourceID          ID
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptSetup is the backbone element TestScript.setup.
+type TestScriptSetup struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Action            []TestScriptSetupSetupAction // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptSetupSetupAction is the backbone element TestScript.setup.setupAction.
+type TestScriptSetupSetupAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Operation         *TestScriptSetupSetupActionOperation
+	Assert            *TestScriptSetupSetupActionAssert
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptSetupSetupActionOperation is the backbone element TestScript.setup.setupAction.operation.
+type TestScriptSetupSetupActionOperation struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Type              *Coding
+	Resource          Code // Address | Age | Annotation | Attachment | BackboneElement | CodeableConcept | Coding | ContactDetail | ContactPoint | Contributor | Count | DataRequirement | Distance | Dosage | Duration | Element | ElementDefinition | Expression | Extension | HumanName | Identifier | MarketingStatus | Meta | Money | MoneyQuantity | Narrative | ParameterDefinition | Period | Population | ProdCharacteristic | ProductShelfLife | Quantity | Range | Ratio | Reference | RelatedArtifact | SampledData | Signature | SimpleQuantity | SubstanceAmount | Timing | TriggerDefinition | UsageContext | base64Binary | boolean | canonical | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | url | uuid | xhtml | Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Label             String
+	Description       String
+	Accept            Code
+	ContentType       Code
+	Destination       Integer
+	EncodeRequestURL  Boolean // required
+	Method            Code    // delete | get | options | patch | post | put | head
+	Origin            Integer
+	Params            String
+	RequestHeader     []TestScriptSetupSetupActionOperationRequestHeader
+	RequestID         ID
+	ResponseID        ID
+	SourceID          ID
+	TargetID          ID
+	URL               String
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptSetupSetupActionOperationRequestHeader is the backbone element TestScript.setup.setupAction.operation.requestHeader.
+type TestScriptSetupSetupActionOperationRequestHeader struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Field             String // required
+	Value             String // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptSetupSetupActionAssert is the backbone element TestScript.setup.setupAction.assert.
+type TestScriptSetupSetupActionAssert struct {
+	ID                        string
+	Extension                 []Extension
+	ModifierExtension         []Extension
+	Label                     String
+	Description               String
+	Direction                 Code // response | request
+	CompareToSourceID         String
+	CompareToSourceExpression String
+	CompareToSourcePath       String
+	ContentType               Code
+	Expression                String
+	HeaderField               String
+	MinimumID                 String
+	NavigationLinks           Boolean
+	Operator                  Code // equals | notEquals | in | notIn | greaterThan | lessThan | empty | notEmpty | contains | notContains | eval
+	Path                      String
+	RequestMethod             Code // delete | get | options | patch | post | put | head
+	RequestURL                String
+	Resource                  Code // Address | Age | Annotation | Attachment | BackboneElement | CodeableConcept | Coding | ContactDetail | ContactPoint | Contributor | Count | DataRequirement | Distance | Dosage | Duration | Element | ElementDefinition | Expression | Extension | HumanName | Identifier | MarketingStatus | Meta | Money | MoneyQuantity | Narrative | ParameterDefinition | Period | Population | ProdCharacteristic | ProductShelfLife | Quantity | Range | Ratio | Reference | RelatedArtifact | SampledData | Signature | SimpleQuantity | SubstanceAmount | Timing | TriggerDefinition | UsageContext | base64Binary | boolean | canonical | code | date | dateTime | decimal | id | instant | integer | markdown | oid | positiveInt | string | time | unsignedInt | uri | url | uuid | xhtml | Account | ActivityDefinition | AdverseEvent | AllergyIntolerance | Appointment | AppointmentResponse | AuditEvent | Basic | Binary | BiologicallyDerivedProduct | BodyStructure | Bundle | CapabilityStatement | CarePlan | CareTeam | CatalogEntry | ChargeItem | ChargeItemDefinition | Claim | ClaimResponse | ClinicalImpression | CodeSystem | Communication | CommunicationRequest | CompartmentDefinition | Composition | ConceptMap | Condition | Consent | Contract | Coverage | CoverageEligibilityRequest | CoverageEligibilityResponse | DetectedIssue | Device | DeviceDefinition | DeviceMetric | DeviceRequest | DeviceUseStatement | DiagnosticReport | DocumentManifest | DocumentReference | DomainResource | EffectEvidenceSynthesis | Encounter | Endpoint | EnrollmentRequest | EnrollmentResponse | EpisodeOfCare | EventDefinition | Evidence | EvidenceVariable | ExampleScenario | ExplanationOfBenefit | FamilyMemberHistory | Flag | Goal | GraphDefinition | Group | GuidanceResponse | HealthcareService | ImagingStudy | Immunization | ImmunizationEvaluation | ImmunizationRecommendation | ImplementationGuide | InsurancePlan | Invoice | Library | Linkage | List | Location | Measure | MeasureReport | Media | Medication | MedicationAdministration | MedicationDispense | MedicationKnowledge | MedicationRequest | MedicationStatement | MedicinalProduct | MedicinalProductAuthorization | MedicinalProductContraindication | MedicinalProductIndication | MedicinalProductIngredient | MedicinalProductInteraction | MedicinalProductManufactured | MedicinalProductPackaged | MedicinalProductPharmaceutical | MedicinalProductUndesirableEffect | MessageDefinition | MessageHeader | MolecularSequence | NamingSystem | NutritionOrder | Observation | ObservationDefinition | OperationDefinition | OperationOutcome | Organization | OrganizationAffiliation | Parameters | Patient | PaymentNotice | PaymentReconciliation | Person | PlanDefinition | Practitioner | PractitionerRole | Procedure | Provenance | Questionnaire | QuestionnaireResponse | RelatedPerson | RequestGroup | ResearchDefinition | ResearchElementDefinition | ResearchStudy | ResearchSubject | Resource | RiskAssessment | RiskEvidenceSynthesis | Schedule | SearchParameter | ServiceRequest | Slot | Specimen | SpecimenDefinition | StructureDefinition | StructureMap | Subscription | Substance | SubstanceNucleicAcid | SubstancePolymer | SubstanceProtein | SubstanceReferenceInformation | SubstanceSourceMaterial | SubstanceSpecification | SupplyDelivery | SupplyRequest | Task | TerminologyCapabilities | TestReport | TestScript | ValueSet | VerificationResult | VisionPrescription
+	Response                  Code // okay | created | noContent | notModified | bad | forbidden | notFound | methodNotAllowed | conflict | gone | preconditionFailed | unprocessable
+	ResponseCode              String
+	SourceID                  ID
+	ValidateProfileID         ID
+	Value                     String
+	WarningOnly               Boolean // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptTest is the backbone element TestScript.test.
+type TestScriptTest struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String
+	Description       String
+	Action            []TestScriptTestTestAction // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptTestTestAction is the backbone element TestScript.test.testAction.
+type TestScriptTestTestAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Operation         *TestScriptSetupSetupActionOperation
+	Assert            *TestScriptSetupSetupActionAssert
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptTeardown is the backbone element TestScript.teardown.
+type TestScriptTeardown struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Action            []TestScriptTeardownTeardownAction // required
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// TestScriptTeardownTeardownAction is the backbone element TestScript.teardown.teardownAction.
+type TestScriptTeardownTeardownAction struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Operation         *TestScriptSetupSetupActionOperation // required
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
@@ -4951,8 +12637,9 @@ type ValueSet struct {
 }
 
 // ResourceType returns "ValueSet".
-func (*ValueSet) ResourceType() string { return "ValueSet" }
-func (r *ValueSet) resourceID() string { return r.ID.Value }
+func (*ValueSet) ResourceType() string  { return "ValueSet" }
+func (r *ValueSet) resourceID() string  { return r.ID.Value }
+func (r *ValueSet) resourceMeta() *Meta { return r.Meta }
 
 // ValueSetCompose is the backbone element ValueSet.compose.
 type ValueSetCompose struct {
@@ -5038,6 +12725,18 @@ type ValueSetExpansion struct {
 	Unknown []RawField
 }
 
+// ValueSetExpansionParameter is the backbone element ValueSet.expansion.parameter.
+type ValueSetExpansionParameter struct {
+	ID                string
+	Extension         []Extension
+	ModifierExtension []Extension
+	Name              String // required
+	Value             Value  // *String, *Boolean, *Integer, *Decimal, *URI, *Code, *DateTime
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
 // ValueSetExpansionContains is the backbone element ValueSet.expansion.contains.
 type ValueSetExpansionContains struct {
 	ID                string
@@ -5056,20 +12755,8 @@ type ValueSetExpansionContains struct {
 	Unknown []RawField
 }
 
-// ValueSetExpansionParameter is the backbone element ValueSet.expansion.parameter.
-type ValueSetExpansionParameter struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Name              String // required
-	Value             Value  // *String, *Boolean, *Integer, *Decimal, *URI, *Code, *DateTime
-	// Unknown keeps elements this model does not know, in order, so that
-	// nothing is lost; validation reports them.
-	Unknown []RawField
-}
-
-// CodeSystem is the FHIR R4 CodeSystem resource (https://hl7.org/fhir/R4/codesystem.html).
-type CodeSystem struct {
+// VerificationResult is the FHIR R4 VerificationResult resource (https://hl7.org/fhir/R4/verificationresult.html).
+type VerificationResult struct {
 	ID                ID
 	Meta              *Meta
 	ImplicitRules     URI
@@ -5078,105 +12765,137 @@ type CodeSystem struct {
 	Contained         []Resource
 	Extension         []Extension
 	ModifierExtension []Extension
-	URL               URI
-	Identifier        []Identifier
-	Version           String
-	Name              String
-	Title             String
-	Status            Code // required; draft | active | retired | unknown
-	Experimental      Boolean
-	Date              DateTime
-	Publisher         String
-	Contact           []ContactDetail
-	Description       Markdown
-	UseContext        []UsageContext
-	Jurisdiction      []CodeableConcept
-	Purpose           Markdown
-	Copyright         Markdown
-	CaseSensitive     Boolean
-	ValueSet          Canonical
-	HierarchyMeaning  Code // grouped-by | is-a | part-of | classified-with
-	Compositional     Boolean
-	VersionNeeded     Boolean
-	Content           Code // required; not-present | example | fragment | complete | supplement
-	Supplements       Canonical
-	Count             UnsignedInt
-	Filter            []CodeSystemFilter
-	Property          []CodeSystemProperty
-	Concept           []CodeSystemConceptDefinition
+	Target            []Reference
+	TargetLocation    []String
+	Need              *CodeableConcept
+	Status            Code // required; attested | validated | in-process | req-revalid | val-fail | reval-fail
+	StatusDate        DateTime
+	ValidationType    *CodeableConcept
+	ValidationProcess []CodeableConcept
+	Frequency         *Timing
+	LastPerformed     DateTime
+	NextScheduled     Date
+	FailureAction     *CodeableConcept
+	PrimarySource     []VerificationResultPrimarySource
+	Attestation       *VerificationResultAttestation
+	Validator         []VerificationResultValidator
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// ResourceType returns "CodeSystem".
-func (*CodeSystem) ResourceType() string { return "CodeSystem" }
-func (r *CodeSystem) resourceID() string { return r.ID.Value }
+// ResourceType returns "VerificationResult".
+func (*VerificationResult) ResourceType() string  { return "VerificationResult" }
+func (r *VerificationResult) resourceID() string  { return r.ID.Value }
+func (r *VerificationResult) resourceMeta() *Meta { return r.Meta }
 
-// CodeSystemConceptDefinition is the backbone element CodeSystem.conceptDefinition.
-type CodeSystemConceptDefinition struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              Code // required
-	Display           String
-	Definition        String
-	Designation       []CodeSystemConceptDefinitionDesignation
-	Property          []CodeSystemConceptDefinitionConceptProperty
-	Concept           []CodeSystemConceptDefinition
+// VerificationResultPrimarySource is the backbone element VerificationResult.primarySource.
+type VerificationResultPrimarySource struct {
+	ID                  string
+	Extension           []Extension
+	ModifierExtension   []Extension
+	Who                 *Reference
+	Type                []CodeableConcept
+	CommunicationMethod []CodeableConcept
+	ValidationStatus    *CodeableConcept
+	ValidationDate      DateTime
+	CanPushUpdates      *CodeableConcept
+	PushTypeAvailable   []CodeableConcept
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// CodeSystemConceptDefinitionConceptProperty is the backbone element CodeSystem.conceptDefinition.conceptProperty.
-type CodeSystemConceptDefinitionConceptProperty struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
-	Code              Code  // required
-	Value             Value // *Code, *Coding, *String, *Integer, *Boolean, *DateTime, *Decimal
+// VerificationResultAttestation is the backbone element VerificationResult.attestation.
+type VerificationResultAttestation struct {
+	ID                        string
+	Extension                 []Extension
+	ModifierExtension         []Extension
+	Who                       *Reference
+	OnBehalfOf                *Reference
+	CommunicationMethod       *CodeableConcept
+	Date                      Date
+	SourceIdentityCertificate String
+	ProxyIdentityCertificate  String
+	ProxySignature            *Signature
+	SourceSignature           *Signature
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// CodeSystemConceptDefinitionDesignation is the backbone element CodeSystem.conceptDefinition.designation.
-type CodeSystemConceptDefinitionDesignation struct {
-	ID                string
-	Extension         []Extension
-	ModifierExtension []Extension
+// VerificationResultValidator is the backbone element VerificationResult.validator.
+type VerificationResultValidator struct {
+	ID                   string
+	Extension            []Extension
+	ModifierExtension    []Extension
+	Organization         *Reference // required
+	IdentityCertificate  String
+	AttestationSignature *Signature
+	// Unknown keeps elements this model does not know, in order, so that
+	// nothing is lost; validation reports them.
+	Unknown []RawField
+}
+
+// VisionPrescription is the FHIR R4 VisionPrescription resource (https://hl7.org/fhir/R4/visionprescription.html).
+type VisionPrescription struct {
+	ID                ID
+	Meta              *Meta
+	ImplicitRules     URI
 	Language          Code
-	Use               *Coding
-	Value             String // required
+	Text              *Narrative
+	Contained         []Resource
+	Extension         []Extension
+	ModifierExtension []Extension
+	Identifier        []Identifier
+	Status            Code       // required; active | cancelled | draft | entered-in-error
+	Created           DateTime   // required
+	Patient           *Reference // required
+	Encounter         *Reference
+	DateWritten       DateTime                              // required
+	Prescriber        *Reference                            // required
+	LensSpecification []VisionPrescriptionLensSpecification // required
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// CodeSystemFilter is the backbone element CodeSystem.filter.
-type CodeSystemFilter struct {
+// ResourceType returns "VisionPrescription".
+func (*VisionPrescription) ResourceType() string  { return "VisionPrescription" }
+func (r *VisionPrescription) resourceID() string  { return r.ID.Value }
+func (r *VisionPrescription) resourceMeta() *Meta { return r.Meta }
+
+// VisionPrescriptionLensSpecification is the backbone element VisionPrescription.lensSpecification.
+type VisionPrescriptionLensSpecification struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Code              Code // required
-	Description       String
-	Operator          []Code // required; = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
-	Value             String // required
+	Product           *CodeableConcept // required
+	Eye               Code             // required; right | left
+	Sphere            Decimal
+	Cylinder          Decimal
+	Axis              Integer
+	Prism             []VisionPrescriptionLensSpecificationPrism
+	Add               Decimal
+	Power             Decimal
+	BackCurve         Decimal
+	Diameter          Decimal
+	Duration          *Quantity
+	Color             String
+	Brand             String
+	Note              []Annotation
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
 }
 
-// CodeSystemProperty is the backbone element CodeSystem.property.
-type CodeSystemProperty struct {
+// VisionPrescriptionLensSpecificationPrism is the backbone element VisionPrescription.lensSpecification.prism.
+type VisionPrescriptionLensSpecificationPrism struct {
 	ID                string
 	Extension         []Extension
 	ModifierExtension []Extension
-	Code              Code // required
-	URI               URI
-	Description       String
-	Type              Code // required; code | Coding | string | integer | boolean | dateTime | decimal
+	Amount            Decimal // required
+	Base              Code    // required; up | down | in | out
 	// Unknown keeps elements this model does not know, in order, so that
 	// nothing is lost; validation reports them.
 	Unknown []RawField
@@ -5184,144 +12903,298 @@ type CodeSystemProperty struct {
 
 func newResource(typ string) Resource {
 	switch typ {
-	case "Patient":
-		return new(Patient)
-	case "Practitioner":
-		return new(Practitioner)
-	case "PractitionerRole":
-		return new(PractitionerRole)
-	case "Organization":
-		return new(Organization)
-	case "Location":
-		return new(Location)
-	case "HealthcareService":
-		return new(HealthcareService)
-	case "RelatedPerson":
-		return new(RelatedPerson)
-	case "Appointment":
-		return new(Appointment)
-	case "Slot":
-		return new(Slot)
-	case "Schedule":
-		return new(Schedule)
-	case "Encounter":
-		return new(Encounter)
-	case "EpisodeOfCare":
-		return new(EpisodeOfCare)
-	case "Observation":
-		return new(Observation)
-	case "Condition":
-		return new(Condition)
-	case "Procedure":
-		return new(Procedure)
+	case "Account":
+		return new(Account)
+	case "ActivityDefinition":
+		return new(ActivityDefinition)
+	case "AdverseEvent":
+		return new(AdverseEvent)
 	case "AllergyIntolerance":
 		return new(AllergyIntolerance)
-	case "FamilyMemberHistory":
-		return new(FamilyMemberHistory)
-	case "Medication":
-		return new(Medication)
-	case "MedicationRequest":
-		return new(MedicationRequest)
-	case "MedicationStatement":
-		return new(MedicationStatement)
-	case "MedicationDispense":
-		return new(MedicationDispense)
-	case "MedicationAdministration":
-		return new(MedicationAdministration)
-	case "Immunization":
-		return new(Immunization)
-	case "DiagnosticReport":
-		return new(DiagnosticReport)
-	case "Specimen":
-		return new(Specimen)
-	case "ImagingStudy":
-		return new(ImagingStudy)
+	case "Appointment":
+		return new(Appointment)
+	case "AppointmentResponse":
+		return new(AppointmentResponse)
+	case "AuditEvent":
+		return new(AuditEvent)
+	case "Basic":
+		return new(Basic)
+	case "Binary":
+		return new(Binary)
+	case "BiologicallyDerivedProduct":
+		return new(BiologicallyDerivedProduct)
 	case "BodyStructure":
 		return new(BodyStructure)
-	case "ServiceRequest":
-		return new(ServiceRequest)
-	case "RequestGroup":
-		return new(RequestGroup)
+	case "Bundle":
+		return new(Bundle)
+	case "CapabilityStatement":
+		return new(CapabilityStatement)
 	case "CarePlan":
 		return new(CarePlan)
 	case "CareTeam":
 		return new(CareTeam)
-	case "Questionnaire":
-		return new(Questionnaire)
-	case "QuestionnaireResponse":
-		return new(QuestionnaireResponse)
-	case "DocumentReference":
-		return new(DocumentReference)
-	case "Composition":
-		return new(Composition)
-	case "List":
-		return new(List)
-	case "Flag":
-		return new(Flag)
-	case "Consent":
-		return new(Consent)
-	case "Task":
-		return new(Task)
-	case "Communication":
-		return new(Communication)
-	case "Device":
-		return new(Device)
-	case "Provenance":
-		return new(Provenance)
-	case "AuditEvent":
-		return new(AuditEvent)
-	case "MessageHeader":
-		return new(MessageHeader)
-	case "Subscription":
-		return new(Subscription)
-	case "Bundle":
-		return new(Bundle)
-	case "OperationOutcome":
-		return new(OperationOutcome)
-	case "Endpoint":
-		return new(Endpoint)
-	case "Parameters":
-		return new(Parameters)
-	case "CapabilityStatement":
-		return new(CapabilityStatement)
-	case "OrganizationAffiliation":
-		return new(OrganizationAffiliation)
-	case "AppointmentResponse":
-		return new(AppointmentResponse)
-	case "Binary":
-		return new(Binary)
-	case "Coverage":
-		return new(Coverage)
-	case "Goal":
-		return new(Goal)
-	case "Person":
-		return new(Person)
-	case "Group":
-		return new(Group)
-	case "Media":
-		return new(Media)
-	case "Basic":
-		return new(Basic)
-	case "CommunicationRequest":
-		return new(CommunicationRequest)
-	case "DetectedIssue":
-		return new(DetectedIssue)
-	case "RiskAssessment":
-		return new(RiskAssessment)
+	case "CatalogEntry":
+		return new(CatalogEntry)
+	case "ChargeItem":
+		return new(ChargeItem)
+	case "ChargeItemDefinition":
+		return new(ChargeItemDefinition)
+	case "Claim":
+		return new(Claim)
+	case "ClaimResponse":
+		return new(ClaimResponse)
 	case "ClinicalImpression":
 		return new(ClinicalImpression)
+	case "CodeSystem":
+		return new(CodeSystem)
+	case "Communication":
+		return new(Communication)
+	case "CommunicationRequest":
+		return new(CommunicationRequest)
+	case "CompartmentDefinition":
+		return new(CompartmentDefinition)
+	case "Composition":
+		return new(Composition)
+	case "ConceptMap":
+		return new(ConceptMap)
+	case "Condition":
+		return new(Condition)
+	case "Consent":
+		return new(Consent)
+	case "Contract":
+		return new(Contract)
+	case "Coverage":
+		return new(Coverage)
+	case "CoverageEligibilityRequest":
+		return new(CoverageEligibilityRequest)
+	case "CoverageEligibilityResponse":
+		return new(CoverageEligibilityResponse)
+	case "DetectedIssue":
+		return new(DetectedIssue)
+	case "Device":
+		return new(Device)
+	case "DeviceDefinition":
+		return new(DeviceDefinition)
+	case "DeviceMetric":
+		return new(DeviceMetric)
 	case "DeviceRequest":
 		return new(DeviceRequest)
 	case "DeviceUseStatement":
 		return new(DeviceUseStatement)
-	case "NutritionOrder":
-		return new(NutritionOrder)
+	case "DiagnosticReport":
+		return new(DiagnosticReport)
+	case "DocumentManifest":
+		return new(DocumentManifest)
+	case "DocumentReference":
+		return new(DocumentReference)
+	case "EffectEvidenceSynthesis":
+		return new(EffectEvidenceSynthesis)
+	case "Encounter":
+		return new(Encounter)
+	case "Endpoint":
+		return new(Endpoint)
+	case "EnrollmentRequest":
+		return new(EnrollmentRequest)
+	case "EnrollmentResponse":
+		return new(EnrollmentResponse)
+	case "EpisodeOfCare":
+		return new(EpisodeOfCare)
+	case "EventDefinition":
+		return new(EventDefinition)
+	case "Evidence":
+		return new(Evidence)
+	case "EvidenceVariable":
+		return new(EvidenceVariable)
+	case "ExampleScenario":
+		return new(ExampleScenario)
+	case "ExplanationOfBenefit":
+		return new(ExplanationOfBenefit)
+	case "FamilyMemberHistory":
+		return new(FamilyMemberHistory)
+	case "Flag":
+		return new(Flag)
+	case "Goal":
+		return new(Goal)
+	case "GraphDefinition":
+		return new(GraphDefinition)
+	case "Group":
+		return new(Group)
+	case "GuidanceResponse":
+		return new(GuidanceResponse)
+	case "HealthcareService":
+		return new(HealthcareService)
+	case "ImagingStudy":
+		return new(ImagingStudy)
+	case "Immunization":
+		return new(Immunization)
+	case "ImmunizationEvaluation":
+		return new(ImmunizationEvaluation)
 	case "ImmunizationRecommendation":
 		return new(ImmunizationRecommendation)
+	case "ImplementationGuide":
+		return new(ImplementationGuide)
+	case "InsurancePlan":
+		return new(InsurancePlan)
+	case "Invoice":
+		return new(Invoice)
+	case "Library":
+		return new(Library)
+	case "Linkage":
+		return new(Linkage)
+	case "List":
+		return new(List)
+	case "Location":
+		return new(Location)
+	case "Measure":
+		return new(Measure)
+	case "MeasureReport":
+		return new(MeasureReport)
+	case "Media":
+		return new(Media)
+	case "Medication":
+		return new(Medication)
+	case "MedicationAdministration":
+		return new(MedicationAdministration)
+	case "MedicationDispense":
+		return new(MedicationDispense)
+	case "MedicationKnowledge":
+		return new(MedicationKnowledge)
+	case "MedicationRequest":
+		return new(MedicationRequest)
+	case "MedicationStatement":
+		return new(MedicationStatement)
+	case "MedicinalProduct":
+		return new(MedicinalProduct)
+	case "MedicinalProductAuthorization":
+		return new(MedicinalProductAuthorization)
+	case "MedicinalProductContraindication":
+		return new(MedicinalProductContraindication)
+	case "MedicinalProductIndication":
+		return new(MedicinalProductIndication)
+	case "MedicinalProductIngredient":
+		return new(MedicinalProductIngredient)
+	case "MedicinalProductInteraction":
+		return new(MedicinalProductInteraction)
+	case "MedicinalProductManufactured":
+		return new(MedicinalProductManufactured)
+	case "MedicinalProductPackaged":
+		return new(MedicinalProductPackaged)
+	case "MedicinalProductPharmaceutical":
+		return new(MedicinalProductPharmaceutical)
+	case "MedicinalProductUndesirableEffect":
+		return new(MedicinalProductUndesirableEffect)
+	case "MessageDefinition":
+		return new(MessageDefinition)
+	case "MessageHeader":
+		return new(MessageHeader)
+	case "MolecularSequence":
+		return new(MolecularSequence)
+	case "NamingSystem":
+		return new(NamingSystem)
+	case "NutritionOrder":
+		return new(NutritionOrder)
+	case "Observation":
+		return new(Observation)
+	case "ObservationDefinition":
+		return new(ObservationDefinition)
+	case "OperationDefinition":
+		return new(OperationDefinition)
+	case "OperationOutcome":
+		return new(OperationOutcome)
+	case "Organization":
+		return new(Organization)
+	case "OrganizationAffiliation":
+		return new(OrganizationAffiliation)
+	case "Parameters":
+		return new(Parameters)
+	case "Patient":
+		return new(Patient)
+	case "PaymentNotice":
+		return new(PaymentNotice)
+	case "PaymentReconciliation":
+		return new(PaymentReconciliation)
+	case "Person":
+		return new(Person)
+	case "PlanDefinition":
+		return new(PlanDefinition)
+	case "Practitioner":
+		return new(Practitioner)
+	case "PractitionerRole":
+		return new(PractitionerRole)
+	case "Procedure":
+		return new(Procedure)
+	case "Provenance":
+		return new(Provenance)
+	case "Questionnaire":
+		return new(Questionnaire)
+	case "QuestionnaireResponse":
+		return new(QuestionnaireResponse)
+	case "RelatedPerson":
+		return new(RelatedPerson)
+	case "RequestGroup":
+		return new(RequestGroup)
+	case "ResearchDefinition":
+		return new(ResearchDefinition)
+	case "ResearchElementDefinition":
+		return new(ResearchElementDefinition)
+	case "ResearchStudy":
+		return new(ResearchStudy)
+	case "ResearchSubject":
+		return new(ResearchSubject)
+	case "RiskAssessment":
+		return new(RiskAssessment)
+	case "RiskEvidenceSynthesis":
+		return new(RiskEvidenceSynthesis)
+	case "Schedule":
+		return new(Schedule)
+	case "SearchParameter":
+		return new(SearchParameter)
+	case "ServiceRequest":
+		return new(ServiceRequest)
+	case "Slot":
+		return new(Slot)
+	case "Specimen":
+		return new(Specimen)
+	case "SpecimenDefinition":
+		return new(SpecimenDefinition)
+	case "StructureDefinition":
+		return new(StructureDefinition)
+	case "StructureMap":
+		return new(StructureMap)
+	case "Subscription":
+		return new(Subscription)
+	case "Substance":
+		return new(Substance)
+	case "SubstanceNucleicAcid":
+		return new(SubstanceNucleicAcid)
+	case "SubstancePolymer":
+		return new(SubstancePolymer)
+	case "SubstanceProtein":
+		return new(SubstanceProtein)
+	case "SubstanceReferenceInformation":
+		return new(SubstanceReferenceInformation)
+	case "SubstanceSourceMaterial":
+		return new(SubstanceSourceMaterial)
+	case "SubstanceSpecification":
+		return new(SubstanceSpecification)
+	case "SupplyDelivery":
+		return new(SupplyDelivery)
+	case "SupplyRequest":
+		return new(SupplyRequest)
+	case "Task":
+		return new(Task)
+	case "TerminologyCapabilities":
+		return new(TerminologyCapabilities)
+	case "TestReport":
+		return new(TestReport)
+	case "TestScript":
+		return new(TestScript)
 	case "ValueSet":
 		return new(ValueSet)
-	case "CodeSystem":
-		return new(CodeSystem)
+	case "VerificationResult":
+		return new(VerificationResult)
+	case "VisionPrescription":
+		return new(VisionPrescription)
 	}
 	return nil
 }
@@ -5369,10 +13242,6 @@ func newValue(typ string) Value {
 		return new(UUID)
 	case "xhtml":
 		return new(XHTML)
-	case "Extension":
-		return new(Extension)
-	case "Reference":
-		return new(Reference)
 	case "Address":
 		return new(Address)
 	case "Age":
@@ -5401,12 +13270,18 @@ func newValue(typ string) Value {
 		return new(Dosage)
 	case "Duration":
 		return new(Duration)
+	case "ElementDefinition":
+		return new(ElementDefinition)
 	case "Expression":
 		return new(Expression)
+	case "Extension":
+		return new(Extension)
 	case "HumanName":
 		return new(HumanName)
 	case "Identifier":
 		return new(Identifier)
+	case "MarketingStatus":
+		return new(MarketingStatus)
 	case "Meta":
 		return new(Meta)
 	case "Money":
@@ -5417,18 +13292,28 @@ func newValue(typ string) Value {
 		return new(ParameterDefinition)
 	case "Period":
 		return new(Period)
+	case "Population":
+		return new(Population)
+	case "ProdCharacteristic":
+		return new(ProdCharacteristic)
+	case "ProductShelfLife":
+		return new(ProductShelfLife)
 	case "Quantity":
 		return new(Quantity)
 	case "Range":
 		return new(Range)
 	case "Ratio":
 		return new(Ratio)
+	case "Reference":
+		return new(Reference)
 	case "RelatedArtifact":
 		return new(RelatedArtifact)
 	case "SampledData":
 		return new(SampledData)
 	case "Signature":
 		return new(Signature)
+	case "SubstanceAmount":
+		return new(SubstanceAmount)
 	case "Timing":
 		return new(Timing)
 	case "TriggerDefinition":

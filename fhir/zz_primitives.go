@@ -377,7 +377,7 @@ type XHTML struct {
 
 func (p *XHTML) hasValue() bool                     { return p.Value != "" }
 func (p *XHTML) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *XHTML) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *XHTML) decodeValue(d *decoder) (err error) { p.Value, err = d.xhtml(); return }
 func (p *XHTML) elem() **Element                    { return &p.Elem }
 func (*XHTML) isValue()                             {}
 func (p *XHTML) present() bool                      { return p.hasValue() || p.Elem != nil }

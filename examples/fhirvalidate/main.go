@@ -4,12 +4,12 @@
 //
 //	go run ./examples/fhirvalidate patient.json bundle.xml export.ndjson
 //
-// It exits with status 1 when any resource has an error, and 2 when a file
-// cannot be read or parsed.
+// A resource that does not decode is reported as an OperationOutcome too;
+// NDJSON is read line by line. It exits with status 1 when any resource
+// has an error, and 2 when a file cannot be read.
 package main
 
 import (
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,23 +38,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	status := 0
 	for _, path := range fs.Args() {
-		resources, err := read(path)
-		if err != nil {
-			fmt.Fprintf(stderr, "%s: %v\n", path, err)
-			status = 2
-			continue
-		}
-		for i, r := range resources {
-			name := path
-			if len(resources) > 1 {
-				name = fmt.Sprintf("%s#%d", path, i+1)
+		err := each(path, func(name string, r fhir.Resource, derr error) {
+			var oo *fhir.OperationOutcome
+			if derr != nil {
+				oo = decodeOutcome(derr)
+			} else {
+				oo = fhir.Validate(r)
 			}
-			oo := fhir.Validate(r)
 			if oo == nil {
 				if !*quiet {
 					fmt.Fprintf(stdout, "%s: %s valid\n", name, r.ResourceType())
 				}
-				continue
+				return
 			}
 			out, _ := fhir.Marshal(oo)
 			fmt.Fprintf(stdout, "%s: %s\n", name, out)
@@ -63,40 +58,74 @@ func run(args []string, stdout, stderr io.Writer) int {
 					status = 1
 				}
 			}
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", path, err)
+			status = 2
 		}
 	}
 	return status
 }
 
-func read(path string) ([]fhir.Resource, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
+// decodeOutcome reports a resource that does not decode as an
+// OperationOutcome, like one that does not validate: one error issue with
+// the element's path as its expression.
+func decodeOutcome(err error) *fhir.OperationOutcome {
+	is := fhir.OperationOutcomeIssue{
+		Severity:    fhir.Code{Value: fhir.SeverityError},
+		Code:        fhir.Code{Value: fhir.IssueStructure},
+		Diagnostics: fhir.String{Value: err.Error()},
 	}
-	switch strings.ToLower(filepath.Ext(path)) {
-	case ".xml":
-		r, err := fhir.UnmarshalXML(data)
+	var de *fhir.DecodeError
+	var xe *fhir.XMLError
+	switch {
+	case errors.As(err, &xe) && xe.Path != "" && xe.Path != "/":
+		is.Expression = []fhir.String{{Value: xe.Path}}
+	case errors.As(err, &de) && de.Path != "":
+		is.Expression = []fhir.String{{Value: de.Path}}
+	}
+	return &fhir.OperationOutcome{Issue: []fhir.OperationOutcomeIssue{is}}
+}
+
+// each calls fn for every resource of a file, or for its decode error; an
+// NDJSON file is read line by line, so one bad line does not hide the
+// others. The error returned is the file's own (it cannot be read).
+func each(path string, fn func(name string, r fhir.Resource, err error)) error {
+	if strings.ToLower(filepath.Ext(path)) == ".ndjson" {
+		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		return []fhir.Resource{r}, nil
-	case ".ndjson":
-		var out []fhir.Resource
-		d := fhir.NewNDJSONDecoder(bytes.NewReader(data))
+		defer f.Close()
+		d := fhir.NewNDJSONDecoder(f)
 		for {
 			r, err := d.Next()
 			if errors.Is(err, io.EOF) {
-				return out, nil
+				return nil
 			}
-			if err != nil {
-				return nil, err
+			var se *fhir.StreamError
+			if err != nil && !errors.As(err, &se) {
+				return err
 			}
-			out = append(out, r)
+			if err != nil && !errors.Is(err, fhir.ErrTooLarge) && se.Err != nil {
+				var de *fhir.DecodeError
+				if !errors.As(se.Err, &de) {
+					return err // the file's read error
+				}
+			}
+			fn(fmt.Sprintf("%s#%d", path, d.Line()), r, err)
 		}
 	}
-	r, err := fhir.Unmarshal(data)
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return []fhir.Resource{r}, nil
+	var r fhir.Resource
+	if strings.ToLower(filepath.Ext(path)) == ".xml" {
+		r, err = fhir.UnmarshalXML(data)
+	} else {
+		r, err = fhir.Unmarshal(data)
+	}
+	fn(path, r, err)
+	return nil
 }

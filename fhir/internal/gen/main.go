@@ -30,9 +30,11 @@ type element struct {
 }
 
 type def struct {
-	Kind  string // type, resource, backbone
-	Name  string // FHIR name: Patient, Patient.Contact
-	Elems []element
+	Kind     string // type, resource, backbone
+	Name     string // FHIR name: Patient, Patient.Contact
+	Backbone bool   // a datatype deriving from BackboneElement (modifierExtension)
+	Plain    bool   // a resource that is not a DomainResource (no text, contained, extensions)
+	Elems    []element
 }
 
 // Primitive types: FHIR name -> Go name and kind.
@@ -65,12 +67,6 @@ var openTypes = strings.Fields(`base64Binary boolean canonical code date dateTim
 Address Age Annotation Attachment CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference SampledData Signature Timing
 ContactDetail Contributor DataRequirement Expression ParameterDefinition RelatedArtifact TriggerDefinition UsageContext Dosage Meta`)
 
-// Types that derive from BackboneElement and so carry modifierExtension.
-var backboneTypes = map[string]bool{"Dosage": true, "Timing": true}
-
-// Resources that are not DomainResources (no text, contained, extension).
-var plainResources = map[string]bool{"Bundle": true, "Parameters": true, "Binary": true}
-
 func parse(path string) ([]*def, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -90,10 +86,20 @@ func parse(path string) ([]*def, error) {
 		}
 		if !strings.HasPrefix(t, " ") {
 			fs := strings.Fields(t)
-			if len(fs) != 2 {
+			if len(fs) < 2 || len(fs) > 3 {
 				return nil, fmt.Errorf("%s:%d: want kind and name", path, line)
 			}
 			cur = &def{Kind: fs[0], Name: fs[1]}
+			if len(fs) == 3 {
+				switch {
+				case fs[2] == "backbone" && cur.Kind == "type":
+					cur.Backbone = true
+				case fs[2] == "plain" && cur.Kind == "resource":
+					cur.Plain = true
+				default:
+					return nil, fmt.Errorf("%s:%d: unknown flag %q", path, line, fs[2])
+				}
+			}
 			defs = append(defs, cur)
 			continue
 		}
@@ -170,8 +176,6 @@ func goFieldName(json string) string {
 
 func choiceSuffix(fhirType string) string { return strings.ToUpper(fhirType[:1]) + fhirType[1:] }
 
-func gt(t string) string { return goTypeName(t) }
-
 func isPrimitive(t string) bool { _, ok := primitives[t]; return ok }
 
 type gen struct {
@@ -231,7 +235,7 @@ func (g *gen) fields(d *def) []field {
 			field{Go: "ImplicitRules", JSON: "implicitRules", GoType: "URI", E: element{Name: "implicitRules", Types: []string{"uri"}}},
 			field{Go: "Language", JSON: "language", GoType: "Code", E: element{Name: "language", Types: []string{"code"}}},
 		)
-		if !plainResources[d.Name] {
+		if !d.Plain {
 			fs = append(fs,
 				field{Go: "Text", JSON: "text", GoType: "*Narrative", E: element{Name: "text", Types: []string{"Narrative"}}},
 				field{Go: "Contained", JSON: "contained", GoType: "[]Resource", E: element{Name: "contained", Types: []string{"Resource"}, Many: true}},
@@ -244,7 +248,7 @@ func (g *gen) fields(d *def) []field {
 			field{Go: "ID", JSON: "id", GoType: "string", Base: "id"},
 			field{Go: "Extension", JSON: "extension", GoType: "[]Extension", Base: "extension", E: element{Name: "extension", Types: []string{"Extension"}, Many: true}},
 		)
-		if d.Kind == "backbone" || backboneTypes[d.Name] {
+		if d.Kind == "backbone" || d.Backbone {
 			fs = append(fs, field{Go: "ModifierExtension", JSON: "modifierExtension", GoType: "[]Extension", Base: "extension", E: element{Name: "modifierExtension", Types: []string{"Extension"}, Many: true}})
 		}
 	}
@@ -271,7 +275,26 @@ func (g *gen) fields(d *def) []field {
 func main() {
 	out := flag.String("out", ".", "output folder (package fhir)")
 	in := flag.String("def", "internal/gen/r4.def", "description file")
+	sync := flag.String("sync", "", "definitions.tgz to rewrite the description file from, instead of generating")
 	flag.Parse()
+	if *sync != "" {
+		ds, err := readDefinitions(*sync)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defs, err := fromDefinitions(ds)
+		if err != nil {
+			log.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := writeDef(&b, defs); err != nil {
+			log.Fatal(err)
+		}
+		if err := os.WriteFile(*in, b.Bytes(), 0o644); err != nil {
+			log.Fatal(err)
+		}
+		return
+	}
 	if err := run(*in, *out); err != nil {
 		log.Fatal(err)
 	}
@@ -319,6 +342,8 @@ func run(in, out string) error {
 		{"zz_json.go", g.json},
 		{"zz_validate.go", g.validate},
 		{"zz_meta.go", g.meta},
+		{"zz_codes.go", g.constants},
+		{"zz_instances_test.go", g.instances},
 	} {
 		if err := write(f.name, f.body); err != nil {
 			return err
@@ -351,7 +376,11 @@ func (g *gen) primitives() {
 			g.p("type %s struct {\n\tValue string\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Value != \"\" }", p.Go)
 			g.p("func (p *%s) encodeValue(e *encoder) { e.str(p.Value) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }", p.Go)
+			if n == "xhtml" {
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.xhtml(); return }", p.Go)
+			} else {
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }", p.Go)
+			}
 		case "bool":
 			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tValue bool\n\tSet bool\n\tElem *Element\n}\n", p.Go)
@@ -420,7 +449,8 @@ func (g *gen) models() {
 		g.p("}\n")
 		if d.Kind == "resource" {
 			g.p("// ResourceType returns %q.\nfunc (*%s) ResourceType() string { return %q }", d.Name, goName, d.Name)
-			g.p("func (r *%s) resourceID() string { return r.ID.Value }\n", goName)
+			g.p("func (r *%s) resourceID() string { return r.ID.Value }", goName)
+			g.p("func (r *%s) resourceMeta() *Meta { return r.Meta }\n", goName)
 		} else if d.Kind == "type" {
 			g.p("// TypeName is the FHIR type name, %q.\nfunc (*%s) TypeName() string { return %q }", d.Name, goName, d.Name)
 			g.p("func (*%s) isValue() {}\n", goName)
@@ -460,10 +490,17 @@ func (g *gen) json() {
 		goName := goTypeName(d.Name)
 		fs := g.fields(d)
 		// Decoder.
-		nkeys := 0
 		g.p("func (v *%s) decodeJSON(d *decoder) error {", goName)
 		g.p("\tif err := d.beginObject(); err != nil { return err }")
-		g.p("\tvar seen [%d]uint64", (2*len(fs)+1)/64+1)
+		nseen := 0
+		for _, f := range fs {
+			if f.E.Choice {
+				nseen += 2 * len(f.E.Types)
+			} else {
+				nseen += 2
+			}
+		}
+		g.p("\tvar seen [%d]uint64", (nseen+63)/64)
 		g.p("\tfor first := true; ; first = false {")
 		g.p("\t\tkey, more, err := d.nextKey(first)")
 		g.p("\t\tif err != nil { return err }")
@@ -475,65 +512,61 @@ func (g *gen) json() {
 			g.p("\t\t\tif err = d.expectResourceType(%q); err != nil { return err }", d.Name)
 			g.p("\t\t\tcontinue")
 		}
+		bit := 0
+		next := func() int { bit++; return bit - 1 }
+		once := func(i int, body string) {
+			g.p("\t\t\tif err = d.once(seen[:], %d, key, start); err == nil { %s }", i, body)
+		}
 		for _, f := range fs {
-			vi := nkeys
-			ei := nkeys + 1
-			nkeys += 2
-			dup := func(i int) string {
-				return fmt.Sprintf("if markSeen(seen[:], %d) { return atKey(d.duplicate(key, start), key) }", i)
-			}
 			switch {
 			case f.Base == "id":
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
-				g.p("\t\t\tv.ID, err = d.nonEmptyStr()")
+				once(next(), "v.ID, err = d.nonEmptyStr()")
+				next()
 			case f.E.Choice:
 				for _, t := range f.E.Types {
+					vi, ei := next(), next()
 					g.p("\t\tcase %q:", f.JSON+choiceSuffix(t))
-					g.p("\t\t\t%s", dup(vi))
 					if isPrimitive(t) {
-						g.p("\t\t\terr = decodeChoicePrim[%s](d, &v.%s)", goTypeName(t), f.Go)
+						once(vi, fmt.Sprintf("err = decodeChoicePrim[%s](d, &v.%s)", goTypeName(t), f.Go))
 						g.p("\t\tcase %q:", "_"+f.JSON+choiceSuffix(t))
-						g.p("\t\t\t%s", dup(ei))
-						g.p("\t\t\terr = decodeChoiceElem[%s](d, &v.%s)", goTypeName(t), f.Go)
+						once(ei, fmt.Sprintf("err = decodeChoiceElem[%s](d, &v.%s)", goTypeName(t), f.Go))
 					} else {
-						g.p("\t\t\tx := new(%s)", goTypeName(t))
-						g.p("\t\t\terr = x.decodeJSON(d)")
-						g.p("\t\t\tv.%s = x", f.Go)
+						once(vi, fmt.Sprintf("err = decodeChoiceType[%s](d, &v.%s)", goTypeName(t), f.Go))
 					}
 				}
 			case f.E.Types[0] == "Resource":
+				vi := next()
+				next()
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
 				if f.E.Many {
-					g.p("\t\t\terr = decodeResources(d, &v.%s)", f.Go)
+					once(vi, fmt.Sprintf("err = decodeResources(d, &v.%s)", f.Go))
 				} else {
-					g.p("\t\t\tv.%s, err = decodeResource(d)", f.Go)
+					once(vi, fmt.Sprintf("v.%s, err = decodeResource(d)", f.Go))
 				}
 			case isPrimitive(f.E.Types[0]):
+				vi, ei := next(), next()
 				gt := goTypeName(f.E.Types[0])
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
 				if f.E.Many {
-					g.p("\t\t\terr = decodePrimSlice(d, &v.%s)", f.Go)
+					once(vi, fmt.Sprintf("err = decodePrimSlice(d, &v.%s)", f.Go))
 				} else {
-					g.p("\t\t\terr = v.%s.decodeValue(d)", f.Go)
+					once(vi, fmt.Sprintf("err = v.%s.decodeValue(d)", f.Go))
 				}
 				g.p("\t\tcase %q:", "_"+f.JSON)
-				g.p("\t\t\t%s", dup(ei))
 				if f.E.Many {
-					g.p("\t\t\terr = decodeElemSlice[%s](d, &v.%s)", gt, f.Go)
+					once(ei, fmt.Sprintf("err = decodeElemSlice[%s](d, &v.%s)", gt, f.Go))
 				} else {
-					g.p("\t\t\terr = decodeElem(d, &v.%s.Elem)", f.Go)
+					once(ei, fmt.Sprintf("err = decodeElem(d, &v.%s.Elem)", f.Go))
 				}
 			default:
+				vi := next()
+				next()
 				g.p("\t\tcase %q:", f.JSON)
-				g.p("\t\t\t%s", dup(vi))
 				if f.E.Many {
-					g.p("\t\t\terr = decodeSlice(d, &v.%s)", f.Go)
+					once(vi, fmt.Sprintf("err = decodeSlice(d, &v.%s)", f.Go))
 				} else {
-					g.p("\t\t\tv.%s = new(%s)", f.Go, goTypeName(f.E.Types[0]))
-					g.p("\t\t\terr = v.%s.decodeJSON(d)", f.Go)
+					once(vi, fmt.Sprintf("err = decodeOne(d, &v.%s)", f.Go))
 				}
 			}
 		}
@@ -631,35 +664,14 @@ func (g *gen) validate() {
 					g.p("\tif v.%s != nil { n := c.push(%q); c.resource(v.%s); c.pop(n) }", f.Go, f.JSON, f.Go)
 				}
 			case isPrimitive(t):
-				codes := ""
+				codes, vs := "nil", ""
 				if len(e.Codes) > 0 {
-					codes = g.codesFunc(e)
+					codes, vs = g.codesFunc(e), e.VS
 				}
 				if e.Many {
-					if e.Min > 0 {
-						g.p("\tif len(v.%s) == 0 { c.required(%q) }", f.Go, f.JSON)
-					}
-					g.p("\tfor i := range v.%s {", f.Go)
-					g.p("\t\tx := &v.%s[i]", f.Go)
-					g.p("\t\tif !x.present() { c.nullEntry(%q, i) }", f.JSON)
-					g.p("\t\tif x.hasValue() { if msg := check%s(x); msg != \"\" { c.badValue(%q, i, msg) } }", gt(t), f.JSON)
-					g.p("\t\tif x.Elem != nil { c.elem(x.Elem, %q, i) }", f.JSON)
-					if codes != "" {
-						g.p("\t\tif x := v.%s[i].Value; x != \"\" && !%s(x) { c.badCode(%q, i, x, %q) }", f.Go, codes, f.JSON, e.VS)
-					}
-					g.p("\t}")
+					g.p("\tvalidPrims(c, v.%s, %q, %v, %q, %s)", f.Go, f.JSON, e.Min > 0, vs, codes)
 				} else {
-					g.p("\tif v.%s.present() {", f.Go)
-					g.p("\t\tif v.%s.hasValue() { if msg := check%s(&v.%s); msg != \"\" { c.badValue(%q, -1, msg) } }", f.Go, gt(t), f.Go, f.JSON)
-					g.p("\t\tif v.%s.Elem != nil { c.elem(v.%s.Elem, %q, -1) }", f.Go, f.Go, f.JSON)
-					if codes != "" {
-						g.p("\t\tif x := v.%s.Value; x != \"\" && !%s(x) { c.badCode(%q, -1, x, %q) }", f.Go, codes, f.JSON, e.VS)
-					}
-					if e.Min > 0 {
-						g.p("\t} else { c.required(%q) }", f.JSON)
-					} else {
-						g.p("\t}")
-					}
+					g.p("\tvalidPrim(c, &v.%s, %q, %v, %q, %s)", f.Go, f.JSON, e.Min > 0, vs, codes)
 				}
 			default:
 				if e.Many {
@@ -679,7 +691,7 @@ func (g *gen) validate() {
 		case "Extension", "Identifier", "Reference", "Quantity":
 			g.p("\tc.check%s(v)", d.Name)
 		}
-		if d.Kind == "resource" && !plainResources[d.Name] {
+		if d.Kind == "resource" && !d.Plain {
 			g.p("\tc.containedReferenced(v.Contained)")
 		}
 		g.p("\tif len(v.Unknown) > 0 { c.unknownElements(v.Unknown) }")
@@ -721,4 +733,81 @@ func (g *gen) meta() {
 		g.p("\t}},")
 	}
 	g.p("}\n")
+}
+
+// codeIdent turns a code into the tail of a Go identifier: female ->
+// Female, entered-in-error -> EnteredInError, <= -> LE.
+func codeIdent(code string) string {
+	switch code {
+	case "<":
+		return "LT"
+	case "<=":
+		return "LE"
+	case ">":
+		return "GT"
+	case ">=":
+		return "GE"
+	case "=":
+		return "EQ"
+	case "!=":
+		return "NE"
+	}
+	var b strings.Builder
+	up := true
+	for _, r := range code {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if up {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		case r >= 'A' && r <= 'Z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
+}
+
+// constants writes the codes of required bindings as typed constants
+// (AdministrativeGenderFemale = "female"); the value on the wire stays a
+// string. A code whose name would clash with another identifier is left
+// out.
+func (g *gen) constants() {
+	taken := map[string]bool{}
+	for _, d := range g.defs {
+		taken[goTypeName(d.Name)] = true
+	}
+	for _, p := range primitives {
+		taken[p.Go] = true
+	}
+	for _, key := range g.vsList {
+		fn := g.vsFunc[key]
+		prefix := strings.ToUpper(fn[2:3]) + fn[3:]
+		vs, _, _ := strings.Cut(key, "|")
+		var lines []string
+		for _, c := range g.vsBody[key] {
+			id := codeIdent(c)
+			if id == "" {
+				continue
+			}
+			name := prefix + id
+			if taken[name] {
+				continue
+			}
+			taken[name] = true
+			lines = append(lines, fmt.Sprintf("\t%s = %q", name, c))
+		}
+		if len(lines) == 0 {
+			continue
+		}
+		g.p("// Codes of %s (a required binding).\nconst (", vs)
+		for _, l := range lines {
+			g.p("%s", l)
+		}
+		g.p(")\n")
+	}
 }
