@@ -45,19 +45,53 @@ func TestEvaluate(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-	for _, bad := range []string{"", "Patient.", "Patient.name.foo()", "Patient.name[x]", "Patient.gender = "} {
+	for _, bad := range []string{"", "Patient.", "Patient.name.foo()", "Patient.name[", "Patient.gender = "} {
 		_, err := Evaluate(p, bad)
 		assert.True(t, errors.Is(err, ErrFHIRPath), "%q: %v", bad, err)
 	}
 }
 
-func TestEvaluateEqualityNeedsOneValue(t *testing.T) {
+// Collections compare item by item: two families are not one 'a'.
+func TestEvaluateCollectionEquality(t *testing.T) {
 	p := mustPatient(t, `{"resourceType":"Patient","name":[{"family":"a"},{"family":"b"}]}`)
-	_, err := Evaluate(p, "Patient.name.family = 'a'")
-	assert.ErrorIs(t, err, ErrFHIRPath)
-	got, err := Evaluate(p, "Patient.name.where(family = 'b').family")
+	got, err := Evaluate(p, "Patient.name.family = 'a'")
+	require.NoError(t, err)
+	assert.Equal(t, []any{false}, got)
+	got, err = Evaluate(p, "Patient.name.family = ('a' | 'b')")
+	require.NoError(t, err)
+	assert.Equal(t, []any{true}, got)
+	got, err = Evaluate(p, "Patient.name.where(family = 'b').family")
 	require.NoError(t, err)
 	assert.Equal(t, []any{"b"}, got)
+}
+
+// The answers issue 22 found wrong in the earlier subset engine.
+func TestEvaluateFormerlyWrongAnswers(t *testing.T) {
+	p := mustPatient(t, `{"resourceType":"Patient","active":false,"gender":"male","multipleBirthInteger":2,
+		"_birthDate":{"extension":[{"url":"http://example.org/x","valueString":"unknown"}]},
+		"name":[{"family":"A","given":["x"]},{"family":"B"}]}`)
+	tests := []struct {
+		expr string
+		want []any
+	}{
+		{"Patient.name.where(given.exists()).family", []any{"A"}},
+		{"Patient.gender.ofType(code)", []any{"male"}},
+		{"Patient.birthDate.exists()", []any{true}},
+		{"Patient.birthDate.hasValue()", []any{false}},
+		{"Patient.name.family = 'A'", []any{false}},
+		{"Patient.name.first().family = 'A'", []any{true}},
+		{"Patient.active = 'false'", []any{false}},
+		{"Patient.active = false", []any{true}},
+		{"Patient.multipleBirth = 2.0", []any{true}},
+		{"Patient.name\n  .family\n  .first()", []any{"A"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			got, err := Evaluate(p, tt.expr)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }
 
 // Every expression Validate reports must select an element of the resource
