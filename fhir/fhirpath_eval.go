@@ -147,9 +147,19 @@ func navigate(e *env, x *memberNode, focus []any) ([]any, error) {
 				out = append(out, n)
 				continue
 			}
+			found := false
 			for _, k := range n.kids {
 				if k.Name == x.name {
 					out = append(out, k)
+					found = true
+				}
+			}
+			if !found && !upper {
+				// lenient: a choice element by its typed name (valueQuantity)
+				for _, k := range n.kids {
+					if len(x.name) > len(k.Name) && strings.HasPrefix(x.name, k.Name) && k.Type != "" && x.name[len(k.Name):] == strings.ToUpper(k.Type[:1])+k.Type[1:] {
+						out = append(out, k)
+					}
 				}
 			}
 		case FPType:

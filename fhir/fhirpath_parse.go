@@ -289,10 +289,14 @@ func (t typeSpec) String() string {
 }
 
 type parser struct {
-	src  string
-	toks []token
-	i    int
+	src   string
+	toks  []token
+	i     int
+	depth int
 }
+
+// maxDepth bounds nesting so hostile expressions cannot exhaust the stack.
+const maxDepth = 200
 
 func (p *parser) peek() token { return p.toks[p.i] }
 func (p *parser) next() token {
@@ -359,6 +363,11 @@ func (p *parser) binOp() (string, int, bool) {
 }
 
 func (p *parser) parseExpr(min int) (fpNode, error) {
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxDepth {
+		return nil, p.errf(p.peek().pos, "expression nested too deeply")
+	}
 	left, err := p.parseUnary()
 	if err != nil {
 		return nil, err
@@ -405,6 +414,11 @@ func (p *parser) parseTypeSpec() (typeSpec, error) {
 func (p *parser) parseUnary() (fpNode, error) {
 	if p.isOp("+") || p.isOp("-") {
 		t := p.next()
+		p.depth++
+		defer func() { p.depth-- }()
+		if p.depth > maxDepth {
+			return nil, p.errf(t.pos, "expression nested too deeply")
+		}
 		arg, err := p.parseUnary()
 		if err != nil {
 			return nil, err

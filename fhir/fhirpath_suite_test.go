@@ -102,6 +102,10 @@ func loadSuiteInput(t testing.TB, cache map[string]*Node, name string) *Node {
 func runSuiteTest(t testing.TB, tc suiteTest, input *Node) string {
 	expr := tc.Expr.Text
 	p, err := CompileFHIRPath(expr)
+	if err == nil && input != nil {
+		// the static check must refuse the semantically invalid and pass the rest
+		err = p.Check(input.Type)
+	}
 	if tc.Expr.Invalid != "" {
 		if err != nil {
 			return ""
@@ -113,7 +117,7 @@ func runSuiteTest(t testing.TB, tc suiteTest, input *Node) string {
 		return "expected a " + tc.Expr.Invalid + " error"
 	}
 	if err != nil {
-		return "compile: " + err.Error()
+		return "compile/check: " + err.Error()
 	}
 	got, err := p.EvaluateNode(context.Background(), input, suiteEnv())
 	if err != nil {

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -105,4 +106,52 @@ func TestValidationExpressionsEvaluate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, got, 1, is.Expression[0].Value)
 	}
+}
+
+// A compiled expression is shared by many goroutines (run with -race).
+func TestFHIRPathConcurrent(t *testing.T) {
+	p := MustCompileFHIRPath("name.where(given.exists()).given.first() & '-' & (name.count() + 1).toString()")
+	n, err := NodeFromJSON([]byte(`{"resourceType":"Patient","name":[{"given":["Ann"]},{"family":"B"}]}`))
+	require.NoError(t, err)
+	done := make(chan []any, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			got, err := p.EvaluateNode(context.Background(), n, nil)
+			assert.NoError(t, err)
+			done <- got
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		assert.Equal(t, []any{"Ann-3"}, <-done)
+	}
+}
+
+func TestFHIRPathErrors(t *testing.T) {
+	for _, tt := range []struct {
+		expr string
+		pos  int
+	}{
+		{"name.", 5},
+		{"name.where(", 11},
+		{"2 + 2 /* open", 6},
+		{"'open", 0},
+		{"name.nosuch()", 5},
+		{"@2015-13", 0},
+		{"1 +", 3},
+		{"name #", 5},
+	} {
+		_, err := CompileFHIRPath(tt.expr)
+		var fe *FHIRPathError
+		require.ErrorAs(t, err, &fe, tt.expr)
+		assert.ErrorIs(t, err, ErrFHIRPath)
+		assert.Equal(t, tt.pos, fe.Pos, tt.expr)
+	}
+	p := MustCompileFHIRPath("name.given.single()")
+	n, _ := NodeFromJSON([]byte(`{"resourceType":"Patient","name":[{"given":["a","b"]}]}`))
+	_, err := p.EvaluateNode(context.Background(), n, nil)
+	var fe *FHIRPathError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, 11, fe.Pos)
+	assert.Error(t, MustCompileFHIRPath("name.given1").Check("Patient"))
+	assert.NoError(t, MustCompileFHIRPath("name.given.where($this = 'a').exists()").Check("Patient"))
 }
