@@ -44,11 +44,21 @@ func (k EventKind) String() string {
 
 // Event is one state transition, returned by the method that caused it.
 type Event struct {
+	// Seq is the event's place in a ledger's log (1, 2, 3, … with no
+	// gaps); 0 for events of an engine used without a ledger.
+	Seq       uint64
 	Kind      EventKind
 	SlotID    string
 	RequestID string // the booking's request, for Booked and Cancelled
+	BookingID string // for Booked and Cancelled from a ledger
 	HoldID    string
-	At        time.Time
+	// Expires is when a HoldPlaced hold lapses.
+	Expires time.Time
+	At      time.Time
+	// Actor and Reason say who asked for the change and why, as given to
+	// the ledger (the audit trail).
+	Actor  string
+	Reason string
 	// Slot is the slot as it was at the event (for SlotReleased, the
 	// freed slot a waiting list can offer).
 	Slot Slot
@@ -124,8 +134,12 @@ func (e *Engine) Remove(slotID string) ([]Event, error) {
 
 // Hold reserves one place on a slot for ttl, for example while an offer
 // waits for the patient's answer. It fails when the slot has no capacity
-// left. The hold lapses by itself at expiry.
+// left, or ttl is not positive (ErrBadTTL). The hold lapses by itself at
+// expiry.
 func (e *Engine) Hold(slotID string, ttl time.Duration) (holdID string, ev Event, err error) {
+	if ttl <= 0 {
+		return "", Event{}, fmt.Errorf("booking: hold on %q for %v: %w", slotID, ttl, ErrBadTTL)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st, err := e.get(slotID)
@@ -145,7 +159,9 @@ func (e *Engine) Hold(slotID string, ttl time.Duration) (holdID string, ev Event
 	st.holds[holdID] = now.Add(ttl)
 	e.holdSlot[holdID] = e.byID[slotID]
 	e.refresh(st)
-	return holdID, e.event(HoldPlaced, st, "", holdID, now), nil
+	ev = e.event(HoldPlaced, st, "", holdID, now)
+	ev.Expires = st.holds[holdID]
+	return holdID, ev, nil
 }
 
 func (e *Engine) pruneHolds(st *slotState, now time.Time) {

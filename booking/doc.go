@@ -42,6 +42,30 @@
 // it against exhaustive search on thousands of random small instances, and
 // [Engine.AssignGreedy] is the baseline whose gap the benchmarks report.
 //
+// # A ledger many instances share
+//
+// An Engine's own Hold, Book, Cancel and Reschedule keep their state in the
+// engine, which is right for one process only: two instances behind a load
+// balancer, each with its own engine, would each think a place free. A
+// service that runs more than one instance writes through a [Ledger]
+// instead, which alone decides whether a place is free ([MemoryLedger] in
+// one process; booking/pgstore on PostgreSQL, where the database enforces
+// it), and each instance's engine follows the ledger ([Follow],
+// [Engine.Sync], [Engine.Apply]) so that Match and Assign stay in memory
+// and fast. The engine's view may lag the ledger by one notification; it
+// only ranks slots, and a booking of a slot the view thought free fails
+// with ErrNoCapacity from the ledger, never over-books.
+//
+// The ledger's log numbers events without gaps in commit order, so a
+// follower that applied event n needs exactly n+1 next; [Ledger.Consume]
+// gives each event to one consumer of a name across instances (the waiting
+// list's offer on SlotReleased), and idempotency keys on Book and Hold make
+// a redelivered event or a retried request change nothing twice.
+//
+// A [TravelTimer] takes a context and may fail (a routing service is a
+// network call); [Engine.MatchContext] reports the failure, and a
+// [BatchTravelTimer] answers all of a request's places in one call.
+//
 // # Facts relied on
 //
 //   - Weekly windows and dates are in Europe/London, which changes between

@@ -3,6 +3,8 @@ package booking
 import (
 	"cmp"
 	"container/heap"
+	"context"
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -11,9 +13,22 @@ import (
 )
 
 // TravelTimer estimates travel time between two places; plug in a routing
-// service by implementing it.
+// service by implementing it. A failed estimate (the service down, ctx
+// ended) leaves the slots it was needed for out of a travel-limited search
+// and is reported by [Engine.MatchContext].
 type TravelTimer interface {
-	TravelTime(from, to LatLon) time.Duration
+	TravelTime(ctx context.Context, from, to LatLon) (time.Duration, error)
+}
+
+// BatchTravelTimer is a TravelTimer that also estimates many journeys from
+// one origin in one call, as a maps API's distance matrix does; the engine
+// uses the batch form when the timer has it, once per request, for every
+// place it knows (Haversine has no batch form: one estimate costs less than
+// building the batch).
+type BatchTravelTimer interface {
+	TravelTimer
+	// TravelTimes returns one estimate per destination, in order.
+	TravelTimes(ctx context.Context, from LatLon, to []LatLon) ([]time.Duration, error)
 }
 
 // Haversine estimates travel from great-circle distance, a detour factor
@@ -24,8 +39,12 @@ type Haversine struct {
 	Detour   float64
 }
 
-// TravelTime implements TravelTimer.
-func (h Haversine) TravelTime(a, b LatLon) time.Duration {
+// TravelTime implements TravelTimer; it never fails.
+func (h Haversine) TravelTime(_ context.Context, a, b LatLon) (time.Duration, error) {
+	return h.estimate(a, b), nil
+}
+
+func (h Haversine) estimate(a, b LatLon) time.Duration {
 	speed, detour := h.SpeedKmh, h.Detour
 	if speed <= 0 {
 		speed = 30
@@ -154,6 +173,7 @@ type Engine struct {
 	invalid   ErrorList
 	holdSeq   uint64
 	holdSlot  map[string]int
+	seq       uint64 // last ledger event applied
 }
 
 // NewEngine indexes slots by service and start time. Invalid slots (end
@@ -307,13 +327,15 @@ type scorer struct {
 	positions   []LatLon
 	w           Weights
 	travel      TravelTimer
+	ctx         context.Context // for the TravelTimer
+	travelErr   error           // the first estimate that failed
 	horizon     float64
 	priority    float64
 	excluded    map[int32]bool
 }
 
 func (e *Engine) newScorer(r *Request) *scorer {
-	sc := &scorer{req: r, w: e.cfg.weights, travel: e.cfg.travel, positions: e.positions}
+	sc := &scorer{req: r, w: e.cfg.weights, travel: e.cfg.travel, positions: e.positions, ctx: context.Background()}
 	latest := r.Latest
 	if latest.IsZero() {
 		latest = r.Earliest.Add(90 * 24 * time.Hour)
@@ -369,6 +391,12 @@ func (sc *scorer) feasible(en *entry, st *slotState) (time.Duration, bool) {
 			}
 		} else {
 			travel = sc.travelTo(en.pos)
+			if travel < 0 { // unknown: the estimate failed
+				if r.MaxTravel > 0 {
+					return 0, false
+				}
+				travel = 0
+			}
 			if r.MaxTravel > 0 && travel > r.MaxTravel {
 				return 0, false
 			}
@@ -377,18 +405,46 @@ func (sc *scorer) feasible(en *entry, st *slotState) (time.Duration, bool) {
 	return travel, true
 }
 
-// travelTo computes each distinct site's travel time once per request.
+// notYet marks a travel time not yet estimated; -1 is a failed estimate.
+const notYet = time.Duration(-2)
+
+// travelTo computes each distinct site's travel time once per request (all
+// of them in one call when the timer has a batch form), or -1 when the
+// estimate failed.
 func (sc *scorer) travelTo(p int32) time.Duration {
 	if sc.travelCache == nil {
 		sc.travelCache = make([]time.Duration, len(sc.positions))
 		for i := range sc.travelCache {
-			sc.travelCache[i] = -1
+			sc.travelCache[i] = notYet
+		}
+		if b, ok := sc.travel.(BatchTravelTimer); ok && sc.travelErr == nil {
+			ds, err := b.TravelTimes(sc.ctx, *sc.req.Origin, sc.positions)
+			if err == nil && len(ds) != len(sc.positions) {
+				err = fmt.Errorf("booking: travel timer gave %d estimates for %d places", len(ds), len(sc.positions))
+			}
+			if err != nil {
+				sc.travelErr = err
+				for i := range sc.travelCache {
+					sc.travelCache[i] = -1
+				}
+			} else {
+				copy(sc.travelCache, ds)
+			}
 		}
 	}
-	if d := sc.travelCache[p]; d >= 0 {
+	if d := sc.travelCache[p]; d != notYet {
 		return d
 	}
-	d := sc.travel.TravelTime(*sc.req.Origin, sc.positions[p])
+	d, err := sc.travel.TravelTime(sc.ctx, *sc.req.Origin, sc.positions[p])
+	if err != nil || d < 0 {
+		if err == nil {
+			err = fmt.Errorf("booking: travel timer gave a negative estimate %v", d)
+		}
+		if sc.travelErr == nil {
+			sc.travelErr = err
+		}
+		d = -1
+	}
 	sc.travelCache[p] = d
 	return d
 }
@@ -487,12 +543,20 @@ func worse(a, b Candidate) bool {
 // An invalid request (see ValidateRequest) has no candidates. limit ≤ 0
 // returns all candidates.
 func (e *Engine) Match(req Request, limit int) []Candidate {
-	if ValidateRequest(&req) != nil {
-		return nil
+	c, _ := e.MatchContext(context.Background(), req, limit)
+	return c
+}
+
+// MatchContext is Match with a context for the TravelTimer. It returns the
+// request's *InputError when req is invalid, and the TravelTimer's first
+// error along with the candidates found without the estimates that failed.
+func (e *Engine) MatchContext(ctx context.Context, req Request, limit int) ([]Candidate, error) {
+	if err := ValidateRequest(&req); err != nil {
+		return nil, err
 	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.match(&req, limit, e.cfg.now(), true)
+	return e.matchCtx(ctx, &req, limit, e.cfg.now(), true)
 }
 
 // scan calls visit for every slot that meets req's hard constraints, in
@@ -509,6 +573,12 @@ func (e *Engine) scan(req *Request, now time.Time, visit func(st *slotState, sco
 // full slot is read only when a check needs it, so most slots cost one
 // sequential read of their entry.
 func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, b Breakdown, travel time.Duration) bool, stop func(sc *scorer, start int64) bool) {
+	_ = e.walkCtx(context.Background(), req, now, visit, stop)
+}
+
+// walkCtx is walk with a context for the TravelTimer; it returns the
+// timer's first error.
+func (e *Engine) walkCtx(ctx context.Context, req *Request, now time.Time, visit func(en *entry, b Breakdown, travel time.Duration) bool, stop func(sc *scorer, start int64) bool) (err error) {
 	idx := e.byService[req.Service]
 	from := req.Earliest.UnixNano()
 	to := int64(math.MaxInt64)
@@ -517,6 +587,12 @@ func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, b Break
 	}
 	lo := sort.Search(len(idx), func(i int) bool { return idx[i].start >= from })
 	sc := e.newScorer(req)
+	sc.ctx = ctx
+	defer func() {
+		if err == nil {
+			err = sc.travelErr
+		}
+	}()
 	needSlot := len(req.Accessibility) > 0 || len(req.PreferredSites) > 0 || len(req.PreferredPractitioners) > 0
 	for k := lo; k < len(idx); k++ {
 		en := &idx[k]
@@ -541,14 +617,20 @@ func (e *Engine) walk(req *Request, now time.Time, visit func(en *entry, b Break
 			continue
 		}
 		if !visit(en, sc.score(en, st, travel), travel) {
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
 // match collects candidates; with sorted false and no limit they come in
 // start order.
 func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Candidate {
+	c, _ := e.matchCtx(context.Background(), req, limit, now, sorted)
+	return c
+}
+
+func (e *Engine) matchCtx(ctx context.Context, req *Request, limit int, now time.Time, sorted bool) ([]Candidate, error) {
 	var h candHeap
 	var stop func(sc *scorer, start int64) bool
 	if limit > 0 {
@@ -558,7 +640,7 @@ func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Ca
 			return len(h) == limit && h[0].Score >= sc.bound(start)
 		}
 	}
-	e.walk(req, now, func(en *entry, b Breakdown, travel time.Duration) bool {
+	err := e.walkCtx(ctx, req, now, func(en *entry, b Breakdown, travel time.Duration) bool {
 		score := b.total()
 		if limit > 0 && len(h) == limit {
 			// Later slots lose ties on start, so only a higher score can
@@ -581,7 +663,7 @@ func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Ca
 		return true
 	}, stop)
 	if !sorted && limit <= 0 {
-		return h
+		return h, err
 	}
 	slices.SortFunc(h, func(a, b Candidate) int {
 		switch {
@@ -592,5 +674,5 @@ func (e *Engine) match(req *Request, limit int, now time.Time, sorted bool) []Ca
 		}
 		return 0
 	})
-	return h
+	return h, err
 }
