@@ -19,6 +19,9 @@ if (process.argv[3] === 'bench') {
   for (const c of input.cases) {
     const f = compile(c.expr);
     const res = input.resources[c.res];
+    // warm up (JIT) before timing
+    const warm = process.hrtime.bigint();
+    while (process.hrtime.bigint() - warm < 100000000n) f(res, { resource: res, rootResource: res });
     let n = 0;
     const start = process.hrtime.bigint();
     let now = start;
