@@ -86,7 +86,7 @@
 //
 // FHIRPath (CompileFHIRPath, FHIRPATH.md) follows N1, https://hl7.org/fhirpath/N1/:
 //   - operator precedence, tightest first: . and [] ; unary + - ; * / div mod ;
-//     + - & ; is as ; | ; < > <= >= ; = ~ != !~ ; in contains ; and ; xor or ;
+//   - - & ; is as ; | ; < > <= >= ; = ~ != !~ ; in contains ; and ; xor or ;
 //     implies (§Operator precedence);
 //   - and/or/xor/implies are three-valued with empty as unknown, and a single
 //     non-Boolean item in a Boolean context is true (§Boolean logic,
@@ -102,6 +102,7 @@
 //   - FHIR-specific: %resource, %rootResource, %ucum, %sct, %loinc, %vs-* and
 //     %ext-*, extension(url), hasValue(), resolve(), memberOf() (FHIR R4 §2.1.9
 //     "FHIRPath", https://hl7.org/fhir/R4/fhirpath.html).
+//
 // ValidateProfiles evaluates each StructureDefinition invariant on every
 // element at its path with that element as %context and $this (FHIR R4
 // ElementDefinition.constraint); the invariants are generated from
