@@ -85,9 +85,10 @@
 // extension, which FHIR JSON cannot represent and decoding reports.
 //
 // FHIRPath (CompileFHIRPath, FHIRPATH.md) follows N1, https://hl7.org/fhirpath/N1/:
-//   - operator precedence, tightest first: . and [] ; unary + - ; * / div mod ;
-//   - - & ; is as ; | ; < > <= >= ; = ~ != !~ ; in contains ; and ; xor or ;
-//     implies (§Operator precedence);
+//   - operator precedence, tightest first: path and indexer, unary sign,
+//     multiplicative (* / div mod), additive (+, minus, &), type (is as),
+//     union (|), inequality, equality (= ~ != !~), membership (in contains),
+//     and, xor/or, implies (§Operator precedence);
 //   - and/or/xor/implies are three-valued with empty as unknown, and a single
 //     non-Boolean item in a Boolean context is true (§Boolean logic,
 //     §Singleton evaluation of collections);
