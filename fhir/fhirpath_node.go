@@ -402,7 +402,7 @@ func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node
 				}
 			}
 			var c *Node
-			if et == "Resource" || ti == nil && isResourceType(local) == false && len(t.Attr) == 0 && (local == "contained" || local == "resource") {
+			if et == "Resource" || ti == nil && len(t.Attr) == 0 && (local == "contained" || local == "resource") {
 				// a resource container: its one child element is the resource
 				inner, err := nextStart(d)
 				if err != nil {
@@ -453,8 +453,7 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 	}
 }
 
-// orderKids sorts children by their type's definition order (XML input is
-// already in that order; this keeps unknown elements stable at the end).
+// String gives a primitive's value, or the node's type.
 func (n *Node) String() string {
 	if n.val != nil {
 		return fmt.Sprint(n.val)

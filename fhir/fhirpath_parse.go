@@ -316,11 +316,6 @@ func (p *parser) isOp(s string) bool {
 	return t.kind == tOp && t.s == s
 }
 
-func (p *parser) isKeyword(s string) bool {
-	t := p.peek()
-	return t.kind == tIdent && t.s == s
-}
-
 func (p *parser) expect(s string) error {
 	if !p.isOp(s) {
 		t := p.peek()

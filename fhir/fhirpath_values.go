@@ -91,9 +91,6 @@ func (d FPDecimal) trunc(n int, floor bool) FPDecimal {
 	return FPDecimal{R: new(big.Rat).SetFrac(q, p), Scale: n}
 }
 
-// isInt reports whether d has no fractional part.
-func (d FPDecimal) isInt() bool { return d.R.IsInt() }
-
 // trimmed gives a computed decimal (a quotient, a root) the shortest scale
 // up to 8 digits that shows it.
 func trimmed(r *big.Rat) FPDecimal {
