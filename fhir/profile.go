@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -23,6 +24,14 @@ type profileInfo struct {
 	Type       string
 	Kind       string
 	Invariants []invariant
+	Cards      []cardinality
+}
+
+// cardinality is the min..max a profile sets on an element (outside slices).
+type cardinality struct {
+	Path string
+	Min  int
+	Max  string // a number or "*"
 }
 
 // ProfileMode chooses which StructureDefinitions ValidateProfiles applies.
@@ -179,6 +188,9 @@ func (v *profileValidator) resource(n *Node, loc string) {
 			continue
 		}
 		invs = append(invs, p.Invariants...)
+		for _, c := range p.Cards {
+			v.cardinality(c, n, loc)
+		}
 	}
 	for _, inv := range invs {
 		root, rest, _ := strings.Cut(inv.Path, ".")
@@ -272,3 +284,41 @@ func (v *profileValidator) elements(res, n *Node, loc string) {
 }
 
 const severityInformation = "information"
+
+// cardinality checks a profile's min..max for the element at c.Path under
+// each of its parents that is present.
+func (v *profileValidator) cardinality(c cardinality, res *Node, loc string) {
+	path := strings.ReplaceAll(c.Path, "[x]", "")
+	_, rest, _ := strings.Cut(path, ".")
+	parentPath, name := "", rest
+	if i := strings.LastIndexByte(rest, '.'); i >= 0 {
+		parentPath, name = rest[:i], rest[i+1:]
+	}
+	var walk func(at *Node, l, more string)
+	walk = func(at *Node, l, more string) {
+		if more != "" {
+			head, tail, _ := strings.Cut(more, ".")
+			for _, k := range at.kids {
+				if k.Name == head {
+					walk(k, l+"."+head+idx(at, k), tail)
+				}
+			}
+			return
+		}
+		count := 0
+		for _, k := range at.kids {
+			if k.Name == name {
+				count++
+			}
+		}
+		if count < c.Min {
+			v.add(SeverityError, IssueRequired, "cardinality", name+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count)+" (profile)", l+"."+name)
+		}
+		if c.Max != "*" {
+			if max, err := strconv.Atoi(c.Max); err == nil && count > max {
+				v.add(SeverityError, IssueStructure, "cardinality", name+": maximum allowed = "+c.Max+", but found "+itoa(count)+" (profile)", l+"."+name)
+			}
+		}
+	}
+	walk(res, loc, parentPath)
+}

@@ -30,6 +30,14 @@ type constraint struct {
 type profile struct {
 	URL, Type, Kind string
 	Constraints     []constraint
+	Cards           []card
+}
+
+// card is a cardinality a profile sets on an element (no slice).
+type card struct {
+	Path string
+	Min  int
+	Max  string
 }
 
 func main() {
@@ -79,11 +87,19 @@ func main() {
 				writeConstraint(&b, c)
 			}
 		}
+		b.WriteString("}, Cards: []cardinality{\n")
+		for _, c := range p.Cards {
+			fmt.Fprintf(&b, "{Path: %q, Min: %d, Max: %q},\n", c.Path, c.Min, c.Max)
+		}
 		b.WriteString("}},\n")
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
 	if err != nil {
+		log.Fatal(err)
+	}
+	// a second pass settles the alignment the first pass changes
+	if src, err = format.Source(src); err != nil {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
@@ -189,7 +205,10 @@ type valueAttr struct {
 }
 
 type element struct {
-	Path       valueAttr `xml:"path"`
+	ID         string     `xml:"id,attr"`
+	Path       valueAttr  `xml:"path"`
+	Min        *valueAttr `xml:"min"`
+	Max        *valueAttr `xml:"max"`
 	Constraint []struct {
 		Key      valueAttr `xml:"key"`
 		Severity valueAttr `xml:"severity"`
@@ -229,6 +248,21 @@ func readUKCore(dir string) ([]profile, error) {
 			}
 		}
 		p.Constraints = dedupe(p.Constraints)
+		if p.Kind == "resource" {
+			for _, el := range sd.Differential {
+				if strings.Contains(el.ID, ":") || !strings.Contains(el.Path.V, ".") || el.Min == nil && el.Max == nil {
+					continue
+				}
+				c := card{Path: el.Path.V, Max: "*"}
+				if el.Min != nil {
+					fmt.Sscan(el.Min.V, &c.Min)
+				}
+				if el.Max != nil {
+					c.Max = el.Max.V
+				}
+				p.Cards = append(p.Cards, c)
+			}
+		}
 		out = append(out, p)
 	}
 	return out, nil
