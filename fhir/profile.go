@@ -32,6 +32,9 @@ type cardinality struct {
 	Path string
 	Min  int
 	Max  string // a number or "*"
+	// System, when set, restricts the count to elements with this system:
+	// a slice discriminated by a fixed system (identifier:nhsNumber).
+	System string
 }
 
 // ProfileMode chooses which StructureDefinitions ValidateProfiles applies.
@@ -307,9 +310,12 @@ func (v *profileValidator) cardinality(c cardinality, res *Node, loc string) {
 		}
 		count := 0
 		for _, k := range at.kids {
-			if k.Name == name {
+			if k.Name == name && (c.System == "" || k.str("system") == c.System) {
 				count++
 			}
+		}
+		if c.System != "" {
+			name += ".where(system = '" + c.System + "')"
 		}
 		if count < c.Min {
 			v.add(SeverityError, IssueRequired, "cardinality", name+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count)+" (profile)", l+"."+name)

@@ -83,6 +83,8 @@ func TestValidateProfilesInvalid(t *testing.T) {
 			ValidateOptions{Mode: ProfilesNamed, Profile: imm}, "ukcore-imm-001", "error", "Immunization"},
 		{"profile cardinality", `{"resourceType":"Observation","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Lab"]},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"status":"final","code":{"coding":[{"system":"http://loinc.org","code":"1-8"}]},"valueString":"a"}`,
 			ValidateOptions{}, "cardinality", "error", "Observation.category"},
+		{"slice max (identifier:nhsNumber)", `{"resourceType":"Patient","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018"},{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000026"}]}`,
+			ValidateOptions{}, "cardinality", "error", "Patient.identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number')"},
 		{"unknown profile", `{"resourceType":"Patient","meta":{"profile":["https://example.org/StructureDefinition/Nope"]}}`,
 			ValidateOptions{}, "unknown-profile", "warning", "Patient.meta.profile[0]"},
 		{"per-1 on a data type", `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"name":[{"family":"A","period":{"start":"2020-01-02","end":"2020-01-01"}}]}`,

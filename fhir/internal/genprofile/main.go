@@ -35,9 +35,10 @@ type profile struct {
 
 // card is a cardinality a profile sets on an element (no slice).
 type card struct {
-	Path string
-	Min  int
-	Max  string
+	Path   string
+	Min    int
+	Max    string
+	System string // for a slice discriminated by a fixed system
 }
 
 func main() {
@@ -89,7 +90,7 @@ func main() {
 		}
 		b.WriteString("}, Cards: []cardinality{\n")
 		for _, c := range p.Cards {
-			fmt.Fprintf(&b, "{Path: %q, Min: %d, Max: %q},\n", c.Path, c.Min, c.Max)
+			fmt.Fprintf(&b, "{Path: %q, Min: %d, Max: %q, System: %q},\n", c.Path, c.Min, c.Max, c.System)
 		}
 		b.WriteString("}},\n")
 	}
@@ -208,6 +209,8 @@ type element struct {
 	ID         string     `xml:"id,attr"`
 	Path       valueAttr  `xml:"path"`
 	Min        *valueAttr `xml:"min"`
+	FixedURI   *valueAttr `xml:"fixedUri"`
+	PatternURI *valueAttr `xml:"patternUri"`
 	Max        *valueAttr `xml:"max"`
 	Constraint []struct {
 		Key      valueAttr `xml:"key"`
@@ -254,6 +257,36 @@ func readUKCore(dir string) ([]profile, error) {
 					continue
 				}
 				c := card{Path: el.Path.V, Max: "*"}
+				if el.Min != nil {
+					fmt.Sscan(el.Min.V, &c.Min)
+				}
+				if el.Max != nil {
+					c.Max = el.Max.V
+				}
+				p.Cards = append(p.Cards, c)
+			}
+			// slices told apart by a fixed system (identifier:nhsNumber)
+			byID := map[string]element{}
+			for _, el := range sd.Differential {
+				byID[el.ID] = el
+			}
+			for _, el := range sd.Differential {
+				base, slice, ok := strings.Cut(el.ID, ":")
+				if !ok || strings.ContainsAny(slice, ".:") || el.Min == nil && el.Max == nil {
+					continue
+				}
+				sys, ok := byID[el.ID+".system"]
+				if !ok {
+					continue
+				}
+				fixed := sys.FixedURI
+				if fixed == nil {
+					fixed = sys.PatternURI
+				}
+				if fixed == nil {
+					continue
+				}
+				c := card{Path: base, Max: "*", System: fixed.V}
 				if el.Min != nil {
 					fmt.Sscan(el.Min.V, &c.Min)
 				}
