@@ -1,8 +1,8 @@
 // Package fhir gives Go services typed FHIR R4 resources with the UK Core
 // profiles' extensions, a lossless and fast JSON codec, FHIR XML, profile
 // validation that says exactly what is wrong and where, Bundle helpers,
-// streaming decoders for large Bundles and NDJSON bulk files, a small
-// FHIRPath subset, and the NHS identifiers everyone needs (NHS number with
+// streaming decoders for large Bundles and NDJSON bulk files, a
+// FHIRPath engine, and the NHS identifiers everyone needs (NHS number with
 // its modulus 11 check, ODS codes), as aliases of package nhsid's types.
 //
 // The structs of all 146 R4 resource types and 39 complex datatypes (and
@@ -122,4 +122,29 @@
 // validates, except the five that are genuinely wrong (listed in the tests
 // with the issue each must raise) and one that holds two values in one
 // extension, which FHIR JSON cannot represent and decoding reports.
+//
+// FHIRPath (CompileFHIRPath, FHIRPATH.md) follows N1, https://hl7.org/fhirpath/N1/:
+//   - operator precedence, tightest first: path and indexer, unary sign,
+//     multiplicative (* / div mod), additive (+, minus, &), type (is as),
+//     union (|), inequality, equality (= ~ != !~), membership (in contains),
+//     and, xor/or, implies (§Operator precedence);
+//   - and/or/xor/implies are three-valued with empty as unknown, and a single
+//     non-Boolean item in a Boolean context is true (§Boolean logic,
+//     §Singleton evaluation of collections);
+//   - = on dates/times of different precision is empty unless a common
+//     component differs; seconds and milliseconds are one precision; ~ on
+//     strings ignores case and collapses whitespace, on decimals rounds to the
+//     lesser precision (§Equality, §Equivalence);
+//   - calendar durations year and month do not equal UCUM 'a' and 'mo';
+//     week, day, hour, minute, second, millisecond equal 'wk', 'd', 'h',
+//     'min', 's', 'ms' (§Time-valued quantities);
+//   - integer / integer is a Decimal; division by zero is empty (§Math);
+//   - FHIR-specific: %resource, %rootResource, %ucum, %sct, %loinc, %vs-* and
+//     %ext-*, extension(url), hasValue(), resolve(), memberOf() (FHIR R4 §2.1.9
+//     "FHIRPath", https://hl7.org/fhir/R4/fhirpath.html).
+//
+// ValidateProfiles evaluates each StructureDefinition invariant on every
+// element at its path with that element as %context and $this (FHIR R4
+// ElementDefinition.constraint); the invariants are generated from
+// ../shared/fhir-r4/definitions.tgz and ../shared/ukcore/structuredefinitions.
 package fhir

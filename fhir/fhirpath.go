@@ -1,356 +1,245 @@
 package fhir
 
 import (
+	"context"
 	"errors"
-	"fmt"
-	"strconv"
+	"math/big"
 	"strings"
+	"time"
 )
 
-// A small FHIRPath subset (https://hl7.org/fhirpath/N1/): enough to address
-// elements the way validation messages do and to pick values out of a
-// resource.
+// FHIRPath (https://hl7.org/fhirpath/N1/, as FHIR R4 uses it): compile an
+// expression once with CompileFHIRPath, evaluate it on any number of
+// resources from any number of goroutines.
 //
-//	Patient.name.where(use = 'official').given.first()
-//	Patient.identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number').value
-//	Observation.value.ofType(Quantity).value
-//	Patient.name[1].family
-//	Patient.deceased.exists()
-//	Patient.gender = 'female'
+//	p, err := fhir.CompileFHIRPath("name.where(use = 'official').given.first()")
+//	got, err := p.Evaluate(ctx, patient, nil)
 //
-// Supported: member navigation (choice elements by their name without the
-// type), [index], where(criteria), exists(), empty(), first(), last(),
-// count(), ofType(Type), and = / != against a string, number or boolean
-// literal. Results are strings for string-like primitives, the number's
-// text (as a Number) for numbers, bool for booleans and for the functions
-// that answer yes or no, and map[string]any / []any trees for complex
-// elements.
+// Results are collections of Go values: bool, string, int64 (Integer),
+// FPDecimal, FPTemporal (Date, DateTime, Time), FPQuantity, FPType, or *Node
+// for an element of the resource (Node.Value gives a primitive's value).
 
-// ErrFHIRPath is wrapped by errors from Evaluate.
+// ErrFHIRPath is wrapped by every FHIRPath syntax and evaluation error.
 var ErrFHIRPath = errors.New("fhirpath")
 
-// Number is a FHIRPath number result, kept as the text it was written in.
+// Number is a number in Evaluate's results, as its text.
 type Number string
 
-// Evaluate evaluates a FHIRPath expression (the subset above) on a
-// resource.
+// Terminology answers memberOf() for the FHIRPath engine and required
+// bindings for validation. known=false when the value set is not one it
+// can expand.
+type Terminology interface {
+	MemberOf(valueSet, system, code string) (in, known bool, err error)
+}
+
+// ProfileChecker answers conformsTo() for profile URLs beyond the base
+// resource types. known=false for a URL it does not know.
+type ProfileChecker interface {
+	ConformsTo(n *Node, url string) (ok, known bool)
+}
+
+// FHIRPath is a compiled expression. It is immutable and safe for
+// concurrent use.
+type FHIRPath struct {
+	src  string
+	root fpNode
+}
+
+// CompileFHIRPath parses an expression; a syntax error is a *FHIRPathError
+// giving the offset.
+func CompileFHIRPath(expr string) (*FHIRPath, error) {
+	toks, err := lex(expr)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{src: expr, toks: toks}
+	root, err := p.parseExpr(0)
+	if err != nil {
+		return nil, err
+	}
+	if t := p.peek(); t.kind != tEOF {
+		return nil, p.errf(t.pos, "unexpected %q", t.s)
+	}
+	return &FHIRPath{src: expr, root: root}, nil
+}
+
+// MustCompileFHIRPath is CompileFHIRPath for expressions known to be valid;
+// it panics on a syntax error.
+func MustCompileFHIRPath(expr string) *FHIRPath {
+	p, err := CompileFHIRPath(expr)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
+
+func (p *FHIRPath) String() string { return p.src }
+
+// FHIRPathEnv is the optional evaluation environment.
+type FHIRPathEnv struct {
+	// Vars are %name variables (without the %).
+	Vars map[string][]any
+	// Terminology answers memberOf(); without it memberOf() is empty.
+	Terminology Terminology
+	// Profiles answers conformsTo() for profile URLs.
+	Profiles ProfileChecker
+	// Trace receives trace() output.
+	Trace func(name string, vals []any)
+	// Now fixes now(), today() and timeOfDay(); zero means the clock.
+	Now time.Time
+	// Resource is %resource when the context is not the resource itself
+	// (default: the root of the context node's tree).
+	Resource *Node
+}
+
+// Evaluate runs the expression on a resource.
+func (p *FHIRPath) Evaluate(ctx context.Context, r Resource, env *FHIRPathEnv) ([]any, error) {
+	n, err := NodeOf(r)
+	if err != nil {
+		return nil, err
+	}
+	return p.EvaluateNode(ctx, n, env)
+}
+
+// EvaluateNode runs the expression with n as its context (and $this).
+func (p *FHIRPath) EvaluateNode(ctx context.Context, n *Node, fe *FHIRPathEnv) ([]any, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c := &evalCtx{src: p.src}
+	if fe != nil {
+		c.vars, c.term, c.trace, c.now, c.profiles = fe.Vars, fe.Terminology, fe.Trace, fe.Now, fe.Profiles
+	}
+	if c.now.IsZero() {
+		c.now = time.Now()
+	}
+	var focus []any
+	if n != nil {
+		focus = []any{n}
+		res, root := n, n
+		for res != nil && !isResourceType(res.Type) && res.parent != nil {
+			res = res.parent
+		}
+		for root.parent != nil {
+			root = root.parent
+		}
+		if fe != nil && fe.Resource != nil {
+			res = fe.Resource
+		}
+		c.resource, c.root, c.context = res, root, n
+	}
+	e := &env{c: c, this: focus}
+	return eval(p.root, e, focus)
+}
+
+// EvaluateBool runs a constraint-style expression: true when the result
+// is a single true, false for a single false, and ok=false when empty.
+func (p *FHIRPath) EvaluateBool(ctx context.Context, n *Node, env *FHIRPathEnv) (b, ok bool, err error) {
+	v, err := p.EvaluateNode(ctx, n, env)
+	if err != nil {
+		return false, false, err
+	}
+	switch len(v) {
+	case 0:
+		return false, false, nil
+	case 1:
+		if x, isBool := sysVal(v[0]).(bool); isBool {
+			return x, true, nil
+		}
+		return true, true, nil
+	}
+	return false, false, &FHIRPathError{Expr: p.src, Msg: "expected one boolean, got " + itoa(len(v)) + " items"}
+}
+
+func itoa(n int) string { return big.NewInt(int64(n)).String() }
+
+// Evaluate evaluates a FHIRPath expression on a resource and returns plain
+// Go values: string for string-like primitives and dates, Number for
+// numbers, bool, and map[string]any / []any trees for complex elements.
 func Evaluate(r Resource, expr string) ([]any, error) {
-	p := &pathParser{s: expr}
-	e, err := p.parseExpr()
+	p, err := CompileFHIRPath(expr)
 	if err != nil {
 		return nil, err
 	}
-	if p.peek() != 0 {
-		return nil, p.errf("unexpected %q", p.s[p.pos:])
-	}
-	js, err := Marshal(r)
-	if err != nil {
-		return nil, err
-	}
-	root, err := parseJSONTree(newDecoder(js))
-	if err != nil {
-		return nil, err
-	}
-	in := []item{{node: root, typ: r.ResourceType()}}
-	// The leading type name selects the resource itself.
-	if len(e.steps) > 0 && e.steps[0].name == r.ResourceType() && e.steps[0].fn == "" {
-		e.steps = e.steps[1:]
-	} else if len(e.steps) > 0 && e.steps[0].fn == "" && isResourceName(e.steps[0].name) && typeTable[e.steps[0].name] != nil && typeTable[e.steps[0].name].Kind == "resource" {
-		return nil, nil // another resource type: empty
-	}
-	out, err := e.eval(in)
+	out, err := p.Evaluate(context.Background(), r, nil)
 	if err != nil {
 		return nil, err
 	}
 	res := make([]any, 0, len(out))
-	for _, it := range out {
-		res = append(res, it.value())
+	for _, v := range out {
+		res = append(res, plain(v))
 	}
 	return res, nil
 }
 
-type item struct {
-	node *jnode
-	typ  string // FHIR type when known (choice elements, resources)
-	lit  any    // a computed value (bool) instead of a node
-}
-
-func (it item) value() any {
-	if it.node == nil {
-		return it.lit
-	}
-	return toAny(it.node)
-}
-
-func toAny(n *jnode) any {
-	switch n.kind {
-	case '{':
-		m := make(map[string]any, len(n.members))
-		for _, mem := range n.members {
-			m[mem.key] = toAny(mem.val)
+// plain converts a result item to the Go values Evaluate returns.
+func plain(v any) any {
+	switch x := v.(type) {
+	case *Node:
+		if x.val != nil {
+			switch y := x.val.(type) {
+			case int64, FPDecimal:
+				return Number(x.raw)
+			case bool:
+				return y
+			}
+			return x.raw
+		}
+		if isPrimitiveType(x.Type) {
+			return nil
+		}
+		m := map[string]any{}
+		for _, k := range x.kids {
+			if old, ok := m[k.Name]; ok {
+				if a, isArr := old.([]any); isArr {
+					m[k.Name] = append(a, plain(k))
+				} else {
+					m[k.Name] = []any{old, plain(k)}
+				}
+				continue
+			}
+			m[k.Name] = plain(k)
+		}
+		if isResourceType(x.Type) {
+			m["resourceType"] = x.Type
 		}
 		return m
-	case '[':
-		a := make([]any, len(n.items))
-		for i, x := range n.items {
-			a[i] = toAny(x)
+	case int64:
+		return Number(itoa64(x))
+	case FPDecimal:
+		return Number(x.String())
+	case FPTemporal:
+		return x.String()
+	case FPQuantity:
+		return x.String()
+	}
+	return v
+}
+
+func itoa64(n int64) string { return big.NewInt(n).String() }
+
+// xhtmlProblem returns why narrative XHTML breaks txt-1 (elements and
+// attributes outside the allowed set, script, event handlers), or "".
+func xhtmlProblem(s string) string {
+	low := strings.ToLower(s)
+	for _, bad := range []string{"<script", "<object", "<applet", "<iframe", "<embed", "<form", "<input", "<base", "<link", "<meta", "<style", "javascript:"} {
+		if strings.Contains(low, bad) {
+			return "contains " + strings.TrimPrefix(bad, "<")
 		}
-		return a
-	case '"':
-		return n.s
-	case '0':
-		return Number(n.s)
-	case 't':
-		return n.s == "true"
 	}
-	return nil
-}
-
-type pathExpr struct {
-	steps []step
-	op    string // "", "=", "!="
-	lit   any
-}
-
-type step struct {
-	name  string // member name, or function name when fn is set
-	fn    string
-	arg   *pathExpr // where() criteria
-	typ   string    // ofType() argument
-	index int       // -1 when none
-}
-
-type pathParser struct {
-	s   string
-	pos int
-}
-
-func (p *pathParser) errf(format string, args ...any) error {
-	return fmt.Errorf("%w: offset %d: %s", ErrFHIRPath, p.pos, fmt.Sprintf(format, args...))
-}
-
-func (p *pathParser) peek() byte {
-	for p.pos < len(p.s) && p.s[p.pos] == ' ' {
-		p.pos++
-	}
-	if p.pos < len(p.s) {
-		return p.s[p.pos]
-	}
-	return 0
-}
-
-func (p *pathParser) ident() string {
-	p.peek()
-	start := p.pos
-	for p.pos < len(p.s) {
-		c := p.s[p.pos]
-		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' && p.pos > start {
-			p.pos++
+	for i := 0; i < len(low); i++ {
+		if low[i] != '<' || i+1 >= len(low) || low[i+1] == '/' || low[i+1] == '!' {
 			continue
 		}
-		break
-	}
-	return p.s[start:p.pos]
-}
-
-func (p *pathParser) parseExpr() (*pathExpr, error) {
-	e := &pathExpr{}
-	for {
-		name := p.ident()
-		if name == "" {
-			return nil, p.errf("want a name")
-		}
-		st := step{name: name, index: -1}
-		if p.peek() == '(' {
-			p.pos++
-			st.fn = name
-			switch name {
-			case "where":
-				arg, err := p.parseExpr()
-				if err != nil {
-					return nil, err
-				}
-				st.arg = arg
-			case "ofType":
-				st.typ = p.ident()
-				if st.typ == "" {
-					return nil, p.errf("ofType needs a type name")
-				}
-			case "exists", "empty", "first", "last", "count":
-			default:
-				return nil, p.errf("function %s is not supported", name)
-			}
-			if p.peek() != ')' {
-				return nil, p.errf("want )")
-			}
-			p.pos++
-		}
-		if p.peek() == '[' {
-			p.pos++
-			start := p.pos
-			for p.pos < len(p.s) && p.s[p.pos] >= '0' && p.s[p.pos] <= '9' {
-				p.pos++
-			}
-			n, err := strconv.Atoi(p.s[start:p.pos])
-			if err != nil || p.peek() != ']' {
-				return nil, p.errf("want [index]")
-			}
-			p.pos++
-			st.index = n
-		}
-		e.steps = append(e.steps, st)
-		if p.peek() != '.' {
-			break
-		}
-		p.pos++
-	}
-	switch c := p.peek(); {
-	case c == '=':
-		p.pos++
-		e.op = "="
-	case c == '!' && strings.HasPrefix(p.s[p.pos:], "!="):
-		p.pos += 2
-		e.op = "!="
-	default:
-		return e, nil
-	}
-	switch c := p.peek(); {
-	case c == '\'':
-		end := strings.IndexByte(p.s[p.pos+1:], '\'')
+		end := strings.IndexByte(low[i:], '>')
 		if end < 0 {
-			return nil, p.errf("unterminated string")
+			return "unterminated tag"
 		}
-		e.lit = p.s[p.pos+1 : p.pos+1+end]
-		p.pos += end + 2
-	case strings.HasPrefix(p.s[p.pos:], "true"):
-		e.lit, p.pos = true, p.pos+4
-	case strings.HasPrefix(p.s[p.pos:], "false"):
-		e.lit, p.pos = false, p.pos+5
-	default:
-		start := p.pos
-		for p.pos < len(p.s) && strings.IndexByte("-+.0123456789eE", p.s[p.pos]) >= 0 {
-			p.pos++
-		}
-		if start == p.pos {
-			return nil, p.errf("want a literal")
-		}
-		e.lit = Number(p.s[start:p.pos])
-	}
-	return e, nil
-}
-
-func (e *pathExpr) eval(in []item) ([]item, error) {
-	cur := in
-	for _, st := range e.steps {
-		var next []item
-		switch st.fn {
-		case "":
-			for _, it := range cur {
-				next = append(next, member(it, st.name)...)
+		tag := low[i+1 : i+end]
+		for _, attr := range strings.Fields(tag)[1:] {
+			if strings.HasPrefix(attr, "on") {
+				return "event handler attribute " + strings.SplitN(attr, "=", 2)[0]
 			}
-		case "where":
-			for _, it := range cur {
-				r, err := st.arg.eval([]item{it})
-				if err != nil {
-					return nil, err
-				}
-				if len(r) == 1 && r[0].lit == true || st.arg.op == "" && len(r) > 0 {
-					next = append(next, it)
-				}
-			}
-		case "ofType":
-			for _, it := range cur {
-				if it.typ == st.typ || it.node != nil && it.node.kind == '{' && it.node.get("resourceType") != nil && it.node.get("resourceType").s == st.typ {
-					next = append(next, it)
-				}
-			}
-		case "exists":
-			next = []item{{lit: len(cur) > 0}}
-		case "empty":
-			next = []item{{lit: len(cur) == 0}}
-		case "count":
-			next = []item{{lit: Number(strconv.Itoa(len(cur)))}}
-		case "first":
-			if len(cur) > 0 {
-				next = cur[:1]
-			}
-		case "last":
-			if len(cur) > 0 {
-				next = cur[len(cur)-1:]
-			}
-		}
-		if st.index >= 0 {
-			if st.index < len(next) {
-				next = next[st.index : st.index+1]
-			} else {
-				next = nil
-			}
-		}
-		cur = next
-	}
-	if e.op == "" {
-		return cur, nil
-	}
-	if len(cur) == 0 {
-		return nil, nil // comparison with an empty collection is empty
-	}
-	if len(cur) > 1 {
-		return nil, fmt.Errorf("%w: = needs a single value on its left, found %d", ErrFHIRPath, len(cur))
-	}
-	eq := fmt.Sprint(cur[0].value()) == fmt.Sprint(e.lit)
-	if e.op == "!=" {
-		eq = !eq
-	}
-	return []item{{lit: eq}}, nil
-}
-
-// member selects a child element by name; choice elements are found by
-// their name without the type suffix, and remember the type for ofType.
-func member(it item, name string) []item {
-	n := it.node
-	if n == nil || n.kind != '{' {
-		return nil
-	}
-	var out []item
-	add := func(v *jnode, typ string) {
-		if v.kind == '[' {
-			for _, x := range v.items {
-				if x.kind != 'n' {
-					out = append(out, item{node: x, typ: resourceTypeOf(x, typ)})
-				}
-			}
-			return
-		}
-		out = append(out, item{node: v, typ: resourceTypeOf(v, typ)})
-	}
-	if v := n.get(name); v != nil {
-		add(v, "")
-		return out
-	}
-	for _, m := range n.members {
-		if len(m.key) > len(name) && strings.HasPrefix(m.key, name) && m.key[len(name)] >= 'A' && m.key[len(name)] <= 'Z' {
-			suffix := m.key[len(name):]
-			typ := suffix
-			if lower := strings.ToLower(suffix[:1]) + suffix[1:]; primitiveNames[lower] {
-				typ = lower
-			}
-			if primitiveNames[typ] || typeTable[typ] != nil {
-				add(m.val, typ)
-			}
-		}
-	}
-	return out
-}
-
-var primitiveNames = map[string]bool{"base64Binary": true, "boolean": true, "canonical": true, "code": true, "date": true, "dateTime": true, "decimal": true, "id": true, "instant": true, "integer": true, "markdown": true, "oid": true, "positiveInt": true, "string": true, "time": true, "unsignedInt": true, "uri": true, "url": true, "uuid": true}
-
-func resourceTypeOf(n *jnode, typ string) string {
-	if typ != "" {
-		return typ
-	}
-	if n.kind == '{' {
-		if rt := n.get("resourceType"); rt != nil {
-			return rt.s
 		}
 	}
 	return ""

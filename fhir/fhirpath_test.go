@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -45,19 +46,53 @@ func TestEvaluate(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
-	for _, bad := range []string{"", "Patient.", "Patient.name.foo()", "Patient.name[x]", "Patient.gender = "} {
+	for _, bad := range []string{"", "Patient.", "Patient.name.foo()", "Patient.name[", "Patient.gender = "} {
 		_, err := Evaluate(p, bad)
 		assert.True(t, errors.Is(err, ErrFHIRPath), "%q: %v", bad, err)
 	}
 }
 
-func TestEvaluateEqualityNeedsOneValue(t *testing.T) {
+// Collections compare item by item: two families are not one 'a'.
+func TestEvaluateCollectionEquality(t *testing.T) {
 	p := mustPatient(t, `{"resourceType":"Patient","name":[{"family":"a"},{"family":"b"}]}`)
-	_, err := Evaluate(p, "Patient.name.family = 'a'")
-	assert.ErrorIs(t, err, ErrFHIRPath)
-	got, err := Evaluate(p, "Patient.name.where(family = 'b').family")
+	got, err := Evaluate(p, "Patient.name.family = 'a'")
+	require.NoError(t, err)
+	assert.Equal(t, []any{false}, got)
+	got, err = Evaluate(p, "Patient.name.family = ('a' | 'b')")
+	require.NoError(t, err)
+	assert.Equal(t, []any{true}, got)
+	got, err = Evaluate(p, "Patient.name.where(family = 'b').family")
 	require.NoError(t, err)
 	assert.Equal(t, []any{"b"}, got)
+}
+
+// The answers issue 22 found wrong in the earlier subset engine.
+func TestEvaluateFormerlyWrongAnswers(t *testing.T) {
+	p := mustPatient(t, `{"resourceType":"Patient","active":false,"gender":"male","multipleBirthInteger":2,
+		"_birthDate":{"extension":[{"url":"http://example.org/x","valueString":"unknown"}]},
+		"name":[{"family":"A","given":["x"]},{"family":"B"}]}`)
+	tests := []struct {
+		expr string
+		want []any
+	}{
+		{"Patient.name.where(given.exists()).family", []any{"A"}},
+		{"Patient.gender.ofType(code)", []any{"male"}},
+		{"Patient.birthDate.exists()", []any{true}},
+		{"Patient.birthDate.hasValue()", []any{false}},
+		{"Patient.name.family = 'A'", []any{false}},
+		{"Patient.name.first().family = 'A'", []any{true}},
+		{"Patient.active = 'false'", []any{false}},
+		{"Patient.active = false", []any{true}},
+		{"Patient.multipleBirth = 2.0", []any{true}},
+		{"Patient.name\n  .family\n  .first()", []any{"A"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			got, err := Evaluate(p, tt.expr)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
 }
 
 // Every expression Validate reports must select an element of the resource
@@ -71,4 +106,52 @@ func TestValidationExpressionsEvaluate(t *testing.T) {
 		require.NoError(t, err)
 		assert.Len(t, got, 1, is.Expression[0].Value)
 	}
+}
+
+// A compiled expression is shared by many goroutines (run with -race).
+func TestFHIRPathConcurrent(t *testing.T) {
+	p := MustCompileFHIRPath("name.where(given.exists()).given.first() & '-' & (name.count() + 1).toString()")
+	n, err := NodeFromJSON([]byte(`{"resourceType":"Patient","name":[{"given":["Ann"]},{"family":"B"}]}`))
+	require.NoError(t, err)
+	done := make(chan []any, 8)
+	for i := 0; i < 8; i++ {
+		go func() {
+			got, err := p.EvaluateNode(context.Background(), n, nil)
+			assert.NoError(t, err)
+			done <- got
+		}()
+	}
+	for i := 0; i < 8; i++ {
+		assert.Equal(t, []any{"Ann-3"}, <-done)
+	}
+}
+
+func TestFHIRPathErrors(t *testing.T) {
+	for _, tt := range []struct {
+		expr string
+		pos  int
+	}{
+		{"name.", 5},
+		{"name.where(", 11},
+		{"2 + 2 /* open", 6},
+		{"'open", 0},
+		{"name.nosuch()", 5},
+		{"@2015-13", 0},
+		{"1 +", 3},
+		{"name #", 5},
+	} {
+		_, err := CompileFHIRPath(tt.expr)
+		var fe *FHIRPathError
+		require.ErrorAs(t, err, &fe, tt.expr)
+		assert.ErrorIs(t, err, ErrFHIRPath)
+		assert.Equal(t, tt.pos, fe.Pos, tt.expr)
+	}
+	p := MustCompileFHIRPath("name.given.single()")
+	n, _ := NodeFromJSON([]byte(`{"resourceType":"Patient","name":[{"given":["a","b"]}]}`))
+	_, err := p.EvaluateNode(context.Background(), n, nil)
+	var fe *FHIRPathError
+	require.ErrorAs(t, err, &fe)
+	assert.Equal(t, 11, fe.Pos)
+	assert.Error(t, MustCompileFHIRPath("name.given1").Check("Patient"))
+	assert.NoError(t, MustCompileFHIRPath("name.given.where($this = 'a').exists()").Check("Patient"))
 }

@@ -1,0 +1,462 @@
+package fhir
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Node is one element of a resource as FHIRPath navigates it: its name,
+// its FHIR type, its primitive value (if any) and its children in
+// definition order. Repeating elements are several children with one name.
+// A Node tree is read-only once built, so one tree may be evaluated by many
+// goroutines at once.
+type Node struct {
+	Name   string
+	Type   string // FHIR type: "Patient", "HumanName", "code", "Patient.Contact" for a backbone element
+	val    any    // the FHIRPath system value of a primitive: bool, string, int64, FPDecimal, FPTemporal
+	raw    string // the primitive's text
+	kids   []*Node
+	parent *Node
+	index  int // position among the parent's children of the same name
+}
+
+// Value returns the primitive value (nil for a complex element or a
+// primitive that has only extensions).
+func (n *Node) Value() any { return n.val }
+
+// Children returns the node's child elements in order.
+func (n *Node) Children() []*Node { return n.kids }
+
+// child returns the children named name.
+func (n *Node) child(name string) []*Node {
+	var out []*Node
+	for _, k := range n.kids {
+		if k.Name == name {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+func (n *Node) first(name string) *Node {
+	for _, k := range n.kids {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+// str returns the primitive value of the first child named name as text.
+func (n *Node) str(name string) string {
+	if k := n.first(name); k != nil {
+		return k.raw
+	}
+	return ""
+}
+
+func isPrimitiveType(t string) bool { return t != "" && t[0] >= 'a' && t[0] <= 'z' }
+
+func isResourceType(t string) bool {
+	ti := typeTable[t]
+	return ti != nil && ti.Kind == "resource"
+}
+
+// primitiveValue converts FHIR primitive text of type typ to the FHIRPath
+// system value; ok=false when the text does not fit the type.
+func primitiveValue(typ, s string) (any, bool) {
+	switch typ {
+	case "boolean":
+		switch s {
+		case "true":
+			return true, true
+		case "false":
+			return false, true
+		}
+		return nil, false
+	case "integer", "positiveInt", "unsignedInt", "integer64":
+		var v int64
+		_, err := fmt.Sscan(s, &v)
+		return v, err == nil
+	case "decimal":
+		d, ok := parseDec(s)
+		if !ok {
+			if r, ok2 := ratOfJSON(s); ok2 {
+				return r, true
+			}
+		}
+		return d, ok
+	case "date":
+		t, ok := parseTemporal(s, 'D')
+		return t, ok
+	case "dateTime", "instant":
+		t, ok := parseTemporal(s, 'T')
+		return t, ok
+	case "time":
+		t, ok := parseTemporal(s, 't')
+		return t, ok
+	}
+	return s, true
+}
+
+// ratOfJSON reads a JSON number with an exponent.
+func ratOfJSON(s string) (FPDecimal, bool) {
+	var f json.Number = json.Number(s)
+	v, err := f.Float64()
+	if err != nil {
+		return FPDecimal{}, false
+	}
+	return decFloat(v), true
+}
+
+// elemFor finds the element a JSON key or XML element name stands for in
+// type ti, resolving choice elements ("valueQuantity" is value as
+// Quantity).
+func elemFor(ti *typeInfo, key string) (*elemInfo, string) {
+	if ti == nil {
+		return nil, ""
+	}
+	if e := ti.byName[key]; e != nil {
+		if e.Choice {
+			return nil, ""
+		}
+		t := ""
+		if len(e.Types) > 0 {
+			t = e.Types[0]
+		}
+		if t == "attr:string" {
+			t = "string"
+		}
+		if t == "Element" || t == "BackboneElement" {
+			t = ti.Name + "." + strings.ToUpper(key[:1]) + key[1:]
+		}
+		return e, t
+	}
+	for i := range ti.Elems {
+		e := &ti.Elems[i]
+		if !e.Choice || !strings.HasPrefix(key, e.Name) {
+			continue
+		}
+		suffix := key[len(e.Name):]
+		for _, t := range e.Types {
+			if strings.EqualFold(t, suffix) && strings.ToUpper(t[:1]) == suffix[:1] {
+				return e, t
+			}
+		}
+	}
+	return nil, ""
+}
+
+// NodeFromJSON builds a Node tree from a FHIR JSON resource.
+func NodeFromJSON(data []byte) (*Node, error) {
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.UseNumber()
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%w: json: %v", ErrFHIRPath, err)
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%w: json: not an object", ErrFHIRPath)
+	}
+	rt, _ := obj["resourceType"].(string)
+	if rt == "" {
+		return nil, fmt.Errorf("%w: json: no resourceType", ErrFHIRPath)
+	}
+	return jsonNode(rt, rt, obj, nil), nil
+}
+
+// NodeOf builds a Node tree from a decoded resource.
+func NodeOf(r Resource) (*Node, error) {
+	js, err := Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	return NodeFromJSON(js)
+}
+
+func jsonScalar(v any) (string, string) {
+	switch x := v.(type) {
+	case string:
+		return x, "string"
+	case json.Number:
+		if strings.ContainsAny(string(x), ".eE") {
+			return string(x), "decimal"
+		}
+		return string(x), "integer"
+	case bool:
+		if x {
+			return "true", "boolean"
+		}
+		return "false", "boolean"
+	}
+	return "", ""
+}
+
+func jsonNode(name, typ string, obj map[string]any, parent *Node) *Node {
+	if rt, ok := obj["resourceType"].(string); ok && rt != "" {
+		typ = rt
+	}
+	n := &Node{Name: name, Type: typ, parent: parent}
+	ti := typeTable[typ]
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		if k == "resourceType" || k == "fhir_comments" {
+			continue
+		}
+		if strings.HasPrefix(k, "_") {
+			if _, ok := obj[k[1:]]; ok {
+				continue
+			}
+			k = k[1:]
+		}
+		keys = append(keys, k)
+	}
+	order := func(k string) int {
+		if ti != nil {
+			base := k
+			if e, _ := elemFor(ti, k); e != nil {
+				base = e.Name
+			}
+			for i := range ti.Elems {
+				if ti.Elems[i].Name == base {
+					return i
+				}
+			}
+		}
+		return 1 << 20
+	}
+	sort.SliceStable(keys, func(i, j int) bool {
+		oi, oj := order(keys[i]), order(keys[j])
+		if oi != oj {
+			return oi < oj
+		}
+		return keys[i] < keys[j]
+	})
+	for _, k := range keys {
+		e, et := elemFor(ti, k)
+		cname := k
+		if e != nil {
+			cname = e.Name
+		}
+		vals := asList(obj[k])
+		exts := asList(obj["_"+k])
+		cnt := len(vals)
+		if len(exts) > cnt {
+			cnt = len(exts)
+		}
+		for i := 0; i < cnt; i++ {
+			var v, x any
+			if i < len(vals) {
+				v = vals[i]
+			}
+			if i < len(exts) {
+				x = exts[i]
+			}
+			var c *Node
+			switch vv := v.(type) {
+			case map[string]any:
+				t := et
+				if t == "" {
+					t = "Element"
+				}
+				c = jsonNode(cname, t, vv, n)
+			default:
+				s, jt := jsonScalar(v)
+				t := et
+				if t == "" || t == "Element" {
+					t = jt
+				}
+				if t == "" {
+					t = "string"
+				}
+				c = &Node{Name: cname, Type: t, parent: n}
+				if v != nil {
+					c.raw = s
+					if pv, ok := primitiveValue(t, s); ok {
+						c.val = pv
+					} else {
+						c.val = s
+					}
+				}
+				if xm, ok := x.(map[string]any); ok {
+					ext := jsonNode(cname, t, xm, n)
+					c.kids = ext.kids
+					for _, kk := range c.kids {
+						kk.parent = c
+					}
+				}
+			}
+			c.index = i
+			n.kids = append(n.kids, c)
+		}
+	}
+	return n
+}
+
+func asList(v any) []any {
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case []any:
+		return x
+	}
+	return []any{v}
+}
+
+// NodeFromXML builds a Node tree from a FHIR XML resource.
+func NodeFromXML(data []byte) (*Node, error) {
+	d := xml.NewDecoder(bytes.NewReader(data))
+	for {
+		tok, err := d.Token()
+		if err == io.EOF {
+			return nil, fmt.Errorf("%w: xml: no root element", ErrFHIRPath)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: xml: %v", ErrFHIRPath, err)
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			n, err := xmlNode(d, se, se.Name.Local, se.Name.Local, nil)
+			if err != nil {
+				return nil, fmt.Errorf("%w: xml line %d: %v", ErrFHIRPath, lineOf(d, data), err)
+			}
+			return n, nil
+		}
+	}
+}
+
+func lineOf(d *xml.Decoder, data []byte) int {
+	off := int(d.InputOffset())
+	if off > len(data) {
+		off = len(data)
+	}
+	return bytes.Count(data[:off], []byte("\n")) + 1
+}
+
+func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node) (*Node, error) {
+	n := &Node{Name: name, Type: typ, parent: parent}
+	ti := typeTable[typ]
+	if isPrimitiveType(typ) {
+		for _, a := range se.Attr {
+			if a.Name.Local == "value" && a.Name.Space == "" {
+				n.raw = a.Value
+				if pv, ok := primitiveValue(typ, a.Value); ok {
+					n.val = pv
+				} else {
+					n.val = a.Value
+				}
+			}
+		}
+	}
+	for _, a := range se.Attr {
+		if a.Name.Space != "" || a.Name.Local == "value" && isPrimitiveType(typ) || a.Name.Local == "xmlns" {
+			continue
+		}
+		e, et := elemFor(ti, a.Name.Local)
+		if e == nil {
+			et = "string"
+		}
+		if a.Name.Local == "id" {
+			et = "string"
+		}
+		c := &Node{Name: a.Name.Local, Type: et, raw: a.Value, parent: n}
+		c.val, _ = primitiveValue(et, a.Value)
+		n.kids = append(n.kids, c)
+	}
+	counts := map[string]int{}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.EndElement:
+			return n, nil
+		case xml.StartElement:
+			local := t.Name.Local
+			if local == "div" && t.Name.Space == "http://www.w3.org/1999/xhtml" {
+				var inner struct {
+					Inner []byte `xml:",innerxml"`
+				}
+				if err := d.DecodeElement(&inner, &t); err != nil {
+					return nil, err
+				}
+				s := "<div xmlns=\"http://www.w3.org/1999/xhtml\">" + string(inner.Inner) + "</div>"
+				n.kids = append(n.kids, &Node{Name: "div", Type: "xhtml", val: s, raw: s, parent: n})
+				continue
+			}
+			e, et := elemFor(ti, local)
+			cname := local
+			if e != nil {
+				cname = e.Name
+			}
+			if et == "" {
+				et = "Element"
+				if hasValueAttr(t) {
+					et = "string"
+				}
+			}
+			var c *Node
+			if et == "Resource" || ti == nil && len(t.Attr) == 0 && (local == "contained" || local == "resource") {
+				// a resource container: its one child element is the resource
+				inner, err := nextStart(d)
+				if err != nil {
+					return nil, err
+				}
+				c, err = xmlNode(d, inner, cname, inner.Name.Local, n)
+				if err != nil {
+					return nil, err
+				}
+				if err := d.Skip(); err != nil {
+					return nil, err
+				}
+			} else {
+				var err error
+				c, err = xmlNode(d, t, cname, et, n)
+				if err != nil {
+					return nil, err
+				}
+			}
+			c.index = counts[cname]
+			counts[cname]++
+			n.kids = append(n.kids, c)
+		}
+	}
+}
+
+func hasValueAttr(se xml.StartElement) bool {
+	for _, a := range se.Attr {
+		if a.Name.Local == "value" {
+			return true
+		}
+	}
+	return false
+}
+
+func nextStart(d *xml.Decoder) (xml.StartElement, error) {
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return xml.StartElement{}, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			return t, nil
+		case xml.EndElement:
+			return xml.StartElement{}, fmt.Errorf("empty resource container")
+		}
+	}
+}
+
+// String gives a primitive's value, or the node's type.
+func (n *Node) String() string {
+	if n.val != nil {
+		return fmt.Sprint(n.val)
+	}
+	return n.Type
+}
