@@ -6,8 +6,8 @@ require (
 	github.com/google/fhir/go v0.7.4
 	github.com/google/simhospital v0.0.0-20230809162052-e69eef7de3c0
 	github.com/kardianos/hl7 v1.1.2
-	github.com/nhskit/nhskit v0.0.0
-	github.com/nhskit/nhskit/booking/pgstore v0.0.0
+	github.com/nhskit/nhskit v0.1.0
+	github.com/nhskit/nhskit/booking/pgstore v0.1.0
 	github.com/samply/golang-fhir-models/fhir-models v0.3.2
 )
 

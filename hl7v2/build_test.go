@@ -110,7 +110,7 @@ func TestTypedViews(t *testing.T) {
 	require.NoError(t, err)
 	pid, ok := m.PID()
 	require.True(t, ok)
-	assert.Equal(t, "9990000018", pid.NHSNumber())
+	assert.Equal(t, "9990000018", pid.NHSNumber().Digits())
 	assert.Equal(t, XPN{Family: "SMYTHE", Given: "ALEX", Middle: "JAMES", Prefix: "MR"}, pid.Name())
 	dob, prec, err := pid.BirthDate()
 	require.NoError(t, err)

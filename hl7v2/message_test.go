@@ -358,7 +358,7 @@ func TestAbsentSegmentViews(t *testing.T) {
 	pid, ok := m.PID()
 	assert.False(t, ok)
 	assert.False(t, pid.Present())
-	assert.Equal(t, "", pid.NHSNumber())
+	assert.Equal(t, "", pid.NHSNumber().Digits())
 	assert.Equal(t, "", pid.Name().Family)
 	assert.Empty(t, pid.Identifiers())
 	assert.Equal(t, 0, pid.NumFields())

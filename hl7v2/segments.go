@@ -1,6 +1,10 @@
 package hl7v2
 
-import "time"
+import (
+	"time"
+
+	"github.com/nhskit/nhskit/nhsid"
+)
 
 // Typed views over the segments NHS feeds use. Each is the Segment it
 // reads from; accessors return unescaped values (""
@@ -131,11 +135,13 @@ func (p PID) Identifiers() []CX {
 }
 
 // NHSNumber returns the PID-3 identifier whose assigning authority is NHS
-// (the ITK form 9990000018^^^NHS^NH and the older ^^^NHS), or "".
-func (p PID) NHSNumber() string {
+// (the ITK form 9990000018^^^NHS^NH and the older ^^^NHS), or "". It
+// returns the digits as written, unchecked: call Valid on the result. Like
+// every nhsid.NHSNumber it prints masked.
+func (p PID) NHSNumber() nhsid.NHSNumber {
 	for r := 1; r <= p.Repetitions(3); r++ {
 		if cx := p.CX(3, r); cx.AssigningAuthority == "NHS" && (cx.TypeCode == "NH" || cx.TypeCode == "") {
-			return cx.ID
+			return nhsid.NHSNumber(cx.ID)
 		}
 	}
 	return ""

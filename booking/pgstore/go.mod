@@ -4,7 +4,7 @@ go 1.26.0
 
 require (
 	github.com/jackc/pgx/v5 v5.7.5
-	github.com/nhskit/nhskit v0.0.0
+	github.com/nhskit/nhskit v0.1.0
 )
 
 require (

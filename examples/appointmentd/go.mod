@@ -3,8 +3,8 @@ module github.com/nhskit/nhskit/examples/appointmentd
 go 1.26.0
 
 require (
-	github.com/nhskit/nhskit v0.0.0
-	github.com/nhskit/nhskit/booking/pgstore v0.0.0
+	github.com/nhskit/nhskit v0.1.0
+	github.com/nhskit/nhskit/booking/pgstore v0.1.0
 )
 
 require (

@@ -65,11 +65,15 @@ func (c *conv) patient(pid hl7v2.PID, pd1 *hl7v2.PD1) (string, error) {
 			if !fhir.NHSNumber(id.Value.Value).Valid() {
 				c.unmapped("PID-3("+itoa(i+1)+").1", "", "the NHS number fails the modulus 11 check; kept, and validation reports it")
 			}
-			p.SetNHSNumber(fhir.NHSNumber(id.Value.Value), "")
-			if status := traceStatus(pid.TraceStatus()); status != "" {
-				p.SetNHSNumber(fhir.NHSNumber(id.Value.Value), status)
-			} else if ts := nv(pid.TraceStatus()); ts != "" {
+			status := traceStatus(pid.TraceStatus())
+			if ts := nv(pid.TraceStatus()); status == "" && ts != "" {
 				c.unmapped("PID-32", ts, "unknown NHS number trace status")
+			}
+			if err := p.SetNHSNumber(fhir.NHSNumber(id.Value.Value), status); err != nil {
+				// SetNHSNumber refuses a number that fails modulus 11;
+				// it is kept as written (and reported above) rather than
+				// lost, so that validation flags it.
+				p.Identifier = append(p.Identifier, id)
 			}
 			query = "identifier=" + fhir.NHSNumberSystem + "|" + id.Value.Value
 			continue

@@ -542,3 +542,18 @@ func TestMergeTwoPairs(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "MRG[2]", ce.Path)
 }
+
+// An NHS number that fails modulus 11 is kept as written and reported, not
+// dropped: fhir's SetNHSNumber refuses it, so the converter must not lean
+// on it alone.
+func TestInvalidNHSNumberIsKeptAndReported(t *testing.T) {
+	m := fixture(t, "adt_a01.hl7")
+	require.NoError(t, m.SetRaw("PID-3", "9990000017^^^NHS^NH~RRK1234567^^^RRK^MR"))
+	res, err := New(trust).Convert(m)
+	require.NoError(t, err)
+	n, ok := res.Patient.NHSNumber()
+	require.True(t, ok, "the number is kept")
+	assert.Equal(t, "9990000017", n.Digits())
+	assert.Contains(t, fieldIssues(res), Unmapped{Path: "PID-3(1).1", Reason: "the NHS number fails the modulus 11 check; kept, and validation reports it"})
+	assert.NotNil(t, fhir.Validate(res.Patient), "validation reports the bad check digit")
+}
