@@ -128,9 +128,13 @@ func ukcoreExampleJSON(t testing.TB) map[string]json.RawMessage {
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		require.NoError(t, err)
-		js, err := XMLToJSON(data)
-		require.NoError(t, err, f)
 		name := filepath.Base(f)
+		js, err := XMLToJSON(data)
+		if why, known := undecodableExamples[name]; known {
+			require.ErrorIs(t, err, ErrChoice, "%s: %s", f, why)
+			continue
+		}
+		require.NoError(t, err, f)
 		docs[name] = js
 		var b struct {
 			ResourceType string `json:"resourceType"`
@@ -264,6 +268,12 @@ func normResult(v any) any {
 		return "{object}"
 	}
 	return fmt.Sprint(v)
+}
+
+// undecodableExamples are the UK Core examples the decoder refuses, with the
+// defect that makes it right to.
+var undecodableExamples = map[string]string{
+	"Extension-UKCore-ConditionEpisode-Example.xml": "its extension carries two value[x] elements; an extension has at most one",
 }
 
 // diffExclusions are the (constraint, document) pairs where the engines
