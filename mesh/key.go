@@ -188,7 +188,7 @@ func unpad(b []byte) ([]byte, bool) {
 // "RSA PRIVATE KEY" (PKCS #1) or "EC PRIVATE KEY" (SEC 1), for which the
 // passphrase is ignored. Legacy OpenSSL PEM encryption ("Proc-Type:
 // 4,ENCRYPTED" with DEK-Info) is refused with [ErrKeyEncryption]: its key
-// derivation is a single unsalted-iteration MD5 and Go has deprecated
+// derivation is a single MD5 round and Go has deprecated
 // reading it; convert the key with
 // "openssl pkcs8 -topk8 -v2 aes256 -in old.pem -out new.pem".
 func ParsePrivateKeyPEM(pemBytes, passphrase []byte) (crypto.PrivateKey, error) {
