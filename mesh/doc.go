@@ -107,4 +107,16 @@
 //     nhs-live-ca-bundle.pem that mesh-client ships (MIT licence); this
 //     package does not copy them: pass the one for your environment as
 //     HTTPClientFromPEM's caFile.
+//   - The client key may be encrypted with a passphrase, as mesh-client
+//     allows ([HTTPClientFromEncryptedPEM], [ParsePrivateKeyPEM],
+//     [DecryptPKCS8PrivateKey]): PKCS#8 "ENCRYPTED PRIVATE KEY" with
+//     PBES2 (RFC 8018 §6.2, ASN.1 in appendix A.4), PBKDF2 (§5.2, A.2)
+//     with the hmacWithSHA256 or hmacWithSHA1 PRF (B.1), and aes128-CBC-Pad
+//     or aes256-CBC-Pad (B.2.5): what "openssl genpkey -aes-256-cbc" and
+//     "openssl pkcs8 -topk8 -v2 aes256" write. Other ciphers (AES-192,
+//     3DES), other PRFs, scrypt and PBES1 are [ErrKeyEncryption]; so is
+//     legacy OpenSSL PEM encryption ("Proc-Type: 4,ENCRYPTED", DEK-Info),
+//     which is insecure (one MD5 round) and deprecated in Go: convert it
+//     with "openssl pkcs8 -topk8 -v2 aes256". A wrong passphrase is
+//     [ErrKeyPassphrase]; errors never carry the passphrase or key bytes.
 package mesh

@@ -1,6 +1,7 @@
 package mesh
 
 import (
+	"encoding/pem"
 	"net/http"
 	"strings"
 	"testing"
@@ -75,5 +76,26 @@ func FuzzParseAuthHeader(f *testing.F) {
 			t.Fatalf("%q parsed into parts that join to %q", h, got)
 		}
 		_ = tok.Verify("password", "TestKey")
+	})
+}
+
+// FuzzDecryptPKCS8 feeds arbitrary DER to the PKCS#8 decrypter: it never
+// panics, and fails or returns a key, never both or neither.
+func FuzzDecryptPKCS8(f *testing.F) {
+	for _, name := range []string{"key-pbes2-sha256-aes256.pem", "key-pbes2-sha1-aes128.pem", "key-pbes2-aes192.pem"} {
+		if b, _ := pem.Decode(readPEM(f, name)); b != nil {
+			f.Add(b.Bytes, []byte(testPassphrase))
+			f.Add(b.Bytes, []byte("wrong"))
+		}
+	}
+	f.Add([]byte{0x30, 0x03, 0x02, 0x01, 0x01}, []byte{})
+	old := maxPBKDF2Iterations
+	maxPBKDF2Iterations = 4096 // keep each input cheap
+	f.Cleanup(func() { maxPBKDF2Iterations = old })
+	f.Fuzz(func(t *testing.T, der, pass []byte) {
+		k, err := DecryptPKCS8PrivateKey(der, pass)
+		if (err == nil) == (k == nil) {
+			t.Fatalf("key %v with error %v", k, err)
+		}
 	})
 }

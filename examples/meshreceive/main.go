@@ -6,7 +6,9 @@
 //	go run ./examples/meshreceive -dir ./inbox
 //
 // Against a real mailbox give -url, -mailbox and credentials as for
-// meshsend (-cert, -key, -ca for the client certificate); -poll keeps it running, checking every five minutes.
+// meshsend (-cert, -key, -ca for the client certificate, and
+// -key-passphrase-env naming the environment variable that holds an
+// encrypted key's passphrase); -poll keeps it running, checking every five minutes.
 package main
 
 import (
@@ -29,6 +31,7 @@ import (
 type options struct {
 	url, mailbox, password, sharedKey, dir string
 	cert, key, ca, stateDir                string
+	keyPassEnv                             string
 	poll                                   bool
 }
 
@@ -41,6 +44,7 @@ func main() {
 	flag.StringVar(&o.dir, "dir", "", "directory to write messages to (default: a temporary one)")
 	flag.StringVar(&o.cert, "cert", "", "client certificate (PEM)")
 	flag.StringVar(&o.key, "key", "", "client key (PEM)")
+	flag.StringVar(&o.keyPassEnv, "key-passphrase-env", "", "name of the environment variable holding the -key passphrase (for an encrypted PKCS#8 key; never given on the command line)")
 	flag.StringVar(&o.ca, "ca", "", "CA bundle for the MESH server (PEM), e.g. mesh-client's nhs-int-ca-bundle.pem")
 	flag.StringVar(&o.stateDir, "state-dir", "", "directory keeping partial downloads across restarts")
 	flag.BoolVar(&o.poll, "poll", false, "keep polling every five minutes until interrupted")
@@ -82,7 +86,15 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	var hc *http.Client
 	if o.cert != "" {
 		var err error
-		if hc, err = mesh.HTTPClientFromPEM(o.cert, o.key, o.ca); err != nil {
+		var pass []byte
+		if o.keyPassEnv != "" {
+			v, ok := os.LookupEnv(o.keyPassEnv)
+			if !ok {
+				return fmt.Errorf("-key-passphrase-env: %s is not set", o.keyPassEnv)
+			}
+			pass = []byte(v)
+		}
+		if hc, err = mesh.HTTPClientFromEncryptedPEM(o.cert, o.key, o.ca, pass); err != nil {
 			return err
 		}
 	}

@@ -7,7 +7,10 @@
 // Against a real mailbox give -url, -mailbox, -password, -shared-key and a
 // client certificate (-cert, -key, -ca); the password and key can come from
 // the environment (MESH_PASSWORD, MESH_SHARED_KEY) so they stay out of
-// shell history.
+// shell history. An encrypted PKCS#8 -key is read with the passphrase in
+// the environment variable named by -key-passphrase-env:
+//
+//	MESH_KEY_PASSPHRASE=... go run ./examples/meshsend -cert c.pem -key k.pem -key-passphrase-env MESH_KEY_PASSPHRASE ...
 package main
 
 import (
@@ -26,6 +29,7 @@ import (
 type options struct {
 	url, mailbox, password, sharedKey, cert, key, ca string
 	file, to, workflow, subject, localID, stateDir   string
+	keyPassEnv                                       string
 	compress                                         bool
 }
 
@@ -37,6 +41,7 @@ func main() {
 	flag.StringVar(&o.sharedKey, "shared-key", os.Getenv("MESH_SHARED_KEY"), "environment shared key")
 	flag.StringVar(&o.cert, "cert", "", "client certificate (PEM)")
 	flag.StringVar(&o.key, "key", "", "client key (PEM)")
+	flag.StringVar(&o.keyPassEnv, "key-passphrase-env", "", "name of the environment variable holding the -key passphrase (for an encrypted PKCS#8 key; never given on the command line)")
 	flag.StringVar(&o.ca, "ca", "", "CA bundle for the MESH server (PEM)")
 	flag.StringVar(&o.file, "file", "", "file to send (empty: a synthetic letter)")
 	flag.StringVar(&o.to, "to", "X26GP0001", "recipient mailbox")
@@ -64,7 +69,15 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	var hc *http.Client
 	if o.cert != "" {
 		var err error
-		if hc, err = mesh.HTTPClientFromPEM(o.cert, o.key, o.ca); err != nil {
+		var pass []byte
+		if o.keyPassEnv != "" {
+			v, ok := os.LookupEnv(o.keyPassEnv)
+			if !ok {
+				return fmt.Errorf("-key-passphrase-env: %s is not set", o.keyPassEnv)
+			}
+			pass = []byte(v)
+		}
+		if hc, err = mesh.HTTPClientFromEncryptedPEM(o.cert, o.key, o.ca, pass); err != nil {
 			return err
 		}
 	}
