@@ -114,54 +114,14 @@ func ApplyPatientUpdate(existing *fhir.Patient, res *Result) (*fhir.Patient, err
 	}
 	u := res.Patient
 	pick := func(element string) Presence { return res.PatientPresence[element] }
-	switch pick("name") {
-	case Sent:
-		out.Name = u.Name
-	case Cleared:
-		out.Name = nil
-	}
-	switch pick("birthDate") {
-	case Sent:
-		out.BirthDate = u.BirthDate
-	case Cleared:
-		out.BirthDate = fhir.Date{}
-	}
-	switch pick("gender") {
-	case Sent:
-		out.Gender = u.Gender
-	case Cleared:
-		out.Gender = fhir.Code{}
-	}
-	switch pick("address") {
-	case Sent:
-		out.Address = u.Address
-	case Cleared:
-		out.Address = nil
-	}
-	switch pick("telecom") {
-	case Sent:
-		out.Telecom = u.Telecom
-	case Cleared:
-		out.Telecom = nil
-	}
-	switch pick("maritalStatus") {
-	case Sent:
-		out.MaritalStatus = u.MaritalStatus
-	case Cleared:
-		out.MaritalStatus = nil
-	}
-	switch pick("deceased") {
-	case Sent:
-		out.Deceased = u.Deceased
-	case Cleared:
-		out.Deceased = nil
-	}
-	switch pick("generalPractitioner") {
-	case Sent:
-		out.GeneralPractitioner = u.GeneralPractitioner
-	case Cleared:
-		out.GeneralPractitioner = nil
-	}
+	applyPresence(pick("name"), &out.Name, u.Name)
+	applyPresence(pick("birthDate"), &out.BirthDate, u.BirthDate)
+	applyPresence(pick("gender"), &out.Gender, u.Gender)
+	applyPresence(pick("address"), &out.Address, u.Address)
+	applyPresence(pick("telecom"), &out.Telecom, u.Telecom)
+	applyPresence(pick("maritalStatus"), &out.MaritalStatus, u.MaritalStatus)
+	applyPresence(pick("deceased"), &out.Deceased, u.Deceased)
+	applyPresence(pick("generalPractitioner"), &out.GeneralPractitioner, u.GeneralPractitioner)
 	if p := pick("extension:ethnicCategory"); p != NotSent {
 		out.Extension = withoutExtension(out.Extension, fhir.ExtEthnicCategory)
 		if p == Sent {
@@ -202,4 +162,17 @@ func mergeIdentifiers(have, sent []fhir.Identifier) []fhir.Identifier {
 		}
 	}
 	return out
+}
+
+// applyPresence writes what a message said of one element: the sent value,
+// or the zero value when the message cleared it (HL7 ""); an element the
+// message did not send stays as it was.
+func applyPresence[T any](p Presence, dst *T, sent T) {
+	switch p {
+	case Sent:
+		*dst = sent
+	case Cleared:
+		var zero T
+		*dst = zero
+	}
 }
