@@ -768,6 +768,13 @@ func writeXMLElement(w *bytes.Buffer, name, typ string, v, ext *jnode, path stri
 		w.WriteString(name)
 		var exts *jnode
 		if ext != nil && ext.kind == '{' {
+			// Anything but id and extension has no place in XML: refuse it
+			// rather than drop it.
+			for _, m := range ext.members {
+				if m.key != "id" && m.key != "extension" {
+					return &XMLError{Path: path + "." + clip(m.key), Msg: "unknown element"}
+				}
+			}
 			if id := ext.get("id"); id != nil {
 				xmlAttr(w, "id", id.s)
 			}
