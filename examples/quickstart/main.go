@@ -253,7 +253,8 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 				Device:           gpconnect.Device{System: "https://integration.example.nhs.uk/Id/device", Value: "tie-1", Model: "nhskit quickstart", Version: "1"},
 				OrganizationODS:  "RR8",
 				OrganizationName: "Leeds Teaching Hospitals",
-				Practitioner:     gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker"},
+				Practitioner: gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+					LocalSystem: "https://integration.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker"},
 			},
 		})
 		if err != nil {

@@ -117,12 +117,11 @@ type response struct {
 }
 
 // do sends one GP Connect request with a fresh JWT and the SSP headers.
-func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any, requested *jwtRequested) (*response, error) {
+func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any) (*response, error) {
 	claims, err := NewClaims(&c.cfg.Requester, c.aud, scope, c.now())
 	if err != nil {
 		return nil, err
 	}
-	claims.RequestedRecord = requested
 	token, err := claims.Token()
 	if err != nil {
 		return nil, fmt.Errorf("gpconnect: building jwt: %w", err)
@@ -170,7 +169,7 @@ func decode[T any](resp *response, interaction string, want string) (*T, error) 
 
 // Metadata returns the provider's CapabilityStatement as JSON.
 func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/metadata", InteractionMetadata, ScopeOrganizationRead, nil, nil)
+	resp, err := c.do(ctx, http.MethodGet, "/metadata", InteractionMetadata, ScopeOrganizationRead, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -184,8 +183,7 @@ func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient
 		return nil, fmt.Errorf("gpconnect: find patient: %w", nhsid.ErrNHSNumberCheckDigit)
 	}
 	q := url.Values{"identifier": {SystemNHSNumber + "|" + string(nhs)}}
-	rec := &jwtRequested{ResourceType: "Patient", Identifier: []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}}
-	resp, err := c.do(ctx, http.MethodGet, "/Patient?"+q.Encode(), InteractionSearchPatient, ScopePatientRead, nil, rec)
+	resp, err := c.do(ctx, http.MethodGet, "/Patient?"+q.Encode(), InteractionSearchPatient, ScopePatientRead, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -286,8 +284,7 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 	if q.OrgODSCode != "" {
 		v.Add("searchFilter", SystemODSCode+"|"+string(q.OrgODSCode))
 	}
-	rec := &jwtRequested{ResourceType: "Organization"}
-	resp, err := c.do(ctx, http.MethodGet, "/Slot?"+v.Encode(), InteractionSearchSlots, ScopeOrganizationRead, nil, rec)
+	resp, err := c.do(ctx, http.MethodGet, "/Slot?"+v.Encode(), InteractionSearchSlots, ScopeOrganizationRead, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -433,14 +430,6 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 	return a, nil
 }
 
-func patientRecord(nhs nhsid.NHSNumber) *jwtRequested {
-	rec := &jwtRequested{ResourceType: "Patient"}
-	if nhs != "" {
-		rec.Identifier = []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}
-	}
-	return rec
-}
-
 // BookAppointment books r and returns the provider's Appointment. If the
 // slots were taken meanwhile the error matches ErrSlotAlreadyBooked (and
 // ErrDuplicateRejected). A booking is never retried: a lost response is
@@ -450,7 +439,7 @@ func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*Appointme
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/Appointment", InteractionCreateAppointment, ScopePatientWrite, a, patientRecord(r.NHSNumber))
+	resp, err := c.do(ctx, http.MethodPost, "/Appointment", InteractionCreateAppointment, ScopePatientWrite, a)
 	if err != nil {
 		return nil, err
 	}
@@ -459,7 +448,7 @@ func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*Appointme
 
 // ReadAppointment returns one appointment by logical id.
 func (c *Client) ReadAppointment(ctx context.Context, id string) (*Appointment, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/Appointment/"+url.PathEscape(id), InteractionReadAppointment, ScopePatientRead, nil, patientRecord(""))
+	resp, err := c.do(ctx, http.MethodGet, "/Appointment/"+url.PathEscape(id), InteractionReadAppointment, ScopePatientRead, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -475,7 +464,7 @@ func (c *Client) AmendAppointment(ctx context.Context, a *Appointment) (*Appoint
 	if utf8.RuneCountInString(a.Description) > MaxDescriptionLength || utf8.RuneCountInString(a.Comment) > MaxCommentLength {
 		return nil, fmt.Errorf("%w: description or comment too long", ErrBookRequest)
 	}
-	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionAmendAppointment, ScopePatientWrite, a, patientRecord(""))
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionAmendAppointment, ScopePatientWrite, a)
 	if err != nil {
 		return nil, err
 	}
@@ -500,7 +489,7 @@ func (c *Client) CancelAppointment(ctx context.Context, id, reason string) (*App
 		}
 	}
 	a.Extension = append(exts, Extension{URL: ExtCancellationReason, ValueString: reason})
-	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(id), InteractionCancelAppointment, ScopePatientWrite, a, patientRecord(""))
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(id), InteractionCancelAppointment, ScopePatientWrite, a)
 	if err != nil {
 		return nil, err
 	}
@@ -513,7 +502,7 @@ func (c *Client) PatientAppointments(ctx context.Context, patientID string, star
 	v := url.Values{}
 	v.Add("start", "ge"+start.Format(time.DateOnly))
 	v.Add("start", "le"+end.Format(time.DateOnly))
-	resp, err := c.do(ctx, http.MethodGet, "/Patient/"+url.PathEscape(patientID)+"/Appointment?"+v.Encode(), InteractionPatientAppointments, ScopePatientRead, nil, patientRecord(""))
+	resp, err := c.do(ctx, http.MethodGet, "/Patient/"+url.PathEscape(patientID)+"/Appointment?"+v.Encode(), InteractionPatientAppointments, ScopePatientRead, nil)
 	if err != nil {
 		return nil, err
 	}

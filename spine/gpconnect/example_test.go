@@ -24,7 +24,8 @@ func Example() {
 			OrganizationODS:  "RR8",
 			OrganizationName: "Extended Access Hub",
 			Practitioner: gpconnect.RequestingPractitioner{
-				ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker",
+				ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+				LocalSystem: "https://hub.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker",
 			},
 		},
 	})

@@ -29,6 +29,7 @@ func requester() gpconnect.Requester {
 		OrganizationName: "Leeds Teaching Hospitals Extended Access Hub",
 		Practitioner: gpconnect.RequestingPractitioner{
 			ID: "u1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+			LocalSystem: "https://consumer.example.nhs.uk/Id/user-guid", LocalID: "98ed4f78-814d-4266-8d5b-cde742f3093c",
 			Family: "Booker", Given: []string{"Sam"},
 		},
 	}
@@ -358,16 +359,16 @@ func TestJWT(t *testing.T) {
 
 	_, err = gpconnect.ParseToken(tok, now.Add(6*time.Minute))
 	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "expired")
-	_, err = gpconnect.ParseToken(tok, now.Add(-5*time.Minute))
+	_, err = gpconnect.ParseToken(tok, now.Add(-6*time.Minute))
 	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "issued in the future")
 
 	_, err = gpconnect.NewClaims(&r, "aud", "patient/*.delete", now)
 	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
 
 	bad := requester()
-	bad.Practitioner.SDSRoleProfileID = ""
+	bad.Practitioner.LocalID = ""
 	_, err = gpconnect.NewClaims(&bad, "aud", gpconnect.ScopePatientRead, now)
-	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "the local user identifier is required")
 	bad = requester()
 	bad.OrganizationODS = "rr-8"
 	_, err = gpconnect.NewClaims(&bad, "aud", gpconnect.ScopePatientRead, now)

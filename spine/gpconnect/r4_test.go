@@ -30,8 +30,9 @@ func TestR4Conversions(t *testing.T) {
 		BaseURL: practice.URL, ConsumerASID: "200000000359", ProviderASID: practice.ASID,
 		Requester: gpconnect.Requester{
 			Issuer: "https://hub.example.nhs.uk", OrganizationODS: "RR8", OrganizationName: "Hub",
-			Device:       gpconnect.Device{System: "https://hub.example.nhs.uk/Id/device", Value: "hub", Model: "hub", Version: "1"},
-			Practitioner: gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker"},
+			Device: gpconnect.Device{System: "https://hub.example.nhs.uk/Id/device", Value: "hub", Model: "hub", Version: "1"},
+			Practitioner: gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+				LocalSystem: "https://hub.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker"},
 		},
 	})
 	require.NoError(t, err)

@@ -2,6 +2,7 @@ package gpconnecttest
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -470,6 +471,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := gpconnect.ParseToken(token, s.cfg.now())
+	if errors.Is(err, gpconnect.ErrJWTResource) {
+		s.reject(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", err.Error())
+		return
+	}
 	if err != nil {
 		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", err.Error())
 		return
@@ -487,7 +492,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	} else {
 		wantScope += "read"
 	}
-	if claims.RequestedScope != wantScope {
+	if claims.BaseScope() != wantScope {
 		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "jwt requested_scope "+claims.RequestedScope+" does not fit the operation, want "+wantScope)
 		return
 	}
