@@ -29,6 +29,14 @@ const (
 	// ErrForbidden matches a 403, which the SSP sends without a Spine code
 	// when it refuses the ASID or interaction id.
 	ErrForbidden = spine.HTTPStatus(403)
+	// ErrVersionConflict matches a 409 to an amend or cancel whose If-Match
+	// names a version that is no longer current: read the appointment again.
+	// (A 409 DUPLICATE_REJECTED to a booking matches it too, and also
+	// ErrDuplicateRejected.)
+	ErrVersionConflict = spine.HTTPStatus(409)
+	// ErrPreconditionFailed matches a 412: an amend or cancel sent without a
+	// well-formed If-Match.
+	ErrPreconditionFailed = spine.HTTPStatus(412)
 )
 
 // NewOperationOutcome builds the OperationOutcome a provider returns for a

@@ -51,7 +51,7 @@ func Example() {
 		Slots:        []gpconnect.Slot{slot},
 		LocationID:   slots.LocationOf(&slot).ID,
 		Description:  "Medication review",
-		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", Phone: "0113 000 0000"},
+		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -62,7 +62,7 @@ func Example() {
 	// Booking the same slot again is refused.
 	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
 		PatientID: patient.ID, Slots: []gpconnect.Slot{slot}, LocationID: "1", Description: "Again",
-		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", Phone: "0113 000 0000"},
+		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	fmt.Println(errors.Is(err, gpconnect.ErrSlotAlreadyBooked))
 	// Output:

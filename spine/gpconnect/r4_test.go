@@ -76,7 +76,7 @@ func TestR4Conversions(t *testing.T) {
 
 	appt, err := c.BookAppointment(ctx, gpconnect.BookRequest{
 		PatientID: patient.ID, Slots: []gpconnect.Slot{slot}, LocationID: res.LocationOf(&slot).ID, Description: "Medication review",
-		Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "0113 000 0000"},
+		Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	require.NoError(t, err)
 	ra := appt.ToR4()

@@ -199,7 +199,7 @@ func (c *Client) GetStructuredRecord(ctx context.Context, q StructuredQuery) (*B
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/Patient/$gpc.getstructuredrecord", InteractionStructuredRecord, ScopePatientRead, params)
+	resp, err := c.do(ctx, http.MethodPost, "/Patient/$gpc.getstructuredrecord", InteractionStructuredRecord, ScopePatientRead, params, "")
 	if err != nil {
 		return nil, err
 	}

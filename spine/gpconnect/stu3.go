@@ -175,10 +175,24 @@ type Organization struct {
 	ResourceType string         `json:"resourceType"`
 	ID           string         `json:"id,omitempty"`
 	Meta         *Meta          `json:"meta,omitempty"`
-	Identifier   []Identifier   `json:"identifier,omitempty"`
-	Name         string         `json:"name,omitempty"`
-	Telecom      []ContactPoint `json:"telecom,omitempty"`
-	Address      []Address      `json:"address,omitempty"`
+	Identifier   []Identifier      `json:"identifier,omitempty"`
+	Type         []CodeableConcept `json:"type,omitempty"`
+	Name         string            `json:"name,omitempty"`
+	Telecom      []ContactPoint    `json:"telecom,omitempty"`
+	Address      []Address         `json:"address,omitempty"`
+}
+
+// OrgType reads the Organization.type code from the
+// GPConnect-OrganisationType-1 code system, or "".
+func (o *Organization) OrgType() string {
+	for _, t := range o.Type {
+		for _, c := range t.Coding {
+			if c.System == SystemOrganisationType {
+				return c.Code
+			}
+		}
+	}
+	return ""
 }
 
 // ODSCode reads Organization.identifier.value where the system is

@@ -704,6 +704,12 @@ func (s *Server) validateAppointment(a *gpconnect.Appointment) string {
 	if org == nil || org.Name == "" || len(org.Telecom) == 0 {
 		return "the booking organisation extension must reference a contained Organization with name and telecom"
 	}
+	if !nhsid.ODSCode(org.ODSCode()).Valid() {
+		return "the booking organisation must carry its ODS code (" + gpconnect.SystemODSCode + ")"
+	}
+	if org.OrgType() == "" {
+		return "the booking organisation must carry its type (" + gpconnect.SystemOrganisationType + ")"
+	}
 	return ""
 }
 
@@ -780,7 +786,7 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request, _ string) {
 	s.appts[a.ID] = a
 	s.apptOrder = append(s.apptOrder, a.ID)
 	w.Header().Set("Location", s.URL+"/Appointment/"+a.ID+"/_history/1")
-	w.Header().Set("ETag", `W/"1"`)
+	w.Header().Set("ETag", gpconnect.ETag("1"))
 	writeJSON(w, http.StatusCreated, a)
 }
 
@@ -798,12 +804,48 @@ func (s *Server) readAppointment(w http.ResponseWriter, r *http.Request, rest st
 		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
 		return
 	}
-	w.Header().Set("ETag", `W/"`+a.Meta.VersionID+`"`)
+	w.Header().Set("ETag", gpconnect.ETag(a.Meta.VersionID))
 	writeJSON(w, http.StatusOK, a)
 }
 
-// changeAppointment applies an amend or a cancel: only the fields the
-// operation may change are taken from the request.
+// ifMatchVersion reads the version id from an If-Match header: W/"23" or
+// "23".
+func ifMatchVersion(h string) (string, bool) {
+	h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
+	if len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' || strings.Contains(h[1:len(h)-1], `"`) {
+		return "", false
+	}
+	return h[1 : len(h)-1], true
+}
+
+// sameBooking reports whether in keeps everything an amend may not change
+// (and, for a cancel, the description and comment too).
+func sameBooking(in, cur *gpconnect.Appointment, cancel bool) bool {
+	if !in.Start.Equal(cur.Start) || !in.End.Equal(cur.End) || len(in.Slot) != len(cur.Slot) ||
+		len(in.Participant) != len(cur.Participant) {
+		return false
+	}
+	for i := range in.Slot {
+		if in.Slot[i].Reference != cur.Slot[i].Reference {
+			return false
+		}
+	}
+	for i := range in.Participant {
+		if in.Participant[i].Actor.Reference != cur.Participant[i].Actor.Reference {
+			return false
+		}
+	}
+	if cancel && (in.Description != cur.Description || in.Comment != cur.Comment) {
+		return false
+	}
+	return true
+}
+
+// changeAppointment applies an amend or a cancel. It needs If-Match with
+// the current version (412 without one, 409 when stale, checked before the
+// body so a stale cancel is 409 whatever it changes); only the fields the
+// operation may change are taken from the request, and a request that
+// changes anything else is 422 INVALID_RESOURCE.
 func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest string, cancel bool) {
 	id := strings.TrimPrefix(rest, "/Appointment/")
 	in, ok := decodeAppointment(w, r)
@@ -821,12 +863,30 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
 		return
 	}
+	version, ok := ifMatchVersion(r.Header.Get("If-Match"))
+	if !ok {
+		writeError(w, http.StatusPreconditionFailed, "invalid", "", "", `If-Match with the appointment's current ETag (W/"<versionId>") is required`)
+		return
+	}
+	if version != cur.Meta.VersionID {
+		w.Header().Set("ETag", gpconnect.ETag(cur.Meta.VersionID))
+		writeError(w, http.StatusConflict, "conflict", "", "", "If-Match names version "+version+" but the current version is "+cur.Meta.VersionID)
+		return
+	}
 	if cur.Status == "cancelled" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "appointment is already cancelled")
 		return
 	}
-	if !in.Start.Equal(cur.Start) || !in.End.Equal(cur.End) || len(in.Slot) != len(cur.Slot) || in.ParticipantID("Patient") != cur.ParticipantID("Patient") {
-		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "only the description and comment may change, or the status on cancellation")
+	if !cur.Start.After(s.cfg.now()) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "only future appointments can be amended or cancelled")
+		return
+	}
+	if !sameBooking(in, cur, cancel) {
+		what := "only the description and comment may change"
+		if cancel {
+			what = "a cancellation may change only the status and the cancellation reason"
+		}
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", what)
 		return
 	}
 	next := *cur
@@ -856,7 +916,7 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		next.Description, next.Comment = in.Description, in.Comment
 	}
 	s.appts[id] = &next
-	w.Header().Set("ETag", `W/"`+next.Meta.VersionID+`"`)
+	w.Header().Set("ETag", gpconnect.ETag(next.Meta.VersionID))
 	writeJSON(w, http.StatusOK, &next)
 }
 
