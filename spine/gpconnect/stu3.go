@@ -172,9 +172,9 @@ type Position struct {
 
 // Organization is an STU3 Organization.
 type Organization struct {
-	ResourceType string         `json:"resourceType"`
-	ID           string         `json:"id,omitempty"`
-	Meta         *Meta          `json:"meta,omitempty"`
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id,omitempty"`
+	Meta         *Meta             `json:"meta,omitempty"`
 	Identifier   []Identifier      `json:"identifier,omitempty"`
 	Type         []CodeableConcept `json:"type,omitempty"`
 	Name         string            `json:"name,omitempty"`
