@@ -11,6 +11,9 @@ const (
 	InteractionCancelAppointment   = "urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1"
 	InteractionPatientAppointments = "urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1"
 	InteractionStructuredRecord    = "urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1"
+	// InteractionStructuredMetadata reads the Access Record Structured
+	// endpoint's CapabilityStatement (GET [structured_base]/metadata).
+	InteractionStructuredMetadata = "urn:nhs:names:services:gpconnect:structured:fhir:rest:read:metadata-1"
 )
 
 // SSP header names.

@@ -397,6 +397,9 @@ type route struct {
 func (s *Server) match(r *http.Request, rest string) (*route, bool) {
 	switch {
 	case r.Method == http.MethodGet && rest == "/metadata":
+		if r.Header.Get(gpconnect.HeaderInteractionID) == gpconnect.InteractionStructuredMetadata {
+			return &route{interaction: gpconnect.InteractionStructuredMetadata, handle: s.structuredMetadata}, true
+		}
 		return &route{interaction: gpconnect.InteractionMetadata, handle: s.metadata}, true
 	case r.Method == http.MethodGet && rest == "/Patient":
 		return &route{interaction: gpconnect.InteractionSearchPatient, patient: true, handle: s.searchPatient}, true
