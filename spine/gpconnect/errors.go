@@ -23,6 +23,10 @@ const (
 	ErrReferenceNotFound       = spine.ErrorCode("REFERENCE_NOT_FOUND")
 	ErrInternalServerError     = spine.ErrorCode("INTERNAL_SERVER_ERROR")
 	ErrNotImplemented          = spine.ErrorCode("NOT_IMPLEMENTED")
+	// ErrInvalidPatientDemographics is the answer to a registration whose
+	// NHS number PDS does not hold or whose demographics do not verify
+	// against it, or for a deceased or sensitive patient.
+	ErrInvalidPatientDemographics = spine.ErrorCode("INVALID_PATIENT_DEMOGRAPHICS")
 	// ErrSlotAlreadyBooked is DUPLICATE_REJECTED, the answer to a booking
 	// whose slot stopped being free between search and booking.
 	ErrSlotAlreadyBooked = ErrDuplicateRejected

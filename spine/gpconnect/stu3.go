@@ -346,14 +346,15 @@ type Parameters struct {
 
 // Parameter is one (possibly nested) parameter.
 type Parameter struct {
-	Name             string      `json:"name"`
-	ValueBoolean     *bool       `json:"valueBoolean,omitempty"`
-	ValuePositiveInt *int        `json:"valuePositiveInt,omitempty"`
-	ValuePeriod      *Period     `json:"valuePeriod,omitempty"`
-	ValueDate        string      `json:"valueDate,omitempty"`
-	ValueCode        string      `json:"valueCode,omitempty"`
-	ValueIdentifier  *Identifier `json:"valueIdentifier,omitempty"`
-	Part             []Parameter `json:"part,omitempty"`
+	Name             string          `json:"name"`
+	ValueBoolean     *bool           `json:"valueBoolean,omitempty"`
+	ValuePositiveInt *int            `json:"valuePositiveInt,omitempty"`
+	ValuePeriod      *Period         `json:"valuePeriod,omitempty"`
+	ValueDate        string          `json:"valueDate,omitempty"`
+	ValueCode        string          `json:"valueCode,omitempty"`
+	ValueIdentifier  *Identifier     `json:"valueIdentifier,omitempty"`
+	Resource         json.RawMessage `json:"resource,omitempty"`
+	Part             []Parameter     `json:"part,omitempty"`
 }
 
 // Get returns the first top-level parameter called name, or nil.

@@ -50,6 +50,7 @@ type Server struct {
 	apptOrder    []string
 	nextID       int
 	rejections   []string
+	pds          map[nhsid.NHSNumber]pdsRecord
 }
 
 type patient struct {
@@ -157,6 +158,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		locations:    map[string]*gpconnect.Location{},
 		slots:        map[string]*gpconnect.Slot{},
 		appts:        map[string]*gpconnect.Appointment{},
+		pds:          map[nhsid.NHSNumber]pdsRecord{},
 		nextID:       1,
 	}
 	s.org = &gpconnect.Organization{
@@ -227,6 +229,7 @@ func (s *Server) seed() {
 	// practice.
 	for _, p := range fake.People() {
 		s.addPatient(p.NHSNumber, p.Family, p.Given[0], p.BirthDate)
+		s.pds[p.NHSNumber] = pdsRecord{family: p.Family, given: p.Given[0], birthDate: p.BirthDate, sensitive: p.Restricted}
 	}
 }
 
@@ -403,6 +406,20 @@ func (s *Server) match(r *http.Request, rest string) (*route, bool) {
 		return &route{interaction: gpconnect.InteractionMetadata, handle: s.metadata}, true
 	case r.Method == http.MethodGet && rest == "/Patient":
 		return &route{interaction: gpconnect.InteractionSearchPatient, patient: true, handle: s.searchPatient}, true
+	case r.Method == http.MethodPost && rest == "/Patient/$gpc.registerpatient":
+		return &route{interaction: gpconnect.InteractionRegisterPatient, write: true, patient: true, handle: s.registerPatient}, true
+	case r.Method == http.MethodGet && rest == "/Practitioner":
+		return &route{interaction: gpconnect.InteractionSearchPractitioner, handle: s.searchPractitioner}, true
+	case r.Method == http.MethodGet && rest == "/Organization":
+		return &route{interaction: gpconnect.InteractionSearchOrganization, handle: s.searchOrganization}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Patient/"):
+		return &route{interaction: gpconnect.InteractionReadPatient, patient: true, handle: s.readPatient}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Practitioner/"):
+		return &route{interaction: gpconnect.InteractionReadPractitioner, handle: s.readPractitioner}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Organization/"):
+		return &route{interaction: gpconnect.InteractionReadOrganization, handle: s.readOrganization}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Location/"):
+		return &route{interaction: gpconnect.InteractionReadLocation, handle: s.readLocation}, true
 	case r.Method == http.MethodGet && rest == "/Slot":
 		return &route{interaction: gpconnect.InteractionSearchSlots, handle: s.searchSlots}, true
 	case r.Method == http.MethodPost && rest == "/Appointment":
@@ -516,10 +533,13 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ string) {
 			"mode": "server",
 			"resource": []any{
 				map[string]any{"type": "Patient", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Practitioner", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Organization", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Location", "interaction": []any{map[string]string{"code": "read"}}},
 				map[string]any{"type": "Slot", "interaction": []any{map[string]string{"code": "search-type"}}},
 				map[string]any{"type": "Appointment", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "create"}, map[string]string{"code": "update"}}},
 			},
-			"operation": []any{map[string]string{"name": "gpc.getstructuredrecord"}},
+			"operation": []any{map[string]string{"name": "gpc.registerpatient"}, map[string]string{"name": "gpc.getstructuredrecord"}},
 		}},
 	})
 }
