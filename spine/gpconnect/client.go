@@ -182,15 +182,19 @@ func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
 // FindPatient returns the provider's Patient for an NHS number, or an
 // error matching ErrPatientNotFound when the practice does not hold one.
 func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
+	return c.findPatient(ctx, nhs, InteractionSearchPatient)
+}
+
+func (c *Client) findPatient(ctx context.Context, nhs nhsid.NHSNumber, interaction string) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, fmt.Errorf("gpconnect: find patient: %w", nhsid.ErrNHSNumberCheckDigit)
 	}
 	q := url.Values{"identifier": {SystemNHSNumber + "|" + string(nhs)}}
-	resp, err := c.do(ctx, http.MethodGet, "/Patient?"+q.Encode(), InteractionSearchPatient, ScopePatientRead, nil, "")
+	resp, err := c.do(ctx, http.MethodGet, "/Patient?"+q.Encode(), interaction, ScopePatientRead, nil, "")
 	if err != nil {
 		return nil, err
 	}
-	b, err := decode[Bundle](resp, InteractionSearchPatient, "bundle")
+	b, err := decode[Bundle](resp, interaction, "bundle")
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +209,7 @@ func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient
 	}
 	return nil, &spine.APIError{
 		StatusCode: http.StatusOK, Code: string(ErrPatientNotFound), IssueType: "not-found",
-		RequestID: resp.TraceID, InteractionID: InteractionSearchPatient, Body: resp.Body,
+		RequestID: resp.TraceID, InteractionID: interaction, Body: resp.Body,
 	}
 }
 

@@ -18,6 +18,13 @@ const (
 	InteractionCancelAppointment   = "urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1"
 	InteractionPatientAppointments = "urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1"
 	InteractionStructuredRecord    = "urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1"
+	// Access Document: its own endpoint's metadata and patient search, then
+	// document search (GET [base]/Patient/[id]/DocumentReference) and
+	// retrieval (GET [base]/Binary/[id]).
+	InteractionDocumentsMetadata      = "urn:nhs:names:services:gpconnect:documents:fhir:rest:read:metadata-1"
+	InteractionDocumentsSearchPatient = "urn:nhs:names:services:gpconnect:documents:fhir:rest:search:patient-1"
+	InteractionSearchDocuments        = "urn:nhs:names:services:gpconnect:documents:fhir:rest:search:documentreference-1"
+	InteractionRetrieveDocument       = "urn:nhs:names:services:gpconnect:documents:fhir:rest:read:binary-1"
 	// InteractionStructuredMetadata reads the Access Record Structured
 	// endpoint's CapabilityStatement (GET [structured_base]/metadata).
 	InteractionStructuredMetadata = "urn:nhs:names:services:gpconnect:structured:fhir:rest:read:metadata-1"

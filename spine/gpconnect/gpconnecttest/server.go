@@ -51,6 +51,7 @@ type Server struct {
 	nextID       int
 	rejections   []string
 	pds          map[nhsid.NHSNumber]pdsRecord
+	docs         []*document
 }
 
 type patient struct {
@@ -230,6 +231,7 @@ func (s *Server) seed() {
 	for _, p := range fake.People() {
 		s.addPatient(p.NHSNumber, p.Family, p.Given[0], p.BirthDate)
 		s.pds[p.NHSNumber] = pdsRecord{family: p.Family, given: p.Given[0], birthDate: p.BirthDate, sensitive: p.Restricted}
+		s.addDocument(s.byNHS[p.NHSNumber], "Outpatient letter", "text/plain", []byte("Synthetic outpatient letter for a test patient."), "2024-03-01")
 	}
 }
 
@@ -400,12 +402,22 @@ type route struct {
 func (s *Server) match(r *http.Request, rest string) (*route, bool) {
 	switch {
 	case r.Method == http.MethodGet && rest == "/metadata":
-		if r.Header.Get(gpconnect.HeaderInteractionID) == gpconnect.InteractionStructuredMetadata {
+		switch r.Header.Get(gpconnect.HeaderInteractionID) {
+		case gpconnect.InteractionStructuredMetadata:
 			return &route{interaction: gpconnect.InteractionStructuredMetadata, handle: s.structuredMetadata}, true
+		case gpconnect.InteractionDocumentsMetadata:
+			return &route{interaction: gpconnect.InteractionDocumentsMetadata, handle: s.documentsMetadata}, true
 		}
 		return &route{interaction: gpconnect.InteractionMetadata, handle: s.metadata}, true
 	case r.Method == http.MethodGet && rest == "/Patient":
+		if r.Header.Get(gpconnect.HeaderInteractionID) == gpconnect.InteractionDocumentsSearchPatient {
+			return &route{interaction: gpconnect.InteractionDocumentsSearchPatient, patient: true, handle: s.searchPatient}, true
+		}
 		return &route{interaction: gpconnect.InteractionSearchPatient, patient: true, handle: s.searchPatient}, true
+	case r.Method == http.MethodGet && strings.HasPrefix(rest, "/Patient/") && strings.HasSuffix(rest, "/DocumentReference"):
+		return &route{interaction: gpconnect.InteractionSearchDocuments, patient: true, handle: s.searchDocuments}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Binary/"):
+		return &route{interaction: gpconnect.InteractionRetrieveDocument, patient: true, handle: s.retrieveDocument}, true
 	case r.Method == http.MethodPost && rest == "/Patient/$gpc.registerpatient":
 		return &route{interaction: gpconnect.InteractionRegisterPatient, write: true, patient: true, handle: s.registerPatient}, true
 	case r.Method == http.MethodGet && rest == "/Practitioner":
