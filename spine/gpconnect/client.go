@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -215,14 +216,63 @@ func (c *Client) findPatient(ctx context.Context, nhs nhsid.NHSNumber, interacti
 
 // SlotQuery is a free slot search.
 type SlotQuery struct {
-	// Start and End bound the search (at most 14 days apart); only dates
-	// are sent, as the specification's examples do.
+	// Start and End bound the search (at most 14 days apart). A bound at
+	// midnight is sent as a date, as the specification's examples do;
+	// any other as a dateTime with its offset.
 	Start, End time.Time
 	// OrgType and OrgODSCode are the booking organisation's type
 	// (default gp-practice) and ODS code, sent in searchFilter so the
 	// provider returns only slots that organisation may book.
 	OrgType    string
 	OrgODSCode nhsid.ODSCode
+	// Daily, when set, keeps only slots within a time of day on every
+	// day of the search (say 08:00 to 10:30 for patients who can only come
+	// before work). The provider's search has no time-of-day parameter, so
+	// the window is applied to the slots it returns.
+	Daily *DailyWindow
+}
+
+// DailyWindow is a time of day: a slot is kept when it starts at or after
+// From and ends at or before To, both measured from midnight of the slot's
+// day in Location (default Europe/London, where GP practices keep their
+// diaries).
+type DailyWindow struct {
+	From, To time.Duration
+	Location *time.Location
+}
+
+func (d *DailyWindow) check() error {
+	if d.From < 0 || d.To > 24*time.Hour || d.To <= d.From {
+		return fmt.Errorf("%w: daily window must satisfy 0 <= From < To <= 24h", ErrSlotQuery)
+	}
+	if d.Location == nil {
+		if _, err := london(); err != nil {
+			return fmt.Errorf("%w: daily window: no Location given and Europe/London is not available: %w", ErrSlotQuery, err)
+		}
+	}
+	return nil
+}
+
+// contains reports whether s lies inside the window on its day.
+func (d *DailyWindow) contains(s *Slot) bool {
+	loc := d.Location
+	if loc == nil {
+		loc, _ = london()
+	}
+	start, end := s.Start.In(loc), s.End.In(loc)
+	midnight := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, loc)
+	return start.Sub(midnight) >= d.From && end.Sub(midnight) <= d.To
+}
+
+var london = sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation("Europe/London") })
+
+// boundary formats a search bound: a date when t is midnight in its
+// location (as the specification's examples send), else a dateTime.
+func boundary(t time.Time) string {
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339)
 }
 
 // ErrSlotQuery is wrapped when a SlotQuery is refused before sending.
@@ -280,8 +330,13 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 		orgType = OrgTypeGPPractice
 	}
 	v := url.Values{}
-	v.Set("start", "ge"+q.Start.Format(time.DateOnly))
-	v.Set("end", "le"+q.End.Format(time.DateOnly))
+	if q.Daily != nil {
+		if err := q.Daily.check(); err != nil {
+			return nil, err
+		}
+	}
+	v.Set("start", "ge"+boundary(q.Start))
+	v.Set("end", "le"+boundary(q.End))
 	v.Set("status", "free")
 	v.Set("_include", "Slot:schedule")
 	v.Add("_include:recurse", "Schedule:actor:Practitioner")
@@ -310,7 +365,7 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 		switch e.ResourceType() {
 		case "Slot":
 			var s Slot
-			if err = json.Unmarshal(e.Resource, &s); err == nil {
+			if err = json.Unmarshal(e.Resource, &s); err == nil && (q.Daily == nil || q.Daily.contains(&s)) {
 				res.Slots = append(res.Slots, s)
 			}
 		case "Schedule":
