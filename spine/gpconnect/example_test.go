@@ -65,7 +65,38 @@ func Example() {
 		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	fmt.Println(errors.Is(err, gpconnect.ErrSlotAlreadyBooked))
+
+	// Amend: read the current version and send it back changed; the
+	// client sends If-Match with the version read.
+	current, err := c.ReadAppointment(ctx, appt.ID)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	stale := *current
+	current.Comment = "Patient prefers a female clinician"
+	amended, err := c.AmendAppointment(ctx, current)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(amended.Meta.VersionID)
+
+	// A change based on the version before the amendment is refused.
+	_, err = c.CancelAppointmentVersion(ctx, &stale, "No longer needed")
+	fmt.Println(errors.Is(err, gpconnect.ErrVersionConflict))
+
+	// Cancel reads the current version first.
+	cancelled, err := c.CancelAppointment(ctx, appt.ID, "No longer needed")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cancelled.Status, cancelled.CancellationReason())
 	// Output:
 	// booked true
 	// true
+	// 2
+	// true
+	// cancelled No longer needed
 }
