@@ -393,8 +393,14 @@ func FuzzParseToken(f *testing.F) {
 	tok, _ := c.Token()
 	f.Add(tok)
 	f.Add("a.b.")
+	// requesting_device of another resourceType, and a payload that is an array.
+	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyZXF1ZXN0aW5nX2RldmljZSI6eyJyZXNvdXJjZVR5cGUiOiJYIn19.")
+	f.Add("eyJhbGciOiJub25lIn0.W10.")
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = gpconnect.ParseToken(s, time.Unix(1_800_000_060, 0))
+		c, err := gpconnect.ParseToken(s, time.Unix(1_800_000_060, 0))
+		if err == nil && (c == nil || c.Subject == "" || c.Subject != c.RequestingPractitioner.ID) {
+			t.Fatalf("accepted a token without a subject matching requesting_practitioner.id")
+		}
 	})
 }
 
