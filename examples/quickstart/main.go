@@ -357,7 +357,14 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		if err != nil {
 			return "", err
 		}
-		return "appointment " + appt.ID + " " + appt.Status, nil
+		// Amending sends If-Match with the version booked, so a change made
+		// at the practice meanwhile is not overwritten (409 instead).
+		appt.Comment = "Interpreter not needed"
+		amended, err := client.AmendAppointment(ctx, appt)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("appointment %s %s, comment amended (If-Match %s, now version %s)", appt.ID, amended.Status, gpconnect.ETag(appt.Meta.VersionID), amended.Meta.VersionID), nil
 	}); err != nil {
 		return err
 	}
