@@ -79,7 +79,10 @@
 //     resource contention"; appointments_use_case_amend_an_appointment and
 //     _cancel_an_appointment): servers return ETag W/"<versionId>"; an
 //     update SHALL carry If-Match with it; a version that does not match is
-//     409 Conflict. An amend may change only description and comment (else
+//     409 Conflict (AppointmentAmend.feature in the provider tests expects
+//     409 for If-Match "invalidEtag" too). The fake answers a missing
+//     If-Match with 412 Precondition Failed, so that a consumer that omits
+//     it is caught; [ErrPreconditionFailed] matches that. An amend may change only description and comment (else
 //     422 INVALID_RESOURCE), and only future appointments.
 //   - Free slot search (appointments_use_case_search_for_free_slots): start
 //     with the ge prefix and end with the le prefix, each once; status=free

@@ -133,7 +133,7 @@ func TestFakeAmendCancelRules(t *testing.T) {
 		code        string
 	}{
 		{"amend without If-Match", gpconnect.InteractionAmendAppointment, *booked, "", 412, ""},
-		{"amend with a malformed If-Match", gpconnect.InteractionAmendAppointment, *booked, "1", 412, ""},
+		{"amend with a malformed If-Match", gpconnect.InteractionAmendAppointment, *booked, "invalidEtag", 409, ""},
 		{"amend with a stale version", gpconnect.InteractionAmendAppointment, *booked, `W/"0"`, 409, ""},
 		{"cancel without If-Match", gpconnect.InteractionCancelAppointment, cancelOf(*booked), "", 412, ""},
 		{"cancel that changes the description", gpconnect.InteractionCancelAppointment, changed, `W/"1"`, 422, "INVALID_RESOURCE"},

@@ -28,7 +28,8 @@
 // booking one slot at once see exactly one success and one 409
 // DUPLICATE_REJECTED. A booking's organisation must carry its ODS code and
 // type. Amend and cancel need If-Match with the appointment's current
-// ETag: 412 without one, 409 when it names an older version (checked before
+// ETag: 412 without one, 409 when it names another version or is
+// malformed, as the provider acceptance tests expect (checked before
 // anything else in the body), 422 INVALID_RESOURCE when a cancel changes
 // more than the status and cancellation reason or an amend more than the
 // description and comment. Cancelling frees the slots.

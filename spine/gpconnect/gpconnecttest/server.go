@@ -877,8 +877,9 @@ func sameBooking(in, cur *gpconnect.Appointment, cancel bool) bool {
 }
 
 // changeAppointment applies an amend or a cancel. It needs If-Match with
-// the current version (412 without one, 409 when stale, checked before the
-// body so a stale cancel is 409 whatever it changes); only the fields the
+// the current version (412 without one, 409 when it names another version
+// or is malformed, checked before the body so a stale cancel is 409
+// whatever it changes); only the fields the
 // operation may change are taken from the request, and a request that
 // changes anything else is 422 INVALID_RESOURCE.
 func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest string, cancel bool) {
@@ -898,14 +899,17 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
 		return
 	}
-	version, ok := ifMatchVersion(r.Header.Get("If-Match"))
-	if !ok {
+	ifMatch := r.Header.Get("If-Match")
+	if strings.TrimSpace(ifMatch) == "" {
 		writeError(w, http.StatusPreconditionFailed, "invalid", "", "", `If-Match with the appointment's current ETag (W/"<versionId>") is required`)
 		return
 	}
-	if version != cur.Meta.VersionID {
+	// Any If-Match that does not name the current version, a malformed one
+	// included, is a conflict: the provider acceptance tests send
+	// "invalidEtag" and expect 409.
+	if version, ok := ifMatchVersion(ifMatch); !ok || version != cur.Meta.VersionID {
 		w.Header().Set("ETag", gpconnect.ETag(cur.Meta.VersionID))
-		writeError(w, http.StatusConflict, "conflict", "", "", "If-Match names version "+version+" but the current version is "+cur.Meta.VersionID)
+		writeError(w, http.StatusConflict, "conflict", "", "", "If-Match does not name the current version "+cur.Meta.VersionID)
 		return
 	}
 	if cur.Status == "cancelled" {
