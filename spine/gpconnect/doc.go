@@ -79,8 +79,11 @@
 //     resource contention"; appointments_use_case_amend_an_appointment and
 //     _cancel_an_appointment): servers return ETag W/"<versionId>"; an
 //     update SHALL carry If-Match with it; a version that does not match is
-//     409 Conflict (AppointmentAmend.feature in the provider tests expects
-//     409 for If-Match "invalidEtag" too). The fake answers a missing
+//     409 Conflict with FHIR_CONSTRAINT_VIOLATION (AppointmentAmend.feature
+//     and AppointmentCancel.feature in the provider tests send If-Match
+//     "invalidEtag" and expect 409; a cancel that also changes the comment,
+//     description or participants is 422 INVALID_RESOURCE; an empty
+//     cancellation reason is 422 INVALID_PARAMETER). The fake answers a missing
 //     If-Match with 412 Precondition Failed, so that a consumer that omits
 //     it is caught; [ErrPreconditionFailed] matches that. An amend may change only description and comment (else
 //     422 INVALID_RESOURCE), and only future appointments.

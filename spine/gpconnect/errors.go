@@ -23,6 +23,9 @@ const (
 	ErrReferenceNotFound       = spine.ErrorCode("REFERENCE_NOT_FOUND")
 	ErrInternalServerError     = spine.ErrorCode("INTERNAL_SERVER_ERROR")
 	ErrNotImplemented          = spine.ErrorCode("NOT_IMPLEMENTED")
+	// ErrFHIRConstraintViolation is the code of the 409 a provider sends to
+	// an amend or cancel whose If-Match is not the current version.
+	ErrFHIRConstraintViolation = spine.ErrorCode("FHIR_CONSTRAINT_VIOLATION")
 	// ErrInvalidPatientDemographics is the answer to a registration whose
 	// NHS number PDS does not hold or whose demographics do not verify
 	// against it, or for a deceased or sensitive patient.

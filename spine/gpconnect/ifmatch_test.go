@@ -90,6 +90,7 @@ func TestAmendAndCancelSendIfMatch(t *testing.T) {
 	theirs.Description = "Overwrites the comment"
 	_, err = c.AmendAppointment(ctx, theirs)
 	assert.ErrorIs(t, err, gpconnect.ErrVersionConflict)
+	assert.ErrorIs(t, err, gpconnect.ErrFHIRConstraintViolation)
 	_, err = c.CancelAppointmentVersion(ctx, theirs, "Patient request")
 	assert.ErrorIs(t, err, gpconnect.ErrVersionConflict)
 	got, err := c.ReadAppointment(ctx, booked.ID)
@@ -124,6 +125,12 @@ func TestFakeAmendCancelRules(t *testing.T) {
 	}
 	changed := cancelOf(*booked)
 	changed.Description = "Also changed"
+	emptyReason := cancelOf(*booked)
+	emptyReason.Extension[len(emptyReason.Extension)-1].ValueString = ""
+	noReason := *booked
+	noReason.Status = "cancelled"
+	moreParticipants := cancelOf(*booked)
+	moreParticipants.Participant = append(append([]gpconnect.Participant(nil), booked.Participant...), gpconnect.Participant{Actor: gpconnect.Reference{Reference: "Practitioner/2"}})
 	tests := []struct {
 		name        string
 		interaction string
@@ -133,11 +140,14 @@ func TestFakeAmendCancelRules(t *testing.T) {
 		code        string
 	}{
 		{"amend without If-Match", gpconnect.InteractionAmendAppointment, *booked, "", 412, ""},
-		{"amend with a malformed If-Match", gpconnect.InteractionAmendAppointment, *booked, "invalidEtag", 409, ""},
-		{"amend with a stale version", gpconnect.InteractionAmendAppointment, *booked, `W/"0"`, 409, ""},
+		{"amend with a malformed If-Match", gpconnect.InteractionAmendAppointment, *booked, "invalidEtag", 409, "FHIR_CONSTRAINT_VIOLATION"},
+		{"amend with a stale version", gpconnect.InteractionAmendAppointment, *booked, `W/"0"`, 409, "FHIR_CONSTRAINT_VIOLATION"},
 		{"cancel without If-Match", gpconnect.InteractionCancelAppointment, cancelOf(*booked), "", 412, ""},
 		{"cancel that changes the description", gpconnect.InteractionCancelAppointment, changed, `W/"1"`, 422, "INVALID_RESOURCE"},
-		{"stale cancel that changes the description", gpconnect.InteractionCancelAppointment, changed, `W/"0"`, 409, ""},
+		{"stale cancel that changes the description", gpconnect.InteractionCancelAppointment, changed, `W/"0"`, 409, "FHIR_CONSTRAINT_VIOLATION"},
+		{"cancel with an empty reason", gpconnect.InteractionCancelAppointment, emptyReason, `W/"1"`, 422, "INVALID_PARAMETER"},
+		{"cancel without the reason extension", gpconnect.InteractionCancelAppointment, noReason, `W/"1"`, 422, "INVALID_RESOURCE"},
+		{"cancel that adds a participant", gpconnect.InteractionCancelAppointment, moreParticipants, `W/"1"`, 422, "INVALID_RESOURCE"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

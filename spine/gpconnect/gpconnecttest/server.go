@@ -909,7 +909,7 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 	// "invalidEtag" and expect 409.
 	if version, ok := ifMatchVersion(ifMatch); !ok || version != cur.Meta.VersionID {
 		w.Header().Set("ETag", gpconnect.ETag(cur.Meta.VersionID))
-		writeError(w, http.StatusConflict, "conflict", "", "", "If-Match does not name the current version "+cur.Meta.VersionID)
+		writeError(w, http.StatusConflict, "conflict", "FHIR_CONSTRAINT_VIOLATION", "FHIR constraint violated", "If-Match does not name the current version "+cur.Meta.VersionID)
 		return
 	}
 	if cur.Status == "cancelled" {
@@ -931,8 +931,12 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 	next := *cur
 	next.Meta = &gpconnect.Meta{Profile: cur.Meta.Profile, VersionID: bump(cur.Meta.VersionID), LastUpdated: s.cfg.now().UTC().Format(time.RFC3339)}
 	if cancel {
-		if in.Status != "cancelled" || in.CancellationReason() == "" {
-			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "a cancellation sets status cancelled and a cancellation reason")
+		if in.Status != "cancelled" || gpconnect.FindExtension(in.Extension, gpconnect.ExtCancellationReason) == nil {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "a cancellation sets status cancelled and the cancellation reason extension")
+			return
+		}
+		if in.CancellationReason() == "" {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", "the cancellation reason is empty")
 			return
 		}
 		next.Status = "cancelled"
