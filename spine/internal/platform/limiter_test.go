@@ -88,7 +88,8 @@ func TestSharedLimiterHoldsRateAcrossClients(t *testing.T) {
 				OrganizationODS:  "RR8",
 				OrganizationName: "Extended Access Hub",
 				Practitioner: gpconnect.RequestingPractitioner{
-					ID: "u1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker", Given: []string{"Sam"},
+					ID: "u1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+					LocalSystem: "https://consumer.example.nhs.uk/Id/user-guid", LocalID: "u1", Family: "Booker", Given: []string{"Sam"},
 				},
 			},
 		})
