@@ -129,12 +129,14 @@ func TestFakeAmendCancelRules(t *testing.T) {
 	emptyReason.Extension[len(emptyReason.Extension)-1].ValueString = ""
 	noReason := *booked
 	noReason.Status = "cancelled"
+	withType := withElement(t, cancelOf(*booked), "type", map[string]any{"text": "RANDOM TYPE TEXT"})
+	withPriority := withElement(t, *booked, "priority", 1)
 	moreParticipants := cancelOf(*booked)
 	moreParticipants.Participant = append(append([]gpconnect.Participant(nil), booked.Participant...), gpconnect.Participant{Actor: gpconnect.Reference{Reference: "Practitioner/2"}})
 	tests := []struct {
 		name        string
 		interaction string
-		body        gpconnect.Appointment
+		body        any
 		ifMatch     string
 		status      int
 		code        string
@@ -147,6 +149,8 @@ func TestFakeAmendCancelRules(t *testing.T) {
 		{"stale cancel that changes the description", gpconnect.InteractionCancelAppointment, changed, `W/"0"`, 409, "FHIR_CONSTRAINT_VIOLATION"},
 		{"cancel with an empty reason", gpconnect.InteractionCancelAppointment, emptyReason, `W/"1"`, 422, "INVALID_PARAMETER"},
 		{"cancel without the reason extension", gpconnect.InteractionCancelAppointment, noReason, `W/"1"`, 422, "INVALID_RESOURCE"},
+		{"cancel that sets the type text", gpconnect.InteractionCancelAppointment, withType, `W/"1"`, 422, "INVALID_RESOURCE"},
+		{"amend that sets the priority", gpconnect.InteractionAmendAppointment, withPriority, `W/"1"`, 422, "INVALID_RESOURCE"},
 		{"cancel that adds a participant", gpconnect.InteractionCancelAppointment, moreParticipants, `W/"1"`, 422, "INVALID_RESOURCE"},
 	}
 	for _, tt := range tests {
@@ -193,4 +197,15 @@ func TestFakeRefusesBookingOrganisationWithoutODSOrType(t *testing.T) {
 		})
 	}
 	assert.Equal(t, map[string]int{}, srv.Bookings())
+}
+
+// withElement returns a as a JSON object with one more element.
+func withElement(t *testing.T, a gpconnect.Appointment, name string, v any) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(a)
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(b, &m))
+	m[name] = v
+	return m
 }

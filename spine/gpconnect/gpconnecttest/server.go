@@ -3,6 +3,7 @@ package gpconnecttest
 import (
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -703,13 +704,39 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 func decodeAppointment(w http.ResponseWriter, r *http.Request) (*gpconnect.Appointment, bool) {
+	a, _, ok := decodeAppointmentElements(w, r)
+	return a, ok
+}
+
+// modelledElements are the Appointment elements the fake stores; any other
+// element in an amend or cancel is a change to something the stored
+// appointment does not have (type, priority, specialty...).
+var modelledElements = []string{"resourceType", "id", "meta", "contained", "extension", "status", "description", "start", "end", "slot", "created", "comment", "participant"}
+
+// decodeAppointmentElements decodes an Appointment body and also returns
+// the top-level elements it has that the fake does not model.
+func decodeAppointmentElements(w http.ResponseWriter, r *http.Request) (*gpconnect.Appointment, []string, bool) {
 	var a gpconnect.Appointment
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err := dec.Decode(&a); err != nil || a.ResourceType != "Appointment" {
-		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "body is not an Appointment resource")
-		return nil, false
+	var elements map[string]json.RawMessage
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err == nil {
+		err = json.Unmarshal(body, &a)
 	}
-	return &a, true
+	if err == nil {
+		err = json.Unmarshal(body, &elements)
+	}
+	if err != nil || a.ResourceType != "Appointment" {
+		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "body is not an Appointment resource")
+		return nil, nil, false
+	}
+	var extra []string
+	for k := range elements {
+		if !contains(modelledElements, k) {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	return &a, extra, true
 }
 
 // validateAppointment checks the GPConnect-Appointment-1 rules shared by
@@ -884,7 +911,7 @@ func sameBooking(in, cur *gpconnect.Appointment, cancel bool) bool {
 // changes anything else is 422 INVALID_RESOURCE.
 func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest string, cancel bool) {
 	id := strings.TrimPrefix(rest, "/Appointment/")
-	in, ok := decodeAppointment(w, r)
+	in, extra, ok := decodeAppointmentElements(w, r)
 	if !ok {
 		return
 	}
@@ -920,7 +947,7 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "only future appointments can be amended or cancelled")
 		return
 	}
-	if !sameBooking(in, cur, cancel) {
+	if !sameBooking(in, cur, cancel) || len(extra) > 0 {
 		what := "only the description and comment may change"
 		if cancel {
 			what = "a cancellation may change only the status and the cancellation reason"
