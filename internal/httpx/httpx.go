@@ -131,6 +131,11 @@ type AuthorizeFunc func(ctx context.Context, h http.Header, renew bool) error
 // call's answer.
 var ErrNotRenewed = errors.New("credentials cannot be renewed")
 
+// ErrCredentials is wrapped, with the AuthorizeFunc's own error, when the
+// credentials could not be had: the call's error is then not the
+// service's answer.
+var ErrCredentials = errors.New("getting the credentials")
+
 // Client sends requests with rate limiting, retries and logging. It is safe
 // for concurrent use.
 type Client struct {
@@ -381,6 +386,10 @@ func WithRecorder(ctx context.Context, fn func(*Response)) context.Context {
 	return context.WithValue(ctx, recorderKey{}, fn)
 }
 
+// Record hands rec to the recorder of ctx, if it has one (see
+// WithRecorder): for a call made on another context on this one's behalf.
+func Record(ctx context.Context, rec *Response) { record(ctx, rec) }
+
 func record(ctx context.Context, rec *Response) {
 	if ctx == nil || rec == nil {
 		return
@@ -433,7 +442,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *Respo
 	}
 	if authorize != nil {
 		if err := authorize(ctx, header, false); err != nil {
-			return nil, nil, fmt.Errorf("%s %s: credentials: %w", req.Method, RedactPath(u), err)
+			return nil, nil, fmt.Errorf("%s %s: %w: %w", req.Method, RedactPath(u), ErrCredentials, err)
 		}
 	}
 
@@ -461,7 +470,7 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *Respo
 			rec := &Response{RequestID: st.requestID, CorrelationID: correlationID, Attempts: st.attempt,
 				StatusCode: resp.StatusCode, Header: resp.Header, RateLimitWait: time.Duration(st.limitWait.Load())}
 			record(ctx, rec)
-			return nil, rec, fmt.Errorf("%s %s: status 401, renewing the credentials: %w", req.Method, RedactPath(u), aerr)
+			return nil, rec, fmt.Errorf("%s %s: status 401, renewing: %w: %w", req.Method, RedactPath(u), ErrCredentials, aerr)
 		}
 		st.base = st.attempt
 	}

@@ -775,6 +775,7 @@ func TestAuthorizeErrors(t *testing.T) {
 	}
 	resp, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
 	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, err, ErrCredentials)
 	assert.Equal(t, 401, resp.StatusCode)
 	assert.Equal(t, 1, s.count())
 
