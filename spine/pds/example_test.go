@@ -28,14 +28,18 @@ func Example() {
 	}
 	fmt.Println(p.Superseded, p.NHSNumber.Masked(), p.Version)
 
-	updated, err := client.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "LS2 9JT"})
+	// An update needs a healthcare worker's (CIS2) access, which the fake
+	// grants without a token; a change inside a list item names its id.
+	updated, err := client.Update(ctx, p.NHSNumber, p.Version,
+		pds.Patch{Op: "replace", Path: "/address/0/id", Value: p.Address[0].ID},
+		pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "LS2 9JT"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	fmt.Println(updated.Version, updated.Address[0].PostalCode.Value)
 
-	_, err = client.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "remove", Path: "/telecom/0"})
+	_, err = client.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "replace", Path: "/gender", Value: "other"})
 	fmt.Println(errors.Is(err, spine.ErrResourceVersionMismatch))
 	// Output:
 	// true *** *** 0018 1

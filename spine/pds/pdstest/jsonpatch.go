@@ -251,3 +251,68 @@ func applyPatch(doc map[string]any, ops []patchOp) error {
 	}
 	return nil
 }
+
+// idLists are the patient's lists whose items carry an id that a patch
+// must mirror back.
+var idLists = map[string]bool{"name": true, "address": true, "telecom": true}
+
+// listIDs checks PDS's rule for patches to list items (the PATCH
+// specification, "you must always include the list id or url"): a change
+// inside an item with an id needs a patch naming that id (a replace or
+// test of /list/n/id, or a replace of the whole item carrying it), and a
+// removal of the item needs a test of its id, or of the whole item,
+// immediately before it.
+func listIDs(doc map[string]any, ops []patchOp) error {
+	itemID := func(list string, i int) string {
+		items, _ := doc[list].([]any)
+		if i < 0 || i >= len(items) {
+			return ""
+		}
+		m, _ := items[i].(map[string]any)
+		id, _ := m["id"].(string)
+		return id
+	}
+	valueID := func(op patchOp) string {
+		var v struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(op.Value, &v) == nil && v.ID != "" {
+			return v.ID
+		}
+		var s string
+		_ = json.Unmarshal(op.Value, &s)
+		return s
+	}
+	for i, op := range ops {
+		tokens, err := splitPointer(op.Path)
+		if err != nil || len(tokens) < 2 || !idLists[tokens[0]] {
+			continue
+		}
+		n, err := strconv.Atoi(tokens[1])
+		if err != nil {
+			continue // "-" appends a new item, which has no id yet
+		}
+		id := itemID(tokens[0], n)
+		if id == "" || (op.Op == "add" && len(tokens) == 2) {
+			continue
+		}
+		item := "/" + tokens[0] + "/" + tokens[1]
+		if op.Op == "remove" && len(tokens) == 2 {
+			if i == 0 || ops[i-1].Op != "test" || (ops[i-1].Path != item+"/id" && ops[i-1].Path != item) || valueID(ops[i-1]) != id {
+				return fmt.Errorf("the removal of list item '%s' must immediately follow a test of its id", strings.TrimPrefix(item, "/"))
+			}
+			continue
+		}
+		named := false
+		for _, o := range ops {
+			if (o.Op == "replace" || o.Op == "test") && (o.Path == item+"/id" || o.Path == item) && valueID(o) == id {
+				named = true
+				break
+			}
+		}
+		if !named {
+			return fmt.Errorf("the patch must always include the list id of '%s'", strings.TrimPrefix(item, "/"))
+		}
+	}
+	return nil
+}
