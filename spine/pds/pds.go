@@ -75,9 +75,9 @@ type Config struct {
 
 // Client is a PDS FHIR API client. It is safe for concurrent use.
 type Client struct {
-	base   string
-	cfg    Config
-	http   *httpx.Client
+	base string
+	cfg  Config
+	http *httpx.Client
 }
 
 // ErrConfig is returned by New for an unusable Config.
@@ -100,8 +100,8 @@ func New(cfg Config) (*Client, error) {
 		rps = DefaultRequestsPerSecond
 	}
 	return &Client{
-		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
-		cfg:    cfg,
+		base: strings.TrimSuffix(cfg.BaseURL, "/"),
+		cfg:  cfg,
 		http: platform.New(platform.Options{
 			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
 			Limiter: cfg.Limiter, RequestsPerSecond: rps, Burst: cfg.Burst,
