@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/nhsid"
 )
@@ -61,8 +62,11 @@ func (s *Server) create(w responseWriter, r *http.Request, dropAfter bool) {
 		return
 	}
 	doc["resourceType"] = "Patient"
-	if errs := invalidities(doc); len(errs) > 0 {
-		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - "+errs[0])
+	// The body must be a Patient as FHIR defines it (the published example
+	// carries an extension this module's UK Core check does not know, so
+	// only the structure is checked).
+	if data, _ := json.Marshal(doc); fhirUnmarshal(data) != nil {
+		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - the body is not a valid Patient")
 		return
 	}
 	s.mu.Lock()
@@ -102,7 +106,7 @@ func (s *Server) create(w responseWriter, r *http.Request, dropAfter bool) {
 	s.stats.Creates++
 	out, _ := json.Marshal(view(rec))
 	h := http.Header{"Etag": {`W/"1"`}, "Location": {s.URL + "/Patient/" + string(nhs)}}
-	s.remember(r, http.StatusCreated, h, out)
+	s.remember(r, raw, http.StatusCreated, h, out)
 	if dropAfter {
 		fake.Drop(w)
 		return
@@ -143,6 +147,11 @@ func (s *Server) duplicates(doc map[string]any) int {
 		}
 	}
 	return n
+}
+
+func fhirUnmarshal(data []byte) error {
+	_, err := fhir.Unmarshal(data)
+	return err
 }
 
 // allocate returns an unused NHS number in the 999 test range. The caller

@@ -460,9 +460,7 @@ func (s *Server) replay(w responseWriter, r *http.Request, body []byte) bool {
 
 // remember keeps a write's answer under its X-Request-ID; the caller holds
 // s.mu.
-func (s *Server) remember(r *http.Request, status int, header http.Header, answer []byte) {
-	body, _ := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(body))
+func (s *Server) remember(r *http.Request, body []byte, status int, header http.Header, answer []byte) {
 	s.replies[r.Header.Get("X-Request-ID")] = reply{method: r.Method, path: r.URL.Path, body: body, status: status, header: header, answer: answer}
 }
 
@@ -739,7 +737,7 @@ func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dr
 	s.stats.Patches++
 	out, _ := json.Marshal(view(rec))
 	h := http.Header{"Etag": {`W/"` + strconv.Itoa(rec.version) + `"`}}
-	s.remember(r, http.StatusOK, h, out)
+	s.remember(r, raw, http.StatusOK, h, out)
 	if dropAfter {
 		fake.Drop(w)
 		return
