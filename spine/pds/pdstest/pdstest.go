@@ -557,6 +557,15 @@ func (s *Server) token(w responseWriter, r *http.Request) {
 	})
 }
 
+// RevokeTokens makes every access token the fake issued invalid, as the
+// platform does when it revokes them early: the next request with one is
+// 401 ACCESS_DENIED.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	clear(s.tokens)
+	s.mu.Unlock()
+}
+
 func (s *Server) authorised(r *http.Request) bool {
 	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	if !ok {
