@@ -49,9 +49,13 @@
 // best first; too many is a completed search carrying TOO_MANY_MATCHES.
 //
 // Scores: PDS does not publish its scoring. The fake scores 1 for an exact
-// match and takes off 0.05 for each wildcard and for a birth date range,
-// 0.1 for a match on a previous name or address, 0.25 for each homophone
-// or a transposition, 0.1 for each later given name not recorded and,
+// match and takes off 0.1657 for each wildcard (so the sandbox's wildcard
+// scenario scores 0.8343, as the Node.js sandbox answers it:
+// github.com/NHSDigital/personal-demographics-service-api,
+// sandbox/src/services/patient-searcher.js), 0.05 for a
+// birth date range, 0.1 for a match on a previous name or address, 0.25
+// for each homophone or a transposition (0.75, the score of the
+// sandbox's published search bundles), 0.1 for each later given name not recorded and,
 // fuzzy, 0.1 for a death date or GP that does not match; a fuzzy match
 // below 0.6 (two homophones) is not returned. With these rules the search
 // scenarios the specification publishes for its sandbox give the results
@@ -84,6 +88,7 @@
 // is not published: the fake's 400 INVALID_VALUE and 403 ACCESS_DENIED are
 // its own choices. The sandbox's scenarios match an email whose period
 // ended in 2022, so the fake does not check telecom periods. The sandbox
-// gives every match the score 0.75 (a fixed example value); the fake's
-// scores follow the rules above instead.
+// answers each scenario with a fixed bundle (scores 0.75, 0.8343, 0.8976
+// or 1 in its versions); the fake computes its scores by the rules above,
+// which reproduce two of those figures.
 package pdstest

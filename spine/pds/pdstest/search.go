@@ -119,9 +119,12 @@ func glob(pattern, s string) bool {
 }
 
 // Penalties of the fake's score: a match scores 1 less these, rounded to
-// two decimals. PDS does not publish its scoring; these are the fake's.
+// four decimals. PDS does not publish its scoring; these are the fake's,
+// chosen so that the sandbox's own figures come out: its wildcard search
+// scores 0.8343 (the Node.js sandbox's patient-searcher), and its published
+// search bundles, for one inexact element, 0.75.
 const (
-	penaltyWildcard  = 0.05 // a name or postcode matched by a wildcard
+	penaltyWildcard  = 0.1657 // a name or postcode matched by a wildcard
 	penaltyRange     = 0.05 // the birth date matched a range, not a date
 	penaltyHistory   = 0.1  // matched only a previous name or address
 	penaltyHomophone = 0.25 // a name matched by Soundex or transposed (fuzzy)
@@ -368,7 +371,7 @@ func (s *Server) match(doc map[string]any, q searchQuery) (float64, bool) {
 			return 0, false
 		}
 	}
-	score := math.Round((1-pen)*100) / 100
+	score := math.Round((1-pen)*10000) / 10000
 	if q.fuzzy && score < minFuzzyScore {
 		return 0, false
 	}
