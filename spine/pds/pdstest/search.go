@@ -125,11 +125,11 @@ func glob(pattern, s string) bool {
 // search bundles, for one inexact element, 0.75.
 const (
 	penaltyWildcard  = 0.1657 // a name or postcode matched by a wildcard
-	penaltyRange     = 0.05 // the birth date matched a range, not a date
-	penaltyHistory   = 0.1  // matched only a previous name or address
-	penaltyHomophone = 0.25 // a name matched by Soundex or transposed (fuzzy)
-	penaltyGiven     = 0.1  // a later given name asked for is not recorded
-	penaltyFuzzyMiss = 0.1  // a fuzzy search's death date or GP does not match
+	penaltyRange     = 0.05   // the birth date matched a range, not a date
+	penaltyHistory   = 0.1    // matched only a previous name or address
+	penaltyHomophone = 0.25   // a name matched by Soundex or transposed (fuzzy)
+	penaltyGiven     = 0.1    // a later given name asked for is not recorded
+	penaltyFuzzyMiss = 0.1    // a fuzzy search's death date or GP does not match
 	// minFuzzyScore: fuzzy matches scoring less are not returned.
 	minFuzzyScore = 0.6
 )
