@@ -207,6 +207,7 @@ func TestCreate(t *testing.T) {
 	app := newClient(t, pdstestApp(t), nil)
 	_, err = app.Create(ctx, p)
 	assert.ErrorIs(t, err, spine.HTTPStatus(http.StatusForbidden))
+	assert.ErrorIs(t, err, pds.ErrInvalidMethod)
 }
 
 func pdstestApp(t *testing.T) *pdstest.Server {

@@ -19,6 +19,10 @@ const (
 	ErrMultipleMatches = spine.ErrorCode("MULTIPLE_MATCHES")
 )
 
+// ErrInvalidMethod is matched (errors.Is) by the 403 the platform answers
+// to an update or a creation made without a healthcare worker's token.
+const ErrInvalidMethod = spine.ErrorCode("INVALID_METHOD")
+
 // Create asks PDS to create a record for a new patient and allocate them
 // an NHS number (POST /Patient), and returns the new record. Use it only
 // after a search found no NHS number; it needs healthcare worker access.

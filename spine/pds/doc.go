@@ -36,6 +36,9 @@
 // # Facts relied on
 //
 // Sources: the PDS FHIR API specification, NHS England,
+// and, where it says "the proxy's", the platform proxy's policies in the
+// same repository (proxies/live/apiproxy/policies; read through the
+// public code index, not in ../shared),
 // https://digital.nhs.uk/developer/api-catalogue/personal-demographics-service-fhir,
 // OpenAPI in github.com/NHSDigital/personal-demographics-service-api
 // (commit f57f5839, read from ../shared/pds): "yaml" below is
@@ -66,18 +69,19 @@
 //	  If-Match W/"n" (412 PRECONDITION_FAILED when missing
 //	  or not of that form, 409 RESOURCE_VERSION_MISMATCH
 //	  when stale)
-//	Updates not allowed with application-restricted access   patch, access mode table
+//	Updates not allowed with application-restricted access   patch, access mode table; the proxy's
+//	  (403 INVALID_METHOD, as the platform proxy answers)      RaiseFault.PatchMethodNotAllowedAppRestricted
 //	A list item change must include the item's id (or url);  patch "you must always include the list id";
 //	  removing one needs a test of it immediately before      "Removal"
 //	value required for add, replace and test (so null is     patch "JSON Patch"
 //	  sent, not dropped)
-//	X-Sync-Wait changes how long an update waits before      patch "Overview"
-//	  503
+//	X-Sync-Wait changes how long an update waits before      patch "Overview"; the proxy's
+//	  503; whole seconds (the proxy itself sets 29)           AssignMessage.AddSyncWaitHeader
 //	Search: family and birthdate at least; fuzzy needs one   search "Non-fuzzy search", "Fuzzy search"
 //	  of three combinations, no wildcards; wildcard not in
 //	  the first two characters                               yaml parameters Family, Given
-//	_max-results 1–50, default 50; application-restricted:  yaml MaxResults; search 4XX table
-//	  must be 1 (403 INVALID_VALUE otherwise)
+//	_max-results 1–50, default 50; application-restricted:  yaml MaxResults; search 4XX table;
+//	  must be 1 (403 INVALID_VALUE otherwise)                 RaiseFault.MaxResultsInvalidAppRestricted
 //	400 INVALID_SEARCH_DATA, MISSING_VALUE, INVALID_VALUE,   search 4XX table and example
 //	  ADDITIONAL_PROPERTIES, UNSUPPORTED_SERVICE
 //	Score 1.0 exact, best first; _exact-match returns only   search "Scoring", ExactMatch
@@ -96,7 +100,4 @@
 // patient matches, with score 1, carrying the number with verification
 // status 01 "number present and verified" (UK Core
 // NHSNumberVerificationStatus).
-//
-// Doubt: PDS documents X-Sync-Wait by name only; the client sends whole
-// seconds.
 package pds

@@ -68,10 +68,16 @@
 // worker's tokens (an idptest.Server's Valid);
 // WithApplicationRestricted treats requests without a user token as
 // application-restricted. Application-restricted requests get at most one
-// search result (_max-results other than 1 is 403 INVALID_VALUE) and no
-// updates or creations (403 ACCESS_DENIED). WithRateLimit answers 429
-// TOO_MANY_REQUESTS (issue code value, display "Too many requests", no
-// Retry-After) beyond a rate, as the platform's spike arrest does; faults
+// search result (_max-results other than 1 is 403 INVALID_VALUE, issue
+// code token) and no updates or creations (403 INVALID_METHOD, issue code
+// forbidden), with the displays and diagnostics of the platform proxy's
+// own refusals (RaiseFault.MaxResultsInvalidAppRestricted,
+// RaiseFault.PatchMethodNotAllowedAppRestricted and
+// RaiseFault.PostMethodNotAllowed in the PDS repository's
+// proxies/live/apiproxy). WithRateLimit answers 429 TOO_MANY_REQUESTS
+// (issue code value, display "Too many requests", no Retry-After: the
+// proxy's AssignMessage.Errors.AppSpikeArrestExceeded) beyond a rate, as
+// the platform's spike arrest does; faults
 // are injected with the methods every fake of this module shares:
 // FailNext(n, status), Inject (a queue of 408s, 429s, 5xx, slow answers,
 // dropped connections and answers lost after a write was applied),
@@ -84,9 +90,8 @@
 // show its body; the fake returns a searchset Bundle whose one entry is
 // that OperationOutcome (search.mode outcome), and the client accepts a
 // bare OperationOutcome too. What PDS answers to a reused X-Request-ID on
-// another request, and to an update with application-restricted access,
-// is not published: the fake's 400 INVALID_VALUE and 403 ACCESS_DENIED are
-// its own choices. The sandbox's scenarios match an email whose period
+// another request is not published: the fake's 400 INVALID_VALUE is its
+// own choice. The sandbox's scenarios match an email whose period
 // ended in 2022, so the fake does not check telecom periods. The sandbox
 // answers each scenario with a fixed bundle (scores 0.75, 0.8343, 0.8976
 // or 1 in its versions); the fake computes its scores by the rules above,

@@ -316,11 +316,15 @@ var displays = map[string]string{
 }
 
 func outcome(severity, issueType, code, diagnostics string) []byte {
+	return outcomeDisplay(severity, issueType, code, displays[code], diagnostics)
+}
+
+func outcomeDisplay(severity, issueType, code, display, diagnostics string) []byte {
 	issue := map[string]any{
 		"severity": severity,
 		"code":     issueType,
 		"details": map[string]any{"coding": []any{map[string]any{
-			"system": spine.CodeSystem, "version": "1", "code": code, "display": displays[code],
+			"system": spine.CodeSystem, "version": "1", "code": code, "display": display,
 		}}},
 	}
 	if diagnostics != "" {
@@ -337,6 +341,12 @@ type responseWriter struct {
 
 func (w responseWriter) error(status int, issueType, code, diagnostics string) {
 	w.send(status, outcome("error", issueType, code, diagnostics))
+}
+
+// errorDisplay answers with an OperationOutcome whose display is not the
+// code's usual one (the platform proxy's own refusals).
+func (w responseWriter) errorDisplay(status int, issueType, code, display, diagnostics string) {
+	w.send(status, outcomeDisplay("error", issueType, code, display, diagnostics))
 }
 
 func (w responseWriter) send(status int, body []byte) {
@@ -406,7 +416,13 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if appRestricted && len(parts) >= 1 && parts[0] == "Patient" {
-			w.error(http.StatusForbidden, "forbidden", "ACCESS_DENIED", "Access denied - updates are not allowed in application-restricted access mode")
+			// The platform proxy's refusals (RaiseFault.PatchMethodNotAllowedAppRestricted
+			// and RaiseFault.PostMethodNotAllowed).
+			display := "Cannot update resource with application-restricted access token"
+			if r.Method == http.MethodPost {
+				display = "Cannot update resource without Healthcare Worker access token"
+			}
+			w.errorDisplay(http.StatusForbidden, "forbidden", "INVALID_METHOD", display, "Your app has insufficient permissions to use this method. Please contact support.")
 			return
 		}
 	}

@@ -207,6 +207,9 @@ func TestApplicationRestrictedMode(t *testing.T) {
 		status, _, body := search(t, srv, q, nil)
 		assert.Equal(t, 403, status)
 		assert.Equal(t, "INVALID_VALUE", spineCode(t, body))
+		var o oo
+		require.NoError(t, json.Unmarshal(body, &o))
+		assert.Equal(t, "token", o.Issue[0].Code)
 	}
 	q.Set("_max-results", "1")
 	status, _, _ = search(t, srv, q, nil)
@@ -215,10 +218,11 @@ func TestApplicationRestrictedMode(t *testing.T) {
 	patch := []byte(`{"patches":[{"op":"replace","path":"/gender","value":"other"}]}`)
 	resp, body := call(t, "PATCH", srv.URL+"/Patient/"+string(AlexSmith), patch, map[string]string{"X-Request-ID": newRID(), "If-Match": `W/"1"`, "Content-Type": "application/json-patch+json"})
 	assert.Equal(t, 403, resp.StatusCode)
-	assert.Equal(t, "ACCESS_DENIED", spineCode(t, body))
+	assert.Equal(t, "INVALID_METHOD", spineCode(t, body))
+	assert.Contains(t, string(body), "Cannot update resource with application-restricted access token")
 	resp, body = call(t, "POST", srv.URL+"/Patient", mock(t, "../../specification/components/examples/requests/PatientCreate/Allocate_NHS_Number.json"), map[string]string{"X-Request-ID": newRID(), "Content-Type": "application/json"})
 	assert.Equal(t, 403, resp.StatusCode)
-	assert.Equal(t, "ACCESS_DENIED", spineCode(t, body))
+	assert.Equal(t, "INVALID_METHOD", spineCode(t, body))
 	assert.Equal(t, 0, srv.Stats().Patches)
 
 	// A user token makes the same fake a healthcare worker's PDS.

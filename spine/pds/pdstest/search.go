@@ -482,7 +482,8 @@ func (s *Server) search(w responseWriter, r *http.Request, appRestricted bool) {
 			return
 		}
 		if appRestricted && n != 1 {
-			w.error(http.StatusForbidden, "forbidden", "INVALID_VALUE", "Invalid value - '"+v+"' in field '_max-results': only one result may be requested in application-restricted access mode")
+			// The platform proxy's refusal (RaiseFault.MaxResultsInvalidAppRestricted).
+			w.errorDisplay(http.StatusForbidden, "token", "INVALID_VALUE", "Cannot retrieve more than one result with Application Restricted access token", "Your app has insufficient permissions to perform this search. Please contact support.")
 			return
 		}
 		max = n
