@@ -405,16 +405,16 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - the body could not be read")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if s.replay(w, r, body) {
+		return
+	}
 	if r.Method == http.MethodPatch || r.Method == http.MethodPost {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - the body could not be read")
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		if s.replay(w, r, body) {
-			return
-		}
 		if appRestricted && len(parts) >= 1 && parts[0] == "Patient" {
 			// The platform proxy's refusals (RaiseFault.PatchMethodNotAllowedAppRestricted
 			// and RaiseFault.PostMethodNotAllowed).

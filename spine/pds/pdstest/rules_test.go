@@ -258,6 +258,7 @@ func TestReplayOnlyTheSameRequest(t *testing.T) {
 		{"another patient, junk body, no If-Match", "PATCH", "/Patient/" + string(SamJones), []byte(`junk`), map[string]string{"X-Request-ID": id}},
 		{"same patient, another body", "PATCH", "/Patient/" + string(AlexSmith), []byte(`{"patches":[{"op":"replace","path":"/gender","value":"male"}]}`), h},
 		{"a creation", "POST", "/Patient", []byte(`{}`), map[string]string{"X-Request-ID": id, "Content-Type": "application/json"}},
+		{"a read", "GET", "/Patient/" + string(AlexSmith), nil, map[string]string{"X-Request-ID": id}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
