@@ -149,3 +149,22 @@ func TestUserRestrictedSignInAgain(t *testing.T) {
 	_, err = (&spine.UserRestricted{}).Token(context.Background())
 	assert.ErrorIs(t, err, spine.ErrAuthConfig)
 }
+
+// Over TLS, with the caller's *http.Client.
+func TestUserRestrictedTLS(t *testing.T) {
+	idp := idptest.NewUnstartedServer()
+	idp.StartTLS()
+	t.Cleanup(idp.Close)
+	idp.RegisterClient("api-key", "kid-1", &userKey.PublicKey)
+	u := &spine.UserRestricted{
+		Client: &spine.AppRestricted{APIKey: "api-key", KeyID: "kid-1", PrivateKey: userKey, TokenURL: idp.TokenURL, HTTPClient: idp.Client()},
+		IDToken: func(context.Context) (string, error) {
+			return idp.IDToken(idptest.User{Kind: idptest.NHSLogin, Subject: "nhs-login-7", NHSNumber: "9990000018", ProofingLevel: "P5"})
+		},
+	}
+	tok, err := u.Token(context.Background())
+	require.NoError(t, err)
+	user, ok := idp.UserOf(tok.AccessToken)
+	require.True(t, ok)
+	assert.Equal(t, idptest.User{Kind: idptest.NHSLogin, Subject: "nhs-login-7", NHSNumber: "9990000018", ProofingLevel: "P5"}, user)
+}

@@ -117,6 +117,14 @@ func WithLifetimes(idToken, accessToken, refreshToken time.Duration) Option {
 // NewServer starts a fake on loopback over plain HTTP, with a new RSA key
 // for its ID tokens.
 func NewServer(opts ...Option) *Server {
+	s := NewUnstartedServer(opts...)
+	s.Start()
+	return s
+}
+
+// NewUnstartedServer returns a fake that is not yet listening: register
+// clients, then call Start or StartTLS.
+func NewUnstartedServer(opts ...Option) *Server {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		panic("idptest: " + err.Error())
@@ -134,13 +142,32 @@ func NewServer(opts ...Option) *Server {
 	mux.HandleFunc("GET /.well-known/openid-configuration", s.configuration)
 	mux.HandleFunc("GET /jwks", s.jwks)
 	mux.HandleFunc("/oauth2/token", s.token)
-	s.srv = httptest.NewServer(mux)
-	s.URL = s.srv.URL
-	s.TokenURL = s.URL + "/oauth2/token"
+	s.srv = httptest.NewUnstartedServer(mux)
 	return s
 }
 
-// Close shuts the fake down.
+// Start starts the fake on loopback over plain HTTP and sets URL and
+// TokenURL.
+func (s *Server) Start() {
+	s.srv.Start()
+	s.started()
+}
+
+// StartTLS starts the fake over HTTPS; Client trusts its certificate.
+func (s *Server) StartTLS() {
+	s.srv.StartTLS()
+	s.started()
+}
+
+func (s *Server) started() {
+	s.URL = s.srv.URL
+	s.TokenURL = s.URL + "/oauth2/token"
+}
+
+// Client returns an HTTP client that trusts the fake (after StartTLS).
+func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Close shuts the fake down, waiting for requests in flight.
 func (s *Server) Close() { s.srv.Close() }
 
 // RegisterClient registers an application with the token endpoint: its
