@@ -37,9 +37,10 @@
 //   - A new assertion (jti, iat, exp) for every token request, retries
 //     included: the platform refuses a reused jti ("Non-unique jti").
 //   - User-restricted, separate authentication and authorisation
-//     ("User-restricted RESTful APIs - CIS2 separate authentication and
-//     authorisation" and "... - NHS login separate authentication and
-//     authorisation", same site): the application signs the user in with
+//     (https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/user-restricted-restful-apis-cis2-separate-authentication-and-authorisation
+//     and https://digital.nhs.uk/developer/guides-and-documentation/security-and-authorisation/user-restricted-restful-apis-nhs-login-separate-authentication-and-authorisation):
+//     the healthcare worker authenticates with CIS2 (smartcard or a modern
+//     alternative), the citizen with NHS login; the application signs the user in with
 //     the identity provider (OIDC) and exchanges their ID token at
 //     <base>/oauth2/token with grant_type
 //     urn:ietf:params:oauth:grant-type:token-exchange, subject_token_type
