@@ -322,11 +322,14 @@ func (p Patch) MarshalJSON() ([]byte, error) {
 
 // Update applies patches to the patient at the version read (If-Match),
 // and returns the updated record. It needs healthcare worker (CIS2)
-// access: PDS allows no update with application-restricted access. A
-// version conflict is an *spine.APIError
-// matching spine.ErrResourceVersionMismatch: read the patient again and
-// re-apply. The request is re-sent on failure with the same X-Request-ID,
-// which PDS uses to recognise it, so an update is never applied twice.
+// access: PDS refuses an update with application-restricted access (403
+// ErrInvalidMethod). A change inside a name, address or telecom item must
+// name the item's id (a "test" or "replace" of /address/0/id, say), and a
+// removal of an item must follow a test of it. A version conflict is an
+// *spine.APIError matching spine.ErrResourceVersionMismatch: read the
+// patient again and re-apply. The request is re-sent on failure with the
+// same X-Request-ID, which PDS uses to recognise it, so an update is never
+// applied twice.
 func (c *Client) Update(ctx context.Context, nhs nhsid.NHSNumber, version int, patches ...Patch) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
