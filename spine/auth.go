@@ -108,10 +108,17 @@ func (a *AppRestricted) now() time.Time {
 	return time.Now()
 }
 
+func (a *AppRestricted) configured() error {
+	if a.APIKey == "" || a.KeyID == "" || a.PrivateKey == nil || a.TokenURL == "" {
+		return ErrAuthConfig
+	}
+	return nil
+}
+
 // Assertion builds the signed client assertion for now.
 func (a *AppRestricted) Assertion(now time.Time) (string, error) {
-	if a.APIKey == "" || a.KeyID == "" || a.PrivateKey == nil || a.TokenURL == "" {
-		return "", ErrAuthConfig
+	if err := a.configured(); err != nil {
+		return "", err
 	}
 	claims := jwt.MapClaims{
 		"iss": a.APIKey,
@@ -183,7 +190,7 @@ func (a *AppRestricted) httpClient() *httpx.Client {
 }
 
 func (a *AppRestricted) fetch(ctx context.Context) (Token, error) {
-	if _, err := a.Assertion(a.now()); err != nil {
+	if err := a.configured(); err != nil {
 		return Token{}, err
 	}
 	form := url.Values{"grant_type": {"client_credentials"}}

@@ -86,7 +86,7 @@ func (u *UserRestricted) fetch(ctx context.Context) (Token, error) {
 	if u.Client == nil || u.IDToken == nil {
 		return Token{}, fmt.Errorf("%w: UserRestricted needs a Client and an IDToken", ErrAuthConfig)
 	}
-	if _, err := u.Client.Assertion(u.Client.now()); err != nil {
+	if err := u.Client.configured(); err != nil {
 		return Token{}, err
 	}
 	u.mu.Lock()
