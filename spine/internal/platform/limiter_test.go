@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -113,8 +114,9 @@ func TestSharedLimiterHoldsRateAcrossClients(t *testing.T) {
 					errs <- err
 				}
 			})
+			ods := nhsid.ODSCode("A810" + strconv.Itoa(10+i)) // distinct: look-ups of one key are made once
 			wg.Go(func() {
-				if _, err := dir.Lookup(ctx, "A81001", gpconnect.InteractionSearchSlots, ""); err != nil {
+				if _, err := dir.Lookup(ctx, ods, gpconnect.InteractionSearchSlots, ""); err != nil {
 					errs <- err
 				}
 			})
