@@ -21,7 +21,9 @@ import (
 
 var london = remind.London
 
-func local(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, london) }
+func local(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, london)
+}
 
 var plans = []remind.Plan{
 	{RoutingPlanID: notifytest.PlanFreeTextNHSAppSMS, Channels: []notify.ChannelType{notify.NHSApp, notify.SMS}},
@@ -137,7 +139,7 @@ type clock struct {
 	now time.Time
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
 func (c *clock) Set(t time.Time) { c.mu.Lock(); c.now = t; c.mu.Unlock() }
 
 type env struct {
