@@ -10,7 +10,10 @@
 // App accounts), T00404, T00429 and T00502 answer as in the sandbox, and
 // without WithAuth the Authorization values "banned", "noDefaultOds",
 // "noOdsChange" and "notAllowedContactDetailOverride" trigger the service
-// ban and the ODS-code and contact-details refusals. Where the sandbox is
+// ban and the ODS-code and contact-details refusals, and a "Prefer:
+// code=…" header (401, 403, 404, 408, 422_message, 422_batch, 425, 429,
+// 500, 502, 503, 504) answers that error, as the sandbox environment's
+// documentation describes. Where the sandbox is
 // stateless the fake is not: it stores messages, answers a repeated
 // messageReference 422 CM_DUPLICATE_REQUEST, validates NHS numbers
 // (modulus 11) and answers errors as the public API's JSON:API documents.

@@ -489,6 +489,9 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	if !s.authorised(w, r) {
 		return
 	}
+	if s.auth == nil && preferred(w, r) {
+		return
+	}
 	if !negotiate(w, r) {
 		return
 	}
@@ -1109,3 +1112,32 @@ func bodyReader(b []byte) io.Reader { return bytes.NewReader(b) }
 // DropAfter, which actions a request (a message is created) and then drops
 // the connection so that the client never hears it succeeded.
 type Fault = fake.Fault
+
+// preferred answers the error a "Prefer: code=…" header asks for, as the
+// sandbox environment does (401, 403, 404, 408, 422_message, 422_batch,
+// 425, 429, 500, 502, 503, 504), and reports whether it did.
+func preferred(w http.ResponseWriter, r *http.Request) bool {
+	v, ok := strings.CutPrefix(strings.TrimSpace(r.Header.Get("Prefer")), "code=")
+	if !ok {
+		return false
+	}
+	switch v {
+	case "422_message":
+		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate message request", "Request exists with identical messageReference", "/data/attributes/messageReference", ""})
+	case "422_batch":
+		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate batch request", "Request exists with identical messageBatchReference", "/data/attributes/messageBatchReference", ""})
+	case "425":
+		w.Header().Set("Retry-After", "300")
+		writeErrors(w, apiError{http.StatusTooEarly, string(notify.ErrRetryTooEarly), "Retried too early", "You have retried this request too early, the previous request is still being processed. Re-send the request after the time (in seconds) specified `Retry-After` header.", "", ""})
+	case "429", "503":
+		w.Header().Set("Retry-After", "5")
+		n, _ := strconv.Atoi(v)
+		writeErrors(w, statusError(n))
+	case "401", "403", "404", "408", "500", "502", "504":
+		n, _ := strconv.Atoi(v)
+		writeErrors(w, statusError(n))
+	default:
+		return false
+	}
+	return true
+}

@@ -64,3 +64,44 @@ func TestTokenEndpoint(t *testing.T) {
 	assert.Equal(t, 400, post(assertion("kid-1", "api-key", 4*time.Minute, "same")), "jti reused")
 	assert.Equal(t, 7, srv.Stats().TokenRequests)
 }
+
+func TestPrefer(t *testing.T) {
+	srv := NewServer()
+	defer srv.Close()
+	for _, tc := range []struct {
+		code   string
+		status int
+		want   string
+		retry  string
+	}{
+		{"401", 401, "CM_DENIED", ""},
+		{"403", 403, "CM_FORBIDDEN", ""},
+		{"404", 404, "CM_NOT_FOUND", ""},
+		{"408", 408, "CM_TIMEOUT", ""},
+		{"422_message", 422, "CM_DUPLICATE_REQUEST", ""},
+		{"422_batch", 422, "CM_DUPLICATE_REQUEST", ""},
+		{"425", 425, "CM_RETRY_TOO_EARLY", "300"},
+		{"429", 429, "CM_QUOTA", "5"},
+		{"500", 500, "CM_INTERNAL_SERVER_ERROR", ""},
+		{"502", 502, "CM_BAD_GATEWAY", ""},
+		{"503", 503, "CM_SERVICE_UNAVAILABLE", "5"},
+		{"504", 504, "CM_TIMEOUT", ""},
+		{"999", 404, "CM_NOT_FOUND", ""}, // not a scenario: the path's own answer
+	} {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
+		req.Header.Set("Prefer", "code="+tc.code)
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var body struct {
+			Errors []struct {
+				Code string `json:"code"`
+			} `json:"errors"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		resp.Body.Close()
+		assert.Equal(t, tc.status, resp.StatusCode, tc.code)
+		require.Len(t, body.Errors, 1)
+		assert.Equal(t, tc.want, body.Errors[0].Code, tc.code)
+		assert.Equal(t, tc.retry, resp.Header.Get("Retry-After"), tc.code)
+	}
+}
