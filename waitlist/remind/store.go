@@ -37,7 +37,9 @@ type Outcome struct {
 type Store interface {
 	// Replace makes rs the scheduled reminders of the appointment: its
 	// scheduled reminders not in rs (by ID) are cancelled, those in rs
-	// already stored keep their state, and the others are added.
+	// already stored keep their state (a cancelled one is scheduled
+	// again, as rs gives it: an appointment moved back to its first
+	// time), and the others are added.
 	Replace(ctx context.Context, appointmentID string, rs []Reminder, now time.Time) error
 	// CancelAppointment cancels the appointment's scheduled reminders,
 	// claimed ones included, and returns how many.
@@ -85,7 +87,7 @@ func (m *MemoryStore) Replace(ctx context.Context, appointmentID string, rs []Re
 	keep := map[string]bool{}
 	for _, r := range rs {
 		keep[r.ID] = true
-		if _, ok := m.rs[r.ID]; ok {
+		if old, ok := m.rs[r.ID]; ok && old.Status != Cancelled {
 			continue
 		}
 		c := clone(&r)

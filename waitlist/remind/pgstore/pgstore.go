@@ -194,7 +194,12 @@ func (s *Store) Replace(ctx context.Context, appointmentID string, rs []remind.R
 		}
 		if _, err := tx.Exec(ctx, s.sql(`INSERT INTO {s}reminders
 			(id, appointment_id, start_at, due, nhs_number, routing_plan_id, personalisation, status, updated)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8) ON CONFLICT (id) DO NOTHING`),
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 'scheduled', $8)
+			ON CONFLICT (id) DO UPDATE SET status = 'scheduled', appointment_id = EXCLUDED.appointment_id,
+				start_at = EXCLUDED.start_at, due = EXCLUDED.due, nhs_number = EXCLUDED.nhs_number,
+				routing_plan_id = EXCLUDED.routing_plan_id, personalisation = EXCLUDED.personalisation,
+				attempts = 0, message_id = '', last_error = '', owner = '', lease_until = NULL, updated = EXCLUDED.updated
+			WHERE {s}reminders.status = 'cancelled'`),
 			r.ID, appointmentID, r.Start, r.Due, string(r.NHSNumber), r.RoutingPlanID, pers, now); err != nil {
 			return fmt.Errorf("pgstore: replace: %w", err)
 		}

@@ -53,6 +53,16 @@ func TestStore(t *testing.T, newStore func(t *testing.T) remind.Store) {
 			status[r.ID] = r.Status
 		}
 		assert.Equal(t, map[string]remind.Status{"a.0": remind.Cancelled, "a.1": remind.Scheduled, "a.2": remind.Scheduled}, status)
+		// Moved back: a.0 is scheduled again.
+		back := reminder("a", 0, T0.Add(90*time.Minute))
+		require.NoError(t, st.Replace(ctx, "a", []remind.Reminder{back}, T0))
+		r0, err := st.Get(ctx, "a.0")
+		require.NoError(t, err)
+		assert.Equal(t, remind.Scheduled, r0.Status)
+		assert.True(t, r0.Due.Equal(back.Due))
+		r1, err := st.Get(ctx, "a.1")
+		require.NoError(t, err)
+		assert.Equal(t, remind.Cancelled, r1.Status)
 		_, err = st.Get(ctx, "nope")
 		assert.ErrorIs(t, err, remind.ErrNotFound)
 		empty, err := st.List(ctx, "nope")
