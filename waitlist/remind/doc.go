@@ -15,6 +15,10 @@
 //	s.Schedule(ctx, remind.Appointment{ID: booking.ID, NHSNumber: nhs, Start: start})
 //	go s.Run(ctx, time.Minute)
 //
+// [Scheduler.ConsumeLedger] keeps reminders in step with a booking.Ledger
+// (booked, rescheduled, cancelled) without the caller calling Schedule and
+// Cancel itself.
+//
 // Planning ([Rules.Plan]) is pure and takes now. Sending goes through a
 // [Sender]; the engine makes no call of its own. Exactly once: every
 // reminder has a fixed id, sent as NHS Notify's messageReference, and a

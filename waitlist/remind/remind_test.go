@@ -417,3 +417,49 @@ func TestNotifySenderClassifies(t *testing.T) {
 		assert.Equal(t, tc.permanent, errors.Is(err, remind.ErrPermanent), tc.plan)
 	}
 }
+
+func TestConsumeLedger(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	ledger := booking.NewMemoryLedger(e.clock.Now)
+	s1, s2 := local(2026, 6, 20, 9, 0), local(2026, 6, 24, 14, 0)
+	_, err := ledger.AddSlots(ctx,
+		booking.Slot{ID: "s1", Service: "cardiology", Start: s1, End: s1.Add(20 * time.Minute)},
+		booking.Slot{ID: "s2", Service: "cardiology", Start: s2, End: s2.Add(20 * time.Minute)})
+	require.NoError(t, err)
+	starts := map[string]time.Time{"s1": s1, "s2": s2}
+	lookup := func(_ context.Context, b booking.Booking) (remind.Appointment, error) {
+		return remind.Appointment{NHSNumber: "9990000018", Start: starts[b.SlotID]}, nil
+	}
+	s := e.sched("one")
+	scheduled := func(id string) []string {
+		rs, err := e.store.List(ctx, id)
+		require.NoError(t, err)
+		var out []string
+		for _, r := range rs {
+			if r.Status == remind.Scheduled {
+				out = append(out, r.Due.In(london).Format("01-02 15:04"))
+			}
+		}
+		return out
+	}
+
+	bk, _, err := ledger.Book(ctx, booking.BookInput{SlotID: "s1", RequestID: "p1"})
+	require.NoError(t, err)
+	_, err = s.ConsumeLedger(ctx, ledger, "reminders", 100, lookup)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"06-13 09:00", "06-19 09:00"}, scheduled(bk.ID))
+
+	_, _, err = ledger.Reschedule(ctx, booking.RescheduleInput{BookingID: bk.ID, ToSlot: "s2"})
+	require.NoError(t, err)
+	_, err = s.ConsumeLedger(ctx, ledger, "reminders", 100, lookup)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"06-17 14:00", "06-23 14:00"}, scheduled(bk.ID), "moved with the appointment")
+
+	_, _, err = ledger.Cancel(ctx, booking.CancelInput{BookingID: bk.ID})
+	require.NoError(t, err)
+	n, err := s.ConsumeLedger(ctx, ledger, "reminders", 100, lookup)
+	require.NoError(t, err)
+	assert.Positive(t, n)
+	assert.Empty(t, scheduled(bk.ID))
+}
