@@ -1,17 +1,3 @@
-// Package pgstore is a PostgreSQL remind.Store, so that several instances
-// of a service share one set of reminders and each reminder is sent once
-// however many run and whichever dies. It is its own module (it needs
-// github.com/jackc/pgx/v5), so nhskit's main module keeps its five
-// dependencies.
-//
-// Claim is one statement: an UPDATE of the rows chosen by a sub-select
-// with FOR UPDATE SKIP LOCKED, so concurrent claimers never wait on one
-// another and never take the same row; the lease (owner, lease_until) is
-// written in the same statement, and a row is claimable again only once
-// its lease has ended. Finish updates a row only while the caller's lease
-// holds (WHERE owner = $owner AND lease_until >= $at), except a Sent
-// outcome, which always stands. Replace and CancelAppointment are one
-// transaction each, locking the appointment's rows.
 package pgstore
 
 import (

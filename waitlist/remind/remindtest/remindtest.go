@@ -1,7 +1,3 @@
-// Package remindtest checks that an implementation of remind.Store keeps
-// the Store's promises: replacing and cancelling an appointment's
-// reminders, claims leased to one owner at a time whatever the
-// concurrency, lease expiry, and the outcomes Finish records.
 package remindtest
 
 import (
