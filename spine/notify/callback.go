@@ -283,7 +283,11 @@ func (d *MemoryDeduper) Record(_ context.Context, key string) error {
 // events and hands each to OnMessageStatus or OnChannelStatus, then
 // answers 202. An event whose handler fails makes the answer 500, so NHS
 // Notify delivers it again; events already handled are skipped by their
-// idempotency key (Dedup).
+// idempotency key (Dedup). Two deliveries of one event arriving at the
+// same moment may both be handed over (the key is recorded after the
+// handler succeeds), and NHS Notify does not promise order: handlers
+// must be idempotent and must not assume that a later status comes
+// later.
 type CallbackHandler struct {
 	// ApplicationID and APIKey make the signing secret
 	// "ApplicationID.APIKey"; APIKey is also the expected x-api-key.

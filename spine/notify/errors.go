@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"time"
@@ -77,7 +78,7 @@ type Error struct {
 func (e *Error) Error() string {
 	code := e.Code
 	if code == "" {
-		code = strconv.Itoa(e.StatusCode)
+		code = http.StatusText(e.StatusCode)
 	}
 	s := fmt.Sprintf("notify: status %d %s", e.StatusCode, code)
 	if len(e.Errors) > 0 {

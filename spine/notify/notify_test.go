@@ -507,7 +507,7 @@ func TestParseErrorSandboxShape(t *testing.T) {
 	e = notify.ParseError(404, nil, []byte(`{"message":"Routing Config does not exist"}`), "")
 	assert.Equal(t, "Routing Config does not exist", e.Diagnostics)
 	assert.ErrorIs(t, e, spine.HTTPStatus(404))
-	assert.Equal(t, "notify: status 404 404 (request id )", e.Error())
+	assert.Equal(t, "notify: status 404 Not Found (request id )", e.Error())
 	e = notify.ParseError(502, nil, []byte(`<html>`), "")
 	assert.Empty(t, e.Errors)
 }
