@@ -3,6 +3,7 @@ package remind_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -462,4 +463,39 @@ func TestConsumeLedger(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, n)
 	assert.Empty(t, scheduled(bk.ID))
+}
+
+// Several schedulers sharing one store send each reminder once, with no
+// duplicate even offered to NHS Notify.
+func TestInstancesShareTheStore(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	var rs []remind.Reminder
+	for i := range 60 {
+		got, err := e.sched("setup").Schedule(ctx, appt(fmt.Sprint("i", i), local(2026, 6, 20, 9, 0).Add(time.Duration(i)*time.Minute)))
+		require.NoError(t, err)
+		rs = append(rs, got...)
+	}
+	e.clock.Set(local(2026, 6, 19, 12, 0))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	sent := 0
+	for w := range 4 {
+		s := e.sched(fmt.Sprint("w", w))
+		wg.Go(func() {
+			for {
+				rep, err := s.RunDue(ctx)
+				if !assert.NoError(t, err) || rep.Claimed == 0 {
+					return
+				}
+				mu.Lock()
+				sent += rep.Sent
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, len(rs), sent)
+	assert.Equal(t, len(rs), e.srv.Stats().Messages)
+	assert.Zero(t, e.srv.Stats().Duplicates)
 }
