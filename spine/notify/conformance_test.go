@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -315,4 +316,66 @@ func TestConformanceNHSAppAccounts(t *testing.T) {
 	}
 	assert.Equal(t, counts["sandbox"], counts["notifytest"])
 	assert.Equal(t, 80, counts["notifytest"])
+}
+
+// TestConformanceRaw sends the same raw bodies, most of them malformed,
+// to NHS England's sandbox and to notifytest and compares the answers.
+func TestConformanceRaw(t *testing.T) {
+	sb := sandboxURL(t)
+	srv := notifytest.NewServer()
+	defer srv.Close()
+	plan := notifytest.PlanA
+	msg := func(attrs string) string { return `{"data":{"type":"Message","attributes":{` + attrs + `}}}` }
+	batch := func(attrs string) string { return `{"data":{"type":"MessageBatch","attributes":{` + attrs + `}}}` }
+	ok := `"routingPlanId":"` + plan + `","messageReference":"REF","recipient":{"nhsNumber":"9990000018"`
+	for _, tc := range []struct {
+		name  string
+		batch bool
+		body  string
+	}{
+		{"empty object", false, `{}`},
+		{"no data", false, `{"data":null}`},
+		{"no type", false, `{"data":{"attributes":{}}}`},
+		{"wrong type", false, `{"data":{"type":"MessageBatch","attributes":{}}}`},
+		{"no attributes", false, `{"data":{"type":"Message"}}`},
+		{"no routing plan", false, msg(`"messageReference":"x"`)},
+		{"null routing plan", false, msg(`"routingPlanId":null,"messageReference":"x"`)},
+		{"no reference", false, msg(`"routingPlanId":"` + plan + `"`)},
+		{"good", false, msg(ok + `}`)},
+		{"sms not a string", false, msg(ok + `,"contactDetails":{"sms":7}}`)},
+		{"email not a string", false, msg(ok + `,"contactDetails":{"email":["a"]}}`)},
+		{"address not an object", false, msg(ok + `,"contactDetails":{"address":"1 Street"}}`)},
+		{"address lines not strings", false, msg(ok + `,"contactDetails":{"address":{"lines":[1,2]}}}`)},
+		{"six address lines", false, msg(ok + `,"contactDetails":{"address":{"lines":["a","b","c","d","e","f"],"postcode":"LS1 4AP"}}}`)},
+		{"postcode not a string", false, msg(ok + `,"contactDetails":{"address":{"lines":["a","b"],"postcode":1}}}`)},
+		{"name not an object", false, msg(ok + `,"contactDetails":{"name":"Pat"}}`)},
+		{"last name not a string", false, msg(ok + `,"contactDetails":{"name":{"lastName":1}}}`)},
+		{"good contact details", false, msg(ok + `,"contactDetails":{"sms":"07700900123","address":{"lines":["a","b"],"postcode":"LS1 4AP"},"name":{"lastName":"Patient"}}}`)},
+		{"batch: no reference", true, batch(`"routingPlanId":"` + plan + `","messages":[]`)},
+		{"batch: messages not an array", true, batch(`"routingPlanId":"` + plan + `","messageBatchReference":"b","messages":{}`)},
+		{"batch: message without reference", true, batch(`"routingPlanId":"` + plan + `","messageBatchReference":"b","messages":[{"recipient":{"nhsNumber":"9990000018"}}]`)},
+		{"batch: duplicate references", true, batch(`"routingPlanId":"` + plan + `","messageBatchReference":"b","messages":[{"messageReference":"a","recipient":{"nhsNumber":"9990000018"}},{"messageReference":"a","recipient":{"nhsNumber":"9990000018"}}]`)},
+		{"batch: sms not a string", true, batch(`"routingPlanId":"` + plan + `","messageBatchReference":"b","messages":[{"messageReference":"a","recipient":{"nhsNumber":"9990000018","contactDetails":{"sms":1}}}]`)},
+		{"batch: good", true, batch(`"routingPlanId":"` + plan + `","messageBatchReference":"REF","messages":[{"messageReference":"REF-1","recipient":{"nhsNumber":"9990000018"}}]`)},
+	} {
+		stamp := time.Now().Format(time.RFC3339Nano)
+		body := strings.ReplaceAll(tc.body, "REF", "raw-"+stamp)
+		got := map[string]outcome{}
+		for name, u := range map[string]string{
+			"sandbox":    sb + map[bool]string{false: notify.SandboxBackendPaths.Messages, true: notify.SandboxBackendPaths.MessageBatches}[tc.batch],
+			"notifytest": srv.URL + map[bool]string{false: notify.APIPaths.Messages, true: notify.APIPaths.MessageBatches}[tc.batch],
+		} {
+			resp, err := http.Post(u, "application/json", strings.NewReader(body))
+			require.NoError(t, err)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode/100 == 2 {
+				got[name] = outcome{}
+				continue
+			}
+			e := notify.ParseError(resp.StatusCode, resp.Header, b, "")
+			got[name] = outcome{e.StatusCode, e.Code}
+		}
+		same(t, tc.name, got)
+	}
 }

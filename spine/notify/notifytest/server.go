@@ -720,8 +720,12 @@ func checkMessage(m *rawMessage, p, auth string) []apiError {
 	case m.Recipient.NHSNumber != nil && !nhsid.NHSNumber(*m.Recipient.NHSNumber).Valid():
 		errs = append(errs, invalid(string(notify.ErrInvalidNHSNumber), "Invalid nhs number", "The value provided in this nhsNumber field is not a valid NHS number.", p+"/recipient/nhsNumber"))
 	}
-	if m.Recipient != nil && len(m.Recipient.ContactDetails) > 0 && auth == AuthNoContactOverride {
-		errs = append(errs, invalid(string(notify.ErrCannotSetContact), "Cannot set contact details", "Client is not allowed to provide alternative contact details.", p+"/recipient/contactDetails"))
+	if m.Recipient != nil && len(m.Recipient.ContactDetails) > 0 && string(m.Recipient.ContactDetails) != "null" {
+		if auth == AuthNoContactOverride {
+			errs = append(errs, invalid(string(notify.ErrCannotSetContact), "Cannot set contact details", "Client is not allowed to provide alternative contact details.", p+"/recipient/contactDetails"))
+		} else {
+			errs = append(errs, checkContact(m.Recipient.ContactDetails, p+"/recipient/contactDetails")...)
+		}
 	}
 	hasODS := m.Originator != nil && m.Originator.ODSCode != nil && *m.Originator.ODSCode != ""
 	switch {
@@ -1140,4 +1144,52 @@ func preferred(w http.ResponseWriter, r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// checkContact validates overriding contact details: sms and email
+// strings; an address object whose lines are at most 5 strings and whose
+// postcode is a string; a name object of strings.
+func checkContact(raw json.RawMessage, p string) []apiError {
+	var cd map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &cd); err != nil {
+		return []apiError{badValue(p)}
+	}
+	isString := func(v json.RawMessage) bool {
+		var s string
+		return len(v) > 0 && v[0] == '"' && json.Unmarshal(v, &s) == nil
+	}
+	isNull := func(v json.RawMessage) bool { return string(v) == "null" || string(v) == `""` || len(v) == 0 }
+	var errs []apiError
+	for _, k := range []string{"sms", "email"} {
+		if v, ok := cd[k]; ok && !isNull(v) && !isString(v) {
+			errs = append(errs, badValue(p+"/"+k))
+		}
+	}
+	if v, ok := cd["address"]; ok && !isNull(v) {
+		var a map[string]json.RawMessage
+		if json.Unmarshal(v, &a) != nil {
+			errs = append(errs, badValue(p+"/address"))
+		} else {
+			var lines []string
+			if l, ok := a["lines"]; ok && (json.Unmarshal(l, &lines) != nil || len(lines) > 5) {
+				errs = append(errs, badValue(p+"/address"))
+			} else if pc, ok := a["postcode"]; ok && !isString(pc) {
+				errs = append(errs, badValue(p+"/address"))
+			}
+		}
+	}
+	if v, ok := cd["name"]; ok && !isNull(v) {
+		var n map[string]json.RawMessage
+		if json.Unmarshal(v, &n) != nil {
+			errs = append(errs, badValue(p+"/name"))
+		} else {
+			for _, k := range []string{"prefix", "firstName", "middleNames", "lastName", "suffix"} {
+				if f, ok := n[k]; ok && !isString(f) {
+					errs = append(errs, badValue(p+"/name"))
+					break
+				}
+			}
+		}
+	}
+	return errs
 }
