@@ -2,8 +2,10 @@
 // messaging patients through the NHS App, email, text message and letter:
 // send a message or a batch under a routing plan (which channels, in which
 // order, with fall-back), read a message's status and the status of each
-// of its channels, list a GP practice's NHS App accounts, and receive the
-// signed message and channel status callbacks ([CallbackHandler]).
+// of its channels, read the recipient's responses to an NHS App message,
+// list a GP practice's NHS App accounts, and receive the signed message
+// and channel status callbacks ([CallbackHandler]) and the mutual-TLS
+// recipient response callbacks ([ResponseHandler]).
 // spine/notify/notifytest is a fake NHS Notify for tests.
 //
 //	client, err := notify.New(notify.Config{
@@ -70,6 +72,24 @@
 //   - The global free-text routing plans 00000000-0000-0000-0000-00000000000{1..7}
 //     (NHS App; email; SMS; NHS App then email, twice; NHS App then SMS,
 //     twice).
+//
+// Recipient responses are newer than the ../shared snapshot; from the
+// same repository's later specification
+// (https://github.com/NHSDigital/communications-manager-api,
+// specification/endpoints/get_responses.yaml, documentation/GetResponses.md,
+// callbacks/recipient_response.yaml, schemas/components/RecipientResponse.yaml):
+//
+//   - GET /v1/messages/{id}/responses lists a message's NHS App keyword
+//     responses (type Response: id a UUID, messageId, code, authoredAt,
+//     timestamp, channel nhsapp), paged by an opaque cursor taken from
+//     links.next; 400 CM_INVALID_VALUE (source.parameter messageId) for an
+//     id that is not a KSUID; kept 9 months; the sandbox answers Prefer
+//     code=400, 403 and 503.
+//   - The recipient response callback (type RecipientResponse:
+//     messageId, messageReference, cascadeType, channel, channelStatus,
+//     code, responseId, authoredAt, timestamp; links.recipientResponse;
+//     meta.idempotencyKey) is authenticated with mutual TLS, not an API
+//     key or signature. Free-text responses are not supported.
 //
 // From NHS England's sandbox (../shared/notify/sandbox, the backend behind
 // the API platform's sandbox proxy): its routes are /api/v1/messages,

@@ -57,9 +57,11 @@ type ErrorDetail struct {
 	Detail string `json:"detail,omitempty"`
 	// Pointer is the JSON Pointer (RFC 6901) of the offending member of
 	// the request, e.g. /data/attributes/recipient/nhsNumber; Header the
-	// offending header, e.g. Authorization.
-	Pointer string `json:"-"`
-	Header  string `json:"-"`
+	// offending header, e.g. Authorization; Parameter the offending path
+	// or query parameter, e.g. messageId.
+	Pointer   string `json:"-"`
+	Header    string `json:"-"`
+	Parameter string `json:"-"`
 }
 
 // Error is the error of every call that NHS Notify answered with a
@@ -86,6 +88,8 @@ func (e *Error) Error() string {
 			s += " at " + p
 		} else if h := e.Errors[0].Header; h != "" {
 			s += " in header " + h
+		} else if p := e.Errors[0].Parameter; p != "" {
+			s += " in parameter " + p
 		}
 		if len(e.Errors) > 1 {
 			s += fmt.Sprintf(" (and %d more)", len(e.Errors)-1)
@@ -118,8 +122,9 @@ type errorBody struct {
 		Title  string `json:"title"`
 		Detail string `json:"detail"`
 		Source struct {
-			Pointer string `json:"pointer"`
-			Header  string `json:"header"`
+			Pointer   string `json:"pointer"`
+			Header    string `json:"header"`
+			Parameter string `json:"parameter"`
 		} `json:"source"`
 		// The sandbox backend's own shape (the proxy turns it into
 		// JSON:API): field and message instead of source and detail.
@@ -146,7 +151,7 @@ func ParseError(status int, h map[string][]string, body []byte, requestID string
 	if json.Unmarshal(body, &b) == nil {
 		for _, x := range b.Errors {
 			d := ErrorDetail{ID: x.ID, Code: x.Code, Title: x.Title, Detail: x.Detail,
-				Pointer: x.Source.Pointer, Header: x.Source.Header}
+				Pointer: x.Source.Pointer, Header: x.Source.Header, Parameter: x.Source.Parameter}
 			switch s := x.Status.(type) {
 			case string:
 				d.Status = s

@@ -29,6 +29,13 @@
 // receiver refuses stays queued for the next FlushCallbacks, and Redeliver
 // repeats one, as NHS Notify may.
 //
+// Respond records a recipient's keyword response to an NHS App message:
+// GET /v1/messages/{id}/responses pages through them (cursor paging, 10 a
+// page), and WithResponseCallbacks POSTs the recipient response callback
+// with the *http.Client the test gives, which carries the client
+// certificate of mutual TLS. An unknown message id answers 404 (the
+// specification does not say; the fake's choice).
+//
 // Faults are injected with the methods every fake of this module shares
 // (FailNext, Inject, SetFaultRate, SetLatency), answered with NHS Notify's
 // error bodies; WithAuth makes it check bearer tokens and serve the token

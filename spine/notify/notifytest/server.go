@@ -98,6 +98,8 @@ type message struct {
 	current  int       // index of the channel being tried
 	since    time.Time // when the current step started
 	outcomes map[notify.ChannelType]notify.ChannelStatus
+	// responses are the recipient's keyword answers, oldest first.
+	responses []notify.Response
 }
 
 type callback struct {
@@ -145,6 +147,7 @@ type Server struct {
 	stats    Stats
 
 	cb     *callbackConfig
+	rcb    *responseCallbacks
 	auth   *authConfig
 	tokens map[string]time.Time
 	jtis   map[string]bool
@@ -154,6 +157,11 @@ type callbackConfig struct {
 	messageURL, channelURL string
 	appID, apiKey          string
 	client                 *http.Client
+}
+
+type responseCallbacks struct {
+	url    string
+	client *http.Client
 }
 
 type authConfig struct {
@@ -183,6 +191,20 @@ func WithCallbacks(messageURL, channelURL, appID, apiKey string, client *http.Cl
 			client = http.DefaultClient
 		}
 		s.cb = &callbackConfig{messageURL, channelURL, appID, apiKey, client}
+	}
+}
+
+// WithResponseCallbacks makes the fake POST recipient response callbacks
+// to url when Respond records a response. NHS Notify authenticates them
+// with mutual TLS: client must present a certificate the receiver trusts
+// (its Transport's TLSClientConfig.Certificates), and no API key or
+// signature is sent.
+func WithResponseCallbacks(url string, client *http.Client) Option {
+	return func(s *Server) {
+		if client == nil {
+			client = http.DefaultClient
+		}
+		s.rcb = &responseCallbacks{url: url, client: client}
 	}
 }
 
@@ -395,12 +417,13 @@ func randomHex(n int) string {
 // ---- HTTP ----
 
 type apiError struct {
-	status  int
-	code    string
-	title   string
-	detail  string
-	pointer string
-	header  string
+	status    int
+	code      string
+	title     string
+	detail    string
+	pointer   string
+	header    string
+	parameter string
 }
 
 func writeErrors(w http.ResponseWriter, errs ...apiError) {
@@ -419,6 +442,8 @@ func writeErrors(w http.ResponseWriter, errs ...apiError) {
 			it["source"] = map[string]string{"pointer": e.pointer}
 		case e.header != "":
 			it["source"] = map[string]string{"header": e.header}
+		case e.parameter != "":
+			it["source"] = map[string]string{"parameter": e.parameter}
 		}
 		items[i] = it
 	}
@@ -438,21 +463,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func statusError(status int) apiError {
 	switch status {
 	case http.StatusTooManyRequests:
-		return apiError{status, string(notify.ErrQuota), "Too many requests", "You have made too many requests. Re-send the request after the time (in seconds) specified `Retry-After` header.", "", ""}
+		return apiError{status, string(notify.ErrQuota), "Too many requests", "You have made too many requests. Re-send the request after the time (in seconds) specified `Retry-After` header.", "", "", ""}
 	case http.StatusServiceUnavailable:
-		return apiError{status, string(notify.ErrServiceUnavailable), "The service is currently unavailable", "The service is currently not able to process this request, try again later.", "", ""}
+		return apiError{status, string(notify.ErrServiceUnavailable), "The service is currently unavailable", "The service is currently not able to process this request, try again later.", "", "", ""}
 	case http.StatusBadGateway:
-		return apiError{status, string(notify.ErrBadGateway), "Unable to call service", "A downstream service is not responding.", "", ""}
+		return apiError{status, string(notify.ErrBadGateway), "Unable to call service", "A downstream service is not responding.", "", "", ""}
 	case http.StatusGatewayTimeout, http.StatusRequestTimeout:
-		return apiError{status, string(notify.ErrTimeout), "Unable to call service", "The downstream service has not responded within the configured timeout period.", "", ""}
+		return apiError{status, string(notify.ErrTimeout), "Unable to call service", "The downstream service has not responded within the configured timeout period.", "", "", ""}
 	case http.StatusUnauthorized:
-		return apiError{status, string(notify.ErrDenied), "Access denied", "Access token missing, invalid or expired, or calling application not configured for this operation.", "", "Authorization"}
+		return apiError{status, string(notify.ErrDenied), "Access denied", "Access token missing, invalid or expired, or calling application not configured for this operation.", "", "Authorization", ""}
 	case http.StatusForbidden:
-		return apiError{status, string(notify.ErrForbidden), "Forbidden", "Client not recognised or not yet onboarded.", "", ""}
+		return apiError{status, string(notify.ErrForbidden), "Forbidden", "Client not recognised or not yet onboarded.", "", "", ""}
 	case http.StatusNotFound:
-		return apiError{status, string(notify.ErrNotFound), "Resource not found", "The resource at the requested URI was not found.", "", ""}
+		return apiError{status, string(notify.ErrNotFound), "Resource not found", "The resource at the requested URI was not found.", "", "", ""}
 	default:
-		return apiError{status, string(notify.ErrInternalServerError), "Error processing request", "There was an internal error whilst processing this request.", "", ""}
+		return apiError{status, string(notify.ErrInternalServerError), "Error processing request", "There was an internal error whilst processing this request.", "", "", ""}
 	}
 }
 
@@ -505,6 +530,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 		if allow(w, r, http.MethodPost) {
 			s.createBatch(w, r)
 		}
+	case strings.HasPrefix(path, "/v1/messages/") && strings.HasSuffix(path, "/responses") && strings.Count(path, "/") == 4:
+		if allow(w, r, http.MethodGet) {
+			s.responses(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/v1/messages/"), "/responses"))
+		}
 	case strings.HasPrefix(path, "/v1/messages/") && strings.Count(path, "/") == 3:
 		if allow(w, r, http.MethodGet) {
 			s.getMessage(w, strings.TrimPrefix(path, "/v1/messages/"))
@@ -523,7 +552,7 @@ func allow(w http.ResponseWriter, r *http.Request, method string) bool {
 		return true
 	}
 	w.Header().Set("Allow", method)
-	writeErrors(w, apiError{http.StatusMethodNotAllowed, string(notify.ErrNotAllowed), "Method not allowed", "The method at the requested URI was not allowed.", "", ""})
+	writeErrors(w, apiError{http.StatusMethodNotAllowed, string(notify.ErrNotAllowed), "Method not allowed", "The method at the requested URI was not allowed.", "", "", ""})
 	return false
 }
 
@@ -544,13 +573,13 @@ func negotiate(w http.ResponseWriter, r *http.Request) bool {
 		for _, part := range strings.Split(a, ",") {
 			t, cs := ok(strings.TrimSpace(part), true)
 			if t && !cs {
-				writeErrors(w, apiError{http.StatusUnsupportedMediaType, string(notify.ErrUnsupportedMedia), "Unsupported media", "Invalid content-type, this API only supports application/vnd.api+json or application/json.", "", "Accept"})
+				writeErrors(w, apiError{http.StatusUnsupportedMediaType, string(notify.ErrUnsupportedMedia), "Unsupported media", "Invalid content-type, this API only supports application/vnd.api+json or application/json.", "", "Accept", ""})
 				return false
 			}
 			good = good || t
 		}
 		if !good {
-			writeErrors(w, apiError{http.StatusNotAcceptable, string(notify.ErrNotAcceptable), "Not acceptable", "This service can only generate application/vnd.api+json or application/json.", "", "Accept"})
+			writeErrors(w, apiError{http.StatusNotAcceptable, string(notify.ErrNotAcceptable), "Not acceptable", "This service can only generate application/vnd.api+json or application/json.", "", "Accept", ""})
 			return false
 		}
 		if strings.Contains(a, "application/json") && !strings.Contains(a, "vnd.api+json") {
@@ -560,11 +589,11 @@ func negotiate(w http.ResponseWriter, r *http.Request) bool {
 	if r.Method == http.MethodPost {
 		t, cs := ok(r.Header.Get("Content-Type"), false)
 		if !t {
-			writeErrors(w, apiError{http.StatusUnsupportedMediaType, string(notify.ErrUnsupportedMedia), "Unsupported media", "Invalid content-type, this API only supports application/vnd.api+json or application/json.", "", "Content-Type"})
+			writeErrors(w, apiError{http.StatusUnsupportedMediaType, string(notify.ErrUnsupportedMedia), "Unsupported media", "Invalid content-type, this API only supports application/vnd.api+json or application/json.", "", "Content-Type", ""})
 			return false
 		}
 		if !cs {
-			writeErrors(w, apiError{http.StatusNotAcceptable, string(notify.ErrNotAcceptable), "Not acceptable", "This service can only generate application/vnd.api+json or application/json.", "", "Content-Type"})
+			writeErrors(w, apiError{http.StatusNotAcceptable, string(notify.ErrNotAcceptable), "Not acceptable", "This service can only generate application/vnd.api+json or application/json.", "", "Content-Type", ""})
 			return false
 		}
 	}
@@ -577,7 +606,7 @@ func (s *Server) authorised(w http.ResponseWriter, r *http.Request) bool {
 	a := r.Header.Get("Authorization")
 	if s.auth == nil {
 		if a == AuthBanned {
-			writeErrors(w, apiError{http.StatusForbidden, string(notify.ErrServiceBan), "Service ban in effect", "Request rejected because client service ban is in effect.", "", ""})
+			writeErrors(w, apiError{http.StatusForbidden, string(notify.ErrServiceBan), "Service ban in effect", "Request rejected because client service ban is in effect.", "", "", ""})
 			return false
 		}
 		return true
@@ -672,14 +701,14 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
 		return nil, false
 	}
 	if len(b) > maxBody {
-		writeErrors(w, apiError{http.StatusRequestEntityTooLarge, string(notify.ErrTooLarge), "Request too large", "Request message was larger than the service limit", "", ""})
+		writeErrors(w, apiError{http.StatusRequestEntityTooLarge, string(notify.ErrTooLarge), "Request too large", "Request message was larger than the service limit", "", "", ""})
 		return nil, false
 	}
 	return b, true
 }
 
 func invalid(code, title, detail, pointer string) apiError {
-	return apiError{http.StatusBadRequest, code, title, detail, pointer, ""}
+	return apiError{http.StatusBadRequest, code, title, detail, pointer, "", ""}
 }
 
 func missing(pointer string) apiError {
@@ -785,11 +814,11 @@ func (s *Server) plan(w http.ResponseWriter, id *string) (*Plan, bool) {
 	p := s.plans[*id]
 	s.mu.Unlock()
 	if p == nil {
-		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNoSuchRoutingPlan), "No such routing plan", "The routing plan specified either does not exist or is not in a usable state.", "/data/attributes/routingPlan", ""})
+		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNoSuchRoutingPlan), "No such routing plan", "The routing plan specified either does not exist or is not in a usable state.", "/data/attributes/routingPlan", "", ""})
 		return nil, false
 	}
 	if p.Status != 0 {
-		e := apiError{p.Status, p.Code, "Routing plan unusable", "The routing plan specified cannot be used.", "/data/attributes/routingPlanId", ""}
+		e := apiError{p.Status, p.Code, "Routing plan unusable", "The routing plan specified cannot be used.", "/data/attributes/routingPlanId", "", ""}
 		switch p.Status {
 		case http.StatusTooEarly:
 			w.Header().Set("Retry-After", "300")
@@ -829,7 +858,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 	if _, dup := s.byRef[*a.MessageReference]; dup {
 		s.stats.Duplicates++
 		s.mu.Unlock()
-		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate message request", "Request exists with identical messageReference", "/data/attributes/messageReference", ""})
+		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate message request", "Request exists with identical messageReference", "/data/attributes/messageReference", "", ""})
 		return
 	}
 	m := s.store(p, &a.rawMessage, "")
@@ -905,7 +934,7 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request) {
 	case len(*a.Messages) == 0:
 		errs = append(errs, invalid(string(notify.ErrTooFewItems), "Too few items", "The property at the specified location contains too few items.", "/data/attributes/messages"))
 	case len(*a.Messages) > notify.MaxBatchMessages:
-		writeErrors(w, apiError{http.StatusRequestEntityTooLarge, string(notify.ErrTooManyItems), "Too many items", "Request contains more than the maximum of messages.", "/data/attributes/messages", ""})
+		writeErrors(w, apiError{http.StatusRequestEntityTooLarge, string(notify.ErrTooManyItems), "Too many items", "Request contains more than the maximum of messages.", "/data/attributes/messages", "", ""})
 		return
 	}
 	if a.Messages != nil {
@@ -938,7 +967,7 @@ func (s *Server) createBatch(w http.ResponseWriter, r *http.Request) {
 	if _, dup := s.batches[*a.MessageBatchReference]; dup {
 		s.stats.Duplicates++
 		s.mu.Unlock()
-		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate batch request", "Request exists with identical messageBatchReference", "/data/attributes/messageBatchReference", ""})
+		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate batch request", "Request exists with identical messageBatchReference", "/data/attributes/messageBatchReference", "", ""})
 		return
 	}
 	batchID := ksuid(s.now)
@@ -974,7 +1003,7 @@ func (s *Server) getMessage(w http.ResponseWriter, id string) {
 	}
 	s.mu.Unlock()
 	if !ok || !ksuidPattern.MatchString(id) {
-		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNotFound), "Resource not found", "The resource at the requested URI was not found.", "", ""})
+		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNotFound), "Resource not found", "The resource at the requested URI was not found.", "", "", ""})
 		return
 	}
 	writeJSON(w, http.StatusOK, messageJSON(doc))
@@ -1047,7 +1076,7 @@ func (s *Server) nhsAppAccounts(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	raw := q.Get("ods-organisation-code")
 	bad := func(detail string) {
-		writeErrors(w, apiError{http.StatusBadRequest, string(notify.ErrInvalidRequest), "Invalid Request", detail, "", ""})
+		writeErrors(w, apiError{http.StatusBadRequest, string(notify.ErrInvalidRequest), "Invalid Request", detail, "", "", ""})
 	}
 	if raw == "" {
 		bad("Missing ODS Code")
@@ -1059,10 +1088,10 @@ func (s *Server) nhsAppAccounts(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, statusError(http.StatusBadGateway))
 		return
 	case ODSNotFound:
-		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNotFound), "Resource not found", "Report not found", "", ""})
+		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNotFound), "Resource not found", "Report not found", "", "", ""})
 		return
 	case ODSTooManyRequests:
-		writeErrors(w, apiError{http.StatusTooManyRequests, string(notify.ErrQuota), "Too many requests", "This endpoint is currently receiving a high volume of requests and is being rate limited.", "", ""})
+		writeErrors(w, apiError{http.StatusTooManyRequests, string(notify.ErrQuota), "Too many requests", "This endpoint is currently receiving a high volume of requests and is being rate limited.", "", "", ""})
 		return
 	}
 	if !odsPattern.MatchString(ods) && ods != "X26" {
@@ -1086,7 +1115,7 @@ func (s *Server) nhsAppAccounts(w http.ResponseWriter, r *http.Request) {
 	}
 	last := max(1, (len(all)+AccountsPageSize-1)/AccountsPageSize)
 	if page > last {
-		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNotFound), "Resource not found", "Report not found", "", ""})
+		writeErrors(w, apiError{http.StatusNotFound, string(notify.ErrNotFound), "Resource not found", "Report not found", "", "", ""})
 		return
 	}
 	from := (page - 1) * AccountsPageSize
@@ -1127,16 +1156,19 @@ func preferred(w http.ResponseWriter, r *http.Request) bool {
 	}
 	switch v {
 	case "422_message":
-		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate message request", "Request exists with identical messageReference", "/data/attributes/messageReference", ""})
+		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate message request", "Request exists with identical messageReference", "/data/attributes/messageReference", "", ""})
 	case "422_batch":
-		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate batch request", "Request exists with identical messageBatchReference", "/data/attributes/messageBatchReference", ""})
+		writeErrors(w, apiError{http.StatusUnprocessableEntity, string(notify.ErrDuplicateRequest), "Duplicate batch request", "Request exists with identical messageBatchReference", "/data/attributes/messageBatchReference", "", ""})
 	case "425":
 		w.Header().Set("Retry-After", "300")
-		writeErrors(w, apiError{http.StatusTooEarly, string(notify.ErrRetryTooEarly), "Retried too early", "You have retried this request too early, the previous request is still being processed. Re-send the request after the time (in seconds) specified `Retry-After` header.", "", ""})
+		writeErrors(w, apiError{http.StatusTooEarly, string(notify.ErrRetryTooEarly), "Retried too early", "You have retried this request too early, the previous request is still being processed. Re-send the request after the time (in seconds) specified `Retry-After` header.", "", "", ""})
 	case "429", "503":
 		w.Header().Set("Retry-After", "5")
 		n, _ := strconv.Atoi(v)
 		writeErrors(w, statusError(n))
+	case "400":
+		writeErrors(w, apiError{status: http.StatusBadRequest, code: string(notify.ErrInvalidValue), title: "Invalid value",
+			detail: "The message ID provided is not a valid KSUID.", parameter: "messageId"})
 	case "401", "403", "404", "408", "500", "502", "504":
 		n, _ := strconv.Atoi(v)
 		writeErrors(w, statusError(n))
