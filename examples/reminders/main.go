@@ -2,8 +2,9 @@
 // the same patients and bookings: once without reminders and once with
 // nhskit's reminders (waitlist/remind) sent through NHS Notify (a
 // notifytest fake), and prints the did-not-attend (DNA) rates of each.
-// Patients who answer a reminder with "cancel" give their place back to
-// the waiting list, which offers it at once.
+// Patients who answer a reminder in the NHS App with its CANCEL keyword
+// (an NHS Notify recipient response) give their place back to the
+// waiting list, which offers it at once.
 //
 //	go run ./examples/reminders [-dna 0.064] [-rr 0.77] [-reply-cancel 0.02] [-seed 1]
 //
@@ -216,8 +217,19 @@ func run(w io.Writer, p Params) error {
 				if !ok || replied[i] || rng.Float64() >= p.ReplyCancel {
 					continue
 				}
+				// The patient answers the NHS App reminder with its
+				// CANCEL keyword; NHS Notify's recipient response
+				// carries the reminder's reference back.
+				if !m.Status.Final() {
+					if err := srv.Deliver(m.ID); err != nil {
+						return err
+					}
+				}
+				if _, _, err := srv.Respond(m.ID, "CANCEL"); err != nil {
+					return err
+				}
 				replied[i] = true
-				if _, err := sched.HandleReply(ctx, remind.Reply{Reference: m.Reference, Text: "CANCEL"}); err != nil {
+				if _, err := sched.HandleReply(ctx, remind.ReplyFromResponse(notify.RecipientResponseEvent{Reference: m.Reference, Code: "CANCEL"})); err != nil {
 					return err
 				}
 				released++

@@ -31,10 +31,12 @@
 // time has come too close to the appointment (MinNotice) is skipped, not
 // sent late.
 //
-// Replies do not come through NHS Notify's published API (its
-// specification has no inbound-message endpoint): pass them to
-// [Scheduler.HandleReply] from whatever channel carries them, with the
-// reminder's id.
+// Replies come as NHS Notify recipient responses: a recipient answers an
+// NHS App message with one of its keywords (free text is not supported),
+// and notify.ResponseHandler hands over the response, whose
+// messageReference is the reminder's id; pass [ReplyFromResponse] of it
+// to [Scheduler.HandleReply]. Replies from other channels (an SMS
+// provider's inbound messages) go the same way with the reminder's id.
 //
 // # Facts relied on
 //

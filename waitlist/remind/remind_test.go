@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -498,4 +500,58 @@ func TestInstancesShareTheStore(t *testing.T) {
 	assert.Equal(t, len(rs), sent)
 	assert.Equal(t, len(rs), e.srv.Stats().Messages)
 	assert.Zero(t, e.srv.Stats().Duplicates)
+}
+
+// A reply through NHS Notify: the recipient answers the NHS App reminder
+// with the keyword CANCEL; the recipient response callback reaches
+// HandleReply and the booking is cancelled in the ledger.
+func TestReplyThroughNotifyResponse(t *testing.T) {
+	ctx := context.Background()
+	c := &clock{now: local(2026, 6, 1, 12, 0)}
+	ledger := booking.NewMemoryLedger(c.Now)
+	start := local(2026, 6, 20, 9, 0)
+	_, err := ledger.AddSlots(ctx, booking.Slot{ID: "slot-1", Service: "cardiology", Start: start, End: start.Add(20 * time.Minute)})
+	require.NoError(t, err)
+	bk, _, err := ledger.Book(ctx, booking.BookInput{SlotID: "slot-1", RequestID: "patient-a"})
+	require.NoError(t, err)
+
+	var s *remind.Scheduler
+	actions := make(chan remind.ReplyAction, 1)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// In production: notify.ResponseHandler over mutual TLS.
+		b, _ := io.ReadAll(r.Body)
+		evs, err := notify.ParseResponseCallback(b)
+		if !assert.NoError(t, err) {
+			w.WriteHeader(400)
+			return
+		}
+		for _, ev := range evs {
+			act, err := s.HandleReply(r.Context(), remind.ReplyFromResponse(ev))
+			assert.NoError(t, err)
+			actions <- act
+		}
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer recv.Close()
+	srv := notifytest.NewServer(notifytest.WithResponseCallbacks(recv.URL, nil))
+	defer srv.Close()
+	client, _ := notify.New(notify.Config{BaseURL: srv.URL})
+	s, err = remind.New(remind.Config{Rules: remind.Rules{Plans: plans}, Store: remind.NewMemoryStore(),
+		Sender: remind.NotifySender{Client: client}, Releaser: remind.LedgerReleaser{Ledger: ledger}, Now: c.Now})
+	require.NoError(t, err)
+	rs, err := s.Schedule(ctx, remind.Appointment{ID: bk.ID, NHSNumber: "9990000018", Start: start})
+	require.NoError(t, err)
+	c.Set(rs[0].Due)
+	_, err = s.RunDue(ctx)
+	require.NoError(t, err)
+	sent, ok := srv.MessageByReference(rs[0].ID)
+	require.True(t, ok)
+	require.NoError(t, srv.Deliver(sent.ID))
+	_, accepted, err := srv.Respond(sent.ID, "CANCEL")
+	require.NoError(t, err)
+	assert.True(t, accepted)
+	assert.Equal(t, remind.ReplyCancelled, <-actions)
+	got, err := ledger.Booking(ctx, bk.ID)
+	require.NoError(t, err)
+	assert.Equal(t, booking.StatusCancelled, got.Status)
 }

@@ -281,12 +281,19 @@ func (s *Scheduler) Run(ctx context.Context, interval time.Duration) error {
 	}
 }
 
-// Reply is a patient's reply to a reminder, from whatever inbound channel
-// carries replies (an SMS provider's inbound webhook, an NHS App
-// response): Reference is the reminder's id (its messageReference).
+// Reply is a patient's reply to a reminder: an NHS Notify recipient
+// response (ReplyFromResponse), or a reply from another inbound channel
+// the trust has. Reference is the reminder's id (its messageReference).
 type Reply struct {
 	Reference string
 	Text      string
+}
+
+// ReplyFromResponse is the Reply of an NHS Notify recipient response (the
+// keyword an NHS App recipient chose, e.g. CANCEL), as ResponseHandler
+// hands it over: its messageReference is the reminder's id.
+func ReplyFromResponse(ev notify.RecipientResponseEvent) Reply {
+	return Reply{Reference: ev.Reference, Text: ev.Code}
 }
 
 // ReplyAction is what HandleReply did.
