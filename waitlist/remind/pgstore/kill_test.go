@@ -52,13 +52,23 @@ func TestKillMidSend(t *testing.T) {
 
 	var wg sync.WaitGroup
 	killed := make(chan string, 1)
+	ready := make(chan struct{}, 3)
 	var cmds []*exec.Cmd
 	for w := range 3 {
+		if w == 1 {
+			// Worker 0 starts first, so that it is sending before the
+			// others can drain the store however slowly it starts.
+			select {
+			case <-ready:
+			case <-time.After(2 * time.Minute):
+				t.Fatal("worker 0 did not start")
+			}
+		}
 		cmd := exec.Command(os.Args[0], "-test.run=^TestKillMidSend$", "-test.v")
 		cmd.Env = append(os.Environ(), "NHSKIT_REMIND_WORKER=1", "NHSKIT_REMIND_SCHEMA="+s.name,
 			"NHSKIT_REMIND_NOTIFY="+srv.URL, fmt.Sprintf("NHSKIT_REMIND_OWNER=w%d", w))
 		if w == 0 {
-			cmd.Env = append(cmd.Env, "NHSKIT_REMIND_HANG_AFTER=10")
+			cmd.Env = append(cmd.Env, "NHSKIT_REMIND_HANG_AFTER=5")
 		}
 		out, err := cmd.StdoutPipe()
 		if err != nil {
@@ -74,6 +84,9 @@ func TestKillMidSend(t *testing.T) {
 			sc := bufio.NewScanner(out)
 			for sc.Scan() {
 				f := strings.Fields(sc.Text())
+				if len(f) == 1 && f[0] == "ready" {
+					ready <- struct{}{}
+				}
 				if w == 0 && len(f) == 2 && f[0] == "hung" {
 					_ = cmd.Process.Kill() // SIGKILL: no deferred code, no Finish
 					killed <- f[1]
@@ -166,6 +179,7 @@ func worker(t *testing.T) {
 		t.Fatal(err)
 	}
 	hang, _ := strconv.Atoi(os.Getenv("NHSKIT_REMIND_HANG_AFTER"))
+	fmt.Println("ready")
 	sched, err := remind.New(remind.Config{
 		Rules:  remind.Rules{Plans: []remind.Plan{{RoutingPlanID: notifytest.PlanFreeTextSMS}}},
 		Store:  s,
