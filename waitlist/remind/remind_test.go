@@ -555,3 +555,16 @@ func TestReplyThroughNotifyResponse(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, booking.StatusCancelled, got.Status)
 }
+
+func TestRun(t *testing.T) {
+	e := newEnv(t, nil)
+	s := e.sched("one")
+	rs, err := s.Schedule(context.Background(), appt("run1", local(2026, 6, 20, 9, 0)))
+	require.NoError(t, err)
+	e.clock.Set(rs[1].Due)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err = s.Run(ctx, 20*time.Millisecond)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	assert.Equal(t, 2, e.srv.Stats().Messages, "both due reminders sent by the loop")
+}
