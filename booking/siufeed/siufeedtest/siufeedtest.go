@@ -1,13 +1,3 @@
-// Package siufeedtest generates a day of a trust PAS's SIU feed: the
-// clinics' slots opened (S24), then bookings (S12), reschedules (S13),
-// modifications (S14), cancellations (S15), deletions (S17), blocked
-// slots (S23), resource changes (S20) and no-shows (S26) in a random but
-// seeded order, with some messages resent (as a sender does when an
-// acknowledgement is lost), some appointments made outside the opened
-// slots, and a few messages a receiver must refuse. Alongside the
-// messages it keeps what the PAS's book looks like after each one, so a
-// test can check a receiver's final state against it. All patients are
-// synthetic (NHS numbers in the 999 test range, no names).
 package siufeedtest
 
 import (
