@@ -209,11 +209,13 @@ func slotKey(resource string, start time.Time) string {
 	return resource + "@" + strconv.FormatInt(start.Unix(), 10)
 }
 
+// resourceOf names where a slot is: its sender, and its location or
+// else its clinician.
 func resourceOf(sl booking.Slot) string {
 	if sl.Location != "" {
-		return "L:" + sl.Location
+		return sl.Source + "|L:" + sl.Location
 	}
-	return "P:" + sl.Practitioner
+	return sl.Source + "|P:" + sl.Practitioner
 }
 
 func (f *Feed) index(sl booking.Slot) {

@@ -231,6 +231,7 @@ func (c *conv) appointment(s *hl7v2.SIU, tm hl7v2.Timing, timed bool) error {
 			}
 		}
 	})
+	c.resourceNotes(s)
 	if len(a.Participant) == 0 {
 		return &Error{Path: "PID", Err: fmt.Errorf("%w: an appointment needs a patient or a resource (AIP, AIL, AIG)", ErrMissing)}
 	}
@@ -257,6 +258,36 @@ func (c *conv) resources(s *hl7v2.SIU, fn func(g hl7v2.SIUResources, i int)) {
 			continue
 		}
 		fn(g, i+1)
+	}
+}
+
+// resourceNotes reports the NTEs that annotate a service or resource:
+// FHIR R4 has no place for them on an Appointment or a Slot (comment is
+// the SCH's notes).
+func (c *conv) resourceNotes(s *hl7v2.SIU) {
+	var notes []hl7v2.NTE
+	for _, g := range s.Resources {
+		for _, a := range g.Services {
+			notes = append(notes, a.Notes...)
+		}
+		for _, a := range g.General {
+			notes = append(notes, a.Notes...)
+		}
+		for _, a := range g.Locations {
+			notes = append(notes, a.Notes...)
+		}
+		for _, a := range g.Personnel {
+			notes = append(notes, a.Notes...)
+		}
+	}
+	for _, n := range notes {
+		occ := 0
+		for _, seg := range c.msg.Segments()[:n.Index+1] {
+			if seg.Name() == "NTE" {
+				occ++
+			}
+		}
+		c.unmapped("NTE["+itoa(occ)+"]", "", "note on a service or resource (AIS, AIG, AIL, AIP) not mapped")
 	}
 }
 
@@ -330,6 +361,7 @@ func (c *conv) slot(s *hl7v2.SIU, tm hl7v2.Timing) error {
 			}
 		}
 	})
+	c.resourceNotes(s)
 	schedID := nulls(s.SCH.ScheduleID())
 	if schedID.Code != "" {
 		sc.Identifier = append(sc.Identifier, fhir.Identifier{Value: str(schedID.Code)})

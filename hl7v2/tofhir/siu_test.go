@@ -57,6 +57,8 @@ func TestSIUAppointment(t *testing.T) {
 	}
 	assert.Contains(t, paths, "PV1[1]")
 	assert.Contains(t, paths, "ZU9[1]")
+	assert.Contains(t, paths, "NTE[2]", "the note on the AIS is reported")
+	assert.NotContains(t, paths, "NTE[1]", "the SCH's note is the comment")
 }
 
 func TestSIUStatusByTrigger(t *testing.T) {
