@@ -106,6 +106,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// seenMsg is what a message did, to answer its resend alike.
+type seenMsg struct {
+	o   Outcome
+	err error
+}
+
 type appt struct {
 	bookingID string
 	slotID    string
@@ -121,7 +127,7 @@ type Feed struct {
 	slots map[string][]string // resource and start -> slot ids
 	byID  map[string]booking.Slot
 	appts map[string]appt // request id (filler appointment id) -> booking
-	seen  map[string]Outcome
+	seen  map[string]seenMsg
 	order []string // control ids in arrival order, for forgetting
 }
 
@@ -147,7 +153,7 @@ func New(ctx context.Context, cfg Config) (*Feed, error) {
 	if cfg.Service == nil {
 		cfg.Service = DefaultService
 	}
-	f := &Feed{cfg: cfg, slots: map[string][]string{}, byID: map[string]booking.Slot{}, appts: map[string]appt{}, seen: map[string]Outcome{}}
+	f := &Feed{cfg: cfg, slots: map[string][]string{}, byID: map[string]booking.Slot{}, appts: map[string]appt{}, seen: map[string]seenMsg{}}
 	if err := f.rebuild(ctx); err != nil {
 		return nil, fmt.Errorf("siufeed: reading the ledger: %w", err)
 	}
@@ -286,9 +292,10 @@ func (f *Feed) Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error) {
 	ctl := h.ControlID()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if o, ok := f.seen[ctl]; ok && ctl != "" {
+	if sm, ok := f.seen[ctl]; ok && ctl != "" {
+		o := sm.o
 		o.Action, o.Events, o.Offers = Duplicate, nil, nil
-		return o, nil
+		return o, sm.err
 	}
 	s, err := msg.SIU()
 	if err != nil {
@@ -307,19 +314,17 @@ func (f *Feed) Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error) {
 	o.ControlID, o.Trigger = ctl, s.Trigger
 	if err != nil {
 		f.cfg.Logger.Warn("siufeed: message refused", "control_id", ctl, "trigger", s.Trigger, "error", err.Error())
-		if len(o.Events) == 0 {
-			return o, err
-		}
-		// Part of the message was applied: remember it, so a resend does
-		// not apply that part twice.
 	}
 	if f.cfg.Engine != nil && len(o.Events) > 0 {
 		if serr := f.cfg.Engine.Sync(ctx, f.cfg.Ledger); serr != nil {
 			f.cfg.Logger.Warn("siufeed: engine sync failed; it catches up on the next message", "error", serr.Error())
 		}
 	}
-	if ctl != "" {
-		f.seen[ctl] = o
+	// A message that changed the ledger, or was refused for its content,
+	// is answered alike when resent; one the ledger failed on is tried
+	// again (what it did apply, it finds done).
+	if ctl != "" && !errors.Is(err, ErrLedger) && (err == nil || len(o.Events) > 0 || errors.Is(err, ErrContent)) {
+		f.seen[ctl] = seenMsg{o: o, err: err}
 		f.order = append(f.order, ctl)
 		if len(f.order) > f.cfg.Remember {
 			delete(f.seen, f.order[0])

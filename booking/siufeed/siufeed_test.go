@@ -232,19 +232,37 @@ func TestRefusals(t *testing.T) {
 			assert.Equal(t, tc.hl7, ack.ERRs()[0].LegacyCode().Code+ack.ERRs()[0].Code().Code)
 		})
 	}
-	// A ledger that fails earns AR: the sender may send again.
-	f, err := New(context.Background(), Config{Ledger: failing{booking.NewMemoryLedger(nil)}})
+	// A resent refusal is refused alike.
+	m, err := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RXX01|||1||SIU^S12|X5|P|2.5\rSCH||F1\rAIL|1||X\r"))
 	require.NoError(t, err)
-	_, err = f.Apply(context.Background(), siu("S24", "SL1", "0900", "R1", false))
+	_, err = r.feed.Apply(context.Background(), m)
+	require.ErrorIs(t, err, ErrContent)
+
+	// A ledger that fails earns AR, and the resend is tried again.
+	fl := &failing{MemoryLedger: booking.NewMemoryLedger(nil), fail: true}
+	f, err := New(context.Background(), Config{Ledger: fl})
+	require.NoError(t, err)
+	open := siu("S24", "SL1", "0900", "R1", false)
+	_, err = f.Apply(context.Background(), open)
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, hl7v2.AckReject, e.Code)
 	assert.ErrorIs(t, err, ErrLedger)
 	assert.NotContains(t, err.Error(), "9990000018")
+	fl.fail = false
+	o, err := f.Apply(context.Background(), open)
+	require.NoError(t, err)
+	assert.Equal(t, SlotOpened, o.Action)
 }
 
-type failing struct{ *booking.MemoryLedger }
+type failing struct {
+	*booking.MemoryLedger
+	fail bool
+}
 
-func (failing) AddSlots(context.Context, ...booking.Slot) ([]booking.Event, error) {
-	return nil, errors.New("connection refused")
+func (f *failing) AddSlots(ctx context.Context, s ...booking.Slot) ([]booking.Event, error) {
+	if f.fail {
+		return nil, errors.New("connection refused")
+	}
+	return f.MemoryLedger.AddSlots(ctx, s...)
 }
