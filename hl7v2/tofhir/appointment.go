@@ -47,7 +47,7 @@ const (
 	profileSchedule    = fhir.UKCoreBase + "UKCore-Schedule"
 )
 
-var siuSegments = map[string]bool{"MSH": true, "SCH": true, "TQ1": true, "NTE": true, "PID": true, "PD1": true,
+var siuSegments = map[string]bool{"MSH": true, "SCH": true, "TQ1": true, "NTE": true, "PID": true, "PD1": true, "PV1": true,
 	"RGS": true, "AIS": true, "AIG": true, "AIL": true, "AIP": true}
 
 // siu converts an SIU message: S23 and S24 into a Slot and its Schedule,
@@ -186,6 +186,17 @@ func (c *conv) appointment(s *hl7v2.SIU, tm hl7v2.Timing, timed bool) error {
 		a.Extension = append(a.Extension, fhir.Extension{URL: uri(extBookingOrg), Value: &fhir.Reference{
 			Type: uri("Organization"), Identifier: &fhir.Identifier{System: uri(fhir.ODSOrganizationCodeSystem), Value: str(fac)}}})
 	}
+	// The Appointment's place in the Bundle, for the Encounter of its
+	// visit to point at: by fullUrl when the Appointment is sent, else by
+	// the filler's id.
+	apptURL := fhir.NewUUID()
+	apptRef := &fhir.Reference{Reference: str(apptURL)}
+	if match == "" && s.Trigger != "S12" {
+		apptRef = &fhir.Reference{Type: uri("Appointment")}
+		if len(a.Identifier) > 0 {
+			apptRef.Identifier = &a.Identifier[0]
+		}
+	}
 	for _, p := range s.Patients {
 		var pd1 *hl7v2.PD1
 		if p.PD1.Present() {
@@ -194,6 +205,11 @@ func (c *conv) appointment(s *hl7v2.SIU, tm hl7v2.Timing, timed bool) error {
 		ref, err := c.patient(p.PID, pd1)
 		if err != nil {
 			return err
+		}
+		if p.PV1.Present() && c.res.Encounter == nil {
+			// FHIR R4 links a visit to its appointment from the Encounter
+			// (Encounter.appointment).
+			c.encounterFor(p.PV1, s.Trigger, ref, apptRef)
 		}
 		a.Participant = append(a.Participant, fhir.AppointmentParticipant{
 			Actor: &fhir.Reference{Reference: str(ref), Type: uri("Patient")}, Required: code("required"), Status: code("accepted")})
@@ -246,7 +262,7 @@ func (c *conv) appointment(s *hl7v2.SIU, tm hl7v2.Timing, timed bool) error {
 		c.unmapped("SCH-2", "", "no filler appointment id with a known system: the Appointment this "+s.Trigger+" changes cannot be found, so it is not sent")
 		return nil
 	}
-	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(fhir.NewUUID()), Resource: a, Request: req})
+	c.res.Bundle.Entry = append(c.res.Bundle.Entry, fhir.BundleEntry{FullURL: uri(apptURL), Resource: a, Request: req})
 	return nil
 }
 

@@ -106,7 +106,10 @@
 //     ATND. The identifier types FILL and PLAC are HL7 table 0203. S23
 //     (blocked) gives Slot.status busy-unavailable and S24 (opened) free;
 //     the Slot's Schedule has the AIP clinicians and AIL locations as
-//     actors (Schedule.actor is 1..*).
+//     actors (Schedule.actor is 1..*). A PV1 in an SIU is the visit the
+//     appointment is for: an Encounter (planned; cancelled for S15, S16
+//     and S26; entered-in-error for S17) whose appointment element points
+//     at the Appointment, FHIR R4 linking the two from the Encounter.
 //
 // Identifiers and names never appear in errors or in the Unmapped report.
 package tofhir

@@ -49,13 +49,18 @@ func TestSIUAppointment(t *testing.T) {
 		urls = append(urls, e.Request.Method.Value+" "+e.Request.URL.Value)
 	}
 	assert.Contains(t, urls, "PUT Appointment?identifier=https://fhir.rxx.example.nhs.uk/Id/appointment|FL2001")
-	// PV1 is not mapped for SIU, nor the ZU9 segment: both are reported.
+	// The PV1 is the planned visit, pointing at the Appointment.
+	require.NotNil(t, res.Encounter)
+	assert.Equal(t, "planned", res.Encounter.Status.Value)
+	require.Len(t, res.Encounter.Appointment, 1)
+	assert.Equal(t, res.Bundle.Entry[len(res.Bundle.Entry)-1].FullURL.Value, res.Encounter.Appointment[0].Reference.Value)
+	assert.Equal(t, a, res.Bundle.Entry[len(res.Bundle.Entry)-1].Resource)
+	// The ZU9 segment is reported.
 	var paths []string
 	for _, u := range res.Unmapped {
 		paths = append(paths, u.Path)
 		assert.NotContains(t, u.Value, "999", "no NHS number in the report")
 	}
-	assert.Contains(t, paths, "PV1[1]")
 	assert.Contains(t, paths, "ZU9[1]")
 	assert.Contains(t, paths, "NTE[2]", "the note on the AIS is reported")
 	assert.NotContains(t, paths, "NTE[1]", "the SCH's note is the comment")
@@ -120,6 +125,20 @@ func TestSIUCancellationAndDeletedResource(t *testing.T) {
 	require.NotNil(t, a.CancelationReason)
 	assert.Equal(t, "Patient cancelled", a.CancelationReason.Text.Value)
 	assert.Empty(t, a.ServiceType, "the RGS with action D is left out")
+
+	// A cancellation with a visit: the Encounter is cancelled too, and
+	// without an id system it points at the Appointment by its filler id.
+	m, err := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RXX01|NHSKIT|RXX01|20260303101500||SIU^S15^SIU_S12|M9|P|2.5.1\r" +
+		"SCH||FL7^PAS||||PATCAN|||||||||||||||||||Cancelled\rTQ1|1|||||20^min|20260310140000\r" +
+		"PID|1||9990000018^^^NHS^NH\rPV1|1|O|ENTOPD^R1^^RXX01||||||||||||||||V77^^^RXX01^VN\r"))
+	require.NoError(t, err)
+	res, err = New(&Mapping{VisitNumberSystems: map[string]string{"RXX01": "https://fhir.rxx.example.nhs.uk/Id/visit"}}).Convert(m)
+	require.NoError(t, err)
+	mustValidate(t, res.Bundle)
+	require.NotNil(t, res.Encounter)
+	assert.Equal(t, "cancelled", res.Encounter.Status.Value)
+	assert.Equal(t, "FL7", res.Encounter.Appointment[0].Identifier.Value.Value)
+	assert.Equal(t, "PUT", res.Bundle.Entry[1].Request.Method.Value, "the visit is updated by its number")
 }
 
 func TestSIUWithoutIDSystem(t *testing.T) {
