@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -431,8 +432,8 @@ func (f *Feed) open(ctx context.Context, s *hl7v2.SIU, source, fid, ctl string) 
 		return Outcome{}, err
 	}
 	id := prefix + source + ":" + fid
-	if _, ok := f.byID[id]; ok {
-		return Outcome{Action: Unchanged, SlotID: id, Note: "slot already open"}, nil
+	if gs := f.generations(id); len(gs) > 0 {
+		return Outcome{Action: Unchanged, SlotID: gs[0], Note: "slot already open"}, nil
 	}
 	sl := f.slotOf(s, id, tm, source)
 	evs, err := f.cfg.Ledger.AddSlots(ctx, sl)
@@ -441,6 +442,10 @@ func (f *Feed) open(ctx context.Context, s *hl7v2.SIU, source, fid, ctl string) 
 		// named by the message that opened it.
 		sl.ID = id + "#" + ctl
 		evs, err = f.cfg.Ledger.AddSlots(ctx, sl)
+		if errors.Is(err, booking.ErrDuplicateID) {
+			// This very message opened it before, then the slot was blocked.
+			return Outcome{Action: Unchanged, SlotID: sl.ID, Note: "slot opened by this message before"}, nil
+		}
 	}
 	var ie *booking.InputError
 	if errors.As(err, &ie) && !errors.Is(err, booking.ErrDuplicateID) {
@@ -460,7 +465,11 @@ func (f *Feed) block(ctx context.Context, s *hl7v2.SIU, source, fid, reason stri
 	if len(ids) == 0 {
 		if tm, err := when(s); err == nil {
 			sl := f.slotOf(s, "", tm, source)
-			ids = append(ids, f.slots[slotKey(resourceOf(sl), tm.Start)]...)
+			for _, id := range f.slots[slotKey(resourceOf(sl), tm.Start)] {
+				if f.byID[id].Tags == nil { // not a slot made for one appointment
+					ids = append(ids, id)
+				}
+			}
 		}
 	}
 	if len(ids) == 0 {
@@ -494,6 +503,7 @@ func (f *Feed) generations(id string) []string {
 			out = append(out, sid)
 		}
 	}
+	slices.Sort(out)
 	return out
 }
 

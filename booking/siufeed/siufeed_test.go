@@ -146,6 +146,19 @@ func TestOutsideSlotsAndBlocking(t *testing.T) {
 	_, ok := r.engine.Slot(o.SlotID)
 	assert.False(t, ok)
 
+	// Blocking by place and time spares a slot made for one appointment.
+	o = r.apply(t, siu("S12", "AP10", "1715", "R1", true))
+	assert.Equal(t, Booked, o.Action)
+	o = r.apply(t, siu("S23", "SL-X", "1715", "R1", false))
+	assert.Equal(t, Unchanged, o.Action)
+	_, _, ok = r.feed.Appointment("RXX01", "AP10")
+	assert.True(t, ok)
+
+	r.apply(t, siu("S24", "SL1", "0900", "R1", false))
+	// An S23 under another filler id finds the slot by place and time.
+	o = r.apply(t, siu("S23", "SL-OTHER", "0900", "R1", false))
+	assert.Equal(t, SlotBlocked, o.Action)
+	assert.Equal(t, "siu:RXX01:SL1", o.SlotID)
 	r.apply(t, siu("S24", "SL1", "0900", "R1", false))
 	o = r.apply(t, siu("S23", "SL1", "0900", "R1", false))
 	assert.Equal(t, SlotBlocked, o.Action)
