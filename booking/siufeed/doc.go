@@ -21,6 +21,9 @@
 //   - S20, S21 and S22 (a service or resource taken off an appointment)
 //     and S26 (no-show) change no slot and are acknowledged.
 //
+// The feed is also a booking.SlotSource: an Aggregator searching across
+// trusts and practices gets this trust's free opened slots from it.
+//
 // A message is applied once: a control id (MSH-10) seen before answers
 // with the first outcome, and the ledger's own idempotency (a booking's
 // key is the filler appointment id; a cancelled booking stays cancelled)

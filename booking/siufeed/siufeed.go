@@ -698,6 +698,47 @@ func (f *Feed) offer(ctx context.Context, out *Outcome) {
 	}
 }
 
+var _ booking.SlotSource = (*Feed)(nil)
+
+// Slots makes the feed a booking.SlotSource for an Aggregator: the slots
+// the trust opened for the service (any service when q.Service is empty)
+// starting in [q.From, q.To) (an open end when zero) with a place free,
+// by the engine's view when the feed has one (holds count), else by the
+// PAS's bookings; earliest first.
+func (f *Feed) Slots(ctx context.Context, q booking.Query) ([]booking.Slot, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	taken := map[string]int{}
+	for _, a := range f.appts {
+		taken[a.slotID]++
+	}
+	var out []booking.Slot
+	for _, sl := range f.byID {
+		switch {
+		case sl.Tags != nil, q.Service != "" && sl.Service != q.Service,
+			sl.Start.Before(q.From), !q.To.IsZero() && !sl.Start.Before(q.To):
+			continue
+		}
+		free := max(sl.Capacity, 1) - taken[sl.ID]
+		if f.cfg.Engine != nil {
+			free = f.cfg.Engine.Available(sl.ID)
+		}
+		if free > 0 {
+			out = append(out, sl)
+		}
+	}
+	slices.SortFunc(out, func(a, b booking.Slot) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return out, nil
+}
+
 // Slot returns a slot the feed opened or made, by ledger id.
 func (f *Feed) Slot(id string) (booking.Slot, bool) {
 	f.mu.Lock()

@@ -279,3 +279,27 @@ func (f *failing) AddSlots(ctx context.Context, s ...booking.Slot) ([]booking.Ev
 	}
 	return f.MemoryLedger.AddSlots(ctx, s...)
 }
+
+func TestFeedIsASlotSource(t *testing.T) {
+	r := newRig(t, 0)
+	r.apply(t, siu("S24", "SL1", "0900", "R1", false))
+	r.apply(t, siu("S24", "SL2", "0915", "R1", false))
+	r.apply(t, siu("S24", "SL3", "0930", "R1", false))
+	r.apply(t, siu("S12", "AP1", "0915", "R1", true))
+	r.apply(t, siu("S12", "AP9", "1700", "R1", true)) // outside the opened slots
+	day := time.Date(2026, 11, 25, 0, 0, 0, 0, hl7v2.London)
+	agg := &booking.Aggregator{Sources: map[string]booking.SlotSource{"RXX01": r.feed}}
+	res := agg.Search(context.Background(), booking.Query{Service: "ENT", From: day, To: day.Add(24 * time.Hour)})
+	var ids []string
+	for _, s := range res.Slots {
+		ids = append(ids, s.ID)
+	}
+	assert.Equal(t, []string{"siu:RXX01:SL1", "siu:RXX01:SL3"}, ids, "free opened slots only, earliest first")
+	got, err := r.feed.Slots(context.Background(), booking.Query{Service: "ENT", From: day.Add(9*time.Hour + 20*time.Minute)})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, "siu:RXX01:SL3", got[0].ID)
+	got, err = r.feed.Slots(context.Background(), booking.Query{Service: "CARDIO"})
+	require.NoError(t, err)
+	assert.Empty(t, got)
+}
