@@ -303,3 +303,32 @@ func TestFeedIsASlotSource(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got)
 }
+
+func TestHandlerEnhancedMode(t *testing.T) {
+	fl := &failing{MemoryLedger: booking.NewMemoryLedger(nil), fail: true}
+	f, err := New(context.Background(), Config{Ledger: fl})
+	require.NoError(t, err)
+	h := f.Handler()
+	enhanced := func(ctl string) *hl7v2.Message {
+		m, err := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RXX01|NHSKIT|RXX01|20261124090000||SIU^S24^SIU_S12|" + ctl + "|P|2.5.1|||AL|NE\r" +
+			"SCH||SL1^PAS\rTQ1|1|||||15^min|20261125090000\rRGS|1\rAIS|1||ENT\rAIL|1||ENTOPD^R1^^RXX01\r"))
+		require.NoError(t, err)
+		return m
+	}
+	// The ledger is down: the handler fails, so the server's commit
+	// acknowledgement is CE (not stored).
+	_, err = h(context.Background(), enhanced("E1"))
+	require.ErrorIs(t, err, ErrLedger)
+	fl.fail = false
+	ack, err := h(context.Background(), enhanced("E1"))
+	require.NoError(t, err)
+	a, _ := ack.MSA()
+	assert.Equal(t, "AA", a.Code())
+	// In original mode a ledger failure is an AR acknowledgement.
+	fl.fail = true
+	ack, err = h(context.Background(), siu("S24", "SL2", "0915", "R1", false))
+	require.NoError(t, err)
+	a, _ = ack.MSA()
+	assert.Equal(t, "AR", a.Code())
+	assert.Equal(t, "207", ack.ERRs()[0].Code().Code)
+}
