@@ -50,6 +50,11 @@ const (
 var siuSegments = map[string]bool{"MSH": true, "SCH": true, "TQ1": true, "NTE": true, "PID": true, "PD1": true, "PV1": true,
 	"RGS": true, "AIS": true, "AIG": true, "AIL": true, "AIP": true}
 
+// slotSegments are what an S23 or S24 conversion reads: a patient in one
+// is reported, since a Slot has none.
+var slotSegments = map[string]bool{"MSH": true, "SCH": true, "TQ1": true, "NTE": true,
+	"RGS": true, "AIS": true, "AIG": true, "AIL": true, "AIP": true}
+
 // siu converts an SIU message: S23 and S24 into a Slot and its Schedule,
 // every other trigger into an Appointment.
 func (c *conv) siu() (*Result, error) {
@@ -68,7 +73,10 @@ func (c *conv) siu() (*Result, error) {
 		if err := c.slot(s, tm); err != nil {
 			return nil, err
 		}
-	} else if err := c.appointment(s, tm, terr == nil); err != nil {
+		c.unmappedSegments(slotSegments)
+		return c.res, nil
+	}
+	if err := c.appointment(s, tm, terr == nil); err != nil {
 		return nil, err
 	}
 	c.unmappedSegments(siuSegments)

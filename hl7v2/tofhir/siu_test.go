@@ -174,6 +174,15 @@ func TestSIUSlots(t *testing.T) {
 	res, err = New(pas).Convert(m)
 	require.NoError(t, err)
 	assert.Equal(t, "busy-unavailable", res.Slot.Status.Value)
+
+	// A patient in a slot message has nowhere to go: it is reported.
+	withPID := strings.Replace(string(siuMsg(t, "s24.hl7").Encode()), "\rRGS", "\rPID|1||9990000018^^^NHS^NH\rRGS", 1)
+	m, err = hl7v2.Parse([]byte(withPID))
+	require.NoError(t, err)
+	res, err = New(pas).Convert(m)
+	require.NoError(t, err)
+	assert.Contains(t, res.Unmapped, Unmapped{Path: "PID[1]", Reason: "segment not mapped"})
+	assert.Nil(t, res.Patient)
 }
 
 func TestSIUErrors(t *testing.T) {
