@@ -214,10 +214,13 @@ func (c *conv) appointment(s *hl7v2.SIU, tm hl7v2.Timing, timed bool) error {
 		if err != nil {
 			return err
 		}
-		if p.PV1.Present() && c.res.Encounter == nil {
+		switch {
+		case p.PV1.Present() && c.res.Encounter == nil:
 			// FHIR R4 links a visit to its appointment from the Encounter
 			// (Encounter.appointment).
 			c.encounterFor(p.PV1, s.Trigger, ref, apptRef)
+		case p.PV1.Present():
+			c.unmapped("PV1["+itoa(len(c.res.Patients))+"]", "", "the visit of a second patient on one appointment is not mapped")
 		}
 		a.Participant = append(a.Participant, fhir.AppointmentParticipant{
 			Actor: &fhir.Reference{Reference: str(ref), Type: uri("Patient")}, Required: code("required"), Status: code("accepted")})
