@@ -220,7 +220,7 @@ func (c *conv) appointment(s *hl7v2.SIU, tm hl7v2.Timing, timed bool) error {
 			// (Encounter.appointment).
 			c.encounterFor(p.PV1, s.Trigger, ref, apptRef)
 		case p.PV1.Present():
-			c.unmapped("PV1["+itoa(len(c.res.Patients))+"]", "", "the visit of a second patient on one appointment is not mapped")
+			c.unmapped("PV1["+itoa(occurrence(c.msg, p.PV1.Segment))+"]", "", "the visit of a second patient on one appointment is not mapped")
 		}
 		a.Participant = append(a.Participant, fhir.AppointmentParticipant{
 			Actor: &fhir.Reference{Reference: str(ref), Type: uri("Patient")}, Required: code("required"), Status: code("accepted")})
@@ -308,14 +308,20 @@ func (c *conv) resourceNotes(s *hl7v2.SIU) {
 		}
 	}
 	for _, n := range notes {
-		occ := 0
-		for _, seg := range c.msg.Segments()[:n.Index+1] {
-			if seg.Name() == "NTE" {
-				occ++
-			}
-		}
-		c.unmapped("NTE["+itoa(occ)+"]", "", "note on a service or resource (AIS, AIG, AIL, AIP) not mapped")
+		c.unmapped("NTE["+itoa(occurrence(c.msg, n.Segment))+"]", "", "note on a service or resource (AIS, AIG, AIL, AIP) not mapped")
 	}
+}
+
+// occurrence is which segment of its name seg is, from 1 (the n of
+// "NTE[n]").
+func occurrence(m *hl7v2.Message, seg hl7v2.Segment) int {
+	n := 0
+	for _, s := range m.Segments()[:seg.Index+1] {
+		if s.Name() == seg.Name() {
+			n++
+		}
+	}
+	return n
 }
 
 // participantStatus reads an AIx filler status (table 0278) as a

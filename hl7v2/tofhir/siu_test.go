@@ -212,3 +212,22 @@ func TestSIUErrors(t *testing.T) {
 	mustValidate(t, res.Bundle)
 	assert.Equal(t, "", res.Appointment.Start.Value)
 }
+
+func TestSIUSecondPatientVisitReported(t *testing.T) {
+	m, err := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RXX01|NHSKIT|RXX01|20260303101500||SIU^S12^SIU_S12|M9|P|2.5.1\r" +
+		"SCH||FL8^PAS\rTQ1|1|||||20^min|20260310140000\r" +
+		"PID|1||9990000018^^^NHS^NH\rPID|2||9990000026^^^NHS^NH\rPV1|1|O\r"))
+	require.NoError(t, err)
+	res, err := New(pas).Convert(m)
+	require.NoError(t, err)
+	assert.Len(t, res.Appointment.Participant, 2)
+	assert.NotNil(t, res.Encounter, "the first PV1 is the visit")
+
+	m, err = hl7v2.Parse([]byte("MSH|^~\\&|PAS|RXX01|NHSKIT|RXX01|20260303101500||SIU^S12^SIU_S12|M9|P|2.5.1\r" +
+		"SCH||FL8^PAS\rTQ1|1|||||20^min|20260310140000\r" +
+		"PID|1||9990000018^^^NHS^NH\rPV1|1|O\rPID|2||9990000026^^^NHS^NH\rPV1|1|O\r"))
+	require.NoError(t, err)
+	res, err = New(pas).Convert(m)
+	require.NoError(t, err)
+	assert.Contains(t, res.Unmapped, Unmapped{Path: "PV1[2]", Reason: "the visit of a second patient on one appointment is not mapped"})
+}
