@@ -187,7 +187,6 @@ type Endpoint struct {
 
 var (
 	referrers = []BusinessFunction{ReferringClinician, ReferringClinicianAdmin}
-	providers = []BusinessFunction{ServiceProviderClinician, ServiceProviderClinicianAdmin}
 	clinical  = []BusinessFunction{ReferringClinician, ReferringClinicianAdmin, ServiceProviderClinician, ServiceProviderClinicianAdmin}
 	worklist  = []BusinessFunction{ServiceProviderClinician, ServiceProviderAdmin, ServiceProviderClinicianAdmin, ReferringClinician, ReferringClinicianAdmin, ReferringAdmin}
 )

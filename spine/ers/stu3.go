@@ -129,15 +129,6 @@ func newParameters(profile string) *Parameters {
 	return &Parameters{ResourceType: "Parameters", Meta: &Meta{Profile: []string{profile}}, Parameter: []Parameter{}}
 }
 
-func (p *Parameters) get(name string) *Parameter {
-	for i := range p.Parameter {
-		if p.Parameter[i].Name == name {
-			return &p.Parameter[i]
-		}
-	}
-	return nil
-}
-
 // Participant is an Appointment participant. Type is read as one object or
 // an array: e-RS maps Appointment.participant.type as a single object
 // (a documented known issue of A016), where FHIR has an array.
