@@ -212,11 +212,17 @@ var (
 	A034 = Endpoint{"A034", "update appointment", referrers, false}
 	A035 = Endpoint{"A035", "search for healthcare services", referrers, true}
 	A036 = Endpoint{"A036", "cancel referral", clinical, true}
-	A037 = Endpoint{"A037", "retrieve healthcare service version", referrers, true}
+	A037 = Endpoint{"A037", "retrieve healthcare service version (HEAD)", referrers, true}
 	A038 = Endpoint{"A038", "retrieve appointment", clinical, false}
 	A041 = Endpoint{"A041", "search service requests", clinical, false}
 	A042 = Endpoint{"A042", "retrieve attachment", clinical, true}
 )
+
+// Allows reports whether a user in business function bf may call the
+// endpoint (an endpoint with no roles listed takes any).
+func (ep Endpoint) Allows(bf BusinessFunction) bool {
+	return len(ep.Roles) == 0 || slices.Contains(ep.Roles, bf)
+}
 
 // check refuses locally what e-RS would refuse: an endpoint closed to the
 // access mode or to the business function.
@@ -228,7 +234,7 @@ func (c *Client) check(ep Endpoint) error {
 		if c.cfg.BusinessFunction == "" {
 			return &RefusedError{Endpoint: ep.ID, Err: ErrNoBusinessFunction}
 		}
-		if !slices.Contains(ep.Roles, c.cfg.BusinessFunction) {
+		if !ep.Allows(c.cfg.BusinessFunction) {
 			return &RefusedError{Endpoint: ep.ID, Role: c.cfg.BusinessFunction, Err: ErrRoleNotAllowed}
 		}
 	}

@@ -317,7 +317,7 @@ func TestRolesAndAccessModes(t *testing.T) {
 	_, err = app.SearchServices(ctx, ers.ServiceSearch{Patient: patient, Criteria: criteria(app)})
 	assert.ErrorIs(t, err, ers.ErrUserRestrictedOnly)
 	// …but reaching the ones open to it.
-	svc, err := app.HealthcareService(ctx, "11000", "")
+	svc, err := app.HealthcareService(ctx, "11000")
 	require.NoError(t, err)
 	assert.Equal(t, "Leeds Cardiology", svc.Name)
 	assert.Equal(t, "HEART_FAILURE", svc.Types[0].Code, "single-object HealthcareService.type read")
@@ -405,7 +405,7 @@ func TestFakeRateLimit(t *testing.T) {
 	ctx := context.Background()
 	var limited int
 	for range 5 {
-		if _, err := c.HealthcareService(ctx, "11000", ""); errors.Is(err, ers.ErrRateLimited) {
+		if _, err := c.HealthcareService(ctx, "11000"); errors.Is(err, ers.ErrRateLimited) {
 			limited++
 		}
 	}
@@ -483,7 +483,7 @@ func TestHealthcareServices(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 2)
 	assert.Equal(t, nhsid.ODSCode("RAE"), got[1].ProvidedBy)
-	_, err = c.HealthcareService(context.Background(), "99999", "")
+	_, err = c.HealthcareService(context.Background(), "99999")
 	assert.ErrorIs(t, err, ers.ErrRecNotFound)
 }
 
@@ -491,14 +491,14 @@ func TestFaultsAndContext(t *testing.T) {
 	f := newFake(t)
 	c := newClient(t, f, func(cfg *ers.Config) { cfg.MaxAttempts = 2 })
 	f.Inject(fake.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0"}, fake.Fault{Status: http.StatusServiceUnavailable, RetryAfter: "0"})
-	_, err := c.HealthcareService(context.Background(), "11000", "")
+	_, err := c.HealthcareService(context.Background(), "11000")
 	assert.ErrorIs(t, err, spine.HTTPStatus(http.StatusServiceUnavailable))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = c.HealthcareService(ctx, "11000", "")
+	_, err = c.HealthcareService(ctx, "11000")
 	assert.ErrorIs(t, err, context.Canceled)
 	//nolint:staticcheck // a nil context is refused, not a panic
-	_, err = c.HealthcareService(nil, "11000", "") //lint:ignore SA1012 testing the refusal
+	_, err = c.HealthcareService(nil, "11000") //lint:ignore SA1012 testing the refusal
 	assert.Error(t, err)
 }
 

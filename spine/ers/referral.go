@@ -199,7 +199,7 @@ func (c *Client) CreateReferral(ctx context.Context, n NewReferral) (*Referral, 
 	if !n.PathwayStart.IsZero() {
 		p.Parameter = append(p.Parameter, Parameter{Name: "eReferralPathwayStart", ValueInstant: n.PathwayStart.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
-	crit, _ := json.Marshal(n.Criteria.parameters("ServiceSearchCriteria-1"))
+	crit, _ := json.Marshal(n.Criteria.parameters("ServiceSearchCriteria-1", true))
 	l := List{
 		ResourceType: "List",
 		Meta:         &Meta{Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Shortlist-List-1"}},
@@ -253,7 +253,21 @@ func (c *Client) CancelReferral(ctx context.Context, ubrn string, version int, r
 	if err != nil {
 		return nil, err
 	}
-	return c.referral(resp)
+	// The answer is an eRS-CancelReferral-Response-Parameters-1 whose
+	// updatedReferralRequest is the cancelled referral.
+	var out struct {
+		ResourceType string      `json:"resourceType"`
+		Parameter    []Parameter `json:"parameter"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil || out.ResourceType != "Parameters" {
+		return nil, fmt.Errorf("ers: A036: answer is not a Parameters resource")
+	}
+	for _, p := range out.Parameter {
+		if p.Name == "updatedReferralRequest" {
+			return ParseReferral(p.Resource)
+		}
+	}
+	return nil, fmt.Errorf("ers: A036: answer has no updatedReferralRequest")
 }
 
 // Letter is one referral letter or attachment to attach with A012: a

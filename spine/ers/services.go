@@ -69,7 +69,12 @@ type SearchCriteria struct {
 	Organisation            nhsid.ODSCode
 }
 
-func (s *SearchCriteria) parameters(id string) *Parameters {
+// parameters writes the criteria. The order of the members follows the
+// specification's examples, which put organisation before
+// ageAndGenderAppropriate in A010 and after it in A011's shortlist
+// (orgLast); e-RS reads them by name, but NHS England's sandbox compares
+// request bodies literally, order included.
+func (s *SearchCriteria) parameters(id string, orgLast bool) *Parameters {
 	p := newParameters(profileCriteria)
 	p.ID = id
 	add := func(x Parameter) { p.Parameter = append(p.Parameter, x) }
@@ -95,11 +100,19 @@ func (s *SearchCriteria) parameters(id string) *Parameters {
 	if s.NamedClinician != "" {
 		add(Parameter{Name: "namedClinician", ValueIdentifier: &Identifier{System: SystemSDSUser, Value: s.NamedClinician}})
 	}
+	org := func() {
+		if s.Organisation != "" {
+			add(Parameter{Name: "organisation", ValueIdentifier: &Identifier{System: SystemSpineOrg, Value: string(s.Organisation)}})
+		}
+	}
+	if !orgLast {
+		org()
+	}
 	if s.AgeAndGenderAppropriate != nil {
 		add(Parameter{Name: "ageAndGenderAppropriate", ValueBoolean: s.AgeAndGenderAppropriate})
 	}
-	if s.Organisation != "" {
-		add(Parameter{Name: "organisation", ValueIdentifier: &Identifier{System: SystemSpineOrg, Value: string(s.Organisation)}})
+	if orgLast {
+		org()
 	}
 	return p
 }
@@ -179,7 +192,7 @@ func (c *Client) SearchServices(ctx context.Context, q ServiceSearch) ([]Service
 	if q.ReferringClinician != "" {
 		p.Parameter = append(p.Parameter, Parameter{Name: "referringClinician", ValueIdentifier: &Identifier{System: SystemSDSUser, Value: q.ReferringClinician}})
 	}
-	crit, _ := json.Marshal(q.Criteria.parameters("ServiceSearchCriteria-1"))
+	crit, _ := json.Marshal(q.Criteria.parameters("ServiceSearchCriteria-1", false))
 	p.Parameter = append(p.Parameter, Parameter{Name: "searchCriteria", Resource: crit})
 	if q.CommissioningRuleOrganisation != "" {
 		p.Parameter = append(p.Parameter, Parameter{Name: "commissioningRuleOrganisation", ValueIdentifier: &Identifier{System: SystemODS, Value: string(q.CommissioningRuleOrganisation)}})
@@ -312,25 +325,46 @@ func validServiceID(id string) bool {
 	return err == nil
 }
 
-// HealthcareService runs A033 (version "") or A037 (a given version).
-func (c *Client) HealthcareService(ctx context.Context, id, version string) (*HealthcareService, error) {
-	ep := A033
-	path := "/R4/HealthcareService/" + url.PathEscape(id)
-	if version != "" {
-		ep = A037
-		path += "/_history/" + url.PathEscape(version)
-	}
-	if err := c.check(ep); err != nil {
+// HealthcareService runs A033: the service's current version.
+func (c *Client) HealthcareService(ctx context.Context, id string) (*HealthcareService, error) {
+	if err := c.check(A033); err != nil {
 		return nil, err
 	}
 	if !validServiceID(id) {
-		return nil, refused(ep, "id", "is not a service id")
+		return nil, refused(A033, "id", "is not a service id")
 	}
-	resp, err := c.do(ctx, &call{ep: ep, method: http.MethodGet, path: path})
+	resp, err := c.do(ctx, &call{ep: A033, method: http.MethodGet, path: "/R4/HealthcareService/" + id})
 	if err != nil {
 		return nil, err
 	}
-	return parseService(resp.Body)
+	s, err := parseService(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := etagVersion(resp.Header); ok {
+		s.Version = strconv.Itoa(v)
+	}
+	return s, nil
+}
+
+// HealthcareServiceVersion runs A037 (HEAD): the service's current
+// version, from the ETag, to compare with a cached copy.
+func (c *Client) HealthcareServiceVersion(ctx context.Context, id string) (string, error) {
+	if err := c.check(A037); err != nil {
+		return "", err
+	}
+	if !validServiceID(id) {
+		return "", refused(A037, "id", "is not a service id")
+	}
+	resp, err := c.do(ctx, &call{ep: A037, method: http.MethodHead, path: "/R4/HealthcareService/" + id})
+	if err != nil {
+		return "", err
+	}
+	v, ok := etagVersion(resp.Header)
+	if !ok {
+		return "", fmt.Errorf("ers: A037: answer has no ETag W/\"n\"")
+	}
+	return strconv.Itoa(v), nil
 }
 
 // MaxServiceIDs is the most ids A035 takes in one search.

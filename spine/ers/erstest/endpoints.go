@@ -35,6 +35,7 @@ var (
 	a030 = endpoint{"A030", nil, false, true}
 	a033 = endpoint{"A033", []string{rc, rca}, true, true}
 	a034 = endpoint{"A034", []string{rc, rca}, false, false}
+	a037 = endpoint{"A037", []string{rc, rca}, true, true}
 	a035 = endpoint{"A035", []string{rc, rca}, true, true}
 	a036 = endpoint{"A036", []string{rc, rca, spc, spca}, true, false}
 	a038 = endpoint{"A038", []string{rc, rca, spc, spca}, false, false}

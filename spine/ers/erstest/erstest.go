@@ -260,6 +260,7 @@ var routes = []route{
 	{"GET", "/FHIR/R4/PractitionerRole", "", a030, (*Server).businessFunctions},
 	{"POST", "/FHIR/STU3/HealthcareService/$ers.searchHealthcareServicesForPatient", "", a010, (*Server).searchServices},
 	{"GET", "/FHIR/R4/HealthcareService/", "", a033, (*Server).getService},
+	{"HEAD", "/FHIR/R4/HealthcareService/", "", a037, (*Server).getService},
 	{"GET", "/FHIR/R4/HealthcareService", "", a035, (*Server).searchServicesByID},
 	{"POST", "/FHIR/STU3/ReferralRequest/$ers.createReferral", "", a011, (*Server).createReferral},
 	{"POST", "/FHIR/STU3/ReferralRequest/$ers.fetchworklist", "", a008, (*Server).worklist},
@@ -505,4 +506,62 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// Referral seeds a referral, as if created earlier (AddReferral).
+type Referral struct {
+	UBRN     string
+	Version  int // default 1
+	Patient  nhsid.NHSNumber
+	Priority string // default ROUTINE
+	// Specialty is e.g. CARDIOLOGY; Services the shortlist.
+	Specialty string
+	Services  []string
+	// Referrer is the referring organisation's ODS code, whose
+	// AWAITING_BOOKING worklist holds the referral.
+	Referrer nhsid.ODSCode
+	// CommissioningRuleOrg defaults to Referrer.
+	CommissioningRuleOrg nhsid.ODSCode
+}
+
+// AddReferral adds an unbooked referral; versions below Version have no
+// history.
+func (s *Server) AddReferral(r Referral) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref := &referral{
+		UBRN: r.UBRN, State: "NOT_BOOKED",
+		Patient: string(r.Patient), Priority: r.Priority, Specialty: r.Specialty,
+		Services: slices.Clone(r.Services), Referrer: string(r.Referrer), CommOrg: string(r.CommissioningRuleOrg),
+	}
+	if ref.Priority == "" {
+		ref.Priority = "ROUTINE"
+	}
+	if ref.CommOrg == "" {
+		ref.CommOrg = ref.Referrer
+	}
+	s.referrals[r.UBRN] = ref
+	for ref.Version < max(r.Version, 1) {
+		s.bump(ref)
+	}
+}
+
+// TakeSlot books a slot outside the API (another system took it); it
+// returns false when the slot is unknown or already taken.
+func (s *Server) TakeSlot(serviceID, slotID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.slots[serviceID][slotID]
+	if st == nil || st.booked {
+		return false
+	}
+	st.booked = true
+	return true
+}
+
+// AddAttachment stores a file as if uploaded with A020, under id (a UUID).
+func (s *Server) AddAttachment(id string, data []byte) {
+	s.mu.Lock()
+	s.binaries[id] = slices.Clone(data)
+	s.mu.Unlock()
 }

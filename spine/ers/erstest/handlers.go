@@ -273,16 +273,20 @@ func serviceJSON(svc *Service) map[string]any {
 	}
 }
 
+// getService answers A033 (GET) and A037 (HEAD: the version in the ETag,
+// no body). Services stay at version 1.
 func (s *Server) getService(w http.ResponseWriter, r *http.Request, id string) {
-	version := ""
-	if i := strings.Index(id, "/_history/"); i >= 0 {
-		id, version = id[:i], id[i+len("/_history/"):]
-	}
 	s.mu.Lock()
 	svc, ok := s.services[id]
 	s.mu.Unlock()
-	if !ok || (version != "" && version != "1") {
-		writeOO(w, true, http.StatusNotFound, "not-found", "REC_NOT_FOUND", "no such service or version")
+	if !ok {
+		writeOO(w, true, http.StatusNotFound, "not-found", "REC_NOT_FOUND", "no such service")
+		return
+	}
+	w.Header().Set("ETag", `W/"1"`)
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "application/fhir+json")
+		w.WriteHeader(http.StatusOK)
 		return
 	}
 	writeJSON(w, http.StatusOK, serviceJSON(svc))
@@ -461,7 +465,13 @@ func (s *Server) cancelReferral(w http.ResponseWriter, r *http.Request, ubrn str
 	}
 	ref.State = "CANCELLED"
 	s.bump(ref)
-	s.writeReferral(w, http.StatusOK, ref)
+	// The answer is an eRS-CancelReferral-Response-Parameters-1.
+	w.Header().Set("ETag", `W/"`+strconv.Itoa(ref.Version)+`"`)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"resourceType": "Parameters",
+		"meta":         map[string]any{"profile": []string{ext + "eRS-CancelReferral-Response-Parameters-1"}},
+		"parameter":    []any{map[string]any{"name": "updatedReferralRequest", "resource": json.RawMessage(ref.history[ref.Version])}},
+	})
 }
 
 func (s *Server) freeSlot(service, slot string) {
