@@ -2,8 +2,11 @@ package ers_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -538,4 +541,55 @@ func TestRaceForLastSlot(t *testing.T) {
 	state, _, _ := f.ReferralState(refs[loser].UBRN)
 	assert.Equal(t, "DEFERRED_TO_PROVIDER", state)
 	assert.Zero(t, f.FreeSlots("15000"))
+}
+
+func TestParseTestdata(t *testing.T) {
+	read := func(name string) []byte {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		require.NoError(t, err)
+		return b
+	}
+	p, err := ers.ParseSlotBundle(read("slots.json"))
+	require.NoError(t, err)
+	require.Len(t, p.Slots, 1)
+	assert.Equal(t, ers.Slot{ID: "1", Start: time.Date(2026, 12, 8, 14, 0, 0, 0, time.UTC), End: time.Date(2026, 12, 8, 14, 30, 0, 0, time.UTC),
+		ScheduleID: "s", ServiceID: "11000", Clinician: "021600556514", Status: "free"}, p.Slots[0])
+	assert.Equal(t, 2, p.Total)
+	assert.Equal(t, 1, p.Next)
+
+	items, err := ers.ParseWorklist(read("worklist.json"))
+	require.NoError(t, err)
+	require.Len(t, items, 1)
+	assert.Equal(t, "900000000001", items[0].UBRN)
+	assert.Equal(t, ers.DeferNoSlots, items[0].Reason)
+	assert.Equal(t, 2026, items[0].PathwayStart.Year())
+
+	r, err := ers.ParseReferral(read("referral.json"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, r.Version)
+	assert.Equal(t, nhsid.ODSCode("R69"), r.CommissioningRuleOrg)
+	assert.Equal(t, []string{"11000"}, r.Shortlist)
+
+	for _, bad := range []string{`{`, `{"resourceType":"Patient"}`, `{"resourceType":"ReferralRequest","meta":{"versionId":"-1"}}`} {
+		_, err := ers.ParseReferral([]byte(bad))
+		assert.Error(t, err, bad)
+	}
+	_, err = ers.ParseWorklist([]byte(`{"resourceType":"List","entry":[{"item":{"reference":"Patient/1"}}]}`))
+	assert.ErrorContains(t, err, "entry[0]")
+	_, err = ers.ParseSlotBundle([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Slot","start":"soon"}}]}`))
+	assert.ErrorContains(t, err, "entry[0]")
+}
+
+func TestOneOrMany(t *testing.T) {
+	var a, b ers.Participant
+	require.NoError(t, json.Unmarshal([]byte(`{"type":{"coding":[{"code":"CON"}]}}`), &a))
+	require.NoError(t, json.Unmarshal([]byte(`{"type":[{"coding":[{"code":"CON"}]},{"coding":[{"code":"ATND"}]}]}`), &b))
+	assert.Equal(t, "CON", a.Type.Items[0].Coding[0].Code)
+	assert.Len(t, b.Type.Items, 2)
+	out, err := json.Marshal(a)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":{"coding":[{"code":"CON"}]}}`, string(out), "an object stays an object")
+	out, err = json.Marshal(b)
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"type":[{"coding":[{"code":"CON"}]},{"coding":[{"code":"ATND"}]}]}`, string(out))
 }

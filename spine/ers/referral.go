@@ -71,7 +71,7 @@ func ParseReferral(b []byte) (*Referral, error) {
 	out := &Referral{UBRN: r.ID, Status: r.Status, Raw: b}
 	if r.Meta != nil && r.Meta.VersionID != "" {
 		v, err := strconv.Atoi(r.Meta.VersionID)
-		if err != nil {
+		if err != nil || v < 0 {
 			return nil, fmt.Errorf("ers: ReferralRequest.meta.versionId %q is not a number", r.Meta.VersionID)
 		}
 		out.Version = v
