@@ -3,10 +3,12 @@
 //
 //  1. search cardiology services for a patient (A010) and create a
 //     referral from the shortlist (A011);
+//
 //  2. read the free slots of two providers through ers.SlotSource, rank
 //     them with the booking engine for a patient who can attend only on
 //     Tuesday afternoons and travel at most 45 minutes, and book the best
 //     (A016);
+//
 //  3. for a second patient, whose only service has no slots, defer booking
 //     to the provider (A016, NO_SLOTS_AT_SERVICE); the referral appears on
 //     the provider's APPOINTMENT_SLOT_ISSUES worklist (A008), the
@@ -14,7 +16,7 @@
 //     patient cancels (A034) the waiting list offers the freed slot and
 //     the provider books it.
 //
-//	go run ./examples/referral
+//     go run ./examples/referral
 package main
 
 import (
