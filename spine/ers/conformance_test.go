@@ -270,6 +270,28 @@ func scenarios() []scenario {
 			}
 			return r.Status, nil
 		}, sandbox: eq("cancelled")},
+		{name: "A004 reference data", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			cs, err := c.ReferenceData(ctx, "SPECIALTY")
+			if err != nil || len(cs) == 0 {
+				return "", err
+			}
+			return cs[0].Code + " from " + cs[0].EffectiveFrom, nil
+		}, sandbox: eq("ADULT_MENTAL_ILLNESS from 2004-06-01")},
+		{name: "A019 patient letter", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			p, err := c.PatientLetter(ctx, "000000070000")
+			return fmt.Sprintf("pdf %t", strings.HasPrefix(string(p), "%PDF")), err
+		}, sandbox: eq("pdf true")},
+		{name: "A031 change shortlist", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			r, err := c.ChangeShortlist(ctx, "000000070000", 6, ers.ShortlistChange{Criteria: shortlistCrit, Services: []string{"11002"}, FirstReminderDays: &zero})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprint(r.Shortlist), nil
+		}, sandbox: eq("[11002]")},
+		{name: "A040 on-behalf-of users", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			u, err := c.OnBehalfOfUsers(ctx)
+			return fmt.Sprint(u), err
+		}, sandbox: eq("[111111111111]")},
 		{name: "A034 cancel appointment", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
 			a, err := c.CancelAppointment(ctx, sbAppointment("70004", "000000070005"), ers.ReferenceSystem("_baseUrl_", "APPOINTMENT-CANCELLATION-REASON"), "PATIENT_APPOINTMENT_CANCELLATION_OTHER", "Cancellation Comment")
 			if err != nil {
@@ -328,6 +350,7 @@ func seedLikeSandbox(f *erstest.Server) {
 		f.AddReferral(erstest.Referral{UBRN: u, Version: 6, Patient: sbPatient, Specialty: "CARDIOLOGY", Services: []string{"11000", "11008", "11021", "50001"}, Referrer: "R69"})
 	}
 	f.AddRole(erstest.Role{UserID: "000000000101", Organisation: "R68", BusinessFunctions: []string{"REFERRING_CLINICIAN"}})
+	f.AddOnBehalfOfUser("111111111111")
 	f.TakeSlot("11000", "11000022") // the slot the deferral example says is gone
 	f.AddAttachment("50f0c0d5-7ed1-4587-8fce-889c8685eb54", []byte("%PDF-1.4 seeded"))
 }
@@ -398,7 +421,10 @@ func TestSandboxRoleChecks(t *testing.T) {
 		ep           ers.Endpoint
 		method, path string
 	}{
+		{ers.A004, "GET", "/STU3/CodeSystem/SPECIALTY"},
 		{ers.A005, "GET", "/STU3/ReferralRequest/000000070000"},
+		{ers.A019, "POST", "/STU3/ReferralRequest/000000070000/$ers.generatePatientLetter"},
+		{ers.A031, "POST", "/STU3/ReferralRequest/000000070000/$ers.changeShortlist"},
 		{ers.A007, "POST", "/STU3/ReferralRequest/000000070000/$ers.generateCRI"},
 		{ers.A008, "POST", "/STU3/ReferralRequest/$ers.fetchworklist"},
 		{ers.A010, "POST", "/STU3/HealthcareService/$ers.searchHealthcareServicesForPatient"},

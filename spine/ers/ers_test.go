@@ -593,3 +593,39 @@ func TestOneOrMany(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"type":[{"coding":[{"code":"CON"}]},{"coding":[{"code":"ATND"}]}]}`, string(out))
 }
+
+func TestReferenceDataLetterShortlistOBO(t *testing.T) {
+	f := newFake(t)
+	f.AddOnBehalfOfUser("021600556514")
+	c := newClient(t, f)
+	ctx := context.Background()
+	cs, err := c.ReferenceData(ctx, "REFERRAL-CANCELLATION-REASON")
+	require.NoError(t, err)
+	assert.Contains(t, cs, ers.Concept{Code: "RAISED_IN_ERROR", Display: "Raised in error", EffectiveFrom: "2004-06-01"})
+	_, err = c.ReferenceData(ctx, "../Slot")
+	assert.ErrorIs(t, err, ers.ErrInvalidInput)
+	_, err = c.ReferenceData(ctx, "NOTHING")
+	assert.ErrorIs(t, err, spine.HTTPStatus(http.StatusNotFound))
+
+	r := createReferral(t, c, "11000")
+	pdf, err := c.PatientLetter(ctx, r.UBRN)
+	require.NoError(t, err)
+	assert.Contains(t, string(pdf), "%PDF")
+
+	r2, err := c.ChangeShortlist(ctx, r.UBRN, r.Version, ers.ShortlistChange{Criteria: criteria(c), Services: []string{"12000", "13000"}})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"12000", "13000"}, r2.Shortlist)
+	assert.Equal(t, r.Version+1, r2.Version)
+	_, err = c.ChangeShortlist(ctx, r.UBRN, r.Version, ers.ShortlistChange{Criteria: criteria(c), Services: []string{"11000"}})
+	assert.ErrorIs(t, err, ers.ErrVersionMismatch)
+	_, err = c.ChangeShortlist(ctx, r.UBRN, r2.Version, ers.ShortlistChange{Criteria: criteria(c), Services: []string{"99999"}})
+	assert.ErrorIs(t, err, ers.ErrReferenceNotFound)
+
+	users, err := c.OnBehalfOfUsers(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"021600556514"}, users)
+	spca, err := c.WithBusinessFunction(ers.ServiceProviderClinicianAdmin, "RR8", users[0])
+	require.NoError(t, err)
+	_, err = spca.Referral(ctx, r.UBRN)
+	require.NoError(t, err)
+}

@@ -168,20 +168,8 @@ func (c *Client) CreateReferral(ctx context.Context, n NewReferral) (*Referral, 
 	if !n.Patient.Valid() {
 		return nil, refused(A011, "patient", "NHS number fails the modulus 11 check")
 	}
-	if len(n.Services) == 0 || len(n.Services) > MaxServiceIDs {
-		return nil, refused(A011, "shortlist", "takes 1 to %d services, not %d", MaxServiceIDs, len(n.Services))
-	}
-	seen := map[string]bool{}
-	for _, s := range n.Services {
-		if !validServiceID(s) {
-			return nil, refused(A011, "shortlist", "%q is not a service id", s)
-		}
-		if seen[s] {
-			return nil, &RefusedError{Endpoint: A011.ID, Field: "shortlist service " + s + " appears twice", Err: ErrDuplicateService}
-		}
-		seen[s] = true
-	}
-	if err := n.Criteria.validate(A011); err != nil {
+	lb, err := shortlist(A011, n.Criteria, n.Services)
+	if err != nil {
 		return nil, err
 	}
 	if c.cfg.BusinessFunction == ReferringClinicianAdmin && n.ReferringClinician == "" {
@@ -199,21 +187,6 @@ func (c *Client) CreateReferral(ctx context.Context, n NewReferral) (*Referral, 
 	if !n.PathwayStart.IsZero() {
 		p.Parameter = append(p.Parameter, Parameter{Name: "eReferralPathwayStart", ValueInstant: n.PathwayStart.UTC().Format("2006-01-02T15:04:05.000Z")})
 	}
-	crit, _ := json.Marshal(n.Criteria.parameters("ServiceSearchCriteria-1", true))
-	l := List{
-		ResourceType: "List",
-		Meta:         &Meta{Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Shortlist-List-1"}},
-		Status:       "current", Mode: "snapshot",
-		Contained: []json.RawMessage{crit},
-		Extension: []Extension{{
-			URL:            "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-eRS-Shortlist-SearchCriteria-1",
-			ValueReference: &Reference{Reference: "#ServiceSearchCriteria-1"},
-		}},
-	}
-	for _, s := range n.Services {
-		l.Entry = append(l.Entry, ListEntry{Item: ListItem{Identifier: &Identifier{System: SystemService, Value: s}}})
-	}
-	lb, _ := json.Marshal(l)
 	p.Parameter = append(p.Parameter, Parameter{Name: "shortlist", Resource: lb})
 	body, err := json.Marshal(p)
 	if err != nil {
@@ -224,6 +197,43 @@ func (c *Client) CreateReferral(ctx context.Context, n NewReferral) (*Referral, 
 		return nil, err
 	}
 	return c.referral(resp)
+}
+
+// shortlist builds an eRS-Shortlist-List-1 of services with the criteria
+// they were found with, checking what e-RS checks: 1 to 20 service ids,
+// none twice.
+func shortlist(ep Endpoint, crit SearchCriteria, services []string) (json.RawMessage, error) {
+	if len(services) == 0 || len(services) > MaxServiceIDs {
+		return nil, refused(ep, "shortlist", "takes 1 to %d services, not %d", MaxServiceIDs, len(services))
+	}
+	seen := map[string]bool{}
+	for _, s := range services {
+		if !validServiceID(s) {
+			return nil, refused(ep, "shortlist", "%q is not a service id", s)
+		}
+		if seen[s] {
+			return nil, &RefusedError{Endpoint: ep.ID, Field: "shortlist service " + s + " appears twice", Err: ErrDuplicateService}
+		}
+		seen[s] = true
+	}
+	if err := crit.validate(ep); err != nil {
+		return nil, err
+	}
+	cb, _ := json.Marshal(crit.parameters("ServiceSearchCriteria-1", true))
+	l := List{
+		ResourceType: "List",
+		Meta:         &Meta{Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Shortlist-List-1"}},
+		Status:       "current", Mode: "snapshot",
+		Contained: []json.RawMessage{cb},
+		Extension: []Extension{{
+			URL:            "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-eRS-Shortlist-SearchCriteria-1",
+			ValueReference: &Reference{Reference: "#ServiceSearchCriteria-1"},
+		}},
+	}
+	for _, s := range services {
+		l.Entry = append(l.Entry, ListEntry{Item: ListItem{Identifier: &Identifier{System: SystemService, Value: s}}})
+	}
+	return json.Marshal(l)
 }
 
 // CancelReferral runs A036: cancel the referral at version (If-Match) for

@@ -22,6 +22,12 @@ const (
 )
 
 var (
+	a004 = endpoint{"A004", []string{rc, rca, spc, spca}, true, false}
+	a019 = endpoint{"A019", []string{rc, rca}, false, false}
+	a031 = endpoint{"A031", []string{rc, rca}, false, false}
+	// A040 is called by a SERVICE_PROVIDER_CLINICIAN_ADMIN before it knows
+	// whom to act for: no on-behalf-of user (checked by its handler).
+	a040 = endpoint{"A040", nil, false, true}
 	a005 = endpoint{"A005", []string{rc, rca, spc, spca}, true, false}
 	a007 = endpoint{"A007", []string{rc, rca, spc, spca}, true, false}
 	a008 = endpoint{"A008", []string{spc, spa, spca, rc, rca, ra}, true, false}

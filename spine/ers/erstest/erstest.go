@@ -110,6 +110,7 @@ type Server struct {
 	locked       map[string]bool
 	pas          map[string]PAS
 	roles        []Role
+	obo          []string
 	nextUBRN     int
 	nextAppt     int
 	requests     int
@@ -273,6 +274,10 @@ var routes = []route{
 	{"GET", "/FHIR/STU3/Appointment/", "", a038, (*Server).getAppointment},
 	{"PUT", "/FHIR/STU3/Appointment/", "", a034, (*Server).updateAppointment},
 	{"GET", "/FHIR/STU3/Task", "", a029, (*Server).availableActions},
+	{"GET", "/FHIR/STU3/CodeSystem/", "", a004, (*Server).codeSystem},
+	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.generatePatientLetter", a019, (*Server).patientLetter},
+	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.changeShortlist", a031, (*Server).changeShortlist},
+	{"GET", "/FHIR/R4/Practitioner", "", a040, (*Server).oboUsers},
 	{"POST", "/FHIR/STU3/Binary", "", a020, (*Server).upload},
 	{"GET", "/FHIR/R4/Binary/", "", a042, (*Server).attachment},
 	{"GET", "/FHIR/R4/ServiceRequest", "", a041, (*Server).serviceRequests},
@@ -563,5 +568,13 @@ func (s *Server) TakeSlot(serviceID, slotID string) bool {
 func (s *Server) AddAttachment(id string, data []byte) {
 	s.mu.Lock()
 	s.binaries[id] = slices.Clone(data)
+	s.mu.Unlock()
+}
+
+// AddOnBehalfOfUser lets a SERVICE_PROVIDER_CLINICIAN_ADMIN act for the
+// clinician with this SDS user id (A040's answer).
+func (s *Server) AddOnBehalfOfUser(userID string) {
+	s.mu.Lock()
+	s.obo = append(s.obo, userID)
 	s.mu.Unlock()
 }
