@@ -166,6 +166,7 @@ func scenarios() []scenario {
 	crit := ers.SearchCriteria{Priority: ers.Urgent, Specialty: &sbSpecialty, ClinicType: "LIPID_MANAGEMENT", AgeAndGenderAppropriate: b(true)}
 	shortlistCrit := ers.SearchCriteria{Priority: ers.Urgent, Specialty: &sbSpecialty, ClinicType: "HEART_FAILURE", AgeAndGenderAppropriate: b(false)}
 	zero := 0
+	adviceCrit := ers.SearchCriteria{Priority: ers.Routine, Specialty: &sbSpecialty, ClinicType: "HEART_FAILURE", AgeAndGenderAppropriate: b(false)}
 	return []scenario{
 		{name: "A030 business functions", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
 			r, err := c.BusinessFunctions(ctx)
@@ -292,6 +293,43 @@ func scenarios() []scenario {
 			u, err := c.OnBehalfOfUsers(ctx)
 			return fmt.Sprint(u), err
 		}, sandbox: eq("[111111111111]")},
+		{name: "A044 advice request", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			a, err := c.CreateAdviceRequest(ctx, ers.AdviceRequest{Patient: sbPatient, Criteria: adviceCrit, ServiceID: "11014", Request: "Request text."})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("ubrn valid %t, authorised %t", ers.ValidUBRN(a.UBRN), a.ConversionAuthorised), nil
+		}, sandbox: eq("ubrn valid true, authorised false")},
+		{name: "A044 advice request with attachment", role: rca, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			a, err := c.CreateAdviceRequest(ctx, ers.AdviceRequest{Patient: sbPatient, ConversionAuthorised: true, Criteria: adviceCrit, ServiceID: "11014", Request: "Request text.",
+				ReferringClinician: "021600556514",
+				Attachments:        []ers.Letter{{Binary: "Binary/e1015896-92f4-4073-ad3c-5f30fca76448", Description: "Treatment Specification", Indexed: time.Date(2021, 9, 29, 13, 22, 35, 335000000, time.UTC)}}})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("authorised %t", a.ConversionAuthorised), nil
+		}},
+		{name: "A023 advice worklist", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			n := 0
+			for _, err := range c.AdviceWorklist(ctx) {
+				if err != nil {
+					return "", err
+				}
+				n++
+			}
+			return summarise(n, "items"), nil
+		}, sandbox: eq("2 items")},
+		{name: "A024 advice request", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			a, err := c.AdviceVersion(ctx, "000000070000", 0)
+			if err != nil {
+				return "", err
+			}
+			return a.UBRN + " " + a.Specialty, nil
+		}, sandbox: eq("000000070000 CARDIOLOGY"), noFake: "erstest's advice requests are made by A044, not seeded"},
+		{name: "A043 advice overview", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			p, err := c.AdviceOverview(ctx, "000049146177")
+			return fmt.Sprintf("pdf %t", strings.HasPrefix(string(p), "%PDF")), err
+		}, sandbox: eq("pdf true"), noFake: "erstest's advice requests are made by A044, not seeded"},
 		{name: "A034 cancel appointment", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
 			a, err := c.CancelAppointment(ctx, sbAppointment("70004", "000000070005"), ers.ReferenceSystem("_baseUrl_", "APPOINTMENT-CANCELLATION-REASON"), "PATIENT_APPOINTMENT_CANCELLATION_OTHER", "Cancellation Comment")
 			if err != nil {
@@ -331,6 +369,7 @@ func seedLikeSandbox(f *erstest.Server) {
 		{ID: "13000", Specialty: "CARDIOLOGY", DirectlyBookable: true, Provider: "R69"},
 		{ID: "14000", Specialty: "CARDIOLOGY", DirectlyBookable: true, Provider: "R69"},
 		{ID: "50001", Specialty: "CARDIOLOGY", Provider: "R69"},
+		{ID: "11014", Name: "Advice Only", Specialty: "CARDIOLOGY", Provider: "R69"},
 	} {
 		f.AddService(s)
 	}
@@ -352,6 +391,7 @@ func seedLikeSandbox(f *erstest.Server) {
 	f.AddRole(erstest.Role{UserID: "000000000101", Organisation: "R68", BusinessFunctions: []string{"REFERRING_CLINICIAN"}})
 	f.AddOnBehalfOfUser("111111111111")
 	f.TakeSlot("11000", "11000022") // the slot the deferral example says is gone
+	f.AddAttachment("e1015896-92f4-4073-ad3c-5f30fca76448", []byte("%PDF-1.4 treatment"))
 	f.AddAttachment("50f0c0d5-7ed1-4587-8fce-889c8685eb54", []byte("%PDF-1.4 seeded"))
 }
 
@@ -440,6 +480,10 @@ func TestSandboxRoleChecks(t *testing.T) {
 		{ers.A038, "GET", "/STU3/Appointment/70000"},
 		{ers.A041, "GET", "/R4/ServiceRequest?identifier=000000070000"},
 		{ers.A042, "GET", "/R4/Binary/50f0c0d5-7ed1-4587-8fce-889c8685eb54"},
+		{ers.A023, "POST", "/STU3/CommunicationRequest/$ers.fetchworklist"},
+		{ers.A024, "GET", "/STU3/CommunicationRequest/000000070000"},
+		{ers.A043, "POST", "/STU3/CommunicationRequest/000000070000/$ers.generateCRI"},
+		{ers.A044, "POST", "/STU3/CommunicationRequest/$ers.createAdviceAndGuidance"},
 	}
 	roles := []ers.BusinessFunction{ers.ReferringClinician, ers.ReferringClinicianAdmin, ers.ReferringAdmin,
 		ers.ServiceProviderClinician, ers.ServiceProviderAdmin, ers.ServiceDefiner}

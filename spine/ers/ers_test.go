@@ -629,3 +629,39 @@ func TestReferenceDataLetterShortlistOBO(t *testing.T) {
 	_, err = spca.Referral(ctx, r.UBRN)
 	require.NoError(t, err)
 }
+
+func TestAdviceAndGuidance(t *testing.T) {
+	f := newFake(t)
+	f.AddService(erstest.Service{ID: "11014", Name: "Cardiology Advice", Specialty: "CARDIOLOGY", Provider: "RR8"})
+	c := newClient(t, f)
+	ctx := context.Background()
+	_, err := c.CreateAdviceRequest(ctx, ers.AdviceRequest{Patient: patient, Criteria: criteria(c), ServiceID: "11014"})
+	assert.ErrorIs(t, err, ers.ErrInvalidInput, "no question")
+	bin, err := c.UploadFile(ctx, "900000000000", "ecg.pdf", "application/pdf", []byte("%PDF ecg"))
+	require.NoError(t, err)
+	a, err := c.CreateAdviceRequest(ctx, ers.AdviceRequest{Patient: patient, Criteria: criteria(c), ServiceID: "11014", Request: "Is this ECG a concern?", ConversionAuthorised: true,
+		Attachments: []ers.Letter{{Binary: bin, Description: "ECG"}}})
+	require.NoError(t, err)
+	assert.True(t, ers.ValidUBRN(a.UBRN))
+	assert.True(t, a.ConversionAuthorised)
+	assert.Equal(t, patient, a.Patient)
+
+	provider := newClient(t, f, func(cfg *ers.Config) { cfg.BusinessFunction, cfg.Organisation = ers.ServiceProviderClinician, "RR8" })
+	var items []ers.AdviceItem
+	for it, err := range provider.AdviceWorklist(ctx) {
+		require.NoError(t, err)
+		items = append(items, it)
+	}
+	require.Len(t, items, 1)
+	assert.Equal(t, a.UBRN, items[0].UBRN)
+	assert.Equal(t, "PROVIDER_RESPONSE_REQUIRED", items[0].Category)
+	got, err := provider.AdviceVersion(ctx, a.UBRN, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "CARDIOLOGY", got.Specialty)
+	pdf, err := provider.AdviceOverview(ctx, a.UBRN)
+	require.NoError(t, err)
+	assert.Contains(t, string(pdf), "%PDF")
+	for _, err := range c.AdviceWorklist(ctx) {
+		assert.ErrorIs(t, err, ers.ErrRoleNotAllowed, "a referrer has no advice worklist")
+	}
+}

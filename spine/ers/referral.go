@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nhskit/nhskit/internal/httpx"
@@ -308,26 +309,11 @@ func (c *Client) MaintainReferralLetter(ctx context.Context, ubrn string, versio
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-MaintainReferralLetter-Parameters-1")
 	for i, l := range letters {
-		if len(l.Binary) <= len("Binary/") || l.Binary[:len("Binary/")] != "Binary/" {
-			return nil, refused(A012, fmt.Sprintf("referralLetterFile[%d]", i), "is not a Binary/{id} reference")
+		doc, err := documentReference(A012, fmt.Sprintf("referralLetterFile[%d]", i), l, "REFERRER")
+		if err != nil {
+			return nil, err
 		}
-		at := l.Indexed
-		if at.IsZero() {
-			at = time.Now()
-		}
-		doc := map[string]any{
-			"resourceType": "DocumentReference",
-			"meta":         Meta{Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-DocumentReference-1"}},
-			"type":         CodeableConcept{Coding: []Coding{{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AttachmentType-1", Code: "REFERRER"}}},
-			"status":       "current",
-			"indexed":      at.UTC().Format("2006-01-02T15:04:05.000000+00:00"),
-			"content":      []any{map[string]any{"attachment": map[string]string{"url": l.Binary}}},
-		}
-		if l.Description != "" {
-			doc["description"] = l.Description
-		}
-		b, _ := json.Marshal(doc)
-		p.Parameter = append(p.Parameter, Parameter{Name: "referralLetterFile", Resource: b})
+		p.Parameter = append(p.Parameter, Parameter{Name: "referralLetterFile", Resource: doc})
 	}
 	body, _ := json.Marshal(p)
 	resp, err := c.do(ctx, &call{ep: A012, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.maintainReferralLetter", body: body, ifMatch: strconv.Itoa(version)})
@@ -335,6 +321,29 @@ func (c *Client) MaintainReferralLetter(ctx context.Context, ubrn string, versio
 		return nil, err
 	}
 	return c.referral(resp)
+}
+
+// documentReference builds the eRS-DocumentReference-1 of an uploaded file.
+func documentReference(ep Endpoint, field string, l Letter, attachmentType string) (json.RawMessage, error) {
+	if !strings.HasPrefix(l.Binary, "Binary/") || !ValidAttachmentID(strings.TrimPrefix(l.Binary, "Binary/")) {
+		return nil, refused(ep, field, "is not a Binary/{id} reference")
+	}
+	at := l.Indexed
+	if at.IsZero() {
+		at = time.Now()
+	}
+	doc := map[string]any{
+		"resourceType": "DocumentReference",
+		"meta":         Meta{Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-DocumentReference-1"}},
+		"type":         CodeableConcept{Coding: []Coding{{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AttachmentType-1", Code: attachmentType}}},
+		"status":       "current",
+		"indexed":      at.UTC().Format("2006-01-02T15:04:05.000000+00:00"),
+		"content":      []any{map[string]any{"attachment": map[string]string{"url": l.Binary}}},
+	}
+	if l.Description != "" {
+		doc["description"] = l.Description
+	}
+	return json.Marshal(doc)
 }
 
 // MaxFileBytes is the largest file A020 accepts (5 MiB).

@@ -28,6 +28,10 @@ var (
 	// A040 is called by a SERVICE_PROVIDER_CLINICIAN_ADMIN before it knows
 	// whom to act for: no on-behalf-of user (checked by its handler).
 	a040 = endpoint{"A040", nil, false, true}
+	a023 = endpoint{"A023", []string{spc, spa, spca}, false, false}
+	a024 = endpoint{"A024", []string{rc, rca, spc, spca}, true, false}
+	a043 = endpoint{"A043", []string{rc, rca, spc, spca}, true, false}
+	a044 = endpoint{"A044", []string{rc, rca}, false, false}
 	a005 = endpoint{"A005", []string{rc, rca, spc, spca}, true, false}
 	a007 = endpoint{"A007", []string{rc, rca, spc, spca}, true, false}
 	a008 = endpoint{"A008", []string{spc, spa, spca, rc, rca, ra}, true, false}

@@ -111,6 +111,7 @@ type Server struct {
 	pas          map[string]PAS
 	roles        []Role
 	obo          []string
+	advice       map[string]*advice
 	nextUBRN     int
 	nextAppt     int
 	requests     int
@@ -128,6 +129,7 @@ func NewServer(opts ...Option) *Server {
 		services:     map[string]*Service{},
 		slots:        map[string]map[string]*slotState{},
 		referrals:    map[string]*referral{},
+		advice:       map[string]*advice{},
 		appointments: map[string]*appointment{},
 		binaries:     map[string][]byte{},
 		links:        map[string]string{},
@@ -278,6 +280,10 @@ var routes = []route{
 	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.generatePatientLetter", a019, (*Server).patientLetter},
 	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.changeShortlist", a031, (*Server).changeShortlist},
 	{"GET", "/FHIR/R4/Practitioner", "", a040, (*Server).oboUsers},
+	{"POST", "/FHIR/STU3/CommunicationRequest/$ers.createAdviceAndGuidance", "", a044, (*Server).createAdvice},
+	{"POST", "/FHIR/STU3/CommunicationRequest/$ers.fetchworklist", "", a023, (*Server).adviceWorklist},
+	{"POST", "/FHIR/STU3/CommunicationRequest/", "/$ers.generateCRI", a043, (*Server).adviceOverview},
+	{"GET", "/FHIR/STU3/CommunicationRequest/", "", a024, (*Server).getAdvice},
 	{"POST", "/FHIR/STU3/Binary", "", a020, (*Server).upload},
 	{"GET", "/FHIR/R4/Binary/", "", a042, (*Server).attachment},
 	{"GET", "/FHIR/R4/ServiceRequest", "", a041, (*Server).serviceRequests},
