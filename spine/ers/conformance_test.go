@@ -330,6 +330,20 @@ func scenarios() []scenario {
 			p, err := c.AdviceOverview(ctx, "000049146177")
 			return fmt.Sprintf("pdf %t", strings.HasPrefix(string(p), "%PDF")), err
 		}, sandbox: eq("pdf true"), noFake: "erstest's advice requests are made by A044, not seeded"},
+		{name: "A013 accept referral", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			r, err := c.AcceptReferral(ctx, "000000070000", 6)
+			if err != nil {
+				return "", err
+			}
+			return r.UBRN, nil
+		}, noFake: "the sandbox's example accepts 000000070000, which its other examples need unbooked (erstest accepts only booked or deferred referrals)"},
+		{name: "A014 reject referral", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			r, err := c.RejectReferral(ctx, "000000070001", 6, "_baseurl_/STU3/CodeSystem/APPOINTMENT-CANCELLATION-REASON", "SERVICE_INAPPROPRIATE", "This is a short comment")
+			if err != nil {
+				return "", err
+			}
+			return r.Status, nil
+		}},
 		{name: "A034 cancel appointment", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
 			a, err := c.CancelAppointment(ctx, sbAppointment("70004", "000000070005"), ers.ReferenceSystem("_baseUrl_", "APPOINTMENT-CANCELLATION-REASON"), "PATIENT_APPOINTMENT_CANCELLATION_OTHER", "Cancellation Comment")
 			if err != nil {
@@ -389,6 +403,7 @@ func seedLikeSandbox(f *erstest.Server) {
 		f.AddReferral(erstest.Referral{UBRN: u, Version: 6, Patient: sbPatient, Specialty: "CARDIOLOGY", Services: []string{"11000", "11008", "11021", "50001"}, Referrer: "R69"})
 	}
 	f.AddRole(erstest.Role{UserID: "000000000101", Organisation: "R68", BusinessFunctions: []string{"REFERRING_CLINICIAN"}})
+	f.AddReferral(erstest.Referral{UBRN: "000000070001", Version: 6, Patient: sbPatient, Specialty: "CARDIOLOGY", Services: []string{"11021"}, Referrer: "R69", DeferredTo: "11021"})
 	f.AddOnBehalfOfUser("111111111111")
 	f.TakeSlot("11000", "11000022") // the slot the deferral example says is gone
 	f.AddAttachment("e1015896-92f4-4073-ad3c-5f30fca76448", []byte("%PDF-1.4 treatment"))
@@ -465,6 +480,8 @@ func TestSandboxRoleChecks(t *testing.T) {
 		{ers.A005, "GET", "/STU3/ReferralRequest/000000070000"},
 		{ers.A019, "POST", "/STU3/ReferralRequest/000000070000/$ers.generatePatientLetter"},
 		{ers.A031, "POST", "/STU3/ReferralRequest/000000070000/$ers.changeShortlist"},
+		{ers.A013, "POST", "/STU3/ReferralRequest/000000070000/$ers.acceptReferral"},
+		{ers.A014, "POST", "/STU3/ReferralRequest/000000070000/$ers.rejectReferral"},
 		{ers.A007, "POST", "/STU3/ReferralRequest/000000070000/$ers.generateCRI"},
 		{ers.A008, "POST", "/STU3/ReferralRequest/$ers.fetchworklist"},
 		{ers.A010, "POST", "/STU3/HealthcareService/$ers.searchHealthcareServicesForPatient"},

@@ -665,3 +665,37 @@ func TestAdviceAndGuidance(t *testing.T) {
 		assert.ErrorIs(t, err, ers.ErrRoleNotAllowed, "a referrer has no advice worklist")
 	}
 }
+
+func TestAcceptReject(t *testing.T) {
+	f := newFake(t)
+	c := newClient(t, f)
+	ctx := context.Background()
+	r := createReferral(t, c, "11000")
+	page, err := c.SlotsPage(ctx, ers.SlotQuery{ServiceID: "11000", Priority: ers.Routine})
+	require.NoError(t, err)
+	_, err = c.Book(ctx, ers.Booking{UBRN: r.UBRN, Version: r.Version, ServiceID: "11000", Patient: patient, Slot: page.Slots[0]})
+	require.NoError(t, err)
+	provider := newClient(t, f, func(cfg *ers.Config) { cfg.BusinessFunction, cfg.Organisation = ers.ServiceProviderClinician, "RR8" })
+	_, err = c.AcceptReferral(ctx, r.UBRN, 2)
+	assert.ErrorIs(t, err, ers.ErrRoleNotAllowed, "a referrer cannot accept")
+	acc, err := provider.AcceptReferral(ctx, r.UBRN, 2)
+	require.NoError(t, err)
+	assert.Equal(t, 3, acc.Version)
+	_, err = provider.RejectReferral(ctx, r.UBRN, 3, "", "SERVICE_INAPPROPRIATE", "")
+	assert.ErrorIs(t, err, ers.ErrInvalidInput, "a comment is required")
+	rej, err := provider.RejectReferral(ctx, r.UBRN, 3, "", "SERVICE_INAPPROPRIATE", "wrong clinic")
+	require.NoError(t, err)
+	assert.Equal(t, "REJECTED", rej.State)
+	assert.Equal(t, 3, f.FreeSlots("11000"), "the rejected booking's slot is free again")
+
+	// A seeded deferral is on the provider's worklist.
+	f.AddReferral(erstest.Referral{UBRN: "900000000077", Patient: patient, Services: []string{"12000"}, DeferredTo: "12000"})
+	other := newClient(t, f, func(cfg *ers.Config) { cfg.BusinessFunction, cfg.Organisation = ers.ServiceProviderClinician, "RXF" })
+	n := 0
+	for it, err := range other.Worklist(ctx, ers.WorklistQuery{ListType: ers.AppointmentSlotIssues, ServiceID: "12000"}) {
+		require.NoError(t, err)
+		assert.Equal(t, "900000000077", it.UBRN)
+		n++
+	}
+	assert.Equal(t, 1, n)
+}

@@ -158,3 +158,51 @@ func (c *Client) OnBehalfOfUsers(ctx context.Context) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Provider endpoints of the referral's review.
+var (
+	A013 = Endpoint{"A013", "accept referral", []BusinessFunction{ServiceProviderClinician, ServiceProviderClinicianAdmin}, true}
+	A014 = Endpoint{"A014", "reject referral", []BusinessFunction{ServiceProviderClinician, ServiceProviderClinicianAdmin}, false}
+)
+
+// AcceptReferral runs A013: the provider accepts the referral at version
+// (If-Match).
+func (c *Client) AcceptReferral(ctx context.Context, ubrn string, version int) (*Referral, error) {
+	if err := c.check(A013); err != nil {
+		return nil, err
+	}
+	if !ValidUBRN(ubrn) || version <= 0 {
+		return nil, refused(A013, "ubrn", "needs a UBRN and the referral's version")
+	}
+	resp, err := c.do(ctx, &call{ep: A013, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.acceptReferral", ifMatch: strconv.Itoa(version)})
+	if err != nil {
+		return nil, err
+	}
+	return c.referral(resp)
+}
+
+// RejectReferral runs A014: the provider returns the referral at version
+// (If-Match) to the referrer for a reason code (reasonSystem "" means this
+// client's APPOINTMENT-CANCELLATION-REASON system, which the examples use)
+// with a comment.
+func (c *Client) RejectReferral(ctx context.Context, ubrn string, version int, reasonSystem, reason, comment string) (*Referral, error) {
+	if err := c.check(A014); err != nil {
+		return nil, err
+	}
+	if !ValidUBRN(ubrn) || version <= 0 {
+		return nil, refused(A014, "ubrn", "needs a UBRN and the referral's version")
+	}
+	if reason == "" || comment == "" {
+		return nil, refused(A014, "rejectionReason", "and rejectionComments are required")
+	}
+	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-RejectReferral-Parameters-1")
+	p.Parameter = append(p.Parameter,
+		Parameter{Name: "rejectionReason", ValueCoding: &Coding{System: or(reasonSystem, ReferenceSystem(c.base, "APPOINTMENT-CANCELLATION-REASON")), Code: reason}},
+		Parameter{Name: "rejectionComments", ValueString: &comment})
+	body, _ := json.Marshal(p)
+	resp, err := c.do(ctx, &call{ep: A014, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.rejectReferral", body: body, ifMatch: strconv.Itoa(version)})
+	if err != nil {
+		return nil, err
+	}
+	return c.referral(resp)
+}

@@ -32,6 +32,8 @@ var (
 	a024 = endpoint{"A024", []string{rc, rca, spc, spca}, true, false}
 	a043 = endpoint{"A043", []string{rc, rca, spc, spca}, true, false}
 	a044 = endpoint{"A044", []string{rc, rca}, false, false}
+	a013 = endpoint{"A013", []string{spc, spca}, true, false}
+	a014 = endpoint{"A014", []string{spc, spca}, false, false}
 	a005 = endpoint{"A005", []string{rc, rca, spc, spca}, true, false}
 	a007 = endpoint{"A007", []string{rc, rca, spc, spca}, true, false}
 	a008 = endpoint{"A008", []string{spc, spa, spca, rc, rca, ra}, true, false}

@@ -279,6 +279,8 @@ var routes = []route{
 	{"GET", "/FHIR/STU3/CodeSystem/", "", a004, (*Server).codeSystem},
 	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.generatePatientLetter", a019, (*Server).patientLetter},
 	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.changeShortlist", a031, (*Server).changeShortlist},
+	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.acceptReferral", a013, (*Server).acceptReferral},
+	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.rejectReferral", a014, (*Server).rejectReferral},
 	{"GET", "/FHIR/R4/Practitioner", "", a040, (*Server).oboUsers},
 	{"POST", "/FHIR/STU3/CommunicationRequest/$ers.createAdviceAndGuidance", "", a044, (*Server).createAdvice},
 	{"POST", "/FHIR/STU3/CommunicationRequest/$ers.fetchworklist", "", a023, (*Server).adviceWorklist},
@@ -533,6 +535,10 @@ type Referral struct {
 	Referrer nhsid.ODSCode
 	// CommissioningRuleOrg defaults to Referrer.
 	CommissioningRuleOrg nhsid.ODSCode
+	// DeferredTo, when set, is a shortlisted service the referral has been
+	// deferred to (NO_SLOTS_AT_SERVICE): it is on that provider's
+	// APPOINTMENT_SLOT_ISSUES worklist.
+	DeferredTo string
 }
 
 // AddReferral adds an unbooked referral; versions below Version have no
@@ -552,6 +558,12 @@ func (s *Server) AddReferral(r Referral) {
 		ref.CommOrg = ref.Referrer
 	}
 	s.referrals[r.UBRN] = ref
+	if r.DeferredTo != "" {
+		a := &appointment{ID: strconv.Itoa(s.nextAppt), Status: "proposed", UBRN: r.UBRN, Service: r.DeferredTo, Patient: ref.Patient, Reason: "NO_SLOTS_AT_SERVICE"}
+		s.nextAppt++
+		s.appointments[a.ID] = a
+		ref.State, ref.Appointment, ref.DeferredTo, ref.DeferReason = "DEFERRED_TO_PROVIDER", a.ID, r.DeferredTo, a.Reason
+	}
 	for ref.Version < max(r.Version, 1) {
 		s.bump(ref)
 	}

@@ -122,3 +122,57 @@ func (s *Server) oboUsers(w http.ResponseWriter, r *http.Request, _ string) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
 }
+
+// acceptReferral answers A013: a booked or deferred referral is accepted
+// by the provider (it stays where it is, one version on).
+func (s *Server) acceptReferral(w http.ResponseWriter, r *http.Request, ubrn string) {
+	v, have := versionOf(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.checkUpdate(w, ubrn, v, have)
+	if !ok {
+		return
+	}
+	if ref.State != "BOOKED" && ref.State != "DEFERRED_TO_PROVIDER" {
+		unprocessable(w, "INVALID_STATE", "only a booked or deferred referral can be accepted")
+		return
+	}
+	s.bump(ref)
+	s.writeReferral(w, http.StatusOK, ref)
+}
+
+// rejectReferral answers A014: the referral returns to the referrer
+// (REJECTED), its appointment cancelled and its slot freed.
+func (s *Server) rejectReferral(w http.ResponseWriter, r *http.Request, ubrn string) {
+	var p parameters
+	if !readBody(w, r, &p) {
+		return
+	}
+	v, have := versionOf(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.checkUpdate(w, ubrn, v, have)
+	if !ok {
+		return
+	}
+	if x := p.get("rejectionReason"); x == nil || x.ValueCoding == nil || x.ValueCoding.Code == "" {
+		unprocessable(w, "MISSING_VALUE", "'rejectionReason' is required")
+		return
+	}
+	if x := p.get("rejectionComments"); x == nil || x.ValueString == nil || *x.ValueString == "" {
+		unprocessable(w, "MISSING_VALUE", "'rejectionComments' is required")
+		return
+	}
+	if ref.State != "BOOKED" && ref.State != "DEFERRED_TO_PROVIDER" {
+		unprocessable(w, "INVALID_STATE", "only a booked or deferred referral can be rejected")
+		return
+	}
+	if a := s.appointments[ref.Appointment]; a != nil && a.Status == "booked" {
+		a.Status = "cancelled"
+		a.Version++
+		s.freeSlot(a.Service, a.Slot)
+	}
+	ref.State = "REJECTED"
+	s.bump(ref)
+	s.writeReferral(w, http.StatusOK, ref)
+}
