@@ -47,6 +47,16 @@ func FuzzParse(f *testing.F) {
 				}
 			}
 		}
+		if a, err := ers.ParseAdvice(b); err == nil && a.Version < 0 {
+			t.Fatalf("negative version %d", a.Version)
+		}
+		if items, err := ers.ParseAdviceWorklist(b); err == nil {
+			for _, it := range items {
+				if !ers.ValidUBRN(it.UBRN) {
+					t.Fatalf("advice worklist item with UBRN %q", it.UBRN)
+				}
+			}
+		}
 		if a, err := ers.ParseAppointment(b); err == nil {
 			// What was read writes again and reads back the same.
 			out, err := json.Marshal(a)
