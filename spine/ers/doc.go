@@ -39,17 +39,14 @@
 // (https://digital.nhs.uk/developer/api-catalogue/e-referral-service-fhir;
 // NHSDigital/e-referrals-service-api, specification/e-referrals-service-api.yaml
 // and components/{stu3,r4}/schemas/...):
-//
 //   - Base URLs: https://sandbox.api.service.nhs.uk/referrals/FHIR,
 //     https://int.api.service.nhs.uk/referrals/FHIR,
 //     https://api.service.nhs.uk/referrals/FHIR; STU3 paths under /STU3,
 //     R4 under /R4 (e-referrals-service-api.yaml, servers and paths).
-//
 //   - Access modes: application-restricted (signed JWT) reaches only A004,
 //     A005, A007, A008, A013, A024, A025, A028, A029, A033, A035, A036,
 //     A037, A042 and A043; every endpoint is open to a CIS2
 //     user-restricted token (info.description, "Access modes").
-//
 //   - The role is sent as NHSD-eRS-Business-Function and the organisation
 //     as NHSD-End-User-Organisation-ODS, both taken from A030's
 //     PractitionerRole bundle; NHSD-eRS-On-Behalf-Of-User-ID is sent with,
@@ -59,18 +56,15 @@
 //     A010, A011, A015, A016: REFERRING_CLINICIAN or
 //     REFERRING_CLINICIAN_ADMIN; A008 also the SERVICE_PROVIDER_* roles and
 //     REFERRING_ADMIN.
-//
 //   - If-Match W/"n" carries the version on the updates (A012, A013,
 //     A014, A022, A026, A028, A031, A032, A034, A036;
 //     headers/request/IfMatch.yaml); 409 means the version is not the
 //     current one (responses/Conflict.yaml); 423 means another user holds
 //     the pessimistic lock: fetch the resource again and retry later
 //     (responses/Locked.yaml).
-//
 //   - 429: the standard production limit is 10 requests per second per
 //     application; back off and retry with exponentially increasing waits
 //     (1 s, 2 s, 4 s) (responses/TooManyRequests.yaml).
-//
 //   - STU3 errors are eRS-OperationOutcome-1 with
 //     issue.details.coding.system
 //     https://fhir.nhs.uk/STU3/CodeSystem/eRS-APIErrorCode-1 (codes such as
@@ -79,7 +73,6 @@
 //     errors use https://fhir.nhs.uk/CodeSystem/http-error-codes with
 //     REC_BAD_REQUEST, REC_FORBIDDEN, REC_NOT_FOUND, …
 //     (r4/schemas/NHSDigital-OperationOutcome.yaml, r4/schemas/responses).
-//
 //   - A016: a booking is an Appointment with status booked, the slot, the
 //     referral as ReferralRequest/{ubrn}/_history/{version} and the
 //     service and patient as participants; a slot with a named clinician
@@ -89,7 +82,6 @@
 //     longer available, or no answer came within the 2 minute timeout.
 //     502 PAS_RESPONDED_WITH_ERROR, 504 PAS_NOT_RESPONDING
 //     (a016-book-or-defer-appointment.yaml, responses/bookOrDeferAppointment).
-//
 //   - A015: schedule.actor:HealthcareService, appointmentType (ROUTINE,
 //     URGENT, TWO_WEEK_WAIT), status=free, _count 1–100, page from 1,
 //     optional schedule.actor:Practitioner and header
@@ -97,18 +89,15 @@
 //     Extension-eRS-Commissioning-Rule-Org-1); pages may overlap or leave
 //     gaps as slots are booked (a015-retrieve-appointment-slots.yaml,
 //     queryParameters/*.yaml).
-//
 //   - A035 takes ids as _id=1,2 (at most 20, the shortlist's limit too);
 //     A042 answers 307 with a short-lived URL of the file store; A020 takes
 //     files up to 5 MiB with NHSD-eRS-File-Name and NHSD-eRS-Referral-Id
 //     (a035, a042, a020 and the sandbox's routes).
-//
 //   - The documented known issues handled here: A015's
 //     schedule.actor:Practitioner modifier (FHIR would use :identifier),
 //     and single-object HealthcareService.type (A033) and
 //     Appointment.participant.type (A016), read whether an object or an
 //     array arrives (OneOrMany) and sent as the single object e-RS expects.
-//
 //   - A037 is HEAD /R4/HealthcareService/{id}, the version in the ETag and
 //     no body; A036 answers an eRS-CancelReferral-Response-Parameters-1
 //     holding updatedReferralRequest; A044 answers 200 (not 201) with
@@ -116,7 +105,6 @@
 //     SERVICE_PROVIDER_CLINICIAN_ADMIN without an on-behalf-of user, and its
 //     Practitioner.identifier arrives as one object
 //     (a037, a036, a044 and a040 endpoint files and their examples).
-//
 //   - Requests are FHIR Parameters read by name, but NHS England's sandbox
 //     matches them against its examples literally, member order included;
 //     this client writes them in the examples' order (see
