@@ -115,4 +115,11 @@
 // systems (SPECIALTY, REFERRAL-CANCELLATION-REASON, …) are the API's own
 // base URL followed by /STU3/CodeSystem/{type}; the examples write the base
 // as "_baseUrl_" (ReferenceSystem takes the base to use).
+//
+// Choices made here: 429 on a GET or PUT is retried by the shared
+// transport with its capped exponential backoff (from 200 ms, with
+// jitter, Retry-After first) rather than the 1, 2, 4 s of the
+// specification's example; POSTs, which the transport does not repeat,
+// wait Config.Backoff (1, 2, 4 s by default). Not covered: A006, A021 and
+// A032 (deprecated), A022, A025, A026, A027 and A028.
 package ers
