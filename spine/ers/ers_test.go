@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -505,42 +508,54 @@ func TestFaultsAndContext(t *testing.T) {
 	assert.Error(t, err)
 }
 
-// Two clients race to book the last slot: one wins, the other gets
-// SLOT_NOT_AVAILABLE and defers to the provider's worklist.
+// Two clients race to book the last slot, round after round: one wins,
+// the other gets SLOT_NOT_AVAILABLE and takes the deferral path onto the
+// provider's worklist, from which the provider books it into the next slot
+// that frees.
 func TestRaceForLastSlot(t *testing.T) {
 	f := newFake(t)
 	f.AddService(erstest.Service{ID: "15000", Name: "Last Slot Clinic", Specialty: "CARDIOLOGY", DirectlyBookable: true, Provider: "RR8"})
-	last := slotAt("last", 3, 14, "")
-	f.AddSlots("15000", last)
 	ctx := context.Background()
 	clients := []*ers.Client{newClient(t, f), newClient(t, f)}
-	refs := []*ers.Referral{createReferral(t, clients[0], "15000"), createReferral(t, clients[1], "15000")}
-	slot := ers.Slot{ID: last.ID, Start: last.Start, End: last.End}
+	for round := range 10 {
+		last := slotAt(fmt.Sprintf("last-%d", round), 3+round, 14, "")
+		f.AddSlots("15000", last)
+		refs := []*ers.Referral{createReferral(t, clients[0], "15000"), createReferral(t, clients[1], "15000")}
+		slot := ers.Slot{ID: last.ID, Start: last.Start, End: last.End}
 
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			_, errs[i] = clients[i].Book(ctx, ers.Booking{UBRN: refs[i].UBRN, Version: refs[i].Version, ServiceID: "15000", Patient: patient, Slot: slot})
-		}()
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, errs[i] = clients[i].Book(ctx, ers.Booking{UBRN: refs[i].UBRN, Version: refs[i].Version, ServiceID: "15000", Patient: patient, Slot: slot})
+			}()
+		}
+		close(start)
+		wg.Wait()
+		winner := slices.IndexFunc(errs, func(e error) bool { return e == nil })
+		require.NotEqual(t, -1, winner, "round %d: one wins", round)
+		loser := 1 - winner
+		require.ErrorIs(t, errs[loser], ers.ErrSlotNotAvailable, "round %d", round)
+		reason, ok := ers.DeferReasonFor(errs[loser])
+		require.True(t, ok)
+		_, err := clients[loser].Defer(ctx, ers.Deferral{UBRN: refs[loser].UBRN, Version: refs[loser].Version, ServiceID: "15000", Patient: patient, Reason: reason, SlotID: last.ID})
+		require.NoError(t, err)
+		assert.Zero(t, f.FreeSlots("15000"), "round %d: the slot is booked once", round)
+
+		// The waiting-list path: a slot frees and the provider books the
+		// deferred referral into it.
+		freed := slotAt(fmt.Sprintf("freed-%d", round), 3+round, 16, "")
+		f.AddSlots("15000", freed)
+		require.True(t, f.BookDeferred(refs[loser].UBRN, freed.ID))
+		for i := range 2 {
+			state, _, _ := f.ReferralState(refs[i].UBRN)
+			assert.Equal(t, "BOOKED", state, "round %d, client %d", round, i)
+		}
 	}
-	close(start)
-	wg.Wait()
-	winners := slices.IndexFunc(errs, func(e error) bool { return e == nil })
-	require.NotEqual(t, -1, winners, "one wins")
-	loser := 1 - winners
-	require.ErrorIs(t, errs[loser], ers.ErrSlotNotAvailable)
-	reason, ok := ers.DeferReasonFor(errs[loser])
-	require.True(t, ok)
-	_, err := clients[loser].Defer(ctx, ers.Deferral{UBRN: refs[loser].UBRN, Version: refs[loser].Version, ServiceID: "15000", Patient: patient, Reason: reason, SlotID: last.ID})
-	require.NoError(t, err)
-	state, _, _ := f.ReferralState(refs[loser].UBRN)
-	assert.Equal(t, "DEFERRED_TO_PROVIDER", state)
-	assert.Zero(t, f.FreeSlots("15000"))
 }
 
 func TestParseTestdata(t *testing.T) {
@@ -699,3 +714,35 @@ func TestAcceptReject(t *testing.T) {
 	}
 	assert.Equal(t, 1, n)
 }
+
+// Nothing logged by a whole flow carries an NHS number.
+func TestLogsCarryNoNHSNumber(t *testing.T) {
+	f := newFake(t)
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newClient(t, f, func(cfg *ers.Config) { cfg.Logger = logger })
+	ctx := context.Background()
+	services, err := c.SearchServices(ctx, ers.ServiceSearch{Patient: patient, Criteria: criteria(c)})
+	require.NoError(t, err)
+	r := createReferral(t, c, services[0].ID)
+	page, err := c.SlotsPage(ctx, ers.SlotQuery{ServiceID: services[0].ID, Priority: ers.Routine})
+	require.NoError(t, err)
+	_, err = c.Book(ctx, ers.Booking{UBRN: r.UBRN, Version: r.Version, ServiceID: services[0].ID, Patient: patient, Slot: page.Slots[0]})
+	require.NoError(t, err)
+	_, err = c.Book(ctx, ers.Booking{UBRN: r.UBRN, Version: r.Version, ServiceID: services[0].ID, Patient: patient, Slot: page.Slots[0]})
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), string(patient))
+	mu.Lock()
+	defer mu.Unlock()
+	require.NotEmpty(t, buf.String(), "the flow was logged")
+	assert.NotContains(t, buf.String(), string(patient))
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
