@@ -196,6 +196,13 @@ func scenarios() []scenario {
 			}
 			return fmt.Sprintf("ubrn valid %t", ers.ValidUBRN(r.UBRN)), nil
 		}},
+		{name: "A021 create referral and send for triage", role: rc, status: http.StatusCreated, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			r, err := c.CreateReferralForTriage(ctx, ers.NewReferral{Patient: sbPatient, FirstReminderDays: &zero, Criteria: ers.SearchCriteria{Priority: ers.Routine, Specialty: &sbSpecialty, ClinicType: "HEART_FAILURE", AgeAndGenderAppropriate: b(false)}, Services: []string{"11004"}})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("ubrn valid %t", ers.ValidUBRN(r.UBRN)), nil
+		}, sandbox: eq("ubrn valid true")},
 		{name: "A015 minimum", role: rc, run: slots(ers.SlotQuery{ServiceID: "12000", Priority: ers.Routine, PageSize: 20, Page: 1})},
 		{name: "A015 no slots", role: rc, run: slots(ers.SlotQuery{ServiceID: "10000", Priority: ers.Routine, PageSize: 20, Page: 1}), sandbox: eq("0 slots, 0 with clinician, next 0")},
 		{name: "A015 page 1 of many", role: rc, run: slots(ers.SlotQuery{ServiceID: "11000", Priority: ers.Routine, PageSize: 5, Page: 1}), sandbox: eq("5 slots, 0 with clinician, next 2")},
@@ -383,6 +390,7 @@ func seedLikeSandbox(f *erstest.Server) {
 		{ID: "13000", Specialty: "CARDIOLOGY", DirectlyBookable: true, Provider: "R69"},
 		{ID: "14000", Specialty: "CARDIOLOGY", DirectlyBookable: true, Provider: "R69"},
 		{ID: "50001", Specialty: "CARDIOLOGY", Provider: "R69"},
+		{ID: "11004", Name: "Cardiology Triage", Specialty: "CARDIOLOGY", Provider: "R69"},
 		{ID: "11014", Name: "Advice Only", Specialty: "CARDIOLOGY", Provider: "R69"},
 	} {
 		f.AddService(s)
@@ -480,6 +488,7 @@ func TestSandboxRoleChecks(t *testing.T) {
 		{ers.A005, "GET", "/STU3/ReferralRequest/000000070000"},
 		{ers.A019, "POST", "/STU3/ReferralRequest/000000070000/$ers.generatePatientLetter"},
 		{ers.A031, "POST", "/STU3/ReferralRequest/000000070000/$ers.changeShortlist"},
+		{ers.A021, "POST", "/STU3/ReferralRequest/$ers.createReferralAndSendForTriage"},
 		{ers.A013, "POST", "/STU3/ReferralRequest/000000070000/$ers.acceptReferral"},
 		{ers.A014, "POST", "/STU3/ReferralRequest/000000070000/$ers.rejectReferral"},
 		{ers.A007, "POST", "/STU3/ReferralRequest/000000070000/$ers.generateCRI"},

@@ -2,7 +2,7 @@
 // the flow that turns a GP referral into a booked hospital outpatient
 // appointment. A referrer searches services for a patient
 // (SearchServices, A010), creates a referral from a shortlist
-// (CreateReferral, A011) and gets its UBRN, attaches the letter
+// (CreateReferral, A011; CreateReferralForTriage, A021) and gets its UBRN, attaches the letter
 // (UploadFile, A020; MaintainReferralLetter, A012), reads free slots
 // (Slots, A015, or SlotSource for the booking engine) and books one (Book,
 // A016) or, when none can be had, defers booking to the provider (Defer,
@@ -120,6 +120,7 @@
 // transport with its capped exponential backoff (from 200 ms, with
 // jitter, Retry-After first) rather than the 1, 2, 4 s of the
 // specification's example; POSTs, which the transport does not repeat,
-// wait Config.Backoff (1, 2, 4 s by default). Not covered: A006, A021 and
-// A032 (deprecated), A022, A025, A026, A027 and A028.
+// wait Config.Backoff (1, 2, 4 s by default). A021 (deprecated) is
+// CreateReferralForTriage. Not covered: A006 and A032 (deprecated), A022,
+// A025, A026, A027 and A028.
 package ers

@@ -746,3 +746,16 @@ func TestLogsCarryNoNHSNumber(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+
+func TestCreateReferralForTriage(t *testing.T) {
+	f := newFake(t)
+	c := newClient(t, f)
+	ctx := context.Background()
+	_, err := c.CreateReferralForTriage(ctx, ers.NewReferral{Patient: patient, Criteria: criteria(c), Services: []string{"11000"}})
+	assert.ErrorIs(t, err, ers.ErrInappropriateValue, "a directly bookable service does not triage")
+	r, err := c.CreateReferralForTriage(ctx, ers.NewReferral{Patient: patient, Criteria: criteria(c), Services: []string{"13000"}})
+	require.NoError(t, err)
+	assert.Equal(t, "SENT_FOR_TRIAGE", r.State)
+	_, err = c.Defer(ctx, ers.Deferral{UBRN: r.UBRN, Version: r.Version, ServiceID: "13000", Patient: patient, Reason: ers.DeferTriage})
+	assert.ErrorIs(t, err, ers.ErrInvalidState, "already with the triage service")
+}

@@ -163,20 +163,40 @@ type NewReferral struct {
 // It is sent once: a lost answer is not retried (the referral may exist);
 // look for it in the worklists.
 func (c *Client) CreateReferral(ctx context.Context, n NewReferral) (*Referral, error) {
-	if err := c.check(A011); err != nil {
+	return c.createReferral(ctx, A011, n)
+}
+
+// A021 is create referral and send for triage, deprecated by NHS England
+// in favour of A011 followed by A016's triage deferral.
+var A021 = Endpoint{"A021", "create referral and send for triage", referrers, false}
+
+// CreateReferralForTriage runs A021: the referral is created and sent at
+// once to the shortlisted triage (referral assessment) service. The
+// specification marks A021 deprecated: prefer CreateReferral then Defer
+// with DeferTriage.
+func (c *Client) CreateReferralForTriage(ctx context.Context, n NewReferral) (*Referral, error) {
+	return c.createReferral(ctx, A021, n)
+}
+
+func (c *Client) createReferral(ctx context.Context, ep Endpoint, n NewReferral) (*Referral, error) {
+	if err := c.check(ep); err != nil {
 		return nil, err
 	}
 	if !n.Patient.Valid() {
-		return nil, refused(A011, "patient", "NHS number fails the modulus 11 check")
+		return nil, refused(ep, "patient", "NHS number fails the modulus 11 check")
 	}
-	lb, err := shortlist(A011, n.Criteria, n.Services)
+	lb, err := shortlist(ep, n.Criteria, n.Services)
 	if err != nil {
 		return nil, err
 	}
 	if c.cfg.BusinessFunction == ReferringClinicianAdmin && n.ReferringClinician == "" {
-		return nil, refused(A011, "referringClinician", "is required of a REFERRING_CLINICIAN_ADMIN")
+		return nil, refused(ep, "referringClinician", "is required of a REFERRING_CLINICIAN_ADMIN")
 	}
-	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-CreateReferral-Parameters-1")
+	profile, path := "eRS-CreateReferral-Parameters-1", "/STU3/ReferralRequest/$ers.createReferral"
+	if ep.ID == A021.ID {
+		profile, path = "eRS-CreateReferralAndSendForTriage-Parameters-1", "/STU3/ReferralRequest/$ers.createReferralAndSendForTriage"
+	}
+	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/" + profile)
 	p.Parameter = append(p.Parameter, Parameter{Name: "patient", ValueIdentifier: &Identifier{System: SystemNHSNumber, Value: string(n.Patient)}})
 	if n.ReferringClinician != "" {
 		p.Parameter = append(p.Parameter, Parameter{Name: "referringClinician", ValueIdentifier: &Identifier{System: SystemSDSUser, Value: n.ReferringClinician}})
@@ -191,9 +211,9 @@ func (c *Client) CreateReferral(ctx context.Context, n NewReferral) (*Referral, 
 	p.Parameter = append(p.Parameter, Parameter{Name: "shortlist", Resource: lb})
 	body, err := json.Marshal(p)
 	if err != nil {
-		return nil, fmt.Errorf("ers: A011: encoding: %w", err)
+		return nil, fmt.Errorf("ers: %s: encoding: %w", ep.ID, err)
 	}
-	resp, err := c.do(ctx, &call{ep: A011, method: http.MethodPost, path: "/STU3/ReferralRequest/$ers.createReferral", body: body})
+	resp, err := c.do(ctx, &call{ep: ep, method: http.MethodPost, path: path, body: body})
 	if err != nil {
 		return nil, err
 	}

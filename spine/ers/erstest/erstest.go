@@ -266,6 +266,7 @@ var routes = []route{
 	{"HEAD", "/FHIR/R4/HealthcareService/", "", a037, (*Server).getService},
 	{"GET", "/FHIR/R4/HealthcareService", "", a035, (*Server).searchServicesByID},
 	{"POST", "/FHIR/STU3/ReferralRequest/$ers.createReferral", "", a011, (*Server).createReferral},
+	{"POST", "/FHIR/STU3/ReferralRequest/$ers.createReferralAndSendForTriage", "", a021, (*Server).createReferralForTriage},
 	{"POST", "/FHIR/STU3/ReferralRequest/$ers.fetchworklist", "", a008, (*Server).worklist},
 	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.cancelReferral", a036, (*Server).cancelReferral},
 	{"POST", "/FHIR/STU3/ReferralRequest/", "/$ers.maintainReferralLetter", a012, (*Server).maintainLetter},

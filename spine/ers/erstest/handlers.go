@@ -313,6 +313,17 @@ func (s *Server) searchServicesByID(w http.ResponseWriter, r *http.Request, _ st
 // ---- A011 ----------------------------------------------------------------
 
 func (s *Server) createReferral(w http.ResponseWriter, r *http.Request, _ string) {
+	s.newReferral(w, r, false)
+}
+
+// createReferralForTriage answers A021: the referral goes at once to its
+// (first) shortlisted service for triage, which must not be directly
+// bookable.
+func (s *Server) createReferralForTriage(w http.ResponseWriter, r *http.Request, _ string) {
+	s.newReferral(w, r, true)
+}
+
+func (s *Server) newReferral(w http.ResponseWriter, r *http.Request, triage bool) {
 	var p parameters
 	if !readBody(w, r, &p) {
 		return
@@ -374,6 +385,13 @@ func (s *Server) createReferral(w http.ResponseWriter, r *http.Request, _ string
 			return
 		}
 		ref.Services = append(ref.Services, id)
+	}
+	if triage {
+		if svc := s.services[ref.Services[0]]; svc.DirectlyBookable {
+			unprocessable(w, "INAPPROPRIATE_VALUE", "a directly bookable service does not triage")
+			return
+		}
+		ref.State, ref.DeferredTo, ref.DeferReason = "SENT_FOR_TRIAGE", ref.Services[0], "TRIAGE"
 	}
 	ref.UBRN = strconv.Itoa(s.nextUBRN)
 	s.nextUBRN++
