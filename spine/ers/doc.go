@@ -2,8 +2,9 @@
 // the flow that turns a GP referral into a booked hospital outpatient
 // appointment. A referrer searches services for a patient
 // (SearchServices, A010), creates a referral from a shortlist
-// (CreateReferral, A011; CreateReferralForTriage, A021) and gets its UBRN, attaches the letter
-// (UploadFile, A020; MaintainReferralLetter, A012), reads free slots
+// (CreateReferral, A011; CreateReferralForTriage, A021) and gets its
+// UBRN, attaches the letter (UploadFile, A020; MaintainReferralLetter,
+// A012), reads free slots
 // (Slots, A015, or SlotSource for the booking engine) and books one (Book,
 // A016) or, when none can be had, defers booking to the provider (Defer,
 // A016), whose APPOINTMENT_SLOT_ISSUES worklist (Worklist, A008) then holds
