@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"iter"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -270,4 +272,144 @@ func ParseAdviceWorklist(b []byte) ([]AdviceItem, error) {
 		out = append(out, it)
 	}
 	return out, nil
+}
+
+// A025 and A026: the conversation of an advice request, and the
+// provider's answer.
+var (
+	A025 = Endpoint{"A025", "retrieve advice and guidance conversation", clinical, true}
+	A026 = Endpoint{"A026", "send advice and guidance response", []BusinessFunction{ServiceProviderClinician, ServiceProviderClinicianAdmin}, false}
+)
+
+// Message is one message of an advice and guidance conversation.
+type Message struct {
+	ID string
+	// SentBy is REQUESTER (the referrer) or RESPONDER (the provider).
+	SentBy string
+	Sent   time.Time
+	Text   string
+}
+
+// AdviceConversation runs A025: the messages of the advice request at
+// version, oldest first.
+func (c *Client) AdviceConversation(ctx context.Context, ubrn string, version int) ([]Message, error) {
+	if err := c.check(A025); err != nil {
+		return nil, err
+	}
+	if !ValidUBRN(ubrn) || version <= 0 {
+		return nil, refused(A025, "based-on", "needs a UBRN and a version")
+	}
+	q := url.Values{
+		"based-on": {"CommunicationRequest/" + ubrn + "/_history/" + strconv.Itoa(version)},
+		"_include": {"Communication:requester-practitionerrole:PractitionerRole", "Communication:sender-practitionerrole:PractionerRole", "Communication:content-reference:DocumentReference"},
+	}
+	resp, err := c.do(ctx, &call{ep: A025, method: http.MethodGet, path: "/STU3/Communication", query: q})
+	if err != nil {
+		return nil, err
+	}
+	var b Bundle
+	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
+		return nil, fmt.Errorf("ers: A025: answer is not a Bundle")
+	}
+	var out []Message
+	for i, e := range b.Entry {
+		var m struct {
+			ResourceType string            `json:"resourceType"`
+			ID           string            `json:"id"`
+			Category     []CodeableConcept `json:"category"`
+			Sent         string            `json:"sent"`
+			Note         []struct {
+				Text string `json:"text"`
+			} `json:"note"`
+		}
+		if err := json.Unmarshal(e.Resource, &m); err != nil {
+			return nil, fmt.Errorf("ers: A025: entry[%d]: %w", i, err)
+		}
+		if m.ResourceType != "Communication" {
+			continue // included PractitionerRoles and DocumentReferences
+		}
+		msg := Message{ID: m.ID}
+		if len(m.Category) > 0 {
+			msg.SentBy = m.Category[0].code()
+		}
+		msg.Sent, _ = time.Parse(time.RFC3339Nano, m.Sent)
+		for _, n := range m.Note {
+			msg.Text += n.Text
+		}
+		out = append(out, msg)
+	}
+	slices.SortStableFunc(out, func(a, b Message) int { return a.Sent.Compare(b.Sent) })
+	return out, nil
+}
+
+// Guidance outcomes (eRS-GuidanceResponseOutcome-1).
+const (
+	RequireFurtherInformation  = "REQUIRE_FURTHER_INFORMATION"
+	ReturnToReferrerWithAdvice = "RETURN_TO_REFERRER_WITH_ADVICE"
+)
+
+// AdviceResponse is the provider's answer (A026).
+type AdviceResponse struct {
+	// Outcome is REQUIRE_FURTHER_INFORMATION or
+	// RETURN_TO_REFERRER_WITH_ADVICE; Recommendation (with the latter) an
+	// eRS-GuidanceIntendedRecommendation-1 code.
+	Outcome        string
+	Recommendation string
+	Guidance       string
+	// UpdatedPriority, when set, changes the request's priority.
+	UpdatedPriority string
+	Attachments     []Letter
+}
+
+// SendAdviceResponse runs A026 on the advice request at version
+// (If-Match) and returns the updated request.
+func (c *Client) SendAdviceResponse(ctx context.Context, ubrn string, version int, r AdviceResponse) (*Advice, error) {
+	if err := c.check(A026); err != nil {
+		return nil, err
+	}
+	if !ValidUBRN(ubrn) || version <= 0 {
+		return nil, refused(A026, "ubrn", "needs a UBRN and the request's version")
+	}
+	switch r.Outcome {
+	case RequireFurtherInformation, ReturnToReferrerWithAdvice:
+	default:
+		return nil, refused(A026, "guidanceOutcome", "%q is not an outcome", r.Outcome)
+	}
+	if strings.TrimSpace(r.Guidance) == "" {
+		return nil, refused(A026, "guidance", "is required")
+	}
+	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-SendCommunicationToRequester-Request-Parameters-1")
+	p.Parameter = append(p.Parameter, Parameter{Name: "guidanceOutcome", ValueCoding: &Coding{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-GuidanceResponseOutcome-1", Code: r.Outcome}})
+	if r.Recommendation != "" {
+		p.Parameter = append(p.Parameter, Parameter{Name: "guidanceIntendedRecommendation", ValueCoding: &Coding{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-GuidanceIntendedRecommendation-1", Code: r.Recommendation}})
+	}
+	p.Parameter = append(p.Parameter, Parameter{Name: "guidance", ValueString: &r.Guidance})
+	if r.UpdatedPriority != "" {
+		p.Parameter = append(p.Parameter, Parameter{Name: "updatedPriority", ValueCoding: &Coding{System: SystemPriority, Code: r.UpdatedPriority}})
+	}
+	for i, l := range r.Attachments {
+		doc, err := documentReference(A026, fmt.Sprintf("guidanceAttachmentFile[%d]", i), l, "GUIDANCE_RESPONSE")
+		if err != nil {
+			return nil, err
+		}
+		p.Parameter = append(p.Parameter, Parameter{Name: "guidanceAttachmentFile", Resource: doc})
+	}
+	body, _ := json.Marshal(p)
+	resp, err := c.do(ctx, &call{ep: A026, method: http.MethodPost, path: "/STU3/CommunicationRequest/" + ubrn + "/$ers.sendCommunicationToRequester", body: body, ifMatch: strconv.Itoa(version)})
+	if err != nil {
+		return nil, err
+	}
+	var out struct {
+		ResourceType string      `json:"resourceType"`
+		Parameter    []Parameter `json:"parameter"`
+	}
+	if err := json.Unmarshal(resp.Body, &out); err != nil || out.ResourceType != "Parameters" {
+		return nil, fmt.Errorf("ers: A026: answer is not a Parameters resource")
+	}
+	for _, x := range out.Parameter {
+		if x.Name == "updatedCommunicationRequest" {
+			return ParseAdvice(x.Resource)
+		}
+	}
+	return nil, fmt.Errorf("ers: A026: answer has no updatedCommunicationRequest")
 }

@@ -351,6 +351,21 @@ func scenarios() []scenario {
 			}
 			return r.Status, nil
 		}},
+		{name: "A025 advice conversation", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			m, err := c.AdviceConversation(ctx, "000000070000", 2)
+			if err != nil || len(m) == 0 {
+				return "", err
+			}
+			return fmt.Sprintf("%d messages, first from %s", len(m), m[0].SentBy), nil
+		}, sandbox: eq("2 messages, first from REQUESTER"), noFake: "erstest's advice requests are made by A044, not seeded"},
+		{name: "A026 advice response", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			a, err := c.SendAdviceResponse(ctx, "000000070000", 5, ers.AdviceResponse{Outcome: ers.ReturnToReferrerWithAdvice, Recommendation: "ADVICE_ONLY_NO_REFERRAL_RECOMMENDED",
+				Guidance: "No evidence of serious problem: patient can be advised to xxx", UpdatedPriority: ers.Routine})
+			if err != nil {
+				return "", err
+			}
+			return a.UBRN, nil
+		}, sandbox: eq("000000070000"), noFake: "erstest's advice requests are made by A044, not seeded"},
 		{name: "A034 cancel appointment", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
 			a, err := c.CancelAppointment(ctx, sbAppointment("70004", "000000070005"), ers.ReferenceSystem("_baseUrl_", "APPOINTMENT-CANCELLATION-REASON"), "PATIENT_APPOINTMENT_CANCELLATION_OTHER", "Cancellation Comment")
 			if err != nil {
@@ -510,6 +525,8 @@ func TestSandboxRoleChecks(t *testing.T) {
 		{ers.A024, "GET", "/STU3/CommunicationRequest/000000070000"},
 		{ers.A043, "POST", "/STU3/CommunicationRequest/000000070000/$ers.generateCRI"},
 		{ers.A044, "POST", "/STU3/CommunicationRequest/$ers.createAdviceAndGuidance"},
+		{ers.A025, "GET", "/STU3/Communication?based-on=CommunicationRequest/000000070000/_history/1"},
+		{ers.A026, "POST", "/STU3/CommunicationRequest/000000070000/$ers.sendCommunicationToRequester"},
 	}
 	roles := []ers.BusinessFunction{ers.ReferringClinician, ers.ReferringClinicianAdmin, ers.ReferringAdmin,
 		ers.ServiceProviderClinician, ers.ServiceProviderAdmin, ers.ServiceDefiner}

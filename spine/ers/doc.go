@@ -21,7 +21,8 @@
 // (AcceptReferral, A013; RejectReferral, A014) and lists the clinicians a
 // SERVICE_PROVIDER_CLINICIAN_ADMIN may act for (OnBehalfOfUsers, A040).
 // Advice and guidance: CreateAdviceRequest (A044), AdviceWorklist (A023),
-// AdviceVersion (A024), AdviceOverview (A043).
+// AdviceVersion (A024), AdviceConversation (A025), SendAdviceResponse
+// (A026), AdviceOverview (A043).
 //
 // It sends through the module's one client core (rate limit, retries,
 // request ids, redacted logs) and fails with *Error, which wraps the
@@ -123,5 +124,5 @@
 // specification's example; POSTs, which the transport does not repeat,
 // wait Config.Backoff (1, 2, 4 s by default). A021 (deprecated) is
 // CreateReferralForTriage. Not covered: A006 and A032 (deprecated), A022,
-// A025, A026, A027 and A028.
+// A027 and A028.
 package ers

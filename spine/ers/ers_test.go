@@ -679,6 +679,27 @@ func TestAdviceAndGuidance(t *testing.T) {
 	for _, err := range c.AdviceWorklist(ctx) {
 		assert.ErrorIs(t, err, ers.ErrRoleNotAllowed, "a referrer has no advice worklist")
 	}
+
+	_, err = provider.SendAdviceResponse(ctx, a.UBRN, a.Version, ers.AdviceResponse{Outcome: "MAYBE", Guidance: "x"})
+	assert.ErrorIs(t, err, ers.ErrInvalidInput)
+	updated, err := provider.SendAdviceResponse(ctx, a.UBRN, a.Version, ers.AdviceResponse{Outcome: ers.RequireFurtherInformation, Guidance: "Please send the blood results", UpdatedPriority: ers.Urgent})
+	require.NoError(t, err)
+	assert.Equal(t, a.Version+1, updated.Version)
+	assert.Equal(t, ers.Urgent, updated.Priority)
+	_, err = provider.SendAdviceResponse(ctx, a.UBRN, a.Version, ers.AdviceResponse{Outcome: ers.RequireFurtherInformation, Guidance: "again"})
+	assert.ErrorIs(t, err, ers.ErrVersionMismatch)
+	msgs, err := c.AdviceConversation(ctx, a.UBRN, updated.Version)
+	require.NoError(t, err)
+	require.Len(t, msgs, 2)
+	assert.Equal(t, "REQUESTER", msgs[0].SentBy)
+	assert.Equal(t, "Is this ECG a concern?", msgs[0].Text)
+	assert.Equal(t, "RESPONDER", msgs[1].SentBy)
+	n := 0
+	for _, err := range provider.AdviceWorklist(ctx) {
+		require.NoError(t, err)
+		n++
+	}
+	assert.Zero(t, n, "answered requests leave the provider's worklist")
 }
 
 func TestAcceptReject(t *testing.T) {

@@ -286,6 +286,8 @@ var routes = []route{
 	{"POST", "/FHIR/STU3/CommunicationRequest/$ers.createAdviceAndGuidance", "", a044, (*Server).createAdvice},
 	{"POST", "/FHIR/STU3/CommunicationRequest/$ers.fetchworklist", "", a023, (*Server).adviceWorklist},
 	{"POST", "/FHIR/STU3/CommunicationRequest/", "/$ers.generateCRI", a043, (*Server).adviceOverview},
+	{"POST", "/FHIR/STU3/CommunicationRequest/", "/$ers.sendCommunicationToRequester", a026, (*Server).adviceResponse},
+	{"GET", "/FHIR/STU3/Communication", "", a025, (*Server).conversation},
 	{"GET", "/FHIR/STU3/CommunicationRequest/", "", a024, (*Server).getAdvice},
 	{"POST", "/FHIR/STU3/Binary", "", a020, (*Server).upload},
 	{"GET", "/FHIR/R4/Binary/", "", a042, (*Server).attachment},
