@@ -366,6 +366,33 @@ func scenarios() []scenario {
 			}
 			return a.UBRN, nil
 		}, sandbox: eq("000000070000"), noFake: "erstest's advice requests are made by A044, not seeded"},
+		{name: "A022 cancel appointment, action later", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			r, err := c.CancelAppointmentActionLater(ctx, "000000070000", 6, ers.ActionLater{Comments: "Please contact patient to rebook"})
+			if err != nil {
+				return "", err
+			}
+			return r.UBRN, nil
+		}, sandbox: eq("000000070000"), noFake: noTriage},
+		{name: "A028 triage outcome", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			r, err := c.RecordTriageOutcome(ctx, "000000070000", 6, ers.TriageOutcome{Priority: ers.Urgent, Outcome: ers.ReviewAcceptBookLater, Comments: "Urgent action needed. To be booked ASAP"})
+			if err != nil {
+				return "", err
+			}
+			return r.UBRN, nil
+		}, noFake: noTriage},
+		{name: "A028 triage outcome with attachment", role: spc, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			_, err := c.RecordTriageOutcome(ctx, "000000070000", 6, ers.TriageOutcome{Outcome: ers.ReviewReturnWithAdvice, Comments: "Condition not serious. See attached document",
+				Attachments: []ers.Letter{{Binary: "Binary/a7c98bb4-c0d0-4094-b26d-8dbd1677edc8", Description: "Condition details", Indexed: time.Date(2021, 10, 7, 15, 0, 41, 239000000, time.UTC)}}})
+			return "", err
+		}, noFake: noTriage},
+		{name: "A027 convert advice to referral", role: spc, status: http.StatusCreated, run: func(ctx context.Context, c *ers.Client) (string, error) {
+			r, err := c.ConvertAdviceToReferral(ctx, ers.Conversion{UBRN: "000000070000", Version: 3, Guidance: "I have converted this to send the patient to one of our services",
+				Priority: ers.Routine, Comments: "Refer this patient to our 'xxx' service please as soon as possible"})
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("ubrn valid %t", ers.ValidUBRN(r.UBRN)), nil
+		}, sandbox: eq("ubrn valid true"), noFake: noTriage},
 		{name: "A034 cancel appointment", role: rc, run: func(ctx context.Context, c *ers.Client) (string, error) {
 			a, err := c.CancelAppointment(ctx, sbAppointment("70004", "000000070005"), ers.ReferenceSystem("_baseUrl_", "APPOINTMENT-CANCELLATION-REASON"), "PATIENT_APPOINTMENT_CANCELLATION_OTHER", "Cancellation Comment")
 			if err != nil {
@@ -375,6 +402,8 @@ func scenarios() []scenario {
 		}, noFake: "erstest's appointments are made by A016, not seeded"},
 	}
 }
+
+const noTriage = "the example acts on a UBRN whose state the other examples need otherwise (erstest_test covers it)"
 
 // sbAppointment is the appointment of the sandbox's A034 examples, as A038
 // would have returned it.
@@ -525,6 +554,9 @@ func TestSandboxRoleChecks(t *testing.T) {
 		{ers.A024, "GET", "/STU3/CommunicationRequest/000000070000"},
 		{ers.A043, "POST", "/STU3/CommunicationRequest/000000070000/$ers.generateCRI"},
 		{ers.A044, "POST", "/STU3/CommunicationRequest/$ers.createAdviceAndGuidance"},
+		{ers.A022, "POST", "/STU3/ReferralRequest/000000070000/$ers.cancelAppointmentActionLater"},
+		{ers.A027, "POST", "/STU3/ReferralRequest/$ers.createFromCommunicationRequestActionLater"},
+		{ers.A028, "POST", "/STU3/ReferralRequest/000000070000/$ers.recordReviewOutcome"},
 		{ers.A025, "GET", "/STU3/Communication?based-on=CommunicationRequest/000000070000/_history/1"},
 		{ers.A026, "POST", "/STU3/CommunicationRequest/000000070000/$ers.sendCommunicationToRequester"},
 	}

@@ -22,7 +22,9 @@
 // SERVICE_PROVIDER_CLINICIAN_ADMIN may act for (OnBehalfOfUsers, A040).
 // Advice and guidance: CreateAdviceRequest (A044), AdviceWorklist (A023),
 // AdviceVersion (A024), AdviceConversation (A025), SendAdviceResponse
-// (A026), AdviceOverview (A043).
+// (A026), AdviceOverview (A043), ConvertAdviceToReferral (A027). Providers
+// also record triage outcomes (RecordTriageOutcome, A028) and cancel a
+// booking to rebook it later (CancelAppointmentActionLater, A022).
 //
 // It sends through the module's one client core (rate limit, retries,
 // request ids, redacted logs) and fails with *Error, which wraps the
@@ -123,6 +125,5 @@
 // jitter, Retry-After first) rather than the 1, 2, 4 s of the
 // specification's example; POSTs, which the transport does not repeat,
 // wait Config.Backoff (1, 2, 4 s by default). A021 (deprecated) is
-// CreateReferralForTriage. Not covered: A006 and A032 (deprecated), A022,
-// A027 and A028.
+// CreateReferralForTriage. Not covered: A006 and A032 (deprecated).
 package ers

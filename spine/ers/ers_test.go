@@ -780,3 +780,48 @@ func TestCreateReferralForTriage(t *testing.T) {
 	_, err = c.Defer(ctx, ers.Deferral{UBRN: r.UBRN, Version: r.Version, ServiceID: "13000", Patient: patient, Reason: ers.DeferTriage})
 	assert.ErrorIs(t, err, ers.ErrInvalidState, "already with the triage service")
 }
+
+func TestProviderActions(t *testing.T) {
+	f := newFake(t)
+	f.AddService(erstest.Service{ID: "11014", Name: "Cardiology Advice", Specialty: "CARDIOLOGY", Provider: "RR8"})
+	c := newClient(t, f)
+	provider := newClient(t, f, func(cfg *ers.Config) { cfg.BusinessFunction, cfg.Organisation = ers.ServiceProviderClinician, "RR8" })
+	ctx := context.Background()
+
+	// A022: the provider cancels a booking to rebook it later.
+	r := createReferral(t, c, "11000")
+	page, err := c.SlotsPage(ctx, ers.SlotQuery{ServiceID: "11000", Priority: ers.Routine})
+	require.NoError(t, err)
+	_, err = c.Book(ctx, ers.Booking{UBRN: r.UBRN, Version: r.Version, ServiceID: "11000", Patient: patient, Slot: page.Slots[0]})
+	require.NoError(t, err)
+	_, err = provider.CancelAppointmentActionLater(ctx, r.UBRN, 2, ers.ActionLater{})
+	assert.ErrorIs(t, err, ers.ErrInvalidInput, "comments are required")
+	later, err := provider.CancelAppointmentActionLater(ctx, r.UBRN, 2, ers.ActionLater{Comments: "clinic closed; please rebook", Priority: ers.Urgent})
+	require.NoError(t, err)
+	assert.Equal(t, "DEFERRED_TO_PROVIDER", later.State)
+	assert.Equal(t, ers.Urgent, later.Priority)
+	assert.Equal(t, 3, f.FreeSlots("11000"))
+
+	// A028: triage.
+	tr, err := c.CreateReferralForTriage(ctx, ers.NewReferral{Patient: patient, Criteria: criteria(c), Services: []string{"13000"}})
+	require.NoError(t, err)
+	done, err := provider.RecordTriageOutcome(ctx, tr.UBRN, tr.Version, ers.TriageOutcome{Priority: ers.Urgent, Outcome: ers.ReviewAcceptBookLater, Comments: "book soon"})
+	require.NoError(t, err)
+	assert.Equal(t, "DEFERRED_TO_PROVIDER", done.State)
+	_, err = provider.RecordTriageOutcome(ctx, tr.UBRN, done.Version, ers.TriageOutcome{Outcome: ers.ReviewReturnWithAdvice, Comments: "again"})
+	assert.ErrorIs(t, err, ers.ErrInvalidState, "triaged once")
+
+	// A027: an authorised advice request becomes a referral, once.
+	adv, err := c.CreateAdviceRequest(ctx, ers.AdviceRequest{Patient: patient, Criteria: criteria(c), ServiceID: "11014", Request: "Refer?", ConversionAuthorised: true})
+	require.NoError(t, err)
+	ref, err := provider.ConvertAdviceToReferral(ctx, ers.Conversion{UBRN: adv.UBRN, Version: adv.Version, Guidance: "referring on", Priority: ers.Routine})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"11014"}, ref.Shortlist)
+	assert.Equal(t, "NOT_BOOKED", ref.State)
+	_, err = provider.ConvertAdviceToReferral(ctx, ers.Conversion{UBRN: adv.UBRN, Version: adv.Version, Guidance: "again", Priority: ers.Routine})
+	assert.ErrorIs(t, err, ers.ErrVersionMismatch)
+	notAuth, err := c.CreateAdviceRequest(ctx, ers.AdviceRequest{Patient: patient, Criteria: criteria(c), ServiceID: "11014", Request: "Advice only"})
+	require.NoError(t, err)
+	_, err = provider.ConvertAdviceToReferral(ctx, ers.Conversion{UBRN: notAuth.UBRN, Version: notAuth.Version, Guidance: "x", Priority: ers.Routine})
+	assert.ErrorIs(t, err, ers.ErrInvalidState, "not authorised to convert")
+}

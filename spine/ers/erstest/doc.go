@@ -12,7 +12,10 @@
 // put the referral on the provider's APPOINTMENT_SLOT_ISSUES worklist
 // (A008), from which BookDeferred books it as the provider's own system
 // would; cancellations that free the slot; uploaded files (A020) fetched
-// through A042's 307 to a single-use link.
+// through A042's 307 to a single-use link; advice and guidance requests
+// (A044) with their conversation, the provider's answer (A026) and
+// conversion to a referral (A027); triage outcomes (A028) and provider
+// cancellations to rebook later (A022).
 //
 // It checks what e-RS checks: a stale If-Match or referral version answers
 // 409, a referral held with Lock answers 423, WithRateLimit answers 429

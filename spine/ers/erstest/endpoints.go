@@ -37,6 +37,9 @@ var (
 	a021 = endpoint{"A021", []string{rc, rca}, false, false}
 	a025 = endpoint{"A025", []string{rc, rca, spc, spca}, true, false}
 	a026 = endpoint{"A026", []string{spc, spca}, false, false}
+	a022 = endpoint{"A022", []string{spc, spca}, false, false}
+	a027 = endpoint{"A027", []string{spc, spca}, false, false}
+	a028 = endpoint{"A028", []string{spc, spca}, true, false}
 	a005 = endpoint{"A005", []string{rc, rca, spc, spca}, true, false}
 	a007 = endpoint{"A007", []string{rc, rca, spc, spca}, true, false}
 	a008 = endpoint{"A008", []string{spc, spa, spca, rc, rca, ra}, true, false}

@@ -41,6 +41,7 @@ type param struct {
 	ValueCoding          *coding         `json:"valueCoding,omitempty"`
 	ValueCodeableConcept *concept        `json:"valueCodeableConcept,omitempty"`
 	ValueIdentifier      *ident          `json:"valueIdentifier,omitempty"`
+	ValueReference       *ref            `json:"valueReference,omitempty"`
 	ValueBoolean         *bool           `json:"valueBoolean,omitempty"`
 	ValueString          *string         `json:"valueString,omitempty"`
 	Resource             json.RawMessage `json:"resource,omitempty"`

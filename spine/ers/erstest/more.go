@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 )
 
 // codeSystems are the fake's reference data: a few codes of each system
@@ -175,4 +177,123 @@ func (s *Server) rejectReferral(w http.ResponseWriter, r *http.Request, ubrn str
 	ref.State = "REJECTED"
 	s.bump(ref)
 	s.writeReferral(w, http.StatusOK, ref)
+}
+
+// actionLater answers A022: the provider cancels a booked appointment and
+// keeps the referral to rebook it: the slot is freed and the referral is
+// on the provider's APPOINTMENT_SLOT_ISSUES worklist.
+func (s *Server) actionLater(w http.ResponseWriter, r *http.Request, ubrn string) {
+	var p parameters
+	if !readBody(w, r, &p) {
+		return
+	}
+	v, have := versionOf(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.checkUpdate(w, ubrn, v, have)
+	if !ok {
+		return
+	}
+	if c := p.get("comments"); c == nil || c.ValueString == nil || *c.ValueString == "" {
+		unprocessable(w, "MISSING_VALUE", "'comments' is required")
+		return
+	}
+	a := s.appointments[ref.Appointment]
+	if ref.State != "BOOKED" || a == nil {
+		unprocessable(w, "INVALID_STATE", "only a booked referral's appointment can be cancelled")
+		return
+	}
+	a.Status = "cancelled"
+	a.Version++
+	s.freeSlot(a.Service, a.Slot)
+	if pr := p.get("priority"); pr != nil && pr.ValueCoding != nil {
+		ref.Priority = pr.ValueCoding.Code
+	}
+	ref.State, ref.DeferredTo, ref.DeferReason = "DEFERRED_TO_PROVIDER", a.Service, "CANCELLED_BY_PROVIDER"
+	s.bump(ref)
+	s.writeReferral(w, http.StatusOK, ref)
+}
+
+// triageOutcome answers A028 for a referral with a triage service: ACCEPT_*
+// outcomes put it on that service's worklist to book, others return it
+// to the referrer.
+func (s *Server) triageOutcome(w http.ResponseWriter, r *http.Request, ubrn string) {
+	var p parameters
+	if !readBody(w, r, &p) {
+		return
+	}
+	v, have := versionOf(r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ref, ok := s.checkUpdate(w, ubrn, v, have)
+	if !ok {
+		return
+	}
+	out := p.get("reviewOutcome")
+	if out == nil || out.ValueCoding == nil || out.ValueCoding.Code == "" {
+		unprocessable(w, "MISSING_VALUE", "'reviewOutcome' is required")
+		return
+	}
+	if ref.State != "SENT_FOR_TRIAGE" && !(ref.State == "DEFERRED_TO_PROVIDER" && ref.DeferReason == "TRIAGE") {
+		unprocessable(w, "INVALID_STATE", "the referral is not awaiting triage")
+		return
+	}
+	if pr := p.get("reviewPriority"); pr != nil && pr.ValueCoding != nil {
+		ref.Priority = pr.ValueCoding.Code
+	}
+	if strings.HasPrefix(out.ValueCoding.Code, "ACCEPT_") {
+		ref.State, ref.DeferReason = "DEFERRED_TO_PROVIDER", "TRIAGE_ACCEPTED"
+	} else {
+		ref.State = "REJECTED"
+	}
+	s.bump(ref)
+	s.writeReferral(w, http.StatusOK, ref)
+}
+
+// convertAdvice answers A027: an advice request the referrer authorised to
+// convert becomes a referral to its service.
+func (s *Server) convertAdvice(w http.ResponseWriter, r *http.Request, _ string) {
+	var p parameters
+	if !readBody(w, r, &p) {
+		return
+	}
+	var based string
+	if from := p.get("createFrom"); from != nil && from.ValueReference != nil {
+		based = from.ValueReference.Reference
+	}
+	rest, ok := strings.CutPrefix(based, "CommunicationRequest/")
+	ubrn, vs, ok2 := strings.Cut(rest, "/_history/")
+	if !ok || !ok2 {
+		unprocessable(w, "INVALID_VALUE", "'createFrom' must be CommunicationRequest/{ubrn}/_history/{version}")
+		return
+	}
+	pr := p.get("newReferralPriority")
+	if pr == nil || pr.ValueCoding == nil || pr.ValueCoding.Code == "" {
+		unprocessable(w, "MISSING_VALUE", "'newReferralPriority' is required")
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, found := s.advice[ubrn]
+	switch {
+	case !found:
+		writeOO(w, false, http.StatusNotFound, "not-found", "REFERENCE_NOT_FOUND", "no such advice request")
+		return
+	case vs != strconv.Itoa(a.Version):
+		writeOO(w, false, http.StatusConflict, "conflict", "INVALID_STATE", "version supplied does not match the current version of the advice request")
+		return
+	case !a.Authorised:
+		unprocessable(w, "INVALID_STATE", "the referrer has not authorised conversion")
+		return
+	case a.Category == "CONVERTED":
+		unprocessable(w, "INVALID_STATE", "already converted")
+		return
+	}
+	ref := &referral{UBRN: strconv.Itoa(s.nextUBRN), State: "NOT_BOOKED", Patient: a.Patient, Priority: pr.ValueCoding.Code, Specialty: a.Specialty, Services: []string{a.Service}, Referrer: a.Referrer, CommOrg: a.Referrer}
+	s.nextUBRN++
+	s.referrals[ref.UBRN] = ref
+	a.Category = "CONVERTED"
+	a.Version++
+	s.bump(ref)
+	s.writeReferral(w, http.StatusCreated, ref)
 }
