@@ -176,12 +176,23 @@ func FuzzServer(f *testing.F) {
 		"/FHIR/STU3/ReferralRequest/900000000001/$ers.cancelReferral",
 		"/FHIR/STU3/ReferralRequest/900000000001/$ers.maintainReferralLetter",
 		"/FHIR/STU3/Appointment",
+		"/FHIR/STU3/ReferralRequest/900000000001/$ers.changeShortlist",
+		"/FHIR/STU3/ReferralRequest/900000000001/$ers.rejectReferral",
+		"/FHIR/STU3/ReferralRequest/900000000001/$ers.cancelAppointmentActionLater",
+		"/FHIR/STU3/ReferralRequest/900000000001/$ers.recordReviewOutcome",
+		"/FHIR/STU3/ReferralRequest/$ers.createFromCommunicationRequestActionLater",
+		"/FHIR/STU3/ReferralRequest/$ers.createReferralAndSendForTriage",
+		"/FHIR/STU3/CommunicationRequest/$ers.createAdviceAndGuidance",
+		"/FHIR/STU3/CommunicationRequest/$ers.fetchworklist",
+		"/FHIR/STU3/CommunicationRequest/900000000002/$ers.sendCommunicationToRequester",
 	}
 	f.Add(uint8(0), []byte(`{"resourceType":"Parameters","parameter":[{"name":"patient","valueIdentifier":{"value":"9990000018"}},{"name":"searchCriteria","resource":{"resourceType":"Parameters","parameter":[]}}]}`))
 	f.Add(uint8(1), []byte(`{"resourceType":"Parameters","parameter":[{"name":"patient","valueIdentifier":{"value":"9990000018"}},{"name":"shortlist","resource":{"contained":[{"resourceType":"Parameters","parameter":[{"name":"priority","valueCoding":{"code":"ROUTINE"}}]}],"entry":[{"item":{"identifier":{"value":"11000"}}}]}}]}`))
 	f.Add(uint8(2), []byte(`{"resourceType":"Parameters","parameter":[{"name":"listType","valueCodeableConcept":{"coding":[{"code":"AWAITING_BOOKING"}]}}]}`))
 	f.Add(uint8(5), []byte(`{"resourceType":"Appointment","status":"booked","slot":[{"reference":"Slot/1"}],"start":"2026-12-08T14:00:00Z","end":"2026-12-08T14:30:00Z","incomingReferral":[{"reference":"ReferralRequest/900000000001/_history/2"}],"participant":[{"actor":{"identifier":{"system":"http://fhir.nhs.net/Id/ers-service","value":"11000"}}},{"actor":{"identifier":{"system":"http://fhir.nhs.net/Id/nhs-number","value":"9990000018"}}}]}`))
 	f.Add(uint8(5), []byte(`{"resourceType":"Appointment","status":"proposed","reason":[{"coding":[]}],"incomingReferral":[{"reference":"ReferralRequest/900000000001/_history/x"}]}`))
+	f.Add(uint8(10), []byte(`{"resourceType":"Parameters","parameter":[{"name":"createFrom","valueReference":{"reference":"CommunicationRequest/900000000002/_history/1"}},{"name":"newReferralPriority","valueCoding":{"code":"ROUTINE"}}]}`))
+	f.Add(uint8(12), []byte(`{"resourceType":"Parameters","parameter":[{"name":"patient","valueIdentifier":{"value":"9990000018"}},{"name":"request","valueString":"q"},{"name":"shortlist","resource":{"entry":[{"item":{"identifier":{"value":"11000"}}}]}}]}`))
 	f.Fuzz(func(t *testing.T, which uint8, body []byte) {
 		path := paths[int(which)%len(paths)]
 		a := do(t, s, "POST", path, rc, body, "If-Match", `W/"2"`)
