@@ -276,17 +276,19 @@ func (ix *searchIndex) wordRange(prefix string) (lo, hi int) {
 }
 
 // PrepareSearch readies the search index, which Search otherwise does on
-// its first call. Import writes the index beside the store, in
-// <store>.search (SearchIndexPath), and PrepareSearch maps that file in
-// place when it was written for this store file (same size, header and
-// modification time): milliseconds at UK Monolith size. Otherwise (an
-// older store, a copied store, a deleted side file) it builds the index
-// in memory, about 7 s and 290 MB at UK Monolith size (3.7 million
+// its first call. The index is kept beside the store, in <store>.search
+// (SearchIndexPath): when that file was written for this store file (same
+// size, modification time and header), PrepareSearch maps it in place, in
+// milliseconds at UK Monolith size. Otherwise (the first search after an
+// import, a copied store, a deleted or damaged side file) it builds the
+// index in memory, about 7 s and 290 MB at UK Monolith size (3.7 million
 // descriptions, synthetic release, 2-core machine), and writes the side
-// file for the next Open if it can (errors are ignored: a read-only
-// directory only costs the build). A service calls it at startup (in a
-// goroutine if it must answer other queries first) so that no user waits.
-// It is safe to call more than once and concurrently.
+// file for every later Open if it can (errors are ignored: a read-only
+// directory only costs the build each time). Import does not build it, so
+// that the import's peak memory stays what it was; a service calls
+// PrepareSearch at startup (in a goroutine if it must answer other queries
+// first) so that no user waits. It is safe to call more than once and
+// concurrently.
 func (s *Store) PrepareSearch() {
 	s.search.once.Do(func() {
 		if s.loadSearch() == nil {

@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/fnv"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strconv"
 	"unsafe"
 )
@@ -227,22 +225,4 @@ func (s *Store) writeSearch(path string) (err error) {
 		return err
 	}
 	return os.Rename(f.Name(), path)
-}
-
-// writeSearchIndex builds the search index of the store at storePath and
-// writes it beside the store. Import calls it once the release's tables
-// are gone, returning their memory to the system first, so that the build
-// (about 290 MB at UK Monolith size) does not raise the import's peak.
-func writeSearchIndex(storePath string) error {
-	debug.FreeOSMemory()
-	s, err := Open(storePath)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	s.search.once.Do(s.buildSearch)
-	if err := s.writeSearch(SearchIndexPath(storePath)); err != nil {
-		return fmt.Errorf("snomed: writing the search index: %w", err)
-	}
-	return nil
 }

@@ -26,9 +26,9 @@ func searchAll(s *snomed.Store) [][]snomed.Hit {
 	return out
 }
 
-// TestSearchIndexFile: Import writes the index beside the store; Open
-// uses it and finds what an index built in memory finds; a missing,
-// stale or damaged side file is rebuilt, never trusted.
+// TestSearchIndexFile: the first search writes the index beside the
+// store; a later Open uses it and finds what an index built in memory
+// finds; a missing, stale or damaged side file is rebuilt, never trusted.
 func TestSearchIndexFile(t *testing.T) {
 	dir := t.TempDir()
 	_, err := snomedtest.Generate(filepath.Join(dir, "rel"), snomedtest.Config{Concepts: 2000, Seed: 5})
@@ -36,9 +36,8 @@ func TestSearchIndexFile(t *testing.T) {
 	path := filepath.Join(dir, "store.db")
 	side := snomed.SearchIndexPath(path)
 	require.NoError(t, snomed.Import(context.Background(), filepath.Join(dir, "rel"), path))
-	fi, err := os.Stat(side)
-	require.NoError(t, err, "Import writes the search index")
-	written := fi.ModTime()
+	_, err = os.Stat(side)
+	require.ErrorIs(t, err, os.ErrNotExist, "Import leaves the index to the first search")
 
 	open := func() *snomed.Store {
 		s, err := snomed.Open(path)
@@ -46,8 +45,13 @@ func TestSearchIndexFile(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		return s
 	}
+	built := searchAll(open())
+	require.NotEmpty(t, built[0])
+	fi, err := os.Stat(side)
+	require.NoError(t, err, "the first search writes the index")
+	written := fi.ModTime()
 	fromFile := searchAll(open())
-	require.NotEmpty(t, fromFile[0])
+	assert.Equal(t, built, fromFile)
 	fi, err = os.Stat(side)
 	require.NoError(t, err)
 	assert.Equal(t, written, fi.ModTime(), "a matching side file is used, not rewritten")

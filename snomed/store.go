@@ -158,7 +158,7 @@ type Store struct {
 
 // Progress reports an import's advance.
 type Progress struct {
-	Phase string // "read", "hierarchy", "write", "search" (the search index)
+	Phase string // "read", "hierarchy", "write"
 	File  string
 	Rows  int
 }
@@ -533,13 +533,7 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := w.content(&d); err != nil {
 		return err
 	}
-	if err := w.finish(storePath); err != nil {
-		return err
-	}
-	if cfg.progress != nil {
-		cfg.progress(Progress{Phase: "search"})
-	}
-	return writeSearchIndex(storePath)
+	return w.finish(storePath)
 }
 
 func compareID(a, b ID) int {
