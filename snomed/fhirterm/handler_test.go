@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -582,4 +583,47 @@ func TestMountedUnderPrefix(t *testing.T) {
 	assert.Equal(t, 200, resp.StatusCode)
 	b, _ := io.ReadAll(resp.Body)
 	assert.Contains(t, string(b), `"valueString":"Asthma"`)
+}
+
+// TestConcurrent: one handler answers many requests at once (the value
+// set cache, the edition read on first use) with the answers it gives
+// one at a time.
+func TestConcurrent(t *testing.T) {
+	h := fhirterm.New(openUK(t), fhirterm.WithMaxExpansion(4))
+	targets := []string{
+		"/CodeSystem/$lookup?system=http://snomed.info/sct&code=" + id(type2Diabetes),
+		"/CodeSystem/$subsumes?system=http://snomed.info/sct&codeA=" + id(disease) + "&codeB=" + id(childAsthma),
+		"/ValueSet/$validate-code?system=http://snomed.info/sct&code=" + id(asthma) + "&url=" + url.QueryEscape(vsURL("ecl/"+url.PathEscape("> "+id(childAsthma)))),
+		"/ValueSet/$expand?count=2&offset=1&url=" + url.QueryEscape(vsURL("ecl/"+url.PathEscape("<< "+id(disease)+" MINUS << "+id(diabetes)))),
+		"/ValueSet/$expand?url=" + url.QueryEscape(vsURL("isa/"+id(root))),
+		"/ConceptMap/$translate?system=" + url.QueryEscape(fhirterm.ICD10System) + "&code=J45.9&reverse=true",
+	}
+	want := make([]string, len(targets))
+	strip := func(b string) string { // expansion timestamps differ
+		if i := strings.Index(b, `"timestamp":`); i >= 0 {
+			return b[:i] + b[i+len(`"timestamp":"2026-01-01T00:00:00Z"`):]
+		}
+		return b
+	}
+	for i, target := range targets {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		want[i] = strconv.Itoa(rec.Code) + strip(rec.Body.String())
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 60 {
+				k := (g + i) % len(targets)
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, targets[k], nil))
+				if got := strconv.Itoa(rec.Code) + strip(rec.Body.String()); got != want[k] {
+					t.Errorf("%s: %s, want %s", targets[k], got, want[k])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, "422", want[4][:3], "the unpaged root expansion is too costly")
 }
