@@ -2,6 +2,7 @@ package snomed
 
 import (
 	"container/heap"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -567,7 +568,9 @@ func leapfrog(curs []*cursor, fn func(int32) bool) {
 			}
 		}
 		if agreed {
-			if !fn(h) {
+			// MaxInt32 ends the walk: h++ would wrap (only a damaged
+			// side file holds such a handle).
+			if !fn(h) || h == math.MaxInt32 {
 				return
 			}
 			h++
