@@ -282,8 +282,10 @@ func (ix *searchIndex) wordRange(prefix string) (lo, hi int) {
 // size, modification time and header), PrepareSearch maps it in place, in
 // milliseconds at UK Monolith size. Otherwise (the first search after an
 // import, a copied store, a deleted or damaged side file) it builds the
-// index in memory, about 7 s and 290 MB at UK Monolith size (3.7 million
-// descriptions, synthetic release, 2-core machine), and writes the side
+// index in memory, about 7 s at UK Monolith size on a quiet 2-core machine
+// (3.7 million descriptions, synthetic release; 57 s under heavy load,
+// when the process peaked at 1.57 GB RSS, the store's mapped pages
+// included), and writes the side
 // file for every later Open if it can (errors are ignored: a read-only
 // directory only costs the build each time). Import does not build it, so
 // that the import's peak memory stays what it was; a service calls
