@@ -148,7 +148,7 @@ func (a *AppRestricted) Renew(ctx context.Context, stale Token) (Token, error) {
 }
 
 func (a *AppRestricted) settings() cacheSettings {
-	return cacheSettings{now: a.now, margin: a.RefreshBefore, timeout: a.Timeout}
+	return cacheSettings{logger: a.Logger, now: a.now, margin: a.RefreshBefore, timeout: a.Timeout}
 }
 
 // expiresIn reads expires_in, which the platform sends as a string; a
@@ -261,6 +261,7 @@ type flight struct {
 }
 
 type cacheSettings struct {
+	logger  *slog.Logger // nil: silent
 	now     func() time.Time
 	margin  time.Duration // refresh this long before expiry (default 30 s)
 	timeout time.Duration // bounds one fetch (default 30 s)
@@ -314,7 +315,12 @@ func (c *tokenCache) get(ctx context.Context, s cacheSettings, stale string, fet
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.valid(s.now()) {
-			return c.cur, nil // the early refresh failed: the token is still good
+			// The early refresh failed: the token is still good.
+			if s.logger != nil {
+				s.logger.LogAttrs(ctx, slog.LevelWarn, "token refresh failed; the current token stays in use",
+					slog.Time("expires", c.cur.Expiry), slog.String("error", f.err.Error()))
+			}
+			return c.cur, nil
 		}
 		return Token{}, f.err
 	}

@@ -6,10 +6,13 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -260,13 +263,17 @@ func TestAppRestrictedFailedEarlyRefreshKeepsToken(t *testing.T) {
 	var mu sync.Mutex
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL, Now: clock, MaxAttempts: 1}
+	var logs strings.Builder
+	logger := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, nil))
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL, Now: clock, MaxAttempts: 1, Logger: logger}
 	tok, err := a.Token(context.Background())
 	require.NoError(t, err)
 	advance(40 * time.Second) // within 30 s of expiry: refresh, which fails
 	again, err := a.Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, tok, again)
+	assert.Contains(t, logs.String(), "token refresh failed")
+	assert.NotContains(t, logs.String(), tok.AccessToken)
 	assert.Equal(t, 2, s.n)
 	again, err = a.Token(context.Background()) // soon after the failure: no new attempt
 	require.NoError(t, err)
@@ -277,6 +284,17 @@ func TestAppRestrictedFailedEarlyRefreshKeepsToken(t *testing.T) {
 	var ae *APIError
 	require.ErrorAs(t, err, &ae)
 	assert.Equal(t, 400, ae.StatusCode)
+}
+
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 // Renew replaces a refused token once, however many callers report it.

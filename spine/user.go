@@ -69,7 +69,7 @@ func (u *UserRestricted) Renew(ctx context.Context, stale Token) (Token, error) 
 func (u *UserRestricted) settings() cacheSettings {
 	s := cacheSettings{now: time.Now, margin: u.RefreshBefore}
 	if u.Client != nil {
-		s.now, s.timeout = u.Client.now, u.Client.Timeout
+		s.now, s.timeout, s.logger = u.Client.now, u.Client.Timeout, u.Client.Logger
 	}
 	return s
 }

@@ -34,8 +34,8 @@
 // other request reusing that id is refused (400 INVALID_VALUE) before
 // anything else is checked.
 //
-// Search needs family and birthdate (400 MISSING_VALUE without a birth
-// date, INVALID_SEARCH_DATA without a family name) or, fuzzy, one of the
+// Search needs a birth date (400 MISSING_VALUE without one, fuzzy or not)
+// and a family name (else INVALID_SEARCH_DATA) or, fuzzy, one of the
 // three combinations; a malformed date or an unknown gender is 400
 // INVALID_VALUE; both postcode parameters together, a wildcard in the
 // first two characters of a name, or any wildcard in a fuzzy search are

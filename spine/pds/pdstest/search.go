@@ -501,6 +501,11 @@ func (s *Server) search(w responseWriter, r *http.Request, appRestricted bool) {
 			return
 		}
 	}
+	if !has("birthdate") {
+		// Every search PDS accepts has a birth date, fuzzy or not.
+		w.error(http.StatusBadRequest, "required", "MISSING_VALUE", "Missing value - 'birthdate'")
+		return
+	}
 	if fuzzy {
 		if strings.Contains(sq.family+strings.Join(sq.given, "")+sq.postcode, "*") {
 			w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Invalid search data provided - wildcards are not allowed in a fuzzy search")
@@ -513,10 +518,6 @@ func (s *Server) search(w responseWriter, r *http.Request, appRestricted bool) {
 			return
 		}
 	} else {
-		if !has("birthdate") {
-			w.error(http.StatusBadRequest, "required", "MISSING_VALUE", "Missing value - 'birthdate'")
-			return
-		}
 		if !has("family") {
 			w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Not enough search parameters were provided to be able to make a search")
 			return
