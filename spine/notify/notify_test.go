@@ -676,3 +676,18 @@ func TestRetryAfterHonoured(t *testing.T) {
 	assert.ErrorIs(t, err, notify.ErrQuota)
 	assert.Equal(t, time.Hour, ne.RetryAfter)
 }
+
+func TestFakeOverTLS(t *testing.T) {
+	srv := notifytest.NewUnstartedServer()
+	srv.StartTLS()
+	defer srv.Close()
+	require.NotNil(t, srv.TLSConfig())
+	c := newClient(t, srv) // HTTPClient: srv.Client(), which trusts the fake
+	st, err := c.Send(context.Background(), msg("tls"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(st.Self, "https://"))
+	plain, err := notify.New(notify.Config{BaseURL: srv.URL, MaxAttempts: 1})
+	require.NoError(t, err)
+	_, err = plain.Send(context.Background(), msg("tls-untrusted"))
+	assert.Error(t, err, "the fake's certificate is not trusted by default")
+}
