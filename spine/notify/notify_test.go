@@ -653,3 +653,41 @@ func FuzzParseError(f *testing.F) {
 		}
 	})
 }
+
+// A 429 is retried after the server's Retry-After, not sooner.
+func TestRetryAfterHonoured(t *testing.T) {
+	srv := notifytest.NewServer()
+	defer srv.Close()
+	c := newClient(t, srv)
+	srv.Inject(notifytest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "1"})
+	var rec spine.Response
+	start := time.Now()
+	_, err := c.Send(spine.WithResponse(context.Background(), &rec), msg("after-429"))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), time.Second)
+	assert.Equal(t, 2, rec.Attempts)
+
+	// A Retry-After beyond the client core's cap is not waited for: the
+	// 429 comes back with it.
+	srv.Inject(notifytest.Fault{Status: http.StatusTooManyRequests, RetryAfter: "3600"})
+	_, err = c.Send(context.Background(), msg("after-429-long"))
+	var ne *notify.Error
+	require.ErrorAs(t, err, &ne)
+	assert.ErrorIs(t, err, notify.ErrQuota)
+	assert.Equal(t, time.Hour, ne.RetryAfter)
+}
+
+func TestFakeOverTLS(t *testing.T) {
+	srv := notifytest.NewUnstartedServer()
+	srv.StartTLS()
+	defer srv.Close()
+	require.NotNil(t, srv.TLSConfig())
+	c := newClient(t, srv) // HTTPClient: srv.Client(), which trusts the fake
+	st, err := c.Send(context.Background(), msg("tls"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(st.Self, "https://"))
+	plain, err := notify.New(notify.Config{BaseURL: srv.URL, MaxAttempts: 1})
+	require.NoError(t, err)
+	_, err = plain.Send(context.Background(), msg("tls-untrusted"))
+	assert.Error(t, err, "the fake's certificate is not trusted by default")
+}
