@@ -466,6 +466,74 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	return s.preferredHits(ranked(best, limit), opts.Locale)
 }
 
+// SearchCount is the number of concepts Search would find with no limit:
+// the candidates are walked as Search walks them, through the same
+// filters, but nothing is scored, ranked or copied (what
+// ValueSet.expansion.total needs). opts.Limit is ignored.
+func (s *Store) SearchCount(query string, opts SearchOptions) int {
+	s.PrepareSearch()
+	ix := &s.search
+	words := strings.Fields(normalize(query))
+	refsets, known := languageRefsets(opts.Locale)
+	if len(words) == 0 || !known {
+		return 0
+	}
+	driverLo, driverHi, total := 0, 0, -1
+	for _, w := range words {
+		lo, hi := ix.wordRange(w)
+		if lo == hi {
+			return 0
+		}
+		n := 0
+		for i := lo; i < hi; i++ {
+			n += len(list(ix.postOff, ix.posts, i))
+		}
+		if total < 0 || n < total {
+			driverLo, driverHi, total = lo, hi, n
+		}
+	}
+	seen := make([]uint64, (len(s.d.IDs)+63)/64)
+	count := 0
+	visit := func(h int32) bool {
+		if uint32(h) >= uint32(len(ix.descs)) {
+			return true
+		}
+		d := &ix.descs[h]
+		o := d.Concept
+		if uint32(o) >= uint32(len(s.d.IDs)) || uint32(d.Desc) >= uint32(len(s.d.Descs)) || seen[o>>6]&(1<<(o&63)) != 0 {
+			return true
+		}
+		if d.Flags&hInactive != 0 && !opts.IncludeInactive || d.Flags&hFSN != 0 && opts.ExcludeFSN || !allPrefixes(ix.norm(h), words) {
+			return true
+		}
+		if !s.inLocale(&s.d.Descs[d.Desc], refsets) {
+			return true
+		}
+		c := s.d.IDs[o]
+		if opts.Filter != nil && !opts.Filter(c) || opts.Refset != 0 && !s.IsMember(opts.Refset, c) {
+			return true
+		}
+		if len(opts.Roots) > 0 && !slices.ContainsFunc(opts.Roots, func(r ID) bool { return s.IsA(c, r) }) {
+			return true
+		}
+		seen[o>>6] |= 1 << (o & 63)
+		count++
+		return true
+	}
+	var curs []*cursor
+	for _, w := range words {
+		if lo, hi := ix.wordRange(w); hi-lo <= 16 {
+			curs = append(curs, newCursor(ix.postings(lo, hi, false)))
+		}
+	}
+	if len(curs) == 0 {
+		walk(ix.postings(driverLo, driverHi, false), visit)
+	} else {
+		leapfrog(curs, visit)
+	}
+	return count
+}
+
 // preferredHits fills each hit's preferred term in the locale.
 func (s *Store) preferredHits(hits []Hit, locale string) []Hit {
 	for i := range hits {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +114,30 @@ func TestMapSources(t *testing.T) {
 	}
 	assert.Empty(t, s.MapSources(snomed.ID(snomedtest.UKICD10Refset), "no such code"))
 	assert.Empty(t, s.MapSources(snomed.ID(snomedtest.OPCS410Refset), "J45.9"))
+}
+
+// TestSearchCount: SearchCount is the length of an unlimited Search,
+// whatever the options.
+func TestSearchCount(t *testing.T) {
+	s, rel := build(t, snomedtest.Config{Concepts: 3000, Seed: 11})
+	var queries []string
+	for _, c := range rel.Concepts[1:200] {
+		if w := strings.Fields(rel.Terms[c]); len(w) >= 2 && len(w[0]) >= 2 && len(w[1]) >= 2 {
+			queries = append(queries, w[0][:2], w[0][:2]+" "+w[1][:2], w[0])
+		}
+	}
+	queries = append(queries, "", "zzzz", "a b c")
+	for _, q := range queries {
+		for _, opts := range []snomed.SearchOptions{
+			{},
+			{Locale: "en-US", IncludeInactive: true},
+			{ExcludeFSN: true, Roots: []snomed.ID{snomedtest.ClinicalFinding, snomedtest.Procedure}},
+			{Refset: snomed.ID(rel.SimpleRefset), Filter: func(id snomed.ID) bool { return id%3 != 0 }},
+			{Locale: "xx-YY"},
+		} {
+			all := opts
+			all.Limit = 1 << 30
+			assert.Equal(t, len(s.Search(q, all)), s.SearchCount(q, opts), "%q %+v", q, opts)
+		}
+	}
 }

@@ -411,8 +411,7 @@ func (h *Handler) expand(ctx context.Context, ps params) (fhir.Resource, error) 
 		if len(hits) <= offset+count {
 			exp.Total = fhir.Integer{Value: int64(len(hits)), Set: true}
 		} else if h.exact {
-			opts.Limit = 1 << 30
-			exp.Total = fhir.Integer{Value: int64(len(h.store.Search(filter, opts))), Set: true}
+			exp.Total = fhir.Integer{Value: int64(h.store.SearchCount(filter, opts)), Set: true}
 		}
 		if offset < len(hits) {
 			hits = hits[offset:min(len(hits), offset+count)]
