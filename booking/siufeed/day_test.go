@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -147,7 +148,9 @@ func playDay(t *testing.T, seed int64) {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	srv := &mllp.Server{Handler: handler}
+	// Borrow: each message lives only until its handler returns, so the
+	// feed must keep nothing of it uncopied.
+	srv := &mllp.Server{Handler: handler, Options: hl7v2.Options{Borrow: true}}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()
 	client := &mllp.Client{Addr: ln.Addr().String()}
@@ -181,6 +184,15 @@ func playDay(t *testing.T, seed int64) {
 	live := map[string]bool{}
 	for _, s := range snap.Slots {
 		live[s.ID] = true
+		// The slot's fields are the S24's, intact after later messages
+		// reused the connection's buffer.
+		if fid, ok := strings.CutPrefix(s.ID, "siu:"+day.Source+":"); ok && !strings.Contains(fid, ":") {
+			c := day.Clinics[day.ClinicOf[strings.SplitN(fid, "#", 2)[0]]]
+			assert.Equal(t, c.Service, s.Service, "slot %s", s.ID)
+			assert.Equal(t, c.Location+"/"+c.Room+"/"+day.Source, s.Location, "slot %s", s.ID)
+			assert.Equal(t, c.Consultant, s.Practitioner, "slot %s", s.ID)
+			assert.Equal(t, day.Source, s.Source, "slot %s", s.ID)
+		}
 	}
 	for fid, appt := range day.Open {
 		id := "siu:" + day.Source + ":" + fid

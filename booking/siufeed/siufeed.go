@@ -290,7 +290,7 @@ func Ack(msg *hl7v2.Message, err error) (*hl7v2.Message, error) {
 // restarted between applying and acknowledging does not apply twice.
 func (f *Feed) Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error) {
 	h := msg.MSH()
-	ctl := h.ControlID()
+	ctl := strings.Clone(h.ControlID()) // kept past the message (see slotOf)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if sm, ok := f.seen[ctl]; ok && ctl != "" {
@@ -312,7 +312,7 @@ func (f *Feed) Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error) {
 		}
 	}
 	o, err := f.apply(ctx, msg, s)
-	o.ControlID, o.Trigger = ctl, s.Trigger
+	o.ControlID, o.Trigger = ctl, strings.Clone(s.Trigger)
 	if err != nil {
 		f.cfg.Logger.Warn("siufeed: message refused", "control_id", ctl, "trigger", s.Trigger, "error", err.Error())
 	}
@@ -421,8 +421,11 @@ func (f *Feed) apply(ctx context.Context, msg *hl7v2.Message, s *hl7v2.SIU) (Out
 
 func (f *Feed) slotOf(s *hl7v2.SIU, id string, tm hl7v2.Timing, source string) booking.Slot {
 	loc, site, pr := resource(s)
-	return booking.Slot{ID: id, Service: f.cfg.Service(s), Start: tm.Start, End: tm.End, Capacity: f.cfg.Capacity,
-		Site: site, Location: loc, Practitioner: pr, Modality: booking.FaceToFace, AppointmentType: s.SCH.AppointmentType().Code, Source: source}
+	// Cloned: under mllp's Options.Borrow a message's strings live only
+	// until the handler returns, and slots outlive it.
+	c := strings.Clone
+	return booking.Slot{ID: id, Service: c(f.cfg.Service(s)), Start: tm.Start, End: tm.End, Capacity: f.cfg.Capacity,
+		Site: c(site), Location: c(loc), Practitioner: c(pr), Modality: booking.FaceToFace, AppointmentType: c(s.SCH.AppointmentType().Code), Source: c(source)}
 }
 
 // open adds the slot an S24 opens; its id is the filler's (SCH-2).
