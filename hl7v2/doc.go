@@ -85,4 +85,27 @@
 // (NSTS01 verified … NSTS04 trace needed); MSH-17 is GBR; PID-8 uses the
 // NHS sex codes 1, 2, 9 as well as HL7's M, F, U; Z segments ZU1… carry
 // local extensions.
+//
+// Scheduling (HL7 v2.5.1 chapter 10, https://www.hl7.eu/HL7v2x/v251/std251/ch10.html;
+// field lists also at https://www.hl7.eu/HL7v2x/v251/hl7v251segmTQ1.htm):
+// every SIU trigger but the S25 query (S12 new booking, S13 reschedule,
+// S14 modification, S15 cancellation, S16 discontinuation, S17 deletion,
+// S18–S22 a service or resource added, modified, cancelled, discontinued
+// or deleted, S23 blocked and S24 opened slots, S26 no-show) has the
+// structure SIU_S12: MSH [SFT] SCH [{TQ1}] [{NTE}] [{PATIENT: PID [PD1]
+// [PV1] [PV2] [{OBX}] [{DG1}]}] {RESOURCES: RGS [{AIS [{NTE}]}] [{AIG
+// [{NTE}]}] [{AIL [{NTE}]}] [{AIP [{NTE}]}]}. SCH-1 and SCH-2 are the
+// placer's and filler's appointment ids (EI), SCH-6 the event reason,
+// SCH-7 the appointment reason, SCH-8 its type, SCH-9 and SCH-10 its
+// duration (withdrawn in v2.7), SCH-11 the TQ timing (start in component
+// 4, end in 5) that TQ1 (TQ1-6 service duration, TQ1-7 start, TQ1-8 end)
+// replaced in v2.5, SCH-16 the filler contact, SCH-20 who entered it,
+// SCH-25 the filler status from table 0278 (Pending, Waitlist, Booked,
+// Started, Complete, Cancelled, DC, Deleted, Blocked, Overbook, Noshow;
+// http://terminology.hl7.org/CodeSystem/v2-0278). RGS-2 and AIx-2 are the
+// segment action code (table 0206: A, D, U, X). The resources' timing
+// fields follow one pattern from AIS-4, AIG-8, AIL-6 and AIP-6: start,
+// start offset, offset units, duration, duration units, allow
+// substitution, filler status. Version 2.3 senders often leave out RGS
+// (Message.SIU then opens an implicit group).
 package hl7v2

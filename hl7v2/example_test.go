@@ -60,3 +60,25 @@ func ExampleMessage_Set() {
 	// Output:
 	// "MSH|^~\\&|||||||ADT^A04^ADT_A01|B1\rPID|||9990000018||O'NEIL\\S\\JR\rPD1|||^^A81001\rPV1||O\r"
 }
+
+func ExampleMessage_SIU() {
+	msg, _ := hl7v2.Parse([]byte("MSH|^~\\&|PAS|RXX01|NHSKIT|RXX01|20260302091500||SIU^S12^SIU_S12|M1|P|2.5.1\r" +
+		"SCH||FL2001^PAS|||||||20|MIN|||||||||||||||Booked\r" +
+		"TQ1|1|||||20^min|20260310140000\r" +
+		"PID|1||9990000018^^^NHS^NH\r" +
+		"RGS|1|A\r" +
+		"AIL|1|A|ENTCLINIC^ROOM2^^RXX01\r"))
+	siu, err := msg.SIU()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	when, _ := siu.Timing()
+	fmt.Println(siu.Trigger, siu.SCH.FillerAppointmentID().ID, siu.SCH.FillerStatus().Code)
+	fmt.Println(when.Start.Format("2006-01-02 15:04 MST"), when.End.Sub(when.Start), "from", when.Source)
+	fmt.Println(siu.Patients[0].PID.NHSNumber(), siu.Resources[0].Locations[0].Location().Room)
+	// Output:
+	// S12 FL2001 Booked
+	// 2026-03-10 14:00 GMT 20m0s from TQ1-7
+	// *** *** 0018 ROOM2
+}

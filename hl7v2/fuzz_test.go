@@ -271,3 +271,76 @@ func FuzzEdits(f *testing.F) {
 		}
 	})
 }
+
+func FuzzSIU(f *testing.F) {
+	for _, n := range []string{"s12.hl7", "s14_v23.hl7", "s15.hl7", "s24.hl7"} {
+		if b, err := os.ReadFile("testdata/siu/" + n); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Add([]byte("MSH|^~\\&|A|B|C|D|1||SIU^S12|1|P|2.5\rSCH|1\rAIS|1||X|2026\rNTE|1\rZZZ\rRGS|1\rAIP\r"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := Parse(data)
+		if err != nil {
+			return
+		}
+		s, err := m.SIU()
+		if err != nil {
+			var pe *ParseError
+			if !errors.As(err, &pe) || (!errors.Is(err, ErrStructure) && !errors.Is(err, ErrNotSIU)) {
+				t.Fatalf("error %v is not a positioned structure error", err)
+			}
+			if pe.Segment < 1 || pe.Segment > m.Len()+1 {
+				t.Fatalf("segment %d out of range", pe.Segment)
+			}
+			return
+		}
+		n := 1
+		if s.SCH.Present() {
+			n++
+		}
+		n += len(s.TQ1) + len(s.Notes)
+		for _, p := range s.Patients {
+			n += 1 + len(p.OBX) + len(p.DG1)
+			for _, seg := range []Segment{p.PD1.Segment, p.PV1.Segment, p.PV2} {
+				if seg.Present() {
+					n++
+				}
+			}
+		}
+		for _, g := range s.Resources {
+			if g.RGS.Present() {
+				n++
+			}
+			for _, r := range g.timings() {
+				n++
+				_, _, _ = r.Duration()
+				_, _, _ = r.StartOffset()
+			}
+			for _, a := range g.Services {
+				n += len(a.Notes)
+			}
+			for _, a := range g.General {
+				n += len(a.Notes)
+			}
+			for _, a := range g.Locations {
+				n += len(a.Notes)
+			}
+			for _, a := range g.Personnel {
+				n += len(a.Notes)
+			}
+		}
+		other := 0
+		for _, seg := range m.Segments() {
+			if seg.Name()[0] == 'Z' || seg.Name() == "SFT" {
+				other++
+			}
+		}
+		if n+other != m.Len() {
+			t.Fatalf("structure accounts for %d of %d segments", n+other, m.Len())
+		}
+		if tm, err := s.Timing(); err == nil && !tm.End.IsZero() && tm.End.Before(tm.Start) {
+			t.Fatalf("timing ends before it starts")
+		}
+	})
+}

@@ -16,7 +16,15 @@
 //
 // Search indexes every word of every active description; descriptions are
 // numbered in rank order, so intersecting the query words' postings visits
-// the best candidates first and stops at the limit.
+// the best candidates first and stops at the limit. The index lives in a
+// side file, <store>.search (SearchIndexPath), written by the first search
+// of a store (PrepareSearch: about 7 s at UK Monolith size, once) and
+// mapped in place by every later one, like the store: a store opened
+// afresh answers its first search in milliseconds. Import does not build
+// it, so its peak memory is unchanged. A side file is used only for the
+// store file it was written for (size, modification time and header hash);
+// otherwise the index is built in memory and the side file rewritten
+// (searchfile.go).
 //
 // The store file (format.go) is used in place: Open maps it (reads it
 // into memory where mmap is unavailable) and views each table as a Go

@@ -227,6 +227,7 @@ type storeWriter struct {
 const (
 	tempImport  = ".snomed-import-"
 	tempStrings = ".snomed-strings-"
+	tempSearch  = ".snomed-search-"
 )
 
 // staleAge is how old a temporary file must be to be removed when the
@@ -246,7 +247,9 @@ func removeStale(dir string) {
 		rest, ok := strings.CutPrefix(name, tempImport)
 		if !ok {
 			if rest, ok = strings.CutPrefix(name, tempStrings); !ok {
-				continue
+				if rest, ok = strings.CutPrefix(name, tempSearch); !ok {
+					continue
+				}
 			}
 		}
 		p := filepath.Join(dir, name)

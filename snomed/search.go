@@ -2,6 +2,7 @@ package snomed
 
 import (
 	"container/heap"
+	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -9,27 +10,85 @@ import (
 	"unicode"
 )
 
-// searchIndex is built on the first Search. Every active description of an
-// active concept gets a handle; handles are numbered in rank order
-// (en-GB preferred synonyms first, then shorter terms, then concept id), so
-// walking a posting list in handle order visits candidates best first and a
-// search can stop as soon as it has enough hits.
+// searchIndex is loaded from the store's side file (searchfile.go) or
+// built on the first Search. Every active description of an active concept
+// gets a handle; handles are numbered in rank order (en-GB preferred
+// synonyms first, then shorter terms, then concept id), so walking a
+// posting list in handle order visits candidates best first and a search
+// can stop as soon as it has enough hits. Every table is flat (offsets
+// into one array or string), so that the side file is used in place.
 type searchIndex struct {
-	once   sync.Once
-	words  []string  // sorted, distinct
-	posts  [][]int32 // per word: handles of terms with the word, ascending
-	first  [][]int32 // per word: handles of terms that begin with the word
-	byNorm []int32   // handles sorted by normalized term (exact matches)
-	descs  []handle  // by handle
+	once     sync.Once
+	descs    []handle // by handle
+	norms    string   // the normalized terms, concatenated
+	wordOff  []uint32 // word i is words[wordOff[i]:wordOff[i+1]]; sorted, distinct
+	words    string
+	postOff  []uint32 // per word: handles of terms with the word, ascending
+	posts    []int32
+	firstOff []uint32 // per word: handles of terms that begin with the word
+	first    []int32
+	byNorm   []int32 // handles sorted by normalized term (exact matches)
+	unmap    func() error
 }
 
+// handle is one searchable description (24 bytes, the side file's
+// record).
 type handle struct {
-	concept  int32 // ordinal
-	desc     int32 // index in Descs
-	norm     string
-	pref     bool // a synonym preferred by an en-GB language refset
-	fsn      bool
-	inactive bool // of an inactive concept
+	Concept int32 // ordinal
+	Desc    int32 // index in Descs
+	NormOff uint32
+	NormLen uint32
+	Flags   uint32
+	_       uint32
+}
+
+const (
+	hPref     = 1 << iota // a synonym preferred by an en-GB language refset
+	hFSN                  // a fully specified name
+	hInactive             // of an inactive concept
+)
+
+func (ix *searchIndex) nWords() int { return max(len(ix.wordOff)-1, 0) }
+
+// word returns index word i ("" if the tables are damaged).
+func (ix *searchIndex) word(i int) string {
+	lo, hi := ix.wordOff[i], ix.wordOff[i+1]
+	if lo > hi || uint64(hi) > uint64(len(ix.words)) {
+		return ""
+	}
+	return ix.words[lo:hi]
+}
+
+// norm returns the normalized term of handle h.
+func (ix *searchIndex) norm(h int32) string {
+	d := &ix.descs[h]
+	end := uint64(d.NormOff) + uint64(d.NormLen)
+	if end > uint64(len(ix.norms)) {
+		return ""
+	}
+	return ix.norms[d.NormOff:end]
+}
+
+func list(off []uint32, flat []int32, i int) []int32 {
+	lo, hi := off[i], off[i+1]
+	if lo > hi || uint64(hi) > uint64(len(flat)) {
+		return nil
+	}
+	return flat[lo:hi]
+}
+
+// postings returns the posting lists (or first-word lists) of words lo to
+// hi.
+func (ix *searchIndex) postings(lo, hi int, first bool) [][]int32 {
+	out := make([][]int32, 0, hi-lo)
+	for i := lo; i < hi; i++ {
+		if first {
+			out = append(out, list(ix.firstOff, ix.first, i))
+		} else {
+			out = append(out, list(ix.postOff, ix.posts, i))
+		}
+	}
+	return out
 }
 
 // normalize lower-cases a term and folds punctuation to spaces.
@@ -85,8 +144,10 @@ func withoutTag(term string) string {
 	return term
 }
 
+// buildSearch builds the index in memory.
 func (s *Store) buildSearch() {
 	ix := &s.search
+	var norms []byte
 	for o := range s.d.Concepts {
 		inactive := s.d.Concepts[o].Active == 0
 		for i := s.d.DescOff[o]; i < s.d.DescOff[o+1]; i++ {
@@ -95,62 +156,83 @@ func (s *Store) buildSearch() {
 				continue
 			}
 			term, _ := s.d.str(d.Term)
-			fsn := d.Type == fsnType
-			if fsn {
+			var flags uint32
+			if d.Type == fsnType {
 				term = withoutTag(term)
+				flags |= hFSN
 			}
-			ix.descs = append(ix.descs, handle{concept: int32(o), desc: i, norm: normalize(term), pref: s.preferredIn(d, enGB), fsn: fsn, inactive: inactive})
+			if s.preferredIn(d, enGB) {
+				flags |= hPref
+			}
+			if inactive {
+				flags |= hInactive
+			}
+			n := normalize(term)
+			ix.descs = append(ix.descs, handle{Concept: int32(o), Desc: i, NormOff: uint32(len(norms)), NormLen: uint32(len(n)), Flags: flags})
+			norms = append(norms, n...)
 		}
 	}
+	ix.norms = bytesString(norms)
 	slices.SortFunc(ix.descs, func(a, b handle) int {
 		switch {
-		case a.inactive != b.inactive:
-			if b.inactive {
+		case a.Flags&hInactive != b.Flags&hInactive:
+			if b.Flags&hInactive != 0 {
 				return -1
 			}
 			return 1
-		case a.pref != b.pref:
-			if a.pref {
+		case a.Flags&hPref != b.Flags&hPref:
+			if a.Flags&hPref != 0 {
 				return -1
 			}
 			return 1
-		case len(a.norm) != len(b.norm):
-			return len(a.norm) - len(b.norm)
-		case a.concept != b.concept:
-			return int(a.concept - b.concept)
+		case a.NormLen != b.NormLen:
+			return int(a.NormLen) - int(b.NormLen)
+		case a.Concept != b.Concept:
+			return int(a.Concept - b.Concept)
 		}
-		return int(a.desc - b.desc)
+		return int(a.Desc - b.Desc)
 	})
+	// Map keys are views of ix.norms, not copies.
 	byWord := map[string][]int32{}
 	firstBy := map[string][]int32{}
 	for h := range ix.descs {
 		hd := int32(h)
-		fields := strings.Fields(ix.descs[h].norm)
-		for i, w := range fields {
+		i := 0
+		for w := range strings.FieldsSeq(ix.norm(hd)) {
 			if p := byWord[w]; len(p) == 0 || p[len(p)-1] != hd {
 				byWord[w] = append(p, hd)
 			}
 			if i == 0 {
 				firstBy[w] = append(firstBy[w], hd)
 			}
+			i++
 		}
 	}
-	ix.words = make([]string, 0, len(byWord))
+	words := make([]string, 0, len(byWord))
 	for w := range byWord {
-		ix.words = append(ix.words, w)
+		words = append(words, w)
 	}
-	sort.Strings(ix.words)
-	ix.posts = make([][]int32, len(ix.words))
-	ix.first = make([][]int32, len(ix.words))
-	for i, w := range ix.words {
-		ix.posts[i] = byWord[w]
-		ix.first[i] = firstBy[w]
+	sort.Strings(words)
+	var wb []byte
+	ix.wordOff = make([]uint32, 1, len(words)+1)
+	ix.postOff = make([]uint32, 1, len(words)+1)
+	ix.firstOff = make([]uint32, 1, len(words)+1)
+	for _, w := range words {
+		wb = append(wb, w...)
+		ix.posts = append(ix.posts, byWord[w]...)
+		ix.first = append(ix.first, firstBy[w]...)
+		ix.wordOff = append(ix.wordOff, uint32(len(wb)))
+		ix.postOff = append(ix.postOff, uint32(len(ix.posts)))
+		ix.firstOff = append(ix.firstOff, uint32(len(ix.first)))
+		delete(byWord, w)
+		delete(firstBy, w)
 	}
+	ix.words = bytesString(wb)
 	ix.byNorm = make([]int32, len(ix.descs))
 	for i := range ix.byNorm {
 		ix.byNorm[i] = int32(i)
 	}
-	slices.SortFunc(ix.byNorm, func(a, b int32) int { return strings.Compare(ix.descs[a].norm, ix.descs[b].norm) })
+	slices.SortFunc(ix.byNorm, func(a, b int32) int { return strings.Compare(ix.norm(a), ix.norm(b)) })
 }
 
 // SearchOptions narrow a search.
@@ -185,22 +267,42 @@ type Hit struct {
 
 // wordRange is the run of index words that begin with prefix.
 func (ix *searchIndex) wordRange(prefix string) (lo, hi int) {
-	lo = sort.SearchStrings(ix.words, prefix)
+	n := ix.nWords()
+	lo = sort.Search(n, func(i int) bool { return ix.word(i) >= prefix })
 	hi = lo
-	for hi < len(ix.words) && strings.HasPrefix(ix.words[hi], prefix) {
+	for hi < n && strings.HasPrefix(ix.word(hi), prefix) {
 		hi++
 	}
 	return lo, hi
 }
 
-// PrepareSearch builds the search index, which Search otherwise builds on
-// its first call: it is held in memory, not in the store file, and takes
-// about 7 s and 290 MB at UK Monolith size (3.7 million descriptions,
-// measured on the synthetic release on a 2-core machine). A service calls
-// it at startup (in a goroutine if it must answer other queries first) so
-// that no user waits for it. It is safe to call more than once and
+// PrepareSearch readies the search index, which Search otherwise does on
+// its first call. The index is kept beside the store, in <store>.search
+// (SearchIndexPath): when that file was written for this store file (same
+// size, modification time and header), PrepareSearch maps it in place, in
+// milliseconds at UK Monolith size. Otherwise (the first search after an
+// import, a copied store, a deleted or damaged side file) it builds the
+// index in memory, about 7 s at UK Monolith size on a quiet 2-core machine
+// (3.7 million descriptions, synthetic release; 57 s under heavy load,
+// when the process peaked at 1.57 GB RSS, the store's mapped pages
+// included), and writes the side
+// file for every later Open if it can (errors are ignored: a read-only
+// directory only costs the build each time). Import does not build it, so
+// that the import's peak memory stays what it was; a service calls
+// PrepareSearch at startup (in a goroutine if it must answer other queries
+// first) so that no user waits. It is safe to call more than once and
 // concurrently.
-func (s *Store) PrepareSearch() { s.search.once.Do(s.buildSearch) }
+func (s *Store) PrepareSearch() {
+	s.search.once.Do(func() {
+		if s.loadSearch() == nil {
+			return
+		}
+		s.buildSearch()
+		if s.path != "" {
+			s.writeSearch(SearchIndexPath(s.path)) //nolint:errcheck // best effort: the index is in memory
+		}
+	})
+}
 
 // Search finds active concepts by the words of their active descriptions
 // in the locale (preferred or acceptable in one of its language reference
@@ -240,7 +342,7 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 		}
 		n := 0
 		for i := lo; i < hi; i++ {
-			n += len(ix.posts[i])
+			n += len(list(ix.postOff, ix.posts, i))
 		}
 		if total < 0 || n < total {
 			driverLo, driverHi, total = lo, hi, n
@@ -249,15 +351,22 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 
 	best := map[int32]Hit{}
 	accept := func(h int32) {
+		if uint32(h) >= uint32(len(ix.descs)) {
+			return // a damaged side file
+		}
 		d := &ix.descs[h]
-		if d.inactive && !opts.IncludeInactive || d.fsn && opts.ExcludeFSN || !allPrefixes(d.norm, words) {
+		norm := ix.norm(h)
+		if d.Flags&hInactive != 0 && !opts.IncludeInactive || d.Flags&hFSN != 0 && opts.ExcludeFSN || !allPrefixes(norm, words) {
 			return
 		}
-		desc := &s.d.Descs[d.desc]
+		if uint32(d.Desc) >= uint32(len(s.d.Descs)) || uint32(d.Concept) >= uint32(len(s.d.IDs)) {
+			return
+		}
+		desc := &s.d.Descs[d.Desc]
 		if !s.inLocale(desc, refsets) {
 			return
 		}
-		c := s.d.IDs[d.concept]
+		c := s.d.IDs[d.Concept]
 		if opts.Filter != nil && !opts.Filter(c) {
 			return
 		}
@@ -278,22 +387,22 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 		}
 		score := 1.0
 		switch {
-		case d.norm == q:
+		case norm == q:
 			score = 3
-		case strings.HasPrefix(d.norm, q):
+		case strings.HasPrefix(norm, q):
 			score = 2
 		}
 		if s.preferredIn(desc, refsets) {
 			score += 0.5
 		}
-		score -= float64(len(d.norm)) / 1000
-		if d.inactive {
+		score -= float64(len(norm)) / 1000
+		if d.Flags&hInactive != 0 {
 			score -= 10 // after every active concept
 		}
 		// Equal scores: the lower description id, whatever the walk's order.
-		if cur, ok := best[d.concept]; !ok || score > cur.Score || score == cur.Score && desc.ID < cur.Description {
+		if cur, ok := best[d.Concept]; !ok || score > cur.Score || score == cur.Score && desc.ID < cur.Description {
 			term, _ := s.d.str(desc.Term)
-			best[d.concept] = Hit{Concept: c, Description: desc.ID, Term: term, Score: score}
+			best[d.Concept] = Hit{Concept: c, Description: desc.ID, Term: term, Score: score}
 		}
 	}
 
@@ -301,8 +410,14 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 		// 1. Terms that are, or begin with, the query: a run of byNorm.
 		// A short run is ranked whole; a long one is walked best first
 		// through the first-word postings until Limit concepts have a hit.
-		lo := sort.Search(len(ix.byNorm), func(i int) bool { return ix.descs[ix.byNorm[i]].norm >= q })
-		hi := lo + sort.Search(len(ix.byNorm)-lo, func(i int) bool { return !strings.HasPrefix(ix.descs[ix.byNorm[lo+i]].norm, q) })
+		norm := func(i int) string {
+			if h := ix.byNorm[i]; uint32(h) < uint32(len(ix.descs)) {
+				return ix.norm(h)
+			}
+			return ""
+		}
+		lo := sort.Search(len(ix.byNorm), func(i int) bool { return norm(i) >= q })
+		hi := lo + sort.Search(len(ix.byNorm)-lo, func(i int) bool { return !strings.HasPrefix(norm(lo+i), q) })
 		done := false
 		if hi-lo <= 512 {
 			for _, h := range ix.byNorm[lo:hi] {
@@ -310,14 +425,14 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 			}
 			done = len(best) >= limit
 		} else {
-			for i := lo; i < hi && ix.descs[ix.byNorm[i]].norm == q; i++ {
+			for i := lo; i < hi && norm(i) == q; i++ {
 				accept(ix.byNorm[i])
 			}
 			wlo, whi := ix.wordRange(words[0])
 			done = len(best) >= limit
 			if !done {
-				walk(ix.first[wlo:whi], func(h int32) bool {
-					if strings.HasPrefix(ix.descs[h].norm, q) {
+				walk(ix.postings(wlo, whi, true), func(h int32) bool {
+					if uint32(h) < uint32(len(ix.descs)) && strings.HasPrefix(ix.norm(h), q) {
 						accept(h)
 					}
 					done = len(best) >= limit
@@ -336,7 +451,7 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 	var curs []*cursor
 	for _, w := range words {
 		if lo, hi := ix.wordRange(w); hi-lo <= 16 {
-			curs = append(curs, newCursor(ix.posts[lo:hi]))
+			curs = append(curs, newCursor(ix.postings(lo, hi, false)))
 		}
 	}
 	visit := func(h int32) bool {
@@ -344,7 +459,7 @@ func (s *Store) Search(query string, opts SearchOptions) []Hit {
 		return !fast || len(best) < limit
 	}
 	if len(curs) == 0 {
-		walk(ix.posts[driverLo:driverHi], visit)
+		walk(ix.postings(driverLo, driverHi, false), visit)
 	} else {
 		leapfrog(curs, visit)
 	}
@@ -455,7 +570,9 @@ func leapfrog(curs []*cursor, fn func(int32) bool) {
 			}
 		}
 		if agreed {
-			if !fn(h) {
+			// MaxInt32 ends the walk: h++ would wrap (only a damaged
+			// side file holds such a handle).
+			if !fn(h) || h == math.MaxInt32 {
 				return
 			}
 			h++

@@ -152,6 +152,8 @@ type Store struct {
 	// that are active concepts (ECL's << ^ R and >> ^ R start there).
 	activeMem sync.Map
 	unmap     func() error // releases the file mapping
+	path      string       // the store file, for its search index side file
+	ident     [3]uint64    // storeIdentity, which the side file must match
 }
 
 // Progress reports an import's advance.
@@ -645,10 +647,13 @@ func Open(storePath string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{unmap: unmap}
+	s := &Store{unmap: unmap, path: storePath}
 	if err := decode(b, s); err != nil {
 		unmap()
 		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))
+	}
+	if id, err := storeIdentity(storePath, b[:headerSize]); err == nil {
+		s.ident = id
 	}
 	return s, nil
 }
@@ -661,6 +666,12 @@ func (s *Store) Close() error {
 		return nil
 	}
 	err := s.unmap()
+	if s.search.unmap != nil {
+		if e := s.search.unmap(); err == nil {
+			err = e
+		}
+	}
+	s.search.reset()
 	s.unmap, s.d, s.slots, s.child, s.childOff, s.relsTo, s.relsOff = nil, data{}, nil, nil, nil, nil, nil
 	return err
 }

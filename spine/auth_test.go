@@ -8,6 +8,8 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -164,4 +166,137 @@ func TestParseAPIError(t *testing.T) {
 	plain := ParseAPIError(502, http.Header{}, []byte("<html>bad gateway</html>"), "r1")
 	assert.Equal(t, "", plain.Code)
 	assert.Contains(t, plain.Error(), "Bad Gateway")
+}
+
+// scriptedTokenServer answers token requests with the given statuses in
+// turn (200 is a token "tok-<n>" valid for expiresIn seconds) and refuses a
+// reused jti as the platform does. It records the jtis and iats it saw.
+type scriptedTokenServer struct {
+	mu       sync.Mutex
+	statuses []int
+	jtis     []string
+	delay    time.Duration
+	n        int
+}
+
+func (s *scriptedTokenServer) start(t *testing.T, expiresIn string) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		tok, _, err := jwt.NewParser().ParseUnverified(r.PostForm.Get("client_assertion"), jwt.MapClaims{})
+		require.NoError(t, err)
+		jti, _ := tok.Claims.(jwt.MapClaims)["jti"].(string)
+		s.mu.Lock()
+		reused := slices.Contains(s.jtis, jti)
+		s.jtis = append(s.jtis, jti)
+		st := http.StatusOK
+		if s.n < len(s.statuses) {
+			st = s.statuses[s.n]
+		}
+		s.n++
+		n := s.n
+		delay := s.delay
+		s.mu.Unlock()
+		time.Sleep(delay)
+		w.Header().Set("Content-Type", "application/json")
+		if reused {
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "invalid_request", "error_description": "Non-unique jti claim in JWT"})
+			return
+		}
+		if st != http.StatusOK {
+			w.WriteHeader(st)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": "server_error"})
+			return
+		}
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "tok-" + strconv.Itoa(n), "expires_in": expiresIn, "token_type": "Bearer"})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A retried token request carries a new assertion: the platform refuses a
+// reused jti.
+func TestAppRestrictedNewAssertionPerAttempt(t *testing.T) {
+	s := &scriptedTokenServer{statuses: []int{503, 502, 200}}
+	srv := s.start(t, "599")
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL}
+	tok, err := a.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "tok-3", tok.AccessToken)
+	require.Len(t, s.jtis, 3)
+	assert.Len(t, slices.Compact(slices.Sorted(slices.Values(s.jtis))), 3, "a new jti for every attempt")
+}
+
+// The shared fetch does not run on the context of the caller that started
+// it: that caller giving up does not fail the others.
+func TestAppRestrictedFetchDetachedFromFirstCaller(t *testing.T) {
+	s := &scriptedTokenServer{delay: 200 * time.Millisecond}
+	srv := s.start(t, "599")
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL}
+	short, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { _, err := a.Token(short); errs <- err }()
+	time.Sleep(5 * time.Millisecond)
+	go func() {
+		tok, err := a.Token(context.Background())
+		if err == nil && tok.AccessToken != "tok-1" {
+			err = errors.New("wrong token " + tok.AccessToken)
+		}
+		errs <- err
+	}()
+	first, second := <-errs, <-errs
+	assert.ErrorIs(t, first, context.DeadlineExceeded, "the impatient caller gives up on its own deadline")
+	assert.NoError(t, second, "the patient caller gets the token")
+	assert.Equal(t, 1, s.n)
+}
+
+// A failed early refresh keeps the token that is still valid; once it has
+// really expired, the failure is returned.
+func TestAppRestrictedFailedEarlyRefreshKeepsToken(t *testing.T) {
+	s := &scriptedTokenServer{statuses: []int{200, 400, 400, 400}}
+	srv := s.start(t, "60")
+	now := time.Now()
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL, Now: clock, MaxAttempts: 1}
+	tok, err := a.Token(context.Background())
+	require.NoError(t, err)
+	advance(40 * time.Second) // within 30 s of expiry: refresh, which fails
+	again, err := a.Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, tok, again)
+	assert.Equal(t, 2, s.n)
+	again, err = a.Token(context.Background()) // soon after the failure: no new attempt
+	require.NoError(t, err)
+	assert.Equal(t, tok, again)
+	assert.Equal(t, 2, s.n)
+	advance(25 * time.Second) // expired
+	_, err = a.Token(context.Background())
+	var ae *APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, 400, ae.StatusCode)
+}
+
+// Renew replaces a refused token once, however many callers report it.
+func TestAppRestrictedRenew(t *testing.T) {
+	s := &scriptedTokenServer{}
+	srv := s.start(t, "599")
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL}
+	old, err := a.Token(context.Background())
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tok, err := a.Renew(context.Background(), old)
+			assert.NoError(t, err)
+			assert.Equal(t, "tok-2", tok.AccessToken)
+		}()
+	}
+	wg.Wait()
+	assert.Equal(t, 2, s.n)
+	var _ Renewer = a
 }

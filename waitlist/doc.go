@@ -78,6 +78,14 @@
 // books on its own engine, and an engine that refuses (another instance
 // held the place) is logged, not undone.
 //
+// A slot's owner may take a place back while it is on offer (a trust's
+// PAS books or blocks the slot; booking/siufeed reports it):
+// [List.WithdrawSlot] withdraws the open offers, returns their entries to
+// the list and lets the holds go. An accept whose place the ledger can
+// then never book (the slot is full or gone) is undone once, in one
+// commit (offer withdrawn, entry waiting, place unfilled), and Accept
+// returns ErrNotOpen, rather than RunPending retrying it for ever.
+//
 // # Facts relied on
 //
 //   - Referral to treatment: the consultant-led RTT rules suite, NHS

@@ -653,6 +653,9 @@ func (l *List) accept(ctx context.Context, offerID, actor string) (booking.Event
 		return booking.Event{}, nil, err
 	}
 	bev, err := l.confirm(ctx, place, o, slot, actor)
+	if errors.Is(err, errLost) {
+		return booking.Event{}, nil, err
+	}
 	if err != nil {
 		// The accept stands; the booking is retried by RunPending.
 		l.cfg.Logger.Warn("waitlist: accepted, booking not yet confirmed; it will be retried", "place", o.PlaceID, "offer", o.ID, "error", err.Error())
@@ -668,6 +671,14 @@ func (l *List) accept(ctx context.Context, offerID, actor string) (booking.Event
 func (l *List) confirm(ctx context.Context, p *Place, o *Offer, slot booking.Slot, actor string) (booking.Event, error) {
 	bev, err := l.b.book(ctx, o.SlotID, o.EntryID, o.HoldID, o.ID)
 	if err != nil {
+		if l.cfg.Ledger != nil && lostPlace(err) {
+			// The slot's owner took the place back (a trust PAS booked or
+			// blocked it): retrying cannot book it, so the accept is undone.
+			if lerr := l.lose(ctx, p, o, err); lerr != nil {
+				return booking.Event{}, lerr
+			}
+			return booking.Event{}, fmt.Errorf("%w: %w", errLost, err)
+		}
 		if l.cfg.Ledger != nil {
 			return booking.Event{}, err
 		}
@@ -717,7 +728,7 @@ func (l *List) confirmPending(ctx context.Context) error {
 		}
 		for _, o := range offers {
 			if o.PlaceID == p.ID && o.Status == OfferAccepted {
-				if _, err := l.confirm(ctx, p, o, p.Slot, l.cfg.Actor); err != nil {
+				if _, err := l.confirm(ctx, p, o, p.Slot, l.cfg.Actor); err != nil && !errors.Is(err, errLost) {
 					errs = append(errs, fmt.Errorf("place %s: %w", p.ID, err))
 				}
 			}

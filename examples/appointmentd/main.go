@@ -245,7 +245,8 @@ func run(ctx context.Context, args []string, out io.Writer, ready chan<- string)
 				Device:           gpconnect.Device{System: "https://appointmentd.example.nhs.uk/Id/device", Value: "appointmentd", Model: "appointmentd", Version: "1"},
 				OrganizationODS:  "RR8",
 				OrganizationName: "Appointment Hub",
-				Practitioner:     gpconnect.RequestingPractitioner{ID: strconv.Itoa(i + 1), SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker"},
+				Practitioner: gpconnect.RequestingPractitioner{ID: strconv.Itoa(i + 1), SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+					LocalSystem: "https://appointmentd.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker"},
 			},
 		})
 		if err != nil {

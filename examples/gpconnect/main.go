@@ -55,7 +55,8 @@ func run(ctx context.Context, w io.Writer, days int) error {
 		OrganizationODS:  "RR8",
 		OrganizationName: "Leeds Extended Access Hub",
 		Practitioner: gpconnect.RequestingPractitioner{
-			ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker", Given: []string{"Sam"},
+			ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+			LocalSystem: "https://hub.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker", Given: []string{"Sam"},
 		},
 	}
 

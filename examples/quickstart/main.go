@@ -253,7 +253,8 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 				Device:           gpconnect.Device{System: "https://integration.example.nhs.uk/Id/device", Value: "tie-1", Model: "nhskit quickstart", Version: "1"},
 				OrganizationODS:  "RR8",
 				OrganizationName: "Leeds Teaching Hospitals",
-				Practitioner:     gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker"},
+				Practitioner: gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+					LocalSystem: "https://integration.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker"},
 			},
 		})
 		if err != nil {
@@ -356,7 +357,14 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		if err != nil {
 			return "", err
 		}
-		return "appointment " + appt.ID + " " + appt.Status, nil
+		// Amending sends If-Match with the version booked, so a change made
+		// at the practice meanwhile is not overwritten (409 instead).
+		appt.Comment = "Interpreter not needed"
+		amended, err := client.AmendAppointment(ctx, appt)
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("appointment %s %s, comment amended (If-Match %s, now version %s)", appt.ID, amended.Status, gpconnect.ETag(appt.Meta.VersionID), amended.Meta.VersionID), nil
 	}); err != nil {
 		return err
 	}

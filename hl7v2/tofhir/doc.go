@@ -3,7 +3,9 @@
 // Encounter, A34 and A40 (merge) into the
 // update of the surviving Patient and the deactivation of the retired one,
 // and ORU^R01, read by its structure, into one Patient per PID with its
-// DiagnosticReports, Observations and Specimens. The result is a
+// DiagnosticReports, Observations and Specimens, and SIU scheduling
+// messages (S12 to S22 and S26) into a UK Core Appointment, S23 and S24
+// into a Slot and its Schedule. The result is a
 // transaction Bundle and a report of every value and segment that was not
 // mapped, so that nothing is dropped silently.
 //
@@ -79,6 +81,35 @@
 //     max 1.
 //   - UCUM (https://ucum.org): 10*9/L, mmol/L, umol/L, g/L are valid codes
 //     as labs write them; mL/min/1.73m2 is mL/min/{1.73_m2}.
+//   - SIU (HL7 v2.5.1 chapter 10; hl7v2's doc lists the structure and
+//     fields): the Appointment is PUT Appointment?identifier=<filler id>
+//     (SCH-2, its namespace given a system in Mapping.AppointmentSystems),
+//     so the S12 that creates it and the S13, S14, S15, S17 and S26 that
+//     follow change one resource; without a system an S12 is a plain
+//     create and later triggers are not sent (both reported). Status:
+//     S15 and S16 cancelled, S17 entered-in-error, S26 noshow, otherwise
+//     SCH-25 through HL7 table 0278 as the v2-to-FHIR ConceptMap
+//     table-hl70278-to-appointmentstatus maps it (Pending pending,
+//     Waitlist waitlist, Booked booked, Started checked-in, Complete
+//     fulfilled, Cancelled cancelled, Noshow noshow;
+//     https://hl7.org/fhir/uv/v2mappings/ConceptMap-table-hl70278-to-appointmentstatus.html),
+//     with DC, Deleted and Overbook read as cancelled, entered-in-error and
+//     booked. FHIR R4 Appointment invariants: app-3 only proposed or
+//     cancelled appointments may lack start and end, app-4 a cancellation
+//     reason only on cancelled or noshow ones. UK Core (../shared/ukcore):
+//     UKCore-Appointment binds appointmentType to UKCore-AppointmentReasonCode,
+//     which includes HL7 table 0276 (SCH-7: ROUTINE, WALKIN, CHECKUP,
+//     FOLLOWUP, EMERGENCY; http://terminology.hl7.org/CodeSystem/v2-0276),
+//     and adds Extension-UKCore-BookingOrganization (a Reference to an
+//     Organization; here MSH-4, the sender's ODS code); its example puts
+//     the attending clinician in participant with v3 ParticipationType
+//     ATND. The identifier types FILL and PLAC are HL7 table 0203. S23
+//     (blocked) gives Slot.status busy-unavailable and S24 (opened) free;
+//     the Slot's Schedule has the AIP clinicians and AIL locations as
+//     actors (Schedule.actor is 1..*). A PV1 in an SIU is the visit the
+//     appointment is for: an Encounter (planned; cancelled for S15, S16
+//     and S26; entered-in-error for S17) whose appointment element points
+//     at the Appointment, FHIR R4 linking the two from the Encounter.
 //
 // Identifiers and names never appear in errors or in the Unmapped report.
 package tofhir

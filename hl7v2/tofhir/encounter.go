@@ -21,6 +21,12 @@ var encounterClass = map[string][2]string{ // code, display
 // v2.5.1 chapter 3 trigger events; FHIR Encounter.status).
 func encounterStatus(trigger string, discharged bool) string {
 	switch trigger {
+	case "S12", "S13", "S14", "S18", "S19", "S20", "S21", "S22":
+		return "planned" // the visit of a booked appointment (SIU)
+	case "S15", "S16", "S26":
+		return "cancelled" // cancelled, discontinued, or the patient did not come
+	case "S17":
+		return "entered-in-error" // the appointment is deleted
 	case "A05":
 		return "planned" // pre-admit
 	case "A03":
@@ -44,7 +50,7 @@ func encounterStatus(trigger string, discharged bool) string {
 // createsEncounter says whether a trigger may start a visit, so that an
 // Encounter that cannot be matched is created rather than lost.
 func createsEncounter(trigger string) bool {
-	return trigger == "A01" || trigger == "A04" || trigger == "A05"
+	return trigger == "A01" || trigger == "A04" || trigger == "A05" || trigger == "S12"
 }
 
 const (
@@ -59,9 +65,18 @@ const (
 )
 
 func (c *conv) encounter(pv1 hl7v2.PV1, trigger, patientRef string) {
+	c.encounterFor(pv1, trigger, patientRef, nil)
+}
+
+// encounterFor converts PV1; appointment, when set, is the Appointment
+// the visit is for (SIU).
+func (c *conv) encounterFor(pv1 hl7v2.PV1, trigger, patientRef string, appointment *fhir.Reference) {
 	e := &fhir.Encounter{Subject: &fhir.Reference{Reference: str(patientRef)}}
 	e.Meta = &fhir.Meta{Profile: []fhir.Canonical{{Value: fhir.UKCoreBase + "UKCore-Encounter"}}}
 	c.res.Encounter = e
+	if appointment != nil {
+		e.Appointment = []fhir.Reference{*appointment}
+	}
 	pc := nv(pv1.PatientClass())
 	if cl, ok := c.m.EncounterClasses[pc]; ok {
 		e.Class = &fhir.Coding{System: uri(csActCode), Code: code(cl[0]), Display: str(cl[1])}

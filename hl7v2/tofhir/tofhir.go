@@ -50,6 +50,12 @@ type Result struct {
 	DiagnosticReport []*fhir.DiagnosticReport // ORU, one per OBR
 	Observations     []*fhir.Observation
 	Specimens        []*fhir.Specimen // ORU, one per SPM
+	// Appointment is an SIU's appointment (every trigger but S23 and
+	// S24); Slot and Schedule are an S23's or S24's blocked or opened
+	// slot and the schedule it is in.
+	Appointment *fhir.Appointment
+	Slot        *fhir.Slot
+	Schedule    *fhir.Schedule
 	// PatientPresence says, per Patient element ("name", "gender",
 	// "telecom", "generalPractitioner", "extension:ethnicCategory" …),
 	// whether the message sent it, cleared it with "" or left it empty:
@@ -76,6 +82,13 @@ type Mapping struct {
 	// Units maps units as labs send them to UCUM codes; units already in
 	// UCUM form need no entry (see UCUMUnits).
 	Units map[string]string
+	// AppointmentSystems maps the namespace of an SIU's appointment ids
+	// (SCH-1.2, SCH-2.2) to an identifier system; with one the
+	// Appointment or Slot is a conditional update by the filler's id.
+	AppointmentSystems map[string]string
+	// ScheduleSystems maps the coding system of SCH-5 (schedule id) to an
+	// identifier system, so an S23 or S24 creates its Schedule once.
+	ScheduleSystems map[string]string
 	// Location is the time zone of HL7 v2 times sent without an offset.
 	Location *time.Location
 
@@ -87,6 +100,7 @@ type Mapping struct {
 	ObservationStatus map[string]string    // OBX-11 (table 0085) to Observation.status
 	ReportStatus      map[string]string    // OBR-25 (table 0123) to DiagnosticReport.status
 	Interpretations   map[string]string    // OBX-8 (table 0078) to a v3 ObservationInterpretation display
+	AppointmentStatus map[string]string    // SCH-25 (table 0278) to Appointment.status
 }
 
 // DefaultMapping returns the NHS defaults (see doc.go for the sources).
@@ -104,14 +118,17 @@ func DefaultMapping() Mapping {
 			"UCUM":    "http://unitsofmeasure.org",
 			"HL70078": "http://terminology.hl7.org/CodeSystem/v2-0078",
 		},
-		Units:             map[string]string{},
-		Location:          hl7v2.London,
-		Genders:           maps.Clone(genders),
-		NameUses:          maps.Clone(nameUses),
-		EncounterClasses:  maps.Clone(encounterClass),
-		ObservationStatus: maps.Clone(observationStatus),
-		ReportStatus:      maps.Clone(reportStatus),
-		Interpretations:   maps.Clone(interpretation),
+		Units:              map[string]string{},
+		AppointmentSystems: map[string]string{},
+		ScheduleSystems:    map[string]string{},
+		AppointmentStatus:  maps.Clone(appointmentStatus),
+		Location:           hl7v2.London,
+		Genders:            maps.Clone(genders),
+		NameUses:           maps.Clone(nameUses),
+		EncounterClasses:   maps.Clone(encounterClass),
+		ObservationStatus:  maps.Clone(observationStatus),
+		ReportStatus:       maps.Clone(reportStatus),
+		Interpretations:    maps.Clone(interpretation),
 	}
 }
 
@@ -142,6 +159,9 @@ func New(m *Mapping) *Converter {
 		maps.Copy(d.ObservationStatus, m.ObservationStatus)
 		maps.Copy(d.ReportStatus, m.ReportStatus)
 		maps.Copy(d.Interpretations, m.Interpretations)
+		maps.Copy(d.AppointmentSystems, m.AppointmentSystems)
+		maps.Copy(d.ScheduleSystems, m.ScheduleSystems)
+		maps.Copy(d.AppointmentStatus, m.AppointmentStatus)
 		if m.Location != nil {
 			d.Location = m.Location
 		}
@@ -162,12 +182,15 @@ func (c *conv) unmapped(path, value, reason string) {
 	c.res.Unmapped = append(c.res.Unmapped, Unmapped{Path: path, Value: value, Reason: reason})
 }
 
-// Convert turns an ADT (A01 to A13, A28, A31, A34, A40)
-// or ORU^R01 message into UK Core resources in a transaction Bundle.
+// Convert turns an ADT (A01 to A13, A28, A31, A34, A40), ORU^R01
+// or SIU (S12 to S24, S26) message into UK Core resources in a transaction Bundle.
 func (cv *Converter) Convert(msg *hl7v2.Message) (*Result, error) {
 	h := msg.MSH()
 	code, trigger := h.MessageCode(), h.TriggerEvent()
 	c := &conv{Converter: cv, msg: msg, res: &Result{Bundle: fhir.NewTransaction()}}
+	if code == "SIU" {
+		return c.siu()
+	}
 	pid, ok := msg.PID()
 	if !ok {
 		return nil, &Error{Path: "PID", Err: ErrMissing}
@@ -232,6 +255,13 @@ var mappedFields = map[string]map[int]bool{
 	"OBX": set(1, 2, 3, 4, 5, 6, 7, 8, 11, 14),
 	"NTE": set(1, 3),
 	"SPM": set(1, 2, 4, 17, 18),
+	"SCH": set(1, 2, 5, 6, 7, 9, 10, 11, 25),
+	"TQ1": set(1, 6, 7, 8),
+	"RGS": set(1, 2),
+	"AIS": set(1, 2, 3, 4, 7, 8, 10),
+	"AIG": set(1, 2, 3, 8, 11, 12, 14),
+	"AIL": set(1, 2, 3, 6, 9, 10, 12),
+	"AIP": set(1, 2, 3, 6, 9, 10, 12),
 }
 
 func set(ns ...int) map[int]bool {

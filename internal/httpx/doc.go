@@ -5,7 +5,7 @@
 //   - a client-side token-bucket rate limit ([golang.org/x/time/rate]),
 //     waited for with each attempt's context;
 //   - retries with capped exponential backoff and full jitter on connection
-//     errors and on 429, 502, 503 and 504, built on
+//     errors and on 408, 429, 502, 503 and 504, built on
 //     [github.com/hashicorp/go-retryablehttp]; Retry-After is honoured in
 //     both of its forms; a request that is not idempotent is retried only
 //     when the caller marks it safe; attempts and total time are capped, and
@@ -26,7 +26,12 @@
 //     and correlation ids, time waited on the rate limiter), returned with
 //     the error too and handed to a recorder set with [WithRecorder], which
 //     is how the public clients give it to their callers;
-//   - an optional Timeout bounding one call, all attempts included.
+//   - an optional Timeout bounding one call, all attempts included;
+//   - credentials through an [AuthorizeFunc] (Config.Authorize or
+//     Request.Authorize): set before the first attempt and, when the
+//     service answers 401, renewed once and the request sent once more
+//     ([ErrNotRenewed] hands the 401 back; a failure to get credentials
+//     wraps [ErrCredentials]).
 //
 // # Facts relied on
 //
@@ -41,6 +46,13 @@
 //   - NHS API platform requests carry X-Request-ID (a UUID, unique per
 //     request) and may carry X-Correlation-ID, which the platform echoes
 //     (https://digital.nhs.uk/developer/api-catalogue/personal-demographics-service-fhir).
+//   - 408 is retried: PDS answers 408 UNABLE_TO_CALL_SERVICE when "the
+//     downstream domain processing has not completed within the configured
+//     timeout period" (PDS OpenAPI, 4XX tables of every endpoint).
+//   - A 401 means the request was refused before it was processed
+//     (RFC 9110 section 15.5.2; on the NHS API platform, "Access token
+//     missing, invalid or expired"), so re-sending it once with new
+//     credentials is safe for any method.
 //   - NHS APIs require TLS 1.2 or later; TLS 1.2 is the floor set here when
 //     the caller's transport is an *http.Transport without a higher one.
 package httpx

@@ -111,7 +111,30 @@ type Config struct {
 	// Logger receives one record per attempt at Debug level (Warn for
 	// retries and failures). Nil means silent.
 	Logger *slog.Logger
+
+	// Authorize, when set, puts the credentials on every call (a Request's
+	// own Authorize takes precedence). It is called once before the first
+	// attempt with renew false and, when the service answers 401, once more
+	// with renew true: it should then drop the refused credentials and set
+	// new ones, and the request is sent once more (whatever its method: a
+	// 401 means it was not processed). Returning ErrNotRenewed from the
+	// renewal hands the 401 to the caller unchanged.
+	Authorize AuthorizeFunc
 }
+
+// AuthorizeFunc sets the credentials of a request in h; see
+// Config.Authorize.
+type AuthorizeFunc func(ctx context.Context, h http.Header, renew bool) error
+
+// ErrNotRenewed is returned by an AuthorizeFunc that cannot renew the
+// credentials a service refused (a static token, say): the 401 is then the
+// call's answer.
+var ErrNotRenewed = errors.New("credentials cannot be renewed")
+
+// ErrCredentials is wrapped, with the AuthorizeFunc's own error, when the
+// credentials could not be had: the call's error is then not the
+// service's answer.
+var ErrCredentials = errors.New("getting the credentials")
 
 // Client sends requests with rate limiting, retries and logging. It is safe
 // for concurrent use.
@@ -128,6 +151,7 @@ type Client struct {
 	maxBody     int64
 	timeout     time.Duration
 	check       func(*Response) error
+	authorize   AuthorizeFunc
 	backoff     func(min, max time.Duration, attempt int, resp *http.Response) time.Duration
 }
 
@@ -144,6 +168,7 @@ func New(cfg Config) *Client {
 		backoff:     cfg.Backoff,
 		timeout:     cfg.Timeout,
 		check:       cfg.CheckResponse,
+		authorize:   cfg.Authorize,
 		userAgent:   "nhskit/" + Version,
 	}
 	if cfg.UserAgent != "" {
@@ -192,7 +217,7 @@ func New(cfg Config) *Client {
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 		RequestLogHook: func(_ retryablehttp.Logger, req *http.Request, attempt int) {
 			if st := stateFrom(req.Context()); st != nil {
-				st.attempt = attempt + 1
+				st.attempt = st.base + attempt + 1
 			}
 		},
 	}
@@ -253,6 +278,10 @@ type Request struct {
 	// before it is sent, for values that must be fresh every time (MESH's
 	// nonce-bearing Authorization header).
 	PerAttempt func(h http.Header)
+
+	// Authorize, when set, replaces the client's Config.Authorize for this
+	// request.
+	Authorize AuthorizeFunc
 }
 
 // NewRequest returns a Request with an empty header.
@@ -357,6 +386,10 @@ func WithRecorder(ctx context.Context, fn func(*Response)) context.Context {
 	return context.WithValue(ctx, recorderKey{}, fn)
 }
 
+// Record hands rec to the recorder of ctx, if it has one (see
+// WithRecorder): for a call made on another context on this one's behalf.
+func Record(ctx context.Context, rec *Response) { record(ctx, rec) }
+
 func record(ctx context.Context, rec *Response) {
 	if ctx == nil || rec == nil {
 		return
@@ -387,34 +420,67 @@ func (c *Client) send(ctx context.Context, req *Request) (*http.Response, *Respo
 	case req.Body != nil:
 		body = req.Body
 	}
-	rreq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, u.String(), body)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s %s: %w", req.Method, RedactPath(u), err)
-	}
+	header := make(http.Header, len(req.Header)+3)
 	for k, vs := range req.Header {
-		rreq.Header[k] = append([]string(nil), vs...)
+		header[k] = append([]string(nil), vs...)
 	}
-	rreq.Header.Set("User-Agent", c.userAgent)
+	header.Set("User-Agent", c.userAgent)
 	if id := CorrelationID(ctx); id != "" {
-		rreq.Header.Set("X-Correlation-ID", id)
+		header.Set("X-Correlation-ID", id)
 	}
-	correlationID := rreq.Header.Get("X-Correlation-ID")
+	correlationID := header.Get("X-Correlation-ID")
 	if req.IdempotencyKey != "" && req.IdempotencyHeader != "-" {
 		h := req.IdempotencyHeader
 		if h == "" {
 			h = "Idempotency-Key"
 		}
-		rreq.Header.Set(h, req.IdempotencyKey)
+		header.Set(h, req.IdempotencyKey)
+	}
+	authorize := c.authorize
+	if req.Authorize != nil {
+		authorize = req.Authorize
+	}
+	if authorize != nil {
+		if err := authorize(ctx, header, false); err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w: %w", req.Method, RedactPath(u), ErrCredentials, err)
+		}
 	}
 
-	resp, err := c.rc.Do(rreq)
+	var resp *http.Response
+	var doErr error
+	for renewed := false; ; renewed = true {
+		rreq, err := retryablehttp.NewRequestWithContext(ctx, req.Method, u.String(), body)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %s: %w", req.Method, RedactPath(u), err)
+		}
+		rreq.Header = header.Clone()
+		resp, doErr = c.rc.Do(rreq)
+		if doErr != nil || resp.StatusCode != http.StatusUnauthorized || authorize == nil || renewed {
+			break
+		}
+		// The service refused the credentials: renew them once and send
+		// the request again.
+		aerr := authorize(ctx, header, true)
+		if errors.Is(aerr, ErrNotRenewed) {
+			break
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, ErrorBodyBytes))
+		resp.Body.Close()
+		if aerr != nil {
+			rec := &Response{RequestID: st.requestID, CorrelationID: correlationID, Attempts: st.attempt,
+				StatusCode: resp.StatusCode, Header: resp.Header, RateLimitWait: time.Duration(st.limitWait.Load())}
+			record(ctx, rec)
+			return nil, rec, fmt.Errorf("%s %s: status 401, renewing: %w: %w", req.Method, RedactPath(u), ErrCredentials, aerr)
+		}
+		st.base = st.attempt
+	}
 	rec := &Response{
 		RequestID:     st.requestID,
 		CorrelationID: correlationID,
 		Attempts:      st.attempt,
 		RateLimitWait: time.Duration(st.limitWait.Load()),
 	}
-	if err != nil {
+	if err := doErr; err != nil {
 		if resp != nil {
 			resp.Body.Close()
 		}
@@ -473,6 +539,7 @@ type callState struct {
 	start      time.Time
 	idempotent bool
 	attempt    int           // 1-based number of the attempt in flight
+	base       int           // attempts made before the credentials were renewed
 	requestID  string        // X-Request-ID of the latest attempt
 	nextWait   time.Duration // decided by checkRetry, used by Backoff
 	budgetErr  error         // why retrying stopped early, if it did
@@ -489,7 +556,7 @@ func stateFrom(ctx context.Context) *callState {
 // retryableStatus reports whether a status is worth another attempt.
 func retryableStatus(code int) bool {
 	switch code {
-	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
 	}
 	return false

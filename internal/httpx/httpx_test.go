@@ -705,3 +705,95 @@ func TestRateLimitUnderContention(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthorizeRenewsOnceOn401(t *testing.T) {
+	tests := []struct {
+		name       string
+		steps      []func(http.ResponseWriter, *http.Request)
+		method     string
+		renewErr   error
+		wantStatus int // 0: success
+		wantSeen   []string
+		wantRenews int
+	}{
+		{"renewed and resent", mk(status(401), status(200)), http.MethodGet, nil, 0, []string{"Bearer t1", "Bearer t2"}, 1},
+		{"a POST is resent too", mk(status(401), status(200)), http.MethodPost, nil, 0, []string{"Bearer t1", "Bearer t2"}, 1},
+		{"renewed only once", mk(status(401)), http.MethodGet, nil, 401, []string{"Bearer t1", "Bearer t2"}, 1},
+		{"cannot renew", mk(status(401)), http.MethodGet, ErrNotRenewed, 401, []string{"Bearer t1"}, 1},
+		{"retries after renewal", mk(status(401), status(503), status(200)), http.MethodGet, nil, 0, []string{"Bearer t1", "Bearer t2", "Bearer t2"}, 1},
+		{"403 is not renewed", mk(status(403)), http.MethodGet, nil, 403, []string{"Bearer t1"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &script{steps: tt.steps}
+			srv := httptest.NewServer(s)
+			defer srv.Close()
+			n, renews := 0, 0
+			cfg := fast()
+			cfg.Authorize = func(_ context.Context, h http.Header, renew bool) error {
+				if renew {
+					renews++
+					if tt.renewErr != nil {
+						return tt.renewErr
+					}
+				}
+				n++
+				h.Set("Authorization", "Bearer t"+strconv.Itoa(n))
+				return nil
+			}
+			resp, err := New(cfg).Do(context.Background(), NewRequest(tt.method, srv.URL, []byte("{}")), nil)
+			if tt.wantStatus == 0 {
+				require.NoError(t, err)
+				assert.Equal(t, len(tt.wantSeen), resp.Attempts)
+			} else {
+				var se *StatusError
+				require.ErrorAs(t, err, &se)
+				assert.Equal(t, tt.wantStatus, se.StatusCode)
+			}
+			var seen []string
+			for _, r := range s.seen {
+				seen = append(seen, r.Header.Get("Authorization"))
+			}
+			assert.Equal(t, tt.wantSeen, seen)
+			assert.Equal(t, tt.wantRenews, renews)
+		})
+	}
+}
+
+func TestAuthorizeErrors(t *testing.T) {
+	s := &script{steps: mk(status(401))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	boom := errors.New("token endpoint down")
+	cfg := fast()
+	cfg.Authorize = func(_ context.Context, h http.Header, renew bool) error {
+		if renew {
+			return boom
+		}
+		h.Set("Authorization", "Bearer t")
+		return nil
+	}
+	resp, err := New(cfg).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
+	require.ErrorIs(t, err, boom)
+	require.ErrorIs(t, err, ErrCredentials)
+	assert.Equal(t, 401, resp.StatusCode)
+	assert.Equal(t, 1, s.count())
+
+	// A failure to get the first credentials sends nothing; a request's own
+	// Authorize replaces the client's.
+	req := NewRequest("GET", srv.URL, nil)
+	req.Authorize = func(context.Context, http.Header, bool) error { return boom }
+	_, err = New(cfg).Do(context.Background(), req, nil)
+	require.ErrorIs(t, err, boom)
+	assert.Equal(t, 1, s.count())
+}
+
+// 408 (PDS's UNABLE_TO_CALL_SERVICE) is retried like 503.
+func TestRequestTimeoutRetried(t *testing.T) {
+	s := &script{steps: mk(status(408), status(200))}
+	srv := httptest.NewServer(s)
+	defer srv.Close()
+	resp, err := New(fast()).Do(context.Background(), NewRequest("GET", srv.URL, nil), nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, resp.Attempts)
+}

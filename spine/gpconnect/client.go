@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -117,12 +118,11 @@ type response struct {
 }
 
 // do sends one GP Connect request with a fresh JWT and the SSP headers.
-func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any, requested *jwtRequested) (*response, error) {
+func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any, ifMatch string) (*response, error) {
 	claims, err := NewClaims(&c.cfg.Requester, c.aud, scope, c.now())
 	if err != nil {
 		return nil, err
 	}
-	claims.RequestedRecord = requested
 	token, err := claims.Token()
 	if err != nil {
 		return nil, fmt.Errorf("gpconnect: building jwt: %w", err)
@@ -147,6 +147,9 @@ func (c *Client) do(ctx context.Context, method, path, interaction, scope string
 	req.Header.Set(HeaderFrom, c.cfg.ConsumerASID)
 	req.Header.Set(HeaderTo, c.cfg.ProviderASID)
 	req.Header.Set(HeaderInteractionID, interaction)
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
 
 	resp, err := c.http.Do(ctx, req, nil)
 	if err != nil {
@@ -170,7 +173,7 @@ func decode[T any](resp *response, interaction string, want string) (*T, error) 
 
 // Metadata returns the provider's CapabilityStatement as JSON.
 func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/metadata", InteractionMetadata, ScopeOrganizationRead, nil, nil)
+	resp, err := c.do(ctx, http.MethodGet, "/metadata", InteractionMetadata, ScopeOrganizationRead, nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -180,16 +183,19 @@ func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
 // FindPatient returns the provider's Patient for an NHS number, or an
 // error matching ErrPatientNotFound when the practice does not hold one.
 func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
+	return c.findPatient(ctx, nhs, InteractionSearchPatient)
+}
+
+func (c *Client) findPatient(ctx context.Context, nhs nhsid.NHSNumber, interaction string) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, fmt.Errorf("gpconnect: find patient: %w", nhsid.ErrNHSNumberCheckDigit)
 	}
 	q := url.Values{"identifier": {SystemNHSNumber + "|" + string(nhs)}}
-	rec := &jwtRequested{ResourceType: "Patient", Identifier: []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}}
-	resp, err := c.do(ctx, http.MethodGet, "/Patient?"+q.Encode(), InteractionSearchPatient, ScopePatientRead, nil, rec)
+	resp, err := c.do(ctx, http.MethodGet, "/Patient?"+q.Encode(), interaction, ScopePatientRead, nil, "")
 	if err != nil {
 		return nil, err
 	}
-	b, err := decode[Bundle](resp, InteractionSearchPatient, "bundle")
+	b, err := decode[Bundle](resp, interaction, "bundle")
 	if err != nil {
 		return nil, err
 	}
@@ -204,20 +210,69 @@ func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient
 	}
 	return nil, &spine.APIError{
 		StatusCode: http.StatusOK, Code: string(ErrPatientNotFound), IssueType: "not-found",
-		RequestID: resp.TraceID, InteractionID: InteractionSearchPatient, Body: resp.Body,
+		RequestID: resp.TraceID, InteractionID: interaction, Body: resp.Body,
 	}
 }
 
 // SlotQuery is a free slot search.
 type SlotQuery struct {
-	// Start and End bound the search (at most 14 days apart); only dates
-	// are sent, as the specification's examples do.
+	// Start and End bound the search (at most 14 days apart). A bound at
+	// midnight is sent as a date, as the specification's examples do;
+	// any other as a dateTime with its offset.
 	Start, End time.Time
 	// OrgType and OrgODSCode are the booking organisation's type
 	// (default gp-practice) and ODS code, sent in searchFilter so the
 	// provider returns only slots that organisation may book.
 	OrgType    string
 	OrgODSCode nhsid.ODSCode
+	// Daily, when set, keeps only slots within a time of day on every
+	// day of the search (say 08:00 to 10:30 for patients who can only come
+	// before work). The provider's search has no time-of-day parameter, so
+	// the window is applied to the slots it returns.
+	Daily *DailyWindow
+}
+
+// DailyWindow is a time of day: a slot is kept when it starts at or after
+// From and ends at or before To, both measured from midnight of the slot's
+// day in Location (default Europe/London, where GP practices keep their
+// diaries).
+type DailyWindow struct {
+	From, To time.Duration
+	Location *time.Location
+}
+
+func (d *DailyWindow) check() error {
+	if d.From < 0 || d.To > 24*time.Hour || d.To <= d.From {
+		return fmt.Errorf("%w: daily window must satisfy 0 <= From < To <= 24h", ErrSlotQuery)
+	}
+	if d.Location == nil {
+		if _, err := london(); err != nil {
+			return fmt.Errorf("%w: daily window: no Location given and Europe/London is not available: %w", ErrSlotQuery, err)
+		}
+	}
+	return nil
+}
+
+// contains reports whether s lies inside the window on its day.
+func (d *DailyWindow) contains(s *Slot) bool {
+	loc := d.Location
+	if loc == nil {
+		loc, _ = london()
+	}
+	start, end := s.Start.In(loc), s.End.In(loc)
+	midnight := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, loc)
+	return start.Sub(midnight) >= d.From && end.Sub(midnight) <= d.To
+}
+
+var london = sync.OnceValues(func() (*time.Location, error) { return time.LoadLocation("Europe/London") })
+
+// boundary formats a search bound: a date when t is midnight in its
+// location (as the specification's examples send), else a dateTime.
+func boundary(t time.Time) string {
+	if t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0 {
+		return t.Format(time.DateOnly)
+	}
+	return t.Format(time.RFC3339)
 }
 
 // ErrSlotQuery is wrapped when a SlotQuery is refused before sending.
@@ -275,8 +330,13 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 		orgType = OrgTypeGPPractice
 	}
 	v := url.Values{}
-	v.Set("start", "ge"+q.Start.Format(time.DateOnly))
-	v.Set("end", "le"+q.End.Format(time.DateOnly))
+	if q.Daily != nil {
+		if err := q.Daily.check(); err != nil {
+			return nil, err
+		}
+	}
+	v.Set("start", "ge"+boundary(q.Start))
+	v.Set("end", "le"+boundary(q.End))
 	v.Set("status", "free")
 	v.Set("_include", "Slot:schedule")
 	v.Add("_include:recurse", "Schedule:actor:Practitioner")
@@ -286,8 +346,7 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 	if q.OrgODSCode != "" {
 		v.Add("searchFilter", SystemODSCode+"|"+string(q.OrgODSCode))
 	}
-	rec := &jwtRequested{ResourceType: "Organization"}
-	resp, err := c.do(ctx, http.MethodGet, "/Slot?"+v.Encode(), InteractionSearchSlots, ScopeOrganizationRead, nil, rec)
+	resp, err := c.do(ctx, http.MethodGet, "/Slot?"+v.Encode(), InteractionSearchSlots, ScopeOrganizationRead, nil, "")
 	if err != nil {
 		return nil, err
 	}
@@ -306,7 +365,7 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 		switch e.ResourceType() {
 		case "Slot":
 			var s Slot
-			if err = json.Unmarshal(e.Resource, &s); err == nil {
+			if err = json.Unmarshal(e.Resource, &s); err == nil && (q.Daily == nil || q.Daily.contains(&s)) {
 				res.Slots = append(res.Slots, s)
 			}
 		case "Schedule":
@@ -343,11 +402,15 @@ func unmarshalInto[T identified](raw json.RawMessage, into map[string]*T) error 
 }
 
 // BookingOrganization is the organisation making a booking, contained in
-// the Appointment.
+// the Appointment as a CareConnect-GPC-Organization-1 with its ODS code
+// identifier, its type, name and telephone.
 type BookingOrganization struct {
 	Name    string
-	ODSCode nhsid.ODSCode
-	Phone   string
+	ODSCode nhsid.ODSCode // required
+	// Type is a GPConnect-OrganisationType-1 code (default gp-practice),
+	// the same value a free slot search sends in searchFilter.
+	Type  string
+	Phone string
 }
 
 // BookRequest is what BookAppointment needs. Slots must be adjacent free
@@ -383,6 +446,12 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 		return nil, fmt.Errorf("%w: comment longer than %d characters", ErrBookRequest, MaxCommentLength)
 	case r.Organization.Name == "" || r.Organization.Phone == "":
 		return nil, fmt.Errorf("%w: booking organisation name and telephone are required", ErrBookRequest)
+	case !r.Organization.ODSCode.Valid():
+		return nil, fmt.Errorf("%w: booking organisation ods code is required (1 to 9 upper-case letters and digits)", ErrBookRequest)
+	}
+	orgType := r.Organization.Type
+	if orgType == "" {
+		orgType = OrgTypeGPPractice
 	}
 	start, end := r.Slots[0].Start, r.Slots[0].End
 	refs := make([]Reference, 0, len(r.Slots))
@@ -400,11 +469,10 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 		ResourceType: "Organization",
 		ID:           "1",
 		Meta:         &Meta{Profile: []string{ProfileOrganization}},
+		Identifier:   []Identifier{{System: SystemODSCode, Value: string(r.Organization.ODSCode)}},
+		Type:         []CodeableConcept{{Coding: []Coding{{System: SystemOrganisationType, Code: orgType}}}},
 		Name:         r.Organization.Name,
 		Telecom:      []ContactPoint{{System: "phone", Value: r.Organization.Phone, Use: "work"}},
-	}
-	if r.Organization.ODSCode != "" {
-		org.Identifier = []Identifier{{System: SystemODSCode, Value: string(r.Organization.ODSCode)}}
 	}
 	orgJSON, err := json.Marshal(org)
 	if err != nil {
@@ -433,14 +501,6 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 	return a, nil
 }
 
-func patientRecord(nhs nhsid.NHSNumber) *jwtRequested {
-	rec := &jwtRequested{ResourceType: "Patient"}
-	if nhs != "" {
-		rec.Identifier = []Identifier{{System: SystemNHSNumber, Value: string(nhs)}}
-	}
-	return rec
-}
-
 // BookAppointment books r and returns the provider's Appointment. If the
 // slots were taken meanwhile the error matches ErrSlotAlreadyBooked (and
 // ErrDuplicateRejected). A booking is never retried: a lost response is
@@ -450,40 +510,86 @@ func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*Appointme
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/Appointment", InteractionCreateAppointment, ScopePatientWrite, a, patientRecord(r.NHSNumber))
+	resp, err := c.do(ctx, http.MethodPost, "/Appointment", InteractionCreateAppointment, ScopePatientWrite, a, "")
 	if err != nil {
 		return nil, err
 	}
 	return decode[Appointment](resp, InteractionCreateAppointment, "appointment")
 }
 
-// ReadAppointment returns one appointment by logical id.
+// ReadAppointment returns one appointment by logical id. Its
+// Meta.VersionID is the version AmendAppointment and
+// CancelAppointmentVersion send in If-Match (taken from the ETag when the
+// provider sends no meta.versionId).
 func (c *Client) ReadAppointment(ctx context.Context, id string) (*Appointment, error) {
-	resp, err := c.do(ctx, http.MethodGet, "/Appointment/"+url.PathEscape(id), InteractionReadAppointment, ScopePatientRead, nil, patientRecord(""))
+	resp, err := c.do(ctx, http.MethodGet, "/Appointment/"+url.PathEscape(id), InteractionReadAppointment, ScopePatientRead, nil, "")
 	if err != nil {
 		return nil, err
 	}
-	return decode[Appointment](resp, InteractionReadAppointment, "appointment")
+	return decodeVersioned(resp, InteractionReadAppointment)
 }
 
-// AmendAppointment sends a changed appointment (description and comment
-// are what providers allow to change).
+// decodeVersioned decodes an Appointment and fills Meta.VersionID from the
+// ETag when the body has none.
+func decodeVersioned(resp *response, interaction string) (*Appointment, error) {
+	a, err := decode[Appointment](resp, interaction, "appointment")
+	if err != nil {
+		return nil, err
+	}
+	if v, ok := parseETag(resp.Header.Get("ETag")); ok && (a.Meta == nil || a.Meta.VersionID == "") {
+		if a.Meta == nil {
+			a.Meta = &Meta{}
+		}
+		a.Meta.VersionID = v
+	}
+	return a, nil
+}
+
+// ETag returns the weak entity tag for a version id, as If-Match carries
+// it: W/"23".
+func ETag(versionID string) string { return `W/"` + versionID + `"` }
+
+// parseETag reads the version id from W/"23" (or "23").
+func parseETag(tag string) (string, bool) {
+	tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+	if len(tag) < 3 || tag[0] != '"' || tag[len(tag)-1] != '"' || strings.Contains(tag[1:len(tag)-1], `"`) {
+		return "", false
+	}
+	return tag[1 : len(tag)-1], true
+}
+
+func versionOf(a *Appointment) string {
+	if a.Meta == nil {
+		return ""
+	}
+	return a.Meta.VersionID
+}
+
+// AmendAppointment sends a changed appointment: only description and
+// comment may change. It sends a.Meta.VersionID (from ReadAppointment or
+// PatientAppointments) in If-Match, as the specification requires; when
+// the appointment changed since it was read the error matches
+// ErrVersionConflict (409), and the caller reads it again.
 func (c *Client) AmendAppointment(ctx context.Context, a *Appointment) (*Appointment, error) {
 	if a.ID == "" {
 		return nil, fmt.Errorf("%w: amend needs the appointment id", ErrBookRequest)
 	}
+	if versionOf(a) == "" {
+		return nil, fmt.Errorf("%w: amend needs the appointment's meta.versionId for If-Match", ErrBookRequest)
+	}
 	if utf8.RuneCountInString(a.Description) > MaxDescriptionLength || utf8.RuneCountInString(a.Comment) > MaxCommentLength {
 		return nil, fmt.Errorf("%w: description or comment too long", ErrBookRequest)
 	}
-	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionAmendAppointment, ScopePatientWrite, a, patientRecord(""))
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionAmendAppointment, ScopePatientWrite, a, ETag(versionOf(a)))
 	if err != nil {
 		return nil, err
 	}
-	return decode[Appointment](resp, InteractionAmendAppointment, "appointment")
+	return decodeVersioned(resp, InteractionAmendAppointment)
 }
 
-// CancelAppointment reads the appointment, marks it cancelled with reason
-// and sends it back, returning the provider's cancelled appointment.
+// CancelAppointment reads the appointment's current version, marks it
+// cancelled with reason and sends it back with that version in If-Match,
+// returning the provider's cancelled appointment.
 func (c *Client) CancelAppointment(ctx context.Context, id, reason string) (*Appointment, error) {
 	if reason == "" {
 		return nil, fmt.Errorf("%w: a cancellation reason is required", ErrBookRequest)
@@ -492,19 +598,37 @@ func (c *Client) CancelAppointment(ctx context.Context, id, reason string) (*App
 	if err != nil {
 		return nil, err
 	}
-	a.Status = "cancelled"
-	exts := a.Extension[:0:0]
+	return c.CancelAppointmentVersion(ctx, a, reason)
+}
+
+// CancelAppointmentVersion cancels the version of the appointment the
+// caller holds (a from ReadAppointment or PatientAppointments), changing
+// nothing but the status and the cancellation reason. If the appointment
+// changed since then the error matches ErrVersionConflict. a is not
+// modified.
+func (c *Client) CancelAppointmentVersion(ctx context.Context, a *Appointment, reason string) (*Appointment, error) {
+	switch {
+	case reason == "":
+		return nil, fmt.Errorf("%w: a cancellation reason is required", ErrBookRequest)
+	case a.ID == "":
+		return nil, fmt.Errorf("%w: cancel needs the appointment id", ErrBookRequest)
+	case versionOf(a) == "":
+		return nil, fmt.Errorf("%w: cancel needs the appointment's meta.versionId for If-Match", ErrBookRequest)
+	}
+	cancelled := *a
+	cancelled.Status = "cancelled"
+	exts := make([]Extension, 0, len(a.Extension)+1)
 	for _, e := range a.Extension {
 		if e.URL != ExtCancellationReason {
 			exts = append(exts, e)
 		}
 	}
-	a.Extension = append(exts, Extension{URL: ExtCancellationReason, ValueString: reason})
-	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(id), InteractionCancelAppointment, ScopePatientWrite, a, patientRecord(""))
+	cancelled.Extension = append(exts, Extension{URL: ExtCancellationReason, ValueString: reason})
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionCancelAppointment, ScopePatientWrite, &cancelled, ETag(versionOf(a)))
 	if err != nil {
 		return nil, err
 	}
-	return decode[Appointment](resp, InteractionCancelAppointment, "appointment")
+	return decodeVersioned(resp, InteractionCancelAppointment)
 }
 
 // PatientAppointments returns a patient's appointments starting in
@@ -513,7 +637,7 @@ func (c *Client) PatientAppointments(ctx context.Context, patientID string, star
 	v := url.Values{}
 	v.Add("start", "ge"+start.Format(time.DateOnly))
 	v.Add("start", "le"+end.Format(time.DateOnly))
-	resp, err := c.do(ctx, http.MethodGet, "/Patient/"+url.PathEscape(patientID)+"/Appointment?"+v.Encode(), InteractionPatientAppointments, ScopePatientRead, nil, patientRecord(""))
+	resp, err := c.do(ctx, http.MethodGet, "/Patient/"+url.PathEscape(patientID)+"/Appointment?"+v.Encode(), InteractionPatientAppointments, ScopePatientRead, nil, "")
 	if err != nil {
 		return nil, err
 	}

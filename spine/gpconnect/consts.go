@@ -4,6 +4,13 @@ package gpconnect
 const (
 	InteractionMetadata            = "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1"
 	InteractionSearchPatient       = "urn:nhs:names:services:gpconnect:fhir:rest:search:patient-1"
+	InteractionReadPatient         = "urn:nhs:names:services:gpconnect:fhir:rest:read:patient-1"
+	InteractionReadPractitioner    = "urn:nhs:names:services:gpconnect:fhir:rest:read:practitioner-1"
+	InteractionSearchPractitioner  = "urn:nhs:names:services:gpconnect:fhir:rest:search:practitioner-1"
+	InteractionReadOrganization    = "urn:nhs:names:services:gpconnect:fhir:rest:read:organization-1"
+	InteractionSearchOrganization  = "urn:nhs:names:services:gpconnect:fhir:rest:search:organization-1"
+	InteractionReadLocation        = "urn:nhs:names:services:gpconnect:fhir:rest:read:location-1"
+	InteractionRegisterPatient     = "urn:nhs:names:services:gpconnect:fhir:operation:gpc.registerpatient-1"
 	InteractionSearchSlots         = "urn:nhs:names:services:gpconnect:fhir:rest:search:slot-1"
 	InteractionReadAppointment     = "urn:nhs:names:services:gpconnect:fhir:rest:read:appointment-1"
 	InteractionCreateAppointment   = "urn:nhs:names:services:gpconnect:fhir:rest:create:appointment-1"
@@ -11,6 +18,16 @@ const (
 	InteractionCancelAppointment   = "urn:nhs:names:services:gpconnect:fhir:rest:cancel:appointment-1"
 	InteractionPatientAppointments = "urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1"
 	InteractionStructuredRecord    = "urn:nhs:names:services:gpconnect:fhir:operation:gpc.getstructuredrecord-1"
+	// Access Document: its own endpoint's metadata and patient search, then
+	// document search (GET [base]/Patient/[id]/DocumentReference) and
+	// retrieval (GET [base]/Binary/[id]).
+	InteractionDocumentsMetadata      = "urn:nhs:names:services:gpconnect:documents:fhir:rest:read:metadata-1"
+	InteractionDocumentsSearchPatient = "urn:nhs:names:services:gpconnect:documents:fhir:rest:search:patient-1"
+	InteractionSearchDocuments        = "urn:nhs:names:services:gpconnect:documents:fhir:rest:search:documentreference-1"
+	InteractionRetrieveDocument       = "urn:nhs:names:services:gpconnect:documents:fhir:rest:read:binary-1"
+	// InteractionStructuredMetadata reads the Access Record Structured
+	// endpoint's CapabilityStatement (GET [structured_base]/metadata).
+	InteractionStructuredMetadata = "urn:nhs:names:services:gpconnect:structured:fhir:rest:read:metadata-1"
 )
 
 // SSP header names.
@@ -39,6 +56,7 @@ const (
 	ProfileOrganization     = "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Organization-1"
 	ProfileOperationOutcome = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"
 	ProfileSearchsetBundle  = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1"
+	ProfilePatient          = "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Patient-1"
 	ExtBookingOrganisation  = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1"
 	ExtCancellationReason   = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-AppointmentCancellationReason-1"
 	ExtDeliveryChannel      = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"

@@ -23,12 +23,27 @@ const (
 	ErrReferenceNotFound       = spine.ErrorCode("REFERENCE_NOT_FOUND")
 	ErrInternalServerError     = spine.ErrorCode("INTERNAL_SERVER_ERROR")
 	ErrNotImplemented          = spine.ErrorCode("NOT_IMPLEMENTED")
+	// ErrFHIRConstraintViolation is the code of the 409 a provider sends to
+	// an amend or cancel whose If-Match is not the current version.
+	ErrFHIRConstraintViolation = spine.ErrorCode("FHIR_CONSTRAINT_VIOLATION")
+	// ErrInvalidPatientDemographics is the answer to a registration whose
+	// NHS number PDS does not hold or whose demographics do not verify
+	// against it, or for a deceased or sensitive patient.
+	ErrInvalidPatientDemographics = spine.ErrorCode("INVALID_PATIENT_DEMOGRAPHICS")
 	// ErrSlotAlreadyBooked is DUPLICATE_REJECTED, the answer to a booking
 	// whose slot stopped being free between search and booking.
 	ErrSlotAlreadyBooked = ErrDuplicateRejected
 	// ErrForbidden matches a 403, which the SSP sends without a Spine code
 	// when it refuses the ASID or interaction id.
 	ErrForbidden = spine.HTTPStatus(403)
+	// ErrVersionConflict matches a 409 to an amend or cancel whose If-Match
+	// names a version that is no longer current: read the appointment again.
+	// (A 409 DUPLICATE_REJECTED to a booking matches it too, and also
+	// ErrDuplicateRejected.)
+	ErrVersionConflict = spine.HTTPStatus(409)
+	// ErrPreconditionFailed matches a 412: an amend or cancel sent without a
+	// well-formed If-Match.
+	ErrPreconditionFailed = spine.HTTPStatus(412)
 )
 
 // NewOperationOutcome builds the OperationOutcome a provider returns for a

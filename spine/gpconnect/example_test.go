@@ -24,7 +24,8 @@ func Example() {
 			OrganizationODS:  "RR8",
 			OrganizationName: "Extended Access Hub",
 			Practitioner: gpconnect.RequestingPractitioner{
-				ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker",
+				ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+				LocalSystem: "https://hub.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker",
 			},
 		},
 	})
@@ -50,7 +51,7 @@ func Example() {
 		Slots:        []gpconnect.Slot{slot},
 		LocationID:   slots.LocationOf(&slot).ID,
 		Description:  "Medication review",
-		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", Phone: "0113 000 0000"},
+		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -61,10 +62,41 @@ func Example() {
 	// Booking the same slot again is refused.
 	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
 		PatientID: patient.ID, Slots: []gpconnect.Slot{slot}, LocationID: "1", Description: "Again",
-		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", Phone: "0113 000 0000"},
+		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	fmt.Println(errors.Is(err, gpconnect.ErrSlotAlreadyBooked))
+
+	// Amend: read the current version and send it back changed; the
+	// client sends If-Match with the version read.
+	current, err := c.ReadAppointment(ctx, appt.ID)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	stale := *current
+	current.Comment = "Patient prefers a female clinician"
+	amended, err := c.AmendAppointment(ctx, current)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(amended.Meta.VersionID)
+
+	// A change based on the version before the amendment is refused.
+	_, err = c.CancelAppointmentVersion(ctx, &stale, "No longer needed")
+	fmt.Println(errors.Is(err, gpconnect.ErrVersionConflict))
+
+	// Cancel reads the current version first.
+	cancelled, err := c.CancelAppointment(ctx, appt.ID, "No longer needed")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(cancelled.Status, cancelled.CancellationReason())
 	// Output:
 	// booked true
 	// true
+	// 2
+	// true
+	// cancelled No longer needed
 }

@@ -29,6 +29,7 @@ func requester() gpconnect.Requester {
 		OrganizationName: "Leeds Teaching Hospitals Extended Access Hub",
 		Practitioner: gpconnect.RequestingPractitioner{
 			ID: "u1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+			LocalSystem: "https://consumer.example.nhs.uk/Id/user-guid", LocalID: "98ed4f78-814d-4266-8d5b-cde742f3093c",
 			Family: "Booker", Given: []string{"Sam"},
 		},
 	}
@@ -159,7 +160,7 @@ func TestConcurrentBookingOneWins(t *testing.T) {
 			}
 			_, errs[i] = c.BookAppointment(ctx, gpconnect.BookRequest{
 				PatientID: p.ID, Slots: []gpconnect.Slot{slot}, LocationID: "1",
-				Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "0113 000 0000"},
+				Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 			})
 		}()
 	}
@@ -215,7 +216,7 @@ func TestProviderErrors(t *testing.T) {
 	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
 		PatientID: p.ID, LocationID: "1", Description: "x",
 		Slots:        []gpconnect.Slot{{ID: "nope", Start: time.Now().Add(48 * time.Hour), End: time.Now().Add(49 * time.Hour)}},
-		Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "1"},
+		Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "1"},
 	})
 	assert.ErrorIs(t, err, gpconnect.ErrReferenceNotFound)
 	assert.Empty(t, srv.Rejections())
@@ -297,7 +298,7 @@ func TestSlotQueryRefusedBeforeSending(t *testing.T) {
 func TestBookRequestValidation(t *testing.T) {
 	slot := gpconnect.Slot{ID: "1", Start: time.Now(), End: time.Now().Add(time.Hour), Schedule: gpconnect.Reference{Reference: "Schedule/1"}}
 	base := gpconnect.BookRequest{PatientID: "p", Slots: []gpconnect.Slot{slot}, LocationID: "1", Description: "d",
-		Organization: gpconnect.BookingOrganization{Name: "n", Phone: "1"}}
+		Organization: gpconnect.BookingOrganization{Name: "n", ODSCode: "RR8", Phone: "1"}}
 	tests := []struct {
 		name string
 		mod  func(*gpconnect.BookRequest)
@@ -309,6 +310,8 @@ func TestBookRequestValidation(t *testing.T) {
 		{"long description", func(r *gpconnect.BookRequest) { r.Description = strings.Repeat("é", 101) }},
 		{"long comment", func(r *gpconnect.BookRequest) { r.Comment = strings.Repeat("x", 501) }},
 		{"no org phone", func(r *gpconnect.BookRequest) { r.Organization.Phone = "" }},
+		{"no org ods code", func(r *gpconnect.BookRequest) { r.Organization.ODSCode = "" }},
+		{"bad org ods code", func(r *gpconnect.BookRequest) { r.Organization.ODSCode = "rr-8" }},
 		{"gap between slots", func(r *gpconnect.BookRequest) {
 			s2 := slot
 			s2.Start, s2.End = slot.End.Add(time.Minute), slot.End.Add(time.Hour)
@@ -326,6 +329,10 @@ func TestBookRequestValidation(t *testing.T) {
 	a, err := gpconnect.NewAppointment(base, time.Now())
 	require.NoError(t, err)
 	assert.Nil(t, a.Reason)
+	org := a.BookingOrganization()
+	require.NotNil(t, org)
+	assert.Equal(t, nhsid.ODSCode("RR8"), org.ODSCode())
+	assert.Equal(t, gpconnect.OrgTypeGPPractice, org.OrgType(), "the type defaults to gp-practice")
 	assert.Equal(t, []string{gpconnect.ProfileAppointment}, a.Meta.Profile)
 }
 
@@ -358,16 +365,16 @@ func TestJWT(t *testing.T) {
 
 	_, err = gpconnect.ParseToken(tok, now.Add(6*time.Minute))
 	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "expired")
-	_, err = gpconnect.ParseToken(tok, now.Add(-5*time.Minute))
+	_, err = gpconnect.ParseToken(tok, now.Add(-6*time.Minute))
 	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "issued in the future")
 
 	_, err = gpconnect.NewClaims(&r, "aud", "patient/*.delete", now)
 	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
 
 	bad := requester()
-	bad.Practitioner.SDSRoleProfileID = ""
+	bad.Practitioner.LocalID = ""
 	_, err = gpconnect.NewClaims(&bad, "aud", gpconnect.ScopePatientRead, now)
-	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester)
+	assert.ErrorIs(t, err, gpconnect.ErrInvalidRequester, "the local user identifier is required")
 	bad = requester()
 	bad.OrganizationODS = "rr-8"
 	_, err = gpconnect.NewClaims(&bad, "aud", gpconnect.ScopePatientRead, now)
@@ -386,8 +393,14 @@ func FuzzParseToken(f *testing.F) {
 	tok, _ := c.Token()
 	f.Add(tok)
 	f.Add("a.b.")
+	// requesting_device of another resourceType, and a payload that is an array.
+	f.Add("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJyZXF1ZXN0aW5nX2RldmljZSI6eyJyZXNvdXJjZVR5cGUiOiJYIn19.")
+	f.Add("eyJhbGciOiJub25lIn0.W10.")
 	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = gpconnect.ParseToken(s, time.Unix(1_800_000_060, 0))
+		c, err := gpconnect.ParseToken(s, time.Unix(1_800_000_060, 0))
+		if err == nil && (c == nil || c.Subject == "" || c.Subject != c.RequestingPractitioner.ID) {
+			t.Fatalf("accepted a token without a subject matching requesting_practitioner.id")
+		}
 	})
 }
 
@@ -502,7 +515,7 @@ func TestFakeTLSAndFaults(t *testing.T) {
 	srv.FailNext(2, http.StatusInternalServerError)
 	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
 		PatientID: p.ID, Slots: res.Slots[:1], LocationID: "1",
-		Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "0113 000 0000"},
+		Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	var ae *spine.APIError
 	require.ErrorAs(t, err, &ae)

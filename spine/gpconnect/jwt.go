@@ -1,8 +1,12 @@
 package gpconnect
 
 import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -33,16 +37,30 @@ type Device struct {
 	Version string
 }
 
-// RequestingPractitioner is the user making the request.
+// RequestingPractitioner is the logged-on user making the request.
 type RequestingPractitioner struct {
-	// ID is the practitioner's local id; it is also the JWT's sub.
-	ID               string
+	// ID is the user's logical id in the consumer system (a user id or a
+	// GUID); it is also the JWT's sub.
+	ID string
+	// SDSUserID and SDSRoleProfileID come from the user's NHS smartcard;
+	// left empty they are sent as "UNK", the value the specification
+	// gives for a user who did not log on with a smartcard.
 	SDSUserID        string
 	SDSRoleProfileID string
-	Family           string
-	Given            []string
-	Prefix           []string
+	// LocalSystem and LocalID are the unique local user (or user-role)
+	// identifier from the consumer system, e.g. system
+	// "https://consumersupplier.example/Id/user-guid" and the user's GUID.
+	// Both are required.
+	LocalSystem string
+	LocalID     string
+	Family      string
+	Given       []string
+	Prefix      []string
 }
+
+// UnknownSDSID is the identifier value sent for an SDS user id or role
+// profile id when the user is not logged on with an NHS smartcard.
+const UnknownSDSID = "UNK"
 
 // ErrInvalidRequester is wrapped by errors about a Requester or Claims
 // that would make an invalid JWT.
@@ -66,11 +84,8 @@ func (r *Requester) Validate() error {
 	if r.Practitioner.ID == "" {
 		missing = append(missing, "practitioner id")
 	}
-	if r.Practitioner.SDSUserID == "" {
-		missing = append(missing, "practitioner sds user id")
-	}
-	if r.Practitioner.SDSRoleProfileID == "" {
-		missing = append(missing, "practitioner sds role profile id")
+	if r.Practitioner.LocalSystem == "" || r.Practitioner.LocalID == "" {
+		missing = append(missing, "practitioner local system and id")
 	}
 	if r.Practitioner.Family == "" {
 		missing = append(missing, "practitioner family name")
@@ -86,17 +101,16 @@ func (r *Requester) Validate() error {
 
 // Claims is the GP Connect JWT payload.
 type Claims struct {
-	Issuer                 string        `json:"iss"`
-	Subject                string        `json:"sub"`
-	Audience               string        `json:"aud"`
-	ExpiresAt              int64         `json:"exp"`
-	IssuedAt               int64         `json:"iat"`
-	ReasonForRequest       string        `json:"reason_for_request"`
-	RequestedScope         string        `json:"requested_scope"`
-	RequestingDevice       jwtDevice     `json:"requesting_device"`
-	RequestingOrganization Organization  `json:"requesting_organization"`
-	RequestingPractitioner Practitioner  `json:"requesting_practitioner"`
-	RequestedRecord        *jwtRequested `json:"requested_record,omitempty"`
+	Issuer                 string       `json:"iss"`
+	Subject                string       `json:"sub"`
+	Audience               string       `json:"aud"`
+	ExpiresAt              int64        `json:"exp"`
+	IssuedAt               int64        `json:"iat"`
+	ReasonForRequest       string       `json:"reason_for_request"`
+	RequestedScope         string       `json:"requested_scope"`
+	RequestingDevice       jwtDevice    `json:"requesting_device"`
+	RequestingOrganization Organization `json:"requesting_organization"`
+	RequestingPractitioner Practitioner `json:"requesting_practitioner"`
 }
 
 type jwtDevice struct {
@@ -104,11 +118,6 @@ type jwtDevice struct {
 	Identifier   []Identifier `json:"identifier"`
 	Model        string       `json:"model"`
 	Version      string       `json:"version"`
-}
-
-type jwtRequested struct {
-	ResourceType string       `json:"resourceType"`
-	Identifier   []Identifier `json:"identifier,omitempty"`
 }
 
 // TokenLifetime is the JWT lifetime the specification fixes.
@@ -120,15 +129,19 @@ func NewClaims(r *Requester, audience, scope string, now time.Time) (*Claims, er
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	switch scope {
-	case ScopePatientRead, ScopePatientWrite, ScopeOrganizationRead, ScopeOrganizationWrite:
-	default:
+	if !validScope(scope) {
 		return nil, fmt.Errorf("%w: requested scope %q is not one GP Connect defines", ErrInvalidRequester, scope)
 	}
 	if audience == "" {
 		return nil, fmt.Errorf("%w: empty audience", ErrInvalidRequester)
 	}
 	p := r.Practitioner
+	orUnknown := func(v string) string {
+		if v == "" {
+			return UnknownSDSID
+		}
+		return v
+	}
 	c := &Claims{
 		Issuer:           r.Issuer,
 		Subject:          p.ID,
@@ -152,8 +165,9 @@ func NewClaims(r *Requester, audience, scope string, now time.Time) (*Claims, er
 			ResourceType: "Practitioner",
 			ID:           p.ID,
 			Identifier: []Identifier{
-				{System: SystemSDSUserID, Value: p.SDSUserID},
-				{System: SystemSDSRoleProfileID, Value: p.SDSRoleProfileID},
+				{System: SystemSDSUserID, Value: orUnknown(p.SDSUserID)},
+				{System: SystemSDSRoleProfileID, Value: orUnknown(p.SDSRoleProfileID)},
+				{System: p.LocalSystem, Value: p.LocalID},
 			},
 			Name: []HumanName{{Family: p.Family, Given: p.Given, Prefix: p.Prefix}},
 		},
@@ -166,11 +180,30 @@ func (c *Claims) Token() (string, error) {
 	return jwt.NewWithClaims(jwt.SigningMethodNone, c).SignedString(jwt.UnsafeAllowNoneSignatureType)
 }
 
+// ErrJWTResource is wrapped, together with ErrInvalidRequester, when a
+// requesting_device, requesting_organization or requesting_practitioner
+// claim is present but is not a FHIR resource of its type (another
+// resourceType, or an element the resource does not have). A provider
+// answers that with 422 INVALID_RESOURCE rather than 400.
+var ErrJWTResource = errors.New("gpconnect: jwt claim is not a valid fhir resource")
+
+// MaxClockSkew is how far in the future a provider accepts a token's iat,
+// so that a consumer whose clock runs a little fast is not refused. The
+// provider acceptance tests send a token issued 200 seconds ahead and
+// expect it to be accepted; exp is still iat + 5 minutes.
+const MaxClockSkew = 5 * time.Minute
+
 // ParseToken decodes an unsigned GP Connect JWT and checks its claims as a
 // provider does: the header algorithm is "none", every required claim is
-// present, reason_for_request is directcare, the scope is known, exp is
-// iat + 5 minutes, iat is not in the future and the token has not expired
-// at now, and the organisation and practitioner carry their identifiers.
+// present, reason_for_request is directcare, the scope is known (with an
+// optional conf/N or conf/R), exp is iat + 5 minutes, iat is at most
+// MaxClockSkew in the future and the token has not expired at now, the
+// organisation carries an ODS code, and the practitioner an SDS user id
+// (which may be "UNK"). Like real providers it accepts a practitioner
+// without an SDS role profile id or a local identifier, which the
+// specification warns some consumers omit. A requesting_* claim that is
+// not a resource of its type gives an error that also wraps
+// ErrJWTResource.
 func ParseToken(token string, now time.Time) (*Claims, error) {
 	var c Claims
 	_, err := jwt.ParseWithClaims(token, &c, func(t *jwt.Token) (any, error) {
@@ -179,10 +212,96 @@ func ParseToken(token string, now time.Time) (*Claims, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidRequester, err)
 	}
+	if err := checkClaimResources(token); err != nil {
+		return nil, err
+	}
 	if err := c.check(now); err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// claimResources lists, for each requesting_* claim, its resourceType and
+// the STU3 elements that resource may carry.
+var claimResources = []struct {
+	claim, resourceType string
+	elements            []string
+}{
+	{"requesting_device", "Device", []string{"id", "meta", "text", "extension", "identifier", "udi", "status", "type", "lotNumber", "manufacturer", "manufactureDate", "expirationDate", "model", "version", "patient", "owner", "contact", "location", "url", "note", "safety"}},
+	{"requesting_organization", "Organization", []string{"id", "meta", "text", "extension", "identifier", "active", "type", "name", "alias", "telecom", "address", "partOf", "contact", "endpoint"}},
+	{"requesting_practitioner", "Practitioner", []string{"id", "meta", "text", "extension", "identifier", "active", "name", "telecom", "address", "gender", "birthDate", "photo", "qualification", "communication"}},
+}
+
+// checkClaimResources checks that each requesting_* claim present in the
+// payload is a resource of its type with only that resource's elements.
+// A missing claim is left to check, which refuses it as a bad request.
+func checkClaimResources(token string) error {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return fmt.Errorf("%w: token is not three dot-separated parts", ErrInvalidRequester)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return fmt.Errorf("%w: payload is not base64url: %w", ErrInvalidRequester, err)
+	}
+	var claims map[string]json.RawMessage
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		return fmt.Errorf("%w: payload is not a json object: %w", ErrInvalidRequester, err)
+	}
+	for _, cr := range claimResources {
+		raw, ok := claims[cr.claim]
+		if !ok || bytes.Equal(bytes.TrimSpace(raw), []byte("null")) {
+			continue
+		}
+		var res map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &res); err != nil {
+			return fmt.Errorf("%w: %w: %s is not a json object", ErrInvalidRequester, ErrJWTResource, cr.claim)
+		}
+		var rt string
+		if err := json.Unmarshal(res["resourceType"], &rt); err != nil || rt != cr.resourceType {
+			return fmt.Errorf("%w: %w: %s.resourceType must be %s", ErrInvalidRequester, ErrJWTResource, cr.claim, cr.resourceType)
+		}
+		for k := range res {
+			if k != "resourceType" && !containsString(cr.elements, k) {
+				return fmt.Errorf("%w: %w: %s has element %q, which %s does not define", ErrInvalidRequester, ErrJWTResource, cr.claim, k, cr.resourceType)
+			}
+		}
+	}
+	return nil
+}
+
+func containsString(vs []string, want string) bool {
+	for _, v := range vs {
+		if v == want {
+			return true
+		}
+	}
+	return false
+}
+
+// BaseScope returns the requested_scope without its confidentiality
+// values: "patient/*.read conf/N" gives "patient/*.read".
+func (c *Claims) BaseScope() string {
+	base, _, _ := strings.Cut(c.RequestedScope, " ")
+	return base
+}
+
+func validScope(scope string) bool {
+	fields := strings.Fields(scope)
+	if len(fields) == 0 || strings.Join(fields, " ") != scope {
+		return false
+	}
+	switch fields[0] {
+	case ScopePatientRead, ScopePatientWrite, ScopeOrganizationRead, ScopeOrganizationWrite:
+	default:
+		return false
+	}
+	for _, f := range fields[1:] {
+		if f != "conf/N" && f != "conf/R" {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *Claims) check(now time.Time) error {
@@ -192,45 +311,51 @@ func (c *Claims) check(now time.Time) error {
 	switch {
 	case c.Issuer == "":
 		return bad("missing iss")
+	case c.Subject == "":
+		return bad("missing sub")
 	case c.Audience == "":
 		return bad("missing aud")
 	case c.IssuedAt == 0 || c.ExpiresAt == 0:
 		return bad("missing iat or exp")
 	case c.ExpiresAt-c.IssuedAt != int64(TokenLifetime/time.Second):
 		return bad("exp must be iat + 300 seconds, got %d", c.ExpiresAt-c.IssuedAt)
-	case c.IssuedAt > now.Add(time.Minute).Unix():
-		return bad("iat is in the future")
+	case c.IssuedAt > now.Add(MaxClockSkew).Unix():
+		return bad("iat is more than 5 minutes in the future")
 	case c.ExpiresAt < now.Unix():
 		return bad("token expired")
 	case c.ReasonForRequest != "directcare":
 		return bad("reason_for_request must be directcare")
-	}
-	switch c.RequestedScope {
-	case ScopePatientRead, ScopePatientWrite, ScopeOrganizationRead, ScopeOrganizationWrite:
-	default:
+	case !validScope(c.RequestedScope):
 		return bad("unknown requested_scope")
 	}
-	if c.RequestingDevice.ResourceType != "Device" || len(c.RequestingDevice.Identifier) == 0 {
-		return bad("requesting_device must be a Device with an identifier")
+	if c.RequestingDevice.ResourceType == "" {
+		return bad("missing requesting_device")
 	}
-	if c.RequestingOrganization.ResourceType != "Organization" || c.RequestingOrganization.Name == "" ||
-		!c.RequestingOrganization.ODSCode().Valid() {
-		return bad("requesting_organization must be an Organization with a name and an ods code")
+	if len(c.RequestingDevice.Identifier) == 0 {
+		return bad("requesting_device needs an identifier")
+	}
+	if c.RequestingOrganization.ResourceType == "" {
+		return bad("missing requesting_organization")
+	}
+	if c.RequestingOrganization.Name == "" || !c.RequestingOrganization.ODSCode().Valid() {
+		return bad("requesting_organization needs a name and an ods code")
 	}
 	p := c.RequestingPractitioner
-	if p.ResourceType != "Practitioner" || p.ID == "" || len(p.Name) == 0 {
-		return bad("requesting_practitioner must be a Practitioner with an id and a name")
+	if p.ResourceType == "" {
+		return bad("missing requesting_practitioner")
+	}
+	if p.ID == "" || len(p.Name) == 0 || (p.Name[0].Family == "" && len(p.Name[0].Given) == 0) {
+		return bad("requesting_practitioner needs an id and a family or given name")
 	}
 	if p.ID != c.Subject {
 		return bad("sub must equal requesting_practitioner.id")
 	}
-	var user, role bool
+	user := false
 	for _, id := range p.Identifier {
 		user = user || (id.System == SystemSDSUserID && id.Value != "")
-		role = role || (id.System == SystemSDSRoleProfileID && id.Value != "")
 	}
-	if !user || !role {
-		return bad("requesting_practitioner needs an sds user id and an sds role profile id")
+	if !user {
+		return bad("requesting_practitioner needs an sds user id (UNK when the user has no smartcard)")
 	}
 	return nil
 }

@@ -30,8 +30,9 @@ func TestR4Conversions(t *testing.T) {
 		BaseURL: practice.URL, ConsumerASID: "200000000359", ProviderASID: practice.ASID,
 		Requester: gpconnect.Requester{
 			Issuer: "https://hub.example.nhs.uk", OrganizationODS: "RR8", OrganizationName: "Hub",
-			Device:       gpconnect.Device{System: "https://hub.example.nhs.uk/Id/device", Value: "hub", Model: "hub", Version: "1"},
-			Practitioner: gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker"},
+			Device: gpconnect.Device{System: "https://hub.example.nhs.uk/Id/device", Value: "hub", Model: "hub", Version: "1"},
+			Practitioner: gpconnect.RequestingPractitioner{ID: "1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+				LocalSystem: "https://hub.example.nhs.uk/Id/user", LocalID: "booker-1", Family: "Booker"},
 		},
 	})
 	require.NoError(t, err)
@@ -75,7 +76,7 @@ func TestR4Conversions(t *testing.T) {
 
 	appt, err := c.BookAppointment(ctx, gpconnect.BookRequest{
 		PatientID: patient.ID, Slots: []gpconnect.Slot{slot}, LocationID: res.LocationOf(&slot).ID, Description: "Medication review",
-		Organization: gpconnect.BookingOrganization{Name: "Hub", Phone: "0113 000 0000"},
+		Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	require.NoError(t, err)
 	ra := appt.ToR4()

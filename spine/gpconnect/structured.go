@@ -23,7 +23,13 @@ type StructuredQuery struct {
 	Uncategorised  *PeriodQuery
 	Investigations *PeriodQuery
 	Referrals      *PeriodQuery
+	DiaryEntries   *DiaryQuery
 }
+
+// DiaryQuery includes diary entries (planned care: recalls, reviews),
+// those on or before SearchDate when it is set. SearchDate must be today
+// or later.
+type DiaryQuery struct{ SearchDate time.Time }
 
 // AllergiesQuery includes allergies.
 type AllergiesQuery struct{ IncludeResolved bool }
@@ -35,7 +41,8 @@ type MedicationsQuery struct {
 	IncludeIssues *bool
 }
 
-// ConsultationsQuery includes consultations in a period or the most recent N.
+// ConsultationsQuery includes consultations in a period or the most recent
+// N; the specification refuses the two together (INVALID_RESOURCE).
 type ConsultationsQuery struct {
 	Period     *DatePeriod
 	MostRecent int
@@ -68,6 +75,10 @@ func (p *DatePeriod) fhir() *Period {
 	return &out
 }
 
+func (p *DatePeriod) reversed() bool {
+	return !p.Start.IsZero() && !p.End.IsZero() && p.Start.Format(time.DateOnly) > p.End.Format(time.DateOnly)
+}
+
 // ErrStructuredQuery is wrapped when a StructuredQuery is refused before
 // sending.
 var ErrStructuredQuery = errors.New("gpconnect: invalid structured record query")
@@ -86,25 +97,40 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 		Name:            "patientNHSNumber",
 		ValueIdentifier: &Identifier{System: SystemNHSNumber, Value: string(q.NHSNumber)},
 	}}}
+	// Part parameters that may not accompany consultations or problems
+	// (accessrecord_structured_development_retrieve_patient_record, "Not
+	// permitted parameter combinations").
+	var others []string
+	if q.Medications != nil && !q.Medications.From.IsZero() {
+		others = append(others, "medicationSearchFromDate")
+	}
+	if q.Uncategorised != nil && q.Uncategorised.Period != nil {
+		others = append(others, "uncategorisedDataSearchPeriod")
+	}
+	if q.Referrals != nil && q.Referrals.Period != nil {
+		others = append(others, "referralSearchPeriod")
+	}
+	if q.DiaryEntries != nil && !q.DiaryEntries.SearchDate.IsZero() {
+		others = append(others, "diaryEntriesSearchDate")
+	}
+	if q.Immunisations != nil && (q.Immunisations.IncludeNotGiven != nil || q.Immunisations.IncludeStatus != nil) {
+		others = append(others, "includeNotGiven/includeStatus")
+	}
 	if q.Consultations != nil {
-		// Consultations may not be combined with other areas' filters.
-		if (q.Medications != nil && !q.Medications.From.IsZero()) ||
-			(q.Uncategorised != nil && q.Uncategorised.Period != nil) ||
-			(q.Referrals != nil && q.Referrals.Period != nil) ||
-			(q.Immunisations != nil && (q.Immunisations.IncludeNotGiven != nil || q.Immunisations.IncludeStatus != nil)) {
-			return nil, fmt.Errorf("%w: consultations cannot be combined with other areas' filters", ErrStructuredQuery)
-		}
 		for _, pq := range q.Problems {
+			// Both problem filters are refused with consultations: the
+			// specification lists filterStatus and filterSignificance.
 			if pq.Status != "" || pq.Significance != "" {
-				return nil, fmt.Errorf("%w: consultations cannot be combined with problem filters", ErrStructuredQuery)
+				others = append(others, "filterStatus/filterSignificance")
+				break
 			}
 		}
+		if len(others) > 0 {
+			return nil, fmt.Errorf("%w: consultations cannot be combined with %v", ErrStructuredQuery, others)
+		}
 	}
-	if len(q.Problems) > 0 && ((q.Medications != nil && !q.Medications.From.IsZero()) ||
-		(q.Uncategorised != nil && q.Uncategorised.Period != nil) ||
-		(q.Referrals != nil && q.Referrals.Period != nil) ||
-		(q.Immunisations != nil && (q.Immunisations.IncludeNotGiven != nil || q.Immunisations.IncludeStatus != nil))) {
-		return nil, fmt.Errorf("%w: problems cannot be combined with other areas' filters", ErrStructuredQuery)
+	if len(q.Problems) > 0 && len(others) > 0 {
+		return nil, fmt.Errorf("%w: problems cannot be combined with %v", ErrStructuredQuery, others)
 	}
 	if a := q.Allergies; a != nil {
 		p.Parameter = append(p.Parameter, Parameter{Name: "includeAllergies", Part: []Parameter{
@@ -126,9 +152,15 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 	}
 	if c := q.Consultations; c != nil {
 		par := Parameter{Name: "includeConsultations"}
+		if c.Period != nil && c.MostRecent > 0 {
+			return nil, fmt.Errorf("%w: consultationSearchPeriod and includeNumberOfMostRecent cannot be sent together", ErrStructuredQuery)
+		}
 		if c.Period != nil {
 			if future(c.Period.Start) || future(c.Period.End) {
 				return nil, fmt.Errorf("%w: consultationSearchPeriod is in the future", ErrStructuredQuery)
+			}
+			if c.Period.reversed() {
+				return nil, fmt.Errorf("%w: consultationSearchPeriod starts after it ends", ErrStructuredQuery)
 			}
 			par.Part = append(par.Part, Parameter{Name: "consultationSearchPeriod", ValuePeriod: c.Period.fhir()})
 		}
@@ -185,7 +217,20 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 			if future(area.q.Period.Start) || future(area.q.Period.End) {
 				return nil, fmt.Errorf("%w: %s is in the future", ErrStructuredQuery, area.part)
 			}
+			if area.q.Period.reversed() {
+				return nil, fmt.Errorf("%w: %s starts after it ends", ErrStructuredQuery, area.part)
+			}
 			par.Part = append(par.Part, Parameter{Name: area.part, ValuePeriod: area.q.Period.fhir()})
+		}
+		p.Parameter = append(p.Parameter, par)
+	}
+	if d := q.DiaryEntries; d != nil {
+		par := Parameter{Name: "includeDiaryEntries"}
+		if !d.SearchDate.IsZero() {
+			if d.SearchDate.Format(time.DateOnly) < today {
+				return nil, fmt.Errorf("%w: diaryEntriesSearchDate is before today", ErrStructuredQuery)
+			}
+			par.Part = append(par.Part, Parameter{Name: "diaryEntriesSearchDate", ValueDate: d.SearchDate.Format(time.DateOnly)})
 		}
 		p.Parameter = append(p.Parameter, par)
 	}
@@ -199,11 +244,22 @@ func (c *Client) GetStructuredRecord(ctx context.Context, q StructuredQuery) (*B
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, http.MethodPost, "/Patient/$gpc.getstructuredrecord", InteractionStructuredRecord, ScopePatientRead, params, patientRecord(q.NHSNumber))
+	resp, err := c.do(ctx, http.MethodPost, "/Patient/$gpc.getstructuredrecord", InteractionStructuredRecord, ScopePatientRead, params, "")
 	if err != nil {
 		return nil, err
 	}
 	return decode[Bundle](resp, InteractionStructuredRecord, "bundle")
+}
+
+// StructuredMetadata returns the CapabilityStatement of the provider's
+// Access Record Structured endpoint as JSON (the Client's BaseURL being
+// that endpoint, found in SDS under InteractionStructuredRecord).
+func (c *Client) StructuredMetadata(ctx context.Context) (json.RawMessage, error) {
+	resp, err := c.do(ctx, http.MethodGet, "/metadata", InteractionStructuredMetadata, ScopeOrganizationRead, nil, "")
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
 }
 
 // Walk calls fn for each resource in b in order with its type and raw JSON;

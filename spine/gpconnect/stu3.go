@@ -172,13 +172,27 @@ type Position struct {
 
 // Organization is an STU3 Organization.
 type Organization struct {
-	ResourceType string         `json:"resourceType"`
-	ID           string         `json:"id,omitempty"`
-	Meta         *Meta          `json:"meta,omitempty"`
-	Identifier   []Identifier   `json:"identifier,omitempty"`
-	Name         string         `json:"name,omitempty"`
-	Telecom      []ContactPoint `json:"telecom,omitempty"`
-	Address      []Address      `json:"address,omitempty"`
+	ResourceType string            `json:"resourceType"`
+	ID           string            `json:"id,omitempty"`
+	Meta         *Meta             `json:"meta,omitempty"`
+	Identifier   []Identifier      `json:"identifier,omitempty"`
+	Type         []CodeableConcept `json:"type,omitempty"`
+	Name         string            `json:"name,omitempty"`
+	Telecom      []ContactPoint    `json:"telecom,omitempty"`
+	Address      []Address         `json:"address,omitempty"`
+}
+
+// OrgType reads the Organization.type code from the
+// GPConnect-OrganisationType-1 code system, or "".
+func (o *Organization) OrgType() string {
+	for _, t := range o.Type {
+		for _, c := range t.Coding {
+			if c.System == SystemOrganisationType {
+				return c.Code
+			}
+		}
+	}
+	return ""
 }
 
 // ODSCode reads Organization.identifier.value where the system is
@@ -332,14 +346,15 @@ type Parameters struct {
 
 // Parameter is one (possibly nested) parameter.
 type Parameter struct {
-	Name             string      `json:"name"`
-	ValueBoolean     *bool       `json:"valueBoolean,omitempty"`
-	ValuePositiveInt *int        `json:"valuePositiveInt,omitempty"`
-	ValuePeriod      *Period     `json:"valuePeriod,omitempty"`
-	ValueDate        string      `json:"valueDate,omitempty"`
-	ValueCode        string      `json:"valueCode,omitempty"`
-	ValueIdentifier  *Identifier `json:"valueIdentifier,omitempty"`
-	Part             []Parameter `json:"part,omitempty"`
+	Name             string          `json:"name"`
+	ValueBoolean     *bool           `json:"valueBoolean,omitempty"`
+	ValuePositiveInt *int            `json:"valuePositiveInt,omitempty"`
+	ValuePeriod      *Period         `json:"valuePeriod,omitempty"`
+	ValueDate        string          `json:"valueDate,omitempty"`
+	ValueCode        string          `json:"valueCode,omitempty"`
+	ValueIdentifier  *Identifier     `json:"valueIdentifier,omitempty"`
+	Resource         json.RawMessage `json:"resource,omitempty"`
+	Part             []Parameter     `json:"part,omitempty"`
 }
 
 // Get returns the first top-level parameter called name, or nil.

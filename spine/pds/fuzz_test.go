@@ -12,6 +12,8 @@ import (
 func FuzzPatientResponse(f *testing.F) {
 	f.Add(`{"resourceType":"Patient","id":"9000000009","meta":{"versionId":"2","security":[{"system":"http://terminology.hl7.org/CodeSystem/v3-Confidentiality","code":"R"}]}}`, `W/"2"`)
 	f.Add(`{"resourceType":"Patient","id":"9000000017"}`, `W/"x"`)
+	f.Add(`{"resourceType":"Patient","id":"9000000017","meta":{"versionId":3}}`, ``)
+	f.Add(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Patient","meta":{"versionId":1e400}}}]}`, ``)
 	f.Add(`{"resourceType":"OperationOutcome","issue":[]}`, ``)
 	f.Add(`{"resourceType":"Patient","meta":{"versionId":"99999999999999999999"}}`, `W/"99999999999999999999"`)
 	c := &Client{}

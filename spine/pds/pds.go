@@ -34,14 +34,22 @@ type Config struct {
 	// BaseURL is the FHIR base: spine.Integration.BaseURL + BasePath, or a
 	// pdstest server's URL.
 	BaseURL string
-	// Tokens gives the bearer token (spine.AppRestricted, or a
-	// user-restricted source); nil sends none (sandbox, pdstest).
+	// Tokens gives the bearer token: spine.UserRestricted (a healthcare
+	// worker's CIS2 token: needed to update or create, and to see more than
+	// one search result) or spine.AppRestricted (retrieval and single-match
+	// search only); nil sends none (sandbox, pdstest). A 401 renews the
+	// token once (when Tokens is a spine.Renewer) and re-sends the request.
 	Tokens spine.TokenSource
 	// EndUserOrganisationODS is sent as NHSD-End-User-Organisation-ODS, which
 	// PDS requires of applications serving several organisations.
 	EndUserOrganisationODS nhsid.ODSCode
 	// RoleID is sent as NHSD-Session-URID (healthcare worker access).
 	RoleID string
+	// SyncWait, when positive, is sent as X-Sync-Wait (whole seconds) on
+	// updates and creations: how long PDS waits for the update to complete
+	// before answering 503 (default 10 s on PDS's side). The call's own
+	// Timeout must be longer.
+	SyncWait time.Duration
 
 	// HTTPClient is the caller's client (TLS, proxies); nil means a default
 	// one. TLS 1.2 is the floor.
@@ -67,10 +75,9 @@ type Config struct {
 
 // Client is a PDS FHIR API client. It is safe for concurrent use.
 type Client struct {
-	base   string
-	cfg    Config
-	http   *httpx.Client
-	tokens spine.TokenSource
+	base string
+	cfg  Config
+	http *httpx.Client
 }
 
 // ErrConfig is returned by New for an unusable Config.
@@ -85,7 +92,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.EndUserOrganisationODS != "" && !cfg.EndUserOrganisationODS.Valid() {
 		return nil, fmt.Errorf("%w: EndUserOrganisationODS is not an ODS code", ErrConfig)
 	}
-	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 {
+	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 || cfg.SyncWait < 0 {
 		return nil, fmt.Errorf("%w: RequestsPerSecond, Burst, MaxAttempts and Timeout must not be negative", ErrConfig)
 	}
 	rps := cfg.RequestsPerSecond
@@ -93,15 +100,24 @@ func New(cfg Config) (*Client, error) {
 		rps = DefaultRequestsPerSecond
 	}
 	return &Client{
-		base:   strings.TrimSuffix(cfg.BaseURL, "/"),
-		cfg:    cfg,
-		tokens: cfg.Tokens,
+		base: strings.TrimSuffix(cfg.BaseURL, "/"),
+		cfg:  cfg,
 		http: platform.New(platform.Options{
 			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
 			Limiter: cfg.Limiter, RequestsPerSecond: rps, Burst: cfg.Burst,
 			MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout,
+			Tokens: cfg.Tokens,
 		}),
 	}, nil
+}
+
+type orgKey struct{}
+
+// WithEndUserOrganisation returns a context whose PDS calls send ods as
+// NHSD-End-User-Organisation-ODS instead of Config.EndUserOrganisationODS:
+// for an application that serves several organisations from one client.
+func WithEndUserOrganisation(ctx context.Context, ods nhsid.ODSCode) context.Context {
+	return context.WithValue(ctx, orgKey{}, ods)
 }
 
 // Patient is a PDS patient record.
@@ -125,30 +141,43 @@ type Patient struct {
 	Raw []byte
 }
 
+// newRequest builds a request with a new X-Request-ID, which every attempt
+// of the call re-sends: PDS asks for a re-sent request to carry the same
+// one.
 func (c *Client) newRequest(ctx context.Context, method, path string, body []byte) (*httpx.Request, error) {
 	req := httpx.NewRequest(method, c.base+path, body)
 	req.Header.Set("Accept", "application/fhir+json")
-	if c.cfg.EndUserOrganisationODS != "" {
-		req.Header.Set("NHSD-End-User-Organisation-ODS", string(c.cfg.EndUserOrganisationODS))
+	req.Header.Set("X-Request-ID", httpx.NewUUID())
+	org := c.cfg.EndUserOrganisationODS
+	if o, ok := ctx.Value(orgKey{}).(nhsid.ODSCode); ok {
+		if !o.Valid() {
+			return nil, fmt.Errorf("%w: the end-user organisation is not an ODS code", ErrConfig)
+		}
+		org = o
+	}
+	if org != "" {
+		req.Header.Set("NHSD-End-User-Organisation-ODS", string(org))
 	}
 	if c.cfg.RoleID != "" {
 		req.Header.Set("NHSD-Session-URID", c.cfg.RoleID)
 	}
-	if c.tokens != nil {
-		tok, err := c.tokens.Token(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("pds: access token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
-	}
 	return req, nil
+}
+
+// write marks req as a write PDS de-duplicates by X-Request-ID, so that it
+// may be re-sent, and sets X-Sync-Wait.
+func (c *Client) write(req *httpx.Request) {
+	req.RetrySafe = true
+	if c.cfg.SyncWait > 0 {
+		req.Header.Set("X-Sync-Wait", strconv.Itoa(int((c.cfg.SyncWait+time.Second-1)/time.Second)))
+	}
 }
 
 func (c *Client) do(ctx context.Context, req *httpx.Request) (*httpx.Response, error) {
 	resp, err := c.http.Do(ctx, req, nil)
 	if err != nil {
 		var ae *spine.APIError
-		if errors.As(err, &ae) {
+		if !errors.Is(err, httpx.ErrCredentials) && errors.As(err, &ae) {
 			return nil, ae
 		}
 		return nil, fmt.Errorf("pds: %w", err)
@@ -159,7 +188,7 @@ func (c *Client) do(ctx context.Context, req *httpx.Request) (*httpx.Response, e
 var etagPattern = regexp.MustCompile(`^W/"([0-9]+)"$`)
 
 func (c *Client) patient(resp *httpx.Response, requested nhsid.NHSNumber) (*Patient, error) {
-	r, err := fhir.Unmarshal(resp.Body)
+	r, err := unmarshal(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("pds: decoding the patient: %w", err)
 	}
@@ -176,6 +205,71 @@ func (c *Client) patient(resp *httpx.Response, requested nhsid.NHSNumber) (*Pati
 		out.Version, _ = strconv.Atoi(p.Meta.VersionID.Value)
 	}
 	return out, nil
+}
+
+// unmarshal decodes a FHIR resource from PDS. The Node.js sandbox sends
+// meta.versionId as a JSON number where FHIR has a string; such an answer
+// is read with the number as its string.
+func unmarshal(data []byte) (fhir.Resource, error) {
+	r, err := fhir.Unmarshal(data)
+	if err == nil {
+		return r, nil
+	}
+	fixed, ok := fixVersionIDs(data)
+	if !ok {
+		return nil, err
+	}
+	r, err2 := fhir.Unmarshal(fixed)
+	if err2 != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// fixVersionIDs rewrites numeric meta.versionId values, in the resource
+// and in the resources of its entries, as strings.
+func fixVersionIDs(data []byte) ([]byte, bool) {
+	var doc map[string]json.RawMessage
+	if json.Unmarshal(data, &doc) != nil {
+		return nil, false
+	}
+	changed := fixMeta(doc)
+	if raw, ok := doc["entry"]; ok {
+		var entries []map[string]json.RawMessage
+		if json.Unmarshal(raw, &entries) == nil {
+			entryChanged := false
+			for _, e := range entries {
+				var res map[string]json.RawMessage
+				if json.Unmarshal(e["resource"], &res) == nil && fixMeta(res) {
+					e["resource"], _ = json.Marshal(res)
+					entryChanged = true
+				}
+			}
+			if entryChanged {
+				doc["entry"], _ = json.Marshal(entries)
+				changed = true
+			}
+		}
+	}
+	if !changed {
+		return nil, false
+	}
+	out, err := json.Marshal(doc)
+	return out, err == nil
+}
+
+func fixMeta(doc map[string]json.RawMessage) bool {
+	var meta map[string]json.RawMessage
+	if json.Unmarshal(doc["meta"], &meta) != nil {
+		return false
+	}
+	var n json.Number
+	if json.Unmarshal(meta["versionId"], &n) != nil {
+		return false
+	}
+	meta["versionId"], _ = json.Marshal(n.String())
+	doc["meta"], _ = json.Marshal(meta)
+	return true
 }
 
 // ErrInvalidNHSNumber is returned, before any request, for a number that
@@ -198,7 +292,9 @@ func (c *Client) Get(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error)
 	return c.patient(resp, nhs)
 }
 
-// Patch is one JSON Patch (RFC 6902) operation.
+// Patch is one JSON Patch (RFC 6902) operation. Value is always sent for
+// add, replace and test, so a nil Value sends "value": null; it is never
+// sent for remove, move and copy.
 type Patch struct {
 	Op    string `json:"op"` // add, remove, replace, test, move, copy
 	Path  string `json:"path"`
@@ -206,11 +302,34 @@ type Patch struct {
 	Value any    `json:"value,omitempty"`
 }
 
+// MarshalJSON writes the operation with "value" when its op takes one,
+// null included.
+func (p Patch) MarshalJSON() ([]byte, error) {
+	switch p.Op {
+	case "add", "replace", "test":
+		return json.Marshal(struct {
+			Op    string `json:"op"`
+			Path  string `json:"path"`
+			Value any    `json:"value"`
+		}{p.Op, p.Path, p.Value})
+	}
+	return json.Marshal(struct {
+		Op   string `json:"op"`
+		Path string `json:"path"`
+		From string `json:"from,omitempty"`
+	}{p.Op, p.Path, p.From})
+}
+
 // Update applies patches to the patient at the version read (If-Match),
-// and returns the updated record. A version conflict is an *spine.APIError
-// matching spine.ErrResourceVersionMismatch: read the patient again and
-// re-apply. The request is re-sent on failure with the same X-Request-ID,
-// which PDS uses to recognise it, so an update is never applied twice.
+// and returns the updated record. It needs healthcare worker (CIS2)
+// access: PDS refuses an update with application-restricted access (403
+// ErrInvalidMethod). A change inside a name, address or telecom item must
+// name the item's id (a "test" or "replace" of /address/0/id, say), and a
+// removal of an item must follow a test of it. A version conflict is an
+// *spine.APIError matching spine.ErrResourceVersionMismatch: read the
+// patient again and re-apply. The request is re-sent on failure with the
+// same X-Request-ID, which PDS uses to recognise it, so an update is never
+// applied twice.
 func (c *Client) Update(ctx context.Context, nhs nhsid.NHSNumber, version int, patches ...Patch) (*Patient, error) {
 	if !nhs.Valid() {
 		return nil, ErrInvalidNHSNumber
@@ -230,8 +349,7 @@ func (c *Client) Update(ctx context.Context, nhs nhsid.NHSNumber, version int, p
 	}
 	req.Header.Set("Content-Type", "application/json-patch+json")
 	req.Header.Set("If-Match", `W/"`+strconv.Itoa(version)+`"`)
-	req.Header.Set("X-Request-ID", httpx.NewUUID())
-	req.RetrySafe = true
+	c.write(req)
 	resp, err := c.do(ctx, req)
 	if err != nil {
 		return nil, err
@@ -272,7 +390,7 @@ func (c *Client) fetch(ctx context.Context, path, what string) (*httpx.Response,
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := fhir.Unmarshal(resp.Body)
+	r, err := unmarshal(resp.Body)
 	if err != nil {
 		return nil, nil, fmt.Errorf("pds: decoding %s: %w", what, err)
 	}

@@ -108,13 +108,16 @@ func TestUpdate(t *testing.T) {
 	require.NoError(t, err)
 	up, err := c.Update(ctx, p.NHSNumber, p.Version,
 		pds.Patch{Op: "test", Path: "/gender", Value: "female"},
+		pds.Patch{Op: "test", Path: "/address/0/id", Value: p.Address[0].ID},
 		pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "LS2 9JT"})
 	require.NoError(t, err)
 	assert.Equal(t, p.Version+1, up.Version)
 	assert.Equal(t, "LS2 9JT", up.Address[0].PostalCode.Value)
 
-	_, err = c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "remove", Path: "/telecom/0"})
+	_, err = c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "test", Path: "/telecom/0/id", Value: "T1"}, pds.Patch{Op: "remove", Path: "/telecom/0"})
 	assert.ErrorIs(t, err, spine.ErrResourceVersionMismatch)
+	_, err = c.Update(ctx, p.NHSNumber, up.Version, pds.Patch{Op: "remove", Path: "/telecom/0"})
+	assert.ErrorIs(t, err, spine.ErrInvalidUpdate, "a list item is removed only after a test of its id")
 	_, err = c.Update(ctx, p.NHSNumber, up.Version, pds.Patch{Op: "replace", Path: "/identifier/0/value", Value: "9990000026"})
 	assert.ErrorIs(t, err, spine.ErrInvalidUpdate)
 }
@@ -241,7 +244,9 @@ func TestFaultsAreRetriedSafely(t *testing.T) {
 	p, err := c.Get(context.Background(), pdstest.SamJones)
 	require.NoError(t, err)
 	srv.Inject(pdstest.Fault{DropAfter: true})
-	up, err := c.Update(context.Background(), p.NHSNumber, p.Version, pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "BD1 2AB"})
+	up, err := c.Update(context.Background(), p.NHSNumber, p.Version,
+		pds.Patch{Op: "replace", Path: "/address/0/id", Value: p.Address[0].ID},
+		pds.Patch{Op: "replace", Path: "/address/0/postalCode", Value: "BD1 2AB"})
 	require.NoError(t, err)
 	assert.Equal(t, p.Version+1, up.Version)
 	assert.Equal(t, 1, srv.Stats().Patches, "the lost answer's PATCH was not applied again")
@@ -346,12 +351,14 @@ func TestUpdatesUnderFaultsAppliedOnce(t *testing.T) {
 	for i := 0; i < updates; i++ {
 		p, err := c.Get(ctx, pdstest.AlexSmith)
 		require.NoError(t, err)
-		up, err := c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "add", Path: "/name/0/given/-", Value: "G" + string(rune('a'+i))})
+		up, err := c.Update(ctx, p.NHSNumber, p.Version,
+			pds.Patch{Op: "test", Path: "/name/0/id", Value: p.Name[0].ID},
+			pds.Patch{Op: "add", Path: "/name/0/given/-", Value: "G" + string(rune('a'+i))})
 		require.NoError(t, err, "update %d", i)
 		assert.Equal(t, p.Version+1, up.Version, "update %d", i)
 		applied++
 		// A stale version is refused.
-		_, err = c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "remove", Path: "/name/0/given/0"})
+		_, err = c.Update(ctx, p.NHSNumber, p.Version, pds.Patch{Op: "test", Path: "/name/0/id", Value: p.Name[0].ID}, pds.Patch{Op: "remove", Path: "/name/0/given/0"})
 		require.ErrorIs(t, err, spine.ErrResourceVersionMismatch)
 	}
 	st := srv.Stats()

@@ -2,7 +2,13 @@
 // an organisation's system can be reached for an interaction: the
 // endpoint address (for GP Connect, the practice's FHIR service root URL)
 // and the ASID to send in Ssp-To. Answers are cached for a configurable
-// lifetime, since they change rarely and every GP Connect call needs one.
+// lifetime in a bounded cache (least recently used first out), since they
+// change rarely and every GP Connect call needs one; however many
+// goroutines look up the same endpoint at once, SDS is asked once, on a
+// fetch no one caller's context cancels. The Endpoint search is narrowed
+// by the party key the Device search returned, so an organisation with
+// several endpoints but one accredited system for the interaction
+// resolves.
 //
 // Package sdstest is a fake SDS to test against.
 //

@@ -1,6 +1,8 @@
 package sds
 
 import (
+	"cmp"
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -52,8 +54,10 @@ type Config struct {
 	BaseURL string // default SandboxURL
 	APIKey  string // sent as the apikey header; never logged
 	// CacheLifetime is how long answers are reused (default 1 hour;
-	// negative disables caching).
+	// negative disables caching). CacheSize bounds the entries kept
+	// (default 1,024); the least recently used goes first.
 	CacheLifetime time.Duration
+	CacheSize     int
 	Now           func() time.Time
 
 	// HTTPClient is the caller's client (TLS, proxies); nil means a default
@@ -75,21 +79,38 @@ type Config struct {
 	Timeout time.Duration
 }
 
-// Client looks up endpoints. It is safe for concurrent use.
-type Client struct {
-	base   string
-	apiKey string
-	http   *httpx.Client
-	ttl    time.Duration
-	now    func() time.Time
+// DefaultCacheSize is the number of look-ups a Client keeps by default.
+const DefaultCacheSize = 1024
 
-	mu    sync.Mutex
-	cache map[string]cached
+// Client looks up endpoints. It is safe for concurrent use: however many
+// goroutines look up the same endpoint at once, SDS is asked once.
+type Client struct {
+	base    string
+	apiKey  string
+	http    *httpx.Client
+	ttl     time.Duration
+	size    int
+	timeout time.Duration
+	now     func() time.Time
+
+	mu      sync.Mutex
+	cache   map[string]*list.Element // of *cached, most recently used first
+	lru     *list.List
+	flights map[string]*flight
 }
 
 type cached struct {
+	key     string
 	ep      Endpoint
 	expires time.Time
+}
+
+// flight is a look-up in progress that callers with the same key wait for.
+type flight struct {
+	done chan struct{}
+	ep   Endpoint
+	err  error
+	rec  *httpx.Response
 }
 
 // New returns a Client.
@@ -101,7 +122,7 @@ func New(cfg Config) (*Client, error) {
 	if u, err := url.Parse(base); err != nil || u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("%w: BaseURL must be an absolute URL", ErrConfig)
 	}
-	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 {
+	if cfg.RequestsPerSecond < 0 || cfg.Burst < 0 || cfg.MaxAttempts < 0 || cfg.Timeout < 0 || cfg.CacheSize < 0 {
 		return nil, fmt.Errorf("%w: RequestsPerSecond, Burst, MaxAttempts and Timeout must not be negative", ErrConfig)
 	}
 	ttl := cfg.CacheLifetime
@@ -120,9 +141,13 @@ func New(cfg Config) (*Client, error) {
 			Limiter: cfg.Limiter, RequestsPerSecond: cfg.RequestsPerSecond, Burst: cfg.Burst,
 			MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout,
 		}),
-		ttl:   ttl,
-		now:   now,
-		cache: map[string]cached{},
+		ttl:     ttl,
+		size:    cmp.Or(cfg.CacheSize, DefaultCacheSize),
+		timeout: cfg.Timeout,
+		now:     now,
+		cache:   map[string]*list.Element{},
+		lru:     list.New(),
+		flights: map[string]*flight{},
 	}, nil
 }
 
@@ -146,19 +171,63 @@ func (c *Client) Lookup(ctx context.Context, ods nhsid.ODSCode, interaction, par
 		return Endpoint{}, fmt.Errorf("%w: empty interaction id", ErrInvalid)
 	}
 	key := string(ods) + "\x00" + interaction + "\x00" + partyKey
-	if c.ttl > 0 {
-		c.mu.Lock()
-		hit, ok := c.cache[key]
-		c.mu.Unlock()
-		if ok && c.now().Before(hit.expires) {
+	c.mu.Lock()
+	if el, ok := c.cache[key]; ok {
+		hit := el.Value.(*cached)
+		if c.now().Before(hit.expires) {
+			c.lru.MoveToFront(el)
+			c.mu.Unlock()
 			return hit.ep, nil
 		}
+		c.lru.Remove(el)
+		delete(c.cache, key)
 	}
+	f, ok := c.flights[key]
+	if !ok {
+		f = &flight{done: make(chan struct{})}
+		c.flights[key] = f
+		go c.run(ctx, key, f, ods, interaction, partyKey)
+	}
+	c.mu.Unlock()
+	select {
+	case <-f.done:
+	case <-ctx.Done():
+		return Endpoint{}, ctx.Err()
+	}
+	if f.rec != nil {
+		httpx.Record(ctx, f.rec)
+	}
+	return f.ep, f.err
+}
+
+// run makes the look-up for every caller waiting on f, on a context of its
+// own (the first caller's values, not its deadline: its giving up must not
+// fail the others), bounded by the client's Timeout for each request and
+// a minute in all.
+func (c *Client) run(ctx context.Context, key string, f *flight, ods nhsid.ODSCode, interaction, partyKey string) {
+	fctx := httpx.WithRecorder(context.WithoutCancel(ctx), func(r *httpx.Response) { f.rec = r })
+	fctx, cancel := context.WithTimeout(fctx, time.Minute)
+	defer cancel()
+	ep, err := c.lookup(fctx, ods, interaction, partyKey)
+	c.mu.Lock()
+	f.ep, f.err = ep, err
+	delete(c.flights, key)
+	if err == nil && c.ttl > 0 {
+		c.cache[key] = c.lru.PushFront(&cached{key: key, ep: ep, expires: c.now().Add(c.ttl)})
+		for c.lru.Len() > c.size {
+			old := c.lru.Back()
+			c.lru.Remove(old)
+			delete(c.cache, old.Value.(*cached).key)
+		}
+	}
+	c.mu.Unlock()
+	close(f.done)
+}
+
+// lookup asks SDS: the Device search gives the ASID and the party key, and
+// the Endpoint search, narrowed by that party key, the address.
+func (c *Client) lookup(ctx context.Context, ods nhsid.ODSCode, interaction, partyKey string) (Endpoint, error) {
 	devices, err := c.search(ctx, "Device", ods, interaction, partyKey)
-	if err != nil {
-		return Endpoint{}, err
-	}
-	endpoints, err := c.search(ctx, "Endpoint", ods, interaction, partyKey)
 	if err != nil {
 		return Endpoint{}, err
 	}
@@ -174,6 +243,10 @@ func (c *Client) Lookup(ctx context.Context, ods nhsid.ODSCode, interaction, par
 	default:
 		return Endpoint{}, ErrAmbiguous
 	}
+	endpoints, err := c.search(ctx, "Endpoint", ods, interaction, ep.PartyKey)
+	if err != nil {
+		return Endpoint{}, err
+	}
 	switch len(endpoints) {
 	case 0:
 		return Endpoint{}, ErrNotFound
@@ -184,11 +257,6 @@ func (c *Client) Lookup(ctx context.Context, ods nhsid.ODSCode, interaction, par
 	}
 	if ep.ASID == "" || ep.Address == "" {
 		return Endpoint{}, fmt.Errorf("%w: answer lacks an asid or an address", ErrInvalid)
-	}
-	if c.ttl > 0 {
-		c.mu.Lock()
-		c.cache[key] = cached{ep: ep, expires: c.now().Add(c.ttl)}
-		c.mu.Unlock()
 	}
 	return ep, nil
 }

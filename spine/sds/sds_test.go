@@ -3,12 +3,20 @@ package sds_test
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/sds"
 	"github.com/nhskit/nhskit/spine/sds/sdstest"
@@ -98,4 +106,106 @@ func TestLookupRetriesAndFails(t *testing.T) {
 	assert.Equal(t, 2, ae.Attempts)
 	assert.Equal(t, rec.RequestID, ae.RequestID)
 	assert.ErrorIs(t, err, spine.HTTPStatus(503))
+}
+
+// 20 cold look-ups at once make one Device and one Endpoint search per
+// distinct key; a caller that gives up does not fail the others.
+func TestLookupSingleFlight(t *testing.T) {
+	srv := sdstest.NewServer()
+	t.Cleanup(srv.Close)
+	keys := []nhsid.ODSCode{"A81001", "B82002", "C83003", "D84004"}
+	for i, ods := range keys {
+		srv.Add(sds.Endpoint{ODSCode: ods, Interaction: structured, Address: "https://gp.example/" + string(ods), ASID: "91899919899" + strconv.Itoa(i), PartyKey: string(ods) + "-1"})
+	}
+	srv.SetLatency(50 * time.Millisecond)
+	c, err := sds.New(sds.Config{BaseURL: srv.URL})
+	require.NoError(t, err)
+
+	impatient, cancel := context.WithTimeout(context.Background(), 5*time.Millisecond)
+	defer cancel()
+	_, err = c.Lookup(impatient, keys[0], structured, "")
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			ods := keys[i%len(keys)]
+			ep, err := c.Lookup(context.Background(), ods, structured, "")
+			if assert.NoError(t, err) {
+				assert.Equal(t, "https://gp.example/"+string(ods), ep.Address)
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 2*len(keys), srv.Requests(), "one Device and one Endpoint search per key")
+}
+
+// The cache keeps at most CacheSize entries, dropping the least recently
+// used.
+func TestLookupCacheBounded(t *testing.T) {
+	srv := sdstest.NewServer()
+	t.Cleanup(srv.Close)
+	for _, ods := range []nhsid.ODSCode{"A81001", "B82002", "C83003"} {
+		srv.Add(sds.Endpoint{ODSCode: ods, Interaction: structured, Address: "https://gp.example/" + string(ods), ASID: "918999198993"})
+	}
+	c, err := sds.New(sds.Config{BaseURL: srv.URL, CacheSize: 2})
+	require.NoError(t, err)
+	ctx := context.Background()
+	look := func(ods nhsid.ODSCode) {
+		_, err := c.Lookup(ctx, ods, structured, "")
+		require.NoError(t, err)
+	}
+	look("A81001")
+	look("B82002")
+	look("A81001") // A is now the most recently used
+	assert.Equal(t, 4, srv.Requests())
+	look("C83003") // evicts B
+	assert.Equal(t, 6, srv.Requests())
+	look("A81001")
+	assert.Equal(t, 6, srv.Requests(), "A stayed")
+	look("B82002")
+	assert.Equal(t, 8, srv.Requests(), "B was evicted")
+
+	_, err = sds.New(sds.Config{CacheSize: -1})
+	assert.ErrorIs(t, err, sds.ErrConfig)
+}
+
+// The Endpoint search is narrowed by the party key the Device search gave:
+// an organisation with two endpoints but one accredited system for the
+// interaction resolves.
+func TestEndpointSearchUsesDevicePartyKey(t *testing.T) {
+	var queries []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		queries = append(queries, r.URL.Path+"?"+r.URL.RawQuery)
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/fhir+json")
+		party := ""
+		for _, id := range r.URL.Query()["identifier"] {
+			if v, ok := strings.CutPrefix(id, sds.SystemPartyKey+"|"); ok {
+				party = v
+			}
+		}
+		if strings.HasSuffix(r.URL.Path, "/Device") {
+			_, _ = io.WriteString(w, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Device","identifier":[{"system":"`+sds.SystemASID+`","value":"918999198993"},{"system":"`+sds.SystemPartyKey+`","value":"A81001-2"}]}}]}`)
+			return
+		}
+		entries := []string{}
+		for _, pk := range []string{"A81001-1", "A81001-2"} {
+			if party == "" || party == pk {
+				entries = append(entries, `{"resource":{"resourceType":"Endpoint","address":"https://gp.example/`+pk+`","identifier":[{"system":"`+sds.SystemPartyKey+`","value":"`+pk+`"}]}}`)
+			}
+		}
+		_, _ = io.WriteString(w, `{"resourceType":"Bundle","entry":[`+strings.Join(entries, ",")+`]}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := sds.New(sds.Config{BaseURL: srv.URL})
+	require.NoError(t, err)
+	ep, err := c.Lookup(context.Background(), "A81001", structured, "")
+	require.NoError(t, err)
+	assert.Equal(t, "https://gp.example/A81001-2", ep.Address)
+	assert.Equal(t, "A81001-2", ep.PartyKey)
+	require.Len(t, queries, 2)
+	assert.Contains(t, queries[1], url.QueryEscape(sds.SystemPartyKey+"|A81001-2"))
 }

@@ -2,6 +2,8 @@ package gpconnecttest
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -49,6 +51,8 @@ type Server struct {
 	apptOrder    []string
 	nextID       int
 	rejections   []string
+	pds          map[nhsid.NHSNumber]pdsRecord
+	docs         []*document
 }
 
 type patient struct {
@@ -156,6 +160,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		locations:    map[string]*gpconnect.Location{},
 		slots:        map[string]*gpconnect.Slot{},
 		appts:        map[string]*gpconnect.Appointment{},
+		pds:          map[nhsid.NHSNumber]pdsRecord{},
 		nextID:       1,
 	}
 	s.org = &gpconnect.Organization{
@@ -226,6 +231,8 @@ func (s *Server) seed() {
 	// practice.
 	for _, p := range fake.People() {
 		s.addPatient(p.NHSNumber, p.Family, p.Given[0], p.BirthDate)
+		s.pds[p.NHSNumber] = pdsRecord{family: p.Family, given: p.Given[0], birthDate: p.BirthDate, sensitive: p.Restricted}
+		s.addDocument(s.byNHS[p.NHSNumber], "Outpatient letter", "text/plain", []byte("Synthetic outpatient letter for a test patient."), "2024-03-01")
 	}
 }
 
@@ -396,9 +403,36 @@ type route struct {
 func (s *Server) match(r *http.Request, rest string) (*route, bool) {
 	switch {
 	case r.Method == http.MethodGet && rest == "/metadata":
+		switch r.Header.Get(gpconnect.HeaderInteractionID) {
+		case gpconnect.InteractionStructuredMetadata:
+			return &route{interaction: gpconnect.InteractionStructuredMetadata, handle: s.structuredMetadata}, true
+		case gpconnect.InteractionDocumentsMetadata:
+			return &route{interaction: gpconnect.InteractionDocumentsMetadata, handle: s.documentsMetadata}, true
+		}
 		return &route{interaction: gpconnect.InteractionMetadata, handle: s.metadata}, true
 	case r.Method == http.MethodGet && rest == "/Patient":
+		if r.Header.Get(gpconnect.HeaderInteractionID) == gpconnect.InteractionDocumentsSearchPatient {
+			return &route{interaction: gpconnect.InteractionDocumentsSearchPatient, patient: true, handle: s.searchPatient}, true
+		}
 		return &route{interaction: gpconnect.InteractionSearchPatient, patient: true, handle: s.searchPatient}, true
+	case r.Method == http.MethodGet && strings.HasPrefix(rest, "/Patient/") && strings.HasSuffix(rest, "/DocumentReference"):
+		return &route{interaction: gpconnect.InteractionSearchDocuments, patient: true, handle: s.searchDocuments}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Binary/"):
+		return &route{interaction: gpconnect.InteractionRetrieveDocument, patient: true, handle: s.retrieveDocument}, true
+	case r.Method == http.MethodPost && rest == "/Patient/$gpc.registerpatient":
+		return &route{interaction: gpconnect.InteractionRegisterPatient, write: true, patient: true, handle: s.registerPatient}, true
+	case r.Method == http.MethodGet && rest == "/Practitioner":
+		return &route{interaction: gpconnect.InteractionSearchPractitioner, handle: s.searchPractitioner}, true
+	case r.Method == http.MethodGet && rest == "/Organization":
+		return &route{interaction: gpconnect.InteractionSearchOrganization, handle: s.searchOrganization}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Patient/"):
+		return &route{interaction: gpconnect.InteractionReadPatient, patient: true, handle: s.readPatient}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Practitioner/"):
+		return &route{interaction: gpconnect.InteractionReadPractitioner, handle: s.readPractitioner}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Organization/"):
+		return &route{interaction: gpconnect.InteractionReadOrganization, handle: s.readOrganization}, true
+	case r.Method == http.MethodGet && oneSegment(rest, "/Location/"):
+		return &route{interaction: gpconnect.InteractionReadLocation, handle: s.readLocation}, true
 	case r.Method == http.MethodGet && rest == "/Slot":
 		return &route{interaction: gpconnect.InteractionSearchSlots, handle: s.searchSlots}, true
 	case r.Method == http.MethodPost && rest == "/Appointment":
@@ -470,6 +504,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	claims, err := gpconnect.ParseToken(token, s.cfg.now())
+	if errors.Is(err, gpconnect.ErrJWTResource) {
+		s.reject(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", err.Error())
+		return
+	}
 	if err != nil {
 		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", err.Error())
 		return
@@ -487,7 +525,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	} else {
 		wantScope += "read"
 	}
-	if claims.RequestedScope != wantScope {
+	if claims.BaseScope() != wantScope {
 		s.reject(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "jwt requested_scope "+claims.RequestedScope+" does not fit the operation, want "+wantScope)
 		return
 	}
@@ -508,10 +546,13 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ string) {
 			"mode": "server",
 			"resource": []any{
 				map[string]any{"type": "Patient", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Practitioner", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Organization", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "search-type"}}},
+				map[string]any{"type": "Location", "interaction": []any{map[string]string{"code": "read"}}},
 				map[string]any{"type": "Slot", "interaction": []any{map[string]string{"code": "search-type"}}},
 				map[string]any{"type": "Appointment", "interaction": []any{map[string]string{"code": "read"}, map[string]string{"code": "create"}, map[string]string{"code": "update"}}},
 			},
-			"operation": []any{map[string]string{"name": "gpc.getstructuredrecord"}},
+			"operation": []any{map[string]string{"name": "gpc.registerpatient"}, map[string]string{"name": "gpc.getstructuredrecord"}},
 		}},
 	})
 }
@@ -663,13 +704,39 @@ func sortedKeys(m map[string]bool) []string {
 }
 
 func decodeAppointment(w http.ResponseWriter, r *http.Request) (*gpconnect.Appointment, bool) {
+	a, _, ok := decodeAppointmentElements(w, r)
+	return a, ok
+}
+
+// modelledElements are the Appointment elements the fake stores; any other
+// element in an amend or cancel is a change to something the stored
+// appointment does not have (type, priority, specialty...).
+var modelledElements = []string{"resourceType", "id", "meta", "contained", "extension", "status", "description", "start", "end", "slot", "created", "comment", "participant"}
+
+// decodeAppointmentElements decodes an Appointment body and also returns
+// the top-level elements it has that the fake does not model.
+func decodeAppointmentElements(w http.ResponseWriter, r *http.Request) (*gpconnect.Appointment, []string, bool) {
 	var a gpconnect.Appointment
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	if err := dec.Decode(&a); err != nil || a.ResourceType != "Appointment" {
-		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "body is not an Appointment resource")
-		return nil, false
+	var elements map[string]json.RawMessage
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err == nil {
+		err = json.Unmarshal(body, &a)
 	}
-	return &a, true
+	if err == nil {
+		err = json.Unmarshal(body, &elements)
+	}
+	if err != nil || a.ResourceType != "Appointment" {
+		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "body is not an Appointment resource")
+		return nil, nil, false
+	}
+	var extra []string
+	for k := range elements {
+		if !contains(modelledElements, k) {
+			extra = append(extra, k)
+		}
+	}
+	sort.Strings(extra)
+	return &a, extra, true
 }
 
 // validateAppointment checks the GPConnect-Appointment-1 rules shared by
@@ -698,6 +765,12 @@ func (s *Server) validateAppointment(a *gpconnect.Appointment) string {
 	org := a.BookingOrganization()
 	if org == nil || org.Name == "" || len(org.Telecom) == 0 {
 		return "the booking organisation extension must reference a contained Organization with name and telecom"
+	}
+	if !nhsid.ODSCode(org.ODSCode()).Valid() {
+		return "the booking organisation must carry its ODS code (" + gpconnect.SystemODSCode + ")"
+	}
+	if org.OrgType() == "" {
+		return "the booking organisation must carry its type (" + gpconnect.SystemOrganisationType + ")"
 	}
 	return ""
 }
@@ -775,7 +848,7 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request, _ string) {
 	s.appts[a.ID] = a
 	s.apptOrder = append(s.apptOrder, a.ID)
 	w.Header().Set("Location", s.URL+"/Appointment/"+a.ID+"/_history/1")
-	w.Header().Set("ETag", `W/"1"`)
+	w.Header().Set("ETag", gpconnect.ETag("1"))
 	writeJSON(w, http.StatusCreated, a)
 }
 
@@ -793,15 +866,52 @@ func (s *Server) readAppointment(w http.ResponseWriter, r *http.Request, rest st
 		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
 		return
 	}
-	w.Header().Set("ETag", `W/"`+a.Meta.VersionID+`"`)
+	w.Header().Set("ETag", gpconnect.ETag(a.Meta.VersionID))
 	writeJSON(w, http.StatusOK, a)
 }
 
-// changeAppointment applies an amend or a cancel: only the fields the
-// operation may change are taken from the request.
+// ifMatchVersion reads the version id from an If-Match header: W/"23" or
+// "23".
+func ifMatchVersion(h string) (string, bool) {
+	h = strings.TrimPrefix(strings.TrimSpace(h), "W/")
+	if len(h) < 3 || h[0] != '"' || h[len(h)-1] != '"' || strings.Contains(h[1:len(h)-1], `"`) {
+		return "", false
+	}
+	return h[1 : len(h)-1], true
+}
+
+// sameBooking reports whether in keeps everything an amend may not change
+// (and, for a cancel, the description and comment too).
+func sameBooking(in, cur *gpconnect.Appointment, cancel bool) bool {
+	if !in.Start.Equal(cur.Start) || !in.End.Equal(cur.End) || len(in.Slot) != len(cur.Slot) ||
+		len(in.Participant) != len(cur.Participant) {
+		return false
+	}
+	for i := range in.Slot {
+		if in.Slot[i].Reference != cur.Slot[i].Reference {
+			return false
+		}
+	}
+	for i := range in.Participant {
+		if in.Participant[i].Actor.Reference != cur.Participant[i].Actor.Reference {
+			return false
+		}
+	}
+	if cancel && (in.Description != cur.Description || in.Comment != cur.Comment) {
+		return false
+	}
+	return true
+}
+
+// changeAppointment applies an amend or a cancel. It needs If-Match with
+// the current version (412 without one, 409 when it names another version
+// or is malformed, checked before the body so a stale cancel is 409
+// whatever it changes); only the fields the
+// operation may change are taken from the request, and a request that
+// changes anything else is 422 INVALID_RESOURCE.
 func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest string, cancel bool) {
 	id := strings.TrimPrefix(rest, "/Appointment/")
-	in, ok := decodeAppointment(w, r)
+	in, extra, ok := decodeAppointmentElements(w, r)
 	if !ok {
 		return
 	}
@@ -816,19 +926,44 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
 		return
 	}
+	ifMatch := r.Header.Get("If-Match")
+	if strings.TrimSpace(ifMatch) == "" {
+		writeError(w, http.StatusPreconditionFailed, "invalid", "", "", `If-Match with the appointment's current ETag (W/"<versionId>") is required`)
+		return
+	}
+	// Any If-Match that does not name the current version, a malformed one
+	// included, is a conflict: the provider acceptance tests send
+	// "invalidEtag" and expect 409.
+	if version, ok := ifMatchVersion(ifMatch); !ok || version != cur.Meta.VersionID {
+		w.Header().Set("ETag", gpconnect.ETag(cur.Meta.VersionID))
+		writeError(w, http.StatusConflict, "conflict", "FHIR_CONSTRAINT_VIOLATION", "FHIR constraint violated", "If-Match does not name the current version "+cur.Meta.VersionID)
+		return
+	}
 	if cur.Status == "cancelled" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "appointment is already cancelled")
 		return
 	}
-	if !in.Start.Equal(cur.Start) || !in.End.Equal(cur.End) || len(in.Slot) != len(cur.Slot) || in.ParticipantID("Patient") != cur.ParticipantID("Patient") {
-		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "only the description and comment may change, or the status on cancellation")
+	if !cur.Start.After(s.cfg.now()) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "only future appointments can be amended or cancelled")
+		return
+	}
+	if !sameBooking(in, cur, cancel) || len(extra) > 0 {
+		what := "only the description and comment may change"
+		if cancel {
+			what = "a cancellation may change only the status and the cancellation reason"
+		}
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", what)
 		return
 	}
 	next := *cur
 	next.Meta = &gpconnect.Meta{Profile: cur.Meta.Profile, VersionID: bump(cur.Meta.VersionID), LastUpdated: s.cfg.now().UTC().Format(time.RFC3339)}
 	if cancel {
-		if in.Status != "cancelled" || in.CancellationReason() == "" {
-			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "a cancellation sets status cancelled and a cancellation reason")
+		if in.Status != "cancelled" || gpconnect.FindExtension(in.Extension, gpconnect.ExtCancellationReason) == nil {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "a cancellation sets status cancelled and the cancellation reason extension")
+			return
+		}
+		if in.CancellationReason() == "" {
+			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", "the cancellation reason is empty")
 			return
 		}
 		next.Status = "cancelled"
@@ -851,7 +986,7 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		next.Description, next.Comment = in.Description, in.Comment
 	}
 	s.appts[id] = &next
-	w.Header().Set("ETag", `W/"`+next.Meta.VersionID+`"`)
+	w.Header().Set("ETag", gpconnect.ETag(next.Meta.VersionID))
 	writeJSON(w, http.StatusOK, &next)
 }
 

@@ -2,7 +2,9 @@ package gpconnecttest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
@@ -23,24 +25,123 @@ var knownAreas = map[string][]string{
 	"includeDiaryEntries":      {"diaryEntriesSearchDate"},
 }
 
+// notWithConsultations and notWithProblems are the part parameters the
+// specification refuses alongside consultations or problems.
+var (
+	notWithConsultations = []string{"medicationSearchFromDate", "uncategorisedDataSearchPeriod", "filterSignificance", "filterStatus", "referralSearchPeriod", "diaryEntriesSearchDate", "includeNotGiven", "includeStatus"}
+	notWithProblems      = []string{"medicationSearchFromDate", "uncategorisedDataSearchPeriod", "referralSearchPeriod", "diaryEntriesSearchDate", "includeNotGiven", "includeStatus"}
+)
+
+// checkParameters applies the operation's rules to p and returns the Spine
+// code and diagnostics of the first breach, or "".
+func checkParameters(p *gpconnect.Parameters, today string) (code, why string) {
+	invalidParam := func(format string, args ...any) (string, string) {
+		return "INVALID_PARAMETER", fmt.Sprintf(format, args...)
+	}
+	parts := map[string]bool{}
+	areas := 0
+	for _, par := range p.Parameter {
+		allowed, ok := knownAreas[par.Name]
+		if !ok {
+			return "INVALID_RESOURCE", "unknown parameter " + par.Name
+		}
+		if par.Name != "patientNHSNumber" {
+			areas++
+		}
+		for _, part := range par.Part {
+			if !contains(allowed, part.Name) {
+				return "INVALID_RESOURCE", "unknown part " + part.Name + " of " + par.Name
+			}
+			if part.ValueBoolean == nil && part.ValuePositiveInt == nil && part.ValuePeriod == nil &&
+				part.ValueDate == "" && part.ValueCode == "" && part.ValueIdentifier == nil {
+				return invalidParam("part %s of %s has no value", part.Name, par.Name)
+			}
+			parts[part.Name] = true
+		}
+	}
+	if areas == 0 {
+		return invalidParam("no clinical area is requested")
+	}
+	if a := p.Get("includeAllergies"); a != nil && a.PartNamed("includeResolvedAllergies") == nil {
+		return invalidParam("includeAllergies needs includeResolvedAllergies")
+	}
+	wholeDate := func(name, v string, notAfterToday, notBeforeToday bool) (string, string) {
+		if _, err := time.Parse(time.DateOnly, v); err != nil {
+			return invalidParam("%s must be a whole date (YYYY-MM-DD)", name)
+		}
+		if notAfterToday && v > today {
+			return invalidParam("%s is after today", name)
+		}
+		if notBeforeToday && v < today {
+			return invalidParam("%s is before today", name)
+		}
+		return "", ""
+	}
+	for _, par := range p.Parameter {
+		for _, part := range par.Part {
+			switch {
+			case part.ValuePeriod != nil:
+				for _, d := range []string{part.ValuePeriod.Start, part.ValuePeriod.End} {
+					if d == "" {
+						continue
+					}
+					if code, why := wholeDate(part.Name, d, true, false); code != "" {
+						return code, why
+					}
+				}
+				if s, e := part.ValuePeriod.Start, part.ValuePeriod.End; s != "" && e != "" && s > e {
+					return invalidParam("%s starts after it ends", part.Name)
+				}
+			case part.Name == "medicationSearchFromDate":
+				if code, why := wholeDate(part.Name, part.ValueDate, true, false); code != "" {
+					return code, why
+				}
+			case part.Name == "diaryEntriesSearchDate":
+				if code, why := wholeDate(part.Name, part.ValueDate, false, true); code != "" {
+					return code, why
+				}
+			case part.Name == "filterStatus" && part.ValueCode != "active" && part.ValueCode != "inactive":
+				return invalidParam("filterStatus must be active or inactive")
+			case part.Name == "filterSignificance" && part.ValueCode != "major" && part.ValueCode != "minor":
+				return invalidParam("filterSignificance must be major or minor")
+			case part.Name == "includeNumberOfMostRecent" && (part.ValuePositiveInt == nil || *part.ValuePositiveInt < 1):
+				return invalidParam("includeNumberOfMostRecent must be a positive integer")
+			}
+		}
+	}
+	if parts["consultationSearchPeriod"] && parts["includeNumberOfMostRecent"] {
+		return "INVALID_RESOURCE", "consultationSearchPeriod and includeNumberOfMostRecent cannot be sent together"
+	}
+	if p.Get("includeConsultations") != nil {
+		for _, name := range notWithConsultations {
+			if parts[name] {
+				return invalidParam("%s is not permitted with includeConsultations", name)
+			}
+		}
+	}
+	if p.Get("includeProblems") != nil {
+		for _, name := range notWithProblems {
+			if parts[name] {
+				return invalidParam("%s is not permitted with includeProblems", name)
+			}
+		}
+	}
+	return "", ""
+}
+
 func (s *Server) structuredRecord(w http.ResponseWriter, r *http.Request, _ string) {
 	var p gpconnect.Parameters
 	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&p); err != nil || p.ResourceType != "Parameters" {
-		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "body is not a Parameters resource")
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "body is not a Parameters resource")
 		return
 	}
-	for _, par := range p.Parameter {
-		parts, ok := knownAreas[par.Name]
-		if !ok {
-			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", "unknown parameter "+par.Name)
-			return
+	if code, why := checkParameters(&p, s.cfg.now().In(London).Format(time.DateOnly)); code != "" {
+		display := "Submitted parameter is not valid."
+		if code == "INVALID_RESOURCE" {
+			display = "Submitted resource is not valid."
 		}
-		for _, part := range par.Part {
-			if !contains(parts, part.Name) {
-				writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", "unknown part "+part.Name+" of "+par.Name)
-				return
-			}
-		}
+		writeError(w, http.StatusUnprocessableEntity, "invalid", code, display, why)
+		return
 	}
 	nhsParam := p.Get("patientNHSNumber")
 	if nhsParam == nil || nhsParam.ValueIdentifier == nil {
@@ -137,6 +238,18 @@ func (s *Server) record(p *patient, params *gpconnect.Parameters) map[string]any
 	if params.Get("includeReferrals") != nil {
 		list("792931000000107", "Outbound referral", "Outbound referral")
 	}
+	if params.Get("includeDiaryEntries") != nil {
+		entries = append(entries, map[string]any{
+			"resourceType": "List", "id": "list-diary", "status": "current", "mode": "snapshot",
+			"title": "Diary entries", "code": map[string]any{"text": "Diary entries"}, "subject": subject,
+			"entry": []any{map[string]any{"item": map[string]string{"reference": "ProcedureRequest/diary-1"}}},
+		}, map[string]any{
+			"resourceType": "ProcedureRequest", "id": "diary-1", "status": "active", "intent": "plan", "subject": subject,
+			"code":               snomed("390906007", "Follow-up encounter"),
+			"occurrenceDateTime": s.cfg.now().In(London).AddDate(0, 3, 0).Format(time.DateOnly),
+			"authoredOn":         "2024-01-10",
+		})
+	}
 	if params.Get("includeUncategorisedData") != nil {
 		list("826501000000100", "Miscellaneous record", "Miscellaneous record")
 	}
@@ -150,4 +263,26 @@ func (s *Server) record(p *patient, params *gpconnect.Parameters) map[string]any
 		"type":         "collection",
 		"entry":        es,
 	}
+}
+
+// structuredMetadata is the Access Record Structured CapabilityStatement:
+// the getstructuredrecord operation and its OperationDefinition.
+func (s *Server) structuredMetadata(w http.ResponseWriter, r *http.Request, _ string) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"resourceType": "CapabilityStatement",
+		"version":      "1.6.0",
+		"name":         "GP Connect - Access Record Structured",
+		"status":       "active",
+		"date":         "2026-11-01",
+		"kind":         "instance",
+		"fhirVersion":  "3.0.1",
+		"format":       []string{"application/fhir+json"},
+		"rest": []any{map[string]any{
+			"mode": "server",
+			"operation": []any{map[string]any{
+				"name":       "gpc.getstructuredrecord",
+				"definition": map[string]string{"reference": "https://fhir.nhs.uk/STU3/OperationDefinition/GPConnect-GetStructuredRecord-Operation-1"},
+			}},
+		}},
+	})
 }

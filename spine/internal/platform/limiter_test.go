@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -88,7 +89,8 @@ func TestSharedLimiterHoldsRateAcrossClients(t *testing.T) {
 				OrganizationODS:  "RR8",
 				OrganizationName: "Extended Access Hub",
 				Practitioner: gpconnect.RequestingPractitioner{
-					ID: "u1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777", Family: "Booker", Given: []string{"Sam"},
+					ID: "u1", SDSUserID: "111222333444", SDSRoleProfileID: "444555666777",
+					LocalSystem: "https://consumer.example.nhs.uk/Id/user-guid", LocalID: "u1", Family: "Booker", Given: []string{"Sam"},
 				},
 			},
 		})
@@ -112,8 +114,9 @@ func TestSharedLimiterHoldsRateAcrossClients(t *testing.T) {
 					errs <- err
 				}
 			})
+			ods := nhsid.ODSCode("A810" + strconv.Itoa(10+i)) // distinct: look-ups of one key are made once
 			wg.Go(func() {
-				if _, err := dir.Lookup(ctx, "A81001", gpconnect.InteractionSearchSlots, ""); err != nil {
+				if _, err := dir.Lookup(ctx, ods, gpconnect.InteractionSearchSlots, ""); err != nil {
 					errs <- err
 				}
 			})

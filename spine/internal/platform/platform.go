@@ -4,8 +4,11 @@
 package platform
 
 import (
+	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -25,6 +28,9 @@ type Options struct {
 	MaxAttempts       int
 	Timeout           time.Duration
 	UserAgent         string
+	// Tokens, when set, puts a bearer token on every request and renews
+	// it once when the service answers 401 (see Authorize).
+	Tokens spine.TokenSource
 }
 
 // New returns the client core for o.
@@ -39,7 +45,36 @@ func New(o Options) *httpx.Client {
 		Timeout:           o.Timeout,
 		UserAgent:         o.UserAgent,
 		CheckResponse:     CheckResponse,
+		Authorize:         Authorize(o.Tokens),
 	})
+}
+
+// Authorize returns the httpx AuthorizeFunc that sets ts's token as the
+// bearer token, and on a 401 renews it when ts is a spine.Renewer (else
+// the 401 is the answer). It returns nil for a nil ts.
+func Authorize(ts spine.TokenSource) httpx.AuthorizeFunc {
+	if ts == nil {
+		return nil
+	}
+	return func(ctx context.Context, h http.Header, renew bool) error {
+		var tok spine.Token
+		var err error
+		if renew {
+			r, ok := ts.(spine.Renewer)
+			if !ok {
+				return httpx.ErrNotRenewed
+			}
+			stale, _ := strings.CutPrefix(h.Get("Authorization"), "Bearer ")
+			tok, err = r.Renew(ctx, spine.Token{AccessToken: stale})
+		} else {
+			tok, err = ts.Token(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("access token: %w", err)
+		}
+		h.Set("Authorization", "Bearer "+tok.AccessToken)
+		return nil
+	}
 }
 
 // CheckResponse is the httpx CheckResponse of the platform clients: the

@@ -1,11 +1,13 @@
 package pdstest
 
 import (
+	"bytes"
 	"crypto/rsa"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -43,14 +45,17 @@ type Server struct {
 	related    map[string][]json.RawMessage
 	superseded map[string]string // old NHS number -> new
 	invalid    map[string]bool   // invalidated and not superseded
-	replies    map[string]reply  // X-Request-ID -> reply, for PATCH de-duplication
+	replies    map[string]reply  // X-Request-ID -> reply, for write de-duplication
 	tokens     map[string]time.Time
 	jtis       map[string]bool
 	stats      Stats
 
-	auth    *authConfig
-	limiter *rate.Limiter
-	clock   func() time.Time
+	auth       *authConfig
+	userTokens func(accessToken string) bool
+	appMode    bool // requests without a user token are application-restricted
+	limiter    *rate.Limiter
+	clock      func() time.Time
+	nextNHS    int64 // the next candidate for a new NHS number
 }
 
 type record struct {
@@ -58,10 +63,15 @@ type record struct {
 	version int
 }
 
+// reply is the answer to a write, kept under its X-Request-ID with what
+// identifies the request, so that only the same request re-sent gets it
+// again.
 type reply struct {
-	status int
-	header http.Header
-	body   []byte
+	method, path string
+	body         []byte // the request's body
+	status       int
+	header       http.Header
+	answer       []byte
 }
 
 type authConfig struct {
@@ -75,6 +85,7 @@ type Stats struct {
 	Requests      int // every request, token requests included
 	TokenRequests int
 	Patches       int // PATCHes applied (a replayed duplicate is not counted)
+	Creates       int // patients created by POST /Patient
 	Faults        int // requests answered by an injected fault
 	// First and Last are when the first and the latest API request (token
 	// requests aside) arrived, for measuring a client's rate.
@@ -92,9 +103,31 @@ func WithAuth(key *rsa.PublicKey, kid, apiKey string) Option {
 	return func(s *Server) { s.auth = &authConfig{key: key, kid: kid, apiKey: apiKey} }
 }
 
+// WithUserTokens makes the fake accept, besides its own
+// application-restricted tokens (WithAuth), the bearer tokens valid
+// reports as a healthcare worker's (user-restricted, CIS2) token; an
+// idptest.Server's Valid method is one. Without WithAuth, a request with
+// no token or one valid refuses is then 401 ACCESS_DENIED.
+func WithUserTokens(valid func(accessToken string) bool) Option {
+	return func(s *Server) { s.userTokens = valid }
+}
+
+// WithApplicationRestricted makes requests that carry no user token
+// application-restricted even without WithAuth: search returns at most one
+// patient (_max-results other than 1 is 403 INVALID_VALUE) and updates
+// and creations are refused (403 ACCESS_DENIED).
+func WithApplicationRestricted() Option { return func(s *Server) { s.appMode = true } }
+
+// WithClock sets the fake's clock: token expiry, the search's "today"
+// (which names and addresses are current) and Stats' times. The published
+// sandbox patients' periods run from 2024-01-01 to 2025-12-31, so a fake
+// serving them answers searches as the sandbox does with a clock in that
+// span.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.clock = now } }
+
 // WithRateLimit makes the fake answer 429 TOO_MANY_REQUESTS beyond rps
 // requests per second (token requests aside), as the platform's spike
-// arrest does.
+// arrest does: without Retry-After.
 func WithRateLimit(rps float64) Option {
 	return func(s *Server) { s.limiter = rate.NewLimiter(rate.Limit(rps), 1) }
 }
@@ -121,6 +154,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		tokens:     map[string]time.Time{},
 		jtis:       map[string]bool{},
 		clock:      time.Now,
+		nextNHS:    999010000,
 	}
 	for _, o := range opts {
 		o(s)
@@ -271,7 +305,10 @@ var displays = map[string]string{
 	"PRECONDITION_FAILED":       "Required condition was not fulfilled",
 	"RESOURCE_VERSION_MISMATCH": "Resource version mismatch",
 	"INVALID_UPDATE":            "Update is invalid",
-	"TOO_MANY_REQUESTS":         "You have made too many requests. Please try again later.",
+	"TOO_MANY_REQUESTS":         "Too many requests",
+	"SINGLE_MATCH":              "Single match found",
+	"MULTIPLE_MATCHES":          "Multiple matches found",
+	"VALIDATION_ERROR":          "Validation error",
 	"TOO_MANY_MATCHES":          "Too Many Matches",
 	"SERVICE_UNAVAILABLE":       "Service unavailable",
 	"UNSUPPORTED_SERVICE":       "Unsupported Service",
@@ -279,11 +316,15 @@ var displays = map[string]string{
 }
 
 func outcome(severity, issueType, code, diagnostics string) []byte {
+	return outcomeDisplay(severity, issueType, code, displays[code], diagnostics)
+}
+
+func outcomeDisplay(severity, issueType, code, display, diagnostics string) []byte {
 	issue := map[string]any{
 		"severity": severity,
 		"code":     issueType,
 		"details": map[string]any{"coding": []any{map[string]any{
-			"system": spine.CodeSystem, "version": "1", "code": code, "display": displays[code],
+			"system": spine.CodeSystem, "version": "1", "code": code, "display": display,
 		}}},
 	}
 	if diagnostics != "" {
@@ -300,6 +341,12 @@ type responseWriter struct {
 
 func (w responseWriter) error(status int, issueType, code, diagnostics string) {
 	w.send(status, outcome("error", issueType, code, diagnostics))
+}
+
+// errorDisplay answers with an OperationOutcome whose display is not the
+// code's usual one (the platform proxy's own refusals).
+func (w responseWriter) errorDisplay(status int, issueType, code, display, diagnostics string) {
+	w.send(status, outcomeDisplay("error", issueType, code, display, diagnostics))
 }
 
 func (w responseWriter) send(status int, body []byte) {
@@ -335,8 +382,7 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.limiter != nil && !s.limiter.Allow() {
-		w.Header().Set("Retry-After", "1")
-		w.error(http.StatusTooManyRequests, "throttled", "TOO_MANY_REQUESTS", "")
+		tooManyRequests(w)
 		return
 	}
 	rid := r.Header.Get("X-Request-ID")
@@ -348,8 +394,9 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - '"+rid+"' in header 'X-Request-ID'")
 		return
 	}
-	if s.auth != nil && !s.authorised(r) {
-		w.error(http.StatusUnauthorized, "forbidden", "ACCESS_DENIED", "Access token missing, invalid or expired")
+	appRestricted, ok := s.accessMode(r)
+	if !ok {
+		w.error(http.StatusUnauthorized, "forbidden", "ACCESS_DENIED", "Access token missing, invalid or expired, or calling application not configured for this operation")
 		return
 	}
 	if e := r.Header.Get("NHSD-End-User-Organisation-ODS"); e != "" && !nhsid.ODSCode(e).Valid() {
@@ -358,9 +405,32 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 	}
 	path := strings.TrimSuffix(r.URL.Path, "/")
 	parts := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - the body could not be read")
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if s.replay(w, r, body) {
+		return
+	}
+	if r.Method == http.MethodPatch || r.Method == http.MethodPost {
+		if appRestricted && len(parts) >= 1 && parts[0] == "Patient" {
+			// The platform proxy's refusals (RaiseFault.PatchMethodNotAllowedAppRestricted
+			// and RaiseFault.PostMethodNotAllowed).
+			display := "Cannot update resource with application-restricted access token"
+			if r.Method == http.MethodPost {
+				display = "Cannot update resource without Healthcare Worker access token"
+			}
+			w.errorDisplay(http.StatusForbidden, "forbidden", "INVALID_METHOD", display, "Your app has insufficient permissions to use this method. Please contact support.")
+			return
+		}
+	}
 	switch {
 	case len(parts) == 1 && parts[0] == "Patient" && r.Method == http.MethodGet:
-		s.search(w, r)
+		s.search(w, r, appRestricted)
+	case len(parts) == 1 && parts[0] == "Patient" && r.Method == http.MethodPost:
+		s.create(w, r, f.DropAfter)
 	case len(parts) == 2 && parts[0] == "Patient" && r.Method == http.MethodGet:
 		s.get(w, parts[1])
 	case len(parts) == 2 && parts[0] == "Patient" && r.Method == http.MethodPatch:
@@ -368,18 +438,71 @@ func (s *Server) serve(hw http.ResponseWriter, r *http.Request) {
 	case len(parts) == 3 && parts[0] == "Patient" && parts[2] == "RelatedPerson" && r.Method == http.MethodGet:
 		s.relatedPeople(w, parts[1])
 	case len(parts) >= 1 && parts[0] == "Patient":
-		w.Header().Set("Allow", "GET, PATCH")
+		w.Header().Set("Allow", "GET, PATCH, POST")
 		w.error(http.StatusMethodNotAllowed, "not-supported", "UNSUPPORTED_SERVICE", "Method not supported")
 	default:
 		w.error(http.StatusNotFound, "not-supported", "UNSUPPORTED_SERVICE", "Invalid request")
 	}
 }
 
+// tooManyRequests answers 429 as the platform's proxy does: issue code
+// value, and no Retry-After of its own (an injected Fault may set one).
+func tooManyRequests(w responseWriter) {
+	w.error(http.StatusTooManyRequests, "value", "TOO_MANY_REQUESTS", "")
+}
+
+// replay answers a write whose X-Request-ID was seen before: the same
+// request (method, path and body) gets the first answer again and changes
+// nothing; another request with that id is refused. It reports whether it
+// answered.
+func (s *Server) replay(w responseWriter, r *http.Request, body []byte) bool {
+	rid := r.Header.Get("X-Request-ID")
+	s.mu.Lock()
+	prev, seen := s.replies[rid]
+	s.mu.Unlock()
+	if !seen {
+		return false
+	}
+	if prev.method != r.Method || prev.path != r.URL.Path || !bytes.Equal(prev.body, body) {
+		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - 'X-Request-ID' has already been used for a different request")
+		return true
+	}
+	for k, v := range prev.header {
+		w.Header()[k] = v
+	}
+	w.send(prev.status, prev.answer)
+	return true
+}
+
+// remember keeps a write's answer under its X-Request-ID; the caller holds
+// s.mu.
+func (s *Server) remember(r *http.Request, body []byte, status int, header http.Header, answer []byte) {
+	s.replies[r.Header.Get("X-Request-ID")] = reply{method: r.Method, path: r.URL.Path, body: body, status: status, header: header, answer: answer}
+}
+
+// accessMode tells the access mode of a request, and whether it is
+// authorised at all.
+func (s *Server) accessMode(r *http.Request) (appRestricted, ok bool) {
+	tok, bearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if bearer && s.userTokens != nil && s.userTokens(tok) {
+		return false, true
+	}
+	if s.auth != nil {
+		return true, s.authorised(r)
+	}
+	if s.userTokens != nil {
+		return false, false
+	}
+	return s.appMode, true
+}
+
 // faultError answers an injected status with PDS's body for it.
 func faultError(w responseWriter, status int) {
 	switch status {
 	case http.StatusTooManyRequests:
-		w.error(status, "throttled", "TOO_MANY_REQUESTS", "")
+		tooManyRequests(w)
+	case http.StatusRequestTimeout:
+		w.error(status, "timeout", "UNABLE_TO_CALL_SERVICE", "The downstream domain processing has not completed within the configured timeout period.")
 	case http.StatusServiceUnavailable:
 		w.error(status, "timeout", "SERVICE_UNAVAILABLE", "The downstream domain processing has not completed within the configured timeout period. Using the same 'X-Request-ID' header, retry your request after the time specified by the 'Retry-After' response header.")
 	default:
@@ -448,6 +571,15 @@ func (s *Server) token(w responseWriter, r *http.Request) {
 		"access_token": access, "expires_in": "599", "token_type": "Bearer",
 		"issued_at": strconv.FormatInt(s.clock().UnixMilli(), 10),
 	})
+}
+
+// RevokeTokens makes every access token the fake issued invalid, as the
+// platform does when it revokes them early: the next request with one is
+// 401 ACCESS_DENIED.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	clear(s.tokens)
+	s.mu.Unlock()
 }
 
 func (s *Server) authorised(r *http.Request) bool {
@@ -544,19 +676,6 @@ func (s *Server) get(w responseWriter, id string) {
 var ifMatchPattern = regexp.MustCompile(`^W/"([0-9]+)"$`)
 
 func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dropAfter bool) {
-	rid := r.Header.Get("X-Request-ID")
-	s.mu.Lock()
-	prev, replay := s.replies[rid]
-	s.mu.Unlock()
-	if replay {
-		// A re-sent request with the same X-Request-ID: the first answer
-		// again, and nothing applied twice.
-		for k, v := range prev.header {
-			w.Header()[k] = v
-		}
-		w.send(prev.status, prev.body)
-		return
-	}
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json-patch+json") {
 		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - '"+ct+"' in header 'Content-Type'")
 		return
@@ -568,13 +687,15 @@ func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dr
 	}
 	m := ifMatchPattern.FindStringSubmatch(im)
 	if m == nil {
-		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - '"+im+"' in header 'If-Match'")
+		w.error(http.StatusPreconditionFailed, "structure", "PRECONDITION_FAILED", "Invalid request with error - If-Match header must be of the form W/\"<version>\"")
 		return
 	}
 	var body struct {
 		Patches []patchOp `json:"patches"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	raw, _ := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(raw))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil || len(body.Patches) == 0 {
 		w.error(http.StatusBadRequest, "structure", "INVALID_UPDATE", "Invalid update with error - the body must be {\"patches\": [...]}")
@@ -600,7 +721,7 @@ func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dr
 		return
 	}
 	if want, _ := strconv.Atoi(m[1]); want != rec.version {
-		w.error(http.StatusConflict, "structure", "RESOURCE_VERSION_MISMATCH", "Invalid update with error - This resource has changed since you last read. Please re-read and try again with the new version number.")
+		w.error(http.StatusConflict, "conflict", "RESOURCE_VERSION_MISMATCH", "Invalid update with error - This resource has changed since you last read. Please re-read and try again with the new version number.")
 		return
 	}
 	for _, op := range body.Patches {
@@ -610,6 +731,10 @@ func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dr
 				return
 			}
 		}
+	}
+	if err := listIDs(rec.doc, body.Patches); err != nil {
+		w.error(http.StatusBadRequest, "structure", "INVALID_UPDATE", "Invalid update with error - "+err.Error())
+		return
 	}
 	doc := deepCopy(rec.doc).(map[string]any)
 	if err := applyPatch(doc, body.Patches); err != nil {
@@ -637,7 +762,7 @@ func (s *Server) patch(w responseWriter, r *http.Request, id string, f Fault, dr
 	s.stats.Patches++
 	out, _ := json.Marshal(view(rec))
 	h := http.Header{"Etag": {`W/"` + strconv.Itoa(rec.version) + `"`}}
-	s.replies[rid] = reply{status: http.StatusOK, header: h, body: out}
+	s.remember(r, raw, http.StatusOK, h, out)
 	if dropAfter {
 		fake.Drop(w)
 		return

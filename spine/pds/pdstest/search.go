@@ -2,11 +2,13 @@ package pdstest
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
-	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 var searchParams = map[string]bool{
@@ -28,10 +30,7 @@ func parseDates(vals []string) ([]dateBound, bool) {
 		if len(v) > 2 && (v[:2] == "eq" || v[:2] == "ge" || v[:2] == "le") {
 			op, d = v[:2], v[2:]
 		}
-		if len(d) != 10 || d[4] != '-' || d[7] != '-' {
-			return nil, false
-		}
-		if _, err := strconv.Atoi(d[:4] + d[5:7] + d[8:]); err != nil {
+		if !validDate(d) {
 			return nil, false
 		}
 		out = append(out, dateBound{op, d})
@@ -97,21 +96,153 @@ func soundex(s string) string {
 	return string(out)
 }
 
-// nameMatch compares a query name (a trailing * is a prefix wildcard) with
-// a candidate; exact says whether it matched without a wildcard or
-// homophone.
-func nameMatch(query, candidate string, fuzzy bool) (ok, exact bool) {
-	q, c := strings.ToLower(strings.TrimSpace(query)), strings.ToLower(candidate)
-	if strings.HasSuffix(q, "*") {
-		return strings.HasPrefix(c, strings.TrimSuffix(q, "*")), false
+// glob matches a name or postcode against a query with * wildcards
+// (anywhere after the first two characters), case-insensitively.
+func glob(pattern, s string) bool {
+	parts := strings.Split(strings.ToLower(pattern), "*")
+	s = strings.ToLower(s)
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
 	}
-	if q == c {
-		return true, true
+	s = s[len(parts[0]):]
+	for i, p := range parts[1:] {
+		if i == len(parts)-2 {
+			return p == "" || strings.HasSuffix(s, p)
+		}
+		j := strings.Index(s, p)
+		if j < 0 {
+			return false
+		}
+		s = s[j+len(p):]
 	}
-	if fuzzy && soundex(q) == soundex(c) {
-		return true, false
+	return s == ""
+}
+
+// Penalties of the fake's score: a match scores 1 less these, rounded to
+// four decimals. PDS does not publish its scoring; these are the fake's,
+// chosen so that the sandbox's own figures come out: its wildcard search
+// scores 0.8343 (the Node.js sandbox's patient-searcher), and its published
+// search bundles, for one inexact element, 0.75.
+const (
+	penaltyWildcard  = 0.1657 // a name or postcode matched by a wildcard
+	penaltyRange     = 0.05   // the birth date matched a range, not a date
+	penaltyHistory   = 0.1    // matched only a previous name or address
+	penaltyHomophone = 0.25   // a name matched by Soundex or transposed (fuzzy)
+	penaltyGiven     = 0.1    // a later given name asked for is not recorded
+	penaltyFuzzyMiss = 0.1    // a fuzzy search's death date or GP does not match
+	// minFuzzyScore: fuzzy matches scoring less are not returned.
+	minFuzzyScore = 0.6
+)
+
+// nameKind is how a query name matched.
+type nameKind int
+
+const (
+	noMatch nameKind = iota
+	exactName
+	wildcardName
+	homophone
+)
+
+// matchName compares one query name with one recorded name.
+func matchName(query, candidate string, fuzzy bool) nameKind {
+	q := strings.TrimSpace(query)
+	switch {
+	case strings.Contains(q, "*"):
+		if glob(q, candidate) {
+			return wildcardName
+		}
+	case strings.EqualFold(q, candidate):
+		return exactName
+	case fuzzy && soundex(q) != "" && soundex(q) == soundex(candidate):
+		return homophone
 	}
-	return false, false
+	return noMatch
+}
+
+// searchQuery is a validated search.
+type searchQuery struct {
+	family, postcode, gender, gp, email, phone string
+	given                                      []string
+	birth, death                               []dateBound
+	fuzzy, history                             bool
+	day                                        string // today, YYYY-MM-DD
+}
+
+// nameUses are the names a non-history search looks at.
+var nameUses = map[any]bool{"usual": true, "nickname": true, "temp": true, nil: true}
+
+// matchNames finds the best way the query's names match one of the
+// recorded names, and its penalty.
+func matchNames(doc map[string]any, q searchQuery) (float64, bool) {
+	best, found := 0.0, false
+	for _, n := range objs(doc["name"]) {
+		historic := !nameUses[n["use"]] || !current(n, q.day)
+		if historic && !q.history && !q.fuzzy {
+			continue
+		}
+		pen, ok := matchOneName(n, q)
+		if !ok {
+			continue
+		}
+		if historic {
+			pen += penaltyHistory
+		}
+		if !found || pen < best {
+			best, found = pen, true
+		}
+	}
+	return best, found
+}
+
+func matchOneName(n map[string]any, q searchQuery) (float64, bool) {
+	family := firstStr(n["family"])
+	given := strs(n["given"])
+	first := ""
+	if len(given) > 0 {
+		first = given[0]
+	}
+	try := func(fam, giv string, transposed bool) (float64, bool) {
+		pen := 0.0
+		if transposed {
+			pen += penaltyHomophone
+		}
+		score := func(k nameKind) bool {
+			switch k {
+			case noMatch:
+				return false
+			case wildcardName:
+				pen += penaltyWildcard
+			case homophone:
+				pen += penaltyHomophone
+			}
+			return true
+		}
+		if q.family != "" && !score(matchName(q.family, fam, q.fuzzy)) {
+			return 0, false
+		}
+		if len(q.given) > 0 {
+			// The first given name asked for is the first recorded (a
+			// wildcard matches its start only); later ones lower the
+			// score when they are not recorded.
+			if !score(matchName(q.given[0], giv, q.fuzzy)) {
+				return 0, false
+			}
+			for _, g := range q.given[1:] {
+				if !slices.ContainsFunc(given[min(1, len(given)):], func(c string) bool { return matchName(g, c, q.fuzzy) != noMatch }) {
+					pen += penaltyGiven
+				}
+			}
+		}
+		return pen, true
+	}
+	if pen, ok := try(family, first, false); ok {
+		return pen, true
+	}
+	if q.fuzzy && q.family != "" && len(q.given) > 0 {
+		return try(first, family, true)
+	}
+	return 0, false
 }
 
 func normPostcode(s string) string { return strings.ToUpper(strings.ReplaceAll(s, " ", "")) }
@@ -143,7 +274,6 @@ func objs(v any) []map[string]any {
 	return out
 }
 
-// current reports whether an element's period has not ended.
 // current reports whether a name or address is in use on today
 // (YYYY-MM-DD): no period end, or one not yet passed.
 func current(m map[string]any, today string) bool {
@@ -155,136 +285,97 @@ func current(m map[string]any, today string) bool {
 	return end == "" || end >= today
 }
 
-// score matches a patient against a query: ok when every given criterion
-// matches, score 1.0 when every match is exact.
-func score(doc map[string]any, q url.Values, fuzzy, history bool, today string) (float64, bool) {
-	exact := true
-	check := func(ok, ex bool) bool {
-		if !ex {
-			exact = false
-		}
-		return ok
-	}
-	names := objs(doc["name"])
-	if fam := q.Get("family"); fam != "" {
-		found := false
-		for _, n := range names {
-			if !history && !fuzzy && !current(n, today) {
-				continue
-			}
-			if ok, ex := nameMatch(fam, firstStr(n["family"]), fuzzy); ok {
-				found = check(true, ex)
-				break
-			}
-		}
-		if !found {
-			return 0, false
-		}
-	}
-	for _, g := range q["given"] {
-		found := false
-		for _, n := range names {
-			if !history && !fuzzy && !current(n, today) {
-				continue
-			}
-			for _, cand := range strs(n["given"]) {
-				if ok, ex := nameMatch(g, cand, fuzzy); ok {
-					found = check(true, ex)
-					break
-				}
-			}
-			if found {
-				break
-			}
-		}
-		if !found {
-			return 0, false
-		}
-	}
-	if g := q.Get("gender"); g != "" && doc["gender"] != g {
+// match scores a patient against a query: ok when every criterion the
+// search uses matches.
+func (s *Server) match(doc map[string]any, q searchQuery) (float64, bool) {
+	pen, ok := matchNames(doc, q)
+	if !ok {
 		return 0, false
 	}
-	if v, ok := q["birthdate"]; ok {
-		b, _ := parseDates(v)
+	if q.gender != "" && doc["gender"] != q.gender {
+		return 0, false
+	}
+	if len(q.birth) > 0 {
 		bd, _ := doc["birthDate"].(string)
-		if !dateMatches(bd, b) {
+		if !dateMatches(bd, q.birth) {
 			return 0, false
 		}
-		for _, x := range b {
-			if x.op != "eq" {
-				exact = false
-			}
+		if slices.ContainsFunc(q.birth, func(b dateBound) bool { return b.op != "eq" }) {
+			pen += penaltyRange
 		}
 	}
-	if v, ok := q["death-date"]; ok {
-		b, _ := parseDates(v)
+	if len(q.death) > 0 {
 		dd, _ := doc["deceasedDateTime"].(string)
-		if !dateMatches(dd, b) {
-			if fuzzy {
-				exact = false // not used for a fuzzy search, only lowers the score
-			} else {
+		if !dateMatches(dd, q.death) {
+			if !q.fuzzy {
 				return 0, false
 			}
+			pen += penaltyFuzzyMiss // not used for a fuzzy search, only lowers the score
 		}
 	}
-	if pc := q.Get("address-postalcode") + q.Get("address-postcode"); pc != "" {
-		want := normPostcode(pc)
-		found := false
+	if q.postcode != "" {
+		best, found := 0.0, false
 		for _, a := range objs(doc["address"]) {
-			if !history && !fuzzy && !current(a, today) {
+			historic := !current(a, q.day)
+			if historic && !q.history && !q.fuzzy {
 				continue
 			}
-			have := normPostcode(firstStr(a["postalCode"]))
-			if strings.HasSuffix(want, "*") {
-				if strings.HasPrefix(have, strings.TrimSuffix(want, "*")) {
-					found = check(true, false)
+			have, p := normPostcode(firstStr(a["postalCode"])), 0.0
+			want := normPostcode(q.postcode)
+			switch {
+			case strings.Contains(want, "*"):
+				if !glob(want, have) {
+					continue
 				}
-			} else if have == want {
-				found = true
+				p = penaltyWildcard
+			case have != want:
+				continue
+			}
+			if historic {
+				p += penaltyHistory
+			}
+			if !found || p < best {
+				best, found = p, true
 			}
 		}
 		if !found {
 			return 0, false
 		}
+		pen += best
 	}
-	if gp := q.Get("general-practitioner"); gp != "" {
+	if q.gp != "" {
 		found := false
 		for _, r := range objs(doc["generalPractitioner"]) {
 			id, _ := r["identifier"].(map[string]any)
-			if id["value"] == gp {
+			if id["value"] == q.gp {
 				found = true
 			}
 		}
 		if !found {
-			if fuzzy {
-				exact = false
-			} else {
+			if !q.fuzzy {
 				return 0, false
 			}
+			pen += penaltyFuzzyMiss
 		}
 	}
-	for _, p := range []struct{ param, system string }{{"email", "email"}, {"phone", "phone"}} {
-		v := q.Get(p.param)
-		if v == "" {
+	// Email and phone match exactly (email whatever its case). Their
+	// periods are not checked: the sandbox's published scenarios match an
+	// email whose period ended in 2022.
+	for _, p := range []struct{ want, system string }{{q.email, "email"}, {q.phone, "phone"}} {
+		if p.want == "" {
 			continue
 		}
-		found := false
-		for _, t := range objs(doc["telecom"]) {
-			if t["system"] == p.system && strings.EqualFold(firstStr(t["value"]), v) {
-				found = true
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(objs(doc["telecom"]), func(t map[string]any) bool {
+			return t["system"] == p.system && strings.EqualFold(firstStr(t["value"]), p.want)
+		}) {
 			return 0, false
 		}
 	}
-	if exact {
-		return 1, true
+	score := math.Round((1-pen)*10000) / 10000
+	if q.fuzzy && score < minFuzzyScore {
+		return 0, false
 	}
-	if fuzzy {
-		return 0.8, true
-	}
-	return 0.9, true
+	return score, true
 }
 
 func firstStr(v any) string {
@@ -323,7 +414,14 @@ func searchView(r *record) map[string]any {
 	return doc
 }
 
-func (s *Server) search(w responseWriter, r *http.Request) {
+var genders = map[string]bool{"male": true, "female": true, "other": true, "unknown": true}
+
+func validDate(d string) bool {
+	_, err := time.Parse("2006-01-02", d)
+	return err == nil
+}
+
+func (s *Server) search(w responseWriter, r *http.Request, appRestricted bool) {
 	q := r.URL.Query()
 	if len(q) == 0 {
 		w.error(http.StatusBadRequest, "not-supported", "UNSUPPORTED_SERVICE", "No search parameters provided")
@@ -335,13 +433,27 @@ func (s *Server) search(w responseWriter, r *http.Request) {
 			return
 		}
 	}
+	sq := searchQuery{
+		family: q.Get("family"), given: q["given"], gender: q.Get("gender"),
+		gp: q.Get("general-practitioner"), email: q.Get("email"), phone: q.Get("phone"),
+	}
 	for _, k := range []string{"birthdate", "death-date"} {
 		if v, ok := q[k]; ok {
-			if _, valid := parseDates(v); !valid {
-				w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Invalid value - '"+strings.Join(v, ",")+"' in field '"+k+"'")
+			b, valid := parseDates(v)
+			if !valid {
+				w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - '"+strings.Join(v, ",")+"' in field '"+k+"'")
 				return
 			}
+			if k == "birthdate" {
+				sq.birth = b
+			} else {
+				sq.death = b
+			}
 		}
+	}
+	if sq.gender != "" && !genders[sq.gender] {
+		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - '"+sq.gender+"' in field 'gender'")
+		return
 	}
 	boolParam := func(k string) (bool, bool) {
 		v := q.Get(k)
@@ -358,19 +470,39 @@ func (s *Server) search(w responseWriter, r *http.Request) {
 		w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value in a boolean search parameter")
 		return
 	}
+	sq.fuzzy, sq.history = fuzzy, history
 	max := 50
+	if appRestricted {
+		max = 1
+	}
 	if v := q.Get("_max-results"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 50 {
 			w.error(http.StatusBadRequest, "value", "INVALID_VALUE", "Invalid value - '"+v+"' in field '_max-results'")
 			return
 		}
+		if appRestricted && n != 1 {
+			// The platform proxy's refusal (RaiseFault.MaxResultsInvalidAppRestricted).
+			w.errorDisplay(http.StatusForbidden, "token", "INVALID_VALUE", "Cannot retrieve more than one result with Application Restricted access token", "Your app has insufficient permissions to perform this search. Please contact support.")
+			return
+		}
 		max = n
 	}
 	has := func(k string) bool { return q.Get(k) != "" }
-	postcode := has("address-postalcode") || has("address-postcode")
+	if has("address-postalcode") && has("address-postcode") {
+		w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Invalid search data provided - 'address-postalcode' and 'address-postcode' cannot be used together")
+		return
+	}
+	sq.postcode = q.Get("address-postalcode") + q.Get("address-postcode")
+	postcode := sq.postcode != ""
+	for _, v := range append([]string{sq.family}, sq.given...) {
+		if i := strings.Index(v, "*"); i >= 0 && i < 2 {
+			w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Invalid search data provided - a wildcard cannot be in the first two characters of a name")
+			return
+		}
+	}
 	if fuzzy {
-		if strings.Contains(q.Get("family")+q.Get("given")+q.Get("address-postalcode")+q.Get("address-postcode"), "*") {
+		if strings.Contains(sq.family+strings.Join(sq.given, "")+sq.postcode, "*") {
 			w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Invalid search data provided - wildcards are not allowed in a fuzzy search")
 			return
 		}
@@ -380,16 +512,22 @@ func (s *Server) search(w responseWriter, r *http.Request) {
 			w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Not enough search parameters were provided for a fuzzy search")
 			return
 		}
-	} else if !has("family") || !has("birthdate") {
-		w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Not enough search parameters were provided to be able to make a search")
-		return
+	} else {
+		if !has("birthdate") {
+			w.error(http.StatusBadRequest, "required", "MISSING_VALUE", "Missing value - 'birthdate'")
+			return
+		}
+		if !has("family") {
+			w.error(http.StatusBadRequest, "value", "INVALID_SEARCH_DATA", "Not enough search parameters were provided to be able to make a search")
+			return
+		}
 	}
 	type match struct {
 		doc   map[string]any
 		score float64
 	}
 	var matches []match
-	today := s.clock().UTC().Format("2006-01-02")
+	sq.day = s.clock().UTC().Format("2006-01-02")
 	s.mu.Lock()
 	for id, rec := range s.patients {
 		if s.invalid[id] {
@@ -398,7 +536,7 @@ func (s *Server) search(w responseWriter, r *http.Request) {
 		if restricted(rec.doc) && (postcode || has("general-practitioner")) {
 			continue
 		}
-		if sc, ok := score(rec.doc, q, fuzzy, history, today); ok && (!exactOnly || sc == 1) {
+		if sc, ok := s.match(rec.doc, sq); ok && (!exactOnly || sc == 1) {
 			matches = append(matches, match{searchView(rec), sc})
 		}
 	}

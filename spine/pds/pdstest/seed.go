@@ -29,7 +29,7 @@ func seedPatient(nhs nhsid.NHSNumber, family string, given []string, gender, bir
 	p := &fhir.Patient{ID: fhir.ID{Value: string(nhs)}}
 	p.Meta = &fhir.Meta{Security: []fhir.Coding{{System: fhir.URI{Value: "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"}, Code: fhir.Code{Value: "U"}, Display: fhir.String{Value: "unrestricted"}}}}
 	p.SetNHSNumber(nhs, fhir.NHSNumberVerified)
-	n := fhir.HumanName{Use: fhir.Code{Value: "usual"}, Family: fhir.String{Value: family}, Period: &fhir.Period{Start: fhir.DateTime{Value: "2000-01-01"}}}
+	n := fhir.HumanName{ID: "N1", Use: fhir.Code{Value: "usual"}, Family: fhir.String{Value: family}, Period: &fhir.Period{Start: fhir.DateTime{Value: "2000-01-01"}}}
 	for _, g := range given {
 		n.Given = append(n.Given, fhir.String{Value: g})
 	}
@@ -37,20 +37,22 @@ func seedPatient(nhs nhsid.NHSNumber, family string, given []string, gender, bir
 	p.Gender = fhir.Code{Value: gender}
 	p.BirthDate = fhir.Date{Value: birth}
 	p.Address = []fhir.Address{{
-		Use: fhir.Code{Value: "home"}, Line: []fhir.String{{Value: line}}, City: fhir.String{Value: city},
+		ID: "A1", Use: fhir.Code{Value: "home"}, Line: []fhir.String{{Value: line}}, City: fhir.String{Value: city},
 		PostalCode: fhir.String{Value: postcode}, Period: &fhir.Period{Start: fhir.DateTime{Value: "2015-01-01"}},
 	}}
 	if phone != "" {
-		p.Telecom = append(p.Telecom, fhir.ContactPoint{System: fhir.Code{Value: "phone"}, Value: fhir.String{Value: phone}, Use: fhir.Code{Value: "home"}})
+		p.Telecom = append(p.Telecom, fhir.ContactPoint{ID: "T1", System: fhir.Code{Value: "phone"}, Value: fhir.String{Value: phone}, Use: fhir.Code{Value: "home"}})
 	}
 	if email != "" {
-		p.Telecom = append(p.Telecom, fhir.ContactPoint{System: fhir.Code{Value: "email"}, Value: fhir.String{Value: email}, Use: fhir.Code{Value: "home"}})
+		p.Telecom = append(p.Telecom, fhir.ContactPoint{ID: "T2", System: fhir.Code{Value: "email"}, Value: fhir.String{Value: email}, Use: fhir.Code{Value: "home"}})
 	}
 	p.GeneralPractitioner = []fhir.Reference{{Type: fhir.URI{Value: "Organization"}, Identifier: &fhir.Identifier{System: fhir.URI{Value: fhir.ODSOrganizationCodeSystem}, Value: fhir.String{Value: gp}}}}
 	return p
 }
 
-// Seed returns the synthetic patients a new Server holds: names, UK
+// Seed returns the synthetic patients a new Server holds (each name,
+// address and telecom carries an id, N1, A1, T1 and T2, which a patch of
+// that item must mirror back, as PDS asks): names, UK
 // addresses and GP practices are invented; NHS numbers are in the 999 test
 // range. They are the same people gpconnecttest's practices hold. Each call
 // returns fresh values.

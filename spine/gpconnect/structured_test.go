@@ -1,0 +1,122 @@
+package gpconnect_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/nhskit/nhskit/nhsid"
+	"github.com/nhskit/nhskit/spine/gpconnect"
+	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
+)
+
+func TestStructuredQueryRules(t *testing.T) {
+	now := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)
+	nhs, ok := nhsid.TestNHSNumber(1)
+	require.True(t, ok)
+	yes := true
+	lastYear := &gpconnect.DatePeriod{Start: now.AddDate(-1, 0, 0), End: now}
+	tests := []struct {
+		name string
+		q    gpconnect.StructuredQuery
+		ok   bool
+	}{
+		{"consultations in a period", gpconnect.StructuredQuery{Consultations: &gpconnect.ConsultationsQuery{Period: lastYear}}, true},
+		{"consultations, most recent 3", gpconnect.StructuredQuery{Consultations: &gpconnect.ConsultationsQuery{MostRecent: 3}}, true},
+		{"consultations period and most recent", gpconnect.StructuredQuery{Consultations: &gpconnect.ConsultationsQuery{Period: lastYear, MostRecent: 3}}, false},
+		{"consultations with unfiltered problems", gpconnect.StructuredQuery{Consultations: &gpconnect.ConsultationsQuery{}, Problems: []gpconnect.ProblemsQuery{{}}}, true},
+		{"consultations with filterSignificance", gpconnect.StructuredQuery{Consultations: &gpconnect.ConsultationsQuery{}, Problems: []gpconnect.ProblemsQuery{{Significance: "major"}}}, false},
+		{"consultations with filterStatus", gpconnect.StructuredQuery{Consultations: &gpconnect.ConsultationsQuery{}, Problems: []gpconnect.ProblemsQuery{{Status: "active"}}}, false},
+		{"consultations with a diary date", gpconnect.StructuredQuery{Consultations: &gpconnect.ConsultationsQuery{}, DiaryEntries: &gpconnect.DiaryQuery{SearchDate: now.AddDate(0, 1, 0)}}, false},
+		{"problems with a diary date", gpconnect.StructuredQuery{Problems: []gpconnect.ProblemsQuery{{}}, DiaryEntries: &gpconnect.DiaryQuery{SearchDate: now.AddDate(0, 1, 0)}}, false},
+		{"problems with immunisation flags", gpconnect.StructuredQuery{Problems: []gpconnect.ProblemsQuery{{}}, Immunisations: &gpconnect.ImmunisationsQuery{IncludeStatus: &yes}}, false},
+		{"diary entries up to next month", gpconnect.StructuredQuery{DiaryEntries: &gpconnect.DiaryQuery{SearchDate: now.AddDate(0, 1, 0)}}, true},
+		{"diary entries before today", gpconnect.StructuredQuery{DiaryEntries: &gpconnect.DiaryQuery{SearchDate: now.AddDate(0, 0, -1)}}, false},
+		{"referral period reversed", gpconnect.StructuredQuery{Referrals: &gpconnect.PeriodQuery{Period: &gpconnect.DatePeriod{Start: now, End: now.AddDate(-1, 0, 0)}}}, false},
+		{"problem significance unknown", gpconnect.StructuredQuery{Problems: []gpconnect.ProblemsQuery{{Significance: "huge"}}}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.q.NHSNumber = nhs
+			_, err := tt.q.Parameters(now)
+			if tt.ok {
+				assert.NoError(t, err)
+			} else {
+				assert.ErrorIs(t, err, gpconnect.ErrStructuredQuery)
+			}
+		})
+	}
+}
+
+func TestStructuredDiaryEntriesAndMetadata(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	ctx := context.Background()
+	meta, err := c.StructuredMetadata(ctx)
+	require.NoError(t, err)
+	assert.Contains(t, string(meta), "gpc.getstructuredrecord")
+
+	b, err := c.GetStructuredRecord(ctx, gpconnect.StructuredQuery{
+		NHSNumber:     srv.Patients()[0],
+		DiaryEntries:  &gpconnect.DiaryQuery{SearchDate: time.Now().AddDate(0, 6, 0)},
+		Consultations: nil,
+	})
+	require.NoError(t, err)
+	counts := gpconnect.Count(b)
+	assert.Equal(t, 1, counts["ProcedureRequest"])
+	assert.Empty(t, srv.Rejections())
+}
+
+// The fake applies the operation's rules to what a less careful consumer
+// sends.
+func TestFakeStructuredParameterRules(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	nhs := string(srv.Patients()[0])
+	patient := gpconnect.Parameter{Name: "patientNHSNumber", ValueIdentifier: &gpconnect.Identifier{System: gpconnect.SystemNHSNumber, Value: nhs}}
+	three, zero := 3, 0
+	today := time.Now().In(gpconnecttest.London)
+	past := gpconnect.Period{Start: today.AddDate(-1, 0, 0).Format(time.DateOnly), End: today.AddDate(0, 0, -1).Format(time.DateOnly)}
+	part := func(name string, parts ...gpconnect.Parameter) gpconnect.Parameter {
+		return gpconnect.Parameter{Name: name, Part: parts}
+	}
+	tests := []struct {
+		name   string
+		params []gpconnect.Parameter
+		status int
+		code   string
+	}{
+		{"consultations with unfiltered problems", []gpconnect.Parameter{part("includeConsultations"), part("includeProblems")}, 200, ""},
+		{"period and most recent", []gpconnect.Parameter{part("includeConsultations",
+			gpconnect.Parameter{Name: "consultationSearchPeriod", ValuePeriod: &past},
+			gpconnect.Parameter{Name: "includeNumberOfMostRecent", ValuePositiveInt: &three})}, 422, "INVALID_RESOURCE"},
+		{"consultations with filterSignificance", []gpconnect.Parameter{part("includeConsultations"),
+			part("includeProblems", gpconnect.Parameter{Name: "filterSignificance", ValueCode: "major"})}, 422, "INVALID_PARAMETER"},
+		{"problems with a medication date", []gpconnect.Parameter{part("includeProblems"),
+			part("includeMedication", gpconnect.Parameter{Name: "medicationSearchFromDate", ValueDate: past.Start})}, 422, "INVALID_PARAMETER"},
+		{"most recent zero", []gpconnect.Parameter{part("includeConsultations", gpconnect.Parameter{Name: "includeNumberOfMostRecent", ValuePositiveInt: &zero})}, 422, "INVALID_PARAMETER"},
+		{"allergies without includeResolvedAllergies", []gpconnect.Parameter{part("includeAllergies")}, 422, "INVALID_PARAMETER"},
+		{"diary date in the past", []gpconnect.Parameter{part("includeDiaryEntries", gpconnect.Parameter{Name: "diaryEntriesSearchDate", ValueDate: past.Start})}, 422, "INVALID_PARAMETER"},
+		{"medication date with a time", []gpconnect.Parameter{part("includeMedication", gpconnect.Parameter{Name: "medicationSearchFromDate", ValueDate: past.Start + "T10:00:00Z"})}, 422, "INVALID_PARAMETER"},
+		{"unknown parameter", []gpconnect.Parameter{part("includeEverything")}, 422, "INVALID_RESOURCE"},
+		{"unknown part", []gpconnect.Parameter{part("includeProblems", gpconnect.Parameter{Name: "filterColour", ValueCode: "red"})}, 422, "INVALID_RESOURCE"},
+		{"part without a value", []gpconnect.Parameter{part("includeProblems", gpconnect.Parameter{Name: "filterStatus"})}, 422, "INVALID_PARAMETER"},
+		{"no clinical area", nil, 422, "INVALID_PARAMETER"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := gpconnect.Parameters{ResourceType: "Parameters", Parameter: append([]gpconnect.Parameter{patient}, tt.params...)}
+			status, code := send(t, srv, http.MethodPost, "/Patient/$gpc.getstructuredrecord", gpconnect.InteractionStructuredRecord, gpconnect.ScopePatientRead, body, nil)
+			assert.Equal(t, tt.status, status)
+			assert.Equal(t, tt.code, code)
+		})
+	}
+	status, code := send(t, srv, http.MethodPost, "/Patient/$gpc.getstructuredrecord", gpconnect.InteractionStructuredRecord, gpconnect.ScopePatientRead, map[string]any{"resourceType": "Patient"}, nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, status)
+	assert.Equal(t, "INVALID_RESOURCE", code)
+}
