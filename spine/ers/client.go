@@ -74,8 +74,10 @@ type Config struct {
 	// server's URL, or the sandbox's http://127.0.0.1:9000/FHIR); "/STU3"
 	// and "/R4" are appended.
 	BaseURL string
-	// Tokens gives the bearer token: a CIS2 user-restricted source, or
-	// *spine.AppRestricted for unattended access. Nil sends none (sandbox).
+	// Tokens gives the bearer token: a CIS2 user-restricted source
+	// (*spine.UserRestricted), or *spine.AppRestricted for unattended
+	// access. Nil sends none (sandbox). On a 401 a spine.Renewer is asked
+	// once for a new token and the request is sent again.
 	Tokens spine.TokenSource
 	// Access says which mode Tokens is; a *spine.AppRestricted Tokens makes
 	// it AppRestricted whatever is set here. Calls to an endpoint the mode
@@ -138,8 +140,13 @@ func New(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("%w: OnBehalfOfUserID is required with, and only allowed with, SERVICE_PROVIDER_CLINICIAN_ADMIN", ErrConfig)
 	}
 	access := cfg.Access
-	if _, ok := cfg.Tokens.(*spine.AppRestricted); ok {
+	switch cfg.Tokens.(type) {
+	case *spine.AppRestricted:
 		access = AppRestricted
+	case *spine.UserRestricted:
+		if access == AppRestricted {
+			return nil, fmt.Errorf("%w: a spine.UserRestricted token source is not application-restricted", ErrConfig)
+		}
 	}
 	rps := cfg.RequestsPerSecond
 	if rps == 0 {
@@ -156,6 +163,9 @@ func New(cfg Config) (*Client, error) {
 			HTTPClient: cfg.HTTPClient, Logger: cfg.Logger,
 			Limiter: cfg.Limiter, RequestsPerSecond: rps, Burst: cfg.Burst,
 			MaxAttempts: cfg.MaxAttempts, Timeout: cfg.Timeout,
+			// The bearer token, renewed once on a 401 when Tokens is a
+			// spine.Renewer (spine.UserRestricted is).
+			Tokens: cfg.Tokens,
 		}),
 	}, nil
 }
@@ -293,13 +303,6 @@ func (c *Client) newRequest(ctx context.Context, k *call) (*httpx.Request, error
 	}
 	for h, v := range k.header {
 		req.Header[h] = v
-	}
-	if c.cfg.Tokens != nil {
-		tok, err := c.cfg.Tokens.Token(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ers: access token: %w", err)
-		}
-		req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
 	}
 	return req, nil
 }

@@ -825,3 +825,47 @@ func TestProviderActions(t *testing.T) {
 	_, err = provider.ConvertAdviceToReferral(ctx, ers.Conversion{UBRN: notAuth.UBRN, Version: notAuth.Version, Guidance: "x", Priority: ers.Routine})
 	assert.ErrorIs(t, err, ers.ErrInvalidState, "not authorised to convert")
 }
+
+// renewing is a spine.Renewer whose first token the fake refuses.
+type renewing struct {
+	mu      sync.Mutex
+	current string
+	renewed int
+}
+
+func (r *renewing) Token(context.Context) (spine.Token, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return spine.Token{AccessToken: r.current, Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+func (r *renewing) Renew(_ context.Context, stale spine.Token) (spine.Token, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if stale.AccessToken == r.current {
+		r.current = "fresh"
+		r.renewed++
+	}
+	return spine.Token{AccessToken: r.current, Expiry: time.Now().Add(time.Hour)}, nil
+}
+
+func TestRenewTokenOn401(t *testing.T) {
+	f := newFake(t, erstest.WithUserToken("fresh"))
+	ts := &renewing{current: "expired"}
+	c := newClient(t, f, func(cfg *ers.Config) { cfg.Tokens = ts })
+	ctx := context.Background()
+	// A POST that is not otherwise retried: a 401 means it was not
+	// processed, so it is sent again once with the renewed token.
+	r, err := c.CreateReferral(ctx, ers.NewReferral{Patient: patient, Criteria: criteria(c), Services: []string{"11000"}})
+	require.NoError(t, err)
+	assert.True(t, ers.ValidUBRN(r.UBRN))
+	assert.Equal(t, 1, ts.renewed)
+
+	// A source that cannot renew: the 401 is the answer.
+	static := newClient(t, f, func(cfg *ers.Config) { cfg.Tokens = spine.StaticToken("expired") })
+	_, err = static.Referral(ctx, r.UBRN)
+	assert.ErrorIs(t, err, spine.HTTPStatus(http.StatusUnauthorized))
+
+	_, err = ers.New(ers.Config{BaseURL: f.URL, Tokens: &spine.UserRestricted{}, Access: ers.AppRestricted})
+	assert.ErrorIs(t, err, ers.ErrConfig)
+}

@@ -161,7 +161,26 @@ func (c *Client) Slots(ctx context.Context, q SlotQuery) iter.Seq2[Slot, error] 
 // ParseSlotBundle reads A015's searchset: Slots and the Schedules they
 // point to. Next is 1 when the bundle has a next link.
 func ParseSlotBundle(b []byte) (*SlotPage, error) {
-	var bundle Bundle
+	// One pass: each entry's resource is a Slot or a Schedule, decoded
+	// into the union of the members used.
+	var bundle struct {
+		ResourceType string `json:"resourceType"`
+		Total        *int   `json:"total"`
+		Link         []struct {
+			Relation string `json:"relation"`
+		} `json:"link"`
+		Entry []struct {
+			Resource struct {
+				ResourceType string      `json:"resourceType"`
+				ID           string      `json:"id"`
+				Schedule     *Reference  `json:"schedule"`
+				Status       string      `json:"status"`
+				Start        string      `json:"start"`
+				End          string      `json:"end"`
+				Actor        []Reference `json:"actor"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
 	if err := json.Unmarshal(b, &bundle); err != nil {
 		return nil, fmt.Errorf("ers: decoding the slot bundle: %w", err)
 	}
@@ -170,20 +189,9 @@ func ParseSlotBundle(b []byte) (*SlotPage, error) {
 	}
 	type schedule struct{ service, clinician string }
 	schedules := map[string]schedule{}
-	var slots []Slot
-	for i, e := range bundle.Entry {
-		var r struct {
-			ResourceType string      `json:"resourceType"`
-			ID           string      `json:"id"`
-			Schedule     *Reference  `json:"schedule"`
-			Status       string      `json:"status"`
-			Start        string      `json:"start"`
-			End          string      `json:"end"`
-			Actor        []Reference `json:"actor"`
-		}
-		if err := json.Unmarshal(e.Resource, &r); err != nil {
-			return nil, fmt.Errorf("ers: slot bundle entry[%d]: %w", i, err)
-		}
+	slots := make([]Slot, 0, len(bundle.Entry))
+	for i := range bundle.Entry {
+		r := &bundle.Entry[i].Resource
 		switch r.ResourceType {
 		case "Schedule":
 			var s schedule
@@ -221,8 +229,10 @@ func ParseSlotBundle(b []byte) (*SlotPage, error) {
 	if bundle.Total != nil {
 		p.Total = *bundle.Total
 	}
-	if bundle.next() != "" {
-		p.Next = 1
+	for _, l := range bundle.Link {
+		if l.Relation == "next" {
+			p.Next = 1
+		}
 	}
 	return p, nil
 }

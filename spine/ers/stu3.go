@@ -216,15 +216,6 @@ type Bundle struct {
 	} `json:"entry,omitempty"`
 }
 
-func (b *Bundle) next() string {
-	for _, l := range b.Link {
-		if l.Relation == "next" {
-			return l.URL
-		}
-	}
-	return ""
-}
-
 // List is a STU3 List (shortlists, service search results, worklists).
 type List struct {
 	ResourceType string            `json:"resourceType"`
