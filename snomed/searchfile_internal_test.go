@@ -43,6 +43,7 @@ func FuzzSearchIndex(f *testing.F) {
 		for _, q := range []string{"a", "ab c", "e", "zzz", "1"} {
 			s.Search(q, SearchOptions{Limit: 5})
 			s.Search(q, SearchOptions{Limit: 5, Locale: "en-US", IncludeInactive: true, ExcludeFSN: true})
+			s.SearchCount(q, SearchOptions{IncludeInactive: true})
 		}
 	})
 }
