@@ -869,3 +869,25 @@ func TestRenewTokenOn401(t *testing.T) {
 	_, err = ers.New(ers.Config{BaseURL: f.URL, Tokens: &spine.UserRestricted{}, Access: ers.AppRestricted})
 	assert.ErrorIs(t, err, ers.ErrConfig)
 }
+
+// A booking whose answer is lost is not sent again: the caller reads the
+// referral to learn that it happened, and the slot is booked once.
+func TestLostBookingAnswer(t *testing.T) {
+	f := newFake(t)
+	c := newClient(t, f)
+	ctx := context.Background()
+	r := createReferral(t, c, "11000")
+	page, err := c.SlotsPage(ctx, ers.SlotQuery{ServiceID: "11000", Priority: ers.Routine})
+	require.NoError(t, err)
+	before := f.Requests()
+	f.Inject(fake.Fault{DropAfter: true})
+	_, err = c.Book(ctx, ers.Booking{UBRN: r.UBRN, Version: r.Version, ServiceID: "11000", Patient: patient, Slot: page.Slots[0]})
+	require.Error(t, err)
+	var ae *spine.APIError
+	assert.False(t, errors.As(err, &ae), "no answer arrived")
+	assert.Equal(t, before+1, f.Requests(), "sent once, not retried")
+	got, err := c.Referral(ctx, r.UBRN)
+	require.NoError(t, err)
+	assert.Equal(t, "BOOKED", got.State, "the booking happened")
+	assert.Equal(t, 2, f.FreeSlots("11000"))
+}
