@@ -289,6 +289,10 @@ func TestLocalRefusals(t *testing.T) {
 			return err
 		}, ers.ErrInvalidInput},
 		{"attachment id", func() error { _, err := c.Attachment(ctx, "../etc/passwd"); return err }, ers.ErrInvalidInput},
+		{"file name", func() error {
+			_, err := c.UploadFile(ctx, "000000070000", "../l\u00e9tter.pdf", "application/pdf", []byte("x"))
+			return err
+		}, ers.ErrInvalidInput},
 		{"file too large", func() error {
 			_, err := c.UploadFile(ctx, "000000070000", "a.pdf", "application/pdf", make([]byte, ers.MaxFileBytes+1))
 			return err
