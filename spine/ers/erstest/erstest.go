@@ -392,6 +392,13 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ep endpoint) 
 			writeOO(w, ep.r4, http.StatusForbidden, "forbidden", codeFor(ep.r4, http.StatusForbidden), "endpoint is not available to application-restricted access")
 			return false
 		}
+		// The R4 specification: the role and organisation headers are
+		// "not allowed for application-restricted access" (the status
+		// e-RS answers is not published; 400 is assumed).
+		if ep.r4 && (r.Header.Get("NHSD-eRS-Business-Function") != "" || r.Header.Get("NHSD-End-User-Organisation-ODS") != "" || r.Header.Get("NHSD-eRS-On-Behalf-Of-User-ID") != "") {
+			writeOO(w, true, http.StatusBadRequest, "invalid", "REC_BAD_REQUEST", "role and organisation headers are not allowed for application-restricted access")
+			return false
+		}
 		return true
 	}
 	if len(ep.roles) == 0 {
