@@ -4,7 +4,8 @@
 // encoding/json, both against the same erstest fake on loopback: a
 // referral read (A005) and a page of 20 slots (A015).
 //
-//	cd bench && go test -run='^$' -bench=. -benchmem -count=5 -benchtime=1000x ./ers/
+//	cd bench && go test -run='^$' -bench=Referral -benchmem -count=8 -benchtime=1000x ./ers/
+//	cd bench && go test -run='^$' -bench=Slots -benchmem -count=8 -benchtime=500x ./ers/
 package ers_test
 
 import (

@@ -287,7 +287,11 @@ func (c *Client) newRequest(ctx context.Context, k *call) (*httpx.Request, error
 		}
 		req.Header.Set("Content-Type", ct)
 	}
-	if !k.noRoles {
+	// The R4 endpoints refuse the role and organisation headers from an
+	// application-restricted caller ("Not allowed for
+	// application-restricted access", r4 headers/request/*OnlyUserRestricted.yaml).
+	userHeaders := !(c.access == AppRestricted && strings.HasPrefix(k.path, "/R4/"))
+	if !k.noRoles && userHeaders {
 		if c.cfg.BusinessFunction != "" {
 			req.Header.Set("NHSD-eRS-Business-Function", string(c.cfg.BusinessFunction))
 		}
@@ -295,7 +299,7 @@ func (c *Client) newRequest(ctx context.Context, k *call) (*httpx.Request, error
 			req.Header.Set("NHSD-eRS-On-Behalf-Of-User-ID", c.cfg.OnBehalfOfUserID)
 		}
 	}
-	if c.cfg.Organisation != "" {
+	if c.cfg.Organisation != "" && userHeaders {
 		req.Header.Set("NHSD-End-User-Organisation-ODS", string(c.cfg.Organisation))
 	}
 	if k.ifMatch != "" {

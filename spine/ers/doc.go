@@ -59,7 +59,10 @@
 //     endpoint are its "Pre-requisites" (endpoints/aNNN-*.yaml), e.g.
 //     A010, A011, A015, A016: REFERRING_CLINICIAN or
 //     REFERRING_CLINICIAN_ADMIN; A008 also the SERVICE_PROVIDER_* roles and
-//     REFERRING_ADMIN.
+//     REFERRING_ADMIN. The R4 endpoints do not allow the role and
+//     organisation headers from an application-restricted caller (r4
+//     headers/request/*OnlyUserRestricted.yaml), so they are not sent
+//     then.
 //   - If-Match W/"n" carries the version on the updates (A012, A013,
 //     A014, A022, A026, A028, A031, A032, A034, A036;
 //     headers/request/IfMatch.yaml); 409 means the version is not the

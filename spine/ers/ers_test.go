@@ -289,6 +289,10 @@ func TestLocalRefusals(t *testing.T) {
 			return err
 		}, ers.ErrInvalidInput},
 		{"attachment id", func() error { _, err := c.Attachment(ctx, "../etc/passwd"); return err }, ers.ErrInvalidInput},
+		{"file name", func() error {
+			_, err := c.UploadFile(ctx, "000000070000", "../l\u00e9tter.pdf", "application/pdf", []byte("x"))
+			return err
+		}, ers.ErrInvalidInput},
 		{"file too large", func() error {
 			_, err := c.UploadFile(ctx, "000000070000", "a.pdf", "application/pdf", make([]byte, ers.MaxFileBytes+1))
 			return err
@@ -322,7 +326,11 @@ func TestRolesAndAccessModes(t *testing.T) {
 	})
 	_, err = app.SearchServices(ctx, ers.ServiceSearch{Patient: patient, Criteria: criteria(app)})
 	assert.ErrorIs(t, err, ers.ErrUserRestrictedOnly)
-	// …but reaching the ones open to it.
+	// …but reaching the ones open to it, without the role headers R4 does
+	// not allow them (configured here, not sent).
+	app = newClient(t, f, func(cfg *ers.Config) {
+		cfg.Tokens, cfg.Access = spine.StaticToken("app-token"), ers.AppRestricted
+	})
 	svc, err := app.HealthcareService(ctx, "11000")
 	require.NoError(t, err)
 	assert.Equal(t, "Leeds Cardiology", svc.Name)
@@ -868,4 +876,26 @@ func TestRenewTokenOn401(t *testing.T) {
 
 	_, err = ers.New(ers.Config{BaseURL: f.URL, Tokens: &spine.UserRestricted{}, Access: ers.AppRestricted})
 	assert.ErrorIs(t, err, ers.ErrConfig)
+}
+
+// A booking whose answer is lost is not sent again: the caller reads the
+// referral to learn that it happened, and the slot is booked once.
+func TestLostBookingAnswer(t *testing.T) {
+	f := newFake(t)
+	c := newClient(t, f)
+	ctx := context.Background()
+	r := createReferral(t, c, "11000")
+	page, err := c.SlotsPage(ctx, ers.SlotQuery{ServiceID: "11000", Priority: ers.Routine})
+	require.NoError(t, err)
+	before := f.Requests()
+	f.Inject(fake.Fault{DropAfter: true})
+	_, err = c.Book(ctx, ers.Booking{UBRN: r.UBRN, Version: r.Version, ServiceID: "11000", Patient: patient, Slot: page.Slots[0]})
+	require.Error(t, err)
+	var ae *spine.APIError
+	assert.False(t, errors.As(err, &ae), "no answer arrived")
+	assert.Equal(t, before+1, f.Requests(), "sent once, not retried")
+	got, err := c.Referral(ctx, r.UBRN)
+	require.NoError(t, err)
+	assert.Equal(t, "BOOKED", got.State, "the booking happened")
+	assert.Equal(t, 2, f.FreeSlots("11000"))
 }

@@ -385,8 +385,15 @@ func (c *Client) UploadFile(ctx context.Context, ubrn, filename, contentType str
 	if len(data) > MaxFileBytes {
 		return "", &RefusedError{Endpoint: A020.ID, Field: "file larger than 5 MiB", Err: ErrFileSizeError}
 	}
+	for _, r := range filename {
+		if r < 0x20 || r > 0x7e || r == '/' || r == '\\' {
+			// The specification names no encoding for the header: send
+			// only names that travel as they are.
+			return "", refused(A020, "NHSD-eRS-File-Name", "must be printable ASCII without path separators")
+		}
+	}
 	h := http.Header{}
-	h.Set("NHSD-eRS-File-Name", url.PathEscape(filename))
+	h.Set("NHSD-eRS-File-Name", filename)
 	h.Set("NHSD-eRS-Referral-Id", ubrn)
 	resp, err := c.do(ctx, &call{ep: A020, method: http.MethodPost, path: "/STU3/Binary", body: data, ctype: contentType, header: h})
 	if err != nil {

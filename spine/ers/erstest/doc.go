@@ -29,7 +29,9 @@
 // eRS-OperationOutcome-1 (eRS-APIErrorCode-1 codes) on STU3 paths and R4
 // NHSDigital-OperationOutcome (REC_* codes) on R4 paths. The embedded
 // Faults (FailNext, Inject, SetFaultRate, SetLatency) inject failures in
-// the vocabulary every fake of this module shares.
+// the vocabulary every fake of this module shares; a DropAfter fault
+// serves the request and closes the connection without an answer, so a
+// test can lose a booking's answer after the slot was taken.
 //
 // # Facts relied on
 //

@@ -312,11 +312,23 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r4 := strings.HasPrefix(r.URL.Path, "/FHIR/R4/")
-	if _, done := s.Serve(w, r, func(w http.ResponseWriter, status int) {
+	fault, done := s.Serve(w, r, func(w http.ResponseWriter, status int) {
 		writeStatus(w, r4, status)
-	}); done {
+	})
+	if done {
 		return
 	}
+	if fault.DropAfter {
+		// Serve the request, then close the connection instead of
+		// answering: the change is made and the client never learns it.
+		s.route(httptest.NewRecorder(), r, r4)
+		fake.Drop(w)
+		return
+	}
+	s.route(w, r, r4)
+}
+
+func (s *Server) route(w http.ResponseWriter, r *http.Request, r4 bool) {
 	if s.limiter != nil && !s.limiter.Allow() {
 		w.Header().Set("Retry-After", "1")
 		writeOO(w, r4, http.StatusTooManyRequests, "throttled", "TOO_MANY_REQUESTS", "rate limit exceeded")
@@ -378,6 +390,13 @@ func (s *Server) authorise(w http.ResponseWriter, r *http.Request, ep endpoint) 
 	if app {
 		if !ep.app {
 			writeOO(w, ep.r4, http.StatusForbidden, "forbidden", codeFor(ep.r4, http.StatusForbidden), "endpoint is not available to application-restricted access")
+			return false
+		}
+		// The R4 specification: the role and organisation headers are
+		// "not allowed for application-restricted access" (the status
+		// e-RS answers is not published; 400 is assumed).
+		if ep.r4 && (r.Header.Get("NHSD-eRS-Business-Function") != "" || r.Header.Get("NHSD-End-User-Organisation-ODS") != "" || r.Header.Get("NHSD-eRS-On-Behalf-Of-User-ID") != "") {
+			writeOO(w, true, http.StatusBadRequest, "invalid", "REC_BAD_REQUEST", "role and organisation headers are not allowed for application-restricted access")
 			return false
 		}
 		return true

@@ -201,3 +201,19 @@ func FuzzServer(f *testing.F) {
 		}
 	})
 }
+
+func TestTLS(t *testing.T) {
+	s := NewServer(WithTLS())
+	defer s.Close()
+	s.AddService(Service{ID: "1", Name: "TLS Clinic"})
+	require.True(t, strings.HasPrefix(s.URL, "https://"))
+	req, _ := http.NewRequest("GET", s.URL+"/R4/HealthcareService/1", nil)
+	req.Header.Set("NHSD-eRS-Business-Function", rc)
+	req.Header.Set("NHSD-End-User-Organisation-ODS", "A81001")
+	resp, err := s.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, 200, resp.StatusCode)
+	_, err = http.Get(s.URL + "/R4/HealthcareService/1")
+	assert.Error(t, err, "an untrusting client fails the handshake")
+}
