@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Assignment input errors, wrapped in *InputError with the request's
@@ -109,20 +110,16 @@ func (e *Engine) AssignReport(reqs []Request, opt AssignOptions) (AssignResult, 
 	if opt.MaxArcs <= 0 {
 		opt.MaxArcs = DefaultAssignMaxArcs
 	}
-	g, reqIDs, slotIDs, dropped, err := e.buildGraph(reqs, opt.MaxArcs)
+	p, dropped, err := e.buildProblem(reqs, opt.MaxArcs)
 	res := AssignResult{Dropped: dropped}
-	if err != nil || g == nil {
+	if err != nil || p.rows() == 0 || p.cols() == 0 {
 		return res, err
 	}
-	g.maxWeightFlow(len(reqIDs))
-	R := int32(len(reqIDs))
-	for ri := range reqIDs {
-		u := 1 + ri
-		for _, ei := range g.adj[u] {
-			ed := &g.edges[ei]
-			if ed.to > R && ed.to <= R+int32(len(slotIDs)) && ed.cap == 0 && ed.cost < 0 {
-				res.Pairs = append(res.Pairs, Pair{RequestID: reqIDs[ri], SlotID: slotIDs[ed.to-1-R], Score: float64(-ed.cost) / scoreScale})
-			}
+	s := newAssignSolver(p)
+	s.solve()
+	for i, k := range s.col {
+		if k >= 0 {
+			res.Pairs = append(res.Pairs, Pair{RequestID: p.reqIDs[i], SlotID: p.slotIDs[k], Score: float64(s.w[i]) / scoreScale})
 		}
 	}
 	return res, nil
@@ -195,45 +192,42 @@ func TotalScore(pairs []Pair) float64 {
 	return float64(t) / scoreScale
 }
 
-// edge is a residual edge; int32 indices keep it at 24 bytes.
-type edge struct {
-	to   int32
-	cap  int32
-	rev  int32 // index of the reverse edge
-	cost int64
+// arc is a candidate pair seen from its request: the slot's column and
+// the pair's score in millionths (always positive).
+type arc struct {
+	w   int64
+	col int32
 }
 
-type flowGraph struct {
-	n     int
-	adj   [][]int32 // edge indices per node
-	edges []edge
+// assignProblem is the bipartite graph Assign solves: rows (requests)
+// with their arcs in one block, best score first (ties: lower column), and
+// columns (slots) with their remaining capacity.
+type assignProblem struct {
+	rowStart []int32 // row i's arcs are arcs[rowStart[i]:rowStart[i+1]]
+	arcs     []arc
+	capacity []int32
+	reqIDs   []string
+	slotIDs  []string
 }
 
-func (g *flowGraph) addEdge(u, v, cap int, cost int64) {
-	g.adj[u] = append(g.adj[u], int32(len(g.edges)))
-	g.edges = append(g.edges, edge{to: int32(v), cap: int32(cap), cost: cost, rev: int32(len(g.edges) + 1)})
-	g.adj[v] = append(g.adj[v], int32(len(g.edges)))
-	g.edges = append(g.edges, edge{to: int32(u), cap: 0, cost: -cost, rev: int32(len(g.edges) - 1)})
-}
+func (p *assignProblem) rows() int         { return len(p.reqIDs) }
+func (p *assignProblem) cols() int         { return len(p.slotIDs) }
+func (p *assignProblem) row(i int32) []arc { return p.arcs[p.rowStart[i]:p.rowStart[i+1]] }
 
-// buildGraph lays out source 0, requests 1..R, slots R+1..R+S, sink
-// R+S+1. It stops with ErrAssignTooLarge as soon as the candidate pairs
-// pass maxArcs, before the graph is allocated.
-func (e *Engine) buildGraph(reqs []Request, maxArcs int) (*flowGraph, []string, []string, []Dropped, error) {
+// buildProblem collects the candidate pairs. It stops with
+// ErrAssignTooLarge as soon as they pass maxArcs.
+func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dropped, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	now := e.cfg.now()
-	type arc struct {
-		req, slot int32
-		w         int64
-	}
-	var reqIDs, slotIDs []string
-	slotNode := map[string]int{}
-	var free []int
-	var arcs []arc
+	p := &assignProblem{rowStart: []int32{0}}
+	slotCol := map[int32]int32{} // engine slot index → column
 	var dropped []Dropped
 	seen := map[string]bool{}
 	over := false
+	if maxArcs > math.MaxInt32 {
+		maxArcs = math.MaxInt32
+	}
 	for i := range reqs {
 		r := &reqs[i]
 		if err := assignCheck(i, r); err != nil {
@@ -245,82 +239,246 @@ func (e *Engine) buildGraph(reqs []Request, maxArcs int) (*flowGraph, []string, 
 			continue
 		}
 		seen[r.ID] = true
-		ri := len(reqIDs)
-		reqIDs = append(reqIDs, r.ID)
-		add := func(st *slotState, score float64) {
-			if over {
+		first := len(p.arcs)
+		add := func(slot int32, score float64) {
+			w := int64(math.Round(score * scoreScale))
+			if over || w <= 0 {
 				return
 			}
-			si, ok := slotNode[st.ID]
+			col, ok := slotCol[slot]
 			if !ok {
-				si = len(slotIDs)
-				slotNode[st.ID] = si
-				slotIDs = append(slotIDs, st.ID)
-				free = append(free, st.free(now))
-			}
-			if w := int64(math.Round(score * scoreScale)); w > 0 {
-				if len(arcs) == maxArcs {
-					over = true
+				st := e.slots[slot]
+				free := st.free(now)
+				if free <= 0 {
 					return
 				}
-				arcs = append(arcs, arc{int32(ri), int32(si), w})
+				col = int32(len(p.slotIDs))
+				slotCol[slot] = col
+				p.slotIDs = append(p.slotIDs, st.ID)
+				p.capacity = append(p.capacity, int32(min(free, math.MaxInt32)))
 			}
+			if len(p.arcs) == maxArcs {
+				over = true
+				return
+			}
+			p.arcs = append(p.arcs, arc{w: w, col: col})
 		}
 		if e.cfg.candidates > 0 {
 			for _, c := range e.match(r, e.cfg.candidates, now, false) {
-				add(e.slots[e.byID[c.SlotID]], c.Score)
+				add(int32(e.byID[c.SlotID]), c.Score)
 			}
 		} else {
-			e.scan(r, now, add)
+			e.walk(r, now, func(en *entry, b Breakdown, _ time.Duration) bool {
+				add(int32(en.slot), b.total())
+				return true
+			}, nil)
 		}
 		if over {
-			return nil, nil, nil, dropped, fmt.Errorf("%w: more than %d pairs by request %d of %d (limit them with WithAssignCandidates, or raise AssignOptions.MaxArcs)",
+			return nil, dropped, fmt.Errorf("%w: more than %d pairs by request %d of %d (limit them with WithAssignCandidates, or raise AssignOptions.MaxArcs)",
 				ErrAssignTooLarge, maxArcs, i+1, len(reqs))
 		}
+		sortArcs(p.arcs[first:])
+		p.reqIDs = append(p.reqIDs, r.ID)
+		p.rowStart = append(p.rowStart, int32(len(p.arcs)))
 	}
-	if len(reqIDs) == 0 || len(slotIDs) == 0 {
-		return nil, nil, nil, dropped, nil
+	return p, dropped, nil
+}
+
+// sortArcs puts a row's arcs best score first, ties by column.
+func sortArcs(a []arc) {
+	slices.SortFunc(a, func(a, b arc) int {
+		if a.w != b.w {
+			return cmp.Compare(b.w, a.w)
+		}
+		return cmp.Compare(a.col, b.col)
+	})
+}
+
+const inf = math.MaxInt64 / 4
+
+// assignSolver holds the state of the shortest-augmenting-path solver on
+// an assignProblem (Jonker–Volgenant class, sparse, capacities native).
+//
+// The problem is the LP: minimise Σ c·x with c = −w over the arcs, each
+// row assigned to at most one column (else it is "unassigned", cost 0),
+// each column j holding at most capacity[j] rows. Its dual has a price
+// v[j] ≤ 0 per column and u[i] ≤ 0 per row with u[i] + v[j] ≤ c for every
+// arc; an assignment is optimal when the arcs it uses are tight, a column
+// with v[j] < 0 is full and an unassigned row has u[i] = 0. The solver
+// keeps all of these true for the rows added so far. u is never stored: an
+// assigned row's u is c − v of its column, an unassigned row's 0.
+type assignSolver struct {
+	p      *assignProblem
+	v      []int64   // column prices, ≤ 0
+	col    []int32   // each row's column; unassigned or not yet added: -1
+	w      []int64   // the score of each assigned row's arc
+	held   [][]int32 // rows each column holds
+	heldAt []int32   // a row's position in its column's held list
+
+	// Per search, reset through touched.
+	dist    []int64 // column distances (reduced costs from the new row)
+	predRow []int32 // the row a column was reached from
+	predW   []int64 // the score of that row's arc to the column
+	done    []bool
+	touched []int32
+	settled []int32
+	heap    minHeap
+}
+
+func newAssignSolver(p *assignProblem) *assignSolver {
+	R, S := p.rows(), p.cols()
+	s := &assignSolver{
+		p: p, v: make([]int64, S), col: make([]int32, R), w: make([]int64, R),
+		held: make([][]int32, S), heldAt: make([]int32, R),
+		dist: make([]int64, S), predRow: make([]int32, S), predW: make([]int64, S), done: make([]bool, S),
 	}
-	R, S := len(reqIDs), len(slotIDs)
-	if R+S+2 > math.MaxInt32 || 2*(R+S+len(arcs))+2*R > math.MaxInt32 {
-		return nil, nil, nil, dropped, fmt.Errorf("%w: %d requests, %d slots, %d pairs", ErrAssignTooLarge, R, S, len(arcs))
+	for i := range s.col {
+		s.col[i] = -1
 	}
-	g := &flowGraph{n: R + S + 2, adj: make([][]int32, R+S+2), edges: make([]edge, 0, 2*(2*R+S+len(arcs)))}
-	sink := R + S + 1
-	// Every node's edge list is cut from one block, sized by its degree
-	// first, so adding the edges never grows a list.
-	deg := make([]int32, R+S+2)
-	deg[0], deg[sink] = int32(R), int32(R+S)
-	for ri := 1; ri <= R; ri++ {
-		deg[ri] = 2 // from the source, to the sink
+	for j := range s.dist {
+		s.dist[j] = inf
 	}
-	for si := 0; si < S; si++ {
-		deg[1+R+si] = 1 // to the sink
+	return s
+}
+
+// solve adds every row, best score first: once the places are held by the
+// rows that value them most, a row that values them less finds leaving
+// itself unassigned close by and its search ends early. Any order gives
+// the same optimum.
+func (s *assignSolver) solve() {
+	order := make([]int32, s.p.rows())
+	for i := range order {
+		order[i] = int32(i)
 	}
-	for _, a := range arcs {
-		deg[1+int(a.req)]++
-		deg[1+R+int(a.slot)]++
+	best := func(i int32) int64 {
+		if a := s.p.row(i); len(a) > 0 {
+			return a[0].w
+		}
+		return 0
 	}
-	block := make([]int32, 2*(2*R+S+len(arcs)))
-	off := 0
-	for v, d := range deg {
-		g.adj[v] = block[off : off : off+int(d)]
-		off += int(d)
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(best(b), best(a)) })
+	for _, r := range order {
+		s.add(r)
 	}
-	for ri := 0; ri < R; ri++ {
-		g.addEdge(0, 1+ri, 1, 0)
+}
+
+// add places row r along a shortest augmenting path: Dijkstra over the
+// columns on reduced costs, where settling a full column goes on through
+// the rows it holds (their arcs to it are tight, so they sit at its
+// distance), and ends at a column with room or at leaving a row
+// unassigned. Reaching a column with room or a row's "unassigned" bounds
+// the search: nothing at or beyond the bound is queued, and because arcs
+// are sorted best first and a reduced cost from a row is at least its base
+// less the arc's score (prices are ≤ 0), a row's scan stops at the first
+// arc that cannot beat the bound.
+func (s *assignSolver) add(r int32) {
+	// The new row's u is the greatest that keeps its arcs feasible: its
+	// base −u = max(0, max w + v), found among the first arcs since v ≤ 0.
+	var base int64
+	for _, a := range s.p.row(r) {
+		if a.w <= base {
+			break
+		}
+		base = max(base, a.w+s.v[a.col])
 	}
-	for _, a := range arcs {
-		g.addEdge(1+int(a.req), 1+R+int(a.slot), 1, -a.w)
+	e := searchEnd{bound: base, col: -1, row: r}
+	s.scanRow(r, base, &e)
+	for s.heap.len() > 0 {
+		j, d := s.heap.pop()
+		if d >= e.bound {
+			break
+		}
+		if s.done[j] || d > s.dist[j] {
+			continue
+		}
+		s.done[j] = true
+		s.settled = append(s.settled, int32(j))
+		for _, i := range s.held[j] {
+			// A held row's arc to j is tight, so its base is d − u.
+			s.scanRow(i, d+s.w[i]+s.v[j], &e)
+		}
 	}
-	arcs = nil // the graph has them now
-	for ri := 0; ri < R; ri++ {
-		g.addEdge(1+ri, sink, 1, 0) // leave the request unassigned
+	// Prices: every settled column moves by its distance less the end's,
+	// which keeps every reduced cost non-negative and makes the path tight.
+	for _, j := range s.settled {
+		s.v[j] += s.dist[j] - e.bound
 	}
-	for si := 0; si < S; si++ {
-		g.addEdge(1+R+si, sink, free[si], 0)
+	// Augment: walk back from the end, moving each row into the column it
+	// reached, from the column it held.
+	k := e.col
+	if k < 0 && e.row != r {
+		// The end is leaving e.row unassigned: its column goes to the row
+		// that reached it, and so on back to r.
+		k = s.col[e.row]
+		s.release(e.row)
 	}
-	return g, reqIDs, slotIDs, dropped, nil
+	for k >= 0 {
+		i := s.predRow[k]
+		prev := s.col[i]
+		if prev >= 0 {
+			s.release(i)
+		}
+		s.hold(i, k, s.predW[k])
+		k = prev
+	}
+	s.reset()
+}
+
+// searchEnd is the best end of a search so far: a column with room, or
+// (col < 0) leaving row unassigned, at distance bound.
+type searchEnd struct {
+	bound int64
+	col   int32
+	row   int32
+}
+
+// scanRow relaxes row i's arcs from its base (its distance less its u).
+func (s *assignSolver) scanRow(i int32, base int64, e *searchEnd) {
+	if base < e.bound {
+		*e = searchEnd{bound: base, col: -1, row: i}
+	}
+	for _, a := range s.p.row(i) {
+		if base-a.w >= e.bound {
+			break
+		}
+		k := a.col
+		d := base - a.w - s.v[k]
+		if d >= e.bound || d >= s.dist[k] || s.done[k] {
+			continue
+		}
+		if s.dist[k] == inf {
+			s.touched = append(s.touched, k)
+		}
+		s.dist[k], s.predRow[k], s.predW[k] = d, i, a.w
+		if len(s.held[k]) < int(s.p.capacity[k]) {
+			*e = searchEnd{bound: d, col: k}
+			continue
+		}
+		s.heap.push(int(k), d)
+	}
+}
+
+func (s *assignSolver) hold(i, k int32, w int64) {
+	s.col[i], s.w[i] = k, w
+	s.heldAt[i] = int32(len(s.held[k]))
+	s.held[k] = append(s.held[k], i)
+}
+
+func (s *assignSolver) release(i int32) {
+	j := s.col[i]
+	h := s.held[j]
+	at, last := s.heldAt[i], h[len(h)-1]
+	h[at], s.heldAt[last] = last, at
+	s.held[j] = h[:len(h)-1]
+	s.col[i], s.w[i] = -1, 0
+}
+
+func (s *assignSolver) reset() {
+	for _, k := range s.touched {
+		s.dist[k], s.done[k] = inf, false
+	}
+	s.touched, s.settled = s.touched[:0], s.settled[:0]
+	s.heap.reset()
 }
 
 // minHeap is a binary heap of (node, dist) without interface boxing.
@@ -369,168 +527,4 @@ func (h *minHeap) pop() (int, int64) {
 		i = m
 	}
 	return int(n), d
-}
-
-const inf = math.MaxInt64 / 4
-
-// maxWeightFlow adds the requests one at a time, each along a shortest
-// augmenting path from its node to the sink (Dijkstra on reduced costs,
-// stopping when the sink is settled). Every request has an edge straight
-// to the sink with cost 0, "left unassigned", so each is always placed and
-// the total cost, the negated total score, is minimal for the requests
-// added so far: adding one unit of supply along a shortest path keeps a
-// min-cost flow min-cost. Potentials keep reduced costs non-negative;
-// settled nodes move by their distance less the sink's, which is the usual
-// update shifted by a constant that cancels in every reduced cost.
-func (g *flowGraph) maxWeightFlow(requests int) {
-	n, sink := g.n, g.n-1
-	pot := make([]int64, n)
-	for u := 1; u < n-1; u++ {
-		for _, ei := range g.adj[u] {
-			ed := &g.edges[ei]
-			if to := int(ed.to); ed.cap > 0 && to != sink && to > u && pot[u]+ed.cost < pot[to] {
-				pot[to] = pot[u] + ed.cost
-			}
-		}
-	}
-	for u := 1; u < n-1; u++ {
-		if pot[u] < pot[sink] {
-			pot[sink] = pot[u]
-		}
-	}
-	// A slot node's adjacency holds a reverse edge for every request that
-	// could take it, almost all with no capacity; its live list holds
-	// only the edges with capacity (to the sink while it has room, back
-	// to the requests it holds), so settling a slot costs its capacity,
-	// not the number of requests.
-	isSlot := func(v int) bool { return v > requests && v < sink }
-	live := make([][]int32, n)
-	livePos := make([]int32, len(g.edges))
-	for i := range livePos {
-		livePos[i] = -1
-	}
-	addLive := func(v int, ei int32) {
-		if livePos[ei] < 0 {
-			livePos[ei] = int32(len(live[v]))
-			live[v] = append(live[v], ei)
-		}
-	}
-	dropLive := func(v int, ei int32) {
-		if i := livePos[ei]; i >= 0 {
-			last := live[v][len(live[v])-1]
-			live[v][i], livePos[last] = last, i
-			live[v] = live[v][:len(live[v])-1]
-			livePos[ei] = -1
-		}
-	}
-	for v := requests + 1; v < sink; v++ {
-		for _, ei := range g.adj[v] {
-			if g.edges[ei].cap > 0 {
-				addLive(v, ei)
-			}
-		}
-	}
-	dist := make([]int64, n)
-	prevEdge := make([]int32, n)
-	done := make([]bool, n)
-	for i := range dist {
-		dist[i] = inf
-	}
-	// Requests go in by their best score, highest first: once the places
-	// are taken by requests that value them most, a request that values
-	// them less finds leaving itself unassigned close by and its search
-	// ends early. Any order gives the same optimum.
-	order := make([]int, requests)
-	best := make([]int64, requests+1)
-	for r := 1; r <= requests; r++ {
-		order[r-1] = r
-		for _, ei := range g.adj[r] {
-			if ed := &g.edges[ei]; ed.cap > 0 && ed.to != 0 {
-				best[r] = max(best[r], -ed.cost)
-			}
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(best[b], best[a]) })
-	var touched []int32
-	var q minHeap
-	for _, r := range order {
-		// The request has no flow yet, so its only residual edges are its
-		// own out-edges: lift its potential to the least that keeps them
-		// non-negative, which makes its best edge tight. The search then
-		// settles only nodes closer than the gap between its best slot
-		// and leaving it unassigned, instead of most of the graph.
-		tight := pot[sink]
-		for _, ei := range g.adj[r] {
-			ed := &g.edges[ei]
-			if ed.cap > 0 && ed.to != 0 {
-				tight = max(tight, pot[ed.to]-ed.cost)
-			}
-		}
-		pot[r] = tight
-		q.reset()
-		dist[r] = 0
-		touched = append(touched[:0], int32(r))
-		q.push(r, 0)
-		var settled []int32
-		for q.len() > 0 {
-			u, d := q.pop()
-			if done[u] || d > dist[u] {
-				continue
-			}
-			done[u] = true
-			settled = append(settled, int32(u))
-			if u == sink {
-				break
-			}
-			out := g.adj[u]
-			if isSlot(u) {
-				out = live[u]
-			}
-			for _, ei := range out {
-				ed := &g.edges[ei]
-				to := int(ed.to)
-				if ed.cap <= 0 || to == 0 {
-					continue
-				}
-				nd := d + ed.cost + pot[u] - pot[to]
-				if nd < dist[to] {
-					if dist[to] == inf {
-						touched = append(touched, ed.to)
-					}
-					dist[to] = nd
-					prevEdge[to] = ei
-					q.push(to, nd)
-				}
-			}
-		}
-		if !done[sink] {
-			// Unreachable: the request's own edge to the sink is always
-			// there. Leave the request unassigned rather than fail.
-			for _, v := range touched {
-				dist[v], done[v] = inf, false
-			}
-			continue
-		}
-		dt := dist[sink]
-		for _, v := range settled {
-			pot[v] += dist[v] - dt
-		}
-		for v := sink; v != r; {
-			ei := prevEdge[v]
-			rev := g.edges[ei].rev
-			tail := int(g.edges[rev].to)
-			g.edges[ei].cap--
-			g.edges[rev].cap++
-			if isSlot(tail) && g.edges[ei].cap == 0 {
-				dropLive(tail, ei)
-			}
-			if isSlot(v) && g.edges[rev].cap == 1 {
-				addLive(v, rev)
-			}
-			v = tail
-		}
-		for _, v := range touched {
-			dist[v], done[v] = inf, false
-		}
-	}
 }
