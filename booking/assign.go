@@ -200,11 +200,12 @@ type arc struct {
 }
 
 // assignProblem is the bipartite graph Assign solves: rows (requests)
-// with their arcs in one block, best score first (ties: lower column), and
+// with their arcs, best score first (ties: lower column), and
 // columns (slots) with their remaining capacity.
 type assignProblem struct {
-	rowStart []int32 // row i's arcs are arcs[rowStart[i]:rowStart[i+1]]
-	arcs     []arc
+	rowArcs  [][]arc // cut from chunks, so that collecting never copies
+	chunk    []arc   // the row being built, at the free end of a chunk
+	arcCount int
 	capacity []int32
 	reqIDs   []string
 	slotIDs  []string
@@ -212,7 +213,32 @@ type assignProblem struct {
 
 func (p *assignProblem) rows() int         { return len(p.reqIDs) }
 func (p *assignProblem) cols() int         { return len(p.slotIDs) }
-func (p *assignProblem) row(i int32) []arc { return p.arcs[p.rowStart[i]:p.rowStart[i+1]] }
+func (p *assignProblem) row(i int32) []arc { return p.rowArcs[i] }
+
+// arcChunk is how many arcs a chunk holds (1 MiB).
+const arcChunk = 1 << 16
+
+// addRow adds a row whose arcs were appended with appendArc since the
+// last addRow, sorting them best first.
+func (p *assignProblem) addRow(id string) {
+	own := p.chunk[:len(p.chunk):len(p.chunk)]
+	sortArcs(own)
+	p.rowArcs = append(p.rowArcs, own)
+	p.reqIDs = append(p.reqIDs, id)
+	p.arcCount += len(own)
+	p.chunk = p.chunk[len(p.chunk):]
+}
+
+// appendArc adds an arc to the row being built. A row that outgrows its
+// chunk moves to a new one, so collecting copies only that row's arcs.
+func (p *assignProblem) appendArc(a arc) {
+	if len(p.chunk) == cap(p.chunk) {
+		next := make([]arc, len(p.chunk), max(arcChunk, 2*len(p.chunk)))
+		copy(next, p.chunk)
+		p.chunk = next
+	}
+	p.chunk = append(p.chunk, a)
+}
 
 // buildProblem collects the candidate pairs. It stops with
 // ErrAssignTooLarge as soon as they pass maxArcs.
@@ -220,7 +246,7 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	now := e.cfg.now()
-	p := &assignProblem{rowStart: []int32{0}}
+	p := &assignProblem{}
 	slotCol := map[int32]int32{} // engine slot index → column
 	var dropped []Dropped
 	seen := map[string]bool{}
@@ -239,7 +265,6 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 			continue
 		}
 		seen[r.ID] = true
-		first := len(p.arcs)
 		add := func(slot int32, score float64) {
 			w := int64(math.Round(score * scoreScale))
 			if over || w <= 0 {
@@ -257,11 +282,11 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 				p.slotIDs = append(p.slotIDs, st.ID)
 				p.capacity = append(p.capacity, int32(min(free, math.MaxInt32)))
 			}
-			if len(p.arcs) == maxArcs {
+			if p.arcCount+len(p.chunk) == maxArcs {
 				over = true
 				return
 			}
-			p.arcs = append(p.arcs, arc{w: w, col: col})
+			p.appendArc(arc{w: w, col: col})
 		}
 		if e.cfg.candidates > 0 {
 			for _, c := range e.match(r, e.cfg.candidates, now, false) {
@@ -277,9 +302,7 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 			return nil, dropped, fmt.Errorf("%w: more than %d pairs by request %d of %d (limit them with WithAssignCandidates, or raise AssignOptions.MaxArcs)",
 				ErrAssignTooLarge, maxArcs, i+1, len(reqs))
 		}
-		sortArcs(p.arcs[first:])
-		p.reqIDs = append(p.reqIDs, r.ID)
-		p.rowStart = append(p.rowStart, int32(len(p.arcs)))
+		p.addRow(r.ID)
 	}
 	return p, dropped, nil
 }
@@ -315,14 +338,16 @@ type assignSolver struct {
 	held   [][]int32 // rows each column holds
 	heldAt []int32   // a row's position in its column's held list
 
-	// Per search, reset through touched.
-	dist    []int64 // column distances (reduced costs from the new row)
-	predRow []int32 // the row a column was reached from
-	predW   []int64 // the score of that row's arc to the column
-	done    []bool
-	touched []int32
-	settled []int32
-	heap    minHeap
+	// Per search, reset through touched. key is a column's distance plus
+	// its price (inf when not reached), so that the common case of an arc
+	// that improves nothing costs one read.
+	key      []int64
+	predRow  []int32 // the row a column was reached from
+	predW    []int64 // the score of that row's arc to the column
+	touched  []int32
+	settled  []int32
+	settledD []int64
+	heap     minHeap
 }
 
 func newAssignSolver(p *assignProblem) *assignSolver {
@@ -330,13 +355,13 @@ func newAssignSolver(p *assignProblem) *assignSolver {
 	s := &assignSolver{
 		p: p, v: make([]int64, S), col: make([]int32, R), w: make([]int64, R),
 		held: make([][]int32, S), heldAt: make([]int32, R),
-		dist: make([]int64, S), predRow: make([]int32, S), predW: make([]int64, S), done: make([]bool, S),
+		key: make([]int64, S), predRow: make([]int32, S), predW: make([]int64, S),
 	}
 	for i := range s.col {
 		s.col[i] = -1
 	}
-	for j := range s.dist {
-		s.dist[j] = inf
+	for j := range s.key {
+		s.key[j] = inf
 	}
 	return s
 }
@@ -383,16 +408,17 @@ func (s *assignSolver) add(r int32) {
 	}
 	e := searchEnd{bound: base, col: -1, row: r}
 	s.scanRow(r, base, &e)
-	for s.heap.len() > 0 {
+	for s.heap.len() > 0 && e.bound > 0 {
 		j, d := s.heap.pop()
 		if d >= e.bound {
 			break
 		}
-		if s.done[j] || d > s.dist[j] {
-			continue
+		if d != s.key[j]-s.v[j] {
+			continue // settled already, or queued again nearer
 		}
-		s.done[j] = true
+		s.key[j] = -inf // settled: no arc improves it
 		s.settled = append(s.settled, int32(j))
+		s.settledD = append(s.settledD, d)
 		for _, i := range s.held[j] {
 			// A held row's arc to j is tight, so its base is d − u.
 			s.scanRow(i, d+s.w[i]+s.v[j], &e)
@@ -400,8 +426,8 @@ func (s *assignSolver) add(r int32) {
 	}
 	// Prices: every settled column moves by its distance less the end's,
 	// which keeps every reduced cost non-negative and makes the path tight.
-	for _, j := range s.settled {
-		s.v[j] += s.dist[j] - e.bound
+	for x, j := range s.settled {
+		s.v[j] += s.settledD[x] - e.bound
 	}
 	// Augment: walk back from the end, moving each row into the column it
 	// reached, from the column it held.
@@ -438,18 +464,22 @@ func (s *assignSolver) scanRow(i int32, base int64, e *searchEnd) {
 		*e = searchEnd{bound: base, col: -1, row: i}
 	}
 	for _, a := range s.p.row(i) {
-		if base-a.w >= e.bound {
+		x := base - a.w // the distance through a, plus the column's price
+		if x >= e.bound || e.bound == 0 {
 			break
 		}
 		k := a.col
-		d := base - a.w - s.v[k]
-		if d >= e.bound || d >= s.dist[k] || s.done[k] {
+		if x >= s.key[k] {
 			continue
 		}
-		if s.dist[k] == inf {
+		d := x - s.v[k]
+		if d >= e.bound {
+			continue
+		}
+		if s.key[k] == inf {
 			s.touched = append(s.touched, k)
 		}
-		s.dist[k], s.predRow[k], s.predW[k] = d, i, a.w
+		s.key[k], s.predRow[k], s.predW[k] = x, i, a.w
 		if len(s.held[k]) < int(s.p.capacity[k]) {
 			*e = searchEnd{bound: d, col: k}
 			continue
@@ -475,9 +505,9 @@ func (s *assignSolver) release(i int32) {
 
 func (s *assignSolver) reset() {
 	for _, k := range s.touched {
-		s.dist[k], s.done[k] = inf, false
+		s.key[k] = inf
 	}
-	s.touched, s.settled = s.touched[:0], s.settled[:0]
+	s.touched, s.settled, s.settledD = s.touched[:0], s.settled[:0], s.settledD[:0]
 	s.heap.reset()
 }
 

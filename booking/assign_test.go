@@ -154,14 +154,12 @@ func certify(p *assignProblem, s *assignSolver) (int64, error) {
 // distinct scores (many ties) or many, capacities 0 to 3, rows with no
 // arcs, and a column count from tight to loose.
 func randomProblem(rng *rand.Rand, rows, cols, deg int, scores int64) *assignProblem {
-	p := &assignProblem{rowStart: []int32{0}}
+	p := &assignProblem{}
 	for j := range cols {
 		p.slotIDs = append(p.slotIDs, fmt.Sprint("s", j))
 		p.capacity = append(p.capacity, int32(rng.IntN(4)))
 	}
 	for i := range rows {
-		p.reqIDs = append(p.reqIDs, fmt.Sprint("r", i))
-		first := len(p.arcs)
 		seen := map[int32]bool{}
 		for range rng.IntN(deg + 1) {
 			k := int32(rng.IntN(cols))
@@ -169,10 +167,9 @@ func randomProblem(rng *rand.Rand, rows, cols, deg int, scores int64) *assignPro
 				continue
 			}
 			seen[k] = true
-			p.arcs = append(p.arcs, arc{w: 1 + rng.Int64N(scores), col: k})
+			p.appendArc(arc{w: 1 + rng.Int64N(scores), col: k})
 		}
-		sortArcs(p.arcs[first:])
-		p.rowStart = append(p.rowStart, int32(len(p.arcs)))
+		p.addRow(fmt.Sprint("r", i))
 	}
 	return p
 }
