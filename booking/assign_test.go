@@ -213,3 +213,51 @@ func TestAssignCertificateCatchesASuboptimalResult(t *testing.T) {
 	_, err = certify(p, s)
 	require.Error(t, err)
 }
+
+// FuzzAssignSolver builds a small problem from the input (rows, columns,
+// capacities, arcs and scores, ties included) and checks the solver's
+// result by its dual certificate and against plain SSP.
+func FuzzAssignSolver(f *testing.F) {
+	f.Add([]byte{3, 2, 1, 1, 0, 5, 1, 5, 0, 5, 1, 4})
+	f.Add([]byte{8, 3, 0, 2, 3, 0, 9, 1, 9, 2, 9, 0, 1, 1, 1, 2, 1, 0, 255, 1, 255})
+	f.Add([]byte{1, 1, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		next := func() int {
+			if len(b) == 0 {
+				return 0
+			}
+			x := int(b[0])
+			b = b[1:]
+			return x
+		}
+		rows, cols := 1+next()%24, 1+next()%12
+		p := &assignProblem{}
+		for j := range cols {
+			p.slotIDs = append(p.slotIDs, fmt.Sprint("s", j))
+			p.capacity = append(p.capacity, int32(next()%4))
+		}
+		for i := range rows {
+			seen := map[int32]bool{}
+			for range next() % (cols + 1) {
+				k := int32(next() % cols)
+				w := int64(1 + next())
+				if !seen[k] {
+					seen[k] = true
+					p.appendArc(arc{w: w, col: k})
+				}
+			}
+			p.addRow(fmt.Sprint("r", i))
+		}
+		s := newAssignSolver(p)
+		s.solve()
+		got, err := certify(p, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := flowGraphOf(p)
+		previousMaxWeightFlow(g, rows)
+		if want := flowScore(g, rows); want != got {
+			t.Fatalf("total %d, plain SSP %d", got, want)
+		}
+	})
+}
