@@ -25,9 +25,9 @@ var (
 )
 
 // DefaultAssignMaxArcs bounds the candidate pairs AssignReport builds by
-// default. A pair costs about 80 bytes at the peak (16 while scanning, two
-// 24-byte residual edges, their two list entries and live-list positions),
-// so 16 Mi pairs stay under about 1.3 GB.
+// default. A pair costs 16 bytes (its score and slot, kept with its
+// request), so 16 Mi pairs take 256 MiB; requests and slots add about 60
+// bytes each.
 const DefaultAssignMaxArcs = 16 << 20
 
 // AssignOptions tune AssignReport.
@@ -94,18 +94,19 @@ func (e *Engine) Assign(reqs []Request) []Pair {
 // and a bound on memory: ErrAssignTooLarge when the candidate pairs
 // exceed opt.MaxArcs.
 //
-// It solves a min-cost flow (request → slot → sink, costs the negated
-// scores, with a zero-cost "unassigned" edge from each request to the
-// sink) by successive shortest augmenting paths on the sparse graph, one
-// request at a time, with Dijkstra and node potentials, capacities
-// handled natively: the result is optimal over the candidate pairs (all
-// feasible pairs unless WithAssignCandidates limits them). Three things
-// keep the searches short when requests contend for the same slots:
-// requests go in best score first; each enters with the least potential
-// that keeps its edges non-negative, so its search ends once leaving it
-// unassigned is the cheapest way on; and a slot's search step reads only
-// its live edges (to the sink while it has room, back to the requests it
-// holds). Memory is about 80 bytes a candidate pair, bounded by MaxArcs.
+// It solves the assignment as a linear program with its dual, by shortest
+// augmenting paths on the sparse graph of candidate pairs (the
+// Jonker–Volgenant class of solvers): requests are added one at a time,
+// best score first, each along a shortest path (Dijkstra on reduced costs)
+// over the slots, where a full slot leads on through the requests it
+// holds, to a slot with room or to leaving some request unassigned.
+// Capacities are handled natively, not by copying slots. Slot prices keep
+// every reduced cost non-negative, so the result is optimal over the
+// candidate pairs (all feasible pairs unless WithAssignCandidates limits
+// them), and the prices it ends with prove it. The search is bounded by
+// the nearest end found so far, and a request's pairs are sorted best
+// first, so its scan stops at the first pair that cannot beat the bound.
+// Memory is 16 bytes a candidate pair, bounded by MaxArcs.
 func (e *Engine) AssignReport(reqs []Request, opt AssignOptions) (AssignResult, error) {
 	if opt.MaxArcs <= 0 {
 		opt.MaxArcs = DefaultAssignMaxArcs
