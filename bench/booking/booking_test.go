@@ -224,5 +224,5 @@ func cpuTime() time.Duration {
 // reportCPU reports the CPU seconds per operation since from, the
 // garbage collector's included.
 func reportCPU(b *testing.B, from time.Duration) {
-	b.ReportMetric((cpuTime() - from).Seconds()/float64(b.N), "cpu-s/op")
+	b.ReportMetric((cpuTime()-from).Seconds()/float64(b.N), "cpu-s/op")
 }
