@@ -367,10 +367,16 @@ func newAssignSolver(p *assignProblem) *assignSolver {
 	return s
 }
 
-// solve adds every row, best score first: once the places are held by the
-// rows that value them most, a row that values them less finds leaving
-// itself unassigned close by and its search ends early. Any order gives
-// the same optimum.
+// solve places every row. A first pass of bids (Jonker and Volgenant's
+// augmenting row reduction, as in an auction) places most rows cheaply:
+// a row takes the slot where its net value (score plus price) is highest,
+// and when that slot is full its price falls until the row is
+// indifferent between it and its second choice, and the row it held is
+// placed again. The rows the bids leave are added by shortest augmenting
+// paths, best score first: once the places are held by the rows that
+// value them most, a row that values them less finds leaving itself
+// unassigned close by and its search ends early. Any order gives the same
+// optimum.
 func (s *assignSolver) solve() {
 	order := make([]int32, s.p.rows())
 	for i := range order {
@@ -383,9 +389,63 @@ func (s *assignSolver) solve() {
 		return 0
 	}
 	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(best(b), best(a)) })
-	for _, r := range order {
+	left := s.bid(order)
+	for _, r := range left {
 		s.add(r)
 	}
+}
+
+// bid places rows by the augmenting row reduction and returns those it
+// left for add, in the order they came. A row is left when its two best
+// net values tie at a full slot (bidding again could cycle), when its
+// best slot is full and holds more than one row (lowering that price
+// could break the others' tightness), and when bids run out (a few per
+// row, so the pass stays linear). Every row it places is tight at its
+// slot and no other slot is worth more to it, every row it leaves
+// unassigned is worth nothing anywhere, and only full slots lose price:
+// the invariants add needs.
+func (s *assignSolver) bid(order []int32) []int32 {
+	queue := slices.Clone(order)
+	var left []int32
+	budget := 4 * len(order)
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		if budget == 0 {
+			left = append(left, i)
+			continue
+		}
+		budget--
+		// The best and second-best net values, "unassigned" (0) included.
+		var h1, h2 int64
+		j1, w1 := int32(-1), int64(0)
+		for _, a := range s.p.row(i) {
+			if a.w <= h2 {
+				break // net ≤ w: nothing later beats the second best
+			}
+			switch h := a.w + s.v[a.col]; {
+			case h > h1:
+				h1, h2, j1, w1 = h, h1, a.col, a.w
+			case h > h2:
+				h2 = h
+			}
+		}
+		switch {
+		case j1 < 0:
+			continue // worth nothing anywhere: stays unassigned
+		case len(s.held[j1]) < int(s.p.capacity[j1]):
+			s.hold(i, j1, w1)
+		case s.p.capacity[j1] == 1 && h1 > h2:
+			out := s.held[j1][0]
+			s.release(out)
+			s.v[j1] -= h1 - h2
+			s.hold(i, j1, w1)
+			queue = append(queue, out)
+		default:
+			left = append(left, i)
+		}
+	}
+	return left
 }
 
 // add places row r along a shortest augmenting path: Dijkstra over the
