@@ -96,10 +96,13 @@ func (e *Engine) Assign(reqs []Request) []Pair {
 //
 // It solves the assignment as a linear program with its dual, by shortest
 // augmenting paths on the sparse graph of candidate pairs (the
-// Jonker–Volgenant class of solvers): requests are added one at a time,
-// best score first, each along a shortest path (Dijkstra on reduced costs)
-// over the slots, where a full slot leads on through the requests it
-// holds, to a slot with room or to leaving some request unassigned.
+// Jonker–Volgenant class of solvers): bids place most requests first (a
+// request takes the slot worth most to it at the slots' prices, and
+// outbids the holder of a full one by lowering its price), then the rest
+// are added one at a time, best score first, each along a shortest path
+// (Dijkstra on reduced costs) over the slots, where a full slot leads on
+// through the requests it holds, to a slot with room or to leaving some
+// request unassigned.
 // Capacities are handled natively, not by copying slots. Slot prices keep
 // every reduced cost non-negative, so the result is optimal over the
 // candidate pairs (all feasible pairs unless WithAssignCandidates limits

@@ -35,8 +35,9 @@
 //
 // Assign maximises the total score over the requests (each in at most one
 // pair, each slot within its remaining capacity): a linear program whose
-// dual gives each slot a price. It adds requests one at a time along
-// shortest augmenting paths (Dijkstra on reduced costs over the slots, a
+// dual gives each slot a price. Bids place most requests first (the
+// augmenting row reduction of Jonker and Volgenant); it adds the rest one
+// at a time along shortest augmenting paths (Dijkstra on reduced costs over the slots, a
 // full slot leading on through the requests it holds), the
 // Jonker–Volgenant class of solvers on the sparse graph of candidate
 // pairs, with capacities native. It keeps the prices dual-feasible and in
