@@ -251,7 +251,8 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 	defer e.mu.RUnlock()
 	now := e.cfg.now()
 	p := &assignProblem{}
-	slotCol := map[int32]int32{} // engine slot index → column
+	// Engine slot index → column + 1; 0 unseen, -1 without room.
+	slotCol := make([]int32, len(e.slots))
 	var dropped []Dropped
 	seen := map[string]bool{}
 	over := false
@@ -274,15 +275,19 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 			if over || w <= 0 {
 				return
 			}
-			col, ok := slotCol[slot]
-			if !ok {
+			col := slotCol[slot] - 1
+			switch col {
+			case -2:
+				return
+			case -1:
 				st := e.slots[slot]
 				free := st.free(now)
 				if free <= 0 {
+					slotCol[slot] = -1
 					return
 				}
 				col = int32(len(p.slotIDs))
-				slotCol[slot] = col
+				slotCol[slot] = col + 1
 				p.slotIDs = append(p.slotIDs, st.ID)
 				p.capacity = append(p.capacity, int32(min(free, math.MaxInt32)))
 			}
