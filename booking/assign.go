@@ -532,25 +532,34 @@ func (s *assignSolver) scanRow(i int32, base int64, e *searchEnd) {
 	if base < e.bound {
 		*e = searchEnd{bound: base, col: -1, row: i}
 	}
+	// The hot loop: locals, so that the compiler keeps them in registers
+	// (a store to a slice could alias a field read through a pointer).
+	bound, key, v := e.bound, s.key, s.v
+	if bound == 0 {
+		return // nothing is nearer than 0
+	}
 	for _, a := range s.p.row(i) {
 		x := base - a.w // the distance through a, plus the column's price
-		if x >= e.bound || e.bound == 0 {
+		if x >= bound {
 			break
 		}
 		k := a.col
-		if x >= s.key[k] {
+		if x >= key[k] {
 			continue
 		}
-		d := x - s.v[k]
-		if d >= e.bound {
+		d := x - v[k]
+		if d >= bound {
 			continue
 		}
-		if s.key[k] == inf {
+		if key[k] == inf {
 			s.touched = append(s.touched, k)
 		}
-		s.key[k], s.predRow[k], s.predW[k] = x, i, a.w
+		key[k], s.predRow[k], s.predW[k] = x, i, a.w
 		if len(s.held[k]) < int(s.p.capacity[k]) {
 			*e = searchEnd{bound: d, col: k}
+			if bound = d; bound == 0 {
+				return
+			}
 			continue
 		}
 		s.heap.push(int(k), d)
