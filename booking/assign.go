@@ -22,11 +22,15 @@ var (
 	// ErrAssignTooLarge is an assignment whose candidate pairs exceed
 	// AssignOptions.MaxArcs; nothing is allocated beyond the limit.
 	ErrAssignTooLarge = errors.New("booking: assignment exceeds the candidate-pair limit")
+	// ErrAssignScoreRange is an assignment with a pair scoring more than
+	// about 2,147 (Weights summing to more than that): Assign keeps scores
+	// in millionths in 32 bits. Default weights score at most 5.
+	ErrAssignScoreRange = errors.New("booking: a score is beyond the range Assign solves")
 )
 
 // DefaultAssignMaxArcs bounds the candidate pairs AssignReport builds by
-// default. A pair costs 16 bytes (its score and slot, kept with its
-// request), so 16 Mi pairs take 256 MiB; requests and slots add about 60
+// default. A pair costs 8 bytes (its score and slot, kept with its
+// request), so 16 Mi pairs take 128 MiB; requests and slots add about 60
 // bytes each.
 const DefaultAssignMaxArcs = 16 << 20
 
@@ -109,7 +113,7 @@ func (e *Engine) Assign(reqs []Request) []Pair {
 // them), and the prices it ends with prove it. The search is bounded by
 // the nearest end found so far, and a request's pairs are sorted best
 // first, so its scan stops at the first pair that cannot beat the bound.
-// Memory is 16 bytes a candidate pair, bounded by MaxArcs.
+// Memory is 8 bytes a candidate pair, bounded by MaxArcs.
 func (e *Engine) AssignReport(reqs []Request, opt AssignOptions) (AssignResult, error) {
 	if opt.MaxArcs <= 0 {
 		opt.MaxArcs = DefaultAssignMaxArcs
@@ -199,9 +203,11 @@ func TotalScore(pairs []Pair) float64 {
 // arc is a candidate pair seen from its request: the slot's column and
 // the pair's score in millionths (always positive).
 type arc struct {
-	w   int64
+	w   int32 // at most math.MaxInt32: see ErrAssignScoreRange
 	col int32
 }
+
+func (a arc) weight() int64 { return int64(a.w) }
 
 // assignProblem is the bipartite graph Assign solves: rows (requests)
 // with their arcs, best score first (ties: lower column), and
@@ -220,7 +226,7 @@ func (p *assignProblem) cols() int         { return len(p.slotIDs) }
 func (p *assignProblem) row(i int32) []arc { return p.rowArcs[i] }
 
 // arcChunk is how many arcs a chunk holds (1 MiB).
-const arcChunk = 1 << 16
+const arcChunk = 1 << 17
 
 // addRow adds a row whose arcs were appended with appendArc since the
 // last addRow, sorting them best first.
@@ -255,7 +261,7 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 	slotCol := make([]int32, len(e.slots))
 	var dropped []Dropped
 	seen := map[string]bool{}
-	over := false
+	over, wide := false, false
 	if maxArcs > math.MaxInt32 {
 		maxArcs = math.MaxInt32
 	}
@@ -273,6 +279,10 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 		add := func(slot int32, score float64) {
 			w := int64(math.Round(score * scoreScale))
 			if over || w <= 0 {
+				return
+			}
+			if w > math.MaxInt32 {
+				over, wide = true, true
 				return
 			}
 			col := slotCol[slot] - 1
@@ -295,7 +305,7 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 				over = true
 				return
 			}
-			p.appendArc(arc{w: w, col: col})
+			p.appendArc(arc{w: int32(w), col: col})
 		}
 		if e.cfg.candidates > 0 {
 			for _, c := range e.match(r, e.cfg.candidates, now, false) {
@@ -306,6 +316,9 @@ func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dr
 				add(int32(en.slot), b.total())
 				return true
 			}, nil)
+		}
+		if wide {
+			return nil, dropped, fmt.Errorf("%w: request %d of %d scores %.0f or more", ErrAssignScoreRange, i+1, len(reqs), float64(math.MaxInt32)/scoreScale)
 		}
 		if over {
 			return nil, dropped, fmt.Errorf("%w: more than %d pairs by request %d of %d (limit them with WithAssignCandidates, or raise AssignOptions.MaxArcs)",
@@ -392,7 +405,7 @@ func (s *assignSolver) solve() {
 	}
 	best := func(i int32) int64 {
 		if a := s.p.row(i); len(a) > 0 {
-			return a[0].w
+			return a[0].weight()
 		}
 		return 0
 	}
@@ -428,12 +441,12 @@ func (s *assignSolver) bid(order []int32) []int32 {
 		var h1, h2 int64
 		j1, w1 := int32(-1), int64(0)
 		for _, a := range s.p.row(i) {
-			if a.w <= h2 {
+			if a.weight() <= h2 {
 				break // net ≤ w: nothing later beats the second best
 			}
-			switch h := a.w + s.v[a.col]; {
+			switch h := a.weight() + s.v[a.col]; {
 			case h > h1:
-				h1, h2, j1, w1 = h, h1, a.col, a.w
+				h1, h2, j1, w1 = h, h1, a.col, a.weight()
 			case h > h2:
 				h2 = h
 			}
@@ -470,10 +483,10 @@ func (s *assignSolver) add(r int32) {
 	// base −u = max(0, max w + v), found among the first arcs since v ≤ 0.
 	var base int64
 	for _, a := range s.p.row(r) {
-		if a.w <= base {
+		if a.weight() <= base {
 			break
 		}
-		base = max(base, a.w+s.v[a.col])
+		base = max(base, a.weight()+s.v[a.col])
 	}
 	e := searchEnd{bound: base, col: -1, row: r}
 	s.scanRow(r, base, &e)
@@ -539,7 +552,7 @@ func (s *assignSolver) scanRow(i int32, base int64, e *searchEnd) {
 		return // nothing is nearer than 0
 	}
 	for _, a := range s.p.row(i) {
-		x := base - a.w // the distance through a, plus the column's price
+		x := base - a.weight() // the distance through a, plus the column's price
 		if x >= bound {
 			break
 		}
@@ -554,7 +567,7 @@ func (s *assignSolver) scanRow(i int32, base int64, e *searchEnd) {
 		if key[k] == inf {
 			s.touched = append(s.touched, k)
 		}
-		key[k], s.predRow[k], s.predW[k] = x, i, a.w
+		key[k], s.predRow[k], s.predW[k] = x, i, a.weight()
 		if len(s.held[k]) < int(s.p.capacity[k]) {
 			*e = searchEnd{bound: d, col: k}
 			if bound = d; bound == 0 {

@@ -42,7 +42,7 @@ func flowGraphOf(p *assignProblem) *flowGraph {
 	}
 	for ri := 0; ri < R; ri++ {
 		for _, a := range p.row(int32(ri)) {
-			g.addEdge(1+ri, 1+R+int(a.col), 1, -a.w)
+			g.addEdge(1+ri, 1+R+int(a.col), 1, -a.weight())
 		}
 	}
 	for ri := 0; ri < R; ri++ {

@@ -115,7 +115,7 @@ func certify(p *assignProblem, s *assignSolver) (int64, error) {
 		if k >= 0 {
 			found := false
 			for _, a := range p.row(int32(i)) {
-				if a.col == k && a.w == s.w[i] {
+				if a.col == k && a.weight() == s.w[i] {
 					found = true
 				}
 			}
@@ -130,7 +130,7 @@ func certify(p *assignProblem, s *assignSolver) (int64, error) {
 			return 0, fmt.Errorf("row %d: u = %d > 0", i, -base)
 		}
 		for _, a := range p.row(int32(i)) {
-			if red := base - a.w - s.v[a.col]; red < 0 {
+			if red := base - a.weight() - s.v[a.col]; red < 0 {
 				return 0, fmt.Errorf("row %d, column %d: reduced cost %d < 0", i, a.col, red)
 			}
 		}
@@ -167,7 +167,7 @@ func randomProblem(rng *rand.Rand, rows, cols, deg int, scores int64) *assignPro
 				continue
 			}
 			seen[k] = true
-			p.appendArc(arc{w: 1 + rng.Int64N(scores), col: k})
+			p.appendArc(arc{w: int32(1 + rng.Int64N(scores)), col: k})
 		}
 		p.addRow(fmt.Sprint("r", i))
 	}
@@ -240,7 +240,7 @@ func FuzzAssignSolver(f *testing.F) {
 			seen := map[int32]bool{}
 			for range next() % (cols + 1) {
 				k := int32(next() % cols)
-				w := int64(1 + next())
+				w := int32(1 + next())
 				if !seen[k] {
 					seen[k] = true
 					p.appendArc(arc{w: w, col: k})
@@ -260,4 +260,16 @@ func FuzzAssignSolver(f *testing.F) {
 			t.Fatalf("total %d, plain SSP %d", got, want)
 		}
 	})
+}
+
+func TestAssignScoreRange(t *testing.T) {
+	slots := []Slot{slot("s1", "a", 1, 9)}
+	reqs := []Request{{ID: "r", Service: "a", Earliest: monday}}
+	huge := NewEngine(slots, WithWeights(Weights{Wait: 3000, Travel: 1, Preference: 1, Priority: 2}))
+	_, err := huge.AssignReport(reqs, AssignOptions{})
+	require.ErrorIs(t, err, ErrAssignScoreRange)
+	assert.Nil(t, huge.Assign(reqs))
+	res, err := NewEngine(slots, WithWeights(Weights{Wait: 2000, Travel: 1, Preference: 1, Priority: 2})).AssignReport(reqs, AssignOptions{})
+	require.NoError(t, err, "just under the range")
+	assert.Len(t, res.Pairs, 1)
 }

@@ -46,7 +46,7 @@
 // certificate, against exhaustive search on thousands of small instances
 // and against the previous solver and a plain successive-shortest-path
 // solver on random ones; [Engine.AssignGreedy] is the baseline whose gap
-// the benchmarks report. [AssignOptions].MaxArcs bounds memory (16 bytes
+// the benchmarks report. [AssignOptions].MaxArcs bounds memory (8 bytes
 // a candidate pair): beyond it [Engine.AssignReport] returns
 // [ErrAssignTooLarge] instead of allocating, and [WithAssignCandidates]
 // keeps each request's best few to solve larger problems within it.
