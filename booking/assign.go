@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Assignment input errors, wrapped in *InputError with the request's
@@ -21,12 +22,16 @@ var (
 	// ErrAssignTooLarge is an assignment whose candidate pairs exceed
 	// AssignOptions.MaxArcs; nothing is allocated beyond the limit.
 	ErrAssignTooLarge = errors.New("booking: assignment exceeds the candidate-pair limit")
+	// ErrAssignScoreRange is an assignment with a pair scoring more than
+	// about 2,147 (Weights summing to more than that): Assign keeps scores
+	// in millionths in 32 bits. Default weights score at most 5.
+	ErrAssignScoreRange = errors.New("booking: a score is beyond the range Assign solves")
 )
 
 // DefaultAssignMaxArcs bounds the candidate pairs AssignReport builds by
-// default. A pair costs about 80 bytes at the peak (16 while scanning, two
-// 24-byte residual edges, their two list entries and live-list positions),
-// so 16 Mi pairs stay under about 1.3 GB.
+// default. A pair costs 8 bytes (its score and slot, kept with its
+// request), so 16 Mi pairs take 128 MiB; requests and slots add about 60
+// bytes each.
 const DefaultAssignMaxArcs = 16 << 20
 
 // AssignOptions tune AssignReport.
@@ -93,36 +98,36 @@ func (e *Engine) Assign(reqs []Request) []Pair {
 // and a bound on memory: ErrAssignTooLarge when the candidate pairs
 // exceed opt.MaxArcs.
 //
-// It solves a min-cost flow (request → slot → sink, costs the negated
-// scores, with a zero-cost "unassigned" edge from each request to the
-// sink) by successive shortest augmenting paths on the sparse graph, one
-// request at a time, with Dijkstra and node potentials, capacities
-// handled natively: the result is optimal over the candidate pairs (all
-// feasible pairs unless WithAssignCandidates limits them). Three things
-// keep the searches short when requests contend for the same slots:
-// requests go in best score first; each enters with the least potential
-// that keeps its edges non-negative, so its search ends once leaving it
-// unassigned is the cheapest way on; and a slot's search step reads only
-// its live edges (to the sink while it has room, back to the requests it
-// holds). Memory is about 80 bytes a candidate pair, bounded by MaxArcs.
+// It solves the assignment as a linear program with its dual, by shortest
+// augmenting paths on the sparse graph of candidate pairs (the
+// Jonker–Volgenant class of solvers): bids place most requests first (a
+// request takes the slot worth most to it at the slots' prices, and
+// outbids the holder of a full one by lowering its price), then the rest
+// are added one at a time, best score first, each along a shortest path
+// (Dijkstra on reduced costs) over the slots, where a full slot leads on
+// through the requests it holds, to a slot with room or to leaving some
+// request unassigned.
+// Capacities are handled natively, not by copying slots. Slot prices keep
+// every reduced cost non-negative, so the result is optimal over the
+// candidate pairs (all feasible pairs unless WithAssignCandidates limits
+// them), and the prices it ends with prove it. The search is bounded by
+// the nearest end found so far, and a request's pairs are sorted best
+// first, so its scan stops at the first pair that cannot beat the bound.
+// Memory is 8 bytes a candidate pair, bounded by MaxArcs.
 func (e *Engine) AssignReport(reqs []Request, opt AssignOptions) (AssignResult, error) {
 	if opt.MaxArcs <= 0 {
 		opt.MaxArcs = DefaultAssignMaxArcs
 	}
-	g, reqIDs, slotIDs, dropped, err := e.buildGraph(reqs, opt.MaxArcs)
+	p, dropped, err := e.buildProblem(reqs, opt.MaxArcs)
 	res := AssignResult{Dropped: dropped}
-	if err != nil || g == nil {
+	if err != nil || p.rows() == 0 || p.cols() == 0 {
 		return res, err
 	}
-	g.maxWeightFlow(len(reqIDs))
-	R := int32(len(reqIDs))
-	for ri := range reqIDs {
-		u := 1 + ri
-		for _, ei := range g.adj[u] {
-			ed := &g.edges[ei]
-			if ed.to > R && ed.to <= R+int32(len(slotIDs)) && ed.cap == 0 && ed.cost < 0 {
-				res.Pairs = append(res.Pairs, Pair{RequestID: reqIDs[ri], SlotID: slotIDs[ed.to-1-R], Score: float64(-ed.cost) / scoreScale})
-			}
+	s := newAssignSolver(p)
+	s.solve()
+	for i, k := range s.col {
+		if k >= 0 {
+			res.Pairs = append(res.Pairs, Pair{RequestID: p.reqIDs[i], SlotID: p.slotIDs[k], Score: float64(s.w[i]) / scoreScale})
 		}
 	}
 	return res, nil
@@ -195,45 +200,71 @@ func TotalScore(pairs []Pair) float64 {
 	return float64(t) / scoreScale
 }
 
-// edge is a residual edge; int32 indices keep it at 24 bytes.
-type edge struct {
-	to   int32
-	cap  int32
-	rev  int32 // index of the reverse edge
-	cost int64
+// arc is a candidate pair seen from its request: the slot's column and
+// the pair's score in millionths (always positive).
+type arc struct {
+	w   int32 // at most math.MaxInt32: see ErrAssignScoreRange
+	col int32
 }
 
-type flowGraph struct {
-	n     int
-	adj   [][]int32 // edge indices per node
-	edges []edge
+func (a arc) weight() int64 { return int64(a.w) }
+
+// assignProblem is the bipartite graph Assign solves: rows (requests)
+// with their arcs, best score first (ties: lower column), and
+// columns (slots) with their remaining capacity.
+type assignProblem struct {
+	rowArcs  [][]arc // cut from chunks, so that collecting never copies
+	chunk    []arc   // the row being built, at the free end of a chunk
+	arcCount int
+	capacity []int32
+	reqIDs   []string
+	slotIDs  []string
 }
 
-func (g *flowGraph) addEdge(u, v, cap int, cost int64) {
-	g.adj[u] = append(g.adj[u], int32(len(g.edges)))
-	g.edges = append(g.edges, edge{to: int32(v), cap: int32(cap), cost: cost, rev: int32(len(g.edges) + 1)})
-	g.adj[v] = append(g.adj[v], int32(len(g.edges)))
-	g.edges = append(g.edges, edge{to: int32(u), cap: 0, cost: -cost, rev: int32(len(g.edges) - 1)})
+func (p *assignProblem) rows() int         { return len(p.reqIDs) }
+func (p *assignProblem) cols() int         { return len(p.slotIDs) }
+func (p *assignProblem) row(i int32) []arc { return p.rowArcs[i] }
+
+// arcChunk is how many arcs a chunk holds (1 MiB).
+const arcChunk = 1 << 17
+
+// addRow adds a row whose arcs were appended with appendArc since the
+// last addRow, sorting them best first.
+func (p *assignProblem) addRow(id string) {
+	own := p.chunk[:len(p.chunk):len(p.chunk)]
+	sortArcs(own)
+	p.rowArcs = append(p.rowArcs, own)
+	p.reqIDs = append(p.reqIDs, id)
+	p.arcCount += len(own)
+	p.chunk = p.chunk[len(p.chunk):]
 }
 
-// buildGraph lays out source 0, requests 1..R, slots R+1..R+S, sink
-// R+S+1. It stops with ErrAssignTooLarge as soon as the candidate pairs
-// pass maxArcs, before the graph is allocated.
-func (e *Engine) buildGraph(reqs []Request, maxArcs int) (*flowGraph, []string, []string, []Dropped, error) {
+// appendArc adds an arc to the row being built. A row that outgrows its
+// chunk moves to a new one, so collecting copies only that row's arcs.
+func (p *assignProblem) appendArc(a arc) {
+	if len(p.chunk) == cap(p.chunk) {
+		next := make([]arc, len(p.chunk), max(arcChunk, 2*len(p.chunk)))
+		copy(next, p.chunk)
+		p.chunk = next
+	}
+	p.chunk = append(p.chunk, a)
+}
+
+// buildProblem collects the candidate pairs. It stops with
+// ErrAssignTooLarge as soon as they pass maxArcs.
+func (e *Engine) buildProblem(reqs []Request, maxArcs int) (*assignProblem, []Dropped, error) {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	now := e.cfg.now()
-	type arc struct {
-		req, slot int32
-		w         int64
-	}
-	var reqIDs, slotIDs []string
-	slotNode := map[string]int{}
-	var free []int
-	var arcs []arc
+	p := &assignProblem{}
+	// Engine slot index → column + 1; 0 unseen, -1 without room.
+	slotCol := make([]int32, len(e.slots))
 	var dropped []Dropped
 	seen := map[string]bool{}
-	over := false
+	over, wide := false, false
+	if maxArcs > math.MaxInt32 {
+		maxArcs = math.MaxInt32
+	}
 	for i := range reqs {
 		r := &reqs[i]
 		if err := assignCheck(i, r); err != nil {
@@ -245,82 +276,330 @@ func (e *Engine) buildGraph(reqs []Request, maxArcs int) (*flowGraph, []string, 
 			continue
 		}
 		seen[r.ID] = true
-		ri := len(reqIDs)
-		reqIDs = append(reqIDs, r.ID)
-		add := func(st *slotState, score float64) {
-			if over {
+		add := func(slot int32, score float64) {
+			w := int64(math.Round(score * scoreScale))
+			if over || w <= 0 {
 				return
 			}
-			si, ok := slotNode[st.ID]
-			if !ok {
-				si = len(slotIDs)
-				slotNode[st.ID] = si
-				slotIDs = append(slotIDs, st.ID)
-				free = append(free, st.free(now))
+			if w > math.MaxInt32 {
+				over, wide = true, true
+				return
 			}
-			if w := int64(math.Round(score * scoreScale)); w > 0 {
-				if len(arcs) == maxArcs {
-					over = true
+			col := slotCol[slot] - 1
+			switch col {
+			case -2:
+				return
+			case -1:
+				st := e.slots[slot]
+				free := st.free(now)
+				if free <= 0 {
+					slotCol[slot] = -1
 					return
 				}
-				arcs = append(arcs, arc{int32(ri), int32(si), w})
+				col = int32(len(p.slotIDs))
+				slotCol[slot] = col + 1
+				p.slotIDs = append(p.slotIDs, st.ID)
+				p.capacity = append(p.capacity, int32(min(free, math.MaxInt32)))
 			}
+			if p.arcCount+len(p.chunk) == maxArcs {
+				over = true
+				return
+			}
+			p.appendArc(arc{w: int32(w), col: col})
 		}
 		if e.cfg.candidates > 0 {
 			for _, c := range e.match(r, e.cfg.candidates, now, false) {
-				add(e.slots[e.byID[c.SlotID]], c.Score)
+				add(int32(e.byID[c.SlotID]), c.Score)
 			}
 		} else {
-			e.scan(r, now, add)
+			e.walk(r, now, func(en *entry, b Breakdown, _ time.Duration) bool {
+				add(int32(en.slot), b.total())
+				return true
+			}, nil)
+		}
+		if wide {
+			return nil, dropped, fmt.Errorf("%w: request %d of %d scores %.0f or more", ErrAssignScoreRange, i+1, len(reqs), float64(math.MaxInt32)/scoreScale)
 		}
 		if over {
-			return nil, nil, nil, dropped, fmt.Errorf("%w: more than %d pairs by request %d of %d (limit them with WithAssignCandidates, or raise AssignOptions.MaxArcs)",
+			return nil, dropped, fmt.Errorf("%w: more than %d pairs by request %d of %d (limit them with WithAssignCandidates, or raise AssignOptions.MaxArcs)",
 				ErrAssignTooLarge, maxArcs, i+1, len(reqs))
 		}
+		p.addRow(r.ID)
 	}
-	if len(reqIDs) == 0 || len(slotIDs) == 0 {
-		return nil, nil, nil, dropped, nil
+	return p, dropped, nil
+}
+
+// sortArcs puts a row's arcs best score first, ties by column.
+func sortArcs(a []arc) {
+	slices.SortFunc(a, func(a, b arc) int {
+		if a.w != b.w {
+			return cmp.Compare(b.w, a.w)
+		}
+		return cmp.Compare(a.col, b.col)
+	})
+}
+
+const inf = math.MaxInt64 / 4
+
+// assignSolver holds the state of the shortest-augmenting-path solver on
+// an assignProblem (Jonker–Volgenant class, sparse, capacities native).
+//
+// The problem is the LP: minimise Σ c·x with c = −w over the arcs, each
+// row assigned to at most one column (else it is "unassigned", cost 0),
+// each column j holding at most capacity[j] rows. Its dual has a price
+// v[j] ≤ 0 per column and u[i] ≤ 0 per row with u[i] + v[j] ≤ c for every
+// arc; an assignment is optimal when the arcs it uses are tight, a column
+// with v[j] < 0 is full and an unassigned row has u[i] = 0. The solver
+// keeps all of these true for the rows added so far. u is never stored: an
+// assigned row's u is c − v of its column, an unassigned row's 0.
+type assignSolver struct {
+	p      *assignProblem
+	v      []int64   // column prices, ≤ 0
+	col    []int32   // each row's column; unassigned or not yet added: -1
+	w      []int64   // the score of each assigned row's arc
+	held   [][]int32 // rows each column holds
+	heldAt []int32   // a row's position in its column's held list
+
+	// Per search, reset through touched. key is a column's distance plus
+	// its price (inf when not reached), so that the common case of an arc
+	// that improves nothing costs one read.
+	key      []int64
+	predRow  []int32 // the row a column was reached from
+	predW    []int64 // the score of that row's arc to the column
+	touched  []int32
+	settled  []int32
+	settledD []int64
+	heap     minHeap
+}
+
+func newAssignSolver(p *assignProblem) *assignSolver {
+	R, S := p.rows(), p.cols()
+	s := &assignSolver{
+		p: p, v: make([]int64, S), col: make([]int32, R), w: make([]int64, R),
+		held: make([][]int32, S), heldAt: make([]int32, R),
+		key: make([]int64, S), predRow: make([]int32, S), predW: make([]int64, S),
 	}
-	R, S := len(reqIDs), len(slotIDs)
-	if R+S+2 > math.MaxInt32 || 2*(R+S+len(arcs))+2*R > math.MaxInt32 {
-		return nil, nil, nil, dropped, fmt.Errorf("%w: %d requests, %d slots, %d pairs", ErrAssignTooLarge, R, S, len(arcs))
+	for i := range s.col {
+		s.col[i] = -1
 	}
-	g := &flowGraph{n: R + S + 2, adj: make([][]int32, R+S+2), edges: make([]edge, 0, 2*(2*R+S+len(arcs)))}
-	sink := R + S + 1
-	// Every node's edge list is cut from one block, sized by its degree
-	// first, so adding the edges never grows a list.
-	deg := make([]int32, R+S+2)
-	deg[0], deg[sink] = int32(R), int32(R+S)
-	for ri := 1; ri <= R; ri++ {
-		deg[ri] = 2 // from the source, to the sink
+	for j := range s.key {
+		s.key[j] = inf
 	}
-	for si := 0; si < S; si++ {
-		deg[1+R+si] = 1 // to the sink
+	return s
+}
+
+// solve places every row. A first pass of bids (Jonker and Volgenant's
+// augmenting row reduction, as in an auction) places most rows cheaply:
+// a row takes the slot where its net value (score plus price) is highest,
+// and when that slot is full its price falls until the row is
+// indifferent between it and its second choice, and the row it held is
+// placed again. The rows the bids leave are added by shortest augmenting
+// paths, best score first: once the places are held by the rows that
+// value them most, a row that values them less finds leaving itself
+// unassigned close by and its search ends early. Any order gives the same
+// optimum.
+func (s *assignSolver) solve() {
+	order := make([]int32, s.p.rows())
+	for i := range order {
+		order[i] = int32(i)
 	}
-	for _, a := range arcs {
-		deg[1+int(a.req)]++
-		deg[1+R+int(a.slot)]++
+	best := func(i int32) int64 {
+		if a := s.p.row(i); len(a) > 0 {
+			return a[0].weight()
+		}
+		return 0
 	}
-	block := make([]int32, 2*(2*R+S+len(arcs)))
-	off := 0
-	for v, d := range deg {
-		g.adj[v] = block[off : off : off+int(d)]
-		off += int(d)
+	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(best(b), best(a)) })
+	left := s.bid(order)
+	for _, r := range left {
+		s.add(r)
 	}
-	for ri := 0; ri < R; ri++ {
-		g.addEdge(0, 1+ri, 1, 0)
+}
+
+// bid places rows by the augmenting row reduction and returns those it
+// left for add, in the order they came. A row is left when its two best
+// net values tie at a full slot (bidding again could cycle), when its
+// best slot is full and holds more than one row (lowering that price
+// could break the others' tightness), and when bids run out (a few per
+// row, so the pass stays linear). Every row it places is tight at its
+// slot and no other slot is worth more to it, every row it leaves
+// unassigned is worth nothing anywhere, and only full slots lose price:
+// the invariants add needs.
+func (s *assignSolver) bid(order []int32) []int32 {
+	queue := slices.Clone(order)
+	var left []int32
+	budget := 4 * len(order)
+	for len(queue) > 0 {
+		i := queue[0]
+		queue = queue[1:]
+		if budget == 0 {
+			left = append(left, i)
+			continue
+		}
+		budget--
+		// The best and second-best net values, "unassigned" (0) included.
+		var h1, h2 int64
+		j1, w1 := int32(-1), int64(0)
+		for _, a := range s.p.row(i) {
+			if a.weight() <= h2 {
+				break // net ≤ w: nothing later beats the second best
+			}
+			switch h := a.weight() + s.v[a.col]; {
+			case h > h1:
+				h1, h2, j1, w1 = h, h1, a.col, a.weight()
+			case h > h2:
+				h2 = h
+			}
+		}
+		switch {
+		case j1 < 0:
+			continue // worth nothing anywhere: stays unassigned
+		case len(s.held[j1]) < int(s.p.capacity[j1]):
+			s.hold(i, j1, w1)
+		case s.p.capacity[j1] == 1 && h1 > h2:
+			out := s.held[j1][0]
+			s.release(out)
+			s.v[j1] -= h1 - h2
+			s.hold(i, j1, w1)
+			queue = append(queue, out)
+		default:
+			left = append(left, i)
+		}
 	}
-	for _, a := range arcs {
-		g.addEdge(1+int(a.req), 1+R+int(a.slot), 1, -a.w)
+	return left
+}
+
+// add places row r along a shortest augmenting path: Dijkstra over the
+// columns on reduced costs, where settling a full column goes on through
+// the rows it holds (their arcs to it are tight, so they sit at its
+// distance), and ends at a column with room or at leaving a row
+// unassigned. Reaching a column with room or a row's "unassigned" bounds
+// the search: nothing at or beyond the bound is queued, and because arcs
+// are sorted best first and a reduced cost from a row is at least its base
+// less the arc's score (prices are ≤ 0), a row's scan stops at the first
+// arc that cannot beat the bound.
+func (s *assignSolver) add(r int32) {
+	// The new row's u is the greatest that keeps its arcs feasible: its
+	// base −u = max(0, max w + v), found among the first arcs since v ≤ 0.
+	var base int64
+	for _, a := range s.p.row(r) {
+		if a.weight() <= base {
+			break
+		}
+		base = max(base, a.weight()+s.v[a.col])
 	}
-	arcs = nil // the graph has them now
-	for ri := 0; ri < R; ri++ {
-		g.addEdge(1+ri, sink, 1, 0) // leave the request unassigned
+	e := searchEnd{bound: base, col: -1, row: r}
+	s.scanRow(r, base, &e)
+	for s.heap.len() > 0 && e.bound > 0 {
+		j, d := s.heap.pop()
+		if d >= e.bound {
+			break
+		}
+		if d != s.key[j]-s.v[j] {
+			continue // settled already, or queued again nearer
+		}
+		s.key[j] = -inf // settled: no arc improves it
+		s.settled = append(s.settled, int32(j))
+		s.settledD = append(s.settledD, d)
+		for _, i := range s.held[j] {
+			// A held row's arc to j is tight, so its base is d − u.
+			s.scanRow(i, d+s.w[i]+s.v[j], &e)
+		}
 	}
-	for si := 0; si < S; si++ {
-		g.addEdge(1+R+si, sink, free[si], 0)
+	// Prices: every settled column moves by its distance less the end's,
+	// which keeps every reduced cost non-negative and makes the path tight.
+	for x, j := range s.settled {
+		s.v[j] += s.settledD[x] - e.bound
 	}
-	return g, reqIDs, slotIDs, dropped, nil
+	// Augment: walk back from the end, moving each row into the column it
+	// reached, from the column it held.
+	k := e.col
+	if k < 0 && e.row != r {
+		// The end is leaving e.row unassigned: its column goes to the row
+		// that reached it, and so on back to r.
+		k = s.col[e.row]
+		s.release(e.row)
+	}
+	for k >= 0 {
+		i := s.predRow[k]
+		prev := s.col[i]
+		if prev >= 0 {
+			s.release(i)
+		}
+		s.hold(i, k, s.predW[k])
+		k = prev
+	}
+	s.reset()
+}
+
+// searchEnd is the best end of a search so far: a column with room, or
+// (col < 0) leaving row unassigned, at distance bound.
+type searchEnd struct {
+	bound int64
+	col   int32
+	row   int32
+}
+
+// scanRow relaxes row i's arcs from its base (its distance less its u).
+func (s *assignSolver) scanRow(i int32, base int64, e *searchEnd) {
+	if base < e.bound {
+		*e = searchEnd{bound: base, col: -1, row: i}
+	}
+	// The hot loop: locals, so that the compiler keeps them in registers
+	// (a store to a slice could alias a field read through a pointer).
+	bound, key, v := e.bound, s.key, s.v
+	if bound == 0 {
+		return // nothing is nearer than 0
+	}
+	for _, a := range s.p.row(i) {
+		x := base - a.weight() // the distance through a, plus the column's price
+		if x >= bound {
+			break
+		}
+		k := a.col
+		if x >= key[k] {
+			continue
+		}
+		d := x - v[k]
+		if d >= bound {
+			continue
+		}
+		if key[k] == inf {
+			s.touched = append(s.touched, k)
+		}
+		key[k], s.predRow[k], s.predW[k] = x, i, a.weight()
+		if len(s.held[k]) < int(s.p.capacity[k]) {
+			*e = searchEnd{bound: d, col: k}
+			if bound = d; bound == 0 {
+				return
+			}
+			continue
+		}
+		s.heap.push(int(k), d)
+	}
+}
+
+func (s *assignSolver) hold(i, k int32, w int64) {
+	s.col[i], s.w[i] = k, w
+	s.heldAt[i] = int32(len(s.held[k]))
+	s.held[k] = append(s.held[k], i)
+}
+
+func (s *assignSolver) release(i int32) {
+	j := s.col[i]
+	h := s.held[j]
+	at, last := s.heldAt[i], h[len(h)-1]
+	h[at], s.heldAt[last] = last, at
+	s.held[j] = h[:len(h)-1]
+	s.col[i], s.w[i] = -1, 0
+}
+
+func (s *assignSolver) reset() {
+	for _, k := range s.touched {
+		s.key[k] = inf
+	}
+	s.touched, s.settled, s.settledD = s.touched[:0], s.settled[:0], s.settledD[:0]
+	s.heap.reset()
 }
 
 // minHeap is a binary heap of (node, dist) without interface boxing.
@@ -369,168 +648,4 @@ func (h *minHeap) pop() (int, int64) {
 		i = m
 	}
 	return int(n), d
-}
-
-const inf = math.MaxInt64 / 4
-
-// maxWeightFlow adds the requests one at a time, each along a shortest
-// augmenting path from its node to the sink (Dijkstra on reduced costs,
-// stopping when the sink is settled). Every request has an edge straight
-// to the sink with cost 0, "left unassigned", so each is always placed and
-// the total cost, the negated total score, is minimal for the requests
-// added so far: adding one unit of supply along a shortest path keeps a
-// min-cost flow min-cost. Potentials keep reduced costs non-negative;
-// settled nodes move by their distance less the sink's, which is the usual
-// update shifted by a constant that cancels in every reduced cost.
-func (g *flowGraph) maxWeightFlow(requests int) {
-	n, sink := g.n, g.n-1
-	pot := make([]int64, n)
-	for u := 1; u < n-1; u++ {
-		for _, ei := range g.adj[u] {
-			ed := &g.edges[ei]
-			if to := int(ed.to); ed.cap > 0 && to != sink && to > u && pot[u]+ed.cost < pot[to] {
-				pot[to] = pot[u] + ed.cost
-			}
-		}
-	}
-	for u := 1; u < n-1; u++ {
-		if pot[u] < pot[sink] {
-			pot[sink] = pot[u]
-		}
-	}
-	// A slot node's adjacency holds a reverse edge for every request that
-	// could take it, almost all with no capacity; its live list holds
-	// only the edges with capacity (to the sink while it has room, back
-	// to the requests it holds), so settling a slot costs its capacity,
-	// not the number of requests.
-	isSlot := func(v int) bool { return v > requests && v < sink }
-	live := make([][]int32, n)
-	livePos := make([]int32, len(g.edges))
-	for i := range livePos {
-		livePos[i] = -1
-	}
-	addLive := func(v int, ei int32) {
-		if livePos[ei] < 0 {
-			livePos[ei] = int32(len(live[v]))
-			live[v] = append(live[v], ei)
-		}
-	}
-	dropLive := func(v int, ei int32) {
-		if i := livePos[ei]; i >= 0 {
-			last := live[v][len(live[v])-1]
-			live[v][i], livePos[last] = last, i
-			live[v] = live[v][:len(live[v])-1]
-			livePos[ei] = -1
-		}
-	}
-	for v := requests + 1; v < sink; v++ {
-		for _, ei := range g.adj[v] {
-			if g.edges[ei].cap > 0 {
-				addLive(v, ei)
-			}
-		}
-	}
-	dist := make([]int64, n)
-	prevEdge := make([]int32, n)
-	done := make([]bool, n)
-	for i := range dist {
-		dist[i] = inf
-	}
-	// Requests go in by their best score, highest first: once the places
-	// are taken by requests that value them most, a request that values
-	// them less finds leaving itself unassigned close by and its search
-	// ends early. Any order gives the same optimum.
-	order := make([]int, requests)
-	best := make([]int64, requests+1)
-	for r := 1; r <= requests; r++ {
-		order[r-1] = r
-		for _, ei := range g.adj[r] {
-			if ed := &g.edges[ei]; ed.cap > 0 && ed.to != 0 {
-				best[r] = max(best[r], -ed.cost)
-			}
-		}
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(best[b], best[a]) })
-	var touched []int32
-	var q minHeap
-	for _, r := range order {
-		// The request has no flow yet, so its only residual edges are its
-		// own out-edges: lift its potential to the least that keeps them
-		// non-negative, which makes its best edge tight. The search then
-		// settles only nodes closer than the gap between its best slot
-		// and leaving it unassigned, instead of most of the graph.
-		tight := pot[sink]
-		for _, ei := range g.adj[r] {
-			ed := &g.edges[ei]
-			if ed.cap > 0 && ed.to != 0 {
-				tight = max(tight, pot[ed.to]-ed.cost)
-			}
-		}
-		pot[r] = tight
-		q.reset()
-		dist[r] = 0
-		touched = append(touched[:0], int32(r))
-		q.push(r, 0)
-		var settled []int32
-		for q.len() > 0 {
-			u, d := q.pop()
-			if done[u] || d > dist[u] {
-				continue
-			}
-			done[u] = true
-			settled = append(settled, int32(u))
-			if u == sink {
-				break
-			}
-			out := g.adj[u]
-			if isSlot(u) {
-				out = live[u]
-			}
-			for _, ei := range out {
-				ed := &g.edges[ei]
-				to := int(ed.to)
-				if ed.cap <= 0 || to == 0 {
-					continue
-				}
-				nd := d + ed.cost + pot[u] - pot[to]
-				if nd < dist[to] {
-					if dist[to] == inf {
-						touched = append(touched, ed.to)
-					}
-					dist[to] = nd
-					prevEdge[to] = ei
-					q.push(to, nd)
-				}
-			}
-		}
-		if !done[sink] {
-			// Unreachable: the request's own edge to the sink is always
-			// there. Leave the request unassigned rather than fail.
-			for _, v := range touched {
-				dist[v], done[v] = inf, false
-			}
-			continue
-		}
-		dt := dist[sink]
-		for _, v := range settled {
-			pot[v] += dist[v] - dt
-		}
-		for v := sink; v != r; {
-			ei := prevEdge[v]
-			rev := g.edges[ei].rev
-			tail := int(g.edges[rev].to)
-			g.edges[ei].cap--
-			g.edges[rev].cap++
-			if isSlot(tail) && g.edges[ei].cap == 0 {
-				dropLive(tail, ei)
-			}
-			if isSlot(v) && g.edges[rev].cap == 1 {
-				addLive(v, rev)
-			}
-			v = tail
-		}
-		for _, v := range touched {
-			dist[v], done[v] = inf, false
-		}
-	}
 }

@@ -33,14 +33,23 @@
 //
 // # Assignment
 //
-// Assign solves a min-cost flow: each request is an edge of capacity 1 to
-// each slot it may take (cost: the negated score) and to an "unassigned"
-// sink edge of cost 0; each slot passes its remaining capacity to the sink.
-// Requests are added one at a time along shortest augmenting paths
-// (Dijkstra on reduced costs with node potentials), which keeps the flow
-// min-cost after every addition, so the result is optimal. The tests prove
-// it against exhaustive search on thousands of random small instances, and
-// [Engine.AssignGreedy] is the baseline whose gap the benchmarks report.
+// Assign maximises the total score over the requests (each in at most one
+// pair, each slot within its remaining capacity): a linear program whose
+// dual gives each slot a price. Bids place most requests first (the
+// augmenting row reduction of Jonker and Volgenant); it adds the rest one
+// at a time along shortest augmenting paths (Dijkstra on reduced costs over the slots, a
+// full slot leading on through the requests it holds), the
+// Jonker–Volgenant class of solvers on the sparse graph of candidate
+// pairs, with capacities native. It keeps the prices dual-feasible and in
+// complementary slackness with the assignment after every request, which
+// makes the result optimal. The tests check every solved instance by that
+// certificate, against exhaustive search on thousands of small instances
+// and against the previous solver and a plain successive-shortest-path
+// solver on random ones; [Engine.AssignGreedy] is the baseline whose gap
+// the benchmarks report. [AssignOptions].MaxArcs bounds memory (8 bytes
+// a candidate pair): beyond it [Engine.AssignReport] returns
+// [ErrAssignTooLarge] instead of allocating, and [WithAssignCandidates]
+// keeps each request's best few to solve larger problems within it.
 //
 // # A ledger many instances share
 //
@@ -79,4 +88,11 @@
 //   - Travel defaults to great-circle distance (haversine, mean Earth radius
 //     6,371 km) times 1.3 for roads, at 30 km/h; plug a routing service in
 //     with [WithTravelTimer].
+//   - Assignment: R. Jonker and A. Volgenant, "A shortest augmenting path
+//     algorithm for dense and sparse linear assignment problems",
+//     Computing 38 (1987) 325–340 (shortest augmenting paths with column
+//     prices; LAPJVsp is its sparse form); an assignment is optimal when
+//     a dual-feasible set of prices is in complementary slackness with it
+//     (LP duality; R. K. Ahuja, T. L. Magnanti and J. B. Orlin, Network
+//     Flows, Prentice Hall, 1993).
 package booking

@@ -559,15 +559,6 @@ func (e *Engine) MatchContext(ctx context.Context, req Request, limit int) ([]Ca
 	return e.matchCtx(ctx, &req, limit, e.cfg.now(), true)
 }
 
-// scan calls visit for every slot that meets req's hard constraints, in
-// start order, with its score.
-func (e *Engine) scan(req *Request, now time.Time, visit func(st *slotState, score float64)) {
-	e.walk(req, now, func(en *entry, b Breakdown, _ time.Duration) bool {
-		visit(e.slots[en.slot], b.total())
-		return true
-	}, nil)
-}
-
 // walk visits, in start order, each slot meeting req's hard constraints;
 // stop, when set, is asked before each slot whether the walk can end. The
 // full slot is read only when a check needs it, so most slots cost one

@@ -1,6 +1,7 @@
 package booking_test
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -33,4 +34,36 @@ func Example() {
 	// Output:
 	// leeds-tue-14 3.94
 	// Booked 0
+}
+
+func ExampleEngine_AssignReport() {
+	day := time.Date(2026, 12, 1, 9, 0, 0, 0, booking.London) // a Tuesday
+	slot := func(id string, h int) booking.Slot {
+		start := day.Add(time.Duration(h) * time.Hour)
+		return booking.Slot{ID: id, Service: "dermatology", Start: start, End: start.Add(20 * time.Minute), Modality: booking.Video}
+	}
+	clinic := slot("tue-09", 0)
+	clinic.Capacity = 2 // two places, three patients
+	engine := booking.NewEngine([]booking.Slot{clinic})
+	req := func(id string, priority int) booking.Request {
+		return booking.Request{ID: id, Service: "dermatology", Earliest: day.Add(-time.Hour), Latest: day.AddDate(0, 0, 7), Priority: priority}
+	}
+	res, err := engine.AssignReport([]booking.Request{
+		req("urgent", 9), req("routine", 1), req("soon", 6),
+		{ID: "no-earliest", Service: "dermatology"},
+	}, booking.AssignOptions{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range res.Pairs {
+		fmt.Println(p.RequestID, p.SlotID)
+	}
+	for _, d := range res.Dropped {
+		fmt.Println("dropped", d.RequestID, errors.Is(d.Err, booking.ErrNoEarliest))
+	}
+	// Output:
+	// urgent tue-09
+	// soon tue-09
+	// dropped no-earliest true
 }
