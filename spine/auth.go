@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -201,6 +202,9 @@ func (a *AppRestricted) fetch(ctx context.Context) (Token, error) {
 	return body.token(a.now())
 }
 
+// maxExpiresIn is the largest expires_in (seconds) a time.Duration holds.
+const maxExpiresIn = expiresIn(math.MaxInt64 / int64(time.Second))
+
 // tokenResponse is the token endpoint's answer.
 type tokenResponse struct {
 	AccessToken           string    `json:"access_token"`
@@ -214,6 +218,9 @@ type tokenResponse struct {
 func (b *tokenResponse) token(now time.Time) (Token, error) {
 	if b.AccessToken == "" || b.ExpiresIn <= 0 {
 		return Token{}, errors.New("spine: token response lacks access_token or expires_in")
+	}
+	if b.ExpiresIn > maxExpiresIn {
+		return Token{}, errors.New("spine: token response's expires_in is out of range")
 	}
 	return Token{AccessToken: b.AccessToken, Expiry: now.Add(time.Duration(b.ExpiresIn) * time.Second)}, nil
 }

@@ -318,3 +318,15 @@ func TestAppRestrictedRenew(t *testing.T) {
 	assert.Equal(t, 2, s.n)
 	var _ Renewer = a
 }
+
+// An expires_in too large for a time.Duration is refused, rather than
+// overflowing into an expiry in the past (which would fetch a token for
+// every call).
+func TestAppRestrictedExpiresInRange(t *testing.T) {
+	for _, exp := range []any{"9223372036854775807", "9300000000"} {
+		srv, _ := tokenServer(t, exp)
+		a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL + "/oauth2/token"}
+		tk, err := a.Token(context.Background())
+		assert.ErrorContains(t, err, "expires_in", "expires_in %v gave a token expiring %s", exp, tk.Expiry)
+	}
+}
