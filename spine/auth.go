@@ -54,8 +54,14 @@ type Renewer interface {
 	Renew(ctx context.Context, stale Token) (Token, error)
 }
 
-// StaticToken is a TokenSource of a token obtained elsewhere.
+// StaticToken is a TokenSource of a token obtained elsewhere. Its String
+// and LogValue hide the token, so a Config holding it can be printed.
 type StaticToken string
+
+func (s StaticToken) String() string { return "spine.StaticToken{***}" }
+
+// LogValue keeps the token out of logs.
+func (s StaticToken) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Token implements TokenSource.
 func (s StaticToken) Token(context.Context) (Token, error) {

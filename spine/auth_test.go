@@ -1,11 +1,13 @@
 package spine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -329,4 +331,19 @@ func TestAppRestrictedExpiresInRange(t *testing.T) {
 		tk, err := a.Token(context.Background())
 		assert.ErrorContains(t, err, "expires_in", "expires_in %v gave a token expiring %s", exp, tk.Expiry)
 	}
+}
+
+// A StaticToken in a Config that is printed or logged does not show the
+// token.
+func TestStaticTokenHidesSecret(t *testing.T) {
+	cfg := struct{ Tokens TokenSource }{StaticToken("secret-value")}
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%s", StaticToken("secret-value"))} {
+		assert.NotContains(t, s, "secret")
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "tokens", StaticToken("secret-value"))
+	assert.NotContains(t, buf.String(), "secret")
+	tk, err := StaticToken("secret-value").Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "secret-value", tk.AccessToken)
 }
