@@ -60,6 +60,9 @@ type StaticToken string
 
 func (s StaticToken) String() string { return "spine.StaticToken{***}" }
 
+// GoString hides the token from %#v.
+func (s StaticToken) GoString() string { return s.String() }
+
 // LogValue keeps the token out of logs.
 func (s StaticToken) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
@@ -107,6 +110,21 @@ type AppRestricted struct {
 	client *httpx.Client
 	cache  tokenCache
 }
+
+// String names the source without its secrets (the API key, the cached
+// token), so that a Config holding it can be printed.
+func (a *AppRestricted) String() string {
+	if a == nil {
+		return "spine.AppRestricted(nil)"
+	}
+	return "spine.AppRestricted{kid " + a.KeyID + ", token url " + a.TokenURL + "}"
+}
+
+// GoString hides the secrets from %#v.
+func (a *AppRestricted) GoString() string { return a.String() }
+
+// LogValue keeps the API key and the cached token out of logs.
+func (a *AppRestricted) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 func (a *AppRestricted) now() time.Time {
 	if a.Now != nil {

@@ -337,7 +337,7 @@ func TestAppRestrictedExpiresInRange(t *testing.T) {
 // token.
 func TestStaticTokenHidesSecret(t *testing.T) {
 	cfg := struct{ Tokens TokenSource }{StaticToken("secret-value")}
-	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%s", StaticToken("secret-value"))} {
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%s", StaticToken("secret-value"))} {
 		assert.NotContains(t, s, "secret")
 	}
 	var buf bytes.Buffer
@@ -346,4 +346,26 @@ func TestStaticTokenHidesSecret(t *testing.T) {
 	tk, err := StaticToken("secret-value").Token(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "secret-value", tk.AccessToken)
+}
+
+// A token source that holds a token, printed with %v or %+v (alone or in
+// a Config) or logged, shows neither the cached token nor the API key.
+func TestTokenSourcesHideSecrets(t *testing.T) {
+	srv, _ := tokenServer(t, "599")
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL + "/oauth2/token"}
+	_, err := a.Token(context.Background())
+	require.NoError(t, err)
+	u := &UserRestricted{Client: a}
+	u.refreshToken = "refresh-secret"
+	u.cache.cur = Token{AccessToken: "tok-123", Expiry: time.Now().Add(time.Hour)}
+	for _, ts := range []TokenSource{a, u} {
+		cfg := struct{ Tokens TokenSource }{ts}
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "tokens", ts)
+		for _, s := range []string{fmt.Sprint(ts), fmt.Sprintf("%+v", ts), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), buf.String()} {
+			assert.NotContains(t, s, "tok-123")
+			assert.NotContains(t, s, "refresh-secret")
+			assert.NotContains(t, s, "api-key")
+		}
+	}
 }
