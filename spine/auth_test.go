@@ -337,7 +337,7 @@ func TestAppRestrictedExpiresInRange(t *testing.T) {
 // token.
 func TestStaticTokenHidesSecret(t *testing.T) {
 	cfg := struct{ Tokens TokenSource }{StaticToken("secret-value")}
-	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%s", StaticToken("secret-value"))} {
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprint(StaticToken("secret-value"))} {
 		assert.NotContains(t, s, "secret")
 	}
 	var buf bytes.Buffer
