@@ -369,3 +369,26 @@ func TestTokenSourcesHideSecrets(t *testing.T) {
 		}
 	}
 }
+
+// A refresh_token_expires_in too large for a time.Duration keeps the
+// refresh token without an expiry, rather than one in the past (which
+// would drop it unused and exchange the ID token again).
+func TestUserRestrictedRefreshExpiresInRange(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "tok-1", "expires_in": "599",
+			"refresh_token": "ref-1", "refresh_token_expires_in": "9300000000"})
+	}))
+	defer srv.Close()
+	now := time.Now()
+	u := &UserRestricted{
+		Client:  &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL, Now: func() time.Time { return now }},
+		IDToken: func(context.Context) (string, error) { return "id-token", nil },
+	}
+	_, err := u.Token(context.Background())
+	require.NoError(t, err)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	assert.Equal(t, "ref-1", u.refreshToken)
+	assert.True(t, u.refreshExpiry.IsZero() || u.refreshExpiry.After(now), "refresh expiry %s", u.refreshExpiry)
+}

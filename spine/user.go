@@ -153,7 +153,7 @@ func (u *UserRestricted) keep(body *tokenResponse, now time.Time) (Token, error)
 	if body.RefreshToken != "" {
 		u.mu.Lock()
 		u.refreshToken, u.refreshExpiry = body.RefreshToken, time.Time{}
-		if body.RefreshTokenExpiresIn > 0 {
+		if body.RefreshTokenExpiresIn > 0 && body.RefreshTokenExpiresIn <= maxExpiresIn {
 			u.refreshExpiry = now.Add(time.Duration(body.RefreshTokenExpiresIn) * time.Second)
 		}
 		u.mu.Unlock()
