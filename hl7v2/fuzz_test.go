@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -279,6 +280,7 @@ func FuzzSIU(f *testing.F) {
 		}
 	}
 	f.Add([]byte("MSH|^~\\&|A|B|C|D|1||SIU^S12|1|P|2.5\rSCH|1\rAIS|1||X|2026\rNTE|1\rZZZ\rRGS|1\rAIP\r"))
+	f.Add([]byte("MSH|^~\\&|A|B|C|D|1||SIU^S12|1|P|2.5\rSCH|1\rAIS|1||X|2026|NaN|min|1e6|wk\r"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		m, err := Parse(data)
 		if err != nil {
@@ -314,8 +316,11 @@ func FuzzSIU(f *testing.F) {
 			}
 			for _, r := range g.timings() {
 				n++
-				_, _, _ = r.Duration()
-				_, _, _ = r.StartOffset()
+				for _, q := range []func() (time.Duration, bool, error){r.Duration, r.StartOffset} {
+					if d, ok, err := q(); err == nil && ok && d < 0 {
+						t.Fatalf("negative duration %v", d)
+					}
+				}
 			}
 			for _, a := range g.Services {
 				n += len(a.Notes)

@@ -355,7 +355,7 @@ func quantity(num, units string) (time.Duration, bool, error) {
 		return 0, false, nil
 	}
 	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 || f > 1e6 {
+	if err != nil || !(f >= 0 && f <= 1e6) { // NaN fails both
 		return 0, false, fmt.Errorf("%w: %q is not a number of units", ErrQuantity, num)
 	}
 	var unit time.Duration
@@ -373,7 +373,12 @@ func quantity(num, units string) (time.Duration, bool, error) {
 	default:
 		return 0, false, fmt.Errorf("%w: unknown units %q", ErrQuantity, units)
 	}
-	return time.Duration(f * float64(unit)), true, nil
+	// At most a million hours (the bound of the number in hours), so that
+	// days and weeks cannot overflow time.Duration.
+	if d := f * float64(unit); d <= float64(1e6*time.Hour) {
+		return time.Duration(d), true, nil
+	}
+	return 0, false, fmt.Errorf("%w: %q %s is out of range", ErrQuantity, num, units)
 }
 
 // Timing is when an appointment is, and where the message said so.

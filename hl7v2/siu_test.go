@@ -170,3 +170,18 @@ func TestQuantityUnits(t *testing.T) {
 	_, _, err = quantity("-1", "min")
 	assert.ErrorIs(t, err, ErrQuantity)
 }
+
+// A number that is not finite, or a duration beyond time.Duration's range
+// in its units, is refused instead of converting to a nonsense duration.
+func TestQuantityOutOfRange(t *testing.T) {
+	for _, tc := range []struct{ num, units string }{
+		{"NaN", "min"}, {"nan", "h"}, {"Inf", "s"}, {"+Inf", "min"}, {"1e6", "wk"}, {"1e6", "d"}, {"200000", "wk"},
+	} {
+		d, _, err := quantity(tc.num, tc.units)
+		assert.ErrorIs(t, err, ErrQuantity, "%s %s gave %v", tc.num, tc.units, d)
+	}
+	d, ok, err := quantity("1e6", "h")
+	require.NoError(t, err)
+	assert.True(t, ok)
+	assert.Equal(t, 1e6*time.Hour, d)
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -53,8 +54,17 @@ type Renewer interface {
 	Renew(ctx context.Context, stale Token) (Token, error)
 }
 
-// StaticToken is a TokenSource of a token obtained elsewhere.
+// StaticToken is a TokenSource of a token obtained elsewhere. Its String
+// and LogValue hide the token, so a Config holding it can be printed.
 type StaticToken string
+
+func (s StaticToken) String() string { return "spine.StaticToken{***}" }
+
+// GoString hides the token from %#v.
+func (s StaticToken) GoString() string { return s.String() }
+
+// LogValue keeps the token out of logs.
+func (s StaticToken) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Token implements TokenSource.
 func (s StaticToken) Token(context.Context) (Token, error) {
@@ -100,6 +110,21 @@ type AppRestricted struct {
 	client *httpx.Client
 	cache  tokenCache
 }
+
+// String names the source without its secrets (the API key, the cached
+// token), so that a Config holding it can be printed.
+func (a *AppRestricted) String() string {
+	if a == nil {
+		return "spine.AppRestricted(nil)"
+	}
+	return "spine.AppRestricted{kid " + a.KeyID + ", token url " + a.TokenURL + "}"
+}
+
+// GoString hides the secrets from %#v.
+func (a *AppRestricted) GoString() string { return a.String() }
+
+// LogValue keeps the API key and the cached token out of logs.
+func (a *AppRestricted) LogValue() slog.Value { return slog.StringValue(a.String()) }
 
 func (a *AppRestricted) now() time.Time {
 	if a.Now != nil {
@@ -201,6 +226,9 @@ func (a *AppRestricted) fetch(ctx context.Context) (Token, error) {
 	return body.token(a.now())
 }
 
+// maxExpiresIn is the largest expires_in (seconds) a time.Duration holds.
+const maxExpiresIn = expiresIn(math.MaxInt64 / int64(time.Second))
+
 // tokenResponse is the token endpoint's answer.
 type tokenResponse struct {
 	AccessToken           string    `json:"access_token"`
@@ -214,6 +242,9 @@ type tokenResponse struct {
 func (b *tokenResponse) token(now time.Time) (Token, error) {
 	if b.AccessToken == "" || b.ExpiresIn <= 0 {
 		return Token{}, errors.New("spine: token response lacks access_token or expires_in")
+	}
+	if b.ExpiresIn > maxExpiresIn {
+		return Token{}, errors.New("spine: token response's expires_in is out of range")
 	}
 	return Token{AccessToken: b.AccessToken, Expiry: now.Add(time.Duration(b.ExpiresIn) * time.Second)}, nil
 }

@@ -1,11 +1,13 @@
 package spine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -317,4 +319,76 @@ func TestAppRestrictedRenew(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, 2, s.n)
 	var _ Renewer = a
+}
+
+// An expires_in too large for a time.Duration is refused, rather than
+// overflowing into an expiry in the past (which would fetch a token for
+// every call).
+func TestAppRestrictedExpiresInRange(t *testing.T) {
+	for _, exp := range []any{"9223372036854775807", "9300000000"} {
+		srv, _ := tokenServer(t, exp)
+		a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL + "/oauth2/token"}
+		tk, err := a.Token(context.Background())
+		assert.ErrorContains(t, err, "expires_in", "expires_in %v gave a token expiring %s", exp, tk.Expiry)
+	}
+}
+
+// A StaticToken in a Config that is printed or logged does not show the
+// token.
+func TestStaticTokenHidesSecret(t *testing.T) {
+	cfg := struct{ Tokens TokenSource }{StaticToken("secret-value")}
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprint(StaticToken("secret-value"))} {
+		assert.NotContains(t, s, "secret")
+	}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "tokens", StaticToken("secret-value"))
+	assert.NotContains(t, buf.String(), "secret")
+	tk, err := StaticToken("secret-value").Token(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "secret-value", tk.AccessToken)
+}
+
+// A token source that holds a token, printed with %v or %+v (alone or in
+// a Config) or logged, shows neither the cached token nor the API key.
+func TestTokenSourcesHideSecrets(t *testing.T) {
+	srv, _ := tokenServer(t, "599")
+	a := &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL + "/oauth2/token"}
+	_, err := a.Token(context.Background())
+	require.NoError(t, err)
+	u := &UserRestricted{Client: a}
+	u.refreshToken = "refresh-secret"
+	u.cache.cur = Token{AccessToken: "tok-123", Expiry: time.Now().Add(time.Hour)}
+	for _, ts := range []TokenSource{a, u} {
+		cfg := struct{ Tokens TokenSource }{ts}
+		var buf bytes.Buffer
+		slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "tokens", ts)
+		for _, s := range []string{fmt.Sprint(ts), fmt.Sprintf("%+v", ts), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), buf.String()} {
+			assert.NotContains(t, s, "tok-123")
+			assert.NotContains(t, s, "refresh-secret")
+			assert.NotContains(t, s, "api-key")
+		}
+	}
+}
+
+// A refresh_token_expires_in too large for a time.Duration keeps the
+// refresh token without an expiry, rather than one in the past (which
+// would drop it unused and exchange the ID token again).
+func TestUserRestrictedRefreshExpiresInRange(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"access_token": "tok-1", "expires_in": "599",
+			"refresh_token": "ref-1", "refresh_token_expires_in": "9300000000"})
+	}))
+	defer srv.Close()
+	now := time.Now()
+	u := &UserRestricted{
+		Client:  &AppRestricted{APIKey: "api-key", KeyID: "test-1", PrivateKey: testKey, TokenURL: srv.URL, Now: func() time.Time { return now }},
+		IDToken: func(context.Context) (string, error) { return "id-token", nil },
+	}
+	_, err := u.Token(context.Background())
+	require.NoError(t, err)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	assert.Equal(t, "ref-1", u.refreshToken)
+	assert.True(t, u.refreshExpiry.IsZero() || u.refreshExpiry.After(now), "refresh expiry %s", u.refreshExpiry)
 }

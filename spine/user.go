@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"sync"
@@ -55,6 +56,21 @@ type UserRestricted struct {
 	refreshExpiry time.Time // zero: no expiry given
 	cache         tokenCache
 }
+
+// String names the source without its secrets (the API key, the cached
+// access and refresh tokens), so that a Config holding it can be printed.
+func (u *UserRestricted) String() string {
+	if u == nil || u.Client == nil {
+		return "spine.UserRestricted{}"
+	}
+	return "spine.UserRestricted{kid " + u.Client.KeyID + ", token url " + u.Client.TokenURL + "}"
+}
+
+// GoString hides the secrets from %#v.
+func (u *UserRestricted) GoString() string { return u.String() }
+
+// LogValue keeps the API key and the cached tokens out of logs.
+func (u *UserRestricted) LogValue() slog.Value { return slog.StringValue(u.String()) }
 
 // Token implements TokenSource.
 func (u *UserRestricted) Token(ctx context.Context) (Token, error) {
@@ -137,7 +153,7 @@ func (u *UserRestricted) keep(body *tokenResponse, now time.Time) (Token, error)
 	if body.RefreshToken != "" {
 		u.mu.Lock()
 		u.refreshToken, u.refreshExpiry = body.RefreshToken, time.Time{}
-		if body.RefreshTokenExpiresIn > 0 {
+		if body.RefreshTokenExpiresIn > 0 && body.RefreshTokenExpiresIn <= maxExpiresIn {
 			u.refreshExpiry = now.Add(time.Duration(body.RefreshTokenExpiresIn) * time.Second)
 		}
 		u.mu.Unlock()

@@ -627,3 +627,22 @@ func TestConcurrent(t *testing.T) {
 	wg.Wait()
 	assert.Equal(t, "422", want[4][:3], "the unpaged root expansion is too costly")
 }
+
+// An offset near the largest integer is past every match: the page is
+// empty and the total is still given (offset+count must not overflow).
+func TestExpandHugeOffset(t *testing.T) {
+	h := fhirterm.New(openUK(t))
+	q := url.Values{"url": {"http://snomed.info/sct?fhir_vs"}, "filter": {"asth"}, "count": {"10"}}
+	status, res := get(t, h, "/ValueSet/$expand", q)
+	require.Equal(t, http.StatusOK, status)
+	want := res.(*fhir.ValueSet).Expansion.Total
+	require.True(t, want.Set)
+	for _, offset := range []string{"9223372036854775807", "9223372036854775800", "2147483648"} {
+		q.Set("offset", offset)
+		status, res = get(t, h, "/ValueSet/$expand", q)
+		require.Equal(t, http.StatusOK, status, offset)
+		vs := res.(*fhir.ValueSet)
+		assert.Empty(t, vs.Expansion.Contains, offset)
+		assert.Equal(t, want, vs.Expansion.Total, offset)
+	}
+}

@@ -3,6 +3,7 @@ package fhirterm
 import (
 	"context"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -403,12 +404,15 @@ func (h *Handler) expand(ctx context.Context, ps params) (fhir.Resource, error) 
 			page = append(page, entry{id: id, display: h.display(id, loc)})
 		}
 	} else {
-		opts := snomed.SearchOptions{Limit: offset + count + 1, Locale: loc, IncludeInactive: activeSet && !activeOnly}
+		// A store holds fewer than 2^31 concepts: a larger offset is past
+		// every hit, and bounding it keeps offset+count+1 from overflowing.
+		end := min(offset, math.MaxInt32) + count
+		opts := snomed.SearchOptions{Limit: end + 1, Locale: loc, IncludeInactive: activeSet && !activeOnly}
 		if err := h.narrow(ctx, vs, &opts); err != nil {
 			return nil, eclError(err, vs.param)
 		}
 		hits := h.store.Search(filter, opts)
-		if len(hits) <= offset+count {
+		if len(hits) <= end {
 			exp.Total = fhir.Integer{Value: int64(len(hits)), Set: true}
 		} else if h.exact {
 			exp.Total = fhir.Integer{Value: int64(h.store.SearchCount(filter, opts)), Set: true}

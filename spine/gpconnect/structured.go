@@ -265,7 +265,11 @@ func (c *Client) StructuredMetadata(ctx context.Context) (json.RawMessage, error
 // Walk calls fn for each resource in b in order with its type and raw JSON;
 // it stops early when fn returns false. Callers decode what they need (the
 // lists are List resources whose entries reference the clinical items).
+// A nil b has no resources.
 func Walk(b *Bundle, fn func(resourceType string, raw json.RawMessage) bool) {
+	if b == nil {
+		return
+	}
 	for _, e := range b.Entry {
 		if !fn(e.ResourceType(), e.Resource) {
 			return

@@ -2,6 +2,7 @@ package gpconnect_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
@@ -119,4 +120,12 @@ func TestFakeStructuredParameterRules(t *testing.T) {
 	status, code := send(t, srv, http.MethodPost, "/Patient/$gpc.getstructuredrecord", gpconnect.InteractionStructuredRecord, gpconnect.ScopePatientRead, map[string]any{"resourceType": "Patient"}, nil)
 	assert.Equal(t, http.StatusUnprocessableEntity, status)
 	assert.Equal(t, "INVALID_RESOURCE", code)
+}
+
+// Walk and Count take the nil Bundle a failed call returns as empty.
+func TestWalkNilBundle(t *testing.T) {
+	assert.NotPanics(t, func() {
+		assert.Empty(t, gpconnect.Count(nil))
+		gpconnect.Walk(nil, func(string, json.RawMessage) bool { t.Fatal("called"); return false })
+	})
 }

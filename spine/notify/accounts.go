@@ -31,8 +31,9 @@ type AccountsPage struct {
 	Next bool
 }
 
-// ErrInvalidODSCode is returned, before any request, for a code that is
-// not an ODS organisation code.
+// ErrInvalidODSCode is returned, before any request, for an empty ODS
+// code; any other code goes to NHS Notify, which answers 400
+// (ErrInvalidRequest) for one that is not an ODS organisation code.
 var ErrInvalidODSCode = errors.New("notify: invalid ODS organisation code")
 
 // NHSAppAccountsPage returns one page (1-based) of the NHS App accounts of

@@ -3,6 +3,7 @@ package notify
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -175,12 +176,16 @@ func ParseError(status int, h map[string][]string, body []byte, requestID string
 		}
 	}
 	if ra := hh.get("Retry-After"); ra != "" {
-		if n, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && n >= 0 {
+		if n, err := strconv.Atoi(strings.TrimSpace(ra)); err == nil && n >= 0 && n <= maxRetryAfterSeconds {
 			e.RetryAfter = time.Duration(n) * time.Second
 		}
 	}
 	return e
 }
+
+// maxRetryAfterSeconds is the largest Retry-After read: more seconds
+// would overflow a time.Duration.
+const maxRetryAfterSeconds = int(math.MaxInt64 / int64(time.Second))
 
 type httpHeader map[string][]string
 

@@ -691,3 +691,14 @@ func TestFakeOverTLS(t *testing.T) {
 	_, err = plain.Send(context.Background(), msg("tls-untrusted"))
 	assert.Error(t, err, "the fake's certificate is not trusted by default")
 }
+
+// A Retry-After too large for a time.Duration is not read (zero), rather
+// than overflowing into a negative or arbitrary wait.
+func TestParseErrorRetryAfterRange(t *testing.T) {
+	for _, ra := range []string{"9223372036854775807", "99999999999999999", "9223372037"} {
+		e := notify.ParseError(429, http.Header{"Retry-After": {ra}}, nil, "")
+		assert.Zero(t, e.RetryAfter, ra)
+	}
+	e := notify.ParseError(429, http.Header{"Retry-After": {"300"}}, nil, "")
+	assert.Equal(t, 300*time.Second, e.RetryAfter)
+}

@@ -568,3 +568,54 @@ func TestRun(t *testing.T) {
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.Equal(t, 2, e.srv.Stats().Messages, "both due reminders sent by the loop")
 }
+
+// uncountedStore is a Store whose Claim does not count the attempt, as a
+// Store written elsewhere might get wrong.
+type uncountedStore struct{ *remind.MemoryStore }
+
+func (u uncountedStore) Claim(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]remind.Reminder, error) {
+	rs, err := u.MemoryStore.Claim(ctx, owner, now, lease, limit)
+	for i := range rs {
+		rs[i].Attempts = 0
+	}
+	return rs, err
+}
+
+// The retry wait never panics (a negative shift) nor overflows, whatever
+// the Store counted and however large RetryBase is: it is at most an hour
+// and never in the past.
+func TestRetryWaitIsBounded(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		store func(*remind.MemoryStore) remind.Store
+		base  time.Duration
+		fails int
+	}{
+		{"store that does not count attempts", func(m *remind.MemoryStore) remind.Store { return uncountedStore{m} }, 0, 1},
+		{"large retry base", func(m *remind.MemoryStore) remind.Store { return m }, 1000 * time.Hour, 19},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var e *env
+			e = newEnv(t, func(c *remind.Config) {
+				c.Store, c.RetryBase, c.MaxAttempts = tc.store(e.store), tc.base, 100
+			})
+			ctx := context.Background()
+			s := e.sched("one")
+			rs, err := s.Schedule(ctx, appt("w1", local(2026, 6, 20, 9, 0)))
+			require.NoError(t, err)
+			e.srv.FailNext(tc.fails, http.StatusServiceUnavailable)
+			now := rs[0].Due
+			for i := 0; i < tc.fails; i++ {
+				e.clock.Set(now)
+				rep, err := s.RunDue(ctx)
+				require.NoError(t, err)
+				require.Equal(t, 1, rep.Retried, "attempt %d", i+1)
+				r, err := e.store.Get(ctx, rs[0].ID)
+				require.NoError(t, err)
+				assert.True(t, r.Due.After(now), "attempt %d: retry at %s, not after %s", i+1, r.Due, now)
+				assert.LessOrEqual(t, r.Due.Sub(now), time.Hour, "attempt %d", i+1)
+				now = r.Due
+			}
+		})
+	}
+}

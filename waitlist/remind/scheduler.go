@@ -256,7 +256,13 @@ func (s *Scheduler) send(ctx context.Context, r Reminder) Outcome {
 	if errors.Is(err, ErrPermanent) || r.Attempts >= s.cfg.MaxAttempts {
 		return Outcome{Status: Failed, Error: err.Error(), At: now}
 	}
-	wait := s.cfg.RetryBase << min(r.Attempts-1, 16)
+	// RetryBase doubled for each attempt after the first, up to an hour;
+	// doubled in a loop so that neither an attempt count below 1 (a Store
+	// that does not count) nor a large RetryBase can panic or overflow.
+	wait := s.cfg.RetryBase
+	for i := 1; i < r.Attempts && wait < time.Hour; i++ {
+		wait *= 2
+	}
 	wait = min(wait, time.Hour)
 	var ra *retryAfter
 	if errors.As(err, &ra) && ra.d > wait {

@@ -467,6 +467,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request) {
 	rt, ok := s.match(r, rest)
 	if !ok {
 		if r.Method != http.MethodGet && r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "GET, POST, PUT")
 			writeError(w, http.StatusMethodNotAllowed, "not-supported", "", "", "method not allowed")
 			return
 		}

@@ -107,6 +107,7 @@ func (s *Server) handle(kind string) http.HandlerFunc {
 			return
 		}
 		if r.Method != http.MethodGet {
+			w.Header().Set("Allow", http.MethodGet)
 			outcome(w, http.StatusMethodNotAllowed, "not-supported", "only GET is supported")
 			return
 		}
