@@ -335,6 +335,16 @@ func TestAppRestrictedExpiresInRange(t *testing.T) {
 
 // A StaticToken in a Config that is printed or logged does not show the
 // token.
+// %#v of an APIError, which prints every field by default, leaves out
+// Body: the raw answer may echo what the request carried.
+func TestAPIErrorGoStringOmitsBody(t *testing.T) {
+	e := ParseAPIError(404, http.Header{}, []byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"echo 9990000018"}]}`), "req-1")
+	s := fmt.Sprintf("%#v", e)
+	assert.NotContains(t, s, "9990000018")
+	assert.Contains(t, s, "req-1")
+	assert.Equal(t, e.Error(), s)
+}
+
 func TestStaticTokenHidesSecret(t *testing.T) {
 	cfg := struct{ Tokens TokenSource }{StaticToken("secret-value")}
 	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprint(StaticToken("secret-value"))} {

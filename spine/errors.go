@@ -108,6 +108,10 @@ func (e *APIError) Error() string {
 	return fmt.Sprintf("%sstatus %d %s (request id %s)", s, e.StatusCode, code, e.RequestID)
 }
 
+// GoString is Error's text: %#v would otherwise print Body, the raw
+// answer, which may echo what the request carried.
+func (e *APIError) GoString() string { return e.Error() }
+
 func shortInteraction(id string) string {
 	const prefix = "urn:nhs:names:services:"
 	if len(id) > len(prefix) && id[:len(prefix)] == prefix {

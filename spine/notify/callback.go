@@ -310,6 +310,21 @@ type CallbackHandler struct {
 	once sync.Once
 }
 
+// String describes the handler without its API key (the x-api-key and
+// half the signing secret), so that it can be printed with %v or %+v.
+func (h *CallbackHandler) String() string {
+	if h == nil {
+		return "notify.CallbackHandler(nil)"
+	}
+	return "notify.CallbackHandler{application id " + h.ApplicationID + ", api key ***}"
+}
+
+// GoString hides the API key from %#v.
+func (h *CallbackHandler) GoString() string { return h.String() }
+
+// LogValue keeps the API key out of logs.
+func (h *CallbackHandler) LogValue() slog.Value { return slog.StringValue(h.String()) }
+
 func (h *CallbackHandler) log() *slog.Logger {
 	if h.Logger != nil {
 		return h.Logger

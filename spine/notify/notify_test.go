@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -606,6 +608,19 @@ func TestCallbackHandlerRefuses(t *testing.T) {
 	w := httptest.NewRecorder()
 	small.ServeHTTP(w, req)
 	assert.Equal(t, 413, w.Code)
+}
+
+// A CallbackHandler printed with any verb, alone or in a struct, or
+// logged, never shows its API key (half of the signing secret).
+func TestCallbackHandlerHidesAPIKey(t *testing.T) {
+	h := &notify.CallbackHandler{ApplicationID: "app-1", APIKey: "key-secret-123"}
+	cfg := struct{ Callbacks *notify.CallbackHandler }{h}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "callbacks", h)
+	for _, s := range []string{fmt.Sprint(h), fmt.Sprintf("%+v", h), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), buf.String()} {
+		assert.NotContains(t, s, "key-secret-123")
+		assert.Contains(t, s, "app-1")
+	}
 }
 
 func TestParseCallback(t *testing.T) {

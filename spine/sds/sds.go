@@ -79,6 +79,22 @@ type Config struct {
 	Timeout time.Duration
 }
 
+// String describes the Config without its API key, so that a Config can
+// be printed with %v or %+v.
+func (c Config) String() string {
+	key := "unset"
+	if c.APIKey != "" {
+		key = "***"
+	}
+	return "sds.Config{base url " + c.BaseURL + ", api key " + key + "}"
+}
+
+// GoString hides the API key from %#v.
+func (c Config) GoString() string { return c.String() }
+
+// LogValue keeps the API key out of logs.
+func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
+
 // DefaultCacheSize is the number of look-ups a Client keeps by default.
 const DefaultCacheSize = 1024
 

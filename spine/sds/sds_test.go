@@ -1,9 +1,12 @@
 package sds_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -208,4 +211,16 @@ func TestEndpointSearchUsesDevicePartyKey(t *testing.T) {
 	assert.Equal(t, "A81001-2", ep.PartyKey)
 	require.Len(t, queries, 2)
 	assert.Contains(t, queries[1], url.QueryEscape(sds.SystemPartyKey+"|A81001-2"))
+}
+
+// A Config printed with any verb, or logged, never shows its API key.
+func TestConfigHidesAPIKey(t *testing.T) {
+	cfg := sds.Config{BaseURL: "https://sandbox.api.service.nhs.uk/spine-directory/FHIR/R4", APIKey: "key-secret-123"}
+	var buf bytes.Buffer
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("config", "sds", cfg)
+	for _, s := range []string{fmt.Sprint(cfg), fmt.Sprintf("%+v", cfg), fmt.Sprintf("%#v", cfg), fmt.Sprintf("%v", &cfg), buf.String()} {
+		assert.NotContains(t, s, "key-secret-123")
+		assert.Contains(t, s, "api key ***")
+	}
+	assert.Contains(t, fmt.Sprint(sds.Config{}), "api key unset")
 }
