@@ -77,7 +77,7 @@ type Server struct {
 	clients                      map[string]client // by api key
 	access                       map[string]issued
 	refresh                      map[string]issued
-	jtis                         map[string]bool
+	jtis                         map[string]time.Time // jti -> the assertion's exp, forgotten after it
 	stats                        Stats
 }
 
@@ -133,7 +133,7 @@ func NewUnstartedServer(opts ...Option) *Server {
 		ClientID: "nhskit-test-client",
 		key:      key, kid: "idptest-1",
 		clock: time.Now, idTTL: time.Hour, accessTTL: 599 * time.Second, refreshTTL: 12 * time.Hour,
-		clients: map[string]client{}, access: map[string]issued{}, refresh: map[string]issued{}, jtis: map[string]bool{},
+		clients: map[string]client{}, access: map[string]issued{}, refresh: map[string]issued{}, jtis: map[string]time.Time{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -378,9 +378,22 @@ func (s *Server) checkAssertion(r *http.Request) (string, error) {
 		return "", errors.New("client assertion exp is more than 5 minutes ahead")
 	}
 	jti, _ := claims["jti"].(string)
+	exp, _ := claims.GetExpirationTime()
+	now := s.clock()
 	s.mu.Lock()
-	reused := jti == "" || s.jtis[jti]
-	s.jtis[jti] = true
+	// An assertion past its exp is refused anyway, so a jti need only be
+	// remembered until then: forgetting expired ones bounds the map by the
+	// assertions of the last five minutes.
+	for k, until := range s.jtis {
+		if now.After(until) {
+			delete(s.jtis, k)
+		}
+	}
+	_, reused := s.jtis[jti]
+	reused = reused || jti == ""
+	if !reused {
+		s.jtis[jti] = exp.Time
+	}
 	s.mu.Unlock()
 	if reused {
 		return "", errors.New("non-unique jti claim in client assertion")

@@ -153,3 +153,49 @@ func TestIDTokenAndJWKS(t *testing.T) {
 	assert.Error(t, err)
 	assert.False(t, strings.Contains(s.URL, "https"))
 }
+
+// A jti is remembered only while its assertion could still be accepted:
+// reuse within that time is refused, and the fake forgets it afterwards,
+// so a long test run does not grow the map without bound.
+func TestJTIForgottenAfterExpiry(t *testing.T) {
+	now := time.Now()
+	s := NewServer(WithClock(func() time.Time { return now }))
+	t.Cleanup(s.Close)
+	s.RegisterClient("api-key", "kid-1", &clientKey.PublicKey)
+	idToken, err := s.IDToken(User{Kind: CIS2, Subject: "555254242106", RoleProfileID: "555254243107"})
+	require.NoError(t, err)
+	form := func(jti string) url.Values {
+		return url.Values{
+			"grant_type": {grantTokenExchange}, "subject_token_type": {tokenTypeIDToken}, "subject_token": {idToken},
+			"client_assertion_type": {assertionType}, "client_assertion": {assertion(t, s, jti, time.Minute)},
+		}
+	}
+	status, _ := post(t, s, form("jti-a"))
+	require.Equal(t, 200, status)
+	status, body := post(t, s, form("jti-a"))
+	assert.Equal(t, 401, status)
+	assert.Equal(t, "invalid_client", body["error"])
+
+	now = now.Add(2 * time.Minute) // jti-a's assertion has expired
+	idToken, err = s.IDToken(User{Kind: CIS2, Subject: "555254242106", RoleProfileID: "555254243107"})
+	require.NoError(t, err)
+	assertionAt := func(jti string) string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS512, jwt.MapClaims{
+			"iss": "api-key", "sub": "api-key", "aud": s.TokenURL, "jti": jti, "exp": now.Add(time.Minute).Unix(),
+		})
+		tok.Header["kid"] = "kid-1"
+		signed, err := tok.SignedString(clientKey)
+		require.NoError(t, err)
+		return signed
+	}
+	f := form("unused")
+	f.Set("client_assertion", assertionAt("jti-b"))
+	status, _ = post(t, s, f)
+	require.Equal(t, 200, status)
+	s.mu.Lock()
+	_, kept := s.jtis["jti-a"]
+	n := len(s.jtis)
+	s.mu.Unlock()
+	assert.False(t, kept, "an expired assertion's jti is forgotten")
+	assert.Equal(t, 1, n)
+}

@@ -1,6 +1,7 @@
 package sdstest
 
 import (
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -111,7 +112,7 @@ func (s *Server) handle(kind string) http.HandlerFunc {
 			outcome(w, http.StatusMethodNotAllowed, "not-supported", "only GET is supported")
 			return
 		}
-		if s.apiKey != "" && r.Header.Get("apikey") != s.apiKey {
+		if s.apiKey != "" && subtle.ConstantTimeCompare([]byte(r.Header.Get("apikey")), []byte(s.apiKey)) != 1 {
 			outcome(w, http.StatusUnauthorized, "forbidden", "invalid or missing apikey")
 			return
 		}
