@@ -24,7 +24,8 @@
 // The feed is also a booking.SlotSource: an Aggregator searching across
 // trusts and practices gets this trust's free opened slots from it.
 //
-// A message is applied once: a control id (MSH-10) seen before answers
+// A message is applied once: a control id (MSH-10) seen before from the
+// same sending application and facility (MSH-3, MSH-4) answers
 // with the first outcome, and the ledger's own idempotency (a booking's
 // key is the filler appointment id; a cancelled booking stays cancelled)
 // covers a resend after a restart. What the feed knows (its slots, and the

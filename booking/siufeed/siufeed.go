@@ -284,16 +284,21 @@ func Ack(msg *hl7v2.Message, err error) (*hl7v2.Message, error) {
 }
 
 // Apply applies one message. A message whose control id (MSH-10) was
-// applied before returns the first outcome as a Duplicate and changes
+// applied before from the same sender (MSH-3 and MSH-4) returns the first outcome as a Duplicate and changes
 // nothing; so does a message the ledger has already seen the effect of
 // (a booking with its idempotency key, a cancelled booking), so a feed
 // restarted between applying and acknowledging does not apply twice.
 func (f *Feed) Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error) {
 	h := msg.MSH()
 	ctl := strings.Clone(h.ControlID()) // kept past the message (see slotOf)
+	// A control id is unique only within its sender (MSH-10 is assigned
+	// by the sending system), so the key also names the sending
+	// application and facility: two PAS modules sharing a feed may number
+	// alike.
+	key := h.SendingApplication() + "\x00" + h.SendingFacility() + "\x00" + ctl
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if sm, ok := f.seen[ctl]; ok && ctl != "" {
+	if sm, ok := f.seen[key]; ok && ctl != "" {
 		o := sm.o
 		o.Action, o.Events, o.Offers = Duplicate, nil, nil
 		return o, sm.err
@@ -325,8 +330,8 @@ func (f *Feed) Apply(ctx context.Context, msg *hl7v2.Message) (Outcome, error) {
 	// is answered alike when resent; one the ledger failed on is tried
 	// again (what it did apply, it finds done).
 	if ctl != "" && !errors.Is(err, ErrLedger) && (err == nil || len(o.Events) > 0 || errors.Is(err, ErrContent)) {
-		f.seen[ctl] = seenMsg{o: o, err: err}
-		f.order = append(f.order, ctl)
+		f.seen[key] = seenMsg{o: o, err: err}
+		f.order = append(f.order, key)
 		if len(f.order) > f.cfg.Remember {
 			delete(f.seen, f.order[0])
 			f.order = f.order[1:]

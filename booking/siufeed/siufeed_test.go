@@ -190,6 +190,28 @@ func TestDuplicatesAndResends(t *testing.T) {
 	assert.Len(t, snap.Usage[0].Booked, 1)
 }
 
+// MSH-10 is unique only within its sender: the same control id from
+// another sending application or facility is another message, applied.
+func TestControlIDScopedBySender(t *testing.T) {
+	r := newRig(t, 0)
+	first := siu("S24", "SL1", "0900", "R1", false)
+	require.NoError(t, first.Set("MSH-10", "C1"))
+	r.apply(t, first)
+	for _, sender := range []struct{ path, value, fid string }{
+		{"MSH-3", "ORTHOPAS", "SL2"},
+		{"MSH-4", "RXX02", "SL3"},
+	} {
+		m := siu("S24", sender.fid, "1000", "R2", false)
+		require.NoError(t, m.Set("MSH-10", "C1"))
+		require.NoError(t, m.Set(sender.path, sender.value))
+		o := r.apply(t, m)
+		assert.Equal(t, SlotOpened, o.Action, sender.path)
+	}
+	again := siu("S24", "SL1", "0900", "R1", false)
+	require.NoError(t, again.Set("MSH-10", "C1"))
+	assert.Equal(t, Duplicate, r.apply(t, again).Action)
+}
+
 func TestRestartRebuildsFromTheLedger(t *testing.T) {
 	r := newRig(t, 1)
 	r.apply(t, siu("S24", "SL1", "0900", "R1", false))
