@@ -88,20 +88,47 @@ type MSH struct{ Segment }
 // MSH returns the header segment.
 func (m *Message) MSH() MSH { s, _ := m.First("MSH"); return MSH{s} }
 
-func (h MSH) SendingApplication() string   { return h.Field(3) }
-func (h MSH) SendingFacility() string      { return h.Field(4) }
+// SendingApplication is MSH-3.
+func (h MSH) SendingApplication() string { return h.Field(3) }
+
+// SendingFacility is MSH-4.
+func (h MSH) SendingFacility() string { return h.Field(4) }
+
+// ReceivingApplication is MSH-5.
 func (h MSH) ReceivingApplication() string { return h.Field(5) }
-func (h MSH) ReceivingFacility() string    { return h.Field(6) }
-func (h MSH) MessageCode() string          { return h.Get(9, 1, 1, 1) }
-func (h MSH) TriggerEvent() string         { return h.Get(9, 1, 2, 1) }
-func (h MSH) MessageStructure() string     { return h.Get(9, 1, 3, 1) }
-func (h MSH) ControlID() string            { return h.Field(10) }
-func (h MSH) ProcessingID() string         { return h.Field(11) }
-func (h MSH) Version() string              { return h.Field(12) }
-func (h MSH) AcceptAckType() string        { return h.Field(15) }
-func (h MSH) ApplicationAckType() string   { return h.Field(16) }
-func (h MSH) CountryCode() string          { return h.Field(17) }
-func (h MSH) CharacterSet() string         { return h.Field(18) }
+
+// ReceivingFacility is MSH-6.
+func (h MSH) ReceivingFacility() string { return h.Field(6) }
+
+// MessageCode is MSH-9.1.
+func (h MSH) MessageCode() string { return h.Get(9, 1, 1, 1) }
+
+// TriggerEvent is MSH-9.2.
+func (h MSH) TriggerEvent() string { return h.Get(9, 1, 2, 1) }
+
+// MessageStructure is MSH-9.3.
+func (h MSH) MessageStructure() string { return h.Get(9, 1, 3, 1) }
+
+// ControlID is MSH-10.
+func (h MSH) ControlID() string { return h.Field(10) }
+
+// ProcessingID is MSH-11.
+func (h MSH) ProcessingID() string { return h.Field(11) }
+
+// Version is MSH-12.
+func (h MSH) Version() string { return h.Field(12) }
+
+// AcceptAckType is MSH-15.
+func (h MSH) AcceptAckType() string { return h.Field(15) }
+
+// ApplicationAckType is MSH-16.
+func (h MSH) ApplicationAckType() string { return h.Field(16) }
+
+// CountryCode is MSH-17.
+func (h MSH) CountryCode() string { return h.Field(17) }
+
+// CharacterSet is MSH-18.
+func (h MSH) CharacterSet() string { return h.Field(18) }
 
 // Timestamp is MSH-7.
 func (h MSH) Timestamp() (time.Time, Precision, error) { return h.Time(7) }
@@ -112,10 +139,19 @@ type EVN struct{ Segment }
 // EVN returns the first EVN segment.
 func (m *Message) EVN() (EVN, bool) { s, ok := m.First("EVN"); return EVN{s}, ok }
 
-func (e EVN) EventType() string                            { return e.Field(1) }
-func (e EVN) ReasonCode() CWE                              { return e.CWE(4, 1) }
-func (e EVN) Recorded() (time.Time, Precision, error)      { return e.Time(2) }
-func (e EVN) Operator() XCN                                { return e.XCN(5, 1) }
+// EventType is EVN-1.
+func (e EVN) EventType() string { return e.Field(1) }
+
+// ReasonCode is EVN-4.
+func (e EVN) ReasonCode() CWE { return e.CWE(4, 1) }
+
+// Recorded is EVN-2 as a time with its precision.
+func (e EVN) Recorded() (time.Time, Precision, error) { return e.Time(2) }
+
+// Operator is EVN-5 (the first repetition).
+func (e EVN) Operator() XCN { return e.XCN(5, 1) }
+
+// EventOccurred is EVN-6 as a time with its precision.
 func (e EVN) EventOccurred() (time.Time, Precision, error) { return e.Time(6) }
 
 // PID is the patient identification segment.
@@ -147,18 +183,43 @@ func (p PID) NHSNumber() nhsid.NHSNumber {
 	return ""
 }
 
-func (p PID) Name() XPN                                  { return p.XPN(5, 1) }
-func (p PID) Names() int                                 { return p.Repetitions(5) }
-func (p PID) BirthDate() (time.Time, Precision, error)   { return p.Time(7) }
-func (p PID) Sex() string                                { return p.Field(8) }
-func (p PID) Address() XAD                               { return p.XAD(11, 1) }
-func (p PID) HomePhone(rep int) XTN                      { return p.XTN(13, rep) }
-func (p PID) BusinessPhone(rep int) XTN                  { return p.XTN(14, rep) }
-func (p PID) MaritalStatus() string                      { return p.Field(16) }
-func (p PID) EthnicGroup() string                        { return p.Field(22) }
-func (p PID) DeathDate() (time.Time, Precision, error)   { return p.Time(29) }
-func (p PID) DeathIndicator() string                     { return p.Field(30) }
-func (p PID) TraceStatus() string                        { return p.Field(32) }
+// Name is PID-5 (the first repetition).
+func (p PID) Name() XPN { return p.XPN(5, 1) }
+
+// Names counts the repetitions of PID-5.
+func (p PID) Names() int { return p.Repetitions(5) }
+
+// BirthDate is PID-7 as a time with its precision.
+func (p PID) BirthDate() (time.Time, Precision, error) { return p.Time(7) }
+
+// Sex is PID-8.
+func (p PID) Sex() string { return p.Field(8) }
+
+// Address is PID-11 (the first repetition).
+func (p PID) Address() XAD { return p.XAD(11, 1) }
+
+// HomePhone is PID-13, repetition rep.
+func (p PID) HomePhone(rep int) XTN { return p.XTN(13, rep) }
+
+// BusinessPhone is PID-14, repetition rep.
+func (p PID) BusinessPhone(rep int) XTN { return p.XTN(14, rep) }
+
+// MaritalStatus is PID-16.
+func (p PID) MaritalStatus() string { return p.Field(16) }
+
+// EthnicGroup is PID-22.
+func (p PID) EthnicGroup() string { return p.Field(22) }
+
+// DeathDate is PID-29 as a time with its precision.
+func (p PID) DeathDate() (time.Time, Precision, error) { return p.Time(29) }
+
+// DeathIndicator is PID-30.
+func (p PID) DeathIndicator() string { return p.Field(30) }
+
+// TraceStatus is PID-32.
+func (p PID) TraceStatus() string { return p.Field(32) }
+
+// LastUpdated is PID-33 as a time with its precision.
 func (p PID) LastUpdated() (time.Time, Precision, error) { return p.Time(33) }
 
 // PD1 is the additional demographics segment; NHS feeds carry the
@@ -169,9 +230,13 @@ type PD1 struct{ Segment }
 func (m *Message) PD1() (PD1, bool) { s, ok := m.First("PD1"); return PD1{s}, ok }
 
 // PracticeODS is the registered practice's ODS code (PD1-3.3).
-func (p PD1) PracticeODS() string  { return p.Get(3, 1, 3, 1) }
+func (p PD1) PracticeODS() string { return p.Get(3, 1, 3, 1) }
+
+// PracticeName is PD1-3.1.
 func (p PD1) PracticeName() string { return p.Get(3, 1, 1, 1) }
-func (p PD1) GP() XCN              { return p.XCN(4, 1) }
+
+// GP is PD1-4 (the first repetition).
+func (p PD1) GP() XCN { return p.XCN(4, 1) }
 
 // NK1 is a next of kin.
 type NK1 struct{ Segment }
@@ -186,10 +251,17 @@ func (m *Message) NK1s() []NK1 {
 	return out
 }
 
-func (k NK1) Name() XPN         { return k.XPN(2, 1) }
+// Name is NK1-2 (the first repetition).
+func (k NK1) Name() XPN { return k.XPN(2, 1) }
+
+// Relationship is NK1-3.
 func (k NK1) Relationship() CWE { return k.CWE(3, 1) }
-func (k NK1) Address() XAD      { return k.XAD(4, 1) }
-func (k NK1) Phone() XTN        { return k.XTN(5, 1) }
+
+// Address is NK1-4 (the first repetition).
+func (k NK1) Address() XAD { return k.XAD(4, 1) }
+
+// Phone is NK1-5.
+func (k NK1) Phone() XTN { return k.XTN(5, 1) }
 
 // PV1 is the patient visit segment.
 type PV1 struct{ Segment }
@@ -197,25 +269,64 @@ type PV1 struct{ Segment }
 // PV1 returns the first PV1 segment.
 func (m *Message) PV1() (PV1, bool) { s, ok := m.First("PV1"); return PV1{s}, ok }
 
-func (v PV1) PatientClass() string                      { return v.Field(2) }
-func (v PV1) PointOfCare() string                       { return v.Get(3, 1, 1, 1) }
-func (v PV1) Room() string                              { return v.Get(3, 1, 2, 1) }
-func (v PV1) Bed() string                               { return v.Get(3, 1, 3, 1) }
-func (v PV1) Facility() string                          { return v.Get(3, 1, 4, 1) }
-func (v PV1) AssignedLocation() PL                      { return v.PL(3, 1) }
-func (v PV1) PriorLocation() PL                         { return v.PL(6, 1) }
-func (v PV1) TemporaryLocation() PL                     { return v.PL(11, 1) }
-func (v PV1) ServicingFacility() string                 { return v.Get(39, 1, 1, 1) }
-func (v PV1) AdmissionType() string                     { return v.Field(4) }
-func (v PV1) Attending() XCN                            { return v.XCN(7, 1) }
-func (v PV1) Referring() XCN                            { return v.XCN(8, 1) }
-func (v PV1) Consulting() XCN                           { return v.XCN(9, 1) }
-func (v PV1) HospitalService() string                   { return v.Field(10) }
-func (v PV1) AdmitSource() string                       { return v.Field(14) }
-func (v PV1) VisitNumber() CX                           { return v.CX(19, 1) }
-func (v PV1) DischargeDisposition() string              { return v.Field(36) }
-func (v PV1) DischargedTo() string                      { return v.Field(37) }
-func (v PV1) Admitted() (time.Time, Precision, error)   { return v.Time(44) }
+// PatientClass is PV1-2.
+func (v PV1) PatientClass() string { return v.Field(2) }
+
+// PointOfCare is PV1-3.1.
+func (v PV1) PointOfCare() string { return v.Get(3, 1, 1, 1) }
+
+// Room is PV1-3.2.
+func (v PV1) Room() string { return v.Get(3, 1, 2, 1) }
+
+// Bed is PV1-3.3.
+func (v PV1) Bed() string { return v.Get(3, 1, 3, 1) }
+
+// Facility is PV1-3.4.
+func (v PV1) Facility() string { return v.Get(3, 1, 4, 1) }
+
+// AssignedLocation is PV1-3.
+func (v PV1) AssignedLocation() PL { return v.PL(3, 1) }
+
+// PriorLocation is PV1-6.
+func (v PV1) PriorLocation() PL { return v.PL(6, 1) }
+
+// TemporaryLocation is PV1-11.
+func (v PV1) TemporaryLocation() PL { return v.PL(11, 1) }
+
+// ServicingFacility is PV1-39.1.
+func (v PV1) ServicingFacility() string { return v.Get(39, 1, 1, 1) }
+
+// AdmissionType is PV1-4.
+func (v PV1) AdmissionType() string { return v.Field(4) }
+
+// Attending is PV1-7 (the first repetition).
+func (v PV1) Attending() XCN { return v.XCN(7, 1) }
+
+// Referring is PV1-8 (the first repetition).
+func (v PV1) Referring() XCN { return v.XCN(8, 1) }
+
+// Consulting is PV1-9 (the first repetition).
+func (v PV1) Consulting() XCN { return v.XCN(9, 1) }
+
+// HospitalService is PV1-10.
+func (v PV1) HospitalService() string { return v.Field(10) }
+
+// AdmitSource is PV1-14.
+func (v PV1) AdmitSource() string { return v.Field(14) }
+
+// VisitNumber is PV1-19.
+func (v PV1) VisitNumber() CX { return v.CX(19, 1) }
+
+// DischargeDisposition is PV1-36.
+func (v PV1) DischargeDisposition() string { return v.Field(36) }
+
+// DischargedTo is PV1-37.
+func (v PV1) DischargedTo() string { return v.Field(37) }
+
+// Admitted is PV1-44 as a time with its precision.
+func (v PV1) Admitted() (time.Time, Precision, error) { return v.Time(44) }
+
+// Discharged is PV1-45 as a time with its precision.
 func (v PV1) Discharged() (time.Time, Precision, error) { return v.Time(45) }
 
 // PV2 is additional visit information.
@@ -224,8 +335,13 @@ type PV2 struct{ Segment }
 // PV2 returns the first PV2 segment.
 func (m *Message) PV2() (PV2, bool) { s, ok := m.First("PV2"); return PV2{s}, ok }
 
-func (v PV2) AdmitReason() CWE                                 { return v.CWE(3, 1) }
-func (v PV2) ExpectedAdmit() (time.Time, Precision, error)     { return v.Time(8) }
+// AdmitReason is PV2-3.
+func (v PV2) AdmitReason() CWE { return v.CWE(3, 1) }
+
+// ExpectedAdmit is PV2-8 as a time with its precision.
+func (v PV2) ExpectedAdmit() (time.Time, Precision, error) { return v.Time(8) }
+
+// ExpectedDischarge is PV2-9 as a time with its precision.
 func (v PV2) ExpectedDischarge() (time.Time, Precision, error) { return v.Time(9) }
 
 // AL1 is an allergy.
@@ -241,9 +357,16 @@ func (m *Message) AL1s() []AL1 {
 	return out
 }
 
-func (a AL1) Type() string     { return a.Field(2) }
-func (a AL1) Allergen() CWE    { return a.CWE(3, 1) }
+// Type is AL1-2.
+func (a AL1) Type() string { return a.Field(2) }
+
+// Allergen is AL1-3.
+func (a AL1) Allergen() CWE { return a.CWE(3, 1) }
+
+// Severity is AL1-4.
 func (a AL1) Severity() string { return a.Field(4) }
+
+// Reaction is AL1-5.
 func (a AL1) Reaction() string { return a.Field(5) }
 
 // DG1 is a diagnosis.
@@ -259,7 +382,10 @@ func (m *Message) DG1s() []DG1 {
 	return out
 }
 
-func (d DG1) Code() CWE    { return d.CWE(3, 1) }
+// Code is DG1-3.
+func (d DG1) Code() CWE { return d.CWE(3, 1) }
+
+// Type is DG1-6.
 func (d DG1) Type() string { return d.Field(6) }
 
 // ORC is a common order.
@@ -268,10 +394,19 @@ type ORC struct{ Segment }
 // ORC returns the first ORC segment.
 func (m *Message) ORC() (ORC, bool) { s, ok := m.First("ORC"); return ORC{s}, ok }
 
-func (o ORC) Control() string       { return o.Field(1) }
-func (o ORC) PlacerOrder() string   { return o.Field(2) }
-func (o ORC) FillerOrder() string   { return o.Field(3) }
-func (o ORC) Status() string        { return o.Field(5) }
+// Control is ORC-1.
+func (o ORC) Control() string { return o.Field(1) }
+
+// PlacerOrder is ORC-2.
+func (o ORC) PlacerOrder() string { return o.Field(2) }
+
+// FillerOrder is ORC-3.
+func (o ORC) FillerOrder() string { return o.Field(3) }
+
+// Status is ORC-5.
+func (o ORC) Status() string { return o.Field(5) }
+
+// OrderingProvider is ORC-12 (the first repetition).
 func (o ORC) OrderingProvider() XCN { return o.XCN(12, 1) }
 
 // OBR is an observation request (the report header of an ORU).
@@ -287,14 +422,29 @@ func (m *Message) OBRs() []OBR {
 	return out
 }
 
-func (o OBR) PlacerOrder() string                            { return o.Field(2) }
-func (o OBR) FillerOrder() string                            { return o.Field(3) }
-func (o OBR) Service() CWE                                   { return o.CWE(4, 1) }
-func (o OBR) Observed() (time.Time, Precision, error)        { return o.Time(7) }
-func (o OBR) OrderingProvider() XCN                          { return o.XCN(16, 1) }
+// PlacerOrder is OBR-2.
+func (o OBR) PlacerOrder() string { return o.Field(2) }
+
+// FillerOrder is OBR-3.
+func (o OBR) FillerOrder() string { return o.Field(3) }
+
+// Service is OBR-4.
+func (o OBR) Service() CWE { return o.CWE(4, 1) }
+
+// Observed is OBR-7 as a time with its precision.
+func (o OBR) Observed() (time.Time, Precision, error) { return o.Time(7) }
+
+// OrderingProvider is OBR-16 (the first repetition).
+func (o OBR) OrderingProvider() XCN { return o.XCN(16, 1) }
+
+// ResultsReported is OBR-22 as a time with its precision.
 func (o OBR) ResultsReported() (time.Time, Precision, error) { return o.Time(22) }
-func (o OBR) DiagnosticService() string                      { return o.Field(24) }
-func (o OBR) ResultStatus() string                           { return o.Field(25) }
+
+// DiagnosticService is OBR-24.
+func (o OBR) DiagnosticService() string { return o.Field(24) }
+
+// ResultStatus is OBR-25.
+func (o OBR) ResultStatus() string { return o.Field(25) }
 
 // OBX is one observation.
 type OBX struct{ Segment }
@@ -309,13 +459,26 @@ func (m *Message) OBXs() []OBX {
 	return out
 }
 
-func (o OBX) SetID() string          { return o.Field(1) }
-func (o OBX) ValueType() string      { return o.Field(2) }
-func (o OBX) Identifier() CWE        { return o.CWE(3, 1) }
-func (o OBX) SubID() string          { return o.Field(4) }
-func (o OBX) Units() CWE             { return o.CWE(6, 1) }
+// SetID is OBX-1.
+func (o OBX) SetID() string { return o.Field(1) }
+
+// ValueType is OBX-2.
+func (o OBX) ValueType() string { return o.Field(2) }
+
+// Identifier is OBX-3.
+func (o OBX) Identifier() CWE { return o.CWE(3, 1) }
+
+// SubID is OBX-4.
+func (o OBX) SubID() string { return o.Field(4) }
+
+// Units is OBX-6.
+func (o OBX) Units() CWE { return o.CWE(6, 1) }
+
+// ReferenceRange is OBX-7.
 func (o OBX) ReferenceRange() string { return o.Field(7) }
-func (o OBX) Status() string         { return o.Field(11) }
+
+// Status is OBX-11.
+func (o OBX) Status() string { return o.Field(11) }
 
 // Value returns OBX-5's repetition rep as text. For coded values (CE, CWE)
 // it is the code; use CodedValue for the rest.
@@ -341,11 +504,13 @@ func (o OBX) AbnormalFlags() []string {
 	return out
 }
 
+// Observed is OBX-14 as a time with its precision.
 func (o OBX) Observed() (time.Time, Precision, error) { return o.Time(14) }
 
 // NTE is a note.
 type NTE struct{ Segment }
 
+// Comment is NTE-3.
 func (n NTE) Comment() string { return n.Field(3) }
 
 // NTEs returns every NTE segment.
@@ -374,6 +539,7 @@ func (g MRG) PriorIdentifiers() []CX {
 	return out
 }
 
+// PriorVisit is MRG-5.
 func (g MRG) PriorVisit() CX { return g.CX(5, 1) }
 
 // MSA is the acknowledgement segment.
@@ -382,9 +548,14 @@ type MSA struct{ Segment }
 // MSA returns the first MSA segment.
 func (m *Message) MSA() (MSA, bool) { s, ok := m.First("MSA"); return MSA{s}, ok }
 
-func (a MSA) Code() string      { return a.Field(1) }
+// Code is MSA-1.
+func (a MSA) Code() string { return a.Field(1) }
+
+// ControlID is MSA-2.
 func (a MSA) ControlID() string { return a.Field(2) }
-func (a MSA) Text() string      { return a.Field(3) }
+
+// Text is MSA-3.
+func (a MSA) Text() string { return a.Field(3) }
 
 // ERR is an error segment.
 type ERR struct{ Segment }
@@ -421,17 +592,30 @@ func (e ERR) Location() string {
 func (e ERR) LegacyCode() CWE {
 	return CWE{Code: e.Get(1, 1, 4, 1), Text: e.Get(1, 1, 4, 2), System: e.Get(1, 1, 4, 3)}
 }
-func (e ERR) Code() CWE          { return e.CWE(3, 1) }
-func (e ERR) Severity() string   { return e.Field(4) }
+
+// Code is ERR-3.
+func (e ERR) Code() CWE { return e.CWE(3, 1) }
+
+// Severity is ERR-4.
+func (e ERR) Severity() string { return e.Field(4) }
+
+// Diagnostic is ERR-8.
 func (e ERR) Diagnostic() string { return e.Field(8) }
 
 // SPM is a specimen (v2.5+).
 type SPM struct{ Segment }
 
-func (s SPM) ID() string                               { return s.Get(2, 1, 1, 1) }
-func (s SPM) Type() CWE                                { return s.CWE(4, 1) }
+// ID is SPM-2.1.
+func (s SPM) ID() string { return s.Get(2, 1, 1, 1) }
+
+// Type is SPM-4.
+func (s SPM) Type() CWE { return s.CWE(4, 1) }
+
+// Collected is SPM-17 as a time with its precision.
 func (s SPM) Collected() (time.Time, Precision, error) { return s.Time(17) }
-func (s SPM) Received() (time.Time, Precision, error)  { return s.Time(18) }
+
+// Received is SPM-18 as a time with its precision.
+func (s SPM) Received() (time.Time, Precision, error) { return s.Time(18) }
 
 // IsNull reports whether a value is HL7's explicit null, `""`: the sender
 // says the value is to be deleted, which is not the same as sending no

@@ -41,14 +41,29 @@ func (s Segment) EI(n, rep int) EI {
 // SCH is the schedule activity information segment.
 type SCH struct{ Segment }
 
-func (s SCH) PlacerAppointmentID() EI  { return s.EI(1, 1) }
-func (s SCH) FillerAppointmentID() EI  { return s.EI(2, 1) }
+// PlacerAppointmentID is SCH-1.
+func (s SCH) PlacerAppointmentID() EI { return s.EI(1, 1) }
+
+// FillerAppointmentID is SCH-2.
+func (s SCH) FillerAppointmentID() EI { return s.EI(2, 1) }
+
+// OccurrenceNumber is SCH-3.
 func (s SCH) OccurrenceNumber() string { return s.Field(3) }
-func (s SCH) PlacerGroupNumber() EI    { return s.EI(4, 1) }
-func (s SCH) ScheduleID() CWE          { return s.CWE(5, 1) }
-func (s SCH) EventReason() CWE         { return s.CWE(6, 1) }
-func (s SCH) AppointmentReason() CWE   { return s.CWE(7, 1) }
-func (s SCH) AppointmentType() CWE     { return s.CWE(8, 1) }
+
+// PlacerGroupNumber is SCH-4.
+func (s SCH) PlacerGroupNumber() EI { return s.EI(4, 1) }
+
+// ScheduleID is SCH-5.
+func (s SCH) ScheduleID() CWE { return s.CWE(5, 1) }
+
+// EventReason is SCH-6.
+func (s SCH) EventReason() CWE { return s.CWE(6, 1) }
+
+// AppointmentReason is SCH-7.
+func (s SCH) AppointmentReason() CWE { return s.CWE(7, 1) }
+
+// AppointmentType is SCH-8.
+func (s SCH) AppointmentType() CWE { return s.CWE(8, 1) }
 
 // Duration is SCH-9 with its units SCH-10 (withdrawn from v2.7 in favour
 // of TQ1-6 and the resources' durations); ok is false when SCH-9 is empty.
@@ -61,24 +76,42 @@ func (s SCH) Duration() (time.Duration, bool, error) {
 func (s SCH) TimingStart() (time.Time, Precision, error) {
 	return ParseDTM(s.Get(11, 1, 4, 1), London)
 }
+
+// TimingEnd is SCH-11.5 as a time with its precision.
 func (s SCH) TimingEnd() (time.Time, Precision, error) { return ParseDTM(s.Get(11, 1, 5, 1), London) }
 
-func (s SCH) PlacerContact() XCN        { return s.XCN(12, 1) }
-func (s SCH) FillerContact() XCN        { return s.XCN(16, 1) }
+// PlacerContact is SCH-12 (the first repetition).
+func (s SCH) PlacerContact() XCN { return s.XCN(12, 1) }
+
+// FillerContact is SCH-16 (the first repetition).
+func (s SCH) FillerContact() XCN { return s.XCN(16, 1) }
+
+// FillerContactLocation is SCH-19.
 func (s SCH) FillerContactLocation() PL { return s.PL(19, 1) }
-func (s SCH) EnteredBy() XCN            { return s.XCN(20, 1) }
-func (s SCH) ParentPlacerID() EI        { return s.EI(23, 1) }
-func (s SCH) ParentFillerID() EI        { return s.EI(24, 1) }
+
+// EnteredBy is SCH-20 (the first repetition).
+func (s SCH) EnteredBy() XCN { return s.XCN(20, 1) }
+
+// ParentPlacerID is SCH-23.
+func (s SCH) ParentPlacerID() EI { return s.EI(23, 1) }
+
+// ParentFillerID is SCH-24.
+func (s SCH) ParentFillerID() EI { return s.EI(24, 1) }
 
 // FillerStatus is SCH-25, HL7 table 0278 (Pending, Waitlist, Booked,
 // Started, Complete, Cancelled, DC, Deleted, Blocked, Overbook, Noshow).
 func (s SCH) FillerStatus() CWE { return s.CWE(25, 1) }
-func (s SCH) PlacerOrder() EI   { return s.EI(26, 1) }
-func (s SCH) FillerOrder() EI   { return s.EI(27, 1) }
+
+// PlacerOrder is SCH-26.
+func (s SCH) PlacerOrder() EI { return s.EI(26, 1) }
+
+// FillerOrder is SCH-27.
+func (s SCH) FillerOrder() EI { return s.EI(27, 1) }
 
 // TQ1 is the timing/quantity segment (v2.5+).
 type TQ1 struct{ Segment }
 
+// SetID is TQ1-1.
 func (t TQ1) SetID() string { return t.Field(1) }
 
 // ServiceDuration is TQ1-6 (CQ: quantity ^ units); ok is false when it is
@@ -86,19 +119,30 @@ func (t TQ1) SetID() string { return t.Field(1) }
 func (t TQ1) ServiceDuration() (time.Duration, bool, error) {
 	return quantity(t.Get(6, 1, 1, 1), t.Get(6, 1, 2, 1))
 }
+
+// Start is TQ1-7 as a time with its precision.
 func (t TQ1) Start() (time.Time, Precision, error) { return t.Time(7) }
-func (t TQ1) End() (time.Time, Precision, error)   { return t.Time(8) }
-func (t TQ1) Priority() CWE                        { return t.CWE(9, 1) }
-func (t TQ1) TextInstruction() string              { return t.Field(11) }
+
+// End is TQ1-8 as a time with its precision.
+func (t TQ1) End() (time.Time, Precision, error) { return t.Time(8) }
+
+// Priority is TQ1-9.
+func (t TQ1) Priority() CWE { return t.CWE(9, 1) }
+
+// TextInstruction is TQ1-11.
+func (t TQ1) TextInstruction() string { return t.Field(11) }
 
 // RGS is a resource group.
 type RGS struct{ Segment }
 
+// SetID is RGS-1.
 func (r RGS) SetID() string { return r.Field(1) }
 
 // ActionCode is RGS-2, table 0206: A add, D delete, U update, X no change.
 func (r RGS) ActionCode() string { return r.Field(2) }
-func (r RGS) GroupID() CWE       { return r.CWE(3, 1) }
+
+// GroupID is RGS-3.
+func (r RGS) GroupID() CWE { return r.CWE(3, 1) }
 
 // resourceTiming reads the fields every AIx segment has in one run from
 // its start field: start, start offset, offset units, duration, duration
@@ -145,7 +189,10 @@ type AIG struct {
 	Notes []NTE
 }
 
-func (a AIG) ResourceID() CWE   { return a.CWE(3, 1) }
+// ResourceID is AIG-3.
+func (a AIG) ResourceID() CWE { return a.CWE(3, 1) }
+
+// ResourceType is AIG-4.
 func (a AIG) ResourceType() CWE { return a.CWE(4, 1) }
 
 // AIL is appointment information for a location.
@@ -154,8 +201,13 @@ type AIL struct {
 	Notes []NTE
 }
 
-func (a AIL) Location() PL       { return a.PL(3, 1) }
-func (a AIL) LocationType() CWE  { return a.CWE(4, 1) }
+// Location is AIL-3.
+func (a AIL) Location() PL { return a.PL(3, 1) }
+
+// LocationType is AIL-4.
+func (a AIL) LocationType() CWE { return a.CWE(4, 1) }
+
+// LocationGroup is AIL-5.
 func (a AIL) LocationGroup() CWE { return a.CWE(5, 1) }
 
 // AIP is appointment information for personnel (the clinician).
@@ -164,7 +216,10 @@ type AIP struct {
 	Notes []NTE
 }
 
-func (a AIP) Person() XCN       { return a.XCN(3, 1) }
+// Person is AIP-3 (the first repetition).
+func (a AIP) Person() XCN { return a.XCN(3, 1) }
+
+// ResourceType is AIP-4.
 func (a AIP) ResourceType() CWE { return a.CWE(4, 1) }
 
 // SIUPatient is one PATIENT group.
