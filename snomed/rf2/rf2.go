@@ -55,8 +55,17 @@ type Reader struct {
 	fields  [][]byte // the current row's fields, sub-slices of text
 	row     []string // Row's strings of the current row, built on demand
 	rowOK   bool
+	last    []lastID // per column, the last id checked good
 	err     error
 	index   map[string]int
+}
+
+// lastID is a column's last good SCTID as written, and what it parsed to.
+type lastID struct {
+	b  [18]byte
+	n  uint8
+	p  Partition
+	id uint64
 }
 
 // NewReader reads the header row of r. file names it in errors.
@@ -224,8 +233,24 @@ func (p Partition) String() string {
 
 // SCTID checks field i of the current row as an SCTID of partition want
 // (0 for any component).
+//
+// Columns such as moduleId and typeId repeat a few values down a file,
+// so the last good id of each column is kept and a field equal to it is
+// not checked again.
 func (r *Reader) SCTID(i int, want Partition) (uint64, error) {
-	id, p, err := parseSCTID(r.fields[i])
+	f := r.fields[i]
+	if r.last == nil {
+		r.last = make([]lastID, len(r.Columns))
+	}
+	l := &r.last[i]
+	if l.n != 0 && int(l.n) == len(f) && string(l.b[:l.n]) == string(f) && (want == 0 || want == l.p) {
+		return l.id, nil
+	}
+	id, p, err := parseSCTID(f)
+	if err == nil {
+		l.n = uint8(copy(l.b[:], f))
+		l.id, l.p = id, p
+	}
 	if err == nil && want != 0 && p != want {
 		err = fmt.Errorf("%w: %s is not a %s id", ErrPartition, r.fields[i], want)
 	}
@@ -370,26 +395,39 @@ func ParseSCTID(s string) (uint64, Partition, error) { return parseSCTID(s) }
 // fails.
 func ParseSCTIDBytes(b []byte) (uint64, Partition, error) { return parseSCTID(b) }
 
+// vt fuses the two Verhoeff tables: vt[i%8][c][d] is vd[c][vp[i%8][d]],
+// one look-up per digit.
+var vt = func() (t [8][10][10]uint8) {
+	for i := range t {
+		for c := range t[i] {
+			for d := range t[i][c] {
+				t[i][c][d] = vd[c][vp[i][d]]
+			}
+		}
+	}
+	return t
+}()
+
 // parseSCTID reads the digits, the Verhoeff check (which runs from the
 // check digit leftwards: the check digit has position 0 and checks out
-// when the product is 0) and the partition in one pass; 18 digits never
-// overflow a uint64.
+// when the product is 0) and the partition in one pass from the right;
+// 18 digits never overflow a uint64.
 func parseSCTID[T string | []byte](s T) (uint64, Partition, error) {
 	n := len(s)
 	if n < 6 || n > 18 || s[0] == '0' {
 		return 0, 0, fmt.Errorf("%w: length %d", ErrSCTID, n)
 	}
 	var id uint64
-	for i := 0; i < n; i++ {
-		c := s[i] - '0'
-		if c > 9 {
-			return 0, 0, fmt.Errorf("%w: not digits", ErrSCTID)
-		}
-		id = id*10 + uint64(c)
-	}
+	pow := uint64(1)
 	c := uint8(0)
 	for i := 0; i < n; i++ {
-		c = vd[c][vp[i&7][s[n-1-i]-'0']]
+		d := s[n-1-i] - '0'
+		if d > 9 {
+			return 0, 0, fmt.Errorf("%w: not digits", ErrSCTID)
+		}
+		c = vt[i&7][c][d]
+		id += uint64(d) * pow
+		pow *= 10
 	}
 	if c != 0 {
 		return 0, 0, fmt.Errorf("%w: check digit", ErrSCTID)

@@ -246,3 +246,26 @@ func TestRowLifetime(t *testing.T) {
 	assert.False(t, r.Next())
 	require.NoError(t, r.Err())
 }
+
+// TestSCTIDColumnCache: a column's repeated id is taken from the last
+// row's check, and a different one (a changed check digit, another
+// partition asked for) is checked again.
+func TestSCTIDColumnCache(t *testing.T) {
+	r, err := NewReader(strings.NewReader("id\tmoduleId\n1\t22298006\n2\t22298006\n3\t22298007\n4\t22298006\n5\t2229800\n"), "m.txt")
+	require.NoError(t, err)
+	for _, want := range []error{nil, nil, ErrSCTID, ErrPartition, ErrSCTID} {
+		require.True(t, r.Next())
+		part := PartConcept
+		if r.Line() == 5 {
+			part = PartDescription
+		}
+		v, err := r.SCTID(1, part)
+		if want == nil {
+			require.NoError(t, err)
+			assert.Equal(t, uint64(22298006), v)
+			continue
+		}
+		assert.ErrorIs(t, err, want, "line %d", r.Line())
+		assert.Zero(t, v)
+	}
+}
