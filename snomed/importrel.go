@@ -175,17 +175,19 @@ type langRow struct {
 func memberKey(s []byte) [16]byte {
 	var k [16]byte
 	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
-		j, ok := 0, true
-		for i := 0; i < 36 && ok; i++ {
+		bad := byte(0)
+		j := 0
+		for i := 0; i < 36; i += 2 {
 			if i == 8 || i == 13 || i == 18 || i == 23 {
+				i--
 				continue
 			}
-			v, okv := unhex(s[i])
-			ok = okv
-			k[j/2] |= v << (4 * (1 - j%2))
+			hi, lo := unhex[s[i]], unhex[s[i+1]]
+			bad |= hi | lo
+			k[j] = hi<<4 | lo&0xf
 			j++
 		}
-		if ok {
+		if bad&0xf0 == 0 {
 			return k
 		}
 	}
@@ -194,17 +196,20 @@ func memberKey(s []byte) [16]byte {
 	return k
 }
 
-func unhex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
+// unhex maps a hexadecimal digit to its value and anything else to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return 0, false
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
 
 // readLanguage reads the language reference set files, keeping per member
 // the row with the latest effectiveTime.
