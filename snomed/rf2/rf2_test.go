@@ -72,6 +72,7 @@ func TestReader(t *testing.T) {
 func FuzzReader(f *testing.F) {
 	f.Add("id\ta\n1\t2\n")
 	f.Add("id\n\n\n")
+	f.Add("id\teffectiveTime\tactive\tmoduleId\n22298006\t20020131\t1\t900000000000207008\r\n22298006\t2002013\t2\t900000000000207009\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := NewReader(strings.NewReader(s), "f")
 		if err != nil {
@@ -80,6 +81,27 @@ func FuzzReader(f *testing.F) {
 		for r.Next() {
 			if len(r.Row()) != len(r.Columns) {
 				t.Fatal("row width differs from header")
+			}
+			if strings.Join(r.Row(), "\t") != string(r.Bytes()) {
+				t.Fatal("Row differs from the row's bytes")
+			}
+			// The typed accessors fail with a positioned error, never
+			// panic, and agree with the string forms.
+			for i := range r.Columns {
+				if string(r.Field(i)) != r.Row()[i] {
+					t.Fatal("Field differs from Row")
+				}
+				v, err := r.SCTID(i, 0)
+				w, _, werr := ParseSCTID(r.Row()[i])
+				if (err == nil) != (werr == nil) || v != w {
+					t.Fatalf("SCTID %q: %d %v, ParseSCTID %d %v", r.Row()[i], v, err, w, werr)
+				}
+				var pe *ParseError
+				for _, err := range []error{err, second(r.EffectiveTime(i)), second(r.Active(i)), second(r.Int(i))} {
+					if err != nil && (!errors.As(err, &pe) || pe.Line != r.Line() || pe.Column != r.Columns[i]) {
+						t.Fatalf("error without position: %v", err)
+					}
+				}
 			}
 		}
 		_, _, _ = ParseSCTID(s)
@@ -269,3 +291,5 @@ func TestSCTIDColumnCache(t *testing.T) {
 		assert.Zero(t, v)
 	}
 }
+
+func second[T any](_ T, err error) error { return err }
