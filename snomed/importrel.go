@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -145,7 +144,7 @@ func readRelFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 		}
 		g, err := r.Int(6)
 		if err != nil {
-			return nil, "", r.Errorf("relationshipGroup", fmt.Errorf("not a group number: %w", rf2.ErrColumns))
+			return nil, "", err
 		}
 		row.group = int32(g)
 		if !bytes.Equal(r.Field(8), inferred) {
