@@ -29,8 +29,12 @@
 // Source is no AltSource, a field selection other than
 // referencedComponentId or an association's targetComponentId, member
 // filters on fields the store keeps no values of (moduleId,
-// effectiveTime, other than map and association fields). An unknown
-// dialect alias wraps ErrUnknownDialect.
+// effectiveTime, other than map and association fields). A Source that
+// also keeps whole reference set rows, inactive ones too (a RowSource),
+// answers moduleId, effectiveTime and active member filters row by row;
+// *snomed.Store is none (per-row module and time for its 14 million UK
+// members would take its file past 1 GiB). An unknown dialect alias
+// wraps ErrUnknownDialect.
 //
 // Evaluation reads a Source (*snomed.Store is one), so other stores and
 // test doubles work too; a Source that also walks closures of many
@@ -100,8 +104,13 @@
 //     (32570271000036106, from the specification's dialectId example) and
 //     en-x-<refset id>; any other alias is an ErrUnknownDialect error.
 //   - Member filter active = 1 / true holds for every member and active =
-//     0 / false for none: the store keeps active members only (Snowstorm,
-//     which keeps inactive members, answers them for active = false).
+//     0 / false for none: the store keeps active members only. Over a
+//     RowSource a block of member filters is tested against a member's
+//     active rows, or against all its rows, inactive too, when the block
+//     has an active filter; {{ M active = 0 }} then lists the members with
+//     an inactive row, as Snowstorm, which keeps inactive members, answers
+//     it. One row must pass a whole block; separate blocks may be passed
+//     by different rows (as description blocks, specification 6.8).
 //   - An unknown concept named anywhere an expression is evaluated (focus,
 //     attribute name, attribute value, history reference sets) is an
 //     ErrUnknownConcept error; Snowstorm answers the empty set inside a
