@@ -273,6 +273,9 @@ func (r *Reader) Bytes() []byte { return r.text }
 // copy of it (slices.Clone) rather than the slice itself. It allocates
 // once per row; Field does not allocate.
 func (r *Reader) Row() []string {
+	if r.text == nil {
+		return nil // before the first row
+	}
 	if !r.rowOK {
 		s := string(r.text)
 		r.row = r.row[:0]

@@ -257,6 +257,7 @@ func TestReaderNoAllocs(t *testing.T) {
 func TestRowLifetime(t *testing.T) {
 	r, err := NewReader(strings.NewReader("id\tterm\n1\tfirst\n2\tsecond\n"), "d.txt")
 	require.NoError(t, err)
+	assert.Nil(t, r.Row(), "no row before Next")
 	require.True(t, r.Next())
 	kept := slices.Clone(r.Row())
 	assert.Same(t, &r.Row()[0], &r.Row()[0], "Row is built once per row")
