@@ -140,7 +140,11 @@ func (d *release) importContent(ctx context.Context, dir string, cfg *importConf
 				return err
 			}
 		}
-		return nil
+		if _, err := r.Active(2); err != nil {
+			return err
+		}
+		_, err := r.Int(6) // relationshipGroup
+		return err
 	})
 	if err != nil {
 		return err

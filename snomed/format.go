@@ -187,6 +187,34 @@ func (t *strTab) add(s string) strRef {
 	return r
 }
 
+// addBytes is add of bytes, which it copies; it allocates only for a
+// string it interns.
+func (t *strTab) addBytes(b []byte) strRef {
+	if len(b) <= 64 {
+		if r, ok := t.intern[string(b)]; ok {
+			return r
+		}
+	}
+	r := t.addTermBytes(b)
+	if len(b) <= 64 && len(t.intern) < 1<<16 {
+		t.intern[string(b)] = r
+	}
+	return r
+}
+
+// addTermBytes is addTerm of bytes.
+func (t *strTab) addTermBytes(b []byte) strRef {
+	r := strRef{Off: uint32(t.size), Len: uint32(len(b))}
+	if t.size+uint64(len(b)) >= math.MaxUint32 {
+		t.err = errTooBig
+	}
+	if t.err == nil {
+		_, t.err = t.w.Write(b)
+	}
+	t.size += uint64(len(b))
+	return r
+}
+
 // addTerm adds a term, which rarely repeats, without interning it.
 func (t *strTab) addTerm(s string) strRef {
 	r := strRef{Off: uint32(t.size), Len: uint32(len(s))}

@@ -5,8 +5,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -103,60 +101,53 @@ func readRelFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 	if err := r.Expect(relColumns...); err != nil {
 		return nil, "", err
 	}
-	col := map[string]int{}
-	for i, c := range relColumns {
-		col[c] = i
-	}
-	inferred := strconv.FormatUint(uint64(inferredChar), 10)
-	id := func(fs []string, c string) (ID, error) {
-		part := rf2.PartConcept
-		if c == "id" {
-			part = rf2.PartRelationship
-		}
-		v, err := r.SCTID(col[c], part)
-		return ID(v), err
-	}
+	// id effectiveTime active moduleId sourceId destinationId relationshipGroup typeId characteristicTypeId modifierId
+	inferred := []byte(strconv.FormatUint(uint64(inferredChar), 10))
 	n := 0
 	for r.Next() {
 		n++
 		if n%100000 == 0 && ctx.Err() != nil {
 			return nil, "", ctx.Err()
 		}
-		fs := r.Row()
 		// Every row is checked, stated ones too, though only inferred
 		// ones are kept.
 		row := relRow{file: fi, line: int32(r.Line())}
-		var err error
-		for _, p := range []struct {
-			c string
-			v *ID
-		}{{"id", &row.id}, {"moduleId", nil}, {"sourceId", &row.src}, {"destinationId", &row.dst}, {"typeId", &row.typ}, {"characteristicTypeId", nil}, {"modifierId", nil}} {
-			v, err := id(fs, p.c)
-			if err != nil {
+		v, err := r.SCTID(0, rf2.PartRelationship)
+		if err != nil {
+			return nil, "", err
+		}
+		row.id = ID(v)
+		for _, c := range [...]int{3, 8, 9} { // moduleId, characteristicTypeId, modifierId
+			if _, err := r.SCTID(c, rf2.PartConcept); err != nil {
 				return nil, "", err
 			}
-			if p.v != nil {
-				*p.v = v
-			}
 		}
-		et, err := strconv.Atoi(fs[col["effectiveTime"]])
-		if err != nil || len(fs[col["effectiveTime"]]) != 8 {
-			return nil, "", r.Errorf("effectiveTime", rf2.ErrTime)
+		if v, err = r.SCTID(4, rf2.PartConcept); err != nil {
+			return nil, "", err
+		}
+		row.src = ID(v)
+		if v, err = r.SCTID(5, rf2.PartConcept); err != nil {
+			return nil, "", err
+		}
+		row.dst = ID(v)
+		if v, err = r.SCTID(7, rf2.PartConcept); err != nil {
+			return nil, "", err
+		}
+		row.typ = ID(v)
+		et, err := r.EffectiveTime(1)
+		if err != nil {
+			return nil, "", err
 		}
 		row.et = int32(et)
-		switch fs[col["active"]] {
-		case "1":
-			row.active = true
-		case "0":
-		default:
-			return nil, "", r.Errorf("active", rf2.ErrActive)
+		if row.active, err = r.Active(2); err != nil {
+			return nil, "", err
 		}
-		g, err := strconv.Atoi(fs[col["relationshipGroup"]])
-		if err != nil || g < 0 {
-			return nil, "", r.Errorf("relationshipGroup", fmt.Errorf("not a group number: %w", rf2.ErrColumns))
+		g, err := r.Int(6)
+		if err != nil {
+			return nil, "", err
 		}
 		row.group = int32(g)
-		if fs[col["characteristicTypeId"]] != inferred {
+		if !bytes.Equal(r.Field(8), inferred) {
 			continue
 		}
 		out = append(out, row)
@@ -178,20 +169,46 @@ type langRow struct {
 	active              bool
 }
 
-// memberKey turns a reference set member id (a UUID) into 16 bytes; an id
-// that is not a UUID is hashed.
-func memberKey(s string) [16]byte {
+// memberKey turns a reference set member id (a UUID, checked by the
+// reader) into its 16 bytes without allocating; anything else is hashed.
+func memberKey(s []byte) [16]byte {
 	var k [16]byte
 	if len(s) == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' {
-		hexs := s[0:8] + s[9:13] + s[14:18] + s[19:23] + s[24:36]
-		if _, err := hex.Decode(k[:], []byte(hexs)); err == nil {
+		bad := byte(0)
+		j := 0
+		for i := 0; i < 36; i += 2 {
+			if i == 8 || i == 13 || i == 18 || i == 23 {
+				i--
+				continue
+			}
+			hi, lo := unhex[s[i]], unhex[s[i+1]]
+			bad |= hi | lo
+			k[j] = hi<<4 | lo&0xf
+			j++
+		}
+		if bad&0xf0 == 0 {
 			return k
 		}
 	}
-	sum := sha256.Sum256([]byte(s))
+	sum := sha256.Sum256(s)
 	copy(k[:], sum[:16])
 	return k
 }
+
+// unhex maps a hexadecimal digit to its value and anything else to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = byte(c-'a') + 10
+		t[c-'a'+'A'] = byte(c-'a') + 10
+	}
+	return t
+}()
 
 // readLanguage reads the language reference set files, keeping per member
 // the row with the latest effectiveTime.
@@ -245,37 +262,34 @@ func readLangFile(ctx context.Context, fh *os.File, name string, out []langRow, 
 		if n%100000 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		fs := r.Row()
-		if err := rf2.CheckUUID(fs[0]); err != nil {
+		if err := rf2.CheckUUIDBytes(r.Field(0)); err != nil {
 			return nil, r.Errorf("id", err)
 		}
 		if _, err := r.SCTID(3, rf2.PartConcept); err != nil {
 			return nil, err
 		}
-		row := langRow{key: memberKey(fs[idx[0]])}
-		et, err := strconv.Atoi(fs[idx[1]])
-		if err != nil || len(fs[idx[1]]) != 8 {
-			return nil, r.Errorf("effectiveTime", rf2.ErrTime)
+		row := langRow{key: memberKey(r.Field(idx[0]))}
+		et, err := r.EffectiveTime(idx[1])
+		if err != nil {
+			return nil, err
 		}
 		row.et = int32(et)
-		switch fs[idx[2]] {
-		case "1":
-			row.active = true
-		case "0":
-		default:
-			return nil, r.Errorf("active", rf2.ErrActive)
+		if row.active, err = r.Active(idx[2]); err != nil {
+			return nil, err
 		}
-		for i, p := range []*ID{&row.refset, &row.desc, &row.accID} {
-			part := rf2.PartConcept
-			if i == 1 {
-				part = rf2.PartDescription
-			}
-			v, err := r.SCTID(idx[3+i], part)
-			if err != nil {
-				return nil, err
-			}
-			*p = ID(v)
+		v, err := r.SCTID(idx[3], rf2.PartConcept)
+		if err != nil {
+			return nil, err
 		}
+		row.refset = ID(v)
+		if v, err = r.SCTID(idx[4], rf2.PartDescription); err != nil {
+			return nil, err
+		}
+		row.desc = ID(v)
+		if v, err = r.SCTID(idx[5], rf2.PartConcept); err != nil {
+			return nil, err
+		}
+		row.accID = ID(v)
 		out = append(out, row)
 	}
 	if err := r.Err(); err != nil {
@@ -357,7 +371,6 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 		if n%100000 == 0 && ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		fs := r.Row()
 		id, err := r.SCTID(idx[0], rf2.PartDescription)
 		if err != nil {
 			return nil, err
@@ -366,30 +379,29 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 			return nil, err
 		}
 		row := descRow{id: ID(id), file: fi, line: int32(r.Line())}
-		et, err := strconv.Atoi(fs[idx[1]])
-		if err != nil || len(fs[idx[1]]) != 8 {
-			return nil, r.Errorf("effectiveTime", rf2.ErrTime)
+		et, err := r.EffectiveTime(idx[1])
+		if err != nil {
+			return nil, err
 		}
 		row.et = int32(et)
-		switch fs[idx[2]] {
-		case "1":
-			row.active = true
-		case "0":
-		default:
-			return nil, r.Errorf("active", rf2.ErrActive)
+		if row.active, err = r.Active(idx[2]); err != nil {
+			return nil, err
 		}
-		for _, p := range []struct {
-			i int
-			v *ID
-		}{{3, &row.concept}, {5, &row.typ}, {7, &row.cs}} {
-			v, err := r.SCTID(idx[p.i], rf2.PartConcept)
-			if err != nil {
-				return nil, err
-			}
-			*p.v = ID(v)
+		v, err := r.SCTID(idx[3], rf2.PartConcept)
+		if err != nil {
+			return nil, err
 		}
-		row.lang = st.add(fs[idx[4]])
-		row.term = st.addTerm(fs[idx[6]])
+		row.concept = ID(v)
+		if v, err = r.SCTID(idx[5], rf2.PartConcept); err != nil {
+			return nil, err
+		}
+		row.typ = ID(v)
+		if v, err = r.SCTID(idx[7], rf2.PartConcept); err != nil {
+			return nil, err
+		}
+		row.cs = ID(v)
+		row.lang = st.addBytes(r.Field(idx[4]))
+		row.term = st.addTermBytes(r.Field(idx[6]))
 		out = append(out, row)
 	}
 	if err := r.Err(); err != nil {
@@ -492,8 +504,7 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 		if n%100000 == 0 && ctx.Err() != nil {
 			return nil, meta, ctx.Err()
 		}
-		fs := r.Row()
-		if err := rf2.CheckUUID(fs[0]); err != nil {
+		if err := rf2.CheckUUIDBytes(r.Field(0)); err != nil {
 			return nil, meta, r.Errorf("id", err)
 		}
 		if _, err := r.SCTID(3, rf2.PartConcept); err != nil {
@@ -502,24 +513,20 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 		// Every other id column of the pattern holds an SCTID (or
 		// nothing).
 		for _, i := range idCols {
-			if fs[i] != "" {
+			if len(r.Field(i)) != 0 {
 				if _, err := r.SCTID(i, 0); err != nil {
 					return nil, meta, err
 				}
 			}
 		}
-		row := refRow{key: memberKey(fs[0]), file: fi, line: int32(r.Line())}
-		et, err := strconv.Atoi(fs[1])
-		if err != nil || len(fs[1]) != 8 {
-			return nil, meta, r.Errorf("effectiveTime", rf2.ErrTime)
+		row := refRow{key: memberKey(r.Field(0)), file: fi, line: int32(r.Line())}
+		et, err := r.EffectiveTime(1)
+		if err != nil {
+			return nil, meta, err
 		}
 		row.et = int32(et)
-		switch fs[2] {
-		case "1":
-			row.active = true
-		case "0":
-		default:
-			return nil, meta, r.Errorf("active", rf2.ErrActive)
+		if row.active, err = r.Active(2); err != nil {
+			return nil, meta, err
 		}
 		v, err := r.SCTID(4, rf2.PartConcept)
 		if err != nil {
@@ -530,8 +537,14 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 			return nil, meta, err
 		}
 		row.comp = ID(v)
-		if len(fs) > len(refCommon) {
-			row.rest = strings.Join(fs[len(refCommon):], "\t")
+		if len(r.Columns) > len(refCommon) {
+			// The pattern's own columns, as written (one string that the
+			// row keeps).
+			line := r.Bytes()
+			for range len(refCommon) {
+				line = line[bytes.IndexByte(line, '\t')+1:]
+			}
+			row.rest = string(line)
 		}
 		out = append(out, row)
 	}

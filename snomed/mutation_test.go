@@ -89,6 +89,19 @@ func TestImportMutations(t *testing.T) {
 		{name: "simple refset referencedComponentId check digit", file: simpleFile, line: 3, col: 5, want: rf2.ErrSCTID, column: "referencedComponentId"},
 		{name: "association targetComponentId check digit", file: assocFile, line: 2, col: 6, want: rf2.ErrSCTID, column: "targetComponentId"},
 		{name: "map correlationId check digit", file: mapFile, line: 2, col: 11, want: rf2.ErrSCTID, column: "correlationId"},
+		// Dates, flags and group numbers, read on bytes: a sign, a letter
+		// or a wrong length is an error, never a number.
+		{name: "concept effectiveTime signed", file: conceptFile, line: 3, col: 1, value: "+2002013", want: rf2.ErrTime, column: "effectiveTime"},
+		{name: "concept active not a flag", file: conceptFile, line: 4, col: 2, value: "2", want: rf2.ErrActive, column: "active"},
+		{name: "description active spelt out", file: descFile, line: 4, col: 2, value: "true", want: rf2.ErrActive, column: "active"},
+		{name: "description effectiveTime letter", file: descFile, line: 5, col: 1, value: "2002013x", want: rf2.ErrTime, column: "effectiveTime"},
+		{name: "relationship effectiveTime short", file: relFile, line: 3, col: 1, value: "2002013", want: rf2.ErrTime, column: "effectiveTime"},
+		{name: "relationship group negative", file: relFile, line: 4, col: 6, value: "-1", want: rf2.ErrInteger, column: "relationshipGroup"},
+		{name: "concrete value active not a flag", file: concreteFile, line: 2, col: 2, value: "x", want: rf2.ErrActive, column: "active"},
+		{name: "concrete value group signed", file: concreteFile, line: 2, col: 6, value: "+1", want: rf2.ErrInteger, column: "relationshipGroup"},
+		{name: "language effectiveTime long", file: langFile, line: 3, col: 1, value: "200201310", want: rf2.ErrTime, column: "effectiveTime"},
+		{name: "simple refset active blank", file: simpleFile, line: 2, col: 2, value: " ", want: rf2.ErrActive, column: "active"},
+		{name: "map effectiveTime signed", file: mapFile, line: 2, col: 1, value: "-2002013", want: rf2.ErrTime, column: "effectiveTime"},
 	}
 	for _, m := range cases {
 		t.Run(m.name, func(t *testing.T) {

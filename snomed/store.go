@@ -218,10 +218,10 @@ func readLatest(ctx context.Context, files []string, cfg *importConfig, keyCol s
 				fh.Close()
 				return nil, err
 			}
-			et, err := strconv.Atoi(fs[ei])
-			if err != nil || len(fs[ei]) != 8 {
+			et, err := r.EffectiveTime(ei)
+			if err != nil {
 				fh.Close()
-				return nil, r.Errorf("effectiveTime", rf2.ErrTime)
+				return nil, err
 			}
 			if cur, ok := out[fs[ki]]; ok && cur.et > et {
 				continue
@@ -327,7 +327,8 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 				return err
 			}
 		}
-		return nil
+		_, err := r.Active(2) // every row's, not only the latest's
+		return err
 	})
 	if err != nil {
 		return err

@@ -564,6 +564,53 @@ type memberRow struct {
 	target snomed.ID // association reference sets
 	isLink bool
 	m      *snomed.MapEntry // map reference sets
+	// From a RowSource: the row's own module, time and status.
+	hasMeta bool
+	module  snomed.ID
+	et      int
+	active  bool
+}
+
+// MemberRow is one reference set row as a RowSource keeps it: the
+// columns every reference set has, and those of the pattern that member
+// filters read.
+type MemberRow struct {
+	Module        snomed.ID
+	EffectiveTime int // YYYYMMDD
+	Active        bool
+	// Target is an association row's targetComponentId (0 for other
+	// patterns); Map a map row's own columns (nil for other patterns).
+	Target snomed.ID
+	Map    *snomed.MapEntry
+}
+
+// RowSource is a Source that keeps whole reference set rows, inactive
+// ones too. Member filters over it test each row on every column the
+// specification names (moduleId, effectiveTime, active, and the
+// pattern's), so {{ M moduleId = X, mapTarget = "J45" }} asks for one
+// row with both; without it, moduleId and effectiveTime member filters
+// are ErrUnsupported. *snomed.Store is no RowSource: it keeps the
+// referenced components of active rows, and the map and association
+// columns, but no module or time per row.
+type RowSource interface {
+	// MemberRows returns the rows of refset whose referencedComponentId
+	// is id, active or not.
+	MemberRows(refset, id snomed.ID) []MemberRow
+	// RowMembers returns the referenced components of every row of
+	// refset, active or not, ascending.
+	RowMembers(refset snomed.ID) []snomed.ID
+}
+
+// blockAsksActive reports whether a member filter block has an active
+// filter: such a block is tested against inactive rows too, others
+// against active rows only.
+func blockAsksActive(block []cfilter) bool {
+	for _, f := range block {
+		if f.Name == "active" {
+			return true
+		}
+	}
+	return false
 }
 
 // memberFilter keeps the members of refset with, for each member filter
@@ -584,6 +631,9 @@ func (ev *evaluator) memberFilter(refset snomed.ID, members []snomed.ID, fs []Fi
 			last = f.Block
 		}
 		blocks[len(blocks)-1] = append(blocks[len(blocks)-1], c)
+	}
+	if rs, ok := ev.s.(RowSource); ok {
+		return ev.rowFilter(rs, refset, members, blocks)
 	}
 	maps, _ := ev.s.(mapSource)
 	var out []snomed.ID
@@ -634,6 +684,55 @@ func (ev *evaluator) memberFilter(refset snomed.ID, members []snomed.ID, fs []Fi
 	return out, nil
 }
 
+// rowFilter is memberFilter over a RowSource: each block needs one row
+// that passes all its filters, among the member's active rows, or among
+// all its rows when the block has an active filter (as Snowstorm, which
+// keeps inactive members, reads {{ M active = 0 }}). The members tested
+// are the active ones given, and the inactive ones when a block asks.
+func (ev *evaluator) rowFilter(rs RowSource, refset snomed.ID, members []snomed.ID, blocks [][]cfilter) ([]snomed.ID, error) {
+	anyActive := false
+	for _, b := range blocks {
+		anyActive = anyActive || blockAsksActive(b)
+	}
+	if anyActive {
+		members = ev.onlyConcepts(rs.RowMembers(refset))
+	}
+	var out []snomed.ID
+	for _, m := range members {
+		if err := ev.tick(); err != nil {
+			return nil, err
+		}
+		rows := rs.MemberRows(refset, m)
+		keep := len(rows) > 0
+		for _, block := range blocks {
+			all := blockAsksActive(block)
+			found := false
+			for _, r := range rows {
+				if !r.Active && !all {
+					continue
+				}
+				mr := memberRow{ref: m, target: r.Target, isLink: r.Target != 0, m: r.Map, hasMeta: true, module: r.Module, et: r.EffectiveTime, active: r.Active}
+				ok, err := rowMatches(mr, block)
+				if err != nil {
+					return nil, err
+				}
+				if ok {
+					found = true
+					break
+				}
+			}
+			if !found {
+				keep = false
+				break
+			}
+		}
+		if keep {
+			out = append(out, m)
+		}
+	}
+	return out, nil
+}
+
 // rowMatches tests one member row against a block of member filters.
 // String fields take typed search terms with the term filter's default
 // match (the specification's mapTarget = "J45" matches J45.9).
@@ -652,11 +751,28 @@ func rowMatches(r memberRow, fs []cfilter) (bool, error) {
 			}
 			ok = contains(f.ids, r.target)
 		case "active":
-			// The source lists active members only.
 			if f.b == nil {
 				return false, fmt.Errorf("%w: active without a value", ErrSyntax)
 			}
-			ok = *f.b
+			if r.hasMeta {
+				ok = r.active == *f.b
+			} else {
+				ok = *f.b // the source lists active members only
+			}
+		case "moduleId":
+			if !r.hasMeta {
+				return unsupported()
+			}
+			ok = contains(f.ids, r.module)
+		case "effectiveTime":
+			if !r.hasMeta {
+				return unsupported()
+			}
+			ok, err := timeMatches(r.et, f.Filter)
+			if err != nil || !ok {
+				return false, err
+			}
+			continue // timeMatches applies != itself
 		case "mapTarget", "mapRule", "mapAdvice":
 			if r.m == nil {
 				return unsupported()

@@ -2,6 +2,7 @@ package rf2
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,15 +42,30 @@ func (e *ParseError) Error() string {
 
 func (e *ParseError) Unwrap() error { return e.Err }
 
-// Reader streams the rows of one RF2 file.
+// Reader streams the rows of one RF2 file. It reuses its buffers: the
+// fields of a row (Field, Bytes, Row) are valid only until the next call
+// to Next, so a caller that keeps one copies it (strings from Row are
+// immutable, but the slice holding them is reused).
 type Reader struct {
 	File    string
 	Columns []string // from the header row
 	sc      *bufio.Scanner
 	line    int
-	row     []string
+	text    []byte   // the current row, without its line end
+	fields  [][]byte // the current row's fields, sub-slices of text
+	row     []string // Row's strings of the current row, built on demand
+	rowOK   bool
+	last    []lastID // per column, the last id checked good
 	err     error
 	index   map[string]int
+}
+
+// lastID is a column's last good SCTID as written, and what it parsed to.
+type lastID struct {
+	b  [18]byte
+	n  uint8
+	p  Partition
+	id uint64
 }
 
 // NewReader reads the header row of r. file names it in errors.
@@ -72,6 +88,7 @@ func NewReader(r io.Reader, file string) (*Reader, error) {
 	for i, c := range rd.Columns {
 		rd.index[c] = i
 	}
+	rd.fields = make([][]byte, 0, len(rd.Columns))
 	return rd, nil
 }
 
@@ -84,20 +101,35 @@ func (r *Reader) Col(name string) int {
 }
 
 // Next reads the next row; false at the end or on an error (see Err).
-// Blank lines are skipped.
+// Blank lines are skipped. It allocates nothing per row: the row's bytes
+// stay in the reader's buffer until the next call.
 func (r *Reader) Next() bool {
+	r.rowOK = false
 	for r.err == nil && r.sc.Scan() {
 		r.line++
-		text := strings.TrimSuffix(r.sc.Text(), "\r")
-		if text == "" {
+		text := r.sc.Bytes()
+		if n := len(text); n > 0 && text[n-1] == '\r' {
+			text = text[:n-1]
+		}
+		if len(text) == 0 {
 			continue
 		}
-		r.row = strings.Split(text, "\t")
-		if len(r.row) != len(r.Columns) {
-			r.err = &ParseError{File: r.File, Line: r.line, Err: fmt.Errorf("%w: %d, want %d", ErrColumns, len(r.row), len(r.Columns))}
+		r.text = text
+		r.fields = r.fields[:0]
+		for {
+			i := bytes.IndexByte(text, '\t')
+			if i < 0 {
+				r.fields = append(r.fields, text)
+				break
+			}
+			r.fields = append(r.fields, text[:i])
+			text = text[i+1:]
+		}
+		if len(r.fields) != len(r.Columns) {
+			r.err = &ParseError{File: r.File, Line: r.line, Err: fmt.Errorf("%w: %d, want %d", ErrColumns, len(r.fields), len(r.Columns))}
 			return false
 		}
-		if !utf8.ValidString(text) {
+		if !utf8.Valid(r.text) {
 			r.err = r.utf8Error()
 			return false
 		}
@@ -117,9 +149,9 @@ func (r *Reader) Next() bool {
 // utf8Error names the column and byte offset (within the field) of the
 // current row's first invalid UTF-8 sequence.
 func (r *Reader) utf8Error() error {
-	for i, f := range r.row {
+	for i, f := range r.fields {
 		for off := 0; off < len(f); {
-			c, size := utf8.DecodeRuneInString(f[off:])
+			c, size := utf8.DecodeRune(f[off:])
 			if c == utf8.RuneError && size <= 1 {
 				return &ParseError{File: r.File, Line: r.line, Column: r.Columns[i], Err: fmt.Errorf("%w at byte %d of the field", ErrUTF8, off)}
 			}
@@ -149,7 +181,12 @@ func (r *Reader) Expect(cols ...string) error {
 
 // CheckUUID checks a reference set member id: a UUID written as 8-4-4-4-12
 // hexadecimal digits.
-func CheckUUID(s string) error {
+func CheckUUID(s string) error { return checkUUID(s) }
+
+// CheckUUIDBytes is CheckUUID of bytes.
+func CheckUUIDBytes(b []byte) error { return checkUUID(b) }
+
+func checkUUID[T string | []byte](s T) error {
 	if len(s) != 36 {
 		return ErrUUID
 	}
@@ -172,7 +209,7 @@ func CheckUUID(s string) error {
 // CheckSCTID parses an SCTID and checks its partition: want 0 accepts
 // any component.
 func CheckSCTID(s string, want Partition) (uint64, error) {
-	id, p, err := ParseSCTID(s)
+	id, p, err := parseSCTID(s)
 	if err != nil {
 		return 0, err
 	}
@@ -196,16 +233,65 @@ func (p Partition) String() string {
 
 // SCTID checks field i of the current row as an SCTID of partition want
 // (0 for any component).
+//
+// Columns such as moduleId and typeId repeat a few values down a file,
+// so the last good id of each column is kept and a field equal to it is
+// not checked again.
 func (r *Reader) SCTID(i int, want Partition) (uint64, error) {
-	id, err := CheckSCTID(r.row[i], want)
+	f := r.fields[i]
+	if r.last == nil {
+		r.last = make([]lastID, len(r.Columns))
+	}
+	l := &r.last[i]
+	if l.n != 0 && int(l.n) == len(f) && string(l.b[:l.n]) == string(f) && (want == 0 || want == l.p) {
+		return l.id, nil
+	}
+	id, p, err := parseSCTID(f)
+	if err == nil {
+		l.n = uint8(copy(l.b[:], f))
+		l.id, l.p = id, p
+	}
+	if err == nil && want != 0 && p != want {
+		err = fmt.Errorf("%w: %s is not a %s id", ErrPartition, r.fields[i], want)
+	}
 	if err != nil {
 		return 0, &ParseError{File: r.File, Line: r.line, Column: r.Columns[i], Err: err}
 	}
 	return id, nil
 }
 
-// Row returns the current row's fields (valid until the next Next).
-func (r *Reader) Row() []string { return r.row }
+// Field returns field i of the current row as bytes, valid until the next
+// call to Next: a caller that keeps it copies it.
+func (r *Reader) Field(i int) []byte { return r.fields[i] }
+
+// Bytes returns the current row without its line end, valid until the
+// next call to Next.
+func (r *Reader) Bytes() []byte { return r.text }
+
+// Row returns the current row's fields as strings. The strings are the
+// caller's to keep; the slice is reused by the next row's Row, so keep a
+// copy of it (slices.Clone) rather than the slice itself. It allocates
+// once per row; Field does not allocate.
+func (r *Reader) Row() []string {
+	if r.text == nil {
+		return nil // before the first row
+	}
+	if !r.rowOK {
+		s := string(r.text)
+		r.row = r.row[:0]
+		for {
+			i := strings.IndexByte(s, '\t')
+			if i < 0 {
+				r.row = append(r.row, s)
+				break
+			}
+			r.row = append(r.row, s[:i])
+			s = s[i+1:]
+		}
+		r.rowOK = true
+	}
+	return r.row
+}
 
 // Line is the current row's line number.
 func (r *Reader) Line() int { return r.line }
@@ -216,6 +302,56 @@ func (r *Reader) Err() error { return r.err }
 // Errorf makes a ParseError at the current row.
 func (r *Reader) Errorf(column string, err error) error {
 	return &ParseError{File: r.File, Line: r.line, Column: column, Err: err}
+}
+
+// Active reads field i of the current row as RF2's active flag: "1" or
+// "0", anything else an ErrActive error naming the column.
+func (r *Reader) Active(i int) (bool, error) {
+	if f := r.fields[i]; len(f) == 1 {
+		switch f[0] {
+		case '1':
+			return true, nil
+		case '0':
+			return false, nil
+		}
+	}
+	return false, r.Errorf(r.Columns[i], ErrActive)
+}
+
+// EffectiveTime reads field i of the current row as an effectiveTime,
+// YYYYMMDD, returned as the integer it spells; anything else is an
+// ErrTime error naming the column.
+func (r *Reader) EffectiveTime(i int) (int, error) {
+	f := r.fields[i]
+	if len(f) != 8 {
+		return 0, r.Errorf(r.Columns[i], ErrTime)
+	}
+	v := 0
+	for _, c := range f {
+		if c < '0' || c > '9' {
+			return 0, r.Errorf(r.Columns[i], ErrTime)
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, nil
+}
+
+// Int reads field i of the current row as a non-negative decimal integer
+// of at most nine digits; anything else is an ErrInteger error naming the
+// column.
+func (r *Reader) Int(i int) (int, error) {
+	f := r.fields[i]
+	if len(f) == 0 || len(f) > 9 {
+		return 0, r.Errorf(r.Columns[i], ErrInteger)
+	}
+	v := 0
+	for _, c := range f {
+		if c < '0' || c > '9' {
+			return 0, r.Errorf(r.Columns[i], ErrInteger)
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, nil
 }
 
 // Verhoeff tables.
@@ -256,32 +392,59 @@ const (
 
 // ParseSCTID checks s: 6–18 digits, no leading zero, a valid Verhoeff
 // check digit and a known partition; it returns the id and its partition.
-func ParseSCTID(s string) (uint64, Partition, error) {
-	if len(s) < 6 || len(s) > 18 || s[0] == '0' {
-		return 0, 0, fmt.Errorf("%w: length %d", ErrSCTID, len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, 0, fmt.Errorf("%w: not digits", ErrSCTID)
+func ParseSCTID(s string) (uint64, Partition, error) { return parseSCTID(s) }
+
+// ParseSCTIDBytes is ParseSCTID of bytes; it allocates nothing unless it
+// fails.
+func ParseSCTIDBytes(b []byte) (uint64, Partition, error) { return parseSCTID(b) }
+
+// vt fuses the two Verhoeff tables: vt[i%8][c][d] is vd[c][vp[i%8][d]],
+// one look-up per digit.
+var vt = func() (t [8][10][10]uint8) {
+	for i := range t {
+		for c := range t[i] {
+			for d := range t[i][c] {
+				t[i][c][d] = vd[c][vp[i][d]]
+			}
 		}
 	}
-	if VerhoeffCheck(s[:len(s)-1]) != s[len(s)-1] {
+	return t
+}()
+
+// parseSCTID reads the digits, the Verhoeff check (which runs from the
+// check digit leftwards: the check digit has position 0 and checks out
+// when the product is 0) and the partition in one pass from the right;
+// 18 digits never overflow a uint64.
+func parseSCTID[T string | []byte](s T) (uint64, Partition, error) {
+	n := len(s)
+	if n < 6 || n > 18 || s[0] == '0' {
+		return 0, 0, fmt.Errorf("%w: length %d", ErrSCTID, n)
+	}
+	var id uint64
+	pow := uint64(1)
+	c := uint8(0)
+	for i := 0; i < n; i++ {
+		d := s[n-1-i] - '0'
+		if d > 9 {
+			return 0, 0, fmt.Errorf("%w: not digits", ErrSCTID)
+		}
+		c = vt[i&7][c][d]
+		id += uint64(d) * pow
+		pow *= 10
+	}
+	if c != 0 {
 		return 0, 0, fmt.Errorf("%w: check digit", ErrSCTID)
 	}
 	var p Partition
-	switch s[len(s)-3 : len(s)-1] {
-	case "00", "10":
+	switch d1, d2 := s[n-3], s[n-2]; {
+	case d2 == '0' && (d1 == '0' || d1 == '1'):
 		p = PartConcept
-	case "01", "11":
+	case d2 == '1' && (d1 == '0' || d1 == '1'):
 		p = PartDescription
-	case "02", "12":
+	case d2 == '2' && (d1 == '0' || d1 == '1'):
 		p = PartRelationship
 	default:
-		return 0, 0, fmt.Errorf("%w: unknown partition %s", ErrSCTID, s[len(s)-3:len(s)-1])
-	}
-	id, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, 0, fmt.Errorf("%w: %v", ErrSCTID, err)
+		return 0, 0, fmt.Errorf("%w: unknown partition %c%c", ErrSCTID, d1, d2)
 	}
 	return id, p, nil
 }
