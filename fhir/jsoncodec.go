@@ -2,22 +2,9 @@ package fhir
 
 import (
 	"errors"
-	"fmt"
+	"github.com/nhskit/nhskit/fhir/internal/fhirjson"
 	"sync"
-	"unicode/utf8"
 )
-
-type wrapped struct {
-	sentinel error
-	msg      string
-}
-
-func (w *wrapped) Error() string { return w.msg }
-func (w *wrapped) Unwrap() error { return w.sentinel }
-
-func errorf(sentinel error, format string, args ...any) error {
-	return &wrapped{sentinel: sentinel, msg: fmt.Sprintf(format, args...)}
-}
 
 // Unmarshal decodes one FHIR JSON resource, dispatching on its
 // resourceType. Strings in the result share one copy of data, which the
@@ -32,29 +19,21 @@ func Unmarshal(data []byte) (Resource, error) {
 }
 
 func decodeTop(d *decoder) (Resource, error) {
-	typ, err := d.peekResourceType()
+	typ, err := d.PeekResourceType()
 	if err != nil {
 		return nil, finish(err, "")
 	}
 	r := newResource(typ)
 	if r == nil {
-		return nil, finish(d.fail(errorf(ErrUnknownResourceType, "unknown resourceType %q", typ)), "")
+		return nil, finish(d.Fail(errorf(ErrUnknownResourceType, "unknown resourceType %q", typ)), "")
 	}
 	if err := r.decodeJSON(d); err != nil {
 		return nil, finish(err, typ)
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return nil, finish(err, typ)
 	}
 	return r, nil
-}
-
-func finish(err error, root string) error {
-	var de *DecodeError
-	if errors.As(err, &de) {
-		de.finish(root)
-	}
-	return err
 }
 
 // UnmarshalInto decodes FHIR JSON into a resource of a known type.
@@ -63,7 +42,7 @@ func UnmarshalInto(data []byte, r Resource) error {
 	if err := r.decodeJSON(d); err != nil {
 		return finish(err, r.ResourceType())
 	}
-	return finish(d.end(), r.ResourceType())
+	return finish(d.End(), r.ResourceType())
 }
 
 // Marshal writes a resource as FHIR JSON: resourceType first, elements in
@@ -73,27 +52,27 @@ func Marshal(r Resource) ([]byte, error) {
 		return nil, errors.New("fhir: marshal of a nil resource")
 	}
 	e := encoders.Get().(*encoder)
-	e.buf, e.comma, e.top, e.stack = e.buf[:0], false, 0, e.stack[:0]
+	e.Reset(e.Buf[:0])
 	r.encodeJSON(e)
-	out := make([]byte, len(e.buf))
-	copy(out, e.buf)
-	if cap(e.buf) <= 1<<20 { // keep small buffers only
+	out := make([]byte, len(e.Buf))
+	copy(out, e.Buf)
+	if cap(e.Buf) <= 1<<20 { // keep small buffers only
 		encoders.Put(e)
 	}
 	return out, nil
 }
 
-var encoders = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 8192)} }}
+var encoders = sync.Pool{New: func() any { return fhirjson.NewEncoder(make([]byte, 0, 8192)) }}
 
 // AppendJSON appends a resource's JSON to buf.
 func AppendJSON(buf []byte, r Resource) []byte {
-	e := &encoder{buf: buf, top: len(buf)}
+	e := fhirjson.NewEncoder(buf)
 	r.encodeJSON(e)
-	return e.buf
+	return e.Buf
 }
 
 func decodeResource(d *decoder) (Resource, error) {
-	typ, err := d.peekResourceType()
+	typ, err := d.PeekResourceType()
 	if err != nil {
 		return nil, err
 	}
@@ -108,11 +87,11 @@ func decodeResource(d *decoder) (Resource, error) {
 }
 
 func decodeResources(d *decoder, dst *[]Resource) error {
-	if err := d.beginArray(); err != nil {
+	if err := d.BeginArray(); err != nil {
 		return err
 	}
 	for i := 0; ; i++ {
-		more, err := d.nextElem(i == 0)
+		more, err := d.NextElem(i == 0)
 		if err != nil {
 			return err
 		}
@@ -134,11 +113,11 @@ type jsonObject[T any] interface {
 }
 
 func decodeSlice[T any, P jsonObject[T]](d *decoder, dst *[]T) error {
-	if err := d.beginArray(); err != nil {
+	if err := d.BeginArray(); err != nil {
 		return err
 	}
 	for i := 0; ; i++ {
-		more, err := d.nextElem(i == 0)
+		more, err := d.NextElem(i == 0)
 		if err != nil {
 			return err
 		}
@@ -154,11 +133,11 @@ func decodeSlice[T any, P jsonObject[T]](d *decoder, dst *[]T) error {
 }
 
 func encodeSlice[T any, P jsonObject[T]](e *encoder, s []T) {
-	e.openArray()
+	e.OpenArray()
 	for i := range s {
 		P(&s[i]).encodeJSON(e)
 	}
-	e.closeArray()
+	e.CloseArray()
 }
 
 type primitive interface {
@@ -200,14 +179,14 @@ func decodeElemSlice[T any, P primPtr[T]](d *decoder, dst *[]T) error {
 // (values or _name), null entries included, into dst, which the other
 // array may already have sized.
 func decodeAligned[T any, P primPtr[T]](d *decoder, dst *[]T, read func(P) error) error {
-	at := d.peekPos()
+	at := d.PeekPos()
 	prior := len(*dst)
-	if err := d.beginArray(); err != nil {
+	if err := d.BeginArray(); err != nil {
 		return err
 	}
 	n := 0
 	for i := 0; ; i++ {
-		more, err := d.nextElem(i == 0)
+		more, err := d.NextElem(i == 0)
 		if err != nil {
 			return err
 		}
@@ -218,9 +197,9 @@ func decodeAligned[T any, P primPtr[T]](d *decoder, dst *[]T, read func(P) error
 			var zero T
 			*dst = append(*dst, zero)
 		} else if i >= prior {
-			return d.failAt(at, ErrArrayLength)
+			return d.FailAt(at, ErrArrayLength)
 		}
-		if !d.null() {
+		if !d.Null() {
 			if err := read(P(&(*dst)[i])); err != nil {
 				return atIndex(err, i)
 			}
@@ -228,15 +207,7 @@ func decodeAligned[T any, P primPtr[T]](d *decoder, dst *[]T, read func(P) error
 		n++
 	}
 	if prior != 0 && n != prior {
-		return d.failAt(at, ErrArrayLength)
-	}
-	return nil
-}
-
-// once marks key i of an object as read, or reports it as a duplicate.
-func (d *decoder) once(seen []uint64, i int, key []byte, at int) error {
-	if markSeen(seen, i) {
-		return d.duplicate(key, at)
+		return d.FailAt(at, ErrArrayLength)
 	}
 	return nil
 }
@@ -255,7 +226,7 @@ func decodeChoiceType[T any, P interface {
 	Value
 }](d *decoder, dst *Value) error {
 	if *dst != nil {
-		return d.fail(errorf(ErrChoice, "a second type for a choice element"))
+		return d.Fail(errorf(ErrChoice, "a second type for a choice element"))
 	}
 	p := P(new(T))
 	*dst = p
@@ -266,7 +237,7 @@ func decodeChoicePrim[T any, P primPtr[T]](d *decoder, dst *Value) error {
 	p, ok := (*dst).(P)
 	if !ok {
 		if *dst != nil {
-			return d.fail(errorf(ErrChoice, "a second type for a choice element"))
+			return d.Fail(errorf(ErrChoice, "a second type for a choice element"))
 		}
 		p = P(new(T))
 		*dst = any(p).(Value)
@@ -278,7 +249,7 @@ func decodeChoiceElem[T any, P primPtr[T]](d *decoder, dst *Value) error {
 	p, ok := (*dst).(P)
 	if !ok {
 		if *dst != nil {
-			return d.fail(errorf(ErrChoice, "a second type for a choice element"))
+			return d.Fail(errorf(ErrChoice, "a second type for a choice element"))
 		}
 		p = P(new(T))
 		*dst = any(p).(Value)
@@ -287,32 +258,32 @@ func decodeChoiceElem[T any, P primPtr[T]](d *decoder, dst *Value) error {
 }
 
 func (el *Element) decodeJSON(d *decoder) error {
-	if err := d.beginObject(); err != nil {
+	if err := d.BeginObject(); err != nil {
 		return err
 	}
 	var seen [1]uint64
 	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
+		key, more, err := d.NextKey(first)
 		if err != nil {
 			return err
 		}
 		if !more {
 			return nil
 		}
-		start := d.pos
+		start := d.Pos()
 		switch string(key) {
 		case "id":
 			if markSeen(seen[:], 0) {
-				return d.duplicate(key, start)
+				return d.Duplicate(key, start)
 			}
-			el.ID, err = d.nonEmptyStr()
+			el.ID, err = d.NonEmptyStr()
 		case "extension":
 			if markSeen(seen[:], 1) {
-				return d.duplicate(key, start)
+				return d.Duplicate(key, start)
 			}
 			err = decodeSlice(d, &el.Extension)
 		default:
-			err = d.unknown(key, &el.Unknown)
+			err = d.Unknown(key, &el.Unknown)
 		}
 		if err != nil {
 			return atKey(err, key)
@@ -321,227 +292,39 @@ func (el *Element) decodeJSON(d *decoder) error {
 }
 
 func (el *Element) encodeJSON(e *encoder) {
-	e.open()
+	e.Open()
 	if el.ID != "" {
-		e.key(`"id":`)
-		e.str(el.ID)
+		e.Key(`"id":`)
+		e.Str(el.ID)
 	}
 	if len(el.Extension) > 0 {
-		e.key(`"extension":`)
+		e.Key(`"extension":`)
 		encodeSlice(e, el.Extension)
 	}
-	e.unknown(el.Unknown)
-	e.close()
-}
-
-// encoder appends FHIR JSON to buf. Every object and array remembers where
-// its key began, so one that ends up empty is taken out again: FHIR JSON
-// has no empty objects or arrays.
-type encoder struct {
-	buf   []byte
-	comma bool // a member or element was written at this level
-	top   int
-	mark  int // where the pending key or element began
-	markC bool
-	stack []frame
-	marks []xmlMark // where each XML element's JSON begins (XML to JSON only)
-}
-
-type frame struct {
-	pos   int
-	comma bool
-}
-
-// key writes a member name, k being the quoted name and colon.
-func (e *encoder) key(k string) {
-	e.mark, e.markC = len(e.buf), e.comma
-	if e.comma {
-		e.buf = append(e.buf, ',')
-	}
-	e.buf = append(e.buf, k...)
-	e.comma = false
-}
-
-func (e *encoder) choiceKey(name, suffix string) {
-	e.mark, e.markC = len(e.buf), e.comma
-	if e.comma {
-		e.buf = append(e.buf, ',')
-	}
-	e.buf = append(e.buf, '"')
-	e.buf = append(e.buf, name...)
-	e.buf = append(e.buf, suffix...)
-	e.buf = append(e.buf, '"', ':')
-	e.comma = false
-}
-
-// beforeValue starts an array element (a no-op after a key).
-func (e *encoder) beforeValue() {
-	if e.comma {
-		e.mark, e.markC = len(e.buf), true
-		e.buf = append(e.buf, ',')
-		e.comma = false
-	} else if len(e.buf) == e.top || e.buf[len(e.buf)-1] == '[' {
-		e.mark, e.markC = len(e.buf), false
-	}
-}
-
-func (e *encoder) open() {
-	e.beforeValue()
-	e.stack = append(e.stack, frame{e.mark, e.markC})
-	e.buf = append(e.buf, '{')
-	e.comma = false
-}
-
-func (e *encoder) close() {
-	f := e.stack[len(e.stack)-1]
-	e.stack = e.stack[:len(e.stack)-1]
-	if e.buf[len(e.buf)-1] == '{' && len(e.stack) > 0 {
-		e.buf = e.buf[:f.pos]
-		e.comma = f.comma
-		return
-	}
-	e.buf = append(e.buf, '}')
-	e.comma = true
-}
-
-func (e *encoder) openArray() {
-	e.beforeValue()
-	e.stack = append(e.stack, frame{e.mark, e.markC})
-	e.buf = append(e.buf, '[')
-	e.comma = false
-}
-
-func (e *encoder) closeArray() {
-	e.close2(']', '[')
-}
-
-func (e *encoder) close2(closer, opener byte) {
-	f := e.stack[len(e.stack)-1]
-	e.stack = e.stack[:len(e.stack)-1]
-	if e.buf[len(e.buf)-1] == opener {
-		e.buf = e.buf[:f.pos]
-		e.comma = f.comma
-		return
-	}
-	e.buf = append(e.buf, closer)
-	e.comma = true
-}
-
-func (e *encoder) null() {
-	e.beforeValue()
-	e.buf = append(e.buf, "null"...)
-	e.comma = true
-}
-
-func (e *encoder) boolean(b bool) {
-	if b {
-		e.buf = append(e.buf, "true"...)
-	} else {
-		e.buf = append(e.buf, "false"...)
-	}
-	e.comma = true
-}
-
-const hexDigits = "0123456789abcdef"
-
-// needsEscape reports whether s has a byte JSON must escape (a control
-// character, '"' or '\\'), eight bytes at a time.
-func needsEscape(s string) bool {
-	const ones, highs, lows = 0x0101010101010101, 0x8080808080808080, 0x2020202020202020
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		q := x ^ (ones * '"')
-		b := x ^ (ones * '\\')
-		if ((x-lows)&^x|(q-ones)&^q|(b-ones)&^b)&highs != 0 {
-			return true
-		}
-	}
-	for ; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *encoder) str(s string) {
-	e.beforeValue()
-	e.buf = append(e.buf, '"')
-	if !needsEscape(s) {
-		e.buf = append(e.buf, s...)
-		e.buf = append(e.buf, '"')
-		e.comma = true
-		return
-	}
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			_, size := utf8.DecodeRuneInString(s[i:])
-			i += size
-			continue
-		}
-		e.buf = append(e.buf, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			e.buf = append(e.buf, '\\', c)
-		case '\n':
-			e.buf = append(e.buf, '\\', 'n')
-		case '\r':
-			e.buf = append(e.buf, '\\', 'r')
-		case '\t':
-			e.buf = append(e.buf, '\\', 't')
-		default:
-			e.buf = append(e.buf, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
-	}
-	e.buf = append(e.buf, s[start:]...)
-	e.buf = append(e.buf, '"')
-	e.comma = true
-}
-
-func (e *encoder) unknown(fs []RawField) {
-	for _, f := range fs {
-		e.mark, e.markC = len(e.buf), e.comma
-		if e.comma {
-			e.buf = append(e.buf, ',')
-		}
-		e.comma = false
-		e.str(f.Name)
-		e.buf = append(e.buf, ':')
-		e.buf = append(e.buf, f.Value...)
-		e.comma = true
-	}
+	e.Unknown(el.Unknown)
+	e.Close()
 }
 
 func encodePrim[P primitive](e *encoder, key, elemKey string, p P) {
 	if p.hasValue() {
-		e.key(key)
+		e.Key(key)
 		p.encodeValue(e)
-		e.comma = true
+		e.Comma = true
 	}
 	if el := *p.elem(); el != nil && !el.empty() {
-		e.key(elemKey)
+		e.Key(elemKey)
 		el.encodeJSON(e)
 	}
 }
 
 func encodeChoicePrim[P primitive](e *encoder, name, suffix string, p P) {
 	if p.hasValue() {
-		e.choiceKey(name, suffix)
+		e.ChoiceKey(name, suffix)
 		p.encodeValue(e)
-		e.comma = true
+		e.Comma = true
 	}
 	if el := *p.elem(); el != nil && !el.empty() {
-		e.choiceKey("_"+name, suffix)
+		e.ChoiceKey("_"+name, suffix)
 		el.encodeJSON(e)
 	}
 }
@@ -556,42 +339,42 @@ func encodePrimSlice[T any, P primPtr[T]](e *encoder, key, elemKey string, s []T
 		}
 	}
 	if anyValue {
-		e.key(key)
-		e.openArray()
+		e.Key(key)
+		e.OpenArray()
 		for i := range s {
 			p := P(&s[i])
 			if p.hasValue() {
-				e.beforeValue()
+				e.BeforeValue()
 				p.encodeValue(e)
-				e.comma = true
+				e.Comma = true
 			} else {
-				e.null()
+				e.Null()
 			}
 		}
-		e.closeArray()
+		e.CloseArray()
 	}
 	if anyElem {
-		e.key(elemKey)
-		e.openArray()
+		e.Key(elemKey)
+		e.OpenArray()
 		for i := range s {
 			if el := *P(&s[i]).elem(); el != nil && !el.empty() {
 				el.encodeJSON(e)
 			} else {
-				e.null()
+				e.Null()
 			}
 		}
-		e.closeArray()
+		e.CloseArray()
 	}
 }
 
 func encodeResource(e *encoder, r Resource) { r.encodeJSON(e) }
 
 func encodeResources(e *encoder, rs []Resource) {
-	e.openArray()
+	e.OpenArray()
 	for _, r := range rs {
 		if r != nil {
 			r.encodeJSON(e)
 		}
 	}
-	e.closeArray()
+	e.CloseArray()
 }

@@ -545,8 +545,8 @@ func checkDecimal(p *Decimal) string {
 }
 
 func isJSONNumber(s string) bool {
-	d := decoder{data: []byte(s), str: s}
-	n, err := d.number()
+	d := newDecoder([]byte(s))
+	n, err := d.Number()
 	return err == nil && n == s
 }
 

@@ -375,30 +375,30 @@ func (g *gen) primitives() {
 			g.p("// %s is the FHIR %s primitive (%s). Value is the JSON text unescaped;\n// Elem holds the element's id and extensions (the JSON _name property).", p.Go, n, link)
 			g.p("type %s struct {\n\tValue string\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Value != \"\" }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.str(p.Value) }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Str(p.Value) }", p.Go)
 			if n == "xhtml" {
-				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.xhtml(); return }", p.Go)
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.XHTML(); return }", p.Go)
 			} else {
-				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }", p.Go)
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }", p.Go)
 			}
 		case "bool":
 			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tValue bool\n\tSet bool\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Set }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.boolean(p.Value) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.boolean(); p.Set = err == nil; return }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Boolean(p.Value) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.Boolean(); p.Set = err == nil; return }", p.Go)
 		case "int":
 			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tValue int64\n\tSet bool\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Set }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.buf = strconv.AppendInt(e.buf, p.Value, 10) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.integer(); p.Set = err == nil; return }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Buf = strconv.AppendInt(e.Buf, p.Value, 10) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.Integer(); p.Set = err == nil; return }", p.Go)
 		case "decimal":
 			g.p("// %s is the FHIR %s primitive (%s). Raw is the number exactly as\n// written (\"4.50\" stays \"4.50\"); Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tRaw string\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Raw != \"\" }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.buf = append(e.buf, p.Raw...) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Raw, err = d.number(); return }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Buf = append(e.Buf, p.Raw...) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Raw, err = d.Number(); return }", p.Go)
 		}
 		g.p("func (p *%s) elem() **Element { return &p.Elem }", p.Go)
 		g.p("func (*%s) isValue() {}", p.Go)
@@ -491,7 +491,7 @@ func (g *gen) json() {
 		fs := g.fields(d)
 		// Decoder.
 		g.p("func (v *%s) decodeJSON(d *decoder) error {", goName)
-		g.p("\tif err := d.beginObject(); err != nil { return err }")
+		g.p("\tif err := d.BeginObject(); err != nil { return err }")
 		nseen := 0
 		for _, f := range fs {
 			if f.E.Choice {
@@ -502,26 +502,26 @@ func (g *gen) json() {
 		}
 		g.p("\tvar seen [%d]uint64", (nseen+63)/64)
 		g.p("\tfor first := true; ; first = false {")
-		g.p("\t\tkey, more, err := d.nextKey(first)")
+		g.p("\t\tkey, more, err := d.NextKey(first)")
 		g.p("\t\tif err != nil { return err }")
 		g.p("\t\tif !more { break }")
-		g.p("\t\tstart := d.pos")
+		g.p("\t\tstart := d.Pos()")
 		g.p("\t\tswitch string(key) {")
 		if d.Kind == "resource" {
 			g.p("\t\tcase \"resourceType\":")
-			g.p("\t\t\tif err = d.expectResourceType(%q); err != nil { return err }", d.Name)
+			g.p("\t\t\tif err = d.ExpectResourceType(%q); err != nil { return err }", d.Name)
 			g.p("\t\t\tcontinue")
 		}
 		bit := 0
 		next := func() int { bit++; return bit - 1 }
 		once := func(i int, body string) {
-			g.p("\t\t\tif err = d.once(seen[:], %d, key, start); err == nil { %s }", i, body)
+			g.p("\t\t\tif err = d.Once(seen[:], %d, key, start); err == nil { %s }", i, body)
 		}
 		for _, f := range fs {
 			switch {
 			case f.Base == "id":
 				g.p("\t\tcase %q:", f.JSON)
-				once(next(), "v.ID, err = d.nonEmptyStr()")
+				once(next(), "v.ID, err = d.NonEmptyStr()")
 				next()
 			case f.E.Choice:
 				for _, t := range f.E.Types {
@@ -571,7 +571,7 @@ func (g *gen) json() {
 			}
 		}
 		g.p("\t\tdefault:")
-		g.p("\t\t\terr = d.unknown(key, &v.Unknown)")
+		g.p("\t\t\terr = d.Unknown(key, &v.Unknown)")
 		g.p("\t\t}")
 		g.p("\t\tif err != nil { return atKey(err, key) }")
 		g.p("\t}")
@@ -579,23 +579,23 @@ func (g *gen) json() {
 
 		// Encoder.
 		g.p("func (v *%s) encodeJSON(e *encoder) {", goName)
-		g.p("\te.open()")
+		g.p("\te.Open()")
 		if d.Kind == "resource" {
-			g.p("\te.key(`\"resourceType\":`)\n\te.str(%q)", d.Name)
+			g.p("\te.Key(`\"resourceType\":`)\n\te.Str(%q)", d.Name)
 		}
 		for _, f := range fs {
 			k := fmt.Sprintf("`\"%s\":`", f.JSON)
 			ek := fmt.Sprintf("`\"_%s\":`", f.JSON)
 			switch {
 			case f.Base == "id":
-				g.p("\tif v.ID != \"\" { e.key(%s); e.str(v.ID) }", k)
+				g.p("\tif v.ID != \"\" { e.Key(%s); e.Str(v.ID) }", k)
 			case f.E.Choice:
 				g.p("\tif v.%s != nil { encodeChoice(e, %q, v.%s) }", f.Go, f.JSON, f.Go)
 			case f.E.Types[0] == "Resource":
 				if f.E.Many {
-					g.p("\tif len(v.%s) > 0 { e.key(%s); encodeResources(e, v.%s) }", f.Go, k, f.Go)
+					g.p("\tif len(v.%s) > 0 { e.Key(%s); encodeResources(e, v.%s) }", f.Go, k, f.Go)
 				} else {
-					g.p("\tif v.%s != nil { e.key(%s); encodeResource(e, v.%s) }", f.Go, k, f.Go)
+					g.p("\tif v.%s != nil { e.Key(%s); encodeResource(e, v.%s) }", f.Go, k, f.Go)
 				}
 			case isPrimitive(f.E.Types[0]):
 				if f.E.Many {
@@ -605,14 +605,14 @@ func (g *gen) json() {
 				}
 			default:
 				if f.E.Many {
-					g.p("\tif len(v.%s) > 0 { e.key(%s); encodeSlice(e, v.%s) }", f.Go, k, f.Go)
+					g.p("\tif len(v.%s) > 0 { e.Key(%s); encodeSlice(e, v.%s) }", f.Go, k, f.Go)
 				} else {
-					g.p("\tif v.%s != nil { e.key(%s); v.%s.encodeJSON(e) }", f.Go, k, f.Go)
+					g.p("\tif v.%s != nil { e.Key(%s); v.%s.encodeJSON(e) }", f.Go, k, f.Go)
 				}
 			}
 		}
-		g.p("\te.unknown(v.Unknown)")
-		g.p("\te.close()\n}\n")
+		g.p("\te.Unknown(v.Unknown)")
+		g.p("\te.Close()\n}\n")
 	}
 	// Choice values: the JSON suffix, and how to write one.
 	g.p("func encodeChoice(e *encoder, name string, v Value) {\n\tswitch x := v.(type) {")
@@ -621,7 +621,7 @@ func (g *gen) json() {
 	}
 	for _, d := range g.defs {
 		if d.Kind == "type" {
-			g.p("\tcase *%s:\n\t\te.choiceKey(name, %q)\n\t\tx.encodeJSON(e)", goTypeName(d.Name), choiceSuffix(d.Name))
+			g.p("\tcase *%s:\n\t\te.ChoiceKey(name, %q)\n\t\tx.encodeJSON(e)", goTypeName(d.Name), choiceSuffix(d.Name))
 		}
 	}
 	g.p("\t}\n}\n")
