@@ -578,3 +578,8 @@ func checkTime(p *Time) string {
 	}
 	return ""
 }
+
+// validate reports a resource kept raw: nhskit does not model its type.
+func (r *RawResource) validate(c *checker) {
+	c.issue(SeverityError, IssueNotSupported, "resource type "+strconv.Quote(r.Type)+" is not one nhskit models; it was kept unchanged")
+}

@@ -1,13 +1,17 @@
-// Command gen writes nhskit's FHIR R4 models, their JSON codec, their
-// validation and their element tables from r4.def, the compact description
-// of the FHIR R4 types and resources in this folder.
+// Command gen writes nhskit's FHIR models, their JSON codec, their
+// validation and their element tables from a compact description of a FHIR
+// version's types and resources in this folder: r4.def for package fhir
+// (R4, with validation, element tables and XML), stu3.def for package
+// fhir/stu3 (STU3, models and the JSON codec).
 //
-// Run it with go generate in package fhir (see fhir/generate.go).
+// Run it with go generate in package fhir (see fhir/generate.go) or
+// fhir/stu3 (see fhir/stu3/generate.go).
 package main
 
 import (
 	"bufio"
 	"bytes"
+	_ "embed"
 	"flag"
 	"fmt"
 	"go/format"
@@ -16,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/template"
 )
 
 type element struct {
@@ -61,11 +66,47 @@ var primitives = map[string]struct{ Go, Kind string }{
 	"xhtml":        {"XHTML", "string"},
 }
 
-// openTypes is the R4 list of types allowed where the definition says "*"
-// (Extension.value[x], Parameters.parameter.value[x], Task input/output).
-var openTypes = strings.Fields(`base64Binary boolean canonical code date dateTime decimal id instant integer markdown oid positiveInt string time unsignedInt uri url uuid
+// version is what differs between the FHIR versions the generator writes.
+type version struct {
+	Name     string // R4, STU3
+	Pkg      string // the Go package written
+	Validate bool   // write validation, element tables and instance tests
+	omit     map[string]bool
+	open     []string
+}
+
+var versions = map[string]*version{
+	// openTypes is the R4 list of types allowed where the definition says "*"
+	// (Extension.value[x], Parameters.parameter.value[x], Task input/output).
+	"r4": {Name: "R4", Pkg: "fhir", Validate: true, open: strings.Fields(`base64Binary boolean canonical code date dateTime decimal id instant integer markdown oid positiveInt string time unsignedInt uri url uuid
 Address Age Annotation Attachment CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference SampledData Signature Timing
-ContactDetail Contributor DataRequirement Expression ParameterDefinition RelatedArtifact TriggerDefinition UsageContext Dosage Meta`)
+ContactDetail Contributor DataRequirement Expression ParameterDefinition RelatedArtifact TriggerDefinition UsageContext Dosage Meta`)},
+	// STU3 has no canonical or url primitive; its open type list is the
+	// one of Extension.value[x] in STU3's profiles-types.json.
+	"stu3": {Name: "STU3", Pkg: "stu3", omit: map[string]bool{"canonical": true, "url": true}, open: strings.Fields(`base64Binary boolean code date dateTime decimal id instant integer markdown oid positiveInt string time unsignedInt uri
+Address Age Annotation Attachment CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference SampledData Signature Timing Meta`)},
+}
+
+// ver is the version being written or synced; openTypes its open list.
+var (
+	ver       = versions["r4"]
+	openTypes = ver.open
+)
+
+func setVersion(name string) error {
+	v := versions[name]
+	if v == nil {
+		return fmt.Errorf("unknown FHIR version %q (want r4 or stu3)", name)
+	}
+	ver, openTypes = v, v.open
+	return nil
+}
+
+// specURL is the address of a page of the version's specification.
+func specURL(page string) string { return "https://hl7.org/fhir/" + ver.Name + "/" + page }
+
+//go:embed runtime.go.tmpl
+var runtimeTemplate string
 
 func parse(path string) ([]*def, error) {
 	f, err := os.Open(path)
@@ -176,7 +217,7 @@ func goFieldName(json string) string {
 
 func choiceSuffix(fhirType string) string { return strings.ToUpper(fhirType[:1]) + fhirType[1:] }
 
-func isPrimitive(t string) bool { _, ok := primitives[t]; return ok }
+func isPrimitive(t string) bool { _, ok := primitives[t]; return ok && !ver.omit[t] }
 
 type gen struct {
 	defs   []*def
@@ -275,10 +316,14 @@ func (g *gen) fields(d *def) []field {
 func main() {
 	out := flag.String("out", ".", "output folder (package fhir)")
 	in := flag.String("def", "internal/gen/r4.def", "description file")
-	sync := flag.String("sync", "", "definitions.tgz to rewrite the description file from, instead of generating")
+	vname := flag.String("version", "r4", "FHIR version: r4 or stu3")
+	sync := flag.String("sync", "", "definitions to rewrite the description file from, instead of generating: R4's definitions.tgz, or the folder of the npm package fhir@3.2.0 for STU3")
 	flag.Parse()
+	if err := setVersion(*vname); err != nil {
+		log.Fatal(err)
+	}
 	if *sync != "" {
-		ds, err := readDefinitions(*sync)
+		ds, err := readVersionDefinitions(*sync)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -295,12 +340,15 @@ func main() {
 		}
 		return
 	}
-	if err := run(*in, *out); err != nil {
+	if err := run(*in, *out, *vname); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(in, out string) error {
+func run(in, out, version string) error {
+	if err := setVersion(version); err != nil {
+		return err
+	}
 	defs, err := parse(in)
 	if err != nil {
 		return err
@@ -324,8 +372,8 @@ func run(in, out string) error {
 	}
 	write := func(name string, body func()) error {
 		g.buf.Reset()
-		g.p("// Code generated by fhir/internal/gen from r4.def; DO NOT EDIT.\n")
-		g.p("package fhir\n")
+		g.p("// Code generated by fhir/internal/gen from %s; DO NOT EDIT.\n", filepath.Base(in))
+		g.p("package %s\n", ver.Pkg)
 		body()
 		src, err := format.Source(g.buf.Bytes())
 		if err != nil {
@@ -333,18 +381,24 @@ func run(in, out string) error {
 		}
 		return os.WriteFile(filepath.Join(out, name), src, 0o644)
 	}
-	for _, f := range []struct {
+	type file struct {
 		name string
 		body func()
-	}{
+	}
+	files := []file{
 		{"zz_primitives.go", g.primitives},
 		{"zz_models.go", g.models},
 		{"zz_json.go", g.json},
-		{"zz_validate.go", g.validate},
-		{"zz_meta.go", g.meta},
-		{"zz_codes.go", g.constants},
-		{"zz_instances_test.go", g.instances},
-	} {
+		{"zz_runtime.go", g.runtime},
+	}
+	if ver.Validate {
+		files = append(files, file{"zz_validate.go", g.validate}, file{"zz_meta.go", g.meta})
+	}
+	files = append(files, file{"zz_codes.go", g.constants})
+	if ver.Validate {
+		files = append(files, file{"zz_instances_test.go", g.instances})
+	}
+	for _, f := range files {
 		if err := write(f.name, f.body); err != nil {
 			return err
 		}
@@ -355,6 +409,9 @@ func run(in, out string) error {
 func sortedPrimitives() []string {
 	var ns []string
 	for n := range primitives {
+		if ver.omit[n] {
+			continue
+		}
 		ns = append(ns, n)
 	}
 	sort.Strings(ns)
@@ -366,9 +423,9 @@ func (g *gen) primitives() {
 	g.p("var _ = strconv.Itoa\n")
 	for _, n := range sortedPrimitives() {
 		p := primitives[n]
-		link := "https://hl7.org/fhir/R4/datatypes.html#" + n
+		link := specURL("datatypes.html#" + n)
 		if n == "xhtml" {
-			link = "https://hl7.org/fhir/R4/narrative.html#xhtml"
+			link = specURL("narrative.html#xhtml")
 		}
 		switch p.Kind {
 		case "string":
@@ -404,7 +461,9 @@ func (g *gen) primitives() {
 		g.p("func (*%s) isValue() {}", p.Go)
 		g.p("func (p *%s) present() bool { return p.hasValue() || p.Elem != nil }", p.Go)
 		g.p("// TypeName is the FHIR type name, %q.\nfunc (*%s) TypeName() string { return %q }", n, p.Go, n)
-		g.p("func (p *%s) check() string { return check%s(p) }\n", p.Go, p.Go)
+		if ver.Validate {
+			g.p("func (p *%s) check() string { return check%s(p) }\n", p.Go, p.Go)
+		}
 	}
 }
 
@@ -413,11 +472,11 @@ func (g *gen) models() {
 		goName := goTypeName(d.Name)
 		switch d.Kind {
 		case "resource":
-			g.p("// %s is the FHIR R4 %s resource (https://hl7.org/fhir/R4/%s.html).", goName, d.Name, strings.ToLower(d.Name))
+			g.p("// %s is the FHIR %s %s resource (%s).", goName, ver.Name, d.Name, specURL(strings.ToLower(d.Name)+".html"))
 		case "backbone":
 			g.p("// %s is the backbone element %s.", goName, lowerPath(d.Name))
 		default:
-			g.p("// %s is the FHIR R4 %s datatype.", goName, d.Name)
+			g.p("// %s is the FHIR %s %s datatype.", goName, ver.Name, d.Name)
 		}
 		g.p("type %s struct {", goName)
 		for _, f := range g.fields(d) {
@@ -777,6 +836,7 @@ func codeIdent(code string) string {
 // string. A code whose name would clash with another identifier is left
 // out.
 func (g *gen) constants() {
+	g.collectCodes()
 	taken := map[string]bool{}
 	for _, d := range g.defs {
 		taken[goTypeName(d.Name)] = true
@@ -809,5 +869,28 @@ func (g *gen) constants() {
 			g.p("%s", l)
 		}
 		g.p(")\n")
+	}
+}
+
+// runtime writes the package's share of the JSON runtime (Resource,
+// Element, Unmarshal, Marshal and the generic helpers the generated codec
+// calls) from runtime.go.tmpl, so that every model package has the same
+// code from one source.
+func (g *gen) runtime() {
+	t := template.Must(template.New("runtime").Parse(runtimeTemplate))
+	if err := t.Execute(&g.buf, ver); err != nil {
+		panic(err) // the template is part of the generator: a bug, not input
+	}
+}
+
+// collectCodes names the code checks of required bindings in the order
+// validate meets them, for the constants of a package without validation.
+func (g *gen) collectCodes() {
+	for _, d := range g.defs {
+		for _, f := range g.fields(d) {
+			if f.Base != "id" && !f.E.Choice && isPrimitive(f.E.Types[0]) && len(f.E.Codes) > 0 {
+				g.codesFunc(f.E)
+			}
+		}
 	}
 }
