@@ -30,6 +30,24 @@
 //     `go run ../internal/gen -version stu3 -def ../internal/gen/stu3.def -sync DIR`
 //     and checked against them by TestSTU3DefMatchesDefinitions when
 //     NHSKIT_FHIR_STU3 names the unpacked package.
+//   - CareConnect and GP Connect extensions (gpconnect.go): the URLs and
+//     value types of the GP Connect 1.x specification
+//     (https://nhsconnect.github.io/gpconnect/; Appointment Management's
+//     Slot and Appointment: DeliveryChannel-2 valueCode, PractitionerRole-1
+//     valueCodeableConcept, BookingOrganisation-1 valueReference to a
+//     contained Organization, AppointmentCancellationReason-1 valueString)
+//     and of Access Record: Structured
+//     (https://simplifier.net/guide/gp-connect-access-record-structured,
+//     its response examples: CareConnect-GPC-RegistrationDetails-1 with a
+//     registrationPeriod valuePeriod part, CareConnect-GPC-
+//     NHSNumberVerificationStatus-1 valueCodeableConcept on the NHS number
+//     identifier; the GP Connect Data Model's
+//     Extension-CareConnect-GPC-MedicationRepeatInformation-1,
+//     https://simplifier.net/guide/gpconnect-data-model: parts
+//     numberOfRepeatPrescriptionsAllowed and …Issued as valueUnsignedInt,
+//     authorisationExpiryDate as valueDateTime). testdata/
+//     structured-record.json is a synthetic structured record in that
+//     shape (NHS number 999…, made-up names).
 //   - Narrative: STU3 Narrative.div is XHTML in the XHTML namespace with
 //     the basic HTML formatting elements only, no scripts or event
 //     attributes (https://hl7.org/fhir/STU3/narrative.html, txt-1, txt-2).
