@@ -333,10 +333,10 @@ func (d *BundleDecoder) readValue(dst []byte, first byte, limit int, what string
 // checkValue checks one buffered value with the decoder Unmarshal uses.
 func checkValue(b []byte, path string, base int64) error {
 	dec := newDecoder(b)
-	if _, _, err := dec.skipValue(); err != nil {
+	if _, _, err := dec.SkipValue(); err != nil {
 		return rebase(err, path, base)
 	}
-	if err := dec.end(); err != nil {
+	if err := dec.End(); err != nil {
 		return rebase(err, path, base)
 	}
 	return nil
@@ -348,7 +348,7 @@ func rebase(err error, path string, base int64) error {
 	var de *DecodeError
 	if errors.As(err, &de) {
 		de.Offset += base
-		de.finish(path)
+		finish(de, path)
 	}
 	return err
 }
@@ -410,7 +410,7 @@ func (d *BundleDecoder) next() (*BundleEntry, error) {
 				return nil, err
 			}
 			kd := newDecoder(rawKey)
-			key, err := kd.stringValue()
+			key, err := kd.StringValue()
 			if err != nil {
 				return nil, rebase(err, "Bundle", keyAt)
 			}
@@ -477,7 +477,7 @@ func (d *BundleDecoder) next() (*BundleEntry, error) {
 			dec := newDecoder(d.buf)
 			err = e.decodeJSON(dec)
 			if err == nil {
-				err = dec.end()
+				err = dec.End()
 			}
 			if err != nil {
 				return nil, &StreamError{Entry: d.entry, Err: rebase(err, fmt.Sprintf("Bundle.entry[%d]", d.entry), at)}

@@ -545,8 +545,8 @@ func checkDecimal(p *Decimal) string {
 }
 
 func isJSONNumber(s string) bool {
-	d := decoder{data: []byte(s), str: s}
-	n, err := d.number()
+	d := newDecoder([]byte(s))
+	n, err := d.Number()
 	return err == nil && n == s
 }
 
@@ -577,4 +577,9 @@ func checkTime(p *Time) string {
 		return "a time is not hh:mm:ss"
 	}
 	return ""
+}
+
+// validate reports a resource kept raw: nhskit does not model its type.
+func (r *RawResource) validate(c *checker) {
+	c.issue(SeverityError, IssueNotSupported, "resource type "+strconv.Quote(r.Type)+" is not one nhskit models; it was kept unchanged")
 }

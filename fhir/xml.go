@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
+	"github.com/nhskit/nhskit/fhir/internal/fhirjson"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -16,10 +17,7 @@ import (
 // type its value takes, so the two forms convert into each other without
 // loss. XML comments are not kept.
 
-const (
-	fhirNS  = "http://hl7.org/fhir"
-	xhtmlNS = "http://www.w3.org/1999/xhtml"
-)
+const fhirNS = "http://hl7.org/fhir"
 
 // ErrXML is wrapped by *XMLError.
 var ErrXML = errors.New("invalid FHIR XML")
@@ -216,13 +214,6 @@ func UnmarshalXML(data []byte) (Resource, error) {
 	return r, nil
 }
 
-// xmlMark ties an offset of the JSON made from XML to the XML element it
-// came from.
-type xmlMark struct {
-	off       int
-	line, col int
-}
-
 // xmlDecodeError turns a decode error of the converted JSON into an
 // *XMLError at the XML element that produced the JSON where it was found.
 func xmlDecodeError(err error, marks []xmlMark) error {
@@ -234,8 +225,8 @@ func xmlDecodeError(err error, marks []xmlMark) error {
 	// The last mark at or before the offset: an empty object taken out
 	// again leaves marks beyond the text that replaced it.
 	for _, m := range marks {
-		if int64(m.off) <= de.Offset {
-			xe.Line, xe.Column = m.line, m.col
+		if int64(m.Off) <= de.Offset {
+			xe.Line, xe.Column = m.Line, m.Col
 		}
 	}
 	if xe.Line == 0 {
@@ -266,11 +257,11 @@ func xmlToJSON(data []byte) ([]byte, []xmlMark, error) {
 	if t == nil || t.Kind != "resource" {
 		return nil, nil, &XMLError{Path: root.name, Line: root.line, Column: root.col, Msg: "unknown resource type"}
 	}
-	e := &encoder{buf: make([]byte, 0, len(data))}
+	e := fhirjson.NewEncoder(make([]byte, 0, len(data)))
 	if err := xmlObject(e, root, t, root.name); err != nil {
 		return nil, nil, err
 	}
-	return e.buf, e.marks, nil
+	return e.Buf, e.Marks, nil
 }
 
 // findElem finds the element a child name stands for, and its type.
@@ -294,24 +285,24 @@ func findElem(t *typeInfo, name string) (*elemInfo, string) {
 }
 
 func xmlObject(e *encoder, n *xnode, t *typeInfo, path string) error {
-	e.marks = append(e.marks, xmlMark{len(e.buf), n.line, n.col})
-	e.open()
+	e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: n.line, Col: n.col})
+	e.Open()
 	if t.Kind == "resource" {
-		e.key(`"resourceType":`)
-		e.str(t.Name)
+		e.Key(`"resourceType":`)
+		e.Str(t.Name)
 		if n.id != "" || n.hasVal {
 			return &XMLError{Path: path, Line: n.line, Msg: "a resource has no id or value attribute (its id is an element)"}
 		}
 	} else if n.id != "" {
-		e.key(`"id":`)
-		e.str(n.id)
+		e.Key(`"id":`)
+		e.Str(n.id)
 	}
 	if n.url != "" {
 		if t.Name != "Extension" {
 			return &XMLError{Path: path, Line: n.line, Msg: "url attribute outside an extension"}
 		}
-		e.key(`"url":`)
-		e.str(n.url)
+		e.Key(`"url":`)
+		e.Str(n.url)
 	}
 	if n.hasVal {
 		return &XMLError{Path: path, Line: n.line, Msg: "value attribute on a complex element"}
@@ -340,7 +331,7 @@ func xmlObject(e *encoder, n *xnode, t *typeInfo, path string) error {
 			return err
 		}
 	}
-	e.close()
+	e.Close()
 	return nil
 }
 
@@ -348,14 +339,14 @@ func xmlElement(e *encoder, name string, group []*xnode, el *elemInfo, typ, path
 	key := `"` + name + `":`
 	switch {
 	case typ == "xhtml":
-		e.marks = append(e.marks, xmlMark{len(e.buf), group[0].line, group[0].col})
-		e.key(key)
-		e.str(group[0].raw)
+		e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: group[0].line, Col: group[0].col})
+		e.Key(key)
+		e.Str(group[0].raw)
 		return nil
 	case typ == "Resource":
 		if el.Many {
-			e.key(key)
-			e.openArray()
+			e.Key(key)
+			e.OpenArray()
 		}
 		for _, g := range group {
 			if len(g.children) != 1 {
@@ -367,14 +358,14 @@ func xmlElement(e *encoder, name string, group []*xnode, el *elemInfo, typ, path
 				return &XMLError{Path: path, Line: rn.line, Msg: "unknown resource type " + rn.name}
 			}
 			if !el.Many {
-				e.key(key)
+				e.Key(key)
 			}
 			if err := xmlObject(e, rn, rt, path+"."+rn.name); err != nil {
 				return err
 			}
 		}
 		if el.Many {
-			e.closeArray()
+			e.CloseArray()
 		}
 		return nil
 	case isPrimitiveName(typ):
@@ -384,9 +375,9 @@ func xmlElement(e *encoder, name string, group []*xnode, el *elemInfo, typ, path
 	if t == nil {
 		return &XMLError{Path: path, Line: group[0].line, Msg: "no definition for type " + typ}
 	}
-	e.key(key)
+	e.Key(key)
 	if el.Many {
-		e.openArray()
+		e.OpenArray()
 	}
 	for i, g := range group {
 		p := path
@@ -398,7 +389,7 @@ func xmlElement(e *encoder, name string, group []*xnode, el *elemInfo, typ, path
 		}
 	}
 	if el.Many {
-		e.closeArray()
+		e.CloseArray()
 	}
 	return nil
 }
@@ -415,36 +406,36 @@ func xmlPrimitive(e *encoder, name string, group []*xnode, el *elemInfo, typ, pa
 		}
 	}
 	writeValue := func(g *xnode) error {
-		e.marks = append(e.marks, xmlMark{len(e.buf), g.line, g.col})
+		e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
 		switch typ {
 		case "boolean":
 			if g.val != "true" && g.val != "false" {
 				return &XMLError{Path: path, Line: g.line, Msg: "boolean value is not true or false"}
 			}
-			e.beforeValue()
-			e.buf = append(e.buf, g.val...)
-			e.comma = true
+			e.BeforeValue()
+			e.Buf = append(e.Buf, g.val...)
+			e.Comma = true
 		case "integer", "positiveInt", "unsignedInt", "decimal":
 			if !isJSONNumber(g.val) || typ != "decimal" && strings.ContainsAny(g.val, ".eE") {
 				return &XMLError{Path: path, Line: g.line, Msg: typ + " value is not a number"}
 			}
-			e.beforeValue()
-			e.buf = append(e.buf, g.val...)
-			e.comma = true
+			e.BeforeValue()
+			e.Buf = append(e.Buf, g.val...)
+			e.Comma = true
 		default:
 			if g.val == "" {
 				return &XMLError{Path: path, Line: g.line, Msg: "empty value attribute"}
 			}
-			e.str(g.val)
+			e.Str(g.val)
 		}
 		return nil
 	}
 	writeElem := func(g *xnode, p string) error {
-		e.marks = append(e.marks, xmlMark{len(e.buf), g.line, g.col})
-		e.open()
+		e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
+		e.Open()
 		if g.id != "" {
-			e.key(`"id":`)
-			e.str(g.id)
+			e.Key(`"id":`)
+			e.Str(g.id)
 		}
 		if len(g.children) > 0 {
 			for _, c := range g.children {
@@ -452,59 +443,59 @@ func xmlPrimitive(e *encoder, name string, group []*xnode, el *elemInfo, typ, pa
 					return &XMLError{Path: p + "." + c.name, Line: c.line, Msg: "a primitive holds only extensions"}
 				}
 			}
-			e.key(`"extension":`)
-			e.openArray()
+			e.Key(`"extension":`)
+			e.OpenArray()
 			for i, c := range g.children {
 				if err := xmlObject(e, c, typeTable["Extension"], fmt.Sprintf("%s.extension[%d]", p, i)); err != nil {
 					return err
 				}
 			}
-			e.closeArray()
+			e.CloseArray()
 		}
-		e.close()
+		e.Close()
 		return nil
 	}
 	if !el.Many {
 		g := group[0]
 		if g.hasVal {
-			e.key(`"` + name + `":`)
+			e.Key(`"` + name + `":`)
 			if err := writeValue(g); err != nil {
 				return err
 			}
 		}
 		if anyElem {
-			e.key(`"_` + name + `":`)
+			e.Key(`"_` + name + `":`)
 			return writeElem(g, path)
 		}
 		return nil
 	}
 	if anyValue {
-		e.key(`"` + name + `":`)
-		e.openArray()
+		e.Key(`"` + name + `":`)
+		e.OpenArray()
 		for _, g := range group {
 			if g.hasVal {
 				if err := writeValue(g); err != nil {
 					return err
 				}
 			} else {
-				e.null()
+				e.Null()
 			}
 		}
-		e.closeArray()
+		e.CloseArray()
 	}
 	if anyElem {
-		e.key(`"_` + name + `":`)
-		e.openArray()
+		e.Key(`"_` + name + `":`)
+		e.OpenArray()
 		for i, g := range group {
 			if g.id != "" || len(g.children) > 0 {
 				if err := writeElem(g, fmt.Sprintf("%s[%d]", path, i)); err != nil {
 					return err
 				}
 			} else {
-				e.null()
+				e.Null()
 			}
 		}
-		e.closeArray()
+		e.CloseArray()
 	}
 	return nil
 }
@@ -530,7 +521,7 @@ func JSONToXML(data []byte) ([]byte, error) {
 	if err != nil {
 		return nil, finish(err, "")
 	}
-	if err := d.end(); err != nil {
+	if err := d.End(); err != nil {
 		return nil, finish(err, "")
 	}
 	if root.kind != '{' {
@@ -570,14 +561,14 @@ func (n *jnode) get(key string) *jnode {
 }
 
 func parseJSONTree(d *decoder) (*jnode, error) {
-	switch c := d.peek(); c {
+	switch c := d.Peek(); c {
 	case '{':
-		if err := d.beginObject(); err != nil {
+		if err := d.BeginObject(); err != nil {
 			return nil, err
 		}
 		n := &jnode{kind: '{'}
 		for first := true; ; first = false {
-			key, more, err := d.nextKey(first)
+			key, more, err := d.NextKey(first)
 			if err != nil {
 				return nil, err
 			}
@@ -591,12 +582,12 @@ func parseJSONTree(d *decoder) (*jnode, error) {
 			n.members = append(n.members, jmember{string(key), v})
 		}
 	case '[':
-		if err := d.beginArray(); err != nil {
+		if err := d.BeginArray(); err != nil {
 			return nil, err
 		}
 		n := &jnode{kind: '['}
 		for i := 0; ; i++ {
-			more, err := d.nextElem(i == 0)
+			more, err := d.NextElem(i == 0)
 			if err != nil {
 				return nil, err
 			}
@@ -610,22 +601,22 @@ func parseJSONTree(d *decoder) (*jnode, error) {
 			n.items = append(n.items, v)
 		}
 	case '"':
-		s, err := d.stringValue()
+		s, err := d.StringValue()
 		return &jnode{kind: '"', s: s}, err
 	case 't', 'f':
-		b, err := d.boolean()
+		b, err := d.Boolean()
 		s := "false"
 		if b {
 			s = "true"
 		}
 		return &jnode{kind: 't', s: s}, err
 	case 'n':
-		if d.null() {
+		if d.Null() {
 			return &jnode{kind: 'n'}, nil
 		}
-		return nil, d.syntax("bad literal")
+		return nil, d.Syntax("bad literal")
 	default:
-		s, err := d.number()
+		s, err := d.Number()
 		return &jnode{kind: '0', s: s}, err
 	}
 }

@@ -14,8 +14,8 @@ type Base64Binary struct {
 }
 
 func (p *Base64Binary) hasValue() bool                     { return p.Value != "" }
-func (p *Base64Binary) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *Base64Binary) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *Base64Binary) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *Base64Binary) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *Base64Binary) elem() **Element                    { return &p.Elem }
 func (*Base64Binary) isValue()                             {}
 func (p *Base64Binary) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -33,9 +33,9 @@ type Boolean struct {
 }
 
 func (p *Boolean) hasValue() bool         { return p.Set }
-func (p *Boolean) encodeValue(e *encoder) { e.boolean(p.Value) }
+func (p *Boolean) encodeValue(e *encoder) { e.Boolean(p.Value) }
 func (p *Boolean) decodeValue(d *decoder) (err error) {
-	p.Value, err = d.boolean()
+	p.Value, err = d.Boolean()
 	p.Set = err == nil
 	return
 }
@@ -55,8 +55,8 @@ type Canonical struct {
 }
 
 func (p *Canonical) hasValue() bool                     { return p.Value != "" }
-func (p *Canonical) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *Canonical) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *Canonical) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *Canonical) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *Canonical) elem() **Element                    { return &p.Elem }
 func (*Canonical) isValue()                             {}
 func (p *Canonical) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -73,8 +73,8 @@ type Code struct {
 }
 
 func (p *Code) hasValue() bool                     { return p.Value != "" }
-func (p *Code) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *Code) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *Code) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *Code) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *Code) elem() **Element                    { return &p.Elem }
 func (*Code) isValue()                             {}
 func (p *Code) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -91,8 +91,8 @@ type Date struct {
 }
 
 func (p *Date) hasValue() bool                     { return p.Value != "" }
-func (p *Date) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *Date) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *Date) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *Date) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *Date) elem() **Element                    { return &p.Elem }
 func (*Date) isValue()                             {}
 func (p *Date) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -109,8 +109,8 @@ type DateTime struct {
 }
 
 func (p *DateTime) hasValue() bool                     { return p.Value != "" }
-func (p *DateTime) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *DateTime) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *DateTime) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *DateTime) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *DateTime) elem() **Element                    { return &p.Elem }
 func (*DateTime) isValue()                             {}
 func (p *DateTime) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -127,8 +127,8 @@ type Decimal struct {
 }
 
 func (p *Decimal) hasValue() bool                     { return p.Raw != "" }
-func (p *Decimal) encodeValue(e *encoder)             { e.buf = append(e.buf, p.Raw...) }
-func (p *Decimal) decodeValue(d *decoder) (err error) { p.Raw, err = d.number(); return }
+func (p *Decimal) encodeValue(e *encoder)             { e.Buf = append(e.Buf, p.Raw...) }
+func (p *Decimal) decodeValue(d *decoder) (err error) { p.Raw, err = d.Number(); return }
 func (p *Decimal) elem() **Element                    { return &p.Elem }
 func (*Decimal) isValue()                             {}
 func (p *Decimal) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -145,8 +145,8 @@ type ID struct {
 }
 
 func (p *ID) hasValue() bool                     { return p.Value != "" }
-func (p *ID) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *ID) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *ID) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *ID) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *ID) elem() **Element                    { return &p.Elem }
 func (*ID) isValue()                             {}
 func (p *ID) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -163,8 +163,8 @@ type Instant struct {
 }
 
 func (p *Instant) hasValue() bool                     { return p.Value != "" }
-func (p *Instant) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *Instant) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *Instant) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *Instant) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *Instant) elem() **Element                    { return &p.Elem }
 func (*Instant) isValue()                             {}
 func (p *Instant) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -182,9 +182,9 @@ type Integer struct {
 }
 
 func (p *Integer) hasValue() bool         { return p.Set }
-func (p *Integer) encodeValue(e *encoder) { e.buf = strconv.AppendInt(e.buf, p.Value, 10) }
+func (p *Integer) encodeValue(e *encoder) { e.Buf = strconv.AppendInt(e.Buf, p.Value, 10) }
 func (p *Integer) decodeValue(d *decoder) (err error) {
-	p.Value, err = d.integer()
+	p.Value, err = d.Integer()
 	p.Set = err == nil
 	return
 }
@@ -204,8 +204,8 @@ type Markdown struct {
 }
 
 func (p *Markdown) hasValue() bool                     { return p.Value != "" }
-func (p *Markdown) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *Markdown) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *Markdown) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *Markdown) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *Markdown) elem() **Element                    { return &p.Elem }
 func (*Markdown) isValue()                             {}
 func (p *Markdown) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -222,8 +222,8 @@ type OID struct {
 }
 
 func (p *OID) hasValue() bool                     { return p.Value != "" }
-func (p *OID) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *OID) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *OID) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *OID) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *OID) elem() **Element                    { return &p.Elem }
 func (*OID) isValue()                             {}
 func (p *OID) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -241,9 +241,9 @@ type PositiveInt struct {
 }
 
 func (p *PositiveInt) hasValue() bool         { return p.Set }
-func (p *PositiveInt) encodeValue(e *encoder) { e.buf = strconv.AppendInt(e.buf, p.Value, 10) }
+func (p *PositiveInt) encodeValue(e *encoder) { e.Buf = strconv.AppendInt(e.Buf, p.Value, 10) }
 func (p *PositiveInt) decodeValue(d *decoder) (err error) {
-	p.Value, err = d.integer()
+	p.Value, err = d.Integer()
 	p.Set = err == nil
 	return
 }
@@ -263,8 +263,8 @@ type String struct {
 }
 
 func (p *String) hasValue() bool                     { return p.Value != "" }
-func (p *String) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *String) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *String) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *String) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *String) elem() **Element                    { return &p.Elem }
 func (*String) isValue()                             {}
 func (p *String) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -281,8 +281,8 @@ type Time struct {
 }
 
 func (p *Time) hasValue() bool                     { return p.Value != "" }
-func (p *Time) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *Time) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *Time) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *Time) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *Time) elem() **Element                    { return &p.Elem }
 func (*Time) isValue()                             {}
 func (p *Time) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -300,9 +300,9 @@ type UnsignedInt struct {
 }
 
 func (p *UnsignedInt) hasValue() bool         { return p.Set }
-func (p *UnsignedInt) encodeValue(e *encoder) { e.buf = strconv.AppendInt(e.buf, p.Value, 10) }
+func (p *UnsignedInt) encodeValue(e *encoder) { e.Buf = strconv.AppendInt(e.Buf, p.Value, 10) }
 func (p *UnsignedInt) decodeValue(d *decoder) (err error) {
-	p.Value, err = d.integer()
+	p.Value, err = d.Integer()
 	p.Set = err == nil
 	return
 }
@@ -322,8 +322,8 @@ type URI struct {
 }
 
 func (p *URI) hasValue() bool                     { return p.Value != "" }
-func (p *URI) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *URI) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *URI) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *URI) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *URI) elem() **Element                    { return &p.Elem }
 func (*URI) isValue()                             {}
 func (p *URI) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -340,8 +340,8 @@ type URL struct {
 }
 
 func (p *URL) hasValue() bool                     { return p.Value != "" }
-func (p *URL) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *URL) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *URL) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *URL) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *URL) elem() **Element                    { return &p.Elem }
 func (*URL) isValue()                             {}
 func (p *URL) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -358,8 +358,8 @@ type UUID struct {
 }
 
 func (p *UUID) hasValue() bool                     { return p.Value != "" }
-func (p *UUID) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *UUID) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }
+func (p *UUID) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *UUID) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }
 func (p *UUID) elem() **Element                    { return &p.Elem }
 func (*UUID) isValue()                             {}
 func (p *UUID) present() bool                      { return p.hasValue() || p.Elem != nil }
@@ -376,8 +376,8 @@ type XHTML struct {
 }
 
 func (p *XHTML) hasValue() bool                     { return p.Value != "" }
-func (p *XHTML) encodeValue(e *encoder)             { e.str(p.Value) }
-func (p *XHTML) decodeValue(d *decoder) (err error) { p.Value, err = d.xhtml(); return }
+func (p *XHTML) encodeValue(e *encoder)             { e.Str(p.Value) }
+func (p *XHTML) decodeValue(d *decoder) (err error) { p.Value, err = d.XHTML(); return }
 func (p *XHTML) elem() **Element                    { return &p.Elem }
 func (*XHTML) isValue()                             {}
 func (p *XHTML) present() bool                      { return p.hasValue() || p.Elem != nil }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"net/http"
 	"time"
 
@@ -238,8 +239,11 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 }
 
 // GetStructuredRecord calls $gpc.getstructuredrecord and returns the
-// structured record Bundle.
-func (c *Client) GetStructuredRecord(ctx context.Context, q StructuredQuery) (*Bundle, error) {
+// structured record Bundle, every resource typed by package fhir/stu3
+// (Patient, List, AllergyIntolerance, MedicationStatement, Condition, …) and
+// kept whole: elements and extensions the models do not name are kept in
+// Unknown, so nothing the provider sent is lost.
+func (c *Client) GetStructuredRecord(ctx context.Context, q StructuredQuery) (*stu3.Bundle, error) {
 	params, err := q.Parameters(c.now())
 	if err != nil {
 		return nil, err
@@ -248,7 +252,11 @@ func (c *Client) GetStructuredRecord(ctx context.Context, q StructuredQuery) (*B
 	if err != nil {
 		return nil, err
 	}
-	return decode[Bundle](resp, InteractionStructuredRecord, "bundle")
+	b := new(stu3.Bundle)
+	if err := stu3.UnmarshalInto(resp.Body, b); err != nil {
+		return nil, fmt.Errorf("gpconnect: %s: decoding bundle: %w", shortInteraction(InteractionStructuredRecord), err)
+	}
+	return b, nil
 }
 
 // StructuredMetadata returns the CapabilityStatement of the provider's
@@ -262,24 +270,23 @@ func (c *Client) StructuredMetadata(ctx context.Context) (json.RawMessage, error
 	return resp.Body, nil
 }
 
-// Walk calls fn for each resource in b in order with its type and raw JSON;
-// it stops early when fn returns false. Callers decode what they need (the
-// lists are List resources whose entries reference the clinical items).
-// A nil b has no resources.
-func Walk(b *Bundle, fn func(resourceType string, raw json.RawMessage) bool) {
+// Walk calls fn for each resource in b in order; it stops early when fn
+// returns false. The lists are List resources whose entries reference the
+// clinical items. A nil b has no resources.
+func Walk(b *stu3.Bundle, fn func(r stu3.Resource) bool) {
 	if b == nil {
 		return
 	}
 	for _, e := range b.Entry {
-		if !fn(e.ResourceType(), e.Resource) {
+		if e.Resource != nil && !fn(e.Resource) {
 			return
 		}
 	}
 }
 
 // Count returns how many resources of each type b holds.
-func Count(b *Bundle) map[string]int {
+func Count(b *stu3.Bundle) map[string]int {
 	n := map[string]int{}
-	Walk(b, func(t string, _ json.RawMessage) bool { n[t]++; return true })
+	Walk(b, func(r stu3.Resource) bool { n[r.ResourceType()]++; return true })
 	return n
 }

@@ -2,8 +2,9 @@ package gpconnect_test
 
 import (
 	"context"
-	"encoding/json"
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"net/http"
+	"reflect"
 	"testing"
 	"time"
 
@@ -126,6 +127,60 @@ func TestFakeStructuredParameterRules(t *testing.T) {
 func TestWalkNilBundle(t *testing.T) {
 	assert.NotPanics(t, func() {
 		assert.Empty(t, gpconnect.Count(nil))
-		gpconnect.Walk(nil, func(string, json.RawMessage) bool { t.Fatal("called"); return false })
+		gpconnect.Walk(nil, func(stu3.Resource) bool { t.Fatal("called"); return false })
 	})
+}
+
+// TestFakeStructuredRecordIsSTU3 reads the fake's structured record with
+// fhir/stu3 and checks that every member it sends is an STU3 element the
+// models know (none kept in an Unknown list) and that each resource is
+// written back as it came.
+func TestFakeStructuredRecordIsSTU3(t *testing.T) {
+	srv := gpconnecttest.NewServer()
+	t.Cleanup(srv.Close)
+	c := newClient(t, srv)
+	yes := true
+	b, err := c.GetStructuredRecord(context.Background(), gpconnect.StructuredQuery{
+		NHSNumber:     srv.Patients()[0],
+		Allergies:     &gpconnect.AllergiesQuery{IncludeResolved: true},
+		Medications:   &gpconnect.MedicationsQuery{IncludeIssues: &yes},
+		Immunisations: &gpconnect.ImmunisationsQuery{},
+		DiaryEntries:  &gpconnect.DiaryQuery{},
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, b.Entry)
+	var unknown []string
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(path, v.Elem())
+			}
+		case reflect.Slice:
+			if v.Type() == reflect.TypeFor[[]stu3.RawField]() {
+				for i := 0; i < v.Len(); i++ {
+					unknown = append(unknown, path+"."+v.Index(i).Field(0).String())
+				}
+				return
+			}
+			for i := 0; i < v.Len(); i++ {
+				walk(path, v.Index(i))
+			}
+		case reflect.Struct:
+			for i := 0; i < v.NumField(); i++ {
+				walk(path+"."+v.Type().Field(i).Name, v.Field(i))
+			}
+		}
+	}
+	// The walk finds a member kept as unknown, however deep.
+	walk("Patient", reflect.ValueOf(&stu3.Patient{Name: []stu3.HumanName{{Unknown: []stu3.RawField{{Name: "surname"}}}}}))
+	require.Equal(t, []string{"Patient.Name.Unknown.surname"}, unknown)
+	unknown = nil
+	for _, e := range b.Entry {
+		_, raw := e.Resource.(*stu3.RawResource)
+		assert.False(t, raw, "%s is not an STU3 resource type", e.Resource.ResourceType())
+		walk(e.Resource.ResourceType(), reflect.ValueOf(e.Resource))
+	}
+	assert.Empty(t, unknown, "members that are not STU3 elements")
 }

@@ -1,13 +1,17 @@
-// Command gen writes nhskit's FHIR R4 models, their JSON codec, their
-// validation and their element tables from r4.def, the compact description
-// of the FHIR R4 types and resources in this folder.
+// Command gen writes nhskit's FHIR models, their JSON codec, their
+// validation and their element tables from a compact description of a FHIR
+// version's types and resources in this folder: r4.def for package fhir
+// (R4, with validation, element tables and XML), stu3.def for package
+// fhir/stu3 (STU3, models and the JSON codec).
 //
-// Run it with go generate in package fhir (see fhir/generate.go).
+// Run it with go generate in package fhir (see fhir/generate.go) or
+// fhir/stu3 (see fhir/stu3/generate.go).
 package main
 
 import (
 	"bufio"
 	"bytes"
+	_ "embed"
 	"flag"
 	"fmt"
 	"go/format"
@@ -16,6 +20,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"text/template"
 )
 
 type element struct {
@@ -61,11 +66,47 @@ var primitives = map[string]struct{ Go, Kind string }{
 	"xhtml":        {"XHTML", "string"},
 }
 
-// openTypes is the R4 list of types allowed where the definition says "*"
-// (Extension.value[x], Parameters.parameter.value[x], Task input/output).
-var openTypes = strings.Fields(`base64Binary boolean canonical code date dateTime decimal id instant integer markdown oid positiveInt string time unsignedInt uri url uuid
+// version is what differs between the FHIR versions the generator writes.
+type version struct {
+	Name     string // R4, STU3
+	Pkg      string // the Go package written
+	Validate bool   // write validation, element tables and instance tests
+	omit     map[string]bool
+	open     []string
+}
+
+var versions = map[string]*version{
+	// openTypes is the R4 list of types allowed where the definition says "*"
+	// (Extension.value[x], Parameters.parameter.value[x], Task input/output).
+	"r4": {Name: "R4", Pkg: "fhir", Validate: true, open: strings.Fields(`base64Binary boolean canonical code date dateTime decimal id instant integer markdown oid positiveInt string time unsignedInt uri url uuid
 Address Age Annotation Attachment CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference SampledData Signature Timing
-ContactDetail Contributor DataRequirement Expression ParameterDefinition RelatedArtifact TriggerDefinition UsageContext Dosage Meta`)
+ContactDetail Contributor DataRequirement Expression ParameterDefinition RelatedArtifact TriggerDefinition UsageContext Dosage Meta`)},
+	// STU3 has no canonical or url primitive; its open type list is the
+	// one of Extension.value[x] in STU3's profiles-types.json.
+	"stu3": {Name: "STU3", Pkg: "stu3", omit: map[string]bool{"canonical": true, "url": true}, open: strings.Fields(`base64Binary boolean code date dateTime decimal id instant integer markdown oid positiveInt string time unsignedInt uri
+Address Age Annotation Attachment CodeableConcept Coding ContactPoint Count Distance Duration HumanName Identifier Money Period Quantity Range Ratio Reference SampledData Signature Timing Meta`)},
+}
+
+// ver is the version being written or synced; openTypes its open list.
+var (
+	ver       = versions["r4"]
+	openTypes = ver.open
+)
+
+func setVersion(name string) error {
+	v := versions[name]
+	if v == nil {
+		return fmt.Errorf("unknown FHIR version %q (want r4 or stu3)", name)
+	}
+	ver, openTypes = v, v.open
+	return nil
+}
+
+// specURL is the address of a page of the version's specification.
+func specURL(page string) string { return "https://hl7.org/fhir/" + ver.Name + "/" + page }
+
+//go:embed runtime.go.tmpl
+var runtimeTemplate string
 
 func parse(path string) ([]*def, error) {
 	f, err := os.Open(path)
@@ -176,7 +217,7 @@ func goFieldName(json string) string {
 
 func choiceSuffix(fhirType string) string { return strings.ToUpper(fhirType[:1]) + fhirType[1:] }
 
-func isPrimitive(t string) bool { _, ok := primitives[t]; return ok }
+func isPrimitive(t string) bool { _, ok := primitives[t]; return ok && !ver.omit[t] }
 
 type gen struct {
 	defs   []*def
@@ -275,10 +316,14 @@ func (g *gen) fields(d *def) []field {
 func main() {
 	out := flag.String("out", ".", "output folder (package fhir)")
 	in := flag.String("def", "internal/gen/r4.def", "description file")
-	sync := flag.String("sync", "", "definitions.tgz to rewrite the description file from, instead of generating")
+	vname := flag.String("version", "r4", "FHIR version: r4 or stu3")
+	sync := flag.String("sync", "", "definitions to rewrite the description file from, instead of generating: R4's definitions.tgz, or the folder of the npm package fhir@3.2.0 for STU3")
 	flag.Parse()
+	if err := setVersion(*vname); err != nil {
+		log.Fatal(err)
+	}
 	if *sync != "" {
-		ds, err := readDefinitions(*sync)
+		ds, err := readVersionDefinitions(*sync)
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -295,12 +340,15 @@ func main() {
 		}
 		return
 	}
-	if err := run(*in, *out); err != nil {
+	if err := run(*in, *out, *vname); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(in, out string) error {
+func run(in, out, version string) error {
+	if err := setVersion(version); err != nil {
+		return err
+	}
 	defs, err := parse(in)
 	if err != nil {
 		return err
@@ -324,8 +372,8 @@ func run(in, out string) error {
 	}
 	write := func(name string, body func()) error {
 		g.buf.Reset()
-		g.p("// Code generated by fhir/internal/gen from r4.def; DO NOT EDIT.\n")
-		g.p("package fhir\n")
+		g.p("// Code generated by fhir/internal/gen from %s; DO NOT EDIT.\n", filepath.Base(in))
+		g.p("package %s\n", ver.Pkg)
 		body()
 		src, err := format.Source(g.buf.Bytes())
 		if err != nil {
@@ -333,18 +381,24 @@ func run(in, out string) error {
 		}
 		return os.WriteFile(filepath.Join(out, name), src, 0o644)
 	}
-	for _, f := range []struct {
+	type file struct {
 		name string
 		body func()
-	}{
+	}
+	files := []file{
 		{"zz_primitives.go", g.primitives},
 		{"zz_models.go", g.models},
 		{"zz_json.go", g.json},
-		{"zz_validate.go", g.validate},
-		{"zz_meta.go", g.meta},
-		{"zz_codes.go", g.constants},
-		{"zz_instances_test.go", g.instances},
-	} {
+		{"zz_runtime.go", g.runtime},
+	}
+	if ver.Validate {
+		files = append(files, file{"zz_validate.go", g.validate}, file{"zz_meta.go", g.meta})
+	}
+	files = append(files, file{"zz_codes.go", g.constants})
+	if ver.Validate {
+		files = append(files, file{"zz_instances_test.go", g.instances})
+	}
+	for _, f := range files {
 		if err := write(f.name, f.body); err != nil {
 			return err
 		}
@@ -355,6 +409,9 @@ func run(in, out string) error {
 func sortedPrimitives() []string {
 	var ns []string
 	for n := range primitives {
+		if ver.omit[n] {
+			continue
+		}
 		ns = append(ns, n)
 	}
 	sort.Strings(ns)
@@ -366,45 +423,47 @@ func (g *gen) primitives() {
 	g.p("var _ = strconv.Itoa\n")
 	for _, n := range sortedPrimitives() {
 		p := primitives[n]
-		link := "https://hl7.org/fhir/R4/datatypes.html#" + n
+		link := specURL("datatypes.html#" + n)
 		if n == "xhtml" {
-			link = "https://hl7.org/fhir/R4/narrative.html#xhtml"
+			link = specURL("narrative.html#xhtml")
 		}
 		switch p.Kind {
 		case "string":
 			g.p("// %s is the FHIR %s primitive (%s). Value is the JSON text unescaped;\n// Elem holds the element's id and extensions (the JSON _name property).", p.Go, n, link)
 			g.p("type %s struct {\n\tValue string\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Value != \"\" }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.str(p.Value) }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Str(p.Value) }", p.Go)
 			if n == "xhtml" {
-				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.xhtml(); return }", p.Go)
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.XHTML(); return }", p.Go)
 			} else {
-				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.nonEmptyStr(); return }", p.Go)
+				g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.NonEmptyStr(); return }", p.Go)
 			}
 		case "bool":
 			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tValue bool\n\tSet bool\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Set }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.boolean(p.Value) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.boolean(); p.Set = err == nil; return }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Boolean(p.Value) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.Boolean(); p.Set = err == nil; return }", p.Go)
 		case "int":
 			g.p("// %s is the FHIR %s primitive (%s). Set says a value is present;\n// Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tValue int64\n\tSet bool\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Set }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.buf = strconv.AppendInt(e.buf, p.Value, 10) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.integer(); p.Set = err == nil; return }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Buf = strconv.AppendInt(e.Buf, p.Value, 10) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Value, err = d.Integer(); p.Set = err == nil; return }", p.Go)
 		case "decimal":
 			g.p("// %s is the FHIR %s primitive (%s). Raw is the number exactly as\n// written (\"4.50\" stays \"4.50\"); Elem holds the element's id and extensions.", p.Go, n, link)
 			g.p("type %s struct {\n\tRaw string\n\tElem *Element\n}\n", p.Go)
 			g.p("func (p *%s) hasValue() bool { return p.Raw != \"\" }", p.Go)
-			g.p("func (p *%s) encodeValue(e *encoder) { e.buf = append(e.buf, p.Raw...) }", p.Go)
-			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Raw, err = d.number(); return }", p.Go)
+			g.p("func (p *%s) encodeValue(e *encoder) { e.Buf = append(e.Buf, p.Raw...) }", p.Go)
+			g.p("func (p *%s) decodeValue(d *decoder) (err error) { p.Raw, err = d.Number(); return }", p.Go)
 		}
 		g.p("func (p *%s) elem() **Element { return &p.Elem }", p.Go)
 		g.p("func (*%s) isValue() {}", p.Go)
 		g.p("func (p *%s) present() bool { return p.hasValue() || p.Elem != nil }", p.Go)
 		g.p("// TypeName is the FHIR type name, %q.\nfunc (*%s) TypeName() string { return %q }", n, p.Go, n)
-		g.p("func (p *%s) check() string { return check%s(p) }\n", p.Go, p.Go)
+		if ver.Validate {
+			g.p("func (p *%s) check() string { return check%s(p) }\n", p.Go, p.Go)
+		}
 	}
 }
 
@@ -413,11 +472,11 @@ func (g *gen) models() {
 		goName := goTypeName(d.Name)
 		switch d.Kind {
 		case "resource":
-			g.p("// %s is the FHIR R4 %s resource (https://hl7.org/fhir/R4/%s.html).", goName, d.Name, strings.ToLower(d.Name))
+			g.p("// %s is the FHIR %s %s resource (%s).", goName, ver.Name, d.Name, specURL(strings.ToLower(d.Name)+".html"))
 		case "backbone":
 			g.p("// %s is the backbone element %s.", goName, lowerPath(d.Name))
 		default:
-			g.p("// %s is the FHIR R4 %s datatype.", goName, d.Name)
+			g.p("// %s is the FHIR %s %s datatype.", goName, ver.Name, d.Name)
 		}
 		g.p("type %s struct {", goName)
 		for _, f := range g.fields(d) {
@@ -491,7 +550,7 @@ func (g *gen) json() {
 		fs := g.fields(d)
 		// Decoder.
 		g.p("func (v *%s) decodeJSON(d *decoder) error {", goName)
-		g.p("\tif err := d.beginObject(); err != nil { return err }")
+		g.p("\tif err := d.BeginObject(); err != nil { return err }")
 		nseen := 0
 		for _, f := range fs {
 			if f.E.Choice {
@@ -502,26 +561,26 @@ func (g *gen) json() {
 		}
 		g.p("\tvar seen [%d]uint64", (nseen+63)/64)
 		g.p("\tfor first := true; ; first = false {")
-		g.p("\t\tkey, more, err := d.nextKey(first)")
+		g.p("\t\tkey, more, err := d.NextKey(first)")
 		g.p("\t\tif err != nil { return err }")
 		g.p("\t\tif !more { break }")
-		g.p("\t\tstart := d.pos")
+		g.p("\t\tstart := d.Pos()")
 		g.p("\t\tswitch string(key) {")
 		if d.Kind == "resource" {
 			g.p("\t\tcase \"resourceType\":")
-			g.p("\t\t\tif err = d.expectResourceType(%q); err != nil { return err }", d.Name)
+			g.p("\t\t\tif err = d.ExpectResourceType(%q); err != nil { return err }", d.Name)
 			g.p("\t\t\tcontinue")
 		}
 		bit := 0
 		next := func() int { bit++; return bit - 1 }
 		once := func(i int, body string) {
-			g.p("\t\t\tif err = d.once(seen[:], %d, key, start); err == nil { %s }", i, body)
+			g.p("\t\t\tif err = d.Once(seen[:], %d, key, start); err == nil { %s }", i, body)
 		}
 		for _, f := range fs {
 			switch {
 			case f.Base == "id":
 				g.p("\t\tcase %q:", f.JSON)
-				once(next(), "v.ID, err = d.nonEmptyStr()")
+				once(next(), "v.ID, err = d.NonEmptyStr()")
 				next()
 			case f.E.Choice:
 				for _, t := range f.E.Types {
@@ -571,7 +630,7 @@ func (g *gen) json() {
 			}
 		}
 		g.p("\t\tdefault:")
-		g.p("\t\t\terr = d.unknown(key, &v.Unknown)")
+		g.p("\t\t\terr = d.Unknown(key, &v.Unknown)")
 		g.p("\t\t}")
 		g.p("\t\tif err != nil { return atKey(err, key) }")
 		g.p("\t}")
@@ -579,23 +638,23 @@ func (g *gen) json() {
 
 		// Encoder.
 		g.p("func (v *%s) encodeJSON(e *encoder) {", goName)
-		g.p("\te.open()")
+		g.p("\te.Open()")
 		if d.Kind == "resource" {
-			g.p("\te.key(`\"resourceType\":`)\n\te.str(%q)", d.Name)
+			g.p("\te.Key(`\"resourceType\":`)\n\te.Str(%q)", d.Name)
 		}
 		for _, f := range fs {
 			k := fmt.Sprintf("`\"%s\":`", f.JSON)
 			ek := fmt.Sprintf("`\"_%s\":`", f.JSON)
 			switch {
 			case f.Base == "id":
-				g.p("\tif v.ID != \"\" { e.key(%s); e.str(v.ID) }", k)
+				g.p("\tif v.ID != \"\" { e.Key(%s); e.Str(v.ID) }", k)
 			case f.E.Choice:
 				g.p("\tif v.%s != nil { encodeChoice(e, %q, v.%s) }", f.Go, f.JSON, f.Go)
 			case f.E.Types[0] == "Resource":
 				if f.E.Many {
-					g.p("\tif len(v.%s) > 0 { e.key(%s); encodeResources(e, v.%s) }", f.Go, k, f.Go)
+					g.p("\tif len(v.%s) > 0 { e.Key(%s); encodeResources(e, v.%s) }", f.Go, k, f.Go)
 				} else {
-					g.p("\tif v.%s != nil { e.key(%s); encodeResource(e, v.%s) }", f.Go, k, f.Go)
+					g.p("\tif v.%s != nil { e.Key(%s); encodeResource(e, v.%s) }", f.Go, k, f.Go)
 				}
 			case isPrimitive(f.E.Types[0]):
 				if f.E.Many {
@@ -605,14 +664,14 @@ func (g *gen) json() {
 				}
 			default:
 				if f.E.Many {
-					g.p("\tif len(v.%s) > 0 { e.key(%s); encodeSlice(e, v.%s) }", f.Go, k, f.Go)
+					g.p("\tif len(v.%s) > 0 { e.Key(%s); encodeSlice(e, v.%s) }", f.Go, k, f.Go)
 				} else {
-					g.p("\tif v.%s != nil { e.key(%s); v.%s.encodeJSON(e) }", f.Go, k, f.Go)
+					g.p("\tif v.%s != nil { e.Key(%s); v.%s.encodeJSON(e) }", f.Go, k, f.Go)
 				}
 			}
 		}
-		g.p("\te.unknown(v.Unknown)")
-		g.p("\te.close()\n}\n")
+		g.p("\te.Unknown(v.Unknown)")
+		g.p("\te.Close()\n}\n")
 	}
 	// Choice values: the JSON suffix, and how to write one.
 	g.p("func encodeChoice(e *encoder, name string, v Value) {\n\tswitch x := v.(type) {")
@@ -621,7 +680,7 @@ func (g *gen) json() {
 	}
 	for _, d := range g.defs {
 		if d.Kind == "type" {
-			g.p("\tcase *%s:\n\t\te.choiceKey(name, %q)\n\t\tx.encodeJSON(e)", goTypeName(d.Name), choiceSuffix(d.Name))
+			g.p("\tcase *%s:\n\t\te.ChoiceKey(name, %q)\n\t\tx.encodeJSON(e)", goTypeName(d.Name), choiceSuffix(d.Name))
 		}
 	}
 	g.p("\t}\n}\n")
@@ -777,6 +836,7 @@ func codeIdent(code string) string {
 // string. A code whose name would clash with another identifier is left
 // out.
 func (g *gen) constants() {
+	g.collectCodes()
 	taken := map[string]bool{}
 	for _, d := range g.defs {
 		taken[goTypeName(d.Name)] = true
@@ -809,5 +869,28 @@ func (g *gen) constants() {
 			g.p("%s", l)
 		}
 		g.p(")\n")
+	}
+}
+
+// runtime writes the package's share of the JSON runtime (Resource,
+// Element, Unmarshal, Marshal and the generic helpers the generated codec
+// calls) from runtime.go.tmpl, so that every model package has the same
+// code from one source.
+func (g *gen) runtime() {
+	t := template.Must(template.New("runtime").Parse(runtimeTemplate))
+	if err := t.Execute(&g.buf, ver); err != nil {
+		panic(err) // the template is part of the generator: a bug, not input
+	}
+}
+
+// collectCodes names the code checks of required bindings in the order
+// validate meets them, for the constants of a package without validation.
+func (g *gen) collectCodes() {
+	for _, d := range g.defs {
+		for _, f := range g.fields(d) {
+			if f.Base != "id" && !f.E.Choice && isPrimitive(f.E.Types[0]) && len(f.E.Codes) > 0 {
+				g.codesFunc(f.E)
+			}
+		}
 	}
 }

@@ -38,6 +38,11 @@ type sdElement struct {
 	Binding *struct {
 		Strength string `json:"strength"`
 		ValueSet string `json:"valueSet"`
+		// STU3 names the value set by reference or by URI.
+		ValueSetReference struct {
+			Reference string `json:"reference"`
+		} `json:"valueSetReference"`
+		ValueSetURI string `json:"valueSetUri"`
 	} `json:"binding"`
 }
 
@@ -90,6 +95,77 @@ type definitions struct {
 	base map[string]string // type name -> base type name
 }
 
+// readVersionDefinitions reads the definitions of the version being
+// synced: R4's definitions.tgz, or STU3's from the npm package's folder.
+func readVersionDefinitions(from string) (*definitions, error) {
+	if ver.Name == "STU3" {
+		return readSTU3Definitions(from)
+	}
+	return readDefinitions(from)
+}
+
+// readSTU3Definitions reads the STU3 StructureDefinitions, ValueSets and
+// CodeSystems from the Bundles of the npm package fhir@3.2.0, unpacked in
+// dir (its profiles/stu3 folder).
+func readSTU3Definitions(dir string) (*definitions, error) {
+	defs := &definitions{sds: map[string]*structureDefinition{}, vss: map[string]*valueSet{}, css: map[string]*codeSystem{}, base: map[string]string{}}
+	for _, name := range []string{"profiles-types.json", "profiles-resources.json", "valuesets.json", "v3-codesystems.json", "v2-tables.json"} {
+		data, err := os.ReadFile(path.Join(dir, "profiles", "stu3", name))
+		if err != nil {
+			return nil, err
+		}
+		var b struct {
+			Entry []struct {
+				Resource json.RawMessage `json:"resource"`
+			} `json:"entry"`
+		}
+		if err := json.Unmarshal(data, &b); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		for i, e := range b.Entry {
+			if err := defs.add(e.Resource); err != nil {
+				return nil, fmt.Errorf("%s: entry %d: %v", name, i, err)
+			}
+		}
+	}
+	return defs, nil
+}
+
+// add files one definition resource by its resourceType.
+func (ds *definitions) add(data []byte) error {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return err
+	}
+	switch head.ResourceType {
+	case "StructureDefinition":
+		var sd structureDefinition
+		if err := json.Unmarshal(data, &sd); err != nil {
+			return err
+		}
+		if sd.Derivation != "specialization" || sd.URL != "http://hl7.org/fhir/StructureDefinition/"+sd.Type {
+			return nil
+		}
+		ds.sds[sd.Type] = &sd
+		ds.base[sd.Type] = path.Base(sd.BaseDefinition)
+	case "ValueSet":
+		var vs valueSet
+		if err := json.Unmarshal(data, &vs); err != nil {
+			return err
+		}
+		ds.vss[vs.URL] = &vs
+	case "CodeSystem":
+		var cs codeSystem
+		if err := json.Unmarshal(data, &cs); err != nil {
+			return err
+		}
+		ds.css[cs.URL] = &cs
+	}
+	return nil
+}
+
 // readDefinitions reads the StructureDefinitions, ValueSets and
 // CodeSystems of a definitions.tgz.
 func readDefinitions(tgz string) (*definitions, error) {
@@ -116,44 +192,15 @@ func readDefinitions(tgz string) (*definitions, error) {
 		if !strings.HasSuffix(name, ".json") {
 			continue
 		}
-		var kind string
-		switch {
-		case strings.HasPrefix(name, "StructureDefinition-"):
-			kind = "sd"
-		case strings.HasPrefix(name, "ValueSet-"):
-			kind = "vs"
-		case strings.HasPrefix(name, "CodeSystem-"):
-			kind = "cs"
-		default:
+		if !strings.HasPrefix(name, "StructureDefinition-") && !strings.HasPrefix(name, "ValueSet-") && !strings.HasPrefix(name, "CodeSystem-") {
 			continue
 		}
 		data, err := io.ReadAll(tr)
 		if err != nil {
 			return nil, err
 		}
-		switch kind {
-		case "sd":
-			var sd structureDefinition
-			if err := json.Unmarshal(data, &sd); err != nil {
-				return nil, fmt.Errorf("%s: %v", name, err)
-			}
-			if sd.Derivation != "specialization" || sd.URL != "http://hl7.org/fhir/StructureDefinition/"+sd.Type {
-				continue
-			}
-			defs.sds[sd.Type] = &sd
-			defs.base[sd.Type] = path.Base(sd.BaseDefinition)
-		case "vs":
-			var vs valueSet
-			if err := json.Unmarshal(data, &vs); err != nil {
-				return nil, fmt.Errorf("%s: %v", name, err)
-			}
-			defs.vss[vs.URL] = &vs
-		case "cs":
-			var cs codeSystem
-			if err := json.Unmarshal(data, &cs); err != nil {
-				return nil, fmt.Errorf("%s: %v", name, err)
-			}
-			defs.css[cs.URL] = &cs
+		if err := defs.add(data); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
 		}
 	}
 	return defs, nil
@@ -318,6 +365,12 @@ func (ds *definitions) blocks(sd *structureDefinition) ([]*def, error) {
 				}
 			}
 		}
+		if el.Binding != nil && el.Binding.ValueSet == "" {
+			el.Binding.ValueSet = el.Binding.ValueSetReference.Reference
+			if el.Binding.ValueSet == "" {
+				el.Binding.ValueSet = el.Binding.ValueSetURI
+			}
+		}
 		if el.Binding != nil && el.Binding.Strength == "required" && el.Binding.ValueSet != "" && len(e.Types) == 1 && (e.Types[0] == "code" || e.Types[0] == "Coding" || e.Types[0] == "CodeableConcept") {
 			vs := strings.Split(el.Binding.ValueSet, "|")[0]
 			if codes, ok := ds.codes(vs, 0); ok && e.Types[0] == "code" && !strings.ContainsAny(strings.Join(codes, ""), " \t{}") {
@@ -331,12 +384,25 @@ func (ds *definitions) blocks(sd *structureDefinition) ([]*def, error) {
 
 // writeDef writes blocks in the definition file's format.
 func writeDef(w io.Writer, defs []*def) error {
-	fmt.Fprint(w, `# FHIR R4 (4.0.1) element definitions for every complex datatype and
+	if ver.Name == "STU3" {
+		fmt.Fprint(w, `# FHIR STU3 (3.0.1) element definitions for every complex datatype and
+# resource, extracted from the official definitions as the npm package
+# fhir@3.2.0 carries them (profiles/stu3/profiles-types.json,
+# profiles-resources.json, valuesets.json, v3-codesystems.json,
+# v2-tables.json) by
+#   go run ../internal/gen -version stu3 -def ../internal/gen/stu3.def -sync $NHSKIT_FHIR_STU3
+# run in fhir/stu3, NHSKIT_FHIR_STU3 being the unpacked package's folder;
+# TestSTU3DefMatchesDefinitions checks it against them.
+`)
+	} else {
+		fmt.Fprint(w, `# FHIR R4 (4.0.1) element definitions for every complex datatype and
 # resource, extracted from the official definitions (hl7.fhir.r4.core
 # 4.0.1: ../shared/fhir-r4/definitions.tgz) by
 #   go run ./internal/gen -sync ../../shared/fhir-r4/definitions.tgz
 # run in fhir; TestDefMatchesDefinitions checks it against them.
-# One block per type: "type", "resource" or "backbone" and its name ("type X
+`)
+	}
+	fmt.Fprint(w, `# One block per type: "type", "resource" or "backbone" and its name ("type X
 # backbone": a datatype deriving from BackboneElement; "resource X plain": a
 # resource that is not a DomainResource), then one line per element in the
 # specification's order:

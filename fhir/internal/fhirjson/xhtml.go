@@ -1,4 +1,4 @@
-package fhir
+package fhirjson
 
 import (
 	"errors"
@@ -59,11 +59,11 @@ var xhtmlAttrs = map[string]bool{
 	"shape": true, "coords": true, "accesskey": true, "tabindex": true,
 }
 
-// checkNarrativeXHTML checks a narrative div: one well-formed div element in the
+// CheckXHTML checks a narrative div: one well-formed div element in the
 // XHTML namespace, allowed elements and attributes only, no script URLs,
 // nesting bounded, characters XML can carry. Since the result is a single
 // well-formed element it can be written into FHIR XML as it is.
-func checkNarrativeXHTML(s string) error {
+func CheckXHTML(s string) error {
 	x := xhtmlScanner{s: s}
 	return x.run()
 }
@@ -146,7 +146,7 @@ func (x *xhtmlScanner) run() error {
 			}
 			x.i++
 			if len(x.stack) == 0 || x.stack[len(x.stack)-1] != n {
-				return x.fail(at, "end tag </%s> does not match", clip(n))
+				return x.fail(at, "end tag </%s> does not match", Clip(n))
 			}
 			x.stack = x.stack[:len(x.stack)-1]
 			if len(x.stack) == 0 {
@@ -187,10 +187,10 @@ func (x *xhtmlScanner) run() error {
 			}
 		}
 	}
-	return x.fail(len(x.s), "unclosed <%s>", clip(x.stack[len(x.stack)-1]))
+	return x.fail(len(x.s), "unclosed <%s>", Clip(x.stack[len(x.stack)-1]))
 }
 
-func clip(s string) string {
+func Clip(s string) string {
 	if len(s) > 32 {
 		return s[:32] + "…"
 	}
@@ -247,7 +247,7 @@ func (x *xhtmlScanner) entity() error {
 		return nil
 	}
 	if len(ref) < 2 || ref[0] != '#' {
-		return x.fail(at, "entity &%s; is not XML (use a character reference)", clip(ref))
+		return x.fail(at, "entity &%s; is not XML (use a character reference)", Clip(ref))
 	}
 	var r rune
 	digits := ref[1:]
@@ -286,7 +286,7 @@ func (x *xhtmlScanner) startTag() error {
 		return x.fail(at, "bad start tag")
 	}
 	if !xhtmlElements[n] {
-		return x.fail(at, "element <%s> is not allowed in a narrative", clip(n))
+		return x.fail(at, "element <%s> is not allowed in a narrative", Clip(n))
 	}
 	if len(x.stack) >= MaxXHTMLDepth {
 		return x.fail(at, "elements nest deeper than %d", MaxXHTMLDepth)
@@ -320,12 +320,12 @@ func (x *xhtmlScanner) startTag() error {
 			}
 			x.skipSpace()
 			if x.i >= len(x.s) || x.s[x.i] != '=' {
-				return x.fail(aat, "attribute %s has no value", clip(a))
+				return x.fail(aat, "attribute %s has no value", Clip(a))
 			}
 			x.i++
 			x.skipSpace()
 			if x.i >= len(x.s) || x.s[x.i] != '"' && x.s[x.i] != '\'' {
-				return x.fail(aat, "attribute %s value is not quoted", clip(a))
+				return x.fail(aat, "attribute %s value is not quoted", Clip(a))
 			}
 			q := x.s[x.i]
 			vstart := x.i + 1
@@ -336,7 +336,7 @@ func (x *xhtmlScanner) startTag() error {
 			v := x.s[vstart : vstart+end]
 			for _, s := range seen {
 				if s == a {
-					return x.fail(aat, "attribute %s repeats", clip(a))
+					return x.fail(aat, "attribute %s repeats", Clip(a))
 				}
 			}
 			seen = append(seen, a)
@@ -349,7 +349,7 @@ func (x *xhtmlScanner) startTag() error {
 		break
 	}
 	if root && !hasNS {
-		return x.fail(at, "the div must declare xmlns=%q", xhtmlNS)
+		return x.fail(at, "the div must declare xmlns=%q", XHTMLNamespace)
 	}
 	return nil
 }
@@ -363,32 +363,32 @@ func (x *xhtmlScanner) attr(at int, elem, a, v string, root bool, hasNS *bool) e
 		if v[j] == '&' {
 			sub := xhtmlScanner{s: v, i: j}
 			if err := sub.entity(); err != nil {
-				return x.fail(at, "attribute %s: bad entity reference", clip(a))
+				return x.fail(at, "attribute %s: bad entity reference", Clip(a))
 			}
 			j = sub.i
 			continue
 		}
 		sub := xhtmlScanner{s: v, i: j}
 		if err := sub.char(); err != nil {
-			return x.fail(at, "attribute %s: character XML cannot carry", clip(a))
+			return x.fail(at, "attribute %s: character XML cannot carry", Clip(a))
 		}
 		j = sub.i
 	}
 	switch {
 	case a == "xmlns":
-		if v != xhtmlNS {
-			return x.fail(at, "xmlns must be %q", xhtmlNS)
+		if v != XHTMLNamespace {
+			return x.fail(at, "xmlns must be %q", XHTMLNamespace)
 		}
 		if root {
 			*hasNS = true
 		}
 		return nil
 	case strings.HasPrefix(a, "xmlns:"):
-		return x.fail(at, "namespace declaration %s is not allowed in a narrative", clip(a))
+		return x.fail(at, "namespace declaration %s is not allowed in a narrative", Clip(a))
 	case strings.HasPrefix(a, "on") || strings.HasPrefix(a, "ON") || strings.HasPrefix(a, "On"):
-		return x.fail(at, "event attribute %s is not allowed in a narrative", clip(a))
+		return x.fail(at, "event attribute %s is not allowed in a narrative", Clip(a))
 	case !xhtmlAttrs[a]:
-		return x.fail(at, "attribute %s is not allowed on <%s>", clip(a), elem)
+		return x.fail(at, "attribute %s is not allowed on <%s>", Clip(a), elem)
 	case a == "href" || a == "src" || a == "longdesc" || a == "usemap" || a == "cite":
 		u := strings.ToLower(strings.Map(func(r rune) rune {
 			if r <= ' ' {
@@ -403,3 +403,6 @@ func (x *xhtmlScanner) attr(at int, elem, a, v string, root bool, hasNS *bool) e
 	}
 	return nil
 }
+
+// XHTMLNamespace is the namespace a narrative div declares.
+const XHTMLNamespace = "http://www.w3.org/1999/xhtml"

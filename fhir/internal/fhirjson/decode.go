@@ -1,4 +1,4 @@
-package fhir
+package fhirjson
 
 import (
 	"errors"
@@ -11,36 +11,39 @@ import (
 // MaxDepth is how deeply JSON objects and arrays may nest.
 const MaxDepth = 128
 
-// decoder reads FHIR JSON from one buffer. The input is copied once into
+// Decoder reads FHIR JSON from one buffer. The input is copied once into
 // str; every string value without escapes is a slice of it, so a decode
 // makes one allocation for all its strings.
-type decoder struct {
+type Decoder struct {
 	data  []byte
 	str   string
 	pos   int
 	depth int
 }
 
-// utf8BOM may start a JSON document; the HL7 tools accept it, so do we.
-const utf8BOM = "\xef\xbb\xbf"
+// UTF8BOM may start a JSON document; the HL7 tools accept it, so do we.
+const UTF8BOM = "\xef\xbb\xbf"
 
-func newDecoder(data []byte) *decoder {
-	d := &decoder{data: data, str: string(data)}
-	if len(data) >= 3 && string(data[:3]) == utf8BOM {
+// NewDecoder returns a decoder of data, skipping a UTF-8 BOM.
+func NewDecoder(data []byte) *Decoder {
+	d := &Decoder{data: data, str: string(data)}
+	if len(data) >= 3 && string(data[:3]) == UTF8BOM {
 		d.pos = 3
 	}
 	return d
 }
 
-func (d *decoder) fail(err error) *DecodeError {
+// Fail returns a *DecodeError at the current offset.
+func (d *Decoder) Fail(err error) *DecodeError {
 	return &DecodeError{Offset: int64(d.pos), Err: err}
 }
 
-func (d *decoder) failAt(pos int, err error) *DecodeError {
+// FailAt returns a *DecodeError at offset pos.
+func (d *Decoder) FailAt(pos int, err error) *DecodeError {
 	return &DecodeError{Offset: int64(pos), Err: err}
 }
 
-func (d *decoder) ws() {
+func (d *Decoder) ws() {
 	for d.pos < len(d.data) {
 		switch d.data[d.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -51,7 +54,8 @@ func (d *decoder) ws() {
 	}
 }
 
-func (d *decoder) peek() byte {
+// Peek skips white space and returns the next byte (0 at the end).
+func (d *Decoder) Peek() byte {
 	d.ws()
 	if d.pos < len(d.data) {
 		return d.data[d.pos]
@@ -59,14 +63,16 @@ func (d *decoder) peek() byte {
 	return 0
 }
 
-func (d *decoder) typeError(want string) error {
+// TypeError reports that the next value is not the JSON type wanted.
+func (d *Decoder) TypeError(want string) error {
 	if d.pos >= len(d.data) {
-		return d.fail(errorf(ErrSyntax, "unexpected end of input, want %s", want))
+		return d.Fail(Errorf(ErrSyntax, "unexpected end of input, want %s", want))
 	}
-	return d.fail(errorf(ErrType, "want %s, found %s", want, tokenName(d.data[d.pos])))
+	return d.Fail(Errorf(ErrType, "want %s, found %s", want, TokenName(d.data[d.pos])))
 }
 
-func tokenName(c byte) string {
+// TokenName names the JSON token that starts with c, for messages.
+func TokenName(c byte) string {
 	switch c {
 	case '{':
 		return "an object"
@@ -84,22 +90,23 @@ func tokenName(c byte) string {
 	return strconv.QuoteRune(rune(c))
 }
 
-func (d *decoder) beginObject() error {
-	if d.peek() != '{' {
-		return d.typeError("an object")
+// BeginObject reads the opening brace of an object.
+func (d *Decoder) BeginObject() error {
+	if d.Peek() != '{' {
+		return d.TypeError("an object")
 	}
 	d.depth++
 	if d.depth > MaxDepth {
-		return d.fail(ErrTooDeep)
+		return d.Fail(ErrTooDeep)
 	}
 	d.pos++
 	return nil
 }
 
-// nextKey reads the next member's key and the colon after it; more is false
+// NextKey reads the next member's key and the colon after it; more is false
 // at the closing brace.
-func (d *decoder) nextKey(first bool) (key []byte, more bool, err error) {
-	c := d.peek()
+func (d *Decoder) NextKey(first bool) (key []byte, more bool, err error) {
+	c := d.Peek()
 	if c == '}' {
 		d.pos++
 		d.depth--
@@ -107,13 +114,13 @@ func (d *decoder) nextKey(first bool) (key []byte, more bool, err error) {
 	}
 	if !first {
 		if c != ',' {
-			return nil, false, d.syntax("want , or } after an object member")
+			return nil, false, d.Syntax("want , or } after an object member")
 		}
 		d.pos++
-		c = d.peek()
+		c = d.Peek()
 	}
 	if c != '"' {
-		return nil, false, d.syntax("want a member name")
+		return nil, false, d.Syntax("want a member name")
 	}
 	start, end, escaped, err := d.scanString()
 	if err != nil {
@@ -128,36 +135,38 @@ func (d *decoder) nextKey(first bool) (key []byte, more bool, err error) {
 	} else {
 		key = d.data[start:end]
 	}
-	if d.peek() != ':' {
-		return nil, false, d.syntax("want : after a member name")
+	if d.Peek() != ':' {
+		return nil, false, d.Syntax("want : after a member name")
 	}
 	d.pos++
 	d.ws()
 	return key, true, nil
 }
 
-func (d *decoder) syntax(msg string) error {
+// Syntax reports a syntax error at the current offset.
+func (d *Decoder) Syntax(msg string) error {
 	if d.pos >= len(d.data) {
-		return d.fail(errorf(ErrSyntax, "unexpected end of input"))
+		return d.Fail(Errorf(ErrSyntax, "unexpected end of input"))
 	}
-	return d.fail(errorf(ErrSyntax, "%s", msg))
+	return d.Fail(Errorf(ErrSyntax, "%s", msg))
 }
 
-func (d *decoder) beginArray() error {
-	if d.peek() != '[' {
-		return d.typeError("an array")
+// BeginArray reads the opening bracket of an array.
+func (d *Decoder) BeginArray() error {
+	if d.Peek() != '[' {
+		return d.TypeError("an array")
 	}
 	d.depth++
 	if d.depth > MaxDepth {
-		return d.fail(ErrTooDeep)
+		return d.Fail(ErrTooDeep)
 	}
 	d.pos++
 	return nil
 }
 
-// nextElem moves to the next array element; more is false at the bracket.
-func (d *decoder) nextElem(first bool) (more bool, err error) {
-	c := d.peek()
+// NextElem moves to the next array element; more is false at the bracket.
+func (d *Decoder) NextElem(first bool) (more bool, err error) {
+	c := d.Peek()
 	if c == ']' {
 		d.pos++
 		d.depth--
@@ -165,7 +174,7 @@ func (d *decoder) nextElem(first bool) (more bool, err error) {
 	}
 	if !first {
 		if c != ',' {
-			return false, d.syntax("want , or ] after an array element")
+			return false, d.Syntax("want , or ] after an array element")
 		}
 		d.pos++
 		d.ws()
@@ -173,9 +182,9 @@ func (d *decoder) nextElem(first bool) (more bool, err error) {
 	return true, nil
 }
 
-// null consumes a JSON null if one is next.
-func (d *decoder) null() bool {
-	if d.peek() == 'n' && len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == "null" {
+// Null consumes a JSON null if one is next.
+func (d *Decoder) Null() bool {
+	if d.Peek() == 'n' && len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == "null" {
 		d.pos += 4
 		return true
 	}
@@ -183,7 +192,7 @@ func (d *decoder) null() bool {
 }
 
 // scanString reads a string token; start and end bound its contents.
-func (d *decoder) scanString() (start, end int, escaped bool, err error) {
+func (d *Decoder) scanString() (start, end int, escaped bool, err error) {
 	d.pos++ // opening quote
 	start = d.pos
 	nonASCII := false
@@ -194,10 +203,10 @@ func (d *decoder) scanString() (start, end int, escaped bool, err error) {
 			d.pos = i + 1
 			if nonASCII {
 				if !utf8.Valid(d.data[start:i]) {
-					return 0, 0, false, d.failAt(start, errorf(ErrSyntax, "string is not valid UTF-8"))
+					return 0, 0, false, d.FailAt(start, Errorf(ErrSyntax, "string is not valid UTF-8"))
 				}
 				if at := nonCharacter(d.data[start:i]); at >= 0 {
-					return 0, 0, false, d.failAt(start+at, errorf(ErrSyntax, "character U+FFFE or U+FFFF in string: XML cannot carry it"))
+					return 0, 0, false, d.FailAt(start+at, Errorf(ErrSyntax, "character U+FFFE or U+FFFF in string: XML cannot carry it"))
 				}
 			}
 			return start, i, escaped, nil
@@ -205,16 +214,16 @@ func (d *decoder) scanString() (start, end int, escaped bool, err error) {
 			escaped = true
 			i++
 		case c < 0x20:
-			return 0, 0, false, d.failAt(i, errorf(ErrSyntax, "control character in string"))
+			return 0, 0, false, d.FailAt(i, Errorf(ErrSyntax, "control character in string"))
 		case c >= 0x80:
 			nonASCII = true
 		}
 	}
 	d.pos = len(d.data)
-	return 0, 0, false, d.fail(errorf(ErrSyntax, "unterminated string"))
+	return 0, 0, false, d.Fail(Errorf(ErrSyntax, "unterminated string"))
 }
 
-func (d *decoder) unescape(start, end int) (string, error) {
+func (d *Decoder) unescape(start, end int) (string, error) {
 	b := make([]byte, 0, end-start)
 	for i := start; i < end; i++ {
 		c := d.data[i]
@@ -224,13 +233,13 @@ func (d *decoder) unescape(start, end int) (string, error) {
 		}
 		i++
 		if i >= end {
-			return "", d.failAt(i, errorf(ErrSyntax, "bad escape"))
+			return "", d.FailAt(i, Errorf(ErrSyntax, "bad escape"))
 		}
 		switch d.data[i] {
 		case '"', '\\', '/':
 			b = append(b, d.data[i])
 		case 'b', 'f':
-			return "", d.failAt(i-1, errorf(ErrSyntax, "control character \\%c in string: FHIR and XML cannot carry it", d.data[i]))
+			return "", d.FailAt(i-1, Errorf(ErrSyntax, "control character \\%c in string: FHIR and XML cannot carry it", d.data[i]))
 		case 'n':
 			b = append(b, '\n')
 		case 'r':
@@ -240,7 +249,7 @@ func (d *decoder) unescape(start, end int) (string, error) {
 		case 'u':
 			r, ok := hex4(d.data, i+1, end)
 			if !ok {
-				return "", d.failAt(i-1, errorf(ErrSyntax, "bad \\u escape"))
+				return "", d.FailAt(i-1, Errorf(ErrSyntax, "bad \\u escape"))
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -250,17 +259,17 @@ func (d *decoder) unescape(start, end int) (string, error) {
 				}
 				dec := utf16.DecodeRune(r, r2)
 				if !ok || dec == utf8.RuneError {
-					return "", d.failAt(i-5, errorf(ErrSyntax, "lone UTF-16 surrogate in \\u escape"))
+					return "", d.FailAt(i-5, Errorf(ErrSyntax, "lone UTF-16 surrogate in \\u escape"))
 				}
 				r = dec
 				i += 6
 			}
 			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0xFFFE || r == 0xFFFF {
-				return "", d.failAt(i-5, errorf(ErrSyntax, "character U+%04X in string: FHIR and XML cannot carry it", r))
+				return "", d.FailAt(i-5, Errorf(ErrSyntax, "character U+%04X in string: FHIR and XML cannot carry it", r))
 			}
 			b = utf8.AppendRune(b, r)
 		default:
-			return "", d.failAt(i-1, errorf(ErrSyntax, "bad escape"))
+			return "", d.FailAt(i-1, Errorf(ErrSyntax, "bad escape"))
 		}
 	}
 	return string(b), nil
@@ -286,10 +295,10 @@ func hex4(b []byte, i, end int) (rune, bool) {
 	return r, true
 }
 
-// str reads a string value.
-func (d *decoder) stringValue() (string, error) {
-	if d.peek() != '"' {
-		return "", d.typeError("a string")
+// StringValue reads a string value.
+func (d *Decoder) StringValue() (string, error) {
+	if d.Peek() != '"' {
+		return "", d.TypeError("a string")
 	}
 	start, end, escaped, err := d.scanString()
 	if err != nil {
@@ -301,18 +310,19 @@ func (d *decoder) stringValue() (string, error) {
 	return d.str[start:end], nil
 }
 
-// nonEmptyStr reads a string value; FHIR forbids empty strings.
-func (d *decoder) nonEmptyStr() (string, error) {
+// NonEmptyStr reads a string value; FHIR forbids empty strings.
+func (d *Decoder) NonEmptyStr() (string, error) {
 	at := d.pos
-	s, err := d.stringValue()
+	s, err := d.StringValue()
 	if err == nil && s == "" {
-		return "", d.failAt(at, ErrEmptyValue)
+		return "", d.FailAt(at, ErrEmptyValue)
 	}
 	return s, err
 }
 
-func (d *decoder) boolean() (bool, error) {
-	switch d.peek() {
+// Boolean reads true or false.
+func (d *Decoder) Boolean() (bool, error) {
+	switch d.Peek() {
 	case 't':
 		if len(d.data)-d.pos >= 4 && string(d.data[d.pos:d.pos+4]) == "true" {
 			d.pos += 4
@@ -324,14 +334,14 @@ func (d *decoder) boolean() (bool, error) {
 			return false, nil
 		}
 	}
-	return false, d.typeError("a boolean")
+	return false, d.TypeError("a boolean")
 }
 
-// number reads a JSON number and returns its text.
-func (d *decoder) number() (string, error) {
-	c := d.peek()
+// Number reads a JSON number and returns its text.
+func (d *Decoder) Number() (string, error) {
+	c := d.Peek()
 	if c != '-' && (c < '0' || c > '9') {
-		return "", d.typeError("a number")
+		return "", d.TypeError("a number")
 	}
 	start := d.pos
 	i := d.pos
@@ -349,12 +359,12 @@ func (d *decoder) number() (string, error) {
 	if i < len(d.data) && d.data[i] == '0' {
 		i++
 	} else if digits() == 0 {
-		return "", d.failAt(start, errorf(ErrSyntax, "bad number"))
+		return "", d.FailAt(start, Errorf(ErrSyntax, "bad number"))
 	}
 	if i < len(d.data) && d.data[i] == '.' {
 		i++
 		if digits() == 0 {
-			return "", d.failAt(start, errorf(ErrSyntax, "bad number"))
+			return "", d.FailAt(start, Errorf(ErrSyntax, "bad number"))
 		}
 	}
 	if i < len(d.data) && (d.data[i] == 'e' || d.data[i] == 'E') {
@@ -363,16 +373,17 @@ func (d *decoder) number() (string, error) {
 			i++
 		}
 		if digits() == 0 {
-			return "", d.failAt(start, errorf(ErrSyntax, "bad number"))
+			return "", d.FailAt(start, Errorf(ErrSyntax, "bad number"))
 		}
 	}
 	d.pos = i
 	return d.str[start:i], nil
 }
 
-func (d *decoder) integer() (int64, error) {
-	at := d.peekPos()
-	s, err := d.number()
+// Integer reads a JSON integer that fits in 64 bits.
+func (d *Decoder) Integer() (int64, error) {
+	at := d.PeekPos()
+	s, err := d.Number()
 	if err != nil {
 		return 0, err
 	}
@@ -380,18 +391,26 @@ func (d *decoder) integer() (int64, error) {
 	if perr != nil {
 		// The token is not echoed: it may be huge.
 		if strings.ContainsAny(s, ".eE") {
-			return 0, d.failAt(at, errorf(ErrType, "want an integer, found a decimal number"))
+			return 0, d.FailAt(at, Errorf(ErrType, "want an integer, found a decimal number"))
 		}
-		return 0, d.failAt(at, errorf(ErrType, "integer of %d digits is out of range", len(strings.TrimPrefix(s, "-"))))
+		return 0, d.FailAt(at, Errorf(ErrType, "integer of %d digits is out of range", len(strings.TrimPrefix(s, "-"))))
 	}
 	return n, nil
 }
 
-func (d *decoder) peekPos() int { d.ws(); return d.pos }
+// PeekPos skips white space and returns the offset of the next byte.
+func (d *Decoder) PeekPos() int { d.ws(); return d.pos }
 
-// skipValue skips one JSON value, checking its syntax, and returns where
+// Pos is the offset of the next byte to read.
+func (d *Decoder) Pos() int { return d.pos }
+
+// Slice returns the input between two offsets, sharing the decoder's one
+// copy of it.
+func (d *Decoder) Slice(start, end int) string { return d.str[start:end] }
+
+// SkipValue skips one JSON value, checking its syntax, and returns where
 // it was. It does not recurse, so deep input cannot exhaust the stack.
-func (d *decoder) skipValue() (start, end int, err error) {
+func (d *Decoder) SkipValue() (start, end int, err error) {
 	d.ws()
 	start = d.pos
 	depth := 0
@@ -402,7 +421,7 @@ func (d *decoder) skipValue() (start, end int, err error) {
 	for {
 		d.ws()
 		if d.pos >= len(d.data) {
-			return 0, 0, d.syntax("unexpected end of input")
+			return 0, 0, d.Syntax("unexpected end of input")
 		}
 		c := d.data[d.pos]
 		if needValue {
@@ -410,7 +429,7 @@ func (d *decoder) skipValue() (start, end int, err error) {
 			case c == '{' || c == '[':
 				depth++
 				if d.depth+depth > MaxDepth {
-					return 0, 0, d.fail(ErrTooDeep)
+					return 0, 0, d.Fail(ErrTooDeep)
 				}
 				stack = append(stack, frame{obj: c == '{'})
 				d.pos++
@@ -433,15 +452,15 @@ func (d *decoder) skipValue() (start, end int, err error) {
 					return 0, 0, err
 				}
 			case c == 't' || c == 'f':
-				if _, err := d.boolean(); err != nil {
-					return 0, 0, d.syntax("bad literal")
+				if _, err := d.Boolean(); err != nil {
+					return 0, 0, d.Syntax("bad literal")
 				}
 			case c == 'n':
-				if !d.null() {
-					return 0, 0, d.syntax("bad literal")
+				if !d.Null() {
+					return 0, 0, d.Syntax("bad literal")
 				}
 			default:
-				if _, err := d.number(); err != nil {
+				if _, err := d.Number(); err != nil {
 					return 0, 0, err
 				}
 			}
@@ -466,7 +485,7 @@ func (d *decoder) skipValue() (start, end int, err error) {
 				depth--
 				stack = stack[:len(stack)-1]
 			default:
-				return 0, 0, d.syntax("want , or a closing bracket")
+				return 0, 0, d.Syntax("want , or a closing bracket")
 			}
 		}
 		if !needValue && len(stack) == 0 {
@@ -475,23 +494,24 @@ func (d *decoder) skipValue() (start, end int, err error) {
 	}
 }
 
-func (d *decoder) skipKey() error {
+func (d *Decoder) skipKey() error {
 	d.ws()
 	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
-		return d.syntax("want a member name")
+		return d.Syntax("want a member name")
 	}
 	if _, _, _, err := d.scanString(); err != nil {
 		return err
 	}
-	if d.peek() != ':' {
-		return d.syntax("want : after a member name")
+	if d.Peek() != ':' {
+		return d.Syntax("want : after a member name")
 	}
 	d.pos++
 	return nil
 }
 
-func (d *decoder) duplicate(key []byte, at int) error {
-	return d.failAt(at, errorf(ErrDuplicateKey, "duplicate key %q", key))
+// Duplicate reports a key read twice in one object.
+func (d *Decoder) Duplicate(key []byte, at int) error {
+	return d.FailAt(at, Errorf(ErrDuplicateKey, "duplicate key %q", key))
 }
 
 // validName reports whether key can name an element: letters, digits, _,
@@ -523,11 +543,12 @@ func validName(key []byte) bool {
 // name an element (empty, or characters outside letters, digits, _, - and .).
 var ErrElementName = errors.New("not a FHIR element name")
 
-func (d *decoder) unknown(key []byte, dst *[]RawField) error {
+// Unknown keeps a member the model does not know in dst, verbatim.
+func (d *Decoder) Unknown(key []byte, dst *[]RawField) error {
 	if !validName(key) {
-		return d.fail(errorf(ErrElementName, "member name %q is not a FHIR element name", clip(string(key))))
+		return d.Fail(Errorf(ErrElementName, "member name %q is not a FHIR element name", Clip(string(key))))
 	}
-	start, end, err := d.skipValue()
+	start, end, err := d.SkipValue()
 	if err != nil {
 		return err
 	}
@@ -535,52 +556,53 @@ func (d *decoder) unknown(key []byte, dst *[]RawField) error {
 	return nil
 }
 
-func (d *decoder) expectResourceType(want string) error {
+// ExpectResourceType reads a resourceType value, which must be want.
+func (d *Decoder) ExpectResourceType(want string) error {
 	at := d.pos
-	s, err := d.stringValue()
+	s, err := d.StringValue()
 	if err != nil {
 		return err
 	}
 	if s != want {
-		return d.failAt(at, errorf(ErrType, "resourceType %q where %q was being read", s, want))
+		return d.FailAt(at, Errorf(ErrType, "resourceType %q where %q was being read", s, want))
 	}
 	return nil
 }
 
-// peekResourceType finds the resourceType of the object that starts here
+// PeekResourceType finds the resourceType of the object that starts here
 // without consuming it.
-func (d *decoder) peekResourceType() (string, error) {
+func (d *Decoder) PeekResourceType() (string, error) {
 	save, saveDepth := d.pos, d.depth
 	defer func() { d.pos, d.depth = save, saveDepth }()
-	if err := d.beginObject(); err != nil {
+	if err := d.BeginObject(); err != nil {
 		return "", err
 	}
 	for first := true; ; first = false {
-		key, more, err := d.nextKey(first)
+		key, more, err := d.NextKey(first)
 		if err != nil {
 			return "", err
 		}
 		if !more {
-			return "", d.failAt(save, ErrNoResourceType)
+			return "", d.FailAt(save, ErrNoResourceType)
 		}
 		if string(key) == "resourceType" {
-			return d.nonEmptyStr()
+			return d.NonEmptyStr()
 		}
-		if _, _, err := d.skipValue(); err != nil {
+		if _, _, err := d.SkipValue(); err != nil {
 			return "", err
 		}
 	}
 }
 
-// xhtml reads a narrative div and checks it (see checkNarrativeXHTML).
-func (d *decoder) xhtml() (string, error) {
-	at := d.peekPos()
-	s, err := d.nonEmptyStr()
+// xhtml reads a narrative div and checks it (see CheckXHTML).
+func (d *Decoder) XHTML() (string, error) {
+	at := d.PeekPos()
+	s, err := d.NonEmptyStr()
 	if err != nil {
 		return "", err
 	}
-	if err := checkNarrativeXHTML(s); err != nil {
-		return "", d.failAt(at, err)
+	if err := CheckXHTML(s); err != nil {
+		return "", d.FailAt(at, err)
 	}
 	return s, nil
 }
@@ -596,20 +618,30 @@ func nonCharacter(b []byte) int {
 	return -1
 }
 
-func (d *decoder) end() error {
+// End reports data after the top-level value.
+func (d *Decoder) End() error {
 	d.ws()
 	if d.pos != len(d.data) {
-		return d.syntax("unexpected data after the resource")
+		return d.Syntax("unexpected data after the resource")
 	}
 	return nil
 }
 
-// markSeen records key i of an object and reports whether it was seen.
-func markSeen(seen []uint64, i int) bool {
+// MarkSeen records key i of an object and reports whether it was seen.
+func MarkSeen(seen []uint64, i int) bool {
 	w, b := i/64, uint64(1)<<(i%64)
 	if seen[w]&b != 0 {
 		return true
 	}
 	seen[w] |= b
 	return false
+}
+
+// Once marks key i of an object as read, or reports it as a duplicate
+// found at offset at.
+func (d *Decoder) Once(seen []uint64, i int, key []byte, at int) error {
+	if MarkSeen(seen, i) {
+		return d.Duplicate(key, at)
+	}
+	return nil
 }
