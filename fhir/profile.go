@@ -194,6 +194,10 @@ func (v *profileValidator) resource(n *Node, loc string) {
 		for _, c := range p.Cards {
 			v.cardinality(c, n, loc)
 		}
+		v.applyRules(ukcoreRules[base], n, n)
+	}
+	if v.opts.Mode != ProfilesBase {
+		v.extensions(n, n)
 	}
 	for _, inv := range invs {
 		root, rest, _ := strings.Cut(inv.Path, ".")

@@ -1,0 +1,410 @@
+package fhir
+
+import "strings"
+
+// Profile rules beyond invariants and cardinalities, from the generated
+// tables in zz_rules.go: required bindings, fixed and pattern values,
+// reference target types, extension contexts and complex extensions'
+// sub-extensions. Every check walks the Node tree without allocating; a
+// location string is built only when an issue is reported.
+
+// valueSetDef is a value set expanded at generation time: codes by system,
+// and the systems (SNOMED CT, UCUM, a filter) only a Terminology can
+// answer for.
+type valueSetDef struct {
+	Codes map[string]map[string]bool
+	Open  []string
+}
+
+// profileRules are what one UK Core profile or extension definition says
+// about its elements (paths relative to the resource or the extension,
+// "[x]" removed).
+type profileRules struct {
+	Bindings []bindingRule
+	Fixed    []fixedRule
+	Refs     []refRule
+}
+
+type bindingRule struct{ Path, ValueSet string }
+
+type fixedRule struct {
+	Path, Value string
+	Pattern     bool
+}
+
+type refRule struct {
+	Path  string
+	Types []string // resource types the target profiles are on
+}
+
+// extensionRules are where an extension may be used and, for a complex
+// one, the sub-extensions it holds.
+type extensionRules struct {
+	Contexts []string // element contexts: "Patient", "Patient.contact", "Coding"
+	Complex  bool
+	Subs     []subExtension
+}
+
+type subExtension struct {
+	URL      string
+	Min      int
+	Max      string
+	Types    []string
+	ValueSet string
+}
+
+// Rule ids of the checks here, for ValidateOptions.Suppress and
+// OperationOutcome.issue.details.text.
+const (
+	RuleBinding               = "binding"
+	RuleFixed                 = "fixed"
+	RuleReferenceTarget       = "reference-target"
+	RuleExtensionContext      = "extension-context"
+	RuleSubExtension          = "sub-extension"
+	ruleKindBinding      byte = 'b'
+	ruleKindFixed        byte = 'f'
+	ruleKindRef          byte = 'r'
+)
+
+// applyRules checks the elements below n against r.
+func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
+	if r == nil {
+		return
+	}
+	for i := range r.Bindings {
+		v.descend(r, ruleKindBinding, i, res, n, r.Bindings[i].Path)
+	}
+	for i := range r.Fixed {
+		v.descend(r, ruleKindFixed, i, res, n, r.Fixed[i].Path)
+	}
+	for i := range r.Refs {
+		v.descend(r, ruleKindRef, i, res, n, r.Refs[i].Path)
+	}
+}
+
+func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *Node, path string) {
+	if path != "" {
+		name, rest, _ := strings.Cut(path, ".")
+		for _, k := range at.kids {
+			if k.Name == name {
+				v.descend(r, kind, i, res, k, rest)
+			}
+		}
+		return
+	}
+	switch kind {
+	case ruleKindBinding:
+		v.binding(r.Bindings[i].ValueSet, at)
+	case ruleKindFixed:
+		f := &r.Fixed[i]
+		if at.val != nil && at.raw != f.Value {
+			what := "fixed"
+			if f.Pattern {
+				what = "pattern"
+			}
+			v.add(SeverityError, IssueValue, RuleFixed, "Value is '"+at.raw+"' but must be '"+f.Value+"' (the profile's "+what+" value)", nodeLoc(at))
+		}
+	case ruleKindRef:
+		v.refTarget(r.Refs[i].Types, res, at)
+	}
+}
+
+// binding checks a code, Coding or CodeableConcept against a required
+// binding's value set.
+func (v *profileValidator) binding(url string, at *Node) {
+	vs := ukcoreValueSets[url]
+	if vs == nil {
+		return
+	}
+	switch at.Type {
+	case "code", "string", "uri":
+		if at.val == nil {
+			return
+		}
+		if in, known := v.member(vs, url, "", at.raw); known && !in {
+			v.add(SeverityError, IssueCodeInvalid, RuleBinding, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+		}
+	case "Coding", "Quantity":
+		code := at.str("code")
+		if code == "" {
+			return
+		}
+		sys := at.str("system")
+		if in, known := v.member(vs, url, sys, code); known && !in {
+			v.add(SeverityError, IssueCodeInvalid, RuleBinding, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+		}
+	case "CodeableConcept":
+		codings := 0
+		for _, c := range at.kids {
+			if c.Name != "coding" {
+				continue
+			}
+			code := c.str("code")
+			if code == "" {
+				continue
+			}
+			codings++
+			in, known := v.member(vs, url, c.str("system"), code)
+			if in || !known {
+				return
+			}
+		}
+		if codings == 0 {
+			v.add(SeverityError, IssueCodeInvalid, RuleBinding, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
+			return
+		}
+		var b strings.Builder
+		for _, c := range at.kids {
+			if c.Name == "coding" && c.str("code") != "" {
+				if b.Len() > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(c.str("system") + "#" + c.str("code"))
+			}
+		}
+		v.add(SeverityError, IssueCodeInvalid, RuleBinding, "None of the codings provided are in the value set '"+url+"', and a coding from this value set is required (codings = "+b.String()+")", nodeLoc(at))
+	}
+}
+
+// member answers whether system#code is in vs; known=false when only a
+// terminology could tell and none is set (or it does not know).
+func (v *profileValidator) member(vs *valueSetDef, url, system, code string) (in, known bool) {
+	if system == "" {
+		for _, codes := range vs.Codes {
+			if codes[code] {
+				return true, true
+			}
+		}
+		return false, len(vs.Open) == 0
+	}
+	if vs.Codes[system][code] {
+		return true, true
+	}
+	for _, s := range vs.Open {
+		if s != system {
+			continue
+		}
+		if v.opts.Terminology == nil {
+			return false, false
+		}
+		in, known, err := v.opts.Terminology.MemberOf(url, system, code)
+		if err != nil {
+			return false, false
+		}
+		return in, known
+	}
+	return false, true
+}
+
+// refTarget checks that the resource a Reference points to has one of the
+// types. A target whose type cannot be told (a bare id, urn:uuid not in
+// the Bundle, a contained id not found) is left to the other checks.
+func (v *profileValidator) refTarget(types []string, res, at *Node) {
+	if at.Type != "Reference" {
+		return
+	}
+	ref := at.str("reference")
+	t := at.str("type")
+	how := "reference URL "
+	switch {
+	case ref == "":
+	case ref[0] == '#':
+		if c := containedByID(res, ref[1:]); c != nil {
+			t = c.Type
+		}
+	case strings.HasPrefix(ref, "urn:"):
+	default:
+		s := ref
+		if i := strings.Index(s, "/_history/"); i >= 0 {
+			s = s[:i]
+		}
+		if i := strings.LastIndexByte(s, '/'); i > 0 {
+			s = s[:i]
+			if j := strings.LastIndexByte(s, '/'); j >= 0 {
+				s = s[j+1:]
+			}
+			if isResourceType(s) {
+				t = s
+			}
+		}
+	}
+	if t == "" {
+		return
+	}
+	for _, want := range types {
+		if want == t {
+			return
+		}
+	}
+	if ref == "" {
+		how = "Reference.type "
+		ref = t
+	}
+	v.add(SeverityError, IssueStructure, RuleReferenceTarget, "The type '"+t+"' implied by the "+how+ref+" is not a valid Target for this element (must be one of ["+strings.Join(types, ", ")+"])", nodeLoc(at)+".reference")
+}
+
+func containedByID(res *Node, id string) *Node {
+	for _, k := range res.kids {
+		if k.Name == "contained" && k.str("id") == id {
+			return k
+		}
+	}
+	return nil
+}
+
+// extensions checks every UK Core extension below n (not in contained or
+// Bundle entry resources, which are checked on their own): its context,
+// its rules and, for a complex one, its sub-extensions.
+func (v *profileValidator) extensions(res, n *Node) {
+	for _, k := range n.kids {
+		if k.Name == "contained" || k.Name == "resource" && isResourceType(k.Type) {
+			continue
+		}
+		if k.Type == "Extension" && (k.Name == "extension" || k.Name == "modifierExtension") {
+			url := k.str("url")
+			if e := ukcoreExtensionRules[url]; e != nil {
+				v.extension(e, url, res, n, k)
+			}
+		}
+		v.extensions(res, k)
+	}
+}
+
+func (v *profileValidator) extension(e *extensionRules, url string, res, parent, ext *Node) {
+	if len(e.Contexts) > 0 {
+		ok := false
+		for _, c := range e.Contexts {
+			if contextMatches(parent, c) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			v.add(SeverityError, IssueStructure, RuleExtensionContext, "The extension "+url+" is not allowed to be used at this point (allowed = "+strings.Join(e.Contexts, ", ")+"; this element is "+elementPath(parent)+")", nodeLoc(ext))
+		}
+	}
+	v.applyRules(ukcoreRules[url], res, ext)
+	if !e.Complex {
+		return
+	}
+	for _, s := range e.Subs {
+		count := 0
+		for _, k := range ext.kids {
+			if k.Name != "extension" || k.str("url") != s.URL {
+				continue
+			}
+			count++
+			val := k.first("value")
+			if val == nil {
+				continue
+			}
+			if len(s.Types) > 0 && !hasString(s.Types, val.Type) {
+				v.add(SeverityError, IssueStructure, RuleSubExtension, "The type '"+val.Type+"' is not valid for the sub-extension '"+s.URL+"' of "+url+" (allowed = "+strings.Join(s.Types, ", ")+")", nodeLoc(val))
+			}
+			if s.ValueSet != "" {
+				v.binding(s.ValueSet, val)
+			}
+		}
+		if count < s.Min {
+			v.add(SeverityError, IssueRequired, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" is required: minimum required = "+itoa(s.Min)+", but only found "+itoa(count), nodeLoc(ext))
+		}
+		if s.Max != "*" && s.Max != "" && count > atoiSmall(s.Max) {
+			v.add(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+": maximum allowed = "+s.Max+", but found "+itoa(count), nodeLoc(ext))
+		}
+	}
+	for _, k := range ext.kids {
+		if k.Name != "extension" {
+			continue
+		}
+		u := k.str("url")
+		if strings.Contains(u, ":") {
+			continue // an extension by absolute URL: allowed anywhere
+		}
+		known := false
+		for _, s := range e.Subs {
+			if s.URL == u {
+				known = true
+				break
+			}
+		}
+		if !known {
+			v.add(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+u+"' is not defined by "+url, nodeLoc(k)+".url")
+		}
+	}
+}
+
+func hasString(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func atoiSmall(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 1 << 30
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// isResourceRoot reports whether n is a resource: the root, a contained
+// one or a Bundle entry's.
+func isResourceRoot(n *Node) bool {
+	return n.parent == nil || isResourceType(n.Type) && (n.Name == "contained" || n.Name == "resource" || n.parent.Type == "Parameters")
+}
+
+// contextMatches reports whether an extension on n is allowed by the
+// element context ctx: the element's own path (Patient.contact), its data
+// type (Address, Coding), its resource type at the root, or Element /
+// Resource / DomainResource.
+func contextMatches(n *Node, ctx string) bool {
+	switch ctx {
+	case "Element", "Base":
+		return true
+	case "Resource", "DomainResource":
+		return isResourceRoot(n)
+	}
+	if isResourceRoot(n) {
+		return ctx == n.Type
+	}
+	if n.Type == ctx || n.Type == "SimpleQuantity" && ctx == "Quantity" {
+		return true
+	}
+	// compare ctx with the element path from the end
+	at := n
+	for {
+		i := strings.LastIndexByte(ctx, '.')
+		seg := ctx[i+1:]
+		if isResourceRoot(at) {
+			return i < 0 && seg == at.Type
+		}
+		if i < 0 || at.Name != seg {
+			return false
+		}
+		ctx = ctx[:i]
+		at = at.parent
+	}
+}
+
+// elementPath is n's path without indexes: Patient.contact.name.
+func elementPath(n *Node) string {
+	if isResourceRoot(n) {
+		return n.Type
+	}
+	return elementPath(n.parent) + "." + n.Name
+}
+
+// nodeLoc is n's FHIRPath location from the top of the tree:
+// Patient.extension[1].value, Bundle.entry[0].resource.subject.
+func nodeLoc(n *Node) string {
+	if n.parent == nil {
+		return n.Type
+	}
+	return nodeLoc(n.parent) + "." + n.Name + idx(n.parent, n)
+}
