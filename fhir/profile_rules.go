@@ -23,6 +23,24 @@ type profileRules struct {
 	Bindings []bindingRule
 	Fixed    []fixedRule
 	Refs     []refRule
+	Slices   []sliceRule
+}
+
+// sliceRule is a slicing of the elements at Path (outside other slices)
+// with the slices it tells apart by value, pattern or type.
+type sliceRule struct {
+	Path   string
+	Closed bool
+	Slices []sliceDef
+}
+
+type sliceDef struct {
+	Name  string
+	Min   int
+	Max   string
+	Types []string    // type discriminator: the element's type is one of these
+	Match []fixedRule // value/pattern discriminators: a node at Path has Value
+	Fixed []fixedRule // fixed values inside the slice
 }
 
 type bindingRule struct{ Path, ValueSet string }
@@ -56,14 +74,19 @@ type subExtension struct {
 // Rule ids of the checks here, for ValidateOptions.Suppress and
 // OperationOutcome.issue.details.text.
 const (
-	RuleBinding               = "binding"
-	RuleFixed                 = "fixed"
-	RuleReferenceTarget       = "reference-target"
-	RuleExtensionContext      = "extension-context"
-	RuleSubExtension          = "sub-extension"
-	ruleKindBinding      byte = 'b'
-	ruleKindFixed        byte = 'f'
-	ruleKindRef          byte = 'r'
+	RuleBinding          = "binding"
+	RuleFixed            = "fixed"
+	RuleReferenceTarget  = "reference-target"
+	RuleExtensionContext = "extension-context"
+	RuleSubExtension     = "sub-extension"
+	RuleSlicing          = "slicing"
+)
+
+const (
+	ruleKindBinding byte = 'b'
+	ruleKindFixed   byte = 'f'
+	ruleKindRef     byte = 'r'
+	ruleKindSlice   byte = 's'
 )
 
 // applyRules checks the elements below n against r.
@@ -79,6 +102,13 @@ func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
 	}
 	for i := range r.Refs {
 		v.descend(r, ruleKindRef, i, res, n, r.Refs[i].Path)
+	}
+	for i := range r.Slices {
+		parent := ""
+		if j := strings.LastIndexByte(r.Slices[i].Path, '.'); j >= 0 {
+			parent = r.Slices[i].Path[:j]
+		}
+		v.descend(r, ruleKindSlice, i, res, n, parent)
 	}
 }
 
@@ -96,17 +126,103 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	case ruleKindBinding:
 		v.binding(r.Bindings[i].ValueSet, at)
 	case ruleKindFixed:
-		f := &r.Fixed[i]
-		if at.val != nil && at.raw != f.Value {
-			what := "fixed"
-			if f.Pattern {
-				what = "pattern"
-			}
-			v.add(SeverityError, IssueValue, RuleFixed, "Value is '"+at.raw+"' but must be '"+f.Value+"' (the profile's "+what+" value)", nodeLoc(at))
-		}
+		v.fixed(&r.Fixed[i], at, "")
 	case ruleKindRef:
 		v.refTarget(r.Refs[i].Types, res, at)
+	case ruleKindSlice:
+		v.slicing(&r.Slices[i], at)
 	}
+}
+
+// fixed checks f's value on the elements at path below at.
+func (v *profileValidator) fixed(f *fixedRule, at *Node, path string) {
+	if path != "" {
+		name, rest, _ := strings.Cut(path, ".")
+		for _, k := range at.kids {
+			if k.Name == name {
+				v.fixed(f, k, rest)
+			}
+		}
+		return
+	}
+	if at.val != nil && at.raw != f.Value {
+		what := "fixed"
+		if f.Pattern {
+			what = "pattern"
+		}
+		v.add(SeverityError, IssueValue, RuleFixed, "Value is '"+at.raw+"' but must be '"+f.Value+"' (the profile's "+what+" value)", nodeLoc(at))
+	}
+}
+
+// slicing sorts the elements of r under parent into r's slices (the first
+// slice that matches) and checks each slice's cardinality and fixed
+// values, and for closed slicing that every element is in a slice.
+func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
+	name := r.Path[strings.LastIndexByte(r.Path, '.')+1:]
+	var counts [64]int
+	for _, k := range parent.kids {
+		if k.Name != name {
+			continue
+		}
+		matched := -1
+		for si := range r.Slices {
+			if sliceMatches(&r.Slices[si], k) {
+				matched = si
+				break
+			}
+		}
+		if matched < 0 {
+			if r.Closed {
+				v.add(SeverityError, IssueStructure, RuleSlicing, "This element does not match any known slice defined in the profile and slicing is CLOSED", nodeLoc(k))
+			}
+			continue
+		}
+		if matched < len(counts) {
+			counts[matched]++
+		}
+		s := &r.Slices[matched]
+		for fi := range s.Fixed {
+			v.fixed(&s.Fixed[fi], k, s.Fixed[fi].Path)
+		}
+	}
+	for si := range r.Slices {
+		if si >= len(counts) {
+			break
+		}
+		s := &r.Slices[si]
+		if counts[si] < s.Min {
+			v.add(SeverityError, IssueRequired, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': a matching slice is required, but not found (minimum required = "+itoa(s.Min)+", found "+itoa(counts[si])+")", nodeLoc(parent)+"."+name)
+		}
+		if s.Max != "*" && counts[si] > atoiSmall(s.Max) {
+			v.add(SeverityError, IssueStructure, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': maximum allowed = "+s.Max+", but found "+itoa(counts[si]), nodeLoc(parent)+"."+name)
+		}
+	}
+}
+
+func sliceMatches(s *sliceDef, k *Node) bool {
+	if len(s.Types) > 0 && !hasString(s.Types, k.Type) {
+		return false
+	}
+	for i := range s.Match {
+		if !nodeHas(k, s.Match[i].Path, s.Match[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeHas reports whether some element at path below n has the value.
+func nodeHas(n *Node, path, value string) bool {
+	if path == "" {
+		return n.val != nil && n.raw == value
+	}
+	name, rest, _ := strings.Cut(path, ".")
+	for _, k := range n.kids {
+		if k.Name == name && nodeHas(k, rest, value) {
+			return true
+		}
+	}
+	return false
 }
 
 // binding checks a code, Coding or CodeableConcept against a required

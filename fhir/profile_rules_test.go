@@ -28,6 +28,10 @@ var profileCorpus = []struct {
 	{"subextension-unknown.json", RuleSubExtension, "error", "Patient.extension[0].extension[0].url"},
 	{"subextension-wrong-type.json", RuleSubExtension, "error", "Patient.extension[0].extension[0].value"},
 	{"subextension-missing.json", RuleSubExtension, "error", "Patient.extension[0]"},
+	{"slice-lab-category-missing.json", RuleSlicing, "error", "Observation.category"},
+	{"slice-bp-component-closed.json", RuleSlicing, "error", "Observation.component[1]"},
+	{"slice-bp-systolic-unit.json", RuleFixed, "error", "Observation.component[0].value.unit"},
+	{"slice-birthsex-twice.json", RuleSlicing, "error", "Patient.extension"},
 	{"slice-nhsnumber-twice.json", "cardinality", "error", "Patient.identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number')"},
 }
 
@@ -96,6 +100,9 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"extension-context-birthsex-on-organization.json": {`"resourceType":"Organization"`, `"resourceType":"Patient"`},
 		"subextension-unknown.json":                       {`favouriteColour`, `https://example.org/fhir/StructureDefinition/colour`},
 		"subextension-wrong-type.json":                    {`"valueString":"phone"`, `"valueCodeableConcept":{"text":"phone"}`},
+		"slice-lab-category-missing.json":                 {`"code":"vital-signs"`, `"code":"laboratory"`},
+		"slice-bp-component-closed.json":                  {`"text":"Heart rate"},"valueQuantity":{"value":70,"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"}`, `"text":"Diastolic blood pressure"},"valueQuantity":{"value":70,"unit":"millimeter of mercury","system":"http://unitsofmeasure.org","code":"mm[Hg]"}`},
+		"slice-bp-systolic-unit.json":                     {`kilopascal`, `millimeter of mercury`},
 	}
 	for file, f := range fix {
 		t.Run(file, func(t *testing.T) {

@@ -92,11 +92,111 @@ var ukcoreRules = map[string]*profileRules{
 	"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-Recorder": {
 		Refs: []refRule{{Path: "value", Types: []string{"Patient", "Practitioner", "RelatedPerson"}}},
 	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-AllergyIntolerance": {
+		Slices: []sliceRule{{Path: "clinicalStatus.extension", Closed: false, Slices: []sliceDef{
+			{Name: "allergyIntoleranceEnd", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-AllergyIntoleranceEnd", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Appointment": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bookingOrganization", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BookingOrganization", Pattern: false}}, Fixed: nil},
+			{Name: "deliveryChannel", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeliveryChannel", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Composition": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "careSettingType", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CareSettingType", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Condition": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR6", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/6.0/StructureDefinition/extension-Condition.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-DiagnosticReport": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "compositionReferenceR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.composition", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "performer.extension", Closed: false, Slices: []sliceDef{
+				{Name: "deviceReference", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeviceReference", Pattern: false}}, Fixed: nil},
+			}},
+		},
+	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-DiagnosticReport-Lab": {
 		Refs: []refRule{{Path: "subject", Types: []string{"Patient"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "compositionReferenceR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.composition", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "category", Closed: false, Slices: []sliceDef{
+				{Name: "laboratory", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "coding.code", Value: "LAB", Pattern: false}}, Fixed: []fixedRule{{Path: "coding.system", Value: "http://terminology.hl7.org/CodeSystem/v2-0074", Pattern: false}}},
+			}},
+			{Path: "performer.extension", Closed: false, Slices: []sliceDef{
+				{Name: "deviceReference", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeviceReference", Pattern: false}}, Fixed: nil},
+			}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Encounter": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "dischargeMethod", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DischargeMethod", Pattern: false}}, Fixed: nil},
+			{Name: "emergencyCareDischargeStatus", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EmergencyCareDischargeStatus", Pattern: false}}, Fixed: nil},
+			{Name: "OutcomeOfAttendance", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-OutcomeOfAttendance", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "hospitalization.extension", Closed: false, Slices: []sliceDef{
+				{Name: "admissionMethod", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-AdmissionMethod", Pattern: false}}, Fixed: nil},
+			}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-FamilyMemberHistory": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "associatedEncounter", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-AssociatedEncounter", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-HealthcareService": {
 		Bindings: []bindingRule{{Path: "communication", ValueSet: "http://hl7.org/fhir/ValueSet/all-languages"}},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Immunization": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "parentPresent", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ParentPresent", Pattern: false}}, Fixed: nil},
+			{Name: "vaccinationProcedure", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-VaccinationProcedure", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-List": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "careSettingType", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CareSettingType", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Medication": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "MedicationTradeFamily", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationTradeFamily", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-MedicationRequest": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "medicationRepeatInformation", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationRepeatInformation", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-MedicationStatement": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "pharmacistVerifiedIndicator", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-PharmacistVerifiedIndicator", Pattern: false}}, Fixed: nil},
+			{Name: "medicationPrescribingOrganizationType", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationPrescribingOrganizationType", Pattern: false}}, Fixed: nil},
+			{Name: "medicationStatementLastIssueDate", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MedicationStatementLastIssueDate", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-ACVPU": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
@@ -112,6 +212,11 @@ var ukcoreRules = map[string]*profileRules{
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AverageBloodPressure": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false}},
 		Refs:  []refRule{{Path: "device", Types: []string{"DeviceMetric", "Device"}}},
+		Slices: []sliceRule{{Path: "component", Closed: true, Slices: []sliceDef{
+			{Name: "SystolicBP", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Systolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}},
+			{Name: "DiastolicBP", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Diastolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-BloodGlucose": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
@@ -132,12 +237,26 @@ var ukcoreRules = map[string]*profileRules{
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Group-Lab": {
 		Refs: []refRule{{Path: "subject", Types: []string{"Patient"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "category", Closed: false, Slices: []sliceDef{
+				{Name: "laboratory", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "coding.code", Value: "laboratory", Pattern: false}}, Fixed: []fixedRule{{Path: "coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-InspiredOxygen": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false}},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Lab": {
 		Refs: []refRule{{Path: "subject", Types: []string{"Patient"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "category", Closed: false, Slices: []sliceDef{
+				{Name: "laboratory", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "coding.code", Value: "laboratory", Pattern: false}}, Fixed: []fixedRule{{Path: "coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-TobaccoConsumption": {
 		Fixed: []fixedRule{{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
@@ -157,6 +276,11 @@ var ukcoreRules = map[string]*profileRules{
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BloodPressure": {
 		Refs: []refRule{{Path: "device", Types: []string{"DeviceMetric", "Device"}}},
+		Slices: []sliceRule{{Path: "component", Closed: true, Slices: []sliceDef{
+			{Name: "SystolicBP", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Systolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}},
+			{Name: "DiastolicBP", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Diastolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyHeight": {
 		Bindings: []bindingRule{{Path: "value", ValueSet: "http://hl7.org/fhir/ValueSet/all-distance-units"}},
@@ -197,14 +321,93 @@ var ukcoreRules = map[string]*profileRules{
 			{Path: "value.code", Value: "/min", Pattern: false},
 		},
 	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Organization": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "mainLocation", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MainLocation", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient": {
 		Bindings: []bindingRule{{Path: "communication.language", ValueSet: "http://hl7.org/fhir/ValueSet/all-languages"}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "birthSex", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex", Pattern: false}}, Fixed: nil},
+			{Name: "contactPreference", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference", Pattern: false}}, Fixed: nil},
+			{Name: "deathNotificationStatus", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeathNotificationStatus", Pattern: false}}, Fixed: nil},
+			{Name: "ethnicCategory", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory", Pattern: false}}, Fixed: nil},
+			{Name: "fetalStatus", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/6.0/StructureDefinition/extension-Patient.fetalStatus", Pattern: false}}, Fixed: nil},
+			{Name: "residentialStatus", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ResidentialStatus", Pattern: false}}, Fixed: nil},
+			{Name: "nhsNumberUnavailableReason", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberUnavailableReason", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "telecom.system.extension", Closed: false, Slices: []sliceDef{
+				{Name: "otherContactSystem", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-OtherContactSystem", Pattern: false}}, Fixed: nil},
+			}},
+			{Path: "contact.extension", Closed: false, Slices: []sliceDef{
+				{Name: "contactRank", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactRank", Pattern: false}}, Fixed: nil},
+				{Name: "copyCorrespondenceIndicator", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CopyCorrespondenceIndicator", Pattern: false}}, Fixed: nil},
+			}},
+			{Path: "contact.telecom.system.extension", Closed: false, Slices: []sliceDef{
+				{Name: "otherContactSystem", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-OtherContactSystem", Pattern: false}}, Fixed: nil},
+			}},
+			{Path: "communication.extension", Closed: false, Slices: []sliceDef{
+				{Name: "proficiency", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/StructureDefinition/patient-proficiency", Pattern: false}}, Fixed: nil},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Practitioner": {
 		Bindings: []bindingRule{{Path: "communication", ValueSet: "http://hl7.org/fhir/ValueSet/all-languages"}},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-RelatedPerson": {
 		Bindings: []bindingRule{{Path: "communication.language", ValueSet: "http://hl7.org/fhir/ValueSet/all-languages"}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "contactPreference", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactPreference", Pattern: false}}, Fixed: nil},
+			{Name: "copyCorrespondenceIndicator", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CopyCorrespondenceIndicator", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "telecom.system.extension", Closed: false, Slices: []sliceDef{
+				{Name: "otherContactSystem", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-OtherContactSystem", Pattern: false}}, Fixed: nil},
+			}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "sourceOfServiceRequest", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SourceOfServiceRequest", Pattern: false}}, Fixed: nil},
+			{Name: "coverage", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-Coverage", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-ServiceRequest-Lab": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "sourceOfServiceRequest", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SourceOfServiceRequest", Pattern: false}}, Fixed: nil},
+			{Name: "coverage", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-Coverage", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Slot": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "deliveryChannel", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeliveryChannel", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Specimen": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "sampleCategory", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-SampleCategory", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "collection.extension", Closed: false, Slices: []sliceDef{
+				{Name: "CollectorR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Specimen.collection.collector", Pattern: false}}, Fixed: nil},
+			}},
+			{Path: "collection.bodySite.extension", Closed: false, Slices: []sliceDef{
+				{Name: "bodySiteReference", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BodySiteReference", Pattern: false}}, Fixed: nil},
+			}},
+			{Path: "container.extension", Closed: false, Slices: []sliceDef{
+				{Name: "deviceR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Specimen.container.device", Pattern: false}}, Fixed: nil},
+				{Name: "locationR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Specimen.container.location", Pattern: false}}, Fixed: nil},
+			}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Subscription": {
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "subscriptionContentR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Subscription.content", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 }
 

@@ -29,8 +29,16 @@ type rElement struct {
 	Max       *valueAttr `xml:"max"`
 	Type      []struct {
 		Code          valueAttr   `xml:"code"`
+		Profile       []valueAttr `xml:"profile"`
 		TargetProfile []valueAttr `xml:"targetProfile"`
 	} `xml:"type"`
+	Slicing *struct {
+		Discriminator []struct {
+			Type valueAttr `xml:"type"`
+			Path valueAttr `xml:"path"`
+		} `xml:"discriminator"`
+		Rules valueAttr `xml:"rules"`
+	} `xml:"slicing"`
 	Binding *struct {
 		Strength valueAttr `xml:"strength"`
 		ValueSet valueAttr `xml:"valueSet"`
@@ -311,6 +319,24 @@ type refRule struct {
 	Path  string
 	Types []string
 }
+
+// sliceRule is a slicing a profile sets on an element (outside other
+// slices), with the slices it can tell apart.
+type sliceRule struct {
+	Path   string
+	Closed bool
+	Slices []sliceDef
+}
+
+type sliceDef struct {
+	Name  string
+	Min   int
+	Max   string
+	Match []fixedRule // discriminator path = value
+	Types []string    // a type discriminator
+	Fixed []fixedRule // fixed values inside the slice
+}
+
 type subExt struct {
 	URL      string
 	Min      int
@@ -368,6 +394,7 @@ func writeRules(ukcore, r4, out string) error {
 	bindings := map[string][]bindingRule{}
 	fixed := map[string][]fixedRule{}
 	refs := map[string][]refRule{}
+	slices := map[string][]sliceRule{}
 	exts := map[string]extRule{}
 	valueSets := map[string]*codeSet{}
 	var unknownVS []string
@@ -383,6 +410,15 @@ func writeRules(ukcore, r4, out string) error {
 		}
 		valueSets[u] = cs
 		return true
+	}
+	// an extension's own max (the default of a slice that uses it)
+	extMax := map[string]string{}
+	for _, sd := range sds {
+		for _, el := range sd.Differential {
+			if el.ID == "Extension" && el.Max != nil {
+				extMax[sd.URL.V] = el.Max.V
+			}
+		}
 	}
 	for _, sd := range sds {
 		url := sd.URL.V
@@ -431,6 +467,9 @@ func writeRules(ukcore, r4, out string) error {
 			if types = uniq(types); len(types) > 0 && !contains(types, "Resource") {
 				refs[url] = append(refs[url], refRule{path, types})
 			}
+		}
+		if sd.Kind.V == "resource" {
+			slices[url] = readSlices(sd.Differential, extMax)
 		}
 		if sd.Type.V != "Extension" {
 			continue
@@ -530,6 +569,11 @@ func writeRules(ukcore, r4, out string) error {
 	for u := range refs {
 		urls[u] = true
 	}
+	for u, s := range slices {
+		if len(s) > 0 {
+			urls[u] = true
+		}
+	}
 	for _, u := range sortedKeys(urls) {
 		fmt.Fprintf(&b, "%q: {\n", u)
 		if len(bindings[u]) > 0 {
@@ -550,6 +594,17 @@ func writeRules(ukcore, r4, out string) error {
 			b.WriteString("Refs: []refRule{")
 			for _, r := range refs[u] {
 				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+			}
+			b.WriteString("},\n")
+		}
+		if len(slices[u]) > 0 {
+			b.WriteString("Slices: []sliceRule{")
+			for _, r := range slices[u] {
+				fmt.Fprintf(&b, "{Path: %q, Closed: %v, Slices: []sliceDef{\n", r.Path, r.Closed)
+				for _, s := range r.Slices {
+					fmt.Fprintf(&b, "{Name: %q, Min: %d, Max: %q, Types: %#v, Match: %s, Fixed: %s},\n", s.Name, s.Min, s.Max, s.Types, fixedList(s.Match), fixedList(s.Fixed))
+				}
+				b.WriteString("}},\n")
 			}
 			b.WriteString("},\n")
 		}
@@ -603,4 +658,162 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func fixedList(fs []fixedRule) string {
+	if len(fs) == 0 {
+		return "nil"
+	}
+	var b strings.Builder
+	b.WriteString("[]fixedRule{")
+	for _, f := range fs {
+		fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v}, ", f.Path, f.Value, f.Kind == "pattern")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// primitiveFixed gives an element's fixed or pattern primitive value.
+func primitiveFixed(el rElement) (value, kind string, ok bool) {
+	for _, a := range el.Any {
+		n := a.XMLName.Local
+		if (strings.HasPrefix(n, "fixed") || strings.HasPrefix(n, "pattern")) && a.Value != "" {
+			kind = "fixed"
+			if strings.HasPrefix(n, "pattern") {
+				kind = "pattern"
+			}
+			return a.Value, kind, true
+		}
+	}
+	return "", "", false
+}
+
+// readSlices reads the slicings of a profile's differential that are not
+// inside another slice. Slices told apart by system alone are left to the
+// cardinalities (card.System); a slicing with a slice whose discriminator
+// value is not a primitive fixed or pattern value is not closed-checked.
+func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
+	byID := map[string]rElement{}
+	for _, el := range diff {
+		byID[el.ID] = el
+	}
+	var out []sliceRule
+	// extension slices need no slicing element: by url, open
+	var bases []rElement
+	seen := map[string]bool{}
+	for _, el := range diff {
+		base, name, ok := strings.Cut(el.ID, ":")
+		if !ok || strings.ContainsAny(name, ".:") || seen[base] {
+			continue
+		}
+		seen[base] = true
+		b, ok := byID[base]
+		if !ok {
+			b = rElement{ID: base, Path: valueAttr{base}}
+		}
+		if b.Slicing == nil && strings.HasSuffix(base, "xtension") {
+			b.Slicing = &struct {
+				Discriminator []struct {
+					Type valueAttr `xml:"type"`
+					Path valueAttr `xml:"path"`
+				} `xml:"discriminator"`
+				Rules valueAttr `xml:"rules"`
+			}{Rules: valueAttr{"open"}}
+			b.Slicing.Discriminator = append(b.Slicing.Discriminator, struct {
+				Type valueAttr `xml:"type"`
+				Path valueAttr `xml:"path"`
+			}{valueAttr{"value"}, valueAttr{"url"}})
+		}
+		bases = append(bases, b)
+	}
+	for _, el := range bases {
+		if el.Slicing == nil {
+			continue
+		}
+		path, ok := rel(el.Path.V)
+		if !ok {
+			continue
+		}
+		ds := el.Slicing.Discriminator
+		if len(ds) == 1 && ds[0].Type.V == "value" && ds[0].Path.V == "system" {
+			continue
+		}
+		r := sliceRule{Path: path, Closed: el.Slicing.Rules.V == "closed"}
+		complete := true
+		for _, s := range diff {
+			name, isSlice := strings.CutPrefix(s.ID, el.ID+":")
+			if !isSlice || strings.ContainsAny(name, ".:") {
+				continue
+			}
+			d := sliceDef{Name: name, Max: "*"}
+			if s.Min != nil {
+				fmt.Sscan(s.Min.V, &d.Min)
+			}
+			if s.Max != nil {
+				d.Max = s.Max.V
+			}
+			ok := true
+			for _, disc := range ds {
+				dp := disc.Path.V
+				switch {
+				case disc.Type.V == "type" && dp == "$this":
+					for _, t := range s.Type {
+						d.Types = append(d.Types, t.Code.V)
+					}
+					ok = ok && len(d.Types) > 0
+				case (disc.Type.V == "value" || disc.Type.V == "pattern") && dp == "url" && strings.HasSuffix(path, "xtension"):
+					if len(s.Type) == 1 && len(s.Type[0].Profile) == 1 {
+						d.Match = append(d.Match, fixedRule{"url", s.Type[0].Profile[0].V, "fixed"})
+					} else {
+						ok = false
+					}
+				case disc.Type.V == "value" || disc.Type.V == "pattern":
+					v, kind, found := primitiveFixed(byID[s.ID+"."+dp])
+					if !found {
+						ok = false
+						break
+					}
+					d.Match = append(d.Match, fixedRule{strings.ReplaceAll(dp, "[x]", ""), v, kind})
+				default:
+					ok = false
+				}
+			}
+			if !ok {
+				complete = false
+				continue
+			}
+			for _, f := range diff {
+				rest, inside := strings.CutPrefix(f.ID, s.ID+".")
+				if !inside || strings.Contains(rest, ":") {
+					continue
+				}
+				if v, kind, found := primitiveFixed(f); found && !matchPath(d.Match, rest) {
+					d.Fixed = append(d.Fixed, fixedRule{strings.ReplaceAll(rest, "[x]", ""), v, kind})
+				}
+			}
+			if s.Max == nil && len(d.Match) == 1 && d.Match[0].Path == "url" && extMax[d.Match[0].Value] != "" {
+				d.Max = extMax[d.Match[0].Value]
+			}
+			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && !r.Closed {
+				continue // nothing to check
+			}
+			r.Slices = append(r.Slices, d)
+		}
+		if !complete {
+			r.Closed = false
+		}
+		if len(r.Slices) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func matchPath(m []fixedRule, path string) bool {
+	for _, f := range m {
+		if f.Path == strings.ReplaceAll(path, "[x]", "") {
+			return true
+		}
+	}
+	return false
 }
