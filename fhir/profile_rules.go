@@ -29,9 +29,11 @@ type profileRules struct {
 // sliceRule is a slicing of the elements at Path (outside other slices)
 // with the slices it tells apart by value, pattern or type.
 type sliceRule struct {
-	Path   string
-	Closed bool
-	Slices []sliceDef
+	Path       string
+	Closed     bool
+	Slices     []sliceDef
+	parentSegs []string // the path of the sliced elements' parent
+	name       string   // the sliced elements' name
 }
 
 type sliceDef struct {
@@ -43,16 +45,21 @@ type sliceDef struct {
 	Fixed []fixedRule // fixed values inside the slice
 }
 
-type bindingRule struct{ Path, ValueSet string }
+type bindingRule struct {
+	Path, ValueSet string
+	segs           []string // Path split at init
+}
 
 type fixedRule struct {
 	Path, Value string
 	Pattern     bool
+	segs        []string
 }
 
 type refRule struct {
 	Path  string
 	Types []string // resource types the target profiles are on
+	segs  []string
 }
 
 // extensionRules are where an extension may be used and, for a complex
@@ -61,6 +68,45 @@ type extensionRules struct {
 	Contexts []string // element contexts: "Patient", "Patient.contact", "Coding"
 	Complex  bool
 	Subs     []subExtension
+	rules    *profileRules // the extension's own bindings and references
+}
+
+func splitPath(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, ".")
+}
+
+// init splits the generated rule paths once, so that the checks neither
+// cut strings nor look a URL up twice.
+func init() {
+	for url, e := range ukcoreExtensionRules {
+		e.rules = ukcoreRules[url]
+	}
+	fixSegs := func(fs []fixedRule) {
+		for i := range fs {
+			fs[i].segs = splitPath(fs[i].Path)
+		}
+	}
+	for _, r := range ukcoreRules {
+		for i := range r.Bindings {
+			r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
+		}
+		fixSegs(r.Fixed)
+		for i := range r.Refs {
+			r.Refs[i].segs = splitPath(r.Refs[i].Path)
+		}
+		for i := range r.Slices {
+			sr := &r.Slices[i]
+			segs := splitPath(sr.Path)
+			sr.parentSegs, sr.name = segs[:len(segs)-1], segs[len(segs)-1]
+			for j := range sr.Slices {
+				fixSegs(sr.Slices[j].Match)
+				fixSegs(sr.Slices[j].Fixed)
+			}
+		}
+	}
 }
 
 type subExtension struct {
@@ -95,29 +141,24 @@ func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
 		return
 	}
 	for i := range r.Bindings {
-		v.descend(r, ruleKindBinding, i, res, n, r.Bindings[i].Path)
+		v.descend(r, ruleKindBinding, i, res, n, r.Bindings[i].segs)
 	}
 	for i := range r.Fixed {
-		v.descend(r, ruleKindFixed, i, res, n, r.Fixed[i].Path)
+		v.descend(r, ruleKindFixed, i, res, n, r.Fixed[i].segs)
 	}
 	for i := range r.Refs {
-		v.descend(r, ruleKindRef, i, res, n, r.Refs[i].Path)
+		v.descend(r, ruleKindRef, i, res, n, r.Refs[i].segs)
 	}
 	for i := range r.Slices {
-		parent := ""
-		if j := strings.LastIndexByte(r.Slices[i].Path, '.'); j >= 0 {
-			parent = r.Slices[i].Path[:j]
-		}
-		v.descend(r, ruleKindSlice, i, res, n, parent)
+		v.descend(r, ruleKindSlice, i, res, n, r.Slices[i].parentSegs)
 	}
 }
 
-func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *Node, path string) {
-	if path != "" {
-		name, rest, _ := strings.Cut(path, ".")
+func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *Node, path []string) {
+	if len(path) > 0 {
 		for _, k := range at.kids {
-			if k.Name == name {
-				v.descend(r, kind, i, res, k, rest)
+			if k.Name == path[0] {
+				v.descend(r, kind, i, res, k, path[1:])
 			}
 		}
 		return
@@ -126,7 +167,7 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	case ruleKindBinding:
 		v.binding(r.Bindings[i].ValueSet, at)
 	case ruleKindFixed:
-		v.fixed(&r.Fixed[i], at, "")
+		v.fixed(&r.Fixed[i], at, nil)
 	case ruleKindRef:
 		v.refTarget(r.Refs[i].Types, res, at)
 	case ruleKindSlice:
@@ -135,12 +176,11 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 }
 
 // fixed checks f's value on the elements at path below at.
-func (v *profileValidator) fixed(f *fixedRule, at *Node, path string) {
-	if path != "" {
-		name, rest, _ := strings.Cut(path, ".")
+func (v *profileValidator) fixed(f *fixedRule, at *Node, path []string) {
+	if len(path) > 0 {
 		for _, k := range at.kids {
-			if k.Name == name {
-				v.fixed(f, k, rest)
+			if k.Name == path[0] {
+				v.fixed(f, k, path[1:])
 			}
 		}
 		return
@@ -158,7 +198,7 @@ func (v *profileValidator) fixed(f *fixedRule, at *Node, path string) {
 // slice that matches) and checks each slice's cardinality and fixed
 // values, and for closed slicing that every element is in a slice.
 func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
-	name := r.Path[strings.LastIndexByte(r.Path, '.')+1:]
+	name := r.name
 	var counts [64]int
 	for _, k := range parent.kids {
 		if k.Name != name {
@@ -182,7 +222,7 @@ func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
 		}
 		s := &r.Slices[matched]
 		for fi := range s.Fixed {
-			v.fixed(&s.Fixed[fi], k, s.Fixed[fi].Path)
+			v.fixed(&s.Fixed[fi], k, s.Fixed[fi].segs)
 		}
 	}
 	for si := range r.Slices {
@@ -204,7 +244,7 @@ func sliceMatches(s *sliceDef, k *Node) bool {
 		return false
 	}
 	for i := range s.Match {
-		if !nodeHas(k, s.Match[i].Path, s.Match[i].Value) {
+		if !nodeHas(k, s.Match[i].segs, s.Match[i].Value) {
 			return false
 		}
 	}
@@ -212,13 +252,12 @@ func sliceMatches(s *sliceDef, k *Node) bool {
 }
 
 // nodeHas reports whether some element at path below n has the value.
-func nodeHas(n *Node, path, value string) bool {
-	if path == "" {
+func nodeHas(n *Node, path []string, value string) bool {
+	if len(path) == 0 {
 		return n.val != nil && n.raw == value
 	}
-	name, rest, _ := strings.Cut(path, ".")
 	for _, k := range n.kids {
-		if k.Name == name && nodeHas(k, rest, value) {
+		if k.Name == path[0] && nodeHas(k, path[1:], value) {
 			return true
 		}
 	}
@@ -399,7 +438,7 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 			v.add(SeverityError, IssueStructure, RuleExtensionContext, "The extension "+url+" is not allowed to be used at this point (allowed = "+strings.Join(e.Contexts, ", ")+"; this element is "+elementPath(parent)+")", nodeLoc(ext))
 		}
 	}
-	v.applyRules(ukcoreRules[url], res, ext)
+	v.applyRules(e.rules, res, ext)
 	if !e.Complex {
 		return
 	}

@@ -217,3 +217,41 @@ func TestUKCoreKnownDefects(t *testing.T) {
 	}
 	assert.Equal(t, want, got)
 }
+
+// The rule checks allocate nothing on a valid UK Core Patient (the
+// issue's bar for ValidateProfiles is ≤ 2 allocations in all).
+func TestProfileRulesNoAllocs(t *testing.T) {
+	n := richardSmithNode(t)
+	v := &profileValidator{ctx: context.Background()}
+	rules := ukcoreRules["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]
+	require.NotNil(t, rules)
+	allocs := testing.AllocsPerRun(100, func() {
+		v.applyRules(rules, n, n)
+		v.extensions(n, n)
+	})
+	assert.Zero(t, allocs)
+	assert.Empty(t, v.issues)
+}
+
+func richardSmithNode(tb testing.TB) *Node {
+	data, err := os.ReadFile(filepath.Join(ukcoreDir, "examples", "UKCore-Patient-RichardSmith-Example.xml"))
+	require.NoError(tb, err)
+	r, err := UnmarshalXML(data)
+	require.NoError(tb, err)
+	n, err := NodeOf(r)
+	require.NoError(tb, err)
+	return n
+}
+
+// The cost of the rule checks on a valid UK Core Patient:
+// go test -run '^$' -bench ProfileRules -benchmem ./fhir
+func BenchmarkProfileRulesPatient(b *testing.B) {
+	n := richardSmithNode(b)
+	v := &profileValidator{ctx: context.Background()}
+	rules := ukcoreRules["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]
+	b.ReportAllocs()
+	for b.Loop() {
+		v.applyRules(rules, n, n)
+		v.extensions(n, n)
+	}
+}
