@@ -194,10 +194,6 @@ func (v *profileValidator) resource(n *Node, loc string) {
 		for _, c := range p.Cards {
 			v.cardinality(c, n, loc)
 		}
-		v.applyRules(ukcoreRules[base], n, n)
-	}
-	if v.opts.Mode != ProfilesBase {
-		v.extensions(n, n)
 	}
 	for _, inv := range invs {
 		root, rest, _ := strings.Cut(inv.Path, ".")
@@ -206,6 +202,7 @@ func (v *profileValidator) resource(n *Node, loc string) {
 		}
 		v.check(inv, n, n, loc, strings.ReplaceAll(rest, "[x]", ""))
 	}
+	v.profileRules(n)
 	// data type invariants and every element's ele-1, then the resources inside
 	v.elements(n, n, loc)
 }

@@ -135,6 +135,49 @@ const (
 	ruleKindSlice   byte = 's'
 )
 
+// profileRules applies to the resource n the rules of the UK Core profiles
+// opts chooses (claimed in meta.profile, or named) and, unless only base
+// R4 is asked for, the rules of the UK Core extensions it carries.
+func (v *profileValidator) profileRules(n *Node) {
+	switch v.opts.Mode {
+	case ProfilesClaimed:
+		if m := n.first("meta"); m != nil {
+			for _, p := range m.kids {
+				if p.Name == "profile" {
+					v.profileRulesOf(p.raw, n)
+				}
+			}
+		}
+	case ProfilesNamed:
+		v.profileRulesOf(v.opts.Profile, n)
+	}
+	if v.opts.Mode != ProfilesBase {
+		v.extensions(n, n)
+	}
+}
+
+func (v *profileValidator) profileRulesOf(url string, n *Node) {
+	base, _, _ := strings.Cut(url, "|")
+	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type {
+		v.applyRules(ukcoreRules[base], n, n)
+	}
+}
+
+// report adds an issue of the rules here (v.add's checks: suppression,
+// the issue limit), at the FHIRPath location loc.
+func (v *profileValidator) report(severity, code, rule, msg, loc string) {
+	if v.suppress[rule] || v.opts.MaxIssues > 0 && len(v.issues) >= v.opts.MaxIssues {
+		return
+	}
+	v.issues = append(v.issues, OperationOutcomeIssue{
+		Severity:    Code{Value: severity},
+		Code:        Code{Value: code},
+		Details:     &CodeableConcept{Text: String{Value: rule}},
+		Diagnostics: String{Value: msg},
+		Expression:  []String{{Value: loc}},
+	})
+}
+
 // applyRules checks the elements below n against r.
 func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
 	if r == nil {
@@ -185,12 +228,12 @@ func (v *profileValidator) fixed(f *fixedRule, at *Node, path []string) {
 		}
 		return
 	}
-	if at.val != nil && at.raw != f.Value {
+	if at.raw != "" && at.raw != f.Value {
 		what := "fixed"
 		if f.Pattern {
 			what = "pattern"
 		}
-		v.add(SeverityError, IssueValue, RuleFixed, "Value is '"+at.raw+"' but must be '"+f.Value+"' (the profile's "+what+" value)", nodeLoc(at))
+		v.report(SeverityError, IssueValue, RuleFixed, "Value is '"+at.raw+"' but must be '"+f.Value+"' (the profile's "+what+" value)", nodeLoc(at))
 	}
 }
 
@@ -213,7 +256,7 @@ func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
 		}
 		if matched < 0 {
 			if r.Closed {
-				v.add(SeverityError, IssueStructure, RuleSlicing, "This element does not match any known slice defined in the profile and slicing is CLOSED", nodeLoc(k))
+				v.report(SeverityError, IssueStructure, RuleSlicing, "This element does not match any known slice defined in the profile and slicing is CLOSED", nodeLoc(k))
 			}
 			continue
 		}
@@ -231,10 +274,10 @@ func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
 		}
 		s := &r.Slices[si]
 		if counts[si] < s.Min {
-			v.add(SeverityError, IssueRequired, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': a matching slice is required, but not found (minimum required = "+itoa(s.Min)+", found "+itoa(counts[si])+")", nodeLoc(parent)+"."+name)
+			v.report(SeverityError, IssueRequired, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': a matching slice is required, but not found (minimum required = "+itoa(s.Min)+", found "+itoa(counts[si])+")", nodeLoc(parent)+"."+name)
 		}
 		if s.Max != "*" && counts[si] > atoiSmall(s.Max) {
-			v.add(SeverityError, IssueStructure, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': maximum allowed = "+s.Max+", but found "+itoa(counts[si]), nodeLoc(parent)+"."+name)
+			v.report(SeverityError, IssueStructure, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': maximum allowed = "+s.Max+", but found "+itoa(counts[si]), nodeLoc(parent)+"."+name)
 		}
 	}
 }
@@ -254,7 +297,7 @@ func sliceMatches(s *sliceDef, k *Node) bool {
 // nodeHas reports whether some element at path below n has the value.
 func nodeHas(n *Node, path []string, value string) bool {
 	if len(path) == 0 {
-		return n.val != nil && n.raw == value
+		return value != "" && n.raw == value
 	}
 	for _, k := range n.kids {
 		if k.Name == path[0] && nodeHas(k, path[1:], value) {
@@ -273,11 +316,11 @@ func (v *profileValidator) binding(url string, at *Node) {
 	}
 	switch at.Type {
 	case "code", "string", "uri":
-		if at.val == nil {
+		if at.raw == "" {
 			return
 		}
 		if in, known := v.member(vs, url, "", at.raw); known && !in {
-			v.add(SeverityError, IssueCodeInvalid, RuleBinding, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
 		}
 	case "Coding", "Quantity":
 		code := at.str("code")
@@ -286,7 +329,7 @@ func (v *profileValidator) binding(url string, at *Node) {
 		}
 		sys := at.str("system")
 		if in, known := v.member(vs, url, sys, code); known && !in {
-			v.add(SeverityError, IssueCodeInvalid, RuleBinding, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
 		}
 	case "CodeableConcept":
 		codings := 0
@@ -305,7 +348,7 @@ func (v *profileValidator) binding(url string, at *Node) {
 			}
 		}
 		if codings == 0 {
-			v.add(SeverityError, IssueCodeInvalid, RuleBinding, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
+			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
 			return
 		}
 		var b strings.Builder
@@ -317,7 +360,7 @@ func (v *profileValidator) binding(url string, at *Node) {
 				b.WriteString(c.str("system") + "#" + c.str("code"))
 			}
 		}
-		v.add(SeverityError, IssueCodeInvalid, RuleBinding, "None of the codings provided are in the value set '"+url+"', and a coding from this value set is required (codings = "+b.String()+")", nodeLoc(at))
+		v.report(SeverityError, IssueCodeInvalid, RuleBinding, "None of the codings provided are in the value set '"+url+"', and a coding from this value set is required (codings = "+b.String()+")", nodeLoc(at))
 	}
 }
 
@@ -360,7 +403,7 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 	}
 	ref := at.str("reference")
 	t := at.str("type")
-	how := "reference URL "
+	how := "reference"
 	switch {
 	case ref == "":
 	case ref[0] == '#':
@@ -391,11 +434,12 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 			return
 		}
 	}
+	at2 := ".reference"
 	if ref == "" {
-		how = "Reference.type "
-		ref = t
+		how, at2 = "Reference.type", ".type"
 	}
-	v.add(SeverityError, IssueStructure, RuleReferenceTarget, "The type '"+t+"' implied by the "+how+ref+" is not a valid Target for this element (must be one of ["+strings.Join(types, ", ")+"])", nodeLoc(at)+".reference")
+	// the reference itself is left out: a Patient id may be an NHS number
+	v.report(SeverityError, IssueStructure, RuleReferenceTarget, "The type '"+t+"' implied by the "+how+" is not a valid Target for this element (must be one of ["+strings.Join(types, ", ")+"])", nodeLoc(at)+at2)
 }
 
 func containedByID(res *Node, id string) *Node {
@@ -435,7 +479,7 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 			}
 		}
 		if !ok {
-			v.add(SeverityError, IssueStructure, RuleExtensionContext, "The extension "+url+" is not allowed to be used at this point (allowed = "+strings.Join(e.Contexts, ", ")+"; this element is "+elementPath(parent)+")", nodeLoc(ext))
+			v.report(SeverityError, IssueStructure, RuleExtensionContext, "The extension "+url+" is not allowed to be used at this point (allowed = "+strings.Join(e.Contexts, ", ")+"; this element is "+elementPath(parent)+")", nodeLoc(ext))
 		}
 	}
 	v.applyRules(e.rules, res, ext)
@@ -454,17 +498,17 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 				continue
 			}
 			if len(s.Types) > 0 && !hasString(s.Types, val.Type) {
-				v.add(SeverityError, IssueStructure, RuleSubExtension, "The type '"+val.Type+"' is not valid for the sub-extension '"+s.URL+"' of "+url+" (allowed = "+strings.Join(s.Types, ", ")+")", nodeLoc(val))
+				v.report(SeverityError, IssueStructure, RuleSubExtension, "The type '"+val.Type+"' is not valid for the sub-extension '"+s.URL+"' of "+url+" (allowed = "+strings.Join(s.Types, ", ")+")", nodeLoc(val))
 			}
 			if s.ValueSet != "" {
 				v.binding(s.ValueSet, val)
 			}
 		}
 		if count < s.Min {
-			v.add(SeverityError, IssueRequired, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" is required: minimum required = "+itoa(s.Min)+", but only found "+itoa(count), nodeLoc(ext))
+			v.report(SeverityError, IssueRequired, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" is required: minimum required = "+itoa(s.Min)+", but only found "+itoa(count), nodeLoc(ext))
 		}
 		if s.Max != "*" && s.Max != "" && count > atoiSmall(s.Max) {
-			v.add(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+": maximum allowed = "+s.Max+", but found "+itoa(count), nodeLoc(ext))
+			v.report(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+": maximum allowed = "+s.Max+", but found "+itoa(count), nodeLoc(ext))
 		}
 	}
 	for _, k := range ext.kids {
@@ -483,7 +527,7 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 			}
 		}
 		if !known {
-			v.add(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+u+"' is not defined by "+url, nodeLoc(k)+".url")
+			v.report(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+u+"' is not defined by "+url, nodeLoc(k)+".url")
 		}
 	}
 }

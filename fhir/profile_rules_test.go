@@ -255,3 +255,18 @@ func BenchmarkProfileRulesPatient(b *testing.B) {
 		v.extensions(n, n)
 	}
 }
+
+// A reference whose id is an NHS number (as PDS's Patient ids are) is not
+// repeated in the issue.
+func TestReferenceTargetMessageHidesID(t *testing.T) {
+	js := `{"resourceType":"Observation","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Lab"]},"status":"final","code":{"text":"x"},"subject":{"reference":"Group/9990000018"},"valueString":"x"}`
+	r, err := Unmarshal([]byte(js))
+	require.NoError(t, err)
+	oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+	require.NoError(t, err)
+	is := findRule(t, oo, RuleReferenceTarget)
+	assert.Contains(t, is.Diagnostics.Value, "'Group'")
+	for _, is := range oo.Issue {
+		assert.NotContains(t, is.Diagnostics.Value, "9990000018")
+	}
+}
