@@ -147,4 +147,50 @@
 // element at its path with that element as %context and $this (FHIR R4
 // ElementDefinition.constraint); the invariants are generated from
 // ../shared/fhir-r4/definitions.tgz and ../shared/ukcore/structuredefinitions.
+//
+// For a UK Core profile the resource claims (or is named), ValidateProfiles
+// also applies the rules genprofile writes into zz_rules.go from the
+// profiles' and extensions' differentials (../shared/ukcore, June 2025
+// staging commit; the UK Core differentials carry no snapshot):
+//   - required bindings: the code SHALL be in the value set (R4
+//     codesystem-binding-strength.html, "required"); a CodeableConcept
+//     passes when one of its codings is in it, a CodeableConcept with no
+//     coding fails (the HL7 validator's reading). Value sets are expanded at
+//     generation time from ../shared/ukcore/valuesets and codesystems and
+//     the R4 definitions (include by concept list or by whole complete code
+//     system, exclude, nested valueSet); a system included by filter or not
+//     held there (SNOMED CT, UCUM, BCP-47) is asked of
+//     ValidateOptions.Terminology, and without one the code is not judged.
+//     Bindings to patient-fetalstatus and subscription-payload-content (R5
+//     value sets, in neither folder) are not checked;
+//   - fixed[x] and pattern[x] primitive values (R4
+//     elementdefinition-definitions.html#ElementDefinition.fixed_x_: the
+//     value SHALL be exactly this one; pattern[x] on a primitive is the same
+//     test). UK Core's differentials set no complex fixed or pattern value;
+//   - slicing (R4 profiling.html#slicing and #discriminator): an element
+//     belongs to the first slice whose value/pattern discriminator paths
+//     hold the slice's fixed value, or whose type discriminator ($this)
+//     matches its type; each slice's min..max and fixed values are checked,
+//     and with rules = closed an element in no slice is an error. Extension
+//     slices are told apart by url (the R4 Element definition slices
+//     extension by value:url, open) and take the extension definition's own max.
+//     Slices by system alone stay with the cardinalities. No UK Core
+//     profile uses a profile or exists discriminator;
+//   - reference targets (R4 references.html, ElementDefinition.type.
+//     targetProfile): the type in a Type/id or absolute URL reference, in a
+//     #id reference's contained resource, or in Reference.type, SHALL be the
+//     type of one of the target profiles. A bare id ("abc", no Type/) is a
+//     warning, as the HL7 validator gives it, from Validate;
+//   - extension contexts (R4 defining-extensions.html#context, type
+//     element): the element carrying the extension SHALL be the context
+//     path, or of the context's data type; Element allows any, Resource and
+//     DomainResource any resource root. Complex extensions (value[x] 0..0)
+//     hold only their own sub-extensions (relative url), each of the types
+//     and min..max its definition gives, plus any by absolute URL.
+//
+// ValidateBytes adds the line and column of each issue's element as the
+// HL7 validator does: the FHIR Extensions Pack's
+// operationoutcome-issue-line and operationoutcome-issue-col
+// (http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line,
+// valueInteger) and a location "Line[l] Col[c]" after the expression.
 package fhir

@@ -202,6 +202,7 @@ func (v *profileValidator) resource(n *Node, loc string) {
 		}
 		v.check(inv, n, n, loc, strings.ReplaceAll(rest, "[x]", ""))
 	}
+	v.profileRules(n)
 	// data type invariants and every element's ele-1, then the resources inside
 	v.elements(n, n, loc)
 }

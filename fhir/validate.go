@@ -268,7 +268,12 @@ func (c *checker) checkReference(v *Reference) {
 		if ok && len(parts) == 4 {
 			ok = validID(parts[3])
 		}
-		if !ok {
+		switch {
+		case ok:
+		case len(parts) == 1 && validID(ref):
+			// a bare id: the HL7 validator warns, the target type being unknown
+			c.issue(SeverityWarning, IssueValue, "the reference is a bare id, not of the form Type/id: its target type cannot be told")
+		default:
 			c.issue(SeverityError, IssueValue, "the reference is not of the form Type/id, an absolute URL, urn:uuid, urn:oid or #id")
 		}
 	}

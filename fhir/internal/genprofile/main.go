@@ -1,4 +1,4 @@
-// Command genprofile writes fhir/zz_profiles.go: the FHIRPath invariants of
+// Command genprofile writes fhir/zz_profiles.go and fhir/zz_rules.go (rules.go): the FHIRPath invariants of
 // the base R4 resources and data types (from the spec's definitions.tgz)
 // and of the UK Core profiles and extensions (their StructureDefinitions),
 // for profile-driven validation.
@@ -104,6 +104,9 @@ func main() {
 		log.Fatal(err)
 	}
 	if err := os.WriteFile(*out, src, 0o644); err != nil {
+		log.Fatal(err)
+	}
+	if err := writeRules(*ukcore, *r4, filepath.Join(filepath.Dir(*out), "zz_rules.go")); err != nil {
 		log.Fatal(err)
 	}
 }

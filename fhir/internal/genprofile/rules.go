@@ -1,0 +1,819 @@
+package main
+
+// rules.go writes fhir/zz_rules.go: what the UK Core StructureDefinitions
+// say beyond invariants and cardinalities — required bindings (with their
+// value sets expanded here, at generation time), fixed and pattern
+// primitive values, reference target types, and for each extension its
+// contexts and its sub-extensions.
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"go/format"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+type rElement struct {
+	ID        string     `xml:"id,attr"`
+	Path      valueAttr  `xml:"path"`
+	SliceName valueAttr  `xml:"sliceName"`
+	Min       *valueAttr `xml:"min"`
+	Max       *valueAttr `xml:"max"`
+	Type      []struct {
+		Code          valueAttr   `xml:"code"`
+		Profile       []valueAttr `xml:"profile"`
+		TargetProfile []valueAttr `xml:"targetProfile"`
+	} `xml:"type"`
+	Slicing *struct {
+		Discriminator []struct {
+			Type valueAttr `xml:"type"`
+			Path valueAttr `xml:"path"`
+		} `xml:"discriminator"`
+		Rules valueAttr `xml:"rules"`
+	} `xml:"slicing"`
+	Binding *struct {
+		Strength valueAttr `xml:"strength"`
+		ValueSet valueAttr `xml:"valueSet"`
+	} `xml:"binding"`
+	Any []struct {
+		XMLName xml.Name
+		Value   string `xml:"value,attr"`
+	} `xml:",any"`
+}
+
+type rSD struct {
+	URL     valueAttr `xml:"url"`
+	Type    valueAttr `xml:"type"`
+	Kind    valueAttr `xml:"kind"`
+	Context []struct {
+		Type       valueAttr `xml:"type"`
+		Expression valueAttr `xml:"expression"`
+	} `xml:"context"`
+	Differential []rElement `xml:"differential>element"`
+}
+
+// codeSet is an expanded value set: codes by system, and the systems it
+// takes whole or by filter that could not be enumerated here.
+type codeSet struct {
+	codes map[string]map[string]bool
+	open  map[string]bool
+}
+
+type terminologyData struct {
+	vs map[string]json.RawMessage // ValueSet resources as JSON
+	cs map[string]json.RawMessage // CodeSystem resources as JSON
+}
+
+type coding struct {
+	Code    string   `json:"code"`
+	Concept []coding `json:"concept"`
+}
+
+func loadTerminology(ukcore, r4 string) (*terminologyData, error) {
+	t := &terminologyData{vs: map[string]json.RawMessage{}, cs: map[string]json.RawMessage{}}
+	// R4 first, then UK Core (UK Core wins on a clash)
+	f, err := os.Open(r4)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := filepath.Base(h.Name)
+		if !strings.HasSuffix(name, ".json") || !strings.HasPrefix(name, "ValueSet-") && !strings.HasPrefix(name, "CodeSystem-") {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		t.add(data)
+	}
+	for _, dir := range []string{"valuesets", "codesystems"} {
+		files, err := filepath.Glob(filepath.Join(ukcore, dir, "*.xml"))
+		if err != nil {
+			return nil, err
+		}
+		if len(files) == 0 {
+			return nil, fmt.Errorf("no files in %s", filepath.Join(ukcore, dir))
+		}
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				return nil, err
+			}
+			js, err := xmlToJSON(data)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %v", f, err)
+			}
+			t.add(js)
+		}
+	}
+	return t, nil
+}
+
+func (t *terminologyData) add(data []byte) {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+		URL          string `json:"url"`
+	}
+	if json.Unmarshal(data, &head) != nil || head.URL == "" {
+		return
+	}
+	if head.ResourceType == "ValueSet" {
+		t.vs[head.URL] = data
+	} else if head.ResourceType == "CodeSystem" {
+		t.cs[head.URL] = data
+	}
+}
+
+// xmlToJSON turns the few parts of a ValueSet or CodeSystem in FHIR XML
+// that expansion needs into the JSON shape: url, compose, concept.
+func xmlToJSON(data []byte) ([]byte, error) {
+	type concept struct {
+		Code    valueAttr `xml:"code"`
+		Concept []concept `xml:"concept"`
+	}
+	type include struct {
+		System   valueAttr   `xml:"system"`
+		ValueSet []valueAttr `xml:"valueSet"`
+		Concept  []concept   `xml:"concept"`
+		Filter   []struct {
+			Property valueAttr `xml:"property"`
+		} `xml:"filter"`
+	}
+	var x struct {
+		XMLName xml.Name
+		URL     valueAttr `xml:"url"`
+		Content valueAttr `xml:"content"`
+		Concept []concept `xml:"concept"`
+		Include []include `xml:"compose>include"`
+		Exclude []include `xml:"compose>exclude"`
+	}
+	if err := xml.Unmarshal(data, &x); err != nil {
+		return nil, err
+	}
+	var conv func([]concept) []map[string]any
+	conv = func(cs []concept) []map[string]any {
+		var out []map[string]any
+		for _, c := range cs {
+			m := map[string]any{"code": c.Code.V}
+			if len(c.Concept) > 0 {
+				m["concept"] = conv(c.Concept)
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	inc := func(is []include) []map[string]any {
+		var out []map[string]any
+		for _, i := range is {
+			m := map[string]any{}
+			if i.System.V != "" {
+				m["system"] = i.System.V
+			}
+			var vss []string
+			for _, v := range i.ValueSet {
+				vss = append(vss, v.V)
+			}
+			if vss != nil {
+				m["valueSet"] = vss
+			}
+			if len(i.Concept) > 0 {
+				m["concept"] = conv(i.Concept)
+			}
+			if len(i.Filter) > 0 {
+				m["filter"] = []map[string]any{{"property": i.Filter[0].Property.V}}
+			}
+			out = append(out, m)
+		}
+		return out
+	}
+	doc := map[string]any{"resourceType": x.XMLName.Local, "url": x.URL.V}
+	if x.XMLName.Local == "CodeSystem" {
+		doc["content"] = x.Content.V
+		doc["concept"] = conv(x.Concept)
+	} else {
+		doc["compose"] = map[string]any{"include": inc(x.Include), "exclude": inc(x.Exclude)}
+	}
+	return json.Marshal(doc)
+}
+
+type composeJSON struct {
+	Compose struct {
+		Include []includeJSON `json:"include"`
+		Exclude []includeJSON `json:"exclude"`
+	} `json:"compose"`
+}
+
+type includeJSON struct {
+	System   string     `json:"system"`
+	ValueSet []string   `json:"valueSet"`
+	Concept  []coding   `json:"concept"`
+	Filter   []struct{} `json:"filter"`
+}
+
+// expand expands a value set; ok=false when it is not known at all.
+func (t *terminologyData) expand(url string, depth int) (*codeSet, bool) {
+	url, _, _ = strings.Cut(url, "|")
+	data, ok := t.vs[url]
+	if !ok || depth > 8 {
+		return nil, false
+	}
+	var vs composeJSON
+	if json.Unmarshal(data, &vs) != nil {
+		return nil, false
+	}
+	out := &codeSet{codes: map[string]map[string]bool{}, open: map[string]bool{}}
+	for _, inc := range vs.Compose.Include {
+		t.include(out, inc, depth, true)
+	}
+	for _, ex := range vs.Compose.Exclude {
+		t.include(out, ex, depth, false)
+	}
+	return out, true
+}
+
+func (t *terminologyData) include(out *codeSet, inc includeJSON, depth int, add bool) {
+	set := func(sys, code string) {
+		if out.codes[sys] == nil {
+			out.codes[sys] = map[string]bool{}
+		}
+		if add {
+			out.codes[sys][code] = true
+		} else {
+			delete(out.codes[sys], code)
+		}
+	}
+	for _, v := range inc.ValueSet {
+		if sub, ok := t.expand(v, depth+1); ok && add {
+			for sys, codes := range sub.codes {
+				for c := range codes {
+					set(sys, c)
+				}
+			}
+			for sys := range sub.open {
+				out.open[sys] = true
+			}
+		}
+	}
+	if inc.System == "" {
+		return
+	}
+	if len(inc.Concept) > 0 && len(inc.Filter) == 0 {
+		for _, c := range inc.Concept {
+			set(inc.System, c.Code)
+		}
+		return
+	}
+	if !add {
+		// an exclusion by filter cannot be applied here
+		return
+	}
+	if len(inc.Filter) == 0 {
+		if cs, ok := t.cs[inc.System]; ok {
+			var doc struct {
+				Content string   `json:"content"`
+				Concept []coding `json:"concept"`
+			}
+			if json.Unmarshal(cs, &doc) == nil && (doc.Content == "complete" || doc.Content == "") && len(doc.Concept) > 0 {
+				var walk func([]coding)
+				walk = func(cs []coding) {
+					for _, c := range cs {
+						set(inc.System, c.Code)
+						walk(c.Concept)
+					}
+				}
+				walk(doc.Concept)
+				return
+			}
+		}
+	}
+	// SNOMED CT, a filter, or a code system not held here: the
+	// terminology hook decides
+	out.open[inc.System] = true
+}
+
+type bindingRule struct{ Path, ValueSet string }
+type fixedRule struct{ Path, Value, Kind string }
+type refRule struct {
+	Path  string
+	Types []string
+}
+
+// sliceRule is a slicing a profile sets on an element (outside other
+// slices), with the slices it can tell apart.
+type sliceRule struct {
+	Path   string
+	Closed bool
+	Slices []sliceDef
+}
+
+type sliceDef struct {
+	Name  string
+	Min   int
+	Max   string
+	Match []fixedRule // discriminator path = value
+	Types []string    // a type discriminator
+	Fixed []fixedRule // fixed values inside the slice
+}
+
+type subExt struct {
+	URL      string
+	Min      int
+	Max      string
+	Types    []string
+	ValueSet string
+}
+type extRule struct {
+	Contexts []string
+	Complex  bool
+	Subs     []subExt
+}
+
+// rel turns "Patient.a.value[x]" into "a.value".
+func rel(path string) (string, bool) {
+	_, rest, ok := strings.Cut(path, ".")
+	return strings.ReplaceAll(rest, "[x]", ""), ok
+}
+
+func writeRules(ukcore, r4, out string) error {
+	term, err := loadTerminology(ukcore, r4)
+	if err != nil {
+		return err
+	}
+	files, err := filepath.Glob(filepath.Join(ukcore, "structuredefinitions", "*.xml"))
+	if err != nil {
+		return err
+	}
+	var sds []rSD
+	typeOf := map[string]string{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var sd rSD
+		if err := xml.Unmarshal(data, &sd); err != nil {
+			return fmt.Errorf("%s: %v", f, err)
+		}
+		sds = append(sds, sd)
+		typeOf[sd.URL.V] = sd.Type.V
+	}
+	sort.Slice(sds, func(i, j int) bool { return sds[i].URL.V < sds[j].URL.V })
+	targetType := func(u string) string {
+		u, _, _ = strings.Cut(u, "|")
+		if t, ok := typeOf[u]; ok {
+			return t
+		}
+		const core = "http://hl7.org/fhir/StructureDefinition/"
+		if strings.HasPrefix(u, core) && !strings.Contains(u[len(core):], "-") {
+			return u[len(core):]
+		}
+		return ""
+	}
+	bindings := map[string][]bindingRule{}
+	fixed := map[string][]fixedRule{}
+	refs := map[string][]refRule{}
+	slices := map[string][]sliceRule{}
+	exts := map[string]extRule{}
+	valueSets := map[string]*codeSet{}
+	var unknownVS []string
+	needVS := func(u string) bool {
+		u, _, _ = strings.Cut(u, "|")
+		if _, ok := valueSets[u]; ok {
+			return true
+		}
+		cs, ok := term.expand(u, 0)
+		if !ok {
+			unknownVS = append(unknownVS, u)
+			return false
+		}
+		valueSets[u] = cs
+		return true
+	}
+	// an extension's own max (the default of a slice that uses it)
+	extMax := map[string]string{}
+	for _, sd := range sds {
+		for _, el := range sd.Differential {
+			if el.ID == "Extension" && el.Max != nil {
+				extMax[sd.URL.V] = el.Max.V
+			}
+		}
+	}
+	for _, sd := range sds {
+		url := sd.URL.V
+		for _, el := range sd.Differential {
+			if strings.Contains(el.ID, ":") {
+				continue
+			}
+			path, ok := rel(el.Path.V)
+			if !ok {
+				continue
+			}
+			if sd.Type.V == "Extension" && (path == "url" || strings.HasPrefix(path, "extension")) {
+				continue
+			}
+			if b := el.Binding; b != nil && b.Strength.V == "required" && b.ValueSet.V != "" && needVS(b.ValueSet.V) {
+				vs, _, _ := strings.Cut(b.ValueSet.V, "|")
+				bindings[url] = append(bindings[url], bindingRule{path, vs})
+			}
+			for _, a := range el.Any {
+				n := a.XMLName.Local
+				if strings.HasPrefix(n, "fixed") || strings.HasPrefix(n, "pattern") {
+					if a.Value == "" {
+						continue // a complex fixed or pattern value: not checked yet
+					}
+					kind := "fixed"
+					if strings.HasPrefix(n, "pattern") {
+						kind = "pattern"
+					}
+					fixed[url] = append(fixed[url], fixedRule{path, a.Value, kind})
+				}
+			}
+			var types []string
+			for _, t := range el.Type {
+				if t.Code.V != "Reference" {
+					continue
+				}
+				for _, tp := range t.TargetProfile {
+					if tt := targetType(tp.V); tt != "" {
+						types = append(types, tt)
+					} else {
+						types = nil
+						break
+					}
+				}
+			}
+			if types = uniq(types); len(types) > 0 && !contains(types, "Resource") {
+				refs[url] = append(refs[url], refRule{path, types})
+			}
+		}
+		if sd.Kind.V == "resource" {
+			slices[url] = readSlices(sd.Differential, extMax)
+		}
+		if sd.Type.V != "Extension" {
+			continue
+		}
+		var e extRule
+		for _, c := range sd.Context {
+			if c.Type.V == "element" {
+				e.Contexts = append(e.Contexts, c.Expression.V)
+			}
+		}
+		subs := map[string]*subExt{}
+		var order []string
+		for _, el := range sd.Differential {
+			id := el.ID
+			if id == "Extension.value[x]" && el.Max != nil && el.Max.V == "0" {
+				e.Complex = true
+			}
+			if !strings.HasPrefix(id, "Extension.extension:") {
+				continue
+			}
+			rest := id[len("Extension.extension:"):]
+			name, tail, _ := strings.Cut(rest, ".")
+			if strings.Contains(name, ":") || strings.Contains(tail, ":") || strings.Contains(tail, ".") {
+				continue
+			}
+			s := subs[name]
+			if s == nil {
+				s = &subExt{URL: name, Max: "*"}
+				subs[name] = s
+				order = append(order, name)
+			}
+			switch tail {
+			case "":
+				if el.Min != nil {
+					fmt.Sscan(el.Min.V, &s.Min)
+				}
+				if el.Max != nil {
+					s.Max = el.Max.V
+				}
+			case "url":
+				for _, a := range el.Any {
+					if a.XMLName.Local == "fixedUri" {
+						s.URL = a.Value
+					}
+				}
+			case "value[x]":
+				for _, t := range el.Type {
+					s.Types = append(s.Types, t.Code.V)
+				}
+				if b := el.Binding; b != nil && b.Strength.V == "required" && b.ValueSet.V != "" && needVS(b.ValueSet.V) {
+					s.ValueSet, _, _ = strings.Cut(b.ValueSet.V, "|")
+				}
+			}
+		}
+		for _, n := range order {
+			e.Subs = append(e.Subs, *subs[n])
+		}
+		exts[url] = e
+	}
+	var b bytes.Buffer
+	b.WriteString("// Code generated by fhir/internal/genprofile from ../shared/ukcore and ../shared/fhir-r4/definitions.tgz; DO NOT EDIT.\n\npackage fhir\n\n")
+	if len(unknownVS) > 0 {
+		b.WriteString("// Required bindings to value sets held in neither folder are not checked:\n")
+		for _, u := range uniq(unknownVS) {
+			fmt.Fprintf(&b, "// %s\n", u)
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("// ukcoreValueSets are the value sets of UK Core's required bindings, expanded.\nvar ukcoreValueSets = map[string]*valueSetDef{\n")
+	for _, u := range sortedKeys(valueSets) {
+		cs := valueSets[u]
+		fmt.Fprintf(&b, "%q: {Codes: map[string]map[string]bool{\n", u)
+		for _, sys := range sortedKeys(cs.codes) {
+			if len(cs.codes[sys]) == 0 {
+				continue
+			}
+			fmt.Fprintf(&b, "%q: {", sys)
+			for _, c := range sortedKeys(cs.codes[sys]) {
+				fmt.Fprintf(&b, "%q: true, ", c)
+			}
+			b.WriteString("},\n")
+		}
+		b.WriteString("}, Open: []string{")
+		for _, sys := range sortedKeys(cs.open) {
+			fmt.Fprintf(&b, "%q, ", sys)
+		}
+		b.WriteString("}},\n")
+	}
+	b.WriteString("}\n\n// ukcoreRules are the bindings, fixed values and reference targets of each UK Core profile and extension.\nvar ukcoreRules = map[string]*profileRules{\n")
+	urls := map[string]bool{}
+	for u := range bindings {
+		urls[u] = true
+	}
+	for u := range fixed {
+		urls[u] = true
+	}
+	for u := range refs {
+		urls[u] = true
+	}
+	for u, s := range slices {
+		if len(s) > 0 {
+			urls[u] = true
+		}
+	}
+	for _, u := range sortedKeys(urls) {
+		fmt.Fprintf(&b, "%q: {\n", u)
+		if len(bindings[u]) > 0 {
+			b.WriteString("Bindings: []bindingRule{")
+			for _, r := range bindings[u] {
+				fmt.Fprintf(&b, "{Path: %q, ValueSet: %q},\n", r.Path, r.ValueSet)
+			}
+			b.WriteString("},\n")
+		}
+		if len(fixed[u]) > 0 {
+			b.WriteString("Fixed: []fixedRule{")
+			for _, r := range fixed[u] {
+				fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v},\n", r.Path, r.Value, r.Kind == "pattern")
+			}
+			b.WriteString("},\n")
+		}
+		if len(refs[u]) > 0 {
+			b.WriteString("Refs: []refRule{")
+			for _, r := range refs[u] {
+				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+			}
+			b.WriteString("},\n")
+		}
+		if len(slices[u]) > 0 {
+			b.WriteString("Slices: []sliceRule{")
+			for _, r := range slices[u] {
+				fmt.Fprintf(&b, "{Path: %q, Closed: %v, Slices: []sliceDef{\n", r.Path, r.Closed)
+				for _, s := range r.Slices {
+					fmt.Fprintf(&b, "{Name: %q, Min: %d, Max: %q, Types: %#v, Match: %s, Fixed: %s},\n", s.Name, s.Min, s.Max, s.Types, fixedList(s.Match), fixedList(s.Fixed))
+				}
+				b.WriteString("}},\n")
+			}
+			b.WriteString("},\n")
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n// ukcoreExtensionRules are each UK Core extension's contexts and sub-extensions.\nvar ukcoreExtensionRules = map[string]*extensionRules{\n")
+	for _, u := range sortedKeys(exts) {
+		e := exts[u]
+		fmt.Fprintf(&b, "%q: {Contexts: %#v, Complex: %v, Subs: []subExtension{", u, e.Contexts, e.Complex)
+		for _, s := range e.Subs {
+			fmt.Fprintf(&b, "{URL: %q, Min: %d, Max: %q, Types: %#v, ValueSet: %q},\n", s.URL, s.Min, s.Max, s.Types, s.ValueSet)
+		}
+		b.WriteString("}},\n")
+	}
+	b.WriteString("}\n")
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return fmt.Errorf("%v\n%s", err, b.Bytes())
+	}
+	if src, err = format.Source(src); err != nil {
+		return err
+	}
+	return os.WriteFile(out, src, 0o644)
+}
+
+func uniq(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func contains(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func fixedList(fs []fixedRule) string {
+	if len(fs) == 0 {
+		return "nil"
+	}
+	var b strings.Builder
+	b.WriteString("[]fixedRule{")
+	for _, f := range fs {
+		fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v}, ", f.Path, f.Value, f.Kind == "pattern")
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// primitiveFixed gives an element's fixed or pattern primitive value.
+func primitiveFixed(el rElement) (value, kind string, ok bool) {
+	for _, a := range el.Any {
+		n := a.XMLName.Local
+		if (strings.HasPrefix(n, "fixed") || strings.HasPrefix(n, "pattern")) && a.Value != "" {
+			kind = "fixed"
+			if strings.HasPrefix(n, "pattern") {
+				kind = "pattern"
+			}
+			return a.Value, kind, true
+		}
+	}
+	return "", "", false
+}
+
+// readSlices reads the slicings of a profile's differential that are not
+// inside another slice. Slices told apart by system alone are left to the
+// cardinalities (card.System); a slicing with a slice whose discriminator
+// value is not a primitive fixed or pattern value is not closed-checked.
+func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
+	byID := map[string]rElement{}
+	for _, el := range diff {
+		byID[el.ID] = el
+	}
+	var out []sliceRule
+	// extension slices need no slicing element: by url, open
+	var bases []rElement
+	seen := map[string]bool{}
+	for _, el := range diff {
+		base, name, ok := strings.Cut(el.ID, ":")
+		if !ok || strings.ContainsAny(name, ".:") || seen[base] {
+			continue
+		}
+		seen[base] = true
+		b, ok := byID[base]
+		if !ok {
+			b = rElement{ID: base, Path: valueAttr{base}}
+		}
+		if b.Slicing == nil && strings.HasSuffix(base, "xtension") {
+			b.Slicing = &struct {
+				Discriminator []struct {
+					Type valueAttr `xml:"type"`
+					Path valueAttr `xml:"path"`
+				} `xml:"discriminator"`
+				Rules valueAttr `xml:"rules"`
+			}{Rules: valueAttr{"open"}}
+			b.Slicing.Discriminator = append(b.Slicing.Discriminator, struct {
+				Type valueAttr `xml:"type"`
+				Path valueAttr `xml:"path"`
+			}{valueAttr{"value"}, valueAttr{"url"}})
+		}
+		bases = append(bases, b)
+	}
+	for _, el := range bases {
+		if el.Slicing == nil {
+			continue
+		}
+		path, ok := rel(el.Path.V)
+		if !ok {
+			continue
+		}
+		ds := el.Slicing.Discriminator
+		if len(ds) == 1 && ds[0].Type.V == "value" && ds[0].Path.V == "system" {
+			continue
+		}
+		r := sliceRule{Path: path, Closed: el.Slicing.Rules.V == "closed"}
+		complete := true
+		for _, s := range diff {
+			name, isSlice := strings.CutPrefix(s.ID, el.ID+":")
+			if !isSlice || strings.ContainsAny(name, ".:") {
+				continue
+			}
+			d := sliceDef{Name: name, Max: "*"}
+			if s.Min != nil {
+				fmt.Sscan(s.Min.V, &d.Min)
+			}
+			if s.Max != nil {
+				d.Max = s.Max.V
+			}
+			ok := true
+			for _, disc := range ds {
+				dp := disc.Path.V
+				switch {
+				case disc.Type.V == "type" && dp == "$this":
+					for _, t := range s.Type {
+						d.Types = append(d.Types, t.Code.V)
+					}
+					ok = ok && len(d.Types) > 0
+				case (disc.Type.V == "value" || disc.Type.V == "pattern") && dp == "url" && strings.HasSuffix(path, "xtension"):
+					if len(s.Type) == 1 && len(s.Type[0].Profile) == 1 {
+						d.Match = append(d.Match, fixedRule{"url", s.Type[0].Profile[0].V, "fixed"})
+					} else {
+						ok = false
+					}
+				case disc.Type.V == "value" || disc.Type.V == "pattern":
+					v, kind, found := primitiveFixed(byID[s.ID+"."+dp])
+					if !found {
+						ok = false
+						break
+					}
+					d.Match = append(d.Match, fixedRule{strings.ReplaceAll(dp, "[x]", ""), v, kind})
+				default:
+					ok = false
+				}
+			}
+			if !ok {
+				complete = false
+				continue
+			}
+			for _, f := range diff {
+				rest, inside := strings.CutPrefix(f.ID, s.ID+".")
+				if !inside || strings.Contains(rest, ":") {
+					continue
+				}
+				if v, kind, found := primitiveFixed(f); found && !matchPath(d.Match, rest) {
+					d.Fixed = append(d.Fixed, fixedRule{strings.ReplaceAll(rest, "[x]", ""), v, kind})
+				}
+			}
+			if s.Max == nil && len(d.Match) == 1 && d.Match[0].Path == "url" && extMax[d.Match[0].Value] != "" {
+				d.Max = extMax[d.Match[0].Value]
+			}
+			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && !r.Closed {
+				continue // nothing to check
+			}
+			r.Slices = append(r.Slices, d)
+		}
+		if !complete {
+			r.Closed = false
+		}
+		if len(r.Slices) > 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func matchPath(m []fixedRule, path string) bool {
+	for _, f := range m {
+		if f.Path == strings.ReplaceAll(path, "[x]", "") {
+			return true
+		}
+	}
+	return false
+}

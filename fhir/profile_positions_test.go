@@ -1,0 +1,136 @@
+package fhir
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// lineCol gives the 1-based line and byte column of offset off.
+func lineCol(data []byte, off int) (int, int) {
+	line := 1 + bytes.Count(data[:off], []byte("\n"))
+	start := bytes.LastIndexByte(data[:off], '\n') + 1
+	return line, off - start + 1
+}
+
+func issuePosition(t *testing.T, is OperationOutcomeIssue) (line, col int64, loc []string) {
+	t.Helper()
+	for _, e := range is.Extension {
+		v, _ := e.Value.(*Integer)
+		require.NotNil(t, v, "%s has no integer", e.URL.Value)
+		switch e.URL.Value {
+		case ExtIssueLine:
+			line = v.Value
+		case ExtIssueCol:
+			col = v.Value
+		}
+	}
+	for _, l := range is.Location {
+		loc = append(loc, l.Value)
+	}
+	return line, col, loc
+}
+
+func findRule(t *testing.T, oo *OperationOutcome, rule string) OperationOutcomeIssue {
+	t.Helper()
+	require.NotNil(t, oo)
+	for _, is := range oo.Issue {
+		if is.Details != nil && is.Details.Text.Value == rule {
+			return is
+		}
+	}
+	t.Fatalf("no %s issue in %+v", rule, oo.Issue)
+	return OperationOutcomeIssue{}
+}
+
+func TestValidateBytesPositionsJSON(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "profiles", "binding-birthsex-x.json"))
+	require.NoError(t, err)
+	oo, err := ValidateBytes(context.Background(), data, ValidateOptions{})
+	require.NoError(t, err)
+	is := findRule(t, oo, RuleBinding)
+	line, col, loc := issuePosition(t, is)
+	wl, wc := lineCol(data, bytes.Index(data, []byte(`"valueCodeableConcept"`)))
+	assert.Equal(t, int64(wl), line)
+	assert.Equal(t, int64(wc), col)
+	assert.Equal(t, []string{"Patient.extension[0].value", "Line[" + itoa(wl) + "] Col[" + itoa(wc) + "]"}, loc)
+
+	// an absent element: the position of the element above it
+	data, err = os.ReadFile(filepath.Join("testdata", "profiles", "slice-lab-category-missing.json"))
+	require.NoError(t, err)
+	oo, err = ValidateBytes(context.Background(), data, ValidateOptions{})
+	require.NoError(t, err)
+	line, col, _ = issuePosition(t, findRule(t, oo, RuleSlicing))
+	wl, wc = lineCol(data, bytes.Index(data, []byte(`"category"`)))
+	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col})
+}
+
+func TestValidateBytesPositionsXML(t *testing.T) {
+	js, err := os.ReadFile(filepath.Join("testdata", "profiles", "binding-nhsnumber-status-99.json"))
+	require.NoError(t, err)
+	data, err := JSONToXML(js)
+	require.NoError(t, err)
+	data = bytes.ReplaceAll(data, []byte("><"), []byte(">\n<"))
+	oo, err := ValidateBytes(context.Background(), data, ValidateOptions{})
+	require.NoError(t, err)
+	line, col, loc := issuePosition(t, findRule(t, oo, RuleBinding))
+	tag := []byte("<valueCodeableConcept>")
+	wl, wc := lineCol(data, bytes.Index(data, tag)+len(tag))
+	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col}, "%s", data)
+	assert.Equal(t, "Patient.identifier[0].extension[0].value", loc[0])
+}
+
+// Every issue on every corpus instance, as JSON and as XML, gets a position.
+func TestValidateBytesEveryIssuePlaced(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "profiles", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		js, err := os.ReadFile(f)
+		require.NoError(t, err)
+		x, err := JSONToXML(js)
+		require.NoError(t, err)
+		for _, data := range [][]byte{js, x} {
+			oo, err := ValidateBytes(context.Background(), data, ValidateOptions{})
+			require.NoError(t, err)
+			require.NotNil(t, oo, f)
+			for _, is := range oo.Issue {
+				line, col, _ := issuePosition(t, is)
+				assert.True(t, line > 0 && col > 0, "%s: %s at %s has no position", filepath.Base(f), is.Diagnostics.Value, is.Expression[0].Value)
+			}
+		}
+	}
+}
+
+func TestValidateBytesBadInput(t *testing.T) {
+	_, err := ValidateBytes(context.Background(), []byte("{\n \"resourceType\": \"Patient\",\n \"gender\": 3\n}"), ValidateOptions{})
+	var de *DecodeError
+	require.True(t, errors.As(err, &de), "%v", err)
+	_, err = ValidateBytes(context.Background(), []byte(`<Patient xmlns="http://hl7.org/fhir"><gender value="female"></Patient>`), ValidateOptions{})
+	var xe *XMLError
+	require.True(t, errors.As(err, &xe), "%v", err)
+	assert.Positive(t, xe.Line)
+	_, err = ValidateBytes(context.Background(), nil, ValidateOptions{})
+	require.Error(t, err)
+}
+
+// FuzzValidateBytes: any input gives an outcome or an error, never a panic.
+func FuzzValidateBytes(f *testing.F) {
+	for _, n := range []string{"binding-birthsex-x.json", "slice-bp-component-closed.json"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "profiles", n))
+		require.NoError(f, err)
+		f.Add(data)
+		if x, err := JSONToXML(data); err == nil {
+			f.Add(x)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, _ = ValidateBytes(context.Background(), data, ValidateOptions{MaxIssues: 50})
+	})
+}

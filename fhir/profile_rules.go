@@ -1,0 +1,609 @@
+package fhir
+
+import "strings"
+
+// Profile rules beyond invariants and cardinalities, from the generated
+// tables in zz_rules.go: required bindings, fixed and pattern values,
+// reference target types, extension contexts and complex extensions'
+// sub-extensions. Every check walks the Node tree without allocating; a
+// location string is built only when an issue is reported.
+
+// valueSetDef is a value set expanded at generation time: codes by system,
+// and the systems (SNOMED CT, UCUM, a filter) only a Terminology can
+// answer for.
+type valueSetDef struct {
+	Codes map[string]map[string]bool
+	Open  []string
+}
+
+// profileRules are what one UK Core profile or extension definition says
+// about its elements (paths relative to the resource or the extension,
+// "[x]" removed).
+type profileRules struct {
+	Bindings []bindingRule
+	Fixed    []fixedRule
+	Refs     []refRule
+	Slices   []sliceRule
+}
+
+// sliceRule is a slicing of the elements at Path (outside other slices)
+// with the slices it tells apart by value, pattern or type.
+type sliceRule struct {
+	Path       string
+	Closed     bool
+	Slices     []sliceDef
+	parentSegs []string // the path of the sliced elements' parent
+	name       string   // the sliced elements' name
+}
+
+type sliceDef struct {
+	Name  string
+	Min   int
+	Max   string
+	Types []string    // type discriminator: the element's type is one of these
+	Match []fixedRule // value/pattern discriminators: a node at Path has Value
+	Fixed []fixedRule // fixed values inside the slice
+}
+
+type bindingRule struct {
+	Path, ValueSet string
+	segs           []string // Path split at init
+}
+
+type fixedRule struct {
+	Path, Value string
+	Pattern     bool
+	segs        []string
+}
+
+type refRule struct {
+	Path  string
+	Types []string // resource types the target profiles are on
+	segs  []string
+}
+
+// extensionRules are where an extension may be used and, for a complex
+// one, the sub-extensions it holds.
+type extensionRules struct {
+	Contexts []string // element contexts: "Patient", "Patient.contact", "Coding"
+	Complex  bool
+	Subs     []subExtension
+	rules    *profileRules // the extension's own bindings and references
+}
+
+func splitPath(p string) []string {
+	if p == "" {
+		return nil
+	}
+	return strings.Split(p, ".")
+}
+
+// init splits the generated rule paths once, so that the checks neither
+// cut strings nor look a URL up twice.
+func init() {
+	for url, e := range ukcoreExtensionRules {
+		e.rules = ukcoreRules[url]
+	}
+	fixSegs := func(fs []fixedRule) {
+		for i := range fs {
+			fs[i].segs = splitPath(fs[i].Path)
+		}
+	}
+	for _, r := range ukcoreRules {
+		for i := range r.Bindings {
+			r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
+		}
+		fixSegs(r.Fixed)
+		for i := range r.Refs {
+			r.Refs[i].segs = splitPath(r.Refs[i].Path)
+		}
+		for i := range r.Slices {
+			sr := &r.Slices[i]
+			segs := splitPath(sr.Path)
+			sr.parentSegs, sr.name = segs[:len(segs)-1], segs[len(segs)-1]
+			for j := range sr.Slices {
+				fixSegs(sr.Slices[j].Match)
+				fixSegs(sr.Slices[j].Fixed)
+			}
+		}
+	}
+}
+
+type subExtension struct {
+	URL      string
+	Min      int
+	Max      string
+	Types    []string
+	ValueSet string
+}
+
+// Rule ids of the checks here, for ValidateOptions.Suppress and
+// OperationOutcome.issue.details.text.
+const (
+	RuleBinding          = "binding"
+	RuleFixed            = "fixed"
+	RuleReferenceTarget  = "reference-target"
+	RuleExtensionContext = "extension-context"
+	RuleSubExtension     = "sub-extension"
+	RuleSlicing          = "slicing"
+)
+
+const (
+	ruleKindBinding byte = 'b'
+	ruleKindFixed   byte = 'f'
+	ruleKindRef     byte = 'r'
+	ruleKindSlice   byte = 's'
+)
+
+// profileRules applies to the resource n the rules of the UK Core profiles
+// opts chooses (claimed in meta.profile, or named) and, unless only base
+// R4 is asked for, the rules of the UK Core extensions it carries.
+func (v *profileValidator) profileRules(n *Node) {
+	switch v.opts.Mode {
+	case ProfilesClaimed:
+		if m := n.first("meta"); m != nil {
+			for _, p := range m.kids {
+				if p.Name == "profile" {
+					v.profileRulesOf(p.raw, n)
+				}
+			}
+		}
+	case ProfilesNamed:
+		v.profileRulesOf(v.opts.Profile, n)
+	}
+	if v.opts.Mode != ProfilesBase {
+		v.extensions(n, n)
+	}
+}
+
+func (v *profileValidator) profileRulesOf(url string, n *Node) {
+	base, _, _ := strings.Cut(url, "|")
+	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type {
+		v.applyRules(ukcoreRules[base], n, n)
+	}
+}
+
+// report adds an issue of the rules here (v.add's checks: suppression,
+// the issue limit), at the FHIRPath location loc.
+func (v *profileValidator) report(severity, code, rule, msg, loc string) {
+	if v.suppress[rule] || v.opts.MaxIssues > 0 && len(v.issues) >= v.opts.MaxIssues {
+		return
+	}
+	v.issues = append(v.issues, OperationOutcomeIssue{
+		Severity:    Code{Value: severity},
+		Code:        Code{Value: code},
+		Details:     &CodeableConcept{Text: String{Value: rule}},
+		Diagnostics: String{Value: msg},
+		Expression:  []String{{Value: loc}},
+	})
+}
+
+// applyRules checks the elements below n against r.
+func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
+	if r == nil {
+		return
+	}
+	for i := range r.Bindings {
+		v.descend(r, ruleKindBinding, i, res, n, r.Bindings[i].segs)
+	}
+	for i := range r.Fixed {
+		v.descend(r, ruleKindFixed, i, res, n, r.Fixed[i].segs)
+	}
+	for i := range r.Refs {
+		v.descend(r, ruleKindRef, i, res, n, r.Refs[i].segs)
+	}
+	for i := range r.Slices {
+		v.descend(r, ruleKindSlice, i, res, n, r.Slices[i].parentSegs)
+	}
+}
+
+func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *Node, path []string) {
+	if len(path) > 0 {
+		for _, k := range at.kids {
+			if k.Name == path[0] {
+				v.descend(r, kind, i, res, k, path[1:])
+			}
+		}
+		return
+	}
+	switch kind {
+	case ruleKindBinding:
+		v.binding(r.Bindings[i].ValueSet, at)
+	case ruleKindFixed:
+		v.fixed(&r.Fixed[i], at, nil)
+	case ruleKindRef:
+		v.refTarget(r.Refs[i].Types, res, at)
+	case ruleKindSlice:
+		v.slicing(&r.Slices[i], at)
+	}
+}
+
+// fixed checks f's value on the elements at path below at.
+func (v *profileValidator) fixed(f *fixedRule, at *Node, path []string) {
+	if len(path) > 0 {
+		for _, k := range at.kids {
+			if k.Name == path[0] {
+				v.fixed(f, k, path[1:])
+			}
+		}
+		return
+	}
+	if at.raw != "" && at.raw != f.Value {
+		what := "fixed"
+		if f.Pattern {
+			what = "pattern"
+		}
+		v.report(SeverityError, IssueValue, RuleFixed, "Value is '"+at.raw+"' but must be '"+f.Value+"' (the profile's "+what+" value)", nodeLoc(at))
+	}
+}
+
+// slicing sorts the elements of r under parent into r's slices (the first
+// slice that matches) and checks each slice's cardinality and fixed
+// values, and for closed slicing that every element is in a slice.
+func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
+	name := r.name
+	var counts [64]int
+	for _, k := range parent.kids {
+		if k.Name != name {
+			continue
+		}
+		matched := -1
+		for si := range r.Slices {
+			if sliceMatches(&r.Slices[si], k) {
+				matched = si
+				break
+			}
+		}
+		if matched < 0 {
+			if r.Closed {
+				v.report(SeverityError, IssueStructure, RuleSlicing, "This element does not match any known slice defined in the profile and slicing is CLOSED", nodeLoc(k))
+			}
+			continue
+		}
+		if matched < len(counts) {
+			counts[matched]++
+		}
+		s := &r.Slices[matched]
+		for fi := range s.Fixed {
+			v.fixed(&s.Fixed[fi], k, s.Fixed[fi].segs)
+		}
+	}
+	for si := range r.Slices {
+		if si >= len(counts) {
+			break
+		}
+		s := &r.Slices[si]
+		if counts[si] < s.Min {
+			v.report(SeverityError, IssueRequired, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': a matching slice is required, but not found (minimum required = "+itoa(s.Min)+", found "+itoa(counts[si])+")", nodeLoc(parent)+"."+name)
+		}
+		if s.Max != "*" && counts[si] > atoiSmall(s.Max) {
+			v.report(SeverityError, IssueStructure, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': maximum allowed = "+s.Max+", but found "+itoa(counts[si]), nodeLoc(parent)+"."+name)
+		}
+	}
+}
+
+func sliceMatches(s *sliceDef, k *Node) bool {
+	if len(s.Types) > 0 && !hasString(s.Types, k.Type) {
+		return false
+	}
+	for i := range s.Match {
+		if !nodeHas(k, s.Match[i].segs, s.Match[i].Value) {
+			return false
+		}
+	}
+	return true
+}
+
+// nodeHas reports whether some element at path below n has the value.
+func nodeHas(n *Node, path []string, value string) bool {
+	if len(path) == 0 {
+		return value != "" && n.raw == value
+	}
+	for _, k := range n.kids {
+		if k.Name == path[0] && nodeHas(k, path[1:], value) {
+			return true
+		}
+	}
+	return false
+}
+
+// binding checks a code, Coding or CodeableConcept against a required
+// binding's value set.
+func (v *profileValidator) binding(url string, at *Node) {
+	vs := ukcoreValueSets[url]
+	if vs == nil {
+		return
+	}
+	switch at.Type {
+	case "code", "string", "uri":
+		if at.raw == "" {
+			return
+		}
+		if in, known := v.member(vs, url, "", at.raw); known && !in {
+			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+		}
+	case "Coding", "Quantity":
+		code := at.str("code")
+		if code == "" {
+			return
+		}
+		sys := at.str("system")
+		if in, known := v.member(vs, url, sys, code); known && !in {
+			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+		}
+	case "CodeableConcept":
+		codings := 0
+		for _, c := range at.kids {
+			if c.Name != "coding" {
+				continue
+			}
+			code := c.str("code")
+			if code == "" {
+				continue
+			}
+			codings++
+			in, known := v.member(vs, url, c.str("system"), code)
+			if in || !known {
+				return
+			}
+		}
+		if codings == 0 {
+			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
+			return
+		}
+		var b strings.Builder
+		for _, c := range at.kids {
+			if c.Name == "coding" && c.str("code") != "" {
+				if b.Len() > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(c.str("system") + "#" + c.str("code"))
+			}
+		}
+		v.report(SeverityError, IssueCodeInvalid, RuleBinding, "None of the codings provided are in the value set '"+url+"', and a coding from this value set is required (codings = "+b.String()+")", nodeLoc(at))
+	}
+}
+
+// member answers whether system#code is in vs; known=false when only a
+// terminology could tell and none is set (or it does not know).
+func (v *profileValidator) member(vs *valueSetDef, url, system, code string) (in, known bool) {
+	if system == "" {
+		for _, codes := range vs.Codes {
+			if codes[code] {
+				return true, true
+			}
+		}
+		return false, len(vs.Open) == 0
+	}
+	if vs.Codes[system][code] {
+		return true, true
+	}
+	for _, s := range vs.Open {
+		if s != system {
+			continue
+		}
+		if v.opts.Terminology == nil {
+			return false, false
+		}
+		in, known, err := v.opts.Terminology.MemberOf(url, system, code)
+		if err != nil {
+			return false, false
+		}
+		return in, known
+	}
+	return false, true
+}
+
+// refTarget checks that the resource a Reference points to has one of the
+// types. A target whose type cannot be told (a bare id, urn:uuid not in
+// the Bundle, a contained id not found) is left to the other checks.
+func (v *profileValidator) refTarget(types []string, res, at *Node) {
+	if at.Type != "Reference" {
+		return
+	}
+	ref := at.str("reference")
+	t := at.str("type")
+	how := "reference"
+	switch {
+	case ref == "":
+	case ref[0] == '#':
+		if c := containedByID(res, ref[1:]); c != nil {
+			t = c.Type
+		}
+	case strings.HasPrefix(ref, "urn:"):
+	default:
+		s := ref
+		if i := strings.Index(s, "/_history/"); i >= 0 {
+			s = s[:i]
+		}
+		if i := strings.LastIndexByte(s, '/'); i > 0 {
+			s = s[:i]
+			if j := strings.LastIndexByte(s, '/'); j >= 0 {
+				s = s[j+1:]
+			}
+			if isResourceType(s) {
+				t = s
+			}
+		}
+	}
+	if t == "" {
+		return
+	}
+	for _, want := range types {
+		if want == t {
+			return
+		}
+	}
+	at2 := ".reference"
+	if ref == "" {
+		how, at2 = "Reference.type", ".type"
+	}
+	// the reference itself is left out: a Patient id may be an NHS number
+	v.report(SeverityError, IssueStructure, RuleReferenceTarget, "The type '"+t+"' implied by the "+how+" is not a valid Target for this element (must be one of ["+strings.Join(types, ", ")+"])", nodeLoc(at)+at2)
+}
+
+func containedByID(res *Node, id string) *Node {
+	for _, k := range res.kids {
+		if k.Name == "contained" && k.str("id") == id {
+			return k
+		}
+	}
+	return nil
+}
+
+// extensions checks every UK Core extension below n (not in contained or
+// Bundle entry resources, which are checked on their own): its context,
+// its rules and, for a complex one, its sub-extensions.
+func (v *profileValidator) extensions(res, n *Node) {
+	for _, k := range n.kids {
+		if k.Name == "contained" || k.Name == "resource" && isResourceType(k.Type) {
+			continue
+		}
+		if k.Type == "Extension" && (k.Name == "extension" || k.Name == "modifierExtension") {
+			url := k.str("url")
+			if e := ukcoreExtensionRules[url]; e != nil {
+				v.extension(e, url, res, n, k)
+			}
+		}
+		v.extensions(res, k)
+	}
+}
+
+func (v *profileValidator) extension(e *extensionRules, url string, res, parent, ext *Node) {
+	if len(e.Contexts) > 0 {
+		ok := false
+		for _, c := range e.Contexts {
+			if contextMatches(parent, c) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			v.report(SeverityError, IssueStructure, RuleExtensionContext, "The extension "+url+" is not allowed to be used at this point (allowed = "+strings.Join(e.Contexts, ", ")+"; this element is "+elementPath(parent)+")", nodeLoc(ext))
+		}
+	}
+	v.applyRules(e.rules, res, ext)
+	if !e.Complex {
+		return
+	}
+	for _, s := range e.Subs {
+		count := 0
+		for _, k := range ext.kids {
+			if k.Name != "extension" || k.str("url") != s.URL {
+				continue
+			}
+			count++
+			val := k.first("value")
+			if val == nil {
+				continue
+			}
+			if len(s.Types) > 0 && !hasString(s.Types, val.Type) {
+				v.report(SeverityError, IssueStructure, RuleSubExtension, "The type '"+val.Type+"' is not valid for the sub-extension '"+s.URL+"' of "+url+" (allowed = "+strings.Join(s.Types, ", ")+")", nodeLoc(val))
+			}
+			if s.ValueSet != "" {
+				v.binding(s.ValueSet, val)
+			}
+		}
+		if count < s.Min {
+			v.report(SeverityError, IssueRequired, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" is required: minimum required = "+itoa(s.Min)+", but only found "+itoa(count), nodeLoc(ext))
+		}
+		if s.Max != "*" && s.Max != "" && count > atoiSmall(s.Max) {
+			v.report(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+": maximum allowed = "+s.Max+", but found "+itoa(count), nodeLoc(ext))
+		}
+	}
+	for _, k := range ext.kids {
+		if k.Name != "extension" {
+			continue
+		}
+		u := k.str("url")
+		if strings.Contains(u, ":") {
+			continue // an extension by absolute URL: allowed anywhere
+		}
+		known := false
+		for _, s := range e.Subs {
+			if s.URL == u {
+				known = true
+				break
+			}
+		}
+		if !known {
+			v.report(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+u+"' is not defined by "+url, nodeLoc(k)+".url")
+		}
+	}
+}
+
+func hasString(s []string, x string) bool {
+	for _, y := range s {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+func atoiSmall(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 1 << 30
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n
+}
+
+// isResourceRoot reports whether n is a resource: the root, a contained
+// one or a Bundle entry's.
+func isResourceRoot(n *Node) bool {
+	return n.parent == nil || isResourceType(n.Type) && (n.Name == "contained" || n.Name == "resource" || n.parent.Type == "Parameters")
+}
+
+// contextMatches reports whether an extension on n is allowed by the
+// element context ctx: the element's own path (Patient.contact), its data
+// type (Address, Coding), its resource type at the root, or Element /
+// Resource / DomainResource.
+func contextMatches(n *Node, ctx string) bool {
+	switch ctx {
+	case "Element", "Base":
+		return true
+	case "Resource", "DomainResource":
+		return isResourceRoot(n)
+	}
+	if isResourceRoot(n) {
+		return ctx == n.Type
+	}
+	if n.Type == ctx || n.Type == "SimpleQuantity" && ctx == "Quantity" {
+		return true
+	}
+	// compare ctx with the element path from the end
+	at := n
+	for {
+		i := strings.LastIndexByte(ctx, '.')
+		seg := ctx[i+1:]
+		if isResourceRoot(at) {
+			return i < 0 && seg == at.Type
+		}
+		if i < 0 || at.Name != seg {
+			return false
+		}
+		ctx = ctx[:i]
+		at = at.parent
+	}
+}
+
+// elementPath is n's path without indexes: Patient.contact.name.
+func elementPath(n *Node) string {
+	if isResourceRoot(n) {
+		return n.Type
+	}
+	return elementPath(n.parent) + "." + n.Name
+}
+
+// nodeLoc is n's FHIRPath location from the top of the tree:
+// Patient.extension[1].value, Bundle.entry[0].resource.subject.
+func nodeLoc(n *Node) string {
+	if n.parent == nil {
+		return n.Type
+	}
+	return nodeLoc(n.parent) + "." + n.Name + idx(n.parent, n)
+}

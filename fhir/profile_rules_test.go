@@ -1,0 +1,272 @@
+package fhir
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The invalid UK Core instances in testdata/profiles, one or more per rule
+// class: each must be caught by its rule at the right FHIRPath location
+// with the right severity.
+var profileCorpus = []struct {
+	file, rule, sev, expr string
+}{
+	{"binding-birthsex-x.json", RuleBinding, "error", "Patient.extension[0].value"},
+	{"binding-nhsnumber-status-99.json", RuleBinding, "error", "Patient.identifier[0].extension[0].value"},
+	{"binding-subextension-status.json", RuleBinding, "error", "MedicationStatement.extension[0].extension[0].value"},
+	{"fixed-bodytemperature-unit.json", RuleFixed, "error", "Observation.value.unit"},
+	{"reference-target-organization.json", RuleReferenceTarget, "error", "Observation.subject.reference"},
+	{"reference-bare-id.json", "", "warning", "Observation.subject.reference"},
+	{"extension-context-birthsex-on-organization.json", RuleExtensionContext, "error", "Organization.extension[0]"},
+	{"subextension-unknown.json", RuleSubExtension, "error", "Patient.extension[0].extension[0].url"},
+	{"subextension-wrong-type.json", RuleSubExtension, "error", "Patient.extension[0].extension[0].value"},
+	{"subextension-missing.json", RuleSubExtension, "error", "Patient.extension[0]"},
+	{"slice-lab-category-missing.json", RuleSlicing, "error", "Observation.category"},
+	{"slice-bp-component-closed.json", RuleSlicing, "error", "Observation.component[1]"},
+	{"slice-bp-systolic-unit.json", RuleFixed, "error", "Observation.component[0].value.unit"},
+	{"slice-birthsex-twice.json", RuleSlicing, "error", "Patient.extension"},
+	{"slice-nhsnumber-twice.json", "cardinality", "error", "Patient.identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number')"},
+}
+
+func TestValidateProfilesCorpus(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "profiles", "*.json"))
+	require.NoError(t, err)
+	listed := map[string]bool{}
+	for _, c := range profileCorpus {
+		listed[c.file] = true
+	}
+	for _, f := range files {
+		assert.True(t, listed[filepath.Base(f)], "%s is not in profileCorpus", f)
+	}
+	for _, c := range profileCorpus {
+		t.Run(c.file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "profiles", c.file))
+			require.NoError(t, err)
+			r, err := Unmarshal(data)
+			require.NoError(t, err)
+			oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+			require.NoError(t, err)
+			require.NotNil(t, oo)
+			var found []string
+			for _, is := range oo.Issue {
+				rule := ""
+				if is.Details != nil {
+					rule = is.Details.Text.Value
+				}
+				if rule == c.rule {
+					found = append(found, is.Severity.Value+" "+is.Expression[0].Value)
+				}
+				assert.NotContains(t, is.Diagnostics.Value, "9990000018", "an NHS number in a message")
+			}
+			require.Contains(t, found, c.sev+" "+c.expr, "all issues: %+v", oo.Issue)
+			if c.rule == "" {
+				return
+			}
+			// suppressing the rule removes it; base-only mode does not apply it
+			for _, opts := range []ValidateOptions{{Suppress: []string{c.rule}}, {Mode: ProfilesBase}} {
+				if opts.Mode == ProfilesBase && c.rule == RuleExtensionContext {
+					continue
+				}
+				oo, err = ValidateProfiles(context.Background(), r, opts)
+				require.NoError(t, err)
+				if oo != nil {
+					for _, is := range oo.Issue {
+						if is.Details != nil {
+							require.NotEqual(t, c.rule, is.Details.Text.Value, "%+v", opts)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// The same instances made valid pass the same rules: the checks are not
+// blanket refusals.
+func TestValidateProfilesRulesAccept(t *testing.T) {
+	fix := map[string][2]string{
+		"binding-birthsex-x.json":                         {`"code":"X"`, `"code":"F"`},
+		"binding-nhsnumber-status-99.json":                {`"code":"99"`, `"code":"01"`},
+		"binding-subextension-status.json":                {`stopped-forever`, `on-hold`},
+		"fixed-bodytemperature-unit.json":                 {`"unit":"degree Fahrenheit","system":"http://unitsofmeasure.org","code":"[degF]"`, `"unit":"degree Celsius","system":"http://unitsofmeasure.org","code":"Cel"`},
+		"reference-target-organization.json":              {`Organization/o1`, `Patient/p1`},
+		"extension-context-birthsex-on-organization.json": {`"resourceType":"Organization"`, `"resourceType":"Patient"`},
+		"subextension-unknown.json":                       {`favouriteColour`, `https://example.org/fhir/StructureDefinition/colour`},
+		"subextension-wrong-type.json":                    {`"valueString":"phone"`, `"valueCodeableConcept":{"text":"phone"}`},
+		"slice-lab-category-missing.json":                 {`"code":"vital-signs"`, `"code":"laboratory"`},
+		"slice-bp-component-closed.json":                  {`"text":"Heart rate"},"valueQuantity":{"value":70,"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"}`, `"text":"Diastolic blood pressure"},"valueQuantity":{"value":70,"unit":"millimeter of mercury","system":"http://unitsofmeasure.org","code":"mm[Hg]"}`},
+		"slice-bp-systolic-unit.json":                     {`kilopascal`, `millimeter of mercury`},
+	}
+	for file, f := range fix {
+		t.Run(file, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join("testdata", "profiles", file))
+			require.NoError(t, err)
+			require.Contains(t, string(data), f[0])
+			data = []byte(strings.Replace(string(data), f[0], f[1], 1))
+			if file == "extension-context-birthsex-on-organization.json" {
+				data = []byte(strings.Replace(string(data), `"name":"Synthetic Practice"`, `"gender":"female"`, 1))
+			}
+			r, err := Unmarshal(data)
+			require.NoError(t, err)
+			oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+			require.NoError(t, err)
+			if oo == nil {
+				return
+			}
+			for _, is := range oo.Issue {
+				if is.Details == nil {
+					continue
+				}
+				switch is.Details.Text.Value {
+				case RuleBinding, RuleFixed, RuleReferenceTarget, RuleExtensionContext, RuleSubExtension:
+					t.Errorf("unexpected %s %s at %s: %s", is.Severity.Value, is.Details.Text.Value, is.Expression[0].Value, is.Diagnostics.Value)
+				}
+			}
+		})
+	}
+}
+
+// fakeTerminology answers for one value set.
+type fakeTerminology struct {
+	calls int
+	in    bool
+}
+
+func (f *fakeTerminology) MemberOf(vs, system, code string) (bool, bool, error) {
+	f.calls++
+	return f.in, vs == "http://hl7.org/fhir/ValueSet/all-languages", nil
+}
+
+// A value set only a terminology can expand (all-languages on
+// Patient.communication.language) is checked through the hook when one is
+// set, and left alone without one.
+func TestValidateProfilesTerminologyHook(t *testing.T) {
+	js := `{"resourceType":"Patient","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"communication":[{"language":{"coding":[{"system":"urn:ietf:bcp:47","code":"xx-NOPE"}]}}]}`
+	r, err := Unmarshal([]byte(js))
+	require.NoError(t, err)
+	rules := func(oo *OperationOutcome) []string {
+		var out []string
+		if oo == nil {
+			return nil
+		}
+		for _, is := range oo.Issue {
+			if is.Details != nil && is.Details.Text.Value == RuleBinding {
+				out = append(out, is.Severity.Value+" "+is.Expression[0].Value)
+			}
+		}
+		return out
+	}
+	oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, rules(oo))
+	term := &fakeTerminology{}
+	oo, err = ValidateProfiles(context.Background(), r, ValidateOptions{Terminology: term})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"error Patient.communication[0].language"}, rules(oo))
+	assert.Equal(t, 1, term.calls)
+	term.in = true
+	oo, err = ValidateProfiles(context.Background(), r, ValidateOptions{Terminology: term})
+	require.NoError(t, err)
+	assert.Empty(t, rules(oo))
+}
+
+// The 215 UK Core examples: the known defects are caught, and nothing
+// else is reported but the HL7 validator's narrative best-practice
+// warning (dom-6).
+func TestUKCoreKnownDefects(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
+	require.NoError(t, err)
+	require.Len(t, files, 215, "the UK Core examples must be in %s", ukcoreDir)
+	var got []string
+	for _, f := range files {
+		name := filepath.Base(f)
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		r, err := UnmarshalXML(data)
+		if err != nil {
+			got = append(got, name+": decode: "+err.Error())
+			continue
+		}
+		oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+		require.NoError(t, err)
+		if oo == nil {
+			continue
+		}
+		for _, is := range oo.Issue {
+			if is.Severity.Value == severityInformation || is.Details != nil && is.Details.Text.Value == "dom-6" {
+				continue
+			}
+			got = append(got, name+": "+is.Severity.Value+" "+is.Expression[0].Value)
+		}
+	}
+	sort.Strings(got)
+	want := []string{
+		"Extension-UKCore-ConditionEpisode-Example.xml: decode: fhir: xml line 9 column 31: Condition.extension[0].valueCodeableConcept: a second type for a choice element",
+		"Extension-UKCore-RecordingSetting-Example.xml: error Observation.extension[0].url",
+		"UKCore-MedicationDispense-Amoxicillin-Example.xml: warning MedicationDispense.authorizingPrescription[0].reference",
+		"UKCore-MedicationDispense-CiprofloxacinIV-Example.xml: warning MedicationDispense.authorizingPrescription[0].reference",
+		"UKCore-MedicationDispense-CiprofloxacinOral-Example.xml: warning MedicationDispense.authorizingPrescription[0].reference",
+		"UKCore-Patient-BabyPatient-Example.xml: error Patient.identifier[0].value",
+	}
+	assert.Equal(t, want, got)
+}
+
+// The rule checks allocate nothing on a valid UK Core Patient (the
+// issue's bar for ValidateProfiles is ≤ 2 allocations in all).
+func TestProfileRulesNoAllocs(t *testing.T) {
+	n := richardSmithNode(t)
+	v := &profileValidator{ctx: context.Background()}
+	rules := ukcoreRules["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]
+	require.NotNil(t, rules)
+	allocs := testing.AllocsPerRun(100, func() {
+		v.applyRules(rules, n, n)
+		v.extensions(n, n)
+	})
+	assert.Zero(t, allocs)
+	assert.Empty(t, v.issues)
+}
+
+func richardSmithNode(tb testing.TB) *Node {
+	data, err := os.ReadFile(filepath.Join(ukcoreDir, "examples", "UKCore-Patient-RichardSmith-Example.xml"))
+	require.NoError(tb, err)
+	r, err := UnmarshalXML(data)
+	require.NoError(tb, err)
+	n, err := NodeOf(r)
+	require.NoError(tb, err)
+	return n
+}
+
+// The cost of the rule checks on a valid UK Core Patient:
+// go test -run '^$' -bench ProfileRules -benchmem ./fhir
+func BenchmarkProfileRulesPatient(b *testing.B) {
+	n := richardSmithNode(b)
+	v := &profileValidator{ctx: context.Background()}
+	rules := ukcoreRules["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]
+	b.ReportAllocs()
+	for b.Loop() {
+		v.applyRules(rules, n, n)
+		v.extensions(n, n)
+	}
+}
+
+// A reference whose id is an NHS number (as PDS's Patient ids are) is not
+// repeated in the issue.
+func TestReferenceTargetMessageHidesID(t *testing.T) {
+	js := `{"resourceType":"Observation","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Lab"]},"status":"final","code":{"text":"x"},"subject":{"reference":"Group/9990000018"},"valueString":"x"}`
+	r, err := Unmarshal([]byte(js))
+	require.NoError(t, err)
+	oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+	require.NoError(t, err)
+	is := findRule(t, oo, RuleReferenceTarget)
+	assert.Contains(t, is.Diagnostics.Value, "'Group'")
+	for _, is := range oo.Issue {
+		assert.NotContains(t, is.Diagnostics.Value, "9990000018")
+	}
+}
