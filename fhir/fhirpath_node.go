@@ -177,7 +177,7 @@ func NodeOf(r Resource) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NodeFromJSON(js)
+	return nodeFromJSONFast(js)
 }
 
 func jsonScalar(v any) (string, string) {
