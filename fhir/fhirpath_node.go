@@ -80,6 +80,9 @@ func primitiveValue(typ, s string) (any, bool) {
 		}
 		return nil, false
 	case "integer", "positiveInt", "unsignedInt", "integer64":
+		if v, ok := plainInt(s); ok {
+			return v, true
+		}
 		var v int64
 		_, err := fmt.Sscan(s, &v)
 		return v, err == nil
@@ -102,6 +105,31 @@ func primitiveValue(typ, s string) (any, bool) {
 		return t, ok
 	}
 	return s, true
+}
+
+// plainInt reads a decimal integer without a leading zero (which
+// fmt.Sscan would read as octal) and short enough not to overflow: what
+// fmt.Sscan gives for it, without its cost.
+func plainInt(s string) (int64, bool) {
+	body := s
+	if body != "" && body[0] == '-' {
+		body = body[1:]
+	}
+	if body == "" || len(body) > 18 || body[0] == '0' && len(body) > 1 {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if len(body) != len(s) {
+		v = -v
+	}
+	return v, true
 }
 
 // ratOfJSON reads a JSON number with an exponent.

@@ -3,6 +3,7 @@ package fhir
 import (
 	"encoding/json"
 	"fmt"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -250,8 +251,8 @@ type nodeBuilder struct {
 }
 
 type jkey struct {
-	name  string
-	order int
+	name string
+	info keyInfo
 }
 
 func (b *nodeBuilder) node() *Node {
@@ -337,7 +338,7 @@ func (b *nodeBuilder) object(n *Node, name, typ string, o jval, parent *Node) {
 		if dup {
 			continue
 		}
-		b.keys = append(b.keys, jkey{k, keyOrder(ti, k)})
+		b.keys = append(b.keys, jkey{k, keyLookup(ti, k)})
 	}
 	keys := b.keys[base:]
 	// insertion sort: Marshal writes elements in definition order already
@@ -361,7 +362,7 @@ func (b *nodeBuilder) object(n *Node, name, typ string, o jval, parent *Node) {
 	n.kids = b.kidList(total)
 	for ki := range keys {
 		k := keys[ki].name
-		e, et := elemFor(ti, k)
+		e, et := keys[ki].info.e, keys[ki].info.et
 		cname := k
 		if e != nil {
 			cname = e.Name
@@ -440,6 +441,35 @@ func jsonScalarOf(v jval) (string, string) {
 	return "", ""
 }
 
+// keyInfo is what elemFor and keyOrder give for a key of a type, cached:
+// the tables never change.
+type keyInfo struct {
+	e     *elemInfo
+	et    string
+	order int
+}
+
+type keyOf struct {
+	ti  *typeInfo
+	key string
+}
+
+var keyCache sync.Map // keyOf -> keyInfo
+
+func keyLookup(ti *typeInfo, k string) keyInfo {
+	ko := keyOf{ti, k}
+	if v, ok := keyCache.Load(ko); ok {
+		return v.(keyInfo)
+	}
+	e, et := elemFor(ti, k)
+	ki := keyInfo{e, et, keyOrder(ti, k)}
+	if ti != nil && e != nil {
+		// only keys of the model: unknown ones would let input grow the cache
+		keyCache.Store(ko, ki)
+	}
+	return ki
+}
+
 // keyOrder is the position of the element a key stands for in its type's
 // definition (jsonNode's order), unknown keys last.
 func keyOrder(ti *typeInfo, k string) int {
@@ -458,8 +488,8 @@ func keyOrder(ti *typeInfo, k string) int {
 }
 
 func keyLess(a, b jkey) bool {
-	if a.order != b.order {
-		return a.order < b.order
+	if a.info.order != b.info.order {
+		return a.info.order < b.info.order
 	}
 	return a.name < b.name
 }

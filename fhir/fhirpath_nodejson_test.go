@@ -122,3 +122,20 @@ func FuzzNodeFromJSONFast(f *testing.F) {
 		}
 	})
 }
+
+// plainInt agrees with fmt.Sscan wherever it answers.
+func TestPlainIntMatchesSscan(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-12", "010", "0x1f", "123456789012345678", "1234567890123456789", "-", "", "1_000", "+5", "12a", "9223372036854775807"} {
+		v, ok := plainInt(s)
+		if !ok {
+			continue
+		}
+		var w int64
+		if _, err := fmt.Sscan(s, &w); err != nil || w != v {
+			t.Errorf("%q: plainInt %d, Sscan %d (%v)", s, v, w, err)
+		}
+	}
+	if _, ok := plainInt("010"); ok {
+		t.Error("010 is octal to Sscan")
+	}
+}
