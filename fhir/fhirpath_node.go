@@ -201,11 +201,12 @@ func NodeFromJSON(data []byte) (*Node, error) {
 
 // NodeOf builds a Node tree from a decoded resource.
 func NodeOf(r Resource) (*Node, error) {
-	js, err := Marshal(r)
+	src, err := marshalString(r)
 	if err != nil {
 		return nil, err
 	}
-	return nodeFromJSONFast(js)
+	var st nodeState
+	return st.build(src)
 }
 
 func jsonScalar(v any) (string, string) {

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync"
 	"unicode/utf8"
@@ -248,6 +249,8 @@ type nodeBuilder struct {
 	nodes []Node
 	ptrs  []*Node
 	keys  []jkey
+	// counts of this build, to size the blocks of the next (pooled)
+	nNodes, nPtrs int
 }
 
 type jkey struct {
@@ -259,11 +262,13 @@ func (b *nodeBuilder) node() *Node {
 	if len(b.nodes) == cap(b.nodes) {
 		b.nodes = make([]Node, 0, 128)
 	}
+	b.nNodes++
 	b.nodes = append(b.nodes, Node{})
 	return &b.nodes[len(b.nodes)-1]
 }
 
 func (b *nodeBuilder) kidList(n int) []*Node {
+	b.nPtrs += n
 	if n > cap(b.ptrs)-len(b.ptrs) {
 		c := 256
 		if n > c {
@@ -276,12 +281,53 @@ func (b *nodeBuilder) kidList(n int) []*Node {
 	return s
 }
 
+// nodeState is the memory of one build. ValidateProfiles takes one from
+// a pool, so its tree lives only until it returns.
+type nodeState struct {
+	d     jdoc
+	b     nodeBuilder
+	block []Node
+	ptrs  []*Node
+}
+
+var nodeStates = sync.Pool{New: func() any { return new(nodeState) }}
+
+// maxPooledNodes bounds the memory a pooled nodeState keeps.
+const maxPooledNodes = 1 << 14
+
+// marshalString is Marshal giving a string: one copy of the encoder's
+// buffer, which the tree's strings then share.
+func marshalString(r Resource) (string, error) {
+	if r == nil {
+		return "", errors.New("fhir: marshal of a nil resource")
+	}
+	e := encoders.Get().(*encoder)
+	e.buf, e.comma, e.top, e.stack = e.buf[:0], false, 0, e.stack[:0]
+	r.encodeJSON(e)
+	out := string(e.buf)
+	if cap(e.buf) <= 1<<20 { // keep small buffers only
+		encoders.Put(e)
+	}
+	return out, nil
+}
+
 // nodeFromJSONFast builds the tree NodeFromJSON builds.
 func nodeFromJSONFast(data []byte) (*Node, error) {
-	d := &jdoc{src: string(data)}
-	// a FHIR document has roughly one value per 12 bytes
-	d.vals = make([]jval, 0, len(data)/12+8)
-	d.mems = make([]jmem, 0, len(data)/16+8)
+	var st nodeState
+	return st.build(string(data))
+}
+
+// build parses src and builds its tree in st's blocks, which it sizes for
+// the next build.
+func (st *nodeState) build(src string) (*Node, error) {
+	d := &st.d
+	d.src, d.pos, d.depth = src, 0, 0
+	if cap(d.vals) == 0 {
+		// a FHIR document has roughly one value per 12 bytes
+		d.vals = make([]jval, 0, len(src)/12+8)
+		d.mems = make([]jmem, 0, len(src)/16+8)
+	}
+	d.vals, d.mems, d.items, d.memStack, d.itemStack = d.vals[:0], d.mems[:0], d.items[:0], d.memStack[:0], d.itemStack[:0]
 	root, err := d.value()
 	if err != nil {
 		return nil, err
@@ -301,10 +347,31 @@ func nodeFromJSONFast(data []byte) (*Node, error) {
 	if rt == "" {
 		return nil, fmt.Errorf("%w: json: no resourceType", ErrFHIRPath)
 	}
-	b := &nodeBuilder{d: d, nodes: make([]Node, 0, len(data)/40+8)}
+	if st.block == nil {
+		st.block = make([]Node, 0, len(src)/40+8)
+	}
+	st.b = nodeBuilder{d: d, nodes: st.block[:0], ptrs: st.ptrs[:0], keys: st.b.keys[:0]}
+	b := &st.b
 	n := b.node()
 	b.object(n, rt, rt, o, nil)
+	if b.nNodes > cap(st.block) && b.nNodes <= maxPooledNodes {
+		st.block = make([]Node, 0, b.nNodes)
+	}
+	if b.nPtrs > cap(st.ptrs) && b.nPtrs <= maxPooledNodes {
+		st.ptrs = make([]*Node, 0, b.nPtrs)
+	}
 	return n, nil
+}
+
+// release puts st back in the pool unless it grew too large; the tree it
+// built must no longer be used.
+func (st *nodeState) release() {
+	if cap(st.d.vals) > 4*maxPooledNodes || cap(st.d.mems) > 4*maxPooledNodes {
+		return
+	}
+	st.d.src = ""
+	st.b.d = nil
+	nodeStates.Put(st)
 }
 
 // object fills n from object o as jsonNode does.

@@ -168,7 +168,14 @@ func invariants() *invTables {
 // known UK Core or base profile is a warning.
 func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*OperationOutcome, error) {
 	oo := Validate(r)
-	n, err := NodeOf(r)
+	src, err := marshalString(r)
+	if err != nil {
+		return oo, err
+	}
+	// the tree lives only in this call, so its memory is pooled
+	st := nodeStates.Get().(*nodeState)
+	defer st.release()
+	n, err := st.build(src)
 	if err != nil {
 		return oo, err
 	}

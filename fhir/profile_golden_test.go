@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -158,4 +159,61 @@ func TestValidateProfilesGolden(t *testing.T) {
 		t.Errorf("ValidateProfiles changed its issues (-before +now):\n%s", d)
 	}
 	t.Logf("%d issues compared", len(got))
+}
+
+// ValidateProfiles pools the memory of its Node trees: goroutines
+// validating different resources at once each get their own issues.
+func TestValidateProfilesConcurrent(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
+	if err != nil || len(files) != 215 {
+		t.Fatalf("want the 215 UK Core examples in %s (%v)", ukcoreDir, err)
+	}
+	var rs []Resource
+	for _, f := range files[:40] {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := UnmarshalXML(data); err == nil {
+			rs = append(rs, r)
+		}
+	}
+	issues := func(r Resource) string {
+		oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+		if err != nil {
+			return err.Error()
+		}
+		if oo == nil {
+			return ""
+		}
+		var b strings.Builder
+		for _, is := range oo.Issue {
+			b.WriteString(is.Severity.Value + " " + is.Expression[0].Value + " " + is.Diagnostics.Value + "\n")
+		}
+		return b.String()
+	}
+	want := make([]string, len(rs))
+	for i, r := range rs {
+		want[i] = issues(r)
+	}
+	errs := make(chan string, 4*len(rs))
+	done := make(chan bool)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			for j := range rs {
+				i := (j + g*7) % len(rs)
+				if got := issues(rs[i]); got != want[i] {
+					errs <- fmt.Sprintf("resource %d: got\n%s\nwant\n%s", i, got, want[i])
+				}
+			}
+			done <- true
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
 }
