@@ -177,8 +177,8 @@ func Evaluate(r Resource, expr string) ([]any, error) {
 func plain(v any) any {
 	switch x := v.(type) {
 	case *Node:
-		if x.val != nil {
-			switch y := x.val.(type) {
+		if x.hasVal() {
+			switch y := x.value().(type) {
 			case int64, FPDecimal:
 				return Number(x.raw)
 			case bool:

@@ -36,7 +36,7 @@ func fastBool(p *FHIRPath) fastPred {
 }
 
 func ele1(n *Node) bool {
-	if n.val != nil {
+	if n.hasVal() {
 		return true
 	}
 	for _, k := range n.kids {
@@ -51,7 +51,7 @@ func fastNode(n fpNode) fastPred {
 	switch x := n.(type) {
 	case *funcNode:
 		if x.name == "hasValue" && len(x.args) == 0 {
-			return func(n *Node) bool { return n.val != nil }
+			return func(n *Node) bool { return n.hasVal() }
 		}
 	case *pathNode:
 		// (bool).not()

@@ -23,11 +23,35 @@ type Node struct {
 	kids   []*Node
 	parent *Node
 	index  int // position among the parent's children of the same name
+	// lazy: val is still to be worked out from raw (see value)
+	lazy bool
 }
 
 // Value returns the primitive value (nil for a complex element or a
 // primitive that has only extensions).
-func (n *Node) Value() any { return n.val }
+func (n *Node) Value() any { return n.value() }
+
+// hasVal reports whether the node has a primitive value.
+func (n *Node) hasVal() bool { return n.lazy || n.val != nil }
+
+// value gives the primitive value, working it out from the text first in
+// a tree built with lazy values (ValidateProfiles' own, which no other
+// goroutine sees).
+func (n *Node) value() any {
+	if n.lazy {
+		n.val, n.lazy = primitiveOrText(n.Type, n.raw), false
+	}
+	return n.val
+}
+
+// primitiveOrText is the value jsonNode gives a primitive: its FHIRPath
+// value, or the text when the text does not fit the type.
+func primitiveOrText(typ, s string) any {
+	if pv, ok := primitiveValue(typ, s); ok {
+		return pv
+	}
+	return s
+}
 
 // Children returns the node's child elements in order.
 func (n *Node) Children() []*Node { return n.kids }
@@ -206,7 +230,7 @@ func NodeOf(r Resource) (*Node, error) {
 		return nil, err
 	}
 	var st nodeState
-	return st.build(src)
+	return st.build(src, false)
 }
 
 func jsonScalar(v any) (string, string) {
@@ -484,8 +508,8 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 
 // String gives a primitive's value, or the node's type.
 func (n *Node) String() string {
-	if n.val != nil {
-		return fmt.Sprint(n.val)
+	if n.hasVal() {
+		return fmt.Sprint(n.value())
 	}
 	return n.Type
 }

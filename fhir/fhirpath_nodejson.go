@@ -251,6 +251,9 @@ type nodeBuilder struct {
 	keys  []jkey
 	// counts of this build, to size the blocks of the next (pooled)
 	nNodes, nPtrs int
+	// lazy leaves primitive values to Node.value: only for a tree one
+	// goroutine uses
+	lazy bool
 }
 
 type jkey struct {
@@ -314,12 +317,12 @@ func marshalString(r Resource) (string, error) {
 // nodeFromJSONFast builds the tree NodeFromJSON builds.
 func nodeFromJSONFast(data []byte) (*Node, error) {
 	var st nodeState
-	return st.build(string(data))
+	return st.build(string(data), false)
 }
 
 // build parses src and builds its tree in st's blocks, which it sizes for
 // the next build.
-func (st *nodeState) build(src string) (*Node, error) {
+func (st *nodeState) build(src string, lazy bool) (*Node, error) {
 	d := &st.d
 	d.src, d.pos, d.depth = src, 0, 0
 	if cap(d.vals) == 0 {
@@ -350,7 +353,7 @@ func (st *nodeState) build(src string) (*Node, error) {
 	if st.block == nil {
 		st.block = make([]Node, 0, len(src)/40+8)
 	}
-	st.b = nodeBuilder{d: d, nodes: st.block[:0], ptrs: st.ptrs[:0], keys: st.b.keys[:0]}
+	st.b = nodeBuilder{d: d, nodes: st.block[:0], ptrs: st.ptrs[:0], keys: st.b.keys[:0], lazy: lazy}
 	b := &st.b
 	n := b.node()
 	b.object(n, rt, rt, o, nil)
@@ -470,10 +473,10 @@ func (b *nodeBuilder) object(n *Node, name, typ string, o jval, parent *Node) {
 				c.Name, c.Type, c.parent = cname, t, n
 				if v >= 0 && d.vals[v].kind != 'z' {
 					c.raw = s
-					if pv, ok := primitiveValue(t, s); ok {
-						c.val = pv
+					if b.lazy {
+						c.lazy = true
 					} else {
-						c.val = s
+						c.val = primitiveOrText(t, s)
 					}
 				}
 				if x >= 0 && d.vals[x].kind == 'o' {

@@ -175,7 +175,7 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 	// the tree lives only in this call, so its memory is pooled
 	st := nodeStates.Get().(*nodeState)
 	defer st.release()
-	n, err := st.build(src)
+	n, err := st.build(src, true)
 	if err != nil {
 		return oo, err
 	}
