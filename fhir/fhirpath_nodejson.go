@@ -227,6 +227,16 @@ func (d *jdoc) member(o jval, key string) int32 {
 	return -1
 }
 
+// memberExt is member(o, "_"+key).
+func (d *jdoc) memberExt(o jval, key string) int32 {
+	for i := o.a + o.n - 1; i >= o.a; i-- {
+		if k := d.mems[i].key; len(k) == len(key)+1 && k[0] == '_' && k[1:] == key {
+			return d.mems[i].val
+		}
+	}
+	return -1
+}
+
 // list is asList: an array's items, a single value, or none for null or
 // a missing member.
 func (d *jdoc) list(v int32, one *[1]int32) []int32 {
@@ -421,7 +431,7 @@ func (b *nodeBuilder) object(n *Node, name, typ string, o jval, parent *Node) {
 	total := 0
 	for _, k := range keys {
 		c := len(d.list(d.member(o, k.name), &one))
-		if x := len(d.list(d.member(o, "_"+k.name), &oneX)); x > c {
+		if x := len(d.list(d.memberExt(o, k.name), &oneX)); x > c {
 			c = x
 		}
 		total += c
@@ -438,7 +448,7 @@ func (b *nodeBuilder) object(n *Node, name, typ string, o jval, parent *Node) {
 			cname = e.Name
 		}
 		vals := d.list(d.member(o, k), &one)
-		exts := d.list(d.member(o, "_"+k), &oneX)
+		exts := d.list(d.memberExt(o, k), &oneX)
 		cnt := len(vals)
 		if len(exts) > cnt {
 			cnt = len(exts)
@@ -524,20 +534,41 @@ type keyOf struct {
 	key string
 }
 
-var keyCache sync.Map // keyOf -> keyInfo
+var (
+	keyOnce  sync.Once
+	keyTable map[keyOf]keyInfo
+)
 
+// keyLookup gives elemFor and keyOrder of a key, from a table of every
+// element name and typed choice name of the model (built once by calling
+// them), or by calling them for any other key.
 func keyLookup(ti *typeInfo, k string) keyInfo {
-	ko := keyOf{ti, k}
-	if v, ok := keyCache.Load(ko); ok {
-		return v.(keyInfo)
+	keyOnce.Do(func() {
+		keyTable = map[keyOf]keyInfo{}
+		add := func(ti *typeInfo, k string) {
+			e, et := elemFor(ti, k)
+			keyTable[keyOf{ti, k}] = keyInfo{e, et, keyOrder(ti, k)}
+		}
+		for _, ti := range typeTable {
+			for i := range ti.Elems {
+				e := &ti.Elems[i]
+				if !e.Choice {
+					add(ti, e.Name)
+					continue
+				}
+				for _, t := range e.Types {
+					if t != "" {
+						add(ti, e.Name+string(upperASCII(t[0]))+t[1:])
+					}
+				}
+			}
+		}
+	})
+	if ki, ok := keyTable[keyOf{ti, k}]; ok {
+		return ki
 	}
 	e, et := elemFor(ti, k)
-	ki := keyInfo{e, et, keyOrder(ti, k)}
-	if ti != nil && e != nil {
-		// only keys of the model: unknown ones would let input grow the cache
-		keyCache.Store(ko, ki)
-	}
-	return ki
+	return keyInfo{e, et, keyOrder(ti, k)}
 }
 
 // keyOrder is the position of the element a key stands for in its type's
