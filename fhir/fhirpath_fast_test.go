@@ -28,7 +28,13 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 		prog *FHIRPath
 		fast fastPred
 	}
+	type guardPair struct {
+		src   string
+		prog  *FHIRPath
+		guard guardPred
+	}
 	var fast []compiledPair
+	var guards []guardPair
 	for e := range exprs {
 		p, err := CompileFHIRPath(e)
 		if err != nil {
@@ -36,13 +42,18 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 		}
 		if f := fastBool(p); f != nil {
 			fast = append(fast, compiledPair{e, p, f})
+		} else if g := guardBool(p); g != nil {
+			guards = append(guards, guardPair{e, p, g})
 		}
 	}
 	sort.Slice(fast, func(i, j int) bool { return fast[i].src < fast[j].src })
 	if len(fast) < 10 {
 		t.Fatalf("only %d invariants compiled to closures", len(fast))
 	}
-	t.Logf("%d of %d invariant expressions compiled to Go", len(fast), len(exprs))
+	t.Logf("%d of %d invariant expressions compiled to Go, %d more partly", len(fast), len(exprs), len(guards))
+	if len(guards) < 5 {
+		t.Fatalf("only %d invariants compiled to guards", len(guards))
+	}
 
 	var docs []*Node
 	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
@@ -80,7 +91,7 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 		docs = append(docs, n)
 	}
 	ctx := context.Background()
-	cases := 0
+	cases, decidedCases := 0, 0
 	var visit func(n *Node)
 	visit = func(n *Node) {
 		for _, c := range fast {
@@ -91,6 +102,18 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 				t.Errorf("%s on %s: interpreter %v (known %v, err %v), closure %v", c.src, nodeLocation(n), ok, known, err, got)
 			}
 		}
+		for _, c := range guards {
+			got, decided := c.guard(n)
+			if !decided {
+				continue
+			}
+			ok, known, err := c.prog.EvaluateBool(ctx, n, nil)
+			cases++
+			decidedCases++
+			if err != nil || !known || ok != got {
+				t.Errorf("%s on %s: interpreter %v (known %v, err %v), guard %v", c.src, nodeLocation(n), ok, known, err, got)
+			}
+		}
 		for _, k := range n.kids {
 			visit(k)
 		}
@@ -98,5 +121,8 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 	for _, d := range docs {
 		visit(d)
 	}
-	t.Logf("%d cases", cases)
+	t.Logf("%d cases, %d decided by guards", cases, decidedCases)
+	if decidedCases == 0 {
+		t.Error("no guard decided anything")
+	}
 }

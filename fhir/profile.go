@@ -69,10 +69,11 @@ type ValidateOptions struct {
 // does not compile: not checked) and, for the common shapes, a Go closure
 // giving the same answer (fhirpath_fast.go).
 type preparedInv struct {
-	inv  *invariant
-	rest []string
-	prog *FHIRPath
-	fast fastPred
+	inv   *invariant
+	rest  []string
+	prog  *FHIRPath
+	fast  fastPred
+	guard guardPred // when fast is nil: decides some cases without the interpreter
 }
 
 // invTables are the invariants of every type and profile, prepared once.
@@ -116,7 +117,9 @@ func prepare(inv *invariant, rest string) preparedInv {
 	if rest = strings.ReplaceAll(rest, "[x]", ""); rest != "" {
 		p.rest = strings.Split(rest, ".")
 	}
-	p.fast = fastBool(p.prog)
+	if p.fast = fastBool(p.prog); p.fast == nil {
+		p.guard = guardBool(p.prog)
+	}
 	return p
 }
 
@@ -330,6 +333,14 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 			v.failed(inv.inv, at)
 		}
 		return
+	}
+	if inv.guard != nil {
+		if ok, decided := inv.guard(at); decided {
+			if !ok {
+				v.failed(inv.inv, at)
+			}
+			return
+		}
 	}
 	v.env.Resource = res
 	ok, known, err := inv.prog.EvaluateBool(v.ctx, at, &v.env)
