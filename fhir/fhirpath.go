@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -151,7 +152,7 @@ func (p *FHIRPath) EvaluateBool(ctx context.Context, n *Node, env *FHIRPathEnv) 
 	return false, false, &FHIRPathError{Expr: p.src, Msg: "expected one boolean, got " + itoa(len(v)) + " items"}
 }
 
-func itoa(n int) string { return big.NewInt(int64(n)).String() }
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // Evaluate evaluates a FHIRPath expression on a resource and returns plain
 // Go values: string for string-like primitives and dates, Number for
@@ -176,8 +177,8 @@ func Evaluate(r Resource, expr string) ([]any, error) {
 func plain(v any) any {
 	switch x := v.(type) {
 	case *Node:
-		if x.val != nil {
-			switch y := x.val.(type) {
+		if x.hasVal() {
+			switch y := x.value().(type) {
 			case int64, FPDecimal:
 				return Number(x.raw)
 			case bool:

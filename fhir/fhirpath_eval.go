@@ -214,8 +214,8 @@ func one(v any) []any {
 // sysVal returns the system value of a FHIR primitive node; other items
 // are returned as they are.
 func sysVal(v any) any {
-	if n, ok := v.(*Node); ok && n.val != nil {
-		return n.val
+	if n, ok := v.(*Node); ok && n.hasVal() {
+		return n.value()
 	}
 	return v
 }
@@ -234,11 +234,11 @@ func quantityOf(v any) (FPQuantity, bool) {
 			return FPQuantity{}, false
 		}
 		vn := x.first("value")
-		if vn == nil || vn.val == nil {
+		if vn == nil || !vn.hasVal() {
 			return FPQuantity{}, false
 		}
 		var d FPDecimal
-		switch y := vn.val.(type) {
+		switch y := vn.value().(type) {
 		case FPDecimal:
 			d = y
 		case int64:
@@ -529,7 +529,7 @@ func eqItem(a, b any) (bool, bool) {
 		if x == y {
 			return true, true
 		}
-		if len(x.kids) != len(y.kids) || x.val != nil || y.val != nil {
+		if len(x.kids) != len(y.kids) || x.hasVal() || y.hasVal() {
 			return false, true
 		}
 		for i := range x.kids {

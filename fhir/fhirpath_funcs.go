@@ -792,14 +792,14 @@ func init() {
 				return boolRes(false)
 			}
 			n, ok := in[0].(*Node)
-			return boolRes(ok && n.val != nil)
+			return boolRes(ok && n.hasVal())
 		}),
 		"getValue": fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) {
 			if len(in) != 1 {
 				return nil, nil
 			}
-			if n, ok := in[0].(*Node); ok && n.val != nil {
-				return []any{n.val}, nil
+			if n, ok := in[0].(*Node); ok && n.hasVal() {
+				return []any{n.value()}, nil
 			}
 			return nil, nil
 		}),
@@ -809,8 +809,8 @@ func init() {
 				ref := ""
 				switch x := it.(type) {
 				case *Node:
-					if x.val != nil {
-						ref, _ = x.val.(string)
+					if x.hasVal() {
+						ref, _ = x.value().(string)
 					} else {
 						ref = x.str("reference")
 					}
@@ -1445,8 +1445,8 @@ func codingsOf(v any) []coding {
 	case string:
 		return []coding{{Code: x}}
 	case *Node:
-		if x.val != nil {
-			s, _ := x.val.(string)
+		if x.hasVal() {
+			s, _ := x.value().(string)
 			return []coding{{Code: s}}
 		}
 		switch x.Type {

@@ -23,11 +23,35 @@ type Node struct {
 	kids   []*Node
 	parent *Node
 	index  int // position among the parent's children of the same name
+	// lazy: val is still to be worked out from raw (see value)
+	lazy bool
 }
 
 // Value returns the primitive value (nil for a complex element or a
 // primitive that has only extensions).
-func (n *Node) Value() any { return n.val }
+func (n *Node) Value() any { return n.value() }
+
+// hasVal reports whether the node has a primitive value.
+func (n *Node) hasVal() bool { return n.lazy || n.val != nil }
+
+// value gives the primitive value, working it out from the text first in
+// a tree built with lazy values (ValidateProfiles' own, which no other
+// goroutine sees).
+func (n *Node) value() any {
+	if n.lazy {
+		n.val, n.lazy = primitiveOrText(n.Type, n.raw), false
+	}
+	return n.val
+}
+
+// primitiveOrText is the value jsonNode gives a primitive: its FHIRPath
+// value, or the text when the text does not fit the type.
+func primitiveOrText(typ, s string) any {
+	if pv, ok := primitiveValue(typ, s); ok {
+		return pv
+	}
+	return s
+}
 
 // Children returns the node's child elements in order.
 func (n *Node) Children() []*Node { return n.kids }
@@ -80,6 +104,9 @@ func primitiveValue(typ, s string) (any, bool) {
 		}
 		return nil, false
 	case "integer", "positiveInt", "unsignedInt", "integer64":
+		if v, ok := plainInt(s); ok {
+			return v, true
+		}
 		var v int64
 		_, err := fmt.Sscan(s, &v)
 		return v, err == nil
@@ -102,6 +129,31 @@ func primitiveValue(typ, s string) (any, bool) {
 		return t, ok
 	}
 	return s, true
+}
+
+// plainInt reads a decimal integer without a leading zero (which
+// fmt.Sscan would read as octal) and short enough not to overflow: what
+// fmt.Sscan gives for it, without its cost.
+func plainInt(s string) (int64, bool) {
+	body := s
+	if body != "" && body[0] == '-' {
+		body = body[1:]
+	}
+	if body == "" || len(body) > 18 || body[0] == '0' && len(body) > 1 {
+		return 0, false
+	}
+	var v int64
+	for i := 0; i < len(body); i++ {
+		c := body[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if len(body) != len(s) {
+		v = -v
+	}
+	return v, true
 }
 
 // ratOfJSON reads a JSON number with an exponent.
@@ -173,11 +225,12 @@ func NodeFromJSON(data []byte) (*Node, error) {
 
 // NodeOf builds a Node tree from a decoded resource.
 func NodeOf(r Resource) (*Node, error) {
-	js, err := Marshal(r)
+	src, err := marshalString(r)
 	if err != nil {
 		return nil, err
 	}
-	return NodeFromJSON(js)
+	var st nodeState
+	return st.build(src, false)
 }
 
 func jsonScalar(v any) (string, string) {
@@ -455,8 +508,8 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 
 // String gives a primitive's value, or the node's type.
 func (n *Node) String() string {
-	if n.val != nil {
-		return fmt.Sprint(n.val)
+	if n.hasVal() {
+		return fmt.Sprint(n.value())
 	}
 	return n.Type
 }

@@ -64,37 +64,103 @@ type ValidateOptions struct {
 	Suppress []string
 }
 
-// compiled invariants, parsed once on first use
+// preparedInv is an invariant ready to run: its path below the type it
+// is on split into element names, its compiled expression (nil when it
+// does not compile: not checked) and, for the common shapes, a Go closure
+// giving the same answer (fhirpath_fast.go).
+type preparedInv struct {
+	inv   *invariant
+	rest  []string
+	prog  *FHIRPath
+	fast  fastPred
+	guard guardPred // when fast is nil: decides some cases without the interpreter
+}
+
+// invTables are the invariants of every type and profile, prepared once.
+type invTables struct {
+	// base[t] are the base invariants on type t itself or its elements
+	// (Path "t" or "t.x").
+	base map[string][]preparedInv
+	// domain are DomainResource's invariants, their paths relative.
+	domain []preparedInv
+	// element are the invariants on every element (Path "Element").
+	element []preparedInv
+	// profile[p] are the invariants of a UK Core profile or extension,
+	// by the type their path starts at.
+	profile map[*profileInfo]map[string][]preparedInv
+}
+
 var (
-	invOnce     sync.Once
-	invCompiled map[string]*FHIRPath
+	invOnce   sync.Once
+	invTable  *invTables
+	compileMu sync.Mutex
+	compiled  = map[string]*FHIRPath{}
 )
 
 func compiledInvariant(expr string) *FHIRPath {
+	compileMu.Lock()
+	defer compileMu.Unlock()
+	if p, ok := compiled[expr]; ok {
+		return p
+	}
+	p, err := CompileFHIRPath(expr)
+	if err != nil {
+		// kept nil: not checked
+		p = nil
+	}
+	compiled[expr] = p
+	return p
+}
+
+func prepare(inv *invariant, rest string) preparedInv {
+	p := preparedInv{inv: inv, prog: compiledInvariant(inv.Expr)}
+	if rest = strings.ReplaceAll(rest, "[x]", ""); rest != "" {
+		p.rest = strings.Split(rest, ".")
+	}
+	if p.fast = fastBool(p.prog); p.fast == nil {
+		p.guard = guardBool(p.prog)
+	}
+	return p
+}
+
+func invariants() *invTables {
 	invOnce.Do(func() {
-		invCompiled = map[string]*FHIRPath{}
-		add := func(list []invariant) {
-			for _, inv := range list {
-				if _, ok := invCompiled[inv.Expr]; ok {
-					continue
+		t := &invTables{base: map[string][]preparedInv{}, profile: map[*profileInfo]map[string][]preparedInv{}}
+		for typ, list := range baseInvariants {
+			for i := range list {
+				inv := &list[i]
+				root, rest, _ := strings.Cut(inv.Path, ".")
+				if root == typ {
+					t.base[typ] = append(t.base[typ], prepare(inv, rest))
 				}
-				p, err := CompileFHIRPath(inv.Expr)
-				if err != nil {
-					// kept nil: reported as not checked
-					invCompiled[inv.Expr] = nil
-					continue
-				}
-				invCompiled[inv.Expr] = p
 			}
 		}
-		for _, l := range baseInvariants {
-			add(l)
+		for i := range baseInvariants["DomainResource"] {
+			inv := &baseInvariants["DomainResource"][i]
+			// resource() renames the path to the resource type and cuts
+			// at the first dot
+			root, rest, _ := strings.Cut("X"+strings.TrimPrefix(inv.Path, "DomainResource"), ".")
+			if root == "X" {
+				t.domain = append(t.domain, prepare(inv, rest))
+			}
+		}
+		for i := range baseInvariants["Element"] {
+			if inv := &baseInvariants["Element"][i]; inv.Path == "Element" {
+				t.element = append(t.element, prepare(inv, ""))
+			}
 		}
 		for _, p := range ukcoreProfiles {
-			add(p.Invariants)
+			m := map[string][]preparedInv{}
+			for i := range p.Invariants {
+				inv := &p.Invariants[i]
+				root, rest, _ := strings.Cut(inv.Path, ".")
+				m[root] = append(m[root], prepare(inv, rest))
+			}
+			t.profile[p] = m
 		}
+		invTable = t
 	})
-	return invCompiled[expr]
+	return invTable
 }
 
 // ValidateProfiles runs Validate and then checks the resource against
@@ -105,18 +171,26 @@ func compiledInvariant(expr string) *FHIRPath {
 // known UK Core or base profile is a warning.
 func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*OperationOutcome, error) {
 	oo := Validate(r)
-	n, err := NodeOf(r)
+	src, err := marshalString(r)
 	if err != nil {
 		return oo, err
 	}
-	v := &profileValidator{ctx: ctx, opts: opts}
+	// the tree lives only in this call, so its memory is pooled
+	st := nodeStates.Get().(*nodeState)
+	defer st.release()
+	n, err := st.build(src, true)
+	if err != nil {
+		return oo, err
+	}
+	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants()}
+	v.env.Terminology = opts.Terminology
 	for _, s := range opts.Suppress {
 		if v.suppress == nil {
 			v.suppress = map[string]bool{}
 		}
 		v.suppress[s] = true
 	}
-	v.resource(n, n.Type)
+	v.resource(n)
 	if len(v.issues) == 0 {
 		return oo, ctx.Err()
 	}
@@ -135,9 +209,13 @@ type profileValidator struct {
 	opts     ValidateOptions
 	suppress map[string]bool
 	issues   []OperationOutcomeIssue
+	tables   *invTables
+	env      FHIRPathEnv
 }
 
-func (v *profileValidator) add(severity, code, key, msg, expr string) {
+// add reports an issue at the element n (plus suffix, if any); the
+// location string is built only here, for an issue kept.
+func (v *profileValidator) add(severity, code, key, msg string, n *Node, suffix string) {
 	if v.suppress[key] {
 		return
 	}
@@ -149,91 +227,139 @@ func (v *profileValidator) add(severity, code, key, msg, expr string) {
 		Code:        Code{Value: code},
 		Details:     &CodeableConcept{Text: String{Value: key}},
 		Diagnostics: String{Value: msg},
-		Expression:  []String{{Value: expr}},
+		Expression:  []String{{Value: nodeLocation(n) + suffix}},
 	})
 }
 
-// resource checks one resource (the root, a contained one or a Bundle
-// entry's) at the FHIRPath location loc.
-func (v *profileValidator) resource(n *Node, loc string) {
-	var invs []invariant
-	invs = append(invs, baseInvariants[n.Type]...)
-	for _, inv := range baseInvariants["DomainResource"] {
-		if n.Type != "Bundle" && n.Type != "Parameters" && n.Type != "Binary" {
-			inv.Path = n.Type + strings.TrimPrefix(inv.Path, "DomainResource")
-			invs = append(invs, inv)
-		}
+// nodeLocation gives the FHIRPath location of n in its tree:
+// "Patient.name[0].given[1]", the index only on repeating elements.
+func nodeLocation(n *Node) string {
+	if n.parent == nil {
+		return n.Type
 	}
-	var profiles []string
+	var b strings.Builder
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		if n.parent == nil {
+			b.WriteString(n.Type)
+			return
+		}
+		walk(n.parent)
+		b.WriteByte('.')
+		b.WriteString(n.Name)
+		b.WriteString(idx(n.parent, n))
+	}
+	walk(n)
+	return b.String()
+}
+
+// resource checks one resource (the root, a contained one or a Bundle
+// entry's).
+func (v *profileValidator) resource(n *Node) {
+	t := v.tables
+	domain := n.Type != "Bundle" && n.Type != "Parameters" && n.Type != "Binary"
+	var profiles []*profileInfo
 	switch v.opts.Mode {
 	case ProfilesClaimed:
 		if m := n.first("meta"); m != nil {
-			for _, p := range m.child("profile") {
-				profiles = append(profiles, p.raw)
+			i := 0
+			for _, p := range m.kids {
+				if p.Name == "profile" {
+					profiles = v.profile(n, p.raw, i, profiles)
+					i++
+				}
 			}
 		}
 	case ProfilesNamed:
-		profiles = []string{v.opts.Profile}
+		profiles = v.profile(n, v.opts.Profile, 0, profiles)
 	}
-	for i, url := range profiles {
-		base, _, _ := strings.Cut(url, "|")
-		p := ukcoreProfiles[base]
-		if p == nil {
-			const core = "http://hl7.org/fhir/StructureDefinition/"
-			if strings.HasPrefix(base, core) && inherits(n.Type, base[len(core):]) {
-				continue
-			}
-			v.add(SeverityWarning, "not-supported", "unknown-profile", "profile "+base+" is not known, so the resource was not checked against it", loc+".meta.profile["+itoa(i)+"]")
-			continue
-		}
-		if p.Type != n.Type {
-			v.add(SeverityError, IssueStructure, "profile-type", "profile "+base+" is for "+p.Type+", not "+n.Type, loc)
-			continue
-		}
-		invs = append(invs, p.Invariants...)
-		for _, c := range p.Cards {
-			v.cardinality(c, n, loc)
+	for i := range t.base[n.Type] {
+		v.check(&t.base[n.Type][i], n, n, 0)
+	}
+	if domain {
+		for i := range t.domain {
+			v.check(&t.domain[i], n, n, 0)
 		}
 	}
-	for _, inv := range invs {
-		root, rest, _ := strings.Cut(inv.Path, ".")
-		if root != n.Type {
-			continue
+	for _, p := range profiles {
+		list := t.profile[p][n.Type]
+		for i := range list {
+			v.check(&list[i], n, n, 0)
 		}
-		v.check(inv, n, n, loc, strings.ReplaceAll(rest, "[x]", ""))
 	}
 	v.profileRules(n)
 	// data type invariants and every element's ele-1, then the resources inside
-	v.elements(n, n, loc)
+	v.elements(n, n)
 }
 
-// check applies inv to the elements at path rest below at.
-func (v *profileValidator) check(inv invariant, res, at *Node, loc, rest string) {
-	if rest != "" {
-		name, more, _ := strings.Cut(rest, ".")
+// profile applies a claimed or named profile's cardinalities and gives
+// the profiles whose invariants apply.
+func (v *profileValidator) profile(n *Node, url string, i int, out []*profileInfo) []*profileInfo {
+	base, _, _ := strings.Cut(url, "|")
+	p := ukcoreProfiles[base]
+	if p == nil {
+		const core = "http://hl7.org/fhir/StructureDefinition/"
+		if strings.HasPrefix(base, core) && inherits(n.Type, base[len(core):]) {
+			return out
+		}
+		v.add(SeverityWarning, "not-supported", "unknown-profile", "profile "+base+" is not known, so the resource was not checked against it", n, ".meta.profile["+itoa(i)+"]")
+		return out
+	}
+	if p.Type != n.Type {
+		v.add(SeverityError, IssueStructure, "profile-type", "profile "+base+" is for "+p.Type+", not "+n.Type, n, "")
+		return out
+	}
+	for _, c := range p.Cards {
+		v.cardinality(c, n)
+	}
+	return append(out, p)
+}
+
+// check applies inv to the elements at its path (from step) below at.
+func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
+	if step < len(inv.rest) {
+		name := inv.rest[step]
 		for _, k := range at.kids {
 			if k.Name == name {
-				v.check(inv, res, k, loc+"."+name+idx(at, k), more)
+				v.check(inv, res, k, step+1)
 			}
 		}
 		return
 	}
-	p := compiledInvariant(inv.Expr)
-	if p == nil {
+	if inv.prog == nil {
 		return
 	}
-	ok, known, err := p.EvaluateBool(v.ctx, at, &FHIRPathEnv{Resource: res, Terminology: v.opts.Terminology})
+	if inv.fast != nil {
+		if !inv.fast(at) {
+			v.failed(inv.inv, at)
+		}
+		return
+	}
+	if inv.guard != nil {
+		if ok, decided := inv.guard(at); decided {
+			if !ok {
+				v.failed(inv.inv, at)
+			}
+			return
+		}
+	}
+	v.env.Resource = res
+	ok, known, err := inv.prog.EvaluateBool(v.ctx, at, &v.env)
 	if err != nil {
-		v.add(severityInformation, "informational", inv.Key, inv.Key+": not checked: "+err.Error(), loc)
+		v.add(severityInformation, "informational", inv.inv.Key, inv.inv.Key+": not checked: "+err.Error(), at, "")
 		return
 	}
 	if known && !ok {
-		sev := SeverityError
-		if inv.Severity == "warning" {
-			sev = SeverityWarning
-		}
-		v.add(sev, IssueInvariant, inv.Key, "Constraint failed: "+inv.Key+": '"+inv.Human+"'", loc)
+		v.failed(inv.inv, at)
 	}
+}
+
+func (v *profileValidator) failed(inv *invariant, at *Node) {
+	sev := SeverityError
+	if inv.Severity == "warning" {
+		sev = SeverityWarning
+	}
+	v.add(sev, IssueInvariant, inv.Key, "Constraint failed: "+inv.Key+": '"+inv.Human+"'", at, "")
 }
 
 // idx gives "[i]" for a repeating element.
@@ -250,40 +376,35 @@ func idx(parent, k *Node) string {
 	return "[" + itoa(k.index) + "]"
 }
 
-func (v *profileValidator) elements(res, n *Node, loc string) {
+func (v *profileValidator) elements(res, n *Node) {
+	t := v.tables
 	for _, k := range n.kids {
-		kl := loc + "." + k.Name + idx(n, k)
 		if isResourceType(k.Type) && (k.Name == "contained" || k.Name == "resource") {
-			v.resource(k, kl)
+			v.resource(k)
 			continue
 		}
-		for _, inv := range baseInvariants["Element"] {
-			if inv.Path == "Element" {
-				v.check(inv, res, k, kl, "")
-			}
+		for i := range t.element {
+			v.check(&t.element[i], res, k, 0)
 		}
-		t := k.Type
-		if t == "SimpleQuantity" || t == "MoneyQuantity" {
-			t = "Quantity"
+		typ := k.Type
+		if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
+			typ = "Quantity"
 		}
-		if !strings.Contains(t, ".") {
-			for _, inv := range baseInvariants[t] {
-				root, rest, _ := strings.Cut(inv.Path, ".")
-				if root == t {
-					v.check(inv, res, k, kl, strings.ReplaceAll(rest, "[x]", ""))
-				}
+		if !strings.Contains(typ, ".") {
+			list := t.base[typ]
+			for i := range list {
+				v.check(&list[i], res, k, 0)
 			}
 		}
 		if k.Type == "Extension" {
 			if p := ukcoreProfiles[k.str("url")]; p != nil {
-				for _, inv := range p.Invariants {
-					if root, rest, _ := strings.Cut(inv.Path, "."); root == "Extension" {
-						v.check(inv, res, k, kl, strings.ReplaceAll(rest, "[x]", ""))
-					}
+				list := t.profile[p]["Extension"]
+				for i := range list {
+					v.check(&list[i], res, k, 0)
 				}
 			}
 		}
-		v.elements(res, k, kl)
+		v.elements(res, k)
 	}
 }
 
@@ -291,20 +412,20 @@ const severityInformation = "information"
 
 // cardinality checks a profile's min..max for the element at c.Path under
 // each of its parents that is present.
-func (v *profileValidator) cardinality(c cardinality, res *Node, loc string) {
+func (v *profileValidator) cardinality(c cardinality, res *Node) {
 	path := strings.ReplaceAll(c.Path, "[x]", "")
 	_, rest, _ := strings.Cut(path, ".")
 	parentPath, name := "", rest
 	if i := strings.LastIndexByte(rest, '.'); i >= 0 {
 		parentPath, name = rest[:i], rest[i+1:]
 	}
-	var walk func(at *Node, l, more string)
-	walk = func(at *Node, l, more string) {
+	var walk func(at *Node, more string)
+	walk = func(at *Node, more string) {
 		if more != "" {
 			head, tail, _ := strings.Cut(more, ".")
 			for _, k := range at.kids {
 				if k.Name == head {
-					walk(k, l+"."+head+idx(at, k), tail)
+					walk(k, tail)
 				}
 			}
 			return
@@ -319,13 +440,13 @@ func (v *profileValidator) cardinality(c cardinality, res *Node, loc string) {
 			name += ".where(system = '" + c.System + "')"
 		}
 		if count < c.Min {
-			v.add(SeverityError, IssueRequired, "cardinality", name+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count)+" (profile)", l+"."+name)
+			v.add(SeverityError, IssueRequired, "cardinality", name+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count)+" (profile)", at, "."+name)
 		}
 		if c.Max != "*" {
 			if max, err := strconv.Atoi(c.Max); err == nil && count > max {
-				v.add(SeverityError, IssueStructure, "cardinality", name+": maximum allowed = "+c.Max+", but found "+itoa(count)+" (profile)", l+"."+name)
+				v.add(SeverityError, IssueStructure, "cardinality", name+": maximum allowed = "+c.Max+", but found "+itoa(count)+" (profile)", at, "."+name)
 			}
 		}
 	}
-	walk(res, loc, parentPath)
+	walk(res, parentPath)
 }

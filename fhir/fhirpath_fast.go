@@ -1,0 +1,408 @@
+package fhir
+
+// Go closures for the shapes of constraint most invariants take, so that
+// ValidateProfiles does not run the interpreter (and allocate) for them on
+// every element. A closure gives exactly what EvaluateBool gives for the
+// same expression on a Node; shapes it cannot prove equal are left to the
+// interpreter (fastBool returns nil).
+//
+// Shapes compiled:
+//   - ele-1, "hasValue() or (children().count() > id.count())": a value, or
+//     a child other than id (children() counts every child; id.count()
+//     counts the children named id).
+//   - a path of lower-case element names ending in exists() or empty()
+//     without arguments ("contained.meta.versionId.empty()",
+//     "text.`div`.exists()"): always one Boolean.
+//   - hasValue() on the focus.
+//   - and, or, xor, implies, = and != between two such Booleans, and not()
+//     after one: both sides are always known, so three-valued logic
+//     reduces to Go's.
+
+// fastPred is a compiled constraint: the value EvaluateBool would give,
+// always known.
+type fastPred func(n *Node) bool
+
+const ele1Expr = "hasValue() or (children().count() > id.count())"
+
+// fastBool compiles p into a closure, or gives nil.
+func fastBool(p *FHIRPath) fastPred {
+	if p == nil {
+		return nil
+	}
+	if p.src == ele1Expr {
+		return ele1
+	}
+	return fastNode(p.root)
+}
+
+func ele1(n *Node) bool {
+	if n.hasVal() {
+		return true
+	}
+	for _, k := range n.kids {
+		if k.Name != "id" {
+			return true
+		}
+	}
+	return false
+}
+
+func fastNode(n fpNode) fastPred {
+	switch x := n.(type) {
+	case *funcNode:
+		if x.name == "hasValue" && len(x.args) == 0 {
+			return func(n *Node) bool { return n.hasVal() }
+		}
+	case *pathNode:
+		// (bool).not()
+		if f, ok := x.right.(*funcNode); ok && f.name == "not" && len(f.args) == 0 {
+			if l := fastNode(x.left); l != nil {
+				return func(n *Node) bool { return !l(n) }
+			}
+		}
+		return fastPath(x)
+	case *binNode:
+		l, r := fastNode(x.left), fastNode(x.right)
+		if l == nil || r == nil {
+			return nil
+		}
+		switch x.op {
+		case "and":
+			return func(n *Node) bool { return l(n) && r(n) }
+		case "or":
+			return func(n *Node) bool { return l(n) || r(n) }
+		case "xor", "!=":
+			return func(n *Node) bool { return l(n) != r(n) }
+		case "=":
+			return func(n *Node) bool { return l(n) == r(n) }
+		case "implies":
+			return func(n *Node) bool { return !l(n) || r(n) }
+		}
+	}
+	return nil
+}
+
+// fastPath compiles name.name...exists() / empty().
+func fastPath(x *pathNode) fastPred {
+	f, ok := x.right.(*funcNode)
+	if !ok || len(f.args) != 0 || f.name != "exists" && f.name != "empty" {
+		return nil
+	}
+	var names []string
+	var walk func(n fpNode) bool
+	walk = func(n fpNode) bool {
+		switch y := n.(type) {
+		case *memberNode:
+			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
+				return false
+			}
+			names = append(names, y.name)
+			return true
+		case *pathNode:
+			return walk(y.left) && walk(y.right)
+		}
+		return false
+	}
+	if !walk(x.left) {
+		return nil
+	}
+	if f.name == "exists" {
+		return func(n *Node) bool { return pathAny(n, names) }
+	}
+	return func(n *Node) bool { return !pathAny(n, names) }
+}
+
+// pathAny reports whether navigating names from n reaches any element, by
+// the rules of navigate: the children with that name, or, when an item
+// has none, a choice element by its typed name (valueQuantity).
+func pathAny(n *Node, names []string) bool {
+	if len(names) == 0 {
+		return true
+	}
+	name := names[0]
+	found := false
+	for _, k := range n.kids {
+		if k.Name == name {
+			found = true
+			if pathAny(k, names[1:]) {
+				return true
+			}
+		}
+	}
+	if found {
+		return false
+	}
+	for _, k := range n.kids {
+		if choiceNamed(k, name) && pathAny(k, names[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// choiceNamed is navigate's lenient match of a choice element by its typed
+// name.
+func choiceNamed(k *Node, name string) bool {
+	if len(name) <= len(k.Name) || k.Type == "" || name[:len(k.Name)] != k.Name {
+		return false
+	}
+	t := name[len(k.Name):]
+	return len(t) == len(k.Type) && t[0] == upperASCII(k.Type[0]) && t[1:] == k.Type[1:]
+}
+
+func upperASCII(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - 'a' + 'A'
+	}
+	return c
+}
+
+// guardPred answers a constraint when it can from a few elements
+// (decided), leaving the rest to the interpreter. Where it decides, it
+// gives what EvaluateBool gives with no Trace callback set (trace() has
+// nothing to report then): ValidateProfiles sets none.
+//
+// Beyond fastNode's shapes it decides:
+//   - path.hasValue(): one element there, with a value;
+//   - path.startsWith('literal') when the path reaches one string;
+//   - path.<where|select|first|last|tail|trace('literal')>...empty() or
+//     exists() when the leading element names reach nothing (where(),
+//     select() and the rest give nothing for nothing);
+//   - and, or, implies by the left side alone where FHIRPath's
+//     three-valued logic does (false and _, true or _, false implies _),
+//     as evalLogic short-cuts; otherwise from both sides if both decide;
+//   - not() of a decided Boolean.
+type guardPred func(n *Node) (b, decided bool)
+
+// guardBool compiles p into a guard, or gives nil when no part of it can
+// be decided without the interpreter.
+func guardBool(p *FHIRPath) guardPred {
+	if p == nil {
+		return nil
+	}
+	return guardNode(p.root)
+}
+
+func guardNode(n fpNode) guardPred {
+	if f := fastNode(n); f != nil {
+		return func(n *Node) (bool, bool) { return f(n), true }
+	}
+	switch x := n.(type) {
+	case *pathNode:
+		f, ok := x.right.(*funcNode)
+		if !ok {
+			return nil
+		}
+		if f.name == "not" && len(f.args) == 0 {
+			if l := guardNode(x.left); l != nil {
+				return func(n *Node) (bool, bool) {
+					b, ok := l(n)
+					return !b, ok
+				}
+			}
+			return nil
+		}
+		if names, ok := memberChain(x.left); ok {
+			switch {
+			case f.name == "hasValue" && len(f.args) == 0:
+				return func(n *Node) (bool, bool) {
+					one, count := pathFirst2(n, names)
+					return count == 1 && one.hasVal(), true
+				}
+			case f.name == "startsWith" && len(f.args) == 1:
+				lit, ok := f.args[0].(*litNode)
+				if !ok || len(lit.vals) != 1 {
+					return nil
+				}
+				prefix, ok := lit.vals[0].(string)
+				if !ok {
+					return nil
+				}
+				return func(n *Node) (bool, bool) {
+					one, count := pathFirst2(n, names)
+					if count != 1 {
+						return false, false
+					}
+					s, ok := sysVal(one).(string)
+					if !ok {
+						return false, false
+					}
+					return len(s) >= len(prefix) && s[:len(prefix)] == prefix, true
+				}
+			}
+		}
+		if f.name == "empty" || f.name == "exists" {
+			if len(f.args) != 0 {
+				return nil
+			}
+			lead, ok := emptyChain(x.left)
+			if !ok || len(lead) == 0 {
+				return nil
+			}
+			empty := f.name == "empty"
+			return func(n *Node) (bool, bool) {
+				if _, count := pathFirst2(n, lead); count == 0 {
+					return empty, true
+				}
+				return false, false
+			}
+		}
+	case *binNode:
+		switch x.op {
+		case "and", "or", "implies", "xor":
+		default:
+			return nil
+		}
+		l := guardNode(x.left)
+		if l == nil {
+			return nil
+		}
+		r := guardNode(x.right)
+		op := x.op
+		return func(n *Node) (bool, bool) {
+			a, ok := l(n)
+			if !ok {
+				return false, false
+			}
+			switch {
+			case op == "and" && !a:
+				return false, true
+			case op == "or" && a:
+				return true, true
+			case op == "implies" && !a:
+				return true, true
+			}
+			if r == nil {
+				return false, false
+			}
+			b, ok := r(n)
+			if !ok {
+				return false, false
+			}
+			switch op {
+			case "and":
+				return a && b, true
+			case "or":
+				return a || b, true
+			case "implies":
+				return !a || b, true
+			}
+			return a != b, true
+		}
+	}
+	return nil
+}
+
+// memberChain gives the names of a path of lower-case element names.
+func memberChain(n fpNode) ([]string, bool) {
+	var names []string
+	var walk func(n fpNode) bool
+	walk = func(n fpNode) bool {
+		switch y := n.(type) {
+		case *memberNode:
+			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
+				return false
+			}
+			names = append(names, y.name)
+			return true
+		case *pathNode:
+			return walk(y.left) && walk(y.right)
+		}
+		return false
+	}
+	return names, walk(n)
+}
+
+// emptyChain takes a path of element names followed by functions that
+// give nothing for nothing, and gives its leading names.
+func emptyChain(n fpNode) ([]string, bool) {
+	var steps []fpNode
+	var flat func(n fpNode)
+	flat = func(n fpNode) {
+		if p, ok := n.(*pathNode); ok {
+			flat(p.left)
+			flat(p.right)
+			return
+		}
+		steps = append(steps, n)
+	}
+	flat(n)
+	var lead []string
+	inLead := true
+	for _, s := range steps {
+		switch y := s.(type) {
+		case *memberNode:
+			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
+				return nil, false
+			}
+			if inLead {
+				lead = append(lead, y.name)
+			}
+		case *funcNode:
+			inLead = false
+			switch y.name {
+			case "where", "select":
+				if len(y.args) != 1 {
+					return nil, false
+				}
+			case "first", "last", "tail":
+				if len(y.args) != 0 {
+					return nil, false
+				}
+			case "trace":
+				// its name is evaluated even on nothing: a literal
+				if len(y.args) < 1 || len(y.args) > 2 {
+					return nil, false
+				}
+				lit, ok := y.args[0].(*litNode)
+				if !ok || len(lit.vals) != 1 {
+					return nil, false
+				}
+				if _, ok := lit.vals[0].(string); !ok {
+					return nil, false
+				}
+			default:
+				return nil, false
+			}
+		default:
+			return nil, false
+		}
+	}
+	return lead, true
+}
+
+// pathFirst2 navigates names from n as navigate does and gives the first
+// element reached and how many (counting stops at 2).
+func pathFirst2(n *Node, names []string) (*Node, int) {
+	if len(names) == 0 {
+		return n, 1
+	}
+	var first *Node
+	count := 0
+	visit := func(k *Node) bool {
+		f, c := pathFirst2(k, names[1:])
+		if c > 0 && first == nil {
+			first = f
+		}
+		count += c
+		return count >= 2
+	}
+	name := names[0]
+	found := false
+	for _, k := range n.kids {
+		if k.Name == name {
+			found = true
+			if visit(k) {
+				return first, 2
+			}
+		}
+	}
+	if !found {
+		for _, k := range n.kids {
+			if choiceNamed(k, name) && visit(k) {
+				return first, 2
+			}
+		}
+	}
+	return first, count
+}
