@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -191,17 +190,30 @@ func (d *release) importContent(ctx context.Context, dir string, cfg *importConf
 	d.Assoc = map[ID][]Association{}
 	d.Inactivation = map[ID]ID{}
 	d.Maps = map[ID][]MapEntry{}
+	d.AssocMeta = map[ID][]rowMeta{}
+	d.MapMeta = map[ID][]rowMeta{}
+	d.Rows = map[ID][]rowRec{}
+	mods := map[ID]uint16{}
 	for _, mr := range members {
-		if !mr.active {
-			continue
+		meta, err := d.metaOf(mr, metas, mods)
+		if err != nil {
+			return err
 		}
 		refset, comp := mr.refset, mr.comp
-		d.Members[refset] = append(d.Members[refset], comp)
-		if mr.rest == "" {
+		// A row of a concept that is not in Assoc or Maps keeps its
+		// module and time in Rows.
+		if !mr.active {
+			d.keepRow(refset, comp, meta)
 			continue
 		}
-		meta := metas[mr.file]
-		r := row{fields: strings.Split(mr.rest, "\t"), file: meta.name, line: int(mr.line), cols: meta.cols}
+		d.Members[refset] = append(d.Members[refset], comp)
+		if mr.rest == "" {
+			d.keepRow(refset, comp, meta)
+			continue
+		}
+		kept := false
+		fm := metas[mr.file]
+		r := row{fields: strings.Split(mr.rest, "\t"), file: fm.name, line: int(mr.line), cols: fm.cols}
 		get := func(name string) (string, bool) {
 			i := colIndex(r.cols, name)
 			if i < 0 || i >= len(r.fields) {
@@ -215,6 +227,8 @@ func (d *release) importContent(ctx context.Context, dir string, cfg *importConf
 				return &rf2.ParseError{File: r.file, Line: r.line, Column: "targetComponentId", Err: rf2.ErrSCTID}
 			}
 			d.Assoc[comp] = append(d.Assoc[comp], Association{Refset: refset, Target: ID(target)})
+			d.AssocMeta[comp] = append(d.AssocMeta[comp], meta)
+			kept = true
 		}
 		if v, ok := get("valueId"); ok && refset == ConceptInactivationRefset {
 			value, err := strconv.ParseUint(v, 10, 64)
@@ -252,33 +266,43 @@ func (d *release) importContent(ctx context.Context, dir string, cfg *importConf
 			m.Rule, _ = get("mapRule")
 			m.Advice, _ = get("mapAdvice")
 			d.Maps[comp] = append(d.Maps[comp], m)
+			d.MapMeta[comp] = append(d.MapMeta[comp], meta)
+			kept = true
 		}
+		if !kept {
+			d.keepRow(refset, comp, meta)
+		}
+	}
+	d.Modules = make([]ID, len(mods))
+	for m, i := range mods {
+		d.Modules[i] = m
+	}
+	for k, v := range d.Rows {
+		slices.SortFunc(v, compareRows)
+		d.Rows[k] = v
 	}
 	for k, v := range d.Members {
 		slices.Sort(v)
 		d.Members[k] = slices.Compact(v)
 	}
 	for k, v := range d.Assoc {
-		slices.SortFunc(v, func(a, b Association) int {
+		sortInStep(v, d.AssocMeta[k], func(a, b Association) int {
 			if a.Refset != b.Refset {
 				return compareID(a.Refset, b.Refset)
 			}
 			return compareID(a.Target, b.Target)
 		})
-		d.Assoc[k] = v
 	}
 	for k, v := range d.Maps {
-		sort.Slice(v, func(i, j int) bool {
-			a, b := v[i], v[j]
+		sortInStep(v, d.MapMeta[k], func(a, b MapEntry) int {
 			if a.Refset != b.Refset {
-				return a.Refset < b.Refset
+				return compareID(a.Refset, b.Refset)
 			}
 			if a.Group != b.Group {
-				return a.Group < b.Group
+				return a.Group - b.Group
 			}
-			return a.Priority < b.Priority
+			return a.Priority - b.Priority
 		})
-		d.Maps[k] = v
 	}
 	return nil
 }

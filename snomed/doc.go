@@ -62,7 +62,7 @@
 //
 // # Store format
 //
-// Format 10 (the magic "nhskit-snomed-10"; format.go):
+// Format 11 (the magic "nhskit-snomed-11"; format.go):
 //
 //   - A header: the magic, then one {offset, length} pair of little-endian
 //     uint64 per section, in a fixed order; the file ends with the magic
@@ -92,6 +92,15 @@
 //     order (Kahn's algorithm), so a large closure is one pass over them
 //     whatever the ids' order; and each reference set's members that are
 //     concepts as ordinals (ascending, since ordinals follow ids).
+//   - Since format 11 (memberrows.go), each reference set row's module,
+//     effective time and status, so that ECL member filters on moduleId,
+//     effectiveTime and active are answered (MemberRows, RowMembers): 4
+//     bytes beside each map and association row, and {ordinal, 4 bytes}
+//     for every other row, inactive ones too, whose member is a concept,
+//     of every reference set but the language ones (whose members are
+//     descriptions). Modules are indexes into a table; the time is packed
+//     in 16 bits, in order, for 2000-01-01 to 2127-12-31. A store of an
+//     earlier format is refused with ErrFormat naming its format.
 //
 // Open checks the header, each section's bounds, alignment and record
 // size, that the ids are sorted, and in one linear pass that every offsets

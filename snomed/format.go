@@ -17,7 +17,7 @@ import (
 	"unsafe"
 )
 
-// The store file (format 10) is used in place: Open maps it and views each
+// The store file (format 11) is used in place: Open maps it and views each
 // table as a Go slice, so it builds nothing and reads only what queries
 // touch.
 //
@@ -127,6 +127,12 @@ const (
 	secEdges
 	secMemOrdOff
 	secMemOrd
+	secModules // memberrows.go
+	secMapMeta
+	secAssocMeta
+	secRowKeys
+	secRowOff
+	secRows
 	numSections
 )
 
@@ -736,6 +742,10 @@ func decode(b []byte, s *Store) error {
 			*p, err = view[mapRec](b, i)
 		case *[]slot:
 			*p, err = view[slot](b, i)
+		case *[]rowMeta:
+			*p, err = view[rowMeta](b, i)
+		case *[]rowRec:
+			*p, err = view[rowRec](b, i)
 		}
 	}
 	get(&d.IDs, secIDs)
@@ -801,7 +811,10 @@ func decode(b []byte, s *Store) error {
 		return errCorrupt
 	}
 	s.shift = uint(64 - bits.TrailingZeros(uint(size)))
-	return decodeClosureTables(b, d)
+	if err := decodeClosureTables(b, d); err != nil {
+		return err
+	}
+	return decodeMemberRows(b, d)
 }
 
 // checkRels reports whether every relationship's type and destination

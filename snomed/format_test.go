@@ -202,6 +202,19 @@ func TestOldFormat(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, c, 0o644))
 	_, err := Open(path)
 	assert.ErrorIs(t, err, ErrFormat)
+	assert.ErrorContains(t, err, "old.db is store format 7, and this version of snomed reads format 11 only: import the release again")
+	// Format 10 kept no module or time per reference set row.
+	copy(c, "nhskit-snomed-10")
+	require.NoError(t, os.WriteFile(path, c, 0o644))
+	_, err = Open(path)
+	assert.ErrorIs(t, err, ErrFormat)
+	assert.ErrorContains(t, err, "store format 10,")
+	// Not a store at all: no version to name.
+	copy(c, "nhskit-snomed-x1")
+	require.NoError(t, os.WriteFile(path, c, 0o644))
+	_, err = Open(path)
+	assert.ErrorIs(t, err, ErrFormat)
+	assert.NotContains(t, err.Error(), "store format")
 
 	empty := filepath.Join(t.TempDir(), "empty.db")
 	require.NoError(t, os.WriteFile(empty, nil, 0o644))

@@ -419,6 +419,7 @@ func readDescFile(ctx context.Context, fh *os.File, name string, fi int16, out [
 type refRow struct {
 	key          [16]byte
 	refset, comp ID
+	module       ID
 	rest         string // the columns after referencedComponentId, tab-separated
 	et           int32
 	line         int32
@@ -507,7 +508,8 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 		if err := rf2.CheckUUIDBytes(r.Field(0)); err != nil {
 			return nil, meta, r.Errorf("id", err)
 		}
-		if _, err := r.SCTID(3, rf2.PartConcept); err != nil {
+		module, err := r.SCTID(3, rf2.PartConcept)
+		if err != nil {
 			return nil, meta, err
 		}
 		// Every other id column of the pattern holds an SCTID (or
@@ -519,7 +521,7 @@ func readRefFile(ctx context.Context, fh *os.File, name string, fi int16, out []
 				}
 			}
 		}
-		row := refRow{key: memberKey(r.Field(0)), file: fi, line: int32(r.Line())}
+		row := refRow{key: memberKey(r.Field(0)), module: ID(module), file: fi, line: int32(r.Line())}
 		et, err := r.EffectiveTime(1)
 		if err != nil {
 			return nil, meta, err

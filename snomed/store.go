@@ -92,6 +92,13 @@ type release struct {
 	Inactivation map[ID]ID // component -> inactivation reason (value id)
 	Maps         map[ID][]MapEntry
 	Warnings     []string // rows skipped that real releases are known to carry
+	// Each row's module, time and status (memberrows.go): of the rows in
+	// Assoc and Maps (in step with them), and of every other row of a
+	// reference set other than a language one whose member is a concept.
+	AssocMeta map[ID][]rowMeta
+	MapMeta   map[ID][]rowMeta
+	Rows      map[ID][]rowRec // refset -> rows, by ordinal
+	Modules   []ID            // rowMeta.Mod indexes this
 }
 
 // data is the store file's tables, each a view of the mapping (format.go).
@@ -134,9 +141,37 @@ type data struct {
 	Inner             []uint64
 	Edges             []edge
 	MemOrdOff, MemOrd []int32
+
+	// Reference set rows' module, time and status (memberrows.go).
+	Modules   []ID
+	MapMeta   []rowMeta // in step with Maps
+	AssocMeta []rowMeta // in step with Assoc
+	RowKeys   []ID      // refsets, ascending
+	RowOff    []int32
+	Rows      []rowRec
 }
 
-const magic = "nhskit-snomed-10" // format version: bumped whenever the layout changes (format.go)
+const magic = magicPrefix + "11" // format version: bumped whenever the layout changes (format.go)
+
+const magicPrefix = "nhskit-snomed-"
+
+// otherVersion reports the format version of a store file written by
+// another version of this package.
+func otherVersion(b []byte) (string, bool) {
+	if len(b) < len(magic) || string(b[:len(magicPrefix)]) != magicPrefix || string(b[:len(magic)]) == magic {
+		return "", false
+	}
+	v := strings.TrimRight(string(b[len(magicPrefix):len(magic)]), "\n") // formats before 10 padded the magic
+	if v == "" {
+		return "", false
+	}
+	for _, c := range v {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return v, true
+}
 
 // Store is an opened SNOMED CT store. It is safe for concurrent readers.
 type Store struct {
@@ -534,6 +569,9 @@ func Import(ctx context.Context, releaseDir, storePath string, opts ...ImportOpt
 	if err := w.content(&d); err != nil {
 		return err
 	}
+	if err := w.memberRows(&d); err != nil {
+		return err
+	}
 	return w.finish(storePath)
 }
 
@@ -649,6 +687,10 @@ func Open(storePath string) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{unmap: unmap, path: storePath}
+	if v, ok := otherVersion(b); ok {
+		unmap()
+		return nil, fmt.Errorf("%w: %s is store format %s, and this version of snomed reads format %s only: import the release again", ErrFormat, filepath.Base(storePath), v, magic[len(magicPrefix):])
+	}
 	if err := decode(b, s); err != nil {
 		unmap()
 		return nil, fmt.Errorf("%w: %s", ErrFormat, filepath.Base(storePath))

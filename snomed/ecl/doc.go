@@ -32,11 +32,13 @@
 // effectiveTime, other than map and association fields). A Source that
 // also keeps whole reference set rows, inactive ones too (a RowSource),
 // answers moduleId, effectiveTime and active member filters row by row;
-// *snomed.Store is none: it keeps the referenced components of active
-// rows and the map and association columns, and a module, time and
-// status for each of the UK release's 14.3 million rows, inactive ones
-// included, would add about 170 MB to its 1,008 MB file kept plainly. An
-// unknown dialect alias wraps ErrUnknownDialect.
+// *snomed.Store is one since store format 11, which keeps a module,
+// effective time and status for each row of every reference set but the
+// language ones (4 bytes a row beside the map and association columns, 8
+// for other rows: about 30 MB at UK Monolith size). Language reference
+// set members are descriptions, never in a result, so a member filter on
+// one selects nothing either way. An unknown dialect alias wraps
+// ErrUnknownDialect.
 //
 // Evaluation reads a Source (*snomed.Store is one), so other stores and
 // test doubles work too; a Source that also walks closures of many
@@ -105,9 +107,9 @@
 //     fr-be, fr-ca, ja, nl-be, nl-nl, nb-no, nn-no, sv-se, zh), en-au
 //     (32570271000036106, from the specification's dialectId example) and
 //     en-x-<refset id>; any other alias is an ErrUnknownDialect error.
-//   - Member filter active = 1 / true holds for every member and active =
-//     0 / false for none: the store keeps active members only. Over a
-//     RowSource a block of member filters is tested against a member's
+//   - Over a Source that keeps active members only, member filter active =
+//     1 / true holds for every member and active = 0 / false for none.
+//     Over a RowSource (*snomed.Store is one) a block of member filters is tested against a member's
 //     active rows, or against all its rows, inactive too, when the block
 //     has an active filter; {{ M active = 0 }} then lists the members with
 //     an inactive row, as Snowstorm, which keeps inactive members, answers

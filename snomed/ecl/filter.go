@@ -573,25 +573,17 @@ type memberRow struct {
 
 // MemberRow is one reference set row as a RowSource keeps it: the
 // columns every reference set has, and those of the pattern that member
-// filters read.
-type MemberRow struct {
-	Module        snomed.ID
-	EffectiveTime int // YYYYMMDD
-	Active        bool
-	// Target is an association row's targetComponentId (0 for other
-	// patterns); Map a map row's own columns (nil for other patterns).
-	Target snomed.ID
-	Map    *snomed.MapEntry
-}
+// filters read (snomed.MemberRow).
+type MemberRow = snomed.MemberRow
 
 // RowSource is a Source that keeps whole reference set rows, inactive
 // ones too. Member filters over it test each row on every column the
 // specification names (moduleId, effectiveTime, active, and the
 // pattern's), so {{ M moduleId = X, mapTarget = "J45" }} asks for one
 // row with both; without it, moduleId and effectiveTime member filters
-// are ErrUnsupported. *snomed.Store is no RowSource: it keeps the
-// referenced components of active rows, and the map and association
-// columns, but no module or time per row.
+// are ErrUnsupported. *snomed.Store is a RowSource (format 11 keeps each
+// row's module, time and status, for every reference set but the
+// language ones, whose members are descriptions).
 type RowSource interface {
 	// MemberRows returns the rows of refset whose referencedComponentId
 	// is id, active or not.

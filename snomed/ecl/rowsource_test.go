@@ -63,45 +63,49 @@ func rowWorld() rowMem {
 	}}
 }
 
+// rowFilterCases are the member filter expectations over rowWorld, for
+// the in-memory RowSource and for a store imported from the same rows.
+var rowFilterCases = []struct {
+	expr string
+	want []snomed.ID
+}{
+	{"^ 723264001", idList(lung, heart)},
+	{"^ 723264001 {{ M moduleId = 999000011000000103 }}", idList(heart)},
+	// Heart's core row is inactive: without an active filter only
+	// active rows count.
+	{"^ 723264001 {{ M moduleId = 900000000000207008 }}", idList(lung)},
+	{"^ 723264001 {{ M moduleId = << 900000000000443000 }}", idList(lung, heart)},
+	{"^ 723264001 {{ M moduleId = (900000000000207008 OR 999000011000000103) }}", idList(lung, heart)},
+	{"^ 723264001 {{ M moduleId != 900000000000207008 }}", idList(heart)},
+	{`^ 723264001 {{ M effectiveTime >= "20200101" }}`, idList(heart)},
+	{`^ 723264001 {{ M effectiveTime != "20020131" }}`, idList(heart)},
+	{`^ 723264001 {{ M effectiveTime = ("20020131" "20210731") }}`, idList(lung, heart)},
+	{"^ 723264001 {{ M active = 1 }}", idList(lung, heart)},
+	{"^ 723264001 {{ M active = 0 }}", idList(heart, asthma)},
+	{"^ 723264001 {{ M active = false }}", idList(heart, asthma)},
+	// One row must pass the whole block: heart has a UK row and a
+	// 2019 row, but no UK row of 2019.
+	{`^ 723264001 {{ M moduleId = 900000000000207008, effectiveTime = "20190131", active = 0 }}`, idList(heart)},
+	{`^ 723264001 {{ M moduleId = 999000011000000103, effectiveTime = "20190131", active = 0 }}`, nil},
+	{`^ 723264001 {{ M moduleId = 999000011000000103, effectiveTime = "20190131" }}`, nil},
+	{"^ 723264001 {{ M active = 0, moduleId = 999000011000000103 }}", nil},
+	// Separate blocks may be satisfied by different rows.
+	{`^ 723264001 {{ M moduleId = 999000011000000103 }} {{ M active = 0, effectiveTime = "20190131" }}`, idList(heart)},
+	{`^ 447562003 {{ M moduleId = 999000011000000103, mapTarget = "J45.9" }}`, nil},
+	{`^ 447562003 {{ M moduleId = 999000011000000103, mapTarget = "J45.8" }}`, idList(asthma)},
+	{`^ 447562003 {{ M moduleId = 999000011000000103 }} {{ M mapTarget = "J45.9" }}`, idList(asthma)},
+	{`^ 447562003 {{ M mapPriority = #2, effectiveTime > "20210101" }}`, idList(asthma)},
+	{`^ 447562003 {{ M mapPriority = #1, effectiveTime > "20210101" }}`, nil},
+	{`<< ^ 723264001 {{ M active = 0 }}`, idList(asthma, heart)},
+}
+
 // TestRowSourceMemberFilters: over a source that keeps whole rows,
 // moduleId, effectiveTime and active member filters are answered per row
 // (one row must pass a whole block; separate blocks may use different
 // rows), and a block with an active filter sees inactive rows.
 func TestRowSourceMemberFilters(t *testing.T) {
 	src := rowWorld()
-	for _, tt := range []struct {
-		expr string
-		want []snomed.ID
-	}{
-		{"^ 723264001", idList(lung, heart)},
-		{"^ 723264001 {{ M moduleId = 999000011000000103 }}", idList(heart)},
-		// Heart's core row is inactive: without an active filter only
-		// active rows count.
-		{"^ 723264001 {{ M moduleId = 900000000000207008 }}", idList(lung)},
-		{"^ 723264001 {{ M moduleId = << 900000000000443000 }}", idList(lung, heart)},
-		{"^ 723264001 {{ M moduleId = (900000000000207008 OR 999000011000000103) }}", idList(lung, heart)},
-		{"^ 723264001 {{ M moduleId != 900000000000207008 }}", idList(heart)},
-		{`^ 723264001 {{ M effectiveTime >= "20200101" }}`, idList(heart)},
-		{`^ 723264001 {{ M effectiveTime != "20020131" }}`, idList(heart)},
-		{`^ 723264001 {{ M effectiveTime = ("20020131" "20210731") }}`, idList(lung, heart)},
-		{"^ 723264001 {{ M active = 1 }}", idList(lung, heart)},
-		{"^ 723264001 {{ M active = 0 }}", idList(heart, asthma)},
-		{"^ 723264001 {{ M active = false }}", idList(heart, asthma)},
-		// One row must pass the whole block: heart has a UK row and a
-		// 2019 row, but no UK row of 2019.
-		{`^ 723264001 {{ M moduleId = 900000000000207008, effectiveTime = "20190131", active = 0 }}`, idList(heart)},
-		{`^ 723264001 {{ M moduleId = 999000011000000103, effectiveTime = "20190131", active = 0 }}`, nil},
-		{`^ 723264001 {{ M moduleId = 999000011000000103, effectiveTime = "20190131" }}`, nil},
-		{"^ 723264001 {{ M active = 0, moduleId = 999000011000000103 }}", nil},
-		// Separate blocks may be satisfied by different rows.
-		{`^ 723264001 {{ M moduleId = 999000011000000103 }} {{ M active = 0, effectiveTime = "20190131" }}`, idList(heart)},
-		{`^ 447562003 {{ M moduleId = 999000011000000103, mapTarget = "J45.9" }}`, nil},
-		{`^ 447562003 {{ M moduleId = 999000011000000103, mapTarget = "J45.8" }}`, idList(asthma)},
-		{`^ 447562003 {{ M moduleId = 999000011000000103 }} {{ M mapTarget = "J45.9" }}`, idList(asthma)},
-		{`^ 447562003 {{ M mapPriority = #2, effectiveTime > "20210101" }}`, idList(asthma)},
-		{`^ 447562003 {{ M mapPriority = #1, effectiveTime > "20210101" }}`, nil},
-		{`<< ^ 723264001 {{ M active = 0 }}`, idList(asthma, heart)},
-	} {
+	for _, tt := range rowFilterCases {
 		t.Run(tt.expr, func(t *testing.T) {
 			got, err := ecl.EvaluateSource(src, mustParse(t, tt.expr))
 			require.NoError(t, err)
