@@ -315,10 +315,10 @@ func marshalString(r Resource) (string, error) {
 		return "", errors.New("fhir: marshal of a nil resource")
 	}
 	e := encoders.Get().(*encoder)
-	e.buf, e.comma, e.top, e.stack = e.buf[:0], false, 0, e.stack[:0]
+	e.Reset(e.Buf[:0])
 	r.encodeJSON(e)
-	out := string(e.buf)
-	if cap(e.buf) <= 1<<20 { // keep small buffers only
+	out := string(e.Buf)
+	if cap(e.Buf) <= 1<<20 { // keep small buffers only
 		encoders.Put(e)
 	}
 	return out, nil
