@@ -384,6 +384,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 		http.Error(w, "encoding failed", http.StatusInternalServerError)
 		return
 	}
+	writeBody(w, status, b)
+}
+
+// writeBody writes a FHIR JSON response body.
+func writeBody(w http.ResponseWriter, status int, b []byte) {
 	w.Header().Set("Content-Type", gpconnect.ContentTypeFHIRJSON+";charset=utf-8")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)

@@ -3,6 +3,7 @@ package gpconnecttest
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"net/http"
 	"time"
 
@@ -172,61 +173,89 @@ func (s *Server) structuredRecord(w http.ResponseWriter, r *http.Request, _ stri
 		writeError(w, http.StatusForbidden, "forbidden", "NO_PATIENT_CONSENT", "No patient consent to share", "the patient has dissented from sharing their record")
 		return
 	}
-	writeJSON(w, http.StatusOK, s.record(pat, &p))
+	rec, err := s.record(pat, &p)
+	if err == nil {
+		var body []byte
+		if body, err = stu3.Marshal(rec); err == nil {
+			writeBody(w, http.StatusOK, body)
+			return
+		}
+	}
+	http.Error(w, "encoding failed", http.StatusInternalServerError)
 }
 
-// record builds a small synthetic structured record: the patient, the
-// practice, the GP, and for each requested area a List with its items.
-func (s *Server) record(p *patient, params *gpconnect.Parameters) map[string]any {
-	subject := map[string]string{"reference": "Patient/" + p.res.ID}
-	entries := []any{p.res, s.org, s.practitioner["1"]}
-	list := func(code, display, title string, items ...map[string]any) {
-		refs := make([]any, 0, len(items))
-		for _, it := range items {
-			refs = append(refs, map[string]any{"item": map[string]string{"reference": it["resourceType"].(string) + "/" + it["id"].(string)}})
+// record builds a small synthetic structured record, typed by fhir/stu3:
+// the patient, the practice, the GP, and for each requested area a List
+// with its items.
+func (s *Server) record(p *patient, params *gpconnect.Parameters) (*stu3.Bundle, error) {
+	str := func(v string) stu3.String { return stu3.String{Value: v} }
+	code := func(v string) stu3.Code { return stu3.Code{Value: v} }
+	dateTime := func(v string) stu3.DateTime { return stu3.DateTime{Value: v} }
+	ref := func(v string) *stu3.Reference { return &stu3.Reference{Reference: str(v)} }
+	snomed := func(c, display string) *stu3.CodeableConcept {
+		return &stu3.CodeableConcept{Coding: []stu3.Coding{{System: stu3.URI{Value: "http://snomed.info/sct"}, Code: code(c), Display: str(display)}}}
+	}
+	subject := "Patient/" + p.res.ID
+	b := &stu3.Bundle{
+		Meta: &stu3.Meta{Profile: []stu3.URI{{Value: "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-StructuredRecord-Bundle-1"}}},
+		Type: code("collection"),
+	}
+	add := func(rs ...stu3.Resource) {
+		for _, r := range rs {
+			b.Entry = append(b.Entry, stu3.BundleEntry{Resource: r})
 		}
-		l := map[string]any{
-			"resourceType": "List", "id": "list-" + code, "status": "current", "mode": "snapshot",
-			"title":   title,
-			"code":    map[string]any{"coding": []any{map[string]string{"system": "http://snomed.info/sct", "code": code, "display": display}}},
-			"subject": subject,
-			"entry":   refs,
+	}
+	// The patient, practice and GP the fake serves elsewhere, read into
+	// the STU3 models.
+	for _, v := range []any{p.res, s.org, s.practitioner["1"]} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return nil, err
+		}
+		r, err := stu3.Unmarshal(data)
+		if err != nil {
+			return nil, err
+		}
+		add(r)
+	}
+	list := func(c, display, title string, items ...stu3.Resource) {
+		l := &stu3.List{
+			ID: stu3.ID{Value: "list-" + c}, Status: code("current"), Mode: code("snapshot"), Title: str(title),
+			Code: snomed(c, display), Subject: ref(subject),
+		}
+		for _, it := range items {
+			l.Entry = append(l.Entry, stu3.ListEntry{Item: ref(it.ResourceType() + "/" + stu3.ResourceID(it))})
 		}
 		if len(items) == 0 {
-			l["emptyReason"] = map[string]any{"coding": []any{map[string]string{"system": "http://hl7.org/fhir/special-values", "code": "no-content-recorded", "display": "No content recorded"}}}
+			l.EmptyReason = &stu3.CodeableConcept{Coding: []stu3.Coding{{System: stu3.URI{Value: "http://hl7.org/fhir/special-values"}, Code: code("no-content-recorded"), Display: str("No content recorded")}}}
 		}
-		entries = append(entries, l)
-		for _, it := range items {
-			entries = append(entries, it)
-		}
-	}
-	snomed := func(code, display string) map[string]any {
-		return map[string]any{"coding": []any{map[string]string{"system": "http://snomed.info/sct", "code": code, "display": display}}}
+		add(l)
+		add(items...)
 	}
 	if params.Get("includeAllergies") != nil {
-		list("886921000000105", "Allergies and adverse reaction", "Allergies and adverse reactions", map[string]any{
-			"resourceType": "AllergyIntolerance", "id": "allergy-1", "clinicalStatus": "active", "verificationStatus": "confirmed",
-			"code": snomed("91936005", "Allergy to penicillin"), "patient": subject, "assertedDate": "2015-03-02",
+		list("886921000000105", "Allergies and adverse reaction", "Allergies and adverse reactions", &stu3.AllergyIntolerance{
+			ID: stu3.ID{Value: "allergy-1"}, ClinicalStatus: code("active"), VerificationStatus: code("confirmed"),
+			Code: snomed("91936005", "Allergy to penicillin"), Patient: ref(subject), AssertedDate: dateTime("2015-03-02"),
 		})
 	}
 	if params.Get("includeMedication") != nil {
 		list("933361000000108", "Medications and medical devices", "Medications and medical devices",
-			map[string]any{"resourceType": "Medication", "id": "med-1", "code": snomed("322236009", "Paracetamol 500mg tablets")},
-			map[string]any{"resourceType": "MedicationStatement", "id": "medstmt-1", "status": "active", "subject": subject,
-				"medicationReference": map[string]string{"reference": "Medication/med-1"}, "taken": "unk",
-				"effectivePeriod": map[string]string{"start": "2024-01-10"}},
+			&stu3.Medication{ID: stu3.ID{Value: "med-1"}, Code: snomed("322236009", "Paracetamol 500mg tablets")},
+			&stu3.MedicationStatement{ID: stu3.ID{Value: "medstmt-1"}, Status: code("active"), Subject: ref(subject),
+				Medication: ref("Medication/med-1"), Taken: code("unk"),
+				Effective: &stu3.Period{Start: dateTime("2024-01-10")}},
 		)
 	}
 	if params.Get("includeProblems") != nil {
-		list("717711000000103", "Problems", "Problems", map[string]any{
-			"resourceType": "Condition", "id": "problem-1", "clinicalStatus": "active", "subject": subject,
-			"code": snomed("38341003", "Hypertensive disorder"), "assertedDate": "2019-06-14",
+		list("717711000000103", "Problems", "Problems", &stu3.Condition{
+			ID: stu3.ID{Value: "problem-1"}, ClinicalStatus: code("active"), Subject: ref(subject),
+			Code: snomed("38341003", "Hypertensive disorder"), AssertedDate: dateTime("2019-06-14"),
 		})
 	}
 	if params.Get("includeImmunisations") != nil {
-		list("1102181000000102", "Immunisations", "Immunisations", map[string]any{
-			"resourceType": "Immunization", "id": "imm-1", "status": "completed", "notGiven": false, "primarySource": true,
-			"patient": subject, "date": "2023-10-05", "vaccineCode": snomed("1324681000000101", "Influenza vaccination"),
+		list("1102181000000102", "Immunisations", "Immunisations", &stu3.Immunization{
+			ID: stu3.ID{Value: "imm-1"}, Status: code("completed"), NotGiven: stu3.Boolean{Set: true}, PrimarySource: stu3.Boolean{Value: true, Set: true},
+			Patient: ref(subject), Date: dateTime("2023-10-05"), VaccineCode: snomed("1324681000000101", "Influenza vaccination"),
 		})
 	}
 	if params.Get("includeConsultations") != nil {
@@ -239,30 +268,21 @@ func (s *Server) record(p *patient, params *gpconnect.Parameters) map[string]any
 		list("792931000000107", "Outbound referral", "Outbound referral")
 	}
 	if params.Get("includeDiaryEntries") != nil {
-		entries = append(entries, map[string]any{
-			"resourceType": "List", "id": "list-diary", "status": "current", "mode": "snapshot",
-			"title": "Diary entries", "code": map[string]any{"text": "Diary entries"}, "subject": subject,
-			"entry": []any{map[string]any{"item": map[string]string{"reference": "ProcedureRequest/diary-1"}}},
-		}, map[string]any{
-			"resourceType": "ProcedureRequest", "id": "diary-1", "status": "active", "intent": "plan", "subject": subject,
-			"code":               snomed("390906007", "Follow-up encounter"),
-			"occurrenceDateTime": s.cfg.now().In(London).AddDate(0, 3, 0).Format(time.DateOnly),
-			"authoredOn":         "2024-01-10",
+		add(&stu3.List{
+			ID: stu3.ID{Value: "list-diary"}, Status: code("current"), Mode: code("snapshot"), Title: str("Diary entries"),
+			Code: &stu3.CodeableConcept{Text: str("Diary entries")}, Subject: ref(subject),
+			Entry: []stu3.ListEntry{{Item: ref("ProcedureRequest/diary-1")}},
+		}, &stu3.ProcedureRequest{
+			ID: stu3.ID{Value: "diary-1"}, Status: code("active"), Intent: code("plan"), Subject: ref(subject),
+			Code:       snomed("390906007", "Follow-up encounter"),
+			Occurrence: &stu3.DateTime{Value: s.cfg.now().In(London).AddDate(0, 3, 0).Format(time.DateOnly)},
+			AuthoredOn: dateTime("2024-01-10"),
 		})
 	}
 	if params.Get("includeUncategorisedData") != nil {
 		list("826501000000100", "Miscellaneous record", "Miscellaneous record")
 	}
-	es := make([]any, 0, len(entries))
-	for _, e := range entries {
-		es = append(es, map[string]any{"resource": e})
-	}
-	return map[string]any{
-		"resourceType": "Bundle",
-		"meta":         map[string]any{"profile": []string{"https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-StructuredRecord-Bundle-1"}},
-		"type":         "collection",
-		"entry":        es,
-	}
+	return b, nil
 }
 
 // structuredMetadata is the Access Record Structured CapabilityStatement:
