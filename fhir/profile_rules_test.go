@@ -23,6 +23,7 @@ var profileCorpus = []struct {
 	{"binding-subextension-status.json", RuleBinding, "error", "MedicationStatement.extension[0].extension[0].value"},
 	{"fixed-bodytemperature-unit.json", RuleFixed, "error", "Observation.value.unit"},
 	{"reference-target-organization.json", RuleReferenceTarget, "error", "Observation.subject.reference"},
+	{"reference-target-bundle-urn.json", RuleReferenceTarget, "error", "Bundle.entry[1].resource.subject.reference"},
 	{"reference-bare-id.json", "", "warning", "Observation.subject.reference"},
 	{"extension-context-birthsex-on-organization.json", RuleExtensionContext, "error", "Organization.extension[0]"},
 	{"subextension-unknown.json", RuleSubExtension, "error", "Patient.extension[0].extension[0].url"},
@@ -100,6 +101,7 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"extension-context-birthsex-on-organization.json": {`"resourceType":"Organization"`, `"resourceType":"Patient"`},
 		"subextension-unknown.json":                       {`favouriteColour`, `https://example.org/fhir/StructureDefinition/colour`},
 		"subextension-wrong-type.json":                    {`"valueString":"phone"`, `"valueCodeableConcept":{"text":"phone"}`},
+		"reference-target-bundle-urn.json":                {`"resourceType":"Organization","text"`, `"resourceType":"Patient","text"`},
 		"slice-lab-category-missing.json":                 {`"code":"vital-signs"`, `"code":"laboratory"`},
 		"slice-bp-component-closed.json":                  {`"text":"Heart rate"},"valueQuantity":{"value":70,"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"}`, `"text":"Diastolic blood pressure"},"valueQuantity":{"value":70,"unit":"millimeter of mercury","system":"http://unitsofmeasure.org","code":"mm[Hg]"}`},
 		"slice-bp-systolic-unit.json":                     {`kilopascal`, `millimeter of mercury`},
@@ -110,7 +112,7 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 			require.NoError(t, err)
 			require.Contains(t, string(data), f[0])
 			data = []byte(strings.Replace(string(data), f[0], f[1], 1))
-			if file == "extension-context-birthsex-on-organization.json" {
+			if file == "extension-context-birthsex-on-organization.json" || file == "reference-target-bundle-urn.json" {
 				data = []byte(strings.Replace(string(data), `"name":"Synthetic Practice"`, `"gender":"female"`, 1))
 			}
 			r, err := Unmarshal(data)
