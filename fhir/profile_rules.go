@@ -597,7 +597,7 @@ func contextMatches(n *Node, ctx string) bool {
 	at := n
 	for {
 		i := strings.LastIndexByte(ctx, '.')
-		seg := ctx[i+1:]
+		seg := strings.TrimSuffix(ctx[i+1:], "[x]")
 		if isResourceRoot(at) {
 			return i < 0 && seg == at.Type
 		}

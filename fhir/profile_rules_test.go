@@ -272,3 +272,33 @@ func TestReferenceTargetMessageHidesID(t *testing.T) {
 		assert.NotContains(t, is.Diagnostics.Value, "9990000018")
 	}
 }
+
+func TestContextMatches(t *testing.T) {
+	js := `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1},"_status":{"extension":[{"url":"https://example.org/x","valueString":"y"}]},"component":[{"code":{"coding":[{"code":"a"}]}}]}`
+	n, err := NodeFromJSON([]byte(js))
+	require.NoError(t, err)
+	value := n.first("value")
+	coding := n.first("component").first("code").first("coding")
+	status := n.first("status")
+	tests := []struct {
+		at   *Node
+		ctx  string
+		want bool
+	}{
+		{n, "Observation", true},
+		{n, "Resource", true},
+		{n, "Patient", false},
+		{value, "Observation.value[x]", true},
+		{value, "Quantity", true},
+		{value, "Observation", false},
+		{value, "Element", true},
+		{coding, "Coding", true},
+		{coding, "Observation.component.code.coding", true},
+		{coding, "Observation.code.coding", false},
+		{status, "Observation.status", true},
+		{status, "Resource", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, contextMatches(tt.at, tt.ctx), "%s at %s", tt.ctx, elementPath(tt.at))
+	}
+}
