@@ -483,7 +483,9 @@ func (v *profileValidator) extensions(res, n *Node) {
 				v.extension(e, url, res, n, k)
 			}
 		}
-		v.extensions(res, k)
+		if len(k.kids) > 0 {
+			v.extensions(res, k)
+		}
 	}
 }
 
