@@ -178,7 +178,8 @@
 //     profile uses a profile or exists discriminator;
 //   - reference targets (R4 references.html, ElementDefinition.type.
 //     targetProfile): the type in a Type/id or absolute URL reference, in a
-//     #id reference's contained resource, or in Reference.type, SHALL be the
+//     #id reference's contained resource, in the entry of the same Bundle
+//     whose fullUrl a urn:uuid reference names, or in Reference.type, SHALL be the
 //     type of one of the target profiles. A bare id ("abc", no Type/) is a
 //     warning, as the HL7 validator gives it, from Validate;
 //   - extension contexts (R4 defining-extensions.html#context, type

@@ -134,3 +134,25 @@ func FuzzValidateBytes(f *testing.F) {
 		_, _ = ValidateBytes(context.Background(), data, ValidateOptions{MaxIssues: 50})
 	})
 }
+
+// A published UK Core example in XML: the NHS number that fails modulus
+// 11 is placed on the line of its <value> element.
+func TestValidateBytesUKCoreExampleXML(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(ukcoreDir, "examples", "UKCore-Patient-BabyPatient-Example.xml"))
+	require.NoError(t, err, "the UK Core examples must be in %s", ukcoreDir)
+	oo, err := ValidateBytes(context.Background(), data, ValidateOptions{})
+	require.NoError(t, err)
+	require.NotNil(t, oo)
+	var got []string
+	for _, is := range oo.Issue {
+		if is.Severity.Value != SeverityError {
+			continue
+		}
+		line, col, _ := issuePosition(t, is)
+		got = append(got, is.Expression[0].Value+" "+itoa(int(line))+":"+itoa(int(col)))
+	}
+	off := bytes.Index(data, []byte(`<value value="9912003890" />`))
+	require.Positive(t, off)
+	wl, wc := lineCol(data, off+len(`<value value="9912003890" />`))
+	assert.Equal(t, []string{"Patient.identifier[0].value " + itoa(wl) + ":" + itoa(wc)}, got)
+}

@@ -411,6 +411,9 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 			t = c.Type
 		}
 	case strings.HasPrefix(ref, "urn:"):
+		if e := bundleEntryByFullURL(res, ref); e != nil {
+			t = e.Type
+		}
 	default:
 		s := ref
 		if i := strings.Index(s, "/_history/"); i >= 0 {
@@ -442,6 +445,21 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 	v.report(SeverityError, IssueStructure, RuleReferenceTarget, "The type '"+t+"' implied by the "+how+" is not a valid Target for this element (must be one of ["+strings.Join(types, ", ")+"])", nodeLoc(at)+at2)
 }
 
+// bundleEntryByFullURL finds, in the Bundle holding res as an entry's
+// resource, the resource of the entry whose fullUrl is url.
+func bundleEntryByFullURL(res *Node, url string) *Node {
+	entry := res.parent
+	if entry == nil || res.Name != "resource" || entry.parent == nil || entry.parent.Type != "Bundle" {
+		return nil
+	}
+	for _, e := range entry.parent.kids {
+		if e.Name == "entry" && e.str("fullUrl") == url {
+			return e.first("resource")
+		}
+	}
+	return nil
+}
+
 func containedByID(res *Node, id string) *Node {
 	for _, k := range res.kids {
 		if k.Name == "contained" && k.str("id") == id {
@@ -465,7 +483,9 @@ func (v *profileValidator) extensions(res, n *Node) {
 				v.extension(e, url, res, n, k)
 			}
 		}
-		v.extensions(res, k)
+		if len(k.kids) > 0 {
+			v.extensions(res, k)
+		}
 	}
 }
 
@@ -579,7 +599,7 @@ func contextMatches(n *Node, ctx string) bool {
 	at := n
 	for {
 		i := strings.LastIndexByte(ctx, '.')
-		seg := ctx[i+1:]
+		seg := strings.TrimSuffix(ctx[i+1:], "[x]")
 		if isResourceRoot(at) {
 			return i < 0 && seg == at.Type
 		}

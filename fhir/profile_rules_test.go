@@ -23,6 +23,7 @@ var profileCorpus = []struct {
 	{"binding-subextension-status.json", RuleBinding, "error", "MedicationStatement.extension[0].extension[0].value"},
 	{"fixed-bodytemperature-unit.json", RuleFixed, "error", "Observation.value.unit"},
 	{"reference-target-organization.json", RuleReferenceTarget, "error", "Observation.subject.reference"},
+	{"reference-target-bundle-urn.json", RuleReferenceTarget, "error", "Bundle.entry[1].resource.subject.reference"},
 	{"reference-bare-id.json", "", "warning", "Observation.subject.reference"},
 	{"extension-context-birthsex-on-organization.json", RuleExtensionContext, "error", "Organization.extension[0]"},
 	{"subextension-unknown.json", RuleSubExtension, "error", "Patient.extension[0].extension[0].url"},
@@ -100,6 +101,7 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"extension-context-birthsex-on-organization.json": {`"resourceType":"Organization"`, `"resourceType":"Patient"`},
 		"subextension-unknown.json":                       {`favouriteColour`, `https://example.org/fhir/StructureDefinition/colour`},
 		"subextension-wrong-type.json":                    {`"valueString":"phone"`, `"valueCodeableConcept":{"text":"phone"}`},
+		"reference-target-bundle-urn.json":                {`"resourceType":"Organization","text"`, `"resourceType":"Patient","text"`},
 		"slice-lab-category-missing.json":                 {`"code":"vital-signs"`, `"code":"laboratory"`},
 		"slice-bp-component-closed.json":                  {`"text":"Heart rate"},"valueQuantity":{"value":70,"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"}`, `"text":"Diastolic blood pressure"},"valueQuantity":{"value":70,"unit":"millimeter of mercury","system":"http://unitsofmeasure.org","code":"mm[Hg]"}`},
 		"slice-bp-systolic-unit.json":                     {`kilopascal`, `millimeter of mercury`},
@@ -110,7 +112,7 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 			require.NoError(t, err)
 			require.Contains(t, string(data), f[0])
 			data = []byte(strings.Replace(string(data), f[0], f[1], 1))
-			if file == "extension-context-birthsex-on-organization.json" {
+			if file == "extension-context-birthsex-on-organization.json" || file == "reference-target-bundle-urn.json" {
 				data = []byte(strings.Replace(string(data), `"name":"Synthetic Practice"`, `"gender":"female"`, 1))
 			}
 			r, err := Unmarshal(data)
@@ -268,5 +270,35 @@ func TestReferenceTargetMessageHidesID(t *testing.T) {
 	assert.Contains(t, is.Diagnostics.Value, "'Group'")
 	for _, is := range oo.Issue {
 		assert.NotContains(t, is.Diagnostics.Value, "9990000018")
+	}
+}
+
+func TestContextMatches(t *testing.T) {
+	js := `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1},"_status":{"extension":[{"url":"https://example.org/x","valueString":"y"}]},"component":[{"code":{"coding":[{"code":"a"}]}}]}`
+	n, err := NodeFromJSON([]byte(js))
+	require.NoError(t, err)
+	value := n.first("value")
+	coding := n.first("component").first("code").first("coding")
+	status := n.first("status")
+	tests := []struct {
+		at   *Node
+		ctx  string
+		want bool
+	}{
+		{n, "Observation", true},
+		{n, "Resource", true},
+		{n, "Patient", false},
+		{value, "Observation.value[x]", true},
+		{value, "Quantity", true},
+		{value, "Observation", false},
+		{value, "Element", true},
+		{coding, "Coding", true},
+		{coding, "Observation.component.code.coding", true},
+		{coding, "Observation.code.coding", false},
+		{status, "Observation.status", true},
+		{status, "Resource", false},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, contextMatches(tt.at, tt.ctx), "%s at %s", tt.ctx, elementPath(tt.at))
 	}
 }
