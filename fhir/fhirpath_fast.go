@@ -13,7 +13,7 @@ package fhir
 //   - a path of lower-case element names ending in exists() or empty()
 //     without arguments ("contained.meta.versionId.empty()",
 //     "text.`div`.exists()"): always one Boolean.
-//   - hasValue() on the focus.
+//   - hasValue() and htmlChecks() on the focus.
 //   - and, or, xor, implies, = and != between two such Booleans, and not()
 //     after one: both sides are always known, so three-valued logic
 //     reduces to Go's.
@@ -52,6 +52,13 @@ func fastNode(n fpNode) fastPred {
 	case *funcNode:
 		if x.name == "hasValue" && len(x.args) == 0 {
 			return func(n *Node) bool { return n.hasVal() }
+		}
+		if x.name == "htmlChecks" && len(x.args) == 0 {
+			// txt-1, txt-2: as the function does on its one input
+			return func(n *Node) bool {
+				s, _ := sysVal(n).(string)
+				return xhtmlProblem(s) == ""
+			}
 		}
 	case *pathNode:
 		// (bool).not()
