@@ -13,7 +13,7 @@ package fhir
 //   - a path of lower-case element names ending in exists() or empty()
 //     without arguments ("contained.meta.versionId.empty()",
 //     "text.`div`.exists()"): always one Boolean.
-//   - hasValue() on the focus.
+//   - hasValue() and htmlChecks() on the focus.
 //   - and, or, xor, implies, = and != between two such Booleans, and not()
 //     after one: both sides are always known, so three-valued logic
 //     reduces to Go's.
@@ -52,6 +52,13 @@ func fastNode(n fpNode) fastPred {
 	case *funcNode:
 		if x.name == "hasValue" && len(x.args) == 0 {
 			return func(n *Node) bool { return n.hasVal() }
+		}
+		if x.name == "htmlChecks" && len(x.args) == 0 {
+			// txt-1, txt-2: as the function does on its one input
+			return func(n *Node) bool {
+				s, _ := sysVal(n).(string)
+				return xhtmlProblem(s) == ""
+			}
 		}
 	case *pathNode:
 		// (bool).not()
@@ -405,4 +412,112 @@ func pathFirst2(n *Node, names []string) (*Node, int) {
 		}
 	}
 	return first, count
+}
+
+// emptyWhenAbsent gives the leading element names of a constraint that
+// evaluates to nothing (unknown: no issue), without error, whenever those
+// names reach nothing from the focus, so it need not run then. Shapes:
+//   - names followed by functions that give nothing for nothing without
+//     evaluating their arguments (the string functions, not(), where(),
+//     select(), first(), last(), tail(), trace('literal'));
+//   - A in B, with A such a shape and B a path from %resource,
+//     %rootResource or %context that cannot fail;
+//   - A or B, A and B, both such shapes with the same names (unknown or
+//     unknown is unknown).
+func emptyWhenAbsent(n fpNode) ([]string, bool) {
+	switch x := n.(type) {
+	case *pathNode:
+		var steps []fpNode
+		var flat func(n fpNode)
+		flat = func(n fpNode) {
+			if p, ok := n.(*pathNode); ok {
+				flat(p.left)
+				flat(p.right)
+				return
+			}
+			steps = append(steps, n)
+		}
+		flat(x)
+		var lead []string
+		for i, s := range steps {
+			switch y := s.(type) {
+			case *memberNode:
+				if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') || len(lead) != i {
+					return nil, false
+				}
+				lead = append(lead, y.name)
+			case *funcNode:
+				if len(lead) == 0 || !emptyForEmpty(y) {
+					return nil, false
+				}
+			default:
+				return nil, false
+			}
+		}
+		return lead, len(lead) > 0
+	case *binNode:
+		switch x.op {
+		case "in":
+			l, ok := emptyWhenAbsent(x.left)
+			if !ok || !cannotFail(x.right) {
+				return nil, false
+			}
+			return l, true
+		case "and", "or":
+			l, ok := emptyWhenAbsent(x.left)
+			if !ok {
+				return nil, false
+			}
+			r, ok := emptyWhenAbsent(x.right)
+			if !ok || len(l) != len(r) {
+				return nil, false
+			}
+			for i := range l {
+				if l[i] != r[i] {
+					return nil, false
+				}
+			}
+			return l, true
+		}
+	}
+	return nil, false
+}
+
+// emptyForEmpty: f gives nothing for nothing and evaluates no argument
+// then (or only a literal).
+func emptyForEmpty(f *funcNode) bool {
+	switch f.name {
+	case "startsWith", "endsWith", "substring", "upper", "lower", "not", "where", "select", "first", "last", "tail":
+		return true
+	case "trace":
+		if len(f.args) < 1 || len(f.args) > 2 {
+			return false
+		}
+		lit, ok := f.args[0].(*litNode)
+		if !ok || len(lit.vals) != 1 {
+			return false
+		}
+		_, ok = lit.vals[0].(string)
+		return ok
+	}
+	return false
+}
+
+// cannotFail: a path of element names from %resource, %rootResource or
+// %context, with trace('literal') steps.
+func cannotFail(n fpNode) bool {
+	switch x := n.(type) {
+	case *varNode:
+		return x.name == "resource" || x.name == "rootResource" || x.name == "context"
+	case *memberNode:
+		return true
+	case *pathNode:
+		if f, ok := x.right.(*funcNode); ok {
+			return f.name == "trace" && emptyForEmpty(f) && cannotFail(x.left)
+		}
+		if _, ok := x.right.(*memberNode); ok {
+			return cannotFail(x.left)
+		}
+	}
+	return false
 }

@@ -35,6 +35,12 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 	}
 	var fast []compiledPair
 	var guards []guardPair
+	type absentPair struct {
+		src    string
+		prog   *FHIRPath
+		absent []string
+	}
+	var absents []absentPair
 	for e := range exprs {
 		p, err := CompileFHIRPath(e)
 		if err != nil {
@@ -42,8 +48,13 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 		}
 		if f := fastBool(p); f != nil {
 			fast = append(fast, compiledPair{e, p, f})
-		} else if g := guardBool(p); g != nil {
-			guards = append(guards, guardPair{e, p, g})
+		} else {
+			if g := guardBool(p); g != nil {
+				guards = append(guards, guardPair{e, p, g})
+			}
+			if a, ok := emptyWhenAbsent(p.root); ok {
+				absents = append(absents, absentPair{e, p, a})
+			}
 		}
 	}
 	sort.Slice(fast, func(i, j int) bool { return fast[i].src < fast[j].src })
@@ -91,7 +102,7 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 		docs = append(docs, n)
 	}
 	ctx := context.Background()
-	cases, decidedCases := 0, 0
+	cases, decidedCases, absentCases := 0, 0, 0
 	var visit func(n *Node)
 	visit = func(n *Node) {
 		for _, c := range fast {
@@ -100,6 +111,17 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 			cases++
 			if err != nil || !known || ok != got {
 				t.Errorf("%s on %s: interpreter %v (known %v, err %v), closure %v", c.src, nodeLocation(n), ok, known, err, got)
+			}
+		}
+		for _, c := range absents {
+			if _, count := pathFirst2(n, c.absent); count != 0 {
+				continue
+			}
+			ok, known, err := c.prog.EvaluateBool(ctx, n, nil)
+			cases++
+			absentCases++
+			if err != nil || known {
+				t.Errorf("%s on %s with %v absent: interpreter %v (known %v, err %v), want unknown", c.src, nodeLocation(n), c.absent, ok, known, err)
 			}
 		}
 		for _, c := range guards {
@@ -121,7 +143,10 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 	for _, d := range docs {
 		visit(d)
 	}
-	t.Logf("%d cases, %d decided by guards", cases, decidedCases)
+	t.Logf("%d cases, %d decided by guards, %d unknown for an absent element (%d expressions)", cases, decidedCases, absentCases, len(absents))
+	if absentCases == 0 {
+		t.Error("no constraint skipped for an absent element")
+	}
 	if decidedCases == 0 {
 		t.Error("no guard decided anything")
 	}

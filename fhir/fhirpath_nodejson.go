@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unicode/utf8"
 )
@@ -185,7 +186,8 @@ func (d *jdoc) value() (int32, error) {
 }
 
 // str reads a string at d.pos (on the opening quote). Plain ASCII and
-// valid UTF-8 without escapes is a substring of the source; anything else
+// valid UTF-8 without escapes is a substring of the source, one-character
+// escapes are undone by unescapeSimple; anything else
 // is unquoted by encoding/json, so invalid bytes become U+FFFD as there.
 func (d *jdoc) str() (string, error) {
 	start := d.pos
@@ -199,6 +201,9 @@ func (d *jdoc) str() (string, error) {
 			s := d.src[start+1 : d.pos-1]
 			if plain && utf8.ValidString(s) {
 				return s, nil
+			}
+			if u, ok := unescapeSimple(s); ok {
+				return u, nil
 			}
 			var out string
 			if err := json.Unmarshal([]byte(d.src[start:d.pos]), &out); err != nil {
@@ -215,6 +220,45 @@ func (d *jdoc) str() (string, error) {
 		}
 	}
 	return "", d.err("unterminated string")
+}
+
+// unescapeSimple undoes the one-character escapes (\" \\ \/ \b \f \n
+// \r \t) of valid UTF-8 text as encoding/json does; ok=false for \u
+// escapes or invalid UTF-8, left to encoding/json.
+func unescapeSimple(s string) (string, bool) {
+	if !utf8.ValidString(s) {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if i >= len(s) {
+			return "", false
+		}
+		switch s[i] {
+		case '"', '\\', '/':
+			b.WriteByte(s[i])
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		default:
+			return "", false
+		}
+	}
+	return b.String(), true
 }
 
 // member gives the value of the last member named key of object o, or -1.

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -137,5 +138,20 @@ func TestPlainIntMatchesSscan(t *testing.T) {
 	}
 	if _, ok := plainInt("010"); ok {
 		t.Error("010 is octal to Sscan")
+	}
+}
+
+// unescapeSimple agrees with encoding/json wherever it answers.
+func TestUnescapeSimpleMatchesJSON(t *testing.T) {
+	for _, s := range []string{`a\"b`, `\\`, `\/x\n\r\t\b\f`, `é\"`, `\u00e9`, `\x`, "bad \xff", `end\`} {
+		got, ok := unescapeSimple(s)
+		var want string
+		err := json.Unmarshal([]byte(`"`+s+`"`), &want)
+		if ok && (err != nil || got != want) {
+			t.Errorf("%q: %q, encoding/json %q (%v)", s, got, want, err)
+		}
+	}
+	if _, ok := unescapeSimple(`\u00e9`); ok {
+		t.Error(`\u escapes are left to encoding/json`)
 	}
 }

@@ -74,6 +74,9 @@ type preparedInv struct {
 	prog  *FHIRPath
 	fast  fastPred
 	guard guardPred // when fast is nil: decides some cases without the interpreter
+	// absent, when fast is nil: the constraint is unknown (no issue)
+	// whenever these element names reach nothing
+	absent []string
 }
 
 // invTables are the invariants of every type and profile, prepared once.
@@ -117,8 +120,9 @@ func prepare(inv *invariant, rest string) preparedInv {
 	if rest = strings.ReplaceAll(rest, "[x]", ""); rest != "" {
 		p.rest = strings.Split(rest, ".")
 	}
-	if p.fast = fastBool(p.prog); p.fast == nil {
+	if p.fast = fastBool(p.prog); p.fast == nil && p.prog != nil {
 		p.guard = guardBool(p.prog)
+		p.absent, _ = emptyWhenAbsent(p.prog.root)
 	}
 	return p
 }
@@ -334,6 +338,11 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 			v.failed(inv.inv, at)
 		}
 		return
+	}
+	if inv.absent != nil {
+		if _, count := pathFirst2(at, inv.absent); count == 0 {
+			return
+		}
 	}
 	if inv.guard != nil {
 		if ok, decided := inv.guard(at); decided {

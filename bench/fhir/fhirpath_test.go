@@ -1,6 +1,7 @@
 package fhir_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -107,6 +108,26 @@ func BenchmarkValidateProfilesPatient(b *testing.B) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := fhir.ValidateProfiles(ctx, r, fhir.ValidateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The same Patient with a narrative, so valid against every rule
+// ValidateProfiles applies (no issue at all).
+func BenchmarkValidateProfilesPatientValid(b *testing.B) {
+	data := bytes.Replace(patientJSON(b), []byte(`"resourceType": "Patient",`), []byte(`"resourceType": "Patient", "text": {"status": "generated", "div": "<div xmlns=\"http://www.w3.org/1999/xhtml\">A synthetic patient</div>"},`), 1)
+	r, err := fhir.Unmarshal(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	if oo, err := fhir.ValidateProfiles(ctx, r, fhir.ValidateOptions{}); err != nil || oo != nil {
+		b.Fatalf("not valid: %v %+v", err, oo)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := fhir.ValidateProfiles(ctx, r, fhir.ValidateOptions{}); err != nil {
