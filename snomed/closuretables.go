@@ -225,14 +225,6 @@ func (s *Store) ConceptMembers(refset ID) []ID {
 	return out
 }
 
-func (s *Store) membersClosure(refset ID, down, self bool) []ID {
-	ords, _ := s.memberOrds(refset)
-	if self {
-		ords = s.activeMemberOrds(refset, ords)
-	}
-	return s.closureOrds(ords, nil, down, self)
-}
-
 // activeMemberOrds returns the members' ordinals that are active
 // concepts: inactive members have no IS-A relationships, so they add only
 // themselves, which an ECL hierarchy operator leaves out. The list is
