@@ -2,7 +2,9 @@ package snomed
 
 import (
 	"context"
+	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -83,4 +85,27 @@ func TestMembersClosureKept(t *testing.T) {
 	})
 	assert.Positive(t, kept, "no closure large enough to keep")
 	assert.LessOrEqual(t, kept, maxCachedClosures)
+}
+
+// TestEachOrd: galloping along the ids finds what a binary search for
+// each finds, for lists dense and sparse, before, among and past the
+// concepts.
+func TestEachOrd(t *testing.T) {
+	d := &release{IDs: []ID{10, 20, 30, 40, 50, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 160, 170}}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		var ids []ID
+		for range rng.IntN(30) {
+			ids = append(ids, ID(rng.IntN(200)))
+		}
+		slices.Sort(ids)
+		var want, got []int32
+		for _, id := range ids {
+			if o, ok := d.ordOf(id); ok {
+				want = append(want, o)
+			}
+		}
+		d.eachOrd(ids, func(o int32) { got = append(got, o) })
+		require.Equal(t, want, got, "%v", ids)
+	}
 }
