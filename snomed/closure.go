@@ -54,13 +54,24 @@ func (s *Store) closure(ids []ID, down, self bool) []ID {
 // closureOrds is closure from the ordinals of the ids held; unknown are
 // added to the answer as they are.
 func (s *Store) closureOrds(sources []int32, unknown []ID, down, self bool) []ID {
-	n := len(s.d.IDs)
 	if len(sources) == 0 && len(unknown) == 0 {
 		return nil
 	}
 	if out, ok := s.fewClosure(sources, unknown, down, self); ok {
 		return out
 	}
+	if down && len(unknown) == 0 {
+		if out, ok := s.topList(sources, self); ok {
+			return out
+		}
+	}
+	c := s.walk(sources, down, self)
+	return s.list(c.in, c.count, unknown)
+}
+
+// walk marks the closure of sources (of n concepts) in a bitset.
+func (s *Store) walk(sources []int32, down, self bool) closureWalk {
+	n := len(s.d.IDs)
 	c := closureWalk{s: s, in: make([]uint64, (n+63)/64)}
 	if !down {
 		// A source already marked is an ancestor of an earlier one, whose
@@ -82,10 +93,16 @@ func (s *Store) closureOrds(sources []int32, unknown []ID, down, self bool) []ID
 	if down {
 		c.down(sources, n, self)
 	}
-	out := make([]ID, c.count, c.count+len(unknown))
+	return c
+}
+
+// list returns the ids of the count ordinals marked in in, and unknown,
+// ascending.
+func (s *Store) list(in []uint64, count int, unknown []ID) []ID {
+	out := make([]ID, count, count+len(unknown))
 	k := 0
 	ids := s.d.IDs
-	for w, word := range c.in {
+	for w, word := range in {
 		for word != 0 {
 			out[k] = ids[w<<6+bits.TrailingZeros64(word)]
 			k++

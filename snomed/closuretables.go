@@ -68,25 +68,45 @@ func (w *storeWriter) memberOrdinals(d *release) error {
 	off := make([]int32, len(keys)+1)
 	// Counted first, so that the import's peak holds no spare capacity.
 	for i, k := range keys {
-		m := 0
-		for _, id := range d.Members[k] {
-			if _, ok := d.ordOf(id); ok {
-				m++
-			}
-		}
-		off[i+1] = off[i] + int32(m)
+		m := int32(0)
+		d.eachOrd(d.Members[k], func(int32) { m++ })
+		off[i+1] = off[i] + m
 	}
 	ords := make([]int32, 0, off[len(keys)])
 	for _, k := range keys {
-		for _, id := range d.Members[k] {
-			if o, ok := d.ordOf(id); ok {
-				ords = append(ords, o)
-			}
-		}
+		d.eachOrd(d.Members[k], func(o int32) { ords = append(ords, o) })
 	}
 	put(w, secMemOrdOff, off)
 	put(w, secMemOrd, ords)
 	return w.err
+}
+
+// eachOrd calls f with the ordinal of each of the ascending ids that is a
+// concept, in order. It gallops along the sorted concept ids from the
+// last one reached: a binary search from scratch for each of millions of
+// members (the language reference sets' descriptions among them) misses
+// the cache at every step.
+func (d *release) eachOrd(ids []ID, f func(o int32)) {
+	all := d.IDs
+	lo := 0
+	for _, id := range ids {
+		if lo < len(all) && all[lo] < id {
+			// all[lo] < id: double the step until all[hi] >= id (or the
+			// end), then search between.
+			step, hi := 1, lo+1
+			for hi < len(all) && all[hi] < id {
+				lo = hi
+				hi += step
+				step *= 2
+			}
+			hi = min(hi, len(all))
+			i, _ := slices.BinarySearch(all[lo+1:hi], id)
+			lo += 1 + i
+		}
+		if lo < len(all) && all[lo] == id {
+			f(int32(lo))
+		}
+	}
 }
 
 // decodeClosureTables views the tables above and checks them as decode
@@ -223,14 +243,6 @@ func (s *Store) ConceptMembers(refset ID) []ID {
 	}
 	slices.Sort(out)
 	return out
-}
-
-func (s *Store) membersClosure(refset ID, down, self bool) []ID {
-	ords, _ := s.memberOrds(refset)
-	if self {
-		ords = s.activeMemberOrds(refset, ords)
-	}
-	return s.closureOrds(ords, nil, down, self)
 }
 
 // activeMemberOrds returns the members' ordinals that are active

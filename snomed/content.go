@@ -1,6 +1,7 @@
 package snomed
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -299,9 +300,9 @@ func (d *release) importContent(ctx context.Context, dir string, cfg *importConf
 				return compareID(a.Refset, b.Refset)
 			}
 			if a.Group != b.Group {
-				return a.Group - b.Group
+				return cmp.Compare(a.Group, b.Group)
 			}
-			return a.Priority - b.Priority
+			return cmp.Compare(a.Priority, b.Priority)
 		})
 	}
 	return nil

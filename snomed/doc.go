@@ -10,6 +10,12 @@
 // ancestors are precomputed as a sorted ordinal list, so IsA is a binary
 // search. Descendants are walked once over CSR child arrays into a Set, a
 // bitset over dense ordinals with Len, Has and ascending Each.
+// Two closures that ECL lists often are cheaper still (closurecache.go):
+// the root's descendants are listed in one branch-free pass over the
+// ancestor offsets and the ids, and the closure of a reference set's
+// members, once walked, is kept as a bitset for the Store's life (up to
+// 64 of them, 144 KB each at UK Monolith size), so that a value set
+// evaluated again only lists it.
 // ProximalPrimitives gives a concept's most specific primitive proper
 // ancestors (definitionStatusId 900000000000074008), the parents of its
 // necessary normal form.

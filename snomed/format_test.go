@@ -55,8 +55,13 @@ func exercise(s *Store) {
 	for _, r := range s.Refsets() {
 		s.RefsetMembers(r)
 		s.DescendantsOrSelfOfMembers(r)
+		s.DescendantsOrSelfOfMembers(r) // from the kept closure
 		s.AncestorsOfMembers(r)
+		for _, id := range s.RowMembers(r) {
+			s.MemberRows(r, id)
+		}
 	}
+	s.DescendantsOrSelfOfAny([]ID{RootConcept})
 	s.DescendantsOfAny(s.Concepts())
 	s.AncestorsOrSelfOfAny(s.Concepts())
 	s.ActiveConcepts()

@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/nhskit/nhskit/snomed/rf2"
@@ -186,9 +187,17 @@ type Store struct {
 	// activeMem caches, per reference set, the ordinals of its members
 	// that are active concepts (ECL's << ^ R and >> ^ R start there).
 	activeMem sync.Map
-	unmap     func() error // releases the file mapping
-	path      string       // the store file, for its search index side file
-	ident     [3]uint64    // storeIdentity, which the side file must match
+	// memClosure caches the closures of reference sets' members
+	// (closurecache.go), withAnc how many concepts have ancestors.
+	memClosure  sync.Map
+	memClosureN atomic.Int32
+	withAnc     struct {
+		once sync.Once
+		n    int
+	}
+	unmap func() error // releases the file mapping
+	path  string       // the store file, for its search index side file
+	ident [3]uint64    // storeIdentity, which the side file must match
 }
 
 // Progress reports an import's advance.

@@ -35,9 +35,10 @@
 // *snomed.Store is one since store format 11, which keeps a module,
 // effective time and status for each row of every reference set but the
 // language ones (4 bytes a row beside the map and association columns, 8
-// for other rows: about 30 MB at UK Monolith size). Language reference
-// set members are descriptions, never in a result, so a member filter on
-// one selects nothing either way. An unknown dialect alias wraps
+// for other rows: 29 MB at UK Monolith size). Language reference set
+// members are descriptions, never in a result, so a member filter on one
+// selects nothing either way; their 10.0 million rows would have added 80
+// MB, past the store's 1 GiB budget. An unknown dialect alias wraps
 // ErrUnknownDialect.
 //
 // Evaluation reads a Source (*snomed.Store is one), so other stores and
