@@ -48,6 +48,20 @@
 //     authorisationExpiryDate as valueDateTime). testdata/
 //     structured-record.json is a synthetic structured record in that
 //     shape (NHS number 999…, made-up names).
+//   - Identifier systems (gpconnect.go): GP Connect's Foundations design
+//     ("Business identifiers": NHS number https://fhir.nhs.uk/Id/nhs-number
+//     on Patient, ODS code https://fhir.nhs.uk/Id/ods-organization-code on
+//     Organization; https://developer.nhs.uk/apis/gpconnect-0-7-1/foundations_design.html)
+//     and the UK naming systems index
+//     (https://simplifier.net/guide/UKNamingSystems); Organization.type
+//     from https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1
+//     as the booking organisation carries it (Appointment Management,
+//     book an appointment).
+//   - Values (values.go): an instant is a full date and time to the
+//     second, fractions optional, with Z or an offset
+//     (https://hl7.org/fhir/STU3/datatypes.html#instant); a literal
+//     reference is [base/]Type/id[/_history/version]
+//     (https://hl7.org/fhir/STU3/references.html).
 //   - Narrative: STU3 Narrative.div is XHTML in the XHTML namespace with
 //     the basic HTML formatting elements only, no scripts or event
 //     attributes (https://hl7.org/fhir/STU3/narrative.html, txt-1, txt-2).

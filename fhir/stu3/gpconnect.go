@@ -1,6 +1,10 @@
 package stu3
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/nhskit/nhskit/nhsid"
+)
 
 // The CareConnect and GP Connect extensions GP Connect 1.x resources carry,
 // with the value type each has (see doc.go for the sources).
@@ -27,6 +31,83 @@ const (
 	// (valueUnsignedInt), authorisationExpiryDate (valueDateTime).
 	ExtMedicationRepeatInformation = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-CareConnect-GPC-MedicationRepeatInformation-1"
 )
+
+// The identifier and code systems GP Connect resources use (see doc.go).
+const (
+	// SystemNHSNumber identifies a Patient by NHS number.
+	SystemNHSNumber = "https://fhir.nhs.uk/Id/nhs-number"
+	// SystemODSCode identifies an Organization by ODS code.
+	SystemODSCode = "https://fhir.nhs.uk/Id/ods-organization-code"
+	// SystemOrganisationType is the GPConnect-OrganisationType-1 code
+	// system of Organization.type (gp-practice and so on).
+	SystemOrganisationType = "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1"
+)
+
+// identifierValue returns the value of the first identifier with system,
+// or "".
+func identifierValue(ids []Identifier, system string) string {
+	for _, id := range ids {
+		if id.System.Value == system {
+			return id.Value.Value
+		}
+	}
+	return ""
+}
+
+// NHSNumber reads Patient.identifier.value where the system is
+// SystemNHSNumber, or "". It is not checked: call Valid.
+func (p *Patient) NHSNumber() nhsid.NHSNumber {
+	return nhsid.NHSNumber(identifierValue(p.Identifier, SystemNHSNumber))
+}
+
+// ODSCode reads Organization.identifier.value where the system is
+// SystemODSCode, or "".
+func (o *Organization) ODSCode() nhsid.ODSCode {
+	return nhsid.ODSCode(identifierValue(o.Identifier, SystemODSCode))
+}
+
+// OrgType reads the Organization.type code from SystemOrganisationType,
+// or "".
+func (o *Organization) OrgType() string {
+	for _, t := range o.Type {
+		for _, c := range t.Coding {
+			if c.System.Value == SystemOrganisationType {
+				return c.Code.Value
+			}
+		}
+	}
+	return ""
+}
+
+// ParticipantID returns the logical id of the first participant whose
+// actor references resourceType ("Patient", "Location", "Practitioner"),
+// or "".
+func (a *Appointment) ParticipantID(resourceType string) string {
+	for _, p := range a.Participant {
+		if id := p.Actor.TargetID(resourceType); id != "" {
+			return id
+		}
+	}
+	return ""
+}
+
+// BinaryID returns the logical id of the Binary the first attachment
+// pointing at one refers to ([base]/Binary/[id], as GP Connect Access
+// Document serves documents), or "".
+func (d *DocumentReference) BinaryID() string {
+	for _, c := range d.Content {
+		if c.Attachment == nil {
+			continue
+		}
+		u := c.Attachment.URL.Value
+		if i := strings.LastIndex(u, "/Binary/"); i >= 0 {
+			if id := strings.TrimSuffix(u[i+len("/Binary/"):], "/"); id != "" {
+				return id
+			}
+		}
+	}
+	return ""
+}
 
 // FindExtension returns the first extension with url, or nil.
 func FindExtension(exts []Extension, url string) *Extension {
@@ -125,7 +206,7 @@ func (m *MedicationRequest) RepeatInformation() (info RepeatInformation, ok bool
 // https://fhir.nhs.uk/Id/nhs-number, or "".
 func (p *Patient) NHSNumberVerificationStatus() string {
 	for _, id := range p.Identifier {
-		if id.System.Value != "https://fhir.nhs.uk/Id/nhs-number" {
+		if id.System.Value != SystemNHSNumber {
 			continue
 		}
 		if e := FindExtension(id.Extension, ExtNHSNumberVerificationStatus); e != nil {
