@@ -11,8 +11,100 @@ import (
 	gjson "github.com/google/fhir/go/jsonformat"
 
 	"github.com/nhskit/nhskit/fhir/stu3"
-	"github.com/nhskit/nhskit/spine/gpconnect"
 )
+
+// The hand-written STU3 structs spine/gpconnect had before it moved to
+// fhir/stu3, kept here as the encoding/json baseline: a Bundle with raw
+// entries, and the Patient, Organization and Practitioner elements it
+// modelled (everything else is dropped on decode).
+type (
+	oldMeta struct {
+		VersionID   string   `json:"versionId,omitempty"`
+		LastUpdated string   `json:"lastUpdated,omitempty"`
+		Profile     []string `json:"profile,omitempty"`
+	}
+	oldCoding struct {
+		System  string `json:"system,omitempty"`
+		Code    string `json:"code,omitempty"`
+		Display string `json:"display,omitempty"`
+	}
+	oldConcept struct {
+		Coding []oldCoding `json:"coding,omitempty"`
+		Text   string      `json:"text,omitempty"`
+	}
+	oldIdentifier struct {
+		System string `json:"system,omitempty"`
+		Value  string `json:"value,omitempty"`
+	}
+	oldName struct {
+		Use    string   `json:"use,omitempty"`
+		Family string   `json:"family,omitempty"`
+		Given  []string `json:"given,omitempty"`
+		Prefix []string `json:"prefix,omitempty"`
+	}
+	oldContact struct {
+		System string `json:"system,omitempty"`
+		Value  string `json:"value,omitempty"`
+		Use    string `json:"use,omitempty"`
+	}
+	oldAddress struct {
+		Use        string   `json:"use,omitempty"`
+		Line       []string `json:"line,omitempty"`
+		City       string   `json:"city,omitempty"`
+		District   string   `json:"district,omitempty"`
+		PostalCode string   `json:"postalCode,omitempty"`
+		Country    string   `json:"country,omitempty"`
+	}
+	oldPatient struct {
+		ResourceType string          `json:"resourceType"`
+		ID           string          `json:"id,omitempty"`
+		Meta         *oldMeta        `json:"meta,omitempty"`
+		Identifier   []oldIdentifier `json:"identifier,omitempty"`
+		Name         []oldName       `json:"name,omitempty"`
+		Gender       string          `json:"gender,omitempty"`
+		BirthDate    string          `json:"birthDate,omitempty"`
+		Telecom      []oldContact    `json:"telecom,omitempty"`
+		Address      []oldAddress    `json:"address,omitempty"`
+	}
+	oldOrganization struct {
+		ResourceType string          `json:"resourceType"`
+		ID           string          `json:"id,omitempty"`
+		Meta         *oldMeta        `json:"meta,omitempty"`
+		Identifier   []oldIdentifier `json:"identifier,omitempty"`
+		Type         []oldConcept    `json:"type,omitempty"`
+		Name         string          `json:"name,omitempty"`
+		Telecom      []oldContact    `json:"telecom,omitempty"`
+		Address      []oldAddress    `json:"address,omitempty"`
+	}
+	oldPractitioner struct {
+		ResourceType string          `json:"resourceType"`
+		ID           string          `json:"id,omitempty"`
+		Meta         *oldMeta        `json:"meta,omitempty"`
+		Identifier   []oldIdentifier `json:"identifier,omitempty"`
+		Name         []oldName       `json:"name,omitempty"`
+		Gender       string          `json:"gender,omitempty"`
+	}
+	oldBundle struct {
+		ResourceType string   `json:"resourceType"`
+		ID           string   `json:"id,omitempty"`
+		Meta         *oldMeta `json:"meta,omitempty"`
+		Type         string   `json:"type"`
+		Total        *int     `json:"total,omitempty"`
+		Entry        []struct {
+			FullURL  string          `json:"fullUrl,omitempty"`
+			Resource json.RawMessage `json:"resource,omitempty"`
+		} `json:"entry,omitempty"`
+	}
+)
+
+// oldResourceType reads an entry's resourceType as the old structs did.
+func oldResourceType(raw json.RawMessage) string {
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	_ = json.Unmarshal(raw, &head)
+	return head.ResourceType
+}
 
 // structuredRecord builds a GP Connect structured record of about n
 // entries by repeating the resources of fhir/stu3's synthetic record
@@ -55,7 +147,7 @@ func structuredRecord(b *testing.B, n int) []byte {
 
 // BenchmarkDecodeStructuredRecord decodes a 240-entry structured record
 // with fhir/stu3 (every element typed and kept), beside encoding/json into
-// spine/gpconnect's former hand-written STU3 structs (a Bundle with raw
+// spine/gpconnect's former hand-written STU3 structs (the old* types above) (a Bundle with raw
 // entries, then each entry whose type gpconnect modelled: Patient,
 // Organization, Practitioner; they keep a few elements and drop the rest,
 // and the clinical resources stay raw) and google/fhir's STU3 jsonformat.
@@ -74,19 +166,19 @@ func BenchmarkDecodeStructuredRecord(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		b.ReportAllocs()
 		for b.Loop() {
-			var bundle gpconnect.Bundle
+			var bundle oldBundle
 			if err := json.Unmarshal(data, &bundle); err != nil {
 				b.Fatal(err)
 			}
 			for _, e := range bundle.Entry {
 				var err error
-				switch e.ResourceType() {
+				switch oldResourceType(e.Resource) {
 				case "Patient":
-					err = json.Unmarshal(e.Resource, new(gpconnect.Patient))
+					err = json.Unmarshal(e.Resource, new(oldPatient))
 				case "Organization":
-					err = json.Unmarshal(e.Resource, new(gpconnect.Organization))
+					err = json.Unmarshal(e.Resource, new(oldOrganization))
 				case "Practitioner":
-					err = json.Unmarshal(e.Resource, new(gpconnect.Practitioner))
+					err = json.Unmarshal(e.Resource, new(oldPractitioner))
 				}
 				if err != nil {
 					b.Fatal(err)

@@ -16,6 +16,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
@@ -63,7 +64,8 @@ func run(ctx context.Context, w io.Writer, days int) error {
 	type candidate struct {
 		ods    string
 		client *gpconnect.Client
-		slot   gpconnect.Slot
+		slot   stu3.Slot
+		start  time.Time
 		result *gpconnect.SlotSearchResult
 	}
 	var all []candidate
@@ -86,17 +88,21 @@ func run(ctx context.Context, w io.Writer, days int) error {
 		}
 		fmt.Fprintf(w, "%s (%s): %d free slots in the next %d days\n", ods, ep.Address, len(res.Slots), days)
 		for _, s := range res.Slots {
-			all = append(all, candidate{ods: ods, client: c, slot: s, result: res})
+			start, err := s.Start.Time() // the client has checked every slot's times
+			if err != nil {
+				return err
+			}
+			all = append(all, candidate{ods: ods, client: c, slot: s, start: start, result: res})
 		}
 	}
 	if len(all) == 0 {
 		return fmt.Errorf("no free slots anywhere")
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].slot.Start.Before(all[j].slot.Start) })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].start.Before(all[j].start) })
 	best := all[0]
 	loc := best.result.LocationOf(&best.slot)
 	prac := best.result.PractitionerOf(&best.slot)
-	fmt.Fprintf(w, "earliest: %s at %s, %s, %s\n", best.slot.Start.In(gpconnecttest.London).Format("Mon 2 Jan 15:04"), best.ods, loc.Name, best.slot.DeliveryChannel())
+	fmt.Fprintf(w, "earliest: %s at %s, %s, %s\n", best.start.In(gpconnecttest.London).Format("Mon 2 Jan 15:04"), best.ods, loc.Name.Value, best.slot.DeliveryChannel())
 
 	nhs := practices[best.ods].Patients()[0]
 	patient, err := best.client.FindPatient(ctx, nhs)
@@ -104,17 +110,17 @@ func run(ctx context.Context, w io.Writer, days int) error {
 		return err
 	}
 	req := gpconnect.BookRequest{
-		PatientID: patient.ID, NHSNumber: nhs, Slots: []gpconnect.Slot{best.slot}, LocationID: loc.ID,
+		PatientID: patient.ID.Value, NHSNumber: nhs, Slots: []stu3.Slot{best.slot}, LocationID: loc.ID.Value,
 		Description:  "Extended access appointment",
 		Organization: gpconnect.BookingOrganization{Name: requester.OrganizationName, ODSCode: "RR8", Phone: "0113 000 0000"},
 	}
 	if prac != nil {
-		req.PractitionerID = prac.ID
+		req.PractitionerID = prac.ID.Value
 	}
 	appt, err := best.client.BookAppointment(ctx, req)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "booked appointment %s for patient %s: %s\n", appt.ID, nhs.Masked(), appt.Status)
+	fmt.Fprintf(w, "booked appointment %s for patient %s: %s\n", appt.ID.Value, nhs.Masked(), appt.Status.Value)
 	return nil
 }

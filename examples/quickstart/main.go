@@ -31,6 +31,7 @@ import (
 
 	"github.com/nhskit/nhskit/booking"
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/hl7v2"
 	"github.com/nhskit/nhskit/hl7v2/tofhir"
 	"github.com/nhskit/nhskit/mesh"
@@ -350,7 +351,7 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 			return "", err
 		}
 		appt, err := client.BookAppointment(ctx, gpconnect.BookRequest{
-			PatientID: patient.ID, NHSNumber: nhs, Slots: []gpconnect.Slot{fs.Slot}, LocationID: fs.LocationID,
+			PatientID: patient.ID.Value, NHSNumber: nhs, Slots: []stu3.Slot{fs.Slot}, LocationID: fs.LocationID,
 			Description:  "Follow-up after hospital referral",
 			Organization: gpconnect.BookingOrganization{Name: "Leeds Teaching Hospitals", ODSCode: "RR8", Phone: "0113 000 0000"},
 		})
@@ -359,12 +360,12 @@ func run(ctx context.Context, w io.Writer, now time.Time) error {
 		}
 		// Amending sends If-Match with the version booked, so a change made
 		// at the practice meanwhile is not overwritten (409 instead).
-		appt.Comment = "Interpreter not needed"
+		appt.Comment.Value = "Interpreter not needed"
 		amended, err := client.AmendAppointment(ctx, appt)
 		if err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("appointment %s %s, comment amended (If-Match %s, now version %s)", appt.ID, amended.Status, gpconnect.ETag(appt.Meta.VersionID), amended.Meta.VersionID), nil
+		return fmt.Sprintf("appointment %s %s, comment amended (If-Match %s, now version %s)", appt.ID.Value, amended.Status.Value, gpconnect.ETag(appt.Meta.VersionID.Value), amended.Meta.VersionID.Value), nil
 	}); err != nil {
 		return err
 	}

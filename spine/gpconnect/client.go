@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/internal/httpx"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
@@ -118,7 +119,7 @@ type response struct {
 }
 
 // do sends one GP Connect request with a fresh JWT and the SSP headers.
-func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body any, ifMatch string) (*response, error) {
+func (c *Client) do(ctx context.Context, method, path, interaction, scope string, body stu3.Resource, ifMatch string) (*response, error) {
 	claims, err := NewClaims(&c.cfg.Requester, c.aud, scope, c.now())
 	if err != nil {
 		return nil, err
@@ -129,7 +130,7 @@ func (c *Client) do(ctx context.Context, method, path, interaction, scope string
 	}
 	var raw []byte
 	if body != nil {
-		if raw, err = json.Marshal(body); err != nil {
+		if raw, err = stu3.Marshal(body); err != nil {
 			return nil, fmt.Errorf("gpconnect: encoding request: %w", err)
 		}
 	}
@@ -163,12 +164,32 @@ func (c *Client) do(ctx context.Context, method, path, interaction, scope string
 	return &response{StatusCode: resp.StatusCode, Header: resp.Header, Body: resp.Body, TraceID: trace}, nil
 }
 
-func decode[T any](resp *response, interaction string, want string) (*T, error) {
-	var v T
-	if err := json.Unmarshal(resp.Body, &v); err != nil {
-		return nil, fmt.Errorf("gpconnect: %s: decoding %s: %w", shortInteraction(interaction), want, err)
+// decode reads a response body as a T (*stu3.Appointment, *stu3.Bundle,
+// ...). A body that is not STU3 JSON gives the *stu3.DecodeError with the
+// element's path; one of another type says which it is.
+func decode[T stu3.Resource](resp *response, interaction string, want string) (T, error) {
+	var zero T
+	r, err := stu3.Unmarshal(resp.Body)
+	if err != nil {
+		return zero, fmt.Errorf("gpconnect: %s: decoding %s: %w", shortInteraction(interaction), want, err)
 	}
-	return &v, nil
+	v, ok := r.(T)
+	if !ok {
+		return zero, fmt.Errorf("gpconnect: %s: decoding %s: the body is a %s", shortInteraction(interaction), want, r.ResourceType())
+	}
+	return v, nil
+}
+
+// entries returns the resources of b that are a *T, as values, in order.
+func entries[T any, P interface {
+	*T
+	stu3.Resource
+}](b *stu3.Bundle) []T {
+	var out []T
+	for _, r := range stu3.Resources[P](b) {
+		out = append(out, *r)
+	}
+	return out
 }
 
 // Metadata returns the provider's CapabilityStatement as JSON.
@@ -182,11 +203,11 @@ func (c *Client) Metadata(ctx context.Context) (json.RawMessage, error) {
 
 // FindPatient returns the provider's Patient for an NHS number, or an
 // error matching ErrPatientNotFound when the practice does not hold one.
-func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
+func (c *Client) FindPatient(ctx context.Context, nhs nhsid.NHSNumber) (*stu3.Patient, error) {
 	return c.findPatient(ctx, nhs, InteractionSearchPatient)
 }
 
-func (c *Client) findPatient(ctx context.Context, nhs nhsid.NHSNumber, interaction string) (*Patient, error) {
+func (c *Client) findPatient(ctx context.Context, nhs nhsid.NHSNumber, interaction string) (*stu3.Patient, error) {
 	if !nhs.Valid() {
 		return nil, fmt.Errorf("gpconnect: find patient: %w", nhsid.ErrNHSNumberCheckDigit)
 	}
@@ -195,18 +216,12 @@ func (c *Client) findPatient(ctx context.Context, nhs nhsid.NHSNumber, interacti
 	if err != nil {
 		return nil, err
 	}
-	b, err := decode[Bundle](resp, interaction, "bundle")
+	b, err := decode[*stu3.Bundle](resp, interaction, "bundle")
 	if err != nil {
 		return nil, err
 	}
-	for _, e := range b.Entry {
-		if e.ResourceType() == "Patient" {
-			var p Patient
-			if err := json.Unmarshal(e.Resource, &p); err != nil {
-				return nil, fmt.Errorf("gpconnect: search patient: decoding patient: %w", err)
-			}
-			return &p, nil
-		}
+	if ps := stu3.Resources[*stu3.Patient](b); len(ps) > 0 {
+		return ps[0], nil
 	}
 	return nil, &spine.APIError{
 		StatusCode: http.StatusOK, Code: string(ErrPatientNotFound), IssueType: "not-found",
@@ -253,13 +268,14 @@ func (d *DailyWindow) check() error {
 	return nil
 }
 
-// contains reports whether s lies inside the window on its day.
-func (d *DailyWindow) contains(s *Slot) bool {
+// contains reports whether a slot from start to end lies inside the window
+// on its day.
+func (d *DailyWindow) contains(start, end time.Time) bool {
 	loc := d.Location
 	if loc == nil {
 		loc, _ = london()
 	}
-	start, end := s.Start.In(loc), s.End.In(loc)
+	start, end = start.In(loc), end.In(loc)
 	midnight := time.Date(start.Year(), start.Month(), start.Day(), 0, 0, 0, 0, loc)
 	return start.Sub(midnight) >= d.From && end.Sub(midnight) <= d.To
 }
@@ -280,23 +296,27 @@ var ErrSlotQuery = errors.New("gpconnect: invalid slot query")
 
 // SlotSearchResult is a free slot search's slots with the resources they
 // refer to, indexed by logical id.
+// Every slot has a start and end that parse as instants (the search
+// refuses a bundle with one that does not).
 type SlotSearchResult struct {
-	Slots         []Slot
-	Schedules     map[string]*Schedule
-	Practitioners map[string]*Practitioner
-	Locations     map[string]*Location
-	Organizations map[string]*Organization
+	Slots         []stu3.Slot
+	Schedules     map[string]*stu3.Schedule
+	Practitioners map[string]*stu3.Practitioner
+	Locations     map[string]*stu3.Location
+	Organizations map[string]*stu3.Organization
 }
 
 // ScheduleOf returns the schedule of s, or nil.
-func (r *SlotSearchResult) ScheduleOf(s *Slot) *Schedule { return r.Schedules[s.Schedule.ID()] }
+func (r *SlotSearchResult) ScheduleOf(s *stu3.Slot) *stu3.Schedule {
+	return r.Schedules[s.Schedule.TargetID("Schedule")]
+}
 
 // LocationOf returns the location of s's schedule, or nil.
-func (r *SlotSearchResult) LocationOf(s *Slot) *Location {
+func (r *SlotSearchResult) LocationOf(s *stu3.Slot) *stu3.Location {
 	if sch := r.ScheduleOf(s); sch != nil {
-		for _, a := range sch.Actor {
-			if strings.HasPrefix(a.Reference, "Location/") {
-				return r.Locations[a.ID()]
+		for i := range sch.Actor {
+			if id := sch.Actor[i].TargetID("Location"); id != "" {
+				return r.Locations[id]
 			}
 		}
 	}
@@ -304,15 +324,26 @@ func (r *SlotSearchResult) LocationOf(s *Slot) *Location {
 }
 
 // PractitionerOf returns the practitioner of s's schedule, or nil.
-func (r *SlotSearchResult) PractitionerOf(s *Slot) *Practitioner {
+func (r *SlotSearchResult) PractitionerOf(s *stu3.Slot) *stu3.Practitioner {
 	if sch := r.ScheduleOf(s); sch != nil {
-		for _, a := range sch.Actor {
-			if strings.HasPrefix(a.Reference, "Practitioner/") {
-				return r.Practitioners[a.ID()]
+		for i := range sch.Actor {
+			if id := sch.Actor[i].TargetID("Practitioner"); id != "" {
+				return r.Practitioners[id]
 			}
 		}
 	}
 	return nil
+}
+
+// slotTimes parses a slot's start and end.
+func slotTimes(s *stu3.Slot) (start, end time.Time, err error) {
+	if start, err = s.Start.Time(); err != nil {
+		return start, end, fmt.Errorf("Slot.start: %w", err)
+	}
+	if end, err = s.End.Time(); err != nil {
+		return start, end, fmt.Errorf("Slot.end: %w", err)
+	}
+	return start, end, nil
 }
 
 // SearchFreeSlots searches the provider's free slots with every _include
@@ -350,55 +381,37 @@ func (c *Client) SearchFreeSlots(ctx context.Context, q SlotQuery) (*SlotSearchR
 	if err != nil {
 		return nil, err
 	}
-	b, err := decode[Bundle](resp, InteractionSearchSlots, "bundle")
+	b, err := decode[*stu3.Bundle](resp, InteractionSearchSlots, "bundle")
 	if err != nil {
 		return nil, err
 	}
 	res := &SlotSearchResult{
-		Schedules:     map[string]*Schedule{},
-		Practitioners: map[string]*Practitioner{},
-		Locations:     map[string]*Location{},
-		Organizations: map[string]*Organization{},
+		Schedules:     map[string]*stu3.Schedule{},
+		Practitioners: map[string]*stu3.Practitioner{},
+		Locations:     map[string]*stu3.Location{},
+		Organizations: map[string]*stu3.Organization{},
 	}
 	for i, e := range b.Entry {
-		var err error
-		switch e.ResourceType() {
-		case "Slot":
-			var s Slot
-			if err = json.Unmarshal(e.Resource, &s); err == nil && (q.Daily == nil || q.Daily.contains(&s)) {
-				res.Slots = append(res.Slots, s)
+		switch r := e.Resource.(type) {
+		case *stu3.Slot:
+			start, end, err := slotTimes(r)
+			if err != nil {
+				return nil, fmt.Errorf("gpconnect: search slots: bundle entry %d: %w", i, err)
 			}
-		case "Schedule":
-			err = unmarshalInto(e.Resource, res.Schedules)
-		case "Practitioner":
-			err = unmarshalInto(e.Resource, res.Practitioners)
-		case "Location":
-			err = unmarshalInto(e.Resource, res.Locations)
-		case "Organization":
-			err = unmarshalInto(e.Resource, res.Organizations)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("gpconnect: search slots: bundle entry %d: %w", i, err)
+			if q.Daily == nil || q.Daily.contains(start, end) {
+				res.Slots = append(res.Slots, *r)
+			}
+		case *stu3.Schedule:
+			res.Schedules[r.ID.Value] = r
+		case *stu3.Practitioner:
+			res.Practitioners[r.ID.Value] = r
+		case *stu3.Location:
+			res.Locations[r.ID.Value] = r
+		case *stu3.Organization:
+			res.Organizations[r.ID.Value] = r
 		}
 	}
 	return res, nil
-}
-
-type identified interface {
-	Schedule | Practitioner | Location | Organization
-}
-
-func unmarshalInto[T identified](raw json.RawMessage, into map[string]*T) error {
-	var v T
-	if err := json.Unmarshal(raw, &v); err != nil {
-		return err
-	}
-	var head struct {
-		ID string `json:"id"`
-	}
-	_ = json.Unmarshal(raw, &head)
-	into[head.ID] = &v
-	return nil
 }
 
 // BookingOrganization is the organisation making a booking, contained in
@@ -418,7 +431,7 @@ type BookingOrganization struct {
 type BookRequest struct {
 	PatientID      string // the provider's logical id, from FindPatient
 	NHSNumber      nhsid.NHSNumber
-	Slots          []Slot
+	Slots          []stu3.Slot
 	LocationID     string
 	PractitionerID string // optional
 	Description    string // at most 100 characters
@@ -430,7 +443,7 @@ type BookRequest struct {
 var ErrBookRequest = errors.New("gpconnect: invalid booking")
 
 // NewAppointment builds the GPConnect-Appointment-1 resource for r.
-func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
+func NewAppointment(r BookRequest, created time.Time) (*stu3.Appointment, error) {
 	switch {
 	case r.PatientID == "":
 		return nil, fmt.Errorf("%w: patient id is required", ErrBookRequest)
@@ -453,59 +466,78 @@ func NewAppointment(r BookRequest, created time.Time) (*Appointment, error) {
 	if orgType == "" {
 		orgType = OrgTypeGPPractice
 	}
-	start, end := r.Slots[0].Start, r.Slots[0].End
-	refs := make([]Reference, 0, len(r.Slots))
-	for i, s := range r.Slots {
-		if i > 0 && !s.Start.Equal(r.Slots[i-1].End) {
+	refs := make([]stu3.Reference, 0, len(r.Slots))
+	var prevEnd time.Time
+	for i := range r.Slots {
+		s := &r.Slots[i]
+		if s.ID.Value == "" {
+			return nil, fmt.Errorf("%w: slot %d has no id", ErrBookRequest, i)
+		}
+		start, end, err := slotTimes(s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: slot %d: %w", ErrBookRequest, i, err)
+		}
+		if i > 0 && !start.Equal(prevEnd) {
 			return nil, fmt.Errorf("%w: slots %d and %d are not adjacent", ErrBookRequest, i-1, i)
 		}
-		if i > 0 && s.Schedule.Reference != r.Slots[0].Schedule.Reference {
+		if i > 0 && scheduleRef(s) != scheduleRef(&r.Slots[0]) {
 			return nil, fmt.Errorf("%w: slots come from different schedules", ErrBookRequest)
 		}
-		end = s.End
-		refs = append(refs, Reference{Reference: "Slot/" + s.ID})
+		prevEnd = end
+		refs = append(refs, *stu3.NewReference("Slot", s.ID.Value))
 	}
-	org := Organization{
-		ResourceType: "Organization",
-		ID:           "1",
-		Meta:         &Meta{Profile: []string{ProfileOrganization}},
-		Identifier:   []Identifier{{System: SystemODSCode, Value: string(r.Organization.ODSCode)}},
-		Type:         []CodeableConcept{{Coding: []Coding{{System: SystemOrganisationType, Code: orgType}}}},
-		Name:         r.Organization.Name,
-		Telecom:      []ContactPoint{{System: "phone", Value: r.Organization.Phone, Use: "work"}},
+	org := &stu3.Organization{
+		ID:         stu3.ID{Value: "1"},
+		Meta:       &stu3.Meta{Profile: []stu3.URI{{Value: ProfileOrganization}}},
+		Identifier: []stu3.Identifier{{System: stu3.URI{Value: SystemODSCode}, Value: stu3.String{Value: string(r.Organization.ODSCode)}}},
+		Type: []stu3.CodeableConcept{{Coding: []stu3.Coding{{
+			System: stu3.URI{Value: SystemOrganisationType}, Code: stu3.Code{Value: orgType},
+		}}}},
+		Name: stu3.String{Value: r.Organization.Name},
+		Telecom: []stu3.ContactPoint{{
+			System: stu3.Code{Value: "phone"}, Value: stu3.String{Value: r.Organization.Phone}, Use: stu3.Code{Value: "work"},
+		}},
 	}
-	orgJSON, err := json.Marshal(org)
-	if err != nil {
-		return nil, err
-	}
-	a := &Appointment{
-		ResourceType: "Appointment",
-		Meta:         &Meta{Profile: []string{ProfileAppointment}},
-		Contained:    []json.RawMessage{orgJSON},
-		Extension:    []Extension{{URL: ExtBookingOrganisation, ValueReference: &Reference{Reference: "#1"}}},
-		Status:       "booked",
-		Description:  r.Description,
-		Comment:      r.Comment,
-		Start:        start,
-		End:          end,
-		Slot:         refs,
-		Created:      created.Format(time.RFC3339),
-		Participant: []Participant{
-			{Actor: Reference{Reference: "Patient/" + r.PatientID}, Status: "accepted"},
-			{Actor: Reference{Reference: "Location/" + r.LocationID}, Status: "accepted"},
+	a := &stu3.Appointment{
+		Meta:      &stu3.Meta{Profile: []stu3.URI{{Value: ProfileAppointment}}},
+		Contained: []stu3.Resource{org},
+		Extension: []stu3.Extension{{
+			URL:   stu3.URI{Value: ExtBookingOrganisation},
+			Value: &stu3.Reference{Reference: stu3.String{Value: "#1"}},
+		}},
+		Status:      stu3.Code{Value: "booked"},
+		Description: stu3.String{Value: r.Description},
+		// Start and end are the slots' own, as the provider wrote them.
+		Start:   r.Slots[0].Start,
+		End:     r.Slots[len(r.Slots)-1].End,
+		Slot:    refs,
+		Created: stu3.DateTimeOf(created),
+		Comment: stu3.String{Value: r.Comment},
+		Participant: []stu3.AppointmentParticipant{
+			{Actor: stu3.NewReference("Patient", r.PatientID), Status: stu3.Code{Value: "accepted"}},
+			{Actor: stu3.NewReference("Location", r.LocationID), Status: stu3.Code{Value: "accepted"}},
 		},
 	}
 	if r.PractitionerID != "" {
-		a.Participant = append(a.Participant, Participant{Actor: Reference{Reference: "Practitioner/" + r.PractitionerID}, Status: "accepted"})
+		a.Participant = append(a.Participant, stu3.AppointmentParticipant{
+			Actor: stu3.NewReference("Practitioner", r.PractitionerID), Status: stu3.Code{Value: "accepted"},
+		})
 	}
 	return a, nil
+}
+
+func scheduleRef(s *stu3.Slot) string {
+	if s.Schedule == nil {
+		return ""
+	}
+	return s.Schedule.Reference.Value
 }
 
 // BookAppointment books r and returns the provider's Appointment. If the
 // slots were taken meanwhile the error matches ErrSlotAlreadyBooked (and
 // ErrDuplicateRejected). A booking is never retried: a lost response is
 // resolved with PatientAppointments, not by booking again.
-func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*Appointment, error) {
+func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*stu3.Appointment, error) {
 	a, err := NewAppointment(r, c.now())
 	if err != nil {
 		return nil, err
@@ -514,14 +546,14 @@ func (c *Client) BookAppointment(ctx context.Context, r BookRequest) (*Appointme
 	if err != nil {
 		return nil, err
 	}
-	return decode[Appointment](resp, InteractionCreateAppointment, "appointment")
+	return decode[*stu3.Appointment](resp, InteractionCreateAppointment, "appointment")
 }
 
 // ReadAppointment returns one appointment by logical id. Its
 // Meta.VersionID is the version AmendAppointment and
 // CancelAppointmentVersion send in If-Match (taken from the ETag when the
 // provider sends no meta.versionId).
-func (c *Client) ReadAppointment(ctx context.Context, id string) (*Appointment, error) {
+func (c *Client) ReadAppointment(ctx context.Context, id string) (*stu3.Appointment, error) {
 	resp, err := c.do(ctx, http.MethodGet, "/Appointment/"+url.PathEscape(id), InteractionReadAppointment, ScopePatientRead, nil, "")
 	if err != nil {
 		return nil, err
@@ -531,16 +563,16 @@ func (c *Client) ReadAppointment(ctx context.Context, id string) (*Appointment, 
 
 // decodeVersioned decodes an Appointment and fills Meta.VersionID from the
 // ETag when the body has none.
-func decodeVersioned(resp *response, interaction string) (*Appointment, error) {
-	a, err := decode[Appointment](resp, interaction, "appointment")
+func decodeVersioned(resp *response, interaction string) (*stu3.Appointment, error) {
+	a, err := decode[*stu3.Appointment](resp, interaction, "appointment")
 	if err != nil {
 		return nil, err
 	}
-	if v, ok := parseETag(resp.Header.Get("ETag")); ok && (a.Meta == nil || a.Meta.VersionID == "") {
+	if v, ok := parseETag(resp.Header.Get("ETag")); ok && (a.Meta == nil || a.Meta.VersionID.Value == "") {
 		if a.Meta == nil {
-			a.Meta = &Meta{}
+			a.Meta = &stu3.Meta{}
 		}
-		a.Meta.VersionID = v
+		a.Meta.VersionID.Value = v
 	}
 	return a, nil
 }
@@ -558,11 +590,11 @@ func parseETag(tag string) (string, bool) {
 	return tag[1 : len(tag)-1], true
 }
 
-func versionOf(a *Appointment) string {
+func versionOf(a *stu3.Appointment) string {
 	if a.Meta == nil {
 		return ""
 	}
-	return a.Meta.VersionID
+	return a.Meta.VersionID.Value
 }
 
 // AmendAppointment sends a changed appointment: only description and
@@ -570,17 +602,17 @@ func versionOf(a *Appointment) string {
 // PatientAppointments) in If-Match, as the specification requires; when
 // the appointment changed since it was read the error matches
 // ErrVersionConflict (409), and the caller reads it again.
-func (c *Client) AmendAppointment(ctx context.Context, a *Appointment) (*Appointment, error) {
-	if a.ID == "" {
+func (c *Client) AmendAppointment(ctx context.Context, a *stu3.Appointment) (*stu3.Appointment, error) {
+	if a.ID.Value == "" {
 		return nil, fmt.Errorf("%w: amend needs the appointment id", ErrBookRequest)
 	}
 	if versionOf(a) == "" {
 		return nil, fmt.Errorf("%w: amend needs the appointment's meta.versionId for If-Match", ErrBookRequest)
 	}
-	if utf8.RuneCountInString(a.Description) > MaxDescriptionLength || utf8.RuneCountInString(a.Comment) > MaxCommentLength {
+	if utf8.RuneCountInString(a.Description.Value) > MaxDescriptionLength || utf8.RuneCountInString(a.Comment.Value) > MaxCommentLength {
 		return nil, fmt.Errorf("%w: description or comment too long", ErrBookRequest)
 	}
-	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionAmendAppointment, ScopePatientWrite, a, ETag(versionOf(a)))
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID.Value), InteractionAmendAppointment, ScopePatientWrite, a, ETag(versionOf(a)))
 	if err != nil {
 		return nil, err
 	}
@@ -590,7 +622,7 @@ func (c *Client) AmendAppointment(ctx context.Context, a *Appointment) (*Appoint
 // CancelAppointment reads the appointment's current version, marks it
 // cancelled with reason and sends it back with that version in If-Match,
 // returning the provider's cancelled appointment.
-func (c *Client) CancelAppointment(ctx context.Context, id, reason string) (*Appointment, error) {
+func (c *Client) CancelAppointment(ctx context.Context, id, reason string) (*stu3.Appointment, error) {
 	if reason == "" {
 		return nil, fmt.Errorf("%w: a cancellation reason is required", ErrBookRequest)
 	}
@@ -606,25 +638,25 @@ func (c *Client) CancelAppointment(ctx context.Context, id, reason string) (*App
 // nothing but the status and the cancellation reason. If the appointment
 // changed since then the error matches ErrVersionConflict. a is not
 // modified.
-func (c *Client) CancelAppointmentVersion(ctx context.Context, a *Appointment, reason string) (*Appointment, error) {
+func (c *Client) CancelAppointmentVersion(ctx context.Context, a *stu3.Appointment, reason string) (*stu3.Appointment, error) {
 	switch {
 	case reason == "":
 		return nil, fmt.Errorf("%w: a cancellation reason is required", ErrBookRequest)
-	case a.ID == "":
+	case a.ID.Value == "":
 		return nil, fmt.Errorf("%w: cancel needs the appointment id", ErrBookRequest)
 	case versionOf(a) == "":
 		return nil, fmt.Errorf("%w: cancel needs the appointment's meta.versionId for If-Match", ErrBookRequest)
 	}
 	cancelled := *a
-	cancelled.Status = "cancelled"
-	exts := make([]Extension, 0, len(a.Extension)+1)
+	cancelled.Status = stu3.Code{Value: "cancelled"}
+	exts := make([]stu3.Extension, 0, len(a.Extension)+1)
 	for _, e := range a.Extension {
-		if e.URL != ExtCancellationReason {
+		if e.URL.Value != ExtCancellationReason {
 			exts = append(exts, e)
 		}
 	}
-	cancelled.Extension = append(exts, Extension{URL: ExtCancellationReason, ValueString: reason})
-	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID), InteractionCancelAppointment, ScopePatientWrite, &cancelled, ETag(versionOf(a)))
+	cancelled.Extension = append(exts, stu3.Extension{URL: stu3.URI{Value: ExtCancellationReason}, Value: &stu3.String{Value: reason}})
+	resp, err := c.do(ctx, http.MethodPut, "/Appointment/"+url.PathEscape(a.ID.Value), InteractionCancelAppointment, ScopePatientWrite, &cancelled, ETag(versionOf(a)))
 	if err != nil {
 		return nil, err
 	}
@@ -633,7 +665,7 @@ func (c *Client) CancelAppointmentVersion(ctx context.Context, a *Appointment, r
 
 // PatientAppointments returns a patient's appointments starting in
 // [start, end].
-func (c *Client) PatientAppointments(ctx context.Context, patientID string, start, end time.Time) ([]Appointment, error) {
+func (c *Client) PatientAppointments(ctx context.Context, patientID string, start, end time.Time) ([]stu3.Appointment, error) {
 	v := url.Values{}
 	v.Add("start", "ge"+start.Format(time.DateOnly))
 	v.Add("start", "le"+end.Format(time.DateOnly))
@@ -641,22 +673,11 @@ func (c *Client) PatientAppointments(ctx context.Context, patientID string, star
 	if err != nil {
 		return nil, err
 	}
-	b, err := decode[Bundle](resp, InteractionPatientAppointments, "bundle")
+	b, err := decode[*stu3.Bundle](resp, InteractionPatientAppointments, "bundle")
 	if err != nil {
 		return nil, err
 	}
-	var out []Appointment
-	for i, e := range b.Entry {
-		if e.ResourceType() != "Appointment" {
-			continue
-		}
-		var a Appointment
-		if err := json.Unmarshal(e.Resource, &a); err != nil {
-			return nil, fmt.Errorf("gpconnect: patient appointments: bundle entry %d: %w", i, err)
-		}
-		out = append(out, a)
-	}
-	return out, nil
+	return entries[stu3.Appointment](b), nil
 }
 
 func shortInteraction(id string) string {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 )
 
@@ -16,61 +16,9 @@ import (
 // access_documents_development_retrieve_patient_documents): a Client whose
 // BaseURL is the practice's Access Document endpoint (found in SDS under
 // InteractionSearchDocuments) finds the patient, searches their documents'
-// metadata and retrieves a document's content.
-
-// DocumentReference is an STU3 DocumentReference as
-// CareConnect-GPC-DocumentReference-1 profiles it (the elements a consumer
-// needs to list and retrieve documents).
-type DocumentReference struct {
-	ResourceType string            `json:"resourceType"`
-	ID           string            `json:"id,omitempty"`
-	Meta         *Meta             `json:"meta,omitempty"`
-	Identifier   []Identifier      `json:"identifier,omitempty"`
-	Status       string            `json:"status,omitempty"`
-	Type         *CodeableConcept  `json:"type,omitempty"`
-	Subject      *Reference        `json:"subject,omitempty"`
-	Created      string            `json:"created,omitempty"`
-	Indexed      string            `json:"indexed,omitempty"`
-	Author       []Reference       `json:"author,omitempty"`
-	Custodian    *Reference        `json:"custodian,omitempty"`
-	Description  string            `json:"description,omitempty"`
-	Content      []DocumentContent `json:"content,omitempty"`
-}
-
-// DocumentContent is one DocumentReference.content.
-type DocumentContent struct {
-	Attachment Attachment `json:"attachment"`
-}
-
-// Attachment describes a document's content: its type, size, title and
-// the URL of the Binary to retrieve.
-type Attachment struct {
-	ContentType string `json:"contentType,omitempty"`
-	URL         string `json:"url,omitempty"`
-	Size        int64  `json:"size,omitempty"`
-	Title       string `json:"title,omitempty"`
-}
-
-// BinaryID returns the logical id of the Binary a document's first
-// attachment points at ([base]/Binary/[id]), or "".
-func (d *DocumentReference) BinaryID() string {
-	for _, c := range d.Content {
-		if i := strings.LastIndex(c.Attachment.URL, "/Binary/"); i >= 0 {
-			return strings.TrimSuffix(c.Attachment.URL[i+len("/Binary/"):], "/")
-		}
-	}
-	return ""
-}
-
-// Binary is a retrieved document: its content type and bytes (decoded
-// from the resource's base64 content).
-type Binary struct {
-	ResourceType string `json:"resourceType"`
-	ID           string `json:"id,omitempty"`
-	Meta         *Meta  `json:"meta,omitempty"`
-	ContentType  string `json:"contentType"`
-	Content      []byte `json:"content"`
-}
+// metadata and retrieves a document's content. Documents are
+// stu3.DocumentReference values as CareConnect-GPC-DocumentReference-1
+// profiles them; DocumentReference.BinaryID names the Binary to retrieve.
 
 // DocumentQuery narrows a document search; the zero value finds every
 // document of the patient.
@@ -88,15 +36,15 @@ type DocumentQuery struct {
 // DocumentSearchResult is a document search's documents with the
 // organisations and practitioners they refer to, by logical id.
 type DocumentSearchResult struct {
-	Documents     []DocumentReference
-	Patient       *Patient
-	Organizations map[string]*Organization
-	Practitioners map[string]*Practitioner
+	Documents     []stu3.DocumentReference
+	Patient       *stu3.Patient
+	Organizations map[string]*stu3.Organization
+	Practitioners map[string]*stu3.Practitioner
 }
 
 // FindDocumentsPatient is FindPatient on the Access Document endpoint
 // (its own interaction id).
-func (c *Client) FindDocumentsPatient(ctx context.Context, nhs nhsid.NHSNumber) (*Patient, error) {
+func (c *Client) FindDocumentsPatient(ctx context.Context, nhs nhsid.NHSNumber) (*stu3.Patient, error) {
 	return c.findPatient(ctx, nhs, InteractionDocumentsSearchPatient)
 }
 
@@ -145,31 +93,21 @@ func (c *Client) SearchDocuments(ctx context.Context, patientID string, q Docume
 	if err != nil {
 		return nil, err
 	}
-	b, err := decode[Bundle](resp, InteractionSearchDocuments, "bundle")
+	b, err := decode[*stu3.Bundle](resp, InteractionSearchDocuments, "bundle")
 	if err != nil {
 		return nil, err
 	}
-	res := &DocumentSearchResult{Organizations: map[string]*Organization{}, Practitioners: map[string]*Practitioner{}}
-	for i, e := range b.Entry {
-		var err error
-		switch e.ResourceType() {
-		case "DocumentReference":
-			var d DocumentReference
-			if err = json.Unmarshal(e.Resource, &d); err == nil {
-				res.Documents = append(res.Documents, d)
-			}
-		case "Patient":
-			var p Patient
-			if err = json.Unmarshal(e.Resource, &p); err == nil {
-				res.Patient = &p
-			}
-		case "Organization":
-			err = unmarshalInto(e.Resource, res.Organizations)
-		case "Practitioner":
-			err = unmarshalInto(e.Resource, res.Practitioners)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("gpconnect: search documents: bundle entry %d: %w", i, err)
+	res := &DocumentSearchResult{Organizations: map[string]*stu3.Organization{}, Practitioners: map[string]*stu3.Practitioner{}}
+	for _, e := range b.Entry {
+		switch r := e.Resource.(type) {
+		case *stu3.DocumentReference:
+			res.Documents = append(res.Documents, *r)
+		case *stu3.Patient:
+			res.Patient = r
+		case *stu3.Organization:
+			res.Organizations[r.ID.Value] = r
+		case *stu3.Practitioner:
+			res.Practitioners[r.ID.Value] = r
 		}
 	}
 	return res, nil
@@ -184,7 +122,8 @@ var DocumentIncludes = []string{
 }
 
 // RetrieveDocument returns the Binary with logical id binaryID
-// (DocumentReference.BinaryID); an unknown id matches ErrNoRecordFound.
-func (c *Client) RetrieveDocument(ctx context.Context, binaryID string) (*Binary, error) {
-	return read[Binary](ctx, c, "Binary", binaryID, InteractionRetrieveDocument, ScopePatientRead)
+// (DocumentReference.BinaryID): its content type, and its content that
+// Binary.Data decodes. An unknown id matches ErrNoRecordFound.
+func (c *Client) RetrieveDocument(ctx context.Context, binaryID string) (*stu3.Binary, error) {
+	return read[*stu3.Binary](ctx, c, "Binary", binaryID, InteractionRetrieveDocument, ScopePatientRead)
 }

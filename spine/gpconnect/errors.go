@@ -1,6 +1,9 @@
 package gpconnect
 
-import "github.com/nhskit/nhskit/spine"
+import (
+	"github.com/nhskit/nhskit/fhir/stu3"
+	"github.com/nhskit/nhskit/spine"
+)
 
 // Sentinels for the Spine error codes a provider returns. A failed call's
 // error is a *spine.APIError carrying the status, the code, the
@@ -49,17 +52,16 @@ const (
 // NewOperationOutcome builds the OperationOutcome a provider returns for a
 // Spine error code; gpconnecttest uses it, and so can a provider written in
 // Go.
-func NewOperationOutcome(issueType, code, display, diagnostics string) *OperationOutcome {
-	return &OperationOutcome{
-		ResourceType: "OperationOutcome",
-		Meta:         &Meta{Profile: []string{ProfileOperationOutcome}},
-		Issue: []Issue{{
-			Severity: "error",
-			Code:     issueType,
-			Details: &CodeableConcept{Coding: []Coding{{
-				System: SystemSpineErrorCode, Code: code, Display: display,
+func NewOperationOutcome(issueType, code, display, diagnostics string) *stu3.OperationOutcome {
+	return &stu3.OperationOutcome{
+		Meta: &stu3.Meta{Profile: []stu3.URI{{Value: ProfileOperationOutcome}}},
+		Issue: []stu3.OperationOutcomeIssue{{
+			Severity: stu3.Code{Value: "error"},
+			Code:     stu3.Code{Value: issueType},
+			Details: &stu3.CodeableConcept{Coding: []stu3.Coding{{
+				System: stu3.URI{Value: SystemSpineErrorCode}, Code: stu3.Code{Value: code}, Display: stu3.String{Value: display},
 			}}},
-			Diagnostics: diagnostics,
+			Diagnostics: stu3.String{Value: diagnostics},
 		}},
 	}
 }

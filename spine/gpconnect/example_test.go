@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 )
@@ -47,9 +48,9 @@ func Example() {
 	}
 	slot := slots.Slots[0]
 	appt, err := c.BookAppointment(ctx, gpconnect.BookRequest{
-		PatientID:    patient.ID,
-		Slots:        []gpconnect.Slot{slot},
-		LocationID:   slots.LocationOf(&slot).ID,
+		PatientID:    patient.ID.Value,
+		Slots:        []stu3.Slot{slot}, // a stu3.Slot, as the provider sent it
+		LocationID:   slots.LocationOf(&slot).ID.Value,
 		Description:  "Medication review",
 		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
@@ -57,42 +58,42 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(appt.Status, appt.Start.Equal(slot.Start))
+	fmt.Println(appt.Status.Value, appt.Start == slot.Start)
 
 	// Booking the same slot again is refused.
 	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
-		PatientID: patient.ID, Slots: []gpconnect.Slot{slot}, LocationID: "1", Description: "Again",
+		PatientID: patient.ID.Value, Slots: []stu3.Slot{slot}, LocationID: "1", Description: "Again",
 		Organization: gpconnect.BookingOrganization{Name: "Extended Access Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	fmt.Println(errors.Is(err, gpconnect.ErrSlotAlreadyBooked))
 
 	// Amend: read the current version and send it back changed; the
 	// client sends If-Match with the version read.
-	current, err := c.ReadAppointment(ctx, appt.ID)
+	current, err := c.ReadAppointment(ctx, appt.ID.Value)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	stale := *current
-	current.Comment = "Patient prefers a female clinician"
+	current.Comment.Value = "Patient prefers a female clinician"
 	amended, err := c.AmendAppointment(ctx, current)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(amended.Meta.VersionID)
+	fmt.Println(amended.Meta.VersionID.Value)
 
 	// A change based on the version before the amendment is refused.
 	_, err = c.CancelAppointmentVersion(ctx, &stale, "No longer needed")
 	fmt.Println(errors.Is(err, gpconnect.ErrVersionConflict))
 
 	// Cancel reads the current version first.
-	cancelled, err := c.CancelAppointment(ctx, appt.ID, "No longer needed")
+	cancelled, err := c.CancelAppointment(ctx, appt.ID.Value, "No longer needed")
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(cancelled.Status, cancelled.CancellationReason())
+	fmt.Println(cancelled.Status.Value, cancelled.CancellationReason())
 	// Output:
 	// booked true
 	// true

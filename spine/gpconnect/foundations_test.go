@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
@@ -22,7 +23,7 @@ func TestFoundationsReads(t *testing.T) {
 
 	found, err := c.FindPatient(ctx, srv.Patients()[0])
 	require.NoError(t, err)
-	p, err := c.ReadPatient(ctx, found.ID)
+	p, err := c.ReadPatient(ctx, found.ID.Value)
 	require.NoError(t, err)
 	assert.Equal(t, found.NHSNumber(), p.NHSNumber())
 	_, err = c.ReadPatient(ctx, "nobody")
@@ -30,13 +31,13 @@ func TestFoundationsReads(t *testing.T) {
 
 	pr, err := c.ReadPractitioner(ctx, "1")
 	require.NoError(t, err)
-	assert.Equal(t, "Okafor", pr.Name[0].Family)
+	assert.Equal(t, "Okafor", pr.Name[0].Family.Value)
 	_, err = c.ReadPractitioner(ctx, "99")
 	assert.ErrorIs(t, err, gpconnect.ErrPractitionerNotFound)
 	byID, err := c.SearchPractitioners(ctx, "G13579135")
 	require.NoError(t, err)
 	require.Len(t, byID, 1)
-	assert.Equal(t, "1", byID[0].ID)
+	assert.Equal(t, "1", byID[0].ID.Value)
 	none, err := c.SearchPractitioners(ctx, "G00000000")
 	require.NoError(t, err)
 	assert.Empty(t, none)
@@ -55,7 +56,7 @@ func TestFoundationsReads(t *testing.T) {
 
 	loc, err := c.ReadLocation(ctx, "1")
 	require.NoError(t, err)
-	assert.Equal(t, "Organization/1", loc.ManagingOrganization.Reference)
+	assert.Equal(t, "Organization/1", loc.ManagingOrganization.Reference.Value)
 	_, err = c.ReadLocation(ctx, "9")
 	assert.ErrorIs(t, err, gpconnect.ErrNoRecordFound)
 	assert.Empty(t, srv.Rejections())
@@ -98,14 +99,14 @@ func TestRegisterPatient(t *testing.T) {
 	// and the given name's initial verify.
 	p, err := c.RegisterPatient(ctx, gpconnect.RegisterRequest{
 		NHSNumber: nhs, Family: "Templeton", Given: []string{"R"}, BirthDate: born.AddDate(0, 0, 3), Gender: "female",
-		Address: &gpconnect.Address{Line: []string{"4 Park Row"}, City: "Leeds", PostalCode: "LS1 5HD"},
+		Address: &stu3.Address{Line: stu3.Strings("4 Park Row"), City: stu3.String{Value: "Leeds"}, PostalCode: stu3.String{Value: "LS1 5HD"}},
 	})
 	require.NoError(t, err)
 	assert.Equal(t, nhs, p.NHSNumber())
 	assert.Contains(t, srv.Patients(), nhs)
 	found, err := c.FindPatient(ctx, nhs)
 	require.NoError(t, err)
-	assert.Equal(t, p.ID, found.ID)
+	assert.Equal(t, p.ID.Value, found.ID.Value)
 	_, err = c.RegisterPatient(ctx, gpconnect.RegisterRequest{NHSNumber: nhs, Family: "Temple", Given: []string{"Robin"}, BirthDate: born})
 	assert.ErrorIs(t, err, gpconnect.ErrDuplicateRejected)
 	assert.Empty(t, srv.Rejections())

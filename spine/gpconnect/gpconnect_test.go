@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhskit/nhskit/booking"
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/gpconnect"
@@ -50,6 +51,14 @@ func newClient(t *testing.T, srv *gpconnecttest.Server, mod ...func(*gpconnect.C
 	c, err := gpconnect.New(cfg)
 	require.NoError(t, err)
 	return c
+}
+
+// timeOf parses an instant the fake sent.
+func timeOf(t *testing.T, i stu3.Instant) time.Time {
+	t.Helper()
+	v, err := i.Time()
+	require.NoError(t, err, "instant %q", i.Value)
+	return v
 }
 
 func tomorrowRange() (time.Time, time.Time) {
@@ -88,42 +97,42 @@ func TestAppointmentLifecycle(t *testing.T) {
 
 	// Book two adjacent slots as one appointment.
 	second := res.Slots[1]
-	require.True(t, second.Start.Equal(first.End))
+	require.True(t, timeOf(t, second.Start).Equal(timeOf(t, first.End)))
 	appt, err := c.BookAppointment(ctx, gpconnect.BookRequest{
-		PatientID: pat.ID, NHSNumber: nhs, Slots: []gpconnect.Slot{first, second}, LocationID: loc.ID,
-		PractitionerID: res.PractitionerOf(&first).ID,
+		PatientID: pat.ID.Value, NHSNumber: nhs, Slots: []stu3.Slot{first, second}, LocationID: loc.ID.Value,
+		PractitionerID: res.PractitionerOf(&first).ID.Value,
 		Description:    "Blood pressure review", Comment: "Prefers mornings",
 		Organization: gpconnect.BookingOrganization{Name: "Leeds Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	require.NoError(t, err)
-	assert.NotEmpty(t, appt.ID)
-	assert.Equal(t, "booked", appt.Status)
-	assert.True(t, appt.End.Equal(second.End))
+	assert.NotEmpty(t, appt.ID.Value)
+	assert.Equal(t, "booked", appt.Status.Value)
+	assert.True(t, timeOf(t, appt.End).Equal(timeOf(t, second.End)))
 	assert.Equal(t, free-2, srv.FreeSlots())
 	require.NotNil(t, appt.BookingOrganization())
-	assert.Equal(t, "Leeds Hub", appt.BookingOrganization().Name)
+	assert.Equal(t, "Leeds Hub", appt.BookingOrganization().Name.Value)
 
-	got, err := c.ReadAppointment(ctx, appt.ID)
+	got, err := c.ReadAppointment(ctx, appt.ID.Value)
 	require.NoError(t, err)
-	assert.Equal(t, "Blood pressure review", got.Description)
+	assert.Equal(t, "Blood pressure review", got.Description.Value)
 
-	got.Description = "BP review (amended)"
+	got.Description.Value = "BP review (amended)"
 	amended, err := c.AmendAppointment(ctx, got)
 	require.NoError(t, err)
-	assert.Equal(t, "BP review (amended)", amended.Description)
-	assert.Equal(t, "2", amended.Meta.VersionID)
+	assert.Equal(t, "BP review (amended)", amended.Description.Value)
+	assert.Equal(t, "2", amended.Meta.VersionID.Value)
 
-	list, err := c.PatientAppointments(ctx, pat.ID, start, end)
+	list, err := c.PatientAppointments(ctx, pat.ID.Value, start, end)
 	require.NoError(t, err)
 	require.Len(t, list, 1)
 
-	cancelled, err := c.CancelAppointment(ctx, appt.ID, "Patient recovered")
+	cancelled, err := c.CancelAppointment(ctx, appt.ID.Value, "Patient recovered")
 	require.NoError(t, err)
-	assert.Equal(t, "cancelled", cancelled.Status)
+	assert.Equal(t, "cancelled", cancelled.Status.Value)
 	assert.Equal(t, "Patient recovered", cancelled.CancellationReason())
 	assert.Equal(t, free, srv.FreeSlots(), "cancelling frees the slots")
 
-	_, err = c.CancelAppointment(ctx, appt.ID, "again")
+	_, err = c.CancelAppointment(ctx, appt.ID.Value, "again")
 	assert.ErrorIs(t, err, gpconnect.ErrInvalidResource)
 
 	assert.Empty(t, srv.Rejections(), "every request carried a valid JWT and SSP headers")
@@ -159,7 +168,7 @@ func TestConcurrentBookingOneWins(t *testing.T) {
 				return
 			}
 			_, errs[i] = c.BookAppointment(ctx, gpconnect.BookRequest{
-				PatientID: p.ID, Slots: []gpconnect.Slot{slot}, LocationID: "1",
+				PatientID: p.ID.Value, Slots: []stu3.Slot{slot}, LocationID: "1",
 				Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 			})
 		}()
@@ -214,8 +223,8 @@ func TestProviderErrors(t *testing.T) {
 	p, err := c.FindPatient(ctx, srv.Patients()[0])
 	require.NoError(t, err)
 	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
-		PatientID: p.ID, LocationID: "1", Description: "x",
-		Slots:        []gpconnect.Slot{{ID: "nope", Start: time.Now().Add(48 * time.Hour), End: time.Now().Add(49 * time.Hour)}},
+		PatientID: p.ID.Value, LocationID: "1", Description: "x",
+		Slots:        []stu3.Slot{{ID: stu3.ID{Value: "nope"}, Start: stu3.InstantOf(time.Now().Add(48 * time.Hour)), End: stu3.InstantOf(time.Now().Add(49 * time.Hour))}},
 		Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "1"},
 	})
 	assert.ErrorIs(t, err, gpconnect.ErrReferenceNotFound)
@@ -296,8 +305,9 @@ func TestSlotQueryRefusedBeforeSending(t *testing.T) {
 }
 
 func TestBookRequestValidation(t *testing.T) {
-	slot := gpconnect.Slot{ID: "1", Start: time.Now(), End: time.Now().Add(time.Hour), Schedule: gpconnect.Reference{Reference: "Schedule/1"}}
-	base := gpconnect.BookRequest{PatientID: "p", Slots: []gpconnect.Slot{slot}, LocationID: "1", Description: "d",
+	now := time.Now()
+	slot := stu3.Slot{ID: stu3.ID{Value: "1"}, Start: stu3.InstantOf(now), End: stu3.InstantOf(now.Add(time.Hour)), Schedule: stu3.NewReference("Schedule", "1")}
+	base := gpconnect.BookRequest{PatientID: "p", Slots: []stu3.Slot{slot}, LocationID: "1", Description: "d",
 		Organization: gpconnect.BookingOrganization{Name: "n", ODSCode: "RR8", Phone: "1"}}
 	tests := []struct {
 		name string
@@ -314,8 +324,21 @@ func TestBookRequestValidation(t *testing.T) {
 		{"bad org ods code", func(r *gpconnect.BookRequest) { r.Organization.ODSCode = "rr-8" }},
 		{"gap between slots", func(r *gpconnect.BookRequest) {
 			s2 := slot
-			s2.Start, s2.End = slot.End.Add(time.Minute), slot.End.Add(time.Hour)
+			s2.ID.Value = "2"
+			s2.Start, s2.End = stu3.InstantOf(now.Add(time.Hour+time.Minute)), stu3.InstantOf(now.Add(2*time.Hour))
 			r.Slots = append(r.Slots, s2)
+		}},
+		{"slots from two schedules", func(r *gpconnect.BookRequest) {
+			s2 := slot
+			s2.ID.Value = "2"
+			s2.Start, s2.End = slot.End, stu3.InstantOf(now.Add(2*time.Hour))
+			s2.Schedule = stu3.NewReference("Schedule", "2")
+			r.Slots = append(r.Slots, s2)
+		}},
+		{"slot without an id", func(r *gpconnect.BookRequest) { r.Slots = []stu3.Slot{slot}; r.Slots[0].ID.Value = "" }},
+		{"slot with a bad start", func(r *gpconnect.BookRequest) {
+			r.Slots = []stu3.Slot{slot}
+			r.Slots[0].Start.Value = "2026-06-01"
 		}},
 	}
 	for _, tt := range tests {
@@ -333,7 +356,7 @@ func TestBookRequestValidation(t *testing.T) {
 	require.NotNil(t, org)
 	assert.Equal(t, nhsid.ODSCode("RR8"), org.ODSCode())
 	assert.Equal(t, gpconnect.OrgTypeGPPractice, org.OrgType(), "the type defaults to gp-practice")
-	assert.Equal(t, []string{gpconnect.ProfileAppointment}, a.Meta.Profile)
+	assert.Equal(t, []stu3.URI{{Value: gpconnect.ProfileAppointment}}, a.Meta.Profile)
 }
 
 func TestJWT(t *testing.T) {
@@ -398,7 +421,7 @@ func FuzzParseToken(f *testing.F) {
 	f.Add("eyJhbGciOiJub25lIn0.W10.")
 	f.Fuzz(func(t *testing.T, s string) {
 		c, err := gpconnect.ParseToken(s, time.Unix(1_800_000_060, 0))
-		if err == nil && (c == nil || c.Subject == "" || c.Subject != c.RequestingPractitioner.ID) {
+		if err == nil && (c == nil || c.Subject == "" || c.RequestingPractitioner == nil || c.Subject != c.RequestingPractitioner.ID.Value) {
 			t.Fatalf("accepted a token without a subject matching requesting_practitioner.id")
 		}
 	})
@@ -514,7 +537,7 @@ func TestFakeTLSAndFaults(t *testing.T) {
 	before := srv.Injected()
 	srv.FailNext(2, http.StatusInternalServerError)
 	_, err = c.BookAppointment(ctx, gpconnect.BookRequest{
-		PatientID: p.ID, Slots: res.Slots[:1], LocationID: "1",
+		PatientID: p.ID.Value, Slots: res.Slots[:1], LocationID: "1",
 		Description: "Review", Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	var ae *spine.APIError

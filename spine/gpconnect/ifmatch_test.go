@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/internal/httpx"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
@@ -22,7 +24,11 @@ import (
 func send(t *testing.T, srv *gpconnecttest.Server, method, path, interaction, scope string, body any, hdr map[string]string) (int, string) {
 	t.Helper()
 	var rd *bytes.Reader
-	if body != nil {
+	if r, ok := body.(stu3.Resource); ok {
+		b, err := stu3.Marshal(r)
+		require.NoError(t, err)
+		rd = bytes.NewReader(b)
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		require.NoError(t, err)
 		rd = bytes.NewReader(b)
@@ -43,16 +49,18 @@ func send(t *testing.T, srv *gpconnecttest.Server, method, path, interaction, sc
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
-	var oo gpconnect.OperationOutcome
-	_ = json.NewDecoder(resp.Body).Decode(&oo)
-	if len(oo.Issue) > 0 && oo.Issue[0].Details != nil && len(oo.Issue[0].Details.Coding) > 0 {
-		return resp.StatusCode, oo.Issue[0].Details.Coding[0].Code
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	if r, err := stu3.Unmarshal(raw); err == nil {
+		if oo, ok := r.(*stu3.OperationOutcome); ok && len(oo.Issue) > 0 && oo.Issue[0].Details != nil && len(oo.Issue[0].Details.Coding) > 0 {
+			return resp.StatusCode, oo.Issue[0].Details.Coding[0].Code.Value
+		}
 	}
 	return resp.StatusCode, ""
 }
 
 // bookOne books the first free slot for the first patient.
-func bookOne(t *testing.T, srv *gpconnecttest.Server, c *gpconnect.Client) *gpconnect.Appointment {
+func bookOne(t *testing.T, srv *gpconnecttest.Server, c *gpconnect.Client) *stu3.Appointment {
 	t.Helper()
 	ctx := context.Background()
 	p, err := c.FindPatient(ctx, srv.Patients()[0])
@@ -61,7 +69,7 @@ func bookOne(t *testing.T, srv *gpconnecttest.Server, c *gpconnect.Client) *gpco
 	res, err := c.SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: start, End: end})
 	require.NoError(t, err)
 	a, err := c.BookAppointment(ctx, gpconnect.BookRequest{
-		PatientID: p.ID, Slots: res.Slots[:1], LocationID: "1", Description: "Review",
+		PatientID: p.ID.Value, Slots: res.Slots[:1], LocationID: "1", Description: "Review",
 		Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	require.NoError(t, err)
@@ -74,29 +82,29 @@ func TestAmendAndCancelSendIfMatch(t *testing.T) {
 	c := newClient(t, srv)
 	ctx := context.Background()
 	booked := bookOne(t, srv, c)
-	require.Equal(t, "1", booked.Meta.VersionID)
+	require.Equal(t, "1", booked.Meta.VersionID.Value)
 
 	// Two users hold version 1; the first amends it.
-	mine, err := c.ReadAppointment(ctx, booked.ID)
+	mine, err := c.ReadAppointment(ctx, booked.ID.Value)
 	require.NoError(t, err)
-	theirs, err := c.ReadAppointment(ctx, booked.ID)
+	theirs, err := c.ReadAppointment(ctx, booked.ID.Value)
 	require.NoError(t, err)
-	mine.Comment = "Wheelchair access"
+	mine.Comment.Value = "Wheelchair access"
 	amended, err := c.AmendAppointment(ctx, mine)
 	require.NoError(t, err)
-	assert.Equal(t, "2", amended.Meta.VersionID)
+	assert.Equal(t, "2", amended.Meta.VersionID.Value)
 
 	// The second user's amend and cancel name a stale version: 409.
-	theirs.Description = "Overwrites the comment"
+	theirs.Description.Value = "Overwrites the comment"
 	_, err = c.AmendAppointment(ctx, theirs)
 	assert.ErrorIs(t, err, gpconnect.ErrVersionConflict)
 	assert.ErrorIs(t, err, gpconnect.ErrFHIRConstraintViolation)
 	_, err = c.CancelAppointmentVersion(ctx, theirs, "Patient request")
 	assert.ErrorIs(t, err, gpconnect.ErrVersionConflict)
-	got, err := c.ReadAppointment(ctx, booked.ID)
+	got, err := c.ReadAppointment(ctx, booked.ID.Value)
 	require.NoError(t, err)
-	assert.Equal(t, "Wheelchair access", got.Comment, "the stale writes changed nothing")
-	assert.Equal(t, "booked", got.Status)
+	assert.Equal(t, "Wheelchair access", got.Comment.Value, "the stale writes changed nothing")
+	assert.Equal(t, "booked", got.Status.Value)
 
 	// An amend without a version is refused before sending.
 	noVersion := *got
@@ -107,8 +115,8 @@ func TestAmendAndCancelSendIfMatch(t *testing.T) {
 	// The current version cancels.
 	cancelled, err := c.CancelAppointmentVersion(ctx, got, "Patient request")
 	require.NoError(t, err)
-	assert.Equal(t, "cancelled", cancelled.Status)
-	assert.Equal(t, "3", cancelled.Meta.VersionID)
+	assert.Equal(t, "cancelled", cancelled.Status.Value)
+	assert.Equal(t, "3", cancelled.Meta.VersionID.Value)
 	assert.Empty(t, srv.Rejections())
 }
 
@@ -117,22 +125,23 @@ func TestFakeAmendCancelRules(t *testing.T) {
 	t.Cleanup(srv.Close)
 	c := newClient(t, srv)
 	booked := bookOne(t, srv, c)
-	path := "/Appointment/" + booked.ID
-	cancelOf := func(a gpconnect.Appointment) gpconnect.Appointment {
-		a.Status = "cancelled"
-		a.Extension = append(append([]gpconnect.Extension(nil), a.Extension...), gpconnect.Extension{URL: gpconnect.ExtCancellationReason, ValueString: "r"})
-		return a
+	path := "/Appointment/" + booked.ID.Value
+	cancelOf := func(a stu3.Appointment) *stu3.Appointment {
+		a.Status = stu3.Code{Value: "cancelled"}
+		a.Extension = append(append([]stu3.Extension(nil), a.Extension...), stu3.Extension{URL: stu3.URI{Value: gpconnect.ExtCancellationReason}, Value: &stu3.String{Value: "r"}})
+		return &a
 	}
 	changed := cancelOf(*booked)
-	changed.Description = "Also changed"
+	changed.Description.Value = "Also changed"
 	emptyReason := cancelOf(*booked)
-	emptyReason.Extension[len(emptyReason.Extension)-1].ValueString = ""
+	emptyReason.Extension[len(emptyReason.Extension)-1].Value = &stu3.String{}
 	noReason := *booked
-	noReason.Status = "cancelled"
+	noReason.Status = stu3.Code{Value: "cancelled"}
 	withType := withElement(t, cancelOf(*booked), "type", map[string]any{"text": "RANDOM TYPE TEXT"})
-	withPriority := withElement(t, *booked, "priority", 1)
+	withPriority := withElement(t, booked, "priority", 1)
 	moreParticipants := cancelOf(*booked)
-	moreParticipants.Participant = append(append([]gpconnect.Participant(nil), booked.Participant...), gpconnect.Participant{Actor: gpconnect.Reference{Reference: "Practitioner/2"}})
+	moreParticipants.Participant = append(append([]stu3.AppointmentParticipant(nil), booked.Participant...),
+		stu3.AppointmentParticipant{Actor: stu3.NewReference("Practitioner", "2"), Status: stu3.Code{Value: "accepted"}})
 	tests := []struct {
 		name        string
 		interaction string
@@ -141,14 +150,14 @@ func TestFakeAmendCancelRules(t *testing.T) {
 		status      int
 		code        string
 	}{
-		{"amend without If-Match", gpconnect.InteractionAmendAppointment, *booked, "", 412, ""},
-		{"amend with a malformed If-Match", gpconnect.InteractionAmendAppointment, *booked, "invalidEtag", 409, "FHIR_CONSTRAINT_VIOLATION"},
-		{"amend with a stale version", gpconnect.InteractionAmendAppointment, *booked, `W/"0"`, 409, "FHIR_CONSTRAINT_VIOLATION"},
+		{"amend without If-Match", gpconnect.InteractionAmendAppointment, booked, "", 412, ""},
+		{"amend with a malformed If-Match", gpconnect.InteractionAmendAppointment, booked, "invalidEtag", 409, "FHIR_CONSTRAINT_VIOLATION"},
+		{"amend with a stale version", gpconnect.InteractionAmendAppointment, booked, `W/"0"`, 409, "FHIR_CONSTRAINT_VIOLATION"},
 		{"cancel without If-Match", gpconnect.InteractionCancelAppointment, cancelOf(*booked), "", 412, ""},
 		{"cancel that changes the description", gpconnect.InteractionCancelAppointment, changed, `W/"1"`, 422, "INVALID_RESOURCE"},
 		{"stale cancel that changes the description", gpconnect.InteractionCancelAppointment, changed, `W/"0"`, 409, "FHIR_CONSTRAINT_VIOLATION"},
 		{"cancel with an empty reason", gpconnect.InteractionCancelAppointment, emptyReason, `W/"1"`, 422, "INVALID_PARAMETER"},
-		{"cancel without the reason extension", gpconnect.InteractionCancelAppointment, noReason, `W/"1"`, 422, "INVALID_RESOURCE"},
+		{"cancel without the reason extension", gpconnect.InteractionCancelAppointment, &noReason, `W/"1"`, 422, "INVALID_RESOURCE"},
 		{"cancel that sets the type text", gpconnect.InteractionCancelAppointment, withType, `W/"1"`, 422, "INVALID_RESOURCE"},
 		{"amend that sets the priority", gpconnect.InteractionAmendAppointment, withPriority, `W/"1"`, 422, "INVALID_RESOURCE"},
 		{"cancel that adds a participant", gpconnect.InteractionCancelAppointment, moreParticipants, `W/"1"`, 422, "INVALID_RESOURCE"},
@@ -164,9 +173,9 @@ func TestFakeAmendCancelRules(t *testing.T) {
 			assert.Equal(t, tt.code, code)
 		})
 	}
-	got, err := c.ReadAppointment(context.Background(), booked.ID)
+	got, err := c.ReadAppointment(context.Background(), booked.ID.Value)
 	require.NoError(t, err)
-	assert.Equal(t, "1", got.Meta.VersionID, "no refused request changed the appointment")
+	assert.Equal(t, "1", got.Meta.VersionID.Value, "no refused request changed the appointment")
 }
 
 func TestFakeRefusesBookingOrganisationWithoutODSOrType(t *testing.T) {
@@ -182,15 +191,17 @@ func TestFakeRefusesBookingOrganisationWithoutODSOrType(t *testing.T) {
 	for _, strip := range []string{"identifier", "type"} {
 		t.Run(strip, func(t *testing.T) {
 			a, err := gpconnect.NewAppointment(gpconnect.BookRequest{
-				PatientID: p.ID, Slots: res.Slots[:1], LocationID: "1", Description: "Review",
+				PatientID: p.ID.Value, Slots: res.Slots[:1], LocationID: "1", Description: "Review",
 				Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 			}, time.Now())
 			require.NoError(t, err)
-			var org map[string]any
-			require.NoError(t, json.Unmarshal(a.Contained[0], &org))
-			delete(org, strip)
-			a.Contained[0], err = json.Marshal(org)
-			require.NoError(t, err)
+			org := a.Contained[0].(*stu3.Organization)
+			switch strip {
+			case "identifier":
+				org.Identifier = nil
+			case "type":
+				org.Type = nil
+			}
 			status, code := send(t, srv, http.MethodPost, "/Appointment", gpconnect.InteractionCreateAppointment, gpconnect.ScopePatientWrite, a, nil)
 			assert.Equal(t, http.StatusUnprocessableEntity, status)
 			assert.Equal(t, "INVALID_RESOURCE", code)
@@ -200,9 +211,9 @@ func TestFakeRefusesBookingOrganisationWithoutODSOrType(t *testing.T) {
 }
 
 // withElement returns a as a JSON object with one more element.
-func withElement(t *testing.T, a gpconnect.Appointment, name string, v any) map[string]any {
+func withElement(t *testing.T, a *stu3.Appointment, name string, v any) map[string]any {
 	t.Helper()
-	b, err := json.Marshal(a)
+	b, err := stu3.Marshal(a)
 	require.NoError(t, err)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal(b, &m))

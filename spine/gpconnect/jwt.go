@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 )
 
@@ -99,25 +100,99 @@ func (r *Requester) Validate() error {
 	return nil
 }
 
-// Claims is the GP Connect JWT payload.
+// Claims is the GP Connect JWT payload. The requesting_* claims are STU3
+// resources; a claim that is absent is nil.
 type Claims struct {
-	Issuer                 string       `json:"iss"`
-	Subject                string       `json:"sub"`
-	Audience               string       `json:"aud"`
-	ExpiresAt              int64        `json:"exp"`
-	IssuedAt               int64        `json:"iat"`
-	ReasonForRequest       string       `json:"reason_for_request"`
-	RequestedScope         string       `json:"requested_scope"`
-	RequestingDevice       jwtDevice    `json:"requesting_device"`
-	RequestingOrganization Organization `json:"requesting_organization"`
-	RequestingPractitioner Practitioner `json:"requesting_practitioner"`
+	Issuer                 string
+	Subject                string
+	Audience               string
+	ExpiresAt              int64
+	IssuedAt               int64
+	ReasonForRequest       string
+	RequestedScope         string
+	RequestingDevice       *stu3.Device
+	RequestingOrganization *stu3.Organization
+	RequestingPractitioner *stu3.Practitioner
 }
 
-type jwtDevice struct {
-	ResourceType string       `json:"resourceType"`
-	Identifier   []Identifier `json:"identifier"`
-	Model        string       `json:"model"`
-	Version      string       `json:"version"`
+// claimsJSON is the payload as JSON, the resources written by fhir/stu3.
+type claimsJSON struct {
+	Issuer                 string          `json:"iss"`
+	Subject                string          `json:"sub"`
+	Audience               string          `json:"aud"`
+	ExpiresAt              int64           `json:"exp"`
+	IssuedAt               int64           `json:"iat"`
+	ReasonForRequest       string          `json:"reason_for_request"`
+	RequestedScope         string          `json:"requested_scope"`
+	RequestingDevice       json.RawMessage `json:"requesting_device,omitempty"`
+	RequestingOrganization json.RawMessage `json:"requesting_organization,omitempty"`
+	RequestingPractitioner json.RawMessage `json:"requesting_practitioner,omitempty"`
+}
+
+// MarshalJSON writes the payload.
+func (c Claims) MarshalJSON() ([]byte, error) {
+	out := claimsJSON{
+		Issuer: c.Issuer, Subject: c.Subject, Audience: c.Audience, ExpiresAt: c.ExpiresAt, IssuedAt: c.IssuedAt,
+		ReasonForRequest: c.ReasonForRequest, RequestedScope: c.RequestedScope,
+	}
+	for _, r := range []struct {
+		res stu3.Resource
+		dst *json.RawMessage
+		ok  bool
+	}{
+		{c.RequestingDevice, &out.RequestingDevice, c.RequestingDevice != nil},
+		{c.RequestingOrganization, &out.RequestingOrganization, c.RequestingOrganization != nil},
+		{c.RequestingPractitioner, &out.RequestingPractitioner, c.RequestingPractitioner != nil},
+	} {
+		if !r.ok {
+			continue
+		}
+		raw, err := stu3.Marshal(r.res)
+		if err != nil {
+			return nil, err
+		}
+		*r.dst = raw
+	}
+	return json.Marshal(out)
+}
+
+// UnmarshalJSON reads the payload; a requesting_* claim that is not a
+// resource of its type gives an error wrapping ErrJWTResource.
+func (c *Claims) UnmarshalJSON(data []byte) error {
+	var in claimsJSON
+	if err := json.Unmarshal(data, &in); err != nil {
+		return err
+	}
+	*c = Claims{
+		Issuer: in.Issuer, Subject: in.Subject, Audience: in.Audience, ExpiresAt: in.ExpiresAt, IssuedAt: in.IssuedAt,
+		ReasonForRequest: in.ReasonForRequest, RequestedScope: in.RequestedScope,
+	}
+	present := func(raw json.RawMessage) bool {
+		return len(raw) > 0 && !bytes.Equal(bytes.TrimSpace(raw), []byte("null"))
+	}
+	if present(in.RequestingDevice) {
+		c.RequestingDevice = new(stu3.Device)
+		if err := stu3.UnmarshalInto(in.RequestingDevice, c.RequestingDevice); err != nil {
+			return fmt.Errorf("%w: requesting_device: %w", ErrJWTResource, err)
+		}
+	}
+	if present(in.RequestingOrganization) {
+		c.RequestingOrganization = new(stu3.Organization)
+		if err := stu3.UnmarshalInto(in.RequestingOrganization, c.RequestingOrganization); err != nil {
+			return fmt.Errorf("%w: requesting_organization: %w", ErrJWTResource, err)
+		}
+	}
+	if present(in.RequestingPractitioner) {
+		c.RequestingPractitioner = new(stu3.Practitioner)
+		if err := stu3.UnmarshalInto(in.RequestingPractitioner, c.RequestingPractitioner); err != nil {
+			return fmt.Errorf("%w: requesting_practitioner: %w", ErrJWTResource, err)
+		}
+	}
+	return nil
+}
+
+func ident(system, value string) stu3.Identifier {
+	return stu3.Identifier{System: stu3.URI{Value: system}, Value: stu3.String{Value: value}}
 }
 
 // TokenLifetime is the JWT lifetime the specification fixes.
@@ -150,26 +225,23 @@ func NewClaims(r *Requester, audience, scope string, now time.Time) (*Claims, er
 		ExpiresAt:        now.Add(TokenLifetime).Unix(),
 		ReasonForRequest: "directcare",
 		RequestedScope:   scope,
-		RequestingDevice: jwtDevice{
-			ResourceType: "Device",
-			Identifier:   []Identifier{{System: r.Device.System, Value: r.Device.Value}},
-			Model:        r.Device.Model,
-			Version:      r.Device.Version,
+		RequestingDevice: &stu3.Device{
+			Identifier: []stu3.Identifier{ident(r.Device.System, r.Device.Value)},
+			Model:      stu3.String{Value: r.Device.Model},
+			Version:    stu3.String{Value: r.Device.Version},
 		},
-		RequestingOrganization: Organization{
-			ResourceType: "Organization",
-			Identifier:   []Identifier{{System: SystemODSCode, Value: string(r.OrganizationODS)}},
-			Name:         r.OrganizationName,
+		RequestingOrganization: &stu3.Organization{
+			Identifier: []stu3.Identifier{ident(SystemODSCode, string(r.OrganizationODS))},
+			Name:       stu3.String{Value: r.OrganizationName},
 		},
-		RequestingPractitioner: Practitioner{
-			ResourceType: "Practitioner",
-			ID:           p.ID,
-			Identifier: []Identifier{
-				{System: SystemSDSUserID, Value: orUnknown(p.SDSUserID)},
-				{System: SystemSDSRoleProfileID, Value: orUnknown(p.SDSRoleProfileID)},
-				{System: p.LocalSystem, Value: p.LocalID},
+		RequestingPractitioner: &stu3.Practitioner{
+			ID: stu3.ID{Value: p.ID},
+			Identifier: []stu3.Identifier{
+				ident(SystemSDSUserID, orUnknown(p.SDSUserID)),
+				ident(SystemSDSRoleProfileID, orUnknown(p.SDSRoleProfileID)),
+				ident(p.LocalSystem, p.LocalID),
 			},
-			Name: []HumanName{{Family: p.Family, Given: p.Given, Prefix: p.Prefix}},
+			Name: []stu3.HumanName{{Family: stu3.String{Value: p.Family}, Given: stu3.Strings(p.Given...), Prefix: stu3.Strings(p.Prefix...)}},
 		},
 	}
 	return c, nil
@@ -328,31 +400,31 @@ func (c *Claims) check(now time.Time) error {
 	case !validScope(c.RequestedScope):
 		return bad("unknown requested_scope")
 	}
-	if c.RequestingDevice.ResourceType == "" {
+	if c.RequestingDevice == nil {
 		return bad("missing requesting_device")
 	}
 	if len(c.RequestingDevice.Identifier) == 0 {
 		return bad("requesting_device needs an identifier")
 	}
-	if c.RequestingOrganization.ResourceType == "" {
+	if c.RequestingOrganization == nil {
 		return bad("missing requesting_organization")
 	}
-	if c.RequestingOrganization.Name == "" || !c.RequestingOrganization.ODSCode().Valid() {
+	if c.RequestingOrganization.Name.Value == "" || !c.RequestingOrganization.ODSCode().Valid() {
 		return bad("requesting_organization needs a name and an ods code")
 	}
 	p := c.RequestingPractitioner
-	if p.ResourceType == "" {
+	if p == nil {
 		return bad("missing requesting_practitioner")
 	}
-	if p.ID == "" || len(p.Name) == 0 || (p.Name[0].Family == "" && len(p.Name[0].Given) == 0) {
+	if p.ID.Value == "" || len(p.Name) == 0 || (p.Name[0].Family.Value == "" && len(p.Name[0].Given) == 0) {
 		return bad("requesting_practitioner needs an id and a family or given name")
 	}
-	if p.ID != c.Subject {
+	if p.ID.Value != c.Subject {
 		return bad("sub must equal requesting_practitioner.id")
 	}
 	user := false
 	for _, id := range p.Identifier {
-		user = user || (id.System == SystemSDSUserID && id.Value != "")
+		user = user || (id.System.Value == SystemSDSUserID && id.Value.Value != "")
 	}
 	if !user {
 		return bad("requesting_practitioner needs an sds user id (UNK when the user has no smartcard)")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"net/http"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/internal/httpx"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
@@ -44,10 +46,13 @@ func TestNewClaimsRequestingPractitioner(t *testing.T) {
 	r.Practitioner.SDSUserID, r.Practitioner.SDSRoleProfileID = "", ""
 	c, err := gpconnect.NewClaims(&r, "https://p/A81001/STU3/1", gpconnect.ScopePatientRead, time.Unix(1_800_000_000, 0))
 	require.NoError(t, err)
-	assert.Equal(t, []gpconnect.Identifier{
-		{System: gpconnect.SystemSDSUserID, Value: gpconnect.UnknownSDSID},
-		{System: gpconnect.SystemSDSRoleProfileID, Value: gpconnect.UnknownSDSID},
-		{System: "https://consumer.example.nhs.uk/Id/user-guid", Value: "98ed4f78-814d-4266-8d5b-cde742f3093c"},
+	ident := func(system, value string) stu3.Identifier {
+		return stu3.Identifier{System: stu3.URI{Value: system}, Value: stu3.String{Value: value}}
+	}
+	assert.Equal(t, []stu3.Identifier{
+		ident(gpconnect.SystemSDSUserID, gpconnect.UnknownSDSID),
+		ident(gpconnect.SystemSDSRoleProfileID, gpconnect.UnknownSDSID),
+		ident("https://consumer.example.nhs.uk/Id/user-guid", "98ed4f78-814d-4266-8d5b-cde742f3093c"),
 	}, c.RequestingPractitioner.Identifier, "a user without a smartcard is UNK; the local id is always sent")
 	tok, err := c.Token()
 	require.NoError(t, err)
@@ -135,11 +140,13 @@ func TestFakeJWTRules(t *testing.T) {
 			defer resp.Body.Close()
 			assert.Equal(t, tt.status, resp.StatusCode)
 			if tt.code != "" {
-				var oo gpconnect.OperationOutcome
-				require.NoError(t, json.NewDecoder(resp.Body).Decode(&oo))
+				raw, err := io.ReadAll(resp.Body)
+				require.NoError(t, err)
+				oo := new(stu3.OperationOutcome)
+				require.NoError(t, stu3.UnmarshalInto(raw, oo))
 				require.NotEmpty(t, oo.Issue)
 				require.NotNil(t, oo.Issue[0].Details)
-				assert.Equal(t, tt.code, oo.Issue[0].Details.Coding[0].Code)
+				assert.Equal(t, tt.code, oo.Issue[0].Details.Coding[0].Code.Value)
 			}
 		})
 	}

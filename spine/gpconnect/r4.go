@@ -1,31 +1,38 @@
 package gpconnect
 
 import (
-	"strconv"
-	"time"
-
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/fhir/stu3"
 )
 
-// GP Connect speaks FHIR STU3; nhskit's fhir package models R4. These
-// conversions carry what GP Connect's profiles hold between the two. The
-// elements that differ between STU3 and R4 for these resources
+// GP Connect speaks FHIR STU3 (package fhir/stu3); nhskit's fhir package
+// models R4. These conversions carry what GP Connect's profiles hold between
+// the two. The elements that differ between STU3 and R4 for these resources
 // (https://hl7.org/fhir/R4/appointment.html and the STU3-R4 maps) are
 // Appointment.reason (STU3) -> reasonCode (R4), and Appointment.status,
 // whose STU3 codes are all R4 codes; everything else kept here is shared.
 
-func str(s string) fhir.String { return fhir.String{Value: s} }
-func uri(s string) fhir.URI    { return fhir.URI{Value: s} }
-func code(s string) fhir.Code  { return fhir.Code{Value: s} }
+func str(s stu3.String) fhir.String { return fhir.String{Value: s.Value} }
+func uri(s stu3.URI) fhir.URI       { return fhir.URI{Value: s.Value} }
+func code(s stu3.Code) fhir.Code    { return fhir.Code{Value: s.Value} }
 
-func instant(t time.Time) fhir.Instant {
-	if t.IsZero() {
-		return fhir.Instant{}
+func strs(ss []stu3.String) []fhir.String {
+	var out []fhir.String
+	for _, s := range ss {
+		out = append(out, str(s))
 	}
-	return fhir.InstantOf(t)
+	return out
 }
 
-func identifiersR4(ids []Identifier) []fhir.Identifier {
+func strsSTU3(ss []fhir.String) []stu3.String {
+	var out []stu3.String
+	for _, s := range ss {
+		out = append(out, stu3.String{Value: s.Value})
+	}
+	return out
+}
+
+func identifiersR4(ids []stu3.Identifier) []fhir.Identifier {
 	var out []fhir.Identifier
 	for _, id := range ids {
 		out = append(out, fhir.Identifier{System: uri(id.System), Value: str(id.Value)})
@@ -33,61 +40,42 @@ func identifiersR4(ids []Identifier) []fhir.Identifier {
 	return out
 }
 
-func identifiersSTU3(ids []fhir.Identifier) []Identifier {
-	var out []Identifier
+func identifiersSTU3(ids []fhir.Identifier) []stu3.Identifier {
+	var out []stu3.Identifier
 	for _, id := range ids {
-		out = append(out, Identifier{System: id.System.Value, Value: id.Value.Value})
+		out = append(out, stu3.Identifier{System: stu3.URI{Value: id.System.Value}, Value: stu3.String{Value: id.Value.Value}})
 	}
 	return out
 }
 
-func namesR4(ns []HumanName) []fhir.HumanName {
+func namesR4(ns []stu3.HumanName) []fhir.HumanName {
 	var out []fhir.HumanName
 	for _, n := range ns {
-		h := fhir.HumanName{Use: code(n.Use), Family: str(n.Family)}
-		for _, g := range n.Given {
-			h.Given = append(h.Given, str(g))
-		}
-		for _, p := range n.Prefix {
-			h.Prefix = append(h.Prefix, str(p))
-		}
-		out = append(out, h)
+		out = append(out, fhir.HumanName{Use: code(n.Use), Family: str(n.Family), Given: strs(n.Given), Prefix: strs(n.Prefix)})
 	}
 	return out
 }
 
-func namesSTU3(ns []fhir.HumanName) []HumanName {
-	var out []HumanName
+func namesSTU3(ns []fhir.HumanName) []stu3.HumanName {
+	var out []stu3.HumanName
 	for _, n := range ns {
-		h := HumanName{Use: n.Use.Value, Family: n.Family.Value}
-		for _, g := range n.Given {
-			h.Given = append(h.Given, g.Value)
-		}
-		for _, p := range n.Prefix {
-			h.Prefix = append(h.Prefix, p.Value)
-		}
-		out = append(out, h)
+		out = append(out, stu3.HumanName{Use: stu3.Code{Value: n.Use.Value}, Family: stu3.String{Value: n.Family.Value},
+			Given: strsSTU3(n.Given), Prefix: strsSTU3(n.Prefix)})
 	}
 	return out
 }
 
-func addressR4(a Address) fhir.Address {
-	out := fhir.Address{Use: code(a.Use), City: str(a.City), District: str(a.District), PostalCode: str(a.PostalCode), Country: str(a.Country)}
-	for _, l := range a.Line {
-		out.Line = append(out.Line, str(l))
-	}
-	return out
+func addressR4(a stu3.Address) fhir.Address {
+	return fhir.Address{Use: code(a.Use), Line: strs(a.Line), City: str(a.City), District: str(a.District),
+		PostalCode: str(a.PostalCode), Country: str(a.Country)}
 }
 
-func addressSTU3(a fhir.Address) Address {
-	out := Address{Use: a.Use.Value, City: a.City.Value, District: a.District.Value, PostalCode: a.PostalCode.Value, Country: a.Country.Value}
-	for _, l := range a.Line {
-		out.Line = append(out.Line, l.Value)
-	}
-	return out
+func addressSTU3(a fhir.Address) stu3.Address {
+	return stu3.Address{Use: stu3.Code{Value: a.Use.Value}, Line: strsSTU3(a.Line), City: stu3.String{Value: a.City.Value},
+		District: stu3.String{Value: a.District.Value}, PostalCode: stu3.String{Value: a.PostalCode.Value}, Country: stu3.String{Value: a.Country.Value}}
 }
 
-func telecomR4(cs []ContactPoint) []fhir.ContactPoint {
+func telecomR4(cs []stu3.ContactPoint) []fhir.ContactPoint {
 	var out []fhir.ContactPoint
 	for _, c := range cs {
 		out = append(out, fhir.ContactPoint{System: code(c.System), Value: str(c.Value), Use: code(c.Use)})
@@ -95,23 +83,23 @@ func telecomR4(cs []ContactPoint) []fhir.ContactPoint {
 	return out
 }
 
-func telecomSTU3(cs []fhir.ContactPoint) []ContactPoint {
-	var out []ContactPoint
+func telecomSTU3(cs []fhir.ContactPoint) []stu3.ContactPoint {
+	var out []stu3.ContactPoint
 	for _, c := range cs {
-		out = append(out, ContactPoint{System: c.System.Value, Value: c.Value.Value, Use: c.Use.Value})
+		out = append(out, stu3.ContactPoint{System: stu3.Code{Value: c.System.Value}, Value: stu3.String{Value: c.Value.Value}, Use: stu3.Code{Value: c.Use.Value}})
 	}
 	return out
 }
 
-func conceptsR4(cs []CodeableConcept) []fhir.CodeableConcept {
+func conceptsR4(cs []stu3.CodeableConcept) []fhir.CodeableConcept {
 	var out []fhir.CodeableConcept
-	for _, c := range cs {
-		out = append(out, *conceptR4(c))
+	for i := range cs {
+		out = append(out, *conceptR4(&cs[i]))
 	}
 	return out
 }
 
-func conceptR4(c CodeableConcept) *fhir.CodeableConcept {
+func conceptR4(c *stu3.CodeableConcept) *fhir.CodeableConcept {
 	out := &fhir.CodeableConcept{Text: str(c.Text)}
 	for _, cd := range c.Coding {
 		out.Coding = append(out.Coding, fhir.Coding{System: uri(cd.System), Code: code(cd.Code), Display: str(cd.Display)})
@@ -119,118 +107,115 @@ func conceptR4(c CodeableConcept) *fhir.CodeableConcept {
 	return out
 }
 
-func referenceR4(r Reference) fhir.Reference {
-	return fhir.Reference{Reference: str(r.Reference), Display: str(r.Display)}
+func referenceR4(r *stu3.Reference) *fhir.Reference {
+	if r == nil {
+		return nil
+	}
+	return &fhir.Reference{Reference: str(r.Reference), Display: str(r.Display)}
 }
 
-func metaR4(m *Meta) *fhir.Meta {
+func metaR4(m *stu3.Meta) *fhir.Meta {
 	if m == nil {
 		return nil
 	}
-	out := &fhir.Meta{VersionID: fhir.ID{Value: m.VersionID}}
+	out := &fhir.Meta{VersionID: fhir.ID{Value: m.VersionID.Value}}
 	for _, p := range m.Profile {
-		out.Profile = append(out.Profile, fhir.Canonical{Value: p})
+		out.Profile = append(out.Profile, fhir.Canonical{Value: p.Value})
 	}
 	return out
 }
 
-// ToR4 converts a GP Connect patient to an R4 Patient.
-func (p *Patient) ToR4() *fhir.Patient {
-	out := &fhir.Patient{ID: fhir.ID{Value: p.ID}, Meta: metaR4(p.Meta), Identifier: identifiersR4(p.Identifier), Name: namesR4(p.Name),
-		Gender: code(p.Gender), BirthDate: fhir.Date{Value: p.BirthDate}, Telecom: telecomR4(p.Telecom)}
+// PatientToR4 converts a GP Connect patient to an R4 Patient.
+func PatientToR4(p *stu3.Patient) *fhir.Patient {
+	out := &fhir.Patient{ID: fhir.ID{Value: p.ID.Value}, Meta: metaR4(p.Meta), Identifier: identifiersR4(p.Identifier), Name: namesR4(p.Name),
+		Gender: code(p.Gender), BirthDate: fhir.Date{Value: p.BirthDate.Value}, Telecom: telecomR4(p.Telecom)}
 	for _, a := range p.Address {
 		out.Address = append(out.Address, addressR4(a))
 	}
 	return out
 }
 
-// PatientFromR4 converts an R4 Patient (from PDS, say) to the STU3 shape GP
-// Connect takes.
-func PatientFromR4(p *fhir.Patient) *Patient {
-	out := &Patient{ResourceType: "Patient", ID: p.ID.Value, Identifier: identifiersSTU3(p.Identifier), Name: namesSTU3(p.Name),
-		Gender: p.Gender.Value, BirthDate: p.BirthDate.Value, Telecom: telecomSTU3(p.Telecom)}
+// PatientFromR4 converts an R4 Patient (from PDS, say) to the STU3 Patient
+// GP Connect takes.
+func PatientFromR4(p *fhir.Patient) *stu3.Patient {
+	out := &stu3.Patient{ID: stu3.ID{Value: p.ID.Value}, Identifier: identifiersSTU3(p.Identifier), Name: namesSTU3(p.Name),
+		Gender: stu3.Code{Value: p.Gender.Value}, BirthDate: stu3.Date{Value: p.BirthDate.Value}, Telecom: telecomSTU3(p.Telecom)}
 	for _, a := range p.Address {
 		out.Address = append(out.Address, addressSTU3(a))
 	}
 	return out
 }
 
-// ToR4 converts a practitioner.
-func (p *Practitioner) ToR4() *fhir.Practitioner {
-	return &fhir.Practitioner{ID: fhir.ID{Value: p.ID}, Meta: metaR4(p.Meta), Identifier: identifiersR4(p.Identifier), Name: namesR4(p.Name), Gender: code(p.Gender)}
+// PractitionerToR4 converts a practitioner.
+func PractitionerToR4(p *stu3.Practitioner) *fhir.Practitioner {
+	return &fhir.Practitioner{ID: fhir.ID{Value: p.ID.Value}, Meta: metaR4(p.Meta), Identifier: identifiersR4(p.Identifier), Name: namesR4(p.Name), Gender: code(p.Gender)}
 }
 
-// ToR4 converts an organisation.
-func (o *Organization) ToR4() *fhir.Organization {
-	out := &fhir.Organization{ID: fhir.ID{Value: o.ID}, Meta: metaR4(o.Meta), Identifier: identifiersR4(o.Identifier), Name: str(o.Name), Telecom: telecomR4(o.Telecom)}
+// OrganizationToR4 converts an organisation.
+func OrganizationToR4(o *stu3.Organization) *fhir.Organization {
+	out := &fhir.Organization{ID: fhir.ID{Value: o.ID.Value}, Meta: metaR4(o.Meta), Identifier: identifiersR4(o.Identifier), Name: str(o.Name), Telecom: telecomR4(o.Telecom)}
 	for _, a := range o.Address {
 		out.Address = append(out.Address, addressR4(a))
 	}
 	return out
 }
 
-// ToR4 converts a location.
-func (l *Location) ToR4() *fhir.Location {
-	out := &fhir.Location{ID: fhir.ID{Value: l.ID}, Meta: metaR4(l.Meta), Name: str(l.Name)}
+// LocationToR4 converts a location; its position's decimals are kept as
+// written.
+func LocationToR4(l *stu3.Location) *fhir.Location {
+	out := &fhir.Location{ID: fhir.ID{Value: l.ID.Value}, Meta: metaR4(l.Meta), Name: str(l.Name), ManagingOrganization: referenceR4(l.ManagingOrganization)}
 	if l.Address != nil {
 		a := addressR4(*l.Address)
 		out.Address = &a
 	}
-	if l.ManagingOrganization != nil {
-		r := referenceR4(*l.ManagingOrganization)
-		out.ManagingOrganization = &r
-	}
 	if l.Position != nil {
-		lon, _ := fhir.DecimalOf(strconv.FormatFloat(l.Position.Longitude, 'f', -1, 64))
-		lat, _ := fhir.DecimalOf(strconv.FormatFloat(l.Position.Latitude, 'f', -1, 64))
-		out.Position = &fhir.LocationPosition{Longitude: lon, Latitude: lat}
+		out.Position = &fhir.LocationPosition{Longitude: fhir.Decimal{Raw: l.Position.Longitude.Raw}, Latitude: fhir.Decimal{Raw: l.Position.Latitude.Raw}}
 	}
 	return out
 }
 
-// ToR4 converts a schedule.
-func (s *Schedule) ToR4() *fhir.Schedule {
-	out := &fhir.Schedule{ID: fhir.ID{Value: s.ID}, Meta: metaR4(s.Meta), ServiceType: conceptsR4(s.ServiceType), Comment: str(s.Comment)}
+// ScheduleToR4 converts a schedule.
+func ScheduleToR4(s *stu3.Schedule) *fhir.Schedule {
+	out := &fhir.Schedule{ID: fhir.ID{Value: s.ID.Value}, Meta: metaR4(s.Meta), ServiceType: conceptsR4(s.ServiceType), Comment: str(s.Comment)}
 	if s.ServiceCategory != nil {
-		out.ServiceCategory = []fhir.CodeableConcept{*conceptR4(*s.ServiceCategory)}
+		out.ServiceCategory = []fhir.CodeableConcept{*conceptR4(s.ServiceCategory)}
 	}
-	for _, a := range s.Actor {
-		out.Actor = append(out.Actor, referenceR4(a))
+	for i := range s.Actor {
+		out.Actor = append(out.Actor, *referenceR4(&s.Actor[i]))
 	}
 	if s.PlanningHorizon != nil {
-		out.PlanningHorizon = &fhir.Period{Start: fhir.DateTime{Value: s.PlanningHorizon.Start}, End: fhir.DateTime{Value: s.PlanningHorizon.End}}
+		out.PlanningHorizon = &fhir.Period{Start: fhir.DateTime{Value: s.PlanningHorizon.Start.Value}, End: fhir.DateTime{Value: s.PlanningHorizon.End.Value}}
 	}
 	return out
 }
 
-// ToR4 converts a slot.
-func (s *Slot) ToR4() *fhir.Slot {
-	return &fhir.Slot{ID: fhir.ID{Value: s.ID}, Meta: metaR4(s.Meta), ServiceType: conceptsR4(s.ServiceType),
-		Schedule: &fhir.Reference{Reference: str(s.Schedule.Reference), Display: str(s.Schedule.Display)},
-		Status:   code(s.Status), Start: instant(s.Start), End: instant(s.End)}
+// SlotToR4 converts a slot.
+func SlotToR4(s *stu3.Slot) *fhir.Slot {
+	return &fhir.Slot{ID: fhir.ID{Value: s.ID.Value}, Meta: metaR4(s.Meta), ServiceType: conceptsR4(s.ServiceType),
+		Schedule: referenceR4(s.Schedule), Status: code(s.Status),
+		Start: fhir.Instant{Value: s.Start.Value}, End: fhir.Instant{Value: s.End.Value}}
 }
 
-// ToR4 converts an appointment: reason (never sent to GP Connect) becomes
-// reasonCode; participants keep their actor references and status.
-func (a *Appointment) ToR4() *fhir.Appointment {
-	out := &fhir.Appointment{ID: fhir.ID{Value: a.ID}, Meta: metaR4(a.Meta), Status: code(a.Status), Description: str(a.Description),
-		Start: instant(a.Start), End: instant(a.End), Comment: str(a.Comment), ReasonCode: conceptsR4(a.Reason)}
-	if a.Created != "" {
-		out.Created = fhir.DateTime{Value: a.Created}
-	}
-	for _, s := range a.Slot {
-		out.Slot = append(out.Slot, referenceR4(s))
+// AppointmentToR4 converts an appointment: reason (never sent to GP
+// Connect) becomes reasonCode; participants keep their actor references
+// and status; the cancellation reason extension becomes
+// cancelationReason.text.
+func AppointmentToR4(a *stu3.Appointment) *fhir.Appointment {
+	out := &fhir.Appointment{ID: fhir.ID{Value: a.ID.Value}, Meta: metaR4(a.Meta), Status: code(a.Status), Description: str(a.Description),
+		Start: fhir.Instant{Value: a.Start.Value}, End: fhir.Instant{Value: a.End.Value}, Comment: str(a.Comment), ReasonCode: conceptsR4(a.Reason),
+		Created: fhir.DateTime{Value: a.Created.Value}}
+	for i := range a.Slot {
+		out.Slot = append(out.Slot, *referenceR4(&a.Slot[i]))
 	}
 	for _, p := range a.Participant {
-		r := referenceR4(p.Actor)
-		status := p.Status
+		status := p.Status.Value
 		if status == "" {
 			status = "accepted"
 		}
-		out.Participant = append(out.Participant, fhir.AppointmentParticipant{Actor: &r, Status: code(status)})
+		out.Participant = append(out.Participant, fhir.AppointmentParticipant{Actor: referenceR4(p.Actor), Status: fhir.Code{Value: status}})
 	}
 	if reason := a.CancellationReason(); reason != "" {
-		out.CancelationReason = &fhir.CodeableConcept{Text: str(reason)}
+		out.CancelationReason = &fhir.CodeableConcept{Text: fhir.String{Value: reason}}
 	}
 	return out
 }

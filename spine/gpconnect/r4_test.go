@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 	"github.com/nhskit/nhskit/spine/gpconnect/gpconnecttest"
 	"github.com/nhskit/nhskit/spine/pds/pdstest"
@@ -41,7 +42,7 @@ func TestR4Conversions(t *testing.T) {
 	// The practice's patients are pdstest's synthetic patients.
 	patient, err := c.FindPatient(ctx, pdstest.AlexSmith)
 	require.NoError(t, err)
-	r4 := patient.ToR4()
+	r4 := gpconnect.PatientToR4(patient)
 	mustValid(t, r4)
 	n, ok := r4.NHSNumber()
 	assert.True(t, ok)
@@ -55,31 +56,33 @@ func TestR4Conversions(t *testing.T) {
 	res, err := c.SearchFreeSlots(ctx, gpconnect.SlotQuery{Start: from, End: from.AddDate(0, 0, 7)})
 	require.NoError(t, err)
 	slot := res.Slots[0]
-	rs := slot.ToR4()
+	rs := gpconnect.SlotToR4(&slot)
 	mustValid(t, rs)
 	assert.Equal(t, "free", rs.Status.Value)
 	got, err := rs.Start.Time()
 	require.NoError(t, err)
-	assert.True(t, got.Time.Equal(slot.Start))
+	assert.True(t, got.Time.Equal(timeOf(t, slot.Start)))
 	for _, x := range res.Schedules {
-		mustValid(t, x.ToR4())
+		mustValid(t, gpconnect.ScheduleToR4(x))
 	}
 	for _, x := range res.Practitioners {
-		mustValid(t, x.ToR4())
+		mustValid(t, gpconnect.PractitionerToR4(x))
 	}
 	for _, x := range res.Locations {
-		mustValid(t, x.ToR4())
+		r := gpconnect.LocationToR4(x)
+		mustValid(t, r)
+		assert.Equal(t, x.Position.Latitude.Raw, r.Position.Latitude.Raw, "the position's decimals are kept as written")
 	}
 	for _, x := range res.Organizations {
-		mustValid(t, x.ToR4())
+		mustValid(t, gpconnect.OrganizationToR4(x))
 	}
 
 	appt, err := c.BookAppointment(ctx, gpconnect.BookRequest{
-		PatientID: patient.ID, Slots: []gpconnect.Slot{slot}, LocationID: res.LocationOf(&slot).ID, Description: "Medication review",
+		PatientID: patient.ID.Value, Slots: []stu3.Slot{slot}, LocationID: res.LocationOf(&slot).ID.Value, Description: "Medication review",
 		Organization: gpconnect.BookingOrganization{Name: "Hub", ODSCode: "RR8", Phone: "0113 000 0000"},
 	})
 	require.NoError(t, err)
-	ra := appt.ToR4()
+	ra := gpconnect.AppointmentToR4(appt)
 	mustValid(t, ra)
 	assert.Equal(t, "booked", ra.Status.Value)
 	assert.Len(t, ra.Participant, len(appt.Participant))

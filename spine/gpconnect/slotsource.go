@@ -56,13 +56,13 @@ func (s *SlotSource) Slots(ctx context.Context, q booking.Query) ([]booking.Slot
 		if len(s.ServiceTypes) > 0 && !slices.Contains(s.ServiceTypes, fs.ServiceType) {
 			continue
 		}
-		id := s.name() + "/" + fs.Slot.ID
+		id := s.name() + "/" + fs.Slot.ID.Value
 		s.seen[id] = fs
 		bs := booking.Slot{
 			ID:              id,
 			Service:         q.Service,
-			Start:           fs.Slot.Start,
-			End:             fs.Slot.End,
+			Start:           fs.Start,
+			End:             fs.End,
 			Capacity:        1,
 			Site:            string(fs.OrganizationODS),
 			Location:        fs.LocationName,

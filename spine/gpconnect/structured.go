@@ -62,16 +62,16 @@ type PeriodQuery struct{ Period *DatePeriod }
 // DatePeriod is a whole-date period; either end may be zero.
 type DatePeriod struct{ Start, End time.Time }
 
-func (p *DatePeriod) fhir() *Period {
+func (p *DatePeriod) fhir() *stu3.Period {
 	if p == nil {
 		return nil
 	}
-	var out Period
+	var out stu3.Period
 	if !p.Start.IsZero() {
-		out.Start = p.Start.Format(time.DateOnly)
+		out.Start.Value = p.Start.Format(time.DateOnly)
 	}
 	if !p.End.IsZero() {
-		out.End = p.End.Format(time.DateOnly)
+		out.End.Value = p.End.Format(time.DateOnly)
 	}
 	return &out
 }
@@ -84,20 +84,24 @@ func (p *DatePeriod) reversed() bool {
 // sending.
 var ErrStructuredQuery = errors.New("gpconnect: invalid structured record query")
 
-func boolPtr(b bool) *bool { return &b }
+// param is a named parameter with value v (nil for none).
+func param(name string, v stu3.Value) stu3.ParametersParameter {
+	return stu3.ParametersParameter{Name: stu3.String{Value: name}, Value: v}
+}
+
+func boolean(b bool) *stu3.Boolean { return &stu3.Boolean{Value: b, Set: true} }
 
 // Parameters builds the request's Parameters resource, refusing the
 // combinations the specification forbids.
-func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
+func (q *StructuredQuery) Parameters(now time.Time) (*stu3.Parameters, error) {
 	if !q.NHSNumber.Valid() {
 		return nil, fmt.Errorf("%w: nhs number is not valid", ErrStructuredQuery)
 	}
 	today := now.Format(time.DateOnly)
 	future := func(t time.Time) bool { return !t.IsZero() && t.Format(time.DateOnly) > today }
-	p := &Parameters{ResourceType: "Parameters", Parameter: []Parameter{{
-		Name:            "patientNHSNumber",
-		ValueIdentifier: &Identifier{System: SystemNHSNumber, Value: string(q.NHSNumber)},
-	}}}
+	p := &stu3.Parameters{Parameter: []stu3.ParametersParameter{
+		param("patientNHSNumber", &stu3.Identifier{System: stu3.URI{Value: SystemNHSNumber}, Value: stu3.String{Value: string(q.NHSNumber)}}),
+	}}
 	// Part parameters that may not accompany consultations or problems
 	// (accessrecord_structured_development_retrieve_patient_record, "Not
 	// permitted parameter combinations").
@@ -134,25 +138,25 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 		return nil, fmt.Errorf("%w: problems cannot be combined with %v", ErrStructuredQuery, others)
 	}
 	if a := q.Allergies; a != nil {
-		p.Parameter = append(p.Parameter, Parameter{Name: "includeAllergies", Part: []Parameter{
-			{Name: "includeResolvedAllergies", ValueBoolean: boolPtr(a.IncludeResolved)},
-		}})
+		par := param("includeAllergies", nil)
+		par.Part = []stu3.ParametersParameter{param("includeResolvedAllergies", boolean(a.IncludeResolved))}
+		p.Parameter = append(p.Parameter, par)
 	}
 	if m := q.Medications; m != nil {
-		par := Parameter{Name: "includeMedication"}
+		par := param("includeMedication", nil)
 		if !m.From.IsZero() {
 			if future(m.From) {
 				return nil, fmt.Errorf("%w: medicationSearchFromDate is in the future", ErrStructuredQuery)
 			}
-			par.Part = append(par.Part, Parameter{Name: "medicationSearchFromDate", ValueDate: m.From.Format(time.DateOnly)})
+			par.Part = append(par.Part, param("medicationSearchFromDate", &stu3.Date{Value: m.From.Format(time.DateOnly)}))
 		}
 		if m.IncludeIssues != nil {
-			par.Part = append(par.Part, Parameter{Name: "includePrescriptionIssues", ValueBoolean: m.IncludeIssues})
+			par.Part = append(par.Part, param("includePrescriptionIssues", boolean(*m.IncludeIssues)))
 		}
 		p.Parameter = append(p.Parameter, par)
 	}
 	if c := q.Consultations; c != nil {
-		par := Parameter{Name: "includeConsultations"}
+		par := param("includeConsultations", nil)
 		if c.Period != nil && c.MostRecent > 0 {
 			return nil, fmt.Errorf("%w: consultationSearchPeriod and includeNumberOfMostRecent cannot be sent together", ErrStructuredQuery)
 		}
@@ -163,42 +167,41 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 			if c.Period.reversed() {
 				return nil, fmt.Errorf("%w: consultationSearchPeriod starts after it ends", ErrStructuredQuery)
 			}
-			par.Part = append(par.Part, Parameter{Name: "consultationSearchPeriod", ValuePeriod: c.Period.fhir()})
+			par.Part = append(par.Part, param("consultationSearchPeriod", c.Period.fhir()))
 		}
 		if c.MostRecent < 0 {
 			return nil, fmt.Errorf("%w: includeNumberOfMostRecent must be positive", ErrStructuredQuery)
 		}
 		if c.MostRecent > 0 {
-			n := c.MostRecent
-			par.Part = append(par.Part, Parameter{Name: "includeNumberOfMostRecent", ValuePositiveInt: &n})
+			par.Part = append(par.Part, param("includeNumberOfMostRecent", &stu3.PositiveInt{Value: int64(c.MostRecent), Set: true}))
 		}
 		p.Parameter = append(p.Parameter, par)
 	}
 	for _, pq := range q.Problems {
-		par := Parameter{Name: "includeProblems"}
+		par := param("includeProblems", nil)
 		switch pq.Status {
 		case "":
 		case "active", "inactive":
-			par.Part = append(par.Part, Parameter{Name: "filterStatus", ValueCode: pq.Status})
+			par.Part = append(par.Part, param("filterStatus", &stu3.Code{Value: pq.Status}))
 		default:
 			return nil, fmt.Errorf("%w: problem status must be active or inactive", ErrStructuredQuery)
 		}
 		switch pq.Significance {
 		case "":
 		case "major", "minor":
-			par.Part = append(par.Part, Parameter{Name: "filterSignificance", ValueCode: pq.Significance})
+			par.Part = append(par.Part, param("filterSignificance", &stu3.Code{Value: pq.Significance}))
 		default:
 			return nil, fmt.Errorf("%w: problem significance must be major or minor", ErrStructuredQuery)
 		}
 		p.Parameter = append(p.Parameter, par)
 	}
 	if im := q.Immunisations; im != nil {
-		par := Parameter{Name: "includeImmunisations"}
+		par := param("includeImmunisations", nil)
 		if im.IncludeNotGiven != nil {
-			par.Part = append(par.Part, Parameter{Name: "includeNotGiven", ValueBoolean: im.IncludeNotGiven})
+			par.Part = append(par.Part, param("includeNotGiven", boolean(*im.IncludeNotGiven)))
 		}
 		if im.IncludeStatus != nil {
-			par.Part = append(par.Part, Parameter{Name: "includeStatus", ValueBoolean: im.IncludeStatus})
+			par.Part = append(par.Part, param("includeStatus", boolean(*im.IncludeStatus)))
 		}
 		p.Parameter = append(p.Parameter, par)
 	}
@@ -213,7 +216,7 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 		if area.q == nil {
 			continue
 		}
-		par := Parameter{Name: area.name}
+		par := param(area.name, nil)
 		if area.q.Period != nil {
 			if future(area.q.Period.Start) || future(area.q.Period.End) {
 				return nil, fmt.Errorf("%w: %s is in the future", ErrStructuredQuery, area.part)
@@ -221,17 +224,17 @@ func (q *StructuredQuery) Parameters(now time.Time) (*Parameters, error) {
 			if area.q.Period.reversed() {
 				return nil, fmt.Errorf("%w: %s starts after it ends", ErrStructuredQuery, area.part)
 			}
-			par.Part = append(par.Part, Parameter{Name: area.part, ValuePeriod: area.q.Period.fhir()})
+			par.Part = append(par.Part, param(area.part, area.q.Period.fhir()))
 		}
 		p.Parameter = append(p.Parameter, par)
 	}
 	if d := q.DiaryEntries; d != nil {
-		par := Parameter{Name: "includeDiaryEntries"}
+		par := param("includeDiaryEntries", nil)
 		if !d.SearchDate.IsZero() {
 			if d.SearchDate.Format(time.DateOnly) < today {
 				return nil, fmt.Errorf("%w: diaryEntriesSearchDate is before today", ErrStructuredQuery)
 			}
-			par.Part = append(par.Part, Parameter{Name: "diaryEntriesSearchDate", ValueDate: d.SearchDate.Format(time.DateOnly)})
+			par.Part = append(par.Part, param("diaryEntriesSearchDate", &stu3.Date{Value: d.SearchDate.Format(time.DateOnly)}))
 		}
 		p.Parameter = append(p.Parameter, par)
 	}

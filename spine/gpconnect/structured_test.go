@@ -80,39 +80,43 @@ func TestFakeStructuredParameterRules(t *testing.T) {
 	srv := gpconnecttest.NewServer()
 	t.Cleanup(srv.Close)
 	nhs := string(srv.Patients()[0])
-	patient := gpconnect.Parameter{Name: "patientNHSNumber", ValueIdentifier: &gpconnect.Identifier{System: gpconnect.SystemNHSNumber, Value: nhs}}
-	three, zero := 3, 0
+	type Parameter = stu3.ParametersParameter
+	value := func(name string, v stu3.Value) Parameter { return Parameter{Name: stu3.String{Value: name}, Value: v} }
+	patient := value("patientNHSNumber", &stu3.Identifier{System: stu3.URI{Value: gpconnect.SystemNHSNumber}, Value: stu3.String{Value: nhs}})
+	three, zero := &stu3.PositiveInt{Value: 3, Set: true}, &stu3.PositiveInt{Value: 0, Set: true}
 	today := time.Now().In(gpconnecttest.London)
-	past := gpconnect.Period{Start: today.AddDate(-1, 0, 0).Format(time.DateOnly), End: today.AddDate(0, 0, -1).Format(time.DateOnly)}
-	part := func(name string, parts ...gpconnect.Parameter) gpconnect.Parameter {
-		return gpconnect.Parameter{Name: name, Part: parts}
+	past := &stu3.Period{Start: stu3.DateTime{Value: today.AddDate(-1, 0, 0).Format(time.DateOnly)}, End: stu3.DateTime{Value: today.AddDate(0, 0, -1).Format(time.DateOnly)}}
+	date := func(v string) *stu3.Date { return &stu3.Date{Value: v} }
+	codeOf := func(v string) *stu3.Code { return &stu3.Code{Value: v} }
+	part := func(name string, parts ...Parameter) Parameter {
+		return Parameter{Name: stu3.String{Value: name}, Part: parts}
 	}
 	tests := []struct {
 		name   string
-		params []gpconnect.Parameter
+		params []Parameter
 		status int
 		code   string
 	}{
-		{"consultations with unfiltered problems", []gpconnect.Parameter{part("includeConsultations"), part("includeProblems")}, 200, ""},
-		{"period and most recent", []gpconnect.Parameter{part("includeConsultations",
-			gpconnect.Parameter{Name: "consultationSearchPeriod", ValuePeriod: &past},
-			gpconnect.Parameter{Name: "includeNumberOfMostRecent", ValuePositiveInt: &three})}, 422, "INVALID_RESOURCE"},
-		{"consultations with filterSignificance", []gpconnect.Parameter{part("includeConsultations"),
-			part("includeProblems", gpconnect.Parameter{Name: "filterSignificance", ValueCode: "major"})}, 422, "INVALID_PARAMETER"},
-		{"problems with a medication date", []gpconnect.Parameter{part("includeProblems"),
-			part("includeMedication", gpconnect.Parameter{Name: "medicationSearchFromDate", ValueDate: past.Start})}, 422, "INVALID_PARAMETER"},
-		{"most recent zero", []gpconnect.Parameter{part("includeConsultations", gpconnect.Parameter{Name: "includeNumberOfMostRecent", ValuePositiveInt: &zero})}, 422, "INVALID_PARAMETER"},
-		{"allergies without includeResolvedAllergies", []gpconnect.Parameter{part("includeAllergies")}, 422, "INVALID_PARAMETER"},
-		{"diary date in the past", []gpconnect.Parameter{part("includeDiaryEntries", gpconnect.Parameter{Name: "diaryEntriesSearchDate", ValueDate: past.Start})}, 422, "INVALID_PARAMETER"},
-		{"medication date with a time", []gpconnect.Parameter{part("includeMedication", gpconnect.Parameter{Name: "medicationSearchFromDate", ValueDate: past.Start + "T10:00:00Z"})}, 422, "INVALID_PARAMETER"},
-		{"unknown parameter", []gpconnect.Parameter{part("includeEverything")}, 422, "INVALID_RESOURCE"},
-		{"unknown part", []gpconnect.Parameter{part("includeProblems", gpconnect.Parameter{Name: "filterColour", ValueCode: "red"})}, 422, "INVALID_RESOURCE"},
-		{"part without a value", []gpconnect.Parameter{part("includeProblems", gpconnect.Parameter{Name: "filterStatus"})}, 422, "INVALID_PARAMETER"},
+		{"consultations with unfiltered problems", []Parameter{part("includeConsultations"), part("includeProblems")}, 200, ""},
+		{"period and most recent", []Parameter{part("includeConsultations",
+			value("consultationSearchPeriod", past),
+			value("includeNumberOfMostRecent", three))}, 422, "INVALID_RESOURCE"},
+		{"consultations with filterSignificance", []Parameter{part("includeConsultations"),
+			part("includeProblems", value("filterSignificance", codeOf("major")))}, 422, "INVALID_PARAMETER"},
+		{"problems with a medication date", []Parameter{part("includeProblems"),
+			part("includeMedication", value("medicationSearchFromDate", date(past.Start.Value)))}, 422, "INVALID_PARAMETER"},
+		{"most recent zero", []Parameter{part("includeConsultations", value("includeNumberOfMostRecent", zero))}, 422, "INVALID_PARAMETER"},
+		{"allergies without includeResolvedAllergies", []Parameter{part("includeAllergies")}, 422, "INVALID_PARAMETER"},
+		{"diary date in the past", []Parameter{part("includeDiaryEntries", value("diaryEntriesSearchDate", date(past.Start.Value)))}, 422, "INVALID_PARAMETER"},
+		{"medication date with a time", []Parameter{part("includeMedication", value("medicationSearchFromDate", date(past.Start.Value+"T10:00:00Z")))}, 422, "INVALID_PARAMETER"},
+		{"unknown parameter", []Parameter{part("includeEverything")}, 422, "INVALID_RESOURCE"},
+		{"unknown part", []Parameter{part("includeProblems", value("filterColour", codeOf("red")))}, 422, "INVALID_RESOURCE"},
+		{"part without a value", []Parameter{part("includeProblems", part("filterStatus"))}, 422, "INVALID_PARAMETER"},
 		{"no clinical area", nil, 422, "INVALID_PARAMETER"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			body := gpconnect.Parameters{ResourceType: "Parameters", Parameter: append([]gpconnect.Parameter{patient}, tt.params...)}
+			body := &stu3.Parameters{Parameter: append([]Parameter{patient}, tt.params...)}
 			status, code := send(t, srv, http.MethodPost, "/Patient/$gpc.getstructuredrecord", gpconnect.InteractionStructuredRecord, gpconnect.ScopePatientRead, body, nil)
 			assert.Equal(t, tt.status, status)
 			assert.Equal(t, tt.code, code)

@@ -6,40 +6,42 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 )
 
 // document is one of a patient's documents: its metadata and content.
 type document struct {
-	ref     gpconnect.DocumentReference
+	ref     stu3.DocumentReference
 	patient string // the patient's logical id
-	binary  gpconnect.Binary
+	binary  stu3.Binary
 }
 
 func (s *Server) addDocument(patientID, title, contentType string, content []byte, created string) string {
 	n := strconv.Itoa(len(s.docs) + 1)
 	d := &document{patient: patientID}
-	d.binary = gpconnect.Binary{ResourceType: "Binary", ID: "doc-" + n, Meta: &gpconnect.Meta{VersionID: "1"}, ContentType: contentType, Content: content}
-	d.ref = gpconnect.DocumentReference{
-		ResourceType: "DocumentReference", ID: "docref-" + n,
-		Meta:        &gpconnect.Meta{VersionID: "1", Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-DocumentReference-1"}},
-		Status:      "current",
-		Type:        &gpconnect.CodeableConcept{Text: title},
-		Subject:     &gpconnect.Reference{Reference: "Patient/" + patientID},
-		Created:     created,
-		Indexed:     created + "T09:00:00+00:00",
-		Author:      []gpconnect.Reference{{Reference: "Organization/1"}},
-		Custodian:   &gpconnect.Reference{Reference: "Organization/1"},
-		Description: title,
-		Content: []gpconnect.DocumentContent{{Attachment: gpconnect.Attachment{
-			ContentType: contentType, Size: int64(len(content)), Title: title,
+	d.binary = stu3.Binary{ID: stu3.ID{Value: "doc-" + n}, Meta: &stu3.Meta{VersionID: stu3.ID{Value: "1"}}, ContentType: code(contentType)}
+	d.binary.SetData(content)
+	d.ref = stu3.DocumentReference{
+		ID:          stu3.ID{Value: "docref-" + n},
+		Meta:        &stu3.Meta{VersionID: stu3.ID{Value: "1"}, Profile: []stu3.URI{uri("https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-DocumentReference-1")}},
+		Status:      code("current"),
+		Type:        &stu3.CodeableConcept{Text: str(title)},
+		Subject:     stu3.NewReference("Patient", patientID),
+		Created:     stu3.DateTime{Value: created},
+		Indexed:     stu3.Instant{Value: created + "T09:00:00+00:00"},
+		Author:      []stu3.Reference{*stu3.NewReference("Organization", "1")},
+		Custodian:   stu3.NewReference("Organization", "1"),
+		Description: str(title),
+		Content: []stu3.DocumentReferenceContent{{Attachment: &stu3.Attachment{
+			ContentType: code(contentType), Size: stu3.UnsignedInt{Value: int64(len(content)), Set: true}, Title: str(title),
 			// The URL is completed with the base when served.
-			URL: "/Binary/" + d.binary.ID,
+			URL: uri("/Binary/" + d.binary.ID.Value),
 		}}},
 	}
 	s.docs = append(s.docs, d)
-	return d.binary.ID
+	return d.binary.ID.Value
 }
 
 // AddDocument adds a document to a registered patient's record and
@@ -110,20 +112,21 @@ func (s *Server) searchDocuments(w http.ResponseWriter, r *http.Request, rest st
 		writeError(w, http.StatusForbidden, "forbidden", "NO_PATIENT_CONSENT", "No patient consent to share", "the patient has dissented from sharing their record")
 		return
 	}
-	entries := []any{p.res, s.org}
+	entries := []stu3.Resource{&p.res, s.org}
 	for _, d := range s.docs {
-		if d.patient != pid || (from != "" && d.ref.Created < from) || (to != "" && d.ref.Created > to) {
+		if d.patient != pid || (from != "" && d.ref.Created.Value < from) || (to != "" && d.ref.Created.Value > to) {
 			continue
 		}
-		if t := q.Get("description"); t != "" && !strings.Contains(strings.ToLower(d.ref.Description), strings.ToLower(t)) {
+		if t := q.Get("description"); t != "" && !strings.Contains(strings.ToLower(d.ref.Description.Value), strings.ToLower(t)) {
 			continue
 		}
 		ref := d.ref
-		ref.Content = []gpconnect.DocumentContent{{Attachment: ref.Content[0].Attachment}}
-		ref.Content[0].Attachment.URL = s.URL + ref.Content[0].Attachment.URL
-		entries = append(entries, ref)
+		att := *ref.Content[0].Attachment
+		att.URL = uri(s.URL + att.URL.Value)
+		ref.Content = []stu3.DocumentReferenceContent{{Attachment: &att}}
+		entries = append(entries, &ref)
 	}
-	writeJSON(w, http.StatusOK, bundle(entries...))
+	writeResource(w, http.StatusOK, bundle(entries...))
 }
 
 func (s *Server) retrieveDocument(w http.ResponseWriter, r *http.Request, rest string) {
@@ -131,8 +134,8 @@ func (s *Server) retrieveDocument(w http.ResponseWriter, r *http.Request, rest s
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, d := range s.docs {
-		if d.binary.ID == id && s.patients[d.patient].consent {
-			writeJSON(w, http.StatusOK, d.binary)
+		if d.binary.ID.Value == id && s.patients[d.patient].consent {
+			writeResource(w, http.StatusOK, &d.binary)
 			return
 		}
 	}

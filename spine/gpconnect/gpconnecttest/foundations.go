@@ -2,10 +2,12 @@ package gpconnecttest
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 )
@@ -48,8 +50,8 @@ func (s *Server) readPatient(w http.ResponseWriter, r *http.Request, rest string
 		writeError(w, http.StatusNotFound, "not-found", "PATIENT_NOT_FOUND", "Patient record not found", "no patient with that id")
 		return
 	}
-	w.Header().Set("ETag", gpconnect.ETag(p.res.Meta.VersionID))
-	writeJSON(w, http.StatusOK, p.res)
+	w.Header().Set("ETag", gpconnect.ETag(p.res.Meta.VersionID.Value))
+	writeResource(w, http.StatusOK, &p.res)
 }
 
 func (s *Server) readPractitioner(w http.ResponseWriter, r *http.Request, rest string) {
@@ -60,15 +62,15 @@ func (s *Server) readPractitioner(w http.ResponseWriter, r *http.Request, rest s
 		writeError(w, http.StatusNotFound, "not-found", "PRACTITIONER_NOT_FOUND", "Practitioner record not found", "no practitioner with that id")
 		return
 	}
-	writeJSON(w, http.StatusOK, p)
+	writeResource(w, http.StatusOK, p)
 }
 
 func (s *Server) readOrganization(w http.ResponseWriter, r *http.Request, rest string) {
-	if lastSegment(rest) != s.org.ID {
+	if lastSegment(rest) != s.org.ID.Value {
 		writeError(w, http.StatusNotFound, "not-found", "ORGANISATION_NOT_FOUND", "Organisation record not found", "no organisation with that id")
 		return
 	}
-	writeJSON(w, http.StatusOK, s.org)
+	writeResource(w, http.StatusOK, s.org)
 }
 
 func (s *Server) readLocation(w http.ResponseWriter, r *http.Request, rest string) {
@@ -79,7 +81,7 @@ func (s *Server) readLocation(w http.ResponseWriter, r *http.Request, rest strin
 		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no location with that id")
 		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	writeResource(w, http.StatusOK, l)
 }
 
 // identifierParam reads the single identifier=system|value search
@@ -110,16 +112,16 @@ func (s *Server) searchPractitioner(w http.ResponseWriter, r *http.Request, _ st
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var found []any
+	var found []stu3.Resource
 	for _, id := range sortedKeys(keysOf(s.practitioner)) {
 		p := s.practitioner[id]
 		for _, ident := range p.Identifier {
-			if ident.System == gpconnect.SystemSDSUserID && ident.Value == value {
+			if ident.System.Value == gpconnect.SystemSDSUserID && ident.Value.Value == value {
 				found = append(found, p)
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, bundle(found...))
+	writeResource(w, http.StatusOK, bundle(found...))
 }
 
 func keysOf[V any](m map[string]V) map[string]bool {
@@ -140,10 +142,10 @@ func (s *Server) searchOrganization(w http.ResponseWriter, r *http.Request, _ st
 		return
 	}
 	if value == s.ODSCode {
-		writeJSON(w, http.StatusOK, bundle(s.org))
+		writeResource(w, http.StatusOK, bundle(s.org))
 		return
 	}
-	writeJSON(w, http.StatusOK, bundle())
+	writeResource(w, http.StatusOK, bundle())
 }
 
 // registerPatient is $gpc.registerpatient: the patient is verified against
@@ -154,19 +156,23 @@ func (s *Server) registerPatient(w http.ResponseWriter, r *http.Request, _ strin
 	invalid := func(why string) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", why)
 	}
-	var params gpconnect.Parameters
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&params); err != nil || params.ResourceType != "Parameters" {
+	params, ok := decodeParameters(w, r)
+	if !ok {
 		invalid("body is not a Parameters resource")
 		return
 	}
 	reg := params.Get("registerPatient")
-	if len(params.Parameter) != 1 || reg == nil || len(reg.Resource) == 0 {
+	if len(params.Parameter) != 1 || reg == nil || reg.Resource == nil {
 		invalid("the only parameter is registerPatient, holding a Patient")
 		return
 	}
+	p, ok := reg.Resource.(*stu3.Patient)
 	var elements map[string]json.RawMessage
-	var p gpconnect.Patient
-	if json.Unmarshal(reg.Resource, &elements) != nil || json.Unmarshal(reg.Resource, &p) != nil || p.ResourceType != "Patient" {
+	if ok {
+		raw, err := stu3.Marshal(p)
+		ok = err == nil && json.Unmarshal(raw, &elements) == nil
+	}
+	if !ok {
 		invalid("registerPatient is not a Patient")
 		return
 	}
@@ -177,18 +183,18 @@ func (s *Server) registerPatient(w http.ResponseWriter, r *http.Request, _ strin
 		}
 	}
 	official := 0
-	var name gpconnect.HumanName
+	var name stu3.HumanName
 	for _, n := range p.Name {
-		if n.Use == "official" {
+		if n.Use.Value == "official" {
 			official++
 			name = n
 		}
 	}
-	if official != 1 || name.Family == "" || len(name.Given) == 0 {
+	if official != 1 || name.Family.Value == "" || len(name.Given) == 0 {
 		invalid("exactly one official name with family and given is required")
 		return
 	}
-	if _, err := time.Parse(time.DateOnly, p.BirthDate); err != nil {
+	if _, err := time.Parse(time.DateOnly, p.BirthDate.Value); err != nil {
 		invalid("birthDate (YYYY-MM-DD) is required")
 		return
 	}
@@ -211,7 +217,7 @@ func (s *Server) registerPatient(w http.ResponseWriter, r *http.Request, _ strin
 	case rec.sensitive:
 		writeError(w, http.StatusBadRequest, "value", "INVALID_PATIENT_DEMOGRAPHICS", "Invalid patient demographics", "the patient is sensitive")
 		return
-	case !verified(rec, name, p.BirthDate):
+	case !verified(rec, name, p.BirthDate.Value):
 		writeError(w, http.StatusBadRequest, "value", "INVALID_PATIENT_DEMOGRAPHICS", "Invalid patient demographics", "the demographics do not verify against PDS")
 		return
 	}
@@ -219,18 +225,18 @@ func (s *Server) registerPatient(w http.ResponseWriter, r *http.Request, _ strin
 		writeError(w, http.StatusConflict, "duplicate", "DUPLICATE_REJECTED", "Create would lead to creation of a duplicate resource", "the patient is already registered")
 		return
 	}
-	id := s.addPatient(nhs, name.Family, name.Given[0], p.BirthDate)
+	id := s.addPatient(nhs, name.Family.Value, name.Given[0].Value, p.BirthDate.Value)
 	pat := &s.patients[id].res
-	pat.Meta.Profile = []string{gpconnect.ProfilePatient}
-	if p.Gender != "" {
+	pat.Meta.Profile = []stu3.URI{uri(gpconnect.ProfilePatient)}
+	if p.Gender.Value != "" {
 		pat.Gender = p.Gender
 	}
 	pat.Address, pat.Telecom = p.Address, p.Telecom
-	writeJSON(w, http.StatusOK, bundle(*pat))
+	writeResource(w, http.StatusOK, bundle(pat))
 }
 
 // verified applies the registration's PDS verification rule.
-func verified(rec pdsRecord, name gpconnect.HumanName, birthDate string) bool {
+func verified(rec pdsRecord, name stu3.HumanName, birthDate string) bool {
 	if birthDate == rec.birthDate {
 		return true
 	}
@@ -248,6 +254,17 @@ func verified(rec pdsRecord, name gpconnect.HumanName, birthDate string) bool {
 		}
 		return s
 	}
-	return same >= 2 && len(rec.family) >= 3 && prefix(name.Family, 3) == prefix(rec.family, 3) &&
-		rec.given != "" && prefix(name.Given[0], 1) == prefix(rec.given, 1)
+	return same >= 2 && len(rec.family) >= 3 && prefix(name.Family.Value, 3) == prefix(rec.family, 3) &&
+		rec.given != "" && prefix(name.Given[0].Value, 1) == prefix(rec.given, 1)
+}
+
+// decodeParameters decodes a Parameters body with fhir/stu3's codec.
+func decodeParameters(w http.ResponseWriter, r *http.Request) (*stu3.Parameters, bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err != nil {
+		return nil, false
+	}
+	res, err := stu3.Unmarshal(body)
+	p, ok := res.(*stu3.Parameters)
+	return p, err == nil && ok
 }

@@ -1,6 +1,7 @@
 package gpconnecttest
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"time"
 	_ "time/tzdata" // the diary is laid out in Europe/London on any machine
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
@@ -41,13 +44,13 @@ type Server struct {
 	mu           sync.Mutex
 	patients     map[string]*patient // by logical id
 	byNHS        map[nhsid.NHSNumber]string
-	schedules    []*gpconnect.Schedule
-	practitioner map[string]*gpconnect.Practitioner
-	locations    map[string]*gpconnect.Location
-	org          *gpconnect.Organization
-	slots        map[string]*gpconnect.Slot
+	schedules    []*stu3.Schedule
+	practitioner map[string]*stu3.Practitioner
+	locations    map[string]*stu3.Location
+	org          *stu3.Organization
+	slots        map[string]*stu3.Slot
 	slotOrder    []string
-	appts        map[string]*gpconnect.Appointment
+	appts        map[string]*stu3.Appointment
 	apptOrder    []string
 	nextID       int
 	rejections   []string
@@ -56,8 +59,24 @@ type Server struct {
 }
 
 type patient struct {
-	res     gpconnect.Patient
+	res     stu3.Patient
 	consent bool
+}
+
+// Shorthands for building STU3 resources.
+func str(v string) stu3.String { return stu3.String{Value: v} }
+func uri(v string) stu3.URI    { return stu3.URI{Value: v} }
+func code(v string) stu3.Code  { return stu3.Code{Value: v} }
+
+func ident(system, value string) stu3.Identifier {
+	return stu3.Identifier{System: uri(system), Value: str(value)}
+}
+
+// at reads an instant the fake wrote or checked; one that does not parse
+// is the zero time.
+func at(i stu3.Instant) time.Time {
+	t, _ := i.Time()
+	return t
 }
 
 type config struct {
@@ -156,18 +175,18 @@ func NewUnstartedServer(opts ...Option) *Server {
 		prefix:       "/" + cfg.ods + "/STU3/1",
 		patients:     map[string]*patient{},
 		byNHS:        map[nhsid.NHSNumber]string{},
-		practitioner: map[string]*gpconnect.Practitioner{},
-		locations:    map[string]*gpconnect.Location{},
-		slots:        map[string]*gpconnect.Slot{},
-		appts:        map[string]*gpconnect.Appointment{},
+		practitioner: map[string]*stu3.Practitioner{},
+		locations:    map[string]*stu3.Location{},
+		slots:        map[string]*stu3.Slot{},
+		appts:        map[string]*stu3.Appointment{},
 		pds:          map[nhsid.NHSNumber]pdsRecord{},
 		nextID:       1,
 	}
-	s.org = &gpconnect.Organization{
-		ResourceType: "Organization", ID: "1",
-		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemODSCode, Value: cfg.ods}},
-		Name:       cfg.name,
-		Telecom:    []gpconnect.ContactPoint{{System: "phone", Value: "0300 303 5678", Use: "work"}},
+	s.org = &stu3.Organization{
+		ID:         stu3.ID{Value: "1"},
+		Identifier: []stu3.Identifier{ident(gpconnect.SystemODSCode, cfg.ods)},
+		Name:       str(cfg.name),
+		Telecom:    []stu3.ContactPoint{{System: code("phone"), Value: str("0300 303 5678"), Use: code("work")}},
 	}
 	s.seed()
 	mux := http.NewServeMux()
@@ -189,18 +208,18 @@ func (s *Server) id() string {
 }
 
 func (s *Server) seed() {
-	s.locations["1"] = &gpconnect.Location{
-		ResourceType: "Location", ID: "1", Name: s.cfg.name + " Surgery",
-		Address:              &gpconnect.Address{Line: []string{"1 River Street"}, City: "Leeds", PostalCode: "LS1 4AP"},
-		ManagingOrganization: &gpconnect.Reference{Reference: "Organization/1"},
-		Position:             &gpconnect.Position{Latitude: 53.7960, Longitude: -1.5479},
+	s.locations["1"] = &stu3.Location{
+		ID: stu3.ID{Value: "1"}, Name: str(s.cfg.name + " Surgery"),
+		Address:              &stu3.Address{Line: stu3.Strings("1 River Street"), City: str("Leeds"), PostalCode: str("LS1 4AP")},
+		ManagingOrganization: stu3.NewReference("Organization", "1"),
+		Position:             &stu3.LocationPosition{Latitude: stu3.DecimalOfFloat(53.7960), Longitude: stu3.DecimalOfFloat(-1.5479)},
 	}
-	s.practitioner["1"] = &gpconnect.Practitioner{ResourceType: "Practitioner", ID: "1",
-		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemSDSUserID, Value: "G13579135"}},
-		Name:       []gpconnect.HumanName{{Family: "Okafor", Given: []string{"Ada"}, Prefix: []string{"Dr"}}}}
-	s.practitioner["2"] = &gpconnect.Practitioner{ResourceType: "Practitioner", ID: "2",
-		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemSDSUserID, Value: "G24680246"}},
-		Name:       []gpconnect.HumanName{{Family: "Patel", Given: []string{"Ravi"}, Prefix: []string{"Dr"}}}}
+	s.practitioner["1"] = &stu3.Practitioner{ID: stu3.ID{Value: "1"},
+		Identifier: []stu3.Identifier{ident(gpconnect.SystemSDSUserID, "G13579135")},
+		Name:       []stu3.HumanName{{Family: str("Okafor"), Given: stu3.Strings("Ada"), Prefix: stu3.Strings("Dr")}}}
+	s.practitioner["2"] = &stu3.Practitioner{ID: stu3.ID{Value: "2"},
+		Identifier: []stu3.Identifier{ident(gpconnect.SystemSDSUserID, "G24680246")},
+		Name:       []stu3.HumanName{{Family: str("Patel"), Given: stu3.Strings("Ravi"), Prefix: stu3.Strings("Dr")}}}
 
 	if s.cfg.diaryDays > 0 {
 		now := s.cfg.now().In(London)
@@ -236,45 +255,45 @@ func (s *Server) seed() {
 	}
 }
 
-func (s *Server) addSchedule(practitionerID, locationID, serviceType string) *gpconnect.Schedule {
-	sch := &gpconnect.Schedule{
-		ResourceType: "Schedule", ID: strconv.Itoa(len(s.schedules) + 1),
-		Meta:        &gpconnect.Meta{Profile: []string{gpconnect.ProfileSchedule}},
-		ServiceType: []gpconnect.CodeableConcept{{Text: serviceType}},
-		Actor: []gpconnect.Reference{
-			{Reference: "Location/" + locationID},
-			{Reference: "Practitioner/" + practitionerID},
+func (s *Server) addSchedule(practitionerID, locationID, serviceType string) *stu3.Schedule {
+	sch := &stu3.Schedule{
+		ID:          stu3.ID{Value: strconv.Itoa(len(s.schedules) + 1)},
+		Meta:        &stu3.Meta{Profile: []stu3.URI{uri(gpconnect.ProfileSchedule)}},
+		ServiceType: []stu3.CodeableConcept{{Text: str(serviceType)}},
+		Actor: []stu3.Reference{
+			*stu3.NewReference("Location", locationID),
+			*stu3.NewReference("Practitioner", practitionerID),
 		},
 	}
 	s.schedules = append(s.schedules, sch)
 	return sch
 }
 
-func (s *Server) addSlot(sch *gpconnect.Schedule, start, end time.Time, channel string) *gpconnect.Slot {
-	sl := &gpconnect.Slot{
-		ResourceType: "Slot", ID: "s" + strconv.Itoa(len(s.slotOrder)+1),
-		Meta:        &gpconnect.Meta{VersionID: "1", Profile: []string{gpconnect.ProfileSlot}},
-		Extension:   []gpconnect.Extension{{URL: gpconnect.ExtDeliveryChannel, ValueCode: channel}},
+func (s *Server) addSlot(sch *stu3.Schedule, start, end time.Time, channel string) *stu3.Slot {
+	sl := &stu3.Slot{
+		ID:          stu3.ID{Value: "s" + strconv.Itoa(len(s.slotOrder)+1)},
+		Meta:        &stu3.Meta{VersionID: stu3.ID{Value: "1"}, Profile: []stu3.URI{uri(gpconnect.ProfileSlot)}},
+		Extension:   []stu3.Extension{{URL: uri(gpconnect.ExtDeliveryChannel), Value: &stu3.Code{Value: channel}}},
 		ServiceType: sch.ServiceType,
-		Schedule:    gpconnect.Reference{Reference: "Schedule/" + sch.ID},
-		Status:      "free",
-		Start:       start,
-		End:         end,
+		Schedule:    stu3.NewReference("Schedule", sch.ID.Value),
+		Status:      code("free"),
+		Start:       stu3.InstantOf(start),
+		End:         stu3.InstantOf(end),
 	}
-	s.slots[sl.ID] = sl
-	s.slotOrder = append(s.slotOrder, sl.ID)
+	s.slots[sl.ID.Value] = sl
+	s.slotOrder = append(s.slotOrder, sl.ID.Value)
 	return sl
 }
 
 func (s *Server) addPatient(nhs nhsid.NHSNumber, family, given, birthDate string) string {
 	id := "p" + strconv.Itoa(len(s.patients)+1)
-	s.patients[id] = &patient{consent: true, res: gpconnect.Patient{
-		ResourceType: "Patient", ID: id,
-		Meta:       &gpconnect.Meta{VersionID: "1"},
-		Identifier: []gpconnect.Identifier{{System: gpconnect.SystemNHSNumber, Value: string(nhs)}},
-		Name:       []gpconnect.HumanName{{Use: "official", Family: family, Given: []string{given}}},
-		Gender:     "unknown",
-		BirthDate:  birthDate,
+	s.patients[id] = &patient{consent: true, res: stu3.Patient{
+		ID:         stu3.ID{Value: id},
+		Meta:       &stu3.Meta{VersionID: stu3.ID{Value: "1"}},
+		Identifier: []stu3.Identifier{ident(gpconnect.SystemNHSNumber, string(nhs))},
+		Name:       []stu3.HumanName{{Use: code("official"), Family: str(family), Given: stu3.Strings(given)}},
+		Gender:     code("unknown"),
+		BirthDate:  stu3.Date{Value: birthDate},
 	}}
 	s.byNHS[nhs] = id
 	return id
@@ -322,7 +341,7 @@ func (s *Server) AddSlots(practitionerID string, start time.Time, length time.Du
 	ids := make([]string, 0, n)
 	for i := 0; i < n; i++ {
 		t := start.Add(time.Duration(i) * length)
-		ids = append(ids, s.addSlot(sch, t, t.Add(length), channel).ID)
+		ids = append(ids, s.addSlot(sch, t, t.Add(length), channel).ID.Value)
 	}
 	return ids
 }
@@ -333,7 +352,7 @@ func (s *Server) FreeSlots() int {
 	defer s.mu.Unlock()
 	n := 0
 	for _, sl := range s.slots {
-		if sl.Status == "free" {
+		if sl.Status.Value == "free" {
 			n++
 		}
 	}
@@ -346,7 +365,7 @@ func (s *Server) Bookings() map[string]int {
 	defer s.mu.Unlock()
 	out := map[string]int{}
 	for _, a := range s.appts {
-		out[a.Status]++
+		out[a.Status.Value]++
 	}
 	return out
 }
@@ -368,16 +387,30 @@ func (s *Server) reject(w http.ResponseWriter, status int, issue, code, display,
 }
 
 func writeError(w http.ResponseWriter, status int, issue, code, display, diagnostics string) {
-	var oo *gpconnect.OperationOutcome
+	var oo *stu3.OperationOutcome
 	if code == "" {
 		// The SSP's own errors carry no Spine code.
-		oo = &gpconnect.OperationOutcome{ResourceType: "OperationOutcome", Issue: []gpconnect.Issue{{Severity: "error", Code: issue, Diagnostics: diagnostics}}}
+		oo = &stu3.OperationOutcome{Issue: []stu3.OperationOutcomeIssue{{
+			Severity: stu3.Code{Value: "error"}, Code: stu3.Code{Value: issue}, Diagnostics: stu3.String{Value: diagnostics},
+		}}}
 	} else {
 		oo = gpconnect.NewOperationOutcome(issue, code, display, diagnostics)
 	}
-	writeJSON(w, status, oo)
+	writeResource(w, status, oo)
 }
 
+// writeResource writes a FHIR resource with fhir/stu3's codec.
+func writeResource(w http.ResponseWriter, status int, r stu3.Resource) {
+	b, err := stu3.Marshal(r)
+	if err != nil {
+		http.Error(w, "encoding failed", http.StatusInternalServerError)
+		return
+	}
+	writeBody(w, status, b)
+}
+
+// writeJSON writes a document the fake builds as plain JSON (the
+// CapabilityStatements).
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -563,18 +596,16 @@ func (s *Server) metadata(w http.ResponseWriter, r *http.Request, _ string) {
 	})
 }
 
-func bundle(entries ...any) map[string]any {
-	es := make([]any, 0, len(entries))
+func bundle(entries ...stu3.Resource) *stu3.Bundle {
+	b := &stu3.Bundle{
+		ID:   stu3.ID{Value: strconv.FormatInt(time.Now().UnixNano(), 36)},
+		Meta: &stu3.Meta{Profile: []stu3.URI{uri(gpconnect.ProfileSearchsetBundle)}},
+		Type: code("searchset"),
+	}
 	for _, e := range entries {
-		es = append(es, map[string]any{"resource": e})
+		b.Entry = append(b.Entry, stu3.BundleEntry{Resource: e})
 	}
-	return map[string]any{
-		"resourceType": "Bundle",
-		"id":           strconv.FormatInt(time.Now().UnixNano(), 36),
-		"meta":         map[string]any{"profile": []string{gpconnect.ProfileSearchsetBundle}},
-		"type":         "searchset",
-		"entry":        es,
-	}
+	return b
 }
 
 func (s *Server) searchPatient(w http.ResponseWriter, r *http.Request, _ string) {
@@ -595,10 +626,10 @@ func (s *Server) searchPatient(w http.ResponseWriter, r *http.Request, _ string)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, ok := s.byNHS[nhsid.NHSNumber(value)]; ok {
-		writeJSON(w, http.StatusOK, bundle(s.patients[id].res))
+		writeResource(w, http.StatusOK, bundle(&s.patients[id].res))
 		return
 	}
-	writeJSON(w, http.StatusOK, bundle())
+	writeResource(w, http.StatusOK, bundle())
 }
 
 // prefixed returns the single value of param with the given prefix.
@@ -654,28 +685,28 @@ func (s *Server) searchSlots(w http.ResponseWriter, r *http.Request, _ string) {
 	recurse := q["_include:recurse"]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var entries []any
+	var entries []stu3.Resource
 	usedSchedules := map[string]bool{}
 	for _, id := range s.slotOrder {
 		sl := s.slots[id]
-		if sl.Status != "free" || sl.Start.Before(start) || sl.End.After(end) || !sl.Start.After(s.cfg.now()) {
+		if sl.Status.Value != "free" || at(sl.Start).Before(start) || at(sl.End).After(end) || !at(sl.Start).After(s.cfg.now()) {
 			continue
 		}
 		entries = append(entries, sl)
-		usedSchedules[sl.Schedule.ID()] = true
+		usedSchedules[sl.Schedule.TargetID("Schedule")] = true
 	}
 	pracs, locs := map[string]bool{}, map[string]bool{}
 	for _, sch := range s.schedules {
-		if !usedSchedules[sch.ID] {
+		if !usedSchedules[sch.ID.Value] {
 			continue
 		}
 		entries = append(entries, sch)
-		for _, a := range sch.Actor {
-			if strings.HasPrefix(a.Reference, "Practitioner/") && contains(recurse, "Schedule:actor:Practitioner") {
-				pracs[a.ID()] = true
+		for i := range sch.Actor {
+			if id := sch.Actor[i].TargetID("Practitioner"); id != "" && contains(recurse, "Schedule:actor:Practitioner") {
+				pracs[id] = true
 			}
-			if strings.HasPrefix(a.Reference, "Location/") && contains(recurse, "Schedule:actor:Location") {
-				locs[a.ID()] = true
+			if id := sch.Actor[i].TargetID("Location"); id != "" && contains(recurse, "Schedule:actor:Location") {
+				locs[id] = true
 			}
 		}
 	}
@@ -688,7 +719,7 @@ func (s *Server) searchSlots(w http.ResponseWriter, r *http.Request, _ string) {
 	if len(locs) > 0 && contains(recurse, "Location:managingOrganization") {
 		entries = append(entries, s.org)
 	}
-	writeJSON(w, http.StatusOK, bundle(entries...))
+	writeResource(w, http.StatusOK, bundle(entries...))
 }
 
 func contains(vs []string, want string) bool {
@@ -709,59 +740,41 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-func decodeAppointment(w http.ResponseWriter, r *http.Request) (*gpconnect.Appointment, bool) {
-	a, _, ok := decodeAppointmentElements(w, r)
-	return a, ok
-}
-
-// modelledElements are the Appointment elements the fake stores; any other
-// element in an amend or cancel is a change to something the stored
-// appointment does not have (type, priority, specialty...).
-var modelledElements = []string{"resourceType", "id", "meta", "contained", "extension", "status", "description", "start", "end", "slot", "created", "comment", "participant"}
-
-// decodeAppointmentElements decodes an Appointment body and also returns
-// the top-level elements it has that the fake does not model.
-func decodeAppointmentElements(w http.ResponseWriter, r *http.Request) (*gpconnect.Appointment, []string, bool) {
-	var a gpconnect.Appointment
-	var elements map[string]json.RawMessage
+// decodeAppointment decodes an Appointment body with fhir/stu3's codec,
+// which keeps every element, known to the model or not.
+func decodeAppointment(w http.ResponseWriter, r *http.Request) (*stu3.Appointment, bool) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+	var res stu3.Resource
 	if err == nil {
-		err = json.Unmarshal(body, &a)
+		res, err = stu3.Unmarshal(body)
 	}
-	if err == nil {
-		err = json.Unmarshal(body, &elements)
-	}
-	if err != nil || a.ResourceType != "Appointment" {
+	a, ok := res.(*stu3.Appointment)
+	if err != nil || !ok {
 		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "body is not an Appointment resource")
-		return nil, nil, false
+		return nil, false
 	}
-	var extra []string
-	for k := range elements {
-		if !contains(modelledElements, k) {
-			extra = append(extra, k)
-		}
-	}
-	sort.Strings(extra)
-	return &a, extra, true
+	return a, true
 }
 
 // validateAppointment checks the GPConnect-Appointment-1 rules shared by
 // book and amend.
-func (s *Server) validateAppointment(a *gpconnect.Appointment) string {
+func (s *Server) validateAppointment(a *stu3.Appointment) string {
+	start, errStart := a.Start.Time()
+	end, errEnd := a.End.Time()
 	switch {
-	case a.Meta == nil || !contains(a.Meta.Profile, gpconnect.ProfileAppointment):
+	case a.Meta == nil || !slices.ContainsFunc(a.Meta.Profile, func(u stu3.URI) bool { return u.Value == gpconnect.ProfileAppointment }):
 		return "meta.profile must include " + gpconnect.ProfileAppointment
 	case len(a.Reason) > 0:
 		return "Appointment.reason must not be sent"
-	case a.Description == "":
+	case a.Description.Value == "":
 		return "description is required"
-	case len([]rune(a.Description)) > gpconnect.MaxDescriptionLength:
+	case len([]rune(a.Description.Value)) > gpconnect.MaxDescriptionLength:
 		return "description longer than 100 characters"
-	case len([]rune(a.Comment)) > gpconnect.MaxCommentLength:
+	case len([]rune(a.Comment.Value)) > gpconnect.MaxCommentLength:
 		return "comment longer than 500 characters"
-	case a.Start.IsZero() || a.End.IsZero() || !a.End.After(a.Start):
+	case errStart != nil || errEnd != nil || !end.After(start):
 		return "start and end are required and end must follow start"
-	case a.Created == "":
+	case a.Created.Value == "":
 		return "created is required"
 	case a.ParticipantID("Patient") == "" || a.ParticipantID("Location") == "":
 		return "a patient and a location participant are required"
@@ -769,10 +782,10 @@ func (s *Server) validateAppointment(a *gpconnect.Appointment) string {
 		return "at least one slot is required"
 	}
 	org := a.BookingOrganization()
-	if org == nil || org.Name == "" || len(org.Telecom) == 0 {
+	if org == nil || org.Name.Value == "" || len(org.Telecom) == 0 {
 		return "the booking organisation extension must reference a contained Organization with name and telecom"
 	}
-	if !nhsid.ODSCode(org.ODSCode()).Valid() {
+	if !org.ODSCode().Valid() {
 		return "the booking organisation must carry its ODS code (" + gpconnect.SystemODSCode + ")"
 	}
 	if org.OrgType() == "" {
@@ -786,11 +799,11 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request, _ string) {
 	if !ok {
 		return
 	}
-	if a.ID != "" {
+	if a.ID.Value != "" {
 		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "a resource to create must not have an id")
 		return
 	}
-	if a.Status != "booked" {
+	if a.Status.Value != "booked" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "status must be booked")
 		return
 	}
@@ -814,48 +827,48 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request, _ string) {
 			return
 		}
 	}
-	var slots []*gpconnect.Slot
-	for _, ref := range a.Slot {
-		sl, ok := s.slots[ref.ID()]
-		if !ok || !strings.HasPrefix(ref.Reference, "Slot/") {
+	var slots []*stu3.Slot
+	for i := range a.Slot {
+		sl, ok := s.slots[a.Slot[i].TargetID("Slot")]
+		if !ok {
 			writeError(w, http.StatusUnprocessableEntity, "invalid", "REFERENCE_NOT_FOUND", "Referenced resource not found.", "slot not found")
 			return
 		}
 		slots = append(slots, sl)
 	}
-	sort.Slice(slots, func(i, j int) bool { return slots[i].Start.Before(slots[j].Start) })
+	sort.Slice(slots, func(i, j int) bool { return at(slots[i].Start).Before(at(slots[j].Start)) })
 	for i, sl := range slots {
-		if i > 0 && !sl.Start.Equal(slots[i-1].End) {
+		if i > 0 && !at(sl.Start).Equal(at(slots[i-1].End)) {
 			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "slots are not adjacent")
 			return
 		}
 	}
-	if !a.Start.Equal(slots[0].Start) || !a.End.Equal(slots[len(slots)-1].End) {
+	if !at(a.Start).Equal(at(slots[0].Start)) || !at(a.End).Equal(at(slots[len(slots)-1].End)) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "start and end do not match the slots")
 		return
 	}
-	if !slots[0].Start.After(s.cfg.now()) {
+	if !at(slots[0].Start).After(s.cfg.now()) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "appointments can only be booked in the future")
 		return
 	}
 	for _, sl := range slots {
-		if sl.Status != "free" {
+		if sl.Status.Value != "free" {
 			writeError(w, http.StatusConflict, "duplicate", "DUPLICATE_REJECTED", "Create would lead to creation of a duplicate resource", "one or more slots are no longer free")
 			return
 		}
 	}
 	for _, sl := range slots {
-		sl.Status = "busy"
-		sl.Meta.VersionID = bump(sl.Meta.VersionID)
+		sl.Status.Value = "busy"
+		sl.Meta.VersionID.Value = bump(sl.Meta.VersionID.Value)
 	}
-	a.ID = s.id()
-	a.Meta.VersionID = "1"
-	a.Meta.LastUpdated = s.cfg.now().UTC().Format(time.RFC3339)
-	s.appts[a.ID] = a
-	s.apptOrder = append(s.apptOrder, a.ID)
-	w.Header().Set("Location", s.URL+"/Appointment/"+a.ID+"/_history/1")
+	a.ID.Value = s.id()
+	a.Meta.VersionID.Value = "1"
+	a.Meta.LastUpdated = stu3.InstantOf(s.cfg.now().UTC().Truncate(time.Second))
+	s.appts[a.ID.Value] = a
+	s.apptOrder = append(s.apptOrder, a.ID.Value)
+	w.Header().Set("Location", s.URL+"/Appointment/"+a.ID.Value+"/_history/1")
 	w.Header().Set("ETag", gpconnect.ETag("1"))
-	writeJSON(w, http.StatusCreated, a)
+	writeResource(w, http.StatusCreated, a)
 }
 
 func bump(v string) string {
@@ -872,8 +885,8 @@ func (s *Server) readAppointment(w http.ResponseWriter, r *http.Request, rest st
 		writeError(w, http.StatusNotFound, "not-found", "NO_RECORD_FOUND", "No record found", "no appointment with that id")
 		return
 	}
-	w.Header().Set("ETag", gpconnect.ETag(a.Meta.VersionID))
-	writeJSON(w, http.StatusOK, a)
+	w.Header().Set("ETag", gpconnect.ETag(a.Meta.VersionID.Value))
+	writeResource(w, http.StatusOK, a)
 }
 
 // ifMatchVersion reads the version id from an If-Match header: W/"23" or
@@ -887,26 +900,29 @@ func ifMatchVersion(h string) (string, bool) {
 }
 
 // sameBooking reports whether in keeps everything an amend may not change
-// (and, for a cancel, the description and comment too).
-func sameBooking(in, cur *gpconnect.Appointment, cancel bool) bool {
-	if !in.Start.Equal(cur.Start) || !in.End.Equal(cur.End) || len(in.Slot) != len(cur.Slot) ||
-		len(in.Participant) != len(cur.Participant) {
-		return false
-	}
-	for i := range in.Slot {
-		if in.Slot[i].Reference != cur.Slot[i].Reference {
-			return false
+// (and, for a cancel, the description and comment too): every element,
+// whether the models know it or not (unknown elements and extensions
+// included), is compared as JSON, leaving out meta, the status and the
+// cancellation reason extension, and for an amend the description and
+// comment.
+func sameBooking(in, cur *stu3.Appointment, cancel bool) bool {
+	strip := func(a *stu3.Appointment) []byte {
+		c := *a
+		c.Meta, c.Status = nil, stu3.Code{}
+		c.Extension = slices.DeleteFunc(slices.Clone(a.Extension), func(e stu3.Extension) bool {
+			return e.URL.Value == gpconnect.ExtCancellationReason
+		})
+		if !cancel {
+			c.Description, c.Comment = stu3.String{}, stu3.String{}
 		}
-	}
-	for i := range in.Participant {
-		if in.Participant[i].Actor.Reference != cur.Participant[i].Actor.Reference {
-			return false
+		b, err := stu3.Marshal(&c)
+		if err != nil {
+			return nil
 		}
+		return b
 	}
-	if cancel && (in.Description != cur.Description || in.Comment != cur.Comment) {
-		return false
-	}
-	return true
+	a, b := strip(in), strip(cur)
+	return a != nil && bytes.Equal(a, b)
 }
 
 // changeAppointment applies an amend or a cancel. It needs If-Match with
@@ -917,11 +933,11 @@ func sameBooking(in, cur *gpconnect.Appointment, cancel bool) bool {
 // changes anything else is 422 INVALID_RESOURCE.
 func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest string, cancel bool) {
 	id := strings.TrimPrefix(rest, "/Appointment/")
-	in, extra, ok := decodeAppointmentElements(w, r)
+	in, ok := decodeAppointment(w, r)
 	if !ok {
 		return
 	}
-	if in.ID != id {
+	if in.ID.Value != id {
 		writeError(w, http.StatusBadRequest, "invalid", "BAD_REQUEST", "Bad request", "resource id does not match the url")
 		return
 	}
@@ -940,20 +956,20 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 	// Any If-Match that does not name the current version, a malformed one
 	// included, is a conflict: the provider acceptance tests send
 	// "invalidEtag" and expect 409.
-	if version, ok := ifMatchVersion(ifMatch); !ok || version != cur.Meta.VersionID {
-		w.Header().Set("ETag", gpconnect.ETag(cur.Meta.VersionID))
-		writeError(w, http.StatusConflict, "conflict", "FHIR_CONSTRAINT_VIOLATION", "FHIR constraint violated", "If-Match does not name the current version "+cur.Meta.VersionID)
+	if version, ok := ifMatchVersion(ifMatch); !ok || version != cur.Meta.VersionID.Value {
+		w.Header().Set("ETag", gpconnect.ETag(cur.Meta.VersionID.Value))
+		writeError(w, http.StatusConflict, "conflict", "FHIR_CONSTRAINT_VIOLATION", "FHIR constraint violated", "If-Match does not name the current version "+cur.Meta.VersionID.Value)
 		return
 	}
-	if cur.Status == "cancelled" {
+	if cur.Status.Value == "cancelled" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "appointment is already cancelled")
 		return
 	}
-	if !cur.Start.After(s.cfg.now()) {
+	if !at(cur.Start).After(s.cfg.now()) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "only future appointments can be amended or cancelled")
 		return
 	}
-	if !sameBooking(in, cur, cancel) || len(extra) > 0 {
+	if !sameBooking(in, cur, cancel) {
 		what := "only the description and comment may change"
 		if cancel {
 			what = "a cancellation may change only the status and the cancellation reason"
@@ -962,9 +978,9 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		return
 	}
 	next := *cur
-	next.Meta = &gpconnect.Meta{Profile: cur.Meta.Profile, VersionID: bump(cur.Meta.VersionID), LastUpdated: s.cfg.now().UTC().Format(time.RFC3339)}
+	next.Meta = &stu3.Meta{Profile: cur.Meta.Profile, VersionID: stu3.ID{Value: bump(cur.Meta.VersionID.Value)}, LastUpdated: stu3.InstantOf(s.cfg.now().UTC().Truncate(time.Second))}
 	if cancel {
-		if in.Status != "cancelled" || gpconnect.FindExtension(in.Extension, gpconnect.ExtCancellationReason) == nil {
+		if in.Status.Value != "cancelled" || stu3.FindExtension(in.Extension, gpconnect.ExtCancellationReason) == nil {
 			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "a cancellation sets status cancelled and the cancellation reason extension")
 			return
 		}
@@ -972,16 +988,16 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", "the cancellation reason is empty")
 			return
 		}
-		next.Status = "cancelled"
-		next.Extension = append(append([]gpconnect.Extension(nil), cur.Extension...), gpconnect.Extension{URL: gpconnect.ExtCancellationReason, ValueString: in.CancellationReason()})
-		for _, ref := range cur.Slot {
-			if sl, ok := s.slots[ref.ID()]; ok {
-				sl.Status = "free"
-				sl.Meta.VersionID = bump(sl.Meta.VersionID)
+		next.Status = code("cancelled")
+		next.Extension = append(slices.Clone(cur.Extension), stu3.Extension{URL: uri(gpconnect.ExtCancellationReason), Value: &stu3.String{Value: in.CancellationReason()}})
+		for i := range cur.Slot {
+			if sl, ok := s.slots[cur.Slot[i].TargetID("Slot")]; ok {
+				sl.Status = code("free")
+				sl.Meta.VersionID.Value = bump(sl.Meta.VersionID.Value)
 			}
 		}
 	} else {
-		if in.Status != "booked" {
+		if in.Status.Value != "booked" {
 			writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "amend cannot change the status; use cancel")
 			return
 		}
@@ -992,8 +1008,8 @@ func (s *Server) changeAppointment(w http.ResponseWriter, r *http.Request, rest 
 		next.Description, next.Comment = in.Description, in.Comment
 	}
 	s.appts[id] = &next
-	w.Header().Set("ETag", gpconnect.ETag(next.Meta.VersionID))
-	writeJSON(w, http.StatusOK, &next)
+	w.Header().Set("ETag", gpconnect.ETag(next.Meta.VersionID.Value))
+	writeResource(w, http.StatusOK, &next)
 }
 
 func (s *Server) amend(w http.ResponseWriter, r *http.Request, rest string) {
@@ -1025,13 +1041,14 @@ func (s *Server) patientAppointments(w http.ResponseWriter, r *http.Request, res
 		writeError(w, http.StatusNotFound, "not-found", "PATIENT_NOT_FOUND", "Patient record not found", "no patient with that id")
 		return
 	}
-	var entries []any
+	var entries []stu3.Resource
 	for _, id := range s.apptOrder {
 		a := s.appts[id]
-		if a.ParticipantID("Patient") != pid || (!from.IsZero() && a.Start.Before(from)) || (!to.IsZero() && !a.Start.Before(to)) {
+		start := at(a.Start)
+		if a.ParticipantID("Patient") != pid || (!from.IsZero() && start.Before(from)) || (!to.IsZero() && !start.Before(to)) {
 			continue
 		}
 		entries = append(entries, a)
 	}
-	writeJSON(w, http.StatusOK, bundle(entries...))
+	writeResource(w, http.StatusOK, bundle(entries...))
 }

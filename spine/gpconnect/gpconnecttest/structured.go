@@ -1,12 +1,11 @@
 package gpconnecttest
 
 import (
-	"encoding/json"
 	"fmt"
-	"github.com/nhskit/nhskit/fhir/stu3"
 	"net/http"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine/gpconnect"
 )
@@ -35,29 +34,30 @@ var (
 
 // checkParameters applies the operation's rules to p and returns the Spine
 // code and diagnostics of the first breach, or "".
-func checkParameters(p *gpconnect.Parameters, today string) (code, why string) {
+func checkParameters(p *stu3.Parameters, today string) (code, why string) {
 	invalidParam := func(format string, args ...any) (string, string) {
 		return "INVALID_PARAMETER", fmt.Sprintf(format, args...)
 	}
 	parts := map[string]bool{}
 	areas := 0
 	for _, par := range p.Parameter {
-		allowed, ok := knownAreas[par.Name]
+		allowed, ok := knownAreas[par.Name.Value]
 		if !ok {
-			return "INVALID_RESOURCE", "unknown parameter " + par.Name
+			return "INVALID_RESOURCE", "unknown parameter " + par.Name.Value
 		}
-		if par.Name != "patientNHSNumber" {
+		if par.Name.Value != "patientNHSNumber" {
 			areas++
 		}
 		for _, part := range par.Part {
-			if !contains(allowed, part.Name) {
-				return "INVALID_RESOURCE", "unknown part " + part.Name + " of " + par.Name
+			if !contains(allowed, part.Name.Value) {
+				return "INVALID_RESOURCE", "unknown part " + part.Name.Value + " of " + par.Name.Value
 			}
-			if part.ValueBoolean == nil && part.ValuePositiveInt == nil && part.ValuePeriod == nil &&
-				part.ValueDate == "" && part.ValueCode == "" && part.ValueIdentifier == nil {
-				return invalidParam("part %s of %s has no value", part.Name, par.Name)
+			switch part.Value.(type) {
+			case *stu3.Boolean, *stu3.PositiveInt, *stu3.Period, *stu3.Date, *stu3.Code, *stu3.Identifier:
+			default:
+				return invalidParam("part %s of %s has no value", part.Name.Value, par.Name.Value)
 			}
-			parts[part.Name] = true
+			parts[part.Name.Value] = true
 		}
 	}
 	if areas == 0 {
@@ -80,32 +80,42 @@ func checkParameters(p *gpconnect.Parameters, today string) (code, why string) {
 	}
 	for _, par := range p.Parameter {
 		for _, part := range par.Part {
+			name := part.Name.Value
+			var date, code string
+			switch v := part.Value.(type) {
+			case *stu3.Date:
+				date = v.Value
+			case *stu3.Code:
+				code = v.Value
+			}
+			period, _ := part.Value.(*stu3.Period)
+			mostRecent, _ := part.Value.(*stu3.PositiveInt)
 			switch {
-			case part.ValuePeriod != nil:
-				for _, d := range []string{part.ValuePeriod.Start, part.ValuePeriod.End} {
+			case period != nil:
+				for _, d := range []string{period.Start.Value, period.End.Value} {
 					if d == "" {
 						continue
 					}
-					if code, why := wholeDate(part.Name, d, true, false); code != "" {
+					if code, why := wholeDate(name, d, true, false); code != "" {
 						return code, why
 					}
 				}
-				if s, e := part.ValuePeriod.Start, part.ValuePeriod.End; s != "" && e != "" && s > e {
-					return invalidParam("%s starts after it ends", part.Name)
+				if s, e := period.Start.Value, period.End.Value; s != "" && e != "" && s > e {
+					return invalidParam("%s starts after it ends", name)
 				}
-			case part.Name == "medicationSearchFromDate":
-				if code, why := wholeDate(part.Name, part.ValueDate, true, false); code != "" {
+			case name == "medicationSearchFromDate":
+				if code, why := wholeDate(name, date, true, false); code != "" {
 					return code, why
 				}
-			case part.Name == "diaryEntriesSearchDate":
-				if code, why := wholeDate(part.Name, part.ValueDate, false, true); code != "" {
+			case name == "diaryEntriesSearchDate":
+				if code, why := wholeDate(name, date, false, true); code != "" {
 					return code, why
 				}
-			case part.Name == "filterStatus" && part.ValueCode != "active" && part.ValueCode != "inactive":
+			case name == "filterStatus" && code != "active" && code != "inactive":
 				return invalidParam("filterStatus must be active or inactive")
-			case part.Name == "filterSignificance" && part.ValueCode != "major" && part.ValueCode != "minor":
+			case name == "filterSignificance" && code != "major" && code != "minor":
 				return invalidParam("filterSignificance must be major or minor")
-			case part.Name == "includeNumberOfMostRecent" && (part.ValuePositiveInt == nil || *part.ValuePositiveInt < 1):
+			case name == "includeNumberOfMostRecent" && (mostRecent == nil || mostRecent.Value < 1):
 				return invalidParam("includeNumberOfMostRecent must be a positive integer")
 			}
 		}
@@ -131,12 +141,12 @@ func checkParameters(p *gpconnect.Parameters, today string) (code, why string) {
 }
 
 func (s *Server) structuredRecord(w http.ResponseWriter, r *http.Request, _ string) {
-	var p gpconnect.Parameters
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&p); err != nil || p.ResourceType != "Parameters" {
+	p, ok := decodeParameters(w, r)
+	if !ok {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_RESOURCE", "Submitted resource is not valid.", "body is not a Parameters resource")
 		return
 	}
-	if code, why := checkParameters(&p, s.cfg.now().In(London).Format(time.DateOnly)); code != "" {
+	if code, why := checkParameters(p, s.cfg.now().In(London).Format(time.DateOnly)); code != "" {
 		display := "Submitted parameter is not valid."
 		if code == "INVALID_RESOURCE" {
 			display = "Submitted resource is not valid."
@@ -144,16 +154,19 @@ func (s *Server) structuredRecord(w http.ResponseWriter, r *http.Request, _ stri
 		writeError(w, http.StatusUnprocessableEntity, "invalid", code, display, why)
 		return
 	}
-	nhsParam := p.Get("patientNHSNumber")
-	if nhsParam == nil || nhsParam.ValueIdentifier == nil {
+	var nhsIdent *stu3.Identifier
+	if nhsParam := p.Get("patientNHSNumber"); nhsParam != nil {
+		nhsIdent, _ = nhsParam.Value.(*stu3.Identifier)
+	}
+	if nhsIdent == nil {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "INVALID_PARAMETER", "Submitted parameter is not valid.", "patientNHSNumber is required")
 		return
 	}
-	if nhsParam.ValueIdentifier.System != gpconnect.SystemNHSNumber {
+	if nhsIdent.System.Value != gpconnect.SystemNHSNumber {
 		writeError(w, http.StatusBadRequest, "value", "INVALID_IDENTIFIER_SYSTEM", "Invalid identifier system", "patientNHSNumber system must be "+gpconnect.SystemNHSNumber)
 		return
 	}
-	nhs := nhsid.NHSNumber(nhsParam.ValueIdentifier.Value)
+	nhs := nhsid.NHSNumber(nhsIdent.Value.Value)
 	if !nhs.Valid() {
 		writeError(w, http.StatusBadRequest, "value", "INVALID_NHS_NUMBER", "Invalid NHS number", "NHS number fails the modulus 11 check")
 		return
@@ -173,7 +186,7 @@ func (s *Server) structuredRecord(w http.ResponseWriter, r *http.Request, _ stri
 		writeError(w, http.StatusForbidden, "forbidden", "NO_PATIENT_CONSENT", "No patient consent to share", "the patient has dissented from sharing their record")
 		return
 	}
-	rec, err := s.record(pat, &p)
+	rec, err := s.record(pat, p)
 	if err == nil {
 		var body []byte
 		if body, err = stu3.Marshal(rec); err == nil {
@@ -187,7 +200,7 @@ func (s *Server) structuredRecord(w http.ResponseWriter, r *http.Request, _ stri
 // record builds a small synthetic structured record, typed by fhir/stu3:
 // the patient, the practice, the GP, and for each requested area a List
 // with its items.
-func (s *Server) record(p *patient, params *gpconnect.Parameters) (*stu3.Bundle, error) {
+func (s *Server) record(p *patient, params *stu3.Parameters) (*stu3.Bundle, error) {
 	str := func(v string) stu3.String { return stu3.String{Value: v} }
 	code := func(v string) stu3.Code { return stu3.Code{Value: v} }
 	dateTime := func(v string) stu3.DateTime { return stu3.DateTime{Value: v} }
@@ -195,7 +208,7 @@ func (s *Server) record(p *patient, params *gpconnect.Parameters) (*stu3.Bundle,
 	snomed := func(c, display string) *stu3.CodeableConcept {
 		return &stu3.CodeableConcept{Coding: []stu3.Coding{{System: stu3.URI{Value: "http://snomed.info/sct"}, Code: code(c), Display: str(display)}}}
 	}
-	subject := "Patient/" + p.res.ID
+	subject := "Patient/" + p.res.ID.Value
 	b := &stu3.Bundle{
 		Meta: &stu3.Meta{Profile: []stu3.URI{{Value: "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-StructuredRecord-Bundle-1"}}},
 		Type: code("collection"),
@@ -205,19 +218,9 @@ func (s *Server) record(p *patient, params *gpconnect.Parameters) (*stu3.Bundle,
 			b.Entry = append(b.Entry, stu3.BundleEntry{Resource: r})
 		}
 	}
-	// The patient, practice and GP the fake serves elsewhere, read into
-	// the STU3 models.
-	for _, v := range []any{p.res, s.org, s.practitioner["1"]} {
-		data, err := json.Marshal(v)
-		if err != nil {
-			return nil, err
-		}
-		r, err := stu3.Unmarshal(data)
-		if err != nil {
-			return nil, err
-		}
-		add(r)
-	}
+	// The patient, practice and GP the fake serves elsewhere.
+	patient, org, gp := p.res, *s.org, *s.practitioner["1"]
+	add(&patient, &org, &gp)
 	list := func(c, display, title string, items ...stu3.Resource) {
 		l := &stu3.List{
 			ID: stu3.ID{Value: "list-" + c}, Status: code("current"), Mode: code("snapshot"), Title: str(title),
