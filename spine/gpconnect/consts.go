@@ -1,5 +1,7 @@
 package gpconnect
 
+import "github.com/nhskit/nhskit/fhir/stu3"
+
 // Interaction ids, sent as Ssp-InteractionID.
 const (
 	InteractionMetadata            = "urn:nhs:names:services:gpconnect:fhir:rest:read:metadata-1"
@@ -40,11 +42,11 @@ const (
 
 // Identifier systems.
 const (
-	SystemNHSNumber        = "https://fhir.nhs.uk/Id/nhs-number"
-	SystemODSCode          = "https://fhir.nhs.uk/Id/ods-organization-code"
+	SystemNHSNumber        = stu3.SystemNHSNumber
+	SystemODSCode          = stu3.SystemODSCode
 	SystemSDSUserID        = "https://fhir.nhs.uk/Id/sds-user-id"
 	SystemSDSRoleProfileID = "https://fhir.nhs.uk/Id/sds-role-profile-id"
-	SystemOrganisationType = "https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1"
+	SystemOrganisationType = stu3.SystemOrganisationType
 	SystemSpineErrorCode   = "https://fhir.nhs.uk/STU3/ValueSet/Spine-ErrorOrWarningCode-1"
 )
 
@@ -57,10 +59,10 @@ const (
 	ProfileOperationOutcome = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1"
 	ProfileSearchsetBundle  = "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1"
 	ProfilePatient          = "https://fhir.nhs.uk/STU3/StructureDefinition/CareConnect-GPC-Patient-1"
-	ExtBookingOrganisation  = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-BookingOrganisation-1"
-	ExtCancellationReason   = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-AppointmentCancellationReason-1"
-	ExtDeliveryChannel      = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-DeliveryChannel-2"
-	ExtPractitionerRole     = "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-GPConnect-PractitionerRole-1"
+	ExtBookingOrganisation  = stu3.ExtBookingOrganisation
+	ExtCancellationReason   = stu3.ExtCancellationReason
+	ExtDeliveryChannel      = stu3.ExtDeliveryChannel
+	ExtPractitionerRole     = stu3.ExtPractitionerRole
 	ContentTypeFHIRJSON     = "application/fhir+json"
 	MaxDescriptionLength    = 100
 	MaxCommentLength        = 500

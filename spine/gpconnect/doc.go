@@ -1,9 +1,18 @@
 // Package gpconnect is a GP Connect consumer: it books appointments into a
 // GP practice's diary and reads the structured GP record through the Spine
-// Secure Proxy (SSP), speaking FHIR STU3 as GP Connect does. The STU3
-// shapes convert to nhskit's R4 types (Patient, Practitioner,
-// Organization, Location, Schedule, Slot, Appointment: ToR4, and
-// PatientFromR4 for a patient traced in PDS).
+// Secure Proxy (SSP), speaking FHIR STU3 as GP Connect does. Every
+// resource it sends or returns is a package fhir/stu3 type (*stu3.Slot,
+// *stu3.Appointment, *stu3.Patient, …), read and written by that package's
+// lossless codec: elements and extensions the client has no name for are
+// kept (in Unknown, or as extensions with any value type), so an
+// appointment read, amended and sent back loses nothing a provider put in
+// it. Times are stu3.Instant values as the provider wrote them
+// (Instant.Time parses one; a slot search refuses a bundle whose slots'
+// times do not parse, and [FreeSlot] carries them parsed). The STU3
+// resources convert to nhskit's R4 types with [PatientToR4],
+// [PractitionerToR4], [OrganizationToR4], [LocationToR4], [ScheduleToR4],
+// [SlotToR4] and [AppointmentToR4], and [PatientFromR4] converts a patient
+// traced in PDS.
 //
 // A [Client] is aimed at one provider (a practice's FHIR base, found with
 // package spine/sds) and sends every request with a fresh unsigned JWT
@@ -106,6 +115,8 @@
 //     (GPConnect-OrganisationType-1);
 //     Appointment.reason must not be sent; success is 201 with a Location
 //     header; slots that are no longer free give 409 DUPLICATE_REJECTED.
+//     The page's example request body is the shape (and element order)
+//     TestBookedAppointmentWireJSON checks a booking against.
 //   - Errors (development_fhir_error_handling_guidance): an OperationOutcome
 //     with issue.code from the FHIR issue-type value set and the Spine
 //     error code in issue.details.coding

@@ -32,7 +32,11 @@
 // malformed, as the provider acceptance tests expect (checked before
 // anything else in the body), 422 INVALID_RESOURCE when a cancel changes
 // more than the status and cancellation reason or an amend more than the
-// description and comment. Cancelling frees the slots.
+// description and comment. The fake stores what was booked whole (it
+// reads and writes with fhir/stu3's lossless codec) and compares an amend
+// or cancel with it element by element, unknown elements and extensions
+// included, so a consumer that drops something it does not understand is
+// refused. Cancelling frees the slots.
 //
 // Patients registered with [Server.AddPatient] can be found by NHS number,
 // read by id, and have a synthetic structured record (with diary entries)
