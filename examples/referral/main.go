@@ -134,7 +134,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "booked: appointment %s, %s\n", appt.ID, appt.StartTime().In(booking.London).Format("Mon 2 Jan 15:04"))
+	fmt.Fprintf(w, "booked: appointment %s, %s\n", appt.ID.Value, ers.AppointmentStart(appt).In(booking.London).Format("Mon 2 Jan 15:04"))
 
 	// 3. Kim takes Wakefield's only slot; Sam finds none and is deferred.
 	kimRef, err := gp.CreateReferral(ctx, ers.NewReferral{Patient: kim, Criteria: criteria, Services: []string{"13000"}})
@@ -197,7 +197,7 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// Kim cancels: the slot is free again in e-RS and on the provider's
 	// engine, and the waiting list offers it to Sam, who accepts.
-	current, err := gp.Appointment(ctx, kimAppt.ID, 0)
+	current, err := gp.Appointment(ctx, kimAppt.ID.Value, 0)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 )
 
@@ -57,34 +58,25 @@ type Advice struct {
 
 // ParseAdvice reads an eRS-CommunicationRequest-1.
 func ParseAdvice(b []byte) (*Advice, error) {
-	var r struct {
-		ResourceType string      `json:"resourceType"`
-		ID           string      `json:"id"`
-		Meta         *Meta       `json:"meta"`
-		Status       string      `json:"status"`
-		Extension    []Extension `json:"extension"`
-		Subject      *Reference  `json:"subject"`
+	r, err := decodeSTU3[*stu3.CommunicationRequest](b, "CommunicationRequest")
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("ers: decoding the CommunicationRequest: %w", err)
+	return adviceOf(r, b)
+}
+
+// adviceOf reads a decoded CommunicationRequest whose JSON is raw.
+func adviceOf(r *stu3.CommunicationRequest, raw []byte) (*Advice, error) {
+	a := &Advice{UBRN: r.ID.Value, Status: r.Status.Value, Raw: raw}
+	v, err := metaVersion(r.Meta, "CommunicationRequest")
+	if err != nil {
+		return nil, err
 	}
-	if r.ResourceType != "CommunicationRequest" {
-		return nil, fmt.Errorf("ers: answer is a %q, not a CommunicationRequest", r.ResourceType)
-	}
-	a := &Advice{UBRN: r.ID, Status: r.Status, Raw: b}
-	if r.Meta != nil && r.Meta.VersionID != "" {
-		v, err := strconv.Atoi(r.Meta.VersionID)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("ers: CommunicationRequest.meta.versionId %q is not a number", r.Meta.VersionID)
-		}
-		a.Version = v
-	}
-	a.Priority = findExt(r.Extension, "Extension-eRS-ReferralPriority-1").str()
-	a.Specialty = findExt(r.Extension, "Extension-eRS-Specialty-1").str()
-	a.ConversionAuthorised = findExt(r.Extension, "Extension-eRS-ProviderConversionAuthorisation-1").str() == "AUTHORISED_TO_CONVERT"
-	if r.Subject != nil && r.Subject.Identifier != nil {
-		a.Patient = nhsid.NHSNumber(r.Subject.Identifier.Value)
-	}
+	a.Version = v
+	a.Priority = extStr(findExt(r.Extension, "Extension-eRS-ReferralPriority-1"))
+	a.Specialty = extStr(findExt(r.Extension, "Extension-eRS-Specialty-1"))
+	a.ConversionAuthorised = extStr(findExt(r.Extension, "Extension-eRS-ProviderConversionAuthorisation-1")) == "AUTHORISED_TO_CONVERT"
+	a.Patient = nhsid.NHSNumber(refIdent(r.Subject))
 	return a, nil
 }
 
@@ -113,38 +105,43 @@ func (c *Client) CreateAdviceRequest(ctx context.Context, q AdviceRequest) (*Adv
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-CreateAdviceAndGuidance-Request-Parameters-1")
 	p.Parameter = append(p.Parameter,
-		Parameter{Name: "patient", ValueIdentifier: &Identifier{System: SystemNHSNumber, Value: string(q.Patient)}},
-		Parameter{Name: "providerConversionAuthorisation", ValueCoding: &Coding{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-ProviderConversionAuthorisation-1", Code: auth}},
-		Parameter{Name: "shortlist", Resource: list},
-		Parameter{Name: "request", ValueString: &q.Request})
+		param("patient", ident(SystemNHSNumber, string(q.Patient))),
+		param("providerConversionAuthorisation", coding("https://fhir.nhs.uk/STU3/CodeSystem/eRS-ProviderConversionAuthorisation-1", auth)),
+		param("shortlist", list),
+		param("request", strValue(q.Request)))
 	for i, l := range q.Attachments {
 		doc, err := documentReference(A044, fmt.Sprintf("requestAttachmentFile[%d]", i), l, "ADVICE_REQUEST")
 		if err != nil {
 			return nil, err
 		}
-		p.Parameter = append(p.Parameter, Parameter{Name: "requestAttachmentFile", Resource: doc})
+		p.Parameter = append(p.Parameter, param("requestAttachmentFile", doc))
 	}
 	if q.ReferringClinician != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "referringClinician", ValueIdentifier: &Identifier{System: SystemSDSUser, Value: q.ReferringClinician}})
+		p.Parameter = append(p.Parameter, param("referringClinician", ident(SystemSDSUser, q.ReferringClinician)))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A044, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A044, method: http.MethodPost, path: "/STU3/CommunicationRequest/$ers.createAdviceAndGuidance", body: body})
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		ResourceType string      `json:"resourceType"`
-		Parameter    []Parameter `json:"parameter"`
+	return adviceParam(A044, resp.Body, "createdCommunicationRequest")
+}
+
+// adviceParam reads the advice request that a Parameters answer holds in
+// the parameter name.
+func adviceParam(ep Endpoint, body []byte, name string) (*Advice, error) {
+	r, err := resourceParam[*stu3.CommunicationRequest](ep, body, name)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil || out.ResourceType != "Parameters" {
-		return nil, fmt.Errorf("ers: A044: answer is not a Parameters resource")
+	raw, err := stu3.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("ers: %s: %w", ep.ID, err)
 	}
-	for _, x := range out.Parameter {
-		if x.Name == "createdCommunicationRequest" {
-			return ParseAdvice(x.Resource)
-		}
-	}
-	return nil, fmt.Errorf("ers: A044: answer has no createdCommunicationRequest")
+	return adviceOf(r, raw)
 }
 
 // AdviceVersion runs A024: the advice request (version 0: the current
@@ -228,8 +225,11 @@ func (c *Client) adviceWorklist(ctx context.Context) ([]AdviceItem, error) {
 		return nil, err
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-FetchWorklist-Parameters-1")
-	p.Parameter = append(p.Parameter, Parameter{Name: "listType", ValueCodeableConcept: &CodeableConcept{Coding: []Coding{{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-CommunicationListSelector-1", Code: "ADVICE_AND_GUIDANCE_REQUESTS"}}}})
-	body, _ := json.Marshal(p)
+	p.Parameter = append(p.Parameter, param("listType", concept("https://fhir.nhs.uk/STU3/CodeSystem/eRS-CommunicationListSelector-1", "ADVICE_AND_GUIDANCE_REQUESTS")))
+	body, err := encodeSTU3(A023, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A023, method: http.MethodPost, path: "/STU3/CommunicationRequest/$ers.fetchworklist", body: body, retrySafe: true})
 	if err != nil {
 		return nil, err
@@ -239,35 +239,33 @@ func (c *Client) adviceWorklist(ctx context.Context) ([]AdviceItem, error) {
 
 // ParseAdviceWorklist reads A023's eRS-FetchWorklist-List-1.
 func ParseAdviceWorklist(b []byte) ([]AdviceItem, error) {
-	var l List
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, fmt.Errorf("ers: decoding the advice worklist: %w", err)
-	}
-	if l.ResourceType != "List" {
-		return nil, fmt.Errorf("ers: answer is a %q, not a List", l.ResourceType)
+	l, err := decodeSTU3[*stu3.List](b, "advice worklist")
+	if err != nil {
+		return nil, err
 	}
 	out := make([]AdviceItem, 0, len(l.Entry))
 	for i, e := range l.Entry {
-		ubrn, ok := strings.CutPrefix(e.Item.Reference, "CommunicationRequest/")
+		ubrn, ok := "", false
+		if e.Item != nil {
+			ubrn, ok = strings.CutPrefix(e.Item.Reference.Value, "CommunicationRequest/")
+		}
 		if !ok || !ValidUBRN(ubrn) {
 			return nil, fmt.Errorf("ers: advice worklist entry[%d]: item is not a CommunicationRequest reference", i)
 		}
 		it := AdviceItem{UBRN: ubrn}
 		if len(e.Extension) > 0 {
 			x := e.Extension[0].Extension
-			it.Priority = findExt(x, "priority").str()
-			it.Specialty = findExt(x, "specialty").str()
-			it.Patient = nhsid.NHSNumber(findExt(x, "patient").str())
-			it.Category = findExt(x, "category").str()
-			it.Referrer = findExt(x, "referrer").str()
-			if s := findExt(x, "service"); s != nil && s.ValueReference != nil {
-				it.ServiceName = s.ValueReference.Display
-				if s.ValueReference.Identifier != nil {
-					it.ServiceID = s.ValueReference.Identifier.Value
-				}
+			it.Priority = extStr(findExt(x, "priority"))
+			it.Specialty = extStr(findExt(x, "specialty"))
+			it.Patient = nhsid.NHSNumber(extStr(findExt(x, "patient")))
+			it.Category = extStr(findExt(x, "category"))
+			it.Referrer = extStr(findExt(x, "referrer"))
+			if s := extRef(findExt(x, "service")); s != nil {
+				it.ServiceName = s.Display.Value
+				it.ServiceID = refIdent(s)
 			}
-			it.FirstRequested, _ = time.Parse(time.RFC3339Nano, findExt(x, "adviceFirstRequested").str())
-			it.LastUpdated, _ = time.Parse(time.RFC3339Nano, findExt(x, "adviceLastUpdated").str())
+			it.FirstRequested, _ = time.Parse(time.RFC3339Nano, extStr(findExt(x, "adviceFirstRequested")))
+			it.LastUpdated, _ = time.Parse(time.RFC3339Nano, extStr(findExt(x, "adviceLastUpdated")))
 		}
 		out = append(out, it)
 	}
@@ -307,34 +305,23 @@ func (c *Client) AdviceConversation(ctx context.Context, ubrn string, version in
 	if err != nil {
 		return nil, err
 	}
-	var b Bundle
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("ers: A025: answer is not a Bundle")
+	b, err := decodeSTU3[*stu3.Bundle](resp.Body, "Bundle")
+	if err != nil {
+		return nil, fmt.Errorf("ers: A025: %w", err)
 	}
 	var out []Message
-	for i, e := range b.Entry {
-		var m struct {
-			ResourceType string            `json:"resourceType"`
-			ID           string            `json:"id"`
-			Category     []CodeableConcept `json:"category"`
-			Sent         string            `json:"sent"`
-			Note         []struct {
-				Text string `json:"text"`
-			} `json:"note"`
-		}
-		if err := json.Unmarshal(e.Resource, &m); err != nil {
-			return nil, fmt.Errorf("ers: A025: entry[%d]: %w", i, err)
-		}
-		if m.ResourceType != "Communication" {
+	for _, e := range b.Entry {
+		m, ok := e.Resource.(*stu3.Communication)
+		if !ok {
 			continue // included PractitionerRoles and DocumentReferences
 		}
-		msg := Message{ID: m.ID}
+		msg := Message{ID: m.ID.Value}
 		if len(m.Category) > 0 {
-			msg.SentBy = m.Category[0].code()
+			msg.SentBy = firstCode(&m.Category[0])
 		}
-		msg.Sent, _ = time.Parse(time.RFC3339Nano, m.Sent)
+		msg.Sent, _ = time.Parse(time.RFC3339Nano, m.Sent.Value)
 		for _, n := range m.Note {
-			msg.Text += n.Text
+			msg.Text += n.Text.Value
 		}
 		out = append(out, msg)
 	}
@@ -379,37 +366,28 @@ func (c *Client) SendAdviceResponse(ctx context.Context, ubrn string, version in
 		return nil, refused(A026, "guidance", "is required")
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-SendCommunicationToRequester-Request-Parameters-1")
-	p.Parameter = append(p.Parameter, Parameter{Name: "guidanceOutcome", ValueCoding: &Coding{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-GuidanceResponseOutcome-1", Code: r.Outcome}})
+	p.Parameter = append(p.Parameter, param("guidanceOutcome", coding("https://fhir.nhs.uk/STU3/CodeSystem/eRS-GuidanceResponseOutcome-1", r.Outcome)))
 	if r.Recommendation != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "guidanceIntendedRecommendation", ValueCoding: &Coding{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-GuidanceIntendedRecommendation-1", Code: r.Recommendation}})
+		p.Parameter = append(p.Parameter, param("guidanceIntendedRecommendation", coding("https://fhir.nhs.uk/STU3/CodeSystem/eRS-GuidanceIntendedRecommendation-1", r.Recommendation)))
 	}
-	p.Parameter = append(p.Parameter, Parameter{Name: "guidance", ValueString: &r.Guidance})
+	p.Parameter = append(p.Parameter, param("guidance", strValue(r.Guidance)))
 	if r.UpdatedPriority != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "updatedPriority", ValueCoding: &Coding{System: SystemPriority, Code: r.UpdatedPriority}})
+		p.Parameter = append(p.Parameter, param("updatedPriority", coding(SystemPriority, r.UpdatedPriority)))
 	}
 	for i, l := range r.Attachments {
 		doc, err := documentReference(A026, fmt.Sprintf("guidanceAttachmentFile[%d]", i), l, "GUIDANCE_RESPONSE")
 		if err != nil {
 			return nil, err
 		}
-		p.Parameter = append(p.Parameter, Parameter{Name: "guidanceAttachmentFile", Resource: doc})
+		p.Parameter = append(p.Parameter, param("guidanceAttachmentFile", doc))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A026, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A026, method: http.MethodPost, path: "/STU3/CommunicationRequest/" + ubrn + "/$ers.sendCommunicationToRequester", body: body, ifMatch: strconv.Itoa(version)})
 	if err != nil {
 		return nil, err
 	}
-	var out struct {
-		ResourceType string      `json:"resourceType"`
-		Parameter    []Parameter `json:"parameter"`
-	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil || out.ResourceType != "Parameters" {
-		return nil, fmt.Errorf("ers: A026: answer is not a Parameters resource")
-	}
-	for _, x := range out.Parameter {
-		if x.Name == "updatedCommunicationRequest" {
-			return ParseAdvice(x.Resource)
-		}
-	}
-	return nil, fmt.Errorf("ers: A026: answer has no updatedCommunicationRequest")
+	return adviceParam(A026, resp.Body, "updatedCommunicationRequest")
 }

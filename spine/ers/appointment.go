@@ -2,14 +2,13 @@ package ers
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 )
@@ -81,10 +80,21 @@ func DeferReasonFor(err error) (string, bool) {
 	return "", false
 }
 
-func participants(service string, patient nhsid.NHSNumber) []Participant {
-	return []Participant{
-		{Actor: &Reference{Identifier: &Identifier{System: SystemService, Value: service}}, Status: "accepted"},
-		{Actor: &Reference{Identifier: &Identifier{System: SystemNHSNumber, Value: string(patient)}}, Status: "accepted"},
+func participants(service string, patient nhsid.NHSNumber) []stu3.AppointmentParticipant {
+	return []stu3.AppointmentParticipant{
+		{Actor: identRef(SystemService, service), Status: stu3.Code{Value: "accepted"}},
+		{Actor: identRef(SystemNHSNumber, string(patient)), Status: stu3.Code{Value: "accepted"}},
+	}
+}
+
+// newAppointment is the A016 request common to a booking and a deferral.
+func newAppointment(status, ubrn string, version int, service string, patient nhsid.NHSNumber) *stu3.Appointment {
+	return &stu3.Appointment{
+		ID: stu3.ID{Value: "appointment"}, Meta: meta(appointmentProfiles...),
+		Language: stu3.Code{Value: "en"}, Status: stu3.Code{Value: status},
+		Description:      stu3.String{Value: "e-Referral Appointment"},
+		IncomingReferral: []stu3.Reference{literalRef("ReferralRequest/" + ubrn + "/_history/" + strconv.Itoa(version))},
+		Participant:      participants(service, patient),
 	}
 }
 
@@ -109,26 +119,22 @@ func (c *Client) checkBookingCommon(ubrn string, version int, service string, pa
 // repeated on a lost answer: read the referral to learn whether it
 // happened). A slot booked by someone else fails with ErrSlotNotAvailable;
 // see DeferReasonFor.
-func (c *Client) Book(ctx context.Context, b Booking) (*Appointment, error) {
+func (c *Client) Book(ctx context.Context, b Booking) (*stu3.Appointment, error) {
 	if err := c.checkBookingCommon(b.UBRN, b.Version, b.ServiceID, b.Patient); err != nil {
 		return nil, err
 	}
 	if b.Slot.ID == "" || b.Slot.Start.IsZero() || !b.Slot.End.After(b.Slot.Start) {
 		return nil, refused(A016, "slot", "needs an id, a start and a later end")
 	}
-	a := &Appointment{
-		ResourceType: "Appointment", ID: "appointment", Meta: &Meta{Profile: appointmentProfiles},
-		Language: "en", Status: "booked", Description: "e-Referral Appointment",
-		Start: b.Slot.Start.Format(instant), End: b.Slot.End.Format(instant),
-		Slot:             []Reference{{Reference: "Slot/" + b.Slot.ID}},
-		IncomingReferral: []Reference{{Reference: "ReferralRequest/" + b.UBRN + "/_history/" + strconv.Itoa(b.Version)}},
-		Participant:      participants(b.ServiceID, b.Patient),
-	}
+	a := newAppointment("booked", b.UBRN, b.Version, b.ServiceID, b.Patient)
+	a.Start, a.End = stu3.Instant{Value: b.Slot.Start.Format(instant)}, stu3.Instant{Value: b.Slot.End.Format(instant)}
+	a.Slot = []stu3.Reference{literalRef("Slot/" + b.Slot.ID)}
 	if b.Slot.Clinician != "" {
-		a.Participant = append(a.Participant, Participant{
-			Type:   Single(CodeableConcept{Coding: []Coding{{System: "http://hl7.org/fhir/ValueSet/encounter-participant-type", Code: "CON"}}}),
-			Actor:  &Reference{Identifier: &Identifier{System: SystemSDSUser, Value: b.Slot.Clinician}},
-			Status: "accepted",
+		a.Participant = append(a.Participant, stu3.AppointmentParticipant{
+			// Sent as one object (see encodeAppointment).
+			Type:   []stu3.CodeableConcept{*concept("http://hl7.org/fhir/ValueSet/encounter-participant-type", "CON")},
+			Actor:  identRef(SystemSDSUser, b.Slot.Clinician),
+			Status: stu3.Code{Value: "accepted"},
 		})
 	}
 	return c.postAppointment(ctx, a)
@@ -137,7 +143,7 @@ func (c *Client) Book(ctx context.Context, b Booking) (*Appointment, error) {
 // Defer runs A016 with status proposed: booking is deferred to the
 // provider. Reasons other than the specification's are refused locally
 // (ErrDeferNotAllowed).
-func (c *Client) Defer(ctx context.Context, d Deferral) (*Appointment, error) {
+func (c *Client) Defer(ctx context.Context, d Deferral) (*stu3.Appointment, error) {
 	if err := c.checkBookingCommon(d.UBRN, d.Version, d.ServiceID, d.Patient); err != nil {
 		return nil, err
 	}
@@ -150,24 +156,29 @@ func (c *Client) Defer(ctx context.Context, d Deferral) (*Appointment, error) {
 	default:
 		return nil, &RefusedError{Endpoint: A016.ID, Field: "reason " + strconv.Quote(d.Reason), Err: ErrDeferNotAllowed}
 	}
-	a := &Appointment{
-		ResourceType: "Appointment", ID: "appointment", Meta: &Meta{Profile: appointmentProfiles},
-		Language: "en", Status: "proposed", Description: "e-Referral Appointment",
-		Reason:           []CodeableConcept{{Coding: []Coding{{System: SystemReviewReason, Code: d.Reason}}}},
-		Comment:          d.Comment,
-		IncomingReferral: []Reference{{Reference: "ReferralRequest/" + d.UBRN + "/_history/" + strconv.Itoa(d.Version)}},
-		Participant:      participants(d.ServiceID, d.Patient),
-	}
+	a := newAppointment("proposed", d.UBRN, d.Version, d.ServiceID, d.Patient)
+	a.Reason = []stu3.CodeableConcept{*concept(SystemReviewReason, d.Reason)}
+	a.Comment = stu3.String{Value: d.Comment}
 	if d.SlotID != "" {
-		a.Slot = []Reference{{Reference: "Slot/" + d.SlotID}}
+		a.Slot = []stu3.Reference{literalRef("Slot/" + d.SlotID)}
 	}
 	return c.postAppointment(ctx, a)
 }
 
-func (c *Client) postAppointment(ctx context.Context, a *Appointment) (*Appointment, error) {
-	body, err := json.Marshal(a)
+// encodeAppointment writes an Appointment as e-RS expects it: a
+// participant's single type as one object (the known issue of A016).
+func encodeAppointment(ep Endpoint, a *stu3.Appointment) ([]byte, error) {
+	body, err := encodeSTU3(ep, a)
 	if err != nil {
-		return nil, fmt.Errorf("ers: A016: encoding: %w", err)
+		return nil, err
+	}
+	return unwrapSingle(body, participantType)
+}
+
+func (c *Client) postAppointment(ctx context.Context, a *stu3.Appointment) (*stu3.Appointment, error) {
+	body, err := encodeAppointment(A016, a)
+	if err != nil {
+		return nil, err
 	}
 	resp, err := c.do(ctx, &call{ep: A016, method: http.MethodPost, path: "/STU3/Appointment", body: body})
 	if err != nil {
@@ -176,22 +187,18 @@ func (c *Client) postAppointment(ctx context.Context, a *Appointment) (*Appointm
 	return ParseAppointment(resp.Body)
 }
 
-// ParseAppointment reads an eRS-Appointment-1.
-func ParseAppointment(b []byte) (*Appointment, error) {
-	var a Appointment
-	if err := json.Unmarshal(b, &a); err != nil {
-		return nil, fmt.Errorf("ers: decoding the Appointment: %w", err)
-	}
-	if a.ResourceType != "Appointment" {
-		return nil, fmt.Errorf("ers: answer is a %q, not an Appointment", a.ResourceType)
-	}
-	return &a, nil
+// ParseAppointment reads an eRS-Appointment-1. A participant's type is
+// read whether e-RS sends it as one object (the known issue of A016) or
+// as FHIR's array.
+func ParseAppointment(b []byte) (*stu3.Appointment, error) {
+	return decodeSTU3[*stu3.Appointment](b, "Appointment")
 }
 
-// Referral returns the UBRN and version the appointment is for.
-func (a *Appointment) Referral() (ubrn string, version int) {
+// AppointmentReferral returns the UBRN and version an appointment is for
+// (its incomingReferral ReferralRequest/{ubrn}/_history/{version}).
+func AppointmentReferral(a *stu3.Appointment) (ubrn string, version int) {
 	for _, r := range a.IncomingReferral {
-		rest, ok := strings.CutPrefix(r.Reference, "ReferralRequest/")
+		rest, ok := strings.CutPrefix(r.Reference.Value, "ReferralRequest/")
 		if !ok {
 			continue
 		}
@@ -202,14 +209,15 @@ func (a *Appointment) Referral() (ubrn string, version int) {
 	return "", 0
 }
 
-// StartTime parses Start ("" gives the zero time).
-func (a *Appointment) StartTime() time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, a.Start)
+// AppointmentStart parses an appointment's start (none gives the zero
+// time).
+func AppointmentStart(a *stu3.Appointment) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, a.Start.Value)
 	return t
 }
 
 // Appointment runs A038: an appointment by id (version 0: the current one).
-func (c *Client) Appointment(ctx context.Context, id string, version int) (*Appointment, error) {
+func (c *Client) Appointment(ctx context.Context, id string, version int) (*stu3.Appointment, error) {
 	if err := c.check(A038); err != nil {
 		return nil, err
 	}
@@ -231,26 +239,29 @@ func (c *Client) Appointment(ctx context.Context, id string, version int) (*Appo
 // Appointment, its meta.versionId current) is cancelled for an
 // APPOINTMENT-CANCELLATION-REASON code. reasonSystem "" means this
 // client's reference system.
-func (c *Client) CancelAppointment(ctx context.Context, a *Appointment, reasonSystem, reason, comment string) (*Appointment, error) {
+func (c *Client) CancelAppointment(ctx context.Context, a *stu3.Appointment, reasonSystem, reason, comment string) (*stu3.Appointment, error) {
 	if err := c.check(A034); err != nil {
 		return nil, err
 	}
-	if a == nil || !validServiceID(a.ID) || a.Meta == nil || a.Meta.VersionID == "" {
+	if a == nil || !validServiceID(a.ID.Value) || a.Meta == nil || a.Meta.VersionID.Value == "" {
 		return nil, refused(A034, "appointment", "needs an id and meta.versionId")
 	}
 	if reason == "" {
 		return nil, refused(A034, "reason", "is required")
 	}
-	u := *a
-	u.Status = "cancelled"
-	u.Reason = []CodeableConcept{{Coding: []Coding{{System: or(reasonSystem, ReferenceSystem(c.base, "APPOINTMENT-CANCELLATION-REASON")), Code: reason}}}}
-	u.Comment = comment
-	u.Start, u.End, u.Slot, u.Created = "", "", nil, ""
-	body, _ := json.Marshal(&u)
-	if _, err := strconv.Atoi(a.Meta.VersionID); err != nil {
+	if _, err := strconv.Atoi(a.Meta.VersionID.Value); err != nil {
 		return nil, refused(A034, "meta.versionId", "is not a number")
 	}
-	resp, err := c.do(ctx, &call{ep: A034, method: http.MethodPut, path: "/STU3/Appointment/" + a.ID, body: body, ifMatch: a.Meta.VersionID})
+	u := *a
+	u.Status = stu3.Code{Value: "cancelled"}
+	u.Reason = []stu3.CodeableConcept{*concept(or(reasonSystem, ReferenceSystem(c.base, "APPOINTMENT-CANCELLATION-REASON")), reason)}
+	u.Comment = stu3.String{Value: comment}
+	u.Start, u.End, u.Slot, u.Created = stu3.Instant{}, stu3.Instant{}, nil, stu3.DateTime{}
+	body, err := encodeAppointment(A034, &u)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.do(ctx, &call{ep: A034, method: http.MethodPut, path: "/STU3/Appointment/" + a.ID.Value, body: body, ifMatch: a.Meta.VersionID.Value})
 	if err != nil {
 		return nil, err
 	}

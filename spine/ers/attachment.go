@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 
+	"github.com/nhskit/nhskit/fhir"
 	"github.com/nhskit/nhskit/internal/httpx"
 )
 
@@ -83,33 +84,31 @@ func (c *Client) ServiceRequests(ctx context.Context, ubrn string) ([]ServiceReq
 	if err != nil {
 		return nil, err
 	}
-	var b Bundle
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("ers: A041: answer is not a Bundle")
+	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", nil)
+	if err != nil {
+		return nil, fmt.Errorf("ers: A041: %w", err)
 	}
 	out := []ServiceRequest{}
 	for i, e := range b.Entry {
-		var r struct {
-			ID         string            `json:"id"`
-			Meta       *Meta             `json:"meta"`
-			Status     string            `json:"status"`
-			Identifier []Identifier      `json:"identifier"`
-			Category   []CodeableConcept `json:"category"`
+		r, ok := e.Resource.(*fhir.ServiceRequest)
+		if !ok {
+			return nil, fmt.Errorf("ers: A041: entry[%d] is not a ServiceRequest", i)
 		}
-		if err := json.Unmarshal(e.Resource, &r); err != nil {
+		raw, err := fhir.Marshal(r)
+		if err != nil {
 			return nil, fmt.Errorf("ers: A041: entry[%d]: %w", i, err)
 		}
-		s := ServiceRequest{ID: r.ID, Status: r.Status, Raw: e.Resource}
+		s := ServiceRequest{ID: r.ID.Value, Status: r.Status.Value, Raw: raw}
 		if r.Meta != nil {
-			s.Version = r.Meta.VersionID
+			s.Version = r.Meta.VersionID.Value
 		}
 		for _, id := range r.Identifier {
-			if id.System == "https://fhir.nhs.uk/Id/UBRN" {
-				s.UBRN = id.Value
+			if id.System.Value == "https://fhir.nhs.uk/Id/UBRN" {
+				s.UBRN = id.Value.Value
 			}
 		}
 		if len(r.Category) > 0 {
-			s.Category = r.Category[0].code()
+			s.Category = firstCodeR4(&r.Category[0])
 		}
 		out = append(out, s)
 	}

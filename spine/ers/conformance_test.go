@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
 	"github.com/nhskit/nhskit/spine/ers"
@@ -70,7 +71,7 @@ type scenario struct {
 func b(v bool) *bool { return &v }
 
 var (
-	sbSpecialty = ers.Coding{System: ers.ReferenceSystem("_baseUrl_", "SPECIALTY"), Code: "CARDIOLOGY"}
+	sbSpecialty = stu3.Coding{System: stu3.URI{Value: ers.ReferenceSystem("_baseUrl_", "SPECIALTY")}, Code: stu3.Code{Value: "CARDIOLOGY"}}
 	pathway     = time.Date(2024, 5, 1, 9, 55, 0, 0, time.UTC)
 )
 
@@ -116,7 +117,7 @@ func scenarios() []scenario {
 			if err != nil {
 				return "", err
 			}
-			return a.Status, nil
+			return a.Status.Value, nil
 		}
 	}
 	deferTo := func(d ers.Deferral) func(context.Context, *ers.Client) (string, error) {
@@ -126,7 +127,7 @@ func scenarios() []scenario {
 			if err != nil {
 				return "", err
 			}
-			return a.Status, nil
+			return a.Status.Value, nil
 		}
 	}
 	referral := func(ubrn string, version int) func(context.Context, *ers.Client) (string, error) {
@@ -398,7 +399,7 @@ func scenarios() []scenario {
 			if err != nil {
 				return "", err
 			}
-			return a.Status, nil
+			return a.Status.Value, nil
 		}, noFake: "erstest's appointments are made by A016, not seeded"},
 	}
 }
@@ -407,15 +408,21 @@ const noTriage = "the example acts on a UBRN whose state the other examples need
 
 // sbAppointment is the appointment of the sandbox's A034 examples, as A038
 // would have returned it.
-func sbAppointment(id, ubrn string) *ers.Appointment {
-	return &ers.Appointment{
-		ResourceType: "Appointment", ID: id,
-		Meta:     &ers.Meta{VersionID: "1", Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Appointment-1", "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Appointment-1"}},
-		Language: "en", Status: "booked", Description: "e-Referral Appointment",
-		IncomingReferral: []ers.Reference{{Reference: "ReferralRequest/" + ubrn + "/_history/6"}},
-		Participant: []ers.Participant{
-			{Actor: &ers.Reference{Identifier: &ers.Identifier{System: ers.SystemService, Value: "50"}, Display: "Direct SVC 1"}, Status: "accepted"},
-			{Actor: &ers.Reference{Identifier: &ers.Identifier{System: ers.SystemNHSNumber, Value: "1000000001"}}, Status: "accepted"},
+func sbAppointment(id, ubrn string) *stu3.Appointment {
+	actor := func(system, value, display string) *stu3.Reference {
+		return &stu3.Reference{Identifier: &stu3.Identifier{System: stu3.URI{Value: system}, Value: stu3.String{Value: value}}, Display: stu3.String{Value: display}}
+	}
+	accepted := stu3.Code{Value: "accepted"}
+	return &stu3.Appointment{
+		ID: stu3.ID{Value: id},
+		Meta: &stu3.Meta{VersionID: stu3.ID{Value: "1"}, Profile: []stu3.URI{
+			{Value: "https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Appointment-1"},
+			{Value: "https://fhir.hl7.org.uk/STU3/StructureDefinition/CareConnect-Appointment-1"}}},
+		Language: stu3.Code{Value: "en"}, Status: stu3.Code{Value: "booked"}, Description: stu3.String{Value: "e-Referral Appointment"},
+		IncomingReferral: []stu3.Reference{{Reference: stu3.String{Value: "ReferralRequest/" + ubrn + "/_history/6"}}},
+		Participant: []stu3.AppointmentParticipant{
+			{Actor: actor(ers.SystemService, "50", "Direct SVC 1"), Status: accepted},
+			{Actor: actor(ers.SystemNHSNumber, "1000000001", ""), Status: accepted},
 		},
 	}
 }

@@ -104,7 +104,7 @@
 //     schedule.actor:Practitioner modifier (FHIR would use :identifier),
 //     and single-object HealthcareService.type (A033) and
 //     Appointment.participant.type (A016), read whether an object or an
-//     array arrives (OneOrMany) and sent as the single object e-RS expects.
+//     array arrives and sent as the single object e-RS expects.
 //   - A037 is HEAD /R4/HealthcareService/{id}, the version in the ETag and
 //     no body; A036 answers an eRS-CancelReferral-Response-Parameters-1
 //     holding updatedReferralRequest; A044 answers 200 (not 201) with
@@ -113,10 +113,21 @@
 //     Practitioner.identifier arrives as one object
 //     (a037, a036, a044 and a040 endpoint files and their examples).
 //   - Requests are FHIR Parameters read by name, but NHS England's sandbox
-//     matches them against its examples literally, member order included;
-//     this client writes them in the examples' order (see
+//     matches them against its examples as whole JSON values (lodash
+//     isEqual in sandbox/src/routes/stu3/services/mockResponseProvider.js:
+//     every member, arrays in order, object members in any order); this
+//     client writes the parameters in the examples' order (see
 //     SearchCriteria), which is why the conformance test can use the
 //     sandbox at all.
+//
+// # Models
+//
+// Requests are built from, and STU3 answers decoded by, package fhir/stu3
+// (R4 answers by package fhir), so every member e-RS sends is kept. e-RS's
+// own answers depart from FHIR's JSON where the known issues above say,
+// and send some values as empty strings, which FHIR forbids (the sandbox's
+// A010 answer has an empty serviceName); such members are read as absent.
+// The answer as e-RS sent it is kept in the Raw fields.
 //
 // Inferred, not stated by the specification: the reference data code
 // systems (SPECIALTY, REFERRAL-CANCELLATION-REASON, …) are the API's own

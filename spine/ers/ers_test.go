@@ -1,10 +1,12 @@
 package ers_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -19,6 +21,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/internal/fake"
 	"github.com/nhskit/nhskit/nhsid"
 	"github.com/nhskit/nhskit/spine"
@@ -149,10 +152,11 @@ func TestSearchCreateBook(t *testing.T) {
 	// participant (type sent as one object, as e-RS expects).
 	appt, err := c.Book(ctx, ers.Booking{UBRN: ref.UBRN, Version: ref.Version, ServiceID: "11000", Patient: patient, Slot: slots[1]})
 	require.NoError(t, err)
-	assert.Equal(t, "booked", appt.Status)
-	assert.True(t, appt.StartTime().Equal(slots[1].Start))
+	assert.Equal(t, "booked", appt.Status.Value)
+	assert.True(t, ers.AppointmentStart(appt).Equal(slots[1].Start))
 	require.Len(t, appt.Participant, 3)
-	assert.Equal(t, "CON", appt.Participant[2].Type.Items[0].Coding[0].Code, "single-object participant.type read")
+	require.Len(t, appt.Participant[2].Type, 1, "single-object participant.type read")
+	assert.Equal(t, "CON", appt.Participant[2].Type[0].Coding[0].Code.Value)
 	assert.Equal(t, 2, f.FreeSlots("11000"), "the slot is consumed")
 
 	got, err := c.Referral(ctx, ref.UBRN)
@@ -164,11 +168,11 @@ func TestSearchCreateBook(t *testing.T) {
 	assert.Equal(t, "NOT_BOOKED", old.State, "history keeps version 1")
 
 	// Cancel the appointment: the slot is free again.
-	a, err := c.Appointment(ctx, appt.ID, 0)
+	a, err := c.Appointment(ctx, appt.ID.Value, 0)
 	require.NoError(t, err)
 	cancelled, err := c.CancelAppointment(ctx, a, "", "PATIENT_ILL", "")
 	require.NoError(t, err)
-	assert.Equal(t, "cancelled", cancelled.Status)
+	assert.Equal(t, "cancelled", cancelled.Status.Value)
 	assert.Equal(t, 3, f.FreeSlots("11000"))
 	_, err = c.CancelAppointment(ctx, a, "", "PATIENT_ILL", "")
 	assert.ErrorIs(t, err, ers.ErrVersionMismatch, "a stale appointment version is a 409")
@@ -237,8 +241,8 @@ func TestDeferNoSlots(t *testing.T) {
 	assert.Empty(t, page.Slots)
 	a, err := c.Defer(ctx, ers.Deferral{UBRN: r.UBRN, Version: r.Version, ServiceID: "12000", Patient: patient, Reason: ers.DeferNoSlots})
 	require.NoError(t, err)
-	assert.Equal(t, "proposed", a.Status)
-	ubrn, v := a.Referral()
+	assert.Equal(t, "proposed", a.Status.Value)
+	ubrn, v := ers.AppointmentReferral(a)
 	assert.Equal(t, r.UBRN, ubrn)
 	assert.Equal(t, 2, v)
 	state, _, _ := f.ReferralState(r.UBRN)
@@ -334,7 +338,8 @@ func TestRolesAndAccessModes(t *testing.T) {
 	svc, err := app.HealthcareService(ctx, "11000")
 	require.NoError(t, err)
 	assert.Equal(t, "Leeds Cardiology", svc.Name)
-	assert.Equal(t, "HEART_FAILURE", svc.Types[0].Code, "single-object HealthcareService.type read")
+	require.NotEmpty(t, svc.Types, "single-object HealthcareService.type read")
+	assert.Equal(t, "HEART_FAILURE", svc.Types[0].Code.Value)
 
 	// The fake refuses what the client was told not to check: a wrong
 	// token, and an app token on a user-only endpoint (client believes it
@@ -603,19 +608,53 @@ func TestParseTestdata(t *testing.T) {
 	assert.ErrorContains(t, err, "entry[0]")
 }
 
-func TestOneOrMany(t *testing.T) {
-	var a, b ers.Participant
-	require.NoError(t, json.Unmarshal([]byte(`{"type":{"coding":[{"code":"CON"}]}}`), &a))
-	require.NoError(t, json.Unmarshal([]byte(`{"type":[{"coding":[{"code":"CON"}]},{"coding":[{"code":"ATND"}]}]}`), &b))
-	assert.Equal(t, "CON", a.Type.Items[0].Coding[0].Code)
-	assert.Len(t, b.Type.Items, 2)
-	out, err := json.Marshal(a)
+// TestSingleObjectParticipantType: e-RS's Appointment.participant.type is
+// one object (a known issue of A016); it is read as FHIR's array whether an
+// object or an array arrives, and sent as the object e-RS expects.
+func TestSingleObjectParticipantType(t *testing.T) {
+	a, err := ers.ParseAppointment([]byte(`{"resourceType":"Appointment","status":"booked","participant":[{"type":{"coding":[{"code":"CON"}]},"status":"accepted"}]}`))
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"type":{"coding":[{"code":"CON"}]}}`, string(out), "an object stays an object")
-	out, err = json.Marshal(b)
+	require.Len(t, a.Participant[0].Type, 1)
+	assert.Equal(t, "CON", a.Participant[0].Type[0].Coding[0].Code.Value)
+	b, err := ers.ParseAppointment([]byte(`{"resourceType":"Appointment","status":"booked","participant":[{"type":[{"coding":[{"code":"CON"}]},{"coding":[{"code":"ATND"}]}],"status":"accepted"}]}`))
 	require.NoError(t, err)
-	assert.JSONEq(t, `{"type":[{"coding":[{"code":"CON"}]},{"coding":[{"code":"ATND"}]}]}`, string(out))
+	assert.Len(t, b.Participant[0].Type, 2)
+	_, err = ers.ParseAppointment([]byte(`{"resourceType":"Appointment","participant":[{"type":"CON"}]}`))
+	assert.ErrorIs(t, err, stu3.ErrType, "neither an object nor an array")
+	_, err = ers.ParseAppointment([]byte(`{"resourceType":"Appointment","participant":[{"type":{"coding":[{"code":"CON"}]}`))
+	assert.Error(t, err, "truncated")
+
+	// Book sends the clinician participant's type as one object.
+	f := newFake(t)
+	var sent []byte
+	c := newClient(t, f, func(cfg *ers.Config) {
+		cfg.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/STU3/Appointment") {
+				sent, _ = io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(sent))
+			}
+			return http.DefaultTransport.RoundTrip(r)
+		})}
+	})
+	ctx := context.Background()
+	ref := createReferral(t, c, "11000")
+	page, err := c.SlotsPage(ctx, ers.SlotQuery{ServiceID: "11000", Priority: ers.Routine, NamedClinician: "021600556514"})
+	require.NoError(t, err)
+	require.Len(t, page.Slots, 1)
+	_, err = c.Book(ctx, ers.Booking{UBRN: ref.UBRN, Version: ref.Version, ServiceID: "11000", Patient: patient, Slot: page.Slots[0]})
+	require.NoError(t, err)
+	var body struct {
+		Participant []map[string]json.RawMessage `json:"participant"`
+	}
+	require.NoError(t, json.Unmarshal(sent, &body), "%s", sent)
+	require.Len(t, body.Participant, 3)
+	assert.JSONEq(t, `{"coding":[{"system":"http://hl7.org/fhir/ValueSet/encounter-participant-type","code":"CON"}]}`, string(body.Participant[2]["type"]))
+	assert.NotContains(t, body.Participant[0], "type")
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 func TestReferenceDataLetterShortlistOBO(t *testing.T) {
 	f := newFake(t)

@@ -53,7 +53,7 @@ func Example() {
 				fmt.Println(err)
 				return
 			}
-			fmt.Println("deferred:", a.Status, reason)
+			fmt.Println("deferred:", a.Status.Value, reason)
 		}
 		break
 	}

@@ -1,11 +1,11 @@
 package ers_test
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/spine/ers"
 )
 
@@ -59,7 +59,7 @@ func FuzzParse(f *testing.F) {
 		}
 		if a, err := ers.ParseAppointment(b); err == nil {
 			// What was read writes again and reads back the same.
-			out, err := json.Marshal(a)
+			out, err := stu3.Marshal(a)
 			if err != nil {
 				t.Fatalf("re-encoding: %v", err)
 			}
@@ -67,7 +67,7 @@ func FuzzParse(f *testing.F) {
 			if err != nil {
 				t.Fatalf("re-reading %s: %v", out, err)
 			}
-			out2, _ := json.Marshal(a2)
+			out2, _ := stu3.Marshal(a2)
 			if string(out) != string(out2) {
 				t.Fatalf("not stable:\n%s\n%s", out, out2)
 			}

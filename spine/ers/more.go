@@ -2,12 +2,14 @@ package ers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
+
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/fhir/stu3"
 )
 
 // More endpoints of the referrer's and the provider's flow.
@@ -45,23 +47,16 @@ func (c *Client) ReferenceData(ctx context.Context, codeSystem string) ([]Concep
 	if err != nil {
 		return nil, err
 	}
-	var cs struct {
-		ResourceType string `json:"resourceType"`
-		Concept      []struct {
-			Code      string      `json:"code"`
-			Display   string      `json:"display"`
-			Extension []Extension `json:"extension"`
-		} `json:"concept"`
-	}
-	if err := json.Unmarshal(resp.Body, &cs); err != nil || cs.ResourceType != "CodeSystem" {
-		return nil, fmt.Errorf("ers: A004: answer is not a CodeSystem")
+	cs, err := decodeSTU3[*stu3.CodeSystem](resp.Body, "CodeSystem")
+	if err != nil {
+		return nil, fmt.Errorf("ers: A004: %w", err)
 	}
 	out := make([]Concept, 0, len(cs.Concept))
 	for _, x := range cs.Concept {
 		out = append(out, Concept{
-			Code: x.Code, Display: x.Display,
-			EffectiveFrom: findExt(x.Extension, "Extension-eRS-EffectivefromDate-1").str(),
-			EffectiveTo:   findExt(x.Extension, "Extension-eRS-EffectivetoDate-1").str(),
+			Code: x.Code.Value, Display: x.Display.Value,
+			EffectiveFrom: extStr(findExt(x.Extension, "Extension-eRS-EffectivefromDate-1")),
+			EffectiveTo:   extStr(findExt(x.Extension, "Extension-eRS-EffectivetoDate-1")),
 		})
 	}
 	return out, nil
@@ -110,12 +105,15 @@ func (c *Client) ChangeShortlist(ctx context.Context, ubrn string, version int, 
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-ChangeShortlist-Parameters-1")
 	p.Parameter = append(p.Parameter,
-		Parameter{Name: "shortlist", Resource: list},
-		Parameter{Name: "intentionToAddReferralLetter", ValueCoding: &Coding{System: SystemLetterIntent, Code: or(ch.LetterIntention, LetterNeedToAddLater)}})
+		param("shortlist", list),
+		param("intentionToAddReferralLetter", coding(SystemLetterIntent, or(ch.LetterIntention, LetterNeedToAddLater))))
 	if ch.FirstReminderDays != nil {
-		p.Parameter = append(p.Parameter, Parameter{Name: "firstReminderLetterFollowUpDays", ValueUnsignedInt: ch.FirstReminderDays})
+		p.Parameter = append(p.Parameter, param("firstReminderLetterFollowUpDays", uintValue(*ch.FirstReminderDays)))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A031, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A031, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.changeShortlist", body: body, ifMatch: strconv.Itoa(version)})
 	if err != nil {
 		return nil, err
@@ -136,23 +134,21 @@ func (c *Client) OnBehalfOfUsers(ctx context.Context) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b Bundle
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("ers: A040: answer is not a Bundle")
+	// Practitioner.identifier arrives as one object (an e-RS quirk like
+	// HealthcareService.type); both shapes are read.
+	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", func(parent, key string) bool { return parent == "resource" && key == "identifier" })
+	if err != nil {
+		return nil, fmt.Errorf("ers: A040: %w", err)
 	}
 	var out []string
 	for i, e := range b.Entry {
-		// Practitioner.identifier arrives as one object (an e-RS quirk
-		// like HealthcareService.type); both shapes are read.
-		var p struct {
-			Identifier OneOrMany[Identifier] `json:"identifier"`
+		p, ok := e.Resource.(*fhir.Practitioner)
+		if !ok {
+			return nil, fmt.Errorf("ers: A040: entry[%d] is not a Practitioner", i)
 		}
-		if err := json.Unmarshal(e.Resource, &p); err != nil {
-			return nil, fmt.Errorf("ers: A040: entry[%d]: %w", i, err)
-		}
-		for _, id := range p.Identifier.Items {
-			if id.Value != "" {
-				out = append(out, id.Value)
+		for _, id := range p.Identifier {
+			if id.Value.Value != "" {
+				out = append(out, id.Value.Value)
 			}
 		}
 	}
@@ -197,9 +193,12 @@ func (c *Client) RejectReferral(ctx context.Context, ubrn string, version int, r
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-RejectReferral-Parameters-1")
 	p.Parameter = append(p.Parameter,
-		Parameter{Name: "rejectionReason", ValueCoding: &Coding{System: or(reasonSystem, ReferenceSystem(c.base, "APPOINTMENT-CANCELLATION-REASON")), Code: reason}},
-		Parameter{Name: "rejectionComments", ValueString: &comment})
-	body, _ := json.Marshal(p)
+		param("rejectionReason", coding(or(reasonSystem, ReferenceSystem(c.base, "APPOINTMENT-CANCELLATION-REASON")), reason)),
+		param("rejectionComments", strValue(comment)))
+	body, err := encodeSTU3(A014, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A014, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.rejectReferral", body: body, ifMatch: strconv.Itoa(version)})
 	if err != nil {
 		return nil, err

@@ -2,11 +2,12 @@ package ers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/nhskit/nhskit/fhir/stu3"
 )
 
 // Provider actions on referrals after triage or a cancellation. erstest
@@ -39,18 +40,21 @@ func (c *Client) CancelAppointmentActionLater(ctx context.Context, ubrn string, 
 		return nil, refused(A022, "comments", "are required")
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-cancelAppointmentActionLater-Parameters-1")
-	p.Parameter = append(p.Parameter, Parameter{Name: "comments", ValueString: &a.Comments})
+	p.Parameter = append(p.Parameter, param("comments", strValue(a.Comments)))
 	if a.Priority != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "priority", ValueCoding: &Coding{System: SystemPriority, Code: a.Priority}})
+		p.Parameter = append(p.Parameter, param("priority", coding(SystemPriority, a.Priority)))
 	}
 	for i, l := range a.Attachments {
 		doc, err := documentReference(A022, fmt.Sprintf("providerAttachmentFile[%d]", i), l, "PROVIDER")
 		if err != nil {
 			return nil, err
 		}
-		p.Parameter = append(p.Parameter, Parameter{Name: "providerAttachmentFile", Resource: doc})
+		p.Parameter = append(p.Parameter, param("providerAttachmentFile", doc))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A022, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A022, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.cancelAppointmentActionLater", body: body, ifMatch: strconv.Itoa(version)})
 	if err != nil {
 		return nil, err
@@ -90,19 +94,22 @@ func (c *Client) RecordTriageOutcome(ctx context.Context, ubrn string, version i
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-RecordReviewOutcome-Parameters-1")
 	if o.Priority != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "reviewPriority", ValueCoding: &Coding{System: SystemPriority, Code: o.Priority}})
+		p.Parameter = append(p.Parameter, param("reviewPriority", coding(SystemPriority, o.Priority)))
 	}
 	p.Parameter = append(p.Parameter,
-		Parameter{Name: "reviewOutcome", ValueCoding: &Coding{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-ReviewOutcome-1", Code: o.Outcome}},
-		Parameter{Name: "reviewComments", ValueString: &o.Comments})
+		param("reviewOutcome", coding("https://fhir.nhs.uk/STU3/CodeSystem/eRS-ReviewOutcome-1", o.Outcome)),
+		param("reviewComments", strValue(o.Comments)))
 	for i, l := range o.Attachments {
 		doc, err := documentReference(A028, fmt.Sprintf("reviewAttachmentFile[%d]", i), l, "PROVIDER")
 		if err != nil {
 			return nil, err
 		}
-		p.Parameter = append(p.Parameter, Parameter{Name: "reviewAttachmentFile", Resource: doc})
+		p.Parameter = append(p.Parameter, param("reviewAttachmentFile", doc))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A028, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A028, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.recordReviewOutcome", body: body, ifMatch: strconv.Itoa(version)})
 	if err != nil {
 		return nil, err
@@ -143,27 +150,30 @@ func (c *Client) ConvertAdviceToReferral(ctx context.Context, v Conversion) (*Re
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-CreateFromCommunicationRequestActionLater-Request-Parameters-1")
 	p.Parameter = append(p.Parameter,
-		Parameter{Name: "createFrom", ValueReference: &Reference{Reference: "CommunicationRequest/" + v.UBRN + "/_history/" + strconv.Itoa(v.Version)}},
-		Parameter{Name: "guidance", ValueString: &v.Guidance},
-		Parameter{Name: "newReferralPriority", ValueCoding: &Coding{System: SystemPriority, Code: v.Priority}})
+		param("createFrom", &stu3.Reference{Reference: stu3.String{Value: "CommunicationRequest/" + v.UBRN + "/_history/" + strconv.Itoa(v.Version)}}),
+		param("guidance", strValue(v.Guidance)),
+		param("newReferralPriority", coding(SystemPriority, v.Priority)))
 	if v.Comments != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "reviewComments", ValueString: &v.Comments})
+		p.Parameter = append(p.Parameter, param("reviewComments", strValue(v.Comments)))
 	}
 	for i, l := range v.Attachments {
 		doc, err := documentReference(A027, fmt.Sprintf("guidanceAttachmentFile[%d]", i), l, "GUIDANCE_RESPONSE")
 		if err != nil {
 			return nil, err
 		}
-		p.Parameter = append(p.Parameter, Parameter{Name: "guidanceAttachmentFile", Resource: doc})
+		p.Parameter = append(p.Parameter, param("guidanceAttachmentFile", doc))
 	}
 	for i, l := range v.ReviewAttachments {
 		doc, err := documentReference(A027, fmt.Sprintf("reviewAttachmentFile[%d]", i), l, "PROVIDER")
 		if err != nil {
 			return nil, err
 		}
-		p.Parameter = append(p.Parameter, Parameter{Name: "reviewAttachmentFile", Resource: doc})
+		p.Parameter = append(p.Parameter, param("reviewAttachmentFile", doc))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A027, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A027, method: http.MethodPost, path: "/STU3/ReferralRequest/$ers.createFromCommunicationRequestActionLater", body: body})
 	if err != nil {
 		return nil, err

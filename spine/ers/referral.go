@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/internal/httpx"
 	"github.com/nhskit/nhskit/nhsid"
 )
@@ -54,48 +55,82 @@ func etagVersion(h http.Header) (int, bool) {
 
 // ParseReferral reads a ReferralRequest.
 func ParseReferral(b []byte) (*Referral, error) {
-	var r struct {
-		ResourceType string            `json:"resourceType"`
-		ID           string            `json:"id"`
-		Meta         *Meta             `json:"meta"`
-		Status       string            `json:"status"`
-		Extension    []Extension       `json:"extension"`
-		Contained    []json.RawMessage `json:"contained"`
-		Subject      *Reference        `json:"subject"`
+	r, err := decodeSTU3[*stu3.ReferralRequest](b, "ReferralRequest")
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(b, &r); err != nil {
-		return nil, fmt.Errorf("ers: decoding the ReferralRequest: %w", err)
+	return referralOf(r, b)
+}
+
+// referralOf reads a decoded ReferralRequest whose JSON is raw.
+func referralOf(r *stu3.ReferralRequest, raw []byte) (*Referral, error) {
+	out := &Referral{UBRN: r.ID.Value, Status: r.Status.Value, Raw: raw}
+	v, err := metaVersion(r.Meta, "ReferralRequest")
+	if err != nil {
+		return nil, err
 	}
-	if r.ResourceType != "ReferralRequest" {
-		return nil, fmt.Errorf("ers: answer is a %q, not a ReferralRequest", r.ResourceType)
-	}
-	out := &Referral{UBRN: r.ID, Status: r.Status, Raw: b}
-	if r.Meta != nil && r.Meta.VersionID != "" {
-		v, err := strconv.Atoi(r.Meta.VersionID)
-		if err != nil || v < 0 {
-			return nil, fmt.Errorf("ers: ReferralRequest.meta.versionId %q is not a number", r.Meta.VersionID)
-		}
-		out.Version = v
-	}
-	out.Priority = findExt(r.Extension, "Extension-eRS-ReferralPriority-1").str()
-	out.CommissioningRuleOrg = nhsid.ODSCode(findExt(r.Extension, "Extension-eRS-Commissioning-Rule-Org-1").str())
+	out.Version = v
+	out.Priority = extStr(findExt(r.Extension, "Extension-eRS-ReferralPriority-1"))
+	out.CommissioningRuleOrg = nhsid.ODSCode(extStr(findExt(r.Extension, "Extension-eRS-Commissioning-Rule-Org-1")))
 	if st := findExt(r.Extension, "Extension-eRS-ReferralState-1"); st != nil {
-		out.State = findExt(st.Extension, "state").str()
+		out.State = extStr(findExt(st.Extension, "state"))
 	}
-	if r.Subject != nil && r.Subject.Identifier != nil {
-		out.Patient = nhsid.NHSNumber(r.Subject.Identifier.Value)
-	}
+	out.Patient = nhsid.NHSNumber(refIdent(r.Subject))
 	for _, c := range r.Contained {
-		var l List
-		if json.Unmarshal(c, &l) == nil && l.ResourceType == "List" {
+		if l, ok := c.(*stu3.List); ok {
 			for _, e := range l.Entry {
-				if e.Item.Identifier != nil {
-					out.Shortlist = append(out.Shortlist, e.Item.Identifier.Value)
+				if id := refIdent(e.Item); id != "" {
+					out.Shortlist = append(out.Shortlist, id)
 				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// metaVersion reads meta.versionId as a number (0 when absent).
+func metaVersion(m *stu3.Meta, what string) (int, error) {
+	if m == nil || m.VersionID.Value == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(m.VersionID.Value)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("ers: %s.meta.versionId %q is not a number", what, m.VersionID.Value)
+	}
+	return v, nil
+}
+
+// referralParam reads the referral that a Parameters answer holds in the
+// parameter name.
+func referralParam(ep Endpoint, body []byte, name string) (*Referral, error) {
+	r, err := resourceParam[*stu3.ReferralRequest](ep, body, name)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := stu3.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("ers: %s: %w", ep.ID, err)
+	}
+	return referralOf(r, raw)
+}
+
+// resourceParam reads the resource of type P that a Parameters answer
+// holds in the parameter name.
+func resourceParam[P stu3.Resource](ep Endpoint, body []byte, name string) (P, error) {
+	var zero P
+	p, err := decodeSTU3[*stu3.Parameters](body, "Parameters")
+	if err != nil {
+		return zero, fmt.Errorf("ers: %s: answer is not a Parameters resource: %w", ep.ID, err)
+	}
+	x := paramNamed(p, name)
+	if x == nil || x.Resource == nil {
+		return zero, fmt.Errorf("ers: %s: answer has no %s", ep.ID, name)
+	}
+	r, ok := x.Resource.(P)
+	if !ok {
+		return zero, fmt.Errorf("ers: %s: %s is a %q", ep.ID, name, x.Resource.ResourceType())
+	}
+	return r, nil
 }
 
 func (c *Client) referral(resp *httpx.Response) (*Referral, error) {
@@ -197,21 +232,21 @@ func (c *Client) createReferral(ctx context.Context, ep Endpoint, n NewReferral)
 		profile, path = "eRS-CreateReferralAndSendForTriage-Parameters-1", "/STU3/ReferralRequest/$ers.createReferralAndSendForTriage"
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/" + profile)
-	p.Parameter = append(p.Parameter, Parameter{Name: "patient", ValueIdentifier: &Identifier{System: SystemNHSNumber, Value: string(n.Patient)}})
+	p.Parameter = append(p.Parameter, param("patient", ident(SystemNHSNumber, string(n.Patient))))
 	if n.ReferringClinician != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "referringClinician", ValueIdentifier: &Identifier{System: SystemSDSUser, Value: n.ReferringClinician}})
+		p.Parameter = append(p.Parameter, param("referringClinician", ident(SystemSDSUser, n.ReferringClinician)))
 	}
-	p.Parameter = append(p.Parameter, Parameter{Name: "intentionToAddReferralLetter", ValueCoding: &Coding{System: SystemLetterIntent, Code: or(n.LetterIntention, LetterNeedToAddLater)}})
+	p.Parameter = append(p.Parameter, param("intentionToAddReferralLetter", coding(SystemLetterIntent, or(n.LetterIntention, LetterNeedToAddLater))))
 	if n.FirstReminderDays != nil {
-		p.Parameter = append(p.Parameter, Parameter{Name: "firstReminderLetterFollowUpDays", ValueUnsignedInt: n.FirstReminderDays})
+		p.Parameter = append(p.Parameter, param("firstReminderLetterFollowUpDays", uintValue(*n.FirstReminderDays)))
 	}
 	if !n.PathwayStart.IsZero() {
-		p.Parameter = append(p.Parameter, Parameter{Name: "eReferralPathwayStart", ValueInstant: n.PathwayStart.UTC().Format("2006-01-02T15:04:05.000Z")})
+		p.Parameter = append(p.Parameter, param("eReferralPathwayStart", &stu3.Instant{Value: n.PathwayStart.UTC().Format("2006-01-02T15:04:05.000Z")}))
 	}
-	p.Parameter = append(p.Parameter, Parameter{Name: "shortlist", Resource: lb})
-	body, err := json.Marshal(p)
+	p.Parameter = append(p.Parameter, param("shortlist", lb))
+	body, err := encodeSTU3(ep, p)
 	if err != nil {
-		return nil, fmt.Errorf("ers: %s: encoding: %w", ep.ID, err)
+		return nil, err
 	}
 	resp, err := c.do(ctx, &call{ep: ep, method: http.MethodPost, path: path, body: body})
 	if err != nil {
@@ -223,7 +258,7 @@ func (c *Client) createReferral(ctx context.Context, ep Endpoint, n NewReferral)
 // shortlist builds an eRS-Shortlist-List-1 of services with the criteria
 // they were found with, checking what e-RS checks: 1 to 20 service ids,
 // none twice.
-func shortlist(ep Endpoint, crit SearchCriteria, services []string) (json.RawMessage, error) {
+func shortlist(ep Endpoint, crit SearchCriteria, services []string) (*stu3.List, error) {
 	if len(services) == 0 || len(services) > MaxServiceIDs {
 		return nil, refused(ep, "shortlist", "takes 1 to %d services, not %d", MaxServiceIDs, len(services))
 	}
@@ -240,21 +275,21 @@ func shortlist(ep Endpoint, crit SearchCriteria, services []string) (json.RawMes
 	if err := crit.validate(ep); err != nil {
 		return nil, err
 	}
-	cb, _ := json.Marshal(crit.parameters("ServiceSearchCriteria-1", true))
-	l := List{
-		ResourceType: "List",
-		Meta:         &Meta{Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Shortlist-List-1"}},
-		Status:       "current", Mode: "snapshot",
-		Contained: []json.RawMessage{cb},
-		Extension: []Extension{{
-			URL:            "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-eRS-Shortlist-SearchCriteria-1",
-			ValueReference: &Reference{Reference: "#ServiceSearchCriteria-1"},
+	ref := literalRef("#ServiceSearchCriteria-1")
+	l := &stu3.List{
+		Meta:      meta("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-Shortlist-List-1"),
+		Status:    stu3.Code{Value: "current"},
+		Mode:      stu3.Code{Value: "snapshot"},
+		Contained: []stu3.Resource{crit.parameters("ServiceSearchCriteria-1", true)},
+		Extension: []stu3.Extension{{
+			URL:   stu3.URI{Value: "https://fhir.nhs.uk/STU3/StructureDefinition/Extension-eRS-Shortlist-SearchCriteria-1"},
+			Value: &ref,
 		}},
 	}
 	for _, s := range services {
-		l.Entry = append(l.Entry, ListEntry{Item: ListItem{Identifier: &Identifier{System: SystemService, Value: s}}})
+		l.Entry = append(l.Entry, stu3.ListEntry{Item: identRef(SystemService, s)})
 	}
-	return json.Marshal(l)
+	return l, nil
 }
 
 // CancelReferral runs A036: cancel the referral at version (If-Match) for
@@ -275,30 +310,21 @@ func (c *Client) CancelReferral(ctx context.Context, ubrn string, version int, r
 		return nil, refused(A036, "cancellationReason", "is required")
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-CancelReferral-Request-Parameters-1")
-	p.Parameter = append(p.Parameter, Parameter{Name: "cancellationReason", ValueCoding: &Coding{System: or(reasonSystem, ReferenceSystem(c.base, "REFERRAL-CANCELLATION-REASON")), Code: reason}})
+	p.Parameter = append(p.Parameter, param("cancellationReason", coding(or(reasonSystem, ReferenceSystem(c.base, "REFERRAL-CANCELLATION-REASON")), reason)))
 	if comment != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "cancellationComments", ValueString: &comment})
+		p.Parameter = append(p.Parameter, param("cancellationComments", strValue(comment)))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A036, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A036, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.cancelReferral", body: body, ifMatch: strconv.Itoa(version)})
 	if err != nil {
 		return nil, err
 	}
 	// The answer is an eRS-CancelReferral-Response-Parameters-1 whose
 	// updatedReferralRequest is the cancelled referral.
-	var out struct {
-		ResourceType string      `json:"resourceType"`
-		Parameter    []Parameter `json:"parameter"`
-	}
-	if err := json.Unmarshal(resp.Body, &out); err != nil || out.ResourceType != "Parameters" {
-		return nil, fmt.Errorf("ers: A036: answer is not a Parameters resource")
-	}
-	for _, p := range out.Parameter {
-		if p.Name == "updatedReferralRequest" {
-			return ParseReferral(p.Resource)
-		}
-	}
-	return nil, fmt.Errorf("ers: A036: answer has no updatedReferralRequest")
+	return referralParam(A036, resp.Body, "updatedReferralRequest")
 }
 
 // Letter is one referral letter or attachment to attach with A012: a
@@ -333,9 +359,12 @@ func (c *Client) MaintainReferralLetter(ctx context.Context, ubrn string, versio
 		if err != nil {
 			return nil, err
 		}
-		p.Parameter = append(p.Parameter, Parameter{Name: "referralLetterFile", Resource: doc})
+		p.Parameter = append(p.Parameter, param("referralLetterFile", doc))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A012, p)
+	if err != nil {
+		return nil, err
+	}
 	resp, err := c.do(ctx, &call{ep: A012, method: http.MethodPost, path: "/STU3/ReferralRequest/" + ubrn + "/$ers.maintainReferralLetter", body: body, ifMatch: strconv.Itoa(version)})
 	if err != nil {
 		return nil, err
@@ -344,7 +373,7 @@ func (c *Client) MaintainReferralLetter(ctx context.Context, ubrn string, versio
 }
 
 // documentReference builds the eRS-DocumentReference-1 of an uploaded file.
-func documentReference(ep Endpoint, field string, l Letter, attachmentType string) (json.RawMessage, error) {
+func documentReference(ep Endpoint, field string, l Letter, attachmentType string) (*stu3.DocumentReference, error) {
 	if !strings.HasPrefix(l.Binary, "Binary/") || !ValidAttachmentID(strings.TrimPrefix(l.Binary, "Binary/")) {
 		return nil, refused(ep, field, "is not a Binary/{id} reference")
 	}
@@ -352,18 +381,14 @@ func documentReference(ep Endpoint, field string, l Letter, attachmentType strin
 	if at.IsZero() {
 		at = time.Now()
 	}
-	doc := map[string]any{
-		"resourceType": "DocumentReference",
-		"meta":         Meta{Profile: []string{"https://fhir.nhs.uk/STU3/StructureDefinition/eRS-DocumentReference-1"}},
-		"type":         CodeableConcept{Coding: []Coding{{System: "https://fhir.nhs.uk/STU3/CodeSystem/eRS-AttachmentType-1", Code: attachmentType}}},
-		"status":       "current",
-		"indexed":      at.UTC().Format("2006-01-02T15:04:05.000000+00:00"),
-		"content":      []any{map[string]any{"attachment": map[string]string{"url": l.Binary}}},
-	}
-	if l.Description != "" {
-		doc["description"] = l.Description
-	}
-	return json.Marshal(doc)
+	return &stu3.DocumentReference{
+		Meta:        meta("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-DocumentReference-1"),
+		Status:      stu3.Code{Value: "current"},
+		Type:        concept("https://fhir.nhs.uk/STU3/CodeSystem/eRS-AttachmentType-1", attachmentType),
+		Indexed:     stu3.Instant{Value: at.UTC().Format("2006-01-02T15:04:05.000000+00:00")},
+		Description: stu3.String{Value: l.Description},
+		Content:     []stu3.DocumentReferenceContent{{Attachment: &stu3.Attachment{URL: stu3.URI{Value: l.Binary}}}},
+	}, nil
 }
 
 // MaxFileBytes is the largest file A020 accepts (5 MiB).
@@ -431,20 +456,18 @@ func (c *Client) AvailableActions(ctx context.Context, ubrn string, version int)
 	if err != nil {
 		return nil, err
 	}
-	var b Bundle
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("ers: A029: answer is not a Bundle")
+	b, err := decodeSTU3[*stu3.Bundle](resp.Body, "Bundle")
+	if err != nil {
+		return nil, fmt.Errorf("ers: A029: %w", err)
 	}
 	out := []Action{}
-	for _, e := range b.Entry {
-		var t struct {
-			Code *CodeableConcept `json:"code"`
-		}
-		if err := json.Unmarshal(e.Resource, &t); err != nil {
-			return nil, fmt.Errorf("ers: A029: decoding a Task: %w", err)
+	for i, e := range b.Entry {
+		t, ok := e.Resource.(*stu3.Task)
+		if !ok {
+			return nil, fmt.Errorf("ers: A029: entry[%d] is not a Task", i)
 		}
 		if t.Code != nil && len(t.Code.Coding) > 0 {
-			out = append(out, Action{Code: t.Code.Coding[0].Code, Display: t.Code.Coding[0].Display})
+			out = append(out, Action{Code: t.Code.Coding[0].Code.Value, Display: t.Code.Coding[0].Display.Value})
 		}
 	}
 	return out, nil

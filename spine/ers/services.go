@@ -4,11 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/nhskit/nhskit/fhir"
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 )
 
@@ -48,15 +51,15 @@ func ReferenceSystem(base, codeSystem string) string {
 
 // Specialty returns the coding of a specialty code (CARDIOLOGY, …) in
 // this client's reference data system.
-func (c *Client) Specialty(code string) Coding {
-	return Coding{System: ReferenceSystem(c.base, "SPECIALTY"), Code: code}
+func (c *Client) Specialty(code string) stu3.Coding {
+	return *coding(ReferenceSystem(c.base, "SPECIALTY"), code)
 }
 
 // SearchCriteria are a service search's criteria (eRS-ServiceSearchCriteria-Parameters-1),
 // also kept on a shortlist.
 type SearchCriteria struct {
 	Priority   string // ROUTINE, URGENT, TWO_WEEK_WAIT (required)
-	Specialty  *Coding
+	Specialty  *stu3.Coding
 	ClinicType string // eRS-ClinicType-1 code
 	// IndicativeWaitLimit is the longest indicative wait in days (0: none).
 	IndicativeWaitLimit int
@@ -73,43 +76,44 @@ type SearchCriteria struct {
 // specification's examples, which put organisation before
 // ageAndGenderAppropriate in A010 and after it in A011's shortlist
 // (orgLast); e-RS reads them by name, but NHS England's sandbox compares
-// request bodies literally, order included.
-func (s *SearchCriteria) parameters(id string, orgLast bool) *Parameters {
+// request bodies as whole JSON values, the parameter array's order included.
+func (s *SearchCriteria) parameters(id string, orgLast bool) *stu3.Parameters {
 	p := newParameters(profileCriteria)
-	p.ID = id
-	add := func(x Parameter) { p.Parameter = append(p.Parameter, x) }
-	add(Parameter{Name: "priority", ValueCoding: &Coding{System: SystemPriority, Code: s.Priority}})
+	p.ID = stu3.ID{Value: id}
+	add := func(name string, v stu3.Value) { p.Parameter = append(p.Parameter, param(name, v)) }
+	add("priority", coding(SystemPriority, s.Priority))
 	if s.Specialty != nil {
-		add(Parameter{Name: "specialty", ValueCoding: s.Specialty})
+		sp := *s.Specialty
+		add("specialty", &sp)
 	}
 	if s.ClinicType != "" {
-		add(Parameter{Name: "clinicType", ValueCoding: &Coding{System: SystemClinicType, Code: s.ClinicType}})
+		add("clinicType", coding(SystemClinicType, s.ClinicType))
 	}
 	if s.IndicativeWaitLimit > 0 {
-		add(Parameter{Name: "indicativeAppointmentWaitTimeLimit", ValueUnsignedInt: ptr(s.IndicativeWaitLimit)})
+		add("indicativeAppointmentWaitTimeLimit", uintValue(s.IndicativeWaitLimit))
 	}
 	if s.Postcode != "" {
-		add(Parameter{Name: "postcode", ValueString: ptr(s.Postcode)})
+		add("postcode", strValue(s.Postcode))
 	}
 	if s.DistanceLimit > 0 {
-		add(Parameter{Name: "distanceLimit", ValueUnsignedInt: ptr(s.DistanceLimit)})
+		add("distanceLimit", uintValue(s.DistanceLimit))
 	}
 	if s.ClinicalTerm != "" {
-		add(Parameter{Name: "clinicalTerm", ValueCoding: &Coding{System: SystemSNOMED, Code: s.ClinicalTerm}})
+		add("clinicalTerm", coding(SystemSNOMED, s.ClinicalTerm))
 	}
 	if s.NamedClinician != "" {
-		add(Parameter{Name: "namedClinician", ValueIdentifier: &Identifier{System: SystemSDSUser, Value: s.NamedClinician}})
+		add("namedClinician", ident(SystemSDSUser, s.NamedClinician))
 	}
 	org := func() {
 		if s.Organisation != "" {
-			add(Parameter{Name: "organisation", ValueIdentifier: &Identifier{System: SystemSpineOrg, Value: string(s.Organisation)}})
+			add("organisation", ident(SystemSpineOrg, string(s.Organisation)))
 		}
 	}
 	if !orgLast {
 		org()
 	}
 	if s.AgeAndGenderAppropriate != nil {
-		add(Parameter{Name: "ageAndGenderAppropriate", ValueBoolean: s.AgeAndGenderAppropriate})
+		add("ageAndGenderAppropriate", boolValue(*s.AgeAndGenderAppropriate))
 	}
 	if orgLast {
 		org()
@@ -131,8 +135,6 @@ func (s *SearchCriteria) validate(ep Endpoint) error {
 	}
 	return nil
 }
-
-func ptr[T any](v T) *T { return &v }
 
 // ServiceSearch is an A010 patient service search.
 type ServiceSearch struct {
@@ -186,20 +188,19 @@ func (c *Client) SearchServices(ctx context.Context, q ServiceSearch) ([]Service
 	p := newParameters(profileSearchParams)
 	rt, sb := or(q.RequestType, "APPOINTMENT_REQUEST"), or(q.SortBy, "DISTANCE")
 	p.Parameter = append(p.Parameter,
-		Parameter{Name: "requestType", ValueCoding: &Coding{System: SystemRequestType, Code: rt}},
-		Parameter{Name: "sortBy", ValueCoding: &Coding{System: SystemSortBy, Code: sb}},
-		Parameter{Name: "patient", ValueIdentifier: &Identifier{System: SystemNHSNumber, Value: string(q.Patient)}})
+		param("requestType", coding(SystemRequestType, rt)),
+		param("sortBy", coding(SystemSortBy, sb)),
+		param("patient", ident(SystemNHSNumber, string(q.Patient))))
 	if q.ReferringClinician != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "referringClinician", ValueIdentifier: &Identifier{System: SystemSDSUser, Value: q.ReferringClinician}})
+		p.Parameter = append(p.Parameter, param("referringClinician", ident(SystemSDSUser, q.ReferringClinician)))
 	}
-	crit, _ := json.Marshal(q.Criteria.parameters("ServiceSearchCriteria-1", false))
-	p.Parameter = append(p.Parameter, Parameter{Name: "searchCriteria", Resource: crit})
+	p.Parameter = append(p.Parameter, param("searchCriteria", q.Criteria.parameters("ServiceSearchCriteria-1", false)))
 	if q.CommissioningRuleOrganisation != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "commissioningRuleOrganisation", ValueIdentifier: &Identifier{System: SystemODS, Value: string(q.CommissioningRuleOrganisation)}})
+		p.Parameter = append(p.Parameter, param("commissioningRuleOrganisation", ident(SystemODS, string(q.CommissioningRuleOrganisation))))
 	}
-	body, err := json.Marshal(p)
+	body, err := encodeSTU3(A010, p)
 	if err != nil {
-		return nil, fmt.Errorf("ers: A010: encoding: %w", err)
+		return nil, err
 	}
 	resp, err := c.do(ctx, &call{ep: A010, method: http.MethodPost, path: "/STU3/HealthcareService/$ers.searchHealthcareServicesForPatient", body: body, retrySafe: true})
 	if err != nil {
@@ -217,42 +218,38 @@ func or(s, def string) string {
 
 // ParseServiceList reads an eRS-FetchServices-List-1 (A010's answer).
 func ParseServiceList(b []byte) ([]ServiceSummary, error) {
-	var l List
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, fmt.Errorf("ers: decoding the service list: %w", err)
-	}
-	if l.ResourceType != "List" {
-		return nil, fmt.Errorf("ers: answer is a %q, not a List", l.ResourceType)
+	l, err := decodeSTU3[*stu3.List](b, "service list")
+	if err != nil {
+		return nil, err
 	}
 	out := make([]ServiceSummary, 0, len(l.Entry))
 	for i, e := range l.Entry {
 		s := ServiceSummary{IndicativeWaitDay: -1}
-		if e.Item.Identifier == nil || e.Item.Identifier.Value == "" {
+		if s.ID = refIdent(e.Item); s.ID == "" {
 			return nil, fmt.Errorf("ers: service list entry[%d] has no service identifier", i)
 		}
-		s.ID = e.Item.Identifier.Value
 		if x := findExt(e.Extension, "Extension-eRS-ServiceSearch-ListItem-1"); x != nil {
-			if d := findExt(x.Extension, "displayProminently"); d != nil && d.ValueBoolean != nil {
-				s.DisplayProminent = *d.ValueBoolean
+			if d, ok := extBool(findExt(x.Extension, "displayProminently")); ok {
+				s.DisplayProminent = d
 			}
-			if w := findExt(x.Extension, "indicativeAppointmentWaitTime"); w != nil && w.ValueUnsignedInt != nil {
-				s.IndicativeWaitDay = *w.ValueUnsignedInt
+			if w := findExt(x.Extension, "indicativeAppointmentWaitTime"); w != nil {
+				if n, ok := w.Value.(*stu3.UnsignedInt); ok && n.Set && n.Value <= math.MaxInt32 {
+					s.IndicativeWaitDay = int(n.Value)
+				}
 			}
 		}
 		if v := findExt(e.Item.Extension, "Extension-eRS-ServiceSummaryView-1"); v != nil {
-			s.Name = findExt(v.Extension, "serviceName").str()
-			s.Specialty = findExt(v.Extension, "specialty").str()
-			s.BookableType = findExt(v.Extension, "bookableType").str()
-			s.AppointmentType = findExt(v.Extension, "supportedAppointmentType").str()
-			s.RequestFlowType = findExt(v.Extension, "supportedRequestFlowType").str()
-			if loc := findExt(v.Extension, "location"); loc != nil && loc.ValueReference != nil {
-				s.LocationName = loc.ValueReference.Display
-				if loc.ValueReference.Identifier != nil {
-					s.Location = nhsid.ODSCode(loc.ValueReference.Identifier.Value)
-				}
+			s.Name = extStr(findExt(v.Extension, "serviceName"))
+			s.Specialty = extStr(findExt(v.Extension, "specialty"))
+			s.BookableType = extStr(findExt(v.Extension, "bookableType"))
+			s.AppointmentType = extStr(findExt(v.Extension, "supportedAppointmentType"))
+			s.RequestFlowType = extStr(findExt(v.Extension, "supportedRequestFlowType"))
+			if loc := extRef(findExt(v.Extension, "location")); loc != nil {
+				s.LocationName = loc.Display.Value
+				s.Location = nhsid.ODSCode(refIdent(loc))
 			}
-			if r := findExt(v.Extension, "referralLetterRequired"); r != nil && r.ValueBoolean != nil {
-				s.LetterRequired = *r.ValueBoolean
+			if r, ok := extBool(findExt(v.Extension, "referralLetterRequired")); ok {
+				s.LetterRequired = r
 			}
 		}
 		out = append(out, s)
@@ -269,7 +266,7 @@ type HealthcareService struct {
 	Name    string
 	Active  bool
 	// Types are the service's type codings (clinic types).
-	Types []Coding
+	Types []fhir.Coding
 	// Specialties are its specialty codes.
 	Specialties []string
 	// ProvidedBy is the ODS code of the provider organisation.
@@ -278,43 +275,23 @@ type HealthcareService struct {
 	Raw json.RawMessage
 }
 
-type r4Service struct {
-	ResourceType string `json:"resourceType"`
-	ID           string `json:"id"`
-	Meta         *Meta  `json:"meta"`
-	Active       *bool  `json:"active"`
-	Name         string `json:"name"`
-	ProvidedBy   *struct {
-		Identifier *Identifier `json:"identifier"`
-	} `json:"providedBy"`
-	Type      OneOrMany[CodeableConcept] `json:"type"`
-	Specialty []CodeableConcept          `json:"specialty"`
-}
-
-func parseService(raw json.RawMessage) (*HealthcareService, error) {
-	var r r4Service
-	if err := json.Unmarshal(raw, &r); err != nil {
-		return nil, fmt.Errorf("ers: decoding the HealthcareService: %w", err)
-	}
-	if r.ResourceType != "HealthcareService" {
-		return nil, fmt.Errorf("ers: answer is a %q, not a HealthcareService", r.ResourceType)
-	}
-	s := &HealthcareService{ID: r.ID, Name: r.Name, Active: r.Active == nil || *r.Active, Raw: raw}
+// serviceOf reads an R4 HealthcareService (its type wrapped in an
+// array already) whose JSON is raw.
+func serviceOf(r *fhir.HealthcareService, raw []byte) *HealthcareService {
+	s := &HealthcareService{ID: r.ID.Value, Name: r.Name.Value, Active: !r.Active.Set || r.Active.Value, Raw: raw}
 	if r.Meta != nil {
-		s.Version = r.Meta.VersionID
+		s.Version = r.Meta.VersionID.Value
 	}
-	if r.ProvidedBy != nil && r.ProvidedBy.Identifier != nil {
-		s.ProvidedBy = nhsid.ODSCode(r.ProvidedBy.Identifier.Value)
-	}
-	for _, t := range r.Type.Items {
+	s.ProvidedBy = nhsid.ODSCode(refIdentR4(r.ProvidedBy))
+	for _, t := range r.Type {
 		s.Types = append(s.Types, t.Coding...)
 	}
-	for _, sp := range r.Specialty {
-		if c := sp.code(); c != "" {
+	for i := range r.Specialty {
+		if c := firstCodeR4(&r.Specialty[i]); c != "" {
 			s.Specialties = append(s.Specialties, c)
 		}
 	}
-	return s, nil
+	return s
 }
 
 func validServiceID(id string) bool {
@@ -337,10 +314,11 @@ func (c *Client) HealthcareService(ctx context.Context, id string) (*HealthcareS
 	if err != nil {
 		return nil, err
 	}
-	s, err := parseService(resp.Body)
+	r, err := decodeR4[*fhir.HealthcareService](resp.Body, "HealthcareService", func(parent, key string) bool { return parent == "" && key == "type" })
 	if err != nil {
 		return nil, err
 	}
+	s := serviceOf(r, resp.Body)
 	if v, ok := etagVersion(resp.Header); ok {
 		s.Version = strconv.Itoa(v)
 	}
@@ -387,17 +365,21 @@ func (c *Client) HealthcareServices(ctx context.Context, ids ...string) ([]*Heal
 	if err != nil {
 		return nil, err
 	}
-	var b Bundle
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("ers: A035: answer is not a Bundle")
+	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", func(parent, key string) bool { return parent == "resource" && key == "type" })
+	if err != nil {
+		return nil, fmt.Errorf("ers: A035: %w", err)
 	}
 	out := make([]*HealthcareService, 0, len(b.Entry))
-	for _, e := range b.Entry {
-		s, err := parseService(e.Resource)
-		if err != nil {
-			return nil, err
+	for i, e := range b.Entry {
+		r, ok := e.Resource.(*fhir.HealthcareService)
+		if !ok {
+			return nil, fmt.Errorf("ers: A035: entry[%d] is not a HealthcareService", i)
 		}
-		out = append(out, s)
+		raw, err := fhir.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("ers: A035: %w", err)
+		}
+		out = append(out, serviceOf(r, raw))
 	}
 	return out, nil
 }
@@ -419,29 +401,19 @@ func (c *Client) BusinessFunctions(ctx context.Context) ([]Role, error) {
 	if err != nil {
 		return nil, err
 	}
-	var b Bundle
-	if err := json.Unmarshal(resp.Body, &b); err != nil || b.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("ers: A030: answer is not a Bundle")
+	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", nil)
+	if err != nil {
+		return nil, fmt.Errorf("ers: A030: %w", err)
 	}
 	var out []Role
-	for _, e := range b.Entry {
-		var pr struct {
-			Practitioner *struct{ Identifier *Identifier } `json:"practitioner"`
-			Organization *struct{ Identifier *Identifier } `json:"organization"`
-			Code         []CodeableConcept                 `json:"code"`
+	for i, e := range b.Entry {
+		pr, ok := e.Resource.(*fhir.PractitionerRole)
+		if !ok {
+			return nil, fmt.Errorf("ers: A030: entry[%d] is not a PractitionerRole", i)
 		}
-		if err := json.Unmarshal(e.Resource, &pr); err != nil {
-			return nil, fmt.Errorf("ers: A030: decoding a PractitionerRole: %w", err)
-		}
-		var r Role
-		if pr.Practitioner != nil && pr.Practitioner.Identifier != nil {
-			r.UserID = pr.Practitioner.Identifier.Value
-		}
-		if pr.Organization != nil && pr.Organization.Identifier != nil {
-			r.Organisation = nhsid.ODSCode(pr.Organization.Identifier.Value)
-		}
-		for _, cc := range pr.Code {
-			if code := cc.code(); code != "" {
+		r := Role{UserID: refIdentR4(pr.Practitioner), Organisation: nhsid.ODSCode(refIdentR4(pr.Organization))}
+		for i := range pr.Code {
+			if code := firstCodeR4(&pr.Code[i]); code != "" {
 				r.BusinessFunctions = append(r.BusinessFunctions, BusinessFunction(code))
 			}
 		}

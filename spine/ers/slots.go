@@ -2,15 +2,16 @@ package ers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 )
 
@@ -161,61 +162,38 @@ func (c *Client) Slots(ctx context.Context, q SlotQuery) iter.Seq2[Slot, error] 
 // ParseSlotBundle reads A015's searchset: Slots and the Schedules they
 // point to. Next is 1 when the bundle has a next link.
 func ParseSlotBundle(b []byte) (*SlotPage, error) {
-	// One pass: each entry's resource is a Slot or a Schedule, decoded
-	// into the union of the members used.
-	var bundle struct {
-		ResourceType string `json:"resourceType"`
-		Total        *int   `json:"total"`
-		Link         []struct {
-			Relation string `json:"relation"`
-		} `json:"link"`
-		Entry []struct {
-			Resource struct {
-				ResourceType string      `json:"resourceType"`
-				ID           string      `json:"id"`
-				Schedule     *Reference  `json:"schedule"`
-				Status       string      `json:"status"`
-				Start        string      `json:"start"`
-				End          string      `json:"end"`
-				Actor        []Reference `json:"actor"`
-			} `json:"resource"`
-		} `json:"entry"`
-	}
-	if err := json.Unmarshal(b, &bundle); err != nil {
-		return nil, fmt.Errorf("ers: decoding the slot bundle: %w", err)
-	}
-	if bundle.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("ers: answer is a %q, not a Bundle", bundle.ResourceType)
+	bundle, err := decodeSTU3[*stu3.Bundle](b, "slot bundle")
+	if err != nil {
+		return nil, err
 	}
 	type schedule struct{ service, clinician string }
 	schedules := map[string]schedule{}
 	slots := make([]Slot, 0, len(bundle.Entry))
 	for i := range bundle.Entry {
-		r := &bundle.Entry[i].Resource
-		switch r.ResourceType {
-		case "Schedule":
+		switch r := bundle.Entry[i].Resource.(type) {
+		case *stu3.Schedule:
 			var s schedule
 			for _, a := range r.Actor {
 				if a.Identifier == nil {
 					continue
 				}
-				switch a.Identifier.System {
+				switch a.Identifier.System.Value {
 				case SystemService:
-					s.service = a.Identifier.Value
+					s.service = a.Identifier.Value.Value
 				case SystemSDSUser, "https://fhir.nhs.uk/Id/sds-user-id":
-					s.clinician = a.Identifier.Value
+					s.clinician = a.Identifier.Value.Value
 				}
 			}
-			schedules[r.ID] = s
-		case "Slot":
-			start, err1 := time.Parse(time.RFC3339Nano, r.Start)
-			end, err2 := time.Parse(time.RFC3339Nano, r.End)
+			schedules[r.ID.Value] = s
+		case *stu3.Slot:
+			start, err1 := time.Parse(time.RFC3339Nano, r.Start.Value)
+			end, err2 := time.Parse(time.RFC3339Nano, r.End.Value)
 			if err1 != nil || err2 != nil {
 				return nil, fmt.Errorf("ers: slot bundle entry[%d]: start or end is not an instant", i)
 			}
-			s := Slot{ID: r.ID, Start: start, End: end, Status: r.Status}
+			s := Slot{ID: r.ID.Value, Start: start, End: end, Status: r.Status.Value}
 			if r.Schedule != nil {
-				s.ScheduleID = strings.TrimPrefix(r.Schedule.Reference, "Schedule/")
+				s.ScheduleID = strings.TrimPrefix(r.Schedule.Reference.Value, "Schedule/")
 			}
 			slots = append(slots, s)
 		}
@@ -226,11 +204,11 @@ func ParseSlotBundle(b []byte) (*SlotPage, error) {
 		}
 	}
 	p := &SlotPage{Slots: slots}
-	if bundle.Total != nil {
-		p.Total = *bundle.Total
+	if bundle.Total.Set && bundle.Total.Value <= math.MaxInt32 {
+		p.Total = int(bundle.Total.Value)
 	}
 	for _, l := range bundle.Link {
-		if l.Relation == "next" {
+		if l.Relation.Value == "next" {
 			p.Next = 1
 		}
 	}

@@ -2,13 +2,13 @@ package ers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/nhskit/nhskit/fhir/stu3"
 	"github.com/nhskit/nhskit/nhsid"
 )
 
@@ -77,11 +77,14 @@ func (c *Client) worklist(ctx context.Context, q WorklistQuery) ([]WorklistItem,
 		return nil, refused(A008, "service", "is not a service id")
 	}
 	p := newParameters("https://fhir.nhs.uk/STU3/StructureDefinition/eRS-FetchWorklist-Parameters-1")
-	p.Parameter = append(p.Parameter, Parameter{Name: "listType", ValueCodeableConcept: &CodeableConcept{Coding: []Coding{{System: SystemListSelector, Code: q.ListType}}}})
+	p.Parameter = append(p.Parameter, param("listType", concept(SystemListSelector, q.ListType)))
 	if q.ServiceID != "" {
-		p.Parameter = append(p.Parameter, Parameter{Name: "service", ValueIdentifier: &Identifier{System: SystemService, Value: q.ServiceID}})
+		p.Parameter = append(p.Parameter, param("service", ident(SystemService, q.ServiceID)))
 	}
-	body, _ := json.Marshal(p)
+	body, err := encodeSTU3(A008, p)
+	if err != nil {
+		return nil, err
+	}
 	// A008 reads and changes nothing: it is safe to send again.
 	resp, err := c.do(ctx, &call{ep: A008, method: http.MethodPost, path: "/STU3/ReferralRequest/$ers.fetchworklist", body: body, retrySafe: true})
 	if err != nil {
@@ -92,36 +95,36 @@ func (c *Client) worklist(ctx context.Context, q WorklistQuery) ([]WorklistItem,
 
 // ParseWorklist reads an eRS-FetchWorklist-List-1.
 func ParseWorklist(b []byte) ([]WorklistItem, error) {
-	var l List
-	if err := json.Unmarshal(b, &l); err != nil {
-		return nil, fmt.Errorf("ers: decoding the worklist: %w", err)
-	}
-	if l.ResourceType != "List" {
-		return nil, fmt.Errorf("ers: answer is a %q, not a List", l.ResourceType)
+	l, err := decodeSTU3[*stu3.List](b, "worklist")
+	if err != nil {
+		return nil, err
 	}
 	out := make([]WorklistItem, 0, len(l.Entry))
 	for i, e := range l.Entry {
-		ubrn, ok := strings.CutPrefix(e.Item.Reference, "ReferralRequest/")
+		ubrn, ok := "", false
+		if e.Item != nil {
+			ubrn, ok = strings.CutPrefix(e.Item.Reference.Value, "ReferralRequest/")
+		}
 		if !ok || !ValidUBRN(ubrn) {
 			return nil, fmt.Errorf("ers: worklist entry[%d]: item is not a ReferralRequest reference", i)
 		}
 		it := WorklistItem{UBRN: ubrn}
 		if len(e.Extension) > 0 {
 			x := e.Extension[0].Extension
-			it.Priority = findExt(x, "priority").str()
-			it.Specialty = findExt(x, "specialty").str()
-			it.Patient = nhsid.NHSNumber(findExt(x, "patient").str())
-			it.Reason = findExt(x, "reason").str()
-			if s := findExt(x, "service"); s != nil && s.ValueReference != nil {
-				it.ServiceName = s.ValueReference.Display
-				if s.ValueReference.Identifier != nil {
-					it.ServiceID = s.ValueReference.Identifier.Value
-				}
+			it.Priority = extStr(findExt(x, "priority"))
+			it.Specialty = extStr(findExt(x, "specialty"))
+			it.Patient = nhsid.NHSNumber(extStr(findExt(x, "patient")))
+			it.Reason = extStr(findExt(x, "reason"))
+			if s := extRef(findExt(x, "service")); s != nil {
+				it.ServiceName = s.Display.Value
+				it.ServiceID = refIdent(s)
 			}
 			if p := findExt(x, "eReferralPathwayStart"); p != nil {
-				it.PathwayStart, _ = time.Parse(time.RFC3339Nano, p.ValueDateTime)
+				if dt, ok := p.Value.(*stu3.DateTime); ok {
+					it.PathwayStart, _ = time.Parse(time.RFC3339Nano, dt.Value)
+				}
 			}
-			it.ContactExpected = findExt(x, "patientContactExpected").str()
+			it.ContactExpected = extStr(findExt(x, "patientContactExpected"))
 		}
 		out = append(out, it)
 	}
