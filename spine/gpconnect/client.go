@@ -338,10 +338,10 @@ func (r *SlotSearchResult) PractitionerOf(s *stu3.Slot) *stu3.Practitioner {
 // slotTimes parses a slot's start and end.
 func slotTimes(s *stu3.Slot) (start, end time.Time, err error) {
 	if start, err = s.Start.Time(); err != nil {
-		return start, end, fmt.Errorf("Slot.start: %w", err)
+		return start, end, fmt.Errorf("slot start: %w", err)
 	}
 	if end, err = s.End.Time(); err != nil {
-		return start, end, fmt.Errorf("Slot.end: %w", err)
+		return start, end, fmt.Errorf("slot end: %w", err)
 	}
 	return start, end, nil
 }
