@@ -62,6 +62,9 @@ type ValidateOptions struct {
 	// Suppress drops issues of these rule ids (invariant keys such as
 	// "dom-6", or "unknown-profile").
 	Suppress []string
+	// viaJSON builds the tree from Marshal's output instead of the typed
+	// model (the tests compare the two).
+	viaJSON bool
 }
 
 // preparedInv is an invariant ready to run: its path below the type it
@@ -175,16 +178,23 @@ func invariants() *invTables {
 // known UK Core or base profile is a warning.
 func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*OperationOutcome, error) {
 	oo := Validate(r)
-	src, err := marshalString(r)
-	if err != nil {
-		return oo, err
-	}
 	// the tree lives only in this call, so its memory is pooled
 	st := nodeStates.Get().(*nodeState)
 	defer st.release()
-	n, err := st.build(src, true)
-	if err != nil {
-		return oo, err
+	n, ok := (*Node)(nil), false
+	if !opts.viaJSON {
+		n, ok = st.buildTyped(r)
+	}
+	if !ok {
+		// from Marshal's output: what the typed builder cannot give
+		// exactly, and the reference it is tested against
+		src, err := marshalString(r)
+		if err != nil {
+			return oo, err
+		}
+		if n, err = st.build(src, true); err != nil {
+			return oo, err
+		}
 	}
 	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants()}
 	v.env.Terminology = opts.Terminology
