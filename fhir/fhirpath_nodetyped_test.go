@@ -163,3 +163,35 @@ func issueLines(oo *OperationOutcome) []string {
 	}
 	return out
 }
+
+// xhtmlProblem's ASCII path gives what the lower-casing one gives.
+func FuzzXHTMLProblemASCII(f *testing.F) {
+	for _, s := range []string{
+		`<div xmlns="http://www.w3.org/1999/xhtml">A synthetic patient</div>`,
+		`<div><SCRIPT>x</SCRIPT></div>`, `<div><a href="JavaScript:x">y</a></div>`,
+		`<div><p OnClick="x">y</p></div>`, `<div><p class="a"	onload=x>`, `<div><p`, `<div><!-- <p onx> --></div>`,
+		`<div><Style/><meta/><form></form></div>`, `<div>javascript<</div>`, `<div><p on>x</p></div>`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := xhtmlProblem(s), xhtmlProblemLower(s); got != want {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+	})
+}
+
+// A narrative with an empty tag ("<>") is an issue, not a panic, on both
+// paths of txt-1's check.
+func TestValidateProfilesEmptyTag(t *testing.T) {
+	for _, div := range []string{`<div xmlns="http://www.w3.org/1999/xhtml"><></div>`, `<div xmlns="http://www.w3.org/1999/xhtml">é< ></div>`} {
+		p := &Patient{Text: &Narrative{Status: Code{Value: "generated"}, Div: XHTML{Value: div}}}
+		oo, err := ValidateProfiles(context.Background(), p, ValidateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if oo == nil || len(oo.Issue) == 0 {
+			t.Errorf("%s: no issue", div)
+		}
+	}
+}
