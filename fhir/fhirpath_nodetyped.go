@@ -91,14 +91,20 @@ type nodeScope struct {
 	grpBase int
 }
 
-// kgroup is one key of an object: its children start at stack[start].
+// kgroup is one key of an object, as setKids orders them: its children
+// start at stack[start].
 type kgroup struct {
 	key   string // the JSON name, which keyLess compares
-	name  string // the children's name
-	order int
-	et    string
-	ti    *typeInfo
-	start int
+	order int32
+	start int32
+}
+
+// grp is what the children of one key are made with.
+type grp struct {
+	name string // the children's name
+	et   string
+	ti   *typeInfo
+	at   int // index in groups
 }
 
 type typedBuilder struct {
@@ -115,59 +121,64 @@ func (b *typedBuilder) info(s nodeScope, nt *nodeType, i int, key string) fieldI
 	case s.ti == nt.ti:
 		return nt.own[i]
 	case s.ti == nil:
-		return fieldInfo{keyInfo: keyInfo{order: 1 << 20}, childTi: nil}
+		return unknownKey
 	}
 	return fieldOf(keyLookup(s.ti, key))
 }
 
-func (b *typedBuilder) push(key string, fi fieldInfo) int {
-	name := key
+// unknownKey is what keyLookup gives for any key of an unknown type.
+var unknownKey = fieldInfo{keyInfo: keyInfo{order: 1 << 20}}
+
+func (b *typedBuilder) push(key string, fi *fieldInfo) grp {
+	g := grp{name: key, et: fi.et, ti: fi.childTi, at: len(b.groups)}
 	if fi.e != nil {
-		name = fi.e.Name
+		g.name = fi.e.Name
 	}
 	if fi.et == "" {
 		// objects of an unknown key are Elements; typeTable has none
-		fi.childTi = nil
+		g.ti = nil
 	}
-	b.groups = append(b.groups, kgroup{key: key, name: name, order: fi.order, et: fi.et, ti: fi.childTi, start: len(b.stack)})
-	return len(b.groups) - 1
+	b.groups = append(b.groups, kgroup{key: key, order: int32(fi.order), start: int32(len(b.stack))})
+	return g
 }
 
 // group starts the children of field i, named key.
-func (b *typedBuilder) group(s nodeScope, nt *nodeType, i int, key string) int {
-	return b.push(key, b.info(s, nt, i, key))
+func (b *typedBuilder) group(s nodeScope, nt *nodeType, i int, key string) grp {
+	if s.ti == nt.ti {
+		return b.push(key, &nt.own[i])
+	}
+	fi := b.info(s, nt, i, key)
+	return b.push(key, &fi)
 }
 
 // choiceGroup starts the child of choice field i holding a typ value.
-func (b *typedBuilder) choiceGroup(s nodeScope, nt *nodeType, i int, typ string) (int, bool) {
+func (b *typedBuilder) choiceGroup(s nodeScope, nt *nodeType, i int, typ string) (grp, bool) {
 	alt, ok := nt.choice[i][typ]
 	if !ok {
 		b.bail = true
-		return 0, false
+		return grp{}, false
 	}
 	fi := alt.fieldInfo
 	switch {
 	case s.ti == nil:
-		fi = fieldInfo{keyInfo: keyInfo{order: 1 << 20}}
+		fi = unknownKey
 	case s.ti != nt.ti:
 		fi = fieldOf(keyLookup(s.ti, alt.key))
 	}
-	return b.push(alt.key, fi), true
+	return b.push(alt.key, &fi), true
 }
 
-func (b *typedBuilder) child(s nodeScope, gr int) *Node {
-	g := &b.groups[gr]
+func (b *typedBuilder) child(s nodeScope, g grp) *Node {
 	c := b.nb.node()
-	c.Name, c.parent, c.index = g.name, s.n, len(b.stack)-g.start
+	c.Name, c.parent, c.index = g.name, s.n, len(b.stack)-int(b.groups[g.at].start)
 	b.stack = append(b.stack, c)
 	return c
 }
 
-// obj adds an object of group gr; its fields are built in the scope it
+// obj adds an object of group g; its fields are built in the scope it
 // gives, closed by end.
-func (b *typedBuilder) obj(s nodeScope, gr int) nodeScope {
-	c := b.child(s, gr)
-	g := &b.groups[gr]
+func (b *typedBuilder) obj(s nodeScope, g grp) nodeScope {
+	c := b.child(s, g)
 	c.Type = g.et
 	if c.Type == "" {
 		c.Type = "Element"
@@ -179,7 +190,7 @@ func (b *typedBuilder) obj(s nodeScope, gr int) nodeScope {
 func (b *typedBuilder) str(s nodeScope, nt *nodeType, i int, key, v string) {
 	gr := b.group(s, nt, i, key)
 	c := b.child(s, gr)
-	t := b.groups[gr].et
+	t := gr.et
 	if t == "" || t == "Element" {
 		t = "string"
 	}
@@ -218,7 +229,7 @@ func (b *typedBuilder) setKids(s nodeScope) {
 		if b.groupLen(s, j) == 0 {
 			continue
 		}
-		if prev >= 0 && !keyLess(jkey{grps[prev].key, keyInfo{order: grps[prev].order}}, jkey{grps[j].key, keyInfo{order: grps[j].order}}) {
+		if prev >= 0 && !groupLess(&grps[prev], &grps[j]) {
 			sorted = false
 			break
 		}
@@ -235,14 +246,14 @@ func (b *typedBuilder) setKids(s nodeScope) {
 			b.order = append(b.order, j)
 			for k := len(b.order) - 1; k > 0; k-- {
 				x, y := &grps[b.order[k]], &grps[b.order[k-1]]
-				if !keyLess(jkey{x.key, keyInfo{order: x.order}}, jkey{y.key, keyInfo{order: y.order}}) {
+				if !groupLess(x, y) {
 					break
 				}
 				b.order[k], b.order[k-1] = b.order[k-1], b.order[k]
 			}
 		}
 		for _, j := range b.order {
-			start := grps[j].start
+			start := int(grps[j].start)
 			out = append(out, b.stack[start:start+b.groupLen(s, j)]...)
 		}
 	}
@@ -256,14 +267,22 @@ func (b *typedBuilder) groupLen(s nodeScope, j int) int {
 	g := s.grpBase + j
 	end := len(b.stack)
 	if g+1 < len(b.groups) {
-		end = b.groups[g+1].start
+		end = int(b.groups[g+1].start)
 	}
-	return end - b.groups[g].start
+	return end - int(b.groups[g].start)
+}
+
+// groupLess is keyLess.
+func groupLess(a, b *kgroup) bool {
+	if a.order != b.order {
+		return a.order < b.order
+	}
+	return a.key < b.key
 }
 
 // primNode adds a primitive of group gr: its text, and its id and
 // extensions as children.
-func primNode[P primitive](b *typedBuilder, s nodeScope, gr int, p P) {
+func primNode[P primitive](b *typedBuilder, s nodeScope, gr grp, p P) {
 	hv := p.hasValue()
 	el := *p.elem()
 	c := b.child(s, gr)
@@ -273,7 +292,7 @@ func primNode[P primitive](b *typedBuilder, s nodeScope, gr int, p P) {
 		raw, jt = b.primText(p)
 		c.raw, c.lazy = raw, true
 	}
-	t := b.groups[gr].et
+	t := gr.et
 	if t == "" || t == "Element" {
 		t = jt
 	}
@@ -290,16 +309,18 @@ func primNode[P primitive](b *typedBuilder, s nodeScope, gr int, p P) {
 	}
 	es := nodeScope{n: c, ti: ti, kidBase: len(b.stack), grpBase: len(b.groups)}
 	if el.ID != "" {
-		gr := b.push("id", b.keyInfo(es, "id"))
+		fi := b.keyInfo(es, "id")
+		gr := b.push("id", &fi)
 		k := b.child(es, gr)
-		k.Type = b.groups[gr].et
+		k.Type = gr.et
 		if k.Type == "" || k.Type == "Element" {
 			k.Type = "string"
 		}
 		b.text(k, el.ID)
 	}
 	if len(el.Extension) > 0 {
-		gr := b.push("extension", b.keyInfo(es, "extension"))
+		fi := b.keyInfo(es, "extension")
+		gr := b.push("extension", &fi)
 		for i := range el.Extension {
 			x := b.obj(es, gr)
 			el.Extension[i].buildNode(b, x)
@@ -316,7 +337,7 @@ func primNode[P primitive](b *typedBuilder, s nodeScope, gr int, p P) {
 
 func (b *typedBuilder) keyInfo(s nodeScope, key string) fieldInfo {
 	if s.ti == nil {
-		return fieldInfo{keyInfo: keyInfo{order: 1 << 20}}
+		return unknownKey
 	}
 	return fieldOf(keyLookup(s.ti, key))
 }
@@ -422,7 +443,7 @@ type nodeBuildable interface {
 
 // resources adds the resources of field i (contained, entry.resource).
 func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, rs []Resource) {
-	gr := -1
+	gr, started := grp{}, false
 	for _, r := range rs {
 		if r == nil {
 			continue
@@ -432,8 +453,8 @@ func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, r
 			b.bail = true
 			return
 		}
-		if gr < 0 {
-			gr = b.group(s, nt, i, key)
+		if !started {
+			gr, started = b.group(s, nt, i, key), true
 		}
 		c := b.child(s, gr)
 		c.Type = r.ResourceType()
