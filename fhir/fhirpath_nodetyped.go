@@ -40,6 +40,7 @@ type nodeType struct {
 type fieldInfo struct {
 	keyInfo
 	childTi *typeInfo
+	name    string // the element's name, when e is set
 }
 
 type choiceAlt struct {
@@ -79,7 +80,11 @@ func fieldOf(ki keyInfo) fieldInfo {
 	if t == "" {
 		t = "Element"
 	}
-	return fieldInfo{ki, typeTable[t]}
+	fi := fieldInfo{keyInfo: ki, childTi: typeTable[t]}
+	if ki.e != nil {
+		fi.name = ki.e.Name
+	}
+	return fi
 }
 
 // nodeScope is the object (or primitive) whose children are being built:
@@ -130,9 +135,9 @@ func (b *typedBuilder) info(s nodeScope, nt *nodeType, i int, key string) fieldI
 var unknownKey = fieldInfo{keyInfo: keyInfo{order: 1 << 20}}
 
 func (b *typedBuilder) push(key string, fi *fieldInfo) grp {
-	g := grp{name: key, et: fi.et, ti: fi.childTi, at: len(b.groups)}
-	if fi.e != nil {
-		g.name = fi.e.Name
+	g := grp{name: fi.name, et: fi.et, ti: fi.childTi, at: len(b.groups)}
+	if g.name == "" {
+		g.name = key
 	}
 	if fi.et == "" {
 		// objects of an unknown key are Elements; typeTable has none
