@@ -416,7 +416,7 @@ func (v *profileValidator) elements(res, n *Node) {
 		if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
 			typ = "Quantity"
 		}
-		if !strings.Contains(typ, ".") && (t.primBase || !isPrimitiveType(typ)) {
+		if (t.primBase || !isPrimitiveType(typ)) && !strings.Contains(typ, ".") {
 			list := t.base[typ]
 			for i := range list {
 				v.check(&list[i], res, k, 0)
