@@ -465,7 +465,12 @@ func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, r
 		c.Type = r.ResourceType()
 		cs := nodeScope{n: c, ti: typeTable[c.Type], kidBase: len(b.stack), grpBase: len(b.groups)}
 		x.buildNode(b, cs)
-		b.end(cs)
+		// a resource is never {}: its resourceType is there
+		if len(b.stack) > cs.kidBase {
+			b.setKids(cs)
+		} else {
+			b.groups = b.groups[:cs.grpBase]
+		}
 	}
 }
 

@@ -195,3 +195,37 @@ func TestValidateProfilesEmptyTag(t *testing.T) {
 		}
 	}
 }
+
+// FuzzTypedNodeTree: on any resource Unmarshal accepts, the typed builder
+// gives the JSON builder's tree, or leaves the resource to it.
+func FuzzTypedNodeTree(f *testing.F) {
+	for _, s := range profileGoldenInvalid {
+		f.Add(s)
+	}
+	f.Add(`{"resourceType":"Patient","name":[{"given":["a",null,"c"],"_given":[null,{"id":"x"},{"extension":[{"url":"u","valueBoolean":true}]}]}],"_gender":{"id":"g"},"multipleBirthInteger":2}`)
+	f.Add(`{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"},"component":[{"code":{"text":"c"},"valueInteger":-3}]}`)
+	f.Add(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","contained":[{"resourceType":"Organization","name":"o"}]}}]}`)
+	f.Add(`{"resourceType":"Patient","contained":[{"resourceType":"Basic"}]}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := Unmarshal([]byte(s))
+		if err != nil {
+			return
+		}
+		src, err := marshalString(r)
+		if err != nil {
+			return
+		}
+		var js, ts nodeState
+		want, err := js.build(src, true)
+		if err != nil {
+			return
+		}
+		got, ok := ts.buildTyped(r)
+		if !ok {
+			return
+		}
+		if d := sameTypedTree(want, got, want.Type); d != "" {
+			t.Fatalf("%s\n%s", src, d)
+		}
+	})
+}
