@@ -222,6 +222,93 @@ func itoa64(n int64) string { return big.NewInt(n).String() }
 // xhtmlProblem returns why narrative XHTML breaks txt-1 (elements and
 // attributes outside the allowed set, script, event handlers), or "".
 func xhtmlProblem(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return xhtmlProblemLower(s)
+		}
+	}
+	// ASCII: what xhtmlProblemLower gives, without making the lower-case
+	// copy: the forbidden strings found in one pass, reported in list order
+	found := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<':
+			for b, bad := range xhtmlBad[:len(xhtmlBad)-1] {
+				if hasPrefixFold(s[i:], bad) {
+					found |= 1 << b
+				}
+			}
+		case c|0x20 == 'j':
+			if hasPrefixFold(s[i:], "javascript:") {
+				found |= 1 << (len(xhtmlBad) - 1)
+			}
+		}
+	}
+	if found != 0 {
+		for b, bad := range xhtmlBad {
+			if found&(1<<b) != 0 {
+				return "contains " + strings.TrimPrefix(bad, "<")
+			}
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] != '<' || i+1 >= len(s) || s[i+1] == '/' || s[i+1] == '!' {
+			continue
+		}
+		end := strings.IndexByte(s[i:], '>')
+		if end < 0 {
+			return "unterminated tag"
+		}
+		tag := s[i+1 : i+end]
+		// the fields of the tag after its name
+		first := true
+		for j := 0; j < len(tag); {
+			for j < len(tag) && asciiSpace(tag[j]) {
+				j++
+			}
+			if j == len(tag) {
+				break
+			}
+			k := j
+			for k < len(tag) && !asciiSpace(tag[k]) {
+				k++
+			}
+			if !first && k-j >= 2 && tag[j]|0x20 == 'o' && tag[j+1]|0x20 == 'n' {
+				return "event handler attribute " + strings.SplitN(strings.ToLower(tag[j:k]), "=", 2)[0]
+			}
+			first, j = false, k
+		}
+	}
+	return ""
+}
+
+// xhtmlBad are the strings txt-1 forbids, "javascript:" last.
+var xhtmlBad = [...]string{"<script", "<object", "<applet", "<iframe", "<embed", "<form", "<input", "<base", "<link", "<meta", "<style", "javascript:"}
+
+// hasPrefixFold: s starts with the lower-case ASCII prefix, in any case.
+func hasPrefixFold(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for i := 0; i < len(prefix); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != prefix[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiSpace is unicode.IsSpace on an ASCII byte.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c >= '\t' && c <= '\r'
+}
+
+// xhtmlProblemLower is xhtmlProblem on the lower-cased text (any text).
+func xhtmlProblemLower(s string) string {
 	low := strings.ToLower(s)
 	for _, bad := range []string{"<script", "<object", "<applet", "<iframe", "<embed", "<form", "<input", "<base", "<link", "<meta", "<style", "javascript:"} {
 		if strings.Contains(low, bad) {
@@ -237,7 +324,12 @@ func xhtmlProblem(s string) string {
 			return "unterminated tag"
 		}
 		tag := low[i+1 : i+end]
-		for _, attr := range strings.Fields(tag)[1:] {
+		fields := strings.Fields(tag)
+		if len(fields) == 0 {
+			// "<>" or "< >": no name, no attribute
+			continue
+		}
+		for _, attr := range fields[1:] {
 			if strings.HasPrefix(attr, "on") {
 				return "event handler attribute " + strings.SplitN(attr, "=", 2)[0]
 			}

@@ -35,6 +35,21 @@ func fastBool(p *FHIRPath) fastPred {
 	return fastNode(p.root)
 }
 
+// nodeText is sysVal(n).(string): the text of a string-valued node, ""
+// for any other, without boxing the text when the value is still lazy.
+func nodeText(n *Node) string {
+	if n.lazy {
+		switch n.Type {
+		case "boolean", "integer", "positiveInt", "unsignedInt", "integer64", "decimal", "date", "dateTime", "instant", "time":
+		default:
+			// primitiveValue gives the text itself for these types
+			return n.raw
+		}
+	}
+	s, _ := sysVal(n).(string)
+	return s
+}
+
 func ele1(n *Node) bool {
 	if n.hasVal() {
 		return true
@@ -56,8 +71,7 @@ func fastNode(n fpNode) fastPred {
 		if x.name == "htmlChecks" && len(x.args) == 0 {
 			// txt-1, txt-2: as the function does on its one input
 			return func(n *Node) bool {
-				s, _ := sysVal(n).(string)
-				return xhtmlProblem(s) == ""
+				return xhtmlProblem(nodeText(n)) == ""
 			}
 		}
 	case *pathNode:

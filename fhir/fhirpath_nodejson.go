@@ -345,6 +345,7 @@ type nodeState struct {
 	b     nodeBuilder
 	block []Node
 	ptrs  []*Node
+	tb    typedBuilder
 }
 
 var nodeStates = sync.Pool{New: func() any { return new(nodeState) }}

@@ -62,6 +62,9 @@ type ValidateOptions struct {
 	// Suppress drops issues of these rule ids (invariant keys such as
 	// "dom-6", or "unknown-profile").
 	Suppress []string
+	// viaJSON builds the tree from Marshal's output instead of the typed
+	// model (the tests compare the two).
+	viaJSON bool
 }
 
 // preparedInv is an invariant ready to run: its path below the type it
@@ -91,6 +94,9 @@ type invTables struct {
 	// profile[p] are the invariants of a UK Core profile or extension,
 	// by the type their path starts at.
 	profile map[*profileInfo]map[string][]preparedInv
+	// primBase: some primitive type has invariants of its own (else
+	// elements need not look its type up)
+	primBase bool
 }
 
 var (
@@ -139,6 +145,9 @@ func invariants() *invTables {
 				}
 			}
 		}
+		for typ := range t.base {
+			t.primBase = t.primBase || isPrimitiveType(typ)
+		}
 		for i := range baseInvariants["DomainResource"] {
 			inv := &baseInvariants["DomainResource"][i]
 			// resource() renames the path to the resource type and cuts
@@ -175,16 +184,23 @@ func invariants() *invTables {
 // known UK Core or base profile is a warning.
 func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*OperationOutcome, error) {
 	oo := Validate(r)
-	src, err := marshalString(r)
-	if err != nil {
-		return oo, err
-	}
 	// the tree lives only in this call, so its memory is pooled
 	st := nodeStates.Get().(*nodeState)
 	defer st.release()
-	n, err := st.build(src, true)
-	if err != nil {
-		return oo, err
+	n, ok := (*Node)(nil), false
+	if !opts.viaJSON {
+		n, ok = st.buildTyped(r)
+	}
+	if !ok {
+		// from Marshal's output: what the typed builder cannot give
+		// exactly, and the reference it is tested against
+		src, err := marshalString(r)
+		if err != nil {
+			return oo, err
+		}
+		if n, err = st.build(src, true); err != nil {
+			return oo, err
+		}
 	}
 	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants()}
 	v.env.Terminology = opts.Terminology
@@ -262,7 +278,8 @@ func nodeLocation(n *Node) string {
 func (v *profileValidator) resource(n *Node) {
 	t := v.tables
 	domain := n.Type != "Bundle" && n.Type != "Parameters" && n.Type != "Binary"
-	var profiles []*profileInfo
+	var pbuf [4]*profileInfo // most resources claim fewer: no allocation
+	profiles := pbuf[:0]
 	switch v.opts.Mode {
 	case ProfilesClaimed:
 		if m := n.first("meta"); m != nil {
@@ -388,7 +405,7 @@ func idx(parent, k *Node) string {
 func (v *profileValidator) elements(res, n *Node) {
 	t := v.tables
 	for _, k := range n.kids {
-		if isResourceType(k.Type) && (k.Name == "contained" || k.Name == "resource") {
+		if (k.Name == "contained" || k.Name == "resource") && isResourceType(k.Type) {
 			v.resource(k)
 			continue
 		}
@@ -399,7 +416,7 @@ func (v *profileValidator) elements(res, n *Node) {
 		if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
 			typ = "Quantity"
 		}
-		if !strings.Contains(typ, ".") {
+		if (t.primBase || !isPrimitiveType(typ)) && !strings.Contains(typ, ".") {
 			list := t.base[typ]
 			for i := range list {
 				v.check(&list[i], res, k, 0)
@@ -428,34 +445,62 @@ func (v *profileValidator) cardinality(c cardinality, res *Node) {
 	if i := strings.LastIndexByte(rest, '.'); i >= 0 {
 		parentPath, name = rest[:i], rest[i+1:]
 	}
-	var walk func(at *Node, more string)
-	walk = func(at *Node, more string) {
-		if more != "" {
-			head, tail, _ := strings.Cut(more, ".")
-			for _, k := range at.kids {
-				if k.Name == head {
-					walk(k, tail)
-				}
-			}
-			return
-		}
-		count := 0
+	suffixed := false
+	v.cardinalityAt(&c, name, &suffixed, res, parentPath)
+}
+
+// cardinalityAt counts c's elements (named name) under each parent that
+// more reaches from at. With a system, the name reported is name +
+// ".where(system = '…')", and from the second parent on that longer name
+// is also the one counted (as it has always been): suffixed says so; the
+// string is built only for an issue.
+func (v *profileValidator) cardinalityAt(c *cardinality, name string, suffixed *bool, at *Node, more string) {
+	if more != "" {
+		head, tail, _ := strings.Cut(more, ".")
 		for _, k := range at.kids {
-			if k.Name == name && (c.System == "" || k.str("system") == c.System) {
-				count++
+			if k.Name == head {
+				v.cardinalityAt(c, name, suffixed, k, tail)
 			}
 		}
-		if c.System != "" {
-			name += ".where(system = '" + c.System + "')"
-		}
-		if count < c.Min {
-			v.add(SeverityError, IssueRequired, "cardinality", name+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count)+" (profile)", at, "."+name)
-		}
-		if c.Max != "*" {
-			if max, err := strconv.Atoi(c.Max); err == nil && count > max {
-				v.add(SeverityError, IssueStructure, "cardinality", name+": maximum allowed = "+c.Max+", but found "+itoa(count)+" (profile)", at, "."+name)
-			}
+		return
+	}
+	count := 0
+	for _, k := range at.kids {
+		if cardName(k.Name, name, *suffixed, c.System) && (c.System == "" || k.str("system") == c.System) {
+			count++
 		}
 	}
-	walk(res, parentPath)
+	if c.System != "" {
+		*suffixed = true
+	}
+	tooMany := false
+	if c.Max != "*" {
+		max, err := strconv.Atoi(c.Max)
+		tooMany = err == nil && count > max
+	}
+	if count >= c.Min && !tooMany {
+		return
+	}
+	n := name
+	if *suffixed {
+		n += ".where(system = '" + c.System + "')"
+	}
+	if count < c.Min {
+		v.add(SeverityError, IssueRequired, "cardinality", n+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count)+" (profile)", at, "."+n)
+	}
+	if tooMany {
+		v.add(SeverityError, IssueStructure, "cardinality", n+": maximum allowed = "+c.Max+", but found "+itoa(count)+" (profile)", at, "."+n)
+	}
+}
+
+// cardName: s is name, or with suffixed name + ".where(system = '" +
+// system + "')", without building that string.
+func cardName(s, name string, suffixed bool, system string) bool {
+	if !suffixed {
+		return s == name
+	}
+	const open, close = ".where(system = '", "')"
+	return len(s) == len(name)+len(open)+len(system)+len(close) &&
+		s[:len(name)] == name && s[len(name):len(name)+len(open)] == open &&
+		s[len(name)+len(open):len(s)-len(close)] == system && s[len(s)-len(close):] == close
 }

@@ -69,9 +69,18 @@ func CheckXHTML(s string) error {
 }
 
 type xhtmlScanner struct {
-	s     string
-	i     int
-	stack []string
+	s string
+	i int
+	// the open elements, as offsets of their names in s (no pointers, so
+	// the scanner needs no allocation)
+	open  [MaxXHTMLDepth][2]int32
+	depth int
+}
+
+// top is the name of the innermost open element.
+func (x *xhtmlScanner) top() string {
+	o := x.open[x.depth-1]
+	return x.s[o[0]:o[1]]
 }
 
 func (x *xhtmlScanner) fail(at int, format string, args ...any) error {
@@ -121,7 +130,7 @@ func (x *xhtmlScanner) run() error {
 		c := x.s[x.i]
 		switch {
 		case c == '<' && strings.HasPrefix(x.s[x.i:], "<!--"):
-			if len(x.stack) == 0 {
+			if x.depth == 0 {
 				return x.fail(x.i, "content after the div")
 			}
 			end := strings.Index(x.s[x.i+4:], "-->")
@@ -145,11 +154,11 @@ func (x *xhtmlScanner) run() error {
 				return x.fail(at, "bad end tag")
 			}
 			x.i++
-			if len(x.stack) == 0 || x.stack[len(x.stack)-1] != n {
+			if x.depth == 0 || x.top() != n {
 				return x.fail(at, "end tag </%s> does not match", Clip(n))
 			}
-			x.stack = x.stack[:len(x.stack)-1]
-			if len(x.stack) == 0 {
+			x.depth--
+			if x.depth == 0 {
 				x.skipSpace()
 				if x.i != len(x.s) {
 					return x.fail(x.i, "content after the div")
@@ -160,7 +169,7 @@ func (x *xhtmlScanner) run() error {
 			if err := x.startTag(); err != nil {
 				return err
 			}
-			if len(x.stack) == 0 {
+			if x.depth == 0 {
 				// An empty root: <div xmlns="…"/>.
 				x.skipSpace()
 				if x.i != len(x.s) {
@@ -179,7 +188,7 @@ func (x *xhtmlScanner) run() error {
 			}
 			x.i++
 		default:
-			if len(x.stack) == 0 {
+			if x.depth == 0 {
 				return x.fail(x.i, "content after the div")
 			}
 			if err := x.char(); err != nil {
@@ -187,7 +196,7 @@ func (x *xhtmlScanner) run() error {
 			}
 		}
 	}
-	return x.fail(len(x.s), "unclosed <%s>", Clip(x.stack[len(x.stack)-1]))
+	return x.fail(len(x.s), "unclosed <%s>", Clip(x.top()))
 }
 
 func Clip(s string) string {
@@ -288,12 +297,13 @@ func (x *xhtmlScanner) startTag() error {
 	if !xhtmlElements[n] {
 		return x.fail(at, "element <%s> is not allowed in a narrative", Clip(n))
 	}
-	if len(x.stack) >= MaxXHTMLDepth {
+	if x.depth >= MaxXHTMLDepth {
 		return x.fail(at, "elements nest deeper than %d", MaxXHTMLDepth)
 	}
-	root := len(x.stack) == 0
+	root := x.depth == 0
 	hasNS := false
-	var seen []string
+	var seenBuf [8]string // most tags have fewer attributes: no allocation
+	seen := seenBuf[:0]
 	for {
 		sp := x.i
 		x.skipSpace()
@@ -303,7 +313,8 @@ func (x *xhtmlScanner) startTag() error {
 		switch x.s[x.i] {
 		case '>':
 			x.i++
-			x.stack = append(x.stack, n)
+			x.open[x.depth] = [2]int32{int32(at + 1), int32(at + 1 + len(n))}
+			x.depth++
 		case '/':
 			if x.i+1 >= len(x.s) || x.s[x.i+1] != '>' {
 				return x.fail(x.i, "bad start tag")

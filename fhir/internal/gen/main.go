@@ -392,7 +392,7 @@ func run(in, out, version string) error {
 		{"zz_runtime.go", g.runtime},
 	}
 	if ver.Validate {
-		files = append(files, file{"zz_validate.go", g.validate}, file{"zz_meta.go", g.meta})
+		files = append(files, file{"zz_validate.go", g.validate}, file{"zz_meta.go", g.meta}, file{"zz_node.go", g.nodes})
 	}
 	files = append(files, file{"zz_codes.go", g.constants})
 	if ver.Validate {
@@ -683,6 +683,69 @@ func (g *gen) json() {
 			g.p("\tcase *%s:\n\t\te.ChoiceKey(name, %q)\n\t\tx.encodeJSON(e)", goTypeName(d.Name), choiceSuffix(d.Name))
 		}
 	}
+	g.p("\t}\n}\n")
+}
+
+// nodes writes, for each type, buildNode: the FHIRPath Node tree of a
+// value straight from the typed model, in the order and with the names
+// and types its encodeJSON output would give (typedBuilder in
+// fhirpath_nodetyped.go does the rest), and buildChoice, its dispatch
+// on the type of a choice value.
+func (g *gen) nodes() {
+	g.p("// nodeTypes are the types buildNode knows, resolved against typeTable once.")
+	g.p("var nodeTypes = []*nodeType{")
+	for _, d := range g.defs {
+		g.p("\t&nt%s,", goTypeName(d.Name))
+	}
+	g.p("}\n")
+	for _, d := range g.defs {
+		goName := goTypeName(d.Name)
+		fs := g.fields(d)
+		g.p("var nt%s = nodeType{def: %q}\n", goName, d.Name)
+		g.p("func (v *%s) buildNode(b *typedBuilder, s nodeScope) {", goName)
+		g.p("\tnt := &nt%s", goName)
+		for i, f := range fs {
+			switch {
+			case f.JSON == "resourceType" || f.JSON == "fhir_comments":
+				// keys the JSON tree reads otherwise (ExampleScenario.instance.resourceType)
+				g.p("\tif v.%s.present() { b.bail = true }", f.Go)
+			case f.Base == "id":
+				g.p("\tif v.ID != \"\" { b.str(s, nt, %d, %q, v.ID) }", i, f.JSON)
+			case f.E.Choice:
+				g.p("\tif v.%s != nil { buildChoice(b, s, nt, %d, v.%s) }", f.Go, i, f.Go)
+			case f.E.Types[0] == "Resource":
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 { b.resources(s, nt, %d, %q, v.%s) }", f.Go, i, f.JSON, f.Go)
+				} else {
+					g.p("\tif v.%s != nil { b.resources(s, nt, %d, %q, []Resource{v.%s}) }", f.Go, i, f.JSON, f.Go)
+				}
+			case isPrimitive(f.E.Types[0]):
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 { buildPrimSlice(b, s, nt, %d, %q, v.%s) }", f.Go, i, f.JSON, f.Go)
+				} else {
+					g.p("\tbuildPrim(b, s, nt, %d, %q, &v.%s)", i, f.JSON, f.Go)
+				}
+			default:
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 {\n\t\tgr := b.group(s, nt, %d, %q)\n\t\tfor i := range v.%s { c := b.obj(s, gr); v.%s[i].buildNode(b, c); b.end(c) }\n\t}", f.Go, i, f.JSON, f.Go, f.Go)
+				} else {
+					g.p("\tif v.%s != nil {\n\t\tgr := b.group(s, nt, %d, %q)\n\t\tc := b.obj(s, gr)\n\t\tv.%s.buildNode(b, c)\n\t\tb.end(c)\n\t}", f.Go, i, f.JSON, f.Go)
+				}
+			}
+		}
+		g.p("\tif len(v.Unknown) > 0 { b.bail = true }")
+		g.p("}\n")
+	}
+	g.p("func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {\n\tswitch x := v.(type) {")
+	for _, n := range sortedPrimitives() {
+		g.p("\tcase *%s:\n\t\tbuildChoicePrim(b, s, nt, i, %q, x)", primitives[n].Go, n)
+	}
+	for _, d := range g.defs {
+		if d.Kind == "type" {
+			g.p("\tcase *%s:\n\t\tif gr, ok := b.choiceGroup(s, nt, i, %q); ok { c := b.obj(s, gr); x.buildNode(b, c); b.end(c) }", goTypeName(d.Name), d.Name)
+		}
+	}
+	g.p("\tdefault:\n\t\tb.bail = true")
 	g.p("\t}\n}\n")
 }
 

@@ -1,0 +1,547 @@
+package fhir
+
+import (
+	"strconv"
+	"sync"
+	"unicode/utf8"
+)
+
+// A Node tree straight from the typed model, without encoding it to JSON
+// and parsing that back: ValidateProfiles' tree. The generated buildNode
+// methods (zz_node.go) walk a value's fields in encodeJSON's order; the
+// typedBuilder gives each child the name, type, value text, index and
+// place among its siblings that nodeState.build gives it from Marshal's
+// output, by the same keyLookup:
+//   - a key's children are grouped, and the groups ordered by keyLess, as
+//     build sorts an object's keys;
+//   - an object (or array item) that ends up with no children is left
+//     out, as the encoder takes empty objects out;
+//   - a primitive's id and extensions are its children, typed by the
+//     table of the primitive's type (none: so unknown, as from JSON).
+//
+// Whatever it cannot give exactly (unknown elements kept from the input,
+// a resource kept as raw JSON, text that is not valid UTF-8, a decimal
+// not written as a plain JSON number, a choice value of a type its
+// element does not allow, an extension that encodes to nothing) sets bail,
+// and the caller builds the tree from Marshal's output instead.
+// TestTypedNodeTree compares the two trees over every example.
+
+// nodeType is one generated type: its typeTable entry and, for each of
+// its fields (typeTable's element order, which is encodeJSON's), what
+// keyLookup gives for its JSON name.
+type nodeType struct {
+	def    string
+	ti     *typeInfo
+	own    []fieldInfo
+	choice []map[string]choiceAlt // by FHIR type name, for choice fields
+}
+
+// fieldInfo is a key's keyInfo and the type table of its objects.
+type fieldInfo struct {
+	keyInfo
+	childTi *typeInfo
+	name    string // the element's name, when e is set
+}
+
+type choiceAlt struct {
+	key string // valueQuantity
+	fieldInfo
+}
+
+var nodeTypesOnce sync.Once
+
+func resolveNodeTypes() {
+	for _, nt := range nodeTypes {
+		ti := typeTable[nt.def]
+		nt.ti = ti
+		nt.own = make([]fieldInfo, len(ti.Elems))
+		nt.choice = make([]map[string]choiceAlt, len(ti.Elems))
+		for i := range ti.Elems {
+			e := &ti.Elems[i]
+			if !e.Choice {
+				nt.own[i] = fieldOf(keyLookup(ti, e.Name))
+				continue
+			}
+			m := map[string]choiceAlt{}
+			for _, t := range e.Types {
+				if t == "" {
+					continue
+				}
+				k := e.Name + string(upperASCII(t[0])) + t[1:]
+				m[t] = choiceAlt{k, fieldOf(keyLookup(ti, k))}
+			}
+			nt.choice[i] = m
+		}
+	}
+}
+
+func fieldOf(ki keyInfo) fieldInfo {
+	t := ki.et
+	if t == "" {
+		t = "Element"
+	}
+	fi := fieldInfo{keyInfo: ki, childTi: typeTable[t]}
+	if ki.e != nil {
+		fi.name = ki.e.Name
+	}
+	return fi
+}
+
+// nodeScope is the object (or primitive) whose children are being built:
+// they are b.stack[kidBase:], in the key groups b.groups[grpBase:].
+type nodeScope struct {
+	n       *Node
+	ti      *typeInfo
+	kidBase int
+	grpBase int
+}
+
+// kgroup is one key of an object, as setKids orders them: its children
+// start at stack[start].
+type kgroup struct {
+	key   string // the JSON name, which keyLess compares
+	order int32
+	start int32
+}
+
+// grp is what the children of one key are made with.
+type grp struct {
+	name string // the children's name
+	et   string
+	ti   *typeInfo
+	at   int // index in groups
+}
+
+type typedBuilder struct {
+	nb     *nodeBuilder
+	stack  []*Node
+	groups []kgroup
+	order  []int // scratch for reordering groups
+	bail   bool
+}
+
+// info gives keyLookup(s.ti, key) for field i of nt.
+func (b *typedBuilder) info(s nodeScope, nt *nodeType, i int, key string) fieldInfo {
+	switch {
+	case s.ti == nt.ti:
+		return nt.own[i]
+	case s.ti == nil:
+		return unknownKey
+	}
+	return fieldOf(keyLookup(s.ti, key))
+}
+
+// unknownKey is what keyLookup gives for any key of an unknown type.
+var unknownKey = fieldInfo{keyInfo: keyInfo{order: 1 << 20}}
+
+func (b *typedBuilder) push(key string, fi *fieldInfo) grp {
+	g := grp{name: fi.name, et: fi.et, ti: fi.childTi, at: len(b.groups)}
+	if g.name == "" {
+		g.name = key
+	}
+	if fi.et == "" {
+		// objects of an unknown key are Elements; typeTable has none
+		g.ti = nil
+	}
+	b.groups = append(b.groups, kgroup{key: key, order: int32(fi.order), start: int32(len(b.stack))})
+	return g
+}
+
+// group starts the children of field i, named key.
+func (b *typedBuilder) group(s nodeScope, nt *nodeType, i int, key string) grp {
+	if s.ti == nt.ti {
+		return b.push(key, &nt.own[i])
+	}
+	fi := b.info(s, nt, i, key)
+	return b.push(key, &fi)
+}
+
+// choiceGroup starts the child of choice field i holding a typ value.
+func (b *typedBuilder) choiceGroup(s nodeScope, nt *nodeType, i int, typ string) (grp, bool) {
+	alt, ok := nt.choice[i][typ]
+	if !ok {
+		b.bail = true
+		return grp{}, false
+	}
+	fi := alt.fieldInfo
+	switch {
+	case s.ti == nil:
+		fi = unknownKey
+	case s.ti != nt.ti:
+		fi = fieldOf(keyLookup(s.ti, alt.key))
+	}
+	return b.push(alt.key, &fi), true
+}
+
+func (b *typedBuilder) child(s nodeScope, g grp) *Node {
+	c := b.nb.node()
+	c.Name, c.parent, c.index = g.name, s.n, len(b.stack)-int(b.groups[g.at].start)
+	b.stack = append(b.stack, c)
+	return c
+}
+
+// obj adds an object of group g; its fields are built in the scope it
+// gives, closed by end.
+func (b *typedBuilder) obj(s nodeScope, g grp) nodeScope {
+	c := b.child(s, g)
+	c.Type = g.et
+	if c.Type == "" {
+		c.Type = "Element"
+	}
+	return nodeScope{n: c, ti: g.ti, kidBase: len(b.stack), grpBase: len(b.groups)}
+}
+
+// str adds a plain JSON string element (an element's id).
+func (b *typedBuilder) str(s nodeScope, nt *nodeType, i int, key, v string) {
+	gr := b.group(s, nt, i, key)
+	c := b.child(s, gr)
+	t := gr.et
+	if t == "" || t == "Element" {
+		t = "string"
+	}
+	c.Type = t
+	b.text(c, v)
+}
+
+func (b *typedBuilder) text(c *Node, v string) {
+	if !utf8.ValidString(v) {
+		b.bail = true
+	}
+	c.raw, c.lazy = v, true
+}
+
+// end gives s's node its children, in keyLess order of their keys; an
+// object left with none is taken out, as the encoder takes out {}.
+func (b *typedBuilder) end(s nodeScope) {
+	kids := b.stack[s.kidBase:]
+	if len(kids) == 0 {
+		b.groups = b.groups[:s.grpBase]
+		if s.n.parent != nil && len(b.stack) > 0 && b.stack[len(b.stack)-1] == s.n {
+			b.stack = b.stack[:len(b.stack)-1]
+		}
+		return
+	}
+	b.setKids(s)
+}
+
+func (b *typedBuilder) setKids(s nodeScope) {
+	kids := b.stack[s.kidBase:]
+	grps := b.groups[s.grpBase:]
+	out := b.nb.kidList(len(kids))
+	sorted := true
+	prev := -1
+	for j := range grps {
+		if b.groupLen(s, j) == 0 {
+			continue
+		}
+		if prev >= 0 && !groupLess(&grps[prev], &grps[j]) {
+			sorted = false
+			break
+		}
+		prev = j
+	}
+	if sorted {
+		out = append(out, kids...)
+	} else {
+		b.order = b.order[:0]
+		for j := range grps {
+			if b.groupLen(s, j) == 0 {
+				continue
+			}
+			b.order = append(b.order, j)
+			for k := len(b.order) - 1; k > 0; k-- {
+				x, y := &grps[b.order[k]], &grps[b.order[k-1]]
+				if !groupLess(x, y) {
+					break
+				}
+				b.order[k], b.order[k-1] = b.order[k-1], b.order[k]
+			}
+		}
+		for _, j := range b.order {
+			start := int(grps[j].start)
+			out = append(out, b.stack[start:start+b.groupLen(s, j)]...)
+		}
+	}
+	s.n.kids = out
+	b.stack = b.stack[:s.kidBase]
+	b.groups = b.groups[:s.grpBase]
+}
+
+// groupLen is the number of children of group j of scope s.
+func (b *typedBuilder) groupLen(s nodeScope, j int) int {
+	g := s.grpBase + j
+	end := len(b.stack)
+	if g+1 < len(b.groups) {
+		end = int(b.groups[g+1].start)
+	}
+	return end - int(b.groups[g].start)
+}
+
+// groupLess is keyLess.
+func groupLess(a, b *kgroup) bool {
+	if a.order != b.order {
+		return a.order < b.order
+	}
+	return a.key < b.key
+}
+
+// primNode adds a primitive of group gr: its text, and its id and
+// extensions as children.
+func primNode[P primitive](b *typedBuilder, s nodeScope, gr grp, p P) {
+	hv := p.hasValue()
+	el := *p.elem()
+	c := b.child(s, gr)
+	jt := ""
+	if hv {
+		var raw string
+		raw, jt = b.primText(p)
+		c.raw, c.lazy = raw, true
+	}
+	t := gr.et
+	if t == "" || t == "Element" {
+		t = jt
+	}
+	if t == "" {
+		t = "string"
+	}
+	c.Type = t
+	if el == nil || el.empty() {
+		return
+	}
+	var ti *typeInfo
+	if !isPrimitiveType(t) {
+		ti = typeTable[t]
+	}
+	es := nodeScope{n: c, ti: ti, kidBase: len(b.stack), grpBase: len(b.groups)}
+	if el.ID != "" {
+		fi := b.keyInfo(es, "id")
+		gr := b.push("id", &fi)
+		k := b.child(es, gr)
+		k.Type = gr.et
+		if k.Type == "" || k.Type == "Element" {
+			k.Type = "string"
+		}
+		b.text(k, el.ID)
+	}
+	if len(el.Extension) > 0 {
+		fi := b.keyInfo(es, "extension")
+		gr := b.push("extension", &fi)
+		for i := range el.Extension {
+			x := b.obj(es, gr)
+			el.Extension[i].buildNode(b, x)
+			b.end(x)
+		}
+	}
+	if len(el.Unknown) > 0 || len(b.stack) == es.kidBase {
+		// encodes to an empty object, which the encoder takes out
+		b.bail = true
+		return
+	}
+	b.setKids(es)
+}
+
+func (b *typedBuilder) keyInfo(s nodeScope, key string) fieldInfo {
+	if s.ti == nil {
+		return unknownKey
+	}
+	return fieldOf(keyLookup(s.ti, key))
+}
+
+// primText is the text of p's JSON value and the type build gives a
+// value of that JSON kind.
+func (b *typedBuilder) primText(p primitive) (string, string) {
+	switch x := p.(type) {
+	case *Boolean:
+		if x.Value {
+			return "true", "boolean"
+		}
+		return "false", "boolean"
+	case *Integer:
+		return strconv.FormatInt(x.Value, 10), "integer"
+	case *PositiveInt:
+		return strconv.FormatInt(x.Value, 10), "integer"
+	case *UnsignedInt:
+		return strconv.FormatInt(x.Value, 10), "integer"
+	case *Decimal:
+		t, ok := plainNumber(x.Raw)
+		if !ok {
+			b.bail = true
+		}
+		return x.Raw, t
+	}
+	s := primString(p)
+	if !utf8.ValidString(s) {
+		b.bail = true
+	}
+	return s, "string"
+}
+
+// plainNumber: s is -?digits(.digits)? without a leading zero, and the
+// type build gives it ("integer" or "decimal").
+func plainNumber(s string) (string, bool) {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == start || s[start] == '0' && i-start > 1 {
+		return "", false
+	}
+	if i == len(s) {
+		return "integer", true
+	}
+	if s[i] != '.' {
+		return "", false
+	}
+	i++
+	frac := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return "decimal", i > frac && i == len(s)
+}
+
+func buildPrim[P primitive](b *typedBuilder, s nodeScope, nt *nodeType, i int, key string, p P) {
+	if !p.hasValue() {
+		if el := *p.elem(); el == nil || el.empty() {
+			return
+		}
+	}
+	primNode(b, s, b.group(s, nt, i, key), p)
+}
+
+func buildPrimSlice[T any, P primPtr[T]](b *typedBuilder, s nodeScope, nt *nodeType, i int, key string, xs []T) {
+	some := false
+	for j := range xs {
+		p := P(&xs[j])
+		if el := *p.elem(); p.hasValue() || el != nil && !el.empty() {
+			some = true
+			break
+		}
+	}
+	if !some {
+		return
+	}
+	gr := b.group(s, nt, i, key)
+	for j := range xs {
+		primNode(b, s, gr, P(&xs[j]))
+	}
+}
+
+func buildChoicePrim[P primitive](b *typedBuilder, s nodeScope, nt *nodeType, i int, typ string, p P) {
+	if !p.hasValue() {
+		if el := *p.elem(); el == nil || el.empty() {
+			return
+		}
+	}
+	if gr, ok := b.choiceGroup(s, nt, i, typ); ok {
+		primNode(b, s, gr, p)
+	}
+}
+
+type nodeBuildable interface {
+	buildNode(b *typedBuilder, s nodeScope)
+}
+
+// resources adds the resources of field i (contained, entry.resource).
+func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, rs []Resource) {
+	gr, started := grp{}, false
+	for _, r := range rs {
+		if r == nil {
+			continue
+		}
+		x, ok := r.(nodeBuildable)
+		if !ok {
+			b.bail = true
+			return
+		}
+		if !started {
+			gr, started = b.group(s, nt, i, key), true
+		}
+		c := b.child(s, gr)
+		c.Type = r.ResourceType()
+		cs := nodeScope{n: c, ti: typeTable[c.Type], kidBase: len(b.stack), grpBase: len(b.groups)}
+		x.buildNode(b, cs)
+		// a resource is never {}: its resourceType is there
+		if len(b.stack) > cs.kidBase {
+			b.setKids(cs)
+		} else {
+			b.groups = b.groups[:cs.grpBase]
+		}
+	}
+}
+
+// buildTyped builds r's tree in st's blocks (values lazy, as
+// build(src, true)); ok=false when it cannot be built exactly so.
+func (st *nodeState) buildTyped(r Resource) (*Node, bool) {
+	x, ok := r.(nodeBuildable)
+	if !ok {
+		return nil, false
+	}
+	nodeTypesOnce.Do(resolveNodeTypes)
+	if st.block == nil {
+		st.block = make([]Node, 0, 256)
+	}
+	st.b = nodeBuilder{nodes: st.block[:0], ptrs: st.ptrs[:0], keys: st.b.keys[:0], lazy: true}
+	tb := &st.tb
+	tb.nb, tb.stack, tb.groups, tb.bail = &st.b, tb.stack[:0], tb.groups[:0], false
+	n := st.b.node()
+	rt := r.ResourceType()
+	n.Name, n.Type = rt, rt
+	s := nodeScope{n: n, ti: typeTable[rt]}
+	x.buildNode(tb, s)
+	if tb.bail {
+		return nil, false
+	}
+	if len(tb.stack) > 0 {
+		tb.setKids(s)
+	}
+	b := &st.b
+	if b.nNodes > cap(st.block) && b.nNodes <= maxPooledNodes {
+		st.block = make([]Node, 0, b.nNodes)
+	}
+	if b.nPtrs > cap(st.ptrs) && b.nPtrs <= maxPooledNodes {
+		st.ptrs = make([]*Node, 0, b.nPtrs)
+	}
+	return n, true
+}
+
+// primString is the value of a primitive held as a Go string.
+func primString(p primitive) string {
+	switch x := p.(type) {
+	case *Base64Binary:
+		return x.Value
+	case *Canonical:
+		return x.Value
+	case *Code:
+		return x.Value
+	case *Date:
+		return x.Value
+	case *DateTime:
+		return x.Value
+	case *ID:
+		return x.Value
+	case *Instant:
+		return x.Value
+	case *Markdown:
+		return x.Value
+	case *OID:
+		return x.Value
+	case *String:
+		return x.Value
+	case *Time:
+		return x.Value
+	case *URI:
+		return x.Value
+	case *URL:
+		return x.Value
+	case *UUID:
+		return x.Value
+	case *XHTML:
+		return x.Value
+	}
+	return ""
+}

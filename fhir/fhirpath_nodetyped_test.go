@@ -1,0 +1,231 @@
+package fhir
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// typedTreeCorpus gives every resource the profile tests use: the 215 UK
+// Core examples, the R4 examples and the invalid corpus, by name.
+func typedTreeCorpus(t *testing.T) ([]string, []Resource) {
+	t.Helper()
+	var names []string
+	var rs []Resource
+	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 215 {
+		t.Fatalf("want the 215 UK Core examples in %s, found %d", ukcoreDir, len(files))
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r, err := UnmarshalXML(data); err == nil {
+			names, rs = append(names, "ukcore/"+filepath.Base(f)), append(rs, r)
+		}
+	}
+	r4 := readR4Examples(t)
+	keys := make([]string, 0, len(r4))
+	for k := range r4 {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if r, err := Unmarshal(r4[k]); err == nil {
+			names, rs = append(names, "r4/"+k), append(rs, r)
+		}
+	}
+	keys = keys[:0]
+	for k := range profileGoldenInvalid {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		r, err := Unmarshal([]byte(profileGoldenInvalid[k]))
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		names, rs = append(names, "invalid/"+k), append(rs, r)
+	}
+	return names, rs
+}
+
+// sameTypedTree reports the first difference between two trees: names, types,
+// value text, whether a value is there, indexes, children and parents.
+func sameTypedTree(a, b *Node, path string) string {
+	if a.Name != b.Name || a.Type != b.Type || a.raw != b.raw || a.hasVal() != b.hasVal() || a.index != b.index {
+		return path + ": json " + a.Name + " " + a.Type + " [" + a.raw + "] idx " + itoa(a.index) + "; typed " + b.Name + " " + b.Type + " [" + b.raw + "] idx " + itoa(b.index)
+	}
+	if len(a.kids) != len(b.kids) {
+		var an, bn []string
+		for _, k := range a.kids {
+			an = append(an, k.Name)
+		}
+		for _, k := range b.kids {
+			bn = append(bn, k.Name)
+		}
+		return path + ": children json " + strings.Join(an, ",") + "; typed " + strings.Join(bn, ",")
+	}
+	for i := range a.kids {
+		if a.kids[i].parent != a || b.kids[i].parent != b {
+			return path + "." + a.kids[i].Name + ": parent"
+		}
+		if d := sameTypedTree(a.kids[i], b.kids[i], path+"."+a.kids[i].Name+"["+itoa(i)+"]"); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// TestTypedNodeTree: the tree built from the typed model is the tree
+// built from Marshal's output, on every resource of the corpus; the few
+// the typed builder leaves to the JSON path are counted.
+func TestTypedNodeTree(t *testing.T) {
+	names, rs := typedTreeCorpus(t)
+	bailed := 0
+	for i, r := range rs {
+		src, err := marshalString(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var js, ts nodeState
+		want, err := js.build(src, true)
+		if err != nil {
+			t.Fatalf("%s: %v", names[i], err)
+		}
+		got, ok := ts.buildTyped(r)
+		if !ok {
+			bailed++
+			t.Logf("%s: left to the JSON path", names[i])
+			continue
+		}
+		if d := sameTypedTree(want, got, want.Type); d != "" {
+			t.Errorf("%s: %s", names[i], d)
+		}
+	}
+	t.Logf("%d resources, %d left to the JSON path", len(rs), bailed)
+	if bailed > len(rs)/20 {
+		t.Errorf("%d of %d resources left to the JSON path", bailed, len(rs))
+	}
+}
+
+// TestValidateProfilesTypedVsJSON: ValidateProfiles gives the same issues
+// (severity, code, rule, expression, message) whether its tree comes from
+// the typed model or from Marshal's output, on the whole corpus and with
+// each mode.
+func TestValidateProfilesTypedVsJSON(t *testing.T) {
+	names, rs := typedTreeCorpus(t)
+	modes := []ValidateOptions{
+		{},
+		{Mode: ProfilesBase},
+		{Mode: ProfilesNamed, Profile: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"},
+	}
+	for i, r := range rs {
+		for _, opts := range modes {
+			ref := opts
+			ref.viaJSON = true
+			want, werr := ValidateProfiles(context.Background(), r, ref)
+			got, gerr := ValidateProfiles(context.Background(), r, opts)
+			if (werr == nil) != (gerr == nil) || werr != nil && werr.Error() != gerr.Error() {
+				t.Fatalf("%s: errors differ: json %v, typed %v", names[i], werr, gerr)
+			}
+			if d := cmp.Diff(issueLines(want), issueLines(got)); d != "" {
+				t.Errorf("%s (mode %d): issues differ (-json +typed):\n%s", names[i], opts.Mode, d)
+			}
+		}
+	}
+}
+
+func issueLines(oo *OperationOutcome) []string {
+	if oo == nil {
+		return nil
+	}
+	var out []string
+	for _, is := range oo.Issue {
+		key := ""
+		if is.Details != nil {
+			key = is.Details.Text.Value
+		}
+		var ex []string
+		for _, e := range is.Expression {
+			ex = append(ex, e.Value)
+		}
+		out = append(out, is.Severity.Value+"\t"+is.Code.Value+"\t"+key+"\t"+strings.Join(ex, ",")+"\t"+is.Diagnostics.Value)
+	}
+	return out
+}
+
+// xhtmlProblem's ASCII path gives what the lower-casing one gives.
+func FuzzXHTMLProblemASCII(f *testing.F) {
+	for _, s := range []string{
+		`<div xmlns="http://www.w3.org/1999/xhtml">A synthetic patient</div>`,
+		`<div><SCRIPT>x</SCRIPT></div>`, `<div><a href="JavaScript:x">y</a></div>`,
+		`<div><p OnClick="x">y</p></div>`, `<div><p class="a"	onload=x>`, `<div><p`, `<div><!-- <p onx> --></div>`,
+		`<div><Style/><meta/><form></form></div>`, `<div>javascript<</div>`, `<div><p on>x</p></div>`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := xhtmlProblem(s), xhtmlProblemLower(s); got != want {
+			t.Fatalf("%q: %q, want %q", s, got, want)
+		}
+	})
+}
+
+// A narrative with an empty tag ("<>") is an issue, not a panic, on both
+// paths of txt-1's check.
+func TestValidateProfilesEmptyTag(t *testing.T) {
+	for _, div := range []string{`<div xmlns="http://www.w3.org/1999/xhtml"><></div>`, `<div xmlns="http://www.w3.org/1999/xhtml">é< ></div>`} {
+		p := &Patient{Text: &Narrative{Status: Code{Value: "generated"}, Div: XHTML{Value: div}}}
+		oo, err := ValidateProfiles(context.Background(), p, ValidateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if oo == nil || len(oo.Issue) == 0 {
+			t.Errorf("%s: no issue", div)
+		}
+	}
+}
+
+// FuzzTypedNodeTree: on any resource Unmarshal accepts, the typed builder
+// gives the JSON builder's tree, or leaves the resource to it.
+func FuzzTypedNodeTree(f *testing.F) {
+	for _, s := range profileGoldenInvalid {
+		f.Add(s)
+	}
+	f.Add(`{"resourceType":"Patient","name":[{"given":["a",null,"c"],"_given":[null,{"id":"x"},{"extension":[{"url":"u","valueBoolean":true}]}]}],"_gender":{"id":"g"},"multipleBirthInteger":2}`)
+	f.Add(`{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"},"component":[{"code":{"text":"c"},"valueInteger":-3}]}`)
+	f.Add(`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","contained":[{"resourceType":"Organization","name":"o"}]}}]}`)
+	f.Add(`{"resourceType":"Patient","contained":[{"resourceType":"Basic"}]}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := Unmarshal([]byte(s))
+		if err != nil {
+			return
+		}
+		src, err := marshalString(r)
+		if err != nil {
+			return
+		}
+		var js, ts nodeState
+		want, err := js.build(src, true)
+		if err != nil {
+			return
+		}
+		got, ok := ts.buildTyped(r)
+		if !ok {
+			return
+		}
+		if d := sameTypedTree(want, got, want.Type); d != "" {
+			t.Fatalf("%s\n%s", src, d)
+		}
+	})
+}
