@@ -5,8 +5,6 @@ import "github.com/nhskit/nhskit/fhir/internal/fhirjson"
 // Helpers of the XML codec and the streams, beside the shared runtime
 // names in zz_runtime.go.
 
-type xmlMark = fhirjson.Mark
-
 const (
 	utf8BOM = fhirjson.UTF8BOM
 	xhtmlNS = fhirjson.XHTMLNamespace

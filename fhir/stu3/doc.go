@@ -17,8 +17,15 @@
 // fhir.ErrSyntax), so errors.Is works across both. Narrative divs are
 // checked as restricted XHTML, as in R4.
 //
-// Not here (yet): validation, FHIRPath and the XML codec, which package fhir
-// has for R4 only.
+// FHIR XML (https://hl7.org/fhir/STU3/xml.html): UnmarshalXML, MarshalXML,
+// XMLToJSON and JSONToXML are package fhir's codec (fhir/internal/fhirxml)
+// over the STU3 element tables (zz_meta.go), so XML is as lossless as
+// JSON; a member kept in Unknown has no place in XML and is refused
+// (*XMLError), not dropped. The official STU3 resources survive
+// JSON -> XML -> JSON exactly (TestOfficialExamples).
+//
+// Not here (yet): validation and FHIRPath, which package fhir has for R4
+// only.
 //
 // # Sources
 //

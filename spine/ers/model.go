@@ -37,7 +37,7 @@ func decodeSTU3[P stu3.Resource](b []byte, what string) (P, error) {
 
 // decodeR4 decodes an R4 answer, normalised with the single-object
 // members wrap (see normalise), that must be a resource of type P.
-func decodeR4[P fhir.Resource](b []byte, what string, wrap single) (P, error) {
+func decodeR4[P fhir.Resource](b []byte, what string, wrap *single) (P, error) {
 	var zero P
 	b, err := normalise(b, wrap)
 	if err != nil {
@@ -229,18 +229,27 @@ func encodeSTU3(ep Endpoint, r stu3.Resource) ([]byte, error) {
 // e-RS sent it stays in the Raw fields. Before sending, unwrapSingle turns
 // a one-element array back into the object e-RS expects.
 
-// single says which members arrive as one object where FHIR has an array:
-// key under an object that sits in the member parent ("" for the root).
-type single func(parent, key string) bool
+// single names members that arrive as one object where FHIR has an array:
+// key in an object that sits in the member parent ("" for the root).
+type single struct{ parent, key string }
+
+func (s *single) is(parent, key string) bool {
+	return s != nil && s.parent == parent && s.key == key
+}
 
 // participantType is Appointment.participant.type, wherever the
 // Appointment is (an answer, a contained resource, a parameter).
-func participantType(parent, key string) bool { return parent == "participant" && key == "type" }
+var participantType = &single{"participant", "type"}
 
-// normalise rewrites an answer as described above.
-func normalise(data []byte, wrap single) ([]byte, error) {
+// normalise rewrites an answer as described above. Most answers need
+// nothing: a scan for an empty string value or an object at key finds
+// them, and they are returned as they are.
+func normalise(data []byte, wrap *single) ([]byte, error) {
+	if !hasEmptyString(data) && (wrap == nil || !hasObjectAt(data, wrap.key)) {
+		return data, nil
+	}
 	out, err := walk(data, "", true, func(parent, key string, v []byte) []byte {
-		if wrap == nil || !wrap(parent, key) || v[0] != '{' {
+		if !wrap.is(parent, key) || v[0] != '{' {
 			return v
 		}
 		return append(append([]byte{'['}, v...), ']')
@@ -251,11 +260,59 @@ func normalise(data []byte, wrap single) ([]byte, error) {
 	return out, nil
 }
 
+// hasEmptyString reports whether data may hold a member whose value is
+// "" (a colon, blanks, then ""); false means it certainly does not.
+func hasEmptyString(data []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(data[i:], []byte(`""`))
+		if j < 0 {
+			return false
+		}
+		k := i + j - 1
+		for k >= 0 && isBlank(data[k]) {
+			k--
+		}
+		if k >= 0 && data[k] == ':' {
+			return true
+		}
+		i += j + 2
+	}
+}
+
+// hasObjectAt reports whether data may hold a member named key whose value
+// is an object; false means it certainly does not (a name written with
+// escapes is not seen, and the decoder then refuses the object).
+func hasObjectAt(data []byte, key string) bool {
+	name := []byte(`"` + key + `"`)
+	for i := 0; ; {
+		j := bytes.Index(data[i:], name)
+		if j < 0 {
+			return false
+		}
+		k := i + j + len(name)
+		for k < len(data) && isBlank(data[k]) {
+			k++
+		}
+		if k < len(data) && data[k] == ':' {
+			k++
+			for k < len(data) && isBlank(data[k]) {
+				k++
+			}
+			if k < len(data) && data[k] == '{' {
+				return true
+			}
+		}
+		i += j + len(name)
+	}
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // unwrapSingle turns each one-element array of an object at a member that
 // unwrap names into the object.
-func unwrapSingle(data []byte, unwrap single) ([]byte, error) {
+func unwrapSingle(data []byte, unwrap *single) ([]byte, error) {
 	return walk(data, "", false, func(parent, key string, v []byte) []byte {
-		if !unwrap(parent, key) || v[0] != '[' {
+		if !unwrap.is(parent, key) || v[0] != '[' {
 			return v
 		}
 		var elems []json.RawMessage

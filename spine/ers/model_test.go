@@ -26,8 +26,11 @@ func TestNormalise(t *testing.T) {
 			`{"a":"","b":"x","extension":[{"url":"u","valueString":""}],"c":[""]}`,
 			`{"b":"x","extension":[{"url":"u"}],"c":[""]}`},
 		{"keys with escapes",
-			`{"\u0061b":"x"}`,
+			`{"\u0061b":"x","e":""}`,
 			`{"ab":"x"}`},
+		{"nothing to do: the input as it is",
+			`{ "a" : "x", "type": [{"text":"a"}], "s":"say \"\"" }`,
+			`{ "a" : "x", "type": [{"text":"a"}], "s":"say \"\"" }`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := normalise([]byte(tc.in), participantType)
@@ -35,17 +38,20 @@ func TestNormalise(t *testing.T) {
 			assert.Equal(t, tc.want, string(got))
 		})
 	}
-	root := func(parent, key string) bool { return parent == "" && key == "type" }
-	got, err := normalise([]byte(`{"type":{"text":"a"},"x":{"type":{"text":"b"}}}`), root)
+	got, err := normalise([]byte(`{"type":{"text":"a"},"x":{"type":{"text":"b"}}}`), &single{"", "type"})
 	require.NoError(t, err)
 	assert.Equal(t, `{"type":[{"text":"a"}],"x":{"type":{"text":"b"}}}`, string(got))
 
-	for _, bad := range []string{`{"a":`, `{"a":1,}`, `[1,`, `{"a":1}}`, `{"a" 1}`} {
+	for _, bad := range []string{`{"a":"",`, `{"a":"",}`, `[{"a":""},`, `{"a":""}}`, `{"b":"","a" 1}`} {
 		_, err := normalise([]byte(bad), participantType)
 		assert.Error(t, err, bad)
 	}
+	assert.False(t, hasEmptyString([]byte(`{"a":"\"\"","b":["x"]}`)))
+	assert.True(t, hasEmptyString([]byte(`{"a": ""}`)))
+	assert.False(t, hasObjectAt([]byte(`{"type":[{}],"x":"\"type\""}`), "type"))
+	assert.True(t, hasObjectAt([]byte(`{"type" : {}}`), "type"))
 	// Nesting past the walk's limit is left for the decoder to refuse.
-	deep := strings.Repeat(`{"a":`, 200) + "1" + strings.Repeat("}", 200)
+	deep := strings.Repeat(`{"a":`, 200) + `""` + strings.Repeat("}", 200)
 	got, err = normalise([]byte(deep), participantType)
 	require.NoError(t, err)
 	assert.Equal(t, deep, string(got))

@@ -136,7 +136,7 @@ func (c *Client) OnBehalfOfUsers(ctx context.Context) ([]string, error) {
 	}
 	// Practitioner.identifier arrives as one object (an e-RS quirk like
 	// HealthcareService.type); both shapes are read.
-	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", func(parent, key string) bool { return parent == "resource" && key == "identifier" })
+	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", &single{"resource", "identifier"})
 	if err != nil {
 		return nil, fmt.Errorf("ers: A040: %w", err)
 	}

@@ -314,7 +314,7 @@ func (c *Client) HealthcareService(ctx context.Context, id string) (*HealthcareS
 	if err != nil {
 		return nil, err
 	}
-	r, err := decodeR4[*fhir.HealthcareService](resp.Body, "HealthcareService", func(parent, key string) bool { return parent == "" && key == "type" })
+	r, err := decodeR4[*fhir.HealthcareService](resp.Body, "HealthcareService", &single{"", "type"})
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +365,7 @@ func (c *Client) HealthcareServices(ctx context.Context, ids ...string) ([]*Heal
 	if err != nil {
 		return nil, err
 	}
-	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", func(parent, key string) bool { return parent == "resource" && key == "type" })
+	b, err := decodeR4[*fhir.Bundle](resp.Body, "Bundle", &single{"resource", "type"})
 	if err != nil {
 		return nil, fmt.Errorf("ers: A035: %w", err)
 	}

@@ -391,8 +391,11 @@ func run(in, out, version string) error {
 		{"zz_json.go", g.json},
 		{"zz_runtime.go", g.runtime},
 	}
+	// The element tables serve the XML codec of every version (and
+	// FHIRPath in R4).
+	files = append(files, file{"zz_meta.go", g.meta})
 	if ver.Validate {
-		files = append(files, file{"zz_validate.go", g.validate}, file{"zz_meta.go", g.meta}, file{"zz_node.go", g.nodes})
+		files = append(files, file{"zz_validate.go", g.validate}, file{"zz_node.go", g.nodes})
 	}
 	files = append(files, file{"zz_codes.go", g.constants})
 	if ver.Validate {
