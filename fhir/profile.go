@@ -445,33 +445,28 @@ func (v *profileValidator) cardinality(c cardinality, res *Node) {
 	if i := strings.LastIndexByte(rest, '.'); i >= 0 {
 		parentPath, name = rest[:i], rest[i+1:]
 	}
-	suffixed := false
-	v.cardinalityAt(&c, name, &suffixed, res, parentPath)
+	v.cardinalityAt(&c, name, res, parentPath)
 }
 
-// cardinalityAt counts c's elements (named name) under each parent that
-// more reaches from at. With a system, the name reported is name +
-// ".where(system = '…')", and from the second parent on that longer name
-// is also the one counted (as it has always been): suffixed says so; the
-// string is built only for an issue.
-func (v *profileValidator) cardinalityAt(c *cardinality, name string, suffixed *bool, at *Node, more string) {
+// cardinalityAt counts c's elements (named name, and with c.System only
+// those of that system) under each parent that more reaches from at. With a
+// system, the name reported is name + ".where(system = '…')"; the string
+// is built only for an issue.
+func (v *profileValidator) cardinalityAt(c *cardinality, name string, at *Node, more string) {
 	if more != "" {
 		head, tail, _ := strings.Cut(more, ".")
 		for _, k := range at.kids {
 			if k.Name == head {
-				v.cardinalityAt(c, name, suffixed, k, tail)
+				v.cardinalityAt(c, name, k, tail)
 			}
 		}
 		return
 	}
 	count := 0
 	for _, k := range at.kids {
-		if cardName(k.Name, name, *suffixed, c.System) && (c.System == "" || k.str("system") == c.System) {
+		if k.Name == name && (c.System == "" || k.str("system") == c.System) {
 			count++
 		}
-	}
-	if c.System != "" {
-		*suffixed = true
 	}
 	tooMany := false
 	if c.Max != "*" {
@@ -482,7 +477,7 @@ func (v *profileValidator) cardinalityAt(c *cardinality, name string, suffixed *
 		return
 	}
 	n := name
-	if *suffixed {
+	if c.System != "" {
 		n += ".where(system = '" + c.System + "')"
 	}
 	if count < c.Min {
@@ -491,16 +486,4 @@ func (v *profileValidator) cardinalityAt(c *cardinality, name string, suffixed *
 	if tooMany {
 		v.add(SeverityError, IssueStructure, "cardinality", n+": maximum allowed = "+c.Max+", but found "+itoa(count)+" (profile)", at, "."+n)
 	}
-}
-
-// cardName: s is name, or with suffixed name + ".where(system = '" +
-// system + "')", without building that string.
-func cardName(s, name string, suffixed bool, system string) bool {
-	if !suffixed {
-		return s == name
-	}
-	const open, close = ".where(system = '", "')"
-	return len(s) == len(name)+len(open)+len(system)+len(close) &&
-		s[:len(name)] == name && s[len(name):len(name)+len(open)] == open &&
-		s[len(name)+len(open):len(s)-len(close)] == system && s[len(s)-len(close):] == close
 }

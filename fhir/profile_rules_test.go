@@ -34,6 +34,34 @@ var profileCorpus = []struct {
 	{"slice-bp-systolic-unit.json", RuleFixed, "error", "Observation.component[0].value.unit"},
 	{"slice-birthsex-twice.json", RuleSlicing, "error", "Patient.extension"},
 	{"slice-nhsnumber-twice.json", "cardinality", "error", "Patient.identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number')"},
+	{"cardinality-bp-second-component-no-snomed.json", "cardinality", "error", "Observation.component[1].code.coding.where(system = 'http://snomed.info/sct')"},
+}
+
+// A cardinality with a system (a slice such as coding:snomedCT) under a
+// repeating parent counts each parent's own elements: the second component
+// is judged as the first is.
+func TestCardinalityUnderRepeatingParent(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "profiles", "cardinality-bp-second-component-no-snomed.json"))
+	require.NoError(t, err)
+	issues := func(data []byte) []string {
+		r, err := Unmarshal(data)
+		require.NoError(t, err)
+		oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+		require.NoError(t, err)
+		var got []string
+		if oo != nil {
+			for _, is := range oo.Issue {
+				if is.Details != nil && is.Details.Text.Value == "cardinality" {
+					got = append(got, is.Expression[0].Value+": "+is.Diagnostics.Value)
+				}
+			}
+		}
+		return got
+	}
+	assert.Equal(t, []string{"Observation.component[1].code.coding.where(system = 'http://snomed.info/sct'): coding.where(system = 'http://snomed.info/sct'): minimum required = 1, but only found 0 (profile)"}, issues(data))
+	valid := strings.Replace(string(data), `"code":"8462-4"}]`, `"code":"8462-4"},{"system":"http://snomed.info/sct","code":"1091811000000102"}]`, 1)
+	require.NotEqual(t, string(data), valid)
+	assert.Empty(t, issues([]byte(valid)))
 }
 
 func TestValidateProfilesCorpus(t *testing.T) {
