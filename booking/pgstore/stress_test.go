@@ -333,23 +333,23 @@ func (w *worker) move(t *testing.T, id string, k known, to string) bool {
 }
 
 func (w *worker) cancel(t *testing.T, id string, k known) bool {
-	_, _, err := w.inst.l.Cancel(w.inst.ctx, booking.CancelInput{BookingID: id, IfVersion: k.version})
-	if err != nil && !domain(err) {
-		err = w.retry(func(ctx context.Context) (err error) {
-			_, _, err = w.inst.l.Cancel(ctx, booking.CancelInput{BookingID: id, IfVersion: k.version})
-			return err
-		})
-		if errors.Is(err, booking.ErrVersionMismatch) {
-			b, rerr := w.read(id)
-			if rerr != nil {
-				t.Error(rerr)
-				return false
-			}
-			if b.Status != booking.StatusCancelled || b.Version != k.version+1 {
-				t.Errorf("booking %s changed by someone else: %+v", id, b)
-			}
-			err = nil
+	err := w.retry(func(ctx context.Context) (err error) {
+		_, _, err = w.inst.l.Cancel(ctx, booking.CancelInput{BookingID: id, IfVersion: k.version})
+		return err
+	})
+	if errors.Is(err, booking.ErrVersionMismatch) {
+		// An earlier attempt whose answer was lost did commit: on a retry
+		// here, or before the instance's context was cancelled, when
+		// settle repeats the cancellation.
+		b, rerr := w.read(id)
+		if rerr != nil {
+			t.Error(rerr)
+			return false
 		}
+		if b.Status != booking.StatusCancelled || b.Version != k.version+1 {
+			t.Errorf("booking %s changed by someone else: %+v", id, b)
+		}
+		err = nil
 	}
 	if err != nil && !domain(err) {
 		pendingOps.Store(w.id, pending{kind: "cancel", id: id, k: k})
