@@ -722,6 +722,14 @@ func (g *gen) nodes() {
 				} else {
 					g.p("\tif v.%s != nil { b.resources(s, nt, %d, %q, []Resource{v.%s}) }", f.Go, i, f.JSON, f.Go)
 				}
+			case isPrimitive(f.E.Types[0]) && primitives[f.E.Types[0]].Kind == "string":
+				// a string-valued primitive: no generic call, no type switch
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 {\n\t\tsome := false\n\t\tfor j := range v.%s { if v.%s[j].Value != \"\" || someElem(v.%s[j].Elem) { some = true; break } }", f.Go, f.Go, f.Go, f.Go)
+					g.p("\t\tif some {\n\t\t\tgr := b.group(s, nt, %d, %q)\n\t\t\tfor j := range v.%s { b.strNode(s, gr, v.%s[j].Value, v.%s[j].Elem) }\n\t\t}\n\t}", i, f.JSON, f.Go, f.Go, f.Go)
+				} else {
+					g.p("\tif v.%s.Value != \"\" || someElem(v.%s.Elem) { b.strNode(s, b.group(s, nt, %d, %q), v.%s.Value, v.%s.Elem) }", f.Go, f.Go, i, f.JSON, f.Go, f.Go)
+				}
 			case isPrimitive(f.E.Types[0]):
 				if f.E.Many {
 					g.p("\tif len(v.%s) > 0 { buildPrimSlice(b, s, nt, %d, %q, v.%s) }", f.Go, i, f.JSON, f.Go)
@@ -741,6 +749,10 @@ func (g *gen) nodes() {
 	}
 	g.p("func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {\n\tswitch x := v.(type) {")
 	for _, n := range sortedPrimitives() {
+		if primitives[n].Kind == "string" {
+			g.p("\tcase *%s:\n\t\tif x.Value != \"\" || someElem(x.Elem) {\n\t\t\tif gr, ok := b.choiceGroup(s, nt, i, %q); ok { b.strNode(s, gr, x.Value, x.Elem) }\n\t\t}", primitives[n].Go, n)
+			continue
+		}
 		g.p("\tcase *%s:\n\t\tbuildChoicePrim(b, s, nt, i, %q, x)", primitives[n].Go, n)
 	}
 	for _, d := range g.defs {
