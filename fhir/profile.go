@@ -77,6 +77,10 @@ type preparedInv struct {
 	prog  *FHIRPath
 	fast  fastPred
 	guard guardPred // when fast is nil: decides some cases without the interpreter
+	// memo: another invariant of the same list has the same expression
+	// (txt-1 and txt-2 are both htmlChecks()), so check keeps fast's
+	// answer for the element it last gave one for
+	memo bool
 	// absent, when fast is nil: the constraint is unknown (no issue)
 	// whenever these element names reach nothing
 	absent []string
@@ -107,6 +111,8 @@ type invTables struct {
 	// extension are the invariants of the UK Core extensions that have
 	// any, by URL
 	extension map[string][]preparedInv
+	// extBase is base["Extension"], the type elements meets most often
+	extBase []preparedInv
 }
 
 // mayHaveBase reports whether base may hold invariants of typ (false:
@@ -179,6 +185,11 @@ func invariants() *invTables {
 				t.element = append(t.element, prepare(inv, ""))
 			}
 		}
+		for _, list := range t.base {
+			markShared(list)
+		}
+		markShared(t.domain)
+		t.extBase = t.base["Extension"]
 		t.ele1Only = len(t.element) == 1 && t.element[0].prog != nil && t.element[0].prog.src == ele1Expr
 		for _, p := range ukcoreProfiles {
 			m := map[string][]preparedInv{}
@@ -198,6 +209,18 @@ func invariants() *invTables {
 		invTable = t
 	})
 	return invTable
+}
+
+// markShared sets memo on the fast invariants of list whose expression
+// another fast one of list has.
+func markShared(list []preparedInv) {
+	for i := range list {
+		for j := range list {
+			if i != j && list[i].fast != nil && list[j].fast != nil && list[i].prog == list[j].prog {
+				list[i].memo = true
+			}
+		}
+	}
 }
 
 // ValidateProfiles runs Validate and then checks the resource against
@@ -255,6 +278,11 @@ type profileValidator struct {
 	issues   []OperationOutcomeIssue
 	tables   *invTables
 	env      FHIRPathEnv
+	// the last answer of a memo invariant's fast: its program, element
+	// and answer
+	memoProg *FHIRPath
+	memoAt   *Node
+	memoOK   bool
 }
 
 // add reports an issue at the element n (plus suffix, if any); the
@@ -375,7 +403,16 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 		return
 	}
 	if inv.fast != nil {
-		if !inv.fast(at) {
+		var ok bool
+		if inv.memo && v.memoProg == inv.prog && v.memoAt == at {
+			ok = v.memoOK
+		} else {
+			ok = inv.fast(at)
+			if inv.memo {
+				v.memoProg, v.memoAt, v.memoOK = inv.prog, at, ok
+			}
+		}
+		if !ok {
 			v.failed(inv.inv, at)
 		}
 		return
@@ -454,7 +491,11 @@ func (v *profileValidator) elements(res, n *Node) {
 		if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
 			typ = "Quantity"
 		}
-		if (t.primBase || !isPrimitiveType(typ)) && t.mayHaveBase(typ) && !strings.Contains(typ, ".") {
+		if typ == "Extension" {
+			for i := range t.extBase {
+				v.check(&t.extBase[i], res, k, 0)
+			}
+		} else if (t.primBase || !isPrimitiveType(typ)) && t.mayHaveBase(typ) && !strings.Contains(typ, ".") {
 			list := t.base[typ]
 			for i := range list {
 				v.check(&list[i], res, k, 0)
