@@ -233,6 +233,10 @@ func xhtmlProblem(s string) string {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c == '<':
+			if i+1 < len(s) && !xhtmlBadStart(s[i+1]) {
+				// no forbidden element starts with this letter
+				continue
+			}
 			for b, bad := range xhtmlBad[:len(xhtmlBad)-1] {
 				if hasPrefixFold(s[i:], bad) {
 					found |= 1 << b
@@ -284,6 +288,25 @@ func xhtmlProblem(s string) string {
 
 // xhtmlBad are the strings txt-1 forbids, "javascript:" last.
 var xhtmlBad = [...]string{"<script", "<object", "<applet", "<iframe", "<embed", "<form", "<input", "<base", "<link", "<meta", "<style", "javascript:"}
+
+// xhtmlBadFirst has bit c-'a' set for the letter c after "<" of each
+// forbidden element of xhtmlBad.
+var xhtmlBadFirst = func() uint32 {
+	var m uint32
+	for _, bad := range xhtmlBad[:len(xhtmlBad)-1] {
+		m |= 1 << (bad[1] - 'a')
+	}
+	return m
+}()
+
+// xhtmlBadStart: c, folded as hasPrefixFold folds, is the letter after
+// "<" of some forbidden element.
+func xhtmlBadStart(c byte) bool {
+	if c >= 'A' && c <= 'Z' {
+		c += 'a' - 'A'
+	}
+	return c >= 'a' && c <= 'z' && xhtmlBadFirst&(1<<(c-'a')) != 0
+}
 
 // hasPrefixFold: s starts with the lower-case ASCII prefix, in any case.
 func hasPrefixFold(s, prefix string) bool {

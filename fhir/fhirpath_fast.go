@@ -127,16 +127,22 @@ func fastPath(x *pathNode) fastPred {
 	if !walk(x.left) {
 		return nil
 	}
-	if f.name == "exists" {
-		return func(n *Node) bool { return pathAny(n, names) }
+	choice := false
+	for _, name := range names {
+		choice = choice || !lowerOnly(name)
 	}
-	return func(n *Node) bool { return !pathAny(n, names) }
+	if f.name == "exists" {
+		return func(n *Node) bool { return pathAny(n, names, choice) }
+	}
+	return func(n *Node) bool { return !pathAny(n, names, choice) }
 }
 
 // pathAny reports whether navigating names from n reaches any element, by
 // the rules of navigate: the children with that name, or, when an item
-// has none, a choice element by its typed name (valueQuantity).
-func pathAny(n *Node, names []string) bool {
+// has none, a choice element by its typed name (valueQuantity). choice
+// false says that no name can be a typed name (lowerOnly), so the second
+// search is left out.
+func pathAny(n *Node, names []string, choice bool) bool {
 	if len(names) == 0 {
 		return true
 	}
@@ -145,20 +151,32 @@ func pathAny(n *Node, names []string) bool {
 	for _, k := range n.kids {
 		if k.Name == name {
 			found = true
-			if pathAny(k, names[1:]) {
+			if pathAny(k, names[1:], choice) {
 				return true
 			}
 		}
 	}
-	if found {
+	if found || !choice {
 		return false
 	}
 	for _, k := range n.kids {
-		if choiceNamed(k, name) && pathAny(k, names[1:]) {
+		if choiceNamed(k, name) && pathAny(k, names[1:], choice) {
 			return true
 		}
 	}
 	return false
+}
+
+// lowerOnly: every byte of name is a lower-case ASCII letter, so it is no
+// element's typed name (choiceNamed wants upperASCII of a type's first
+// letter after the element's name, never a lower-case letter).
+func lowerOnly(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if name[i] < 'a' || name[i] > 'z' {
+			return false
+		}
+	}
+	return true
 }
 
 // choiceNamed is navigate's lenient match of a choice element by its typed
@@ -418,7 +436,7 @@ func pathFirst2(n *Node, names []string) (*Node, int) {
 			}
 		}
 	}
-	if !found {
+	if !found && !lowerOnly(name) {
 		for _, k := range n.kids {
 			if choiceNamed(k, name) && visit(k) {
 				return first, 2

@@ -147,11 +147,27 @@ func (b *typedBuilder) push(key string, fi *fieldInfo) grp {
 	return g
 }
 
-// group starts the children of field i, named key.
+// group starts the children of field i, named key. The common case, a
+// field of the scope's own type, is kept small (and its grp built in
+// place): the rest is groupOther.
 func (b *typedBuilder) group(s nodeScope, nt *nodeType, i int, key string) grp {
-	if s.ti == nt.ti {
-		return b.push(key, &nt.own[i])
+	if s.ti != nt.ti {
+		return b.groupOther(s, nt, i, key)
 	}
+	fi := &nt.own[i]
+	name, ti := fi.name, fi.childTi
+	if name == "" {
+		name = key
+	}
+	if fi.et == "" {
+		ti = nil
+	}
+	b.groups = append(b.groups, kgroup{key: key, order: int32(fi.order), start: int32(len(b.stack))})
+	return grp{name: name, et: fi.et, ti: ti, at: len(b.groups) - 1}
+}
+
+//go:noinline
+func (b *typedBuilder) groupOther(s nodeScope, nt *nodeType, i int, key string) grp {
 	fi := b.info(s, nt, i, key)
 	return b.push(key, &fi)
 }
@@ -308,6 +324,38 @@ func primNode[P primitive](b *typedBuilder, s nodeScope, gr grp, p P) {
 	if el == nil || el.empty() {
 		return
 	}
+	b.primKids(c, t, el)
+}
+
+// strNode is primNode for a primitive whose value is a Go string (string,
+// code, uri, dateTime, ...): what primText gives for it is the text
+// itself, typed string.
+func (b *typedBuilder) strNode(s nodeScope, gr grp, v string, el *Element) {
+	c := b.child(s, gr)
+	if v != "" {
+		if !utf8.ValidString(v) {
+			b.bail = true
+		}
+		c.raw, c.lazy = v, true
+	}
+	t := gr.et
+	if t == "" || t == "Element" {
+		t = "string"
+	}
+	c.Type = t
+	if el == nil || el.empty() {
+		return
+	}
+	b.primKids(c, t, el)
+}
+
+// someElem: a primitive's id and extensions are something (not nil nor
+// empty).
+func someElem(el *Element) bool { return el != nil && !el.empty() }
+
+// primKids gives the primitive c (of type t) its id and extensions as
+// children.
+func (b *typedBuilder) primKids(c *Node, t string, el *Element) {
 	var ti *typeInfo
 	if !isPrimitiveType(t) {
 		ti = typeTable[t]

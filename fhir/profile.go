@@ -77,6 +77,10 @@ type preparedInv struct {
 	prog  *FHIRPath
 	fast  fastPred
 	guard guardPred // when fast is nil: decides some cases without the interpreter
+	// memo: another invariant of the same list has the same expression
+	// (txt-1 and txt-2 are both htmlChecks()), so check keeps fast's
+	// answer for the element it last gave one for
+	memo bool
 	// absent, when fast is nil: the constraint is unknown (no issue)
 	// whenever these element names reach nothing
 	absent []string
@@ -97,6 +101,24 @@ type invTables struct {
 	// primBase: some primitive type has invariants of its own (else
 	// elements need not look its type up)
 	primBase bool
+	// ele1Only: element is ele-1 alone, which elements then decides
+	// inline (ele1) rather than through check
+	ele1Only bool
+	// baseMask has bit (t[0] & 63) of baseMask[len(t)] set for every
+	// type t in base: a type whose bit is clear has no base invariants,
+	// so elements need not look it up
+	baseMask [64]uint64
+	// extension are the invariants of the UK Core extensions that have
+	// any, by URL
+	extension map[string][]preparedInv
+	// extBase is base["Extension"], the type elements meets most often
+	extBase []preparedInv
+}
+
+// mayHaveBase reports whether base may hold invariants of typ (false:
+// it holds none).
+func (t *invTables) mayHaveBase(typ string) bool {
+	return typ != "" && t.baseMask[len(typ)&63]&(1<<(typ[0]&63)) != 0
 }
 
 var (
@@ -147,6 +169,7 @@ func invariants() *invTables {
 		}
 		for typ := range t.base {
 			t.primBase = t.primBase || isPrimitiveType(typ)
+			t.baseMask[len(typ)&63] |= 1 << (typ[0] & 63)
 		}
 		for i := range baseInvariants["DomainResource"] {
 			inv := &baseInvariants["DomainResource"][i]
@@ -162,6 +185,12 @@ func invariants() *invTables {
 				t.element = append(t.element, prepare(inv, ""))
 			}
 		}
+		for _, list := range t.base {
+			markShared(list)
+		}
+		markShared(t.domain)
+		t.extBase = t.base["Extension"]
+		t.ele1Only = len(t.element) == 1 && t.element[0].prog != nil && t.element[0].prog.src == ele1Expr
 		for _, p := range ukcoreProfiles {
 			m := map[string][]preparedInv{}
 			for i := range p.Invariants {
@@ -170,10 +199,28 @@ func invariants() *invTables {
 				m[root] = append(m[root], prepare(inv, rest))
 			}
 			t.profile[p] = m
+			if l := m["Extension"]; len(l) > 0 {
+				if t.extension == nil {
+					t.extension = map[string][]preparedInv{}
+				}
+				t.extension[p.URL] = l
+			}
 		}
 		invTable = t
 	})
 	return invTable
+}
+
+// markShared sets memo on the fast invariants of list whose expression
+// another fast one of list has.
+func markShared(list []preparedInv) {
+	for i := range list {
+		for j := range list {
+			if i != j && list[i].fast != nil && list[j].fast != nil && list[i].prog == list[j].prog {
+				list[i].memo = true
+			}
+		}
+	}
 }
 
 // ValidateProfiles runs Validate and then checks the resource against
@@ -231,6 +278,11 @@ type profileValidator struct {
 	issues   []OperationOutcomeIssue
 	tables   *invTables
 	env      FHIRPathEnv
+	// the last answer of a memo invariant's fast: its program, element
+	// and answer
+	memoProg *FHIRPath
+	memoAt   *Node
+	memoOK   bool
 }
 
 // add reports an issue at the element n (plus suffix, if any); the
@@ -351,7 +403,16 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 		return
 	}
 	if inv.fast != nil {
-		if !inv.fast(at) {
+		var ok bool
+		if inv.memo && v.memoProg == inv.prog && v.memoAt == at {
+			ok = v.memoOK
+		} else {
+			ok = inv.fast(at)
+			if inv.memo {
+				v.memoProg, v.memoAt, v.memoOK = inv.prog, at, ok
+			}
+		}
+		if !ok {
 			v.failed(inv.inv, at)
 		}
 		return
@@ -402,35 +463,53 @@ func idx(parent, k *Node) string {
 	return "[" + itoa(k.index) + "]"
 }
 
+// elements applies the invariants on every element (ele-1), those of
+// each element's data type and those of the UK Core extensions below n,
+// and checks the resources inside. It looks a type up only when it may
+// have invariants (baseMask), and decides ele-1 inline.
 func (v *profileValidator) elements(res, n *Node) {
 	t := v.tables
 	for _, k := range n.kids {
-		if (k.Name == "contained" || k.Name == "resource") && isResourceType(k.Type) {
+		typ := k.Type
+		if (k.Name == "contained" || k.Name == "resource") && !isPrimitiveType(typ) && isResourceType(typ) {
 			v.resource(k)
 			continue
 		}
-		for i := range t.element {
-			v.check(&t.element[i], res, k, 0)
+		if t.ele1Only {
+			if !ele1(k) {
+				v.failed(t.element[0].inv, k)
+			}
+		} else {
+			for i := range t.element {
+				v.check(&t.element[i], res, k, 0)
+			}
 		}
-		typ := k.Type
+		if len(k.kids) == 0 && isPrimitiveType(typ) && !t.primBase {
+			// a primitive with no id or extension: nothing below
+			continue
+		}
 		if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
 			typ = "Quantity"
 		}
-		if (t.primBase || !isPrimitiveType(typ)) && !strings.Contains(typ, ".") {
+		if typ == "Extension" {
+			for i := range t.extBase {
+				v.check(&t.extBase[i], res, k, 0)
+			}
+		} else if (t.primBase || !isPrimitiveType(typ)) && t.mayHaveBase(typ) && !strings.Contains(typ, ".") {
 			list := t.base[typ]
 			for i := range list {
 				v.check(&list[i], res, k, 0)
 			}
 		}
-		if k.Type == "Extension" {
-			if p := ukcoreProfiles[k.str("url")]; p != nil {
-				list := t.profile[p]["Extension"]
-				for i := range list {
-					v.check(&list[i], res, k, 0)
-				}
+		if len(t.extension) > 0 && typ == "Extension" {
+			list := t.extension[k.str("url")]
+			for i := range list {
+				v.check(&list[i], res, k, 0)
 			}
 		}
-		v.elements(res, k)
+		if len(k.kids) > 0 {
+			v.elements(res, k)
+		}
 	}
 }
 

@@ -679,17 +679,45 @@ func (v *Address) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "use", &v.Use)
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "text", &v.Text)
-	if len(v.Line) > 0 {
-		buildPrimSlice(b, s, nt, 5, "line", v.Line)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "use"), v.Use.Value, v.Use.Elem)
 	}
-	buildPrim(b, s, nt, 6, "city", &v.City)
-	buildPrim(b, s, nt, 7, "district", &v.District)
-	buildPrim(b, s, nt, 8, "state", &v.State)
-	buildPrim(b, s, nt, 9, "postalCode", &v.PostalCode)
-	buildPrim(b, s, nt, 10, "country", &v.Country)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	}
+	if len(v.Line) > 0 {
+		some := false
+		for j := range v.Line {
+			if v.Line[j].Value != "" || someElem(v.Line[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "line")
+			for j := range v.Line {
+				b.strNode(s, gr, v.Line[j].Value, v.Line[j].Elem)
+			}
+		}
+	}
+	if v.City.Value != "" || someElem(v.City.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "city"), v.City.Value, v.City.Elem)
+	}
+	if v.District.Value != "" || someElem(v.District.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "district"), v.District.Value, v.District.Elem)
+	}
+	if v.State.Value != "" || someElem(v.State.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "state"), v.State.Value, v.State.Elem)
+	}
+	if v.PostalCode.Value != "" || someElem(v.PostalCode.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "postalCode"), v.PostalCode.Value, v.PostalCode.Elem)
+	}
+	if v.Country.Value != "" || someElem(v.Country.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "country"), v.Country.Value, v.Country.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 11, "period")
 		c := b.obj(s, gr)
@@ -717,10 +745,18 @@ func (v *Age) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	buildPrim(b, s, nt, 3, "comparator", &v.Comparator)
-	buildPrim(b, s, nt, 4, "unit", &v.Unit)
-	buildPrim(b, s, nt, 5, "system", &v.System)
-	buildPrim(b, s, nt, 6, "code", &v.Code)
+	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	}
+	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	}
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -744,8 +780,12 @@ func (v *Annotation) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Author != nil {
 		buildChoice(b, s, nt, 2, v.Author)
 	}
-	buildPrim(b, s, nt, 3, "time", &v.Time)
-	buildPrim(b, s, nt, 4, "text", &v.Text)
+	if v.Time.Value != "" || someElem(v.Time.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "time"), v.Time.Value, v.Time.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -766,14 +806,28 @@ func (v *Attachment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "contentType", &v.ContentType)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
-	buildPrim(b, s, nt, 4, "data", &v.Data)
-	buildPrim(b, s, nt, 5, "url", &v.URL)
+	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
+	if v.Data.Value != "" || someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "data"), v.Data.Value, v.Data.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "url"), v.URL.Value, v.URL.Elem)
+	}
 	buildPrim(b, s, nt, 6, "size", &v.Size)
-	buildPrim(b, s, nt, 7, "hash", &v.Hash)
-	buildPrim(b, s, nt, 8, "title", &v.Title)
-	buildPrim(b, s, nt, 9, "creation", &v.Creation)
+	if v.Hash.Value != "" || someElem(v.Hash.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "hash"), v.Hash.Value, v.Hash.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Creation.Value != "" || someElem(v.Creation.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "creation"), v.Creation.Value, v.Creation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -802,7 +856,9 @@ func (v *CodeableConcept) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -823,10 +879,18 @@ func (v *Coding) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "system", &v.System)
-	buildPrim(b, s, nt, 3, "version", &v.Version)
-	buildPrim(b, s, nt, 4, "code", &v.Code)
-	buildPrim(b, s, nt, 5, "display", &v.Display)
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	}
 	buildPrim(b, s, nt, 6, "userSelected", &v.UserSelected)
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -848,7 +912,9 @@ func (v *ContactDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Telecom) > 0 {
 		gr := b.group(s, nt, 3, "telecom")
 		for i := range v.Telecom {
@@ -877,9 +943,15 @@ func (v *ContactPoint) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "system", &v.System)
-	buildPrim(b, s, nt, 3, "value", &v.Value)
-	buildPrim(b, s, nt, 4, "use", &v.Use)
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "value"), v.Value.Value, v.Value.Elem)
+	}
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "use"), v.Use.Value, v.Use.Elem)
+	}
 	buildPrim(b, s, nt, 5, "rank", &v.Rank)
 	if v.Period != nil {
 		gr := b.group(s, nt, 6, "period")
@@ -907,8 +979,12 @@ func (v *Contributor) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "type", &v.Type)
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 4, "contact")
 		for i := range v.Contact {
@@ -938,10 +1014,18 @@ func (v *Count) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	buildPrim(b, s, nt, 3, "comparator", &v.Comparator)
-	buildPrim(b, s, nt, 4, "unit", &v.Unit)
-	buildPrim(b, s, nt, 5, "system", &v.System)
-	buildPrim(b, s, nt, 6, "code", &v.Code)
+	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	}
+	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	}
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -962,15 +1046,41 @@ func (v *DataRequirement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.Profile) > 0 {
-		buildPrimSlice(b, s, nt, 3, "profile", v.Profile)
+		some := false
+		for j := range v.Profile {
+			if v.Profile[j].Value != "" || someElem(v.Profile[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 3, "profile")
+			for j := range v.Profile {
+				b.strNode(s, gr, v.Profile[j].Value, v.Profile[j].Elem)
+			}
+		}
 	}
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 4, v.Subject)
 	}
 	if len(v.MustSupport) > 0 {
-		buildPrimSlice(b, s, nt, 5, "mustSupport", v.MustSupport)
+		some := false
+		for j := range v.MustSupport {
+			if v.MustSupport[j].Value != "" || someElem(v.MustSupport[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "mustSupport")
+			for j := range v.MustSupport {
+				b.strNode(s, gr, v.MustSupport[j].Value, v.MustSupport[j].Elem)
+			}
+		}
 	}
 	if len(v.CodeFilter) > 0 {
 		gr := b.group(s, nt, 6, "codeFilter")
@@ -1025,9 +1135,15 @@ func (v *DataRequirementCodeFilter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
-	buildPrim(b, s, nt, 4, "searchParam", &v.SearchParam)
-	buildPrim(b, s, nt, 5, "valueSet", &v.ValueSet)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	}
+	if v.SearchParam.Value != "" || someElem(v.SearchParam.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "searchParam"), v.SearchParam.Value, v.SearchParam.Elem)
+	}
+	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 6, "code")
 		for i := range v.Code {
@@ -1064,8 +1180,12 @@ func (v *DataRequirementDateFilter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
-	buildPrim(b, s, nt, 4, "searchParam", &v.SearchParam)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	}
+	if v.SearchParam.Value != "" || someElem(v.SearchParam.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "searchParam"), v.SearchParam.Value, v.SearchParam.Elem)
+	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 5, v.Value)
 	}
@@ -1097,8 +1217,12 @@ func (v *DataRequirementSort) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
-	buildPrim(b, s, nt, 4, "direction", &v.Direction)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	}
+	if v.Direction.Value != "" || someElem(v.Direction.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "direction"), v.Direction.Value, v.Direction.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1120,10 +1244,18 @@ func (v *Distance) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	buildPrim(b, s, nt, 3, "comparator", &v.Comparator)
-	buildPrim(b, s, nt, 4, "unit", &v.Unit)
-	buildPrim(b, s, nt, 5, "system", &v.System)
-	buildPrim(b, s, nt, 6, "code", &v.Code)
+	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	}
+	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	}
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1153,7 +1285,9 @@ func (v *Dosage) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "sequence", &v.Sequence)
-	buildPrim(b, s, nt, 4, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.AdditionalInstruction) > 0 {
 		gr := b.group(s, nt, 5, "additionalInstruction")
 		for i := range v.AdditionalInstruction {
@@ -1162,7 +1296,9 @@ func (v *Dosage) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 6, "patientInstruction", &v.PatientInstruction)
+	if v.PatientInstruction.Value != "" || someElem(v.PatientInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "patientInstruction"), v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	}
 	if v.Timing != nil {
 		gr := b.group(s, nt, 7, "timing")
 		c := b.obj(s, gr)
@@ -1277,10 +1413,18 @@ func (v *Duration) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	buildPrim(b, s, nt, 3, "comparator", &v.Comparator)
-	buildPrim(b, s, nt, 4, "unit", &v.Unit)
-	buildPrim(b, s, nt, 5, "system", &v.System)
-	buildPrim(b, s, nt, 6, "code", &v.Code)
+	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	}
+	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	}
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1309,13 +1453,31 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
-	if len(v.Representation) > 0 {
-		buildPrimSlice(b, s, nt, 4, "representation", v.Representation)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
 	}
-	buildPrim(b, s, nt, 5, "sliceName", &v.SliceName)
+	if len(v.Representation) > 0 {
+		some := false
+		for j := range v.Representation {
+			if v.Representation[j].Value != "" || someElem(v.Representation[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "representation")
+			for j := range v.Representation {
+				b.strNode(s, gr, v.Representation[j].Value, v.Representation[j].Elem)
+			}
+		}
+	}
+	if v.SliceName.Value != "" || someElem(v.SliceName.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "sliceName"), v.SliceName.Value, v.SliceName.Elem)
+	}
 	buildPrim(b, s, nt, 6, "sliceIsConstraining", &v.SliceIsConstraining)
-	buildPrim(b, s, nt, 7, "label", &v.Label)
+	if v.Label.Value != "" || someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "label"), v.Label.Value, v.Label.Elem)
+	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
 		for i := range v.Code {
@@ -1330,22 +1492,46 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Slicing.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "short", &v.Short)
-	buildPrim(b, s, nt, 11, "definition", &v.Definition)
-	buildPrim(b, s, nt, 12, "comment", &v.Comment)
-	buildPrim(b, s, nt, 13, "requirements", &v.Requirements)
+	if v.Short.Value != "" || someElem(v.Short.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "short"), v.Short.Value, v.Short.Elem)
+	}
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
+	if v.Requirements.Value != "" || someElem(v.Requirements.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "requirements"), v.Requirements.Value, v.Requirements.Elem)
+	}
 	if len(v.Alias) > 0 {
-		buildPrimSlice(b, s, nt, 14, "alias", v.Alias)
+		some := false
+		for j := range v.Alias {
+			if v.Alias[j].Value != "" || someElem(v.Alias[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 14, "alias")
+			for j := range v.Alias {
+				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 15, "min", &v.Min)
-	buildPrim(b, s, nt, 16, "max", &v.Max)
+	if v.Max.Value != "" || someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "max"), v.Max.Value, v.Max.Elem)
+	}
 	if v.Base != nil {
 		gr := b.group(s, nt, 17, "base")
 		c := b.obj(s, gr)
 		v.Base.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 18, "contentReference", &v.ContentReference)
+	if v.ContentReference.Value != "" || someElem(v.ContentReference.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "contentReference"), v.ContentReference.Value, v.ContentReference.Elem)
+	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 19, "type")
 		for i := range v.Type {
@@ -1357,8 +1543,12 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	if v.DefaultValue != nil {
 		buildChoice(b, s, nt, 20, v.DefaultValue)
 	}
-	buildPrim(b, s, nt, 21, "meaningWhenMissing", &v.MeaningWhenMissing)
-	buildPrim(b, s, nt, 22, "orderMeaning", &v.OrderMeaning)
+	if v.MeaningWhenMissing.Value != "" || someElem(v.MeaningWhenMissing.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "meaningWhenMissing"), v.MeaningWhenMissing.Value, v.MeaningWhenMissing.Elem)
+	}
+	if v.OrderMeaning.Value != "" || someElem(v.OrderMeaning.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "orderMeaning"), v.OrderMeaning.Value, v.OrderMeaning.Elem)
+	}
 	if v.Fixed != nil {
 		buildChoice(b, s, nt, 23, v.Fixed)
 	}
@@ -1381,7 +1571,19 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 28, "maxLength", &v.MaxLength)
 	if len(v.Condition) > 0 {
-		buildPrimSlice(b, s, nt, 29, "condition", v.Condition)
+		some := false
+		for j := range v.Condition {
+			if v.Condition[j].Value != "" || someElem(v.Condition[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 29, "condition")
+			for j := range v.Condition {
+				b.strNode(s, gr, v.Condition[j].Value, v.Condition[j].Elem)
+			}
+		}
 	}
 	if len(v.Constraint) > 0 {
 		gr := b.group(s, nt, 30, "constraint")
@@ -1393,7 +1595,9 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 31, "mustSupport", &v.MustSupport)
 	buildPrim(b, s, nt, 32, "isModifier", &v.IsModifier)
-	buildPrim(b, s, nt, 33, "isModifierReason", &v.IsModifierReason)
+	if v.IsModifierReason.Value != "" || someElem(v.IsModifierReason.Elem) {
+		b.strNode(s, b.group(s, nt, 33, "isModifierReason"), v.IsModifierReason.Value, v.IsModifierReason.Elem)
+	}
 	buildPrim(b, s, nt, 34, "isSummary", &v.IsSummary)
 	if v.Binding != nil {
 		gr := b.group(s, nt, 35, "binding")
@@ -1445,9 +1649,13 @@ func (v *ElementDefinitionSlicing) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	buildPrim(b, s, nt, 5, "ordered", &v.Ordered)
-	buildPrim(b, s, nt, 6, "rules", &v.Rules)
+	if v.Rules.Value != "" || someElem(v.Rules.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "rules"), v.Rules.Value, v.Rules.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1476,8 +1684,12 @@ func (v *ElementDefinitionSlicingDiscriminator) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "path", &v.Path)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "path"), v.Path.Value, v.Path.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1506,9 +1718,13 @@ func (v *ElementDefinitionBase) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
-	buildPrim(b, s, nt, 5, "max", &v.Max)
+	if v.Max.Value != "" || someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "max"), v.Max.Value, v.Max.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1537,17 +1753,57 @@ func (v *ElementDefinitionTypeRef) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if len(v.Profile) > 0 {
-		buildPrimSlice(b, s, nt, 4, "profile", v.Profile)
+		some := false
+		for j := range v.Profile {
+			if v.Profile[j].Value != "" || someElem(v.Profile[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "profile")
+			for j := range v.Profile {
+				b.strNode(s, gr, v.Profile[j].Value, v.Profile[j].Elem)
+			}
+		}
 	}
 	if len(v.TargetProfile) > 0 {
-		buildPrimSlice(b, s, nt, 5, "targetProfile", v.TargetProfile)
+		some := false
+		for j := range v.TargetProfile {
+			if v.TargetProfile[j].Value != "" || someElem(v.TargetProfile[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "targetProfile")
+			for j := range v.TargetProfile {
+				b.strNode(s, gr, v.TargetProfile[j].Value, v.TargetProfile[j].Elem)
+			}
+		}
 	}
 	if len(v.Aggregation) > 0 {
-		buildPrimSlice(b, s, nt, 6, "aggregation", v.Aggregation)
+		some := false
+		for j := range v.Aggregation {
+			if v.Aggregation[j].Value != "" || someElem(v.Aggregation[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 6, "aggregation")
+			for j := range v.Aggregation {
+				b.strNode(s, gr, v.Aggregation[j].Value, v.Aggregation[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 7, "versioning", &v.Versioning)
+	if v.Versioning.Value != "" || someElem(v.Versioning.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "versioning"), v.Versioning.Value, v.Versioning.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1576,7 +1832,9 @@ func (v *ElementDefinitionExample) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "label", &v.Label)
+	if v.Label.Value != "" || someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "label"), v.Label.Value, v.Label.Elem)
+	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
 	}
@@ -1608,13 +1866,27 @@ func (v *ElementDefinitionConstraint) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "key", &v.Key)
-	buildPrim(b, s, nt, 4, "requirements", &v.Requirements)
-	buildPrim(b, s, nt, 5, "severity", &v.Severity)
-	buildPrim(b, s, nt, 6, "human", &v.Human)
-	buildPrim(b, s, nt, 7, "expression", &v.Expression)
-	buildPrim(b, s, nt, 8, "xpath", &v.Xpath)
-	buildPrim(b, s, nt, 9, "source", &v.Source)
+	if v.Key.Value != "" || someElem(v.Key.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "key"), v.Key.Value, v.Key.Elem)
+	}
+	if v.Requirements.Value != "" || someElem(v.Requirements.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "requirements"), v.Requirements.Value, v.Requirements.Elem)
+	}
+	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "severity"), v.Severity.Value, v.Severity.Elem)
+	}
+	if v.Human.Value != "" || someElem(v.Human.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "human"), v.Human.Value, v.Human.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
+	if v.Xpath.Value != "" || someElem(v.Xpath.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "xpath"), v.Xpath.Value, v.Xpath.Elem)
+	}
+	if v.Source.Value != "" || someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "source"), v.Source.Value, v.Source.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1643,9 +1915,15 @@ func (v *ElementDefinitionElementDefinitionBinding) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "strength", &v.Strength)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
-	buildPrim(b, s, nt, 5, "valueSet", &v.ValueSet)
+	if v.Strength.Value != "" || someElem(v.Strength.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "strength"), v.Strength.Value, v.Strength.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1674,10 +1952,18 @@ func (v *ElementDefinitionMapping) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "identity", &v.Identity)
-	buildPrim(b, s, nt, 4, "language", &v.Language)
-	buildPrim(b, s, nt, 5, "map", &v.Map)
-	buildPrim(b, s, nt, 6, "comment", &v.Comment)
+	if v.Identity.Value != "" || someElem(v.Identity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identity"), v.Identity.Value, v.Identity.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "language"), v.Language.Value, v.Language.Elem)
+	}
+	if v.Map.Value != "" || someElem(v.Map.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "map"), v.Map.Value, v.Map.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1698,11 +1984,21 @@ func (v *Expression) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "description", &v.Description)
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "language", &v.Language)
-	buildPrim(b, s, nt, 5, "expression", &v.Expression)
-	buildPrim(b, s, nt, 6, "reference", &v.Reference)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "language"), v.Language.Value, v.Language.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
+	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "reference"), v.Reference.Value, v.Reference.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1723,7 +2019,9 @@ func (v *Extension) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 3, v.Value)
 	}
@@ -1747,17 +2045,59 @@ func (v *HumanName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "use", &v.Use)
-	buildPrim(b, s, nt, 3, "text", &v.Text)
-	buildPrim(b, s, nt, 4, "family", &v.Family)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "use"), v.Use.Value, v.Use.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "text"), v.Text.Value, v.Text.Elem)
+	}
+	if v.Family.Value != "" || someElem(v.Family.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "family"), v.Family.Value, v.Family.Elem)
+	}
 	if len(v.Given) > 0 {
-		buildPrimSlice(b, s, nt, 5, "given", v.Given)
+		some := false
+		for j := range v.Given {
+			if v.Given[j].Value != "" || someElem(v.Given[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "given")
+			for j := range v.Given {
+				b.strNode(s, gr, v.Given[j].Value, v.Given[j].Elem)
+			}
+		}
 	}
 	if len(v.Prefix) > 0 {
-		buildPrimSlice(b, s, nt, 6, "prefix", v.Prefix)
+		some := false
+		for j := range v.Prefix {
+			if v.Prefix[j].Value != "" || someElem(v.Prefix[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 6, "prefix")
+			for j := range v.Prefix {
+				b.strNode(s, gr, v.Prefix[j].Value, v.Prefix[j].Elem)
+			}
+		}
 	}
 	if len(v.Suffix) > 0 {
-		buildPrimSlice(b, s, nt, 7, "suffix", v.Suffix)
+		some := false
+		for j := range v.Suffix {
+			if v.Suffix[j].Value != "" || someElem(v.Suffix[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 7, "suffix")
+			for j := range v.Suffix {
+				b.strNode(s, gr, v.Suffix[j].Value, v.Suffix[j].Elem)
+			}
+		}
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 8, "period")
@@ -1785,15 +2125,21 @@ func (v *Identifier) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "use", &v.Use)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "use"), v.Use.Value, v.Use.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 3, "type")
 		c := b.obj(s, gr)
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "system", &v.System)
-	buildPrim(b, s, nt, 5, "value", &v.Value)
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 6, "period")
 		c := b.obj(s, gr)
@@ -1858,7 +2204,9 @@ func (v *MarketingStatus) buildNode(b *typedBuilder, s nodeScope) {
 		v.DateRange.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "restoreDate", &v.RestoreDate)
+	if v.RestoreDate.Value != "" || someElem(v.RestoreDate.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "restoreDate"), v.RestoreDate.Value, v.RestoreDate.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1879,11 +2227,29 @@ func (v *Meta) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "versionId", &v.VersionID)
-	buildPrim(b, s, nt, 3, "lastUpdated", &v.LastUpdated)
-	buildPrim(b, s, nt, 4, "source", &v.Source)
+	if v.VersionID.Value != "" || someElem(v.VersionID.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "versionId"), v.VersionID.Value, v.VersionID.Elem)
+	}
+	if v.LastUpdated.Value != "" || someElem(v.LastUpdated.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "lastUpdated"), v.LastUpdated.Value, v.LastUpdated.Elem)
+	}
+	if v.Source.Value != "" || someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "source"), v.Source.Value, v.Source.Elem)
+	}
 	if len(v.Profile) > 0 {
-		buildPrimSlice(b, s, nt, 5, "profile", v.Profile)
+		some := false
+		for j := range v.Profile {
+			if v.Profile[j].Value != "" || someElem(v.Profile[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "profile")
+			for j := range v.Profile {
+				b.strNode(s, gr, v.Profile[j].Value, v.Profile[j].Elem)
+			}
+		}
 	}
 	if len(v.Security) > 0 {
 		gr := b.group(s, nt, 6, "security")
@@ -1922,7 +2288,9 @@ func (v *Money) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	buildPrim(b, s, nt, 3, "currency", &v.Currency)
+	if v.Currency.Value != "" || someElem(v.Currency.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "currency"), v.Currency.Value, v.Currency.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1943,8 +2311,12 @@ func (v *Narrative) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "status", &v.Status)
-	buildPrim(b, s, nt, 3, "div", &v.Div)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Div.Value != "" || someElem(v.Div.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "div"), v.Div.Value, v.Div.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1965,13 +2337,25 @@ func (v *ParameterDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "name", &v.Name)
-	buildPrim(b, s, nt, 3, "use", &v.Use)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "use"), v.Use.Value, v.Use.Elem)
+	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
-	buildPrim(b, s, nt, 5, "max", &v.Max)
-	buildPrim(b, s, nt, 6, "documentation", &v.Documentation)
-	buildPrim(b, s, nt, 7, "type", &v.Type)
-	buildPrim(b, s, nt, 8, "profile", &v.Profile)
+	if v.Max.Value != "" || someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "max"), v.Max.Value, v.Max.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -1992,8 +2376,12 @@ func (v *Period) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "start", &v.Start)
-	buildPrim(b, s, nt, 3, "end", &v.End)
+	if v.Start.Value != "" || someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "start"), v.Start.Value, v.Start.Elem)
+	}
+	if v.End.Value != "" || someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "end"), v.End.Value, v.End.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -2107,12 +2495,38 @@ func (v *ProdCharacteristic) buildNode(b *typedBuilder, s nodeScope) {
 		v.ExternalDiameter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "shape", &v.Shape)
+	if v.Shape.Value != "" || someElem(v.Shape.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "shape"), v.Shape.Value, v.Shape.Elem)
+	}
 	if len(v.Color) > 0 {
-		buildPrimSlice(b, s, nt, 10, "color", v.Color)
+		some := false
+		for j := range v.Color {
+			if v.Color[j].Value != "" || someElem(v.Color[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "color")
+			for j := range v.Color {
+				b.strNode(s, gr, v.Color[j].Value, v.Color[j].Elem)
+			}
+		}
 	}
 	if len(v.Imprint) > 0 {
-		buildPrimSlice(b, s, nt, 11, "imprint", v.Imprint)
+		some := false
+		for j := range v.Imprint {
+			if v.Imprint[j].Value != "" || someElem(v.Imprint[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "imprint")
+			for j := range v.Imprint {
+				b.strNode(s, gr, v.Imprint[j].Value, v.Imprint[j].Elem)
+			}
+		}
 	}
 	if len(v.Image) > 0 {
 		gr := b.group(s, nt, 12, "image")
@@ -2203,10 +2617,18 @@ func (v *Quantity) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	buildPrim(b, s, nt, 3, "comparator", &v.Comparator)
-	buildPrim(b, s, nt, 4, "unit", &v.Unit)
-	buildPrim(b, s, nt, 5, "system", &v.System)
-	buildPrim(b, s, nt, 6, "code", &v.Code)
+	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	}
+	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	}
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -2291,15 +2713,21 @@ func (v *Reference) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "reference", &v.Reference)
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "reference"), v.Reference.Value, v.Reference.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
 		c := b.obj(s, gr)
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "display", &v.Display)
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -2320,18 +2748,30 @@ func (v *RelatedArtifact) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "type", &v.Type)
-	buildPrim(b, s, nt, 3, "label", &v.Label)
-	buildPrim(b, s, nt, 4, "display", &v.Display)
-	buildPrim(b, s, nt, 5, "citation", &v.Citation)
-	buildPrim(b, s, nt, 6, "url", &v.URL)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Label.Value != "" || someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "label"), v.Label.Value, v.Label.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	}
+	if v.Citation.Value != "" || someElem(v.Citation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "citation"), v.Citation.Value, v.Citation.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if v.Document != nil {
 		gr := b.group(s, nt, 7, "document")
 		c := b.obj(s, gr)
 		v.Document.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 8, "resource", &v.Resource)
+	if v.Resource.Value != "" || someElem(v.Resource.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "resource"), v.Resource.Value, v.Resource.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -2363,7 +2803,9 @@ func (v *SampledData) buildNode(b *typedBuilder, s nodeScope) {
 	buildPrim(b, s, nt, 5, "lowerLimit", &v.LowerLimit)
 	buildPrim(b, s, nt, 6, "upperLimit", &v.UpperLimit)
 	buildPrim(b, s, nt, 7, "dimensions", &v.Dimensions)
-	buildPrim(b, s, nt, 8, "data", &v.Data)
+	if v.Data.Value != "" || someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "data"), v.Data.Value, v.Data.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -2392,7 +2834,9 @@ func (v *Signature) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "when", &v.When)
+	if v.When.Value != "" || someElem(v.When.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "when"), v.When.Value, v.When.Elem)
+	}
 	if v.Who != nil {
 		gr := b.group(s, nt, 4, "who")
 		c := b.obj(s, gr)
@@ -2405,9 +2849,15 @@ func (v *Signature) buildNode(b *typedBuilder, s nodeScope) {
 		v.OnBehalfOf.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "targetFormat", &v.TargetFormat)
-	buildPrim(b, s, nt, 7, "sigFormat", &v.SigFormat)
-	buildPrim(b, s, nt, 8, "data", &v.Data)
+	if v.TargetFormat.Value != "" || someElem(v.TargetFormat.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "targetFormat"), v.TargetFormat.Value, v.TargetFormat.Elem)
+	}
+	if v.SigFormat.Value != "" || someElem(v.SigFormat.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "sigFormat"), v.SigFormat.Value, v.SigFormat.Elem)
+	}
+	if v.Data.Value != "" || someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "data"), v.Data.Value, v.Data.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -2445,7 +2895,9 @@ func (v *SubstanceAmount) buildNode(b *typedBuilder, s nodeScope) {
 		v.AmountType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "amountText", &v.AmountText)
+	if v.AmountText.Value != "" || someElem(v.AmountText.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "amountText"), v.AmountText.Value, v.AmountText.Elem)
+	}
 	if v.ReferenceRange != nil {
 		gr := b.group(s, nt, 6, "referenceRange")
 		c := b.obj(s, gr)
@@ -2521,7 +2973,19 @@ func (v *Timing) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Event) > 0 {
-		buildPrimSlice(b, s, nt, 3, "event", v.Event)
+		some := false
+		for j := range v.Event {
+			if v.Event[j].Value != "" || someElem(v.Event[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 3, "event")
+			for j := range v.Event {
+				b.strNode(s, gr, v.Event[j].Value, v.Event[j].Elem)
+			}
+		}
 	}
 	if v.Repeat != nil {
 		gr := b.group(s, nt, 4, "repeat")
@@ -2570,20 +3034,60 @@ func (v *TimingRepeat) buildNode(b *typedBuilder, s nodeScope) {
 	buildPrim(b, s, nt, 5, "countMax", &v.CountMax)
 	buildPrim(b, s, nt, 6, "duration", &v.Duration)
 	buildPrim(b, s, nt, 7, "durationMax", &v.DurationMax)
-	buildPrim(b, s, nt, 8, "durationUnit", &v.DurationUnit)
+	if v.DurationUnit.Value != "" || someElem(v.DurationUnit.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "durationUnit"), v.DurationUnit.Value, v.DurationUnit.Elem)
+	}
 	buildPrim(b, s, nt, 9, "frequency", &v.Frequency)
 	buildPrim(b, s, nt, 10, "frequencyMax", &v.FrequencyMax)
 	buildPrim(b, s, nt, 11, "period", &v.Period)
 	buildPrim(b, s, nt, 12, "periodMax", &v.PeriodMax)
-	buildPrim(b, s, nt, 13, "periodUnit", &v.PeriodUnit)
+	if v.PeriodUnit.Value != "" || someElem(v.PeriodUnit.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "periodUnit"), v.PeriodUnit.Value, v.PeriodUnit.Elem)
+	}
 	if len(v.DayOfWeek) > 0 {
-		buildPrimSlice(b, s, nt, 14, "dayOfWeek", v.DayOfWeek)
+		some := false
+		for j := range v.DayOfWeek {
+			if v.DayOfWeek[j].Value != "" || someElem(v.DayOfWeek[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 14, "dayOfWeek")
+			for j := range v.DayOfWeek {
+				b.strNode(s, gr, v.DayOfWeek[j].Value, v.DayOfWeek[j].Elem)
+			}
+		}
 	}
 	if len(v.TimeOfDay) > 0 {
-		buildPrimSlice(b, s, nt, 15, "timeOfDay", v.TimeOfDay)
+		some := false
+		for j := range v.TimeOfDay {
+			if v.TimeOfDay[j].Value != "" || someElem(v.TimeOfDay[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 15, "timeOfDay")
+			for j := range v.TimeOfDay {
+				b.strNode(s, gr, v.TimeOfDay[j].Value, v.TimeOfDay[j].Elem)
+			}
+		}
 	}
 	if len(v.When) > 0 {
-		buildPrimSlice(b, s, nt, 16, "when", v.When)
+		some := false
+		for j := range v.When {
+			if v.When[j].Value != "" || someElem(v.When[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 16, "when")
+			for j := range v.When {
+				b.strNode(s, gr, v.When[j].Value, v.When[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 17, "offset", &v.Offset)
 	if len(v.Unknown) > 0 {
@@ -2606,8 +3110,12 @@ func (v *TriggerDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 2, "type", &v.Type)
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Timing != nil {
 		buildChoice(b, s, nt, 4, v.Timing)
 	}
@@ -2663,15 +3171,21 @@ var ntAccount = nodeType{def: "Account"}
 
 func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAccount
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -2705,14 +3219,18 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
 		c := b.obj(s, gr)
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Subject) > 0 {
 		gr := b.group(s, nt, 12, "subject")
 		for i := range v.Subject {
@@ -2741,7 +3259,9 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		v.Owner.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 16, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Guarantor) > 0 {
 		gr := b.group(s, nt, 17, "guarantor")
 		for i := range v.Guarantor {
@@ -2841,15 +3361,21 @@ var ntActivityDefinition = nodeType{def: "ActivityDefinition"}
 
 func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntActivityDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -2875,7 +3401,9 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -2884,17 +3412,31 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 16, v.Subject)
 	}
-	buildPrim(b, s, nt, 17, "date", &v.Date)
-	buildPrim(b, s, nt, 18, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
 		for i := range v.Contact {
@@ -2903,7 +3445,9 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
 		for i := range v.UseContext {
@@ -2920,11 +3464,21 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 24, "usage", &v.Usage)
-	buildPrim(b, s, nt, 25, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 26, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 27, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -2980,18 +3534,38 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Library) > 0 {
-		buildPrimSlice(b, s, nt, 35, "library", v.Library)
+		some := false
+		for j := range v.Library {
+			if v.Library[j].Value != "" || someElem(v.Library[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 35, "library")
+			for j := range v.Library {
+				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 36, "kind", &v.Kind)
-	buildPrim(b, s, nt, 37, "profile", &v.Profile)
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 36, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 37, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 38, "code")
 		c := b.obj(s, gr)
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 39, "intent", &v.Intent)
-	buildPrim(b, s, nt, 40, "priority", &v.Priority)
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 39, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 40, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	buildPrim(b, s, nt, 41, "doNotPerform", &v.DoNotPerform)
 	if v.Timing != nil {
 		buildChoice(b, s, nt, 42, v.Timing)
@@ -3059,7 +3633,9 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 52, "transform", &v.Transform)
+	if v.Transform.Value != "" || someElem(v.Transform.Elem) {
+		b.strNode(s, b.group(s, nt, 52, "transform"), v.Transform.Value, v.Transform.Elem)
+	}
 	if len(v.DynamicValue) > 0 {
 		gr := b.group(s, nt, 53, "dynamicValue")
 		for i := range v.DynamicValue {
@@ -3096,7 +3672,9 @@ func (v *ActivityDefinitionParticipant) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Role != nil {
 		gr := b.group(s, nt, 4, "role")
 		c := b.obj(s, gr)
@@ -3131,7 +3709,9 @@ func (v *ActivityDefinitionDynamicValue) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
 		c := b.obj(s, gr)
@@ -3147,15 +3727,21 @@ var ntAdverseEvent = nodeType{def: "AdverseEvent"}
 
 func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAdverseEvent
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -3187,7 +3773,9 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "actuality", &v.Actuality)
+	if v.Actuality.Value != "" || someElem(v.Actuality.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "actuality"), v.Actuality.Value, v.Actuality.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
 		for i := range v.Category {
@@ -3214,9 +3802,15 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "detected", &v.Detected)
-	buildPrim(b, s, nt, 16, "recordedDate", &v.RecordedDate)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Detected.Value != "" || someElem(v.Detected.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "detected"), v.Detected.Value, v.Detected.Elem)
+	}
+	if v.RecordedDate.Value != "" || someElem(v.RecordedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "recordedDate"), v.RecordedDate.Value, v.RecordedDate.Elem)
+	}
 	if len(v.ResultingCondition) > 0 {
 		gr := b.group(s, nt, 17, "resultingCondition")
 		for i := range v.ResultingCondition {
@@ -3371,7 +3965,9 @@ func (v *AdverseEventSuspectEntityCausality) buildNode(b *typedBuilder, s nodeSc
 		v.Assessment.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "productRelatedness", &v.ProductRelatedness)
+	if v.ProductRelatedness.Value != "" || someElem(v.ProductRelatedness.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "productRelatedness"), v.ProductRelatedness.Value, v.ProductRelatedness.Elem)
+	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 5, "author")
 		c := b.obj(s, gr)
@@ -3393,15 +3989,21 @@ var ntAllergyIntolerance = nodeType{def: "AllergyIntolerance"}
 
 func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAllergyIntolerance
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -3447,11 +4049,27 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		v.VerificationStatus.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "type", &v.Type)
-	if len(v.Category) > 0 {
-		buildPrimSlice(b, s, nt, 12, "category", v.Category)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "type"), v.Type.Value, v.Type.Elem)
 	}
-	buildPrim(b, s, nt, 13, "criticality", &v.Criticality)
+	if len(v.Category) > 0 {
+		some := false
+		for j := range v.Category {
+			if v.Category[j].Value != "" || someElem(v.Category[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 12, "category")
+			for j := range v.Category {
+				b.strNode(s, gr, v.Category[j].Value, v.Category[j].Elem)
+			}
+		}
+	}
+	if v.Criticality.Value != "" || someElem(v.Criticality.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "criticality"), v.Criticality.Value, v.Criticality.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 14, "code")
 		c := b.obj(s, gr)
@@ -3473,7 +4091,9 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Onset != nil {
 		buildChoice(b, s, nt, 17, v.Onset)
 	}
-	buildPrim(b, s, nt, 18, "recordedDate", &v.RecordedDate)
+	if v.RecordedDate.Value != "" || someElem(v.RecordedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "recordedDate"), v.RecordedDate.Value, v.RecordedDate.Elem)
+	}
 	if v.Recorder != nil {
 		gr := b.group(s, nt, 19, "recorder")
 		c := b.obj(s, gr)
@@ -3486,7 +4106,9 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Asserter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 21, "lastOccurrence", &v.LastOccurrence)
+	if v.LastOccurrence.Value != "" || someElem(v.LastOccurrence.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "lastOccurrence"), v.LastOccurrence.Value, v.LastOccurrence.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 22, "note")
 		for i := range v.Note {
@@ -3545,9 +4167,15 @@ func (v *AllergyIntoleranceReaction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 5, "description", &v.Description)
-	buildPrim(b, s, nt, 6, "onset", &v.Onset)
-	buildPrim(b, s, nt, 7, "severity", &v.Severity)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Onset.Value != "" || someElem(v.Onset.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "onset"), v.Onset.Value, v.Onset.Elem)
+	}
+	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "severity"), v.Severity.Value, v.Severity.Elem)
+	}
 	if v.ExposureRoute != nil {
 		gr := b.group(s, nt, 8, "exposureRoute")
 		c := b.obj(s, gr)
@@ -3571,15 +4199,21 @@ var ntAppointment = nodeType{def: "Appointment"}
 
 func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAppointment
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -3613,7 +4247,9 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.CancelationReason != nil {
 		gr := b.group(s, nt, 10, "cancelationReason")
 		c := b.obj(s, gr)
@@ -3667,7 +4303,9 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 17, "priority", &v.Priority)
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.SupportingInformation) > 0 {
 		gr := b.group(s, nt, 19, "supportingInformation")
 		for i := range v.SupportingInformation {
@@ -3676,8 +4314,12 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "start", &v.Start)
-	buildPrim(b, s, nt, 21, "end", &v.End)
+	if v.Start.Value != "" || someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "start"), v.Start.Value, v.Start.Elem)
+	}
+	if v.End.Value != "" || someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "end"), v.End.Value, v.End.Elem)
+	}
 	buildPrim(b, s, nt, 22, "minutesDuration", &v.MinutesDuration)
 	if len(v.Slot) > 0 {
 		gr := b.group(s, nt, 23, "slot")
@@ -3687,9 +4329,15 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 24, "created", &v.Created)
-	buildPrim(b, s, nt, 25, "comment", &v.Comment)
-	buildPrim(b, s, nt, 26, "patientInstruction", &v.PatientInstruction)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "created"), v.Created.Value, v.Created.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
+	if v.PatientInstruction.Value != "" || someElem(v.PatientInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "patientInstruction"), v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 27, "basedOn")
 		for i := range v.BasedOn {
@@ -3756,8 +4404,12 @@ func (v *AppointmentParticipant) buildNode(b *typedBuilder, s nodeScope) {
 		v.Actor.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "required", &v.Required)
-	buildPrim(b, s, nt, 6, "status", &v.Status)
+	if v.Required.Value != "" || someElem(v.Required.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "required"), v.Required.Value, v.Required.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 7, "period")
 		c := b.obj(s, gr)
@@ -3773,15 +4425,21 @@ var ntAppointmentResponse = nodeType{def: "AppointmentResponse"}
 
 func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAppointmentResponse
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -3821,8 +4479,12 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Appointment.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "start", &v.Start)
-	buildPrim(b, s, nt, 11, "end", &v.End)
+	if v.Start.Value != "" || someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "start"), v.Start.Value, v.Start.Elem)
+	}
+	if v.End.Value != "" || someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "end"), v.End.Value, v.End.Elem)
+	}
 	if len(v.ParticipantType) > 0 {
 		gr := b.group(s, nt, 12, "participantType")
 		for i := range v.ParticipantType {
@@ -3837,8 +4499,12 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Actor.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "participantStatus", &v.ParticipantStatus)
-	buildPrim(b, s, nt, 15, "comment", &v.Comment)
+	if v.ParticipantStatus.Value != "" || someElem(v.ParticipantStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "participantStatus"), v.ParticipantStatus.Value, v.ParticipantStatus.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -3848,15 +4514,21 @@ var ntAuditEvent = nodeType{def: "AuditEvent"}
 
 func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAuditEvent
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -3896,16 +4568,24 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "action", &v.Action)
+	if v.Action.Value != "" || someElem(v.Action.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "action"), v.Action.Value, v.Action.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 11, "period")
 		c := b.obj(s, gr)
 		v.Period.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "recorded", &v.Recorded)
-	buildPrim(b, s, nt, 13, "outcome", &v.Outcome)
-	buildPrim(b, s, nt, 14, "outcomeDesc", &v.OutcomeDesc)
+	if v.Recorded.Value != "" || someElem(v.Recorded.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "recorded"), v.Recorded.Value, v.Recorded.Elem)
+	}
+	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	}
+	if v.OutcomeDesc.Value != "" || someElem(v.OutcomeDesc.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "outcomeDesc"), v.OutcomeDesc.Value, v.OutcomeDesc.Elem)
+	}
 	if len(v.PurposeOfEvent) > 0 {
 		gr := b.group(s, nt, 15, "purposeOfEvent")
 		for i := range v.PurposeOfEvent {
@@ -3984,8 +4664,12 @@ func (v *AuditEventAgent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Who.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "altId", &v.AltID)
-	buildPrim(b, s, nt, 7, "name", &v.Name)
+	if v.AltID.Value != "" || someElem(v.AltID.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "altId"), v.AltID.Value, v.AltID.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "name"), v.Name.Value, v.Name.Elem)
+	}
 	buildPrim(b, s, nt, 8, "requestor", &v.Requestor)
 	if v.Location != nil {
 		gr := b.group(s, nt, 9, "location")
@@ -3994,7 +4678,19 @@ func (v *AuditEventAgent) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.Policy) > 0 {
-		buildPrimSlice(b, s, nt, 10, "policy", v.Policy)
+		some := false
+		for j := range v.Policy {
+			if v.Policy[j].Value != "" || someElem(v.Policy[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "policy")
+			for j := range v.Policy {
+				b.strNode(s, gr, v.Policy[j].Value, v.Policy[j].Elem)
+			}
+		}
 	}
 	if v.Media != nil {
 		gr := b.group(s, nt, 11, "media")
@@ -4044,8 +4740,12 @@ func (v *AuditEventAgentNetwork) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "address", &v.Address)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
+	if v.Address.Value != "" || someElem(v.Address.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "address"), v.Address.Value, v.Address.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -4074,7 +4774,9 @@ func (v *AuditEventSource) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "site", &v.Site)
+	if v.Site.Value != "" || someElem(v.Site.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "site"), v.Site.Value, v.Site.Elem)
+	}
 	if v.Observer != nil {
 		gr := b.group(s, nt, 4, "observer")
 		c := b.obj(s, gr)
@@ -4149,9 +4851,15 @@ func (v *AuditEventEntity) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "name", &v.Name)
-	buildPrim(b, s, nt, 9, "description", &v.Description)
-	buildPrim(b, s, nt, 10, "query", &v.Query)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Query.Value != "" || someElem(v.Query.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "query"), v.Query.Value, v.Query.Elem)
+	}
 	if len(v.Detail) > 0 {
 		gr := b.group(s, nt, 11, "detail")
 		for i := range v.Detail {
@@ -4188,7 +4896,9 @@ func (v *AuditEventEntityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
 	}
@@ -4201,15 +4911,21 @@ var ntBasic = nodeType{def: "Basic"}
 
 func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBasic
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -4255,7 +4971,9 @@ func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 12, "author")
 		c := b.obj(s, gr)
@@ -4271,23 +4989,33 @@ var ntBinary = nodeType{def: "Binary"}
 
 func (v *Binary) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBinary
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
-	buildPrim(b, s, nt, 4, "contentType", &v.ContentType)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
+	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	}
 	if v.SecurityContext != nil {
 		gr := b.group(s, nt, 5, "securityContext")
 		c := b.obj(s, gr)
 		v.SecurityContext.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "data", &v.Data)
+	if v.Data.Value != "" || someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "data"), v.Data.Value, v.Data.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -4297,15 +5025,21 @@ var ntBiologicallyDerivedProduct = nodeType{def: "BiologicallyDerivedProduct"}
 
 func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBiologicallyDerivedProduct
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -4339,14 +5073,18 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "productCategory", &v.ProductCategory)
+	if v.ProductCategory.Value != "" || someElem(v.ProductCategory.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "productCategory"), v.ProductCategory.Value, v.ProductCategory.Elem)
+	}
 	if v.ProductCode != nil {
 		gr := b.group(s, nt, 10, "productCode")
 		c := b.obj(s, gr)
 		v.ProductCode.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Request) > 0 {
 		gr := b.group(s, nt, 12, "request")
 		for i := range v.Request {
@@ -4463,7 +5201,9 @@ func (v *BiologicallyDerivedProductProcessing) buildNode(b *typedBuilder, s node
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Procedure != nil {
 		gr := b.group(s, nt, 4, "procedure")
 		c := b.obj(s, gr)
@@ -4507,7 +5247,9 @@ func (v *BiologicallyDerivedProductManipulation) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Time != nil {
 		buildChoice(b, s, nt, 4, v.Time)
 	}
@@ -4539,9 +5281,13 @@ func (v *BiologicallyDerivedProductStorage) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	buildPrim(b, s, nt, 4, "temperature", &v.Temperature)
-	buildPrim(b, s, nt, 5, "scale", &v.Scale)
+	if v.Scale.Value != "" || someElem(v.Scale.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "scale"), v.Scale.Value, v.Scale.Elem)
+	}
 	if v.Duration != nil {
 		gr := b.group(s, nt, 6, "duration")
 		c := b.obj(s, gr)
@@ -4557,15 +5303,21 @@ var ntBodyStructure = nodeType{def: "BodyStructure"}
 
 func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBodyStructure
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -4620,7 +5372,9 @@ func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 13, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Image) > 0 {
 		gr := b.group(s, nt, 14, "image")
 		for i := range v.Image {
@@ -4644,23 +5398,33 @@ var ntBundle = nodeType{def: "Bundle"}
 
 func (v *Bundle) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBundle
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
 		c := b.obj(s, gr)
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "type", &v.Type)
-	buildPrim(b, s, nt, 6, "timestamp", &v.Timestamp)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Timestamp.Value != "" || someElem(v.Timestamp.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "timestamp"), v.Timestamp.Value, v.Timestamp.Elem)
+	}
 	buildPrim(b, s, nt, 7, "total", &v.Total)
 	if len(v.Link) > 0 {
 		gr := b.group(s, nt, 8, "link")
@@ -4712,8 +5476,12 @@ func (v *BundleLink) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "relation", &v.Relation)
-	buildPrim(b, s, nt, 4, "url", &v.URL)
+	if v.Relation.Value != "" || someElem(v.Relation.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "relation"), v.Relation.Value, v.Relation.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -4750,7 +5518,9 @@ func (v *BundleEntry) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 4, "fullUrl", &v.FullURL)
+	if v.FullURL.Value != "" || someElem(v.FullURL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "fullUrl"), v.FullURL.Value, v.FullURL.Elem)
+	}
 	if v.Resource != nil {
 		b.resources(s, nt, 5, "resource", []Resource{v.Resource})
 	}
@@ -4800,7 +5570,9 @@ func (v *BundleEntrySearch) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "mode", &v.Mode)
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
 	buildPrim(b, s, nt, 4, "score", &v.Score)
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -4830,12 +5602,24 @@ func (v *BundleEntryRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "method", &v.Method)
-	buildPrim(b, s, nt, 4, "url", &v.URL)
-	buildPrim(b, s, nt, 5, "ifNoneMatch", &v.IfNoneMatch)
-	buildPrim(b, s, nt, 6, "ifModifiedSince", &v.IfModifiedSince)
-	buildPrim(b, s, nt, 7, "ifMatch", &v.IfMatch)
-	buildPrim(b, s, nt, 8, "ifNoneExist", &v.IfNoneExist)
+	if v.Method.Value != "" || someElem(v.Method.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "method"), v.Method.Value, v.Method.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.IfNoneMatch.Value != "" || someElem(v.IfNoneMatch.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "ifNoneMatch"), v.IfNoneMatch.Value, v.IfNoneMatch.Elem)
+	}
+	if v.IfModifiedSince.Value != "" || someElem(v.IfModifiedSince.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "ifModifiedSince"), v.IfModifiedSince.Value, v.IfModifiedSince.Elem)
+	}
+	if v.IfMatch.Value != "" || someElem(v.IfMatch.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "ifMatch"), v.IfMatch.Value, v.IfMatch.Elem)
+	}
+	if v.IfNoneExist.Value != "" || someElem(v.IfNoneExist.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "ifNoneExist"), v.IfNoneExist.Value, v.IfNoneExist.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -4864,10 +5648,18 @@ func (v *BundleEntryResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "status", &v.Status)
-	buildPrim(b, s, nt, 4, "location", &v.Location)
-	buildPrim(b, s, nt, 5, "etag", &v.Etag)
-	buildPrim(b, s, nt, 6, "lastModified", &v.LastModified)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Location.Value != "" || someElem(v.Location.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "location"), v.Location.Value, v.Location.Elem)
+	}
+	if v.Etag.Value != "" || someElem(v.Etag.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "etag"), v.Etag.Value, v.Etag.Elem)
+	}
+	if v.LastModified.Value != "" || someElem(v.LastModified.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "lastModified"), v.LastModified.Value, v.LastModified.Elem)
+	}
 	if v.Outcome != nil {
 		b.resources(s, nt, 7, "outcome", []Resource{v.Outcome})
 	}
@@ -4880,15 +5672,21 @@ var ntCapabilityStatement = nodeType{def: "CapabilityStatement"}
 
 func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCapabilityStatement
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -4914,14 +5712,28 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
-	buildPrim(b, s, nt, 9, "version", &v.Version)
-	buildPrim(b, s, nt, 10, "name", &v.Name)
-	buildPrim(b, s, nt, 11, "title", &v.Title)
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
 		for i := range v.Contact {
@@ -4930,7 +5742,9 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
 		for i := range v.UseContext {
@@ -4947,14 +5761,44 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 21, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 22, "kind", &v.Kind)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
 	if len(v.Instantiates) > 0 {
-		buildPrimSlice(b, s, nt, 23, "instantiates", v.Instantiates)
+		some := false
+		for j := range v.Instantiates {
+			if v.Instantiates[j].Value != "" || someElem(v.Instantiates[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 23, "instantiates")
+			for j := range v.Instantiates {
+				b.strNode(s, gr, v.Instantiates[j].Value, v.Instantiates[j].Elem)
+			}
+		}
 	}
 	if len(v.Imports) > 0 {
-		buildPrimSlice(b, s, nt, 24, "imports", v.Imports)
+		some := false
+		for j := range v.Imports {
+			if v.Imports[j].Value != "" || someElem(v.Imports[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 24, "imports")
+			for j := range v.Imports {
+				b.strNode(s, gr, v.Imports[j].Value, v.Imports[j].Elem)
+			}
+		}
 	}
 	if v.Software != nil {
 		gr := b.group(s, nt, 25, "software")
@@ -4968,15 +5812,53 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Implementation.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 27, "fhirVersion", &v.FhirVersion)
+	if v.FhirVersion.Value != "" || someElem(v.FhirVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "fhirVersion"), v.FhirVersion.Value, v.FhirVersion.Elem)
+	}
 	if len(v.Format) > 0 {
-		buildPrimSlice(b, s, nt, 28, "format", v.Format)
+		some := false
+		for j := range v.Format {
+			if v.Format[j].Value != "" || someElem(v.Format[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 28, "format")
+			for j := range v.Format {
+				b.strNode(s, gr, v.Format[j].Value, v.Format[j].Elem)
+			}
+		}
 	}
 	if len(v.PatchFormat) > 0 {
-		buildPrimSlice(b, s, nt, 29, "patchFormat", v.PatchFormat)
+		some := false
+		for j := range v.PatchFormat {
+			if v.PatchFormat[j].Value != "" || someElem(v.PatchFormat[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 29, "patchFormat")
+			for j := range v.PatchFormat {
+				b.strNode(s, gr, v.PatchFormat[j].Value, v.PatchFormat[j].Elem)
+			}
+		}
 	}
 	if len(v.ImplementationGuide) > 0 {
-		buildPrimSlice(b, s, nt, 30, "implementationGuide", v.ImplementationGuide)
+		some := false
+		for j := range v.ImplementationGuide {
+			if v.ImplementationGuide[j].Value != "" || someElem(v.ImplementationGuide[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 30, "implementationGuide")
+			for j := range v.ImplementationGuide {
+				b.strNode(s, gr, v.ImplementationGuide[j].Value, v.ImplementationGuide[j].Elem)
+			}
+		}
 	}
 	if len(v.Rest) > 0 {
 		gr := b.group(s, nt, 31, "rest")
@@ -5030,9 +5912,15 @@ func (v *CapabilityStatementSoftware) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "version", &v.Version)
-	buildPrim(b, s, nt, 5, "releaseDate", &v.ReleaseDate)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.ReleaseDate.Value != "" || someElem(v.ReleaseDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "releaseDate"), v.ReleaseDate.Value, v.ReleaseDate.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5061,8 +5949,12 @@ func (v *CapabilityStatementImplementation) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
-	buildPrim(b, s, nt, 4, "url", &v.URL)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if v.Custodian != nil {
 		gr := b.group(s, nt, 5, "custodian")
 		c := b.obj(s, gr)
@@ -5097,8 +5989,12 @@ func (v *CapabilityStatementRest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "mode", &v.Mode)
-	buildPrim(b, s, nt, 4, "documentation", &v.Documentation)
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if v.Security != nil {
 		gr := b.group(s, nt, 5, "security")
 		c := b.obj(s, gr)
@@ -5138,7 +6034,19 @@ func (v *CapabilityStatementRest) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Compartment) > 0 {
-		buildPrimSlice(b, s, nt, 10, "compartment", v.Compartment)
+		some := false
+		for j := range v.Compartment {
+			if v.Compartment[j].Value != "" || someElem(v.Compartment[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "compartment")
+			for j := range v.Compartment {
+				b.strNode(s, gr, v.Compartment[j].Value, v.Compartment[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -5177,7 +6085,9 @@ func (v *CapabilityStatementRestSecurity) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 5, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5206,12 +6116,30 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "profile", &v.Profile)
-	if len(v.SupportedProfile) > 0 {
-		buildPrimSlice(b, s, nt, 5, "supportedProfile", v.SupportedProfile)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
 	}
-	buildPrim(b, s, nt, 6, "documentation", &v.Documentation)
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
+	if len(v.SupportedProfile) > 0 {
+		some := false
+		for j := range v.SupportedProfile {
+			if v.SupportedProfile[j].Value != "" || someElem(v.SupportedProfile[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "supportedProfile")
+			for j := range v.SupportedProfile {
+				b.strNode(s, gr, v.SupportedProfile[j].Value, v.SupportedProfile[j].Elem)
+			}
+		}
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Interaction) > 0 {
 		gr := b.group(s, nt, 7, "interaction")
 		for i := range v.Interaction {
@@ -5220,21 +6148,63 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "versioning", &v.Versioning)
+	if v.Versioning.Value != "" || someElem(v.Versioning.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "versioning"), v.Versioning.Value, v.Versioning.Elem)
+	}
 	buildPrim(b, s, nt, 9, "readHistory", &v.ReadHistory)
 	buildPrim(b, s, nt, 10, "updateCreate", &v.UpdateCreate)
 	buildPrim(b, s, nt, 11, "conditionalCreate", &v.ConditionalCreate)
-	buildPrim(b, s, nt, 12, "conditionalRead", &v.ConditionalRead)
+	if v.ConditionalRead.Value != "" || someElem(v.ConditionalRead.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "conditionalRead"), v.ConditionalRead.Value, v.ConditionalRead.Elem)
+	}
 	buildPrim(b, s, nt, 13, "conditionalUpdate", &v.ConditionalUpdate)
-	buildPrim(b, s, nt, 14, "conditionalDelete", &v.ConditionalDelete)
+	if v.ConditionalDelete.Value != "" || someElem(v.ConditionalDelete.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "conditionalDelete"), v.ConditionalDelete.Value, v.ConditionalDelete.Elem)
+	}
 	if len(v.ReferencePolicy) > 0 {
-		buildPrimSlice(b, s, nt, 15, "referencePolicy", v.ReferencePolicy)
+		some := false
+		for j := range v.ReferencePolicy {
+			if v.ReferencePolicy[j].Value != "" || someElem(v.ReferencePolicy[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 15, "referencePolicy")
+			for j := range v.ReferencePolicy {
+				b.strNode(s, gr, v.ReferencePolicy[j].Value, v.ReferencePolicy[j].Elem)
+			}
+		}
 	}
 	if len(v.SearchInclude) > 0 {
-		buildPrimSlice(b, s, nt, 16, "searchInclude", v.SearchInclude)
+		some := false
+		for j := range v.SearchInclude {
+			if v.SearchInclude[j].Value != "" || someElem(v.SearchInclude[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 16, "searchInclude")
+			for j := range v.SearchInclude {
+				b.strNode(s, gr, v.SearchInclude[j].Value, v.SearchInclude[j].Elem)
+			}
+		}
 	}
 	if len(v.SearchRevInclude) > 0 {
-		buildPrimSlice(b, s, nt, 17, "searchRevInclude", v.SearchRevInclude)
+		some := false
+		for j := range v.SearchRevInclude {
+			if v.SearchRevInclude[j].Value != "" || someElem(v.SearchRevInclude[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 17, "searchRevInclude")
+			for j := range v.SearchRevInclude {
+				b.strNode(s, gr, v.SearchRevInclude[j].Value, v.SearchRevInclude[j].Elem)
+			}
+		}
 	}
 	if len(v.SearchParam) > 0 {
 		gr := b.group(s, nt, 18, "searchParam")
@@ -5280,8 +6250,12 @@ func (v *CapabilityStatementRestResourceResourceInteraction) buildNode(b *typedB
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "documentation", &v.Documentation)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5310,10 +6284,18 @@ func (v *CapabilityStatementRestResourceSearchParam) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "definition", &v.Definition)
-	buildPrim(b, s, nt, 5, "type", &v.Type)
-	buildPrim(b, s, nt, 6, "documentation", &v.Documentation)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5342,9 +6324,15 @@ func (v *CapabilityStatementRestResourceOperation) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "definition", &v.Definition)
-	buildPrim(b, s, nt, 5, "documentation", &v.Documentation)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5373,8 +6361,12 @@ func (v *CapabilityStatementRestSystemInteraction) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "documentation", &v.Documentation)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5412,7 +6404,9 @@ func (v *CapabilityStatementMessaging) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 4, "reliableCache", &v.ReliableCache)
-	buildPrim(b, s, nt, 5, "documentation", &v.Documentation)
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.SupportedMessage) > 0 {
 		gr := b.group(s, nt, 6, "supportedMessage")
 		for i := range v.SupportedMessage {
@@ -5455,7 +6449,9 @@ func (v *CapabilityStatementMessagingEndpoint) buildNode(b *typedBuilder, s node
 		v.Protocol.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "address", &v.Address)
+	if v.Address.Value != "" || someElem(v.Address.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "address"), v.Address.Value, v.Address.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5484,8 +6480,12 @@ func (v *CapabilityStatementMessagingSupportedMessage) buildNode(b *typedBuilder
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "mode", &v.Mode)
-	buildPrim(b, s, nt, 4, "definition", &v.Definition)
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5514,9 +6514,15 @@ func (v *CapabilityStatementDocument) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "mode", &v.Mode)
-	buildPrim(b, s, nt, 4, "documentation", &v.Documentation)
-	buildPrim(b, s, nt, 5, "profile", &v.Profile)
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5526,15 +6532,21 @@ var ntCarePlan = nodeType{def: "CarePlan"}
 
 func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCarePlan
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -5569,10 +6581,34 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -5598,8 +6634,12 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
-	buildPrim(b, s, nt, 15, "intent", &v.Intent)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 16, "category")
 		for i := range v.Category {
@@ -5608,8 +6648,12 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "title", &v.Title)
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 19, "subject")
 		c := b.obj(s, gr)
@@ -5628,7 +6672,9 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		v.Period.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 22, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 23, "author")
 		c := b.obj(s, gr)
@@ -5783,12 +6829,38 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "kind", &v.Kind)
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 4, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 5, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 6, "code")
@@ -5820,7 +6892,9 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 11, "statusReason")
 		c := b.obj(s, gr)
@@ -5860,7 +6934,9 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 		v.Quantity.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 19, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -5870,15 +6946,21 @@ var ntCareTeam = nodeType{def: "CareTeam"}
 
 func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCareTeam
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -5912,7 +6994,9 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
 		for i := range v.Category {
@@ -5921,7 +7005,9 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
 		c := b.obj(s, gr)
@@ -6051,15 +7137,21 @@ var ntCatalogEntry = nodeType{def: "CatalogEntry"}
 
 func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCatalogEntry
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -6122,15 +7214,21 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.ValidityPeriod != nil {
 		gr := b.group(s, nt, 15, "validityPeriod")
 		c := b.obj(s, gr)
 		v.ValidityPeriod.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 16, "validTo", &v.ValidTo)
-	buildPrim(b, s, nt, 17, "lastUpdated", &v.LastUpdated)
+	if v.ValidTo.Value != "" || someElem(v.ValidTo.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "validTo"), v.ValidTo.Value, v.ValidTo.Elem)
+	}
+	if v.LastUpdated.Value != "" || someElem(v.LastUpdated.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "lastUpdated"), v.LastUpdated.Value, v.LastUpdated.Elem)
+	}
 	if len(v.AdditionalCharacteristic) > 0 {
 		gr := b.group(s, nt, 18, "additionalCharacteristic")
 		for i := range v.AdditionalCharacteristic {
@@ -6183,7 +7281,9 @@ func (v *CatalogEntryRelatedEntry) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "relationtype", &v.Relationtype)
+	if v.Relationtype.Value != "" || someElem(v.Relationtype.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "relationtype"), v.Relationtype.Value, v.Relationtype.Elem)
+	}
 	if v.Item != nil {
 		gr := b.group(s, nt, 4, "item")
 		c := b.obj(s, gr)
@@ -6199,15 +7299,21 @@ var ntChargeItem = nodeType{def: "ChargeItem"}
 
 func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntChargeItem
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -6242,12 +7348,38 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.DefinitionURI) > 0 {
-		buildPrimSlice(b, s, nt, 9, "definitionUri", v.DefinitionURI)
+		some := false
+		for j := range v.DefinitionURI {
+			if v.DefinitionURI[j].Value != "" || someElem(v.DefinitionURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "definitionUri")
+			for j := range v.DefinitionURI {
+				b.strNode(s, gr, v.DefinitionURI[j].Value, v.DefinitionURI[j].Elem)
+			}
+		}
 	}
 	if len(v.DefinitionCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 10, "definitionCanonical", v.DefinitionCanonical)
+		some := false
+		for j := range v.DefinitionCanonical {
+			if v.DefinitionCanonical[j].Value != "" || someElem(v.DefinitionCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "definitionCanonical")
+			for j := range v.DefinitionCanonical {
+				b.strNode(s, gr, v.DefinitionCanonical[j].Value, v.DefinitionCanonical[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.PartOf) > 0 {
 		gr := b.group(s, nt, 12, "partOf")
 		for i := range v.PartOf {
@@ -6324,14 +7456,18 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		v.PriceOverride.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 25, "overrideReason", &v.OverrideReason)
+	if v.OverrideReason.Value != "" || someElem(v.OverrideReason.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "overrideReason"), v.OverrideReason.Value, v.OverrideReason.Elem)
+	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 26, "enterer")
 		c := b.obj(s, gr)
 		v.Enterer.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 27, "enteredDate", &v.EnteredDate)
+	if v.EnteredDate.Value != "" || someElem(v.EnteredDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "enteredDate"), v.EnteredDate.Value, v.EnteredDate.Elem)
+	}
 	if len(v.Reason) > 0 {
 		gr := b.group(s, nt, 28, "reason")
 		for i := range v.Reason {
@@ -6424,15 +7560,21 @@ var ntChargeItemDefinition = nodeType{def: "ChargeItemDefinition"}
 
 func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntChargeItemDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -6458,7 +7600,9 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -6467,21 +7611,67 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "title", &v.Title)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	}
 	if len(v.DerivedFromURI) > 0 {
-		buildPrimSlice(b, s, nt, 12, "derivedFromUri", v.DerivedFromURI)
+		some := false
+		for j := range v.DerivedFromURI {
+			if v.DerivedFromURI[j].Value != "" || someElem(v.DerivedFromURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 12, "derivedFromUri")
+			for j := range v.DerivedFromURI {
+				b.strNode(s, gr, v.DerivedFromURI[j].Value, v.DerivedFromURI[j].Elem)
+			}
+		}
 	}
 	if len(v.PartOf) > 0 {
-		buildPrimSlice(b, s, nt, 13, "partOf", v.PartOf)
+		some := false
+		for j := range v.PartOf {
+			if v.PartOf[j].Value != "" || someElem(v.PartOf[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 13, "partOf")
+			for j := range v.PartOf {
+				b.strNode(s, gr, v.PartOf[j].Value, v.PartOf[j].Elem)
+			}
+		}
 	}
 	if len(v.Replaces) > 0 {
-		buildPrimSlice(b, s, nt, 14, "replaces", v.Replaces)
+		some := false
+		for j := range v.Replaces {
+			if v.Replaces[j].Value != "" || someElem(v.Replaces[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 14, "replaces")
+			for j := range v.Replaces {
+				b.strNode(s, gr, v.Replaces[j].Value, v.Replaces[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 15, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 17, "date", &v.Date)
-	buildPrim(b, s, nt, 18, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
 		for i := range v.Contact {
@@ -6490,7 +7680,9 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
 		for i := range v.UseContext {
@@ -6507,9 +7699,15 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 24, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 25, "lastReviewDate", &v.LastReviewDate)
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -6574,9 +7772,15 @@ func (v *ChargeItemDefinitionApplicability) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
-	buildPrim(b, s, nt, 4, "language", &v.Language)
-	buildPrim(b, s, nt, 5, "expression", &v.Expression)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "language"), v.Language.Value, v.Language.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -6649,7 +7853,9 @@ func (v *ChargeItemDefinitionPropertyGroupPriceComponent) buildNode(b *typedBuil
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
 		c := b.obj(s, gr)
@@ -6672,15 +7878,21 @@ var ntClaim = nodeType{def: "Claim"}
 
 func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntClaim
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -6714,7 +7926,9 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
 		c := b.obj(s, gr)
@@ -6727,7 +7941,9 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "use", &v.Use)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "use"), v.Use.Value, v.Use.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
 		c := b.obj(s, gr)
@@ -6740,7 +7956,9 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		v.BillablePeriod.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 16, "enterer")
 		c := b.obj(s, gr)
@@ -7145,7 +8363,9 @@ func (v *ClaimProcedure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 5, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Procedure != nil {
 		buildChoice(b, s, nt, 6, v.Procedure)
 	}
@@ -7199,9 +8419,23 @@ func (v *ClaimInsurance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Coverage.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "businessArrangement", &v.BusinessArrangement)
+	if v.BusinessArrangement.Value != "" || someElem(v.BusinessArrangement.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "businessArrangement"), v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	}
 	if len(v.PreAuthRef) > 0 {
-		buildPrimSlice(b, s, nt, 8, "preAuthRef", v.PreAuthRef)
+		some := false
+		for j := range v.PreAuthRef {
+			if v.PreAuthRef[j].Value != "" || someElem(v.PreAuthRef[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 8, "preAuthRef")
+			for j := range v.PreAuthRef {
+				b.strNode(s, gr, v.PreAuthRef[j].Value, v.PreAuthRef[j].Elem)
+			}
+		}
 	}
 	if v.ClaimResponse != nil {
 		gr := b.group(s, nt, 9, "claimResponse")
@@ -7237,7 +8471,9 @@ func (v *ClaimAccident) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
@@ -7582,15 +8818,21 @@ var ntClaimResponse = nodeType{def: "ClaimResponse"}
 
 func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntClaimResponse
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -7624,7 +8866,9 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
 		c := b.obj(s, gr)
@@ -7637,14 +8881,18 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "use", &v.Use)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "use"), v.Use.Value, v.Use.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
 		c := b.obj(s, gr)
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 15, "insurer")
 		c := b.obj(s, gr)
@@ -7663,9 +8911,15 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Request.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 18, "outcome", &v.Outcome)
-	buildPrim(b, s, nt, 19, "disposition", &v.Disposition)
-	buildPrim(b, s, nt, 20, "preAuthRef", &v.PreAuthRef)
+	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	}
+	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	}
+	if v.PreAuthRef.Value != "" || someElem(v.PreAuthRef.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), v.PreAuthRef.Value, v.PreAuthRef.Elem)
+	}
 	if v.PreAuthPeriod != nil {
 		gr := b.group(s, nt, 21, "preAuthPeriod")
 		c := b.obj(s, gr)
@@ -8312,7 +9566,9 @@ func (v *ClaimResponsePayment) buildNode(b *typedBuilder, s nodeScope) {
 		v.AdjustmentReason.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 7, "amount")
 		c := b.obj(s, gr)
@@ -8354,8 +9610,12 @@ func (v *ClaimResponseNote) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "number", &v.Number)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
-	buildPrim(b, s, nt, 5, "text", &v.Text)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if v.Language != nil {
 		gr := b.group(s, nt, 6, "language")
 		c := b.obj(s, gr)
@@ -8398,7 +9658,9 @@ func (v *ClaimResponseInsurance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Coverage.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "businessArrangement", &v.BusinessArrangement)
+	if v.BusinessArrangement.Value != "" || someElem(v.BusinessArrangement.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "businessArrangement"), v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	}
 	if v.ClaimResponse != nil {
 		gr := b.group(s, nt, 7, "claimResponse")
 		c := b.obj(s, gr)
@@ -8451,15 +9713,21 @@ var ntClinicalImpression = nodeType{def: "ClinicalImpression"}
 
 func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntClinicalImpression
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -8493,7 +9761,9 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
 		c := b.obj(s, gr)
@@ -8506,7 +9776,9 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 13, "subject")
 		c := b.obj(s, gr)
@@ -8522,7 +9794,9 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 15, v.Effective)
 	}
-	buildPrim(b, s, nt, 16, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Assessor != nil {
 		gr := b.group(s, nt, 17, "assessor")
 		c := b.obj(s, gr)
@@ -8552,9 +9826,23 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Protocol) > 0 {
-		buildPrimSlice(b, s, nt, 21, "protocol", v.Protocol)
+		some := false
+		for j := range v.Protocol {
+			if v.Protocol[j].Value != "" || someElem(v.Protocol[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 21, "protocol")
+			for j := range v.Protocol {
+				b.strNode(s, gr, v.Protocol[j].Value, v.Protocol[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 22, "summary", &v.Summary)
+	if v.Summary.Value != "" || someElem(v.Summary.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "summary"), v.Summary.Value, v.Summary.Elem)
+	}
 	if len(v.Finding) > 0 {
 		gr := b.group(s, nt, 23, "finding")
 		for i := range v.Finding {
@@ -8677,7 +9965,9 @@ func (v *ClinicalImpressionFinding) buildNode(b *typedBuilder, s nodeScope) {
 		v.ItemReference.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "basis", &v.Basis)
+	if v.Basis.Value != "" || someElem(v.Basis.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "basis"), v.Basis.Value, v.Basis.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -8687,15 +9977,21 @@ var ntCodeSystem = nodeType{def: "CodeSystem"}
 
 func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCodeSystem
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -8721,7 +10017,9 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -8730,13 +10028,25 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 15, "date", &v.Date)
-	buildPrim(b, s, nt, 16, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
 		for i := range v.Contact {
@@ -8745,7 +10055,9 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
 		for i := range v.UseContext {
@@ -8762,15 +10074,27 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 22, "copyright", &v.Copyright)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
 	buildPrim(b, s, nt, 23, "caseSensitive", &v.CaseSensitive)
-	buildPrim(b, s, nt, 24, "valueSet", &v.ValueSet)
-	buildPrim(b, s, nt, 25, "hierarchyMeaning", &v.HierarchyMeaning)
+	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	}
+	if v.HierarchyMeaning.Value != "" || someElem(v.HierarchyMeaning.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "hierarchyMeaning"), v.HierarchyMeaning.Value, v.HierarchyMeaning.Elem)
+	}
 	buildPrim(b, s, nt, 26, "compositional", &v.Compositional)
 	buildPrim(b, s, nt, 27, "versionNeeded", &v.VersionNeeded)
-	buildPrim(b, s, nt, 28, "content", &v.Content)
-	buildPrim(b, s, nt, 29, "supplements", &v.Supplements)
+	if v.Content.Value != "" || someElem(v.Content.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "content"), v.Content.Value, v.Content.Elem)
+	}
+	if v.Supplements.Value != "" || someElem(v.Supplements.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "supplements"), v.Supplements.Value, v.Supplements.Elem)
+	}
 	buildPrim(b, s, nt, 30, "count", &v.Count)
 	if len(v.Filter) > 0 {
 		gr := b.group(s, nt, 31, "filter")
@@ -8824,12 +10148,30 @@ func (v *CodeSystemFilter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
-	if len(v.Operator) > 0 {
-		buildPrimSlice(b, s, nt, 5, "operator", v.Operator)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
 	}
-	buildPrim(b, s, nt, 6, "value", &v.Value)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if len(v.Operator) > 0 {
+		some := false
+		for j := range v.Operator {
+			if v.Operator[j].Value != "" || someElem(v.Operator[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "operator")
+			for j := range v.Operator {
+				b.strNode(s, gr, v.Operator[j].Value, v.Operator[j].Elem)
+			}
+		}
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -8858,10 +10200,18 @@ func (v *CodeSystemProperty) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "uri", &v.URI)
-	buildPrim(b, s, nt, 5, "description", &v.Description)
-	buildPrim(b, s, nt, 6, "type", &v.Type)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.URI.Value != "" || someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -8890,9 +10240,15 @@ func (v *CodeSystemConceptDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "display", &v.Display)
-	buildPrim(b, s, nt, 5, "definition", &v.Definition)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	}
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 6, "designation")
 		for i := range v.Designation {
@@ -8945,14 +10301,18 @@ func (v *CodeSystemConceptDefinitionDesignation) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Use != nil {
 		gr := b.group(s, nt, 4, "use")
 		c := b.obj(s, gr)
 		v.Use.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "value", &v.Value)
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -8981,7 +10341,9 @@ func (v *CodeSystemConceptDefinitionConceptProperty) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
 	}
@@ -8994,15 +10356,21 @@ var ntCommunication = nodeType{def: "Communication"}
 
 func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCommunication
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -9037,10 +10405,34 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -9066,7 +10458,9 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 15, "statusReason")
 		c := b.obj(s, gr)
@@ -9081,7 +10475,9 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "priority", &v.Priority)
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	if len(v.Medium) > 0 {
 		gr := b.group(s, nt, 18, "medium")
 		for i := range v.Medium {
@@ -9116,8 +10512,12 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 23, "sent", &v.Sent)
-	buildPrim(b, s, nt, 24, "received", &v.Received)
+	if v.Sent.Value != "" || someElem(v.Sent.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "sent"), v.Sent.Value, v.Sent.Elem)
+	}
+	if v.Received.Value != "" || someElem(v.Received.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "received"), v.Received.Value, v.Received.Elem)
+	}
 	if len(v.Recipient) > 0 {
 		gr := b.group(s, nt, 25, "recipient")
 		for i := range v.Recipient {
@@ -9204,15 +10604,21 @@ var ntCommunicationRequest = nodeType{def: "CommunicationRequest"}
 
 func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCommunicationRequest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -9268,7 +10674,9 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.GroupIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 13, "statusReason")
 		c := b.obj(s, gr)
@@ -9283,7 +10691,9 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 15, "priority", &v.Priority)
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	buildPrim(b, s, nt, 16, "doNotPerform", &v.DoNotPerform)
 	if len(v.Medium) > 0 {
 		gr := b.group(s, nt, 17, "medium")
@@ -9324,7 +10734,9 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 22, v.Occurrence)
 	}
-	buildPrim(b, s, nt, 23, "authoredOn", &v.AuthoredOn)
+	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 24, "requester")
 		c := b.obj(s, gr)
@@ -9409,15 +10821,21 @@ var ntCompartmentDefinition = nodeType{def: "CompartmentDefinition"}
 
 func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCompartmentDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -9443,13 +10861,25 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
-	buildPrim(b, s, nt, 9, "version", &v.Version)
-	buildPrim(b, s, nt, 10, "name", &v.Name)
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 12, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 13, "date", &v.Date)
-	buildPrim(b, s, nt, 14, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 15, "contact")
 		for i := range v.Contact {
@@ -9458,7 +10888,9 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 16, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
 		for i := range v.UseContext {
@@ -9467,8 +10899,12 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 19, "code", &v.Code)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "code"), v.Code.Value, v.Code.Elem)
+	}
 	buildPrim(b, s, nt, 20, "search", &v.Search)
 	if len(v.Resource) > 0 {
 		gr := b.group(s, nt, 21, "resource")
@@ -9506,11 +10942,27 @@ func (v *CompartmentDefinitionResource) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	if len(v.Param) > 0 {
-		buildPrimSlice(b, s, nt, 4, "param", v.Param)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
 	}
-	buildPrim(b, s, nt, 5, "documentation", &v.Documentation)
+	if len(v.Param) > 0 {
+		some := false
+		for j := range v.Param {
+			if v.Param[j].Value != "" || someElem(v.Param[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "param")
+			for j := range v.Param {
+				b.strNode(s, gr, v.Param[j].Value, v.Param[j].Elem)
+			}
+		}
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -9520,15 +10972,21 @@ var ntComposition = nodeType{def: "Composition"}
 
 func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntComposition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -9560,7 +11018,9 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
 		c := b.obj(s, gr)
@@ -9587,7 +11047,9 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 15, "author")
 		for i := range v.Author {
@@ -9596,8 +11058,12 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 16, "title", &v.Title)
-	buildPrim(b, s, nt, 17, "confidentiality", &v.Confidentiality)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Confidentiality.Value != "" || someElem(v.Confidentiality.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "confidentiality"), v.Confidentiality.Value, v.Confidentiality.Elem)
+	}
 	if len(v.Attester) > 0 {
 		gr := b.group(s, nt, 18, "attester")
 		for i := range v.Attester {
@@ -9664,8 +11130,12 @@ func (v *CompositionAttester) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "mode", &v.Mode)
-	buildPrim(b, s, nt, 4, "time", &v.Time)
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Time.Value != "" || someElem(v.Time.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "time"), v.Time.Value, v.Time.Elem)
+	}
 	if v.Party != nil {
 		gr := b.group(s, nt, 5, "party")
 		c := b.obj(s, gr)
@@ -9700,7 +11170,9 @@ func (v *CompositionRelatesTo) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if v.Target != nil {
 		buildChoice(b, s, nt, 4, v.Target)
 	}
@@ -9782,7 +11254,9 @@ func (v *CompositionSection) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "title", &v.Title)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "title"), v.Title.Value, v.Title.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
 		c := b.obj(s, gr)
@@ -9809,7 +11283,9 @@ func (v *CompositionSection) buildNode(b *typedBuilder, s nodeScope) {
 		v.Text.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 8, "mode", &v.Mode)
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
 	if v.OrderedBy != nil {
 		gr := b.group(s, nt, 9, "orderedBy")
 		c := b.obj(s, gr)
@@ -9847,15 +11323,21 @@ var ntConceptMap = nodeType{def: "ConceptMap"}
 
 func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntConceptMap
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -9881,20 +11363,34 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 9, "identifier")
 		c := b.obj(s, gr)
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 15, "date", &v.Date)
-	buildPrim(b, s, nt, 16, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
 		for i := range v.Contact {
@@ -9903,7 +11399,9 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
 		for i := range v.UseContext {
@@ -9920,8 +11418,12 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 22, "copyright", &v.Copyright)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
 	if v.Source != nil {
 		buildChoice(b, s, nt, 23, v.Source)
 	}
@@ -9964,10 +11466,18 @@ func (v *ConceptMapGroup) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "source", &v.Source)
-	buildPrim(b, s, nt, 4, "sourceVersion", &v.SourceVersion)
-	buildPrim(b, s, nt, 5, "target", &v.Target)
-	buildPrim(b, s, nt, 6, "targetVersion", &v.TargetVersion)
+	if v.Source.Value != "" || someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "source"), v.Source.Value, v.Source.Elem)
+	}
+	if v.SourceVersion.Value != "" || someElem(v.SourceVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sourceVersion"), v.SourceVersion.Value, v.SourceVersion.Elem)
+	}
+	if v.Target.Value != "" || someElem(v.Target.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "target"), v.Target.Value, v.Target.Elem)
+	}
+	if v.TargetVersion.Value != "" || someElem(v.TargetVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "targetVersion"), v.TargetVersion.Value, v.TargetVersion.Elem)
+	}
 	if len(v.Element) > 0 {
 		gr := b.group(s, nt, 7, "element")
 		for i := range v.Element {
@@ -10010,8 +11520,12 @@ func (v *ConceptMapGroupSourceElement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "display", &v.Display)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	}
 	if len(v.Target) > 0 {
 		gr := b.group(s, nt, 5, "target")
 		for i := range v.Target {
@@ -10048,10 +11562,18 @@ func (v *ConceptMapGroupSourceElementTargetElement) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "display", &v.Display)
-	buildPrim(b, s, nt, 5, "equivalence", &v.Equivalence)
-	buildPrim(b, s, nt, 6, "comment", &v.Comment)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	}
+	if v.Equivalence.Value != "" || someElem(v.Equivalence.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "equivalence"), v.Equivalence.Value, v.Equivalence.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.DependsOn) > 0 {
 		gr := b.group(s, nt, 7, "dependsOn")
 		for i := range v.DependsOn {
@@ -10096,10 +11618,18 @@ func (v *ConceptMapGroupSourceElementTargetElementOtherElement) buildNode(b *typ
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "property", &v.Property)
-	buildPrim(b, s, nt, 4, "system", &v.System)
-	buildPrim(b, s, nt, 5, "value", &v.Value)
-	buildPrim(b, s, nt, 6, "display", &v.Display)
+	if v.Property.Value != "" || someElem(v.Property.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "property"), v.Property.Value, v.Property.Elem)
+	}
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "display"), v.Display.Value, v.Display.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -10128,10 +11658,18 @@ func (v *ConceptMapGroupUnmapped) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "mode", &v.Mode)
-	buildPrim(b, s, nt, 4, "code", &v.Code)
-	buildPrim(b, s, nt, 5, "display", &v.Display)
-	buildPrim(b, s, nt, 6, "url", &v.URL)
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -10141,15 +11679,21 @@ var ntCondition = nodeType{def: "Condition"}
 
 func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCondition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -10241,7 +11785,9 @@ func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Abatement != nil {
 		buildChoice(b, s, nt, 18, v.Abatement)
 	}
-	buildPrim(b, s, nt, 19, "recordedDate", &v.RecordedDate)
+	if v.RecordedDate.Value != "" || someElem(v.RecordedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "recordedDate"), v.RecordedDate.Value, v.RecordedDate.Elem)
+	}
 	if v.Recorder != nil {
 		gr := b.group(s, nt, 20, "recorder")
 		c := b.obj(s, gr)
@@ -10379,15 +11925,21 @@ var ntConsent = nodeType{def: "Consent"}
 
 func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntConsent
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -10421,7 +11973,9 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Scope != nil {
 		gr := b.group(s, nt, 10, "scope")
 		c := b.obj(s, gr)
@@ -10442,7 +11996,9 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "dateTime", &v.DateTime)
+	if v.DateTime.Value != "" || someElem(v.DateTime.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "dateTime"), v.DateTime.Value, v.DateTime.Elem)
+	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 14, "performer")
 		for i := range v.Performer {
@@ -10518,8 +12074,12 @@ func (v *ConsentPolicy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "authority", &v.Authority)
-	buildPrim(b, s, nt, 4, "uri", &v.URI)
+	if v.Authority.Value != "" || someElem(v.Authority.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "authority"), v.Authority.Value, v.Authority.Elem)
+	}
+	if v.URI.Value != "" || someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -10555,7 +12115,9 @@ func (v *ConsentVerification) buildNode(b *typedBuilder, s nodeScope) {
 		v.VerifiedWith.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "verificationDate", &v.VerificationDate)
+	if v.VerificationDate.Value != "" || someElem(v.VerificationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "verificationDate"), v.VerificationDate.Value, v.VerificationDate.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -10584,7 +12146,9 @@ func (v *ConsentProvision) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
 		c := b.obj(s, gr)
@@ -10729,7 +12293,9 @@ func (v *ConsentProvisionProvisionData) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "meaning", &v.Meaning)
+	if v.Meaning.Value != "" || someElem(v.Meaning.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "meaning"), v.Meaning.Value, v.Meaning.Elem)
+	}
 	if v.Reference != nil {
 		gr := b.group(s, nt, 4, "reference")
 		c := b.obj(s, gr)
@@ -10745,15 +12311,21 @@ var ntContract = nodeType{def: "Contract"}
 
 func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntContract
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -10787,9 +12359,15 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "url", &v.URL)
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.LegalState != nil {
 		gr := b.group(s, nt, 12, "legalState")
 		c := b.obj(s, gr)
@@ -10802,14 +12380,18 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		v.InstantiatesCanonical.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "instantiatesUri", &v.InstantiatesURI)
+	if v.InstantiatesURI.Value != "" || someElem(v.InstantiatesURI.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "instantiatesUri"), v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
+	}
 	if v.ContentDerivative != nil {
 		gr := b.group(s, nt, 15, "contentDerivative")
 		c := b.obj(s, gr)
 		v.ContentDerivative.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 16, "issued", &v.Issued)
+	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "issued"), v.Issued.Value, v.Issued.Elem)
+	}
 	if v.Applies != nil {
 		gr := b.group(s, nt, 17, "applies")
 		c := b.obj(s, gr)
@@ -10854,11 +12436,29 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "name", &v.Name)
-	buildPrim(b, s, nt, 24, "title", &v.Title)
-	buildPrim(b, s, nt, 25, "subtitle", &v.Subtitle)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
 	if len(v.Alias) > 0 {
-		buildPrimSlice(b, s, nt, 26, "alias", v.Alias)
+		some := false
+		for j := range v.Alias {
+			if v.Alias[j].Value != "" || someElem(v.Alias[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 26, "alias")
+			for j := range v.Alias {
+				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
+			}
+		}
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 27, "author")
@@ -11000,9 +12600,15 @@ func (v *ContractContentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Publisher.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "publicationDate", &v.PublicationDate)
-	buildPrim(b, s, nt, 7, "publicationStatus", &v.PublicationStatus)
-	buildPrim(b, s, nt, 8, "copyright", &v.Copyright)
+	if v.PublicationDate.Value != "" || someElem(v.PublicationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "publicationDate"), v.PublicationDate.Value, v.PublicationDate.Elem)
+	}
+	if v.PublicationStatus.Value != "" || someElem(v.PublicationStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "publicationStatus"), v.PublicationStatus.Value, v.PublicationStatus.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -11037,7 +12643,9 @@ func (v *ContractTerm) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "issued", &v.Issued)
+	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "issued"), v.Issued.Value, v.Issued.Elem)
+	}
 	if v.Applies != nil {
 		gr := b.group(s, nt, 5, "applies")
 		c := b.obj(s, gr)
@@ -11059,7 +12667,9 @@ func (v *ContractTerm) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.SecurityLabel) > 0 {
 		gr := b.group(s, nt, 10, "securityLabel")
 		for i := range v.SecurityLabel {
@@ -11229,9 +12839,23 @@ func (v *ContractTermContractOffer) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.LinkID) > 0 {
-		buildPrimSlice(b, s, nt, 11, "linkId", v.LinkID)
+		some := false
+		for j := range v.LinkID {
+			if v.LinkID[j].Value != "" || someElem(v.LinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "linkId")
+			for j := range v.LinkID {
+				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
+			}
+		}
 	}
 	if len(v.SecurityLabelNumber) > 0 {
 		buildPrimSlice(b, s, nt, 12, "securityLabelNumber", v.SecurityLabelNumber)
@@ -11381,7 +13005,9 @@ func (v *ContractTermContractAsset) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "condition", &v.Condition)
+	if v.Condition.Value != "" || someElem(v.Condition.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "condition"), v.Condition.Value, v.Condition.Elem)
+	}
 	if len(v.PeriodType) > 0 {
 		gr := b.group(s, nt, 10, "periodType")
 		for i := range v.PeriodType {
@@ -11406,9 +13032,23 @@ func (v *ContractTermContractAsset) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 13, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.LinkID) > 0 {
-		buildPrimSlice(b, s, nt, 14, "linkId", v.LinkID)
+		some := false
+		for j := range v.LinkID {
+			if v.LinkID[j].Value != "" || someElem(v.LinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 14, "linkId")
+			for j := range v.LinkID {
+				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
+			}
+		}
 	}
 	if len(v.Answer) > 0 {
 		gr := b.group(s, nt, 15, "answer")
@@ -11471,7 +13111,9 @@ func (v *ContractTermContractAssetAssetContext) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 5, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -11509,7 +13151,9 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "effectiveTime", &v.EffectiveTime)
+	if v.EffectiveTime.Value != "" || someElem(v.EffectiveTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "effectiveTime"), v.EffectiveTime.Value, v.EffectiveTime.Elem)
+	}
 	if v.Quantity != nil {
 		gr := b.group(s, nt, 6, "quantity")
 		c := b.obj(s, gr)
@@ -11530,8 +13174,12 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 		v.Net.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "payment", &v.Payment)
-	buildPrim(b, s, nt, 12, "paymentDate", &v.PaymentDate)
+	if v.Payment.Value != "" || someElem(v.Payment.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "payment"), v.Payment.Value, v.Payment.Elem)
+	}
+	if v.PaymentDate.Value != "" || someElem(v.PaymentDate.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "paymentDate"), v.PaymentDate.Value, v.PaymentDate.Elem)
+	}
 	if v.Responsible != nil {
 		gr := b.group(s, nt, 13, "responsible")
 		c := b.obj(s, gr)
@@ -11545,7 +13193,19 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 		b.end(c)
 	}
 	if len(v.LinkID) > 0 {
-		buildPrimSlice(b, s, nt, 15, "linkId", v.LinkID)
+		some := false
+		for j := range v.LinkID {
+			if v.LinkID[j].Value != "" || someElem(v.LinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 15, "linkId")
+			for j := range v.LinkID {
+				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
+			}
+		}
 	}
 	if len(v.SecurityLabelNumber) > 0 {
 		buildPrimSlice(b, s, nt, 16, "securityLabelNumber", v.SecurityLabelNumber)
@@ -11600,7 +13260,19 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.LinkID) > 0 {
-		buildPrimSlice(b, s, nt, 7, "linkId", v.LinkID)
+		some := false
+		for j := range v.LinkID {
+			if v.LinkID[j].Value != "" || someElem(v.LinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 7, "linkId")
+			for j := range v.LinkID {
+				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
+			}
+		}
 	}
 	if v.Status != nil {
 		gr := b.group(s, nt, 8, "status")
@@ -11615,7 +13287,19 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.ContextLinkID) > 0 {
-		buildPrimSlice(b, s, nt, 10, "contextLinkId", v.ContextLinkID)
+		some := false
+		for j := range v.ContextLinkID {
+			if v.ContextLinkID[j].Value != "" || someElem(v.ContextLinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "contextLinkId")
+			for j := range v.ContextLinkID {
+				b.strNode(s, gr, v.ContextLinkID[j].Value, v.ContextLinkID[j].Elem)
+			}
+		}
 	}
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 11, v.Occurrence)
@@ -11629,7 +13313,19 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.RequesterLinkID) > 0 {
-		buildPrimSlice(b, s, nt, 13, "requesterLinkId", v.RequesterLinkID)
+		some := false
+		for j := range v.RequesterLinkID {
+			if v.RequesterLinkID[j].Value != "" || someElem(v.RequesterLinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 13, "requesterLinkId")
+			for j := range v.RequesterLinkID {
+				b.strNode(s, gr, v.RequesterLinkID[j].Value, v.RequesterLinkID[j].Elem)
+			}
+		}
 	}
 	if len(v.PerformerType) > 0 {
 		gr := b.group(s, nt, 14, "performerType")
@@ -11652,7 +13348,19 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.PerformerLinkID) > 0 {
-		buildPrimSlice(b, s, nt, 17, "performerLinkId", v.PerformerLinkID)
+		some := false
+		for j := range v.PerformerLinkID {
+			if v.PerformerLinkID[j].Value != "" || someElem(v.PerformerLinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 17, "performerLinkId")
+			for j := range v.PerformerLinkID {
+				b.strNode(s, gr, v.PerformerLinkID[j].Value, v.PerformerLinkID[j].Elem)
+			}
+		}
 	}
 	if len(v.ReasonCode) > 0 {
 		gr := b.group(s, nt, 18, "reasonCode")
@@ -11671,10 +13379,34 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Reason) > 0 {
-		buildPrimSlice(b, s, nt, 20, "reason", v.Reason)
+		some := false
+		for j := range v.Reason {
+			if v.Reason[j].Value != "" || someElem(v.Reason[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 20, "reason")
+			for j := range v.Reason {
+				b.strNode(s, gr, v.Reason[j].Value, v.Reason[j].Elem)
+			}
+		}
 	}
 	if len(v.ReasonLinkID) > 0 {
-		buildPrimSlice(b, s, nt, 21, "reasonLinkId", v.ReasonLinkID)
+		some := false
+		for j := range v.ReasonLinkID {
+			if v.ReasonLinkID[j].Value != "" || someElem(v.ReasonLinkID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 21, "reasonLinkId")
+			for j := range v.ReasonLinkID {
+				b.strNode(s, gr, v.ReasonLinkID[j].Value, v.ReasonLinkID[j].Elem)
+			}
+		}
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 22, "note")
@@ -11879,15 +13611,21 @@ var ntCoverage = nodeType{def: "Coverage"}
 
 func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCoverage
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -11921,7 +13659,9 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
 		c := b.obj(s, gr)
@@ -11940,14 +13680,18 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subscriber.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "subscriberId", &v.SubscriberID)
+	if v.SubscriberID.Value != "" || someElem(v.SubscriberID.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subscriberId"), v.SubscriberID.Value, v.SubscriberID.Elem)
+	}
 	if v.Beneficiary != nil {
 		gr := b.group(s, nt, 14, "beneficiary")
 		c := b.obj(s, gr)
 		v.Beneficiary.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "dependent", &v.Dependent)
+	if v.Dependent.Value != "" || someElem(v.Dependent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "dependent"), v.Dependent.Value, v.Dependent.Elem)
+	}
 	if v.Relationship != nil {
 		gr := b.group(s, nt, 16, "relationship")
 		c := b.obj(s, gr)
@@ -11977,7 +13721,9 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 20, "order", &v.Order)
-	buildPrim(b, s, nt, 21, "network", &v.Network)
+	if v.Network.Value != "" || someElem(v.Network.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "network"), v.Network.Value, v.Network.Elem)
+	}
 	if len(v.CostToBeneficiary) > 0 {
 		gr := b.group(s, nt, 22, "costToBeneficiary")
 		for i := range v.CostToBeneficiary {
@@ -12029,8 +13775,12 @@ func (v *CoverageClass) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "value", &v.Value)
-	buildPrim(b, s, nt, 5, "name", &v.Name)
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -12125,15 +13875,21 @@ var ntCoverageEligibilityRequest = nodeType{def: "CoverageEligibilityRequest"}
 
 func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCoverageEligibilityRequest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -12167,7 +13923,9 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Priority != nil {
 		gr := b.group(s, nt, 10, "priority")
 		c := b.obj(s, gr)
@@ -12175,7 +13933,19 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.Purpose) > 0 {
-		buildPrimSlice(b, s, nt, 11, "purpose", v.Purpose)
+		some := false
+		for j := range v.Purpose {
+			if v.Purpose[j].Value != "" || someElem(v.Purpose[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "purpose")
+			for j := range v.Purpose {
+				b.strNode(s, gr, v.Purpose[j].Value, v.Purpose[j].Elem)
+			}
+		}
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 12, "patient")
@@ -12186,7 +13956,9 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Serviced != nil {
 		buildChoice(b, s, nt, 13, v.Serviced)
 	}
-	buildPrim(b, s, nt, 14, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 15, "enterer")
 		c := b.obj(s, gr)
@@ -12306,7 +14078,9 @@ func (v *CoverageEligibilityRequestInsurance) buildNode(b *typedBuilder, s nodeS
 		v.Coverage.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "businessArrangement", &v.BusinessArrangement)
+	if v.BusinessArrangement.Value != "" || someElem(v.BusinessArrangement.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "businessArrangement"), v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -12438,15 +14212,21 @@ var ntCoverageEligibilityResponse = nodeType{def: "CoverageEligibilityResponse"}
 
 func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCoverageEligibilityResponse
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -12480,9 +14260,23 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Purpose) > 0 {
-		buildPrimSlice(b, s, nt, 10, "purpose", v.Purpose)
+		some := false
+		for j := range v.Purpose {
+			if v.Purpose[j].Value != "" || someElem(v.Purpose[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "purpose")
+			for j := range v.Purpose {
+				b.strNode(s, gr, v.Purpose[j].Value, v.Purpose[j].Elem)
+			}
+		}
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 11, "patient")
@@ -12493,7 +14287,9 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Serviced != nil {
 		buildChoice(b, s, nt, 12, v.Serviced)
 	}
-	buildPrim(b, s, nt, 13, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Requestor != nil {
 		gr := b.group(s, nt, 14, "requestor")
 		c := b.obj(s, gr)
@@ -12506,8 +14302,12 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Request.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 16, "outcome", &v.Outcome)
-	buildPrim(b, s, nt, 17, "disposition", &v.Disposition)
+	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	}
+	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 18, "insurer")
 		c := b.obj(s, gr)
@@ -12522,7 +14322,9 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "preAuthRef", &v.PreAuthRef)
+	if v.PreAuthRef.Value != "" || someElem(v.PreAuthRef.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), v.PreAuthRef.Value, v.PreAuthRef.Elem)
+	}
 	if v.Form != nil {
 		gr := b.group(s, nt, 21, "form")
 		c := b.obj(s, gr)
@@ -12641,8 +14443,12 @@ func (v *CoverageEligibilityResponseInsuranceItems) buildNode(b *typedBuilder, s
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 7, "excluded", &v.Excluded)
-	buildPrim(b, s, nt, 8, "name", &v.Name)
-	buildPrim(b, s, nt, 9, "description", &v.Description)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Network != nil {
 		gr := b.group(s, nt, 10, "network")
 		c := b.obj(s, gr)
@@ -12678,7 +14484,9 @@ func (v *CoverageEligibilityResponseInsuranceItems) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 16, "authorizationUrl", &v.AuthorizationURL)
+	if v.AuthorizationURL.Value != "" || someElem(v.AuthorizationURL.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "authorizationUrl"), v.AuthorizationURL.Value, v.AuthorizationURL.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -12762,15 +14570,21 @@ var ntDetectedIssue = nodeType{def: "DetectedIssue"}
 
 func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDetectedIssue
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -12804,14 +14618,18 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 10, "code")
 		c := b.obj(s, gr)
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "severity", &v.Severity)
+	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "severity"), v.Severity.Value, v.Severity.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 12, "patient")
 		c := b.obj(s, gr)
@@ -12843,8 +14661,12 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "detail", &v.Detail)
-	buildPrim(b, s, nt, 18, "reference", &v.Reference)
+	if v.Detail.Value != "" || someElem(v.Detail.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "detail"), v.Detail.Value, v.Detail.Elem)
+	}
+	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "reference"), v.Reference.Value, v.Reference.Elem)
+	}
 	if len(v.Mitigation) > 0 {
 		gr := b.group(s, nt, 19, "mitigation")
 		for i := range v.Mitigation {
@@ -12931,7 +14753,9 @@ func (v *DetectedIssueMitigation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Action.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 5, "author")
 		c := b.obj(s, gr)
@@ -12947,15 +14771,21 @@ var ntDevice = nodeType{def: "Device"}
 
 func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDevice
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -13003,7 +14833,9 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
 		for i := range v.StatusReason {
@@ -13012,12 +14844,24 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 13, "distinctIdentifier", &v.DistinctIdentifier)
-	buildPrim(b, s, nt, 14, "manufacturer", &v.Manufacturer)
-	buildPrim(b, s, nt, 15, "manufactureDate", &v.ManufactureDate)
-	buildPrim(b, s, nt, 16, "expirationDate", &v.ExpirationDate)
-	buildPrim(b, s, nt, 17, "lotNumber", &v.LotNumber)
-	buildPrim(b, s, nt, 18, "serialNumber", &v.SerialNumber)
+	if v.DistinctIdentifier.Value != "" || someElem(v.DistinctIdentifier.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "distinctIdentifier"), v.DistinctIdentifier.Value, v.DistinctIdentifier.Elem)
+	}
+	if v.Manufacturer.Value != "" || someElem(v.Manufacturer.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "manufacturer"), v.Manufacturer.Value, v.Manufacturer.Elem)
+	}
+	if v.ManufactureDate.Value != "" || someElem(v.ManufactureDate.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "manufactureDate"), v.ManufactureDate.Value, v.ManufactureDate.Elem)
+	}
+	if v.ExpirationDate.Value != "" || someElem(v.ExpirationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "expirationDate"), v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	}
+	if v.LotNumber.Value != "" || someElem(v.LotNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "lotNumber"), v.LotNumber.Value, v.LotNumber.Elem)
+	}
+	if v.SerialNumber.Value != "" || someElem(v.SerialNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "serialNumber"), v.SerialNumber.Value, v.SerialNumber.Elem)
+	}
 	if len(v.DeviceName) > 0 {
 		gr := b.group(s, nt, 19, "deviceName")
 		for i := range v.DeviceName {
@@ -13026,8 +14870,12 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "modelNumber", &v.ModelNumber)
-	buildPrim(b, s, nt, 21, "partNumber", &v.PartNumber)
+	if v.ModelNumber.Value != "" || someElem(v.ModelNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "modelNumber"), v.ModelNumber.Value, v.ModelNumber.Elem)
+	}
+	if v.PartNumber.Value != "" || someElem(v.PartNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "partNumber"), v.PartNumber.Value, v.PartNumber.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 22, "type")
 		c := b.obj(s, gr)
@@ -13084,7 +14932,9 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		v.Location.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 30, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 31, "note")
 		for i := range v.Note {
@@ -13135,12 +14985,24 @@ func (v *DeviceUdiCarrier) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "deviceIdentifier", &v.DeviceIdentifier)
-	buildPrim(b, s, nt, 4, "issuer", &v.Issuer)
-	buildPrim(b, s, nt, 5, "jurisdiction", &v.Jurisdiction)
-	buildPrim(b, s, nt, 6, "carrierAIDC", &v.CarrierAIDC)
-	buildPrim(b, s, nt, 7, "carrierHRF", &v.CarrierHRF)
-	buildPrim(b, s, nt, 8, "entryType", &v.EntryType)
+	if v.DeviceIdentifier.Value != "" || someElem(v.DeviceIdentifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
+	}
+	if v.Issuer.Value != "" || someElem(v.Issuer.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "issuer"), v.Issuer.Value, v.Issuer.Elem)
+	}
+	if v.Jurisdiction.Value != "" || someElem(v.Jurisdiction.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), v.Jurisdiction.Value, v.Jurisdiction.Elem)
+	}
+	if v.CarrierAIDC.Value != "" || someElem(v.CarrierAIDC.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "carrierAIDC"), v.CarrierAIDC.Value, v.CarrierAIDC.Elem)
+	}
+	if v.CarrierHRF.Value != "" || someElem(v.CarrierHRF.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "carrierHRF"), v.CarrierHRF.Value, v.CarrierHRF.Elem)
+	}
+	if v.EntryType.Value != "" || someElem(v.EntryType.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "entryType"), v.EntryType.Value, v.EntryType.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13169,8 +15031,12 @@ func (v *DeviceDeviceName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13205,7 +15071,9 @@ func (v *DeviceSpecialization) buildNode(b *typedBuilder, s nodeScope) {
 		v.SystemType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "version", &v.Version)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13246,7 +15114,9 @@ func (v *DeviceVersion) buildNode(b *typedBuilder, s nodeScope) {
 		v.Component.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "value", &v.Value)
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13306,15 +15176,21 @@ var ntDeviceDefinition = nodeType{def: "DeviceDefinition"}
 
 func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -13367,7 +15243,9 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 12, "modelNumber", &v.ModelNumber)
+	if v.ModelNumber.Value != "" || someElem(v.ModelNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "modelNumber"), v.ModelNumber.Value, v.ModelNumber.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 13, "type")
 		c := b.obj(s, gr)
@@ -13383,7 +15261,19 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Version) > 0 {
-		buildPrimSlice(b, s, nt, 15, "version", v.Version)
+		some := false
+		for j := range v.Version {
+			if v.Version[j].Value != "" || someElem(v.Version[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 15, "version")
+			for j := range v.Version {
+				b.strNode(s, gr, v.Version[j].Value, v.Version[j].Elem)
+			}
+		}
 	}
 	if len(v.Safety) > 0 {
 		gr := b.group(s, nt, 16, "safety")
@@ -13445,8 +15335,12 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 24, "url", &v.URL)
-	buildPrim(b, s, nt, 25, "onlineInformation", &v.OnlineInformation)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.OnlineInformation.Value != "" || someElem(v.OnlineInformation.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "onlineInformation"), v.OnlineInformation.Value, v.OnlineInformation.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 26, "note")
 		for i := range v.Note {
@@ -13503,9 +15397,15 @@ func (v *DeviceDefinitionUdiDeviceIdentifier) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "deviceIdentifier", &v.DeviceIdentifier)
-	buildPrim(b, s, nt, 4, "issuer", &v.Issuer)
-	buildPrim(b, s, nt, 5, "jurisdiction", &v.Jurisdiction)
+	if v.DeviceIdentifier.Value != "" || someElem(v.DeviceIdentifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
+	}
+	if v.Issuer.Value != "" || someElem(v.Issuer.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "issuer"), v.Issuer.Value, v.Issuer.Elem)
+	}
+	if v.Jurisdiction.Value != "" || someElem(v.Jurisdiction.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), v.Jurisdiction.Value, v.Jurisdiction.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13534,8 +15434,12 @@ func (v *DeviceDefinitionDeviceName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13564,8 +15468,12 @@ func (v *DeviceDefinitionSpecialization) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "systemType", &v.SystemType)
-	buildPrim(b, s, nt, 4, "version", &v.Version)
+	if v.SystemType.Value != "" || someElem(v.SystemType.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "systemType"), v.SystemType.Value, v.SystemType.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13703,15 +15611,21 @@ var ntDeviceMetric = nodeType{def: "DeviceMetric"}
 
 func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceMetric
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -13769,9 +15683,15 @@ func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 		v.Parent.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "operationalStatus", &v.OperationalStatus)
-	buildPrim(b, s, nt, 14, "color", &v.Color)
-	buildPrim(b, s, nt, 15, "category", &v.Category)
+	if v.OperationalStatus.Value != "" || someElem(v.OperationalStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "operationalStatus"), v.OperationalStatus.Value, v.OperationalStatus.Elem)
+	}
+	if v.Color.Value != "" || someElem(v.Color.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "color"), v.Color.Value, v.Color.Elem)
+	}
+	if v.Category.Value != "" || someElem(v.Category.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "category"), v.Category.Value, v.Category.Elem)
+	}
 	if v.MeasurementPeriod != nil {
 		gr := b.group(s, nt, 16, "measurementPeriod")
 		c := b.obj(s, gr)
@@ -13814,9 +15734,15 @@ func (v *DeviceMetricCalibration) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "state", &v.State)
-	buildPrim(b, s, nt, 5, "time", &v.Time)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.State.Value != "" || someElem(v.State.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "state"), v.State.Value, v.State.Elem)
+	}
+	if v.Time.Value != "" || someElem(v.Time.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "time"), v.Time.Value, v.Time.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -13826,15 +15752,21 @@ var ntDeviceRequest = nodeType{def: "DeviceRequest"}
 
 func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceRequest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -13869,10 +15801,34 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -13896,9 +15852,15 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.GroupIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
-	buildPrim(b, s, nt, 15, "intent", &v.Intent)
-	buildPrim(b, s, nt, 16, "priority", &v.Priority)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	if v.Code != nil {
 		buildChoice(b, s, nt, 17, v.Code)
 	}
@@ -13925,7 +15887,9 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 21, v.Occurrence)
 	}
-	buildPrim(b, s, nt, 22, "authoredOn", &v.AuthoredOn)
+	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 23, "requester")
 		c := b.obj(s, gr)
@@ -14038,15 +16002,21 @@ var ntDeviceUseStatement = nodeType{def: "DeviceUseStatement"}
 
 func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceUseStatement
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -14088,7 +16058,9 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 11, "subject")
 		c := b.obj(s, gr)
@@ -14106,7 +16078,9 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Timing != nil {
 		buildChoice(b, s, nt, 13, v.Timing)
 	}
-	buildPrim(b, s, nt, 14, "recordedOn", &v.RecordedOn)
+	if v.RecordedOn.Value != "" || someElem(v.RecordedOn.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "recordedOn"), v.RecordedOn.Value, v.RecordedOn.Elem)
+	}
 	if v.Source != nil {
 		gr := b.group(s, nt, 15, "source")
 		c := b.obj(s, gr)
@@ -14158,15 +16132,21 @@ var ntDiagnosticReport = nodeType{def: "DiagnosticReport"}
 
 func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDiagnosticReport
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -14208,7 +16188,9 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 11, "category")
 		for i := range v.Category {
@@ -14238,7 +16220,9 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 15, v.Effective)
 	}
-	buildPrim(b, s, nt, 16, "issued", &v.Issued)
+	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "issued"), v.Issued.Value, v.Issued.Elem)
+	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 17, "performer")
 		for i := range v.Performer {
@@ -14287,7 +16271,9 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "conclusion", &v.Conclusion)
+	if v.Conclusion.Value != "" || someElem(v.Conclusion.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "conclusion"), v.Conclusion.Value, v.Conclusion.Elem)
+	}
 	if len(v.ConclusionCode) > 0 {
 		gr := b.group(s, nt, 24, "conclusionCode")
 		for i := range v.ConclusionCode {
@@ -14332,7 +16318,9 @@ func (v *DiagnosticReportMedia) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if v.Link != nil {
 		gr := b.group(s, nt, 4, "link")
 		c := b.obj(s, gr)
@@ -14348,15 +16336,21 @@ var ntDocumentManifest = nodeType{def: "DocumentManifest"}
 
 func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDocumentManifest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -14396,7 +16390,9 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
 		c := b.obj(s, gr)
@@ -14409,7 +16405,9 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 14, "author")
 		for i := range v.Author {
@@ -14426,8 +16424,12 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 16, "source", &v.Source)
-	buildPrim(b, s, nt, 17, "description", &v.Description)
+	if v.Source.Value != "" || someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "source"), v.Source.Value, v.Source.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Content) > 0 {
 		gr := b.group(s, nt, 18, "content")
 		for i := range v.Content {
@@ -14493,15 +16495,21 @@ var ntDocumentReference = nodeType{def: "DocumentReference"}
 
 func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDocumentReference
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -14541,8 +16549,12 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
-	buildPrim(b, s, nt, 11, "docStatus", &v.DocStatus)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.DocStatus.Value != "" || someElem(v.DocStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "docStatus"), v.DocStatus.Value, v.DocStatus.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 12, "type")
 		c := b.obj(s, gr)
@@ -14563,7 +16575,9 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 16, "author")
 		for i := range v.Author {
@@ -14592,7 +16606,9 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.SecurityLabel) > 0 {
 		gr := b.group(s, nt, 21, "securityLabel")
 		for i := range v.SecurityLabel {
@@ -14643,7 +16659,9 @@ func (v *DocumentReferenceRelatesTo) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if v.Target != nil {
 		gr := b.group(s, nt, 4, "target")
 		c := b.obj(s, gr)
@@ -14775,15 +16793,21 @@ var ntEffectEvidenceSynthesis = nodeType{def: "EffectEvidenceSynthesis"}
 
 func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEffectEvidenceSynthesis
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -14809,7 +16833,9 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -14818,12 +16844,24 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "publisher", &v.Publisher)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
 		for i := range v.Contact {
@@ -14832,7 +16870,9 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 18, "note")
 		for i := range v.Note {
@@ -14857,9 +16897,15 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 22, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 23, "lastReviewDate", &v.LastReviewDate)
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 24, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -15008,7 +17054,9 @@ func (v *EffectEvidenceSynthesisSampleSize) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	buildPrim(b, s, nt, 4, "numberOfStudies", &v.NumberOfStudies)
 	buildPrim(b, s, nt, 5, "numberOfParticipants", &v.NumberOfParticipants)
 	if len(v.Unknown) > 0 {
@@ -15039,8 +17087,12 @@ func (v *EffectEvidenceSynthesisResultsByExposure) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
-	buildPrim(b, s, nt, 4, "exposureState", &v.ExposureState)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.ExposureState.Value != "" || someElem(v.ExposureState.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "exposureState"), v.ExposureState.Value, v.ExposureState.Elem)
+	}
 	if v.VariantState != nil {
 		gr := b.group(s, nt, 5, "variantState")
 		c := b.obj(s, gr)
@@ -15081,7 +17133,9 @@ func (v *EffectEvidenceSynthesisEffectEstimate) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
@@ -15257,15 +17311,21 @@ var ntEncounter = nodeType{def: "Encounter"}
 
 func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEncounter
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -15299,7 +17359,9 @@ func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.StatusHistory) > 0 {
 		gr := b.group(s, nt, 10, "statusHistory")
 		for i := range v.StatusHistory {
@@ -15478,7 +17540,9 @@ func (v *EncounterStatusHistory) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
 		c := b.obj(s, gr)
@@ -15736,7 +17800,9 @@ func (v *EncounterLocation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Location.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.PhysicalType != nil {
 		gr := b.group(s, nt, 5, "physicalType")
 		c := b.obj(s, gr)
@@ -15758,15 +17824,21 @@ var ntEndpoint = nodeType{def: "Endpoint"}
 
 func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEndpoint
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -15800,14 +17872,18 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.ConnectionType != nil {
 		gr := b.group(s, nt, 10, "connectionType")
 		c := b.obj(s, gr)
 		v.ConnectionType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.ManagingOrganization != nil {
 		gr := b.group(s, nt, 12, "managingOrganization")
 		c := b.obj(s, gr)
@@ -15837,11 +17913,37 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.PayloadMimeType) > 0 {
-		buildPrimSlice(b, s, nt, 16, "payloadMimeType", v.PayloadMimeType)
+		some := false
+		for j := range v.PayloadMimeType {
+			if v.PayloadMimeType[j].Value != "" || someElem(v.PayloadMimeType[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 16, "payloadMimeType")
+			for j := range v.PayloadMimeType {
+				b.strNode(s, gr, v.PayloadMimeType[j].Value, v.PayloadMimeType[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 17, "address", &v.Address)
+	if v.Address.Value != "" || someElem(v.Address.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "address"), v.Address.Value, v.Address.Elem)
+	}
 	if len(v.Header) > 0 {
-		buildPrimSlice(b, s, nt, 18, "header", v.Header)
+		some := false
+		for j := range v.Header {
+			if v.Header[j].Value != "" || someElem(v.Header[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 18, "header")
+			for j := range v.Header {
+				b.strNode(s, gr, v.Header[j].Value, v.Header[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15852,15 +17954,21 @@ var ntEnrollmentRequest = nodeType{def: "EnrollmentRequest"}
 
 func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEnrollmentRequest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -15894,8 +18002,12 @@ func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
-	buildPrim(b, s, nt, 10, "created", &v.Created)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 11, "insurer")
 		c := b.obj(s, gr)
@@ -15929,15 +18041,21 @@ var ntEnrollmentResponse = nodeType{def: "EnrollmentResponse"}
 
 func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEnrollmentResponse
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -15971,16 +18089,24 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Request != nil {
 		gr := b.group(s, nt, 10, "request")
 		c := b.obj(s, gr)
 		v.Request.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "outcome", &v.Outcome)
-	buildPrim(b, s, nt, 12, "disposition", &v.Disposition)
-	buildPrim(b, s, nt, 13, "created", &v.Created)
+	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	}
+	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	}
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Organization != nil {
 		gr := b.group(s, nt, 14, "organization")
 		c := b.obj(s, gr)
@@ -16002,15 +18128,21 @@ var ntEpisodeOfCare = nodeType{def: "EpisodeOfCare"}
 
 func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEpisodeOfCare
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -16044,7 +18176,9 @@ func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.StatusHistory) > 0 {
 		gr := b.group(s, nt, 10, "statusHistory")
 		for i := range v.StatusHistory {
@@ -16145,7 +18279,9 @@ func (v *EpisodeOfCareStatusHistory) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
 		c := b.obj(s, gr)
@@ -16202,15 +18338,21 @@ var ntEventDefinition = nodeType{def: "EventDefinition"}
 
 func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEventDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -16236,7 +18378,9 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -16245,17 +18389,31 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 16, v.Subject)
 	}
-	buildPrim(b, s, nt, 17, "date", &v.Date)
-	buildPrim(b, s, nt, 18, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
 		for i := range v.Contact {
@@ -16264,7 +18422,9 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
 		for i := range v.UseContext {
@@ -16281,11 +18441,21 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 24, "usage", &v.Usage)
-	buildPrim(b, s, nt, 25, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 26, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 27, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -16357,15 +18527,21 @@ var ntEvidence = nodeType{def: "Evidence"}
 
 func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEvidence
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -16391,7 +18567,9 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -16400,14 +18578,30 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "shortTitle", &v.ShortTitle)
-	buildPrim(b, s, nt, 14, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 15, "status", &v.Status)
-	buildPrim(b, s, nt, 16, "date", &v.Date)
-	buildPrim(b, s, nt, 17, "publisher", &v.Publisher)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
 		for i := range v.Contact {
@@ -16416,7 +18610,9 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 19, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 20, "note")
 		for i := range v.Note {
@@ -16441,9 +18637,15 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 24, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 25, "lastReviewDate", &v.LastReviewDate)
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -16529,15 +18731,21 @@ var ntEvidenceVariable = nodeType{def: "EvidenceVariable"}
 
 func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEvidenceVariable
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -16563,7 +18771,9 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -16572,14 +18782,30 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "shortTitle", &v.ShortTitle)
-	buildPrim(b, s, nt, 14, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 15, "status", &v.Status)
-	buildPrim(b, s, nt, 16, "date", &v.Date)
-	buildPrim(b, s, nt, 17, "publisher", &v.Publisher)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
 		for i := range v.Contact {
@@ -16588,7 +18814,9 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 19, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 20, "note")
 		for i := range v.Note {
@@ -16613,9 +18841,15 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 24, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 25, "lastReviewDate", &v.LastReviewDate)
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -16670,7 +18904,9 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 33, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 33, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.Characteristic) > 0 {
 		gr := b.group(s, nt, 34, "characteristic")
 		for i := range v.Characteristic {
@@ -16707,7 +18943,9 @@ func (v *EvidenceVariableCharacteristic) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Definition != nil {
 		buildChoice(b, s, nt, 4, v.Definition)
 	}
@@ -16729,7 +18967,9 @@ func (v *EvidenceVariableCharacteristic) buildNode(b *typedBuilder, s nodeScope)
 		v.TimeFromStart.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "groupMeasure", &v.GroupMeasure)
+	if v.GroupMeasure.Value != "" || someElem(v.GroupMeasure.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "groupMeasure"), v.GroupMeasure.Value, v.GroupMeasure.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -16739,15 +18979,21 @@ var ntExampleScenario = nodeType{def: "ExampleScenario"}
 
 func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntExampleScenario
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -16773,7 +19019,9 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -16782,12 +19030,22 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
 		for i := range v.Contact {
@@ -16812,8 +19070,12 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 19, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 20, "purpose", &v.Purpose)
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
 	if len(v.Actor) > 0 {
 		gr := b.group(s, nt, 21, "actor")
 		for i := range v.Actor {
@@ -16839,7 +19101,19 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Workflow) > 0 {
-		buildPrimSlice(b, s, nt, 24, "workflow", v.Workflow)
+		some := false
+		for j := range v.Workflow {
+			if v.Workflow[j].Value != "" || someElem(v.Workflow[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 24, "workflow")
+			for j := range v.Workflow {
+				b.strNode(s, gr, v.Workflow[j].Value, v.Workflow[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16869,10 +19143,18 @@ func (v *ExampleScenarioActor) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "actorId", &v.ActorID)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "description", &v.Description)
+	if v.ActorID.Value != "" || someElem(v.ActorID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "actorId"), v.ActorID.Value, v.ActorID.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -16901,12 +19183,18 @@ func (v *ExampleScenarioInstance) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "resourceId", &v.ResourceID)
+	if v.ResourceID.Value != "" || someElem(v.ResourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "resourceId"), v.ResourceID.Value, v.ResourceID.Elem)
+	}
 	if v.ResourceType.present() {
 		b.bail = true
 	}
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "description", &v.Description)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Version) > 0 {
 		gr := b.group(s, nt, 7, "version")
 		for i := range v.Version {
@@ -16951,8 +19239,12 @@ func (v *ExampleScenarioInstanceVersion) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "versionId", &v.VersionID)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.VersionID.Value != "" || someElem(v.VersionID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "versionId"), v.VersionID.Value, v.VersionID.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -16981,8 +19273,12 @@ func (v *ExampleScenarioInstanceContainedInstance) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "resourceId", &v.ResourceID)
-	buildPrim(b, s, nt, 4, "versionId", &v.VersionID)
+	if v.ResourceID.Value != "" || someElem(v.ResourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "resourceId"), v.ResourceID.Value, v.ResourceID.Elem)
+	}
+	if v.VersionID.Value != "" || someElem(v.VersionID.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "versionId"), v.VersionID.Value, v.VersionID.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -17011,10 +19307,18 @@ func (v *ExampleScenarioProcess) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "title", &v.Title)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
-	buildPrim(b, s, nt, 5, "preConditions", &v.PreConditions)
-	buildPrim(b, s, nt, 6, "postConditions", &v.PostConditions)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.PreConditions.Value != "" || someElem(v.PreConditions.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "preConditions"), v.PreConditions.Value, v.PreConditions.Elem)
+	}
+	if v.PostConditions.Value != "" || someElem(v.PostConditions.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "postConditions"), v.PostConditions.Value, v.PostConditions.Elem)
+	}
 	if len(v.Step) > 0 {
 		gr := b.group(s, nt, 7, "step")
 		for i := range v.Step {
@@ -17102,12 +19406,24 @@ func (v *ExampleScenarioProcessStepOperation) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "number", &v.Number)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "initiator", &v.Initiator)
-	buildPrim(b, s, nt, 7, "receiver", &v.Receiver)
-	buildPrim(b, s, nt, 8, "description", &v.Description)
+	if v.Number.Value != "" || someElem(v.Number.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "number"), v.Number.Value, v.Number.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Initiator.Value != "" || someElem(v.Initiator.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "initiator"), v.Initiator.Value, v.Initiator.Elem)
+	}
+	if v.Receiver.Value != "" || someElem(v.Receiver.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "receiver"), v.Receiver.Value, v.Receiver.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "description"), v.Description.Value, v.Description.Elem)
+	}
 	buildPrim(b, s, nt, 9, "initiatorActive", &v.InitiatorActive)
 	buildPrim(b, s, nt, 10, "receiverActive", &v.ReceiverActive)
 	if v.Request != nil {
@@ -17150,8 +19466,12 @@ func (v *ExampleScenarioProcessStepAlternative) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "title", &v.Title)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Step) > 0 {
 		gr := b.group(s, nt, 5, "step")
 		for i := range v.Step {
@@ -17169,15 +19489,21 @@ var ntExplanationOfBenefit = nodeType{def: "ExplanationOfBenefit"}
 
 func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntExplanationOfBenefit
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -17211,7 +19537,9 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
 		c := b.obj(s, gr)
@@ -17224,7 +19552,9 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "use", &v.Use)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "use"), v.Use.Value, v.Use.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
 		c := b.obj(s, gr)
@@ -17237,7 +19567,9 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		v.BillablePeriod.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 16, "enterer")
 		c := b.obj(s, gr)
@@ -17324,10 +19656,26 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		v.ClaimResponse.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 30, "outcome", &v.Outcome)
-	buildPrim(b, s, nt, 31, "disposition", &v.Disposition)
+	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	}
+	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 31, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	}
 	if len(v.PreAuthRef) > 0 {
-		buildPrimSlice(b, s, nt, 32, "preAuthRef", v.PreAuthRef)
+		some := false
+		for j := range v.PreAuthRef {
+			if v.PreAuthRef[j].Value != "" || someElem(v.PreAuthRef[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 32, "preAuthRef")
+			for j := range v.PreAuthRef {
+				b.strNode(s, gr, v.PreAuthRef[j].Value, v.PreAuthRef[j].Elem)
+			}
+		}
 	}
 	if len(v.PreAuthRefPeriod) > 0 {
 		gr := b.group(s, nt, 33, "preAuthRefPeriod")
@@ -17732,7 +20080,9 @@ func (v *ExplanationOfBenefitProcedure) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 5, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Procedure != nil {
 		buildChoice(b, s, nt, 6, v.Procedure)
 	}
@@ -17780,7 +20130,19 @@ func (v *ExplanationOfBenefitInsurance) buildNode(b *typedBuilder, s nodeScope) 
 		b.end(c)
 	}
 	if len(v.PreAuthRef) > 0 {
-		buildPrimSlice(b, s, nt, 5, "preAuthRef", v.PreAuthRef)
+		some := false
+		for j := range v.PreAuthRef {
+			if v.PreAuthRef[j].Value != "" || someElem(v.PreAuthRef[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "preAuthRef")
+			for j := range v.PreAuthRef {
+				b.strNode(s, gr, v.PreAuthRef[j].Value, v.PreAuthRef[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -17810,7 +20172,9 @@ func (v *ExplanationOfBenefitAccident) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
@@ -18589,7 +20953,9 @@ func (v *ExplanationOfBenefitPayment) buildNode(b *typedBuilder, s nodeScope) {
 		v.AdjustmentReason.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 7, "amount")
 		c := b.obj(s, gr)
@@ -18631,8 +20997,12 @@ func (v *ExplanationOfBenefitNote) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "number", &v.Number)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
-	buildPrim(b, s, nt, 5, "text", &v.Text)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if v.Language != nil {
 		gr := b.group(s, nt, 6, "language")
 		c := b.obj(s, gr)
@@ -18674,8 +21044,12 @@ func (v *ExplanationOfBenefitBenefitBalance) buildNode(b *typedBuilder, s nodeSc
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 4, "excluded", &v.Excluded)
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "description", &v.Description)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Network != nil {
 		gr := b.group(s, nt, 7, "network")
 		c := b.obj(s, gr)
@@ -18751,15 +21125,21 @@ var ntFamilyMemberHistory = nodeType{def: "FamilyMemberHistory"}
 
 func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntFamilyMemberHistory
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -18794,12 +21174,38 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.DataAbsentReason != nil {
 		gr := b.group(s, nt, 12, "dataAbsentReason")
 		c := b.obj(s, gr)
@@ -18812,8 +21218,12 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "name", &v.Name)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Relationship != nil {
 		gr := b.group(s, nt, 16, "relationship")
 		c := b.obj(s, gr)
@@ -18929,15 +21339,21 @@ var ntFlag = nodeType{def: "Flag"}
 
 func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntFlag
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -18971,7 +21387,9 @@ func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
 		for i := range v.Category {
@@ -19019,15 +21437,21 @@ var ntGoal = nodeType{def: "Goal"}
 
 func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGoal
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -19061,7 +21485,9 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "lifecycleStatus", &v.LifecycleStatus)
+	if v.LifecycleStatus.Value != "" || someElem(v.LifecycleStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "lifecycleStatus"), v.LifecycleStatus.Value, v.LifecycleStatus.Elem)
+	}
 	if v.AchievementStatus != nil {
 		gr := b.group(s, nt, 10, "achievementStatus")
 		c := b.obj(s, gr)
@@ -19105,8 +21531,12 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "statusDate", &v.StatusDate)
-	buildPrim(b, s, nt, 18, "statusReason", &v.StatusReason)
+	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	}
+	if v.StatusReason.Value != "" || someElem(v.StatusReason.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "statusReason"), v.StatusReason.Value, v.StatusReason.Elem)
+	}
 	if v.ExpressedBy != nil {
 		gr := b.group(s, nt, 19, "expressedBy")
 		c := b.obj(s, gr)
@@ -19194,15 +21624,21 @@ var ntGraphDefinition = nodeType{def: "GraphDefinition"}
 
 func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGraphDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -19228,13 +21664,25 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
-	buildPrim(b, s, nt, 9, "version", &v.Version)
-	buildPrim(b, s, nt, 10, "name", &v.Name)
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 12, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 13, "date", &v.Date)
-	buildPrim(b, s, nt, 14, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 15, "contact")
 		for i := range v.Contact {
@@ -19243,7 +21691,9 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 16, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
 		for i := range v.UseContext {
@@ -19260,9 +21710,15 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 19, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 20, "start", &v.Start)
-	buildPrim(b, s, nt, 21, "profile", &v.Profile)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Start.Value != "" || someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "start"), v.Start.Value, v.Start.Elem)
+	}
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
 	if len(v.Link) > 0 {
 		gr := b.group(s, nt, 22, "link")
 		for i := range v.Link {
@@ -19299,11 +21755,19 @@ func (v *GraphDefinitionLink) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
-	buildPrim(b, s, nt, 4, "sliceName", &v.SliceName)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	}
+	if v.SliceName.Value != "" || someElem(v.SliceName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sliceName"), v.SliceName.Value, v.SliceName.Elem)
+	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
-	buildPrim(b, s, nt, 6, "max", &v.Max)
-	buildPrim(b, s, nt, 7, "description", &v.Description)
+	if v.Max.Value != "" || someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "max"), v.Max.Value, v.Max.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Target) > 0 {
 		gr := b.group(s, nt, 8, "target")
 		for i := range v.Target {
@@ -19340,9 +21804,15 @@ func (v *GraphDefinitionLinkTarget) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "params", &v.Params)
-	buildPrim(b, s, nt, 5, "profile", &v.Profile)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Params.Value != "" || someElem(v.Params.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "params"), v.Params.Value, v.Params.Elem)
+	}
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
 	if len(v.Compartment) > 0 {
 		gr := b.group(s, nt, 6, "compartment")
 		for i := range v.Compartment {
@@ -19387,11 +21857,21 @@ func (v *GraphDefinitionLinkTargetCompartment) buildNode(b *typedBuilder, s node
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "use", &v.Use)
-	buildPrim(b, s, nt, 4, "code", &v.Code)
-	buildPrim(b, s, nt, 5, "rule", &v.Rule)
-	buildPrim(b, s, nt, 6, "expression", &v.Expression)
-	buildPrim(b, s, nt, 7, "description", &v.Description)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "use"), v.Use.Value, v.Use.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Rule.Value != "" || someElem(v.Rule.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "rule"), v.Rule.Value, v.Rule.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -19401,15 +21881,21 @@ var ntGroup = nodeType{def: "Group"}
 
 func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGroup
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -19444,7 +21930,9 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 9, "active", &v.Active)
-	buildPrim(b, s, nt, 10, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "type"), v.Type.Value, v.Type.Elem)
+	}
 	buildPrim(b, s, nt, 11, "actual", &v.Actual)
 	if v.Code != nil {
 		gr := b.group(s, nt, 12, "code")
@@ -19452,7 +21940,9 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "name"), v.Name.Value, v.Name.Elem)
+	}
 	buildPrim(b, s, nt, 14, "quantity", &v.Quantity)
 	if v.ManagingEntity != nil {
 		gr := b.group(s, nt, 15, "managingEntity")
@@ -19570,15 +22060,21 @@ var ntGuidanceResponse = nodeType{def: "GuidanceResponse"}
 
 func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGuidanceResponse
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -19621,7 +22117,9 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Module != nil {
 		buildChoice(b, s, nt, 10, v.Module)
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
 		c := b.obj(s, gr)
@@ -19634,7 +22132,9 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "occurrenceDateTime", &v.OccurrenceDateTime)
+	if v.OccurrenceDateTime.Value != "" || someElem(v.OccurrenceDateTime.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "occurrenceDateTime"), v.OccurrenceDateTime.Value, v.OccurrenceDateTime.Elem)
+	}
 	if v.Performer != nil {
 		gr := b.group(s, nt, 15, "performer")
 		c := b.obj(s, gr)
@@ -19702,15 +22202,21 @@ var ntHealthcareService = nodeType{def: "HealthcareService"}
 
 func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntHealthcareService
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -19783,9 +22289,15 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 15, "name", &v.Name)
-	buildPrim(b, s, nt, 16, "comment", &v.Comment)
-	buildPrim(b, s, nt, 17, "extraDetails", &v.ExtraDetails)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
+	if v.ExtraDetails.Value != "" || someElem(v.ExtraDetails.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "extraDetails"), v.ExtraDetails.Value, v.ExtraDetails.Elem)
+	}
 	if v.Photo != nil {
 		gr := b.group(s, nt, 18, "photo")
 		c := b.obj(s, gr)
@@ -19873,7 +22385,9 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 30, "availabilityExceptions", &v.AvailabilityExceptions)
+	if v.AvailabilityExceptions.Value != "" || someElem(v.AvailabilityExceptions.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "availabilityExceptions"), v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 31, "endpoint")
 		for i := range v.Endpoint {
@@ -19916,7 +22430,9 @@ func (v *HealthcareServiceEligibility) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -19946,11 +22462,27 @@ func (v *HealthcareServiceAvailableTime) buildNode(b *typedBuilder, s nodeScope)
 		}
 	}
 	if len(v.DaysOfWeek) > 0 {
-		buildPrimSlice(b, s, nt, 3, "daysOfWeek", v.DaysOfWeek)
+		some := false
+		for j := range v.DaysOfWeek {
+			if v.DaysOfWeek[j].Value != "" || someElem(v.DaysOfWeek[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 3, "daysOfWeek")
+			for j := range v.DaysOfWeek {
+				b.strNode(s, gr, v.DaysOfWeek[j].Value, v.DaysOfWeek[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
-	buildPrim(b, s, nt, 5, "availableStartTime", &v.AvailableStartTime)
-	buildPrim(b, s, nt, 6, "availableEndTime", &v.AvailableEndTime)
+	if v.AvailableStartTime.Value != "" || someElem(v.AvailableStartTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
+	}
+	if v.AvailableEndTime.Value != "" || someElem(v.AvailableEndTime.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -19979,7 +22511,9 @@ func (v *HealthcareServiceNotAvailable) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.During != nil {
 		gr := b.group(s, nt, 4, "during")
 		c := b.obj(s, gr)
@@ -19995,15 +22529,21 @@ var ntImagingStudy = nodeType{def: "ImagingStudy"}
 
 func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImagingStudy
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -20037,7 +22577,9 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Modality) > 0 {
 		gr := b.group(s, nt, 10, "modality")
 		for i := range v.Modality {
@@ -20058,7 +22600,9 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "started", &v.Started)
+	if v.Started.Value != "" || someElem(v.Started.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "started"), v.Started.Value, v.Started.Elem)
+	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 14, "basedOn")
 		for i := range v.BasedOn {
@@ -20135,7 +22679,9 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 26, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Series) > 0 {
 		gr := b.group(s, nt, 27, "series")
 		for i := range v.Series {
@@ -20172,7 +22718,9 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "uid", &v.Uid)
+	if v.Uid.Value != "" || someElem(v.Uid.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uid"), v.Uid.Value, v.Uid.Elem)
+	}
 	buildPrim(b, s, nt, 4, "number", &v.Number)
 	if v.Modality != nil {
 		gr := b.group(s, nt, 5, "modality")
@@ -20180,7 +22728,9 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 		v.Modality.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	}
 	buildPrim(b, s, nt, 7, "numberOfInstances", &v.NumberOfInstances)
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 8, "endpoint")
@@ -20210,7 +22760,9 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 12, "started", &v.Started)
+	if v.Started.Value != "" || someElem(v.Started.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "started"), v.Started.Value, v.Started.Elem)
+	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 13, "performer")
 		for i := range v.Performer {
@@ -20295,7 +22847,9 @@ func (v *ImagingStudySeriesInstance) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "uid", &v.Uid)
+	if v.Uid.Value != "" || someElem(v.Uid.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uid"), v.Uid.Value, v.Uid.Elem)
+	}
 	if v.SopClass != nil {
 		gr := b.group(s, nt, 4, "sopClass")
 		c := b.obj(s, gr)
@@ -20303,7 +22857,9 @@ func (v *ImagingStudySeriesInstance) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 5, "number", &v.Number)
-	buildPrim(b, s, nt, 6, "title", &v.Title)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "title"), v.Title.Value, v.Title.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -20313,15 +22869,21 @@ var ntImmunization = nodeType{def: "Immunization"}
 
 func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImmunization
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -20355,7 +22917,9 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
 		c := b.obj(s, gr)
@@ -20383,7 +22947,9 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 14, v.Occurrence)
 	}
-	buildPrim(b, s, nt, 15, "recorded", &v.Recorded)
+	if v.Recorded.Value != "" || someElem(v.Recorded.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "recorded"), v.Recorded.Value, v.Recorded.Elem)
+	}
 	buildPrim(b, s, nt, 16, "primarySource", &v.PrimarySource)
 	if v.ReportOrigin != nil {
 		gr := b.group(s, nt, 17, "reportOrigin")
@@ -20403,8 +22969,12 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		v.Manufacturer.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 20, "lotNumber", &v.LotNumber)
-	buildPrim(b, s, nt, 21, "expirationDate", &v.ExpirationDate)
+	if v.LotNumber.Value != "" || someElem(v.LotNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "lotNumber"), v.LotNumber.Value, v.LotNumber.Elem)
+	}
+	if v.ExpirationDate.Value != "" || someElem(v.ExpirationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "expirationDate"), v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	}
 	if v.Site != nil {
 		gr := b.group(s, nt, 22, "site")
 		c := b.obj(s, gr)
@@ -20570,10 +23140,18 @@ func (v *ImmunizationEducation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "documentType", &v.DocumentType)
-	buildPrim(b, s, nt, 4, "reference", &v.Reference)
-	buildPrim(b, s, nt, 5, "publicationDate", &v.PublicationDate)
-	buildPrim(b, s, nt, 6, "presentationDate", &v.PresentationDate)
+	if v.DocumentType.Value != "" || someElem(v.DocumentType.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "documentType"), v.DocumentType.Value, v.DocumentType.Elem)
+	}
+	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "reference"), v.Reference.Value, v.Reference.Elem)
+	}
+	if v.PublicationDate.Value != "" || someElem(v.PublicationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "publicationDate"), v.PublicationDate.Value, v.PublicationDate.Elem)
+	}
+	if v.PresentationDate.Value != "" || someElem(v.PresentationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "presentationDate"), v.PresentationDate.Value, v.PresentationDate.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -20602,7 +23180,9 @@ func (v *ImmunizationReaction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Detail != nil {
 		gr := b.group(s, nt, 4, "detail")
 		c := b.obj(s, gr)
@@ -20638,7 +23218,9 @@ func (v *ImmunizationProtocolApplied) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "series", &v.Series)
+	if v.Series.Value != "" || someElem(v.Series.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "series"), v.Series.Value, v.Series.Elem)
+	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 4, "authority")
 		c := b.obj(s, gr)
@@ -20668,15 +23250,21 @@ var ntImmunizationEvaluation = nodeType{def: "ImmunizationEvaluation"}
 
 func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImmunizationEvaluation
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -20710,14 +23298,18 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 10, "patient")
 		c := b.obj(s, gr)
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 12, "authority")
 		c := b.obj(s, gr)
@@ -20750,8 +23342,12 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "description", &v.Description)
-	buildPrim(b, s, nt, 18, "series", &v.Series)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Series.Value != "" || someElem(v.Series.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "series"), v.Series.Value, v.Series.Elem)
+	}
 	if v.DoseNumber != nil {
 		buildChoice(b, s, nt, 19, v.DoseNumber)
 	}
@@ -20767,15 +23363,21 @@ var ntImmunizationRecommendation = nodeType{def: "ImmunizationRecommendation"}
 
 func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImmunizationRecommendation
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -20815,7 +23417,9 @@ func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 11, "authority")
 		c := b.obj(s, gr)
@@ -20902,8 +23506,12 @@ func (v *ImmunizationRecommendationRecommendation) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "description", &v.Description)
-	buildPrim(b, s, nt, 10, "series", &v.Series)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Series.Value != "" || someElem(v.Series.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "series"), v.Series.Value, v.Series.Elem)
+	}
 	if v.DoseNumber != nil {
 		buildChoice(b, s, nt, 11, v.DoseNumber)
 	}
@@ -20960,7 +23568,9 @@ func (v *ImmunizationRecommendationRecommendationDateCriterion) buildNode(b *typ
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "value", &v.Value)
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -20970,15 +23580,21 @@ var ntImplementationGuide = nodeType{def: "ImplementationGuide"}
 
 func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImplementationGuide
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -21004,14 +23620,28 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
-	buildPrim(b, s, nt, 9, "version", &v.Version)
-	buildPrim(b, s, nt, 10, "name", &v.Name)
-	buildPrim(b, s, nt, 11, "title", &v.Title)
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
 		for i := range v.Contact {
@@ -21020,7 +23650,9 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
 		for i := range v.UseContext {
@@ -21037,11 +23669,29 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 21, "packageId", &v.PackageID)
-	buildPrim(b, s, nt, 22, "license", &v.License)
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.PackageID.Value != "" || someElem(v.PackageID.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "packageId"), v.PackageID.Value, v.PackageID.Elem)
+	}
+	if v.License.Value != "" || someElem(v.License.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "license"), v.License.Value, v.License.Elem)
+	}
 	if len(v.FhirVersion) > 0 {
-		buildPrimSlice(b, s, nt, 23, "fhirVersion", v.FhirVersion)
+		some := false
+		for j := range v.FhirVersion {
+			if v.FhirVersion[j].Value != "" || someElem(v.FhirVersion[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 23, "fhirVersion")
+			for j := range v.FhirVersion {
+				b.strNode(s, gr, v.FhirVersion[j].Value, v.FhirVersion[j].Elem)
+			}
+		}
 	}
 	if len(v.DependsOn) > 0 {
 		gr := b.group(s, nt, 24, "dependsOn")
@@ -21099,9 +23749,15 @@ func (v *ImplementationGuideDependsOn) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "uri", &v.URI)
-	buildPrim(b, s, nt, 4, "packageId", &v.PackageID)
-	buildPrim(b, s, nt, 5, "version", &v.Version)
+	if v.URI.Value != "" || someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uri"), v.URI.Value, v.URI.Elem)
+	}
+	if v.PackageID.Value != "" || someElem(v.PackageID.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "packageId"), v.PackageID.Value, v.PackageID.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "version"), v.Version.Value, v.Version.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -21130,8 +23786,12 @@ func (v *ImplementationGuideGlobal) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "profile", &v.Profile)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -21226,8 +23886,12 @@ func (v *ImplementationGuideDefinitionGrouping) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -21263,14 +23927,32 @@ func (v *ImplementationGuideDefinitionResource) buildNode(b *typedBuilder, s nod
 		b.end(c)
 	}
 	if len(v.FhirVersion) > 0 {
-		buildPrimSlice(b, s, nt, 4, "fhirVersion", v.FhirVersion)
+		some := false
+		for j := range v.FhirVersion {
+			if v.FhirVersion[j].Value != "" || someElem(v.FhirVersion[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "fhirVersion")
+			for j := range v.FhirVersion {
+				b.strNode(s, gr, v.FhirVersion[j].Value, v.FhirVersion[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "description", &v.Description)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Example != nil {
 		buildChoice(b, s, nt, 7, v.Example)
 	}
-	buildPrim(b, s, nt, 8, "groupingId", &v.GroupingID)
+	if v.GroupingID.Value != "" || someElem(v.GroupingID.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "groupingId"), v.GroupingID.Value, v.GroupingID.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -21302,8 +23984,12 @@ func (v *ImplementationGuideDefinitionPage) buildNode(b *typedBuilder, s nodeSco
 	if v.Name != nil {
 		buildChoice(b, s, nt, 3, v.Name)
 	}
-	buildPrim(b, s, nt, 4, "title", &v.Title)
-	buildPrim(b, s, nt, 5, "generation", &v.Generation)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Generation.Value != "" || someElem(v.Generation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "generation"), v.Generation.Value, v.Generation.Elem)
+	}
 	if len(v.Page) > 0 {
 		gr := b.group(s, nt, 6, "page")
 		for i := range v.Page {
@@ -21340,8 +24026,12 @@ func (v *ImplementationGuideDefinitionParameter) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "value", &v.Value)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -21370,9 +24060,15 @@ func (v *ImplementationGuideDefinitionTemplate) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "source", &v.Source)
-	buildPrim(b, s, nt, 5, "scope", &v.Scope)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Source.Value != "" || someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "source"), v.Source.Value, v.Source.Elem)
+	}
+	if v.Scope.Value != "" || someElem(v.Scope.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "scope"), v.Scope.Value, v.Scope.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -21401,7 +24097,9 @@ func (v *ImplementationGuideManifest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "rendering", &v.Rendering)
+	if v.Rendering.Value != "" || someElem(v.Rendering.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "rendering"), v.Rendering.Value, v.Rendering.Elem)
+	}
 	if len(v.Resource) > 0 {
 		gr := b.group(s, nt, 4, "resource")
 		for i := range v.Resource {
@@ -21419,10 +24117,34 @@ func (v *ImplementationGuideManifest) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Image) > 0 {
-		buildPrimSlice(b, s, nt, 6, "image", v.Image)
+		some := false
+		for j := range v.Image {
+			if v.Image[j].Value != "" || someElem(v.Image[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 6, "image")
+			for j := range v.Image {
+				b.strNode(s, gr, v.Image[j].Value, v.Image[j].Elem)
+			}
+		}
 	}
 	if len(v.Other) > 0 {
-		buildPrimSlice(b, s, nt, 7, "other", v.Other)
+		some := false
+		for j := range v.Other {
+			if v.Other[j].Value != "" || someElem(v.Other[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 7, "other")
+			for j := range v.Other {
+				b.strNode(s, gr, v.Other[j].Value, v.Other[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -21461,7 +24183,9 @@ func (v *ImplementationGuideManifestManifestResource) buildNode(b *typedBuilder,
 	if v.Example != nil {
 		buildChoice(b, s, nt, 4, v.Example)
 	}
-	buildPrim(b, s, nt, 5, "relativePath", &v.RelativePath)
+	if v.RelativePath.Value != "" || someElem(v.RelativePath.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "relativePath"), v.RelativePath.Value, v.RelativePath.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -21490,10 +24214,26 @@ func (v *ImplementationGuideManifestManifestPage) buildNode(b *typedBuilder, s n
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "title", &v.Title)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	}
 	if len(v.Anchor) > 0 {
-		buildPrimSlice(b, s, nt, 5, "anchor", v.Anchor)
+		some := false
+		for j := range v.Anchor {
+			if v.Anchor[j].Value != "" || someElem(v.Anchor[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 5, "anchor")
+			for j := range v.Anchor {
+				b.strNode(s, gr, v.Anchor[j].Value, v.Anchor[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -21504,15 +24244,21 @@ var ntInsurancePlan = nodeType{def: "InsurancePlan"}
 
 func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntInsurancePlan
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -21546,7 +24292,9 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 10, "type")
 		for i := range v.Type {
@@ -21555,9 +24303,23 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Alias) > 0 {
-		buildPrimSlice(b, s, nt, 12, "alias", v.Alias)
+		some := false
+		for j := range v.Alias {
+			if v.Alias[j].Value != "" || someElem(v.Alias[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 12, "alias")
+			for j := range v.Alias {
+				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
+			}
+		}
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 13, "period")
@@ -21763,7 +24525,9 @@ func (v *InsurancePlanCoverageCoverageBenefit) buildNode(b *typedBuilder, s node
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "requirement", &v.Requirement)
+	if v.Requirement.Value != "" || someElem(v.Requirement.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "requirement"), v.Requirement.Value, v.Requirement.Elem)
+	}
 	if len(v.Limit) > 0 {
 		gr := b.group(s, nt, 5, "limit")
 		for i := range v.Limit {
@@ -21927,7 +24691,9 @@ func (v *InsurancePlanPlanGeneralCost) buildNode(b *typedBuilder, s nodeScope) {
 		v.Cost.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -22075,15 +24841,21 @@ var ntInvoice = nodeType{def: "Invoice"}
 
 func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntInvoice
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -22117,8 +24889,12 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
-	buildPrim(b, s, nt, 10, "cancelledReason", &v.CancelledReason)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.CancelledReason.Value != "" || someElem(v.CancelledReason.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "cancelledReason"), v.CancelledReason.Value, v.CancelledReason.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
 		c := b.obj(s, gr)
@@ -22137,7 +24913,9 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Recipient.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if len(v.Participant) > 0 {
 		gr := b.group(s, nt, 15, "participant")
 		for i := range v.Participant {
@@ -22186,7 +24964,9 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		v.TotalGross.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 22, "paymentTerms", &v.PaymentTerms)
+	if v.PaymentTerms.Value != "" || someElem(v.PaymentTerms.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "paymentTerms"), v.PaymentTerms.Value, v.PaymentTerms.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 23, "note")
 		for i := range v.Note {
@@ -22303,7 +25083,9 @@ func (v *InvoiceLineItemPriceComponent) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
 		c := b.obj(s, gr)
@@ -22326,15 +25108,21 @@ var ntLibrary = nodeType{def: "Library"}
 
 func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntLibrary
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -22360,7 +25148,9 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -22369,11 +25159,21 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Type != nil {
 		gr := b.group(s, nt, 16, "type")
@@ -22384,8 +25184,12 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	buildPrim(b, s, nt, 18, "date", &v.Date)
-	buildPrim(b, s, nt, 19, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
 		for i := range v.Contact {
@@ -22394,7 +25198,9 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 22, "useContext")
 		for i := range v.UseContext {
@@ -22411,11 +25217,21 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 24, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 25, "usage", &v.Usage)
-	buildPrim(b, s, nt, 26, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 27, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 28, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 29, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -22503,15 +25319,21 @@ var ntLinkage = nodeType{def: "Linkage"}
 
 func (v *Linkage) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntLinkage
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -22580,7 +25402,9 @@ func (v *LinkageItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Resource != nil {
 		gr := b.group(s, nt, 4, "resource")
 		c := b.obj(s, gr)
@@ -22596,15 +25420,21 @@ var ntList = nodeType{def: "List"}
 
 func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntList
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -22638,9 +25468,15 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
-	buildPrim(b, s, nt, 10, "mode", &v.Mode)
-	buildPrim(b, s, nt, 11, "title", &v.Title)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 12, "code")
 		c := b.obj(s, gr)
@@ -22659,7 +25495,9 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Source != nil {
 		gr := b.group(s, nt, 16, "source")
 		c := b.obj(s, gr)
@@ -22729,7 +25567,9 @@ func (v *ListEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 4, "deleted", &v.Deleted)
-	buildPrim(b, s, nt, 5, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Item != nil {
 		gr := b.group(s, nt, 6, "item")
 		c := b.obj(s, gr)
@@ -22745,15 +25585,21 @@ var ntLocation = nodeType{def: "Location"}
 
 func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntLocation
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -22787,19 +25633,39 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.OperationalStatus != nil {
 		gr := b.group(s, nt, 10, "operationalStatus")
 		c := b.obj(s, gr)
 		v.OperationalStatus.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	if len(v.Alias) > 0 {
-		buildPrimSlice(b, s, nt, 12, "alias", v.Alias)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
 	}
-	buildPrim(b, s, nt, 13, "description", &v.Description)
-	buildPrim(b, s, nt, 14, "mode", &v.Mode)
+	if len(v.Alias) > 0 {
+		some := false
+		for j := range v.Alias {
+			if v.Alias[j].Value != "" || someElem(v.Alias[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 12, "alias")
+			for j := range v.Alias {
+				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
+			}
+		}
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 15, "type")
 		for i := range v.Type {
@@ -22854,7 +25720,9 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "availabilityExceptions", &v.AvailabilityExceptions)
+	if v.AvailabilityExceptions.Value != "" || someElem(v.AvailabilityExceptions.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "availabilityExceptions"), v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 24, "endpoint")
 		for i := range v.Endpoint {
@@ -22923,11 +25791,27 @@ func (v *LocationHoursOfOperation) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.DaysOfWeek) > 0 {
-		buildPrimSlice(b, s, nt, 3, "daysOfWeek", v.DaysOfWeek)
+		some := false
+		for j := range v.DaysOfWeek {
+			if v.DaysOfWeek[j].Value != "" || someElem(v.DaysOfWeek[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 3, "daysOfWeek")
+			for j := range v.DaysOfWeek {
+				b.strNode(s, gr, v.DaysOfWeek[j].Value, v.DaysOfWeek[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
-	buildPrim(b, s, nt, 5, "openingTime", &v.OpeningTime)
-	buildPrim(b, s, nt, 6, "closingTime", &v.ClosingTime)
+	if v.OpeningTime.Value != "" || someElem(v.OpeningTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "openingTime"), v.OpeningTime.Value, v.OpeningTime.Elem)
+	}
+	if v.ClosingTime.Value != "" || someElem(v.ClosingTime.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "closingTime"), v.ClosingTime.Value, v.ClosingTime.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -22937,15 +25821,21 @@ var ntMeasure = nodeType{def: "Measure"}
 
 func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMeasure
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -22971,7 +25861,9 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -22980,17 +25872,31 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 16, v.Subject)
 	}
-	buildPrim(b, s, nt, 17, "date", &v.Date)
-	buildPrim(b, s, nt, 18, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
 		for i := range v.Contact {
@@ -22999,7 +25905,9 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
 		for i := range v.UseContext {
@@ -23016,11 +25924,21 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 24, "usage", &v.Usage)
-	buildPrim(b, s, nt, 25, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 26, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 27, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -23076,9 +25994,23 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Library) > 0 {
-		buildPrimSlice(b, s, nt, 35, "library", v.Library)
+		some := false
+		for j := range v.Library {
+			if v.Library[j].Value != "" || someElem(v.Library[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 35, "library")
+			for j := range v.Library {
+				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 36, "disclaimer", &v.Disclaimer)
+	if v.Disclaimer.Value != "" || someElem(v.Disclaimer.Elem) {
+		b.strNode(s, b.group(s, nt, 36, "disclaimer"), v.Disclaimer.Value, v.Disclaimer.Elem)
+	}
 	if v.Scoring != nil {
 		gr := b.group(s, nt, 37, "scoring")
 		c := b.obj(s, gr)
@@ -23099,10 +26031,18 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 40, "riskAdjustment", &v.RiskAdjustment)
-	buildPrim(b, s, nt, 41, "rateAggregation", &v.RateAggregation)
-	buildPrim(b, s, nt, 42, "rationale", &v.Rationale)
-	buildPrim(b, s, nt, 43, "clinicalRecommendationStatement", &v.ClinicalRecommendationStatement)
+	if v.RiskAdjustment.Value != "" || someElem(v.RiskAdjustment.Elem) {
+		b.strNode(s, b.group(s, nt, 40, "riskAdjustment"), v.RiskAdjustment.Value, v.RiskAdjustment.Elem)
+	}
+	if v.RateAggregation.Value != "" || someElem(v.RateAggregation.Elem) {
+		b.strNode(s, b.group(s, nt, 41, "rateAggregation"), v.RateAggregation.Value, v.RateAggregation.Elem)
+	}
+	if v.Rationale.Value != "" || someElem(v.Rationale.Elem) {
+		b.strNode(s, b.group(s, nt, 42, "rationale"), v.Rationale.Value, v.Rationale.Elem)
+	}
+	if v.ClinicalRecommendationStatement.Value != "" || someElem(v.ClinicalRecommendationStatement.Elem) {
+		b.strNode(s, b.group(s, nt, 43, "clinicalRecommendationStatement"), v.ClinicalRecommendationStatement.Value, v.ClinicalRecommendationStatement.Elem)
+	}
 	if v.ImprovementNotation != nil {
 		gr := b.group(s, nt, 44, "improvementNotation")
 		c := b.obj(s, gr)
@@ -23110,9 +26050,23 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.Definition) > 0 {
-		buildPrimSlice(b, s, nt, 45, "definition", v.Definition)
+		some := false
+		for j := range v.Definition {
+			if v.Definition[j].Value != "" || someElem(v.Definition[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 45, "definition")
+			for j := range v.Definition {
+				b.strNode(s, gr, v.Definition[j].Value, v.Definition[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 46, "guidance", &v.Guidance)
+	if v.Guidance.Value != "" || someElem(v.Guidance.Elem) {
+		b.strNode(s, b.group(s, nt, 46, "guidance"), v.Guidance.Value, v.Guidance.Elem)
+	}
 	if len(v.Group) > 0 {
 		gr := b.group(s, nt, 47, "group")
 		for i := range v.Group {
@@ -23163,7 +26117,9 @@ func (v *MeasureGroup) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Population) > 0 {
 		gr := b.group(s, nt, 5, "population")
 		for i := range v.Population {
@@ -23214,7 +26170,9 @@ func (v *MeasureGroupPopulation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
 		c := b.obj(s, gr)
@@ -23255,7 +26213,9 @@ func (v *MeasureGroupStratifier) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
 		c := b.obj(s, gr)
@@ -23304,7 +26264,9 @@ func (v *MeasureGroupStratifierComponent) buildNode(b *typedBuilder, s nodeScope
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
 		c := b.obj(s, gr)
@@ -23353,7 +26315,9 @@ func (v *MeasureSupplementalData) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 5, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 6, "criteria")
 		c := b.obj(s, gr)
@@ -23369,15 +26333,21 @@ var ntMeasureReport = nodeType{def: "MeasureReport"}
 
 func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMeasureReport
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -23411,16 +26381,24 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
-	buildPrim(b, s, nt, 10, "type", &v.Type)
-	buildPrim(b, s, nt, 11, "measure", &v.Measure)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Measure.Value != "" || someElem(v.Measure.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "measure"), v.Measure.Value, v.Measure.Elem)
+	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
 		c := b.obj(s, gr)
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Reporter != nil {
 		gr := b.group(s, nt, 14, "reporter")
 		c := b.obj(s, gr)
@@ -23742,15 +26720,21 @@ var ntMedia = nodeType{def: "Media"}
 
 func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedia
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -23800,7 +26784,9 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 12, "type")
 		c := b.obj(s, gr)
@@ -23834,7 +26820,9 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Created != nil {
 		buildChoice(b, s, nt, 17, v.Created)
 	}
-	buildPrim(b, s, nt, 18, "issued", &v.Issued)
+	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "issued"), v.Issued.Value, v.Issued.Elem)
+	}
 	if v.Operator != nil {
 		gr := b.group(s, nt, 19, "operator")
 		c := b.obj(s, gr)
@@ -23855,7 +26843,9 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		v.BodySite.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 22, "deviceName", &v.DeviceName)
+	if v.DeviceName.Value != "" || someElem(v.DeviceName.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "deviceName"), v.DeviceName.Value, v.DeviceName.Elem)
+	}
 	if v.Device != nil {
 		gr := b.group(s, nt, 23, "device")
 		c := b.obj(s, gr)
@@ -23889,15 +26879,21 @@ var ntMedication = nodeType{def: "Medication"}
 
 func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedication
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -23937,7 +26933,9 @@ func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Manufacturer != nil {
 		gr := b.group(s, nt, 11, "manufacturer")
 		c := b.obj(s, gr)
@@ -24036,8 +27034,12 @@ func (v *MedicationBatch) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "lotNumber", &v.LotNumber)
-	buildPrim(b, s, nt, 4, "expirationDate", &v.ExpirationDate)
+	if v.LotNumber.Value != "" || someElem(v.LotNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "lotNumber"), v.LotNumber.Value, v.LotNumber.Elem)
+	}
+	if v.ExpirationDate.Value != "" || someElem(v.ExpirationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expirationDate"), v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -24047,15 +27049,21 @@ var ntMedicationAdministration = nodeType{def: "MedicationAdministration"}
 
 func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationAdministration
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -24090,7 +27098,19 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Instantiates) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiates", v.Instantiates)
+		some := false
+		for j := range v.Instantiates {
+			if v.Instantiates[j].Value != "" || someElem(v.Instantiates[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiates")
+			for j := range v.Instantiates {
+				b.strNode(s, gr, v.Instantiates[j].Value, v.Instantiates[j].Elem)
+			}
+		}
 	}
 	if len(v.PartOf) > 0 {
 		gr := b.group(s, nt, 10, "partOf")
@@ -24100,7 +27120,9 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
 		for i := range v.StatusReason {
@@ -24269,7 +27291,9 @@ func (v *MedicationAdministrationDosage) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if v.Site != nil {
 		gr := b.group(s, nt, 4, "site")
 		c := b.obj(s, gr)
@@ -24306,15 +27330,21 @@ var ntMedicationDispense = nodeType{def: "MedicationDispense"}
 
 func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationDispense
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -24356,7 +27386,9 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		buildChoice(b, s, nt, 11, v.StatusReason)
 	}
@@ -24429,8 +27461,12 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 		v.DaysSupply.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 23, "whenPrepared", &v.WhenPrepared)
-	buildPrim(b, s, nt, 24, "whenHandedOver", &v.WhenHandedOver)
+	if v.WhenPrepared.Value != "" || someElem(v.WhenPrepared.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "whenPrepared"), v.WhenPrepared.Value, v.WhenPrepared.Elem)
+	}
+	if v.WhenHandedOver.Value != "" || someElem(v.WhenHandedOver.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "whenHandedOver"), v.WhenHandedOver.Value, v.WhenHandedOver.Elem)
+	}
 	if v.Destination != nil {
 		gr := b.group(s, nt, 25, "destination")
 		c := b.obj(s, gr)
@@ -24583,15 +27619,21 @@ var ntMedicationKnowledge = nodeType{def: "MedicationKnowledge"}
 
 func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationKnowledge
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -24623,7 +27665,9 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Manufacturer != nil {
 		gr := b.group(s, nt, 10, "manufacturer")
 		c := b.obj(s, gr)
@@ -24643,7 +27687,19 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.Synonym) > 0 {
-		buildPrimSlice(b, s, nt, 13, "synonym", v.Synonym)
+		some := false
+		for j := range v.Synonym {
+			if v.Synonym[j].Value != "" || someElem(v.Synonym[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 13, "synonym")
+			for j := range v.Synonym {
+				b.strNode(s, gr, v.Synonym[j].Value, v.Synonym[j].Elem)
+			}
+		}
 	}
 	if len(v.RelatedMedicationKnowledge) > 0 {
 		gr := b.group(s, nt, 14, "relatedMedicationKnowledge")
@@ -24685,7 +27741,9 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 19, "preparationInstruction", &v.PreparationInstruction)
+	if v.PreparationInstruction.Value != "" || someElem(v.PreparationInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "preparationInstruction"), v.PreparationInstruction.Value, v.PreparationInstruction.Elem)
+	}
 	if len(v.IntendedRoute) > 0 {
 		gr := b.group(s, nt, 20, "intendedRoute")
 		for i := range v.IntendedRoute {
@@ -24918,7 +27976,9 @@ func (v *MedicationKnowledgeCost) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "source", &v.Source)
+	if v.Source.Value != "" || someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "source"), v.Source.Value, v.Source.Elem)
+	}
 	if v.Cost != nil {
 		gr := b.group(s, nt, 5, "cost")
 		c := b.obj(s, gr)
@@ -24959,7 +28019,9 @@ func (v *MedicationKnowledgeMonitoringProgram) buildNode(b *typedBuilder, s node
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -25081,7 +28143,19 @@ func (v *MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics) buil
 		buildChoice(b, s, nt, 3, v.Characteristic)
 	}
 	if len(v.Value) > 0 {
-		buildPrimSlice(b, s, nt, 4, "value", v.Value)
+		some := false
+		for j := range v.Value {
+			if v.Value[j].Value != "" || someElem(v.Value[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "value")
+			for j := range v.Value {
+				b.strNode(s, gr, v.Value[j].Value, v.Value[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25426,15 +28500,21 @@ var ntMedicationRequest = nodeType{def: "MedicationRequest"}
 
 func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationRequest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -25468,14 +28548,18 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
 		c := b.obj(s, gr)
 		v.StatusReason.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "intent", &v.Intent)
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 12, "category")
 		for i := range v.Category {
@@ -25484,7 +28568,9 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 13, "priority", &v.Priority)
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	buildPrim(b, s, nt, 14, "doNotPerform", &v.DoNotPerform)
 	if v.Reported != nil {
 		buildChoice(b, s, nt, 15, v.Reported)
@@ -25512,7 +28598,9 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "authoredOn", &v.AuthoredOn)
+	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 21, "requester")
 		c := b.obj(s, gr)
@@ -25554,10 +28642,34 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 27, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 27, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 28, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 28, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 29, "basedOn")
@@ -25788,15 +28900,21 @@ var ntMedicationStatement = nodeType{def: "MedicationStatement"}
 
 func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationStatement
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -25846,7 +28964,9 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
 		for i := range v.StatusReason {
@@ -25879,7 +28999,9 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 17, v.Effective)
 	}
-	buildPrim(b, s, nt, 18, "dateAsserted", &v.DateAsserted)
+	if v.DateAsserted.Value != "" || someElem(v.DateAsserted.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "dateAsserted"), v.DateAsserted.Value, v.DateAsserted.Elem)
+	}
 	if v.InformationSource != nil {
 		gr := b.group(s, nt, 19, "informationSource")
 		c := b.obj(s, gr)
@@ -25935,15 +29057,21 @@ var ntMedicinalProduct = nodeType{def: "MedicinalProduct"}
 
 func (v *MedicinalProduct) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProduct
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -26008,7 +29136,19 @@ func (v *MedicinalProduct) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	if len(v.SpecialMeasures) > 0 {
-		buildPrimSlice(b, s, nt, 14, "specialMeasures", v.SpecialMeasures)
+		some := false
+		for j := range v.SpecialMeasures {
+			if v.SpecialMeasures[j].Value != "" || someElem(v.SpecialMeasures[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 14, "specialMeasures")
+			for j := range v.SpecialMeasures {
+				b.strNode(s, gr, v.SpecialMeasures[j].Value, v.SpecialMeasures[j].Elem)
+			}
+		}
 	}
 	if v.PaediatricUseIndicator != nil {
 		gr := b.group(s, nt, 15, "paediatricUseIndicator")
@@ -26140,7 +29280,9 @@ func (v *MedicinalProductName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "productName", &v.ProductName)
+	if v.ProductName.Value != "" || someElem(v.ProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "productName"), v.ProductName.Value, v.ProductName.Elem)
+	}
 	if len(v.NamePart) > 0 {
 		gr := b.group(s, nt, 4, "namePart")
 		for i := range v.NamePart {
@@ -26185,7 +29327,9 @@ func (v *MedicinalProductNameNamePart) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "part", &v.Part)
+	if v.Part.Value != "" || someElem(v.Part.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "part"), v.Part.Value, v.Part.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
@@ -26278,7 +29422,9 @@ func (v *MedicinalProductManufacturingBusinessOperation) buildNode(b *typedBuild
 		v.AuthorisationReferenceNumber.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "effectiveDate", &v.EffectiveDate)
+	if v.EffectiveDate.Value != "" || someElem(v.EffectiveDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "effectiveDate"), v.EffectiveDate.Value, v.EffectiveDate.Elem)
+	}
 	if v.ConfidentialityIndicator != nil {
 		gr := b.group(s, nt, 6, "confidentialityIndicator")
 		c := b.obj(s, gr)
@@ -26356,7 +29502,9 @@ func (v *MedicinalProductSpecialDesignation) buildNode(b *typedBuilder, s nodeSc
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 8, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Species != nil {
 		gr := b.group(s, nt, 9, "species")
 		c := b.obj(s, gr)
@@ -26372,15 +29520,21 @@ var ntMedicinalProductAuthorization = nodeType{def: "MedicinalProductAuthorizati
 
 func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductAuthorization
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -26442,8 +29596,12 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "statusDate", &v.StatusDate)
-	buildPrim(b, s, nt, 14, "restoreDate", &v.RestoreDate)
+	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	}
+	if v.RestoreDate.Value != "" || someElem(v.RestoreDate.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "restoreDate"), v.RestoreDate.Value, v.RestoreDate.Elem)
+	}
 	if v.ValidityPeriod != nil {
 		gr := b.group(s, nt, 15, "validityPeriod")
 		c := b.obj(s, gr)
@@ -26456,8 +29614,12 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		v.DataExclusivityPeriod.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 17, "dateOfFirstAuthorization", &v.DateOfFirstAuthorization)
-	buildPrim(b, s, nt, 18, "internationalBirthDate", &v.InternationalBirthDate)
+	if v.DateOfFirstAuthorization.Value != "" || someElem(v.DateOfFirstAuthorization.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "dateOfFirstAuthorization"), v.DateOfFirstAuthorization.Value, v.DateOfFirstAuthorization.Elem)
+	}
+	if v.InternationalBirthDate.Value != "" || someElem(v.InternationalBirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "internationalBirthDate"), v.InternationalBirthDate.Value, v.InternationalBirthDate.Elem)
+	}
 	if v.LegalBasis != nil {
 		gr := b.group(s, nt, 19, "legalBasis")
 		c := b.obj(s, gr)
@@ -26612,15 +29774,21 @@ var ntMedicinalProductContraindication = nodeType{def: "MedicinalProductContrain
 
 func (v *MedicinalProductContraindication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductContraindication
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -26744,15 +29912,21 @@ var ntMedicinalProductIndication = nodeType{def: "MedicinalProductIndication"}
 
 func (v *MedicinalProductIndication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductIndication
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -26888,15 +30062,21 @@ var ntMedicinalProductIngredient = nodeType{def: "MedicinalProductIngredient"}
 
 func (v *MedicinalProductIngredient) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductIngredient
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -27063,7 +30243,9 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrength) buildNode(b *type
 		v.ConcentrationLowLimit.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "measurementPoint", &v.MeasurementPoint)
+	if v.MeasurementPoint.Value != "" || someElem(v.MeasurementPoint.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "measurementPoint"), v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
+	}
 	if len(v.Country) > 0 {
 		gr := b.group(s, nt, 8, "country")
 		for i := range v.Country {
@@ -27126,7 +30308,9 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength) 
 		v.StrengthLowLimit.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "measurementPoint", &v.MeasurementPoint)
+	if v.MeasurementPoint.Value != "" || someElem(v.MeasurementPoint.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "measurementPoint"), v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
+	}
 	if len(v.Country) > 0 {
 		gr := b.group(s, nt, 7, "country")
 		for i := range v.Country {
@@ -27186,15 +30370,21 @@ var ntMedicinalProductInteraction = nodeType{def: "MedicinalProductInteraction"}
 
 func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductInteraction
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -27228,7 +30418,9 @@ func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Interactant) > 0 {
 		gr := b.group(s, nt, 10, "interactant")
 		for i := range v.Interactant {
@@ -27301,15 +30493,21 @@ var ntMedicinalProductManufactured = nodeType{def: "MedicinalProductManufactured
 
 func (v *MedicinalProductManufactured) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductManufactured
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -27392,15 +30590,21 @@ var ntMedicinalProductPackaged = nodeType{def: "MedicinalProductPackaged"}
 
 func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductPackaged
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -27442,7 +30646,9 @@ func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.LegalStatusOfSupply != nil {
 		gr := b.group(s, nt, 11, "legalStatusOfSupply")
 		c := b.obj(s, gr)
@@ -27654,15 +30860,21 @@ var ntMedicinalProductPharmaceutical = nodeType{def: "MedicinalProductPharmaceut
 
 func (v *MedicinalProductPharmaceutical) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductPharmaceutical
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -27934,7 +31146,9 @@ func (v *MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdra
 		v.Value.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "supportingInformation", &v.SupportingInformation)
+	if v.SupportingInformation.Value != "" || someElem(v.SupportingInformation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "supportingInformation"), v.SupportingInformation.Value, v.SupportingInformation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -27944,15 +31158,21 @@ var ntMedicinalProductUndesirableEffect = nodeType{def: "MedicinalProductUndesir
 
 func (v *MedicinalProductUndesirableEffect) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductUndesirableEffect
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -28021,15 +31241,21 @@ var ntMessageDefinition = nodeType{def: "MessageDefinition"}
 
 func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMessageDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -28055,7 +31281,9 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -28064,16 +31292,40 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	if len(v.Replaces) > 0 {
-		buildPrimSlice(b, s, nt, 13, "replaces", v.Replaces)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if len(v.Replaces) > 0 {
+		some := false
+		for j := range v.Replaces {
+			if v.Replaces[j].Value != "" || someElem(v.Replaces[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 13, "replaces")
+			for j := range v.Replaces {
+				b.strNode(s, gr, v.Replaces[j].Value, v.Replaces[j].Elem)
+			}
+		}
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 16, "date", &v.Date)
-	buildPrim(b, s, nt, 17, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
 		for i := range v.Contact {
@@ -28082,7 +31334,9 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 19, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 20, "useContext")
 		for i := range v.UseContext {
@@ -28099,16 +31353,36 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 22, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 23, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 24, "base", &v.Base)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.Base.Value != "" || someElem(v.Base.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "base"), v.Base.Value, v.Base.Elem)
+	}
 	if len(v.Parent) > 0 {
-		buildPrimSlice(b, s, nt, 25, "parent", v.Parent)
+		some := false
+		for j := range v.Parent {
+			if v.Parent[j].Value != "" || someElem(v.Parent[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 25, "parent")
+			for j := range v.Parent {
+				b.strNode(s, gr, v.Parent[j].Value, v.Parent[j].Elem)
+			}
+		}
 	}
 	if v.Event != nil {
 		buildChoice(b, s, nt, 26, v.Event)
 	}
-	buildPrim(b, s, nt, 27, "category", &v.Category)
+	if v.Category.Value != "" || someElem(v.Category.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "category"), v.Category.Value, v.Category.Elem)
+	}
 	if len(v.Focus) > 0 {
 		gr := b.group(s, nt, 28, "focus")
 		for i := range v.Focus {
@@ -28117,7 +31391,9 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 29, "responseRequired", &v.ResponseRequired)
+	if v.ResponseRequired.Value != "" || someElem(v.ResponseRequired.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "responseRequired"), v.ResponseRequired.Value, v.ResponseRequired.Elem)
+	}
 	if len(v.AllowedResponse) > 0 {
 		gr := b.group(s, nt, 30, "allowedResponse")
 		for i := range v.AllowedResponse {
@@ -28127,7 +31403,19 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Graph) > 0 {
-		buildPrimSlice(b, s, nt, 31, "graph", v.Graph)
+		some := false
+		for j := range v.Graph {
+			if v.Graph[j].Value != "" || someElem(v.Graph[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 31, "graph")
+			for j := range v.Graph {
+				b.strNode(s, gr, v.Graph[j].Value, v.Graph[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -28157,10 +31445,16 @@ func (v *MessageDefinitionFocus) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "profile", &v.Profile)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "profile"), v.Profile.Value, v.Profile.Elem)
+	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
-	buildPrim(b, s, nt, 6, "max", &v.Max)
+	if v.Max.Value != "" || someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "max"), v.Max.Value, v.Max.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -28189,8 +31483,12 @@ func (v *MessageDefinitionAllowedResponse) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "message", &v.Message)
-	buildPrim(b, s, nt, 4, "situation", &v.Situation)
+	if v.Message.Value != "" || someElem(v.Message.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "message"), v.Message.Value, v.Message.Elem)
+	}
+	if v.Situation.Value != "" || someElem(v.Situation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "situation"), v.Situation.Value, v.Situation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -28200,15 +31498,21 @@ var ntMessageHeader = nodeType{def: "MessageHeader"}
 
 func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMessageHeader
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -28295,7 +31599,9 @@ func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "definition", &v.Definition)
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -28324,14 +31630,18 @@ func (v *MessageHeaderMessageDestination) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Target != nil {
 		gr := b.group(s, nt, 4, "target")
 		c := b.obj(s, gr)
 		v.Target.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "endpoint", &v.Endpoint)
+	if v.Endpoint.Value != "" || someElem(v.Endpoint.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "endpoint"), v.Endpoint.Value, v.Endpoint.Elem)
+	}
 	if v.Receiver != nil {
 		gr := b.group(s, nt, 6, "receiver")
 		c := b.obj(s, gr)
@@ -28366,16 +31676,24 @@ func (v *MessageHeaderMessageSource) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "software", &v.Software)
-	buildPrim(b, s, nt, 5, "version", &v.Version)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Software.Value != "" || someElem(v.Software.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "software"), v.Software.Value, v.Software.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "version"), v.Version.Value, v.Version.Elem)
+	}
 	if v.Contact != nil {
 		gr := b.group(s, nt, 6, "contact")
 		c := b.obj(s, gr)
 		v.Contact.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "endpoint", &v.Endpoint)
+	if v.Endpoint.Value != "" || someElem(v.Endpoint.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "endpoint"), v.Endpoint.Value, v.Endpoint.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -28404,8 +31722,12 @@ func (v *MessageHeaderResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "identifier", &v.Identifier)
-	buildPrim(b, s, nt, 4, "code", &v.Code)
+	if v.Identifier.Value != "" || someElem(v.Identifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identifier"), v.Identifier.Value, v.Identifier.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if v.Details != nil {
 		gr := b.group(s, nt, 5, "details")
 		c := b.obj(s, gr)
@@ -28421,15 +31743,21 @@ var ntMolecularSequence = nodeType{def: "MolecularSequence"}
 
 func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMolecularSequence
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -28463,7 +31791,9 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "type"), v.Type.Value, v.Type.Elem)
+	}
 	buildPrim(b, s, nt, 10, "coordinateSystem", &v.CoordinateSystem)
 	if v.Patient != nil {
 		gr := b.group(s, nt, 11, "patient")
@@ -28509,7 +31839,9 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "observedSeq", &v.ObservedSeq)
+	if v.ObservedSeq.Value != "" || someElem(v.ObservedSeq.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "observedSeq"), v.ObservedSeq.Value, v.ObservedSeq.Elem)
+	}
 	if len(v.Quality) > 0 {
 		gr := b.group(s, nt, 19, "quality")
 		for i := range v.Quality {
@@ -28577,8 +31909,12 @@ func (v *MolecularSequenceReferenceSeq) buildNode(b *typedBuilder, s nodeScope) 
 		v.Chromosome.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "genomeBuild", &v.GenomeBuild)
-	buildPrim(b, s, nt, 5, "orientation", &v.Orientation)
+	if v.GenomeBuild.Value != "" || someElem(v.GenomeBuild.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "genomeBuild"), v.GenomeBuild.Value, v.GenomeBuild.Elem)
+	}
+	if v.Orientation.Value != "" || someElem(v.Orientation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "orientation"), v.Orientation.Value, v.Orientation.Elem)
+	}
 	if v.ReferenceSeqID != nil {
 		gr := b.group(s, nt, 6, "referenceSeqId")
 		c := b.obj(s, gr)
@@ -28591,8 +31927,12 @@ func (v *MolecularSequenceReferenceSeq) buildNode(b *typedBuilder, s nodeScope) 
 		v.ReferenceSeqPointer.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 8, "referenceSeqString", &v.ReferenceSeqString)
-	buildPrim(b, s, nt, 9, "strand", &v.Strand)
+	if v.ReferenceSeqString.Value != "" || someElem(v.ReferenceSeqString.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "referenceSeqString"), v.ReferenceSeqString.Value, v.ReferenceSeqString.Elem)
+	}
+	if v.Strand.Value != "" || someElem(v.Strand.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "strand"), v.Strand.Value, v.Strand.Elem)
+	}
 	buildPrim(b, s, nt, 10, "windowStart", &v.WindowStart)
 	buildPrim(b, s, nt, 11, "windowEnd", &v.WindowEnd)
 	if len(v.Unknown) > 0 {
@@ -28625,9 +31965,15 @@ func (v *MolecularSequenceVariant) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 3, "start", &v.Start)
 	buildPrim(b, s, nt, 4, "end", &v.End)
-	buildPrim(b, s, nt, 5, "observedAllele", &v.ObservedAllele)
-	buildPrim(b, s, nt, 6, "referenceAllele", &v.ReferenceAllele)
-	buildPrim(b, s, nt, 7, "cigar", &v.Cigar)
+	if v.ObservedAllele.Value != "" || someElem(v.ObservedAllele.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "observedAllele"), v.ObservedAllele.Value, v.ObservedAllele.Elem)
+	}
+	if v.ReferenceAllele.Value != "" || someElem(v.ReferenceAllele.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "referenceAllele"), v.ReferenceAllele.Value, v.ReferenceAllele.Elem)
+	}
+	if v.Cigar.Value != "" || someElem(v.Cigar.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "cigar"), v.Cigar.Value, v.Cigar.Elem)
+	}
 	if v.VariantPointer != nil {
 		gr := b.group(s, nt, 8, "variantPointer")
 		c := b.obj(s, gr)
@@ -28662,7 +32008,9 @@ func (v *MolecularSequenceQuality) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.StandardSequence != nil {
 		gr := b.group(s, nt, 4, "standardSequence")
 		c := b.obj(s, gr)
@@ -28774,12 +32122,24 @@ func (v *MolecularSequenceRepository) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "url", &v.URL)
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "datasetId", &v.DatasetID)
-	buildPrim(b, s, nt, 7, "variantsetId", &v.VariantsetID)
-	buildPrim(b, s, nt, 8, "readsetId", &v.ReadsetID)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.DatasetID.Value != "" || someElem(v.DatasetID.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "datasetId"), v.DatasetID.Value, v.DatasetID.Elem)
+	}
+	if v.VariantsetID.Value != "" || someElem(v.VariantsetID.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "variantsetId"), v.VariantsetID.Value, v.VariantsetID.Elem)
+	}
+	if v.ReadsetID.Value != "" || someElem(v.ReadsetID.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "readsetId"), v.ReadsetID.Value, v.ReadsetID.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -28897,15 +32257,21 @@ var ntNamingSystem = nodeType{def: "NamingSystem"}
 
 func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntNamingSystem
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -28931,11 +32297,21 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "name", &v.Name)
-	buildPrim(b, s, nt, 9, "status", &v.Status)
-	buildPrim(b, s, nt, 10, "kind", &v.Kind)
-	buildPrim(b, s, nt, 11, "date", &v.Date)
-	buildPrim(b, s, nt, 12, "publisher", &v.Publisher)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 13, "contact")
 		for i := range v.Contact {
@@ -28944,14 +32320,18 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 14, "responsible", &v.Responsible)
+	if v.Responsible.Value != "" || someElem(v.Responsible.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "responsible"), v.Responsible.Value, v.Responsible.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 15, "type")
 		c := b.obj(s, gr)
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 16, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
 		for i := range v.UseContext {
@@ -28968,7 +32348,9 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 19, "usage", &v.Usage)
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
 	if len(v.UniqueID) > 0 {
 		gr := b.group(s, nt, 20, "uniqueId")
 		for i := range v.UniqueID {
@@ -29005,10 +32387,16 @@ func (v *NamingSystemUniqueId) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "value", &v.Value)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	}
 	buildPrim(b, s, nt, 5, "preferred", &v.Preferred)
-	buildPrim(b, s, nt, 6, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 7, "period")
 		c := b.obj(s, gr)
@@ -29024,15 +32412,21 @@ var ntNutritionOrder = nodeType{def: "NutritionOrder"}
 
 func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntNutritionOrder
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -29067,16 +32461,56 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.Instantiates) > 0 {
-		buildPrimSlice(b, s, nt, 11, "instantiates", v.Instantiates)
+		some := false
+		for j := range v.Instantiates {
+			if v.Instantiates[j].Value != "" || someElem(v.Instantiates[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "instantiates")
+			for j := range v.Instantiates {
+				b.strNode(s, gr, v.Instantiates[j].Value, v.Instantiates[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 12, "status", &v.Status)
-	buildPrim(b, s, nt, 13, "intent", &v.Intent)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 14, "patient")
 		c := b.obj(s, gr)
@@ -29089,7 +32523,9 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 16, "dateTime", &v.DateTime)
+	if v.DateTime.Value != "" || someElem(v.DateTime.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "dateTime"), v.DateTime.Value, v.DateTime.Elem)
+	}
 	if v.Orderer != nil {
 		gr := b.group(s, nt, 17, "orderer")
 		c := b.obj(s, gr)
@@ -29216,7 +32652,9 @@ func (v *NutritionOrderOralDiet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "instruction", &v.Instruction)
+	if v.Instruction.Value != "" || someElem(v.Instruction.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "instruction"), v.Instruction.Value, v.Instruction.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -29331,7 +32769,9 @@ func (v *NutritionOrderSupplement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "productName", &v.ProductName)
+	if v.ProductName.Value != "" || someElem(v.ProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "productName"), v.ProductName.Value, v.ProductName.Elem)
+	}
 	if len(v.Schedule) > 0 {
 		gr := b.group(s, nt, 5, "schedule")
 		for i := range v.Schedule {
@@ -29346,7 +32786,9 @@ func (v *NutritionOrderSupplement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Quantity.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "instruction", &v.Instruction)
+	if v.Instruction.Value != "" || someElem(v.Instruction.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "instruction"), v.Instruction.Value, v.Instruction.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -29381,14 +32823,18 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		v.BaseFormulaType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "baseFormulaProductName", &v.BaseFormulaProductName)
+	if v.BaseFormulaProductName.Value != "" || someElem(v.BaseFormulaProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "baseFormulaProductName"), v.BaseFormulaProductName.Value, v.BaseFormulaProductName.Elem)
+	}
 	if v.AdditiveType != nil {
 		gr := b.group(s, nt, 5, "additiveType")
 		c := b.obj(s, gr)
 		v.AdditiveType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "additiveProductName", &v.AdditiveProductName)
+	if v.AdditiveProductName.Value != "" || someElem(v.AdditiveProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "additiveProductName"), v.AdditiveProductName.Value, v.AdditiveProductName.Elem)
+	}
 	if v.CaloricDensity != nil {
 		gr := b.group(s, nt, 7, "caloricDensity")
 		c := b.obj(s, gr)
@@ -29415,7 +32861,9 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		v.MaxVolumeToDeliver.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "administrationInstruction", &v.AdministrationInstruction)
+	if v.AdministrationInstruction.Value != "" || someElem(v.AdministrationInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "administrationInstruction"), v.AdministrationInstruction.Value, v.AdministrationInstruction.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -29468,15 +32916,21 @@ var ntObservation = nodeType{def: "Observation"}
 
 func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntObservation
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -29526,7 +32980,9 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 12, "category")
 		for i := range v.Category {
@@ -29564,7 +33020,9 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 17, v.Effective)
 	}
-	buildPrim(b, s, nt, 18, "issued", &v.Issued)
+	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "issued"), v.Issued.Value, v.Issued.Elem)
+	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 19, "performer")
 		for i := range v.Performer {
@@ -29714,7 +33172,9 @@ func (v *ObservationReferenceRange) buildNode(b *typedBuilder, s nodeScope) {
 		v.Age.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 8, "text", &v.Text)
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -29783,15 +33243,21 @@ var ntObservationDefinition = nodeType{def: "ObservationDefinition"}
 
 func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntObservationDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -29840,7 +33306,19 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.PermittedDataType) > 0 {
-		buildPrimSlice(b, s, nt, 11, "permittedDataType", v.PermittedDataType)
+		some := false
+		for j := range v.PermittedDataType {
+			if v.PermittedDataType[j].Value != "" || someElem(v.PermittedDataType[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "permittedDataType")
+			for j := range v.PermittedDataType {
+				b.strNode(s, gr, v.PermittedDataType[j].Value, v.PermittedDataType[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 12, "multipleResultsAllowed", &v.MultipleResultsAllowed)
 	if v.Method != nil {
@@ -29849,7 +33327,9 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Method.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "preferredReportName", &v.PreferredReportName)
+	if v.PreferredReportName.Value != "" || someElem(v.PreferredReportName.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "preferredReportName"), v.PreferredReportName.Value, v.PreferredReportName.Elem)
+	}
 	if v.QuantitativeDetails != nil {
 		gr := b.group(s, nt, 15, "quantitativeDetails")
 		c := b.obj(s, gr)
@@ -29958,7 +33438,9 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "category", &v.Category)
+	if v.Category.Value != "" || someElem(v.Category.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "category"), v.Category.Value, v.Category.Elem)
+	}
 	if v.Range != nil {
 		gr := b.group(s, nt, 4, "range")
 		c := b.obj(s, gr)
@@ -29979,7 +33461,9 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 7, "gender", &v.Gender)
+	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "gender"), v.Gender.Value, v.Gender.Elem)
+	}
 	if v.Age != nil {
 		gr := b.group(s, nt, 8, "age")
 		c := b.obj(s, gr)
@@ -29992,7 +33476,9 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 		v.GestationalAge.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "condition", &v.Condition)
+	if v.Condition.Value != "" || someElem(v.Condition.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "condition"), v.Condition.Value, v.Condition.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -30002,15 +33488,21 @@ var ntOperationDefinition = nodeType{def: "OperationDefinition"}
 
 func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOperationDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -30036,15 +33528,31 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
-	buildPrim(b, s, nt, 9, "version", &v.Version)
-	buildPrim(b, s, nt, 10, "name", &v.Name)
-	buildPrim(b, s, nt, 11, "title", &v.Title)
-	buildPrim(b, s, nt, 12, "status", &v.Status)
-	buildPrim(b, s, nt, 13, "kind", &v.Kind)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 15, "date", &v.Date)
-	buildPrim(b, s, nt, 16, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
 		for i := range v.Contact {
@@ -30053,7 +33561,9 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
 		for i := range v.UseContext {
@@ -30070,19 +33580,43 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "purpose", &v.Purpose)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
 	buildPrim(b, s, nt, 22, "affectsState", &v.AffectsState)
-	buildPrim(b, s, nt, 23, "code", &v.Code)
-	buildPrim(b, s, nt, 24, "comment", &v.Comment)
-	buildPrim(b, s, nt, 25, "base", &v.Base)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
+	if v.Base.Value != "" || someElem(v.Base.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "base"), v.Base.Value, v.Base.Elem)
+	}
 	if len(v.Resource) > 0 {
-		buildPrimSlice(b, s, nt, 26, "resource", v.Resource)
+		some := false
+		for j := range v.Resource {
+			if v.Resource[j].Value != "" || someElem(v.Resource[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 26, "resource")
+			for j := range v.Resource {
+				b.strNode(s, gr, v.Resource[j].Value, v.Resource[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 27, "system", &v.System)
 	buildPrim(b, s, nt, 28, "type", &v.Type)
 	buildPrim(b, s, nt, 29, "instance", &v.Instance)
-	buildPrim(b, s, nt, 30, "inputProfile", &v.InputProfile)
-	buildPrim(b, s, nt, 31, "outputProfile", &v.OutputProfile)
+	if v.InputProfile.Value != "" || someElem(v.InputProfile.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "inputProfile"), v.InputProfile.Value, v.InputProfile.Elem)
+	}
+	if v.OutputProfile.Value != "" || someElem(v.OutputProfile.Elem) {
+		b.strNode(s, b.group(s, nt, 31, "outputProfile"), v.OutputProfile.Value, v.OutputProfile.Elem)
+	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 32, "parameter")
 		for i := range v.Parameter {
@@ -30127,16 +33661,40 @@ func (v *OperationDefinitionParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "use", &v.Use)
-	buildPrim(b, s, nt, 5, "min", &v.Min)
-	buildPrim(b, s, nt, 6, "max", &v.Max)
-	buildPrim(b, s, nt, 7, "documentation", &v.Documentation)
-	buildPrim(b, s, nt, 8, "type", &v.Type)
-	if len(v.TargetProfile) > 0 {
-		buildPrimSlice(b, s, nt, 9, "targetProfile", v.TargetProfile)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
 	}
-	buildPrim(b, s, nt, 10, "searchType", &v.SearchType)
+	if v.Use.Value != "" || someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "use"), v.Use.Value, v.Use.Elem)
+	}
+	buildPrim(b, s, nt, 5, "min", &v.Min)
+	if v.Max.Value != "" || someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "max"), v.Max.Value, v.Max.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if len(v.TargetProfile) > 0 {
+		some := false
+		for j := range v.TargetProfile {
+			if v.TargetProfile[j].Value != "" || someElem(v.TargetProfile[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "targetProfile")
+			for j := range v.TargetProfile {
+				b.strNode(s, gr, v.TargetProfile[j].Value, v.TargetProfile[j].Elem)
+			}
+		}
+	}
+	if v.SearchType.Value != "" || someElem(v.SearchType.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "searchType"), v.SearchType.Value, v.SearchType.Elem)
+	}
 	if v.Binding != nil {
 		gr := b.group(s, nt, 11, "binding")
 		c := b.obj(s, gr)
@@ -30187,8 +33745,12 @@ func (v *OperationDefinitionParameterBinding) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "strength", &v.Strength)
-	buildPrim(b, s, nt, 4, "valueSet", &v.ValueSet)
+	if v.Strength.Value != "" || someElem(v.Strength.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "strength"), v.Strength.Value, v.Strength.Elem)
+	}
+	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -30217,8 +33779,12 @@ func (v *OperationDefinitionParameterReferencedFrom) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "source", &v.Source)
-	buildPrim(b, s, nt, 4, "sourceId", &v.SourceID)
+	if v.Source.Value != "" || someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "source"), v.Source.Value, v.Source.Elem)
+	}
+	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -30248,9 +33814,23 @@ func (v *OperationDefinitionOverload) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.ParameterName) > 0 {
-		buildPrimSlice(b, s, nt, 3, "parameterName", v.ParameterName)
+		some := false
+		for j := range v.ParameterName {
+			if v.ParameterName[j].Value != "" || someElem(v.ParameterName[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 3, "parameterName")
+			for j := range v.ParameterName {
+				b.strNode(s, gr, v.ParameterName[j].Value, v.ParameterName[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 4, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -30260,15 +33840,21 @@ var ntOperationOutcome = nodeType{def: "OperationOutcome"}
 
 func (v *OperationOutcome) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOperationOutcome
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -30330,20 +33916,50 @@ func (v *OperationOutcomeIssue) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "severity", &v.Severity)
-	buildPrim(b, s, nt, 4, "code", &v.Code)
+	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "severity"), v.Severity.Value, v.Severity.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if v.Details != nil {
 		gr := b.group(s, nt, 5, "details")
 		c := b.obj(s, gr)
 		v.Details.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "diagnostics", &v.Diagnostics)
+	if v.Diagnostics.Value != "" || someElem(v.Diagnostics.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "diagnostics"), v.Diagnostics.Value, v.Diagnostics.Elem)
+	}
 	if len(v.Location) > 0 {
-		buildPrimSlice(b, s, nt, 7, "location", v.Location)
+		some := false
+		for j := range v.Location {
+			if v.Location[j].Value != "" || someElem(v.Location[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 7, "location")
+			for j := range v.Location {
+				b.strNode(s, gr, v.Location[j].Value, v.Location[j].Elem)
+			}
+		}
 	}
 	if len(v.Expression) > 0 {
-		buildPrimSlice(b, s, nt, 8, "expression", v.Expression)
+		some := false
+		for j := range v.Expression {
+			if v.Expression[j].Value != "" || someElem(v.Expression[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 8, "expression")
+			for j := range v.Expression {
+				b.strNode(s, gr, v.Expression[j].Value, v.Expression[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -30354,15 +33970,21 @@ var ntOrganization = nodeType{def: "Organization"}
 
 func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOrganization
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -30405,9 +34027,23 @@ func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Alias) > 0 {
-		buildPrimSlice(b, s, nt, 12, "alias", v.Alias)
+		some := false
+		for j := range v.Alias {
+			if v.Alias[j].Value != "" || someElem(v.Alias[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 12, "alias")
+			for j := range v.Alias {
+				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
+			}
+		}
 	}
 	if len(v.Telecom) > 0 {
 		gr := b.group(s, nt, 13, "telecom")
@@ -30510,15 +34146,21 @@ var ntOrganizationAffiliation = nodeType{def: "OrganizationAffiliation"}
 
 func (v *OrganizationAffiliation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOrganizationAffiliation
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -30636,15 +34278,21 @@ var ntParameters = nodeType{def: "Parameters"}
 
 func (v *Parameters) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntParameters
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 4, "parameter")
 		for i := range v.Parameter {
@@ -30681,7 +34329,9 @@ func (v *ParametersParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
 	}
@@ -30705,15 +34355,21 @@ var ntPatient = nodeType{def: "Patient"}
 
 func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPatient
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -30764,8 +34420,12 @@ func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 12, "gender", &v.Gender)
-	buildPrim(b, s, nt, 13, "birthDate", &v.BirthDate)
+	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "gender"), v.Gender.Value, v.Gender.Elem)
+	}
+	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	}
 	if v.Deceased != nil {
 		buildChoice(b, s, nt, 14, v.Deceased)
 	}
@@ -30888,7 +34548,9 @@ func (v *PatientContact) buildNode(b *typedBuilder, s nodeScope) {
 		v.Address.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "gender", &v.Gender)
+	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "gender"), v.Gender.Value, v.Gender.Elem)
+	}
 	if v.Organization != nil {
 		gr := b.group(s, nt, 8, "organization")
 		c := b.obj(s, gr)
@@ -30970,7 +34632,9 @@ func (v *PatientLink) buildNode(b *typedBuilder, s nodeScope) {
 		v.Other.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -30980,15 +34644,21 @@ var ntPaymentNotice = nodeType{def: "PaymentNotice"}
 
 func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPaymentNotice
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -31022,7 +34692,9 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Request != nil {
 		gr := b.group(s, nt, 10, "request")
 		c := b.obj(s, gr)
@@ -31035,7 +34707,9 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Response.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Provider != nil {
 		gr := b.group(s, nt, 13, "provider")
 		c := b.obj(s, gr)
@@ -31048,7 +34722,9 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Payment.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "paymentDate", &v.PaymentDate)
+	if v.PaymentDate.Value != "" || someElem(v.PaymentDate.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "paymentDate"), v.PaymentDate.Value, v.PaymentDate.Elem)
+	}
 	if v.Payee != nil {
 		gr := b.group(s, nt, 16, "payee")
 		c := b.obj(s, gr)
@@ -31082,15 +34758,21 @@ var ntPaymentReconciliation = nodeType{def: "PaymentReconciliation"}
 
 func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPaymentReconciliation
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -31124,14 +34806,18 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 10, "period")
 		c := b.obj(s, gr)
 		v.Period.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "created", &v.Created)
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.PaymentIssuer != nil {
 		gr := b.group(s, nt, 12, "paymentIssuer")
 		c := b.obj(s, gr)
@@ -31150,9 +34836,15 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Requestor.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "outcome", &v.Outcome)
-	buildPrim(b, s, nt, 16, "disposition", &v.Disposition)
-	buildPrim(b, s, nt, 17, "paymentDate", &v.PaymentDate)
+	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	}
+	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	}
+	if v.PaymentDate.Value != "" || someElem(v.PaymentDate.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "paymentDate"), v.PaymentDate.Value, v.PaymentDate.Elem)
+	}
 	if v.PaymentAmount != nil {
 		gr := b.group(s, nt, 18, "paymentAmount")
 		c := b.obj(s, gr)
@@ -31251,7 +34943,9 @@ func (v *PaymentReconciliationDetails) buildNode(b *typedBuilder, s nodeScope) {
 		v.Response.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if v.Responsible != nil {
 		gr := b.group(s, nt, 10, "responsible")
 		c := b.obj(s, gr)
@@ -31298,8 +34992,12 @@ func (v *PaymentReconciliationNotes) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "text", &v.Text)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -31309,15 +35007,21 @@ var ntPerson = nodeType{def: "Person"}
 
 func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPerson
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -31367,8 +35071,12 @@ func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "gender", &v.Gender)
-	buildPrim(b, s, nt, 12, "birthDate", &v.BirthDate)
+	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "gender"), v.Gender.Value, v.Gender.Elem)
+	}
+	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	}
 	if len(v.Address) > 0 {
 		gr := b.group(s, nt, 13, "address")
 		for i := range v.Address {
@@ -31432,7 +35140,9 @@ func (v *PersonLink) buildNode(b *typedBuilder, s nodeScope) {
 		v.Target.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "assurance", &v.Assurance)
+	if v.Assurance.Value != "" || someElem(v.Assurance.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "assurance"), v.Assurance.Value, v.Assurance.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -31442,15 +35152,21 @@ var ntPlanDefinition = nodeType{def: "PlanDefinition"}
 
 func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPlanDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -31476,7 +35192,9 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -31485,23 +35203,37 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "subtitle", &v.Subtitle)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 14, "type")
 		c := b.obj(s, gr)
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	buildPrim(b, s, nt, 18, "date", &v.Date)
-	buildPrim(b, s, nt, 19, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
 		for i := range v.Contact {
@@ -31510,7 +35242,9 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 22, "useContext")
 		for i := range v.UseContext {
@@ -31527,11 +35261,21 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 24, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 25, "usage", &v.Usage)
-	buildPrim(b, s, nt, 26, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 27, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 28, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 29, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -31587,7 +35331,19 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Library) > 0 {
-		buildPrimSlice(b, s, nt, 36, "library", v.Library)
+		some := false
+		for j := range v.Library {
+			if v.Library[j].Value != "" || someElem(v.Library[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 36, "library")
+			for j := range v.Library {
+				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
+			}
+		}
 	}
 	if len(v.Goal) > 0 {
 		gr := b.group(s, nt, 37, "goal")
@@ -31752,11 +35508,21 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "prefix", &v.Prefix)
-	buildPrim(b, s, nt, 4, "title", &v.Title)
-	buildPrim(b, s, nt, 5, "description", &v.Description)
-	buildPrim(b, s, nt, 6, "textEquivalent", &v.TextEquivalent)
-	buildPrim(b, s, nt, 7, "priority", &v.Priority)
+	if v.Prefix.Value != "" || someElem(v.Prefix.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "prefix"), v.Prefix.Value, v.Prefix.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.TextEquivalent.Value != "" || someElem(v.TextEquivalent.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), v.TextEquivalent.Value, v.TextEquivalent.Elem)
+	}
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
 		for i := range v.Code {
@@ -31782,7 +35548,19 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.GoalID) > 0 {
-		buildPrimSlice(b, s, nt, 11, "goalId", v.GoalID)
+		some := false
+		for j := range v.GoalID {
+			if v.GoalID[j].Value != "" || someElem(v.GoalID[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "goalId")
+			for j := range v.GoalID {
+				b.strNode(s, gr, v.GoalID[j].Value, v.GoalID[j].Elem)
+			}
+		}
 	}
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 12, v.Subject)
@@ -31844,15 +35622,27 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 21, "groupingBehavior", &v.GroupingBehavior)
-	buildPrim(b, s, nt, 22, "selectionBehavior", &v.SelectionBehavior)
-	buildPrim(b, s, nt, 23, "requiredBehavior", &v.RequiredBehavior)
-	buildPrim(b, s, nt, 24, "precheckBehavior", &v.PrecheckBehavior)
-	buildPrim(b, s, nt, 25, "cardinalityBehavior", &v.CardinalityBehavior)
+	if v.GroupingBehavior.Value != "" || someElem(v.GroupingBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "groupingBehavior"), v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
+	}
+	if v.SelectionBehavior.Value != "" || someElem(v.SelectionBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "selectionBehavior"), v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
+	}
+	if v.RequiredBehavior.Value != "" || someElem(v.RequiredBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "requiredBehavior"), v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
+	}
+	if v.PrecheckBehavior.Value != "" || someElem(v.PrecheckBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "precheckBehavior"), v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
+	}
+	if v.CardinalityBehavior.Value != "" || someElem(v.CardinalityBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "cardinalityBehavior"), v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
+	}
 	if v.Definition != nil {
 		buildChoice(b, s, nt, 26, v.Definition)
 	}
-	buildPrim(b, s, nt, 27, "transform", &v.Transform)
+	if v.Transform.Value != "" || someElem(v.Transform.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "transform"), v.Transform.Value, v.Transform.Elem)
+	}
 	if len(v.DynamicValue) > 0 {
 		gr := b.group(s, nt, 28, "dynamicValue")
 		for i := range v.DynamicValue {
@@ -31897,7 +35687,9 @@ func (v *PlanDefinitionActionCondition) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "kind", &v.Kind)
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
 		c := b.obj(s, gr)
@@ -31932,8 +35724,12 @@ func (v *PlanDefinitionActionRelatedAction) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "actionId", &v.ActionID)
-	buildPrim(b, s, nt, 4, "relationship", &v.Relationship)
+	if v.ActionID.Value != "" || someElem(v.ActionID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "actionId"), v.ActionID.Value, v.ActionID.Elem)
+	}
+	if v.Relationship.Value != "" || someElem(v.Relationship.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "relationship"), v.Relationship.Value, v.Relationship.Elem)
+	}
 	if v.Offset != nil {
 		buildChoice(b, s, nt, 5, v.Offset)
 	}
@@ -31965,7 +35761,9 @@ func (v *PlanDefinitionActionParticipant) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.Role != nil {
 		gr := b.group(s, nt, 4, "role")
 		c := b.obj(s, gr)
@@ -32000,7 +35798,9 @@ func (v *PlanDefinitionActionDynamicValue) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "path", &v.Path)
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
 		c := b.obj(s, gr)
@@ -32016,15 +35816,21 @@ var ntPractitioner = nodeType{def: "Practitioner"}
 
 func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPractitioner
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -32083,8 +35889,12 @@ func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 13, "gender", &v.Gender)
-	buildPrim(b, s, nt, 14, "birthDate", &v.BirthDate)
+	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "gender"), v.Gender.Value, v.Gender.Elem)
+	}
+	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	}
 	if len(v.Photo) > 0 {
 		gr := b.group(s, nt, 15, "photo")
 		for i := range v.Photo {
@@ -32172,15 +35982,21 @@ var ntPractitionerRole = nodeType{def: "PractitionerRole"}
 
 func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPractitionerRole
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -32289,7 +36105,9 @@ func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "availabilityExceptions", &v.AvailabilityExceptions)
+	if v.AvailabilityExceptions.Value != "" || someElem(v.AvailabilityExceptions.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "availabilityExceptions"), v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 21, "endpoint")
 		for i := range v.Endpoint {
@@ -32327,11 +36145,27 @@ func (v *PractitionerRoleAvailableTime) buildNode(b *typedBuilder, s nodeScope) 
 		}
 	}
 	if len(v.DaysOfWeek) > 0 {
-		buildPrimSlice(b, s, nt, 3, "daysOfWeek", v.DaysOfWeek)
+		some := false
+		for j := range v.DaysOfWeek {
+			if v.DaysOfWeek[j].Value != "" || someElem(v.DaysOfWeek[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 3, "daysOfWeek")
+			for j := range v.DaysOfWeek {
+				b.strNode(s, gr, v.DaysOfWeek[j].Value, v.DaysOfWeek[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
-	buildPrim(b, s, nt, 5, "availableStartTime", &v.AvailableStartTime)
-	buildPrim(b, s, nt, 6, "availableEndTime", &v.AvailableEndTime)
+	if v.AvailableStartTime.Value != "" || someElem(v.AvailableStartTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
+	}
+	if v.AvailableEndTime.Value != "" || someElem(v.AvailableEndTime.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -32360,7 +36194,9 @@ func (v *PractitionerRoleNotAvailable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.During != nil {
 		gr := b.group(s, nt, 4, "during")
 		c := b.obj(s, gr)
@@ -32376,15 +36212,21 @@ var ntProcedure = nodeType{def: "Procedure"}
 
 func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntProcedure
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -32419,10 +36261,34 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -32440,7 +36306,9 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 13, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 14, "statusReason")
 		c := b.obj(s, gr)
@@ -32689,15 +36557,21 @@ var ntProvenance = nodeType{def: "Provenance"}
 
 func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntProvenance
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -32734,9 +36608,23 @@ func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurred != nil {
 		buildChoice(b, s, nt, 9, v.Occurred)
 	}
-	buildPrim(b, s, nt, 10, "recorded", &v.Recorded)
+	if v.Recorded.Value != "" || someElem(v.Recorded.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "recorded"), v.Recorded.Value, v.Recorded.Elem)
+	}
 	if len(v.Policy) > 0 {
-		buildPrimSlice(b, s, nt, 11, "policy", v.Policy)
+		some := false
+		for j := range v.Policy {
+			if v.Policy[j].Value != "" || someElem(v.Policy[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "policy")
+			for j := range v.Policy {
+				b.strNode(s, gr, v.Policy[j].Value, v.Policy[j].Elem)
+			}
+		}
 	}
 	if v.Location != nil {
 		gr := b.group(s, nt, 12, "location")
@@ -32864,7 +36752,9 @@ func (v *ProvenanceEntity) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "role", &v.Role)
+	if v.Role.Value != "" || someElem(v.Role.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "role"), v.Role.Value, v.Role.Elem)
+	}
 	if v.What != nil {
 		gr := b.group(s, nt, 4, "what")
 		c := b.obj(s, gr)
@@ -32888,15 +36778,21 @@ var ntQuestionnaire = nodeType{def: "Questionnaire"}
 
 func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntQuestionnaire
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -32922,7 +36818,9 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -32931,19 +36829,55 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	if len(v.DerivedFrom) > 0 {
-		buildPrimSlice(b, s, nt, 13, "derivedFrom", v.DerivedFrom)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if len(v.DerivedFrom) > 0 {
+		some := false
+		for j := range v.DerivedFrom {
+			if v.DerivedFrom[j].Value != "" || someElem(v.DerivedFrom[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 13, "derivedFrom")
+			for j := range v.DerivedFrom {
+				b.strNode(s, gr, v.DerivedFrom[j].Value, v.DerivedFrom[j].Elem)
+			}
+		}
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if len(v.SubjectType) > 0 {
-		buildPrimSlice(b, s, nt, 16, "subjectType", v.SubjectType)
+		some := false
+		for j := range v.SubjectType {
+			if v.SubjectType[j].Value != "" || someElem(v.SubjectType[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 16, "subjectType")
+			for j := range v.SubjectType {
+				b.strNode(s, gr, v.SubjectType[j].Value, v.SubjectType[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 17, "date", &v.Date)
-	buildPrim(b, s, nt, 18, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
 		for i := range v.Contact {
@@ -32952,7 +36886,9 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
 		for i := range v.UseContext {
@@ -32969,10 +36905,18 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 24, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 25, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 26, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 27, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -33023,8 +36967,12 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "linkId", &v.LinkID)
-	buildPrim(b, s, nt, 4, "definition", &v.Definition)
+	if v.LinkID.Value != "" || someElem(v.LinkID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "linkId"), v.LinkID.Value, v.LinkID.Elem)
+	}
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 5, "code")
 		for i := range v.Code {
@@ -33033,9 +36981,15 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 6, "prefix", &v.Prefix)
-	buildPrim(b, s, nt, 7, "text", &v.Text)
-	buildPrim(b, s, nt, 8, "type", &v.Type)
+	if v.Prefix.Value != "" || someElem(v.Prefix.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "prefix"), v.Prefix.Value, v.Prefix.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "text"), v.Text.Value, v.Text.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if len(v.EnableWhen) > 0 {
 		gr := b.group(s, nt, 9, "enableWhen")
 		for i := range v.EnableWhen {
@@ -33044,12 +36998,16 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "enableBehavior", &v.EnableBehavior)
+	if v.EnableBehavior.Value != "" || someElem(v.EnableBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "enableBehavior"), v.EnableBehavior.Value, v.EnableBehavior.Elem)
+	}
 	buildPrim(b, s, nt, 11, "required", &v.Required)
 	buildPrim(b, s, nt, 12, "repeats", &v.Repeats)
 	buildPrim(b, s, nt, 13, "readOnly", &v.ReadOnly)
 	buildPrim(b, s, nt, 14, "maxLength", &v.MaxLength)
-	buildPrim(b, s, nt, 15, "answerValueSet", &v.AnswerValueSet)
+	if v.AnswerValueSet.Value != "" || someElem(v.AnswerValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "answerValueSet"), v.AnswerValueSet.Value, v.AnswerValueSet.Elem)
+	}
 	if len(v.AnswerOption) > 0 {
 		gr := b.group(s, nt, 16, "answerOption")
 		for i := range v.AnswerOption {
@@ -33102,8 +37060,12 @@ func (v *QuestionnaireItemEnableWhen) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "question", &v.Question)
-	buildPrim(b, s, nt, 4, "operator", &v.Operator)
+	if v.Question.Value != "" || someElem(v.Question.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "question"), v.Question.Value, v.Question.Elem)
+	}
+	if v.Operator.Value != "" || someElem(v.Operator.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "operator"), v.Operator.Value, v.Operator.Elem)
+	}
 	if v.Answer != nil {
 		buildChoice(b, s, nt, 5, v.Answer)
 	}
@@ -33179,15 +37141,21 @@ var ntQuestionnaireResponse = nodeType{def: "QuestionnaireResponse"}
 
 func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntQuestionnaireResponse
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -33235,8 +37203,12 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "questionnaire", &v.Questionnaire)
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.Questionnaire.Value != "" || someElem(v.Questionnaire.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "questionnaire"), v.Questionnaire.Value, v.Questionnaire.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 13, "subject")
 		c := b.obj(s, gr)
@@ -33249,7 +37221,9 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "authored", &v.Authored)
+	if v.Authored.Value != "" || someElem(v.Authored.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "authored"), v.Authored.Value, v.Authored.Elem)
+	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 16, "author")
 		c := b.obj(s, gr)
@@ -33298,9 +37272,15 @@ func (v *QuestionnaireResponseItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "linkId", &v.LinkID)
-	buildPrim(b, s, nt, 4, "definition", &v.Definition)
-	buildPrim(b, s, nt, 5, "text", &v.Text)
+	if v.LinkID.Value != "" || someElem(v.LinkID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "linkId"), v.LinkID.Value, v.LinkID.Elem)
+	}
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
+	if v.Text.Value != "" || someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	}
 	if len(v.Answer) > 0 {
 		gr := b.group(s, nt, 6, "answer")
 		for i := range v.Answer {
@@ -33365,15 +37345,21 @@ var ntRelatedPerson = nodeType{def: "RelatedPerson"}
 
 func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRelatedPerson
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -33438,8 +37424,12 @@ func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 14, "gender", &v.Gender)
-	buildPrim(b, s, nt, 15, "birthDate", &v.BirthDate)
+	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "gender"), v.Gender.Value, v.Gender.Elem)
+	}
+	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	}
 	if len(v.Address) > 0 {
 		gr := b.group(s, nt, 16, "address")
 		for i := range v.Address {
@@ -33514,15 +37504,21 @@ var ntRequestGroup = nodeType{def: "RequestGroup"}
 
 func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRequestGroup
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -33557,10 +37553,34 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -33584,9 +37604,15 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		v.GroupIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
-	buildPrim(b, s, nt, 15, "intent", &v.Intent)
-	buildPrim(b, s, nt, 16, "priority", &v.Priority)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 17, "code")
 		c := b.obj(s, gr)
@@ -33605,7 +37631,9 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 20, "authoredOn", &v.AuthoredOn)
+	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 21, "author")
 		c := b.obj(s, gr)
@@ -33672,11 +37700,21 @@ func (v *RequestGroupAction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "prefix", &v.Prefix)
-	buildPrim(b, s, nt, 4, "title", &v.Title)
-	buildPrim(b, s, nt, 5, "description", &v.Description)
-	buildPrim(b, s, nt, 6, "textEquivalent", &v.TextEquivalent)
-	buildPrim(b, s, nt, 7, "priority", &v.Priority)
+	if v.Prefix.Value != "" || someElem(v.Prefix.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "prefix"), v.Prefix.Value, v.Prefix.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.TextEquivalent.Value != "" || someElem(v.TextEquivalent.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), v.TextEquivalent.Value, v.TextEquivalent.Elem)
+	}
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
 		for i := range v.Code {
@@ -33726,11 +37764,21 @@ func (v *RequestGroupAction) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "groupingBehavior", &v.GroupingBehavior)
-	buildPrim(b, s, nt, 16, "selectionBehavior", &v.SelectionBehavior)
-	buildPrim(b, s, nt, 17, "requiredBehavior", &v.RequiredBehavior)
-	buildPrim(b, s, nt, 18, "precheckBehavior", &v.PrecheckBehavior)
-	buildPrim(b, s, nt, 19, "cardinalityBehavior", &v.CardinalityBehavior)
+	if v.GroupingBehavior.Value != "" || someElem(v.GroupingBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "groupingBehavior"), v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
+	}
+	if v.SelectionBehavior.Value != "" || someElem(v.SelectionBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "selectionBehavior"), v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
+	}
+	if v.RequiredBehavior.Value != "" || someElem(v.RequiredBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "requiredBehavior"), v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
+	}
+	if v.PrecheckBehavior.Value != "" || someElem(v.PrecheckBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "precheckBehavior"), v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
+	}
+	if v.CardinalityBehavior.Value != "" || someElem(v.CardinalityBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "cardinalityBehavior"), v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
+	}
 	if v.Resource != nil {
 		gr := b.group(s, nt, 20, "resource")
 		c := b.obj(s, gr)
@@ -33773,7 +37821,9 @@ func (v *RequestGroupActionCondition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "kind", &v.Kind)
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
 		c := b.obj(s, gr)
@@ -33808,8 +37858,12 @@ func (v *RequestGroupActionRelatedAction) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "actionId", &v.ActionID)
-	buildPrim(b, s, nt, 4, "relationship", &v.Relationship)
+	if v.ActionID.Value != "" || someElem(v.ActionID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "actionId"), v.ActionID.Value, v.ActionID.Elem)
+	}
+	if v.Relationship.Value != "" || someElem(v.Relationship.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "relationship"), v.Relationship.Value, v.Relationship.Elem)
+	}
 	if v.Offset != nil {
 		buildChoice(b, s, nt, 5, v.Offset)
 	}
@@ -33822,15 +37876,21 @@ var ntResearchDefinition = nodeType{def: "ResearchDefinition"}
 
 func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -33856,7 +37916,9 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -33865,18 +37927,34 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "shortTitle", &v.ShortTitle)
-	buildPrim(b, s, nt, 14, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 15, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	buildPrim(b, s, nt, 18, "date", &v.Date)
-	buildPrim(b, s, nt, 19, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
 		for i := range v.Contact {
@@ -33885,9 +37963,23 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Comment) > 0 {
-		buildPrimSlice(b, s, nt, 22, "comment", v.Comment)
+		some := false
+		for j := range v.Comment {
+			if v.Comment[j].Value != "" || someElem(v.Comment[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 22, "comment")
+			for j := range v.Comment {
+				b.strNode(s, gr, v.Comment[j].Value, v.Comment[j].Elem)
+			}
+		}
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 23, "useContext")
@@ -33905,11 +37997,21 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 25, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 26, "usage", &v.Usage)
-	buildPrim(b, s, nt, 27, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 28, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 29, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 30, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -33965,7 +38067,19 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Library) > 0 {
-		buildPrimSlice(b, s, nt, 37, "library", v.Library)
+		some := false
+		for j := range v.Library {
+			if v.Library[j].Value != "" || someElem(v.Library[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 37, "library")
+			for j := range v.Library {
+				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
+			}
+		}
 	}
 	if v.Population != nil {
 		gr := b.group(s, nt, 38, "population")
@@ -34000,15 +38114,21 @@ var ntResearchElementDefinition = nodeType{def: "ResearchElementDefinition"}
 
 func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchElementDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -34034,7 +38154,9 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -34043,18 +38165,34 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "shortTitle", &v.ShortTitle)
-	buildPrim(b, s, nt, 14, "subtitle", &v.Subtitle)
-	buildPrim(b, s, nt, 15, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	}
+	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	buildPrim(b, s, nt, 18, "date", &v.Date)
-	buildPrim(b, s, nt, 19, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
 		for i := range v.Contact {
@@ -34063,9 +38201,23 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Comment) > 0 {
-		buildPrimSlice(b, s, nt, 22, "comment", v.Comment)
+		some := false
+		for j := range v.Comment {
+			if v.Comment[j].Value != "" || someElem(v.Comment[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 22, "comment")
+			for j := range v.Comment {
+				b.strNode(s, gr, v.Comment[j].Value, v.Comment[j].Elem)
+			}
+		}
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 23, "useContext")
@@ -34083,11 +38235,21 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 25, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 26, "usage", &v.Usage)
-	buildPrim(b, s, nt, 27, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 28, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 29, "lastReviewDate", &v.LastReviewDate)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "usage"), v.Usage.Value, v.Usage.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 30, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -34143,10 +38305,26 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Library) > 0 {
-		buildPrimSlice(b, s, nt, 37, "library", v.Library)
+		some := false
+		for j := range v.Library {
+			if v.Library[j].Value != "" || someElem(v.Library[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 37, "library")
+			for j := range v.Library {
+				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 38, "type", &v.Type)
-	buildPrim(b, s, nt, 39, "variableType", &v.VariableType)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 38, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.VariableType.Value != "" || someElem(v.VariableType.Elem) {
+		b.strNode(s, b.group(s, nt, 39, "variableType"), v.VariableType.Value, v.VariableType.Elem)
+	}
 	if len(v.Characteristic) > 0 {
 		gr := b.group(s, nt, 40, "characteristic")
 		for i := range v.Characteristic {
@@ -34201,7 +38379,9 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		v.UnitOfMeasure.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "studyEffectiveDescription", &v.StudyEffectiveDescription)
+	if v.StudyEffectiveDescription.Value != "" || someElem(v.StudyEffectiveDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "studyEffectiveDescription"), v.StudyEffectiveDescription.Value, v.StudyEffectiveDescription.Elem)
+	}
 	if v.StudyEffective != nil {
 		buildChoice(b, s, nt, 8, v.StudyEffective)
 	}
@@ -34211,8 +38391,12 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		v.StudyEffectiveTimeFromStart.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "studyEffectiveGroupMeasure", &v.StudyEffectiveGroupMeasure)
-	buildPrim(b, s, nt, 11, "participantEffectiveDescription", &v.ParticipantEffectiveDescription)
+	if v.StudyEffectiveGroupMeasure.Value != "" || someElem(v.StudyEffectiveGroupMeasure.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "studyEffectiveGroupMeasure"), v.StudyEffectiveGroupMeasure.Value, v.StudyEffectiveGroupMeasure.Elem)
+	}
+	if v.ParticipantEffectiveDescription.Value != "" || someElem(v.ParticipantEffectiveDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "participantEffectiveDescription"), v.ParticipantEffectiveDescription.Value, v.ParticipantEffectiveDescription.Elem)
+	}
 	if v.ParticipantEffective != nil {
 		buildChoice(b, s, nt, 12, v.ParticipantEffective)
 	}
@@ -34222,7 +38406,9 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		v.ParticipantEffectiveTimeFromStart.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "participantEffectiveGroupMeasure", &v.ParticipantEffectiveGroupMeasure)
+	if v.ParticipantEffectiveGroupMeasure.Value != "" || someElem(v.ParticipantEffectiveGroupMeasure.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "participantEffectiveGroupMeasure"), v.ParticipantEffectiveGroupMeasure.Value, v.ParticipantEffectiveGroupMeasure.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -34232,15 +38418,21 @@ var ntResearchStudy = nodeType{def: "ResearchStudy"}
 
 func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchStudy
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -34274,7 +38466,9 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "title", &v.Title)
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "title"), v.Title.Value, v.Title.Elem)
+	}
 	if len(v.Protocol) > 0 {
 		gr := b.group(s, nt, 10, "protocol")
 		for i := range v.Protocol {
@@ -34291,7 +38485,9 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.PrimaryPurposeType != nil {
 		gr := b.group(s, nt, 13, "primaryPurposeType")
 		c := b.obj(s, gr)
@@ -34360,7 +38556,9 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 22, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Enrollment) > 0 {
 		gr := b.group(s, nt, 23, "enrollment")
 		for i := range v.Enrollment {
@@ -34453,14 +38651,18 @@ func (v *ResearchStudyArm) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -34489,7 +38691,9 @@ func (v *ResearchStudyObjective) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
@@ -34505,15 +38709,21 @@ var ntResearchSubject = nodeType{def: "ResearchSubject"}
 
 func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchSubject
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -34547,7 +38757,9 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 10, "period")
 		c := b.obj(s, gr)
@@ -34566,8 +38778,12 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 		v.Individual.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "assignedArm", &v.AssignedArm)
-	buildPrim(b, s, nt, 14, "actualArm", &v.ActualArm)
+	if v.AssignedArm.Value != "" || someElem(v.AssignedArm.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "assignedArm"), v.AssignedArm.Value, v.AssignedArm.Elem)
+	}
+	if v.ActualArm.Value != "" || someElem(v.ActualArm.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "actualArm"), v.ActualArm.Value, v.ActualArm.Elem)
+	}
 	if v.Consent != nil {
 		gr := b.group(s, nt, 15, "consent")
 		c := b.obj(s, gr)
@@ -34583,15 +38799,21 @@ var ntRiskAssessment = nodeType{def: "RiskAssessment"}
 
 func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRiskAssessment
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -34637,7 +38859,9 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 		v.Parent.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Method != nil {
 		gr := b.group(s, nt, 12, "method")
 		c := b.obj(s, gr)
@@ -34709,7 +38933,9 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 23, "mitigation", &v.Mitigation)
+	if v.Mitigation.Value != "" || someElem(v.Mitigation.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "mitigation"), v.Mitigation.Value, v.Mitigation.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 24, "note")
 		for i := range v.Note {
@@ -34765,7 +38991,9 @@ func (v *RiskAssessmentPrediction) buildNode(b *typedBuilder, s nodeScope) {
 	if v.When != nil {
 		buildChoice(b, s, nt, 7, v.When)
 	}
-	buildPrim(b, s, nt, 8, "rationale", &v.Rationale)
+	if v.Rationale.Value != "" || someElem(v.Rationale.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "rationale"), v.Rationale.Value, v.Rationale.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -34775,15 +39003,21 @@ var ntRiskEvidenceSynthesis = nodeType{def: "RiskEvidenceSynthesis"}
 
 func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRiskEvidenceSynthesis
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -34809,7 +39043,9 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -34818,12 +39054,24 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "publisher", &v.Publisher)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
 		for i := range v.Contact {
@@ -34832,7 +39080,9 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 18, "note")
 		for i := range v.Note {
@@ -34857,9 +39107,15 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 22, "approvalDate", &v.ApprovalDate)
-	buildPrim(b, s, nt, 23, "lastReviewDate", &v.LastReviewDate)
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	}
+	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 24, "effectivePeriod")
 		c := b.obj(s, gr)
@@ -34992,7 +39248,9 @@ func (v *RiskEvidenceSynthesisSampleSize) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	buildPrim(b, s, nt, 4, "numberOfStudies", &v.NumberOfStudies)
 	buildPrim(b, s, nt, 5, "numberOfParticipants", &v.NumberOfParticipants)
 	if len(v.Unknown) > 0 {
@@ -35023,7 +39281,9 @@ func (v *RiskEvidenceSynthesisRiskEstimate) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
@@ -35195,15 +39455,21 @@ var ntSchedule = nodeType{def: "Schedule"}
 
 func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSchedule
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -35276,7 +39542,9 @@ func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 		v.PlanningHorizon.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 15, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -35286,15 +39554,21 @@ var ntSearchParameter = nodeType{def: "SearchParameter"}
 
 func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSearchParameter
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -35320,14 +39594,28 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
-	buildPrim(b, s, nt, 9, "version", &v.Version)
-	buildPrim(b, s, nt, 10, "name", &v.Name)
-	buildPrim(b, s, nt, 11, "derivedFrom", &v.DerivedFrom)
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.DerivedFrom.Value != "" || someElem(v.DerivedFrom.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "derivedFrom"), v.DerivedFrom.Value, v.DerivedFrom.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
 		for i := range v.Contact {
@@ -35336,7 +39624,9 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
 		for i := range v.UseContext {
@@ -35353,28 +39643,100 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 21, "code", &v.Code)
-	if len(v.Base) > 0 {
-		buildPrimSlice(b, s, nt, 22, "base", v.Base)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
 	}
-	buildPrim(b, s, nt, 23, "type", &v.Type)
-	buildPrim(b, s, nt, 24, "expression", &v.Expression)
-	buildPrim(b, s, nt, 25, "xpath", &v.Xpath)
-	buildPrim(b, s, nt, 26, "xpathUsage", &v.XpathUsage)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if len(v.Base) > 0 {
+		some := false
+		for j := range v.Base {
+			if v.Base[j].Value != "" || someElem(v.Base[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 22, "base")
+			for j := range v.Base {
+				b.strNode(s, gr, v.Base[j].Value, v.Base[j].Elem)
+			}
+		}
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
+	if v.Xpath.Value != "" || someElem(v.Xpath.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "xpath"), v.Xpath.Value, v.Xpath.Elem)
+	}
+	if v.XpathUsage.Value != "" || someElem(v.XpathUsage.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "xpathUsage"), v.XpathUsage.Value, v.XpathUsage.Elem)
+	}
 	if len(v.Target) > 0 {
-		buildPrimSlice(b, s, nt, 27, "target", v.Target)
+		some := false
+		for j := range v.Target {
+			if v.Target[j].Value != "" || someElem(v.Target[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 27, "target")
+			for j := range v.Target {
+				b.strNode(s, gr, v.Target[j].Value, v.Target[j].Elem)
+			}
+		}
 	}
 	buildPrim(b, s, nt, 28, "multipleOr", &v.MultipleOr)
 	buildPrim(b, s, nt, 29, "multipleAnd", &v.MultipleAnd)
 	if len(v.Comparator) > 0 {
-		buildPrimSlice(b, s, nt, 30, "comparator", v.Comparator)
+		some := false
+		for j := range v.Comparator {
+			if v.Comparator[j].Value != "" || someElem(v.Comparator[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 30, "comparator")
+			for j := range v.Comparator {
+				b.strNode(s, gr, v.Comparator[j].Value, v.Comparator[j].Elem)
+			}
+		}
 	}
 	if len(v.Modifier) > 0 {
-		buildPrimSlice(b, s, nt, 31, "modifier", v.Modifier)
+		some := false
+		for j := range v.Modifier {
+			if v.Modifier[j].Value != "" || someElem(v.Modifier[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 31, "modifier")
+			for j := range v.Modifier {
+				b.strNode(s, gr, v.Modifier[j].Value, v.Modifier[j].Elem)
+			}
+		}
 	}
 	if len(v.Chain) > 0 {
-		buildPrimSlice(b, s, nt, 32, "chain", v.Chain)
+		some := false
+		for j := range v.Chain {
+			if v.Chain[j].Value != "" || someElem(v.Chain[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 32, "chain")
+			for j := range v.Chain {
+				b.strNode(s, gr, v.Chain[j].Value, v.Chain[j].Elem)
+			}
+		}
 	}
 	if len(v.Component) > 0 {
 		gr := b.group(s, nt, 33, "component")
@@ -35412,8 +39774,12 @@ func (v *SearchParameterComponent) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "definition", &v.Definition)
-	buildPrim(b, s, nt, 4, "expression", &v.Expression)
+	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "definition"), v.Definition.Value, v.Definition.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -35423,15 +39789,21 @@ var ntServiceRequest = nodeType{def: "ServiceRequest"}
 
 func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntServiceRequest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -35466,10 +39838,34 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.InstantiatesCanonical) > 0 {
-		buildPrimSlice(b, s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical)
+		some := false
+		for j := range v.InstantiatesCanonical {
+			if v.InstantiatesCanonical[j].Value != "" || someElem(v.InstantiatesCanonical[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "instantiatesCanonical")
+			for j := range v.InstantiatesCanonical {
+				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
+			}
+		}
 	}
 	if len(v.InstantiatesURI) > 0 {
-		buildPrimSlice(b, s, nt, 10, "instantiatesUri", v.InstantiatesURI)
+		some := false
+		for j := range v.InstantiatesURI {
+			if v.InstantiatesURI[j].Value != "" || someElem(v.InstantiatesURI[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "instantiatesUri")
+			for j := range v.InstantiatesURI {
+				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
+			}
+		}
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -35493,8 +39889,12 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Requisition.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
-	buildPrim(b, s, nt, 15, "intent", &v.Intent)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 16, "category")
 		for i := range v.Category {
@@ -35503,7 +39903,9 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "priority", &v.Priority)
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	buildPrim(b, s, nt, 18, "doNotPerform", &v.DoNotPerform)
 	if v.Code != nil {
 		gr := b.group(s, nt, 19, "code")
@@ -35540,7 +39942,9 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.AsNeeded != nil {
 		buildChoice(b, s, nt, 25, v.AsNeeded)
 	}
-	buildPrim(b, s, nt, 26, "authoredOn", &v.AuthoredOn)
+	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 27, "requester")
 		c := b.obj(s, gr)
@@ -35633,7 +40037,9 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 39, "patientInstruction", &v.PatientInstruction)
+	if v.PatientInstruction.Value != "" || someElem(v.PatientInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 39, "patientInstruction"), v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	}
 	if len(v.RelevantHistory) > 0 {
 		gr := b.group(s, nt, 40, "relevantHistory")
 		for i := range v.RelevantHistory {
@@ -35651,15 +40057,21 @@ var ntSlot = nodeType{def: "Slot"}
 
 func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSlot
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -35729,11 +40141,19 @@ func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 		v.Schedule.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
-	buildPrim(b, s, nt, 15, "start", &v.Start)
-	buildPrim(b, s, nt, 16, "end", &v.End)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Start.Value != "" || someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "start"), v.Start.Value, v.Start.Elem)
+	}
+	if v.End.Value != "" || someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "end"), v.End.Value, v.End.Elem)
+	}
 	buildPrim(b, s, nt, 17, "overbooked", &v.Overbooked)
-	buildPrim(b, s, nt, 18, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -35743,15 +40163,21 @@ var ntSpecimen = nodeType{def: "Specimen"}
 
 func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSpecimen
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -35791,7 +40217,9 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		v.AccessionIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
 		c := b.obj(s, gr)
@@ -35804,7 +40232,9 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "receivedTime", &v.ReceivedTime)
+	if v.ReceivedTime.Value != "" || someElem(v.ReceivedTime.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "receivedTime"), v.ReceivedTime.Value, v.ReceivedTime.Elem)
+	}
 	if len(v.Parent) > 0 {
 		gr := b.group(s, nt, 14, "parent")
 		for i := range v.Parent {
@@ -35951,7 +40381,9 @@ func (v *SpecimenProcessing) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Procedure != nil {
 		gr := b.group(s, nt, 4, "procedure")
 		c := b.obj(s, gr)
@@ -36005,7 +40437,9 @@ func (v *SpecimenContainer) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 5, "type")
 		c := b.obj(s, gr)
@@ -36036,15 +40470,21 @@ var ntSpecimenDefinition = nodeType{def: "SpecimenDefinition"}
 
 func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSpecimenDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -36090,7 +40530,9 @@ func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "timeAspect", &v.TimeAspect)
+	if v.TimeAspect.Value != "" || someElem(v.TimeAspect.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "timeAspect"), v.TimeAspect.Value, v.TimeAspect.Elem)
+	}
 	if len(v.Collection) > 0 {
 		gr := b.group(s, nt, 12, "collection")
 		for i := range v.Collection {
@@ -36142,14 +40584,18 @@ func (v *SpecimenDefinitionTypeTested) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "preference", &v.Preference)
+	if v.Preference.Value != "" || someElem(v.Preference.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "preference"), v.Preference.Value, v.Preference.Elem)
+	}
 	if v.Container != nil {
 		gr := b.group(s, nt, 6, "container")
 		c := b.obj(s, gr)
 		v.Container.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "requirement", &v.Requirement)
+	if v.Requirement.Value != "" || someElem(v.Requirement.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "requirement"), v.Requirement.Value, v.Requirement.Elem)
+	}
 	if v.RetentionTime != nil {
 		gr := b.group(s, nt, 8, "retentionTime")
 		c := b.obj(s, gr)
@@ -36218,7 +40664,9 @@ func (v *SpecimenDefinitionTypeTestedContainer) buildNode(b *typedBuilder, s nod
 		v.Cap.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Capacity != nil {
 		gr := b.group(s, nt, 7, "capacity")
 		c := b.obj(s, gr)
@@ -36236,7 +40684,9 @@ func (v *SpecimenDefinitionTypeTestedContainer) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "preparation", &v.Preparation)
+	if v.Preparation.Value != "" || someElem(v.Preparation.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "preparation"), v.Preparation.Value, v.Preparation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36314,7 +40764,9 @@ func (v *SpecimenDefinitionTypeTestedHandling) buildNode(b *typedBuilder, s node
 		v.MaxDuration.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "instruction", &v.Instruction)
+	if v.Instruction.Value != "" || someElem(v.Instruction.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "instruction"), v.Instruction.Value, v.Instruction.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36324,15 +40776,21 @@ var ntStructureDefinition = nodeType{def: "StructureDefinition"}
 
 func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntStructureDefinition
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -36358,7 +40816,9 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -36367,13 +40827,25 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 15, "date", &v.Date)
-	buildPrim(b, s, nt, 16, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
 		for i := range v.Contact {
@@ -36382,7 +40854,9 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
 		for i := range v.UseContext {
@@ -36399,8 +40873,12 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 22, "copyright", &v.Copyright)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
 	if len(v.Keyword) > 0 {
 		gr := b.group(s, nt, 23, "keyword")
 		for i := range v.Keyword {
@@ -36409,7 +40887,9 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 24, "fhirVersion", &v.FhirVersion)
+	if v.FhirVersion.Value != "" || someElem(v.FhirVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "fhirVersion"), v.FhirVersion.Value, v.FhirVersion.Elem)
+	}
 	if len(v.Mapping) > 0 {
 		gr := b.group(s, nt, 25, "mapping")
 		for i := range v.Mapping {
@@ -36418,7 +40898,9 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 26, "kind", &v.Kind)
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
 	buildPrim(b, s, nt, 27, "abstract", &v.Abstract)
 	if len(v.Context) > 0 {
 		gr := b.group(s, nt, 28, "context")
@@ -36429,11 +40911,29 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.ContextInvariant) > 0 {
-		buildPrimSlice(b, s, nt, 29, "contextInvariant", v.ContextInvariant)
+		some := false
+		for j := range v.ContextInvariant {
+			if v.ContextInvariant[j].Value != "" || someElem(v.ContextInvariant[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 29, "contextInvariant")
+			for j := range v.ContextInvariant {
+				b.strNode(s, gr, v.ContextInvariant[j].Value, v.ContextInvariant[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 30, "type", &v.Type)
-	buildPrim(b, s, nt, 31, "baseDefinition", &v.BaseDefinition)
-	buildPrim(b, s, nt, 32, "derivation", &v.Derivation)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.BaseDefinition.Value != "" || someElem(v.BaseDefinition.Elem) {
+		b.strNode(s, b.group(s, nt, 31, "baseDefinition"), v.BaseDefinition.Value, v.BaseDefinition.Elem)
+	}
+	if v.Derivation.Value != "" || someElem(v.Derivation.Elem) {
+		b.strNode(s, b.group(s, nt, 32, "derivation"), v.Derivation.Value, v.Derivation.Elem)
+	}
 	if v.Snapshot != nil {
 		gr := b.group(s, nt, 33, "snapshot")
 		c := b.obj(s, gr)
@@ -36474,10 +40974,18 @@ func (v *StructureDefinitionMapping) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "identity", &v.Identity)
-	buildPrim(b, s, nt, 4, "uri", &v.URI)
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "comment", &v.Comment)
+	if v.Identity.Value != "" || someElem(v.Identity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identity"), v.Identity.Value, v.Identity.Elem)
+	}
+	if v.URI.Value != "" || someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36506,8 +41014,12 @@ func (v *StructureDefinitionContext) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "expression", &v.Expression)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36589,15 +41101,21 @@ var ntStructureMap = nodeType{def: "StructureMap"}
 
 func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntStructureMap
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -36623,7 +41141,9 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -36632,13 +41152,25 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 15, "date", &v.Date)
-	buildPrim(b, s, nt, 16, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
 		for i := range v.Contact {
@@ -36647,7 +41179,9 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
 		for i := range v.UseContext {
@@ -36664,8 +41198,12 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 22, "copyright", &v.Copyright)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
 	if len(v.Structure) > 0 {
 		gr := b.group(s, nt, 23, "structure")
 		for i := range v.Structure {
@@ -36675,7 +41213,19 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Import) > 0 {
-		buildPrimSlice(b, s, nt, 24, "import", v.Import)
+		some := false
+		for j := range v.Import {
+			if v.Import[j].Value != "" || someElem(v.Import[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 24, "import")
+			for j := range v.Import {
+				b.strNode(s, gr, v.Import[j].Value, v.Import[j].Elem)
+			}
+		}
 	}
 	if len(v.Group) > 0 {
 		gr := b.group(s, nt, 25, "group")
@@ -36713,10 +41263,18 @@ func (v *StructureMapStructure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "url", &v.URL)
-	buildPrim(b, s, nt, 4, "mode", &v.Mode)
-	buildPrim(b, s, nt, 5, "alias", &v.Alias)
-	buildPrim(b, s, nt, 6, "documentation", &v.Documentation)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Alias.Value != "" || someElem(v.Alias.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "alias"), v.Alias.Value, v.Alias.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36745,10 +41303,18 @@ func (v *StructureMapGroup) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "extends", &v.Extends)
-	buildPrim(b, s, nt, 5, "typeMode", &v.TypeMode)
-	buildPrim(b, s, nt, 6, "documentation", &v.Documentation)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Extends.Value != "" || someElem(v.Extends.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "extends"), v.Extends.Value, v.Extends.Elem)
+	}
+	if v.TypeMode.Value != "" || someElem(v.TypeMode.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "typeMode"), v.TypeMode.Value, v.TypeMode.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Input) > 0 {
 		gr := b.group(s, nt, 7, "input")
 		for i := range v.Input {
@@ -36793,10 +41359,18 @@ func (v *StructureMapGroupInput) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "type", &v.Type)
-	buildPrim(b, s, nt, 5, "mode", &v.Mode)
-	buildPrim(b, s, nt, 6, "documentation", &v.Documentation)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "mode"), v.Mode.Value, v.Mode.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36825,7 +41399,9 @@ func (v *StructureMapGroupRule) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 4, "source")
 		for i := range v.Source {
@@ -36858,7 +41434,9 @@ func (v *StructureMapGroupRule) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "documentation", &v.Documentation)
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36887,19 +41465,37 @@ func (v *StructureMapGroupRuleSource) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "context", &v.Context)
+	if v.Context.Value != "" || someElem(v.Context.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "context"), v.Context.Value, v.Context.Elem)
+	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
-	buildPrim(b, s, nt, 5, "max", &v.Max)
-	buildPrim(b, s, nt, 6, "type", &v.Type)
+	if v.Max.Value != "" || someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "max"), v.Max.Value, v.Max.Elem)
+	}
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "type"), v.Type.Value, v.Type.Elem)
+	}
 	if v.DefaultValue != nil {
 		buildChoice(b, s, nt, 7, v.DefaultValue)
 	}
-	buildPrim(b, s, nt, 8, "element", &v.Element)
-	buildPrim(b, s, nt, 9, "listMode", &v.ListMode)
-	buildPrim(b, s, nt, 10, "variable", &v.Variable)
-	buildPrim(b, s, nt, 11, "condition", &v.Condition)
-	buildPrim(b, s, nt, 12, "check", &v.Check)
-	buildPrim(b, s, nt, 13, "logMessage", &v.LogMessage)
+	if v.Element.Value != "" || someElem(v.Element.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "element"), v.Element.Value, v.Element.Elem)
+	}
+	if v.ListMode.Value != "" || someElem(v.ListMode.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "listMode"), v.ListMode.Value, v.ListMode.Elem)
+	}
+	if v.Variable.Value != "" || someElem(v.Variable.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "variable"), v.Variable.Value, v.Variable.Elem)
+	}
+	if v.Condition.Value != "" || someElem(v.Condition.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "condition"), v.Condition.Value, v.Condition.Elem)
+	}
+	if v.Check.Value != "" || someElem(v.Check.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "check"), v.Check.Value, v.Check.Elem)
+	}
+	if v.LogMessage.Value != "" || someElem(v.LogMessage.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "logMessage"), v.LogMessage.Value, v.LogMessage.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -36928,15 +41524,39 @@ func (v *StructureMapGroupRuleTarget) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "context", &v.Context)
-	buildPrim(b, s, nt, 4, "contextType", &v.ContextType)
-	buildPrim(b, s, nt, 5, "element", &v.Element)
-	buildPrim(b, s, nt, 6, "variable", &v.Variable)
-	if len(v.ListMode) > 0 {
-		buildPrimSlice(b, s, nt, 7, "listMode", v.ListMode)
+	if v.Context.Value != "" || someElem(v.Context.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "context"), v.Context.Value, v.Context.Elem)
 	}
-	buildPrim(b, s, nt, 8, "listRuleId", &v.ListRuleID)
-	buildPrim(b, s, nt, 9, "transform", &v.Transform)
+	if v.ContextType.Value != "" || someElem(v.ContextType.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "contextType"), v.ContextType.Value, v.ContextType.Elem)
+	}
+	if v.Element.Value != "" || someElem(v.Element.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "element"), v.Element.Value, v.Element.Elem)
+	}
+	if v.Variable.Value != "" || someElem(v.Variable.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "variable"), v.Variable.Value, v.Variable.Elem)
+	}
+	if len(v.ListMode) > 0 {
+		some := false
+		for j := range v.ListMode {
+			if v.ListMode[j].Value != "" || someElem(v.ListMode[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 7, "listMode")
+			for j := range v.ListMode {
+				b.strNode(s, gr, v.ListMode[j].Value, v.ListMode[j].Elem)
+			}
+		}
+	}
+	if v.ListRuleID.Value != "" || someElem(v.ListRuleID.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "listRuleId"), v.ListRuleID.Value, v.ListRuleID.Elem)
+	}
+	if v.Transform.Value != "" || someElem(v.Transform.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "transform"), v.Transform.Value, v.Transform.Elem)
+	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 10, "parameter")
 		for i := range v.Parameter {
@@ -37004,9 +41624,23 @@ func (v *StructureMapGroupRuleDependent) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if len(v.Variable) > 0 {
-		buildPrimSlice(b, s, nt, 4, "variable", v.Variable)
+		some := false
+		for j := range v.Variable {
+			if v.Variable[j].Value != "" || someElem(v.Variable[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "variable")
+			for j := range v.Variable {
+				b.strNode(s, gr, v.Variable[j].Value, v.Variable[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -37017,15 +41651,21 @@ var ntSubscription = nodeType{def: "Subscription"}
 
 func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubscription
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -37051,7 +41691,9 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 9, "contact")
 		for i := range v.Contact {
@@ -37060,10 +41702,18 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "end", &v.End)
-	buildPrim(b, s, nt, 11, "reason", &v.Reason)
-	buildPrim(b, s, nt, 12, "criteria", &v.Criteria)
-	buildPrim(b, s, nt, 13, "error", &v.Error)
+	if v.End.Value != "" || someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "end"), v.End.Value, v.End.Elem)
+	}
+	if v.Reason.Value != "" || someElem(v.Reason.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "reason"), v.Reason.Value, v.Reason.Elem)
+	}
+	if v.Criteria.Value != "" || someElem(v.Criteria.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "criteria"), v.Criteria.Value, v.Criteria.Elem)
+	}
+	if v.Error.Value != "" || someElem(v.Error.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "error"), v.Error.Value, v.Error.Elem)
+	}
 	if v.Channel != nil {
 		gr := b.group(s, nt, 14, "channel")
 		c := b.obj(s, gr)
@@ -37098,11 +41748,29 @@ func (v *SubscriptionChannel) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "endpoint", &v.Endpoint)
-	buildPrim(b, s, nt, 5, "payload", &v.Payload)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.Endpoint.Value != "" || someElem(v.Endpoint.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "endpoint"), v.Endpoint.Value, v.Endpoint.Elem)
+	}
+	if v.Payload.Value != "" || someElem(v.Payload.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "payload"), v.Payload.Value, v.Payload.Elem)
+	}
 	if len(v.Header) > 0 {
-		buildPrimSlice(b, s, nt, 6, "header", v.Header)
+		some := false
+		for j := range v.Header {
+			if v.Header[j].Value != "" || someElem(v.Header[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 6, "header")
+			for j := range v.Header {
+				b.strNode(s, gr, v.Header[j].Value, v.Header[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -37113,15 +41781,21 @@ var ntSubstance = nodeType{def: "Substance"}
 
 func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstance
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -37155,7 +41829,9 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
 		for i := range v.Category {
@@ -37170,7 +41846,9 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Instance) > 0 {
 		gr := b.group(s, nt, 13, "instance")
 		for i := range v.Instance {
@@ -37221,7 +41899,9 @@ func (v *SubstanceInstance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "expiry", &v.Expiry)
+	if v.Expiry.Value != "" || someElem(v.Expiry.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expiry"), v.Expiry.Value, v.Expiry.Elem)
+	}
 	if v.Quantity != nil {
 		gr := b.group(s, nt, 5, "quantity")
 		c := b.obj(s, gr)
@@ -37274,15 +41954,21 @@ var ntSubstanceNucleicAcid = nodeType{def: "SubstanceNucleicAcid"}
 
 func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceNucleicAcid
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -37315,7 +42001,9 @@ func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 9, "numberOfSubunits", &v.NumberOfSubunits)
-	buildPrim(b, s, nt, 10, "areaOfHybridisation", &v.AreaOfHybridisation)
+	if v.AreaOfHybridisation.Value != "" || someElem(v.AreaOfHybridisation.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "areaOfHybridisation"), v.AreaOfHybridisation.Value, v.AreaOfHybridisation.Elem)
+	}
 	if v.OligoNucleotideType != nil {
 		gr := b.group(s, nt, 11, "oligoNucleotideType")
 		c := b.obj(s, gr)
@@ -37359,7 +42047,9 @@ func (v *SubstanceNucleicAcidSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "subunit", &v.Subunit)
-	buildPrim(b, s, nt, 4, "sequence", &v.Sequence)
+	if v.Sequence.Value != "" || someElem(v.Sequence.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sequence"), v.Sequence.Value, v.Sequence.Elem)
+	}
 	buildPrim(b, s, nt, 5, "length", &v.Length)
 	if v.SequenceAttachment != nil {
 		gr := b.group(s, nt, 6, "sequenceAttachment")
@@ -37423,15 +42113,21 @@ func (v *SubstanceNucleicAcidSubunitLinkage) buildNode(b *typedBuilder, s nodeSc
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "connectivity", &v.Connectivity)
+	if v.Connectivity.Value != "" || someElem(v.Connectivity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "connectivity"), v.Connectivity.Value, v.Connectivity.Elem)
+	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
 		c := b.obj(s, gr)
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "name", &v.Name)
-	buildPrim(b, s, nt, 6, "residueSite", &v.ResidueSite)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.ResidueSite.Value != "" || someElem(v.ResidueSite.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "residueSite"), v.ResidueSite.Value, v.ResidueSite.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -37466,8 +42162,12 @@ func (v *SubstanceNucleicAcidSubunitSugar) buildNode(b *typedBuilder, s nodeScop
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "name", &v.Name)
-	buildPrim(b, s, nt, 5, "residueSite", &v.ResidueSite)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.ResidueSite.Value != "" || someElem(v.ResidueSite.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "residueSite"), v.ResidueSite.Value, v.ResidueSite.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -37477,15 +42177,21 @@ var ntSubstancePolymer = nodeType{def: "SubstancePolymer"}
 
 func (v *SubstancePolymer) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstancePolymer
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -37532,7 +42238,19 @@ func (v *SubstancePolymer) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.Modification) > 0 {
-		buildPrimSlice(b, s, nt, 11, "modification", v.Modification)
+		some := false
+		for j := range v.Modification {
+			if v.Modification[j].Value != "" || someElem(v.Modification[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 11, "modification")
+			for j := range v.Modification {
+				b.strNode(s, gr, v.Modification[j].Value, v.Modification[j].Elem)
+			}
+		}
 	}
 	if len(v.MonomerSet) > 0 {
 		gr := b.group(s, nt, 12, "monomerSet")
@@ -37668,7 +42386,9 @@ func (v *SubstancePolymerRepeat) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "numberOfUnits", &v.NumberOfUnits)
-	buildPrim(b, s, nt, 4, "averageMolecularFormula", &v.AverageMolecularFormula)
+	if v.AverageMolecularFormula.Value != "" || someElem(v.AverageMolecularFormula.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "averageMolecularFormula"), v.AverageMolecularFormula.Value, v.AverageMolecularFormula.Elem)
+	}
 	if v.RepeatUnitAmountType != nil {
 		gr := b.group(s, nt, 5, "repeatUnitAmountType")
 		c := b.obj(s, gr)
@@ -37717,7 +42437,9 @@ func (v *SubstancePolymerRepeatRepeatUnit) buildNode(b *typedBuilder, s nodeScop
 		v.OrientationOfPolymerisation.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "repeatUnit", &v.RepeatUnit)
+	if v.RepeatUnit.Value != "" || someElem(v.RepeatUnit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "repeatUnit"), v.RepeatUnit.Value, v.RepeatUnit.Elem)
+	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 5, "amount")
 		c := b.obj(s, gr)
@@ -37814,7 +42536,9 @@ func (v *SubstancePolymerRepeatRepeatUnitStructuralRepresentation) buildNode(b *
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "representation", &v.Representation)
+	if v.Representation.Value != "" || someElem(v.Representation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "representation"), v.Representation.Value, v.Representation.Elem)
+	}
 	if v.Attachment != nil {
 		gr := b.group(s, nt, 5, "attachment")
 		c := b.obj(s, gr)
@@ -37830,15 +42554,21 @@ var ntSubstanceProtein = nodeType{def: "SubstanceProtein"}
 
 func (v *SubstanceProtein) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceProtein
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -37872,7 +42602,19 @@ func (v *SubstanceProtein) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 9, "numberOfSubunits", &v.NumberOfSubunits)
 	if len(v.DisulfideLinkage) > 0 {
-		buildPrimSlice(b, s, nt, 10, "disulfideLinkage", v.DisulfideLinkage)
+		some := false
+		for j := range v.DisulfideLinkage {
+			if v.DisulfideLinkage[j].Value != "" || someElem(v.DisulfideLinkage[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 10, "disulfideLinkage")
+			for j := range v.DisulfideLinkage {
+				b.strNode(s, gr, v.DisulfideLinkage[j].Value, v.DisulfideLinkage[j].Elem)
+			}
+		}
 	}
 	if len(v.Subunit) > 0 {
 		gr := b.group(s, nt, 11, "subunit")
@@ -37911,7 +42653,9 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "subunit", &v.Subunit)
-	buildPrim(b, s, nt, 4, "sequence", &v.Sequence)
+	if v.Sequence.Value != "" || someElem(v.Sequence.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sequence"), v.Sequence.Value, v.Sequence.Elem)
+	}
 	buildPrim(b, s, nt, 5, "length", &v.Length)
 	if v.SequenceAttachment != nil {
 		gr := b.group(s, nt, 6, "sequenceAttachment")
@@ -37925,14 +42669,18 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		v.NTerminalModificationID.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 8, "nTerminalModification", &v.NTerminalModification)
+	if v.NTerminalModification.Value != "" || someElem(v.NTerminalModification.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "nTerminalModification"), v.NTerminalModification.Value, v.NTerminalModification.Elem)
+	}
 	if v.CTerminalModificationID != nil {
 		gr := b.group(s, nt, 9, "cTerminalModificationId")
 		c := b.obj(s, gr)
 		v.CTerminalModificationID.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "cTerminalModification", &v.CTerminalModification)
+	if v.CTerminalModification.Value != "" || someElem(v.CTerminalModification.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "cTerminalModification"), v.CTerminalModification.Value, v.CTerminalModification.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -37942,15 +42690,21 @@ var ntSubstanceReferenceInformation = nodeType{def: "SubstanceReferenceInformati
 
 func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceReferenceInformation
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -37976,7 +42730,9 @@ func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Gene) > 0 {
 		gr := b.group(s, nt, 9, "gene")
 		for i := range v.Gene {
@@ -38245,15 +43001,21 @@ var ntSubstanceSourceMaterial = nodeType{def: "SubstanceSourceMaterial"}
 
 func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceSourceMaterial
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -38303,7 +43065,9 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		v.OrganismID.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "organismName", &v.OrganismName)
+	if v.OrganismName.Value != "" || someElem(v.OrganismName.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "organismName"), v.OrganismName.Value, v.OrganismName.Elem)
+	}
 	if len(v.ParentSubstanceID) > 0 {
 		gr := b.group(s, nt, 13, "parentSubstanceId")
 		for i := range v.ParentSubstanceID {
@@ -38313,7 +43077,19 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.ParentSubstanceName) > 0 {
-		buildPrimSlice(b, s, nt, 14, "parentSubstanceName", v.ParentSubstanceName)
+		some := false
+		for j := range v.ParentSubstanceName {
+			if v.ParentSubstanceName[j].Value != "" || someElem(v.ParentSubstanceName[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 14, "parentSubstanceName")
+			for j := range v.ParentSubstanceName {
+				b.strNode(s, gr, v.ParentSubstanceName[j].Value, v.ParentSubstanceName[j].Elem)
+			}
+		}
 	}
 	if len(v.CountryOfOrigin) > 0 {
 		gr := b.group(s, nt, 15, "countryOfOrigin")
@@ -38324,7 +43100,19 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.GeographicalLocation) > 0 {
-		buildPrimSlice(b, s, nt, 16, "geographicalLocation", v.GeographicalLocation)
+		some := false
+		for j := range v.GeographicalLocation {
+			if v.GeographicalLocation[j].Value != "" || someElem(v.GeographicalLocation[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 16, "geographicalLocation")
+			for j := range v.GeographicalLocation {
+				b.strNode(s, gr, v.GeographicalLocation[j].Value, v.GeographicalLocation[j].Elem)
+			}
+		}
 	}
 	if v.DevelopmentStage != nil {
 		gr := b.group(s, nt, 17, "developmentStage")
@@ -38382,7 +43170,9 @@ func (v *SubstanceSourceMaterialFractionDescription) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "fraction", &v.Fraction)
+	if v.Fraction.Value != "" || someElem(v.Fraction.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "fraction"), v.Fraction.Value, v.Fraction.Elem)
+	}
 	if v.MaterialType != nil {
 		gr := b.group(s, nt, 4, "materialType")
 		c := b.obj(s, gr)
@@ -38441,7 +43231,9 @@ func (v *SubstanceSourceMaterialOrganism) buildNode(b *typedBuilder, s nodeScope
 		v.IntraspecificType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "intraspecificDescription", &v.IntraspecificDescription)
+	if v.IntraspecificDescription.Value != "" || someElem(v.IntraspecificDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "intraspecificDescription"), v.IntraspecificDescription.Value, v.IntraspecificDescription.Elem)
+	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 8, "author")
 		for i := range v.Author {
@@ -38496,7 +43288,9 @@ func (v *SubstanceSourceMaterialOrganismAuthor) buildNode(b *typedBuilder, s nod
 		v.AuthorType.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "authorDescription", &v.AuthorDescription)
+	if v.AuthorDescription.Value != "" || someElem(v.AuthorDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "authorDescription"), v.AuthorDescription.Value, v.AuthorDescription.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -38525,10 +43319,18 @@ func (v *SubstanceSourceMaterialOrganismHybrid) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "maternalOrganismId", &v.MaternalOrganismID)
-	buildPrim(b, s, nt, 4, "maternalOrganismName", &v.MaternalOrganismName)
-	buildPrim(b, s, nt, 5, "paternalOrganismId", &v.PaternalOrganismID)
-	buildPrim(b, s, nt, 6, "paternalOrganismName", &v.PaternalOrganismName)
+	if v.MaternalOrganismID.Value != "" || someElem(v.MaternalOrganismID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "maternalOrganismId"), v.MaternalOrganismID.Value, v.MaternalOrganismID.Elem)
+	}
+	if v.MaternalOrganismName.Value != "" || someElem(v.MaternalOrganismName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "maternalOrganismName"), v.MaternalOrganismName.Value, v.MaternalOrganismName.Elem)
+	}
+	if v.PaternalOrganismID.Value != "" || someElem(v.PaternalOrganismID.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "paternalOrganismId"), v.PaternalOrganismID.Value, v.PaternalOrganismID.Elem)
+	}
+	if v.PaternalOrganismName.Value != "" || someElem(v.PaternalOrganismName.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "paternalOrganismName"), v.PaternalOrganismName.Value, v.PaternalOrganismName.Elem)
+	}
 	if v.HybridType != nil {
 		gr := b.group(s, nt, 7, "hybridType")
 		c := b.obj(s, gr)
@@ -38636,15 +43438,21 @@ var ntSubstanceSpecification = nodeType{def: "SubstanceSpecification"}
 
 func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceSpecification
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -38694,7 +43502,9 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 		v.Domain.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 13, "source")
 		for i := range v.Source {
@@ -38703,7 +43513,9 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 14, "comment", &v.Comment)
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Moiety) > 0 {
 		gr := b.group(s, nt, 15, "moiety")
 		for i := range v.Moiety {
@@ -38828,7 +43640,9 @@ func (v *SubstanceSpecificationMoiety) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Stereochemistry != nil {
 		gr := b.group(s, nt, 6, "stereochemistry")
 		c := b.obj(s, gr)
@@ -38841,7 +43655,9 @@ func (v *SubstanceSpecificationMoiety) buildNode(b *typedBuilder, s nodeScope) {
 		v.OpticalActivity.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 8, "molecularFormula", &v.MolecularFormula)
+	if v.MolecularFormula.Value != "" || someElem(v.MolecularFormula.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "molecularFormula"), v.MolecularFormula.Value, v.MolecularFormula.Elem)
+	}
 	if v.Amount != nil {
 		buildChoice(b, s, nt, 9, v.Amount)
 	}
@@ -38885,7 +43701,9 @@ func (v *SubstanceSpecificationProperty) buildNode(b *typedBuilder, s nodeScope)
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "parameters", &v.Parameters)
+	if v.Parameters.Value != "" || someElem(v.Parameters.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "parameters"), v.Parameters.Value, v.Parameters.Elem)
+	}
 	if v.DefiningSubstance != nil {
 		buildChoice(b, s, nt, 6, v.DefiningSubstance)
 	}
@@ -38932,8 +43750,12 @@ func (v *SubstanceSpecificationStructure) buildNode(b *typedBuilder, s nodeScope
 		v.OpticalActivity.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "molecularFormula", &v.MolecularFormula)
-	buildPrim(b, s, nt, 6, "molecularFormulaByMoiety", &v.MolecularFormulaByMoiety)
+	if v.MolecularFormula.Value != "" || someElem(v.MolecularFormula.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "molecularFormula"), v.MolecularFormula.Value, v.MolecularFormula.Elem)
+	}
+	if v.MolecularFormulaByMoiety.Value != "" || someElem(v.MolecularFormulaByMoiety.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "molecularFormulaByMoiety"), v.MolecularFormulaByMoiety.Value, v.MolecularFormulaByMoiety.Elem)
+	}
 	if len(v.Isotope) > 0 {
 		gr := b.group(s, nt, 7, "isotope")
 		for i := range v.Isotope {
@@ -39102,7 +43924,9 @@ func (v *SubstanceSpecificationStructureRepresentation) buildNode(b *typedBuilde
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "representation", &v.Representation)
+	if v.Representation.Value != "" || someElem(v.Representation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "representation"), v.Representation.Value, v.Representation.Elem)
+	}
 	if v.Attachment != nil {
 		gr := b.group(s, nt, 5, "attachment")
 		c := b.obj(s, gr)
@@ -39149,8 +43973,12 @@ func (v *SubstanceSpecificationCode) buildNode(b *typedBuilder, s nodeScope) {
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "statusDate", &v.StatusDate)
-	buildPrim(b, s, nt, 6, "comment", &v.Comment)
+	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	}
+	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 7, "source")
 		for i := range v.Source {
@@ -39187,7 +44015,9 @@ func (v *SubstanceSpecificationName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
 		c := b.obj(s, gr)
@@ -39297,7 +44127,9 @@ func (v *SubstanceSpecificationNameOfficial) buildNode(b *typedBuilder, s nodeSc
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "date", &v.Date)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -39368,15 +44200,21 @@ var ntSupplyDelivery = nodeType{def: "SupplyDelivery"}
 
 func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSupplyDelivery
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -39426,7 +44264,9 @@ func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 12, "patient")
 		c := b.obj(s, gr)
@@ -39514,15 +44354,21 @@ var ntSupplyRequest = nodeType{def: "SupplyRequest"}
 
 func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSupplyRequest
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -39556,14 +44402,18 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.Category != nil {
 		gr := b.group(s, nt, 10, "category")
 		c := b.obj(s, gr)
 		v.Category.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "priority", &v.Priority)
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	if v.Item != nil {
 		buildChoice(b, s, nt, 12, v.Item)
 	}
@@ -39584,7 +44434,9 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 15, v.Occurrence)
 	}
-	buildPrim(b, s, nt, 16, "authoredOn", &v.AuthoredOn)
+	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 17, "requester")
 		c := b.obj(s, gr)
@@ -39673,15 +44525,21 @@ var ntTask = nodeType{def: "Task"}
 
 func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTask
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -39715,8 +44573,12 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "instantiatesCanonical", &v.InstantiatesCanonical)
-	buildPrim(b, s, nt, 10, "instantiatesUri", &v.InstantiatesURI)
+	if v.InstantiatesCanonical.Value != "" || someElem(v.InstantiatesCanonical.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "instantiatesCanonical"), v.InstantiatesCanonical.Value, v.InstantiatesCanonical.Elem)
+	}
+	if v.InstantiatesURI.Value != "" || someElem(v.InstantiatesURI.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "instantiatesUri"), v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
+	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
 		for i := range v.BasedOn {
@@ -39739,7 +44601,9 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 14, "status", &v.Status)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 15, "statusReason")
 		c := b.obj(s, gr)
@@ -39752,15 +44616,21 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		v.BusinessStatus.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 17, "intent", &v.Intent)
-	buildPrim(b, s, nt, 18, "priority", &v.Priority)
+	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "intent"), v.Intent.Value, v.Intent.Elem)
+	}
+	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "priority"), v.Priority.Value, v.Priority.Elem)
+	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 19, "code")
 		c := b.obj(s, gr)
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 20, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if v.Focus != nil {
 		gr := b.group(s, nt, 21, "focus")
 		c := b.obj(s, gr)
@@ -39785,8 +44655,12 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		v.ExecutionPeriod.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 25, "authoredOn", &v.AuthoredOn)
-	buildPrim(b, s, nt, 26, "lastModified", &v.LastModified)
+	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	}
+	if v.LastModified.Value != "" || someElem(v.LastModified.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "lastModified"), v.LastModified.Value, v.LastModified.Elem)
+	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 27, "requester")
 		c := b.obj(s, gr)
@@ -39997,15 +44871,21 @@ var ntTerminologyCapabilities = nodeType{def: "TerminologyCapabilities"}
 
 func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTerminologyCapabilities
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -40031,14 +44911,28 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
-	buildPrim(b, s, nt, 9, "version", &v.Version)
-	buildPrim(b, s, nt, 10, "name", &v.Name)
-	buildPrim(b, s, nt, 11, "title", &v.Title)
-	buildPrim(b, s, nt, 12, "status", &v.Status)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 14, "date", &v.Date)
-	buildPrim(b, s, nt, 15, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
 		for i := range v.Contact {
@@ -40047,7 +44941,9 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 17, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
 		for i := range v.UseContext {
@@ -40064,9 +44960,15 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 20, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 21, "copyright", &v.Copyright)
-	buildPrim(b, s, nt, 22, "kind", &v.Kind)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
+	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "kind"), v.Kind.Value, v.Kind.Elem)
+	}
 	if v.Software != nil {
 		gr := b.group(s, nt, 23, "software")
 		c := b.obj(s, gr)
@@ -40094,7 +44996,9 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		v.Expansion.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 28, "codeSearch", &v.CodeSearch)
+	if v.CodeSearch.Value != "" || someElem(v.CodeSearch.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "codeSearch"), v.CodeSearch.Value, v.CodeSearch.Elem)
+	}
 	if v.ValidateCode != nil {
 		gr := b.group(s, nt, 29, "validateCode")
 		c := b.obj(s, gr)
@@ -40141,8 +45045,12 @@ func (v *TerminologyCapabilitiesSoftware) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "version", &v.Version)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -40171,8 +45079,12 @@ func (v *TerminologyCapabilitiesImplementation) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "description", &v.Description)
-	buildPrim(b, s, nt, 4, "url", &v.URL)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -40201,7 +45113,9 @@ func (v *TerminologyCapabilitiesCodeSystem) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "uri", &v.URI)
+	if v.URI.Value != "" || someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uri"), v.URI.Value, v.URI.Elem)
+	}
 	if len(v.Version) > 0 {
 		gr := b.group(s, nt, 4, "version")
 		for i := range v.Version {
@@ -40239,11 +45153,25 @@ func (v *TerminologyCapabilitiesCodeSystemVersion) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
 	buildPrim(b, s, nt, 4, "isDefault", &v.IsDefault)
 	buildPrim(b, s, nt, 5, "compositional", &v.Compositional)
 	if len(v.Language) > 0 {
-		buildPrimSlice(b, s, nt, 6, "language", v.Language)
+		some := false
+		for j := range v.Language {
+			if v.Language[j].Value != "" || someElem(v.Language[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 6, "language")
+			for j := range v.Language {
+				b.strNode(s, gr, v.Language[j].Value, v.Language[j].Elem)
+			}
+		}
 	}
 	if len(v.Filter) > 0 {
 		gr := b.group(s, nt, 7, "filter")
@@ -40254,7 +45182,19 @@ func (v *TerminologyCapabilitiesCodeSystemVersion) buildNode(b *typedBuilder, s 
 		}
 	}
 	if len(v.Property) > 0 {
-		buildPrimSlice(b, s, nt, 8, "property", v.Property)
+		some := false
+		for j := range v.Property {
+			if v.Property[j].Value != "" || someElem(v.Property[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 8, "property")
+			for j := range v.Property {
+				b.strNode(s, gr, v.Property[j].Value, v.Property[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -40284,9 +45224,23 @@ func (v *TerminologyCapabilitiesCodeSystemVersionFilter) buildNode(b *typedBuild
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
 	if len(v.Op) > 0 {
-		buildPrimSlice(b, s, nt, 4, "op", v.Op)
+		some := false
+		for j := range v.Op {
+			if v.Op[j].Value != "" || someElem(v.Op[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 4, "op")
+			for j := range v.Op {
+				b.strNode(s, gr, v.Op[j].Value, v.Op[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -40327,7 +45281,9 @@ func (v *TerminologyCapabilitiesExpansion) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 7, "textFilter", &v.TextFilter)
+	if v.TextFilter.Value != "" || someElem(v.TextFilter.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "textFilter"), v.TextFilter.Value, v.TextFilter.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -40356,8 +45312,12 @@ func (v *TerminologyCapabilitiesExpansionParameter) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "documentation", &v.Documentation)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -40454,15 +45414,21 @@ var ntTestReport = nodeType{def: "TestReport"}
 
 func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTestReport
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -40494,18 +45460,28 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 9, "name", &v.Name)
-	buildPrim(b, s, nt, 10, "status", &v.Status)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	}
 	if v.TestScript != nil {
 		gr := b.group(s, nt, 11, "testScript")
 		c := b.obj(s, gr)
 		v.TestScript.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 12, "result", &v.Result)
+	if v.Result.Value != "" || someElem(v.Result.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "result"), v.Result.Value, v.Result.Elem)
+	}
 	buildPrim(b, s, nt, 13, "score", &v.Score)
-	buildPrim(b, s, nt, 14, "tester", &v.Tester)
-	buildPrim(b, s, nt, 15, "issued", &v.Issued)
+	if v.Tester.Value != "" || someElem(v.Tester.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "tester"), v.Tester.Value, v.Tester.Elem)
+	}
+	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "issued"), v.Issued.Value, v.Issued.Elem)
+	}
 	if len(v.Participant) > 0 {
 		gr := b.group(s, nt, 16, "participant")
 		for i := range v.Participant {
@@ -40562,9 +45538,15 @@ func (v *TestReportParticipant) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "type", &v.Type)
-	buildPrim(b, s, nt, 4, "uri", &v.URI)
-	buildPrim(b, s, nt, 5, "display", &v.Display)
+	if v.Type.Value != "" || someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	}
+	if v.URI.Value != "" || someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -40669,9 +45651,15 @@ func (v *TestReportSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "result", &v.Result)
-	buildPrim(b, s, nt, 4, "message", &v.Message)
-	buildPrim(b, s, nt, 5, "detail", &v.Detail)
+	if v.Result.Value != "" || someElem(v.Result.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "result"), v.Result.Value, v.Result.Elem)
+	}
+	if v.Message.Value != "" || someElem(v.Message.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "message"), v.Message.Value, v.Message.Elem)
+	}
+	if v.Detail.Value != "" || someElem(v.Detail.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "detail"), v.Detail.Value, v.Detail.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -40700,9 +45688,15 @@ func (v *TestReportSetupSetupActionAssert) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "result", &v.Result)
-	buildPrim(b, s, nt, 4, "message", &v.Message)
-	buildPrim(b, s, nt, 5, "detail", &v.Detail)
+	if v.Result.Value != "" || someElem(v.Result.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "result"), v.Result.Value, v.Result.Elem)
+	}
+	if v.Message.Value != "" || someElem(v.Message.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "message"), v.Message.Value, v.Message.Elem)
+	}
+	if v.Detail.Value != "" || someElem(v.Detail.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "detail"), v.Detail.Value, v.Detail.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -40731,8 +45725,12 @@ func (v *TestReportTest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Action) > 0 {
 		gr := b.group(s, nt, 5, "action")
 		for i := range v.Action {
@@ -40860,15 +45858,21 @@ var ntTestScript = nodeType{def: "TestScript"}
 
 func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTestScript
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -40894,20 +45898,34 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 9, "identifier")
 		c := b.obj(s, gr)
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 15, "date", &v.Date)
-	buildPrim(b, s, nt, 16, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
 		for i := range v.Contact {
@@ -40916,7 +45934,9 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
 		for i := range v.UseContext {
@@ -40933,8 +45953,12 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 21, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 22, "copyright", &v.Copyright)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
 	if len(v.Origin) > 0 {
 		gr := b.group(s, nt, 23, "origin")
 		for i := range v.Origin {
@@ -41143,8 +46167,12 @@ func (v *TestScriptMetadataLink) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "url", &v.URL)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "url"), v.URL.Value, v.URL.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -41175,15 +46203,31 @@ func (v *TestScriptMetadataCapability) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 3, "required", &v.Required)
 	buildPrim(b, s, nt, 4, "validated", &v.Validated)
-	buildPrim(b, s, nt, 5, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Origin) > 0 {
 		buildPrimSlice(b, s, nt, 6, "origin", v.Origin)
 	}
 	buildPrim(b, s, nt, 7, "destination", &v.Destination)
 	if len(v.Link) > 0 {
-		buildPrimSlice(b, s, nt, 8, "link", v.Link)
+		some := false
+		for j := range v.Link {
+			if v.Link[j].Value != "" || someElem(v.Link[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 8, "link")
+			for j := range v.Link {
+				b.strNode(s, gr, v.Link[j].Value, v.Link[j].Elem)
+			}
+		}
 	}
-	buildPrim(b, s, nt, 9, "capabilities", &v.Capabilities)
+	if v.Capabilities.Value != "" || someElem(v.Capabilities.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "capabilities"), v.Capabilities.Value, v.Capabilities.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -41248,14 +46292,30 @@ func (v *TestScriptVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "defaultValue", &v.DefaultValue)
-	buildPrim(b, s, nt, 5, "description", &v.Description)
-	buildPrim(b, s, nt, 6, "expression", &v.Expression)
-	buildPrim(b, s, nt, 7, "headerField", &v.HeaderField)
-	buildPrim(b, s, nt, 8, "hint", &v.Hint)
-	buildPrim(b, s, nt, 9, "path", &v.Path)
-	buildPrim(b, s, nt, 10, "sourceId", &v.SourceID)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.DefaultValue.Value != "" || someElem(v.DefaultValue.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "defaultValue"), v.DefaultValue.Value, v.DefaultValue.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
+	if v.HeaderField.Value != "" || someElem(v.HeaderField.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "headerField"), v.HeaderField.Value, v.HeaderField.Elem)
+	}
+	if v.Hint.Value != "" || someElem(v.Hint.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "hint"), v.Hint.Value, v.Hint.Elem)
+	}
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "path"), v.Path.Value, v.Path.Elem)
+	}
+	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -41366,16 +46426,30 @@ func (v *TestScriptSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "resource", &v.Resource)
-	buildPrim(b, s, nt, 5, "label", &v.Label)
-	buildPrim(b, s, nt, 6, "description", &v.Description)
-	buildPrim(b, s, nt, 7, "accept", &v.Accept)
-	buildPrim(b, s, nt, 8, "contentType", &v.ContentType)
+	if v.Resource.Value != "" || someElem(v.Resource.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "resource"), v.Resource.Value, v.Resource.Elem)
+	}
+	if v.Label.Value != "" || someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "label"), v.Label.Value, v.Label.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Accept.Value != "" || someElem(v.Accept.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "accept"), v.Accept.Value, v.Accept.Elem)
+	}
+	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	}
 	buildPrim(b, s, nt, 9, "destination", &v.Destination)
 	buildPrim(b, s, nt, 10, "encodeRequestUrl", &v.EncodeRequestURL)
-	buildPrim(b, s, nt, 11, "method", &v.Method)
+	if v.Method.Value != "" || someElem(v.Method.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "method"), v.Method.Value, v.Method.Elem)
+	}
 	buildPrim(b, s, nt, 12, "origin", &v.Origin)
-	buildPrim(b, s, nt, 13, "params", &v.Params)
+	if v.Params.Value != "" || someElem(v.Params.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "params"), v.Params.Value, v.Params.Elem)
+	}
 	if len(v.RequestHeader) > 0 {
 		gr := b.group(s, nt, 14, "requestHeader")
 		for i := range v.RequestHeader {
@@ -41384,11 +46458,21 @@ func (v *TestScriptSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 15, "requestId", &v.RequestID)
-	buildPrim(b, s, nt, 16, "responseId", &v.ResponseID)
-	buildPrim(b, s, nt, 17, "sourceId", &v.SourceID)
-	buildPrim(b, s, nt, 18, "targetId", &v.TargetID)
-	buildPrim(b, s, nt, 19, "url", &v.URL)
+	if v.RequestID.Value != "" || someElem(v.RequestID.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "requestId"), v.RequestID.Value, v.RequestID.Elem)
+	}
+	if v.ResponseID.Value != "" || someElem(v.ResponseID.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "responseId"), v.ResponseID.Value, v.ResponseID.Elem)
+	}
+	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	}
+	if v.TargetID.Value != "" || someElem(v.TargetID.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "targetId"), v.TargetID.Value, v.TargetID.Elem)
+	}
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -41417,8 +46501,12 @@ func (v *TestScriptSetupSetupActionOperationRequestHeader) buildNode(b *typedBui
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "field", &v.Field)
-	buildPrim(b, s, nt, 4, "value", &v.Value)
+	if v.Field.Value != "" || someElem(v.Field.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "field"), v.Field.Value, v.Field.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -41447,27 +46535,67 @@ func (v *TestScriptSetupSetupActionAssert) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "label", &v.Label)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
-	buildPrim(b, s, nt, 5, "direction", &v.Direction)
-	buildPrim(b, s, nt, 6, "compareToSourceId", &v.CompareToSourceID)
-	buildPrim(b, s, nt, 7, "compareToSourceExpression", &v.CompareToSourceExpression)
-	buildPrim(b, s, nt, 8, "compareToSourcePath", &v.CompareToSourcePath)
-	buildPrim(b, s, nt, 9, "contentType", &v.ContentType)
-	buildPrim(b, s, nt, 10, "expression", &v.Expression)
-	buildPrim(b, s, nt, 11, "headerField", &v.HeaderField)
-	buildPrim(b, s, nt, 12, "minimumId", &v.MinimumID)
+	if v.Label.Value != "" || someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "label"), v.Label.Value, v.Label.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
+	if v.Direction.Value != "" || someElem(v.Direction.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "direction"), v.Direction.Value, v.Direction.Elem)
+	}
+	if v.CompareToSourceID.Value != "" || someElem(v.CompareToSourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "compareToSourceId"), v.CompareToSourceID.Value, v.CompareToSourceID.Elem)
+	}
+	if v.CompareToSourceExpression.Value != "" || someElem(v.CompareToSourceExpression.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "compareToSourceExpression"), v.CompareToSourceExpression.Value, v.CompareToSourceExpression.Elem)
+	}
+	if v.CompareToSourcePath.Value != "" || someElem(v.CompareToSourcePath.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "compareToSourcePath"), v.CompareToSourcePath.Value, v.CompareToSourcePath.Elem)
+	}
+	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	}
+	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "expression"), v.Expression.Value, v.Expression.Elem)
+	}
+	if v.HeaderField.Value != "" || someElem(v.HeaderField.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "headerField"), v.HeaderField.Value, v.HeaderField.Elem)
+	}
+	if v.MinimumID.Value != "" || someElem(v.MinimumID.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "minimumId"), v.MinimumID.Value, v.MinimumID.Elem)
+	}
 	buildPrim(b, s, nt, 13, "navigationLinks", &v.NavigationLinks)
-	buildPrim(b, s, nt, 14, "operator", &v.Operator)
-	buildPrim(b, s, nt, 15, "path", &v.Path)
-	buildPrim(b, s, nt, 16, "requestMethod", &v.RequestMethod)
-	buildPrim(b, s, nt, 17, "requestURL", &v.RequestURL)
-	buildPrim(b, s, nt, 18, "resource", &v.Resource)
-	buildPrim(b, s, nt, 19, "response", &v.Response)
-	buildPrim(b, s, nt, 20, "responseCode", &v.ResponseCode)
-	buildPrim(b, s, nt, 21, "sourceId", &v.SourceID)
-	buildPrim(b, s, nt, 22, "validateProfileId", &v.ValidateProfileID)
-	buildPrim(b, s, nt, 23, "value", &v.Value)
+	if v.Operator.Value != "" || someElem(v.Operator.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "operator"), v.Operator.Value, v.Operator.Elem)
+	}
+	if v.Path.Value != "" || someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "path"), v.Path.Value, v.Path.Elem)
+	}
+	if v.RequestMethod.Value != "" || someElem(v.RequestMethod.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "requestMethod"), v.RequestMethod.Value, v.RequestMethod.Elem)
+	}
+	if v.RequestURL.Value != "" || someElem(v.RequestURL.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "requestURL"), v.RequestURL.Value, v.RequestURL.Elem)
+	}
+	if v.Resource.Value != "" || someElem(v.Resource.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "resource"), v.Resource.Value, v.Resource.Elem)
+	}
+	if v.Response.Value != "" || someElem(v.Response.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "response"), v.Response.Value, v.Response.Elem)
+	}
+	if v.ResponseCode.Value != "" || someElem(v.ResponseCode.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "responseCode"), v.ResponseCode.Value, v.ResponseCode.Elem)
+	}
+	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	}
+	if v.ValidateProfileID.Value != "" || someElem(v.ValidateProfileID.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "validateProfileId"), v.ValidateProfileID.Value, v.ValidateProfileID.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "value"), v.Value.Value, v.Value.Elem)
+	}
 	buildPrim(b, s, nt, 24, "warningOnly", &v.WarningOnly)
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41497,8 +46625,12 @@ func (v *TestScriptTest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
-	buildPrim(b, s, nt, 4, "description", &v.Description)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.Action) > 0 {
 		gr := b.group(s, nt, 5, "action")
 		for i := range v.Action {
@@ -41626,15 +46758,21 @@ var ntValueSet = nodeType{def: "ValueSet"}
 
 func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntValueSet
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -41660,7 +46798,9 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 8, "url", &v.URL)
+	if v.URL.Value != "" || someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
 		for i := range v.Identifier {
@@ -41669,13 +46809,25 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 10, "version", &v.Version)
-	buildPrim(b, s, nt, 11, "name", &v.Name)
-	buildPrim(b, s, nt, 12, "title", &v.Title)
-	buildPrim(b, s, nt, 13, "status", &v.Status)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	}
+	if v.Title.Value != "" || someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	}
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	buildPrim(b, s, nt, 15, "date", &v.Date)
-	buildPrim(b, s, nt, 16, "publisher", &v.Publisher)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
 		for i := range v.Contact {
@@ -41684,7 +46836,9 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 18, "description", &v.Description)
+	if v.Description.Value != "" || someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
 		for i := range v.UseContext {
@@ -41702,8 +46856,12 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 21, "immutable", &v.Immutable)
-	buildPrim(b, s, nt, 22, "purpose", &v.Purpose)
-	buildPrim(b, s, nt, 23, "copyright", &v.Copyright)
+	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	}
+	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	}
 	if v.Compose != nil {
 		gr := b.group(s, nt, 24, "compose")
 		c := b.obj(s, gr)
@@ -41744,7 +46902,9 @@ func (v *ValueSetCompose) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "lockedDate", &v.LockedDate)
+	if v.LockedDate.Value != "" || someElem(v.LockedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "lockedDate"), v.LockedDate.Value, v.LockedDate.Elem)
+	}
 	buildPrim(b, s, nt, 4, "inactive", &v.Inactive)
 	if len(v.Include) > 0 {
 		gr := b.group(s, nt, 5, "include")
@@ -41790,8 +46950,12 @@ func (v *ValueSetComposeConceptSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "system", &v.System)
-	buildPrim(b, s, nt, 4, "version", &v.Version)
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "system"), v.System.Value, v.System.Elem)
+	}
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	}
 	if len(v.Concept) > 0 {
 		gr := b.group(s, nt, 5, "concept")
 		for i := range v.Concept {
@@ -41809,7 +46973,19 @@ func (v *ValueSetComposeConceptSet) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.ValueSet) > 0 {
-		buildPrimSlice(b, s, nt, 7, "valueSet", v.ValueSet)
+		some := false
+		for j := range v.ValueSet {
+			if v.ValueSet[j].Value != "" || someElem(v.ValueSet[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 7, "valueSet")
+			for j := range v.ValueSet {
+				b.strNode(s, gr, v.ValueSet[j].Value, v.ValueSet[j].Elem)
+			}
+		}
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41839,8 +47015,12 @@ func (v *ValueSetComposeConceptSetConceptReference) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "code", &v.Code)
-	buildPrim(b, s, nt, 4, "display", &v.Display)
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 5, "designation")
 		for i := range v.Designation {
@@ -41877,14 +47057,18 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) buildNode(b *type
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Use != nil {
 		gr := b.group(s, nt, 4, "use")
 		c := b.obj(s, gr)
 		v.Use.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 5, "value", &v.Value)
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -41913,9 +47097,15 @@ func (v *ValueSetComposeConceptSetFilter) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "property", &v.Property)
-	buildPrim(b, s, nt, 4, "op", &v.Op)
-	buildPrim(b, s, nt, 5, "value", &v.Value)
+	if v.Property.Value != "" || someElem(v.Property.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "property"), v.Property.Value, v.Property.Elem)
+	}
+	if v.Op.Value != "" || someElem(v.Op.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "op"), v.Op.Value, v.Op.Elem)
+	}
+	if v.Value.Value != "" || someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -41944,8 +47134,12 @@ func (v *ValueSetExpansion) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "identifier", &v.Identifier)
-	buildPrim(b, s, nt, 4, "timestamp", &v.Timestamp)
+	if v.Identifier.Value != "" || someElem(v.Identifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identifier"), v.Identifier.Value, v.Identifier.Elem)
+	}
+	if v.Timestamp.Value != "" || someElem(v.Timestamp.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "timestamp"), v.Timestamp.Value, v.Timestamp.Elem)
+	}
 	buildPrim(b, s, nt, 5, "total", &v.Total)
 	buildPrim(b, s, nt, 6, "offset", &v.Offset)
 	if len(v.Parameter) > 0 {
@@ -41992,7 +47186,9 @@ func (v *ValueSetExpansionParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "name", &v.Name)
+	if v.Name.Value != "" || someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
 	}
@@ -42024,12 +47220,20 @@ func (v *ValueSetExpansionContains) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 3, "system", &v.System)
+	if v.System.Value != "" || someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "system"), v.System.Value, v.System.Elem)
+	}
 	buildPrim(b, s, nt, 4, "abstract", &v.Abstract)
 	buildPrim(b, s, nt, 5, "inactive", &v.Inactive)
-	buildPrim(b, s, nt, 6, "version", &v.Version)
-	buildPrim(b, s, nt, 7, "code", &v.Code)
-	buildPrim(b, s, nt, 8, "display", &v.Display)
+	if v.Version.Value != "" || someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "version"), v.Version.Value, v.Version.Elem)
+	}
+	if v.Code.Value != "" || someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "code"), v.Code.Value, v.Code.Elem)
+	}
+	if v.Display.Value != "" || someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "display"), v.Display.Value, v.Display.Elem)
+	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 9, "designation")
 		for i := range v.Designation {
@@ -42055,15 +47259,21 @@ var ntVerificationResult = nodeType{def: "VerificationResult"}
 
 func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntVerificationResult
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -42098,7 +47308,19 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	if len(v.TargetLocation) > 0 {
-		buildPrimSlice(b, s, nt, 9, "targetLocation", v.TargetLocation)
+		some := false
+		for j := range v.TargetLocation {
+			if v.TargetLocation[j].Value != "" || someElem(v.TargetLocation[j].Elem) {
+				some = true
+				break
+			}
+		}
+		if some {
+			gr := b.group(s, nt, 9, "targetLocation")
+			for j := range v.TargetLocation {
+				b.strNode(s, gr, v.TargetLocation[j].Value, v.TargetLocation[j].Elem)
+			}
+		}
 	}
 	if v.Need != nil {
 		gr := b.group(s, nt, 10, "need")
@@ -42106,8 +47328,12 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		v.Need.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 11, "status", &v.Status)
-	buildPrim(b, s, nt, 12, "statusDate", &v.StatusDate)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	}
 	if v.ValidationType != nil {
 		gr := b.group(s, nt, 13, "validationType")
 		c := b.obj(s, gr)
@@ -42128,8 +47354,12 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		v.Frequency.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 16, "lastPerformed", &v.LastPerformed)
-	buildPrim(b, s, nt, 17, "nextScheduled", &v.NextScheduled)
+	if v.LastPerformed.Value != "" || someElem(v.LastPerformed.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "lastPerformed"), v.LastPerformed.Value, v.LastPerformed.Elem)
+	}
+	if v.NextScheduled.Value != "" || someElem(v.NextScheduled.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "nextScheduled"), v.NextScheduled.Value, v.NextScheduled.Elem)
+	}
 	if v.FailureAction != nil {
 		gr := b.group(s, nt, 18, "failureAction")
 		c := b.obj(s, gr)
@@ -42214,7 +47444,9 @@ func (v *VerificationResultPrimarySource) buildNode(b *typedBuilder, s nodeScope
 		v.ValidationStatus.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 7, "validationDate", &v.ValidationDate)
+	if v.ValidationDate.Value != "" || someElem(v.ValidationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "validationDate"), v.ValidationDate.Value, v.ValidationDate.Elem)
+	}
 	if v.CanPushUpdates != nil {
 		gr := b.group(s, nt, 8, "canPushUpdates")
 		c := b.obj(s, gr)
@@ -42275,9 +47507,15 @@ func (v *VerificationResultAttestation) buildNode(b *typedBuilder, s nodeScope) 
 		v.CommunicationMethod.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 6, "date", &v.Date)
-	buildPrim(b, s, nt, 7, "sourceIdentityCertificate", &v.SourceIdentityCertificate)
-	buildPrim(b, s, nt, 8, "proxyIdentityCertificate", &v.ProxyIdentityCertificate)
+	if v.Date.Value != "" || someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "date"), v.Date.Value, v.Date.Elem)
+	}
+	if v.SourceIdentityCertificate.Value != "" || someElem(v.SourceIdentityCertificate.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "sourceIdentityCertificate"), v.SourceIdentityCertificate.Value, v.SourceIdentityCertificate.Elem)
+	}
+	if v.ProxyIdentityCertificate.Value != "" || someElem(v.ProxyIdentityCertificate.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "proxyIdentityCertificate"), v.ProxyIdentityCertificate.Value, v.ProxyIdentityCertificate.Elem)
+	}
 	if v.ProxySignature != nil {
 		gr := b.group(s, nt, 9, "proxySignature")
 		c := b.obj(s, gr)
@@ -42324,7 +47562,9 @@ func (v *VerificationResultValidator) buildNode(b *typedBuilder, s nodeScope) {
 		v.Organization.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "identityCertificate", &v.IdentityCertificate)
+	if v.IdentityCertificate.Value != "" || someElem(v.IdentityCertificate.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "identityCertificate"), v.IdentityCertificate.Value, v.IdentityCertificate.Elem)
+	}
 	if v.AttestationSignature != nil {
 		gr := b.group(s, nt, 5, "attestationSignature")
 		c := b.obj(s, gr)
@@ -42340,15 +47580,21 @@ var ntVisionPrescription = nodeType{def: "VisionPrescription"}
 
 func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntVisionPrescription
-	buildPrim(b, s, nt, 0, "id", &v.ID)
+	if v.ID.Value != "" || someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
 		c := b.obj(s, gr)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 2, "implicitRules", &v.ImplicitRules)
-	buildPrim(b, s, nt, 3, "language", &v.Language)
+	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	}
+	if v.Language.Value != "" || someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
 		c := b.obj(s, gr)
@@ -42382,8 +47628,12 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	buildPrim(b, s, nt, 9, "status", &v.Status)
-	buildPrim(b, s, nt, 10, "created", &v.Created)
+	if v.Status.Value != "" || someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	}
+	if v.Created.Value != "" || someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "created"), v.Created.Value, v.Created.Elem)
+	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 11, "patient")
 		c := b.obj(s, gr)
@@ -42396,7 +47646,9 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 13, "dateWritten", &v.DateWritten)
+	if v.DateWritten.Value != "" || someElem(v.DateWritten.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "dateWritten"), v.DateWritten.Value, v.DateWritten.Elem)
+	}
 	if v.Prescriber != nil {
 		gr := b.group(s, nt, 14, "prescriber")
 		c := b.obj(s, gr)
@@ -42445,7 +47697,9 @@ func (v *VisionPrescriptionLensSpecification) buildNode(b *typedBuilder, s nodeS
 		v.Product.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 4, "eye", &v.Eye)
+	if v.Eye.Value != "" || someElem(v.Eye.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "eye"), v.Eye.Value, v.Eye.Elem)
+	}
 	buildPrim(b, s, nt, 5, "sphere", &v.Sphere)
 	buildPrim(b, s, nt, 6, "cylinder", &v.Cylinder)
 	buildPrim(b, s, nt, 7, "axis", &v.Axis)
@@ -42467,8 +47721,12 @@ func (v *VisionPrescriptionLensSpecification) buildNode(b *typedBuilder, s nodeS
 		v.Duration.buildNode(b, c)
 		b.end(c)
 	}
-	buildPrim(b, s, nt, 14, "color", &v.Color)
-	buildPrim(b, s, nt, 15, "brand", &v.Brand)
+	if v.Color.Value != "" || someElem(v.Color.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "color"), v.Color.Value, v.Color.Elem)
+	}
+	if v.Brand.Value != "" || someElem(v.Brand.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "brand"), v.Brand.Value, v.Brand.Elem)
+	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 16, "note")
 		for i := range v.Note {
@@ -42506,7 +47764,9 @@ func (v *VisionPrescriptionLensSpecificationPrism) buildNode(b *typedBuilder, s 
 		}
 	}
 	buildPrim(b, s, nt, 3, "amount", &v.Amount)
-	buildPrim(b, s, nt, 4, "base", &v.Base)
+	if v.Base.Value != "" || someElem(v.Base.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "base"), v.Base.Value, v.Base.Elem)
+	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
 	}
@@ -42515,45 +47775,105 @@ func (v *VisionPrescriptionLensSpecificationPrism) buildNode(b *typedBuilder, s 
 func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {
 	switch x := v.(type) {
 	case *Base64Binary:
-		buildChoicePrim(b, s, nt, i, "base64Binary", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "base64Binary"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Boolean:
 		buildChoicePrim(b, s, nt, i, "boolean", x)
 	case *Canonical:
-		buildChoicePrim(b, s, nt, i, "canonical", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "canonical"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Code:
-		buildChoicePrim(b, s, nt, i, "code", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "code"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Date:
-		buildChoicePrim(b, s, nt, i, "date", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "date"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *DateTime:
-		buildChoicePrim(b, s, nt, i, "dateTime", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "dateTime"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Decimal:
 		buildChoicePrim(b, s, nt, i, "decimal", x)
 	case *ID:
-		buildChoicePrim(b, s, nt, i, "id", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "id"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Instant:
-		buildChoicePrim(b, s, nt, i, "instant", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "instant"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Integer:
 		buildChoicePrim(b, s, nt, i, "integer", x)
 	case *Markdown:
-		buildChoicePrim(b, s, nt, i, "markdown", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "markdown"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *OID:
-		buildChoicePrim(b, s, nt, i, "oid", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "oid"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *PositiveInt:
 		buildChoicePrim(b, s, nt, i, "positiveInt", x)
 	case *String:
-		buildChoicePrim(b, s, nt, i, "string", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "string"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Time:
-		buildChoicePrim(b, s, nt, i, "time", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "time"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *UnsignedInt:
 		buildChoicePrim(b, s, nt, i, "unsignedInt", x)
 	case *URI:
-		buildChoicePrim(b, s, nt, i, "uri", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "uri"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *URL:
-		buildChoicePrim(b, s, nt, i, "url", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "url"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *UUID:
-		buildChoicePrim(b, s, nt, i, "uuid", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "uuid"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *XHTML:
-		buildChoicePrim(b, s, nt, i, "xhtml", x)
+		if x.Value != "" || someElem(x.Elem) {
+			if gr, ok := b.choiceGroup(s, nt, i, "xhtml"); ok {
+				b.strNode(s, gr, x.Value, x.Elem)
+			}
+		}
 	case *Address:
 		if gr, ok := b.choiceGroup(s, nt, i, "Address"); ok {
 			c := b.obj(s, gr)

@@ -8,15 +8,15 @@ func (v *Address) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/address-use", vsAddressUse)
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/address-type", vsAddressType)
-	validPrim(c, &v.Text, "text", false, "", nil)
-	validPrims(c, v.Line, "line", false, "", nil)
-	validPrim(c, &v.City, "city", false, "", nil)
-	validPrim(c, &v.District, "district", false, "", nil)
-	validPrim(c, &v.State, "state", false, "", nil)
-	validPrim(c, &v.PostalCode, "postalCode", false, "", nil)
-	validPrim(c, &v.Country, "country", false, "", nil)
+	validPrimCode(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/address-use", vsAddressUse)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/address-type", vsAddressType)
+	validPrimString(c, &v.Text, "text", false, "", nil)
+	validPrimsString(c, v.Line, "line", false, "", nil)
+	validPrimString(c, &v.City, "city", false, "", nil)
+	validPrimString(c, &v.District, "district", false, "", nil)
+	validPrimString(c, &v.State, "state", false, "", nil)
+	validPrimString(c, &v.PostalCode, "postalCode", false, "", nil)
+	validPrimString(c, &v.Country, "country", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -33,11 +33,11 @@ func (v *Age) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
-	validPrim(c, &v.Unit, "unit", false, "", nil)
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Code, "code", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
+	validPrimCode(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
+	validPrimString(c, &v.Unit, "unit", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -52,8 +52,8 @@ func (v *Annotation) validate(c *checker) {
 	if v.Author != nil {
 		c.choice("author", v.Author, []string{"Reference", "string"})
 	}
-	validPrim(c, &v.Time, "time", false, "", nil)
-	validPrim(c, &v.Text, "text", true, "", nil)
+	validPrimDateTime(c, &v.Time, "time", false, "", nil)
+	validPrimMarkdown(c, &v.Text, "text", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -65,14 +65,14 @@ func (v *Attachment) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ContentType, "contentType", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
-	validPrim(c, &v.Data, "data", false, "", nil)
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.Size, "size", false, "", nil)
-	validPrim(c, &v.Hash, "hash", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Creation, "creation", false, "", nil)
+	validPrimCode(c, &v.ContentType, "contentType", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
+	validPrimBase64Binary(c, &v.Data, "data", false, "", nil)
+	validPrimURL(c, &v.URL, "url", false, "", nil)
+	validPrimUnsignedInt(c, &v.Size, "size", false, "", nil)
+	validPrimBase64Binary(c, &v.Hash, "hash", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimDateTime(c, &v.Creation, "creation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -89,7 +89,7 @@ func (v *CodeableConcept) validate(c *checker) {
 		v.Coding[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -101,11 +101,11 @@ func (v *Coding) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Code, "code", false, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
-	validPrim(c, &v.UserSelected, "userSelected", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
+	validPrimBoolean(c, &v.UserSelected, "userSelected", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -117,7 +117,7 @@ func (v *ContactDetail) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	for i := range v.Telecom {
 		n := c.pushIndex("telecom", i)
 		v.Telecom[i].validate(c)
@@ -134,10 +134,10 @@ func (v *ContactPoint) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.System, "system", false, "http://hl7.org/fhir/ValueSet/contact-point-system", vsContactPointSystem)
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/contact-point-use", vsContactPointUse)
-	validPrim(c, &v.Rank, "rank", false, "", nil)
+	validPrimCode(c, &v.System, "system", false, "http://hl7.org/fhir/ValueSet/contact-point-system", vsContactPointSystem)
+	validPrimString(c, &v.Value, "value", false, "", nil)
+	validPrimCode(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/contact-point-use", vsContactPointUse)
+	validPrimPositiveInt(c, &v.Rank, "rank", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -154,8 +154,8 @@ func (v *Contributor) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/contributor-type", vsContributorType)
-	validPrim(c, &v.Name, "name", true, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/contributor-type", vsContributorType)
+	validPrimString(c, &v.Name, "name", true, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
@@ -172,11 +172,11 @@ func (v *Count) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
-	validPrim(c, &v.Unit, "unit", false, "", nil)
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Code, "code", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
+	validPrimCode(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
+	validPrimString(c, &v.Unit, "unit", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -188,12 +188,12 @@ func (v *DataRequirement) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/all-types", vsAllTypes)
-	validPrims(c, v.Profile, "profile", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/all-types", vsAllTypes)
+	validPrimsCanonical(c, v.Profile, "profile", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrims(c, v.MustSupport, "mustSupport", false, "", nil)
+	validPrimsString(c, v.MustSupport, "mustSupport", false, "", nil)
 	for i := range v.CodeFilter {
 		n := c.pushIndex("codeFilter", i)
 		v.CodeFilter[i].validate(c)
@@ -204,7 +204,7 @@ func (v *DataRequirement) validate(c *checker) {
 		v.DateFilter[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Limit, "limit", false, "", nil)
+	validPrimPositiveInt(c, &v.Limit, "limit", false, "", nil)
 	for i := range v.Sort {
 		n := c.pushIndex("sort", i)
 		v.Sort[i].validate(c)
@@ -226,9 +226,9 @@ func (v *DataRequirementCodeFilter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", false, "", nil)
-	validPrim(c, &v.SearchParam, "searchParam", false, "", nil)
-	validPrim(c, &v.ValueSet, "valueSet", false, "", nil)
+	validPrimString(c, &v.Path, "path", false, "", nil)
+	validPrimString(c, &v.SearchParam, "searchParam", false, "", nil)
+	validPrimCanonical(c, &v.ValueSet, "valueSet", false, "", nil)
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
 		v.Code[i].validate(c)
@@ -250,8 +250,8 @@ func (v *DataRequirementDateFilter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", false, "", nil)
-	validPrim(c, &v.SearchParam, "searchParam", false, "", nil)
+	validPrimString(c, &v.Path, "path", false, "", nil)
+	validPrimString(c, &v.SearchParam, "searchParam", false, "", nil)
 	if v.Value != nil {
 		c.choice("value", v.Value, []string{"dateTime", "Period", "Duration"})
 	}
@@ -271,8 +271,8 @@ func (v *DataRequirementSort) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", true, "", nil)
-	validPrim(c, &v.Direction, "direction", true, "http://hl7.org/fhir/ValueSet/sort-direction", vsSortDirection)
+	validPrimString(c, &v.Path, "path", true, "", nil)
+	validPrimCode(c, &v.Direction, "direction", true, "http://hl7.org/fhir/ValueSet/sort-direction", vsSortDirection)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -284,11 +284,11 @@ func (v *Distance) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
-	validPrim(c, &v.Unit, "unit", false, "", nil)
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Code, "code", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
+	validPrimCode(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
+	validPrimString(c, &v.Unit, "unit", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -305,14 +305,14 @@ func (v *Dosage) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", false, "", nil)
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimInteger(c, &v.Sequence, "sequence", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	for i := range v.AdditionalInstruction {
 		n := c.pushIndex("additionalInstruction", i)
 		v.AdditionalInstruction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.PatientInstruction, "patientInstruction", false, "", nil)
+	validPrimString(c, &v.PatientInstruction, "patientInstruction", false, "", nil)
 	if v.Timing != nil {
 		n := c.push("timing")
 		v.Timing.validate(c)
@@ -394,11 +394,11 @@ func (v *Duration) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
-	validPrim(c, &v.Unit, "unit", false, "", nil)
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Code, "code", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
+	validPrimCode(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
+	validPrimString(c, &v.Unit, "unit", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -415,11 +415,11 @@ func (v *ElementDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", true, "", nil)
-	validPrims(c, v.Representation, "representation", false, "http://hl7.org/fhir/ValueSet/property-representation", vsPropertyRepresentation)
-	validPrim(c, &v.SliceName, "sliceName", false, "", nil)
-	validPrim(c, &v.SliceIsConstraining, "sliceIsConstraining", false, "", nil)
-	validPrim(c, &v.Label, "label", false, "", nil)
+	validPrimString(c, &v.Path, "path", true, "", nil)
+	validPrimsCode(c, v.Representation, "representation", false, "http://hl7.org/fhir/ValueSet/property-representation", vsPropertyRepresentation)
+	validPrimString(c, &v.SliceName, "sliceName", false, "", nil)
+	validPrimBoolean(c, &v.SliceIsConstraining, "sliceIsConstraining", false, "", nil)
+	validPrimString(c, &v.Label, "label", false, "", nil)
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
 		v.Code[i].validate(c)
@@ -430,19 +430,19 @@ func (v *ElementDefinition) validate(c *checker) {
 		v.Slicing.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Short, "short", false, "", nil)
-	validPrim(c, &v.Definition, "definition", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
-	validPrim(c, &v.Requirements, "requirements", false, "", nil)
-	validPrims(c, v.Alias, "alias", false, "", nil)
-	validPrim(c, &v.Min, "min", false, "", nil)
-	validPrim(c, &v.Max, "max", false, "", nil)
+	validPrimString(c, &v.Short, "short", false, "", nil)
+	validPrimMarkdown(c, &v.Definition, "definition", false, "", nil)
+	validPrimMarkdown(c, &v.Comment, "comment", false, "", nil)
+	validPrimMarkdown(c, &v.Requirements, "requirements", false, "", nil)
+	validPrimsString(c, v.Alias, "alias", false, "", nil)
+	validPrimUnsignedInt(c, &v.Min, "min", false, "", nil)
+	validPrimString(c, &v.Max, "max", false, "", nil)
 	if v.Base != nil {
 		n := c.push("base")
 		v.Base.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ContentReference, "contentReference", false, "", nil)
+	validPrimURI(c, &v.ContentReference, "contentReference", false, "", nil)
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
 		v.Type[i].validate(c)
@@ -451,8 +451,8 @@ func (v *ElementDefinition) validate(c *checker) {
 	if v.DefaultValue != nil {
 		c.choice("defaultValue", v.DefaultValue, nil)
 	}
-	validPrim(c, &v.MeaningWhenMissing, "meaningWhenMissing", false, "", nil)
-	validPrim(c, &v.OrderMeaning, "orderMeaning", false, "", nil)
+	validPrimMarkdown(c, &v.MeaningWhenMissing, "meaningWhenMissing", false, "", nil)
+	validPrimString(c, &v.OrderMeaning, "orderMeaning", false, "", nil)
 	if v.Fixed != nil {
 		c.choice("fixed", v.Fixed, nil)
 	}
@@ -470,17 +470,17 @@ func (v *ElementDefinition) validate(c *checker) {
 	if v.MaxValue != nil {
 		c.choice("maxValue", v.MaxValue, []string{"date", "dateTime", "instant", "time", "decimal", "integer", "positiveInt", "unsignedInt", "Quantity"})
 	}
-	validPrim(c, &v.MaxLength, "maxLength", false, "", nil)
-	validPrims(c, v.Condition, "condition", false, "", nil)
+	validPrimInteger(c, &v.MaxLength, "maxLength", false, "", nil)
+	validPrimsID(c, v.Condition, "condition", false, "", nil)
 	for i := range v.Constraint {
 		n := c.pushIndex("constraint", i)
 		v.Constraint[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.MustSupport, "mustSupport", false, "", nil)
-	validPrim(c, &v.IsModifier, "isModifier", false, "", nil)
-	validPrim(c, &v.IsModifierReason, "isModifierReason", false, "", nil)
-	validPrim(c, &v.IsSummary, "isSummary", false, "", nil)
+	validPrimBoolean(c, &v.MustSupport, "mustSupport", false, "", nil)
+	validPrimBoolean(c, &v.IsModifier, "isModifier", false, "", nil)
+	validPrimString(c, &v.IsModifierReason, "isModifierReason", false, "", nil)
+	validPrimBoolean(c, &v.IsSummary, "isSummary", false, "", nil)
 	if v.Binding != nil {
 		n := c.push("binding")
 		v.Binding.validate(c)
@@ -512,9 +512,9 @@ func (v *ElementDefinitionSlicing) validate(c *checker) {
 		v.Discriminator[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Ordered, "ordered", false, "", nil)
-	validPrim(c, &v.Rules, "rules", true, "http://hl7.org/fhir/ValueSet/resource-slicing-rules", vsResourceSlicingRules)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimBoolean(c, &v.Ordered, "ordered", false, "", nil)
+	validPrimCode(c, &v.Rules, "rules", true, "http://hl7.org/fhir/ValueSet/resource-slicing-rules", vsResourceSlicingRules)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -531,8 +531,8 @@ func (v *ElementDefinitionSlicingDiscriminator) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/discriminator-type", vsDiscriminatorType)
-	validPrim(c, &v.Path, "path", true, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/discriminator-type", vsDiscriminatorType)
+	validPrimString(c, &v.Path, "path", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -549,9 +549,9 @@ func (v *ElementDefinitionBase) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", true, "", nil)
-	validPrim(c, &v.Min, "min", true, "", nil)
-	validPrim(c, &v.Max, "max", true, "", nil)
+	validPrimString(c, &v.Path, "path", true, "", nil)
+	validPrimUnsignedInt(c, &v.Min, "min", true, "", nil)
+	validPrimString(c, &v.Max, "max", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -568,11 +568,11 @@ func (v *ElementDefinitionTypeRef) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrims(c, v.Profile, "profile", false, "", nil)
-	validPrims(c, v.TargetProfile, "targetProfile", false, "", nil)
-	validPrims(c, v.Aggregation, "aggregation", false, "http://hl7.org/fhir/ValueSet/resource-aggregation-mode", vsResourceAggregationMode)
-	validPrim(c, &v.Versioning, "versioning", false, "http://hl7.org/fhir/ValueSet/reference-version-rules", vsReferenceVersionRules)
+	validPrimURI(c, &v.Code, "code", true, "", nil)
+	validPrimsCanonical(c, v.Profile, "profile", false, "", nil)
+	validPrimsCanonical(c, v.TargetProfile, "targetProfile", false, "", nil)
+	validPrimsCode(c, v.Aggregation, "aggregation", false, "http://hl7.org/fhir/ValueSet/resource-aggregation-mode", vsResourceAggregationMode)
+	validPrimCode(c, &v.Versioning, "versioning", false, "http://hl7.org/fhir/ValueSet/reference-version-rules", vsReferenceVersionRules)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -589,7 +589,7 @@ func (v *ElementDefinitionExample) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Label, "label", true, "", nil)
+	validPrimString(c, &v.Label, "label", true, "", nil)
 	if v.Value == nil {
 		c.required("value")
 	}
@@ -612,13 +612,13 @@ func (v *ElementDefinitionConstraint) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Key, "key", true, "", nil)
-	validPrim(c, &v.Requirements, "requirements", false, "", nil)
-	validPrim(c, &v.Severity, "severity", true, "http://hl7.org/fhir/ValueSet/constraint-severity", vsConstraintSeverity)
-	validPrim(c, &v.Human, "human", true, "", nil)
-	validPrim(c, &v.Expression, "expression", false, "", nil)
-	validPrim(c, &v.Xpath, "xpath", false, "", nil)
-	validPrim(c, &v.Source, "source", false, "", nil)
+	validPrimID(c, &v.Key, "key", true, "", nil)
+	validPrimString(c, &v.Requirements, "requirements", false, "", nil)
+	validPrimCode(c, &v.Severity, "severity", true, "http://hl7.org/fhir/ValueSet/constraint-severity", vsConstraintSeverity)
+	validPrimString(c, &v.Human, "human", true, "", nil)
+	validPrimString(c, &v.Expression, "expression", false, "", nil)
+	validPrimString(c, &v.Xpath, "xpath", false, "", nil)
+	validPrimCanonical(c, &v.Source, "source", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -635,9 +635,9 @@ func (v *ElementDefinitionElementDefinitionBinding) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Strength, "strength", true, "http://hl7.org/fhir/ValueSet/binding-strength", vsBindingStrength)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.ValueSet, "valueSet", false, "", nil)
+	validPrimCode(c, &v.Strength, "strength", true, "http://hl7.org/fhir/ValueSet/binding-strength", vsBindingStrength)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimCanonical(c, &v.ValueSet, "valueSet", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -654,10 +654,10 @@ func (v *ElementDefinitionMapping) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Identity, "identity", true, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
-	validPrim(c, &v.Map, "map", true, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimID(c, &v.Identity, "identity", true, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
+	validPrimString(c, &v.Map, "map", true, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -669,11 +669,11 @@ func (v *Expression) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Language, "language", true, "", nil)
-	validPrim(c, &v.Expression, "expression", false, "", nil)
-	validPrim(c, &v.Reference, "reference", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimID(c, &v.Name, "name", false, "", nil)
+	validPrimCode(c, &v.Language, "language", true, "", nil)
+	validPrimString(c, &v.Expression, "expression", false, "", nil)
+	validPrimURI(c, &v.Reference, "reference", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -685,7 +685,7 @@ func (v *Extension) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
 	if v.Value != nil {
 		c.choice("value", v.Value, nil)
 	}
@@ -701,12 +701,12 @@ func (v *HumanName) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/name-use", vsNameUse)
-	validPrim(c, &v.Text, "text", false, "", nil)
-	validPrim(c, &v.Family, "family", false, "", nil)
-	validPrims(c, v.Given, "given", false, "", nil)
-	validPrims(c, v.Prefix, "prefix", false, "", nil)
-	validPrims(c, v.Suffix, "suffix", false, "", nil)
+	validPrimCode(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/name-use", vsNameUse)
+	validPrimString(c, &v.Text, "text", false, "", nil)
+	validPrimString(c, &v.Family, "family", false, "", nil)
+	validPrimsString(c, v.Given, "given", false, "", nil)
+	validPrimsString(c, v.Prefix, "prefix", false, "", nil)
+	validPrimsString(c, v.Suffix, "suffix", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -723,14 +723,14 @@ func (v *Identifier) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/identifier-use", vsIdentifierUse)
+	validPrimCode(c, &v.Use, "use", false, "http://hl7.org/fhir/ValueSet/identifier-use", vsIdentifierUse)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Value, "value", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimString(c, &v.Value, "value", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -787,7 +787,7 @@ func (v *MarketingStatus) validate(c *checker) {
 	if v.DateRange == nil {
 		c.required("dateRange")
 	}
-	validPrim(c, &v.RestoreDate, "restoreDate", false, "", nil)
+	validPrimDateTime(c, &v.RestoreDate, "restoreDate", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -799,10 +799,10 @@ func (v *Meta) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.VersionID, "versionId", false, "", nil)
-	validPrim(c, &v.LastUpdated, "lastUpdated", false, "", nil)
-	validPrim(c, &v.Source, "source", false, "", nil)
-	validPrims(c, v.Profile, "profile", false, "", nil)
+	validPrimID(c, &v.VersionID, "versionId", false, "", nil)
+	validPrimInstant(c, &v.LastUpdated, "lastUpdated", false, "", nil)
+	validPrimURI(c, &v.Source, "source", false, "", nil)
+	validPrimsCanonical(c, v.Profile, "profile", false, "", nil)
 	for i := range v.Security {
 		n := c.pushIndex("security", i)
 		v.Security[i].validate(c)
@@ -824,8 +824,8 @@ func (v *Money) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.Currency, "currency", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
+	validPrimCode(c, &v.Currency, "currency", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -837,8 +837,8 @@ func (v *Narrative) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/narrative-status", vsNarrativeStatus)
-	validPrim(c, &v.Div, "div", true, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/narrative-status", vsNarrativeStatus)
+	validPrimXHTML(c, &v.Div, "div", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -850,13 +850,13 @@ func (v *ParameterDefinition) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/operation-parameter-use", vsOperationParameterUse)
-	validPrim(c, &v.Min, "min", false, "", nil)
-	validPrim(c, &v.Max, "max", false, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/all-types", vsAllTypes)
-	validPrim(c, &v.Profile, "profile", false, "", nil)
+	validPrimCode(c, &v.Name, "name", false, "", nil)
+	validPrimCode(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/operation-parameter-use", vsOperationParameterUse)
+	validPrimInteger(c, &v.Min, "min", false, "", nil)
+	validPrimString(c, &v.Max, "max", false, "", nil)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/all-types", vsAllTypes)
+	validPrimCanonical(c, &v.Profile, "profile", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -868,8 +868,8 @@ func (v *Period) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Start, "start", false, "", nil)
-	validPrim(c, &v.End, "end", false, "", nil)
+	validPrimDateTime(c, &v.Start, "start", false, "", nil)
+	validPrimDateTime(c, &v.End, "end", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -950,9 +950,9 @@ func (v *ProdCharacteristic) validate(c *checker) {
 		v.ExternalDiameter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Shape, "shape", false, "", nil)
-	validPrims(c, v.Color, "color", false, "", nil)
-	validPrims(c, v.Imprint, "imprint", false, "", nil)
+	validPrimString(c, &v.Shape, "shape", false, "", nil)
+	validPrimsString(c, v.Color, "color", false, "", nil)
+	validPrimsString(c, v.Imprint, "imprint", false, "", nil)
 	for i := range v.Image {
 		n := c.pushIndex("image", i)
 		v.Image[i].validate(c)
@@ -1016,11 +1016,11 @@ func (v *Quantity) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
-	validPrim(c, &v.Unit, "unit", false, "", nil)
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Code, "code", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
+	validPrimCode(c, &v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/quantity-comparator", vsQuantityComparator)
+	validPrimString(c, &v.Unit, "unit", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
 	c.checkQuantity(v)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1075,14 +1075,14 @@ func (v *Reference) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Reference, "reference", false, "", nil)
-	validPrim(c, &v.Type, "type", false, "", nil)
+	validPrimString(c, &v.Reference, "reference", false, "", nil)
+	validPrimURI(c, &v.Type, "type", false, "", nil)
 	if v.Identifier != nil {
 		n := c.push("identifier")
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Display, "display", false, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
 	c.checkReference(v)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -1095,17 +1095,17 @@ func (v *RelatedArtifact) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/related-artifact-type", vsRelatedArtifactType)
-	validPrim(c, &v.Label, "label", false, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
-	validPrim(c, &v.Citation, "citation", false, "", nil)
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/related-artifact-type", vsRelatedArtifactType)
+	validPrimString(c, &v.Label, "label", false, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
+	validPrimMarkdown(c, &v.Citation, "citation", false, "", nil)
+	validPrimURL(c, &v.URL, "url", false, "", nil)
 	if v.Document != nil {
 		n := c.push("document")
 		v.Document.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Resource, "resource", false, "", nil)
+	validPrimCanonical(c, &v.Resource, "resource", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -1125,12 +1125,12 @@ func (v *SampledData) validate(c *checker) {
 	if v.Origin == nil {
 		c.required("origin")
 	}
-	validPrim(c, &v.Period, "period", true, "", nil)
-	validPrim(c, &v.Factor, "factor", false, "", nil)
-	validPrim(c, &v.LowerLimit, "lowerLimit", false, "", nil)
-	validPrim(c, &v.UpperLimit, "upperLimit", false, "", nil)
-	validPrim(c, &v.Dimensions, "dimensions", true, "", nil)
-	validPrim(c, &v.Data, "data", false, "", nil)
+	validPrimDecimal(c, &v.Period, "period", true, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.LowerLimit, "lowerLimit", false, "", nil)
+	validPrimDecimal(c, &v.UpperLimit, "upperLimit", false, "", nil)
+	validPrimPositiveInt(c, &v.Dimensions, "dimensions", true, "", nil)
+	validPrimString(c, &v.Data, "data", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -1150,7 +1150,7 @@ func (v *Signature) validate(c *checker) {
 		v.Type[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.When, "when", true, "", nil)
+	validPrimInstant(c, &v.When, "when", true, "", nil)
 	if v.Who != nil {
 		n := c.push("who")
 		v.Who.validate(c)
@@ -1164,9 +1164,9 @@ func (v *Signature) validate(c *checker) {
 		v.OnBehalfOf.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.TargetFormat, "targetFormat", false, "", nil)
-	validPrim(c, &v.SigFormat, "sigFormat", false, "", nil)
-	validPrim(c, &v.Data, "data", false, "", nil)
+	validPrimCode(c, &v.TargetFormat, "targetFormat", false, "", nil)
+	validPrimCode(c, &v.SigFormat, "sigFormat", false, "", nil)
+	validPrimBase64Binary(c, &v.Data, "data", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -1191,7 +1191,7 @@ func (v *SubstanceAmount) validate(c *checker) {
 		v.AmountType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AmountText, "amountText", false, "", nil)
+	validPrimString(c, &v.AmountText, "amountText", false, "", nil)
 	if v.ReferenceRange != nil {
 		n := c.push("referenceRange")
 		v.ReferenceRange.validate(c)
@@ -1239,7 +1239,7 @@ func (v *Timing) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Event, "event", false, "", nil)
+	validPrimsDateTime(c, v.Event, "event", false, "", nil)
 	if v.Repeat != nil {
 		n := c.push("repeat")
 		v.Repeat.validate(c)
@@ -1269,20 +1269,20 @@ func (v *TimingRepeat) validate(c *checker) {
 	if v.Bounds != nil {
 		c.choice("bounds", v.Bounds, []string{"Duration", "Range", "Period"})
 	}
-	validPrim(c, &v.Count, "count", false, "", nil)
-	validPrim(c, &v.CountMax, "countMax", false, "", nil)
-	validPrim(c, &v.Duration, "duration", false, "", nil)
-	validPrim(c, &v.DurationMax, "durationMax", false, "", nil)
-	validPrim(c, &v.DurationUnit, "durationUnit", false, "http://hl7.org/fhir/ValueSet/units-of-time", vsUnitsOfTime)
-	validPrim(c, &v.Frequency, "frequency", false, "", nil)
-	validPrim(c, &v.FrequencyMax, "frequencyMax", false, "", nil)
-	validPrim(c, &v.Period, "period", false, "", nil)
-	validPrim(c, &v.PeriodMax, "periodMax", false, "", nil)
-	validPrim(c, &v.PeriodUnit, "periodUnit", false, "http://hl7.org/fhir/ValueSet/units-of-time", vsUnitsOfTime)
-	validPrims(c, v.DayOfWeek, "dayOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
-	validPrims(c, v.TimeOfDay, "timeOfDay", false, "", nil)
-	validPrims(c, v.When, "when", false, "http://hl7.org/fhir/ValueSet/event-timing", vsEventTiming)
-	validPrim(c, &v.Offset, "offset", false, "", nil)
+	validPrimPositiveInt(c, &v.Count, "count", false, "", nil)
+	validPrimPositiveInt(c, &v.CountMax, "countMax", false, "", nil)
+	validPrimDecimal(c, &v.Duration, "duration", false, "", nil)
+	validPrimDecimal(c, &v.DurationMax, "durationMax", false, "", nil)
+	validPrimCode(c, &v.DurationUnit, "durationUnit", false, "http://hl7.org/fhir/ValueSet/units-of-time", vsUnitsOfTime)
+	validPrimPositiveInt(c, &v.Frequency, "frequency", false, "", nil)
+	validPrimPositiveInt(c, &v.FrequencyMax, "frequencyMax", false, "", nil)
+	validPrimDecimal(c, &v.Period, "period", false, "", nil)
+	validPrimDecimal(c, &v.PeriodMax, "periodMax", false, "", nil)
+	validPrimCode(c, &v.PeriodUnit, "periodUnit", false, "http://hl7.org/fhir/ValueSet/units-of-time", vsUnitsOfTime)
+	validPrimsCode(c, v.DayOfWeek, "dayOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
+	validPrimsTime(c, v.TimeOfDay, "timeOfDay", false, "", nil)
+	validPrimsCode(c, v.When, "when", false, "http://hl7.org/fhir/ValueSet/event-timing", vsEventTiming)
+	validPrimUnsignedInt(c, &v.Offset, "offset", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -1294,8 +1294,8 @@ func (v *TriggerDefinition) validate(c *checker) {
 		v.Extension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/trigger-type", vsTriggerType)
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/trigger-type", vsTriggerType)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if v.Timing != nil {
 		c.choice("timing", v.Timing, []string{"Timing", "Reference", "date", "dateTime"})
 	}
@@ -1340,14 +1340,14 @@ func (v *UsageContext) validate(c *checker) {
 }
 
 func (v *Account) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -1373,13 +1373,13 @@ func (v *Account) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/account-status", vsAccountStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/account-status", vsAccountStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	for i := range v.Subject {
 		n := c.pushIndex("subject", i)
 		v.Subject[i].validate(c)
@@ -1400,7 +1400,7 @@ func (v *Account) validate(c *checker) {
 		v.Owner.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Guarantor {
 		n := c.pushIndex("guarantor", i)
 		v.Guarantor[i].validate(c)
@@ -1436,7 +1436,7 @@ func (v *AccountCoverage) validate(c *checker) {
 	if v.Coverage == nil {
 		c.required("coverage")
 	}
-	validPrim(c, &v.Priority, "priority", false, "", nil)
+	validPrimPositiveInt(c, &v.Priority, "priority", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -1461,7 +1461,7 @@ func (v *AccountGuarantor) validate(c *checker) {
 	if v.Party == nil {
 		c.required("party")
 	}
-	validPrim(c, &v.OnHold, "onHold", false, "", nil)
+	validPrimBoolean(c, &v.OnHold, "onHold", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -1473,14 +1473,14 @@ func (v *AccountGuarantor) validate(c *checker) {
 }
 
 func (v *ActivityDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -1501,29 +1501,29 @@ func (v *ActivityDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -1534,11 +1534,11 @@ func (v *ActivityDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Usage, "usage", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -1574,17 +1574,17 @@ func (v *ActivityDefinition) validate(c *checker) {
 		v.RelatedArtifact[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Library, "library", false, "", nil)
-	validPrim(c, &v.Kind, "kind", false, "http://hl7.org/fhir/ValueSet/request-resource-types", vsRequestResourceTypes)
-	validPrim(c, &v.Profile, "profile", false, "", nil)
+	validPrimsCanonical(c, v.Library, "library", false, "", nil)
+	validPrimCode(c, &v.Kind, "kind", false, "http://hl7.org/fhir/ValueSet/request-resource-types", vsRequestResourceTypes)
+	validPrimCanonical(c, &v.Profile, "profile", false, "", nil)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Intent, "intent", false, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
-	validPrim(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
+	validPrimCode(c, &v.Intent, "intent", false, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimBoolean(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
 	if v.Timing != nil {
 		c.choice("timing", v.Timing, []string{"Timing", "dateTime", "Age", "Period", "Range", "Duration"})
 	}
@@ -1631,7 +1631,7 @@ func (v *ActivityDefinition) validate(c *checker) {
 		v.ObservationResultRequirement[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Transform, "transform", false, "", nil)
+	validPrimCanonical(c, &v.Transform, "transform", false, "", nil)
 	for i := range v.DynamicValue {
 		n := c.pushIndex("dynamicValue", i)
 		v.DynamicValue[i].validate(c)
@@ -1654,7 +1654,7 @@ func (v *ActivityDefinitionParticipant) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/action-participant-type", vsActionParticipantType)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/action-participant-type", vsActionParticipantType)
 	if v.Role != nil {
 		n := c.push("role")
 		v.Role.validate(c)
@@ -1676,7 +1676,7 @@ func (v *ActivityDefinitionDynamicValue) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", true, "", nil)
+	validPrimString(c, &v.Path, "path", true, "", nil)
 	if v.Expression != nil {
 		n := c.push("expression")
 		v.Expression.validate(c)
@@ -1691,14 +1691,14 @@ func (v *ActivityDefinitionDynamicValue) validate(c *checker) {
 }
 
 func (v *AdverseEvent) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -1724,7 +1724,7 @@ func (v *AdverseEvent) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Actuality, "actuality", true, "http://hl7.org/fhir/ValueSet/adverse-event-actuality", vsAdverseEventActuality)
+	validPrimCode(c, &v.Actuality, "actuality", true, "http://hl7.org/fhir/ValueSet/adverse-event-actuality", vsAdverseEventActuality)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
@@ -1748,9 +1748,9 @@ func (v *AdverseEvent) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Detected, "detected", false, "", nil)
-	validPrim(c, &v.RecordedDate, "recordedDate", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Detected, "detected", false, "", nil)
+	validPrimDateTime(c, &v.RecordedDate, "recordedDate", false, "", nil)
 	for i := range v.ResultingCondition {
 		n := c.pushIndex("resultingCondition", i)
 		v.ResultingCondition[i].validate(c)
@@ -1857,7 +1857,7 @@ func (v *AdverseEventSuspectEntityCausality) validate(c *checker) {
 		v.Assessment.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ProductRelatedness, "productRelatedness", false, "", nil)
+	validPrimString(c, &v.ProductRelatedness, "productRelatedness", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -1874,14 +1874,14 @@ func (v *AdverseEventSuspectEntityCausality) validate(c *checker) {
 }
 
 func (v *AllergyIntolerance) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -1917,9 +1917,9 @@ func (v *AllergyIntolerance) validate(c *checker) {
 		v.VerificationStatus.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type", vsAllergyIntoleranceType)
-	validPrims(c, v.Category, "category", false, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category", vsAllergyIntoleranceCategory)
-	validPrim(c, &v.Criticality, "criticality", false, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality", vsAllergyIntoleranceCriticality)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/allergy-intolerance-type", vsAllergyIntoleranceType)
+	validPrimsCode(c, v.Category, "category", false, "http://hl7.org/fhir/ValueSet/allergy-intolerance-category", vsAllergyIntoleranceCategory)
+	validPrimCode(c, &v.Criticality, "criticality", false, "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality", vsAllergyIntoleranceCriticality)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
@@ -1941,7 +1941,7 @@ func (v *AllergyIntolerance) validate(c *checker) {
 	if v.Onset != nil {
 		c.choice("onset", v.Onset, []string{"dateTime", "Age", "Period", "Range", "string"})
 	}
-	validPrim(c, &v.RecordedDate, "recordedDate", false, "", nil)
+	validPrimDateTime(c, &v.RecordedDate, "recordedDate", false, "", nil)
 	if v.Recorder != nil {
 		n := c.push("recorder")
 		v.Recorder.validate(c)
@@ -1952,7 +1952,7 @@ func (v *AllergyIntolerance) validate(c *checker) {
 		v.Asserter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LastOccurrence, "lastOccurrence", false, "", nil)
+	validPrimDateTime(c, &v.LastOccurrence, "lastOccurrence", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -1993,9 +1993,9 @@ func (v *AllergyIntoleranceReaction) validate(c *checker) {
 		v.Manifestation[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Onset, "onset", false, "", nil)
-	validPrim(c, &v.Severity, "severity", false, "http://hl7.org/fhir/ValueSet/reaction-event-severity", vsReactionEventSeverity)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimDateTime(c, &v.Onset, "onset", false, "", nil)
+	validPrimCode(c, &v.Severity, "severity", false, "http://hl7.org/fhir/ValueSet/reaction-event-severity", vsReactionEventSeverity)
 	if v.ExposureRoute != nil {
 		n := c.push("exposureRoute")
 		v.ExposureRoute.validate(c)
@@ -2012,14 +2012,14 @@ func (v *AllergyIntoleranceReaction) validate(c *checker) {
 }
 
 func (v *Appointment) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -2045,7 +2045,7 @@ func (v *Appointment) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/appointmentstatus", vsAppointmentstatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/appointmentstatus", vsAppointmentstatus)
 	if v.CancelationReason != nil {
 		n := c.push("cancelationReason")
 		v.CancelationReason.validate(c)
@@ -2081,24 +2081,24 @@ func (v *Appointment) validate(c *checker) {
 		v.ReasonReference[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Priority, "priority", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimUnsignedInt(c, &v.Priority, "priority", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.SupportingInformation {
 		n := c.pushIndex("supportingInformation", i)
 		v.SupportingInformation[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Start, "start", false, "", nil)
-	validPrim(c, &v.End, "end", false, "", nil)
-	validPrim(c, &v.MinutesDuration, "minutesDuration", false, "", nil)
+	validPrimInstant(c, &v.Start, "start", false, "", nil)
+	validPrimInstant(c, &v.End, "end", false, "", nil)
+	validPrimPositiveInt(c, &v.MinutesDuration, "minutesDuration", false, "", nil)
 	for i := range v.Slot {
 		n := c.pushIndex("slot", i)
 		v.Slot[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
-	validPrim(c, &v.PatientInstruction, "patientInstruction", false, "", nil)
+	validPrimDateTime(c, &v.Created, "created", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
+	validPrimString(c, &v.PatientInstruction, "patientInstruction", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -2144,8 +2144,8 @@ func (v *AppointmentParticipant) validate(c *checker) {
 		v.Actor.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Required, "required", false, "http://hl7.org/fhir/ValueSet/participantrequired", vsParticipantrequired)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/participationstatus", vsParticipationstatus)
+	validPrimCode(c, &v.Required, "required", false, "http://hl7.org/fhir/ValueSet/participantrequired", vsParticipantrequired)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/participationstatus", vsParticipationstatus)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -2157,14 +2157,14 @@ func (v *AppointmentParticipant) validate(c *checker) {
 }
 
 func (v *AppointmentResponse) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -2198,8 +2198,8 @@ func (v *AppointmentResponse) validate(c *checker) {
 	if v.Appointment == nil {
 		c.required("appointment")
 	}
-	validPrim(c, &v.Start, "start", false, "", nil)
-	validPrim(c, &v.End, "end", false, "", nil)
+	validPrimInstant(c, &v.Start, "start", false, "", nil)
+	validPrimInstant(c, &v.End, "end", false, "", nil)
 	for i := range v.ParticipantType {
 		n := c.pushIndex("participantType", i)
 		v.ParticipantType[i].validate(c)
@@ -2210,8 +2210,8 @@ func (v *AppointmentResponse) validate(c *checker) {
 		v.Actor.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ParticipantStatus, "participantStatus", true, "http://hl7.org/fhir/ValueSet/participationstatus", vsParticipationstatus)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimCode(c, &v.ParticipantStatus, "participantStatus", true, "http://hl7.org/fhir/ValueSet/participationstatus", vsParticipationstatus)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -2219,14 +2219,14 @@ func (v *AppointmentResponse) validate(c *checker) {
 }
 
 func (v *AuditEvent) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -2260,15 +2260,15 @@ func (v *AuditEvent) validate(c *checker) {
 		v.Subtype[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Action, "action", false, "http://hl7.org/fhir/ValueSet/audit-event-action", vsAuditEventAction)
+	validPrimCode(c, &v.Action, "action", false, "http://hl7.org/fhir/ValueSet/audit-event-action", vsAuditEventAction)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Recorded, "recorded", true, "", nil)
-	validPrim(c, &v.Outcome, "outcome", false, "http://hl7.org/fhir/ValueSet/audit-event-outcome", vsAuditEventOutcome)
-	validPrim(c, &v.OutcomeDesc, "outcomeDesc", false, "", nil)
+	validPrimInstant(c, &v.Recorded, "recorded", true, "", nil)
+	validPrimCode(c, &v.Outcome, "outcome", false, "http://hl7.org/fhir/ValueSet/audit-event-outcome", vsAuditEventOutcome)
+	validPrimString(c, &v.OutcomeDesc, "outcomeDesc", false, "", nil)
 	for i := range v.PurposeOfEvent {
 		n := c.pushIndex("purposeOfEvent", i)
 		v.PurposeOfEvent[i].validate(c)
@@ -2327,15 +2327,15 @@ func (v *AuditEventAgent) validate(c *checker) {
 		v.Who.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AltID, "altId", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Requestor, "requestor", true, "", nil)
+	validPrimString(c, &v.AltID, "altId", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimBoolean(c, &v.Requestor, "requestor", true, "", nil)
 	if v.Location != nil {
 		n := c.push("location")
 		v.Location.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Policy, "policy", false, "", nil)
+	validPrimsURI(c, v.Policy, "policy", false, "", nil)
 	if v.Media != nil {
 		n := c.push("media")
 		v.Media.validate(c)
@@ -2367,8 +2367,8 @@ func (v *AuditEventAgentNetwork) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Address, "address", false, "", nil)
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/network-type", vsNetworkType)
+	validPrimString(c, &v.Address, "address", false, "", nil)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/network-type", vsNetworkType)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -2385,7 +2385,7 @@ func (v *AuditEventSource) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Site, "site", false, "", nil)
+	validPrimString(c, &v.Site, "site", false, "", nil)
 	if v.Observer != nil {
 		n := c.push("observer")
 		v.Observer.validate(c)
@@ -2440,9 +2440,9 @@ func (v *AuditEventEntity) validate(c *checker) {
 		v.SecurityLabel[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Query, "query", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimBase64Binary(c, &v.Query, "query", false, "", nil)
 	for i := range v.Detail {
 		n := c.pushIndex("detail", i)
 		v.Detail[i].validate(c)
@@ -2464,7 +2464,7 @@ func (v *AuditEventEntityDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "", nil)
+	validPrimString(c, &v.Type, "type", true, "", nil)
 	if v.Value == nil {
 		c.required("value")
 	}
@@ -2477,14 +2477,14 @@ func (v *AuditEventEntityDetail) validate(c *checker) {
 }
 
 func (v *Basic) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -2523,7 +2523,7 @@ func (v *Basic) validate(c *checker) {
 		v.Subject.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", false, "", nil)
+	validPrimDate(c, &v.Created, "created", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -2536,35 +2536,35 @@ func (v *Basic) validate(c *checker) {
 }
 
 func (v *Binary) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
-	validPrim(c, &v.ContentType, "contentType", true, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
+	validPrimCode(c, &v.ContentType, "contentType", true, "", nil)
 	if v.SecurityContext != nil {
 		n := c.push("securityContext")
 		v.SecurityContext.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Data, "data", false, "", nil)
+	validPrimBase64Binary(c, &v.Data, "data", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *BiologicallyDerivedProduct) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -2590,19 +2590,19 @@ func (v *BiologicallyDerivedProduct) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ProductCategory, "productCategory", false, "http://hl7.org/fhir/ValueSet/product-category", vsProductCategory)
+	validPrimCode(c, &v.ProductCategory, "productCategory", false, "http://hl7.org/fhir/ValueSet/product-category", vsProductCategory)
 	if v.ProductCode != nil {
 		n := c.push("productCode")
 		v.ProductCode.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/product-status", vsProductStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/product-status", vsProductStatus)
 	for i := range v.Request {
 		n := c.pushIndex("request", i)
 		v.Request[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Quantity, "quantity", false, "", nil)
+	validPrimInteger(c, &v.Quantity, "quantity", false, "", nil)
 	for i := range v.Parent {
 		n := c.pushIndex("parent", i)
 		v.Parent[i].validate(c)
@@ -2674,7 +2674,7 @@ func (v *BiologicallyDerivedProductProcessing) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Procedure != nil {
 		n := c.push("procedure")
 		v.Procedure.validate(c)
@@ -2704,7 +2704,7 @@ func (v *BiologicallyDerivedProductManipulation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Time != nil {
 		c.choice("time", v.Time, []string{"dateTime", "Period"})
 	}
@@ -2724,9 +2724,9 @@ func (v *BiologicallyDerivedProductStorage) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Temperature, "temperature", false, "", nil)
-	validPrim(c, &v.Scale, "scale", false, "http://hl7.org/fhir/ValueSet/product-storage-scale", vsProductStorageScale)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimDecimal(c, &v.Temperature, "temperature", false, "", nil)
+	validPrimCode(c, &v.Scale, "scale", false, "http://hl7.org/fhir/ValueSet/product-storage-scale", vsProductStorageScale)
 	if v.Duration != nil {
 		n := c.push("duration")
 		v.Duration.validate(c)
@@ -2738,14 +2738,14 @@ func (v *BiologicallyDerivedProductStorage) validate(c *checker) {
 }
 
 func (v *BodyStructure) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -2771,7 +2771,7 @@ func (v *BodyStructure) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	if v.Morphology != nil {
 		n := c.push("morphology")
 		v.Morphology.validate(c)
@@ -2787,7 +2787,7 @@ func (v *BodyStructure) validate(c *checker) {
 		v.LocationQualifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Image {
 		n := c.pushIndex("image", i)
 		v.Image[i].validate(c)
@@ -2808,22 +2808,22 @@ func (v *BodyStructure) validate(c *checker) {
 }
 
 func (v *Bundle) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Identifier != nil {
 		n := c.push("identifier")
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/bundle-type", vsBundleType)
-	validPrim(c, &v.Timestamp, "timestamp", false, "", nil)
-	validPrim(c, &v.Total, "total", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/bundle-type", vsBundleType)
+	validPrimInstant(c, &v.Timestamp, "timestamp", false, "", nil)
+	validPrimUnsignedInt(c, &v.Total, "total", false, "", nil)
 	for i := range v.Link {
 		n := c.pushIndex("link", i)
 		v.Link[i].validate(c)
@@ -2855,8 +2855,8 @@ func (v *BundleLink) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Relation, "relation", true, "", nil)
-	validPrim(c, &v.URL, "url", true, "", nil)
+	validPrimString(c, &v.Relation, "relation", true, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -2878,7 +2878,7 @@ func (v *BundleEntry) validate(c *checker) {
 		v.Link[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.FullURL, "fullUrl", false, "", nil)
+	validPrimURI(c, &v.FullURL, "fullUrl", false, "", nil)
 	if v.Resource != nil {
 		n := c.push("resource")
 		c.resource(v.Resource)
@@ -2915,8 +2915,8 @@ func (v *BundleEntrySearch) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mode, "mode", false, "http://hl7.org/fhir/ValueSet/search-entry-mode", vsSearchEntryMode)
-	validPrim(c, &v.Score, "score", false, "", nil)
+	validPrimCode(c, &v.Mode, "mode", false, "http://hl7.org/fhir/ValueSet/search-entry-mode", vsSearchEntryMode)
+	validPrimDecimal(c, &v.Score, "score", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -2933,12 +2933,12 @@ func (v *BundleEntryRequest) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Method, "method", true, "http://hl7.org/fhir/ValueSet/http-verb", vsHttpVerb)
-	validPrim(c, &v.URL, "url", true, "", nil)
-	validPrim(c, &v.IfNoneMatch, "ifNoneMatch", false, "", nil)
-	validPrim(c, &v.IfModifiedSince, "ifModifiedSince", false, "", nil)
-	validPrim(c, &v.IfMatch, "ifMatch", false, "", nil)
-	validPrim(c, &v.IfNoneExist, "ifNoneExist", false, "", nil)
+	validPrimCode(c, &v.Method, "method", true, "http://hl7.org/fhir/ValueSet/http-verb", vsHttpVerb)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
+	validPrimString(c, &v.IfNoneMatch, "ifNoneMatch", false, "", nil)
+	validPrimInstant(c, &v.IfModifiedSince, "ifModifiedSince", false, "", nil)
+	validPrimString(c, &v.IfMatch, "ifMatch", false, "", nil)
+	validPrimString(c, &v.IfNoneExist, "ifNoneExist", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -2955,10 +2955,10 @@ func (v *BundleEntryResponse) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "", nil)
-	validPrim(c, &v.Location, "location", false, "", nil)
-	validPrim(c, &v.Etag, "etag", false, "", nil)
-	validPrim(c, &v.LastModified, "lastModified", false, "", nil)
+	validPrimString(c, &v.Status, "status", true, "", nil)
+	validPrimURI(c, &v.Location, "location", false, "", nil)
+	validPrimString(c, &v.Etag, "etag", false, "", nil)
+	validPrimInstant(c, &v.LastModified, "lastModified", false, "", nil)
 	if v.Outcome != nil {
 		n := c.push("outcome")
 		c.resource(v.Outcome)
@@ -2970,14 +2970,14 @@ func (v *BundleEntryResponse) validate(c *checker) {
 }
 
 func (v *CapabilityStatement) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -2998,20 +2998,20 @@ func (v *CapabilityStatement) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", true, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", true, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -3022,11 +3022,11 @@ func (v *CapabilityStatement) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/capability-statement-kind", vsCapabilityStatementKind)
-	validPrims(c, v.Instantiates, "instantiates", false, "", nil)
-	validPrims(c, v.Imports, "imports", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimCode(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/capability-statement-kind", vsCapabilityStatementKind)
+	validPrimsCanonical(c, v.Instantiates, "instantiates", false, "", nil)
+	validPrimsCanonical(c, v.Imports, "imports", false, "", nil)
 	if v.Software != nil {
 		n := c.push("software")
 		v.Software.validate(c)
@@ -3037,10 +3037,10 @@ func (v *CapabilityStatement) validate(c *checker) {
 		v.Implementation.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.FhirVersion, "fhirVersion", true, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
-	validPrims(c, v.Format, "format", true, "", nil)
-	validPrims(c, v.PatchFormat, "patchFormat", false, "", nil)
-	validPrims(c, v.ImplementationGuide, "implementationGuide", false, "", nil)
+	validPrimCode(c, &v.FhirVersion, "fhirVersion", true, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
+	validPrimsCode(c, v.Format, "format", true, "", nil)
+	validPrimsCode(c, v.PatchFormat, "patchFormat", false, "", nil)
+	validPrimsCanonical(c, v.ImplementationGuide, "implementationGuide", false, "", nil)
 	for i := range v.Rest {
 		n := c.pushIndex("rest", i)
 		v.Rest[i].validate(c)
@@ -3073,9 +3073,9 @@ func (v *CapabilityStatementSoftware) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.ReleaseDate, "releaseDate", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimDateTime(c, &v.ReleaseDate, "releaseDate", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3092,8 +3092,8 @@ func (v *CapabilityStatementImplementation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", true, "", nil)
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Description, "description", true, "", nil)
+	validPrimURL(c, &v.URL, "url", false, "", nil)
 	if v.Custodian != nil {
 		n := c.push("custodian")
 		v.Custodian.validate(c)
@@ -3115,8 +3115,8 @@ func (v *CapabilityStatementRest) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/restful-capability-mode", vsRestfulCapabilityMode)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/restful-capability-mode", vsRestfulCapabilityMode)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
 	if v.Security != nil {
 		n := c.push("security")
 		v.Security.validate(c)
@@ -3142,7 +3142,7 @@ func (v *CapabilityStatementRest) validate(c *checker) {
 		v.Operation[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Compartment, "compartment", false, "", nil)
+	validPrimsCanonical(c, v.Compartment, "compartment", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3159,13 +3159,13 @@ func (v *CapabilityStatementRestSecurity) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Cors, "cors", false, "", nil)
+	validPrimBoolean(c, &v.Cors, "cors", false, "", nil)
 	for i := range v.Service {
 		n := c.pushIndex("service", i)
 		v.Service[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3182,25 +3182,25 @@ func (v *CapabilityStatementRestResource) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Profile, "profile", false, "", nil)
-	validPrims(c, v.SupportedProfile, "supportedProfile", false, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimCanonical(c, &v.Profile, "profile", false, "", nil)
+	validPrimsCanonical(c, v.SupportedProfile, "supportedProfile", false, "", nil)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
 	for i := range v.Interaction {
 		n := c.pushIndex("interaction", i)
 		v.Interaction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Versioning, "versioning", false, "http://hl7.org/fhir/ValueSet/versioning-policy", vsVersioningPolicy)
-	validPrim(c, &v.ReadHistory, "readHistory", false, "", nil)
-	validPrim(c, &v.UpdateCreate, "updateCreate", false, "", nil)
-	validPrim(c, &v.ConditionalCreate, "conditionalCreate", false, "", nil)
-	validPrim(c, &v.ConditionalRead, "conditionalRead", false, "http://hl7.org/fhir/ValueSet/conditional-read-status", vsConditionalReadStatus)
-	validPrim(c, &v.ConditionalUpdate, "conditionalUpdate", false, "", nil)
-	validPrim(c, &v.ConditionalDelete, "conditionalDelete", false, "http://hl7.org/fhir/ValueSet/conditional-delete-status", vsConditionalDeleteStatus)
-	validPrims(c, v.ReferencePolicy, "referencePolicy", false, "http://hl7.org/fhir/ValueSet/reference-handling-policy", vsReferenceHandlingPolicy)
-	validPrims(c, v.SearchInclude, "searchInclude", false, "", nil)
-	validPrims(c, v.SearchRevInclude, "searchRevInclude", false, "", nil)
+	validPrimCode(c, &v.Versioning, "versioning", false, "http://hl7.org/fhir/ValueSet/versioning-policy", vsVersioningPolicy)
+	validPrimBoolean(c, &v.ReadHistory, "readHistory", false, "", nil)
+	validPrimBoolean(c, &v.UpdateCreate, "updateCreate", false, "", nil)
+	validPrimBoolean(c, &v.ConditionalCreate, "conditionalCreate", false, "", nil)
+	validPrimCode(c, &v.ConditionalRead, "conditionalRead", false, "http://hl7.org/fhir/ValueSet/conditional-read-status", vsConditionalReadStatus)
+	validPrimBoolean(c, &v.ConditionalUpdate, "conditionalUpdate", false, "", nil)
+	validPrimCode(c, &v.ConditionalDelete, "conditionalDelete", false, "http://hl7.org/fhir/ValueSet/conditional-delete-status", vsConditionalDeleteStatus)
+	validPrimsCode(c, v.ReferencePolicy, "referencePolicy", false, "http://hl7.org/fhir/ValueSet/reference-handling-policy", vsReferenceHandlingPolicy)
+	validPrimsString(c, v.SearchInclude, "searchInclude", false, "", nil)
+	validPrimsString(c, v.SearchRevInclude, "searchRevInclude", false, "", nil)
 	for i := range v.SearchParam {
 		n := c.pushIndex("searchParam", i)
 		v.SearchParam[i].validate(c)
@@ -3227,8 +3227,8 @@ func (v *CapabilityStatementRestResourceResourceInteraction) validate(c *checker
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/type-restful-interaction", vsTypeRestfulInteraction)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/type-restful-interaction", vsTypeRestfulInteraction)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3245,10 +3245,10 @@ func (v *CapabilityStatementRestResourceSearchParam) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Definition, "definition", false, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/search-param-type", vsSearchParamType)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCanonical(c, &v.Definition, "definition", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/search-param-type", vsSearchParamType)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3265,9 +3265,9 @@ func (v *CapabilityStatementRestResourceOperation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Definition, "definition", true, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCanonical(c, &v.Definition, "definition", true, "", nil)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3284,8 +3284,8 @@ func (v *CapabilityStatementRestSystemInteraction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/system-restful-interaction", vsSystemRestfulInteraction)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/system-restful-interaction", vsSystemRestfulInteraction)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3307,8 +3307,8 @@ func (v *CapabilityStatementMessaging) validate(c *checker) {
 		v.Endpoint[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ReliableCache, "reliableCache", false, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimUnsignedInt(c, &v.ReliableCache, "reliableCache", false, "", nil)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
 	for i := range v.SupportedMessage {
 		n := c.pushIndex("supportedMessage", i)
 		v.SupportedMessage[i].validate(c)
@@ -3338,7 +3338,7 @@ func (v *CapabilityStatementMessagingEndpoint) validate(c *checker) {
 	if v.Protocol == nil {
 		c.required("protocol")
 	}
-	validPrim(c, &v.Address, "address", true, "", nil)
+	validPrimURL(c, &v.Address, "address", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3355,8 +3355,8 @@ func (v *CapabilityStatementMessagingSupportedMessage) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/event-capability-mode", vsEventCapabilityMode)
-	validPrim(c, &v.Definition, "definition", true, "", nil)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/event-capability-mode", vsEventCapabilityMode)
+	validPrimCanonical(c, &v.Definition, "definition", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -3373,23 +3373,23 @@ func (v *CapabilityStatementDocument) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/document-mode", vsDocumentMode)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
-	validPrim(c, &v.Profile, "profile", true, "", nil)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/document-mode", vsDocumentMode)
+	validPrimMarkdown(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCanonical(c, &v.Profile, "profile", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *CarePlan) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -3415,8 +3415,8 @@ func (v *CarePlan) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -3432,15 +3432,15 @@ func (v *CarePlan) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
-	validPrim(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/care-plan-intent", vsCarePlanIntent)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
+	validPrimCode(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/care-plan-intent", vsCarePlanIntent)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Subject != nil {
 		n := c.push("subject")
 		v.Subject.validate(c)
@@ -3459,7 +3459,7 @@ func (v *CarePlan) validate(c *checker) {
 		v.Period.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", false, "", nil)
+	validPrimDateTime(c, &v.Created, "created", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -3558,9 +3558,9 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Kind, "kind", false, "http://hl7.org/fhir/ValueSet/care-plan-activity-kind", vsCarePlanActivityKind)
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimCode(c, &v.Kind, "kind", false, "http://hl7.org/fhir/ValueSet/care-plan-activity-kind", vsCarePlanActivityKind)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
@@ -3581,13 +3581,13 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 		v.Goal[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/care-plan-activity-status", vsCarePlanActivityStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/care-plan-activity-status", vsCarePlanActivityStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
+	validPrimBoolean(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
 	if v.Scheduled != nil {
 		c.choice("scheduled", v.Scheduled, []string{"Timing", "Period", "string"})
 	}
@@ -3614,21 +3614,21 @@ func (v *CarePlanActivityDetail) validate(c *checker) {
 		v.Quantity.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *CareTeam) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -3654,13 +3654,13 @@ func (v *CareTeam) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/care-team-status", vsCareTeamStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/care-team-status", vsCareTeamStatus)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if v.Subject != nil {
 		n := c.push("subject")
 		v.Subject.validate(c)
@@ -3749,14 +3749,14 @@ func (v *CareTeamParticipant) validate(c *checker) {
 }
 
 func (v *CatalogEntry) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -3787,7 +3787,7 @@ func (v *CatalogEntry) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Orderable, "orderable", true, "", nil)
+	validPrimBoolean(c, &v.Orderable, "orderable", true, "", nil)
 	if v.ReferencedItem != nil {
 		n := c.push("referencedItem")
 		v.ReferencedItem.validate(c)
@@ -3806,14 +3806,14 @@ func (v *CatalogEntry) validate(c *checker) {
 		v.Classification[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
 	if v.ValidityPeriod != nil {
 		n := c.push("validityPeriod")
 		v.ValidityPeriod.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ValidTo, "validTo", false, "", nil)
-	validPrim(c, &v.LastUpdated, "lastUpdated", false, "", nil)
+	validPrimDateTime(c, &v.ValidTo, "validTo", false, "", nil)
+	validPrimDateTime(c, &v.LastUpdated, "lastUpdated", false, "", nil)
 	for i := range v.AdditionalCharacteristic {
 		n := c.pushIndex("additionalCharacteristic", i)
 		v.AdditionalCharacteristic[i].validate(c)
@@ -3846,7 +3846,7 @@ func (v *CatalogEntryRelatedEntry) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Relationtype, "relationtype", true, "http://hl7.org/fhir/ValueSet/relation-type", vsRelationType)
+	validPrimCode(c, &v.Relationtype, "relationtype", true, "http://hl7.org/fhir/ValueSet/relation-type", vsRelationType)
 	if v.Item != nil {
 		n := c.push("item")
 		v.Item.validate(c)
@@ -3861,14 +3861,14 @@ func (v *CatalogEntryRelatedEntry) validate(c *checker) {
 }
 
 func (v *ChargeItem) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -3894,9 +3894,9 @@ func (v *ChargeItem) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.DefinitionURI, "definitionUri", false, "", nil)
-	validPrims(c, v.DefinitionCanonical, "definitionCanonical", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/chargeitem-status", vsChargeitemStatus)
+	validPrimsURI(c, v.DefinitionURI, "definitionUri", false, "", nil)
+	validPrimsCanonical(c, v.DefinitionCanonical, "definitionCanonical", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/chargeitem-status", vsChargeitemStatus)
 	for i := range v.PartOf {
 		n := c.pushIndex("partOf", i)
 		v.PartOf[i].validate(c)
@@ -3956,19 +3956,19 @@ func (v *ChargeItem) validate(c *checker) {
 		v.Bodysite[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.FactorOverride, "factorOverride", false, "", nil)
+	validPrimDecimal(c, &v.FactorOverride, "factorOverride", false, "", nil)
 	if v.PriceOverride != nil {
 		n := c.push("priceOverride")
 		v.PriceOverride.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.OverrideReason, "overrideReason", false, "", nil)
+	validPrimString(c, &v.OverrideReason, "overrideReason", false, "", nil)
 	if v.Enterer != nil {
 		n := c.push("enterer")
 		v.Enterer.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.EnteredDate, "enteredDate", false, "", nil)
+	validPrimDateTime(c, &v.EnteredDate, "enteredDate", false, "", nil)
 	for i := range v.Reason {
 		n := c.pushIndex("reason", i)
 		v.Reason[i].validate(c)
@@ -4033,14 +4033,14 @@ func (v *ChargeItemPerformer) validate(c *checker) {
 }
 
 func (v *ChargeItemDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -4061,27 +4061,27 @@ func (v *ChargeItemDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrims(c, v.DerivedFromURI, "derivedFromUri", false, "", nil)
-	validPrims(c, v.PartOf, "partOf", false, "", nil)
-	validPrims(c, v.Replaces, "replaces", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimsURI(c, v.DerivedFromURI, "derivedFromUri", false, "", nil)
+	validPrimsCanonical(c, v.PartOf, "partOf", false, "", nil)
+	validPrimsCanonical(c, v.Replaces, "replaces", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -4092,9 +4092,9 @@ func (v *ChargeItemDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -4137,9 +4137,9 @@ func (v *ChargeItemDefinitionApplicability) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
-	validPrim(c, &v.Expression, "expression", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Language, "language", false, "", nil)
+	validPrimString(c, &v.Expression, "expression", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -4182,13 +4182,13 @@ func (v *ChargeItemDefinitionPropertyGroupPriceComponent) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/invoice-priceComponentType", vsInvoicePriceComponentType)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/invoice-priceComponentType", vsInvoicePriceComponentType)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Amount != nil {
 		n := c.push("amount")
 		v.Amount.validate(c)
@@ -4200,14 +4200,14 @@ func (v *ChargeItemDefinitionPropertyGroupPriceComponent) validate(c *checker) {
 }
 
 func (v *Claim) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -4233,7 +4233,7 @@ func (v *Claim) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -4247,7 +4247,7 @@ func (v *Claim) validate(c *checker) {
 		v.SubType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/claim-use", vsClaimUse)
+	validPrimCode(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/claim-use", vsClaimUse)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -4261,7 +4261,7 @@ func (v *Claim) validate(c *checker) {
 		v.BillablePeriod.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.Enterer != nil {
 		n := c.push("enterer")
 		v.Enterer.validate(c)
@@ -4443,7 +4443,7 @@ func (v *ClaimCareTeam) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Provider != nil {
 		n := c.push("provider")
 		v.Provider.validate(c)
@@ -4452,7 +4452,7 @@ func (v *ClaimCareTeam) validate(c *checker) {
 	if v.Provider == nil {
 		c.required("provider")
 	}
-	validPrim(c, &v.Responsible, "responsible", false, "", nil)
+	validPrimBoolean(c, &v.Responsible, "responsible", false, "", nil)
 	if v.Role != nil {
 		n := c.push("role")
 		v.Role.validate(c)
@@ -4479,7 +4479,7 @@ func (v *ClaimSupportingInformation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Category != nil {
 		n := c.push("category")
 		v.Category.validate(c)
@@ -4520,7 +4520,7 @@ func (v *ClaimDiagnosis) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Diagnosis == nil {
 		c.required("diagnosis")
 	}
@@ -4558,13 +4558,13 @@ func (v *ClaimProcedure) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
 		v.Type[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Procedure == nil {
 		c.required("procedure")
 	}
@@ -4592,8 +4592,8 @@ func (v *ClaimInsurance) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
-	validPrim(c, &v.Focal, "focal", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimBoolean(c, &v.Focal, "focal", true, "", nil)
 	if v.Identifier != nil {
 		n := c.push("identifier")
 		v.Identifier.validate(c)
@@ -4607,8 +4607,8 @@ func (v *ClaimInsurance) validate(c *checker) {
 	if v.Coverage == nil {
 		c.required("coverage")
 	}
-	validPrim(c, &v.BusinessArrangement, "businessArrangement", false, "", nil)
-	validPrims(c, v.PreAuthRef, "preAuthRef", false, "", nil)
+	validPrimString(c, &v.BusinessArrangement, "businessArrangement", false, "", nil)
+	validPrimsString(c, v.PreAuthRef, "preAuthRef", false, "", nil)
 	if v.ClaimResponse != nil {
 		n := c.push("claimResponse")
 		v.ClaimResponse.validate(c)
@@ -4630,7 +4630,7 @@ func (v *ClaimAccident) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", true, "", nil)
+	validPrimDate(c, &v.Date, "date", true, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -4655,11 +4655,11 @@ func (v *ClaimItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
-	validPrims(c, v.CareTeamSequence, "careTeamSequence", false, "", nil)
-	validPrims(c, v.DiagnosisSequence, "diagnosisSequence", false, "", nil)
-	validPrims(c, v.ProcedureSequence, "procedureSequence", false, "", nil)
-	validPrims(c, v.InformationSequence, "informationSequence", false, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimsPositiveInt(c, v.CareTeamSequence, "careTeamSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.DiagnosisSequence, "diagnosisSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.ProcedureSequence, "procedureSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.InformationSequence, "informationSequence", false, "", nil)
 	if v.Revenue != nil {
 		n := c.push("revenue")
 		v.Revenue.validate(c)
@@ -4704,7 +4704,7 @@ func (v *ClaimItem) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -4751,7 +4751,7 @@ func (v *ClaimItemDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Revenue != nil {
 		n := c.push("revenue")
 		v.Revenue.validate(c)
@@ -4790,7 +4790,7 @@ func (v *ClaimItemDetail) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -4822,7 +4822,7 @@ func (v *ClaimItemDetailSubDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Revenue != nil {
 		n := c.push("revenue")
 		v.Revenue.validate(c)
@@ -4861,7 +4861,7 @@ func (v *ClaimItemDetailSubDetail) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -4878,14 +4878,14 @@ func (v *ClaimItemDetailSubDetail) validate(c *checker) {
 }
 
 func (v *ClaimResponse) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -4911,7 +4911,7 @@ func (v *ClaimResponse) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -4925,7 +4925,7 @@ func (v *ClaimResponse) validate(c *checker) {
 		v.SubType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/claim-use", vsClaimUse)
+	validPrimCode(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/claim-use", vsClaimUse)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -4934,7 +4934,7 @@ func (v *ClaimResponse) validate(c *checker) {
 	if v.Patient == nil {
 		c.required("patient")
 	}
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.Insurer != nil {
 		n := c.push("insurer")
 		v.Insurer.validate(c)
@@ -4953,9 +4953,9 @@ func (v *ClaimResponse) validate(c *checker) {
 		v.Request.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Outcome, "outcome", true, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
-	validPrim(c, &v.Disposition, "disposition", false, "", nil)
-	validPrim(c, &v.PreAuthRef, "preAuthRef", false, "", nil)
+	validPrimCode(c, &v.Outcome, "outcome", true, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
+	validPrimString(c, &v.Disposition, "disposition", false, "", nil)
+	validPrimString(c, &v.PreAuthRef, "preAuthRef", false, "", nil)
 	if v.PreAuthPeriod != nil {
 		n := c.push("preAuthPeriod")
 		v.PreAuthPeriod.validate(c)
@@ -5043,8 +5043,8 @@ func (v *ClaimResponseItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ItemSequence, "itemSequence", true, "", nil)
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimPositiveInt(c, &v.ItemSequence, "itemSequence", true, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	if len(v.Adjudication) == 0 {
 		c.required("adjudication")
 	}
@@ -5092,7 +5092,7 @@ func (v *ClaimResponseItemAdjudication) validate(c *checker) {
 		v.Amount.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -5109,8 +5109,8 @@ func (v *ClaimResponseItemItemDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DetailSequence, "detailSequence", true, "", nil)
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimPositiveInt(c, &v.DetailSequence, "detailSequence", true, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	if len(v.Adjudication) == 0 {
 		c.required("adjudication")
 	}
@@ -5140,8 +5140,8 @@ func (v *ClaimResponseItemItemDetailSubDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.SubDetailSequence, "subDetailSequence", true, "", nil)
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimPositiveInt(c, &v.SubDetailSequence, "subDetailSequence", true, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	for i := range v.Adjudication {
 		n := c.pushIndex("adjudication", i)
 		v.Adjudication[i].validate(c)
@@ -5163,9 +5163,9 @@ func (v *ClaimResponseAddedItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.ItemSequence, "itemSequence", false, "", nil)
-	validPrims(c, v.DetailSequence, "detailSequence", false, "", nil)
-	validPrims(c, v.SubdetailSequence, "subdetailSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.ItemSequence, "itemSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.DetailSequence, "detailSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.SubdetailSequence, "subdetailSequence", false, "", nil)
 	for i := range v.Provider {
 		n := c.pushIndex("provider", i)
 		v.Provider[i].validate(c)
@@ -5205,7 +5205,7 @@ func (v *ClaimResponseAddedItem) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -5221,7 +5221,7 @@ func (v *ClaimResponseAddedItem) validate(c *checker) {
 		v.SubSite[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	if len(v.Adjudication) == 0 {
 		c.required("adjudication")
 	}
@@ -5274,13 +5274,13 @@ func (v *ClaimResponseAddedItemAddedItemDetail) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	if len(v.Adjudication) == 0 {
 		c.required("adjudication")
 	}
@@ -5333,13 +5333,13 @@ func (v *ClaimResponseAddedItemAddedItemDetailAddedItemSubDetail) validate(c *ch
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	if len(v.Adjudication) == 0 {
 		c.required("adjudication")
 	}
@@ -5414,7 +5414,7 @@ func (v *ClaimResponsePayment) validate(c *checker) {
 		v.AdjustmentReason.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDate(c, &v.Date, "date", false, "", nil)
 	if v.Amount != nil {
 		n := c.push("amount")
 		v.Amount.validate(c)
@@ -5444,9 +5444,9 @@ func (v *ClaimResponseNote) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Number, "number", false, "", nil)
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/note-type", vsNoteType)
-	validPrim(c, &v.Text, "text", true, "", nil)
+	validPrimPositiveInt(c, &v.Number, "number", false, "", nil)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/note-type", vsNoteType)
+	validPrimString(c, &v.Text, "text", true, "", nil)
 	if v.Language != nil {
 		n := c.push("language")
 		v.Language.validate(c)
@@ -5468,8 +5468,8 @@ func (v *ClaimResponseInsurance) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
-	validPrim(c, &v.Focal, "focal", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimBoolean(c, &v.Focal, "focal", true, "", nil)
 	if v.Coverage != nil {
 		n := c.push("coverage")
 		v.Coverage.validate(c)
@@ -5478,7 +5478,7 @@ func (v *ClaimResponseInsurance) validate(c *checker) {
 	if v.Coverage == nil {
 		c.required("coverage")
 	}
-	validPrim(c, &v.BusinessArrangement, "businessArrangement", false, "", nil)
+	validPrimString(c, &v.BusinessArrangement, "businessArrangement", false, "", nil)
 	if v.ClaimResponse != nil {
 		n := c.push("claimResponse")
 		v.ClaimResponse.validate(c)
@@ -5500,9 +5500,9 @@ func (v *ClaimResponseError) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ItemSequence, "itemSequence", false, "", nil)
-	validPrim(c, &v.DetailSequence, "detailSequence", false, "", nil)
-	validPrim(c, &v.SubDetailSequence, "subDetailSequence", false, "", nil)
+	validPrimPositiveInt(c, &v.ItemSequence, "itemSequence", false, "", nil)
+	validPrimPositiveInt(c, &v.DetailSequence, "detailSequence", false, "", nil)
+	validPrimPositiveInt(c, &v.SubDetailSequence, "subDetailSequence", false, "", nil)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
@@ -5517,14 +5517,14 @@ func (v *ClaimResponseError) validate(c *checker) {
 }
 
 func (v *ClinicalImpression) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -5550,7 +5550,7 @@ func (v *ClinicalImpression) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/clinicalimpression-status", vsClinicalimpressionStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/clinicalimpression-status", vsClinicalimpressionStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
@@ -5561,7 +5561,7 @@ func (v *ClinicalImpression) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Subject != nil {
 		n := c.push("subject")
 		v.Subject.validate(c)
@@ -5578,7 +5578,7 @@ func (v *ClinicalImpression) validate(c *checker) {
 	if v.Effective != nil {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Assessor != nil {
 		n := c.push("assessor")
 		v.Assessor.validate(c)
@@ -5599,8 +5599,8 @@ func (v *ClinicalImpression) validate(c *checker) {
 		v.Investigation[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Protocol, "protocol", false, "", nil)
-	validPrim(c, &v.Summary, "summary", false, "", nil)
+	validPrimsURI(c, v.Protocol, "protocol", false, "", nil)
+	validPrimString(c, &v.Summary, "summary", false, "", nil)
 	for i := range v.Finding {
 		n := c.pushIndex("finding", i)
 		v.Finding[i].validate(c)
@@ -5682,21 +5682,21 @@ func (v *ClinicalImpressionFinding) validate(c *checker) {
 		v.ItemReference.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Basis, "basis", false, "", nil)
+	validPrimString(c, &v.Basis, "basis", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *CodeSystem) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -5717,25 +5717,25 @@ func (v *CodeSystem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -5746,16 +5746,16 @@ func (v *CodeSystem) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.CaseSensitive, "caseSensitive", false, "", nil)
-	validPrim(c, &v.ValueSet, "valueSet", false, "", nil)
-	validPrim(c, &v.HierarchyMeaning, "hierarchyMeaning", false, "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning", vsCodesystemHierarchyMeaning)
-	validPrim(c, &v.Compositional, "compositional", false, "", nil)
-	validPrim(c, &v.VersionNeeded, "versionNeeded", false, "", nil)
-	validPrim(c, &v.Content, "content", true, "http://hl7.org/fhir/ValueSet/codesystem-content-mode", vsCodesystemContentMode)
-	validPrim(c, &v.Supplements, "supplements", false, "", nil)
-	validPrim(c, &v.Count, "count", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimBoolean(c, &v.CaseSensitive, "caseSensitive", false, "", nil)
+	validPrimCanonical(c, &v.ValueSet, "valueSet", false, "", nil)
+	validPrimCode(c, &v.HierarchyMeaning, "hierarchyMeaning", false, "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning", vsCodesystemHierarchyMeaning)
+	validPrimBoolean(c, &v.Compositional, "compositional", false, "", nil)
+	validPrimBoolean(c, &v.VersionNeeded, "versionNeeded", false, "", nil)
+	validPrimCode(c, &v.Content, "content", true, "http://hl7.org/fhir/ValueSet/codesystem-content-mode", vsCodesystemContentMode)
+	validPrimCanonical(c, &v.Supplements, "supplements", false, "", nil)
+	validPrimUnsignedInt(c, &v.Count, "count", false, "", nil)
 	for i := range v.Filter {
 		n := c.pushIndex("filter", i)
 		v.Filter[i].validate(c)
@@ -5788,10 +5788,10 @@ func (v *CodeSystemFilter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrims(c, v.Operator, "operator", true, "http://hl7.org/fhir/ValueSet/filter-operator", vsFilterOperator)
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimsCode(c, v.Operator, "operator", true, "http://hl7.org/fhir/ValueSet/filter-operator", vsFilterOperator)
+	validPrimString(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -5808,10 +5808,10 @@ func (v *CodeSystemProperty) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrim(c, &v.URI, "uri", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/concept-property-type", vsConceptPropertyType)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimURI(c, &v.URI, "uri", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/concept-property-type", vsConceptPropertyType)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -5828,9 +5828,9 @@ func (v *CodeSystemConceptDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
-	validPrim(c, &v.Definition, "definition", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
+	validPrimString(c, &v.Definition, "definition", false, "", nil)
 	for i := range v.Designation {
 		n := c.pushIndex("designation", i)
 		v.Designation[i].validate(c)
@@ -5862,13 +5862,13 @@ func (v *CodeSystemConceptDefinitionDesignation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Use != nil {
 		n := c.push("use")
 		v.Use.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimString(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -5885,7 +5885,7 @@ func (v *CodeSystemConceptDefinitionConceptProperty) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
 	if v.Value == nil {
 		c.required("value")
 	}
@@ -5898,14 +5898,14 @@ func (v *CodeSystemConceptDefinitionConceptProperty) validate(c *checker) {
 }
 
 func (v *Communication) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -5931,8 +5931,8 @@ func (v *Communication) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -5948,7 +5948,7 @@ func (v *Communication) validate(c *checker) {
 		v.InResponseTo[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/event-status", vsEventStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/event-status", vsEventStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
@@ -5959,7 +5959,7 @@ func (v *Communication) validate(c *checker) {
 		v.Category[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
 	for i := range v.Medium {
 		n := c.pushIndex("medium", i)
 		v.Medium[i].validate(c)
@@ -5985,8 +5985,8 @@ func (v *Communication) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sent, "sent", false, "", nil)
-	validPrim(c, &v.Received, "received", false, "", nil)
+	validPrimDateTime(c, &v.Sent, "sent", false, "", nil)
+	validPrimDateTime(c, &v.Received, "received", false, "", nil)
 	for i := range v.Recipient {
 		n := c.pushIndex("recipient", i)
 		v.Recipient[i].validate(c)
@@ -6046,14 +6046,14 @@ func (v *CommunicationPayload) validate(c *checker) {
 }
 
 func (v *CommunicationRequest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -6094,7 +6094,7 @@ func (v *CommunicationRequest) validate(c *checker) {
 		v.GroupIdentifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
@@ -6105,8 +6105,8 @@ func (v *CommunicationRequest) validate(c *checker) {
 		v.Category[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
-	validPrim(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimBoolean(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
 	for i := range v.Medium {
 		n := c.pushIndex("medium", i)
 		v.Medium[i].validate(c)
@@ -6135,7 +6135,7 @@ func (v *CommunicationRequest) validate(c *checker) {
 	if v.Occurrence != nil {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "Period"})
 	}
-	validPrim(c, &v.AuthoredOn, "authoredOn", false, "", nil)
+	validPrimDateTime(c, &v.AuthoredOn, "authoredOn", false, "", nil)
 	if v.Requester != nil {
 		n := c.push("requester")
 		v.Requester.validate(c)
@@ -6195,14 +6195,14 @@ func (v *CommunicationRequestPayload) validate(c *checker) {
 }
 
 func (v *CompartmentDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -6223,27 +6223,27 @@ func (v *CompartmentDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/compartment-type", vsCompartmentType)
-	validPrim(c, &v.Search, "search", true, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/compartment-type", vsCompartmentType)
+	validPrimBoolean(c, &v.Search, "search", true, "", nil)
 	for i := range v.Resource {
 		n := c.pushIndex("resource", i)
 		v.Resource[i].validate(c)
@@ -6266,23 +6266,23 @@ func (v *CompartmentDefinitionResource) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrims(c, v.Param, "param", false, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimsString(c, v.Param, "param", false, "", nil)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Composition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -6308,7 +6308,7 @@ func (v *Composition) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/composition-status", vsCompositionStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/composition-status", vsCompositionStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -6332,7 +6332,7 @@ func (v *Composition) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", true, "", nil)
+	validPrimDateTime(c, &v.Date, "date", true, "", nil)
 	if len(v.Author) == 0 {
 		c.required("author")
 	}
@@ -6341,8 +6341,8 @@ func (v *Composition) validate(c *checker) {
 		v.Author[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Title, "title", true, "", nil)
-	validPrim(c, &v.Confidentiality, "confidentiality", false, "http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification", vsV3ConfidentialityClassification)
+	validPrimString(c, &v.Title, "title", true, "", nil)
+	validPrimCode(c, &v.Confidentiality, "confidentiality", false, "http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification", vsV3ConfidentialityClassification)
 	for i := range v.Attester {
 		n := c.pushIndex("attester", i)
 		v.Attester[i].validate(c)
@@ -6385,8 +6385,8 @@ func (v *CompositionAttester) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/composition-attestation-mode", vsCompositionAttestationMode)
-	validPrim(c, &v.Time, "time", false, "", nil)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/composition-attestation-mode", vsCompositionAttestationMode)
+	validPrimDateTime(c, &v.Time, "time", false, "", nil)
 	if v.Party != nil {
 		n := c.push("party")
 		v.Party.validate(c)
@@ -6408,7 +6408,7 @@ func (v *CompositionRelatesTo) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/document-relationship-type", vsDocumentRelationshipType)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/document-relationship-type", vsDocumentRelationshipType)
 	if v.Target == nil {
 		c.required("target")
 	}
@@ -6462,7 +6462,7 @@ func (v *CompositionSection) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
@@ -6483,7 +6483,7 @@ func (v *CompositionSection) validate(c *checker) {
 		v.Text.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mode, "mode", false, "http://hl7.org/fhir/ValueSet/list-mode", vsListMode)
+	validPrimCode(c, &v.Mode, "mode", false, "http://hl7.org/fhir/ValueSet/list-mode", vsListMode)
 	if v.OrderedBy != nil {
 		n := c.push("orderedBy")
 		v.OrderedBy.validate(c)
@@ -6510,14 +6510,14 @@ func (v *CompositionSection) validate(c *checker) {
 }
 
 func (v *ConceptMap) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -6538,25 +6538,25 @@ func (v *ConceptMap) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	if v.Identifier != nil {
 		n := c.push("identifier")
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -6567,8 +6567,8 @@ func (v *ConceptMap) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
 	if v.Source != nil {
 		c.choice("source", v.Source, []string{"uri", "canonical"})
 	}
@@ -6597,10 +6597,10 @@ func (v *ConceptMapGroup) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Source, "source", false, "", nil)
-	validPrim(c, &v.SourceVersion, "sourceVersion", false, "", nil)
-	validPrim(c, &v.Target, "target", false, "", nil)
-	validPrim(c, &v.TargetVersion, "targetVersion", false, "", nil)
+	validPrimURI(c, &v.Source, "source", false, "", nil)
+	validPrimString(c, &v.SourceVersion, "sourceVersion", false, "", nil)
+	validPrimURI(c, &v.Target, "target", false, "", nil)
+	validPrimString(c, &v.TargetVersion, "targetVersion", false, "", nil)
 	if len(v.Element) == 0 {
 		c.required("element")
 	}
@@ -6630,8 +6630,8 @@ func (v *ConceptMapGroupSourceElement) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", false, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
 	for i := range v.Target {
 		n := c.pushIndex("target", i)
 		v.Target[i].validate(c)
@@ -6653,10 +6653,10 @@ func (v *ConceptMapGroupSourceElementTargetElement) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", false, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
-	validPrim(c, &v.Equivalence, "equivalence", true, "http://hl7.org/fhir/ValueSet/concept-map-equivalence", vsConceptMapEquivalence)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
+	validPrimCode(c, &v.Equivalence, "equivalence", true, "http://hl7.org/fhir/ValueSet/concept-map-equivalence", vsConceptMapEquivalence)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	for i := range v.DependsOn {
 		n := c.pushIndex("dependsOn", i)
 		v.DependsOn[i].validate(c)
@@ -6683,10 +6683,10 @@ func (v *ConceptMapGroupSourceElementTargetElementOtherElement) validate(c *chec
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Property, "property", true, "", nil)
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Value, "value", true, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
+	validPrimURI(c, &v.Property, "property", true, "", nil)
+	validPrimCanonical(c, &v.System, "system", false, "", nil)
+	validPrimString(c, &v.Value, "value", true, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -6703,24 +6703,24 @@ func (v *ConceptMapGroupUnmapped) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode", vsConceptmapUnmappedMode)
-	validPrim(c, &v.Code, "code", false, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode", vsConceptmapUnmappedMode)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
+	validPrimCanonical(c, &v.URL, "url", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Condition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -6795,7 +6795,7 @@ func (v *Condition) validate(c *checker) {
 	if v.Abatement != nil {
 		c.choice("abatement", v.Abatement, []string{"dateTime", "Age", "Period", "Range", "string"})
 	}
-	validPrim(c, &v.RecordedDate, "recordedDate", false, "", nil)
+	validPrimDateTime(c, &v.RecordedDate, "recordedDate", false, "", nil)
 	if v.Recorder != nil {
 		n := c.push("recorder")
 		v.Recorder.validate(c)
@@ -6885,14 +6885,14 @@ func (v *ConditionEvidence) validate(c *checker) {
 }
 
 func (v *Consent) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -6918,7 +6918,7 @@ func (v *Consent) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/consent-state-codes", vsConsentStateCodes)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/consent-state-codes", vsConsentStateCodes)
 	if v.Scope != nil {
 		n := c.push("scope")
 		v.Scope.validate(c)
@@ -6940,7 +6940,7 @@ func (v *Consent) validate(c *checker) {
 		v.Patient.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DateTime, "dateTime", false, "", nil)
+	validPrimDateTime(c, &v.DateTime, "dateTime", false, "", nil)
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
 		v.Performer[i].validate(c)
@@ -6991,8 +6991,8 @@ func (v *ConsentPolicy) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Authority, "authority", false, "", nil)
-	validPrim(c, &v.URI, "uri", false, "", nil)
+	validPrimURI(c, &v.Authority, "authority", false, "", nil)
+	validPrimURI(c, &v.URI, "uri", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -7009,13 +7009,13 @@ func (v *ConsentVerification) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Verified, "verified", true, "", nil)
+	validPrimBoolean(c, &v.Verified, "verified", true, "", nil)
 	if v.VerifiedWith != nil {
 		n := c.push("verifiedWith")
 		v.VerifiedWith.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.VerificationDate, "verificationDate", false, "", nil)
+	validPrimDateTime(c, &v.VerificationDate, "verificationDate", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -7032,7 +7032,7 @@ func (v *ConsentProvision) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/consent-provision-type", vsConsentProvisionType)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/consent-provision-type", vsConsentProvisionType)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -7131,7 +7131,7 @@ func (v *ConsentProvisionProvisionData) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Meaning, "meaning", true, "http://hl7.org/fhir/ValueSet/consent-data-meaning", vsConsentDataMeaning)
+	validPrimCode(c, &v.Meaning, "meaning", true, "http://hl7.org/fhir/ValueSet/consent-data-meaning", vsConsentDataMeaning)
 	if v.Reference != nil {
 		n := c.push("reference")
 		v.Reference.validate(c)
@@ -7146,14 +7146,14 @@ func (v *ConsentProvisionProvisionData) validate(c *checker) {
 }
 
 func (v *Contract) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -7179,9 +7179,9 @@ func (v *Contract) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/contract-status", vsContractStatus)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/contract-status", vsContractStatus)
 	if v.LegalState != nil {
 		n := c.push("legalState")
 		v.LegalState.validate(c)
@@ -7192,13 +7192,13 @@ func (v *Contract) validate(c *checker) {
 		v.InstantiatesCanonical.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimURI(c, &v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	if v.ContentDerivative != nil {
 		n := c.push("contentDerivative")
 		v.ContentDerivative.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Issued, "issued", false, "", nil)
+	validPrimDateTime(c, &v.Issued, "issued", false, "", nil)
 	if v.Applies != nil {
 		n := c.push("applies")
 		v.Applies.validate(c)
@@ -7229,10 +7229,10 @@ func (v *Contract) validate(c *checker) {
 		v.Site[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrims(c, v.Alias, "alias", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimsString(c, v.Alias, "alias", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -7334,9 +7334,9 @@ func (v *ContractContentDefinition) validate(c *checker) {
 		v.Publisher.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.PublicationDate, "publicationDate", false, "", nil)
-	validPrim(c, &v.PublicationStatus, "publicationStatus", true, "http://hl7.org/fhir/ValueSet/contract-publicationstatus", vsContractPublicationstatus)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDateTime(c, &v.PublicationDate, "publicationDate", false, "", nil)
+	validPrimCode(c, &v.PublicationStatus, "publicationStatus", true, "http://hl7.org/fhir/ValueSet/contract-publicationstatus", vsContractPublicationstatus)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -7358,7 +7358,7 @@ func (v *ContractTerm) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Issued, "issued", false, "", nil)
+	validPrimDateTime(c, &v.Issued, "issued", false, "", nil)
 	if v.Applies != nil {
 		n := c.push("applies")
 		v.Applies.validate(c)
@@ -7377,7 +7377,7 @@ func (v *ContractTerm) validate(c *checker) {
 		v.SubType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	for i := range v.SecurityLabel {
 		n := c.pushIndex("securityLabel", i)
 		v.SecurityLabel[i].validate(c)
@@ -7422,7 +7422,7 @@ func (v *ContractTermSecurityLabel) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Number, "number", false, "", nil)
+	validPrimsUnsignedInt(c, v.Number, "number", false, "", nil)
 	if v.Classification != nil {
 		n := c.push("classification")
 		v.Classification.validate(c)
@@ -7492,9 +7492,9 @@ func (v *ContractTermContractOffer) validate(c *checker) {
 		v.Answer[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Text, "text", false, "", nil)
-	validPrims(c, v.LinkID, "linkId", false, "", nil)
-	validPrims(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
+	validPrimsString(c, v.LinkID, "linkId", false, "", nil)
+	validPrimsUnsignedInt(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -7595,7 +7595,7 @@ func (v *ContractTermContractAsset) validate(c *checker) {
 		v.Context[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Condition, "condition", false, "", nil)
+	validPrimString(c, &v.Condition, "condition", false, "", nil)
 	for i := range v.PeriodType {
 		n := c.pushIndex("periodType", i)
 		v.PeriodType[i].validate(c)
@@ -7611,14 +7611,14 @@ func (v *ContractTermContractAsset) validate(c *checker) {
 		v.UsePeriod[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Text, "text", false, "", nil)
-	validPrims(c, v.LinkID, "linkId", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
+	validPrimsString(c, v.LinkID, "linkId", false, "", nil)
 	for i := range v.Answer {
 		n := c.pushIndex("answer", i)
 		v.Answer[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
+	validPrimsUnsignedInt(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
 	for i := range v.ValuedItem {
 		n := c.pushIndex("valuedItem", i)
 		v.ValuedItem[i].validate(c)
@@ -7650,7 +7650,7 @@ func (v *ContractTermContractAssetAssetContext) validate(c *checker) {
 		v.Code[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -7675,7 +7675,7 @@ func (v *ContractTermContractAssetValuedItem) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.EffectiveTime, "effectiveTime", false, "", nil)
+	validPrimDateTime(c, &v.EffectiveTime, "effectiveTime", false, "", nil)
 	if v.Quantity != nil {
 		n := c.push("quantity")
 		v.Quantity.validate(c)
@@ -7686,15 +7686,15 @@ func (v *ContractTermContractAssetValuedItem) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
-	validPrim(c, &v.Points, "points", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Points, "points", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Payment, "payment", false, "", nil)
-	validPrim(c, &v.PaymentDate, "paymentDate", false, "", nil)
+	validPrimString(c, &v.Payment, "payment", false, "", nil)
+	validPrimDateTime(c, &v.PaymentDate, "paymentDate", false, "", nil)
 	if v.Responsible != nil {
 		n := c.push("responsible")
 		v.Responsible.validate(c)
@@ -7705,8 +7705,8 @@ func (v *ContractTermContractAssetValuedItem) validate(c *checker) {
 		v.Recipient.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.LinkID, "linkId", false, "", nil)
-	validPrims(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
+	validPrimsString(c, v.LinkID, "linkId", false, "", nil)
+	validPrimsUnsignedInt(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -7723,7 +7723,7 @@ func (v *ContractTermAction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
+	validPrimBoolean(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -7745,7 +7745,7 @@ func (v *ContractTermAction) validate(c *checker) {
 	if v.Intent == nil {
 		c.required("intent")
 	}
-	validPrims(c, v.LinkID, "linkId", false, "", nil)
+	validPrimsString(c, v.LinkID, "linkId", false, "", nil)
 	if v.Status != nil {
 		n := c.push("status")
 		v.Status.validate(c)
@@ -7759,7 +7759,7 @@ func (v *ContractTermAction) validate(c *checker) {
 		v.Context.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.ContextLinkID, "contextLinkId", false, "", nil)
+	validPrimsString(c, v.ContextLinkID, "contextLinkId", false, "", nil)
 	if v.Occurrence != nil {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "Period", "Timing"})
 	}
@@ -7768,7 +7768,7 @@ func (v *ContractTermAction) validate(c *checker) {
 		v.Requester[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.RequesterLinkID, "requesterLinkId", false, "", nil)
+	validPrimsString(c, v.RequesterLinkID, "requesterLinkId", false, "", nil)
 	for i := range v.PerformerType {
 		n := c.pushIndex("performerType", i)
 		v.PerformerType[i].validate(c)
@@ -7784,7 +7784,7 @@ func (v *ContractTermAction) validate(c *checker) {
 		v.Performer.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.PerformerLinkID, "performerLinkId", false, "", nil)
+	validPrimsString(c, v.PerformerLinkID, "performerLinkId", false, "", nil)
 	for i := range v.ReasonCode {
 		n := c.pushIndex("reasonCode", i)
 		v.ReasonCode[i].validate(c)
@@ -7795,14 +7795,14 @@ func (v *ContractTermAction) validate(c *checker) {
 		v.ReasonReference[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Reason, "reason", false, "", nil)
-	validPrims(c, v.ReasonLinkID, "reasonLinkId", false, "", nil)
+	validPrimsString(c, v.Reason, "reason", false, "", nil)
+	validPrimsString(c, v.ReasonLinkID, "reasonLinkId", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
+	validPrimsUnsignedInt(c, v.SecurityLabelNumber, "securityLabelNumber", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -7944,14 +7944,14 @@ func (v *ContractComputableLanguage) validate(c *checker) {
 }
 
 func (v *Coverage) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -7977,7 +7977,7 @@ func (v *Coverage) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -7993,7 +7993,7 @@ func (v *Coverage) validate(c *checker) {
 		v.Subscriber.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.SubscriberID, "subscriberId", false, "", nil)
+	validPrimString(c, &v.SubscriberID, "subscriberId", false, "", nil)
 	if v.Beneficiary != nil {
 		n := c.push("beneficiary")
 		v.Beneficiary.validate(c)
@@ -8002,7 +8002,7 @@ func (v *Coverage) validate(c *checker) {
 	if v.Beneficiary == nil {
 		c.required("beneficiary")
 	}
-	validPrim(c, &v.Dependent, "dependent", false, "", nil)
+	validPrimString(c, &v.Dependent, "dependent", false, "", nil)
 	if v.Relationship != nil {
 		n := c.push("relationship")
 		v.Relationship.validate(c)
@@ -8026,14 +8026,14 @@ func (v *Coverage) validate(c *checker) {
 		v.Class[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Order, "order", false, "", nil)
-	validPrim(c, &v.Network, "network", false, "", nil)
+	validPrimPositiveInt(c, &v.Order, "order", false, "", nil)
+	validPrimString(c, &v.Network, "network", false, "", nil)
 	for i := range v.CostToBeneficiary {
 		n := c.pushIndex("costToBeneficiary", i)
 		v.CostToBeneficiary[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Subrogation, "subrogation", false, "", nil)
+	validPrimBoolean(c, &v.Subrogation, "subrogation", false, "", nil)
 	for i := range v.Contract {
 		n := c.pushIndex("contract", i)
 		v.Contract[i].validate(c)
@@ -8064,8 +8064,8 @@ func (v *CoverageClass) validate(c *checker) {
 	if v.Type == nil {
 		c.required("type")
 	}
-	validPrim(c, &v.Value, "value", true, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Value, "value", true, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8133,14 +8133,14 @@ func (v *CoverageCostToBeneficiaryExemption) validate(c *checker) {
 }
 
 func (v *CoverageEligibilityRequest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -8166,13 +8166,13 @@ func (v *CoverageEligibilityRequest) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
 	if v.Priority != nil {
 		n := c.push("priority")
 		v.Priority.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Purpose, "purpose", true, "http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose", vsEligibilityrequestPurpose)
+	validPrimsCode(c, v.Purpose, "purpose", true, "http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose", vsEligibilityrequestPurpose)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -8184,7 +8184,7 @@ func (v *CoverageEligibilityRequest) validate(c *checker) {
 	if v.Serviced != nil {
 		c.choice("serviced", v.Serviced, []string{"date", "Period"})
 	}
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.Enterer != nil {
 		n := c.push("enterer")
 		v.Enterer.validate(c)
@@ -8240,7 +8240,7 @@ func (v *CoverageEligibilityRequestSupportingInformation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Information != nil {
 		n := c.push("information")
 		v.Information.validate(c)
@@ -8249,7 +8249,7 @@ func (v *CoverageEligibilityRequestSupportingInformation) validate(c *checker) {
 	if v.Information == nil {
 		c.required("information")
 	}
-	validPrim(c, &v.AppliesToAll, "appliesToAll", false, "", nil)
+	validPrimBoolean(c, &v.AppliesToAll, "appliesToAll", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8266,7 +8266,7 @@ func (v *CoverageEligibilityRequestInsurance) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Focal, "focal", false, "", nil)
+	validPrimBoolean(c, &v.Focal, "focal", false, "", nil)
 	if v.Coverage != nil {
 		n := c.push("coverage")
 		v.Coverage.validate(c)
@@ -8275,7 +8275,7 @@ func (v *CoverageEligibilityRequestInsurance) validate(c *checker) {
 	if v.Coverage == nil {
 		c.required("coverage")
 	}
-	validPrim(c, &v.BusinessArrangement, "businessArrangement", false, "", nil)
+	validPrimString(c, &v.BusinessArrangement, "businessArrangement", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8292,7 +8292,7 @@ func (v *CoverageEligibilityRequestDetails) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.SupportingInfoSequence, "supportingInfoSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.SupportingInfoSequence, "supportingInfoSequence", false, "", nil)
 	if v.Category != nil {
 		n := c.push("category")
 		v.Category.validate(c)
@@ -8363,14 +8363,14 @@ func (v *CoverageEligibilityRequestDetailsDiagnosis) validate(c *checker) {
 }
 
 func (v *CoverageEligibilityResponse) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -8396,8 +8396,8 @@ func (v *CoverageEligibilityResponse) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
-	validPrims(c, v.Purpose, "purpose", true, "http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose", vsEligibilityresponsePurpose)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimsCode(c, v.Purpose, "purpose", true, "http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose", vsEligibilityresponsePurpose)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -8409,7 +8409,7 @@ func (v *CoverageEligibilityResponse) validate(c *checker) {
 	if v.Serviced != nil {
 		c.choice("serviced", v.Serviced, []string{"date", "Period"})
 	}
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.Requestor != nil {
 		n := c.push("requestor")
 		v.Requestor.validate(c)
@@ -8423,8 +8423,8 @@ func (v *CoverageEligibilityResponse) validate(c *checker) {
 	if v.Request == nil {
 		c.required("request")
 	}
-	validPrim(c, &v.Outcome, "outcome", true, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
-	validPrim(c, &v.Disposition, "disposition", false, "", nil)
+	validPrimCode(c, &v.Outcome, "outcome", true, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
+	validPrimString(c, &v.Disposition, "disposition", false, "", nil)
 	if v.Insurer != nil {
 		n := c.push("insurer")
 		v.Insurer.validate(c)
@@ -8438,7 +8438,7 @@ func (v *CoverageEligibilityResponse) validate(c *checker) {
 		v.Insurance[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.PreAuthRef, "preAuthRef", false, "", nil)
+	validPrimString(c, &v.PreAuthRef, "preAuthRef", false, "", nil)
 	if v.Form != nil {
 		n := c.push("form")
 		v.Form.validate(c)
@@ -8474,7 +8474,7 @@ func (v *CoverageEligibilityResponseInsurance) validate(c *checker) {
 	if v.Coverage == nil {
 		c.required("coverage")
 	}
-	validPrim(c, &v.Inforce, "inforce", false, "", nil)
+	validPrimBoolean(c, &v.Inforce, "inforce", false, "", nil)
 	if v.BenefitPeriod != nil {
 		n := c.push("benefitPeriod")
 		v.BenefitPeriod.validate(c)
@@ -8521,9 +8521,9 @@ func (v *CoverageEligibilityResponseInsuranceItems) validate(c *checker) {
 		v.Provider.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Excluded, "excluded", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimBoolean(c, &v.Excluded, "excluded", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Network != nil {
 		n := c.push("network")
 		v.Network.validate(c)
@@ -8544,13 +8544,13 @@ func (v *CoverageEligibilityResponseInsuranceItems) validate(c *checker) {
 		v.Benefit[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AuthorizationRequired, "authorizationRequired", false, "", nil)
+	validPrimBoolean(c, &v.AuthorizationRequired, "authorizationRequired", false, "", nil)
 	for i := range v.AuthorizationSupporting {
 		n := c.pushIndex("authorizationSupporting", i)
 		v.AuthorizationSupporting[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AuthorizationURL, "authorizationUrl", false, "", nil)
+	validPrimURI(c, &v.AuthorizationURL, "authorizationUrl", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8611,14 +8611,14 @@ func (v *CoverageEligibilityResponseErrors) validate(c *checker) {
 }
 
 func (v *DetectedIssue) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -8644,13 +8644,13 @@ func (v *DetectedIssue) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/observation-status", vsObservationStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/observation-status", vsObservationStatus)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Severity, "severity", false, "http://hl7.org/fhir/ValueSet/detectedissue-severity", vsDetectedissueSeverity)
+	validPrimCode(c, &v.Severity, "severity", false, "http://hl7.org/fhir/ValueSet/detectedissue-severity", vsDetectedissueSeverity)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -8674,8 +8674,8 @@ func (v *DetectedIssue) validate(c *checker) {
 		v.Evidence[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Detail, "detail", false, "", nil)
-	validPrim(c, &v.Reference, "reference", false, "", nil)
+	validPrimString(c, &v.Detail, "detail", false, "", nil)
+	validPrimURI(c, &v.Reference, "reference", false, "", nil)
 	for i := range v.Mitigation {
 		n := c.pushIndex("mitigation", i)
 		v.Mitigation[i].validate(c)
@@ -8732,7 +8732,7 @@ func (v *DetectedIssueMitigation) validate(c *checker) {
 	if v.Action == nil {
 		c.required("action")
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -8744,14 +8744,14 @@ func (v *DetectedIssueMitigation) validate(c *checker) {
 }
 
 func (v *Device) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -8787,25 +8787,25 @@ func (v *Device) validate(c *checker) {
 		v.UdiCarrier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/device-status", vsDeviceStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/device-status", vsDeviceStatus)
 	for i := range v.StatusReason {
 		n := c.pushIndex("statusReason", i)
 		v.StatusReason[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DistinctIdentifier, "distinctIdentifier", false, "", nil)
-	validPrim(c, &v.Manufacturer, "manufacturer", false, "", nil)
-	validPrim(c, &v.ManufactureDate, "manufactureDate", false, "", nil)
-	validPrim(c, &v.ExpirationDate, "expirationDate", false, "", nil)
-	validPrim(c, &v.LotNumber, "lotNumber", false, "", nil)
-	validPrim(c, &v.SerialNumber, "serialNumber", false, "", nil)
+	validPrimString(c, &v.DistinctIdentifier, "distinctIdentifier", false, "", nil)
+	validPrimString(c, &v.Manufacturer, "manufacturer", false, "", nil)
+	validPrimDateTime(c, &v.ManufactureDate, "manufactureDate", false, "", nil)
+	validPrimDateTime(c, &v.ExpirationDate, "expirationDate", false, "", nil)
+	validPrimString(c, &v.LotNumber, "lotNumber", false, "", nil)
+	validPrimString(c, &v.SerialNumber, "serialNumber", false, "", nil)
 	for i := range v.DeviceName {
 		n := c.pushIndex("deviceName", i)
 		v.DeviceName[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ModelNumber, "modelNumber", false, "", nil)
-	validPrim(c, &v.PartNumber, "partNumber", false, "", nil)
+	validPrimString(c, &v.ModelNumber, "modelNumber", false, "", nil)
+	validPrimString(c, &v.PartNumber, "partNumber", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -8846,7 +8846,7 @@ func (v *Device) validate(c *checker) {
 		v.Location.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -8879,12 +8879,12 @@ func (v *DeviceUdiCarrier) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DeviceIdentifier, "deviceIdentifier", false, "", nil)
-	validPrim(c, &v.Issuer, "issuer", false, "", nil)
-	validPrim(c, &v.Jurisdiction, "jurisdiction", false, "", nil)
-	validPrim(c, &v.CarrierAIDC, "carrierAIDC", false, "", nil)
-	validPrim(c, &v.CarrierHRF, "carrierHRF", false, "", nil)
-	validPrim(c, &v.EntryType, "entryType", false, "http://hl7.org/fhir/ValueSet/udi-entry-type", vsUdiEntryType)
+	validPrimString(c, &v.DeviceIdentifier, "deviceIdentifier", false, "", nil)
+	validPrimURI(c, &v.Issuer, "issuer", false, "", nil)
+	validPrimURI(c, &v.Jurisdiction, "jurisdiction", false, "", nil)
+	validPrimBase64Binary(c, &v.CarrierAIDC, "carrierAIDC", false, "", nil)
+	validPrimString(c, &v.CarrierHRF, "carrierHRF", false, "", nil)
+	validPrimCode(c, &v.EntryType, "entryType", false, "http://hl7.org/fhir/ValueSet/udi-entry-type", vsUdiEntryType)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8901,8 +8901,8 @@ func (v *DeviceDeviceName) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/device-nametype", vsDeviceNametype)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/device-nametype", vsDeviceNametype)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8927,7 +8927,7 @@ func (v *DeviceSpecialization) validate(c *checker) {
 	if v.SystemType == nil {
 		c.required("systemType")
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8954,7 +8954,7 @@ func (v *DeviceVersion) validate(c *checker) {
 		v.Component.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimString(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -8995,14 +8995,14 @@ func (v *DeviceProperty) validate(c *checker) {
 }
 
 func (v *DeviceDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -9041,7 +9041,7 @@ func (v *DeviceDefinition) validate(c *checker) {
 		v.DeviceName[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ModelNumber, "modelNumber", false, "", nil)
+	validPrimString(c, &v.ModelNumber, "modelNumber", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -9052,7 +9052,7 @@ func (v *DeviceDefinition) validate(c *checker) {
 		v.Specialization[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Version, "version", false, "", nil)
+	validPrimsString(c, v.Version, "version", false, "", nil)
 	for i := range v.Safety {
 		n := c.pushIndex("safety", i)
 		v.Safety[i].validate(c)
@@ -9093,8 +9093,8 @@ func (v *DeviceDefinition) validate(c *checker) {
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.OnlineInformation, "onlineInformation", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.OnlineInformation, "onlineInformation", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -9132,9 +9132,9 @@ func (v *DeviceDefinitionUdiDeviceIdentifier) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DeviceIdentifier, "deviceIdentifier", true, "", nil)
-	validPrim(c, &v.Issuer, "issuer", true, "", nil)
-	validPrim(c, &v.Jurisdiction, "jurisdiction", true, "", nil)
+	validPrimString(c, &v.DeviceIdentifier, "deviceIdentifier", true, "", nil)
+	validPrimURI(c, &v.Issuer, "issuer", true, "", nil)
+	validPrimURI(c, &v.Jurisdiction, "jurisdiction", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -9151,8 +9151,8 @@ func (v *DeviceDefinitionDeviceName) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/device-nametype", vsDeviceNametype)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/device-nametype", vsDeviceNametype)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -9169,8 +9169,8 @@ func (v *DeviceDefinitionSpecialization) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.SystemType, "systemType", true, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.SystemType, "systemType", true, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -9258,22 +9258,22 @@ func (v *DeviceDefinitionMaterial) validate(c *checker) {
 	if v.Substance == nil {
 		c.required("substance")
 	}
-	validPrim(c, &v.Alternate, "alternate", false, "", nil)
-	validPrim(c, &v.AllergenicIndicator, "allergenicIndicator", false, "", nil)
+	validPrimBoolean(c, &v.Alternate, "alternate", false, "", nil)
+	validPrimBoolean(c, &v.AllergenicIndicator, "allergenicIndicator", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *DeviceMetric) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -9322,9 +9322,9 @@ func (v *DeviceMetric) validate(c *checker) {
 		v.Parent.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.OperationalStatus, "operationalStatus", false, "http://hl7.org/fhir/ValueSet/metric-operational-status", vsMetricOperationalStatus)
-	validPrim(c, &v.Color, "color", false, "http://hl7.org/fhir/ValueSet/metric-color", vsMetricColor)
-	validPrim(c, &v.Category, "category", true, "http://hl7.org/fhir/ValueSet/metric-category", vsMetricCategory)
+	validPrimCode(c, &v.OperationalStatus, "operationalStatus", false, "http://hl7.org/fhir/ValueSet/metric-operational-status", vsMetricOperationalStatus)
+	validPrimCode(c, &v.Color, "color", false, "http://hl7.org/fhir/ValueSet/metric-color", vsMetricColor)
+	validPrimCode(c, &v.Category, "category", true, "http://hl7.org/fhir/ValueSet/metric-category", vsMetricCategory)
 	if v.MeasurementPeriod != nil {
 		n := c.push("measurementPeriod")
 		v.MeasurementPeriod.validate(c)
@@ -9352,23 +9352,23 @@ func (v *DeviceMetricCalibration) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/metric-calibration-type", vsMetricCalibrationType)
-	validPrim(c, &v.State, "state", false, "http://hl7.org/fhir/ValueSet/metric-calibration-state", vsMetricCalibrationState)
-	validPrim(c, &v.Time, "time", false, "", nil)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/metric-calibration-type", vsMetricCalibrationType)
+	validPrimCode(c, &v.State, "state", false, "http://hl7.org/fhir/ValueSet/metric-calibration-state", vsMetricCalibrationState)
+	validPrimInstant(c, &v.Time, "time", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *DeviceRequest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -9394,8 +9394,8 @@ func (v *DeviceRequest) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -9411,9 +9411,9 @@ func (v *DeviceRequest) validate(c *checker) {
 		v.GroupIdentifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
-	validPrim(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
+	validPrimCode(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
 	if v.Code == nil {
 		c.required("code")
 	}
@@ -9441,7 +9441,7 @@ func (v *DeviceRequest) validate(c *checker) {
 	if v.Occurrence != nil {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "Period", "Timing"})
 	}
-	validPrim(c, &v.AuthoredOn, "authoredOn", false, "", nil)
+	validPrimDateTime(c, &v.AuthoredOn, "authoredOn", false, "", nil)
 	if v.Requester != nil {
 		n := c.push("requester")
 		v.Requester.validate(c)
@@ -9518,14 +9518,14 @@ func (v *DeviceRequestParameter) validate(c *checker) {
 }
 
 func (v *DeviceUseStatement) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -9556,7 +9556,7 @@ func (v *DeviceUseStatement) validate(c *checker) {
 		v.BasedOn[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/device-statement-status", vsDeviceStatementStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/device-statement-status", vsDeviceStatementStatus)
 	if v.Subject != nil {
 		n := c.push("subject")
 		v.Subject.validate(c)
@@ -9573,7 +9573,7 @@ func (v *DeviceUseStatement) validate(c *checker) {
 	if v.Timing != nil {
 		c.choice("timing", v.Timing, []string{"Timing", "Period", "dateTime"})
 	}
-	validPrim(c, &v.RecordedOn, "recordedOn", false, "", nil)
+	validPrimDateTime(c, &v.RecordedOn, "recordedOn", false, "", nil)
 	if v.Source != nil {
 		n := c.push("source")
 		v.Source.validate(c)
@@ -9614,14 +9614,14 @@ func (v *DeviceUseStatement) validate(c *checker) {
 }
 
 func (v *DiagnosticReport) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -9652,7 +9652,7 @@ func (v *DiagnosticReport) validate(c *checker) {
 		v.BasedOn[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/diagnostic-report-status", vsDiagnosticReportStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/diagnostic-report-status", vsDiagnosticReportStatus)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
@@ -9679,7 +9679,7 @@ func (v *DiagnosticReport) validate(c *checker) {
 	if v.Effective != nil {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period"})
 	}
-	validPrim(c, &v.Issued, "issued", false, "", nil)
+	validPrimInstant(c, &v.Issued, "issued", false, "", nil)
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
 		v.Performer[i].validate(c)
@@ -9710,7 +9710,7 @@ func (v *DiagnosticReport) validate(c *checker) {
 		v.Media[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Conclusion, "conclusion", false, "", nil)
+	validPrimString(c, &v.Conclusion, "conclusion", false, "", nil)
 	for i := range v.ConclusionCode {
 		n := c.pushIndex("conclusionCode", i)
 		v.ConclusionCode[i].validate(c)
@@ -9738,7 +9738,7 @@ func (v *DiagnosticReportMedia) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	if v.Link != nil {
 		n := c.push("link")
 		v.Link.validate(c)
@@ -9753,14 +9753,14 @@ func (v *DiagnosticReportMedia) validate(c *checker) {
 }
 
 func (v *DocumentManifest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -9791,7 +9791,7 @@ func (v *DocumentManifest) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/document-reference-status", vsDocumentReferenceStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/document-reference-status", vsDocumentReferenceStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -9802,7 +9802,7 @@ func (v *DocumentManifest) validate(c *checker) {
 		v.Subject.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", false, "", nil)
+	validPrimDateTime(c, &v.Created, "created", false, "", nil)
 	for i := range v.Author {
 		n := c.pushIndex("author", i)
 		v.Author[i].validate(c)
@@ -9813,8 +9813,8 @@ func (v *DocumentManifest) validate(c *checker) {
 		v.Recipient[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Source, "source", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimURI(c, &v.Source, "source", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Content) == 0 {
 		c.required("content")
 	}
@@ -9861,14 +9861,14 @@ func (v *DocumentManifestRelated) validate(c *checker) {
 }
 
 func (v *DocumentReference) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -9899,8 +9899,8 @@ func (v *DocumentReference) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/document-reference-status", vsDocumentReferenceStatus)
-	validPrim(c, &v.DocStatus, "docStatus", false, "http://hl7.org/fhir/ValueSet/composition-status", vsCompositionStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/document-reference-status", vsDocumentReferenceStatus)
+	validPrimCode(c, &v.DocStatus, "docStatus", false, "http://hl7.org/fhir/ValueSet/composition-status", vsCompositionStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -9916,7 +9916,7 @@ func (v *DocumentReference) validate(c *checker) {
 		v.Subject.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimInstant(c, &v.Date, "date", false, "", nil)
 	for i := range v.Author {
 		n := c.pushIndex("author", i)
 		v.Author[i].validate(c)
@@ -9937,7 +9937,7 @@ func (v *DocumentReference) validate(c *checker) {
 		v.RelatesTo[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.SecurityLabel {
 		n := c.pushIndex("securityLabel", i)
 		v.SecurityLabel[i].validate(c)
@@ -9973,7 +9973,7 @@ func (v *DocumentReferenceRelatesTo) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/document-relationship-type", vsDocumentRelationshipType)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/document-relationship-type", vsDocumentRelationshipType)
 	if v.Target != nil {
 		n := c.push("target")
 		v.Target.validate(c)
@@ -10068,14 +10068,14 @@ func (v *DocumentReferenceContext) validate(c *checker) {
 }
 
 func (v *EffectEvidenceSynthesis) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -10096,24 +10096,24 @@ func (v *EffectEvidenceSynthesis) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -10129,9 +10129,9 @@ func (v *EffectEvidenceSynthesis) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -10246,9 +10246,9 @@ func (v *EffectEvidenceSynthesisSampleSize) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.NumberOfStudies, "numberOfStudies", false, "", nil)
-	validPrim(c, &v.NumberOfParticipants, "numberOfParticipants", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimInteger(c, &v.NumberOfStudies, "numberOfStudies", false, "", nil)
+	validPrimInteger(c, &v.NumberOfParticipants, "numberOfParticipants", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -10265,8 +10265,8 @@ func (v *EffectEvidenceSynthesisResultsByExposure) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.ExposureState, "exposureState", false, "http://hl7.org/fhir/ValueSet/exposure-state", vsExposureState)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimCode(c, &v.ExposureState, "exposureState", false, "http://hl7.org/fhir/ValueSet/exposure-state", vsExposureState)
 	if v.VariantState != nil {
 		n := c.push("variantState")
 		v.VariantState.validate(c)
@@ -10296,7 +10296,7 @@ func (v *EffectEvidenceSynthesisEffectEstimate) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -10307,7 +10307,7 @@ func (v *EffectEvidenceSynthesisEffectEstimate) validate(c *checker) {
 		v.VariantState.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
 	if v.UnitOfMeasure != nil {
 		n := c.push("unitOfMeasure")
 		v.UnitOfMeasure.validate(c)
@@ -10339,9 +10339,9 @@ func (v *EffectEvidenceSynthesisEffectEstimatePrecisionEstimate) validate(c *che
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Level, "level", false, "", nil)
-	validPrim(c, &v.From, "from", false, "", nil)
-	validPrim(c, &v.To, "to", false, "", nil)
+	validPrimDecimal(c, &v.Level, "level", false, "", nil)
+	validPrimDecimal(c, &v.From, "from", false, "", nil)
+	validPrimDecimal(c, &v.To, "to", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -10410,14 +10410,14 @@ func (v *EffectEvidenceSynthesisCertaintyCertaintySubcomponent) validate(c *chec
 }
 
 func (v *Encounter) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -10443,7 +10443,7 @@ func (v *Encounter) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/encounter-status", vsEncounterStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/encounter-status", vsEncounterStatus)
 	for i := range v.StatusHistory {
 		n := c.pushIndex("statusHistory", i)
 		v.StatusHistory[i].validate(c)
@@ -10569,7 +10569,7 @@ func (v *EncounterStatusHistory) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/encounter-status", vsEncounterStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/encounter-status", vsEncounterStatus)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -10670,7 +10670,7 @@ func (v *EncounterDiagnosis) validate(c *checker) {
 		v.Use.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Rank, "rank", false, "", nil)
+	validPrimPositiveInt(c, &v.Rank, "rank", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -10756,7 +10756,7 @@ func (v *EncounterLocation) validate(c *checker) {
 	if v.Location == nil {
 		c.required("location")
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/encounter-location-status", vsEncounterLocationStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/encounter-location-status", vsEncounterLocationStatus)
 	if v.PhysicalType != nil {
 		n := c.push("physicalType")
 		v.PhysicalType.validate(c)
@@ -10773,14 +10773,14 @@ func (v *EncounterLocation) validate(c *checker) {
 }
 
 func (v *Endpoint) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -10806,7 +10806,7 @@ func (v *Endpoint) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/endpoint-status", vsEndpointStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/endpoint-status", vsEndpointStatus)
 	if v.ConnectionType != nil {
 		n := c.push("connectionType")
 		v.ConnectionType.validate(c)
@@ -10815,7 +10815,7 @@ func (v *Endpoint) validate(c *checker) {
 	if v.ConnectionType == nil {
 		c.required("connectionType")
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if v.ManagingOrganization != nil {
 		n := c.push("managingOrganization")
 		v.ManagingOrganization.validate(c)
@@ -10839,9 +10839,9 @@ func (v *Endpoint) validate(c *checker) {
 		v.PayloadType[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.PayloadMimeType, "payloadMimeType", false, "", nil)
-	validPrim(c, &v.Address, "address", true, "", nil)
-	validPrims(c, v.Header, "header", false, "", nil)
+	validPrimsCode(c, v.PayloadMimeType, "payloadMimeType", false, "", nil)
+	validPrimURL(c, &v.Address, "address", true, "", nil)
+	validPrimsString(c, v.Header, "header", false, "", nil)
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -10849,14 +10849,14 @@ func (v *Endpoint) validate(c *checker) {
 }
 
 func (v *EnrollmentRequest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -10882,8 +10882,8 @@ func (v *EnrollmentRequest) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
-	validPrim(c, &v.Created, "created", false, "", nil)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimDateTime(c, &v.Created, "created", false, "", nil)
 	if v.Insurer != nil {
 		n := c.push("insurer")
 		v.Insurer.validate(c)
@@ -10911,14 +10911,14 @@ func (v *EnrollmentRequest) validate(c *checker) {
 }
 
 func (v *EnrollmentResponse) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -10944,15 +10944,15 @@ func (v *EnrollmentResponse) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
 	if v.Request != nil {
 		n := c.push("request")
 		v.Request.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Outcome, "outcome", false, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
-	validPrim(c, &v.Disposition, "disposition", false, "", nil)
-	validPrim(c, &v.Created, "created", false, "", nil)
+	validPrimCode(c, &v.Outcome, "outcome", false, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
+	validPrimString(c, &v.Disposition, "disposition", false, "", nil)
+	validPrimDateTime(c, &v.Created, "created", false, "", nil)
 	if v.Organization != nil {
 		n := c.push("organization")
 		v.Organization.validate(c)
@@ -10970,14 +10970,14 @@ func (v *EnrollmentResponse) validate(c *checker) {
 }
 
 func (v *EpisodeOfCare) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -11003,7 +11003,7 @@ func (v *EpisodeOfCare) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/episode-of-care-status", vsEpisodeOfCareStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/episode-of-care-status", vsEpisodeOfCareStatus)
 	for i := range v.StatusHistory {
 		n := c.pushIndex("statusHistory", i)
 		v.StatusHistory[i].validate(c)
@@ -11074,7 +11074,7 @@ func (v *EpisodeOfCareStatusHistory) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/episode-of-care-status", vsEpisodeOfCareStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/episode-of-care-status", vsEpisodeOfCareStatus)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -11112,21 +11112,21 @@ func (v *EpisodeOfCareDiagnosis) validate(c *checker) {
 		v.Role.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Rank, "rank", false, "", nil)
+	validPrimPositiveInt(c, &v.Rank, "rank", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *EventDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -11147,29 +11147,29 @@ func (v *EventDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -11180,11 +11180,11 @@ func (v *EventDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Usage, "usage", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -11235,14 +11235,14 @@ func (v *EventDefinition) validate(c *checker) {
 }
 
 func (v *Evidence) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -11263,26 +11263,26 @@ func (v *Evidence) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.ShortTitle, "shortTitle", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.ShortTitle, "shortTitle", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -11298,9 +11298,9 @@ func (v *Evidence) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -11361,14 +11361,14 @@ func (v *Evidence) validate(c *checker) {
 }
 
 func (v *EvidenceVariable) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -11389,26 +11389,26 @@ func (v *EvidenceVariable) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.ShortTitle, "shortTitle", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.ShortTitle, "shortTitle", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -11424,9 +11424,9 @@ func (v *EvidenceVariable) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -11462,7 +11462,7 @@ func (v *EvidenceVariable) validate(c *checker) {
 		v.RelatedArtifact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/variable-type", vsVariableType)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/variable-type", vsVariableType)
 	if len(v.Characteristic) == 0 {
 		c.required("characteristic")
 	}
@@ -11488,7 +11488,7 @@ func (v *EvidenceVariableCharacteristic) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Definition == nil {
 		c.required("definition")
 	}
@@ -11500,7 +11500,7 @@ func (v *EvidenceVariableCharacteristic) validate(c *checker) {
 		v.UsageContext[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Exclude, "exclude", false, "", nil)
+	validPrimBoolean(c, &v.Exclude, "exclude", false, "", nil)
 	if v.ParticipantEffective != nil {
 		c.choice("participantEffective", v.ParticipantEffective, []string{"dateTime", "Period", "Duration", "Timing"})
 	}
@@ -11509,21 +11509,21 @@ func (v *EvidenceVariableCharacteristic) validate(c *checker) {
 		v.TimeFromStart.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.GroupMeasure, "groupMeasure", false, "http://hl7.org/fhir/ValueSet/group-measure", vsGroupMeasure)
+	validPrimCode(c, &v.GroupMeasure, "groupMeasure", false, "http://hl7.org/fhir/ValueSet/group-measure", vsGroupMeasure)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *ExampleScenario) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -11544,18 +11544,18 @@ func (v *ExampleScenario) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
@@ -11571,8 +11571,8 @@ func (v *ExampleScenario) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
 	for i := range v.Actor {
 		n := c.pushIndex("actor", i)
 		v.Actor[i].validate(c)
@@ -11588,7 +11588,7 @@ func (v *ExampleScenario) validate(c *checker) {
 		v.Process[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Workflow, "workflow", false, "", nil)
+	validPrimsCanonical(c, v.Workflow, "workflow", false, "", nil)
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -11606,10 +11606,10 @@ func (v *ExampleScenarioActor) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ActorID, "actorId", true, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/examplescenario-actor-type", vsExamplescenarioActorType)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.ActorID, "actorId", true, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/examplescenario-actor-type", vsExamplescenarioActorType)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -11626,10 +11626,10 @@ func (v *ExampleScenarioInstance) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ResourceID, "resourceId", true, "", nil)
-	validPrim(c, &v.ResourceType, "resourceType", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.ResourceID, "resourceId", true, "", nil)
+	validPrimCode(c, &v.ResourceType, "resourceType", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.Version {
 		n := c.pushIndex("version", i)
 		v.Version[i].validate(c)
@@ -11656,8 +11656,8 @@ func (v *ExampleScenarioInstanceVersion) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.VersionID, "versionId", true, "", nil)
-	validPrim(c, &v.Description, "description", true, "", nil)
+	validPrimString(c, &v.VersionID, "versionId", true, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -11674,8 +11674,8 @@ func (v *ExampleScenarioInstanceContainedInstance) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ResourceID, "resourceId", true, "", nil)
-	validPrim(c, &v.VersionID, "versionId", false, "", nil)
+	validPrimString(c, &v.ResourceID, "resourceId", true, "", nil)
+	validPrimString(c, &v.VersionID, "versionId", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -11692,10 +11692,10 @@ func (v *ExampleScenarioProcess) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Title, "title", true, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.PreConditions, "preConditions", false, "", nil)
-	validPrim(c, &v.PostConditions, "postConditions", false, "", nil)
+	validPrimString(c, &v.Title, "title", true, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.PreConditions, "preConditions", false, "", nil)
+	validPrimMarkdown(c, &v.PostConditions, "postConditions", false, "", nil)
 	for i := range v.Step {
 		n := c.pushIndex("step", i)
 		v.Step[i].validate(c)
@@ -11722,7 +11722,7 @@ func (v *ExampleScenarioProcessStep) validate(c *checker) {
 		v.Process[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Pause, "pause", false, "", nil)
+	validPrimBoolean(c, &v.Pause, "pause", false, "", nil)
 	if v.Operation != nil {
 		n := c.push("operation")
 		v.Operation.validate(c)
@@ -11749,14 +11749,14 @@ func (v *ExampleScenarioProcessStepOperation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Number, "number", true, "", nil)
-	validPrim(c, &v.Type, "type", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Initiator, "initiator", false, "", nil)
-	validPrim(c, &v.Receiver, "receiver", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.InitiatorActive, "initiatorActive", false, "", nil)
-	validPrim(c, &v.ReceiverActive, "receiverActive", false, "", nil)
+	validPrimString(c, &v.Number, "number", true, "", nil)
+	validPrimString(c, &v.Type, "type", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Initiator, "initiator", false, "", nil)
+	validPrimString(c, &v.Receiver, "receiver", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
+	validPrimBoolean(c, &v.InitiatorActive, "initiatorActive", false, "", nil)
+	validPrimBoolean(c, &v.ReceiverActive, "receiverActive", false, "", nil)
 	if v.Request != nil {
 		n := c.push("request")
 		v.Request.validate(c)
@@ -11783,8 +11783,8 @@ func (v *ExampleScenarioProcessStepAlternative) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Title, "title", true, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Title, "title", true, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.Step {
 		n := c.pushIndex("step", i)
 		v.Step[i].validate(c)
@@ -11796,14 +11796,14 @@ func (v *ExampleScenarioProcessStepAlternative) validate(c *checker) {
 }
 
 func (v *ExplanationOfBenefit) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -11829,7 +11829,7 @@ func (v *ExplanationOfBenefit) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/explanationofbenefit-status", vsExplanationofbenefitStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/explanationofbenefit-status", vsExplanationofbenefitStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -11843,7 +11843,7 @@ func (v *ExplanationOfBenefit) validate(c *checker) {
 		v.SubType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/claim-use", vsClaimUse)
+	validPrimCode(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/claim-use", vsClaimUse)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -11857,7 +11857,7 @@ func (v *ExplanationOfBenefit) validate(c *checker) {
 		v.BillablePeriod.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.Enterer != nil {
 		n := c.push("enterer")
 		v.Enterer.validate(c)
@@ -11934,9 +11934,9 @@ func (v *ExplanationOfBenefit) validate(c *checker) {
 		v.ClaimResponse.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Outcome, "outcome", true, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
-	validPrim(c, &v.Disposition, "disposition", false, "", nil)
-	validPrims(c, v.PreAuthRef, "preAuthRef", false, "", nil)
+	validPrimCode(c, &v.Outcome, "outcome", true, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
+	validPrimString(c, &v.Disposition, "disposition", false, "", nil)
+	validPrimsString(c, v.PreAuthRef, "preAuthRef", false, "", nil)
 	for i := range v.PreAuthRefPeriod {
 		n := c.pushIndex("preAuthRefPeriod", i)
 		v.PreAuthRefPeriod[i].validate(c)
@@ -11962,7 +11962,7 @@ func (v *ExplanationOfBenefit) validate(c *checker) {
 		v.Procedure[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Precedence, "precedence", false, "", nil)
+	validPrimPositiveInt(c, &v.Precedence, "precedence", false, "", nil)
 	if len(v.Insurance) == 0 {
 		c.required("insurance")
 	}
@@ -12100,7 +12100,7 @@ func (v *ExplanationOfBenefitCareTeam) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Provider != nil {
 		n := c.push("provider")
 		v.Provider.validate(c)
@@ -12109,7 +12109,7 @@ func (v *ExplanationOfBenefitCareTeam) validate(c *checker) {
 	if v.Provider == nil {
 		c.required("provider")
 	}
-	validPrim(c, &v.Responsible, "responsible", false, "", nil)
+	validPrimBoolean(c, &v.Responsible, "responsible", false, "", nil)
 	if v.Role != nil {
 		n := c.push("role")
 		v.Role.validate(c)
@@ -12136,7 +12136,7 @@ func (v *ExplanationOfBenefitSupportingInformation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Category != nil {
 		n := c.push("category")
 		v.Category.validate(c)
@@ -12177,7 +12177,7 @@ func (v *ExplanationOfBenefitDiagnosis) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Diagnosis == nil {
 		c.required("diagnosis")
 	}
@@ -12215,13 +12215,13 @@ func (v *ExplanationOfBenefitProcedure) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
 		v.Type[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Procedure == nil {
 		c.required("procedure")
 	}
@@ -12249,7 +12249,7 @@ func (v *ExplanationOfBenefitInsurance) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Focal, "focal", true, "", nil)
+	validPrimBoolean(c, &v.Focal, "focal", true, "", nil)
 	if v.Coverage != nil {
 		n := c.push("coverage")
 		v.Coverage.validate(c)
@@ -12258,7 +12258,7 @@ func (v *ExplanationOfBenefitInsurance) validate(c *checker) {
 	if v.Coverage == nil {
 		c.required("coverage")
 	}
-	validPrims(c, v.PreAuthRef, "preAuthRef", false, "", nil)
+	validPrimsString(c, v.PreAuthRef, "preAuthRef", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -12275,7 +12275,7 @@ func (v *ExplanationOfBenefitAccident) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDate(c, &v.Date, "date", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -12300,11 +12300,11 @@ func (v *ExplanationOfBenefitItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
-	validPrims(c, v.CareTeamSequence, "careTeamSequence", false, "", nil)
-	validPrims(c, v.DiagnosisSequence, "diagnosisSequence", false, "", nil)
-	validPrims(c, v.ProcedureSequence, "procedureSequence", false, "", nil)
-	validPrims(c, v.InformationSequence, "informationSequence", false, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimsPositiveInt(c, v.CareTeamSequence, "careTeamSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.DiagnosisSequence, "diagnosisSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.ProcedureSequence, "procedureSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.InformationSequence, "informationSequence", false, "", nil)
 	if v.Revenue != nil {
 		n := c.push("revenue")
 		v.Revenue.validate(c)
@@ -12349,7 +12349,7 @@ func (v *ExplanationOfBenefitItem) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -12375,7 +12375,7 @@ func (v *ExplanationOfBenefitItem) validate(c *checker) {
 		v.Encounter[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	for i := range v.Adjudication {
 		n := c.pushIndex("adjudication", i)
 		v.Adjudication[i].validate(c)
@@ -12420,7 +12420,7 @@ func (v *ExplanationOfBenefitItemAdjudication) validate(c *checker) {
 		v.Amount.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -12437,7 +12437,7 @@ func (v *ExplanationOfBenefitItemDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Revenue != nil {
 		n := c.push("revenue")
 		v.Revenue.validate(c)
@@ -12476,7 +12476,7 @@ func (v *ExplanationOfBenefitItemDetail) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -12487,7 +12487,7 @@ func (v *ExplanationOfBenefitItemDetail) validate(c *checker) {
 		v.Udi[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	for i := range v.Adjudication {
 		n := c.pushIndex("adjudication", i)
 		v.Adjudication[i].validate(c)
@@ -12514,7 +12514,7 @@ func (v *ExplanationOfBenefitItemDetailSubDetail) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", true, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", true, "", nil)
 	if v.Revenue != nil {
 		n := c.push("revenue")
 		v.Revenue.validate(c)
@@ -12553,7 +12553,7 @@ func (v *ExplanationOfBenefitItemDetailSubDetail) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -12564,7 +12564,7 @@ func (v *ExplanationOfBenefitItemDetailSubDetail) validate(c *checker) {
 		v.Udi[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	for i := range v.Adjudication {
 		n := c.pushIndex("adjudication", i)
 		v.Adjudication[i].validate(c)
@@ -12586,9 +12586,9 @@ func (v *ExplanationOfBenefitAddedItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.ItemSequence, "itemSequence", false, "", nil)
-	validPrims(c, v.DetailSequence, "detailSequence", false, "", nil)
-	validPrims(c, v.SubDetailSequence, "subDetailSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.ItemSequence, "itemSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.DetailSequence, "detailSequence", false, "", nil)
+	validPrimsPositiveInt(c, v.SubDetailSequence, "subDetailSequence", false, "", nil)
 	for i := range v.Provider {
 		n := c.pushIndex("provider", i)
 		v.Provider[i].validate(c)
@@ -12628,7 +12628,7 @@ func (v *ExplanationOfBenefitAddedItem) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
@@ -12644,7 +12644,7 @@ func (v *ExplanationOfBenefitAddedItem) validate(c *checker) {
 		v.SubSite[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	for i := range v.Adjudication {
 		n := c.pushIndex("adjudication", i)
 		v.Adjudication[i].validate(c)
@@ -12694,13 +12694,13 @@ func (v *ExplanationOfBenefitAddedItemAddedItemDetail) validate(c *checker) {
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	for i := range v.Adjudication {
 		n := c.pushIndex("adjudication", i)
 		v.Adjudication[i].validate(c)
@@ -12750,13 +12750,13 @@ func (v *ExplanationOfBenefitAddedItemAddedItemDetailAddedItemDetailSubDetail) v
 		v.UnitPrice.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Net != nil {
 		n := c.push("net")
 		v.Net.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.NoteNumber, "noteNumber", false, "", nil)
+	validPrimsPositiveInt(c, v.NoteNumber, "noteNumber", false, "", nil)
 	for i := range v.Adjudication {
 		n := c.pushIndex("adjudication", i)
 		v.Adjudication[i].validate(c)
@@ -12825,7 +12825,7 @@ func (v *ExplanationOfBenefitPayment) validate(c *checker) {
 		v.AdjustmentReason.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDate(c, &v.Date, "date", false, "", nil)
 	if v.Amount != nil {
 		n := c.push("amount")
 		v.Amount.validate(c)
@@ -12852,9 +12852,9 @@ func (v *ExplanationOfBenefitNote) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Number, "number", false, "", nil)
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/note-type", vsNoteType)
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimPositiveInt(c, &v.Number, "number", false, "", nil)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/note-type", vsNoteType)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	if v.Language != nil {
 		n := c.push("language")
 		v.Language.validate(c)
@@ -12884,9 +12884,9 @@ func (v *ExplanationOfBenefitBenefitBalance) validate(c *checker) {
 	if v.Category == nil {
 		c.required("category")
 	}
-	validPrim(c, &v.Excluded, "excluded", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimBoolean(c, &v.Excluded, "excluded", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Network != nil {
 		n := c.push("network")
 		v.Network.validate(c)
@@ -12943,14 +12943,14 @@ func (v *ExplanationOfBenefitBenefitBalanceBenefit) validate(c *checker) {
 }
 
 func (v *FamilyMemberHistory) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -12976,9 +12976,9 @@ func (v *FamilyMemberHistory) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/history-status", vsHistoryStatus)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/history-status", vsHistoryStatus)
 	if v.DataAbsentReason != nil {
 		n := c.push("dataAbsentReason")
 		v.DataAbsentReason.validate(c)
@@ -12992,8 +12992,8 @@ func (v *FamilyMemberHistory) validate(c *checker) {
 	if v.Patient == nil {
 		c.required("patient")
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if v.Relationship != nil {
 		n := c.push("relationship")
 		v.Relationship.validate(c)
@@ -13013,7 +13013,7 @@ func (v *FamilyMemberHistory) validate(c *checker) {
 	if v.Age != nil {
 		c.choice("age", v.Age, []string{"Age", "Range", "string"})
 	}
-	validPrim(c, &v.EstimatedAge, "estimatedAge", false, "", nil)
+	validPrimBoolean(c, &v.EstimatedAge, "estimatedAge", false, "", nil)
 	if v.Deceased != nil {
 		c.choice("deceased", v.Deceased, []string{"boolean", "Age", "Range", "date", "string"})
 	}
@@ -13067,7 +13067,7 @@ func (v *FamilyMemberHistoryCondition) validate(c *checker) {
 		v.Outcome.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ContributedToDeath, "contributedToDeath", false, "", nil)
+	validPrimBoolean(c, &v.ContributedToDeath, "contributedToDeath", false, "", nil)
 	if v.Onset != nil {
 		c.choice("onset", v.Onset, []string{"Age", "Range", "Period", "string"})
 	}
@@ -13082,14 +13082,14 @@ func (v *FamilyMemberHistoryCondition) validate(c *checker) {
 }
 
 func (v *Flag) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -13115,7 +13115,7 @@ func (v *Flag) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/flag-status", vsFlagStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/flag-status", vsFlagStatus)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
@@ -13159,14 +13159,14 @@ func (v *Flag) validate(c *checker) {
 }
 
 func (v *Goal) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -13192,7 +13192,7 @@ func (v *Goal) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LifecycleStatus, "lifecycleStatus", true, "http://hl7.org/fhir/ValueSet/goal-status", vsGoalStatus)
+	validPrimCode(c, &v.LifecycleStatus, "lifecycleStatus", true, "http://hl7.org/fhir/ValueSet/goal-status", vsGoalStatus)
 	if v.AchievementStatus != nil {
 		n := c.push("achievementStatus")
 		v.AchievementStatus.validate(c)
@@ -13232,8 +13232,8 @@ func (v *Goal) validate(c *checker) {
 		v.Target[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.StatusDate, "statusDate", false, "", nil)
-	validPrim(c, &v.StatusReason, "statusReason", false, "", nil)
+	validPrimDate(c, &v.StatusDate, "statusDate", false, "", nil)
+	validPrimString(c, &v.StatusReason, "statusReason", false, "", nil)
 	if v.ExpressedBy != nil {
 		n := c.push("expressedBy")
 		v.ExpressedBy.validate(c)
@@ -13293,14 +13293,14 @@ func (v *GoalTarget) validate(c *checker) {
 }
 
 func (v *GraphDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -13321,19 +13321,19 @@ func (v *GraphDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -13344,9 +13344,9 @@ func (v *GraphDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Start, "start", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Profile, "profile", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimCode(c, &v.Start, "start", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimCanonical(c, &v.Profile, "profile", false, "", nil)
 	for i := range v.Link {
 		n := c.pushIndex("link", i)
 		v.Link[i].validate(c)
@@ -13369,11 +13369,11 @@ func (v *GraphDefinitionLink) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", false, "", nil)
-	validPrim(c, &v.SliceName, "sliceName", false, "", nil)
-	validPrim(c, &v.Min, "min", false, "", nil)
-	validPrim(c, &v.Max, "max", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Path, "path", false, "", nil)
+	validPrimString(c, &v.SliceName, "sliceName", false, "", nil)
+	validPrimInteger(c, &v.Min, "min", false, "", nil)
+	validPrimString(c, &v.Max, "max", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Target {
 		n := c.pushIndex("target", i)
 		v.Target[i].validate(c)
@@ -13395,9 +13395,9 @@ func (v *GraphDefinitionLinkTarget) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Params, "params", false, "", nil)
-	validPrim(c, &v.Profile, "profile", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimString(c, &v.Params, "params", false, "", nil)
+	validPrimCanonical(c, &v.Profile, "profile", false, "", nil)
 	for i := range v.Compartment {
 		n := c.pushIndex("compartment", i)
 		v.Compartment[i].validate(c)
@@ -13424,25 +13424,25 @@ func (v *GraphDefinitionLinkTargetCompartment) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/graph-compartment-use", vsGraphCompartmentUse)
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/compartment-type", vsCompartmentType)
-	validPrim(c, &v.Rule, "rule", true, "http://hl7.org/fhir/ValueSet/graph-compartment-rule", vsGraphCompartmentRule)
-	validPrim(c, &v.Expression, "expression", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimCode(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/graph-compartment-use", vsGraphCompartmentUse)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/compartment-type", vsCompartmentType)
+	validPrimCode(c, &v.Rule, "rule", true, "http://hl7.org/fhir/ValueSet/graph-compartment-rule", vsGraphCompartmentRule)
+	validPrimString(c, &v.Expression, "expression", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Group) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -13468,16 +13468,16 @@ func (v *Group) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/group-type", vsGroupType)
-	validPrim(c, &v.Actual, "actual", true, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/group-type", vsGroupType)
+	validPrimBoolean(c, &v.Actual, "actual", true, "", nil)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Quantity, "quantity", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimUnsignedInt(c, &v.Quantity, "quantity", false, "", nil)
 	if v.ManagingEntity != nil {
 		n := c.push("managingEntity")
 		v.ManagingEntity.validate(c)
@@ -13524,7 +13524,7 @@ func (v *GroupCharacteristic) validate(c *checker) {
 	if v.Value != nil {
 		c.choice("value", v.Value, []string{"CodeableConcept", "boolean", "Quantity", "Range", "Reference"})
 	}
-	validPrim(c, &v.Exclude, "exclude", true, "", nil)
+	validPrimBoolean(c, &v.Exclude, "exclude", true, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -13559,21 +13559,21 @@ func (v *GroupMember) validate(c *checker) {
 		v.Period.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Inactive, "inactive", false, "", nil)
+	validPrimBoolean(c, &v.Inactive, "inactive", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *GuidanceResponse) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -13610,7 +13610,7 @@ func (v *GuidanceResponse) validate(c *checker) {
 	if v.Module != nil {
 		c.choice("module", v.Module, []string{"uri", "canonical", "CodeableConcept"})
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/guidance-response-status", vsGuidanceResponseStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/guidance-response-status", vsGuidanceResponseStatus)
 	if v.Subject != nil {
 		n := c.push("subject")
 		v.Subject.validate(c)
@@ -13621,7 +13621,7 @@ func (v *GuidanceResponse) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.OccurrenceDateTime, "occurrenceDateTime", false, "", nil)
+	validPrimDateTime(c, &v.OccurrenceDateTime, "occurrenceDateTime", false, "", nil)
 	if v.Performer != nil {
 		n := c.push("performer")
 		v.Performer.validate(c)
@@ -13669,14 +13669,14 @@ func (v *GuidanceResponse) validate(c *checker) {
 }
 
 func (v *HealthcareService) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -13702,7 +13702,7 @@ func (v *HealthcareService) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	if v.ProvidedBy != nil {
 		n := c.push("providedBy")
 		v.ProvidedBy.validate(c)
@@ -13728,9 +13728,9 @@ func (v *HealthcareService) validate(c *checker) {
 		v.Location[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
-	validPrim(c, &v.ExtraDetails, "extraDetails", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
+	validPrimMarkdown(c, &v.ExtraDetails, "extraDetails", false, "", nil)
 	if v.Photo != nil {
 		n := c.push("photo")
 		v.Photo.validate(c)
@@ -13776,7 +13776,7 @@ func (v *HealthcareService) validate(c *checker) {
 		v.ReferralMethod[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AppointmentRequired, "appointmentRequired", false, "", nil)
+	validPrimBoolean(c, &v.AppointmentRequired, "appointmentRequired", false, "", nil)
 	for i := range v.AvailableTime {
 		n := c.pushIndex("availableTime", i)
 		v.AvailableTime[i].validate(c)
@@ -13787,7 +13787,7 @@ func (v *HealthcareService) validate(c *checker) {
 		v.NotAvailable[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AvailabilityExceptions, "availabilityExceptions", false, "", nil)
+	validPrimString(c, &v.AvailabilityExceptions, "availabilityExceptions", false, "", nil)
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
 		v.Endpoint[i].validate(c)
@@ -13815,7 +13815,7 @@ func (v *HealthcareServiceEligibility) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimMarkdown(c, &v.Comment, "comment", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -13832,10 +13832,10 @@ func (v *HealthcareServiceAvailableTime) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.DaysOfWeek, "daysOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
-	validPrim(c, &v.AllDay, "allDay", false, "", nil)
-	validPrim(c, &v.AvailableStartTime, "availableStartTime", false, "", nil)
-	validPrim(c, &v.AvailableEndTime, "availableEndTime", false, "", nil)
+	validPrimsCode(c, v.DaysOfWeek, "daysOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
+	validPrimBoolean(c, &v.AllDay, "allDay", false, "", nil)
+	validPrimTime(c, &v.AvailableStartTime, "availableStartTime", false, "", nil)
+	validPrimTime(c, &v.AvailableEndTime, "availableEndTime", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -13852,7 +13852,7 @@ func (v *HealthcareServiceNotAvailable) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", true, "", nil)
+	validPrimString(c, &v.Description, "description", true, "", nil)
 	if v.During != nil {
 		n := c.push("during")
 		v.During.validate(c)
@@ -13864,14 +13864,14 @@ func (v *HealthcareServiceNotAvailable) validate(c *checker) {
 }
 
 func (v *ImagingStudy) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -13897,7 +13897,7 @@ func (v *ImagingStudy) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/imagingstudy-status", vsImagingstudyStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/imagingstudy-status", vsImagingstudyStatus)
 	for i := range v.Modality {
 		n := c.pushIndex("modality", i)
 		v.Modality[i].validate(c)
@@ -13916,7 +13916,7 @@ func (v *ImagingStudy) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Started, "started", false, "", nil)
+	validPrimDateTime(c, &v.Started, "started", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -13937,8 +13937,8 @@ func (v *ImagingStudy) validate(c *checker) {
 		v.Endpoint[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.NumberOfSeries, "numberOfSeries", false, "", nil)
-	validPrim(c, &v.NumberOfInstances, "numberOfInstances", false, "", nil)
+	validPrimUnsignedInt(c, &v.NumberOfSeries, "numberOfSeries", false, "", nil)
+	validPrimUnsignedInt(c, &v.NumberOfInstances, "numberOfInstances", false, "", nil)
 	if v.ProcedureReference != nil {
 		n := c.push("procedureReference")
 		v.ProcedureReference.validate(c)
@@ -13969,7 +13969,7 @@ func (v *ImagingStudy) validate(c *checker) {
 		v.Note[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Series {
 		n := c.pushIndex("series", i)
 		v.Series[i].validate(c)
@@ -13992,8 +13992,8 @@ func (v *ImagingStudySeries) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Uid, "uid", true, "", nil)
-	validPrim(c, &v.Number, "number", false, "", nil)
+	validPrimID(c, &v.Uid, "uid", true, "", nil)
+	validPrimUnsignedInt(c, &v.Number, "number", false, "", nil)
 	if v.Modality != nil {
 		n := c.push("modality")
 		v.Modality.validate(c)
@@ -14002,8 +14002,8 @@ func (v *ImagingStudySeries) validate(c *checker) {
 	if v.Modality == nil {
 		c.required("modality")
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.NumberOfInstances, "numberOfInstances", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimUnsignedInt(c, &v.NumberOfInstances, "numberOfInstances", false, "", nil)
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
 		v.Endpoint[i].validate(c)
@@ -14024,7 +14024,7 @@ func (v *ImagingStudySeries) validate(c *checker) {
 		v.Specimen[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Started, "started", false, "", nil)
+	validPrimDateTime(c, &v.Started, "started", false, "", nil)
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
 		v.Performer[i].validate(c)
@@ -14080,7 +14080,7 @@ func (v *ImagingStudySeriesInstance) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Uid, "uid", true, "", nil)
+	validPrimID(c, &v.Uid, "uid", true, "", nil)
 	if v.SopClass != nil {
 		n := c.push("sopClass")
 		v.SopClass.validate(c)
@@ -14089,22 +14089,22 @@ func (v *ImagingStudySeriesInstance) validate(c *checker) {
 	if v.SopClass == nil {
 		c.required("sopClass")
 	}
-	validPrim(c, &v.Number, "number", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
+	validPrimUnsignedInt(c, &v.Number, "number", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Immunization) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -14130,7 +14130,7 @@ func (v *Immunization) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/immunization-status", vsImmunizationStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/immunization-status", vsImmunizationStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
@@ -14163,8 +14163,8 @@ func (v *Immunization) validate(c *checker) {
 	if v.Occurrence != nil {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "string"})
 	}
-	validPrim(c, &v.Recorded, "recorded", false, "", nil)
-	validPrim(c, &v.PrimarySource, "primarySource", false, "", nil)
+	validPrimDateTime(c, &v.Recorded, "recorded", false, "", nil)
+	validPrimBoolean(c, &v.PrimarySource, "primarySource", false, "", nil)
 	if v.ReportOrigin != nil {
 		n := c.push("reportOrigin")
 		v.ReportOrigin.validate(c)
@@ -14180,8 +14180,8 @@ func (v *Immunization) validate(c *checker) {
 		v.Manufacturer.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LotNumber, "lotNumber", false, "", nil)
-	validPrim(c, &v.ExpirationDate, "expirationDate", false, "", nil)
+	validPrimString(c, &v.LotNumber, "lotNumber", false, "", nil)
+	validPrimDate(c, &v.ExpirationDate, "expirationDate", false, "", nil)
 	if v.Site != nil {
 		n := c.push("site")
 		v.Site.validate(c)
@@ -14217,7 +14217,7 @@ func (v *Immunization) validate(c *checker) {
 		v.ReasonReference[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.IsSubpotent, "isSubpotent", false, "", nil)
+	validPrimBoolean(c, &v.IsSubpotent, "isSubpotent", false, "", nil)
 	for i := range v.SubpotentReason {
 		n := c.pushIndex("subpotentReason", i)
 		v.SubpotentReason[i].validate(c)
@@ -14294,10 +14294,10 @@ func (v *ImmunizationEducation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DocumentType, "documentType", false, "", nil)
-	validPrim(c, &v.Reference, "reference", false, "", nil)
-	validPrim(c, &v.PublicationDate, "publicationDate", false, "", nil)
-	validPrim(c, &v.PresentationDate, "presentationDate", false, "", nil)
+	validPrimString(c, &v.DocumentType, "documentType", false, "", nil)
+	validPrimURI(c, &v.Reference, "reference", false, "", nil)
+	validPrimDateTime(c, &v.PublicationDate, "publicationDate", false, "", nil)
+	validPrimDateTime(c, &v.PresentationDate, "presentationDate", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14314,13 +14314,13 @@ func (v *ImmunizationReaction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Detail != nil {
 		n := c.push("detail")
 		v.Detail.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Reported, "reported", false, "", nil)
+	validPrimBoolean(c, &v.Reported, "reported", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14337,7 +14337,7 @@ func (v *ImmunizationProtocolApplied) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Series, "series", false, "", nil)
+	validPrimString(c, &v.Series, "series", false, "", nil)
 	if v.Authority != nil {
 		n := c.push("authority")
 		v.Authority.validate(c)
@@ -14363,14 +14363,14 @@ func (v *ImmunizationProtocolApplied) validate(c *checker) {
 }
 
 func (v *ImmunizationEvaluation) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -14396,7 +14396,7 @@ func (v *ImmunizationEvaluation) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/immunization-evaluation-status", vsImmunizationEvaluationStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/immunization-evaluation-status", vsImmunizationEvaluationStatus)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -14405,7 +14405,7 @@ func (v *ImmunizationEvaluation) validate(c *checker) {
 	if v.Patient == nil {
 		c.required("patient")
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Authority != nil {
 		n := c.push("authority")
 		v.Authority.validate(c)
@@ -14440,8 +14440,8 @@ func (v *ImmunizationEvaluation) validate(c *checker) {
 		v.DoseStatusReason[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Series, "series", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Series, "series", false, "", nil)
 	if v.DoseNumber != nil {
 		c.choice("doseNumber", v.DoseNumber, []string{"positiveInt", "string"})
 	}
@@ -14455,14 +14455,14 @@ func (v *ImmunizationEvaluation) validate(c *checker) {
 }
 
 func (v *ImmunizationRecommendation) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -14496,7 +14496,7 @@ func (v *ImmunizationRecommendation) validate(c *checker) {
 	if v.Patient == nil {
 		c.required("patient")
 	}
-	validPrim(c, &v.Date, "date", true, "", nil)
+	validPrimDateTime(c, &v.Date, "date", true, "", nil)
 	if v.Authority != nil {
 		n := c.push("authority")
 		v.Authority.validate(c)
@@ -14560,8 +14560,8 @@ func (v *ImmunizationRecommendationRecommendation) validate(c *checker) {
 		v.DateCriterion[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Series, "series", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Series, "series", false, "", nil)
 	if v.DoseNumber != nil {
 		c.choice("doseNumber", v.DoseNumber, []string{"positiveInt", "string"})
 	}
@@ -14602,21 +14602,21 @@ func (v *ImmunizationRecommendationRecommendationDateCriterion) validate(c *chec
 	if v.Code == nil {
 		c.required("code")
 	}
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimDateTime(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *ImplementationGuide) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -14637,20 +14637,20 @@ func (v *ImplementationGuide) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -14661,10 +14661,10 @@ func (v *ImplementationGuide) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.PackageID, "packageId", true, "", nil)
-	validPrim(c, &v.License, "license", false, "http://hl7.org/fhir/ValueSet/spdx-license", vsSpdxLicense)
-	validPrims(c, v.FhirVersion, "fhirVersion", true, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimID(c, &v.PackageID, "packageId", true, "", nil)
+	validPrimCode(c, &v.License, "license", false, "http://hl7.org/fhir/ValueSet/spdx-license", vsSpdxLicense)
+	validPrimsCode(c, v.FhirVersion, "fhirVersion", true, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
 	for i := range v.DependsOn {
 		n := c.pushIndex("dependsOn", i)
 		v.DependsOn[i].validate(c)
@@ -14702,9 +14702,9 @@ func (v *ImplementationGuideDependsOn) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URI, "uri", true, "", nil)
-	validPrim(c, &v.PackageID, "packageId", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
+	validPrimCanonical(c, &v.URI, "uri", true, "", nil)
+	validPrimID(c, &v.PackageID, "packageId", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14721,8 +14721,8 @@ func (v *ImplementationGuideGlobal) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Profile, "profile", true, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimCanonical(c, &v.Profile, "profile", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14783,8 +14783,8 @@ func (v *ImplementationGuideDefinitionGrouping) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14809,13 +14809,13 @@ func (v *ImplementationGuideDefinitionResource) validate(c *checker) {
 	if v.Reference == nil {
 		c.required("reference")
 	}
-	validPrims(c, v.FhirVersion, "fhirVersion", false, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimsCode(c, v.FhirVersion, "fhirVersion", false, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Example != nil {
 		c.choice("example", v.Example, []string{"boolean", "canonical"})
 	}
-	validPrim(c, &v.GroupingID, "groupingId", false, "", nil)
+	validPrimID(c, &v.GroupingID, "groupingId", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14838,8 +14838,8 @@ func (v *ImplementationGuideDefinitionPage) validate(c *checker) {
 	if v.Name != nil {
 		c.choice("name", v.Name, []string{"url", "Reference"})
 	}
-	validPrim(c, &v.Title, "title", true, "", nil)
-	validPrim(c, &v.Generation, "generation", true, "http://hl7.org/fhir/ValueSet/guide-page-generation", vsGuidePageGeneration)
+	validPrimString(c, &v.Title, "title", true, "", nil)
+	validPrimCode(c, &v.Generation, "generation", true, "http://hl7.org/fhir/ValueSet/guide-page-generation", vsGuidePageGeneration)
 	for i := range v.Page {
 		n := c.pushIndex("page", i)
 		v.Page[i].validate(c)
@@ -14861,8 +14861,8 @@ func (v *ImplementationGuideDefinitionParameter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/guide-parameter-code", vsGuideParameterCode)
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/guide-parameter-code", vsGuideParameterCode)
+	validPrimString(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14879,9 +14879,9 @@ func (v *ImplementationGuideDefinitionTemplate) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrim(c, &v.Source, "source", true, "", nil)
-	validPrim(c, &v.Scope, "scope", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimString(c, &v.Source, "source", true, "", nil)
+	validPrimString(c, &v.Scope, "scope", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14898,7 +14898,7 @@ func (v *ImplementationGuideManifest) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Rendering, "rendering", false, "", nil)
+	validPrimURL(c, &v.Rendering, "rendering", false, "", nil)
 	if len(v.Resource) == 0 {
 		c.required("resource")
 	}
@@ -14912,8 +14912,8 @@ func (v *ImplementationGuideManifest) validate(c *checker) {
 		v.Page[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Image, "image", false, "", nil)
-	validPrims(c, v.Other, "other", false, "", nil)
+	validPrimsString(c, v.Image, "image", false, "", nil)
+	validPrimsString(c, v.Other, "other", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14941,7 +14941,7 @@ func (v *ImplementationGuideManifestManifestResource) validate(c *checker) {
 	if v.Example != nil {
 		c.choice("example", v.Example, []string{"boolean", "canonical"})
 	}
-	validPrim(c, &v.RelativePath, "relativePath", false, "", nil)
+	validPrimURL(c, &v.RelativePath, "relativePath", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -14958,23 +14958,23 @@ func (v *ImplementationGuideManifestManifestPage) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrims(c, v.Anchor, "anchor", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimsString(c, v.Anchor, "anchor", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *InsurancePlan) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -15000,14 +15000,14 @@ func (v *InsurancePlan) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
 		v.Type[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrims(c, v.Alias, "alias", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimsString(c, v.Alias, "alias", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -15151,7 +15151,7 @@ func (v *InsurancePlanCoverageCoverageBenefit) validate(c *checker) {
 	if v.Type == nil {
 		c.required("type")
 	}
-	validPrim(c, &v.Requirement, "requirement", false, "", nil)
+	validPrimString(c, &v.Requirement, "requirement", false, "", nil)
 	for i := range v.Limit {
 		n := c.pushIndex("limit", i)
 		v.Limit[i].validate(c)
@@ -15250,13 +15250,13 @@ func (v *InsurancePlanPlanGeneralCost) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.GroupSize, "groupSize", false, "", nil)
+	validPrimPositiveInt(c, &v.GroupSize, "groupSize", false, "", nil)
 	if v.Cost != nil {
 		n := c.push("cost")
 		v.Cost.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -15360,14 +15360,14 @@ func (v *InsurancePlanPlanSpecificCostPlanBenefitCost) validate(c *checker) {
 }
 
 func (v *Invoice) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -15393,8 +15393,8 @@ func (v *Invoice) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/invoice-status", vsInvoiceStatus)
-	validPrim(c, &v.CancelledReason, "cancelledReason", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/invoice-status", vsInvoiceStatus)
+	validPrimString(c, &v.CancelledReason, "cancelledReason", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -15410,7 +15410,7 @@ func (v *Invoice) validate(c *checker) {
 		v.Recipient.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	for i := range v.Participant {
 		n := c.pushIndex("participant", i)
 		v.Participant[i].validate(c)
@@ -15446,7 +15446,7 @@ func (v *Invoice) validate(c *checker) {
 		v.TotalGross.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.PaymentTerms, "paymentTerms", false, "", nil)
+	validPrimMarkdown(c, &v.PaymentTerms, "paymentTerms", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -15498,7 +15498,7 @@ func (v *InvoiceLineItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Sequence, "sequence", false, "", nil)
+	validPrimPositiveInt(c, &v.Sequence, "sequence", false, "", nil)
 	if v.ChargeItem == nil {
 		c.required("chargeItem")
 	}
@@ -15526,13 +15526,13 @@ func (v *InvoiceLineItemPriceComponent) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/invoice-priceComponentType", vsInvoicePriceComponentType)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/invoice-priceComponentType", vsInvoicePriceComponentType)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Factor, "factor", false, "", nil)
+	validPrimDecimal(c, &v.Factor, "factor", false, "", nil)
 	if v.Amount != nil {
 		n := c.push("amount")
 		v.Amount.validate(c)
@@ -15544,14 +15544,14 @@ func (v *InvoiceLineItemPriceComponent) validate(c *checker) {
 }
 
 func (v *Library) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -15572,18 +15572,18 @@ func (v *Library) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -15595,14 +15595,14 @@ func (v *Library) validate(c *checker) {
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -15613,11 +15613,11 @@ func (v *Library) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Usage, "usage", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -15675,14 +15675,14 @@ func (v *Library) validate(c *checker) {
 }
 
 func (v *Linkage) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -15703,7 +15703,7 @@ func (v *Linkage) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -15734,7 +15734,7 @@ func (v *LinkageItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/linkage-type", vsLinkageType)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/linkage-type", vsLinkageType)
 	if v.Resource != nil {
 		n := c.push("resource")
 		v.Resource.validate(c)
@@ -15749,14 +15749,14 @@ func (v *LinkageItem) validate(c *checker) {
 }
 
 func (v *List) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -15782,9 +15782,9 @@ func (v *List) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/list-status", vsListStatus)
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/list-mode", vsListMode)
-	validPrim(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/list-status", vsListStatus)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/list-mode", vsListMode)
+	validPrimString(c, &v.Title, "title", false, "", nil)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
@@ -15800,7 +15800,7 @@ func (v *List) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Source != nil {
 		n := c.push("source")
 		v.Source.validate(c)
@@ -15848,8 +15848,8 @@ func (v *ListEntry) validate(c *checker) {
 		v.Flag.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Deleted, "deleted", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimBoolean(c, &v.Deleted, "deleted", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Item != nil {
 		n := c.push("item")
 		v.Item.validate(c)
@@ -15864,14 +15864,14 @@ func (v *ListEntry) validate(c *checker) {
 }
 
 func (v *Location) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -15897,16 +15897,16 @@ func (v *Location) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/location-status", vsLocationStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/location-status", vsLocationStatus)
 	if v.OperationalStatus != nil {
 		n := c.push("operationalStatus")
 		v.OperationalStatus.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrims(c, v.Alias, "alias", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Mode, "mode", false, "http://hl7.org/fhir/ValueSet/location-mode", vsLocationMode)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimsString(c, v.Alias, "alias", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimCode(c, &v.Mode, "mode", false, "http://hl7.org/fhir/ValueSet/location-mode", vsLocationMode)
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
 		v.Type[i].validate(c)
@@ -15947,7 +15947,7 @@ func (v *Location) validate(c *checker) {
 		v.HoursOfOperation[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AvailabilityExceptions, "availabilityExceptions", false, "", nil)
+	validPrimString(c, &v.AvailabilityExceptions, "availabilityExceptions", false, "", nil)
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
 		v.Endpoint[i].validate(c)
@@ -15970,9 +15970,9 @@ func (v *LocationPosition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Longitude, "longitude", true, "", nil)
-	validPrim(c, &v.Latitude, "latitude", true, "", nil)
-	validPrim(c, &v.Altitude, "altitude", false, "", nil)
+	validPrimDecimal(c, &v.Longitude, "longitude", true, "", nil)
+	validPrimDecimal(c, &v.Latitude, "latitude", true, "", nil)
+	validPrimDecimal(c, &v.Altitude, "altitude", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -15989,24 +15989,24 @@ func (v *LocationHoursOfOperation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.DaysOfWeek, "daysOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
-	validPrim(c, &v.AllDay, "allDay", false, "", nil)
-	validPrim(c, &v.OpeningTime, "openingTime", false, "", nil)
-	validPrim(c, &v.ClosingTime, "closingTime", false, "", nil)
+	validPrimsCode(c, v.DaysOfWeek, "daysOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
+	validPrimBoolean(c, &v.AllDay, "allDay", false, "", nil)
+	validPrimTime(c, &v.OpeningTime, "openingTime", false, "", nil)
+	validPrimTime(c, &v.ClosingTime, "closingTime", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Measure) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -16027,29 +16027,29 @@ func (v *Measure) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -16060,11 +16060,11 @@ func (v *Measure) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Usage, "usage", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -16100,8 +16100,8 @@ func (v *Measure) validate(c *checker) {
 		v.RelatedArtifact[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Library, "library", false, "", nil)
-	validPrim(c, &v.Disclaimer, "disclaimer", false, "", nil)
+	validPrimsCanonical(c, v.Library, "library", false, "", nil)
+	validPrimMarkdown(c, &v.Disclaimer, "disclaimer", false, "", nil)
 	if v.Scoring != nil {
 		n := c.push("scoring")
 		v.Scoring.validate(c)
@@ -16117,17 +16117,17 @@ func (v *Measure) validate(c *checker) {
 		v.Type[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.RiskAdjustment, "riskAdjustment", false, "", nil)
-	validPrim(c, &v.RateAggregation, "rateAggregation", false, "", nil)
-	validPrim(c, &v.Rationale, "rationale", false, "", nil)
-	validPrim(c, &v.ClinicalRecommendationStatement, "clinicalRecommendationStatement", false, "", nil)
+	validPrimString(c, &v.RiskAdjustment, "riskAdjustment", false, "", nil)
+	validPrimString(c, &v.RateAggregation, "rateAggregation", false, "", nil)
+	validPrimMarkdown(c, &v.Rationale, "rationale", false, "", nil)
+	validPrimMarkdown(c, &v.ClinicalRecommendationStatement, "clinicalRecommendationStatement", false, "", nil)
 	if v.ImprovementNotation != nil {
 		n := c.push("improvementNotation")
 		v.ImprovementNotation.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Definition, "definition", false, "", nil)
-	validPrim(c, &v.Guidance, "guidance", false, "", nil)
+	validPrimsMarkdown(c, v.Definition, "definition", false, "", nil)
+	validPrimMarkdown(c, &v.Guidance, "guidance", false, "", nil)
 	for i := range v.Group {
 		n := c.pushIndex("group", i)
 		v.Group[i].validate(c)
@@ -16160,7 +16160,7 @@ func (v *MeasureGroup) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Population {
 		n := c.pushIndex("population", i)
 		v.Population[i].validate(c)
@@ -16192,7 +16192,7 @@ func (v *MeasureGroupPopulation) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Criteria != nil {
 		n := c.push("criteria")
 		v.Criteria.validate(c)
@@ -16222,7 +16222,7 @@ func (v *MeasureGroupStratifier) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Criteria != nil {
 		n := c.push("criteria")
 		v.Criteria.validate(c)
@@ -16254,7 +16254,7 @@ func (v *MeasureGroupStratifierComponent) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Criteria != nil {
 		n := c.push("criteria")
 		v.Criteria.validate(c)
@@ -16289,7 +16289,7 @@ func (v *MeasureSupplementalData) validate(c *checker) {
 		v.Usage[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Criteria != nil {
 		n := c.push("criteria")
 		v.Criteria.validate(c)
@@ -16304,14 +16304,14 @@ func (v *MeasureSupplementalData) validate(c *checker) {
 }
 
 func (v *MeasureReport) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -16337,15 +16337,15 @@ func (v *MeasureReport) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/measure-report-status", vsMeasureReportStatus)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/measure-report-type", vsMeasureReportType)
-	validPrim(c, &v.Measure, "measure", true, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/measure-report-status", vsMeasureReportStatus)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/measure-report-type", vsMeasureReportType)
+	validPrimCanonical(c, &v.Measure, "measure", true, "", nil)
 	if v.Subject != nil {
 		n := c.push("subject")
 		v.Subject.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Reporter != nil {
 		n := c.push("reporter")
 		v.Reporter.validate(c)
@@ -16432,7 +16432,7 @@ func (v *MeasureReportGroupPopulation) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Count, "count", false, "", nil)
+	validPrimInteger(c, &v.Count, "count", false, "", nil)
 	if v.SubjectResults != nil {
 		n := c.push("subjectResults")
 		v.SubjectResults.validate(c)
@@ -16553,7 +16553,7 @@ func (v *MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation) v
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Count, "count", false, "", nil)
+	validPrimInteger(c, &v.Count, "count", false, "", nil)
 	if v.SubjectResults != nil {
 		n := c.push("subjectResults")
 		v.SubjectResults.validate(c)
@@ -16565,14 +16565,14 @@ func (v *MeasureReportGroupStratifierStratifierGroupStratifierGroupPopulation) v
 }
 
 func (v *Media) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -16608,7 +16608,7 @@ func (v *Media) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/event-status", vsEventStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/event-status", vsEventStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -16637,7 +16637,7 @@ func (v *Media) validate(c *checker) {
 	if v.Created != nil {
 		c.choice("created", v.Created, []string{"dateTime", "Period"})
 	}
-	validPrim(c, &v.Issued, "issued", false, "", nil)
+	validPrimInstant(c, &v.Issued, "issued", false, "", nil)
 	if v.Operator != nil {
 		n := c.push("operator")
 		v.Operator.validate(c)
@@ -16653,16 +16653,16 @@ func (v *Media) validate(c *checker) {
 		v.BodySite.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DeviceName, "deviceName", false, "", nil)
+	validPrimString(c, &v.DeviceName, "deviceName", false, "", nil)
 	if v.Device != nil {
 		n := c.push("device")
 		v.Device.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Height, "height", false, "", nil)
-	validPrim(c, &v.Width, "width", false, "", nil)
-	validPrim(c, &v.Frames, "frames", false, "", nil)
-	validPrim(c, &v.Duration, "duration", false, "", nil)
+	validPrimPositiveInt(c, &v.Height, "height", false, "", nil)
+	validPrimPositiveInt(c, &v.Width, "width", false, "", nil)
+	validPrimPositiveInt(c, &v.Frames, "frames", false, "", nil)
+	validPrimDecimal(c, &v.Duration, "duration", false, "", nil)
 	if v.Content != nil {
 		n := c.push("content")
 		v.Content.validate(c)
@@ -16683,14 +16683,14 @@ func (v *Media) validate(c *checker) {
 }
 
 func (v *Medication) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -16721,7 +16721,7 @@ func (v *Medication) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/medication-status", vsMedicationStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/medication-status", vsMedicationStatus)
 	if v.Manufacturer != nil {
 		n := c.push("manufacturer")
 		v.Manufacturer.validate(c)
@@ -16770,7 +16770,7 @@ func (v *MedicationIngredient) validate(c *checker) {
 	if v.Item != nil {
 		c.choice("item", v.Item, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.IsActive, "isActive", false, "", nil)
+	validPrimBoolean(c, &v.IsActive, "isActive", false, "", nil)
 	if v.Strength != nil {
 		n := c.push("strength")
 		v.Strength.validate(c)
@@ -16792,22 +16792,22 @@ func (v *MedicationBatch) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LotNumber, "lotNumber", false, "", nil)
-	validPrim(c, &v.ExpirationDate, "expirationDate", false, "", nil)
+	validPrimString(c, &v.LotNumber, "lotNumber", false, "", nil)
+	validPrimDateTime(c, &v.ExpirationDate, "expirationDate", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *MedicationAdministration) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -16833,13 +16833,13 @@ func (v *MedicationAdministration) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Instantiates, "instantiates", false, "", nil)
+	validPrimsURI(c, v.Instantiates, "instantiates", false, "", nil)
 	for i := range v.PartOf {
 		n := c.pushIndex("partOf", i)
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medication-admin-status", vsMedicationAdminStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medication-admin-status", vsMedicationAdminStatus)
 	for i := range v.StatusReason {
 		n := c.pushIndex("statusReason", i)
 		v.StatusReason[i].validate(c)
@@ -16966,7 +16966,7 @@ func (v *MedicationAdministrationDosage) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	if v.Site != nil {
 		n := c.push("site")
 		v.Site.validate(c)
@@ -16996,14 +16996,14 @@ func (v *MedicationAdministrationDosage) validate(c *checker) {
 }
 
 func (v *MedicationDispense) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -17034,7 +17034,7 @@ func (v *MedicationDispense) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medicationdispense-status", vsMedicationdispenseStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medicationdispense-status", vsMedicationdispenseStatus)
 	if v.StatusReason != nil {
 		c.choice("statusReason", v.StatusReason, []string{"CodeableConcept", "Reference"})
 	}
@@ -17094,8 +17094,8 @@ func (v *MedicationDispense) validate(c *checker) {
 		v.DaysSupply.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.WhenPrepared, "whenPrepared", false, "", nil)
-	validPrim(c, &v.WhenHandedOver, "whenHandedOver", false, "", nil)
+	validPrimDateTime(c, &v.WhenPrepared, "whenPrepared", false, "", nil)
+	validPrimDateTime(c, &v.WhenHandedOver, "whenHandedOver", false, "", nil)
 	if v.Destination != nil {
 		n := c.push("destination")
 		v.Destination.validate(c)
@@ -17177,7 +17177,7 @@ func (v *MedicationDispenseSubstitution) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.WasSubstituted, "wasSubstituted", true, "", nil)
+	validPrimBoolean(c, &v.WasSubstituted, "wasSubstituted", true, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -17199,14 +17199,14 @@ func (v *MedicationDispenseSubstitution) validate(c *checker) {
 }
 
 func (v *MedicationKnowledge) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -17232,7 +17232,7 @@ func (v *MedicationKnowledge) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/medicationknowledge-status", vsMedicationknowledgeStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/medicationknowledge-status", vsMedicationknowledgeStatus)
 	if v.Manufacturer != nil {
 		n := c.push("manufacturer")
 		v.Manufacturer.validate(c)
@@ -17248,7 +17248,7 @@ func (v *MedicationKnowledge) validate(c *checker) {
 		v.Amount.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Synonym, "synonym", false, "", nil)
+	validPrimsString(c, v.Synonym, "synonym", false, "", nil)
 	for i := range v.RelatedMedicationKnowledge {
 		n := c.pushIndex("relatedMedicationKnowledge", i)
 		v.RelatedMedicationKnowledge[i].validate(c)
@@ -17274,7 +17274,7 @@ func (v *MedicationKnowledge) validate(c *checker) {
 		v.Ingredient[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.PreparationInstruction, "preparationInstruction", false, "", nil)
+	validPrimMarkdown(c, &v.PreparationInstruction, "preparationInstruction", false, "", nil)
 	for i := range v.IntendedRoute {
 		n := c.pushIndex("intendedRoute", i)
 		v.IntendedRoute[i].validate(c)
@@ -17406,7 +17406,7 @@ func (v *MedicationKnowledgeIngredient) validate(c *checker) {
 	if v.Item != nil {
 		c.choice("item", v.Item, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.IsActive, "isActive", false, "", nil)
+	validPrimBoolean(c, &v.IsActive, "isActive", false, "", nil)
 	if v.Strength != nil {
 		n := c.push("strength")
 		v.Strength.validate(c)
@@ -17436,7 +17436,7 @@ func (v *MedicationKnowledgeCost) validate(c *checker) {
 	if v.Type == nil {
 		c.required("type")
 	}
-	validPrim(c, &v.Source, "source", false, "", nil)
+	validPrimString(c, &v.Source, "source", false, "", nil)
 	if v.Cost != nil {
 		n := c.push("cost")
 		v.Cost.validate(c)
@@ -17466,7 +17466,7 @@ func (v *MedicationKnowledgeMonitoringProgram) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -17550,7 +17550,7 @@ func (v *MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics) vali
 	if v.Characteristic != nil {
 		c.choice("characteristic", v.Characteristic, []string{"CodeableConcept", "Quantity"})
 	}
-	validPrims(c, v.Value, "value", false, "", nil)
+	validPrimsString(c, v.Value, "value", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -17693,7 +17693,7 @@ func (v *MedicationKnowledgeRegulatorySubstitution) validate(c *checker) {
 	if v.Type == nil {
 		c.required("type")
 	}
-	validPrim(c, &v.Allowed, "allowed", true, "", nil)
+	validPrimBoolean(c, &v.Allowed, "allowed", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -17784,14 +17784,14 @@ func (v *MedicationKnowledgeKinetics) validate(c *checker) {
 }
 
 func (v *MedicationRequest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -17817,20 +17817,20 @@ func (v *MedicationRequest) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medicationrequest-status", vsMedicationrequestStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medicationrequest-status", vsMedicationrequestStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/medicationrequest-intent", vsMedicationrequestIntent)
+	validPrimCode(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/medicationrequest-intent", vsMedicationrequestIntent)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
-	validPrim(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimBoolean(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
 	if v.Reported != nil {
 		c.choice("reported", v.Reported, []string{"boolean", "Reference"})
 	}
@@ -17858,7 +17858,7 @@ func (v *MedicationRequest) validate(c *checker) {
 		v.SupportingInformation[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AuthoredOn, "authoredOn", false, "", nil)
+	validPrimDateTime(c, &v.AuthoredOn, "authoredOn", false, "", nil)
 	if v.Requester != nil {
 		n := c.push("requester")
 		v.Requester.validate(c)
@@ -17889,8 +17889,8 @@ func (v *MedicationRequest) validate(c *checker) {
 		v.ReasonReference[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -17978,7 +17978,7 @@ func (v *MedicationRequestDispenseRequest) validate(c *checker) {
 		v.ValidityPeriod.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.NumberOfRepeatsAllowed, "numberOfRepeatsAllowed", false, "", nil)
+	validPrimUnsignedInt(c, &v.NumberOfRepeatsAllowed, "numberOfRepeatsAllowed", false, "", nil)
 	if v.Quantity != nil {
 		n := c.push("quantity")
 		v.Quantity.validate(c)
@@ -18053,14 +18053,14 @@ func (v *MedicationRequestSubstitution) validate(c *checker) {
 }
 
 func (v *MedicationStatement) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -18096,7 +18096,7 @@ func (v *MedicationStatement) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medication-statement-status", vsMedicationStatementStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/medication-statement-status", vsMedicationStatementStatus)
 	for i := range v.StatusReason {
 		n := c.pushIndex("statusReason", i)
 		v.StatusReason[i].validate(c)
@@ -18129,7 +18129,7 @@ func (v *MedicationStatement) validate(c *checker) {
 	if v.Effective != nil {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period"})
 	}
-	validPrim(c, &v.DateAsserted, "dateAsserted", false, "", nil)
+	validPrimDateTime(c, &v.DateAsserted, "dateAsserted", false, "", nil)
 	if v.InformationSource != nil {
 		n := c.push("informationSource")
 		v.InformationSource.validate(c)
@@ -18167,14 +18167,14 @@ func (v *MedicationStatement) validate(c *checker) {
 }
 
 func (v *MedicinalProduct) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -18225,7 +18225,7 @@ func (v *MedicinalProduct) validate(c *checker) {
 		v.AdditionalMonitoringIndicator.validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.SpecialMeasures, "specialMeasures", false, "", nil)
+	validPrimsString(c, v.SpecialMeasures, "specialMeasures", false, "", nil)
 	if v.PaediatricUseIndicator != nil {
 		n := c.push("paediatricUseIndicator")
 		v.PaediatricUseIndicator.validate(c)
@@ -18311,7 +18311,7 @@ func (v *MedicinalProductName) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ProductName, "productName", true, "", nil)
+	validPrimString(c, &v.ProductName, "productName", true, "", nil)
 	for i := range v.NamePart {
 		n := c.pushIndex("namePart", i)
 		v.NamePart[i].validate(c)
@@ -18338,7 +18338,7 @@ func (v *MedicinalProductNameNamePart) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Part, "part", true, "", nil)
+	validPrimString(c, &v.Part, "part", true, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -18410,7 +18410,7 @@ func (v *MedicinalProductManufacturingBusinessOperation) validate(c *checker) {
 		v.AuthorisationReferenceNumber.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.EffectiveDate, "effectiveDate", false, "", nil)
+	validPrimDateTime(c, &v.EffectiveDate, "effectiveDate", false, "", nil)
 	if v.ConfidentialityIndicator != nil {
 		n := c.push("confidentialityIndicator")
 		v.ConfidentialityIndicator.validate(c)
@@ -18465,7 +18465,7 @@ func (v *MedicinalProductSpecialDesignation) validate(c *checker) {
 		v.Status.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if v.Species != nil {
 		n := c.push("species")
 		v.Species.validate(c)
@@ -18477,14 +18477,14 @@ func (v *MedicinalProductSpecialDesignation) validate(c *checker) {
 }
 
 func (v *MedicinalProductAuthorization) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -18530,8 +18530,8 @@ func (v *MedicinalProductAuthorization) validate(c *checker) {
 		v.Status.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.StatusDate, "statusDate", false, "", nil)
-	validPrim(c, &v.RestoreDate, "restoreDate", false, "", nil)
+	validPrimDateTime(c, &v.StatusDate, "statusDate", false, "", nil)
+	validPrimDateTime(c, &v.RestoreDate, "restoreDate", false, "", nil)
 	if v.ValidityPeriod != nil {
 		n := c.push("validityPeriod")
 		v.ValidityPeriod.validate(c)
@@ -18542,8 +18542,8 @@ func (v *MedicinalProductAuthorization) validate(c *checker) {
 		v.DataExclusivityPeriod.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DateOfFirstAuthorization, "dateOfFirstAuthorization", false, "", nil)
-	validPrim(c, &v.InternationalBirthDate, "internationalBirthDate", false, "", nil)
+	validPrimDateTime(c, &v.DateOfFirstAuthorization, "dateOfFirstAuthorization", false, "", nil)
+	validPrimDateTime(c, &v.InternationalBirthDate, "internationalBirthDate", false, "", nil)
 	if v.LegalBasis != nil {
 		n := c.push("legalBasis")
 		v.LegalBasis.validate(c)
@@ -18654,14 +18654,14 @@ func (v *MedicinalProductAuthorizationProcedure) validate(c *checker) {
 }
 
 func (v *MedicinalProductContraindication) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -18754,14 +18754,14 @@ func (v *MedicinalProductContraindicationOtherTherapy) validate(c *checker) {
 }
 
 func (v *MedicinalProductIndication) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -18864,14 +18864,14 @@ func (v *MedicinalProductIndicationOtherTherapy) validate(c *checker) {
 }
 
 func (v *MedicinalProductIngredient) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -18905,7 +18905,7 @@ func (v *MedicinalProductIngredient) validate(c *checker) {
 	if v.Role == nil {
 		c.required("role")
 	}
-	validPrim(c, &v.AllergenicIndicator, "allergenicIndicator", false, "", nil)
+	validPrimBoolean(c, &v.AllergenicIndicator, "allergenicIndicator", false, "", nil)
 	for i := range v.Manufacturer {
 		n := c.pushIndex("manufacturer", i)
 		v.Manufacturer[i].validate(c)
@@ -19003,7 +19003,7 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrength) validate(c *check
 		v.ConcentrationLowLimit.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.MeasurementPoint, "measurementPoint", false, "", nil)
+	validPrimString(c, &v.MeasurementPoint, "measurementPoint", false, "", nil)
 	for i := range v.Country {
 		n := c.pushIndex("country", i)
 		v.Country[i].validate(c)
@@ -19048,7 +19048,7 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength) 
 		v.StrengthLowLimit.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.MeasurementPoint, "measurementPoint", false, "", nil)
+	validPrimString(c, &v.MeasurementPoint, "measurementPoint", false, "", nil)
 	for i := range v.Country {
 		n := c.pushIndex("country", i)
 		v.Country[i].validate(c)
@@ -19089,14 +19089,14 @@ func (v *MedicinalProductIngredientSubstance) validate(c *checker) {
 }
 
 func (v *MedicinalProductInteraction) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -19122,7 +19122,7 @@ func (v *MedicinalProductInteraction) validate(c *checker) {
 		v.Subject[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Interactant {
 		n := c.pushIndex("interactant", i)
 		v.Interactant[i].validate(c)
@@ -19177,14 +19177,14 @@ func (v *MedicinalProductInteractionInteractant) validate(c *checker) {
 }
 
 func (v *MedicinalProductManufactured) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -19253,14 +19253,14 @@ func (v *MedicinalProductManufactured) validate(c *checker) {
 }
 
 func (v *MedicinalProductPackaged) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -19291,7 +19291,7 @@ func (v *MedicinalProductPackaged) validate(c *checker) {
 		v.Subject[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.LegalStatusOfSupply != nil {
 		n := c.push("legalStatusOfSupply")
 		v.LegalStatusOfSupply.validate(c)
@@ -19443,14 +19443,14 @@ func (v *MedicinalProductPackagedPackageItem) validate(c *checker) {
 }
 
 func (v *MedicinalProductPharmaceutical) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -19657,21 +19657,21 @@ func (v *MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdra
 	if v.Value == nil {
 		c.required("value")
 	}
-	validPrim(c, &v.SupportingInformation, "supportingInformation", false, "", nil)
+	validPrimString(c, &v.SupportingInformation, "supportingInformation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *MedicinalProductUndesirableEffect) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -19724,14 +19724,14 @@ func (v *MedicinalProductUndesirableEffect) validate(c *checker) {
 }
 
 func (v *MessageDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -19752,26 +19752,26 @@ func (v *MessageDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrims(c, v.Replaces, "replaces", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", true, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimsCanonical(c, v.Replaces, "replaces", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", true, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -19782,29 +19782,29 @@ func (v *MessageDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.Base, "base", false, "", nil)
-	validPrims(c, v.Parent, "parent", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimCanonical(c, &v.Base, "base", false, "", nil)
+	validPrimsCanonical(c, v.Parent, "parent", false, "", nil)
 	if v.Event == nil {
 		c.required("event")
 	}
 	if v.Event != nil {
 		c.choice("event", v.Event, []string{"Coding", "uri"})
 	}
-	validPrim(c, &v.Category, "category", false, "http://hl7.org/fhir/ValueSet/message-significance-category", vsMessageSignificanceCategory)
+	validPrimCode(c, &v.Category, "category", false, "http://hl7.org/fhir/ValueSet/message-significance-category", vsMessageSignificanceCategory)
 	for i := range v.Focus {
 		n := c.pushIndex("focus", i)
 		v.Focus[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ResponseRequired, "responseRequired", false, "http://hl7.org/fhir/ValueSet/messageheader-response-request", vsMessageheaderResponseRequest)
+	validPrimCode(c, &v.ResponseRequired, "responseRequired", false, "http://hl7.org/fhir/ValueSet/messageheader-response-request", vsMessageheaderResponseRequest)
 	for i := range v.AllowedResponse {
 		n := c.pushIndex("allowedResponse", i)
 		v.AllowedResponse[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Graph, "graph", false, "", nil)
+	validPrimsCanonical(c, v.Graph, "graph", false, "", nil)
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -19822,10 +19822,10 @@ func (v *MessageDefinitionFocus) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Profile, "profile", false, "", nil)
-	validPrim(c, &v.Min, "min", true, "", nil)
-	validPrim(c, &v.Max, "max", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimCanonical(c, &v.Profile, "profile", false, "", nil)
+	validPrimUnsignedInt(c, &v.Min, "min", true, "", nil)
+	validPrimString(c, &v.Max, "max", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -19842,22 +19842,22 @@ func (v *MessageDefinitionAllowedResponse) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Message, "message", true, "", nil)
-	validPrim(c, &v.Situation, "situation", false, "", nil)
+	validPrimCanonical(c, &v.Message, "message", true, "", nil)
+	validPrimMarkdown(c, &v.Situation, "situation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *MessageHeader) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -19932,7 +19932,7 @@ func (v *MessageHeader) validate(c *checker) {
 		v.Focus[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Definition, "definition", false, "", nil)
+	validPrimCanonical(c, &v.Definition, "definition", false, "", nil)
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -19950,13 +19950,13 @@ func (v *MessageHeaderMessageDestination) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if v.Target != nil {
 		n := c.push("target")
 		v.Target.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Endpoint, "endpoint", true, "", nil)
+	validPrimURL(c, &v.Endpoint, "endpoint", true, "", nil)
 	if v.Receiver != nil {
 		n := c.push("receiver")
 		v.Receiver.validate(c)
@@ -19978,15 +19978,15 @@ func (v *MessageHeaderMessageSource) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Software, "software", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Software, "software", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
 	if v.Contact != nil {
 		n := c.push("contact")
 		v.Contact.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Endpoint, "endpoint", true, "", nil)
+	validPrimURL(c, &v.Endpoint, "endpoint", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20003,8 +20003,8 @@ func (v *MessageHeaderResponse) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Identifier, "identifier", true, "", nil)
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/response-code", vsResponseCode)
+	validPrimID(c, &v.Identifier, "identifier", true, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/response-code", vsResponseCode)
 	if v.Details != nil {
 		n := c.push("details")
 		v.Details.validate(c)
@@ -20016,14 +20016,14 @@ func (v *MessageHeaderResponse) validate(c *checker) {
 }
 
 func (v *MolecularSequence) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -20049,8 +20049,8 @@ func (v *MolecularSequence) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/sequence-type", vsSequenceType)
-	validPrim(c, &v.CoordinateSystem, "coordinateSystem", true, "", nil)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/sequence-type", vsSequenceType)
+	validPrimInteger(c, &v.CoordinateSystem, "coordinateSystem", true, "", nil)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -20086,13 +20086,13 @@ func (v *MolecularSequence) validate(c *checker) {
 		v.Variant[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ObservedSeq, "observedSeq", false, "", nil)
+	validPrimString(c, &v.ObservedSeq, "observedSeq", false, "", nil)
 	for i := range v.Quality {
 		n := c.pushIndex("quality", i)
 		v.Quality[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ReadCoverage, "readCoverage", false, "", nil)
+	validPrimInteger(c, &v.ReadCoverage, "readCoverage", false, "", nil)
 	for i := range v.Repository {
 		n := c.pushIndex("repository", i)
 		v.Repository[i].validate(c)
@@ -20130,8 +20130,8 @@ func (v *MolecularSequenceReferenceSeq) validate(c *checker) {
 		v.Chromosome.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.GenomeBuild, "genomeBuild", false, "", nil)
-	validPrim(c, &v.Orientation, "orientation", false, "http://hl7.org/fhir/ValueSet/orientation-type", vsOrientationType)
+	validPrimString(c, &v.GenomeBuild, "genomeBuild", false, "", nil)
+	validPrimCode(c, &v.Orientation, "orientation", false, "http://hl7.org/fhir/ValueSet/orientation-type", vsOrientationType)
 	if v.ReferenceSeqID != nil {
 		n := c.push("referenceSeqId")
 		v.ReferenceSeqID.validate(c)
@@ -20142,10 +20142,10 @@ func (v *MolecularSequenceReferenceSeq) validate(c *checker) {
 		v.ReferenceSeqPointer.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ReferenceSeqString, "referenceSeqString", false, "", nil)
-	validPrim(c, &v.Strand, "strand", false, "http://hl7.org/fhir/ValueSet/strand-type", vsStrandType)
-	validPrim(c, &v.WindowStart, "windowStart", false, "", nil)
-	validPrim(c, &v.WindowEnd, "windowEnd", false, "", nil)
+	validPrimString(c, &v.ReferenceSeqString, "referenceSeqString", false, "", nil)
+	validPrimCode(c, &v.Strand, "strand", false, "http://hl7.org/fhir/ValueSet/strand-type", vsStrandType)
+	validPrimInteger(c, &v.WindowStart, "windowStart", false, "", nil)
+	validPrimInteger(c, &v.WindowEnd, "windowEnd", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20162,11 +20162,11 @@ func (v *MolecularSequenceVariant) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Start, "start", false, "", nil)
-	validPrim(c, &v.End, "end", false, "", nil)
-	validPrim(c, &v.ObservedAllele, "observedAllele", false, "", nil)
-	validPrim(c, &v.ReferenceAllele, "referenceAllele", false, "", nil)
-	validPrim(c, &v.Cigar, "cigar", false, "", nil)
+	validPrimInteger(c, &v.Start, "start", false, "", nil)
+	validPrimInteger(c, &v.End, "end", false, "", nil)
+	validPrimString(c, &v.ObservedAllele, "observedAllele", false, "", nil)
+	validPrimString(c, &v.ReferenceAllele, "referenceAllele", false, "", nil)
+	validPrimString(c, &v.Cigar, "cigar", false, "", nil)
 	if v.VariantPointer != nil {
 		n := c.push("variantPointer")
 		v.VariantPointer.validate(c)
@@ -20188,14 +20188,14 @@ func (v *MolecularSequenceQuality) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/quality-type", vsQualityType)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/quality-type", vsQualityType)
 	if v.StandardSequence != nil {
 		n := c.push("standardSequence")
 		v.StandardSequence.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Start, "start", false, "", nil)
-	validPrim(c, &v.End, "end", false, "", nil)
+	validPrimInteger(c, &v.Start, "start", false, "", nil)
+	validPrimInteger(c, &v.End, "end", false, "", nil)
 	if v.Score != nil {
 		n := c.push("score")
 		v.Score.validate(c)
@@ -20206,14 +20206,14 @@ func (v *MolecularSequenceQuality) validate(c *checker) {
 		v.Method.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.TruthTP, "truthTP", false, "", nil)
-	validPrim(c, &v.QueryTP, "queryTP", false, "", nil)
-	validPrim(c, &v.TruthFN, "truthFN", false, "", nil)
-	validPrim(c, &v.QueryFP, "queryFP", false, "", nil)
-	validPrim(c, &v.GtFP, "gtFP", false, "", nil)
-	validPrim(c, &v.Precision, "precision", false, "", nil)
-	validPrim(c, &v.Recall, "recall", false, "", nil)
-	validPrim(c, &v.FScore, "fScore", false, "", nil)
+	validPrimDecimal(c, &v.TruthTP, "truthTP", false, "", nil)
+	validPrimDecimal(c, &v.QueryTP, "queryTP", false, "", nil)
+	validPrimDecimal(c, &v.TruthFN, "truthFN", false, "", nil)
+	validPrimDecimal(c, &v.QueryFP, "queryFP", false, "", nil)
+	validPrimDecimal(c, &v.GtFP, "gtFP", false, "", nil)
+	validPrimDecimal(c, &v.Precision, "precision", false, "", nil)
+	validPrimDecimal(c, &v.Recall, "recall", false, "", nil)
+	validPrimDecimal(c, &v.FScore, "fScore", false, "", nil)
 	if v.Roc != nil {
 		n := c.push("roc")
 		v.Roc.validate(c)
@@ -20235,13 +20235,13 @@ func (v *MolecularSequenceQualityRoc) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Score, "score", false, "", nil)
-	validPrims(c, v.NumTP, "numTP", false, "", nil)
-	validPrims(c, v.NumFP, "numFP", false, "", nil)
-	validPrims(c, v.NumFN, "numFN", false, "", nil)
-	validPrims(c, v.Precision, "precision", false, "", nil)
-	validPrims(c, v.Sensitivity, "sensitivity", false, "", nil)
-	validPrims(c, v.FMeasure, "fMeasure", false, "", nil)
+	validPrimsInteger(c, v.Score, "score", false, "", nil)
+	validPrimsInteger(c, v.NumTP, "numTP", false, "", nil)
+	validPrimsInteger(c, v.NumFP, "numFP", false, "", nil)
+	validPrimsInteger(c, v.NumFN, "numFN", false, "", nil)
+	validPrimsDecimal(c, v.Precision, "precision", false, "", nil)
+	validPrimsDecimal(c, v.Sensitivity, "sensitivity", false, "", nil)
+	validPrimsDecimal(c, v.FMeasure, "fMeasure", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20258,12 +20258,12 @@ func (v *MolecularSequenceRepository) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/repository-type", vsRepositoryType)
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.DatasetID, "datasetId", false, "", nil)
-	validPrim(c, &v.VariantsetID, "variantsetId", false, "", nil)
-	validPrim(c, &v.ReadsetID, "readsetId", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/repository-type", vsRepositoryType)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.DatasetID, "datasetId", false, "", nil)
+	validPrimString(c, &v.VariantsetID, "variantsetId", false, "", nil)
+	validPrimString(c, &v.ReadsetID, "readsetId", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20285,8 +20285,8 @@ func (v *MolecularSequenceStructureVariant) validate(c *checker) {
 		v.VariantType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Exact, "exact", false, "", nil)
-	validPrim(c, &v.Length, "length", false, "", nil)
+	validPrimBoolean(c, &v.Exact, "exact", false, "", nil)
+	validPrimInteger(c, &v.Length, "length", false, "", nil)
 	if v.Outer != nil {
 		n := c.push("outer")
 		v.Outer.validate(c)
@@ -20313,8 +20313,8 @@ func (v *MolecularSequenceStructureVariantOuter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Start, "start", false, "", nil)
-	validPrim(c, &v.End, "end", false, "", nil)
+	validPrimInteger(c, &v.Start, "start", false, "", nil)
+	validPrimInteger(c, &v.End, "end", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20331,22 +20331,22 @@ func (v *MolecularSequenceStructureVariantInner) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Start, "start", false, "", nil)
-	validPrim(c, &v.End, "end", false, "", nil)
+	validPrimInteger(c, &v.Start, "start", false, "", nil)
+	validPrimInteger(c, &v.End, "end", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *NamingSystem) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -20367,23 +20367,23 @@ func (v *NamingSystem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/namingsystem-type", vsNamingsystemType)
-	validPrim(c, &v.Date, "date", true, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimCode(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/namingsystem-type", vsNamingsystemType)
+	validPrimDateTime(c, &v.Date, "date", true, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Responsible, "responsible", false, "", nil)
+	validPrimString(c, &v.Responsible, "responsible", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -20394,7 +20394,7 @@ func (v *NamingSystem) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Usage, "usage", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
 	if len(v.UniqueID) == 0 {
 		c.required("uniqueId")
 	}
@@ -20420,10 +20420,10 @@ func (v *NamingSystemUniqueId) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type", vsNamingsystemIdentifierType)
-	validPrim(c, &v.Value, "value", true, "", nil)
-	validPrim(c, &v.Preferred, "preferred", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type", vsNamingsystemIdentifierType)
+	validPrimString(c, &v.Value, "value", true, "", nil)
+	validPrimBoolean(c, &v.Preferred, "preferred", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -20435,14 +20435,14 @@ func (v *NamingSystemUniqueId) validate(c *checker) {
 }
 
 func (v *NutritionOrder) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -20468,11 +20468,11 @@ func (v *NutritionOrder) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
-	validPrims(c, v.Instantiates, "instantiates", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
-	validPrim(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsURI(c, v.Instantiates, "instantiates", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
+	validPrimCode(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -20486,7 +20486,7 @@ func (v *NutritionOrder) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DateTime, "dateTime", true, "", nil)
+	validPrimDateTime(c, &v.DateTime, "dateTime", true, "", nil)
 	if v.Orderer != nil {
 		n := c.push("orderer")
 		v.Orderer.validate(c)
@@ -20569,7 +20569,7 @@ func (v *NutritionOrderOralDiet) validate(c *checker) {
 		v.FluidConsistencyType[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Instruction, "instruction", false, "", nil)
+	validPrimString(c, &v.Instruction, "instruction", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20643,7 +20643,7 @@ func (v *NutritionOrderSupplement) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ProductName, "productName", false, "", nil)
+	validPrimString(c, &v.ProductName, "productName", false, "", nil)
 	for i := range v.Schedule {
 		n := c.pushIndex("schedule", i)
 		v.Schedule[i].validate(c)
@@ -20654,7 +20654,7 @@ func (v *NutritionOrderSupplement) validate(c *checker) {
 		v.Quantity.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Instruction, "instruction", false, "", nil)
+	validPrimString(c, &v.Instruction, "instruction", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20676,13 +20676,13 @@ func (v *NutritionOrderEnteralFormula) validate(c *checker) {
 		v.BaseFormulaType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.BaseFormulaProductName, "baseFormulaProductName", false, "", nil)
+	validPrimString(c, &v.BaseFormulaProductName, "baseFormulaProductName", false, "", nil)
 	if v.AdditiveType != nil {
 		n := c.push("additiveType")
 		v.AdditiveType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AdditiveProductName, "additiveProductName", false, "", nil)
+	validPrimString(c, &v.AdditiveProductName, "additiveProductName", false, "", nil)
 	if v.CaloricDensity != nil {
 		n := c.push("caloricDensity")
 		v.CaloricDensity.validate(c)
@@ -20703,7 +20703,7 @@ func (v *NutritionOrderEnteralFormula) validate(c *checker) {
 		v.MaxVolumeToDeliver.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AdministrationInstruction, "administrationInstruction", false, "", nil)
+	validPrimString(c, &v.AdministrationInstruction, "administrationInstruction", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20739,14 +20739,14 @@ func (v *NutritionOrderEnteralFormulaAdministration) validate(c *checker) {
 }
 
 func (v *Observation) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -20782,7 +20782,7 @@ func (v *Observation) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/observation-status", vsObservationStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/observation-status", vsObservationStatus)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
@@ -20814,7 +20814,7 @@ func (v *Observation) validate(c *checker) {
 	if v.Effective != nil {
 		c.choice("effective", v.Effective, []string{"dateTime", "Period", "Timing", "instant"})
 	}
-	validPrim(c, &v.Issued, "issued", false, "", nil)
+	validPrimInstant(c, &v.Issued, "issued", false, "", nil)
 	for i := range v.Performer {
 		n := c.pushIndex("performer", i)
 		v.Performer[i].validate(c)
@@ -20920,7 +20920,7 @@ func (v *ObservationReferenceRange) validate(c *checker) {
 		v.Age.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -20969,14 +20969,14 @@ func (v *ObservationComponent) validate(c *checker) {
 }
 
 func (v *ObservationDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21015,14 +21015,14 @@ func (v *ObservationDefinition) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.PermittedDataType, "permittedDataType", false, "http://hl7.org/fhir/ValueSet/permitted-data-type", vsPermittedDataType)
-	validPrim(c, &v.MultipleResultsAllowed, "multipleResultsAllowed", false, "", nil)
+	validPrimsCode(c, v.PermittedDataType, "permittedDataType", false, "http://hl7.org/fhir/ValueSet/permitted-data-type", vsPermittedDataType)
+	validPrimBoolean(c, &v.MultipleResultsAllowed, "multipleResultsAllowed", false, "", nil)
 	if v.Method != nil {
 		n := c.push("method")
 		v.Method.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.PreferredReportName, "preferredReportName", false, "", nil)
+	validPrimString(c, &v.PreferredReportName, "preferredReportName", false, "", nil)
 	if v.QuantitativeDetails != nil {
 		n := c.push("quantitativeDetails")
 		v.QuantitativeDetails.validate(c)
@@ -21080,8 +21080,8 @@ func (v *ObservationDefinitionQuantitativeDetails) validate(c *checker) {
 		v.Unit.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ConversionFactor, "conversionFactor", false, "", nil)
-	validPrim(c, &v.DecimalPrecision, "decimalPrecision", false, "", nil)
+	validPrimDecimal(c, &v.ConversionFactor, "conversionFactor", false, "", nil)
+	validPrimInteger(c, &v.DecimalPrecision, "decimalPrecision", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -21098,7 +21098,7 @@ func (v *ObservationDefinitionQualifiedInterval) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Category, "category", false, "http://hl7.org/fhir/ValueSet/observation-range-category", vsObservationRangeCategory)
+	validPrimCode(c, &v.Category, "category", false, "http://hl7.org/fhir/ValueSet/observation-range-category", vsObservationRangeCategory)
 	if v.Range != nil {
 		n := c.push("range")
 		v.Range.validate(c)
@@ -21114,7 +21114,7 @@ func (v *ObservationDefinitionQualifiedInterval) validate(c *checker) {
 		v.AppliesTo[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
+	validPrimCode(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
 	if v.Age != nil {
 		n := c.push("age")
 		v.Age.validate(c)
@@ -21125,21 +21125,21 @@ func (v *ObservationDefinitionQualifiedInterval) validate(c *checker) {
 		v.GestationalAge.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Condition, "condition", false, "", nil)
+	validPrimString(c, &v.Condition, "condition", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *OperationDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21160,21 +21160,21 @@ func (v *OperationDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/operation-kind", vsOperationKind)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimCode(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/operation-kind", vsOperationKind)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -21185,17 +21185,17 @@ func (v *OperationDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.AffectsState, "affectsState", false, "", nil)
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
-	validPrim(c, &v.Base, "base", false, "", nil)
-	validPrims(c, v.Resource, "resource", false, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.System, "system", true, "", nil)
-	validPrim(c, &v.Type, "type", true, "", nil)
-	validPrim(c, &v.Instance, "instance", true, "", nil)
-	validPrim(c, &v.InputProfile, "inputProfile", false, "", nil)
-	validPrim(c, &v.OutputProfile, "outputProfile", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimBoolean(c, &v.AffectsState, "affectsState", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimMarkdown(c, &v.Comment, "comment", false, "", nil)
+	validPrimCanonical(c, &v.Base, "base", false, "", nil)
+	validPrimsCode(c, v.Resource, "resource", false, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimBoolean(c, &v.System, "system", true, "", nil)
+	validPrimBoolean(c, &v.Type, "type", true, "", nil)
+	validPrimBoolean(c, &v.Instance, "instance", true, "", nil)
+	validPrimCanonical(c, &v.InputProfile, "inputProfile", false, "", nil)
+	validPrimCanonical(c, &v.OutputProfile, "outputProfile", false, "", nil)
 	for i := range v.Parameter {
 		n := c.pushIndex("parameter", i)
 		v.Parameter[i].validate(c)
@@ -21223,14 +21223,14 @@ func (v *OperationDefinitionParameter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/operation-parameter-use", vsOperationParameterUse)
-	validPrim(c, &v.Min, "min", true, "", nil)
-	validPrim(c, &v.Max, "max", true, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/all-types", vsAllTypes)
-	validPrims(c, v.TargetProfile, "targetProfile", false, "", nil)
-	validPrim(c, &v.SearchType, "searchType", false, "http://hl7.org/fhir/ValueSet/search-param-type", vsSearchParamType)
+	validPrimCode(c, &v.Name, "name", true, "", nil)
+	validPrimCode(c, &v.Use, "use", true, "http://hl7.org/fhir/ValueSet/operation-parameter-use", vsOperationParameterUse)
+	validPrimInteger(c, &v.Min, "min", true, "", nil)
+	validPrimString(c, &v.Max, "max", true, "", nil)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/all-types", vsAllTypes)
+	validPrimsCanonical(c, v.TargetProfile, "targetProfile", false, "", nil)
+	validPrimCode(c, &v.SearchType, "searchType", false, "http://hl7.org/fhir/ValueSet/search-param-type", vsSearchParamType)
 	if v.Binding != nil {
 		n := c.push("binding")
 		v.Binding.validate(c)
@@ -21262,8 +21262,8 @@ func (v *OperationDefinitionParameterBinding) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Strength, "strength", true, "http://hl7.org/fhir/ValueSet/binding-strength", vsBindingStrength)
-	validPrim(c, &v.ValueSet, "valueSet", true, "", nil)
+	validPrimCode(c, &v.Strength, "strength", true, "http://hl7.org/fhir/ValueSet/binding-strength", vsBindingStrength)
+	validPrimCanonical(c, &v.ValueSet, "valueSet", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -21280,8 +21280,8 @@ func (v *OperationDefinitionParameterReferencedFrom) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Source, "source", true, "", nil)
-	validPrim(c, &v.SourceID, "sourceId", false, "", nil)
+	validPrimString(c, &v.Source, "source", true, "", nil)
+	validPrimString(c, &v.SourceID, "sourceId", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -21298,22 +21298,22 @@ func (v *OperationDefinitionOverload) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.ParameterName, "parameterName", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimsString(c, v.ParameterName, "parameterName", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *OperationOutcome) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21359,30 +21359,30 @@ func (v *OperationOutcomeIssue) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Severity, "severity", true, "http://hl7.org/fhir/ValueSet/issue-severity", vsIssueSeverity)
-	validPrim(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/issue-type", vsIssueType)
+	validPrimCode(c, &v.Severity, "severity", true, "http://hl7.org/fhir/ValueSet/issue-severity", vsIssueSeverity)
+	validPrimCode(c, &v.Code, "code", true, "http://hl7.org/fhir/ValueSet/issue-type", vsIssueType)
 	if v.Details != nil {
 		n := c.push("details")
 		v.Details.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Diagnostics, "diagnostics", false, "", nil)
-	validPrims(c, v.Location, "location", false, "", nil)
-	validPrims(c, v.Expression, "expression", false, "", nil)
+	validPrimString(c, &v.Diagnostics, "diagnostics", false, "", nil)
+	validPrimsString(c, v.Location, "location", false, "", nil)
+	validPrimsString(c, v.Expression, "expression", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Organization) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21408,14 +21408,14 @@ func (v *Organization) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	for i := range v.Type {
 		n := c.pushIndex("type", i)
 		v.Type[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrims(c, v.Alias, "alias", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimsString(c, v.Alias, "alias", false, "", nil)
 	for i := range v.Telecom {
 		n := c.pushIndex("telecom", i)
 		v.Telecom[i].validate(c)
@@ -21484,14 +21484,14 @@ func (v *OrganizationContact) validate(c *checker) {
 }
 
 func (v *OrganizationAffiliation) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21517,7 +21517,7 @@ func (v *OrganizationAffiliation) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -21575,14 +21575,14 @@ func (v *OrganizationAffiliation) validate(c *checker) {
 }
 
 func (v *Parameters) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	for i := range v.Parameter {
 		n := c.pushIndex("parameter", i)
 		v.Parameter[i].validate(c)
@@ -21604,7 +21604,7 @@ func (v *ParametersParameter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
 	if v.Value != nil {
 		c.choice("value", v.Value, nil)
 	}
@@ -21624,14 +21624,14 @@ func (v *ParametersParameter) validate(c *checker) {
 }
 
 func (v *Patient) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21657,7 +21657,7 @@ func (v *Patient) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	for i := range v.Name {
 		n := c.pushIndex("name", i)
 		v.Name[i].validate(c)
@@ -21668,8 +21668,8 @@ func (v *Patient) validate(c *checker) {
 		v.Telecom[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
-	validPrim(c, &v.BirthDate, "birthDate", false, "", nil)
+	validPrimCode(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
+	validPrimDate(c, &v.BirthDate, "birthDate", false, "", nil)
 	if v.Deceased != nil {
 		c.choice("deceased", v.Deceased, []string{"boolean", "dateTime"})
 	}
@@ -21753,7 +21753,7 @@ func (v *PatientContact) validate(c *checker) {
 		v.Address.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
+	validPrimCode(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
 	if v.Organization != nil {
 		n := c.push("organization")
 		v.Organization.validate(c)
@@ -21788,7 +21788,7 @@ func (v *PatientCommunication) validate(c *checker) {
 	if v.Language == nil {
 		c.required("language")
 	}
-	validPrim(c, &v.Preferred, "preferred", false, "", nil)
+	validPrimBoolean(c, &v.Preferred, "preferred", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -21813,21 +21813,21 @@ func (v *PatientLink) validate(c *checker) {
 	if v.Other == nil {
 		c.required("other")
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/link-type", vsLinkType)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/link-type", vsLinkType)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *PaymentNotice) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21853,7 +21853,7 @@ func (v *PaymentNotice) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
 	if v.Request != nil {
 		n := c.push("request")
 		v.Request.validate(c)
@@ -21864,7 +21864,7 @@ func (v *PaymentNotice) validate(c *checker) {
 		v.Response.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.Provider != nil {
 		n := c.push("provider")
 		v.Provider.validate(c)
@@ -21878,7 +21878,7 @@ func (v *PaymentNotice) validate(c *checker) {
 	if v.Payment == nil {
 		c.required("payment")
 	}
-	validPrim(c, &v.PaymentDate, "paymentDate", false, "", nil)
+	validPrimDate(c, &v.PaymentDate, "paymentDate", false, "", nil)
 	if v.Payee != nil {
 		n := c.push("payee")
 		v.Payee.validate(c)
@@ -21912,14 +21912,14 @@ func (v *PaymentNotice) validate(c *checker) {
 }
 
 func (v *PaymentReconciliation) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -21945,13 +21945,13 @@ func (v *PaymentReconciliation) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.PaymentIssuer != nil {
 		n := c.push("paymentIssuer")
 		v.PaymentIssuer.validate(c)
@@ -21967,9 +21967,9 @@ func (v *PaymentReconciliation) validate(c *checker) {
 		v.Requestor.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Outcome, "outcome", false, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
-	validPrim(c, &v.Disposition, "disposition", false, "", nil)
-	validPrim(c, &v.PaymentDate, "paymentDate", true, "", nil)
+	validPrimCode(c, &v.Outcome, "outcome", false, "http://hl7.org/fhir/ValueSet/remittance-outcome", vsRemittanceOutcome)
+	validPrimString(c, &v.Disposition, "disposition", false, "", nil)
+	validPrimDate(c, &v.PaymentDate, "paymentDate", true, "", nil)
 	if v.PaymentAmount != nil {
 		n := c.push("paymentAmount")
 		v.PaymentAmount.validate(c)
@@ -22048,7 +22048,7 @@ func (v *PaymentReconciliationDetails) validate(c *checker) {
 		v.Response.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDate(c, &v.Date, "date", false, "", nil)
 	if v.Responsible != nil {
 		n := c.push("responsible")
 		v.Responsible.validate(c)
@@ -22080,22 +22080,22 @@ func (v *PaymentReconciliationNotes) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/note-type", vsNoteType)
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimCode(c, &v.Type, "type", false, "http://hl7.org/fhir/ValueSet/note-type", vsNoteType)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Person) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -22131,8 +22131,8 @@ func (v *Person) validate(c *checker) {
 		v.Telecom[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
-	validPrim(c, &v.BirthDate, "birthDate", false, "", nil)
+	validPrimCode(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
+	validPrimDate(c, &v.BirthDate, "birthDate", false, "", nil)
 	for i := range v.Address {
 		n := c.pushIndex("address", i)
 		v.Address[i].validate(c)
@@ -22148,7 +22148,7 @@ func (v *Person) validate(c *checker) {
 		v.ManagingOrganization.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	for i := range v.Link {
 		n := c.pushIndex("link", i)
 		v.Link[i].validate(c)
@@ -22179,21 +22179,21 @@ func (v *PersonLink) validate(c *checker) {
 	if v.Target == nil {
 		c.required("target")
 	}
-	validPrim(c, &v.Assurance, "assurance", false, "http://hl7.org/fhir/ValueSet/identity-assuranceLevel", vsIdentityAssuranceLevel)
+	validPrimCode(c, &v.Assurance, "assurance", false, "http://hl7.org/fhir/ValueSet/identity-assuranceLevel", vsIdentityAssuranceLevel)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *PlanDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -22214,34 +22214,34 @@ func (v *PlanDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -22252,11 +22252,11 @@ func (v *PlanDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Usage, "usage", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -22292,7 +22292,7 @@ func (v *PlanDefinition) validate(c *checker) {
 		v.RelatedArtifact[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Library, "library", false, "", nil)
+	validPrimsCanonical(c, v.Library, "library", false, "", nil)
 	for i := range v.Goal {
 		n := c.pushIndex("goal", i)
 		v.Goal[i].validate(c)
@@ -22403,11 +22403,11 @@ func (v *PlanDefinitionAction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Prefix, "prefix", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.TextEquivalent, "textEquivalent", false, "", nil)
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimString(c, &v.Prefix, "prefix", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.TextEquivalent, "textEquivalent", false, "", nil)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
 		v.Code[i].validate(c)
@@ -22423,7 +22423,7 @@ func (v *PlanDefinitionAction) validate(c *checker) {
 		v.Documentation[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.GoalID, "goalId", false, "", nil)
+	validPrimsID(c, v.GoalID, "goalId", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
@@ -22465,15 +22465,15 @@ func (v *PlanDefinitionAction) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.GroupingBehavior, "groupingBehavior", false, "http://hl7.org/fhir/ValueSet/action-grouping-behavior", vsActionGroupingBehavior)
-	validPrim(c, &v.SelectionBehavior, "selectionBehavior", false, "http://hl7.org/fhir/ValueSet/action-selection-behavior", vsActionSelectionBehavior)
-	validPrim(c, &v.RequiredBehavior, "requiredBehavior", false, "http://hl7.org/fhir/ValueSet/action-required-behavior", vsActionRequiredBehavior)
-	validPrim(c, &v.PrecheckBehavior, "precheckBehavior", false, "http://hl7.org/fhir/ValueSet/action-precheck-behavior", vsActionPrecheckBehavior)
-	validPrim(c, &v.CardinalityBehavior, "cardinalityBehavior", false, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior", vsActionCardinalityBehavior)
+	validPrimCode(c, &v.GroupingBehavior, "groupingBehavior", false, "http://hl7.org/fhir/ValueSet/action-grouping-behavior", vsActionGroupingBehavior)
+	validPrimCode(c, &v.SelectionBehavior, "selectionBehavior", false, "http://hl7.org/fhir/ValueSet/action-selection-behavior", vsActionSelectionBehavior)
+	validPrimCode(c, &v.RequiredBehavior, "requiredBehavior", false, "http://hl7.org/fhir/ValueSet/action-required-behavior", vsActionRequiredBehavior)
+	validPrimCode(c, &v.PrecheckBehavior, "precheckBehavior", false, "http://hl7.org/fhir/ValueSet/action-precheck-behavior", vsActionPrecheckBehavior)
+	validPrimCode(c, &v.CardinalityBehavior, "cardinalityBehavior", false, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior", vsActionCardinalityBehavior)
 	if v.Definition != nil {
 		c.choice("definition", v.Definition, []string{"canonical", "uri"})
 	}
-	validPrim(c, &v.Transform, "transform", false, "", nil)
+	validPrimCanonical(c, &v.Transform, "transform", false, "", nil)
 	for i := range v.DynamicValue {
 		n := c.pushIndex("dynamicValue", i)
 		v.DynamicValue[i].validate(c)
@@ -22500,7 +22500,7 @@ func (v *PlanDefinitionActionCondition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/action-condition-kind", vsActionConditionKind)
+	validPrimCode(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/action-condition-kind", vsActionConditionKind)
 	if v.Expression != nil {
 		n := c.push("expression")
 		v.Expression.validate(c)
@@ -22522,8 +22522,8 @@ func (v *PlanDefinitionActionRelatedAction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ActionID, "actionId", true, "", nil)
-	validPrim(c, &v.Relationship, "relationship", true, "http://hl7.org/fhir/ValueSet/action-relationship-type", vsActionRelationshipType)
+	validPrimID(c, &v.ActionID, "actionId", true, "", nil)
+	validPrimCode(c, &v.Relationship, "relationship", true, "http://hl7.org/fhir/ValueSet/action-relationship-type", vsActionRelationshipType)
 	if v.Offset != nil {
 		c.choice("offset", v.Offset, []string{"Duration", "Range"})
 	}
@@ -22543,7 +22543,7 @@ func (v *PlanDefinitionActionParticipant) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/action-participant-type", vsActionParticipantType)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/action-participant-type", vsActionParticipantType)
 	if v.Role != nil {
 		n := c.push("role")
 		v.Role.validate(c)
@@ -22565,7 +22565,7 @@ func (v *PlanDefinitionActionDynamicValue) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Path, "path", false, "", nil)
+	validPrimString(c, &v.Path, "path", false, "", nil)
 	if v.Expression != nil {
 		n := c.push("expression")
 		v.Expression.validate(c)
@@ -22577,14 +22577,14 @@ func (v *PlanDefinitionActionDynamicValue) validate(c *checker) {
 }
 
 func (v *Practitioner) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -22610,7 +22610,7 @@ func (v *Practitioner) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	for i := range v.Name {
 		n := c.pushIndex("name", i)
 		v.Name[i].validate(c)
@@ -22626,8 +22626,8 @@ func (v *Practitioner) validate(c *checker) {
 		v.Address[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
-	validPrim(c, &v.BirthDate, "birthDate", false, "", nil)
+	validPrimCode(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
+	validPrimDate(c, &v.BirthDate, "birthDate", false, "", nil)
 	for i := range v.Photo {
 		n := c.pushIndex("photo", i)
 		v.Photo[i].validate(c)
@@ -22689,14 +22689,14 @@ func (v *PractitionerQualification) validate(c *checker) {
 }
 
 func (v *PractitionerRole) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -22722,7 +22722,7 @@ func (v *PractitionerRole) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -22773,7 +22773,7 @@ func (v *PractitionerRole) validate(c *checker) {
 		v.NotAvailable[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AvailabilityExceptions, "availabilityExceptions", false, "", nil)
+	validPrimString(c, &v.AvailabilityExceptions, "availabilityExceptions", false, "", nil)
 	for i := range v.Endpoint {
 		n := c.pushIndex("endpoint", i)
 		v.Endpoint[i].validate(c)
@@ -22796,10 +22796,10 @@ func (v *PractitionerRoleAvailableTime) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.DaysOfWeek, "daysOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
-	validPrim(c, &v.AllDay, "allDay", false, "", nil)
-	validPrim(c, &v.AvailableStartTime, "availableStartTime", false, "", nil)
-	validPrim(c, &v.AvailableEndTime, "availableEndTime", false, "", nil)
+	validPrimsCode(c, v.DaysOfWeek, "daysOfWeek", false, "http://hl7.org/fhir/ValueSet/days-of-week", vsDaysOfWeek)
+	validPrimBoolean(c, &v.AllDay, "allDay", false, "", nil)
+	validPrimTime(c, &v.AvailableStartTime, "availableStartTime", false, "", nil)
+	validPrimTime(c, &v.AvailableEndTime, "availableEndTime", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -22816,7 +22816,7 @@ func (v *PractitionerRoleNotAvailable) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", true, "", nil)
+	validPrimString(c, &v.Description, "description", true, "", nil)
 	if v.During != nil {
 		n := c.push("during")
 		v.During.validate(c)
@@ -22828,14 +22828,14 @@ func (v *PractitionerRoleNotAvailable) validate(c *checker) {
 }
 
 func (v *Procedure) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -22861,8 +22861,8 @@ func (v *Procedure) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -22873,7 +22873,7 @@ func (v *Procedure) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/event-status", vsEventStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/event-status", vsEventStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
@@ -23055,14 +23055,14 @@ func (v *ProcedureFocalDevice) validate(c *checker) {
 }
 
 func (v *Provenance) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -23094,8 +23094,8 @@ func (v *Provenance) validate(c *checker) {
 	if v.Occurred != nil {
 		c.choice("occurred", v.Occurred, []string{"Period", "dateTime"})
 	}
-	validPrim(c, &v.Recorded, "recorded", true, "", nil)
-	validPrims(c, v.Policy, "policy", false, "", nil)
+	validPrimInstant(c, &v.Recorded, "recorded", true, "", nil)
+	validPrimsURI(c, v.Policy, "policy", false, "", nil)
 	if v.Location != nil {
 		n := c.push("location")
 		v.Location.validate(c)
@@ -23185,7 +23185,7 @@ func (v *ProvenanceEntity) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Role, "role", true, "http://hl7.org/fhir/ValueSet/provenance-entity-role", vsProvenanceEntityRole)
+	validPrimCode(c, &v.Role, "role", true, "http://hl7.org/fhir/ValueSet/provenance-entity-role", vsProvenanceEntityRole)
 	if v.What != nil {
 		n := c.push("what")
 		v.What.validate(c)
@@ -23205,14 +23205,14 @@ func (v *ProvenanceEntity) validate(c *checker) {
 }
 
 func (v *Questionnaire) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -23233,27 +23233,27 @@ func (v *Questionnaire) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrims(c, v.DerivedFrom, "derivedFrom", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrims(c, v.SubjectType, "subjectType", false, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimsCanonical(c, v.DerivedFrom, "derivedFrom", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimsCode(c, v.SubjectType, "subjectType", false, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -23264,10 +23264,10 @@ func (v *Questionnaire) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -23300,27 +23300,27 @@ func (v *QuestionnaireItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LinkID, "linkId", true, "", nil)
-	validPrim(c, &v.Definition, "definition", false, "", nil)
+	validPrimString(c, &v.LinkID, "linkId", true, "", nil)
+	validPrimURI(c, &v.Definition, "definition", false, "", nil)
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
 		v.Code[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Prefix, "prefix", false, "", nil)
-	validPrim(c, &v.Text, "text", false, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/item-type", vsItemType)
+	validPrimString(c, &v.Prefix, "prefix", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/item-type", vsItemType)
 	for i := range v.EnableWhen {
 		n := c.pushIndex("enableWhen", i)
 		v.EnableWhen[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.EnableBehavior, "enableBehavior", false, "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior", vsQuestionnaireEnableBehavior)
-	validPrim(c, &v.Required, "required", false, "", nil)
-	validPrim(c, &v.Repeats, "repeats", false, "", nil)
-	validPrim(c, &v.ReadOnly, "readOnly", false, "", nil)
-	validPrim(c, &v.MaxLength, "maxLength", false, "", nil)
-	validPrim(c, &v.AnswerValueSet, "answerValueSet", false, "", nil)
+	validPrimCode(c, &v.EnableBehavior, "enableBehavior", false, "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior", vsQuestionnaireEnableBehavior)
+	validPrimBoolean(c, &v.Required, "required", false, "", nil)
+	validPrimBoolean(c, &v.Repeats, "repeats", false, "", nil)
+	validPrimBoolean(c, &v.ReadOnly, "readOnly", false, "", nil)
+	validPrimInteger(c, &v.MaxLength, "maxLength", false, "", nil)
+	validPrimCanonical(c, &v.AnswerValueSet, "answerValueSet", false, "", nil)
 	for i := range v.AnswerOption {
 		n := c.pushIndex("answerOption", i)
 		v.AnswerOption[i].validate(c)
@@ -23352,8 +23352,8 @@ func (v *QuestionnaireItemEnableWhen) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Question, "question", true, "", nil)
-	validPrim(c, &v.Operator, "operator", true, "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator", vsQuestionnaireEnableOperator)
+	validPrimString(c, &v.Question, "question", true, "", nil)
+	validPrimCode(c, &v.Operator, "operator", true, "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator", vsQuestionnaireEnableOperator)
 	if v.Answer == nil {
 		c.required("answer")
 	}
@@ -23382,7 +23382,7 @@ func (v *QuestionnaireItemAnswerOption) validate(c *checker) {
 	if v.Value != nil {
 		c.choice("value", v.Value, []string{"integer", "date", "time", "string", "Coding", "Reference"})
 	}
-	validPrim(c, &v.InitialSelected, "initialSelected", false, "", nil)
+	validPrimBoolean(c, &v.InitialSelected, "initialSelected", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -23411,14 +23411,14 @@ func (v *QuestionnaireItemInitial) validate(c *checker) {
 }
 
 func (v *QuestionnaireResponse) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -23454,8 +23454,8 @@ func (v *QuestionnaireResponse) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Questionnaire, "questionnaire", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/questionnaire-answers-status", vsQuestionnaireAnswersStatus)
+	validPrimCanonical(c, &v.Questionnaire, "questionnaire", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/questionnaire-answers-status", vsQuestionnaireAnswersStatus)
 	if v.Subject != nil {
 		n := c.push("subject")
 		v.Subject.validate(c)
@@ -23466,7 +23466,7 @@ func (v *QuestionnaireResponse) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Authored, "authored", false, "", nil)
+	validPrimDateTime(c, &v.Authored, "authored", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -23499,9 +23499,9 @@ func (v *QuestionnaireResponseItem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LinkID, "linkId", true, "", nil)
-	validPrim(c, &v.Definition, "definition", false, "", nil)
-	validPrim(c, &v.Text, "text", false, "", nil)
+	validPrimString(c, &v.LinkID, "linkId", true, "", nil)
+	validPrimURI(c, &v.Definition, "definition", false, "", nil)
+	validPrimString(c, &v.Text, "text", false, "", nil)
 	for i := range v.Answer {
 		n := c.pushIndex("answer", i)
 		v.Answer[i].validate(c)
@@ -23542,14 +23542,14 @@ func (v *QuestionnaireResponseItemAnswer) validate(c *checker) {
 }
 
 func (v *RelatedPerson) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -23575,7 +23575,7 @@ func (v *RelatedPerson) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -23599,8 +23599,8 @@ func (v *RelatedPerson) validate(c *checker) {
 		v.Telecom[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
-	validPrim(c, &v.BirthDate, "birthDate", false, "", nil)
+	validPrimCode(c, &v.Gender, "gender", false, "http://hl7.org/fhir/ValueSet/administrative-gender", vsAdministrativeGender)
+	validPrimDate(c, &v.BirthDate, "birthDate", false, "", nil)
 	for i := range v.Address {
 		n := c.pushIndex("address", i)
 		v.Address[i].validate(c)
@@ -23646,21 +23646,21 @@ func (v *RelatedPersonCommunication) validate(c *checker) {
 	if v.Language == nil {
 		c.required("language")
 	}
-	validPrim(c, &v.Preferred, "preferred", false, "", nil)
+	validPrimBoolean(c, &v.Preferred, "preferred", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *RequestGroup) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -23686,8 +23686,8 @@ func (v *RequestGroup) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -23703,9 +23703,9 @@ func (v *RequestGroup) validate(c *checker) {
 		v.GroupIdentifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
-	validPrim(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
+	validPrimCode(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
@@ -23721,7 +23721,7 @@ func (v *RequestGroup) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AuthoredOn, "authoredOn", false, "", nil)
+	validPrimDateTime(c, &v.AuthoredOn, "authoredOn", false, "", nil)
 	if v.Author != nil {
 		n := c.push("author")
 		v.Author.validate(c)
@@ -23764,11 +23764,11 @@ func (v *RequestGroupAction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Prefix, "prefix", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.TextEquivalent, "textEquivalent", false, "", nil)
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimString(c, &v.Prefix, "prefix", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.TextEquivalent, "textEquivalent", false, "", nil)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
 	for i := range v.Code {
 		n := c.pushIndex("code", i)
 		v.Code[i].validate(c)
@@ -23802,11 +23802,11 @@ func (v *RequestGroupAction) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.GroupingBehavior, "groupingBehavior", false, "http://hl7.org/fhir/ValueSet/action-grouping-behavior", vsActionGroupingBehavior)
-	validPrim(c, &v.SelectionBehavior, "selectionBehavior", false, "http://hl7.org/fhir/ValueSet/action-selection-behavior", vsActionSelectionBehavior)
-	validPrim(c, &v.RequiredBehavior, "requiredBehavior", false, "http://hl7.org/fhir/ValueSet/action-required-behavior", vsActionRequiredBehavior)
-	validPrim(c, &v.PrecheckBehavior, "precheckBehavior", false, "http://hl7.org/fhir/ValueSet/action-precheck-behavior", vsActionPrecheckBehavior)
-	validPrim(c, &v.CardinalityBehavior, "cardinalityBehavior", false, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior", vsActionCardinalityBehavior)
+	validPrimCode(c, &v.GroupingBehavior, "groupingBehavior", false, "http://hl7.org/fhir/ValueSet/action-grouping-behavior", vsActionGroupingBehavior)
+	validPrimCode(c, &v.SelectionBehavior, "selectionBehavior", false, "http://hl7.org/fhir/ValueSet/action-selection-behavior", vsActionSelectionBehavior)
+	validPrimCode(c, &v.RequiredBehavior, "requiredBehavior", false, "http://hl7.org/fhir/ValueSet/action-required-behavior", vsActionRequiredBehavior)
+	validPrimCode(c, &v.PrecheckBehavior, "precheckBehavior", false, "http://hl7.org/fhir/ValueSet/action-precheck-behavior", vsActionPrecheckBehavior)
+	validPrimCode(c, &v.CardinalityBehavior, "cardinalityBehavior", false, "http://hl7.org/fhir/ValueSet/action-cardinality-behavior", vsActionCardinalityBehavior)
 	if v.Resource != nil {
 		n := c.push("resource")
 		v.Resource.validate(c)
@@ -23833,7 +23833,7 @@ func (v *RequestGroupActionCondition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/action-condition-kind", vsActionConditionKind)
+	validPrimCode(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/action-condition-kind", vsActionConditionKind)
 	if v.Expression != nil {
 		n := c.push("expression")
 		v.Expression.validate(c)
@@ -23855,8 +23855,8 @@ func (v *RequestGroupActionRelatedAction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ActionID, "actionId", true, "", nil)
-	validPrim(c, &v.Relationship, "relationship", true, "http://hl7.org/fhir/ValueSet/action-relationship-type", vsActionRelationshipType)
+	validPrimID(c, &v.ActionID, "actionId", true, "", nil)
+	validPrimCode(c, &v.Relationship, "relationship", true, "http://hl7.org/fhir/ValueSet/action-relationship-type", vsActionRelationshipType)
 	if v.Offset != nil {
 		c.choice("offset", v.Offset, []string{"Duration", "Range"})
 	}
@@ -23866,14 +23866,14 @@ func (v *RequestGroupActionRelatedAction) validate(c *checker) {
 }
 
 func (v *ResearchDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -23894,31 +23894,31 @@ func (v *ResearchDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.ShortTitle, "shortTitle", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.ShortTitle, "shortTitle", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrims(c, v.Comment, "comment", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
+	validPrimsString(c, v.Comment, "comment", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -23929,11 +23929,11 @@ func (v *ResearchDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Usage, "usage", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -23969,7 +23969,7 @@ func (v *ResearchDefinition) validate(c *checker) {
 		v.RelatedArtifact[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Library, "library", false, "", nil)
+	validPrimsCanonical(c, v.Library, "library", false, "", nil)
 	if v.Population != nil {
 		n := c.push("population")
 		v.Population.validate(c)
@@ -24000,14 +24000,14 @@ func (v *ResearchDefinition) validate(c *checker) {
 }
 
 func (v *ResearchElementDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -24028,31 +24028,31 @@ func (v *ResearchElementDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.ShortTitle, "shortTitle", false, "", nil)
-	validPrim(c, &v.Subtitle, "subtitle", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.ShortTitle, "shortTitle", false, "", nil)
+	validPrimString(c, &v.Subtitle, "subtitle", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
 	if v.Subject != nil {
 		c.choice("subject", v.Subject, []string{"CodeableConcept", "Reference"})
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrims(c, v.Comment, "comment", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
+	validPrimsString(c, v.Comment, "comment", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -24063,11 +24063,11 @@ func (v *ResearchElementDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Usage, "usage", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimString(c, &v.Usage, "usage", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -24103,9 +24103,9 @@ func (v *ResearchElementDefinition) validate(c *checker) {
 		v.RelatedArtifact[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Library, "library", false, "", nil)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/research-element-type", vsResearchElementType)
-	validPrim(c, &v.VariableType, "variableType", false, "http://hl7.org/fhir/ValueSet/variable-type", vsVariableType)
+	validPrimsCanonical(c, v.Library, "library", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/research-element-type", vsResearchElementType)
+	validPrimCode(c, &v.VariableType, "variableType", false, "http://hl7.org/fhir/ValueSet/variable-type", vsVariableType)
 	if len(v.Characteristic) == 0 {
 		c.required("characteristic")
 	}
@@ -24142,13 +24142,13 @@ func (v *ResearchElementDefinitionCharacteristic) validate(c *checker) {
 		v.UsageContext[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Exclude, "exclude", false, "", nil)
+	validPrimBoolean(c, &v.Exclude, "exclude", false, "", nil)
 	if v.UnitOfMeasure != nil {
 		n := c.push("unitOfMeasure")
 		v.UnitOfMeasure.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.StudyEffectiveDescription, "studyEffectiveDescription", false, "", nil)
+	validPrimString(c, &v.StudyEffectiveDescription, "studyEffectiveDescription", false, "", nil)
 	if v.StudyEffective != nil {
 		c.choice("studyEffective", v.StudyEffective, []string{"dateTime", "Period", "Duration", "Timing"})
 	}
@@ -24157,8 +24157,8 @@ func (v *ResearchElementDefinitionCharacteristic) validate(c *checker) {
 		v.StudyEffectiveTimeFromStart.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.StudyEffectiveGroupMeasure, "studyEffectiveGroupMeasure", false, "http://hl7.org/fhir/ValueSet/group-measure", vsGroupMeasure)
-	validPrim(c, &v.ParticipantEffectiveDescription, "participantEffectiveDescription", false, "", nil)
+	validPrimCode(c, &v.StudyEffectiveGroupMeasure, "studyEffectiveGroupMeasure", false, "http://hl7.org/fhir/ValueSet/group-measure", vsGroupMeasure)
+	validPrimString(c, &v.ParticipantEffectiveDescription, "participantEffectiveDescription", false, "", nil)
 	if v.ParticipantEffective != nil {
 		c.choice("participantEffective", v.ParticipantEffective, []string{"dateTime", "Period", "Duration", "Timing"})
 	}
@@ -24167,21 +24167,21 @@ func (v *ResearchElementDefinitionCharacteristic) validate(c *checker) {
 		v.ParticipantEffectiveTimeFromStart.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ParticipantEffectiveGroupMeasure, "participantEffectiveGroupMeasure", false, "http://hl7.org/fhir/ValueSet/group-measure", vsGroupMeasure)
+	validPrimCode(c, &v.ParticipantEffectiveGroupMeasure, "participantEffectiveGroupMeasure", false, "http://hl7.org/fhir/ValueSet/group-measure", vsGroupMeasure)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *ResearchStudy) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -24207,7 +24207,7 @@ func (v *ResearchStudy) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Title, "title", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
 	for i := range v.Protocol {
 		n := c.pushIndex("protocol", i)
 		v.Protocol[i].validate(c)
@@ -24218,7 +24218,7 @@ func (v *ResearchStudy) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/research-study-status", vsResearchStudyStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/research-study-status", vsResearchStudyStatus)
 	if v.PrimaryPurposeType != nil {
 		n := c.push("primaryPurposeType")
 		v.PrimaryPurposeType.validate(c)
@@ -24264,7 +24264,7 @@ func (v *ResearchStudy) validate(c *checker) {
 		v.Location[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.Enrollment {
 		n := c.pushIndex("enrollment", i)
 		v.Enrollment[i].validate(c)
@@ -24327,13 +24327,13 @@ func (v *ResearchStudyArm) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -24350,7 +24350,7 @@ func (v *ResearchStudyObjective) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -24362,14 +24362,14 @@ func (v *ResearchStudyObjective) validate(c *checker) {
 }
 
 func (v *ResearchSubject) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -24395,7 +24395,7 @@ func (v *ResearchSubject) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/research-subject-status", vsResearchSubjectStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/research-subject-status", vsResearchSubjectStatus)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -24417,8 +24417,8 @@ func (v *ResearchSubject) validate(c *checker) {
 	if v.Individual == nil {
 		c.required("individual")
 	}
-	validPrim(c, &v.AssignedArm, "assignedArm", false, "", nil)
-	validPrim(c, &v.ActualArm, "actualArm", false, "", nil)
+	validPrimString(c, &v.AssignedArm, "assignedArm", false, "", nil)
+	validPrimString(c, &v.ActualArm, "actualArm", false, "", nil)
 	if v.Consent != nil {
 		n := c.push("consent")
 		v.Consent.validate(c)
@@ -24431,14 +24431,14 @@ func (v *ResearchSubject) validate(c *checker) {
 }
 
 func (v *RiskAssessment) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -24474,7 +24474,7 @@ func (v *RiskAssessment) validate(c *checker) {
 		v.Parent.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/observation-status", vsObservationStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/observation-status", vsObservationStatus)
 	if v.Method != nil {
 		n := c.push("method")
 		v.Method.validate(c)
@@ -24531,7 +24531,7 @@ func (v *RiskAssessment) validate(c *checker) {
 		v.Prediction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Mitigation, "mitigation", false, "", nil)
+	validPrimString(c, &v.Mitigation, "mitigation", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -24567,25 +24567,25 @@ func (v *RiskAssessmentPrediction) validate(c *checker) {
 		v.QualitativeRisk.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.RelativeRisk, "relativeRisk", false, "", nil)
+	validPrimDecimal(c, &v.RelativeRisk, "relativeRisk", false, "", nil)
 	if v.When != nil {
 		c.choice("when", v.When, []string{"Period", "Range"})
 	}
-	validPrim(c, &v.Rationale, "rationale", false, "", nil)
+	validPrimString(c, &v.Rationale, "rationale", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *RiskEvidenceSynthesis) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -24606,24 +24606,24 @@ func (v *RiskEvidenceSynthesis) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -24639,9 +24639,9 @@ func (v *RiskEvidenceSynthesis) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.ApprovalDate, "approvalDate", false, "", nil)
-	validPrim(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimDate(c, &v.ApprovalDate, "approvalDate", false, "", nil)
+	validPrimDate(c, &v.LastReviewDate, "lastReviewDate", false, "", nil)
 	if v.EffectivePeriod != nil {
 		n := c.push("effectivePeriod")
 		v.EffectivePeriod.validate(c)
@@ -24740,9 +24740,9 @@ func (v *RiskEvidenceSynthesisSampleSize) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.NumberOfStudies, "numberOfStudies", false, "", nil)
-	validPrim(c, &v.NumberOfParticipants, "numberOfParticipants", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimInteger(c, &v.NumberOfStudies, "numberOfStudies", false, "", nil)
+	validPrimInteger(c, &v.NumberOfParticipants, "numberOfParticipants", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -24759,20 +24759,20 @@ func (v *RiskEvidenceSynthesisRiskEstimate) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", false, "", nil)
+	validPrimDecimal(c, &v.Value, "value", false, "", nil)
 	if v.UnitOfMeasure != nil {
 		n := c.push("unitOfMeasure")
 		v.UnitOfMeasure.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DenominatorCount, "denominatorCount", false, "", nil)
-	validPrim(c, &v.NumeratorCount, "numeratorCount", false, "", nil)
+	validPrimInteger(c, &v.DenominatorCount, "denominatorCount", false, "", nil)
+	validPrimInteger(c, &v.NumeratorCount, "numeratorCount", false, "", nil)
 	for i := range v.PrecisionEstimate {
 		n := c.pushIndex("precisionEstimate", i)
 		v.PrecisionEstimate[i].validate(c)
@@ -24799,9 +24799,9 @@ func (v *RiskEvidenceSynthesisRiskEstimatePrecisionEstimate) validate(c *checker
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Level, "level", false, "", nil)
-	validPrim(c, &v.From, "from", false, "", nil)
-	validPrim(c, &v.To, "to", false, "", nil)
+	validPrimDecimal(c, &v.Level, "level", false, "", nil)
+	validPrimDecimal(c, &v.From, "from", false, "", nil)
+	validPrimDecimal(c, &v.To, "to", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -24870,14 +24870,14 @@ func (v *RiskEvidenceSynthesisCertaintyCertaintySubcomponent) validate(c *checke
 }
 
 func (v *Schedule) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -24903,7 +24903,7 @@ func (v *Schedule) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Active, "active", false, "", nil)
+	validPrimBoolean(c, &v.Active, "active", false, "", nil)
 	for i := range v.ServiceCategory {
 		n := c.pushIndex("serviceCategory", i)
 		v.ServiceCategory[i].validate(c)
@@ -24932,7 +24932,7 @@ func (v *Schedule) validate(c *checker) {
 		v.PlanningHorizon.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -24940,14 +24940,14 @@ func (v *Schedule) validate(c *checker) {
 }
 
 func (v *SearchParameter) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -24968,20 +24968,20 @@ func (v *SearchParameter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.DerivedFrom, "derivedFrom", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimCanonical(c, &v.DerivedFrom, "derivedFrom", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", true, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", true, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -24992,19 +24992,19 @@ func (v *SearchParameter) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrims(c, v.Base, "base", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/search-param-type", vsSearchParamType)
-	validPrim(c, &v.Expression, "expression", false, "", nil)
-	validPrim(c, &v.Xpath, "xpath", false, "", nil)
-	validPrim(c, &v.XpathUsage, "xpathUsage", false, "http://hl7.org/fhir/ValueSet/search-xpath-usage", vsSearchXpathUsage)
-	validPrims(c, v.Target, "target", false, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
-	validPrim(c, &v.MultipleOr, "multipleOr", false, "", nil)
-	validPrim(c, &v.MultipleAnd, "multipleAnd", false, "", nil)
-	validPrims(c, v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/search-comparator", vsSearchComparator)
-	validPrims(c, v.Modifier, "modifier", false, "http://hl7.org/fhir/ValueSet/search-modifier-code", vsSearchModifierCode)
-	validPrims(c, v.Chain, "chain", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimsCode(c, v.Base, "base", true, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/search-param-type", vsSearchParamType)
+	validPrimString(c, &v.Expression, "expression", false, "", nil)
+	validPrimString(c, &v.Xpath, "xpath", false, "", nil)
+	validPrimCode(c, &v.XpathUsage, "xpathUsage", false, "http://hl7.org/fhir/ValueSet/search-xpath-usage", vsSearchXpathUsage)
+	validPrimsCode(c, v.Target, "target", false, "http://hl7.org/fhir/ValueSet/resource-types", vsResourceTypes)
+	validPrimBoolean(c, &v.MultipleOr, "multipleOr", false, "", nil)
+	validPrimBoolean(c, &v.MultipleAnd, "multipleAnd", false, "", nil)
+	validPrimsCode(c, v.Comparator, "comparator", false, "http://hl7.org/fhir/ValueSet/search-comparator", vsSearchComparator)
+	validPrimsCode(c, v.Modifier, "modifier", false, "http://hl7.org/fhir/ValueSet/search-modifier-code", vsSearchModifierCode)
+	validPrimsString(c, v.Chain, "chain", false, "", nil)
 	for i := range v.Component {
 		n := c.pushIndex("component", i)
 		v.Component[i].validate(c)
@@ -25027,22 +25027,22 @@ func (v *SearchParameterComponent) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Definition, "definition", true, "", nil)
-	validPrim(c, &v.Expression, "expression", true, "", nil)
+	validPrimCanonical(c, &v.Definition, "definition", true, "", nil)
+	validPrimString(c, &v.Expression, "expression", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *ServiceRequest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -25068,8 +25068,8 @@ func (v *ServiceRequest) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrims(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimsCanonical(c, v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimsURI(c, v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -25085,15 +25085,15 @@ func (v *ServiceRequest) validate(c *checker) {
 		v.Requisition.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
-	validPrim(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/request-status", vsRequestStatus)
+	validPrimCode(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/request-intent", vsRequestIntent)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
-	validPrim(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimBoolean(c, &v.DoNotPerform, "doNotPerform", false, "", nil)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
@@ -25126,7 +25126,7 @@ func (v *ServiceRequest) validate(c *checker) {
 	if v.AsNeeded != nil {
 		c.choice("asNeeded", v.AsNeeded, []string{"boolean", "CodeableConcept"})
 	}
-	validPrim(c, &v.AuthoredOn, "authoredOn", false, "", nil)
+	validPrimDateTime(c, &v.AuthoredOn, "authoredOn", false, "", nil)
 	if v.Requester != nil {
 		n := c.push("requester")
 		v.Requester.validate(c)
@@ -25187,7 +25187,7 @@ func (v *ServiceRequest) validate(c *checker) {
 		v.Note[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.PatientInstruction, "patientInstruction", false, "", nil)
+	validPrimString(c, &v.PatientInstruction, "patientInstruction", false, "", nil)
 	for i := range v.RelevantHistory {
 		n := c.pushIndex("relevantHistory", i)
 		v.RelevantHistory[i].validate(c)
@@ -25200,14 +25200,14 @@ func (v *ServiceRequest) validate(c *checker) {
 }
 
 func (v *Slot) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -25261,11 +25261,11 @@ func (v *Slot) validate(c *checker) {
 	if v.Schedule == nil {
 		c.required("schedule")
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/slotstatus", vsSlotstatus)
-	validPrim(c, &v.Start, "start", true, "", nil)
-	validPrim(c, &v.End, "end", true, "", nil)
-	validPrim(c, &v.Overbooked, "overbooked", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/slotstatus", vsSlotstatus)
+	validPrimInstant(c, &v.Start, "start", true, "", nil)
+	validPrimInstant(c, &v.End, "end", true, "", nil)
+	validPrimBoolean(c, &v.Overbooked, "overbooked", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	c.containedReferenced(v.Contained)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
@@ -25273,14 +25273,14 @@ func (v *Slot) validate(c *checker) {
 }
 
 func (v *Specimen) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -25311,7 +25311,7 @@ func (v *Specimen) validate(c *checker) {
 		v.AccessionIdentifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/specimen-status", vsSpecimenStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/specimen-status", vsSpecimenStatus)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -25322,7 +25322,7 @@ func (v *Specimen) validate(c *checker) {
 		v.Subject.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ReceivedTime, "receivedTime", false, "", nil)
+	validPrimDateTime(c, &v.ReceivedTime, "receivedTime", false, "", nil)
 	for i := range v.Parent {
 		n := c.pushIndex("parent", i)
 		v.Parent[i].validate(c)
@@ -25422,7 +25422,7 @@ func (v *SpecimenProcessing) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Procedure != nil {
 		n := c.push("procedure")
 		v.Procedure.validate(c)
@@ -25457,7 +25457,7 @@ func (v *SpecimenContainer) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -25482,14 +25482,14 @@ func (v *SpecimenContainer) validate(c *checker) {
 }
 
 func (v *SpecimenDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -25525,7 +25525,7 @@ func (v *SpecimenDefinition) validate(c *checker) {
 		v.PatientPreparation[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.TimeAspect, "timeAspect", false, "", nil)
+	validPrimString(c, &v.TimeAspect, "timeAspect", false, "", nil)
 	for i := range v.Collection {
 		n := c.pushIndex("collection", i)
 		v.Collection[i].validate(c)
@@ -25553,19 +25553,19 @@ func (v *SpecimenDefinitionTypeTested) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.IsDerived, "isDerived", false, "", nil)
+	validPrimBoolean(c, &v.IsDerived, "isDerived", false, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Preference, "preference", true, "http://hl7.org/fhir/ValueSet/specimen-contained-preference", vsSpecimenContainedPreference)
+	validPrimCode(c, &v.Preference, "preference", true, "http://hl7.org/fhir/ValueSet/specimen-contained-preference", vsSpecimenContainedPreference)
 	if v.Container != nil {
 		n := c.push("container")
 		v.Container.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Requirement, "requirement", false, "", nil)
+	validPrimString(c, &v.Requirement, "requirement", false, "", nil)
 	if v.RetentionTime != nil {
 		n := c.push("retentionTime")
 		v.RetentionTime.validate(c)
@@ -25612,7 +25612,7 @@ func (v *SpecimenDefinitionTypeTestedContainer) validate(c *checker) {
 		v.Cap.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Capacity != nil {
 		n := c.push("capacity")
 		v.Capacity.validate(c)
@@ -25626,7 +25626,7 @@ func (v *SpecimenDefinitionTypeTestedContainer) validate(c *checker) {
 		v.Additive[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Preparation, "preparation", false, "", nil)
+	validPrimString(c, &v.Preparation, "preparation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -25680,21 +25680,21 @@ func (v *SpecimenDefinitionTypeTestedHandling) validate(c *checker) {
 		v.MaxDuration.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Instruction, "instruction", false, "", nil)
+	validPrimString(c, &v.Instruction, "instruction", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *StructureDefinition) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -25715,25 +25715,25 @@ func (v *StructureDefinition) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -25744,30 +25744,30 @@ func (v *StructureDefinition) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
 	for i := range v.Keyword {
 		n := c.pushIndex("keyword", i)
 		v.Keyword[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.FhirVersion, "fhirVersion", false, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
+	validPrimCode(c, &v.FhirVersion, "fhirVersion", false, "http://hl7.org/fhir/ValueSet/FHIR-version", vsFHIRVersion)
 	for i := range v.Mapping {
 		n := c.pushIndex("mapping", i)
 		v.Mapping[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/structure-definition-kind", vsStructureDefinitionKind)
-	validPrim(c, &v.Abstract, "abstract", true, "", nil)
+	validPrimCode(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/structure-definition-kind", vsStructureDefinitionKind)
+	validPrimBoolean(c, &v.Abstract, "abstract", true, "", nil)
 	for i := range v.Context {
 		n := c.pushIndex("context", i)
 		v.Context[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.ContextInvariant, "contextInvariant", false, "", nil)
-	validPrim(c, &v.Type, "type", true, "", nil)
-	validPrim(c, &v.BaseDefinition, "baseDefinition", false, "", nil)
-	validPrim(c, &v.Derivation, "derivation", false, "http://hl7.org/fhir/ValueSet/type-derivation-rule", vsTypeDerivationRule)
+	validPrimsString(c, v.ContextInvariant, "contextInvariant", false, "", nil)
+	validPrimURI(c, &v.Type, "type", true, "", nil)
+	validPrimCanonical(c, &v.BaseDefinition, "baseDefinition", false, "", nil)
+	validPrimCode(c, &v.Derivation, "derivation", false, "http://hl7.org/fhir/ValueSet/type-derivation-rule", vsTypeDerivationRule)
 	if v.Snapshot != nil {
 		n := c.push("snapshot")
 		v.Snapshot.validate(c)
@@ -25795,10 +25795,10 @@ func (v *StructureDefinitionMapping) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Identity, "identity", true, "", nil)
-	validPrim(c, &v.URI, "uri", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimID(c, &v.Identity, "identity", true, "", nil)
+	validPrimURI(c, &v.URI, "uri", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -25815,8 +25815,8 @@ func (v *StructureDefinitionContext) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/extension-context-type", vsExtensionContextType)
-	validPrim(c, &v.Expression, "expression", true, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/extension-context-type", vsExtensionContextType)
+	validPrimString(c, &v.Expression, "expression", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -25871,14 +25871,14 @@ func (v *StructureDefinitionDifferential) validate(c *checker) {
 }
 
 func (v *StructureMap) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -25899,25 +25899,25 @@ func (v *StructureMap) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -25928,14 +25928,14 @@ func (v *StructureMap) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
 	for i := range v.Structure {
 		n := c.pushIndex("structure", i)
 		v.Structure[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Import, "import", false, "", nil)
+	validPrimsCanonical(c, v.Import, "import", false, "", nil)
 	if len(v.Group) == 0 {
 		c.required("group")
 	}
@@ -25961,10 +25961,10 @@ func (v *StructureMapStructure) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/map-model-mode", vsMapModelMode)
-	validPrim(c, &v.Alias, "alias", false, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCanonical(c, &v.URL, "url", true, "", nil)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/map-model-mode", vsMapModelMode)
+	validPrimString(c, &v.Alias, "alias", false, "", nil)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -25981,10 +25981,10 @@ func (v *StructureMapGroup) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Extends, "extends", false, "", nil)
-	validPrim(c, &v.TypeMode, "typeMode", true, "http://hl7.org/fhir/ValueSet/map-group-type-mode", vsMapGroupTypeMode)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimID(c, &v.Name, "name", true, "", nil)
+	validPrimID(c, &v.Extends, "extends", false, "", nil)
+	validPrimCode(c, &v.TypeMode, "typeMode", true, "http://hl7.org/fhir/ValueSet/map-group-type-mode", vsMapGroupTypeMode)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Input) == 0 {
 		c.required("input")
 	}
@@ -26017,10 +26017,10 @@ func (v *StructureMapGroupInput) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Type, "type", false, "", nil)
-	validPrim(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/map-input-mode", vsMapInputMode)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimID(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Type, "type", false, "", nil)
+	validPrimCode(c, &v.Mode, "mode", true, "http://hl7.org/fhir/ValueSet/map-input-mode", vsMapInputMode)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -26037,7 +26037,7 @@ func (v *StructureMapGroupRule) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
+	validPrimID(c, &v.Name, "name", true, "", nil)
 	if len(v.Source) == 0 {
 		c.required("source")
 	}
@@ -26061,7 +26061,7 @@ func (v *StructureMapGroupRule) validate(c *checker) {
 		v.Dependent[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -26078,19 +26078,19 @@ func (v *StructureMapGroupRuleSource) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Context, "context", true, "", nil)
-	validPrim(c, &v.Min, "min", false, "", nil)
-	validPrim(c, &v.Max, "max", false, "", nil)
-	validPrim(c, &v.Type, "type", false, "", nil)
+	validPrimID(c, &v.Context, "context", true, "", nil)
+	validPrimInteger(c, &v.Min, "min", false, "", nil)
+	validPrimString(c, &v.Max, "max", false, "", nil)
+	validPrimString(c, &v.Type, "type", false, "", nil)
 	if v.DefaultValue != nil {
 		c.choice("defaultValue", v.DefaultValue, nil)
 	}
-	validPrim(c, &v.Element, "element", false, "", nil)
-	validPrim(c, &v.ListMode, "listMode", false, "http://hl7.org/fhir/ValueSet/map-source-list-mode", vsMapSourceListMode)
-	validPrim(c, &v.Variable, "variable", false, "", nil)
-	validPrim(c, &v.Condition, "condition", false, "", nil)
-	validPrim(c, &v.Check, "check", false, "", nil)
-	validPrim(c, &v.LogMessage, "logMessage", false, "", nil)
+	validPrimString(c, &v.Element, "element", false, "", nil)
+	validPrimCode(c, &v.ListMode, "listMode", false, "http://hl7.org/fhir/ValueSet/map-source-list-mode", vsMapSourceListMode)
+	validPrimID(c, &v.Variable, "variable", false, "", nil)
+	validPrimString(c, &v.Condition, "condition", false, "", nil)
+	validPrimString(c, &v.Check, "check", false, "", nil)
+	validPrimString(c, &v.LogMessage, "logMessage", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -26107,13 +26107,13 @@ func (v *StructureMapGroupRuleTarget) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Context, "context", false, "", nil)
-	validPrim(c, &v.ContextType, "contextType", false, "http://hl7.org/fhir/ValueSet/map-context-type", vsMapContextType)
-	validPrim(c, &v.Element, "element", false, "", nil)
-	validPrim(c, &v.Variable, "variable", false, "", nil)
-	validPrims(c, v.ListMode, "listMode", false, "http://hl7.org/fhir/ValueSet/map-target-list-mode", vsMapTargetListMode)
-	validPrim(c, &v.ListRuleID, "listRuleId", false, "", nil)
-	validPrim(c, &v.Transform, "transform", false, "http://hl7.org/fhir/ValueSet/map-transform", vsMapTransform)
+	validPrimID(c, &v.Context, "context", false, "", nil)
+	validPrimCode(c, &v.ContextType, "contextType", false, "http://hl7.org/fhir/ValueSet/map-context-type", vsMapContextType)
+	validPrimString(c, &v.Element, "element", false, "", nil)
+	validPrimID(c, &v.Variable, "variable", false, "", nil)
+	validPrimsCode(c, v.ListMode, "listMode", false, "http://hl7.org/fhir/ValueSet/map-target-list-mode", vsMapTargetListMode)
+	validPrimID(c, &v.ListRuleID, "listRuleId", false, "", nil)
+	validPrimCode(c, &v.Transform, "transform", false, "http://hl7.org/fhir/ValueSet/map-transform", vsMapTransform)
 	for i := range v.Parameter {
 		n := c.pushIndex("parameter", i)
 		v.Parameter[i].validate(c)
@@ -26157,22 +26157,22 @@ func (v *StructureMapGroupRuleDependent) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrims(c, v.Variable, "variable", true, "", nil)
+	validPrimID(c, &v.Name, "name", true, "", nil)
+	validPrimsString(c, v.Variable, "variable", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Subscription) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -26193,16 +26193,16 @@ func (v *Subscription) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/subscription-status", vsSubscriptionStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/subscription-status", vsSubscriptionStatus)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.End, "end", false, "", nil)
-	validPrim(c, &v.Reason, "reason", true, "", nil)
-	validPrim(c, &v.Criteria, "criteria", true, "", nil)
-	validPrim(c, &v.Error, "error", false, "", nil)
+	validPrimInstant(c, &v.End, "end", false, "", nil)
+	validPrimString(c, &v.Reason, "reason", true, "", nil)
+	validPrimString(c, &v.Criteria, "criteria", true, "", nil)
+	validPrimString(c, &v.Error, "error", false, "", nil)
 	if v.Channel != nil {
 		n := c.push("channel")
 		v.Channel.validate(c)
@@ -26228,24 +26228,24 @@ func (v *SubscriptionChannel) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/subscription-channel-type", vsSubscriptionChannelType)
-	validPrim(c, &v.Endpoint, "endpoint", false, "", nil)
-	validPrim(c, &v.Payload, "payload", false, "", nil)
-	validPrims(c, v.Header, "header", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/subscription-channel-type", vsSubscriptionChannelType)
+	validPrimURL(c, &v.Endpoint, "endpoint", false, "", nil)
+	validPrimCode(c, &v.Payload, "payload", false, "", nil)
+	validPrimsString(c, v.Header, "header", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *Substance) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -26271,7 +26271,7 @@ func (v *Substance) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/substance-status", vsSubstanceStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/substance-status", vsSubstanceStatus)
 	for i := range v.Category {
 		n := c.pushIndex("category", i)
 		v.Category[i].validate(c)
@@ -26285,7 +26285,7 @@ func (v *Substance) validate(c *checker) {
 	if v.Code == nil {
 		c.required("code")
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Instance {
 		n := c.pushIndex("instance", i)
 		v.Instance[i].validate(c)
@@ -26318,7 +26318,7 @@ func (v *SubstanceInstance) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Expiry, "expiry", false, "", nil)
+	validPrimDateTime(c, &v.Expiry, "expiry", false, "", nil)
 	if v.Quantity != nil {
 		n := c.push("quantity")
 		v.Quantity.validate(c)
@@ -26357,14 +26357,14 @@ func (v *SubstanceIngredient) validate(c *checker) {
 }
 
 func (v *SubstanceNucleicAcid) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -26390,8 +26390,8 @@ func (v *SubstanceNucleicAcid) validate(c *checker) {
 		v.SequenceType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.NumberOfSubunits, "numberOfSubunits", false, "", nil)
-	validPrim(c, &v.AreaOfHybridisation, "areaOfHybridisation", false, "", nil)
+	validPrimInteger(c, &v.NumberOfSubunits, "numberOfSubunits", false, "", nil)
+	validPrimString(c, &v.AreaOfHybridisation, "areaOfHybridisation", false, "", nil)
 	if v.OligoNucleotideType != nil {
 		n := c.push("oligoNucleotideType")
 		v.OligoNucleotideType.validate(c)
@@ -26419,9 +26419,9 @@ func (v *SubstanceNucleicAcidSubunit) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Subunit, "subunit", false, "", nil)
-	validPrim(c, &v.Sequence, "sequence", false, "", nil)
-	validPrim(c, &v.Length, "length", false, "", nil)
+	validPrimInteger(c, &v.Subunit, "subunit", false, "", nil)
+	validPrimString(c, &v.Sequence, "sequence", false, "", nil)
+	validPrimInteger(c, &v.Length, "length", false, "", nil)
 	if v.SequenceAttachment != nil {
 		n := c.push("sequenceAttachment")
 		v.SequenceAttachment.validate(c)
@@ -26463,14 +26463,14 @@ func (v *SubstanceNucleicAcidSubunitLinkage) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Connectivity, "connectivity", false, "", nil)
+	validPrimString(c, &v.Connectivity, "connectivity", false, "", nil)
 	if v.Identifier != nil {
 		n := c.push("identifier")
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.ResidueSite, "residueSite", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.ResidueSite, "residueSite", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -26492,22 +26492,22 @@ func (v *SubstanceNucleicAcidSubunitSugar) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.ResidueSite, "residueSite", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.ResidueSite, "residueSite", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *SubstancePolymer) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -26543,7 +26543,7 @@ func (v *SubstancePolymer) validate(c *checker) {
 		v.CopolymerConnectivity[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Modification, "modification", false, "", nil)
+	validPrimsString(c, v.Modification, "modification", false, "", nil)
 	for i := range v.MonomerSet {
 		n := c.pushIndex("monomerSet", i)
 		v.MonomerSet[i].validate(c)
@@ -26607,7 +26607,7 @@ func (v *SubstancePolymerMonomerSetStartingMaterial) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.IsDefining, "isDefining", false, "", nil)
+	validPrimBoolean(c, &v.IsDefining, "isDefining", false, "", nil)
 	if v.Amount != nil {
 		n := c.push("amount")
 		v.Amount.validate(c)
@@ -26629,8 +26629,8 @@ func (v *SubstancePolymerRepeat) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.NumberOfUnits, "numberOfUnits", false, "", nil)
-	validPrim(c, &v.AverageMolecularFormula, "averageMolecularFormula", false, "", nil)
+	validPrimInteger(c, &v.NumberOfUnits, "numberOfUnits", false, "", nil)
+	validPrimString(c, &v.AverageMolecularFormula, "averageMolecularFormula", false, "", nil)
 	if v.RepeatUnitAmountType != nil {
 		n := c.push("repeatUnitAmountType")
 		v.RepeatUnitAmountType.validate(c)
@@ -26662,7 +26662,7 @@ func (v *SubstancePolymerRepeatRepeatUnit) validate(c *checker) {
 		v.OrientationOfPolymerisation.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.RepeatUnit, "repeatUnit", false, "", nil)
+	validPrimString(c, &v.RepeatUnit, "repeatUnit", false, "", nil)
 	if v.Amount != nil {
 		n := c.push("amount")
 		v.Amount.validate(c)
@@ -26725,7 +26725,7 @@ func (v *SubstancePolymerRepeatRepeatUnitStructuralRepresentation) validate(c *c
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Representation, "representation", false, "", nil)
+	validPrimString(c, &v.Representation, "representation", false, "", nil)
 	if v.Attachment != nil {
 		n := c.push("attachment")
 		v.Attachment.validate(c)
@@ -26737,14 +26737,14 @@ func (v *SubstancePolymerRepeatRepeatUnitStructuralRepresentation) validate(c *c
 }
 
 func (v *SubstanceProtein) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -26770,8 +26770,8 @@ func (v *SubstanceProtein) validate(c *checker) {
 		v.SequenceType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.NumberOfSubunits, "numberOfSubunits", false, "", nil)
-	validPrims(c, v.DisulfideLinkage, "disulfideLinkage", false, "", nil)
+	validPrimInteger(c, &v.NumberOfSubunits, "numberOfSubunits", false, "", nil)
+	validPrimsString(c, v.DisulfideLinkage, "disulfideLinkage", false, "", nil)
 	for i := range v.Subunit {
 		n := c.pushIndex("subunit", i)
 		v.Subunit[i].validate(c)
@@ -26794,9 +26794,9 @@ func (v *SubstanceProteinSubunit) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Subunit, "subunit", false, "", nil)
-	validPrim(c, &v.Sequence, "sequence", false, "", nil)
-	validPrim(c, &v.Length, "length", false, "", nil)
+	validPrimInteger(c, &v.Subunit, "subunit", false, "", nil)
+	validPrimString(c, &v.Sequence, "sequence", false, "", nil)
+	validPrimInteger(c, &v.Length, "length", false, "", nil)
 	if v.SequenceAttachment != nil {
 		n := c.push("sequenceAttachment")
 		v.SequenceAttachment.validate(c)
@@ -26807,27 +26807,27 @@ func (v *SubstanceProteinSubunit) validate(c *checker) {
 		v.NTerminalModificationID.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.NTerminalModification, "nTerminalModification", false, "", nil)
+	validPrimString(c, &v.NTerminalModification, "nTerminalModification", false, "", nil)
 	if v.CTerminalModificationID != nil {
 		n := c.push("cTerminalModificationId")
 		v.CTerminalModificationID.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.CTerminalModification, "cTerminalModification", false, "", nil)
+	validPrimString(c, &v.CTerminalModification, "cTerminalModification", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *SubstanceReferenceInformation) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -26848,7 +26848,7 @@ func (v *SubstanceReferenceInformation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	for i := range v.Gene {
 		n := c.pushIndex("gene", i)
 		v.Gene[i].validate(c)
@@ -27028,14 +27028,14 @@ func (v *SubstanceReferenceInformationTarget) validate(c *checker) {
 }
 
 func (v *SubstanceSourceMaterial) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -27076,19 +27076,19 @@ func (v *SubstanceSourceMaterial) validate(c *checker) {
 		v.OrganismID.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.OrganismName, "organismName", false, "", nil)
+	validPrimString(c, &v.OrganismName, "organismName", false, "", nil)
 	for i := range v.ParentSubstanceID {
 		n := c.pushIndex("parentSubstanceId", i)
 		v.ParentSubstanceID[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.ParentSubstanceName, "parentSubstanceName", false, "", nil)
+	validPrimsString(c, v.ParentSubstanceName, "parentSubstanceName", false, "", nil)
 	for i := range v.CountryOfOrigin {
 		n := c.pushIndex("countryOfOrigin", i)
 		v.CountryOfOrigin[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.GeographicalLocation, "geographicalLocation", false, "", nil)
+	validPrimsString(c, v.GeographicalLocation, "geographicalLocation", false, "", nil)
 	if v.DevelopmentStage != nil {
 		n := c.push("developmentStage")
 		v.DevelopmentStage.validate(c)
@@ -27126,7 +27126,7 @@ func (v *SubstanceSourceMaterialFractionDescription) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Fraction, "fraction", false, "", nil)
+	validPrimString(c, &v.Fraction, "fraction", false, "", nil)
 	if v.MaterialType != nil {
 		n := c.push("materialType")
 		v.MaterialType.validate(c)
@@ -27168,7 +27168,7 @@ func (v *SubstanceSourceMaterialOrganism) validate(c *checker) {
 		v.IntraspecificType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.IntraspecificDescription, "intraspecificDescription", false, "", nil)
+	validPrimString(c, &v.IntraspecificDescription, "intraspecificDescription", false, "", nil)
 	for i := range v.Author {
 		n := c.pushIndex("author", i)
 		v.Author[i].validate(c)
@@ -27205,7 +27205,7 @@ func (v *SubstanceSourceMaterialOrganismAuthor) validate(c *checker) {
 		v.AuthorType.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AuthorDescription, "authorDescription", false, "", nil)
+	validPrimString(c, &v.AuthorDescription, "authorDescription", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -27222,10 +27222,10 @@ func (v *SubstanceSourceMaterialOrganismHybrid) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.MaternalOrganismID, "maternalOrganismId", false, "", nil)
-	validPrim(c, &v.MaternalOrganismName, "maternalOrganismName", false, "", nil)
-	validPrim(c, &v.PaternalOrganismID, "paternalOrganismId", false, "", nil)
-	validPrim(c, &v.PaternalOrganismName, "paternalOrganismName", false, "", nil)
+	validPrimString(c, &v.MaternalOrganismID, "maternalOrganismId", false, "", nil)
+	validPrimString(c, &v.MaternalOrganismName, "maternalOrganismName", false, "", nil)
+	validPrimString(c, &v.PaternalOrganismID, "paternalOrganismId", false, "", nil)
+	validPrimString(c, &v.PaternalOrganismName, "paternalOrganismName", false, "", nil)
 	if v.HybridType != nil {
 		n := c.push("hybridType")
 		v.HybridType.validate(c)
@@ -27299,14 +27299,14 @@ func (v *SubstanceSourceMaterialPartDescription) validate(c *checker) {
 }
 
 func (v *SubstanceSpecification) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -27347,13 +27347,13 @@ func (v *SubstanceSpecification) validate(c *checker) {
 		v.Domain.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	for i := range v.Source {
 		n := c.pushIndex("source", i)
 		v.Source[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	for i := range v.Moiety {
 		n := c.pushIndex("moiety", i)
 		v.Moiety[i].validate(c)
@@ -27441,7 +27441,7 @@ func (v *SubstanceSpecificationMoiety) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
 	if v.Stereochemistry != nil {
 		n := c.push("stereochemistry")
 		v.Stereochemistry.validate(c)
@@ -27452,7 +27452,7 @@ func (v *SubstanceSpecificationMoiety) validate(c *checker) {
 		v.OpticalActivity.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.MolecularFormula, "molecularFormula", false, "", nil)
+	validPrimString(c, &v.MolecularFormula, "molecularFormula", false, "", nil)
 	if v.Amount != nil {
 		c.choice("amount", v.Amount, []string{"Quantity", "string"})
 	}
@@ -27482,7 +27482,7 @@ func (v *SubstanceSpecificationProperty) validate(c *checker) {
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Parameters, "parameters", false, "", nil)
+	validPrimString(c, &v.Parameters, "parameters", false, "", nil)
 	if v.DefiningSubstance != nil {
 		c.choice("definingSubstance", v.DefiningSubstance, []string{"Reference", "CodeableConcept"})
 	}
@@ -27515,8 +27515,8 @@ func (v *SubstanceSpecificationStructure) validate(c *checker) {
 		v.OpticalActivity.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.MolecularFormula, "molecularFormula", false, "", nil)
-	validPrim(c, &v.MolecularFormulaByMoiety, "molecularFormulaByMoiety", false, "", nil)
+	validPrimString(c, &v.MolecularFormula, "molecularFormula", false, "", nil)
+	validPrimString(c, &v.MolecularFormulaByMoiety, "molecularFormulaByMoiety", false, "", nil)
 	for i := range v.Isotope {
 		n := c.pushIndex("isotope", i)
 		v.Isotope[i].validate(c)
@@ -27630,7 +27630,7 @@ func (v *SubstanceSpecificationStructureRepresentation) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Representation, "representation", false, "", nil)
+	validPrimString(c, &v.Representation, "representation", false, "", nil)
 	if v.Attachment != nil {
 		n := c.push("attachment")
 		v.Attachment.validate(c)
@@ -27662,8 +27662,8 @@ func (v *SubstanceSpecificationCode) validate(c *checker) {
 		v.Status.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.StatusDate, "statusDate", false, "", nil)
-	validPrim(c, &v.Comment, "comment", false, "", nil)
+	validPrimDateTime(c, &v.StatusDate, "statusDate", false, "", nil)
+	validPrimString(c, &v.Comment, "comment", false, "", nil)
 	for i := range v.Source {
 		n := c.pushIndex("source", i)
 		v.Source[i].validate(c)
@@ -27685,7 +27685,7 @@ func (v *SubstanceSpecificationName) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
 	if v.Type != nil {
 		n := c.push("type")
 		v.Type.validate(c)
@@ -27696,7 +27696,7 @@ func (v *SubstanceSpecificationName) validate(c *checker) {
 		v.Status.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Preferred, "preferred", false, "", nil)
+	validPrimBoolean(c, &v.Preferred, "preferred", false, "", nil)
 	for i := range v.Language {
 		n := c.pushIndex("language", i)
 		v.Language[i].validate(c)
@@ -27758,7 +27758,7 @@ func (v *SubstanceSpecificationNameOfficial) validate(c *checker) {
 		v.Status.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -27783,7 +27783,7 @@ func (v *SubstanceSpecificationRelationship) validate(c *checker) {
 		v.Relationship.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.IsDefining, "isDefining", false, "", nil)
+	validPrimBoolean(c, &v.IsDefining, "isDefining", false, "", nil)
 	if v.Amount != nil {
 		c.choice("amount", v.Amount, []string{"Quantity", "Range", "Ratio", "string"})
 	}
@@ -27808,14 +27808,14 @@ func (v *SubstanceSpecificationRelationship) validate(c *checker) {
 }
 
 func (v *SupplyDelivery) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -27851,7 +27851,7 @@ func (v *SupplyDelivery) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/supplydelivery-status", vsSupplydeliveryStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/supplydelivery-status", vsSupplydeliveryStatus)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -27916,14 +27916,14 @@ func (v *SupplyDeliverySuppliedItem) validate(c *checker) {
 }
 
 func (v *SupplyRequest) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -27949,13 +27949,13 @@ func (v *SupplyRequest) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/supplyrequest-status", vsSupplyrequestStatus)
+	validPrimCode(c, &v.Status, "status", false, "http://hl7.org/fhir/ValueSet/supplyrequest-status", vsSupplyrequestStatus)
 	if v.Category != nil {
 		n := c.push("category")
 		v.Category.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
 	if v.Item == nil {
 		c.required("item")
 	}
@@ -27978,7 +27978,7 @@ func (v *SupplyRequest) validate(c *checker) {
 	if v.Occurrence != nil {
 		c.choice("occurrence", v.Occurrence, []string{"dateTime", "Period", "Timing"})
 	}
-	validPrim(c, &v.AuthoredOn, "authoredOn", false, "", nil)
+	validPrimDateTime(c, &v.AuthoredOn, "authoredOn", false, "", nil)
 	if v.Requester != nil {
 		n := c.push("requester")
 		v.Requester.validate(c)
@@ -28040,14 +28040,14 @@ func (v *SupplyRequestParameter) validate(c *checker) {
 }
 
 func (v *Task) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -28073,8 +28073,8 @@ func (v *Task) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
-	validPrim(c, &v.InstantiatesURI, "instantiatesUri", false, "", nil)
+	validPrimCanonical(c, &v.InstantiatesCanonical, "instantiatesCanonical", false, "", nil)
+	validPrimURI(c, &v.InstantiatesURI, "instantiatesUri", false, "", nil)
 	for i := range v.BasedOn {
 		n := c.pushIndex("basedOn", i)
 		v.BasedOn[i].validate(c)
@@ -28090,7 +28090,7 @@ func (v *Task) validate(c *checker) {
 		v.PartOf[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/task-status", vsTaskStatus)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/task-status", vsTaskStatus)
 	if v.StatusReason != nil {
 		n := c.push("statusReason")
 		v.StatusReason.validate(c)
@@ -28101,14 +28101,14 @@ func (v *Task) validate(c *checker) {
 		v.BusinessStatus.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/task-intent", vsTaskIntent)
-	validPrim(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
+	validPrimCode(c, &v.Intent, "intent", true, "http://hl7.org/fhir/ValueSet/task-intent", vsTaskIntent)
+	validPrimCode(c, &v.Priority, "priority", false, "http://hl7.org/fhir/ValueSet/request-priority", vsRequestPriority)
 	if v.Code != nil {
 		n := c.push("code")
 		v.Code.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if v.Focus != nil {
 		n := c.push("focus")
 		v.Focus.validate(c)
@@ -28129,8 +28129,8 @@ func (v *Task) validate(c *checker) {
 		v.ExecutionPeriod.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.AuthoredOn, "authoredOn", false, "", nil)
-	validPrim(c, &v.LastModified, "lastModified", false, "", nil)
+	validPrimDateTime(c, &v.AuthoredOn, "authoredOn", false, "", nil)
+	validPrimDateTime(c, &v.LastModified, "lastModified", false, "", nil)
 	if v.Requester != nil {
 		n := c.push("requester")
 		v.Requester.validate(c)
@@ -28208,7 +28208,7 @@ func (v *TaskRestriction) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Repetitions, "repetitions", false, "", nil)
+	validPrimPositiveInt(c, &v.Repetitions, "repetitions", false, "", nil)
 	if v.Period != nil {
 		n := c.push("period")
 		v.Period.validate(c)
@@ -28285,14 +28285,14 @@ func (v *TaskOutput) validate(c *checker) {
 }
 
 func (v *TerminologyCapabilities) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -28313,20 +28313,20 @@ func (v *TerminologyCapabilities) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", true, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", true, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -28337,9 +28337,9 @@ func (v *TerminologyCapabilities) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
-	validPrim(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/capability-statement-kind", vsCapabilityStatementKind)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimCode(c, &v.Kind, "kind", true, "http://hl7.org/fhir/ValueSet/capability-statement-kind", vsCapabilityStatementKind)
 	if v.Software != nil {
 		n := c.push("software")
 		v.Software.validate(c)
@@ -28350,7 +28350,7 @@ func (v *TerminologyCapabilities) validate(c *checker) {
 		v.Implementation.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LockedDate, "lockedDate", false, "", nil)
+	validPrimBoolean(c, &v.LockedDate, "lockedDate", false, "", nil)
 	for i := range v.CodeSystem {
 		n := c.pushIndex("codeSystem", i)
 		v.CodeSystem[i].validate(c)
@@ -28361,7 +28361,7 @@ func (v *TerminologyCapabilities) validate(c *checker) {
 		v.Expansion.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.CodeSearch, "codeSearch", false, "http://hl7.org/fhir/ValueSet/code-search-support", vsCodeSearchSupport)
+	validPrimCode(c, &v.CodeSearch, "codeSearch", false, "http://hl7.org/fhir/ValueSet/code-search-support", vsCodeSearchSupport)
 	if v.ValidateCode != nil {
 		n := c.push("validateCode")
 		v.ValidateCode.validate(c)
@@ -28394,8 +28394,8 @@ func (v *TerminologyCapabilitiesSoftware) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28412,8 +28412,8 @@ func (v *TerminologyCapabilitiesImplementation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", true, "", nil)
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimString(c, &v.Description, "description", true, "", nil)
+	validPrimURL(c, &v.URL, "url", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28430,13 +28430,13 @@ func (v *TerminologyCapabilitiesCodeSystem) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URI, "uri", false, "", nil)
+	validPrimCanonical(c, &v.URI, "uri", false, "", nil)
 	for i := range v.Version {
 		n := c.pushIndex("version", i)
 		v.Version[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Subsumption, "subsumption", false, "", nil)
+	validPrimBoolean(c, &v.Subsumption, "subsumption", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28453,16 +28453,16 @@ func (v *TerminologyCapabilitiesCodeSystemVersion) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", false, "", nil)
-	validPrim(c, &v.IsDefault, "isDefault", false, "", nil)
-	validPrim(c, &v.Compositional, "compositional", false, "", nil)
-	validPrims(c, v.Language, "language", false, "", nil)
+	validPrimString(c, &v.Code, "code", false, "", nil)
+	validPrimBoolean(c, &v.IsDefault, "isDefault", false, "", nil)
+	validPrimBoolean(c, &v.Compositional, "compositional", false, "", nil)
+	validPrimsCode(c, v.Language, "language", false, "", nil)
 	for i := range v.Filter {
 		n := c.pushIndex("filter", i)
 		v.Filter[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.Property, "property", false, "", nil)
+	validPrimsCode(c, v.Property, "property", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28479,8 +28479,8 @@ func (v *TerminologyCapabilitiesCodeSystemVersionFilter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrims(c, v.Op, "op", true, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimsCode(c, v.Op, "op", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28497,15 +28497,15 @@ func (v *TerminologyCapabilitiesExpansion) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Hierarchical, "hierarchical", false, "", nil)
-	validPrim(c, &v.Paging, "paging", false, "", nil)
-	validPrim(c, &v.Incomplete, "incomplete", false, "", nil)
+	validPrimBoolean(c, &v.Hierarchical, "hierarchical", false, "", nil)
+	validPrimBoolean(c, &v.Paging, "paging", false, "", nil)
+	validPrimBoolean(c, &v.Incomplete, "incomplete", false, "", nil)
 	for i := range v.Parameter {
 		n := c.pushIndex("parameter", i)
 		v.Parameter[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.TextFilter, "textFilter", false, "", nil)
+	validPrimMarkdown(c, &v.TextFilter, "textFilter", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28522,8 +28522,8 @@ func (v *TerminologyCapabilitiesExpansionParameter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Documentation, "documentation", false, "", nil)
+	validPrimCode(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Documentation, "documentation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28540,7 +28540,7 @@ func (v *TerminologyCapabilitiesValidateCode) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Translations, "translations", true, "", nil)
+	validPrimBoolean(c, &v.Translations, "translations", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28557,7 +28557,7 @@ func (v *TerminologyCapabilitiesTranslation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.NeedsMap, "needsMap", true, "", nil)
+	validPrimBoolean(c, &v.NeedsMap, "needsMap", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28574,21 +28574,21 @@ func (v *TerminologyCapabilitiesClosure) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Translation, "translation", false, "", nil)
+	validPrimBoolean(c, &v.Translation, "translation", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
 }
 
 func (v *TestReport) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -28614,8 +28614,8 @@ func (v *TestReport) validate(c *checker) {
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/report-status-codes", vsReportStatusCodes)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/report-status-codes", vsReportStatusCodes)
 	if v.TestScript != nil {
 		n := c.push("testScript")
 		v.TestScript.validate(c)
@@ -28624,10 +28624,10 @@ func (v *TestReport) validate(c *checker) {
 	if v.TestScript == nil {
 		c.required("testScript")
 	}
-	validPrim(c, &v.Result, "result", true, "http://hl7.org/fhir/ValueSet/report-result-codes", vsReportResultCodes)
-	validPrim(c, &v.Score, "score", false, "", nil)
-	validPrim(c, &v.Tester, "tester", false, "", nil)
-	validPrim(c, &v.Issued, "issued", false, "", nil)
+	validPrimCode(c, &v.Result, "result", true, "http://hl7.org/fhir/ValueSet/report-result-codes", vsReportResultCodes)
+	validPrimDecimal(c, &v.Score, "score", false, "", nil)
+	validPrimString(c, &v.Tester, "tester", false, "", nil)
+	validPrimDateTime(c, &v.Issued, "issued", false, "", nil)
 	for i := range v.Participant {
 		n := c.pushIndex("participant", i)
 		v.Participant[i].validate(c)
@@ -28665,9 +28665,9 @@ func (v *TestReportParticipant) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/report-participant-type", vsReportParticipantType)
-	validPrim(c, &v.URI, "uri", true, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
+	validPrimCode(c, &v.Type, "type", true, "http://hl7.org/fhir/ValueSet/report-participant-type", vsReportParticipantType)
+	validPrimURI(c, &v.URI, "uri", true, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28734,9 +28734,9 @@ func (v *TestReportSetupSetupActionOperation) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Result, "result", true, "http://hl7.org/fhir/ValueSet/report-action-result-codes", vsReportActionResultCodes)
-	validPrim(c, &v.Message, "message", false, "", nil)
-	validPrim(c, &v.Detail, "detail", false, "", nil)
+	validPrimCode(c, &v.Result, "result", true, "http://hl7.org/fhir/ValueSet/report-action-result-codes", vsReportActionResultCodes)
+	validPrimMarkdown(c, &v.Message, "message", false, "", nil)
+	validPrimURI(c, &v.Detail, "detail", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28753,9 +28753,9 @@ func (v *TestReportSetupSetupActionAssert) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Result, "result", true, "http://hl7.org/fhir/ValueSet/report-action-result-codes", vsReportActionResultCodes)
-	validPrim(c, &v.Message, "message", false, "", nil)
-	validPrim(c, &v.Detail, "detail", false, "", nil)
+	validPrimCode(c, &v.Result, "result", true, "http://hl7.org/fhir/ValueSet/report-action-result-codes", vsReportActionResultCodes)
+	validPrimMarkdown(c, &v.Message, "message", false, "", nil)
+	validPrimString(c, &v.Detail, "detail", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -28772,8 +28772,8 @@ func (v *TestReportTest) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Action) == 0 {
 		c.required("action")
 	}
@@ -28862,14 +28862,14 @@ func (v *TestReportTeardownTeardownAction) validate(c *checker) {
 }
 
 func (v *TestScript) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -28890,25 +28890,25 @@ func (v *TestScript) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
 	if v.Identifier != nil {
 		n := c.push("identifier")
 		v.Identifier.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -28919,8 +28919,8 @@ func (v *TestScript) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
 	for i := range v.Origin {
 		n := c.pushIndex("origin", i)
 		v.Origin[i].validate(c)
@@ -28983,7 +28983,7 @@ func (v *TestScriptOrigin) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Index, "index", true, "", nil)
+	validPrimInteger(c, &v.Index, "index", true, "", nil)
 	if v.Profile != nil {
 		n := c.push("profile")
 		v.Profile.validate(c)
@@ -29008,7 +29008,7 @@ func (v *TestScriptDestination) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Index, "index", true, "", nil)
+	validPrimInteger(c, &v.Index, "index", true, "", nil)
 	if v.Profile != nil {
 		n := c.push("profile")
 		v.Profile.validate(c)
@@ -29062,8 +29062,8 @@ func (v *TestScriptMetadataLink) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", true, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimURI(c, &v.URL, "url", true, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29080,13 +29080,13 @@ func (v *TestScriptMetadataCapability) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Required, "required", true, "", nil)
-	validPrim(c, &v.Validated, "validated", true, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrims(c, v.Origin, "origin", false, "", nil)
-	validPrim(c, &v.Destination, "destination", false, "", nil)
-	validPrims(c, v.Link, "link", false, "", nil)
-	validPrim(c, &v.Capabilities, "capabilities", true, "", nil)
+	validPrimBoolean(c, &v.Required, "required", true, "", nil)
+	validPrimBoolean(c, &v.Validated, "validated", true, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimsInteger(c, v.Origin, "origin", false, "", nil)
+	validPrimInteger(c, &v.Destination, "destination", false, "", nil)
+	validPrimsURI(c, v.Link, "link", false, "", nil)
+	validPrimCanonical(c, &v.Capabilities, "capabilities", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29103,8 +29103,8 @@ func (v *TestScriptFixture) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Autocreate, "autocreate", true, "", nil)
-	validPrim(c, &v.Autodelete, "autodelete", true, "", nil)
+	validPrimBoolean(c, &v.Autocreate, "autocreate", true, "", nil)
+	validPrimBoolean(c, &v.Autodelete, "autodelete", true, "", nil)
 	if v.Resource != nil {
 		n := c.push("resource")
 		v.Resource.validate(c)
@@ -29126,14 +29126,14 @@ func (v *TestScriptVariable) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
-	validPrim(c, &v.DefaultValue, "defaultValue", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Expression, "expression", false, "", nil)
-	validPrim(c, &v.HeaderField, "headerField", false, "", nil)
-	validPrim(c, &v.Hint, "hint", false, "", nil)
-	validPrim(c, &v.Path, "path", false, "", nil)
-	validPrim(c, &v.SourceID, "sourceId", false, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.DefaultValue, "defaultValue", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Expression, "expression", false, "", nil)
+	validPrimString(c, &v.HeaderField, "headerField", false, "", nil)
+	validPrimString(c, &v.Hint, "hint", false, "", nil)
+	validPrimString(c, &v.Path, "path", false, "", nil)
+	validPrimID(c, &v.SourceID, "sourceId", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29205,26 +29205,26 @@ func (v *TestScriptSetupSetupActionOperation) validate(c *checker) {
 		v.Type.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Resource, "resource", false, "http://hl7.org/fhir/ValueSet/defined-types", vsDefinedTypes)
-	validPrim(c, &v.Label, "label", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Accept, "accept", false, "", nil)
-	validPrim(c, &v.ContentType, "contentType", false, "", nil)
-	validPrim(c, &v.Destination, "destination", false, "", nil)
-	validPrim(c, &v.EncodeRequestURL, "encodeRequestUrl", true, "", nil)
-	validPrim(c, &v.Method, "method", false, "http://hl7.org/fhir/ValueSet/http-operations", vsHttpOperations)
-	validPrim(c, &v.Origin, "origin", false, "", nil)
-	validPrim(c, &v.Params, "params", false, "", nil)
+	validPrimCode(c, &v.Resource, "resource", false, "http://hl7.org/fhir/ValueSet/defined-types", vsDefinedTypes)
+	validPrimString(c, &v.Label, "label", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimCode(c, &v.Accept, "accept", false, "", nil)
+	validPrimCode(c, &v.ContentType, "contentType", false, "", nil)
+	validPrimInteger(c, &v.Destination, "destination", false, "", nil)
+	validPrimBoolean(c, &v.EncodeRequestURL, "encodeRequestUrl", true, "", nil)
+	validPrimCode(c, &v.Method, "method", false, "http://hl7.org/fhir/ValueSet/http-operations", vsHttpOperations)
+	validPrimInteger(c, &v.Origin, "origin", false, "", nil)
+	validPrimString(c, &v.Params, "params", false, "", nil)
 	for i := range v.RequestHeader {
 		n := c.pushIndex("requestHeader", i)
 		v.RequestHeader[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.RequestID, "requestId", false, "", nil)
-	validPrim(c, &v.ResponseID, "responseId", false, "", nil)
-	validPrim(c, &v.SourceID, "sourceId", false, "", nil)
-	validPrim(c, &v.TargetID, "targetId", false, "", nil)
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimID(c, &v.RequestID, "requestId", false, "", nil)
+	validPrimID(c, &v.ResponseID, "responseId", false, "", nil)
+	validPrimID(c, &v.SourceID, "sourceId", false, "", nil)
+	validPrimID(c, &v.TargetID, "targetId", false, "", nil)
+	validPrimString(c, &v.URL, "url", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29241,8 +29241,8 @@ func (v *TestScriptSetupSetupActionOperationRequestHeader) validate(c *checker) 
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Field, "field", true, "", nil)
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimString(c, &v.Field, "field", true, "", nil)
+	validPrimString(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29259,28 +29259,28 @@ func (v *TestScriptSetupSetupActionAssert) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Label, "label", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
-	validPrim(c, &v.Direction, "direction", false, "http://hl7.org/fhir/ValueSet/assert-direction-codes", vsAssertDirectionCodes)
-	validPrim(c, &v.CompareToSourceID, "compareToSourceId", false, "", nil)
-	validPrim(c, &v.CompareToSourceExpression, "compareToSourceExpression", false, "", nil)
-	validPrim(c, &v.CompareToSourcePath, "compareToSourcePath", false, "", nil)
-	validPrim(c, &v.ContentType, "contentType", false, "", nil)
-	validPrim(c, &v.Expression, "expression", false, "", nil)
-	validPrim(c, &v.HeaderField, "headerField", false, "", nil)
-	validPrim(c, &v.MinimumID, "minimumId", false, "", nil)
-	validPrim(c, &v.NavigationLinks, "navigationLinks", false, "", nil)
-	validPrim(c, &v.Operator, "operator", false, "http://hl7.org/fhir/ValueSet/assert-operator-codes", vsAssertOperatorCodes)
-	validPrim(c, &v.Path, "path", false, "", nil)
-	validPrim(c, &v.RequestMethod, "requestMethod", false, "http://hl7.org/fhir/ValueSet/http-operations", vsHttpOperations)
-	validPrim(c, &v.RequestURL, "requestURL", false, "", nil)
-	validPrim(c, &v.Resource, "resource", false, "http://hl7.org/fhir/ValueSet/defined-types", vsDefinedTypes)
-	validPrim(c, &v.Response, "response", false, "http://hl7.org/fhir/ValueSet/assert-response-code-types", vsAssertResponseCodeTypes)
-	validPrim(c, &v.ResponseCode, "responseCode", false, "", nil)
-	validPrim(c, &v.SourceID, "sourceId", false, "", nil)
-	validPrim(c, &v.ValidateProfileID, "validateProfileId", false, "", nil)
-	validPrim(c, &v.Value, "value", false, "", nil)
-	validPrim(c, &v.WarningOnly, "warningOnly", true, "", nil)
+	validPrimString(c, &v.Label, "label", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
+	validPrimCode(c, &v.Direction, "direction", false, "http://hl7.org/fhir/ValueSet/assert-direction-codes", vsAssertDirectionCodes)
+	validPrimString(c, &v.CompareToSourceID, "compareToSourceId", false, "", nil)
+	validPrimString(c, &v.CompareToSourceExpression, "compareToSourceExpression", false, "", nil)
+	validPrimString(c, &v.CompareToSourcePath, "compareToSourcePath", false, "", nil)
+	validPrimCode(c, &v.ContentType, "contentType", false, "", nil)
+	validPrimString(c, &v.Expression, "expression", false, "", nil)
+	validPrimString(c, &v.HeaderField, "headerField", false, "", nil)
+	validPrimString(c, &v.MinimumID, "minimumId", false, "", nil)
+	validPrimBoolean(c, &v.NavigationLinks, "navigationLinks", false, "", nil)
+	validPrimCode(c, &v.Operator, "operator", false, "http://hl7.org/fhir/ValueSet/assert-operator-codes", vsAssertOperatorCodes)
+	validPrimString(c, &v.Path, "path", false, "", nil)
+	validPrimCode(c, &v.RequestMethod, "requestMethod", false, "http://hl7.org/fhir/ValueSet/http-operations", vsHttpOperations)
+	validPrimString(c, &v.RequestURL, "requestURL", false, "", nil)
+	validPrimCode(c, &v.Resource, "resource", false, "http://hl7.org/fhir/ValueSet/defined-types", vsDefinedTypes)
+	validPrimCode(c, &v.Response, "response", false, "http://hl7.org/fhir/ValueSet/assert-response-code-types", vsAssertResponseCodeTypes)
+	validPrimString(c, &v.ResponseCode, "responseCode", false, "", nil)
+	validPrimID(c, &v.SourceID, "sourceId", false, "", nil)
+	validPrimID(c, &v.ValidateProfileID, "validateProfileId", false, "", nil)
+	validPrimString(c, &v.Value, "value", false, "", nil)
+	validPrimBoolean(c, &v.WarningOnly, "warningOnly", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29297,8 +29297,8 @@ func (v *TestScriptTest) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Description, "description", false, "", nil)
 	if len(v.Action) == 0 {
 		c.required("action")
 	}
@@ -29387,14 +29387,14 @@ func (v *TestScriptTeardownTeardownAction) validate(c *checker) {
 }
 
 func (v *ValueSet) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -29415,25 +29415,25 @@ func (v *ValueSet) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.URL, "url", false, "", nil)
+	validPrimURI(c, &v.URL, "url", false, "", nil)
 	for i := range v.Identifier {
 		n := c.pushIndex("identifier", i)
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Name, "name", false, "", nil)
-	validPrim(c, &v.Title, "title", false, "", nil)
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
-	validPrim(c, &v.Experimental, "experimental", false, "", nil)
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.Publisher, "publisher", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimString(c, &v.Name, "name", false, "", nil)
+	validPrimString(c, &v.Title, "title", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/publication-status", vsPublicationStatus)
+	validPrimBoolean(c, &v.Experimental, "experimental", false, "", nil)
+	validPrimDateTime(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.Publisher, "publisher", false, "", nil)
 	for i := range v.Contact {
 		n := c.pushIndex("contact", i)
 		v.Contact[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Description, "description", false, "", nil)
+	validPrimMarkdown(c, &v.Description, "description", false, "", nil)
 	for i := range v.UseContext {
 		n := c.pushIndex("useContext", i)
 		v.UseContext[i].validate(c)
@@ -29444,9 +29444,9 @@ func (v *ValueSet) validate(c *checker) {
 		v.Jurisdiction[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Immutable, "immutable", false, "", nil)
-	validPrim(c, &v.Purpose, "purpose", false, "", nil)
-	validPrim(c, &v.Copyright, "copyright", false, "", nil)
+	validPrimBoolean(c, &v.Immutable, "immutable", false, "", nil)
+	validPrimMarkdown(c, &v.Purpose, "purpose", false, "", nil)
+	validPrimMarkdown(c, &v.Copyright, "copyright", false, "", nil)
 	if v.Compose != nil {
 		n := c.push("compose")
 		v.Compose.validate(c)
@@ -29474,8 +29474,8 @@ func (v *ValueSetCompose) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LockedDate, "lockedDate", false, "", nil)
-	validPrim(c, &v.Inactive, "inactive", false, "", nil)
+	validPrimDate(c, &v.LockedDate, "lockedDate", false, "", nil)
+	validPrimBoolean(c, &v.Inactive, "inactive", false, "", nil)
 	if len(v.Include) == 0 {
 		c.required("include")
 	}
@@ -29505,8 +29505,8 @@ func (v *ValueSetComposeConceptSet) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
 	for i := range v.Concept {
 		n := c.pushIndex("concept", i)
 		v.Concept[i].validate(c)
@@ -29517,7 +29517,7 @@ func (v *ValueSetComposeConceptSet) validate(c *checker) {
 		v.Filter[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.ValueSet, "valueSet", false, "", nil)
+	validPrimsCanonical(c, v.ValueSet, "valueSet", false, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29534,8 +29534,8 @@ func (v *ValueSetComposeConceptSetConceptReference) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Code, "code", true, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
+	validPrimCode(c, &v.Code, "code", true, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
 	for i := range v.Designation {
 		n := c.pushIndex("designation", i)
 		v.Designation[i].validate(c)
@@ -29557,13 +29557,13 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) validate(c *check
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Use != nil {
 		n := c.push("use")
 		v.Use.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimString(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29580,9 +29580,9 @@ func (v *ValueSetComposeConceptSetFilter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Property, "property", true, "", nil)
-	validPrim(c, &v.Op, "op", true, "http://hl7.org/fhir/ValueSet/filter-operator", vsFilterOperator)
-	validPrim(c, &v.Value, "value", true, "", nil)
+	validPrimCode(c, &v.Property, "property", true, "", nil)
+	validPrimCode(c, &v.Op, "op", true, "http://hl7.org/fhir/ValueSet/filter-operator", vsFilterOperator)
+	validPrimString(c, &v.Value, "value", true, "", nil)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
@@ -29599,10 +29599,10 @@ func (v *ValueSetExpansion) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Identifier, "identifier", false, "", nil)
-	validPrim(c, &v.Timestamp, "timestamp", true, "", nil)
-	validPrim(c, &v.Total, "total", false, "", nil)
-	validPrim(c, &v.Offset, "offset", false, "", nil)
+	validPrimURI(c, &v.Identifier, "identifier", false, "", nil)
+	validPrimDateTime(c, &v.Timestamp, "timestamp", true, "", nil)
+	validPrimInteger(c, &v.Total, "total", false, "", nil)
+	validPrimInteger(c, &v.Offset, "offset", false, "", nil)
 	for i := range v.Parameter {
 		n := c.pushIndex("parameter", i)
 		v.Parameter[i].validate(c)
@@ -29629,7 +29629,7 @@ func (v *ValueSetExpansionParameter) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Name, "name", true, "", nil)
+	validPrimString(c, &v.Name, "name", true, "", nil)
 	if v.Value != nil {
 		c.choice("value", v.Value, []string{"string", "boolean", "integer", "decimal", "uri", "code", "dateTime"})
 	}
@@ -29649,12 +29649,12 @@ func (v *ValueSetExpansionContains) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.System, "system", false, "", nil)
-	validPrim(c, &v.Abstract, "abstract", false, "", nil)
-	validPrim(c, &v.Inactive, "inactive", false, "", nil)
-	validPrim(c, &v.Version, "version", false, "", nil)
-	validPrim(c, &v.Code, "code", false, "", nil)
-	validPrim(c, &v.Display, "display", false, "", nil)
+	validPrimURI(c, &v.System, "system", false, "", nil)
+	validPrimBoolean(c, &v.Abstract, "abstract", false, "", nil)
+	validPrimBoolean(c, &v.Inactive, "inactive", false, "", nil)
+	validPrimString(c, &v.Version, "version", false, "", nil)
+	validPrimCode(c, &v.Code, "code", false, "", nil)
+	validPrimString(c, &v.Display, "display", false, "", nil)
 	for i := range v.Designation {
 		n := c.pushIndex("designation", i)
 		v.Designation[i].validate(c)
@@ -29671,14 +29671,14 @@ func (v *ValueSetExpansionContains) validate(c *checker) {
 }
 
 func (v *VerificationResult) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -29704,14 +29704,14 @@ func (v *VerificationResult) validate(c *checker) {
 		v.Target[i].validate(c)
 		c.pop(n)
 	}
-	validPrims(c, v.TargetLocation, "targetLocation", false, "", nil)
+	validPrimsString(c, v.TargetLocation, "targetLocation", false, "", nil)
 	if v.Need != nil {
 		n := c.push("need")
 		v.Need.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/verificationresult-status", vsVerificationresultStatus)
-	validPrim(c, &v.StatusDate, "statusDate", false, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/verificationresult-status", vsVerificationresultStatus)
+	validPrimDateTime(c, &v.StatusDate, "statusDate", false, "", nil)
 	if v.ValidationType != nil {
 		n := c.push("validationType")
 		v.ValidationType.validate(c)
@@ -29727,8 +29727,8 @@ func (v *VerificationResult) validate(c *checker) {
 		v.Frequency.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.LastPerformed, "lastPerformed", false, "", nil)
-	validPrim(c, &v.NextScheduled, "nextScheduled", false, "", nil)
+	validPrimDateTime(c, &v.LastPerformed, "lastPerformed", false, "", nil)
+	validPrimDate(c, &v.NextScheduled, "nextScheduled", false, "", nil)
 	if v.FailureAction != nil {
 		n := c.push("failureAction")
 		v.FailureAction.validate(c)
@@ -29786,7 +29786,7 @@ func (v *VerificationResultPrimarySource) validate(c *checker) {
 		v.ValidationStatus.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ValidationDate, "validationDate", false, "", nil)
+	validPrimDateTime(c, &v.ValidationDate, "validationDate", false, "", nil)
 	if v.CanPushUpdates != nil {
 		n := c.push("canPushUpdates")
 		v.CanPushUpdates.validate(c)
@@ -29828,9 +29828,9 @@ func (v *VerificationResultAttestation) validate(c *checker) {
 		v.CommunicationMethod.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Date, "date", false, "", nil)
-	validPrim(c, &v.SourceIdentityCertificate, "sourceIdentityCertificate", false, "", nil)
-	validPrim(c, &v.ProxyIdentityCertificate, "proxyIdentityCertificate", false, "", nil)
+	validPrimDate(c, &v.Date, "date", false, "", nil)
+	validPrimString(c, &v.SourceIdentityCertificate, "sourceIdentityCertificate", false, "", nil)
+	validPrimString(c, &v.ProxyIdentityCertificate, "proxyIdentityCertificate", false, "", nil)
 	if v.ProxySignature != nil {
 		n := c.push("proxySignature")
 		v.ProxySignature.validate(c)
@@ -29865,7 +29865,7 @@ func (v *VerificationResultValidator) validate(c *checker) {
 	if v.Organization == nil {
 		c.required("organization")
 	}
-	validPrim(c, &v.IdentityCertificate, "identityCertificate", false, "", nil)
+	validPrimString(c, &v.IdentityCertificate, "identityCertificate", false, "", nil)
 	if v.AttestationSignature != nil {
 		n := c.push("attestationSignature")
 		v.AttestationSignature.validate(c)
@@ -29877,14 +29877,14 @@ func (v *VerificationResultValidator) validate(c *checker) {
 }
 
 func (v *VisionPrescription) validate(c *checker) {
-	validPrim(c, &v.ID, "id", false, "", nil)
+	validPrimID(c, &v.ID, "id", false, "", nil)
 	if v.Meta != nil {
 		n := c.push("meta")
 		v.Meta.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.ImplicitRules, "implicitRules", false, "", nil)
-	validPrim(c, &v.Language, "language", false, "", nil)
+	validPrimURI(c, &v.ImplicitRules, "implicitRules", false, "", nil)
+	validPrimCode(c, &v.Language, "language", false, "", nil)
 	if v.Text != nil {
 		n := c.push("text")
 		v.Text.validate(c)
@@ -29910,8 +29910,8 @@ func (v *VisionPrescription) validate(c *checker) {
 		v.Identifier[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
-	validPrim(c, &v.Created, "created", true, "", nil)
+	validPrimCode(c, &v.Status, "status", true, "http://hl7.org/fhir/ValueSet/fm-status", vsFmStatus)
+	validPrimDateTime(c, &v.Created, "created", true, "", nil)
 	if v.Patient != nil {
 		n := c.push("patient")
 		v.Patient.validate(c)
@@ -29925,7 +29925,7 @@ func (v *VisionPrescription) validate(c *checker) {
 		v.Encounter.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.DateWritten, "dateWritten", true, "", nil)
+	validPrimDateTime(c, &v.DateWritten, "dateWritten", true, "", nil)
 	if v.Prescriber != nil {
 		n := c.push("prescriber")
 		v.Prescriber.validate(c)
@@ -29967,26 +29967,26 @@ func (v *VisionPrescriptionLensSpecification) validate(c *checker) {
 	if v.Product == nil {
 		c.required("product")
 	}
-	validPrim(c, &v.Eye, "eye", true, "http://hl7.org/fhir/ValueSet/vision-eye-codes", vsVisionEyeCodes)
-	validPrim(c, &v.Sphere, "sphere", false, "", nil)
-	validPrim(c, &v.Cylinder, "cylinder", false, "", nil)
-	validPrim(c, &v.Axis, "axis", false, "", nil)
+	validPrimCode(c, &v.Eye, "eye", true, "http://hl7.org/fhir/ValueSet/vision-eye-codes", vsVisionEyeCodes)
+	validPrimDecimal(c, &v.Sphere, "sphere", false, "", nil)
+	validPrimDecimal(c, &v.Cylinder, "cylinder", false, "", nil)
+	validPrimInteger(c, &v.Axis, "axis", false, "", nil)
 	for i := range v.Prism {
 		n := c.pushIndex("prism", i)
 		v.Prism[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Add, "add", false, "", nil)
-	validPrim(c, &v.Power, "power", false, "", nil)
-	validPrim(c, &v.BackCurve, "backCurve", false, "", nil)
-	validPrim(c, &v.Diameter, "diameter", false, "", nil)
+	validPrimDecimal(c, &v.Add, "add", false, "", nil)
+	validPrimDecimal(c, &v.Power, "power", false, "", nil)
+	validPrimDecimal(c, &v.BackCurve, "backCurve", false, "", nil)
+	validPrimDecimal(c, &v.Diameter, "diameter", false, "", nil)
 	if v.Duration != nil {
 		n := c.push("duration")
 		v.Duration.validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Color, "color", false, "", nil)
-	validPrim(c, &v.Brand, "brand", false, "", nil)
+	validPrimString(c, &v.Color, "color", false, "", nil)
+	validPrimString(c, &v.Brand, "brand", false, "", nil)
 	for i := range v.Note {
 		n := c.pushIndex("note", i)
 		v.Note[i].validate(c)
@@ -30008,11 +30008,713 @@ func (v *VisionPrescriptionLensSpecificationPrism) validate(c *checker) {
 		v.ModifierExtension[i].validate(c)
 		c.pop(n)
 	}
-	validPrim(c, &v.Amount, "amount", true, "", nil)
-	validPrim(c, &v.Base, "base", true, "http://hl7.org/fhir/ValueSet/vision-base-codes", vsVisionBaseCodes)
+	validPrimDecimal(c, &v.Amount, "amount", true, "", nil)
+	validPrimCode(c, &v.Base, "base", true, "http://hl7.org/fhir/ValueSet/vision-base-codes", vsVisionBaseCodes)
 	if len(v.Unknown) > 0 {
 		c.unknownElements(v.Unknown)
 	}
+}
+
+func validPrimBase64Binary(c *checker, p *Base64Binary, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtBase64Binary(c, p, name, -1, vs, codes)
+}
+
+func validPrimsBase64Binary(c *checker, s []Base64Binary, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtBase64Binary(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtBase64Binary(c *checker, p *Base64Binary, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimBoolean(c *checker, p *Boolean, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtBoolean(c, p, name, -1, vs, codes)
+}
+
+func validPrimsBoolean(c *checker, s []Boolean, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtBoolean(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtBoolean(c *checker, p *Boolean, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimCanonical(c *checker, p *Canonical, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtCanonical(c, p, name, -1, vs, codes)
+}
+
+func validPrimsCanonical(c *checker, s []Canonical, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtCanonical(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtCanonical(c *checker, p *Canonical, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimCode(c *checker, p *Code, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtCode(c, p, name, -1, vs, codes)
+}
+
+func validPrimsCode(c *checker, s []Code, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtCode(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtCode(c *checker, p *Code, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	if codes != nil && p.Value != "" && !codes(p.Value) {
+		c.badCode(name, i, p.Value, vs)
+	}
+}
+
+func validPrimDate(c *checker, p *Date, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtDate(c, p, name, -1, vs, codes)
+}
+
+func validPrimsDate(c *checker, s []Date, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtDate(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtDate(c *checker, p *Date, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimDateTime(c *checker, p *DateTime, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtDateTime(c, p, name, -1, vs, codes)
+}
+
+func validPrimsDateTime(c *checker, s []DateTime, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtDateTime(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtDateTime(c *checker, p *DateTime, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimDecimal(c *checker, p *Decimal, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtDecimal(c, p, name, -1, vs, codes)
+}
+
+func validPrimsDecimal(c *checker, s []Decimal, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtDecimal(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtDecimal(c *checker, p *Decimal, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimID(c *checker, p *ID, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtID(c, p, name, -1, vs, codes)
+}
+
+func validPrimsID(c *checker, s []ID, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtID(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtID(c *checker, p *ID, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimInstant(c *checker, p *Instant, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtInstant(c, p, name, -1, vs, codes)
+}
+
+func validPrimsInstant(c *checker, s []Instant, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtInstant(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtInstant(c *checker, p *Instant, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimInteger(c *checker, p *Integer, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtInteger(c, p, name, -1, vs, codes)
+}
+
+func validPrimsInteger(c *checker, s []Integer, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtInteger(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtInteger(c *checker, p *Integer, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimMarkdown(c *checker, p *Markdown, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtMarkdown(c, p, name, -1, vs, codes)
+}
+
+func validPrimsMarkdown(c *checker, s []Markdown, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtMarkdown(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtMarkdown(c *checker, p *Markdown, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimOID(c *checker, p *OID, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtOID(c, p, name, -1, vs, codes)
+}
+
+func validPrimsOID(c *checker, s []OID, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtOID(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtOID(c *checker, p *OID, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimPositiveInt(c *checker, p *PositiveInt, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtPositiveInt(c, p, name, -1, vs, codes)
+}
+
+func validPrimsPositiveInt(c *checker, s []PositiveInt, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtPositiveInt(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtPositiveInt(c *checker, p *PositiveInt, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimString(c *checker, p *String, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtString(c, p, name, -1, vs, codes)
+}
+
+func validPrimsString(c *checker, s []String, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtString(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtString(c *checker, p *String, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimTime(c *checker, p *Time, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtTime(c, p, name, -1, vs, codes)
+}
+
+func validPrimsTime(c *checker, s []Time, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtTime(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtTime(c *checker, p *Time, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimUnsignedInt(c *checker, p *UnsignedInt, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtUnsignedInt(c, p, name, -1, vs, codes)
+}
+
+func validPrimsUnsignedInt(c *checker, s []UnsignedInt, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtUnsignedInt(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtUnsignedInt(c *checker, p *UnsignedInt, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimURI(c *checker, p *URI, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtURI(c, p, name, -1, vs, codes)
+}
+
+func validPrimsURI(c *checker, s []URI, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtURI(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtURI(c *checker, p *URI, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimURL(c *checker, p *URL, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtURL(c, p, name, -1, vs, codes)
+}
+
+func validPrimsURL(c *checker, s []URL, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtURL(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtURL(c *checker, p *URL, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimUUID(c *checker, p *UUID, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtUUID(c, p, name, -1, vs, codes)
+}
+
+func validPrimsUUID(c *checker, s []UUID, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtUUID(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtUUID(c *checker, p *UUID, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
+}
+
+func validPrimXHTML(c *checker, p *XHTML, name string, required bool, vs string, codes func(string) bool) {
+	if !p.present() {
+		if required {
+			c.required(name)
+		}
+		return
+	}
+	validPrimAtXHTML(c, p, name, -1, vs, codes)
+}
+
+func validPrimsXHTML(c *checker, s []XHTML, name string, required bool, vs string, codes func(string) bool) {
+	if len(s) == 0 && required {
+		c.required(name)
+	}
+	for i := range s {
+		p := &s[i]
+		if !p.present() {
+			c.nullEntry(name, i)
+		}
+		validPrimAtXHTML(c, p, name, i, vs, codes)
+	}
+}
+
+func validPrimAtXHTML(c *checker, p *XHTML, name string, i int, vs string, codes func(string) bool) {
+	if p.hasValue() {
+		if msg := p.check(); msg != "" {
+			c.badValue(name, i, msg)
+		}
+	}
+	if el := p.Elem; el != nil {
+		c.elem(el, name, i)
+	}
+	_, _ = vs, codes
 }
 
 // vsAddressUse reports whether a code is in http://hl7.org/fhir/ValueSet/address-use (required binding).

@@ -379,6 +379,12 @@ func (x *xhtmlScanner) attr(at int, elem, a, v string, root bool, hasNS *bool) e
 			j = sub.i
 			continue
 		}
+		if c := v[j]; c < utf8.RuneSelf && (c >= 0x20 || isXMLSpace(c)) {
+			// what char accepts of ASCII, without a scanner (and its
+			// stack of open elements) for each character
+			j++
+			continue
+		}
 		sub := xhtmlScanner{s: v, i: j}
 		if err := sub.char(); err != nil {
 			return x.fail(at, "attribute %s: character XML cannot carry", Clip(a))

@@ -722,6 +722,14 @@ func (g *gen) nodes() {
 				} else {
 					g.p("\tif v.%s != nil { b.resources(s, nt, %d, %q, []Resource{v.%s}) }", f.Go, i, f.JSON, f.Go)
 				}
+			case isPrimitive(f.E.Types[0]) && primitives[f.E.Types[0]].Kind == "string":
+				// a string-valued primitive: no generic call, no type switch
+				if f.E.Many {
+					g.p("\tif len(v.%s) > 0 {\n\t\tsome := false\n\t\tfor j := range v.%s { if v.%s[j].Value != \"\" || someElem(v.%s[j].Elem) { some = true; break } }", f.Go, f.Go, f.Go, f.Go)
+					g.p("\t\tif some {\n\t\t\tgr := b.group(s, nt, %d, %q)\n\t\t\tfor j := range v.%s { b.strNode(s, gr, v.%s[j].Value, v.%s[j].Elem) }\n\t\t}\n\t}", i, f.JSON, f.Go, f.Go, f.Go)
+				} else {
+					g.p("\tif v.%s.Value != \"\" || someElem(v.%s.Elem) { b.strNode(s, b.group(s, nt, %d, %q), v.%s.Value, v.%s.Elem) }", f.Go, f.Go, i, f.JSON, f.Go, f.Go)
+				}
 			case isPrimitive(f.E.Types[0]):
 				if f.E.Many {
 					g.p("\tif len(v.%s) > 0 { buildPrimSlice(b, s, nt, %d, %q, v.%s) }", f.Go, i, f.JSON, f.Go)
@@ -741,6 +749,10 @@ func (g *gen) nodes() {
 	}
 	g.p("func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {\n\tswitch x := v.(type) {")
 	for _, n := range sortedPrimitives() {
+		if primitives[n].Kind == "string" {
+			g.p("\tcase *%s:\n\t\tif x.Value != \"\" || someElem(x.Elem) {\n\t\t\tif gr, ok := b.choiceGroup(s, nt, i, %q); ok { b.strNode(s, gr, x.Value, x.Elem) }\n\t\t}", primitives[n].Go, n)
+			continue
+		}
 		g.p("\tcase *%s:\n\t\tbuildChoicePrim(b, s, nt, i, %q, x)", primitives[n].Go, n)
 	}
 	for _, d := range g.defs {
@@ -793,10 +805,11 @@ func (g *gen) validate() {
 				if len(e.Codes) > 0 {
 					codes, vs = g.codesFunc(e), e.VS
 				}
+				// per primitive type (g.validPrims): no interface calls
 				if e.Many {
-					g.p("\tvalidPrims(c, v.%s, %q, %v, %q, %s)", f.Go, f.JSON, e.Min > 0, vs, codes)
+					g.p("\tvalidPrims%s(c, v.%s, %q, %v, %q, %s)", primitives[t].Go, f.Go, f.JSON, e.Min > 0, vs, codes)
 				} else {
-					g.p("\tvalidPrim(c, &v.%s, %q, %v, %q, %s)", f.Go, f.JSON, e.Min > 0, vs, codes)
+					g.p("\tvalidPrim%s(c, &v.%s, %q, %v, %q, %s)", primitives[t].Go, f.Go, f.JSON, e.Min > 0, vs, codes)
 				}
 			default:
 				if e.Many {
@@ -822,6 +835,7 @@ func (g *gen) validate() {
 		g.p("\tif len(v.Unknown) > 0 { c.unknownElements(v.Unknown) }")
 		g.p("}\n")
 	}
+	g.validPrims()
 	for _, key := range g.vsList {
 		name := g.vsFunc[key]
 		vs, _, _ := strings.Cut(key, "|")
@@ -832,6 +846,34 @@ func (g *gen) validate() {
 			qs = append(qs, fmt.Sprintf("%q", c))
 		}
 		g.p("\tcase %s:\n\t\treturn true\n\t}\n\treturn false\n}\n", strings.Join(qs, ", "))
+	}
+}
+
+// validPrims writes, for each primitive type T, the checks of generated
+// validation, with T's methods called directly rather than through the
+// primitive interface: validPrimT checks a single element (its presence
+// when required), validPrimsT a repeating one (a null entry, neither value
+// nor id nor extensions, is reported), and validPrimAtT one value: its
+// format, its id and extensions and, for a code only, the code against
+// the required value set vs (when codes is not nil).
+func (g *gen) validPrims() {
+	for _, n := range sortedPrimitives() {
+		t := primitives[n].Go
+		g.p("func validPrim%s(c *checker, p *%s, name string, required bool, vs string, codes func(string) bool) {", t, t)
+		g.p("\tif !p.present() {\n\t\tif required { c.required(name) }\n\t\treturn\n\t}")
+		g.p("\tvalidPrimAt%s(c, p, name, -1, vs, codes)\n}\n", t)
+		g.p("func validPrims%s(c *checker, s []%s, name string, required bool, vs string, codes func(string) bool) {", t, t)
+		g.p("\tif len(s) == 0 && required { c.required(name) }")
+		g.p("\tfor i := range s {\n\t\tp := &s[i]\n\t\tif !p.present() { c.nullEntry(name, i) }\n\t\tvalidPrimAt%s(c, p, name, i, vs, codes)\n\t}\n}\n", t)
+		g.p("func validPrimAt%s(c *checker, p *%s, name string, i int, vs string, codes func(string) bool) {", t, t)
+		g.p("\tif p.hasValue() {\n\t\tif msg := p.check(); msg != \"\" { c.badValue(name, i, msg) }\n\t}")
+		g.p("\tif el := p.Elem; el != nil { c.elem(el, name, i) }")
+		if n == "code" {
+			g.p("\tif codes != nil && p.Value != \"\" && !codes(p.Value) { c.badCode(name, i, p.Value, vs) }")
+		} else {
+			g.p("\t_, _ = vs, codes")
+		}
+		g.p("}\n")
 	}
 }
 

@@ -1,0 +1,77 @@
+package fhir
+
+import (
+	"context"
+	"strings"
+	"testing"
+)
+
+// The letter filter in front of xhtmlProblem's forbidden-element search
+// finds each forbidden element in any case, and lets everything else
+// through to the same answer as the lower-casing reference.
+func TestXHTMLProblemLetterFilter(t *testing.T) {
+	cases := []string{`<div>x<`, `<div>x<1</div>`, `<div><Zed/></div>`, `<div><d></d></div>`, `<div>< script></div>`}
+	for _, bad := range xhtmlBad[:len(xhtmlBad)-1] {
+		name := bad[1:]
+		cases = append(cases,
+			`<div><`+name+`>x</div>`,
+			`<div><`+strings.ToUpper(name)+`>x</div>`,
+			`<div><`+strings.ToUpper(name[:1])+name[1:]+` a="b"/></div>`)
+	}
+	for _, s := range cases {
+		got, want := xhtmlProblem(s), xhtmlProblemLower(s)
+		if got != want {
+			t.Errorf("%q: %q, want %q", s, got, want)
+		}
+	}
+	for _, bad := range xhtmlBad[:len(xhtmlBad)-1] {
+		s := `<div><` + strings.ToUpper(bad[1:]) + `/></div>`
+		if xhtmlProblem(s) == "" {
+			t.Errorf("%q: no problem found", s)
+		}
+	}
+}
+
+// txt-1 and txt-2 share one expression (htmlChecks()), so the second is
+// answered from the first's answer on the same element: each narrative
+// still gets its own answer, and both rules report on the bad one only.
+func TestValidateProfilesSharedExpression(t *testing.T) {
+	good := `<div xmlns="http://www.w3.org/1999/xhtml">x</div>`
+	bad := `<div xmlns="http://www.w3.org/1999/xhtml"><script>x</script></div>`
+	for _, tc := range []struct {
+		root, inner string
+		want        []string
+	}{
+		{good, bad, []string{"txt-1 Patient.contained[0].text.div", "txt-2 Patient.contained[0].text.div"}},
+		{bad, good, []string{"txt-1 Patient.text.div", "txt-2 Patient.text.div"}},
+		{bad, bad, []string{"txt-1 Patient.text.div", "txt-2 Patient.text.div", "txt-1 Patient.contained[0].text.div", "txt-2 Patient.contained[0].text.div"}},
+		{good, good, nil},
+	} {
+		inner := &Patient{ID: ID{Value: "a"}, Text: &Narrative{Status: Code{Value: "generated"}, Div: XHTML{Value: tc.inner}}}
+		p := &Patient{
+			Text:      &Narrative{Status: Code{Value: "generated"}, Div: XHTML{Value: tc.root}},
+			Contained: []Resource{inner},
+			Link:      []PatientLink{{Other: &Reference{Reference: String{Value: "#a"}}, Type: Code{Value: "seealso"}}},
+		}
+		for _, viaJSON := range []bool{false, true} {
+			oo, err := ValidateProfiles(context.Background(), p, ValidateOptions{viaJSON: viaJSON})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			if oo != nil {
+				for _, is := range oo.Issue {
+					if is.Details == nil {
+						continue
+					}
+					if k := is.Details.Text.Value; k == "txt-1" || k == "txt-2" {
+						got = append(got, k+" "+is.Expression[0].Value)
+					}
+				}
+			}
+			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+				t.Errorf("root %q, contained %q, viaJSON %v: %q, want %q", tc.root, tc.inner, viaJSON, got, tc.want)
+			}
+		}
+	}
+}
