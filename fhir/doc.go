@@ -148,6 +148,23 @@
 // ElementDefinition.constraint); the invariants are generated from
 // ../shared/fhir-r4/definitions.tgz and ../shared/ukcore/structuredefinitions.
 //
+// For every resource, in every mode, ValidateProfiles checks the base R4
+// reference target types (ElementDefinition.type.targetProfile in the
+// snapshots of ../shared/fhir-r4/definitions.tgz, generated into
+// zz_rules.go's baseRules): Patient.generalPractitioner may name an
+// Organization, Practitioner or PractitionerRole, Observation.subject a
+// Patient, Group, Device or Location. Targets of the resource's own
+// elements (backbone elements included) and, one level down, of its data
+// types' (Identifier.assigner, Annotation.author, Signature.who, ...) are
+// checked; elements by contentReference (Questionnaire.item.item) and data
+// types inside data types are not followed. A target the base allows and a
+// claimed UK Core profile does not is the profile's to report; one neither
+// allows is reported once, with the base types. A wrong target is an error
+// of type structure, worded as the HL7 validator's Reference_REF_BadTargetType
+// ("The type 'X' implied by the reference is not a valid Target for this
+// element (must be one of [...])", org.hl7.fhir.validator InstanceValidator),
+// without the reference itself (a Patient id may be an NHS number).
+//
 // For a UK Core profile the resource claims (or is named), ValidateProfiles
 // also applies the rules genprofile writes into zz_rules.go from the
 // profiles' and extensions' differentials (../shared/ukcore, June 2025

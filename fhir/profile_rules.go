@@ -60,6 +60,10 @@ type refRule struct {
 	Path  string
 	Types []string // resource types the target profiles are on
 	segs  []string
+	// base, for a UK Core profile's rule, are the types the base R4
+	// resource allows at the same path: a target outside them is reported
+	// once, by the base rule
+	base []string
 }
 
 // extensionRules are where an extension may be used and, for a complex
@@ -89,7 +93,21 @@ func init() {
 			fs[i].segs = splitPath(fs[i].Path)
 		}
 	}
-	for _, r := range ukcoreRules {
+	for _, r := range baseRules {
+		for i := range r.Refs {
+			r.Refs[i].segs = splitPath(r.Refs[i].Path)
+		}
+	}
+	for url, r := range ukcoreRules {
+		if p := ukcoreProfiles[url]; p != nil && baseRules[p.Type] != nil {
+			for i := range r.Refs {
+				for _, b := range baseRules[p.Type].Refs {
+					if b.Path == r.Refs[i].Path {
+						r.Refs[i].base = b.Types
+					}
+				}
+			}
+		}
 		for i := range r.Bindings {
 			r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
 		}
@@ -135,10 +153,12 @@ const (
 	ruleKindSlice   byte = 's'
 )
 
-// profileRules applies to the resource n the rules of the UK Core profiles
-// opts chooses (claimed in meta.profile, or named) and, unless only base
-// R4 is asked for, the rules of the UK Core extensions it carries.
+// profileRules applies to the resource n the base R4 rules of its type,
+// the rules of the UK Core profiles opts chooses (claimed in meta.profile,
+// or named) and, unless only base R4 is asked for, the rules of the UK
+// Core extensions it carries.
 func (v *profileValidator) profileRules(n *Node) {
+	v.applyRules(baseRules[n.Type], n, n)
 	switch v.opts.Mode {
 	case ProfilesClaimed:
 		if m := n.first("meta"); m != nil {
@@ -212,7 +232,7 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	case ruleKindFixed:
 		v.fixed(&r.Fixed[i], at, nil)
 	case ruleKindRef:
-		v.refTarget(r.Refs[i].Types, res, at)
+		v.refTarget(&r.Refs[i], res, at)
 	case ruleKindSlice:
 		v.slicing(&r.Slices[i], at)
 	}
@@ -397,7 +417,8 @@ func (v *profileValidator) member(vs *valueSetDef, url, system, code string) (in
 // refTarget checks that the resource a Reference points to has one of the
 // types. A target whose type cannot be told (a bare id, urn:uuid not in
 // the Bundle, a contained id not found) is left to the other checks.
-func (v *profileValidator) refTarget(types []string, res, at *Node) {
+func (v *profileValidator) refTarget(r *refRule, res, at *Node) {
+	types := r.Types
 	if at.Type != "Reference" {
 		return
 	}
@@ -415,27 +436,15 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 			t = e.Type
 		}
 	default:
-		s := ref
-		if i := strings.Index(s, "/_history/"); i >= 0 {
-			s = s[:i]
-		}
-		if i := strings.LastIndexByte(s, '/'); i > 0 {
-			s = s[:i]
-			if j := strings.LastIndexByte(s, '/'); j >= 0 {
-				s = s[j+1:]
-			}
-			if isResourceType(s) {
-				t = s
-			}
+		if rt := refURLType(ref); rt != "" {
+			t = rt
 		}
 	}
 	if t == "" {
 		return
 	}
-	for _, want := range types {
-		if want == t {
-			return
-		}
+	if hasString(types, t) || r.base != nil && !hasString(r.base, t) {
+		return
 	}
 	at2 := ".reference"
 	if ref == "" {
@@ -443,6 +452,35 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 	}
 	// the reference itself is left out: a Patient id may be an NHS number
 	v.report(SeverityError, IssueStructure, RuleReferenceTarget, "The type '"+t+"' implied by the "+how+" is not a valid Target for this element (must be one of ["+strings.Join(types, ", ")+"])", nodeLoc(at)+at2)
+}
+
+// refURLType gives the resource type a literal reference names: Type/id
+// relative (R4 references.html#literal: [Type]/[id], optionally
+// /_history/[vid]), or an absolute URL ending in Type/id. A reference of
+// neither form (Organization/https://example.org/x) names no type.
+func refURLType(ref string) string {
+	s := ref
+	if i := strings.Index(s, "/_history/"); i >= 0 {
+		s = s[:i]
+	}
+	i := strings.LastIndexByte(s, '/')
+	if i <= 0 || !validID(s[i+1:]) {
+		return ""
+	}
+	head := s[:i]
+	j := strings.LastIndexByte(head, '/')
+	typ := head[j+1:]
+	if !isResourceType(typ) {
+		return ""
+	}
+	if j >= 0 {
+		// more before Type/id: only an absolute URL (scheme://) may have it
+		k := strings.Index(s, "://")
+		if k <= 0 || strings.IndexByte(s[:k], '/') >= 0 {
+			return ""
+		}
+	}
+	return typ
 }
 
 // bundleEntryByFullURL finds, in the Bundle holding res as an entry's

@@ -361,6 +361,10 @@ func writeRules(ukcore, r4, out string) error {
 	if err != nil {
 		return err
 	}
+	sds4, err := readBaseSDs(r4)
+	if err != nil {
+		return err
+	}
 	files, err := filepath.Glob(filepath.Join(ukcore, "structuredefinitions", "*.xml"))
 	if err != nil {
 		return err
@@ -610,6 +614,15 @@ func writeRules(ukcore, r4, out string) error {
 		}
 		b.WriteString("},\n")
 	}
+	b.WriteString("}\n\n// baseRules are the reference target types of each base R4 resource\n// (ElementDefinition.type.targetProfile in its snapshot), for every resource.\nvar baseRules = map[string]*profileRules{\n")
+	baseRefs := baseRefRules(sds4)
+	for _, t := range sortedKeys(baseRefs) {
+		fmt.Fprintf(&b, "%q: {Refs: []refRule{\n", t)
+		for _, r := range baseRefs[t] {
+			fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+		}
+		b.WriteString("}},\n")
+	}
 	b.WriteString("}\n\n// ukcoreExtensionRules are each UK Core extension's contexts and sub-extensions.\nvar ukcoreExtensionRules = map[string]*extensionRules{\n")
 	for _, u := range sortedKeys(exts) {
 		e := exts[u]
@@ -816,4 +829,139 @@ func matchPath(m []fixedRule, path string) bool {
 		}
 	}
 	return false
+}
+
+// baseSD is what the base R4 StructureDefinitions give the rules: each
+// element's types with their target profiles, and its binding.
+type baseSD struct {
+	Kind       string `json:"kind"`
+	Derivation string `json:"derivation"`
+	Type       string `json:"type"`
+	Abstract   bool   `json:"abstract"`
+	Snapshot   struct {
+		Element []struct {
+			Path             string `json:"path"`
+			ContentReference string `json:"contentReference"`
+			Type             []struct {
+				Code          string   `json:"code"`
+				TargetProfile []string `json:"targetProfile"`
+			} `json:"type"`
+			Binding *struct {
+				Strength string `json:"strength"`
+				ValueSet string `json:"valueSet"`
+			} `json:"binding"`
+		} `json:"element"`
+	} `json:"snapshot"`
+}
+
+// readBaseSDs reads the base R4 resource and complex data type
+// definitions (specializations) from definitions.tgz, by type.
+func readBaseSDs(r4 string) (map[string]*baseSD, error) {
+	f, err := os.Open(r4)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	out := map[string]*baseSD{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := filepath.Base(h.Name)
+		if !strings.HasPrefix(name, "StructureDefinition-") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		sd := &baseSD{}
+		if err := json.Unmarshal(data, sd); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		if sd.Derivation != "specialization" || sd.Kind != "resource" && sd.Kind != "complex-type" {
+			continue
+		}
+		out[sd.Type] = sd
+	}
+	return out, nil
+}
+
+// baseTargets gives the resource types a base R4 Reference element may
+// point to; nil when any resource will do (Reference(Any)) or it has no
+// Reference type.
+func baseTargets(types []struct {
+	Code          string   `json:"code"`
+	TargetProfile []string `json:"targetProfile"`
+}) []string {
+	const core = "http://hl7.org/fhir/StructureDefinition/"
+	var out []string
+	for _, t := range types {
+		if t.Code != "Reference" {
+			continue
+		}
+		for _, tp := range t.TargetProfile {
+			tt, ok := strings.CutPrefix(tp, core)
+			if !ok || tt == "Resource" || tt == "DomainResource" {
+				return nil
+			}
+			out = append(out, tt)
+		}
+	}
+	return uniq(out)
+}
+
+// baseRefRules are the reference target types of each base R4 resource,
+// by path relative to the resource: its own elements (backbone elements
+// included) and, one level down, the Reference elements of the complex
+// data types its elements have (Identifier.assigner, Annotation.author,
+// Signature.who, ...). Elements defined by contentReference
+// (Questionnaire.item.item) and data types inside data types are not
+// followed.
+func baseRefRules(sds map[string]*baseSD) map[string][]refRule {
+	dt := map[string][]refRule{}
+	for typ, sd := range sds {
+		if sd.Kind != "complex-type" {
+			continue
+		}
+		for _, el := range sd.Snapshot.Element {
+			path, ok := rel(el.Path)
+			if !ok || path == "extension" || strings.HasPrefix(path, "extension.") {
+				continue
+			}
+			if ts := baseTargets(el.Type); len(ts) > 0 {
+				dt[typ] = append(dt[typ], refRule{path, ts})
+			}
+		}
+	}
+	out := map[string][]refRule{}
+	for typ, sd := range sds {
+		if sd.Kind != "resource" || sd.Abstract {
+			continue
+		}
+		for _, el := range sd.Snapshot.Element {
+			path, ok := rel(el.Path)
+			if !ok || el.ContentReference != "" {
+				continue
+			}
+			if ts := baseTargets(el.Type); len(ts) > 0 {
+				out[typ] = append(out[typ], refRule{path, ts})
+			}
+			if len(el.Type) == 1 {
+				for _, r := range dt[el.Type[0].Code] {
+					out[typ] = append(out[typ], refRule{path + "." + r.Path, r.Types})
+				}
+			}
+		}
+	}
+	return out
 }
