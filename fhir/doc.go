@@ -165,12 +165,33 @@
 // element (must be one of [...])", org.hl7.fhir.validator InstanceValidator),
 // without the reference itself (a Patient id may be an NHS number).
 //
+// Bindings (R4 terminologies.html#strength, the HL7 validator's
+// InstanceValidator.checkTerminologyCodeableConcept and its code and Coding
+// forms): a code outside a required binding's value set is an error
+// (Terminology_TX_NoValid_1_CC), outside an extensible one a warning
+// (Terminology_TX_NoValid_2_CC; a CodeableConcept with no coding at all,
+// Terminology_TX_Code_ValueSet_Ext), outside a preferred one information
+// (Terminology_TX_NoValid_3_CC), given only when validating against base R4
+// alone (the validator's baseOnly: ProfilesBase). Validate checks the base
+// required bindings on code elements; ValidateProfiles adds, for every
+// resource, base R4's required bindings on CodeableConcept and Coding
+// elements (Condition.clinicalStatus, AllergyIntolerance.verificationStatus,
+// ...) and its extensible and preferred bindings, on the resource's own
+// elements and one data type level down (Identifier.type), as for
+// reference targets. A UK Core profile the resource claims that binds an
+// element anew replaces the base binding there. Rule ids: binding,
+// binding-extensible, binding-preferred. Extensible and preferred bindings
+// on uri elements (ElementDefinition.type.code admits absolute URLs) are
+// not judged; value sets are expanded as for UK Core's (below).
+//
 // For a UK Core profile the resource claims (or is named), ValidateProfiles
 // also applies the rules genprofile writes into zz_rules.go from the
 // profiles' and extensions' differentials (../shared/ukcore, June 2025
 // staging commit; the UK Core differentials carry no snapshot):
-//   - required bindings: the code SHALL be in the value set (R4
-//     codesystem-binding-strength.html, "required"); a CodeableConcept
+//   - required and extensible bindings (preferred ones, which the HL7
+//     validator reports only against base R4, are left out): the code SHALL
+//     (required) or should (extensible) be in the value set (R4
+//     codesystem-binding-strength.html); a CodeableConcept
 //     passes when one of its codings is in it, a CodeableConcept with no
 //     coding fails (the HL7 validator's reading). Value sets are expanded at
 //     generation time from ../shared/ukcore/valuesets and codesystems and

@@ -47,8 +47,21 @@ type sliceDef struct {
 
 type bindingRule struct {
 	Path, ValueSet string
+	Strength       bindingStrength
 	segs           []string // Path split at init
+	// overriddenBy, for a base R4 binding, are the UK Core profiles that
+	// bind the same element anew: theirs applies instead
+	overriddenBy []*profileRules
 }
+
+// bindingStrength is an ElementDefinition.binding.strength that is checked.
+type bindingStrength byte
+
+const (
+	bindingRequired bindingStrength = iota
+	bindingExtensible
+	bindingPreferred
+)
 
 type fixedRule struct {
 	Path, Value string
@@ -93,9 +106,24 @@ func init() {
 			fs[i].segs = splitPath(fs[i].Path)
 		}
 	}
-	for _, r := range baseRules {
+	for typ, r := range baseRules {
 		for i := range r.Refs {
 			r.Refs[i].segs = splitPath(r.Refs[i].Path)
+		}
+		for i := range r.Bindings {
+			b := &r.Bindings[i]
+			b.segs = splitPath(b.Path)
+			for url, pr := range ukcoreRules {
+				if p := ukcoreProfiles[url]; p == nil || p.Type != typ {
+					continue
+				}
+				for _, pb := range pr.Bindings {
+					if pb.Path == b.Path {
+						b.overriddenBy = append(b.overriddenBy, pr)
+						break
+					}
+				}
+			}
 		}
 	}
 	for url, r := range ukcoreRules {
@@ -138,12 +166,17 @@ type subExtension struct {
 // Rule ids of the checks here, for ValidateOptions.Suppress and
 // OperationOutcome.issue.details.text.
 const (
-	RuleBinding          = "binding"
-	RuleFixed            = "fixed"
-	RuleReferenceTarget  = "reference-target"
-	RuleExtensionContext = "extension-context"
-	RuleSubExtension     = "sub-extension"
-	RuleSlicing          = "slicing"
+	RuleBinding = "binding"
+	// RuleBindingExtensible and RuleBindingPreferred are codes outside an
+	// extensible (a warning) or preferred (information, base mode only)
+	// binding's value set.
+	RuleBindingExtensible = "binding-extensible"
+	RuleBindingPreferred  = "binding-preferred"
+	RuleFixed             = "fixed"
+	RuleReferenceTarget   = "reference-target"
+	RuleExtensionContext  = "extension-context"
+	RuleSubExtension      = "sub-extension"
+	RuleSlicing           = "slicing"
 )
 
 const (
@@ -158,29 +191,61 @@ const (
 // or named) and, unless only base R4 is asked for, the rules of the UK
 // Core extensions it carries.
 func (v *profileValidator) profileRules(n *Node) {
-	v.applyRules(baseRules[n.Type], n, n)
+	var buf [4]*profileRules // most resources claim fewer: no allocation
+	applied := buf[:0]
 	switch v.opts.Mode {
 	case ProfilesClaimed:
 		if m := n.first("meta"); m != nil {
 			for _, p := range m.kids {
 				if p.Name == "profile" {
-					v.profileRulesOf(p.raw, n)
+					applied = profileRulesOf(p.raw, n, applied)
 				}
 			}
 		}
 	case ProfilesNamed:
-		v.profileRulesOf(v.opts.Profile, n)
+		applied = profileRulesOf(v.opts.Profile, n, applied)
+	}
+	if br := baseRules[n.Type]; br != nil {
+		for i := range br.Bindings {
+			b := &br.Bindings[i]
+			if b.Strength == bindingPreferred && v.opts.Mode != ProfilesBase || overridden(b, applied) {
+				continue
+			}
+			v.descend(br, ruleKindBinding, i, n, n, b.segs)
+		}
+		for i := range br.Refs {
+			v.descend(br, ruleKindRef, i, n, n, br.Refs[i].segs)
+		}
+	}
+	for _, r := range applied {
+		v.applyRules(r, n, n)
 	}
 	if v.opts.Mode != ProfilesBase {
 		v.extensions(n, n)
 	}
 }
 
-func (v *profileValidator) profileRulesOf(url string, n *Node) {
+// overridden reports whether one of the applied UK Core profiles binds
+// b's element anew.
+func overridden(b *bindingRule, applied []*profileRules) bool {
+	for _, p := range b.overriddenBy {
+		for _, a := range applied {
+			if a == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func profileRulesOf(url string, n *Node, out []*profileRules) []*profileRules {
 	base, _, _ := strings.Cut(url, "|")
 	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type {
-		v.applyRules(ukcoreRules[base], n, n)
+		if r := ukcoreRules[base]; r != nil {
+			return append(out, r)
+		}
 	}
+	return out
 }
 
 // report adds an issue of the rules here (v.add's checks: suppression,
@@ -228,7 +293,7 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	}
 	switch kind {
 	case ruleKindBinding:
-		v.binding(r.Bindings[i].ValueSet, at)
+		v.binding(r.Bindings[i].ValueSet, r.Bindings[i].Strength, at)
 	case ruleKindFixed:
 		v.fixed(&r.Fixed[i], at, nil)
 	case ruleKindRef:
@@ -327,20 +392,35 @@ func nodeHas(n *Node, path []string, value string) bool {
 	return false
 }
 
-// binding checks a code, Coding or CodeableConcept against a required
-// binding's value set.
-func (v *profileValidator) binding(url string, at *Node) {
+// binding checks a code, Coding or CodeableConcept against a binding's
+// value set: outside a required one is an error, outside an extensible
+// one a warning, outside a preferred one information (the HL7 validator's
+// InstanceValidator: Terminology_TX_NoValid_1_CC, _2_CC, _3_CC and their
+// code and Coding forms).
+func (v *profileValidator) binding(url string, strength bindingStrength, at *Node) {
 	vs := ukcoreValueSets[url]
 	if vs == nil {
 		return
 	}
+	sev, rule, must, should := SeverityError, RuleBinding, "a code is required from this value set", "a coding from this value set is required"
+	switch strength {
+	case bindingExtensible:
+		sev, rule = SeverityWarning, RuleBindingExtensible
+		must = "a code should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)"
+		should = "a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)"
+	case bindingPreferred:
+		sev, rule = severityInformation, RuleBindingPreferred
+		must, should = "a code is recommended to come from this value set", "a coding is recommended to come from this value set"
+	}
 	switch at.Type {
 	case "code", "string", "uri":
-		if at.raw == "" {
+		if at.raw == "" || strength != bindingRequired && at.Type != "code" {
+			// an extensible binding on a uri (ElementDefinition.type.code)
+			// admits absolute URLs: not judged
 			return
 		}
 		if in, known := v.member(vs, url, "", at.raw); known && !in {
-			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+			v.report(sev, IssueCodeInvalid, rule, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and "+must, nodeLoc(at))
 		}
 	case "Coding", "Quantity":
 		code := at.str("code")
@@ -349,7 +429,7 @@ func (v *profileValidator) binding(url string, at *Node) {
 		}
 		sys := at.str("system")
 		if in, known := v.member(vs, url, sys, code); known && !in {
-			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+			v.report(sev, IssueCodeInvalid, rule, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and "+must, nodeLoc(at))
 		}
 	case "CodeableConcept":
 		codings := 0
@@ -368,7 +448,12 @@ func (v *profileValidator) binding(url string, at *Node) {
 			}
 		}
 		if codings == 0 {
-			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
+			switch strength {
+			case bindingRequired:
+				v.report(sev, IssueCodeInvalid, rule, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
+			case bindingExtensible:
+				v.report(sev, IssueCodeInvalid, rule, "No code provided, and a code should be provided from the value set '"+url+"'", nodeLoc(at))
+			}
 			return
 		}
 		var b strings.Builder
@@ -380,7 +465,7 @@ func (v *profileValidator) binding(url string, at *Node) {
 				b.WriteString(c.str("system") + "#" + c.str("code"))
 			}
 		}
-		v.report(SeverityError, IssueCodeInvalid, RuleBinding, "None of the codings provided are in the value set '"+url+"', and a coding from this value set is required (codings = "+b.String()+")", nodeLoc(at))
+		v.report(sev, IssueCodeInvalid, rule, "None of the codings provided are in the value set '"+url+"', and "+should+" (codings = "+b.String()+")", nodeLoc(at))
 	}
 }
 
@@ -559,7 +644,7 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 				v.report(SeverityError, IssueStructure, RuleSubExtension, "The type '"+val.Type+"' is not valid for the sub-extension '"+s.URL+"' of "+url+" (allowed = "+strings.Join(s.Types, ", ")+")", nodeLoc(val))
 			}
 			if s.ValueSet != "" {
-				v.binding(s.ValueSet, val)
+				v.binding(s.ValueSet, bindingRequired, val)
 			}
 		}
 		if count < s.Min {

@@ -40,17 +40,25 @@ var profileCorpus = []struct {
 	{"reference-base-target-assigner.json", RuleReferenceTarget, "error", "Observation.identifier[0].assigner.reference"},
 	{"reference-base-target-contained.json", RuleReferenceTarget, "error", "Condition.asserter.reference"},
 	{"reference-base-target-type.json", RuleReferenceTarget, "error", "Encounter.subject.type"},
+	// extensible bindings (UK Core's and base R4's) and base R4 required
+	// bindings on CodeableConcepts
+	{"binding-extensible-maritalstatus.json", RuleBindingExtensible, "warning", "Patient.maritalStatus"},
+	{"binding-base-extensible-identifier-type.json", RuleBindingExtensible, "warning", "Patient.identifier[0].type"},
+	{"binding-base-required-clinicalstatus.json", RuleBinding, "error", "Condition.clinicalStatus"},
 }
 
 // baseRuleToo are the corpus files whose fault base R4 forbids as well:
 // ProfilesBase still reports them.
 var baseRuleToo = map[string]bool{
-	"reference-target-organization.json":    true, // Observation.subject: Patient | Group | Device | Location
-	"reference-target-bundle-urn.json":      true,
-	"reference-base-target-patient-gp.json": true,
-	"reference-base-target-assigner.json":   true,
-	"reference-base-target-contained.json":  true,
-	"reference-base-target-type.json":       true,
+	"reference-target-organization.json":           true, // Observation.subject: Patient | Group | Device | Location
+	"reference-target-bundle-urn.json":             true,
+	"reference-base-target-patient-gp.json":        true,
+	"reference-base-target-assigner.json":          true,
+	"reference-base-target-contained.json":         true,
+	"reference-base-target-type.json":              true,
+	"binding-base-extensible-identifier-type.json": true,
+	"binding-base-required-clinicalstatus.json":    true,
+	"binding-extensible-maritalstatus.json":        true, // v3-MaritalStatus#X is not in R4's marital-status either
 }
 
 // A cardinality with a system (a slice such as coding:snomedCT) under a
@@ -153,6 +161,9 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"reference-base-target-assigner.json":             {`"assigner":{"reference":"Patient/p1"}`, `"assigner":{"reference":"Organization/o1"}`},
 		"reference-base-target-contained.json":            {`"resourceType":"Location","id":"l1","name":"Synthetic ward"`, `"resourceType":"Practitioner","id":"l1"`},
 		"reference-base-target-type.json":                 {`"type":"Organization"`, `"type":"Patient"`},
+		"binding-extensible-maritalstatus.json":           {`"code":"X"`, `"code":"M"`},
+		"binding-base-extensible-identifier-type.json":    {`"system":"https://example.org/fhir/identifier-type","code":"local"`, `"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"`},
+		"binding-base-required-clinicalstatus.json":       {`"code":"gone"`, `"code":"active"`},
 	}
 	for file, f := range fix {
 		t.Run(file, func(t *testing.T) {
@@ -175,7 +186,7 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 					continue
 				}
 				switch is.Details.Text.Value {
-				case RuleBinding, RuleFixed, RuleReferenceTarget, RuleExtensionContext, RuleSubExtension:
+				case RuleBinding, RuleBindingExtensible, RuleFixed, RuleReferenceTarget, RuleExtensionContext, RuleSubExtension:
 					t.Errorf("unexpected %s %s at %s: %s", is.Severity.Value, is.Details.Text.Value, is.Expression[0].Value, is.Diagnostics.Value)
 				}
 			}
@@ -264,6 +275,10 @@ func TestUKCoreKnownDefects(t *testing.T) {
 		"UKCore-MedicationDispense-CiprofloxacinIV-Example.xml: warning MedicationDispense.authorizingPrescription[0].reference",
 		"UKCore-MedicationDispense-CiprofloxacinOral-Example.xml: warning MedicationDispense.authorizingPrescription[0].reference",
 		"UKCore-Patient-BabyPatient-Example.xml: error Patient.identifier[0].value",
+		// claims no profile, so base R4's extensible binding applies (the
+		// HL7 validator's Terminology_TX_NoValid_2_CC warning): a UK Core
+		// relationship code is not in patient-contactrelationship
+		"UKCore-Patient-RichardSmith-Example.xml: warning Patient.contact[0].relationship[0]",
 	}
 	assert.Equal(t, want, got)
 }
@@ -411,4 +426,51 @@ func TestBaseReferenceTargets(t *testing.T) {
 			assert.False(t, is.Details != nil && is.Details.Text.Value == RuleReferenceTarget, "%+v", is)
 		}
 	}
+}
+
+// Binding strengths as the HL7 validator treats them: extensible is a
+// warning (also for a CodeableConcept with no coding), preferred is
+// information and only when validating against base R4, a UK Core binding
+// replaces the base one on the same element, and each can be suppressed.
+func TestBindingStrengths(t *testing.T) {
+	issues := func(js string, opts ValidateOptions) []string {
+		t.Helper()
+		r, err := Unmarshal([]byte(js))
+		require.NoError(t, err)
+		oo, err := ValidateProfiles(context.Background(), r, opts)
+		require.NoError(t, err)
+		var got []string
+		if oo != nil {
+			for _, is := range oo.Issue {
+				if is.Details != nil && strings.HasPrefix(is.Details.Text.Value, "binding") {
+					got = append(got, is.Severity.Value+" "+is.Details.Text.Value+" "+is.Expression[0].Value)
+				}
+			}
+		}
+		return got
+	}
+	// Patient.maritalStatus: extensible marital-status in R4, UK Core's
+	// PersonMaritalStatusCode in UKCore-Patient; Patient.language and
+	// communication.language: preferred languages
+	pat := `{"resourceType":"Patient",%s"language":"xx-NOPE","maritalStatus":{"coding":[{"system":"https://fhir.hl7.org.uk/CodeSystem/UKCore-PersonMaritalStatusEngland","code":"N"}]},"contact":[{"relationship":[{"text":"neighbour"}]}]}`
+	plain := strings.Replace(pat, "%s", "", 1)
+	claimed := strings.Replace(pat, "%s", `"meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},`, 1)
+	assert.Equal(t, []string{
+		"warning binding-extensible Patient.maritalStatus",
+		"warning binding-extensible Patient.contact[0].relationship[0]",
+	}, issues(plain, ValidateOptions{}))
+	assert.Equal(t, []string{
+		"information binding-preferred Patient.language",
+		"warning binding-extensible Patient.maritalStatus",
+		"warning binding-extensible Patient.contact[0].relationship[0]",
+	}, issues(plain, ValidateOptions{Mode: ProfilesBase}))
+	// the UK Core code is in UK Core's value set: no issue; the text-only
+	// relationship is judged by UK Core's extensible binding instead
+	assert.Equal(t, []string{
+		"warning binding-extensible Patient.contact[0].relationship[0]",
+	}, issues(claimed, ValidateOptions{}))
+	assert.Empty(t, issues(plain, ValidateOptions{Suppress: []string{RuleBindingExtensible}}))
+	// a code in the base value set passes
+	ok := `{"resourceType":"Patient","language":"en-GB","maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M"}]}}`
+	assert.Empty(t, issues(ok, ValidateOptions{Mode: ProfilesBase}))
 }
