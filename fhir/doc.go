@@ -209,7 +209,17 @@
 //     belongs to the first slice whose value/pattern discriminator paths
 //     hold the slice's fixed value, or whose type discriminator ($this)
 //     matches its type; each slice's min..max and fixed values are checked,
-//     and with rules = closed an element in no slice is an error. Extension
+//     and with rules = closed an element in no slice is an error. The rules
+//     a differential sets inside a slice (cardinalities, fixed values,
+//     required and extensible bindings, reference targets, and slicings
+//     within the slice: component:SystolicBP.code.coding:loinc) apply to
+//     that slice's elements only; a slice within a slice takes a
+//     discriminator value it does not repeat from the same slice of the
+//     unsliced element (component.code.coding:loinc.system), and is not
+//     counted again when that outer slice already counts it with the same
+//     min..max. Slices by system (identifier:nhsNumber) are counted by the
+//     profile's cardinalities and carry the rules inside them
+//     (identifier:nhsNumber.value 1..1, the verification status at most once). Extension
 //     slices are told apart by url (the R4 Element definition slices
 //     extension by value:url, open) and take the extension definition's own max.
 //     Slices by system alone stay with the cardinalities. No UK Core

@@ -43,6 +43,19 @@ type sliceDef struct {
 	Types []string    // type discriminator: the element's type is one of these
 	Match []fixedRule // value/pattern discriminators: a node at Path has Value
 	Fixed []fixedRule // fixed values inside the slice
+	Cards []sliceCard // cardinalities inside the slice
+	// Rules are the bindings, reference targets and slicings inside the
+	// slice, paths relative to the sliced element
+	Rules *profileRules
+}
+
+// sliceCard is a min..max on an element inside a slice.
+type sliceCard struct {
+	Path   string
+	Min    int
+	Max    string
+	parent []string
+	name   string
 }
 
 type bindingRule struct {
@@ -101,11 +114,6 @@ func init() {
 	for url, e := range ukcoreExtensionRules {
 		e.rules = ukcoreRules[url]
 	}
-	fixSegs := func(fs []fixedRule) {
-		for i := range fs {
-			fs[i].segs = splitPath(fs[i].Path)
-		}
-	}
 	for typ, r := range baseRules {
 		for i := range r.Refs {
 			r.Refs[i].segs = splitPath(r.Refs[i].Path)
@@ -126,6 +134,9 @@ func init() {
 			}
 		}
 	}
+	for _, r := range ukcoreRules {
+		prepRules(r)
+	}
 	for url, r := range ukcoreRules {
 		if p := ukcoreProfiles[url]; p != nil && baseRules[p.Type] != nil {
 			for i := range r.Refs {
@@ -136,20 +147,38 @@ func init() {
 				}
 			}
 		}
-		for i := range r.Bindings {
-			r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
+	}
+}
+
+// prepRules splits r's paths, and those of the rules inside its slices.
+func prepRules(r *profileRules) {
+	fixSegs := func(fs []fixedRule) {
+		for i := range fs {
+			fs[i].segs = splitPath(fs[i].Path)
 		}
-		fixSegs(r.Fixed)
-		for i := range r.Refs {
-			r.Refs[i].segs = splitPath(r.Refs[i].Path)
-		}
-		for i := range r.Slices {
-			sr := &r.Slices[i]
-			segs := splitPath(sr.Path)
-			sr.parentSegs, sr.name = segs[:len(segs)-1], segs[len(segs)-1]
-			for j := range sr.Slices {
-				fixSegs(sr.Slices[j].Match)
-				fixSegs(sr.Slices[j].Fixed)
+	}
+	for i := range r.Bindings {
+		r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
+	}
+	fixSegs(r.Fixed)
+	for i := range r.Refs {
+		r.Refs[i].segs = splitPath(r.Refs[i].Path)
+	}
+	for i := range r.Slices {
+		sr := &r.Slices[i]
+		segs := splitPath(sr.Path)
+		sr.parentSegs, sr.name = segs[:len(segs)-1], segs[len(segs)-1]
+		for j := range sr.Slices {
+			sd := &sr.Slices[j]
+			fixSegs(sd.Match)
+			fixSegs(sd.Fixed)
+			for k := range sd.Cards {
+				c := &sd.Cards[k]
+				segs := splitPath(c.Path)
+				c.parent, c.name = segs[:len(segs)-1], segs[len(segs)-1]
+			}
+			if sd.Rules != nil {
+				prepRules(sd.Rules)
 			}
 		}
 	}
@@ -299,7 +328,7 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	case ruleKindRef:
 		v.refTarget(&r.Refs[i], res, at)
 	case ruleKindSlice:
-		v.slicing(&r.Slices[i], at)
+		v.slicing(&r.Slices[i], res, at)
 	}
 }
 
@@ -325,7 +354,7 @@ func (v *profileValidator) fixed(f *fixedRule, at *Node, path []string) {
 // slicing sorts the elements of r under parent into r's slices (the first
 // slice that matches) and checks each slice's cardinality and fixed
 // values, and for closed slicing that every element is in a slice.
-func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
+func (v *profileValidator) slicing(r *sliceRule, res, parent *Node) {
 	name := r.name
 	var counts [64]int
 	for _, k := range parent.kids {
@@ -352,6 +381,12 @@ func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
 		for fi := range s.Fixed {
 			v.fixed(&s.Fixed[fi], k, s.Fixed[fi].segs)
 		}
+		for ci := range s.Cards {
+			v.sliceCard(r, s, &s.Cards[ci], k, s.Cards[ci].parent)
+		}
+		if s.Rules != nil {
+			v.applyRules(s.Rules, res, k)
+		}
 	}
 	for si := range r.Slices {
 		if si >= len(counts) {
@@ -364,6 +399,31 @@ func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
 		if s.Max != "*" && counts[si] > atoiSmall(s.Max) {
 			v.report(SeverityError, IssueStructure, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': maximum allowed = "+s.Max+", but found "+itoa(counts[si]), nodeLoc(parent)+"."+name)
 		}
+	}
+}
+
+// sliceCard checks a cardinality inside slice s under each parent at path
+// below at (an element of the slice).
+func (v *profileValidator) sliceCard(r *sliceRule, s *sliceDef, c *sliceCard, at *Node, path []string) {
+	if len(path) > 0 {
+		for _, k := range at.kids {
+			if k.Name == path[0] {
+				v.sliceCard(r, s, c, k, path[1:])
+			}
+		}
+		return
+	}
+	count := 0
+	for _, k := range at.kids {
+		if k.Name == c.name {
+			count++
+		}
+	}
+	if count < c.Min {
+		v.report(SeverityError, IssueRequired, "cardinality", "Slice '"+r.Path+":"+s.Name+"': "+c.Path+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count), nodeLoc(at)+"."+c.name)
+	}
+	if c.Max != "*" && count > atoiSmall(c.Max) {
+		v.report(SeverityError, IssueStructure, "cardinality", "Slice '"+r.Path+":"+s.Name+"': "+c.Path+": maximum allowed = "+c.Max+", but found "+itoa(count), nodeLoc(at)+"."+c.name)
 	}
 }
 

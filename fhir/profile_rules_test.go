@@ -45,6 +45,10 @@ var profileCorpus = []struct {
 	{"binding-extensible-maritalstatus.json", RuleBindingExtensible, "warning", "Patient.maritalStatus"},
 	{"binding-base-extensible-identifier-type.json", RuleBindingExtensible, "warning", "Patient.identifier[0].type"},
 	{"binding-base-required-clinicalstatus.json", RuleBinding, "error", "Condition.clinicalStatus"},
+	// rules inside slices, and slices within slices
+	{"slice-inner-nhsnumber-no-value.json", "cardinality", "error", "Patient.identifier[0].value"},
+	{"slice-inner-nhsnumber-status-twice.json", RuleSlicing, "error", "Patient.identifier[0].extension"},
+	{"slice-nested-bp-systolic-loinc-code.json", RuleFixed, "error", "Observation.component[0].code.coding[0].code"},
 }
 
 // baseRuleToo are the corpus files whose fault base R4 forbids as well:
@@ -164,6 +168,8 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"binding-extensible-maritalstatus.json":           {`"code":"X"`, `"code":"M"`},
 		"binding-base-extensible-identifier-type.json":    {`"system":"https://example.org/fhir/identifier-type","code":"local"`, `"system":"http://terminology.hl7.org/CodeSystem/v2-0203","code":"MR"`},
 		"binding-base-required-clinicalstatus.json":       {`"code":"gone"`, `"code":"active"`},
+		"slice-inner-nhsnumber-no-value.json":             {`"system":"https://fhir.nhs.uk/Id/nhs-number",`, `"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018",`},
+		"slice-nested-bp-systolic-loinc-code.json":        {`"code":"8462-4"`, `"code":"8480-6"`},
 	}
 	for file, f := range fix {
 		t.Run(file, func(t *testing.T) {
@@ -473,4 +479,33 @@ func TestBindingStrengths(t *testing.T) {
 	// a code in the base value set passes
 	ok := `{"resourceType":"Patient","language":"en-GB","maritalStatus":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-MaritalStatus","code":"M"}]}}`
 	assert.Empty(t, issues(ok, ValidateOptions{Mode: ProfilesBase}))
+}
+
+// The rules inside slices pass once the slice's element is right: no
+// cardinality, slicing or fixed issue is left.
+func TestSliceInnerRulesAccept(t *testing.T) {
+	fix := map[string][2]string{
+		"slice-inner-nhsnumber-no-value.json": {`"system":"https://fhir.nhs.uk/Id/nhs-number",`, `"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018",`},
+		"slice-inner-nhsnumber-status-twice.json": {`,
+  {"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus","valueCodeableConcept":{"coding":[{"system":"https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland","code":"02"}]}}`, ``},
+		"slice-nested-bp-systolic-loinc-code.json": {`"code":"8462-4"`, `"code":"8480-6"`},
+	}
+	for file, f := range fix {
+		data, err := os.ReadFile(filepath.Join("testdata", "profiles", file))
+		require.NoError(t, err)
+		require.Contains(t, string(data), f[0], file)
+		r, err := Unmarshal([]byte(strings.Replace(string(data), f[0], f[1], 1)))
+		require.NoError(t, err)
+		oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+		require.NoError(t, err)
+		if oo == nil {
+			continue
+		}
+		for _, is := range oo.Issue {
+			switch is.Details.Text.Value {
+			case RuleSlicing, RuleFixed, "cardinality", RuleBinding:
+				t.Errorf("%s: unexpected %s at %s: %s", file, is.Details.Text.Value, is.Expression[0].Value, is.Diagnostics.Value)
+			}
+		}
+	}
 }

@@ -694,6 +694,7 @@ var ukcoreRules = map[string]*profileRules{
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-DiagnosticReport": {
 		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
 			{Name: "compositionReferenceR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.composition", Pattern: false}}, Fixed: nil},
+			{Name: "supportingInfoR5", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.supportingInfo", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "extension", Min: 2, Max: "*"}}},
 		}},
 			{Path: "performer.extension", Closed: false, Slices: []sliceDef{
 				{Name: "deviceReference", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-DeviceReference", Pattern: false}}, Fixed: nil},
@@ -704,6 +705,7 @@ var ukcoreRules = map[string]*profileRules{
 		Refs: []refRule{{Path: "subject", Types: []string{"Patient"}}},
 		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
 			{Name: "compositionReferenceR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.composition", Pattern: false}}, Fixed: nil},
+			{Name: "supportingInfoR5", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.supportingInfo", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "extension", Min: 2, Max: "*"}}},
 		}},
 			{Path: "category", Closed: false, Slices: []sliceDef{
 				{Name: "laboratory", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "coding.code", Value: "LAB", Pattern: false}}, Fixed: []fixedRule{{Path: "coding.system", Value: "http://terminology.hl7.org/CodeSystem/v2-0074", Pattern: false}}},
@@ -750,6 +752,12 @@ var ukcoreRules = map[string]*profileRules{
 		Bindings: []bindingRule{{Path: "emptyReason", ValueSet: "https://fhir.hl7.org.uk/ValueSet/UKCore-ListEmptyReasonCode", Strength: bindingExtensible}},
 		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
 			{Name: "careSettingType", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-CareSettingType", Pattern: false}}, Fixed: nil},
+		}},
+		},
+	},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Location": {
+		Slices: []sliceRule{{Path: "identifier", Closed: false, Slices: []sliceDef{
+			{Name: "odsSiteCode", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "https://fhir.nhs.uk/Id/ods-site-code", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "value", Min: 1, Max: "*"}}},
 		}},
 		},
 	},
@@ -868,8 +876,16 @@ var ukcoreRules = map[string]*profileRules{
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BloodPressure": {
 		Refs: []refRule{{Path: "device", Types: []string{"DeviceMetric", "Device"}}},
 		Slices: []sliceRule{{Path: "component", Closed: true, Slices: []sliceDef{
-			{Name: "SystolicBP", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Systolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}},
-			{Name: "DiastolicBP", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Diastolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}},
+			{Name: "SystolicBP", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Systolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}, Cards: []sliceCard{{Path: "value", Min: 1, Max: "*"}}, Rules: &profileRules{Slices: []sliceRule{{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "8480-6", Pattern: false}, {Path: "display", Value: "Systolic blood pressure", Pattern: false}}},
+			}},
+			},
+			}},
+			{Name: "DiastolicBP", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Diastolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}, Cards: []sliceCard{{Path: "value", Min: 1, Max: "*"}}, Rules: &profileRules{Slices: []sliceRule{{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "8462-4", Pattern: false}, {Path: "display", Value: "Diastolic blood pressure", Pattern: false}}},
+			}},
+			},
+			}},
 		}},
 		},
 	},
@@ -917,6 +933,10 @@ var ukcoreRules = map[string]*profileRules{
 		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
 			{Name: "mainLocation", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-MainLocation", Pattern: false}}, Fixed: nil},
 		}},
+			{Path: "identifier", Closed: false, Slices: []sliceDef{
+				{Name: "odsOrganisationCode", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "https://fhir.nhs.uk/Id/ods-organization-code", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "value", Min: 1, Max: "*"}}},
+				{Name: "odsSiteCode", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "https://fhir.nhs.uk/Id/ods-site-code", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "value", Min: 1, Max: "*"}}},
+			}},
 		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-OrganizationAffiliation": {
@@ -936,6 +956,13 @@ var ukcoreRules = map[string]*profileRules{
 			{Name: "residentialStatus", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ResidentialStatus", Pattern: false}}, Fixed: nil},
 			{Name: "nhsNumberUnavailableReason", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberUnavailableReason", Pattern: false}}, Fixed: nil},
 		}},
+			{Path: "identifier", Closed: false, Slices: []sliceDef{
+				{Name: "nhsNumber", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "https://fhir.nhs.uk/Id/nhs-number", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "value", Min: 1, Max: "*"}}, Rules: &profileRules{Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+					{Name: "nhsNumberVerificationStatus", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus", Pattern: false}}, Fixed: nil},
+				}},
+				},
+				}},
+			}},
 			{Path: "telecom.system.extension", Closed: false, Slices: []sliceDef{
 				{Name: "otherContactSystem", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-OtherContactSystem", Pattern: false}}, Fixed: nil},
 			}},

@@ -329,12 +329,23 @@ type sliceRule struct {
 }
 
 type sliceDef struct {
-	Name  string
-	Min   int
-	Max   string
-	Match []fixedRule // discriminator path = value
-	Types []string    // a type discriminator
-	Fixed []fixedRule // fixed values inside the slice
+	Name     string
+	Min      int
+	Max      string
+	Match    []fixedRule // discriminator path = value
+	Types    []string    // a type discriminator
+	Fixed    []fixedRule // fixed values inside the slice
+	Cards    []sliceCard // cardinalities inside the slice
+	Bindings []bindingRule
+	Refs     []refRule
+	Slices   []sliceRule // slicings inside the slice
+}
+
+// sliceCard is a min..max the profile sets on an element inside a slice.
+type sliceCard struct {
+	Path string
+	Min  int
+	Max  string
 }
 
 type subExt struct {
@@ -481,7 +492,7 @@ func writeRules(ukcore, r4, out string) error {
 			}
 		}
 		if sd.Kind.V == "resource" {
-			slices[url] = readSlices(sd.Differential, extMax)
+			slices[url] = readSlices(sd.Differential, &sliceCtx{extMax: extMax, needVS: needVSAs, targetType: targetType, cover: func(id, rule string) { cover(url, id, rule) }}, "")
 		}
 		if sd.Type.V != "Extension" {
 			continue
@@ -615,15 +626,9 @@ func writeRules(ukcore, r4, out string) error {
 			b.WriteString("},\n")
 		}
 		if len(slices[u]) > 0 {
-			b.WriteString("Slices: []sliceRule{")
-			for _, r := range slices[u] {
-				fmt.Fprintf(&b, "{Path: %q, Closed: %v, Slices: []sliceDef{\n", r.Path, r.Closed)
-				for _, s := range r.Slices {
-					fmt.Fprintf(&b, "{Name: %q, Min: %d, Max: %q, Types: %#v, Match: %s, Fixed: %s},\n", s.Name, s.Min, s.Max, s.Types, fixedList(s.Match), fixedList(s.Fixed))
-				}
-				b.WriteString("}},\n")
-			}
-			b.WriteString("},\n")
+			b.WriteString("Slices: ")
+			writeSlices(&b, slices[u])
+			b.WriteString(",\n")
 		}
 		b.WriteString("},\n")
 	}
@@ -731,43 +736,67 @@ func primitiveFixed(el rElement) (value, kind string, ok bool) {
 	return "", "", false
 }
 
-// readSlices reads the slicings of a profile's differential that are not
-// inside another slice. Slices told apart by system alone are left to the
-// cardinalities (card.System); a slicing with a slice whose discriminator
-// value is not a primitive fixed or pattern value is not closed-checked.
-func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
+// sliceCtx is what reading slices needs from writeRules: the extensions'
+// own max, value set expansion, target profile types, and the coverage
+// record.
+type sliceCtx struct {
+	extMax     map[string]string
+	needVS     func(vs, strength string) bool
+	targetType func(string) string
+	cover      func(id, rule string)
+}
+
+// readSlices reads the slicings of a profile's differential: those outside
+// any slice (under = "") or, for a slice's id, those inside it (paths
+// relative to the slice's element). Each slice carries the rules its
+// differential sets on the elements inside it (cardinalities, fixed values,
+// required and extensible bindings, reference targets) and its own nested
+// slicings. A slicing by system alone (identifier:nhsNumber) keeps its
+// slices' cardinalities in the profile's (card.System) and carries only the
+// rules inside. A slicing with a slice whose discriminator value is not a
+// primitive fixed or pattern value is not closed-checked.
+func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 	byID := map[string]rElement{}
 	for _, el := range diff {
 		byID[el.ID] = el
+	}
+	prefix := ""
+	if under != "" {
+		prefix = under + "."
 	}
 	var out []sliceRule
 	// extension slices need no slicing element: by url, open
 	var bases []rElement
 	seen := map[string]bool{}
 	for _, el := range diff {
-		base, name, ok := strings.Cut(el.ID, ":")
-		if !ok || strings.ContainsAny(name, ".:") || seen[base] {
+		rest, ok := strings.CutPrefix(el.ID, prefix)
+		if !ok {
 			continue
 		}
-		seen[base] = true
-		b, ok := byID[base]
-		if !ok {
-			b = rElement{ID: base, Path: valueAttr{base}}
+		b, name, ok := strings.Cut(rest, ":")
+		if !ok || strings.ContainsAny(name, ".:") || seen[b] {
+			continue
 		}
-		if b.Slicing == nil && strings.HasSuffix(base, "xtension") {
-			b.Slicing = &struct {
+		seen[b] = true
+		base := prefix + b
+		be, ok := byID[base]
+		if !ok {
+			be = rElement{ID: base, Path: valueAttr{el.Path.V}}
+		}
+		if be.Slicing == nil && strings.HasSuffix(base, "xtension") {
+			be.Slicing = &struct {
 				Discriminator []struct {
 					Type valueAttr `xml:"type"`
 					Path valueAttr `xml:"path"`
 				} `xml:"discriminator"`
 				Rules valueAttr `xml:"rules"`
 			}{Rules: valueAttr{"open"}}
-			b.Slicing.Discriminator = append(b.Slicing.Discriminator, struct {
+			be.Slicing.Discriminator = append(be.Slicing.Discriminator, struct {
 				Type valueAttr `xml:"type"`
 				Path valueAttr `xml:"path"`
 			}{valueAttr{"value"}, valueAttr{"url"}})
 		}
-		bases = append(bases, b)
+		bases = append(bases, be)
 	}
 	for _, el := range bases {
 		if el.Slicing == nil {
@@ -777,10 +806,13 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 		if !ok {
 			continue
 		}
-		ds := el.Slicing.Discriminator
-		if len(ds) == 1 && ds[0].Type.V == "value" && ds[0].Path.V == "system" {
-			continue
+		if under != "" {
+			// the path below the slice's element
+			path = strings.ReplaceAll(strings.TrimPrefix(el.Path.V, underPath(under)+"."), "[x]", "")
 		}
+		ds := el.Slicing.Discriminator
+		bySystem := len(ds) == 1 && ds[0].Type.V == "value" && ds[0].Path.V == "system"
+		ctx.cover(el.ID, "slicing")
 		r := sliceRule{Path: path, Closed: el.Slicing.Rules.V == "closed"}
 		complete := true
 		for _, s := range diff {
@@ -807,15 +839,25 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 				case (disc.Type.V == "value" || disc.Type.V == "pattern") && dp == "url" && strings.HasSuffix(path, "xtension"):
 					if len(s.Type) == 1 && len(s.Type[0].Profile) == 1 {
 						d.Match = append(d.Match, fixedRule{"url", s.Type[0].Profile[0].V, "fixed"})
+						ctx.cover(s.ID, "typeProfile")
 					} else {
 						ok = false
 					}
 				case disc.Type.V == "value" || disc.Type.V == "pattern":
-					v, kind, found := primitiveFixed(byID[s.ID+"."+dp])
+					id := s.ID + "." + dp
+					v, kind, found := primitiveFixed(byID[id])
+					if !found && under != "" {
+						// a slice inside a slice inherits the same slice of
+						// the element outside it (component:SystolicBP.code.
+						// coding:loinc from component.code.coding:loinc)
+						id = underPath(under) + strings.TrimPrefix(s.ID, under) + "." + dp
+						v, kind, found = primitiveFixed(byID[id])
+					}
 					if !found {
 						ok = false
 						break
 					}
+					ctx.cover(id, "fixed")
 					d.Match = append(d.Match, fixedRule{strings.ReplaceAll(dp, "[x]", ""), v, kind})
 				default:
 					ok = false
@@ -825,19 +867,55 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 				complete = false
 				continue
 			}
+			if bySystem && under == "" {
+				d.Min, d.Max = 0, "*" // counted by the profile's cardinalities (card.System)
+			}
+			if outer, ok := byID[underPath(under)+strings.TrimPrefix(s.ID, under)]; bySystem && under != "" && ok && outer.Min != nil && s.Min != nil && outer.Min.V == s.Min.V && (s.Max == nil || outer.Max != nil && outer.Max.V == s.Max.V) {
+				// the same slice outside (component.code.coding:snomedCT)
+				// already counts it under every parent, with the same min..max
+				d.Min, d.Max = 0, "*"
+			}
+			if s.Min != nil || s.Max != nil {
+				ctx.cover(s.ID, "min")
+				ctx.cover(s.ID, "max")
+			}
 			for _, f := range diff {
 				rest, inside := strings.CutPrefix(f.ID, s.ID+".")
 				if !inside || strings.Contains(rest, ":") {
 					continue
 				}
+				rp := strings.ReplaceAll(rest, "[x]", "")
 				if v, kind, found := primitiveFixed(f); found && !matchPath(d.Match, rest) {
-					d.Fixed = append(d.Fixed, fixedRule{strings.ReplaceAll(rest, "[x]", ""), v, kind})
+					d.Fixed = append(d.Fixed, fixedRule{rp, v, kind})
+					ctx.cover(f.ID, "fixed")
+				}
+				if f.Min != nil || f.Max != nil {
+					c := sliceCard{Path: rp, Max: "*"}
+					if f.Min != nil {
+						fmt.Sscan(f.Min.V, &c.Min)
+					}
+					if f.Max != nil {
+						c.Max = f.Max.V
+					}
+					d.Cards = append(d.Cards, c)
+					ctx.cover(f.ID, "min")
+					ctx.cover(f.ID, "max")
+				}
+				if b := f.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && ctx.needVS(b.ValueSet.V, b.Strength.V) {
+					vs, _, _ := strings.Cut(b.ValueSet.V, "|")
+					d.Bindings = append(d.Bindings, bindingRule{rp, vs, b.Strength.V})
+					ctx.cover(f.ID, "binding-"+b.Strength.V)
+				}
+				if types := refTypes(f, ctx.targetType); len(types) > 0 {
+					d.Refs = append(d.Refs, refRule{rp, types})
+					ctx.cover(f.ID, "targetProfile")
 				}
 			}
-			if s.Max == nil && len(d.Match) == 1 && d.Match[0].Path == "url" && extMax[d.Match[0].Value] != "" {
-				d.Max = extMax[d.Match[0].Value]
+			d.Slices = readSlices(diff, ctx, s.ID)
+			if s.Max == nil && len(d.Match) == 1 && d.Match[0].Path == "url" && ctx.extMax[d.Match[0].Value] != "" {
+				d.Max = ctx.extMax[d.Match[0].Value]
 			}
-			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && !r.Closed {
+			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && len(d.Cards) == 0 && len(d.Bindings) == 0 && len(d.Refs) == 0 && len(d.Slices) == 0 && !r.Closed {
 				continue // nothing to check
 			}
 			r.Slices = append(r.Slices, d)
@@ -850,6 +928,38 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 		}
 	}
 	return out
+}
+
+// underPath is the element path of a slice id: the id without its slice
+// names (Observation.component:SystolicBP.code -> Observation.component.code).
+func underPath(id string) string {
+	parts := strings.Split(id, ".")
+	for i, p := range parts {
+		parts[i], _, _ = strings.Cut(p, ":")
+	}
+	return strings.Join(parts, ".")
+}
+
+// refTypes gives the resource types of an element's Reference target
+// profiles; nil when one is not known or any resource will do.
+func refTypes(el rElement, targetType func(string) string) []string {
+	var types []string
+	for _, t := range el.Type {
+		if t.Code.V != "Reference" {
+			continue
+		}
+		for _, tp := range t.TargetProfile {
+			tt := targetType(tp.V)
+			if tt == "" {
+				return nil
+			}
+			types = append(types, tt)
+		}
+	}
+	if types = uniq(types); contains(types, "Resource") {
+		return nil
+	}
+	return types
 }
 
 func matchPath(m []fixedRule, path string) bool {
@@ -1073,3 +1183,54 @@ func baseBindingRules(sds map[string]*baseSD, need func(vs, strength string) boo
 	}
 	return out
 }
+
+func writeSlices(b *bytes.Buffer, rules []sliceRule) {
+	b.WriteString("[]sliceRule{")
+	for _, r := range rules {
+		fmt.Fprintf(b, "{Path: %q, Closed: %v, Slices: []sliceDef{\n", r.Path, r.Closed)
+		for _, s := range r.Slices {
+			fmt.Fprintf(b, "{Name: %q, Min: %d, Max: %q, Types: %#v, Match: %s, Fixed: %s", s.Name, s.Min, s.Max, s.Types, fixedList(s.Match), fixedList(s.Fixed))
+			if len(s.Cards) > 0 {
+				b.WriteString(", Cards: []sliceCard{")
+				for _, c := range s.Cards {
+					fmt.Fprintf(b, "{Path: %q, Min: %d, Max: %q}, ", c.Path, c.Min, c.Max)
+				}
+				b.WriteString("}")
+			}
+			if len(s.Bindings)+len(s.Refs)+len(s.Slices) > 0 {
+				b.WriteString(", Rules: &profileRules{")
+				if len(s.Bindings) > 0 {
+					b.WriteString("Bindings: []bindingRule{")
+					for _, r := range s.Bindings {
+						writeBinding(b, r)
+					}
+					b.WriteString("},\n")
+				}
+				if len(s.Refs) > 0 {
+					b.WriteString("Refs: []refRule{")
+					for _, r := range s.Refs {
+						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+					}
+					b.WriteString("},\n")
+				}
+				if len(s.Slices) > 0 {
+					b.WriteString("Slices: ")
+					writeSlices(b, s.Slices)
+					b.WriteString(",\n")
+				}
+				b.WriteString("}")
+			}
+			b.WriteString("},\n")
+		}
+		b.WriteString("}},\n")
+	}
+	b.WriteString("}")
+}
+
+// covered records, while the rules are written, which rule of which
+// differential element (by profile URL and element id) a generated table
+// enforces: min, max, fixed, binding-<strength>, targetProfile,
+// typeProfile, slicing. TestDifferentialCoverage lists the rest.
+var covered = map[string]bool{}
+
+func cover(url, id, rule string) { covered[url+"|"+id+"|"+rule] = true }
