@@ -230,12 +230,36 @@
 //     whose fullUrl a urn:uuid reference names, or in Reference.type, SHALL be the
 //     type of one of the target profiles. A bare id ("abc", no Type/) is a
 //     warning, as the HL7 validator gives it, from Validate;
+//   - choice types: a value[x] the profile restricts to some types
+//     (UKCore-Observation-VitalSigns-HeartRate: Quantity) SHALL be one of
+//     them (rule id type); inside slices too;
+//   - extensions' values: an extension whose Extension.value[x] has min 1
+//     SHALL have a value, a complex one at least Extension.extension's min
+//     sub-extensions (extension-value); a sub-extension's value[x] min,
+//     required or extensible binding and target types, and extension 0..0,
+//     are checked like the extension's own (sub-extension, binding-*,
+//     reference-target);
 //   - extension contexts (R4 defining-extensions.html#context, type
 //     element): the element carrying the extension SHALL be the context
 //     path, or of the context's data type; Element allows any, Resource and
 //     DomainResource any resource root. Complex extensions (value[x] 0..0)
 //     hold only their own sub-extensions (relative url), each of the types
 //     and min..max its definition gives, plus any by absolute URL.
+//
+// Every rule a UK Core differential sets (min, max, fixed or pattern,
+// binding, type, targetProfile, slicing) is enforced by the tables above
+// but for these, which genprofile's TestDifferentialCoverage lists and
+// explains: preferred and example bindings (see Bindings); the root
+// element's own cardinality; Extension.value[x] types, which Validate
+// checks from ukcore_extensions.go; value[x] max 1 (already R4's); the
+// slices of UKCore-Observation-VitalSigns' code.coding slicing that its
+// child profiles (BMI, BodyTemperature, HeartRate, ...) constrain without
+// repeating the slicing: a profile's differential is read alone, so a
+// child profile's resource is not checked against its parent profile's
+// rules unless it claims the parent too; the Observation-Lab code.coding
+// slices named by their value sets (type discriminator); bindings to value
+// sets held in neither folder; bindings on R5 cross-version sub-extension
+// elements; and Reference(Any) targets.
 //
 // ValidateBytes adds the line and column of each issue's element as the
 // HL7 validator does: the FHIR Extensions Pack's

@@ -24,6 +24,14 @@ type profileRules struct {
 	Fixed    []fixedRule
 	Refs     []refRule
 	Slices   []sliceRule
+	Types    []typeRule
+}
+
+// typeRule restricts a choice element (value[x]) to some of its types.
+type typeRule struct {
+	Path  string
+	Types []string
+	segs  []string
 }
 
 // sliceRule is a slicing of the elements at Path (outside other slices)
@@ -97,6 +105,8 @@ type refRule struct {
 type extensionRules struct {
 	Contexts []string // element contexts: "Patient", "Patient.contact", "Coding"
 	Complex  bool
+	ValueMin int // Extension.value[x] min: 1 when a value is required
+	ExtMin   int // Extension.extension min: the sub-extensions a complex one needs
 	Subs     []subExtension
 	rules    *profileRules // the extension's own bindings and references
 }
@@ -113,6 +123,9 @@ func splitPath(p string) []string {
 func init() {
 	for url, e := range ukcoreExtensionRules {
 		e.rules = ukcoreRules[url]
+		for i := range e.Subs {
+			e.Subs[i].ref = refRule{Types: e.Subs[i].Targets}
+		}
 	}
 	for typ, r := range baseRules {
 		for i := range r.Refs {
@@ -164,6 +177,9 @@ func prepRules(r *profileRules) {
 	for i := range r.Refs {
 		r.Refs[i].segs = splitPath(r.Refs[i].Path)
 	}
+	for i := range r.Types {
+		r.Types[i].segs = splitPath(r.Types[i].Path)
+	}
 	for i := range r.Slices {
 		sr := &r.Slices[i]
 		segs := splitPath(sr.Path)
@@ -190,6 +206,11 @@ type subExtension struct {
 	Max      string
 	Types    []string
 	ValueSet string
+	Strength bindingStrength // of the ValueSet binding
+	ValueMin int             // value[x] min: 1 when the value is required
+	Targets  []string        // value[x] reference target types
+	NoExt    bool            // a simple sub-extension: no extensions inside
+	ref      refRule         // Targets, as a rule (set at init)
 }
 
 // Rule ids of the checks here, for ValidateOptions.Suppress and
@@ -206,6 +227,11 @@ const (
 	RuleExtensionContext  = "extension-context"
 	RuleSubExtension      = "sub-extension"
 	RuleSlicing           = "slicing"
+	// RuleExtensionValue: an extension without the value or the
+	// sub-extensions its definition requires.
+	RuleExtensionValue = "extension-value"
+	// RuleType: a choice element (value[x]) of a type the profile does not allow.
+	RuleType = "type"
 )
 
 const (
@@ -213,6 +239,7 @@ const (
 	ruleKindFixed   byte = 'f'
 	ruleKindRef     byte = 'r'
 	ruleKindSlice   byte = 's'
+	ruleKindType    byte = 't'
 )
 
 // profileRules applies to the resource n the base R4 rules of its type,
@@ -309,6 +336,9 @@ func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
 	for i := range r.Slices {
 		v.descend(r, ruleKindSlice, i, res, n, r.Slices[i].parentSegs)
 	}
+	for i := range r.Types {
+		v.descend(r, ruleKindType, i, res, n, r.Types[i].segs)
+	}
 }
 
 func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *Node, path []string) {
@@ -329,6 +359,10 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 		v.refTarget(&r.Refs[i], res, at)
 	case ruleKindSlice:
 		v.slicing(&r.Slices[i], res, at)
+	case ruleKindType:
+		if ts := r.Types[i].Types; !hasString(ts, at.Type) && !(at.Type == "SimpleQuantity" && hasString(ts, "Quantity")) {
+			v.report(SeverityError, IssueStructure, RuleType, "The type '"+at.Type+"' is not allowed here by the profile (allowed = "+strings.Join(ts, ", ")+")", nodeLoc(at))
+		}
 	}
 }
 
@@ -686,10 +720,25 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 		}
 	}
 	v.applyRules(e.rules, res, ext)
+	if e.ValueMin > 0 && !e.Complex && ext.first("value") == nil {
+		v.report(SeverityError, IssueRequired, RuleExtensionValue, "The extension "+url+" requires a value (value[x] min = "+itoa(e.ValueMin)+")", nodeLoc(ext))
+	}
 	if !e.Complex {
 		return
 	}
-	for _, s := range e.Subs {
+	if e.ExtMin > 0 {
+		n := 0
+		for _, k := range ext.kids {
+			if k.Name == "extension" {
+				n++
+			}
+		}
+		if n < e.ExtMin {
+			v.report(SeverityError, IssueRequired, RuleExtensionValue, "The extension "+url+" requires at least "+itoa(e.ExtMin)+" sub-extensions, but found "+itoa(n), nodeLoc(ext))
+		}
+	}
+	for si := range e.Subs {
+		s := &e.Subs[si]
 		count := 0
 		for _, k := range ext.kids {
 			if k.Name != "extension" || k.str("url") != s.URL {
@@ -697,14 +746,23 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 			}
 			count++
 			val := k.first("value")
+			if s.NoExt && k.first("extension") != nil {
+				v.report(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" holds no extensions (extension 0..0)", nodeLoc(k.first("extension")))
+			}
 			if val == nil {
+				if s.ValueMin > 0 {
+					v.report(SeverityError, IssueRequired, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" requires a value (value[x] min = "+itoa(s.ValueMin)+")", nodeLoc(k))
+				}
 				continue
+			}
+			if len(s.Targets) > 0 {
+				v.refTarget(&s.ref, res, val)
 			}
 			if len(s.Types) > 0 && !hasString(s.Types, val.Type) {
 				v.report(SeverityError, IssueStructure, RuleSubExtension, "The type '"+val.Type+"' is not valid for the sub-extension '"+s.URL+"' of "+url+" (allowed = "+strings.Join(s.Types, ", ")+")", nodeLoc(val))
 			}
 			if s.ValueSet != "" {
-				v.binding(s.ValueSet, bindingRequired, val)
+				v.binding(s.ValueSet, s.Strength, val)
 			}
 		}
 		if count < s.Min {

@@ -49,6 +49,12 @@ var profileCorpus = []struct {
 	{"slice-inner-nhsnumber-no-value.json", "cardinality", "error", "Patient.identifier[0].value"},
 	{"slice-inner-nhsnumber-status-twice.json", RuleSlicing, "error", "Patient.identifier[0].extension"},
 	{"slice-nested-bp-systolic-loinc-code.json", RuleFixed, "error", "Observation.component[0].code.coding[0].code"},
+	// the value of a complex extension's sub-extension: required, bound, targeted
+	{"subextension-value-missing.json", RuleSubExtension, "error", "Patient.extension[0].extension[0]"},
+	{"subextension-binding-extensible.json", RuleBindingExtensible, "warning", "Patient.extension[0].extension[0].value"},
+	{"subextension-target.json", RuleReferenceTarget, "error", "Condition.extension[0].extension[0].value.reference"},
+	{"extension-value-missing.json", RuleExtensionValue, "error", "Patient.extension[0]"},
+	{"type-heartrate-value-string.json", RuleType, "error", "Observation.value"},
 }
 
 // baseRuleToo are the corpus files whose fault base R4 forbids as well:
@@ -156,7 +162,7 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"reference-target-organization.json":              {`Organization/o1`, `Patient/p1`},
 		"extension-context-birthsex-on-organization.json": {`"resourceType":"Organization"`, `"resourceType":"Patient"`},
 		"subextension-unknown.json":                       {`favouriteColour`, `https://example.org/fhir/StructureDefinition/colour`},
-		"subextension-wrong-type.json":                    {`"valueString":"phone"`, `"valueCodeableConcept":{"text":"phone"}`},
+		"subextension-wrong-type.json":                    {`"valueString":"phone"`, `"valueCodeableConcept":{"coding":[{"system":"https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod","code":"1"}]}`},
 		"reference-target-bundle-urn.json":                {`"resourceType":"Organization","text"`, `"resourceType":"Patient","text"`},
 		"slice-lab-category-missing.json":                 {`"code":"vital-signs"`, `"code":"laboratory"`},
 		"slice-bp-component-closed.json":                  {`"text":"Heart rate"},"valueQuantity":{"value":70,"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"}`, `"text":"Diastolic blood pressure"},"valueQuantity":{"value":70,"unit":"millimeter of mercury","system":"http://unitsofmeasure.org","code":"mm[Hg]"}`},
@@ -170,6 +176,11 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"binding-base-required-clinicalstatus.json":       {`"code":"gone"`, `"code":"active"`},
 		"slice-inner-nhsnumber-no-value.json":             {`"system":"https://fhir.nhs.uk/Id/nhs-number",`, `"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018",`},
 		"slice-nested-bp-systolic-loinc-code.json":        {`"code":"8462-4"`, `"code":"8480-6"`},
+		"subextension-binding-extensible.json":            {`"code":"99"`, `"code":"1"`},
+		"subextension-value-missing.json":                 {`"extension":[{"url":"https://example.org/fhir/StructureDefinition/note","valueString":"synthetic"}]`, `"valueCodeableConcept":{"coding":[{"system":"https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod","code":"1"}]}`},
+		"subextension-target.json":                        {`Observation/o1`, `Condition/c1`},
+		"type-heartrate-value-string.json":                {`"valueString":"seventy"`, `"valueQuantity":{"value":70,"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"}`},
+		"extension-value-missing.json":                    {`"extension":[{"url":"https://example.org/fhir/StructureDefinition/note","valueString":"synthetic"}]`, `"valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender","code":"F"}]}`},
 	}
 	for file, f := range fix {
 		t.Run(file, func(t *testing.T) {
@@ -192,7 +203,7 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 					continue
 				}
 				switch is.Details.Text.Value {
-				case RuleBinding, RuleBindingExtensible, RuleFixed, RuleReferenceTarget, RuleExtensionContext, RuleSubExtension:
+				case RuleBinding, RuleBindingExtensible, RuleFixed, RuleReferenceTarget, RuleExtensionContext, RuleSubExtension, RuleExtensionValue, RuleType:
 					t.Errorf("unexpected %s %s at %s: %s", is.Severity.Value, is.Details.Text.Value, is.Expression[0].Value, is.Diagnostics.Value)
 				}
 			}

@@ -339,6 +339,29 @@ type sliceDef struct {
 	Bindings []bindingRule
 	Refs     []refRule
 	Slices   []sliceRule // slicings inside the slice
+	Types2   []typeRule  // choice type restrictions inside the slice
+}
+
+// typeRule restricts a choice element (value[x]) to some of its types.
+type typeRule struct {
+	Path  string
+	Types []string
+}
+
+// choiceTypes gives the types a profile allows on a choice element
+// (value[x]) when it names them without profiles; nil otherwise.
+func choiceTypes(el rElement) []string {
+	if !strings.HasSuffix(el.Path.V, "[x]") || len(el.Type) == 0 {
+		return nil
+	}
+	var out []string
+	for _, t := range el.Type {
+		if len(t.Profile) > 0 || len(t.TargetProfile) > 0 && t.Code.V != "Reference" {
+			return nil
+		}
+		out = append(out, t.Code.V)
+	}
+	return out
 }
 
 // sliceCard is a min..max the profile sets on an element inside a slice.
@@ -354,11 +377,17 @@ type subExt struct {
 	Max      string
 	Types    []string
 	ValueSet string
+	Strength string   // of the ValueSet binding: required, extensible
+	ValueMin int      // value[x] min
+	Targets  []string // value[x] reference target types
+	NoExt    bool     // extension 0..0: a simple sub-extension
 }
 type extRule struct {
 	Contexts []string
 	Complex  bool
 	Subs     []subExt
+	ValueMin int // Extension.value[x] min
+	ExtMin   int // Extension.extension min (a complex extension's parts)
 }
 
 // rel turns "Patient.a.value[x]" into "a.value".
@@ -409,6 +438,7 @@ func writeRules(ukcore, r4, out string) error {
 	bindings := map[string][]bindingRule{}
 	fixed := map[string][]fixedRule{}
 	refs := map[string][]refRule{}
+	typeRules := map[string][]typeRule{}
 	slices := map[string][]sliceRule{}
 	exts := map[string]extRule{}
 	valueSets := map[string]*codeSet{}
@@ -431,13 +461,13 @@ func writeRules(ukcore, r4, out string) error {
 		valueSets[u] = cs
 		return true
 	}
-	needVS := func(u string) bool { return needVSAs(u, "required") }
 	// an extension's own max (the default of a slice that uses it)
 	extMax := map[string]string{}
 	for _, sd := range sds {
 		for _, el := range sd.Differential {
 			if el.ID == "Extension" && el.Max != nil {
 				extMax[sd.URL.V] = el.Max.V
+				cover(sd.URL.V, el.ID, "max")
 			}
 		}
 	}
@@ -459,6 +489,7 @@ func writeRules(ukcore, r4, out string) error {
 			if b := el.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && needVSAs(b.ValueSet.V, b.Strength.V) {
 				vs, _, _ := strings.Cut(b.ValueSet.V, "|")
 				bindings[url] = append(bindings[url], bindingRule{path, vs, b.Strength.V})
+				cover(url, el.ID, "binding-"+b.Strength.V)
 			}
 			for _, a := range el.Any {
 				n := a.XMLName.Local
@@ -471,7 +502,12 @@ func writeRules(ukcore, r4, out string) error {
 						kind = "pattern"
 					}
 					fixed[url] = append(fixed[url], fixedRule{path, a.Value, kind})
+					cover(url, el.ID, "fixed")
 				}
+			}
+			if ts := choiceTypes(el); len(ts) > 0 && sd.Kind.V == "resource" {
+				typeRules[url] = append(typeRules[url], typeRule{path, ts})
+				cover(url, el.ID, "type")
 			}
 			var types []string
 			for _, t := range el.Type {
@@ -489,6 +525,7 @@ func writeRules(ukcore, r4, out string) error {
 			}
 			if types = uniq(types); len(types) > 0 && !contains(types, "Resource") {
 				refs[url] = append(refs[url], refRule{path, types})
+				cover(url, el.ID, "targetProfile")
 			}
 		}
 		if sd.Kind.V == "resource" {
@@ -509,6 +546,21 @@ func writeRules(ukcore, r4, out string) error {
 			id := el.ID
 			if id == "Extension.value[x]" && el.Max != nil && el.Max.V == "0" {
 				e.Complex = true
+				cover(url, id, "max")
+			}
+			if id == "Extension.value[x]" && el.Min != nil {
+				fmt.Sscan(el.Min.V, &e.ValueMin)
+				cover(url, id, "min")
+			}
+			if id == "Extension.extension" {
+				if el.Min != nil {
+					fmt.Sscan(el.Min.V, &e.ExtMin)
+					cover(url, id, "min")
+				}
+				cover(url, id, "slicing") // sub-extensions by url: Subs
+			}
+			if id == "Extension.url" {
+				cover(url, id, "fixed") // the extension's own url: how it is found
 			}
 			if !strings.HasPrefix(id, "Extension.extension:") {
 				continue
@@ -532,18 +584,42 @@ func writeRules(ukcore, r4, out string) error {
 				if el.Max != nil {
 					s.Max = el.Max.V
 				}
+				cover(url, id, "min")
+				cover(url, id, "max")
+				if len(el.Type) > 0 {
+					cover(url, id, "type") // Extension, as every sub-extension
+				}
 			case "url":
 				for _, a := range el.Any {
 					if a.XMLName.Local == "fixedUri" {
 						s.URL = a.Value
+						cover(url, id, "fixed")
 					}
 				}
 			case "value[x]":
 				for _, t := range el.Type {
 					s.Types = append(s.Types, t.Code.V)
 				}
-				if b := el.Binding; b != nil && b.Strength.V == "required" && b.ValueSet.V != "" && needVS(b.ValueSet.V) {
+				if len(el.Type) > 0 {
+					cover(url, id, "type")
+				}
+				if el.Min != nil {
+					fmt.Sscan(el.Min.V, &s.ValueMin)
+					cover(url, id, "min")
+				}
+				if b := el.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && needVSAs(b.ValueSet.V, b.Strength.V) {
 					s.ValueSet, _, _ = strings.Cut(b.ValueSet.V, "|")
+					s.Strength = b.Strength.V
+					cover(url, id, "binding-"+b.Strength.V)
+				}
+				if ts := refTypes(el, targetType); len(ts) > 0 {
+					s.Targets = ts
+					cover(url, id, "targetProfile")
+				}
+			case "extension":
+				if el.Max != nil && el.Max.V == "0" {
+					s.NoExt = true
+					cover(url, id, "max")
 				}
 			}
 		}
@@ -597,6 +673,9 @@ func writeRules(ukcore, r4, out string) error {
 	for u := range refs {
 		urls[u] = true
 	}
+	for u := range typeRules {
+		urls[u] = true
+	}
 	for u, s := range slices {
 		if len(s) > 0 {
 			urls[u] = true
@@ -615,6 +694,13 @@ func writeRules(ukcore, r4, out string) error {
 			b.WriteString("Fixed: []fixedRule{")
 			for _, r := range fixed[u] {
 				fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v},\n", r.Path, r.Value, r.Kind == "pattern")
+			}
+			b.WriteString("},\n")
+		}
+		if len(typeRules[u]) > 0 {
+			b.WriteString("Types: []typeRule{")
+			for _, r := range typeRules[u] {
+				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
 			}
 			b.WriteString("},\n")
 		}
@@ -661,9 +747,29 @@ func writeRules(ukcore, r4, out string) error {
 	b.WriteString("}\n\n// ukcoreExtensionRules are each UK Core extension's contexts and sub-extensions.\nvar ukcoreExtensionRules = map[string]*extensionRules{\n")
 	for _, u := range sortedKeys(exts) {
 		e := exts[u]
-		fmt.Fprintf(&b, "%q: {Contexts: %#v, Complex: %v, Subs: []subExtension{", u, e.Contexts, e.Complex)
+		fmt.Fprintf(&b, "%q: {Contexts: %#v, Complex: %v, ", u, e.Contexts, e.Complex)
+		if e.ValueMin > 0 {
+			fmt.Fprintf(&b, "ValueMin: %d, ", e.ValueMin)
+		}
+		if e.ExtMin > 0 {
+			fmt.Fprintf(&b, "ExtMin: %d, ", e.ExtMin)
+		}
+		b.WriteString("Subs: []subExtension{")
 		for _, s := range e.Subs {
-			fmt.Fprintf(&b, "{URL: %q, Min: %d, Max: %q, Types: %#v, ValueSet: %q},\n", s.URL, s.Min, s.Max, s.Types, s.ValueSet)
+			fmt.Fprintf(&b, "{URL: %q, Min: %d, Max: %q, Types: %#v, ValueSet: %q", s.URL, s.Min, s.Max, s.Types, s.ValueSet)
+			if s.Strength == "extensible" {
+				b.WriteString(", Strength: bindingExtensible")
+			}
+			if s.ValueMin > 0 {
+				fmt.Fprintf(&b, ", ValueMin: %d", s.ValueMin)
+			}
+			if len(s.Targets) > 0 {
+				fmt.Fprintf(&b, ", Targets: %#v", s.Targets)
+			}
+			if s.NoExt {
+				b.WriteString(", NoExt: true")
+			}
+			b.WriteString("},\n")
 		}
 		b.WriteString("}},\n")
 	}
@@ -870,6 +976,12 @@ func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 			if bySystem && under == "" {
 				d.Min, d.Max = 0, "*" // counted by the profile's cardinalities (card.System)
 			}
+			if b := s.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && ctx.needVS(b.ValueSet.V, b.Strength.V) {
+				// a binding on the slice itself: its elements'
+				vs, _, _ := strings.Cut(b.ValueSet.V, "|")
+				d.Bindings = append(d.Bindings, bindingRule{"", vs, b.Strength.V})
+				ctx.cover(s.ID, "binding-"+b.Strength.V)
+			}
 			if outer, ok := byID[underPath(under)+strings.TrimPrefix(s.ID, under)]; bySystem && under != "" && ok && outer.Min != nil && s.Min != nil && outer.Min.V == s.Min.V && (s.Max == nil || outer.Max != nil && outer.Max.V == s.Max.V) {
 				// the same slice outside (component.code.coding:snomedCT)
 				// already counts it under every parent, with the same min..max
@@ -906,6 +1018,10 @@ func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 					d.Bindings = append(d.Bindings, bindingRule{rp, vs, b.Strength.V})
 					ctx.cover(f.ID, "binding-"+b.Strength.V)
 				}
+				if ts := choiceTypes(f); len(ts) > 0 {
+					d.Types2 = append(d.Types2, typeRule{rp, ts})
+					ctx.cover(f.ID, "type")
+				}
 				if types := refTypes(f, ctx.targetType); len(types) > 0 {
 					d.Refs = append(d.Refs, refRule{rp, types})
 					ctx.cover(f.ID, "targetProfile")
@@ -915,7 +1031,7 @@ func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 			if s.Max == nil && len(d.Match) == 1 && d.Match[0].Path == "url" && ctx.extMax[d.Match[0].Value] != "" {
 				d.Max = ctx.extMax[d.Match[0].Value]
 			}
-			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && len(d.Cards) == 0 && len(d.Bindings) == 0 && len(d.Refs) == 0 && len(d.Slices) == 0 && !r.Closed {
+			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && len(d.Cards) == 0 && len(d.Bindings) == 0 && len(d.Refs) == 0 && len(d.Slices) == 0 && len(d.Types2) == 0 && !r.Closed {
 				continue // nothing to check
 			}
 			r.Slices = append(r.Slices, d)
@@ -1197,8 +1313,15 @@ func writeSlices(b *bytes.Buffer, rules []sliceRule) {
 				}
 				b.WriteString("}")
 			}
-			if len(s.Bindings)+len(s.Refs)+len(s.Slices) > 0 {
+			if len(s.Bindings)+len(s.Refs)+len(s.Slices)+len(s.Types2) > 0 {
 				b.WriteString(", Rules: &profileRules{")
+				if len(s.Types2) > 0 {
+					b.WriteString("Types: []typeRule{")
+					for _, r := range s.Types2 {
+						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+					}
+					b.WriteString("},\n")
+				}
 				if len(s.Bindings) > 0 {
 					b.WriteString("Bindings: []bindingRule{")
 					for _, r := range s.Bindings {
