@@ -148,12 +148,50 @@
 // ElementDefinition.constraint); the invariants are generated from
 // ../shared/fhir-r4/definitions.tgz and ../shared/ukcore/structuredefinitions.
 //
+// For every resource, in every mode, ValidateProfiles checks the base R4
+// reference target types (ElementDefinition.type.targetProfile in the
+// snapshots of ../shared/fhir-r4/definitions.tgz, generated into
+// zz_rules.go's baseRules): Patient.generalPractitioner may name an
+// Organization, Practitioner or PractitionerRole, Observation.subject a
+// Patient, Group, Device or Location. Targets of the resource's own
+// elements (backbone elements included) and, one level down, of its data
+// types' (Identifier.assigner, Annotation.author, Signature.who, ...) are
+// checked; elements by contentReference (Questionnaire.item.item) and data
+// types inside data types are not followed. A target the base allows and a
+// claimed UK Core profile does not is the profile's to report; one neither
+// allows is reported once, with the base types. A wrong target is an error
+// of type structure, worded as the HL7 validator's Reference_REF_BadTargetType
+// ("The type 'X' implied by the reference is not a valid Target for this
+// element (must be one of [...])", org.hl7.fhir.validator InstanceValidator),
+// without the reference itself (a Patient id may be an NHS number).
+//
+// Bindings (R4 terminologies.html#strength, the HL7 validator's
+// InstanceValidator.checkTerminologyCodeableConcept and its code and Coding
+// forms): a code outside a required binding's value set is an error
+// (Terminology_TX_NoValid_1_CC), outside an extensible one a warning
+// (Terminology_TX_NoValid_2_CC; a CodeableConcept with no coding at all,
+// Terminology_TX_Code_ValueSet_Ext), outside a preferred one information
+// (Terminology_TX_NoValid_3_CC), given only when validating against base R4
+// alone (the validator's baseOnly: ProfilesBase). Validate checks the base
+// required bindings on code elements; ValidateProfiles adds, for every
+// resource, base R4's required bindings on CodeableConcept and Coding
+// elements (Condition.clinicalStatus, AllergyIntolerance.verificationStatus,
+// ...) and its extensible and preferred bindings, on the resource's own
+// elements and one data type level down (Identifier.type), as for
+// reference targets. A UK Core profile the resource claims that binds an
+// element anew replaces the base binding there. Rule ids: binding,
+// binding-extensible, binding-preferred. Extensible and preferred bindings
+// on uri elements (ElementDefinition.type.code admits absolute URLs) are
+// not judged; value sets are expanded as for UK Core's (below).
+//
 // For a UK Core profile the resource claims (or is named), ValidateProfiles
 // also applies the rules genprofile writes into zz_rules.go from the
 // profiles' and extensions' differentials (../shared/ukcore, June 2025
 // staging commit; the UK Core differentials carry no snapshot):
-//   - required bindings: the code SHALL be in the value set (R4
-//     codesystem-binding-strength.html, "required"); a CodeableConcept
+//   - required and extensible bindings (preferred ones, which the HL7
+//     validator reports only against base R4, are left out): the code SHALL
+//     (required) or should (extensible) be in the value set (R4
+//     codesystem-binding-strength.html); a CodeableConcept
 //     passes when one of its codings is in it, a CodeableConcept with no
 //     coding fails (the HL7 validator's reading). Value sets are expanded at
 //     generation time from ../shared/ukcore/valuesets and codesystems and
@@ -171,7 +209,17 @@
 //     belongs to the first slice whose value/pattern discriminator paths
 //     hold the slice's fixed value, or whose type discriminator ($this)
 //     matches its type; each slice's min..max and fixed values are checked,
-//     and with rules = closed an element in no slice is an error. Extension
+//     and with rules = closed an element in no slice is an error. The rules
+//     a differential sets inside a slice (cardinalities, fixed values,
+//     required and extensible bindings, reference targets, and slicings
+//     within the slice: component:SystolicBP.code.coding:loinc) apply to
+//     that slice's elements only; a slice within a slice takes a
+//     discriminator value it does not repeat from the same slice of the
+//     unsliced element (component.code.coding:loinc.system), and is not
+//     counted again when that outer slice already counts it with the same
+//     min..max. Slices by system (identifier:nhsNumber) are counted by the
+//     profile's cardinalities and carry the rules inside them
+//     (identifier:nhsNumber.value 1..1, the verification status at most once). Extension
 //     slices are told apart by url (the R4 Element definition slices
 //     extension by value:url, open) and take the extension definition's own max.
 //     Slices by system alone stay with the cardinalities. No UK Core
@@ -182,12 +230,36 @@
 //     whose fullUrl a urn:uuid reference names, or in Reference.type, SHALL be the
 //     type of one of the target profiles. A bare id ("abc", no Type/) is a
 //     warning, as the HL7 validator gives it, from Validate;
+//   - choice types: a value[x] the profile restricts to some types
+//     (UKCore-Observation-VitalSigns-HeartRate: Quantity) SHALL be one of
+//     them (rule id type); inside slices too;
+//   - extensions' values: an extension whose Extension.value[x] has min 1
+//     SHALL have a value, a complex one at least Extension.extension's min
+//     sub-extensions (extension-value); a sub-extension's value[x] min,
+//     required or extensible binding and target types, and extension 0..0,
+//     are checked like the extension's own (sub-extension, binding-*,
+//     reference-target);
 //   - extension contexts (R4 defining-extensions.html#context, type
 //     element): the element carrying the extension SHALL be the context
 //     path, or of the context's data type; Element allows any, Resource and
 //     DomainResource any resource root. Complex extensions (value[x] 0..0)
 //     hold only their own sub-extensions (relative url), each of the types
 //     and min..max its definition gives, plus any by absolute URL.
+//
+// Every rule a UK Core differential sets (min, max, fixed or pattern,
+// binding, type, targetProfile, slicing) is enforced by the tables above
+// but for these, which genprofile's TestDifferentialCoverage lists and
+// explains: preferred and example bindings (see Bindings); the root
+// element's own cardinality; Extension.value[x] types, which Validate
+// checks from ukcore_extensions.go; value[x] max 1 (already R4's); the
+// slices of UKCore-Observation-VitalSigns' code.coding slicing that its
+// child profiles (BMI, BodyTemperature, HeartRate, ...) constrain without
+// repeating the slicing: a profile's differential is read alone, so a
+// child profile's resource is not checked against its parent profile's
+// rules unless it claims the parent too; the Observation-Lab code.coding
+// slices named by their value sets (type discriminator); bindings to value
+// sets held in neither folder; bindings on R5 cross-version sub-extension
+// elements; and Reference(Any) targets.
 //
 // ValidateBytes adds the line and column of each issue's element as the
 // HL7 validator does: the FHIR Extensions Pack's

@@ -24,6 +24,14 @@ type profileRules struct {
 	Fixed    []fixedRule
 	Refs     []refRule
 	Slices   []sliceRule
+	Types    []typeRule
+}
+
+// typeRule restricts a choice element (value[x]) to some of its types.
+type typeRule struct {
+	Path  string
+	Types []string
+	segs  []string
 }
 
 // sliceRule is a slicing of the elements at Path (outside other slices)
@@ -43,12 +51,38 @@ type sliceDef struct {
 	Types []string    // type discriminator: the element's type is one of these
 	Match []fixedRule // value/pattern discriminators: a node at Path has Value
 	Fixed []fixedRule // fixed values inside the slice
+	Cards []sliceCard // cardinalities inside the slice
+	// Rules are the bindings, reference targets and slicings inside the
+	// slice, paths relative to the sliced element
+	Rules *profileRules
+}
+
+// sliceCard is a min..max on an element inside a slice.
+type sliceCard struct {
+	Path   string
+	Min    int
+	Max    string
+	parent []string
+	name   string
 }
 
 type bindingRule struct {
 	Path, ValueSet string
+	Strength       bindingStrength
 	segs           []string // Path split at init
+	// overriddenBy, for a base R4 binding, are the UK Core profiles that
+	// bind the same element anew: theirs applies instead
+	overriddenBy []*profileRules
 }
+
+// bindingStrength is an ElementDefinition.binding.strength that is checked.
+type bindingStrength byte
+
+const (
+	bindingRequired bindingStrength = iota
+	bindingExtensible
+	bindingPreferred
+)
 
 type fixedRule struct {
 	Path, Value string
@@ -60,6 +94,10 @@ type refRule struct {
 	Path  string
 	Types []string // resource types the target profiles are on
 	segs  []string
+	// base, for a UK Core profile's rule, are the types the base R4
+	// resource allows at the same path: a target outside them is reported
+	// once, by the base rule
+	base []string
 }
 
 // extensionRules are where an extension may be used and, for a complex
@@ -67,6 +105,8 @@ type refRule struct {
 type extensionRules struct {
 	Contexts []string // element contexts: "Patient", "Patient.contact", "Coding"
 	Complex  bool
+	ValueMin int // Extension.value[x] min: 1 when a value is required
+	ExtMin   int // Extension.extension min: the sub-extensions a complex one needs
 	Subs     []subExtension
 	rules    *profileRules // the extension's own bindings and references
 }
@@ -83,27 +123,78 @@ func splitPath(p string) []string {
 func init() {
 	for url, e := range ukcoreExtensionRules {
 		e.rules = ukcoreRules[url]
+		for i := range e.Subs {
+			e.Subs[i].ref = refRule{Types: e.Subs[i].Targets}
+		}
 	}
+	for typ, r := range baseRules {
+		for i := range r.Refs {
+			r.Refs[i].segs = splitPath(r.Refs[i].Path)
+		}
+		for i := range r.Bindings {
+			b := &r.Bindings[i]
+			b.segs = splitPath(b.Path)
+			for url, pr := range ukcoreRules {
+				if p := ukcoreProfiles[url]; p == nil || p.Type != typ {
+					continue
+				}
+				for _, pb := range pr.Bindings {
+					if pb.Path == b.Path {
+						b.overriddenBy = append(b.overriddenBy, pr)
+						break
+					}
+				}
+			}
+		}
+	}
+	for _, r := range ukcoreRules {
+		prepRules(r)
+	}
+	for url, r := range ukcoreRules {
+		if p := ukcoreProfiles[url]; p != nil && baseRules[p.Type] != nil {
+			for i := range r.Refs {
+				for _, b := range baseRules[p.Type].Refs {
+					if b.Path == r.Refs[i].Path {
+						r.Refs[i].base = b.Types
+					}
+				}
+			}
+		}
+	}
+}
+
+// prepRules splits r's paths, and those of the rules inside its slices.
+func prepRules(r *profileRules) {
 	fixSegs := func(fs []fixedRule) {
 		for i := range fs {
 			fs[i].segs = splitPath(fs[i].Path)
 		}
 	}
-	for _, r := range ukcoreRules {
-		for i := range r.Bindings {
-			r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
-		}
-		fixSegs(r.Fixed)
-		for i := range r.Refs {
-			r.Refs[i].segs = splitPath(r.Refs[i].Path)
-		}
-		for i := range r.Slices {
-			sr := &r.Slices[i]
-			segs := splitPath(sr.Path)
-			sr.parentSegs, sr.name = segs[:len(segs)-1], segs[len(segs)-1]
-			for j := range sr.Slices {
-				fixSegs(sr.Slices[j].Match)
-				fixSegs(sr.Slices[j].Fixed)
+	for i := range r.Bindings {
+		r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
+	}
+	fixSegs(r.Fixed)
+	for i := range r.Refs {
+		r.Refs[i].segs = splitPath(r.Refs[i].Path)
+	}
+	for i := range r.Types {
+		r.Types[i].segs = splitPath(r.Types[i].Path)
+	}
+	for i := range r.Slices {
+		sr := &r.Slices[i]
+		segs := splitPath(sr.Path)
+		sr.parentSegs, sr.name = segs[:len(segs)-1], segs[len(segs)-1]
+		for j := range sr.Slices {
+			sd := &sr.Slices[j]
+			fixSegs(sd.Match)
+			fixSegs(sd.Fixed)
+			for k := range sd.Cards {
+				c := &sd.Cards[k]
+				segs := splitPath(c.Path)
+				c.parent, c.name = segs[:len(segs)-1], segs[len(segs)-1]
+			}
+			if sd.Rules != nil {
+				prepRules(sd.Rules)
 			}
 		}
 	}
@@ -115,17 +206,32 @@ type subExtension struct {
 	Max      string
 	Types    []string
 	ValueSet string
+	Strength bindingStrength // of the ValueSet binding
+	ValueMin int             // value[x] min: 1 when the value is required
+	Targets  []string        // value[x] reference target types
+	NoExt    bool            // a simple sub-extension: no extensions inside
+	ref      refRule         // Targets, as a rule (set at init)
 }
 
 // Rule ids of the checks here, for ValidateOptions.Suppress and
 // OperationOutcome.issue.details.text.
 const (
-	RuleBinding          = "binding"
-	RuleFixed            = "fixed"
-	RuleReferenceTarget  = "reference-target"
-	RuleExtensionContext = "extension-context"
-	RuleSubExtension     = "sub-extension"
-	RuleSlicing          = "slicing"
+	RuleBinding = "binding"
+	// RuleBindingExtensible and RuleBindingPreferred are codes outside an
+	// extensible (a warning) or preferred (information, base mode only)
+	// binding's value set.
+	RuleBindingExtensible = "binding-extensible"
+	RuleBindingPreferred  = "binding-preferred"
+	RuleFixed             = "fixed"
+	RuleReferenceTarget   = "reference-target"
+	RuleExtensionContext  = "extension-context"
+	RuleSubExtension      = "sub-extension"
+	RuleSlicing           = "slicing"
+	// RuleExtensionValue: an extension without the value or the
+	// sub-extensions its definition requires.
+	RuleExtensionValue = "extension-value"
+	// RuleType: a choice element (value[x]) of a type the profile does not allow.
+	RuleType = "type"
 )
 
 const (
@@ -133,34 +239,69 @@ const (
 	ruleKindFixed   byte = 'f'
 	ruleKindRef     byte = 'r'
 	ruleKindSlice   byte = 's'
+	ruleKindType    byte = 't'
 )
 
-// profileRules applies to the resource n the rules of the UK Core profiles
-// opts chooses (claimed in meta.profile, or named) and, unless only base
-// R4 is asked for, the rules of the UK Core extensions it carries.
+// profileRules applies to the resource n the base R4 rules of its type,
+// the rules of the UK Core profiles opts chooses (claimed in meta.profile,
+// or named) and, unless only base R4 is asked for, the rules of the UK
+// Core extensions it carries.
 func (v *profileValidator) profileRules(n *Node) {
+	var buf [4]*profileRules // most resources claim fewer: no allocation
+	applied := buf[:0]
 	switch v.opts.Mode {
 	case ProfilesClaimed:
 		if m := n.first("meta"); m != nil {
 			for _, p := range m.kids {
 				if p.Name == "profile" {
-					v.profileRulesOf(p.raw, n)
+					applied = profileRulesOf(p.raw, n, applied)
 				}
 			}
 		}
 	case ProfilesNamed:
-		v.profileRulesOf(v.opts.Profile, n)
+		applied = profileRulesOf(v.opts.Profile, n, applied)
+	}
+	if br := baseRules[n.Type]; br != nil {
+		for i := range br.Bindings {
+			b := &br.Bindings[i]
+			if b.Strength == bindingPreferred && v.opts.Mode != ProfilesBase || overridden(b, applied) {
+				continue
+			}
+			v.descend(br, ruleKindBinding, i, n, n, b.segs)
+		}
+		for i := range br.Refs {
+			v.descend(br, ruleKindRef, i, n, n, br.Refs[i].segs)
+		}
+	}
+	for _, r := range applied {
+		v.applyRules(r, n, n)
 	}
 	if v.opts.Mode != ProfilesBase {
 		v.extensions(n, n)
 	}
 }
 
-func (v *profileValidator) profileRulesOf(url string, n *Node) {
+// overridden reports whether one of the applied UK Core profiles binds
+// b's element anew.
+func overridden(b *bindingRule, applied []*profileRules) bool {
+	for _, p := range b.overriddenBy {
+		for _, a := range applied {
+			if a == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func profileRulesOf(url string, n *Node, out []*profileRules) []*profileRules {
 	base, _, _ := strings.Cut(url, "|")
 	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type {
-		v.applyRules(ukcoreRules[base], n, n)
+		if r := ukcoreRules[base]; r != nil {
+			return append(out, r)
+		}
 	}
+	return out
 }
 
 // report adds an issue of the rules here (v.add's checks: suppression,
@@ -195,6 +336,9 @@ func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
 	for i := range r.Slices {
 		v.descend(r, ruleKindSlice, i, res, n, r.Slices[i].parentSegs)
 	}
+	for i := range r.Types {
+		v.descend(r, ruleKindType, i, res, n, r.Types[i].segs)
+	}
 }
 
 func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *Node, path []string) {
@@ -208,13 +352,17 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	}
 	switch kind {
 	case ruleKindBinding:
-		v.binding(r.Bindings[i].ValueSet, at)
+		v.binding(r.Bindings[i].ValueSet, r.Bindings[i].Strength, at)
 	case ruleKindFixed:
 		v.fixed(&r.Fixed[i], at, nil)
 	case ruleKindRef:
-		v.refTarget(r.Refs[i].Types, res, at)
+		v.refTarget(&r.Refs[i], res, at)
 	case ruleKindSlice:
-		v.slicing(&r.Slices[i], at)
+		v.slicing(&r.Slices[i], res, at)
+	case ruleKindType:
+		if ts := r.Types[i].Types; !hasString(ts, at.Type) && !(at.Type == "SimpleQuantity" && hasString(ts, "Quantity")) {
+			v.report(SeverityError, IssueStructure, RuleType, "The type '"+at.Type+"' is not allowed here by the profile (allowed = "+strings.Join(ts, ", ")+")", nodeLoc(at))
+		}
 	}
 }
 
@@ -240,7 +388,7 @@ func (v *profileValidator) fixed(f *fixedRule, at *Node, path []string) {
 // slicing sorts the elements of r under parent into r's slices (the first
 // slice that matches) and checks each slice's cardinality and fixed
 // values, and for closed slicing that every element is in a slice.
-func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
+func (v *profileValidator) slicing(r *sliceRule, res, parent *Node) {
 	name := r.name
 	var counts [64]int
 	for _, k := range parent.kids {
@@ -267,6 +415,12 @@ func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
 		for fi := range s.Fixed {
 			v.fixed(&s.Fixed[fi], k, s.Fixed[fi].segs)
 		}
+		for ci := range s.Cards {
+			v.sliceCard(r, s, &s.Cards[ci], k, s.Cards[ci].parent)
+		}
+		if s.Rules != nil {
+			v.applyRules(s.Rules, res, k)
+		}
 	}
 	for si := range r.Slices {
 		if si >= len(counts) {
@@ -279,6 +433,31 @@ func (v *profileValidator) slicing(r *sliceRule, parent *Node) {
 		if s.Max != "*" && counts[si] > atoiSmall(s.Max) {
 			v.report(SeverityError, IssueStructure, RuleSlicing, "Slice '"+r.Path+":"+s.Name+"': maximum allowed = "+s.Max+", but found "+itoa(counts[si]), nodeLoc(parent)+"."+name)
 		}
+	}
+}
+
+// sliceCard checks a cardinality inside slice s under each parent at path
+// below at (an element of the slice).
+func (v *profileValidator) sliceCard(r *sliceRule, s *sliceDef, c *sliceCard, at *Node, path []string) {
+	if len(path) > 0 {
+		for _, k := range at.kids {
+			if k.Name == path[0] {
+				v.sliceCard(r, s, c, k, path[1:])
+			}
+		}
+		return
+	}
+	count := 0
+	for _, k := range at.kids {
+		if k.Name == c.name {
+			count++
+		}
+	}
+	if count < c.Min {
+		v.report(SeverityError, IssueRequired, "cardinality", "Slice '"+r.Path+":"+s.Name+"': "+c.Path+": minimum required = "+itoa(c.Min)+", but only found "+itoa(count), nodeLoc(at)+"."+c.name)
+	}
+	if c.Max != "*" && count > atoiSmall(c.Max) {
+		v.report(SeverityError, IssueStructure, "cardinality", "Slice '"+r.Path+":"+s.Name+"': "+c.Path+": maximum allowed = "+c.Max+", but found "+itoa(count), nodeLoc(at)+"."+c.name)
 	}
 }
 
@@ -307,20 +486,35 @@ func nodeHas(n *Node, path []string, value string) bool {
 	return false
 }
 
-// binding checks a code, Coding or CodeableConcept against a required
-// binding's value set.
-func (v *profileValidator) binding(url string, at *Node) {
+// binding checks a code, Coding or CodeableConcept against a binding's
+// value set: outside a required one is an error, outside an extensible
+// one a warning, outside a preferred one information (the HL7 validator's
+// InstanceValidator: Terminology_TX_NoValid_1_CC, _2_CC, _3_CC and their
+// code and Coding forms).
+func (v *profileValidator) binding(url string, strength bindingStrength, at *Node) {
 	vs := ukcoreValueSets[url]
 	if vs == nil {
 		return
 	}
+	sev, rule, must, should := SeverityError, RuleBinding, "a code is required from this value set", "a coding from this value set is required"
+	switch strength {
+	case bindingExtensible:
+		sev, rule = SeverityWarning, RuleBindingExtensible
+		must = "a code should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)"
+		should = "a coding should come from this value set unless it has no suitable code (note that the validator cannot judge what is suitable)"
+	case bindingPreferred:
+		sev, rule = severityInformation, RuleBindingPreferred
+		must, should = "a code is recommended to come from this value set", "a coding is recommended to come from this value set"
+	}
 	switch at.Type {
 	case "code", "string", "uri":
-		if at.raw == "" {
+		if at.raw == "" || strength != bindingRequired && at.Type != "code" {
+			// an extensible binding on a uri (ElementDefinition.type.code)
+			// admits absolute URLs: not judged
 			return
 		}
 		if in, known := v.member(vs, url, "", at.raw); known && !in {
-			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+			v.report(sev, IssueCodeInvalid, rule, "The value provided ('"+at.raw+"') is not in the value set '"+url+"', and "+must, nodeLoc(at))
 		}
 	case "Coding", "Quantity":
 		code := at.str("code")
@@ -329,7 +523,7 @@ func (v *profileValidator) binding(url string, at *Node) {
 		}
 		sys := at.str("system")
 		if in, known := v.member(vs, url, sys, code); known && !in {
-			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and a code is required from this value set", nodeLoc(at))
+			v.report(sev, IssueCodeInvalid, rule, "The Coding provided ("+sys+"#"+code+") is not in the value set '"+url+"', and "+must, nodeLoc(at))
 		}
 	case "CodeableConcept":
 		codings := 0
@@ -348,7 +542,12 @@ func (v *profileValidator) binding(url string, at *Node) {
 			}
 		}
 		if codings == 0 {
-			v.report(SeverityError, IssueCodeInvalid, RuleBinding, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
+			switch strength {
+			case bindingRequired:
+				v.report(sev, IssueCodeInvalid, rule, "No code provided, and a code is required from the value set '"+url+"'", nodeLoc(at))
+			case bindingExtensible:
+				v.report(sev, IssueCodeInvalid, rule, "No code provided, and a code should be provided from the value set '"+url+"'", nodeLoc(at))
+			}
 			return
 		}
 		var b strings.Builder
@@ -360,7 +559,7 @@ func (v *profileValidator) binding(url string, at *Node) {
 				b.WriteString(c.str("system") + "#" + c.str("code"))
 			}
 		}
-		v.report(SeverityError, IssueCodeInvalid, RuleBinding, "None of the codings provided are in the value set '"+url+"', and a coding from this value set is required (codings = "+b.String()+")", nodeLoc(at))
+		v.report(sev, IssueCodeInvalid, rule, "None of the codings provided are in the value set '"+url+"', and "+should+" (codings = "+b.String()+")", nodeLoc(at))
 	}
 }
 
@@ -397,7 +596,8 @@ func (v *profileValidator) member(vs *valueSetDef, url, system, code string) (in
 // refTarget checks that the resource a Reference points to has one of the
 // types. A target whose type cannot be told (a bare id, urn:uuid not in
 // the Bundle, a contained id not found) is left to the other checks.
-func (v *profileValidator) refTarget(types []string, res, at *Node) {
+func (v *profileValidator) refTarget(r *refRule, res, at *Node) {
+	types := r.Types
 	if at.Type != "Reference" {
 		return
 	}
@@ -415,27 +615,15 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 			t = e.Type
 		}
 	default:
-		s := ref
-		if i := strings.Index(s, "/_history/"); i >= 0 {
-			s = s[:i]
-		}
-		if i := strings.LastIndexByte(s, '/'); i > 0 {
-			s = s[:i]
-			if j := strings.LastIndexByte(s, '/'); j >= 0 {
-				s = s[j+1:]
-			}
-			if isResourceType(s) {
-				t = s
-			}
+		if rt := refURLType(ref); rt != "" {
+			t = rt
 		}
 	}
 	if t == "" {
 		return
 	}
-	for _, want := range types {
-		if want == t {
-			return
-		}
+	if hasString(types, t) || r.base != nil && !hasString(r.base, t) {
+		return
 	}
 	at2 := ".reference"
 	if ref == "" {
@@ -443,6 +631,35 @@ func (v *profileValidator) refTarget(types []string, res, at *Node) {
 	}
 	// the reference itself is left out: a Patient id may be an NHS number
 	v.report(SeverityError, IssueStructure, RuleReferenceTarget, "The type '"+t+"' implied by the "+how+" is not a valid Target for this element (must be one of ["+strings.Join(types, ", ")+"])", nodeLoc(at)+at2)
+}
+
+// refURLType gives the resource type a literal reference names: Type/id
+// relative (R4 references.html#literal: [Type]/[id], optionally
+// /_history/[vid]), or an absolute URL ending in Type/id. A reference of
+// neither form (Organization/https://example.org/x) names no type.
+func refURLType(ref string) string {
+	s := ref
+	if i := strings.Index(s, "/_history/"); i >= 0 {
+		s = s[:i]
+	}
+	i := strings.LastIndexByte(s, '/')
+	if i <= 0 || !validID(s[i+1:]) {
+		return ""
+	}
+	head := s[:i]
+	j := strings.LastIndexByte(head, '/')
+	typ := head[j+1:]
+	if !isResourceType(typ) {
+		return ""
+	}
+	if j >= 0 {
+		// more before Type/id: only an absolute URL (scheme://) may have it
+		k := strings.Index(s, "://")
+		if k <= 0 || strings.IndexByte(s[:k], '/') >= 0 {
+			return ""
+		}
+	}
+	return typ
 }
 
 // bundleEntryByFullURL finds, in the Bundle holding res as an entry's
@@ -503,10 +720,25 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 		}
 	}
 	v.applyRules(e.rules, res, ext)
+	if e.ValueMin > 0 && !e.Complex && ext.first("value") == nil {
+		v.report(SeverityError, IssueRequired, RuleExtensionValue, "The extension "+url+" requires a value (value[x] min = "+itoa(e.ValueMin)+")", nodeLoc(ext))
+	}
 	if !e.Complex {
 		return
 	}
-	for _, s := range e.Subs {
+	if e.ExtMin > 0 {
+		n := 0
+		for _, k := range ext.kids {
+			if k.Name == "extension" {
+				n++
+			}
+		}
+		if n < e.ExtMin {
+			v.report(SeverityError, IssueRequired, RuleExtensionValue, "The extension "+url+" requires at least "+itoa(e.ExtMin)+" sub-extensions, but found "+itoa(n), nodeLoc(ext))
+		}
+	}
+	for si := range e.Subs {
+		s := &e.Subs[si]
 		count := 0
 		for _, k := range ext.kids {
 			if k.Name != "extension" || k.str("url") != s.URL {
@@ -514,14 +746,23 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 			}
 			count++
 			val := k.first("value")
+			if s.NoExt && k.first("extension") != nil {
+				v.report(SeverityError, IssueStructure, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" holds no extensions (extension 0..0)", nodeLoc(k.first("extension")))
+			}
 			if val == nil {
+				if s.ValueMin > 0 {
+					v.report(SeverityError, IssueRequired, RuleSubExtension, "The sub-extension '"+s.URL+"' of "+url+" requires a value (value[x] min = "+itoa(s.ValueMin)+")", nodeLoc(k))
+				}
 				continue
+			}
+			if len(s.Targets) > 0 {
+				v.refTarget(&s.ref, res, val)
 			}
 			if len(s.Types) > 0 && !hasString(s.Types, val.Type) {
 				v.report(SeverityError, IssueStructure, RuleSubExtension, "The type '"+val.Type+"' is not valid for the sub-extension '"+s.URL+"' of "+url+" (allowed = "+strings.Join(s.Types, ", ")+")", nodeLoc(val))
 			}
 			if s.ValueSet != "" {
-				v.binding(s.ValueSet, val)
+				v.binding(s.ValueSet, s.Strength, val)
 			}
 		}
 		if count < s.Min {

@@ -267,6 +267,8 @@ func readUKCore(dir string) ([]profile, error) {
 					c.Max = el.Max.V
 				}
 				p.Cards = append(p.Cards, c)
+				cover(p.URL, el.ID, "min")
+				cover(p.URL, el.ID, "max")
 			}
 			// slices told apart by a fixed system (identifier:nhsNumber)
 			byID := map[string]element{}
@@ -297,6 +299,8 @@ func readUKCore(dir string) ([]profile, error) {
 					c.Max = el.Max.V
 				}
 				p.Cards = append(p.Cards, c)
+				cover(p.URL, el.ID, "min")
+				cover(p.URL, el.ID, "max")
 			}
 		}
 		out = append(out, p)

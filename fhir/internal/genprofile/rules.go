@@ -313,7 +313,7 @@ func (t *terminologyData) include(out *codeSet, inc includeJSON, depth int, add 
 	out.open[inc.System] = true
 }
 
-type bindingRule struct{ Path, ValueSet string }
+type bindingRule struct{ Path, ValueSet, Strength string }
 type fixedRule struct{ Path, Value, Kind string }
 type refRule struct {
 	Path  string
@@ -329,12 +329,46 @@ type sliceRule struct {
 }
 
 type sliceDef struct {
-	Name  string
-	Min   int
-	Max   string
-	Match []fixedRule // discriminator path = value
-	Types []string    // a type discriminator
-	Fixed []fixedRule // fixed values inside the slice
+	Name     string
+	Min      int
+	Max      string
+	Match    []fixedRule // discriminator path = value
+	Types    []string    // a type discriminator
+	Fixed    []fixedRule // fixed values inside the slice
+	Cards    []sliceCard // cardinalities inside the slice
+	Bindings []bindingRule
+	Refs     []refRule
+	Slices   []sliceRule // slicings inside the slice
+	Types2   []typeRule  // choice type restrictions inside the slice
+}
+
+// typeRule restricts a choice element (value[x]) to some of its types.
+type typeRule struct {
+	Path  string
+	Types []string
+}
+
+// choiceTypes gives the types a profile allows on a choice element
+// (value[x]) when it names them without profiles; nil otherwise.
+func choiceTypes(el rElement) []string {
+	if !strings.HasSuffix(el.Path.V, "[x]") || len(el.Type) == 0 {
+		return nil
+	}
+	var out []string
+	for _, t := range el.Type {
+		if len(t.Profile) > 0 || len(t.TargetProfile) > 0 && t.Code.V != "Reference" {
+			return nil
+		}
+		out = append(out, t.Code.V)
+	}
+	return out
+}
+
+// sliceCard is a min..max the profile sets on an element inside a slice.
+type sliceCard struct {
+	Path string
+	Min  int
+	Max  string
 }
 
 type subExt struct {
@@ -343,11 +377,17 @@ type subExt struct {
 	Max      string
 	Types    []string
 	ValueSet string
+	Strength string   // of the ValueSet binding: required, extensible
+	ValueMin int      // value[x] min
+	Targets  []string // value[x] reference target types
+	NoExt    bool     // extension 0..0: a simple sub-extension
 }
 type extRule struct {
 	Contexts []string
 	Complex  bool
 	Subs     []subExt
+	ValueMin int // Extension.value[x] min
+	ExtMin   int // Extension.extension min (a complex extension's parts)
 }
 
 // rel turns "Patient.a.value[x]" into "a.value".
@@ -358,6 +398,10 @@ func rel(path string) (string, bool) {
 
 func writeRules(ukcore, r4, out string) error {
 	term, err := loadTerminology(ukcore, r4)
+	if err != nil {
+		return err
+	}
+	sds4, err := readBaseSDs(r4)
 	if err != nil {
 		return err
 	}
@@ -394,18 +438,24 @@ func writeRules(ukcore, r4, out string) error {
 	bindings := map[string][]bindingRule{}
 	fixed := map[string][]fixedRule{}
 	refs := map[string][]refRule{}
+	typeRules := map[string][]typeRule{}
 	slices := map[string][]sliceRule{}
 	exts := map[string]extRule{}
 	valueSets := map[string]*codeSet{}
 	var unknownVS []string
-	needVS := func(u string) bool {
+	var unknownOther []string
+	needVSAs := func(u, strength string) bool {
 		u, _, _ = strings.Cut(u, "|")
 		if _, ok := valueSets[u]; ok {
 			return true
 		}
 		cs, ok := term.expand(u, 0)
 		if !ok {
-			unknownVS = append(unknownVS, u)
+			if strength == "required" {
+				unknownVS = append(unknownVS, u)
+			} else {
+				unknownOther = append(unknownOther, u)
+			}
 			return false
 		}
 		valueSets[u] = cs
@@ -417,6 +467,7 @@ func writeRules(ukcore, r4, out string) error {
 		for _, el := range sd.Differential {
 			if el.ID == "Extension" && el.Max != nil {
 				extMax[sd.URL.V] = el.Max.V
+				cover(sd.URL.V, el.ID, "max")
 			}
 		}
 	}
@@ -433,9 +484,12 @@ func writeRules(ukcore, r4, out string) error {
 			if sd.Type.V == "Extension" && (path == "url" || strings.HasPrefix(path, "extension")) {
 				continue
 			}
-			if b := el.Binding; b != nil && b.Strength.V == "required" && b.ValueSet.V != "" && needVS(b.ValueSet.V) {
+			// preferred bindings: the HL7 validator reports them only
+			// when validating against the base specification
+			if b := el.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && needVSAs(b.ValueSet.V, b.Strength.V) {
 				vs, _, _ := strings.Cut(b.ValueSet.V, "|")
-				bindings[url] = append(bindings[url], bindingRule{path, vs})
+				bindings[url] = append(bindings[url], bindingRule{path, vs, b.Strength.V})
+				cover(url, el.ID, "binding-"+b.Strength.V)
 			}
 			for _, a := range el.Any {
 				n := a.XMLName.Local
@@ -448,7 +502,12 @@ func writeRules(ukcore, r4, out string) error {
 						kind = "pattern"
 					}
 					fixed[url] = append(fixed[url], fixedRule{path, a.Value, kind})
+					cover(url, el.ID, "fixed")
 				}
+			}
+			if ts := choiceTypes(el); len(ts) > 0 && sd.Kind.V == "resource" {
+				typeRules[url] = append(typeRules[url], typeRule{path, ts})
+				cover(url, el.ID, "type")
 			}
 			var types []string
 			for _, t := range el.Type {
@@ -466,10 +525,11 @@ func writeRules(ukcore, r4, out string) error {
 			}
 			if types = uniq(types); len(types) > 0 && !contains(types, "Resource") {
 				refs[url] = append(refs[url], refRule{path, types})
+				cover(url, el.ID, "targetProfile")
 			}
 		}
 		if sd.Kind.V == "resource" {
-			slices[url] = readSlices(sd.Differential, extMax)
+			slices[url] = readSlices(sd.Differential, &sliceCtx{extMax: extMax, needVS: needVSAs, targetType: targetType, cover: func(id, rule string) { cover(url, id, rule) }}, "")
 		}
 		if sd.Type.V != "Extension" {
 			continue
@@ -486,6 +546,21 @@ func writeRules(ukcore, r4, out string) error {
 			id := el.ID
 			if id == "Extension.value[x]" && el.Max != nil && el.Max.V == "0" {
 				e.Complex = true
+				cover(url, id, "max")
+			}
+			if id == "Extension.value[x]" && el.Min != nil {
+				fmt.Sscan(el.Min.V, &e.ValueMin)
+				cover(url, id, "min")
+			}
+			if id == "Extension.extension" {
+				if el.Min != nil {
+					fmt.Sscan(el.Min.V, &e.ExtMin)
+					cover(url, id, "min")
+				}
+				cover(url, id, "slicing") // sub-extensions by url: Subs
+			}
+			if id == "Extension.url" {
+				cover(url, id, "fixed") // the extension's own url: how it is found
 			}
 			if !strings.HasPrefix(id, "Extension.extension:") {
 				continue
@@ -509,18 +584,42 @@ func writeRules(ukcore, r4, out string) error {
 				if el.Max != nil {
 					s.Max = el.Max.V
 				}
+				cover(url, id, "min")
+				cover(url, id, "max")
+				if len(el.Type) > 0 {
+					cover(url, id, "type") // Extension, as every sub-extension
+				}
 			case "url":
 				for _, a := range el.Any {
 					if a.XMLName.Local == "fixedUri" {
 						s.URL = a.Value
+						cover(url, id, "fixed")
 					}
 				}
 			case "value[x]":
 				for _, t := range el.Type {
 					s.Types = append(s.Types, t.Code.V)
 				}
-				if b := el.Binding; b != nil && b.Strength.V == "required" && b.ValueSet.V != "" && needVS(b.ValueSet.V) {
+				if len(el.Type) > 0 {
+					cover(url, id, "type")
+				}
+				if el.Min != nil {
+					fmt.Sscan(el.Min.V, &s.ValueMin)
+					cover(url, id, "min")
+				}
+				if b := el.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && needVSAs(b.ValueSet.V, b.Strength.V) {
 					s.ValueSet, _, _ = strings.Cut(b.ValueSet.V, "|")
+					s.Strength = b.Strength.V
+					cover(url, id, "binding-"+b.Strength.V)
+				}
+				if ts := refTypes(el, targetType); len(ts) > 0 {
+					s.Targets = ts
+					cover(url, id, "targetProfile")
+				}
+			case "extension":
+				if el.Max != nil && el.Max.V == "0" {
+					s.NoExt = true
+					cover(url, id, "max")
 				}
 			}
 		}
@@ -529,8 +628,13 @@ func writeRules(ukcore, r4, out string) error {
 		}
 		exts[url] = e
 	}
+	baseRefs := baseRefRules(sds4)
+	baseBinds := baseBindingRules(sds4, needVSAs)
 	var b bytes.Buffer
 	b.WriteString("// Code generated by fhir/internal/genprofile from ../shared/ukcore and ../shared/fhir-r4/definitions.tgz; DO NOT EDIT.\n\npackage fhir\n\n")
+	if n := len(uniq(unknownOther)); n > 0 {
+		fmt.Fprintf(&b, "// Extensible and preferred bindings to %d value sets held in neither folder are not checked.\n\n", n)
+	}
 	if len(unknownVS) > 0 {
 		b.WriteString("// Required bindings to value sets held in neither folder are not checked:\n")
 		for _, u := range uniq(unknownVS) {
@@ -538,7 +642,7 @@ func writeRules(ukcore, r4, out string) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("// ukcoreValueSets are the value sets of UK Core's required bindings, expanded.\nvar ukcoreValueSets = map[string]*valueSetDef{\n")
+	b.WriteString("// ukcoreValueSets are the value sets of the bindings checked (UK Core's and base R4's), expanded.\nvar ukcoreValueSets = map[string]*valueSetDef{\n")
 	for _, u := range sortedKeys(valueSets) {
 		cs := valueSets[u]
 		fmt.Fprintf(&b, "%q: {Codes: map[string]map[string]bool{\n", u)
@@ -569,6 +673,9 @@ func writeRules(ukcore, r4, out string) error {
 	for u := range refs {
 		urls[u] = true
 	}
+	for u := range typeRules {
+		urls[u] = true
+	}
 	for u, s := range slices {
 		if len(s) > 0 {
 			urls[u] = true
@@ -579,7 +686,7 @@ func writeRules(ukcore, r4, out string) error {
 		if len(bindings[u]) > 0 {
 			b.WriteString("Bindings: []bindingRule{")
 			for _, r := range bindings[u] {
-				fmt.Fprintf(&b, "{Path: %q, ValueSet: %q},\n", r.Path, r.ValueSet)
+				writeBinding(&b, r)
 			}
 			b.WriteString("},\n")
 		}
@@ -587,6 +694,13 @@ func writeRules(ukcore, r4, out string) error {
 			b.WriteString("Fixed: []fixedRule{")
 			for _, r := range fixed[u] {
 				fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v},\n", r.Path, r.Value, r.Kind == "pattern")
+			}
+			b.WriteString("},\n")
+		}
+		if len(typeRules[u]) > 0 {
+			b.WriteString("Types: []typeRule{")
+			for _, r := range typeRules[u] {
+				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
 			}
 			b.WriteString("},\n")
 		}
@@ -598,13 +712,33 @@ func writeRules(ukcore, r4, out string) error {
 			b.WriteString("},\n")
 		}
 		if len(slices[u]) > 0 {
-			b.WriteString("Slices: []sliceRule{")
-			for _, r := range slices[u] {
-				fmt.Fprintf(&b, "{Path: %q, Closed: %v, Slices: []sliceDef{\n", r.Path, r.Closed)
-				for _, s := range r.Slices {
-					fmt.Fprintf(&b, "{Name: %q, Min: %d, Max: %q, Types: %#v, Match: %s, Fixed: %s},\n", s.Name, s.Min, s.Max, s.Types, fixedList(s.Match), fixedList(s.Fixed))
-				}
-				b.WriteString("}},\n")
+			b.WriteString("Slices: ")
+			writeSlices(&b, slices[u])
+			b.WriteString(",\n")
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n// baseRules are the reference target types of each base R4 resource\n// (ElementDefinition.type.targetProfile in its snapshot), for every resource.\nvar baseRules = map[string]*profileRules{\n")
+	baseTypes := map[string]bool{}
+	for t := range baseRefs {
+		baseTypes[t] = true
+	}
+	for t := range baseBinds {
+		baseTypes[t] = true
+	}
+	for _, t := range sortedKeys(baseTypes) {
+		fmt.Fprintf(&b, "%q: {\n", t)
+		if len(baseBinds[t]) > 0 {
+			b.WriteString("Bindings: []bindingRule{")
+			for _, r := range baseBinds[t] {
+				writeBinding(&b, r)
+			}
+			b.WriteString("},\n")
+		}
+		if len(baseRefs[t]) > 0 {
+			b.WriteString("Refs: []refRule{\n")
+			for _, r := range baseRefs[t] {
+				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
 			}
 			b.WriteString("},\n")
 		}
@@ -613,9 +747,29 @@ func writeRules(ukcore, r4, out string) error {
 	b.WriteString("}\n\n// ukcoreExtensionRules are each UK Core extension's contexts and sub-extensions.\nvar ukcoreExtensionRules = map[string]*extensionRules{\n")
 	for _, u := range sortedKeys(exts) {
 		e := exts[u]
-		fmt.Fprintf(&b, "%q: {Contexts: %#v, Complex: %v, Subs: []subExtension{", u, e.Contexts, e.Complex)
+		fmt.Fprintf(&b, "%q: {Contexts: %#v, Complex: %v, ", u, e.Contexts, e.Complex)
+		if e.ValueMin > 0 {
+			fmt.Fprintf(&b, "ValueMin: %d, ", e.ValueMin)
+		}
+		if e.ExtMin > 0 {
+			fmt.Fprintf(&b, "ExtMin: %d, ", e.ExtMin)
+		}
+		b.WriteString("Subs: []subExtension{")
 		for _, s := range e.Subs {
-			fmt.Fprintf(&b, "{URL: %q, Min: %d, Max: %q, Types: %#v, ValueSet: %q},\n", s.URL, s.Min, s.Max, s.Types, s.ValueSet)
+			fmt.Fprintf(&b, "{URL: %q, Min: %d, Max: %q, Types: %#v, ValueSet: %q", s.URL, s.Min, s.Max, s.Types, s.ValueSet)
+			if s.Strength == "extensible" {
+				b.WriteString(", Strength: bindingExtensible")
+			}
+			if s.ValueMin > 0 {
+				fmt.Fprintf(&b, ", ValueMin: %d", s.ValueMin)
+			}
+			if len(s.Targets) > 0 {
+				fmt.Fprintf(&b, ", Targets: %#v", s.Targets)
+			}
+			if s.NoExt {
+				b.WriteString(", NoExt: true")
+			}
+			b.WriteString("},\n")
 		}
 		b.WriteString("}},\n")
 	}
@@ -688,43 +842,67 @@ func primitiveFixed(el rElement) (value, kind string, ok bool) {
 	return "", "", false
 }
 
-// readSlices reads the slicings of a profile's differential that are not
-// inside another slice. Slices told apart by system alone are left to the
-// cardinalities (card.System); a slicing with a slice whose discriminator
-// value is not a primitive fixed or pattern value is not closed-checked.
-func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
+// sliceCtx is what reading slices needs from writeRules: the extensions'
+// own max, value set expansion, target profile types, and the coverage
+// record.
+type sliceCtx struct {
+	extMax     map[string]string
+	needVS     func(vs, strength string) bool
+	targetType func(string) string
+	cover      func(id, rule string)
+}
+
+// readSlices reads the slicings of a profile's differential: those outside
+// any slice (under = "") or, for a slice's id, those inside it (paths
+// relative to the slice's element). Each slice carries the rules its
+// differential sets on the elements inside it (cardinalities, fixed values,
+// required and extensible bindings, reference targets) and its own nested
+// slicings. A slicing by system alone (identifier:nhsNumber) keeps its
+// slices' cardinalities in the profile's (card.System) and carries only the
+// rules inside. A slicing with a slice whose discriminator value is not a
+// primitive fixed or pattern value is not closed-checked.
+func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 	byID := map[string]rElement{}
 	for _, el := range diff {
 		byID[el.ID] = el
+	}
+	prefix := ""
+	if under != "" {
+		prefix = under + "."
 	}
 	var out []sliceRule
 	// extension slices need no slicing element: by url, open
 	var bases []rElement
 	seen := map[string]bool{}
 	for _, el := range diff {
-		base, name, ok := strings.Cut(el.ID, ":")
-		if !ok || strings.ContainsAny(name, ".:") || seen[base] {
+		rest, ok := strings.CutPrefix(el.ID, prefix)
+		if !ok {
 			continue
 		}
-		seen[base] = true
-		b, ok := byID[base]
-		if !ok {
-			b = rElement{ID: base, Path: valueAttr{base}}
+		b, name, ok := strings.Cut(rest, ":")
+		if !ok || strings.ContainsAny(name, ".:") || seen[b] {
+			continue
 		}
-		if b.Slicing == nil && strings.HasSuffix(base, "xtension") {
-			b.Slicing = &struct {
+		seen[b] = true
+		base := prefix + b
+		be, ok := byID[base]
+		if !ok {
+			be = rElement{ID: base, Path: valueAttr{el.Path.V}}
+		}
+		if be.Slicing == nil && strings.HasSuffix(base, "xtension") {
+			be.Slicing = &struct {
 				Discriminator []struct {
 					Type valueAttr `xml:"type"`
 					Path valueAttr `xml:"path"`
 				} `xml:"discriminator"`
 				Rules valueAttr `xml:"rules"`
 			}{Rules: valueAttr{"open"}}
-			b.Slicing.Discriminator = append(b.Slicing.Discriminator, struct {
+			be.Slicing.Discriminator = append(be.Slicing.Discriminator, struct {
 				Type valueAttr `xml:"type"`
 				Path valueAttr `xml:"path"`
 			}{valueAttr{"value"}, valueAttr{"url"}})
 		}
-		bases = append(bases, b)
+		bases = append(bases, be)
 	}
 	for _, el := range bases {
 		if el.Slicing == nil {
@@ -734,10 +912,13 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 		if !ok {
 			continue
 		}
-		ds := el.Slicing.Discriminator
-		if len(ds) == 1 && ds[0].Type.V == "value" && ds[0].Path.V == "system" {
-			continue
+		if under != "" {
+			// the path below the slice's element
+			path = strings.ReplaceAll(strings.TrimPrefix(el.Path.V, underPath(under)+"."), "[x]", "")
 		}
+		ds := el.Slicing.Discriminator
+		bySystem := len(ds) == 1 && ds[0].Type.V == "value" && ds[0].Path.V == "system"
+		ctx.cover(el.ID, "slicing")
 		r := sliceRule{Path: path, Closed: el.Slicing.Rules.V == "closed"}
 		complete := true
 		for _, s := range diff {
@@ -764,15 +945,25 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 				case (disc.Type.V == "value" || disc.Type.V == "pattern") && dp == "url" && strings.HasSuffix(path, "xtension"):
 					if len(s.Type) == 1 && len(s.Type[0].Profile) == 1 {
 						d.Match = append(d.Match, fixedRule{"url", s.Type[0].Profile[0].V, "fixed"})
+						ctx.cover(s.ID, "typeProfile")
 					} else {
 						ok = false
 					}
 				case disc.Type.V == "value" || disc.Type.V == "pattern":
-					v, kind, found := primitiveFixed(byID[s.ID+"."+dp])
+					id := s.ID + "." + dp
+					v, kind, found := primitiveFixed(byID[id])
+					if !found && under != "" {
+						// a slice inside a slice inherits the same slice of
+						// the element outside it (component:SystolicBP.code.
+						// coding:loinc from component.code.coding:loinc)
+						id = underPath(under) + strings.TrimPrefix(s.ID, under) + "." + dp
+						v, kind, found = primitiveFixed(byID[id])
+					}
 					if !found {
 						ok = false
 						break
 					}
+					ctx.cover(id, "fixed")
 					d.Match = append(d.Match, fixedRule{strings.ReplaceAll(dp, "[x]", ""), v, kind})
 				default:
 					ok = false
@@ -782,19 +973,65 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 				complete = false
 				continue
 			}
+			if bySystem && under == "" {
+				d.Min, d.Max = 0, "*" // counted by the profile's cardinalities (card.System)
+			}
+			if b := s.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && ctx.needVS(b.ValueSet.V, b.Strength.V) {
+				// a binding on the slice itself: its elements'
+				vs, _, _ := strings.Cut(b.ValueSet.V, "|")
+				d.Bindings = append(d.Bindings, bindingRule{"", vs, b.Strength.V})
+				ctx.cover(s.ID, "binding-"+b.Strength.V)
+			}
+			if outer, ok := byID[underPath(under)+strings.TrimPrefix(s.ID, under)]; bySystem && under != "" && ok && outer.Min != nil && s.Min != nil && outer.Min.V == s.Min.V && (s.Max == nil || outer.Max != nil && outer.Max.V == s.Max.V) {
+				// the same slice outside (component.code.coding:snomedCT)
+				// already counts it under every parent, with the same min..max
+				d.Min, d.Max = 0, "*"
+			}
+			if s.Min != nil || s.Max != nil {
+				ctx.cover(s.ID, "min")
+				ctx.cover(s.ID, "max")
+			}
 			for _, f := range diff {
 				rest, inside := strings.CutPrefix(f.ID, s.ID+".")
 				if !inside || strings.Contains(rest, ":") {
 					continue
 				}
+				rp := strings.ReplaceAll(rest, "[x]", "")
 				if v, kind, found := primitiveFixed(f); found && !matchPath(d.Match, rest) {
-					d.Fixed = append(d.Fixed, fixedRule{strings.ReplaceAll(rest, "[x]", ""), v, kind})
+					d.Fixed = append(d.Fixed, fixedRule{rp, v, kind})
+					ctx.cover(f.ID, "fixed")
+				}
+				if f.Min != nil || f.Max != nil {
+					c := sliceCard{Path: rp, Max: "*"}
+					if f.Min != nil {
+						fmt.Sscan(f.Min.V, &c.Min)
+					}
+					if f.Max != nil {
+						c.Max = f.Max.V
+					}
+					d.Cards = append(d.Cards, c)
+					ctx.cover(f.ID, "min")
+					ctx.cover(f.ID, "max")
+				}
+				if b := f.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && ctx.needVS(b.ValueSet.V, b.Strength.V) {
+					vs, _, _ := strings.Cut(b.ValueSet.V, "|")
+					d.Bindings = append(d.Bindings, bindingRule{rp, vs, b.Strength.V})
+					ctx.cover(f.ID, "binding-"+b.Strength.V)
+				}
+				if ts := choiceTypes(f); len(ts) > 0 {
+					d.Types2 = append(d.Types2, typeRule{rp, ts})
+					ctx.cover(f.ID, "type")
+				}
+				if types := refTypes(f, ctx.targetType); len(types) > 0 {
+					d.Refs = append(d.Refs, refRule{rp, types})
+					ctx.cover(f.ID, "targetProfile")
 				}
 			}
-			if s.Max == nil && len(d.Match) == 1 && d.Match[0].Path == "url" && extMax[d.Match[0].Value] != "" {
-				d.Max = extMax[d.Match[0].Value]
+			d.Slices = readSlices(diff, ctx, s.ID)
+			if s.Max == nil && len(d.Match) == 1 && d.Match[0].Path == "url" && ctx.extMax[d.Match[0].Value] != "" {
+				d.Max = ctx.extMax[d.Match[0].Value]
 			}
-			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && !r.Closed {
+			if d.Min == 0 && d.Max == "*" && len(d.Fixed) == 0 && len(d.Cards) == 0 && len(d.Bindings) == 0 && len(d.Refs) == 0 && len(d.Slices) == 0 && len(d.Types2) == 0 && !r.Closed {
 				continue // nothing to check
 			}
 			r.Slices = append(r.Slices, d)
@@ -809,6 +1046,38 @@ func readSlices(diff []rElement, extMax map[string]string) []sliceRule {
 	return out
 }
 
+// underPath is the element path of a slice id: the id without its slice
+// names (Observation.component:SystolicBP.code -> Observation.component.code).
+func underPath(id string) string {
+	parts := strings.Split(id, ".")
+	for i, p := range parts {
+		parts[i], _, _ = strings.Cut(p, ":")
+	}
+	return strings.Join(parts, ".")
+}
+
+// refTypes gives the resource types of an element's Reference target
+// profiles; nil when one is not known or any resource will do.
+func refTypes(el rElement, targetType func(string) string) []string {
+	var types []string
+	for _, t := range el.Type {
+		if t.Code.V != "Reference" {
+			continue
+		}
+		for _, tp := range t.TargetProfile {
+			tt := targetType(tp.V)
+			if tt == "" {
+				return nil
+			}
+			types = append(types, tt)
+		}
+	}
+	if types = uniq(types); contains(types, "Resource") {
+		return nil
+	}
+	return types
+}
+
 func matchPath(m []fixedRule, path string) bool {
 	for _, f := range m {
 		if f.Path == strings.ReplaceAll(path, "[x]", "") {
@@ -817,3 +1086,274 @@ func matchPath(m []fixedRule, path string) bool {
 	}
 	return false
 }
+
+// baseSD is what the base R4 StructureDefinitions give the rules: each
+// element's types with their target profiles, and its binding.
+type baseSD struct {
+	Kind       string `json:"kind"`
+	Derivation string `json:"derivation"`
+	Type       string `json:"type"`
+	Abstract   bool   `json:"abstract"`
+	Snapshot   struct {
+		Element []baseElement `json:"element"`
+	} `json:"snapshot"`
+}
+
+type baseElement struct {
+	Path             string `json:"path"`
+	ContentReference string `json:"contentReference"`
+	Type             []struct {
+		Code          string   `json:"code"`
+		TargetProfile []string `json:"targetProfile"`
+	} `json:"type"`
+	Binding *struct {
+		Strength string `json:"strength"`
+		ValueSet string `json:"valueSet"`
+	} `json:"binding"`
+}
+
+// readBaseSDs reads the base R4 resource and complex data type
+// definitions (specializations) from definitions.tgz, by type.
+func readBaseSDs(r4 string) (map[string]*baseSD, error) {
+	f, err := os.Open(r4)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, err
+	}
+	tr := tar.NewReader(gz)
+	out := map[string]*baseSD{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		name := filepath.Base(h.Name)
+		if !strings.HasPrefix(name, "StructureDefinition-") || !strings.HasSuffix(name, ".json") {
+			continue
+		}
+		data, err := io.ReadAll(tr)
+		if err != nil {
+			return nil, err
+		}
+		sd := &baseSD{}
+		if err := json.Unmarshal(data, sd); err != nil {
+			return nil, fmt.Errorf("%s: %v", name, err)
+		}
+		if sd.Derivation != "specialization" || sd.Kind != "resource" && sd.Kind != "complex-type" {
+			continue
+		}
+		out[sd.Type] = sd
+	}
+	return out, nil
+}
+
+// baseTargets gives the resource types a base R4 Reference element may
+// point to; nil when any resource will do (Reference(Any)) or it has no
+// Reference type.
+func baseTargets(types []struct {
+	Code          string   `json:"code"`
+	TargetProfile []string `json:"targetProfile"`
+}) []string {
+	const core = "http://hl7.org/fhir/StructureDefinition/"
+	var out []string
+	for _, t := range types {
+		if t.Code != "Reference" {
+			continue
+		}
+		for _, tp := range t.TargetProfile {
+			tt, ok := strings.CutPrefix(tp, core)
+			if !ok || tt == "Resource" || tt == "DomainResource" {
+				return nil
+			}
+			out = append(out, tt)
+		}
+	}
+	return uniq(out)
+}
+
+// baseRefRules are the reference target types of each base R4 resource,
+// by path relative to the resource: its own elements (backbone elements
+// included) and, one level down, the Reference elements of the complex
+// data types its elements have (Identifier.assigner, Annotation.author,
+// Signature.who, ...). Elements defined by contentReference
+// (Questionnaire.item.item) and data types inside data types are not
+// followed.
+func baseRefRules(sds map[string]*baseSD) map[string][]refRule {
+	dt := map[string][]refRule{}
+	for typ, sd := range sds {
+		if sd.Kind != "complex-type" {
+			continue
+		}
+		for _, el := range sd.Snapshot.Element {
+			path, ok := rel(el.Path)
+			if !ok || path == "extension" || strings.HasPrefix(path, "extension.") {
+				continue
+			}
+			if ts := baseTargets(el.Type); len(ts) > 0 {
+				dt[typ] = append(dt[typ], refRule{path, ts})
+			}
+		}
+	}
+	out := map[string][]refRule{}
+	for typ, sd := range sds {
+		if sd.Kind != "resource" || sd.Abstract {
+			continue
+		}
+		for _, el := range sd.Snapshot.Element {
+			path, ok := rel(el.Path)
+			if !ok || el.ContentReference != "" {
+				continue
+			}
+			if ts := baseTargets(el.Type); len(ts) > 0 {
+				out[typ] = append(out[typ], refRule{path, ts})
+			}
+			if len(el.Type) == 1 {
+				for _, r := range dt[el.Type[0].Code] {
+					out[typ] = append(out[typ], refRule{path + "." + r.Path, r.Types})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func writeBinding(b *bytes.Buffer, r bindingRule) {
+	fmt.Fprintf(b, "{Path: %q, ValueSet: %q", r.Path, r.ValueSet)
+	switch r.Strength {
+	case "extensible":
+		b.WriteString(", Strength: bindingExtensible")
+	case "preferred":
+		b.WriteString(", Strength: bindingPreferred")
+	}
+	b.WriteString("},\n")
+}
+
+// baseBindingRules are the bindings of each base R4 resource that
+// Validate does not already check, by path relative to the resource (as
+// baseRefRules: own elements and one data type level down): required
+// bindings on elements that are not of type code, extensible and
+// preferred bindings on any, whose value set is held (need).
+func baseBindingRules(sds map[string]*baseSD, need func(vs, strength string) bool) map[string][]bindingRule {
+	rule := func(path string, el baseElement) (bindingRule, bool) {
+		b := el.Binding
+		if b == nil || b.ValueSet == "" {
+			return bindingRule{}, false
+		}
+		switch b.Strength {
+		case "required":
+			if len(el.Type) == 1 && el.Type[0].Code == "code" {
+				return bindingRule{}, false // Validate checks these
+			}
+		case "extensible", "preferred":
+		default:
+			return bindingRule{}, false
+		}
+		if !need(b.ValueSet, b.Strength) {
+			return bindingRule{}, false
+		}
+		vs, _, _ := strings.Cut(b.ValueSet, "|")
+		return bindingRule{path, vs, b.Strength}, true
+	}
+	dt := map[string][]bindingRule{}
+	for typ, sd := range sds {
+		if sd.Kind != "complex-type" {
+			continue
+		}
+		for _, el := range sd.Snapshot.Element {
+			path, ok := rel(el.Path)
+			if !ok || path == "extension" || strings.HasPrefix(path, "extension.") {
+				continue
+			}
+			if r, ok := rule(path, el); ok {
+				dt[typ] = append(dt[typ], r)
+			}
+		}
+	}
+	out := map[string][]bindingRule{}
+	for typ, sd := range sds {
+		if sd.Kind != "resource" || sd.Abstract {
+			continue
+		}
+		for _, el := range sd.Snapshot.Element {
+			path, ok := rel(el.Path)
+			if !ok || el.ContentReference != "" {
+				continue
+			}
+			if r, ok := rule(path, el); ok {
+				out[typ] = append(out[typ], r)
+			}
+			if len(el.Type) == 1 {
+				for _, r := range dt[el.Type[0].Code] {
+					r.Path = path + "." + r.Path
+					out[typ] = append(out[typ], r)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func writeSlices(b *bytes.Buffer, rules []sliceRule) {
+	b.WriteString("[]sliceRule{")
+	for _, r := range rules {
+		fmt.Fprintf(b, "{Path: %q, Closed: %v, Slices: []sliceDef{\n", r.Path, r.Closed)
+		for _, s := range r.Slices {
+			fmt.Fprintf(b, "{Name: %q, Min: %d, Max: %q, Types: %#v, Match: %s, Fixed: %s", s.Name, s.Min, s.Max, s.Types, fixedList(s.Match), fixedList(s.Fixed))
+			if len(s.Cards) > 0 {
+				b.WriteString(", Cards: []sliceCard{")
+				for _, c := range s.Cards {
+					fmt.Fprintf(b, "{Path: %q, Min: %d, Max: %q}, ", c.Path, c.Min, c.Max)
+				}
+				b.WriteString("}")
+			}
+			if len(s.Bindings)+len(s.Refs)+len(s.Slices)+len(s.Types2) > 0 {
+				b.WriteString(", Rules: &profileRules{")
+				if len(s.Types2) > 0 {
+					b.WriteString("Types: []typeRule{")
+					for _, r := range s.Types2 {
+						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+					}
+					b.WriteString("},\n")
+				}
+				if len(s.Bindings) > 0 {
+					b.WriteString("Bindings: []bindingRule{")
+					for _, r := range s.Bindings {
+						writeBinding(b, r)
+					}
+					b.WriteString("},\n")
+				}
+				if len(s.Refs) > 0 {
+					b.WriteString("Refs: []refRule{")
+					for _, r := range s.Refs {
+						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+					}
+					b.WriteString("},\n")
+				}
+				if len(s.Slices) > 0 {
+					b.WriteString("Slices: ")
+					writeSlices(b, s.Slices)
+					b.WriteString(",\n")
+				}
+				b.WriteString("}")
+			}
+			b.WriteString("},\n")
+		}
+		b.WriteString("}},\n")
+	}
+	b.WriteString("}")
+}
+
+// covered records, while the rules are written, which rule of which
+// differential element (by profile URL and element id) a generated table
+// enforces: min, max, fixed, binding-<strength>, targetProfile,
+// typeProfile, slicing. TestDifferentialCoverage lists the rest.
+var covered = map[string]bool{}
+
+func cover(url, id, rule string) { covered[url+"|"+id+"|"+rule] = true }
