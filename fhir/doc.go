@@ -246,17 +246,34 @@
 //     hold only their own sub-extensions (relative url), each of the types
 //     and min..max its definition gives, plus any by absolute URL.
 //
+// Parent profiles (R4 profiling.html#snapshot and
+// StructureDefinition.baseDefinition: a profile holds its base's rules
+// plus its differential's): 18 UK Core profiles derive from another UK
+// Core profile, none from an R4 constraint profile and no extension from
+// another extension (genprofile's TestBaseDefinitionChains):
+// UKCore-Observation-VitalSigns and seven others (ACVPU, BloodGlucose,
+// ...) from UKCore-Observation, the nine vital-sign profiles (BMI,
+// BloodPressure, HeartRate, ...) from UKCore-Observation-VitalSigns, and
+// UKCore-Device-BloodPressure from UKCore-Device. Every chain ends at the
+// R4 resource itself, so claiming a UK Core vital-sign profile does not
+// bring R4's vitalsigns profile (vs-1..3, its slices) with it: UK Core
+// restates what it keeps of it. As UK Core publishes no snapshots,
+// genprofile resolves the chain at generation time: a child's tables are
+// its parent's effective differential with the child's applied element by
+// element (what the child sets on an element id replaces the parent's,
+// constraints add up, its slices of the parent's slicings join them), so
+// a UKCore-Observation-VitalSigns-BMI resource needs the SNOMED CT coding
+// UKCore-Observation-VitalSigns requires and its LOINC coding the code
+// BMI fixes. A resource that claims a profile and its ancestor gets each
+// issue once (the ancestor is skipped); a named profile is applied whole.
+//
 // Every rule a UK Core differential sets (min, max, fixed or pattern,
 // binding, type, targetProfile, slicing) is enforced by the tables above
 // but for these, which genprofile's TestDifferentialCoverage lists and
 // explains: preferred and example bindings (see Bindings); the root
 // element's own cardinality; Extension.value[x] types, which Validate
 // checks from ukcore_extensions.go; value[x] max 1 (already R4's); the
-// slices of UKCore-Observation-VitalSigns' code.coding slicing that its
-// child profiles (BMI, BodyTemperature, HeartRate, ...) constrain without
-// repeating the slicing: a profile's differential is read alone, so a
-// child profile's resource is not checked against its parent profile's
-// rules unless it claims the parent too; the Observation-Lab code.coding
+// Observation-Lab code.coding
 // slices named by their value sets (type discriminator); bindings to value
 // sets held in neither folder; bindings on R5 cross-version sub-extension
 // elements; and Reference(Any) targets.

@@ -20,11 +20,15 @@ type invariant struct {
 
 // profileInfo is a UK Core profile or extension definition.
 type profileInfo struct {
-	URL        string
-	Type       string
-	Kind       string
+	URL  string
+	Type string
+	Kind string
+	// Base is the UK Core profile this one derives from (its
+	// baseDefinition), whose rules genprofile has merged into this one's
+	Base       string
 	Invariants []invariant
 	Cards      []cardinality
+	hasChild   bool // another UK Core profile derives from this one
 }
 
 // cardinality is the min..max a profile sets on an element (outside slices).
@@ -381,6 +385,9 @@ func (v *profileValidator) profile(n *Node, url string, i int, out []*profileInf
 	if p.Type != n.Type {
 		v.add(SeverityError, IssueStructure, "profile-type", "profile "+base+" is for "+p.Type+", not "+n.Type, n, "")
 		return out
+	}
+	if p.hasChild && v.opts.Mode == ProfilesClaimed && claimsDescendant(n, p) {
+		return out // the descendant carries p's rules too
 	}
 	for _, c := range p.Cards {
 		v.cardinality(c, n)

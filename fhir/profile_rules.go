@@ -121,6 +121,11 @@ func splitPath(p string) []string {
 // init splits the generated rule paths once, so that the checks neither
 // cut strings nor look a URL up twice.
 func init() {
+	for _, p := range ukcoreProfiles {
+		if q := ukcoreProfiles[p.Base]; q != nil {
+			q.hasChild = true
+		}
+	}
 	for url, e := range ukcoreExtensionRules {
 		e.rules = ukcoreRules[url]
 		for i := range e.Subs {
@@ -254,12 +259,12 @@ func (v *profileValidator) profileRules(n *Node) {
 		if m := n.first("meta"); m != nil {
 			for _, p := range m.kids {
 				if p.Name == "profile" {
-					applied = profileRulesOf(p.raw, n, applied)
+					applied = profileRulesOf(p.raw, n, true, applied)
 				}
 			}
 		}
 	case ProfilesNamed:
-		applied = profileRulesOf(v.opts.Profile, n, applied)
+		applied = profileRulesOf(v.opts.Profile, n, false, applied)
 	}
 	if br := baseRules[n.Type]; br != nil {
 		for i := range br.Bindings {
@@ -294,9 +299,34 @@ func overridden(b *bindingRule, applied []*profileRules) bool {
 	return false
 }
 
-func profileRulesOf(url string, n *Node, out []*profileRules) []*profileRules {
+// claimsDescendant reports whether n's meta.profile lists a UK Core
+// profile derived from p (through one or more baseDefinitions), whose
+// generated rules hold p's already: p's are not applied twice.
+func claimsDescendant(n *Node, p *profileInfo) bool {
+	m := n.first("meta")
+	if m == nil {
+		return false
+	}
+	for _, k := range m.kids {
+		if k.Name != "profile" {
+			continue
+		}
+		u, _, _ := strings.Cut(k.raw, "|")
+		for q := ukcoreProfiles[u]; q != nil && q.Base != ""; q = ukcoreProfiles[q.Base] {
+			if q.Base == p.URL {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// profileRulesOf appends the rules of the profile url to out; claimed
+// says url is one of n's meta.profile, which skips it when a descendant
+// of it is claimed too.
+func profileRulesOf(url string, n *Node, claimed bool, out []*profileRules) []*profileRules {
 	base, _, _ := strings.Cut(url, "|")
-	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type {
+	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type && !(claimed && p.hasChild && claimsDescendant(n, p)) {
 		if r := ukcoreRules[base]; r != nil {
 			return append(out, r)
 		}

@@ -55,6 +55,12 @@ var profileCorpus = []struct {
 	{"subextension-target.json", RuleReferenceTarget, "error", "Condition.extension[0].extension[0].value.reference"},
 	{"extension-value-missing.json", RuleExtensionValue, "error", "Patient.extension[0]"},
 	{"type-heartrate-value-string.json", RuleType, "error", "Observation.value"},
+	// a profile on a UK Core profile (BMI on VitalSigns on Observation)
+	// has its ancestors' rules: the parent's slice min, the child's fixed
+	// value in a slice of the parent's slicing, the grandparent's slice max
+	{"parent-bmi-snomed-missing.json", "cardinality", "error", "Observation.code.coding.where(system = 'http://snomed.info/sct')"},
+	{"parent-bmi-loinc-code.json", RuleFixed, "error", "Observation.code.coding[0].code"},
+	{"parent-bmi-bodystructure-twice.json", RuleSlicing, "error", "Observation.extension"},
 }
 
 // baseRuleToo are the corpus files whose fault base R4 forbids as well:
@@ -500,6 +506,9 @@ func TestSliceInnerRulesAccept(t *testing.T) {
 		"slice-inner-nhsnumber-status-twice.json": {`,
   {"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus","valueCodeableConcept":{"coding":[{"system":"https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland","code":"02"}]}}`, ``},
 		"slice-nested-bp-systolic-loinc-code.json": {`"code":"8462-4"`, `"code":"8480-6"`},
+		"parent-bmi-snomed-missing.json":           {`"code":"39156-5"}]`, `"code":"39156-5"},{"system":"http://snomed.info/sct","code":"60621009"}]`},
+		"parent-bmi-loinc-code.json":               {`"code":"8302-2"`, `"code":"39156-5"`},
+		"parent-bmi-bodystructure-twice.json":      {`,{"url":"http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure","valueReference":{"reference":"BodyStructure/b2"}}`, ``},
 	}
 	for file, f := range fix {
 		data, err := os.ReadFile(filepath.Join("testdata", "profiles", file))

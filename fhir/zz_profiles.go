@@ -518,7 +518,7 @@ var ukcoreProfiles = map[string]*profileInfo{
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Condition":            {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Condition", Type: "Condition", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Consent":              {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Consent", Type: "Consent", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Device":               {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Device", Type: "Device", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Device-BloodPressure": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Device-BloodPressure", Type: "Device", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{}},
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Device-BloodPressure": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Device-BloodPressure", Type: "Device", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Device", Invariants: []invariant{}, Cards: []cardinality{}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-DiagnosticReport": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-DiagnosticReport", Type: "DiagnosticReport", Kind: "resource", Invariants: []invariant{
 		{Key: "ukcore-diag-lab-002", Severity: "error", Path: "DiagnosticReport", Expr: "DiagnosticReport.media.extension('http://hl7.org/fhir/5.0/StructureDefinition/extension-DiagnosticReport.media.link').empty() or DiagnosticReport.media.link.reference.empty()", Human: "If extension-DiagnosticReport.media.link R5 Backport is used then DiagnsoticReport.media.link reference SHALL be empty"},
 	}, Cards: []cardinality{}},
@@ -556,32 +556,32 @@ var ukcoreProfiles = map[string]*profileInfo{
 	}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-MessageHeader": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-MessageHeader", Type: "MessageHeader", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation":   {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-ACVPU": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-ACVPU", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-ACVPU": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-ACVPU", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
 		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.component", Min: 0, Max: "0", System: ""},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AlcoholConsumption": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AlcoholConsumption", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AlcoholConsumption": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AlcoholConsumption", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
 		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AverageBloodPressure": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AverageBloodPressure", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AverageBloodPressure": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AverageBloodPressure", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
 		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 0, Max: "0", System: ""},
-		{Path: "Observation.specimen", Min: 0, Max: "0", System: ""},
 		{Path: "Observation.component", Min: 1, Max: "2", System: ""},
+		{Path: "Observation.specimen", Min: 0, Max: "0", System: ""},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-BloodGlucose": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-BloodGlucose", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-BloodGlucose": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-BloodGlucose", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
 		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-EarlyWarningTotalScore": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-EarlyWarningTotalScore", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-EarlyWarningTotalScore": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-EarlyWarningTotalScore", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
 		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
@@ -591,11 +591,11 @@ var ukcoreProfiles = map[string]*profileInfo{
 	}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "*", System: ""},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-InspiredOxygen": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-InspiredOxygen", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-InspiredOxygen": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-InspiredOxygen", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{}, Cards: []cardinality{
 		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
-		{Path: "Observation.interpretation", Min: 0, Max: "0", System: ""},
 		{Path: "Observation.bodySite", Min: 0, Max: "0", System: ""},
+		{Path: "Observation.interpretation", Min: 0, Max: "0", System: ""},
 		{Path: "Observation.specimen", Min: 0, Max: "0", System: ""},
 	}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Lab": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Lab", Type: "Observation", Kind: "resource", Invariants: []invariant{
@@ -603,11 +603,11 @@ var ukcoreProfiles = map[string]*profileInfo{
 	}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "*", System: ""},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-TobaccoConsumption": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-TobaccoConsumption", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-TobaccoConsumption": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-TobaccoConsumption", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
 		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Type: "Observation", Kind: "resource", Invariants: []invariant{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation", Invariants: []invariant{
 		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
 	}, Cards: []cardinality{
 		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
@@ -616,51 +616,114 @@ var ukcoreProfiles = map[string]*profileInfo{
 		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
 		{Path: "Observation.code.coding", Min: 1, Max: "*", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BMI": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BMI", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BMI": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BMI", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].value", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].system", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].code", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BloodPressure": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BloodPressure", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BloodPressure": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BloodPressure", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 0, Max: "0", System: ""},
-		{Path: "Observation.specimen", Min: 0, Max: "0", System: ""},
 		{Path: "Observation.component", Min: 1, Max: "2", System: ""},
+		{Path: "Observation.specimen", Min: 0, Max: "0", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "*", System: "http://snomed.info/sct"},
 		{Path: "Observation.component.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
 		{Path: "Observation.component.code.coding", Min: 1, Max: "*", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyHeight": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyHeight", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyHeight": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyHeight", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "*", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyTemperature": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyTemperature", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyTemperature": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyTemperature", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].unit", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyWeight": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyWeight", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyWeight": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyWeight", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "*", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeadCircumference": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeadCircumference", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeadCircumference": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeadCircumference", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "*", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeartRate": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeartRate", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeartRate": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeartRate", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].unit", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].system", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].code", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-OxygenSaturation": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-OxygenSaturation", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-OxygenSaturation": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-OxygenSaturation", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].value", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].unit", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].system", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].code", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://snomed.info/sct"},
 	}},
-	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-RespirationRate": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-RespirationRate", Type: "Observation", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{
+	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-RespirationRate": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-RespirationRate", Type: "Observation", Kind: "resource", Base: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns", Invariants: []invariant{
+		{Key: "ukcore-obs-vs-001", Severity: "error", Path: "Observation", Expr: "code.coding.where(system='http://loinc.org').exists()", Human: "`code.coding` SHALL include a LOINC \"magic code\""},
+	}, Cards: []cardinality{
+		{Path: "Observation.category", Min: 1, Max: "1", System: ""},
+		{Path: "Observation.subject", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.effective[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x]", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].value", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].unit", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].system", Min: 1, Max: "*", System: ""},
 		{Path: "Observation.value[x].code", Min: 1, Max: "*", System: ""},
+		{Path: "Observation.code.coding", Min: 1, Max: "1", System: "http://loinc.org"},
+		{Path: "Observation.code.coding", Min: 1, Max: "*", System: "http://snomed.info/sct"},
 	}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-OperationOutcome", Type: "OperationOutcome", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{}},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Organization": {URL: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Organization", Type: "Organization", Kind: "resource", Invariants: []invariant{}, Cards: []cardinality{

@@ -842,6 +842,10 @@ var ukcoreRules = map[string]*profileRules{
 			{Path: "code.coding.code", Value: "1104441000000107", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"CodeableConcept"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AlcoholConsumption": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
@@ -849,14 +853,21 @@ var ukcoreRules = map[string]*profileRules{
 			{Path: "category.coding.code", Value: "social-history", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-AverageBloodPressure": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false}},
 		Refs:  []refRule{{Path: "device", Types: []string{"DeviceMetric", "Device"}}},
-		Slices: []sliceRule{{Path: "component", Closed: true, Slices: []sliceDef{
-			{Name: "SystolicBP", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Systolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}, Rules: &profileRules{Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}}}},
-			{Name: "DiastolicBP", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Diastolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}, Rules: &profileRules{Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
 		}},
+			{Path: "component", Closed: true, Slices: []sliceDef{
+				{Name: "SystolicBP", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Systolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}, Rules: &profileRules{Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}}}},
+				{Name: "DiastolicBP", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Diastolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}, Rules: &profileRules{Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}}}},
+			}},
 		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-BloodGlucose": {
@@ -866,6 +877,10 @@ var ukcoreRules = map[string]*profileRules{
 			{Path: "value.code", Value: "mmol/L", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-EarlyWarningTotalScore": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
@@ -878,6 +893,10 @@ var ukcoreRules = map[string]*profileRules{
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}},
 			{Path: "component.value", Types: []string{"Quantity"}},
+		},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
 		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Group-Lab": {
@@ -893,6 +912,10 @@ var ukcoreRules = map[string]*profileRules{
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-InspiredOxygen": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false}},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-Lab": {
 		Refs: []refRule{{Path: "subject", Types: []string{"Patient"}}},
@@ -909,28 +932,56 @@ var ukcoreRules = map[string]*profileRules{
 			{Path: "category.coding.code", Value: "social-history", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns": {
 		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
 			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
 			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
 		},
-		Slices: []sliceRule{{Path: "code.coding", Closed: false, Slices: []sliceDef{
-			{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: nil, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
 		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: nil, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+			}},
 		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BMI": {
-		Fixed: []fixedRule{{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+			{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
 			{Path: "value.code", Value: "kg/m2", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "39156-5", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+				{Name: "snomedCT", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://snomed.info/sct", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "code", Min: 1, Max: "*"}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BloodPressure": {
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+		},
 		Refs: []refRule{{Path: "device", Types: []string{"DeviceMetric", "Device"}}},
-		Slices: []sliceRule{{Path: "component.code.coding", Closed: false, Slices: []sliceDef{
-			{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: nil, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
 		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "85354-9", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+			}},
+			{Path: "component.code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: nil, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+			}},
 			{Path: "component", Closed: true, Slices: []sliceDef{
 				{Name: "SystolicBP", Min: 1, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "code.text", Value: "Systolic blood pressure", Pattern: false}}, Fixed: []fixedRule{{Path: "value.unit", Value: "millimeter of mercury", Pattern: false}, {Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false}, {Path: "value.code", Value: "mm[Hg]", Pattern: false}}, Cards: []sliceCard{{Path: "value", Min: 1, Max: "*"}}, Rules: &profileRules{Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
 					Slices: []sliceRule{{Path: "code.coding", Closed: false, Slices: []sliceDef{
@@ -949,49 +1000,124 @@ var ukcoreRules = map[string]*profileRules{
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyHeight": {
 		Bindings: []bindingRule{{Path: "value", ValueSet: "http://hl7.org/fhir/ValueSet/all-distance-units"}},
-		Types:    []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+		},
+		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "8302-2", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyTemperature": {
-		Fixed: []fixedRule{{Path: "value.unit", Value: "degree Celsius", Pattern: false},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+			{Path: "value.unit", Value: "degree Celsius", Pattern: false},
 			{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
 			{Path: "value.code", Value: "Cel", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "8310-5", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+				{Name: "snomedCT", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://snomed.info/sct", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "code", Min: 1, Max: "*"}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-BodyWeight": {
-		Fixed: []fixedRule{{Path: "value.unit", Value: "kilogram", Pattern: false},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+			{Path: "value.unit", Value: "kilogram", Pattern: false},
 			{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
 			{Path: "value.code", Value: "kg", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "29463-7", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeadCircumference": {
-		Fixed: []fixedRule{{Path: "value.unit", Value: "centimeter", Pattern: false},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+			{Path: "value.unit", Value: "centimeter", Pattern: false},
 			{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
 			{Path: "value.code", Value: "cm", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "9843-4", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-HeartRate": {
-		Fixed: []fixedRule{{Path: "value.unit", Value: "per minute", Pattern: false},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+			{Path: "value.unit", Value: "per minute", Pattern: false},
 			{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
 			{Path: "value.code", Value: "/min", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "8867-4", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+				{Name: "snomedCT", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://snomed.info/sct", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "code", Min: 1, Max: "*"}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-OxygenSaturation": {
-		Fixed: []fixedRule{{Path: "value.unit", Value: "percent", Pattern: false},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+			{Path: "value.unit", Value: "percent", Pattern: false},
 			{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
 			{Path: "value.code", Value: "%", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "2708-6", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+				{Name: "snomedCT", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://snomed.info/sct", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "code", Min: 1, Max: "*"}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Observation-VitalSigns-RespirationRate": {
-		Fixed: []fixedRule{{Path: "value.unit", Value: "per minute", Pattern: false},
+		Fixed: []fixedRule{{Path: "status", Value: "final", Pattern: false},
+			{Path: "category.coding.system", Value: "http://terminology.hl7.org/CodeSystem/observation-category", Pattern: false},
+			{Path: "category.coding.code", Value: "vital-signs", Pattern: false},
+			{Path: "value.unit", Value: "per minute", Pattern: false},
 			{Path: "value.system", Value: "http://unitsofmeasure.org", Pattern: false},
 			{Path: "value.code", Value: "/min", Pattern: false},
 		},
 		Types: []typeRule{{Path: "value", Types: []string{"Quantity"}}},
+		Slices: []sliceRule{{Path: "extension", Closed: false, Slices: []sliceDef{
+			{Name: "bodyStructureR5", Min: 0, Max: "1", Types: []string(nil), Match: []fixedRule{{Path: "url", Value: "http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure", Pattern: false}}, Fixed: nil},
+		}},
+			{Path: "code.coding", Closed: false, Slices: []sliceDef{
+				{Name: "loinc", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://loinc.org", Pattern: false}}, Fixed: []fixedRule{{Path: "code", Value: "9279-1", Pattern: false}}, Rules: &profileRules{Bindings: []bindingRule{{Path: "", ValueSet: "http://hl7.org/fhir/ValueSet/observation-vitalsignresult", Strength: bindingExtensible}}}},
+				{Name: "snomedCT", Min: 0, Max: "*", Types: []string(nil), Match: []fixedRule{{Path: "system", Value: "http://snomed.info/sct", Pattern: false}}, Fixed: nil, Cards: []sliceCard{{Path: "system", Min: 1, Max: "*"}, {Path: "code", Min: 1, Max: "*"}}},
+			}},
+		},
 	},
 	"https://fhir.hl7.org.uk/StructureDefinition/UKCore-Organization": {
 		Bindings: []bindingRule{{Path: "type", ValueSet: "https://fhir.hl7.org.uk/ValueSet/UKCore-OrganizationType", Strength: bindingExtensible}},

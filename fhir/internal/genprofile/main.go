@@ -29,6 +29,7 @@ type constraint struct {
 
 type profile struct {
 	URL, Type, Kind string
+	Base            string // the UK Core profile it derives from, if any
 	Constraints     []constraint
 	Cards           []card
 }
@@ -82,7 +83,11 @@ func main() {
 		for _, c := range base["Extension"] {
 			baseKeys[c.Key] = true
 		}
-		fmt.Fprintf(&b, "%q: {URL: %q, Type: %q, Kind: %q, Invariants: []invariant{\n", p.URL, p.URL, p.Type, p.Kind)
+		fmt.Fprintf(&b, "%q: {URL: %q, Type: %q, Kind: %q, ", p.URL, p.URL, p.Type, p.Kind)
+		if p.Base != "" {
+			fmt.Fprintf(&b, "Base: %q, ", p.Base)
+		}
+		b.WriteString("Invariants: []invariant{\n")
 		for _, c := range p.Constraints {
 			if !baseKeys[c.Key] {
 				writeConstraint(&b, c)
@@ -231,23 +236,42 @@ func readUKCore(dir string) ([]profile, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("no StructureDefinitions in %s", dir)
 	}
-	var out []profile
+	type ukSD struct {
+		URL          valueAttr `xml:"url"`
+		Base         valueAttr `xml:"baseDefinition"`
+		Type         valueAttr `xml:"type"`
+		Kind         valueAttr `xml:"kind"`
+		Snapshot     []element `xml:"snapshot>element"`
+		Differential []element `xml:"differential>element"`
+	}
+	var sds []ukSD
+	bases := map[string]string{}
+	diffs := map[string][]element{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
 		}
-		var sd struct {
-			URL          valueAttr `xml:"url"`
-			Type         valueAttr `xml:"type"`
-			Kind         valueAttr `xml:"kind"`
-			Snapshot     []element `xml:"snapshot>element"`
-			Differential []element `xml:"differential>element"`
-		}
+		var sd ukSD
 		if err := xml.Unmarshal(data, &sd); err != nil {
 			return nil, fmt.Errorf("%s: %v", f, err)
 		}
+		sds = append(sds, sd)
+		bases[sd.URL.V] = sd.Base.V
+		diffs[sd.URL.V] = sd.Differential
+	}
+	// a profile on another UK Core profile has its parent's rules too
+	merged, err := resolveChains(bases, diffs, func(e element) string { return e.ID }, overlayE)
+	if err != nil {
+		return nil, err
+	}
+	var out []profile
+	for _, sd := range sds {
+		sd.Differential = merged[sd.URL.V]
 		p := profile{URL: sd.URL.V, Type: sd.Type.V, Kind: sd.Kind.V}
+		if b, _, _ := strings.Cut(sd.Base.V, "|"); diffs[b] != nil {
+			p.Base = b
+		}
 		for _, el := range append(sd.Differential, sd.Snapshot...) {
 			for _, c := range el.Constraint {
 				p.Constraints = append(p.Constraints, constraint{c.Key.V, c.Severity.V, el.Path.V, c.Expr.V, c.Human.V})

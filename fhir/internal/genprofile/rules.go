@@ -51,6 +51,7 @@ type rElement struct {
 
 type rSD struct {
 	URL     valueAttr `xml:"url"`
+	Base    valueAttr `xml:"baseDefinition"`
 	Type    valueAttr `xml:"type"`
 	Kind    valueAttr `xml:"kind"`
 	Context []struct {
@@ -424,6 +425,20 @@ func writeRules(ukcore, r4, out string) error {
 		typeOf[sd.URL.V] = sd.Type.V
 	}
 	sort.Slice(sds, func(i, j int) bool { return sds[i].URL.V < sds[j].URL.V })
+	// a profile on another UK Core profile has its parent's rules too
+	bases := map[string]string{}
+	diffs := map[string][]rElement{}
+	for _, sd := range sds {
+		bases[sd.URL.V] = sd.Base.V
+		diffs[sd.URL.V] = sd.Differential
+	}
+	merged, err := resolveChains(bases, diffs, func(e rElement) string { return e.ID }, overlayR)
+	if err != nil {
+		return err
+	}
+	for i := range sds {
+		sds[i].Differential = merged[sds[i].URL.V]
+	}
 	targetType := func(u string) string {
 		u, _, _ = strings.Cut(u, "|")
 		if t, ok := typeOf[u]; ok {

@@ -73,8 +73,6 @@ func notJudged(url, id, rule string) string {
 		return "Validate checks each UK Core extension's value type (ukcore_extensions.go)"
 	case strings.HasSuffix(id, "value[x]") && rule == "max":
 		return "value[x] is 0..1 already; only 0..0 (a complex extension) changes anything"
-	case strings.HasPrefix(name, "UKCore-Observation-VitalSigns-") && strings.HasPrefix(id, "Observation.code.coding:"):
-		return "a slice of a slicing its parent profile (UKCore-Observation-VitalSigns) defines: a profile's differential is read alone"
 	case name == "UKCore-Observation-Lab" && strings.HasPrefix(id, "Observation.code.coding:valueset-"):
 		return "a slice told apart by type ($this): its binding names the slice, it is no rule on the coding"
 	case rule == "binding-required" || rule == "binding-extensible":
