@@ -204,7 +204,19 @@
 //   - fixed[x] and pattern[x] primitive values (R4
 //     elementdefinition-definitions.html#ElementDefinition.fixed_x_: the
 //     value SHALL be exactly this one; pattern[x] on a primitive is the same
-//     test). UK Core's differentials set no complex fixed or pattern value;
+//     test), and complex ones (patternCodeableConcept, fixedCoding,
+//     patternQuantity, ...; #ElementDefinition.pattern_x_): every element
+//     of a pattern SHALL be in the instance with that value, each item of a
+//     pattern's array matching some item of the instance's (one and the
+//     same item: a coding with both the system and the code), while a
+//     complex fixed value SHALL be the instance exactly (the same elements,
+//     item for item in order, nothing more). Primitive values inside are
+//     compared as their text ("1.0" is not "1"). UK Core's differentials set
+//     no complex fixed or pattern value (genprofile's
+//     TestDifferentialCoverage would list one), R4's own constraint
+//     profiles do (cholesterol, triglyceride, provenance-relevant-history),
+//     none of which a UK Core profile derives from; synthetic profiles test
+//     them (genprofile's testdata, TestSyntheticRules);
 //   - slicing (R4 profiling.html#slicing and #discriminator): an element
 //     belongs to the first slice whose value/pattern discriminator paths
 //     hold the slice's fixed value, or whose type discriminator ($this)
@@ -222,8 +234,24 @@
 //     (identifier:nhsNumber.value 1..1, the verification status at most once). Extension
 //     slices are told apart by url (the R4 Element definition slices
 //     extension by value:url, open) and take the extension definition's own max.
-//     Slices by system alone stay with the cardinalities. No UK Core
-//     profile uses a profile or exists discriminator;
+//     Slices by system alone stay with the cardinalities. A value or
+//     pattern discriminator may name a complex value (a category slice
+//     by patternCodeableConcept on $this), matched as above. An exists
+//     discriminator (R4 profiling.html#discriminator: at most two slices,
+//     one with the element at max 0, the other at min 1 or more) puts an
+//     element in the slice whose condition its path meets. A profile
+//     discriminator ("the element conforms to the profile") is read here
+//     as: the resource at the path (Bundle.entry.resource) claims the
+//     profile in meta.profile, or claims a UK Core profile derived from
+//     it, or the profile is the R4 definition of its type. The HL7
+//     validator instead validates the element against each candidate
+//     profile; claiming is what ValidateProfiles applies a profile on
+//     anyway (ProfilesClaimed), costs no nested validation, and a
+//     resource that claims a profile it breaks is reported by that
+//     profile's own rules. A path through resolve() is not followed (the
+//     slicing is then not closed-checked). Neither UK Core's
+//     differentials nor R4's use an exists or profile discriminator:
+//     synthetic profiles test them;
 //   - reference targets (R4 references.html, ElementDefinition.type.
 //     targetProfile): the type in a Type/id or absolute URL reference, in a
 //     #id reference's contained resource, in the entry of the same Bundle

@@ -50,8 +50,11 @@ type sliceDef struct {
 	Max   string
 	Types []string    // type discriminator: the element's type is one of these
 	Match []fixedRule // value/pattern discriminators: a node at Path has Value
-	Fixed []fixedRule // fixed values inside the slice
-	Cards []sliceCard // cardinalities inside the slice
+	// Exists and Claims are exists and profile discriminators
+	Exists []existsRule
+	Claims []claimRule
+	Fixed  []fixedRule // fixed values inside the slice
+	Cards  []sliceCard // cardinalities inside the slice
 	// Rules are the bindings, reference targets and slicings inside the
 	// slice, paths relative to the sliced element
 	Rules *profileRules
@@ -87,7 +90,34 @@ const (
 type fixedRule struct {
 	Path, Value string
 	Pattern     bool
-	segs        []string
+	// Tree holds a complex fixed or pattern value's elements
+	// (patternCodeableConcept, fixedCoding, ...); Value is then its JSON
+	Tree []patternNode
+	segs []string
+}
+
+// patternNode is an element of a complex fixed or pattern value: a
+// primitive Value, or the elements inside it (Kids); a Name given more
+// than once is an array's items.
+type patternNode struct {
+	Name, Value string
+	Kids        []patternNode
+}
+
+// existsRule is an exists discriminator: the element has (Present) or has
+// not an element at Path.
+type existsRule struct {
+	Path    string
+	Present bool
+	segs    []string
+}
+
+// claimRule is a profile discriminator: the element at Path ("" for the
+// sliced element itself) conforms to one of Profiles.
+type claimRule struct {
+	Path     string
+	Profiles []string
+	segs     []string
 }
 
 type refRule struct {
@@ -193,6 +223,12 @@ func prepRules(r *profileRules) {
 			sd := &sr.Slices[j]
 			fixSegs(sd.Match)
 			fixSegs(sd.Fixed)
+			for k := range sd.Exists {
+				sd.Exists[k].segs = splitPath(sd.Exists[k].Path)
+			}
+			for k := range sd.Claims {
+				sd.Claims[k].segs = splitPath(sd.Claims[k].Path)
+			}
 			for k := range sd.Cards {
 				c := &sd.Cards[k]
 				segs := splitPath(c.Path)
@@ -406,6 +442,16 @@ func (v *profileValidator) fixed(f *fixedRule, at *Node, path []string) {
 		}
 		return
 	}
+	if f.Tree != nil {
+		if !matchTree(at, f.Tree, !f.Pattern) {
+			what := "fixed value (exactly)"
+			if f.Pattern {
+				what = "pattern (at least)"
+			}
+			v.report(SeverityError, IssueValue, RuleFixed, "The element does not match the profile's "+what+" "+f.Value, nodeLoc(at))
+		}
+		return
+	}
 	if at.raw != "" && at.raw != f.Value {
 		what := "fixed"
 		if f.Pattern {
@@ -496,11 +542,149 @@ func sliceMatches(s *sliceDef, k *Node) bool {
 		return false
 	}
 	for i := range s.Match {
-		if !nodeHas(k, s.Match[i].segs, s.Match[i].Value) {
+		if m := &s.Match[i]; m.Tree != nil && !nodeMatchesTree(k, m.segs, m.Tree, !m.Pattern) || m.Tree == nil && !nodeHas(k, m.segs, m.Value) {
+			return false
+		}
+	}
+	for i := range s.Exists {
+		if nodeExists(k, s.Exists[i].segs) != s.Exists[i].Present {
+			return false
+		}
+	}
+	for i := range s.Claims {
+		if !nodeClaims(k, s.Claims[i].segs, s.Claims[i].Profiles) {
 			return false
 		}
 	}
 	return true
+}
+
+// matchTree reports whether n holds a complex pattern's elements (each
+// pattern item matches some item of n's of the same name, R4
+// elementdefinition-definitions.html#ElementDefinition.pattern_x_) or,
+// exact, is the fixed value: the same elements, item for item, nothing
+// more (#ElementDefinition.fixed_x_).
+func matchTree(n *Node, kids []patternNode, exact bool) bool {
+	if exact && len(n.kids) != len(kids) {
+		return false
+	}
+	for i := range kids {
+		pk := &kids[i]
+		if exact {
+			// the item of n's at the same position among its name's
+			nth := 0
+			for j := 0; j < i; j++ {
+				if kids[j].Name == pk.Name {
+					nth++
+				}
+			}
+			var k *Node
+			for _, c := range n.kids {
+				if c.Name == pk.Name {
+					if nth == 0 {
+						k = c
+						break
+					}
+					nth--
+				}
+			}
+			if k == nil || !matchPatternNode(k, pk, true) {
+				return false
+			}
+			continue
+		}
+		found := false
+		for _, c := range n.kids {
+			if c.Name == pk.Name && matchPatternNode(c, pk, false) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func matchPatternNode(k *Node, pk *patternNode, exact bool) bool {
+	if pk.Kids == nil {
+		return k.raw == pk.Value
+	}
+	return matchTree(k, pk.Kids, exact)
+}
+
+// nodeMatchesTree reports whether some element at path below n matches
+// the complex value.
+func nodeMatchesTree(n *Node, path []string, tree []patternNode, exact bool) bool {
+	if len(path) == 0 {
+		return matchTree(n, tree, exact)
+	}
+	for _, k := range n.kids {
+		if k.Name == path[0] && nodeMatchesTree(k, path[1:], tree, exact) {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeExists reports whether there is an element at path below n.
+func nodeExists(n *Node, path []string) bool {
+	if len(path) == 0 {
+		return true
+	}
+	for _, k := range n.kids {
+		if k.Name == path[0] && nodeExists(k, path[1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// nodeClaims reports whether a resource at path below n conforms to one
+// of profiles in the sense ValidateProfiles can tell without validating
+// it against each: it claims the profile in meta.profile, or claims a UK
+// Core profile derived from it, or the profile is the R4 definition of its
+// type (Patient for http://hl7.org/fhir/StructureDefinition/Patient).
+func nodeClaims(n *Node, path []string, profiles []string) bool {
+	if len(path) > 0 {
+		for _, k := range n.kids {
+			if k.Name == path[0] && nodeClaims(k, path[1:], profiles) {
+				return true
+			}
+		}
+		return false
+	}
+	const core = "http://hl7.org/fhir/StructureDefinition/"
+	for _, p := range profiles {
+		p, _, _ = strings.Cut(p, "|")
+		if strings.HasPrefix(p, core) && p[len(core):] == n.Type {
+			return true
+		}
+	}
+	m := n.first("meta")
+	if m == nil {
+		return false
+	}
+	for _, k := range m.kids {
+		if k.Name != "profile" {
+			continue
+		}
+		u, _, _ := strings.Cut(k.raw, "|")
+		for u != "" {
+			for _, p := range profiles {
+				if p, _, _ = strings.Cut(p, "|"); p == u {
+					return true
+				}
+			}
+			q := ukcoreProfiles[u]
+			if q == nil {
+				break
+			}
+			u = q.Base
+		}
+	}
+	return false
 }
 
 // nodeHas reports whether some element at path below n has the value.

@@ -61,6 +61,14 @@ var profileCorpus = []struct {
 	{"parent-bmi-snomed-missing.json", "cardinality", "error", "Observation.code.coding.where(system = 'http://snomed.info/sct')"},
 	{"parent-bmi-loinc-code.json", RuleFixed, "error", "Observation.code.coding[0].code"},
 	{"parent-bmi-bodystructure-twice.json", RuleSlicing, "error", "Observation.extension"},
+	// complex fixed and pattern values, exists and profile discriminators
+	// (synthetic profiles: UK Core uses none; zz_synthetic_rules_test.go)
+	{"pattern-codeableconcept-code.json", RuleFixed, "error", "Observation.code"},
+	{"fixed-codeableconcept-method.json", RuleFixed, "error", "Observation.method"},
+	{"pattern-quantity-in-slice.json", RuleFixed, "error", "Observation.component[0].value"},
+	{"slice-pattern-category-missing.json", RuleSlicing, "error", "Observation.category"},
+	{"slice-exists-component-absent-twice.json", RuleSlicing, "error", "Observation.component"},
+	{"slice-profile-bundle-no-patient.json", RuleSlicing, "error", "Bundle.entry"},
 }
 
 // baseRuleToo are the corpus files whose fault base R4 forbids as well:
@@ -508,6 +516,12 @@ func TestSliceInnerRulesAccept(t *testing.T) {
 		"slice-nested-bp-systolic-loinc-code.json": {`"code":"8462-4"`, `"code":"8480-6"`},
 		"parent-bmi-snomed-missing.json":           {`"code":"39156-5"}]`, `"code":"39156-5"},{"system":"http://snomed.info/sct","code":"60621009"}]`},
 		"parent-bmi-loinc-code.json":               {`"code":"8302-2"`, `"code":"39156-5"`},
+		"pattern-codeableconcept-code.json":        {`"code":"8310-5","display":"Body temperature"`, `"code":"8867-4","display":"Heart rate"`},
+		"fixed-codeableconcept-method.json":        {`,"text":"auscultation"`, ``},
+		"pattern-quantity-in-slice.json":           {`"unit":"millimeter of mercury","system":"http://unitsofmeasure.org","code":"mm[Hg]"`, `"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"`},
+		"slice-pattern-category-missing.json":      {`"code":"survey","display":"Survey"`, `"code":"vital-signs","display":"Vital Signs"`},
+		"slice-exists-component-absent-twice.json": {`{"code":{"text":"volume"},"dataAbsentReason":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/data-absent-reason","code":"not-performed"}]}}`, `{"code":{"text":"volume"},"valueQuantity":{"value":1,"system":"http://unitsofmeasure.org","code":"/min"}}`},
+		"slice-profile-bundle-no-patient.json":     {`"resourceType":"Patient","id":"p1",`, `"resourceType":"Patient","id":"p1","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},`},
 		"parent-bmi-bodystructure-twice.json":      {`,{"url":"http://hl7.org/fhir/5.0/StructureDefinition/extension-Observation.bodyStructure","valueReference":{"reference":"BodyStructure/b2"}}`, ``},
 	}
 	for file, f := range fix {

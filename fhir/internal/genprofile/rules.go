@@ -43,10 +43,16 @@ type rElement struct {
 		Strength valueAttr `xml:"strength"`
 		ValueSet valueAttr `xml:"valueSet"`
 	} `xml:"binding"`
-	Any []struct {
-		XMLName xml.Name
-		Value   string `xml:"value,attr"`
-	} `xml:",any"`
+	Any []xNode `xml:",any"`
+}
+
+// xNode is an element of a StructureDefinition's XML that the rules do not
+// name: a primitive (value attribute) or a complex value's elements (a
+// patternCodeableConcept's coding, system, code).
+type xNode struct {
+	XMLName xml.Name
+	Value   string  `xml:"value,attr"`
+	Kids    []xNode `xml:",any"`
 }
 
 type rSD struct {
@@ -315,7 +321,10 @@ func (t *terminologyData) include(out *codeSet, inc includeJSON, depth int, add 
 }
 
 type bindingRule struct{ Path, ValueSet, Strength string }
-type fixedRule struct{ Path, Value, Kind string }
+type fixedRule struct {
+	Path, Value, Kind string
+	Tree              []xNode // a complex value's elements; Value is then its JSON
+}
 type refRule struct {
 	Path  string
 	Types []string
@@ -334,6 +343,8 @@ type sliceDef struct {
 	Min      int
 	Max      string
 	Match    []fixedRule // discriminator path = value
+	Exists   []existsRule
+	Claims   []claimRule
 	Types    []string    // a type discriminator
 	Fixed    []fixedRule // fixed values inside the slice
 	Cards    []sliceCard // cardinalities inside the slice
@@ -341,6 +352,20 @@ type sliceDef struct {
 	Refs     []refRule
 	Slices   []sliceRule // slicings inside the slice
 	Types2   []typeRule  // choice type restrictions inside the slice
+}
+
+// existsRule is an exists discriminator: the slice's elements have (or
+// have not) an element at Path.
+type existsRule struct {
+	Path    string
+	Present bool
+}
+
+// claimRule is a profile discriminator: the element at Path ("" for the
+// sliced element itself) conforms to one of Profiles.
+type claimRule struct {
+	Path     string
+	Profiles []string
 }
 
 // typeRule restricts a choice element (value[x]) to some of its types.
@@ -506,19 +531,10 @@ func writeRules(ukcore, r4, out string) error {
 				bindings[url] = append(bindings[url], bindingRule{path, vs, b.Strength.V})
 				cover(url, el.ID, "binding-"+b.Strength.V)
 			}
-			for _, a := range el.Any {
-				n := a.XMLName.Local
-				if strings.HasPrefix(n, "fixed") || strings.HasPrefix(n, "pattern") {
-					if a.Value == "" {
-						continue // a complex fixed or pattern value: not checked yet
-					}
-					kind := "fixed"
-					if strings.HasPrefix(n, "pattern") {
-						kind = "pattern"
-					}
-					fixed[url] = append(fixed[url], fixedRule{path, a.Value, kind})
-					cover(url, el.ID, "fixed")
-				}
+			for _, f := range fixedValues(el) {
+				f.Path = path
+				fixed[url] = append(fixed[url], f)
+				cover(url, el.ID, f.rule())
 			}
 			if ts := choiceTypes(el); len(ts) > 0 && sd.Kind.V == "resource" {
 				typeRules[url] = append(typeRules[url], typeRule{path, ts})
@@ -708,7 +724,8 @@ func writeRules(ukcore, r4, out string) error {
 		if len(fixed[u]) > 0 {
 			b.WriteString("Fixed: []fixedRule{")
 			for _, r := range fixed[u] {
-				fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v},\n", r.Path, r.Value, r.Kind == "pattern")
+				// one a line, as fixedList's items
+				b.WriteString(strings.TrimSuffix(strings.TrimPrefix(fixedList([]fixedRule{r}), "[]fixedRule{"), " }") + "\n")
 			}
 			b.WriteString("},\n")
 		}
@@ -836,10 +853,100 @@ func fixedList(fs []fixedRule) string {
 	var b strings.Builder
 	b.WriteString("[]fixedRule{")
 	for _, f := range fs {
-		fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v}, ", f.Path, f.Value, f.Kind == "pattern")
+		fmt.Fprintf(&b, "{Path: %q, Value: %q, Pattern: %v", f.Path, f.Value, f.Kind == "pattern")
+		if len(f.Tree) > 0 {
+			b.WriteString(", Tree: ")
+			writeTree(&b, f.Tree)
+		}
+		b.WriteString("}, ")
 	}
 	b.WriteString("}")
 	return b.String()
+}
+
+// writeTree writes a complex fixed or pattern value as []patternNode.
+func writeTree(b *strings.Builder, ns []xNode) {
+	b.WriteString("[]patternNode{")
+	for _, n := range ns {
+		fmt.Fprintf(b, "{Name: %q", n.XMLName.Local)
+		if len(n.Kids) > 0 {
+			b.WriteString(", Kids: ")
+			writeTree(b, n.Kids)
+		} else {
+			fmt.Fprintf(b, ", Value: %q", n.Value)
+		}
+		b.WriteString("}, ")
+	}
+	b.WriteString("}")
+}
+
+// treeJSON renders a complex value for messages, as FHIR JSON would
+// (an element given more than once as an array).
+func treeJSON(ns []xNode) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < len(ns); i++ {
+		n := ns[i]
+		j := i
+		for j+1 < len(ns) && ns[j+1].XMLName.Local == n.XMLName.Local {
+			j++
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%q:", n.XMLName.Local)
+		if j > i {
+			b.WriteString("[")
+		}
+		for k := i; k <= j; k++ {
+			if k > i {
+				b.WriteString(",")
+			}
+			if len(ns[k].Kids) > 0 {
+				b.WriteString(treeJSON(ns[k].Kids))
+			} else {
+				fmt.Fprintf(&b, "%q", ns[k].Value)
+			}
+		}
+		if j > i {
+			b.WriteString("]")
+		}
+		i = j
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// fixedValues gives an element's fixed[x] and pattern[x] values, primitive
+// (Value) or complex (Tree: patternCodeableConcept, fixedCoding,
+// patternQuantity, ...); Path is left to the caller.
+func fixedValues(el rElement) []fixedRule {
+	var out []fixedRule
+	for _, a := range el.Any {
+		n := a.XMLName.Local
+		if !strings.HasPrefix(n, "fixed") && !strings.HasPrefix(n, "pattern") {
+			continue
+		}
+		kind := "fixed"
+		if strings.HasPrefix(n, "pattern") {
+			kind = "pattern"
+		}
+		switch {
+		case len(a.Kids) > 0:
+			out = append(out, fixedRule{Value: treeJSON(a.Kids), Kind: kind, Tree: a.Kids})
+		case a.Value != "":
+			out = append(out, fixedRule{Value: a.Value, Kind: kind})
+		}
+	}
+	return out
+}
+
+// rule is the coverage name of a fixed value: fixed or fixedComplex.
+func (f fixedRule) rule() string {
+	if len(f.Tree) > 0 {
+		return "fixedComplex"
+	}
+	return "fixed"
 }
 
 // primitiveFixed gives an element's fixed or pattern primitive value.
@@ -959,27 +1066,69 @@ func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 					ok = ok && len(d.Types) > 0
 				case (disc.Type.V == "value" || disc.Type.V == "pattern") && dp == "url" && strings.HasSuffix(path, "xtension"):
 					if len(s.Type) == 1 && len(s.Type[0].Profile) == 1 {
-						d.Match = append(d.Match, fixedRule{"url", s.Type[0].Profile[0].V, "fixed"})
+						d.Match = append(d.Match, fixedRule{Path: "url", Value: s.Type[0].Profile[0].V, Kind: "fixed"})
 						ctx.cover(s.ID, "typeProfile")
 					} else {
 						ok = false
 					}
 				case disc.Type.V == "value" || disc.Type.V == "pattern":
 					id := s.ID + "." + dp
-					v, kind, found := primitiveFixed(byID[id])
-					if !found && under != "" {
+					if dp == "$this" {
+						id = s.ID
+					}
+					fs := fixedValues(byID[id])
+					if len(fs) == 0 && under != "" {
 						// a slice inside a slice inherits the same slice of
 						// the element outside it (component:SystolicBP.code.
 						// coding:loinc from component.code.coding:loinc)
 						id = underPath(under) + strings.TrimPrefix(s.ID, under) + "." + dp
-						v, kind, found = primitiveFixed(byID[id])
+						fs = fixedValues(byID[id])
 					}
-					if !found {
+					if len(fs) == 0 {
 						ok = false
 						break
 					}
-					ctx.cover(id, "fixed")
-					d.Match = append(d.Match, fixedRule{strings.ReplaceAll(dp, "[x]", ""), v, kind})
+					ctx.cover(id, fs[0].rule())
+					f := fs[0]
+					f.Path = strings.ReplaceAll(dp, "[x]", "")
+					if dp == "$this" {
+						f.Path = ""
+					}
+					d.Match = append(d.Match, f)
+				case disc.Type.V == "exists":
+					// two slices, one with the element (min ≥ 1), one
+					// without (max 0) (R4 profiling.html#discriminator)
+					el := byID[s.ID+"."+dp]
+					switch {
+					case el.Max != nil && el.Max.V == "0":
+						d.Exists = append(d.Exists, existsRule{strings.ReplaceAll(dp, "[x]", ""), false})
+					case el.Min != nil && el.Min.V != "0":
+						d.Exists = append(d.Exists, existsRule{strings.ReplaceAll(dp, "[x]", ""), true})
+					default:
+						ok = false
+					}
+				case disc.Type.V == "profile" && !strings.Contains(dp, "resolve()"):
+					// the element conforms to the profile: here, a resource
+					// that claims it (meta.profile) or is of its core type
+					el := s
+					if dp != "$this" {
+						el = byID[s.ID+"."+dp]
+					}
+					var ps []string
+					for _, t := range el.Type {
+						for _, p := range t.Profile {
+							ps = append(ps, p.V)
+						}
+					}
+					if len(ps) == 0 {
+						ok = false
+						break
+					}
+					p := strings.ReplaceAll(dp, "[x]", "")
+					if dp == "$this" {
+						p = ""
+					}
+					d.Claims = append(d.Claims, claimRule{p, ps})
 				default:
 					ok = false
 				}
@@ -1012,9 +1161,12 @@ func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 					continue
 				}
 				rp := strings.ReplaceAll(rest, "[x]", "")
-				if v, kind, found := primitiveFixed(f); found && !matchPath(d.Match, rest) {
-					d.Fixed = append(d.Fixed, fixedRule{rp, v, kind})
-					ctx.cover(f.ID, "fixed")
+				if !matchPath(d.Match, rest) {
+					for _, fr := range fixedValues(f) {
+						fr.Path = rp
+						d.Fixed = append(d.Fixed, fr)
+						ctx.cover(f.ID, fr.rule())
+					}
 				}
 				if f.Min != nil || f.Max != nil {
 					c := sliceCard{Path: rp, Max: "*"}
@@ -1321,6 +1473,20 @@ func writeSlices(b *bytes.Buffer, rules []sliceRule) {
 		fmt.Fprintf(b, "{Path: %q, Closed: %v, Slices: []sliceDef{\n", r.Path, r.Closed)
 		for _, s := range r.Slices {
 			fmt.Fprintf(b, "{Name: %q, Min: %d, Max: %q, Types: %#v, Match: %s, Fixed: %s", s.Name, s.Min, s.Max, s.Types, fixedList(s.Match), fixedList(s.Fixed))
+			if len(s.Exists) > 0 {
+				b.WriteString(", Exists: []existsRule{")
+				for _, e := range s.Exists {
+					fmt.Fprintf(b, "{Path: %q, Present: %v}, ", e.Path, e.Present)
+				}
+				b.WriteString("}")
+			}
+			if len(s.Claims) > 0 {
+				b.WriteString(", Claims: []claimRule{")
+				for _, c := range s.Claims {
+					fmt.Fprintf(b, "{Path: %q, Profiles: %#v}, ", c.Path, c.Profiles)
+				}
+				b.WriteString("}")
+			}
 			if len(s.Cards) > 0 {
 				b.WriteString(", Cards: []sliceCard{")
 				for _, c := range s.Cards {
