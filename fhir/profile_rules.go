@@ -542,10 +542,23 @@ func sliceMatches(s *sliceDef, k *Node) bool {
 		return false
 	}
 	for i := range s.Match {
-		if m := &s.Match[i]; m.Tree != nil && !nodeMatchesTree(k, m.segs, m.Tree, !m.Pattern) || m.Tree == nil && !nodeHas(k, m.segs, m.Value) {
+		m := &s.Match[i]
+		if m.Tree == nil {
+			if !nodeHas(k, m.segs, m.Value) {
+				return false
+			}
+		} else if !nodeMatchesTree(k, m.segs, m.Tree, !m.Pattern) {
 			return false
 		}
 	}
+	if len(s.Exists)+len(s.Claims) == 0 {
+		return true
+	}
+	return sliceMatchesMore(s, k)
+}
+
+// sliceMatchesMore applies s's exists and profile discriminators to k.
+func sliceMatchesMore(s *sliceDef, k *Node) bool {
 	for i := range s.Exists {
 		if nodeExists(k, s.Exists[i].segs) != s.Exists[i].Present {
 			return false
