@@ -3,8 +3,9 @@ package main
 // rules.go writes fhir/zz_rules.go: what the UK Core StructureDefinitions
 // say beyond invariants and cardinalities — required bindings (with their
 // value sets expanded here, at generation time), fixed and pattern
-// primitive values, reference target types, and for each extension its
-// contexts and its sub-extensions.
+// values (primitive or complex), reference target types, slicings, and for
+// each extension its contexts and its sub-extensions. A profile on another
+// UK Core profile is read with its parent's rules (chain.go).
 
 import (
 	"archive/tar"
@@ -981,8 +982,12 @@ type sliceCtx struct {
 // required and extensible bindings, reference targets) and its own nested
 // slicings. A slicing by system alone (identifier:nhsNumber) keeps its
 // slices' cardinalities in the profile's (card.System) and carries only the
-// rules inside. A slicing with a slice whose discriminator value is not a
-// primitive fixed or pattern value is not closed-checked.
+// rules inside. Discriminators: value and pattern (a fixed or pattern
+// value, primitive or complex, at the path or on $this; url for
+// extensions), type on $this, exists (the element at the path at max 0 or
+// min ≥ 1) and profile (the type profiles at the path, not through
+// resolve()). A slicing with a slice none of these tells apart is not
+// closed-checked.
 func readSlices(diff []rElement, ctx *sliceCtx, under string) []sliceRule {
 	byID := map[string]rElement{}
 	for _, el := range diff {
