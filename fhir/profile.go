@@ -66,6 +66,11 @@ type ValidateOptions struct {
 	// Suppress drops issues of these rule ids (invariant keys such as
 	// "dom-6", or "unknown-profile").
 	Suppress []string
+	// MustSupport reports each mustSupport element of the applied UK Core
+	// profiles that the resource lacks (where its parent is present), as
+	// information under RuleMustSupport: mustSupport binds the systems that
+	// exchange a resource, not the resource, so it is never an error.
+	MustSupport bool
 	// viaJSON builds the tree from Marshal's output instead of the typed
 	// model (the tests compare the two).
 	viaJSON bool

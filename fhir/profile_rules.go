@@ -320,6 +320,9 @@ func (v *profileValidator) profileRules(n *Node) {
 	if v.opts.Mode != ProfilesBase {
 		v.extensions(n, n)
 	}
+	if v.opts.MustSupport {
+		v.mustSupport(n)
+	}
 }
 
 // overridden reports whether one of the applied UK Core profiles binds

@@ -482,6 +482,7 @@ func writeRules(ukcore, r4, out string) error {
 	typeRules := map[string][]typeRule{}
 	slices := map[string][]sliceRule{}
 	exts := map[string]extRule{}
+	mustSupport := map[string][]msRule{}
 	valueSets := map[string]*codeSet{}
 	var unknownVS []string
 	var unknownOther []string
@@ -562,6 +563,7 @@ func writeRules(ukcore, r4, out string) error {
 		}
 		if sd.Kind.V == "resource" {
 			slices[url] = readSlices(sd.Differential, &sliceCtx{extMax: extMax, needVS: needVSAs, targetType: targetType, cover: func(id, rule string) { cover(url, id, rule) }}, "")
+			mustSupport[url] = mustSupportRules(sd.Differential, slices[url])
 		}
 		if sd.Type.V != "Extension" {
 			continue
@@ -807,6 +809,7 @@ func writeRules(ukcore, r4, out string) error {
 		b.WriteString("}},\n")
 	}
 	b.WriteString("}\n")
+	writeMustSupport(&b, mustSupport)
 	src, err := format.Source(b.Bytes())
 	if err != nil {
 		return fmt.Errorf("%v\n%s", err, b.Bytes())
