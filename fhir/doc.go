@@ -148,6 +148,56 @@
 // ElementDefinition.constraint); the invariants are generated from
 // ../shared/fhir-r4/definitions.tgz and ../shared/ukcore/structuredefinitions.
 //
+// What ValidateProfiles enforces, in short (details below):
+//   - Validate's checks first; their issues are kept as they are (Suppress
+//     does not reach them, MaxIssues cuts the whole list).
+//   - The FHIRPath invariants of every base R4 resource and data type, read
+//     from the snapshots in ../shared/fhir-r4/definitions.tgz (245 of them,
+//     zz_profiles.go's baseInvariants), among them ele-1 (once per element,
+//     from Element), dom-2..dom-6, ref-1, txt-1 and txt-2, bdl-1..bdl-5 and
+//     bdl-7..bdl-12, ext-1, obs-6 and obs-7, pat-1, per-1, qty-3. An
+//     invariant's severity is its constraint's (error or warning), its
+//     code invariant, its rule id the key; one whose expression does not
+//     compile is not checked, and one that fails at run time is reported
+//     as information ("not checked").
+//   - For each UK Core profile applied: its ukcore-* invariants and its
+//     cardinalities ("cardinality", error), and the rules of zz_rules.go
+//     (below).
+//   - A meta.profile URL that is neither a UK Core definition nor the R4
+//     definition of the resource's type or one of its ancestors is a
+//     warning, code not-supported, rule id "unknown-profile", at
+//     meta.profile[i]; a UK Core profile of another resource type is an
+//     error, rule id "profile-type".
+//
+// ValidateOptions: Mode chooses the profiles applied — ProfilesClaimed
+// (the default: those in meta.profile), ProfilesBase (none: base R4 only;
+// UK Core extensions are then not checked either, and preferred bindings
+// are) or ProfilesNamed (Profile, whatever the resource claims);
+// Terminology answers memberOf() and the codes of value sets not
+// enumerable at generation time (SNOMED CT, UCUM, filters); MaxIssues caps
+// the issues (0: no cap); Suppress drops the issues of the rule ids given;
+// MustSupport (off by default) adds the mustSupport report below. The rule
+// ids, as each issue's details.text: an invariant's key, unknown-profile,
+// profile-type, cardinality, binding, binding-extensible,
+// binding-preferred, fixed, slicing, type, reference-target,
+// extension-context, extension-value, sub-extension and must-support.
+//
+// mustSupport (R4 ElementDefinition.mustSupport, in the ElementDefinition
+// StructureDefinition of ../shared/fhir-r4/definitions.tgz; R4
+// profiling.html#mustsupport): true means the systems that produce or
+// consume the resource must support the element in a way the profile
+// spells out; it sets no rule on an instance. So with MustSupport each
+// mustSupport element of an applied UK Core resource profile (its
+// effective differential: a child's flags over its parent's, a flag set
+// false dropping the parent's) that the resource lacks is information,
+// code informational, rule id must-support, at the element that would hold
+// it — only where that element is present (reaction.severity under each
+// reaction without one; nothing when there is no reaction). A slice flagged
+// mustSupport is reported, by name, when no element is in it (extension
+// slices by url, others by their discriminators). Elements inside a slice
+// and type slices of a choice element (value[x]:valueQuantity) are not
+// reported.
+//
 // For every resource, in every mode, ValidateProfiles checks the base R4
 // reference target types (ElementDefinition.type.targetProfile in the
 // snapshots of ../shared/fhir-r4/definitions.tgz, generated into
