@@ -73,6 +73,7 @@ type bindingRule struct {
 	// overriddenBy, for a base R4 binding, are the UK Core profiles that
 	// bind the same element anew: theirs applies instead
 	overriddenBy []*profileRules
+	vs           *valueSetDef // ukcoreValueSets[ValueSet], looked up at init
 }
 
 // bindingStrength is an ElementDefinition.binding.strength that is checked.
@@ -133,7 +134,7 @@ func init() {
 		}
 		for i := range r.Bindings {
 			b := &r.Bindings[i]
-			b.segs = splitPath(b.Path)
+			b.segs, b.vs = splitPath(b.Path), ukcoreValueSets[b.ValueSet]
 			for url, pr := range ukcoreRules {
 				if p := ukcoreProfiles[url]; p == nil || p.Type != typ {
 					continue
@@ -171,7 +172,8 @@ func prepRules(r *profileRules) {
 		}
 	}
 	for i := range r.Bindings {
-		r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
+		b := &r.Bindings[i]
+		b.segs, b.vs = splitPath(b.Path), ukcoreValueSets[b.ValueSet]
 	}
 	fixSegs(r.Fixed)
 	for i := range r.Refs {
@@ -352,7 +354,7 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	}
 	switch kind {
 	case ruleKindBinding:
-		v.binding(r.Bindings[i].ValueSet, r.Bindings[i].Strength, at)
+		v.bindingVS(r.Bindings[i].vs, r.Bindings[i].ValueSet, r.Bindings[i].Strength, at)
 	case ruleKindFixed:
 		v.fixed(&r.Fixed[i], at, nil)
 	case ruleKindRef:
@@ -492,7 +494,11 @@ func nodeHas(n *Node, path []string, value string) bool {
 // InstanceValidator: Terminology_TX_NoValid_1_CC, _2_CC, _3_CC and their
 // code and Coding forms).
 func (v *profileValidator) binding(url string, strength bindingStrength, at *Node) {
-	vs := ukcoreValueSets[url]
+	v.bindingVS(ukcoreValueSets[url], url, strength, at)
+}
+
+// bindingVS is binding with the value set of url already looked up.
+func (v *profileValidator) bindingVS(vs *valueSetDef, url string, strength bindingStrength, at *Node) {
 	if vs == nil {
 		return
 	}
