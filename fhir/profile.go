@@ -25,6 +25,7 @@ type profileInfo struct {
 	Kind       string
 	Invariants []invariant
 	Cards      []cardinality
+	rules      *profileRules // ukcoreRules[URL], linked at init
 }
 
 // cardinality is the min..max a profile sets on an element (outside slices).
@@ -360,7 +361,7 @@ func (v *profileValidator) resource(n *Node) {
 			v.check(&list[i], n, n, 0)
 		}
 	}
-	v.profileRules(n)
+	v.profileRules(n, profiles)
 	// data type invariants and every element's ele-1, then the resources inside
 	v.elements(n, n)
 }

@@ -148,8 +148,11 @@ func init() {
 			}
 		}
 	}
-	for _, r := range ukcoreRules {
+	for url, r := range ukcoreRules {
 		prepRules(r)
+		if p := ukcoreProfiles[url]; p != nil {
+			p.rules = r
+		}
 	}
 	for url, r := range ukcoreRules {
 		if p := ukcoreProfiles[url]; p != nil && baseRules[p.Type] != nil {
@@ -245,23 +248,17 @@ const (
 )
 
 // profileRules applies to the resource n the base R4 rules of its type,
-// the rules of the UK Core profiles opts chooses (claimed in meta.profile,
-// or named) and, unless only base R4 is asked for, the rules of the UK
-// Core extensions it carries.
-func (v *profileValidator) profileRules(n *Node) {
+// the rules of the UK Core profiles that apply to it (profiles: those opts
+// chooses, claimed in meta.profile or named, that are on n's type, as
+// resource found them) and, unless only base R4 is asked for, the rules
+// of the UK Core extensions it carries.
+func (v *profileValidator) profileRules(n *Node, profiles []*profileInfo) {
 	var buf [4]*profileRules // most resources claim fewer: no allocation
 	applied := buf[:0]
-	switch v.opts.Mode {
-	case ProfilesClaimed:
-		if m := n.first("meta"); m != nil {
-			for _, p := range m.kids {
-				if p.Name == "profile" {
-					applied = profileRulesOf(p.raw, n, applied)
-				}
-			}
+	for _, p := range profiles {
+		if p.rules != nil {
+			applied = append(applied, p.rules)
 		}
-	case ProfilesNamed:
-		applied = profileRulesOf(v.opts.Profile, n, applied)
 	}
 	if br := baseRules[n.Type]; br != nil {
 		for i := range br.Bindings {
@@ -294,16 +291,6 @@ func overridden(b *bindingRule, applied []*profileRules) bool {
 		}
 	}
 	return false
-}
-
-func profileRulesOf(url string, n *Node, out []*profileRules) []*profileRules {
-	base, _, _ := strings.Cut(url, "|")
-	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type {
-		if r := ukcoreRules[base]; r != nil {
-			return append(out, r)
-		}
-	}
-	return out
 }
 
 // report adds an issue of the rules here (v.add's checks: suppression,
