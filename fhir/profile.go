@@ -105,10 +105,10 @@ type invTables struct {
 	// ele1Only: element is ele-1 alone, which elements then decides
 	// inline (ele1) rather than through check
 	ele1Only bool
-	// baseMask has bit (t[0] & 63) of baseMask[len(t)] set for every
-	// type t in base: a type whose bit is clear has no base invariants,
-	// so elements need not look it up
-	baseMask [64]uint64
+	// baseHashed holds base's lists again, by baseHash of their type, so
+	// that elements finds a type's list (or that it has none) without
+	// hashing the whole name
+	baseHashed [64][]baseEntry
 	// extension are the invariants of the UK Core extensions that have
 	// any, by URL
 	extension map[string][]preparedInv
@@ -116,10 +116,28 @@ type invTables struct {
 	extBase []preparedInv
 }
 
-// mayHaveBase reports whether base may hold invariants of typ (false:
-// it holds none).
-func (t *invTables) mayHaveBase(typ string) bool {
-	return typ != "" && t.baseMask[len(typ)&63]&(1<<(typ[0]&63)) != 0
+type baseEntry struct {
+	typ  string
+	list []preparedInv
+}
+
+// baseHash mixes typ's length and first and last letters: the types with
+// base invariants spread over about as many slots as there are types.
+func baseHash(typ string) int {
+	if typ == "" {
+		return 0
+	}
+	return (len(typ)*7 + int(typ[0]) + int(typ[len(typ)-1])*3) & 63
+}
+
+// baseOf is base[typ].
+func (t *invTables) baseOf(typ string) []preparedInv {
+	for _, e := range t.baseHashed[baseHash(typ)] {
+		if e.typ == typ {
+			return e.list
+		}
+	}
+	return nil
 }
 
 var (
@@ -170,7 +188,8 @@ func invariants() *invTables {
 		}
 		for typ := range t.base {
 			t.primBase = t.primBase || isPrimitiveType(typ)
-			t.baseMask[len(typ)&63] |= 1 << (typ[0] & 63)
+			h := baseHash(typ)
+			t.baseHashed[h] = append(t.baseHashed[h], baseEntry{typ, t.base[typ]})
 		}
 		for i := range baseInvariants["DomainResource"] {
 			inv := &baseInvariants["DomainResource"][i]
@@ -467,7 +486,7 @@ func idx(parent, k *Node) string {
 // elements applies the invariants on every element (ele-1), those of
 // each element's data type and those of the UK Core extensions below n,
 // and checks the resources inside. It looks a type up only when it may
-// have invariants (baseMask), and decides ele-1 inline.
+// have invariants (baseOf), and decides ele-1 inline.
 func (v *profileValidator) elements(res, n *Node) {
 	t := v.tables
 	for _, k := range n.kids {
@@ -496,8 +515,8 @@ func (v *profileValidator) elements(res, n *Node) {
 			for i := range t.extBase {
 				v.check(&t.extBase[i], res, k, 0)
 			}
-		} else if (t.primBase || !isPrimitiveType(typ)) && t.mayHaveBase(typ) && !strings.Contains(typ, ".") {
-			list := t.base[typ]
+		} else if t.primBase || !isPrimitiveType(typ) {
+			list := t.baseOf(typ)
 			for i := range list {
 				v.check(&list[i], res, k, 0)
 			}

@@ -75,3 +75,22 @@ func TestValidateProfilesSharedExpression(t *testing.T) {
 		}
 	}
 }
+
+// baseOf finds every type's base invariants as the map does, and none for
+// a type (data type, backbone element, primitive) that has none.
+func TestBaseOfMatchesMap(t *testing.T) {
+	tb := invariants()
+	names := []string{"", "Patient.Contact", "string", "x", "Elementx"}
+	for name := range typeTable {
+		names = append(names, name)
+	}
+	for name := range tb.base {
+		names = append(names, name)
+	}
+	for _, name := range names {
+		got, want := tb.baseOf(name), tb.base[name]
+		if len(got) != len(want) || len(got) > 0 && &got[0] != &want[0] {
+			t.Errorf("%q: %d invariants, want %d", name, len(got), len(want))
+		}
+	}
+}
