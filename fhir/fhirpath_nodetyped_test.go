@@ -91,6 +91,35 @@ func sameTypedTree(a, b *Node, path string) string {
 // the typed builder leaves to the JSON path are counted.
 func TestTypedNodeTree(t *testing.T) {
 	names, rs := typedTreeCorpus(t)
+	compareTypedTrees(t, names, rs)
+}
+
+// TestTypedNodeTreeUnsorted: with every type's sorted flag cleared, so
+// that each scope keeps its key groups and sorts them as for a scope of
+// another type, the trees are still those of Marshal's output; and every
+// generated type is sorted, so ValidateProfiles takes the short way.
+func TestTypedNodeTreeUnsorted(t *testing.T) {
+	nodeTypesOnce.Do(resolveNodeTypes)
+	for _, nt := range nodeTypes {
+		if !nt.sorted {
+			t.Errorf("%s: fields not in keyLess order", nt.def)
+		}
+	}
+	names, rs := typedTreeCorpus(t)
+	was := make([]bool, len(nodeTypes))
+	for i, nt := range nodeTypes {
+		was[i], nt.sorted = nt.sorted, false
+	}
+	defer func() {
+		for i, nt := range nodeTypes {
+			nt.sorted = was[i]
+		}
+	}()
+	compareTypedTrees(t, names, rs)
+}
+
+func compareTypedTrees(t *testing.T, names []string, rs []Resource) {
+	t.Helper()
 	bailed := 0
 	for i, r := range rs {
 		src, err := marshalString(r)
