@@ -105,6 +105,10 @@ type invTables struct {
 	// ele1Only: element is ele-1 alone, which elements then decides
 	// inline (ele1) rather than through check
 	ele1Only bool
+	// baseMask has bit (t[0] & 63) of baseMask[len(t)] set for every
+	// type t in base: a type whose bit is clear has no base invariants,
+	// so elements need not look it up
+	baseMask [64]uint64
 	// baseHashed holds base's lists again, by baseHash of their type, so
 	// that elements finds a type's list (or that it has none) without
 	// hashing the whole name
@@ -132,6 +136,9 @@ func baseHash(typ string) int {
 
 // baseOf is base[typ].
 func (t *invTables) baseOf(typ string) []preparedInv {
+	if typ == "" || t.baseMask[len(typ)&63]&(1<<(typ[0]&63)) == 0 {
+		return nil
+	}
 	for _, e := range t.baseHashed[baseHash(typ)] {
 		if e.typ == typ {
 			return e.list
@@ -188,6 +195,7 @@ func invariants() *invTables {
 		}
 		for typ := range t.base {
 			t.primBase = t.primBase || isPrimitiveType(typ)
+			t.baseMask[len(typ)&63] |= 1 << (typ[0] & 63)
 			h := baseHash(typ)
 			t.baseHashed[h] = append(t.baseHashed[h], baseEntry{typ, t.base[typ]})
 		}
