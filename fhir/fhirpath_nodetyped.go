@@ -231,6 +231,13 @@ func (b *typedBuilder) obj(s nodeScope, g grp) nodeScope {
 	if c.Type == "" {
 		c.Type = "Element"
 	}
+	if c.Type == "Extension" {
+		// an extension that ends up empty and taken out leaves the marks:
+		// they only say that one may be there
+		for p := s.n; p != nil && !p.extBelow; p = p.parent {
+			p.extBelow = true
+		}
+	}
 	return nodeScope{n: c, ti: g.ti, kidBase: len(b.stack), grpBase: len(b.groups)}
 }
 

@@ -258,3 +258,53 @@ func FuzzTypedNodeTree(f *testing.F) {
 		}
 	})
 }
+
+// TestTypedNodeTreeExtBelow: in every typed tree of the corpus, each node
+// with an Extension among its descendants is marked extBelow (the
+// extension walk skips the unmarked), and most nodes are not.
+func TestTypedNodeTreeExtBelow(t *testing.T) {
+	names, rs := typedTreeCorpus(t)
+	nodes, marked := 0, 0
+	var walk func(n *Node) bool
+	walk = func(n *Node) bool {
+		nodes++
+		if n.extBelow {
+			marked++
+		}
+		below := false
+		for _, k := range n.kids {
+			if walk(k) || k.Type == "Extension" {
+				below = true
+			}
+		}
+		return below
+	}
+	var check func(name string, n *Node)
+	check = func(name string, n *Node) {
+		for _, k := range n.kids {
+			if !k.extBelow && walk(k) {
+				t.Errorf("%s: %s has an extension below it but is not marked", name, nodeLocation(k))
+			}
+			check(name, k)
+		}
+	}
+	for i, r := range rs {
+		var st nodeState
+		n, ok := st.buildTyped(r)
+		if !ok {
+			continue
+		}
+		check(names[i], n)
+	}
+	nodes, marked = 0, 0
+	for _, r := range rs {
+		var st nodeState
+		if n, ok := st.buildTyped(r); ok {
+			walk(n)
+		}
+	}
+	t.Logf("%d of %d nodes marked", marked, nodes)
+	if marked*2 > nodes {
+		t.Errorf("%d of %d nodes marked extBelow", marked, nodes)
+	}
+}

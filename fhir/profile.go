@@ -266,6 +266,7 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 	if !opts.viaJSON {
 		n, ok = st.buildTyped(r)
 	}
+	typed := ok
 	if !ok {
 		// from Marshal's output: what the typed builder cannot give
 		// exactly, and the reference it is tested against
@@ -277,7 +278,7 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 			return oo, err
 		}
 	}
-	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants()}
+	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants(), extMarked: typed}
 	v.env.Terminology = opts.Terminology
 	for _, s := range opts.Suppress {
 		if v.suppress == nil {
@@ -311,6 +312,9 @@ type profileValidator struct {
 	memoProg *FHIRPath
 	memoAt   *Node
 	memoOK   bool
+	// extMarked: the tree is the typed builder's, whose extBelow marks
+	// tell the extension walk which subtrees hold no extension
+	extMarked bool
 }
 
 // add reports an issue at the element n (plus suffix, if any); the

@@ -693,7 +693,7 @@ func (v *profileValidator) extensions(res, n *Node) {
 				v.extension(e, url, res, n, k)
 			}
 		}
-		if len(k.kids) > 0 {
+		if len(k.kids) > 0 && (k.extBelow || !v.extMarked) {
 			v.extensions(res, k)
 		}
 	}
