@@ -254,7 +254,7 @@ func (b *typedBuilder) str(s nodeScope, nt *nodeType, i int, key, v string) {
 }
 
 func (b *typedBuilder) text(c *Node, v string) {
-	if !utf8.ValidString(v) {
+	if !validText(v) {
 		b.bail = true
 	}
 	c.raw, c.lazy = v, true
@@ -369,7 +369,7 @@ func primNode[P primitive](b *typedBuilder, s nodeScope, gr grp, p P) {
 func (b *typedBuilder) strNode(s nodeScope, gr grp, v string, el *Element) {
 	c := b.child(s, gr)
 	if v != "" {
-		if !utf8.ValidString(v) {
+		if !validText(v) {
 			b.bail = true
 		}
 		c.raw, c.lazy = v, true
@@ -454,7 +454,7 @@ func (b *typedBuilder) primText(p primitive) (string, string) {
 		return x.Raw, t
 	}
 	s := primString(p)
-	if !utf8.ValidString(s) {
+	if !validText(s) {
 		b.bail = true
 	}
 	return s, "string"
@@ -628,4 +628,24 @@ func primString(p primitive) string {
 		return x.Value
 	}
 	return ""
+}
+
+// validText is utf8.ValidString, eight bytes at a time while they are
+// ASCII (nearly every FHIR string is).
+func validText(s string) bool {
+	const highs = 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&highs != 0 {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -307,4 +308,24 @@ func TestTypedNodeTreeExtBelow(t *testing.T) {
 	if marked*2 > nodes {
 		t.Errorf("%d of %d nodes marked extBelow", marked, nodes)
 	}
+}
+
+// validText answers as utf8.ValidString, wherever a non-ASCII or invalid
+// byte falls.
+func TestValidText(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "é", "abcdefgé", "abcdefghé", "abcdefg\xff", "abcdefgh\xff", "\xff", "abcdefghijklmno\xc3", "abcdefghijklmno\xc3\xa9", "日本語のテキスト"} {
+		if got, want := validText(s), utf8.ValidString(s); got != want {
+			t.Errorf("%q: %v, want %v", s, got, want)
+		}
+	}
+}
+
+func FuzzValidText(f *testing.F) {
+	f.Add("https://fhir.nhs.uk/Id/nhs-number")
+	f.Add("abcdefgh\xe2\x82")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validText(s), utf8.ValidString(s); got != want {
+			t.Fatalf("%q: %v, want %v", s, got, want)
+		}
+	})
 }
