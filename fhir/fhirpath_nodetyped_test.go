@@ -329,3 +329,32 @@ func FuzzValidText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzValidateProfilesTypedVsJSON: on any resource Unmarshal accepts,
+// ValidateProfiles gives the same issues in each mode from the typed tree
+// (key groups left out, extension walk pruned by extBelow) as from the
+// tree of Marshal's output (every subtree walked).
+func FuzzValidateProfilesTypedVsJSON(f *testing.F) {
+	for _, s := range profileGoldenInvalid {
+		f.Add(s)
+	}
+	f.Add(`{"resourceType":"Patient","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex","valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender","code":"X"}]}}],"contact":[{"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactRank","valuePositiveInt":1}],"name":{"family":"F"}}],"_gender":{"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-Nope"}]},"gender":"male"}`)
+	f.Add(`{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018","extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus","valueCodeableConcept":{"coding":[{"code":"99"}]}}]}],"contained":[{"resourceType":"Organization","id":"o","extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory","valueString":"x"}]}],"managingOrganization":{"reference":"#o"}}`)
+	modes := []ValidateOptions{{}, {Mode: ProfilesBase}, {Mode: ProfilesNamed, Profile: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"}}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := Unmarshal([]byte(s))
+		if err != nil {
+			return
+		}
+		for _, opts := range modes {
+			want, werr := ValidateProfiles(context.Background(), r, ValidateOptions{Mode: opts.Mode, Profile: opts.Profile, viaJSON: true})
+			got, gerr := ValidateProfiles(context.Background(), r, opts)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("mode %d: error %v via JSON, %v typed", opts.Mode, werr, gerr)
+			}
+			if d := cmp.Diff(issueLines(want), issueLines(got)); d != "" {
+				t.Fatalf("%s\nmode %d: issues differ (-json +typed):\n%s", s, opts.Mode, d)
+			}
+		}
+	})
+}
