@@ -117,7 +117,7 @@ func fastPath(x *pathNode) fastPred {
 			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
 				return false
 			}
-			names = append(names, y.name)
+			names = append(names, internName(y.name))
 			return true
 		case *pathNode:
 			return walk(y.left) && walk(y.right)
@@ -347,7 +347,7 @@ func memberChain(n fpNode) ([]string, bool) {
 			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
 				return false
 			}
-			names = append(names, y.name)
+			names = append(names, internName(y.name))
 			return true
 		case *pathNode:
 			return walk(y.left) && walk(y.right)

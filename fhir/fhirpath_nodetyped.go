@@ -593,6 +593,32 @@ func (st *nodeState) buildTyped(r Resource) (*Node, bool) {
 	return n, true
 }
 
+var (
+	internOnce  sync.Once
+	internNames map[string]string
+)
+
+// internName gives the element name s as typeTable holds it, which is the
+// string the typed builder names nodes with: a path step compared with
+// such a node's name then matches by pointer, without comparing bytes.
+// A name typeTable does not have is given back as it is.
+func internName(s string) string {
+	internOnce.Do(func() {
+		internNames = map[string]string{}
+		for _, ti := range typeTable {
+			for i := range ti.Elems {
+				if n := ti.Elems[i].Name; internNames[n] == "" {
+					internNames[n] = n
+				}
+			}
+		}
+	})
+	if n, ok := internNames[s]; ok {
+		return n
+	}
+	return s
+}
+
 // primString is the value of a primitive held as a Go string.
 func primString(p primitive) string {
 	switch x := p.(type) {

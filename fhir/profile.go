@@ -173,6 +173,9 @@ func prepare(inv *invariant, rest string) preparedInv {
 	p := preparedInv{inv: inv, prog: compiledInvariant(inv.Expr)}
 	if rest = strings.ReplaceAll(rest, "[x]", ""); rest != "" {
 		p.rest = strings.Split(rest, ".")
+		for i := range p.rest {
+			p.rest[i] = internName(p.rest[i])
+		}
 	}
 	if p.fast = fastBool(p.prog); p.fast == nil && p.prog != nil {
 		p.guard = guardBool(p.prog)

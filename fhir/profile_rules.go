@@ -116,7 +116,11 @@ func splitPath(p string) []string {
 	if p == "" {
 		return nil
 	}
-	return strings.Split(p, ".")
+	segs := strings.Split(p, ".")
+	for i := range segs {
+		segs[i] = internName(segs[i])
+	}
+	return segs
 }
 
 // init splits the generated rule paths once, so that the checks neither
