@@ -117,7 +117,7 @@ func fastPath(x *pathNode) fastPred {
 			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
 				return false
 			}
-			names = append(names, y.name)
+			names = append(names, internName(y.name))
 			return true
 		case *pathNode:
 			return walk(y.left) && walk(y.right)
@@ -127,22 +127,27 @@ func fastPath(x *pathNode) fastPred {
 	if !walk(x.left) {
 		return nil
 	}
-	choice := false
-	for _, name := range names {
-		choice = choice || !lowerOnly(name)
+	if len(names) > 64 {
+		return nil
+	}
+	typed := uint64(0)
+	for i, name := range names {
+		if !lowerOnly(name) {
+			typed |= 1 << i
+		}
 	}
 	if f.name == "exists" {
-		return func(n *Node) bool { return pathAny(n, names, choice) }
+		return func(n *Node) bool { return pathAny(n, names, typed) }
 	}
-	return func(n *Node) bool { return !pathAny(n, names, choice) }
+	return func(n *Node) bool { return !pathAny(n, names, typed) }
 }
 
 // pathAny reports whether navigating names from n reaches any element, by
 // the rules of navigate: the children with that name, or, when an item
-// has none, a choice element by its typed name (valueQuantity). choice
-// false says that no name can be a typed name (lowerOnly), so the second
-// search is left out.
-func pathAny(n *Node, names []string, choice bool) bool {
+// has none, a choice element by its typed name (valueQuantity). Bit i of
+// typed is clear when names[i] cannot be a typed name (lowerOnly), so the
+// second search is left out at that step.
+func pathAny(n *Node, names []string, typed uint64) bool {
 	if len(names) == 0 {
 		return true
 	}
@@ -151,16 +156,16 @@ func pathAny(n *Node, names []string, choice bool) bool {
 	for _, k := range n.kids {
 		if k.Name == name {
 			found = true
-			if pathAny(k, names[1:], choice) {
+			if pathAny(k, names[1:], typed>>1) {
 				return true
 			}
 		}
 	}
-	if found || !choice {
+	if found || typed&1 == 0 {
 		return false
 	}
 	for _, k := range n.kids {
-		if choiceNamed(k, name) && pathAny(k, names[1:], choice) {
+		if choiceNamed(k, name) && pathAny(k, names[1:], typed>>1) {
 			return true
 		}
 	}
@@ -342,7 +347,7 @@ func memberChain(n fpNode) ([]string, bool) {
 			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
 				return false
 			}
-			names = append(names, y.name)
+			names = append(names, internName(y.name))
 			return true
 		case *pathNode:
 			return walk(y.left) && walk(y.right)

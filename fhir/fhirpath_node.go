@@ -25,6 +25,9 @@ type Node struct {
 	index  int // position among the parent's children of the same name
 	// lazy: val is still to be worked out from raw (see value)
 	lazy bool
+	// extBelow, in a tree from the typed builder: an Extension element
+	// may be among the node's descendants (false: there is none)
+	extBelow bool
 }
 
 // Value returns the primitive value (nil for a complex element or a

@@ -34,6 +34,10 @@ type nodeType struct {
 	ti     *typeInfo
 	own    []fieldInfo
 	choice []map[string]choiceAlt // by FHIR type name, for choice fields
+	// sorted: the keys of the fields, taken in field order, are in keyLess
+	// order (resolveNodeTypes checks it), so a scope of this very type
+	// gets its children in order and keeps no key groups
+	sorted bool
 }
 
 // fieldInfo is a key's keyInfo and the type table of its objects.
@@ -56,19 +60,34 @@ func resolveNodeTypes() {
 		nt.ti = ti
 		nt.own = make([]fieldInfo, len(ti.Elems))
 		nt.choice = make([]map[string]choiceAlt, len(ti.Elems))
+		// one key of each field at most is present (a choice field has
+		// one value), so field order is keyLess order when the orders
+		// rise strictly from field to field
+		nt.sorted = true
+		prev := -1
 		for i := range ti.Elems {
 			e := &ti.Elems[i]
 			if !e.Choice {
 				nt.own[i] = fieldOf(keyLookup(ti, e.Name))
+				nt.sorted = nt.sorted && nt.own[i].order > prev
+				prev = nt.own[i].order
 				continue
 			}
 			m := map[string]choiceAlt{}
+			order := -1
 			for _, t := range e.Types {
 				if t == "" {
 					continue
 				}
 				k := e.Name + string(upperASCII(t[0])) + t[1:]
 				m[t] = choiceAlt{k, fieldOf(keyLookup(ti, k))}
+				if order < 0 {
+					order = m[t].order
+				}
+				nt.sorted = nt.sorted && m[t].order == order && order > prev
+			}
+			if order >= 0 {
+				prev = order
 			}
 			nt.choice[i] = m
 		}
@@ -106,10 +125,10 @@ type kgroup struct {
 
 // grp is what the children of one key are made with.
 type grp struct {
-	name string // the children's name
-	et   string
-	ti   *typeInfo
-	at   int // index in groups
+	name  string // the children's name
+	et    string
+	ti    *typeInfo
+	start int // where its children start in stack
 }
 
 type typedBuilder struct {
@@ -135,7 +154,7 @@ func (b *typedBuilder) info(s nodeScope, nt *nodeType, i int, key string) fieldI
 var unknownKey = fieldInfo{keyInfo: keyInfo{order: 1 << 20}}
 
 func (b *typedBuilder) push(key string, fi *fieldInfo) grp {
-	g := grp{name: fi.name, et: fi.et, ti: fi.childTi, at: len(b.groups)}
+	g := grp{name: fi.name, et: fi.et, ti: fi.childTi, start: len(b.stack)}
 	if g.name == "" {
 		g.name = key
 	}
@@ -149,9 +168,9 @@ func (b *typedBuilder) push(key string, fi *fieldInfo) grp {
 
 // group starts the children of field i, named key. The common case, a
 // field of the scope's own type, is kept small (and its grp built in
-// place): the rest is groupOther.
+// place; with nt.sorted no key group is kept): the rest is groupOther.
 func (b *typedBuilder) group(s nodeScope, nt *nodeType, i int, key string) grp {
-	if s.ti != nt.ti {
+	if s.ti != nt.ti || !nt.sorted {
 		return b.groupOther(s, nt, i, key)
 	}
 	fi := &nt.own[i]
@@ -162,8 +181,7 @@ func (b *typedBuilder) group(s nodeScope, nt *nodeType, i int, key string) grp {
 	if fi.et == "" {
 		ti = nil
 	}
-	b.groups = append(b.groups, kgroup{key: key, order: int32(fi.order), start: int32(len(b.stack))})
-	return grp{name: name, et: fi.et, ti: ti, at: len(b.groups) - 1}
+	return grp{name: name, et: fi.et, ti: ti, start: len(b.stack)}
 }
 
 //go:noinline
@@ -185,13 +203,22 @@ func (b *typedBuilder) choiceGroup(s nodeScope, nt *nodeType, i int, typ string)
 		fi = unknownKey
 	case s.ti != nt.ti:
 		fi = fieldOf(keyLookup(s.ti, alt.key))
+	case nt.sorted:
+		g := grp{name: fi.name, et: fi.et, ti: fi.childTi, start: len(b.stack)}
+		if g.name == "" {
+			g.name = alt.key
+		}
+		if fi.et == "" {
+			g.ti = nil
+		}
+		return g, true
 	}
 	return b.push(alt.key, &fi), true
 }
 
 func (b *typedBuilder) child(s nodeScope, g grp) *Node {
 	c := b.nb.node()
-	c.Name, c.parent, c.index = g.name, s.n, len(b.stack)-int(b.groups[g.at].start)
+	c.Name, c.parent, c.index = g.name, s.n, len(b.stack)-g.start
 	b.stack = append(b.stack, c)
 	return c
 }
@@ -203,6 +230,13 @@ func (b *typedBuilder) obj(s nodeScope, g grp) nodeScope {
 	c.Type = g.et
 	if c.Type == "" {
 		c.Type = "Element"
+	}
+	if c.Type == "Extension" {
+		// an extension that ends up empty and taken out leaves the marks:
+		// they only say that one may be there
+		for p := s.n; p != nil && !p.extBelow; p = p.parent {
+			p.extBelow = true
+		}
 	}
 	return nodeScope{n: c, ti: g.ti, kidBase: len(b.stack), grpBase: len(b.groups)}
 }
@@ -220,7 +254,7 @@ func (b *typedBuilder) str(s nodeScope, nt *nodeType, i int, key, v string) {
 }
 
 func (b *typedBuilder) text(c *Node, v string) {
-	if !utf8.ValidString(v) {
+	if !validText(v) {
 		b.bail = true
 	}
 	c.raw, c.lazy = v, true
@@ -244,6 +278,8 @@ func (b *typedBuilder) setKids(s nodeScope) {
 	kids := b.stack[s.kidBase:]
 	grps := b.groups[s.grpBase:]
 	out := b.nb.kidList(len(kids))
+	// no key groups: the children came from a sorted type's own fields,
+	// in order
 	sorted := true
 	prev := -1
 	for j := range grps {
@@ -333,7 +369,7 @@ func primNode[P primitive](b *typedBuilder, s nodeScope, gr grp, p P) {
 func (b *typedBuilder) strNode(s nodeScope, gr grp, v string, el *Element) {
 	c := b.child(s, gr)
 	if v != "" {
-		if !utf8.ValidString(v) {
+		if !validText(v) {
 			b.bail = true
 		}
 		c.raw, c.lazy = v, true
@@ -418,7 +454,7 @@ func (b *typedBuilder) primText(p primitive) (string, string) {
 		return x.Raw, t
 	}
 	s := primString(p)
-	if !utf8.ValidString(s) {
+	if !validText(s) {
 		b.bail = true
 	}
 	return s, "string"
@@ -557,6 +593,32 @@ func (st *nodeState) buildTyped(r Resource) (*Node, bool) {
 	return n, true
 }
 
+var (
+	internOnce  sync.Once
+	internNames map[string]string
+)
+
+// internName gives the element name s as typeTable holds it, which is the
+// string the typed builder names nodes with: a path step compared with
+// such a node's name then matches by pointer, without comparing bytes.
+// A name typeTable does not have is given back as it is.
+func internName(s string) string {
+	internOnce.Do(func() {
+		internNames = map[string]string{}
+		for _, ti := range typeTable {
+			for i := range ti.Elems {
+				if n := ti.Elems[i].Name; internNames[n] == "" {
+					internNames[n] = n
+				}
+			}
+		}
+	})
+	if n, ok := internNames[s]; ok {
+		return n
+	}
+	return s
+}
+
 // primString is the value of a primitive held as a Go string.
 func primString(p primitive) string {
 	switch x := p.(type) {
@@ -592,4 +654,24 @@ func primString(p primitive) string {
 		return x.Value
 	}
 	return ""
+}
+
+// validText is utf8.ValidString, eight bytes at a time while they are
+// ASCII (nearly every FHIR string is).
+func validText(s string) bool {
+	const highs = 0x8080808080808080
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if x&highs != 0 {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	for ; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return utf8.ValidString(s[i:])
+		}
+	}
+	return true
 }

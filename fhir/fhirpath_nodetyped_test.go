@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -91,6 +92,35 @@ func sameTypedTree(a, b *Node, path string) string {
 // the typed builder leaves to the JSON path are counted.
 func TestTypedNodeTree(t *testing.T) {
 	names, rs := typedTreeCorpus(t)
+	compareTypedTrees(t, names, rs)
+}
+
+// TestTypedNodeTreeUnsorted: with every type's sorted flag cleared, so
+// that each scope keeps its key groups and sorts them as for a scope of
+// another type, the trees are still those of Marshal's output; and every
+// generated type is sorted, so ValidateProfiles takes the short way.
+func TestTypedNodeTreeUnsorted(t *testing.T) {
+	nodeTypesOnce.Do(resolveNodeTypes)
+	for _, nt := range nodeTypes {
+		if !nt.sorted {
+			t.Errorf("%s: fields not in keyLess order", nt.def)
+		}
+	}
+	names, rs := typedTreeCorpus(t)
+	was := make([]bool, len(nodeTypes))
+	for i, nt := range nodeTypes {
+		was[i], nt.sorted = nt.sorted, false
+	}
+	defer func() {
+		for i, nt := range nodeTypes {
+			nt.sorted = was[i]
+		}
+	}()
+	compareTypedTrees(t, names, rs)
+}
+
+func compareTypedTrees(t *testing.T, names []string, rs []Resource) {
+	t.Helper()
 	bailed := 0
 	for i, r := range rs {
 		src, err := marshalString(r)
@@ -226,6 +256,105 @@ func FuzzTypedNodeTree(f *testing.F) {
 		}
 		if d := sameTypedTree(want, got, want.Type); d != "" {
 			t.Fatalf("%s\n%s", src, d)
+		}
+	})
+}
+
+// TestTypedNodeTreeExtBelow: in every typed tree of the corpus, each node
+// with an Extension among its descendants is marked extBelow (the
+// extension walk skips the unmarked), and most nodes are not.
+func TestTypedNodeTreeExtBelow(t *testing.T) {
+	names, rs := typedTreeCorpus(t)
+	nodes, marked := 0, 0
+	var walk func(n *Node) bool
+	walk = func(n *Node) bool {
+		nodes++
+		if n.extBelow {
+			marked++
+		}
+		below := false
+		for _, k := range n.kids {
+			if walk(k) || k.Type == "Extension" {
+				below = true
+			}
+		}
+		return below
+	}
+	var check func(name string, n *Node)
+	check = func(name string, n *Node) {
+		for _, k := range n.kids {
+			if !k.extBelow && walk(k) {
+				t.Errorf("%s: %s has an extension below it but is not marked", name, nodeLocation(k))
+			}
+			check(name, k)
+		}
+	}
+	for i, r := range rs {
+		var st nodeState
+		n, ok := st.buildTyped(r)
+		if !ok {
+			continue
+		}
+		check(names[i], n)
+	}
+	nodes, marked = 0, 0
+	for _, r := range rs {
+		var st nodeState
+		if n, ok := st.buildTyped(r); ok {
+			walk(n)
+		}
+	}
+	t.Logf("%d of %d nodes marked", marked, nodes)
+	if marked*2 > nodes {
+		t.Errorf("%d of %d nodes marked extBelow", marked, nodes)
+	}
+}
+
+// validText answers as utf8.ValidString, wherever a non-ASCII or invalid
+// byte falls.
+func TestValidText(t *testing.T) {
+	for _, s := range []string{"", "a", "abcdefgh", "abcdefghi", "é", "abcdefgé", "abcdefghé", "abcdefg\xff", "abcdefgh\xff", "\xff", "abcdefghijklmno\xc3", "abcdefghijklmno\xc3\xa9", "日本語のテキスト"} {
+		if got, want := validText(s), utf8.ValidString(s); got != want {
+			t.Errorf("%q: %v, want %v", s, got, want)
+		}
+	}
+}
+
+func FuzzValidText(f *testing.F) {
+	f.Add("https://fhir.nhs.uk/Id/nhs-number")
+	f.Add("abcdefgh\xe2\x82")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := validText(s), utf8.ValidString(s); got != want {
+			t.Fatalf("%q: %v, want %v", s, got, want)
+		}
+	})
+}
+
+// FuzzValidateProfilesTypedVsJSON: on any resource Unmarshal accepts,
+// ValidateProfiles gives the same issues in each mode from the typed tree
+// (key groups left out, extension walk pruned by extBelow) as from the
+// tree of Marshal's output (every subtree walked).
+func FuzzValidateProfilesTypedVsJSON(f *testing.F) {
+	for _, s := range profileGoldenInvalid {
+		f.Add(s)
+	}
+	f.Add(`{"resourceType":"Patient","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex","valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender","code":"X"}]}}],"contact":[{"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactRank","valuePositiveInt":1}],"name":{"family":"F"}}],"_gender":{"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-Nope"}]},"gender":"male"}`)
+	f.Add(`{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018","extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus","valueCodeableConcept":{"coding":[{"code":"99"}]}}]}],"contained":[{"resourceType":"Organization","id":"o","extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory","valueString":"x"}]}],"managingOrganization":{"reference":"#o"}}`)
+	modes := []ValidateOptions{{}, {Mode: ProfilesBase}, {Mode: ProfilesNamed, Profile: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"}}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := Unmarshal([]byte(s))
+		if err != nil {
+			return
+		}
+		for _, opts := range modes {
+			want, werr := ValidateProfiles(context.Background(), r, ValidateOptions{Mode: opts.Mode, Profile: opts.Profile, viaJSON: true})
+			got, gerr := ValidateProfiles(context.Background(), r, opts)
+			if (werr == nil) != (gerr == nil) {
+				t.Fatalf("mode %d: error %v via JSON, %v typed", opts.Mode, werr, gerr)
+			}
+			if d := cmp.Diff(issueLines(want), issueLines(got)); d != "" {
+				t.Fatalf("%s\nmode %d: issues differ (-json +typed):\n%s", s, opts.Mode, d)
+			}
 		}
 	})
 }

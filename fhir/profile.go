@@ -28,7 +28,8 @@ type profileInfo struct {
 	Base       string
 	Invariants []invariant
 	Cards      []cardinality
-	hasChild   bool // another UK Core profile derives from this one
+	hasChild   bool          // another UK Core profile derives from this one
+	rules      *profileRules // ukcoreRules[URL], linked at init
 }
 
 // cardinality is the min..max a profile sets on an element (outside slices).
@@ -117,6 +118,10 @@ type invTables struct {
 	// type t in base: a type whose bit is clear has no base invariants,
 	// so elements need not look it up
 	baseMask [64]uint64
+	// baseHashed holds base's lists again, by baseHash of their type, so
+	// that elements finds a type's list (or that it has none) without
+	// hashing the whole name
+	baseHashed [64][]baseEntry
 	// extension are the invariants of the UK Core extensions that have
 	// any, by URL
 	extension map[string][]preparedInv
@@ -124,10 +129,31 @@ type invTables struct {
 	extBase []preparedInv
 }
 
-// mayHaveBase reports whether base may hold invariants of typ (false:
-// it holds none).
-func (t *invTables) mayHaveBase(typ string) bool {
-	return typ != "" && t.baseMask[len(typ)&63]&(1<<(typ[0]&63)) != 0
+type baseEntry struct {
+	typ  string
+	list []preparedInv
+}
+
+// baseHash mixes typ's length and first and last letters: the types with
+// base invariants spread over about as many slots as there are types.
+func baseHash(typ string) int {
+	if typ == "" {
+		return 0
+	}
+	return (len(typ)*7 + int(typ[0]) + int(typ[len(typ)-1])*3) & 63
+}
+
+// baseOf is base[typ].
+func (t *invTables) baseOf(typ string) []preparedInv {
+	if typ == "" || t.baseMask[len(typ)&63]&(1<<(typ[0]&63)) == 0 {
+		return nil
+	}
+	for _, e := range t.baseHashed[baseHash(typ)] {
+		if e.typ == typ {
+			return e.list
+		}
+	}
+	return nil
 }
 
 var (
@@ -156,6 +182,9 @@ func prepare(inv *invariant, rest string) preparedInv {
 	p := preparedInv{inv: inv, prog: compiledInvariant(inv.Expr)}
 	if rest = strings.ReplaceAll(rest, "[x]", ""); rest != "" {
 		p.rest = strings.Split(rest, ".")
+		for i := range p.rest {
+			p.rest[i] = internName(p.rest[i])
+		}
 	}
 	if p.fast = fastBool(p.prog); p.fast == nil && p.prog != nil {
 		p.guard = guardBool(p.prog)
@@ -179,6 +208,8 @@ func invariants() *invTables {
 		for typ := range t.base {
 			t.primBase = t.primBase || isPrimitiveType(typ)
 			t.baseMask[len(typ)&63] |= 1 << (typ[0] & 63)
+			h := baseHash(typ)
+			t.baseHashed[h] = append(t.baseHashed[h], baseEntry{typ, t.base[typ]})
 		}
 		for i := range baseInvariants["DomainResource"] {
 			inv := &baseInvariants["DomainResource"][i]
@@ -247,6 +278,7 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 	if !opts.viaJSON {
 		n, ok = st.buildTyped(r)
 	}
+	typed := ok
 	if !ok {
 		// from Marshal's output: what the typed builder cannot give
 		// exactly, and the reference it is tested against
@@ -258,7 +290,7 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 			return oo, err
 		}
 	}
-	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants()}
+	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants(), extMarked: typed}
 	v.env.Terminology = opts.Terminology
 	for _, s := range opts.Suppress {
 		if v.suppress == nil {
@@ -292,6 +324,9 @@ type profileValidator struct {
 	memoProg *FHIRPath
 	memoAt   *Node
 	memoOK   bool
+	// extMarked: the tree is the typed builder's, whose extBelow marks
+	// tell the extension walk which subtrees hold no extension
+	extMarked bool
 }
 
 // add reports an issue at the element n (plus suffix, if any); the
@@ -369,7 +404,7 @@ func (v *profileValidator) resource(n *Node) {
 			v.check(&list[i], n, n, 0)
 		}
 	}
-	v.profileRules(n)
+	v.profileRules(n, profiles)
 	// data type invariants and every element's ele-1, then the resources inside
 	v.elements(n, n)
 }
@@ -478,7 +513,7 @@ func idx(parent, k *Node) string {
 // elements applies the invariants on every element (ele-1), those of
 // each element's data type and those of the UK Core extensions below n,
 // and checks the resources inside. It looks a type up only when it may
-// have invariants (baseMask), and decides ele-1 inline.
+// have invariants (baseOf), and decides ele-1 inline.
 func (v *profileValidator) elements(res, n *Node) {
 	t := v.tables
 	for _, k := range n.kids {
@@ -507,8 +542,8 @@ func (v *profileValidator) elements(res, n *Node) {
 			for i := range t.extBase {
 				v.check(&t.extBase[i], res, k, 0)
 			}
-		} else if (t.primBase || !isPrimitiveType(typ)) && t.mayHaveBase(typ) && !strings.Contains(typ, ".") {
-			list := t.base[typ]
+		} else if t.primBase || !isPrimitiveType(typ) {
+			list := t.baseOf(typ)
 			for i := range list {
 				v.check(&list[i], res, k, 0)
 			}

@@ -2,6 +2,8 @@ package fhir
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -74,4 +76,84 @@ func TestValidateProfilesSharedExpression(t *testing.T) {
 			}
 		}
 	}
+}
+
+// baseOf finds every type's base invariants as the map does, and none for
+// a type (data type, backbone element, primitive) that has none.
+func TestBaseOfMatchesMap(t *testing.T) {
+	tb := invariants()
+	names := []string{"", "Patient.Contact", "string", "x", "Elementx"}
+	for name := range typeTable {
+		names = append(names, name)
+	}
+	for name := range tb.base {
+		names = append(names, name)
+	}
+	for _, name := range names {
+		got, want := tb.baseOf(name), tb.base[name]
+		if len(got) != len(want) || len(got) > 0 && &got[0] != &want[0] {
+			t.Errorf("%q: %d invariants, want %d", name, len(got), len(want))
+		}
+	}
+}
+
+// The parts of ValidateProfiles on the UK Core Patient RichardSmith
+// example (one issue: a binding-extensible warning on its contact's
+// relationship), each alone, for a budget of where its time goes:
+// go test -run '^$' -bench ValidateProfilesParts -benchmem ./fhir
+func BenchmarkValidateProfilesParts(b *testing.B) {
+	data, err := os.ReadFile(filepath.Join(ukcoreDir, "examples", "UKCore-Patient-RichardSmith-Example.xml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := UnmarshalXML(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	st := nodeStates.Get().(*nodeState)
+	defer st.release()
+	b.Run("all", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := ValidateProfiles(ctx, r, ValidateOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("validate", func(b *testing.B) {
+		for b.Loop() {
+			Validate(r)
+		}
+	})
+	b.Run("tree", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := st.buildTyped(r); !ok {
+				b.Fatal("left to the JSON path")
+			}
+		}
+	})
+	n, ok := st.buildTyped(r)
+	if !ok {
+		b.Fatal("left to the JSON path")
+	}
+	mk := func() *profileValidator {
+		return &profileValidator{ctx: ctx, tables: invariants(), extMarked: true}
+	}
+	p := ukcoreProfiles["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]
+	b.Run("checks", func(b *testing.B) {
+		for b.Loop() {
+			mk().resource(n)
+		}
+	})
+	b.Run("rules", func(b *testing.B) {
+		for b.Loop() {
+			mk().profileRules(n, []*profileInfo{p})
+		}
+	})
+	b.Run("invariant-walk", func(b *testing.B) {
+		for b.Loop() {
+			mk().elements(n, n)
+		}
+	})
 }

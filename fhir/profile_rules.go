@@ -76,6 +76,7 @@ type bindingRule struct {
 	// overriddenBy, for a base R4 binding, are the UK Core profiles that
 	// bind the same element anew: theirs applies instead
 	overriddenBy []*profileRules
+	vs           *valueSetDef // ukcoreValueSets[ValueSet], looked up at init
 }
 
 // bindingStrength is an ElementDefinition.binding.strength that is checked.
@@ -145,7 +146,11 @@ func splitPath(p string) []string {
 	if p == "" {
 		return nil
 	}
-	return strings.Split(p, ".")
+	segs := strings.Split(p, ".")
+	for i := range segs {
+		segs[i] = internName(segs[i])
+	}
+	return segs
 }
 
 // init splits the generated rule paths once, so that the checks neither
@@ -168,7 +173,7 @@ func init() {
 		}
 		for i := range r.Bindings {
 			b := &r.Bindings[i]
-			b.segs = splitPath(b.Path)
+			b.segs, b.vs = splitPath(b.Path), ukcoreValueSets[b.ValueSet]
 			for url, pr := range ukcoreRules {
 				if p := ukcoreProfiles[url]; p == nil || p.Type != typ {
 					continue
@@ -182,8 +187,11 @@ func init() {
 			}
 		}
 	}
-	for _, r := range ukcoreRules {
+	for url, r := range ukcoreRules {
 		prepRules(r)
+		if p := ukcoreProfiles[url]; p != nil {
+			p.rules = r
+		}
 	}
 	for url, r := range ukcoreRules {
 		if p := ukcoreProfiles[url]; p != nil && baseRules[p.Type] != nil {
@@ -206,7 +214,8 @@ func prepRules(r *profileRules) {
 		}
 	}
 	for i := range r.Bindings {
-		r.Bindings[i].segs = splitPath(r.Bindings[i].Path)
+		b := &r.Bindings[i]
+		b.segs, b.vs = splitPath(b.Path), ukcoreValueSets[b.ValueSet]
 	}
 	fixSegs(r.Fixed)
 	for i := range r.Refs {
@@ -284,23 +293,17 @@ const (
 )
 
 // profileRules applies to the resource n the base R4 rules of its type,
-// the rules of the UK Core profiles opts chooses (claimed in meta.profile,
-// or named) and, unless only base R4 is asked for, the rules of the UK
-// Core extensions it carries.
-func (v *profileValidator) profileRules(n *Node) {
+// the rules of the UK Core profiles that apply to it (profiles: those opts
+// chooses, claimed in meta.profile or named, that are on n's type, as
+// resource found them) and, unless only base R4 is asked for, the rules
+// of the UK Core extensions it carries.
+func (v *profileValidator) profileRules(n *Node, profiles []*profileInfo) {
 	var buf [4]*profileRules // most resources claim fewer: no allocation
 	applied := buf[:0]
-	switch v.opts.Mode {
-	case ProfilesClaimed:
-		if m := n.first("meta"); m != nil {
-			for _, p := range m.kids {
-				if p.Name == "profile" {
-					applied = profileRulesOf(p.raw, n, true, applied)
-				}
-			}
+	for _, p := range profiles {
+		if p.rules != nil {
+			applied = append(applied, p.rules)
 		}
-	case ProfilesNamed:
-		applied = profileRulesOf(v.opts.Profile, n, false, applied)
 	}
 	if br := baseRules[n.Type]; br != nil {
 		for i := range br.Bindings {
@@ -360,19 +363,6 @@ func claimsDescendant(n *Node, p *profileInfo) bool {
 	return false
 }
 
-// profileRulesOf appends the rules of the profile url to out; claimed
-// says url is one of n's meta.profile, which skips it when a descendant
-// of it is claimed too.
-func profileRulesOf(url string, n *Node, claimed bool, out []*profileRules) []*profileRules {
-	base, _, _ := strings.Cut(url, "|")
-	if p := ukcoreProfiles[base]; p != nil && p.Type == n.Type && !(claimed && p.hasChild && claimsDescendant(n, p)) {
-		if r := ukcoreRules[base]; r != nil {
-			return append(out, r)
-		}
-	}
-	return out
-}
-
 // report adds an issue of the rules here (v.add's checks: suppression,
 // the issue limit), at the FHIRPath location loc.
 func (v *profileValidator) report(severity, code, rule, msg, loc string) {
@@ -421,7 +411,7 @@ func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *N
 	}
 	switch kind {
 	case ruleKindBinding:
-		v.binding(r.Bindings[i].ValueSet, r.Bindings[i].Strength, at)
+		v.bindingVS(r.Bindings[i].vs, r.Bindings[i].ValueSet, r.Bindings[i].Strength, at)
 	case ruleKindFixed:
 		v.fixed(&r.Fixed[i], at, nil)
 	case ruleKindRef:
@@ -722,7 +712,11 @@ func nodeHas(n *Node, path []string, value string) bool {
 // InstanceValidator: Terminology_TX_NoValid_1_CC, _2_CC, _3_CC and their
 // code and Coding forms).
 func (v *profileValidator) binding(url string, strength bindingStrength, at *Node) {
-	vs := ukcoreValueSets[url]
+	v.bindingVS(ukcoreValueSets[url], url, strength, at)
+}
+
+// bindingVS is binding with the value set of url already looked up.
+func (v *profileValidator) bindingVS(vs *valueSetDef, url string, strength bindingStrength, at *Node) {
 	if vs == nil {
 		return
 	}
@@ -930,7 +924,7 @@ func (v *profileValidator) extensions(res, n *Node) {
 				v.extension(e, url, res, n, k)
 			}
 		}
-		if len(k.kids) > 0 {
+		if len(k.kids) > 0 && (k.extBelow || !v.extMarked) {
 			v.extensions(res, k)
 		}
 	}
