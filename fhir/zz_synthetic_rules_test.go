@@ -15,6 +15,7 @@ func init() {
 		}
 		prepRules(r)
 		ukcoreRules["https://example.org/fhir/StructureDefinition/synthetic-bundle"] = r
+		ukcoreProfiles["https://example.org/fhir/StructureDefinition/synthetic-bundle"].rules = r
 	}
 	{
 		ukcoreProfiles["https://example.org/fhir/StructureDefinition/synthetic-observation"] = &profileInfo{URL: "https://example.org/fhir/StructureDefinition/synthetic-observation", Type: "Observation", Kind: "resource"}
@@ -30,5 +31,6 @@ func init() {
 		}
 		prepRules(r)
 		ukcoreRules["https://example.org/fhir/StructureDefinition/synthetic-observation"] = r
+		ukcoreProfiles["https://example.org/fhir/StructureDefinition/synthetic-observation"].rules = r
 	}
 }

@@ -64,7 +64,7 @@ func syntheticRules(t *testing.T) []byte {
 			writeSlices(&b, slices)
 			b.WriteString(",\n")
 		}
-		fmt.Fprintf(&b, "}\nprepRules(r)\nukcoreRules[%q] = r\n}\n", u)
+		fmt.Fprintf(&b, "}\nprepRules(r)\nukcoreRules[%q] = r\nukcoreProfiles[%q].rules = r\n}\n", u, u)
 	}
 	b.WriteString("}\n")
 	src, err := format.Source(b.Bytes())
