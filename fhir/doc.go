@@ -166,8 +166,9 @@
 //   - A meta.profile URL that is neither a UK Core definition nor the R4
 //     definition of the resource's type or one of its ancestors is a
 //     warning, code not-supported, rule id "unknown-profile", at
-//     meta.profile[i]; a UK Core profile of another resource type is an
-//     error, rule id "profile-type".
+//     meta.profile[i] (at the resource itself when the unknown profile is
+//     the one named in ProfilesNamed mode); a UK Core profile of another
+//     resource type is an error, rule id "profile-type".
 //
 // ValidateOptions: Mode chooses the profiles applied — ProfilesClaimed
 // (the default: those in meta.profile), ProfilesBase (none: base R4 only;

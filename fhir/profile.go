@@ -388,7 +388,7 @@ func (v *profileValidator) resource(n *Node) {
 			}
 		}
 	case ProfilesNamed:
-		profiles = v.profile(n, v.opts.Profile, 0, profiles)
+		profiles = v.profile(n, v.opts.Profile, -1, profiles)
 	}
 	for i := range t.base[n.Type] {
 		v.check(&t.base[n.Type][i], n, n, 0)
@@ -419,7 +419,11 @@ func (v *profileValidator) profile(n *Node, url string, i int, out []*profileInf
 		if strings.HasPrefix(base, core) && inherits(n.Type, base[len(core):]) {
 			return out
 		}
-		v.add(SeverityWarning, "not-supported", "unknown-profile", "profile "+base+" is not known, so the resource was not checked against it", n, ".meta.profile["+itoa(i)+"]")
+		if i < 0 { // named in the options, not claimed: the resource may have no meta.profile
+			v.add(SeverityWarning, "not-supported", "unknown-profile", "profile "+base+" named in the options is not known, so the resource was not checked against it", n, "")
+		} else {
+			v.add(SeverityWarning, "not-supported", "unknown-profile", "profile "+base+" is not known, so the resource was not checked against it", n, ".meta.profile["+itoa(i)+"]")
+		}
 		return out
 	}
 	if p.Type != n.Type {

@@ -90,6 +90,8 @@ func TestValidateProfilesInvalid(t *testing.T) {
 			ValidateOptions{}, "cardinality", "error", "Patient.identifier.where(system = 'https://fhir.nhs.uk/Id/nhs-number')"},
 		{"unknown profile", `{"resourceType":"Patient","meta":{"profile":["https://example.org/StructureDefinition/Nope"]}}`,
 			ValidateOptions{}, "unknown-profile", "warning", "Patient.meta.profile[0]"},
+		{"unknown named profile (no meta.profile)", `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}}`,
+			ValidateOptions{Mode: ProfilesNamed, Profile: "https://example.org/StructureDefinition/Nope"}, "unknown-profile", "warning", "Patient"},
 		{"per-1 on a data type", `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"name":[{"family":"A","period":{"start":"2020-01-02","end":"2020-01-01"}}]}`,
 			ValidateOptions{}, "per-1", "error", "Patient.name[0].period"},
 		{"ref-1", `{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"},"managingOrganization":{"reference":"#missing"}}`,
