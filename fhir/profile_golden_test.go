@@ -125,7 +125,7 @@ func profileGoldenOutput(t *testing.T) []string {
 // change of behaviour).
 func TestValidateProfilesGolden(t *testing.T) {
 	if raceEnabled {
-		t.Skip("the corpus is too slow under -race; the same test runs without it")
+		t.Skip("the corpus is too slow under -race; .ci/run runs this test without it")
 	}
 	got := profileGoldenOutput(t)
 	if *updateProfileGolden {

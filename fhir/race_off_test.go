@@ -3,3 +3,5 @@
 package fhir
 
 const raceEnabled = false
+
+const r4RaceStep = 1
