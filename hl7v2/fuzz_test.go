@@ -163,12 +163,15 @@ func FuzzReaderVsParse(f *testing.F) {
 			return
 		}
 		in := append(append([]byte(nil), a...), b...)
-		if a[len(a)-1] != '\r' && a[len(a)-1] != '\n' {
-			// End a's last segment the way a ends its others.
-			term := byte('\r')
-			if bytes.IndexByte(a, '\r') < 0 {
-				term = '\n'
-			}
+		// A message that has shown a CR ends its segments with CR only (a
+		// bare LF after that is data to the Reader), one without a CR with
+		// LF: if a's last segment is not ended so, end it the way a ends
+		// its others.
+		term := byte('\r')
+		if bytes.IndexByte(a, '\r') < 0 {
+			term = '\n'
+		}
+		if tail := a[len(bytes.TrimRight(a, "\r\n")):]; bytes.IndexByte(tail, term) < 0 {
 			in = append(append(append([]byte(nil), a...), term), b...)
 		}
 		r := NewReader(&chunked{data: in, n: int(chunk)%16 + 1})
