@@ -181,7 +181,13 @@ func parsePartial(s string, max int) (PartialTime, error) {
 }
 
 func daysIn(year, month int) int {
-	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	if month == 2 {
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return 30 + (month+month/8)&1 // 31 in Jan, Mar, May, Jul, Aug, Oct, Dec
 }
 
 // validTimePrefix checks hh:mm:ss at the start of s (24:00:00 is not

@@ -660,15 +660,12 @@ func primString(p primitive) string {
 // ASCII (nearly every FHIR string is).
 func validText(s string) bool {
 	const highs = 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if x&highs != 0 {
-			return utf8.ValidString(s[i:])
+	for ; len(s) >= 8; s = s[8:] {
+		if le64(s)&highs != 0 {
+			return utf8.ValidString(s)
 		}
 	}
-	for ; i < len(s); i++ {
+	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
 			return utf8.ValidString(s[i:])
 		}

@@ -371,8 +371,13 @@ func checkText(s string) string {
 	if len(s) > 1<<20 {
 		return "a string is longer than 1 MB"
 	}
-	if len(s) > 0 && !hasLowByte(s) {
-		return ""
+	if !hasByteBelow(s, ' ') {
+		// no control character, tab, CR or LF: the only whitespace is ' ',
+		// so a string that does not start with one has content
+		if len(s) > 0 && s[0] != ' ' || strings.TrimLeft(s, " ") != "" {
+			return ""
+		}
+		return "a string has no non-whitespace content"
 	}
 	content := false
 	for i := 0; i < len(s); i++ {
@@ -427,23 +432,35 @@ func validID(s string) bool {
 }
 
 // hasLowByte reports whether s has a byte at or below ' ' (space, tab, CR,
-// LF or another control character), eight bytes at a time.
-func hasLowByte(s string) bool {
-	const ones, highs = 0x2121212121212121, 0x8080808080808080
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if (x-ones)&^x&highs != 0 {
+// LF or another control character).
+func hasLowByte(s string) bool { return hasByteBelow(s, ' '+1) }
+
+// hasByteBelow reports whether s has a byte below n (n <= 0x80), eight
+// bytes at a time: a byte b < n borrows in b-n, which sets its high bit
+// where b's own is clear (x-n·ones &^ x & highs), and no byte at or above
+// n makes that word non-zero.
+func hasByteBelow(s string, n byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	below := ones * uint64(n)
+	for ; len(s) >= 8; s = s[8:] {
+		if x := le64(s); (x-below)&^x&highs != 0 {
 			return true
 		}
 	}
-	for ; i < len(s); i++ {
-		if s[i] <= ' ' {
+	for i := 0; i < len(s); i++ {
+		if s[i] < n {
 			return true
 		}
 	}
 	return false
+}
+
+// le64 is the first eight bytes of s (len(s) >= 8) as one little-endian
+// word: one load, one bounds check.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 func checkURIText(s, what string) string {
