@@ -3,6 +3,7 @@ package fhir
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 )
@@ -20,6 +21,49 @@ func TestHasLowByte(t *testing.T) {
 			b := []byte(strings.Repeat("a", 20))
 			b[pos] = byte(c)
 			assert.Equal(t, c <= ' ', hasLowByte(string(b)), "byte %#x at %d", c, pos)
+		}
+	}
+}
+
+// hasByteBelow agrees with a byte loop for every threshold, byte value and
+// position (the word trick is exact only for thresholds up to 0x80).
+func TestHasByteBelow(t *testing.T) {
+	for _, n := range []byte{1, ' ', ' ' + 1, '0', 0x7f, 0x80} {
+		for pos := 0; pos < 19; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("\x80", 19))
+				b[pos] = byte(c)
+				assert.Equal(t, byte(c) < n, hasByteBelow(string(b), n), "n %#x, byte %#x at %d", n, c, pos)
+			}
+		}
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	for s, want := range map[string]string{
+		"Octavia":                       "",
+		"01632 960587":                  "",
+		" leading space":                "",
+		"line\nbreak\tand tab":          "",
+		strings.Repeat(" ", 9) + "x":    "",
+		"":                              "a string has no non-whitespace content",
+		" ":                             "a string has no non-whitespace content",
+		strings.Repeat(" ", 17):         "a string has no non-whitespace content",
+		" \r\n\t":                       "a string has no non-whitespace content",
+		"bell\a":                        "a string contains a control character",
+		strings.Repeat("x", 8) + "\x00": "a string contains a control character",
+	} {
+		assert.Equal(t, want, checkText(s), "%q", s)
+	}
+}
+
+// daysIn agrees with the time package over years 0-9999.
+func TestDaysIn(t *testing.T) {
+	for y := 0; y <= 9999; y++ {
+		for m := 1; m <= 12; m++ {
+			if got, want := daysIn(y, m), time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Fatalf("daysIn(%d, %d) = %d, want %d", y, m, got, want)
+			}
 		}
 	}
 }
