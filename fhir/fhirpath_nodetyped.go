@@ -137,6 +137,43 @@ type typedBuilder struct {
 	groups []kgroup
 	order  []int // scratch for reordering groups
 	bail   bool
+
+	// With inv set (ValidateProfiles' tree), the builder lists, in the
+	// order it makes them, the nodes its invariant and extension walks
+	// stop at: resources and elements whose type has invariants
+	// (Extension among them). marks holds them while they are all the
+	// walks need: unless a node may fail ele-1 (no value and nothing but
+	// an id below it) or setKids put children out of the order they were
+	// made in, which clear marksOK.
+	inv     *invTables
+	marks   []nodeMark
+	marksOK bool
+}
+
+// nodeMark is a node the invariant walk stops at; end, for a resource, is
+// where the marks of its own elements end.
+type nodeMark struct {
+	n   *Node
+	end int
+}
+
+// mark lists c when the invariant walk has work at it.
+func (b *typedBuilder) mark(c *Node) {
+	typ := c.Type
+	if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
+		typ = "Quantity"
+	}
+	if typ == "Extension" || len(b.inv.baseOf(typ)) > 0 {
+		b.marks = append(b.marks, nodeMark{n: c})
+	}
+}
+
+// unmark drops c's mark when c, left empty, is taken out again (its
+// descendants, all empty and taken out before it, dropped theirs).
+func (b *typedBuilder) unmark(c *Node) {
+	if k := len(b.marks) - 1; k >= 0 && b.marks[k].n == c {
+		b.marks = b.marks[:k]
+	}
 }
 
 // info gives keyLookup(s.ti, key) for field i of nt.
@@ -231,6 +268,9 @@ func (b *typedBuilder) obj(s nodeScope, g grp) nodeScope {
 	if c.Type == "" {
 		c.Type = "Element"
 	}
+	if b.inv != nil {
+		b.mark(c)
+	}
 	if c.Type == "Extension" {
 		// an extension that ends up empty and taken out leaves the marks:
 		// they only say that one may be there
@@ -268,6 +308,9 @@ func (b *typedBuilder) end(s nodeScope) {
 		b.groups = b.groups[:s.grpBase]
 		if s.n.parent != nil && len(b.stack) > 0 && b.stack[len(b.stack)-1] == s.n {
 			b.stack = b.stack[:len(b.stack)-1]
+			if b.inv != nil {
+				b.unmark(s.n)
+			}
 		}
 		return
 	}
@@ -295,6 +338,7 @@ func (b *typedBuilder) setKids(s nodeScope) {
 	if sorted {
 		out = append(out, kids...)
 	} else {
+		b.marksOK = false
 		b.order = b.order[:0]
 		for j := range grps {
 			if b.groupLen(s, j) == 0 {
@@ -317,6 +361,9 @@ func (b *typedBuilder) setKids(s nodeScope) {
 	s.n.kids = out
 	b.stack = b.stack[:s.kidBase]
 	b.groups = b.groups[:s.grpBase]
+	if b.marksOK && !s.n.hasVal() && s.n.parent != nil && !ele1(s.n) {
+		b.marksOK = false // the walk must find it
+	}
 }
 
 // groupLen is the number of children of group j of scope s.
@@ -548,6 +595,15 @@ func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, r
 		c := b.child(s, gr)
 		c.Type = r.ResourceType()
 		cs := nodeScope{n: c, ti: typeTable[c.Type], kidBase: len(b.stack), grpBase: len(b.groups)}
+		// a resource the walks check on its own (as contained and
+		// entry.resource are; entry.response.outcome is walked as data)
+		own := b.inv != nil && (c.Name == "contained" || c.Name == "resource")
+		m := len(b.marks)
+		if own {
+			b.marks = append(b.marks, nodeMark{n: c})
+		} else if b.inv != nil {
+			b.mark(c)
+		}
 		x.buildNode(b, cs)
 		// a resource is never {}: its resourceType is there
 		if len(b.stack) > cs.kidBase {
@@ -555,12 +611,22 @@ func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, r
 		} else {
 			b.groups = b.groups[:cs.grpBase]
 		}
+		if own {
+			b.marks[m].end = len(b.marks)
+		}
 	}
 }
 
 // buildTyped builds r's tree in st's blocks (values lazy, as
 // build(src, true)); ok=false when it cannot be built exactly so.
 func (st *nodeState) buildTyped(r Resource) (*Node, bool) {
+	return st.buildTypedMarked(r, nil)
+}
+
+// buildTypedMarked is buildTyped that, with inv set, also lists the
+// nodes ValidateProfiles' invariant and extension walks stop at
+// (st.tb.marks, valid when st.tb.marksOK).
+func (st *nodeState) buildTypedMarked(r Resource, inv *invTables) (*Node, bool) {
 	x, ok := r.(nodeBuildable)
 	if !ok {
 		return nil, false
@@ -572,6 +638,8 @@ func (st *nodeState) buildTyped(r Resource) (*Node, bool) {
 	st.b = nodeBuilder{nodes: st.block[:0], ptrs: st.ptrs[:0], keys: st.b.keys[:0], lazy: true}
 	tb := &st.tb
 	tb.nb, tb.stack, tb.groups, tb.bail = &st.b, tb.stack[:0], tb.groups[:0], false
+	clear(tb.marks)
+	tb.inv, tb.marks, tb.marksOK = inv, tb.marks[:0], inv != nil && inv.ele1Only && !inv.primBase
 	n := st.b.node()
 	rt := r.ResourceType()
 	n.Name, n.Type = rt, rt

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
 )
 
 // typedTreeCorpus gives every resource the profile tests use: the 215 UK
@@ -162,6 +163,21 @@ func TestValidateProfilesTypedVsJSON(t *testing.T) {
 		{Mode: ProfilesBase},
 		{Mode: ProfilesNamed, Profile: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"},
 	}
+	// the typed tree's marks stand in for the invariant and extension
+	// walks on nearly every resource, so the comparison tests them
+	marked, typed := 0, 0
+	st := nodeStates.Get().(*nodeState)
+	for _, r := range rs {
+		if _, ok := st.buildTypedMarked(r, invariants()); ok {
+			typed++
+			if st.tb.marksOK {
+				marked++
+			}
+		}
+	}
+	st.release()
+	t.Logf("marks used for %d of the %d typed trees (%d resources)", marked, typed, len(rs))
+	assert.GreaterOrEqual(t, marked*100, typed*95, "marks used for %d of %d typed trees", marked, typed)
 	for i, r := range rs {
 		for _, opts := range modes {
 			ref := opts

@@ -275,8 +275,9 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 	st := nodeStates.Get().(*nodeState)
 	defer st.release()
 	n, ok := (*Node)(nil), false
+	tables := invariants()
 	if !opts.viaJSON {
-		n, ok = st.buildTyped(r)
+		n, ok = st.buildTypedMarked(r, tables)
 	}
 	typed := ok
 	if !ok {
@@ -290,7 +291,10 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 			return oo, err
 		}
 	}
-	v := &profileValidator{ctx: ctx, opts: opts, tables: invariants(), extMarked: typed}
+	v := &profileValidator{ctx: ctx, opts: opts, tables: tables, extMarked: typed}
+	if typed && st.tb.marksOK {
+		v.marks, v.markHi = st.tb.marks, len(st.tb.marks)
+	}
 	v.env.Terminology = opts.Terminology
 	for _, s := range opts.Suppress {
 		if v.suppress == nil {
@@ -327,6 +331,11 @@ type profileValidator struct {
 	// extMarked: the tree is the typed builder's, whose extBelow marks
 	// tell the extension walk which subtrees hold no extension
 	extMarked bool
+	// marks, when set, are the typed builder's list of the nodes the
+	// invariant and extension walks stop at, in tree order; those of the
+	// resource being checked are marks[markLo:markHi]
+	marks          []nodeMark
+	markLo, markHi int
 }
 
 // add reports an issue at the element n (plus suffix, if any); the
@@ -519,6 +528,10 @@ func idx(parent, k *Node) string {
 // and checks the resources inside. It looks a type up only when it may
 // have invariants (baseOf), and decides ele-1 inline.
 func (v *profileValidator) elements(res, n *Node) {
+	if v.marks != nil && n == res {
+		v.markedElements(res)
+		return
+	}
 	t := v.tables
 	for _, k := range n.kids {
 		typ := k.Type
@@ -539,29 +552,55 @@ func (v *profileValidator) elements(res, n *Node) {
 			// a primitive with no id or extension: nothing below
 			continue
 		}
-		if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
-			typ = "Quantity"
-		}
-		if typ == "Extension" {
-			for i := range t.extBase {
-				v.check(&t.extBase[i], res, k, 0)
-			}
-		} else if t.primBase || !isPrimitiveType(typ) {
-			list := t.baseOf(typ)
-			for i := range list {
-				v.check(&list[i], res, k, 0)
-			}
-		}
-		if len(t.extension) > 0 && typ == "Extension" {
-			list := t.extension[k.str("url")]
-			for i := range list {
-				v.check(&list[i], res, k, 0)
-			}
-		}
+		v.typeInvariants(res, k)
 		if len(k.kids) > 0 {
 			v.elements(res, k)
 		}
 	}
+}
+
+// typeInvariants checks the invariants of k's data type and, for a UK
+// Core extension, the extension's own.
+func (v *profileValidator) typeInvariants(res, k *Node) {
+	t := v.tables
+	typ := k.Type
+	if typ == "SimpleQuantity" || typ == "MoneyQuantity" {
+		typ = "Quantity"
+	}
+	if typ == "Extension" {
+		for i := range t.extBase {
+			v.check(&t.extBase[i], res, k, 0)
+		}
+	} else if t.primBase || !isPrimitiveType(typ) {
+		list := t.baseOf(typ)
+		for i := range list {
+			v.check(&list[i], res, k, 0)
+		}
+	}
+	if len(t.extension) > 0 && typ == "Extension" {
+		list := t.extension[k.str("url")]
+		for i := range list {
+			v.check(&list[i], res, k, 0)
+		}
+	}
+}
+
+// markedElements is elements(res, res) over the typed builder's marks:
+// the same checks at the same nodes in the same order, without visiting
+// the nodes where only ele-1 applies (which the builder found to pass).
+func (v *profileValidator) markedElements(res *Node) {
+	lo, hi := v.markLo, v.markHi
+	for i := lo; i < hi; i++ {
+		m := v.marks[i]
+		if m.end > 0 {
+			v.markLo, v.markHi = i+1, m.end
+			v.resource(m.n)
+			i = m.end - 1
+			continue
+		}
+		v.typeInvariants(res, m.n)
+	}
+	v.markLo, v.markHi = lo, hi
 }
 
 const severityInformation = "information"

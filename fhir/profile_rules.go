@@ -914,6 +914,22 @@ func containedByID(res *Node, id string) *Node {
 // Bundle entry resources, which are checked on their own): its context,
 // its rules and, for a complex one, its sub-extensions.
 func (v *profileValidator) extensions(res, n *Node) {
+	if v.marks != nil && n == res {
+		for i := v.markLo; i < v.markHi; i++ {
+			m := v.marks[i]
+			if m.end > 0 {
+				i = m.end - 1 // a resource inside: checked on its own
+				continue
+			}
+			if k := m.n; k.Type == "Extension" && (k.Name == "extension" || k.Name == "modifierExtension") {
+				url := k.str("url")
+				if e := ukcoreExtensionRules[url]; e != nil {
+					v.extension(e, url, res, k.parent, k)
+				}
+			}
+		}
+		return
+	}
 	for _, k := range n.kids {
 		if k.Name == "contained" || k.Name == "resource" && isResourceType(k.Type) {
 			continue
