@@ -402,10 +402,19 @@ func (v *profileValidator) applyRules(r *profileRules, res, n *Node) {
 
 func (v *profileValidator) descend(r *profileRules, kind byte, i int, res, at *Node, path []string) {
 	if len(path) > 0 {
-		for _, k := range at.kids {
-			if k.Name == path[0] {
+		// the children of one name are next to each other (one JSON key
+		// each): the scan ends with their run
+		for j, k := range at.kids {
+			if k.Name != path[0] {
+				continue
+			}
+			for _, k := range at.kids[j:] {
+				if k.Name != path[0] {
+					break
+				}
 				v.descend(r, kind, i, res, k, path[1:])
 			}
+			break
 		}
 		return
 	}
