@@ -8,18 +8,17 @@ package main
 // UK Core profile is read with its parent's rules (chain.go).
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"go/format"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/nhskit/nhskit/fhir/internal/deftgz"
 )
 
 type rElement struct {
@@ -88,33 +87,12 @@ type coding struct {
 func loadTerminology(ukcore, r4 string) (*terminologyData, error) {
 	t := &terminologyData{vs: map[string]json.RawMessage{}, cs: map[string]json.RawMessage{}}
 	// R4 first, then UK Core (UK Core wins on a clash)
-	f, err := os.Open(r4)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		name := filepath.Base(h.Name)
-		if !strings.HasSuffix(name, ".json") || !strings.HasPrefix(name, "ValueSet-") && !strings.HasPrefix(name, "CodeSystem-") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
+	err := deftgz.Each(r4, []string{"ValueSet-", "CodeSystem-"}, func(_ string, data []byte) error {
 		t.add(data)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, dir := range []string{"valuesets", "codesystems"} {
 		files, err := filepath.Glob(filepath.Join(ukcore, dir, "*.xml"))
@@ -1290,41 +1268,20 @@ type baseElement struct {
 // readBaseSDs reads the base R4 resource and complex data type
 // definitions (specializations) from definitions.tgz, by type.
 func readBaseSDs(r4 string) (map[string]*baseSD, error) {
-	f, err := os.Open(r4)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
 	out := map[string]*baseSD{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		name := filepath.Base(h.Name)
-		if !strings.HasPrefix(name, "StructureDefinition-") || !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
+	err := deftgz.Each(r4, []string{"StructureDefinition-"}, func(name string, data []byte) error {
 		sd := &baseSD{}
 		if err := json.Unmarshal(data, sd); err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return fmt.Errorf("%s: %v", name, err)
 		}
 		if sd.Derivation != "specialization" || sd.Kind != "resource" && sd.Kind != "complex-type" {
-			continue
+			return nil
 		}
 		out[sd.Type] = sd
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
