@@ -694,42 +694,8 @@ func writeRules(ukcore, r4, out string) error {
 		}
 	}
 	for _, u := range sortedKeys(urls) {
-		fmt.Fprintf(&b, "%q: {\n", u)
-		if len(bindings[u]) > 0 {
-			b.WriteString("Bindings: []bindingRule{")
-			for _, r := range bindings[u] {
-				writeBinding(&b, r)
-			}
-			b.WriteString("},\n")
-		}
-		if len(fixed[u]) > 0 {
-			b.WriteString("Fixed: []fixedRule{")
-			for _, r := range fixed[u] {
-				// one a line, as fixedList's items
-				b.WriteString(strings.TrimSuffix(strings.TrimPrefix(fixedList([]fixedRule{r}), "[]fixedRule{"), " }") + "\n")
-			}
-			b.WriteString("},\n")
-		}
-		if len(typeRules[u]) > 0 {
-			b.WriteString("Types: []typeRule{")
-			for _, r := range typeRules[u] {
-				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-			}
-			b.WriteString("},\n")
-		}
-		if len(refs[u]) > 0 {
-			b.WriteString("Refs: []refRule{")
-			for _, r := range refs[u] {
-				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-			}
-			b.WriteString("},\n")
-		}
-		if len(slices[u]) > 0 {
-			b.WriteString("Slices: ")
-			writeSlices(&b, slices[u])
-			b.WriteString(",\n")
-		}
-		b.WriteString("},\n")
+		fmt.Fprintf(&b, "%q: ", u)
+		writeRuleSet(&b, ruleSet{Bindings: bindings[u], Fixed: fixed[u], Types: typeRules[u], Refs: refs[u], Slices: slices[u]}, false)
 	}
 	b.WriteString("}\n\n// baseRules are the reference target types of each base R4 resource\n// (ElementDefinition.type.targetProfile in its snapshot), for every resource.\nvar baseRules = map[string]*profileRules{\n")
 	baseTypes := map[string]bool{}
@@ -740,22 +706,8 @@ func writeRules(ukcore, r4, out string) error {
 		baseTypes[t] = true
 	}
 	for _, t := range sortedKeys(baseTypes) {
-		fmt.Fprintf(&b, "%q: {\n", t)
-		if len(baseBinds[t]) > 0 {
-			b.WriteString("Bindings: []bindingRule{")
-			for _, r := range baseBinds[t] {
-				writeBinding(&b, r)
-			}
-			b.WriteString("},\n")
-		}
-		if len(baseRefs[t]) > 0 {
-			b.WriteString("Refs: []refRule{\n")
-			for _, r := range baseRefs[t] {
-				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-			}
-			b.WriteString("},\n")
-		}
-		b.WriteString("},\n")
+		fmt.Fprintf(&b, "%q: ", t)
+		writeRuleSet(&b, ruleSet{Bindings: baseBinds[t], Refs: baseRefs[t]}, true)
 	}
 	b.WriteString("}\n\n// ukcoreExtensionRules are each UK Core extension's contexts and sub-extensions.\nvar ukcoreExtensionRules = map[string]*extensionRules{\n")
 	for _, u := range sortedKeys(exts) {
@@ -1354,6 +1306,61 @@ func baseRefRules(sds map[string]*baseSD) map[string][]refRule {
 		}
 	}
 	return out
+}
+
+// ruleSet is what zz_rules.go holds of one profile or extension
+// (ukcoreRules) or one base resource type (baseRules).
+type ruleSet struct {
+	Bindings []bindingRule
+	Fixed    []fixedRule
+	Types    []typeRule
+	Refs     []refRule
+	Slices   []sliceRule
+}
+
+// writeRuleSet writes rs as a profileRules literal and the comma after
+// it, leaving out each empty field. refsOwnLine starts the reference rules
+// on a line of their own, as baseRules have them (gofmt keeps the break).
+func writeRuleSet(b *bytes.Buffer, rs ruleSet, refsOwnLine bool) {
+	b.WriteString("{\n")
+	if len(rs.Bindings) > 0 {
+		b.WriteString("Bindings: []bindingRule{")
+		for _, r := range rs.Bindings {
+			writeBinding(b, r)
+		}
+		b.WriteString("},\n")
+	}
+	if len(rs.Fixed) > 0 {
+		b.WriteString("Fixed: []fixedRule{")
+		for _, r := range rs.Fixed {
+			// one a line, as fixedList's items
+			b.WriteString(strings.TrimSuffix(strings.TrimPrefix(fixedList([]fixedRule{r}), "[]fixedRule{"), " }") + "\n")
+		}
+		b.WriteString("},\n")
+	}
+	if len(rs.Types) > 0 {
+		b.WriteString("Types: []typeRule{")
+		for _, r := range rs.Types {
+			fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+		}
+		b.WriteString("},\n")
+	}
+	if len(rs.Refs) > 0 {
+		b.WriteString("Refs: []refRule{")
+		if refsOwnLine {
+			b.WriteString("\n")
+		}
+		for _, r := range rs.Refs {
+			fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+		}
+		b.WriteString("},\n")
+	}
+	if len(rs.Slices) > 0 {
+		b.WriteString("Slices: ")
+		writeSlices(b, rs.Slices)
+		b.WriteString(",\n")
+	}
+	b.WriteString("},\n")
 }
 
 func writeBinding(b *bytes.Buffer, r bindingRule) {
