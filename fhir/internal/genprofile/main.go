@@ -187,6 +187,22 @@ func readBase(path string) (map[string][]constraint, error) {
 	return out, nil
 }
 
+// addCard adds el's cardinality at path (a slice's, told apart by system,
+// when system is not empty) to p's cards: the min and max el sets, else 0
+// and "*", and marks both as covered.
+func (p *profile) addCard(el element, path, system string) {
+	c := card{Path: path, Max: "*", System: system}
+	if el.Min != nil {
+		fmt.Sscan(el.Min.V, &c.Min)
+	}
+	if el.Max != nil {
+		c.Max = el.Max.V
+	}
+	p.Cards = append(p.Cards, c)
+	cover(p.URL, el.ID, "min")
+	cover(p.URL, el.ID, "max")
+}
+
 type valueAttr struct {
 	V string `xml:"value,attr"`
 }
@@ -261,16 +277,7 @@ func readUKCore(dir string) ([]profile, error) {
 				if strings.Contains(el.ID, ":") || !strings.Contains(el.Path.V, ".") || el.Min == nil && el.Max == nil {
 					continue
 				}
-				c := card{Path: el.Path.V, Max: "*"}
-				if el.Min != nil {
-					fmt.Sscan(el.Min.V, &c.Min)
-				}
-				if el.Max != nil {
-					c.Max = el.Max.V
-				}
-				p.Cards = append(p.Cards, c)
-				cover(p.URL, el.ID, "min")
-				cover(p.URL, el.ID, "max")
+				p.addCard(el, el.Path.V, "")
 			}
 			// slices told apart by a fixed system (identifier:nhsNumber)
 			byID := map[string]element{}
@@ -293,16 +300,7 @@ func readUKCore(dir string) ([]profile, error) {
 				if fixed == nil {
 					continue
 				}
-				c := card{Path: base, Max: "*", System: fixed.V}
-				if el.Min != nil {
-					fmt.Sscan(el.Min.V, &c.Min)
-				}
-				if el.Max != nil {
-					c.Max = el.Max.V
-				}
-				p.Cards = append(p.Cards, c)
-				cover(p.URL, el.ID, "min")
-				cover(p.URL, el.ID, "max")
+				p.addCard(el, base, fixed.V)
 			}
 		}
 		out = append(out, p)
