@@ -1323,13 +1323,7 @@ type ruleSet struct {
 // on a line of their own, as baseRules have them (gofmt keeps the break).
 func writeRuleSet(b *bytes.Buffer, rs ruleSet, refsOwnLine bool) {
 	b.WriteString("{\n")
-	if len(rs.Bindings) > 0 {
-		b.WriteString("Bindings: []bindingRule{")
-		for _, r := range rs.Bindings {
-			writeBinding(b, r)
-		}
-		b.WriteString("},\n")
-	}
+	writeBindingsField(b, rs.Bindings)
 	if len(rs.Fixed) > 0 {
 		b.WriteString("Fixed: []fixedRule{")
 		for _, r := range rs.Fixed {
@@ -1338,29 +1332,55 @@ func writeRuleSet(b *bytes.Buffer, rs ruleSet, refsOwnLine bool) {
 		}
 		b.WriteString("},\n")
 	}
-	if len(rs.Types) > 0 {
+	writeTypesField(b, rs.Types)
+	writeRefsField(b, rs.Refs, refsOwnLine)
+	writeSlicesField(b, rs.Slices)
+	b.WriteString("},\n")
+}
+
+// writeBindingsField, writeTypesField, writeRefsField and
+// writeSlicesField write one field of a profileRules literal, with the
+// comma and line break after it, or nothing when rs is empty. refsOwnLine
+// starts the reference rules on a line of their own.
+func writeBindingsField(b *bytes.Buffer, rs []bindingRule) {
+	if len(rs) > 0 {
+		b.WriteString("Bindings: []bindingRule{")
+		for _, r := range rs {
+			writeBinding(b, r)
+		}
+		b.WriteString("},\n")
+	}
+}
+
+func writeTypesField(b *bytes.Buffer, rs []typeRule) {
+	if len(rs) > 0 {
 		b.WriteString("Types: []typeRule{")
-		for _, r := range rs.Types {
+		for _, r := range rs {
 			fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
 		}
 		b.WriteString("},\n")
 	}
-	if len(rs.Refs) > 0 {
+}
+
+func writeRefsField(b *bytes.Buffer, rs []refRule, refsOwnLine bool) {
+	if len(rs) > 0 {
 		b.WriteString("Refs: []refRule{")
 		if refsOwnLine {
 			b.WriteString("\n")
 		}
-		for _, r := range rs.Refs {
+		for _, r := range rs {
 			fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
 		}
 		b.WriteString("},\n")
 	}
-	if len(rs.Slices) > 0 {
+}
+
+func writeSlicesField(b *bytes.Buffer, rs []sliceRule) {
+	if len(rs) > 0 {
 		b.WriteString("Slices: ")
-		writeSlices(b, rs.Slices)
+		writeSlices(b, rs)
 		b.WriteString(",\n")
 	}
-	b.WriteString("},\n")
 }
 
 func writeBinding(b *bytes.Buffer, r bindingRule) {
@@ -1467,33 +1487,12 @@ func writeSlices(b *bytes.Buffer, rules []sliceRule) {
 				b.WriteString("}")
 			}
 			if len(s.Bindings)+len(s.Refs)+len(s.Slices)+len(s.Types2) > 0 {
+				// a slice's own rules, with Types first
 				b.WriteString(", Rules: &profileRules{")
-				if len(s.Types2) > 0 {
-					b.WriteString("Types: []typeRule{")
-					for _, r := range s.Types2 {
-						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-					}
-					b.WriteString("},\n")
-				}
-				if len(s.Bindings) > 0 {
-					b.WriteString("Bindings: []bindingRule{")
-					for _, r := range s.Bindings {
-						writeBinding(b, r)
-					}
-					b.WriteString("},\n")
-				}
-				if len(s.Refs) > 0 {
-					b.WriteString("Refs: []refRule{")
-					for _, r := range s.Refs {
-						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-					}
-					b.WriteString("},\n")
-				}
-				if len(s.Slices) > 0 {
-					b.WriteString("Slices: ")
-					writeSlices(b, s.Slices)
-					b.WriteString(",\n")
-				}
+				writeTypesField(b, s.Types2)
+				writeBindingsField(b, s.Bindings)
+				writeRefsField(b, s.Refs, false)
+				writeSlicesField(b, s.Slices)
 				b.WriteString("}")
 			}
 			b.WriteString("},\n")
