@@ -109,25 +109,8 @@ func fastPath(x *pathNode) fastPred {
 	if !ok || len(f.args) != 0 || f.name != "exists" && f.name != "empty" {
 		return nil
 	}
-	var names []string
-	var walk func(n fpNode) bool
-	walk = func(n fpNode) bool {
-		switch y := n.(type) {
-		case *memberNode:
-			if y.name == "" || !(y.name[0] >= 'a' && y.name[0] <= 'z') {
-				return false
-			}
-			names = append(names, internName(y.name))
-			return true
-		case *pathNode:
-			return walk(y.left) && walk(y.right)
-		}
-		return false
-	}
-	if !walk(x.left) {
-		return nil
-	}
-	if len(names) > 64 {
+	names, ok := memberChain(x.left)
+	if !ok || len(names) > 64 {
 		return nil
 	}
 	typed := uint64(0)
@@ -354,7 +337,8 @@ func memberChain(n fpNode) ([]string, bool) {
 		}
 		return false
 	}
-	return names, walk(n)
+	ok := walk(n)
+	return names, ok
 }
 
 // emptyChain takes a path of element names followed by functions that

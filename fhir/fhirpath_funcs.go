@@ -101,6 +101,17 @@ func inputStr(e *env, f *funcNode, in []any) (string, bool, error) {
 
 func boolRes(b bool) ([]any, error) { return []any{b}, nil }
 
+// allIn reports whether every item of xs is in coll (containsItem's
+// equality): subsetOf and, turned round, supersetOf.
+func allIn(xs, coll []any) bool {
+	for _, x := range xs {
+		if !containsItem(coll, x) {
+			return false
+		}
+	}
+	return true
+}
+
 func init() {
 	fpFuncs = map[string]*fpFunc{
 		"empty": fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) { return boolRes(len(in) == 0) }),
@@ -136,24 +147,14 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
-			for _, x := range in {
-				if !containsItem(other, x) {
-					return boolRes(false)
-				}
-			}
-			return boolRes(true)
+			return boolRes(allIn(in, other))
 		}),
 		"supersetOf": fn(1, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
 			other, err := e.arg(f, 0)
 			if err != nil {
 				return nil, err
 			}
-			for _, x := range other {
-				if !containsItem(in, x) {
-					return boolRes(false)
-				}
-			}
-			return boolRes(true)
+			return boolRes(allIn(other, in))
 		}),
 		"count":    fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) { return []any{int64(len(in))}, nil }),
 		"distinct": fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) { return union(in, nil), nil }),

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +8,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/nhskit/nhskit/fhir/internal/deftgz"
 )
 
 // The definition file is extracted from the official R4 definitions
@@ -169,39 +169,15 @@ func (ds *definitions) add(data []byte) error {
 // readDefinitions reads the StructureDefinitions, ValueSets and
 // CodeSystems of a definitions.tgz.
 func readDefinitions(tgz string) (*definitions, error) {
-	f, err := os.Open(tgz)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
 	defs := &definitions{sds: map[string]*structureDefinition{}, vss: map[string]*valueSet{}, css: map[string]*codeSystem{}, base: map[string]string{}}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		name := path.Base(h.Name)
-		if !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		if !strings.HasPrefix(name, "StructureDefinition-") && !strings.HasPrefix(name, "ValueSet-") && !strings.HasPrefix(name, "CodeSystem-") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
+	err := deftgz.Each(tgz, []string{"StructureDefinition-", "ValueSet-", "CodeSystem-"}, func(name string, data []byte) error {
 		if err := defs.add(data); err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return fmt.Errorf("%s: %v", name, err)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return defs, nil
 }

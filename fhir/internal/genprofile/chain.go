@@ -52,12 +52,7 @@ func mergeByID[E any](parent, child []E, id func(E) string, overlay func(p, c E)
 // slicing is restated whole, a fixed or pattern value is the child's).
 func overlayR(p, c rElement) rElement {
 	out := p
-	if c.Min != nil {
-		out.Min = c.Min
-	}
-	if c.Max != nil {
-		out.Max = c.Max
-	}
+	out.Min, out.Max = overlayCard(p.Min, p.Max, c.Min, c.Max)
 	if len(c.Type) > 0 {
 		out.Type = c.Type
 	}
@@ -89,17 +84,25 @@ func overlayR(p, c rElement) rElement {
 // parent's, constraints add up.
 func overlayE(p, c element) element {
 	out := p
-	if c.Min != nil {
-		out.Min = c.Min
-	}
-	if c.Max != nil {
-		out.Max = c.Max
-	}
+	out.Min, out.Max = overlayCard(p.Min, p.Max, c.Min, c.Max)
 	if c.FixedURI != nil || c.PatternURI != nil {
 		out.FixedURI, out.PatternURI = c.FixedURI, c.PatternURI
 	}
 	out.Constraint = slices.Concat(p.Constraint, c.Constraint)
 	return out
+}
+
+// overlayCard is the min and max of an element that the parent gives
+// pMin and pMax and the child cMin and cMax: each the child sets replaces
+// the parent's.
+func overlayCard(pMin, pMax, cMin, cMax *valueAttr) (*valueAttr, *valueAttr) {
+	if cMin != nil {
+		pMin = cMin
+	}
+	if cMax != nil {
+		pMax = cMax
+	}
+	return pMin, pMax
 }
 
 // resolveChains gives each definition's effective differential: its own

@@ -7,20 +7,19 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"flag"
 	"fmt"
 	"go/format"
-	"io"
 	"log"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/nhskit/nhskit/fhir/internal/deftgz"
 )
 
 type constraint struct {
@@ -135,33 +134,8 @@ func dedupe(cs []constraint) []constraint {
 }
 
 func readBase(path string) (map[string][]constraint, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
 	out := map[string][]constraint{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		name := filepath.Base(h.Name)
-		if !strings.HasPrefix(name, "StructureDefinition-") || !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
+	err := deftgz.Each(path, []string{"StructureDefinition-"}, func(name string, data []byte) error {
 		var sd struct {
 			Kind       string `json:"kind"`
 			Derivation string `json:"derivation"`
@@ -179,10 +153,10 @@ func readBase(path string) (map[string][]constraint, error) {
 			} `json:"snapshot"`
 		}
 		if err := json.Unmarshal(data, &sd); err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return fmt.Errorf("%s: %v", name, err)
 		}
 		if sd.Derivation != "specialization" && sd.Type != "Element" || sd.Kind != "resource" && sd.Kind != "complex-type" {
-			continue
+			return nil
 		}
 		var cs []constraint
 		for _, el := range sd.Snapshot.Element {
@@ -205,8 +179,28 @@ func readBase(path string) (map[string][]constraint, error) {
 		if cs = dedupe(cs); len(cs) > 0 {
 			out[sd.Type] = cs
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// addCard adds el's cardinality at path (a slice's, told apart by system,
+// when system is not empty) to p's cards: the min and max el sets, else 0
+// and "*", and marks both as covered.
+func (p *profile) addCard(el element, path, system string) {
+	c := card{Path: path, Max: "*", System: system}
+	if el.Min != nil {
+		fmt.Sscan(el.Min.V, &c.Min)
+	}
+	if el.Max != nil {
+		c.Max = el.Max.V
+	}
+	p.Cards = append(p.Cards, c)
+	cover(p.URL, el.ID, "min")
+	cover(p.URL, el.ID, "max")
 }
 
 type valueAttr struct {
@@ -283,16 +277,7 @@ func readUKCore(dir string) ([]profile, error) {
 				if strings.Contains(el.ID, ":") || !strings.Contains(el.Path.V, ".") || el.Min == nil && el.Max == nil {
 					continue
 				}
-				c := card{Path: el.Path.V, Max: "*"}
-				if el.Min != nil {
-					fmt.Sscan(el.Min.V, &c.Min)
-				}
-				if el.Max != nil {
-					c.Max = el.Max.V
-				}
-				p.Cards = append(p.Cards, c)
-				cover(p.URL, el.ID, "min")
-				cover(p.URL, el.ID, "max")
+				p.addCard(el, el.Path.V, "")
 			}
 			// slices told apart by a fixed system (identifier:nhsNumber)
 			byID := map[string]element{}
@@ -315,16 +300,7 @@ func readUKCore(dir string) ([]profile, error) {
 				if fixed == nil {
 					continue
 				}
-				c := card{Path: base, Max: "*", System: fixed.V}
-				if el.Min != nil {
-					fmt.Sscan(el.Min.V, &c.Min)
-				}
-				if el.Max != nil {
-					c.Max = el.Max.V
-				}
-				p.Cards = append(p.Cards, c)
-				cover(p.URL, el.ID, "min")
-				cover(p.URL, el.ID, "max")
+				p.addCard(el, base, fixed.V)
 			}
 		}
 		out = append(out, p)

@@ -8,18 +8,17 @@ package main
 // UK Core profile is read with its parent's rules (chain.go).
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"go/format"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/nhskit/nhskit/fhir/internal/deftgz"
 )
 
 type rElement struct {
@@ -88,33 +87,12 @@ type coding struct {
 func loadTerminology(ukcore, r4 string) (*terminologyData, error) {
 	t := &terminologyData{vs: map[string]json.RawMessage{}, cs: map[string]json.RawMessage{}}
 	// R4 first, then UK Core (UK Core wins on a clash)
-	f, err := os.Open(r4)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		name := filepath.Base(h.Name)
-		if !strings.HasSuffix(name, ".json") || !strings.HasPrefix(name, "ValueSet-") && !strings.HasPrefix(name, "CodeSystem-") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
+	err := deftgz.Each(r4, []string{"ValueSet-", "CodeSystem-"}, func(_ string, data []byte) error {
 		t.add(data)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	for _, dir := range []string{"valuesets", "codesystems"} {
 		files, err := filepath.Glob(filepath.Join(ukcore, dir, "*.xml"))
@@ -716,42 +694,8 @@ func writeRules(ukcore, r4, out string) error {
 		}
 	}
 	for _, u := range sortedKeys(urls) {
-		fmt.Fprintf(&b, "%q: {\n", u)
-		if len(bindings[u]) > 0 {
-			b.WriteString("Bindings: []bindingRule{")
-			for _, r := range bindings[u] {
-				writeBinding(&b, r)
-			}
-			b.WriteString("},\n")
-		}
-		if len(fixed[u]) > 0 {
-			b.WriteString("Fixed: []fixedRule{")
-			for _, r := range fixed[u] {
-				// one a line, as fixedList's items
-				b.WriteString(strings.TrimSuffix(strings.TrimPrefix(fixedList([]fixedRule{r}), "[]fixedRule{"), " }") + "\n")
-			}
-			b.WriteString("},\n")
-		}
-		if len(typeRules[u]) > 0 {
-			b.WriteString("Types: []typeRule{")
-			for _, r := range typeRules[u] {
-				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-			}
-			b.WriteString("},\n")
-		}
-		if len(refs[u]) > 0 {
-			b.WriteString("Refs: []refRule{")
-			for _, r := range refs[u] {
-				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-			}
-			b.WriteString("},\n")
-		}
-		if len(slices[u]) > 0 {
-			b.WriteString("Slices: ")
-			writeSlices(&b, slices[u])
-			b.WriteString(",\n")
-		}
-		b.WriteString("},\n")
+		fmt.Fprintf(&b, "%q: ", u)
+		writeRuleSet(&b, ruleSet{Bindings: bindings[u], Fixed: fixed[u], Types: typeRules[u], Refs: refs[u], Slices: slices[u]}, false)
 	}
 	b.WriteString("}\n\n// baseRules are the reference target types of each base R4 resource\n// (ElementDefinition.type.targetProfile in its snapshot), for every resource.\nvar baseRules = map[string]*profileRules{\n")
 	baseTypes := map[string]bool{}
@@ -762,22 +706,8 @@ func writeRules(ukcore, r4, out string) error {
 		baseTypes[t] = true
 	}
 	for _, t := range sortedKeys(baseTypes) {
-		fmt.Fprintf(&b, "%q: {\n", t)
-		if len(baseBinds[t]) > 0 {
-			b.WriteString("Bindings: []bindingRule{")
-			for _, r := range baseBinds[t] {
-				writeBinding(&b, r)
-			}
-			b.WriteString("},\n")
-		}
-		if len(baseRefs[t]) > 0 {
-			b.WriteString("Refs: []refRule{\n")
-			for _, r := range baseRefs[t] {
-				fmt.Fprintf(&b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-			}
-			b.WriteString("},\n")
-		}
-		b.WriteString("},\n")
+		fmt.Fprintf(&b, "%q: ", t)
+		writeRuleSet(&b, ruleSet{Bindings: baseBinds[t], Refs: baseRefs[t]}, true)
 	}
 	b.WriteString("}\n\n// ukcoreExtensionRules are each UK Core extension's contexts and sub-extensions.\nvar ukcoreExtensionRules = map[string]*extensionRules{\n")
 	for _, u := range sortedKeys(exts) {
@@ -1290,41 +1220,20 @@ type baseElement struct {
 // readBaseSDs reads the base R4 resource and complex data type
 // definitions (specializations) from definitions.tgz, by type.
 func readBaseSDs(r4 string) (map[string]*baseSD, error) {
-	f, err := os.Open(r4)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
 	out := map[string]*baseSD{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		name := filepath.Base(h.Name)
-		if !strings.HasPrefix(name, "StructureDefinition-") || !strings.HasSuffix(name, ".json") {
-			continue
-		}
-		data, err := io.ReadAll(tr)
-		if err != nil {
-			return nil, err
-		}
+	err := deftgz.Each(r4, []string{"StructureDefinition-"}, func(name string, data []byte) error {
 		sd := &baseSD{}
 		if err := json.Unmarshal(data, sd); err != nil {
-			return nil, fmt.Errorf("%s: %v", name, err)
+			return fmt.Errorf("%s: %v", name, err)
 		}
 		if sd.Derivation != "specialization" || sd.Kind != "resource" && sd.Kind != "complex-type" {
-			continue
+			return nil
 		}
 		out[sd.Type] = sd
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -1397,6 +1306,81 @@ func baseRefRules(sds map[string]*baseSD) map[string][]refRule {
 		}
 	}
 	return out
+}
+
+// ruleSet is what zz_rules.go holds of one profile or extension
+// (ukcoreRules) or one base resource type (baseRules).
+type ruleSet struct {
+	Bindings []bindingRule
+	Fixed    []fixedRule
+	Types    []typeRule
+	Refs     []refRule
+	Slices   []sliceRule
+}
+
+// writeRuleSet writes rs as a profileRules literal and the comma after
+// it, leaving out each empty field. refsOwnLine starts the reference rules
+// on a line of their own, as baseRules have them (gofmt keeps the break).
+func writeRuleSet(b *bytes.Buffer, rs ruleSet, refsOwnLine bool) {
+	b.WriteString("{\n")
+	writeBindingsField(b, rs.Bindings)
+	if len(rs.Fixed) > 0 {
+		b.WriteString("Fixed: []fixedRule{")
+		for _, r := range rs.Fixed {
+			// one a line, as fixedList's items
+			b.WriteString(strings.TrimSuffix(strings.TrimPrefix(fixedList([]fixedRule{r}), "[]fixedRule{"), " }") + "\n")
+		}
+		b.WriteString("},\n")
+	}
+	writeTypesField(b, rs.Types)
+	writeRefsField(b, rs.Refs, refsOwnLine)
+	writeSlicesField(b, rs.Slices)
+	b.WriteString("},\n")
+}
+
+// writeBindingsField, writeTypesField, writeRefsField and
+// writeSlicesField write one field of a profileRules literal, with the
+// comma and line break after it, or nothing when rs is empty. refsOwnLine
+// starts the reference rules on a line of their own.
+func writeBindingsField(b *bytes.Buffer, rs []bindingRule) {
+	if len(rs) > 0 {
+		b.WriteString("Bindings: []bindingRule{")
+		for _, r := range rs {
+			writeBinding(b, r)
+		}
+		b.WriteString("},\n")
+	}
+}
+
+func writeTypesField(b *bytes.Buffer, rs []typeRule) {
+	if len(rs) > 0 {
+		b.WriteString("Types: []typeRule{")
+		for _, r := range rs {
+			fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+		}
+		b.WriteString("},\n")
+	}
+}
+
+func writeRefsField(b *bytes.Buffer, rs []refRule, refsOwnLine bool) {
+	if len(rs) > 0 {
+		b.WriteString("Refs: []refRule{")
+		if refsOwnLine {
+			b.WriteString("\n")
+		}
+		for _, r := range rs {
+			fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
+		}
+		b.WriteString("},\n")
+	}
+}
+
+func writeSlicesField(b *bytes.Buffer, rs []sliceRule) {
+	if len(rs) > 0 {
+		b.WriteString("Slices: ")
+		writeSlices(b, rs)
+		b.WriteString(",\n")
+	}
 }
 
 func writeBinding(b *bytes.Buffer, r bindingRule) {
@@ -1503,33 +1487,12 @@ func writeSlices(b *bytes.Buffer, rules []sliceRule) {
 				b.WriteString("}")
 			}
 			if len(s.Bindings)+len(s.Refs)+len(s.Slices)+len(s.Types2) > 0 {
+				// a slice's own rules, with Types first
 				b.WriteString(", Rules: &profileRules{")
-				if len(s.Types2) > 0 {
-					b.WriteString("Types: []typeRule{")
-					for _, r := range s.Types2 {
-						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-					}
-					b.WriteString("},\n")
-				}
-				if len(s.Bindings) > 0 {
-					b.WriteString("Bindings: []bindingRule{")
-					for _, r := range s.Bindings {
-						writeBinding(b, r)
-					}
-					b.WriteString("},\n")
-				}
-				if len(s.Refs) > 0 {
-					b.WriteString("Refs: []refRule{")
-					for _, r := range s.Refs {
-						fmt.Fprintf(b, "{Path: %q, Types: %#v},\n", r.Path, r.Types)
-					}
-					b.WriteString("},\n")
-				}
-				if len(s.Slices) > 0 {
-					b.WriteString("Slices: ")
-					writeSlices(b, s.Slices)
-					b.WriteString(",\n")
-				}
+				writeTypesField(b, s.Types2)
+				writeBindingsField(b, s.Bindings)
+				writeRefsField(b, s.Refs, false)
+				writeSlicesField(b, s.Slices)
 				b.WriteString("}")
 			}
 			b.WriteString("},\n")
