@@ -155,3 +155,22 @@ func TestFHIRPathErrors(t *testing.T) {
 	assert.Error(t, MustCompileFHIRPath("name.given1").Check("Patient"))
 	assert.NoError(t, MustCompileFHIRPath("name.given.where($this = 'a').exists()").Check("Patient"))
 }
+
+// subsetOf and supersetOf (FHIRPath N1 §5.1.4-5.1.5): an empty collection
+// is a subset of anything; items compare by equality.
+func TestEvaluateSubsetSuperset(t *testing.T) {
+	p := mustPatient(t, `{"resourceType":"Patient","name":[{"given":["a","b"]},{"given":["b","c"]}]}`)
+	for expr, want := range map[string]bool{
+		"Patient.name[0].given.subsetOf(Patient.name.given)":      true,
+		"Patient.name.given.subsetOf(Patient.name[0].given)":      false,
+		"Patient.name.given.supersetOf(Patient.name[1].given)":    true,
+		"Patient.name[1].given.supersetOf(Patient.name[0].given)": false,
+		"{}.subsetOf(Patient.name.given)":                         true,
+		"Patient.name.given.supersetOf({})":                       true,
+		"Patient.name.given.subsetOf({})":                         false,
+	} {
+		got, err := Evaluate(p, expr)
+		require.NoError(t, err, expr)
+		assert.Equal(t, []any{want}, got, expr)
+	}
+}
