@@ -345,6 +345,13 @@ func overridden(b *bindingRule, applied []*profileRules) bool {
 // profile derived from p (through one or more baseDefinitions), whose
 // generated rules hold p's already: p's are not applied twice.
 func claimsDescendant(n *Node, p *profileInfo) bool {
+	return claimsLineage(n, false, func(url string) bool { return url == p.URL })
+}
+
+// claimsLineage reports whether a profile n's meta.profile lists (with
+// self), or one of the UK Core profiles it derives from through
+// baseDefinitions, satisfies match; versions ("|4.0.1") are cut.
+func claimsLineage(n *Node, self bool, match func(url string) bool) bool {
 	m := n.first("meta")
 	if m == nil {
 		return false
@@ -354,8 +361,11 @@ func claimsDescendant(n *Node, p *profileInfo) bool {
 			continue
 		}
 		u, _, _ := strings.Cut(k.raw, "|")
+		if self && match(u) {
+			return true
+		}
 		for q := ukcoreProfiles[u]; q != nil && q.Base != ""; q = ukcoreProfiles[q.Base] {
-			if q.Base == p.URL {
+			if match(q.Base) {
 				return true
 			}
 		}
@@ -677,29 +687,14 @@ func nodeClaims(n *Node, path []string, profiles []string) bool {
 			return true
 		}
 	}
-	m := n.first("meta")
-	if m == nil {
+	return claimsLineage(n, true, func(url string) bool {
+		for _, p := range profiles {
+			if p, _, _ = strings.Cut(p, "|"); p == url && url != "" {
+				return true
+			}
+		}
 		return false
-	}
-	for _, k := range m.kids {
-		if k.Name != "profile" {
-			continue
-		}
-		u, _, _ := strings.Cut(k.raw, "|")
-		for u != "" {
-			for _, p := range profiles {
-				if p, _, _ = strings.Cut(p, "|"); p == u {
-					return true
-				}
-			}
-			q := ukcoreProfiles[u]
-			if q == nil {
-				break
-			}
-			u = q.Base
-		}
-	}
-	return false
+	})
 }
 
 // nodeHas reports whether some element at path below n has the value.
