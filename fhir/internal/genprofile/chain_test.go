@@ -20,14 +20,7 @@ func TestBaseDefinitionChains(t *testing.T) {
 	base := map[string]string{}
 	typ := map[string]string{}
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sd rSD
-		if err := xml.Unmarshal(data, &sd); err != nil {
-			t.Fatal(err)
-		}
+		sd := readTestSD(t, f)
 		base[sd.URL.V] = sd.Base.V
 		typ[sd.URL.V] = sd.Type.V
 	}
@@ -138,4 +131,18 @@ func TestOverlayR(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d shorts", n)
 	}
+}
+
+// readTestSD reads the StructureDefinition (XML) in file f.
+func readTestSD(t *testing.T, f string) rSD {
+	t.Helper()
+	data, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sd rSD
+	if err := xml.Unmarshal(data, &sd); err != nil {
+		t.Fatal(err)
+	}
+	return sd
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/xml"
 	"os"
 	"path/filepath"
 	"sort"
@@ -105,14 +104,7 @@ func TestDifferentialCoverage(t *testing.T) {
 	}
 	var missing []string
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sd rSD
-		if err := xml.Unmarshal(data, &sd); err != nil {
-			t.Fatal(err)
-		}
+		sd := readTestSD(t, f)
 		for _, el := range sd.Differential {
 			for _, r := range elementRules(el) {
 				if covered[sd.URL.V+"|"+el.ID+"|"+r] || notJudged(sd.URL.V, el.ID, r) != "" {
