@@ -97,54 +97,87 @@ func digits(s string, n int) (int, bool) {
 	return v, true
 }
 
+// partial is a date, dateTime or instant's fields as scanPartial reads
+// them: enough to check the text without making a time.Time.
+type partial struct {
+	year, month, day, hh, mm, ss, nsec int
+	prec                               Precision
+	utc                                bool // Z, or no time part
+	off                                int  // the zone's offset in seconds, when not utc
+}
+
 func parsePartial(s string, max int) (PartialTime, error) {
+	p, ok := scanPartial(s, max)
+	if !ok {
+		return PartialTime{}, ErrDateFormat
+	}
+	loc := time.UTC
+	if !p.utc {
+		loc = time.FixedZone("", p.off)
+	}
+	month, day := p.month, p.day
+	if month == 0 {
+		month = 1
+	}
+	if day == 0 {
+		day = 1
+	}
+	return PartialTime{time.Date(p.year, time.Month(month), day, p.hh, p.mm, p.ss, p.nsec, loc), p.prec}, nil
+}
+
+// scanPartial reads s as FHIR's date (max precDay) or dateTime (max
+// precFull) formats; month and day are 0 when s does not give them.
+func scanPartial(s string, max int) (partial, bool) {
+	var p partial
 	year, ok := digits(s, 4)
 	if !ok || year == 0 && s[:4] != "0000" {
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
+	p.year, p.prec, p.utc = year, PrecisionYear, true
 	if len(s) == 4 {
-		return PartialTime{time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC), PrecisionYear}, nil
+		return p, true
 	}
 	if s[4] != '-' {
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
 	month, ok := digits(s[5:], 2)
 	if !ok || month < 1 || month > 12 {
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
+	p.month, p.prec = month, PrecisionMonth
 	if len(s) == 7 {
-		return PartialTime{time.Date(year, time.Month(month), 1, 0, 0, 0, 0, time.UTC), PrecisionMonth}, nil
+		return p, true
 	}
 	if len(s) < 10 || s[7] != '-' {
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
 	day, ok := digits(s[8:], 2)
 	if !ok || day < 1 || day > daysIn(year, month) {
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
+	p.day, p.prec = day, PrecisionDay
 	if len(s) == 10 {
-		return PartialTime{time.Date(year, time.Month(month), day, 0, 0, 0, 0, time.UTC), PrecisionDay}, nil
+		return p, true
 	}
 	if max < precFull || s[10] != 'T' {
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
 	rest := s[11:]
 	if !validTimePrefix(rest) {
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
-	hh, _ := digits(rest, 2)
-	mm, _ := digits(rest[3:], 2)
-	ss, _ := digits(rest[6:], 2)
+	p.hh, _ = digits(rest, 2)
+	p.mm, _ = digits(rest[3:], 2)
+	p.ss, _ = digits(rest[6:], 2)
 	rest = rest[8:]
-	prec := PrecisionSecond
-	nsec := 0
+	p.prec = PrecisionSecond
 	if len(rest) > 0 && rest[0] == '.' {
 		i := 1
 		for i < len(rest) && rest[i] >= '0' && rest[i] <= '9' {
 			i++
 		}
 		if i == 1 {
-			return PartialTime{}, ErrDateFormat
+			return p, false
 		}
 		frac := rest[1:i]
 		if len(frac) > 9 {
@@ -154,30 +187,28 @@ func parsePartial(s string, max int) (PartialTime, error) {
 		for k := len(frac); k < 9; k++ {
 			n *= 10
 		}
-		nsec = n
-		prec = PrecisionMillisecond
+		p.nsec = n
+		p.prec = PrecisionMillisecond
 		rest = rest[i:]
 	}
-	var loc *time.Location
 	switch {
 	case rest == "Z":
-		loc = time.UTC
 	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
 		oh, ok1 := digits(rest[1:], 2)
 		om, ok2 := digits(rest[4:], 2)
 		if !ok1 || !ok2 || oh > 14 || om > 59 {
-			return PartialTime{}, ErrDateFormat
+			return p, false
 		}
-		off := oh*3600 + om*60
+		p.off = oh*3600 + om*60
 		if rest[0] == '-' {
-			off = -off
+			p.off = -p.off
 		}
-		loc = time.FixedZone("", off)
+		p.utc = false
 	default:
 		// FHIR requires a time zone whenever a time is given.
-		return PartialTime{}, ErrDateFormat
+		return p, false
 	}
-	return PartialTime{time.Date(year, time.Month(month), day, hh, mm, ss, nsec, loc), prec}, nil
+	return p, true
 }
 
 func daysIn(year, month int) int {

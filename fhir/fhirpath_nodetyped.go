@@ -45,6 +45,9 @@ type fieldInfo struct {
 	keyInfo
 	childTi *typeInfo
 	name    string // the element's name, when e is set
+	// leafName and leafType are what strNode gives a primitive child of
+	// this key: its name (the key's, for an unknown one) and type
+	leafName, leafType string
 }
 
 type choiceAlt struct {
@@ -69,6 +72,14 @@ func resolveNodeTypes() {
 			e := &ti.Elems[i]
 			if !e.Choice {
 				nt.own[i] = fieldOf(keyLookup(ti, e.Name))
+				nt.own[i].leafName = nt.own[i].name
+				if nt.own[i].leafName == "" {
+					nt.own[i].leafName = e.Name
+				}
+				nt.own[i].leafType = nt.own[i].et
+				if t := nt.own[i].leafType; t == "" || t == "Element" {
+					nt.own[i].leafType = "string"
+				}
 				nt.sorted = nt.sorted && nt.own[i].order > prev
 				prev = nt.own[i].order
 				continue
@@ -430,6 +441,25 @@ func (b *typedBuilder) strNode(s nodeScope, gr grp, v string, el *Element) {
 		return
 	}
 	b.primKids(c, t, el)
+}
+
+// leaf is strNode for the field i of nt (key, not repeating) with the
+// value v != "": when s is a scope of nt's own sorted type and the value
+// has no id or extensions, as is most often so, the child's name and type
+// come straight from the field.
+func (b *typedBuilder) leaf(s nodeScope, nt *nodeType, i int, key, v string, el *Element) {
+	if s.ti != nt.ti || !nt.sorted || someElem(el) {
+		b.strNode(s, b.group(s, nt, i, key), v, el)
+		return
+	}
+	fi := &nt.own[i]
+	c := b.nb.node()
+	c.Name, c.Type, c.parent = fi.leafName, fi.leafType, s.n
+	c.raw, c.lazy = v, true
+	if !validText(v) {
+		b.bail = true
+	}
+	b.stack = append(b.stack, c)
 }
 
 // someElem: a primitive's id and extensions are something (not nil nor

@@ -573,22 +573,21 @@ func isJSONNumber(s string) bool {
 }
 
 func checkDate(p *Date) string {
-	if _, err := parsePartial(p.Value, precDay); err != nil {
+	if _, ok := scanPartial(p.Value, precDay); !ok {
 		return "a date is not YYYY, YYYY-MM or YYYY-MM-DD"
 	}
 	return ""
 }
 
 func checkDateTime(p *DateTime) string {
-	if _, err := parsePartial(p.Value, precFull); err != nil {
+	if _, ok := scanPartial(p.Value, precFull); !ok {
 		return "a dateTime is not YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone"
 	}
 	return ""
 }
 
 func checkInstant(p *Instant) string {
-	t, err := parsePartial(p.Value, precFull)
-	if err != nil || t.Precision < PrecisionSecond {
+	if t, ok := scanPartial(p.Value, precFull); !ok || t.prec < PrecisionSecond {
 		return "an instant is not YYYY-MM-DDThh:mm:ss(.sss) with a time zone"
 	}
 	return ""

@@ -68,6 +68,79 @@ func TestDaysIn(t *testing.T) {
 	}
 }
 
+// The date and dateTime formats: what Validate accepts (scanPartial) and
+// what Time gives for it, with a time read by the time package as the
+// reference for every value with a time part.
+func TestDateTimeFormats(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		max  int
+		prec Precision // 0: not valid
+	}{
+		{"2026", precDay, PrecisionYear},
+		{"0000", precDay, PrecisionYear},
+		{"2026-11", precDay, PrecisionMonth},
+		{"2024-02-29", precDay, PrecisionDay},
+		{"2023-02-29", precDay, 0},
+		{"2026-13", precDay, 0},
+		{"2026-1", precDay, 0},
+		{"2026-11-1", precDay, 0},
+		{"20260", precDay, 0},
+		{"+2026", precDay, 0},
+		{"2026-11-30T10:00:00Z", precDay, 0},
+		{"2026-11-30T10:00:00Z", precFull, PrecisionSecond},
+		{"2026-11-30T23:59:60+14:00", precFull, PrecisionSecond},
+		{"2026-11-30T10:00:00.123-05:30", precFull, PrecisionMillisecond},
+		{"2026-11-30T10:00:00.1234567891Z", precFull, PrecisionMillisecond},
+		{"2026-11-30T10:00:00", precFull, 0},
+		{"2026-11-30T10:00Z", precFull, 0},
+		{"2026-11-30T24:00:00Z", precFull, 0},
+		{"2026-11-30T10:00:00.Z", precFull, 0},
+		{"2026-11-30T10:00:00+15:00", precFull, 0},
+		{"2026-11-30T10:00:00+01:60", precFull, 0},
+		{"2026-11-30T10:00:00+0100", precFull, 0},
+	} {
+		p, ok := scanPartial(tc.s, tc.max)
+		if ok != (tc.prec != 0) || ok && p.prec != tc.prec {
+			t.Errorf("scanPartial(%q, %d) = %v %v, want precision %v", tc.s, tc.max, p.prec, ok, tc.prec)
+			continue
+		}
+		pt, err := parsePartial(tc.s, tc.max)
+		if (err == nil) != ok || ok && pt.Precision != tc.prec {
+			t.Errorf("parsePartial(%q) = %v, %v, want precision %v", tc.s, pt.Precision, err, tc.prec)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		ref := tc.s
+		switch tc.prec {
+		case PrecisionYear:
+			ref += "-01-01T00:00:00Z"
+		case PrecisionMonth:
+			ref += "-01T00:00:00Z"
+		case PrecisionDay:
+			ref += "T00:00:00Z"
+		}
+		want, err := time.Parse(time.RFC3339Nano, strings.Replace(ref, ":60", ":59", 1))
+		if err != nil {
+			t.Fatalf("%q: %v", tc.s, err)
+		}
+		got := pt.Time
+		if strings.Contains(tc.s, ":60") {
+			got = got.Add(-time.Second)
+		}
+		if !got.Equal(want) {
+			t.Errorf("%q: %v, want %v", tc.s, got, want)
+		}
+		_, off := got.Zone()
+		_, woff := want.Zone()
+		if off != woff {
+			t.Errorf("%q: offset %d, want %d", tc.s, off, woff)
+		}
+	}
+}
+
 func issuesOf(oo *OperationOutcome) []string {
 	if oo == nil {
 		return nil

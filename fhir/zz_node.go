@@ -679,14 +679,20 @@ func (v *Address) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 2, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "use"), "", v.Use.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
 	}
 	if len(v.Line) > 0 {
 		some := false
@@ -703,20 +709,30 @@ func (v *Address) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.City.Value != "" || someElem(v.City.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "city"), v.City.Value, v.City.Elem)
+	if v.City.Value != "" {
+		b.leaf(s, nt, 6, "city", v.City.Value, v.City.Elem)
+	} else if someElem(v.City.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "city"), "", v.City.Elem)
 	}
-	if v.District.Value != "" || someElem(v.District.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "district"), v.District.Value, v.District.Elem)
+	if v.District.Value != "" {
+		b.leaf(s, nt, 7, "district", v.District.Value, v.District.Elem)
+	} else if someElem(v.District.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "district"), "", v.District.Elem)
 	}
-	if v.State.Value != "" || someElem(v.State.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "state"), v.State.Value, v.State.Elem)
+	if v.State.Value != "" {
+		b.leaf(s, nt, 8, "state", v.State.Value, v.State.Elem)
+	} else if someElem(v.State.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "state"), "", v.State.Elem)
 	}
-	if v.PostalCode.Value != "" || someElem(v.PostalCode.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "postalCode"), v.PostalCode.Value, v.PostalCode.Elem)
+	if v.PostalCode.Value != "" {
+		b.leaf(s, nt, 9, "postalCode", v.PostalCode.Value, v.PostalCode.Elem)
+	} else if someElem(v.PostalCode.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "postalCode"), "", v.PostalCode.Elem)
 	}
-	if v.Country.Value != "" || someElem(v.Country.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "country"), v.Country.Value, v.Country.Elem)
+	if v.Country.Value != "" {
+		b.leaf(s, nt, 10, "country", v.Country.Value, v.Country.Elem)
+	} else if someElem(v.Country.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "country"), "", v.Country.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 11, "period")
@@ -745,17 +761,25 @@ func (v *Age) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	if v.Comparator.Value != "" {
+		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
+	} else if someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
 	}
-	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	if v.Unit.Value != "" {
+		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
+	} else if someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -780,11 +804,15 @@ func (v *Annotation) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Author != nil {
 		buildChoice(b, s, nt, 2, v.Author)
 	}
-	if v.Time.Value != "" || someElem(v.Time.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "time"), v.Time.Value, v.Time.Elem)
+	if v.Time.Value != "" {
+		b.leaf(s, nt, 3, "time", v.Time.Value, v.Time.Elem)
+	} else if someElem(v.Time.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "time"), "", v.Time.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -806,27 +834,41 @@ func (v *Attachment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	if v.ContentType.Value != "" {
+		b.leaf(s, nt, 2, "contentType", v.ContentType.Value, v.ContentType.Elem)
+	} else if someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "contentType"), "", v.ContentType.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
-	if v.Data.Value != "" || someElem(v.Data.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "data"), v.Data.Value, v.Data.Elem)
+	if v.Data.Value != "" {
+		b.leaf(s, nt, 4, "data", v.Data.Value, v.Data.Elem)
+	} else if someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "data"), "", v.Data.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 5, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "url"), "", v.URL.Elem)
 	}
 	buildPrim(b, s, nt, 6, "size", &v.Size)
-	if v.Hash.Value != "" || someElem(v.Hash.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "hash"), v.Hash.Value, v.Hash.Elem)
+	if v.Hash.Value != "" {
+		b.leaf(s, nt, 7, "hash", v.Hash.Value, v.Hash.Elem)
+	} else if someElem(v.Hash.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "hash"), "", v.Hash.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 8, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "title"), "", v.Title.Elem)
 	}
-	if v.Creation.Value != "" || someElem(v.Creation.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "creation"), v.Creation.Value, v.Creation.Elem)
+	if v.Creation.Value != "" {
+		b.leaf(s, nt, 9, "creation", v.Creation.Value, v.Creation.Elem)
+	} else if someElem(v.Creation.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "creation"), "", v.Creation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -856,8 +898,10 @@ func (v *CodeableConcept) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 3, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "text"), "", v.Text.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -879,17 +923,25 @@ func (v *Coding) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 2, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "system"), "", v.System.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 3, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "version"), "", v.Version.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
 	}
 	buildPrim(b, s, nt, 6, "userSelected", &v.UserSelected)
 	if len(v.Unknown) > 0 {
@@ -912,8 +964,10 @@ func (v *ContactDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 2, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "name"), "", v.Name.Elem)
 	}
 	if len(v.Telecom) > 0 {
 		gr := b.group(s, nt, 3, "telecom")
@@ -943,14 +997,20 @@ func (v *ContactPoint) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 2, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "system"), "", v.System.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 3, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "value"), "", v.Value.Elem)
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 4, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "use"), "", v.Use.Elem)
 	}
 	buildPrim(b, s, nt, 5, "rank", &v.Rank)
 	if v.Period != nil {
@@ -979,11 +1039,15 @@ func (v *Contributor) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 4, "contact")
@@ -1014,17 +1078,25 @@ func (v *Count) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	if v.Comparator.Value != "" {
+		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
+	} else if someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
 	}
-	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	if v.Unit.Value != "" {
+		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
+	} else if someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1046,8 +1118,10 @@ func (v *DataRequirement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
 	}
 	if len(v.Profile) > 0 {
 		some := false
@@ -1135,14 +1209,20 @@ func (v *DataRequirementCodeFilter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
-	if v.SearchParam.Value != "" || someElem(v.SearchParam.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "searchParam"), v.SearchParam.Value, v.SearchParam.Elem)
+	if v.SearchParam.Value != "" {
+		b.leaf(s, nt, 4, "searchParam", v.SearchParam.Value, v.SearchParam.Elem)
+	} else if someElem(v.SearchParam.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "searchParam"), "", v.SearchParam.Elem)
 	}
-	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	if v.ValueSet.Value != "" {
+		b.leaf(s, nt, 5, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
+	} else if someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "valueSet"), "", v.ValueSet.Elem)
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 6, "code")
@@ -1180,11 +1260,15 @@ func (v *DataRequirementDateFilter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
-	if v.SearchParam.Value != "" || someElem(v.SearchParam.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "searchParam"), v.SearchParam.Value, v.SearchParam.Elem)
+	if v.SearchParam.Value != "" {
+		b.leaf(s, nt, 4, "searchParam", v.SearchParam.Value, v.SearchParam.Elem)
+	} else if someElem(v.SearchParam.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "searchParam"), "", v.SearchParam.Elem)
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 5, v.Value)
@@ -1217,11 +1301,15 @@ func (v *DataRequirementSort) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
-	if v.Direction.Value != "" || someElem(v.Direction.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "direction"), v.Direction.Value, v.Direction.Elem)
+	if v.Direction.Value != "" {
+		b.leaf(s, nt, 4, "direction", v.Direction.Value, v.Direction.Elem)
+	} else if someElem(v.Direction.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "direction"), "", v.Direction.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1244,17 +1332,25 @@ func (v *Distance) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	if v.Comparator.Value != "" {
+		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
+	} else if someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
 	}
-	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	if v.Unit.Value != "" {
+		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
+	} else if someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1285,8 +1381,10 @@ func (v *Dosage) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "sequence", &v.Sequence)
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
 	}
 	if len(v.AdditionalInstruction) > 0 {
 		gr := b.group(s, nt, 5, "additionalInstruction")
@@ -1296,8 +1394,10 @@ func (v *Dosage) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.PatientInstruction.Value != "" || someElem(v.PatientInstruction.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "patientInstruction"), v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	if v.PatientInstruction.Value != "" {
+		b.leaf(s, nt, 6, "patientInstruction", v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	} else if someElem(v.PatientInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "patientInstruction"), "", v.PatientInstruction.Elem)
 	}
 	if v.Timing != nil {
 		gr := b.group(s, nt, 7, "timing")
@@ -1413,17 +1513,25 @@ func (v *Duration) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	if v.Comparator.Value != "" {
+		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
+	} else if someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
 	}
-	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	if v.Unit.Value != "" {
+		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
+	} else if someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1453,8 +1561,10 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
 	if len(v.Representation) > 0 {
 		some := false
@@ -1471,12 +1581,16 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.SliceName.Value != "" || someElem(v.SliceName.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "sliceName"), v.SliceName.Value, v.SliceName.Elem)
+	if v.SliceName.Value != "" {
+		b.leaf(s, nt, 5, "sliceName", v.SliceName.Value, v.SliceName.Elem)
+	} else if someElem(v.SliceName.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "sliceName"), "", v.SliceName.Elem)
 	}
 	buildPrim(b, s, nt, 6, "sliceIsConstraining", &v.SliceIsConstraining)
-	if v.Label.Value != "" || someElem(v.Label.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "label"), v.Label.Value, v.Label.Elem)
+	if v.Label.Value != "" {
+		b.leaf(s, nt, 7, "label", v.Label.Value, v.Label.Elem)
+	} else if someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "label"), "", v.Label.Elem)
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
@@ -1492,17 +1606,25 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Slicing.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Short.Value != "" || someElem(v.Short.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "short"), v.Short.Value, v.Short.Elem)
+	if v.Short.Value != "" {
+		b.leaf(s, nt, 10, "short", v.Short.Value, v.Short.Elem)
+	} else if someElem(v.Short.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "short"), "", v.Short.Elem)
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 11, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "definition"), "", v.Definition.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 12, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "comment"), "", v.Comment.Elem)
 	}
-	if v.Requirements.Value != "" || someElem(v.Requirements.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "requirements"), v.Requirements.Value, v.Requirements.Elem)
+	if v.Requirements.Value != "" {
+		b.leaf(s, nt, 13, "requirements", v.Requirements.Value, v.Requirements.Elem)
+	} else if someElem(v.Requirements.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "requirements"), "", v.Requirements.Elem)
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -1520,8 +1642,10 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 15, "min", &v.Min)
-	if v.Max.Value != "" || someElem(v.Max.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "max"), v.Max.Value, v.Max.Elem)
+	if v.Max.Value != "" {
+		b.leaf(s, nt, 16, "max", v.Max.Value, v.Max.Elem)
+	} else if someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "max"), "", v.Max.Elem)
 	}
 	if v.Base != nil {
 		gr := b.group(s, nt, 17, "base")
@@ -1529,8 +1653,10 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Base.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ContentReference.Value != "" || someElem(v.ContentReference.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "contentReference"), v.ContentReference.Value, v.ContentReference.Elem)
+	if v.ContentReference.Value != "" {
+		b.leaf(s, nt, 18, "contentReference", v.ContentReference.Value, v.ContentReference.Elem)
+	} else if someElem(v.ContentReference.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "contentReference"), "", v.ContentReference.Elem)
 	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 19, "type")
@@ -1543,11 +1669,15 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	if v.DefaultValue != nil {
 		buildChoice(b, s, nt, 20, v.DefaultValue)
 	}
-	if v.MeaningWhenMissing.Value != "" || someElem(v.MeaningWhenMissing.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "meaningWhenMissing"), v.MeaningWhenMissing.Value, v.MeaningWhenMissing.Elem)
+	if v.MeaningWhenMissing.Value != "" {
+		b.leaf(s, nt, 21, "meaningWhenMissing", v.MeaningWhenMissing.Value, v.MeaningWhenMissing.Elem)
+	} else if someElem(v.MeaningWhenMissing.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "meaningWhenMissing"), "", v.MeaningWhenMissing.Elem)
 	}
-	if v.OrderMeaning.Value != "" || someElem(v.OrderMeaning.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "orderMeaning"), v.OrderMeaning.Value, v.OrderMeaning.Elem)
+	if v.OrderMeaning.Value != "" {
+		b.leaf(s, nt, 22, "orderMeaning", v.OrderMeaning.Value, v.OrderMeaning.Elem)
+	} else if someElem(v.OrderMeaning.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "orderMeaning"), "", v.OrderMeaning.Elem)
 	}
 	if v.Fixed != nil {
 		buildChoice(b, s, nt, 23, v.Fixed)
@@ -1595,8 +1725,10 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 31, "mustSupport", &v.MustSupport)
 	buildPrim(b, s, nt, 32, "isModifier", &v.IsModifier)
-	if v.IsModifierReason.Value != "" || someElem(v.IsModifierReason.Elem) {
-		b.strNode(s, b.group(s, nt, 33, "isModifierReason"), v.IsModifierReason.Value, v.IsModifierReason.Elem)
+	if v.IsModifierReason.Value != "" {
+		b.leaf(s, nt, 33, "isModifierReason", v.IsModifierReason.Value, v.IsModifierReason.Elem)
+	} else if someElem(v.IsModifierReason.Elem) {
+		b.strNode(s, b.group(s, nt, 33, "isModifierReason"), "", v.IsModifierReason.Elem)
 	}
 	buildPrim(b, s, nt, 34, "isSummary", &v.IsSummary)
 	if v.Binding != nil {
@@ -1649,12 +1781,16 @@ func (v *ElementDefinitionSlicing) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	buildPrim(b, s, nt, 5, "ordered", &v.Ordered)
-	if v.Rules.Value != "" || someElem(v.Rules.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "rules"), v.Rules.Value, v.Rules.Elem)
+	if v.Rules.Value != "" {
+		b.leaf(s, nt, 6, "rules", v.Rules.Value, v.Rules.Elem)
+	} else if someElem(v.Rules.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "rules"), "", v.Rules.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1684,11 +1820,15 @@ func (v *ElementDefinitionSlicingDiscriminator) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 4, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "path"), "", v.Path.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1718,12 +1858,16 @@ func (v *ElementDefinitionBase) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
-	if v.Max.Value != "" || someElem(v.Max.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "max"), v.Max.Value, v.Max.Elem)
+	if v.Max.Value != "" {
+		b.leaf(s, nt, 5, "max", v.Max.Value, v.Max.Elem)
+	} else if someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "max"), "", v.Max.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1753,8 +1897,10 @@ func (v *ElementDefinitionTypeRef) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
 	if len(v.Profile) > 0 {
 		some := false
@@ -1801,8 +1947,10 @@ func (v *ElementDefinitionTypeRef) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Versioning.Value != "" || someElem(v.Versioning.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "versioning"), v.Versioning.Value, v.Versioning.Elem)
+	if v.Versioning.Value != "" {
+		b.leaf(s, nt, 7, "versioning", v.Versioning.Value, v.Versioning.Elem)
+	} else if someElem(v.Versioning.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "versioning"), "", v.Versioning.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1832,8 +1980,10 @@ func (v *ElementDefinitionExample) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Label.Value != "" || someElem(v.Label.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "label"), v.Label.Value, v.Label.Elem)
+	if v.Label.Value != "" {
+		b.leaf(s, nt, 3, "label", v.Label.Value, v.Label.Elem)
+	} else if someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "label"), "", v.Label.Elem)
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -1866,26 +2016,40 @@ func (v *ElementDefinitionConstraint) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Key.Value != "" || someElem(v.Key.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "key"), v.Key.Value, v.Key.Elem)
+	if v.Key.Value != "" {
+		b.leaf(s, nt, 3, "key", v.Key.Value, v.Key.Elem)
+	} else if someElem(v.Key.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "key"), "", v.Key.Elem)
 	}
-	if v.Requirements.Value != "" || someElem(v.Requirements.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "requirements"), v.Requirements.Value, v.Requirements.Elem)
+	if v.Requirements.Value != "" {
+		b.leaf(s, nt, 4, "requirements", v.Requirements.Value, v.Requirements.Elem)
+	} else if someElem(v.Requirements.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "requirements"), "", v.Requirements.Elem)
 	}
-	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "severity"), v.Severity.Value, v.Severity.Elem)
+	if v.Severity.Value != "" {
+		b.leaf(s, nt, 5, "severity", v.Severity.Value, v.Severity.Elem)
+	} else if someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "severity"), "", v.Severity.Elem)
 	}
-	if v.Human.Value != "" || someElem(v.Human.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "human"), v.Human.Value, v.Human.Elem)
+	if v.Human.Value != "" {
+		b.leaf(s, nt, 6, "human", v.Human.Value, v.Human.Elem)
+	} else if someElem(v.Human.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "human"), "", v.Human.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 7, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "expression"), "", v.Expression.Elem)
 	}
-	if v.Xpath.Value != "" || someElem(v.Xpath.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "xpath"), v.Xpath.Value, v.Xpath.Elem)
+	if v.Xpath.Value != "" {
+		b.leaf(s, nt, 8, "xpath", v.Xpath.Value, v.Xpath.Elem)
+	} else if someElem(v.Xpath.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "xpath"), "", v.Xpath.Elem)
 	}
-	if v.Source.Value != "" || someElem(v.Source.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "source"), v.Source.Value, v.Source.Elem)
+	if v.Source.Value != "" {
+		b.leaf(s, nt, 9, "source", v.Source.Value, v.Source.Elem)
+	} else if someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "source"), "", v.Source.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1915,14 +2079,20 @@ func (v *ElementDefinitionElementDefinitionBinding) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	if v.Strength.Value != "" || someElem(v.Strength.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "strength"), v.Strength.Value, v.Strength.Elem)
+	if v.Strength.Value != "" {
+		b.leaf(s, nt, 3, "strength", v.Strength.Value, v.Strength.Elem)
+	} else if someElem(v.Strength.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "strength"), "", v.Strength.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
-	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	if v.ValueSet.Value != "" {
+		b.leaf(s, nt, 5, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
+	} else if someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "valueSet"), "", v.ValueSet.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1952,17 +2122,25 @@ func (v *ElementDefinitionMapping) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Identity.Value != "" || someElem(v.Identity.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "identity"), v.Identity.Value, v.Identity.Elem)
+	if v.Identity.Value != "" {
+		b.leaf(s, nt, 3, "identity", v.Identity.Value, v.Identity.Elem)
+	} else if someElem(v.Identity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identity"), "", v.Identity.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 4, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "language"), "", v.Language.Elem)
 	}
-	if v.Map.Value != "" || someElem(v.Map.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "map"), v.Map.Value, v.Map.Elem)
+	if v.Map.Value != "" {
+		b.leaf(s, nt, 5, "map", v.Map.Value, v.Map.Elem)
+	} else if someElem(v.Map.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "map"), "", v.Map.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1984,20 +2162,30 @@ func (v *Expression) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 2, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "description"), "", v.Description.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 4, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "language"), "", v.Language.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 5, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "expression"), "", v.Expression.Elem)
 	}
-	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "reference"), v.Reference.Value, v.Reference.Elem)
+	if v.Reference.Value != "" {
+		b.leaf(s, nt, 6, "reference", v.Reference.Value, v.Reference.Elem)
+	} else if someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "reference"), "", v.Reference.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2019,8 +2207,10 @@ func (v *Extension) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 2, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "url"), "", v.URL.Elem)
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 3, v.Value)
@@ -2045,14 +2235,20 @@ func (v *HumanName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 2, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "use"), "", v.Use.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 3, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "text"), "", v.Text.Elem)
 	}
-	if v.Family.Value != "" || someElem(v.Family.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "family"), v.Family.Value, v.Family.Elem)
+	if v.Family.Value != "" {
+		b.leaf(s, nt, 4, "family", v.Family.Value, v.Family.Elem)
+	} else if someElem(v.Family.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "family"), "", v.Family.Elem)
 	}
 	if len(v.Given) > 0 {
 		some := false
@@ -2125,8 +2321,10 @@ func (v *Identifier) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 2, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "use"), "", v.Use.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 3, "type")
@@ -2134,11 +2332,15 @@ func (v *Identifier) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 4, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "system"), "", v.System.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 6, "period")
@@ -2204,8 +2406,10 @@ func (v *MarketingStatus) buildNode(b *typedBuilder, s nodeScope) {
 		v.DateRange.buildNode(b, c)
 		b.end(c)
 	}
-	if v.RestoreDate.Value != "" || someElem(v.RestoreDate.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "restoreDate"), v.RestoreDate.Value, v.RestoreDate.Elem)
+	if v.RestoreDate.Value != "" {
+		b.leaf(s, nt, 7, "restoreDate", v.RestoreDate.Value, v.RestoreDate.Elem)
+	} else if someElem(v.RestoreDate.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "restoreDate"), "", v.RestoreDate.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2227,14 +2431,20 @@ func (v *Meta) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.VersionID.Value != "" || someElem(v.VersionID.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "versionId"), v.VersionID.Value, v.VersionID.Elem)
+	if v.VersionID.Value != "" {
+		b.leaf(s, nt, 2, "versionId", v.VersionID.Value, v.VersionID.Elem)
+	} else if someElem(v.VersionID.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "versionId"), "", v.VersionID.Elem)
 	}
-	if v.LastUpdated.Value != "" || someElem(v.LastUpdated.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "lastUpdated"), v.LastUpdated.Value, v.LastUpdated.Elem)
+	if v.LastUpdated.Value != "" {
+		b.leaf(s, nt, 3, "lastUpdated", v.LastUpdated.Value, v.LastUpdated.Elem)
+	} else if someElem(v.LastUpdated.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "lastUpdated"), "", v.LastUpdated.Elem)
 	}
-	if v.Source.Value != "" || someElem(v.Source.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "source"), v.Source.Value, v.Source.Elem)
+	if v.Source.Value != "" {
+		b.leaf(s, nt, 4, "source", v.Source.Value, v.Source.Elem)
+	} else if someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "source"), "", v.Source.Elem)
 	}
 	if len(v.Profile) > 0 {
 		some := false
@@ -2288,8 +2498,10 @@ func (v *Money) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	if v.Currency.Value != "" || someElem(v.Currency.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "currency"), v.Currency.Value, v.Currency.Elem)
+	if v.Currency.Value != "" {
+		b.leaf(s, nt, 3, "currency", v.Currency.Value, v.Currency.Elem)
+	} else if someElem(v.Currency.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "currency"), "", v.Currency.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2311,11 +2523,15 @@ func (v *Narrative) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 2, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "status"), "", v.Status.Elem)
 	}
-	if v.Div.Value != "" || someElem(v.Div.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "div"), v.Div.Value, v.Div.Elem)
+	if v.Div.Value != "" {
+		b.leaf(s, nt, 3, "div", v.Div.Value, v.Div.Elem)
+	} else if someElem(v.Div.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "div"), "", v.Div.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2337,24 +2553,36 @@ func (v *ParameterDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 2, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "name"), "", v.Name.Elem)
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 3, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "use"), "", v.Use.Elem)
 	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
-	if v.Max.Value != "" || someElem(v.Max.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "max"), v.Max.Value, v.Max.Elem)
+	if v.Max.Value != "" {
+		b.leaf(s, nt, 5, "max", v.Max.Value, v.Max.Elem)
+	} else if someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "max"), "", v.Max.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 7, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "type"), "", v.Type.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 8, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "profile"), "", v.Profile.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2376,11 +2604,15 @@ func (v *Period) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Start.Value != "" || someElem(v.Start.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "start"), v.Start.Value, v.Start.Elem)
+	if v.Start.Value != "" {
+		b.leaf(s, nt, 2, "start", v.Start.Value, v.Start.Elem)
+	} else if someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "start"), "", v.Start.Elem)
 	}
-	if v.End.Value != "" || someElem(v.End.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "end"), v.End.Value, v.End.Elem)
+	if v.End.Value != "" {
+		b.leaf(s, nt, 3, "end", v.End.Value, v.End.Elem)
+	} else if someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "end"), "", v.End.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2495,8 +2727,10 @@ func (v *ProdCharacteristic) buildNode(b *typedBuilder, s nodeScope) {
 		v.ExternalDiameter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Shape.Value != "" || someElem(v.Shape.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "shape"), v.Shape.Value, v.Shape.Elem)
+	if v.Shape.Value != "" {
+		b.leaf(s, nt, 9, "shape", v.Shape.Value, v.Shape.Elem)
+	} else if someElem(v.Shape.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "shape"), "", v.Shape.Elem)
 	}
 	if len(v.Color) > 0 {
 		some := false
@@ -2617,17 +2851,25 @@ func (v *Quantity) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 2, "value", &v.Value)
-	if v.Comparator.Value != "" || someElem(v.Comparator.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "comparator"), v.Comparator.Value, v.Comparator.Elem)
+	if v.Comparator.Value != "" {
+		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
+	} else if someElem(v.Comparator.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
 	}
-	if v.Unit.Value != "" || someElem(v.Unit.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "unit"), v.Unit.Value, v.Unit.Elem)
+	if v.Unit.Value != "" {
+		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
+	} else if someElem(v.Unit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2713,11 +2955,15 @@ func (v *Reference) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "reference"), v.Reference.Value, v.Reference.Elem)
+	if v.Reference.Value != "" {
+		b.leaf(s, nt, 2, "reference", v.Reference.Value, v.Reference.Elem)
+	} else if someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "reference"), "", v.Reference.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
@@ -2725,8 +2971,10 @@ func (v *Reference) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2748,20 +2996,30 @@ func (v *RelatedArtifact) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
 	}
-	if v.Label.Value != "" || someElem(v.Label.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "label"), v.Label.Value, v.Label.Elem)
+	if v.Label.Value != "" {
+		b.leaf(s, nt, 3, "label", v.Label.Value, v.Label.Elem)
+	} else if someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "label"), "", v.Label.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
 	}
-	if v.Citation.Value != "" || someElem(v.Citation.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "citation"), v.Citation.Value, v.Citation.Elem)
+	if v.Citation.Value != "" {
+		b.leaf(s, nt, 5, "citation", v.Citation.Value, v.Citation.Elem)
+	} else if someElem(v.Citation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "citation"), "", v.Citation.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 6, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "url"), "", v.URL.Elem)
 	}
 	if v.Document != nil {
 		gr := b.group(s, nt, 7, "document")
@@ -2769,8 +3027,10 @@ func (v *RelatedArtifact) buildNode(b *typedBuilder, s nodeScope) {
 		v.Document.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Resource.Value != "" || someElem(v.Resource.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "resource"), v.Resource.Value, v.Resource.Elem)
+	if v.Resource.Value != "" {
+		b.leaf(s, nt, 8, "resource", v.Resource.Value, v.Resource.Elem)
+	} else if someElem(v.Resource.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "resource"), "", v.Resource.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2803,8 +3063,10 @@ func (v *SampledData) buildNode(b *typedBuilder, s nodeScope) {
 	buildPrim(b, s, nt, 5, "lowerLimit", &v.LowerLimit)
 	buildPrim(b, s, nt, 6, "upperLimit", &v.UpperLimit)
 	buildPrim(b, s, nt, 7, "dimensions", &v.Dimensions)
-	if v.Data.Value != "" || someElem(v.Data.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "data"), v.Data.Value, v.Data.Elem)
+	if v.Data.Value != "" {
+		b.leaf(s, nt, 8, "data", v.Data.Value, v.Data.Elem)
+	} else if someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "data"), "", v.Data.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2834,8 +3096,10 @@ func (v *Signature) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.When.Value != "" || someElem(v.When.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "when"), v.When.Value, v.When.Elem)
+	if v.When.Value != "" {
+		b.leaf(s, nt, 3, "when", v.When.Value, v.When.Elem)
+	} else if someElem(v.When.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "when"), "", v.When.Elem)
 	}
 	if v.Who != nil {
 		gr := b.group(s, nt, 4, "who")
@@ -2849,14 +3113,20 @@ func (v *Signature) buildNode(b *typedBuilder, s nodeScope) {
 		v.OnBehalfOf.buildNode(b, c)
 		b.end(c)
 	}
-	if v.TargetFormat.Value != "" || someElem(v.TargetFormat.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "targetFormat"), v.TargetFormat.Value, v.TargetFormat.Elem)
+	if v.TargetFormat.Value != "" {
+		b.leaf(s, nt, 6, "targetFormat", v.TargetFormat.Value, v.TargetFormat.Elem)
+	} else if someElem(v.TargetFormat.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "targetFormat"), "", v.TargetFormat.Elem)
 	}
-	if v.SigFormat.Value != "" || someElem(v.SigFormat.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "sigFormat"), v.SigFormat.Value, v.SigFormat.Elem)
+	if v.SigFormat.Value != "" {
+		b.leaf(s, nt, 7, "sigFormat", v.SigFormat.Value, v.SigFormat.Elem)
+	} else if someElem(v.SigFormat.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "sigFormat"), "", v.SigFormat.Elem)
 	}
-	if v.Data.Value != "" || someElem(v.Data.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "data"), v.Data.Value, v.Data.Elem)
+	if v.Data.Value != "" {
+		b.leaf(s, nt, 8, "data", v.Data.Value, v.Data.Elem)
+	} else if someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "data"), "", v.Data.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2895,8 +3165,10 @@ func (v *SubstanceAmount) buildNode(b *typedBuilder, s nodeScope) {
 		v.AmountType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AmountText.Value != "" || someElem(v.AmountText.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "amountText"), v.AmountText.Value, v.AmountText.Elem)
+	if v.AmountText.Value != "" {
+		b.leaf(s, nt, 5, "amountText", v.AmountText.Value, v.AmountText.Elem)
+	} else if someElem(v.AmountText.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "amountText"), "", v.AmountText.Elem)
 	}
 	if v.ReferenceRange != nil {
 		gr := b.group(s, nt, 6, "referenceRange")
@@ -3034,15 +3306,19 @@ func (v *TimingRepeat) buildNode(b *typedBuilder, s nodeScope) {
 	buildPrim(b, s, nt, 5, "countMax", &v.CountMax)
 	buildPrim(b, s, nt, 6, "duration", &v.Duration)
 	buildPrim(b, s, nt, 7, "durationMax", &v.DurationMax)
-	if v.DurationUnit.Value != "" || someElem(v.DurationUnit.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "durationUnit"), v.DurationUnit.Value, v.DurationUnit.Elem)
+	if v.DurationUnit.Value != "" {
+		b.leaf(s, nt, 8, "durationUnit", v.DurationUnit.Value, v.DurationUnit.Elem)
+	} else if someElem(v.DurationUnit.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "durationUnit"), "", v.DurationUnit.Elem)
 	}
 	buildPrim(b, s, nt, 9, "frequency", &v.Frequency)
 	buildPrim(b, s, nt, 10, "frequencyMax", &v.FrequencyMax)
 	buildPrim(b, s, nt, 11, "period", &v.Period)
 	buildPrim(b, s, nt, 12, "periodMax", &v.PeriodMax)
-	if v.PeriodUnit.Value != "" || someElem(v.PeriodUnit.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "periodUnit"), v.PeriodUnit.Value, v.PeriodUnit.Elem)
+	if v.PeriodUnit.Value != "" {
+		b.leaf(s, nt, 13, "periodUnit", v.PeriodUnit.Value, v.PeriodUnit.Elem)
+	} else if someElem(v.PeriodUnit.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "periodUnit"), "", v.PeriodUnit.Elem)
 	}
 	if len(v.DayOfWeek) > 0 {
 		some := false
@@ -3110,11 +3386,15 @@ func (v *TriggerDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if v.Timing != nil {
 		buildChoice(b, s, nt, 4, v.Timing)
@@ -3171,8 +3451,10 @@ var ntAccount = nodeType{def: "Account"}
 
 func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAccount
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -3180,11 +3462,15 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -3219,8 +3505,10 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -3228,8 +3516,10 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
 	if len(v.Subject) > 0 {
 		gr := b.group(s, nt, 12, "subject")
@@ -3259,8 +3549,10 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		v.Owner.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
 	}
 	if len(v.Guarantor) > 0 {
 		gr := b.group(s, nt, 17, "guarantor")
@@ -3361,8 +3653,10 @@ var ntActivityDefinition = nodeType{def: "ActivityDefinition"}
 
 func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntActivityDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -3370,11 +3664,15 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -3401,8 +3699,10 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -3412,30 +3712,44 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 16, v.Subject)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -3445,8 +3759,10 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -3464,20 +3780,30 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 24, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "usage"), "", v.Usage.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 25, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 26, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 27, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
@@ -3548,11 +3874,15 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 36, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 36, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 36, "kind"), "", v.Kind.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 37, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 37, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 37, "profile"), "", v.Profile.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 38, "code")
@@ -3560,11 +3890,15 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 39, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 39, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 39, "intent"), "", v.Intent.Elem)
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 40, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 40, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 40, "priority"), "", v.Priority.Elem)
 	}
 	buildPrim(b, s, nt, 41, "doNotPerform", &v.DoNotPerform)
 	if v.Timing != nil {
@@ -3633,8 +3967,10 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Transform.Value != "" || someElem(v.Transform.Elem) {
-		b.strNode(s, b.group(s, nt, 52, "transform"), v.Transform.Value, v.Transform.Elem)
+	if v.Transform.Value != "" {
+		b.leaf(s, nt, 52, "transform", v.Transform.Value, v.Transform.Elem)
+	} else if someElem(v.Transform.Elem) {
+		b.strNode(s, b.group(s, nt, 52, "transform"), "", v.Transform.Elem)
 	}
 	if len(v.DynamicValue) > 0 {
 		gr := b.group(s, nt, 53, "dynamicValue")
@@ -3672,8 +4008,10 @@ func (v *ActivityDefinitionParticipant) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Role != nil {
 		gr := b.group(s, nt, 4, "role")
@@ -3709,8 +4047,10 @@ func (v *ActivityDefinitionDynamicValue) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -3727,8 +4067,10 @@ var ntAdverseEvent = nodeType{def: "AdverseEvent"}
 
 func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAdverseEvent
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -3736,11 +4078,15 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -3773,8 +4119,10 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Actuality.Value != "" || someElem(v.Actuality.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "actuality"), v.Actuality.Value, v.Actuality.Elem)
+	if v.Actuality.Value != "" {
+		b.leaf(s, nt, 9, "actuality", v.Actuality.Value, v.Actuality.Elem)
+	} else if someElem(v.Actuality.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "actuality"), "", v.Actuality.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -3802,14 +4150,20 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Detected.Value != "" || someElem(v.Detected.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "detected"), v.Detected.Value, v.Detected.Elem)
+	if v.Detected.Value != "" {
+		b.leaf(s, nt, 15, "detected", v.Detected.Value, v.Detected.Elem)
+	} else if someElem(v.Detected.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "detected"), "", v.Detected.Elem)
 	}
-	if v.RecordedDate.Value != "" || someElem(v.RecordedDate.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "recordedDate"), v.RecordedDate.Value, v.RecordedDate.Elem)
+	if v.RecordedDate.Value != "" {
+		b.leaf(s, nt, 16, "recordedDate", v.RecordedDate.Value, v.RecordedDate.Elem)
+	} else if someElem(v.RecordedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "recordedDate"), "", v.RecordedDate.Elem)
 	}
 	if len(v.ResultingCondition) > 0 {
 		gr := b.group(s, nt, 17, "resultingCondition")
@@ -3965,8 +4319,10 @@ func (v *AdverseEventSuspectEntityCausality) buildNode(b *typedBuilder, s nodeSc
 		v.Assessment.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ProductRelatedness.Value != "" || someElem(v.ProductRelatedness.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "productRelatedness"), v.ProductRelatedness.Value, v.ProductRelatedness.Elem)
+	if v.ProductRelatedness.Value != "" {
+		b.leaf(s, nt, 4, "productRelatedness", v.ProductRelatedness.Value, v.ProductRelatedness.Elem)
+	} else if someElem(v.ProductRelatedness.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "productRelatedness"), "", v.ProductRelatedness.Elem)
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 5, "author")
@@ -3989,8 +4345,10 @@ var ntAllergyIntolerance = nodeType{def: "AllergyIntolerance"}
 
 func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAllergyIntolerance
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -3998,11 +4356,15 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4049,8 +4411,10 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		v.VerificationStatus.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 11, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "type"), "", v.Type.Elem)
 	}
 	if len(v.Category) > 0 {
 		some := false
@@ -4067,8 +4431,10 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Criticality.Value != "" || someElem(v.Criticality.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "criticality"), v.Criticality.Value, v.Criticality.Elem)
+	if v.Criticality.Value != "" {
+		b.leaf(s, nt, 13, "criticality", v.Criticality.Value, v.Criticality.Elem)
+	} else if someElem(v.Criticality.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "criticality"), "", v.Criticality.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 14, "code")
@@ -4091,8 +4457,10 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Onset != nil {
 		buildChoice(b, s, nt, 17, v.Onset)
 	}
-	if v.RecordedDate.Value != "" || someElem(v.RecordedDate.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "recordedDate"), v.RecordedDate.Value, v.RecordedDate.Elem)
+	if v.RecordedDate.Value != "" {
+		b.leaf(s, nt, 18, "recordedDate", v.RecordedDate.Value, v.RecordedDate.Elem)
+	} else if someElem(v.RecordedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "recordedDate"), "", v.RecordedDate.Elem)
 	}
 	if v.Recorder != nil {
 		gr := b.group(s, nt, 19, "recorder")
@@ -4106,8 +4474,10 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Asserter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.LastOccurrence.Value != "" || someElem(v.LastOccurrence.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "lastOccurrence"), v.LastOccurrence.Value, v.LastOccurrence.Elem)
+	if v.LastOccurrence.Value != "" {
+		b.leaf(s, nt, 21, "lastOccurrence", v.LastOccurrence.Value, v.LastOccurrence.Elem)
+	} else if someElem(v.LastOccurrence.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "lastOccurrence"), "", v.LastOccurrence.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 22, "note")
@@ -4167,14 +4537,20 @@ func (v *AllergyIntoleranceReaction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
-	if v.Onset.Value != "" || someElem(v.Onset.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "onset"), v.Onset.Value, v.Onset.Elem)
+	if v.Onset.Value != "" {
+		b.leaf(s, nt, 6, "onset", v.Onset.Value, v.Onset.Elem)
+	} else if someElem(v.Onset.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "onset"), "", v.Onset.Elem)
 	}
-	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "severity"), v.Severity.Value, v.Severity.Elem)
+	if v.Severity.Value != "" {
+		b.leaf(s, nt, 7, "severity", v.Severity.Value, v.Severity.Elem)
+	} else if someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "severity"), "", v.Severity.Elem)
 	}
 	if v.ExposureRoute != nil {
 		gr := b.group(s, nt, 8, "exposureRoute")
@@ -4199,8 +4575,10 @@ var ntAppointment = nodeType{def: "Appointment"}
 
 func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAppointment
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4208,11 +4586,15 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4247,8 +4629,10 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.CancelationReason != nil {
 		gr := b.group(s, nt, 10, "cancelationReason")
@@ -4303,8 +4687,10 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 17, "priority", &v.Priority)
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.SupportingInformation) > 0 {
 		gr := b.group(s, nt, 19, "supportingInformation")
@@ -4314,11 +4700,15 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Start.Value != "" || someElem(v.Start.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "start"), v.Start.Value, v.Start.Elem)
+	if v.Start.Value != "" {
+		b.leaf(s, nt, 20, "start", v.Start.Value, v.Start.Elem)
+	} else if someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "start"), "", v.Start.Elem)
 	}
-	if v.End.Value != "" || someElem(v.End.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "end"), v.End.Value, v.End.Elem)
+	if v.End.Value != "" {
+		b.leaf(s, nt, 21, "end", v.End.Value, v.End.Elem)
+	} else if someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "end"), "", v.End.Elem)
 	}
 	buildPrim(b, s, nt, 22, "minutesDuration", &v.MinutesDuration)
 	if len(v.Slot) > 0 {
@@ -4329,14 +4719,20 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 24, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "created"), "", v.Created.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 25, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "comment"), "", v.Comment.Elem)
 	}
-	if v.PatientInstruction.Value != "" || someElem(v.PatientInstruction.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "patientInstruction"), v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	if v.PatientInstruction.Value != "" {
+		b.leaf(s, nt, 26, "patientInstruction", v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	} else if someElem(v.PatientInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "patientInstruction"), "", v.PatientInstruction.Elem)
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 27, "basedOn")
@@ -4404,11 +4800,15 @@ func (v *AppointmentParticipant) buildNode(b *typedBuilder, s nodeScope) {
 		v.Actor.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Required.Value != "" || someElem(v.Required.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "required"), v.Required.Value, v.Required.Elem)
+	if v.Required.Value != "" {
+		b.leaf(s, nt, 5, "required", v.Required.Value, v.Required.Elem)
+	} else if someElem(v.Required.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "required"), "", v.Required.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 6, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "status"), "", v.Status.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 7, "period")
@@ -4425,8 +4825,10 @@ var ntAppointmentResponse = nodeType{def: "AppointmentResponse"}
 
 func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAppointmentResponse
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4434,11 +4836,15 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4479,11 +4885,15 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Appointment.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Start.Value != "" || someElem(v.Start.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "start"), v.Start.Value, v.Start.Elem)
+	if v.Start.Value != "" {
+		b.leaf(s, nt, 10, "start", v.Start.Value, v.Start.Elem)
+	} else if someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "start"), "", v.Start.Elem)
 	}
-	if v.End.Value != "" || someElem(v.End.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "end"), v.End.Value, v.End.Elem)
+	if v.End.Value != "" {
+		b.leaf(s, nt, 11, "end", v.End.Value, v.End.Elem)
+	} else if someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "end"), "", v.End.Elem)
 	}
 	if len(v.ParticipantType) > 0 {
 		gr := b.group(s, nt, 12, "participantType")
@@ -4499,11 +4909,15 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Actor.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ParticipantStatus.Value != "" || someElem(v.ParticipantStatus.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "participantStatus"), v.ParticipantStatus.Value, v.ParticipantStatus.Elem)
+	if v.ParticipantStatus.Value != "" {
+		b.leaf(s, nt, 14, "participantStatus", v.ParticipantStatus.Value, v.ParticipantStatus.Elem)
+	} else if someElem(v.ParticipantStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "participantStatus"), "", v.ParticipantStatus.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 15, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -4514,8 +4928,10 @@ var ntAuditEvent = nodeType{def: "AuditEvent"}
 
 func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntAuditEvent
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4523,11 +4939,15 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4568,8 +4988,10 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Action.Value != "" || someElem(v.Action.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "action"), v.Action.Value, v.Action.Elem)
+	if v.Action.Value != "" {
+		b.leaf(s, nt, 10, "action", v.Action.Value, v.Action.Elem)
+	} else if someElem(v.Action.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "action"), "", v.Action.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 11, "period")
@@ -4577,14 +4999,20 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Period.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Recorded.Value != "" || someElem(v.Recorded.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "recorded"), v.Recorded.Value, v.Recorded.Elem)
+	if v.Recorded.Value != "" {
+		b.leaf(s, nt, 12, "recorded", v.Recorded.Value, v.Recorded.Elem)
+	} else if someElem(v.Recorded.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "recorded"), "", v.Recorded.Elem)
 	}
-	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	if v.Outcome.Value != "" {
+		b.leaf(s, nt, 13, "outcome", v.Outcome.Value, v.Outcome.Elem)
+	} else if someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "outcome"), "", v.Outcome.Elem)
 	}
-	if v.OutcomeDesc.Value != "" || someElem(v.OutcomeDesc.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "outcomeDesc"), v.OutcomeDesc.Value, v.OutcomeDesc.Elem)
+	if v.OutcomeDesc.Value != "" {
+		b.leaf(s, nt, 14, "outcomeDesc", v.OutcomeDesc.Value, v.OutcomeDesc.Elem)
+	} else if someElem(v.OutcomeDesc.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "outcomeDesc"), "", v.OutcomeDesc.Elem)
 	}
 	if len(v.PurposeOfEvent) > 0 {
 		gr := b.group(s, nt, 15, "purposeOfEvent")
@@ -4664,11 +5092,15 @@ func (v *AuditEventAgent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Who.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AltID.Value != "" || someElem(v.AltID.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "altId"), v.AltID.Value, v.AltID.Elem)
+	if v.AltID.Value != "" {
+		b.leaf(s, nt, 6, "altId", v.AltID.Value, v.AltID.Elem)
+	} else if someElem(v.AltID.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "altId"), "", v.AltID.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 7, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "name"), "", v.Name.Elem)
 	}
 	buildPrim(b, s, nt, 8, "requestor", &v.Requestor)
 	if v.Location != nil {
@@ -4740,11 +5172,15 @@ func (v *AuditEventAgentNetwork) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Address.Value != "" || someElem(v.Address.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "address"), v.Address.Value, v.Address.Elem)
+	if v.Address.Value != "" {
+		b.leaf(s, nt, 3, "address", v.Address.Value, v.Address.Elem)
+	} else if someElem(v.Address.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "address"), "", v.Address.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -4774,8 +5210,10 @@ func (v *AuditEventSource) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Site.Value != "" || someElem(v.Site.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "site"), v.Site.Value, v.Site.Elem)
+	if v.Site.Value != "" {
+		b.leaf(s, nt, 3, "site", v.Site.Value, v.Site.Elem)
+	} else if someElem(v.Site.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "site"), "", v.Site.Elem)
 	}
 	if v.Observer != nil {
 		gr := b.group(s, nt, 4, "observer")
@@ -4851,14 +5289,20 @@ func (v *AuditEventEntity) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 8, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
 	}
-	if v.Query.Value != "" || someElem(v.Query.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "query"), v.Query.Value, v.Query.Elem)
+	if v.Query.Value != "" {
+		b.leaf(s, nt, 10, "query", v.Query.Value, v.Query.Elem)
+	} else if someElem(v.Query.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "query"), "", v.Query.Elem)
 	}
 	if len(v.Detail) > 0 {
 		gr := b.group(s, nt, 11, "detail")
@@ -4896,8 +5340,10 @@ func (v *AuditEventEntityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -4911,8 +5357,10 @@ var ntBasic = nodeType{def: "Basic"}
 
 func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBasic
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4920,11 +5368,15 @@ func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4971,8 +5423,10 @@ func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 11, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "created"), "", v.Created.Elem)
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 12, "author")
@@ -4989,8 +5443,10 @@ var ntBinary = nodeType{def: "Binary"}
 
 func (v *Binary) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBinary
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4998,14 +5454,20 @@ func (v *Binary) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
-	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	if v.ContentType.Value != "" {
+		b.leaf(s, nt, 4, "contentType", v.ContentType.Value, v.ContentType.Elem)
+	} else if someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "contentType"), "", v.ContentType.Elem)
 	}
 	if v.SecurityContext != nil {
 		gr := b.group(s, nt, 5, "securityContext")
@@ -5013,8 +5475,10 @@ func (v *Binary) buildNode(b *typedBuilder, s nodeScope) {
 		v.SecurityContext.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Data.Value != "" || someElem(v.Data.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "data"), v.Data.Value, v.Data.Elem)
+	if v.Data.Value != "" {
+		b.leaf(s, nt, 6, "data", v.Data.Value, v.Data.Elem)
+	} else if someElem(v.Data.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "data"), "", v.Data.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -5025,8 +5489,10 @@ var ntBiologicallyDerivedProduct = nodeType{def: "BiologicallyDerivedProduct"}
 
 func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBiologicallyDerivedProduct
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5034,11 +5500,15 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -5073,8 +5543,10 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ProductCategory.Value != "" || someElem(v.ProductCategory.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "productCategory"), v.ProductCategory.Value, v.ProductCategory.Elem)
+	if v.ProductCategory.Value != "" {
+		b.leaf(s, nt, 9, "productCategory", v.ProductCategory.Value, v.ProductCategory.Elem)
+	} else if someElem(v.ProductCategory.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "productCategory"), "", v.ProductCategory.Elem)
 	}
 	if v.ProductCode != nil {
 		gr := b.group(s, nt, 10, "productCode")
@@ -5082,8 +5554,10 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 		v.ProductCode.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if len(v.Request) > 0 {
 		gr := b.group(s, nt, 12, "request")
@@ -5201,8 +5675,10 @@ func (v *BiologicallyDerivedProductProcessing) buildNode(b *typedBuilder, s node
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.Procedure != nil {
 		gr := b.group(s, nt, 4, "procedure")
@@ -5247,8 +5723,10 @@ func (v *BiologicallyDerivedProductManipulation) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.Time != nil {
 		buildChoice(b, s, nt, 4, v.Time)
@@ -5281,12 +5759,16 @@ func (v *BiologicallyDerivedProductStorage) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	buildPrim(b, s, nt, 4, "temperature", &v.Temperature)
-	if v.Scale.Value != "" || someElem(v.Scale.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "scale"), v.Scale.Value, v.Scale.Elem)
+	if v.Scale.Value != "" {
+		b.leaf(s, nt, 5, "scale", v.Scale.Value, v.Scale.Elem)
+	} else if someElem(v.Scale.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "scale"), "", v.Scale.Elem)
 	}
 	if v.Duration != nil {
 		gr := b.group(s, nt, 6, "duration")
@@ -5303,8 +5785,10 @@ var ntBodyStructure = nodeType{def: "BodyStructure"}
 
 func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBodyStructure
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5312,11 +5796,15 @@ func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -5372,8 +5860,10 @@ func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 13, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "description"), "", v.Description.Elem)
 	}
 	if len(v.Image) > 0 {
 		gr := b.group(s, nt, 14, "image")
@@ -5398,8 +5888,10 @@ var ntBundle = nodeType{def: "Bundle"}
 
 func (v *Bundle) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntBundle
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5407,11 +5899,15 @@ func (v *Bundle) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
@@ -5419,11 +5915,15 @@ func (v *Bundle) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 5, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "type"), "", v.Type.Elem)
 	}
-	if v.Timestamp.Value != "" || someElem(v.Timestamp.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "timestamp"), v.Timestamp.Value, v.Timestamp.Elem)
+	if v.Timestamp.Value != "" {
+		b.leaf(s, nt, 6, "timestamp", v.Timestamp.Value, v.Timestamp.Elem)
+	} else if someElem(v.Timestamp.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "timestamp"), "", v.Timestamp.Elem)
 	}
 	buildPrim(b, s, nt, 7, "total", &v.Total)
 	if len(v.Link) > 0 {
@@ -5476,11 +5976,15 @@ func (v *BundleLink) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Relation.Value != "" || someElem(v.Relation.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "relation"), v.Relation.Value, v.Relation.Elem)
+	if v.Relation.Value != "" {
+		b.leaf(s, nt, 3, "relation", v.Relation.Value, v.Relation.Elem)
+	} else if someElem(v.Relation.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "relation"), "", v.Relation.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -5518,8 +6022,10 @@ func (v *BundleEntry) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.FullURL.Value != "" || someElem(v.FullURL.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "fullUrl"), v.FullURL.Value, v.FullURL.Elem)
+	if v.FullURL.Value != "" {
+		b.leaf(s, nt, 4, "fullUrl", v.FullURL.Value, v.FullURL.Elem)
+	} else if someElem(v.FullURL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "fullUrl"), "", v.FullURL.Elem)
 	}
 	if v.Resource != nil {
 		b.resources(s, nt, 5, "resource", []Resource{v.Resource})
@@ -5570,8 +6076,10 @@ func (v *BundleEntrySearch) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
 	}
 	buildPrim(b, s, nt, 4, "score", &v.Score)
 	if len(v.Unknown) > 0 {
@@ -5602,23 +6110,35 @@ func (v *BundleEntryRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Method.Value != "" || someElem(v.Method.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "method"), v.Method.Value, v.Method.Elem)
+	if v.Method.Value != "" {
+		b.leaf(s, nt, 3, "method", v.Method.Value, v.Method.Elem)
+	} else if someElem(v.Method.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "method"), "", v.Method.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
 	}
-	if v.IfNoneMatch.Value != "" || someElem(v.IfNoneMatch.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "ifNoneMatch"), v.IfNoneMatch.Value, v.IfNoneMatch.Elem)
+	if v.IfNoneMatch.Value != "" {
+		b.leaf(s, nt, 5, "ifNoneMatch", v.IfNoneMatch.Value, v.IfNoneMatch.Elem)
+	} else if someElem(v.IfNoneMatch.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "ifNoneMatch"), "", v.IfNoneMatch.Elem)
 	}
-	if v.IfModifiedSince.Value != "" || someElem(v.IfModifiedSince.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "ifModifiedSince"), v.IfModifiedSince.Value, v.IfModifiedSince.Elem)
+	if v.IfModifiedSince.Value != "" {
+		b.leaf(s, nt, 6, "ifModifiedSince", v.IfModifiedSince.Value, v.IfModifiedSince.Elem)
+	} else if someElem(v.IfModifiedSince.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "ifModifiedSince"), "", v.IfModifiedSince.Elem)
 	}
-	if v.IfMatch.Value != "" || someElem(v.IfMatch.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "ifMatch"), v.IfMatch.Value, v.IfMatch.Elem)
+	if v.IfMatch.Value != "" {
+		b.leaf(s, nt, 7, "ifMatch", v.IfMatch.Value, v.IfMatch.Elem)
+	} else if someElem(v.IfMatch.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "ifMatch"), "", v.IfMatch.Elem)
 	}
-	if v.IfNoneExist.Value != "" || someElem(v.IfNoneExist.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "ifNoneExist"), v.IfNoneExist.Value, v.IfNoneExist.Elem)
+	if v.IfNoneExist.Value != "" {
+		b.leaf(s, nt, 8, "ifNoneExist", v.IfNoneExist.Value, v.IfNoneExist.Elem)
+	} else if someElem(v.IfNoneExist.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "ifNoneExist"), "", v.IfNoneExist.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -5648,17 +6168,25 @@ func (v *BundleEntryResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 3, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "status"), "", v.Status.Elem)
 	}
-	if v.Location.Value != "" || someElem(v.Location.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "location"), v.Location.Value, v.Location.Elem)
+	if v.Location.Value != "" {
+		b.leaf(s, nt, 4, "location", v.Location.Value, v.Location.Elem)
+	} else if someElem(v.Location.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "location"), "", v.Location.Elem)
 	}
-	if v.Etag.Value != "" || someElem(v.Etag.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "etag"), v.Etag.Value, v.Etag.Elem)
+	if v.Etag.Value != "" {
+		b.leaf(s, nt, 5, "etag", v.Etag.Value, v.Etag.Elem)
+	} else if someElem(v.Etag.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "etag"), "", v.Etag.Elem)
 	}
-	if v.LastModified.Value != "" || someElem(v.LastModified.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "lastModified"), v.LastModified.Value, v.LastModified.Elem)
+	if v.LastModified.Value != "" {
+		b.leaf(s, nt, 6, "lastModified", v.LastModified.Value, v.LastModified.Elem)
+	} else if someElem(v.LastModified.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "lastModified"), "", v.LastModified.Elem)
 	}
 	if v.Outcome != nil {
 		b.resources(s, nt, 7, "outcome", []Resource{v.Outcome})
@@ -5672,8 +6200,10 @@ var ntCapabilityStatement = nodeType{def: "CapabilityStatement"}
 
 func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCapabilityStatement
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5681,11 +6211,15 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -5712,27 +6246,41 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -5742,8 +6290,10 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -5761,14 +6311,20 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 22, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "kind"), "", v.Kind.Elem)
 	}
 	if len(v.Instantiates) > 0 {
 		some := false
@@ -5812,8 +6368,10 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Implementation.buildNode(b, c)
 		b.end(c)
 	}
-	if v.FhirVersion.Value != "" || someElem(v.FhirVersion.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "fhirVersion"), v.FhirVersion.Value, v.FhirVersion.Elem)
+	if v.FhirVersion.Value != "" {
+		b.leaf(s, nt, 27, "fhirVersion", v.FhirVersion.Value, v.FhirVersion.Elem)
+	} else if someElem(v.FhirVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "fhirVersion"), "", v.FhirVersion.Elem)
 	}
 	if len(v.Format) > 0 {
 		some := false
@@ -5912,14 +6470,20 @@ func (v *CapabilityStatementSoftware) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
 	}
-	if v.ReleaseDate.Value != "" || someElem(v.ReleaseDate.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "releaseDate"), v.ReleaseDate.Value, v.ReleaseDate.Elem)
+	if v.ReleaseDate.Value != "" {
+		b.leaf(s, nt, 5, "releaseDate", v.ReleaseDate.Value, v.ReleaseDate.Elem)
+	} else if someElem(v.ReleaseDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "releaseDate"), "", v.ReleaseDate.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -5949,11 +6513,15 @@ func (v *CapabilityStatementImplementation) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
 	}
 	if v.Custodian != nil {
 		gr := b.group(s, nt, 5, "custodian")
@@ -5989,11 +6557,15 @@ func (v *CapabilityStatementRest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
 	}
 	if v.Security != nil {
 		gr := b.group(s, nt, 5, "security")
@@ -6085,8 +6657,10 @@ func (v *CapabilityStatementRestSecurity) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6116,11 +6690,15 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 4, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "profile"), "", v.Profile.Elem)
 	}
 	if len(v.SupportedProfile) > 0 {
 		some := false
@@ -6137,8 +6715,10 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			}
 		}
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Interaction) > 0 {
 		gr := b.group(s, nt, 7, "interaction")
@@ -6148,18 +6728,24 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Versioning.Value != "" || someElem(v.Versioning.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "versioning"), v.Versioning.Value, v.Versioning.Elem)
+	if v.Versioning.Value != "" {
+		b.leaf(s, nt, 8, "versioning", v.Versioning.Value, v.Versioning.Elem)
+	} else if someElem(v.Versioning.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "versioning"), "", v.Versioning.Elem)
 	}
 	buildPrim(b, s, nt, 9, "readHistory", &v.ReadHistory)
 	buildPrim(b, s, nt, 10, "updateCreate", &v.UpdateCreate)
 	buildPrim(b, s, nt, 11, "conditionalCreate", &v.ConditionalCreate)
-	if v.ConditionalRead.Value != "" || someElem(v.ConditionalRead.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "conditionalRead"), v.ConditionalRead.Value, v.ConditionalRead.Elem)
+	if v.ConditionalRead.Value != "" {
+		b.leaf(s, nt, 12, "conditionalRead", v.ConditionalRead.Value, v.ConditionalRead.Elem)
+	} else if someElem(v.ConditionalRead.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "conditionalRead"), "", v.ConditionalRead.Elem)
 	}
 	buildPrim(b, s, nt, 13, "conditionalUpdate", &v.ConditionalUpdate)
-	if v.ConditionalDelete.Value != "" || someElem(v.ConditionalDelete.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "conditionalDelete"), v.ConditionalDelete.Value, v.ConditionalDelete.Elem)
+	if v.ConditionalDelete.Value != "" {
+		b.leaf(s, nt, 14, "conditionalDelete", v.ConditionalDelete.Value, v.ConditionalDelete.Elem)
+	} else if someElem(v.ConditionalDelete.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "conditionalDelete"), "", v.ConditionalDelete.Elem)
 	}
 	if len(v.ReferencePolicy) > 0 {
 		some := false
@@ -6250,11 +6836,15 @@ func (v *CapabilityStatementRestResourceResourceInteraction) buildNode(b *typedB
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6284,17 +6874,25 @@ func (v *CapabilityStatementRestResourceSearchParam) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 5, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "type"), "", v.Type.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6324,14 +6922,20 @@ func (v *CapabilityStatementRestResourceOperation) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 5, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6361,11 +6965,15 @@ func (v *CapabilityStatementRestSystemInteraction) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6404,8 +7012,10 @@ func (v *CapabilityStatementMessaging) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 4, "reliableCache", &v.ReliableCache)
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 5, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.SupportedMessage) > 0 {
 		gr := b.group(s, nt, 6, "supportedMessage")
@@ -6449,8 +7059,10 @@ func (v *CapabilityStatementMessagingEndpoint) buildNode(b *typedBuilder, s node
 		v.Protocol.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Address.Value != "" || someElem(v.Address.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "address"), v.Address.Value, v.Address.Elem)
+	if v.Address.Value != "" {
+		b.leaf(s, nt, 4, "address", v.Address.Value, v.Address.Elem)
+	} else if someElem(v.Address.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "address"), "", v.Address.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6480,11 +7092,15 @@ func (v *CapabilityStatementMessagingSupportedMessage) buildNode(b *typedBuilder
 			b.end(c)
 		}
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6514,14 +7130,20 @@ func (v *CapabilityStatementDocument) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 5, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "profile"), "", v.Profile.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6532,8 +7154,10 @@ var ntCarePlan = nodeType{def: "CarePlan"}
 
 func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCarePlan
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -6541,11 +7165,15 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -6634,11 +7262,15 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 16, "category")
@@ -6648,11 +7280,15 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 17, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "title"), "", v.Title.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 19, "subject")
@@ -6672,8 +7308,10 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		v.Period.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 22, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "created"), "", v.Created.Elem)
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 23, "author")
@@ -6829,8 +7467,10 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 3, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "kind"), "", v.Kind.Elem)
 	}
 	if len(v.InstantiatesCanonical) > 0 {
 		some := false
@@ -6892,8 +7532,10 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 11, "statusReason")
@@ -6934,8 +7576,10 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 		v.Quantity.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6946,8 +7590,10 @@ var ntCareTeam = nodeType{def: "CareTeam"}
 
 func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCareTeam
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -6955,11 +7601,15 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -6994,8 +7644,10 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -7005,8 +7657,10 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
@@ -7137,8 +7791,10 @@ var ntCatalogEntry = nodeType{def: "CatalogEntry"}
 
 func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCatalogEntry
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7146,11 +7802,15 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -7214,8 +7874,10 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	if v.ValidityPeriod != nil {
 		gr := b.group(s, nt, 15, "validityPeriod")
@@ -7223,11 +7885,15 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 		v.ValidityPeriod.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ValidTo.Value != "" || someElem(v.ValidTo.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "validTo"), v.ValidTo.Value, v.ValidTo.Elem)
+	if v.ValidTo.Value != "" {
+		b.leaf(s, nt, 16, "validTo", v.ValidTo.Value, v.ValidTo.Elem)
+	} else if someElem(v.ValidTo.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "validTo"), "", v.ValidTo.Elem)
 	}
-	if v.LastUpdated.Value != "" || someElem(v.LastUpdated.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "lastUpdated"), v.LastUpdated.Value, v.LastUpdated.Elem)
+	if v.LastUpdated.Value != "" {
+		b.leaf(s, nt, 17, "lastUpdated", v.LastUpdated.Value, v.LastUpdated.Elem)
+	} else if someElem(v.LastUpdated.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "lastUpdated"), "", v.LastUpdated.Elem)
 	}
 	if len(v.AdditionalCharacteristic) > 0 {
 		gr := b.group(s, nt, 18, "additionalCharacteristic")
@@ -7281,8 +7947,10 @@ func (v *CatalogEntryRelatedEntry) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Relationtype.Value != "" || someElem(v.Relationtype.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "relationtype"), v.Relationtype.Value, v.Relationtype.Elem)
+	if v.Relationtype.Value != "" {
+		b.leaf(s, nt, 3, "relationtype", v.Relationtype.Value, v.Relationtype.Elem)
+	} else if someElem(v.Relationtype.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "relationtype"), "", v.Relationtype.Elem)
 	}
 	if v.Item != nil {
 		gr := b.group(s, nt, 4, "item")
@@ -7299,8 +7967,10 @@ var ntChargeItem = nodeType{def: "ChargeItem"}
 
 func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntChargeItem
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7308,11 +7978,15 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -7377,8 +8051,10 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if len(v.PartOf) > 0 {
 		gr := b.group(s, nt, 12, "partOf")
@@ -7456,8 +8132,10 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		v.PriceOverride.buildNode(b, c)
 		b.end(c)
 	}
-	if v.OverrideReason.Value != "" || someElem(v.OverrideReason.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "overrideReason"), v.OverrideReason.Value, v.OverrideReason.Elem)
+	if v.OverrideReason.Value != "" {
+		b.leaf(s, nt, 25, "overrideReason", v.OverrideReason.Value, v.OverrideReason.Elem)
+	} else if someElem(v.OverrideReason.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "overrideReason"), "", v.OverrideReason.Elem)
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 26, "enterer")
@@ -7465,8 +8143,10 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		v.Enterer.buildNode(b, c)
 		b.end(c)
 	}
-	if v.EnteredDate.Value != "" || someElem(v.EnteredDate.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "enteredDate"), v.EnteredDate.Value, v.EnteredDate.Elem)
+	if v.EnteredDate.Value != "" {
+		b.leaf(s, nt, 27, "enteredDate", v.EnteredDate.Value, v.EnteredDate.Elem)
+	} else if someElem(v.EnteredDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "enteredDate"), "", v.EnteredDate.Elem)
 	}
 	if len(v.Reason) > 0 {
 		gr := b.group(s, nt, 28, "reason")
@@ -7560,8 +8240,10 @@ var ntChargeItemDefinition = nodeType{def: "ChargeItemDefinition"}
 
 func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntChargeItemDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7569,11 +8251,15 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -7600,8 +8286,10 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -7611,11 +8299,15 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
 	}
 	if len(v.DerivedFromURI) > 0 {
 		some := false
@@ -7662,15 +8354,21 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -7680,8 +8378,10 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -7699,14 +8399,20 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 24, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 25, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
@@ -7772,14 +8478,20 @@ func (v *ChargeItemDefinitionApplicability) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 4, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "language"), "", v.Language.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 5, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "expression"), "", v.Expression.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -7853,8 +8565,10 @@ func (v *ChargeItemDefinitionPropertyGroupPriceComponent) buildNode(b *typedBuil
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
@@ -7878,8 +8592,10 @@ var ntClaim = nodeType{def: "Claim"}
 
 func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntClaim
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7887,11 +8603,15 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -7926,8 +8646,10 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -7941,8 +8663,10 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 12, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "use"), "", v.Use.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
@@ -7956,8 +8680,10 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		v.BillablePeriod.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 15, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "created"), "", v.Created.Elem)
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 16, "enterer")
@@ -8363,8 +9089,10 @@ func (v *ClaimProcedure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
 	}
 	if v.Procedure != nil {
 		buildChoice(b, s, nt, 6, v.Procedure)
@@ -8419,8 +9147,10 @@ func (v *ClaimInsurance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Coverage.buildNode(b, c)
 		b.end(c)
 	}
-	if v.BusinessArrangement.Value != "" || someElem(v.BusinessArrangement.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "businessArrangement"), v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	if v.BusinessArrangement.Value != "" {
+		b.leaf(s, nt, 7, "businessArrangement", v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	} else if someElem(v.BusinessArrangement.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "businessArrangement"), "", v.BusinessArrangement.Elem)
 	}
 	if len(v.PreAuthRef) > 0 {
 		some := false
@@ -8471,8 +9201,10 @@ func (v *ClaimAccident) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 3, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "date"), "", v.Date.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -8818,8 +9550,10 @@ var ntClaimResponse = nodeType{def: "ClaimResponse"}
 
 func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntClaimResponse
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -8827,11 +9561,15 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -8866,8 +9604,10 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -8881,8 +9621,10 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 12, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "use"), "", v.Use.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
@@ -8890,8 +9632,10 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 14, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "created"), "", v.Created.Elem)
 	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 15, "insurer")
@@ -8911,14 +9655,20 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Request.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	if v.Outcome.Value != "" {
+		b.leaf(s, nt, 18, "outcome", v.Outcome.Value, v.Outcome.Elem)
+	} else if someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "outcome"), "", v.Outcome.Elem)
 	}
-	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	if v.Disposition.Value != "" {
+		b.leaf(s, nt, 19, "disposition", v.Disposition.Value, v.Disposition.Elem)
+	} else if someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "disposition"), "", v.Disposition.Elem)
 	}
-	if v.PreAuthRef.Value != "" || someElem(v.PreAuthRef.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), v.PreAuthRef.Value, v.PreAuthRef.Elem)
+	if v.PreAuthRef.Value != "" {
+		b.leaf(s, nt, 20, "preAuthRef", v.PreAuthRef.Value, v.PreAuthRef.Elem)
+	} else if someElem(v.PreAuthRef.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), "", v.PreAuthRef.Elem)
 	}
 	if v.PreAuthPeriod != nil {
 		gr := b.group(s, nt, 21, "preAuthPeriod")
@@ -9566,8 +10316,10 @@ func (v *ClaimResponsePayment) buildNode(b *typedBuilder, s nodeScope) {
 		v.AdjustmentReason.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 6, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "date"), "", v.Date.Elem)
 	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 7, "amount")
@@ -9610,11 +10362,15 @@ func (v *ClaimResponseNote) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "number", &v.Number)
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
 	}
 	if v.Language != nil {
 		gr := b.group(s, nt, 6, "language")
@@ -9658,8 +10414,10 @@ func (v *ClaimResponseInsurance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Coverage.buildNode(b, c)
 		b.end(c)
 	}
-	if v.BusinessArrangement.Value != "" || someElem(v.BusinessArrangement.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "businessArrangement"), v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	if v.BusinessArrangement.Value != "" {
+		b.leaf(s, nt, 6, "businessArrangement", v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	} else if someElem(v.BusinessArrangement.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "businessArrangement"), "", v.BusinessArrangement.Elem)
 	}
 	if v.ClaimResponse != nil {
 		gr := b.group(s, nt, 7, "claimResponse")
@@ -9713,8 +10471,10 @@ var ntClinicalImpression = nodeType{def: "ClinicalImpression"}
 
 func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntClinicalImpression
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -9722,11 +10482,15 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -9761,8 +10525,10 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
@@ -9776,8 +10542,10 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 12, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "description"), "", v.Description.Elem)
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 13, "subject")
@@ -9794,8 +10562,10 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 15, v.Effective)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
 	}
 	if v.Assessor != nil {
 		gr := b.group(s, nt, 17, "assessor")
@@ -9840,8 +10610,10 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Summary.Value != "" || someElem(v.Summary.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "summary"), v.Summary.Value, v.Summary.Elem)
+	if v.Summary.Value != "" {
+		b.leaf(s, nt, 22, "summary", v.Summary.Value, v.Summary.Elem)
+	} else if someElem(v.Summary.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "summary"), "", v.Summary.Elem)
 	}
 	if len(v.Finding) > 0 {
 		gr := b.group(s, nt, 23, "finding")
@@ -9965,8 +10737,10 @@ func (v *ClinicalImpressionFinding) buildNode(b *typedBuilder, s nodeScope) {
 		v.ItemReference.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Basis.Value != "" || someElem(v.Basis.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "basis"), v.Basis.Value, v.Basis.Elem)
+	if v.Basis.Value != "" {
+		b.leaf(s, nt, 5, "basis", v.Basis.Value, v.Basis.Elem)
+	} else if someElem(v.Basis.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "basis"), "", v.Basis.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -9977,8 +10751,10 @@ var ntCodeSystem = nodeType{def: "CodeSystem"}
 
 func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCodeSystem
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -9986,11 +10762,15 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -10017,8 +10797,10 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -10028,24 +10810,36 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -10055,8 +10849,10 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -10074,26 +10870,38 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
 	}
 	buildPrim(b, s, nt, 23, "caseSensitive", &v.CaseSensitive)
-	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	if v.ValueSet.Value != "" {
+		b.leaf(s, nt, 24, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
+	} else if someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "valueSet"), "", v.ValueSet.Elem)
 	}
-	if v.HierarchyMeaning.Value != "" || someElem(v.HierarchyMeaning.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "hierarchyMeaning"), v.HierarchyMeaning.Value, v.HierarchyMeaning.Elem)
+	if v.HierarchyMeaning.Value != "" {
+		b.leaf(s, nt, 25, "hierarchyMeaning", v.HierarchyMeaning.Value, v.HierarchyMeaning.Elem)
+	} else if someElem(v.HierarchyMeaning.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "hierarchyMeaning"), "", v.HierarchyMeaning.Elem)
 	}
 	buildPrim(b, s, nt, 26, "compositional", &v.Compositional)
 	buildPrim(b, s, nt, 27, "versionNeeded", &v.VersionNeeded)
-	if v.Content.Value != "" || someElem(v.Content.Elem) {
-		b.strNode(s, b.group(s, nt, 28, "content"), v.Content.Value, v.Content.Elem)
+	if v.Content.Value != "" {
+		b.leaf(s, nt, 28, "content", v.Content.Value, v.Content.Elem)
+	} else if someElem(v.Content.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "content"), "", v.Content.Elem)
 	}
-	if v.Supplements.Value != "" || someElem(v.Supplements.Elem) {
-		b.strNode(s, b.group(s, nt, 29, "supplements"), v.Supplements.Value, v.Supplements.Elem)
+	if v.Supplements.Value != "" {
+		b.leaf(s, nt, 29, "supplements", v.Supplements.Value, v.Supplements.Elem)
+	} else if someElem(v.Supplements.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "supplements"), "", v.Supplements.Elem)
 	}
 	buildPrim(b, s, nt, 30, "count", &v.Count)
 	if len(v.Filter) > 0 {
@@ -10148,11 +10956,15 @@ func (v *CodeSystemFilter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Operator) > 0 {
 		some := false
@@ -10169,8 +10981,10 @@ func (v *CodeSystemFilter) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 6, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -10200,17 +11014,25 @@ func (v *CodeSystemProperty) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.URI.Value != "" || someElem(v.URI.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	if v.URI.Value != "" {
+		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
+	} else if someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 6, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "type"), "", v.Type.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -10240,14 +11062,20 @@ func (v *CodeSystemConceptDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 5, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "definition"), "", v.Definition.Elem)
 	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 6, "designation")
@@ -10301,8 +11129,10 @@ func (v *CodeSystemConceptDefinitionDesignation) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Use != nil {
 		gr := b.group(s, nt, 4, "use")
@@ -10310,8 +11140,10 @@ func (v *CodeSystemConceptDefinitionDesignation) buildNode(b *typedBuilder, s no
 		v.Use.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -10341,8 +11173,10 @@ func (v *CodeSystemConceptDefinitionConceptProperty) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -10356,8 +11190,10 @@ var ntCommunication = nodeType{def: "Communication"}
 
 func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCommunication
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -10365,11 +11201,15 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -10458,8 +11298,10 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 15, "statusReason")
@@ -10475,8 +11317,10 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 17, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "priority"), "", v.Priority.Elem)
 	}
 	if len(v.Medium) > 0 {
 		gr := b.group(s, nt, 18, "medium")
@@ -10512,11 +11356,15 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Sent.Value != "" || someElem(v.Sent.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "sent"), v.Sent.Value, v.Sent.Elem)
+	if v.Sent.Value != "" {
+		b.leaf(s, nt, 23, "sent", v.Sent.Value, v.Sent.Elem)
+	} else if someElem(v.Sent.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "sent"), "", v.Sent.Elem)
 	}
-	if v.Received.Value != "" || someElem(v.Received.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "received"), v.Received.Value, v.Received.Elem)
+	if v.Received.Value != "" {
+		b.leaf(s, nt, 24, "received", v.Received.Value, v.Received.Elem)
+	} else if someElem(v.Received.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "received"), "", v.Received.Elem)
 	}
 	if len(v.Recipient) > 0 {
 		gr := b.group(s, nt, 25, "recipient")
@@ -10604,8 +11452,10 @@ var ntCommunicationRequest = nodeType{def: "CommunicationRequest"}
 
 func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCommunicationRequest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -10613,11 +11463,15 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -10674,8 +11528,10 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.GroupIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 13, "statusReason")
@@ -10691,8 +11547,10 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 15, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "priority"), "", v.Priority.Elem)
 	}
 	buildPrim(b, s, nt, 16, "doNotPerform", &v.DoNotPerform)
 	if len(v.Medium) > 0 {
@@ -10734,8 +11592,10 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 22, v.Occurrence)
 	}
-	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	if v.AuthoredOn.Value != "" {
+		b.leaf(s, nt, 23, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	} else if someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "authoredOn"), "", v.AuthoredOn.Elem)
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 24, "requester")
@@ -10821,8 +11681,10 @@ var ntCompartmentDefinition = nodeType{def: "CompartmentDefinition"}
 
 func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCompartmentDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -10830,11 +11692,15 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -10861,24 +11727,36 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 12, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 13, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 14, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 15, "contact")
@@ -10888,8 +11766,10 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
@@ -10899,11 +11779,15 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 18, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 19, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "code"), "", v.Code.Elem)
 	}
 	buildPrim(b, s, nt, 20, "search", &v.Search)
 	if len(v.Resource) > 0 {
@@ -10942,8 +11826,10 @@ func (v *CompartmentDefinitionResource) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
 	if len(v.Param) > 0 {
 		some := false
@@ -10960,8 +11846,10 @@ func (v *CompartmentDefinitionResource) buildNode(b *typedBuilder, s nodeScope) 
 			}
 		}
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 5, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -10972,8 +11860,10 @@ var ntComposition = nodeType{def: "Composition"}
 
 func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntComposition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -10981,11 +11871,15 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11018,8 +11912,10 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -11047,8 +11943,10 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 15, "author")
@@ -11058,11 +11956,15 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 16, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "title"), "", v.Title.Elem)
 	}
-	if v.Confidentiality.Value != "" || someElem(v.Confidentiality.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "confidentiality"), v.Confidentiality.Value, v.Confidentiality.Elem)
+	if v.Confidentiality.Value != "" {
+		b.leaf(s, nt, 17, "confidentiality", v.Confidentiality.Value, v.Confidentiality.Elem)
+	} else if someElem(v.Confidentiality.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "confidentiality"), "", v.Confidentiality.Elem)
 	}
 	if len(v.Attester) > 0 {
 		gr := b.group(s, nt, 18, "attester")
@@ -11130,11 +12032,15 @@ func (v *CompositionAttester) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
 	}
-	if v.Time.Value != "" || someElem(v.Time.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "time"), v.Time.Value, v.Time.Elem)
+	if v.Time.Value != "" {
+		b.leaf(s, nt, 4, "time", v.Time.Value, v.Time.Elem)
+	} else if someElem(v.Time.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "time"), "", v.Time.Elem)
 	}
 	if v.Party != nil {
 		gr := b.group(s, nt, 5, "party")
@@ -11170,8 +12076,10 @@ func (v *CompositionRelatesTo) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
 	if v.Target != nil {
 		buildChoice(b, s, nt, 4, v.Target)
@@ -11254,8 +12162,10 @@ func (v *CompositionSection) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 3, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "title"), "", v.Title.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
@@ -11283,8 +12193,10 @@ func (v *CompositionSection) buildNode(b *typedBuilder, s nodeScope) {
 		v.Text.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 8, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "mode"), "", v.Mode.Elem)
 	}
 	if v.OrderedBy != nil {
 		gr := b.group(s, nt, 9, "orderedBy")
@@ -11323,8 +12235,10 @@ var ntConceptMap = nodeType{def: "ConceptMap"}
 
 func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntConceptMap
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -11332,11 +12246,15 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11363,8 +12281,10 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 9, "identifier")
@@ -11372,24 +12292,36 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -11399,8 +12331,10 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -11418,11 +12352,15 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
 	}
 	if v.Source != nil {
 		buildChoice(b, s, nt, 23, v.Source)
@@ -11466,17 +12404,25 @@ func (v *ConceptMapGroup) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Source.Value != "" || someElem(v.Source.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "source"), v.Source.Value, v.Source.Elem)
+	if v.Source.Value != "" {
+		b.leaf(s, nt, 3, "source", v.Source.Value, v.Source.Elem)
+	} else if someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "source"), "", v.Source.Elem)
 	}
-	if v.SourceVersion.Value != "" || someElem(v.SourceVersion.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "sourceVersion"), v.SourceVersion.Value, v.SourceVersion.Elem)
+	if v.SourceVersion.Value != "" {
+		b.leaf(s, nt, 4, "sourceVersion", v.SourceVersion.Value, v.SourceVersion.Elem)
+	} else if someElem(v.SourceVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sourceVersion"), "", v.SourceVersion.Elem)
 	}
-	if v.Target.Value != "" || someElem(v.Target.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "target"), v.Target.Value, v.Target.Elem)
+	if v.Target.Value != "" {
+		b.leaf(s, nt, 5, "target", v.Target.Value, v.Target.Elem)
+	} else if someElem(v.Target.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "target"), "", v.Target.Elem)
 	}
-	if v.TargetVersion.Value != "" || someElem(v.TargetVersion.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "targetVersion"), v.TargetVersion.Value, v.TargetVersion.Elem)
+	if v.TargetVersion.Value != "" {
+		b.leaf(s, nt, 6, "targetVersion", v.TargetVersion.Value, v.TargetVersion.Elem)
+	} else if someElem(v.TargetVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "targetVersion"), "", v.TargetVersion.Elem)
 	}
 	if len(v.Element) > 0 {
 		gr := b.group(s, nt, 7, "element")
@@ -11520,11 +12466,15 @@ func (v *ConceptMapGroupSourceElement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
 	}
 	if len(v.Target) > 0 {
 		gr := b.group(s, nt, 5, "target")
@@ -11562,17 +12512,25 @@ func (v *ConceptMapGroupSourceElementTargetElement) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
 	}
-	if v.Equivalence.Value != "" || someElem(v.Equivalence.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "equivalence"), v.Equivalence.Value, v.Equivalence.Elem)
+	if v.Equivalence.Value != "" {
+		b.leaf(s, nt, 5, "equivalence", v.Equivalence.Value, v.Equivalence.Elem)
+	} else if someElem(v.Equivalence.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "equivalence"), "", v.Equivalence.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.DependsOn) > 0 {
 		gr := b.group(s, nt, 7, "dependsOn")
@@ -11618,17 +12576,25 @@ func (v *ConceptMapGroupSourceElementTargetElementOtherElement) buildNode(b *typ
 			b.end(c)
 		}
 	}
-	if v.Property.Value != "" || someElem(v.Property.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "property"), v.Property.Value, v.Property.Elem)
+	if v.Property.Value != "" {
+		b.leaf(s, nt, 3, "property", v.Property.Value, v.Property.Elem)
+	} else if someElem(v.Property.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "property"), "", v.Property.Elem)
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 4, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "system"), "", v.System.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 6, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "display"), "", v.Display.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -11658,17 +12624,25 @@ func (v *ConceptMapGroupUnmapped) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 6, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "url"), "", v.URL.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -11679,8 +12653,10 @@ var ntCondition = nodeType{def: "Condition"}
 
 func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCondition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -11688,11 +12664,15 @@ func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11785,8 +12765,10 @@ func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Abatement != nil {
 		buildChoice(b, s, nt, 18, v.Abatement)
 	}
-	if v.RecordedDate.Value != "" || someElem(v.RecordedDate.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "recordedDate"), v.RecordedDate.Value, v.RecordedDate.Elem)
+	if v.RecordedDate.Value != "" {
+		b.leaf(s, nt, 19, "recordedDate", v.RecordedDate.Value, v.RecordedDate.Elem)
+	} else if someElem(v.RecordedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "recordedDate"), "", v.RecordedDate.Elem)
 	}
 	if v.Recorder != nil {
 		gr := b.group(s, nt, 20, "recorder")
@@ -11925,8 +12907,10 @@ var ntConsent = nodeType{def: "Consent"}
 
 func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntConsent
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -11934,11 +12918,15 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11973,8 +12961,10 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Scope != nil {
 		gr := b.group(s, nt, 10, "scope")
@@ -11996,8 +12986,10 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	if v.DateTime.Value != "" || someElem(v.DateTime.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "dateTime"), v.DateTime.Value, v.DateTime.Elem)
+	if v.DateTime.Value != "" {
+		b.leaf(s, nt, 13, "dateTime", v.DateTime.Value, v.DateTime.Elem)
+	} else if someElem(v.DateTime.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "dateTime"), "", v.DateTime.Elem)
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 14, "performer")
@@ -12074,11 +13066,15 @@ func (v *ConsentPolicy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Authority.Value != "" || someElem(v.Authority.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "authority"), v.Authority.Value, v.Authority.Elem)
+	if v.Authority.Value != "" {
+		b.leaf(s, nt, 3, "authority", v.Authority.Value, v.Authority.Elem)
+	} else if someElem(v.Authority.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "authority"), "", v.Authority.Elem)
 	}
-	if v.URI.Value != "" || someElem(v.URI.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	if v.URI.Value != "" {
+		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
+	} else if someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -12115,8 +13111,10 @@ func (v *ConsentVerification) buildNode(b *typedBuilder, s nodeScope) {
 		v.VerifiedWith.buildNode(b, c)
 		b.end(c)
 	}
-	if v.VerificationDate.Value != "" || someElem(v.VerificationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "verificationDate"), v.VerificationDate.Value, v.VerificationDate.Elem)
+	if v.VerificationDate.Value != "" {
+		b.leaf(s, nt, 5, "verificationDate", v.VerificationDate.Value, v.VerificationDate.Elem)
+	} else if someElem(v.VerificationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "verificationDate"), "", v.VerificationDate.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -12146,8 +13144,10 @@ func (v *ConsentProvision) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
@@ -12293,8 +13293,10 @@ func (v *ConsentProvisionProvisionData) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Meaning.Value != "" || someElem(v.Meaning.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "meaning"), v.Meaning.Value, v.Meaning.Elem)
+	if v.Meaning.Value != "" {
+		b.leaf(s, nt, 3, "meaning", v.Meaning.Value, v.Meaning.Elem)
+	} else if someElem(v.Meaning.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "meaning"), "", v.Meaning.Elem)
 	}
 	if v.Reference != nil {
 		gr := b.group(s, nt, 4, "reference")
@@ -12311,8 +13313,10 @@ var ntContract = nodeType{def: "Contract"}
 
 func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntContract
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -12320,11 +13324,15 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -12359,14 +13367,20 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 9, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if v.LegalState != nil {
 		gr := b.group(s, nt, 12, "legalState")
@@ -12380,8 +13394,10 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		v.InstantiatesCanonical.buildNode(b, c)
 		b.end(c)
 	}
-	if v.InstantiatesURI.Value != "" || someElem(v.InstantiatesURI.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "instantiatesUri"), v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
+	if v.InstantiatesURI.Value != "" {
+		b.leaf(s, nt, 14, "instantiatesUri", v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
+	} else if someElem(v.InstantiatesURI.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "instantiatesUri"), "", v.InstantiatesURI.Elem)
 	}
 	if v.ContentDerivative != nil {
 		gr := b.group(s, nt, 15, "contentDerivative")
@@ -12389,8 +13405,10 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		v.ContentDerivative.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "issued"), v.Issued.Value, v.Issued.Elem)
+	if v.Issued.Value != "" {
+		b.leaf(s, nt, 16, "issued", v.Issued.Value, v.Issued.Elem)
+	} else if someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "issued"), "", v.Issued.Elem)
 	}
 	if v.Applies != nil {
 		gr := b.group(s, nt, 17, "applies")
@@ -12436,14 +13454,20 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 23, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 24, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "title"), "", v.Title.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 25, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "subtitle"), "", v.Subtitle.Elem)
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -12600,14 +13624,20 @@ func (v *ContractContentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Publisher.buildNode(b, c)
 		b.end(c)
 	}
-	if v.PublicationDate.Value != "" || someElem(v.PublicationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "publicationDate"), v.PublicationDate.Value, v.PublicationDate.Elem)
+	if v.PublicationDate.Value != "" {
+		b.leaf(s, nt, 6, "publicationDate", v.PublicationDate.Value, v.PublicationDate.Elem)
+	} else if someElem(v.PublicationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "publicationDate"), "", v.PublicationDate.Elem)
 	}
-	if v.PublicationStatus.Value != "" || someElem(v.PublicationStatus.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "publicationStatus"), v.PublicationStatus.Value, v.PublicationStatus.Elem)
+	if v.PublicationStatus.Value != "" {
+		b.leaf(s, nt, 7, "publicationStatus", v.PublicationStatus.Value, v.PublicationStatus.Elem)
+	} else if someElem(v.PublicationStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "publicationStatus"), "", v.PublicationStatus.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 8, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "copyright"), "", v.Copyright.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -12643,8 +13673,10 @@ func (v *ContractTerm) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "issued"), v.Issued.Value, v.Issued.Elem)
+	if v.Issued.Value != "" {
+		b.leaf(s, nt, 4, "issued", v.Issued.Value, v.Issued.Elem)
+	} else if someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "issued"), "", v.Issued.Elem)
 	}
 	if v.Applies != nil {
 		gr := b.group(s, nt, 5, "applies")
@@ -12667,8 +13699,10 @@ func (v *ContractTerm) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 9, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "text"), "", v.Text.Elem)
 	}
 	if len(v.SecurityLabel) > 0 {
 		gr := b.group(s, nt, 10, "securityLabel")
@@ -12839,8 +13873,10 @@ func (v *ContractTermContractOffer) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 10, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "text"), "", v.Text.Elem)
 	}
 	if len(v.LinkID) > 0 {
 		some := false
@@ -13005,8 +14041,10 @@ func (v *ContractTermContractAsset) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Condition.Value != "" || someElem(v.Condition.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "condition"), v.Condition.Value, v.Condition.Elem)
+	if v.Condition.Value != "" {
+		b.leaf(s, nt, 9, "condition", v.Condition.Value, v.Condition.Elem)
+	} else if someElem(v.Condition.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "condition"), "", v.Condition.Elem)
 	}
 	if len(v.PeriodType) > 0 {
 		gr := b.group(s, nt, 10, "periodType")
@@ -13032,8 +14070,10 @@ func (v *ContractTermContractAsset) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 13, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "text"), "", v.Text.Elem)
 	}
 	if len(v.LinkID) > 0 {
 		some := false
@@ -13111,8 +14151,10 @@ func (v *ContractTermContractAssetAssetContext) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -13151,8 +14193,10 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.EffectiveTime.Value != "" || someElem(v.EffectiveTime.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "effectiveTime"), v.EffectiveTime.Value, v.EffectiveTime.Elem)
+	if v.EffectiveTime.Value != "" {
+		b.leaf(s, nt, 5, "effectiveTime", v.EffectiveTime.Value, v.EffectiveTime.Elem)
+	} else if someElem(v.EffectiveTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "effectiveTime"), "", v.EffectiveTime.Elem)
 	}
 	if v.Quantity != nil {
 		gr := b.group(s, nt, 6, "quantity")
@@ -13174,11 +14218,15 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 		v.Net.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Payment.Value != "" || someElem(v.Payment.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "payment"), v.Payment.Value, v.Payment.Elem)
+	if v.Payment.Value != "" {
+		b.leaf(s, nt, 11, "payment", v.Payment.Value, v.Payment.Elem)
+	} else if someElem(v.Payment.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "payment"), "", v.Payment.Elem)
 	}
-	if v.PaymentDate.Value != "" || someElem(v.PaymentDate.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "paymentDate"), v.PaymentDate.Value, v.PaymentDate.Elem)
+	if v.PaymentDate.Value != "" {
+		b.leaf(s, nt, 12, "paymentDate", v.PaymentDate.Value, v.PaymentDate.Elem)
+	} else if someElem(v.PaymentDate.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "paymentDate"), "", v.PaymentDate.Elem)
 	}
 	if v.Responsible != nil {
 		gr := b.group(s, nt, 13, "responsible")
@@ -13611,8 +14659,10 @@ var ntCoverage = nodeType{def: "Coverage"}
 
 func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCoverage
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -13620,11 +14670,15 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -13659,8 +14713,10 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -13680,8 +14736,10 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subscriber.buildNode(b, c)
 		b.end(c)
 	}
-	if v.SubscriberID.Value != "" || someElem(v.SubscriberID.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "subscriberId"), v.SubscriberID.Value, v.SubscriberID.Elem)
+	if v.SubscriberID.Value != "" {
+		b.leaf(s, nt, 13, "subscriberId", v.SubscriberID.Value, v.SubscriberID.Elem)
+	} else if someElem(v.SubscriberID.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subscriberId"), "", v.SubscriberID.Elem)
 	}
 	if v.Beneficiary != nil {
 		gr := b.group(s, nt, 14, "beneficiary")
@@ -13689,8 +14747,10 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		v.Beneficiary.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Dependent.Value != "" || someElem(v.Dependent.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "dependent"), v.Dependent.Value, v.Dependent.Elem)
+	if v.Dependent.Value != "" {
+		b.leaf(s, nt, 15, "dependent", v.Dependent.Value, v.Dependent.Elem)
+	} else if someElem(v.Dependent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "dependent"), "", v.Dependent.Elem)
 	}
 	if v.Relationship != nil {
 		gr := b.group(s, nt, 16, "relationship")
@@ -13721,8 +14781,10 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 20, "order", &v.Order)
-	if v.Network.Value != "" || someElem(v.Network.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "network"), v.Network.Value, v.Network.Elem)
+	if v.Network.Value != "" {
+		b.leaf(s, nt, 21, "network", v.Network.Value, v.Network.Elem)
+	} else if someElem(v.Network.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "network"), "", v.Network.Elem)
 	}
 	if len(v.CostToBeneficiary) > 0 {
 		gr := b.group(s, nt, 22, "costToBeneficiary")
@@ -13775,11 +14837,15 @@ func (v *CoverageClass) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -13875,8 +14941,10 @@ var ntCoverageEligibilityRequest = nodeType{def: "CoverageEligibilityRequest"}
 
 func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCoverageEligibilityRequest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -13884,11 +14952,15 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -13923,8 +14995,10 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Priority != nil {
 		gr := b.group(s, nt, 10, "priority")
@@ -13956,8 +15030,10 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Serviced != nil {
 		buildChoice(b, s, nt, 13, v.Serviced)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 14, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "created"), "", v.Created.Elem)
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 15, "enterer")
@@ -14078,8 +15154,10 @@ func (v *CoverageEligibilityRequestInsurance) buildNode(b *typedBuilder, s nodeS
 		v.Coverage.buildNode(b, c)
 		b.end(c)
 	}
-	if v.BusinessArrangement.Value != "" || someElem(v.BusinessArrangement.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "businessArrangement"), v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	if v.BusinessArrangement.Value != "" {
+		b.leaf(s, nt, 5, "businessArrangement", v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
+	} else if someElem(v.BusinessArrangement.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "businessArrangement"), "", v.BusinessArrangement.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -14212,8 +15290,10 @@ var ntCoverageEligibilityResponse = nodeType{def: "CoverageEligibilityResponse"}
 
 func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntCoverageEligibilityResponse
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -14221,11 +15301,15 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -14260,8 +15344,10 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.Purpose) > 0 {
 		some := false
@@ -14287,8 +15373,10 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Serviced != nil {
 		buildChoice(b, s, nt, 12, v.Serviced)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 13, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "created"), "", v.Created.Elem)
 	}
 	if v.Requestor != nil {
 		gr := b.group(s, nt, 14, "requestor")
@@ -14302,11 +15390,15 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Request.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	if v.Outcome.Value != "" {
+		b.leaf(s, nt, 16, "outcome", v.Outcome.Value, v.Outcome.Elem)
+	} else if someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "outcome"), "", v.Outcome.Elem)
 	}
-	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	if v.Disposition.Value != "" {
+		b.leaf(s, nt, 17, "disposition", v.Disposition.Value, v.Disposition.Elem)
+	} else if someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "disposition"), "", v.Disposition.Elem)
 	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 18, "insurer")
@@ -14322,8 +15414,10 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.PreAuthRef.Value != "" || someElem(v.PreAuthRef.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), v.PreAuthRef.Value, v.PreAuthRef.Elem)
+	if v.PreAuthRef.Value != "" {
+		b.leaf(s, nt, 20, "preAuthRef", v.PreAuthRef.Value, v.PreAuthRef.Elem)
+	} else if someElem(v.PreAuthRef.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), "", v.PreAuthRef.Elem)
 	}
 	if v.Form != nil {
 		gr := b.group(s, nt, 21, "form")
@@ -14443,11 +15537,15 @@ func (v *CoverageEligibilityResponseInsuranceItems) buildNode(b *typedBuilder, s
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 7, "excluded", &v.Excluded)
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 8, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
 	}
 	if v.Network != nil {
 		gr := b.group(s, nt, 10, "network")
@@ -14484,8 +15582,10 @@ func (v *CoverageEligibilityResponseInsuranceItems) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	if v.AuthorizationURL.Value != "" || someElem(v.AuthorizationURL.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "authorizationUrl"), v.AuthorizationURL.Value, v.AuthorizationURL.Elem)
+	if v.AuthorizationURL.Value != "" {
+		b.leaf(s, nt, 16, "authorizationUrl", v.AuthorizationURL.Value, v.AuthorizationURL.Elem)
+	} else if someElem(v.AuthorizationURL.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "authorizationUrl"), "", v.AuthorizationURL.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -14570,8 +15670,10 @@ var ntDetectedIssue = nodeType{def: "DetectedIssue"}
 
 func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDetectedIssue
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -14579,11 +15681,15 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -14618,8 +15724,10 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 10, "code")
@@ -14627,8 +15735,10 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "severity"), v.Severity.Value, v.Severity.Elem)
+	if v.Severity.Value != "" {
+		b.leaf(s, nt, 11, "severity", v.Severity.Value, v.Severity.Elem)
+	} else if someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "severity"), "", v.Severity.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 12, "patient")
@@ -14661,11 +15771,15 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Detail.Value != "" || someElem(v.Detail.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "detail"), v.Detail.Value, v.Detail.Elem)
+	if v.Detail.Value != "" {
+		b.leaf(s, nt, 17, "detail", v.Detail.Value, v.Detail.Elem)
+	} else if someElem(v.Detail.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "detail"), "", v.Detail.Elem)
 	}
-	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "reference"), v.Reference.Value, v.Reference.Elem)
+	if v.Reference.Value != "" {
+		b.leaf(s, nt, 18, "reference", v.Reference.Value, v.Reference.Elem)
+	} else if someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "reference"), "", v.Reference.Elem)
 	}
 	if len(v.Mitigation) > 0 {
 		gr := b.group(s, nt, 19, "mitigation")
@@ -14753,8 +15867,10 @@ func (v *DetectedIssueMitigation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Action.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 4, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "date"), "", v.Date.Elem)
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 5, "author")
@@ -14771,8 +15887,10 @@ var ntDevice = nodeType{def: "Device"}
 
 func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDevice
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -14780,11 +15898,15 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -14833,8 +15955,10 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
@@ -14844,23 +15968,35 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.DistinctIdentifier.Value != "" || someElem(v.DistinctIdentifier.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "distinctIdentifier"), v.DistinctIdentifier.Value, v.DistinctIdentifier.Elem)
+	if v.DistinctIdentifier.Value != "" {
+		b.leaf(s, nt, 13, "distinctIdentifier", v.DistinctIdentifier.Value, v.DistinctIdentifier.Elem)
+	} else if someElem(v.DistinctIdentifier.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "distinctIdentifier"), "", v.DistinctIdentifier.Elem)
 	}
-	if v.Manufacturer.Value != "" || someElem(v.Manufacturer.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "manufacturer"), v.Manufacturer.Value, v.Manufacturer.Elem)
+	if v.Manufacturer.Value != "" {
+		b.leaf(s, nt, 14, "manufacturer", v.Manufacturer.Value, v.Manufacturer.Elem)
+	} else if someElem(v.Manufacturer.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "manufacturer"), "", v.Manufacturer.Elem)
 	}
-	if v.ManufactureDate.Value != "" || someElem(v.ManufactureDate.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "manufactureDate"), v.ManufactureDate.Value, v.ManufactureDate.Elem)
+	if v.ManufactureDate.Value != "" {
+		b.leaf(s, nt, 15, "manufactureDate", v.ManufactureDate.Value, v.ManufactureDate.Elem)
+	} else if someElem(v.ManufactureDate.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "manufactureDate"), "", v.ManufactureDate.Elem)
 	}
-	if v.ExpirationDate.Value != "" || someElem(v.ExpirationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "expirationDate"), v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	if v.ExpirationDate.Value != "" {
+		b.leaf(s, nt, 16, "expirationDate", v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	} else if someElem(v.ExpirationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "expirationDate"), "", v.ExpirationDate.Elem)
 	}
-	if v.LotNumber.Value != "" || someElem(v.LotNumber.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "lotNumber"), v.LotNumber.Value, v.LotNumber.Elem)
+	if v.LotNumber.Value != "" {
+		b.leaf(s, nt, 17, "lotNumber", v.LotNumber.Value, v.LotNumber.Elem)
+	} else if someElem(v.LotNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "lotNumber"), "", v.LotNumber.Elem)
 	}
-	if v.SerialNumber.Value != "" || someElem(v.SerialNumber.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "serialNumber"), v.SerialNumber.Value, v.SerialNumber.Elem)
+	if v.SerialNumber.Value != "" {
+		b.leaf(s, nt, 18, "serialNumber", v.SerialNumber.Value, v.SerialNumber.Elem)
+	} else if someElem(v.SerialNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "serialNumber"), "", v.SerialNumber.Elem)
 	}
 	if len(v.DeviceName) > 0 {
 		gr := b.group(s, nt, 19, "deviceName")
@@ -14870,11 +16006,15 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ModelNumber.Value != "" || someElem(v.ModelNumber.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "modelNumber"), v.ModelNumber.Value, v.ModelNumber.Elem)
+	if v.ModelNumber.Value != "" {
+		b.leaf(s, nt, 20, "modelNumber", v.ModelNumber.Value, v.ModelNumber.Elem)
+	} else if someElem(v.ModelNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "modelNumber"), "", v.ModelNumber.Elem)
 	}
-	if v.PartNumber.Value != "" || someElem(v.PartNumber.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "partNumber"), v.PartNumber.Value, v.PartNumber.Elem)
+	if v.PartNumber.Value != "" {
+		b.leaf(s, nt, 21, "partNumber", v.PartNumber.Value, v.PartNumber.Elem)
+	} else if someElem(v.PartNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "partNumber"), "", v.PartNumber.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 22, "type")
@@ -14932,8 +16072,10 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		v.Location.buildNode(b, c)
 		b.end(c)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 30, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 30, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "url"), "", v.URL.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 31, "note")
@@ -14985,23 +16127,35 @@ func (v *DeviceUdiCarrier) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.DeviceIdentifier.Value != "" || someElem(v.DeviceIdentifier.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
+	if v.DeviceIdentifier.Value != "" {
+		b.leaf(s, nt, 3, "deviceIdentifier", v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
+	} else if someElem(v.DeviceIdentifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), "", v.DeviceIdentifier.Elem)
 	}
-	if v.Issuer.Value != "" || someElem(v.Issuer.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "issuer"), v.Issuer.Value, v.Issuer.Elem)
+	if v.Issuer.Value != "" {
+		b.leaf(s, nt, 4, "issuer", v.Issuer.Value, v.Issuer.Elem)
+	} else if someElem(v.Issuer.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "issuer"), "", v.Issuer.Elem)
 	}
-	if v.Jurisdiction.Value != "" || someElem(v.Jurisdiction.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), v.Jurisdiction.Value, v.Jurisdiction.Elem)
+	if v.Jurisdiction.Value != "" {
+		b.leaf(s, nt, 5, "jurisdiction", v.Jurisdiction.Value, v.Jurisdiction.Elem)
+	} else if someElem(v.Jurisdiction.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), "", v.Jurisdiction.Elem)
 	}
-	if v.CarrierAIDC.Value != "" || someElem(v.CarrierAIDC.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "carrierAIDC"), v.CarrierAIDC.Value, v.CarrierAIDC.Elem)
+	if v.CarrierAIDC.Value != "" {
+		b.leaf(s, nt, 6, "carrierAIDC", v.CarrierAIDC.Value, v.CarrierAIDC.Elem)
+	} else if someElem(v.CarrierAIDC.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "carrierAIDC"), "", v.CarrierAIDC.Elem)
 	}
-	if v.CarrierHRF.Value != "" || someElem(v.CarrierHRF.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "carrierHRF"), v.CarrierHRF.Value, v.CarrierHRF.Elem)
+	if v.CarrierHRF.Value != "" {
+		b.leaf(s, nt, 7, "carrierHRF", v.CarrierHRF.Value, v.CarrierHRF.Elem)
+	} else if someElem(v.CarrierHRF.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "carrierHRF"), "", v.CarrierHRF.Elem)
 	}
-	if v.EntryType.Value != "" || someElem(v.EntryType.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "entryType"), v.EntryType.Value, v.EntryType.Elem)
+	if v.EntryType.Value != "" {
+		b.leaf(s, nt, 8, "entryType", v.EntryType.Value, v.EntryType.Elem)
+	} else if someElem(v.EntryType.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "entryType"), "", v.EntryType.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15031,11 +16185,15 @@ func (v *DeviceDeviceName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15071,8 +16229,10 @@ func (v *DeviceSpecialization) buildNode(b *typedBuilder, s nodeScope) {
 		v.SystemType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15114,8 +16274,10 @@ func (v *DeviceVersion) buildNode(b *typedBuilder, s nodeScope) {
 		v.Component.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15176,8 +16338,10 @@ var ntDeviceDefinition = nodeType{def: "DeviceDefinition"}
 
 func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -15185,11 +16349,15 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -15243,8 +16411,10 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ModelNumber.Value != "" || someElem(v.ModelNumber.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "modelNumber"), v.ModelNumber.Value, v.ModelNumber.Elem)
+	if v.ModelNumber.Value != "" {
+		b.leaf(s, nt, 12, "modelNumber", v.ModelNumber.Value, v.ModelNumber.Elem)
+	} else if someElem(v.ModelNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "modelNumber"), "", v.ModelNumber.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 13, "type")
@@ -15335,11 +16505,15 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 24, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "url"), "", v.URL.Elem)
 	}
-	if v.OnlineInformation.Value != "" || someElem(v.OnlineInformation.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "onlineInformation"), v.OnlineInformation.Value, v.OnlineInformation.Elem)
+	if v.OnlineInformation.Value != "" {
+		b.leaf(s, nt, 25, "onlineInformation", v.OnlineInformation.Value, v.OnlineInformation.Elem)
+	} else if someElem(v.OnlineInformation.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "onlineInformation"), "", v.OnlineInformation.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 26, "note")
@@ -15397,14 +16571,20 @@ func (v *DeviceDefinitionUdiDeviceIdentifier) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	if v.DeviceIdentifier.Value != "" || someElem(v.DeviceIdentifier.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
+	if v.DeviceIdentifier.Value != "" {
+		b.leaf(s, nt, 3, "deviceIdentifier", v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
+	} else if someElem(v.DeviceIdentifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), "", v.DeviceIdentifier.Elem)
 	}
-	if v.Issuer.Value != "" || someElem(v.Issuer.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "issuer"), v.Issuer.Value, v.Issuer.Elem)
+	if v.Issuer.Value != "" {
+		b.leaf(s, nt, 4, "issuer", v.Issuer.Value, v.Issuer.Elem)
+	} else if someElem(v.Issuer.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "issuer"), "", v.Issuer.Elem)
 	}
-	if v.Jurisdiction.Value != "" || someElem(v.Jurisdiction.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), v.Jurisdiction.Value, v.Jurisdiction.Elem)
+	if v.Jurisdiction.Value != "" {
+		b.leaf(s, nt, 5, "jurisdiction", v.Jurisdiction.Value, v.Jurisdiction.Elem)
+	} else if someElem(v.Jurisdiction.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), "", v.Jurisdiction.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15434,11 +16614,15 @@ func (v *DeviceDefinitionDeviceName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15468,11 +16652,15 @@ func (v *DeviceDefinitionSpecialization) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	if v.SystemType.Value != "" || someElem(v.SystemType.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "systemType"), v.SystemType.Value, v.SystemType.Elem)
+	if v.SystemType.Value != "" {
+		b.leaf(s, nt, 3, "systemType", v.SystemType.Value, v.SystemType.Elem)
+	} else if someElem(v.SystemType.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "systemType"), "", v.SystemType.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15611,8 +16799,10 @@ var ntDeviceMetric = nodeType{def: "DeviceMetric"}
 
 func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceMetric
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -15620,11 +16810,15 @@ func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -15683,14 +16877,20 @@ func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 		v.Parent.buildNode(b, c)
 		b.end(c)
 	}
-	if v.OperationalStatus.Value != "" || someElem(v.OperationalStatus.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "operationalStatus"), v.OperationalStatus.Value, v.OperationalStatus.Elem)
+	if v.OperationalStatus.Value != "" {
+		b.leaf(s, nt, 13, "operationalStatus", v.OperationalStatus.Value, v.OperationalStatus.Elem)
+	} else if someElem(v.OperationalStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "operationalStatus"), "", v.OperationalStatus.Elem)
 	}
-	if v.Color.Value != "" || someElem(v.Color.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "color"), v.Color.Value, v.Color.Elem)
+	if v.Color.Value != "" {
+		b.leaf(s, nt, 14, "color", v.Color.Value, v.Color.Elem)
+	} else if someElem(v.Color.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "color"), "", v.Color.Elem)
 	}
-	if v.Category.Value != "" || someElem(v.Category.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "category"), v.Category.Value, v.Category.Elem)
+	if v.Category.Value != "" {
+		b.leaf(s, nt, 15, "category", v.Category.Value, v.Category.Elem)
+	} else if someElem(v.Category.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "category"), "", v.Category.Elem)
 	}
 	if v.MeasurementPeriod != nil {
 		gr := b.group(s, nt, 16, "measurementPeriod")
@@ -15734,14 +16934,20 @@ func (v *DeviceMetricCalibration) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.State.Value != "" || someElem(v.State.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "state"), v.State.Value, v.State.Elem)
+	if v.State.Value != "" {
+		b.leaf(s, nt, 4, "state", v.State.Value, v.State.Elem)
+	} else if someElem(v.State.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "state"), "", v.State.Elem)
 	}
-	if v.Time.Value != "" || someElem(v.Time.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "time"), v.Time.Value, v.Time.Elem)
+	if v.Time.Value != "" {
+		b.leaf(s, nt, 5, "time", v.Time.Value, v.Time.Elem)
+	} else if someElem(v.Time.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "time"), "", v.Time.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15752,8 +16958,10 @@ var ntDeviceRequest = nodeType{def: "DeviceRequest"}
 
 func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceRequest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -15761,11 +16969,15 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -15852,14 +17064,20 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.GroupIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 16, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "priority"), "", v.Priority.Elem)
 	}
 	if v.Code != nil {
 		buildChoice(b, s, nt, 17, v.Code)
@@ -15887,8 +17105,10 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 21, v.Occurrence)
 	}
-	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	if v.AuthoredOn.Value != "" {
+		b.leaf(s, nt, 22, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	} else if someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "authoredOn"), "", v.AuthoredOn.Elem)
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 23, "requester")
@@ -16002,8 +17222,10 @@ var ntDeviceUseStatement = nodeType{def: "DeviceUseStatement"}
 
 func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDeviceUseStatement
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16011,11 +17233,15 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -16058,8 +17284,10 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 11, "subject")
@@ -16078,8 +17306,10 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Timing != nil {
 		buildChoice(b, s, nt, 13, v.Timing)
 	}
-	if v.RecordedOn.Value != "" || someElem(v.RecordedOn.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "recordedOn"), v.RecordedOn.Value, v.RecordedOn.Elem)
+	if v.RecordedOn.Value != "" {
+		b.leaf(s, nt, 14, "recordedOn", v.RecordedOn.Value, v.RecordedOn.Elem)
+	} else if someElem(v.RecordedOn.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "recordedOn"), "", v.RecordedOn.Elem)
 	}
 	if v.Source != nil {
 		gr := b.group(s, nt, 15, "source")
@@ -16132,8 +17362,10 @@ var ntDiagnosticReport = nodeType{def: "DiagnosticReport"}
 
 func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDiagnosticReport
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16141,11 +17373,15 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -16188,8 +17424,10 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 11, "category")
@@ -16220,8 +17458,10 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 15, v.Effective)
 	}
-	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "issued"), v.Issued.Value, v.Issued.Elem)
+	if v.Issued.Value != "" {
+		b.leaf(s, nt, 16, "issued", v.Issued.Value, v.Issued.Elem)
+	} else if someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "issued"), "", v.Issued.Elem)
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 17, "performer")
@@ -16271,8 +17511,10 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Conclusion.Value != "" || someElem(v.Conclusion.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "conclusion"), v.Conclusion.Value, v.Conclusion.Elem)
+	if v.Conclusion.Value != "" {
+		b.leaf(s, nt, 23, "conclusion", v.Conclusion.Value, v.Conclusion.Elem)
+	} else if someElem(v.Conclusion.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "conclusion"), "", v.Conclusion.Elem)
 	}
 	if len(v.ConclusionCode) > 0 {
 		gr := b.group(s, nt, 24, "conclusionCode")
@@ -16318,8 +17560,10 @@ func (v *DiagnosticReportMedia) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 3, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "comment"), "", v.Comment.Elem)
 	}
 	if v.Link != nil {
 		gr := b.group(s, nt, 4, "link")
@@ -16336,8 +17580,10 @@ var ntDocumentManifest = nodeType{def: "DocumentManifest"}
 
 func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDocumentManifest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16345,11 +17591,15 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -16390,8 +17640,10 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
@@ -16405,8 +17657,10 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 13, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "created"), "", v.Created.Elem)
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 14, "author")
@@ -16424,11 +17678,15 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Source.Value != "" || someElem(v.Source.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "source"), v.Source.Value, v.Source.Elem)
+	if v.Source.Value != "" {
+		b.leaf(s, nt, 16, "source", v.Source.Value, v.Source.Elem)
+	} else if someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "source"), "", v.Source.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
 	if len(v.Content) > 0 {
 		gr := b.group(s, nt, 18, "content")
@@ -16495,8 +17753,10 @@ var ntDocumentReference = nodeType{def: "DocumentReference"}
 
 func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntDocumentReference
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16504,11 +17764,15 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -16549,11 +17813,15 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
-	if v.DocStatus.Value != "" || someElem(v.DocStatus.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "docStatus"), v.DocStatus.Value, v.DocStatus.Elem)
+	if v.DocStatus.Value != "" {
+		b.leaf(s, nt, 11, "docStatus", v.DocStatus.Value, v.DocStatus.Elem)
+	} else if someElem(v.DocStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "docStatus"), "", v.DocStatus.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 12, "type")
@@ -16575,8 +17843,10 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 16, "author")
@@ -16606,8 +17876,10 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
 	}
 	if len(v.SecurityLabel) > 0 {
 		gr := b.group(s, nt, 21, "securityLabel")
@@ -16659,8 +17931,10 @@ func (v *DocumentReferenceRelatesTo) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
 	if v.Target != nil {
 		gr := b.group(s, nt, 4, "target")
@@ -16793,8 +18067,10 @@ var ntEffectEvidenceSynthesis = nodeType{def: "EffectEvidenceSynthesis"}
 
 func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEffectEvidenceSynthesis
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16802,11 +18078,15 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -16833,8 +18113,10 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -16844,23 +18126,35 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -16870,8 +18164,10 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 18, "note")
@@ -16897,14 +18193,20 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 22, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 23, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 24, "effectivePeriod")
@@ -17054,8 +18356,10 @@ func (v *EffectEvidenceSynthesisSampleSize) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	buildPrim(b, s, nt, 4, "numberOfStudies", &v.NumberOfStudies)
 	buildPrim(b, s, nt, 5, "numberOfParticipants", &v.NumberOfParticipants)
@@ -17087,11 +18391,15 @@ func (v *EffectEvidenceSynthesisResultsByExposure) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
-	if v.ExposureState.Value != "" || someElem(v.ExposureState.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "exposureState"), v.ExposureState.Value, v.ExposureState.Elem)
+	if v.ExposureState.Value != "" {
+		b.leaf(s, nt, 4, "exposureState", v.ExposureState.Value, v.ExposureState.Elem)
+	} else if someElem(v.ExposureState.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "exposureState"), "", v.ExposureState.Elem)
 	}
 	if v.VariantState != nil {
 		gr := b.group(s, nt, 5, "variantState")
@@ -17133,8 +18441,10 @@ func (v *EffectEvidenceSynthesisEffectEstimate) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -17311,8 +18621,10 @@ var ntEncounter = nodeType{def: "Encounter"}
 
 func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEncounter
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -17320,11 +18632,15 @@ func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -17359,8 +18675,10 @@ func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.StatusHistory) > 0 {
 		gr := b.group(s, nt, 10, "statusHistory")
@@ -17540,8 +18858,10 @@ func (v *EncounterStatusHistory) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 3, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "status"), "", v.Status.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
@@ -17800,8 +19120,10 @@ func (v *EncounterLocation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Location.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 4, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "status"), "", v.Status.Elem)
 	}
 	if v.PhysicalType != nil {
 		gr := b.group(s, nt, 5, "physicalType")
@@ -17824,8 +19146,10 @@ var ntEndpoint = nodeType{def: "Endpoint"}
 
 func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEndpoint
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -17833,11 +19157,15 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -17872,8 +19200,10 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.ConnectionType != nil {
 		gr := b.group(s, nt, 10, "connectionType")
@@ -17881,8 +19211,10 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 		v.ConnectionType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
 	if v.ManagingOrganization != nil {
 		gr := b.group(s, nt, 12, "managingOrganization")
@@ -17927,8 +19259,10 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Address.Value != "" || someElem(v.Address.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "address"), v.Address.Value, v.Address.Elem)
+	if v.Address.Value != "" {
+		b.leaf(s, nt, 17, "address", v.Address.Value, v.Address.Elem)
+	} else if someElem(v.Address.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "address"), "", v.Address.Elem)
 	}
 	if len(v.Header) > 0 {
 		some := false
@@ -17954,8 +19288,10 @@ var ntEnrollmentRequest = nodeType{def: "EnrollmentRequest"}
 
 func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEnrollmentRequest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -17963,11 +19299,15 @@ func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18002,11 +19342,15 @@ func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 10, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "created"), "", v.Created.Elem)
 	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 11, "insurer")
@@ -18041,8 +19385,10 @@ var ntEnrollmentResponse = nodeType{def: "EnrollmentResponse"}
 
 func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEnrollmentResponse
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18050,11 +19396,15 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18089,8 +19439,10 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Request != nil {
 		gr := b.group(s, nt, 10, "request")
@@ -18098,14 +19450,20 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Request.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	if v.Outcome.Value != "" {
+		b.leaf(s, nt, 11, "outcome", v.Outcome.Value, v.Outcome.Elem)
+	} else if someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "outcome"), "", v.Outcome.Elem)
 	}
-	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	if v.Disposition.Value != "" {
+		b.leaf(s, nt, 12, "disposition", v.Disposition.Value, v.Disposition.Elem)
+	} else if someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "disposition"), "", v.Disposition.Elem)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 13, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "created"), "", v.Created.Elem)
 	}
 	if v.Organization != nil {
 		gr := b.group(s, nt, 14, "organization")
@@ -18128,8 +19486,10 @@ var ntEpisodeOfCare = nodeType{def: "EpisodeOfCare"}
 
 func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEpisodeOfCare
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18137,11 +19497,15 @@ func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18176,8 +19540,10 @@ func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.StatusHistory) > 0 {
 		gr := b.group(s, nt, 10, "statusHistory")
@@ -18279,8 +19645,10 @@ func (v *EpisodeOfCareStatusHistory) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 3, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "status"), "", v.Status.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
@@ -18338,8 +19706,10 @@ var ntEventDefinition = nodeType{def: "EventDefinition"}
 
 func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEventDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18347,11 +19717,15 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18378,8 +19752,10 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -18389,30 +19765,44 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 16, v.Subject)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -18422,8 +19812,10 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -18441,20 +19833,30 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 24, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "usage"), "", v.Usage.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 25, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 26, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 27, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
@@ -18527,8 +19929,10 @@ var ntEvidence = nodeType{def: "Evidence"}
 
 func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEvidence
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18536,11 +19940,15 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18567,8 +19975,10 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -18578,29 +19988,45 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	if v.ShortTitle.Value != "" {
+		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
+	} else if someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 17, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
@@ -18610,8 +20036,10 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 20, "note")
@@ -18637,14 +20065,20 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 24, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 25, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
@@ -18731,8 +20165,10 @@ var ntEvidenceVariable = nodeType{def: "EvidenceVariable"}
 
 func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntEvidenceVariable
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18740,11 +20176,15 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18771,8 +20211,10 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -18782,29 +20224,45 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	if v.ShortTitle.Value != "" {
+		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
+	} else if someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 17, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
@@ -18814,8 +20272,10 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 20, "note")
@@ -18841,14 +20301,20 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 24, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 25, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
@@ -18904,8 +20370,10 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 33, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 33, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 33, "type"), "", v.Type.Elem)
 	}
 	if len(v.Characteristic) > 0 {
 		gr := b.group(s, nt, 34, "characteristic")
@@ -18943,8 +20411,10 @@ func (v *EvidenceVariableCharacteristic) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.Definition != nil {
 		buildChoice(b, s, nt, 4, v.Definition)
@@ -18967,8 +20437,10 @@ func (v *EvidenceVariableCharacteristic) buildNode(b *typedBuilder, s nodeScope)
 		v.TimeFromStart.buildNode(b, c)
 		b.end(c)
 	}
-	if v.GroupMeasure.Value != "" || someElem(v.GroupMeasure.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "groupMeasure"), v.GroupMeasure.Value, v.GroupMeasure.Elem)
+	if v.GroupMeasure.Value != "" {
+		b.leaf(s, nt, 9, "groupMeasure", v.GroupMeasure.Value, v.GroupMeasure.Elem)
+	} else if someElem(v.GroupMeasure.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "groupMeasure"), "", v.GroupMeasure.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -18979,8 +20451,10 @@ var ntExampleScenario = nodeType{def: "ExampleScenario"}
 
 func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntExampleScenario
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18988,11 +20462,15 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19019,8 +20497,10 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -19030,21 +20510,31 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -19070,11 +20560,15 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 19, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
 	}
 	if len(v.Actor) > 0 {
 		gr := b.group(s, nt, 21, "actor")
@@ -19143,17 +20637,25 @@ func (v *ExampleScenarioActor) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ActorID.Value != "" || someElem(v.ActorID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "actorId"), v.ActorID.Value, v.ActorID.Elem)
+	if v.ActorID.Value != "" {
+		b.leaf(s, nt, 3, "actorId", v.ActorID.Value, v.ActorID.Elem)
+	} else if someElem(v.ActorID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "actorId"), "", v.ActorID.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -19183,17 +20685,23 @@ func (v *ExampleScenarioInstance) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ResourceID.Value != "" || someElem(v.ResourceID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "resourceId"), v.ResourceID.Value, v.ResourceID.Elem)
+	if v.ResourceID.Value != "" {
+		b.leaf(s, nt, 3, "resourceId", v.ResourceID.Value, v.ResourceID.Elem)
+	} else if someElem(v.ResourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "resourceId"), "", v.ResourceID.Elem)
 	}
 	if v.ResourceType.present() {
 		b.bail = true
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
 	}
 	if len(v.Version) > 0 {
 		gr := b.group(s, nt, 7, "version")
@@ -19239,11 +20747,15 @@ func (v *ExampleScenarioInstanceVersion) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	if v.VersionID.Value != "" || someElem(v.VersionID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "versionId"), v.VersionID.Value, v.VersionID.Elem)
+	if v.VersionID.Value != "" {
+		b.leaf(s, nt, 3, "versionId", v.VersionID.Value, v.VersionID.Elem)
+	} else if someElem(v.VersionID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "versionId"), "", v.VersionID.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -19273,11 +20785,15 @@ func (v *ExampleScenarioInstanceContainedInstance) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	if v.ResourceID.Value != "" || someElem(v.ResourceID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "resourceId"), v.ResourceID.Value, v.ResourceID.Elem)
+	if v.ResourceID.Value != "" {
+		b.leaf(s, nt, 3, "resourceId", v.ResourceID.Value, v.ResourceID.Elem)
+	} else if someElem(v.ResourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "resourceId"), "", v.ResourceID.Elem)
 	}
-	if v.VersionID.Value != "" || someElem(v.VersionID.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "versionId"), v.VersionID.Value, v.VersionID.Elem)
+	if v.VersionID.Value != "" {
+		b.leaf(s, nt, 4, "versionId", v.VersionID.Value, v.VersionID.Elem)
+	} else if someElem(v.VersionID.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "versionId"), "", v.VersionID.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -19307,17 +20823,25 @@ func (v *ExampleScenarioProcess) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 3, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "title"), "", v.Title.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
-	if v.PreConditions.Value != "" || someElem(v.PreConditions.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "preConditions"), v.PreConditions.Value, v.PreConditions.Elem)
+	if v.PreConditions.Value != "" {
+		b.leaf(s, nt, 5, "preConditions", v.PreConditions.Value, v.PreConditions.Elem)
+	} else if someElem(v.PreConditions.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "preConditions"), "", v.PreConditions.Elem)
 	}
-	if v.PostConditions.Value != "" || someElem(v.PostConditions.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "postConditions"), v.PostConditions.Value, v.PostConditions.Elem)
+	if v.PostConditions.Value != "" {
+		b.leaf(s, nt, 6, "postConditions", v.PostConditions.Value, v.PostConditions.Elem)
+	} else if someElem(v.PostConditions.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "postConditions"), "", v.PostConditions.Elem)
 	}
 	if len(v.Step) > 0 {
 		gr := b.group(s, nt, 7, "step")
@@ -19406,23 +20930,35 @@ func (v *ExampleScenarioProcessStepOperation) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	if v.Number.Value != "" || someElem(v.Number.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "number"), v.Number.Value, v.Number.Elem)
+	if v.Number.Value != "" {
+		b.leaf(s, nt, 3, "number", v.Number.Value, v.Number.Elem)
+	} else if someElem(v.Number.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "number"), "", v.Number.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.Initiator.Value != "" || someElem(v.Initiator.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "initiator"), v.Initiator.Value, v.Initiator.Elem)
+	if v.Initiator.Value != "" {
+		b.leaf(s, nt, 6, "initiator", v.Initiator.Value, v.Initiator.Elem)
+	} else if someElem(v.Initiator.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "initiator"), "", v.Initiator.Elem)
 	}
-	if v.Receiver.Value != "" || someElem(v.Receiver.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "receiver"), v.Receiver.Value, v.Receiver.Elem)
+	if v.Receiver.Value != "" {
+		b.leaf(s, nt, 7, "receiver", v.Receiver.Value, v.Receiver.Elem)
+	} else if someElem(v.Receiver.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "receiver"), "", v.Receiver.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 8, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "description"), "", v.Description.Elem)
 	}
 	buildPrim(b, s, nt, 9, "initiatorActive", &v.InitiatorActive)
 	buildPrim(b, s, nt, 10, "receiverActive", &v.ReceiverActive)
@@ -19466,11 +21002,15 @@ func (v *ExampleScenarioProcessStepAlternative) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 3, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "title"), "", v.Title.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Step) > 0 {
 		gr := b.group(s, nt, 5, "step")
@@ -19489,8 +21029,10 @@ var ntExplanationOfBenefit = nodeType{def: "ExplanationOfBenefit"}
 
 func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntExplanationOfBenefit
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -19498,11 +21040,15 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19537,8 +21083,10 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -19552,8 +21100,10 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		v.SubType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 12, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "use"), "", v.Use.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
@@ -19567,8 +21117,10 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		v.BillablePeriod.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 15, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "created"), "", v.Created.Elem)
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 16, "enterer")
@@ -19656,11 +21208,15 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		v.ClaimResponse.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
-		b.strNode(s, b.group(s, nt, 30, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	if v.Outcome.Value != "" {
+		b.leaf(s, nt, 30, "outcome", v.Outcome.Value, v.Outcome.Elem)
+	} else if someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "outcome"), "", v.Outcome.Elem)
 	}
-	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
-		b.strNode(s, b.group(s, nt, 31, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	if v.Disposition.Value != "" {
+		b.leaf(s, nt, 31, "disposition", v.Disposition.Value, v.Disposition.Elem)
+	} else if someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 31, "disposition"), "", v.Disposition.Elem)
 	}
 	if len(v.PreAuthRef) > 0 {
 		some := false
@@ -20080,8 +21636,10 @@ func (v *ExplanationOfBenefitProcedure) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
 	}
 	if v.Procedure != nil {
 		buildChoice(b, s, nt, 6, v.Procedure)
@@ -20172,8 +21730,10 @@ func (v *ExplanationOfBenefitAccident) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 3, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "date"), "", v.Date.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -20953,8 +22513,10 @@ func (v *ExplanationOfBenefitPayment) buildNode(b *typedBuilder, s nodeScope) {
 		v.AdjustmentReason.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 6, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "date"), "", v.Date.Elem)
 	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 7, "amount")
@@ -20997,11 +22559,15 @@ func (v *ExplanationOfBenefitNote) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "number", &v.Number)
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
 	}
 	if v.Language != nil {
 		gr := b.group(s, nt, 6, "language")
@@ -21044,11 +22610,15 @@ func (v *ExplanationOfBenefitBenefitBalance) buildNode(b *typedBuilder, s nodeSc
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 4, "excluded", &v.Excluded)
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
 	}
 	if v.Network != nil {
 		gr := b.group(s, nt, 7, "network")
@@ -21125,8 +22695,10 @@ var ntFamilyMemberHistory = nodeType{def: "FamilyMemberHistory"}
 
 func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntFamilyMemberHistory
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -21134,11 +22706,15 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -21203,8 +22779,10 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if v.DataAbsentReason != nil {
 		gr := b.group(s, nt, 12, "dataAbsentReason")
@@ -21218,11 +22796,15 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 15, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "name"), "", v.Name.Elem)
 	}
 	if v.Relationship != nil {
 		gr := b.group(s, nt, 16, "relationship")
@@ -21339,8 +22921,10 @@ var ntFlag = nodeType{def: "Flag"}
 
 func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntFlag
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -21348,11 +22932,15 @@ func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -21387,8 +22975,10 @@ func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -21437,8 +23027,10 @@ var ntGoal = nodeType{def: "Goal"}
 
 func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGoal
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -21446,11 +23038,15 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -21485,8 +23081,10 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.LifecycleStatus.Value != "" || someElem(v.LifecycleStatus.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "lifecycleStatus"), v.LifecycleStatus.Value, v.LifecycleStatus.Elem)
+	if v.LifecycleStatus.Value != "" {
+		b.leaf(s, nt, 9, "lifecycleStatus", v.LifecycleStatus.Value, v.LifecycleStatus.Elem)
+	} else if someElem(v.LifecycleStatus.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "lifecycleStatus"), "", v.LifecycleStatus.Elem)
 	}
 	if v.AchievementStatus != nil {
 		gr := b.group(s, nt, 10, "achievementStatus")
@@ -21531,11 +23129,15 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	if v.StatusDate.Value != "" {
+		b.leaf(s, nt, 17, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
+	} else if someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "statusDate"), "", v.StatusDate.Elem)
 	}
-	if v.StatusReason.Value != "" || someElem(v.StatusReason.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "statusReason"), v.StatusReason.Value, v.StatusReason.Elem)
+	if v.StatusReason.Value != "" {
+		b.leaf(s, nt, 18, "statusReason", v.StatusReason.Value, v.StatusReason.Elem)
+	} else if someElem(v.StatusReason.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "statusReason"), "", v.StatusReason.Elem)
 	}
 	if v.ExpressedBy != nil {
 		gr := b.group(s, nt, 19, "expressedBy")
@@ -21624,8 +23226,10 @@ var ntGraphDefinition = nodeType{def: "GraphDefinition"}
 
 func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGraphDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -21633,11 +23237,15 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -21664,24 +23272,36 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 12, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 13, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 14, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 15, "contact")
@@ -21691,8 +23311,10 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
@@ -21710,14 +23332,20 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 19, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Start.Value != "" || someElem(v.Start.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "start"), v.Start.Value, v.Start.Elem)
+	if v.Start.Value != "" {
+		b.leaf(s, nt, 20, "start", v.Start.Value, v.Start.Elem)
+	} else if someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "start"), "", v.Start.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 21, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "profile"), "", v.Profile.Elem)
 	}
 	if len(v.Link) > 0 {
 		gr := b.group(s, nt, 22, "link")
@@ -21755,18 +23383,26 @@ func (v *GraphDefinitionLink) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
-	if v.SliceName.Value != "" || someElem(v.SliceName.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "sliceName"), v.SliceName.Value, v.SliceName.Elem)
+	if v.SliceName.Value != "" {
+		b.leaf(s, nt, 4, "sliceName", v.SliceName.Value, v.SliceName.Elem)
+	} else if someElem(v.SliceName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sliceName"), "", v.SliceName.Elem)
 	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
-	if v.Max.Value != "" || someElem(v.Max.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "max"), v.Max.Value, v.Max.Elem)
+	if v.Max.Value != "" {
+		b.leaf(s, nt, 6, "max", v.Max.Value, v.Max.Elem)
+	} else if someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "max"), "", v.Max.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 7, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "description"), "", v.Description.Elem)
 	}
 	if len(v.Target) > 0 {
 		gr := b.group(s, nt, 8, "target")
@@ -21804,14 +23440,20 @@ func (v *GraphDefinitionLinkTarget) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Params.Value != "" || someElem(v.Params.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "params"), v.Params.Value, v.Params.Elem)
+	if v.Params.Value != "" {
+		b.leaf(s, nt, 4, "params", v.Params.Value, v.Params.Elem)
+	} else if someElem(v.Params.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "params"), "", v.Params.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 5, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "profile"), "", v.Profile.Elem)
 	}
 	if len(v.Compartment) > 0 {
 		gr := b.group(s, nt, 6, "compartment")
@@ -21857,20 +23499,30 @@ func (v *GraphDefinitionLinkTargetCompartment) buildNode(b *typedBuilder, s node
 			b.end(c)
 		}
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 3, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "use"), "", v.Use.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
 	}
-	if v.Rule.Value != "" || someElem(v.Rule.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "rule"), v.Rule.Value, v.Rule.Elem)
+	if v.Rule.Value != "" {
+		b.leaf(s, nt, 5, "rule", v.Rule.Value, v.Rule.Elem)
+	} else if someElem(v.Rule.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "rule"), "", v.Rule.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 6, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "expression"), "", v.Expression.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 7, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -21881,8 +23533,10 @@ var ntGroup = nodeType{def: "Group"}
 
 func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGroup
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -21890,11 +23544,15 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -21930,8 +23588,10 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 9, "active", &v.Active)
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 10, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "type"), "", v.Type.Elem)
 	}
 	buildPrim(b, s, nt, 11, "actual", &v.Actual)
 	if v.Code != nil {
@@ -21940,8 +23600,10 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 13, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "name"), "", v.Name.Elem)
 	}
 	buildPrim(b, s, nt, 14, "quantity", &v.Quantity)
 	if v.ManagingEntity != nil {
@@ -22060,8 +23722,10 @@ var ntGuidanceResponse = nodeType{def: "GuidanceResponse"}
 
 func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntGuidanceResponse
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -22069,11 +23733,15 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -22117,8 +23785,10 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Module != nil {
 		buildChoice(b, s, nt, 10, v.Module)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
@@ -22132,8 +23802,10 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.OccurrenceDateTime.Value != "" || someElem(v.OccurrenceDateTime.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "occurrenceDateTime"), v.OccurrenceDateTime.Value, v.OccurrenceDateTime.Elem)
+	if v.OccurrenceDateTime.Value != "" {
+		b.leaf(s, nt, 14, "occurrenceDateTime", v.OccurrenceDateTime.Value, v.OccurrenceDateTime.Elem)
+	} else if someElem(v.OccurrenceDateTime.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "occurrenceDateTime"), "", v.OccurrenceDateTime.Elem)
 	}
 	if v.Performer != nil {
 		gr := b.group(s, nt, 15, "performer")
@@ -22202,8 +23874,10 @@ var ntHealthcareService = nodeType{def: "HealthcareService"}
 
 func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntHealthcareService
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -22211,11 +23885,15 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -22289,14 +23967,20 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 15, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "name"), "", v.Name.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 16, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "comment"), "", v.Comment.Elem)
 	}
-	if v.ExtraDetails.Value != "" || someElem(v.ExtraDetails.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "extraDetails"), v.ExtraDetails.Value, v.ExtraDetails.Elem)
+	if v.ExtraDetails.Value != "" {
+		b.leaf(s, nt, 17, "extraDetails", v.ExtraDetails.Value, v.ExtraDetails.Elem)
+	} else if someElem(v.ExtraDetails.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "extraDetails"), "", v.ExtraDetails.Elem)
 	}
 	if v.Photo != nil {
 		gr := b.group(s, nt, 18, "photo")
@@ -22385,8 +24069,10 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.AvailabilityExceptions.Value != "" || someElem(v.AvailabilityExceptions.Elem) {
-		b.strNode(s, b.group(s, nt, 30, "availabilityExceptions"), v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	if v.AvailabilityExceptions.Value != "" {
+		b.leaf(s, nt, 30, "availabilityExceptions", v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	} else if someElem(v.AvailabilityExceptions.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "availabilityExceptions"), "", v.AvailabilityExceptions.Elem)
 	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 31, "endpoint")
@@ -22430,8 +24116,10 @@ func (v *HealthcareServiceEligibility) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 4, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -22477,11 +24165,15 @@ func (v *HealthcareServiceAvailableTime) buildNode(b *typedBuilder, s nodeScope)
 		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
-	if v.AvailableStartTime.Value != "" || someElem(v.AvailableStartTime.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
+	if v.AvailableStartTime.Value != "" {
+		b.leaf(s, nt, 5, "availableStartTime", v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
+	} else if someElem(v.AvailableStartTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), "", v.AvailableStartTime.Elem)
 	}
-	if v.AvailableEndTime.Value != "" || someElem(v.AvailableEndTime.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
+	if v.AvailableEndTime.Value != "" {
+		b.leaf(s, nt, 6, "availableEndTime", v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
+	} else if someElem(v.AvailableEndTime.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), "", v.AvailableEndTime.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -22511,8 +24203,10 @@ func (v *HealthcareServiceNotAvailable) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.During != nil {
 		gr := b.group(s, nt, 4, "during")
@@ -22529,8 +24223,10 @@ var ntImagingStudy = nodeType{def: "ImagingStudy"}
 
 func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImagingStudy
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -22538,11 +24234,15 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -22577,8 +24277,10 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.Modality) > 0 {
 		gr := b.group(s, nt, 10, "modality")
@@ -22600,8 +24302,10 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Started.Value != "" || someElem(v.Started.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "started"), v.Started.Value, v.Started.Elem)
+	if v.Started.Value != "" {
+		b.leaf(s, nt, 13, "started", v.Started.Value, v.Started.Elem)
+	} else if someElem(v.Started.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "started"), "", v.Started.Elem)
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 14, "basedOn")
@@ -22679,8 +24383,10 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 26, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "description"), "", v.Description.Elem)
 	}
 	if len(v.Series) > 0 {
 		gr := b.group(s, nt, 27, "series")
@@ -22718,8 +24424,10 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Uid.Value != "" || someElem(v.Uid.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "uid"), v.Uid.Value, v.Uid.Elem)
+	if v.Uid.Value != "" {
+		b.leaf(s, nt, 3, "uid", v.Uid.Value, v.Uid.Elem)
+	} else if someElem(v.Uid.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uid"), "", v.Uid.Elem)
 	}
 	buildPrim(b, s, nt, 4, "number", &v.Number)
 	if v.Modality != nil {
@@ -22728,8 +24436,10 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 		v.Modality.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
 	}
 	buildPrim(b, s, nt, 7, "numberOfInstances", &v.NumberOfInstances)
 	if len(v.Endpoint) > 0 {
@@ -22760,8 +24470,10 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Started.Value != "" || someElem(v.Started.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "started"), v.Started.Value, v.Started.Elem)
+	if v.Started.Value != "" {
+		b.leaf(s, nt, 12, "started", v.Started.Value, v.Started.Elem)
+	} else if someElem(v.Started.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "started"), "", v.Started.Elem)
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 13, "performer")
@@ -22847,8 +24559,10 @@ func (v *ImagingStudySeriesInstance) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Uid.Value != "" || someElem(v.Uid.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "uid"), v.Uid.Value, v.Uid.Elem)
+	if v.Uid.Value != "" {
+		b.leaf(s, nt, 3, "uid", v.Uid.Value, v.Uid.Elem)
+	} else if someElem(v.Uid.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uid"), "", v.Uid.Elem)
 	}
 	if v.SopClass != nil {
 		gr := b.group(s, nt, 4, "sopClass")
@@ -22857,8 +24571,10 @@ func (v *ImagingStudySeriesInstance) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 5, "number", &v.Number)
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 6, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "title"), "", v.Title.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -22869,8 +24585,10 @@ var ntImmunization = nodeType{def: "Immunization"}
 
 func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImmunization
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -22878,11 +24596,15 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -22917,8 +24639,10 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
@@ -22947,8 +24671,10 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 14, v.Occurrence)
 	}
-	if v.Recorded.Value != "" || someElem(v.Recorded.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "recorded"), v.Recorded.Value, v.Recorded.Elem)
+	if v.Recorded.Value != "" {
+		b.leaf(s, nt, 15, "recorded", v.Recorded.Value, v.Recorded.Elem)
+	} else if someElem(v.Recorded.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "recorded"), "", v.Recorded.Elem)
 	}
 	buildPrim(b, s, nt, 16, "primarySource", &v.PrimarySource)
 	if v.ReportOrigin != nil {
@@ -22969,11 +24695,15 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		v.Manufacturer.buildNode(b, c)
 		b.end(c)
 	}
-	if v.LotNumber.Value != "" || someElem(v.LotNumber.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "lotNumber"), v.LotNumber.Value, v.LotNumber.Elem)
+	if v.LotNumber.Value != "" {
+		b.leaf(s, nt, 20, "lotNumber", v.LotNumber.Value, v.LotNumber.Elem)
+	} else if someElem(v.LotNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "lotNumber"), "", v.LotNumber.Elem)
 	}
-	if v.ExpirationDate.Value != "" || someElem(v.ExpirationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "expirationDate"), v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	if v.ExpirationDate.Value != "" {
+		b.leaf(s, nt, 21, "expirationDate", v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	} else if someElem(v.ExpirationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "expirationDate"), "", v.ExpirationDate.Elem)
 	}
 	if v.Site != nil {
 		gr := b.group(s, nt, 22, "site")
@@ -23140,17 +24870,25 @@ func (v *ImmunizationEducation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.DocumentType.Value != "" || someElem(v.DocumentType.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "documentType"), v.DocumentType.Value, v.DocumentType.Elem)
+	if v.DocumentType.Value != "" {
+		b.leaf(s, nt, 3, "documentType", v.DocumentType.Value, v.DocumentType.Elem)
+	} else if someElem(v.DocumentType.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "documentType"), "", v.DocumentType.Elem)
 	}
-	if v.Reference.Value != "" || someElem(v.Reference.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "reference"), v.Reference.Value, v.Reference.Elem)
+	if v.Reference.Value != "" {
+		b.leaf(s, nt, 4, "reference", v.Reference.Value, v.Reference.Elem)
+	} else if someElem(v.Reference.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "reference"), "", v.Reference.Elem)
 	}
-	if v.PublicationDate.Value != "" || someElem(v.PublicationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "publicationDate"), v.PublicationDate.Value, v.PublicationDate.Elem)
+	if v.PublicationDate.Value != "" {
+		b.leaf(s, nt, 5, "publicationDate", v.PublicationDate.Value, v.PublicationDate.Elem)
+	} else if someElem(v.PublicationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "publicationDate"), "", v.PublicationDate.Elem)
 	}
-	if v.PresentationDate.Value != "" || someElem(v.PresentationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "presentationDate"), v.PresentationDate.Value, v.PresentationDate.Elem)
+	if v.PresentationDate.Value != "" {
+		b.leaf(s, nt, 6, "presentationDate", v.PresentationDate.Value, v.PresentationDate.Elem)
+	} else if someElem(v.PresentationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "presentationDate"), "", v.PresentationDate.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -23180,8 +24918,10 @@ func (v *ImmunizationReaction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 3, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "date"), "", v.Date.Elem)
 	}
 	if v.Detail != nil {
 		gr := b.group(s, nt, 4, "detail")
@@ -23218,8 +24958,10 @@ func (v *ImmunizationProtocolApplied) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Series.Value != "" || someElem(v.Series.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "series"), v.Series.Value, v.Series.Elem)
+	if v.Series.Value != "" {
+		b.leaf(s, nt, 3, "series", v.Series.Value, v.Series.Elem)
+	} else if someElem(v.Series.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "series"), "", v.Series.Elem)
 	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 4, "authority")
@@ -23250,8 +24992,10 @@ var ntImmunizationEvaluation = nodeType{def: "ImmunizationEvaluation"}
 
 func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImmunizationEvaluation
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23259,11 +25003,15 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23298,8 +25046,10 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 10, "patient")
@@ -23307,8 +25057,10 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 11, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "date"), "", v.Date.Elem)
 	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 12, "authority")
@@ -23342,11 +25094,15 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
-	if v.Series.Value != "" || someElem(v.Series.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "series"), v.Series.Value, v.Series.Elem)
+	if v.Series.Value != "" {
+		b.leaf(s, nt, 18, "series", v.Series.Value, v.Series.Elem)
+	} else if someElem(v.Series.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "series"), "", v.Series.Elem)
 	}
 	if v.DoseNumber != nil {
 		buildChoice(b, s, nt, 19, v.DoseNumber)
@@ -23363,8 +25119,10 @@ var ntImmunizationRecommendation = nodeType{def: "ImmunizationRecommendation"}
 
 func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImmunizationRecommendation
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23372,11 +25130,15 @@ func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23417,8 +25179,10 @@ func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Patient.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 10, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "date"), "", v.Date.Elem)
 	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 11, "authority")
@@ -23506,11 +25270,15 @@ func (v *ImmunizationRecommendationRecommendation) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
 	}
-	if v.Series.Value != "" || someElem(v.Series.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "series"), v.Series.Value, v.Series.Elem)
+	if v.Series.Value != "" {
+		b.leaf(s, nt, 10, "series", v.Series.Value, v.Series.Elem)
+	} else if someElem(v.Series.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "series"), "", v.Series.Elem)
 	}
 	if v.DoseNumber != nil {
 		buildChoice(b, s, nt, 11, v.DoseNumber)
@@ -23568,8 +25336,10 @@ func (v *ImmunizationRecommendationRecommendationDateCriterion) buildNode(b *typ
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -23580,8 +25350,10 @@ var ntImplementationGuide = nodeType{def: "ImplementationGuide"}
 
 func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntImplementationGuide
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23589,11 +25361,15 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23620,27 +25396,41 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -23650,8 +25440,10 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -23669,14 +25461,20 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 20, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.PackageID.Value != "" || someElem(v.PackageID.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "packageId"), v.PackageID.Value, v.PackageID.Elem)
+	if v.PackageID.Value != "" {
+		b.leaf(s, nt, 21, "packageId", v.PackageID.Value, v.PackageID.Elem)
+	} else if someElem(v.PackageID.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "packageId"), "", v.PackageID.Elem)
 	}
-	if v.License.Value != "" || someElem(v.License.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "license"), v.License.Value, v.License.Elem)
+	if v.License.Value != "" {
+		b.leaf(s, nt, 22, "license", v.License.Value, v.License.Elem)
+	} else if someElem(v.License.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "license"), "", v.License.Elem)
 	}
 	if len(v.FhirVersion) > 0 {
 		some := false
@@ -23749,14 +25547,20 @@ func (v *ImplementationGuideDependsOn) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URI.Value != "" || someElem(v.URI.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "uri"), v.URI.Value, v.URI.Elem)
+	if v.URI.Value != "" {
+		b.leaf(s, nt, 3, "uri", v.URI.Value, v.URI.Elem)
+	} else if someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uri"), "", v.URI.Elem)
 	}
-	if v.PackageID.Value != "" || someElem(v.PackageID.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "packageId"), v.PackageID.Value, v.PackageID.Elem)
+	if v.PackageID.Value != "" {
+		b.leaf(s, nt, 4, "packageId", v.PackageID.Value, v.PackageID.Elem)
+	} else if someElem(v.PackageID.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "packageId"), "", v.PackageID.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 5, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "version"), "", v.Version.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -23786,11 +25590,15 @@ func (v *ImplementationGuideGlobal) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 4, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "profile"), "", v.Profile.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -23886,11 +25694,15 @@ func (v *ImplementationGuideDefinitionGrouping) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -23941,17 +25753,23 @@ func (v *ImplementationGuideDefinitionResource) buildNode(b *typedBuilder, s nod
 			}
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
 	}
 	if v.Example != nil {
 		buildChoice(b, s, nt, 7, v.Example)
 	}
-	if v.GroupingID.Value != "" || someElem(v.GroupingID.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "groupingId"), v.GroupingID.Value, v.GroupingID.Elem)
+	if v.GroupingID.Value != "" {
+		b.leaf(s, nt, 8, "groupingId", v.GroupingID.Value, v.GroupingID.Elem)
+	} else if someElem(v.GroupingID.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "groupingId"), "", v.GroupingID.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -23984,11 +25802,15 @@ func (v *ImplementationGuideDefinitionPage) buildNode(b *typedBuilder, s nodeSco
 	if v.Name != nil {
 		buildChoice(b, s, nt, 3, v.Name)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
 	}
-	if v.Generation.Value != "" || someElem(v.Generation.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "generation"), v.Generation.Value, v.Generation.Elem)
+	if v.Generation.Value != "" {
+		b.leaf(s, nt, 5, "generation", v.Generation.Value, v.Generation.Elem)
+	} else if someElem(v.Generation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "generation"), "", v.Generation.Elem)
 	}
 	if len(v.Page) > 0 {
 		gr := b.group(s, nt, 6, "page")
@@ -24026,11 +25848,15 @@ func (v *ImplementationGuideDefinitionParameter) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24060,14 +25886,20 @@ func (v *ImplementationGuideDefinitionTemplate) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Source.Value != "" || someElem(v.Source.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "source"), v.Source.Value, v.Source.Elem)
+	if v.Source.Value != "" {
+		b.leaf(s, nt, 4, "source", v.Source.Value, v.Source.Elem)
+	} else if someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "source"), "", v.Source.Elem)
 	}
-	if v.Scope.Value != "" || someElem(v.Scope.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "scope"), v.Scope.Value, v.Scope.Elem)
+	if v.Scope.Value != "" {
+		b.leaf(s, nt, 5, "scope", v.Scope.Value, v.Scope.Elem)
+	} else if someElem(v.Scope.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "scope"), "", v.Scope.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24097,8 +25929,10 @@ func (v *ImplementationGuideManifest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Rendering.Value != "" || someElem(v.Rendering.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "rendering"), v.Rendering.Value, v.Rendering.Elem)
+	if v.Rendering.Value != "" {
+		b.leaf(s, nt, 3, "rendering", v.Rendering.Value, v.Rendering.Elem)
+	} else if someElem(v.Rendering.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "rendering"), "", v.Rendering.Elem)
 	}
 	if len(v.Resource) > 0 {
 		gr := b.group(s, nt, 4, "resource")
@@ -24183,8 +26017,10 @@ func (v *ImplementationGuideManifestManifestResource) buildNode(b *typedBuilder,
 	if v.Example != nil {
 		buildChoice(b, s, nt, 4, v.Example)
 	}
-	if v.RelativePath.Value != "" || someElem(v.RelativePath.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "relativePath"), v.RelativePath.Value, v.RelativePath.Elem)
+	if v.RelativePath.Value != "" {
+		b.leaf(s, nt, 5, "relativePath", v.RelativePath.Value, v.RelativePath.Elem)
+	} else if someElem(v.RelativePath.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "relativePath"), "", v.RelativePath.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24214,11 +26050,15 @@ func (v *ImplementationGuideManifestManifestPage) buildNode(b *typedBuilder, s n
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
 	}
 	if len(v.Anchor) > 0 {
 		some := false
@@ -24244,8 +26084,10 @@ var ntInsurancePlan = nodeType{def: "InsurancePlan"}
 
 func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntInsurancePlan
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -24253,11 +26095,15 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -24292,8 +26138,10 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 10, "type")
@@ -24303,8 +26151,10 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -24525,8 +26375,10 @@ func (v *InsurancePlanCoverageCoverageBenefit) buildNode(b *typedBuilder, s node
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Requirement.Value != "" || someElem(v.Requirement.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "requirement"), v.Requirement.Value, v.Requirement.Elem)
+	if v.Requirement.Value != "" {
+		b.leaf(s, nt, 4, "requirement", v.Requirement.Value, v.Requirement.Elem)
+	} else if someElem(v.Requirement.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "requirement"), "", v.Requirement.Elem)
 	}
 	if len(v.Limit) > 0 {
 		gr := b.group(s, nt, 5, "limit")
@@ -24691,8 +26543,10 @@ func (v *InsurancePlanPlanGeneralCost) buildNode(b *typedBuilder, s nodeScope) {
 		v.Cost.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24841,8 +26695,10 @@ var ntInvoice = nodeType{def: "Invoice"}
 
 func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntInvoice
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -24850,11 +26706,15 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -24889,11 +26749,15 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
-	if v.CancelledReason.Value != "" || someElem(v.CancelledReason.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "cancelledReason"), v.CancelledReason.Value, v.CancelledReason.Elem)
+	if v.CancelledReason.Value != "" {
+		b.leaf(s, nt, 10, "cancelledReason", v.CancelledReason.Value, v.CancelledReason.Elem)
+	} else if someElem(v.CancelledReason.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "cancelledReason"), "", v.CancelledReason.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
@@ -24913,8 +26777,10 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Recipient.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
 	if len(v.Participant) > 0 {
 		gr := b.group(s, nt, 15, "participant")
@@ -24964,8 +26830,10 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		v.TotalGross.buildNode(b, c)
 		b.end(c)
 	}
-	if v.PaymentTerms.Value != "" || someElem(v.PaymentTerms.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "paymentTerms"), v.PaymentTerms.Value, v.PaymentTerms.Elem)
+	if v.PaymentTerms.Value != "" {
+		b.leaf(s, nt, 22, "paymentTerms", v.PaymentTerms.Value, v.PaymentTerms.Elem)
+	} else if someElem(v.PaymentTerms.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "paymentTerms"), "", v.PaymentTerms.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 23, "note")
@@ -25083,8 +26951,10 @@ func (v *InvoiceLineItemPriceComponent) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
@@ -25108,8 +26978,10 @@ var ntLibrary = nodeType{def: "Library"}
 
 func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntLibrary
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25117,11 +26989,15 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25148,8 +27024,10 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -25159,20 +27037,30 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Type != nil {
@@ -25184,11 +27072,15 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -25198,8 +27090,10 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 22, "useContext")
@@ -25217,20 +27111,30 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 24, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 25, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "usage"), "", v.Usage.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 26, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 27, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 28, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 29, "effectivePeriod")
@@ -25319,8 +27223,10 @@ var ntLinkage = nodeType{def: "Linkage"}
 
 func (v *Linkage) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntLinkage
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25328,11 +27234,15 @@ func (v *Linkage) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25402,8 +27312,10 @@ func (v *LinkageItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Resource != nil {
 		gr := b.group(s, nt, 4, "resource")
@@ -25420,8 +27332,10 @@ var ntList = nodeType{def: "List"}
 
 func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntList
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25429,11 +27343,15 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25468,14 +27386,20 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 10, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "mode"), "", v.Mode.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 12, "code")
@@ -25495,8 +27419,10 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
 	if v.Source != nil {
 		gr := b.group(s, nt, 16, "source")
@@ -25567,8 +27493,10 @@ func (v *ListEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 4, "deleted", &v.Deleted)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
 	}
 	if v.Item != nil {
 		gr := b.group(s, nt, 6, "item")
@@ -25585,8 +27513,10 @@ var ntLocation = nodeType{def: "Location"}
 
 func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntLocation
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25594,11 +27524,15 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25633,8 +27567,10 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.OperationalStatus != nil {
 		gr := b.group(s, nt, 10, "operationalStatus")
@@ -25642,8 +27578,10 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 		v.OperationalStatus.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -25660,11 +27598,15 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 13, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "description"), "", v.Description.Elem)
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 14, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "mode"), "", v.Mode.Elem)
 	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 15, "type")
@@ -25720,8 +27662,10 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.AvailabilityExceptions.Value != "" || someElem(v.AvailabilityExceptions.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "availabilityExceptions"), v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	if v.AvailabilityExceptions.Value != "" {
+		b.leaf(s, nt, 23, "availabilityExceptions", v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	} else if someElem(v.AvailabilityExceptions.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "availabilityExceptions"), "", v.AvailabilityExceptions.Elem)
 	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 24, "endpoint")
@@ -25806,11 +27750,15 @@ func (v *LocationHoursOfOperation) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
-	if v.OpeningTime.Value != "" || someElem(v.OpeningTime.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "openingTime"), v.OpeningTime.Value, v.OpeningTime.Elem)
+	if v.OpeningTime.Value != "" {
+		b.leaf(s, nt, 5, "openingTime", v.OpeningTime.Value, v.OpeningTime.Elem)
+	} else if someElem(v.OpeningTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "openingTime"), "", v.OpeningTime.Elem)
 	}
-	if v.ClosingTime.Value != "" || someElem(v.ClosingTime.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "closingTime"), v.ClosingTime.Value, v.ClosingTime.Elem)
+	if v.ClosingTime.Value != "" {
+		b.leaf(s, nt, 6, "closingTime", v.ClosingTime.Value, v.ClosingTime.Elem)
+	} else if someElem(v.ClosingTime.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "closingTime"), "", v.ClosingTime.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25821,8 +27769,10 @@ var ntMeasure = nodeType{def: "Measure"}
 
 func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMeasure
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25830,11 +27780,15 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25861,8 +27815,10 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -25872,30 +27828,44 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 16, v.Subject)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -25905,8 +27875,10 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -25924,20 +27896,30 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 24, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "usage"), "", v.Usage.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 25, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 26, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 27, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
@@ -26008,8 +27990,10 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Disclaimer.Value != "" || someElem(v.Disclaimer.Elem) {
-		b.strNode(s, b.group(s, nt, 36, "disclaimer"), v.Disclaimer.Value, v.Disclaimer.Elem)
+	if v.Disclaimer.Value != "" {
+		b.leaf(s, nt, 36, "disclaimer", v.Disclaimer.Value, v.Disclaimer.Elem)
+	} else if someElem(v.Disclaimer.Elem) {
+		b.strNode(s, b.group(s, nt, 36, "disclaimer"), "", v.Disclaimer.Elem)
 	}
 	if v.Scoring != nil {
 		gr := b.group(s, nt, 37, "scoring")
@@ -26031,17 +28015,25 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.RiskAdjustment.Value != "" || someElem(v.RiskAdjustment.Elem) {
-		b.strNode(s, b.group(s, nt, 40, "riskAdjustment"), v.RiskAdjustment.Value, v.RiskAdjustment.Elem)
+	if v.RiskAdjustment.Value != "" {
+		b.leaf(s, nt, 40, "riskAdjustment", v.RiskAdjustment.Value, v.RiskAdjustment.Elem)
+	} else if someElem(v.RiskAdjustment.Elem) {
+		b.strNode(s, b.group(s, nt, 40, "riskAdjustment"), "", v.RiskAdjustment.Elem)
 	}
-	if v.RateAggregation.Value != "" || someElem(v.RateAggregation.Elem) {
-		b.strNode(s, b.group(s, nt, 41, "rateAggregation"), v.RateAggregation.Value, v.RateAggregation.Elem)
+	if v.RateAggregation.Value != "" {
+		b.leaf(s, nt, 41, "rateAggregation", v.RateAggregation.Value, v.RateAggregation.Elem)
+	} else if someElem(v.RateAggregation.Elem) {
+		b.strNode(s, b.group(s, nt, 41, "rateAggregation"), "", v.RateAggregation.Elem)
 	}
-	if v.Rationale.Value != "" || someElem(v.Rationale.Elem) {
-		b.strNode(s, b.group(s, nt, 42, "rationale"), v.Rationale.Value, v.Rationale.Elem)
+	if v.Rationale.Value != "" {
+		b.leaf(s, nt, 42, "rationale", v.Rationale.Value, v.Rationale.Elem)
+	} else if someElem(v.Rationale.Elem) {
+		b.strNode(s, b.group(s, nt, 42, "rationale"), "", v.Rationale.Elem)
 	}
-	if v.ClinicalRecommendationStatement.Value != "" || someElem(v.ClinicalRecommendationStatement.Elem) {
-		b.strNode(s, b.group(s, nt, 43, "clinicalRecommendationStatement"), v.ClinicalRecommendationStatement.Value, v.ClinicalRecommendationStatement.Elem)
+	if v.ClinicalRecommendationStatement.Value != "" {
+		b.leaf(s, nt, 43, "clinicalRecommendationStatement", v.ClinicalRecommendationStatement.Value, v.ClinicalRecommendationStatement.Elem)
+	} else if someElem(v.ClinicalRecommendationStatement.Elem) {
+		b.strNode(s, b.group(s, nt, 43, "clinicalRecommendationStatement"), "", v.ClinicalRecommendationStatement.Elem)
 	}
 	if v.ImprovementNotation != nil {
 		gr := b.group(s, nt, 44, "improvementNotation")
@@ -26064,8 +28056,10 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Guidance.Value != "" || someElem(v.Guidance.Elem) {
-		b.strNode(s, b.group(s, nt, 46, "guidance"), v.Guidance.Value, v.Guidance.Elem)
+	if v.Guidance.Value != "" {
+		b.leaf(s, nt, 46, "guidance", v.Guidance.Value, v.Guidance.Elem)
+	} else if someElem(v.Guidance.Elem) {
+		b.strNode(s, b.group(s, nt, 46, "guidance"), "", v.Guidance.Elem)
 	}
 	if len(v.Group) > 0 {
 		gr := b.group(s, nt, 47, "group")
@@ -26117,8 +28111,10 @@ func (v *MeasureGroup) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Population) > 0 {
 		gr := b.group(s, nt, 5, "population")
@@ -26170,8 +28166,10 @@ func (v *MeasureGroupPopulation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
@@ -26213,8 +28211,10 @@ func (v *MeasureGroupStratifier) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
@@ -26264,8 +28264,10 @@ func (v *MeasureGroupStratifierComponent) buildNode(b *typedBuilder, s nodeScope
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
@@ -26315,8 +28317,10 @@ func (v *MeasureSupplementalData) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 6, "criteria")
@@ -26333,8 +28337,10 @@ var ntMeasureReport = nodeType{def: "MeasureReport"}
 
 func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMeasureReport
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -26342,11 +28348,15 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -26381,14 +28391,20 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 10, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "type"), "", v.Type.Elem)
 	}
-	if v.Measure.Value != "" || someElem(v.Measure.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "measure"), v.Measure.Value, v.Measure.Elem)
+	if v.Measure.Value != "" {
+		b.leaf(s, nt, 11, "measure", v.Measure.Value, v.Measure.Elem)
+	} else if someElem(v.Measure.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "measure"), "", v.Measure.Elem)
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
@@ -26396,8 +28412,10 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 13, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "date"), "", v.Date.Elem)
 	}
 	if v.Reporter != nil {
 		gr := b.group(s, nt, 14, "reporter")
@@ -26720,8 +28738,10 @@ var ntMedia = nodeType{def: "Media"}
 
 func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedia
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -26729,11 +28749,15 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -26784,8 +28808,10 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 12, "type")
@@ -26820,8 +28846,10 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Created != nil {
 		buildChoice(b, s, nt, 17, v.Created)
 	}
-	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "issued"), v.Issued.Value, v.Issued.Elem)
+	if v.Issued.Value != "" {
+		b.leaf(s, nt, 18, "issued", v.Issued.Value, v.Issued.Elem)
+	} else if someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "issued"), "", v.Issued.Elem)
 	}
 	if v.Operator != nil {
 		gr := b.group(s, nt, 19, "operator")
@@ -26843,8 +28871,10 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		v.BodySite.buildNode(b, c)
 		b.end(c)
 	}
-	if v.DeviceName.Value != "" || someElem(v.DeviceName.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "deviceName"), v.DeviceName.Value, v.DeviceName.Elem)
+	if v.DeviceName.Value != "" {
+		b.leaf(s, nt, 22, "deviceName", v.DeviceName.Value, v.DeviceName.Elem)
+	} else if someElem(v.DeviceName.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "deviceName"), "", v.DeviceName.Elem)
 	}
 	if v.Device != nil {
 		gr := b.group(s, nt, 23, "device")
@@ -26879,8 +28909,10 @@ var ntMedication = nodeType{def: "Medication"}
 
 func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedication
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -26888,11 +28920,15 @@ func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -26933,8 +28969,10 @@ func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if v.Manufacturer != nil {
 		gr := b.group(s, nt, 11, "manufacturer")
@@ -27034,11 +29072,15 @@ func (v *MedicationBatch) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.LotNumber.Value != "" || someElem(v.LotNumber.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "lotNumber"), v.LotNumber.Value, v.LotNumber.Elem)
+	if v.LotNumber.Value != "" {
+		b.leaf(s, nt, 3, "lotNumber", v.LotNumber.Value, v.LotNumber.Elem)
+	} else if someElem(v.LotNumber.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "lotNumber"), "", v.LotNumber.Elem)
 	}
-	if v.ExpirationDate.Value != "" || someElem(v.ExpirationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "expirationDate"), v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	if v.ExpirationDate.Value != "" {
+		b.leaf(s, nt, 4, "expirationDate", v.ExpirationDate.Value, v.ExpirationDate.Elem)
+	} else if someElem(v.ExpirationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expirationDate"), "", v.ExpirationDate.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -27049,8 +29091,10 @@ var ntMedicationAdministration = nodeType{def: "MedicationAdministration"}
 
 func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationAdministration
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -27058,11 +29102,15 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27120,8 +29168,10 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
@@ -27291,8 +29341,10 @@ func (v *MedicationAdministrationDosage) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 3, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "text"), "", v.Text.Elem)
 	}
 	if v.Site != nil {
 		gr := b.group(s, nt, 4, "site")
@@ -27330,8 +29382,10 @@ var ntMedicationDispense = nodeType{def: "MedicationDispense"}
 
 func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationDispense
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -27339,11 +29393,15 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27386,8 +29444,10 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		buildChoice(b, s, nt, 11, v.StatusReason)
@@ -27461,11 +29521,15 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 		v.DaysSupply.buildNode(b, c)
 		b.end(c)
 	}
-	if v.WhenPrepared.Value != "" || someElem(v.WhenPrepared.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "whenPrepared"), v.WhenPrepared.Value, v.WhenPrepared.Elem)
+	if v.WhenPrepared.Value != "" {
+		b.leaf(s, nt, 23, "whenPrepared", v.WhenPrepared.Value, v.WhenPrepared.Elem)
+	} else if someElem(v.WhenPrepared.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "whenPrepared"), "", v.WhenPrepared.Elem)
 	}
-	if v.WhenHandedOver.Value != "" || someElem(v.WhenHandedOver.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "whenHandedOver"), v.WhenHandedOver.Value, v.WhenHandedOver.Elem)
+	if v.WhenHandedOver.Value != "" {
+		b.leaf(s, nt, 24, "whenHandedOver", v.WhenHandedOver.Value, v.WhenHandedOver.Elem)
+	} else if someElem(v.WhenHandedOver.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "whenHandedOver"), "", v.WhenHandedOver.Elem)
 	}
 	if v.Destination != nil {
 		gr := b.group(s, nt, 25, "destination")
@@ -27619,8 +29683,10 @@ var ntMedicationKnowledge = nodeType{def: "MedicationKnowledge"}
 
 func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationKnowledge
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -27628,11 +29694,15 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27665,8 +29735,10 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Manufacturer != nil {
 		gr := b.group(s, nt, 10, "manufacturer")
@@ -27741,8 +29813,10 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.PreparationInstruction.Value != "" || someElem(v.PreparationInstruction.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "preparationInstruction"), v.PreparationInstruction.Value, v.PreparationInstruction.Elem)
+	if v.PreparationInstruction.Value != "" {
+		b.leaf(s, nt, 19, "preparationInstruction", v.PreparationInstruction.Value, v.PreparationInstruction.Elem)
+	} else if someElem(v.PreparationInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "preparationInstruction"), "", v.PreparationInstruction.Elem)
 	}
 	if len(v.IntendedRoute) > 0 {
 		gr := b.group(s, nt, 20, "intendedRoute")
@@ -27976,8 +30050,10 @@ func (v *MedicationKnowledgeCost) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Source.Value != "" || someElem(v.Source.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "source"), v.Source.Value, v.Source.Elem)
+	if v.Source.Value != "" {
+		b.leaf(s, nt, 4, "source", v.Source.Value, v.Source.Elem)
+	} else if someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "source"), "", v.Source.Elem)
 	}
 	if v.Cost != nil {
 		gr := b.group(s, nt, 5, "cost")
@@ -28019,8 +30095,10 @@ func (v *MedicationKnowledgeMonitoringProgram) buildNode(b *typedBuilder, s node
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 4, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "name"), "", v.Name.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -28500,8 +30578,10 @@ var ntMedicationRequest = nodeType{def: "MedicationRequest"}
 
 func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationRequest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -28509,11 +30589,15 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -28548,8 +30632,10 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
@@ -28557,8 +30643,10 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.StatusReason.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 11, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "intent"), "", v.Intent.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 12, "category")
@@ -28568,8 +30656,10 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 13, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "priority"), "", v.Priority.Elem)
 	}
 	buildPrim(b, s, nt, 14, "doNotPerform", &v.DoNotPerform)
 	if v.Reported != nil {
@@ -28598,8 +30688,10 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	if v.AuthoredOn.Value != "" {
+		b.leaf(s, nt, 20, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	} else if someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "authoredOn"), "", v.AuthoredOn.Elem)
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 21, "requester")
@@ -28900,8 +30992,10 @@ var ntMedicationStatement = nodeType{def: "MedicationStatement"}
 
 func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicationStatement
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -28909,11 +31003,15 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -28964,8 +31062,10 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
@@ -28999,8 +31099,10 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 17, v.Effective)
 	}
-	if v.DateAsserted.Value != "" || someElem(v.DateAsserted.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "dateAsserted"), v.DateAsserted.Value, v.DateAsserted.Elem)
+	if v.DateAsserted.Value != "" {
+		b.leaf(s, nt, 18, "dateAsserted", v.DateAsserted.Value, v.DateAsserted.Elem)
+	} else if someElem(v.DateAsserted.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "dateAsserted"), "", v.DateAsserted.Elem)
 	}
 	if v.InformationSource != nil {
 		gr := b.group(s, nt, 19, "informationSource")
@@ -29057,8 +31159,10 @@ var ntMedicinalProduct = nodeType{def: "MedicinalProduct"}
 
 func (v *MedicinalProduct) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProduct
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -29066,11 +31170,15 @@ func (v *MedicinalProduct) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -29280,8 +31388,10 @@ func (v *MedicinalProductName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ProductName.Value != "" || someElem(v.ProductName.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "productName"), v.ProductName.Value, v.ProductName.Elem)
+	if v.ProductName.Value != "" {
+		b.leaf(s, nt, 3, "productName", v.ProductName.Value, v.ProductName.Elem)
+	} else if someElem(v.ProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "productName"), "", v.ProductName.Elem)
 	}
 	if len(v.NamePart) > 0 {
 		gr := b.group(s, nt, 4, "namePart")
@@ -29327,8 +31437,10 @@ func (v *MedicinalProductNameNamePart) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Part.Value != "" || someElem(v.Part.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "part"), v.Part.Value, v.Part.Elem)
+	if v.Part.Value != "" {
+		b.leaf(s, nt, 3, "part", v.Part.Value, v.Part.Elem)
+	} else if someElem(v.Part.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "part"), "", v.Part.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -29422,8 +31534,10 @@ func (v *MedicinalProductManufacturingBusinessOperation) buildNode(b *typedBuild
 		v.AuthorisationReferenceNumber.buildNode(b, c)
 		b.end(c)
 	}
-	if v.EffectiveDate.Value != "" || someElem(v.EffectiveDate.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "effectiveDate"), v.EffectiveDate.Value, v.EffectiveDate.Elem)
+	if v.EffectiveDate.Value != "" {
+		b.leaf(s, nt, 5, "effectiveDate", v.EffectiveDate.Value, v.EffectiveDate.Elem)
+	} else if someElem(v.EffectiveDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "effectiveDate"), "", v.EffectiveDate.Elem)
 	}
 	if v.ConfidentialityIndicator != nil {
 		gr := b.group(s, nt, 6, "confidentialityIndicator")
@@ -29502,8 +31616,10 @@ func (v *MedicinalProductSpecialDesignation) buildNode(b *typedBuilder, s nodeSc
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 8, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "date"), "", v.Date.Elem)
 	}
 	if v.Species != nil {
 		gr := b.group(s, nt, 9, "species")
@@ -29520,8 +31636,10 @@ var ntMedicinalProductAuthorization = nodeType{def: "MedicinalProductAuthorizati
 
 func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductAuthorization
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -29529,11 +31647,15 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -29596,11 +31718,15 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	if v.StatusDate.Value != "" {
+		b.leaf(s, nt, 13, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
+	} else if someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "statusDate"), "", v.StatusDate.Elem)
 	}
-	if v.RestoreDate.Value != "" || someElem(v.RestoreDate.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "restoreDate"), v.RestoreDate.Value, v.RestoreDate.Elem)
+	if v.RestoreDate.Value != "" {
+		b.leaf(s, nt, 14, "restoreDate", v.RestoreDate.Value, v.RestoreDate.Elem)
+	} else if someElem(v.RestoreDate.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "restoreDate"), "", v.RestoreDate.Elem)
 	}
 	if v.ValidityPeriod != nil {
 		gr := b.group(s, nt, 15, "validityPeriod")
@@ -29614,11 +31740,15 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		v.DataExclusivityPeriod.buildNode(b, c)
 		b.end(c)
 	}
-	if v.DateOfFirstAuthorization.Value != "" || someElem(v.DateOfFirstAuthorization.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "dateOfFirstAuthorization"), v.DateOfFirstAuthorization.Value, v.DateOfFirstAuthorization.Elem)
+	if v.DateOfFirstAuthorization.Value != "" {
+		b.leaf(s, nt, 17, "dateOfFirstAuthorization", v.DateOfFirstAuthorization.Value, v.DateOfFirstAuthorization.Elem)
+	} else if someElem(v.DateOfFirstAuthorization.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "dateOfFirstAuthorization"), "", v.DateOfFirstAuthorization.Elem)
 	}
-	if v.InternationalBirthDate.Value != "" || someElem(v.InternationalBirthDate.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "internationalBirthDate"), v.InternationalBirthDate.Value, v.InternationalBirthDate.Elem)
+	if v.InternationalBirthDate.Value != "" {
+		b.leaf(s, nt, 18, "internationalBirthDate", v.InternationalBirthDate.Value, v.InternationalBirthDate.Elem)
+	} else if someElem(v.InternationalBirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "internationalBirthDate"), "", v.InternationalBirthDate.Elem)
 	}
 	if v.LegalBasis != nil {
 		gr := b.group(s, nt, 19, "legalBasis")
@@ -29774,8 +31904,10 @@ var ntMedicinalProductContraindication = nodeType{def: "MedicinalProductContrain
 
 func (v *MedicinalProductContraindication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductContraindication
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -29783,11 +31915,15 @@ func (v *MedicinalProductContraindication) buildNode(b *typedBuilder, s nodeScop
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -29912,8 +32048,10 @@ var ntMedicinalProductIndication = nodeType{def: "MedicinalProductIndication"}
 
 func (v *MedicinalProductIndication) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductIndication
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -29921,11 +32059,15 @@ func (v *MedicinalProductIndication) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -30062,8 +32204,10 @@ var ntMedicinalProductIngredient = nodeType{def: "MedicinalProductIngredient"}
 
 func (v *MedicinalProductIngredient) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductIngredient
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -30071,11 +32215,15 @@ func (v *MedicinalProductIngredient) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -30243,8 +32391,10 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrength) buildNode(b *type
 		v.ConcentrationLowLimit.buildNode(b, c)
 		b.end(c)
 	}
-	if v.MeasurementPoint.Value != "" || someElem(v.MeasurementPoint.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "measurementPoint"), v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
+	if v.MeasurementPoint.Value != "" {
+		b.leaf(s, nt, 7, "measurementPoint", v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
+	} else if someElem(v.MeasurementPoint.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "measurementPoint"), "", v.MeasurementPoint.Elem)
 	}
 	if len(v.Country) > 0 {
 		gr := b.group(s, nt, 8, "country")
@@ -30308,8 +32458,10 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength) 
 		v.StrengthLowLimit.buildNode(b, c)
 		b.end(c)
 	}
-	if v.MeasurementPoint.Value != "" || someElem(v.MeasurementPoint.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "measurementPoint"), v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
+	if v.MeasurementPoint.Value != "" {
+		b.leaf(s, nt, 6, "measurementPoint", v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
+	} else if someElem(v.MeasurementPoint.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "measurementPoint"), "", v.MeasurementPoint.Elem)
 	}
 	if len(v.Country) > 0 {
 		gr := b.group(s, nt, 7, "country")
@@ -30370,8 +32522,10 @@ var ntMedicinalProductInteraction = nodeType{def: "MedicinalProductInteraction"}
 
 func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductInteraction
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -30379,11 +32533,15 @@ func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -30418,8 +32576,10 @@ func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
 	}
 	if len(v.Interactant) > 0 {
 		gr := b.group(s, nt, 10, "interactant")
@@ -30493,8 +32653,10 @@ var ntMedicinalProductManufactured = nodeType{def: "MedicinalProductManufactured
 
 func (v *MedicinalProductManufactured) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductManufactured
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -30502,11 +32664,15 @@ func (v *MedicinalProductManufactured) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -30590,8 +32756,10 @@ var ntMedicinalProductPackaged = nodeType{def: "MedicinalProductPackaged"}
 
 func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductPackaged
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -30599,11 +32767,15 @@ func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -30646,8 +32818,10 @@ func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 10, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "description"), "", v.Description.Elem)
 	}
 	if v.LegalStatusOfSupply != nil {
 		gr := b.group(s, nt, 11, "legalStatusOfSupply")
@@ -30860,8 +33034,10 @@ var ntMedicinalProductPharmaceutical = nodeType{def: "MedicinalProductPharmaceut
 
 func (v *MedicinalProductPharmaceutical) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductPharmaceutical
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -30869,11 +33045,15 @@ func (v *MedicinalProductPharmaceutical) buildNode(b *typedBuilder, s nodeScope)
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31146,8 +33326,10 @@ func (v *MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdra
 		v.Value.buildNode(b, c)
 		b.end(c)
 	}
-	if v.SupportingInformation.Value != "" || someElem(v.SupportingInformation.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "supportingInformation"), v.SupportingInformation.Value, v.SupportingInformation.Elem)
+	if v.SupportingInformation.Value != "" {
+		b.leaf(s, nt, 5, "supportingInformation", v.SupportingInformation.Value, v.SupportingInformation.Elem)
+	} else if someElem(v.SupportingInformation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "supportingInformation"), "", v.SupportingInformation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -31158,8 +33340,10 @@ var ntMedicinalProductUndesirableEffect = nodeType{def: "MedicinalProductUndesir
 
 func (v *MedicinalProductUndesirableEffect) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMedicinalProductUndesirableEffect
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31167,11 +33351,15 @@ func (v *MedicinalProductUndesirableEffect) buildNode(b *typedBuilder, s nodeSco
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31241,8 +33429,10 @@ var ntMessageDefinition = nodeType{def: "MessageDefinition"}
 
 func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMessageDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31250,11 +33440,15 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31281,8 +33475,10 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -31292,14 +33488,20 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
 	if len(v.Replaces) > 0 {
 		some := false
@@ -31316,15 +33518,21 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 17, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
@@ -31334,8 +33542,10 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 20, "useContext")
@@ -31353,14 +33563,20 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 22, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.Base.Value != "" || someElem(v.Base.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "base"), v.Base.Value, v.Base.Elem)
+	if v.Base.Value != "" {
+		b.leaf(s, nt, 24, "base", v.Base.Value, v.Base.Elem)
+	} else if someElem(v.Base.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "base"), "", v.Base.Elem)
 	}
 	if len(v.Parent) > 0 {
 		some := false
@@ -31380,8 +33596,10 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Event != nil {
 		buildChoice(b, s, nt, 26, v.Event)
 	}
-	if v.Category.Value != "" || someElem(v.Category.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "category"), v.Category.Value, v.Category.Elem)
+	if v.Category.Value != "" {
+		b.leaf(s, nt, 27, "category", v.Category.Value, v.Category.Elem)
+	} else if someElem(v.Category.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "category"), "", v.Category.Elem)
 	}
 	if len(v.Focus) > 0 {
 		gr := b.group(s, nt, 28, "focus")
@@ -31391,8 +33609,10 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ResponseRequired.Value != "" || someElem(v.ResponseRequired.Elem) {
-		b.strNode(s, b.group(s, nt, 29, "responseRequired"), v.ResponseRequired.Value, v.ResponseRequired.Elem)
+	if v.ResponseRequired.Value != "" {
+		b.leaf(s, nt, 29, "responseRequired", v.ResponseRequired.Value, v.ResponseRequired.Elem)
+	} else if someElem(v.ResponseRequired.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "responseRequired"), "", v.ResponseRequired.Elem)
 	}
 	if len(v.AllowedResponse) > 0 {
 		gr := b.group(s, nt, 30, "allowedResponse")
@@ -31445,15 +33665,21 @@ func (v *MessageDefinitionFocus) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Profile.Value != "" || someElem(v.Profile.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "profile"), v.Profile.Value, v.Profile.Elem)
+	if v.Profile.Value != "" {
+		b.leaf(s, nt, 4, "profile", v.Profile.Value, v.Profile.Elem)
+	} else if someElem(v.Profile.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "profile"), "", v.Profile.Elem)
 	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
-	if v.Max.Value != "" || someElem(v.Max.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "max"), v.Max.Value, v.Max.Elem)
+	if v.Max.Value != "" {
+		b.leaf(s, nt, 6, "max", v.Max.Value, v.Max.Elem)
+	} else if someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "max"), "", v.Max.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -31483,11 +33709,15 @@ func (v *MessageDefinitionAllowedResponse) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	if v.Message.Value != "" || someElem(v.Message.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "message"), v.Message.Value, v.Message.Elem)
+	if v.Message.Value != "" {
+		b.leaf(s, nt, 3, "message", v.Message.Value, v.Message.Elem)
+	} else if someElem(v.Message.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "message"), "", v.Message.Elem)
 	}
-	if v.Situation.Value != "" || someElem(v.Situation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "situation"), v.Situation.Value, v.Situation.Elem)
+	if v.Situation.Value != "" {
+		b.leaf(s, nt, 4, "situation", v.Situation.Value, v.Situation.Elem)
+	} else if someElem(v.Situation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "situation"), "", v.Situation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -31498,8 +33728,10 @@ var ntMessageHeader = nodeType{def: "MessageHeader"}
 
 func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMessageHeader
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31507,11 +33739,15 @@ func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31599,8 +33835,10 @@ func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 18, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "definition"), "", v.Definition.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -31630,8 +33868,10 @@ func (v *MessageHeaderMessageDestination) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if v.Target != nil {
 		gr := b.group(s, nt, 4, "target")
@@ -31639,8 +33879,10 @@ func (v *MessageHeaderMessageDestination) buildNode(b *typedBuilder, s nodeScope
 		v.Target.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Endpoint.Value != "" || someElem(v.Endpoint.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "endpoint"), v.Endpoint.Value, v.Endpoint.Elem)
+	if v.Endpoint.Value != "" {
+		b.leaf(s, nt, 5, "endpoint", v.Endpoint.Value, v.Endpoint.Elem)
+	} else if someElem(v.Endpoint.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "endpoint"), "", v.Endpoint.Elem)
 	}
 	if v.Receiver != nil {
 		gr := b.group(s, nt, 6, "receiver")
@@ -31676,14 +33918,20 @@ func (v *MessageHeaderMessageSource) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Software.Value != "" || someElem(v.Software.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "software"), v.Software.Value, v.Software.Elem)
+	if v.Software.Value != "" {
+		b.leaf(s, nt, 4, "software", v.Software.Value, v.Software.Elem)
+	} else if someElem(v.Software.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "software"), "", v.Software.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 5, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "version"), "", v.Version.Elem)
 	}
 	if v.Contact != nil {
 		gr := b.group(s, nt, 6, "contact")
@@ -31691,8 +33939,10 @@ func (v *MessageHeaderMessageSource) buildNode(b *typedBuilder, s nodeScope) {
 		v.Contact.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Endpoint.Value != "" || someElem(v.Endpoint.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "endpoint"), v.Endpoint.Value, v.Endpoint.Elem)
+	if v.Endpoint.Value != "" {
+		b.leaf(s, nt, 7, "endpoint", v.Endpoint.Value, v.Endpoint.Elem)
+	} else if someElem(v.Endpoint.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "endpoint"), "", v.Endpoint.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -31722,11 +33972,15 @@ func (v *MessageHeaderResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Identifier.Value != "" || someElem(v.Identifier.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "identifier"), v.Identifier.Value, v.Identifier.Elem)
+	if v.Identifier.Value != "" {
+		b.leaf(s, nt, 3, "identifier", v.Identifier.Value, v.Identifier.Elem)
+	} else if someElem(v.Identifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identifier"), "", v.Identifier.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
 	}
 	if v.Details != nil {
 		gr := b.group(s, nt, 5, "details")
@@ -31743,8 +33997,10 @@ var ntMolecularSequence = nodeType{def: "MolecularSequence"}
 
 func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntMolecularSequence
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31752,11 +34008,15 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31791,8 +34051,10 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 9, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "type"), "", v.Type.Elem)
 	}
 	buildPrim(b, s, nt, 10, "coordinateSystem", &v.CoordinateSystem)
 	if v.Patient != nil {
@@ -31839,8 +34101,10 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.ObservedSeq.Value != "" || someElem(v.ObservedSeq.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "observedSeq"), v.ObservedSeq.Value, v.ObservedSeq.Elem)
+	if v.ObservedSeq.Value != "" {
+		b.leaf(s, nt, 18, "observedSeq", v.ObservedSeq.Value, v.ObservedSeq.Elem)
+	} else if someElem(v.ObservedSeq.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "observedSeq"), "", v.ObservedSeq.Elem)
 	}
 	if len(v.Quality) > 0 {
 		gr := b.group(s, nt, 19, "quality")
@@ -31909,11 +34173,15 @@ func (v *MolecularSequenceReferenceSeq) buildNode(b *typedBuilder, s nodeScope) 
 		v.Chromosome.buildNode(b, c)
 		b.end(c)
 	}
-	if v.GenomeBuild.Value != "" || someElem(v.GenomeBuild.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "genomeBuild"), v.GenomeBuild.Value, v.GenomeBuild.Elem)
+	if v.GenomeBuild.Value != "" {
+		b.leaf(s, nt, 4, "genomeBuild", v.GenomeBuild.Value, v.GenomeBuild.Elem)
+	} else if someElem(v.GenomeBuild.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "genomeBuild"), "", v.GenomeBuild.Elem)
 	}
-	if v.Orientation.Value != "" || someElem(v.Orientation.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "orientation"), v.Orientation.Value, v.Orientation.Elem)
+	if v.Orientation.Value != "" {
+		b.leaf(s, nt, 5, "orientation", v.Orientation.Value, v.Orientation.Elem)
+	} else if someElem(v.Orientation.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "orientation"), "", v.Orientation.Elem)
 	}
 	if v.ReferenceSeqID != nil {
 		gr := b.group(s, nt, 6, "referenceSeqId")
@@ -31927,11 +34195,15 @@ func (v *MolecularSequenceReferenceSeq) buildNode(b *typedBuilder, s nodeScope) 
 		v.ReferenceSeqPointer.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ReferenceSeqString.Value != "" || someElem(v.ReferenceSeqString.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "referenceSeqString"), v.ReferenceSeqString.Value, v.ReferenceSeqString.Elem)
+	if v.ReferenceSeqString.Value != "" {
+		b.leaf(s, nt, 8, "referenceSeqString", v.ReferenceSeqString.Value, v.ReferenceSeqString.Elem)
+	} else if someElem(v.ReferenceSeqString.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "referenceSeqString"), "", v.ReferenceSeqString.Elem)
 	}
-	if v.Strand.Value != "" || someElem(v.Strand.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "strand"), v.Strand.Value, v.Strand.Elem)
+	if v.Strand.Value != "" {
+		b.leaf(s, nt, 9, "strand", v.Strand.Value, v.Strand.Elem)
+	} else if someElem(v.Strand.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "strand"), "", v.Strand.Elem)
 	}
 	buildPrim(b, s, nt, 10, "windowStart", &v.WindowStart)
 	buildPrim(b, s, nt, 11, "windowEnd", &v.WindowEnd)
@@ -31965,14 +34237,20 @@ func (v *MolecularSequenceVariant) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 3, "start", &v.Start)
 	buildPrim(b, s, nt, 4, "end", &v.End)
-	if v.ObservedAllele.Value != "" || someElem(v.ObservedAllele.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "observedAllele"), v.ObservedAllele.Value, v.ObservedAllele.Elem)
+	if v.ObservedAllele.Value != "" {
+		b.leaf(s, nt, 5, "observedAllele", v.ObservedAllele.Value, v.ObservedAllele.Elem)
+	} else if someElem(v.ObservedAllele.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "observedAllele"), "", v.ObservedAllele.Elem)
 	}
-	if v.ReferenceAllele.Value != "" || someElem(v.ReferenceAllele.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "referenceAllele"), v.ReferenceAllele.Value, v.ReferenceAllele.Elem)
+	if v.ReferenceAllele.Value != "" {
+		b.leaf(s, nt, 6, "referenceAllele", v.ReferenceAllele.Value, v.ReferenceAllele.Elem)
+	} else if someElem(v.ReferenceAllele.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "referenceAllele"), "", v.ReferenceAllele.Elem)
 	}
-	if v.Cigar.Value != "" || someElem(v.Cigar.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "cigar"), v.Cigar.Value, v.Cigar.Elem)
+	if v.Cigar.Value != "" {
+		b.leaf(s, nt, 7, "cigar", v.Cigar.Value, v.Cigar.Elem)
+	} else if someElem(v.Cigar.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "cigar"), "", v.Cigar.Elem)
 	}
 	if v.VariantPointer != nil {
 		gr := b.group(s, nt, 8, "variantPointer")
@@ -32008,8 +34286,10 @@ func (v *MolecularSequenceQuality) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.StandardSequence != nil {
 		gr := b.group(s, nt, 4, "standardSequence")
@@ -32122,23 +34402,35 @@ func (v *MolecularSequenceRepository) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.DatasetID.Value != "" || someElem(v.DatasetID.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "datasetId"), v.DatasetID.Value, v.DatasetID.Elem)
+	if v.DatasetID.Value != "" {
+		b.leaf(s, nt, 6, "datasetId", v.DatasetID.Value, v.DatasetID.Elem)
+	} else if someElem(v.DatasetID.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "datasetId"), "", v.DatasetID.Elem)
 	}
-	if v.VariantsetID.Value != "" || someElem(v.VariantsetID.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "variantsetId"), v.VariantsetID.Value, v.VariantsetID.Elem)
+	if v.VariantsetID.Value != "" {
+		b.leaf(s, nt, 7, "variantsetId", v.VariantsetID.Value, v.VariantsetID.Elem)
+	} else if someElem(v.VariantsetID.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "variantsetId"), "", v.VariantsetID.Elem)
 	}
-	if v.ReadsetID.Value != "" || someElem(v.ReadsetID.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "readsetId"), v.ReadsetID.Value, v.ReadsetID.Elem)
+	if v.ReadsetID.Value != "" {
+		b.leaf(s, nt, 8, "readsetId", v.ReadsetID.Value, v.ReadsetID.Elem)
+	} else if someElem(v.ReadsetID.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "readsetId"), "", v.ReadsetID.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -32257,8 +34549,10 @@ var ntNamingSystem = nodeType{def: "NamingSystem"}
 
 func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntNamingSystem
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32266,11 +34560,15 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32297,20 +34595,30 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 8, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "name"), "", v.Name.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 10, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "kind"), "", v.Kind.Elem)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 11, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 12, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 13, "contact")
@@ -32320,8 +34628,10 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Responsible.Value != "" || someElem(v.Responsible.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "responsible"), v.Responsible.Value, v.Responsible.Elem)
+	if v.Responsible.Value != "" {
+		b.leaf(s, nt, 14, "responsible", v.Responsible.Value, v.Responsible.Elem)
+	} else if someElem(v.Responsible.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "responsible"), "", v.Responsible.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 15, "type")
@@ -32329,8 +34639,10 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
@@ -32348,8 +34660,10 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 19, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "usage"), "", v.Usage.Elem)
 	}
 	if len(v.UniqueID) > 0 {
 		gr := b.group(s, nt, 20, "uniqueId")
@@ -32387,15 +34701,21 @@ func (v *NamingSystemUniqueId) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
 	}
 	buildPrim(b, s, nt, 5, "preferred", &v.Preferred)
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 7, "period")
@@ -32412,8 +34732,10 @@ var ntNutritionOrder = nodeType{def: "NutritionOrder"}
 
 func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntNutritionOrder
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32421,11 +34743,15 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32505,11 +34831,15 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 13, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "intent"), "", v.Intent.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 14, "patient")
@@ -32523,8 +34853,10 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.DateTime.Value != "" || someElem(v.DateTime.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "dateTime"), v.DateTime.Value, v.DateTime.Elem)
+	if v.DateTime.Value != "" {
+		b.leaf(s, nt, 16, "dateTime", v.DateTime.Value, v.DateTime.Elem)
+	} else if someElem(v.DateTime.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "dateTime"), "", v.DateTime.Elem)
 	}
 	if v.Orderer != nil {
 		gr := b.group(s, nt, 17, "orderer")
@@ -32652,8 +34984,10 @@ func (v *NutritionOrderOralDiet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Instruction.Value != "" || someElem(v.Instruction.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "instruction"), v.Instruction.Value, v.Instruction.Elem)
+	if v.Instruction.Value != "" {
+		b.leaf(s, nt, 8, "instruction", v.Instruction.Value, v.Instruction.Elem)
+	} else if someElem(v.Instruction.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "instruction"), "", v.Instruction.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -32769,8 +35103,10 @@ func (v *NutritionOrderSupplement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ProductName.Value != "" || someElem(v.ProductName.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "productName"), v.ProductName.Value, v.ProductName.Elem)
+	if v.ProductName.Value != "" {
+		b.leaf(s, nt, 4, "productName", v.ProductName.Value, v.ProductName.Elem)
+	} else if someElem(v.ProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "productName"), "", v.ProductName.Elem)
 	}
 	if len(v.Schedule) > 0 {
 		gr := b.group(s, nt, 5, "schedule")
@@ -32786,8 +35122,10 @@ func (v *NutritionOrderSupplement) buildNode(b *typedBuilder, s nodeScope) {
 		v.Quantity.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Instruction.Value != "" || someElem(v.Instruction.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "instruction"), v.Instruction.Value, v.Instruction.Elem)
+	if v.Instruction.Value != "" {
+		b.leaf(s, nt, 7, "instruction", v.Instruction.Value, v.Instruction.Elem)
+	} else if someElem(v.Instruction.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "instruction"), "", v.Instruction.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -32823,8 +35161,10 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		v.BaseFormulaType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.BaseFormulaProductName.Value != "" || someElem(v.BaseFormulaProductName.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "baseFormulaProductName"), v.BaseFormulaProductName.Value, v.BaseFormulaProductName.Elem)
+	if v.BaseFormulaProductName.Value != "" {
+		b.leaf(s, nt, 4, "baseFormulaProductName", v.BaseFormulaProductName.Value, v.BaseFormulaProductName.Elem)
+	} else if someElem(v.BaseFormulaProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "baseFormulaProductName"), "", v.BaseFormulaProductName.Elem)
 	}
 	if v.AdditiveType != nil {
 		gr := b.group(s, nt, 5, "additiveType")
@@ -32832,8 +35172,10 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		v.AdditiveType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AdditiveProductName.Value != "" || someElem(v.AdditiveProductName.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "additiveProductName"), v.AdditiveProductName.Value, v.AdditiveProductName.Elem)
+	if v.AdditiveProductName.Value != "" {
+		b.leaf(s, nt, 6, "additiveProductName", v.AdditiveProductName.Value, v.AdditiveProductName.Elem)
+	} else if someElem(v.AdditiveProductName.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "additiveProductName"), "", v.AdditiveProductName.Elem)
 	}
 	if v.CaloricDensity != nil {
 		gr := b.group(s, nt, 7, "caloricDensity")
@@ -32861,8 +35203,10 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		v.MaxVolumeToDeliver.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AdministrationInstruction.Value != "" || someElem(v.AdministrationInstruction.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "administrationInstruction"), v.AdministrationInstruction.Value, v.AdministrationInstruction.Elem)
+	if v.AdministrationInstruction.Value != "" {
+		b.leaf(s, nt, 11, "administrationInstruction", v.AdministrationInstruction.Value, v.AdministrationInstruction.Elem)
+	} else if someElem(v.AdministrationInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "administrationInstruction"), "", v.AdministrationInstruction.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -32916,8 +35260,10 @@ var ntObservation = nodeType{def: "Observation"}
 
 func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntObservation
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32925,11 +35271,15 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32980,8 +35330,10 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 12, "category")
@@ -33020,8 +35372,10 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Effective != nil {
 		buildChoice(b, s, nt, 17, v.Effective)
 	}
-	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "issued"), v.Issued.Value, v.Issued.Elem)
+	if v.Issued.Value != "" {
+		b.leaf(s, nt, 18, "issued", v.Issued.Value, v.Issued.Elem)
+	} else if someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "issued"), "", v.Issued.Elem)
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 19, "performer")
@@ -33172,8 +35526,10 @@ func (v *ObservationReferenceRange) buildNode(b *typedBuilder, s nodeScope) {
 		v.Age.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 8, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "text"), "", v.Text.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33243,8 +35599,10 @@ var ntObservationDefinition = nodeType{def: "ObservationDefinition"}
 
 func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntObservationDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33252,11 +35610,15 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -33327,8 +35689,10 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Method.buildNode(b, c)
 		b.end(c)
 	}
-	if v.PreferredReportName.Value != "" || someElem(v.PreferredReportName.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "preferredReportName"), v.PreferredReportName.Value, v.PreferredReportName.Elem)
+	if v.PreferredReportName.Value != "" {
+		b.leaf(s, nt, 14, "preferredReportName", v.PreferredReportName.Value, v.PreferredReportName.Elem)
+	} else if someElem(v.PreferredReportName.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "preferredReportName"), "", v.PreferredReportName.Elem)
 	}
 	if v.QuantitativeDetails != nil {
 		gr := b.group(s, nt, 15, "quantitativeDetails")
@@ -33438,8 +35802,10 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	if v.Category.Value != "" || someElem(v.Category.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "category"), v.Category.Value, v.Category.Elem)
+	if v.Category.Value != "" {
+		b.leaf(s, nt, 3, "category", v.Category.Value, v.Category.Elem)
+	} else if someElem(v.Category.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "category"), "", v.Category.Elem)
 	}
 	if v.Range != nil {
 		gr := b.group(s, nt, 4, "range")
@@ -33461,8 +35827,10 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 			b.end(c)
 		}
 	}
-	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "gender"), v.Gender.Value, v.Gender.Elem)
+	if v.Gender.Value != "" {
+		b.leaf(s, nt, 7, "gender", v.Gender.Value, v.Gender.Elem)
+	} else if someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "gender"), "", v.Gender.Elem)
 	}
 	if v.Age != nil {
 		gr := b.group(s, nt, 8, "age")
@@ -33476,8 +35844,10 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 		v.GestationalAge.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Condition.Value != "" || someElem(v.Condition.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "condition"), v.Condition.Value, v.Condition.Elem)
+	if v.Condition.Value != "" {
+		b.leaf(s, nt, 10, "condition", v.Condition.Value, v.Condition.Elem)
+	} else if someElem(v.Condition.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "condition"), "", v.Condition.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33488,8 +35858,10 @@ var ntOperationDefinition = nodeType{def: "OperationDefinition"}
 
 func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOperationDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33497,11 +35869,15 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -33528,30 +35904,46 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 13, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "kind"), "", v.Kind.Elem)
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -33561,8 +35953,10 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -33580,18 +35974,26 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
 	}
 	buildPrim(b, s, nt, 22, "affectsState", &v.AffectsState)
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 23, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "code"), "", v.Code.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 24, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "comment"), "", v.Comment.Elem)
 	}
-	if v.Base.Value != "" || someElem(v.Base.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "base"), v.Base.Value, v.Base.Elem)
+	if v.Base.Value != "" {
+		b.leaf(s, nt, 25, "base", v.Base.Value, v.Base.Elem)
+	} else if someElem(v.Base.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "base"), "", v.Base.Elem)
 	}
 	if len(v.Resource) > 0 {
 		some := false
@@ -33611,11 +36013,15 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	buildPrim(b, s, nt, 27, "system", &v.System)
 	buildPrim(b, s, nt, 28, "type", &v.Type)
 	buildPrim(b, s, nt, 29, "instance", &v.Instance)
-	if v.InputProfile.Value != "" || someElem(v.InputProfile.Elem) {
-		b.strNode(s, b.group(s, nt, 30, "inputProfile"), v.InputProfile.Value, v.InputProfile.Elem)
+	if v.InputProfile.Value != "" {
+		b.leaf(s, nt, 30, "inputProfile", v.InputProfile.Value, v.InputProfile.Elem)
+	} else if someElem(v.InputProfile.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "inputProfile"), "", v.InputProfile.Elem)
 	}
-	if v.OutputProfile.Value != "" || someElem(v.OutputProfile.Elem) {
-		b.strNode(s, b.group(s, nt, 31, "outputProfile"), v.OutputProfile.Value, v.OutputProfile.Elem)
+	if v.OutputProfile.Value != "" {
+		b.leaf(s, nt, 31, "outputProfile", v.OutputProfile.Value, v.OutputProfile.Elem)
+	} else if someElem(v.OutputProfile.Elem) {
+		b.strNode(s, b.group(s, nt, 31, "outputProfile"), "", v.OutputProfile.Elem)
 	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 32, "parameter")
@@ -33661,21 +36067,31 @@ func (v *OperationDefinitionParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Use.Value != "" || someElem(v.Use.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "use"), v.Use.Value, v.Use.Elem)
+	if v.Use.Value != "" {
+		b.leaf(s, nt, 4, "use", v.Use.Value, v.Use.Elem)
+	} else if someElem(v.Use.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "use"), "", v.Use.Elem)
 	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
-	if v.Max.Value != "" || someElem(v.Max.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "max"), v.Max.Value, v.Max.Elem)
+	if v.Max.Value != "" {
+		b.leaf(s, nt, 6, "max", v.Max.Value, v.Max.Elem)
+	} else if someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "max"), "", v.Max.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 7, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "documentation"), "", v.Documentation.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 8, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "type"), "", v.Type.Elem)
 	}
 	if len(v.TargetProfile) > 0 {
 		some := false
@@ -33692,8 +36108,10 @@ func (v *OperationDefinitionParameter) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.SearchType.Value != "" || someElem(v.SearchType.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "searchType"), v.SearchType.Value, v.SearchType.Elem)
+	if v.SearchType.Value != "" {
+		b.leaf(s, nt, 10, "searchType", v.SearchType.Value, v.SearchType.Elem)
+	} else if someElem(v.SearchType.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "searchType"), "", v.SearchType.Elem)
 	}
 	if v.Binding != nil {
 		gr := b.group(s, nt, 11, "binding")
@@ -33745,11 +36163,15 @@ func (v *OperationDefinitionParameterBinding) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	if v.Strength.Value != "" || someElem(v.Strength.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "strength"), v.Strength.Value, v.Strength.Elem)
+	if v.Strength.Value != "" {
+		b.leaf(s, nt, 3, "strength", v.Strength.Value, v.Strength.Elem)
+	} else if someElem(v.Strength.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "strength"), "", v.Strength.Elem)
 	}
-	if v.ValueSet.Value != "" || someElem(v.ValueSet.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "valueSet"), v.ValueSet.Value, v.ValueSet.Elem)
+	if v.ValueSet.Value != "" {
+		b.leaf(s, nt, 4, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
+	} else if someElem(v.ValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "valueSet"), "", v.ValueSet.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33779,11 +36201,15 @@ func (v *OperationDefinitionParameterReferencedFrom) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	if v.Source.Value != "" || someElem(v.Source.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "source"), v.Source.Value, v.Source.Elem)
+	if v.Source.Value != "" {
+		b.leaf(s, nt, 3, "source", v.Source.Value, v.Source.Elem)
+	} else if someElem(v.Source.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "source"), "", v.Source.Elem)
 	}
-	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	if v.SourceID.Value != "" {
+		b.leaf(s, nt, 4, "sourceId", v.SourceID.Value, v.SourceID.Elem)
+	} else if someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sourceId"), "", v.SourceID.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33828,8 +36254,10 @@ func (v *OperationDefinitionOverload) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 4, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33840,8 +36268,10 @@ var ntOperationOutcome = nodeType{def: "OperationOutcome"}
 
 func (v *OperationOutcome) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOperationOutcome
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33849,11 +36279,15 @@ func (v *OperationOutcome) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -33916,11 +36350,15 @@ func (v *OperationOutcomeIssue) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Severity.Value != "" || someElem(v.Severity.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "severity"), v.Severity.Value, v.Severity.Elem)
+	if v.Severity.Value != "" {
+		b.leaf(s, nt, 3, "severity", v.Severity.Value, v.Severity.Elem)
+	} else if someElem(v.Severity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "severity"), "", v.Severity.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
 	}
 	if v.Details != nil {
 		gr := b.group(s, nt, 5, "details")
@@ -33928,8 +36366,10 @@ func (v *OperationOutcomeIssue) buildNode(b *typedBuilder, s nodeScope) {
 		v.Details.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Diagnostics.Value != "" || someElem(v.Diagnostics.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "diagnostics"), v.Diagnostics.Value, v.Diagnostics.Elem)
+	if v.Diagnostics.Value != "" {
+		b.leaf(s, nt, 6, "diagnostics", v.Diagnostics.Value, v.Diagnostics.Elem)
+	} else if someElem(v.Diagnostics.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "diagnostics"), "", v.Diagnostics.Elem)
 	}
 	if len(v.Location) > 0 {
 		some := false
@@ -33970,8 +36410,10 @@ var ntOrganization = nodeType{def: "Organization"}
 
 func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOrganization
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33979,11 +36421,15 @@ func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34027,8 +36473,10 @@ func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -34146,8 +36594,10 @@ var ntOrganizationAffiliation = nodeType{def: "OrganizationAffiliation"}
 
 func (v *OrganizationAffiliation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntOrganizationAffiliation
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34155,11 +36605,15 @@ func (v *OrganizationAffiliation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34278,8 +36732,10 @@ var ntParameters = nodeType{def: "Parameters"}
 
 func (v *Parameters) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntParameters
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34287,11 +36743,15 @@ func (v *Parameters) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 4, "parameter")
@@ -34329,8 +36789,10 @@ func (v *ParametersParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -34355,8 +36817,10 @@ var ntPatient = nodeType{def: "Patient"}
 
 func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPatient
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34364,11 +36828,15 @@ func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34420,11 +36888,15 @@ func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "gender"), v.Gender.Value, v.Gender.Elem)
+	if v.Gender.Value != "" {
+		b.leaf(s, nt, 12, "gender", v.Gender.Value, v.Gender.Elem)
+	} else if someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "gender"), "", v.Gender.Elem)
 	}
-	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	if v.BirthDate.Value != "" {
+		b.leaf(s, nt, 13, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
+	} else if someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "birthDate"), "", v.BirthDate.Elem)
 	}
 	if v.Deceased != nil {
 		buildChoice(b, s, nt, 14, v.Deceased)
@@ -34548,8 +37020,10 @@ func (v *PatientContact) buildNode(b *typedBuilder, s nodeScope) {
 		v.Address.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "gender"), v.Gender.Value, v.Gender.Elem)
+	if v.Gender.Value != "" {
+		b.leaf(s, nt, 7, "gender", v.Gender.Value, v.Gender.Elem)
+	} else if someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "gender"), "", v.Gender.Elem)
 	}
 	if v.Organization != nil {
 		gr := b.group(s, nt, 8, "organization")
@@ -34632,8 +37106,10 @@ func (v *PatientLink) buildNode(b *typedBuilder, s nodeScope) {
 		v.Other.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -34644,8 +37120,10 @@ var ntPaymentNotice = nodeType{def: "PaymentNotice"}
 
 func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPaymentNotice
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34653,11 +37131,15 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34692,8 +37174,10 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Request != nil {
 		gr := b.group(s, nt, 10, "request")
@@ -34707,8 +37191,10 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Response.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 12, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "created"), "", v.Created.Elem)
 	}
 	if v.Provider != nil {
 		gr := b.group(s, nt, 13, "provider")
@@ -34722,8 +37208,10 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		v.Payment.buildNode(b, c)
 		b.end(c)
 	}
-	if v.PaymentDate.Value != "" || someElem(v.PaymentDate.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "paymentDate"), v.PaymentDate.Value, v.PaymentDate.Elem)
+	if v.PaymentDate.Value != "" {
+		b.leaf(s, nt, 15, "paymentDate", v.PaymentDate.Value, v.PaymentDate.Elem)
+	} else if someElem(v.PaymentDate.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "paymentDate"), "", v.PaymentDate.Elem)
 	}
 	if v.Payee != nil {
 		gr := b.group(s, nt, 16, "payee")
@@ -34758,8 +37246,10 @@ var ntPaymentReconciliation = nodeType{def: "PaymentReconciliation"}
 
 func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPaymentReconciliation
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34767,11 +37257,15 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34806,8 +37300,10 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 10, "period")
@@ -34815,8 +37311,10 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Period.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 11, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "created"), "", v.Created.Elem)
 	}
 	if v.PaymentIssuer != nil {
 		gr := b.group(s, nt, 12, "paymentIssuer")
@@ -34836,14 +37334,20 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		v.Requestor.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Outcome.Value != "" || someElem(v.Outcome.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "outcome"), v.Outcome.Value, v.Outcome.Elem)
+	if v.Outcome.Value != "" {
+		b.leaf(s, nt, 15, "outcome", v.Outcome.Value, v.Outcome.Elem)
+	} else if someElem(v.Outcome.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "outcome"), "", v.Outcome.Elem)
 	}
-	if v.Disposition.Value != "" || someElem(v.Disposition.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "disposition"), v.Disposition.Value, v.Disposition.Elem)
+	if v.Disposition.Value != "" {
+		b.leaf(s, nt, 16, "disposition", v.Disposition.Value, v.Disposition.Elem)
+	} else if someElem(v.Disposition.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "disposition"), "", v.Disposition.Elem)
 	}
-	if v.PaymentDate.Value != "" || someElem(v.PaymentDate.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "paymentDate"), v.PaymentDate.Value, v.PaymentDate.Elem)
+	if v.PaymentDate.Value != "" {
+		b.leaf(s, nt, 17, "paymentDate", v.PaymentDate.Value, v.PaymentDate.Elem)
+	} else if someElem(v.PaymentDate.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "paymentDate"), "", v.PaymentDate.Elem)
 	}
 	if v.PaymentAmount != nil {
 		gr := b.group(s, nt, 18, "paymentAmount")
@@ -34943,8 +37447,10 @@ func (v *PaymentReconciliationDetails) buildNode(b *typedBuilder, s nodeScope) {
 		v.Response.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 9, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "date"), "", v.Date.Elem)
 	}
 	if v.Responsible != nil {
 		gr := b.group(s, nt, 10, "responsible")
@@ -34992,11 +37498,15 @@ func (v *PaymentReconciliationNotes) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -35007,8 +37517,10 @@ var ntPerson = nodeType{def: "Person"}
 
 func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPerson
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -35016,11 +37528,15 @@ func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -35071,11 +37587,15 @@ func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "gender"), v.Gender.Value, v.Gender.Elem)
+	if v.Gender.Value != "" {
+		b.leaf(s, nt, 11, "gender", v.Gender.Value, v.Gender.Elem)
+	} else if someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "gender"), "", v.Gender.Elem)
 	}
-	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	if v.BirthDate.Value != "" {
+		b.leaf(s, nt, 12, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
+	} else if someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "birthDate"), "", v.BirthDate.Elem)
 	}
 	if len(v.Address) > 0 {
 		gr := b.group(s, nt, 13, "address")
@@ -35140,8 +37660,10 @@ func (v *PersonLink) buildNode(b *typedBuilder, s nodeScope) {
 		v.Target.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Assurance.Value != "" || someElem(v.Assurance.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "assurance"), v.Assurance.Value, v.Assurance.Elem)
+	if v.Assurance.Value != "" {
+		b.leaf(s, nt, 4, "assurance", v.Assurance.Value, v.Assurance.Elem)
+	} else if someElem(v.Assurance.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "assurance"), "", v.Assurance.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -35152,8 +37674,10 @@ var ntPlanDefinition = nodeType{def: "PlanDefinition"}
 
 func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPlanDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -35161,11 +37685,15 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -35192,8 +37720,10 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -35203,17 +37733,25 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 14, "type")
@@ -35221,18 +37759,24 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -35242,8 +37786,10 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 22, "useContext")
@@ -35261,20 +37807,30 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 24, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 25, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "usage"), "", v.Usage.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 26, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 27, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 28, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 29, "effectivePeriod")
@@ -35508,20 +38064,30 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Prefix.Value != "" || someElem(v.Prefix.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "prefix"), v.Prefix.Value, v.Prefix.Elem)
+	if v.Prefix.Value != "" {
+		b.leaf(s, nt, 3, "prefix", v.Prefix.Value, v.Prefix.Elem)
+	} else if someElem(v.Prefix.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "prefix"), "", v.Prefix.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
-	if v.TextEquivalent.Value != "" || someElem(v.TextEquivalent.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), v.TextEquivalent.Value, v.TextEquivalent.Elem)
+	if v.TextEquivalent.Value != "" {
+		b.leaf(s, nt, 6, "textEquivalent", v.TextEquivalent.Value, v.TextEquivalent.Elem)
+	} else if someElem(v.TextEquivalent.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), "", v.TextEquivalent.Elem)
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 7, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "priority"), "", v.Priority.Elem)
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
@@ -35622,26 +38188,38 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.GroupingBehavior.Value != "" || someElem(v.GroupingBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "groupingBehavior"), v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
+	if v.GroupingBehavior.Value != "" {
+		b.leaf(s, nt, 21, "groupingBehavior", v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
+	} else if someElem(v.GroupingBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "groupingBehavior"), "", v.GroupingBehavior.Elem)
 	}
-	if v.SelectionBehavior.Value != "" || someElem(v.SelectionBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "selectionBehavior"), v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
+	if v.SelectionBehavior.Value != "" {
+		b.leaf(s, nt, 22, "selectionBehavior", v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
+	} else if someElem(v.SelectionBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "selectionBehavior"), "", v.SelectionBehavior.Elem)
 	}
-	if v.RequiredBehavior.Value != "" || someElem(v.RequiredBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "requiredBehavior"), v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
+	if v.RequiredBehavior.Value != "" {
+		b.leaf(s, nt, 23, "requiredBehavior", v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
+	} else if someElem(v.RequiredBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "requiredBehavior"), "", v.RequiredBehavior.Elem)
 	}
-	if v.PrecheckBehavior.Value != "" || someElem(v.PrecheckBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "precheckBehavior"), v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
+	if v.PrecheckBehavior.Value != "" {
+		b.leaf(s, nt, 24, "precheckBehavior", v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
+	} else if someElem(v.PrecheckBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "precheckBehavior"), "", v.PrecheckBehavior.Elem)
 	}
-	if v.CardinalityBehavior.Value != "" || someElem(v.CardinalityBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "cardinalityBehavior"), v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
+	if v.CardinalityBehavior.Value != "" {
+		b.leaf(s, nt, 25, "cardinalityBehavior", v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
+	} else if someElem(v.CardinalityBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "cardinalityBehavior"), "", v.CardinalityBehavior.Elem)
 	}
 	if v.Definition != nil {
 		buildChoice(b, s, nt, 26, v.Definition)
 	}
-	if v.Transform.Value != "" || someElem(v.Transform.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "transform"), v.Transform.Value, v.Transform.Elem)
+	if v.Transform.Value != "" {
+		b.leaf(s, nt, 27, "transform", v.Transform.Value, v.Transform.Elem)
+	} else if someElem(v.Transform.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "transform"), "", v.Transform.Elem)
 	}
 	if len(v.DynamicValue) > 0 {
 		gr := b.group(s, nt, 28, "dynamicValue")
@@ -35687,8 +38265,10 @@ func (v *PlanDefinitionActionCondition) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 3, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "kind"), "", v.Kind.Elem)
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -35724,11 +38304,15 @@ func (v *PlanDefinitionActionRelatedAction) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	if v.ActionID.Value != "" || someElem(v.ActionID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "actionId"), v.ActionID.Value, v.ActionID.Elem)
+	if v.ActionID.Value != "" {
+		b.leaf(s, nt, 3, "actionId", v.ActionID.Value, v.ActionID.Elem)
+	} else if someElem(v.ActionID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "actionId"), "", v.ActionID.Elem)
 	}
-	if v.Relationship.Value != "" || someElem(v.Relationship.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "relationship"), v.Relationship.Value, v.Relationship.Elem)
+	if v.Relationship.Value != "" {
+		b.leaf(s, nt, 4, "relationship", v.Relationship.Value, v.Relationship.Elem)
+	} else if someElem(v.Relationship.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "relationship"), "", v.Relationship.Elem)
 	}
 	if v.Offset != nil {
 		buildChoice(b, s, nt, 5, v.Offset)
@@ -35761,8 +38345,10 @@ func (v *PlanDefinitionActionParticipant) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
 	if v.Role != nil {
 		gr := b.group(s, nt, 4, "role")
@@ -35798,8 +38384,10 @@ func (v *PlanDefinitionActionDynamicValue) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -35816,8 +38404,10 @@ var ntPractitioner = nodeType{def: "Practitioner"}
 
 func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPractitioner
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -35825,11 +38415,15 @@ func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -35889,11 +38483,15 @@ func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "gender"), v.Gender.Value, v.Gender.Elem)
+	if v.Gender.Value != "" {
+		b.leaf(s, nt, 13, "gender", v.Gender.Value, v.Gender.Elem)
+	} else if someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "gender"), "", v.Gender.Elem)
 	}
-	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	if v.BirthDate.Value != "" {
+		b.leaf(s, nt, 14, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
+	} else if someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "birthDate"), "", v.BirthDate.Elem)
 	}
 	if len(v.Photo) > 0 {
 		gr := b.group(s, nt, 15, "photo")
@@ -35982,8 +38580,10 @@ var ntPractitionerRole = nodeType{def: "PractitionerRole"}
 
 func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntPractitionerRole
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -35991,11 +38591,15 @@ func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36105,8 +38709,10 @@ func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.AvailabilityExceptions.Value != "" || someElem(v.AvailabilityExceptions.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "availabilityExceptions"), v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	if v.AvailabilityExceptions.Value != "" {
+		b.leaf(s, nt, 20, "availabilityExceptions", v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
+	} else if someElem(v.AvailabilityExceptions.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "availabilityExceptions"), "", v.AvailabilityExceptions.Elem)
 	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 21, "endpoint")
@@ -36160,11 +38766,15 @@ func (v *PractitionerRoleAvailableTime) buildNode(b *typedBuilder, s nodeScope) 
 		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
-	if v.AvailableStartTime.Value != "" || someElem(v.AvailableStartTime.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
+	if v.AvailableStartTime.Value != "" {
+		b.leaf(s, nt, 5, "availableStartTime", v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
+	} else if someElem(v.AvailableStartTime.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), "", v.AvailableStartTime.Elem)
 	}
-	if v.AvailableEndTime.Value != "" || someElem(v.AvailableEndTime.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
+	if v.AvailableEndTime.Value != "" {
+		b.leaf(s, nt, 6, "availableEndTime", v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
+	} else if someElem(v.AvailableEndTime.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), "", v.AvailableEndTime.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -36194,8 +38804,10 @@ func (v *PractitionerRoleNotAvailable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.During != nil {
 		gr := b.group(s, nt, 4, "during")
@@ -36212,8 +38824,10 @@ var ntProcedure = nodeType{def: "Procedure"}
 
 func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntProcedure
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36221,11 +38835,15 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36306,8 +38924,10 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 14, "statusReason")
@@ -36557,8 +39177,10 @@ var ntProvenance = nodeType{def: "Provenance"}
 
 func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntProvenance
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36566,11 +39188,15 @@ func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36608,8 +39234,10 @@ func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurred != nil {
 		buildChoice(b, s, nt, 9, v.Occurred)
 	}
-	if v.Recorded.Value != "" || someElem(v.Recorded.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "recorded"), v.Recorded.Value, v.Recorded.Elem)
+	if v.Recorded.Value != "" {
+		b.leaf(s, nt, 10, "recorded", v.Recorded.Value, v.Recorded.Elem)
+	} else if someElem(v.Recorded.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "recorded"), "", v.Recorded.Elem)
 	}
 	if len(v.Policy) > 0 {
 		some := false
@@ -36752,8 +39380,10 @@ func (v *ProvenanceEntity) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Role.Value != "" || someElem(v.Role.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "role"), v.Role.Value, v.Role.Elem)
+	if v.Role.Value != "" {
+		b.leaf(s, nt, 3, "role", v.Role.Value, v.Role.Elem)
+	} else if someElem(v.Role.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "role"), "", v.Role.Elem)
 	}
 	if v.What != nil {
 		gr := b.group(s, nt, 4, "what")
@@ -36778,8 +39408,10 @@ var ntQuestionnaire = nodeType{def: "Questionnaire"}
 
 func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntQuestionnaire
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36787,11 +39419,15 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36818,8 +39454,10 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -36829,14 +39467,20 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
 	if len(v.DerivedFrom) > 0 {
 		some := false
@@ -36853,8 +39497,10 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if len(v.SubjectType) > 0 {
@@ -36872,11 +39518,15 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -36886,8 +39536,10 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -36905,17 +39557,25 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 24, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 25, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 26, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 27, "effectivePeriod")
@@ -36967,11 +39627,15 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.LinkID.Value != "" || someElem(v.LinkID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "linkId"), v.LinkID.Value, v.LinkID.Elem)
+	if v.LinkID.Value != "" {
+		b.leaf(s, nt, 3, "linkId", v.LinkID.Value, v.LinkID.Elem)
+	} else if someElem(v.LinkID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "linkId"), "", v.LinkID.Elem)
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 5, "code")
@@ -36981,14 +39645,20 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Prefix.Value != "" || someElem(v.Prefix.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "prefix"), v.Prefix.Value, v.Prefix.Elem)
+	if v.Prefix.Value != "" {
+		b.leaf(s, nt, 6, "prefix", v.Prefix.Value, v.Prefix.Elem)
+	} else if someElem(v.Prefix.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "prefix"), "", v.Prefix.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 7, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "text"), "", v.Text.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 8, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "type"), "", v.Type.Elem)
 	}
 	if len(v.EnableWhen) > 0 {
 		gr := b.group(s, nt, 9, "enableWhen")
@@ -36998,15 +39668,19 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.EnableBehavior.Value != "" || someElem(v.EnableBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "enableBehavior"), v.EnableBehavior.Value, v.EnableBehavior.Elem)
+	if v.EnableBehavior.Value != "" {
+		b.leaf(s, nt, 10, "enableBehavior", v.EnableBehavior.Value, v.EnableBehavior.Elem)
+	} else if someElem(v.EnableBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "enableBehavior"), "", v.EnableBehavior.Elem)
 	}
 	buildPrim(b, s, nt, 11, "required", &v.Required)
 	buildPrim(b, s, nt, 12, "repeats", &v.Repeats)
 	buildPrim(b, s, nt, 13, "readOnly", &v.ReadOnly)
 	buildPrim(b, s, nt, 14, "maxLength", &v.MaxLength)
-	if v.AnswerValueSet.Value != "" || someElem(v.AnswerValueSet.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "answerValueSet"), v.AnswerValueSet.Value, v.AnswerValueSet.Elem)
+	if v.AnswerValueSet.Value != "" {
+		b.leaf(s, nt, 15, "answerValueSet", v.AnswerValueSet.Value, v.AnswerValueSet.Elem)
+	} else if someElem(v.AnswerValueSet.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "answerValueSet"), "", v.AnswerValueSet.Elem)
 	}
 	if len(v.AnswerOption) > 0 {
 		gr := b.group(s, nt, 16, "answerOption")
@@ -37060,11 +39734,15 @@ func (v *QuestionnaireItemEnableWhen) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Question.Value != "" || someElem(v.Question.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "question"), v.Question.Value, v.Question.Elem)
+	if v.Question.Value != "" {
+		b.leaf(s, nt, 3, "question", v.Question.Value, v.Question.Elem)
+	} else if someElem(v.Question.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "question"), "", v.Question.Elem)
 	}
-	if v.Operator.Value != "" || someElem(v.Operator.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "operator"), v.Operator.Value, v.Operator.Elem)
+	if v.Operator.Value != "" {
+		b.leaf(s, nt, 4, "operator", v.Operator.Value, v.Operator.Elem)
+	} else if someElem(v.Operator.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "operator"), "", v.Operator.Elem)
 	}
 	if v.Answer != nil {
 		buildChoice(b, s, nt, 5, v.Answer)
@@ -37141,8 +39819,10 @@ var ntQuestionnaireResponse = nodeType{def: "QuestionnaireResponse"}
 
 func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntQuestionnaireResponse
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37150,11 +39830,15 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37203,11 +39887,15 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Questionnaire.Value != "" || someElem(v.Questionnaire.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "questionnaire"), v.Questionnaire.Value, v.Questionnaire.Elem)
+	if v.Questionnaire.Value != "" {
+		b.leaf(s, nt, 11, "questionnaire", v.Questionnaire.Value, v.Questionnaire.Elem)
+	} else if someElem(v.Questionnaire.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "questionnaire"), "", v.Questionnaire.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 13, "subject")
@@ -37221,8 +39909,10 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Authored.Value != "" || someElem(v.Authored.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "authored"), v.Authored.Value, v.Authored.Elem)
+	if v.Authored.Value != "" {
+		b.leaf(s, nt, 15, "authored", v.Authored.Value, v.Authored.Elem)
+	} else if someElem(v.Authored.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "authored"), "", v.Authored.Elem)
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 16, "author")
@@ -37272,14 +39962,20 @@ func (v *QuestionnaireResponseItem) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.LinkID.Value != "" || someElem(v.LinkID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "linkId"), v.LinkID.Value, v.LinkID.Elem)
+	if v.LinkID.Value != "" {
+		b.leaf(s, nt, 3, "linkId", v.LinkID.Value, v.LinkID.Elem)
+	} else if someElem(v.LinkID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "linkId"), "", v.LinkID.Elem)
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
 	}
-	if v.Text.Value != "" || someElem(v.Text.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "text"), v.Text.Value, v.Text.Elem)
+	if v.Text.Value != "" {
+		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
+	} else if someElem(v.Text.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
 	}
 	if len(v.Answer) > 0 {
 		gr := b.group(s, nt, 6, "answer")
@@ -37345,8 +40041,10 @@ var ntRelatedPerson = nodeType{def: "RelatedPerson"}
 
 func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRelatedPerson
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37354,11 +40052,15 @@ func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37424,11 +40126,15 @@ func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Gender.Value != "" || someElem(v.Gender.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "gender"), v.Gender.Value, v.Gender.Elem)
+	if v.Gender.Value != "" {
+		b.leaf(s, nt, 14, "gender", v.Gender.Value, v.Gender.Elem)
+	} else if someElem(v.Gender.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "gender"), "", v.Gender.Elem)
 	}
-	if v.BirthDate.Value != "" || someElem(v.BirthDate.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "birthDate"), v.BirthDate.Value, v.BirthDate.Elem)
+	if v.BirthDate.Value != "" {
+		b.leaf(s, nt, 15, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
+	} else if someElem(v.BirthDate.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "birthDate"), "", v.BirthDate.Elem)
 	}
 	if len(v.Address) > 0 {
 		gr := b.group(s, nt, 16, "address")
@@ -37504,8 +40210,10 @@ var ntRequestGroup = nodeType{def: "RequestGroup"}
 
 func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRequestGroup
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37513,11 +40221,15 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37604,14 +40316,20 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		v.GroupIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 16, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "priority"), "", v.Priority.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 17, "code")
@@ -37631,8 +40349,10 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	if v.AuthoredOn.Value != "" {
+		b.leaf(s, nt, 20, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	} else if someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "authoredOn"), "", v.AuthoredOn.Elem)
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 21, "author")
@@ -37700,20 +40420,30 @@ func (v *RequestGroupAction) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Prefix.Value != "" || someElem(v.Prefix.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "prefix"), v.Prefix.Value, v.Prefix.Elem)
+	if v.Prefix.Value != "" {
+		b.leaf(s, nt, 3, "prefix", v.Prefix.Value, v.Prefix.Elem)
+	} else if someElem(v.Prefix.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "prefix"), "", v.Prefix.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
-	if v.TextEquivalent.Value != "" || someElem(v.TextEquivalent.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), v.TextEquivalent.Value, v.TextEquivalent.Elem)
+	if v.TextEquivalent.Value != "" {
+		b.leaf(s, nt, 6, "textEquivalent", v.TextEquivalent.Value, v.TextEquivalent.Elem)
+	} else if someElem(v.TextEquivalent.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), "", v.TextEquivalent.Elem)
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 7, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "priority"), "", v.Priority.Elem)
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
@@ -37764,20 +40494,30 @@ func (v *RequestGroupAction) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.GroupingBehavior.Value != "" || someElem(v.GroupingBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "groupingBehavior"), v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
+	if v.GroupingBehavior.Value != "" {
+		b.leaf(s, nt, 15, "groupingBehavior", v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
+	} else if someElem(v.GroupingBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "groupingBehavior"), "", v.GroupingBehavior.Elem)
 	}
-	if v.SelectionBehavior.Value != "" || someElem(v.SelectionBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "selectionBehavior"), v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
+	if v.SelectionBehavior.Value != "" {
+		b.leaf(s, nt, 16, "selectionBehavior", v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
+	} else if someElem(v.SelectionBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "selectionBehavior"), "", v.SelectionBehavior.Elem)
 	}
-	if v.RequiredBehavior.Value != "" || someElem(v.RequiredBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "requiredBehavior"), v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
+	if v.RequiredBehavior.Value != "" {
+		b.leaf(s, nt, 17, "requiredBehavior", v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
+	} else if someElem(v.RequiredBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "requiredBehavior"), "", v.RequiredBehavior.Elem)
 	}
-	if v.PrecheckBehavior.Value != "" || someElem(v.PrecheckBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "precheckBehavior"), v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
+	if v.PrecheckBehavior.Value != "" {
+		b.leaf(s, nt, 18, "precheckBehavior", v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
+	} else if someElem(v.PrecheckBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "precheckBehavior"), "", v.PrecheckBehavior.Elem)
 	}
-	if v.CardinalityBehavior.Value != "" || someElem(v.CardinalityBehavior.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "cardinalityBehavior"), v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
+	if v.CardinalityBehavior.Value != "" {
+		b.leaf(s, nt, 19, "cardinalityBehavior", v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
+	} else if someElem(v.CardinalityBehavior.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "cardinalityBehavior"), "", v.CardinalityBehavior.Elem)
 	}
 	if v.Resource != nil {
 		gr := b.group(s, nt, 20, "resource")
@@ -37821,8 +40561,10 @@ func (v *RequestGroupActionCondition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 3, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "kind"), "", v.Kind.Elem)
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -37858,11 +40600,15 @@ func (v *RequestGroupActionRelatedAction) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.ActionID.Value != "" || someElem(v.ActionID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "actionId"), v.ActionID.Value, v.ActionID.Elem)
+	if v.ActionID.Value != "" {
+		b.leaf(s, nt, 3, "actionId", v.ActionID.Value, v.ActionID.Elem)
+	} else if someElem(v.ActionID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "actionId"), "", v.ActionID.Elem)
 	}
-	if v.Relationship.Value != "" || someElem(v.Relationship.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "relationship"), v.Relationship.Value, v.Relationship.Elem)
+	if v.Relationship.Value != "" {
+		b.leaf(s, nt, 4, "relationship", v.Relationship.Value, v.Relationship.Elem)
+	} else if someElem(v.Relationship.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "relationship"), "", v.Relationship.Elem)
 	}
 	if v.Offset != nil {
 		buildChoice(b, s, nt, 5, v.Offset)
@@ -37876,8 +40622,10 @@ var ntResearchDefinition = nodeType{def: "ResearchDefinition"}
 
 func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37885,11 +40633,15 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37916,8 +40668,10 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -37927,33 +40681,49 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	if v.ShortTitle.Value != "" {
+		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
+	} else if someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -37963,8 +40733,10 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
 	}
 	if len(v.Comment) > 0 {
 		some := false
@@ -37997,20 +40769,30 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 25, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 26, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "usage"), "", v.Usage.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 27, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 28, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 28, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 29, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 30, "effectivePeriod")
@@ -38114,8 +40896,10 @@ var ntResearchElementDefinition = nodeType{def: "ResearchElementDefinition"}
 
 func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchElementDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -38123,11 +40907,15 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -38154,8 +40942,10 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -38165,33 +40955,49 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.ShortTitle.Value != "" || someElem(v.ShortTitle.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "shortTitle"), v.ShortTitle.Value, v.ShortTitle.Elem)
+	if v.ShortTitle.Value != "" {
+		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
+	} else if someElem(v.ShortTitle.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
 	}
-	if v.Subtitle.Value != "" || someElem(v.Subtitle.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "subtitle"), v.Subtitle.Value, v.Subtitle.Elem)
+	if v.Subtitle.Value != "" {
+		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
+	} else if someElem(v.Subtitle.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
 		buildChoice(b, s, nt, 17, v.Subject)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -38201,8 +41007,10 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
 	}
 	if len(v.Comment) > 0 {
 		some := false
@@ -38235,20 +41043,30 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 25, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Usage.Value != "" || someElem(v.Usage.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "usage"), v.Usage.Value, v.Usage.Elem)
+	if v.Usage.Value != "" {
+		b.leaf(s, nt, 26, "usage", v.Usage.Value, v.Usage.Elem)
+	} else if someElem(v.Usage.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "usage"), "", v.Usage.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 27, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 27, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 27, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 28, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 28, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 29, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 30, "effectivePeriod")
@@ -38319,11 +41137,15 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 38, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 38, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 38, "type"), "", v.Type.Elem)
 	}
-	if v.VariableType.Value != "" || someElem(v.VariableType.Elem) {
-		b.strNode(s, b.group(s, nt, 39, "variableType"), v.VariableType.Value, v.VariableType.Elem)
+	if v.VariableType.Value != "" {
+		b.leaf(s, nt, 39, "variableType", v.VariableType.Value, v.VariableType.Elem)
+	} else if someElem(v.VariableType.Elem) {
+		b.strNode(s, b.group(s, nt, 39, "variableType"), "", v.VariableType.Elem)
 	}
 	if len(v.Characteristic) > 0 {
 		gr := b.group(s, nt, 40, "characteristic")
@@ -38379,8 +41201,10 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		v.UnitOfMeasure.buildNode(b, c)
 		b.end(c)
 	}
-	if v.StudyEffectiveDescription.Value != "" || someElem(v.StudyEffectiveDescription.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "studyEffectiveDescription"), v.StudyEffectiveDescription.Value, v.StudyEffectiveDescription.Elem)
+	if v.StudyEffectiveDescription.Value != "" {
+		b.leaf(s, nt, 7, "studyEffectiveDescription", v.StudyEffectiveDescription.Value, v.StudyEffectiveDescription.Elem)
+	} else if someElem(v.StudyEffectiveDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "studyEffectiveDescription"), "", v.StudyEffectiveDescription.Elem)
 	}
 	if v.StudyEffective != nil {
 		buildChoice(b, s, nt, 8, v.StudyEffective)
@@ -38391,11 +41215,15 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		v.StudyEffectiveTimeFromStart.buildNode(b, c)
 		b.end(c)
 	}
-	if v.StudyEffectiveGroupMeasure.Value != "" || someElem(v.StudyEffectiveGroupMeasure.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "studyEffectiveGroupMeasure"), v.StudyEffectiveGroupMeasure.Value, v.StudyEffectiveGroupMeasure.Elem)
+	if v.StudyEffectiveGroupMeasure.Value != "" {
+		b.leaf(s, nt, 10, "studyEffectiveGroupMeasure", v.StudyEffectiveGroupMeasure.Value, v.StudyEffectiveGroupMeasure.Elem)
+	} else if someElem(v.StudyEffectiveGroupMeasure.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "studyEffectiveGroupMeasure"), "", v.StudyEffectiveGroupMeasure.Elem)
 	}
-	if v.ParticipantEffectiveDescription.Value != "" || someElem(v.ParticipantEffectiveDescription.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "participantEffectiveDescription"), v.ParticipantEffectiveDescription.Value, v.ParticipantEffectiveDescription.Elem)
+	if v.ParticipantEffectiveDescription.Value != "" {
+		b.leaf(s, nt, 11, "participantEffectiveDescription", v.ParticipantEffectiveDescription.Value, v.ParticipantEffectiveDescription.Elem)
+	} else if someElem(v.ParticipantEffectiveDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "participantEffectiveDescription"), "", v.ParticipantEffectiveDescription.Elem)
 	}
 	if v.ParticipantEffective != nil {
 		buildChoice(b, s, nt, 12, v.ParticipantEffective)
@@ -38406,8 +41234,10 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		v.ParticipantEffectiveTimeFromStart.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ParticipantEffectiveGroupMeasure.Value != "" || someElem(v.ParticipantEffectiveGroupMeasure.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "participantEffectiveGroupMeasure"), v.ParticipantEffectiveGroupMeasure.Value, v.ParticipantEffectiveGroupMeasure.Elem)
+	if v.ParticipantEffectiveGroupMeasure.Value != "" {
+		b.leaf(s, nt, 14, "participantEffectiveGroupMeasure", v.ParticipantEffectiveGroupMeasure.Value, v.ParticipantEffectiveGroupMeasure.Elem)
+	} else if someElem(v.ParticipantEffectiveGroupMeasure.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "participantEffectiveGroupMeasure"), "", v.ParticipantEffectiveGroupMeasure.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -38418,8 +41248,10 @@ var ntResearchStudy = nodeType{def: "ResearchStudy"}
 
 func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchStudy
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -38427,11 +41259,15 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -38466,8 +41302,10 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 9, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "title"), "", v.Title.Elem)
 	}
 	if len(v.Protocol) > 0 {
 		gr := b.group(s, nt, 10, "protocol")
@@ -38485,8 +41323,10 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	if v.PrimaryPurposeType != nil {
 		gr := b.group(s, nt, 13, "primaryPurposeType")
@@ -38556,8 +41396,10 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 22, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "description"), "", v.Description.Elem)
 	}
 	if len(v.Enrollment) > 0 {
 		gr := b.group(s, nt, 23, "enrollment")
@@ -38651,8 +41493,10 @@ func (v *ResearchStudyArm) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -38660,8 +41504,10 @@ func (v *ResearchStudyArm) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -38691,8 +41537,10 @@ func (v *ResearchStudyObjective) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -38709,8 +41557,10 @@ var ntResearchSubject = nodeType{def: "ResearchSubject"}
 
 func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntResearchSubject
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -38718,11 +41568,15 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -38757,8 +41611,10 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 10, "period")
@@ -38778,11 +41634,15 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 		v.Individual.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AssignedArm.Value != "" || someElem(v.AssignedArm.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "assignedArm"), v.AssignedArm.Value, v.AssignedArm.Elem)
+	if v.AssignedArm.Value != "" {
+		b.leaf(s, nt, 13, "assignedArm", v.AssignedArm.Value, v.AssignedArm.Elem)
+	} else if someElem(v.AssignedArm.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "assignedArm"), "", v.AssignedArm.Elem)
 	}
-	if v.ActualArm.Value != "" || someElem(v.ActualArm.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "actualArm"), v.ActualArm.Value, v.ActualArm.Elem)
+	if v.ActualArm.Value != "" {
+		b.leaf(s, nt, 14, "actualArm", v.ActualArm.Value, v.ActualArm.Elem)
+	} else if someElem(v.ActualArm.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "actualArm"), "", v.ActualArm.Elem)
 	}
 	if v.Consent != nil {
 		gr := b.group(s, nt, 15, "consent")
@@ -38799,8 +41659,10 @@ var ntRiskAssessment = nodeType{def: "RiskAssessment"}
 
 func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRiskAssessment
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -38808,11 +41670,15 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -38859,8 +41725,10 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 		v.Parent.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if v.Method != nil {
 		gr := b.group(s, nt, 12, "method")
@@ -38933,8 +41801,10 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Mitigation.Value != "" || someElem(v.Mitigation.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "mitigation"), v.Mitigation.Value, v.Mitigation.Elem)
+	if v.Mitigation.Value != "" {
+		b.leaf(s, nt, 23, "mitigation", v.Mitigation.Value, v.Mitigation.Elem)
+	} else if someElem(v.Mitigation.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "mitigation"), "", v.Mitigation.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 24, "note")
@@ -38991,8 +41861,10 @@ func (v *RiskAssessmentPrediction) buildNode(b *typedBuilder, s nodeScope) {
 	if v.When != nil {
 		buildChoice(b, s, nt, 7, v.When)
 	}
-	if v.Rationale.Value != "" || someElem(v.Rationale.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "rationale"), v.Rationale.Value, v.Rationale.Elem)
+	if v.Rationale.Value != "" {
+		b.leaf(s, nt, 8, "rationale", v.Rationale.Value, v.Rationale.Elem)
+	} else if someElem(v.Rationale.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "rationale"), "", v.Rationale.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -39003,8 +41875,10 @@ var ntRiskEvidenceSynthesis = nodeType{def: "RiskEvidenceSynthesis"}
 
 func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntRiskEvidenceSynthesis
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -39012,11 +41886,15 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -39043,8 +41921,10 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -39054,23 +41934,35 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -39080,8 +41972,10 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 18, "note")
@@ -39107,14 +42001,20 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.ApprovalDate.Value != "" || someElem(v.ApprovalDate.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "approvalDate"), v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	if v.ApprovalDate.Value != "" {
+		b.leaf(s, nt, 22, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
+	} else if someElem(v.ApprovalDate.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "approvalDate"), "", v.ApprovalDate.Elem)
 	}
-	if v.LastReviewDate.Value != "" || someElem(v.LastReviewDate.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	if v.LastReviewDate.Value != "" {
+		b.leaf(s, nt, 23, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
+	} else if someElem(v.LastReviewDate.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), "", v.LastReviewDate.Elem)
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 24, "effectivePeriod")
@@ -39248,8 +42148,10 @@ func (v *RiskEvidenceSynthesisSampleSize) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	buildPrim(b, s, nt, 4, "numberOfStudies", &v.NumberOfStudies)
 	buildPrim(b, s, nt, 5, "numberOfParticipants", &v.NumberOfParticipants)
@@ -39281,8 +42183,10 @@ func (v *RiskEvidenceSynthesisRiskEstimate) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -39455,8 +42359,10 @@ var ntSchedule = nodeType{def: "Schedule"}
 
 func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSchedule
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -39464,11 +42370,15 @@ func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -39542,8 +42452,10 @@ func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 		v.PlanningHorizon.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 15, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -39554,8 +42466,10 @@ var ntSearchParameter = nodeType{def: "SearchParameter"}
 
 func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSearchParameter
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -39563,11 +42477,15 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -39594,27 +42512,41 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
 	}
-	if v.DerivedFrom.Value != "" || someElem(v.DerivedFrom.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "derivedFrom"), v.DerivedFrom.Value, v.DerivedFrom.Elem)
+	if v.DerivedFrom.Value != "" {
+		b.leaf(s, nt, 11, "derivedFrom", v.DerivedFrom.Value, v.DerivedFrom.Elem)
+	} else if someElem(v.DerivedFrom.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "derivedFrom"), "", v.DerivedFrom.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -39624,8 +42556,10 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -39643,11 +42577,15 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 21, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "code"), "", v.Code.Elem)
 	}
 	if len(v.Base) > 0 {
 		some := false
@@ -39664,17 +42602,25 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 23, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "type"), "", v.Type.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 24, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "expression"), "", v.Expression.Elem)
 	}
-	if v.Xpath.Value != "" || someElem(v.Xpath.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "xpath"), v.Xpath.Value, v.Xpath.Elem)
+	if v.Xpath.Value != "" {
+		b.leaf(s, nt, 25, "xpath", v.Xpath.Value, v.Xpath.Elem)
+	} else if someElem(v.Xpath.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "xpath"), "", v.Xpath.Elem)
 	}
-	if v.XpathUsage.Value != "" || someElem(v.XpathUsage.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "xpathUsage"), v.XpathUsage.Value, v.XpathUsage.Elem)
+	if v.XpathUsage.Value != "" {
+		b.leaf(s, nt, 26, "xpathUsage", v.XpathUsage.Value, v.XpathUsage.Elem)
+	} else if someElem(v.XpathUsage.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "xpathUsage"), "", v.XpathUsage.Elem)
 	}
 	if len(v.Target) > 0 {
 		some := false
@@ -39774,11 +42720,15 @@ func (v *SearchParameterComponent) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Definition.Value != "" || someElem(v.Definition.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "definition"), v.Definition.Value, v.Definition.Elem)
+	if v.Definition.Value != "" {
+		b.leaf(s, nt, 3, "definition", v.Definition.Value, v.Definition.Elem)
+	} else if someElem(v.Definition.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "definition"), "", v.Definition.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 4, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expression"), "", v.Expression.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -39789,8 +42739,10 @@ var ntServiceRequest = nodeType{def: "ServiceRequest"}
 
 func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntServiceRequest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -39798,11 +42750,15 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -39889,11 +42845,15 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Requisition.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 16, "category")
@@ -39903,8 +42863,10 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 17, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "priority"), "", v.Priority.Elem)
 	}
 	buildPrim(b, s, nt, 18, "doNotPerform", &v.DoNotPerform)
 	if v.Code != nil {
@@ -39942,8 +42904,10 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.AsNeeded != nil {
 		buildChoice(b, s, nt, 25, v.AsNeeded)
 	}
-	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	if v.AuthoredOn.Value != "" {
+		b.leaf(s, nt, 26, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	} else if someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "authoredOn"), "", v.AuthoredOn.Elem)
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 27, "requester")
@@ -40037,8 +43001,10 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.PatientInstruction.Value != "" || someElem(v.PatientInstruction.Elem) {
-		b.strNode(s, b.group(s, nt, 39, "patientInstruction"), v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	if v.PatientInstruction.Value != "" {
+		b.leaf(s, nt, 39, "patientInstruction", v.PatientInstruction.Value, v.PatientInstruction.Elem)
+	} else if someElem(v.PatientInstruction.Elem) {
+		b.strNode(s, b.group(s, nt, 39, "patientInstruction"), "", v.PatientInstruction.Elem)
 	}
 	if len(v.RelevantHistory) > 0 {
 		gr := b.group(s, nt, 40, "relevantHistory")
@@ -40057,8 +43023,10 @@ var ntSlot = nodeType{def: "Slot"}
 
 func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSlot
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40066,11 +43034,15 @@ func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40141,18 +43113,26 @@ func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 		v.Schedule.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
-	if v.Start.Value != "" || someElem(v.Start.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "start"), v.Start.Value, v.Start.Elem)
+	if v.Start.Value != "" {
+		b.leaf(s, nt, 15, "start", v.Start.Value, v.Start.Elem)
+	} else if someElem(v.Start.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "start"), "", v.Start.Elem)
 	}
-	if v.End.Value != "" || someElem(v.End.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "end"), v.End.Value, v.End.Elem)
+	if v.End.Value != "" {
+		b.leaf(s, nt, 16, "end", v.End.Value, v.End.Elem)
+	} else if someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "end"), "", v.End.Elem)
 	}
 	buildPrim(b, s, nt, 17, "overbooked", &v.Overbooked)
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 18, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -40163,8 +43143,10 @@ var ntSpecimen = nodeType{def: "Specimen"}
 
 func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSpecimen
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40172,11 +43154,15 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40217,8 +43203,10 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		v.AccessionIdentifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
@@ -40232,8 +43220,10 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		v.Subject.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ReceivedTime.Value != "" || someElem(v.ReceivedTime.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "receivedTime"), v.ReceivedTime.Value, v.ReceivedTime.Elem)
+	if v.ReceivedTime.Value != "" {
+		b.leaf(s, nt, 13, "receivedTime", v.ReceivedTime.Value, v.ReceivedTime.Elem)
+	} else if someElem(v.ReceivedTime.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "receivedTime"), "", v.ReceivedTime.Elem)
 	}
 	if len(v.Parent) > 0 {
 		gr := b.group(s, nt, 14, "parent")
@@ -40381,8 +43371,10 @@ func (v *SpecimenProcessing) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
 	if v.Procedure != nil {
 		gr := b.group(s, nt, 4, "procedure")
@@ -40437,8 +43429,10 @@ func (v *SpecimenContainer) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 5, "type")
@@ -40470,8 +43464,10 @@ var ntSpecimenDefinition = nodeType{def: "SpecimenDefinition"}
 
 func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSpecimenDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40479,11 +43475,15 @@ func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40530,8 +43530,10 @@ func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.TimeAspect.Value != "" || someElem(v.TimeAspect.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "timeAspect"), v.TimeAspect.Value, v.TimeAspect.Elem)
+	if v.TimeAspect.Value != "" {
+		b.leaf(s, nt, 11, "timeAspect", v.TimeAspect.Value, v.TimeAspect.Elem)
+	} else if someElem(v.TimeAspect.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "timeAspect"), "", v.TimeAspect.Elem)
 	}
 	if len(v.Collection) > 0 {
 		gr := b.group(s, nt, 12, "collection")
@@ -40584,8 +43586,10 @@ func (v *SpecimenDefinitionTypeTested) buildNode(b *typedBuilder, s nodeScope) {
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Preference.Value != "" || someElem(v.Preference.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "preference"), v.Preference.Value, v.Preference.Elem)
+	if v.Preference.Value != "" {
+		b.leaf(s, nt, 5, "preference", v.Preference.Value, v.Preference.Elem)
+	} else if someElem(v.Preference.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "preference"), "", v.Preference.Elem)
 	}
 	if v.Container != nil {
 		gr := b.group(s, nt, 6, "container")
@@ -40593,8 +43597,10 @@ func (v *SpecimenDefinitionTypeTested) buildNode(b *typedBuilder, s nodeScope) {
 		v.Container.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Requirement.Value != "" || someElem(v.Requirement.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "requirement"), v.Requirement.Value, v.Requirement.Elem)
+	if v.Requirement.Value != "" {
+		b.leaf(s, nt, 7, "requirement", v.Requirement.Value, v.Requirement.Elem)
+	} else if someElem(v.Requirement.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "requirement"), "", v.Requirement.Elem)
 	}
 	if v.RetentionTime != nil {
 		gr := b.group(s, nt, 8, "retentionTime")
@@ -40664,8 +43670,10 @@ func (v *SpecimenDefinitionTypeTestedContainer) buildNode(b *typedBuilder, s nod
 		v.Cap.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
 	}
 	if v.Capacity != nil {
 		gr := b.group(s, nt, 7, "capacity")
@@ -40684,8 +43692,10 @@ func (v *SpecimenDefinitionTypeTestedContainer) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Preparation.Value != "" || someElem(v.Preparation.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "preparation"), v.Preparation.Value, v.Preparation.Elem)
+	if v.Preparation.Value != "" {
+		b.leaf(s, nt, 10, "preparation", v.Preparation.Value, v.Preparation.Elem)
+	} else if someElem(v.Preparation.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "preparation"), "", v.Preparation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -40764,8 +43774,10 @@ func (v *SpecimenDefinitionTypeTestedHandling) buildNode(b *typedBuilder, s node
 		v.MaxDuration.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Instruction.Value != "" || someElem(v.Instruction.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "instruction"), v.Instruction.Value, v.Instruction.Elem)
+	if v.Instruction.Value != "" {
+		b.leaf(s, nt, 6, "instruction", v.Instruction.Value, v.Instruction.Elem)
+	} else if someElem(v.Instruction.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "instruction"), "", v.Instruction.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -40776,8 +43788,10 @@ var ntStructureDefinition = nodeType{def: "StructureDefinition"}
 
 func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntStructureDefinition
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40785,11 +43799,15 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40816,8 +43834,10 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -40827,24 +43847,36 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -40854,8 +43886,10 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -40873,11 +43907,15 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
 	}
 	if len(v.Keyword) > 0 {
 		gr := b.group(s, nt, 23, "keyword")
@@ -40887,8 +43925,10 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.FhirVersion.Value != "" || someElem(v.FhirVersion.Elem) {
-		b.strNode(s, b.group(s, nt, 24, "fhirVersion"), v.FhirVersion.Value, v.FhirVersion.Elem)
+	if v.FhirVersion.Value != "" {
+		b.leaf(s, nt, 24, "fhirVersion", v.FhirVersion.Value, v.FhirVersion.Elem)
+	} else if someElem(v.FhirVersion.Elem) {
+		b.strNode(s, b.group(s, nt, 24, "fhirVersion"), "", v.FhirVersion.Elem)
 	}
 	if len(v.Mapping) > 0 {
 		gr := b.group(s, nt, 25, "mapping")
@@ -40898,8 +43938,10 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 26, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "kind"), "", v.Kind.Elem)
 	}
 	buildPrim(b, s, nt, 27, "abstract", &v.Abstract)
 	if len(v.Context) > 0 {
@@ -40925,14 +43967,20 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 30, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 30, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 30, "type"), "", v.Type.Elem)
 	}
-	if v.BaseDefinition.Value != "" || someElem(v.BaseDefinition.Elem) {
-		b.strNode(s, b.group(s, nt, 31, "baseDefinition"), v.BaseDefinition.Value, v.BaseDefinition.Elem)
+	if v.BaseDefinition.Value != "" {
+		b.leaf(s, nt, 31, "baseDefinition", v.BaseDefinition.Value, v.BaseDefinition.Elem)
+	} else if someElem(v.BaseDefinition.Elem) {
+		b.strNode(s, b.group(s, nt, 31, "baseDefinition"), "", v.BaseDefinition.Elem)
 	}
-	if v.Derivation.Value != "" || someElem(v.Derivation.Elem) {
-		b.strNode(s, b.group(s, nt, 32, "derivation"), v.Derivation.Value, v.Derivation.Elem)
+	if v.Derivation.Value != "" {
+		b.leaf(s, nt, 32, "derivation", v.Derivation.Value, v.Derivation.Elem)
+	} else if someElem(v.Derivation.Elem) {
+		b.strNode(s, b.group(s, nt, 32, "derivation"), "", v.Derivation.Elem)
 	}
 	if v.Snapshot != nil {
 		gr := b.group(s, nt, 33, "snapshot")
@@ -40974,17 +44022,25 @@ func (v *StructureDefinitionMapping) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Identity.Value != "" || someElem(v.Identity.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "identity"), v.Identity.Value, v.Identity.Elem)
+	if v.Identity.Value != "" {
+		b.leaf(s, nt, 3, "identity", v.Identity.Value, v.Identity.Elem)
+	} else if someElem(v.Identity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identity"), "", v.Identity.Elem)
 	}
-	if v.URI.Value != "" || someElem(v.URI.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	if v.URI.Value != "" {
+		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
+	} else if someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41014,11 +44070,15 @@ func (v *StructureDefinitionContext) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 4, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expression"), "", v.Expression.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41101,8 +44161,10 @@ var ntStructureMap = nodeType{def: "StructureMap"}
 
 func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntStructureMap
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41110,11 +44172,15 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -41141,8 +44207,10 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -41152,24 +44220,36 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -41179,8 +44259,10 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -41198,11 +44280,15 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
 	}
 	if len(v.Structure) > 0 {
 		gr := b.group(s, nt, 23, "structure")
@@ -41263,17 +44349,25 @@ func (v *StructureMapStructure) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 3, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "url"), "", v.URL.Elem)
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 4, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "mode"), "", v.Mode.Elem)
 	}
-	if v.Alias.Value != "" || someElem(v.Alias.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "alias"), v.Alias.Value, v.Alias.Elem)
+	if v.Alias.Value != "" {
+		b.leaf(s, nt, 5, "alias", v.Alias.Value, v.Alias.Elem)
+	} else if someElem(v.Alias.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "alias"), "", v.Alias.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41303,17 +44397,25 @@ func (v *StructureMapGroup) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Extends.Value != "" || someElem(v.Extends.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "extends"), v.Extends.Value, v.Extends.Elem)
+	if v.Extends.Value != "" {
+		b.leaf(s, nt, 4, "extends", v.Extends.Value, v.Extends.Elem)
+	} else if someElem(v.Extends.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "extends"), "", v.Extends.Elem)
 	}
-	if v.TypeMode.Value != "" || someElem(v.TypeMode.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "typeMode"), v.TypeMode.Value, v.TypeMode.Elem)
+	if v.TypeMode.Value != "" {
+		b.leaf(s, nt, 5, "typeMode", v.TypeMode.Value, v.TypeMode.Elem)
+	} else if someElem(v.TypeMode.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "typeMode"), "", v.TypeMode.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Input) > 0 {
 		gr := b.group(s, nt, 7, "input")
@@ -41359,17 +44461,25 @@ func (v *StructureMapGroupInput) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
 	}
-	if v.Mode.Value != "" || someElem(v.Mode.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "mode"), v.Mode.Value, v.Mode.Elem)
+	if v.Mode.Value != "" {
+		b.leaf(s, nt, 5, "mode", v.Mode.Value, v.Mode.Elem)
+	} else if someElem(v.Mode.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "mode"), "", v.Mode.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41399,8 +44509,10 @@ func (v *StructureMapGroupRule) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 4, "source")
@@ -41434,8 +44546,10 @@ func (v *StructureMapGroupRule) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 8, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41465,36 +44579,54 @@ func (v *StructureMapGroupRuleSource) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Context.Value != "" || someElem(v.Context.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "context"), v.Context.Value, v.Context.Elem)
+	if v.Context.Value != "" {
+		b.leaf(s, nt, 3, "context", v.Context.Value, v.Context.Elem)
+	} else if someElem(v.Context.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "context"), "", v.Context.Elem)
 	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
-	if v.Max.Value != "" || someElem(v.Max.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "max"), v.Max.Value, v.Max.Elem)
+	if v.Max.Value != "" {
+		b.leaf(s, nt, 5, "max", v.Max.Value, v.Max.Elem)
+	} else if someElem(v.Max.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "max"), "", v.Max.Elem)
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 6, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "type"), "", v.Type.Elem)
 	}
 	if v.DefaultValue != nil {
 		buildChoice(b, s, nt, 7, v.DefaultValue)
 	}
-	if v.Element.Value != "" || someElem(v.Element.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "element"), v.Element.Value, v.Element.Elem)
+	if v.Element.Value != "" {
+		b.leaf(s, nt, 8, "element", v.Element.Value, v.Element.Elem)
+	} else if someElem(v.Element.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "element"), "", v.Element.Elem)
 	}
-	if v.ListMode.Value != "" || someElem(v.ListMode.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "listMode"), v.ListMode.Value, v.ListMode.Elem)
+	if v.ListMode.Value != "" {
+		b.leaf(s, nt, 9, "listMode", v.ListMode.Value, v.ListMode.Elem)
+	} else if someElem(v.ListMode.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "listMode"), "", v.ListMode.Elem)
 	}
-	if v.Variable.Value != "" || someElem(v.Variable.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "variable"), v.Variable.Value, v.Variable.Elem)
+	if v.Variable.Value != "" {
+		b.leaf(s, nt, 10, "variable", v.Variable.Value, v.Variable.Elem)
+	} else if someElem(v.Variable.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "variable"), "", v.Variable.Elem)
 	}
-	if v.Condition.Value != "" || someElem(v.Condition.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "condition"), v.Condition.Value, v.Condition.Elem)
+	if v.Condition.Value != "" {
+		b.leaf(s, nt, 11, "condition", v.Condition.Value, v.Condition.Elem)
+	} else if someElem(v.Condition.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "condition"), "", v.Condition.Elem)
 	}
-	if v.Check.Value != "" || someElem(v.Check.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "check"), v.Check.Value, v.Check.Elem)
+	if v.Check.Value != "" {
+		b.leaf(s, nt, 12, "check", v.Check.Value, v.Check.Elem)
+	} else if someElem(v.Check.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "check"), "", v.Check.Elem)
 	}
-	if v.LogMessage.Value != "" || someElem(v.LogMessage.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "logMessage"), v.LogMessage.Value, v.LogMessage.Elem)
+	if v.LogMessage.Value != "" {
+		b.leaf(s, nt, 13, "logMessage", v.LogMessage.Value, v.LogMessage.Elem)
+	} else if someElem(v.LogMessage.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "logMessage"), "", v.LogMessage.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41524,17 +44656,25 @@ func (v *StructureMapGroupRuleTarget) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Context.Value != "" || someElem(v.Context.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "context"), v.Context.Value, v.Context.Elem)
+	if v.Context.Value != "" {
+		b.leaf(s, nt, 3, "context", v.Context.Value, v.Context.Elem)
+	} else if someElem(v.Context.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "context"), "", v.Context.Elem)
 	}
-	if v.ContextType.Value != "" || someElem(v.ContextType.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "contextType"), v.ContextType.Value, v.ContextType.Elem)
+	if v.ContextType.Value != "" {
+		b.leaf(s, nt, 4, "contextType", v.ContextType.Value, v.ContextType.Elem)
+	} else if someElem(v.ContextType.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "contextType"), "", v.ContextType.Elem)
 	}
-	if v.Element.Value != "" || someElem(v.Element.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "element"), v.Element.Value, v.Element.Elem)
+	if v.Element.Value != "" {
+		b.leaf(s, nt, 5, "element", v.Element.Value, v.Element.Elem)
+	} else if someElem(v.Element.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "element"), "", v.Element.Elem)
 	}
-	if v.Variable.Value != "" || someElem(v.Variable.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "variable"), v.Variable.Value, v.Variable.Elem)
+	if v.Variable.Value != "" {
+		b.leaf(s, nt, 6, "variable", v.Variable.Value, v.Variable.Elem)
+	} else if someElem(v.Variable.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "variable"), "", v.Variable.Elem)
 	}
 	if len(v.ListMode) > 0 {
 		some := false
@@ -41551,11 +44691,15 @@ func (v *StructureMapGroupRuleTarget) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.ListRuleID.Value != "" || someElem(v.ListRuleID.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "listRuleId"), v.ListRuleID.Value, v.ListRuleID.Elem)
+	if v.ListRuleID.Value != "" {
+		b.leaf(s, nt, 8, "listRuleId", v.ListRuleID.Value, v.ListRuleID.Elem)
+	} else if someElem(v.ListRuleID.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "listRuleId"), "", v.ListRuleID.Elem)
 	}
-	if v.Transform.Value != "" || someElem(v.Transform.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "transform"), v.Transform.Value, v.Transform.Elem)
+	if v.Transform.Value != "" {
+		b.leaf(s, nt, 9, "transform", v.Transform.Value, v.Transform.Elem)
+	} else if someElem(v.Transform.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "transform"), "", v.Transform.Elem)
 	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 10, "parameter")
@@ -41624,8 +44768,10 @@ func (v *StructureMapGroupRuleDependent) buildNode(b *typedBuilder, s nodeScope)
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if len(v.Variable) > 0 {
 		some := false
@@ -41651,8 +44797,10 @@ var ntSubscription = nodeType{def: "Subscription"}
 
 func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubscription
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41660,11 +44808,15 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -41691,8 +44843,10 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 8, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "status"), "", v.Status.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 9, "contact")
@@ -41702,17 +44856,25 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.End.Value != "" || someElem(v.End.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "end"), v.End.Value, v.End.Elem)
+	if v.End.Value != "" {
+		b.leaf(s, nt, 10, "end", v.End.Value, v.End.Elem)
+	} else if someElem(v.End.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "end"), "", v.End.Elem)
 	}
-	if v.Reason.Value != "" || someElem(v.Reason.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "reason"), v.Reason.Value, v.Reason.Elem)
+	if v.Reason.Value != "" {
+		b.leaf(s, nt, 11, "reason", v.Reason.Value, v.Reason.Elem)
+	} else if someElem(v.Reason.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "reason"), "", v.Reason.Elem)
 	}
-	if v.Criteria.Value != "" || someElem(v.Criteria.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "criteria"), v.Criteria.Value, v.Criteria.Elem)
+	if v.Criteria.Value != "" {
+		b.leaf(s, nt, 12, "criteria", v.Criteria.Value, v.Criteria.Elem)
+	} else if someElem(v.Criteria.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "criteria"), "", v.Criteria.Elem)
 	}
-	if v.Error.Value != "" || someElem(v.Error.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "error"), v.Error.Value, v.Error.Elem)
+	if v.Error.Value != "" {
+		b.leaf(s, nt, 13, "error", v.Error.Value, v.Error.Elem)
+	} else if someElem(v.Error.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "error"), "", v.Error.Elem)
 	}
 	if v.Channel != nil {
 		gr := b.group(s, nt, 14, "channel")
@@ -41748,14 +44910,20 @@ func (v *SubscriptionChannel) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.Endpoint.Value != "" || someElem(v.Endpoint.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "endpoint"), v.Endpoint.Value, v.Endpoint.Elem)
+	if v.Endpoint.Value != "" {
+		b.leaf(s, nt, 4, "endpoint", v.Endpoint.Value, v.Endpoint.Elem)
+	} else if someElem(v.Endpoint.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "endpoint"), "", v.Endpoint.Elem)
 	}
-	if v.Payload.Value != "" || someElem(v.Payload.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "payload"), v.Payload.Value, v.Payload.Elem)
+	if v.Payload.Value != "" {
+		b.leaf(s, nt, 5, "payload", v.Payload.Value, v.Payload.Elem)
+	} else if someElem(v.Payload.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "payload"), "", v.Payload.Elem)
 	}
 	if len(v.Header) > 0 {
 		some := false
@@ -41781,8 +44949,10 @@ var ntSubstance = nodeType{def: "Substance"}
 
 func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstance
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41790,11 +44960,15 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -41829,8 +45003,10 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -41846,8 +45022,10 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 12, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "description"), "", v.Description.Elem)
 	}
 	if len(v.Instance) > 0 {
 		gr := b.group(s, nt, 13, "instance")
@@ -41899,8 +45077,10 @@ func (v *SubstanceInstance) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Expiry.Value != "" || someElem(v.Expiry.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "expiry"), v.Expiry.Value, v.Expiry.Elem)
+	if v.Expiry.Value != "" {
+		b.leaf(s, nt, 4, "expiry", v.Expiry.Value, v.Expiry.Elem)
+	} else if someElem(v.Expiry.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "expiry"), "", v.Expiry.Elem)
 	}
 	if v.Quantity != nil {
 		gr := b.group(s, nt, 5, "quantity")
@@ -41954,8 +45134,10 @@ var ntSubstanceNucleicAcid = nodeType{def: "SubstanceNucleicAcid"}
 
 func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceNucleicAcid
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41963,11 +45145,15 @@ func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -42001,8 +45187,10 @@ func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 		b.end(c)
 	}
 	buildPrim(b, s, nt, 9, "numberOfSubunits", &v.NumberOfSubunits)
-	if v.AreaOfHybridisation.Value != "" || someElem(v.AreaOfHybridisation.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "areaOfHybridisation"), v.AreaOfHybridisation.Value, v.AreaOfHybridisation.Elem)
+	if v.AreaOfHybridisation.Value != "" {
+		b.leaf(s, nt, 10, "areaOfHybridisation", v.AreaOfHybridisation.Value, v.AreaOfHybridisation.Elem)
+	} else if someElem(v.AreaOfHybridisation.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "areaOfHybridisation"), "", v.AreaOfHybridisation.Elem)
 	}
 	if v.OligoNucleotideType != nil {
 		gr := b.group(s, nt, 11, "oligoNucleotideType")
@@ -42047,8 +45235,10 @@ func (v *SubstanceNucleicAcidSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "subunit", &v.Subunit)
-	if v.Sequence.Value != "" || someElem(v.Sequence.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "sequence"), v.Sequence.Value, v.Sequence.Elem)
+	if v.Sequence.Value != "" {
+		b.leaf(s, nt, 4, "sequence", v.Sequence.Value, v.Sequence.Elem)
+	} else if someElem(v.Sequence.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sequence"), "", v.Sequence.Elem)
 	}
 	buildPrim(b, s, nt, 5, "length", &v.Length)
 	if v.SequenceAttachment != nil {
@@ -42113,8 +45303,10 @@ func (v *SubstanceNucleicAcidSubunitLinkage) buildNode(b *typedBuilder, s nodeSc
 			b.end(c)
 		}
 	}
-	if v.Connectivity.Value != "" || someElem(v.Connectivity.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "connectivity"), v.Connectivity.Value, v.Connectivity.Elem)
+	if v.Connectivity.Value != "" {
+		b.leaf(s, nt, 3, "connectivity", v.Connectivity.Value, v.Connectivity.Elem)
+	} else if someElem(v.Connectivity.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "connectivity"), "", v.Connectivity.Elem)
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
@@ -42122,11 +45314,15 @@ func (v *SubstanceNucleicAcidSubunitLinkage) buildNode(b *typedBuilder, s nodeSc
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
-	if v.ResidueSite.Value != "" || someElem(v.ResidueSite.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "residueSite"), v.ResidueSite.Value, v.ResidueSite.Elem)
+	if v.ResidueSite.Value != "" {
+		b.leaf(s, nt, 6, "residueSite", v.ResidueSite.Value, v.ResidueSite.Elem)
+	} else if someElem(v.ResidueSite.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "residueSite"), "", v.ResidueSite.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -42162,11 +45358,15 @@ func (v *SubstanceNucleicAcidSubunitSugar) buildNode(b *typedBuilder, s nodeScop
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 4, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "name"), "", v.Name.Elem)
 	}
-	if v.ResidueSite.Value != "" || someElem(v.ResidueSite.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "residueSite"), v.ResidueSite.Value, v.ResidueSite.Elem)
+	if v.ResidueSite.Value != "" {
+		b.leaf(s, nt, 5, "residueSite", v.ResidueSite.Value, v.ResidueSite.Elem)
+	} else if someElem(v.ResidueSite.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "residueSite"), "", v.ResidueSite.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -42177,8 +45377,10 @@ var ntSubstancePolymer = nodeType{def: "SubstancePolymer"}
 
 func (v *SubstancePolymer) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstancePolymer
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -42186,11 +45388,15 @@ func (v *SubstancePolymer) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -42386,8 +45592,10 @@ func (v *SubstancePolymerRepeat) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "numberOfUnits", &v.NumberOfUnits)
-	if v.AverageMolecularFormula.Value != "" || someElem(v.AverageMolecularFormula.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "averageMolecularFormula"), v.AverageMolecularFormula.Value, v.AverageMolecularFormula.Elem)
+	if v.AverageMolecularFormula.Value != "" {
+		b.leaf(s, nt, 4, "averageMolecularFormula", v.AverageMolecularFormula.Value, v.AverageMolecularFormula.Elem)
+	} else if someElem(v.AverageMolecularFormula.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "averageMolecularFormula"), "", v.AverageMolecularFormula.Elem)
 	}
 	if v.RepeatUnitAmountType != nil {
 		gr := b.group(s, nt, 5, "repeatUnitAmountType")
@@ -42437,8 +45645,10 @@ func (v *SubstancePolymerRepeatRepeatUnit) buildNode(b *typedBuilder, s nodeScop
 		v.OrientationOfPolymerisation.buildNode(b, c)
 		b.end(c)
 	}
-	if v.RepeatUnit.Value != "" || someElem(v.RepeatUnit.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "repeatUnit"), v.RepeatUnit.Value, v.RepeatUnit.Elem)
+	if v.RepeatUnit.Value != "" {
+		b.leaf(s, nt, 4, "repeatUnit", v.RepeatUnit.Value, v.RepeatUnit.Elem)
+	} else if someElem(v.RepeatUnit.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "repeatUnit"), "", v.RepeatUnit.Elem)
 	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 5, "amount")
@@ -42536,8 +45746,10 @@ func (v *SubstancePolymerRepeatRepeatUnitStructuralRepresentation) buildNode(b *
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Representation.Value != "" || someElem(v.Representation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "representation"), v.Representation.Value, v.Representation.Elem)
+	if v.Representation.Value != "" {
+		b.leaf(s, nt, 4, "representation", v.Representation.Value, v.Representation.Elem)
+	} else if someElem(v.Representation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "representation"), "", v.Representation.Elem)
 	}
 	if v.Attachment != nil {
 		gr := b.group(s, nt, 5, "attachment")
@@ -42554,8 +45766,10 @@ var ntSubstanceProtein = nodeType{def: "SubstanceProtein"}
 
 func (v *SubstanceProtein) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceProtein
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -42563,11 +45777,15 @@ func (v *SubstanceProtein) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -42653,8 +45871,10 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 3, "subunit", &v.Subunit)
-	if v.Sequence.Value != "" || someElem(v.Sequence.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "sequence"), v.Sequence.Value, v.Sequence.Elem)
+	if v.Sequence.Value != "" {
+		b.leaf(s, nt, 4, "sequence", v.Sequence.Value, v.Sequence.Elem)
+	} else if someElem(v.Sequence.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "sequence"), "", v.Sequence.Elem)
 	}
 	buildPrim(b, s, nt, 5, "length", &v.Length)
 	if v.SequenceAttachment != nil {
@@ -42669,8 +45889,10 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		v.NTerminalModificationID.buildNode(b, c)
 		b.end(c)
 	}
-	if v.NTerminalModification.Value != "" || someElem(v.NTerminalModification.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "nTerminalModification"), v.NTerminalModification.Value, v.NTerminalModification.Elem)
+	if v.NTerminalModification.Value != "" {
+		b.leaf(s, nt, 8, "nTerminalModification", v.NTerminalModification.Value, v.NTerminalModification.Elem)
+	} else if someElem(v.NTerminalModification.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "nTerminalModification"), "", v.NTerminalModification.Elem)
 	}
 	if v.CTerminalModificationID != nil {
 		gr := b.group(s, nt, 9, "cTerminalModificationId")
@@ -42678,8 +45900,10 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		v.CTerminalModificationID.buildNode(b, c)
 		b.end(c)
 	}
-	if v.CTerminalModification.Value != "" || someElem(v.CTerminalModification.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "cTerminalModification"), v.CTerminalModification.Value, v.CTerminalModification.Elem)
+	if v.CTerminalModification.Value != "" {
+		b.leaf(s, nt, 10, "cTerminalModification", v.CTerminalModification.Value, v.CTerminalModification.Elem)
+	} else if someElem(v.CTerminalModification.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "cTerminalModification"), "", v.CTerminalModification.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -42690,8 +45914,10 @@ var ntSubstanceReferenceInformation = nodeType{def: "SubstanceReferenceInformati
 
 func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceReferenceInformation
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -42699,11 +45925,15 @@ func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) 
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -42730,8 +45960,10 @@ func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) 
 			b.end(c)
 		}
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 8, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Gene) > 0 {
 		gr := b.group(s, nt, 9, "gene")
@@ -43001,8 +46233,10 @@ var ntSubstanceSourceMaterial = nodeType{def: "SubstanceSourceMaterial"}
 
 func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceSourceMaterial
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -43010,11 +46244,15 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -43065,8 +46303,10 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		v.OrganismID.buildNode(b, c)
 		b.end(c)
 	}
-	if v.OrganismName.Value != "" || someElem(v.OrganismName.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "organismName"), v.OrganismName.Value, v.OrganismName.Elem)
+	if v.OrganismName.Value != "" {
+		b.leaf(s, nt, 12, "organismName", v.OrganismName.Value, v.OrganismName.Elem)
+	} else if someElem(v.OrganismName.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "organismName"), "", v.OrganismName.Elem)
 	}
 	if len(v.ParentSubstanceID) > 0 {
 		gr := b.group(s, nt, 13, "parentSubstanceId")
@@ -43170,8 +46410,10 @@ func (v *SubstanceSourceMaterialFractionDescription) buildNode(b *typedBuilder, 
 			b.end(c)
 		}
 	}
-	if v.Fraction.Value != "" || someElem(v.Fraction.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "fraction"), v.Fraction.Value, v.Fraction.Elem)
+	if v.Fraction.Value != "" {
+		b.leaf(s, nt, 3, "fraction", v.Fraction.Value, v.Fraction.Elem)
+	} else if someElem(v.Fraction.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "fraction"), "", v.Fraction.Elem)
 	}
 	if v.MaterialType != nil {
 		gr := b.group(s, nt, 4, "materialType")
@@ -43231,8 +46473,10 @@ func (v *SubstanceSourceMaterialOrganism) buildNode(b *typedBuilder, s nodeScope
 		v.IntraspecificType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.IntraspecificDescription.Value != "" || someElem(v.IntraspecificDescription.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "intraspecificDescription"), v.IntraspecificDescription.Value, v.IntraspecificDescription.Elem)
+	if v.IntraspecificDescription.Value != "" {
+		b.leaf(s, nt, 7, "intraspecificDescription", v.IntraspecificDescription.Value, v.IntraspecificDescription.Elem)
+	} else if someElem(v.IntraspecificDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "intraspecificDescription"), "", v.IntraspecificDescription.Elem)
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 8, "author")
@@ -43288,8 +46532,10 @@ func (v *SubstanceSourceMaterialOrganismAuthor) buildNode(b *typedBuilder, s nod
 		v.AuthorType.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AuthorDescription.Value != "" || someElem(v.AuthorDescription.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "authorDescription"), v.AuthorDescription.Value, v.AuthorDescription.Elem)
+	if v.AuthorDescription.Value != "" {
+		b.leaf(s, nt, 4, "authorDescription", v.AuthorDescription.Value, v.AuthorDescription.Elem)
+	} else if someElem(v.AuthorDescription.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "authorDescription"), "", v.AuthorDescription.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -43319,17 +46565,25 @@ func (v *SubstanceSourceMaterialOrganismHybrid) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.MaternalOrganismID.Value != "" || someElem(v.MaternalOrganismID.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "maternalOrganismId"), v.MaternalOrganismID.Value, v.MaternalOrganismID.Elem)
+	if v.MaternalOrganismID.Value != "" {
+		b.leaf(s, nt, 3, "maternalOrganismId", v.MaternalOrganismID.Value, v.MaternalOrganismID.Elem)
+	} else if someElem(v.MaternalOrganismID.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "maternalOrganismId"), "", v.MaternalOrganismID.Elem)
 	}
-	if v.MaternalOrganismName.Value != "" || someElem(v.MaternalOrganismName.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "maternalOrganismName"), v.MaternalOrganismName.Value, v.MaternalOrganismName.Elem)
+	if v.MaternalOrganismName.Value != "" {
+		b.leaf(s, nt, 4, "maternalOrganismName", v.MaternalOrganismName.Value, v.MaternalOrganismName.Elem)
+	} else if someElem(v.MaternalOrganismName.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "maternalOrganismName"), "", v.MaternalOrganismName.Elem)
 	}
-	if v.PaternalOrganismID.Value != "" || someElem(v.PaternalOrganismID.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "paternalOrganismId"), v.PaternalOrganismID.Value, v.PaternalOrganismID.Elem)
+	if v.PaternalOrganismID.Value != "" {
+		b.leaf(s, nt, 5, "paternalOrganismId", v.PaternalOrganismID.Value, v.PaternalOrganismID.Elem)
+	} else if someElem(v.PaternalOrganismID.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "paternalOrganismId"), "", v.PaternalOrganismID.Elem)
 	}
-	if v.PaternalOrganismName.Value != "" || someElem(v.PaternalOrganismName.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "paternalOrganismName"), v.PaternalOrganismName.Value, v.PaternalOrganismName.Elem)
+	if v.PaternalOrganismName.Value != "" {
+		b.leaf(s, nt, 6, "paternalOrganismName", v.PaternalOrganismName.Value, v.PaternalOrganismName.Elem)
+	} else if someElem(v.PaternalOrganismName.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "paternalOrganismName"), "", v.PaternalOrganismName.Elem)
 	}
 	if v.HybridType != nil {
 		gr := b.group(s, nt, 7, "hybridType")
@@ -43438,8 +46692,10 @@ var ntSubstanceSpecification = nodeType{def: "SubstanceSpecification"}
 
 func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSubstanceSpecification
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -43447,11 +46703,15 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -43502,8 +46762,10 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 		v.Domain.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 12, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "description"), "", v.Description.Elem)
 	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 13, "source")
@@ -43513,8 +46775,10 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 14, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Moiety) > 0 {
 		gr := b.group(s, nt, 15, "moiety")
@@ -43640,8 +46904,10 @@ func (v *SubstanceSpecificationMoiety) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
 	}
 	if v.Stereochemistry != nil {
 		gr := b.group(s, nt, 6, "stereochemistry")
@@ -43655,8 +46921,10 @@ func (v *SubstanceSpecificationMoiety) buildNode(b *typedBuilder, s nodeScope) {
 		v.OpticalActivity.buildNode(b, c)
 		b.end(c)
 	}
-	if v.MolecularFormula.Value != "" || someElem(v.MolecularFormula.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "molecularFormula"), v.MolecularFormula.Value, v.MolecularFormula.Elem)
+	if v.MolecularFormula.Value != "" {
+		b.leaf(s, nt, 8, "molecularFormula", v.MolecularFormula.Value, v.MolecularFormula.Elem)
+	} else if someElem(v.MolecularFormula.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "molecularFormula"), "", v.MolecularFormula.Elem)
 	}
 	if v.Amount != nil {
 		buildChoice(b, s, nt, 9, v.Amount)
@@ -43701,8 +46969,10 @@ func (v *SubstanceSpecificationProperty) buildNode(b *typedBuilder, s nodeScope)
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Parameters.Value != "" || someElem(v.Parameters.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "parameters"), v.Parameters.Value, v.Parameters.Elem)
+	if v.Parameters.Value != "" {
+		b.leaf(s, nt, 5, "parameters", v.Parameters.Value, v.Parameters.Elem)
+	} else if someElem(v.Parameters.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "parameters"), "", v.Parameters.Elem)
 	}
 	if v.DefiningSubstance != nil {
 		buildChoice(b, s, nt, 6, v.DefiningSubstance)
@@ -43750,11 +47020,15 @@ func (v *SubstanceSpecificationStructure) buildNode(b *typedBuilder, s nodeScope
 		v.OpticalActivity.buildNode(b, c)
 		b.end(c)
 	}
-	if v.MolecularFormula.Value != "" || someElem(v.MolecularFormula.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "molecularFormula"), v.MolecularFormula.Value, v.MolecularFormula.Elem)
+	if v.MolecularFormula.Value != "" {
+		b.leaf(s, nt, 5, "molecularFormula", v.MolecularFormula.Value, v.MolecularFormula.Elem)
+	} else if someElem(v.MolecularFormula.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "molecularFormula"), "", v.MolecularFormula.Elem)
 	}
-	if v.MolecularFormulaByMoiety.Value != "" || someElem(v.MolecularFormulaByMoiety.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "molecularFormulaByMoiety"), v.MolecularFormulaByMoiety.Value, v.MolecularFormulaByMoiety.Elem)
+	if v.MolecularFormulaByMoiety.Value != "" {
+		b.leaf(s, nt, 6, "molecularFormulaByMoiety", v.MolecularFormulaByMoiety.Value, v.MolecularFormulaByMoiety.Elem)
+	} else if someElem(v.MolecularFormulaByMoiety.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "molecularFormulaByMoiety"), "", v.MolecularFormulaByMoiety.Elem)
 	}
 	if len(v.Isotope) > 0 {
 		gr := b.group(s, nt, 7, "isotope")
@@ -43924,8 +47198,10 @@ func (v *SubstanceSpecificationStructureRepresentation) buildNode(b *typedBuilde
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Representation.Value != "" || someElem(v.Representation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "representation"), v.Representation.Value, v.Representation.Elem)
+	if v.Representation.Value != "" {
+		b.leaf(s, nt, 4, "representation", v.Representation.Value, v.Representation.Elem)
+	} else if someElem(v.Representation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "representation"), "", v.Representation.Elem)
 	}
 	if v.Attachment != nil {
 		gr := b.group(s, nt, 5, "attachment")
@@ -43973,11 +47249,15 @@ func (v *SubstanceSpecificationCode) buildNode(b *typedBuilder, s nodeScope) {
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	if v.StatusDate.Value != "" {
+		b.leaf(s, nt, 5, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
+	} else if someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "statusDate"), "", v.StatusDate.Elem)
 	}
-	if v.Comment.Value != "" || someElem(v.Comment.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "comment"), v.Comment.Value, v.Comment.Elem)
+	if v.Comment.Value != "" {
+		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
+	} else if someElem(v.Comment.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
 	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 7, "source")
@@ -44015,8 +47295,10 @@ func (v *SubstanceSpecificationName) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -44127,8 +47409,10 @@ func (v *SubstanceSpecificationNameOfficial) buildNode(b *typedBuilder, s nodeSc
 		v.Status.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -44200,8 +47484,10 @@ var ntSupplyDelivery = nodeType{def: "SupplyDelivery"}
 
 func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSupplyDelivery
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -44209,11 +47495,15 @@ func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -44264,8 +47554,10 @@ func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 12, "patient")
@@ -44354,8 +47646,10 @@ var ntSupplyRequest = nodeType{def: "SupplyRequest"}
 
 func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntSupplyRequest
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -44363,11 +47657,15 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -44402,8 +47700,10 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
 	if v.Category != nil {
 		gr := b.group(s, nt, 10, "category")
@@ -44411,8 +47711,10 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 		v.Category.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 11, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "priority"), "", v.Priority.Elem)
 	}
 	if v.Item != nil {
 		buildChoice(b, s, nt, 12, v.Item)
@@ -44434,8 +47736,10 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 	if v.Occurrence != nil {
 		buildChoice(b, s, nt, 15, v.Occurrence)
 	}
-	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	if v.AuthoredOn.Value != "" {
+		b.leaf(s, nt, 16, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	} else if someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "authoredOn"), "", v.AuthoredOn.Elem)
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 17, "requester")
@@ -44525,8 +47829,10 @@ var ntTask = nodeType{def: "Task"}
 
 func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTask
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -44534,11 +47840,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -44573,11 +47883,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.InstantiatesCanonical.Value != "" || someElem(v.InstantiatesCanonical.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "instantiatesCanonical"), v.InstantiatesCanonical.Value, v.InstantiatesCanonical.Elem)
+	if v.InstantiatesCanonical.Value != "" {
+		b.leaf(s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical.Value, v.InstantiatesCanonical.Elem)
+	} else if someElem(v.InstantiatesCanonical.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "instantiatesCanonical"), "", v.InstantiatesCanonical.Elem)
 	}
-	if v.InstantiatesURI.Value != "" || someElem(v.InstantiatesURI.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "instantiatesUri"), v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
+	if v.InstantiatesURI.Value != "" {
+		b.leaf(s, nt, 10, "instantiatesUri", v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
+	} else if someElem(v.InstantiatesURI.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "instantiatesUri"), "", v.InstantiatesURI.Elem)
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -44601,8 +47915,10 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 15, "statusReason")
@@ -44616,11 +47932,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		v.BusinessStatus.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Intent.Value != "" || someElem(v.Intent.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "intent"), v.Intent.Value, v.Intent.Elem)
+	if v.Intent.Value != "" {
+		b.leaf(s, nt, 17, "intent", v.Intent.Value, v.Intent.Elem)
+	} else if someElem(v.Intent.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "intent"), "", v.Intent.Elem)
 	}
-	if v.Priority.Value != "" || someElem(v.Priority.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "priority"), v.Priority.Value, v.Priority.Elem)
+	if v.Priority.Value != "" {
+		b.leaf(s, nt, 18, "priority", v.Priority.Value, v.Priority.Elem)
+	} else if someElem(v.Priority.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "priority"), "", v.Priority.Elem)
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 19, "code")
@@ -44628,8 +47948,10 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		v.Code.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
 	}
 	if v.Focus != nil {
 		gr := b.group(s, nt, 21, "focus")
@@ -44655,11 +47977,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		v.ExecutionPeriod.buildNode(b, c)
 		b.end(c)
 	}
-	if v.AuthoredOn.Value != "" || someElem(v.AuthoredOn.Elem) {
-		b.strNode(s, b.group(s, nt, 25, "authoredOn"), v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	if v.AuthoredOn.Value != "" {
+		b.leaf(s, nt, 25, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
+	} else if someElem(v.AuthoredOn.Elem) {
+		b.strNode(s, b.group(s, nt, 25, "authoredOn"), "", v.AuthoredOn.Elem)
 	}
-	if v.LastModified.Value != "" || someElem(v.LastModified.Elem) {
-		b.strNode(s, b.group(s, nt, 26, "lastModified"), v.LastModified.Value, v.LastModified.Elem)
+	if v.LastModified.Value != "" {
+		b.leaf(s, nt, 26, "lastModified", v.LastModified.Value, v.LastModified.Elem)
+	} else if someElem(v.LastModified.Elem) {
+		b.strNode(s, b.group(s, nt, 26, "lastModified"), "", v.LastModified.Elem)
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 27, "requester")
@@ -44871,8 +48197,10 @@ var ntTerminologyCapabilities = nodeType{def: "TerminologyCapabilities"}
 
 func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTerminologyCapabilities
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -44880,11 +48208,15 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -44911,27 +48243,41 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -44941,8 +48287,10 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -44960,14 +48308,20 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
 	}
-	if v.Kind.Value != "" || someElem(v.Kind.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "kind"), v.Kind.Value, v.Kind.Elem)
+	if v.Kind.Value != "" {
+		b.leaf(s, nt, 22, "kind", v.Kind.Value, v.Kind.Elem)
+	} else if someElem(v.Kind.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "kind"), "", v.Kind.Elem)
 	}
 	if v.Software != nil {
 		gr := b.group(s, nt, 23, "software")
@@ -44996,8 +48350,10 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		v.Expansion.buildNode(b, c)
 		b.end(c)
 	}
-	if v.CodeSearch.Value != "" || someElem(v.CodeSearch.Elem) {
-		b.strNode(s, b.group(s, nt, 28, "codeSearch"), v.CodeSearch.Value, v.CodeSearch.Elem)
+	if v.CodeSearch.Value != "" {
+		b.leaf(s, nt, 28, "codeSearch", v.CodeSearch.Value, v.CodeSearch.Elem)
+	} else if someElem(v.CodeSearch.Elem) {
+		b.strNode(s, b.group(s, nt, 28, "codeSearch"), "", v.CodeSearch.Elem)
 	}
 	if v.ValidateCode != nil {
 		gr := b.group(s, nt, 29, "validateCode")
@@ -45045,11 +48401,15 @@ func (v *TerminologyCapabilitiesSoftware) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45079,11 +48439,15 @@ func (v *TerminologyCapabilitiesImplementation) buildNode(b *typedBuilder, s nod
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45113,8 +48477,10 @@ func (v *TerminologyCapabilitiesCodeSystem) buildNode(b *typedBuilder, s nodeSco
 			b.end(c)
 		}
 	}
-	if v.URI.Value != "" || someElem(v.URI.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "uri"), v.URI.Value, v.URI.Elem)
+	if v.URI.Value != "" {
+		b.leaf(s, nt, 3, "uri", v.URI.Value, v.URI.Elem)
+	} else if someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "uri"), "", v.URI.Elem)
 	}
 	if len(v.Version) > 0 {
 		gr := b.group(s, nt, 4, "version")
@@ -45153,8 +48519,10 @@ func (v *TerminologyCapabilitiesCodeSystemVersion) buildNode(b *typedBuilder, s 
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
 	buildPrim(b, s, nt, 4, "isDefault", &v.IsDefault)
 	buildPrim(b, s, nt, 5, "compositional", &v.Compositional)
@@ -45224,8 +48592,10 @@ func (v *TerminologyCapabilitiesCodeSystemVersionFilter) buildNode(b *typedBuild
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
 	if len(v.Op) > 0 {
 		some := false
@@ -45281,8 +48651,10 @@ func (v *TerminologyCapabilitiesExpansion) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	if v.TextFilter.Value != "" || someElem(v.TextFilter.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "textFilter"), v.TextFilter.Value, v.TextFilter.Elem)
+	if v.TextFilter.Value != "" {
+		b.leaf(s, nt, 7, "textFilter", v.TextFilter.Value, v.TextFilter.Elem)
+	} else if someElem(v.TextFilter.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "textFilter"), "", v.TextFilter.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45312,11 +48684,15 @@ func (v *TerminologyCapabilitiesExpansionParameter) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Documentation.Value != "" || someElem(v.Documentation.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "documentation"), v.Documentation.Value, v.Documentation.Elem)
+	if v.Documentation.Value != "" {
+		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
+	} else if someElem(v.Documentation.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45414,8 +48790,10 @@ var ntTestReport = nodeType{def: "TestReport"}
 
 func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTestReport
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -45423,11 +48801,15 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -45460,11 +48842,15 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 9, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "name"), "", v.Name.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
 	}
 	if v.TestScript != nil {
 		gr := b.group(s, nt, 11, "testScript")
@@ -45472,15 +48858,21 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		v.TestScript.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Result.Value != "" || someElem(v.Result.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "result"), v.Result.Value, v.Result.Elem)
+	if v.Result.Value != "" {
+		b.leaf(s, nt, 12, "result", v.Result.Value, v.Result.Elem)
+	} else if someElem(v.Result.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "result"), "", v.Result.Elem)
 	}
 	buildPrim(b, s, nt, 13, "score", &v.Score)
-	if v.Tester.Value != "" || someElem(v.Tester.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "tester"), v.Tester.Value, v.Tester.Elem)
+	if v.Tester.Value != "" {
+		b.leaf(s, nt, 14, "tester", v.Tester.Value, v.Tester.Elem)
+	} else if someElem(v.Tester.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "tester"), "", v.Tester.Elem)
 	}
-	if v.Issued.Value != "" || someElem(v.Issued.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "issued"), v.Issued.Value, v.Issued.Elem)
+	if v.Issued.Value != "" {
+		b.leaf(s, nt, 15, "issued", v.Issued.Value, v.Issued.Elem)
+	} else if someElem(v.Issued.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "issued"), "", v.Issued.Elem)
 	}
 	if len(v.Participant) > 0 {
 		gr := b.group(s, nt, 16, "participant")
@@ -45538,14 +48930,20 @@ func (v *TestReportParticipant) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Type.Value != "" || someElem(v.Type.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "type"), v.Type.Value, v.Type.Elem)
+	if v.Type.Value != "" {
+		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
+	} else if someElem(v.Type.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
 	}
-	if v.URI.Value != "" || someElem(v.URI.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "uri"), v.URI.Value, v.URI.Elem)
+	if v.URI.Value != "" {
+		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
+	} else if someElem(v.URI.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45651,14 +49049,20 @@ func (v *TestReportSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	if v.Result.Value != "" || someElem(v.Result.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "result"), v.Result.Value, v.Result.Elem)
+	if v.Result.Value != "" {
+		b.leaf(s, nt, 3, "result", v.Result.Value, v.Result.Elem)
+	} else if someElem(v.Result.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "result"), "", v.Result.Elem)
 	}
-	if v.Message.Value != "" || someElem(v.Message.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "message"), v.Message.Value, v.Message.Elem)
+	if v.Message.Value != "" {
+		b.leaf(s, nt, 4, "message", v.Message.Value, v.Message.Elem)
+	} else if someElem(v.Message.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "message"), "", v.Message.Elem)
 	}
-	if v.Detail.Value != "" || someElem(v.Detail.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "detail"), v.Detail.Value, v.Detail.Elem)
+	if v.Detail.Value != "" {
+		b.leaf(s, nt, 5, "detail", v.Detail.Value, v.Detail.Elem)
+	} else if someElem(v.Detail.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "detail"), "", v.Detail.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45688,14 +49092,20 @@ func (v *TestReportSetupSetupActionAssert) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	if v.Result.Value != "" || someElem(v.Result.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "result"), v.Result.Value, v.Result.Elem)
+	if v.Result.Value != "" {
+		b.leaf(s, nt, 3, "result", v.Result.Value, v.Result.Elem)
+	} else if someElem(v.Result.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "result"), "", v.Result.Elem)
 	}
-	if v.Message.Value != "" || someElem(v.Message.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "message"), v.Message.Value, v.Message.Elem)
+	if v.Message.Value != "" {
+		b.leaf(s, nt, 4, "message", v.Message.Value, v.Message.Elem)
+	} else if someElem(v.Message.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "message"), "", v.Message.Elem)
 	}
-	if v.Detail.Value != "" || someElem(v.Detail.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "detail"), v.Detail.Value, v.Detail.Elem)
+	if v.Detail.Value != "" {
+		b.leaf(s, nt, 5, "detail", v.Detail.Value, v.Detail.Elem)
+	} else if someElem(v.Detail.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "detail"), "", v.Detail.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45725,11 +49135,15 @@ func (v *TestReportTest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Action) > 0 {
 		gr := b.group(s, nt, 5, "action")
@@ -45858,8 +49272,10 @@ var ntTestScript = nodeType{def: "TestScript"}
 
 func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntTestScript
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -45867,11 +49283,15 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -45898,8 +49318,10 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 9, "identifier")
@@ -45907,24 +49329,36 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		v.Identifier.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -45934,8 +49368,10 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -45953,11 +49389,15 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
 	}
 	if len(v.Origin) > 0 {
 		gr := b.group(s, nt, 23, "origin")
@@ -46167,11 +49607,15 @@ func (v *TestScriptMetadataLink) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 3, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "url"), "", v.URL.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -46203,8 +49647,10 @@ func (v *TestScriptMetadataCapability) buildNode(b *typedBuilder, s nodeScope) {
 	}
 	buildPrim(b, s, nt, 3, "required", &v.Required)
 	buildPrim(b, s, nt, 4, "validated", &v.Validated)
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
 	if len(v.Origin) > 0 {
 		buildPrimSlice(b, s, nt, 6, "origin", v.Origin)
@@ -46225,8 +49671,10 @@ func (v *TestScriptMetadataCapability) buildNode(b *typedBuilder, s nodeScope) {
 			}
 		}
 	}
-	if v.Capabilities.Value != "" || someElem(v.Capabilities.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "capabilities"), v.Capabilities.Value, v.Capabilities.Elem)
+	if v.Capabilities.Value != "" {
+		b.leaf(s, nt, 9, "capabilities", v.Capabilities.Value, v.Capabilities.Elem)
+	} else if someElem(v.Capabilities.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "capabilities"), "", v.Capabilities.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -46292,29 +49740,45 @@ func (v *TestScriptVariable) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.DefaultValue.Value != "" || someElem(v.DefaultValue.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "defaultValue"), v.DefaultValue.Value, v.DefaultValue.Elem)
+	if v.DefaultValue.Value != "" {
+		b.leaf(s, nt, 4, "defaultValue", v.DefaultValue.Value, v.DefaultValue.Elem)
+	} else if someElem(v.DefaultValue.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "defaultValue"), "", v.DefaultValue.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 6, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "expression"), "", v.Expression.Elem)
 	}
-	if v.HeaderField.Value != "" || someElem(v.HeaderField.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "headerField"), v.HeaderField.Value, v.HeaderField.Elem)
+	if v.HeaderField.Value != "" {
+		b.leaf(s, nt, 7, "headerField", v.HeaderField.Value, v.HeaderField.Elem)
+	} else if someElem(v.HeaderField.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "headerField"), "", v.HeaderField.Elem)
 	}
-	if v.Hint.Value != "" || someElem(v.Hint.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "hint"), v.Hint.Value, v.Hint.Elem)
+	if v.Hint.Value != "" {
+		b.leaf(s, nt, 8, "hint", v.Hint.Value, v.Hint.Elem)
+	} else if someElem(v.Hint.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "hint"), "", v.Hint.Elem)
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 9, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "path"), "", v.Path.Elem)
 	}
-	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	if v.SourceID.Value != "" {
+		b.leaf(s, nt, 10, "sourceId", v.SourceID.Value, v.SourceID.Elem)
+	} else if someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "sourceId"), "", v.SourceID.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -46426,29 +49890,43 @@ func (v *TestScriptSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 		v.Type.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Resource.Value != "" || someElem(v.Resource.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "resource"), v.Resource.Value, v.Resource.Elem)
+	if v.Resource.Value != "" {
+		b.leaf(s, nt, 4, "resource", v.Resource.Value, v.Resource.Elem)
+	} else if someElem(v.Resource.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "resource"), "", v.Resource.Elem)
 	}
-	if v.Label.Value != "" || someElem(v.Label.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "label"), v.Label.Value, v.Label.Elem)
+	if v.Label.Value != "" {
+		b.leaf(s, nt, 5, "label", v.Label.Value, v.Label.Elem)
+	} else if someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "label"), "", v.Label.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
 	}
-	if v.Accept.Value != "" || someElem(v.Accept.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "accept"), v.Accept.Value, v.Accept.Elem)
+	if v.Accept.Value != "" {
+		b.leaf(s, nt, 7, "accept", v.Accept.Value, v.Accept.Elem)
+	} else if someElem(v.Accept.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "accept"), "", v.Accept.Elem)
 	}
-	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	if v.ContentType.Value != "" {
+		b.leaf(s, nt, 8, "contentType", v.ContentType.Value, v.ContentType.Elem)
+	} else if someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "contentType"), "", v.ContentType.Elem)
 	}
 	buildPrim(b, s, nt, 9, "destination", &v.Destination)
 	buildPrim(b, s, nt, 10, "encodeRequestUrl", &v.EncodeRequestURL)
-	if v.Method.Value != "" || someElem(v.Method.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "method"), v.Method.Value, v.Method.Elem)
+	if v.Method.Value != "" {
+		b.leaf(s, nt, 11, "method", v.Method.Value, v.Method.Elem)
+	} else if someElem(v.Method.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "method"), "", v.Method.Elem)
 	}
 	buildPrim(b, s, nt, 12, "origin", &v.Origin)
-	if v.Params.Value != "" || someElem(v.Params.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "params"), v.Params.Value, v.Params.Elem)
+	if v.Params.Value != "" {
+		b.leaf(s, nt, 13, "params", v.Params.Value, v.Params.Elem)
+	} else if someElem(v.Params.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "params"), "", v.Params.Elem)
 	}
 	if len(v.RequestHeader) > 0 {
 		gr := b.group(s, nt, 14, "requestHeader")
@@ -46458,20 +49936,30 @@ func (v *TestScriptSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 			b.end(c)
 		}
 	}
-	if v.RequestID.Value != "" || someElem(v.RequestID.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "requestId"), v.RequestID.Value, v.RequestID.Elem)
+	if v.RequestID.Value != "" {
+		b.leaf(s, nt, 15, "requestId", v.RequestID.Value, v.RequestID.Elem)
+	} else if someElem(v.RequestID.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "requestId"), "", v.RequestID.Elem)
 	}
-	if v.ResponseID.Value != "" || someElem(v.ResponseID.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "responseId"), v.ResponseID.Value, v.ResponseID.Elem)
+	if v.ResponseID.Value != "" {
+		b.leaf(s, nt, 16, "responseId", v.ResponseID.Value, v.ResponseID.Elem)
+	} else if someElem(v.ResponseID.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "responseId"), "", v.ResponseID.Elem)
 	}
-	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	if v.SourceID.Value != "" {
+		b.leaf(s, nt, 17, "sourceId", v.SourceID.Value, v.SourceID.Elem)
+	} else if someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "sourceId"), "", v.SourceID.Elem)
 	}
-	if v.TargetID.Value != "" || someElem(v.TargetID.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "targetId"), v.TargetID.Value, v.TargetID.Elem)
+	if v.TargetID.Value != "" {
+		b.leaf(s, nt, 18, "targetId", v.TargetID.Value, v.TargetID.Elem)
+	} else if someElem(v.TargetID.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "targetId"), "", v.TargetID.Elem)
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 19, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "url"), "", v.URL.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -46501,11 +49989,15 @@ func (v *TestScriptSetupSetupActionOperationRequestHeader) buildNode(b *typedBui
 			b.end(c)
 		}
 	}
-	if v.Field.Value != "" || someElem(v.Field.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "field"), v.Field.Value, v.Field.Elem)
+	if v.Field.Value != "" {
+		b.leaf(s, nt, 3, "field", v.Field.Value, v.Field.Elem)
+	} else if someElem(v.Field.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "field"), "", v.Field.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -46535,66 +50027,106 @@ func (v *TestScriptSetupSetupActionAssert) buildNode(b *typedBuilder, s nodeScop
 			b.end(c)
 		}
 	}
-	if v.Label.Value != "" || someElem(v.Label.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "label"), v.Label.Value, v.Label.Elem)
+	if v.Label.Value != "" {
+		b.leaf(s, nt, 3, "label", v.Label.Value, v.Label.Elem)
+	} else if someElem(v.Label.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "label"), "", v.Label.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
-	if v.Direction.Value != "" || someElem(v.Direction.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "direction"), v.Direction.Value, v.Direction.Elem)
+	if v.Direction.Value != "" {
+		b.leaf(s, nt, 5, "direction", v.Direction.Value, v.Direction.Elem)
+	} else if someElem(v.Direction.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "direction"), "", v.Direction.Elem)
 	}
-	if v.CompareToSourceID.Value != "" || someElem(v.CompareToSourceID.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "compareToSourceId"), v.CompareToSourceID.Value, v.CompareToSourceID.Elem)
+	if v.CompareToSourceID.Value != "" {
+		b.leaf(s, nt, 6, "compareToSourceId", v.CompareToSourceID.Value, v.CompareToSourceID.Elem)
+	} else if someElem(v.CompareToSourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "compareToSourceId"), "", v.CompareToSourceID.Elem)
 	}
-	if v.CompareToSourceExpression.Value != "" || someElem(v.CompareToSourceExpression.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "compareToSourceExpression"), v.CompareToSourceExpression.Value, v.CompareToSourceExpression.Elem)
+	if v.CompareToSourceExpression.Value != "" {
+		b.leaf(s, nt, 7, "compareToSourceExpression", v.CompareToSourceExpression.Value, v.CompareToSourceExpression.Elem)
+	} else if someElem(v.CompareToSourceExpression.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "compareToSourceExpression"), "", v.CompareToSourceExpression.Elem)
 	}
-	if v.CompareToSourcePath.Value != "" || someElem(v.CompareToSourcePath.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "compareToSourcePath"), v.CompareToSourcePath.Value, v.CompareToSourcePath.Elem)
+	if v.CompareToSourcePath.Value != "" {
+		b.leaf(s, nt, 8, "compareToSourcePath", v.CompareToSourcePath.Value, v.CompareToSourcePath.Elem)
+	} else if someElem(v.CompareToSourcePath.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "compareToSourcePath"), "", v.CompareToSourcePath.Elem)
 	}
-	if v.ContentType.Value != "" || someElem(v.ContentType.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "contentType"), v.ContentType.Value, v.ContentType.Elem)
+	if v.ContentType.Value != "" {
+		b.leaf(s, nt, 9, "contentType", v.ContentType.Value, v.ContentType.Elem)
+	} else if someElem(v.ContentType.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "contentType"), "", v.ContentType.Elem)
 	}
-	if v.Expression.Value != "" || someElem(v.Expression.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "expression"), v.Expression.Value, v.Expression.Elem)
+	if v.Expression.Value != "" {
+		b.leaf(s, nt, 10, "expression", v.Expression.Value, v.Expression.Elem)
+	} else if someElem(v.Expression.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "expression"), "", v.Expression.Elem)
 	}
-	if v.HeaderField.Value != "" || someElem(v.HeaderField.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "headerField"), v.HeaderField.Value, v.HeaderField.Elem)
+	if v.HeaderField.Value != "" {
+		b.leaf(s, nt, 11, "headerField", v.HeaderField.Value, v.HeaderField.Elem)
+	} else if someElem(v.HeaderField.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "headerField"), "", v.HeaderField.Elem)
 	}
-	if v.MinimumID.Value != "" || someElem(v.MinimumID.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "minimumId"), v.MinimumID.Value, v.MinimumID.Elem)
+	if v.MinimumID.Value != "" {
+		b.leaf(s, nt, 12, "minimumId", v.MinimumID.Value, v.MinimumID.Elem)
+	} else if someElem(v.MinimumID.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "minimumId"), "", v.MinimumID.Elem)
 	}
 	buildPrim(b, s, nt, 13, "navigationLinks", &v.NavigationLinks)
-	if v.Operator.Value != "" || someElem(v.Operator.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "operator"), v.Operator.Value, v.Operator.Elem)
+	if v.Operator.Value != "" {
+		b.leaf(s, nt, 14, "operator", v.Operator.Value, v.Operator.Elem)
+	} else if someElem(v.Operator.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "operator"), "", v.Operator.Elem)
 	}
-	if v.Path.Value != "" || someElem(v.Path.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "path"), v.Path.Value, v.Path.Elem)
+	if v.Path.Value != "" {
+		b.leaf(s, nt, 15, "path", v.Path.Value, v.Path.Elem)
+	} else if someElem(v.Path.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "path"), "", v.Path.Elem)
 	}
-	if v.RequestMethod.Value != "" || someElem(v.RequestMethod.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "requestMethod"), v.RequestMethod.Value, v.RequestMethod.Elem)
+	if v.RequestMethod.Value != "" {
+		b.leaf(s, nt, 16, "requestMethod", v.RequestMethod.Value, v.RequestMethod.Elem)
+	} else if someElem(v.RequestMethod.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "requestMethod"), "", v.RequestMethod.Elem)
 	}
-	if v.RequestURL.Value != "" || someElem(v.RequestURL.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "requestURL"), v.RequestURL.Value, v.RequestURL.Elem)
+	if v.RequestURL.Value != "" {
+		b.leaf(s, nt, 17, "requestURL", v.RequestURL.Value, v.RequestURL.Elem)
+	} else if someElem(v.RequestURL.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "requestURL"), "", v.RequestURL.Elem)
 	}
-	if v.Resource.Value != "" || someElem(v.Resource.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "resource"), v.Resource.Value, v.Resource.Elem)
+	if v.Resource.Value != "" {
+		b.leaf(s, nt, 18, "resource", v.Resource.Value, v.Resource.Elem)
+	} else if someElem(v.Resource.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "resource"), "", v.Resource.Elem)
 	}
-	if v.Response.Value != "" || someElem(v.Response.Elem) {
-		b.strNode(s, b.group(s, nt, 19, "response"), v.Response.Value, v.Response.Elem)
+	if v.Response.Value != "" {
+		b.leaf(s, nt, 19, "response", v.Response.Value, v.Response.Elem)
+	} else if someElem(v.Response.Elem) {
+		b.strNode(s, b.group(s, nt, 19, "response"), "", v.Response.Elem)
 	}
-	if v.ResponseCode.Value != "" || someElem(v.ResponseCode.Elem) {
-		b.strNode(s, b.group(s, nt, 20, "responseCode"), v.ResponseCode.Value, v.ResponseCode.Elem)
+	if v.ResponseCode.Value != "" {
+		b.leaf(s, nt, 20, "responseCode", v.ResponseCode.Value, v.ResponseCode.Elem)
+	} else if someElem(v.ResponseCode.Elem) {
+		b.strNode(s, b.group(s, nt, 20, "responseCode"), "", v.ResponseCode.Elem)
 	}
-	if v.SourceID.Value != "" || someElem(v.SourceID.Elem) {
-		b.strNode(s, b.group(s, nt, 21, "sourceId"), v.SourceID.Value, v.SourceID.Elem)
+	if v.SourceID.Value != "" {
+		b.leaf(s, nt, 21, "sourceId", v.SourceID.Value, v.SourceID.Elem)
+	} else if someElem(v.SourceID.Elem) {
+		b.strNode(s, b.group(s, nt, 21, "sourceId"), "", v.SourceID.Elem)
 	}
-	if v.ValidateProfileID.Value != "" || someElem(v.ValidateProfileID.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "validateProfileId"), v.ValidateProfileID.Value, v.ValidateProfileID.Elem)
+	if v.ValidateProfileID.Value != "" {
+		b.leaf(s, nt, 22, "validateProfileId", v.ValidateProfileID.Value, v.ValidateProfileID.Elem)
+	} else if someElem(v.ValidateProfileID.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "validateProfileId"), "", v.ValidateProfileID.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 23, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "value"), "", v.Value.Elem)
 	}
 	buildPrim(b, s, nt, 24, "warningOnly", &v.WarningOnly)
 	if len(v.Unknown) > 0 {
@@ -46625,11 +50157,15 @@ func (v *TestScriptTest) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
 	}
 	if len(v.Action) > 0 {
 		gr := b.group(s, nt, 5, "action")
@@ -46758,8 +50294,10 @@ var ntValueSet = nodeType{def: "ValueSet"}
 
 func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntValueSet
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -46767,11 +50305,15 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -46798,8 +50340,10 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.URL.Value != "" || someElem(v.URL.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "url"), v.URL.Value, v.URL.Elem)
+	if v.URL.Value != "" {
+		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
+	} else if someElem(v.URL.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -46809,24 +50353,36 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
 	}
-	if v.Title.Value != "" || someElem(v.Title.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "title"), v.Title.Value, v.Title.Elem)
+	if v.Title.Value != "" {
+		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
+	} else if someElem(v.Title.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
 	}
-	if v.Publisher.Value != "" || someElem(v.Publisher.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "publisher"), v.Publisher.Value, v.Publisher.Elem)
+	if v.Publisher.Value != "" {
+		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
+	} else if someElem(v.Publisher.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -46836,8 +50392,10 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Description.Value != "" || someElem(v.Description.Elem) {
-		b.strNode(s, b.group(s, nt, 18, "description"), v.Description.Value, v.Description.Elem)
+	if v.Description.Value != "" {
+		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
+	} else if someElem(v.Description.Elem) {
+		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -46856,11 +50414,15 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		}
 	}
 	buildPrim(b, s, nt, 21, "immutable", &v.Immutable)
-	if v.Purpose.Value != "" || someElem(v.Purpose.Elem) {
-		b.strNode(s, b.group(s, nt, 22, "purpose"), v.Purpose.Value, v.Purpose.Elem)
+	if v.Purpose.Value != "" {
+		b.leaf(s, nt, 22, "purpose", v.Purpose.Value, v.Purpose.Elem)
+	} else if someElem(v.Purpose.Elem) {
+		b.strNode(s, b.group(s, nt, 22, "purpose"), "", v.Purpose.Elem)
 	}
-	if v.Copyright.Value != "" || someElem(v.Copyright.Elem) {
-		b.strNode(s, b.group(s, nt, 23, "copyright"), v.Copyright.Value, v.Copyright.Elem)
+	if v.Copyright.Value != "" {
+		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
+	} else if someElem(v.Copyright.Elem) {
+		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
 	}
 	if v.Compose != nil {
 		gr := b.group(s, nt, 24, "compose")
@@ -46902,8 +50464,10 @@ func (v *ValueSetCompose) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.LockedDate.Value != "" || someElem(v.LockedDate.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "lockedDate"), v.LockedDate.Value, v.LockedDate.Elem)
+	if v.LockedDate.Value != "" {
+		b.leaf(s, nt, 3, "lockedDate", v.LockedDate.Value, v.LockedDate.Elem)
+	} else if someElem(v.LockedDate.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "lockedDate"), "", v.LockedDate.Elem)
 	}
 	buildPrim(b, s, nt, 4, "inactive", &v.Inactive)
 	if len(v.Include) > 0 {
@@ -46950,11 +50514,15 @@ func (v *ValueSetComposeConceptSet) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 3, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "system"), "", v.System.Elem)
 	}
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
 	}
 	if len(v.Concept) > 0 {
 		gr := b.group(s, nt, 5, "concept")
@@ -47015,11 +50583,15 @@ func (v *ValueSetComposeConceptSetConceptReference) buildNode(b *typedBuilder, s
 			b.end(c)
 		}
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
 	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 5, "designation")
@@ -47057,8 +50629,10 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) buildNode(b *type
 			b.end(c)
 		}
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Use != nil {
 		gr := b.group(s, nt, 4, "use")
@@ -47066,8 +50640,10 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) buildNode(b *type
 		v.Use.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -47097,14 +50673,20 @@ func (v *ValueSetComposeConceptSetFilter) buildNode(b *typedBuilder, s nodeScope
 			b.end(c)
 		}
 	}
-	if v.Property.Value != "" || someElem(v.Property.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "property"), v.Property.Value, v.Property.Elem)
+	if v.Property.Value != "" {
+		b.leaf(s, nt, 3, "property", v.Property.Value, v.Property.Elem)
+	} else if someElem(v.Property.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "property"), "", v.Property.Elem)
 	}
-	if v.Op.Value != "" || someElem(v.Op.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "op"), v.Op.Value, v.Op.Elem)
+	if v.Op.Value != "" {
+		b.leaf(s, nt, 4, "op", v.Op.Value, v.Op.Elem)
+	} else if someElem(v.Op.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "op"), "", v.Op.Elem)
 	}
-	if v.Value.Value != "" || someElem(v.Value.Elem) {
-		b.strNode(s, b.group(s, nt, 5, "value"), v.Value.Value, v.Value.Elem)
+	if v.Value.Value != "" {
+		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
+	} else if someElem(v.Value.Elem) {
+		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -47134,11 +50716,15 @@ func (v *ValueSetExpansion) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Identifier.Value != "" || someElem(v.Identifier.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "identifier"), v.Identifier.Value, v.Identifier.Elem)
+	if v.Identifier.Value != "" {
+		b.leaf(s, nt, 3, "identifier", v.Identifier.Value, v.Identifier.Elem)
+	} else if someElem(v.Identifier.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "identifier"), "", v.Identifier.Elem)
 	}
-	if v.Timestamp.Value != "" || someElem(v.Timestamp.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "timestamp"), v.Timestamp.Value, v.Timestamp.Elem)
+	if v.Timestamp.Value != "" {
+		b.leaf(s, nt, 4, "timestamp", v.Timestamp.Value, v.Timestamp.Elem)
+	} else if someElem(v.Timestamp.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "timestamp"), "", v.Timestamp.Elem)
 	}
 	buildPrim(b, s, nt, 5, "total", &v.Total)
 	buildPrim(b, s, nt, 6, "offset", &v.Offset)
@@ -47186,8 +50772,10 @@ func (v *ValueSetExpansionParameter) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Name.Value != "" || someElem(v.Name.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "name"), v.Name.Value, v.Name.Elem)
+	if v.Name.Value != "" {
+		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
+	} else if someElem(v.Name.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -47220,19 +50808,27 @@ func (v *ValueSetExpansionContains) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.System.Value != "" || someElem(v.System.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "system"), v.System.Value, v.System.Elem)
+	if v.System.Value != "" {
+		b.leaf(s, nt, 3, "system", v.System.Value, v.System.Elem)
+	} else if someElem(v.System.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "system"), "", v.System.Elem)
 	}
 	buildPrim(b, s, nt, 4, "abstract", &v.Abstract)
 	buildPrim(b, s, nt, 5, "inactive", &v.Inactive)
-	if v.Version.Value != "" || someElem(v.Version.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "version"), v.Version.Value, v.Version.Elem)
+	if v.Version.Value != "" {
+		b.leaf(s, nt, 6, "version", v.Version.Value, v.Version.Elem)
+	} else if someElem(v.Version.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "version"), "", v.Version.Elem)
 	}
-	if v.Code.Value != "" || someElem(v.Code.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "code"), v.Code.Value, v.Code.Elem)
+	if v.Code.Value != "" {
+		b.leaf(s, nt, 7, "code", v.Code.Value, v.Code.Elem)
+	} else if someElem(v.Code.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "code"), "", v.Code.Elem)
 	}
-	if v.Display.Value != "" || someElem(v.Display.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "display"), v.Display.Value, v.Display.Elem)
+	if v.Display.Value != "" {
+		b.leaf(s, nt, 8, "display", v.Display.Value, v.Display.Elem)
+	} else if someElem(v.Display.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "display"), "", v.Display.Elem)
 	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 9, "designation")
@@ -47259,8 +50855,10 @@ var ntVerificationResult = nodeType{def: "VerificationResult"}
 
 func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntVerificationResult
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -47268,11 +50866,15 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -47328,11 +50930,15 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		v.Need.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 11, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
 	}
-	if v.StatusDate.Value != "" || someElem(v.StatusDate.Elem) {
-		b.strNode(s, b.group(s, nt, 12, "statusDate"), v.StatusDate.Value, v.StatusDate.Elem)
+	if v.StatusDate.Value != "" {
+		b.leaf(s, nt, 12, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
+	} else if someElem(v.StatusDate.Elem) {
+		b.strNode(s, b.group(s, nt, 12, "statusDate"), "", v.StatusDate.Elem)
 	}
 	if v.ValidationType != nil {
 		gr := b.group(s, nt, 13, "validationType")
@@ -47354,11 +50960,15 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		v.Frequency.buildNode(b, c)
 		b.end(c)
 	}
-	if v.LastPerformed.Value != "" || someElem(v.LastPerformed.Elem) {
-		b.strNode(s, b.group(s, nt, 16, "lastPerformed"), v.LastPerformed.Value, v.LastPerformed.Elem)
+	if v.LastPerformed.Value != "" {
+		b.leaf(s, nt, 16, "lastPerformed", v.LastPerformed.Value, v.LastPerformed.Elem)
+	} else if someElem(v.LastPerformed.Elem) {
+		b.strNode(s, b.group(s, nt, 16, "lastPerformed"), "", v.LastPerformed.Elem)
 	}
-	if v.NextScheduled.Value != "" || someElem(v.NextScheduled.Elem) {
-		b.strNode(s, b.group(s, nt, 17, "nextScheduled"), v.NextScheduled.Value, v.NextScheduled.Elem)
+	if v.NextScheduled.Value != "" {
+		b.leaf(s, nt, 17, "nextScheduled", v.NextScheduled.Value, v.NextScheduled.Elem)
+	} else if someElem(v.NextScheduled.Elem) {
+		b.strNode(s, b.group(s, nt, 17, "nextScheduled"), "", v.NextScheduled.Elem)
 	}
 	if v.FailureAction != nil {
 		gr := b.group(s, nt, 18, "failureAction")
@@ -47444,8 +51054,10 @@ func (v *VerificationResultPrimarySource) buildNode(b *typedBuilder, s nodeScope
 		v.ValidationStatus.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ValidationDate.Value != "" || someElem(v.ValidationDate.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "validationDate"), v.ValidationDate.Value, v.ValidationDate.Elem)
+	if v.ValidationDate.Value != "" {
+		b.leaf(s, nt, 7, "validationDate", v.ValidationDate.Value, v.ValidationDate.Elem)
+	} else if someElem(v.ValidationDate.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "validationDate"), "", v.ValidationDate.Elem)
 	}
 	if v.CanPushUpdates != nil {
 		gr := b.group(s, nt, 8, "canPushUpdates")
@@ -47507,14 +51119,20 @@ func (v *VerificationResultAttestation) buildNode(b *typedBuilder, s nodeScope) 
 		v.CommunicationMethod.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Date.Value != "" || someElem(v.Date.Elem) {
-		b.strNode(s, b.group(s, nt, 6, "date"), v.Date.Value, v.Date.Elem)
+	if v.Date.Value != "" {
+		b.leaf(s, nt, 6, "date", v.Date.Value, v.Date.Elem)
+	} else if someElem(v.Date.Elem) {
+		b.strNode(s, b.group(s, nt, 6, "date"), "", v.Date.Elem)
 	}
-	if v.SourceIdentityCertificate.Value != "" || someElem(v.SourceIdentityCertificate.Elem) {
-		b.strNode(s, b.group(s, nt, 7, "sourceIdentityCertificate"), v.SourceIdentityCertificate.Value, v.SourceIdentityCertificate.Elem)
+	if v.SourceIdentityCertificate.Value != "" {
+		b.leaf(s, nt, 7, "sourceIdentityCertificate", v.SourceIdentityCertificate.Value, v.SourceIdentityCertificate.Elem)
+	} else if someElem(v.SourceIdentityCertificate.Elem) {
+		b.strNode(s, b.group(s, nt, 7, "sourceIdentityCertificate"), "", v.SourceIdentityCertificate.Elem)
 	}
-	if v.ProxyIdentityCertificate.Value != "" || someElem(v.ProxyIdentityCertificate.Elem) {
-		b.strNode(s, b.group(s, nt, 8, "proxyIdentityCertificate"), v.ProxyIdentityCertificate.Value, v.ProxyIdentityCertificate.Elem)
+	if v.ProxyIdentityCertificate.Value != "" {
+		b.leaf(s, nt, 8, "proxyIdentityCertificate", v.ProxyIdentityCertificate.Value, v.ProxyIdentityCertificate.Elem)
+	} else if someElem(v.ProxyIdentityCertificate.Elem) {
+		b.strNode(s, b.group(s, nt, 8, "proxyIdentityCertificate"), "", v.ProxyIdentityCertificate.Elem)
 	}
 	if v.ProxySignature != nil {
 		gr := b.group(s, nt, 9, "proxySignature")
@@ -47562,8 +51180,10 @@ func (v *VerificationResultValidator) buildNode(b *typedBuilder, s nodeScope) {
 		v.Organization.buildNode(b, c)
 		b.end(c)
 	}
-	if v.IdentityCertificate.Value != "" || someElem(v.IdentityCertificate.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "identityCertificate"), v.IdentityCertificate.Value, v.IdentityCertificate.Elem)
+	if v.IdentityCertificate.Value != "" {
+		b.leaf(s, nt, 4, "identityCertificate", v.IdentityCertificate.Value, v.IdentityCertificate.Elem)
+	} else if someElem(v.IdentityCertificate.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "identityCertificate"), "", v.IdentityCertificate.Elem)
 	}
 	if v.AttestationSignature != nil {
 		gr := b.group(s, nt, 5, "attestationSignature")
@@ -47580,8 +51200,10 @@ var ntVisionPrescription = nodeType{def: "VisionPrescription"}
 
 func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 	nt := &ntVisionPrescription
-	if v.ID.Value != "" || someElem(v.ID.Elem) {
-		b.strNode(s, b.group(s, nt, 0, "id"), v.ID.Value, v.ID.Elem)
+	if v.ID.Value != "" {
+		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
+	} else if someElem(v.ID.Elem) {
+		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -47589,11 +51211,15 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 		v.Meta.buildNode(b, c)
 		b.end(c)
 	}
-	if v.ImplicitRules.Value != "" || someElem(v.ImplicitRules.Elem) {
-		b.strNode(s, b.group(s, nt, 2, "implicitRules"), v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	if v.ImplicitRules.Value != "" {
+		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
+	} else if someElem(v.ImplicitRules.Elem) {
+		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
 	}
-	if v.Language.Value != "" || someElem(v.Language.Elem) {
-		b.strNode(s, b.group(s, nt, 3, "language"), v.Language.Value, v.Language.Elem)
+	if v.Language.Value != "" {
+		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
+	} else if someElem(v.Language.Elem) {
+		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -47628,11 +51254,15 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 			b.end(c)
 		}
 	}
-	if v.Status.Value != "" || someElem(v.Status.Elem) {
-		b.strNode(s, b.group(s, nt, 9, "status"), v.Status.Value, v.Status.Elem)
+	if v.Status.Value != "" {
+		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
+	} else if someElem(v.Status.Elem) {
+		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
 	}
-	if v.Created.Value != "" || someElem(v.Created.Elem) {
-		b.strNode(s, b.group(s, nt, 10, "created"), v.Created.Value, v.Created.Elem)
+	if v.Created.Value != "" {
+		b.leaf(s, nt, 10, "created", v.Created.Value, v.Created.Elem)
+	} else if someElem(v.Created.Elem) {
+		b.strNode(s, b.group(s, nt, 10, "created"), "", v.Created.Elem)
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 11, "patient")
@@ -47646,8 +51276,10 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 		v.Encounter.buildNode(b, c)
 		b.end(c)
 	}
-	if v.DateWritten.Value != "" || someElem(v.DateWritten.Elem) {
-		b.strNode(s, b.group(s, nt, 13, "dateWritten"), v.DateWritten.Value, v.DateWritten.Elem)
+	if v.DateWritten.Value != "" {
+		b.leaf(s, nt, 13, "dateWritten", v.DateWritten.Value, v.DateWritten.Elem)
+	} else if someElem(v.DateWritten.Elem) {
+		b.strNode(s, b.group(s, nt, 13, "dateWritten"), "", v.DateWritten.Elem)
 	}
 	if v.Prescriber != nil {
 		gr := b.group(s, nt, 14, "prescriber")
@@ -47697,8 +51329,10 @@ func (v *VisionPrescriptionLensSpecification) buildNode(b *typedBuilder, s nodeS
 		v.Product.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Eye.Value != "" || someElem(v.Eye.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "eye"), v.Eye.Value, v.Eye.Elem)
+	if v.Eye.Value != "" {
+		b.leaf(s, nt, 4, "eye", v.Eye.Value, v.Eye.Elem)
+	} else if someElem(v.Eye.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "eye"), "", v.Eye.Elem)
 	}
 	buildPrim(b, s, nt, 5, "sphere", &v.Sphere)
 	buildPrim(b, s, nt, 6, "cylinder", &v.Cylinder)
@@ -47721,11 +51355,15 @@ func (v *VisionPrescriptionLensSpecification) buildNode(b *typedBuilder, s nodeS
 		v.Duration.buildNode(b, c)
 		b.end(c)
 	}
-	if v.Color.Value != "" || someElem(v.Color.Elem) {
-		b.strNode(s, b.group(s, nt, 14, "color"), v.Color.Value, v.Color.Elem)
+	if v.Color.Value != "" {
+		b.leaf(s, nt, 14, "color", v.Color.Value, v.Color.Elem)
+	} else if someElem(v.Color.Elem) {
+		b.strNode(s, b.group(s, nt, 14, "color"), "", v.Color.Elem)
 	}
-	if v.Brand.Value != "" || someElem(v.Brand.Elem) {
-		b.strNode(s, b.group(s, nt, 15, "brand"), v.Brand.Value, v.Brand.Elem)
+	if v.Brand.Value != "" {
+		b.leaf(s, nt, 15, "brand", v.Brand.Value, v.Brand.Elem)
+	} else if someElem(v.Brand.Elem) {
+		b.strNode(s, b.group(s, nt, 15, "brand"), "", v.Brand.Elem)
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 16, "note")
@@ -47764,8 +51402,10 @@ func (v *VisionPrescriptionLensSpecificationPrism) buildNode(b *typedBuilder, s 
 		}
 	}
 	buildPrim(b, s, nt, 3, "amount", &v.Amount)
-	if v.Base.Value != "" || someElem(v.Base.Elem) {
-		b.strNode(s, b.group(s, nt, 4, "base"), v.Base.Value, v.Base.Elem)
+	if v.Base.Value != "" {
+		b.leaf(s, nt, 4, "base", v.Base.Value, v.Base.Elem)
+	} else if someElem(v.Base.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "base"), "", v.Base.Elem)
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true

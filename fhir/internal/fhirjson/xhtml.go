@@ -191,8 +191,14 @@ func (x *xhtmlScanner) run() error {
 			if x.depth == 0 {
 				return x.fail(x.i, "content after the div")
 			}
-			if err := x.char(); err != nil {
-				return err
+			// a run of plain ASCII text at once: what char takes one by one
+			for x.i < len(x.s) && plainText(x.s[x.i]) {
+				x.i++
+			}
+			if x.i < len(x.s) && x.s[x.i] != '<' && x.s[x.i] != '&' && x.s[x.i] != '>' {
+				if err := x.char(); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -204,6 +210,12 @@ func Clip(s string) string {
 		return s[:32] + "…"
 	}
 	return s
+}
+
+// plainText: c is a character of text that char takes as it is and that
+// starts no markup (printable ASCII or XML white space, not <, & or >).
+func plainText(c byte) bool {
+	return c >= 0x20 && c < utf8.RuneSelf && c != '<' && c != '&' && c != '>' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
 // char consumes one character of text, refusing what XML cannot carry.

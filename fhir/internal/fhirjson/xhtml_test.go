@@ -1,6 +1,7 @@
 package fhirjson
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,48 @@ func TestCheckXHTMLAttributeCharacters(t *testing.T) {
 			t.Errorf("%q: %v", tc.value, err)
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("%q: %v, want an error with %q", tc.value, err, tc.err)
+		}
+	}
+}
+
+// Text content: runs of ASCII are taken at once, so what follows a run
+// (a character XML cannot carry, markup, "]]>") must still be found where
+// it is, on the line and column given.
+func TestCheckXHTMLText(t *testing.T) {
+	const open = `<div xmlns="http://www.w3.org/1999/xhtml">`
+	for _, tc := range []struct {
+		text      string
+		line, col int // of the error; 0 when valid
+		msg       string
+	}{
+		{"A synthetic patient", 0, 0, ""},
+		{"a\tb\nc\rd", 0, 0, ""},
+		{"café ✓ & more", 1, 53, "bad entity reference"},
+		{"abc &lt; <b>bold</b> x", 0, 0, ""},
+		{"abc\x01def", 1, 46, "U+0001"},
+		{"line one\nab\x7f", 0, 0, ""},
+		{"line one\nab\x1b", 2, 3, "U+001B"},
+		{"abc\xffdef", 1, 46, "U+FFFD"},
+		{"ok \uFFFE", 1, 46, "U+FFFE"},
+		{"a ]]> b", 1, 45, "]]> in text"},
+		{"a ] ]> b > c", 0, 0, ""},
+		{"abc<p>x</p>def", 0, 0, ""},
+		{"abc</p>", 1, 46, "does not match"},
+	} {
+		err := CheckXHTML(open + tc.text + "</div>")
+		if tc.line == 0 {
+			if err != nil {
+				t.Errorf("%q: %v", tc.text, err)
+			}
+			continue
+		}
+		var xe *XHTMLError
+		if !errors.As(err, &xe) {
+			t.Errorf("%q: %v, want an XHTMLError", tc.text, err)
+			continue
+		}
+		if xe.Line != tc.line || xe.Column != tc.col || !strings.Contains(xe.Msg, tc.msg) {
+			t.Errorf("%q: line %d column %d %q, want line %d column %d with %q", tc.text, xe.Line, xe.Column, xe.Msg, tc.line, tc.col, tc.msg)
 		}
 	}
 }

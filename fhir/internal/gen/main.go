@@ -728,7 +728,7 @@ func (g *gen) nodes() {
 					g.p("\tif len(v.%s) > 0 {\n\t\tsome := false\n\t\tfor j := range v.%s { if v.%s[j].Value != \"\" || someElem(v.%s[j].Elem) { some = true; break } }", f.Go, f.Go, f.Go, f.Go)
 					g.p("\t\tif some {\n\t\t\tgr := b.group(s, nt, %d, %q)\n\t\t\tfor j := range v.%s { b.strNode(s, gr, v.%s[j].Value, v.%s[j].Elem) }\n\t\t}\n\t}", i, f.JSON, f.Go, f.Go, f.Go)
 				} else {
-					g.p("\tif v.%s.Value != \"\" || someElem(v.%s.Elem) { b.strNode(s, b.group(s, nt, %d, %q), v.%s.Value, v.%s.Elem) }", f.Go, f.Go, i, f.JSON, f.Go, f.Go)
+					g.p("\tif v.%s.Value != \"\" {\n\t\tb.leaf(s, nt, %d, %q, v.%s.Value, v.%s.Elem)\n\t} else if someElem(v.%s.Elem) {\n\t\tb.strNode(s, b.group(s, nt, %d, %q), \"\", v.%s.Elem)\n\t}", f.Go, i, f.JSON, f.Go, f.Go, f.Go, i, f.JSON, f.Go)
 				}
 			case isPrimitive(f.E.Types[0]):
 				if f.E.Many {
