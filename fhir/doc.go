@@ -321,9 +321,21 @@
 //   - extension contexts (R4 defining-extensions.html#context, type
 //     element): the element carrying the extension SHALL be the context
 //     path, or of the context's data type; Element allows any, Resource and
-//     DomainResource any resource root. Complex extensions (value[x] 0..0)
-//     hold only their own sub-extensions (relative url), each of the types
-//     and min..max its definition gives, plus any by absolute URL.
+//     DomainResource any resource root. A context names an element
+//     definition, so an element defined by reference to it (R4
+//     ElementDefinition.contentReference: Questionnaire.item.item is
+//     defined as Questionnaire.item, OperationDefinition.parameter.part as
+//     OperationDefinition.parameter) is in it, and so is a data type's
+//     element wherever the type is used (ElementDefinition.binding inside
+//     StructureDefinition.snapshot.element). Complex extensions (value[x]
+//     0..0) hold only their own sub-extensions (relative url), each of the
+//     types and min..max its definition gives, plus any by absolute URL.
+//
+// An extension on a primitive (JSON _birthDate.extension, XML
+// birthDate/extension) is an Extension node like any other in the trees
+// FHIRPath and ValidateProfiles use: its value[x] is value, ext-1 and the
+// extension rules above apply to it (primitiveElement gives a primitive's
+// children R4 Element's definition: id and extension).
 //
 // Parent profiles (R4 profiling.html#snapshot and
 // StructureDefinition.baseDefinition: a profile holds its base's rules

@@ -89,6 +89,32 @@ func (n *Node) str(name string) string {
 
 func isPrimitiveType(t string) bool { return t != "" && t[0] >= 'a' && t[0] <= 'z' }
 
+// primitiveElement defines a primitive's own children, as R4's Element
+// does (an id, and extensions of type Extension), which typeTable, holding
+// the complex types, has no entry for: an extension on a primitive
+// (_birthDate.extension) is then an Extension, with its value[x] read as
+// value, as anywhere else.
+var primitiveElement = func() *typeInfo {
+	ti := &typeInfo{Name: "Element", Kind: "type", Elems: []elemInfo{
+		{Name: "id", Types: []string{"string"}},
+		{Name: "extension", Types: []string{"Extension"}, Many: true},
+	}}
+	ti.byName = map[string]*elemInfo{"id": &ti.Elems[0], "extension": &ti.Elems[1]}
+	return ti
+}()
+
+// nodeTypeInfo is the definition of the children of an element of type
+// typ: typeTable's, or primitiveElement for a primitive type.
+func nodeTypeInfo(typ string) *typeInfo {
+	if ti := typeTable[typ]; ti != nil {
+		return ti
+	}
+	if isPrimitiveType(typ) {
+		return primitiveElement
+	}
+	return nil
+}
+
 func isResourceType(t string) bool {
 	ti := typeTable[t]
 	return ti != nil && ti.Kind == "resource"
@@ -259,7 +285,7 @@ func jsonNode(name, typ string, obj map[string]any, parent *Node) *Node {
 		typ = rt
 	}
 	n := &Node{Name: name, Type: typ, parent: parent}
-	ti := typeTable[typ]
+	ti := nodeTypeInfo(typ)
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
 		if k == "resourceType" || k == "fhir_comments" {
@@ -396,7 +422,7 @@ func lineOf(d *xml.Decoder, data []byte) int {
 
 func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node) (*Node, error) {
 	n := &Node{Name: name, Type: typ, parent: parent}
-	ti := typeTable[typ]
+	ti := nodeTypeInfo(typ)
 	if isPrimitiveType(typ) {
 		for _, a := range se.Attr {
 			if a.Name.Local == "value" && a.Name.Space == "" {

@@ -439,7 +439,7 @@ func (b *nodeBuilder) object(n *Node, name, typ string, o jval, parent *Node) {
 		typ = d.vals[v].s
 	}
 	n.Name, n.Type, n.parent = name, typ, parent
-	ti := typeTable[typ]
+	ti := nodeTypeInfo(typ)
 	base := len(b.keys)
 	defer func() { b.keys = b.keys[:base] }()
 	for i := o.a; i < o.a+o.n; i++ {
@@ -594,7 +594,11 @@ func keyLookup(ti *typeInfo, k string) keyInfo {
 			e, et := elemFor(ti, k)
 			keyTable[keyOf{ti, k}] = keyInfo{e, et, keyOrder(ti, k)}
 		}
+		tis := []*typeInfo{primitiveElement}
 		for _, ti := range typeTable {
+			tis = append(tis, ti)
+		}
+		for _, ti := range tis {
 			for i := range ti.Elems {
 				e := &ti.Elems[i]
 				if !e.Choice {

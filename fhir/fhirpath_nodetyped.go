@@ -469,11 +469,7 @@ func someElem(el *Element) bool { return el != nil && !el.empty() }
 // primKids gives the primitive c (of type t) its id and extensions as
 // children.
 func (b *typedBuilder) primKids(c *Node, t string, el *Element) {
-	var ti *typeInfo
-	if !isPrimitiveType(t) {
-		ti = typeTable[t]
-	}
-	es := nodeScope{n: c, ti: ti, kidBase: len(b.stack), grpBase: len(b.groups)}
+	es := nodeScope{n: c, ti: nodeTypeInfo(t), kidBase: len(b.stack), grpBase: len(b.groups)}
 	if el.ID != "" {
 		fi := b.keyInfo(es, "id")
 		gr := b.push("id", &fi)

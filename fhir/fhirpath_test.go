@@ -95,6 +95,45 @@ func TestEvaluateFormerlyWrongAnswers(t *testing.T) {
 	}
 }
 
+// An extension on a primitive (_birthDate) is an Extension like any
+// other: its value[x] is read as value, in the JSON, XML and typed trees
+// alike (fhirpath.js 3.18.0 gives the same answers).
+func TestEvaluatePrimitiveExtension(t *testing.T) {
+	const js = `{"resourceType":"Patient","birthDate":"2020-01-01","_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"2020-01-01T08:30:00Z"}]}}`
+	const xml = `<Patient xmlns="http://hl7.org/fhir"><birthDate value="2020-01-01"><extension url="http://hl7.org/fhir/StructureDefinition/patient-birthTime"><valueDateTime value="2020-01-01T08:30:00Z"/></extension></birthDate></Patient>`
+	fromJSON, err := NodeFromJSON([]byte(js))
+	require.NoError(t, err)
+	fromXML, err := NodeFromXML([]byte(xml))
+	require.NoError(t, err)
+	st := nodeStates.Get().(*nodeState)
+	defer st.release()
+	typed, ok := st.buildTyped(mustPatient(t, js))
+	require.True(t, ok)
+	tests := []struct {
+		expr string
+		want []any
+	}{
+		{"Patient.birthDate.extension('http://hl7.org/fhir/StructureDefinition/patient-birthTime').value", []any{"2020-01-01T08:30:00Z"}},
+		{"Patient.birthDate.extension.value.ofType(dateTime)", []any{"2020-01-01T08:30:00Z"}},
+		{"Patient.birthDate.extension.value is dateTime", []any{true}},
+		{"Patient.birthDate.extension.url", []any{"http://hl7.org/fhir/StructureDefinition/patient-birthTime"}},
+		{"Patient.birthDate.extension.valueDateTime", []any{"2020-01-01T08:30:00Z"}},
+	}
+	for _, tt := range tests {
+		p, err := CompileFHIRPath(tt.expr)
+		require.NoError(t, err)
+		for name, n := range map[string]*Node{"json": fromJSON, "xml": fromXML, "typed": typed} {
+			got, err := p.EvaluateNode(context.Background(), n, nil)
+			require.NoError(t, err, "%s on %s", tt.expr, name)
+			plainGot := []any{}
+			for _, v := range got {
+				plainGot = append(plainGot, plain(v))
+			}
+			assert.Equal(t, tt.want, plainGot, "%s on %s", tt.expr, name)
+		}
+	}
+}
+
 // Every expression Validate reports must select an element of the resource
 // (or the place where a required one is missing).
 func TestValidationExpressionsEvaluate(t *testing.T) {

@@ -517,7 +517,7 @@ func idx(parent, k *Node) string {
 			n++
 		}
 	}
-	if n < 2 && !(typeTable[parent.Type] != nil && typeTable[parent.Type].byName[k.Name] != nil && typeTable[parent.Type].byName[k.Name].Many) {
+	if ti := nodeTypeInfo(parent.Type); n < 2 && !(ti != nil && ti.byName[k.Name] != nil && ti.byName[k.Name].Many) {
 		return ""
 	}
 	return "[" + itoa(k.index) + "]"

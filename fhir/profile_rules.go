@@ -1066,7 +1066,12 @@ func isResourceRoot(n *Node) bool {
 // contextMatches reports whether an extension on n is allowed by the
 // element context ctx: the element's own path (Patient.contact), its data
 // type (Address, Coding), its resource type at the root, or Element /
-// Resource / DomainResource.
+// Resource / DomainResource. A context is an element definition, so it
+// also matches an element defined by reference to it
+// (Questionnaire.item.item is Questionnaire.item; OperationDefinition.
+// parameter.part is OperationDefinition.parameter) and, inside a data
+// type, the data type's element wherever the type is used
+// (ElementDefinition.binding in StructureDefinition.snapshot.element).
 func contextMatches(n *Node, ctx string) bool {
 	switch ctx {
 	case "Element", "Base":
@@ -1083,6 +1088,9 @@ func contextMatches(n *Node, ctx string) bool {
 	// compare ctx with the element path from the end
 	at := n
 	for {
+		if definedAs(at, ctx) {
+			return true
+		}
 		i := strings.LastIndexByte(ctx, '.')
 		seg := strings.TrimSuffix(ctx[i+1:], "[x]")
 		if isResourceRoot(at) {
@@ -1094,6 +1102,45 @@ func contextMatches(n *Node, ctx string) bool {
 		ctx = ctx[:i]
 		at = at.parent
 	}
+}
+
+// definedAs reports whether the element at is the one the path p
+// (Questionnaire.item, ElementDefinition) defines: p names at's data type,
+// or p's element has at's backbone type, which every element defined by
+// reference to it shares.
+func definedAs(at *Node, p string) bool {
+	if isResourceRoot(at) {
+		return false
+	}
+	if !strings.Contains(p, ".") {
+		return at.Type == p && !isPrimitiveType(p)
+	}
+	// a backbone type is shared by every use of the type it is declared
+	// in: only a path from that type names it
+	ti := typeTable[at.Type]
+	owner, _, _ := strings.Cut(at.Type, ".")
+	return ti != nil && ti.Kind == "backbone" && strings.HasPrefix(p, owner+".") && pathType(p) == at.Type
+}
+
+// pathType is the type of the element at path p ("Questionnaire.item":
+// "Questionnaire.Item"), or "" when p names no element of a single type.
+func pathType(p string) string {
+	first, rest, _ := strings.Cut(p, ".")
+	typ := first
+	for rest != "" {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, ".")
+		ti := typeTable[typ]
+		if ti == nil {
+			return ""
+		}
+		e := ti.byName[strings.TrimSuffix(seg, "[x]")]
+		if e == nil || len(e.Types) != 1 {
+			return ""
+		}
+		typ = e.Types[0]
+	}
+	return typ
 }
 
 // elementPath is n's path without indexes: Patient.contact.name.

@@ -397,6 +397,49 @@ func TestContextMatches(t *testing.T) {
 	}
 }
 
+// A context is an element definition: an element defined by reference to
+// it (contentReference: Questionnaire.item.item) and a data type's element
+// wherever the type is used match it; a path through a data type still
+// names the element it is inside.
+func TestContextMatchesDefinitions(t *testing.T) {
+	node := func(js string) *Node {
+		n, err := NodeFromJSON([]byte(js))
+		require.NoError(t, err)
+		return n
+	}
+	q := node(`{"resourceType":"Questionnaire","status":"draft","item":[{"linkId":"1","type":"group","item":[{"linkId":"1.1","type":"group","item":[{"linkId":"1.1.1","type":"string"}]}]}]}`)
+	item3 := q.first("item").first("item").first("item")
+	sd := node(`{"resourceType":"StructureDefinition","url":"https://example.org/sd","name":"X","status":"draft","kind":"resource","abstract":false,"type":"Patient","snapshot":{"element":[{"path":"Patient","binding":{"strength":"required","valueSet":"https://example.org/vs"},"type":[{"code":"string"}]}]}}`)
+	el := sd.first("snapshot").first("element")
+	od := node(`{"resourceType":"OperationDefinition","name":"x","status":"draft","kind":"operation","code":"x","system":false,"type":false,"instance":false,"parameter":[{"name":"a","use":"in","min":0,"max":"1","part":[{"name":"b","use":"in","min":0,"max":"1"}]}]}`)
+	pr := node(`{"resourceType":"Practitioner","name":[{"family":"Example"}]}`)
+	tests := []struct {
+		at   *Node
+		ctx  string
+		want bool
+	}{
+		{item3, "Questionnaire.item", true},
+		{item3, "Questionnaire.item.item", true},
+		{item3, "Questionnaire.item.linkId", false},
+		{item3.first("linkId"), "Questionnaire.item.linkId", true},
+		{el.first("binding"), "ElementDefinition.binding", true},
+		{el.first("binding"), "ElementDefinition", false},
+		{el, "ElementDefinition", true},
+		{el.first("type").first("code"), "ElementDefinition.type.code", true},
+		{el.first("type"), "ElementDefinition.type.code", false},
+		{el.first("binding"), "StructureDefinition.snapshot.element.binding", true},
+		{el.first("binding"), "StructureDefinition.differential.element.binding", false},
+		{od.first("parameter").first("part"), "OperationDefinition.parameter", true},
+		{pr.first("name").first("family"), "Patient.name.family", false},
+		{pr.first("name").first("family"), "Practitioner.name.family", true},
+		{pr.first("name").first("family"), "HumanName.family", true},
+		{pr.first("name"), "HumanName", true},
+	}
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, contextMatches(tt.at, tt.ctx), "%s at %s", tt.ctx, elementPath(tt.at))
+	}
+}
+
 // The type a literal reference names: Type/id (with or without a
 // version), an absolute URL ending in Type/id; anything else names none.
 func TestRefURLType(t *testing.T) {
