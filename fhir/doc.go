@@ -172,8 +172,8 @@
 //
 // ValidateOptions: Mode chooses the profiles applied — ProfilesClaimed
 // (the default: those in meta.profile), ProfilesBase (none: base R4 only;
-// UK Core extensions are then not checked either, and preferred bindings
-// are) or ProfilesNamed (Profile, whatever the resource claims);
+// UK Core extensions are then not checked either, R4 core extensions
+// still are, and preferred bindings are) or ProfilesNamed (Profile, whatever the resource claims);
 // Terminology answers memberOf() and the codes of value sets not
 // enumerable at generation time (SNOMED CT, UCUM, filters); MaxIssues caps
 // the issues (0: no cap); Suppress drops the issues of the rule ids given;
@@ -330,6 +330,28 @@
 //     StructureDefinition.snapshot.element). Complex extensions (value[x]
 //     0..0) hold only their own sub-extensions (relative url), each of the
 //     types and min..max its definition gives, plus any by absolute URL.
+//
+// R4 core extensions (the 396 Extension definitions among the
+// StructureDefinitions of ../shared/fhir-r4/definitions.tgz, all with
+// element contexts; R4 extensibility.html and defining-extensions.html)
+// are checked on every resource in every mode, ProfilesBase included, as
+// the HL7 validator checks any extension whose definition it holds: the
+// context (extension-context), the value's type against the definition's
+// Extension.value[x] types and its presence when value[x] has min 1
+// (extension-value), a complex one's sub-extensions (sub-extension), and
+// the required or extensible binding and reference targets of the value
+// (binding, binding-extensible, reference-target). genprofile reads them
+// into zz_rules.go's coreExtensionRules with the reader UK Core's
+// extensions go through. Not checked: the one core extension invariant
+// beyond ele-1 and ext-1 (inv-1), an extension's own max where it is used
+// outside any slicing, and whether a modifier extension sits in
+// modifierExtension. Some of R4's own conformance resources carry core
+// extensions outside the contexts those declare (structuredefinition-
+// fhir-type on ElementDefinition.type rather than its code,
+// structuredefinition-normative-version on ValueSet and CodeSystem, regex
+// on ElementDefinition.type, valueset-concept-comments on
+// CodeSystem.concept); they are reported as the definitions read, and
+// TestValidateProfilesGolden records them.
 //
 // An extension on a primitive (JSON _birthDate.extension, XML
 // birthDate/extension) is an Extension node like any other in the trees

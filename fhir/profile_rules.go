@@ -135,6 +135,9 @@ type refRule struct {
 // one, the sub-extensions it holds.
 type extensionRules struct {
 	Contexts []string // element contexts: "Patient", "Patient.contact", "Coding"
+	// Types, for an R4 core extension, are the types its value may have
+	// (UK Core extensions' are Validate's: ukcore_extensions.go)
+	Types    []string
 	Complex  bool
 	ValueMin int // Extension.value[x] min: 1 when a value is required
 	ExtMin   int // Extension.extension min: the sub-extensions a complex one needs
@@ -163,6 +166,14 @@ func init() {
 	}
 	for url, e := range ukcoreExtensionRules {
 		e.rules = ukcoreRules[url]
+		for i := range e.Subs {
+			e.Subs[i].ref = refRule{Types: e.Subs[i].Targets}
+		}
+	}
+	for url, e := range coreExtensionRules {
+		if e.rules = coreExtensionValueRules[url]; e.rules != nil {
+			prepRules(e.rules)
+		}
 		for i := range e.Subs {
 			e.Subs[i].ref = refRule{Types: e.Subs[i].Targets}
 		}
@@ -278,7 +289,8 @@ const (
 	RuleSubExtension      = "sub-extension"
 	RuleSlicing           = "slicing"
 	// RuleExtensionValue: an extension without the value or the
-	// sub-extensions its definition requires.
+	// sub-extensions its definition requires, or (an R4 core one) with a
+	// value of a type its definition does not allow.
 	RuleExtensionValue = "extension-value"
 	// RuleType: a choice element (value[x]) of a type the profile does not allow.
 	RuleType = "type"
@@ -295,8 +307,8 @@ const (
 // profileRules applies to the resource n the base R4 rules of its type,
 // the rules of the UK Core profiles that apply to it (profiles: those opts
 // chooses, claimed in meta.profile or named, that are on n's type, as
-// resource found them) and, unless only base R4 is asked for, the rules
-// of the UK Core extensions it carries.
+// resource found them), the rules of the R4 core extensions it carries
+// and, unless only base R4 is asked for, those of its UK Core extensions.
 func (v *profileValidator) profileRules(n *Node, profiles []*profileInfo) {
 	var buf [4]*profileRules // most resources claim fewer: no allocation
 	applied := buf[:0]
@@ -320,9 +332,7 @@ func (v *profileValidator) profileRules(n *Node, profiles []*profileInfo) {
 	for _, r := range applied {
 		v.applyRules(r, n, n)
 	}
-	if v.opts.Mode != ProfilesBase {
-		v.extensions(n, n)
-	}
+	v.extensions(n, n)
 	if v.opts.MustSupport {
 		v.mustSupport(n)
 	}
@@ -914,7 +924,18 @@ func containedByID(res *Node, id string) *Node {
 	return nil
 }
 
-// extensions checks every UK Core extension below n (not in contained or
+// extensionDef gives the definition of the extension url: a UK Core one
+// (unless only base R4 is asked for) or an R4 core one; nil for any other.
+func (v *profileValidator) extensionDef(url string) *extensionRules {
+	if v.opts.Mode != ProfilesBase {
+		if e := ukcoreExtensionRules[url]; e != nil {
+			return e
+		}
+	}
+	return coreExtensionRules[url]
+}
+
+// extensions checks every UK Core and R4 core extension below n (not in contained or
 // Bundle entry resources, which are checked on their own): its context,
 // its rules and, for a complex one, its sub-extensions.
 func (v *profileValidator) extensions(res, n *Node) {
@@ -927,7 +948,7 @@ func (v *profileValidator) extensions(res, n *Node) {
 			}
 			if k := m.n; k.Type == "Extension" && (k.Name == "extension" || k.Name == "modifierExtension") {
 				url := k.str("url")
-				if e := ukcoreExtensionRules[url]; e != nil {
+				if e := v.extensionDef(url); e != nil {
 					v.extension(e, url, res, k.parent, k)
 				}
 			}
@@ -940,7 +961,7 @@ func (v *profileValidator) extensions(res, n *Node) {
 		}
 		if k.Type == "Extension" && (k.Name == "extension" || k.Name == "modifierExtension") {
 			url := k.str("url")
-			if e := ukcoreExtensionRules[url]; e != nil {
+			if e := v.extensionDef(url); e != nil {
 				v.extension(e, url, res, n, k)
 			}
 		}
@@ -964,6 +985,11 @@ func (v *profileValidator) extension(e *extensionRules, url string, res, parent,
 		}
 	}
 	v.applyRules(e.rules, res, ext)
+	if len(e.Types) > 0 && !e.Complex {
+		if val := ext.first("value"); val != nil && !hasString(e.Types, val.Type) {
+			v.report(SeverityError, IssueStructure, RuleExtensionValue, "The type '"+val.Type+"' is not valid for the extension "+url+" (allowed = "+strings.Join(e.Types, ", ")+")", nodeLoc(val))
+		}
+	}
 	if e.ValueMin > 0 && !e.Complex && ext.first("value") == nil {
 		v.report(SeverityError, IssueRequired, RuleExtensionValue, "The extension "+url+" requires a value (value[x] min = "+itoa(e.ValueMin)+")", nodeLoc(ext))
 	}

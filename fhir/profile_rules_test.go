@@ -69,6 +69,11 @@ var profileCorpus = []struct {
 	{"slice-pattern-category-missing.json", RuleSlicing, "error", "Observation.category"},
 	{"slice-exists-component-absent-twice.json", RuleSlicing, "error", "Observation.component"},
 	{"slice-profile-bundle-no-patient.json", RuleSlicing, "error", "Bundle.entry"},
+	// R4 core extensions (extension-definitions in definitions.tgz)
+	{"core-extension-context-birthtime-on-patient.json", RuleExtensionContext, "error", "Patient.extension[0]"},
+	{"core-extension-value-type-birthtime-string.json", RuleExtensionValue, "error", "Patient.birthDate.extension[0].value"},
+	{"core-subextension-geolocation-no-longitude.json", RuleSubExtension, "error", "Patient.address[0].extension[0]"},
+	{"core-extension-binding-data-absent-reason.json", RuleBinding, "error", "Patient.gender.extension[0].value"},
 }
 
 // baseRuleToo are the corpus files whose fault base R4 forbids as well:
@@ -83,6 +88,10 @@ var baseRuleToo = map[string]bool{
 	"binding-base-extensible-identifier-type.json": true,
 	"binding-base-required-clinicalstatus.json":    true,
 	"binding-extensible-maritalstatus.json":        true, // v3-MaritalStatus#X is not in R4's marital-status either
+	// R4 core extensions are checked in every mode
+	"core-extension-value-type-birthtime-string.json": true,
+	"core-subextension-geolocation-no-longitude.json": true,
+	"core-extension-binding-data-absent-reason.json":  true,
 }
 
 // A cardinality with a system (a slice such as coding:snomedCT) under a
@@ -194,6 +203,11 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"subextension-value-missing.json":                 {`"extension":[{"url":"https://example.org/fhir/StructureDefinition/note","valueString":"synthetic"}]`, `"valueCodeableConcept":{"coding":[{"system":"https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod","code":"1"}]}`},
 		"subextension-target.json":                        {`Observation/o1`, `Condition/c1`},
 		"type-heartrate-value-string.json":                {`"valueString":"seventy"`, `"valueQuantity":{"value":70,"unit":"per minute","system":"http://unitsofmeasure.org","code":"/min"}`},
+		"core-extension-context-birthtime-on-patient.json": {`"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"2020-01-01T08:30:00Z"}],
+ "birthDate":"2020-01-01"`, `"birthDate":"2020-01-01","_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"2020-01-01T08:30:00Z"}]}`},
+		"core-extension-value-type-birthtime-string.json": {`"valueString":"half past eight"`, `"valueDateTime":"2020-01-01T08:30:00Z"`},
+		"core-subextension-geolocation-no-longitude.json": {`{"url":"latitude","valueDecimal":53.8}`, `{"url":"latitude","valueDecimal":53.8},{"url":"longitude","valueDecimal":-1.55}`},
+		"core-extension-binding-data-absent-reason.json":  {`"valueCode":"forgotten"`, `"valueCode":"asked-declined"`},
 		"extension-value-missing.json":                    {`"extension":[{"url":"https://example.org/fhir/StructureDefinition/note","valueString":"synthetic"}]`, `"valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender","code":"F"}]}`},
 	}
 	for file, f := range fix {

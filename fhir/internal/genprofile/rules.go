@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/nhskit/nhskit/fhir/internal/deftgz"
@@ -389,10 +390,222 @@ type subExt struct {
 }
 type extRule struct {
 	Contexts []string
+	Types    []string // a simple extension's value types, when its definition lists them (R4 core extensions)
 	Complex  bool
 	Subs     []subExt
 	ValueMin int // Extension.value[x] min
 	ExtMin   int // Extension.extension min (a complex extension's parts)
+}
+
+// readExtension reads an extension definition's rules from its element
+// contexts and its (effective) differential: whether it is complex, the
+// min of its value or of its sub-extensions, and each sub-extension's
+// url, min..max, value types, binding and reference targets.
+func readExtension(contexts []string, diff []rElement, needVS func(vs, strength string) bool, targetType func(string) string, cover func(id, rule string)) extRule {
+	e := extRule{Contexts: contexts}
+	subs := map[string]*subExt{}
+	var order []string
+	for _, el := range diff {
+		id := el.ID
+		if id == "Extension.value[x]" && el.Max != nil && el.Max.V == "0" {
+			e.Complex = true
+			cover(id, "max")
+		}
+		if id == "Extension.value[x]" && el.Min != nil {
+			fmt.Sscan(el.Min.V, &e.ValueMin)
+			cover(id, "min")
+		}
+		if id == "Extension.extension" {
+			if el.Min != nil {
+				fmt.Sscan(el.Min.V, &e.ExtMin)
+				cover(id, "min")
+			}
+			cover(id, "slicing") // sub-extensions by url: Subs
+		}
+		if id == "Extension.url" {
+			cover(id, "fixed") // the extension's own url: how it is found
+		}
+		if !strings.HasPrefix(id, "Extension.extension:") {
+			continue
+		}
+		rest := id[len("Extension.extension:"):]
+		name, tail, _ := strings.Cut(rest, ".")
+		if strings.Contains(name, ":") || strings.Contains(tail, ":") || strings.Contains(tail, ".") {
+			continue
+		}
+		s := subs[name]
+		if s == nil {
+			s = &subExt{URL: name, Max: "*"}
+			subs[name] = s
+			order = append(order, name)
+		}
+		switch tail {
+		case "":
+			if el.Min != nil {
+				fmt.Sscan(el.Min.V, &s.Min)
+			}
+			if el.Max != nil {
+				s.Max = el.Max.V
+			}
+			cover(id, "min")
+			cover(id, "max")
+			if len(el.Type) > 0 {
+				cover(id, "type") // Extension, as every sub-extension
+			}
+		case "url":
+			for _, a := range el.Any {
+				if a.XMLName.Local == "fixedUri" {
+					s.URL = a.Value
+					cover(id, "fixed")
+				}
+			}
+		case "value[x]":
+			for _, t := range el.Type {
+				s.Types = append(s.Types, t.Code.V)
+			}
+			if len(el.Type) > 0 {
+				cover(id, "type")
+			}
+			if el.Min != nil {
+				fmt.Sscan(el.Min.V, &s.ValueMin)
+				cover(id, "min")
+			}
+			if b := el.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && needVS(b.ValueSet.V, b.Strength.V) {
+				s.ValueSet, _, _ = strings.Cut(b.ValueSet.V, "|")
+				s.Strength = b.Strength.V
+				cover(id, "binding-"+b.Strength.V)
+			}
+			if ts := refTypes(el, targetType); len(ts) > 0 {
+				s.Targets = ts
+				cover(id, "targetProfile")
+			}
+		case "extension":
+			if el.Max != nil && el.Max.V == "0" {
+				s.NoExt = true
+				cover(id, "max")
+			}
+		}
+	}
+	for _, n := range order {
+		e.Subs = append(e.Subs, *subs[n])
+	}
+	return e
+}
+
+// coreExtSD is what readCoreExtensions reads of an R4 extension definition.
+type coreExtSD struct {
+	URL            string `json:"url"`
+	Type           string `json:"type"`
+	Derivation     string `json:"derivation"`
+	BaseDefinition string `json:"baseDefinition"`
+	Context        []struct {
+		Type       string `json:"type"`
+		Expression string `json:"expression"`
+	} `json:"context"`
+	Differential struct {
+		Element []struct {
+			ID   string  `json:"id"`
+			Path string  `json:"path"`
+			Min  *int    `json:"min"`
+			Max  *string `json:"max"`
+			Type []struct {
+				Code          string   `json:"code"`
+				TargetProfile []string `json:"targetProfile"`
+			} `json:"type"`
+			Binding *struct {
+				Strength string `json:"strength"`
+				ValueSet string `json:"valueSet"`
+			} `json:"binding"`
+			FixedURI string `json:"fixedUri"`
+		} `json:"element"`
+	} `json:"differential"`
+}
+
+// readCoreExtensions reads the R4 core extension definitions in
+// definitions.tgz (every Extension constraint on the base Extension): each
+// one's rules as readExtension gives them for UK Core's, plus a simple
+// extension's value types, and its value's required or extensible binding
+// and reference targets as a rule set on "value".
+func readCoreExtensions(r4 string, needVS func(vs, strength string) bool, targetType func(string) string) (map[string]extRule, map[string]ruleSet, error) {
+	const base = "http://hl7.org/fhir/StructureDefinition/Extension"
+	exts := map[string]extRule{}
+	rules := map[string]ruleSet{}
+	err := deftgz.Each(r4, []string{"StructureDefinition-"}, func(name string, data []byte) error {
+		var sd coreExtSD
+		if err := json.Unmarshal(data, &sd); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+		if sd.Type != "Extension" || sd.Derivation != "constraint" || sd.URL == base {
+			return nil
+		}
+		if sd.BaseDefinition != base {
+			return fmt.Errorf("%s: extension on %s: its base's rules would be needed", name, sd.BaseDefinition)
+		}
+		var ctxs []string
+		for _, c := range sd.Context {
+			if c.Type != "element" {
+				// a fhirpath or extension context is not judged: no
+				// context is checked for this extension
+				ctxs = nil
+				break
+			}
+			ctxs = append(ctxs, c.Expression)
+		}
+		diff := make([]rElement, 0, len(sd.Differential.Element))
+		for _, je := range sd.Differential.Element {
+			el := rElement{ID: je.ID, Path: valueAttr{je.Path}}
+			if je.Min != nil {
+				el.Min = &valueAttr{strconv.Itoa(*je.Min)}
+			}
+			if je.Max != nil {
+				el.Max = &valueAttr{*je.Max}
+			}
+			for _, t := range je.Type {
+				el.Type = append(el.Type, struct {
+					Code          valueAttr   `xml:"code"`
+					Profile       []valueAttr `xml:"profile"`
+					TargetProfile []valueAttr `xml:"targetProfile"`
+				}{Code: valueAttr{t.Code}})
+				for _, tp := range t.TargetProfile {
+					last := &el.Type[len(el.Type)-1]
+					last.TargetProfile = append(last.TargetProfile, valueAttr{tp})
+				}
+			}
+			if b := je.Binding; b != nil {
+				el.Binding = &struct {
+					Strength valueAttr `xml:"strength"`
+					ValueSet valueAttr `xml:"valueSet"`
+				}{valueAttr{b.Strength}, valueAttr{b.ValueSet}}
+			}
+			if je.FixedURI != "" {
+				el.Any = append(el.Any, xNode{XMLName: xml.Name{Local: "fixedUri"}, Value: je.FixedURI})
+			}
+			diff = append(diff, el)
+		}
+		e := readExtension(ctxs, diff, needVS, targetType, func(id, rule string) {})
+		for _, el := range diff {
+			if el.ID != "Extension.value[x]" || e.Complex {
+				continue
+			}
+			for _, t := range el.Type {
+				e.Types = append(e.Types, t.Code.V)
+			}
+			var rs ruleSet
+			if b := el.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && needVS(b.ValueSet.V, b.Strength.V) {
+				vs, _, _ := strings.Cut(b.ValueSet.V, "|")
+				rs.Bindings = append(rs.Bindings, bindingRule{"value", vs, b.Strength.V})
+			}
+			if ts := refTypes(el, targetType); len(ts) > 0 {
+				rs.Refs = append(rs.Refs, refRule{"value", ts})
+			}
+			if len(rs.Bindings) > 0 || len(rs.Refs) > 0 {
+				rules[sd.URL] = rs
+			}
+		}
+		exts[sd.URL] = e
+		return nil
+	})
+	return exts, rules, err
 }
 
 // rel turns "Patient.a.value[x]" into "a.value".
@@ -546,99 +759,17 @@ func writeRules(ukcore, r4, out string) error {
 		if sd.Type.V != "Extension" {
 			continue
 		}
-		var e extRule
+		var ctxs []string
 		for _, c := range sd.Context {
 			if c.Type.V == "element" {
-				e.Contexts = append(e.Contexts, c.Expression.V)
+				ctxs = append(ctxs, c.Expression.V)
 			}
 		}
-		subs := map[string]*subExt{}
-		var order []string
-		for _, el := range sd.Differential {
-			id := el.ID
-			if id == "Extension.value[x]" && el.Max != nil && el.Max.V == "0" {
-				e.Complex = true
-				cover(url, id, "max")
-			}
-			if id == "Extension.value[x]" && el.Min != nil {
-				fmt.Sscan(el.Min.V, &e.ValueMin)
-				cover(url, id, "min")
-			}
-			if id == "Extension.extension" {
-				if el.Min != nil {
-					fmt.Sscan(el.Min.V, &e.ExtMin)
-					cover(url, id, "min")
-				}
-				cover(url, id, "slicing") // sub-extensions by url: Subs
-			}
-			if id == "Extension.url" {
-				cover(url, id, "fixed") // the extension's own url: how it is found
-			}
-			if !strings.HasPrefix(id, "Extension.extension:") {
-				continue
-			}
-			rest := id[len("Extension.extension:"):]
-			name, tail, _ := strings.Cut(rest, ".")
-			if strings.Contains(name, ":") || strings.Contains(tail, ":") || strings.Contains(tail, ".") {
-				continue
-			}
-			s := subs[name]
-			if s == nil {
-				s = &subExt{URL: name, Max: "*"}
-				subs[name] = s
-				order = append(order, name)
-			}
-			switch tail {
-			case "":
-				if el.Min != nil {
-					fmt.Sscan(el.Min.V, &s.Min)
-				}
-				if el.Max != nil {
-					s.Max = el.Max.V
-				}
-				cover(url, id, "min")
-				cover(url, id, "max")
-				if len(el.Type) > 0 {
-					cover(url, id, "type") // Extension, as every sub-extension
-				}
-			case "url":
-				for _, a := range el.Any {
-					if a.XMLName.Local == "fixedUri" {
-						s.URL = a.Value
-						cover(url, id, "fixed")
-					}
-				}
-			case "value[x]":
-				for _, t := range el.Type {
-					s.Types = append(s.Types, t.Code.V)
-				}
-				if len(el.Type) > 0 {
-					cover(url, id, "type")
-				}
-				if el.Min != nil {
-					fmt.Sscan(el.Min.V, &s.ValueMin)
-					cover(url, id, "min")
-				}
-				if b := el.Binding; b != nil && (b.Strength.V == "required" || b.Strength.V == "extensible") && b.ValueSet.V != "" && needVSAs(b.ValueSet.V, b.Strength.V) {
-					s.ValueSet, _, _ = strings.Cut(b.ValueSet.V, "|")
-					s.Strength = b.Strength.V
-					cover(url, id, "binding-"+b.Strength.V)
-				}
-				if ts := refTypes(el, targetType); len(ts) > 0 {
-					s.Targets = ts
-					cover(url, id, "targetProfile")
-				}
-			case "extension":
-				if el.Max != nil && el.Max.V == "0" {
-					s.NoExt = true
-					cover(url, id, "max")
-				}
-			}
-		}
-		for _, n := range order {
-			e.Subs = append(e.Subs, *subs[n])
-		}
-		exts[url] = e
+		exts[url] = readExtension(ctxs, sd.Differential, needVSAs, targetType, func(id, rule string) { cover(url, id, rule) })
+	}
+	core, coreRules, err := readCoreExtensions(r4, needVSAs, targetType)
+	if err != nil {
+		return err
 	}
 	baseRefs := baseRefRules(sds4)
 	baseBinds := baseBindingRules(sds4, needVSAs)
@@ -711,32 +842,21 @@ func writeRules(ukcore, r4, out string) error {
 	}
 	b.WriteString("}\n\n// ukcoreExtensionRules are each UK Core extension's contexts and sub-extensions.\nvar ukcoreExtensionRules = map[string]*extensionRules{\n")
 	for _, u := range sortedKeys(exts) {
-		e := exts[u]
-		fmt.Fprintf(&b, "%q: {Contexts: %#v, Complex: %v, ", u, e.Contexts, e.Complex)
-		if e.ValueMin > 0 {
-			fmt.Fprintf(&b, "ValueMin: %d, ", e.ValueMin)
-		}
-		if e.ExtMin > 0 {
-			fmt.Fprintf(&b, "ExtMin: %d, ", e.ExtMin)
-		}
-		b.WriteString("Subs: []subExtension{")
-		for _, s := range e.Subs {
-			fmt.Fprintf(&b, "{URL: %q, Min: %d, Max: %q, Types: %#v, ValueSet: %q", s.URL, s.Min, s.Max, s.Types, s.ValueSet)
-			if s.Strength == "extensible" {
-				b.WriteString(", Strength: bindingExtensible")
-			}
-			if s.ValueMin > 0 {
-				fmt.Fprintf(&b, ", ValueMin: %d", s.ValueMin)
-			}
-			if len(s.Targets) > 0 {
-				fmt.Fprintf(&b, ", Targets: %#v", s.Targets)
-			}
-			if s.NoExt {
-				b.WriteString(", NoExt: true")
-			}
-			b.WriteString("},\n")
-		}
-		b.WriteString("}},\n")
+		fmt.Fprintf(&b, "%q: ", u)
+		writeExtRule(&b, exts[u])
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n")
+	b.WriteString("\n// coreExtensionRules are each R4 core extension's contexts, value types,\n// sub-extensions and the bindings and reference targets of its value\n// (extension-definitions in definitions.tgz).\nvar coreExtensionRules = map[string]*extensionRules{\n")
+	for _, u := range sortedKeys(core) {
+		fmt.Fprintf(&b, "%q: ", u)
+		writeExtRule(&b, core[u])
+		b.WriteString("},\n")
+	}
+	b.WriteString("}\n\n// coreExtensionValueRules are the bindings and reference targets of an R4\n// core extension's value, by its URL.\nvar coreExtensionValueRules = map[string]*profileRules{\n")
+	for _, u := range sortedKeys(coreRules) {
+		fmt.Fprintf(&b, "%q: ", u)
+		writeRuleSet(&b, coreRules[u], false)
 	}
 	b.WriteString("}\n")
 	writeMustSupport(&b, mustSupport)
@@ -748,6 +868,39 @@ func writeRules(ukcore, r4, out string) error {
 		return err
 	}
 	return os.WriteFile(out, src, 0o644)
+}
+
+// writeExtRule writes an extensionRules literal but for its closing
+// brace, which the caller writes.
+func writeExtRule(b *bytes.Buffer, e extRule) {
+	fmt.Fprintf(b, "{Contexts: %#v, Complex: %v, ", e.Contexts, e.Complex)
+	if e.ValueMin > 0 {
+		fmt.Fprintf(b, "ValueMin: %d, ", e.ValueMin)
+	}
+	if e.ExtMin > 0 {
+		fmt.Fprintf(b, "ExtMin: %d, ", e.ExtMin)
+	}
+	b.WriteString("Subs: []subExtension{")
+	for _, s := range e.Subs {
+		fmt.Fprintf(b, "{URL: %q, Min: %d, Max: %q, Types: %#v, ValueSet: %q", s.URL, s.Min, s.Max, s.Types, s.ValueSet)
+		if s.Strength == "extensible" {
+			b.WriteString(", Strength: bindingExtensible")
+		}
+		if s.ValueMin > 0 {
+			fmt.Fprintf(b, ", ValueMin: %d", s.ValueMin)
+		}
+		if len(s.Targets) > 0 {
+			fmt.Fprintf(b, ", Targets: %#v", s.Targets)
+		}
+		if s.NoExt {
+			b.WriteString(", NoExt: true")
+		}
+		b.WriteString("},\n")
+	}
+	b.WriteString("}, ")
+	if len(e.Types) > 0 {
+		fmt.Fprintf(b, "Types: %#v, ", e.Types)
+	}
 }
 
 func uniq(s []string) []string {

@@ -139,3 +139,39 @@ func TestRulesUpToDate(t *testing.T) {
 		t.Error("fhir/zz_rules.go is not what genprofile writes: run go generate ./fhir")
 	}
 }
+
+// The R4 core extension definitions as readCoreExtensions reads them from
+// definitions.tgz: every one, with element contexts, value types, complex
+// ones' sub-extensions and the value's binding.
+func TestCoreExtensions(t *testing.T) {
+	need := func(vs, strength string) bool { return strings.Contains(vs, "data-absent-reason") }
+	target := func(u string) string { return strings.TrimPrefix(u, "http://hl7.org/fhir/StructureDefinition/") }
+	exts, rules, err := readCoreExtensions(testR4, need, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exts) != 396 {
+		t.Errorf("%d core extensions, want the 396 of R4 4.0.1", len(exts))
+	}
+	const core = "http://hl7.org/fhir/StructureDefinition/"
+	bt := exts[core+"patient-birthTime"]
+	if strings.Join(bt.Contexts, ",") != "Patient.birthDate" || strings.Join(bt.Types, ",") != "dateTime" || bt.Complex || bt.ValueMin != 1 {
+		t.Errorf("patient-birthTime: %+v", bt)
+	}
+	geo := exts[core+"geolocation"]
+	if !geo.Complex || len(geo.Subs) != 2 || geo.Subs[0].URL != "latitude" || geo.Subs[0].Min != 1 || strings.Join(geo.Subs[1].Types, ",") != "decimal" || len(geo.Types) != 0 {
+		t.Errorf("geolocation: %+v", geo)
+	}
+	dar := rules[core+"data-absent-reason"]
+	if len(dar.Bindings) != 1 || dar.Bindings[0].Path != "value" || dar.Bindings[0].ValueSet != "http://hl7.org/fhir/ValueSet/data-absent-reason" || dar.Bindings[0].Strength != "required" {
+		t.Errorf("data-absent-reason rules: %+v", dar)
+	}
+	for u, e := range exts {
+		if len(e.Contexts) == 0 {
+			t.Errorf("%s: no element context", u)
+		}
+		if e.Complex && len(e.Types) > 0 {
+			t.Errorf("%s: a complex extension with value types %v", u, e.Types)
+		}
+	}
+}
