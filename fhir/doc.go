@@ -181,7 +181,8 @@
 // ids, as each issue's details.text: an invariant's key, unknown-profile,
 // profile-type, cardinality, binding, binding-extensible,
 // binding-preferred, fixed, slicing, type, reference-target,
-// extension-context, extension-value, sub-extension and must-support.
+// extension-context, extension-value, extension-modifier, sub-extension
+// and must-support.
 //
 // mustSupport (R4 ElementDefinition.mustSupport, in the ElementDefinition
 // StructureDefinition of ../shared/fhir-r4/definitions.tgz; R4
@@ -343,9 +344,13 @@
 // (binding, binding-extensible, reference-target). genprofile reads them
 // into zz_rules.go's coreExtensionRules with the reader UK Core's
 // extensions go through. Not checked: the one core extension invariant
-// beyond ele-1 and ext-1 (inv-1), an extension's own max where it is used
-// outside any slicing, and whether a modifier extension sits in
-// modifierExtension. Some of R4's own conformance resources carry core
+// beyond ele-1 and ext-1 (inv-1) and an extension's own max where it is
+// used outside any slicing. For UK Core and R4 core extensions alike, one
+// whose definition's root element is a modifier (isModifier:
+// request-doNotPerform, capabilitystatement-prohibited; no UK Core one)
+// SHALL be in modifierExtension and any other SHALL NOT (R4
+// extensibility.html#modifierExtension; rule id extension-modifier, an
+// error). Some of R4's own conformance resources carry core
 // extensions outside the contexts those declare (structuredefinition-
 // fhir-type on ElementDefinition.type rather than its code,
 // structuredefinition-normative-version on ValueSet and CodeSystem, regex

@@ -134,6 +134,9 @@ type refRule struct {
 // extensionRules are where an extension may be used and, for a complex
 // one, the sub-extensions it holds.
 type extensionRules struct {
+	// Modifier: the extension changes the meaning of what holds it
+	// (isModifier), so it belongs in modifierExtension, and only it does
+	Modifier bool
 	Contexts []string // element contexts: "Patient", "Patient.contact", "Coding"
 	// Types, for an R4 core extension, are the types its value may have
 	// (UK Core extensions' are Validate's: ukcore_extensions.go)
@@ -294,6 +297,9 @@ const (
 	RuleExtensionValue = "extension-value"
 	// RuleType: a choice element (value[x]) of a type the profile does not allow.
 	RuleType = "type"
+	// RuleExtensionModifier: a modifier extension in extension, or any
+	// other in modifierExtension.
+	RuleExtensionModifier = "extension-modifier"
 )
 
 const (
@@ -972,6 +978,13 @@ func (v *profileValidator) extensions(res, n *Node) {
 }
 
 func (v *profileValidator) extension(e *extensionRules, url string, res, parent, ext *Node) {
+	if inModifier := ext.Name == "modifierExtension"; e.Modifier != inModifier {
+		msg := "The extension " + url + " is not a modifier extension, so it is not allowed in modifierExtension"
+		if e.Modifier {
+			msg = "The extension " + url + " is a modifier extension, so it belongs in modifierExtension"
+		}
+		v.report(SeverityError, IssueStructure, RuleExtensionModifier, msg, nodeLoc(ext))
+	}
 	if len(e.Contexts) > 0 {
 		ok := false
 		for _, c := range e.Contexts {

@@ -74,6 +74,8 @@ var profileCorpus = []struct {
 	{"core-extension-value-type-birthtime-string.json", RuleExtensionValue, "error", "Patient.birthDate.extension[0].value"},
 	{"core-subextension-geolocation-no-longitude.json", RuleSubExtension, "error", "Patient.address[0].extension[0]"},
 	{"core-extension-binding-data-absent-reason.json", RuleBinding, "error", "Patient.gender.extension[0].value"},
+	{"core-extension-modifier-donotperform.json", RuleExtensionModifier, "error", "NutritionOrder.extension[0]"},
+	{"extension-modifier-birthsex.json", RuleExtensionModifier, "error", "Patient.modifierExtension[0]"},
 }
 
 // baseRuleToo are the corpus files whose fault base R4 forbids as well:
@@ -92,6 +94,7 @@ var baseRuleToo = map[string]bool{
 	"core-extension-value-type-birthtime-string.json": true,
 	"core-subextension-geolocation-no-longitude.json": true,
 	"core-extension-binding-data-absent-reason.json":  true,
+	"core-extension-modifier-donotperform.json":       true,
 }
 
 // A cardinality with a system (a slice such as coding:snomedCT) under a
@@ -208,6 +211,8 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 		"core-extension-value-type-birthtime-string.json": {`"valueString":"half past eight"`, `"valueDateTime":"2020-01-01T08:30:00Z"`},
 		"core-subextension-geolocation-no-longitude.json": {`{"url":"latitude","valueDecimal":53.8}`, `{"url":"latitude","valueDecimal":53.8},{"url":"longitude","valueDecimal":-1.55}`},
 		"core-extension-binding-data-absent-reason.json":  {`"valueCode":"forgotten"`, `"valueCode":"asked-declined"`},
+		"core-extension-modifier-donotperform.json":       {`"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/request-doNotPerform"`, `"modifierExtension":[{"url":"http://hl7.org/fhir/StructureDefinition/request-doNotPerform"`},
+		"extension-modifier-birthsex.json":                {`"modifierExtension":[`, `"extension":[`},
 		"extension-value-missing.json":                    {`"extension":[{"url":"https://example.org/fhir/StructureDefinition/note","valueString":"synthetic"}]`, `"valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender","code":"F"}]}`},
 	}
 	for file, f := range fix {

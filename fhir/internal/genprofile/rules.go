@@ -389,6 +389,7 @@ type subExt struct {
 	NoExt    bool     // extension 0..0: a simple sub-extension
 }
 type extRule struct {
+	Modifier bool // the definition's root element is a modifier (isModifier)
 	Contexts []string
 	Types    []string // a simple extension's value types, when its definition lists them (R4 core extensions)
 	Complex  bool
@@ -407,6 +408,14 @@ func readExtension(contexts []string, diff []rElement, needVS func(vs, strength 
 	var order []string
 	for _, el := range diff {
 		id := el.ID
+		if id == "Extension" {
+			for _, a := range el.Any {
+				if a.XMLName.Local == "isModifier" && a.Value == "true" {
+					e.Modifier = true
+					cover(id, "isModifier")
+				}
+			}
+		}
 		if id == "Extension.value[x]" && el.Max != nil && el.Max.V == "0" {
 			e.Complex = true
 			cover(id, "max")
@@ -516,7 +525,8 @@ type coreExtSD struct {
 				Strength string `json:"strength"`
 				ValueSet string `json:"valueSet"`
 			} `json:"binding"`
-			FixedURI string `json:"fixedUri"`
+			FixedURI   string `json:"fixedUri"`
+			IsModifier bool   `json:"isModifier"`
 		} `json:"element"`
 	} `json:"differential"`
 }
@@ -579,6 +589,9 @@ func readCoreExtensions(r4 string, needVS func(vs, strength string) bool, target
 			}
 			if je.FixedURI != "" {
 				el.Any = append(el.Any, xNode{XMLName: xml.Name{Local: "fixedUri"}, Value: je.FixedURI})
+			}
+			if je.IsModifier {
+				el.Any = append(el.Any, xNode{XMLName: xml.Name{Local: "isModifier"}, Value: "true"})
 			}
 			diff = append(diff, el)
 		}
@@ -873,7 +886,11 @@ func writeRules(ukcore, r4, out string) error {
 // writeExtRule writes an extensionRules literal but for its closing
 // brace, which the caller writes.
 func writeExtRule(b *bytes.Buffer, e extRule) {
-	fmt.Fprintf(b, "{Contexts: %#v, Complex: %v, ", e.Contexts, e.Complex)
+	b.WriteString("{")
+	if e.Modifier {
+		b.WriteString("Modifier: true, ")
+	}
+	fmt.Fprintf(b, "Contexts: %#v, Complex: %v, ", e.Contexts, e.Complex)
 	if e.ValueMin > 0 {
 		fmt.Fprintf(b, "ValueMin: %d, ", e.ValueMin)
 	}

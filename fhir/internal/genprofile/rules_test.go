@@ -166,12 +166,19 @@ func TestCoreExtensions(t *testing.T) {
 	if len(dar.Bindings) != 1 || dar.Bindings[0].Path != "value" || dar.Bindings[0].ValueSet != "http://hl7.org/fhir/ValueSet/data-absent-reason" || dar.Bindings[0].Strength != "required" {
 		t.Errorf("data-absent-reason rules: %+v", dar)
 	}
+	mods := 0
 	for u, e := range exts {
+		if e.Modifier {
+			mods++
+		}
 		if len(e.Contexts) == 0 {
 			t.Errorf("%s: no element context", u)
 		}
 		if e.Complex && len(e.Types) > 0 {
 			t.Errorf("%s: a complex extension with value types %v", u, e.Types)
 		}
+	}
+	if !exts[core+"request-doNotPerform"].Modifier || mods != 2 {
+		t.Errorf("%d modifier extensions, want request-doNotPerform and capabilitystatement-prohibited", mods)
 	}
 }
