@@ -739,10 +739,23 @@ func (m *Model) writeXMLChildren(w *bytes.Buffer, obj *jnode, t *TypeInfo, path 
 				elems = x.items
 			}
 		}
-		for i, it := range items {
+		// _name may hold more items than name (given: [], _given: [{...}]):
+		// those are primitives with no value, not to be dropped
+		n := len(items)
+		if len(elems) > n {
+			n = len(elems)
+		}
+		for i := 0; i < n; i++ {
+			it := &jnode{kind: 'n'}
+			if i < len(items) {
+				it = items[i]
+			}
 			var ex *jnode
 			if i < len(elems) && elems[i].kind == '{' {
 				ex = elems[i]
+			}
+			if i >= len(items) && ex == nil {
+				continue // a null in _name past name's end: nothing there
 			}
 			if err := m.writeXMLElement(w, k, typ, it, ex, fmt.Sprintf("%s.%s", path, k)); err != nil {
 				return err
