@@ -933,12 +933,21 @@ func containedByID(res *Node, id string) *Node {
 // extensionDef gives the definition of the extension url: a UK Core one
 // (unless only base R4 is asked for) or an R4 core one; nil for any other.
 func (v *profileValidator) extensionDef(url string) *extensionRules {
+	const core = "http://hl7.org/fhir/StructureDefinition/"
+	switch {
+	case strings.IndexByte(url, ':') < 0:
+		// a relative url is a sub-extension's name, which its parent's
+		// definition judges
+		return nil
+	case strings.HasPrefix(url, core):
+		return coreExtensionRules[url]
+	}
 	if v.opts.Mode != ProfilesBase {
 		if e := ukcoreExtensionRules[url]; e != nil {
 			return e
 		}
 	}
-	return coreExtensionRules[url]
+	return coreExtensionRules[url] // two are defined elsewhere (smarthealthit.org)
 }
 
 // extensions checks every UK Core and R4 core extension below n (not in contained or
