@@ -513,20 +513,12 @@ type coreExtSD struct {
 	} `json:"context"`
 	Differential struct {
 		Element []struct {
-			ID   string  `json:"id"`
-			Path string  `json:"path"`
-			Min  *int    `json:"min"`
-			Max  *string `json:"max"`
-			Type []struct {
-				Code          string   `json:"code"`
-				TargetProfile []string `json:"targetProfile"`
-			} `json:"type"`
-			Binding *struct {
-				Strength string `json:"strength"`
-				ValueSet string `json:"valueSet"`
-			} `json:"binding"`
-			FixedURI   string `json:"fixedUri"`
-			IsModifier bool   `json:"isModifier"`
+			baseElement         // path, types with their target profiles, binding
+			ID          string  `json:"id"`
+			Min         *int    `json:"min"`
+			Max         *string `json:"max"`
+			FixedURI    string  `json:"fixedUri"`
+			IsModifier  bool    `json:"isModifier"`
 		} `json:"element"`
 	} `json:"differential"`
 }
