@@ -155,9 +155,11 @@ func navigate(e *env, x *memberNode, focus []any) ([]any, error) {
 				}
 			}
 			if !found && !upper {
-				// lenient: a choice element by its typed name (valueQuantity)
+				// lenient: a choice element by its typed name (valueQuantity),
+				// but not an element that only starts the same
+				// (TestScript's response, a code, is not responseCode)
 				for _, k := range n.kids {
-					if len(x.name) > len(k.Name) && strings.HasPrefix(x.name, k.Name) && k.Type != "" && x.name[len(k.Name):] == strings.ToUpper(k.Type[:1])+k.Type[1:] {
+					if len(x.name) > len(k.Name) && strings.HasPrefix(x.name, k.Name) && k.Type != "" && x.name[len(k.Name):] == strings.ToUpper(k.Type[:1])+k.Type[1:] && choiceElem(nodeTypeInfo(n.Type), k.Name) {
 						out = append(out, k)
 					}
 				}
@@ -172,6 +174,16 @@ func navigate(e *env, x *memberNode, focus []any) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// choiceElem reports whether name is a choice element (value[x]) of type
+// ti; of a type the tables do not know, any element may be one.
+func choiceElem(ti *typeInfo, name string) bool {
+	if ti == nil || ti == primitiveElement {
+		return ti == nil
+	}
+	e := ti.byName[name]
+	return e == nil || e.Choice
 }
 
 var wellKnownVars = map[string]string{

@@ -233,6 +233,11 @@ func elemFor(ti *typeInfo, key string) (*elemInfo, string) {
 	return nil, ""
 }
 
+// resourceTypeMarks reports whether a JSON object of type ti has its
+// "resourceType" key name the resource it holds, as it does everywhere but
+// in an element of a type with an element of that name.
+func resourceTypeMarks(ti *typeInfo) bool { return ti == nil || !ti.ownResourceType }
+
 // NodeFromJSON builds a Node tree from a FHIR JSON resource.
 func NodeFromJSON(data []byte) (*Node, error) {
 	d := json.NewDecoder(bytes.NewReader(data))
@@ -281,14 +286,16 @@ func jsonScalar(v any) (string, string) {
 }
 
 func jsonNode(name, typ string, obj map[string]any, parent *Node) *Node {
-	if rt, ok := obj["resourceType"].(string); ok && rt != "" {
+	ti := nodeTypeInfo(typ)
+	marker := resourceTypeMarks(ti)
+	if rt, ok := obj["resourceType"].(string); ok && rt != "" && marker {
 		typ = rt
+		ti = nodeTypeInfo(typ)
 	}
 	n := &Node{Name: name, Type: typ, parent: parent}
-	ti := nodeTypeInfo(typ)
 	keys := make([]string, 0, len(obj))
 	for k := range obj {
-		if k == "resourceType" || k == "fhir_comments" {
+		if k == "resourceType" && marker || k == "fhir_comments" {
 			continue
 		}
 		if strings.HasPrefix(k, "_") {

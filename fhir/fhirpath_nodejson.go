@@ -435,16 +435,18 @@ func (st *nodeState) release() {
 // object fills n from object o as jsonNode does.
 func (b *nodeBuilder) object(n *Node, name, typ string, o jval, parent *Node) {
 	d := b.d
-	if v := d.member(o, "resourceType"); v >= 0 && d.vals[v].kind == 's' && d.vals[v].s != "" {
+	ti := nodeTypeInfo(typ)
+	marker := resourceTypeMarks(ti)
+	if v := d.member(o, "resourceType"); marker && v >= 0 && d.vals[v].kind == 's' && d.vals[v].s != "" {
 		typ = d.vals[v].s
+		ti = nodeTypeInfo(typ)
 	}
 	n.Name, n.Type, n.parent = name, typ, parent
-	ti := nodeTypeInfo(typ)
 	base := len(b.keys)
 	defer func() { b.keys = b.keys[:base] }()
 	for i := o.a; i < o.a+o.n; i++ {
 		k := d.mems[i].key
-		if k == "resourceType" || k == "fhir_comments" {
+		if k == "resourceType" && marker || k == "fhir_comments" {
 			continue
 		}
 		if len(k) > 0 && k[0] == '_' {

@@ -134,6 +134,65 @@ func TestEvaluatePrimitiveExtension(t *testing.T) {
 	}
 }
 
+// Names that look like what they are not, in every tree builder: R4's
+// ExampleScenario.instance has an element called resourceType (a code, not
+// a resource's type), and TestScript's assert has both response (a code)
+// and responseCode (a string), so responseCode is not response as a code
+// (the lenient valueQuantity-style name of a choice element). Both were
+// found by the fhirpath.js differential over the R4 examples.
+func TestEvaluateLookalikeNames(t *testing.T) {
+	docs := []struct{ json, xml string }{
+		{`{"resourceType":"ExampleScenario","status":"draft","instance":[{"resourceId":"p1","resourceType":"Patient"}]}`,
+			`<ExampleScenario xmlns="http://hl7.org/fhir"><status value="draft"/><instance><resourceId value="p1"/><resourceType value="Patient"/></instance></ExampleScenario>`},
+		{`{"resourceType":"TestScript","setup":{"action":[{"assert":{"direction":"response","response":"okay","warningOnly":false}}]}}`,
+			`<TestScript xmlns="http://hl7.org/fhir"><setup><action><assert><direction value="response"/><response value="okay"/><warningOnly value="false"/></assert></action></setup></TestScript>`},
+	}
+	tests := []struct {
+		doc  int
+		expr string
+		want []any
+	}{
+		{0, "ExampleScenario.instance.resourceType", []any{"Patient"}},
+		{0, "ExampleScenario.instance.resourceType is code", []any{true}},
+		{0, "ExampleScenario.instance.resourceId", []any{"p1"}},
+		{0, "ExampleScenario.instance is Patient", []any{false}},
+		{1, "TestScript.setup.action.assert.response", []any{"okay"}},
+		{1, "TestScript.setup.action.assert.responseCode", nil},
+		{1, "TestScript.setup.action.assert.responseCode.count() + TestScript.setup.action.assert.response.count()", []any{Number("1")}},
+	}
+	trees := make([]map[string]*Node, len(docs))
+	for i, d := range docs {
+		fromJSON, err := NodeFromJSON([]byte(d.json))
+		require.NoError(t, err)
+		fromXML, err := NodeFromXML([]byte(d.xml))
+		require.NoError(t, err)
+		st := nodeStates.Get().(*nodeState)
+		defer st.release()
+		fast, err := st.build(d.json, false)
+		require.NoError(t, err)
+		r, err := Unmarshal([]byte(d.json))
+		require.NoError(t, err)
+		st2 := nodeStates.Get().(*nodeState)
+		defer st2.release()
+		typed, ok := st2.buildTyped(r)
+		require.True(t, ok, "doc %d", i)
+		trees[i] = map[string]*Node{"json": fromJSON, "xml": fromXML, "fast json": fast, "typed": typed}
+	}
+	for _, tt := range tests {
+		p, err := CompileFHIRPath(tt.expr)
+		require.NoError(t, err)
+		for name, n := range trees[tt.doc] {
+			got, err := p.EvaluateNode(context.Background(), n, nil)
+			require.NoError(t, err, "%s on %s", tt.expr, name)
+			var plainGot []any
+			for _, v := range got {
+				plainGot = append(plainGot, plain(v))
+			}
+			assert.Equal(t, tt.want, plainGot, "%s on %s", tt.expr, name)
+		}
+	}
+}
+
 // Every expression Validate reports must select an element of the resource
 // (or the place where a required one is missing).
 func TestValidationExpressionsEvaluate(t *testing.T) {

@@ -7,6 +7,10 @@ type typeInfo struct {
 	Kind   string // type, resource or backbone
 	Elems  []elemInfo
 	byName map[string]*elemInfo
+	// ownResourceType: the type has an element called resourceType
+	// (ExampleScenario.instance), so in JSON that key is not the name of
+	// a resource
+	ownResourceType bool
 }
 
 type elemInfo struct {
@@ -23,5 +27,6 @@ func init() {
 		for i := range t.Elems {
 			t.byName[t.Elems[i].Name] = &t.Elems[i]
 		}
+		t.ownResourceType = t.byName["resourceType"] != nil
 	}
 }

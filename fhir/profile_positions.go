@@ -207,9 +207,8 @@ func jsonPositions(data []byte) map[string]position {
 				}
 				continue
 			}
-			if key == "resourceType" {
-				continue
-			}
+			// a resource's resourceType key gets a place no issue names;
+			// ExampleScenario.instance's is an element
 			p := px.element(root, key, -1, px.at(off))
 			if err := value(p, vt); err != nil {
 				return err

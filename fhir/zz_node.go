@@ -20690,8 +20690,10 @@ func (v *ExampleScenarioInstance) buildNode(b *typedBuilder, s nodeScope) {
 	} else if someElem(v.ResourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "resourceId"), "", v.ResourceID.Elem)
 	}
-	if v.ResourceType.present() {
-		b.bail = true
+	if v.ResourceType.Value != "" {
+		b.leaf(s, nt, 4, "resourceType", v.ResourceType.Value, v.ResourceType.Elem)
+	} else if someElem(v.ResourceType.Elem) {
+		b.strNode(s, b.group(s, nt, 4, "resourceType"), "", v.ResourceType.Elem)
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)

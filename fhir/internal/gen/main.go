@@ -709,8 +709,8 @@ func (g *gen) nodes() {
 		g.p("\tnt := &nt%s", goName)
 		for i, f := range fs {
 			switch {
-			case f.JSON == "resourceType" || f.JSON == "fhir_comments":
-				// keys the JSON tree reads otherwise (ExampleScenario.instance.resourceType)
+			case f.JSON == "fhir_comments":
+				// a key the JSON tree leaves out
 				g.p("\tif v.%s.present() { b.bail = true }", f.Go)
 			case f.Base == "id":
 				g.p("\tif v.ID != \"\" { b.str(s, nt, %d, %q, v.ID) }", i, f.JSON)
