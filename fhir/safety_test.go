@@ -187,6 +187,32 @@ func TestHugeIntegerNotEchoed(t *testing.T) {
 	assert.Contains(t, err.Error(), "1000 digits")
 }
 
+// FHIR XML has its elements in definition order and JSON may have its keys
+// in any: JSONToXML writes them in definition order, a primitive that has
+// only its _name (no value) in its place, an Extension's url as its
+// attribute, and a contained resource's elements in order too.
+func TestJSONToXMLDefinitionOrder(t *testing.T) {
+	in := `{"address":[{"city":"Leeds","line":["1 Lane"]}],"gender":"male",` +
+		`"_birthDate":{"extension":[{"valueDateTime":"2020-01-01T10:00:00Z","url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime"}]},` +
+		`"name":[{"given":["Ann"],"family":"Test"}],"id":"p1","resourceType":"Patient","active":true,` +
+		`"contained":[{"name":"Org","resourceType":"Organization","id":"o1"}],"meta":{"versionId":"1"}}`
+	want := `<Patient xmlns="http://hl7.org/fhir"><id value="p1"/><meta><versionId value="1"/></meta>` +
+		`<contained><Organization><id value="o1"/><name value="Org"/></Organization></contained>` +
+		`<active value="true"/><name><family value="Test"/><given value="Ann"/></name><gender value="male"/>` +
+		`<birthDate><extension url="http://hl7.org/fhir/StructureDefinition/patient-birthTime"><valueDateTime value="2020-01-01T10:00:00Z"/></extension></birthDate>` +
+		`<address><line value="1 Lane"/><city value="Leeds"/></address></Patient>`
+	got, err := JSONToXML([]byte(in))
+	require.NoError(t, err)
+	assert.Equal(t, want, string(got))
+	back, err := XMLToJSON(got)
+	require.NoError(t, err)
+	a, err := Unmarshal([]byte(in))
+	require.NoError(t, err)
+	b, err := Unmarshal(back)
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
+}
+
 func TestBOMAndXMLVariants(t *testing.T) {
 	r, err := Unmarshal([]byte(utf8BOM + `{"resourceType":"Patient","id":"a"}`))
 	require.NoError(t, err)

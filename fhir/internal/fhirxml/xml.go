@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -706,19 +707,33 @@ func (m *Model) writeXMLResource(w *bytes.Buffer, obj *jnode, typ string, top bo
 	return nil
 }
 
+// writeXMLChildren writes obj's elements in the order t defines them,
+// which FHIR XML requires and JSON does not (a JSON object may have its
+// keys in any order).
 func (m *Model) writeXMLChildren(w *bytes.Buffer, obj *jnode, t *TypeInfo, path string) error {
+	type keyed struct {
+		key  string // the element's name: a _name key's without the _
+		typ  string
+		pos  int  // the element's place in t.Elems
+		only bool // only _name is there: a primitive without a value
+	}
+	keys := make([]keyed, 0, len(obj.members))
 	for _, mb := range obj.members {
 		k := mb.key
 		if k == "" {
 			return &XMLError{Path: path, Msg: "empty element name"}
 		}
+		only := false
 		if k[0] == '_' {
 			// A primitive's id and extensions, written with its value.
 			el, typ := findElem(t, k[1:])
 			if el == nil || !isPrimitiveName(typ) || typ == "xhtml" || typ == "attr:string" {
 				return &XMLError{Path: path + "." + clip(k), Msg: "unknown element"}
 			}
-			continue
+			if obj.get(k[1:]) != nil {
+				continue
+			}
+			k, only = k[1:], true
 		}
 		// ExampleScenario.instance has an element named resourceType.
 		if k == "resourceType" && t.Kind == "resource" || k == "url" && t.Name == "Extension" || k == "id" && t.Kind != "resource" {
@@ -728,9 +743,36 @@ func (m *Model) writeXMLChildren(w *bytes.Buffer, obj *jnode, t *TypeInfo, path 
 		if el == nil {
 			return &XMLError{Path: path + "." + k, Msg: "unknown element"}
 		}
-		items := []*jnode{mb.val}
-		if mb.val.kind == '[' {
-			items = mb.val.items
+		pos := 0
+		for i := range t.Elems {
+			if &t.Elems[i] == el {
+				pos = i
+				break
+			}
+		}
+		keys = append(keys, keyed{key: k, typ: typ, pos: pos, only: only})
+	}
+	sort.SliceStable(keys, func(i, j int) bool { return keys[i].pos < keys[j].pos })
+	for _, kk := range keys {
+		k, typ := kk.key, kk.typ
+		if kk.only {
+			// A primitive given only by its _name (extensions, no value).
+			v := obj.get("_" + k)
+			items := []*jnode{v}
+			if v.kind == '[' {
+				items = v.items
+			}
+			for _, it := range items {
+				if err := m.writeXMLElement(w, k, typ, &jnode{kind: 'n'}, it, path+"."+k); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		v := obj.get(k)
+		items := []*jnode{v}
+		if v.kind == '[' {
+			items = v.items
 		}
 		var elems []*jnode
 		if x := obj.get("_" + k); x != nil {
@@ -758,26 +800,6 @@ func (m *Model) writeXMLChildren(w *bytes.Buffer, obj *jnode, t *TypeInfo, path 
 				continue // a null in _name past name's end: nothing there
 			}
 			if err := m.writeXMLElement(w, k, typ, it, ex, fmt.Sprintf("%s.%s", path, k)); err != nil {
-				return err
-			}
-		}
-	}
-	// A primitive given only by its _name (extensions, no value).
-	for _, mb := range obj.members {
-		k := mb.key
-		if k == "" || k[0] != '_' || obj.get(k[1:]) != nil {
-			continue
-		}
-		el, typ := findElem(t, k[1:])
-		if el == nil {
-			return &XMLError{Path: path + "." + k, Msg: "unknown element"}
-		}
-		items := []*jnode{mb.val}
-		if mb.val.kind == '[' {
-			items = mb.val.items
-		}
-		for _, it := range items {
-			if err := m.writeXMLElement(w, k[1:], typ, &jnode{kind: 'n'}, it, path+"."+k[1:]); err != nil {
 				return err
 			}
 		}
