@@ -427,6 +427,32 @@ func lineOf(d *xml.Decoder, data []byte) int {
 	return bytes.Count(data[:off], []byte("\n")) + 1
 }
 
+// placeAttributes moves n's first attrs children (its XML attributes)
+// other than id to where type ti defines them among its elements.
+func placeAttributes(n *Node, ti *typeInfo, attrs int) {
+	pos := func(name string) int {
+		for i := range ti.Elems {
+			if ti.Elems[i].Name == name {
+				return i
+			}
+		}
+		return len(ti.Elems)
+	}
+	for i := attrs - 1; i >= 0; i-- {
+		a := n.kids[i]
+		if a.Name == "id" {
+			continue
+		}
+		p := pos(a.Name)
+		j := i
+		for j+1 < len(n.kids) && pos(n.kids[j+1].Name) < p {
+			n.kids[j] = n.kids[j+1]
+			j++
+		}
+		n.kids[j] = a
+	}
+}
+
 func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node) (*Node, error) {
 	n := &Node{Name: name, Type: typ, parent: parent}
 	ti := nodeTypeInfo(typ)
@@ -457,6 +483,9 @@ func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node
 		c.val, _ = primitiveValue(et, a.Value)
 		n.kids = append(n.kids, c)
 	}
+	// the attributes come first; all but id (Extension's url) are placed
+	// among the elements once they are read, as the JSON trees have them
+	attrs := len(n.kids)
 	counts := map[string]int{}
 	for {
 		tok, err := d.Token()
@@ -465,6 +494,9 @@ func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node
 		}
 		switch t := tok.(type) {
 		case xml.EndElement:
+			if attrs > 0 && ti != nil {
+				placeAttributes(n, ti, attrs)
+			}
 			return n, nil
 		case xml.StartElement:
 			local := t.Name.Local

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"sort"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 // sameTree reports the first difference between two Node trees: names,
@@ -156,5 +158,43 @@ func TestUnescapeSimpleMatchesJSON(t *testing.T) {
 	}
 	if _, ok := unescapeSimple(`\u00e9`); ok {
 		t.Error(`\u escapes are left to encoding/json`)
+	}
+}
+
+// NodeFromXML gives NodeFromJSON's tree, children in the same (definition)
+// order, on every R4 example converted by JSONToXML: which also proves
+// that JSONToXML writes elements in the order FHIR XML requires, whatever
+// the JSON's key order (Bundle-terminologies has its keys sorted).
+func TestNodeFromXMLSameTree(t *testing.T) {
+	r4 := readR4Examples(t)
+	names := make([]string, 0, len(r4))
+	for n := range r4 {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	compared := 0
+	for j, n := range names {
+		if notResources[n] || truncatedExamples[n] || raceEnabled && j%r4RaceStep != 0 {
+			continue // a sample under -race; .ci/run runs the whole corpus without it
+		}
+		x, err := JSONToXML(r4[n])
+		if err != nil {
+			t.Errorf("%s: JSONToXML: %v", n, err)
+			continue
+		}
+		want, err := NodeFromJSON(r4[n])
+		require.NoError(t, err, n)
+		got, err := NodeFromXML(x)
+		if err != nil {
+			t.Errorf("%s: NodeFromXML: %v", n, err)
+			continue
+		}
+		if d := sameTree(want, got, nil, nil, want.Type); d != "" {
+			t.Errorf("%s: %s", n, d)
+		}
+		compared++
+	}
+	if !raceEnabled {
+		require.Greater(t, compared, 5000)
 	}
 }
