@@ -431,10 +431,8 @@ func lineOf(d *xml.Decoder, data []byte) int {
 // other than id to where type ti defines them among its elements.
 func placeAttributes(n *Node, ti *typeInfo, attrs int) {
 	pos := func(name string) int {
-		for i := range ti.Elems {
-			if ti.Elems[i].Name == name {
-				return i
-			}
+		if i := elemIndex(ti, name); i >= 0 {
+			return i
 		}
 		return len(ti.Elems)
 	}

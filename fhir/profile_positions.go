@@ -24,7 +24,9 @@ const (
 // after the expression. An issue about an element that is absent gets the
 // position of the nearest element above it that is present. Input that
 // does not decode is an error (*DecodeError or *XMLError, with its
-// position).
+// position). XML input is also checked for elements out of the order FHIR
+// XML requires (rule RuleXMLOrder, an error as the HL7 validator has it),
+// which UnmarshalXML reads without complaint.
 func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*OperationOutcome, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	isXML := len(trimmed) > 0 && trimmed[0] == '<'
@@ -39,6 +41,17 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 		return nil, err
 	}
 	oo, err := ValidateProfiles(ctx, r, opts)
+	if isXML && !hasString(opts.Suppress, RuleXMLOrder) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
+		if order := xmlOrderIssues(data); len(order) > 0 {
+			if oo == nil {
+				oo = &OperationOutcome{}
+			}
+			oo.Issue = append(oo.Issue, order...)
+			if opts.MaxIssues > 0 && len(oo.Issue) > opts.MaxIssues {
+				oo.Issue = oo.Issue[:opts.MaxIssues]
+			}
+		}
+	}
 	if oo == nil || len(oo.Issue) == 0 {
 		return oo, err
 	}
@@ -63,6 +76,61 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 		is.Location = append(is.Location, String{Value: is.Expression[0].Value}, String{Value: "Line[" + itoa(p.line) + "] Col[" + itoa(p.col) + "]"})
 	}
 	return oo, err
+}
+
+// RuleXMLOrder is the rule id (for Suppress) of an element of XML input
+// that comes before one its type defines ahead of it.
+const RuleXMLOrder = "xml-order"
+
+// xmlOrderIssues reports, in each element of a FHIR XML document, the
+// first child element out of definition order: FHIR XML requires that
+// order (JSON does not), and the HL7 validator reports an element out of
+// it as an error. UnmarshalXML reads such a document, so ValidateProfiles
+// alone cannot see it.
+func xmlOrderIssues(data []byte) []OperationOutcomeIssue {
+	root, err := NodeFromXML(data)
+	if err != nil {
+		return nil
+	}
+	var out []OperationOutcomeIssue
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		if ti := nodeTypeInfo(n.Type); ti != nil && len(n.kids) > 1 {
+			last, lastName := -1, ""
+			for _, k := range n.kids {
+				p := elemIndex(ti, k.Name)
+				if p < 0 {
+					continue
+				}
+				if p < last {
+					out = append(out, OperationOutcomeIssue{
+						Severity:    Code{Value: SeverityError},
+						Code:        Code{Value: IssueTypeInvalid},
+						Details:     &CodeableConcept{Text: String{Value: RuleXMLOrder}},
+						Diagnostics: String{Value: "The element " + k.Name + " is out of order: it comes after " + lastName + ", which " + ti.Name + " defines after it"},
+						Expression:  []String{{Value: nodeLoc(k)}},
+					})
+					break
+				}
+				last, lastName = p, k.Name
+			}
+		}
+		for _, k := range n.kids {
+			walk(k)
+		}
+	}
+	walk(root)
+	return out
+}
+
+// elemIndex is the place of element name among ti's, -1 if it has none.
+func elemIndex(ti *typeInfo, name string) int {
+	for i := range ti.Elems {
+		if ti.Elems[i].Name == name {
+			return i
+		}
+	}
+	return -1
 }
 
 type position struct{ line, col int }

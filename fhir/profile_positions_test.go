@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -84,6 +86,80 @@ func TestValidateBytesPositionsXML(t *testing.T) {
 	wl, wc := lineCol(data, bytes.Index(data, tag)+len(tag))
 	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col}, "%s", data)
 	assert.Equal(t, "Patient.identifier[0].extension[0].value", loc[0])
+}
+
+// FHIR XML must have its elements in definition order: ValidateBytes
+// reports, in each element, the first child out of it (rule xml-order), at
+// its line; of the 215 UK Core examples (published XML), three have one.
+func TestValidateBytesXMLOrder(t *testing.T) {
+	const ns = `<Patient xmlns="http://hl7.org/fhir">`
+	tests := []struct {
+		name, xml string
+		want      []string // expressions of the xml-order issues
+	}{
+		{"in order", ns + "\n<id value=\"p\"/>\n<active value=\"true\"/>\n<gender value=\"female\"/>\n</Patient>", nil},
+		{"resource elements", ns + "\n<gender value=\"female\"/>\n<active value=\"true\"/>\n</Patient>", []string{"Patient.active"}},
+		{"data type elements", ns + "\n<name>\n<given value=\"A\"/>\n<family value=\"B\"/>\n</name>\n</Patient>", []string{"Patient.name[0].family"}},
+		{"one per element", ns + "\n<name>\n<given value=\"A\"/>\n<family value=\"B\"/>\n</name>\n<name>\n<given value=\"C\"/>\n<use value=\"usual\"/>\n</name>\n<gender value=\"male\"/>\n<active value=\"true\"/>\n<id value=\"p\"/>\n</Patient>",
+			[]string{"Patient.active", "Patient.name[0].family", "Patient.name[1].use"}},
+		{"extension value before its extensions", ns + "\n<extension url=\"http://example.org/a\">\n<valueString value=\"x\"/>\n<extension url=\"b\">\n<valueString value=\"y\"/>\n</extension>\n</extension>\n</Patient>", []string{"Patient.extension[0].extension[0]"}},
+		{"contained resource", ns + "\n<contained>\n<Organization>\n<name value=\"O\"/>\n<id value=\"o\"/>\n</Organization>\n</contained>\n</Patient>", []string{"Patient.contained[0].id"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			oo, err := ValidateBytes(context.Background(), []byte(tt.xml), ValidateOptions{})
+			require.NoError(t, err)
+			var got []string
+			if oo != nil {
+				for _, is := range oo.Issue {
+					if is.Details == nil || is.Details.Text.Value != RuleXMLOrder {
+						continue
+					}
+					assert.Equal(t, SeverityError, is.Severity.Value)
+					got = append(got, is.Expression[0].Value)
+					line, _, _ := issuePosition(t, is)
+					el := is.Expression[0].Value[strings.LastIndexByte(is.Expression[0].Value, '.')+1:]
+					el = strings.TrimSuffix(el, "[0]")
+					wl, _ := lineCol([]byte(tt.xml), bytes.LastIndex([]byte(tt.xml), []byte("<"+el+" ")))
+					if !strings.Contains(tt.xml, "<"+el+" ") {
+						wl, _ = lineCol([]byte(tt.xml), bytes.LastIndex([]byte(tt.xml), []byte("<"+el+">")))
+					}
+					assert.Equal(t, int64(wl), line, "%s", is.Expression[0].Value)
+				}
+			}
+			sort.Strings(got)
+			assert.Equal(t, tt.want, got)
+			oo, err = ValidateBytes(context.Background(), []byte(tt.xml), ValidateOptions{Suppress: []string{RuleXMLOrder}})
+			require.NoError(t, err)
+			if oo != nil {
+				for _, is := range oo.Issue {
+					assert.False(t, is.Details != nil && is.Details.Text.Value == RuleXMLOrder)
+				}
+			}
+		})
+	}
+	// three published UK Core examples have an element out of order
+	outOfOrder := map[string]string{
+		"Extension-UKCore-CodingSCT-IllicitDrugs-Example.xml": "Observation.text",                                   // after status
+		"UKCore-Observation-Lab-Albumin-Example.xml":          "Observation.meta",                                   // after text
+		"UKCore-Questionnaire-EOLPlan-Example.xml":            "Questionnaire.item[0].item[0].item[0].extension[0]", // after linkId
+	}
+	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
+	require.NoError(t, err)
+	require.Len(t, files, 215)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		var got []string
+		for _, is := range xmlOrderIssues(data) {
+			got = append(got, is.Expression[0].Value)
+		}
+		if want, ok := outOfOrder[filepath.Base(f)]; ok {
+			assert.Equal(t, []string{want}, got, f)
+		} else {
+			assert.Empty(t, got, f)
+		}
+	}
 }
 
 // Every issue on every corpus instance, as JSON and as XML, gets a position.
