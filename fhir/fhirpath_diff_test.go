@@ -8,10 +8,11 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -164,11 +165,7 @@ type diffCase struct {
 // starts at its resource type: P.select(E) evaluates E on each element at
 // path P, as a validator does.
 func constraintCases(t testing.TB, docs map[string]json.RawMessage, cons []sdConstraint) []diffCase {
-	names := make([]string, 0, len(docs))
-	for n := range docs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(docs))
 	var cases []diffCase
 	seen := map[string]bool{}
 	for _, n := range names {
@@ -303,11 +300,7 @@ func TestFHIRPathDifferentialR4Examples(t *testing.T) {
 	cons := baseConstraints(t)
 	raw := readR4Examples(t)
 	docs := map[string]json.RawMessage{}
-	names := make([]string, 0, len(raw))
-	for n := range raw {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(raw))
 	for j, n := range names {
 		if notResources[n] || truncatedExamples[n] || raceEnabled && j%r4RaceStep != 0 {
 			continue
@@ -362,11 +355,7 @@ func searchParamCases(t *testing.T, bundle []byte, docs map[string]json.RawMessa
 		}
 	}
 	require.NotEmpty(t, byBase["Patient"])
-	names := make([]string, 0, len(docs))
-	for n := range docs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(docs))
 	var cases []diffCase
 	for _, n := range names {
 		var r struct {

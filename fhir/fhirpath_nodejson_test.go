@@ -3,10 +3,11 @@ package fhir
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -55,11 +56,7 @@ func checkFastTree(t *testing.T, name string, data []byte) {
 // cases of FHIR JSON.
 func TestNodeFromJSONFastSameTree(t *testing.T) {
 	r4 := readR4Examples(t)
-	names := make([]string, 0, len(r4))
-	for n := range r4 {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(r4))
 	for j, n := range names {
 		if raceEnabled && j%r4RaceStep != 0 {
 			continue // a sample under -race; .ci/run runs the whole corpus without it
@@ -167,11 +164,7 @@ func TestUnescapeSimpleMatchesJSON(t *testing.T) {
 // the JSON's key order (Bundle-terminologies has its keys sorted).
 func TestNodeFromXMLSameTree(t *testing.T) {
 	r4 := readR4Examples(t)
-	names := make([]string, 0, len(r4))
-	for n := range r4 {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(r4))
 	compared := 0
 	for j, n := range names {
 		if notResources[n] || truncatedExamples[n] || raceEnabled && j%r4RaceStep != 0 {

@@ -101,14 +101,7 @@ func TestEvaluateFormerlyWrongAnswers(t *testing.T) {
 func TestEvaluatePrimitiveExtension(t *testing.T) {
 	const js = `{"resourceType":"Patient","birthDate":"2020-01-01","_birthDate":{"extension":[{"url":"http://hl7.org/fhir/StructureDefinition/patient-birthTime","valueDateTime":"2020-01-01T08:30:00Z"}]}}`
 	const xml = `<Patient xmlns="http://hl7.org/fhir"><birthDate value="2020-01-01"><extension url="http://hl7.org/fhir/StructureDefinition/patient-birthTime"><valueDateTime value="2020-01-01T08:30:00Z"/></extension></birthDate></Patient>`
-	fromJSON, err := NodeFromJSON([]byte(js))
-	require.NoError(t, err)
-	fromXML, err := NodeFromXML([]byte(xml))
-	require.NoError(t, err)
-	st := nodeStates.Get().(*nodeState)
-	defer st.release()
-	typed, ok := st.buildTyped(mustPatient(t, js))
-	require.True(t, ok)
+	trees := everyTree(t, js, xml)
 	tests := []struct {
 		expr string
 		want []any
@@ -120,17 +113,7 @@ func TestEvaluatePrimitiveExtension(t *testing.T) {
 		{"Patient.birthDate.extension.valueDateTime", []any{"2020-01-01T08:30:00Z"}},
 	}
 	for _, tt := range tests {
-		p, err := CompileFHIRPath(tt.expr)
-		require.NoError(t, err)
-		for name, n := range map[string]*Node{"json": fromJSON, "xml": fromXML, "typed": typed} {
-			got, err := p.EvaluateNode(context.Background(), n, nil)
-			require.NoError(t, err, "%s on %s", tt.expr, name)
-			plainGot := []any{}
-			for _, v := range got {
-				plainGot = append(plainGot, plain(v))
-			}
-			assert.Equal(t, tt.want, plainGot, "%s on %s", tt.expr, name)
-		}
+		assertOnTrees(t, trees, tt.expr, tt.want)
 	}
 }
 
@@ -162,34 +145,49 @@ func TestEvaluateLookalikeNames(t *testing.T) {
 	}
 	trees := make([]map[string]*Node, len(docs))
 	for i, d := range docs {
-		fromJSON, err := NodeFromJSON([]byte(d.json))
-		require.NoError(t, err)
-		fromXML, err := NodeFromXML([]byte(d.xml))
-		require.NoError(t, err)
-		st := nodeStates.Get().(*nodeState)
-		defer st.release()
-		fast, err := st.build(d.json, false)
-		require.NoError(t, err)
-		r, err := Unmarshal([]byte(d.json))
-		require.NoError(t, err)
-		st2 := nodeStates.Get().(*nodeState)
-		defer st2.release()
-		typed, ok := st2.buildTyped(r)
-		require.True(t, ok, "doc %d", i)
-		trees[i] = map[string]*Node{"json": fromJSON, "xml": fromXML, "fast json": fast, "typed": typed}
+		trees[i] = everyTree(t, d.json, d.xml)
 	}
 	for _, tt := range tests {
-		p, err := CompileFHIRPath(tt.expr)
-		require.NoError(t, err)
-		for name, n := range trees[tt.doc] {
-			got, err := p.EvaluateNode(context.Background(), n, nil)
-			require.NoError(t, err, "%s on %s", tt.expr, name)
-			var plainGot []any
-			for _, v := range got {
-				plainGot = append(plainGot, plain(v))
-			}
-			assert.Equal(t, tt.want, plainGot, "%s on %s", tt.expr, name)
+		assertOnTrees(t, trees[tt.doc], tt.expr, tt.want)
+	}
+}
+
+// everyTree builds the resource, given as JSON and as XML, with each Node
+// builder: NodeFromJSON, NodeFromXML, the fast JSON builder and the typed
+// one.
+func everyTree(t *testing.T, js, xml string) map[string]*Node {
+	t.Helper()
+	fromJSON, err := NodeFromJSON([]byte(js))
+	require.NoError(t, err)
+	fromXML, err := NodeFromXML([]byte(xml))
+	require.NoError(t, err)
+	st := nodeStates.Get().(*nodeState)
+	t.Cleanup(st.release)
+	fast, err := st.build(js, false)
+	require.NoError(t, err)
+	r, err := Unmarshal([]byte(js))
+	require.NoError(t, err)
+	st2 := nodeStates.Get().(*nodeState)
+	t.Cleanup(st2.release)
+	typed, ok := st2.buildTyped(r)
+	require.True(t, ok, "the typed builder refused %s", js)
+	return map[string]*Node{"json": fromJSON, "xml": fromXML, "fast json": fast, "typed": typed}
+}
+
+// assertOnTrees evaluates expr on each tree and compares its plain values
+// with want.
+func assertOnTrees(t *testing.T, trees map[string]*Node, expr string, want []any) {
+	t.Helper()
+	p, err := CompileFHIRPath(expr)
+	require.NoError(t, err)
+	for name, n := range trees {
+		got, err := p.EvaluateNode(context.Background(), n, nil)
+		require.NoError(t, err, "%s on %s", expr, name)
+		var plainGot []any
+		for _, v := range got {
+			plainGot = append(plainGot, plain(v))
 		}
+		assert.Equal(t, want, plainGot, "%s on %s", expr, name)
 	}
 }
 

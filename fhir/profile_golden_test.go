@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -90,11 +92,7 @@ func profileGoldenOutput(t *testing.T) []string {
 		run(doc+"#base", r, ValidateOptions{Mode: ProfilesBase})
 	}
 	r4 := readR4Examples(t)
-	names := make([]string, 0, len(r4))
-	for name := range r4 {
-		names = append(names, name)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(r4))
 	for _, name := range names {
 		r, err := Unmarshal(r4[name])
 		if err != nil {
