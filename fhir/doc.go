@@ -85,7 +85,9 @@
 //     to the second with a time zone, integer 32-bit, positiveInt ≥ 1,
 //     unsignedInt ≥ 0, uuid urn:uuid: lower-case, oid urn:oid:; invariants
 //     ext-1 (value or extensions, not both), dom-3 (contained resources are
-//     referenced), qty-3 (a unit code needs a system).
+//     referenced: R4's expression counts a Reference.reference and a
+//     canonical, uri or url of "#id", or "#" for the container, found
+//     anywhere in the resource), qty-3 (a unit code needs a system).
 //   - UK Core STU 2.0.0 (NHS England, https://simplifier.net/hl7fhirukcorer4,
 //     read from ../shared/ukcore): extension URLs under
 //     https://fhir.hl7.org.uk/StructureDefinition/ and each extension's
@@ -145,7 +147,13 @@
 //   - integer / integer is a Decimal; division by zero is empty (§Math);
 //   - FHIR-specific: %resource, %rootResource, %ucum, %sct, %loinc, %vs-* and
 //     %ext-*, extension(url), hasValue(), resolve(), memberOf() (FHIR R4 §2.1.9
-//     "FHIRPath", https://hl7.org/fhir/R4/fhirpath.html).
+//     "FHIRPath", https://hl7.org/fhir/R4/fhirpath.html);
+//   - as (operator or function) on more than one item is an error (§Types;
+//     the official suite's testFHIRPathAsFunction21), but R4's dom-3 applies
+//     as() to descendants(). The HL7 validator's engine (org.hl7.fhir.core's
+//     FHIRPathEngine) sets doNotEnforceAsSingletonRule for FHIR versions
+//     before R5 and keeps the items of the type; FHIRPathEnv.LenientAs does
+//     the same, and ValidateProfiles sets it.
 //
 // ValidateProfiles evaluates each StructureDefinition invariant on every
 // element at its path with that element as %context and $this (FHIR R4
@@ -154,7 +162,9 @@
 //
 // What ValidateProfiles enforces, in short (details below):
 //   - Validate's checks first; their issues are kept as they are (Suppress
-//     does not reach them, MaxIssues cuts the whole list).
+//     does not reach them, MaxIssues cuts the whole list), but for ext-1,
+//     qty-3 and dom-3, which the invariants below report under their keys
+//     (once each, as the HL7 validator does).
 //   - The FHIRPath invariants of every base R4 resource and data type, read
 //     from the snapshots in ../shared/fhir-r4/definitions.tgz (245 of them,
 //     zz_profiles.go's baseInvariants), among them ele-1 (once per element,

@@ -91,6 +91,13 @@ type FHIRPathEnv struct {
 	// Resource is %resource when the context is not the resource itself
 	// (default: the root of the context node's tree).
 	Resource *Node
+	// LenientAs lets as (the operator and the function) take a collection
+	// of any size and keep the items of the type, as the HL7 validator's
+	// engine does for FHIR before R5. FHIRPath N1 (and the official suite,
+	// testFHIRPathAsFunction21) make more than one item an error, but R4's
+	// own dom-3 applies as() to descendants(), so a validator that keeps
+	// the rule cannot check dom-3. ValidateProfiles sets it.
+	LenientAs bool
 }
 
 // Evaluate runs the expression on a resource.
@@ -110,6 +117,7 @@ func (p *FHIRPath) EvaluateNode(ctx context.Context, n *Node, fe *FHIRPathEnv) (
 	c := &evalCtx{src: p.src}
 	if fe != nil {
 		c.vars, c.term, c.trace, c.now, c.profiles = fe.Vars, fe.Terminology, fe.Trace, fe.Now, fe.Profiles
+		c.lenientAs = fe.LenientAs
 	}
 	if c.now.IsZero() {
 		c.now = time.Now()

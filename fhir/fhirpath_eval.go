@@ -18,6 +18,8 @@ type evalCtx struct {
 	trace    func(name string, vals []any)
 	now      time.Time
 	profiles ProfileChecker
+	// lenientAs: FHIRPathEnv.LenientAs
+	lenientAs bool
 }
 
 // env is the scope of one (sub)expression: $this, $index and $total.
@@ -116,11 +118,14 @@ func eval(n fpNode, e *env, focus []any) ([]any, error) {
 		if err != nil || len(l) == 0 {
 			return nil, err
 		}
-		if len(l) > 1 {
-			return nil, e.errf(x.pos, "%s on more than one item", x.op)
-		}
 		if err := checkTypeSpec(e, x.typ, x.pos); err != nil {
 			return nil, err
+		}
+		if len(l) > 1 {
+			if x.op == "as" && e.c.lenientAs {
+				return filterAs(l, x.typ), nil
+			}
+			return nil, e.errf(x.pos, "%s on more than one item", x.op)
 		}
 		if x.op == "is" {
 			return []any{isType(l[0], x.typ)}, nil
@@ -1039,4 +1044,16 @@ func asType(v any, ts typeSpec) bool {
 		return (ts.ns == "" || ts.ns == "FHIR") && t.Name == ts.name
 	}
 	return isType(v, ts)
+}
+
+// filterAs is ofType, and as on a collection under FHIRPathEnv.LenientAs:
+// the items of type ts.
+func filterAs(in []any, ts typeSpec) []any {
+	var out []any
+	for _, it := range in {
+		if asType(it, ts) {
+			out = append(out, it)
+		}
+	}
+	return out
 }

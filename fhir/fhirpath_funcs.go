@@ -198,13 +198,7 @@ func init() {
 			if err := checkTypeSpec(e, f.typ, f.pos); err != nil {
 				return nil, err
 			}
-			var out []any
-			for _, it := range in {
-				if asType(it, f.typ) {
-					out = append(out, it)
-				}
-			}
-			return out, nil
+			return filterAs(in, f.typ), nil
 		}),
 		"is": fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) {
 			if err := checkTypeSpec(e, f.typ, f.pos); err != nil {
@@ -219,6 +213,9 @@ func init() {
 		"as": fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) {
 			if err := checkTypeSpec(e, f.typ, f.pos); err != nil {
 				return nil, err
+			}
+			if len(in) > 1 && e.c.lenientAs {
+				return filterAs(in, f.typ), nil
 			}
 			v, err := inputOne(e, f, in)
 			if err != nil || v == nil {

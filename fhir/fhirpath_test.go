@@ -270,3 +270,48 @@ func TestEvaluateSubsetSuperset(t *testing.T) {
 		assert.Equal(t, []any{want}, got, expr)
 	}
 }
+
+// as on more than one item is an error (N1; the official suite's
+// testFHIRPathAsFunction21), unless FHIRPathEnv.LenientAs asks for the
+// HL7 validator's R4 behaviour: keep the items of the type.
+func TestEvaluateLenientAs(t *testing.T) {
+	n, err := NodeFromJSON([]byte(`{"resourceType":"Patient","gender":"male","name":[{"use":"official","family":"A"},{"use":"maiden","family":"B"}],"contact":[{"name":{"family":"C"}}]}`))
+	require.NoError(t, err)
+	ctx := context.Background()
+	lenient := &FHIRPathEnv{LenientAs: true}
+	for _, tt := range []struct {
+		expr string
+		want []any // under LenientAs; nil: empty
+	}{
+		{"Patient.name.as(HumanName).use", []any{"official", "maiden"}},
+		{"(Patient.name as HumanName).family", []any{"A", "B"}},
+		{"Patient.descendants().as(HumanName).family", []any{"A", "B", "C"}},
+		{"(Patient.name | Patient.gender).as(code)", []any{"male"}},
+		{"(Patient.name | Patient.gender).as(string)", nil}, // a code is not a string to as
+		{"Patient.name.as(Period)", nil},
+	} {
+		t.Run(tt.expr, func(t *testing.T) {
+			p := MustCompileFHIRPath(tt.expr)
+			_, err := p.EvaluateNode(ctx, n, nil)
+			var fe *FHIRPathError
+			require.ErrorAs(t, err, &fe, "strict as on several items")
+			got, err := p.EvaluateNode(ctx, n, lenient)
+			require.NoError(t, err)
+			var vals []any
+			for _, v := range got {
+				vals = append(vals, sysVal(v))
+			}
+			assert.Equal(t, tt.want, vals)
+		})
+	}
+	// one item: the same answer either way
+	p := MustCompileFHIRPath("Patient.name[0].as(HumanName).use")
+	strict, err := p.EvaluateNode(ctx, n, nil)
+	require.NoError(t, err)
+	got, err := p.EvaluateNode(ctx, n, lenient)
+	require.NoError(t, err)
+	assert.Equal(t, strict, got)
+	// an unknown type is still an error
+	_, err = MustCompileFHIRPath("Patient.name.as(HumanName1)").EvaluateNode(ctx, n, lenient)
+	assert.Error(t, err)
+}

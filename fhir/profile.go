@@ -270,7 +270,7 @@ func markShared(list []preparedInv) {
 // the UK Core profiles chosen by opts. A meta.profile URL that is not a
 // known UK Core or base profile is a warning.
 func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*OperationOutcome, error) {
-	oo := Validate(r)
+	oo := validate(r, true)
 	// the tree lives only in this call, so its memory is pooled
 	st := nodeStates.Get().(*nodeState)
 	defer st.release()
@@ -296,6 +296,9 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 		v.marks, v.markHi = st.tb.marks, len(st.tb.marks)
 	}
 	v.env.Terminology = opts.Terminology
+	// R4's dom-3 applies as() to a collection, which the HL7 validator's
+	// engine allows before R5
+	v.env.LenientAs = true
 	for _, s := range opts.Suppress {
 		if v.suppress == nil {
 			v.suppress = map[string]bool{}

@@ -142,3 +142,51 @@ func TestValidateProfilesInvalid(t *testing.T) {
 		})
 	}
 }
+
+// ext-1, qty-3 and dom-3, which Validate checks on its own, are reported
+// once by ValidateProfiles (from their FHIRPath expressions, under their
+// keys, so that Suppress removes them), and dom-3 is evaluated, not left
+// "not checked": R4's expression applies as() to descendants(), which the
+// HL7 validator's engine allows before R5 (FHIRPathEnv.LenientAs).
+func TestValidateProfilesInvariantsOnce(t *testing.T) {
+	const text = `"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}`
+	tests := []struct {
+		name, key, json string
+		want            []string // severity and expression of each issue naming key
+	}{
+		{"ext-1", "ext-1", `{"resourceType":"Patient",` + text + `,"extension":[{"url":"http://example.org/x","valueString":"a","extension":[{"url":"y","valueString":"b"}]}],"_gender":{"extension":[{"url":"http://example.org/y"}]},"gender":"male"}`,
+			[]string{"error Patient.extension[0]", "error Patient.gender.extension[0]"}},
+		{"qty-3", "qty-3", `{"resourceType":"Observation",` + text + `,"status":"final","code":{"text":"x"},"valueQuantity":{"value":1,"code":"mg"}}`,
+			[]string{"error Observation.value"}},
+		{"dom-3 unreferenced", "dom-3", `{"resourceType":"Patient",` + text + `,"contained":[{"resourceType":"Organization","id":"o1","name":"x"}]}`,
+			[]string{"error Patient"}},
+		{"dom-3 referenced", "dom-3", `{"resourceType":"Patient",` + text + `,"contained":[{"resourceType":"Organization","id":"o1","name":"x",` + text + `}],"managingOrganization":{"reference":"#o1"}}`, nil},
+		{"dom-3 referenced by canonical", "dom-3", `{"resourceType":"Questionnaire",` + text + `,"status":"active","contained":[{"resourceType":"ValueSet","id":"vs",` + text + `,"status":"active"}],"item":[{"linkId":"1","type":"choice","answerValueSet":"#vs"}]}`, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Unmarshal([]byte(tt.json))
+			require.NoError(t, err)
+			naming := func(opts ValidateOptions) []string {
+				oo, err := ValidateProfiles(context.Background(), r, opts)
+				require.NoError(t, err)
+				var found []string
+				if oo == nil {
+					return nil
+				}
+				for _, is := range oo.Issue {
+					key := ""
+					if is.Details != nil {
+						key = is.Details.Text.Value
+					}
+					if key == tt.key || strings.Contains(is.Diagnostics.Value, tt.key) {
+						found = append(found, is.Severity.Value+" "+is.Expression[0].Value)
+					}
+				}
+				return found
+			}
+			require.Equal(t, tt.want, naming(ValidateOptions{}))
+			require.Empty(t, naming(ValidateOptions{Suppress: []string{tt.key}}))
+		})
+	}
+}

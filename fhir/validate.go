@@ -29,6 +29,10 @@ type checker struct {
 	path   []byte
 	issues []OperationOutcomeIssue
 	refs   []string // local references (#id) seen
+	// invariantsLater: ValidateProfiles evaluates ext-1, qty-3 and dom-3
+	// from their FHIRPath expressions, so Validate leaves them out rather
+	// than report each twice
+	invariantsLater bool
 }
 
 var checkers = sync.Pool{New: func() any { return &checker{path: make([]byte, 0, 256)} }}
@@ -39,13 +43,16 @@ var checkers = sync.Pool{New: func() any { return &checker{path: make([]byte, 0,
 // code format, UK Core extension value types). It returns nil when there is
 // nothing to report. Each issue's expression is the FHIRPath of the
 // element, e.g. Patient.identifier[0].value.
-func Validate(r Resource) *OperationOutcome {
+func Validate(r Resource) *OperationOutcome { return validate(r, false) }
+
+func validate(r Resource, invariantsLater bool) *OperationOutcome {
 	if r == nil {
 		return nil
 	}
 	c := checkers.Get().(*checker)
 	c.path = append(c.path[:0], r.ResourceType()...)
 	c.issues, c.refs = c.issues[:0], c.refs[:0]
+	c.invariantsLater = invariantsLater
 	r.validate(c)
 	var oo *OperationOutcome
 	if len(c.issues) > 0 {
@@ -188,6 +195,14 @@ func (c *checker) choice(name string, v Value, allowed []string) {
 		}
 	}
 	switch x := v.(type) {
+	case *Canonical:
+		c.localRef(x.Value)
+	case *URI:
+		c.localRef(x.Value)
+	case *URL:
+		c.localRef(x.Value)
+	}
+	switch x := v.(type) {
 	case primitive:
 		c.prim(x, "", -2)
 	case validatable:
@@ -223,6 +238,9 @@ func (c *checker) unknownElements(fs []RawField) {
 func (c *checker) containedReferenced(contained []Resource) {
 	for i, r := range contained {
 		id := r.resourceID()
+		if id != "" && c.invariantsLater {
+			continue // dom-3's expression decides
+		}
 		n := c.pushIndex("contained", i)
 		if id == "" {
 			c.issue(SeverityError, IssueInvariant, "a contained resource has no id (dom-3)")
@@ -240,6 +258,15 @@ func (c *checker) containedReferenced(contained []Resource) {
 			c.issue(SeverityError, IssueInvariant, "contained resource "+strconv.Quote(id)+" is not referenced from the resource (dom-3)")
 		}
 		c.pop(n)
+	}
+}
+
+// localRef notes a canonical, uri or url value that refers to a
+// contained resource ("#id", or "#" for the container), which dom-3 counts
+// as a reference as it does Reference.reference.
+func (c *checker) localRef(s string) {
+	if s != "" && s[0] == '#' {
+		c.refs = append(c.refs, s)
 	}
 }
 
@@ -293,7 +320,7 @@ func isResourceName(s string) bool {
 }
 
 func (c *checker) checkQuantity(v *Quantity) {
-	if v.Code.hasValue() && !v.System.hasValue() {
+	if v.Code.hasValue() && !v.System.hasValue() && !c.invariantsLater {
 		c.issue(SeverityError, IssueInvariant, "a quantity with a code needs a system (qty-3)")
 	}
 }
@@ -323,11 +350,13 @@ func (c *checker) checkIdentifier(v *Identifier) {
 }
 
 func (c *checker) checkExtension(v *Extension) {
-	if v.Value != nil && len(v.Extension) > 0 {
-		c.issue(SeverityError, IssueInvariant, "an extension has both a value and nested extensions (ext-1)")
-	}
-	if v.Value == nil && len(v.Extension) == 0 {
-		c.issue(SeverityError, IssueInvariant, "an extension has neither a value nor nested extensions (ext-1)")
+	if !c.invariantsLater {
+		if v.Value != nil && len(v.Extension) > 0 {
+			c.issue(SeverityError, IssueInvariant, "an extension has both a value and nested extensions (ext-1)")
+		}
+		if v.Value == nil && len(v.Extension) == 0 {
+			c.issue(SeverityError, IssueInvariant, "an extension has neither a value nor nested extensions (ext-1)")
+		}
 	}
 	url := v.URL.Value
 	if url == "" {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestHasLowByte(t *testing.T) {
@@ -227,4 +228,31 @@ func TestValidateAllocatesNothingWhenValid(t *testing.T) {
 	}
 	allocs := testing.AllocsPerRun(100, func() { Validate(p) })
 	assert.Zero(t, allocs)
+}
+
+// dom-3 counts a canonical, uri or url "#id" (R4's expression takes
+// descendants().as(canonical), as(uri) and as(url)) as a reference to the
+// contained resource, as it does Reference.reference: R4's own
+// Questionnaire-gcs refers to its contained ValueSets by answerValueSet.
+func TestValidateContainedReferencedByCanonical(t *testing.T) {
+	const vs = `{"resourceType":"ValueSet","id":"motor","status":"active"}`
+	tests := []struct {
+		name, json string
+		want       []string
+	}{
+		{"answerValueSet", `{"resourceType":"Questionnaire","status":"active","contained":[` + vs + `],"item":[{"linkId":"1","type":"choice","answerValueSet":"#motor"}]}`, nil},
+		{"extension valueCanonical", `{"resourceType":"Questionnaire","status":"active","contained":[` + vs + `],"extension":[{"url":"http://example.org/vs","valueCanonical":"#motor"}]}`, nil},
+		{"extension valueUri to the container", `{"resourceType":"Questionnaire","status":"active","contained":[` + vs + `],"extension":[{"url":"http://example.org/vs","valueUri":"#"}]}`, nil},
+		{"other id", `{"resourceType":"Questionnaire","status":"active","contained":[` + vs + `],"item":[{"linkId":"1","type":"choice","answerValueSet":"#verbal"}]}`,
+			[]string{`error invariant Questionnaire.contained[0]: contained resource "motor" is not referenced from the resource (dom-3)`}},
+		{"absolute canonical", `{"resourceType":"Questionnaire","status":"active","contained":[` + vs + `],"item":[{"linkId":"1","type":"choice","answerValueSet":"http://example.org/ValueSet/motor"}]}`,
+			[]string{`error invariant Questionnaire.contained[0]: contained resource "motor" is not referenced from the resource (dom-3)`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Unmarshal([]byte(tt.json))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, issuesOf(Validate(r)))
+		})
+	}
 }

@@ -30117,6 +30117,7 @@ func validPrimAtCanonical(c *checker, p *Canonical, name string, i int, vs strin
 	if el := p.Elem; el != nil {
 		c.elem(el, name, i)
 	}
+	c.localRef(p.Value)
 	_, _ = vs, codes
 }
 
@@ -30609,6 +30610,7 @@ func validPrimAtURI(c *checker, p *URI, name string, i int, vs string, codes fun
 	if el := p.Elem; el != nil {
 		c.elem(el, name, i)
 	}
+	c.localRef(p.Value)
 	_, _ = vs, codes
 }
 
@@ -30644,6 +30646,7 @@ func validPrimAtURL(c *checker, p *URL, name string, i int, vs string, codes fun
 	if el := p.Elem; el != nil {
 		c.elem(el, name, i)
 	}
+	c.localRef(p.Value)
 	_, _ = vs, codes
 }
 

@@ -868,6 +868,10 @@ func (g *gen) validPrims() {
 		g.p("func validPrimAt%s(c *checker, p *%s, name string, i int, vs string, codes func(string) bool) {", t, t)
 		g.p("\tif p.hasValue() {\n\t\tif msg := p.check(); msg != \"\" { c.badValue(name, i, msg) }\n\t}")
 		g.p("\tif el := p.Elem; el != nil { c.elem(el, name, i) }")
+		if n == "canonical" || n == "uri" || n == "url" {
+			// dom-3 counts these as references to a contained resource
+			g.p("\tc.localRef(p.Value)")
+		}
 		if n == "code" {
 			g.p("\tif codes != nil && p.Value != \"\" && !codes(p.Value) { c.badCode(name, i, p.Value, vs) }")
 		} else {
