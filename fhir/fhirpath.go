@@ -263,35 +263,7 @@ func xhtmlProblem(s string) string {
 			}
 		}
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] != '<' || i+1 >= len(s) || s[i+1] == '/' || s[i+1] == '!' {
-			continue
-		}
-		end := strings.IndexByte(s[i:], '>')
-		if end < 0 {
-			return "unterminated tag"
-		}
-		tag := s[i+1 : i+end]
-		// the fields of the tag after its name
-		first := true
-		for j := 0; j < len(tag); {
-			for j < len(tag) && asciiSpace(tag[j]) {
-				j++
-			}
-			if j == len(tag) {
-				break
-			}
-			k := j
-			for k < len(tag) && !asciiSpace(tag[k]) {
-				k++
-			}
-			if !first && k-j >= 2 && tag[j]|0x20 == 'o' && tag[j+1]|0x20 == 'n' {
-				return "event handler attribute " + strings.SplitN(strings.ToLower(tag[j:k]), "=", 2)[0]
-			}
-			first, j = false, k
-		}
-	}
-	return ""
+	return eventAttr(s)
 }
 
 // xhtmlBad are the strings txt-1 forbids, "javascript:" last.
@@ -346,25 +318,67 @@ func xhtmlProblemLower(s string) string {
 			return "contains " + strings.TrimPrefix(bad, "<")
 		}
 	}
-	for i := 0; i < len(low); i++ {
-		if low[i] != '<' || i+1 >= len(low) || low[i+1] == '/' || low[i+1] == '!' {
+	return eventAttr(s)
+}
+
+// eventAttr gives "event handler attribute onx" for the first attribute
+// of an element whose name starts with "on" in any case (onclick, ...),
+// "unterminated tag" for a tag with no end, or "". Attribute values are
+// skipped whole, quoted or not, so that a word in a title or style ("once
+// daily") is not taken for an attribute, and a '>' inside quotes does not
+// end the tag.
+func eventAttr(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '<' || i+1 >= len(s) || s[i+1] == '/' || s[i+1] == '!' || s[i+1] == '?' {
 			continue
 		}
-		end := strings.IndexByte(low[i:], '>')
-		if end < 0 {
-			return "unterminated tag"
+		j := i + 1
+		for j < len(s) && s[j] != '>' && s[j] != '/' && !asciiSpace(s[j]) {
+			j++ // the element name
 		}
-		tag := low[i+1 : i+end]
-		fields := strings.Fields(tag)
-		if len(fields) == 0 {
-			// "<>" or "< >": no name, no attribute
-			continue
-		}
-		for _, attr := range fields[1:] {
-			if strings.HasPrefix(attr, "on") {
-				return "event handler attribute " + strings.SplitN(attr, "=", 2)[0]
+		for {
+			for j < len(s) && (asciiSpace(s[j]) || s[j] == '/') {
+				j++
 			}
+			if j == len(s) {
+				return "unterminated tag"
+			}
+			if s[j] == '>' {
+				break
+			}
+			k := j
+			for k < len(s) && s[k] != '=' && s[k] != '>' && s[k] != '/' && !asciiSpace(s[k]) {
+				k++
+			}
+			if k-j >= 2 && s[j]|0x20 == 'o' && s[j+1]|0x20 == 'n' {
+				return "event handler attribute " + strings.ToLower(s[j:k])
+			}
+			for k < len(s) && asciiSpace(s[k]) {
+				k++
+			}
+			if k < len(s) && s[k] == '=' {
+				k++
+				for k < len(s) && asciiSpace(s[k]) {
+					k++
+				}
+				if k < len(s) && (s[k] == '"' || s[k] == '\'') {
+					end := strings.IndexByte(s[k+1:], s[k])
+					if end < 0 {
+						return "unterminated tag"
+					}
+					k += end + 2
+				} else {
+					for k < len(s) && s[k] != '>' && !asciiSpace(s[k]) {
+						k++
+					}
+				}
+			}
+			if k == j {
+				k++ // a stray character: step over it
+			}
+			j = k
 		}
+		i = j
 	}
 	return ""
 }

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The letter filter in front of xhtmlProblem's forbidden-element search
@@ -32,6 +35,33 @@ func TestXHTMLProblemLetterFilter(t *testing.T) {
 			t.Errorf("%q: no problem found", s)
 		}
 	}
+}
+
+// txt-1's event-handler check reads attribute names only: a word starting
+// with "on" inside a value (R4's own StructureDefinition narratives have
+// title="... only once ...") is not an attribute, and a '>' inside quotes
+// does not end the tag.
+func TestXHTMLProblemAttributeValues(t *testing.T) {
+	for _, tt := range []struct{ div, want string }{
+		{`<div><p title="taken once daily">x</p></div>`, ""},
+		{`<div><a title='based on the record' href="a.html">x</a></div>`, ""},
+		{`<div><td style="border: 0px #F0F0F0 solid; font-family: verdana" class="hierarchy">x</td></div>`, ""},
+		{`<div><img src="a.png" alt="on"/><br/><hr /></div>`, ""},
+		{`<div><p title="a > b" onclick="x()">x</p></div>`, "event handler attribute onclick"},
+		{`<div><p class=a OnLoad=x>y</p></div>`, "event handler attribute onload"},
+		{`<div><p title = "x"	onmouseover='y'>z</p></div>`, "event handler attribute onmouseover"},
+		{`<div><p title="never closed>x</p></div>`, "unterminated tag"},
+		{`<div><p`, "unterminated tag"},
+		{`<div><?pi once ?><!-- once --></div>`, ""},
+	} {
+		assert.Equal(t, tt.want, xhtmlProblem(tt.div), tt.div)
+		assert.Equal(t, tt.want, xhtmlProblemLower(tt.div), tt.div)
+	}
+	r, err := Unmarshal([]byte(`{"resourceType":"Patient","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><p title=\"taken once daily\">x</p></div>"}}`))
+	require.NoError(t, err)
+	oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+	require.NoError(t, err)
+	assert.Nil(t, oo)
 }
 
 // txt-1 and txt-2 share one expression (htmlChecks()), so the second is
