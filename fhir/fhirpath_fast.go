@@ -17,6 +17,9 @@ package fhir
 //   - and, or, xor, implies, = and != between two such Booleans, and not()
 //     after one: both sides are always known, so three-valued logic
 //     reduces to Go's.
+//   - R4's dom-3 on a resource (dom3), written out by hand: the
+//     interpreter walks the whole resource four times per contained one.
+//     TestDom3MatchesInterpreter holds it to the interpreter's answer.
 
 // fastPred is a compiled constraint: the value EvaluateBool would give,
 // always known.
@@ -538,6 +541,70 @@ func cannotFail(n fpNode) bool {
 		}
 		if _, ok := x.right.(*memberNode); ok {
 			return cannotFail(x.left)
+		}
+	}
+	return false
+}
+
+// dom3Expr is R4's dom-3, on DomainResource (its second and third
+// self-reference tests are both canonical, as published).
+const dom3Expr = "contained.where((('#'+id in (%resource.descendants().reference | %resource.descendants().as(canonical) | %resource.descendants().as(uri) | %resource.descendants().as(url))) or descendants().where(reference = '#').exists() or descendants().where(as(canonical) = '#').exists() or descendants().where(as(canonical) = '#').exists()).not()).trace('unmatched', id).empty()"
+
+// dom3 is dom3Expr on the resource res, as the interpreter gives it with
+// FHIRPathEnv.LenientAs and %resource = res, without its four walks of
+// the whole resource per contained one. A contained resource passes when
+// it has no id value ('#'+id is then empty, and so is the criterion), when
+// a node below res named reference (below a descendant, so two levels
+// down or more) or typed canonical, uri or url has the value "#"+id, or
+// when a node below it named reference (two levels down or more) or typed
+// canonical has the value "#".
+func dom3(res *Node) bool {
+	for _, c := range res.kids {
+		if c.Name != "contained" {
+			continue
+		}
+		var id string
+		hasID := false
+		for _, k := range c.kids {
+			if k.Name == "id" {
+				id, hasID = sysVal(k).(string)
+				break
+			}
+		}
+		if hasID && !refersTo(res, id, 0) && !refersToContainer(c, 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// refersTo: a node below n (n at depth below the resource) is a "#"+id
+// reference as dom-3 counts one.
+func refersTo(n *Node, id string, depth int) bool {
+	for _, k := range n.kids {
+		if k.Type == "canonical" || k.Type == "uri" || k.Type == "url" || k.Name == "reference" && depth >= 1 {
+			if s, ok := sysVal(k).(string); ok && len(s) == len(id)+1 && s[0] == '#' && s[1:] == id {
+				return true
+			}
+		}
+		if len(k.kids) > 0 && refersTo(k, id, depth+1) {
+			return true
+		}
+	}
+	return false
+}
+
+// refersToContainer: a node below n (n at depth below the contained
+// resource) is a reference or canonical of "#".
+func refersToContainer(n *Node, depth int) bool {
+	for _, k := range n.kids {
+		if k.Type == "canonical" || k.Name == "reference" && depth >= 1 {
+			if s, ok := sysVal(k).(string); ok && s == "#" {
+				return true
+			}
+		}
+		if len(k.kids) > 0 && refersToContainer(k, depth+1) {
+			return true
 		}
 	}
 	return false

@@ -217,7 +217,13 @@ func invariants() *invTables {
 			// at the first dot
 			root, rest, _ := strings.Cut("X"+strings.TrimPrefix(inv.Path, "DomainResource"), ".")
 			if root == "X" {
-				t.domain = append(t.domain, prepare(inv, rest))
+				p := prepare(inv, rest)
+				if inv.Expr == dom3Expr {
+					// dom3 gives what the interpreter gives at the
+					// resource, which domain's invariants are checked on
+					p.fast = dom3
+				}
+				t.domain = append(t.domain, p)
 			}
 		}
 		for i := range baseInvariants["Element"] {
