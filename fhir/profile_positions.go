@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"strconv"
 	"strings"
 )
 
@@ -59,7 +60,7 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 	if isXML {
 		pos = xmlPositions(data)
 	} else {
-		pos = jsonPositions(data)
+		pos = jsonPositions(data, wantedPositions(oo.Issue))
 	}
 	for i := range oo.Issue {
 		is := &oo.Issue[i]
@@ -140,21 +141,46 @@ type position struct{ line, col int }
 // single element without its index), and a trailing function
 // (.where(...)) is cut.
 func lookupPosition(pos map[string]position, expr string) (position, bool) {
+	var p position
+	found := false
+	positionCandidates(expr, func(path string) bool {
+		p, found = pos[path]
+		return !found
+	})
+	return p, found
+}
+
+// positionCandidates gives yield the paths lookupPosition tries for expr,
+// nearest first, until yield returns false.
+func positionCandidates(expr string, yield func(path string) bool) {
 	if i := strings.Index(expr, ".where("); i >= 0 {
 		expr = expr[:i]
 	}
 	expr = strings.ReplaceAll(expr, "[0]", "")
 	for expr != "" {
-		if p, ok := pos[expr]; ok {
-			return p, true
+		if !yield(expr) {
+			return
 		}
 		i := strings.LastIndexAny(expr, ".[")
 		if i < 0 {
-			break
+			return
 		}
 		expr = expr[:i]
 	}
-	return position{}, false
+}
+
+// wantedPositions are the paths the issues' expressions may be placed at.
+func wantedPositions(issues []OperationOutcomeIssue) map[string]bool {
+	want := map[string]bool{}
+	for i := range issues {
+		if len(issues[i].Expression) > 0 {
+			positionCandidates(issues[i].Expression[0].Value, func(path string) bool {
+				want[path] = true
+				return true
+			})
+		}
+	}
+	return want
 }
 
 // positionIndex records where each element starts, under its path as
@@ -163,6 +189,9 @@ func lookupPosition(pos map[string]position, expr string) (position, bool) {
 type positionIndex struct {
 	m     map[string]position
 	lines []int // offsets of line starts
+	// want, when not nil, are the only paths recorded (jsonPositions)
+	want map[string]bool
+	path []byte // jsonPositions' current path
 }
 
 func newPositionIndex(data []byte) *positionIndex {
@@ -229,82 +258,281 @@ func (px *positionIndex) element(parent, key string, idx int, p position) string
 	return path
 }
 
-// jsonPositions indexes a JSON resource's elements by path. It stops
-// quietly at the first syntax error (the input has decoded already).
-func jsonPositions(data []byte) map[string]position {
+// jsonPositions indexes a JSON resource's elements by path: those in
+// want, or all when want is nil. It reads the bytes itself (the input has
+// decoded already, so it is well formed; it stops quietly where it is
+// not) and builds a path only in a buffer, rather than through
+// encoding/json's tokens and a string per element, which cost ten times
+// the decoding itself.
+func jsonPositions(data []byte, want map[string]bool) map[string]position {
 	px := newPositionIndex(data)
-	d := json.NewDecoder(bytes.NewReader(data))
-	next := func() int {
-		off := int(d.InputOffset())
-		for off < len(data) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
-			off++
-		}
-		return off
+	px.want = want
+	s := &jsonScan{data: data}
+	if bytes.HasPrefix(data, []byte("\ufeff")) {
+		s.i = len("\ufeff")
 	}
-	var value func(path string, tok json.Token) error
-	object := func(root string) error {
-		for {
-			off := next()
-			tok, err := d.Token()
-			if err != nil {
-				return err
+	s.space()
+	if s.i >= len(data) || data[s.i] != '{' {
+		return px.m
+	}
+	off := s.i
+	s.i++
+	rt := s.resourceType()
+	if rt == "" {
+		return px.m
+	}
+	px.path = append(px.path[:0], rt...)
+	px.recordPath(off)
+	px.jsonObject(s)
+	return px.m
+}
+
+// jsonScan walks well-formed JSON: i is the offset of the next byte.
+type jsonScan struct {
+	data []byte
+	i    int
+}
+
+// space steps over white space and the separators (',' and ':'), which
+// the walk knows from the structure.
+func (s *jsonScan) space() {
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			s.i++
+		default:
+			return
+		}
+	}
+}
+
+// key reads the string at i as str does, but gives its bytes in the
+// input when it has no escape (keys never have one in practice), so that
+// it costs no allocation.
+func (s *jsonScan) key() ([]byte, bool) {
+	if s.i < len(s.data) && s.data[s.i] == '"' {
+		if j := bytes.IndexByte(s.data[s.i+1:], '"'); j >= 0 && bytes.IndexByte(s.data[s.i+1:s.i+1+j], '\\') < 0 {
+			k := s.data[s.i+1 : s.i+1+j]
+			s.i += j + 2
+			return k, true
+		}
+	}
+	k, ok := s.str()
+	return []byte(k), ok
+}
+
+// str reads the string at i (its text unescaped), or gives false.
+func (s *jsonScan) str() (string, bool) {
+	if s.i >= len(s.data) || s.data[s.i] != '"' {
+		return "", false
+	}
+	start, esc := s.i, false
+	for j := s.i + 1; j < len(s.data); j++ {
+		switch s.data[j] {
+		case '\\':
+			esc = true
+			j++
+		case '"':
+			s.i = j + 1
+			if !esc {
+				return string(s.data[start+1 : j]), true
 			}
-			if tok == json.Delim('}') {
-				return nil
+			var v string
+			if json.Unmarshal(s.data[start:j+1], &v) != nil {
+				return "", false
 			}
-			key, _ := tok.(string)
-			vt, err := d.Token()
-			if err != nil {
-				return err
-			}
-			if vt == json.Delim('[') {
-				px.element(root, key, -1, px.at(off))
-				for i := 0; ; i++ {
-					eoff := next()
-					et, err := d.Token()
-					if err != nil {
-						return err
-					}
-					if et == json.Delim(']') {
-						break
-					}
-					p := px.element(root, key, i, px.at(eoff))
-					if err := value(p, et); err != nil {
-						return err
-					}
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// skip steps over the value at i, or gives false.
+func (s *jsonScan) skip() bool {
+	if s.i >= len(s.data) {
+		return false
+	}
+	switch s.data[s.i] {
+	case '"':
+		_, ok := s.str()
+		return ok
+	case '{', '[':
+		depth := 0
+		for s.i < len(s.data) {
+			switch s.data[s.i] {
+			case '"':
+				if _, ok := s.str(); !ok {
+					return false
 				}
 				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					s.i++
+					return true
+				}
 			}
+			s.i++
+		}
+		return false
+	}
+	// a number, true, false or null: up to the next delimiter, at least
+	// one byte (a delimiter here is input the walk cannot read)
+	start := s.i
+	for s.i < len(s.data) {
+		switch s.data[s.i] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return s.i > start
+		}
+		s.i++
+	}
+	return s.i > start
+}
+
+// resourceType gives the string value of the key resourceType of the
+// object whose members start at i, without moving i; "" if it has none.
+func (s *jsonScan) resourceType() string {
+	t := &jsonScan{data: s.data, i: s.i}
+	for {
+		t.space()
+		if t.i >= len(t.data) || t.data[t.i] == '}' {
+			return ""
+		}
+		key, ok := t.str()
+		if !ok {
+			return ""
+		}
+		t.space()
+		if key == "resourceType" && t.i < len(t.data) && t.data[t.i] == '"' {
+			v, _ := t.str()
+			return v
+		}
+		if !t.skip() {
+			return ""
+		}
+	}
+}
+
+// jsonObject records the members of the object whose members start at s.i
+// (and of the objects inside it) under px.path, and steps past its '}';
+// false where the input is not as expected.
+func (px *positionIndex) jsonObject(s *jsonScan) bool {
+	for {
+		s.space()
+		if s.i >= len(s.data) {
+			return false
+		}
+		if s.data[s.i] == '}' {
+			s.i++
+			return true
+		}
+		off := s.i
+		key, ok := s.key()
+		if !ok {
+			return false
+		}
+		s.space()
+		if s.i >= len(s.data) {
+			return false
+		}
+		parent := len(px.path)
+		if s.data[s.i] != '[' {
 			// a resource's resourceType key gets a place no issue names;
 			// ExampleScenario.instance's is an element
-			p := px.element(root, key, -1, px.at(off))
-			if err := value(p, vt); err != nil {
-				return err
+			px.jsonElement(key, -1, off)
+			if !px.jsonValue(s) {
+				return false
 			}
+			px.path = px.path[:parent]
+			continue
+		}
+		s.i++
+		px.jsonElement(key, -1, off)
+		px.path = px.path[:parent]
+		for i := 0; ; i++ {
+			s.space()
+			if s.i >= len(s.data) {
+				return false
+			}
+			if s.data[s.i] == ']' {
+				s.i++
+				break
+			}
+			px.jsonElement(key, i, s.i)
+			if !px.jsonValue(s) {
+				return false
+			}
+			px.path = px.path[:parent]
 		}
 	}
-	value = func(path string, tok json.Token) error {
-		if tok == json.Delim('{') {
-			// a resource inside (contained, entry.resource) keeps the path
-			// of the element holding it
-			return object(path)
+}
+
+// jsonElement is element for the member key (item idx of its array, or -1)
+// at offset off under px.path, which it extends by the member's path.
+func (px *positionIndex) jsonElement(key []byte, idx, off int) {
+	parent := len(px.path)
+	if mayHaveAlias(key) {
+		if alias, ok := elementAliases(string(key)); ok {
+			px.path = appendPathStep(px.path, []byte(alias), idx)
+			px.recordPath(off)
+			px.path = px.path[:parent]
 		}
-		return nil
 	}
-	off := next()
-	tok, err := d.Token()
-	if err != nil || tok != json.Delim('{') {
-		return px.m
+	px.path = appendPathStep(px.path, key, idx)
+	px.recordPath(off)
+}
+
+// mayHaveAlias: elementAliases may give key an alias (it starts with '_'
+// or has an upper-case letter after its first).
+func mayHaveAlias(key []byte) bool {
+	if len(key) > 0 && key[0] == '_' {
+		return true
 	}
-	var head struct {
-		ResourceType string `json:"resourceType"`
+	for i := 1; i < len(key); i++ {
+		if key[i] >= 'A' && key[i] <= 'Z' {
+			return true
+		}
 	}
-	if json.Unmarshal(data, &head) != nil || head.ResourceType == "" {
-		return px.m
+	return false
+}
+
+// recordPath is record for px.path (which has no "[0]"), when want has it.
+func (px *positionIndex) recordPath(off int) {
+	if px.want != nil && !px.want[string(px.path)] {
+		return
 	}
-	px.record(head.ResourceType, px.at(off))
-	_ = object(head.ResourceType)
-	return px.m
+	if _, ok := px.m[string(px.path)]; !ok {
+		px.m[string(px.path)] = px.at(off)
+	}
+}
+
+// jsonValue records an object value's members under px.path (a resource
+// inside, in contained or entry.resource, keeps the path of the element
+// holding it) and steps over any other value.
+func (px *positionIndex) jsonValue(s *jsonScan) bool {
+	if s.data[s.i] == '{' {
+		s.i++
+		return px.jsonObject(s)
+	}
+	return s.skip()
+}
+
+// appendPathStep appends ".name[idx]" as record keeps it: without any
+// "[0]".
+func appendPathStep(b, name []byte, idx int) []byte {
+	b = append(b, '.')
+	if bytes.Contains(name, []byte("[0]")) {
+		name = bytes.ReplaceAll(name, []byte("[0]"), nil)
+	}
+	b = append(b, name...)
+	if idx > 0 {
+		b = append(b, '[')
+		b = strconv.AppendInt(b, int64(idx), 10)
+		b = append(b, ']')
+	}
+	return b
 }
 
 // xmlPositions indexes an XML resource's elements by path, at the end of

@@ -3,9 +3,12 @@ package fhir
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -231,4 +234,195 @@ func TestValidateBytesUKCoreExampleXML(t *testing.T) {
 	require.Positive(t, off)
 	wl, wc := lineCol(data, off+len(`<value value="9912003890" />`))
 	assert.Equal(t, []string{"Patient.identifier[0].value " + itoa(wl) + ":" + itoa(wc)}, got)
+}
+
+// jsonPositionsTokens is jsonPositions as it was first written, through
+// encoding/json's tokens: the reference the byte walk is compared with.
+func jsonPositionsTokens(data []byte) map[string]position {
+	px := newPositionIndex(data)
+	d := json.NewDecoder(bytes.NewReader(data))
+	next := func() int {
+		off := int(d.InputOffset())
+		for off < len(data) && strings.IndexByte(" \t\r\n,:", data[off]) >= 0 {
+			off++
+		}
+		return off
+	}
+	var value func(path string, tok json.Token) error
+	object := func(root string) error {
+		for {
+			off := next()
+			tok, err := d.Token()
+			if err != nil {
+				return err
+			}
+			if tok == json.Delim('}') {
+				return nil
+			}
+			key, _ := tok.(string)
+			vt, err := d.Token()
+			if err != nil {
+				return err
+			}
+			if vt == json.Delim('[') {
+				px.element(root, key, -1, px.at(off))
+				for i := 0; ; i++ {
+					eoff := next()
+					et, err := d.Token()
+					if err != nil {
+						return err
+					}
+					if et == json.Delim(']') {
+						break
+					}
+					p := px.element(root, key, i, px.at(eoff))
+					if err := value(p, et); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			// a resource's resourceType key gets a place no issue names;
+			// ExampleScenario.instance's is an element
+			p := px.element(root, key, -1, px.at(off))
+			if err := value(p, vt); err != nil {
+				return err
+			}
+		}
+	}
+	value = func(path string, tok json.Token) error {
+		if tok == json.Delim('{') {
+			// a resource inside (contained, entry.resource) keeps the path
+			// of the element holding it
+			return object(path)
+		}
+		return nil
+	}
+	off := next()
+	tok, err := d.Token()
+	if err != nil || tok != json.Delim('{') {
+		return px.m
+	}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+	}
+	if json.Unmarshal(data, &head) != nil || head.ResourceType == "" {
+		return px.m
+	}
+	px.record(head.ResourceType, px.at(off))
+	_ = object(head.ResourceType)
+	return px.m
+}
+
+// The byte walk gives the very map the token walk gives, on every R4
+// example (as published and compacted), every UK Core example (converted
+// from XML) and inputs with escapes and a byte order mark (every tenth R4
+// example under -race).
+func TestJSONPositionsSameAsTokens(t *testing.T) {
+	var docs [][]byte
+	r4 := readR4Examples(t)
+	for j, name := range slices.Sorted(maps.Keys(r4)) {
+		if raceEnabled && j%r4RaceStep != 0 || truncatedExamples[name] {
+			continue
+		}
+		docs = append(docs, r4[name])
+		var buf bytes.Buffer
+		if err := json.Compact(&buf, r4[name]); err == nil {
+			docs = append(docs, buf.Bytes())
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
+	require.NoError(t, err)
+	require.Len(t, files, 215)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		if js, err := XMLToJSON(data); err == nil {
+			docs = append(docs, js)
+		}
+	}
+	docs = append(docs,
+		[]byte(`{"resourceType":"Patient","name":[{"family":"O\"Brien \u00e9","given":["a","b"]},{"text":"x\\"}],"_birthDate":{"extension":[{"url":"u","valueString":"v"}]},"birthDate":"2000","deceasedBoolean":false,"multipleBirthInteger":2}`),
+		[]byte("  \n{ \"resourceType\" : \"Patient\" ,\n \"active\" : true , \"name\" : [ { \"family\" : \"A\" } ] }\n"),
+		[]byte(`{"id":"x","resourceType":"Observation","status":"final","code":{"text":"c"},"valueQuantity":{"value":1.50,"unit":"mg"},"contained":[{"resourceType":"Patient","id":"p"}]}`),
+		[]byte(`[]`), []byte(`{"resourceType":1}`), []byte(`{}`),
+	)
+	entries := 0
+	for _, d := range docs {
+		want, got := jsonPositionsTokens(d), jsonPositions(d, nil)
+		entries += len(want)
+		// asked for some paths (and one that is not there), it gives those
+		some, wantSome := map[string]bool{"Nowhere.x": true}, map[string]position{}
+		for i, k := range slices.Sorted(maps.Keys(want)) {
+			if i%7 == 0 {
+				some[k], wantSome[k] = true, want[k]
+			}
+		}
+		if gotSome := jsonPositions(d, some); !maps.Equal(wantSome, gotSome) {
+			t.Errorf("%.60s: %d of the paths asked for, want %d", d, len(gotSome), len(wantSome))
+		}
+		if !maps.Equal(want, got) {
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%.60s: %s at %v, byte walk %v", d, k, v, got[k])
+					break
+				}
+			}
+			t.Errorf("%.60s: %d paths, byte walk %d", d, len(want), len(got))
+		}
+	}
+	t.Logf("%d documents, %d paths", len(docs), entries)
+	// a byte order mark, which Unmarshal accepts, no longer hides every place
+	bom := append([]byte("\ufeff"), `{"resourceType":"Patient","active":true}`...)
+	assert.Equal(t, position{1, 30}, jsonPositions(bom, nil)["Patient.active"]) // byte columns: the mark is three
+}
+
+// On any input, jsonPositions does not panic; on input Unmarshal accepts
+// (what ValidateBytes gives it), it gives what the token walk gives.
+func FuzzJSONPositions(f *testing.F) {
+	for _, s := range []string{
+		`{"resourceType":"Patient","name":[{"family":"O\"Brien","given":["a","b"]}],"_birthDate":{"extension":[{"url":"u","valueString":"v"}]},"birthDate":"2000"}`,
+		`{"resourceType":"Observation","status":"final","code":{"text":"c"},"valueQuantity":{"value":1.50},"contained":[{"resourceType":"Patient","id":"p"}]}`,
+		"\ufeff{\"resourceType\":\"Patient\",\"active\":true}",
+		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Basic","code":{"text":"x"}}}]}`,
+		`[[1,[2]],{"a":[[]]}]`, `{"resourceType":"Patient","x":[[1],[2]]}`, `{"resourceType`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got := jsonPositions(data, nil)
+		if bytes.HasPrefix(data, []byte("\ufeff")) {
+			return // the token walk gives nothing after a byte order mark
+		}
+		if _, err := Unmarshal(data); err != nil {
+			return
+		}
+		var v any
+		if json.Unmarshal(data, &v) != nil || nestedArray(v) {
+			return // kept as an unknown element, and the token walk misreads it
+		}
+		if want := jsonPositionsTokens(data); !maps.Equal(want, got) {
+			t.Fatalf("%q: %v, want %v", data, got, want)
+		}
+	})
+}
+
+// nestedArray: v holds an array directly inside an array (no FHIR element
+// is one).
+func nestedArray(v any) bool {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, y := range x {
+			if nestedArray(y) {
+				return true
+			}
+		}
+	case []any:
+		for _, y := range x {
+			if _, ok := y.([]any); ok || nestedArray(y) {
+				return true
+			}
+		}
+	}
+	return false
 }
