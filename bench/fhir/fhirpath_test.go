@@ -135,3 +135,32 @@ func BenchmarkValidateProfilesPatientValid(b *testing.B) {
 		}
 	}
 }
+
+// ValidateBytes on the UK Core Patient as JSON and as XML: decoding,
+// ValidateProfiles and the line and column of its one issue (dom-6: no
+// narrative); XML also checks the element order.
+func BenchmarkValidateBytesPatient(b *testing.B) {
+	js := patientJSON(b)
+	x, err := fhir.JSONToXML(js)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"json", js}, {"xml", x}} {
+		b.Run(in.name, func(b *testing.B) {
+			oo, err := fhir.ValidateBytes(ctx, in.data, fhir.ValidateOptions{})
+			if err != nil || oo == nil || len(oo.Issue[0].Location) != 2 {
+				b.Fatalf("want one placed issue: %v %+v", err, oo)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fhir.ValidateBytes(ctx, in.data, fhir.ValidateOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
