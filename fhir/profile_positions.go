@@ -58,7 +58,7 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 	}
 	var pos map[string]position
 	if isXML {
-		pos = xmlPositions(data)
+		pos = xmlPositions(data, wantedPositions(oo.Issue))
 	} else {
 		pos = jsonPositions(data, wantedPositions(oo.Issue))
 	}
@@ -189,7 +189,7 @@ func wantedPositions(issues []OperationOutcomeIssue) map[string]bool {
 type positionIndex struct {
 	m     map[string]position
 	lines []int // offsets of line starts
-	// want, when not nil, are the only paths recorded (jsonPositions)
+	// want, when not nil, are the only paths recorded
 	want map[string]bool
 	path []byte // jsonPositions' current path
 }
@@ -219,6 +219,9 @@ func (px *positionIndex) at(off int) position {
 
 func (px *positionIndex) record(path string, p position) {
 	path = strings.ReplaceAll(path, "[0]", "")
+	if px.want != nil && !px.want[path] {
+		return
+	}
 	if _, ok := px.m[path]; !ok {
 		px.m[path] = p
 	}
@@ -535,11 +538,12 @@ func appendPathStep(b, name []byte, idx int) []byte {
 	return b
 }
 
-// xmlPositions indexes an XML resource's elements by path, at the end of
-// each start tag (where a SAX locator, and so the HL7 validator, puts
-// them).
-func xmlPositions(data []byte) map[string]position {
+// xmlPositions indexes an XML resource's elements by path (those in
+// want, or all when want is nil), at the end of each start tag (where a
+// SAX locator, and so the HL7 validator, puts them).
+func xmlPositions(data []byte, want map[string]bool) map[string]position {
 	px := newPositionIndex(data)
+	px.want = want
 	d := xml.NewDecoder(bytes.NewReader(data))
 	type frame struct {
 		path   string
