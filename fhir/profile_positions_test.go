@@ -147,17 +147,13 @@ func TestValidateBytesXMLOrder(t *testing.T) {
 		"UKCore-Observation-Lab-Albumin-Example.xml":          "Observation.meta",                                   // after text
 		"UKCore-Questionnaire-EOLPlan-Example.xml":            "Questionnaire.item[0].item[0].item[0].extension[0]", // after linkId
 	}
-	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
-	require.NoError(t, err)
-	require.Len(t, files, 215)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
+	examples := ukcoreExamplesXML(t)
+	for _, f := range slices.Sorted(maps.Keys(examples)) {
 		var got []string
-		for _, is := range xmlOrderIssues(data) {
+		for _, is := range xmlOrderIssues(examples[f]) {
 			got = append(got, is.Expression[0].Value)
 		}
-		if want, ok := outOfOrder[filepath.Base(f)]; ok {
+		if want, ok := outOfOrder[f]; ok {
 			assert.Equal(t, []string{want}, got, f)
 		} else {
 			assert.Empty(t, got, f)
@@ -331,13 +327,9 @@ func TestJSONPositionsSameAsTokens(t *testing.T) {
 			docs = append(docs, buf.Bytes())
 		}
 	}
-	files, err := filepath.Glob(filepath.Join(ukcoreDir, "examples", "*.xml"))
-	require.NoError(t, err)
-	require.Len(t, files, 215)
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(t, err)
-		if js, err := XMLToJSON(data); err == nil {
+	examples := ukcoreExamplesXML(t)
+	for _, f := range slices.Sorted(maps.Keys(examples)) {
+		if js, err := XMLToJSON(examples[f]); err == nil {
 			docs = append(docs, js)
 		}
 	}
