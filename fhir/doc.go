@@ -415,6 +415,10 @@
 // operationoutcome-issue-line and operationoutcome-issue-col
 // (http://hl7.org/fhir/StructureDefinition/operationoutcome-issue-line,
 // valueInteger) and a location "Line[l] Col[c]" after the expression.
+// XML is read once: the element-order check and the positions use the
+// elements that the strict parse behind UnmarshalXML kept (fhirxml.Element,
+// each with where its start tag ends, the point a SAX locator reports),
+// not a second and third pass of encoding/xml's tokens.
 //
 // Two rules are left unchecked on purpose. An extension whose definition
 // has max 1 may appear twice on an element that no profile slices: the

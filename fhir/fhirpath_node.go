@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/nhskit/nhskit/fhir/internal/fhirxml"
 )
 
 // Node is one element of a resource as FHIRPath navigates it: its name,
@@ -578,4 +580,81 @@ func (n *Node) String() string {
 		return fmt.Sprint(n.value())
 	}
 	return n.Type
+}
+
+// outlineNode is the tree xmlNode reads from the tokens of an element, made
+// from the element as fhirxml's strict parse kept it (x, named name, of
+// type typ): the same names, types, values, attributes and order, except
+// that a narrative div's value is the div verbatim. ValidateBytes checks
+// the element order on it without reading the XML a second time.
+func outlineNode(x *fhirxml.Element, name, typ string, parent *Node) *Node {
+	n := &Node{Name: name, Type: typ, parent: parent}
+	ti := nodeTypeInfo(typ)
+	val, hasVal := x.Value()
+	if hasVal && isPrimitiveType(typ) {
+		n.raw, n.val = val, primitiveOrText(typ, val)
+	}
+	// the strict parse allows no attributes but id, value and url (and
+	// namespaces); xmlNode makes the others than a primitive's value
+	// children, in the order placeAttributes gives whatever theirs was
+	attr := func(aname, v string) {
+		e, et := elemFor(ti, aname)
+		if e == nil || aname == "id" {
+			et = "string"
+		}
+		c := &Node{Name: aname, Type: et, raw: v, parent: n}
+		c.val, _ = primitiveValue(et, v)
+		n.kids = append(n.kids, c)
+	}
+	if id, ok := x.ID(); ok {
+		attr("id", id)
+	}
+	if hasVal && !isPrimitiveType(typ) {
+		attr("value", val)
+	}
+	if u, ok := x.URL(); ok {
+		attr("url", u)
+	}
+	attrs := len(n.kids)
+	counts := map[string]int{}
+	for _, t := range x.Children() {
+		local := t.Name()
+		if t.IsXHTML() {
+			s := t.Raw()
+			n.kids = append(n.kids, &Node{Name: "div", Type: "xhtml", val: s, raw: s, parent: n})
+			continue
+		}
+		e, et := elemFor(ti, local)
+		cname := local
+		if e != nil {
+			cname = e.Name
+		}
+		if et == "" {
+			et = "Element"
+			if _, ok := t.Value(); ok {
+				et = "string"
+			}
+		}
+		_, hasID := t.ID()
+		_, hasURL := t.URL()
+		_, tHasVal := t.Value()
+		var c *Node
+		if et == "Resource" || ti == nil && !hasID && !hasURL && !tHasVal && (local == "contained" || local == "resource") {
+			// a resource container: its one child element is the resource
+			if len(t.Children()) == 0 {
+				continue
+			}
+			inner := t.Children()[0]
+			c = outlineNode(inner, cname, inner.Name(), n)
+		} else {
+			c = outlineNode(t, cname, et, n)
+		}
+		c.index = counts[cname]
+		counts[cname]++
+		n.kids = append(n.kids, c)
+	}
+	if attrs > 0 && ti != nil {
+		placeAttributes(n, ti, attrs)
+	}
+	return n
 }

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"strconv"
 	"strings"
+
+	"github.com/nhskit/nhskit/fhir/internal/fhirxml"
 )
 
 // Extensions the HL7 validator puts on each OperationOutcome.issue to give
@@ -32,9 +33,10 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	isXML := len(trimmed) > 0 && trimmed[0] == '<'
 	var r Resource
+	var root *fhirxml.Element // the XML as its parse read it
 	var err error
 	if isXML {
-		r, err = UnmarshalXML(data)
+		r, root, err = fhirxml.DecodeTree(xmlModel(), data, Unmarshal)
 	} else {
 		r, err = Unmarshal(data)
 	}
@@ -43,7 +45,7 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 	}
 	oo, err := ValidateProfiles(ctx, r, opts)
 	if isXML && !hasString(opts.Suppress, RuleXMLOrder) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
-		if order := xmlOrderIssues(data); len(order) > 0 {
+		if order := xmlOrderIssues(outlineNode(root, root.Name(), root.Name(), nil)); len(order) > 0 {
 			if oo == nil {
 				oo = &OperationOutcome{}
 			}
@@ -58,7 +60,7 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 	}
 	var pos map[string]position
 	if isXML {
-		pos = xmlPositions(data, wantedPositions(oo.Issue))
+		pos = xmlPositions(root, wantedPositions(oo.Issue))
 	} else {
 		pos = jsonPositions(data, wantedPositions(oo.Issue))
 	}
@@ -83,16 +85,13 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 // that comes before one its type defines ahead of it.
 const RuleXMLOrder = "xml-order"
 
-// xmlOrderIssues reports, in each element of a FHIR XML document, the
-// first child element out of definition order: FHIR XML requires that
-// order (JSON does not), and the HL7 validator reports an element out of
-// it as an error. UnmarshalXML reads such a document, so ValidateProfiles
-// alone cannot see it.
-func xmlOrderIssues(data []byte) []OperationOutcomeIssue {
-	root, err := NodeFromXML(data)
-	if err != nil {
-		return nil
-	}
+// xmlOrderIssues reports, in each element of a FHIR XML document (root,
+// the tree NodeFromXML gives, or outlineNode), the first child element
+// out of definition order: FHIR XML requires that order (JSON does not),
+// and the HL7 validator reports an element out of it as an error.
+// UnmarshalXML reads such a document, so ValidateProfiles alone cannot
+// see it.
+func xmlOrderIssues(root *Node) []OperationOutcomeIssue {
 	var out []OperationOutcomeIssue
 	var walk func(n *Node)
 	walk = func(n *Node) {
@@ -540,66 +539,41 @@ func appendPathStep(b, name []byte, idx int) []byte {
 
 // xmlPositions indexes an XML resource's elements by path (those in
 // want, or all when want is nil), at the end of each start tag (where a
-// SAX locator, and so the HL7 validator, puts them).
-func xmlPositions(data []byte, want map[string]bool) map[string]position {
-	px := newPositionIndex(data)
-	px.want = want
-	d := xml.NewDecoder(bytes.NewReader(data))
-	type frame struct {
-		path   string
-		counts map[string]int
-		skip   bool // xhtml
-		holder bool // contained/resource: the next element is a resource
-	}
-	var stack []*frame
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			// io.EOF, or a syntax error after what decoded
-			return px.m
+// SAX locator, and so the HL7 validator, puts them), from the elements
+// the strict parse read (root).
+func xmlPositions(root *fhirxml.Element, want map[string]bool) map[string]position {
+	px := &positionIndex{m: map[string]position{}, want: want}
+	px.record(root.Name(), position{root.Line(), root.Col()})
+	px.xmlChildren(root, root.Name(), false)
+	return px.m
+}
+
+// xmlChildren records the children of x, at path; holder: x is contained,
+// resource, outcome or return, whose child element named by a type (a
+// capital letter) is the resource, which adds no step to the path.
+func (px *positionIndex) xmlChildren(x *fhirxml.Element, path string, holder bool) {
+	var counts map[string]int
+	for _, c := range x.Children() {
+		name := c.Name()
+		if holder && name != "" && name[0] >= 'A' && name[0] <= 'Z' {
+			px.xmlChildren(c, path, false)
+			continue
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			line, col := d.InputPos()
-			p := position{line, col}
-			if len(stack) == 0 {
-				px.record(t.Name.Local, p)
-				stack = append(stack, &frame{path: t.Name.Local, counts: map[string]int{}})
-				continue
-			}
-			top := stack[len(stack)-1]
-			if top.skip {
-				stack = append(stack, &frame{path: top.path, skip: true})
-				continue
-			}
-			if top.holder && t.Name.Local != "" && t.Name.Local[0] >= 'A' && t.Name.Local[0] <= 'Z' {
-				// the resource element inside contained or entry.resource
-				stack = append(stack, &frame{path: top.path, counts: map[string]int{}})
-				continue
-			}
-			name := t.Name.Local
-			i := top.counts[name]
-			top.counts[name]++
-			path := top.path + "." + name + "[" + itoa(i) + "]"
-			px.element(top.path, name, i, p)
-			px.element(top.path, name, -1, p)
-			f := &frame{path: path, counts: map[string]int{}}
-			if t.Name.Space == "http://www.w3.org/1999/xhtml" {
-				f.skip = true
-			}
-			if name == "contained" || name == "resource" || name == "outcome" || name == "return" {
-				f.holder = true
-			}
-			for _, a := range t.Attr {
-				if a.Name.Local == "url" {
-					px.element(path, "url", -1, p)
-				}
-			}
-			stack = append(stack, f)
-		case xml.EndElement:
-			if len(stack) > 0 {
-				stack = stack[:len(stack)-1]
-			}
+		if counts == nil {
+			counts = map[string]int{}
 		}
+		i := counts[name]
+		counts[name]++
+		p := position{c.Line(), c.Col()}
+		cpath := path + "." + name + "[" + itoa(i) + "]"
+		px.element(path, name, i, p)
+		px.element(path, name, -1, p)
+		if _, ok := c.URL(); ok {
+			px.element(cpath, "url", -1, p)
+		}
+		if c.IsXHTML() {
+			continue // the narrative's own elements are not placed
+		}
+		px.xmlChildren(c, cpath, name == "contained" || name == "resource" || name == "outcome" || name == "return")
 	}
 }

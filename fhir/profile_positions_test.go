@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -13,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nhskit/nhskit/fhir/internal/fhirxml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -150,7 +153,7 @@ func TestValidateBytesXMLOrder(t *testing.T) {
 	examples := ukcoreExamplesXML(t)
 	for _, f := range slices.Sorted(maps.Keys(examples)) {
 		var got []string
-		for _, is := range xmlOrderIssues(examples[f]) {
+		for _, is := range xmlOrderIssues(xmlOutline(t, examples[f])) {
 			got = append(got, is.Expression[0].Value)
 		}
 		if want, ok := outOfOrder[f]; ok {
@@ -417,4 +420,275 @@ func nestedArray(v any) bool {
 		}
 	}
 	return false
+}
+
+// xmlOutline is the tree ValidateBytes checks the element order on: the
+// elements of data that the strict parse read (decoded or not).
+func xmlOutline(t testing.TB, data []byte) *Node {
+	t.Helper()
+	root, err := fhirxml.Parse(data)
+	require.NoError(t, err)
+	return outlineNode(root, root.Name(), root.Name(), nil)
+}
+
+// xmlPositionsTokens is what xmlPositions was before it read fhirxml's
+// parse: it reads the tokens of data again. It indexes an XML resource's elements by path (those in
+// want, or all when want is nil), at the end of each start tag (where a
+// SAX locator, and so the HL7 validator, puts them).
+func xmlPositionsTokens(data []byte, want map[string]bool) map[string]position {
+	px := newPositionIndex(data)
+	px.want = want
+	d := xml.NewDecoder(bytes.NewReader(data))
+	type frame struct {
+		path   string
+		counts map[string]int
+		skip   bool // xhtml
+		holder bool // contained/resource: the next element is a resource
+	}
+	var stack []*frame
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			// io.EOF, or a syntax error after what decoded
+			return px.m
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			line, col := d.InputPos()
+			p := position{line, col}
+			if len(stack) == 0 {
+				px.record(t.Name.Local, p)
+				stack = append(stack, &frame{path: t.Name.Local, counts: map[string]int{}})
+				continue
+			}
+			top := stack[len(stack)-1]
+			if top.skip {
+				stack = append(stack, &frame{path: top.path, skip: true})
+				continue
+			}
+			if top.holder && t.Name.Local != "" && t.Name.Local[0] >= 'A' && t.Name.Local[0] <= 'Z' {
+				// the resource element inside contained or entry.resource
+				stack = append(stack, &frame{path: top.path, counts: map[string]int{}})
+				continue
+			}
+			name := t.Name.Local
+			i := top.counts[name]
+			top.counts[name]++
+			path := top.path + "." + name + "[" + itoa(i) + "]"
+			px.element(top.path, name, i, p)
+			px.element(top.path, name, -1, p)
+			f := &frame{path: path, counts: map[string]int{}}
+			if t.Name.Space == "http://www.w3.org/1999/xhtml" {
+				f.skip = true
+			}
+			if name == "contained" || name == "resource" || name == "outcome" || name == "return" {
+				f.holder = true
+			}
+			for _, a := range t.Attr {
+				if a.Name.Local == "url" {
+					px.element(path, "url", -1, p)
+				}
+			}
+			stack = append(stack, f)
+		case xml.EndElement:
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+	}
+}
+
+// sameXMLTree compares the trees NodeFromXML and outlineNode give: names,
+// types, values, indexes and children (a div's value aside, which
+// NodeFromXML writes again and outlineNode keeps verbatim).
+func sameXMLTree(t *testing.T, doc string, want, got *Node) bool {
+	t.Helper()
+	if want.Name != got.Name || want.Type != got.Type || want.index != got.index || len(want.kids) != len(got.kids) ||
+		want.Type != "xhtml" && (want.raw != got.raw || !equalValues(want.val, got.val)) {
+		t.Errorf("%s: %s (%s, %q, [%d], %d children), outline %s (%s, %q, [%d], %d children)", doc,
+			nodeLocation(want), want.Type, want.raw, want.index, len(want.kids), nodeLocation(got), got.Type, got.raw, got.index, len(got.kids))
+		return false
+	}
+	for i := range want.kids {
+		if !sameXMLTree(t, doc, want.kids[i], got.kids[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalValues(a, b any) bool {
+	return fmt.Sprintf("%T %v", a, a) == fmt.Sprintf("%T %v", b, b)
+}
+
+// ValidateBytes reads XML once: the order check and the positions come
+// from the elements the strict parse kept. On every UK Core example, every
+// R4 example as XML (every fiftieth under -race), each also with its
+// elements in reverse order (so that the order check has work) and the
+// order check's own cases, the tree and the positions are those of
+// reading the tokens again, and so are the order issues.
+func TestXMLOutlineSameAsTokens(t *testing.T) {
+	var docs []string
+	var names []string
+	examples := ukcoreExamplesXML(t)
+	for _, f := range slices.Sorted(maps.Keys(examples)) {
+		docs, names = append(docs, string(examples[f])), append(names, f)
+	}
+	r4 := readR4Examples(t)
+	for j, name := range slices.Sorted(maps.Keys(r4)) {
+		// under -race, a few: .ci/run runs the whole test without it
+		if raceEnabled && j%(5*r4RaceStep) != 0 || truncatedExamples[name] {
+			continue
+		}
+		if x, err := JSONToXML(r4[name]); err == nil {
+			docs, names = append(docs, string(x)), append(names, name)
+		}
+	}
+	for i, n := 0, len(docs); i < n; i++ {
+		docs, names = append(docs, reverseXMLChildren(docs[i])), append(names, names[i]+" reversed")
+	}
+	paths, issues := 0, 0
+	for i, doc := range docs {
+		data := []byte(doc)
+		root, err := fhirxml.Parse(data)
+		require.NoError(t, err, names[i])
+		want, err := NodeFromXML(data)
+		require.NoError(t, err, names[i])
+		got := outlineNode(root, root.Name(), root.Name(), nil)
+		if !sameXMLTree(t, names[i], want, got) {
+			continue
+		}
+		wantIssues, gotIssues := xmlOrderIssues(want), xmlOrderIssues(got)
+		assert.Equal(t, wantIssues, gotIssues, names[i])
+		issues += len(gotIssues)
+		wantPos, gotPos := xmlPositionsTokens(data, nil), xmlPositions(root, nil)
+		paths += len(wantPos)
+		if !maps.Equal(wantPos, gotPos) {
+			for k, v := range wantPos {
+				if gotPos[k] != v {
+					t.Errorf("%s: %s at %v, from the parse %v", names[i], k, v, gotPos[k])
+					break
+				}
+			}
+			t.Errorf("%s: %d paths, from the parse %d", names[i], len(wantPos), len(gotPos))
+		}
+	}
+	t.Logf("%d documents, %d paths, %d order issues", len(docs), paths, issues)
+	if !raceEnabled {
+		assert.Greater(t, issues, 1000, "the reversed documents give the order check work")
+	}
+}
+
+// reverseXMLChildren gives doc with the child elements of every element
+// but the root's first one in reverse order (a narrative div left as it
+// is).
+func reverseXMLChildren(doc string) string {
+	d := xml.NewDecoder(strings.NewReader(doc))
+	type el struct {
+		start xml.StartElement
+		kids  []*el
+		div   string
+	}
+	var read func(se xml.StartElement) *el
+	read = func(se xml.StartElement) *el {
+		e := &el{start: se}
+		for {
+			tok, err := d.Token()
+			if err != nil {
+				return e
+			}
+			switch x := tok.(type) {
+			case xml.StartElement:
+				if x.Name.Local == "div" {
+					var inner struct {
+						Inner string `xml:",innerxml"`
+					}
+					_ = d.DecodeElement(&inner, &x)
+					e.kids = append(e.kids, &el{start: x, div: inner.Inner})
+					continue
+				}
+				e.kids = append(e.kids, read(x.Copy()))
+			case xml.EndElement:
+				return e
+			}
+		}
+	}
+	var root *el
+	for root == nil {
+		tok, err := d.Token()
+		if err != nil {
+			return doc
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			root = read(se.Copy())
+		}
+	}
+	var b strings.Builder
+	var write func(e *el, depth int)
+	write = func(e *el, depth int) {
+		b.WriteString("\n<" + e.start.Name.Local)
+		if depth == 0 {
+			b.WriteString(` xmlns="http://hl7.org/fhir"`)
+		}
+		if e.div != "" || e.start.Name.Local == "div" {
+			b.WriteString(` xmlns="http://www.w3.org/1999/xhtml">` + e.div + "</div>")
+			return
+		}
+		for _, a := range e.start.Attr {
+			if a.Name.Space == "" && a.Name.Local != "xmlns" {
+				b.WriteString(" " + a.Name.Local + `="`)
+				_ = xml.EscapeText(&b, []byte(a.Value))
+				b.WriteString(`"`)
+			}
+		}
+		b.WriteString(">")
+		kids := e.kids
+		if depth > 0 {
+			kids = slices.Clone(kids)
+			slices.Reverse(kids)
+		}
+		for _, k := range kids {
+			write(k, depth+1)
+		}
+		b.WriteString("</" + e.start.Name.Local + ">")
+	}
+	write(root, 0)
+	return b.String()
+}
+
+// On any input the strict parse reads, outlineNode and xmlPositions do not
+// panic, and give the tree and the positions of reading the tokens again
+// (input in UTF-8 without a byte order mark, which the token readers take
+// as it is).
+func FuzzXMLOutline(f *testing.F) {
+	for _, s := range []string{
+		`<Patient xmlns="http://hl7.org/fhir"><id value="p"/><name><given value="A"/><family value="B"/></name><gender value="female"/></Patient>`,
+		`<Observation xmlns="http://hl7.org/fhir"><contained><Patient><id value="p"/></Patient></contained><status value="final"/><code><text value="c"/></code><valueQuantity><value value="1.50"/></valueQuantity></Observation>`,
+		`<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></text><extension url="http://example.org/a"><valueString value="x"/><extension url="b"><valueString value="y"/></extension></extension></Patient>`,
+		`<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Basic><code><text value="x"/></code></Basic></resource></entry></Bundle>`,
+		"<?xml version=\"1.0\"?>\n<Patient xmlns=\"http://hl7.org/fhir\">\n  <birthDate id=\"b\" value=\"2000\"><extension url=\"u\"><valueDateTime value=\"2000-01-01T00:00:00Z\"/></extension></birthDate>\n</Patient>",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		root, err := fhirxml.Parse(data)
+		if err != nil {
+			return
+		}
+		got := outlineNode(root, root.Name(), root.Name(), nil)
+		gotPos := xmlPositions(root, nil)
+		if bytes.HasPrefix(data, []byte("\ufeff")) || bytes.Contains(bytes.ToLower(data), []byte("encoding")) {
+			return
+		}
+		want, err := NodeFromXML(data)
+		if err != nil {
+			return
+		}
+		if !sameXMLTree(t, "input", want, got) {
+			t.Fatalf("%q: trees differ", data)
+		}
+		if wantPos := xmlPositionsTokens(data, nil); !maps.Equal(wantPos, gotPos) {
+			t.Fatalf("%q: %v, want %v", data, gotPos, wantPos)
+		}
+	})
 }

@@ -110,17 +110,53 @@ func (e *XMLError) Unwrap() []error {
 	return []error{ErrXML}
 }
 
-type xnode struct {
+// Element is one element of a FHIR XML document as the strict parse
+// read it: its name, its id, value and url attributes, where its start
+// tag ends, and its child elements (a narrative div has none: it is kept
+// verbatim). DecodeTree gives the root, so that a caller can look at the
+// document's structure without reading the XML again.
+type Element struct {
 	name     string
 	space    string
 	id, val  string
 	url      string
+	hasID    bool
+	hasURL   bool
 	hasVal   bool
-	children []*xnode
+	children []*Element
 	raw      string // the xhtml div, verbatim
 	line     int
 	col      int
 }
+
+// Name is the element's local name.
+func (n *Element) Name() string { return n.name }
+
+// Line and Col are where the element's start tag ends (1-based; columns
+// count bytes), as encoding/xml's InputPos gives it there.
+func (n *Element) Line() int { return n.line }
+
+// Col: see Line.
+func (n *Element) Col() int { return n.col }
+
+// ID is the id attribute, and whether there is one.
+func (n *Element) ID() (string, bool) { return n.id, n.hasID }
+
+// URL is the url attribute, and whether there is one.
+func (n *Element) URL() (string, bool) { return n.url, n.hasURL }
+
+// Value is the value attribute, and whether there is one.
+func (n *Element) Value() (string, bool) { return n.val, n.hasVal }
+
+// IsXHTML reports whether the element is a narrative div (in the XHTML
+// namespace), whose text is Raw.
+func (n *Element) IsXHTML() bool { return n.space == xhtmlNS }
+
+// Raw is a narrative div's text, verbatim.
+func (n *Element) Raw() string { return n.raw }
+
+// Children are the child elements, in document order.
+func (n *Element) Children() []*Element { return n.children }
 
 const xsiNS = "http://www.w3.org/2001/XMLSchema-instance"
 
@@ -157,7 +193,7 @@ func charsetReader(label string, in io.Reader) (io.Reader, error) {
 	return nil, fmt.Errorf("encoding %q is not supported (UTF-8 and ISO-8859-1 are)", label)
 }
 
-func parseXML(data []byte) (*xnode, error) {
+func parseXML(data []byte) (*Element, error) {
 	data = bytes.TrimPrefix(data, []byte(utf8BOM))
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
@@ -166,8 +202,8 @@ func parseXML(data []byte) (*xnode, error) {
 	// then cut from a copy of the converted input.
 	var conv bytes.Buffer
 	latin := false
-	var stack []*xnode
-	var root *xnode
+	var stack []*Element
+	var root *Element
 	for {
 		before := d.InputOffset()
 		tok, err := d.Token()
@@ -197,7 +233,7 @@ func parseXML(data []byte) (*xnode, error) {
 			if len(stack) > maxDepth {
 				return nil, &XMLError{Path: t.Name.Local, Line: line, Column: col, Msg: "nesting too deep"}
 			}
-			n := &xnode{name: t.Name.Local, space: t.Name.Space, line: line, col: col}
+			n := &Element{name: t.Name.Local, space: t.Name.Space, line: line, col: col}
 			if t.Name.Space == xhtmlNS && t.Name.Local == "div" {
 				if err := d.Skip(); err != nil {
 					l, c := d.InputPos()
@@ -227,11 +263,11 @@ func parseXML(data []byte) (*xnode, error) {
 				case a.Name.Space != "":
 					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Column: n.col, Msg: "unexpected attribute " + a.Name.Local}
 				case a.Name.Local == "id":
-					n.id = a.Value
+					n.id, n.hasID = a.Value, true
 				case a.Name.Local == "value":
 					n.val, n.hasVal = a.Value, true
 				case a.Name.Local == "url":
-					n.url = a.Value
+					n.url, n.hasURL = a.Value, true
 				default:
 					return nil, &XMLError{Path: t.Name.Local, Line: n.line, Column: n.col, Msg: "unexpected attribute " + a.Name.Local}
 				}
@@ -305,11 +341,15 @@ func (m *Model) ToJSON(data []byte) ([]byte, []fhirjson.Mark, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	return m.toJSON(root, len(data))
+}
+
+func (m *Model) toJSON(root *Element, size int) ([]byte, []fhirjson.Mark, error) {
 	t := m.types[root.name]
 	if t == nil || t.Kind != "resource" {
 		return nil, nil, &XMLError{Path: root.name, Line: root.line, Column: root.col, Msg: "unknown resource type"}
 	}
-	e := fhirjson.NewEncoder(make([]byte, 0, len(data)))
+	e := fhirjson.NewEncoder(make([]byte, 0, size))
 	if err := m.xmlObject(e, root, t, root.name); err != nil {
 		return nil, nil, err
 	}
@@ -336,7 +376,7 @@ func findElem(t *TypeInfo, name string) (*ElemInfo, string) {
 	return nil, ""
 }
 
-func (m *Model) xmlObject(e *encoder, n *xnode, t *TypeInfo, path string) error {
+func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path string) error {
 	e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: n.line, Col: n.col})
 	e.Open()
 	if t.Kind == "resource" {
@@ -366,7 +406,7 @@ func (m *Model) xmlObject(e *encoder, n *xnode, t *TypeInfo, path string) error 
 			continue
 		}
 		done[c.name] = true
-		var group []*xnode
+		var group []*Element
 		for _, o := range n.children[i:] {
 			if o.name == c.name {
 				group = append(group, o)
@@ -387,7 +427,7 @@ func (m *Model) xmlObject(e *encoder, n *xnode, t *TypeInfo, path string) error 
 	return nil
 }
 
-func (m *Model) xmlElement(e *encoder, name string, group []*xnode, el *ElemInfo, typ, path string) error {
+func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemInfo, typ, path string) error {
 	key := `"` + name + `":`
 	switch {
 	case typ == "xhtml":
@@ -448,7 +488,7 @@ func (m *Model) xmlElement(e *encoder, name string, group []*xnode, el *ElemInfo
 
 func isPrimitiveName(t string) bool { return t != "" && t[0] >= 'a' && t[0] <= 'z' }
 
-func (m *Model) xmlPrimitive(e *encoder, name string, group []*xnode, el *ElemInfo, typ, path string) error {
+func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *ElemInfo, typ, path string) error {
 	anyValue, anyElem := false, false
 	for _, g := range group {
 		anyValue = anyValue || g.hasVal
@@ -457,7 +497,7 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*xnode, el *ElemIn
 			return &XMLError{Path: path, Line: g.line, Msg: "url attribute on a primitive"}
 		}
 	}
-	writeValue := func(g *xnode) error {
+	writeValue := func(g *Element) error {
 		e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
 		switch typ {
 		case "boolean":
@@ -482,7 +522,7 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*xnode, el *ElemIn
 		}
 		return nil
 	}
-	writeElem := func(g *xnode, p string) error {
+	writeElem := func(g *Element, p string) error {
 		e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
 		e.Open()
 		if g.id != "" {
@@ -890,16 +930,31 @@ func (m *Model) writeXMLElement(w *bytes.Buffer, name, typ string, v, ext *jnode
 // model package's unmarshal; a decode error is placed in the XML input
 // (see DecodeError).
 func Decode[R any](m *Model, data []byte, unmarshal func([]byte) (R, error)) (R, error) {
+	r, _, err := DecodeTree(m, data, unmarshal)
+	return r, err
+}
+
+// Parse reads FHIR XML strictly, as Decode does first, and gives its root
+// element; errors are *XMLError.
+func Parse(data []byte) (*Element, error) { return parseXML(data) }
+
+// DecodeTree is Decode, and gives too the root of the document as the
+// parse read it.
+func DecodeTree[R any](m *Model, data []byte, unmarshal func([]byte) (R, error)) (R, *Element, error) {
 	var zero R
-	js, marks, err := m.ToJSON(data)
+	root, err := parseXML(data)
 	if err != nil {
-		return zero, err
+		return zero, nil, err
+	}
+	js, marks, err := m.toJSON(root, len(data))
+	if err != nil {
+		return zero, nil, err
 	}
 	r, err := unmarshal(js)
 	if err != nil {
-		return zero, DecodeError(err, marks)
+		return zero, nil, DecodeError(err, marks)
 	}
-	return r, nil
+	return r, root, nil
 }
 
 // Encode writes as XML the JSON that a model package's marshal returned.
