@@ -87,7 +87,15 @@
 //     ext-1 (value or extensions, not both), dom-3 (contained resources are
 //     referenced: R4's expression counts a Reference.reference and a
 //     canonical, uri or url of "#id", or "#" for the container, found
-//     anywhere in the resource), qty-3 (a unit code needs a system).
+//     anywhere in the resource; a narrative's <a href="#id"> and
+//     <img src="#id"> count too, as in the HL7 validator, which checks
+//     dom-3 in code rather than by the expression: org.hl7.fhir.core's
+//     InstanceValidator.checkContainedReferences, with the ids its XHTML
+//     checks collect from a href and img src, exactly "#" + id, a bare "#"
+//     not; the Java validator is stricter in one way this package is not:
+//     a reference from a contained resource counts only when that one is
+//     itself referenced from the container), qty-3 (a unit code needs a
+//     system).
 //   - UK Core STU 2.0.0 (NHS England, https://simplifier.net/hl7fhirukcorer4,
 //     read from ../shared/ukcore): extension URLs under
 //     https://fhir.hl7.org.uk/StructureDefinition/ and each extension's

@@ -557,8 +557,15 @@ const dom3Expr = "contained.where((('#'+id in (%resource.descendants().reference
 // a node below res named reference (below a descendant, so two levels
 // down or more) or typed canonical, uri or url has the value "#"+id, or
 // when a node below it named reference (two levels down or more) or typed
-// canonical has the value "#".
-func dom3(res *Node) bool {
+// canonical has the value "#". As the HL7 validator does (and the
+// expression does not), a link from a narrative to the contained resource
+// counts too (narrativeLocalRefs); dom3Expression leaves that out.
+func dom3(res *Node) bool { return dom3Check(res, true) }
+
+// dom3Expression is dom3Expr alone, as the interpreter gives it.
+func dom3Expression(res *Node) bool { return dom3Check(res, false) }
+
+func dom3Check(res *Node, narrative bool) bool {
 	for _, c := range res.kids {
 		if c.Name != "contained" {
 			continue
@@ -571,7 +578,7 @@ func dom3(res *Node) bool {
 				break
 			}
 		}
-		if hasID && !refersTo(res, id, 0) && !refersToContainer(c, 0) {
+		if hasID && !refersTo(res, id, 0) && !refersToContainer(c, 0) && !(narrative && narrativeRefersTo(res, id)) {
 			return false
 		}
 	}

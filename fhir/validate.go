@@ -270,6 +270,15 @@ func (c *checker) localRef(s string) {
 	}
 }
 
+// narrativeRefs notes the contained resources a narrative div links to
+// (narrativeLocalRefs), which dom-3 counts as the HL7 validator does.
+func (c *checker) narrativeRefs(div string) {
+	narrativeLocalRefs(div, func(id string) bool {
+		c.refs = append(c.refs, "#"+id)
+		return true
+	})
+}
+
 func (c *checker) checkReference(v *Reference) {
 	ref := v.Reference.Value
 	if ref == "" {

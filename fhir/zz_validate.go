@@ -30717,6 +30717,7 @@ func validPrimAtXHTML(c *checker, p *XHTML, name string, i int, vs string, codes
 	if el := p.Elem; el != nil {
 		c.elem(el, name, i)
 	}
+	c.narrativeRefs(p.Value)
 	_, _ = vs, codes
 }
 

@@ -872,6 +872,10 @@ func (g *gen) validPrims() {
 			// dom-3 counts these as references to a contained resource
 			g.p("\tc.localRef(p.Value)")
 		}
+		if n == "xhtml" {
+			// and, as the HL7 validator does, a narrative's links to one
+			g.p("\tc.narrativeRefs(p.Value)")
+		}
 		if n == "code" {
 			g.p("\tif codes != nil && p.Value != \"\" && !codes(p.Value) { c.badCode(name, i, p.Value, vs) }")
 		} else {
