@@ -14,8 +14,8 @@ import (
 // image this way. Values are read as XML reads them (entities replaced).
 // It stops when yield returns false.
 func narrativeLocalRefs(div string, yield func(id string) bool) {
-	if !strings.Contains(div, "#") && !strings.Contains(div, "&") {
-		return // no "#" can be written without one or an entity
+	if !mayLinkLocally(div) {
+		return
 	}
 	d := xml.NewDecoder(strings.NewReader(div))
 	for {
@@ -44,6 +44,12 @@ func narrativeLocalRefs(div string, yield func(id string) bool) {
 			}
 		}
 	}
+}
+
+// mayLinkLocally: div has an attribute value that starts with "#" or a
+// character reference, without which no "#id" link can be written.
+func mayLinkLocally(div string) bool {
+	return strings.Contains(div, `"#`) || strings.Contains(div, `'#`) || strings.Contains(div, "&#")
 }
 
 // narrativeRefersTo reports whether a narrative anywhere in n (the

@@ -29,6 +29,9 @@ type checker struct {
 	path   []byte
 	issues []OperationOutcomeIssue
 	refs   []string // local references (#id) seen
+	// divs are the narratives seen that may link to a contained resource
+	// (narrativeRefs), read only when one is not referenced otherwise
+	divs []string
 	// invariantsLater: ValidateProfiles evaluates ext-1, qty-3 and dom-3
 	// from their FHIRPath expressions, so Validate leaves them out rather
 	// than report each twice
@@ -51,7 +54,7 @@ func validate(r Resource, invariantsLater bool) *OperationOutcome {
 	}
 	c := checkers.Get().(*checker)
 	c.path = append(c.path[:0], r.ResourceType()...)
-	c.issues, c.refs = c.issues[:0], c.refs[:0]
+	c.issues, c.refs, c.divs = c.issues[:0], c.refs[:0], c.divs[:0]
 	c.invariantsLater = invariantsLater
 	r.validate(c)
 	var oo *OperationOutcome
@@ -60,6 +63,7 @@ func validate(r Resource, invariantsLater bool) *OperationOutcome {
 	}
 	clear(c.issues)
 	clear(c.refs)
+	clear(c.divs)
 	checkers.Put(c)
 	return oo
 }
@@ -254,6 +258,15 @@ func (c *checker) containedReferenced(contained []Resource) {
 				break
 			}
 		}
+		for _, div := range c.divs {
+			if found {
+				break
+			}
+			narrativeLocalRefs(div, func(ref string) bool {
+				found = ref == id
+				return !found
+			})
+		}
 		if !found {
 			c.issue(SeverityError, IssueInvariant, "contained resource "+strconv.Quote(id)+" is not referenced from the resource (dom-3)")
 		}
@@ -270,13 +283,13 @@ func (c *checker) localRef(s string) {
 	}
 }
 
-// narrativeRefs notes the contained resources a narrative div links to
-// (narrativeLocalRefs), which dom-3 counts as the HL7 validator does.
+// narrativeRefs notes a narrative div that may link to a contained
+// resource (narrativeLocalRefs), which dom-3 counts as the HL7 validator
+// does.
 func (c *checker) narrativeRefs(div string) {
-	narrativeLocalRefs(div, func(id string) bool {
-		c.refs = append(c.refs, "#"+id)
-		return true
-	})
+	if mayLinkLocally(div) {
+		c.divs = append(c.divs, div)
+	}
 }
 
 func (c *checker) checkReference(v *Reference) {
