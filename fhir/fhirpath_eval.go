@@ -230,6 +230,20 @@ func one(v any) []any {
 
 // sysVal returns the system value of a FHIR primitive node; other items
 // are returned as they are.
+// noValue reports whether v is a primitive element without a value (only
+// an id or extensions). Where an operator or function needs the value, it
+// is empty, as fhirpath.js has it (3.18.0: "gender + 'x'" is empty for a
+// gender with only an extension; "gender & 'x'" is 'x'; convertsToString()
+// is false; iif() takes it as no criterion); it is still an element to
+// exists(), hasValue(), is, as, = and the navigation, and a single element
+// where a Boolean is expected, so true (FHIRPath N1 §4.5, singleton
+// evaluation: fhirpath.js's and, or, implies, xor and not() give empty
+// there instead, and its where() true).
+func noValue(v any) bool {
+	n, ok := v.(*Node)
+	return ok && !n.hasVal() && isPrimitiveType(n.Type)
+}
+
 func sysVal(v any) any {
 	if n, ok := v.(*Node); ok && n.hasVal() {
 		return n.value()
@@ -344,6 +358,9 @@ func evalBinary(e *env, x *binNode, focus []any) ([]any, error) {
 		if len(l) > 1 || len(r) > 1 {
 			return nil, e.errf(x.pos, "%s: operands must be single items", x.op)
 		}
+		if noValue(l[0]) || noValue(r[0]) {
+			return nil, nil
+		}
 		c, known, err := cmpItem(l[0], r[0])
 		if err != nil {
 			return nil, e.errf(x.pos, "%s: %v", x.op, err)
@@ -369,7 +386,7 @@ func evalBinary(e *env, x *binNode, focus []any) ([]any, error) {
 		}
 		var s string
 		for _, v := range [][]any{l, r} {
-			if len(v) == 1 {
+			if len(v) == 1 && !noValue(v[0]) {
 				t, ok := sysVal(v[0]).(string)
 				if !ok {
 					return nil, e.errf(x.pos, "&: %s is not a string", typeName(v[0]))
@@ -384,6 +401,9 @@ func evalBinary(e *env, x *binNode, focus []any) ([]any, error) {
 	}
 	if len(l) > 1 || len(r) > 1 {
 		return nil, e.errf(x.pos, "%s: operands must be single items", x.op)
+	}
+	if noValue(l[0]) || noValue(r[0]) {
+		return nil, nil
 	}
 	v, err := arith(x.op, l[0], r[0])
 	if err != nil {

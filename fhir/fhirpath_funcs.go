@@ -45,7 +45,7 @@ func (e *env) single(f *funcNode, i int) (any, error) {
 	if len(v) > 1 {
 		return nil, e.errf(f.pos, "%s(): argument %d has more than one item", f.name, i+1)
 	}
-	if len(v) == 0 {
+	if len(v) == 0 || noValue(v[0]) {
 		return nil, nil
 	}
 	return sysVal(v[0]), nil
@@ -87,8 +87,19 @@ func inputOne(e *env, f *funcNode, in []any) (any, error) {
 	return sysVal(in[0]), nil
 }
 
-func inputStr(e *env, f *funcNode, in []any) (string, bool, error) {
+// inputValue is inputOne for a function that needs the item's value: a
+// primitive element without one (only an id or extensions) is empty to
+// it, as it is to fhirpath.js.
+func inputValue(e *env, f *funcNode, in []any) (any, error) {
 	v, err := inputOne(e, f, in)
+	if noValue(v) {
+		return nil, err
+	}
+	return v, err
+}
+
+func inputStr(e *env, f *funcNode, in []any) (string, bool, error) {
+	v, err := inputValue(e, f, in)
 	if err != nil || v == nil {
 		return "", false, err
 	}
@@ -325,6 +336,9 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
+			if len(c) == 1 && noValue(c[0]) {
+				c = nil // a boolean element without a value: no criterion
+			}
 			if len(c) == 1 {
 				if _, ok := sysVal(c[0]).(bool); !ok {
 					return nil, e.errf(f.pos, "iif(): criterion is %s, not a boolean", typeName(c[0]))
@@ -357,7 +371,7 @@ func init() {
 		"toTime":             fn(0, 0, conv(toTemporal('t'), false)),
 		"convertsToTime":     fn(0, 0, conv(toTemporal('t'), true)),
 		"toQuantity": fn(0, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
-			v, err := inputOne(e, f, in)
+			v, err := inputValue(e, f, in)
 			if err != nil || v == nil {
 				return nil, err
 			}
@@ -377,7 +391,7 @@ func init() {
 			return []any{q}, nil
 		}),
 		"convertsToQuantity": fn(0, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
-			v, err := inputOne(e, f, in)
+			v, err := inputValue(e, f, in)
 			if err != nil || v == nil {
 				return nil, err
 			}
@@ -617,7 +631,7 @@ func init() {
 			return decFloat(math.Sqrt(d.float()))
 		})),
 		"log": fn(1, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
-			v, err := inputOne(e, f, in)
+			v, err := inputValue(e, f, in)
 			if err != nil || v == nil {
 				return nil, err
 			}
@@ -636,7 +650,7 @@ func init() {
 			return []any{decFloat(math.Log(d.float()) / math.Log(db.float()))}, nil
 		}),
 		"power": fn(1, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
-			v, err := inputOne(e, f, in)
+			v, err := inputValue(e, f, in)
 			if err != nil || v == nil {
 				return nil, err
 			}
@@ -661,7 +675,7 @@ func init() {
 			return []any{decFloat(r)}, nil
 		}),
 		"round": fn(0, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
-			v, err := inputOne(e, f, in)
+			v, err := inputValue(e, f, in)
 			if err != nil || v == nil {
 				return nil, err
 			}
@@ -910,7 +924,7 @@ func init() {
 		"lowBoundary":  fn(0, 1, boundary(false)),
 		"highBoundary": fn(0, 1, boundary(true)),
 		"precision": fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) {
-			v, err := inputOne(e, f, in)
+			v, err := inputValue(e, f, in)
 			if err != nil || v == nil {
 				return nil, err
 			}
@@ -929,7 +943,7 @@ func init() {
 			return nil, e.errf(f.pos, "precision(): input is %s", typeName(v))
 		}),
 		"comparable": fn(1, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
-			v, err := inputOne(e, f, in)
+			v, err := inputValue(e, f, in)
 			if err != nil || v == nil {
 				return nil, err
 			}
@@ -1001,7 +1015,7 @@ func strFn(g func(e *env, f *funcNode, s string) ([]any, error)) func(e *env, f 
 
 func numFn(g func(d FPDecimal, isInt bool) any) func(e *env, f *funcNode, in []any) ([]any, error) {
 	return func(e *env, f *funcNode, in []any) ([]any, error) {
-		v, err := inputOne(e, f, in)
+		v, err := inputValue(e, f, in)
 		if err != nil || v == nil {
 			return nil, err
 		}
@@ -1041,7 +1055,10 @@ func regexArg(e *env, f *funcNode, full bool) (*regexp.Regexp, bool, error) {
 
 func conv(to func(v any) (any, bool), test bool) func(e *env, f *funcNode, in []any) ([]any, error) {
 	return func(e *env, f *funcNode, in []any) ([]any, error) {
-		v, err := inputOne(e, f, in)
+		if test && len(in) == 1 && noValue(in[0]) {
+			return boolRes(false) // an element, but nothing to convert
+		}
+		v, err := inputValue(e, f, in)
 		if err != nil || v == nil {
 			return nil, err
 		}
@@ -1300,7 +1317,7 @@ func sortFn(e *env, f *funcNode, in []any) ([]any, error) {
 // value the input could stand for at the given precision.
 func boundary(high bool) func(e *env, f *funcNode, in []any) ([]any, error) {
 	return func(e *env, f *funcNode, in []any) ([]any, error) {
-		v, err := inputOne(e, f, in)
+		v, err := inputValue(e, f, in)
 		if err != nil || v == nil {
 			return nil, err
 		}
