@@ -511,17 +511,7 @@ func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node
 				n.kids = append(n.kids, &Node{Name: "div", Type: "xhtml", val: s, raw: s, parent: n})
 				continue
 			}
-			e, et := elemFor(ti, local)
-			cname := local
-			if e != nil {
-				cname = e.Name
-			}
-			if et == "" {
-				et = "Element"
-				if hasValueAttr(t) {
-					et = "string"
-				}
-			}
+			cname, et := xmlChildOf(ti, local, hasValueAttr(t))
 			var c *Node
 			if et == "Resource" || ti == nil && len(t.Attr) == 0 && (local == "contained" || local == "resource") {
 				// a resource container: its one child element is the resource
@@ -548,6 +538,25 @@ func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node
 			n.kids = append(n.kids, c)
 		}
 	}
+}
+
+// xmlChildOf gives the name and type of a child element named local of
+// an element of type ti (nil when unknown): a choice element's name
+// without its type, and for an element ti does not define, Element, or
+// string when it has a value attribute.
+func xmlChildOf(ti *typeInfo, local string, hasValue bool) (name, typ string) {
+	e, et := elemFor(ti, local)
+	name = local
+	if e != nil {
+		name = e.Name
+	}
+	if et == "" {
+		et = "Element"
+		if hasValue {
+			et = "string"
+		}
+	}
+	return name, et
 }
 
 func hasValueAttr(se xml.StartElement) bool {
@@ -624,20 +633,10 @@ func outlineNode(x *fhirxml.Element, name, typ string, parent *Node) *Node {
 			n.kids = append(n.kids, &Node{Name: "div", Type: "xhtml", val: s, raw: s, parent: n})
 			continue
 		}
-		e, et := elemFor(ti, local)
-		cname := local
-		if e != nil {
-			cname = e.Name
-		}
-		if et == "" {
-			et = "Element"
-			if _, ok := t.Value(); ok {
-				et = "string"
-			}
-		}
 		_, hasID := t.ID()
 		_, hasURL := t.URL()
 		_, tHasVal := t.Value()
+		cname, et := xmlChildOf(ti, local, tHasVal)
 		var c *Node
 		if et == "Resource" || ti == nil && !hasID && !hasURL && !tHasVal && (local == "contained" || local == "resource") {
 			// a resource container: its one child element is the resource
