@@ -230,6 +230,13 @@ func one(v any) []any {
 
 // sysVal returns the system value of a FHIR primitive node; other items
 // are returned as they are.
+func sysVal(v any) any {
+	if n, ok := v.(*Node); ok && n.hasVal() {
+		return n.value()
+	}
+	return v
+}
+
 // noValue reports whether v is a primitive element without a value (only
 // an id or extensions). Where an operator or function needs the value, it
 // is empty, as fhirpath.js has it (3.18.0: "gender + 'x'" is empty for a
@@ -242,13 +249,6 @@ func one(v any) []any {
 func noValue(v any) bool {
 	n, ok := v.(*Node)
 	return ok && !n.hasVal() && isPrimitiveType(n.Type)
-}
-
-func sysVal(v any) any {
-	if n, ok := v.(*Node); ok && n.hasVal() {
-		return n.value()
-	}
-	return v
 }
 
 // quantityTypes are the FHIR types that are a Quantity.
