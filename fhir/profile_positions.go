@@ -186,24 +186,35 @@ func wantedPositions(issues []OperationOutcomeIssue) map[string]bool {
 // issues write it and under aliases (a choice element's name without its
 // type, a primitive's _name).
 type positionIndex struct {
-	m     map[string]position
-	lines []int // offsets of line starts
+	m    map[string]position
+	data []byte // the JSON input
+	// lines are the offsets of the JSON input's line starts, found at the
+	// first element recorded
+	lines []int
 	// want, when not nil, are the only paths recorded
 	want map[string]bool
-	path []byte // jsonPositions' current path
+	// within, with want, are the paths of the JSON values that hold an
+	// element of want: every want path cut before each '.' and '[' (a
+	// value elsewhere is stepped over unread); left, the paths of want
+	// not yet recorded (none left: the walk stops)
+	within map[string]bool
+	left   int
+	path   []byte // jsonPositions' current path
 }
 
-func newPositionIndex(data []byte) *positionIndex {
-	px := &positionIndex{m: map[string]position{}, lines: []int{0}}
-	for i, b := range data {
-		if b == '\n' {
-			px.lines = append(px.lines, i+1)
+// at gives the line and column of the JSON input's byte off.
+func (px *positionIndex) at(off int) position {
+	if px.lines == nil {
+		px.lines = []int{0}
+		for i := 0; ; {
+			j := bytes.IndexByte(px.data[i:], '\n')
+			if j < 0 {
+				break
+			}
+			i += j + 1
+			px.lines = append(px.lines, i)
 		}
 	}
-	return px
-}
-
-func (px *positionIndex) at(off int) position {
 	lo, hi := 0, len(px.lines)-1
 	for lo < hi {
 		mid := (lo + hi + 1) / 2
@@ -265,10 +276,22 @@ func (px *positionIndex) element(parent, key string, idx int, p position) string
 // decoded already, so it is well formed; it stops quietly where it is
 // not) and builds a path only in a buffer, rather than through
 // encoding/json's tokens and a string per element, which cost ten times
-// the decoding itself.
+// the decoding itself. Asked for some paths, it steps over the values that
+// cannot hold one unread and stops once it has them all: ValidateBytes
+// asks for the few its issues name.
 func jsonPositions(data []byte, want map[string]bool) map[string]position {
-	px := newPositionIndex(data)
-	px.want = want
+	px := &positionIndex{m: map[string]position{}, data: data, want: want}
+	if want != nil {
+		px.left = len(want)
+		px.within = map[string]bool{}
+		for w := range want {
+			for i := 1; i < len(w); i++ {
+				if w[i] == '.' || w[i] == '[' {
+					px.within[w[:i]] = true
+				}
+			}
+		}
+	}
 	s := &jsonScan{data: data}
 	if bytes.HasPrefix(data, []byte("\ufeff")) {
 		s.i = len("\ufeff")
@@ -444,15 +467,24 @@ func (px *positionIndex) jsonObject(s *jsonScan) bool {
 			// a resource's resourceType key gets a place no issue names;
 			// ExampleScenario.instance's is an element
 			px.jsonElement(key, -1, off)
-			if !px.jsonValue(s) {
+			if px.done() || !px.jsonValue(s) {
 				return false
 			}
 			px.path = px.path[:parent]
 			continue
 		}
-		s.i++
 		px.jsonElement(key, -1, off)
 		px.path = px.path[:parent]
+		if px.done() {
+			return false
+		}
+		if !px.itemsWanted(key) {
+			if !s.skip() {
+				return false
+			}
+			continue
+		}
+		s.i++
 		for i := 0; ; i++ {
 			s.space()
 			if s.i >= len(s.data) {
@@ -463,7 +495,7 @@ func (px *positionIndex) jsonObject(s *jsonScan) bool {
 				break
 			}
 			px.jsonElement(key, i, s.i)
-			if !px.jsonValue(s) {
+			if px.done() || !px.jsonValue(s) {
 				return false
 			}
 			px.path = px.path[:parent]
@@ -484,6 +516,26 @@ func (px *positionIndex) jsonElement(key []byte, idx, off int) {
 	}
 	px.path = appendPathStep(px.path, key, idx)
 	px.recordPath(off)
+}
+
+// itemsWanted reports whether a path asked for is an item of the array
+// member key under px.path (by its name or its alias), or below one.
+func (px *positionIndex) itemsWanted(key []byte) bool {
+	if px.within == nil {
+		return true
+	}
+	parent := len(px.path)
+	defer func() { px.path = px.path[:parent] }()
+	if px.path = appendPathStep(px.path, key, -1); px.within[string(px.path)] {
+		return true
+	}
+	if mayHaveAlias(key) {
+		if alias, ok := elementAliases(string(key)); ok {
+			px.path = appendPathStep(px.path[:parent], []byte(alias), -1)
+			return px.within[string(px.path)]
+		}
+	}
+	return false
 }
 
 // mayHaveAlias: elementAliases may give key an alias (it starts with '_'
@@ -507,14 +559,19 @@ func (px *positionIndex) recordPath(off int) {
 	}
 	if _, ok := px.m[string(px.path)]; !ok {
 		px.m[string(px.path)] = px.at(off)
+		px.left--
 	}
 }
+
+// done: every path asked for has its place (the first element at a
+// path keeps it), so the rest of the input need not be read.
+func (px *positionIndex) done() bool { return px.want != nil && px.left == 0 }
 
 // jsonValue records an object value's members under px.path (a resource
 // inside, in contained or entry.resource, keeps the path of the element
 // holding it) and steps over any other value.
 func (px *positionIndex) jsonValue(s *jsonScan) bool {
-	if s.data[s.i] == '{' {
+	if s.data[s.i] == '{' && (px.within == nil || px.within[string(px.path)]) {
 		s.i++
 		return px.jsonObject(s)
 	}

@@ -238,7 +238,7 @@ func TestValidateBytesUKCoreExampleXML(t *testing.T) {
 // jsonPositionsTokens is jsonPositions as it was first written, through
 // encoding/json's tokens: the reference the byte walk is compared with.
 func jsonPositionsTokens(data []byte) map[string]position {
-	px := newPositionIndex(data)
+	px := &positionIndex{m: map[string]position{}, data: data}
 	d := json.NewDecoder(bytes.NewReader(data))
 	next := func() int {
 		off := int(d.InputOffset())
@@ -342,7 +342,7 @@ func TestJSONPositionsSameAsTokens(t *testing.T) {
 		[]byte(`{"id":"x","resourceType":"Observation","status":"final","code":{"text":"c"},"valueQuantity":{"value":1.50,"unit":"mg"},"contained":[{"resourceType":"Patient","id":"p"}]}`),
 		[]byte(`[]`), []byte(`{"resourceType":1}`), []byte(`{}`),
 	)
-	entries := 0
+	entries, asked := 0, 0
 	for _, d := range docs {
 		want, got := jsonPositionsTokens(d), jsonPositions(d, nil)
 		entries += len(want)
@@ -356,6 +356,28 @@ func TestJSONPositionsSameAsTokens(t *testing.T) {
 		if gotSome := jsonPositions(d, some); !maps.Equal(wantSome, gotSome) {
 			t.Errorf("%.60s: %d of the paths asked for, want %d", d, len(gotSome), len(wantSome))
 		}
+		// asked for one path, alone or with the paths above it (as
+		// ValidateBytes asks), the walk steps over the values that cannot
+		// hold it and stops once it has them all: the same places
+		keys := slices.Sorted(maps.Keys(want))
+		step := max(1, len(keys)/6) // six a document: the walk is read whole each time
+		for i := step / 2; i < len(keys); i += step {
+			k := keys[i]
+			above := map[string]bool{}
+			positionCandidates(k, func(p string) bool { above[p] = true; return true })
+			for _, ask := range []map[string]bool{{k: true}, above} {
+				wantAsked := map[string]position{}
+				for p := range ask {
+					if v, ok := want[p]; ok {
+						wantAsked[p] = v
+					}
+				}
+				if got := jsonPositions(d, ask); !maps.Equal(wantAsked, got) {
+					t.Errorf("%.60s: asked for %v: %v, want %v", d, slices.Sorted(maps.Keys(ask)), got, wantAsked)
+				}
+			}
+			asked++
+		}
 		if !maps.Equal(want, got) {
 			for k, v := range want {
 				if got[k] != v {
@@ -366,7 +388,7 @@ func TestJSONPositionsSameAsTokens(t *testing.T) {
 			t.Errorf("%.60s: %d paths, byte walk %d", d, len(want), len(got))
 		}
 	}
-	t.Logf("%d documents, %d paths", len(docs), entries)
+	t.Logf("%d documents, %d paths, %d asked for one by one", len(docs), entries, asked)
 	// a byte order mark, which Unmarshal accepts, no longer hides every place
 	bom := append([]byte("\ufeff"), `{"resourceType":"Patient","active":true}`...)
 	assert.Equal(t, position{1, 30}, jsonPositions(bom, nil)["Patient.active"]) // byte columns: the mark is three
@@ -386,6 +408,8 @@ func FuzzJSONPositions(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got := jsonPositions(data, nil)
+		// asked for some paths, the walk steps over values even in bad input
+		_ = jsonPositions(data, map[string]bool{"Patient.name[0].given[1]": true, "Patient.birthDate": true})
 		if bytes.HasPrefix(data, []byte("\ufeff")) {
 			return // the token walk gives nothing after a byte order mark
 		}
@@ -396,8 +420,17 @@ func FuzzJSONPositions(f *testing.F) {
 		if json.Unmarshal(data, &v) != nil || nestedArray(v) {
 			return // kept as an unknown element, and the token walk misreads it
 		}
-		if want := jsonPositionsTokens(data); !maps.Equal(want, got) {
+		want := jsonPositionsTokens(data)
+		if !maps.Equal(want, got) {
 			t.Fatalf("%q: %v, want %v", data, got, want)
+		}
+		// the last path alone: the walk that steps over the rest finds it
+		// where the whole walk does
+		if keys := slices.Sorted(maps.Keys(want)); len(keys) > 0 {
+			k := keys[len(keys)-1]
+			if one := jsonPositions(data, map[string]bool{k: true}); one[k] != want[k] || len(one) != 1 {
+				t.Fatalf("%q: asked for %s: %v, want %v", data, k, one, want[k])
+			}
 		}
 	})
 }
@@ -436,7 +469,7 @@ func xmlOutline(t testing.TB, data []byte) *Node {
 // want, or all when want is nil), at the end of each start tag (where a
 // SAX locator, and so the HL7 validator, puts them).
 func xmlPositionsTokens(data []byte, want map[string]bool) map[string]position {
-	px := newPositionIndex(data)
+	px := &positionIndex{m: map[string]position{}, data: data}
 	px.want = want
 	d := xml.NewDecoder(bytes.NewReader(data))
 	type frame struct {
