@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/nhskit/nhskit/fhir/internal/fhirxml"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -209,8 +211,38 @@ func FuzzValidateBytes(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, _ = ValidateBytes(context.Background(), data, ValidateOptions{MaxIssues: 50})
+		fromData, err := ValidateBytes(context.Background(), data, ValidateOptions{MaxIssues: 50})
+		if err != nil || !json.Valid(data) {
+			return
+		}
+		// JSON that validates gives the same issues as XML, when the XML
+		// holds all of it (an empty object, which FHIR JSON forbids,
+		// does not reach it)
+		x, err := JSONToXML(data)
+		if err != nil {
+			return
+		}
+		if back, err := XMLToJSON(x); err != nil || !sameJSONValue(data, back) {
+			return
+		}
+		fromXML, err := ValidateBytes(context.Background(), x, ValidateOptions{MaxIssues: 50})
+		if err != nil {
+			t.Fatalf("%q validates; as XML it does not: %v", data, err)
+		}
+		if d := cmp.Diff(issueLines(fromData), issueLines(fromXML), cmpopts.EquateEmpty()); d != "" {
+			t.Fatalf("%q: issues differ (-json +xml):\n%s", data, d)
+		}
 	})
+}
+
+// sameJSONValue: a and b are the same JSON value (key order aside,
+// numbers compared by their text).
+func sameJSONValue(a, b []byte) bool {
+	var va, vb any
+	da, db := json.NewDecoder(bytes.NewReader(a)), json.NewDecoder(bytes.NewReader(b))
+	da.UseNumber()
+	db.UseNumber()
+	return da.Decode(&va) == nil && db.Decode(&vb) == nil && cmp.Equal(va, vb)
 }
 
 // A published UK Core example in XML: the NHS number that fails modulus
@@ -724,4 +756,61 @@ func FuzzXMLOutline(f *testing.F) {
 			t.Fatalf("%q: %v, want %v", data, gotPos, wantPos)
 		}
 	})
+}
+
+// One resource given as JSON and as XML gets the same issues (positions
+// and XML order aside): the UK Core examples (as published, in XML, and as JSON), the
+// invalid corpus, and the R4 examples (every tenth under -race).
+func TestValidateBytesSameIssuesJSONAndXML(t *testing.T) {
+	type pair struct {
+		name    string
+		js, xml []byte
+	}
+	var pairs []pair
+	for name, x := range ukcoreExamplesXML(t) {
+		js, err := XMLToJSON(x)
+		if err != nil {
+			continue // the one that holds two values in one extension
+		}
+		pairs = append(pairs, pair{name, js, x})
+	}
+	files, err := filepath.Glob(filepath.Join("testdata", "profiles", "*.json"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		js, err := os.ReadFile(f)
+		require.NoError(t, err)
+		x, err := JSONToXML(js)
+		require.NoError(t, err, f)
+		pairs = append(pairs, pair{filepath.Base(f), js, x})
+	}
+	r4 := readR4Examples(t)
+	for j, name := range slices.Sorted(maps.Keys(r4)) {
+		if raceEnabled && j%r4RaceStep != 0 || truncatedExamples[name] || notResources[name] {
+			continue
+		}
+		x, err := JSONToXML(r4[name])
+		require.NoError(t, err, name)
+		pairs = append(pairs, pair{name, r4[name], x})
+	}
+	withIssues := 0
+	for _, p := range pairs {
+		fromJSON, err := ValidateBytes(context.Background(), p.js, ValidateOptions{})
+		require.NoError(t, err, p.name)
+		fromXML, err := ValidateBytes(context.Background(), p.xml, ValidateOptions{})
+		require.NoError(t, err, p.name)
+		// elements out of XML order (three published UK Core examples)
+		// are an XML matter alone
+		xmlLines := slices.DeleteFunc(issueLines(fromXML), func(l string) bool {
+			return strings.Contains(l, "\t"+RuleXMLOrder+"\t")
+		})
+		if d := cmp.Diff(issueLines(fromJSON), xmlLines, cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("%s: issues differ (-json +xml):\n%s", p.name, d)
+		}
+		if fromJSON != nil && len(fromJSON.Issue) > 0 {
+			withIssues++
+		}
+	}
+	t.Logf("%d resources, %d with issues", len(pairs), withIssues)
+	assert.Greater(t, withIssues, 50, "the invalid corpus and the known defects give issues")
 }
