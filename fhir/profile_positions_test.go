@@ -166,23 +166,40 @@ func TestValidateBytesXMLOrder(t *testing.T) {
 	}
 }
 
-// Every issue on every corpus instance, as JSON and as XML, gets a position.
-func TestValidateBytesEveryIssuePlaced(t *testing.T) {
+// jsonAndXML is one resource in both formats.
+type jsonAndXML struct {
+	name    string
+	js, xml []byte
+}
+
+// corpusJSONAndXML reads the invalid corpus (testdata/profiles) and gives
+// each instance as XML too.
+func corpusJSONAndXML(t *testing.T) []jsonAndXML {
+	t.Helper()
 	files, err := filepath.Glob(filepath.Join("testdata", "profiles", "*.json"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
+	var out []jsonAndXML
 	for _, f := range files {
 		js, err := os.ReadFile(f)
 		require.NoError(t, err)
 		x, err := JSONToXML(js)
-		require.NoError(t, err)
-		for _, data := range [][]byte{js, x} {
+		require.NoError(t, err, f)
+		out = append(out, jsonAndXML{filepath.Base(f), js, x})
+	}
+	return out
+}
+
+// Every issue on every corpus instance, as JSON and as XML, gets a position.
+func TestValidateBytesEveryIssuePlaced(t *testing.T) {
+	for _, p := range corpusJSONAndXML(t) {
+		for _, data := range [][]byte{p.js, p.xml} {
 			oo, err := ValidateBytes(context.Background(), data, ValidateOptions{})
 			require.NoError(t, err)
-			require.NotNil(t, oo, f)
+			require.NotNil(t, oo, p.name)
 			for _, is := range oo.Issue {
 				line, col, _ := issuePosition(t, is)
-				assert.True(t, line > 0 && col > 0, "%s: %s at %s has no position", filepath.Base(f), is.Diagnostics.Value, is.Expression[0].Value)
+				assert.True(t, line > 0 && col > 0, "%s: %s at %s has no position", p.name, is.Diagnostics.Value, is.Expression[0].Value)
 			}
 		}
 	}
@@ -762,27 +779,13 @@ func FuzzXMLOutline(f *testing.F) {
 // and XML order aside): the UK Core examples (as published, in XML, and as JSON), the
 // invalid corpus, and the R4 examples (every tenth under -race).
 func TestValidateBytesSameIssuesJSONAndXML(t *testing.T) {
-	type pair struct {
-		name    string
-		js, xml []byte
-	}
-	var pairs []pair
+	pairs := corpusJSONAndXML(t)
 	for name, x := range ukcoreExamplesXML(t) {
 		js, err := XMLToJSON(x)
 		if err != nil {
 			continue // the one that holds two values in one extension
 		}
-		pairs = append(pairs, pair{name, js, x})
-	}
-	files, err := filepath.Glob(filepath.Join("testdata", "profiles", "*.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files)
-	for _, f := range files {
-		js, err := os.ReadFile(f)
-		require.NoError(t, err)
-		x, err := JSONToXML(js)
-		require.NoError(t, err, f)
-		pairs = append(pairs, pair{filepath.Base(f), js, x})
+		pairs = append(pairs, jsonAndXML{name, js, x})
 	}
 	r4 := readR4Examples(t)
 	for j, name := range slices.Sorted(maps.Keys(r4)) {
@@ -791,7 +794,7 @@ func TestValidateBytesSameIssuesJSONAndXML(t *testing.T) {
 		}
 		x, err := JSONToXML(r4[name])
 		require.NoError(t, err, name)
-		pairs = append(pairs, pair{name, r4[name], x})
+		pairs = append(pairs, jsonAndXML{name, r4[name], x})
 	}
 	withIssues := 0
 	for _, p := range pairs {
