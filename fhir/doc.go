@@ -79,7 +79,13 @@
 //     the definitions give them (JSON properties may come in any order,
 //     json.html), so JSONToXML sorts them and ValidateBytes reports XML
 //     out of that order (rule xml-order, an error as the HL7 validator's
-//     "is out of order" is); primitive formats
+//     "is out of order" is), and JSON arrays given empty (rule
+//     json-empty-array: the HL7 validator's JsonParser reports an empty
+//     array, and an empty object, as an error of type invalid;
+//     ValidateProfiles reports an element given with nothing in it, JSON
+//     {} or "_name": {} or an XML element with no value and no children,
+//     as failing ele-1 where it stands, though the model, like Marshal,
+//     leaves it out); primitive formats
 //     (datatypes.html#primitive): id [A-Za-z0-9\-\.]{1,64}, date YYYY(-MM
 //     (-DD)), dateTime with a time zone whenever a time is given, instant
 //     to the second with a time zone, integer 32-bit, positiveInt ≥ 1,

@@ -124,6 +124,9 @@ type nodeScope struct {
 	ti      *typeInfo
 	kidBase int
 	grpBase int
+	// dropBase is b.dropped when the scope opened: an object whose scope
+	// ends with no children and none dropped below it was empty as given
+	dropBase int
 }
 
 // kgroup is one key of an object, as setKids orders them: its children
@@ -159,6 +162,13 @@ type typedBuilder struct {
 	inv     *invTables
 	marks   []nodeMark
 	marksOK bool
+
+	// empties are the elements given with nothing in them (JSON {} or an
+	// XML element with no value and no children), which the tree leaves
+	// out as Marshal does but which fail ele-1 where they stand; dropped
+	// counts the objects left out so far
+	empties []*Node
+	dropped int
 }
 
 // nodeMark is a node the invariant walk stops at; end, for a resource, is
@@ -289,7 +299,7 @@ func (b *typedBuilder) obj(s nodeScope, g grp) nodeScope {
 			p.extBelow = true
 		}
 	}
-	return nodeScope{n: c, ti: g.ti, kidBase: len(b.stack), grpBase: len(b.groups)}
+	return nodeScope{n: c, ti: g.ti, kidBase: len(b.stack), grpBase: len(b.groups), dropBase: b.dropped}
 }
 
 // str adds a plain JSON string element (an element's id).
@@ -322,6 +332,10 @@ func (b *typedBuilder) end(s nodeScope) {
 			if b.inv != nil {
 				b.unmark(s.n)
 			}
+			if b.dropped == s.dropBase {
+				b.empties = append(b.empties, s.n)
+			}
+			b.dropped++
 		}
 		return
 	}
@@ -416,6 +430,11 @@ func primNode[P primitive](b *typedBuilder, s nodeScope, gr grp, p P) {
 	}
 	c.Type = t
 	if el == nil || el.empty() {
+		if !hv {
+			// an array's item with nothing in it: ele-1 fails here,
+			// which only the full walk sees
+			b.marksOK = false
+		}
 		return
 	}
 	b.primKids(c, t, el)
@@ -438,6 +457,9 @@ func (b *typedBuilder) strNode(s nodeScope, gr grp, v string, el *Element) {
 	}
 	c.Type = t
 	if el == nil || el.empty() {
+		if v == "" {
+			b.marksOK = false // as in primNode
+		}
 		return
 	}
 	b.primKids(c, t, el)
@@ -462,6 +484,65 @@ func (b *typedBuilder) leaf(s nodeScope, nt *nodeType, i int, key, v string, el 
 	b.stack = append(b.stack, c)
 }
 
+// emptyPrim lists field i of nt (key), a primitive given with an id and
+// extension part that holds nothing and no value (JSON "_gender": {}):
+// an element with nothing in it, which the tree leaves out.
+func (b *typedBuilder) emptyPrim(s nodeScope, nt *nodeType, i int, key string) {
+	fi := b.info(s, nt, i, key)
+	b.emptyLeaf(s, &fi, key)
+}
+
+// emptyItems lists the n items of field i of nt (key), a repeating
+// primitive none of whose items holds anything ("_given": [{}]); when
+// one does, the others are in the tree, where ele-1 finds them.
+func (b *typedBuilder) emptyItems(s nodeScope, nt *nodeType, i int, key string, n int) {
+	fi := b.info(s, nt, i, key)
+	for j := 0; j < n; j++ {
+		b.emptyLeaf(s, &fi, key)
+		b.empties[len(b.empties)-1].index = j
+	}
+}
+
+// emptyChoice is emptyPrim for choice field i holding a typ value.
+func (b *typedBuilder) emptyChoice(s nodeScope, nt *nodeType, i int, typ string) {
+	alt, ok := nt.choice[i][typ]
+	if !ok {
+		return // choiceGroup's bail covers it
+	}
+	fi := alt.fieldInfo
+	switch {
+	case s.ti == nil:
+		fi = unknownKey
+	case s.ti != nt.ti:
+		fi = fieldOf(keyLookup(s.ti, alt.key))
+	}
+	b.emptyLeaf(s, &fi, alt.key)
+}
+
+// emptyLeaf lists, as a node outside the tree (its parent knows nothing
+// of it), the empty element of key fi under s.
+func (b *typedBuilder) emptyLeaf(s nodeScope, fi *fieldInfo, key string) {
+	c := b.nb.node()
+	c.Name, c.Type, c.parent = fi.name, fi.et, s.n
+	if c.Name == "" {
+		c.Name = key
+	}
+	b.empties = append(b.empties, c)
+}
+
+// emptyLocations gives the FHIRPath locations of the empty elements the
+// last build found (nil when none).
+func (b *typedBuilder) emptyLocations() []string {
+	if len(b.empties) == 0 {
+		return nil
+	}
+	locs := make([]string, len(b.empties))
+	for i, e := range b.empties {
+		locs[i] = nodeLocation(e)
+	}
+	return locs
+}
+
 // someElem: a primitive's id and extensions are something (not nil nor
 // empty).
 func someElem(el *Element) bool { return el != nil && !el.empty() }
@@ -469,7 +550,7 @@ func someElem(el *Element) bool { return el != nil && !el.empty() }
 // primKids gives the primitive c (of type t) its id and extensions as
 // children.
 func (b *typedBuilder) primKids(c *Node, t string, el *Element) {
-	es := nodeScope{n: c, ti: nodeTypeInfo(t), kidBase: len(b.stack), grpBase: len(b.groups)}
+	es := nodeScope{n: c, ti: nodeTypeInfo(t), kidBase: len(b.stack), grpBase: len(b.groups), dropBase: b.dropped}
 	if el.ID != "" {
 		fi := b.keyInfo(es, "id")
 		gr := b.push("id", &fi)
@@ -564,6 +645,9 @@ func plainNumber(s string) (string, bool) {
 func buildPrim[P primitive](b *typedBuilder, s nodeScope, nt *nodeType, i int, key string, p P) {
 	if !p.hasValue() {
 		if el := *p.elem(); el == nil || el.empty() {
+			if el != nil {
+				b.emptyPrim(s, nt, i, key)
+			}
 			return
 		}
 	}
@@ -580,6 +664,7 @@ func buildPrimSlice[T any, P primPtr[T]](b *typedBuilder, s nodeScope, nt *nodeT
 		}
 	}
 	if !some {
+		b.emptyItems(s, nt, i, key, len(xs))
 		return
 	}
 	gr := b.group(s, nt, i, key)
@@ -591,6 +676,9 @@ func buildPrimSlice[T any, P primPtr[T]](b *typedBuilder, s nodeScope, nt *nodeT
 func buildChoicePrim[P primitive](b *typedBuilder, s nodeScope, nt *nodeType, i int, typ string, p P) {
 	if !p.hasValue() {
 		if el := *p.elem(); el == nil || el.empty() {
+			if el != nil {
+				b.emptyChoice(s, nt, i, typ)
+			}
 			return
 		}
 	}
@@ -620,7 +708,7 @@ func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, r
 		}
 		c := b.child(s, gr)
 		c.Type = r.ResourceType()
-		cs := nodeScope{n: c, ti: typeTable[c.Type], kidBase: len(b.stack), grpBase: len(b.groups)}
+		cs := nodeScope{n: c, ti: typeTable[c.Type], kidBase: len(b.stack), grpBase: len(b.groups), dropBase: b.dropped}
 		// a resource the walks check on its own (as contained and
 		// entry.resource are; entry.response.outcome is walked as data)
 		own := b.inv != nil && (c.Name == "contained" || c.Name == "resource")
@@ -665,6 +753,8 @@ func (st *nodeState) buildTypedMarked(r Resource, inv *invTables) (*Node, bool) 
 	tb := &st.tb
 	tb.nb, tb.stack, tb.groups, tb.bail = &st.b, tb.stack[:0], tb.groups[:0], false
 	clear(tb.marks)
+	clear(tb.empties)
+	tb.empties, tb.dropped = tb.empties[:0], 0
 	tb.inv, tb.marks, tb.marksOK = inv, tb.marks[:0], inv != nil && inv.ele1Only && !inv.primBase
 	n := st.b.node()
 	rt := r.ResourceType()

@@ -359,6 +359,9 @@ func FuzzValidateProfilesTypedVsJSON(f *testing.F) {
 	}
 	f.Add(`{"resourceType":"Patient","meta":{"profile":["https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"]},"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-BirthSex","valueCodeableConcept":{"coding":[{"system":"http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender","code":"X"}]}}],"contact":[{"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-ContactRank","valuePositiveInt":1}],"name":{"family":"F"}}],"_gender":{"extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-Nope"}]},"gender":"male"}`)
 	f.Add(`{"resourceType":"Patient","identifier":[{"system":"https://fhir.nhs.uk/Id/nhs-number","value":"9990000018","extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-NHSNumberVerificationStatus","valueCodeableConcept":{"coding":[{"code":"99"}]}}]}],"contained":[{"resourceType":"Organization","id":"o","extension":[{"url":"https://fhir.hl7.org.uk/StructureDefinition/Extension-UKCore-EthnicCategory","valueString":"x"}]}],"managingOrganization":{"reference":"#o"}}`)
+	// an array item with nothing in it (ele-1, which the marks walk once
+	// missed), empty objects and an empty primitive part
+	f.Add(`{"resourceType":"Patient","name":[{"family":"A","given":["B",null]},{},{"period":{}}],"_gender":{}}`)
 	modes := []ValidateOptions{{}, {Mode: ProfilesBase}, {Mode: ProfilesNamed, Profile: "https://fhir.hl7.org.uk/StructureDefinition/UKCore-Patient"}}
 	f.Fuzz(func(t *testing.T, s string) {
 		r, err := Unmarshal([]byte(s))

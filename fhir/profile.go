@@ -282,8 +282,12 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 	defer st.release()
 	n, ok := (*Node)(nil), false
 	tables := invariants()
+	var empties []string
 	if !opts.viaJSON {
 		n, ok = st.buildTypedMarked(r, tables)
+		empties = st.tb.emptyLocations()
+	} else {
+		empties = emptyElements(r)
 	}
 	typed := ok
 	if !ok {
@@ -312,6 +316,12 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 		v.suppress[s] = true
 	}
 	v.resource(n)
+	if len(empties) > 0 {
+		inv := ele1Invariant()
+		for _, loc := range empties {
+			v.report(SeverityError, IssueInvariant, inv.Key, "Constraint failed: "+inv.Key+": '"+inv.Human+"'", loc)
+		}
+	}
 	if len(v.issues) == 0 {
 		return oo, ctx.Err()
 	}
@@ -323,6 +333,28 @@ func ValidateProfiles(ctx context.Context, r Resource, opts ValidateOptions) (*O
 		oo.Issue = oo.Issue[:opts.MaxIssues]
 	}
 	return oo, ctx.Err()
+}
+
+// emptyElements gives the locations of the elements r holds with
+// nothing in them (a JSON {} or "_name": {}, an XML element with no value
+// and no children), which Marshal and so the tree leave out: each fails
+// ele-1 where it stands, as the HL7 validator reports it.
+func emptyElements(r Resource) []string {
+	st := nodeStates.Get().(*nodeState)
+	defer st.release()
+	st.buildTyped(r)
+	return st.tb.emptyLocations()
+}
+
+// ele1Invariant is R4's ele-1 on Element.
+func ele1Invariant() *invariant {
+	list := baseInvariants["Element"]
+	for i := range list {
+		if list[i].Key == "ele-1" && list[i].Path == "Element" {
+			return &list[i]
+		}
+	}
+	panic("fhir: no ele-1 in the generated invariants")
 }
 
 type profileValidator struct {

@@ -55,6 +55,17 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 			}
 		}
 	}
+	if !isXML && !hasString(opts.Suppress, RuleJSONEmptyArray) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) && mayHaveEmptyArray(data) {
+		if empty := jsonEmptyArrayIssues(data); len(empty) > 0 {
+			if oo == nil {
+				oo = &OperationOutcome{}
+			}
+			oo.Issue = append(oo.Issue, empty...)
+			if opts.MaxIssues > 0 && len(oo.Issue) > opts.MaxIssues {
+				oo.Issue = oo.Issue[:opts.MaxIssues]
+			}
+		}
+	}
 	if oo == nil || len(oo.Issue) == 0 {
 		return oo, err
 	}
@@ -84,6 +95,104 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 // RuleXMLOrder is the rule id (for Suppress) of an element of XML input
 // that comes before one its type defines ahead of it.
 const RuleXMLOrder = "xml-order"
+
+// RuleJSONEmptyArray is the rule id (for Suppress) of an empty array in
+// JSON input. FHIR JSON leaves a property with no values out, never
+// writes it as []; the HL7 validator reports one as an error. Unmarshal
+// reads it as no values, so ValidateProfiles alone cannot see it.
+const RuleJSONEmptyArray = "json-empty-array"
+
+// mayHaveEmptyArray is the quick look ValidateBytes takes before
+// jsonEmptyArrayIssues: whether a ']' follows a '[' with only white space
+// between (perhaps inside a string, which the walk tells apart).
+func mayHaveEmptyArray(data []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(data[i:], ']')
+		if j < 0 {
+			return false
+		}
+		k := i + j - 1
+		for k >= i && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
+			k--
+		}
+		if k >= 0 && data[k] == '[' {
+			return true
+		}
+		i += j + 1
+	}
+}
+
+// jsonEmptyArrayIssues reports each empty array of a JSON resource that
+// has decoded, at the FHIRPath of its property.
+func jsonEmptyArrayIssues(data []byte) []OperationOutcomeIssue {
+	px := &positionIndex{m: map[string]position{}, data: data, findEmpty: true}
+	s := &jsonScan{data: data}
+	if bytes.HasPrefix(data, []byte("\ufeff")) {
+		s.i = len("\ufeff")
+	}
+	s.space()
+	if s.i >= len(data) || data[s.i] != '{' {
+		return nil
+	}
+	s.i++
+	rt := s.resourceType()
+	if rt == "" {
+		return nil
+	}
+	px.path = append(px.path[:0], rt...)
+	px.jsonObject(s)
+	var out []OperationOutcomeIssue
+	for _, path := range px.emptyArrays {
+		loc := jsonFHIRPath(path)
+		out = append(out, OperationOutcomeIssue{
+			Severity:    Code{Value: SeverityError},
+			Code:        Code{Value: IssueTypeInvalid},
+			Details:     &CodeableConcept{Text: String{Value: RuleJSONEmptyArray}},
+			Diagnostics: String{Value: "The array is empty: FHIR JSON leaves out a property that has no values"},
+			Expression:  []String{{Value: loc}},
+		})
+	}
+	return out
+}
+
+// jsonFHIRPath turns a path of JSON keys ("Patient.name[0]._given",
+// "Observation.valueCodeableConcept.coding"; a resource inside has its
+// type after its key: "Bundle.entry[0].resource{Patient}.name") into the FHIRPath of its
+// element ("Patient.name[0].given", "Observation.value.coding"): a
+// primitive's "_" is dropped and a choice key named by its element, as
+// far as the types along the path are known.
+func jsonFHIRPath(path string) string {
+	segs := strings.Split(path, ".")
+	var b strings.Builder
+	b.WriteString(segs[0])
+	ti := typeTable[segs[0]]
+	for _, seg := range segs[1:] {
+		key, index, rt := seg, "", ""
+		if i := strings.IndexByte(key, '{'); i >= 0 {
+			key, rt = key[:i], strings.TrimSuffix(key[i+1:], "}")
+		}
+		if i := strings.IndexByte(key, '['); i >= 0 {
+			key, index = key[:i], key[i:]
+		}
+		key = strings.TrimPrefix(key, "_")
+		name := key
+		var next *typeInfo
+		if ti != nil {
+			if ki := keyLookup(ti, key); ki.e != nil {
+				name = ki.e.Name
+				next = nodeTypeInfo(ki.et)
+			}
+		}
+		b.WriteByte('.')
+		b.WriteString(name)
+		b.WriteString(index)
+		ti = next
+		if rt != "" {
+			ti = typeTable[rt]
+		}
+	}
+	return b.String()
+}
 
 // xmlOrderIssues reports, in each element of a FHIR XML document (root,
 // the tree NodeFromXML gives, or outlineNode), the first child element
@@ -200,6 +309,10 @@ type positionIndex struct {
 	within map[string]bool
 	left   int
 	path   []byte // jsonPositions' current path
+	// findEmpty: the walk lists in emptyArrays the paths of the empty
+	// arrays (with every index, [0] too), for jsonEmptyArrayIssues
+	findEmpty   bool
+	emptyArrays []string
 }
 
 // at gives the line and column of the JSON input's byte off.
@@ -474,6 +587,9 @@ func (px *positionIndex) jsonObject(s *jsonScan) bool {
 			continue
 		}
 		px.jsonElement(key, -1, off)
+		if px.findEmpty && s.emptyArray() {
+			px.emptyArrays = append(px.emptyArrays, string(px.path))
+		}
 		px.path = px.path[:parent]
 		if px.done() {
 			return false
@@ -515,7 +631,22 @@ func (px *positionIndex) jsonElement(key []byte, idx, off int) {
 		}
 	}
 	px.path = appendPathStep(px.path, key, idx)
+	if px.findEmpty && idx == 0 {
+		px.path = append(px.path, "[0]"...)
+	}
 	px.recordPath(off)
+}
+
+// emptyArray: the array at i has no items.
+func (s *jsonScan) emptyArray() bool {
+	for j := s.i + 1; j < len(s.data); j++ {
+		switch s.data[j] {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return s.data[j] == ']'
+		}
+	}
+	return false
 }
 
 // itemsWanted reports whether a path asked for is an item of the array
@@ -573,6 +704,12 @@ func (px *positionIndex) done() bool { return px.want != nil && px.left == 0 }
 func (px *positionIndex) jsonValue(s *jsonScan) bool {
 	if s.data[s.i] == '{' && (px.within == nil || px.within[string(px.path)]) {
 		s.i++
+		if px.findEmpty {
+			// a resource inside: its type, for jsonFHIRPath
+			if rt := s.resourceType(); rt != "" {
+				px.path = append(append(append(px.path, '{'), rt...), '}')
+			}
+		}
 		return px.jsonObject(s)
 	}
 	return s.skip()

@@ -42,7 +42,11 @@ var xmlModel = sync.OnceValue(func() *fhirxml.Model {
 // *XMLError with the line and column of the XML input.
 func UnmarshalXML(data []byte) (Resource, error) { return fhirxml.Decode(xmlModel(), data, Unmarshal) }
 
-// XMLToJSON converts a FHIR XML resource to FHIR JSON.
+// XMLToJSON converts a FHIR XML resource to FHIR JSON. An element with
+// nothing in it (no value, id or children), which FHIR forbids, is kept
+// as an empty object ("name": [{}], "_gender": {}), as invalid in JSON as
+// it was in XML, rather than dropped: the decoder reads it and
+// ValidateProfiles reports it (ele-1).
 func XMLToJSON(data []byte) ([]byte, error) { return xmlModel().XMLToJSON(data) }
 
 // MarshalXML writes a resource as FHIR XML.

@@ -683,16 +683,22 @@ func (v *Address) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 2, "use")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 4, "text")
 	}
 	if len(v.Line) > 0 {
 		some := false
@@ -707,32 +713,44 @@ func (v *Address) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Line {
 				b.strNode(s, gr, v.Line[j].Value, v.Line[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "line", len(v.Line))
 		}
 	}
 	if v.City.Value != "" {
 		b.leaf(s, nt, 6, "city", v.City.Value, v.City.Elem)
 	} else if someElem(v.City.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "city"), "", v.City.Elem)
+	} else if v.City.Elem != nil {
+		b.emptyPrim(s, nt, 6, "city")
 	}
 	if v.District.Value != "" {
 		b.leaf(s, nt, 7, "district", v.District.Value, v.District.Elem)
 	} else if someElem(v.District.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "district"), "", v.District.Elem)
+	} else if v.District.Elem != nil {
+		b.emptyPrim(s, nt, 7, "district")
 	}
 	if v.State.Value != "" {
 		b.leaf(s, nt, 8, "state", v.State.Value, v.State.Elem)
 	} else if someElem(v.State.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "state"), "", v.State.Elem)
+	} else if v.State.Elem != nil {
+		b.emptyPrim(s, nt, 8, "state")
 	}
 	if v.PostalCode.Value != "" {
 		b.leaf(s, nt, 9, "postalCode", v.PostalCode.Value, v.PostalCode.Elem)
 	} else if someElem(v.PostalCode.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "postalCode"), "", v.PostalCode.Elem)
+	} else if v.PostalCode.Elem != nil {
+		b.emptyPrim(s, nt, 9, "postalCode")
 	}
 	if v.Country.Value != "" {
 		b.leaf(s, nt, 10, "country", v.Country.Value, v.Country.Elem)
 	} else if someElem(v.Country.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "country"), "", v.Country.Elem)
+	} else if v.Country.Elem != nil {
+		b.emptyPrim(s, nt, 10, "country")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 11, "period")
@@ -765,21 +783,29 @@ func (v *Age) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
 	} else if someElem(v.Comparator.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
+	} else if v.Comparator.Elem != nil {
+		b.emptyPrim(s, nt, 3, "comparator")
 	}
 	if v.Unit.Value != "" {
 		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
 	} else if someElem(v.Unit.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
+	} else if v.Unit.Elem != nil {
+		b.emptyPrim(s, nt, 4, "unit")
 	}
 	if v.System.Value != "" {
 		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 5, "system")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 6, "code")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -808,11 +834,15 @@ func (v *Annotation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "time", v.Time.Value, v.Time.Elem)
 	} else if someElem(v.Time.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "time"), "", v.Time.Elem)
+	} else if v.Time.Elem != nil {
+		b.emptyPrim(s, nt, 3, "time")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 4, "text")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -838,37 +868,51 @@ func (v *Attachment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "contentType", v.ContentType.Value, v.ContentType.Elem)
 	} else if someElem(v.ContentType.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "contentType"), "", v.ContentType.Elem)
+	} else if v.ContentType.Elem != nil {
+		b.emptyPrim(s, nt, 2, "contentType")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Data.Value != "" {
 		b.leaf(s, nt, 4, "data", v.Data.Value, v.Data.Elem)
 	} else if someElem(v.Data.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "data"), "", v.Data.Elem)
+	} else if v.Data.Elem != nil {
+		b.emptyPrim(s, nt, 4, "data")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 5, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 5, "url")
 	}
 	buildPrim(b, s, nt, 6, "size", &v.Size)
 	if v.Hash.Value != "" {
 		b.leaf(s, nt, 7, "hash", v.Hash.Value, v.Hash.Elem)
 	} else if someElem(v.Hash.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "hash"), "", v.Hash.Elem)
+	} else if v.Hash.Elem != nil {
+		b.emptyPrim(s, nt, 7, "hash")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 8, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 8, "title")
 	}
 	if v.Creation.Value != "" {
 		b.leaf(s, nt, 9, "creation", v.Creation.Value, v.Creation.Elem)
 	} else if someElem(v.Creation.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "creation"), "", v.Creation.Elem)
+	} else if v.Creation.Elem != nil {
+		b.emptyPrim(s, nt, 9, "creation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -902,6 +946,8 @@ func (v *CodeableConcept) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 3, "text")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -927,21 +973,29 @@ func (v *Coding) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 2, "system")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 3, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 3, "version")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 4, "code")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 5, "display")
 	}
 	buildPrim(b, s, nt, 6, "userSelected", &v.UserSelected)
 	if len(v.Unknown) > 0 {
@@ -968,6 +1022,8 @@ func (v *ContactDetail) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 2, "name")
 	}
 	if len(v.Telecom) > 0 {
 		gr := b.group(s, nt, 3, "telecom")
@@ -1001,16 +1057,22 @@ func (v *ContactPoint) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 2, "system")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 3, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 3, "value")
 	}
 	if v.Use.Value != "" {
 		b.leaf(s, nt, 4, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 4, "use")
 	}
 	buildPrim(b, s, nt, 5, "rank", &v.Rank)
 	if v.Period != nil {
@@ -1043,11 +1105,15 @@ func (v *Contributor) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 2, "type")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 4, "contact")
@@ -1082,21 +1148,29 @@ func (v *Count) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
 	} else if someElem(v.Comparator.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
+	} else if v.Comparator.Elem != nil {
+		b.emptyPrim(s, nt, 3, "comparator")
 	}
 	if v.Unit.Value != "" {
 		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
 	} else if someElem(v.Unit.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
+	} else if v.Unit.Elem != nil {
+		b.emptyPrim(s, nt, 4, "unit")
 	}
 	if v.System.Value != "" {
 		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 5, "system")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 6, "code")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1122,6 +1196,8 @@ func (v *DataRequirement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 2, "type")
 	}
 	if len(v.Profile) > 0 {
 		some := false
@@ -1136,6 +1212,8 @@ func (v *DataRequirement) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Profile {
 				b.strNode(s, gr, v.Profile[j].Value, v.Profile[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 3, "profile", len(v.Profile))
 		}
 	}
 	if v.Subject != nil {
@@ -1154,6 +1232,8 @@ func (v *DataRequirement) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.MustSupport {
 				b.strNode(s, gr, v.MustSupport[j].Value, v.MustSupport[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "mustSupport", len(v.MustSupport))
 		}
 	}
 	if len(v.CodeFilter) > 0 {
@@ -1213,16 +1293,22 @@ func (v *DataRequirementCodeFilter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	if v.SearchParam.Value != "" {
 		b.leaf(s, nt, 4, "searchParam", v.SearchParam.Value, v.SearchParam.Elem)
 	} else if someElem(v.SearchParam.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "searchParam"), "", v.SearchParam.Elem)
+	} else if v.SearchParam.Elem != nil {
+		b.emptyPrim(s, nt, 4, "searchParam")
 	}
 	if v.ValueSet.Value != "" {
 		b.leaf(s, nt, 5, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
 	} else if someElem(v.ValueSet.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "valueSet"), "", v.ValueSet.Elem)
+	} else if v.ValueSet.Elem != nil {
+		b.emptyPrim(s, nt, 5, "valueSet")
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 6, "code")
@@ -1264,11 +1350,15 @@ func (v *DataRequirementDateFilter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	if v.SearchParam.Value != "" {
 		b.leaf(s, nt, 4, "searchParam", v.SearchParam.Value, v.SearchParam.Elem)
 	} else if someElem(v.SearchParam.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "searchParam"), "", v.SearchParam.Elem)
+	} else if v.SearchParam.Elem != nil {
+		b.emptyPrim(s, nt, 4, "searchParam")
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 5, v.Value)
@@ -1305,11 +1395,15 @@ func (v *DataRequirementSort) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	if v.Direction.Value != "" {
 		b.leaf(s, nt, 4, "direction", v.Direction.Value, v.Direction.Elem)
 	} else if someElem(v.Direction.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "direction"), "", v.Direction.Elem)
+	} else if v.Direction.Elem != nil {
+		b.emptyPrim(s, nt, 4, "direction")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1336,21 +1430,29 @@ func (v *Distance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
 	} else if someElem(v.Comparator.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
+	} else if v.Comparator.Elem != nil {
+		b.emptyPrim(s, nt, 3, "comparator")
 	}
 	if v.Unit.Value != "" {
 		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
 	} else if someElem(v.Unit.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
+	} else if v.Unit.Elem != nil {
+		b.emptyPrim(s, nt, 4, "unit")
 	}
 	if v.System.Value != "" {
 		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 5, "system")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 6, "code")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1385,6 +1487,8 @@ func (v *Dosage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 4, "text")
 	}
 	if len(v.AdditionalInstruction) > 0 {
 		gr := b.group(s, nt, 5, "additionalInstruction")
@@ -1398,6 +1502,8 @@ func (v *Dosage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "patientInstruction", v.PatientInstruction.Value, v.PatientInstruction.Elem)
 	} else if someElem(v.PatientInstruction.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "patientInstruction"), "", v.PatientInstruction.Elem)
+	} else if v.PatientInstruction.Elem != nil {
+		b.emptyPrim(s, nt, 6, "patientInstruction")
 	}
 	if v.Timing != nil {
 		gr := b.group(s, nt, 7, "timing")
@@ -1517,21 +1623,29 @@ func (v *Duration) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
 	} else if someElem(v.Comparator.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
+	} else if v.Comparator.Elem != nil {
+		b.emptyPrim(s, nt, 3, "comparator")
 	}
 	if v.Unit.Value != "" {
 		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
 	} else if someElem(v.Unit.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
+	} else if v.Unit.Elem != nil {
+		b.emptyPrim(s, nt, 4, "unit")
 	}
 	if v.System.Value != "" {
 		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 5, "system")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 6, "code")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1565,6 +1679,8 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	if len(v.Representation) > 0 {
 		some := false
@@ -1579,18 +1695,24 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Representation {
 				b.strNode(s, gr, v.Representation[j].Value, v.Representation[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "representation", len(v.Representation))
 		}
 	}
 	if v.SliceName.Value != "" {
 		b.leaf(s, nt, 5, "sliceName", v.SliceName.Value, v.SliceName.Elem)
 	} else if someElem(v.SliceName.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "sliceName"), "", v.SliceName.Elem)
+	} else if v.SliceName.Elem != nil {
+		b.emptyPrim(s, nt, 5, "sliceName")
 	}
 	buildPrim(b, s, nt, 6, "sliceIsConstraining", &v.SliceIsConstraining)
 	if v.Label.Value != "" {
 		b.leaf(s, nt, 7, "label", v.Label.Value, v.Label.Elem)
 	} else if someElem(v.Label.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "label"), "", v.Label.Elem)
+	} else if v.Label.Elem != nil {
+		b.emptyPrim(s, nt, 7, "label")
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
@@ -1610,21 +1732,29 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "short", v.Short.Value, v.Short.Elem)
 	} else if someElem(v.Short.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "short"), "", v.Short.Elem)
+	} else if v.Short.Elem != nil {
+		b.emptyPrim(s, nt, 10, "short")
 	}
 	if v.Definition.Value != "" {
 		b.leaf(s, nt, 11, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 11, "definition")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 12, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 12, "comment")
 	}
 	if v.Requirements.Value != "" {
 		b.leaf(s, nt, 13, "requirements", v.Requirements.Value, v.Requirements.Elem)
 	} else if someElem(v.Requirements.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "requirements"), "", v.Requirements.Elem)
+	} else if v.Requirements.Elem != nil {
+		b.emptyPrim(s, nt, 13, "requirements")
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -1639,6 +1769,8 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Alias {
 				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 14, "alias", len(v.Alias))
 		}
 	}
 	buildPrim(b, s, nt, 15, "min", &v.Min)
@@ -1646,6 +1778,8 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "max", v.Max.Value, v.Max.Elem)
 	} else if someElem(v.Max.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "max"), "", v.Max.Elem)
+	} else if v.Max.Elem != nil {
+		b.emptyPrim(s, nt, 16, "max")
 	}
 	if v.Base != nil {
 		gr := b.group(s, nt, 17, "base")
@@ -1657,6 +1791,8 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "contentReference", v.ContentReference.Value, v.ContentReference.Elem)
 	} else if someElem(v.ContentReference.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "contentReference"), "", v.ContentReference.Elem)
+	} else if v.ContentReference.Elem != nil {
+		b.emptyPrim(s, nt, 18, "contentReference")
 	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 19, "type")
@@ -1673,11 +1809,15 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "meaningWhenMissing", v.MeaningWhenMissing.Value, v.MeaningWhenMissing.Elem)
 	} else if someElem(v.MeaningWhenMissing.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "meaningWhenMissing"), "", v.MeaningWhenMissing.Elem)
+	} else if v.MeaningWhenMissing.Elem != nil {
+		b.emptyPrim(s, nt, 21, "meaningWhenMissing")
 	}
 	if v.OrderMeaning.Value != "" {
 		b.leaf(s, nt, 22, "orderMeaning", v.OrderMeaning.Value, v.OrderMeaning.Elem)
 	} else if someElem(v.OrderMeaning.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "orderMeaning"), "", v.OrderMeaning.Elem)
+	} else if v.OrderMeaning.Elem != nil {
+		b.emptyPrim(s, nt, 22, "orderMeaning")
 	}
 	if v.Fixed != nil {
 		buildChoice(b, s, nt, 23, v.Fixed)
@@ -1713,6 +1853,8 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Condition {
 				b.strNode(s, gr, v.Condition[j].Value, v.Condition[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 29, "condition", len(v.Condition))
 		}
 	}
 	if len(v.Constraint) > 0 {
@@ -1729,6 +1871,8 @@ func (v *ElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 33, "isModifierReason", v.IsModifierReason.Value, v.IsModifierReason.Elem)
 	} else if someElem(v.IsModifierReason.Elem) {
 		b.strNode(s, b.group(s, nt, 33, "isModifierReason"), "", v.IsModifierReason.Elem)
+	} else if v.IsModifierReason.Elem != nil {
+		b.emptyPrim(s, nt, 33, "isModifierReason")
 	}
 	buildPrim(b, s, nt, 34, "isSummary", &v.IsSummary)
 	if v.Binding != nil {
@@ -1785,12 +1929,16 @@ func (v *ElementDefinitionSlicing) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	buildPrim(b, s, nt, 5, "ordered", &v.Ordered)
 	if v.Rules.Value != "" {
 		b.leaf(s, nt, 6, "rules", v.Rules.Value, v.Rules.Elem)
 	} else if someElem(v.Rules.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "rules"), "", v.Rules.Elem)
+	} else if v.Rules.Elem != nil {
+		b.emptyPrim(s, nt, 6, "rules")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1824,11 +1972,15 @@ func (v *ElementDefinitionSlicingDiscriminator) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Path.Value != "" {
 		b.leaf(s, nt, 4, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 4, "path")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1862,12 +2014,16 @@ func (v *ElementDefinitionBase) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
 	if v.Max.Value != "" {
 		b.leaf(s, nt, 5, "max", v.Max.Value, v.Max.Elem)
 	} else if someElem(v.Max.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "max"), "", v.Max.Elem)
+	} else if v.Max.Elem != nil {
+		b.emptyPrim(s, nt, 5, "max")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1901,6 +2057,8 @@ func (v *ElementDefinitionTypeRef) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if len(v.Profile) > 0 {
 		some := false
@@ -1915,6 +2073,8 @@ func (v *ElementDefinitionTypeRef) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Profile {
 				b.strNode(s, gr, v.Profile[j].Value, v.Profile[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "profile", len(v.Profile))
 		}
 	}
 	if len(v.TargetProfile) > 0 {
@@ -1930,6 +2090,8 @@ func (v *ElementDefinitionTypeRef) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.TargetProfile {
 				b.strNode(s, gr, v.TargetProfile[j].Value, v.TargetProfile[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "targetProfile", len(v.TargetProfile))
 		}
 	}
 	if len(v.Aggregation) > 0 {
@@ -1945,12 +2107,16 @@ func (v *ElementDefinitionTypeRef) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Aggregation {
 				b.strNode(s, gr, v.Aggregation[j].Value, v.Aggregation[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 6, "aggregation", len(v.Aggregation))
 		}
 	}
 	if v.Versioning.Value != "" {
 		b.leaf(s, nt, 7, "versioning", v.Versioning.Value, v.Versioning.Elem)
 	} else if someElem(v.Versioning.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "versioning"), "", v.Versioning.Elem)
+	} else if v.Versioning.Elem != nil {
+		b.emptyPrim(s, nt, 7, "versioning")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -1984,6 +2150,8 @@ func (v *ElementDefinitionExample) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "label", v.Label.Value, v.Label.Elem)
 	} else if someElem(v.Label.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "label"), "", v.Label.Elem)
+	} else if v.Label.Elem != nil {
+		b.emptyPrim(s, nt, 3, "label")
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -2020,36 +2188,50 @@ func (v *ElementDefinitionConstraint) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "key", v.Key.Value, v.Key.Elem)
 	} else if someElem(v.Key.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "key"), "", v.Key.Elem)
+	} else if v.Key.Elem != nil {
+		b.emptyPrim(s, nt, 3, "key")
 	}
 	if v.Requirements.Value != "" {
 		b.leaf(s, nt, 4, "requirements", v.Requirements.Value, v.Requirements.Elem)
 	} else if someElem(v.Requirements.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "requirements"), "", v.Requirements.Elem)
+	} else if v.Requirements.Elem != nil {
+		b.emptyPrim(s, nt, 4, "requirements")
 	}
 	if v.Severity.Value != "" {
 		b.leaf(s, nt, 5, "severity", v.Severity.Value, v.Severity.Elem)
 	} else if someElem(v.Severity.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "severity"), "", v.Severity.Elem)
+	} else if v.Severity.Elem != nil {
+		b.emptyPrim(s, nt, 5, "severity")
 	}
 	if v.Human.Value != "" {
 		b.leaf(s, nt, 6, "human", v.Human.Value, v.Human.Elem)
 	} else if someElem(v.Human.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "human"), "", v.Human.Elem)
+	} else if v.Human.Elem != nil {
+		b.emptyPrim(s, nt, 6, "human")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 7, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 7, "expression")
 	}
 	if v.Xpath.Value != "" {
 		b.leaf(s, nt, 8, "xpath", v.Xpath.Value, v.Xpath.Elem)
 	} else if someElem(v.Xpath.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "xpath"), "", v.Xpath.Elem)
+	} else if v.Xpath.Elem != nil {
+		b.emptyPrim(s, nt, 8, "xpath")
 	}
 	if v.Source.Value != "" {
 		b.leaf(s, nt, 9, "source", v.Source.Value, v.Source.Elem)
 	} else if someElem(v.Source.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "source"), "", v.Source.Elem)
+	} else if v.Source.Elem != nil {
+		b.emptyPrim(s, nt, 9, "source")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2083,16 +2265,22 @@ func (v *ElementDefinitionElementDefinitionBinding) buildNode(b *typedBuilder, s
 		b.leaf(s, nt, 3, "strength", v.Strength.Value, v.Strength.Elem)
 	} else if someElem(v.Strength.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "strength"), "", v.Strength.Elem)
+	} else if v.Strength.Elem != nil {
+		b.emptyPrim(s, nt, 3, "strength")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if v.ValueSet.Value != "" {
 		b.leaf(s, nt, 5, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
 	} else if someElem(v.ValueSet.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "valueSet"), "", v.ValueSet.Elem)
+	} else if v.ValueSet.Elem != nil {
+		b.emptyPrim(s, nt, 5, "valueSet")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2126,21 +2314,29 @@ func (v *ElementDefinitionMapping) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "identity", v.Identity.Value, v.Identity.Elem)
 	} else if someElem(v.Identity.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "identity"), "", v.Identity.Elem)
+	} else if v.Identity.Elem != nil {
+		b.emptyPrim(s, nt, 3, "identity")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 4, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 4, "language")
 	}
 	if v.Map.Value != "" {
 		b.leaf(s, nt, 5, "map", v.Map.Value, v.Map.Elem)
 	} else if someElem(v.Map.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "map"), "", v.Map.Elem)
+	} else if v.Map.Elem != nil {
+		b.emptyPrim(s, nt, 5, "map")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 6, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2166,26 +2362,36 @@ func (v *Expression) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 2, "description")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 4, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 4, "language")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 5, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 5, "expression")
 	}
 	if v.Reference.Value != "" {
 		b.leaf(s, nt, 6, "reference", v.Reference.Value, v.Reference.Elem)
 	} else if someElem(v.Reference.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "reference"), "", v.Reference.Elem)
+	} else if v.Reference.Elem != nil {
+		b.emptyPrim(s, nt, 6, "reference")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2211,6 +2417,8 @@ func (v *Extension) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 2, "url")
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 3, v.Value)
@@ -2239,16 +2447,22 @@ func (v *HumanName) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 2, "use")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 3, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 3, "text")
 	}
 	if v.Family.Value != "" {
 		b.leaf(s, nt, 4, "family", v.Family.Value, v.Family.Elem)
 	} else if someElem(v.Family.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "family"), "", v.Family.Elem)
+	} else if v.Family.Elem != nil {
+		b.emptyPrim(s, nt, 4, "family")
 	}
 	if len(v.Given) > 0 {
 		some := false
@@ -2263,6 +2477,8 @@ func (v *HumanName) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Given {
 				b.strNode(s, gr, v.Given[j].Value, v.Given[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "given", len(v.Given))
 		}
 	}
 	if len(v.Prefix) > 0 {
@@ -2278,6 +2494,8 @@ func (v *HumanName) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Prefix {
 				b.strNode(s, gr, v.Prefix[j].Value, v.Prefix[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 6, "prefix", len(v.Prefix))
 		}
 	}
 	if len(v.Suffix) > 0 {
@@ -2293,6 +2511,8 @@ func (v *HumanName) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Suffix {
 				b.strNode(s, gr, v.Suffix[j].Value, v.Suffix[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 7, "suffix", len(v.Suffix))
 		}
 	}
 	if v.Period != nil {
@@ -2325,6 +2545,8 @@ func (v *Identifier) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 2, "use")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 3, "type")
@@ -2336,11 +2558,15 @@ func (v *Identifier) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 4, "system")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 5, "value")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 6, "period")
@@ -2410,6 +2636,8 @@ func (v *MarketingStatus) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 7, "restoreDate", v.RestoreDate.Value, v.RestoreDate.Elem)
 	} else if someElem(v.RestoreDate.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "restoreDate"), "", v.RestoreDate.Elem)
+	} else if v.RestoreDate.Elem != nil {
+		b.emptyPrim(s, nt, 7, "restoreDate")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2435,16 +2663,22 @@ func (v *Meta) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "versionId", v.VersionID.Value, v.VersionID.Elem)
 	} else if someElem(v.VersionID.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "versionId"), "", v.VersionID.Elem)
+	} else if v.VersionID.Elem != nil {
+		b.emptyPrim(s, nt, 2, "versionId")
 	}
 	if v.LastUpdated.Value != "" {
 		b.leaf(s, nt, 3, "lastUpdated", v.LastUpdated.Value, v.LastUpdated.Elem)
 	} else if someElem(v.LastUpdated.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "lastUpdated"), "", v.LastUpdated.Elem)
+	} else if v.LastUpdated.Elem != nil {
+		b.emptyPrim(s, nt, 3, "lastUpdated")
 	}
 	if v.Source.Value != "" {
 		b.leaf(s, nt, 4, "source", v.Source.Value, v.Source.Elem)
 	} else if someElem(v.Source.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "source"), "", v.Source.Elem)
+	} else if v.Source.Elem != nil {
+		b.emptyPrim(s, nt, 4, "source")
 	}
 	if len(v.Profile) > 0 {
 		some := false
@@ -2459,6 +2693,8 @@ func (v *Meta) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Profile {
 				b.strNode(s, gr, v.Profile[j].Value, v.Profile[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "profile", len(v.Profile))
 		}
 	}
 	if len(v.Security) > 0 {
@@ -2502,6 +2738,8 @@ func (v *Money) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "currency", v.Currency.Value, v.Currency.Elem)
 	} else if someElem(v.Currency.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "currency"), "", v.Currency.Elem)
+	} else if v.Currency.Elem != nil {
+		b.emptyPrim(s, nt, 3, "currency")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2527,11 +2765,15 @@ func (v *Narrative) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 2, "status")
 	}
 	if v.Div.Value != "" {
 		b.leaf(s, nt, 3, "div", v.Div.Value, v.Div.Elem)
 	} else if someElem(v.Div.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "div"), "", v.Div.Elem)
+	} else if v.Div.Elem != nil {
+		b.emptyPrim(s, nt, 3, "div")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2557,32 +2799,44 @@ func (v *ParameterDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 2, "name")
 	}
 	if v.Use.Value != "" {
 		b.leaf(s, nt, 3, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 3, "use")
 	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
 	if v.Max.Value != "" {
 		b.leaf(s, nt, 5, "max", v.Max.Value, v.Max.Elem)
 	} else if someElem(v.Max.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "max"), "", v.Max.Elem)
+	} else if v.Max.Elem != nil {
+		b.emptyPrim(s, nt, 5, "max")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 6, "documentation")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 7, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 7, "type")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 8, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 8, "profile")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2608,11 +2862,15 @@ func (v *Period) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "start", v.Start.Value, v.Start.Elem)
 	} else if someElem(v.Start.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "start"), "", v.Start.Elem)
+	} else if v.Start.Elem != nil {
+		b.emptyPrim(s, nt, 2, "start")
 	}
 	if v.End.Value != "" {
 		b.leaf(s, nt, 3, "end", v.End.Value, v.End.Elem)
 	} else if someElem(v.End.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "end"), "", v.End.Elem)
+	} else if v.End.Elem != nil {
+		b.emptyPrim(s, nt, 3, "end")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2731,6 +2989,8 @@ func (v *ProdCharacteristic) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "shape", v.Shape.Value, v.Shape.Elem)
 	} else if someElem(v.Shape.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "shape"), "", v.Shape.Elem)
+	} else if v.Shape.Elem != nil {
+		b.emptyPrim(s, nt, 9, "shape")
 	}
 	if len(v.Color) > 0 {
 		some := false
@@ -2745,6 +3005,8 @@ func (v *ProdCharacteristic) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Color {
 				b.strNode(s, gr, v.Color[j].Value, v.Color[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "color", len(v.Color))
 		}
 	}
 	if len(v.Imprint) > 0 {
@@ -2760,6 +3022,8 @@ func (v *ProdCharacteristic) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Imprint {
 				b.strNode(s, gr, v.Imprint[j].Value, v.Imprint[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "imprint", len(v.Imprint))
 		}
 	}
 	if len(v.Image) > 0 {
@@ -2855,21 +3119,29 @@ func (v *Quantity) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "comparator", v.Comparator.Value, v.Comparator.Elem)
 	} else if someElem(v.Comparator.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "comparator"), "", v.Comparator.Elem)
+	} else if v.Comparator.Elem != nil {
+		b.emptyPrim(s, nt, 3, "comparator")
 	}
 	if v.Unit.Value != "" {
 		b.leaf(s, nt, 4, "unit", v.Unit.Value, v.Unit.Elem)
 	} else if someElem(v.Unit.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "unit"), "", v.Unit.Elem)
+	} else if v.Unit.Elem != nil {
+		b.emptyPrim(s, nt, 4, "unit")
 	}
 	if v.System.Value != "" {
 		b.leaf(s, nt, 5, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 5, "system")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 6, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 6, "code")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -2959,11 +3231,15 @@ func (v *Reference) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "reference", v.Reference.Value, v.Reference.Elem)
 	} else if someElem(v.Reference.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "reference"), "", v.Reference.Elem)
+	} else if v.Reference.Elem != nil {
+		b.emptyPrim(s, nt, 2, "reference")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
@@ -2975,6 +3251,8 @@ func (v *Reference) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 5, "display")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -3000,26 +3278,36 @@ func (v *RelatedArtifact) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 2, "type")
 	}
 	if v.Label.Value != "" {
 		b.leaf(s, nt, 3, "label", v.Label.Value, v.Label.Elem)
 	} else if someElem(v.Label.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "label"), "", v.Label.Elem)
+	} else if v.Label.Elem != nil {
+		b.emptyPrim(s, nt, 3, "label")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 4, "display")
 	}
 	if v.Citation.Value != "" {
 		b.leaf(s, nt, 5, "citation", v.Citation.Value, v.Citation.Elem)
 	} else if someElem(v.Citation.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "citation"), "", v.Citation.Elem)
+	} else if v.Citation.Elem != nil {
+		b.emptyPrim(s, nt, 5, "citation")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 6, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 6, "url")
 	}
 	if v.Document != nil {
 		gr := b.group(s, nt, 7, "document")
@@ -3031,6 +3319,8 @@ func (v *RelatedArtifact) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "resource", v.Resource.Value, v.Resource.Elem)
 	} else if someElem(v.Resource.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "resource"), "", v.Resource.Elem)
+	} else if v.Resource.Elem != nil {
+		b.emptyPrim(s, nt, 8, "resource")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -3067,6 +3357,8 @@ func (v *SampledData) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "data", v.Data.Value, v.Data.Elem)
 	} else if someElem(v.Data.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "data"), "", v.Data.Elem)
+	} else if v.Data.Elem != nil {
+		b.emptyPrim(s, nt, 8, "data")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -3100,6 +3392,8 @@ func (v *Signature) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "when", v.When.Value, v.When.Elem)
 	} else if someElem(v.When.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "when"), "", v.When.Elem)
+	} else if v.When.Elem != nil {
+		b.emptyPrim(s, nt, 3, "when")
 	}
 	if v.Who != nil {
 		gr := b.group(s, nt, 4, "who")
@@ -3117,16 +3411,22 @@ func (v *Signature) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "targetFormat", v.TargetFormat.Value, v.TargetFormat.Elem)
 	} else if someElem(v.TargetFormat.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "targetFormat"), "", v.TargetFormat.Elem)
+	} else if v.TargetFormat.Elem != nil {
+		b.emptyPrim(s, nt, 6, "targetFormat")
 	}
 	if v.SigFormat.Value != "" {
 		b.leaf(s, nt, 7, "sigFormat", v.SigFormat.Value, v.SigFormat.Elem)
 	} else if someElem(v.SigFormat.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "sigFormat"), "", v.SigFormat.Elem)
+	} else if v.SigFormat.Elem != nil {
+		b.emptyPrim(s, nt, 7, "sigFormat")
 	}
 	if v.Data.Value != "" {
 		b.leaf(s, nt, 8, "data", v.Data.Value, v.Data.Elem)
 	} else if someElem(v.Data.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "data"), "", v.Data.Elem)
+	} else if v.Data.Elem != nil {
+		b.emptyPrim(s, nt, 8, "data")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -3169,6 +3469,8 @@ func (v *SubstanceAmount) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "amountText", v.AmountText.Value, v.AmountText.Elem)
 	} else if someElem(v.AmountText.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "amountText"), "", v.AmountText.Elem)
+	} else if v.AmountText.Elem != nil {
+		b.emptyPrim(s, nt, 5, "amountText")
 	}
 	if v.ReferenceRange != nil {
 		gr := b.group(s, nt, 6, "referenceRange")
@@ -3257,6 +3559,8 @@ func (v *Timing) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Event {
 				b.strNode(s, gr, v.Event[j].Value, v.Event[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 3, "event", len(v.Event))
 		}
 	}
 	if v.Repeat != nil {
@@ -3310,6 +3614,8 @@ func (v *TimingRepeat) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "durationUnit", v.DurationUnit.Value, v.DurationUnit.Elem)
 	} else if someElem(v.DurationUnit.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "durationUnit"), "", v.DurationUnit.Elem)
+	} else if v.DurationUnit.Elem != nil {
+		b.emptyPrim(s, nt, 8, "durationUnit")
 	}
 	buildPrim(b, s, nt, 9, "frequency", &v.Frequency)
 	buildPrim(b, s, nt, 10, "frequencyMax", &v.FrequencyMax)
@@ -3319,6 +3625,8 @@ func (v *TimingRepeat) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "periodUnit", v.PeriodUnit.Value, v.PeriodUnit.Elem)
 	} else if someElem(v.PeriodUnit.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "periodUnit"), "", v.PeriodUnit.Elem)
+	} else if v.PeriodUnit.Elem != nil {
+		b.emptyPrim(s, nt, 13, "periodUnit")
 	}
 	if len(v.DayOfWeek) > 0 {
 		some := false
@@ -3333,6 +3641,8 @@ func (v *TimingRepeat) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.DayOfWeek {
 				b.strNode(s, gr, v.DayOfWeek[j].Value, v.DayOfWeek[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 14, "dayOfWeek", len(v.DayOfWeek))
 		}
 	}
 	if len(v.TimeOfDay) > 0 {
@@ -3348,6 +3658,8 @@ func (v *TimingRepeat) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.TimeOfDay {
 				b.strNode(s, gr, v.TimeOfDay[j].Value, v.TimeOfDay[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 15, "timeOfDay", len(v.TimeOfDay))
 		}
 	}
 	if len(v.When) > 0 {
@@ -3363,6 +3675,8 @@ func (v *TimingRepeat) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.When {
 				b.strNode(s, gr, v.When[j].Value, v.When[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 16, "when", len(v.When))
 		}
 	}
 	buildPrim(b, s, nt, 17, "offset", &v.Offset)
@@ -3390,11 +3704,15 @@ func (v *TriggerDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 2, "type")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Timing != nil {
 		buildChoice(b, s, nt, 4, v.Timing)
@@ -3455,6 +3773,8 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -3466,11 +3786,15 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -3509,6 +3833,8 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -3520,6 +3846,8 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if len(v.Subject) > 0 {
 		gr := b.group(s, nt, 12, "subject")
@@ -3553,6 +3881,8 @@ func (v *Account) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 16, "description")
 	}
 	if len(v.Guarantor) > 0 {
 		gr := b.group(s, nt, 17, "guarantor")
@@ -3657,6 +3987,8 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -3668,11 +4000,15 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -3703,6 +4039,8 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -3716,26 +4054,36 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
@@ -3745,11 +4093,15 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 17, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 18, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -3763,6 +4115,8 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 20, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -3784,26 +4138,36 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 23, "purpose")
 	}
 	if v.Usage.Value != "" {
 		b.leaf(s, nt, 24, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 24, "usage")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 25, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 25, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 26, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 26, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 27, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 27, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
@@ -3872,17 +4236,23 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Library {
 				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 35, "library", len(v.Library))
 		}
 	}
 	if v.Kind.Value != "" {
 		b.leaf(s, nt, 36, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 36, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 36, "kind")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 37, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 37, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 37, "profile")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 38, "code")
@@ -3894,11 +4264,15 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 39, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 39, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 39, "intent")
 	}
 	if v.Priority.Value != "" {
 		b.leaf(s, nt, 40, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 40, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 40, "priority")
 	}
 	buildPrim(b, s, nt, 41, "doNotPerform", &v.DoNotPerform)
 	if v.Timing != nil {
@@ -3971,6 +4345,8 @@ func (v *ActivityDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 52, "transform", v.Transform.Value, v.Transform.Elem)
 	} else if someElem(v.Transform.Elem) {
 		b.strNode(s, b.group(s, nt, 52, "transform"), "", v.Transform.Elem)
+	} else if v.Transform.Elem != nil {
+		b.emptyPrim(s, nt, 52, "transform")
 	}
 	if len(v.DynamicValue) > 0 {
 		gr := b.group(s, nt, 53, "dynamicValue")
@@ -4012,6 +4388,8 @@ func (v *ActivityDefinitionParticipant) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Role != nil {
 		gr := b.group(s, nt, 4, "role")
@@ -4051,6 +4429,8 @@ func (v *ActivityDefinitionDynamicValue) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -4071,6 +4451,8 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4082,11 +4464,15 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4123,6 +4509,8 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "actuality", v.Actuality.Value, v.Actuality.Elem)
 	} else if someElem(v.Actuality.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "actuality"), "", v.Actuality.Elem)
+	} else if v.Actuality.Elem != nil {
+		b.emptyPrim(s, nt, 9, "actuality")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -4154,16 +4542,22 @@ func (v *AdverseEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Detected.Value != "" {
 		b.leaf(s, nt, 15, "detected", v.Detected.Value, v.Detected.Elem)
 	} else if someElem(v.Detected.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "detected"), "", v.Detected.Elem)
+	} else if v.Detected.Elem != nil {
+		b.emptyPrim(s, nt, 15, "detected")
 	}
 	if v.RecordedDate.Value != "" {
 		b.leaf(s, nt, 16, "recordedDate", v.RecordedDate.Value, v.RecordedDate.Elem)
 	} else if someElem(v.RecordedDate.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "recordedDate"), "", v.RecordedDate.Elem)
+	} else if v.RecordedDate.Elem != nil {
+		b.emptyPrim(s, nt, 16, "recordedDate")
 	}
 	if len(v.ResultingCondition) > 0 {
 		gr := b.group(s, nt, 17, "resultingCondition")
@@ -4323,6 +4717,8 @@ func (v *AdverseEventSuspectEntityCausality) buildNode(b *typedBuilder, s nodeSc
 		b.leaf(s, nt, 4, "productRelatedness", v.ProductRelatedness.Value, v.ProductRelatedness.Elem)
 	} else if someElem(v.ProductRelatedness.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "productRelatedness"), "", v.ProductRelatedness.Elem)
+	} else if v.ProductRelatedness.Elem != nil {
+		b.emptyPrim(s, nt, 4, "productRelatedness")
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 5, "author")
@@ -4349,6 +4745,8 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4360,11 +4758,15 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4415,6 +4817,8 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 11, "type")
 	}
 	if len(v.Category) > 0 {
 		some := false
@@ -4429,12 +4833,16 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Category {
 				b.strNode(s, gr, v.Category[j].Value, v.Category[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 12, "category", len(v.Category))
 		}
 	}
 	if v.Criticality.Value != "" {
 		b.leaf(s, nt, 13, "criticality", v.Criticality.Value, v.Criticality.Elem)
 	} else if someElem(v.Criticality.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "criticality"), "", v.Criticality.Elem)
+	} else if v.Criticality.Elem != nil {
+		b.emptyPrim(s, nt, 13, "criticality")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 14, "code")
@@ -4461,6 +4869,8 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "recordedDate", v.RecordedDate.Value, v.RecordedDate.Elem)
 	} else if someElem(v.RecordedDate.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "recordedDate"), "", v.RecordedDate.Elem)
+	} else if v.RecordedDate.Elem != nil {
+		b.emptyPrim(s, nt, 18, "recordedDate")
 	}
 	if v.Recorder != nil {
 		gr := b.group(s, nt, 19, "recorder")
@@ -4478,6 +4888,8 @@ func (v *AllergyIntolerance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "lastOccurrence", v.LastOccurrence.Value, v.LastOccurrence.Elem)
 	} else if someElem(v.LastOccurrence.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "lastOccurrence"), "", v.LastOccurrence.Elem)
+	} else if v.LastOccurrence.Elem != nil {
+		b.emptyPrim(s, nt, 21, "lastOccurrence")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 22, "note")
@@ -4541,16 +4953,22 @@ func (v *AllergyIntoleranceReaction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if v.Onset.Value != "" {
 		b.leaf(s, nt, 6, "onset", v.Onset.Value, v.Onset.Elem)
 	} else if someElem(v.Onset.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "onset"), "", v.Onset.Elem)
+	} else if v.Onset.Elem != nil {
+		b.emptyPrim(s, nt, 6, "onset")
 	}
 	if v.Severity.Value != "" {
 		b.leaf(s, nt, 7, "severity", v.Severity.Value, v.Severity.Elem)
 	} else if someElem(v.Severity.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "severity"), "", v.Severity.Elem)
+	} else if v.Severity.Elem != nil {
+		b.emptyPrim(s, nt, 7, "severity")
 	}
 	if v.ExposureRoute != nil {
 		gr := b.group(s, nt, 8, "exposureRoute")
@@ -4579,6 +4997,8 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4590,11 +5010,15 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4633,6 +5057,8 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.CancelationReason != nil {
 		gr := b.group(s, nt, 10, "cancelationReason")
@@ -4691,6 +5117,8 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.SupportingInformation) > 0 {
 		gr := b.group(s, nt, 19, "supportingInformation")
@@ -4704,11 +5132,15 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "start", v.Start.Value, v.Start.Elem)
 	} else if someElem(v.Start.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "start"), "", v.Start.Elem)
+	} else if v.Start.Elem != nil {
+		b.emptyPrim(s, nt, 20, "start")
 	}
 	if v.End.Value != "" {
 		b.leaf(s, nt, 21, "end", v.End.Value, v.End.Elem)
 	} else if someElem(v.End.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "end"), "", v.End.Elem)
+	} else if v.End.Elem != nil {
+		b.emptyPrim(s, nt, 21, "end")
 	}
 	buildPrim(b, s, nt, 22, "minutesDuration", &v.MinutesDuration)
 	if len(v.Slot) > 0 {
@@ -4723,16 +5155,22 @@ func (v *Appointment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 24, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 24, "created")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 25, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 25, "comment")
 	}
 	if v.PatientInstruction.Value != "" {
 		b.leaf(s, nt, 26, "patientInstruction", v.PatientInstruction.Value, v.PatientInstruction.Elem)
 	} else if someElem(v.PatientInstruction.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "patientInstruction"), "", v.PatientInstruction.Elem)
+	} else if v.PatientInstruction.Elem != nil {
+		b.emptyPrim(s, nt, 26, "patientInstruction")
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 27, "basedOn")
@@ -4804,11 +5242,15 @@ func (v *AppointmentParticipant) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "required", v.Required.Value, v.Required.Elem)
 	} else if someElem(v.Required.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "required"), "", v.Required.Elem)
+	} else if v.Required.Elem != nil {
+		b.emptyPrim(s, nt, 5, "required")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 6, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 6, "status")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 7, "period")
@@ -4829,6 +5271,8 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4840,11 +5284,15 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4889,11 +5337,15 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "start", v.Start.Value, v.Start.Elem)
 	} else if someElem(v.Start.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "start"), "", v.Start.Elem)
+	} else if v.Start.Elem != nil {
+		b.emptyPrim(s, nt, 10, "start")
 	}
 	if v.End.Value != "" {
 		b.leaf(s, nt, 11, "end", v.End.Value, v.End.Elem)
 	} else if someElem(v.End.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "end"), "", v.End.Elem)
+	} else if v.End.Elem != nil {
+		b.emptyPrim(s, nt, 11, "end")
 	}
 	if len(v.ParticipantType) > 0 {
 		gr := b.group(s, nt, 12, "participantType")
@@ -4913,11 +5365,15 @@ func (v *AppointmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "participantStatus", v.ParticipantStatus.Value, v.ParticipantStatus.Elem)
 	} else if someElem(v.ParticipantStatus.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "participantStatus"), "", v.ParticipantStatus.Elem)
+	} else if v.ParticipantStatus.Elem != nil {
+		b.emptyPrim(s, nt, 14, "participantStatus")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 15, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 15, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -4932,6 +5388,8 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -4943,11 +5401,15 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -4992,6 +5454,8 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "action", v.Action.Value, v.Action.Elem)
 	} else if someElem(v.Action.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "action"), "", v.Action.Elem)
+	} else if v.Action.Elem != nil {
+		b.emptyPrim(s, nt, 10, "action")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 11, "period")
@@ -5003,16 +5467,22 @@ func (v *AuditEvent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "recorded", v.Recorded.Value, v.Recorded.Elem)
 	} else if someElem(v.Recorded.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "recorded"), "", v.Recorded.Elem)
+	} else if v.Recorded.Elem != nil {
+		b.emptyPrim(s, nt, 12, "recorded")
 	}
 	if v.Outcome.Value != "" {
 		b.leaf(s, nt, 13, "outcome", v.Outcome.Value, v.Outcome.Elem)
 	} else if someElem(v.Outcome.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "outcome"), "", v.Outcome.Elem)
+	} else if v.Outcome.Elem != nil {
+		b.emptyPrim(s, nt, 13, "outcome")
 	}
 	if v.OutcomeDesc.Value != "" {
 		b.leaf(s, nt, 14, "outcomeDesc", v.OutcomeDesc.Value, v.OutcomeDesc.Elem)
 	} else if someElem(v.OutcomeDesc.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "outcomeDesc"), "", v.OutcomeDesc.Elem)
+	} else if v.OutcomeDesc.Elem != nil {
+		b.emptyPrim(s, nt, 14, "outcomeDesc")
 	}
 	if len(v.PurposeOfEvent) > 0 {
 		gr := b.group(s, nt, 15, "purposeOfEvent")
@@ -5096,11 +5566,15 @@ func (v *AuditEventAgent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "altId", v.AltID.Value, v.AltID.Elem)
 	} else if someElem(v.AltID.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "altId"), "", v.AltID.Elem)
+	} else if v.AltID.Elem != nil {
+		b.emptyPrim(s, nt, 6, "altId")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 7, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 7, "name")
 	}
 	buildPrim(b, s, nt, 8, "requestor", &v.Requestor)
 	if v.Location != nil {
@@ -5122,6 +5596,8 @@ func (v *AuditEventAgent) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Policy {
 				b.strNode(s, gr, v.Policy[j].Value, v.Policy[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "policy", len(v.Policy))
 		}
 	}
 	if v.Media != nil {
@@ -5176,11 +5652,15 @@ func (v *AuditEventAgentNetwork) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "address", v.Address.Value, v.Address.Elem)
 	} else if someElem(v.Address.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "address"), "", v.Address.Elem)
+	} else if v.Address.Elem != nil {
+		b.emptyPrim(s, nt, 3, "address")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -5214,6 +5694,8 @@ func (v *AuditEventSource) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "site", v.Site.Value, v.Site.Elem)
 	} else if someElem(v.Site.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "site"), "", v.Site.Elem)
+	} else if v.Site.Elem != nil {
+		b.emptyPrim(s, nt, 3, "site")
 	}
 	if v.Observer != nil {
 		gr := b.group(s, nt, 4, "observer")
@@ -5293,16 +5775,22 @@ func (v *AuditEventEntity) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 8, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 9, "description")
 	}
 	if v.Query.Value != "" {
 		b.leaf(s, nt, 10, "query", v.Query.Value, v.Query.Elem)
 	} else if someElem(v.Query.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "query"), "", v.Query.Elem)
+	} else if v.Query.Elem != nil {
+		b.emptyPrim(s, nt, 10, "query")
 	}
 	if len(v.Detail) > 0 {
 		gr := b.group(s, nt, 11, "detail")
@@ -5344,6 +5832,8 @@ func (v *AuditEventEntityDetail) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -5361,6 +5851,8 @@ func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5372,11 +5864,15 @@ func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -5427,6 +5923,8 @@ func (v *Basic) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 11, "created")
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 12, "author")
@@ -5447,6 +5945,8 @@ func (v *Binary) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5458,16 +5958,22 @@ func (v *Binary) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.ContentType.Value != "" {
 		b.leaf(s, nt, 4, "contentType", v.ContentType.Value, v.ContentType.Elem)
 	} else if someElem(v.ContentType.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "contentType"), "", v.ContentType.Elem)
+	} else if v.ContentType.Elem != nil {
+		b.emptyPrim(s, nt, 4, "contentType")
 	}
 	if v.SecurityContext != nil {
 		gr := b.group(s, nt, 5, "securityContext")
@@ -5479,6 +5985,8 @@ func (v *Binary) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "data", v.Data.Value, v.Data.Elem)
 	} else if someElem(v.Data.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "data"), "", v.Data.Elem)
+	} else if v.Data.Elem != nil {
+		b.emptyPrim(s, nt, 6, "data")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -5493,6 +6001,8 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5504,11 +6014,15 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -5547,6 +6061,8 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "productCategory", v.ProductCategory.Value, v.ProductCategory.Elem)
 	} else if someElem(v.ProductCategory.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "productCategory"), "", v.ProductCategory.Elem)
+	} else if v.ProductCategory.Elem != nil {
+		b.emptyPrim(s, nt, 9, "productCategory")
 	}
 	if v.ProductCode != nil {
 		gr := b.group(s, nt, 10, "productCode")
@@ -5558,6 +6074,8 @@ func (v *BiologicallyDerivedProduct) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if len(v.Request) > 0 {
 		gr := b.group(s, nt, 12, "request")
@@ -5679,6 +6197,8 @@ func (v *BiologicallyDerivedProductProcessing) buildNode(b *typedBuilder, s node
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.Procedure != nil {
 		gr := b.group(s, nt, 4, "procedure")
@@ -5727,6 +6247,8 @@ func (v *BiologicallyDerivedProductManipulation) buildNode(b *typedBuilder, s no
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.Time != nil {
 		buildChoice(b, s, nt, 4, v.Time)
@@ -5763,12 +6285,16 @@ func (v *BiologicallyDerivedProductStorage) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	buildPrim(b, s, nt, 4, "temperature", &v.Temperature)
 	if v.Scale.Value != "" {
 		b.leaf(s, nt, 5, "scale", v.Scale.Value, v.Scale.Elem)
 	} else if someElem(v.Scale.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "scale"), "", v.Scale.Elem)
+	} else if v.Scale.Elem != nil {
+		b.emptyPrim(s, nt, 5, "scale")
 	}
 	if v.Duration != nil {
 		gr := b.group(s, nt, 6, "duration")
@@ -5789,6 +6315,8 @@ func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5800,11 +6328,15 @@ func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -5864,6 +6396,8 @@ func (v *BodyStructure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 13, "description")
 	}
 	if len(v.Image) > 0 {
 		gr := b.group(s, nt, 14, "image")
@@ -5892,6 +6426,8 @@ func (v *Bundle) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -5903,11 +6439,15 @@ func (v *Bundle) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
@@ -5919,11 +6459,15 @@ func (v *Bundle) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 5, "type")
 	}
 	if v.Timestamp.Value != "" {
 		b.leaf(s, nt, 6, "timestamp", v.Timestamp.Value, v.Timestamp.Elem)
 	} else if someElem(v.Timestamp.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "timestamp"), "", v.Timestamp.Elem)
+	} else if v.Timestamp.Elem != nil {
+		b.emptyPrim(s, nt, 6, "timestamp")
 	}
 	buildPrim(b, s, nt, 7, "total", &v.Total)
 	if len(v.Link) > 0 {
@@ -5980,11 +6524,15 @@ func (v *BundleLink) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "relation", v.Relation.Value, v.Relation.Elem)
 	} else if someElem(v.Relation.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "relation"), "", v.Relation.Elem)
+	} else if v.Relation.Elem != nil {
+		b.emptyPrim(s, nt, 3, "relation")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 4, "url")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6026,6 +6574,8 @@ func (v *BundleEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "fullUrl", v.FullURL.Value, v.FullURL.Elem)
 	} else if someElem(v.FullURL.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "fullUrl"), "", v.FullURL.Elem)
+	} else if v.FullURL.Elem != nil {
+		b.emptyPrim(s, nt, 4, "fullUrl")
 	}
 	if v.Resource != nil {
 		b.resources(s, nt, 5, "resource", []Resource{v.Resource})
@@ -6080,6 +6630,8 @@ func (v *BundleEntrySearch) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 3, "mode")
 	}
 	buildPrim(b, s, nt, 4, "score", &v.Score)
 	if len(v.Unknown) > 0 {
@@ -6114,31 +6666,43 @@ func (v *BundleEntryRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "method", v.Method.Value, v.Method.Elem)
 	} else if someElem(v.Method.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "method"), "", v.Method.Elem)
+	} else if v.Method.Elem != nil {
+		b.emptyPrim(s, nt, 3, "method")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 4, "url")
 	}
 	if v.IfNoneMatch.Value != "" {
 		b.leaf(s, nt, 5, "ifNoneMatch", v.IfNoneMatch.Value, v.IfNoneMatch.Elem)
 	} else if someElem(v.IfNoneMatch.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "ifNoneMatch"), "", v.IfNoneMatch.Elem)
+	} else if v.IfNoneMatch.Elem != nil {
+		b.emptyPrim(s, nt, 5, "ifNoneMatch")
 	}
 	if v.IfModifiedSince.Value != "" {
 		b.leaf(s, nt, 6, "ifModifiedSince", v.IfModifiedSince.Value, v.IfModifiedSince.Elem)
 	} else if someElem(v.IfModifiedSince.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "ifModifiedSince"), "", v.IfModifiedSince.Elem)
+	} else if v.IfModifiedSince.Elem != nil {
+		b.emptyPrim(s, nt, 6, "ifModifiedSince")
 	}
 	if v.IfMatch.Value != "" {
 		b.leaf(s, nt, 7, "ifMatch", v.IfMatch.Value, v.IfMatch.Elem)
 	} else if someElem(v.IfMatch.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "ifMatch"), "", v.IfMatch.Elem)
+	} else if v.IfMatch.Elem != nil {
+		b.emptyPrim(s, nt, 7, "ifMatch")
 	}
 	if v.IfNoneExist.Value != "" {
 		b.leaf(s, nt, 8, "ifNoneExist", v.IfNoneExist.Value, v.IfNoneExist.Elem)
 	} else if someElem(v.IfNoneExist.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "ifNoneExist"), "", v.IfNoneExist.Elem)
+	} else if v.IfNoneExist.Elem != nil {
+		b.emptyPrim(s, nt, 8, "ifNoneExist")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6172,21 +6736,29 @@ func (v *BundleEntryResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 3, "status")
 	}
 	if v.Location.Value != "" {
 		b.leaf(s, nt, 4, "location", v.Location.Value, v.Location.Elem)
 	} else if someElem(v.Location.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "location"), "", v.Location.Elem)
+	} else if v.Location.Elem != nil {
+		b.emptyPrim(s, nt, 4, "location")
 	}
 	if v.Etag.Value != "" {
 		b.leaf(s, nt, 5, "etag", v.Etag.Value, v.Etag.Elem)
 	} else if someElem(v.Etag.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "etag"), "", v.Etag.Elem)
+	} else if v.Etag.Elem != nil {
+		b.emptyPrim(s, nt, 5, "etag")
 	}
 	if v.LastModified.Value != "" {
 		b.leaf(s, nt, 6, "lastModified", v.LastModified.Value, v.LastModified.Elem)
 	} else if someElem(v.LastModified.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "lastModified"), "", v.LastModified.Elem)
+	} else if v.LastModified.Elem != nil {
+		b.emptyPrim(s, nt, 6, "lastModified")
 	}
 	if v.Outcome != nil {
 		b.resources(s, nt, 7, "outcome", []Resource{v.Outcome})
@@ -6204,6 +6776,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -6215,11 +6789,15 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -6250,37 +6828,51 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 9, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 10, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 11, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 15, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -6294,6 +6886,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -6315,16 +6909,22 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 20, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 21, "copyright")
 	}
 	if v.Kind.Value != "" {
 		b.leaf(s, nt, 22, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 22, "kind")
 	}
 	if len(v.Instantiates) > 0 {
 		some := false
@@ -6339,6 +6939,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Instantiates {
 				b.strNode(s, gr, v.Instantiates[j].Value, v.Instantiates[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 23, "instantiates", len(v.Instantiates))
 		}
 	}
 	if len(v.Imports) > 0 {
@@ -6354,6 +6956,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Imports {
 				b.strNode(s, gr, v.Imports[j].Value, v.Imports[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 24, "imports", len(v.Imports))
 		}
 	}
 	if v.Software != nil {
@@ -6372,6 +6976,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 27, "fhirVersion", v.FhirVersion.Value, v.FhirVersion.Elem)
 	} else if someElem(v.FhirVersion.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "fhirVersion"), "", v.FhirVersion.Elem)
+	} else if v.FhirVersion.Elem != nil {
+		b.emptyPrim(s, nt, 27, "fhirVersion")
 	}
 	if len(v.Format) > 0 {
 		some := false
@@ -6386,6 +6992,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Format {
 				b.strNode(s, gr, v.Format[j].Value, v.Format[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 28, "format", len(v.Format))
 		}
 	}
 	if len(v.PatchFormat) > 0 {
@@ -6401,6 +7009,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.PatchFormat {
 				b.strNode(s, gr, v.PatchFormat[j].Value, v.PatchFormat[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 29, "patchFormat", len(v.PatchFormat))
 		}
 	}
 	if len(v.ImplementationGuide) > 0 {
@@ -6416,6 +7026,8 @@ func (v *CapabilityStatement) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ImplementationGuide {
 				b.strNode(s, gr, v.ImplementationGuide[j].Value, v.ImplementationGuide[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 30, "implementationGuide", len(v.ImplementationGuide))
 		}
 	}
 	if len(v.Rest) > 0 {
@@ -6474,16 +7086,22 @@ func (v *CapabilityStatementSoftware) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 4, "version")
 	}
 	if v.ReleaseDate.Value != "" {
 		b.leaf(s, nt, 5, "releaseDate", v.ReleaseDate.Value, v.ReleaseDate.Elem)
 	} else if someElem(v.ReleaseDate.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "releaseDate"), "", v.ReleaseDate.Elem)
+	} else if v.ReleaseDate.Elem != nil {
+		b.emptyPrim(s, nt, 5, "releaseDate")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6517,11 +7135,15 @@ func (v *CapabilityStatementImplementation) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 4, "url")
 	}
 	if v.Custodian != nil {
 		gr := b.group(s, nt, 5, "custodian")
@@ -6561,11 +7183,15 @@ func (v *CapabilityStatementRest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 3, "mode")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "documentation")
 	}
 	if v.Security != nil {
 		gr := b.group(s, nt, 5, "security")
@@ -6618,6 +7244,8 @@ func (v *CapabilityStatementRest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Compartment {
 				b.strNode(s, gr, v.Compartment[j].Value, v.Compartment[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "compartment", len(v.Compartment))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -6661,6 +7289,8 @@ func (v *CapabilityStatementRestSecurity) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6694,11 +7324,15 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 4, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 4, "profile")
 	}
 	if len(v.SupportedProfile) > 0 {
 		some := false
@@ -6713,12 +7347,16 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			for j := range v.SupportedProfile {
 				b.strNode(s, gr, v.SupportedProfile[j].Value, v.SupportedProfile[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "supportedProfile", len(v.SupportedProfile))
 		}
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 6, "documentation")
 	}
 	if len(v.Interaction) > 0 {
 		gr := b.group(s, nt, 7, "interaction")
@@ -6732,6 +7370,8 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 8, "versioning", v.Versioning.Value, v.Versioning.Elem)
 	} else if someElem(v.Versioning.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "versioning"), "", v.Versioning.Elem)
+	} else if v.Versioning.Elem != nil {
+		b.emptyPrim(s, nt, 8, "versioning")
 	}
 	buildPrim(b, s, nt, 9, "readHistory", &v.ReadHistory)
 	buildPrim(b, s, nt, 10, "updateCreate", &v.UpdateCreate)
@@ -6740,12 +7380,16 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 12, "conditionalRead", v.ConditionalRead.Value, v.ConditionalRead.Elem)
 	} else if someElem(v.ConditionalRead.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "conditionalRead"), "", v.ConditionalRead.Elem)
+	} else if v.ConditionalRead.Elem != nil {
+		b.emptyPrim(s, nt, 12, "conditionalRead")
 	}
 	buildPrim(b, s, nt, 13, "conditionalUpdate", &v.ConditionalUpdate)
 	if v.ConditionalDelete.Value != "" {
 		b.leaf(s, nt, 14, "conditionalDelete", v.ConditionalDelete.Value, v.ConditionalDelete.Elem)
 	} else if someElem(v.ConditionalDelete.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "conditionalDelete"), "", v.ConditionalDelete.Elem)
+	} else if v.ConditionalDelete.Elem != nil {
+		b.emptyPrim(s, nt, 14, "conditionalDelete")
 	}
 	if len(v.ReferencePolicy) > 0 {
 		some := false
@@ -6760,6 +7404,8 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			for j := range v.ReferencePolicy {
 				b.strNode(s, gr, v.ReferencePolicy[j].Value, v.ReferencePolicy[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 15, "referencePolicy", len(v.ReferencePolicy))
 		}
 	}
 	if len(v.SearchInclude) > 0 {
@@ -6775,6 +7421,8 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			for j := range v.SearchInclude {
 				b.strNode(s, gr, v.SearchInclude[j].Value, v.SearchInclude[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 16, "searchInclude", len(v.SearchInclude))
 		}
 	}
 	if len(v.SearchRevInclude) > 0 {
@@ -6790,6 +7438,8 @@ func (v *CapabilityStatementRestResource) buildNode(b *typedBuilder, s nodeScope
 			for j := range v.SearchRevInclude {
 				b.strNode(s, gr, v.SearchRevInclude[j].Value, v.SearchRevInclude[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 17, "searchRevInclude", len(v.SearchRevInclude))
 		}
 	}
 	if len(v.SearchParam) > 0 {
@@ -6840,11 +7490,15 @@ func (v *CapabilityStatementRestResourceResourceInteraction) buildNode(b *typedB
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6878,21 +7532,29 @@ func (v *CapabilityStatementRestResourceSearchParam) buildNode(b *typedBuilder, 
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Definition.Value != "" {
 		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 4, "definition")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 5, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 5, "type")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 6, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6926,16 +7588,22 @@ func (v *CapabilityStatementRestResourceOperation) buildNode(b *typedBuilder, s 
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Definition.Value != "" {
 		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 4, "definition")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 5, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 5, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -6969,11 +7637,15 @@ func (v *CapabilityStatementRestSystemInteraction) buildNode(b *typedBuilder, s 
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -7016,6 +7688,8 @@ func (v *CapabilityStatementMessaging) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 5, "documentation")
 	}
 	if len(v.SupportedMessage) > 0 {
 		gr := b.group(s, nt, 6, "supportedMessage")
@@ -7063,6 +7737,8 @@ func (v *CapabilityStatementMessagingEndpoint) buildNode(b *typedBuilder, s node
 		b.leaf(s, nt, 4, "address", v.Address.Value, v.Address.Elem)
 	} else if someElem(v.Address.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "address"), "", v.Address.Elem)
+	} else if v.Address.Elem != nil {
+		b.emptyPrim(s, nt, 4, "address")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -7096,11 +7772,15 @@ func (v *CapabilityStatementMessagingSupportedMessage) buildNode(b *typedBuilder
 		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 3, "mode")
 	}
 	if v.Definition.Value != "" {
 		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 4, "definition")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -7134,16 +7814,22 @@ func (v *CapabilityStatementDocument) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 3, "mode")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "documentation")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 5, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 5, "profile")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -7158,6 +7844,8 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7169,11 +7857,15 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -7221,6 +7913,8 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -7236,6 +7930,8 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.BasedOn) > 0 {
@@ -7266,11 +7962,15 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.Intent.Value != "" {
 		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 15, "intent")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 16, "category")
@@ -7284,11 +7984,15 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 17, "title")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 19, "subject")
@@ -7312,6 +8016,8 @@ func (v *CarePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 22, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 22, "created")
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 23, "author")
@@ -7471,6 +8177,8 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 3, "kind")
 	}
 	if len(v.InstantiatesCanonical) > 0 {
 		some := false
@@ -7485,6 +8193,8 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -7500,6 +8210,8 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if v.Code != nil {
@@ -7536,6 +8248,8 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 11, "statusReason")
@@ -7580,6 +8294,8 @@ func (v *CarePlanActivityDetail) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 19, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -7594,6 +8310,8 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7605,11 +8323,15 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -7648,6 +8370,8 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -7661,6 +8385,8 @@ func (v *CareTeam) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
@@ -7795,6 +8521,8 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7806,11 +8534,15 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -7878,6 +8610,8 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.ValidityPeriod != nil {
 		gr := b.group(s, nt, 15, "validityPeriod")
@@ -7889,11 +8623,15 @@ func (v *CatalogEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "validTo", v.ValidTo.Value, v.ValidTo.Elem)
 	} else if someElem(v.ValidTo.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "validTo"), "", v.ValidTo.Elem)
+	} else if v.ValidTo.Elem != nil {
+		b.emptyPrim(s, nt, 16, "validTo")
 	}
 	if v.LastUpdated.Value != "" {
 		b.leaf(s, nt, 17, "lastUpdated", v.LastUpdated.Value, v.LastUpdated.Elem)
 	} else if someElem(v.LastUpdated.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "lastUpdated"), "", v.LastUpdated.Elem)
+	} else if v.LastUpdated.Elem != nil {
+		b.emptyPrim(s, nt, 17, "lastUpdated")
 	}
 	if len(v.AdditionalCharacteristic) > 0 {
 		gr := b.group(s, nt, 18, "additionalCharacteristic")
@@ -7951,6 +8689,8 @@ func (v *CatalogEntryRelatedEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "relationtype", v.Relationtype.Value, v.Relationtype.Elem)
 	} else if someElem(v.Relationtype.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "relationtype"), "", v.Relationtype.Elem)
+	} else if v.Relationtype.Elem != nil {
+		b.emptyPrim(s, nt, 3, "relationtype")
 	}
 	if v.Item != nil {
 		gr := b.group(s, nt, 4, "item")
@@ -7971,6 +8711,8 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -7982,11 +8724,15 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -8034,6 +8780,8 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.DefinitionURI {
 				b.strNode(s, gr, v.DefinitionURI[j].Value, v.DefinitionURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "definitionUri", len(v.DefinitionURI))
 		}
 	}
 	if len(v.DefinitionCanonical) > 0 {
@@ -8049,12 +8797,16 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.DefinitionCanonical {
 				b.strNode(s, gr, v.DefinitionCanonical[j].Value, v.DefinitionCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "definitionCanonical", len(v.DefinitionCanonical))
 		}
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if len(v.PartOf) > 0 {
 		gr := b.group(s, nt, 12, "partOf")
@@ -8136,6 +8888,8 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 25, "overrideReason", v.OverrideReason.Value, v.OverrideReason.Elem)
 	} else if someElem(v.OverrideReason.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "overrideReason"), "", v.OverrideReason.Elem)
+	} else if v.OverrideReason.Elem != nil {
+		b.emptyPrim(s, nt, 25, "overrideReason")
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 26, "enterer")
@@ -8147,6 +8901,8 @@ func (v *ChargeItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 27, "enteredDate", v.EnteredDate.Value, v.EnteredDate.Elem)
 	} else if someElem(v.EnteredDate.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "enteredDate"), "", v.EnteredDate.Elem)
+	} else if v.EnteredDate.Elem != nil {
+		b.emptyPrim(s, nt, 27, "enteredDate")
 	}
 	if len(v.Reason) > 0 {
 		gr := b.group(s, nt, 28, "reason")
@@ -8244,6 +9000,8 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -8255,11 +9013,15 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -8290,6 +9052,8 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -8303,11 +9067,15 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 11, "title")
 	}
 	if len(v.DerivedFromURI) > 0 {
 		some := false
@@ -8322,6 +9090,8 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.DerivedFromURI {
 				b.strNode(s, gr, v.DerivedFromURI[j].Value, v.DerivedFromURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 12, "derivedFromUri", len(v.DerivedFromURI))
 		}
 	}
 	if len(v.PartOf) > 0 {
@@ -8337,6 +9107,8 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.PartOf {
 				b.strNode(s, gr, v.PartOf[j].Value, v.PartOf[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 13, "partOf", len(v.PartOf))
 		}
 	}
 	if len(v.Replaces) > 0 {
@@ -8352,23 +9124,31 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Replaces {
 				b.strNode(s, gr, v.Replaces[j].Value, v.Replaces[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 14, "replaces", len(v.Replaces))
 		}
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 15, "status")
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 17, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 18, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -8382,6 +9162,8 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 20, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -8403,16 +9185,22 @@ func (v *ChargeItemDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 23, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 24, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 24, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 25, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 25, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
@@ -8482,16 +9270,22 @@ func (v *ChargeItemDefinitionApplicability) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 4, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 4, "language")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 5, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 5, "expression")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -8569,6 +9363,8 @@ func (v *ChargeItemDefinitionPropertyGroupPriceComponent) buildNode(b *typedBuil
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
@@ -8596,6 +9392,8 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -8607,11 +9405,15 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -8650,6 +9452,8 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -8667,6 +9471,8 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 12, "use")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
@@ -8684,6 +9490,8 @@ func (v *Claim) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 15, "created")
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 16, "enterer")
@@ -9093,6 +9901,8 @@ func (v *ClaimProcedure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 5, "date")
 	}
 	if v.Procedure != nil {
 		buildChoice(b, s, nt, 6, v.Procedure)
@@ -9151,6 +9961,8 @@ func (v *ClaimInsurance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 7, "businessArrangement", v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
 	} else if someElem(v.BusinessArrangement.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "businessArrangement"), "", v.BusinessArrangement.Elem)
+	} else if v.BusinessArrangement.Elem != nil {
+		b.emptyPrim(s, nt, 7, "businessArrangement")
 	}
 	if len(v.PreAuthRef) > 0 {
 		some := false
@@ -9165,6 +9977,8 @@ func (v *ClaimInsurance) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.PreAuthRef {
 				b.strNode(s, gr, v.PreAuthRef[j].Value, v.PreAuthRef[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 8, "preAuthRef", len(v.PreAuthRef))
 		}
 	}
 	if v.ClaimResponse != nil {
@@ -9205,6 +10019,8 @@ func (v *ClaimAccident) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 3, "date")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -9554,6 +10370,8 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -9565,11 +10383,15 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -9608,6 +10430,8 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -9625,6 +10449,8 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 12, "use")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
@@ -9636,6 +10462,8 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 14, "created")
 	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 15, "insurer")
@@ -9659,16 +10487,22 @@ func (v *ClaimResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "outcome", v.Outcome.Value, v.Outcome.Elem)
 	} else if someElem(v.Outcome.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "outcome"), "", v.Outcome.Elem)
+	} else if v.Outcome.Elem != nil {
+		b.emptyPrim(s, nt, 18, "outcome")
 	}
 	if v.Disposition.Value != "" {
 		b.leaf(s, nt, 19, "disposition", v.Disposition.Value, v.Disposition.Elem)
 	} else if someElem(v.Disposition.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "disposition"), "", v.Disposition.Elem)
+	} else if v.Disposition.Elem != nil {
+		b.emptyPrim(s, nt, 19, "disposition")
 	}
 	if v.PreAuthRef.Value != "" {
 		b.leaf(s, nt, 20, "preAuthRef", v.PreAuthRef.Value, v.PreAuthRef.Elem)
 	} else if someElem(v.PreAuthRef.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), "", v.PreAuthRef.Elem)
+	} else if v.PreAuthRef.Elem != nil {
+		b.emptyPrim(s, nt, 20, "preAuthRef")
 	}
 	if v.PreAuthPeriod != nil {
 		gr := b.group(s, nt, 21, "preAuthPeriod")
@@ -10320,6 +11154,8 @@ func (v *ClaimResponsePayment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 6, "date")
 	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 7, "amount")
@@ -10366,11 +11202,15 @@ func (v *ClaimResponseNote) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 5, "text")
 	}
 	if v.Language != nil {
 		gr := b.group(s, nt, 6, "language")
@@ -10418,6 +11258,8 @@ func (v *ClaimResponseInsurance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "businessArrangement", v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
 	} else if someElem(v.BusinessArrangement.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "businessArrangement"), "", v.BusinessArrangement.Elem)
+	} else if v.BusinessArrangement.Elem != nil {
+		b.emptyPrim(s, nt, 6, "businessArrangement")
 	}
 	if v.ClaimResponse != nil {
 		gr := b.group(s, nt, 7, "claimResponse")
@@ -10475,6 +11317,8 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -10486,11 +11330,15 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -10529,6 +11377,8 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
@@ -10546,6 +11396,8 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 12, "description")
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 13, "subject")
@@ -10566,6 +11418,8 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 16, "date")
 	}
 	if v.Assessor != nil {
 		gr := b.group(s, nt, 17, "assessor")
@@ -10608,12 +11462,16 @@ func (v *ClinicalImpression) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Protocol {
 				b.strNode(s, gr, v.Protocol[j].Value, v.Protocol[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 21, "protocol", len(v.Protocol))
 		}
 	}
 	if v.Summary.Value != "" {
 		b.leaf(s, nt, 22, "summary", v.Summary.Value, v.Summary.Elem)
 	} else if someElem(v.Summary.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "summary"), "", v.Summary.Elem)
+	} else if v.Summary.Elem != nil {
+		b.emptyPrim(s, nt, 22, "summary")
 	}
 	if len(v.Finding) > 0 {
 		gr := b.group(s, nt, 23, "finding")
@@ -10741,6 +11599,8 @@ func (v *ClinicalImpressionFinding) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "basis", v.Basis.Value, v.Basis.Elem)
 	} else if someElem(v.Basis.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "basis"), "", v.Basis.Elem)
+	} else if v.Basis.Elem != nil {
+		b.emptyPrim(s, nt, 5, "basis")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -10755,6 +11615,8 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -10766,11 +11628,15 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -10801,6 +11667,8 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -10814,32 +11682,44 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 16, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -10853,6 +11733,8 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -10874,22 +11756,30 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 21, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 22, "copyright")
 	}
 	buildPrim(b, s, nt, 23, "caseSensitive", &v.CaseSensitive)
 	if v.ValueSet.Value != "" {
 		b.leaf(s, nt, 24, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
 	} else if someElem(v.ValueSet.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "valueSet"), "", v.ValueSet.Elem)
+	} else if v.ValueSet.Elem != nil {
+		b.emptyPrim(s, nt, 24, "valueSet")
 	}
 	if v.HierarchyMeaning.Value != "" {
 		b.leaf(s, nt, 25, "hierarchyMeaning", v.HierarchyMeaning.Value, v.HierarchyMeaning.Elem)
 	} else if someElem(v.HierarchyMeaning.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "hierarchyMeaning"), "", v.HierarchyMeaning.Elem)
+	} else if v.HierarchyMeaning.Elem != nil {
+		b.emptyPrim(s, nt, 25, "hierarchyMeaning")
 	}
 	buildPrim(b, s, nt, 26, "compositional", &v.Compositional)
 	buildPrim(b, s, nt, 27, "versionNeeded", &v.VersionNeeded)
@@ -10897,11 +11787,15 @@ func (v *CodeSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 28, "content", v.Content.Value, v.Content.Elem)
 	} else if someElem(v.Content.Elem) {
 		b.strNode(s, b.group(s, nt, 28, "content"), "", v.Content.Elem)
+	} else if v.Content.Elem != nil {
+		b.emptyPrim(s, nt, 28, "content")
 	}
 	if v.Supplements.Value != "" {
 		b.leaf(s, nt, 29, "supplements", v.Supplements.Value, v.Supplements.Elem)
 	} else if someElem(v.Supplements.Elem) {
 		b.strNode(s, b.group(s, nt, 29, "supplements"), "", v.Supplements.Elem)
+	} else if v.Supplements.Elem != nil {
+		b.emptyPrim(s, nt, 29, "supplements")
 	}
 	buildPrim(b, s, nt, 30, "count", &v.Count)
 	if len(v.Filter) > 0 {
@@ -10960,11 +11854,15 @@ func (v *CodeSystemFilter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Operator) > 0 {
 		some := false
@@ -10979,12 +11877,16 @@ func (v *CodeSystemFilter) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Operator {
 				b.strNode(s, gr, v.Operator[j].Value, v.Operator[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "operator", len(v.Operator))
 		}
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 6, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 6, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -11018,21 +11920,29 @@ func (v *CodeSystemProperty) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.URI.Value != "" {
 		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
 	} else if someElem(v.URI.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
+	} else if v.URI.Elem != nil {
+		b.emptyPrim(s, nt, 4, "uri")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 6, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 6, "type")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -11066,16 +11976,22 @@ func (v *CodeSystemConceptDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 4, "display")
 	}
 	if v.Definition.Value != "" {
 		b.leaf(s, nt, 5, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 5, "definition")
 	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 6, "designation")
@@ -11133,6 +12049,8 @@ func (v *CodeSystemConceptDefinitionDesignation) buildNode(b *typedBuilder, s no
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Use != nil {
 		gr := b.group(s, nt, 4, "use")
@@ -11144,6 +12062,8 @@ func (v *CodeSystemConceptDefinitionDesignation) buildNode(b *typedBuilder, s no
 		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 5, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -11177,6 +12097,8 @@ func (v *CodeSystemConceptDefinitionConceptProperty) buildNode(b *typedBuilder, 
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -11194,6 +12116,8 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -11205,11 +12129,15 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11257,6 +12185,8 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -11272,6 +12202,8 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.BasedOn) > 0 {
@@ -11302,6 +12234,8 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 15, "statusReason")
@@ -11321,6 +12255,8 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 17, "priority")
 	}
 	if len(v.Medium) > 0 {
 		gr := b.group(s, nt, 18, "medium")
@@ -11360,11 +12296,15 @@ func (v *Communication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "sent", v.Sent.Value, v.Sent.Elem)
 	} else if someElem(v.Sent.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "sent"), "", v.Sent.Elem)
+	} else if v.Sent.Elem != nil {
+		b.emptyPrim(s, nt, 23, "sent")
 	}
 	if v.Received.Value != "" {
 		b.leaf(s, nt, 24, "received", v.Received.Value, v.Received.Elem)
 	} else if someElem(v.Received.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "received"), "", v.Received.Elem)
+	} else if v.Received.Elem != nil {
+		b.emptyPrim(s, nt, 24, "received")
 	}
 	if len(v.Recipient) > 0 {
 		gr := b.group(s, nt, 25, "recipient")
@@ -11456,6 +12396,8 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -11467,11 +12409,15 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11532,6 +12478,8 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 13, "statusReason")
@@ -11551,6 +12499,8 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 15, "priority")
 	}
 	buildPrim(b, s, nt, 16, "doNotPerform", &v.DoNotPerform)
 	if len(v.Medium) > 0 {
@@ -11596,6 +12546,8 @@ func (v *CommunicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
 	} else if someElem(v.AuthoredOn.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "authoredOn"), "", v.AuthoredOn.Elem)
+	} else if v.AuthoredOn.Elem != nil {
+		b.emptyPrim(s, nt, 23, "authoredOn")
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 24, "requester")
@@ -11685,6 +12637,8 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -11696,11 +12650,15 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11731,32 +12689,44 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 9, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 10, "name")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	buildPrim(b, s, nt, 12, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 13, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 13, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 14, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 14, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 15, "contact")
@@ -11770,6 +12740,8 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 16, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
@@ -11783,11 +12755,15 @@ func (v *CompartmentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 18, "purpose")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 19, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 19, "code")
 	}
 	buildPrim(b, s, nt, 20, "search", &v.Search)
 	if len(v.Resource) > 0 {
@@ -11830,6 +12806,8 @@ func (v *CompartmentDefinitionResource) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if len(v.Param) > 0 {
 		some := false
@@ -11844,12 +12822,16 @@ func (v *CompartmentDefinitionResource) buildNode(b *typedBuilder, s nodeScope) 
 			for j := range v.Param {
 				b.strNode(s, gr, v.Param[j].Value, v.Param[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "param", len(v.Param))
 		}
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 5, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 5, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -11864,6 +12846,8 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -11875,11 +12859,15 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -11916,6 +12904,8 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -11947,6 +12937,8 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 15, "author")
@@ -11960,11 +12952,15 @@ func (v *Composition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 16, "title")
 	}
 	if v.Confidentiality.Value != "" {
 		b.leaf(s, nt, 17, "confidentiality", v.Confidentiality.Value, v.Confidentiality.Elem)
 	} else if someElem(v.Confidentiality.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "confidentiality"), "", v.Confidentiality.Elem)
+	} else if v.Confidentiality.Elem != nil {
+		b.emptyPrim(s, nt, 17, "confidentiality")
 	}
 	if len(v.Attester) > 0 {
 		gr := b.group(s, nt, 18, "attester")
@@ -12036,11 +13032,15 @@ func (v *CompositionAttester) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 3, "mode")
 	}
 	if v.Time.Value != "" {
 		b.leaf(s, nt, 4, "time", v.Time.Value, v.Time.Elem)
 	} else if someElem(v.Time.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "time"), "", v.Time.Elem)
+	} else if v.Time.Elem != nil {
+		b.emptyPrim(s, nt, 4, "time")
 	}
 	if v.Party != nil {
 		gr := b.group(s, nt, 5, "party")
@@ -12080,6 +13080,8 @@ func (v *CompositionRelatesTo) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Target != nil {
 		buildChoice(b, s, nt, 4, v.Target)
@@ -12166,6 +13168,8 @@ func (v *CompositionSection) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 3, "title")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
@@ -12197,6 +13201,8 @@ func (v *CompositionSection) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 8, "mode")
 	}
 	if v.OrderedBy != nil {
 		gr := b.group(s, nt, 9, "orderedBy")
@@ -12239,6 +13245,8 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -12250,11 +13258,15 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -12285,6 +13297,8 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 9, "identifier")
@@ -12296,32 +13310,44 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 16, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -12335,6 +13361,8 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -12356,11 +13384,15 @@ func (v *ConceptMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 21, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 22, "copyright")
 	}
 	if v.Source != nil {
 		buildChoice(b, s, nt, 23, v.Source)
@@ -12408,21 +13440,29 @@ func (v *ConceptMapGroup) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "source", v.Source.Value, v.Source.Elem)
 	} else if someElem(v.Source.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "source"), "", v.Source.Elem)
+	} else if v.Source.Elem != nil {
+		b.emptyPrim(s, nt, 3, "source")
 	}
 	if v.SourceVersion.Value != "" {
 		b.leaf(s, nt, 4, "sourceVersion", v.SourceVersion.Value, v.SourceVersion.Elem)
 	} else if someElem(v.SourceVersion.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "sourceVersion"), "", v.SourceVersion.Elem)
+	} else if v.SourceVersion.Elem != nil {
+		b.emptyPrim(s, nt, 4, "sourceVersion")
 	}
 	if v.Target.Value != "" {
 		b.leaf(s, nt, 5, "target", v.Target.Value, v.Target.Elem)
 	} else if someElem(v.Target.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "target"), "", v.Target.Elem)
+	} else if v.Target.Elem != nil {
+		b.emptyPrim(s, nt, 5, "target")
 	}
 	if v.TargetVersion.Value != "" {
 		b.leaf(s, nt, 6, "targetVersion", v.TargetVersion.Value, v.TargetVersion.Elem)
 	} else if someElem(v.TargetVersion.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "targetVersion"), "", v.TargetVersion.Elem)
+	} else if v.TargetVersion.Elem != nil {
+		b.emptyPrim(s, nt, 6, "targetVersion")
 	}
 	if len(v.Element) > 0 {
 		gr := b.group(s, nt, 7, "element")
@@ -12470,11 +13510,15 @@ func (v *ConceptMapGroupSourceElement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 4, "display")
 	}
 	if len(v.Target) > 0 {
 		gr := b.group(s, nt, 5, "target")
@@ -12516,21 +13560,29 @@ func (v *ConceptMapGroupSourceElementTargetElement) buildNode(b *typedBuilder, s
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 4, "display")
 	}
 	if v.Equivalence.Value != "" {
 		b.leaf(s, nt, 5, "equivalence", v.Equivalence.Value, v.Equivalence.Elem)
 	} else if someElem(v.Equivalence.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "equivalence"), "", v.Equivalence.Elem)
+	} else if v.Equivalence.Elem != nil {
+		b.emptyPrim(s, nt, 5, "equivalence")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 6, "comment")
 	}
 	if len(v.DependsOn) > 0 {
 		gr := b.group(s, nt, 7, "dependsOn")
@@ -12580,21 +13632,29 @@ func (v *ConceptMapGroupSourceElementTargetElementOtherElement) buildNode(b *typ
 		b.leaf(s, nt, 3, "property", v.Property.Value, v.Property.Elem)
 	} else if someElem(v.Property.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "property"), "", v.Property.Elem)
+	} else if v.Property.Elem != nil {
+		b.emptyPrim(s, nt, 3, "property")
 	}
 	if v.System.Value != "" {
 		b.leaf(s, nt, 4, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 4, "system")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 5, "value")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 6, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 6, "display")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -12628,21 +13688,29 @@ func (v *ConceptMapGroupUnmapped) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 3, "mode")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 4, "code")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 5, "display")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 6, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 6, "url")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -12657,6 +13725,8 @@ func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -12668,11 +13738,15 @@ func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -12769,6 +13843,8 @@ func (v *Condition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "recordedDate", v.RecordedDate.Value, v.RecordedDate.Elem)
 	} else if someElem(v.RecordedDate.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "recordedDate"), "", v.RecordedDate.Elem)
+	} else if v.RecordedDate.Elem != nil {
+		b.emptyPrim(s, nt, 19, "recordedDate")
 	}
 	if v.Recorder != nil {
 		gr := b.group(s, nt, 20, "recorder")
@@ -12911,6 +13987,8 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -12922,11 +14000,15 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -12965,6 +14047,8 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Scope != nil {
 		gr := b.group(s, nt, 10, "scope")
@@ -12990,6 +14074,8 @@ func (v *Consent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "dateTime", v.DateTime.Value, v.DateTime.Elem)
 	} else if someElem(v.DateTime.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "dateTime"), "", v.DateTime.Elem)
+	} else if v.DateTime.Elem != nil {
+		b.emptyPrim(s, nt, 13, "dateTime")
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 14, "performer")
@@ -13070,11 +14156,15 @@ func (v *ConsentPolicy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "authority", v.Authority.Value, v.Authority.Elem)
 	} else if someElem(v.Authority.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "authority"), "", v.Authority.Elem)
+	} else if v.Authority.Elem != nil {
+		b.emptyPrim(s, nt, 3, "authority")
 	}
 	if v.URI.Value != "" {
 		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
 	} else if someElem(v.URI.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
+	} else if v.URI.Elem != nil {
+		b.emptyPrim(s, nt, 4, "uri")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -13115,6 +14205,8 @@ func (v *ConsentVerification) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "verificationDate", v.VerificationDate.Value, v.VerificationDate.Elem)
 	} else if someElem(v.VerificationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "verificationDate"), "", v.VerificationDate.Elem)
+	} else if v.VerificationDate.Elem != nil {
+		b.emptyPrim(s, nt, 5, "verificationDate")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -13148,6 +14240,8 @@ func (v *ConsentProvision) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
@@ -13297,6 +14391,8 @@ func (v *ConsentProvisionProvisionData) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 3, "meaning", v.Meaning.Value, v.Meaning.Elem)
 	} else if someElem(v.Meaning.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "meaning"), "", v.Meaning.Elem)
+	} else if v.Meaning.Elem != nil {
+		b.emptyPrim(s, nt, 3, "meaning")
 	}
 	if v.Reference != nil {
 		gr := b.group(s, nt, 4, "reference")
@@ -13317,6 +14413,8 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -13328,11 +14426,15 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -13371,16 +14473,22 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 9, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if v.LegalState != nil {
 		gr := b.group(s, nt, 12, "legalState")
@@ -13398,6 +14506,8 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "instantiatesUri", v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
 	} else if someElem(v.InstantiatesURI.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "instantiatesUri"), "", v.InstantiatesURI.Elem)
+	} else if v.InstantiatesURI.Elem != nil {
+		b.emptyPrim(s, nt, 14, "instantiatesUri")
 	}
 	if v.ContentDerivative != nil {
 		gr := b.group(s, nt, 15, "contentDerivative")
@@ -13409,6 +14519,8 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "issued", v.Issued.Value, v.Issued.Elem)
 	} else if someElem(v.Issued.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "issued"), "", v.Issued.Elem)
+	} else if v.Issued.Elem != nil {
+		b.emptyPrim(s, nt, 16, "issued")
 	}
 	if v.Applies != nil {
 		gr := b.group(s, nt, 17, "applies")
@@ -13458,16 +14570,22 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 23, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 24, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 24, "title")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 25, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 25, "subtitle")
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -13482,6 +14600,8 @@ func (v *Contract) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Alias {
 				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 26, "alias", len(v.Alias))
 		}
 	}
 	if v.Author != nil {
@@ -13628,16 +14748,22 @@ func (v *ContractContentDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "publicationDate", v.PublicationDate.Value, v.PublicationDate.Elem)
 	} else if someElem(v.PublicationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "publicationDate"), "", v.PublicationDate.Elem)
+	} else if v.PublicationDate.Elem != nil {
+		b.emptyPrim(s, nt, 6, "publicationDate")
 	}
 	if v.PublicationStatus.Value != "" {
 		b.leaf(s, nt, 7, "publicationStatus", v.PublicationStatus.Value, v.PublicationStatus.Elem)
 	} else if someElem(v.PublicationStatus.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "publicationStatus"), "", v.PublicationStatus.Elem)
+	} else if v.PublicationStatus.Elem != nil {
+		b.emptyPrim(s, nt, 7, "publicationStatus")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 8, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 8, "copyright")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -13677,6 +14803,8 @@ func (v *ContractTerm) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "issued", v.Issued.Value, v.Issued.Elem)
 	} else if someElem(v.Issued.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "issued"), "", v.Issued.Elem)
+	} else if v.Issued.Elem != nil {
+		b.emptyPrim(s, nt, 4, "issued")
 	}
 	if v.Applies != nil {
 		gr := b.group(s, nt, 5, "applies")
@@ -13703,6 +14831,8 @@ func (v *ContractTerm) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 9, "text")
 	}
 	if len(v.SecurityLabel) > 0 {
 		gr := b.group(s, nt, 10, "securityLabel")
@@ -13877,6 +15007,8 @@ func (v *ContractTermContractOffer) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 10, "text")
 	}
 	if len(v.LinkID) > 0 {
 		some := false
@@ -13891,6 +15023,8 @@ func (v *ContractTermContractOffer) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.LinkID {
 				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "linkId", len(v.LinkID))
 		}
 	}
 	if len(v.SecurityLabelNumber) > 0 {
@@ -14045,6 +15179,8 @@ func (v *ContractTermContractAsset) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "condition", v.Condition.Value, v.Condition.Elem)
 	} else if someElem(v.Condition.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "condition"), "", v.Condition.Elem)
+	} else if v.Condition.Elem != nil {
+		b.emptyPrim(s, nt, 9, "condition")
 	}
 	if len(v.PeriodType) > 0 {
 		gr := b.group(s, nt, 10, "periodType")
@@ -14074,6 +15210,8 @@ func (v *ContractTermContractAsset) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 13, "text")
 	}
 	if len(v.LinkID) > 0 {
 		some := false
@@ -14088,6 +15226,8 @@ func (v *ContractTermContractAsset) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.LinkID {
 				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 14, "linkId", len(v.LinkID))
 		}
 	}
 	if len(v.Answer) > 0 {
@@ -14155,6 +15295,8 @@ func (v *ContractTermContractAssetAssetContext) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 5, "text")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -14197,6 +15339,8 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 5, "effectiveTime", v.EffectiveTime.Value, v.EffectiveTime.Elem)
 	} else if someElem(v.EffectiveTime.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "effectiveTime"), "", v.EffectiveTime.Elem)
+	} else if v.EffectiveTime.Elem != nil {
+		b.emptyPrim(s, nt, 5, "effectiveTime")
 	}
 	if v.Quantity != nil {
 		gr := b.group(s, nt, 6, "quantity")
@@ -14222,11 +15366,15 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 11, "payment", v.Payment.Value, v.Payment.Elem)
 	} else if someElem(v.Payment.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "payment"), "", v.Payment.Elem)
+	} else if v.Payment.Elem != nil {
+		b.emptyPrim(s, nt, 11, "payment")
 	}
 	if v.PaymentDate.Value != "" {
 		b.leaf(s, nt, 12, "paymentDate", v.PaymentDate.Value, v.PaymentDate.Elem)
 	} else if someElem(v.PaymentDate.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "paymentDate"), "", v.PaymentDate.Elem)
+	} else if v.PaymentDate.Elem != nil {
+		b.emptyPrim(s, nt, 12, "paymentDate")
 	}
 	if v.Responsible != nil {
 		gr := b.group(s, nt, 13, "responsible")
@@ -14253,6 +15401,8 @@ func (v *ContractTermContractAssetValuedItem) buildNode(b *typedBuilder, s nodeS
 			for j := range v.LinkID {
 				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 15, "linkId", len(v.LinkID))
 		}
 	}
 	if len(v.SecurityLabelNumber) > 0 {
@@ -14320,6 +15470,8 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.LinkID {
 				b.strNode(s, gr, v.LinkID[j].Value, v.LinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 7, "linkId", len(v.LinkID))
 		}
 	}
 	if v.Status != nil {
@@ -14347,6 +15499,8 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ContextLinkID {
 				b.strNode(s, gr, v.ContextLinkID[j].Value, v.ContextLinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "contextLinkId", len(v.ContextLinkID))
 		}
 	}
 	if v.Occurrence != nil {
@@ -14373,6 +15527,8 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.RequesterLinkID {
 				b.strNode(s, gr, v.RequesterLinkID[j].Value, v.RequesterLinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 13, "requesterLinkId", len(v.RequesterLinkID))
 		}
 	}
 	if len(v.PerformerType) > 0 {
@@ -14408,6 +15564,8 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.PerformerLinkID {
 				b.strNode(s, gr, v.PerformerLinkID[j].Value, v.PerformerLinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 17, "performerLinkId", len(v.PerformerLinkID))
 		}
 	}
 	if len(v.ReasonCode) > 0 {
@@ -14439,6 +15597,8 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Reason {
 				b.strNode(s, gr, v.Reason[j].Value, v.Reason[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 20, "reason", len(v.Reason))
 		}
 	}
 	if len(v.ReasonLinkID) > 0 {
@@ -14454,6 +15614,8 @@ func (v *ContractTermAction) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ReasonLinkID {
 				b.strNode(s, gr, v.ReasonLinkID[j].Value, v.ReasonLinkID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 21, "reasonLinkId", len(v.ReasonLinkID))
 		}
 	}
 	if len(v.Note) > 0 {
@@ -14663,6 +15825,8 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -14674,11 +15838,15 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -14717,6 +15885,8 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -14740,6 +15910,8 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "subscriberId", v.SubscriberID.Value, v.SubscriberID.Elem)
 	} else if someElem(v.SubscriberID.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "subscriberId"), "", v.SubscriberID.Elem)
+	} else if v.SubscriberID.Elem != nil {
+		b.emptyPrim(s, nt, 13, "subscriberId")
 	}
 	if v.Beneficiary != nil {
 		gr := b.group(s, nt, 14, "beneficiary")
@@ -14751,6 +15923,8 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "dependent", v.Dependent.Value, v.Dependent.Elem)
 	} else if someElem(v.Dependent.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "dependent"), "", v.Dependent.Elem)
+	} else if v.Dependent.Elem != nil {
+		b.emptyPrim(s, nt, 15, "dependent")
 	}
 	if v.Relationship != nil {
 		gr := b.group(s, nt, 16, "relationship")
@@ -14785,6 +15959,8 @@ func (v *Coverage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "network", v.Network.Value, v.Network.Elem)
 	} else if someElem(v.Network.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "network"), "", v.Network.Elem)
+	} else if v.Network.Elem != nil {
+		b.emptyPrim(s, nt, 21, "network")
 	}
 	if len(v.CostToBeneficiary) > 0 {
 		gr := b.group(s, nt, 22, "costToBeneficiary")
@@ -14841,11 +16017,15 @@ func (v *CoverageClass) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 4, "value")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -14945,6 +16125,8 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -14956,11 +16138,15 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -14999,6 +16185,8 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Priority != nil {
 		gr := b.group(s, nt, 10, "priority")
@@ -15019,6 +16207,8 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Purpose {
 				b.strNode(s, gr, v.Purpose[j].Value, v.Purpose[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "purpose", len(v.Purpose))
 		}
 	}
 	if v.Patient != nil {
@@ -15034,6 +16224,8 @@ func (v *CoverageEligibilityRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 14, "created")
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 15, "enterer")
@@ -15158,6 +16350,8 @@ func (v *CoverageEligibilityRequestInsurance) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 5, "businessArrangement", v.BusinessArrangement.Value, v.BusinessArrangement.Elem)
 	} else if someElem(v.BusinessArrangement.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "businessArrangement"), "", v.BusinessArrangement.Elem)
+	} else if v.BusinessArrangement.Elem != nil {
+		b.emptyPrim(s, nt, 5, "businessArrangement")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15294,6 +16488,8 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -15305,11 +16501,15 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -15348,6 +16548,8 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.Purpose) > 0 {
 		some := false
@@ -15362,6 +16564,8 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Purpose {
 				b.strNode(s, gr, v.Purpose[j].Value, v.Purpose[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "purpose", len(v.Purpose))
 		}
 	}
 	if v.Patient != nil {
@@ -15377,6 +16581,8 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 13, "created")
 	}
 	if v.Requestor != nil {
 		gr := b.group(s, nt, 14, "requestor")
@@ -15394,11 +16600,15 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "outcome", v.Outcome.Value, v.Outcome.Elem)
 	} else if someElem(v.Outcome.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "outcome"), "", v.Outcome.Elem)
+	} else if v.Outcome.Elem != nil {
+		b.emptyPrim(s, nt, 16, "outcome")
 	}
 	if v.Disposition.Value != "" {
 		b.leaf(s, nt, 17, "disposition", v.Disposition.Value, v.Disposition.Elem)
 	} else if someElem(v.Disposition.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "disposition"), "", v.Disposition.Elem)
+	} else if v.Disposition.Elem != nil {
+		b.emptyPrim(s, nt, 17, "disposition")
 	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 18, "insurer")
@@ -15418,6 +16628,8 @@ func (v *CoverageEligibilityResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "preAuthRef", v.PreAuthRef.Value, v.PreAuthRef.Elem)
 	} else if someElem(v.PreAuthRef.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "preAuthRef"), "", v.PreAuthRef.Elem)
+	} else if v.PreAuthRef.Elem != nil {
+		b.emptyPrim(s, nt, 20, "preAuthRef")
 	}
 	if v.Form != nil {
 		gr := b.group(s, nt, 21, "form")
@@ -15541,11 +16753,15 @@ func (v *CoverageEligibilityResponseInsuranceItems) buildNode(b *typedBuilder, s
 		b.leaf(s, nt, 8, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 8, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 9, "description")
 	}
 	if v.Network != nil {
 		gr := b.group(s, nt, 10, "network")
@@ -15586,6 +16802,8 @@ func (v *CoverageEligibilityResponseInsuranceItems) buildNode(b *typedBuilder, s
 		b.leaf(s, nt, 16, "authorizationUrl", v.AuthorizationURL.Value, v.AuthorizationURL.Elem)
 	} else if someElem(v.AuthorizationURL.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "authorizationUrl"), "", v.AuthorizationURL.Elem)
+	} else if v.AuthorizationURL.Elem != nil {
+		b.emptyPrim(s, nt, 16, "authorizationUrl")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -15674,6 +16892,8 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -15685,11 +16905,15 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -15728,6 +16952,8 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 10, "code")
@@ -15739,6 +16965,8 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "severity", v.Severity.Value, v.Severity.Elem)
 	} else if someElem(v.Severity.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "severity"), "", v.Severity.Elem)
+	} else if v.Severity.Elem != nil {
+		b.emptyPrim(s, nt, 11, "severity")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 12, "patient")
@@ -15775,11 +17003,15 @@ func (v *DetectedIssue) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "detail", v.Detail.Value, v.Detail.Elem)
 	} else if someElem(v.Detail.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "detail"), "", v.Detail.Elem)
+	} else if v.Detail.Elem != nil {
+		b.emptyPrim(s, nt, 17, "detail")
 	}
 	if v.Reference.Value != "" {
 		b.leaf(s, nt, 18, "reference", v.Reference.Value, v.Reference.Elem)
 	} else if someElem(v.Reference.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "reference"), "", v.Reference.Elem)
+	} else if v.Reference.Elem != nil {
+		b.emptyPrim(s, nt, 18, "reference")
 	}
 	if len(v.Mitigation) > 0 {
 		gr := b.group(s, nt, 19, "mitigation")
@@ -15871,6 +17103,8 @@ func (v *DetectedIssueMitigation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 4, "date")
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 5, "author")
@@ -15891,6 +17125,8 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -15902,11 +17138,15 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -15959,6 +17199,8 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
@@ -15972,31 +17214,43 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "distinctIdentifier", v.DistinctIdentifier.Value, v.DistinctIdentifier.Elem)
 	} else if someElem(v.DistinctIdentifier.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "distinctIdentifier"), "", v.DistinctIdentifier.Elem)
+	} else if v.DistinctIdentifier.Elem != nil {
+		b.emptyPrim(s, nt, 13, "distinctIdentifier")
 	}
 	if v.Manufacturer.Value != "" {
 		b.leaf(s, nt, 14, "manufacturer", v.Manufacturer.Value, v.Manufacturer.Elem)
 	} else if someElem(v.Manufacturer.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "manufacturer"), "", v.Manufacturer.Elem)
+	} else if v.Manufacturer.Elem != nil {
+		b.emptyPrim(s, nt, 14, "manufacturer")
 	}
 	if v.ManufactureDate.Value != "" {
 		b.leaf(s, nt, 15, "manufactureDate", v.ManufactureDate.Value, v.ManufactureDate.Elem)
 	} else if someElem(v.ManufactureDate.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "manufactureDate"), "", v.ManufactureDate.Elem)
+	} else if v.ManufactureDate.Elem != nil {
+		b.emptyPrim(s, nt, 15, "manufactureDate")
 	}
 	if v.ExpirationDate.Value != "" {
 		b.leaf(s, nt, 16, "expirationDate", v.ExpirationDate.Value, v.ExpirationDate.Elem)
 	} else if someElem(v.ExpirationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "expirationDate"), "", v.ExpirationDate.Elem)
+	} else if v.ExpirationDate.Elem != nil {
+		b.emptyPrim(s, nt, 16, "expirationDate")
 	}
 	if v.LotNumber.Value != "" {
 		b.leaf(s, nt, 17, "lotNumber", v.LotNumber.Value, v.LotNumber.Elem)
 	} else if someElem(v.LotNumber.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "lotNumber"), "", v.LotNumber.Elem)
+	} else if v.LotNumber.Elem != nil {
+		b.emptyPrim(s, nt, 17, "lotNumber")
 	}
 	if v.SerialNumber.Value != "" {
 		b.leaf(s, nt, 18, "serialNumber", v.SerialNumber.Value, v.SerialNumber.Elem)
 	} else if someElem(v.SerialNumber.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "serialNumber"), "", v.SerialNumber.Elem)
+	} else if v.SerialNumber.Elem != nil {
+		b.emptyPrim(s, nt, 18, "serialNumber")
 	}
 	if len(v.DeviceName) > 0 {
 		gr := b.group(s, nt, 19, "deviceName")
@@ -16010,11 +17264,15 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "modelNumber", v.ModelNumber.Value, v.ModelNumber.Elem)
 	} else if someElem(v.ModelNumber.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "modelNumber"), "", v.ModelNumber.Elem)
+	} else if v.ModelNumber.Elem != nil {
+		b.emptyPrim(s, nt, 20, "modelNumber")
 	}
 	if v.PartNumber.Value != "" {
 		b.leaf(s, nt, 21, "partNumber", v.PartNumber.Value, v.PartNumber.Elem)
 	} else if someElem(v.PartNumber.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "partNumber"), "", v.PartNumber.Elem)
+	} else if v.PartNumber.Elem != nil {
+		b.emptyPrim(s, nt, 21, "partNumber")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 22, "type")
@@ -16076,6 +17334,8 @@ func (v *Device) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 30, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 30, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 30, "url")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 31, "note")
@@ -16131,31 +17391,43 @@ func (v *DeviceUdiCarrier) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "deviceIdentifier", v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
 	} else if someElem(v.DeviceIdentifier.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), "", v.DeviceIdentifier.Elem)
+	} else if v.DeviceIdentifier.Elem != nil {
+		b.emptyPrim(s, nt, 3, "deviceIdentifier")
 	}
 	if v.Issuer.Value != "" {
 		b.leaf(s, nt, 4, "issuer", v.Issuer.Value, v.Issuer.Elem)
 	} else if someElem(v.Issuer.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "issuer"), "", v.Issuer.Elem)
+	} else if v.Issuer.Elem != nil {
+		b.emptyPrim(s, nt, 4, "issuer")
 	}
 	if v.Jurisdiction.Value != "" {
 		b.leaf(s, nt, 5, "jurisdiction", v.Jurisdiction.Value, v.Jurisdiction.Elem)
 	} else if someElem(v.Jurisdiction.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), "", v.Jurisdiction.Elem)
+	} else if v.Jurisdiction.Elem != nil {
+		b.emptyPrim(s, nt, 5, "jurisdiction")
 	}
 	if v.CarrierAIDC.Value != "" {
 		b.leaf(s, nt, 6, "carrierAIDC", v.CarrierAIDC.Value, v.CarrierAIDC.Elem)
 	} else if someElem(v.CarrierAIDC.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "carrierAIDC"), "", v.CarrierAIDC.Elem)
+	} else if v.CarrierAIDC.Elem != nil {
+		b.emptyPrim(s, nt, 6, "carrierAIDC")
 	}
 	if v.CarrierHRF.Value != "" {
 		b.leaf(s, nt, 7, "carrierHRF", v.CarrierHRF.Value, v.CarrierHRF.Elem)
 	} else if someElem(v.CarrierHRF.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "carrierHRF"), "", v.CarrierHRF.Elem)
+	} else if v.CarrierHRF.Elem != nil {
+		b.emptyPrim(s, nt, 7, "carrierHRF")
 	}
 	if v.EntryType.Value != "" {
 		b.leaf(s, nt, 8, "entryType", v.EntryType.Value, v.EntryType.Elem)
 	} else if someElem(v.EntryType.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "entryType"), "", v.EntryType.Elem)
+	} else if v.EntryType.Elem != nil {
+		b.emptyPrim(s, nt, 8, "entryType")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16189,11 +17461,15 @@ func (v *DeviceDeviceName) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16233,6 +17509,8 @@ func (v *DeviceSpecialization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 4, "version")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16278,6 +17556,8 @@ func (v *DeviceVersion) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 5, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16342,6 +17622,8 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16353,11 +17635,15 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -16415,6 +17701,8 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "modelNumber", v.ModelNumber.Value, v.ModelNumber.Elem)
 	} else if someElem(v.ModelNumber.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "modelNumber"), "", v.ModelNumber.Elem)
+	} else if v.ModelNumber.Elem != nil {
+		b.emptyPrim(s, nt, 12, "modelNumber")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 13, "type")
@@ -16443,6 +17731,8 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Version {
 				b.strNode(s, gr, v.Version[j].Value, v.Version[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 15, "version", len(v.Version))
 		}
 	}
 	if len(v.Safety) > 0 {
@@ -16509,11 +17799,15 @@ func (v *DeviceDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 24, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 24, "url")
 	}
 	if v.OnlineInformation.Value != "" {
 		b.leaf(s, nt, 25, "onlineInformation", v.OnlineInformation.Value, v.OnlineInformation.Elem)
 	} else if someElem(v.OnlineInformation.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "onlineInformation"), "", v.OnlineInformation.Elem)
+	} else if v.OnlineInformation.Elem != nil {
+		b.emptyPrim(s, nt, 25, "onlineInformation")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 26, "note")
@@ -16575,16 +17869,22 @@ func (v *DeviceDefinitionUdiDeviceIdentifier) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 3, "deviceIdentifier", v.DeviceIdentifier.Value, v.DeviceIdentifier.Elem)
 	} else if someElem(v.DeviceIdentifier.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "deviceIdentifier"), "", v.DeviceIdentifier.Elem)
+	} else if v.DeviceIdentifier.Elem != nil {
+		b.emptyPrim(s, nt, 3, "deviceIdentifier")
 	}
 	if v.Issuer.Value != "" {
 		b.leaf(s, nt, 4, "issuer", v.Issuer.Value, v.Issuer.Elem)
 	} else if someElem(v.Issuer.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "issuer"), "", v.Issuer.Elem)
+	} else if v.Issuer.Elem != nil {
+		b.emptyPrim(s, nt, 4, "issuer")
 	}
 	if v.Jurisdiction.Value != "" {
 		b.leaf(s, nt, 5, "jurisdiction", v.Jurisdiction.Value, v.Jurisdiction.Elem)
 	} else if someElem(v.Jurisdiction.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "jurisdiction"), "", v.Jurisdiction.Elem)
+	} else if v.Jurisdiction.Elem != nil {
+		b.emptyPrim(s, nt, 5, "jurisdiction")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16618,11 +17918,15 @@ func (v *DeviceDefinitionDeviceName) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16656,11 +17960,15 @@ func (v *DeviceDefinitionSpecialization) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 3, "systemType", v.SystemType.Value, v.SystemType.Elem)
 	} else if someElem(v.SystemType.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "systemType"), "", v.SystemType.Elem)
+	} else if v.SystemType.Elem != nil {
+		b.emptyPrim(s, nt, 3, "systemType")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 4, "version")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16803,6 +18111,8 @@ func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16814,11 +18124,15 @@ func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -16881,16 +18195,22 @@ func (v *DeviceMetric) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "operationalStatus", v.OperationalStatus.Value, v.OperationalStatus.Elem)
 	} else if someElem(v.OperationalStatus.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "operationalStatus"), "", v.OperationalStatus.Elem)
+	} else if v.OperationalStatus.Elem != nil {
+		b.emptyPrim(s, nt, 13, "operationalStatus")
 	}
 	if v.Color.Value != "" {
 		b.leaf(s, nt, 14, "color", v.Color.Value, v.Color.Elem)
 	} else if someElem(v.Color.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "color"), "", v.Color.Elem)
+	} else if v.Color.Elem != nil {
+		b.emptyPrim(s, nt, 14, "color")
 	}
 	if v.Category.Value != "" {
 		b.leaf(s, nt, 15, "category", v.Category.Value, v.Category.Elem)
 	} else if someElem(v.Category.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "category"), "", v.Category.Elem)
+	} else if v.Category.Elem != nil {
+		b.emptyPrim(s, nt, 15, "category")
 	}
 	if v.MeasurementPeriod != nil {
 		gr := b.group(s, nt, 16, "measurementPeriod")
@@ -16938,16 +18258,22 @@ func (v *DeviceMetricCalibration) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.State.Value != "" {
 		b.leaf(s, nt, 4, "state", v.State.Value, v.State.Elem)
 	} else if someElem(v.State.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "state"), "", v.State.Elem)
+	} else if v.State.Elem != nil {
+		b.emptyPrim(s, nt, 4, "state")
 	}
 	if v.Time.Value != "" {
 		b.leaf(s, nt, 5, "time", v.Time.Value, v.Time.Elem)
 	} else if someElem(v.Time.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "time"), "", v.Time.Elem)
+	} else if v.Time.Elem != nil {
+		b.emptyPrim(s, nt, 5, "time")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -16962,6 +18288,8 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -16973,11 +18301,15 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -17025,6 +18357,8 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -17040,6 +18374,8 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.BasedOn) > 0 {
@@ -17068,16 +18404,22 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.Intent.Value != "" {
 		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 15, "intent")
 	}
 	if v.Priority.Value != "" {
 		b.leaf(s, nt, 16, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 16, "priority")
 	}
 	if v.Code != nil {
 		buildChoice(b, s, nt, 17, v.Code)
@@ -17109,6 +18451,8 @@ func (v *DeviceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 22, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
 	} else if someElem(v.AuthoredOn.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "authoredOn"), "", v.AuthoredOn.Elem)
+	} else if v.AuthoredOn.Elem != nil {
+		b.emptyPrim(s, nt, 22, "authoredOn")
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 23, "requester")
@@ -17226,6 +18570,8 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -17237,11 +18583,15 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -17288,6 +18638,8 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 11, "subject")
@@ -17310,6 +18662,8 @@ func (v *DeviceUseStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "recordedOn", v.RecordedOn.Value, v.RecordedOn.Elem)
 	} else if someElem(v.RecordedOn.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "recordedOn"), "", v.RecordedOn.Elem)
+	} else if v.RecordedOn.Elem != nil {
+		b.emptyPrim(s, nt, 14, "recordedOn")
 	}
 	if v.Source != nil {
 		gr := b.group(s, nt, 15, "source")
@@ -17366,6 +18720,8 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -17377,11 +18733,15 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -17428,6 +18788,8 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 11, "category")
@@ -17462,6 +18824,8 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "issued", v.Issued.Value, v.Issued.Elem)
 	} else if someElem(v.Issued.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "issued"), "", v.Issued.Elem)
+	} else if v.Issued.Elem != nil {
+		b.emptyPrim(s, nt, 16, "issued")
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 17, "performer")
@@ -17515,6 +18879,8 @@ func (v *DiagnosticReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "conclusion", v.Conclusion.Value, v.Conclusion.Elem)
 	} else if someElem(v.Conclusion.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "conclusion"), "", v.Conclusion.Elem)
+	} else if v.Conclusion.Elem != nil {
+		b.emptyPrim(s, nt, 23, "conclusion")
 	}
 	if len(v.ConclusionCode) > 0 {
 		gr := b.group(s, nt, 24, "conclusionCode")
@@ -17564,6 +18930,8 @@ func (v *DiagnosticReportMedia) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 3, "comment")
 	}
 	if v.Link != nil {
 		gr := b.group(s, nt, 4, "link")
@@ -17584,6 +18952,8 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -17595,11 +18965,15 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -17644,6 +19018,8 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
@@ -17661,6 +19037,8 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 13, "created")
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 14, "author")
@@ -17682,11 +19060,15 @@ func (v *DocumentManifest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "source", v.Source.Value, v.Source.Elem)
 	} else if someElem(v.Source.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "source"), "", v.Source.Elem)
+	} else if v.Source.Elem != nil {
+		b.emptyPrim(s, nt, 16, "source")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if len(v.Content) > 0 {
 		gr := b.group(s, nt, 18, "content")
@@ -17757,6 +19139,8 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -17768,11 +19152,15 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -17817,11 +19205,15 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.DocStatus.Value != "" {
 		b.leaf(s, nt, 11, "docStatus", v.DocStatus.Value, v.DocStatus.Elem)
 	} else if someElem(v.DocStatus.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "docStatus"), "", v.DocStatus.Elem)
+	} else if v.DocStatus.Elem != nil {
+		b.emptyPrim(s, nt, 11, "docStatus")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 12, "type")
@@ -17847,6 +19239,8 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 16, "author")
@@ -17880,6 +19274,8 @@ func (v *DocumentReference) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 20, "description")
 	}
 	if len(v.SecurityLabel) > 0 {
 		gr := b.group(s, nt, 21, "securityLabel")
@@ -17935,6 +19331,8 @@ func (v *DocumentReferenceRelatesTo) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Target != nil {
 		gr := b.group(s, nt, 4, "target")
@@ -18071,6 +19469,8 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18082,11 +19482,15 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18117,6 +19521,8 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -18130,31 +19536,43 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 15, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -18168,6 +19586,8 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 18, "note")
@@ -18197,16 +19617,22 @@ func (v *EffectEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 21, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 22, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 22, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 23, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 23, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 24, "effectivePeriod")
@@ -18360,6 +19786,8 @@ func (v *EffectEvidenceSynthesisSampleSize) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	buildPrim(b, s, nt, 4, "numberOfStudies", &v.NumberOfStudies)
 	buildPrim(b, s, nt, 5, "numberOfParticipants", &v.NumberOfParticipants)
@@ -18395,11 +19823,15 @@ func (v *EffectEvidenceSynthesisResultsByExposure) buildNode(b *typedBuilder, s 
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.ExposureState.Value != "" {
 		b.leaf(s, nt, 4, "exposureState", v.ExposureState.Value, v.ExposureState.Elem)
 	} else if someElem(v.ExposureState.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "exposureState"), "", v.ExposureState.Elem)
+	} else if v.ExposureState.Elem != nil {
+		b.emptyPrim(s, nt, 4, "exposureState")
 	}
 	if v.VariantState != nil {
 		gr := b.group(s, nt, 5, "variantState")
@@ -18445,6 +19877,8 @@ func (v *EffectEvidenceSynthesisEffectEstimate) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -18625,6 +20059,8 @@ func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -18636,11 +20072,15 @@ func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -18679,6 +20119,8 @@ func (v *Encounter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.StatusHistory) > 0 {
 		gr := b.group(s, nt, 10, "statusHistory")
@@ -18862,6 +20304,8 @@ func (v *EncounterStatusHistory) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 3, "status")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
@@ -19124,6 +20568,8 @@ func (v *EncounterLocation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 4, "status")
 	}
 	if v.PhysicalType != nil {
 		gr := b.group(s, nt, 5, "physicalType")
@@ -19150,6 +20596,8 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -19161,11 +20609,15 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19204,6 +20656,8 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.ConnectionType != nil {
 		gr := b.group(s, nt, 10, "connectionType")
@@ -19215,6 +20669,8 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.ManagingOrganization != nil {
 		gr := b.group(s, nt, 12, "managingOrganization")
@@ -19257,12 +20713,16 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.PayloadMimeType {
 				b.strNode(s, gr, v.PayloadMimeType[j].Value, v.PayloadMimeType[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 16, "payloadMimeType", len(v.PayloadMimeType))
 		}
 	}
 	if v.Address.Value != "" {
 		b.leaf(s, nt, 17, "address", v.Address.Value, v.Address.Elem)
 	} else if someElem(v.Address.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "address"), "", v.Address.Elem)
+	} else if v.Address.Elem != nil {
+		b.emptyPrim(s, nt, 17, "address")
 	}
 	if len(v.Header) > 0 {
 		some := false
@@ -19277,6 +20737,8 @@ func (v *Endpoint) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Header {
 				b.strNode(s, gr, v.Header[j].Value, v.Header[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 18, "header", len(v.Header))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -19292,6 +20754,8 @@ func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -19303,11 +20767,15 @@ func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19346,11 +20814,15 @@ func (v *EnrollmentRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Created.Value != "" {
 		b.leaf(s, nt, 10, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 10, "created")
 	}
 	if v.Insurer != nil {
 		gr := b.group(s, nt, 11, "insurer")
@@ -19389,6 +20861,8 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -19400,11 +20874,15 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19443,6 +20921,8 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Request != nil {
 		gr := b.group(s, nt, 10, "request")
@@ -19454,16 +20934,22 @@ func (v *EnrollmentResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "outcome", v.Outcome.Value, v.Outcome.Elem)
 	} else if someElem(v.Outcome.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "outcome"), "", v.Outcome.Elem)
+	} else if v.Outcome.Elem != nil {
+		b.emptyPrim(s, nt, 11, "outcome")
 	}
 	if v.Disposition.Value != "" {
 		b.leaf(s, nt, 12, "disposition", v.Disposition.Value, v.Disposition.Elem)
 	} else if someElem(v.Disposition.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "disposition"), "", v.Disposition.Elem)
+	} else if v.Disposition.Elem != nil {
+		b.emptyPrim(s, nt, 12, "disposition")
 	}
 	if v.Created.Value != "" {
 		b.leaf(s, nt, 13, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 13, "created")
 	}
 	if v.Organization != nil {
 		gr := b.group(s, nt, 14, "organization")
@@ -19490,6 +20976,8 @@ func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -19501,11 +20989,15 @@ func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19544,6 +21036,8 @@ func (v *EpisodeOfCare) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.StatusHistory) > 0 {
 		gr := b.group(s, nt, 10, "statusHistory")
@@ -19649,6 +21143,8 @@ func (v *EpisodeOfCareStatusHistory) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 3, "status")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 4, "period")
@@ -19710,6 +21206,8 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -19721,11 +21219,15 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19756,6 +21258,8 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -19769,26 +21273,36 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
@@ -19798,11 +21312,15 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 17, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 18, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -19816,6 +21334,8 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 20, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -19837,26 +21357,36 @@ func (v *EventDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 23, "purpose")
 	}
 	if v.Usage.Value != "" {
 		b.leaf(s, nt, 24, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 24, "usage")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 25, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 25, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 26, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 26, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 27, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 27, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
@@ -19933,6 +21463,8 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -19944,11 +21476,15 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -19979,6 +21515,8 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -19992,41 +21530,57 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.ShortTitle.Value != "" {
 		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
 	} else if someElem(v.ShortTitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
+	} else if v.ShortTitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "shortTitle")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 14, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 15, "status")
 	}
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 16, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 17, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 17, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
@@ -20040,6 +21594,8 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 19, "description")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 20, "note")
@@ -20069,16 +21625,22 @@ func (v *Evidence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 23, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 24, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 24, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 25, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 25, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
@@ -20169,6 +21731,8 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -20180,11 +21744,15 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -20215,6 +21783,8 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -20228,41 +21798,57 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.ShortTitle.Value != "" {
 		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
 	} else if someElem(v.ShortTitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
+	} else if v.ShortTitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "shortTitle")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 14, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 15, "status")
 	}
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 16, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 17, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 17, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
@@ -20276,6 +21862,8 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 19, "description")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 20, "note")
@@ -20305,16 +21893,22 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 23, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 24, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 24, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 25, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 25, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 26, "effectivePeriod")
@@ -20374,6 +21968,8 @@ func (v *EvidenceVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 33, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 33, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 33, "type")
 	}
 	if len(v.Characteristic) > 0 {
 		gr := b.group(s, nt, 34, "characteristic")
@@ -20415,6 +22011,8 @@ func (v *EvidenceVariableCharacteristic) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.Definition != nil {
 		buildChoice(b, s, nt, 4, v.Definition)
@@ -20441,6 +22039,8 @@ func (v *EvidenceVariableCharacteristic) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 9, "groupMeasure", v.GroupMeasure.Value, v.GroupMeasure.Elem)
 	} else if someElem(v.GroupMeasure.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "groupMeasure"), "", v.GroupMeasure.Elem)
+	} else if v.GroupMeasure.Elem != nil {
+		b.emptyPrim(s, nt, 9, "groupMeasure")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -20455,6 +22055,8 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -20466,11 +22068,15 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -20501,6 +22107,8 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -20514,27 +22122,37 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 15, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -20564,11 +22182,15 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 19, "copyright")
 	}
 	if v.Purpose.Value != "" {
 		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 20, "purpose")
 	}
 	if len(v.Actor) > 0 {
 		gr := b.group(s, nt, 21, "actor")
@@ -20607,6 +22229,8 @@ func (v *ExampleScenario) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Workflow {
 				b.strNode(s, gr, v.Workflow[j].Value, v.Workflow[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 24, "workflow", len(v.Workflow))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -20641,21 +22265,29 @@ func (v *ExampleScenarioActor) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "actorId", v.ActorID.Value, v.ActorID.Elem)
 	} else if someElem(v.ActorID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "actorId"), "", v.ActorID.Elem)
+	} else if v.ActorID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "actorId")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 6, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -20689,21 +22321,29 @@ func (v *ExampleScenarioInstance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "resourceId", v.ResourceID.Value, v.ResourceID.Elem)
 	} else if someElem(v.ResourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "resourceId"), "", v.ResourceID.Elem)
+	} else if v.ResourceID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "resourceId")
 	}
 	if v.ResourceType.Value != "" {
 		b.leaf(s, nt, 4, "resourceType", v.ResourceType.Value, v.ResourceType.Elem)
 	} else if someElem(v.ResourceType.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "resourceType"), "", v.ResourceType.Elem)
+	} else if v.ResourceType.Elem != nil {
+		b.emptyPrim(s, nt, 4, "resourceType")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 6, "description")
 	}
 	if len(v.Version) > 0 {
 		gr := b.group(s, nt, 7, "version")
@@ -20753,11 +22393,15 @@ func (v *ExampleScenarioInstanceVersion) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 3, "versionId", v.VersionID.Value, v.VersionID.Elem)
 	} else if someElem(v.VersionID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "versionId"), "", v.VersionID.Elem)
+	} else if v.VersionID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "versionId")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -20791,11 +22435,15 @@ func (v *ExampleScenarioInstanceContainedInstance) buildNode(b *typedBuilder, s 
 		b.leaf(s, nt, 3, "resourceId", v.ResourceID.Value, v.ResourceID.Elem)
 	} else if someElem(v.ResourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "resourceId"), "", v.ResourceID.Elem)
+	} else if v.ResourceID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "resourceId")
 	}
 	if v.VersionID.Value != "" {
 		b.leaf(s, nt, 4, "versionId", v.VersionID.Value, v.VersionID.Elem)
 	} else if someElem(v.VersionID.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "versionId"), "", v.VersionID.Elem)
+	} else if v.VersionID.Elem != nil {
+		b.emptyPrim(s, nt, 4, "versionId")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -20829,21 +22477,29 @@ func (v *ExampleScenarioProcess) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 3, "title")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if v.PreConditions.Value != "" {
 		b.leaf(s, nt, 5, "preConditions", v.PreConditions.Value, v.PreConditions.Elem)
 	} else if someElem(v.PreConditions.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "preConditions"), "", v.PreConditions.Elem)
+	} else if v.PreConditions.Elem != nil {
+		b.emptyPrim(s, nt, 5, "preConditions")
 	}
 	if v.PostConditions.Value != "" {
 		b.leaf(s, nt, 6, "postConditions", v.PostConditions.Value, v.PostConditions.Elem)
 	} else if someElem(v.PostConditions.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "postConditions"), "", v.PostConditions.Elem)
+	} else if v.PostConditions.Elem != nil {
+		b.emptyPrim(s, nt, 6, "postConditions")
 	}
 	if len(v.Step) > 0 {
 		gr := b.group(s, nt, 7, "step")
@@ -20936,31 +22592,43 @@ func (v *ExampleScenarioProcessStepOperation) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 3, "number", v.Number.Value, v.Number.Elem)
 	} else if someElem(v.Number.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "number"), "", v.Number.Elem)
+	} else if v.Number.Elem != nil {
+		b.emptyPrim(s, nt, 3, "number")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.Initiator.Value != "" {
 		b.leaf(s, nt, 6, "initiator", v.Initiator.Value, v.Initiator.Elem)
 	} else if someElem(v.Initiator.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "initiator"), "", v.Initiator.Elem)
+	} else if v.Initiator.Elem != nil {
+		b.emptyPrim(s, nt, 6, "initiator")
 	}
 	if v.Receiver.Value != "" {
 		b.leaf(s, nt, 7, "receiver", v.Receiver.Value, v.Receiver.Elem)
 	} else if someElem(v.Receiver.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "receiver"), "", v.Receiver.Elem)
+	} else if v.Receiver.Elem != nil {
+		b.emptyPrim(s, nt, 7, "receiver")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 8, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 8, "description")
 	}
 	buildPrim(b, s, nt, 9, "initiatorActive", &v.InitiatorActive)
 	buildPrim(b, s, nt, 10, "receiverActive", &v.ReceiverActive)
@@ -21008,11 +22676,15 @@ func (v *ExampleScenarioProcessStepAlternative) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 3, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 3, "title")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Step) > 0 {
 		gr := b.group(s, nt, 5, "step")
@@ -21035,6 +22707,8 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -21046,11 +22720,15 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -21089,6 +22767,8 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 10, "type")
@@ -21106,6 +22786,8 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 12, "use")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 13, "patient")
@@ -21123,6 +22805,8 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 15, "created")
 	}
 	if v.Enterer != nil {
 		gr := b.group(s, nt, 16, "enterer")
@@ -21214,11 +22898,15 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 30, "outcome", v.Outcome.Value, v.Outcome.Elem)
 	} else if someElem(v.Outcome.Elem) {
 		b.strNode(s, b.group(s, nt, 30, "outcome"), "", v.Outcome.Elem)
+	} else if v.Outcome.Elem != nil {
+		b.emptyPrim(s, nt, 30, "outcome")
 	}
 	if v.Disposition.Value != "" {
 		b.leaf(s, nt, 31, "disposition", v.Disposition.Value, v.Disposition.Elem)
 	} else if someElem(v.Disposition.Elem) {
 		b.strNode(s, b.group(s, nt, 31, "disposition"), "", v.Disposition.Elem)
+	} else if v.Disposition.Elem != nil {
+		b.emptyPrim(s, nt, 31, "disposition")
 	}
 	if len(v.PreAuthRef) > 0 {
 		some := false
@@ -21233,6 +22921,8 @@ func (v *ExplanationOfBenefit) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.PreAuthRef {
 				b.strNode(s, gr, v.PreAuthRef[j].Value, v.PreAuthRef[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 32, "preAuthRef", len(v.PreAuthRef))
 		}
 	}
 	if len(v.PreAuthRefPeriod) > 0 {
@@ -21642,6 +23332,8 @@ func (v *ExplanationOfBenefitProcedure) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 5, "date")
 	}
 	if v.Procedure != nil {
 		buildChoice(b, s, nt, 6, v.Procedure)
@@ -21702,6 +23394,8 @@ func (v *ExplanationOfBenefitInsurance) buildNode(b *typedBuilder, s nodeScope) 
 			for j := range v.PreAuthRef {
 				b.strNode(s, gr, v.PreAuthRef[j].Value, v.PreAuthRef[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "preAuthRef", len(v.PreAuthRef))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -21736,6 +23430,8 @@ func (v *ExplanationOfBenefitAccident) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 3, "date")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -22519,6 +24215,8 @@ func (v *ExplanationOfBenefitPayment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 6, "date")
 	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 7, "amount")
@@ -22565,11 +24263,15 @@ func (v *ExplanationOfBenefitNote) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 5, "text")
 	}
 	if v.Language != nil {
 		gr := b.group(s, nt, 6, "language")
@@ -22616,11 +24318,15 @@ func (v *ExplanationOfBenefitBenefitBalance) buildNode(b *typedBuilder, s nodeSc
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 6, "description")
 	}
 	if v.Network != nil {
 		gr := b.group(s, nt, 7, "network")
@@ -22701,6 +24407,8 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -22712,11 +24420,15 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -22764,6 +24476,8 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -22779,12 +24493,16 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if v.DataAbsentReason != nil {
 		gr := b.group(s, nt, 12, "dataAbsentReason")
@@ -22802,11 +24520,15 @@ func (v *FamilyMemberHistory) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 15, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 15, "name")
 	}
 	if v.Relationship != nil {
 		gr := b.group(s, nt, 16, "relationship")
@@ -22927,6 +24649,8 @@ func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -22938,11 +24662,15 @@ func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -22981,6 +24709,8 @@ func (v *Flag) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -23033,6 +24763,8 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23044,11 +24776,15 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23087,6 +24823,8 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "lifecycleStatus", v.LifecycleStatus.Value, v.LifecycleStatus.Elem)
 	} else if someElem(v.LifecycleStatus.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "lifecycleStatus"), "", v.LifecycleStatus.Elem)
+	} else if v.LifecycleStatus.Elem != nil {
+		b.emptyPrim(s, nt, 9, "lifecycleStatus")
 	}
 	if v.AchievementStatus != nil {
 		gr := b.group(s, nt, 10, "achievementStatus")
@@ -23135,11 +24873,15 @@ func (v *Goal) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
 	} else if someElem(v.StatusDate.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "statusDate"), "", v.StatusDate.Elem)
+	} else if v.StatusDate.Elem != nil {
+		b.emptyPrim(s, nt, 17, "statusDate")
 	}
 	if v.StatusReason.Value != "" {
 		b.leaf(s, nt, 18, "statusReason", v.StatusReason.Value, v.StatusReason.Elem)
 	} else if someElem(v.StatusReason.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "statusReason"), "", v.StatusReason.Elem)
+	} else if v.StatusReason.Elem != nil {
+		b.emptyPrim(s, nt, 18, "statusReason")
 	}
 	if v.ExpressedBy != nil {
 		gr := b.group(s, nt, 19, "expressedBy")
@@ -23232,6 +24974,8 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23243,11 +24987,15 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23278,32 +25026,44 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 9, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 10, "name")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	buildPrim(b, s, nt, 12, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 13, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 13, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 14, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 14, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 15, "contact")
@@ -23317,6 +25077,8 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 16, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
@@ -23338,16 +25100,22 @@ func (v *GraphDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 19, "purpose")
 	}
 	if v.Start.Value != "" {
 		b.leaf(s, nt, 20, "start", v.Start.Value, v.Start.Elem)
 	} else if someElem(v.Start.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "start"), "", v.Start.Elem)
+	} else if v.Start.Elem != nil {
+		b.emptyPrim(s, nt, 20, "start")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 21, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 21, "profile")
 	}
 	if len(v.Link) > 0 {
 		gr := b.group(s, nt, 22, "link")
@@ -23389,22 +25157,30 @@ func (v *GraphDefinitionLink) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	if v.SliceName.Value != "" {
 		b.leaf(s, nt, 4, "sliceName", v.SliceName.Value, v.SliceName.Elem)
 	} else if someElem(v.SliceName.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "sliceName"), "", v.SliceName.Elem)
+	} else if v.SliceName.Elem != nil {
+		b.emptyPrim(s, nt, 4, "sliceName")
 	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
 	if v.Max.Value != "" {
 		b.leaf(s, nt, 6, "max", v.Max.Value, v.Max.Elem)
 	} else if someElem(v.Max.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "max"), "", v.Max.Elem)
+	} else if v.Max.Elem != nil {
+		b.emptyPrim(s, nt, 6, "max")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 7, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 7, "description")
 	}
 	if len(v.Target) > 0 {
 		gr := b.group(s, nt, 8, "target")
@@ -23446,16 +25222,22 @@ func (v *GraphDefinitionLinkTarget) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Params.Value != "" {
 		b.leaf(s, nt, 4, "params", v.Params.Value, v.Params.Elem)
 	} else if someElem(v.Params.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "params"), "", v.Params.Elem)
+	} else if v.Params.Elem != nil {
+		b.emptyPrim(s, nt, 4, "params")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 5, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 5, "profile")
 	}
 	if len(v.Compartment) > 0 {
 		gr := b.group(s, nt, 6, "compartment")
@@ -23505,26 +25287,36 @@ func (v *GraphDefinitionLinkTargetCompartment) buildNode(b *typedBuilder, s node
 		b.leaf(s, nt, 3, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 3, "use")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 4, "code")
 	}
 	if v.Rule.Value != "" {
 		b.leaf(s, nt, 5, "rule", v.Rule.Value, v.Rule.Elem)
 	} else if someElem(v.Rule.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "rule"), "", v.Rule.Elem)
+	} else if v.Rule.Elem != nil {
+		b.emptyPrim(s, nt, 5, "rule")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 6, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 6, "expression")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 7, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 7, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -23539,6 +25331,8 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23550,11 +25344,15 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23594,6 +25392,8 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 10, "type")
 	}
 	buildPrim(b, s, nt, 11, "actual", &v.Actual)
 	if v.Code != nil {
@@ -23606,6 +25406,8 @@ func (v *Group) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 13, "name")
 	}
 	buildPrim(b, s, nt, 14, "quantity", &v.Quantity)
 	if v.ManagingEntity != nil {
@@ -23728,6 +25530,8 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23739,11 +25543,15 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23791,6 +25599,8 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
@@ -23808,6 +25618,8 @@ func (v *GuidanceResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "occurrenceDateTime", v.OccurrenceDateTime.Value, v.OccurrenceDateTime.Elem)
 	} else if someElem(v.OccurrenceDateTime.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "occurrenceDateTime"), "", v.OccurrenceDateTime.Elem)
+	} else if v.OccurrenceDateTime.Elem != nil {
+		b.emptyPrim(s, nt, 14, "occurrenceDateTime")
 	}
 	if v.Performer != nil {
 		gr := b.group(s, nt, 15, "performer")
@@ -23880,6 +25692,8 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -23891,11 +25705,15 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -23973,16 +25791,22 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 15, "name")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 16, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 16, "comment")
 	}
 	if v.ExtraDetails.Value != "" {
 		b.leaf(s, nt, 17, "extraDetails", v.ExtraDetails.Value, v.ExtraDetails.Elem)
 	} else if someElem(v.ExtraDetails.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "extraDetails"), "", v.ExtraDetails.Elem)
+	} else if v.ExtraDetails.Elem != nil {
+		b.emptyPrim(s, nt, 17, "extraDetails")
 	}
 	if v.Photo != nil {
 		gr := b.group(s, nt, 18, "photo")
@@ -24075,6 +25899,8 @@ func (v *HealthcareService) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 30, "availabilityExceptions", v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
 	} else if someElem(v.AvailabilityExceptions.Elem) {
 		b.strNode(s, b.group(s, nt, 30, "availabilityExceptions"), "", v.AvailabilityExceptions.Elem)
+	} else if v.AvailabilityExceptions.Elem != nil {
+		b.emptyPrim(s, nt, 30, "availabilityExceptions")
 	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 31, "endpoint")
@@ -24122,6 +25948,8 @@ func (v *HealthcareServiceEligibility) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 4, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24164,6 +25992,8 @@ func (v *HealthcareServiceAvailableTime) buildNode(b *typedBuilder, s nodeScope)
 			for j := range v.DaysOfWeek {
 				b.strNode(s, gr, v.DaysOfWeek[j].Value, v.DaysOfWeek[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 3, "daysOfWeek", len(v.DaysOfWeek))
 		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
@@ -24171,11 +26001,15 @@ func (v *HealthcareServiceAvailableTime) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 5, "availableStartTime", v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
 	} else if someElem(v.AvailableStartTime.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), "", v.AvailableStartTime.Elem)
+	} else if v.AvailableStartTime.Elem != nil {
+		b.emptyPrim(s, nt, 5, "availableStartTime")
 	}
 	if v.AvailableEndTime.Value != "" {
 		b.leaf(s, nt, 6, "availableEndTime", v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
 	} else if someElem(v.AvailableEndTime.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), "", v.AvailableEndTime.Elem)
+	} else if v.AvailableEndTime.Elem != nil {
+		b.emptyPrim(s, nt, 6, "availableEndTime")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24209,6 +26043,8 @@ func (v *HealthcareServiceNotAvailable) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.During != nil {
 		gr := b.group(s, nt, 4, "during")
@@ -24229,6 +26065,8 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -24240,11 +26078,15 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -24283,6 +26125,8 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.Modality) > 0 {
 		gr := b.group(s, nt, 10, "modality")
@@ -24308,6 +26152,8 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "started", v.Started.Value, v.Started.Elem)
 	} else if someElem(v.Started.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "started"), "", v.Started.Elem)
+	} else if v.Started.Elem != nil {
+		b.emptyPrim(s, nt, 13, "started")
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 14, "basedOn")
@@ -24389,6 +26235,8 @@ func (v *ImagingStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 26, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 26, "description")
 	}
 	if len(v.Series) > 0 {
 		gr := b.group(s, nt, 27, "series")
@@ -24430,6 +26278,8 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "uid", v.Uid.Value, v.Uid.Elem)
 	} else if someElem(v.Uid.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "uid"), "", v.Uid.Elem)
+	} else if v.Uid.Elem != nil {
+		b.emptyPrim(s, nt, 3, "uid")
 	}
 	buildPrim(b, s, nt, 4, "number", &v.Number)
 	if v.Modality != nil {
@@ -24442,6 +26292,8 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 6, "description")
 	}
 	buildPrim(b, s, nt, 7, "numberOfInstances", &v.NumberOfInstances)
 	if len(v.Endpoint) > 0 {
@@ -24476,6 +26328,8 @@ func (v *ImagingStudySeries) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "started", v.Started.Value, v.Started.Elem)
 	} else if someElem(v.Started.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "started"), "", v.Started.Elem)
+	} else if v.Started.Elem != nil {
+		b.emptyPrim(s, nt, 12, "started")
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 13, "performer")
@@ -24565,6 +26419,8 @@ func (v *ImagingStudySeriesInstance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "uid", v.Uid.Value, v.Uid.Elem)
 	} else if someElem(v.Uid.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "uid"), "", v.Uid.Elem)
+	} else if v.Uid.Elem != nil {
+		b.emptyPrim(s, nt, 3, "uid")
 	}
 	if v.SopClass != nil {
 		gr := b.group(s, nt, 4, "sopClass")
@@ -24577,6 +26433,8 @@ func (v *ImagingStudySeriesInstance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 6, "title")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24591,6 +26449,8 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -24602,11 +26462,15 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -24645,6 +26509,8 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
@@ -24677,6 +26543,8 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "recorded", v.Recorded.Value, v.Recorded.Elem)
 	} else if someElem(v.Recorded.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "recorded"), "", v.Recorded.Elem)
+	} else if v.Recorded.Elem != nil {
+		b.emptyPrim(s, nt, 15, "recorded")
 	}
 	buildPrim(b, s, nt, 16, "primarySource", &v.PrimarySource)
 	if v.ReportOrigin != nil {
@@ -24701,11 +26569,15 @@ func (v *Immunization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "lotNumber", v.LotNumber.Value, v.LotNumber.Elem)
 	} else if someElem(v.LotNumber.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "lotNumber"), "", v.LotNumber.Elem)
+	} else if v.LotNumber.Elem != nil {
+		b.emptyPrim(s, nt, 20, "lotNumber")
 	}
 	if v.ExpirationDate.Value != "" {
 		b.leaf(s, nt, 21, "expirationDate", v.ExpirationDate.Value, v.ExpirationDate.Elem)
 	} else if someElem(v.ExpirationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "expirationDate"), "", v.ExpirationDate.Elem)
+	} else if v.ExpirationDate.Elem != nil {
+		b.emptyPrim(s, nt, 21, "expirationDate")
 	}
 	if v.Site != nil {
 		gr := b.group(s, nt, 22, "site")
@@ -24876,21 +26748,29 @@ func (v *ImmunizationEducation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "documentType", v.DocumentType.Value, v.DocumentType.Elem)
 	} else if someElem(v.DocumentType.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "documentType"), "", v.DocumentType.Elem)
+	} else if v.DocumentType.Elem != nil {
+		b.emptyPrim(s, nt, 3, "documentType")
 	}
 	if v.Reference.Value != "" {
 		b.leaf(s, nt, 4, "reference", v.Reference.Value, v.Reference.Elem)
 	} else if someElem(v.Reference.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "reference"), "", v.Reference.Elem)
+	} else if v.Reference.Elem != nil {
+		b.emptyPrim(s, nt, 4, "reference")
 	}
 	if v.PublicationDate.Value != "" {
 		b.leaf(s, nt, 5, "publicationDate", v.PublicationDate.Value, v.PublicationDate.Elem)
 	} else if someElem(v.PublicationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "publicationDate"), "", v.PublicationDate.Elem)
+	} else if v.PublicationDate.Elem != nil {
+		b.emptyPrim(s, nt, 5, "publicationDate")
 	}
 	if v.PresentationDate.Value != "" {
 		b.leaf(s, nt, 6, "presentationDate", v.PresentationDate.Value, v.PresentationDate.Elem)
 	} else if someElem(v.PresentationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "presentationDate"), "", v.PresentationDate.Elem)
+	} else if v.PresentationDate.Elem != nil {
+		b.emptyPrim(s, nt, 6, "presentationDate")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -24924,6 +26804,8 @@ func (v *ImmunizationReaction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 3, "date")
 	}
 	if v.Detail != nil {
 		gr := b.group(s, nt, 4, "detail")
@@ -24964,6 +26846,8 @@ func (v *ImmunizationProtocolApplied) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "series", v.Series.Value, v.Series.Elem)
 	} else if someElem(v.Series.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "series"), "", v.Series.Elem)
+	} else if v.Series.Elem != nil {
+		b.emptyPrim(s, nt, 3, "series")
 	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 4, "authority")
@@ -24998,6 +26882,8 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25009,11 +26895,15 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25052,6 +26942,8 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 10, "patient")
@@ -25063,6 +26955,8 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 11, "date")
 	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 12, "authority")
@@ -25100,11 +26994,15 @@ func (v *ImmunizationEvaluation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if v.Series.Value != "" {
 		b.leaf(s, nt, 18, "series", v.Series.Value, v.Series.Elem)
 	} else if someElem(v.Series.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "series"), "", v.Series.Elem)
+	} else if v.Series.Elem != nil {
+		b.emptyPrim(s, nt, 18, "series")
 	}
 	if v.DoseNumber != nil {
 		buildChoice(b, s, nt, 19, v.DoseNumber)
@@ -25125,6 +27023,8 @@ func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25136,11 +27036,15 @@ func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25185,6 +27089,8 @@ func (v *ImmunizationRecommendation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 10, "date")
 	}
 	if v.Authority != nil {
 		gr := b.group(s, nt, 11, "authority")
@@ -25276,11 +27182,15 @@ func (v *ImmunizationRecommendationRecommendation) buildNode(b *typedBuilder, s 
 		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 9, "description")
 	}
 	if v.Series.Value != "" {
 		b.leaf(s, nt, 10, "series", v.Series.Value, v.Series.Elem)
 	} else if someElem(v.Series.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "series"), "", v.Series.Elem)
+	} else if v.Series.Elem != nil {
+		b.emptyPrim(s, nt, 10, "series")
 	}
 	if v.DoseNumber != nil {
 		buildChoice(b, s, nt, 11, v.DoseNumber)
@@ -25342,6 +27252,8 @@ func (v *ImmunizationRecommendationRecommendationDateCriterion) buildNode(b *typ
 		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 4, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25356,6 +27268,8 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -25367,11 +27281,15 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -25402,37 +27320,51 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 9, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 10, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 11, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 15, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -25446,6 +27378,8 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -25467,16 +27401,22 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 20, "copyright")
 	}
 	if v.PackageID.Value != "" {
 		b.leaf(s, nt, 21, "packageId", v.PackageID.Value, v.PackageID.Elem)
 	} else if someElem(v.PackageID.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "packageId"), "", v.PackageID.Elem)
+	} else if v.PackageID.Elem != nil {
+		b.emptyPrim(s, nt, 21, "packageId")
 	}
 	if v.License.Value != "" {
 		b.leaf(s, nt, 22, "license", v.License.Value, v.License.Elem)
 	} else if someElem(v.License.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "license"), "", v.License.Elem)
+	} else if v.License.Elem != nil {
+		b.emptyPrim(s, nt, 22, "license")
 	}
 	if len(v.FhirVersion) > 0 {
 		some := false
@@ -25491,6 +27431,8 @@ func (v *ImplementationGuide) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.FhirVersion {
 				b.strNode(s, gr, v.FhirVersion[j].Value, v.FhirVersion[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 23, "fhirVersion", len(v.FhirVersion))
 		}
 	}
 	if len(v.DependsOn) > 0 {
@@ -25553,16 +27495,22 @@ func (v *ImplementationGuideDependsOn) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "uri", v.URI.Value, v.URI.Elem)
 	} else if someElem(v.URI.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "uri"), "", v.URI.Elem)
+	} else if v.URI.Elem != nil {
+		b.emptyPrim(s, nt, 3, "uri")
 	}
 	if v.PackageID.Value != "" {
 		b.leaf(s, nt, 4, "packageId", v.PackageID.Value, v.PackageID.Elem)
 	} else if someElem(v.PackageID.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "packageId"), "", v.PackageID.Elem)
+	} else if v.PackageID.Elem != nil {
+		b.emptyPrim(s, nt, 4, "packageId")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 5, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 5, "version")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25596,11 +27544,15 @@ func (v *ImplementationGuideGlobal) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 4, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 4, "profile")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25700,11 +27652,15 @@ func (v *ImplementationGuideDefinitionGrouping) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25753,17 +27709,23 @@ func (v *ImplementationGuideDefinitionResource) buildNode(b *typedBuilder, s nod
 			for j := range v.FhirVersion {
 				b.strNode(s, gr, v.FhirVersion[j].Value, v.FhirVersion[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "fhirVersion", len(v.FhirVersion))
 		}
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 6, "description")
 	}
 	if v.Example != nil {
 		buildChoice(b, s, nt, 7, v.Example)
@@ -25772,6 +27734,8 @@ func (v *ImplementationGuideDefinitionResource) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 8, "groupingId", v.GroupingID.Value, v.GroupingID.Elem)
 	} else if someElem(v.GroupingID.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "groupingId"), "", v.GroupingID.Elem)
+	} else if v.GroupingID.Elem != nil {
+		b.emptyPrim(s, nt, 8, "groupingId")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25808,11 +27772,15 @@ func (v *ImplementationGuideDefinitionPage) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 4, "title")
 	}
 	if v.Generation.Value != "" {
 		b.leaf(s, nt, 5, "generation", v.Generation.Value, v.Generation.Elem)
 	} else if someElem(v.Generation.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "generation"), "", v.Generation.Elem)
+	} else if v.Generation.Elem != nil {
+		b.emptyPrim(s, nt, 5, "generation")
 	}
 	if len(v.Page) > 0 {
 		gr := b.group(s, nt, 6, "page")
@@ -25854,11 +27822,15 @@ func (v *ImplementationGuideDefinitionParameter) buildNode(b *typedBuilder, s no
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 4, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25892,16 +27864,22 @@ func (v *ImplementationGuideDefinitionTemplate) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Source.Value != "" {
 		b.leaf(s, nt, 4, "source", v.Source.Value, v.Source.Elem)
 	} else if someElem(v.Source.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "source"), "", v.Source.Elem)
+	} else if v.Source.Elem != nil {
+		b.emptyPrim(s, nt, 4, "source")
 	}
 	if v.Scope.Value != "" {
 		b.leaf(s, nt, 5, "scope", v.Scope.Value, v.Scope.Elem)
 	} else if someElem(v.Scope.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "scope"), "", v.Scope.Elem)
+	} else if v.Scope.Elem != nil {
+		b.emptyPrim(s, nt, 5, "scope")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -25935,6 +27913,8 @@ func (v *ImplementationGuideManifest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "rendering", v.Rendering.Value, v.Rendering.Elem)
 	} else if someElem(v.Rendering.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "rendering"), "", v.Rendering.Elem)
+	} else if v.Rendering.Elem != nil {
+		b.emptyPrim(s, nt, 3, "rendering")
 	}
 	if len(v.Resource) > 0 {
 		gr := b.group(s, nt, 4, "resource")
@@ -25965,6 +27945,8 @@ func (v *ImplementationGuideManifest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Image {
 				b.strNode(s, gr, v.Image[j].Value, v.Image[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 6, "image", len(v.Image))
 		}
 	}
 	if len(v.Other) > 0 {
@@ -25980,6 +27962,8 @@ func (v *ImplementationGuideManifest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Other {
 				b.strNode(s, gr, v.Other[j].Value, v.Other[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 7, "other", len(v.Other))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -26023,6 +28007,8 @@ func (v *ImplementationGuideManifestManifestResource) buildNode(b *typedBuilder,
 		b.leaf(s, nt, 5, "relativePath", v.RelativePath.Value, v.RelativePath.Elem)
 	} else if someElem(v.RelativePath.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "relativePath"), "", v.RelativePath.Elem)
+	} else if v.RelativePath.Elem != nil {
+		b.emptyPrim(s, nt, 5, "relativePath")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -26056,11 +28042,15 @@ func (v *ImplementationGuideManifestManifestPage) buildNode(b *typedBuilder, s n
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 4, "title")
 	}
 	if len(v.Anchor) > 0 {
 		some := false
@@ -26075,6 +28065,8 @@ func (v *ImplementationGuideManifestManifestPage) buildNode(b *typedBuilder, s n
 			for j := range v.Anchor {
 				b.strNode(s, gr, v.Anchor[j].Value, v.Anchor[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 5, "anchor", len(v.Anchor))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -26090,6 +28082,8 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -26101,11 +28095,15 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -26144,6 +28142,8 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 10, "type")
@@ -26157,6 +28157,8 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -26171,6 +28173,8 @@ func (v *InsurancePlan) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Alias {
 				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 12, "alias", len(v.Alias))
 		}
 	}
 	if v.Period != nil {
@@ -26381,6 +28385,8 @@ func (v *InsurancePlanCoverageCoverageBenefit) buildNode(b *typedBuilder, s node
 		b.leaf(s, nt, 4, "requirement", v.Requirement.Value, v.Requirement.Elem)
 	} else if someElem(v.Requirement.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "requirement"), "", v.Requirement.Elem)
+	} else if v.Requirement.Elem != nil {
+		b.emptyPrim(s, nt, 4, "requirement")
 	}
 	if len(v.Limit) > 0 {
 		gr := b.group(s, nt, 5, "limit")
@@ -26549,6 +28555,8 @@ func (v *InsurancePlanPlanGeneralCost) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 6, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -26701,6 +28709,8 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -26712,11 +28722,15 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -26755,11 +28769,15 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.CancelledReason.Value != "" {
 		b.leaf(s, nt, 10, "cancelledReason", v.CancelledReason.Value, v.CancelledReason.Elem)
 	} else if someElem(v.CancelledReason.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "cancelledReason"), "", v.CancelledReason.Elem)
+	} else if v.CancelledReason.Elem != nil {
+		b.emptyPrim(s, nt, 10, "cancelledReason")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
@@ -26783,6 +28801,8 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if len(v.Participant) > 0 {
 		gr := b.group(s, nt, 15, "participant")
@@ -26836,6 +28856,8 @@ func (v *Invoice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 22, "paymentTerms", v.PaymentTerms.Value, v.PaymentTerms.Elem)
 	} else if someElem(v.PaymentTerms.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "paymentTerms"), "", v.PaymentTerms.Elem)
+	} else if v.PaymentTerms.Elem != nil {
+		b.emptyPrim(s, nt, 22, "paymentTerms")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 23, "note")
@@ -26957,6 +28979,8 @@ func (v *InvoiceLineItemPriceComponent) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 4, "code")
@@ -26984,6 +29008,8 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -26995,11 +29021,15 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27030,6 +29060,8 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -27043,26 +29075,36 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Type != nil {
@@ -27078,11 +29120,15 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 18, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 19, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -27096,6 +29142,8 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 21, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 22, "useContext")
@@ -27117,26 +29165,36 @@ func (v *Library) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 24, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 24, "purpose")
 	}
 	if v.Usage.Value != "" {
 		b.leaf(s, nt, 25, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 25, "usage")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 26, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 26, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 27, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 27, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 28, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 28, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 29, "effectivePeriod")
@@ -27229,6 +29287,8 @@ func (v *Linkage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -27240,11 +29300,15 @@ func (v *Linkage) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27318,6 +29382,8 @@ func (v *LinkageItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Resource != nil {
 		gr := b.group(s, nt, 4, "resource")
@@ -27338,6 +29404,8 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -27349,11 +29417,15 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27392,16 +29464,22 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Mode.Value != "" {
 		b.leaf(s, nt, 10, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 10, "mode")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 11, "title")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 12, "code")
@@ -27425,6 +29503,8 @@ func (v *List) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Source != nil {
 		gr := b.group(s, nt, 16, "source")
@@ -27499,6 +29579,8 @@ func (v *ListEntry) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 5, "date")
 	}
 	if v.Item != nil {
 		gr := b.group(s, nt, 6, "item")
@@ -27519,6 +29601,8 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -27530,11 +29614,15 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27573,6 +29661,8 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.OperationalStatus != nil {
 		gr := b.group(s, nt, 10, "operationalStatus")
@@ -27584,6 +29674,8 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -27598,17 +29690,23 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Alias {
 				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 12, "alias", len(v.Alias))
 		}
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 13, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 13, "description")
 	}
 	if v.Mode.Value != "" {
 		b.leaf(s, nt, 14, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 14, "mode")
 	}
 	if len(v.Type) > 0 {
 		gr := b.group(s, nt, 15, "type")
@@ -27668,6 +29766,8 @@ func (v *Location) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "availabilityExceptions", v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
 	} else if someElem(v.AvailabilityExceptions.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "availabilityExceptions"), "", v.AvailabilityExceptions.Elem)
+	} else if v.AvailabilityExceptions.Elem != nil {
+		b.emptyPrim(s, nt, 23, "availabilityExceptions")
 	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 24, "endpoint")
@@ -27749,6 +29849,8 @@ func (v *LocationHoursOfOperation) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.DaysOfWeek {
 				b.strNode(s, gr, v.DaysOfWeek[j].Value, v.DaysOfWeek[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 3, "daysOfWeek", len(v.DaysOfWeek))
 		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
@@ -27756,11 +29858,15 @@ func (v *LocationHoursOfOperation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "openingTime", v.OpeningTime.Value, v.OpeningTime.Elem)
 	} else if someElem(v.OpeningTime.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "openingTime"), "", v.OpeningTime.Elem)
+	} else if v.OpeningTime.Elem != nil {
+		b.emptyPrim(s, nt, 5, "openingTime")
 	}
 	if v.ClosingTime.Value != "" {
 		b.leaf(s, nt, 6, "closingTime", v.ClosingTime.Value, v.ClosingTime.Elem)
 	} else if someElem(v.ClosingTime.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "closingTime"), "", v.ClosingTime.Elem)
+	} else if v.ClosingTime.Elem != nil {
+		b.emptyPrim(s, nt, 6, "closingTime")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -27775,6 +29881,8 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -27786,11 +29894,15 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -27821,6 +29933,8 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -27834,26 +29948,36 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Subject != nil {
@@ -27863,11 +29987,15 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 17, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 18, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -27881,6 +30009,8 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 20, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -27902,26 +30032,36 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 23, "purpose")
 	}
 	if v.Usage.Value != "" {
 		b.leaf(s, nt, 24, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 24, "usage")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 25, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 25, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 26, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 26, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 27, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 27, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 28, "effectivePeriod")
@@ -27990,12 +30130,16 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Library {
 				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 35, "library", len(v.Library))
 		}
 	}
 	if v.Disclaimer.Value != "" {
 		b.leaf(s, nt, 36, "disclaimer", v.Disclaimer.Value, v.Disclaimer.Elem)
 	} else if someElem(v.Disclaimer.Elem) {
 		b.strNode(s, b.group(s, nt, 36, "disclaimer"), "", v.Disclaimer.Elem)
+	} else if v.Disclaimer.Elem != nil {
+		b.emptyPrim(s, nt, 36, "disclaimer")
 	}
 	if v.Scoring != nil {
 		gr := b.group(s, nt, 37, "scoring")
@@ -28021,21 +30165,29 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 40, "riskAdjustment", v.RiskAdjustment.Value, v.RiskAdjustment.Elem)
 	} else if someElem(v.RiskAdjustment.Elem) {
 		b.strNode(s, b.group(s, nt, 40, "riskAdjustment"), "", v.RiskAdjustment.Elem)
+	} else if v.RiskAdjustment.Elem != nil {
+		b.emptyPrim(s, nt, 40, "riskAdjustment")
 	}
 	if v.RateAggregation.Value != "" {
 		b.leaf(s, nt, 41, "rateAggregation", v.RateAggregation.Value, v.RateAggregation.Elem)
 	} else if someElem(v.RateAggregation.Elem) {
 		b.strNode(s, b.group(s, nt, 41, "rateAggregation"), "", v.RateAggregation.Elem)
+	} else if v.RateAggregation.Elem != nil {
+		b.emptyPrim(s, nt, 41, "rateAggregation")
 	}
 	if v.Rationale.Value != "" {
 		b.leaf(s, nt, 42, "rationale", v.Rationale.Value, v.Rationale.Elem)
 	} else if someElem(v.Rationale.Elem) {
 		b.strNode(s, b.group(s, nt, 42, "rationale"), "", v.Rationale.Elem)
+	} else if v.Rationale.Elem != nil {
+		b.emptyPrim(s, nt, 42, "rationale")
 	}
 	if v.ClinicalRecommendationStatement.Value != "" {
 		b.leaf(s, nt, 43, "clinicalRecommendationStatement", v.ClinicalRecommendationStatement.Value, v.ClinicalRecommendationStatement.Elem)
 	} else if someElem(v.ClinicalRecommendationStatement.Elem) {
 		b.strNode(s, b.group(s, nt, 43, "clinicalRecommendationStatement"), "", v.ClinicalRecommendationStatement.Elem)
+	} else if v.ClinicalRecommendationStatement.Elem != nil {
+		b.emptyPrim(s, nt, 43, "clinicalRecommendationStatement")
 	}
 	if v.ImprovementNotation != nil {
 		gr := b.group(s, nt, 44, "improvementNotation")
@@ -28056,12 +30208,16 @@ func (v *Measure) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Definition {
 				b.strNode(s, gr, v.Definition[j].Value, v.Definition[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 45, "definition", len(v.Definition))
 		}
 	}
 	if v.Guidance.Value != "" {
 		b.leaf(s, nt, 46, "guidance", v.Guidance.Value, v.Guidance.Elem)
 	} else if someElem(v.Guidance.Elem) {
 		b.strNode(s, b.group(s, nt, 46, "guidance"), "", v.Guidance.Elem)
+	} else if v.Guidance.Elem != nil {
+		b.emptyPrim(s, nt, 46, "guidance")
 	}
 	if len(v.Group) > 0 {
 		gr := b.group(s, nt, 47, "group")
@@ -28117,6 +30273,8 @@ func (v *MeasureGroup) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Population) > 0 {
 		gr := b.group(s, nt, 5, "population")
@@ -28172,6 +30330,8 @@ func (v *MeasureGroupPopulation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
@@ -28217,6 +30377,8 @@ func (v *MeasureGroupStratifier) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
@@ -28270,6 +30432,8 @@ func (v *MeasureGroupStratifierComponent) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 5, "criteria")
@@ -28323,6 +30487,8 @@ func (v *MeasureSupplementalData) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if v.Criteria != nil {
 		gr := b.group(s, nt, 6, "criteria")
@@ -28343,6 +30509,8 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -28354,11 +30522,15 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -28397,16 +30569,22 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 10, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 10, "type")
 	}
 	if v.Measure.Value != "" {
 		b.leaf(s, nt, 11, "measure", v.Measure.Value, v.Measure.Elem)
 	} else if someElem(v.Measure.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "measure"), "", v.Measure.Elem)
+	} else if v.Measure.Elem != nil {
+		b.emptyPrim(s, nt, 11, "measure")
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 12, "subject")
@@ -28418,6 +30596,8 @@ func (v *MeasureReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 13, "date")
 	}
 	if v.Reporter != nil {
 		gr := b.group(s, nt, 14, "reporter")
@@ -28744,6 +30924,8 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -28755,11 +30937,15 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -28814,6 +31000,8 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 12, "type")
@@ -28852,6 +31040,8 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "issued", v.Issued.Value, v.Issued.Elem)
 	} else if someElem(v.Issued.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "issued"), "", v.Issued.Elem)
+	} else if v.Issued.Elem != nil {
+		b.emptyPrim(s, nt, 18, "issued")
 	}
 	if v.Operator != nil {
 		gr := b.group(s, nt, 19, "operator")
@@ -28877,6 +31067,8 @@ func (v *Media) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 22, "deviceName", v.DeviceName.Value, v.DeviceName.Elem)
 	} else if someElem(v.DeviceName.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "deviceName"), "", v.DeviceName.Elem)
+	} else if v.DeviceName.Elem != nil {
+		b.emptyPrim(s, nt, 22, "deviceName")
 	}
 	if v.Device != nil {
 		gr := b.group(s, nt, 23, "device")
@@ -28915,6 +31107,8 @@ func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -28926,11 +31120,15 @@ func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -28975,6 +31173,8 @@ func (v *Medication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.Manufacturer != nil {
 		gr := b.group(s, nt, 11, "manufacturer")
@@ -29078,11 +31278,15 @@ func (v *MedicationBatch) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "lotNumber", v.LotNumber.Value, v.LotNumber.Elem)
 	} else if someElem(v.LotNumber.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "lotNumber"), "", v.LotNumber.Elem)
+	} else if v.LotNumber.Elem != nil {
+		b.emptyPrim(s, nt, 3, "lotNumber")
 	}
 	if v.ExpirationDate.Value != "" {
 		b.leaf(s, nt, 4, "expirationDate", v.ExpirationDate.Value, v.ExpirationDate.Elem)
 	} else if someElem(v.ExpirationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "expirationDate"), "", v.ExpirationDate.Elem)
+	} else if v.ExpirationDate.Elem != nil {
+		b.emptyPrim(s, nt, 4, "expirationDate")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -29097,6 +31301,8 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -29108,11 +31314,15 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -29160,6 +31370,8 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Instantiates {
 				b.strNode(s, gr, v.Instantiates[j].Value, v.Instantiates[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiates", len(v.Instantiates))
 		}
 	}
 	if len(v.PartOf) > 0 {
@@ -29174,6 +31386,8 @@ func (v *MedicationAdministration) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
@@ -29347,6 +31561,8 @@ func (v *MedicationAdministrationDosage) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 3, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 3, "text")
 	}
 	if v.Site != nil {
 		gr := b.group(s, nt, 4, "site")
@@ -29388,6 +31604,8 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -29399,11 +31617,15 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -29450,6 +31672,8 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.StatusReason != nil {
 		buildChoice(b, s, nt, 11, v.StatusReason)
@@ -29527,11 +31751,15 @@ func (v *MedicationDispense) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "whenPrepared", v.WhenPrepared.Value, v.WhenPrepared.Elem)
 	} else if someElem(v.WhenPrepared.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "whenPrepared"), "", v.WhenPrepared.Elem)
+	} else if v.WhenPrepared.Elem != nil {
+		b.emptyPrim(s, nt, 23, "whenPrepared")
 	}
 	if v.WhenHandedOver.Value != "" {
 		b.leaf(s, nt, 24, "whenHandedOver", v.WhenHandedOver.Value, v.WhenHandedOver.Elem)
 	} else if someElem(v.WhenHandedOver.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "whenHandedOver"), "", v.WhenHandedOver.Elem)
+	} else if v.WhenHandedOver.Elem != nil {
+		b.emptyPrim(s, nt, 24, "whenHandedOver")
 	}
 	if v.Destination != nil {
 		gr := b.group(s, nt, 25, "destination")
@@ -29689,6 +31917,8 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -29700,11 +31930,15 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -29741,6 +31975,8 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Manufacturer != nil {
 		gr := b.group(s, nt, 10, "manufacturer")
@@ -29773,6 +32009,8 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Synonym {
 				b.strNode(s, gr, v.Synonym[j].Value, v.Synonym[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 13, "synonym", len(v.Synonym))
 		}
 	}
 	if len(v.RelatedMedicationKnowledge) > 0 {
@@ -29819,6 +32057,8 @@ func (v *MedicationKnowledge) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "preparationInstruction", v.PreparationInstruction.Value, v.PreparationInstruction.Elem)
 	} else if someElem(v.PreparationInstruction.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "preparationInstruction"), "", v.PreparationInstruction.Elem)
+	} else if v.PreparationInstruction.Elem != nil {
+		b.emptyPrim(s, nt, 19, "preparationInstruction")
 	}
 	if len(v.IntendedRoute) > 0 {
 		gr := b.group(s, nt, 20, "intendedRoute")
@@ -30056,6 +32296,8 @@ func (v *MedicationKnowledgeCost) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "source", v.Source.Value, v.Source.Elem)
 	} else if someElem(v.Source.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "source"), "", v.Source.Elem)
+	} else if v.Source.Elem != nil {
+		b.emptyPrim(s, nt, 4, "source")
 	}
 	if v.Cost != nil {
 		gr := b.group(s, nt, 5, "cost")
@@ -30101,6 +32343,8 @@ func (v *MedicationKnowledgeMonitoringProgram) buildNode(b *typedBuilder, s node
 		b.leaf(s, nt, 4, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 4, "name")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -30235,6 +32479,8 @@ func (v *MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics) buil
 			for j := range v.Value {
 				b.strNode(s, gr, v.Value[j].Value, v.Value[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "value", len(v.Value))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -30584,6 +32830,8 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -30595,11 +32843,15 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -30638,6 +32890,8 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 10, "statusReason")
@@ -30649,6 +32903,8 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 11, "intent")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 12, "category")
@@ -30662,6 +32918,8 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 13, "priority")
 	}
 	buildPrim(b, s, nt, 14, "doNotPerform", &v.DoNotPerform)
 	if v.Reported != nil {
@@ -30694,6 +32952,8 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
 	} else if someElem(v.AuthoredOn.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "authoredOn"), "", v.AuthoredOn.Elem)
+	} else if v.AuthoredOn.Elem != nil {
+		b.emptyPrim(s, nt, 20, "authoredOn")
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 21, "requester")
@@ -30748,6 +33008,8 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 27, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -30763,6 +33025,8 @@ func (v *MedicationRequest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 28, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.BasedOn) > 0 {
@@ -30998,6 +33262,8 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31009,11 +33275,15 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31068,6 +33338,8 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if len(v.StatusReason) > 0 {
 		gr := b.group(s, nt, 12, "statusReason")
@@ -31105,6 +33377,8 @@ func (v *MedicationStatement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "dateAsserted", v.DateAsserted.Value, v.DateAsserted.Elem)
 	} else if someElem(v.DateAsserted.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "dateAsserted"), "", v.DateAsserted.Elem)
+	} else if v.DateAsserted.Elem != nil {
+		b.emptyPrim(s, nt, 18, "dateAsserted")
 	}
 	if v.InformationSource != nil {
 		gr := b.group(s, nt, 19, "informationSource")
@@ -31165,6 +33439,8 @@ func (v *MedicinalProduct) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31176,11 +33452,15 @@ func (v *MedicinalProduct) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31258,6 +33538,8 @@ func (v *MedicinalProduct) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.SpecialMeasures {
 				b.strNode(s, gr, v.SpecialMeasures[j].Value, v.SpecialMeasures[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 14, "specialMeasures", len(v.SpecialMeasures))
 		}
 	}
 	if v.PaediatricUseIndicator != nil {
@@ -31394,6 +33676,8 @@ func (v *MedicinalProductName) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "productName", v.ProductName.Value, v.ProductName.Elem)
 	} else if someElem(v.ProductName.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "productName"), "", v.ProductName.Elem)
+	} else if v.ProductName.Elem != nil {
+		b.emptyPrim(s, nt, 3, "productName")
 	}
 	if len(v.NamePart) > 0 {
 		gr := b.group(s, nt, 4, "namePart")
@@ -31443,6 +33727,8 @@ func (v *MedicinalProductNameNamePart) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "part", v.Part.Value, v.Part.Elem)
 	} else if someElem(v.Part.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "part"), "", v.Part.Elem)
+	} else if v.Part.Elem != nil {
+		b.emptyPrim(s, nt, 3, "part")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -31540,6 +33826,8 @@ func (v *MedicinalProductManufacturingBusinessOperation) buildNode(b *typedBuild
 		b.leaf(s, nt, 5, "effectiveDate", v.EffectiveDate.Value, v.EffectiveDate.Elem)
 	} else if someElem(v.EffectiveDate.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "effectiveDate"), "", v.EffectiveDate.Elem)
+	} else if v.EffectiveDate.Elem != nil {
+		b.emptyPrim(s, nt, 5, "effectiveDate")
 	}
 	if v.ConfidentialityIndicator != nil {
 		gr := b.group(s, nt, 6, "confidentialityIndicator")
@@ -31622,6 +33910,8 @@ func (v *MedicinalProductSpecialDesignation) buildNode(b *typedBuilder, s nodeSc
 		b.leaf(s, nt, 8, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 8, "date")
 	}
 	if v.Species != nil {
 		gr := b.group(s, nt, 9, "species")
@@ -31642,6 +33932,8 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31653,11 +33945,15 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -31724,11 +34020,15 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 13, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
 	} else if someElem(v.StatusDate.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "statusDate"), "", v.StatusDate.Elem)
+	} else if v.StatusDate.Elem != nil {
+		b.emptyPrim(s, nt, 13, "statusDate")
 	}
 	if v.RestoreDate.Value != "" {
 		b.leaf(s, nt, 14, "restoreDate", v.RestoreDate.Value, v.RestoreDate.Elem)
 	} else if someElem(v.RestoreDate.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "restoreDate"), "", v.RestoreDate.Elem)
+	} else if v.RestoreDate.Elem != nil {
+		b.emptyPrim(s, nt, 14, "restoreDate")
 	}
 	if v.ValidityPeriod != nil {
 		gr := b.group(s, nt, 15, "validityPeriod")
@@ -31746,11 +34046,15 @@ func (v *MedicinalProductAuthorization) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 17, "dateOfFirstAuthorization", v.DateOfFirstAuthorization.Value, v.DateOfFirstAuthorization.Elem)
 	} else if someElem(v.DateOfFirstAuthorization.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "dateOfFirstAuthorization"), "", v.DateOfFirstAuthorization.Elem)
+	} else if v.DateOfFirstAuthorization.Elem != nil {
+		b.emptyPrim(s, nt, 17, "dateOfFirstAuthorization")
 	}
 	if v.InternationalBirthDate.Value != "" {
 		b.leaf(s, nt, 18, "internationalBirthDate", v.InternationalBirthDate.Value, v.InternationalBirthDate.Elem)
 	} else if someElem(v.InternationalBirthDate.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "internationalBirthDate"), "", v.InternationalBirthDate.Elem)
+	} else if v.InternationalBirthDate.Elem != nil {
+		b.emptyPrim(s, nt, 18, "internationalBirthDate")
 	}
 	if v.LegalBasis != nil {
 		gr := b.group(s, nt, 19, "legalBasis")
@@ -31910,6 +34214,8 @@ func (v *MedicinalProductContraindication) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -31921,11 +34227,15 @@ func (v *MedicinalProductContraindication) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32054,6 +34364,8 @@ func (v *MedicinalProductIndication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32065,11 +34377,15 @@ func (v *MedicinalProductIndication) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32210,6 +34526,8 @@ func (v *MedicinalProductIngredient) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32221,11 +34539,15 @@ func (v *MedicinalProductIngredient) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32397,6 +34719,8 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrength) buildNode(b *type
 		b.leaf(s, nt, 7, "measurementPoint", v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
 	} else if someElem(v.MeasurementPoint.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "measurementPoint"), "", v.MeasurementPoint.Elem)
+	} else if v.MeasurementPoint.Elem != nil {
+		b.emptyPrim(s, nt, 7, "measurementPoint")
 	}
 	if len(v.Country) > 0 {
 		gr := b.group(s, nt, 8, "country")
@@ -32464,6 +34788,8 @@ func (v *MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength) 
 		b.leaf(s, nt, 6, "measurementPoint", v.MeasurementPoint.Value, v.MeasurementPoint.Elem)
 	} else if someElem(v.MeasurementPoint.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "measurementPoint"), "", v.MeasurementPoint.Elem)
+	} else if v.MeasurementPoint.Elem != nil {
+		b.emptyPrim(s, nt, 6, "measurementPoint")
 	}
 	if len(v.Country) > 0 {
 		gr := b.group(s, nt, 7, "country")
@@ -32528,6 +34854,8 @@ func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32539,11 +34867,15 @@ func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32582,6 +34914,8 @@ func (v *MedicinalProductInteraction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 9, "description")
 	}
 	if len(v.Interactant) > 0 {
 		gr := b.group(s, nt, 10, "interactant")
@@ -32659,6 +34993,8 @@ func (v *MedicinalProductManufactured) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32670,11 +35006,15 @@ func (v *MedicinalProductManufactured) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32762,6 +35102,8 @@ func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -32773,11 +35115,15 @@ func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -32824,6 +35170,8 @@ func (v *MedicinalProductPackaged) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 10, "description")
 	}
 	if v.LegalStatusOfSupply != nil {
 		gr := b.group(s, nt, 11, "legalStatusOfSupply")
@@ -33040,6 +35388,8 @@ func (v *MedicinalProductPharmaceutical) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33051,11 +35401,15 @@ func (v *MedicinalProductPharmaceutical) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -33332,6 +35686,8 @@ func (v *MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdra
 		b.leaf(s, nt, 5, "supportingInformation", v.SupportingInformation.Value, v.SupportingInformation.Elem)
 	} else if someElem(v.SupportingInformation.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "supportingInformation"), "", v.SupportingInformation.Elem)
+	} else if v.SupportingInformation.Elem != nil {
+		b.emptyPrim(s, nt, 5, "supportingInformation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33346,6 +35702,8 @@ func (v *MedicinalProductUndesirableEffect) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33357,11 +35715,15 @@ func (v *MedicinalProductUndesirableEffect) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -33435,6 +35797,8 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33446,11 +35810,15 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -33481,6 +35849,8 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -33494,16 +35864,22 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if len(v.Replaces) > 0 {
 		some := false
@@ -33518,23 +35894,31 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Replaces {
 				b.strNode(s, gr, v.Replaces[j].Value, v.Replaces[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 13, "replaces", len(v.Replaces))
 		}
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 16, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 16, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 17, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 17, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 18, "contact")
@@ -33548,6 +35932,8 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 19, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 20, "useContext")
@@ -33569,16 +35955,22 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 22, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 22, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 23, "copyright")
 	}
 	if v.Base.Value != "" {
 		b.leaf(s, nt, 24, "base", v.Base.Value, v.Base.Elem)
 	} else if someElem(v.Base.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "base"), "", v.Base.Elem)
+	} else if v.Base.Elem != nil {
+		b.emptyPrim(s, nt, 24, "base")
 	}
 	if len(v.Parent) > 0 {
 		some := false
@@ -33593,6 +35985,8 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Parent {
 				b.strNode(s, gr, v.Parent[j].Value, v.Parent[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 25, "parent", len(v.Parent))
 		}
 	}
 	if v.Event != nil {
@@ -33602,6 +35996,8 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 27, "category", v.Category.Value, v.Category.Elem)
 	} else if someElem(v.Category.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "category"), "", v.Category.Elem)
+	} else if v.Category.Elem != nil {
+		b.emptyPrim(s, nt, 27, "category")
 	}
 	if len(v.Focus) > 0 {
 		gr := b.group(s, nt, 28, "focus")
@@ -33615,6 +36011,8 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 29, "responseRequired", v.ResponseRequired.Value, v.ResponseRequired.Elem)
 	} else if someElem(v.ResponseRequired.Elem) {
 		b.strNode(s, b.group(s, nt, 29, "responseRequired"), "", v.ResponseRequired.Elem)
+	} else if v.ResponseRequired.Elem != nil {
+		b.emptyPrim(s, nt, 29, "responseRequired")
 	}
 	if len(v.AllowedResponse) > 0 {
 		gr := b.group(s, nt, 30, "allowedResponse")
@@ -33637,6 +36035,8 @@ func (v *MessageDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Graph {
 				b.strNode(s, gr, v.Graph[j].Value, v.Graph[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 31, "graph", len(v.Graph))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -33671,17 +36071,23 @@ func (v *MessageDefinitionFocus) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Profile.Value != "" {
 		b.leaf(s, nt, 4, "profile", v.Profile.Value, v.Profile.Elem)
 	} else if someElem(v.Profile.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "profile"), "", v.Profile.Elem)
+	} else if v.Profile.Elem != nil {
+		b.emptyPrim(s, nt, 4, "profile")
 	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
 	if v.Max.Value != "" {
 		b.leaf(s, nt, 6, "max", v.Max.Value, v.Max.Elem)
 	} else if someElem(v.Max.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "max"), "", v.Max.Elem)
+	} else if v.Max.Elem != nil {
+		b.emptyPrim(s, nt, 6, "max")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33715,11 +36121,15 @@ func (v *MessageDefinitionAllowedResponse) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 3, "message", v.Message.Value, v.Message.Elem)
 	} else if someElem(v.Message.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "message"), "", v.Message.Elem)
+	} else if v.Message.Elem != nil {
+		b.emptyPrim(s, nt, 3, "message")
 	}
 	if v.Situation.Value != "" {
 		b.leaf(s, nt, 4, "situation", v.Situation.Value, v.Situation.Elem)
 	} else if someElem(v.Situation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "situation"), "", v.Situation.Elem)
+	} else if v.Situation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "situation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33734,6 +36144,8 @@ func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -33745,11 +36157,15 @@ func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -33841,6 +36257,8 @@ func (v *MessageHeader) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 18, "definition")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33874,6 +36292,8 @@ func (v *MessageHeaderMessageDestination) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Target != nil {
 		gr := b.group(s, nt, 4, "target")
@@ -33885,6 +36305,8 @@ func (v *MessageHeaderMessageDestination) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 5, "endpoint", v.Endpoint.Value, v.Endpoint.Elem)
 	} else if someElem(v.Endpoint.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "endpoint"), "", v.Endpoint.Elem)
+	} else if v.Endpoint.Elem != nil {
+		b.emptyPrim(s, nt, 5, "endpoint")
 	}
 	if v.Receiver != nil {
 		gr := b.group(s, nt, 6, "receiver")
@@ -33924,16 +36346,22 @@ func (v *MessageHeaderMessageSource) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Software.Value != "" {
 		b.leaf(s, nt, 4, "software", v.Software.Value, v.Software.Elem)
 	} else if someElem(v.Software.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "software"), "", v.Software.Elem)
+	} else if v.Software.Elem != nil {
+		b.emptyPrim(s, nt, 4, "software")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 5, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 5, "version")
 	}
 	if v.Contact != nil {
 		gr := b.group(s, nt, 6, "contact")
@@ -33945,6 +36373,8 @@ func (v *MessageHeaderMessageSource) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 7, "endpoint", v.Endpoint.Value, v.Endpoint.Elem)
 	} else if someElem(v.Endpoint.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "endpoint"), "", v.Endpoint.Elem)
+	} else if v.Endpoint.Elem != nil {
+		b.emptyPrim(s, nt, 7, "endpoint")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -33978,11 +36408,15 @@ func (v *MessageHeaderResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "identifier", v.Identifier.Value, v.Identifier.Elem)
 	} else if someElem(v.Identifier.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "identifier"), "", v.Identifier.Elem)
+	} else if v.Identifier.Elem != nil {
+		b.emptyPrim(s, nt, 3, "identifier")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 4, "code")
 	}
 	if v.Details != nil {
 		gr := b.group(s, nt, 5, "details")
@@ -34003,6 +36437,8 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34014,11 +36450,15 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34057,6 +36497,8 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 9, "type")
 	}
 	buildPrim(b, s, nt, 10, "coordinateSystem", &v.CoordinateSystem)
 	if v.Patient != nil {
@@ -34107,6 +36549,8 @@ func (v *MolecularSequence) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "observedSeq", v.ObservedSeq.Value, v.ObservedSeq.Elem)
 	} else if someElem(v.ObservedSeq.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "observedSeq"), "", v.ObservedSeq.Elem)
+	} else if v.ObservedSeq.Elem != nil {
+		b.emptyPrim(s, nt, 18, "observedSeq")
 	}
 	if len(v.Quality) > 0 {
 		gr := b.group(s, nt, 19, "quality")
@@ -34179,11 +36623,15 @@ func (v *MolecularSequenceReferenceSeq) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 4, "genomeBuild", v.GenomeBuild.Value, v.GenomeBuild.Elem)
 	} else if someElem(v.GenomeBuild.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "genomeBuild"), "", v.GenomeBuild.Elem)
+	} else if v.GenomeBuild.Elem != nil {
+		b.emptyPrim(s, nt, 4, "genomeBuild")
 	}
 	if v.Orientation.Value != "" {
 		b.leaf(s, nt, 5, "orientation", v.Orientation.Value, v.Orientation.Elem)
 	} else if someElem(v.Orientation.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "orientation"), "", v.Orientation.Elem)
+	} else if v.Orientation.Elem != nil {
+		b.emptyPrim(s, nt, 5, "orientation")
 	}
 	if v.ReferenceSeqID != nil {
 		gr := b.group(s, nt, 6, "referenceSeqId")
@@ -34201,11 +36649,15 @@ func (v *MolecularSequenceReferenceSeq) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 8, "referenceSeqString", v.ReferenceSeqString.Value, v.ReferenceSeqString.Elem)
 	} else if someElem(v.ReferenceSeqString.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "referenceSeqString"), "", v.ReferenceSeqString.Elem)
+	} else if v.ReferenceSeqString.Elem != nil {
+		b.emptyPrim(s, nt, 8, "referenceSeqString")
 	}
 	if v.Strand.Value != "" {
 		b.leaf(s, nt, 9, "strand", v.Strand.Value, v.Strand.Elem)
 	} else if someElem(v.Strand.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "strand"), "", v.Strand.Elem)
+	} else if v.Strand.Elem != nil {
+		b.emptyPrim(s, nt, 9, "strand")
 	}
 	buildPrim(b, s, nt, 10, "windowStart", &v.WindowStart)
 	buildPrim(b, s, nt, 11, "windowEnd", &v.WindowEnd)
@@ -34243,16 +36695,22 @@ func (v *MolecularSequenceVariant) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "observedAllele", v.ObservedAllele.Value, v.ObservedAllele.Elem)
 	} else if someElem(v.ObservedAllele.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "observedAllele"), "", v.ObservedAllele.Elem)
+	} else if v.ObservedAllele.Elem != nil {
+		b.emptyPrim(s, nt, 5, "observedAllele")
 	}
 	if v.ReferenceAllele.Value != "" {
 		b.leaf(s, nt, 6, "referenceAllele", v.ReferenceAllele.Value, v.ReferenceAllele.Elem)
 	} else if someElem(v.ReferenceAllele.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "referenceAllele"), "", v.ReferenceAllele.Elem)
+	} else if v.ReferenceAllele.Elem != nil {
+		b.emptyPrim(s, nt, 6, "referenceAllele")
 	}
 	if v.Cigar.Value != "" {
 		b.leaf(s, nt, 7, "cigar", v.Cigar.Value, v.Cigar.Elem)
 	} else if someElem(v.Cigar.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "cigar"), "", v.Cigar.Elem)
+	} else if v.Cigar.Elem != nil {
+		b.emptyPrim(s, nt, 7, "cigar")
 	}
 	if v.VariantPointer != nil {
 		gr := b.group(s, nt, 8, "variantPointer")
@@ -34292,6 +36750,8 @@ func (v *MolecularSequenceQuality) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.StandardSequence != nil {
 		gr := b.group(s, nt, 4, "standardSequence")
@@ -34408,31 +36868,43 @@ func (v *MolecularSequenceRepository) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 4, "url")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.DatasetID.Value != "" {
 		b.leaf(s, nt, 6, "datasetId", v.DatasetID.Value, v.DatasetID.Elem)
 	} else if someElem(v.DatasetID.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "datasetId"), "", v.DatasetID.Elem)
+	} else if v.DatasetID.Elem != nil {
+		b.emptyPrim(s, nt, 6, "datasetId")
 	}
 	if v.VariantsetID.Value != "" {
 		b.leaf(s, nt, 7, "variantsetId", v.VariantsetID.Value, v.VariantsetID.Elem)
 	} else if someElem(v.VariantsetID.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "variantsetId"), "", v.VariantsetID.Elem)
+	} else if v.VariantsetID.Elem != nil {
+		b.emptyPrim(s, nt, 7, "variantsetId")
 	}
 	if v.ReadsetID.Value != "" {
 		b.leaf(s, nt, 8, "readsetId", v.ReadsetID.Value, v.ReadsetID.Elem)
 	} else if someElem(v.ReadsetID.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "readsetId"), "", v.ReadsetID.Elem)
+	} else if v.ReadsetID.Elem != nil {
+		b.emptyPrim(s, nt, 8, "readsetId")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -34555,6 +37027,8 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34566,11 +37040,15 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34601,26 +37079,36 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 8, "name")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Kind.Value != "" {
 		b.leaf(s, nt, 10, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 10, "kind")
 	}
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 11, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 11, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 12, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 12, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 13, "contact")
@@ -34634,6 +37122,8 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "responsible", v.Responsible.Value, v.Responsible.Elem)
 	} else if someElem(v.Responsible.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "responsible"), "", v.Responsible.Elem)
+	} else if v.Responsible.Elem != nil {
+		b.emptyPrim(s, nt, 14, "responsible")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 15, "type")
@@ -34645,6 +37135,8 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 16, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 17, "useContext")
@@ -34666,6 +37158,8 @@ func (v *NamingSystem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 19, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 19, "usage")
 	}
 	if len(v.UniqueID) > 0 {
 		gr := b.group(s, nt, 20, "uniqueId")
@@ -34707,17 +37201,23 @@ func (v *NamingSystemUniqueId) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 4, "value")
 	}
 	buildPrim(b, s, nt, 5, "preferred", &v.Preferred)
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 6, "comment")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 7, "period")
@@ -34738,6 +37238,8 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -34749,11 +37251,15 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -34801,6 +37307,8 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -34816,6 +37324,8 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.Instantiates) > 0 {
@@ -34831,17 +37341,23 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Instantiates {
 				b.strNode(s, gr, v.Instantiates[j].Value, v.Instantiates[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "instantiates", len(v.Instantiates))
 		}
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	if v.Intent.Value != "" {
 		b.leaf(s, nt, 13, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 13, "intent")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 14, "patient")
@@ -34859,6 +37375,8 @@ func (v *NutritionOrder) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "dateTime", v.DateTime.Value, v.DateTime.Elem)
 	} else if someElem(v.DateTime.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "dateTime"), "", v.DateTime.Elem)
+	} else if v.DateTime.Elem != nil {
+		b.emptyPrim(s, nt, 16, "dateTime")
 	}
 	if v.Orderer != nil {
 		gr := b.group(s, nt, 17, "orderer")
@@ -34990,6 +37508,8 @@ func (v *NutritionOrderOralDiet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "instruction", v.Instruction.Value, v.Instruction.Elem)
 	} else if someElem(v.Instruction.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "instruction"), "", v.Instruction.Elem)
+	} else if v.Instruction.Elem != nil {
+		b.emptyPrim(s, nt, 8, "instruction")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -35109,6 +37629,8 @@ func (v *NutritionOrderSupplement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "productName", v.ProductName.Value, v.ProductName.Elem)
 	} else if someElem(v.ProductName.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "productName"), "", v.ProductName.Elem)
+	} else if v.ProductName.Elem != nil {
+		b.emptyPrim(s, nt, 4, "productName")
 	}
 	if len(v.Schedule) > 0 {
 		gr := b.group(s, nt, 5, "schedule")
@@ -35128,6 +37650,8 @@ func (v *NutritionOrderSupplement) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 7, "instruction", v.Instruction.Value, v.Instruction.Elem)
 	} else if someElem(v.Instruction.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "instruction"), "", v.Instruction.Elem)
+	} else if v.Instruction.Elem != nil {
+		b.emptyPrim(s, nt, 7, "instruction")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -35167,6 +37691,8 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "baseFormulaProductName", v.BaseFormulaProductName.Value, v.BaseFormulaProductName.Elem)
 	} else if someElem(v.BaseFormulaProductName.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "baseFormulaProductName"), "", v.BaseFormulaProductName.Elem)
+	} else if v.BaseFormulaProductName.Elem != nil {
+		b.emptyPrim(s, nt, 4, "baseFormulaProductName")
 	}
 	if v.AdditiveType != nil {
 		gr := b.group(s, nt, 5, "additiveType")
@@ -35178,6 +37704,8 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "additiveProductName", v.AdditiveProductName.Value, v.AdditiveProductName.Elem)
 	} else if someElem(v.AdditiveProductName.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "additiveProductName"), "", v.AdditiveProductName.Elem)
+	} else if v.AdditiveProductName.Elem != nil {
+		b.emptyPrim(s, nt, 6, "additiveProductName")
 	}
 	if v.CaloricDensity != nil {
 		gr := b.group(s, nt, 7, "caloricDensity")
@@ -35209,6 +37737,8 @@ func (v *NutritionOrderEnteralFormula) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "administrationInstruction", v.AdministrationInstruction.Value, v.AdministrationInstruction.Elem)
 	} else if someElem(v.AdministrationInstruction.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "administrationInstruction"), "", v.AdministrationInstruction.Elem)
+	} else if v.AdministrationInstruction.Elem != nil {
+		b.emptyPrim(s, nt, 11, "administrationInstruction")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -35266,6 +37796,8 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -35277,11 +37809,15 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -35336,6 +37872,8 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 12, "category")
@@ -35378,6 +37916,8 @@ func (v *Observation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "issued", v.Issued.Value, v.Issued.Elem)
 	} else if someElem(v.Issued.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "issued"), "", v.Issued.Elem)
+	} else if v.Issued.Elem != nil {
+		b.emptyPrim(s, nt, 18, "issued")
 	}
 	if len(v.Performer) > 0 {
 		gr := b.group(s, nt, 19, "performer")
@@ -35532,6 +38072,8 @@ func (v *ObservationReferenceRange) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 8, "text")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -35605,6 +38147,8 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -35616,11 +38160,15 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -35682,6 +38230,8 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.PermittedDataType {
 				b.strNode(s, gr, v.PermittedDataType[j].Value, v.PermittedDataType[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "permittedDataType", len(v.PermittedDataType))
 		}
 	}
 	buildPrim(b, s, nt, 12, "multipleResultsAllowed", &v.MultipleResultsAllowed)
@@ -35695,6 +38245,8 @@ func (v *ObservationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "preferredReportName", v.PreferredReportName.Value, v.PreferredReportName.Elem)
 	} else if someElem(v.PreferredReportName.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "preferredReportName"), "", v.PreferredReportName.Elem)
+	} else if v.PreferredReportName.Elem != nil {
+		b.emptyPrim(s, nt, 14, "preferredReportName")
 	}
 	if v.QuantitativeDetails != nil {
 		gr := b.group(s, nt, 15, "quantitativeDetails")
@@ -35808,6 +38360,8 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 		b.leaf(s, nt, 3, "category", v.Category.Value, v.Category.Elem)
 	} else if someElem(v.Category.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "category"), "", v.Category.Elem)
+	} else if v.Category.Elem != nil {
+		b.emptyPrim(s, nt, 3, "category")
 	}
 	if v.Range != nil {
 		gr := b.group(s, nt, 4, "range")
@@ -35833,6 +38387,8 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 		b.leaf(s, nt, 7, "gender", v.Gender.Value, v.Gender.Elem)
 	} else if someElem(v.Gender.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "gender"), "", v.Gender.Elem)
+	} else if v.Gender.Elem != nil {
+		b.emptyPrim(s, nt, 7, "gender")
 	}
 	if v.Age != nil {
 		gr := b.group(s, nt, 8, "age")
@@ -35850,6 +38406,8 @@ func (v *ObservationDefinitionQualifiedInterval) buildNode(b *typedBuilder, s no
 		b.leaf(s, nt, 10, "condition", v.Condition.Value, v.Condition.Elem)
 	} else if someElem(v.Condition.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "condition"), "", v.Condition.Elem)
+	} else if v.Condition.Elem != nil {
+		b.emptyPrim(s, nt, 10, "condition")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -35864,6 +38422,8 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -35875,11 +38435,15 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -35910,42 +38474,58 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 9, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 10, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 11, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	if v.Kind.Value != "" {
 		b.leaf(s, nt, 13, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 13, "kind")
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 16, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -35959,6 +38539,8 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -35980,22 +38562,30 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 21, "purpose")
 	}
 	buildPrim(b, s, nt, 22, "affectsState", &v.AffectsState)
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 23, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 23, "code")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 24, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 24, "comment")
 	}
 	if v.Base.Value != "" {
 		b.leaf(s, nt, 25, "base", v.Base.Value, v.Base.Elem)
 	} else if someElem(v.Base.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "base"), "", v.Base.Elem)
+	} else if v.Base.Elem != nil {
+		b.emptyPrim(s, nt, 25, "base")
 	}
 	if len(v.Resource) > 0 {
 		some := false
@@ -36010,6 +38600,8 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Resource {
 				b.strNode(s, gr, v.Resource[j].Value, v.Resource[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 26, "resource", len(v.Resource))
 		}
 	}
 	buildPrim(b, s, nt, 27, "system", &v.System)
@@ -36019,11 +38611,15 @@ func (v *OperationDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 30, "inputProfile", v.InputProfile.Value, v.InputProfile.Elem)
 	} else if someElem(v.InputProfile.Elem) {
 		b.strNode(s, b.group(s, nt, 30, "inputProfile"), "", v.InputProfile.Elem)
+	} else if v.InputProfile.Elem != nil {
+		b.emptyPrim(s, nt, 30, "inputProfile")
 	}
 	if v.OutputProfile.Value != "" {
 		b.leaf(s, nt, 31, "outputProfile", v.OutputProfile.Value, v.OutputProfile.Elem)
 	} else if someElem(v.OutputProfile.Elem) {
 		b.strNode(s, b.group(s, nt, 31, "outputProfile"), "", v.OutputProfile.Elem)
+	} else if v.OutputProfile.Elem != nil {
+		b.emptyPrim(s, nt, 31, "outputProfile")
 	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 32, "parameter")
@@ -36073,27 +38669,37 @@ func (v *OperationDefinitionParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Use.Value != "" {
 		b.leaf(s, nt, 4, "use", v.Use.Value, v.Use.Elem)
 	} else if someElem(v.Use.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "use"), "", v.Use.Elem)
+	} else if v.Use.Elem != nil {
+		b.emptyPrim(s, nt, 4, "use")
 	}
 	buildPrim(b, s, nt, 5, "min", &v.Min)
 	if v.Max.Value != "" {
 		b.leaf(s, nt, 6, "max", v.Max.Value, v.Max.Elem)
 	} else if someElem(v.Max.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "max"), "", v.Max.Elem)
+	} else if v.Max.Elem != nil {
+		b.emptyPrim(s, nt, 6, "max")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 7, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 7, "documentation")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 8, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 8, "type")
 	}
 	if len(v.TargetProfile) > 0 {
 		some := false
@@ -36108,12 +38714,16 @@ func (v *OperationDefinitionParameter) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.TargetProfile {
 				b.strNode(s, gr, v.TargetProfile[j].Value, v.TargetProfile[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "targetProfile", len(v.TargetProfile))
 		}
 	}
 	if v.SearchType.Value != "" {
 		b.leaf(s, nt, 10, "searchType", v.SearchType.Value, v.SearchType.Elem)
 	} else if someElem(v.SearchType.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "searchType"), "", v.SearchType.Elem)
+	} else if v.SearchType.Elem != nil {
+		b.emptyPrim(s, nt, 10, "searchType")
 	}
 	if v.Binding != nil {
 		gr := b.group(s, nt, 11, "binding")
@@ -36169,11 +38779,15 @@ func (v *OperationDefinitionParameterBinding) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 3, "strength", v.Strength.Value, v.Strength.Elem)
 	} else if someElem(v.Strength.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "strength"), "", v.Strength.Elem)
+	} else if v.Strength.Elem != nil {
+		b.emptyPrim(s, nt, 3, "strength")
 	}
 	if v.ValueSet.Value != "" {
 		b.leaf(s, nt, 4, "valueSet", v.ValueSet.Value, v.ValueSet.Elem)
 	} else if someElem(v.ValueSet.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "valueSet"), "", v.ValueSet.Elem)
+	} else if v.ValueSet.Elem != nil {
+		b.emptyPrim(s, nt, 4, "valueSet")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -36207,11 +38821,15 @@ func (v *OperationDefinitionParameterReferencedFrom) buildNode(b *typedBuilder, 
 		b.leaf(s, nt, 3, "source", v.Source.Value, v.Source.Elem)
 	} else if someElem(v.Source.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "source"), "", v.Source.Elem)
+	} else if v.Source.Elem != nil {
+		b.emptyPrim(s, nt, 3, "source")
 	}
 	if v.SourceID.Value != "" {
 		b.leaf(s, nt, 4, "sourceId", v.SourceID.Value, v.SourceID.Elem)
 	} else if someElem(v.SourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "sourceId"), "", v.SourceID.Elem)
+	} else if v.SourceID.Elem != nil {
+		b.emptyPrim(s, nt, 4, "sourceId")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -36254,12 +38872,16 @@ func (v *OperationDefinitionOverload) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ParameterName {
 				b.strNode(s, gr, v.ParameterName[j].Value, v.ParameterName[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 3, "parameterName", len(v.ParameterName))
 		}
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 4, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 4, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -36274,6 +38896,8 @@ func (v *OperationOutcome) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36285,11 +38909,15 @@ func (v *OperationOutcome) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36356,11 +38984,15 @@ func (v *OperationOutcomeIssue) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "severity", v.Severity.Value, v.Severity.Elem)
 	} else if someElem(v.Severity.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "severity"), "", v.Severity.Elem)
+	} else if v.Severity.Elem != nil {
+		b.emptyPrim(s, nt, 3, "severity")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 4, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 4, "code")
 	}
 	if v.Details != nil {
 		gr := b.group(s, nt, 5, "details")
@@ -36372,6 +39004,8 @@ func (v *OperationOutcomeIssue) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "diagnostics", v.Diagnostics.Value, v.Diagnostics.Elem)
 	} else if someElem(v.Diagnostics.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "diagnostics"), "", v.Diagnostics.Elem)
+	} else if v.Diagnostics.Elem != nil {
+		b.emptyPrim(s, nt, 6, "diagnostics")
 	}
 	if len(v.Location) > 0 {
 		some := false
@@ -36386,6 +39020,8 @@ func (v *OperationOutcomeIssue) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Location {
 				b.strNode(s, gr, v.Location[j].Value, v.Location[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 7, "location", len(v.Location))
 		}
 	}
 	if len(v.Expression) > 0 {
@@ -36401,6 +39037,8 @@ func (v *OperationOutcomeIssue) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Expression {
 				b.strNode(s, gr, v.Expression[j].Value, v.Expression[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 8, "expression", len(v.Expression))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -36416,6 +39054,8 @@ func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36427,11 +39067,15 @@ func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36479,6 +39123,8 @@ func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if len(v.Alias) > 0 {
 		some := false
@@ -36493,6 +39139,8 @@ func (v *Organization) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Alias {
 				b.strNode(s, gr, v.Alias[j].Value, v.Alias[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 12, "alias", len(v.Alias))
 		}
 	}
 	if len(v.Telecom) > 0 {
@@ -36600,6 +39248,8 @@ func (v *OrganizationAffiliation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36611,11 +39261,15 @@ func (v *OrganizationAffiliation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36738,6 +39392,8 @@ func (v *Parameters) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36749,11 +39405,15 @@ func (v *Parameters) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 4, "parameter")
@@ -36795,6 +39455,8 @@ func (v *ParametersParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -36823,6 +39485,8 @@ func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -36834,11 +39498,15 @@ func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -36894,11 +39562,15 @@ func (v *Patient) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "gender", v.Gender.Value, v.Gender.Elem)
 	} else if someElem(v.Gender.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "gender"), "", v.Gender.Elem)
+	} else if v.Gender.Elem != nil {
+		b.emptyPrim(s, nt, 12, "gender")
 	}
 	if v.BirthDate.Value != "" {
 		b.leaf(s, nt, 13, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
 	} else if someElem(v.BirthDate.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "birthDate"), "", v.BirthDate.Elem)
+	} else if v.BirthDate.Elem != nil {
+		b.emptyPrim(s, nt, 13, "birthDate")
 	}
 	if v.Deceased != nil {
 		buildChoice(b, s, nt, 14, v.Deceased)
@@ -37026,6 +39698,8 @@ func (v *PatientContact) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 7, "gender", v.Gender.Value, v.Gender.Elem)
 	} else if someElem(v.Gender.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "gender"), "", v.Gender.Elem)
+	} else if v.Gender.Elem != nil {
+		b.emptyPrim(s, nt, 7, "gender")
 	}
 	if v.Organization != nil {
 		gr := b.group(s, nt, 8, "organization")
@@ -37112,6 +39786,8 @@ func (v *PatientLink) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -37126,6 +39802,8 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37137,11 +39815,15 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37180,6 +39862,8 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Request != nil {
 		gr := b.group(s, nt, 10, "request")
@@ -37197,6 +39881,8 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 12, "created")
 	}
 	if v.Provider != nil {
 		gr := b.group(s, nt, 13, "provider")
@@ -37214,6 +39900,8 @@ func (v *PaymentNotice) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "paymentDate", v.PaymentDate.Value, v.PaymentDate.Elem)
 	} else if someElem(v.PaymentDate.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "paymentDate"), "", v.PaymentDate.Elem)
+	} else if v.PaymentDate.Elem != nil {
+		b.emptyPrim(s, nt, 15, "paymentDate")
 	}
 	if v.Payee != nil {
 		gr := b.group(s, nt, 16, "payee")
@@ -37252,6 +39940,8 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37263,11 +39953,15 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37306,6 +40000,8 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 10, "period")
@@ -37317,6 +40013,8 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 11, "created")
 	}
 	if v.PaymentIssuer != nil {
 		gr := b.group(s, nt, 12, "paymentIssuer")
@@ -37340,16 +40038,22 @@ func (v *PaymentReconciliation) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "outcome", v.Outcome.Value, v.Outcome.Elem)
 	} else if someElem(v.Outcome.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "outcome"), "", v.Outcome.Elem)
+	} else if v.Outcome.Elem != nil {
+		b.emptyPrim(s, nt, 15, "outcome")
 	}
 	if v.Disposition.Value != "" {
 		b.leaf(s, nt, 16, "disposition", v.Disposition.Value, v.Disposition.Elem)
 	} else if someElem(v.Disposition.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "disposition"), "", v.Disposition.Elem)
+	} else if v.Disposition.Elem != nil {
+		b.emptyPrim(s, nt, 16, "disposition")
 	}
 	if v.PaymentDate.Value != "" {
 		b.leaf(s, nt, 17, "paymentDate", v.PaymentDate.Value, v.PaymentDate.Elem)
 	} else if someElem(v.PaymentDate.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "paymentDate"), "", v.PaymentDate.Elem)
+	} else if v.PaymentDate.Elem != nil {
+		b.emptyPrim(s, nt, 17, "paymentDate")
 	}
 	if v.PaymentAmount != nil {
 		gr := b.group(s, nt, 18, "paymentAmount")
@@ -37453,6 +40157,8 @@ func (v *PaymentReconciliationDetails) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 9, "date")
 	}
 	if v.Responsible != nil {
 		gr := b.group(s, nt, 10, "responsible")
@@ -37504,11 +40210,15 @@ func (v *PaymentReconciliationNotes) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 4, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 4, "text")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -37523,6 +40233,8 @@ func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37534,11 +40246,15 @@ func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37593,11 +40309,15 @@ func (v *Person) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "gender", v.Gender.Value, v.Gender.Elem)
 	} else if someElem(v.Gender.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "gender"), "", v.Gender.Elem)
+	} else if v.Gender.Elem != nil {
+		b.emptyPrim(s, nt, 11, "gender")
 	}
 	if v.BirthDate.Value != "" {
 		b.leaf(s, nt, 12, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
 	} else if someElem(v.BirthDate.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "birthDate"), "", v.BirthDate.Elem)
+	} else if v.BirthDate.Elem != nil {
+		b.emptyPrim(s, nt, 12, "birthDate")
 	}
 	if len(v.Address) > 0 {
 		gr := b.group(s, nt, 13, "address")
@@ -37666,6 +40386,8 @@ func (v *PersonLink) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "assurance", v.Assurance.Value, v.Assurance.Elem)
 	} else if someElem(v.Assurance.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "assurance"), "", v.Assurance.Elem)
+	} else if v.Assurance.Elem != nil {
+		b.emptyPrim(s, nt, 4, "assurance")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -37680,6 +40402,8 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -37691,11 +40415,15 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -37726,6 +40454,8 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -37739,21 +40469,29 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 13, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "subtitle")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 14, "type")
@@ -37765,6 +40503,8 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 15, "status")
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
@@ -37774,11 +40514,15 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 18, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 19, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -37792,6 +40536,8 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 21, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 22, "useContext")
@@ -37813,26 +40559,36 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 24, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 24, "purpose")
 	}
 	if v.Usage.Value != "" {
 		b.leaf(s, nt, 25, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 25, "usage")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 26, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 26, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 27, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 27, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 28, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 28, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 28, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 29, "effectivePeriod")
@@ -37901,6 +40657,8 @@ func (v *PlanDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Library {
 				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 36, "library", len(v.Library))
 		}
 	}
 	if len(v.Goal) > 0 {
@@ -38070,26 +40828,36 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "prefix", v.Prefix.Value, v.Prefix.Elem)
 	} else if someElem(v.Prefix.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "prefix"), "", v.Prefix.Elem)
+	} else if v.Prefix.Elem != nil {
+		b.emptyPrim(s, nt, 3, "prefix")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 4, "title")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if v.TextEquivalent.Value != "" {
 		b.leaf(s, nt, 6, "textEquivalent", v.TextEquivalent.Value, v.TextEquivalent.Elem)
 	} else if someElem(v.TextEquivalent.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), "", v.TextEquivalent.Elem)
+	} else if v.TextEquivalent.Elem != nil {
+		b.emptyPrim(s, nt, 6, "textEquivalent")
 	}
 	if v.Priority.Value != "" {
 		b.leaf(s, nt, 7, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 7, "priority")
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
@@ -38128,6 +40896,8 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.GoalID {
 				b.strNode(s, gr, v.GoalID[j].Value, v.GoalID[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "goalId", len(v.GoalID))
 		}
 	}
 	if v.Subject != nil {
@@ -38194,26 +40964,36 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "groupingBehavior", v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
 	} else if someElem(v.GroupingBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "groupingBehavior"), "", v.GroupingBehavior.Elem)
+	} else if v.GroupingBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 21, "groupingBehavior")
 	}
 	if v.SelectionBehavior.Value != "" {
 		b.leaf(s, nt, 22, "selectionBehavior", v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
 	} else if someElem(v.SelectionBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "selectionBehavior"), "", v.SelectionBehavior.Elem)
+	} else if v.SelectionBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 22, "selectionBehavior")
 	}
 	if v.RequiredBehavior.Value != "" {
 		b.leaf(s, nt, 23, "requiredBehavior", v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
 	} else if someElem(v.RequiredBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "requiredBehavior"), "", v.RequiredBehavior.Elem)
+	} else if v.RequiredBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 23, "requiredBehavior")
 	}
 	if v.PrecheckBehavior.Value != "" {
 		b.leaf(s, nt, 24, "precheckBehavior", v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
 	} else if someElem(v.PrecheckBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "precheckBehavior"), "", v.PrecheckBehavior.Elem)
+	} else if v.PrecheckBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 24, "precheckBehavior")
 	}
 	if v.CardinalityBehavior.Value != "" {
 		b.leaf(s, nt, 25, "cardinalityBehavior", v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
 	} else if someElem(v.CardinalityBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "cardinalityBehavior"), "", v.CardinalityBehavior.Elem)
+	} else if v.CardinalityBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 25, "cardinalityBehavior")
 	}
 	if v.Definition != nil {
 		buildChoice(b, s, nt, 26, v.Definition)
@@ -38222,6 +41002,8 @@ func (v *PlanDefinitionAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 27, "transform", v.Transform.Value, v.Transform.Elem)
 	} else if someElem(v.Transform.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "transform"), "", v.Transform.Elem)
+	} else if v.Transform.Elem != nil {
+		b.emptyPrim(s, nt, 27, "transform")
 	}
 	if len(v.DynamicValue) > 0 {
 		gr := b.group(s, nt, 28, "dynamicValue")
@@ -38271,6 +41053,8 @@ func (v *PlanDefinitionActionCondition) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 3, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 3, "kind")
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -38310,11 +41094,15 @@ func (v *PlanDefinitionActionRelatedAction) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 3, "actionId", v.ActionID.Value, v.ActionID.Elem)
 	} else if someElem(v.ActionID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "actionId"), "", v.ActionID.Elem)
+	} else if v.ActionID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "actionId")
 	}
 	if v.Relationship.Value != "" {
 		b.leaf(s, nt, 4, "relationship", v.Relationship.Value, v.Relationship.Elem)
 	} else if someElem(v.Relationship.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "relationship"), "", v.Relationship.Elem)
+	} else if v.Relationship.Elem != nil {
+		b.emptyPrim(s, nt, 4, "relationship")
 	}
 	if v.Offset != nil {
 		buildChoice(b, s, nt, 5, v.Offset)
@@ -38351,6 +41139,8 @@ func (v *PlanDefinitionActionParticipant) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Role != nil {
 		gr := b.group(s, nt, 4, "role")
@@ -38390,6 +41180,8 @@ func (v *PlanDefinitionActionDynamicValue) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 3, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 3, "path")
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -38410,6 +41202,8 @@ func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -38421,11 +41215,15 @@ func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -38489,11 +41287,15 @@ func (v *Practitioner) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "gender", v.Gender.Value, v.Gender.Elem)
 	} else if someElem(v.Gender.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "gender"), "", v.Gender.Elem)
+	} else if v.Gender.Elem != nil {
+		b.emptyPrim(s, nt, 13, "gender")
 	}
 	if v.BirthDate.Value != "" {
 		b.leaf(s, nt, 14, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
 	} else if someElem(v.BirthDate.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "birthDate"), "", v.BirthDate.Elem)
+	} else if v.BirthDate.Elem != nil {
+		b.emptyPrim(s, nt, 14, "birthDate")
 	}
 	if len(v.Photo) > 0 {
 		gr := b.group(s, nt, 15, "photo")
@@ -38586,6 +41388,8 @@ func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -38597,11 +41401,15 @@ func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -38715,6 +41523,8 @@ func (v *PractitionerRole) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "availabilityExceptions", v.AvailabilityExceptions.Value, v.AvailabilityExceptions.Elem)
 	} else if someElem(v.AvailabilityExceptions.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "availabilityExceptions"), "", v.AvailabilityExceptions.Elem)
+	} else if v.AvailabilityExceptions.Elem != nil {
+		b.emptyPrim(s, nt, 20, "availabilityExceptions")
 	}
 	if len(v.Endpoint) > 0 {
 		gr := b.group(s, nt, 21, "endpoint")
@@ -38765,6 +41575,8 @@ func (v *PractitionerRoleAvailableTime) buildNode(b *typedBuilder, s nodeScope) 
 			for j := range v.DaysOfWeek {
 				b.strNode(s, gr, v.DaysOfWeek[j].Value, v.DaysOfWeek[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 3, "daysOfWeek", len(v.DaysOfWeek))
 		}
 	}
 	buildPrim(b, s, nt, 4, "allDay", &v.AllDay)
@@ -38772,11 +41584,15 @@ func (v *PractitionerRoleAvailableTime) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 5, "availableStartTime", v.AvailableStartTime.Value, v.AvailableStartTime.Elem)
 	} else if someElem(v.AvailableStartTime.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "availableStartTime"), "", v.AvailableStartTime.Elem)
+	} else if v.AvailableStartTime.Elem != nil {
+		b.emptyPrim(s, nt, 5, "availableStartTime")
 	}
 	if v.AvailableEndTime.Value != "" {
 		b.leaf(s, nt, 6, "availableEndTime", v.AvailableEndTime.Value, v.AvailableEndTime.Elem)
 	} else if someElem(v.AvailableEndTime.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "availableEndTime"), "", v.AvailableEndTime.Elem)
+	} else if v.AvailableEndTime.Elem != nil {
+		b.emptyPrim(s, nt, 6, "availableEndTime")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -38810,6 +41626,8 @@ func (v *PractitionerRoleNotAvailable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.During != nil {
 		gr := b.group(s, nt, 4, "during")
@@ -38830,6 +41648,8 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -38841,11 +41661,15 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -38893,6 +41717,8 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -38908,6 +41734,8 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.BasedOn) > 0 {
@@ -38930,6 +41758,8 @@ func (v *Procedure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 14, "statusReason")
@@ -39183,6 +42013,8 @@ func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -39194,11 +42026,15 @@ func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -39240,6 +42076,8 @@ func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "recorded", v.Recorded.Value, v.Recorded.Elem)
 	} else if someElem(v.Recorded.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "recorded"), "", v.Recorded.Elem)
+	} else if v.Recorded.Elem != nil {
+		b.emptyPrim(s, nt, 10, "recorded")
 	}
 	if len(v.Policy) > 0 {
 		some := false
@@ -39254,6 +42092,8 @@ func (v *Provenance) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Policy {
 				b.strNode(s, gr, v.Policy[j].Value, v.Policy[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "policy", len(v.Policy))
 		}
 	}
 	if v.Location != nil {
@@ -39386,6 +42226,8 @@ func (v *ProvenanceEntity) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "role", v.Role.Value, v.Role.Elem)
 	} else if someElem(v.Role.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "role"), "", v.Role.Elem)
+	} else if v.Role.Elem != nil {
+		b.emptyPrim(s, nt, 3, "role")
 	}
 	if v.What != nil {
 		gr := b.group(s, nt, 4, "what")
@@ -39414,6 +42256,8 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -39425,11 +42269,15 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -39460,6 +42308,8 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -39473,16 +42323,22 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if len(v.DerivedFrom) > 0 {
 		some := false
@@ -39497,12 +42353,16 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.DerivedFrom {
 				b.strNode(s, gr, v.DerivedFrom[j].Value, v.DerivedFrom[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 13, "derivedFrom", len(v.DerivedFrom))
 		}
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	buildPrim(b, s, nt, 15, "experimental", &v.Experimental)
 	if len(v.SubjectType) > 0 {
@@ -39518,17 +42378,23 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.SubjectType {
 				b.strNode(s, gr, v.SubjectType[j].Value, v.SubjectType[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 16, "subjectType", len(v.SubjectType))
 		}
 	}
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 17, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 17, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 18, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 18, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 19, "contact")
@@ -39542,6 +42408,8 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 20, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 21, "useContext")
@@ -39563,21 +42431,29 @@ func (v *Questionnaire) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 23, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 24, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 24, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 25, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 25, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 26, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 26, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 27, "effectivePeriod")
@@ -39633,11 +42509,15 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "linkId", v.LinkID.Value, v.LinkID.Elem)
 	} else if someElem(v.LinkID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "linkId"), "", v.LinkID.Elem)
+	} else if v.LinkID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "linkId")
 	}
 	if v.Definition.Value != "" {
 		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 4, "definition")
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 5, "code")
@@ -39651,16 +42531,22 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "prefix", v.Prefix.Value, v.Prefix.Elem)
 	} else if someElem(v.Prefix.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "prefix"), "", v.Prefix.Elem)
+	} else if v.Prefix.Elem != nil {
+		b.emptyPrim(s, nt, 6, "prefix")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 7, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 7, "text")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 8, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 8, "type")
 	}
 	if len(v.EnableWhen) > 0 {
 		gr := b.group(s, nt, 9, "enableWhen")
@@ -39674,6 +42560,8 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "enableBehavior", v.EnableBehavior.Value, v.EnableBehavior.Elem)
 	} else if someElem(v.EnableBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "enableBehavior"), "", v.EnableBehavior.Elem)
+	} else if v.EnableBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 10, "enableBehavior")
 	}
 	buildPrim(b, s, nt, 11, "required", &v.Required)
 	buildPrim(b, s, nt, 12, "repeats", &v.Repeats)
@@ -39683,6 +42571,8 @@ func (v *QuestionnaireItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "answerValueSet", v.AnswerValueSet.Value, v.AnswerValueSet.Elem)
 	} else if someElem(v.AnswerValueSet.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "answerValueSet"), "", v.AnswerValueSet.Elem)
+	} else if v.AnswerValueSet.Elem != nil {
+		b.emptyPrim(s, nt, 15, "answerValueSet")
 	}
 	if len(v.AnswerOption) > 0 {
 		gr := b.group(s, nt, 16, "answerOption")
@@ -39740,11 +42630,15 @@ func (v *QuestionnaireItemEnableWhen) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "question", v.Question.Value, v.Question.Elem)
 	} else if someElem(v.Question.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "question"), "", v.Question.Elem)
+	} else if v.Question.Elem != nil {
+		b.emptyPrim(s, nt, 3, "question")
 	}
 	if v.Operator.Value != "" {
 		b.leaf(s, nt, 4, "operator", v.Operator.Value, v.Operator.Elem)
 	} else if someElem(v.Operator.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "operator"), "", v.Operator.Elem)
+	} else if v.Operator.Elem != nil {
+		b.emptyPrim(s, nt, 4, "operator")
 	}
 	if v.Answer != nil {
 		buildChoice(b, s, nt, 5, v.Answer)
@@ -39825,6 +42719,8 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -39836,11 +42732,15 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -39893,11 +42793,15 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "questionnaire", v.Questionnaire.Value, v.Questionnaire.Elem)
 	} else if someElem(v.Questionnaire.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "questionnaire"), "", v.Questionnaire.Elem)
+	} else if v.Questionnaire.Elem != nil {
+		b.emptyPrim(s, nt, 11, "questionnaire")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	if v.Subject != nil {
 		gr := b.group(s, nt, 13, "subject")
@@ -39915,6 +42819,8 @@ func (v *QuestionnaireResponse) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "authored", v.Authored.Value, v.Authored.Elem)
 	} else if someElem(v.Authored.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "authored"), "", v.Authored.Elem)
+	} else if v.Authored.Elem != nil {
+		b.emptyPrim(s, nt, 15, "authored")
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 16, "author")
@@ -39968,16 +42874,22 @@ func (v *QuestionnaireResponseItem) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "linkId", v.LinkID.Value, v.LinkID.Elem)
 	} else if someElem(v.LinkID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "linkId"), "", v.LinkID.Elem)
+	} else if v.LinkID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "linkId")
 	}
 	if v.Definition.Value != "" {
 		b.leaf(s, nt, 4, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 4, "definition")
 	}
 	if v.Text.Value != "" {
 		b.leaf(s, nt, 5, "text", v.Text.Value, v.Text.Elem)
 	} else if someElem(v.Text.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "text"), "", v.Text.Elem)
+	} else if v.Text.Elem != nil {
+		b.emptyPrim(s, nt, 5, "text")
 	}
 	if len(v.Answer) > 0 {
 		gr := b.group(s, nt, 6, "answer")
@@ -40047,6 +42959,8 @@ func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40058,11 +42972,15 @@ func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40132,11 +43050,15 @@ func (v *RelatedPerson) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "gender", v.Gender.Value, v.Gender.Elem)
 	} else if someElem(v.Gender.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "gender"), "", v.Gender.Elem)
+	} else if v.Gender.Elem != nil {
+		b.emptyPrim(s, nt, 14, "gender")
 	}
 	if v.BirthDate.Value != "" {
 		b.leaf(s, nt, 15, "birthDate", v.BirthDate.Value, v.BirthDate.Elem)
 	} else if someElem(v.BirthDate.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "birthDate"), "", v.BirthDate.Elem)
+	} else if v.BirthDate.Elem != nil {
+		b.emptyPrim(s, nt, 15, "birthDate")
 	}
 	if len(v.Address) > 0 {
 		gr := b.group(s, nt, 16, "address")
@@ -40216,6 +43138,8 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40227,11 +43151,15 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40279,6 +43207,8 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -40294,6 +43224,8 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.BasedOn) > 0 {
@@ -40322,16 +43254,22 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.Intent.Value != "" {
 		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 15, "intent")
 	}
 	if v.Priority.Value != "" {
 		b.leaf(s, nt, 16, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 16, "priority")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 17, "code")
@@ -40355,6 +43293,8 @@ func (v *RequestGroup) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
 	} else if someElem(v.AuthoredOn.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "authoredOn"), "", v.AuthoredOn.Elem)
+	} else if v.AuthoredOn.Elem != nil {
+		b.emptyPrim(s, nt, 20, "authoredOn")
 	}
 	if v.Author != nil {
 		gr := b.group(s, nt, 21, "author")
@@ -40426,26 +43366,36 @@ func (v *RequestGroupAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "prefix", v.Prefix.Value, v.Prefix.Elem)
 	} else if someElem(v.Prefix.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "prefix"), "", v.Prefix.Elem)
+	} else if v.Prefix.Elem != nil {
+		b.emptyPrim(s, nt, 3, "prefix")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 4, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 4, "title")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if v.TextEquivalent.Value != "" {
 		b.leaf(s, nt, 6, "textEquivalent", v.TextEquivalent.Value, v.TextEquivalent.Elem)
 	} else if someElem(v.TextEquivalent.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "textEquivalent"), "", v.TextEquivalent.Elem)
+	} else if v.TextEquivalent.Elem != nil {
+		b.emptyPrim(s, nt, 6, "textEquivalent")
 	}
 	if v.Priority.Value != "" {
 		b.leaf(s, nt, 7, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 7, "priority")
 	}
 	if len(v.Code) > 0 {
 		gr := b.group(s, nt, 8, "code")
@@ -40500,26 +43450,36 @@ func (v *RequestGroupAction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "groupingBehavior", v.GroupingBehavior.Value, v.GroupingBehavior.Elem)
 	} else if someElem(v.GroupingBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "groupingBehavior"), "", v.GroupingBehavior.Elem)
+	} else if v.GroupingBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 15, "groupingBehavior")
 	}
 	if v.SelectionBehavior.Value != "" {
 		b.leaf(s, nt, 16, "selectionBehavior", v.SelectionBehavior.Value, v.SelectionBehavior.Elem)
 	} else if someElem(v.SelectionBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "selectionBehavior"), "", v.SelectionBehavior.Elem)
+	} else if v.SelectionBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 16, "selectionBehavior")
 	}
 	if v.RequiredBehavior.Value != "" {
 		b.leaf(s, nt, 17, "requiredBehavior", v.RequiredBehavior.Value, v.RequiredBehavior.Elem)
 	} else if someElem(v.RequiredBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "requiredBehavior"), "", v.RequiredBehavior.Elem)
+	} else if v.RequiredBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 17, "requiredBehavior")
 	}
 	if v.PrecheckBehavior.Value != "" {
 		b.leaf(s, nt, 18, "precheckBehavior", v.PrecheckBehavior.Value, v.PrecheckBehavior.Elem)
 	} else if someElem(v.PrecheckBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "precheckBehavior"), "", v.PrecheckBehavior.Elem)
+	} else if v.PrecheckBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 18, "precheckBehavior")
 	}
 	if v.CardinalityBehavior.Value != "" {
 		b.leaf(s, nt, 19, "cardinalityBehavior", v.CardinalityBehavior.Value, v.CardinalityBehavior.Elem)
 	} else if someElem(v.CardinalityBehavior.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "cardinalityBehavior"), "", v.CardinalityBehavior.Elem)
+	} else if v.CardinalityBehavior.Elem != nil {
+		b.emptyPrim(s, nt, 19, "cardinalityBehavior")
 	}
 	if v.Resource != nil {
 		gr := b.group(s, nt, 20, "resource")
@@ -40567,6 +43527,8 @@ func (v *RequestGroupActionCondition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 3, "kind")
 	}
 	if v.Expression != nil {
 		gr := b.group(s, nt, 4, "expression")
@@ -40606,11 +43568,15 @@ func (v *RequestGroupActionRelatedAction) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 3, "actionId", v.ActionID.Value, v.ActionID.Elem)
 	} else if someElem(v.ActionID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "actionId"), "", v.ActionID.Elem)
+	} else if v.ActionID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "actionId")
 	}
 	if v.Relationship.Value != "" {
 		b.leaf(s, nt, 4, "relationship", v.Relationship.Value, v.Relationship.Elem)
 	} else if someElem(v.Relationship.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "relationship"), "", v.Relationship.Elem)
+	} else if v.Relationship.Elem != nil {
+		b.emptyPrim(s, nt, 4, "relationship")
 	}
 	if v.Offset != nil {
 		buildChoice(b, s, nt, 5, v.Offset)
@@ -40628,6 +43594,8 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40639,11 +43607,15 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40674,6 +43646,8 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -40687,31 +43661,43 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.ShortTitle.Value != "" {
 		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
 	} else if someElem(v.ShortTitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
+	} else if v.ShortTitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "shortTitle")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 14, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 15, "status")
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
@@ -40721,11 +43707,15 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 18, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 19, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -40739,6 +43729,8 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 21, "description")
 	}
 	if len(v.Comment) > 0 {
 		some := false
@@ -40753,6 +43745,8 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Comment {
 				b.strNode(s, gr, v.Comment[j].Value, v.Comment[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 22, "comment", len(v.Comment))
 		}
 	}
 	if len(v.UseContext) > 0 {
@@ -40775,26 +43769,36 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 25, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 25, "purpose")
 	}
 	if v.Usage.Value != "" {
 		b.leaf(s, nt, 26, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 26, "usage")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 27, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 27, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 28, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 28, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 28, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 29, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 29, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 30, "effectivePeriod")
@@ -40863,6 +43867,8 @@ func (v *ResearchDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Library {
 				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 37, "library", len(v.Library))
 		}
 	}
 	if v.Population != nil {
@@ -40902,6 +43908,8 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -40913,11 +43921,15 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -40948,6 +43960,8 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -40961,31 +43975,43 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.ShortTitle.Value != "" {
 		b.leaf(s, nt, 13, "shortTitle", v.ShortTitle.Value, v.ShortTitle.Elem)
 	} else if someElem(v.ShortTitle.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "shortTitle"), "", v.ShortTitle.Elem)
+	} else if v.ShortTitle.Elem != nil {
+		b.emptyPrim(s, nt, 13, "shortTitle")
 	}
 	if v.Subtitle.Value != "" {
 		b.leaf(s, nt, 14, "subtitle", v.Subtitle.Value, v.Subtitle.Elem)
 	} else if someElem(v.Subtitle.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "subtitle"), "", v.Subtitle.Elem)
+	} else if v.Subtitle.Elem != nil {
+		b.emptyPrim(s, nt, 14, "subtitle")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 15, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 15, "status")
 	}
 	buildPrim(b, s, nt, 16, "experimental", &v.Experimental)
 	if v.Subject != nil {
@@ -40995,11 +44021,15 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 18, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 19, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 19, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 20, "contact")
@@ -41013,6 +44043,8 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 21, "description")
 	}
 	if len(v.Comment) > 0 {
 		some := false
@@ -41027,6 +44059,8 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Comment {
 				b.strNode(s, gr, v.Comment[j].Value, v.Comment[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 22, "comment", len(v.Comment))
 		}
 	}
 	if len(v.UseContext) > 0 {
@@ -41049,26 +44083,36 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 25, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 25, "purpose")
 	}
 	if v.Usage.Value != "" {
 		b.leaf(s, nt, 26, "usage", v.Usage.Value, v.Usage.Elem)
 	} else if someElem(v.Usage.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "usage"), "", v.Usage.Elem)
+	} else if v.Usage.Elem != nil {
+		b.emptyPrim(s, nt, 26, "usage")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 27, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 27, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 27, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 28, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 28, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 28, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 29, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 29, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 29, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 30, "effectivePeriod")
@@ -41137,17 +44181,23 @@ func (v *ResearchElementDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Library {
 				b.strNode(s, gr, v.Library[j].Value, v.Library[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 37, "library", len(v.Library))
 		}
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 38, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 38, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 38, "type")
 	}
 	if v.VariableType.Value != "" {
 		b.leaf(s, nt, 39, "variableType", v.VariableType.Value, v.VariableType.Elem)
 	} else if someElem(v.VariableType.Elem) {
 		b.strNode(s, b.group(s, nt, 39, "variableType"), "", v.VariableType.Elem)
+	} else if v.VariableType.Elem != nil {
+		b.emptyPrim(s, nt, 39, "variableType")
 	}
 	if len(v.Characteristic) > 0 {
 		gr := b.group(s, nt, 40, "characteristic")
@@ -41207,6 +44257,8 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		b.leaf(s, nt, 7, "studyEffectiveDescription", v.StudyEffectiveDescription.Value, v.StudyEffectiveDescription.Elem)
 	} else if someElem(v.StudyEffectiveDescription.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "studyEffectiveDescription"), "", v.StudyEffectiveDescription.Elem)
+	} else if v.StudyEffectiveDescription.Elem != nil {
+		b.emptyPrim(s, nt, 7, "studyEffectiveDescription")
 	}
 	if v.StudyEffective != nil {
 		buildChoice(b, s, nt, 8, v.StudyEffective)
@@ -41221,11 +44273,15 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		b.leaf(s, nt, 10, "studyEffectiveGroupMeasure", v.StudyEffectiveGroupMeasure.Value, v.StudyEffectiveGroupMeasure.Elem)
 	} else if someElem(v.StudyEffectiveGroupMeasure.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "studyEffectiveGroupMeasure"), "", v.StudyEffectiveGroupMeasure.Elem)
+	} else if v.StudyEffectiveGroupMeasure.Elem != nil {
+		b.emptyPrim(s, nt, 10, "studyEffectiveGroupMeasure")
 	}
 	if v.ParticipantEffectiveDescription.Value != "" {
 		b.leaf(s, nt, 11, "participantEffectiveDescription", v.ParticipantEffectiveDescription.Value, v.ParticipantEffectiveDescription.Elem)
 	} else if someElem(v.ParticipantEffectiveDescription.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "participantEffectiveDescription"), "", v.ParticipantEffectiveDescription.Elem)
+	} else if v.ParticipantEffectiveDescription.Elem != nil {
+		b.emptyPrim(s, nt, 11, "participantEffectiveDescription")
 	}
 	if v.ParticipantEffective != nil {
 		buildChoice(b, s, nt, 12, v.ParticipantEffective)
@@ -41240,6 +44296,8 @@ func (v *ResearchElementDefinitionCharacteristic) buildNode(b *typedBuilder, s n
 		b.leaf(s, nt, 14, "participantEffectiveGroupMeasure", v.ParticipantEffectiveGroupMeasure.Value, v.ParticipantEffectiveGroupMeasure.Elem)
 	} else if someElem(v.ParticipantEffectiveGroupMeasure.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "participantEffectiveGroupMeasure"), "", v.ParticipantEffectiveGroupMeasure.Elem)
+	} else if v.ParticipantEffectiveGroupMeasure.Elem != nil {
+		b.emptyPrim(s, nt, 14, "participantEffectiveGroupMeasure")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41254,6 +44312,8 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41265,11 +44325,15 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -41308,6 +44372,8 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 9, "title")
 	}
 	if len(v.Protocol) > 0 {
 		gr := b.group(s, nt, 10, "protocol")
@@ -41329,6 +44395,8 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	if v.PrimaryPurposeType != nil {
 		gr := b.group(s, nt, 13, "primaryPurposeType")
@@ -41402,6 +44470,8 @@ func (v *ResearchStudy) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 22, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 22, "description")
 	}
 	if len(v.Enrollment) > 0 {
 		gr := b.group(s, nt, 23, "enrollment")
@@ -41499,6 +44569,8 @@ func (v *ResearchStudyArm) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -41510,6 +44582,8 @@ func (v *ResearchStudyArm) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41543,6 +44617,8 @@ func (v *ResearchStudyObjective) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -41563,6 +44639,8 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41574,11 +44652,15 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -41617,6 +44699,8 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Period != nil {
 		gr := b.group(s, nt, 10, "period")
@@ -41640,11 +44724,15 @@ func (v *ResearchSubject) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "assignedArm", v.AssignedArm.Value, v.AssignedArm.Elem)
 	} else if someElem(v.AssignedArm.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "assignedArm"), "", v.AssignedArm.Elem)
+	} else if v.AssignedArm.Elem != nil {
+		b.emptyPrim(s, nt, 13, "assignedArm")
 	}
 	if v.ActualArm.Value != "" {
 		b.leaf(s, nt, 14, "actualArm", v.ActualArm.Value, v.ActualArm.Elem)
 	} else if someElem(v.ActualArm.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "actualArm"), "", v.ActualArm.Elem)
+	} else if v.ActualArm.Elem != nil {
+		b.emptyPrim(s, nt, 14, "actualArm")
 	}
 	if v.Consent != nil {
 		gr := b.group(s, nt, 15, "consent")
@@ -41665,6 +44753,8 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41676,11 +44766,15 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -41731,6 +44825,8 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if v.Method != nil {
 		gr := b.group(s, nt, 12, "method")
@@ -41807,6 +44903,8 @@ func (v *RiskAssessment) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 23, "mitigation", v.Mitigation.Value, v.Mitigation.Elem)
 	} else if someElem(v.Mitigation.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "mitigation"), "", v.Mitigation.Elem)
+	} else if v.Mitigation.Elem != nil {
+		b.emptyPrim(s, nt, 23, "mitigation")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 24, "note")
@@ -41867,6 +44965,8 @@ func (v *RiskAssessmentPrediction) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "rationale", v.Rationale.Value, v.Rationale.Elem)
 	} else if someElem(v.Rationale.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "rationale"), "", v.Rationale.Elem)
+	} else if v.Rationale.Elem != nil {
+		b.emptyPrim(s, nt, 8, "rationale")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -41881,6 +44981,8 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -41892,11 +44994,15 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -41927,6 +45033,8 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -41940,31 +45048,43 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 15, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -41978,6 +45098,8 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 18, "note")
@@ -42007,16 +45129,22 @@ func (v *RiskEvidenceSynthesis) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 21, "copyright")
 	}
 	if v.ApprovalDate.Value != "" {
 		b.leaf(s, nt, 22, "approvalDate", v.ApprovalDate.Value, v.ApprovalDate.Elem)
 	} else if someElem(v.ApprovalDate.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "approvalDate"), "", v.ApprovalDate.Elem)
+	} else if v.ApprovalDate.Elem != nil {
+		b.emptyPrim(s, nt, 22, "approvalDate")
 	}
 	if v.LastReviewDate.Value != "" {
 		b.leaf(s, nt, 23, "lastReviewDate", v.LastReviewDate.Value, v.LastReviewDate.Elem)
 	} else if someElem(v.LastReviewDate.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "lastReviewDate"), "", v.LastReviewDate.Elem)
+	} else if v.LastReviewDate.Elem != nil {
+		b.emptyPrim(s, nt, 23, "lastReviewDate")
 	}
 	if v.EffectivePeriod != nil {
 		gr := b.group(s, nt, 24, "effectivePeriod")
@@ -42154,6 +45282,8 @@ func (v *RiskEvidenceSynthesisSampleSize) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	buildPrim(b, s, nt, 4, "numberOfStudies", &v.NumberOfStudies)
 	buildPrim(b, s, nt, 5, "numberOfParticipants", &v.NumberOfParticipants)
@@ -42189,6 +45319,8 @@ func (v *RiskEvidenceSynthesisRiskEstimate) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -42365,6 +45497,8 @@ func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -42376,11 +45510,15 @@ func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -42458,6 +45596,8 @@ func (v *Schedule) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 15, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 15, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -42472,6 +45612,8 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -42483,11 +45625,15 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -42518,37 +45664,51 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 9, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 10, "name")
 	}
 	if v.DerivedFrom.Value != "" {
 		b.leaf(s, nt, 11, "derivedFrom", v.DerivedFrom.Value, v.DerivedFrom.Elem)
 	} else if someElem(v.DerivedFrom.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "derivedFrom"), "", v.DerivedFrom.Elem)
+	} else if v.DerivedFrom.Elem != nil {
+		b.emptyPrim(s, nt, 11, "derivedFrom")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 15, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -42562,6 +45722,8 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -42583,11 +45745,15 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 20, "purpose")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 21, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 21, "code")
 	}
 	if len(v.Base) > 0 {
 		some := false
@@ -42602,27 +45768,37 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Base {
 				b.strNode(s, gr, v.Base[j].Value, v.Base[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 22, "base", len(v.Base))
 		}
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 23, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 23, "type")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 24, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 24, "expression")
 	}
 	if v.Xpath.Value != "" {
 		b.leaf(s, nt, 25, "xpath", v.Xpath.Value, v.Xpath.Elem)
 	} else if someElem(v.Xpath.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "xpath"), "", v.Xpath.Elem)
+	} else if v.Xpath.Elem != nil {
+		b.emptyPrim(s, nt, 25, "xpath")
 	}
 	if v.XpathUsage.Value != "" {
 		b.leaf(s, nt, 26, "xpathUsage", v.XpathUsage.Value, v.XpathUsage.Elem)
 	} else if someElem(v.XpathUsage.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "xpathUsage"), "", v.XpathUsage.Elem)
+	} else if v.XpathUsage.Elem != nil {
+		b.emptyPrim(s, nt, 26, "xpathUsage")
 	}
 	if len(v.Target) > 0 {
 		some := false
@@ -42637,6 +45813,8 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Target {
 				b.strNode(s, gr, v.Target[j].Value, v.Target[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 27, "target", len(v.Target))
 		}
 	}
 	buildPrim(b, s, nt, 28, "multipleOr", &v.MultipleOr)
@@ -42654,6 +45832,8 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Comparator {
 				b.strNode(s, gr, v.Comparator[j].Value, v.Comparator[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 30, "comparator", len(v.Comparator))
 		}
 	}
 	if len(v.Modifier) > 0 {
@@ -42669,6 +45849,8 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Modifier {
 				b.strNode(s, gr, v.Modifier[j].Value, v.Modifier[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 31, "modifier", len(v.Modifier))
 		}
 	}
 	if len(v.Chain) > 0 {
@@ -42684,6 +45866,8 @@ func (v *SearchParameter) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Chain {
 				b.strNode(s, gr, v.Chain[j].Value, v.Chain[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 32, "chain", len(v.Chain))
 		}
 	}
 	if len(v.Component) > 0 {
@@ -42726,11 +45910,15 @@ func (v *SearchParameterComponent) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "definition", v.Definition.Value, v.Definition.Elem)
 	} else if someElem(v.Definition.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "definition"), "", v.Definition.Elem)
+	} else if v.Definition.Elem != nil {
+		b.emptyPrim(s, nt, 3, "definition")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 4, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 4, "expression")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -42745,6 +45933,8 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -42756,11 +45946,15 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -42808,6 +46002,8 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesCanonical {
 				b.strNode(s, gr, v.InstantiatesCanonical[j].Value, v.InstantiatesCanonical[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "instantiatesCanonical", len(v.InstantiatesCanonical))
 		}
 	}
 	if len(v.InstantiatesURI) > 0 {
@@ -42823,6 +46019,8 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.InstantiatesURI {
 				b.strNode(s, gr, v.InstantiatesURI[j].Value, v.InstantiatesURI[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "instantiatesUri", len(v.InstantiatesURI))
 		}
 	}
 	if len(v.BasedOn) > 0 {
@@ -42851,11 +46049,15 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.Intent.Value != "" {
 		b.leaf(s, nt, 15, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 15, "intent")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 16, "category")
@@ -42869,6 +46071,8 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 17, "priority")
 	}
 	buildPrim(b, s, nt, 18, "doNotPerform", &v.DoNotPerform)
 	if v.Code != nil {
@@ -42910,6 +46114,8 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 26, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
 	} else if someElem(v.AuthoredOn.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "authoredOn"), "", v.AuthoredOn.Elem)
+	} else if v.AuthoredOn.Elem != nil {
+		b.emptyPrim(s, nt, 26, "authoredOn")
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 27, "requester")
@@ -43007,6 +46213,8 @@ func (v *ServiceRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 39, "patientInstruction", v.PatientInstruction.Value, v.PatientInstruction.Elem)
 	} else if someElem(v.PatientInstruction.Elem) {
 		b.strNode(s, b.group(s, nt, 39, "patientInstruction"), "", v.PatientInstruction.Elem)
+	} else if v.PatientInstruction.Elem != nil {
+		b.emptyPrim(s, nt, 39, "patientInstruction")
 	}
 	if len(v.RelevantHistory) > 0 {
 		gr := b.group(s, nt, 40, "relevantHistory")
@@ -43029,6 +46237,8 @@ func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -43040,11 +46250,15 @@ func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -43119,22 +46333,30 @@ func (v *Slot) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.Start.Value != "" {
 		b.leaf(s, nt, 15, "start", v.Start.Value, v.Start.Elem)
 	} else if someElem(v.Start.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "start"), "", v.Start.Elem)
+	} else if v.Start.Elem != nil {
+		b.emptyPrim(s, nt, 15, "start")
 	}
 	if v.End.Value != "" {
 		b.leaf(s, nt, 16, "end", v.End.Value, v.End.Elem)
 	} else if someElem(v.End.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "end"), "", v.End.Elem)
+	} else if v.End.Elem != nil {
+		b.emptyPrim(s, nt, 16, "end")
 	}
 	buildPrim(b, s, nt, 17, "overbooked", &v.Overbooked)
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 18, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 18, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -43149,6 +46371,8 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -43160,11 +46384,15 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -43209,6 +46437,8 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 11, "type")
@@ -43226,6 +46456,8 @@ func (v *Specimen) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "receivedTime", v.ReceivedTime.Value, v.ReceivedTime.Elem)
 	} else if someElem(v.ReceivedTime.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "receivedTime"), "", v.ReceivedTime.Elem)
+	} else if v.ReceivedTime.Elem != nil {
+		b.emptyPrim(s, nt, 13, "receivedTime")
 	}
 	if len(v.Parent) > 0 {
 		gr := b.group(s, nt, 14, "parent")
@@ -43377,6 +46609,8 @@ func (v *SpecimenProcessing) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.Procedure != nil {
 		gr := b.group(s, nt, 4, "procedure")
@@ -43435,6 +46669,8 @@ func (v *SpecimenContainer) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 5, "type")
@@ -43470,6 +46706,8 @@ func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -43481,11 +46719,15 @@ func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -43536,6 +46778,8 @@ func (v *SpecimenDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "timeAspect", v.TimeAspect.Value, v.TimeAspect.Elem)
 	} else if someElem(v.TimeAspect.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "timeAspect"), "", v.TimeAspect.Elem)
+	} else if v.TimeAspect.Elem != nil {
+		b.emptyPrim(s, nt, 11, "timeAspect")
 	}
 	if len(v.Collection) > 0 {
 		gr := b.group(s, nt, 12, "collection")
@@ -43592,6 +46836,8 @@ func (v *SpecimenDefinitionTypeTested) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "preference", v.Preference.Value, v.Preference.Elem)
 	} else if someElem(v.Preference.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "preference"), "", v.Preference.Elem)
+	} else if v.Preference.Elem != nil {
+		b.emptyPrim(s, nt, 5, "preference")
 	}
 	if v.Container != nil {
 		gr := b.group(s, nt, 6, "container")
@@ -43603,6 +46849,8 @@ func (v *SpecimenDefinitionTypeTested) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 7, "requirement", v.Requirement.Value, v.Requirement.Elem)
 	} else if someElem(v.Requirement.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "requirement"), "", v.Requirement.Elem)
+	} else if v.Requirement.Elem != nil {
+		b.emptyPrim(s, nt, 7, "requirement")
 	}
 	if v.RetentionTime != nil {
 		gr := b.group(s, nt, 8, "retentionTime")
@@ -43676,6 +46924,8 @@ func (v *SpecimenDefinitionTypeTestedContainer) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 6, "description")
 	}
 	if v.Capacity != nil {
 		gr := b.group(s, nt, 7, "capacity")
@@ -43698,6 +46948,8 @@ func (v *SpecimenDefinitionTypeTestedContainer) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 10, "preparation", v.Preparation.Value, v.Preparation.Elem)
 	} else if someElem(v.Preparation.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "preparation"), "", v.Preparation.Elem)
+	} else if v.Preparation.Elem != nil {
+		b.emptyPrim(s, nt, 10, "preparation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -43780,6 +47032,8 @@ func (v *SpecimenDefinitionTypeTestedHandling) buildNode(b *typedBuilder, s node
 		b.leaf(s, nt, 6, "instruction", v.Instruction.Value, v.Instruction.Elem)
 	} else if someElem(v.Instruction.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "instruction"), "", v.Instruction.Elem)
+	} else if v.Instruction.Elem != nil {
+		b.emptyPrim(s, nt, 6, "instruction")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -43794,6 +47048,8 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -43805,11 +47061,15 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -43840,6 +47100,8 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -43853,32 +47115,44 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 16, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -43892,6 +47166,8 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -43913,11 +47189,15 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 21, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 22, "copyright")
 	}
 	if len(v.Keyword) > 0 {
 		gr := b.group(s, nt, 23, "keyword")
@@ -43931,6 +47211,8 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 24, "fhirVersion", v.FhirVersion.Value, v.FhirVersion.Elem)
 	} else if someElem(v.FhirVersion.Elem) {
 		b.strNode(s, b.group(s, nt, 24, "fhirVersion"), "", v.FhirVersion.Elem)
+	} else if v.FhirVersion.Elem != nil {
+		b.emptyPrim(s, nt, 24, "fhirVersion")
 	}
 	if len(v.Mapping) > 0 {
 		gr := b.group(s, nt, 25, "mapping")
@@ -43944,6 +47226,8 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 26, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 26, "kind")
 	}
 	buildPrim(b, s, nt, 27, "abstract", &v.Abstract)
 	if len(v.Context) > 0 {
@@ -43967,22 +47251,30 @@ func (v *StructureDefinition) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ContextInvariant {
 				b.strNode(s, gr, v.ContextInvariant[j].Value, v.ContextInvariant[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 29, "contextInvariant", len(v.ContextInvariant))
 		}
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 30, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 30, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 30, "type")
 	}
 	if v.BaseDefinition.Value != "" {
 		b.leaf(s, nt, 31, "baseDefinition", v.BaseDefinition.Value, v.BaseDefinition.Elem)
 	} else if someElem(v.BaseDefinition.Elem) {
 		b.strNode(s, b.group(s, nt, 31, "baseDefinition"), "", v.BaseDefinition.Elem)
+	} else if v.BaseDefinition.Elem != nil {
+		b.emptyPrim(s, nt, 31, "baseDefinition")
 	}
 	if v.Derivation.Value != "" {
 		b.leaf(s, nt, 32, "derivation", v.Derivation.Value, v.Derivation.Elem)
 	} else if someElem(v.Derivation.Elem) {
 		b.strNode(s, b.group(s, nt, 32, "derivation"), "", v.Derivation.Elem)
+	} else if v.Derivation.Elem != nil {
+		b.emptyPrim(s, nt, 32, "derivation")
 	}
 	if v.Snapshot != nil {
 		gr := b.group(s, nt, 33, "snapshot")
@@ -44028,21 +47320,29 @@ func (v *StructureDefinitionMapping) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "identity", v.Identity.Value, v.Identity.Elem)
 	} else if someElem(v.Identity.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "identity"), "", v.Identity.Elem)
+	} else if v.Identity.Elem != nil {
+		b.emptyPrim(s, nt, 3, "identity")
 	}
 	if v.URI.Value != "" {
 		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
 	} else if someElem(v.URI.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
+	} else if v.URI.Elem != nil {
+		b.emptyPrim(s, nt, 4, "uri")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 6, "comment")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -44076,11 +47376,15 @@ func (v *StructureDefinitionContext) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 4, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 4, "expression")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -44167,6 +47471,8 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -44178,11 +47484,15 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -44213,6 +47523,8 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -44226,32 +47538,44 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 16, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -44265,6 +47589,8 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -44286,11 +47612,15 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 21, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 22, "copyright")
 	}
 	if len(v.Structure) > 0 {
 		gr := b.group(s, nt, 23, "structure")
@@ -44313,6 +47643,8 @@ func (v *StructureMap) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Import {
 				b.strNode(s, gr, v.Import[j].Value, v.Import[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 24, "import", len(v.Import))
 		}
 	}
 	if len(v.Group) > 0 {
@@ -44355,21 +47687,29 @@ func (v *StructureMapStructure) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 3, "url")
 	}
 	if v.Mode.Value != "" {
 		b.leaf(s, nt, 4, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 4, "mode")
 	}
 	if v.Alias.Value != "" {
 		b.leaf(s, nt, 5, "alias", v.Alias.Value, v.Alias.Elem)
 	} else if someElem(v.Alias.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "alias"), "", v.Alias.Elem)
+	} else if v.Alias.Elem != nil {
+		b.emptyPrim(s, nt, 5, "alias")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 6, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -44403,21 +47743,29 @@ func (v *StructureMapGroup) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Extends.Value != "" {
 		b.leaf(s, nt, 4, "extends", v.Extends.Value, v.Extends.Elem)
 	} else if someElem(v.Extends.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "extends"), "", v.Extends.Elem)
+	} else if v.Extends.Elem != nil {
+		b.emptyPrim(s, nt, 4, "extends")
 	}
 	if v.TypeMode.Value != "" {
 		b.leaf(s, nt, 5, "typeMode", v.TypeMode.Value, v.TypeMode.Elem)
 	} else if someElem(v.TypeMode.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "typeMode"), "", v.TypeMode.Elem)
+	} else if v.TypeMode.Elem != nil {
+		b.emptyPrim(s, nt, 5, "typeMode")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 6, "documentation")
 	}
 	if len(v.Input) > 0 {
 		gr := b.group(s, nt, 7, "input")
@@ -44467,21 +47815,29 @@ func (v *StructureMapGroupInput) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 4, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 4, "type")
 	}
 	if v.Mode.Value != "" {
 		b.leaf(s, nt, 5, "mode", v.Mode.Value, v.Mode.Elem)
 	} else if someElem(v.Mode.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "mode"), "", v.Mode.Elem)
+	} else if v.Mode.Elem != nil {
+		b.emptyPrim(s, nt, 5, "mode")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 6, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 6, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -44515,6 +47871,8 @@ func (v *StructureMapGroupRule) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 4, "source")
@@ -44552,6 +47910,8 @@ func (v *StructureMapGroupRule) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 8, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -44585,17 +47945,23 @@ func (v *StructureMapGroupRuleSource) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "context", v.Context.Value, v.Context.Elem)
 	} else if someElem(v.Context.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "context"), "", v.Context.Elem)
+	} else if v.Context.Elem != nil {
+		b.emptyPrim(s, nt, 3, "context")
 	}
 	buildPrim(b, s, nt, 4, "min", &v.Min)
 	if v.Max.Value != "" {
 		b.leaf(s, nt, 5, "max", v.Max.Value, v.Max.Elem)
 	} else if someElem(v.Max.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "max"), "", v.Max.Elem)
+	} else if v.Max.Elem != nil {
+		b.emptyPrim(s, nt, 5, "max")
 	}
 	if v.Type.Value != "" {
 		b.leaf(s, nt, 6, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 6, "type")
 	}
 	if v.DefaultValue != nil {
 		buildChoice(b, s, nt, 7, v.DefaultValue)
@@ -44604,31 +47970,43 @@ func (v *StructureMapGroupRuleSource) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "element", v.Element.Value, v.Element.Elem)
 	} else if someElem(v.Element.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "element"), "", v.Element.Elem)
+	} else if v.Element.Elem != nil {
+		b.emptyPrim(s, nt, 8, "element")
 	}
 	if v.ListMode.Value != "" {
 		b.leaf(s, nt, 9, "listMode", v.ListMode.Value, v.ListMode.Elem)
 	} else if someElem(v.ListMode.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "listMode"), "", v.ListMode.Elem)
+	} else if v.ListMode.Elem != nil {
+		b.emptyPrim(s, nt, 9, "listMode")
 	}
 	if v.Variable.Value != "" {
 		b.leaf(s, nt, 10, "variable", v.Variable.Value, v.Variable.Elem)
 	} else if someElem(v.Variable.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "variable"), "", v.Variable.Elem)
+	} else if v.Variable.Elem != nil {
+		b.emptyPrim(s, nt, 10, "variable")
 	}
 	if v.Condition.Value != "" {
 		b.leaf(s, nt, 11, "condition", v.Condition.Value, v.Condition.Elem)
 	} else if someElem(v.Condition.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "condition"), "", v.Condition.Elem)
+	} else if v.Condition.Elem != nil {
+		b.emptyPrim(s, nt, 11, "condition")
 	}
 	if v.Check.Value != "" {
 		b.leaf(s, nt, 12, "check", v.Check.Value, v.Check.Elem)
 	} else if someElem(v.Check.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "check"), "", v.Check.Elem)
+	} else if v.Check.Elem != nil {
+		b.emptyPrim(s, nt, 12, "check")
 	}
 	if v.LogMessage.Value != "" {
 		b.leaf(s, nt, 13, "logMessage", v.LogMessage.Value, v.LogMessage.Elem)
 	} else if someElem(v.LogMessage.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "logMessage"), "", v.LogMessage.Elem)
+	} else if v.LogMessage.Elem != nil {
+		b.emptyPrim(s, nt, 13, "logMessage")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -44662,21 +48040,29 @@ func (v *StructureMapGroupRuleTarget) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "context", v.Context.Value, v.Context.Elem)
 	} else if someElem(v.Context.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "context"), "", v.Context.Elem)
+	} else if v.Context.Elem != nil {
+		b.emptyPrim(s, nt, 3, "context")
 	}
 	if v.ContextType.Value != "" {
 		b.leaf(s, nt, 4, "contextType", v.ContextType.Value, v.ContextType.Elem)
 	} else if someElem(v.ContextType.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "contextType"), "", v.ContextType.Elem)
+	} else if v.ContextType.Elem != nil {
+		b.emptyPrim(s, nt, 4, "contextType")
 	}
 	if v.Element.Value != "" {
 		b.leaf(s, nt, 5, "element", v.Element.Value, v.Element.Elem)
 	} else if someElem(v.Element.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "element"), "", v.Element.Elem)
+	} else if v.Element.Elem != nil {
+		b.emptyPrim(s, nt, 5, "element")
 	}
 	if v.Variable.Value != "" {
 		b.leaf(s, nt, 6, "variable", v.Variable.Value, v.Variable.Elem)
 	} else if someElem(v.Variable.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "variable"), "", v.Variable.Elem)
+	} else if v.Variable.Elem != nil {
+		b.emptyPrim(s, nt, 6, "variable")
 	}
 	if len(v.ListMode) > 0 {
 		some := false
@@ -44691,17 +48077,23 @@ func (v *StructureMapGroupRuleTarget) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ListMode {
 				b.strNode(s, gr, v.ListMode[j].Value, v.ListMode[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 7, "listMode", len(v.ListMode))
 		}
 	}
 	if v.ListRuleID.Value != "" {
 		b.leaf(s, nt, 8, "listRuleId", v.ListRuleID.Value, v.ListRuleID.Elem)
 	} else if someElem(v.ListRuleID.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "listRuleId"), "", v.ListRuleID.Elem)
+	} else if v.ListRuleID.Elem != nil {
+		b.emptyPrim(s, nt, 8, "listRuleId")
 	}
 	if v.Transform.Value != "" {
 		b.leaf(s, nt, 9, "transform", v.Transform.Value, v.Transform.Elem)
 	} else if someElem(v.Transform.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "transform"), "", v.Transform.Elem)
+	} else if v.Transform.Elem != nil {
+		b.emptyPrim(s, nt, 9, "transform")
 	}
 	if len(v.Parameter) > 0 {
 		gr := b.group(s, nt, 10, "parameter")
@@ -44774,6 +48166,8 @@ func (v *StructureMapGroupRuleDependent) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if len(v.Variable) > 0 {
 		some := false
@@ -44788,6 +48182,8 @@ func (v *StructureMapGroupRuleDependent) buildNode(b *typedBuilder, s nodeScope)
 			for j := range v.Variable {
 				b.strNode(s, gr, v.Variable[j].Value, v.Variable[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "variable", len(v.Variable))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -44803,6 +48199,8 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -44814,11 +48212,15 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -44849,6 +48251,8 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 8, "status")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 9, "contact")
@@ -44862,21 +48266,29 @@ func (v *Subscription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "end", v.End.Value, v.End.Elem)
 	} else if someElem(v.End.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "end"), "", v.End.Elem)
+	} else if v.End.Elem != nil {
+		b.emptyPrim(s, nt, 10, "end")
 	}
 	if v.Reason.Value != "" {
 		b.leaf(s, nt, 11, "reason", v.Reason.Value, v.Reason.Elem)
 	} else if someElem(v.Reason.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "reason"), "", v.Reason.Elem)
+	} else if v.Reason.Elem != nil {
+		b.emptyPrim(s, nt, 11, "reason")
 	}
 	if v.Criteria.Value != "" {
 		b.leaf(s, nt, 12, "criteria", v.Criteria.Value, v.Criteria.Elem)
 	} else if someElem(v.Criteria.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "criteria"), "", v.Criteria.Elem)
+	} else if v.Criteria.Elem != nil {
+		b.emptyPrim(s, nt, 12, "criteria")
 	}
 	if v.Error.Value != "" {
 		b.leaf(s, nt, 13, "error", v.Error.Value, v.Error.Elem)
 	} else if someElem(v.Error.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "error"), "", v.Error.Elem)
+	} else if v.Error.Elem != nil {
+		b.emptyPrim(s, nt, 13, "error")
 	}
 	if v.Channel != nil {
 		gr := b.group(s, nt, 14, "channel")
@@ -44916,16 +48328,22 @@ func (v *SubscriptionChannel) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.Endpoint.Value != "" {
 		b.leaf(s, nt, 4, "endpoint", v.Endpoint.Value, v.Endpoint.Elem)
 	} else if someElem(v.Endpoint.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "endpoint"), "", v.Endpoint.Elem)
+	} else if v.Endpoint.Elem != nil {
+		b.emptyPrim(s, nt, 4, "endpoint")
 	}
 	if v.Payload.Value != "" {
 		b.leaf(s, nt, 5, "payload", v.Payload.Value, v.Payload.Elem)
 	} else if someElem(v.Payload.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "payload"), "", v.Payload.Elem)
+	} else if v.Payload.Elem != nil {
+		b.emptyPrim(s, nt, 5, "payload")
 	}
 	if len(v.Header) > 0 {
 		some := false
@@ -44940,6 +48358,8 @@ func (v *SubscriptionChannel) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Header {
 				b.strNode(s, gr, v.Header[j].Value, v.Header[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 6, "header", len(v.Header))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -44955,6 +48375,8 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -44966,11 +48388,15 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -45009,6 +48435,8 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if len(v.Category) > 0 {
 		gr := b.group(s, nt, 10, "category")
@@ -45028,6 +48456,8 @@ func (v *Substance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 12, "description")
 	}
 	if len(v.Instance) > 0 {
 		gr := b.group(s, nt, 13, "instance")
@@ -45083,6 +48513,8 @@ func (v *SubstanceInstance) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "expiry", v.Expiry.Value, v.Expiry.Elem)
 	} else if someElem(v.Expiry.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "expiry"), "", v.Expiry.Elem)
+	} else if v.Expiry.Elem != nil {
+		b.emptyPrim(s, nt, 4, "expiry")
 	}
 	if v.Quantity != nil {
 		gr := b.group(s, nt, 5, "quantity")
@@ -45140,6 +48572,8 @@ func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -45151,11 +48585,15 @@ func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -45193,6 +48631,8 @@ func (v *SubstanceNucleicAcid) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "areaOfHybridisation", v.AreaOfHybridisation.Value, v.AreaOfHybridisation.Elem)
 	} else if someElem(v.AreaOfHybridisation.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "areaOfHybridisation"), "", v.AreaOfHybridisation.Elem)
+	} else if v.AreaOfHybridisation.Elem != nil {
+		b.emptyPrim(s, nt, 10, "areaOfHybridisation")
 	}
 	if v.OligoNucleotideType != nil {
 		gr := b.group(s, nt, 11, "oligoNucleotideType")
@@ -45241,6 +48681,8 @@ func (v *SubstanceNucleicAcidSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "sequence", v.Sequence.Value, v.Sequence.Elem)
 	} else if someElem(v.Sequence.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "sequence"), "", v.Sequence.Elem)
+	} else if v.Sequence.Elem != nil {
+		b.emptyPrim(s, nt, 4, "sequence")
 	}
 	buildPrim(b, s, nt, 5, "length", &v.Length)
 	if v.SequenceAttachment != nil {
@@ -45309,6 +48751,8 @@ func (v *SubstanceNucleicAcidSubunitLinkage) buildNode(b *typedBuilder, s nodeSc
 		b.leaf(s, nt, 3, "connectivity", v.Connectivity.Value, v.Connectivity.Elem)
 	} else if someElem(v.Connectivity.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "connectivity"), "", v.Connectivity.Elem)
+	} else if v.Connectivity.Elem != nil {
+		b.emptyPrim(s, nt, 3, "connectivity")
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 4, "identifier")
@@ -45320,11 +48764,15 @@ func (v *SubstanceNucleicAcidSubunitLinkage) buildNode(b *typedBuilder, s nodeSc
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.ResidueSite.Value != "" {
 		b.leaf(s, nt, 6, "residueSite", v.ResidueSite.Value, v.ResidueSite.Elem)
 	} else if someElem(v.ResidueSite.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "residueSite"), "", v.ResidueSite.Elem)
+	} else if v.ResidueSite.Elem != nil {
+		b.emptyPrim(s, nt, 6, "residueSite")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45364,11 +48812,15 @@ func (v *SubstanceNucleicAcidSubunitSugar) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 4, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 4, "name")
 	}
 	if v.ResidueSite.Value != "" {
 		b.leaf(s, nt, 5, "residueSite", v.ResidueSite.Value, v.ResidueSite.Elem)
 	} else if someElem(v.ResidueSite.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "residueSite"), "", v.ResidueSite.Elem)
+	} else if v.ResidueSite.Elem != nil {
+		b.emptyPrim(s, nt, 5, "residueSite")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45383,6 +48835,8 @@ func (v *SubstancePolymer) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -45394,11 +48848,15 @@ func (v *SubstancePolymer) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -45458,6 +48916,8 @@ func (v *SubstancePolymer) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Modification {
 				b.strNode(s, gr, v.Modification[j].Value, v.Modification[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 11, "modification", len(v.Modification))
 		}
 	}
 	if len(v.MonomerSet) > 0 {
@@ -45598,6 +49058,8 @@ func (v *SubstancePolymerRepeat) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "averageMolecularFormula", v.AverageMolecularFormula.Value, v.AverageMolecularFormula.Elem)
 	} else if someElem(v.AverageMolecularFormula.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "averageMolecularFormula"), "", v.AverageMolecularFormula.Elem)
+	} else if v.AverageMolecularFormula.Elem != nil {
+		b.emptyPrim(s, nt, 4, "averageMolecularFormula")
 	}
 	if v.RepeatUnitAmountType != nil {
 		gr := b.group(s, nt, 5, "repeatUnitAmountType")
@@ -45651,6 +49113,8 @@ func (v *SubstancePolymerRepeatRepeatUnit) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 4, "repeatUnit", v.RepeatUnit.Value, v.RepeatUnit.Elem)
 	} else if someElem(v.RepeatUnit.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "repeatUnit"), "", v.RepeatUnit.Elem)
+	} else if v.RepeatUnit.Elem != nil {
+		b.emptyPrim(s, nt, 4, "repeatUnit")
 	}
 	if v.Amount != nil {
 		gr := b.group(s, nt, 5, "amount")
@@ -45752,6 +49216,8 @@ func (v *SubstancePolymerRepeatRepeatUnitStructuralRepresentation) buildNode(b *
 		b.leaf(s, nt, 4, "representation", v.Representation.Value, v.Representation.Elem)
 	} else if someElem(v.Representation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "representation"), "", v.Representation.Elem)
+	} else if v.Representation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "representation")
 	}
 	if v.Attachment != nil {
 		gr := b.group(s, nt, 5, "attachment")
@@ -45772,6 +49238,8 @@ func (v *SubstanceProtein) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -45783,11 +49251,15 @@ func (v *SubstanceProtein) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -45834,6 +49306,8 @@ func (v *SubstanceProtein) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.DisulfideLinkage {
 				b.strNode(s, gr, v.DisulfideLinkage[j].Value, v.DisulfideLinkage[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 10, "disulfideLinkage", len(v.DisulfideLinkage))
 		}
 	}
 	if len(v.Subunit) > 0 {
@@ -45877,6 +49351,8 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "sequence", v.Sequence.Value, v.Sequence.Elem)
 	} else if someElem(v.Sequence.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "sequence"), "", v.Sequence.Elem)
+	} else if v.Sequence.Elem != nil {
+		b.emptyPrim(s, nt, 4, "sequence")
 	}
 	buildPrim(b, s, nt, 5, "length", &v.Length)
 	if v.SequenceAttachment != nil {
@@ -45895,6 +49371,8 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "nTerminalModification", v.NTerminalModification.Value, v.NTerminalModification.Elem)
 	} else if someElem(v.NTerminalModification.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "nTerminalModification"), "", v.NTerminalModification.Elem)
+	} else if v.NTerminalModification.Elem != nil {
+		b.emptyPrim(s, nt, 8, "nTerminalModification")
 	}
 	if v.CTerminalModificationID != nil {
 		gr := b.group(s, nt, 9, "cTerminalModificationId")
@@ -45906,6 +49384,8 @@ func (v *SubstanceProteinSubunit) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "cTerminalModification", v.CTerminalModification.Value, v.CTerminalModification.Elem)
 	} else if someElem(v.CTerminalModification.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "cTerminalModification"), "", v.CTerminalModification.Elem)
+	} else if v.CTerminalModification.Elem != nil {
+		b.emptyPrim(s, nt, 10, "cTerminalModification")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -45920,6 +49400,8 @@ func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -45931,11 +49413,15 @@ func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -45966,6 +49452,8 @@ func (v *SubstanceReferenceInformation) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 8, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 8, "comment")
 	}
 	if len(v.Gene) > 0 {
 		gr := b.group(s, nt, 9, "gene")
@@ -46239,6 +49727,8 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -46250,11 +49740,15 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -46309,6 +49803,8 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "organismName", v.OrganismName.Value, v.OrganismName.Elem)
 	} else if someElem(v.OrganismName.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "organismName"), "", v.OrganismName.Elem)
+	} else if v.OrganismName.Elem != nil {
+		b.emptyPrim(s, nt, 12, "organismName")
 	}
 	if len(v.ParentSubstanceID) > 0 {
 		gr := b.group(s, nt, 13, "parentSubstanceId")
@@ -46331,6 +49827,8 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ParentSubstanceName {
 				b.strNode(s, gr, v.ParentSubstanceName[j].Value, v.ParentSubstanceName[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 14, "parentSubstanceName", len(v.ParentSubstanceName))
 		}
 	}
 	if len(v.CountryOfOrigin) > 0 {
@@ -46354,6 +49852,8 @@ func (v *SubstanceSourceMaterial) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.GeographicalLocation {
 				b.strNode(s, gr, v.GeographicalLocation[j].Value, v.GeographicalLocation[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 16, "geographicalLocation", len(v.GeographicalLocation))
 		}
 	}
 	if v.DevelopmentStage != nil {
@@ -46416,6 +49916,8 @@ func (v *SubstanceSourceMaterialFractionDescription) buildNode(b *typedBuilder, 
 		b.leaf(s, nt, 3, "fraction", v.Fraction.Value, v.Fraction.Elem)
 	} else if someElem(v.Fraction.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "fraction"), "", v.Fraction.Elem)
+	} else if v.Fraction.Elem != nil {
+		b.emptyPrim(s, nt, 3, "fraction")
 	}
 	if v.MaterialType != nil {
 		gr := b.group(s, nt, 4, "materialType")
@@ -46479,6 +49981,8 @@ func (v *SubstanceSourceMaterialOrganism) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 7, "intraspecificDescription", v.IntraspecificDescription.Value, v.IntraspecificDescription.Elem)
 	} else if someElem(v.IntraspecificDescription.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "intraspecificDescription"), "", v.IntraspecificDescription.Elem)
+	} else if v.IntraspecificDescription.Elem != nil {
+		b.emptyPrim(s, nt, 7, "intraspecificDescription")
 	}
 	if len(v.Author) > 0 {
 		gr := b.group(s, nt, 8, "author")
@@ -46538,6 +50042,8 @@ func (v *SubstanceSourceMaterialOrganismAuthor) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 4, "authorDescription", v.AuthorDescription.Value, v.AuthorDescription.Elem)
 	} else if someElem(v.AuthorDescription.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "authorDescription"), "", v.AuthorDescription.Elem)
+	} else if v.AuthorDescription.Elem != nil {
+		b.emptyPrim(s, nt, 4, "authorDescription")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -46571,21 +50077,29 @@ func (v *SubstanceSourceMaterialOrganismHybrid) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 3, "maternalOrganismId", v.MaternalOrganismID.Value, v.MaternalOrganismID.Elem)
 	} else if someElem(v.MaternalOrganismID.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "maternalOrganismId"), "", v.MaternalOrganismID.Elem)
+	} else if v.MaternalOrganismID.Elem != nil {
+		b.emptyPrim(s, nt, 3, "maternalOrganismId")
 	}
 	if v.MaternalOrganismName.Value != "" {
 		b.leaf(s, nt, 4, "maternalOrganismName", v.MaternalOrganismName.Value, v.MaternalOrganismName.Elem)
 	} else if someElem(v.MaternalOrganismName.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "maternalOrganismName"), "", v.MaternalOrganismName.Elem)
+	} else if v.MaternalOrganismName.Elem != nil {
+		b.emptyPrim(s, nt, 4, "maternalOrganismName")
 	}
 	if v.PaternalOrganismID.Value != "" {
 		b.leaf(s, nt, 5, "paternalOrganismId", v.PaternalOrganismID.Value, v.PaternalOrganismID.Elem)
 	} else if someElem(v.PaternalOrganismID.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "paternalOrganismId"), "", v.PaternalOrganismID.Elem)
+	} else if v.PaternalOrganismID.Elem != nil {
+		b.emptyPrim(s, nt, 5, "paternalOrganismId")
 	}
 	if v.PaternalOrganismName.Value != "" {
 		b.leaf(s, nt, 6, "paternalOrganismName", v.PaternalOrganismName.Value, v.PaternalOrganismName.Elem)
 	} else if someElem(v.PaternalOrganismName.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "paternalOrganismName"), "", v.PaternalOrganismName.Elem)
+	} else if v.PaternalOrganismName.Elem != nil {
+		b.emptyPrim(s, nt, 6, "paternalOrganismName")
 	}
 	if v.HybridType != nil {
 		gr := b.group(s, nt, 7, "hybridType")
@@ -46698,6 +50212,8 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -46709,11 +50225,15 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -46768,6 +50288,8 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 12, "description")
 	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 13, "source")
@@ -46781,6 +50303,8 @@ func (v *SubstanceSpecification) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 14, "comment")
 	}
 	if len(v.Moiety) > 0 {
 		gr := b.group(s, nt, 15, "moiety")
@@ -46910,6 +50434,8 @@ func (v *SubstanceSpecificationMoiety) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 5, "name")
 	}
 	if v.Stereochemistry != nil {
 		gr := b.group(s, nt, 6, "stereochemistry")
@@ -46927,6 +50453,8 @@ func (v *SubstanceSpecificationMoiety) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "molecularFormula", v.MolecularFormula.Value, v.MolecularFormula.Elem)
 	} else if someElem(v.MolecularFormula.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "molecularFormula"), "", v.MolecularFormula.Elem)
+	} else if v.MolecularFormula.Elem != nil {
+		b.emptyPrim(s, nt, 8, "molecularFormula")
 	}
 	if v.Amount != nil {
 		buildChoice(b, s, nt, 9, v.Amount)
@@ -46975,6 +50503,8 @@ func (v *SubstanceSpecificationProperty) buildNode(b *typedBuilder, s nodeScope)
 		b.leaf(s, nt, 5, "parameters", v.Parameters.Value, v.Parameters.Elem)
 	} else if someElem(v.Parameters.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "parameters"), "", v.Parameters.Elem)
+	} else if v.Parameters.Elem != nil {
+		b.emptyPrim(s, nt, 5, "parameters")
 	}
 	if v.DefiningSubstance != nil {
 		buildChoice(b, s, nt, 6, v.DefiningSubstance)
@@ -47026,11 +50556,15 @@ func (v *SubstanceSpecificationStructure) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 5, "molecularFormula", v.MolecularFormula.Value, v.MolecularFormula.Elem)
 	} else if someElem(v.MolecularFormula.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "molecularFormula"), "", v.MolecularFormula.Elem)
+	} else if v.MolecularFormula.Elem != nil {
+		b.emptyPrim(s, nt, 5, "molecularFormula")
 	}
 	if v.MolecularFormulaByMoiety.Value != "" {
 		b.leaf(s, nt, 6, "molecularFormulaByMoiety", v.MolecularFormulaByMoiety.Value, v.MolecularFormulaByMoiety.Elem)
 	} else if someElem(v.MolecularFormulaByMoiety.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "molecularFormulaByMoiety"), "", v.MolecularFormulaByMoiety.Elem)
+	} else if v.MolecularFormulaByMoiety.Elem != nil {
+		b.emptyPrim(s, nt, 6, "molecularFormulaByMoiety")
 	}
 	if len(v.Isotope) > 0 {
 		gr := b.group(s, nt, 7, "isotope")
@@ -47204,6 +50738,8 @@ func (v *SubstanceSpecificationStructureRepresentation) buildNode(b *typedBuilde
 		b.leaf(s, nt, 4, "representation", v.Representation.Value, v.Representation.Elem)
 	} else if someElem(v.Representation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "representation"), "", v.Representation.Elem)
+	} else if v.Representation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "representation")
 	}
 	if v.Attachment != nil {
 		gr := b.group(s, nt, 5, "attachment")
@@ -47255,11 +50791,15 @@ func (v *SubstanceSpecificationCode) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
 	} else if someElem(v.StatusDate.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "statusDate"), "", v.StatusDate.Elem)
+	} else if v.StatusDate.Elem != nil {
+		b.emptyPrim(s, nt, 5, "statusDate")
 	}
 	if v.Comment.Value != "" {
 		b.leaf(s, nt, 6, "comment", v.Comment.Value, v.Comment.Elem)
 	} else if someElem(v.Comment.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "comment"), "", v.Comment.Elem)
+	} else if v.Comment.Elem != nil {
+		b.emptyPrim(s, nt, 6, "comment")
 	}
 	if len(v.Source) > 0 {
 		gr := b.group(s, nt, 7, "source")
@@ -47301,6 +50841,8 @@ func (v *SubstanceSpecificationName) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Type != nil {
 		gr := b.group(s, nt, 4, "type")
@@ -47415,6 +50957,8 @@ func (v *SubstanceSpecificationNameOfficial) buildNode(b *typedBuilder, s nodeSc
 		b.leaf(s, nt, 5, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 5, "date")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -47490,6 +51034,8 @@ func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -47501,11 +51047,15 @@ func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -47560,6 +51110,8 @@ func (v *SupplyDelivery) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 12, "patient")
@@ -47652,6 +51204,8 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -47663,11 +51217,15 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -47706,6 +51264,8 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Category != nil {
 		gr := b.group(s, nt, 10, "category")
@@ -47717,6 +51277,8 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 11, "priority")
 	}
 	if v.Item != nil {
 		buildChoice(b, s, nt, 12, v.Item)
@@ -47742,6 +51304,8 @@ func (v *SupplyRequest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
 	} else if someElem(v.AuthoredOn.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "authoredOn"), "", v.AuthoredOn.Elem)
+	} else if v.AuthoredOn.Elem != nil {
+		b.emptyPrim(s, nt, 16, "authoredOn")
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 17, "requester")
@@ -47835,6 +51399,8 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -47846,11 +51412,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -47889,11 +51459,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "instantiatesCanonical", v.InstantiatesCanonical.Value, v.InstantiatesCanonical.Elem)
 	} else if someElem(v.InstantiatesCanonical.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "instantiatesCanonical"), "", v.InstantiatesCanonical.Elem)
+	} else if v.InstantiatesCanonical.Elem != nil {
+		b.emptyPrim(s, nt, 9, "instantiatesCanonical")
 	}
 	if v.InstantiatesURI.Value != "" {
 		b.leaf(s, nt, 10, "instantiatesUri", v.InstantiatesURI.Value, v.InstantiatesURI.Elem)
 	} else if someElem(v.InstantiatesURI.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "instantiatesUri"), "", v.InstantiatesURI.Elem)
+	} else if v.InstantiatesURI.Elem != nil {
+		b.emptyPrim(s, nt, 10, "instantiatesUri")
 	}
 	if len(v.BasedOn) > 0 {
 		gr := b.group(s, nt, 11, "basedOn")
@@ -47921,6 +51495,8 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 14, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 14, "status")
 	}
 	if v.StatusReason != nil {
 		gr := b.group(s, nt, 15, "statusReason")
@@ -47938,11 +51514,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "intent", v.Intent.Value, v.Intent.Elem)
 	} else if someElem(v.Intent.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "intent"), "", v.Intent.Elem)
+	} else if v.Intent.Elem != nil {
+		b.emptyPrim(s, nt, 17, "intent")
 	}
 	if v.Priority.Value != "" {
 		b.leaf(s, nt, 18, "priority", v.Priority.Value, v.Priority.Elem)
 	} else if someElem(v.Priority.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "priority"), "", v.Priority.Elem)
+	} else if v.Priority.Elem != nil {
+		b.emptyPrim(s, nt, 18, "priority")
 	}
 	if v.Code != nil {
 		gr := b.group(s, nt, 19, "code")
@@ -47954,6 +51534,8 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 20, "description")
 	}
 	if v.Focus != nil {
 		gr := b.group(s, nt, 21, "focus")
@@ -47983,11 +51565,15 @@ func (v *Task) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 25, "authoredOn", v.AuthoredOn.Value, v.AuthoredOn.Elem)
 	} else if someElem(v.AuthoredOn.Elem) {
 		b.strNode(s, b.group(s, nt, 25, "authoredOn"), "", v.AuthoredOn.Elem)
+	} else if v.AuthoredOn.Elem != nil {
+		b.emptyPrim(s, nt, 25, "authoredOn")
 	}
 	if v.LastModified.Value != "" {
 		b.leaf(s, nt, 26, "lastModified", v.LastModified.Value, v.LastModified.Elem)
 	} else if someElem(v.LastModified.Elem) {
 		b.strNode(s, b.group(s, nt, 26, "lastModified"), "", v.LastModified.Elem)
+	} else if v.LastModified.Elem != nil {
+		b.emptyPrim(s, nt, 26, "lastModified")
 	}
 	if v.Requester != nil {
 		gr := b.group(s, nt, 27, "requester")
@@ -48203,6 +51789,8 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -48214,11 +51802,15 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -48249,37 +51841,51 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 9, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 9, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 10, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 10, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 11, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 11, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 12, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 12, "status")
 	}
 	buildPrim(b, s, nt, 13, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 14, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 14, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 15, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 15, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 16, "contact")
@@ -48293,6 +51899,8 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 17, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 17, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 18, "useContext")
@@ -48314,16 +51922,22 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 20, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 20, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 21, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 21, "copyright")
 	}
 	if v.Kind.Value != "" {
 		b.leaf(s, nt, 22, "kind", v.Kind.Value, v.Kind.Elem)
 	} else if someElem(v.Kind.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "kind"), "", v.Kind.Elem)
+	} else if v.Kind.Elem != nil {
+		b.emptyPrim(s, nt, 22, "kind")
 	}
 	if v.Software != nil {
 		gr := b.group(s, nt, 23, "software")
@@ -48356,6 +51970,8 @@ func (v *TerminologyCapabilities) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 28, "codeSearch", v.CodeSearch.Value, v.CodeSearch.Elem)
 	} else if someElem(v.CodeSearch.Elem) {
 		b.strNode(s, b.group(s, nt, 28, "codeSearch"), "", v.CodeSearch.Elem)
+	} else if v.CodeSearch.Elem != nil {
+		b.emptyPrim(s, nt, 28, "codeSearch")
 	}
 	if v.ValidateCode != nil {
 		gr := b.group(s, nt, 29, "validateCode")
@@ -48407,11 +52023,15 @@ func (v *TerminologyCapabilitiesSoftware) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 4, "version")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -48445,11 +52065,15 @@ func (v *TerminologyCapabilitiesImplementation) buildNode(b *typedBuilder, s nod
 		b.leaf(s, nt, 3, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 3, "description")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 4, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 4, "url")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -48483,6 +52107,8 @@ func (v *TerminologyCapabilitiesCodeSystem) buildNode(b *typedBuilder, s nodeSco
 		b.leaf(s, nt, 3, "uri", v.URI.Value, v.URI.Elem)
 	} else if someElem(v.URI.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "uri"), "", v.URI.Elem)
+	} else if v.URI.Elem != nil {
+		b.emptyPrim(s, nt, 3, "uri")
 	}
 	if len(v.Version) > 0 {
 		gr := b.group(s, nt, 4, "version")
@@ -48525,6 +52151,8 @@ func (v *TerminologyCapabilitiesCodeSystemVersion) buildNode(b *typedBuilder, s 
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	buildPrim(b, s, nt, 4, "isDefault", &v.IsDefault)
 	buildPrim(b, s, nt, 5, "compositional", &v.Compositional)
@@ -48541,6 +52169,8 @@ func (v *TerminologyCapabilitiesCodeSystemVersion) buildNode(b *typedBuilder, s 
 			for j := range v.Language {
 				b.strNode(s, gr, v.Language[j].Value, v.Language[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 6, "language", len(v.Language))
 		}
 	}
 	if len(v.Filter) > 0 {
@@ -48564,6 +52194,8 @@ func (v *TerminologyCapabilitiesCodeSystemVersion) buildNode(b *typedBuilder, s 
 			for j := range v.Property {
 				b.strNode(s, gr, v.Property[j].Value, v.Property[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 8, "property", len(v.Property))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -48598,6 +52230,8 @@ func (v *TerminologyCapabilitiesCodeSystemVersionFilter) buildNode(b *typedBuild
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if len(v.Op) > 0 {
 		some := false
@@ -48612,6 +52246,8 @@ func (v *TerminologyCapabilitiesCodeSystemVersionFilter) buildNode(b *typedBuild
 			for j := range v.Op {
 				b.strNode(s, gr, v.Op[j].Value, v.Op[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 4, "op", len(v.Op))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -48657,6 +52293,8 @@ func (v *TerminologyCapabilitiesExpansion) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 7, "textFilter", v.TextFilter.Value, v.TextFilter.Elem)
 	} else if someElem(v.TextFilter.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "textFilter"), "", v.TextFilter.Elem)
+	} else if v.TextFilter.Elem != nil {
+		b.emptyPrim(s, nt, 7, "textFilter")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -48690,11 +52328,15 @@ func (v *TerminologyCapabilitiesExpansionParameter) buildNode(b *typedBuilder, s
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Documentation.Value != "" {
 		b.leaf(s, nt, 4, "documentation", v.Documentation.Value, v.Documentation.Elem)
 	} else if someElem(v.Documentation.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "documentation"), "", v.Documentation.Elem)
+	} else if v.Documentation.Elem != nil {
+		b.emptyPrim(s, nt, 4, "documentation")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -48796,6 +52438,8 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -48807,11 +52451,15 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -48848,11 +52496,15 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 9, "name")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 10, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 10, "status")
 	}
 	if v.TestScript != nil {
 		gr := b.group(s, nt, 11, "testScript")
@@ -48864,17 +52516,23 @@ func (v *TestReport) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 12, "result", v.Result.Value, v.Result.Elem)
 	} else if someElem(v.Result.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "result"), "", v.Result.Elem)
+	} else if v.Result.Elem != nil {
+		b.emptyPrim(s, nt, 12, "result")
 	}
 	buildPrim(b, s, nt, 13, "score", &v.Score)
 	if v.Tester.Value != "" {
 		b.leaf(s, nt, 14, "tester", v.Tester.Value, v.Tester.Elem)
 	} else if someElem(v.Tester.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "tester"), "", v.Tester.Elem)
+	} else if v.Tester.Elem != nil {
+		b.emptyPrim(s, nt, 14, "tester")
 	}
 	if v.Issued.Value != "" {
 		b.leaf(s, nt, 15, "issued", v.Issued.Value, v.Issued.Elem)
 	} else if someElem(v.Issued.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "issued"), "", v.Issued.Elem)
+	} else if v.Issued.Elem != nil {
+		b.emptyPrim(s, nt, 15, "issued")
 	}
 	if len(v.Participant) > 0 {
 		gr := b.group(s, nt, 16, "participant")
@@ -48936,16 +52594,22 @@ func (v *TestReportParticipant) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "type", v.Type.Value, v.Type.Elem)
 	} else if someElem(v.Type.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "type"), "", v.Type.Elem)
+	} else if v.Type.Elem != nil {
+		b.emptyPrim(s, nt, 3, "type")
 	}
 	if v.URI.Value != "" {
 		b.leaf(s, nt, 4, "uri", v.URI.Value, v.URI.Elem)
 	} else if someElem(v.URI.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "uri"), "", v.URI.Elem)
+	} else if v.URI.Elem != nil {
+		b.emptyPrim(s, nt, 4, "uri")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 5, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 5, "display")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -49055,16 +52719,22 @@ func (v *TestReportSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 3, "result", v.Result.Value, v.Result.Elem)
 	} else if someElem(v.Result.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "result"), "", v.Result.Elem)
+	} else if v.Result.Elem != nil {
+		b.emptyPrim(s, nt, 3, "result")
 	}
 	if v.Message.Value != "" {
 		b.leaf(s, nt, 4, "message", v.Message.Value, v.Message.Elem)
 	} else if someElem(v.Message.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "message"), "", v.Message.Elem)
+	} else if v.Message.Elem != nil {
+		b.emptyPrim(s, nt, 4, "message")
 	}
 	if v.Detail.Value != "" {
 		b.leaf(s, nt, 5, "detail", v.Detail.Value, v.Detail.Elem)
 	} else if someElem(v.Detail.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "detail"), "", v.Detail.Elem)
+	} else if v.Detail.Elem != nil {
+		b.emptyPrim(s, nt, 5, "detail")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -49098,16 +52768,22 @@ func (v *TestReportSetupSetupActionAssert) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 3, "result", v.Result.Value, v.Result.Elem)
 	} else if someElem(v.Result.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "result"), "", v.Result.Elem)
+	} else if v.Result.Elem != nil {
+		b.emptyPrim(s, nt, 3, "result")
 	}
 	if v.Message.Value != "" {
 		b.leaf(s, nt, 4, "message", v.Message.Value, v.Message.Elem)
 	} else if someElem(v.Message.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "message"), "", v.Message.Elem)
+	} else if v.Message.Elem != nil {
+		b.emptyPrim(s, nt, 4, "message")
 	}
 	if v.Detail.Value != "" {
 		b.leaf(s, nt, 5, "detail", v.Detail.Value, v.Detail.Elem)
 	} else if someElem(v.Detail.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "detail"), "", v.Detail.Elem)
+	} else if v.Detail.Elem != nil {
+		b.emptyPrim(s, nt, 5, "detail")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -49141,11 +52817,15 @@ func (v *TestReportTest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Action) > 0 {
 		gr := b.group(s, nt, 5, "action")
@@ -49278,6 +52958,8 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -49289,11 +52971,15 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -49324,6 +53010,8 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if v.Identifier != nil {
 		gr := b.group(s, nt, 9, "identifier")
@@ -49335,32 +53023,44 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 16, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -49374,6 +53074,8 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -49395,11 +53097,15 @@ func (v *TestScript) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 21, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 21, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 22, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 22, "copyright")
 	}
 	if len(v.Origin) > 0 {
 		gr := b.group(s, nt, 23, "origin")
@@ -49613,11 +53319,15 @@ func (v *TestScriptMetadataLink) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 3, "url")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -49653,6 +53363,8 @@ func (v *TestScriptMetadataCapability) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if len(v.Origin) > 0 {
 		buildPrimSlice(b, s, nt, 6, "origin", v.Origin)
@@ -49671,12 +53383,16 @@ func (v *TestScriptMetadataCapability) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.Link {
 				b.strNode(s, gr, v.Link[j].Value, v.Link[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 8, "link", len(v.Link))
 		}
 	}
 	if v.Capabilities.Value != "" {
 		b.leaf(s, nt, 9, "capabilities", v.Capabilities.Value, v.Capabilities.Elem)
 	} else if someElem(v.Capabilities.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "capabilities"), "", v.Capabilities.Elem)
+	} else if v.Capabilities.Elem != nil {
+		b.emptyPrim(s, nt, 9, "capabilities")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -49746,41 +53462,57 @@ func (v *TestScriptVariable) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.DefaultValue.Value != "" {
 		b.leaf(s, nt, 4, "defaultValue", v.DefaultValue.Value, v.DefaultValue.Elem)
 	} else if someElem(v.DefaultValue.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "defaultValue"), "", v.DefaultValue.Elem)
+	} else if v.DefaultValue.Elem != nil {
+		b.emptyPrim(s, nt, 4, "defaultValue")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 5, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 5, "description")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 6, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 6, "expression")
 	}
 	if v.HeaderField.Value != "" {
 		b.leaf(s, nt, 7, "headerField", v.HeaderField.Value, v.HeaderField.Elem)
 	} else if someElem(v.HeaderField.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "headerField"), "", v.HeaderField.Elem)
+	} else if v.HeaderField.Elem != nil {
+		b.emptyPrim(s, nt, 7, "headerField")
 	}
 	if v.Hint.Value != "" {
 		b.leaf(s, nt, 8, "hint", v.Hint.Value, v.Hint.Elem)
 	} else if someElem(v.Hint.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "hint"), "", v.Hint.Elem)
+	} else if v.Hint.Elem != nil {
+		b.emptyPrim(s, nt, 8, "hint")
 	}
 	if v.Path.Value != "" {
 		b.leaf(s, nt, 9, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 9, "path")
 	}
 	if v.SourceID.Value != "" {
 		b.leaf(s, nt, 10, "sourceId", v.SourceID.Value, v.SourceID.Elem)
 	} else if someElem(v.SourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "sourceId"), "", v.SourceID.Elem)
+	} else if v.SourceID.Elem != nil {
+		b.emptyPrim(s, nt, 10, "sourceId")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -49896,26 +53628,36 @@ func (v *TestScriptSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 4, "resource", v.Resource.Value, v.Resource.Elem)
 	} else if someElem(v.Resource.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "resource"), "", v.Resource.Elem)
+	} else if v.Resource.Elem != nil {
+		b.emptyPrim(s, nt, 4, "resource")
 	}
 	if v.Label.Value != "" {
 		b.leaf(s, nt, 5, "label", v.Label.Value, v.Label.Elem)
 	} else if someElem(v.Label.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "label"), "", v.Label.Elem)
+	} else if v.Label.Elem != nil {
+		b.emptyPrim(s, nt, 5, "label")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 6, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 6, "description")
 	}
 	if v.Accept.Value != "" {
 		b.leaf(s, nt, 7, "accept", v.Accept.Value, v.Accept.Elem)
 	} else if someElem(v.Accept.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "accept"), "", v.Accept.Elem)
+	} else if v.Accept.Elem != nil {
+		b.emptyPrim(s, nt, 7, "accept")
 	}
 	if v.ContentType.Value != "" {
 		b.leaf(s, nt, 8, "contentType", v.ContentType.Value, v.ContentType.Elem)
 	} else if someElem(v.ContentType.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "contentType"), "", v.ContentType.Elem)
+	} else if v.ContentType.Elem != nil {
+		b.emptyPrim(s, nt, 8, "contentType")
 	}
 	buildPrim(b, s, nt, 9, "destination", &v.Destination)
 	buildPrim(b, s, nt, 10, "encodeRequestUrl", &v.EncodeRequestURL)
@@ -49923,12 +53665,16 @@ func (v *TestScriptSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 11, "method", v.Method.Value, v.Method.Elem)
 	} else if someElem(v.Method.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "method"), "", v.Method.Elem)
+	} else if v.Method.Elem != nil {
+		b.emptyPrim(s, nt, 11, "method")
 	}
 	buildPrim(b, s, nt, 12, "origin", &v.Origin)
 	if v.Params.Value != "" {
 		b.leaf(s, nt, 13, "params", v.Params.Value, v.Params.Elem)
 	} else if someElem(v.Params.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "params"), "", v.Params.Elem)
+	} else if v.Params.Elem != nil {
+		b.emptyPrim(s, nt, 13, "params")
 	}
 	if len(v.RequestHeader) > 0 {
 		gr := b.group(s, nt, 14, "requestHeader")
@@ -49942,26 +53688,36 @@ func (v *TestScriptSetupSetupActionOperation) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 15, "requestId", v.RequestID.Value, v.RequestID.Elem)
 	} else if someElem(v.RequestID.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "requestId"), "", v.RequestID.Elem)
+	} else if v.RequestID.Elem != nil {
+		b.emptyPrim(s, nt, 15, "requestId")
 	}
 	if v.ResponseID.Value != "" {
 		b.leaf(s, nt, 16, "responseId", v.ResponseID.Value, v.ResponseID.Elem)
 	} else if someElem(v.ResponseID.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "responseId"), "", v.ResponseID.Elem)
+	} else if v.ResponseID.Elem != nil {
+		b.emptyPrim(s, nt, 16, "responseId")
 	}
 	if v.SourceID.Value != "" {
 		b.leaf(s, nt, 17, "sourceId", v.SourceID.Value, v.SourceID.Elem)
 	} else if someElem(v.SourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "sourceId"), "", v.SourceID.Elem)
+	} else if v.SourceID.Elem != nil {
+		b.emptyPrim(s, nt, 17, "sourceId")
 	}
 	if v.TargetID.Value != "" {
 		b.leaf(s, nt, 18, "targetId", v.TargetID.Value, v.TargetID.Elem)
 	} else if someElem(v.TargetID.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "targetId"), "", v.TargetID.Elem)
+	} else if v.TargetID.Elem != nil {
+		b.emptyPrim(s, nt, 18, "targetId")
 	}
 	if v.URL.Value != "" {
 		b.leaf(s, nt, 19, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 19, "url")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -49995,11 +53751,15 @@ func (v *TestScriptSetupSetupActionOperationRequestHeader) buildNode(b *typedBui
 		b.leaf(s, nt, 3, "field", v.Field.Value, v.Field.Elem)
 	} else if someElem(v.Field.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "field"), "", v.Field.Elem)
+	} else if v.Field.Elem != nil {
+		b.emptyPrim(s, nt, 3, "field")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 4, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 4, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -50033,102 +53793,142 @@ func (v *TestScriptSetupSetupActionAssert) buildNode(b *typedBuilder, s nodeScop
 		b.leaf(s, nt, 3, "label", v.Label.Value, v.Label.Elem)
 	} else if someElem(v.Label.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "label"), "", v.Label.Elem)
+	} else if v.Label.Elem != nil {
+		b.emptyPrim(s, nt, 3, "label")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if v.Direction.Value != "" {
 		b.leaf(s, nt, 5, "direction", v.Direction.Value, v.Direction.Elem)
 	} else if someElem(v.Direction.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "direction"), "", v.Direction.Elem)
+	} else if v.Direction.Elem != nil {
+		b.emptyPrim(s, nt, 5, "direction")
 	}
 	if v.CompareToSourceID.Value != "" {
 		b.leaf(s, nt, 6, "compareToSourceId", v.CompareToSourceID.Value, v.CompareToSourceID.Elem)
 	} else if someElem(v.CompareToSourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "compareToSourceId"), "", v.CompareToSourceID.Elem)
+	} else if v.CompareToSourceID.Elem != nil {
+		b.emptyPrim(s, nt, 6, "compareToSourceId")
 	}
 	if v.CompareToSourceExpression.Value != "" {
 		b.leaf(s, nt, 7, "compareToSourceExpression", v.CompareToSourceExpression.Value, v.CompareToSourceExpression.Elem)
 	} else if someElem(v.CompareToSourceExpression.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "compareToSourceExpression"), "", v.CompareToSourceExpression.Elem)
+	} else if v.CompareToSourceExpression.Elem != nil {
+		b.emptyPrim(s, nt, 7, "compareToSourceExpression")
 	}
 	if v.CompareToSourcePath.Value != "" {
 		b.leaf(s, nt, 8, "compareToSourcePath", v.CompareToSourcePath.Value, v.CompareToSourcePath.Elem)
 	} else if someElem(v.CompareToSourcePath.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "compareToSourcePath"), "", v.CompareToSourcePath.Elem)
+	} else if v.CompareToSourcePath.Elem != nil {
+		b.emptyPrim(s, nt, 8, "compareToSourcePath")
 	}
 	if v.ContentType.Value != "" {
 		b.leaf(s, nt, 9, "contentType", v.ContentType.Value, v.ContentType.Elem)
 	} else if someElem(v.ContentType.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "contentType"), "", v.ContentType.Elem)
+	} else if v.ContentType.Elem != nil {
+		b.emptyPrim(s, nt, 9, "contentType")
 	}
 	if v.Expression.Value != "" {
 		b.leaf(s, nt, 10, "expression", v.Expression.Value, v.Expression.Elem)
 	} else if someElem(v.Expression.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "expression"), "", v.Expression.Elem)
+	} else if v.Expression.Elem != nil {
+		b.emptyPrim(s, nt, 10, "expression")
 	}
 	if v.HeaderField.Value != "" {
 		b.leaf(s, nt, 11, "headerField", v.HeaderField.Value, v.HeaderField.Elem)
 	} else if someElem(v.HeaderField.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "headerField"), "", v.HeaderField.Elem)
+	} else if v.HeaderField.Elem != nil {
+		b.emptyPrim(s, nt, 11, "headerField")
 	}
 	if v.MinimumID.Value != "" {
 		b.leaf(s, nt, 12, "minimumId", v.MinimumID.Value, v.MinimumID.Elem)
 	} else if someElem(v.MinimumID.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "minimumId"), "", v.MinimumID.Elem)
+	} else if v.MinimumID.Elem != nil {
+		b.emptyPrim(s, nt, 12, "minimumId")
 	}
 	buildPrim(b, s, nt, 13, "navigationLinks", &v.NavigationLinks)
 	if v.Operator.Value != "" {
 		b.leaf(s, nt, 14, "operator", v.Operator.Value, v.Operator.Elem)
 	} else if someElem(v.Operator.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "operator"), "", v.Operator.Elem)
+	} else if v.Operator.Elem != nil {
+		b.emptyPrim(s, nt, 14, "operator")
 	}
 	if v.Path.Value != "" {
 		b.leaf(s, nt, 15, "path", v.Path.Value, v.Path.Elem)
 	} else if someElem(v.Path.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "path"), "", v.Path.Elem)
+	} else if v.Path.Elem != nil {
+		b.emptyPrim(s, nt, 15, "path")
 	}
 	if v.RequestMethod.Value != "" {
 		b.leaf(s, nt, 16, "requestMethod", v.RequestMethod.Value, v.RequestMethod.Elem)
 	} else if someElem(v.RequestMethod.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "requestMethod"), "", v.RequestMethod.Elem)
+	} else if v.RequestMethod.Elem != nil {
+		b.emptyPrim(s, nt, 16, "requestMethod")
 	}
 	if v.RequestURL.Value != "" {
 		b.leaf(s, nt, 17, "requestURL", v.RequestURL.Value, v.RequestURL.Elem)
 	} else if someElem(v.RequestURL.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "requestURL"), "", v.RequestURL.Elem)
+	} else if v.RequestURL.Elem != nil {
+		b.emptyPrim(s, nt, 17, "requestURL")
 	}
 	if v.Resource.Value != "" {
 		b.leaf(s, nt, 18, "resource", v.Resource.Value, v.Resource.Elem)
 	} else if someElem(v.Resource.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "resource"), "", v.Resource.Elem)
+	} else if v.Resource.Elem != nil {
+		b.emptyPrim(s, nt, 18, "resource")
 	}
 	if v.Response.Value != "" {
 		b.leaf(s, nt, 19, "response", v.Response.Value, v.Response.Elem)
 	} else if someElem(v.Response.Elem) {
 		b.strNode(s, b.group(s, nt, 19, "response"), "", v.Response.Elem)
+	} else if v.Response.Elem != nil {
+		b.emptyPrim(s, nt, 19, "response")
 	}
 	if v.ResponseCode.Value != "" {
 		b.leaf(s, nt, 20, "responseCode", v.ResponseCode.Value, v.ResponseCode.Elem)
 	} else if someElem(v.ResponseCode.Elem) {
 		b.strNode(s, b.group(s, nt, 20, "responseCode"), "", v.ResponseCode.Elem)
+	} else if v.ResponseCode.Elem != nil {
+		b.emptyPrim(s, nt, 20, "responseCode")
 	}
 	if v.SourceID.Value != "" {
 		b.leaf(s, nt, 21, "sourceId", v.SourceID.Value, v.SourceID.Elem)
 	} else if someElem(v.SourceID.Elem) {
 		b.strNode(s, b.group(s, nt, 21, "sourceId"), "", v.SourceID.Elem)
+	} else if v.SourceID.Elem != nil {
+		b.emptyPrim(s, nt, 21, "sourceId")
 	}
 	if v.ValidateProfileID.Value != "" {
 		b.leaf(s, nt, 22, "validateProfileId", v.ValidateProfileID.Value, v.ValidateProfileID.Elem)
 	} else if someElem(v.ValidateProfileID.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "validateProfileId"), "", v.ValidateProfileID.Elem)
+	} else if v.ValidateProfileID.Elem != nil {
+		b.emptyPrim(s, nt, 22, "validateProfileId")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 23, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 23, "value")
 	}
 	buildPrim(b, s, nt, 24, "warningOnly", &v.WarningOnly)
 	if len(v.Unknown) > 0 {
@@ -50163,11 +53963,15 @@ func (v *TestScriptTest) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Description.Value != "" {
 		b.leaf(s, nt, 4, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 4, "description")
 	}
 	if len(v.Action) > 0 {
 		gr := b.group(s, nt, 5, "action")
@@ -50300,6 +54104,8 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -50311,11 +54117,15 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -50346,6 +54156,8 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 8, "url", v.URL.Value, v.URL.Elem)
 	} else if someElem(v.URL.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "url"), "", v.URL.Elem)
+	} else if v.URL.Elem != nil {
+		b.emptyPrim(s, nt, 8, "url")
 	}
 	if len(v.Identifier) > 0 {
 		gr := b.group(s, nt, 9, "identifier")
@@ -50359,32 +54171,44 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 10, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 10, "version")
 	}
 	if v.Name.Value != "" {
 		b.leaf(s, nt, 11, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 11, "name")
 	}
 	if v.Title.Value != "" {
 		b.leaf(s, nt, 12, "title", v.Title.Value, v.Title.Elem)
 	} else if someElem(v.Title.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "title"), "", v.Title.Elem)
+	} else if v.Title.Elem != nil {
+		b.emptyPrim(s, nt, 12, "title")
 	}
 	if v.Status.Value != "" {
 		b.leaf(s, nt, 13, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 13, "status")
 	}
 	buildPrim(b, s, nt, 14, "experimental", &v.Experimental)
 	if v.Date.Value != "" {
 		b.leaf(s, nt, 15, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 15, "date")
 	}
 	if v.Publisher.Value != "" {
 		b.leaf(s, nt, 16, "publisher", v.Publisher.Value, v.Publisher.Elem)
 	} else if someElem(v.Publisher.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "publisher"), "", v.Publisher.Elem)
+	} else if v.Publisher.Elem != nil {
+		b.emptyPrim(s, nt, 16, "publisher")
 	}
 	if len(v.Contact) > 0 {
 		gr := b.group(s, nt, 17, "contact")
@@ -50398,6 +54222,8 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 18, "description", v.Description.Value, v.Description.Elem)
 	} else if someElem(v.Description.Elem) {
 		b.strNode(s, b.group(s, nt, 18, "description"), "", v.Description.Elem)
+	} else if v.Description.Elem != nil {
+		b.emptyPrim(s, nt, 18, "description")
 	}
 	if len(v.UseContext) > 0 {
 		gr := b.group(s, nt, 19, "useContext")
@@ -50420,11 +54246,15 @@ func (v *ValueSet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 22, "purpose", v.Purpose.Value, v.Purpose.Elem)
 	} else if someElem(v.Purpose.Elem) {
 		b.strNode(s, b.group(s, nt, 22, "purpose"), "", v.Purpose.Elem)
+	} else if v.Purpose.Elem != nil {
+		b.emptyPrim(s, nt, 22, "purpose")
 	}
 	if v.Copyright.Value != "" {
 		b.leaf(s, nt, 23, "copyright", v.Copyright.Value, v.Copyright.Elem)
 	} else if someElem(v.Copyright.Elem) {
 		b.strNode(s, b.group(s, nt, 23, "copyright"), "", v.Copyright.Elem)
+	} else if v.Copyright.Elem != nil {
+		b.emptyPrim(s, nt, 23, "copyright")
 	}
 	if v.Compose != nil {
 		gr := b.group(s, nt, 24, "compose")
@@ -50470,6 +54300,8 @@ func (v *ValueSetCompose) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "lockedDate", v.LockedDate.Value, v.LockedDate.Elem)
 	} else if someElem(v.LockedDate.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "lockedDate"), "", v.LockedDate.Elem)
+	} else if v.LockedDate.Elem != nil {
+		b.emptyPrim(s, nt, 3, "lockedDate")
 	}
 	buildPrim(b, s, nt, 4, "inactive", &v.Inactive)
 	if len(v.Include) > 0 {
@@ -50520,11 +54352,15 @@ func (v *ValueSetComposeConceptSet) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 3, "system")
 	}
 	if v.Version.Value != "" {
 		b.leaf(s, nt, 4, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 4, "version")
 	}
 	if len(v.Concept) > 0 {
 		gr := b.group(s, nt, 5, "concept")
@@ -50555,6 +54391,8 @@ func (v *ValueSetComposeConceptSet) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.ValueSet {
 				b.strNode(s, gr, v.ValueSet[j].Value, v.ValueSet[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 7, "valueSet", len(v.ValueSet))
 		}
 	}
 	if len(v.Unknown) > 0 {
@@ -50589,11 +54427,15 @@ func (v *ValueSetComposeConceptSetConceptReference) buildNode(b *typedBuilder, s
 		b.leaf(s, nt, 3, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 3, "code")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 4, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 4, "display")
 	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 5, "designation")
@@ -50635,6 +54477,8 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) buildNode(b *type
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Use != nil {
 		gr := b.group(s, nt, 4, "use")
@@ -50646,6 +54490,8 @@ func (v *ValueSetComposeConceptSetConceptReferenceDesignation) buildNode(b *type
 		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 5, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -50679,16 +54525,22 @@ func (v *ValueSetComposeConceptSetFilter) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 3, "property", v.Property.Value, v.Property.Elem)
 	} else if someElem(v.Property.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "property"), "", v.Property.Elem)
+	} else if v.Property.Elem != nil {
+		b.emptyPrim(s, nt, 3, "property")
 	}
 	if v.Op.Value != "" {
 		b.leaf(s, nt, 4, "op", v.Op.Value, v.Op.Elem)
 	} else if someElem(v.Op.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "op"), "", v.Op.Elem)
+	} else if v.Op.Elem != nil {
+		b.emptyPrim(s, nt, 4, "op")
 	}
 	if v.Value.Value != "" {
 		b.leaf(s, nt, 5, "value", v.Value.Value, v.Value.Elem)
 	} else if someElem(v.Value.Elem) {
 		b.strNode(s, b.group(s, nt, 5, "value"), "", v.Value.Elem)
+	} else if v.Value.Elem != nil {
+		b.emptyPrim(s, nt, 5, "value")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -50722,11 +54574,15 @@ func (v *ValueSetExpansion) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "identifier", v.Identifier.Value, v.Identifier.Elem)
 	} else if someElem(v.Identifier.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "identifier"), "", v.Identifier.Elem)
+	} else if v.Identifier.Elem != nil {
+		b.emptyPrim(s, nt, 3, "identifier")
 	}
 	if v.Timestamp.Value != "" {
 		b.leaf(s, nt, 4, "timestamp", v.Timestamp.Value, v.Timestamp.Elem)
 	} else if someElem(v.Timestamp.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "timestamp"), "", v.Timestamp.Elem)
+	} else if v.Timestamp.Elem != nil {
+		b.emptyPrim(s, nt, 4, "timestamp")
 	}
 	buildPrim(b, s, nt, 5, "total", &v.Total)
 	buildPrim(b, s, nt, 6, "offset", &v.Offset)
@@ -50778,6 +54634,8 @@ func (v *ValueSetExpansionParameter) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "name", v.Name.Value, v.Name.Elem)
 	} else if someElem(v.Name.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "name"), "", v.Name.Elem)
+	} else if v.Name.Elem != nil {
+		b.emptyPrim(s, nt, 3, "name")
 	}
 	if v.Value != nil {
 		buildChoice(b, s, nt, 4, v.Value)
@@ -50814,6 +54672,8 @@ func (v *ValueSetExpansionContains) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 3, "system", v.System.Value, v.System.Elem)
 	} else if someElem(v.System.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "system"), "", v.System.Elem)
+	} else if v.System.Elem != nil {
+		b.emptyPrim(s, nt, 3, "system")
 	}
 	buildPrim(b, s, nt, 4, "abstract", &v.Abstract)
 	buildPrim(b, s, nt, 5, "inactive", &v.Inactive)
@@ -50821,16 +54681,22 @@ func (v *ValueSetExpansionContains) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 6, "version", v.Version.Value, v.Version.Elem)
 	} else if someElem(v.Version.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "version"), "", v.Version.Elem)
+	} else if v.Version.Elem != nil {
+		b.emptyPrim(s, nt, 6, "version")
 	}
 	if v.Code.Value != "" {
 		b.leaf(s, nt, 7, "code", v.Code.Value, v.Code.Elem)
 	} else if someElem(v.Code.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "code"), "", v.Code.Elem)
+	} else if v.Code.Elem != nil {
+		b.emptyPrim(s, nt, 7, "code")
 	}
 	if v.Display.Value != "" {
 		b.leaf(s, nt, 8, "display", v.Display.Value, v.Display.Elem)
 	} else if someElem(v.Display.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "display"), "", v.Display.Elem)
+	} else if v.Display.Elem != nil {
+		b.emptyPrim(s, nt, 8, "display")
 	}
 	if len(v.Designation) > 0 {
 		gr := b.group(s, nt, 9, "designation")
@@ -50861,6 +54727,8 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -50872,11 +54740,15 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -50924,6 +54796,8 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 			for j := range v.TargetLocation {
 				b.strNode(s, gr, v.TargetLocation[j].Value, v.TargetLocation[j].Elem)
 			}
+		} else {
+			b.emptyItems(s, nt, 9, "targetLocation", len(v.TargetLocation))
 		}
 	}
 	if v.Need != nil {
@@ -50936,11 +54810,15 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 11, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 11, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 11, "status")
 	}
 	if v.StatusDate.Value != "" {
 		b.leaf(s, nt, 12, "statusDate", v.StatusDate.Value, v.StatusDate.Elem)
 	} else if someElem(v.StatusDate.Elem) {
 		b.strNode(s, b.group(s, nt, 12, "statusDate"), "", v.StatusDate.Elem)
+	} else if v.StatusDate.Elem != nil {
+		b.emptyPrim(s, nt, 12, "statusDate")
 	}
 	if v.ValidationType != nil {
 		gr := b.group(s, nt, 13, "validationType")
@@ -50966,11 +54844,15 @@ func (v *VerificationResult) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 16, "lastPerformed", v.LastPerformed.Value, v.LastPerformed.Elem)
 	} else if someElem(v.LastPerformed.Elem) {
 		b.strNode(s, b.group(s, nt, 16, "lastPerformed"), "", v.LastPerformed.Elem)
+	} else if v.LastPerformed.Elem != nil {
+		b.emptyPrim(s, nt, 16, "lastPerformed")
 	}
 	if v.NextScheduled.Value != "" {
 		b.leaf(s, nt, 17, "nextScheduled", v.NextScheduled.Value, v.NextScheduled.Elem)
 	} else if someElem(v.NextScheduled.Elem) {
 		b.strNode(s, b.group(s, nt, 17, "nextScheduled"), "", v.NextScheduled.Elem)
+	} else if v.NextScheduled.Elem != nil {
+		b.emptyPrim(s, nt, 17, "nextScheduled")
 	}
 	if v.FailureAction != nil {
 		gr := b.group(s, nt, 18, "failureAction")
@@ -51060,6 +54942,8 @@ func (v *VerificationResultPrimarySource) buildNode(b *typedBuilder, s nodeScope
 		b.leaf(s, nt, 7, "validationDate", v.ValidationDate.Value, v.ValidationDate.Elem)
 	} else if someElem(v.ValidationDate.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "validationDate"), "", v.ValidationDate.Elem)
+	} else if v.ValidationDate.Elem != nil {
+		b.emptyPrim(s, nt, 7, "validationDate")
 	}
 	if v.CanPushUpdates != nil {
 		gr := b.group(s, nt, 8, "canPushUpdates")
@@ -51125,16 +55009,22 @@ func (v *VerificationResultAttestation) buildNode(b *typedBuilder, s nodeScope) 
 		b.leaf(s, nt, 6, "date", v.Date.Value, v.Date.Elem)
 	} else if someElem(v.Date.Elem) {
 		b.strNode(s, b.group(s, nt, 6, "date"), "", v.Date.Elem)
+	} else if v.Date.Elem != nil {
+		b.emptyPrim(s, nt, 6, "date")
 	}
 	if v.SourceIdentityCertificate.Value != "" {
 		b.leaf(s, nt, 7, "sourceIdentityCertificate", v.SourceIdentityCertificate.Value, v.SourceIdentityCertificate.Elem)
 	} else if someElem(v.SourceIdentityCertificate.Elem) {
 		b.strNode(s, b.group(s, nt, 7, "sourceIdentityCertificate"), "", v.SourceIdentityCertificate.Elem)
+	} else if v.SourceIdentityCertificate.Elem != nil {
+		b.emptyPrim(s, nt, 7, "sourceIdentityCertificate")
 	}
 	if v.ProxyIdentityCertificate.Value != "" {
 		b.leaf(s, nt, 8, "proxyIdentityCertificate", v.ProxyIdentityCertificate.Value, v.ProxyIdentityCertificate.Elem)
 	} else if someElem(v.ProxyIdentityCertificate.Elem) {
 		b.strNode(s, b.group(s, nt, 8, "proxyIdentityCertificate"), "", v.ProxyIdentityCertificate.Elem)
+	} else if v.ProxyIdentityCertificate.Elem != nil {
+		b.emptyPrim(s, nt, 8, "proxyIdentityCertificate")
 	}
 	if v.ProxySignature != nil {
 		gr := b.group(s, nt, 9, "proxySignature")
@@ -51186,6 +55076,8 @@ func (v *VerificationResultValidator) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 4, "identityCertificate", v.IdentityCertificate.Value, v.IdentityCertificate.Elem)
 	} else if someElem(v.IdentityCertificate.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "identityCertificate"), "", v.IdentityCertificate.Elem)
+	} else if v.IdentityCertificate.Elem != nil {
+		b.emptyPrim(s, nt, 4, "identityCertificate")
 	}
 	if v.AttestationSignature != nil {
 		gr := b.group(s, nt, 5, "attestationSignature")
@@ -51206,6 +55098,8 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 0, "id", v.ID.Value, v.ID.Elem)
 	} else if someElem(v.ID.Elem) {
 		b.strNode(s, b.group(s, nt, 0, "id"), "", v.ID.Elem)
+	} else if v.ID.Elem != nil {
+		b.emptyPrim(s, nt, 0, "id")
 	}
 	if v.Meta != nil {
 		gr := b.group(s, nt, 1, "meta")
@@ -51217,11 +55111,15 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 2, "implicitRules", v.ImplicitRules.Value, v.ImplicitRules.Elem)
 	} else if someElem(v.ImplicitRules.Elem) {
 		b.strNode(s, b.group(s, nt, 2, "implicitRules"), "", v.ImplicitRules.Elem)
+	} else if v.ImplicitRules.Elem != nil {
+		b.emptyPrim(s, nt, 2, "implicitRules")
 	}
 	if v.Language.Value != "" {
 		b.leaf(s, nt, 3, "language", v.Language.Value, v.Language.Elem)
 	} else if someElem(v.Language.Elem) {
 		b.strNode(s, b.group(s, nt, 3, "language"), "", v.Language.Elem)
+	} else if v.Language.Elem != nil {
+		b.emptyPrim(s, nt, 3, "language")
 	}
 	if v.Text != nil {
 		gr := b.group(s, nt, 4, "text")
@@ -51260,11 +55158,15 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 9, "status", v.Status.Value, v.Status.Elem)
 	} else if someElem(v.Status.Elem) {
 		b.strNode(s, b.group(s, nt, 9, "status"), "", v.Status.Elem)
+	} else if v.Status.Elem != nil {
+		b.emptyPrim(s, nt, 9, "status")
 	}
 	if v.Created.Value != "" {
 		b.leaf(s, nt, 10, "created", v.Created.Value, v.Created.Elem)
 	} else if someElem(v.Created.Elem) {
 		b.strNode(s, b.group(s, nt, 10, "created"), "", v.Created.Elem)
+	} else if v.Created.Elem != nil {
+		b.emptyPrim(s, nt, 10, "created")
 	}
 	if v.Patient != nil {
 		gr := b.group(s, nt, 11, "patient")
@@ -51282,6 +55184,8 @@ func (v *VisionPrescription) buildNode(b *typedBuilder, s nodeScope) {
 		b.leaf(s, nt, 13, "dateWritten", v.DateWritten.Value, v.DateWritten.Elem)
 	} else if someElem(v.DateWritten.Elem) {
 		b.strNode(s, b.group(s, nt, 13, "dateWritten"), "", v.DateWritten.Elem)
+	} else if v.DateWritten.Elem != nil {
+		b.emptyPrim(s, nt, 13, "dateWritten")
 	}
 	if v.Prescriber != nil {
 		gr := b.group(s, nt, 14, "prescriber")
@@ -51335,6 +55239,8 @@ func (v *VisionPrescriptionLensSpecification) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 4, "eye", v.Eye.Value, v.Eye.Elem)
 	} else if someElem(v.Eye.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "eye"), "", v.Eye.Elem)
+	} else if v.Eye.Elem != nil {
+		b.emptyPrim(s, nt, 4, "eye")
 	}
 	buildPrim(b, s, nt, 5, "sphere", &v.Sphere)
 	buildPrim(b, s, nt, 6, "cylinder", &v.Cylinder)
@@ -51361,11 +55267,15 @@ func (v *VisionPrescriptionLensSpecification) buildNode(b *typedBuilder, s nodeS
 		b.leaf(s, nt, 14, "color", v.Color.Value, v.Color.Elem)
 	} else if someElem(v.Color.Elem) {
 		b.strNode(s, b.group(s, nt, 14, "color"), "", v.Color.Elem)
+	} else if v.Color.Elem != nil {
+		b.emptyPrim(s, nt, 14, "color")
 	}
 	if v.Brand.Value != "" {
 		b.leaf(s, nt, 15, "brand", v.Brand.Value, v.Brand.Elem)
 	} else if someElem(v.Brand.Elem) {
 		b.strNode(s, b.group(s, nt, 15, "brand"), "", v.Brand.Elem)
+	} else if v.Brand.Elem != nil {
+		b.emptyPrim(s, nt, 15, "brand")
 	}
 	if len(v.Note) > 0 {
 		gr := b.group(s, nt, 16, "note")
@@ -51408,6 +55318,8 @@ func (v *VisionPrescriptionLensSpecificationPrism) buildNode(b *typedBuilder, s 
 		b.leaf(s, nt, 4, "base", v.Base.Value, v.Base.Elem)
 	} else if someElem(v.Base.Elem) {
 		b.strNode(s, b.group(s, nt, 4, "base"), "", v.Base.Elem)
+	} else if v.Base.Elem != nil {
+		b.emptyPrim(s, nt, 4, "base")
 	}
 	if len(v.Unknown) > 0 {
 		b.bail = true
@@ -51421,6 +55333,8 @@ func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {
 			if gr, ok := b.choiceGroup(s, nt, i, "base64Binary"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "base64Binary")
 		}
 	case *Boolean:
 		buildChoicePrim(b, s, nt, i, "boolean", x)
@@ -51429,24 +55343,32 @@ func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {
 			if gr, ok := b.choiceGroup(s, nt, i, "canonical"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "canonical")
 		}
 	case *Code:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "code"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "code")
 		}
 	case *Date:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "date"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "date")
 		}
 	case *DateTime:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "dateTime"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "dateTime")
 		}
 	case *Decimal:
 		buildChoicePrim(b, s, nt, i, "decimal", x)
@@ -51455,12 +55377,16 @@ func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {
 			if gr, ok := b.choiceGroup(s, nt, i, "id"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "id")
 		}
 	case *Instant:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "instant"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "instant")
 		}
 	case *Integer:
 		buildChoicePrim(b, s, nt, i, "integer", x)
@@ -51469,12 +55395,16 @@ func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {
 			if gr, ok := b.choiceGroup(s, nt, i, "markdown"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "markdown")
 		}
 	case *OID:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "oid"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "oid")
 		}
 	case *PositiveInt:
 		buildChoicePrim(b, s, nt, i, "positiveInt", x)
@@ -51483,12 +55413,16 @@ func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {
 			if gr, ok := b.choiceGroup(s, nt, i, "string"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "string")
 		}
 	case *Time:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "time"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "time")
 		}
 	case *UnsignedInt:
 		buildChoicePrim(b, s, nt, i, "unsignedInt", x)
@@ -51497,24 +55431,32 @@ func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {
 			if gr, ok := b.choiceGroup(s, nt, i, "uri"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "uri")
 		}
 	case *URL:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "url"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "url")
 		}
 	case *UUID:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "uuid"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "uuid")
 		}
 	case *XHTML:
 		if x.Value != "" || someElem(x.Elem) {
 			if gr, ok := b.choiceGroup(s, nt, i, "xhtml"); ok {
 				b.strNode(s, gr, x.Value, x.Elem)
 			}
+		} else if x.Elem != nil {
+			b.emptyChoice(s, nt, i, "xhtml")
 		}
 	case *Address:
 		if gr, ok := b.choiceGroup(s, nt, i, "Address"); ok {

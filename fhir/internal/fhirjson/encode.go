@@ -92,6 +92,14 @@ func (e *Encoder) Close() {
 	e.Comma = true
 }
 
+// CloseKept ends an object and keeps it even when it is empty: for a
+// converter that must hand the decoder what its input held.
+func (e *Encoder) CloseKept() {
+	e.stack = e.stack[:len(e.stack)-1]
+	e.Buf = append(e.Buf, '}')
+	e.Comma = true
+}
+
 // OpenArray starts an array.
 func (e *Encoder) OpenArray() {
 	e.BeforeValue()

@@ -423,7 +423,9 @@ func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path string) erro
 			return err
 		}
 	}
-	e.Close()
+	// an element with nothing in it stays as {}, which the decoder takes
+	// and validation reports (ele-1), as it does from JSON
+	e.CloseKept()
 	return nil
 }
 
@@ -559,6 +561,25 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 			e.Key(`"_` + name + `":`)
 			return writeElem(g, path)
 		}
+		if !g.hasVal {
+			// no value, id or extension: kept as "_name": {}, as from JSON
+			e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
+			e.Key(`"_` + name + `":`)
+			e.Open()
+			e.CloseKept()
+		}
+		return nil
+	}
+	if !anyValue && !anyElem {
+		// items with nothing in them: kept as {} each, as from JSON
+		e.Key(`"_` + name + `":`)
+		e.OpenArray()
+		for _, g := range group {
+			e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
+			e.Open()
+			e.CloseKept()
+		}
+		e.CloseArray()
 		return nil
 	}
 	if anyValue {

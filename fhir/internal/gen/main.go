@@ -726,9 +726,9 @@ func (g *gen) nodes() {
 				// a string-valued primitive: no generic call, no type switch
 				if f.E.Many {
 					g.p("\tif len(v.%s) > 0 {\n\t\tsome := false\n\t\tfor j := range v.%s { if v.%s[j].Value != \"\" || someElem(v.%s[j].Elem) { some = true; break } }", f.Go, f.Go, f.Go, f.Go)
-					g.p("\t\tif some {\n\t\t\tgr := b.group(s, nt, %d, %q)\n\t\t\tfor j := range v.%s { b.strNode(s, gr, v.%s[j].Value, v.%s[j].Elem) }\n\t\t}\n\t}", i, f.JSON, f.Go, f.Go, f.Go)
+					g.p("\t\tif some {\n\t\t\tgr := b.group(s, nt, %d, %q)\n\t\t\tfor j := range v.%s { b.strNode(s, gr, v.%s[j].Value, v.%s[j].Elem) }\n\t\t} else {\n\t\t\tb.emptyItems(s, nt, %d, %q, len(v.%s))\n\t\t}\n\t}", i, f.JSON, f.Go, f.Go, f.Go, i, f.JSON, f.Go)
 				} else {
-					g.p("\tif v.%s.Value != \"\" {\n\t\tb.leaf(s, nt, %d, %q, v.%s.Value, v.%s.Elem)\n\t} else if someElem(v.%s.Elem) {\n\t\tb.strNode(s, b.group(s, nt, %d, %q), \"\", v.%s.Elem)\n\t}", f.Go, i, f.JSON, f.Go, f.Go, f.Go, i, f.JSON, f.Go)
+					g.p("\tif v.%s.Value != \"\" {\n\t\tb.leaf(s, nt, %d, %q, v.%s.Value, v.%s.Elem)\n\t} else if someElem(v.%s.Elem) {\n\t\tb.strNode(s, b.group(s, nt, %d, %q), \"\", v.%s.Elem)\n\t} else if v.%s.Elem != nil {\n\t\tb.emptyPrim(s, nt, %d, %q)\n\t}", f.Go, i, f.JSON, f.Go, f.Go, f.Go, i, f.JSON, f.Go, f.Go, i, f.JSON)
 				}
 			case isPrimitive(f.E.Types[0]):
 				if f.E.Many {
@@ -750,7 +750,7 @@ func (g *gen) nodes() {
 	g.p("func buildChoice(b *typedBuilder, s nodeScope, nt *nodeType, i int, v Value) {\n\tswitch x := v.(type) {")
 	for _, n := range sortedPrimitives() {
 		if primitives[n].Kind == "string" {
-			g.p("\tcase *%s:\n\t\tif x.Value != \"\" || someElem(x.Elem) {\n\t\t\tif gr, ok := b.choiceGroup(s, nt, i, %q); ok { b.strNode(s, gr, x.Value, x.Elem) }\n\t\t}", primitives[n].Go, n)
+			g.p("\tcase *%s:\n\t\tif x.Value != \"\" || someElem(x.Elem) {\n\t\t\tif gr, ok := b.choiceGroup(s, nt, i, %q); ok { b.strNode(s, gr, x.Value, x.Elem) }\n\t\t} else if x.Elem != nil {\n\t\t\tb.emptyChoice(s, nt, i, %q)\n\t\t}", primitives[n].Go, n, n)
 			continue
 		}
 		g.p("\tcase *%s:\n\t\tbuildChoicePrim(b, s, nt, i, %q, x)", primitives[n].Go, n)

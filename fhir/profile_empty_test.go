@@ -1,0 +1,157 @@
+package fhir
+
+import (
+	"bytes"
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// ruleExpressions gives the expressions of oo's issues of rule, in order.
+func ruleExpressions(oo *OperationOutcome, rule string) []string {
+	var out []string
+	if oo == nil {
+		return nil
+	}
+	for _, is := range oo.Issue {
+		if is.Details != nil && is.Details.Text.Value == rule && len(is.Expression) > 0 {
+			out = append(out, is.Expression[0].Value)
+		}
+	}
+	return out
+}
+
+// An element given with nothing in it (JSON {} or "_name": {}, an XML
+// element with no value and no children) fails ele-1 where it stands,
+// though the model leaves it out of Marshal's output and of the tree;
+// one that holds only empty elements is not reported itself, as the HL7
+// validator's element model has it (the empty ones are its children).
+func TestValidateProfilesEmptyElements(t *testing.T) {
+	const narrative = `"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}`
+	tests := []struct {
+		name, json string
+		want       []string // expressions of the ele-1 issues
+	}{
+		{"no empty element", `{"resourceType":"Patient",` + narrative + `,"name":[{"family":"A"}]}`, nil},
+		{"a resource with nothing but its type", `{"resourceType":"Patient"}`, nil},
+		{"array item", `{"resourceType":"Patient","name":[{}]}`, []string{"Patient.name[0]"}},
+		{"second array item", `{"resourceType":"Patient","name":[{"family":"A"},{}]}`, []string{"Patient.name[1]"}},
+		{"single element", `{"resourceType":"Patient","meta":{}}`, []string{"Patient.meta"}},
+		{"holding only an empty element", `{"resourceType":"Patient","name":[{"period":{}}]}`, []string{"Patient.name[0].period"}},
+		{"two", `{"resourceType":"Patient","maritalStatus":{},"contact":[{"name":{"family":"F"}},{"name":{}}]}`, []string{"Patient.maritalStatus", "Patient.contact[1].name"}},
+		{"string primitive's extension part", `{"resourceType":"Patient","_gender":{}}`, []string{"Patient.gender"}},
+		{"boolean primitive's extension part", `{"resourceType":"Patient","_active":{}}`, []string{"Patient.active"}},
+		{"repeating primitive, every item empty", `{"resourceType":"Patient","name":[{"family":"A","_given":[{},{}]}]}`, []string{"Patient.name[0].given[0]", "Patient.name[0].given[1]"}},
+		{"repeating primitive, one item empty", `{"resourceType":"Patient","name":[{"family":"A","given":["B",null],"_given":[null,{}]}]}`, []string{"Patient.name[0].given[1]"}},
+		{"empty extension of a primitive", `{"resourceType":"Patient","_gender":{"extension":[{}]}}`, []string{"Patient.gender.extension[0]"}},
+		{"choice string", `{"resourceType":"Observation","status":"final","code":{"text":"x"},"_valueString":{}}`, []string{"Observation.value"}},
+		{"choice boolean", `{"resourceType":"Observation","status":"final","code":{"text":"x"},"_valueBoolean":{}}`, []string{"Observation.value"}},
+		{"choice complex", `{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{}}`, []string{"Observation.value"}},
+		{"contained", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","address":[{}]}],"managingOrganization":{"reference":"#o"}}`, []string{"Patient.contained[0].address[0]"}},
+		{"bundle entry", `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:0c4a4d4e-8e0b-4a39-9d84-0cbd0ee0a5e1","resource":{"resourceType":"Patient","telecom":[{}]}}]}`, []string{"Bundle.entry[0].resource.telecom[0]"}},
+	}
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Unmarshal([]byte(tc.json))
+			require.NoError(t, err)
+			oo, err := ValidateProfiles(ctx, r, ValidateOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ruleExpressions(oo, "ele-1"), "typed tree")
+			if oo == nil {
+				oo = &OperationOutcome{}
+			}
+			for _, is := range oo.Issue {
+				if is.Details != nil && is.Details.Text.Value == "ele-1" {
+					assert.Equal(t, SeverityError, is.Severity.Value)
+					assert.Equal(t, IssueInvariant, is.Code.Value)
+					assert.Contains(t, is.Diagnostics.Value, "must have a @value or children")
+				}
+			}
+			ref, err := ValidateProfiles(ctx, r, ValidateOptions{viaJSON: true})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ruleExpressions(ref, "ele-1"), "tree of Marshal's output")
+
+			suppressed, err := ValidateProfiles(ctx, r, ValidateOptions{Suppress: []string{"ele-1"}})
+			require.NoError(t, err)
+			assert.Empty(t, ruleExpressions(suppressed, "ele-1"))
+
+			// the same document as XML: the element is there with nothing in it
+			x, err := JSONToXML([]byte(tc.json))
+			require.NoError(t, err)
+			xoo, err := ValidateBytes(ctx, x, ValidateOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ruleExpressions(xoo, "ele-1"), "XML %s", x)
+		})
+	}
+
+	// built in Go: an item or a pointer set to an empty value
+	p := &Patient{
+		Name:    []HumanName{{Family: String{Value: "A"}}, {}},
+		Address: []Address{{City: String{Value: "Leeds"}, Period: &Period{}}},
+		Gender:  Code{Elem: &Element{}},
+	}
+	oo, err := ValidateProfiles(ctx, p, ValidateOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Patient.name[1]", "Patient.gender", "Patient.address[0].period"}, ruleExpressions(oo, "ele-1"))
+
+	// the issue limit holds
+	oo, err = ValidateProfiles(ctx, p, ValidateOptions{MaxIssues: 2})
+	require.NoError(t, err)
+	assert.Len(t, oo.Issue, 2)
+}
+
+// FHIR JSON leaves out a property with no values: ValidateBytes reports
+// an empty array (rule json-empty-array, an error as the HL7 validator's
+// JsonParser has it) at its property, with its line and column.
+func TestValidateBytesJSONEmptyArray(t *testing.T) {
+	const narrative = `"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">[ ] and [] are text</div>"}`
+	tests := []struct {
+		name, json string
+		want       []string // expressions of the json-empty-array issues
+	}{
+		{"none", `{"resourceType":"Patient",` + narrative + `,"name":[{"family":"A","given":["B"]}]}`, nil},
+		{"brackets in a string only", `{"resourceType":"Patient",` + narrative + `,"name":[{"family":"[]"}]}`, nil},
+		{"resource element", `{"resourceType":"Patient","name":[]}`, []string{"Patient.name"}},
+		{"white space inside", "{\"resourceType\":\"Patient\",\"name\":[ \n\t]}", []string{"Patient.name"}},
+		{"inside an item", `{"resourceType":"Patient","name":[{"family":"A"},{"family":"B","given":[]}]}`, []string{"Patient.name[1].given"}},
+		{"first item keeps its index", `{"resourceType":"Patient","name":[{"family":"A","given":[]}]}`, []string{"Patient.name[0].given"}},
+		{"primitive extension part", `{"resourceType":"Patient","name":[{"family":"A","_given":[]}]}`, []string{"Patient.name[0].given"}},
+		{"inside a choice, inside a contained resource", `{"resourceType":"Patient","contained":[{"resourceType":"Observation","id":"o","status":"final","code":{"text":"x"},"valueCodeableConcept":{"coding":[],"text":"t"}}],"link":[{"other":{"reference":"#o"},"type":"seealso"}],"extension":[]}`, []string{"Patient.contained[0].value.coding", "Patient.extension"}},
+		{"bundle entry resource", `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:0c4a4d4e-8e0b-4a39-9d84-0cbd0ee0a5e1","resource":{"resourceType":"Patient","address":[{"line":[]}]}}]}`, []string{"Bundle.entry[0].resource.address[0].line"}},
+	}
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(tc.json)
+			oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ruleExpressions(oo, RuleJSONEmptyArray))
+			if tc.want == nil {
+				return
+			}
+			is := findRule(t, oo, RuleJSONEmptyArray)
+			assert.Equal(t, SeverityError, is.Severity.Value)
+			assert.Equal(t, IssueTypeInvalid, is.Code.Value)
+			suppressed, err := ValidateBytes(ctx, data, ValidateOptions{Suppress: []string{RuleJSONEmptyArray}})
+			require.NoError(t, err)
+			assert.Empty(t, ruleExpressions(suppressed, RuleJSONEmptyArray))
+		})
+	}
+
+	// placed at its property's key
+	data := []byte("{\n  \"resourceType\": \"Patient\",\n  \"name\": [\n    {\"family\": \"A\", \"given\": [ ]}\n  ]\n}\n")
+	oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+	require.NoError(t, err)
+	line, col, loc := issuePosition(t, findRule(t, oo, RuleJSONEmptyArray))
+	wl, wc := lineCol(data, bytes.Index(data, []byte(`"given"`)))
+	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col})
+	assert.Equal(t, "Patient.name[0].given", loc[0])
+
+	// the issue limit holds: the check is not run once it is reached
+	oo, err = ValidateBytes(ctx, []byte(`{"resourceType":"Patient","name":[],"telecom":[]}`), ValidateOptions{MaxIssues: 2})
+	require.NoError(t, err)
+	assert.Len(t, oo.Issue, 2)
+}
