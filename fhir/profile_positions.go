@@ -126,21 +126,7 @@ func mayHaveEmptyArray(data []byte) bool {
 // has decoded, at the FHIRPath of its property.
 func jsonEmptyArrayIssues(data []byte) []OperationOutcomeIssue {
 	px := &positionIndex{m: map[string]position{}, data: data, findEmpty: true}
-	s := &jsonScan{data: data}
-	if bytes.HasPrefix(data, []byte("\ufeff")) {
-		s.i = len("\ufeff")
-	}
-	s.space()
-	if s.i >= len(data) || data[s.i] != '{' {
-		return nil
-	}
-	s.i++
-	rt := s.resourceType()
-	if rt == "" {
-		return nil
-	}
-	px.path = append(px.path[:0], rt...)
-	px.jsonObject(s)
+	px.walk()
 	var out []OperationOutcomeIssue
 	for _, path := range px.emptyArrays {
 		loc := jsonFHIRPath(path)
@@ -405,24 +391,30 @@ func jsonPositions(data []byte, want map[string]bool) map[string]position {
 			}
 		}
 	}
-	s := &jsonScan{data: data}
-	if bytes.HasPrefix(data, []byte("\ufeff")) {
+	px.walk()
+	return px.m
+}
+
+// walk reads the JSON resource px.data from its root object, which gives
+// the path its first step (the resource type).
+func (px *positionIndex) walk() {
+	s := &jsonScan{data: px.data}
+	if bytes.HasPrefix(s.data, []byte("\ufeff")) {
 		s.i = len("\ufeff")
 	}
 	s.space()
-	if s.i >= len(data) || data[s.i] != '{' {
-		return px.m
+	if s.i >= len(s.data) || s.data[s.i] != '{' {
+		return
 	}
 	off := s.i
 	s.i++
 	rt := s.resourceType()
 	if rt == "" {
-		return px.m
+		return
 	}
 	px.path = append(px.path[:0], rt...)
 	px.recordPath(off)
 	px.jsonObject(s)
-	return px.m
 }
 
 // jsonScan walks well-formed JSON: i is the offset of the next byte.
