@@ -15,7 +15,10 @@ import (
 //   - a key's children are grouped, and the groups ordered by keyLess, as
 //     build sorts an object's keys;
 //   - an object (or array item) that ends up with no children is left
-//     out, as the encoder takes empty objects out;
+//     out, as the encoder takes empty objects out; but the siblings after
+//     it keep the index the input gives them (Marshal's output renumbers
+//     them), so that issues are located where the input has them, and
+//     the builder lists it (empties) when it was empty as given;
 //   - a primitive's id and extensions are its children, typed by the
 //     table of the primitive's type (none: so unknown, as from JSON).
 //
@@ -169,6 +172,44 @@ type typedBuilder struct {
 	// counts the objects left out so far
 	empties []*Node
 	dropped int
+	// dropsIn counts, for each open scope where an object was left out,
+	// those of each name: the siblings after them keep the index they
+	// have in the input, which issue locations give (innermost last)
+	dropsIn []dropCount
+}
+
+type dropCount struct {
+	parent *Node
+	name   string
+	n      int
+}
+
+// dropsBefore is how many objects named name were left out of s so far.
+func (b *typedBuilder) dropsBefore(s *Node, name string) int {
+	for i := len(b.dropsIn) - 1; i >= 0 && b.dropsIn[i].parent == s; i-- {
+		if b.dropsIn[i].name == name {
+			return b.dropsIn[i].n
+		}
+	}
+	return 0
+}
+
+// closeDrops forgets the counts of the scope of n, which has ended.
+func (b *typedBuilder) closeDrops(n *Node) {
+	for len(b.dropsIn) > 0 && b.dropsIn[len(b.dropsIn)-1].parent == n {
+		b.dropsIn = b.dropsIn[:len(b.dropsIn)-1]
+	}
+}
+
+// countDrop counts c, left out of its parent's scope.
+func (b *typedBuilder) countDrop(c *Node) {
+	for i := len(b.dropsIn) - 1; i >= 0 && b.dropsIn[i].parent == c.parent; i-- {
+		if b.dropsIn[i].name == c.Name {
+			b.dropsIn[i].n++
+			return
+		}
+	}
+	b.dropsIn = append(b.dropsIn, dropCount{c.parent, c.Name, 1})
 }
 
 // nodeMark is a node the invariant walk stops at; end, for a resource, is
@@ -277,6 +318,9 @@ func (b *typedBuilder) choiceGroup(s nodeScope, nt *nodeType, i int, typ string)
 func (b *typedBuilder) child(s nodeScope, g grp) *Node {
 	c := b.nb.node()
 	c.Name, c.parent, c.index = g.name, s.n, len(b.stack)-g.start
+	if len(b.dropsIn) > 0 {
+		c.index += b.dropsBefore(s.n, g.name)
+	}
 	b.stack = append(b.stack, c)
 	return c
 }
@@ -327,6 +371,9 @@ func (b *typedBuilder) end(s nodeScope) {
 	kids := b.stack[s.kidBase:]
 	if len(kids) == 0 {
 		b.groups = b.groups[:s.grpBase]
+		if len(b.dropsIn) > 0 {
+			b.closeDrops(s.n)
+		}
 		if s.n.parent != nil && len(b.stack) > 0 && b.stack[len(b.stack)-1] == s.n {
 			b.stack = b.stack[:len(b.stack)-1]
 			if b.inv != nil {
@@ -336,6 +383,7 @@ func (b *typedBuilder) end(s nodeScope) {
 				b.empties = append(b.empties, s.n)
 			}
 			b.dropped++
+			b.countDrop(s.n)
 		}
 		return
 	}
@@ -386,6 +434,9 @@ func (b *typedBuilder) setKids(s nodeScope) {
 	s.n.kids = out
 	b.stack = b.stack[:s.kidBase]
 	b.groups = b.groups[:s.grpBase]
+	if len(b.dropsIn) > 0 {
+		b.closeDrops(s.n)
+	}
 	if b.marksOK && !s.n.hasVal() && s.n.parent != nil && !ele1(s.n) {
 		b.marksOK = false // the walk must find it
 	}
@@ -573,6 +624,7 @@ func (b *typedBuilder) primKids(c *Node, t string, el *Element) {
 	if len(el.Unknown) > 0 || len(b.stack) == es.kidBase {
 		// encodes to an empty object, which the encoder takes out
 		b.bail = true
+		b.closeDrops(c)
 		return
 	}
 	b.setKids(es)
@@ -724,6 +776,7 @@ func (b *typedBuilder) resources(s nodeScope, nt *nodeType, i int, key string, r
 			b.setKids(cs)
 		} else {
 			b.groups = b.groups[:cs.grpBase]
+			b.closeDrops(c)
 		}
 		if own {
 			b.marks[m].end = len(b.marks)
@@ -754,7 +807,8 @@ func (st *nodeState) buildTypedMarked(r Resource, inv *invTables) (*Node, bool) 
 	tb.nb, tb.stack, tb.groups, tb.bail = &st.b, tb.stack[:0], tb.groups[:0], false
 	clear(tb.marks)
 	clear(tb.empties)
-	tb.empties, tb.dropped = tb.empties[:0], 0
+	clear(tb.dropsIn)
+	tb.empties, tb.dropped, tb.dropsIn = tb.empties[:0], 0, tb.dropsIn[:0]
 	tb.inv, tb.marks, tb.marksOK = inv, tb.marks[:0], inv != nil && inv.ele1Only && !inv.primBase
 	n := st.b.node()
 	rt := r.ResourceType()

@@ -155,3 +155,29 @@ func TestValidateBytesJSONEmptyArray(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, oo.Issue, 2)
 }
+
+// After an element left out for having nothing in it, the issues of its
+// siblings name them by the index the input gives them, in ValidateProfiles
+// and in ValidateBytes' positions.
+func TestValidateProfilesIndexAfterEmptyElement(t *testing.T) {
+	ctx := context.Background()
+	data := []byte("{\"resourceType\":\"Patient\",\n\"name\":[{},\n{\"family\":\"A\"},\n{\"period\":{\"start\":\"2020-01-02\",\"end\":\"2020-01-01\"}},\n{\"period\":{}},\n{\"family\":\"B\",\"period\":{\"start\":\"2021-01-02\",\"end\":\"2021-01-01\"}}],\n\"contact\":[{\"name\":{}},{\"telecom\":[{},{\"value\":\"01632 960587\"}]}]}")
+	r, err := Unmarshal(data)
+	require.NoError(t, err)
+	oo, err := ValidateProfiles(ctx, r, ValidateOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Patient.name[0]", "Patient.name[3].period", "Patient.contact[0].name", "Patient.contact[1].telecom[0]"}, ruleExpressions(oo, "ele-1"))
+	assert.Equal(t, []string{"Patient.name[2].period", "Patient.name[4].period"}, ruleExpressions(oo, "per-1"))
+	assert.Equal(t, []string{"Patient.contact[1].telecom[1]"}, ruleExpressions(oo, "cpt-2"))
+
+	oo, err = ValidateBytes(ctx, data, ValidateOptions{})
+	require.NoError(t, err)
+	var lines []int64
+	for _, is := range oo.Issue {
+		if is.Details != nil && is.Details.Text.Value == "per-1" {
+			line, _, _ := issuePosition(t, is)
+			lines = append(lines, line)
+		}
+	}
+	assert.Equal(t, []int64{4, 6}, lines)
+}
