@@ -299,6 +299,7 @@ type positionIndex struct {
 	// arrays (with every index, [0] too), for jsonEmptyArrayIssues
 	findEmpty   bool
 	emptyArrays []string
+	scratch     []byte // holds' alias path
 }
 
 // at gives the line and column of the JSON input's byte off.
@@ -379,6 +380,14 @@ func (px *positionIndex) element(parent, key string, idx int, p position) string
 // cannot hold one unread and stops once it has them all: ValidateBytes
 // asks for the few its issues name.
 func jsonPositions(data []byte, want map[string]bool) map[string]position {
+	px := newPositionIndex(data, want)
+	px.walk()
+	return px.m
+}
+
+// newPositionIndex gives an index of the paths of want (all when nil) in
+// the input data (JSON; nil for XML).
+func newPositionIndex(data []byte, want map[string]bool) *positionIndex {
 	px := &positionIndex{m: map[string]position{}, data: data, want: want}
 	if want != nil {
 		px.left = len(want)
@@ -391,8 +400,7 @@ func jsonPositions(data []byte, want map[string]bool) map[string]position {
 			}
 		}
 	}
-	px.walk()
-	return px.m
+	return px
 }
 
 // walk reads the JSON resource px.data from its root object, which gives
@@ -675,13 +683,25 @@ func mayHaveAlias(key []byte) bool {
 	return false
 }
 
-// recordPath is record for px.path (which has no "[0]"), when want has it.
+// recordPath is record for px.path (which has no "[0]"), when want has
+// it, at the JSON input's byte off.
 func (px *positionIndex) recordPath(off int) {
 	if px.want != nil && !px.want[string(px.path)] {
 		return
 	}
 	if _, ok := px.m[string(px.path)]; !ok {
 		px.m[string(px.path)] = px.at(off)
+		px.left--
+	}
+}
+
+// recordPos is recordPath at the position p.
+func (px *positionIndex) recordPos(p position) {
+	if px.want != nil && !px.want[string(px.path)] {
+		return
+	}
+	if _, ok := px.m[string(px.path)]; !ok {
+		px.m[string(px.path)] = p
 		px.left--
 	}
 }
@@ -728,38 +748,105 @@ func appendPathStep(b, name []byte, idx int) []byte {
 // SAX locator, and so the HL7 validator, puts them), from the elements
 // the strict parse read (root).
 func xmlPositions(root *fhirxml.Element, want map[string]bool) map[string]position {
-	px := &positionIndex{m: map[string]position{}, want: want}
-	px.record(root.Name(), position{root.Line(), root.Col()})
-	px.xmlChildren(root, root.Name(), false)
+	px := newPositionIndex(nil, want)
+	px.path = append(px.path[:0], root.Name()...)
+	px.recordPos(position{root.Line(), root.Col()})
+	px.xmlChildren(root, false)
 	return px.m
 }
 
-// xmlChildren records the children of x, at path; holder: x is contained,
+// xmlChildren records the children of x under px.path, as jsonObject
+// does for JSON: skipping those no asked path is in, and stopping once all
+// have their place; false once they have. holder: x is contained,
 // resource, outcome or return, whose child element named by a type (a
 // capital letter) is the resource, which adds no step to the path.
-func (px *positionIndex) xmlChildren(x *fhirxml.Element, path string, holder bool) {
+func (px *positionIndex) xmlChildren(x *fhirxml.Element, holder bool) bool {
+	kids := x.Children()
+	// i is c's index among the children of its name. In FHIR XML those
+	// are next to each other; input out of order may split them, and past
+	// a few runs of names they are counted in a map, not by looking back.
 	var counts map[string]int
-	for _, c := range x.Children() {
+	prev, i, runs := "", 0, 0
+	for j, c := range kids {
 		name := c.Name()
 		if holder && name != "" && name[0] >= 'A' && name[0] <= 'Z' {
-			px.xmlChildren(c, path, false)
+			if !px.xmlChildren(c, false) {
+				return false
+			}
 			continue
 		}
-		if counts == nil {
-			counts = map[string]int{}
+		if name == prev {
+			i++
+		} else {
+			runs++
+			if counts == nil && runs > 8 {
+				counts = map[string]int{}
+				for _, o := range kids[:j] {
+					counts[o.Name()]++
+				}
+			}
+			if counts != nil {
+				i = counts[name]
+			} else {
+				i = 0
+				for _, o := range kids[:j] {
+					if o.Name() == name {
+						i++
+					}
+				}
+			}
+			prev = name
 		}
-		i := counts[name]
-		counts[name]++
+		if counts != nil {
+			counts[name]++
+		}
 		p := position{c.Line(), c.Col()}
-		cpath := path + "." + name + "[" + itoa(i) + "]"
-		px.element(path, name, i, p)
-		px.element(path, name, -1, p)
+		parent := len(px.path)
+		// (name without an index is placed by the first of them)
+		px.xmlElement(name, i, p)
 		if _, ok := c.URL(); ok {
-			px.element(cpath, "url", -1, p)
+			n := len(px.path)
+			px.path = append(px.path, ".url"...)
+			px.recordPos(p)
+			px.path = px.path[:n]
 		}
-		if c.IsXHTML() {
-			continue // the narrative's own elements are not placed
+		if px.done() {
+			return false
 		}
-		px.xmlChildren(c, cpath, name == "contained" || name == "resource" || name == "outcome" || name == "return")
+		if !c.IsXHTML() && px.holds(parent, name, i) { // the narrative's own elements are not placed
+			if !px.xmlChildren(c, name == "contained" || name == "resource" || name == "outcome" || name == "return") {
+				return false
+			}
+		}
+		px.path = px.path[:parent]
 	}
+	return true
+}
+
+// xmlElement records the element name (item idx of its name, or -1) at p
+// under px.path, which it extends by the element's step.
+func (px *positionIndex) xmlElement(name string, idx int, p position) {
+	parent := len(px.path)
+	if alias, ok := elementAliases(name); ok {
+		px.path = appendPathStep(px.path, []byte(alias), idx)
+		px.recordPos(p)
+		px.path = px.path[:parent]
+	}
+	px.path = appendPathStep(px.path, []byte(name), idx)
+	px.recordPos(p)
+}
+
+// holds reports whether an asked path is inside the element px.path,
+// which is the path at parent plus the element name (item idx): always
+// when all are asked for.
+func (px *positionIndex) holds(parent int, name string, idx int) bool {
+	if px.within == nil || px.within[string(px.path)] {
+		return true
+	}
+	alias, ok := elementAliases(name)
+	if !ok {
+		return false
+	}
+	px.scratch = appendPathStep(append(px.scratch[:0], px.path[:parent]...), []byte(alias), idx)
+	return px.within[string(px.scratch)]
 }

@@ -395,38 +395,7 @@ func TestJSONPositionsSameAsTokens(t *testing.T) {
 	for _, d := range docs {
 		want, got := jsonPositionsTokens(d), jsonPositions(d, nil)
 		entries += len(want)
-		// asked for some paths (and one that is not there), it gives those
-		some, wantSome := map[string]bool{"Nowhere.x": true}, map[string]position{}
-		for i, k := range slices.Sorted(maps.Keys(want)) {
-			if i%7 == 0 {
-				some[k], wantSome[k] = true, want[k]
-			}
-		}
-		if gotSome := jsonPositions(d, some); !maps.Equal(wantSome, gotSome) {
-			t.Errorf("%.60s: %d of the paths asked for, want %d", d, len(gotSome), len(wantSome))
-		}
-		// asked for one path, alone or with the paths above it (as
-		// ValidateBytes asks), the walk steps over the values that cannot
-		// hold it and stops once it has them all: the same places
-		keys := slices.Sorted(maps.Keys(want))
-		step := max(1, len(keys)/6) // six a document: the walk is read whole each time
-		for i := step / 2; i < len(keys); i += step {
-			k := keys[i]
-			above := map[string]bool{}
-			positionCandidates(k, func(p string) bool { above[p] = true; return true })
-			for _, ask := range []map[string]bool{{k: true}, above} {
-				wantAsked := map[string]position{}
-				for p := range ask {
-					if v, ok := want[p]; ok {
-						wantAsked[p] = v
-					}
-				}
-				if got := jsonPositions(d, ask); !maps.Equal(wantAsked, got) {
-					t.Errorf("%.60s: asked for %v: %v, want %v", d, slices.Sorted(maps.Keys(ask)), got, wantAsked)
-				}
-			}
-			asked++
-		}
+		asked += checkAskedPositions(t, fmt.Sprintf("%.60s", d), want, func(ask map[string]bool) map[string]position { return jsonPositions(d, ask) })
 		if !maps.Equal(want, got) {
 			for k, v := range want {
 				if got[k] != v {
@@ -441,6 +410,46 @@ func TestJSONPositionsSameAsTokens(t *testing.T) {
 	// a byte order mark, which Unmarshal accepts, no longer hides every place
 	bom := append([]byte("\ufeff"), `{"resourceType":"Patient","active":true}`...)
 	assert.Equal(t, position{1, 30}, jsonPositions(bom, nil)["Patient.active"]) // byte columns: the mark is three
+}
+
+// checkAskedPositions checks that a positions walk asked for some of the
+// paths of all (every place it gives, asked for none) gives those: every
+// seventh and one that is not there; and one path at a time, alone or with
+// the paths above it (as ValidateBytes asks), the walk stepping over what
+// cannot hold it and stopping once it has them all. It gives how many
+// paths it asked for one at a time.
+func checkAskedPositions(t *testing.T, doc string, all map[string]position, walk func(ask map[string]bool) map[string]position) int {
+	t.Helper()
+	some, wantSome := map[string]bool{"Nowhere.x": true}, map[string]position{}
+	keys := slices.Sorted(maps.Keys(all))
+	for i, k := range keys {
+		if i%7 == 0 {
+			some[k], wantSome[k] = true, all[k]
+		}
+	}
+	if gotSome := walk(some); !maps.Equal(wantSome, gotSome) {
+		t.Errorf("%s: %d of the paths asked for, want %d", doc, len(gotSome), len(wantSome))
+	}
+	asked := 0
+	step := max(1, len(keys)/6) // six a document: the walk is read whole each time
+	for i := step / 2; i < len(keys); i += step {
+		k := keys[i]
+		above := map[string]bool{}
+		positionCandidates(k, func(p string) bool { above[p] = true; return true })
+		for _, ask := range []map[string]bool{{k: true}, above} {
+			wantAsked := map[string]position{}
+			for p := range ask {
+				if v, ok := all[p]; ok {
+					wantAsked[p] = v
+				}
+			}
+			if got := walk(ask); !maps.Equal(wantAsked, got) {
+				t.Errorf("%s: asked for %v: %v, want %v", doc, slices.Sorted(maps.Keys(ask)), got, wantAsked)
+			}
+		}
+		asked++
+	}
+	return asked
 }
 
 // On any input, jsonPositions does not panic; on input Unmarshal accepts
@@ -629,7 +638,7 @@ func TestXMLOutlineSameAsTokens(t *testing.T) {
 	for i, n := 0, len(docs); i < n; i++ {
 		docs, names = append(docs, reverseXMLChildren(docs[i])), append(names, names[i]+" reversed")
 	}
-	paths, issues := 0, 0
+	paths, issues, asked := 0, 0, 0
 	for i, doc := range docs {
 		data := []byte(doc)
 		root, err := fhirxml.Parse(data)
@@ -645,6 +654,7 @@ func TestXMLOutlineSameAsTokens(t *testing.T) {
 		issues += len(gotIssues)
 		wantPos, gotPos := xmlPositionsTokens(data, nil), xmlPositions(root, nil)
 		paths += len(wantPos)
+		asked += checkAskedPositions(t, names[i], wantPos, func(ask map[string]bool) map[string]position { return xmlPositions(root, ask) })
 		if !maps.Equal(wantPos, gotPos) {
 			for k, v := range wantPos {
 				if gotPos[k] != v {
@@ -655,7 +665,7 @@ func TestXMLOutlineSameAsTokens(t *testing.T) {
 			t.Errorf("%s: %d paths, from the parse %d", names[i], len(wantPos), len(gotPos))
 		}
 	}
-	t.Logf("%d documents, %d paths, %d order issues", len(docs), paths, issues)
+	t.Logf("%d documents, %d paths, %d order issues, %d paths asked for one by one", len(docs), paths, issues, asked)
 	if !raceEnabled {
 		assert.Greater(t, issues, 1000, "the reversed documents give the order check work")
 	}
@@ -749,6 +759,8 @@ func FuzzXMLOutline(f *testing.F) {
 		`<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></text><extension url="http://example.org/a"><valueString value="x"/><extension url="b"><valueString value="y"/></extension></extension></Patient>`,
 		`<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Basic><code><text value="x"/></code></Basic></resource></entry></Bundle>`,
 		"<?xml version=\"1.0\"?>\n<Patient xmlns=\"http://hl7.org/fhir\">\n  <birthDate id=\"b\" value=\"2000\"><extension url=\"u\"><valueDateTime value=\"2000-01-01T00:00:00Z\"/></extension></birthDate>\n</Patient>",
+		// names split into many runs: counted in a map past a few
+		`<Patient xmlns="http://hl7.org/fhir">` + strings.Repeat(`<name><family value="a"/></name><telecom><value value="1"/></telecom><identifier><value value="i"/></identifier>`, 5) + `</Patient>`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -769,9 +781,11 @@ func FuzzXMLOutline(f *testing.F) {
 		if !sameXMLTree(t, "input", want, got) {
 			t.Fatalf("%q: trees differ", data)
 		}
-		if wantPos := xmlPositionsTokens(data, nil); !maps.Equal(wantPos, gotPos) {
+		wantPos := xmlPositionsTokens(data, nil)
+		if !maps.Equal(wantPos, gotPos) {
 			t.Fatalf("%q: %v, want %v", data, gotPos, wantPos)
 		}
+		checkAskedPositions(t, fmt.Sprintf("%q", data), wantPos, func(ask map[string]bool) map[string]position { return xmlPositions(root, ask) })
 	})
 }
 
