@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -350,7 +351,7 @@ func (m *Model) toJSON(root *Element, size int) ([]byte, []fhirjson.Mark, error)
 		return nil, nil, &XMLError{Path: root.name, Line: root.line, Column: root.col, Msg: "unknown resource type"}
 	}
 	e := fhirjson.NewEncoder(make([]byte, 0, size))
-	if err := m.xmlObject(e, root, t, root.name); err != nil {
+	if err := m.xmlObject(e, root, t, &xpath{step: root.name, idx: -1}); err != nil {
 		return nil, nil, err
 	}
 	return e.Buf, e.Marks, nil
@@ -376,14 +377,42 @@ func findElem(t *TypeInfo, name string) (*ElemInfo, string) {
 	return nil, ""
 }
 
-func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path string) error {
+// xpath is the path of an element the conversion is at, made a string
+// only for an error: a step (its parent's path, a dot, its name) and its
+// index among the items of its name (-1 for none).
+type xpath struct {
+	parent *xpath
+	step   string
+	idx    int
+}
+
+func (p *xpath) String() string {
+	var b strings.Builder
+	p.write(&b)
+	return b.String()
+}
+
+func (p *xpath) write(b *strings.Builder) {
+	if p.parent != nil {
+		p.parent.write(b)
+		b.WriteByte('.')
+	}
+	b.WriteString(p.step)
+	if p.idx >= 0 {
+		b.WriteByte('[')
+		b.WriteString(strconv.Itoa(p.idx))
+		b.WriteByte(']')
+	}
+}
+
+func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path *xpath) error {
 	e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: n.line, Col: n.col})
 	e.Open()
 	if t.Kind == "resource" {
 		e.Key(`"resourceType":`)
 		e.Str(t.Name)
 		if n.id != "" || n.hasVal {
-			return &XMLError{Path: path, Line: n.line, Msg: "a resource has no id or value attribute (its id is an element)"}
+			return &XMLError{Path: path.String(), Line: n.line, Msg: "a resource has no id or value attribute (its id is an element)"}
 		}
 	} else if n.id != "" {
 		e.Key(`"id":`)
@@ -391,13 +420,13 @@ func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path string) erro
 	}
 	if n.url != "" {
 		if t.Name != "Extension" {
-			return &XMLError{Path: path, Line: n.line, Msg: "url attribute outside an extension"}
+			return &XMLError{Path: path.String(), Line: n.line, Msg: "url attribute outside an extension"}
 		}
 		e.Key(`"url":`)
 		e.Str(n.url)
 	}
 	if n.hasVal {
-		return &XMLError{Path: path, Line: n.line, Msg: "value attribute on a complex element"}
+		return &XMLError{Path: path.String(), Line: n.line, Msg: "value attribute on a complex element"}
 	}
 	// Group the children by name, in order of first appearance.
 	done := make(map[string]bool, len(n.children))
@@ -414,12 +443,13 @@ func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path string) erro
 		}
 		el, typ := findElem(t, c.name)
 		if el == nil || typ == "attr:string" {
-			return &XMLError{Path: path + "." + c.name, Line: c.line, Msg: "unknown element"}
+			return &XMLError{Path: path.String() + "." + c.name, Line: c.line, Msg: "unknown element"}
 		}
 		if !el.Many && len(group) > 1 {
-			return &XMLError{Path: path + "." + c.name, Line: group[1].line, Msg: "element repeats but allows one"}
+			return &XMLError{Path: path.String() + "." + c.name, Line: group[1].line, Msg: "element repeats but allows one"}
 		}
-		if err := m.xmlElement(e, c.name, group, el, typ, path+"."+c.name); err != nil {
+		cp := xpath{parent: path, step: c.name, idx: -1}
+		if err := m.xmlElement(e, c.name, group, el, typ, &cp); err != nil {
 			return err
 		}
 	}
@@ -429,7 +459,7 @@ func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path string) erro
 	return nil
 }
 
-func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemInfo, typ, path string) error {
+func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemInfo, typ string, path *xpath) error {
 	key := `"` + name + `":`
 	switch {
 	case typ == "xhtml":
@@ -444,17 +474,18 @@ func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemIn
 		}
 		for _, g := range group {
 			if len(g.children) != 1 {
-				return &XMLError{Path: path, Line: g.line, Msg: "want exactly one resource inside"}
+				return &XMLError{Path: path.String(), Line: g.line, Msg: "want exactly one resource inside"}
 			}
 			rn := g.children[0]
 			rt := m.types[rn.name]
 			if rt == nil || rt.Kind != "resource" {
-				return &XMLError{Path: path, Line: rn.line, Msg: "unknown resource type " + rn.name}
+				return &XMLError{Path: path.String(), Line: rn.line, Msg: "unknown resource type " + rn.name}
 			}
 			if !el.Many {
 				e.Key(key)
 			}
-			if err := m.xmlObject(e, rn, rt, path+"."+rn.name); err != nil {
+			rp := xpath{parent: path, step: rn.name, idx: -1}
+			if err := m.xmlObject(e, rn, rt, &rp); err != nil {
 				return err
 			}
 		}
@@ -467,18 +498,18 @@ func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemIn
 	}
 	t := m.types[typ]
 	if t == nil {
-		return &XMLError{Path: path, Line: group[0].line, Msg: "no definition for type " + typ}
+		return &XMLError{Path: path.String(), Line: group[0].line, Msg: "no definition for type " + typ}
 	}
 	e.Key(key)
 	if el.Many {
 		e.OpenArray()
 	}
 	for i, g := range group {
-		p := path
+		p := *path
 		if el.Many {
-			p = fmt.Sprintf("%s[%d]", path, i)
+			p.idx = i
 		}
-		if err := m.xmlObject(e, g, t, p); err != nil {
+		if err := m.xmlObject(e, g, t, &p); err != nil {
 			return err
 		}
 	}
@@ -490,13 +521,13 @@ func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemIn
 
 func isPrimitiveName(t string) bool { return t != "" && t[0] >= 'a' && t[0] <= 'z' }
 
-func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *ElemInfo, typ, path string) error {
+func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *ElemInfo, typ string, path *xpath) error {
 	anyValue, anyElem := false, false
 	for _, g := range group {
 		anyValue = anyValue || g.hasVal
 		anyElem = anyElem || g.id != "" || len(g.children) > 0
 		if g.url != "" {
-			return &XMLError{Path: path, Line: g.line, Msg: "url attribute on a primitive"}
+			return &XMLError{Path: path.String(), Line: g.line, Msg: "url attribute on a primitive"}
 		}
 	}
 	writeValue := func(g *Element) error {
@@ -504,27 +535,27 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 		switch typ {
 		case "boolean":
 			if g.val != "true" && g.val != "false" {
-				return &XMLError{Path: path, Line: g.line, Msg: "boolean value is not true or false"}
+				return &XMLError{Path: path.String(), Line: g.line, Msg: "boolean value is not true or false"}
 			}
 			e.BeforeValue()
 			e.Buf = append(e.Buf, g.val...)
 			e.Comma = true
 		case "integer", "positiveInt", "unsignedInt", "decimal":
 			if !isJSONNumber(g.val) || typ != "decimal" && strings.ContainsAny(g.val, ".eE") {
-				return &XMLError{Path: path, Line: g.line, Msg: typ + " value is not a number"}
+				return &XMLError{Path: path.String(), Line: g.line, Msg: typ + " value is not a number"}
 			}
 			e.BeforeValue()
 			e.Buf = append(e.Buf, g.val...)
 			e.Comma = true
 		default:
 			if g.val == "" {
-				return &XMLError{Path: path, Line: g.line, Msg: "empty value attribute"}
+				return &XMLError{Path: path.String(), Line: g.line, Msg: "empty value attribute"}
 			}
 			e.Str(g.val)
 		}
 		return nil
 	}
-	writeElem := func(g *Element, p string) error {
+	writeElem := func(g *Element, p *xpath) error {
 		e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
 		e.Open()
 		if g.id != "" {
@@ -534,13 +565,14 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 		if len(g.children) > 0 {
 			for _, c := range g.children {
 				if c.name != "extension" {
-					return &XMLError{Path: p + "." + c.name, Line: c.line, Msg: "a primitive holds only extensions"}
+					return &XMLError{Path: p.String() + "." + c.name, Line: c.line, Msg: "a primitive holds only extensions"}
 				}
 			}
 			e.Key(`"extension":`)
 			e.OpenArray()
 			for i, c := range g.children {
-				if err := m.xmlObject(e, c, m.types["Extension"], fmt.Sprintf("%s.extension[%d]", p, i)); err != nil {
+				xp := xpath{parent: p, step: "extension", idx: i}
+				if err := m.xmlObject(e, c, m.types["Extension"], &xp); err != nil {
 					return err
 				}
 			}
@@ -601,7 +633,9 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 		e.OpenArray()
 		for i, g := range group {
 			if g.id != "" || len(g.children) > 0 {
-				if err := writeElem(g, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				ip := *path
+				ip.idx = i
+				if err := writeElem(g, &ip); err != nil {
 					return err
 				}
 			} else {
