@@ -69,11 +69,7 @@ func typedTreeCorpus(t *testing.T) ([]string, []Resource) {
 // value text, whether a value is there, indexes (unless the typed build
 // left out an empty object, after which its siblings keep the index the
 // input gives them, which Marshal's output cannot), children and parents.
-func sameTypedTree(a, b *Node, path string) string {
-	return sameTypedTreeIndex(a, b, path, true)
-}
-
-func sameTypedTreeIndex(a, b *Node, path string, index bool) string {
+func sameTypedTree(a, b *Node, path string, index bool) string {
 	if a.Name != b.Name || a.Type != b.Type || a.raw != b.raw || a.hasVal() != b.hasVal() || index && a.index != b.index {
 		return path + ": json " + a.Name + " " + a.Type + " [" + a.raw + "] idx " + itoa(a.index) + "; typed " + b.Name + " " + b.Type + " [" + b.raw + "] idx " + itoa(b.index)
 	}
@@ -91,7 +87,7 @@ func sameTypedTreeIndex(a, b *Node, path string, index bool) string {
 		if a.kids[i].parent != a || b.kids[i].parent != b {
 			return path + "." + a.kids[i].Name + ": parent"
 		}
-		if d := sameTypedTreeIndex(a.kids[i], b.kids[i], path+"."+a.kids[i].Name+"["+itoa(i)+"]", index); d != "" {
+		if d := sameTypedTree(a.kids[i], b.kids[i], path+"."+a.kids[i].Name+"["+itoa(i)+"]", index); d != "" {
 			return d
 		}
 	}
@@ -149,7 +145,7 @@ func compareTypedTrees(t *testing.T, names []string, rs []Resource) {
 			t.Logf("%s: left to the JSON path", names[i])
 			continue
 		}
-		if d := sameTypedTreeIndex(want, got, want.Type, len(ts.tb.empties) == 0); d != "" {
+		if d := sameTypedTree(want, got, want.Type, len(ts.tb.empties) == 0); d != "" {
 			t.Errorf("%s: %s", names[i], d)
 		}
 	}
@@ -298,7 +294,7 @@ func FuzzTypedNodeTree(f *testing.F) {
 		if !ok {
 			return
 		}
-		if d := sameTypedTreeIndex(want, got, want.Type, len(ts.tb.empties) == 0); d != "" {
+		if d := sameTypedTree(want, got, want.Type, len(ts.tb.empties) == 0); d != "" {
 			t.Fatalf("%s\n%s", src, d)
 		}
 	})
