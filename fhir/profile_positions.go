@@ -45,26 +45,10 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 	}
 	oo, err := ValidateProfiles(ctx, r, opts)
 	if isXML && !hasString(opts.Suppress, RuleXMLOrder) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
-		if order := xmlOrderIssues(outlineNode(root, root.Name(), root.Name(), nil)); len(order) > 0 {
-			if oo == nil {
-				oo = &OperationOutcome{}
-			}
-			oo.Issue = append(oo.Issue, order...)
-			if opts.MaxIssues > 0 && len(oo.Issue) > opts.MaxIssues {
-				oo.Issue = oo.Issue[:opts.MaxIssues]
-			}
-		}
+		oo = appendIssues(oo, xmlOrderIssues(outlineNode(root, root.Name(), root.Name(), nil)), opts.MaxIssues)
 	}
 	if !isXML && !hasString(opts.Suppress, RuleJSONEmptyArray) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) && mayHaveEmptyArray(data) {
-		if empty := jsonEmptyArrayIssues(data); len(empty) > 0 {
-			if oo == nil {
-				oo = &OperationOutcome{}
-			}
-			oo.Issue = append(oo.Issue, empty...)
-			if opts.MaxIssues > 0 && len(oo.Issue) > opts.MaxIssues {
-				oo.Issue = oo.Issue[:opts.MaxIssues]
-			}
-		}
+		oo = appendIssues(oo, jsonEmptyArrayIssues(data), opts.MaxIssues)
 	}
 	if oo == nil || len(oo.Issue) == 0 {
 		return oo, err
@@ -90,6 +74,22 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 		is.Location = append(is.Location, String{Value: is.Expression[0].Value}, String{Value: "Line[" + itoa(p.line) + "] Col[" + itoa(p.col) + "]"})
 	}
 	return oo, err
+}
+
+// appendIssues adds issues to oo (made when there are some and oo is
+// nil), keeping at most limit in all (0: no cap).
+func appendIssues(oo *OperationOutcome, issues []OperationOutcomeIssue, limit int) *OperationOutcome {
+	if len(issues) == 0 {
+		return oo
+	}
+	if oo == nil {
+		oo = &OperationOutcome{}
+	}
+	oo.Issue = append(oo.Issue, issues...)
+	if limit > 0 && len(oo.Issue) > limit {
+		oo.Issue = oo.Issue[:limit]
+	}
+	return oo
 }
 
 // RuleXMLOrder is the rule id (for Suppress) of an element of XML input
@@ -327,16 +327,6 @@ func (px *positionIndex) at(off int) position {
 	return position{lo + 1, off - px.lines[lo] + 1}
 }
 
-func (px *positionIndex) record(path string, p position) {
-	path = strings.ReplaceAll(path, "[0]", "")
-	if px.want != nil && !px.want[path] {
-		return
-	}
-	if _, ok := px.m[path]; !ok {
-		px.m[path] = p
-	}
-}
-
 // aliases gives the other names an element key is written with in issue
 // expressions: "valueQuantity" is also "value", "_birthDate" "birthDate".
 func elementAliases(key string) (string, bool) {
@@ -353,22 +343,6 @@ func elementAliases(key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func (px *positionIndex) element(parent, key string, idx int, p position) string {
-	path := parent + "." + key
-	if idx >= 0 {
-		path += "[" + itoa(idx) + "]"
-	}
-	px.record(path, p)
-	if alias, ok := elementAliases(key); ok {
-		a := parent + "." + alias
-		if idx >= 0 {
-			a += "[" + itoa(idx) + "]"
-		}
-		px.record(a, p)
-	}
-	return path
 }
 
 // jsonPositions indexes a JSON resource's elements by path: those in

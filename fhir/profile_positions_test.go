@@ -831,3 +831,34 @@ func TestValidateBytesSameIssuesJSONAndXML(t *testing.T) {
 	t.Logf("%d resources, %d with issues", len(pairs), withIssues)
 	assert.Greater(t, withIssues, 50, "the invalid corpus and the known defects give issues")
 }
+
+// record places path (its "[0]" indexes dropped) at p, when asked for and
+// not placed yet: the token walks' way, which the walks tested here
+// replace.
+func (px *positionIndex) record(path string, p position) {
+	path = strings.ReplaceAll(path, "[0]", "")
+	if px.want != nil && !px.want[path] {
+		return
+	}
+	if _, ok := px.m[path]; !ok {
+		px.m[path] = p
+	}
+}
+
+// element records the element key (item idx, or -1) under parent, and
+// under its alias, and gives its path.
+func (px *positionIndex) element(parent, key string, idx int, p position) string {
+	path := parent + "." + key
+	if idx >= 0 {
+		path += "[" + itoa(idx) + "]"
+	}
+	px.record(path, p)
+	if alias, ok := elementAliases(key); ok {
+		a := parent + "." + alias
+		if idx >= 0 {
+			a += "[" + itoa(idx) + "]"
+		}
+		px.record(a, p)
+	}
+	return path
+}
