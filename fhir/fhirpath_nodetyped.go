@@ -289,20 +289,32 @@ func (b *typedBuilder) groupOther(s nodeScope, nt *nodeType, i int, key string) 
 	return b.push(key, &fi)
 }
 
+// choiceField gives what keyLookup gives, in the scope s, for the key of
+// choice field i of nt holding a typ value (alt.key); false when the
+// field does not allow typ.
+func choiceField(s nodeScope, nt *nodeType, i int, typ string) (alt choiceAlt, ok bool) {
+	if alt, ok = nt.choice[i][typ]; !ok {
+		return alt, false
+	}
+	switch {
+	case s.ti == nil:
+		alt.fieldInfo = unknownKey
+	case s.ti != nt.ti:
+		alt.fieldInfo = fieldOf(keyLookup(s.ti, alt.key))
+	}
+	return alt, true
+}
+
 // choiceGroup starts the child of choice field i holding a typ value.
 func (b *typedBuilder) choiceGroup(s nodeScope, nt *nodeType, i int, typ string) (grp, bool) {
-	alt, ok := nt.choice[i][typ]
+	alt, ok := choiceField(s, nt, i, typ)
 	if !ok {
 		b.bail = true
 		return grp{}, false
 	}
 	fi := alt.fieldInfo
 	switch {
-	case s.ti == nil:
-		fi = unknownKey
-	case s.ti != nt.ti:
-		fi = fieldOf(keyLookup(s.ti, alt.key))
-	case nt.sorted:
+	case s.ti == nt.ti && nt.sorted:
 		g := grp{name: fi.name, et: fi.et, ti: fi.childTi, start: len(b.stack)}
 		if g.name == "" {
 			g.name = alt.key
@@ -556,18 +568,9 @@ func (b *typedBuilder) emptyItems(s nodeScope, nt *nodeType, i int, key string, 
 
 // emptyChoice is emptyPrim for choice field i holding a typ value.
 func (b *typedBuilder) emptyChoice(s nodeScope, nt *nodeType, i int, typ string) {
-	alt, ok := nt.choice[i][typ]
-	if !ok {
-		return // choiceGroup's bail covers it
+	if alt, ok := choiceField(s, nt, i, typ); ok { // not ok: choiceGroup's bail covers it
+		b.emptyLeaf(s, &alt.fieldInfo, alt.key)
 	}
-	fi := alt.fieldInfo
-	switch {
-	case s.ti == nil:
-		fi = unknownKey
-	case s.ti != nt.ti:
-		fi = fieldOf(keyLookup(s.ti, alt.key))
-	}
-	b.emptyLeaf(s, &fi, alt.key)
 }
 
 // emptyLeaf lists, as a node outside the tree (its parent knows nothing
