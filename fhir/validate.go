@@ -26,7 +26,12 @@ const (
 // checked, grown and cut back in place so that a valid resource costs no
 // allocation.
 type checker struct {
-	path   []byte
+	// the element being checked, as steps from root: written out as a
+	// FHIRPath only for an issue, so that the walk of a valid resource
+	// copies no names
+	root   string
+	steps  []pathStep
+	buf    []byte // for writing a path out
 	issues []OperationOutcomeIssue
 	refs   []string // local references (#id) seen
 	// divs are the narratives seen that may link to a contained resource
@@ -38,7 +43,38 @@ type checker struct {
 	invariantsLater bool
 }
 
-var checkers = sync.Pool{New: func() any { return &checker{path: make([]byte, 0, 256)} }}
+var checkers = sync.Pool{New: func() any { return &checker{steps: make([]pathStep, 0, 32)} }}
+
+// pathStep is one step of a checker's path: .name, .name[index] (index >=
+// 0), or .ofType(name) (ofType).
+type pathStep struct {
+	name   string
+	index  int
+	ofType bool
+}
+
+// path writes the checker's path out: "Patient.name[0].given[1]".
+func (c *checker) path() string {
+	b := append(c.buf[:0], c.root...)
+	for _, s := range c.steps {
+		switch {
+		case s.ofType:
+			b = append(b, ".ofType("...)
+			b = append(b, s.name...)
+			b = append(b, ')')
+		default:
+			b = append(b, '.')
+			b = append(b, s.name...)
+			if s.index >= 0 {
+				b = append(b, '[')
+				b = strconv.AppendInt(b, int64(s.index), 10)
+				b = append(b, ']')
+			}
+		}
+	}
+	c.buf = b
+	return string(b)
+}
 
 // Validate checks a resource against the FHIR R4 rules nhskit knows
 // (cardinality, required bindings, primitive formats, references, contained
@@ -53,7 +89,7 @@ func validate(r Resource, invariantsLater bool) *OperationOutcome {
 		return nil
 	}
 	c := checkers.Get().(*checker)
-	c.path = append(c.path[:0], r.ResourceType()...)
+	c.root, c.steps = r.ResourceType(), c.steps[:0]
 	c.issues, c.refs, c.divs = c.issues[:0], c.refs[:0], c.divs[:0]
 	c.invariantsLater = invariantsLater
 	r.validate(c)
@@ -69,32 +105,32 @@ func validate(r Resource, invariantsLater bool) *OperationOutcome {
 }
 
 func (c *checker) push(name string) int {
-	n := len(c.path)
-	c.path = append(c.path, '.')
-	c.path = append(c.path, name...)
+	n := len(c.steps)
+	c.steps = append(c.steps, pathStep{name: name, index: -1})
 	return n
 }
 
 func (c *checker) pushIndex(name string, i int) int {
-	n := c.push(name)
-	if i < 10 {
-		c.path = append(c.path, '[', byte('0'+i), ']')
-		return n
-	}
-	c.path = append(c.path, '[')
-	c.path = strconv.AppendInt(c.path, int64(i), 10)
-	c.path = append(c.path, ']')
+	n := len(c.steps)
+	c.steps = append(c.steps, pathStep{name: name, index: i})
 	return n
 }
 
-func (c *checker) pop(n int) { c.path = c.path[:n] }
+// pushOfType adds .ofType(typ) to the path.
+func (c *checker) pushOfType(typ string) int {
+	n := len(c.steps)
+	c.steps = append(c.steps, pathStep{name: typ, ofType: true})
+	return n
+}
+
+func (c *checker) pop(n int) { c.steps = c.steps[:n] }
 
 func (c *checker) issue(severity, code, diagnostics string) {
 	c.issues = append(c.issues, OperationOutcomeIssue{
 		Severity:    Code{Value: severity},
 		Code:        Code{Value: code},
 		Diagnostics: String{Value: diagnostics},
-		Expression:  []String{{Value: string(c.path)}},
+		Expression:  []String{{Value: c.path()}},
 	})
 }
 
@@ -106,7 +142,7 @@ func (c *checker) required(name string) {
 
 func (c *checker) pushAt(name string, i int) int {
 	if name == "" {
-		return len(c.path) // the caller has pushed the path already
+		return len(c.steps) // the caller has pushed the path already
 	}
 	if i < 0 {
 		return c.push(name)
@@ -183,9 +219,7 @@ type validatable interface{ validate(c *checker) }
 func (c *checker) choice(name string, v Value, allowed []string) {
 	t := v.TypeName()
 	n := c.push(name)
-	c.path = append(c.path, ".ofType("...)
-	c.path = append(c.path, t...)
-	c.path = append(c.path, ')')
+	c.pushOfType(t)
 	if allowed != nil {
 		ok := false
 		for _, a := range allowed {
@@ -221,10 +255,7 @@ func (c *checker) resource(r Resource) {
 	}
 	// A contained or bundled resource's own elements are written with its
 	// type, as FHIRPath's ofType would select it.
-	n := len(c.path)
-	c.path = append(c.path, ".ofType("...)
-	c.path = append(c.path, r.ResourceType()...)
-	c.path = append(c.path, ')')
+	n := c.pushOfType(r.ResourceType())
 	r.validate(c)
 	c.pop(n)
 }
