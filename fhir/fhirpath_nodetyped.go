@@ -897,14 +897,20 @@ func primString(p primitive) string {
 	return ""
 }
 
-// validText is utf8.ValidString, eight bytes at a time while they are
+// validText is utf8.ValidString, sixteen bytes at a time while they are
 // ASCII (nearly every FHIR string is).
 func validText(s string) bool {
 	const highs = 0x8080808080808080
-	for ; len(s) >= 8; s = s[8:] {
-		if le64(s)&highs != 0 {
+	for ; len(s) >= 16; s = s[16:] {
+		if (le64(s)|le64(s[8:]))&highs != 0 {
 			return utf8.ValidString(s)
 		}
+	}
+	if len(s) >= 8 {
+		if (le64(s)|le64(s[len(s)-8:]))&highs != 0 {
+			return utf8.ValidString(s)
+		}
+		return true
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {

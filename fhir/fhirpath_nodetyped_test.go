@@ -360,6 +360,27 @@ func TestValidText(t *testing.T) {
 	}
 }
 
+// validText agrees with utf8.ValidString whatever the length and wherever
+// the byte that is not ASCII stands (the word reads overlap at the end).
+func TestValidTextPositions(t *testing.T) {
+	for size := 1; size <= 40; size++ {
+		for pos := 0; pos < size; pos++ {
+			for _, c := range []byte{0x7f, 0x80, 0xc3, 0xe2, 0xff} {
+				b := []byte(strings.Repeat("a", size))
+				b[pos] = c
+				if got, want := validText(string(b)), utf8.Valid(b); got != want {
+					t.Fatalf("%d bytes, %#x at %d: %v, want %v", size, c, pos, got, want)
+				}
+			}
+			b := []byte(strings.Repeat("a", size))
+			if pos+2 <= size {
+				copy(b[pos:], "é")
+				assert.True(t, validText(string(b)), "é at %d of %d", pos, size)
+			}
+		}
+	}
+}
+
 func FuzzValidText(f *testing.F) {
 	f.Add("https://fhir.nhs.uk/Id/nhs-number")
 	f.Add("abcdefgh\xe2\x82")

@@ -517,17 +517,23 @@ func validID(s string) bool {
 // LF or another control character).
 func hasLowByte(s string) bool { return hasByteBelow(s, ' '+1) }
 
-// hasByteBelow reports whether s has a byte below n (n <= 0x80), eight
+// hasByteBelow reports whether s has a byte below n (n <= 0x80), sixteen
 // bytes at a time: a byte b < n borrows in b-n, which sets its high bit
 // where b's own is clear (x-n·ones &^ x & highs), and no byte at or above
-// n makes that word non-zero.
+// n makes that word non-zero. A tail of eight bytes or more is read as two
+// words that may overlap, which asks about no byte outside s.
 func hasByteBelow(s string, n byte) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	below := ones * uint64(n)
-	for ; len(s) >= 8; s = s[8:] {
-		if x := le64(s); (x-below)&^x&highs != 0 {
+	for ; len(s) >= 16; s = s[16:] {
+		x, y := le64(s), le64(s[8:])
+		if ((x-below)&^x|(y-below)&^y)&highs != 0 {
 			return true
 		}
+	}
+	if len(s) >= 8 {
+		x, y := le64(s), le64(s[len(s)-8:])
+		return ((x-below)&^x|(y-below)&^y)&highs != 0
 	}
 	for i := 0; i < len(s); i++ {
 		if s[i] < n {

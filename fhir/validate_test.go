@@ -30,13 +30,18 @@ func TestHasLowByte(t *testing.T) {
 // position (the word trick is exact only for thresholds up to 0x80).
 func TestHasByteBelow(t *testing.T) {
 	for _, n := range []byte{1, ' ', ' ' + 1, '0', 0x7f, 0x80} {
-		for pos := 0; pos < 19; pos++ {
-			for c := 0; c < 256; c++ {
-				b := []byte(strings.Repeat("\x80", 19))
-				b[pos] = byte(c)
-				assert.Equal(t, byte(c) < n, hasByteBelow(string(b), n), "n %#x, byte %#x at %d", n, c, pos)
+		for size := 1; size <= 40; size++ {
+			for pos := 0; pos < size; pos++ {
+				for c := 0; c < 256; c++ {
+					b := []byte(strings.Repeat("\x80", size))
+					b[pos] = byte(c)
+					if byte(c) < n != hasByteBelow(string(b), n) {
+						t.Fatalf("n %#x, %d bytes, byte %#x at %d: got %v", n, size, c, pos, !(byte(c) < n))
+					}
+				}
 			}
 		}
+		assert.False(t, hasByteBelow("", n))
 	}
 }
 
