@@ -181,3 +181,19 @@ func TestValidateProfilesIndexAfterEmptyElement(t *testing.T) {
 	}
 	assert.Equal(t, []int64{4, 6}, lines)
 }
+
+// An unknown element given as {} is reported as unknown (Validate) and
+// fails ele-1 once: the invariants of the type Element, which its node
+// has, are every element's ele-1, not a second check.
+func TestValidateProfilesUnknownEmptyElementOnce(t *testing.T) {
+	for _, src := range []string{
+		`{"resourceType":"Patient","nickname":{}}`,
+		`{"resourceType":"Patient","name":[{"family":"A"}],"nickname":{"a":{}}}`,
+	} {
+		r, err := Unmarshal([]byte(src))
+		require.NoError(t, err)
+		oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+		require.NoError(t, err)
+		assert.Len(t, ruleExpressions(oo, "ele-1"), 1, src)
+	}
+}
