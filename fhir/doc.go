@@ -79,9 +79,12 @@
 //     the definitions give them (JSON properties may come in any order,
 //     json.html), so JSONToXML sorts them and ValidateBytes reports XML
 //     out of that order (rule xml-order, an error as the HL7 validator's
-//     "is out of order" is), and JSON arrays given empty (rule
-//     json-empty-array: the HL7 validator's JsonParser reports an empty
-//     array, and an empty object, as an error of type invalid;
+//     "is out of order" is), and JSON arrays and objects given empty (rules
+//     json-empty-array and json-empty-object: the HL7 validator's
+//     JsonParser, org.hl7.fhir.r5.elementmodel.JsonParser, reports an
+//     empty array, and an object with no members wherever it reads one as
+//     an element or as a primitive's "_name" part, as an error of type
+//     invalid; an unknown property's value it does not read;
 //     ValidateProfiles reports an element given with nothing in it, JSON
 //     {} or "_name": {} or an XML element with no value and no children,
 //     as failing ele-1 where it stands, though the model, like Marshal,

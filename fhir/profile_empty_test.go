@@ -156,6 +156,68 @@ func TestValidateBytesJSONEmptyArray(t *testing.T) {
 	assert.Len(t, oo.Issue, 2)
 }
 
+// An object with no members ({} or "_name": {}) is reported by the HL7
+// validator's JsonParser as well as failing ele-1: ValidateBytes reports it
+// (rule json-empty-object) where ValidateProfiles finds ele-1 for an
+// element given empty, with its line and column.
+func TestValidateBytesJSONEmptyObject(t *testing.T) {
+	const narrative = `"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">{ } and {} are text</div>"}`
+	tests := []struct {
+		name, json string
+		want       []string // expressions of the json-empty-object issues
+	}{
+		{"none", `{"resourceType":"Patient",` + narrative + `,"name":[{"family":"A"}]}`, nil},
+		{"braces in a string only", `{"resourceType":"Patient",` + narrative + `,"name":[{"family":"{}"}]}`, nil},
+		{"complex element", `{"resourceType":"Patient","maritalStatus":{}}`, []string{"Patient.maritalStatus"}},
+		{"white space inside", "{\"resourceType\":\"Patient\",\"maritalStatus\":{ \n\t}}", []string{"Patient.maritalStatus"}},
+		{"array items", `{"resourceType":"Patient","name":[{},{"family":"A"},{}]}`, []string{"Patient.name[0]", "Patient.name[2]"}},
+		{"only the innermost", `{"resourceType":"Patient","maritalStatus":{"coding":[{}]}}`, []string{"Patient.maritalStatus.coding[0]"}},
+		{"primitive extension part", `{"resourceType":"Patient","_birthDate":{}}`, []string{"Patient.birthDate"}},
+		{"primitive extension part beside a value", `{"resourceType":"Patient","birthDate":"2000-01-01","_birthDate":{}}`, []string{"Patient.birthDate"}},
+		{"primitive array extension parts", `{"resourceType":"Patient","name":[{"given":["A","B"],"_given":[null,{}]},{"_given":[{}]}]}`, []string{"Patient.name[0].given[1]", "Patient.name[1].given[0]"}},
+		{"inside a primitive extension part", `{"resourceType":"Patient","birthDate":"2000-01-01","_birthDate":{"extension":[{"url":"http://example.org/x","valueString":"a"},{}]}}`, []string{"Patient.birthDate.extension[1]"}},
+		{"a choice inside a primitive extension part", `{"resourceType":"Patient","birthDate":"2000-01-01","_birthDate":{"extension":[{"url":"http://example.org/x","valueCodeableConcept":{}}]}}`, []string{"Patient.birthDate.extension[0].value"}},
+		{"an unknown element inside a primitive extension part", `{"resourceType":"Patient","birthDate":"2000-01-01","_birthDate":{"extension":[{"url":"http://example.org/x","valueString":"a","nickname":{}}]}}`, nil},
+		{"a choice", `{"resourceType":"Patient","extension":[{"url":"http://example.org/x","valueCodeableConcept":{}}]}`, []string{"Patient.extension[0].value"}},
+		{"a member that is an empty array", `{"resourceType":"Patient","maritalStatus":{"coding":[]}}`, nil},
+		{"an unknown element", `{"resourceType":"Patient","nickname":{}}`, nil},
+		{"inside a contained resource", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","type":[{}]}],"managingOrganization":{"reference":"#o"}}`, []string{"Patient.contained[0].type[0]"}},
+	}
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(tc.json)
+			oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ruleExpressions(oo, RuleJSONEmptyObject))
+			if tc.want == nil {
+				return
+			}
+			is := findRule(t, oo, RuleJSONEmptyObject)
+			assert.Equal(t, SeverityError, is.Severity.Value)
+			assert.Equal(t, IssueTypeInvalid, is.Code.Value)
+			suppressed, err := ValidateBytes(ctx, data, ValidateOptions{Suppress: []string{RuleJSONEmptyObject}})
+			require.NoError(t, err)
+			assert.Empty(t, ruleExpressions(suppressed, RuleJSONEmptyObject))
+			assert.Equal(t, ruleExpressions(oo, "ele-1"), ruleExpressions(suppressed, "ele-1"))
+		})
+	}
+
+	// placed at its element's key
+	data := []byte("{\n  \"resourceType\": \"Patient\",\n  \"maritalStatus\": {\n  }\n}\n")
+	oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+	require.NoError(t, err)
+	line, col, loc := issuePosition(t, findRule(t, oo, RuleJSONEmptyObject))
+	wl, wc := lineCol(data, bytes.Index(data, []byte(`"maritalStatus"`)))
+	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col})
+	assert.Equal(t, "Patient.maritalStatus", loc[0])
+
+	// the issue limit holds
+	oo, err = ValidateBytes(ctx, []byte(`{"resourceType":"Patient","maritalStatus":{},"name":[{}]}`), ValidateOptions{MaxIssues: 3})
+	require.NoError(t, err)
+	assert.Len(t, oo.Issue, 3)
+}
+
 // After an element left out for having nothing in it, the issues of its
 // siblings name them by the index the input gives them, in ValidateProfiles
 // and in ValidateBytes' positions.

@@ -28,7 +28,9 @@ const (
 // does not decode is an error (*DecodeError or *XMLError, with its
 // position). XML input is also checked for elements out of the order FHIR
 // XML requires (rule RuleXMLOrder, an error as the HL7 validator has it),
-// which UnmarshalXML reads without complaint.
+// which UnmarshalXML reads without complaint; JSON input for empty arrays
+// and objects (rules RuleJSONEmptyArray and RuleJSONEmptyObject, errors as
+// the HL7 validator has them), which Unmarshal reads as nothing.
 func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*OperationOutcome, error) {
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	isXML := len(trimmed) > 0 && trimmed[0] == '<'
@@ -47,8 +49,12 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 	if isXML && !hasString(opts.Suppress, RuleXMLOrder) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
 		oo = appendIssues(oo, xmlOrderIssues(outlineNode(root, root.Name(), root.Name(), nil)), opts.MaxIssues)
 	}
-	if !isXML && !hasString(opts.Suppress, RuleJSONEmptyArray) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) && mayHaveEmptyArray(data) {
-		oo = appendIssues(oo, jsonEmptyArrayIssues(data), opts.MaxIssues)
+	if !isXML && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
+		arrays := !hasString(opts.Suppress, RuleJSONEmptyArray) && mayHaveEmptyArray(data)
+		objects := !hasString(opts.Suppress, RuleJSONEmptyObject) && mayHaveEmptyObject(data)
+		if arrays || objects {
+			oo = appendIssues(oo, jsonEmptyIssues(data, arrays, objects), opts.MaxIssues)
+		}
 	}
 	if oo == nil || len(oo.Issue) == 0 {
 		return oo, err
@@ -102,8 +108,35 @@ const RuleXMLOrder = "xml-order"
 // reads it as no values, so ValidateProfiles alone cannot see it.
 const RuleJSONEmptyArray = "json-empty-array"
 
+// RuleJSONEmptyObject is the rule id (for Suppress) of an object with no
+// members in JSON input ({} or "_name": {}). FHIR JSON leaves out an
+// element with nothing in it; the HL7 validator's JsonParser reports each
+// such object it reads as an element (an error of type invalid), the
+// "_name" part of a primitive that has a value too, besides the ele-1 its
+// InstanceValidator then finds at an element with nothing in it. It does
+// not read an unknown element's value, and neither does this rule.
+const RuleJSONEmptyObject = "json-empty-object"
+
+// mayHaveEmptyObject is mayHaveEmptyArray for '{' and '}'.
+func mayHaveEmptyObject(data []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(data[i:], '}')
+		if j < 0 {
+			return false
+		}
+		k := i + j - 1
+		for k >= i && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
+			k--
+		}
+		if k >= 0 && data[k] == '{' {
+			return true
+		}
+		i += j + 1
+	}
+}
+
 // mayHaveEmptyArray is the quick look ValidateBytes takes before
-// jsonEmptyArrayIssues: whether a ']' follows a '[' with only white space
+// jsonEmptyIssues: whether a ']' follows a '[' with only white space
 // between (perhaps inside a string, which the walk tells apart).
 func mayHaveEmptyArray(data []byte) bool {
 	for i := 0; ; {
@@ -122,21 +155,34 @@ func mayHaveEmptyArray(data []byte) bool {
 	}
 }
 
-// jsonEmptyArrayIssues reports each empty array of a JSON resource that
-// has decoded, at the FHIRPath of its property.
-func jsonEmptyArrayIssues(data []byte) []OperationOutcomeIssue {
+// jsonEmptyIssues reports, in a JSON resource that has decoded, each
+// empty array (arrays) at the FHIRPath of its property, then each empty
+// object (objects) at the FHIRPath of its element, unless it is in an
+// unknown element.
+func jsonEmptyIssues(data []byte, arrays, objects bool) []OperationOutcomeIssue {
 	px := &positionIndex{m: map[string]position{}, data: data, findEmpty: true}
 	px.walk()
 	var out []OperationOutcomeIssue
-	for _, path := range px.emptyArrays {
-		loc := jsonFHIRPath(path)
+	add := func(rule, msg, loc string) {
 		out = append(out, OperationOutcomeIssue{
 			Severity:    Code{Value: SeverityError},
 			Code:        Code{Value: IssueTypeInvalid},
-			Details:     &CodeableConcept{Text: String{Value: RuleJSONEmptyArray}},
-			Diagnostics: String{Value: "The array is empty: FHIR JSON leaves out a property that has no values"},
+			Details:     &CodeableConcept{Text: String{Value: rule}},
+			Diagnostics: String{Value: msg},
 			Expression:  []String{{Value: loc}},
 		})
+	}
+	if arrays {
+		for _, path := range px.emptyArrays {
+			add(RuleJSONEmptyArray, "The array is empty: FHIR JSON leaves out a property that has no values", jsonFHIRPath(path))
+		}
+	}
+	if objects {
+		for _, path := range px.emptyObjects {
+			if loc, known := jsonFHIRPathKnown(path); known {
+				add(RuleJSONEmptyObject, "The object is empty: FHIR JSON leaves out an element that has nothing in it", loc)
+			}
+		}
 	}
 	return out
 }
@@ -148,6 +194,14 @@ func jsonEmptyArrayIssues(data []byte) []OperationOutcomeIssue {
 // primitive's "_" is dropped and a choice key named by its element, as
 // far as the types along the path are known.
 func jsonFHIRPath(path string) string {
+	loc, _ := jsonFHIRPathKnown(path)
+	return loc
+}
+
+// jsonFHIRPathKnown is jsonFHIRPath, and whether every key on the path is
+// an element of its type (none unknown, which the input may also hold).
+func jsonFHIRPathKnown(path string) (string, bool) {
+	known := true
 	segs := strings.Split(path, ".")
 	var b strings.Builder
 	b.WriteString(segs[0])
@@ -163,11 +217,18 @@ func jsonFHIRPath(path string) string {
 		key = strings.TrimPrefix(key, "_")
 		name := key
 		var next *typeInfo
+		ki := keyInfo{}
 		if ti != nil {
-			if ki := keyLookup(ti, key); ki.e != nil {
-				name = ki.e.Name
-				next = nodeTypeInfo(ki.et)
-			}
+			ki = keyLookup(ti, key)
+		}
+		if ki.e != nil {
+			name = ki.e.Name
+			next = nodeTypeInfo(ki.et)
+		} else if ti == nil && key == "extension" {
+			// a primitive's part (no table) holds id and extension
+			next = typeTable["Extension"]
+		} else if ti != nil || key != "id" {
+			known = false
 		}
 		b.WriteByte('.')
 		b.WriteString(name)
@@ -177,7 +238,7 @@ func jsonFHIRPath(path string) string {
 			ti = typeTable[rt]
 		}
 	}
-	return b.String()
+	return b.String(), known
 }
 
 // xmlOrderIssues reports, in each element of a FHIR XML document (root,
@@ -295,11 +356,13 @@ type positionIndex struct {
 	within map[string]bool
 	left   int
 	path   []byte // jsonPositions' current path
-	// findEmpty: the walk lists in emptyArrays the paths of the empty
-	// arrays (with every index, [0] too), for jsonEmptyArrayIssues
-	findEmpty   bool
-	emptyArrays []string
-	scratch     []byte // holds' alias path
+	// findEmpty: the walk lists in emptyArrays and emptyObjects the paths
+	// of the empty arrays and of the objects with no members (with every
+	// index, [0] too), for jsonEmptyIssues
+	findEmpty    bool
+	emptyArrays  []string
+	emptyObjects []string
+	scratch      []byte // holds' alias path
 }
 
 // at gives the line and column of the JSON input's byte off.
@@ -623,6 +686,18 @@ func (s *jsonScan) emptyArray() bool {
 	return false
 }
 
+// emptyObject: the object whose members would start at i has none.
+func (s *jsonScan) emptyObject() bool {
+	for j := s.i; j < len(s.data); j++ {
+		switch s.data[j] {
+		case ' ', '\t', '\r', '\n':
+		default:
+			return s.data[j] == '}'
+		}
+	}
+	return false
+}
+
 // itemsWanted reports whether a path asked for is an item of the array
 // member key under px.path (by its name or its alias), or below one.
 func (px *positionIndex) itemsWanted(key []byte) bool {
@@ -691,6 +766,9 @@ func (px *positionIndex) jsonValue(s *jsonScan) bool {
 	if s.data[s.i] == '{' && (px.within == nil || px.within[string(px.path)]) {
 		s.i++
 		if px.findEmpty {
+			if s.emptyObject() {
+				px.emptyObjects = append(px.emptyObjects, string(px.path))
+			}
 			// a resource inside: its type, for jsonFHIRPath
 			if rt := s.resourceType(); rt != "" {
 				px.path = append(append(append(px.path, '{'), rt...), '}')
