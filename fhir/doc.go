@@ -84,8 +84,10 @@
 //     JsonParser, org.hl7.fhir.r5.elementmodel.JsonParser, reports an
 //     empty array, and an object with no members wherever it reads one as
 //     an element or as a primitive's "_name" part, as an error of type
-//     invalid; an unknown property's value it does not read;
-//     ValidateProfiles reports an element given with nothing in it, JSON
+//     invalid, but not an unknown property's value, which it does not
+//     read; its XmlParser likewise reports an element of the FHIR
+//     namespace with no attribute but namespaces, no text and no child
+//     element, rule xml-empty-element; ValidateProfiles reports an element given with nothing in it, JSON
 //     {} or "_name": {} or an XML element with no value and no children,
 //     as failing ele-1 where it stands, though the model, like Marshal,
 //     leaves it out); primitive formats

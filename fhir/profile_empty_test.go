@@ -3,6 +3,8 @@ package fhir
 import (
 	"bytes"
 	"context"
+	"maps"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -257,5 +259,62 @@ func TestValidateProfilesUnknownEmptyElementOnce(t *testing.T) {
 		oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
 		require.NoError(t, err)
 		assert.Len(t, ruleExpressions(oo, "ele-1"), 1, src)
+	}
+}
+
+// An XML element with no attribute, text or child (<maritalStatus/>) is
+// reported by the HL7 validator's XmlParser as well as failing ele-1:
+// ValidateBytes reports it (rule xml-empty-element) at its FHIRPath, with
+// its line and column; the published UK Core examples have none.
+func TestValidateBytesXMLEmptyElement(t *testing.T) {
+	const ns = `<Patient xmlns="http://hl7.org/fhir">`
+	tests := []struct {
+		name, xml string
+		want      []string // expressions of the xml-empty-element issues
+	}{
+		{"none", ns + `<name><family value="A"/></name></Patient>`, nil},
+		{"complex element", ns + `<maritalStatus/></Patient>`, []string{"Patient.maritalStatus"}},
+		{"white space only", ns + "<maritalStatus>\n  </maritalStatus></Patient>", []string{"Patient.maritalStatus"}},
+		{"repeated element", ns + `<name><family value="A"/></name><name/></Patient>`, []string{"Patient.name[1]"}},
+		{"primitive", ns + `<name><given value="A"/><given/></name><birthDate/></Patient>`, []string{"Patient.name[0].given[1]", "Patient.birthDate"}},
+		{"only the innermost", ns + `<maritalStatus><coding/></maritalStatus></Patient>`, []string{"Patient.maritalStatus.coding[0]"}},
+		{"an id is something", ns + `<birthDate id="b"/></Patient>`, nil},
+		{"a choice", ns + `<extension url="http://example.org/x"><valueCodeableConcept/></extension></Patient>`, []string{"Patient.extension[0].value"}},
+		{"inside a contained resource", ns + `<contained><Organization><id value="o"/><type/></Organization></contained><managingOrganization><reference value="#o"/></managingOrganization></Patient>`, []string{"Patient.contained[0].type[0]"}},
+	}
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			data := []byte(tc.xml)
+			oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, ruleExpressions(oo, RuleXMLEmptyElement))
+			if tc.want == nil {
+				return
+			}
+			assert.Subset(t, ruleExpressions(oo, "ele-1"), tc.want)
+			is := findRule(t, oo, RuleXMLEmptyElement)
+			assert.Equal(t, SeverityError, is.Severity.Value)
+			assert.Equal(t, IssueTypeInvalid, is.Code.Value)
+			suppressed, err := ValidateBytes(ctx, data, ValidateOptions{Suppress: []string{RuleXMLEmptyElement}})
+			require.NoError(t, err)
+			assert.Empty(t, ruleExpressions(suppressed, RuleXMLEmptyElement))
+			assert.Equal(t, ruleExpressions(oo, "ele-1"), ruleExpressions(suppressed, "ele-1"))
+		})
+	}
+
+	// placed at the element
+	data := []byte(ns + "\n  <active value=\"true\"/>\n  <maritalStatus/>\n</Patient>\n")
+	oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+	require.NoError(t, err)
+	line, _, loc := issuePosition(t, findRule(t, oo, RuleXMLEmptyElement))
+	wl, _ := lineCol(data, bytes.Index(data, []byte("<maritalStatus")))
+	assert.Equal(t, int64(wl), line)
+	assert.Equal(t, "Patient.maritalStatus", loc[0])
+
+	// the published examples give none
+	examples := ukcoreExamplesXML(t)
+	for _, f := range slices.Sorted(maps.Keys(examples)) {
+		assert.Empty(t, xmlEmptyIssues(xmlOutline(t, examples[f])), f)
 	}
 }

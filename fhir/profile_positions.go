@@ -28,7 +28,8 @@ const (
 // does not decode is an error (*DecodeError or *XMLError, with its
 // position). XML input is also checked for elements out of the order FHIR
 // XML requires (rule RuleXMLOrder, an error as the HL7 validator has it),
-// which UnmarshalXML reads without complaint; JSON input for empty arrays
+// which UnmarshalXML reads without complaint, and for elements with
+// nothing in them (rule RuleXMLEmptyElement); JSON input for empty arrays
 // and objects (rules RuleJSONEmptyArray and RuleJSONEmptyObject, errors as
 // the HL7 validator has them), which Unmarshal reads as nothing.
 func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*OperationOutcome, error) {
@@ -46,8 +47,17 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 		return nil, err
 	}
 	oo, err := ValidateProfiles(ctx, r, opts)
-	if isXML && !hasString(opts.Suppress, RuleXMLOrder) && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
-		oo = appendIssues(oo, xmlOrderIssues(outlineNode(root, root.Name(), root.Name(), nil)), opts.MaxIssues)
+	if isXML && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
+		order, empty := !hasString(opts.Suppress, RuleXMLOrder), !hasString(opts.Suppress, RuleXMLEmptyElement)
+		if order || empty {
+			outline := outlineNode(root, root.Name(), root.Name(), nil)
+			if order {
+				oo = appendIssues(oo, xmlOrderIssues(outline), opts.MaxIssues)
+			}
+			if empty {
+				oo = appendIssues(oo, xmlEmptyIssues(outline), opts.MaxIssues)
+			}
+		}
 	}
 	if !isXML && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
 		arrays := !hasString(opts.Suppress, RuleJSONEmptyArray) && mayHaveEmptyArray(data)
@@ -101,6 +111,42 @@ func appendIssues(oo *OperationOutcome, issues []OperationOutcomeIssue, limit in
 // RuleXMLOrder is the rule id (for Suppress) of an element of XML input
 // that comes before one its type defines ahead of it.
 const RuleXMLOrder = "xml-order"
+
+// RuleXMLEmptyElement is the rule id (for Suppress) of an element of XML
+// input with no attribute (but namespaces), no text and no child element.
+// The HL7 validator's XmlParser reports each such element it reads, in the
+// FHIR namespace, as an error of type invalid, besides the ele-1 its
+// InstanceValidator then finds there; it does not read an unknown
+// element's content, and neither does this rule.
+const RuleXMLEmptyElement = "xml-empty-element"
+
+// xmlEmptyIssues reports, in the outline of an XML resource, each element
+// with nothing in it (no value, id, url or child), at its FHIRPath; not in
+// an unknown element (typed Element), nor a resource's own.
+func xmlEmptyIssues(root *Node) []OperationOutcomeIssue {
+	var out []OperationOutcomeIssue
+	var walk func(n *Node)
+	walk = func(n *Node) {
+		for _, k := range n.kids {
+			if k.Type == "Element" || k.Type == "xhtml" {
+				continue
+			}
+			if len(k.kids) == 0 && k.raw == "" && !isResourceType(k.Type) {
+				out = append(out, OperationOutcomeIssue{
+					Severity:    Code{Value: SeverityError},
+					Code:        Code{Value: IssueTypeInvalid},
+					Details:     &CodeableConcept{Text: String{Value: RuleXMLEmptyElement}},
+					Diagnostics: String{Value: "The element is empty: FHIR XML leaves out an element that has no value and nothing in it"},
+					Expression:  []String{{Value: nodeLocation(k)}},
+				})
+				continue
+			}
+			walk(k)
+		}
+	}
+	walk(root)
+	return out
+}
 
 // RuleJSONEmptyArray is the rule id (for Suppress) of an empty array in
 // JSON input. FHIR JSON leaves a property with no values out, never
