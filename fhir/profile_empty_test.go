@@ -126,21 +126,7 @@ func TestValidateBytesJSONEmptyArray(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			data := []byte(tc.json)
-			oo, err := ValidateBytes(ctx, data, ValidateOptions{})
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, ruleExpressions(oo, RuleJSONEmptyArray))
-			if tc.want == nil {
-				return
-			}
-			is := findRule(t, oo, RuleJSONEmptyArray)
-			assert.Equal(t, SeverityError, is.Severity.Value)
-			assert.Equal(t, IssueTypeInvalid, is.Code.Value)
-			suppressed, err := ValidateBytes(ctx, data, ValidateOptions{Suppress: []string{RuleJSONEmptyArray}})
-			require.NoError(t, err)
-			assert.Empty(t, ruleExpressions(suppressed, RuleJSONEmptyArray))
-		})
+		t.Run(tc.name, func(t *testing.T) { checkBytesRule(t, []byte(tc.json), RuleJSONEmptyArray, tc.want) })
 	}
 
 	// placed at its property's key
@@ -187,22 +173,7 @@ func TestValidateBytesJSONEmptyObject(t *testing.T) {
 	}
 	ctx := context.Background()
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			data := []byte(tc.json)
-			oo, err := ValidateBytes(ctx, data, ValidateOptions{})
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, ruleExpressions(oo, RuleJSONEmptyObject))
-			if tc.want == nil {
-				return
-			}
-			is := findRule(t, oo, RuleJSONEmptyObject)
-			assert.Equal(t, SeverityError, is.Severity.Value)
-			assert.Equal(t, IssueTypeInvalid, is.Code.Value)
-			suppressed, err := ValidateBytes(ctx, data, ValidateOptions{Suppress: []string{RuleJSONEmptyObject}})
-			require.NoError(t, err)
-			assert.Empty(t, ruleExpressions(suppressed, RuleJSONEmptyObject))
-			assert.Equal(t, ruleExpressions(oo, "ele-1"), ruleExpressions(suppressed, "ele-1"))
-		})
+		t.Run(tc.name, func(t *testing.T) { checkBytesRule(t, []byte(tc.json), RuleJSONEmptyObject, tc.want) })
 	}
 
 	// placed at its element's key
@@ -285,21 +256,11 @@ func TestValidateBytesXMLEmptyElement(t *testing.T) {
 	ctx := context.Background()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			data := []byte(tc.xml)
-			oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+			checkBytesRule(t, []byte(tc.xml), RuleXMLEmptyElement, tc.want)
+			// each fails ele-1 as well
+			oo, err := ValidateBytes(ctx, []byte(tc.xml), ValidateOptions{})
 			require.NoError(t, err)
-			assert.Equal(t, tc.want, ruleExpressions(oo, RuleXMLEmptyElement))
-			if tc.want == nil {
-				return
-			}
 			assert.Subset(t, ruleExpressions(oo, "ele-1"), tc.want)
-			is := findRule(t, oo, RuleXMLEmptyElement)
-			assert.Equal(t, SeverityError, is.Severity.Value)
-			assert.Equal(t, IssueTypeInvalid, is.Code.Value)
-			suppressed, err := ValidateBytes(ctx, data, ValidateOptions{Suppress: []string{RuleXMLEmptyElement}})
-			require.NoError(t, err)
-			assert.Empty(t, ruleExpressions(suppressed, RuleXMLEmptyElement))
-			assert.Equal(t, ruleExpressions(oo, "ele-1"), ruleExpressions(suppressed, "ele-1"))
 		})
 	}
 
@@ -317,4 +278,25 @@ func TestValidateBytesXMLEmptyElement(t *testing.T) {
 	for _, f := range slices.Sorted(maps.Keys(examples)) {
 		assert.Empty(t, xmlEmptyIssues(xmlOutline(t, examples[f])), f)
 	}
+}
+
+// checkBytesRule: ValidateBytes on data gives the issues of rule at want,
+// each an error of type invalid, none when rule is suppressed, and the
+// same ele-1 issues either way.
+func checkBytesRule(t *testing.T, data []byte, rule string, want []string) {
+	t.Helper()
+	ctx := context.Background()
+	oo, err := ValidateBytes(ctx, data, ValidateOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, want, ruleExpressions(oo, rule))
+	if want == nil {
+		return
+	}
+	is := findRule(t, oo, rule)
+	assert.Equal(t, SeverityError, is.Severity.Value)
+	assert.Equal(t, IssueTypeInvalid, is.Code.Value)
+	suppressed, err := ValidateBytes(ctx, data, ValidateOptions{Suppress: []string{rule}})
+	require.NoError(t, err)
+	assert.Empty(t, ruleExpressions(suppressed, rule))
+	assert.Equal(t, ruleExpressions(oo, "ele-1"), ruleExpressions(suppressed, "ele-1"))
 }

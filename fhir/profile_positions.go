@@ -60,8 +60,8 @@ func ValidateBytes(ctx context.Context, data []byte, opts ValidateOptions) (*Ope
 		}
 	}
 	if !isXML && (opts.MaxIssues == 0 || oo == nil || len(oo.Issue) < opts.MaxIssues) {
-		arrays := !hasString(opts.Suppress, RuleJSONEmptyArray) && mayHaveEmptyArray(data)
-		objects := !hasString(opts.Suppress, RuleJSONEmptyObject) && mayHaveEmptyObject(data)
+		arrays := !hasString(opts.Suppress, RuleJSONEmptyArray) && mayHaveEmpty(data, '[', ']')
+		objects := !hasString(opts.Suppress, RuleJSONEmptyObject) && mayHaveEmpty(data, '{', '}')
 		if arrays || objects {
 			oo = appendIssues(oo, jsonEmptyIssues(data, arrays, objects), opts.MaxIssues)
 		}
@@ -163,10 +163,13 @@ const RuleJSONEmptyArray = "json-empty-array"
 // not read an unknown element's value, and neither does this rule.
 const RuleJSONEmptyObject = "json-empty-object"
 
-// mayHaveEmptyObject is mayHaveEmptyArray for '{' and '}'.
-func mayHaveEmptyObject(data []byte) bool {
+// mayHaveEmpty is the quick look ValidateBytes takes before
+// jsonEmptyIssues: whether a close ('}' or ']') follows its open ('{' or
+// '[') with only white space between (perhaps inside a string, which the
+// walk tells apart).
+func mayHaveEmpty(data []byte, open, close byte) bool {
 	for i := 0; ; {
-		j := bytes.IndexByte(data[i:], '}')
+		j := bytes.IndexByte(data[i:], close)
 		if j < 0 {
 			return false
 		}
@@ -174,27 +177,7 @@ func mayHaveEmptyObject(data []byte) bool {
 		for k >= i && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
 			k--
 		}
-		if k >= 0 && data[k] == '{' {
-			return true
-		}
-		i += j + 1
-	}
-}
-
-// mayHaveEmptyArray is the quick look ValidateBytes takes before
-// jsonEmptyIssues: whether a ']' follows a '[' with only white space
-// between (perhaps inside a string, which the walk tells apart).
-func mayHaveEmptyArray(data []byte) bool {
-	for i := 0; ; {
-		j := bytes.IndexByte(data[i:], ']')
-		if j < 0 {
-			return false
-		}
-		k := i + j - 1
-		for k >= i && (data[k] == ' ' || data[k] == '\t' || data[k] == '\r' || data[k] == '\n') {
-			k--
-		}
-		if k >= 0 && data[k] == '[' {
+		if k >= 0 && data[k] == open {
 			return true
 		}
 		i += j + 1
