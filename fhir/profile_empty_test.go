@@ -5,6 +5,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -124,24 +125,16 @@ func TestValidateBytesJSONEmptyArray(t *testing.T) {
 		{"inside a choice, inside a contained resource", `{"resourceType":"Patient","contained":[{"resourceType":"Observation","id":"o","status":"final","code":{"text":"x"},"valueCodeableConcept":{"coding":[],"text":"t"}}],"link":[{"other":{"reference":"#o"},"type":"seealso"}],"extension":[]}`, []string{"Patient.contained[0].value.coding", "Patient.extension"}},
 		{"bundle entry resource", `{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:0c4a4d4e-8e0b-4a39-9d84-0cbd0ee0a5e1","resource":{"resourceType":"Patient","address":[{"line":[]}]}}]}`, []string{"Bundle.entry[0].resource.address[0].line"}},
 	}
-	ctx := context.Background()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkBytesRule(t, []byte(tc.json), RuleJSONEmptyArray, tc.want) })
 	}
 
-	// placed at its property's key
-	data := []byte("{\n  \"resourceType\": \"Patient\",\n  \"name\": [\n    {\"family\": \"A\", \"given\": [ ]}\n  ]\n}\n")
-	oo, err := ValidateBytes(ctx, data, ValidateOptions{})
-	require.NoError(t, err)
-	line, col, loc := issuePosition(t, findRule(t, oo, RuleJSONEmptyArray))
-	wl, wc := lineCol(data, bytes.Index(data, []byte(`"given"`)))
-	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col})
-	assert.Equal(t, "Patient.name[0].given", loc[0])
-
-	// the issue limit holds: the check is not run once it is reached
-	oo, err = ValidateBytes(ctx, []byte(`{"resourceType":"Patient","name":[],"telecom":[]}`), ValidateOptions{MaxIssues: 2})
-	require.NoError(t, err)
-	assert.Len(t, oo.Issue, 2)
+	// placed at its property's key; the issue limit holds, the check not
+	// run once it is reached
+	checkJSONRulePlaced(t, RuleJSONEmptyArray,
+		"{\n  \"resourceType\": \"Patient\",\n  \"name\": [\n    {\"family\": \"A\", \"given\": [ ]}\n  ]\n}\n",
+		`"given"`, "Patient.name[0].given")
+	checkIssueLimit(t, `{"resourceType":"Patient","name":[],"telecom":[]}`, 2)
 }
 
 // An object with no members ({} or "_name": {}) is reported by the HL7
@@ -171,24 +164,15 @@ func TestValidateBytesJSONEmptyObject(t *testing.T) {
 		{"an unknown element", `{"resourceType":"Patient","nickname":{}}`, nil},
 		{"inside a contained resource", `{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","type":[{}]}],"managingOrganization":{"reference":"#o"}}`, []string{"Patient.contained[0].type[0]"}},
 	}
-	ctx := context.Background()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { checkBytesRule(t, []byte(tc.json), RuleJSONEmptyObject, tc.want) })
 	}
 
-	// placed at its element's key
-	data := []byte("{\n  \"resourceType\": \"Patient\",\n  \"maritalStatus\": {\n  }\n}\n")
-	oo, err := ValidateBytes(ctx, data, ValidateOptions{})
-	require.NoError(t, err)
-	line, col, loc := issuePosition(t, findRule(t, oo, RuleJSONEmptyObject))
-	wl, wc := lineCol(data, bytes.Index(data, []byte(`"maritalStatus"`)))
-	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col})
-	assert.Equal(t, "Patient.maritalStatus", loc[0])
-
-	// the issue limit holds
-	oo, err = ValidateBytes(ctx, []byte(`{"resourceType":"Patient","maritalStatus":{},"name":[{}]}`), ValidateOptions{MaxIssues: 3})
-	require.NoError(t, err)
-	assert.Len(t, oo.Issue, 3)
+	// placed at its element's key; the issue limit holds
+	checkJSONRulePlaced(t, RuleJSONEmptyObject,
+		"{\n  \"resourceType\": \"Patient\",\n  \"maritalStatus\": {\n  }\n}\n",
+		`"maritalStatus"`, "Patient.maritalStatus")
+	checkIssueLimit(t, `{"resourceType":"Patient","maritalStatus":{},"name":[{}]}`, 3)
 }
 
 // After an element left out for having nothing in it, the issues of its
@@ -299,4 +283,25 @@ func checkBytesRule(t *testing.T, data []byte, rule string, want []string) {
 	require.NoError(t, err)
 	assert.Empty(t, ruleExpressions(suppressed, rule))
 	assert.Equal(t, ruleExpressions(oo, "ele-1"), ruleExpressions(suppressed, "ele-1"))
+}
+
+// checkJSONRulePlaced: ValidateBytes on data gives an issue of rule at
+// the line and column of the first key and at the expression loc.
+func checkJSONRulePlaced(t *testing.T, rule, data, key, loc string) {
+	t.Helper()
+	oo, err := ValidateBytes(context.Background(), []byte(data), ValidateOptions{})
+	require.NoError(t, err)
+	line, col, got := issuePosition(t, findRule(t, oo, rule))
+	wl, wc := lineCol([]byte(data), strings.Index(data, key))
+	assert.Equal(t, [2]int64{int64(wl), int64(wc)}, [2]int64{line, col})
+	assert.Equal(t, loc, got[0])
+}
+
+// checkIssueLimit: ValidateBytes on data with MaxIssues max gives max
+// issues.
+func checkIssueLimit(t *testing.T, data string, max int) {
+	t.Helper()
+	oo, err := ValidateBytes(context.Background(), []byte(data), ValidateOptions{MaxIssues: max})
+	require.NoError(t, err)
+	assert.Len(t, oo.Issue, max)
 }
