@@ -284,6 +284,13 @@
 //     system, exclude, nested valueSet); a system included by filter or not
 //     held there (SNOMED CT, UCUM, BCP-47) is asked of
 //     ValidateOptions.Terminology, and without one the code is not judged.
+//     OpenCompose gives a Terminology that part of the definition: the
+//     includes and excludes on those systems (every filter's property, op
+//     and value as written), and the value sets included by name (ValueSet
+//     compose, R4 valueset.html#compose: an include's valueSet entries are
+//     a union when it has no system; an exclude applies to the whole value
+//     set, so a nested value set with one is named, not copied in).
+//     snomed/fhirterm's Handler is such a Terminology over a SNOMED CT store.
 //     Bindings to patient-fetalstatus and subscription-payload-content (R5
 //     value sets, in neither folder) are not checked;
 //   - fixed[x] and pattern[x] primitive values (R4

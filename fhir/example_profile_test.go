@@ -11,7 +11,7 @@ import (
 // stand-in for a terminology server or an adapter over a SNOMED CT store.
 type languages map[string]bool
 
-func (l languages) MemberOf(valueSet, system, code string) (in, known bool, err error) {
+func (l languages) MemberOf(_ context.Context, valueSet, system, code string) (in, known bool, err error) {
 	if system != "urn:ietf:bcp:47" {
 		return false, false, nil
 	}

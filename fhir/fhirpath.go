@@ -26,11 +26,14 @@ var ErrFHIRPath = errors.New("fhirpath")
 // Number is a number in Evaluate's results, as its text.
 type Number string
 
-// Terminology answers memberOf() for the FHIRPath engine and required
-// bindings for validation. known=false when the value set is not one it
-// can expand.
+// Terminology answers memberOf() for the FHIRPath engine and the bindings
+// ValidateProfiles cannot decide from its own tables (SNOMED CT and other
+// code systems it does not hold; OpenCompose gives such a value set's
+// definition). known=false when the value set or the code is not one it
+// can judge. ctx is the caller's: an implementation that asks a server
+// honours its deadline.
 type Terminology interface {
-	MemberOf(valueSet, system, code string) (in, known bool, err error)
+	MemberOf(ctx context.Context, valueSet, system, code string) (in, known bool, err error)
 }
 
 // ProfileChecker answers conformsTo() for profile URLs beyond the base
@@ -114,7 +117,7 @@ func (p *FHIRPath) EvaluateNode(ctx context.Context, n *Node, fe *FHIRPathEnv) (
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c := &evalCtx{src: p.src}
+	c := &evalCtx{src: p.src, ctx: ctx}
 	if fe != nil {
 		c.vars, c.term, c.trace, c.now, c.profiles = fe.Vars, fe.Terminology, fe.Trace, fe.Now, fe.Profiles
 		c.lenientAs = fe.LenientAs

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"fmt"
 	"math/big"
 	"strings"
@@ -15,6 +16,7 @@ type evalCtx struct {
 	context  any
 	vars     map[string][]any
 	term     Terminology
+	ctx      context.Context // the caller's, for the Terminology
 	trace    func(name string, vals []any)
 	now      time.Time
 	profiles ProfileChecker

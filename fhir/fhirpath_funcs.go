@@ -851,7 +851,7 @@ func init() {
 				return nil, nil
 			}
 			for _, c := range codings {
-				in, known, err := e.c.term.MemberOf(vs, c.System, c.Code)
+				in, known, err := e.c.term.MemberOf(e.c.ctx, vs, c.System, c.Code)
 				if err != nil {
 					return nil, e.errf(f.pos, "memberOf(): %v", err)
 				}

@@ -14,6 +14,9 @@ import "strings"
 type valueSetDef struct {
 	Codes map[string]map[string]bool
 	Open  []string
+	// Compose holds the includes and excludes on the Open systems, for
+	// OpenCompose
+	Compose []composePart
 }
 
 // profileRules are what one UK Core profile or extension definition says
@@ -828,7 +831,7 @@ func (v *profileValidator) member(vs *valueSetDef, url, system, code string) (in
 		if v.opts.Terminology == nil {
 			return false, false
 		}
-		in, known, err := v.opts.Terminology.MemberOf(url, system, code)
+		in, known, err := v.opts.Terminology.MemberOf(v.ctx, url, system, code)
 		if err != nil {
 			return false, false
 		}

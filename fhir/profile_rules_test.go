@@ -248,12 +248,16 @@ func TestValidateProfilesRulesAccept(t *testing.T) {
 type fakeTerminology struct {
 	calls int
 	in    bool
+	ctx   context.Context // the last call's
 }
 
-func (f *fakeTerminology) MemberOf(vs, system, code string) (bool, bool, error) {
+func (f *fakeTerminology) MemberOf(ctx context.Context, vs, system, code string) (bool, bool, error) {
 	f.calls++
+	f.ctx = ctx
 	return f.in, vs == "http://hl7.org/fhir/ValueSet/all-languages", nil
 }
+
+type ctxKey struct{}
 
 // A value set only a terminology can expand (all-languages on
 // Patient.communication.language) is checked through the hook when one is
@@ -278,10 +282,12 @@ func TestValidateProfilesTerminologyHook(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, rules(oo))
 	term := &fakeTerminology{}
-	oo, err = ValidateProfiles(context.Background(), r, ValidateOptions{Terminology: term})
+	ctx := context.WithValue(context.Background(), ctxKey{}, "caller")
+	oo, err = ValidateProfiles(ctx, r, ValidateOptions{Terminology: term})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"error Patient.communication[0].language"}, rules(oo))
 	assert.Equal(t, 1, term.calls)
+	assert.Equal(t, "caller", term.ctx.Value(ctxKey{}), "the terminology is given the caller's context")
 	term.in = true
 	oo, err = ValidateProfiles(context.Background(), r, ValidateOptions{Terminology: term})
 	require.NoError(t, err)
@@ -603,5 +609,51 @@ func TestSliceInnerRulesAccept(t *testing.T) {
 				t.Errorf("%s: unexpected %s at %s: %s", file, is.Details.Text.Value, is.Expression[0].Value, is.Diagnostics.Value)
 			}
 		}
+	}
+}
+
+// OpenCompose gives the part of a bound value set's definition left to a
+// Terminology: the includes on the systems not held in full, the value
+// sets included by name, and nothing for a value set expanded whole.
+func TestOpenCompose(t *testing.T) {
+	c, ok := OpenCompose("http://hl7.org/fhir/ValueSet/condition-code|4.0.1")
+	require.True(t, ok)
+	want := &ValueSetCompose{Include: []ValueSetComposeConceptSet{{
+		System: URI{Value: "http://snomed.info/sct"},
+		Filter: []ValueSetComposeConceptSetFilter{{Property: Code{Value: "concept"}, Op: Code{Value: "is-a"}, Value: String{Value: "404684003"}}},
+	}}}
+	assert.Equal(t, want, c)
+	c.Include[0].System.Value = "changed"
+	again, _ := OpenCompose("http://hl7.org/fhir/ValueSet/condition-code")
+	assert.Equal(t, want, again, "each call gives its own copy")
+
+	// a UK Core value set whose SNOMED CT part is an expression constraint
+	c, ok = OpenCompose("https://fhir.hl7.org.uk/ValueSet/UKCore-CareSettingType")
+	require.True(t, ok)
+	require.Len(t, c.Include, 1)
+	assert.Equal(t, "memberOf 1127531000000102", c.Include[0].Filter[0].Value.Value)
+
+	// a value set that includes another by name, which OpenCompose gives too
+	c, ok = OpenCompose("http://hl7.org/fhir/ValueSet/use-context")
+	require.True(t, ok)
+	var named []string
+	for _, inc := range c.Include {
+		for _, v := range inc.ValueSet {
+			named = append(named, v.Value)
+			_, ok := OpenCompose(v.Value)
+			assert.True(t, ok, v.Value)
+		}
+	}
+	assert.Contains(t, named, "http://hl7.org/fhir/ValueSet/condition-code")
+
+	// an exclusion on an open system is kept
+	c, ok = OpenCompose("http://hl7.org/fhir/ValueSet/encounter-participant-type")
+	require.True(t, ok)
+	require.NotEmpty(t, c.Exclude)
+	assert.Equal(t, "_ParticipationAncillary", c.Exclude[0].Concept[0].Code.Value)
+
+	for _, u := range []string{"http://hl7.org/fhir/ValueSet/administrative-gender", "http://example.org/fhir/ValueSet/unknown", ""} {
+		_, ok := OpenCompose(u)
+		assert.False(t, ok, u)
 	}
 }

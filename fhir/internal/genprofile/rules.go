@@ -73,11 +73,26 @@ type rSD struct {
 type codeSet struct {
 	codes map[string]map[string]bool
 	open  map[string]bool
+	// parts are the includes and excludes on the open systems, nested
+	// value sets taken in: what a terminology is given to answer from
+	parts []composePart
+}
+
+// composePart is one include or exclude of a compose on an open system.
+type composePart struct {
+	exclude         bool
+	system, version string
+	concepts        []string
+	filters         [][3]string // property, op, value
+	valueSets       []string    // nested value sets, themselves in the output
 }
 
 type terminologyData struct {
 	vs map[string]json.RawMessage // ValueSet resources as JSON
 	cs map[string]json.RawMessage // CodeSystem resources as JSON
+	// nested are the value sets other value sets include that have open
+	// parts: their composes name them
+	nested map[string]*codeSet
 }
 
 type coding struct {
@@ -86,7 +101,7 @@ type coding struct {
 }
 
 func loadTerminology(ukcore, r4 string) (*terminologyData, error) {
-	t := &terminologyData{vs: map[string]json.RawMessage{}, cs: map[string]json.RawMessage{}}
+	t := &terminologyData{vs: map[string]json.RawMessage{}, cs: map[string]json.RawMessage{}, nested: map[string]*codeSet{}}
 	// R4 first, then UK Core (UK Core wins on a clash)
 	err := deftgz.Each(r4, []string{"ValueSet-", "CodeSystem-"}, func(_ string, data []byte) error {
 		t.add(data)
@@ -142,10 +157,13 @@ func xmlToJSON(data []byte) ([]byte, error) {
 	}
 	type include struct {
 		System   valueAttr   `xml:"system"`
+		Version  valueAttr   `xml:"version"`
 		ValueSet []valueAttr `xml:"valueSet"`
 		Concept  []concept   `xml:"concept"`
 		Filter   []struct {
 			Property valueAttr `xml:"property"`
+			Op       valueAttr `xml:"op"`
+			Value    valueAttr `xml:"value"`
 		} `xml:"filter"`
 	}
 	var x struct {
@@ -188,8 +206,15 @@ func xmlToJSON(data []byte) ([]byte, error) {
 			if len(i.Concept) > 0 {
 				m["concept"] = conv(i.Concept)
 			}
-			if len(i.Filter) > 0 {
-				m["filter"] = []map[string]any{{"property": i.Filter[0].Property.V}}
+			if i.Version.V != "" {
+				m["version"] = i.Version.V
+			}
+			var fs []map[string]any
+			for _, f := range i.Filter {
+				fs = append(fs, map[string]any{"property": f.Property.V, "op": f.Op.V, "value": f.Value.V})
+			}
+			if fs != nil {
+				m["filter"] = fs
 			}
 			out = append(out, m)
 		}
@@ -213,10 +238,27 @@ type composeJSON struct {
 }
 
 type includeJSON struct {
-	System   string     `json:"system"`
-	ValueSet []string   `json:"valueSet"`
-	Concept  []coding   `json:"concept"`
-	Filter   []struct{} `json:"filter"`
+	System   string   `json:"system"`
+	Version  string   `json:"version"`
+	ValueSet []string `json:"valueSet"`
+	Concept  []coding `json:"concept"`
+	Filter   []struct {
+		Property string `json:"property"`
+		Op       string `json:"op"`
+		Value    string `json:"value"`
+	} `json:"filter"`
+}
+
+// part is inc as a composePart.
+func (inc includeJSON) part(exclude bool) composePart {
+	p := composePart{exclude: exclude, system: inc.System, version: inc.Version}
+	for _, c := range inc.Concept {
+		p.concepts = append(p.concepts, c.Code)
+	}
+	for _, f := range inc.Filter {
+		p.filters = append(p.filters, [3]string{f.Property, f.Op, f.Value})
+	}
+	return p
 }
 
 // expand expands a value set; ok=false when it is not known at all.
@@ -236,6 +278,11 @@ func (t *terminologyData) expand(url string, depth int) (*codeSet, bool) {
 	}
 	for _, ex := range vs.Compose.Exclude {
 		t.include(out, ex, depth, false)
+		if ex.System != "" && out.open[ex.System] {
+			// the terminology answers for the system, so it applies
+			// the exclusion too
+			out.parts = append(out.parts, ex.part(true))
+		}
 	}
 	return out, true
 }
@@ -260,6 +307,13 @@ func (t *terminologyData) include(out *codeSet, inc includeJSON, depth int, add 
 			}
 			for sys := range sub.open {
 				out.open[sys] = true
+			}
+			if len(sub.parts) > 0 {
+				// named, not copied in: an exclusion inside it holds
+				// only there
+				u, _, _ := strings.Cut(v, "|")
+				out.parts = append(out.parts, composePart{valueSets: []string{u}})
+				t.nested[u] = sub
 			}
 		}
 	}
@@ -298,6 +352,7 @@ func (t *terminologyData) include(out *codeSet, inc includeJSON, depth int, add 
 	// SNOMED CT, a filter, or a code system not held here: the
 	// terminology hook decides
 	out.open[inc.System] = true
+	out.parts = append(out.parts, inc.part(false))
 }
 
 type bindingRule struct{ Path, ValueSet, Strength string }
@@ -790,7 +845,12 @@ func writeRules(ukcore, r4, out string) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString("// ukcoreValueSets are the value sets of the bindings checked (UK Core's and base R4's), expanded.\nvar ukcoreValueSets = map[string]*valueSetDef{\n")
+	for u, cs := range term.nested {
+		if valueSets[u] == nil {
+			valueSets[u] = cs
+		}
+	}
+	b.WriteString("// ukcoreValueSets are the value sets of the bindings checked (UK Core's and base R4's), expanded,\n// and the value sets their open parts name.\nvar ukcoreValueSets = map[string]*valueSetDef{\n")
 	for _, u := range sortedKeys(valueSets) {
 		cs := valueSets[u]
 		fmt.Fprintf(&b, "%q: {Codes: map[string]map[string]bool{\n", u)
@@ -808,7 +868,38 @@ func writeRules(ukcore, r4, out string) error {
 		for _, sys := range sortedKeys(cs.open) {
 			fmt.Fprintf(&b, "%q, ", sys)
 		}
-		b.WriteString("}},\n")
+		b.WriteString("}")
+		if len(cs.parts) > 0 {
+			b.WriteString(", Compose: []composePart{\n")
+			for _, p := range cs.parts {
+				var f []string
+				if p.exclude {
+					f = append(f, "Exclude: true")
+				}
+				if p.system != "" {
+					f = append(f, fmt.Sprintf("System: %q", p.system))
+				}
+				if p.version != "" {
+					f = append(f, fmt.Sprintf("Version: %q", p.version))
+				}
+				if len(p.concepts) > 0 {
+					f = append(f, fmt.Sprintf("Concepts: %#v", p.concepts))
+				}
+				if len(p.filters) > 0 {
+					var fs []string
+					for _, x := range p.filters {
+						fs = append(fs, fmt.Sprintf("{%q, %q, %q}", x[0], x[1], x[2]))
+					}
+					f = append(f, "Filters: [][3]string{"+strings.Join(fs, ", ")+"}")
+				}
+				if len(p.valueSets) > 0 {
+					f = append(f, fmt.Sprintf("ValueSets: %#v", p.valueSets))
+				}
+				fmt.Fprintf(&b, "{%s},\n", strings.Join(f, ", "))
+			}
+			b.WriteString("}")
+		}
+		b.WriteString("},\n")
 	}
 	b.WriteString("}\n\n// ukcoreRules are the bindings, fixed values and reference targets of each UK Core profile and extension.\nvar ukcoreRules = map[string]*profileRules{\n")
 	urls := map[string]bool{}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const (
@@ -180,5 +183,54 @@ func TestCoreExtensions(t *testing.T) {
 	}
 	if !exts[core+"request-doNotPerform"].Modifier || mods != 2 {
 		t.Errorf("%d modifier extensions, want request-doNotPerform and capabilitystatement-prohibited", mods)
+	}
+}
+
+// A compose read from FHIR XML keeps what a terminology needs of each
+// include and exclude: system, version, concepts, every filter whole and
+// the value sets it names; expand gives the includes and excludes on the
+// systems it leaves open.
+func TestComposeParts(t *testing.T) {
+	vs := []byte(`<ValueSet xmlns="http://hl7.org/fhir"><url value="http://example.org/vs/a"/><compose>
+	  <include><system value="http://snomed.info/sct"/><version value="http://snomed.info/sct/83821000000107"/>
+	    <filter><property value = "constraint"/><op value="="/><value value="&lt;&lt; 404684003"/></filter>
+	    <filter><property value="concept"/><op value="is-not-a"/><value value="64572001"/></filter></include>
+	  <include><system value="http://example.org/closed"/><concept><code value="x"/></concept></include>
+	  <include><valueSet value="http://example.org/vs/b"/></include>
+	  <exclude><system value="http://snomed.info/sct"/><concept><code value="195967001"/></concept></exclude>
+	</compose></ValueSet>`)
+	sub := []byte(`<ValueSet xmlns="http://hl7.org/fhir"><url value="http://example.org/vs/b"/><compose>
+	  <include><system value="http://loinc.org"/><filter><property value="SCALE_TYP"/><op value="="/><value value="Doc"/></filter></include>
+	  <exclude><system value="http://loinc.org"/><concept><code value="1-8"/></concept></exclude>
+	</compose></ValueSet>`)
+	term := &terminologyData{vs: map[string]json.RawMessage{}, cs: map[string]json.RawMessage{}, nested: map[string]*codeSet{}}
+	for _, x := range [][]byte{vs, sub} {
+		js, err := xmlToJSON(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		term.add(js)
+	}
+	cs, ok := term.expand("http://example.org/vs/a", 0)
+	if !ok {
+		t.Fatal("not expanded")
+	}
+	want := []composePart{
+		{system: "http://snomed.info/sct", version: "http://snomed.info/sct/83821000000107", filters: [][3]string{{"constraint", "=", "<< 404684003"}, {"concept", "is-not-a", "64572001"}}},
+		{valueSets: []string{"http://example.org/vs/b"}},
+		{exclude: true, system: "http://snomed.info/sct", concepts: []string{"195967001"}},
+	}
+	if diff := cmp.Diff(want, cs.parts, cmp.AllowUnexported(composePart{})); diff != "" {
+		t.Errorf("parts (-want +got):\n%s", diff)
+	}
+	if !cs.codes["http://example.org/closed"]["x"] {
+		t.Errorf("closed code x not expanded: %v", cs.codes)
+	}
+	wantSub := []composePart{
+		{system: "http://loinc.org", filters: [][3]string{{"SCALE_TYP", "=", "Doc"}}},
+		{exclude: true, system: "http://loinc.org", concepts: []string{"1-8"}},
+	}
+	if diff := cmp.Diff(wantSub, term.nested["http://example.org/vs/b"].parts, cmp.AllowUnexported(composePart{})); diff != "" {
+		t.Errorf("nested parts (-want +got):\n%s", diff)
 	}
 }
