@@ -77,6 +77,23 @@
 //	errors                             400 invalid/required, 404 not-found, 405 (with Allow), 408         operationoutcome.html,
 //	                                   timeout (WithTimeout), 413 too-long, 415, 422 too-costly            http.html
 //
+// # In process: the Handler as a fhir.Terminology
+//
+// Handler.MemberOf makes the handler a fhir.Terminology, so that
+// fhir.ValidateProfiles (ValidateOptions.Terminology) and FHIRPath's
+// memberOf() answer SNOMED CT bindings from the store without HTTP. The
+// value set is an implicit one or one whose definition fhir.OpenCompose
+// gives (the UK Core and R4 value sets validation binds); its SNOMED CT
+// includes and excludes become one expression as for a posted valueSet
+// above, and the value sets it includes are read the same way (the union
+// of their SNOMED CT parts), each value set once. Not known, and so not
+// judged: another code system, a value set with no SNOMED CT part or
+// asking for another edition, a code or a concept named by the definition
+// that the store does not hold. A code that is not a concept id, or an
+// inactive concept, is not in the value set. UK Core writes the value of
+// some "concept in" filters as "^id" (UKCore-ReligiousAffiliation); the
+// caret is read as the member-of it stands for.
+//
 // # Facts relied on
 //
 //   - The SNOMED CT system URI is http://snomed.info/sct; an edition and

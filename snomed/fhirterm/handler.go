@@ -49,7 +49,8 @@ type Handler struct {
 	edition     snomed.ID
 	version     string // YYYYMMDD
 
-	sets setCache
+	sets      setCache
+	boundSets boundSets // MemberOf's value sets
 }
 
 // Option configures a Handler.

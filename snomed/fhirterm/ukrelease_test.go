@@ -56,6 +56,7 @@ const (
 	type2Diabetes   = 44054006
 	bodyStructure   = 123037004
 	lungStructure   = 39607008
+	anatomical      = 442083009 // Anatomical or acquired body structure: R4's body-site value set
 	findingSite     = 363698007
 	procedure       = 71388002
 	appendicectomy  = 80146002
@@ -110,7 +111,8 @@ func ukConceptList() []concept {
 		{diabetes, []uint64{disease}, true, primitive, []term{{"Diabetes mellitus (disorder)", fsn, gbus(preferred)}, {"Diabetes mellitus", synonym, gbus(preferred)}}},
 		{type2Diabetes, []uint64{diabetes}, true, primitive, []term{{"Type 2 diabetes mellitus (disorder)", fsn, gbus(preferred)}, {"Type 2 diabetes mellitus", synonym, map[uint64]uint64{gbLang: preferred, usLang: preferred, ukClinLang: acceptable}}, {"Diabetes mellitus type 2", synonym, map[uint64]uint64{ukClinLang: preferred, gbLang: acceptable}}}},
 		{bodyStructure, []uint64{root}, true, primitive, []term{{"Body structure (body structure)", fsn, gbus(preferred)}, {"Body structure", synonym, gbus(preferred)}}},
-		{lungStructure, []uint64{bodyStructure}, true, primitive, []term{{"Lung structure (body structure)", fsn, gbus(preferred)}, {"Lung structure", synonym, gbus(preferred)}}},
+		{anatomical, []uint64{bodyStructure}, true, primitive, []term{{"Anatomical or acquired body structure (body structure)", fsn, gbus(preferred)}, {"Anatomical or acquired body structure", synonym, gbus(preferred)}}},
+		{lungStructure, []uint64{anatomical}, true, primitive, []term{{"Lung structure (body structure)", fsn, gbus(preferred)}, {"Lung structure", synonym, gbus(preferred)}}},
 		{findingSite, []uint64{root}, true, primitive, []term{{"Finding site (attribute)", fsn, gbus(preferred)}, {"Finding site", synonym, gbus(preferred)}}},
 		{procedure, []uint64{root}, true, primitive, []term{{"Procedure (procedure)", fsn, gbus(preferred)}, {"Procedure", synonym, gbus(preferred)}}},
 		{appendicectomy, []uint64{procedure}, true, primitive, []term{{"Appendectomy (procedure)", fsn, gbus(preferred)}, {"Appendicectomy", synonym, map[uint64]uint64{gbLang: preferred, usLang: acceptable}}, {"Appendectomy", synonym, map[uint64]uint64{usLang: preferred}}}},

@@ -141,6 +141,11 @@ func (h *Handler) composeECL(vs *fhir.ValueSet) (string, error) {
 				var out []string
 				for _, v := range strings.Split(val, ",") {
 					v = strings.TrimSpace(v)
+					if prop == "concept" && op == "in" {
+						// UK Core writes some reference sets as ECL's
+						// member-of ("^999000531000000100")
+						v = strings.TrimSpace(strings.TrimPrefix(v, "^"))
+					}
 					if _, ok := parseID(v); !ok {
 						return nil, errf(http.StatusBadRequest, "invalid", at, "filter value %s is not a concept id", quote(v))
 					}
