@@ -821,14 +821,13 @@ func arithQuantity(op string, a FPQuantity, bv any) (any, error) {
 		if a.Unit != b.Unit {
 			ra, da, ok1 := a.canon()
 			rb, db, ok2 := b.canon()
-			if !ok1 || !ok2 || da != db {
+			ua, _ := ucumParse(a.Unit)
+			if !ok1 || !ok2 || da != db || ua.f.Sign() == 0 {
 				return nil, nil
 			}
-			// the result in a's unit
-			f := new(big.Rat).Quo(ra, a.Value.R)
-			if a.Value.R.Sign() == 0 {
-				return nil, nil
-			}
+			// the result in a's unit: the canonical sum over a's unit's
+			// factor (a's value may be zero)
+			f := ua.f
 			var s *big.Rat
 			if op == "+" {
 				s = new(big.Rat).Add(ra, rb)

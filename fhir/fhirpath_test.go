@@ -3,6 +3,7 @@ package fhir
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -93,6 +94,30 @@ func TestEvaluateFormerlyWrongAnswers(t *testing.T) {
 			assert.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// Adding or taking away quantities in different units gives the answer
+// in the left one's unit, also when its value is zero (a division by that
+// value once panicked; found by FuzzFHIRPath).
+func TestEvaluateQuantityUnits(t *testing.T) {
+	tests := []struct{ expr, want string }{
+		{"0 'mg' + 1 'g'", "1000 'mg'"},
+		{"1 'g' + 0 'mg'", "1 'g'"},
+		{"2 'mg' - 1 'g'", "-998 'mg'"},
+		{"0 'kg' + 500 'g' = 0.5 'kg'", "true"},
+		{"0 'A0' + 0 ''", "0 'A0'"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			got, err := MustCompileFHIRPath(tt.expr).EvaluateNode(context.Background(), nil, nil)
+			require.NoError(t, err)
+			require.Len(t, got, 1)
+			assert.Equal(t, tt.want, fmt.Sprint(got[0]))
+		})
+	}
+	got, err := MustCompileFHIRPath("1 'mg' + 1 'cm'").EvaluateNode(context.Background(), nil, nil)
+	require.NoError(t, err)
+	assert.Empty(t, got, "units of different dimensions")
 }
 
 // An extension on a primitive (_birthDate) is an Extension like any
