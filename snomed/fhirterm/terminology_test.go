@@ -2,6 +2,8 @@ package fhirterm_test
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -98,5 +100,36 @@ func TestValidateProfilesWithStore(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, bindings(oo))
 		})
+	}
+}
+
+// MemberOf is safe for concurrent use: the value sets it reads once are
+// shared by every caller, and the answers do not change.
+func TestMemberOfConcurrent(t *testing.T) {
+	h := fhirterm.New(openUK(t))
+	ctx := context.Background()
+	sets := []string{"http://hl7.org/fhir/ValueSet/condition-code", vsURL("isa/" + id(disease)), "http://hl7.org/fhir/ValueSet/body-site"}
+	codes := []string{id(asthma), id(lungStructure), id(appendicectomy)}
+	want := map[[2]int]bool{{0, 0}: true, {1, 0}: true, {2, 1}: true}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(sets)*len(codes))
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i, vs := range sets {
+				for j, code := range codes {
+					in, known, err := h.MemberOf(ctx, vs, fhirterm.System, code)
+					if err != nil || !known || in != want[[2]int{i, j}] {
+						errs <- fmt.Sprintf("%s %s: in=%v known=%v err=%v", vs, code, in, known, err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
