@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/nhskit/nhskit/fhir/internal/fhirxml"
 )
 
 // r4Examples are the JSON examples published with FHIR R4 4.0.1
@@ -80,7 +82,8 @@ func jsonDiff(want, got []byte) string {
 }
 
 // TestR4Examples: every official R4 example decodes, round-trips exactly
-// and survives JSON → XML → JSON.
+// and survives JSON → XML → JSON; its XML takes the fast parse, which
+// reads it as encoding/xml does.
 func TestR4Examples(t *testing.T) {
 	examples := readR4Examples(t)
 	for name := range notResources {
@@ -127,6 +130,10 @@ func TestR4Examples(t *testing.T) {
 		if err != nil {
 			t.Errorf("%s: to XML: %v", name, err)
 			continue
+		}
+		fast, err := fhirxml.CheckFastParse(x)
+		if err != nil || !fast {
+			t.Errorf("%s: the fast XML parse: taken %v, %v", name, fast, err)
 		}
 		back, err := XMLToJSON(x)
 		if err != nil {

@@ -5,7 +5,9 @@ package fhir_test
 
 import (
 	"bytes"
+	"encoding/xml"
 	"fmt"
+	"io"
 	"os"
 	"testing"
 
@@ -76,6 +78,40 @@ func BenchmarkDecodePatient(b *testing.B) {
 		for b.Loop() {
 			if _, err := u.Unmarshal(data); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// The UK Core Patient as FHIR XML: nhskit's whole decode into the typed
+// model, beside encoding/xml only reading the tokens of the same bytes
+// (the floor of any decoder built on encoding/xml; no Go FHIR library
+// reads XML).
+func BenchmarkDecodePatientXML(b *testing.B) {
+	data, err := fhir.JSONToXML(patientJSON(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("nhskit", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := fhir.UnmarshalXML(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-xml-tokens", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			d := xml.NewDecoder(bytes.NewReader(data))
+			for {
+				if _, err := d.Token(); err == io.EOF {
+					break
+				} else if err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 	})

@@ -196,6 +196,15 @@ func charsetReader(label string, in io.Reader) (io.Reader, error) {
 
 func parseXML(data []byte) (*Element, error) {
 	data = bytes.TrimPrefix(data, []byte(utf8BOM))
+	if root, ok := parseFast(data); ok {
+		return root, nil
+	}
+	return parseSlow(data)
+}
+
+// parseSlow is parseXML through encoding/xml: every document parseFast
+// leaves, and every error.
+func parseSlow(data []byte) (*Element, error) {
 	d := xml.NewDecoder(bytes.NewReader(data))
 	d.Strict = true
 	d.CharsetReader = charsetReader
