@@ -47,6 +47,11 @@ func (e *Encoder) Key(k string) {
 	e.Comma = false
 }
 
+// MemberKey writes the member name a+b without building it first: an
+// element's name (b empty), or "_" and a primitive's name for its id and
+// extensions.
+func (e *Encoder) MemberKey(a, b string) { e.ChoiceKey(a, b) }
+
 // ChoiceKey writes the member name of a choice element, name+suffix.
 func (e *Encoder) ChoiceKey(name, suffix string) {
 	e.mark, e.markC = len(e.Buf), e.Comma

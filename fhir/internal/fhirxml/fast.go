@@ -21,7 +21,9 @@ func parseFast(data []byte) (root *Element, ok bool) {
 	if !plainChars(data) {
 		return nil, false
 	}
-	p := fastParser{data: data, line: 1}
+	// names and values are cut from one copy of the input, which lives
+	// as long as the tree (one call: the tree is turned into JSON)
+	p := fastParser{data: data, src: string(data), line: 1}
 	if !p.prolog() {
 		return nil, false
 	}
@@ -56,7 +58,9 @@ func plainChars(data []byte) bool {
 
 type fastParser struct {
 	data []byte
+	src  string // data as a string
 	i    int
+	slab []Element // Elements are allocated from here, a chunk at a time
 	// line and where it starts, up to posAt: positions are counted
 	// forward from the last one asked for
 	line, lineStart, posAt int
@@ -189,7 +193,7 @@ func (p *fastParser) name() (string, bool) {
 	if p.i < len(p.data) && p.data[p.i] == ':' {
 		return "", false
 	}
-	return string(p.data[start:p.i]), true
+	return p.src[start:p.i], true
 }
 
 // startTag reads a start tag's name and attributes after its '<'; empty
@@ -259,7 +263,7 @@ func (p *fastParser) attrValue() (string, bool) {
 		return "", false
 	}
 	if bytes.IndexByte(raw, '&') < 0 {
-		return string(raw), true
+		return p.src[p.i-end-1 : p.i-1], true
 	}
 	var b strings.Builder
 	for len(raw) > 0 {
@@ -328,7 +332,11 @@ func (p *fastParser) element(parent *Element, ns string, depth int) (*Element, b
 	if !ok {
 		return nil, false
 	}
-	n := &Element{name: name}
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]Element, 0, 32)
+	}
+	p.slab = append(p.slab, Element{name: name})
+	n := &p.slab[len(p.slab)-1]
 	n.line, n.col = p.pos(p.i)
 	for _, a := range p.attrs {
 		if a.name == "xmlns" {
@@ -346,7 +354,7 @@ func (p *fastParser) element(parent *Element, ns string, depth int) (*Element, b
 		if !ok {
 			return nil, false
 		}
-		n.raw = strings.TrimSpace(string(p.data[start:p.i]))
+		n.raw = strings.TrimSpace(p.src[start:p.i])
 		parent.children = append(parent.children, n)
 		return n, true
 	}

@@ -469,16 +469,15 @@ func (m *Model) xmlObject(e *encoder, n *Element, t *TypeInfo, path *xpath) erro
 }
 
 func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemInfo, typ string, path *xpath) error {
-	key := `"` + name + `":`
 	switch {
 	case typ == "xhtml":
 		e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: group[0].line, Col: group[0].col})
-		e.Key(key)
+		e.MemberKey(name, "")
 		e.Str(group[0].raw)
 		return nil
 	case typ == "Resource":
 		if el.Many {
-			e.Key(key)
+			e.MemberKey(name, "")
 			e.OpenArray()
 		}
 		for _, g := range group {
@@ -491,7 +490,7 @@ func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemIn
 				return &XMLError{Path: path.String(), Line: rn.line, Msg: "unknown resource type " + rn.name}
 			}
 			if !el.Many {
-				e.Key(key)
+				e.MemberKey(name, "")
 			}
 			rp := xpath{parent: path, step: rn.name, idx: -1}
 			if err := m.xmlObject(e, rn, rt, &rp); err != nil {
@@ -509,7 +508,7 @@ func (m *Model) xmlElement(e *encoder, name string, group []*Element, el *ElemIn
 	if t == nil {
 		return &XMLError{Path: path.String(), Line: group[0].line, Msg: "no definition for type " + typ}
 	}
-	e.Key(key)
+	e.MemberKey(name, "")
 	if el.Many {
 		e.OpenArray()
 	}
@@ -593,19 +592,19 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 	if !el.Many {
 		g := group[0]
 		if g.hasVal {
-			e.Key(`"` + name + `":`)
+			e.MemberKey(name, "")
 			if err := writeValue(g); err != nil {
 				return err
 			}
 		}
 		if anyElem {
-			e.Key(`"_` + name + `":`)
+			e.MemberKey("_", name)
 			return writeElem(g, path)
 		}
 		if !g.hasVal {
 			// no value, id or extension: kept as "_name": {}, as from JSON
 			e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
-			e.Key(`"_` + name + `":`)
+			e.MemberKey("_", name)
 			e.Open()
 			e.CloseKept()
 		}
@@ -613,7 +612,7 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 	}
 	if !anyValue && !anyElem {
 		// items with nothing in them: kept as {} each, as from JSON
-		e.Key(`"_` + name + `":`)
+		e.MemberKey("_", name)
 		e.OpenArray()
 		for _, g := range group {
 			e.Marks = append(e.Marks, xmlMark{Off: len(e.Buf), Line: g.line, Col: g.col})
@@ -624,7 +623,7 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 		return nil
 	}
 	if anyValue {
-		e.Key(`"` + name + `":`)
+		e.MemberKey(name, "")
 		e.OpenArray()
 		for _, g := range group {
 			if g.hasVal {
@@ -638,7 +637,7 @@ func (m *Model) xmlPrimitive(e *encoder, name string, group []*Element, el *Elem
 		e.CloseArray()
 	}
 	if anyElem {
-		e.Key(`"_` + name + `":`)
+		e.MemberKey("_", name)
 		e.OpenArray()
 		for i, g := range group {
 			if g.id != "" || len(g.children) > 0 {
