@@ -72,6 +72,7 @@ type fastParser struct {
 
 type fastAttr struct {
 	name, value string
+	prefixed    bool // name is the prefix
 }
 
 // pos is encoding/xml's InputPos at offset off: the line, and the column
@@ -191,7 +192,8 @@ func (p *fastParser) name() (string, bool) {
 		p.i++
 	}
 	if p.i < len(p.data) && p.data[p.i] == ':' {
-		return "", false
+		// a prefix: the name so far, not ok
+		return p.src[start:p.i], false
 	}
 	return p.src[start:p.i], true
 }
@@ -224,6 +226,14 @@ func (p *fastParser) startTag() (name string, empty, ok bool) {
 			return "", false, false
 		}
 		a, ok := p.name()
+		prefixed := false
+		if !ok && a != "" && p.data[p.i] == ':' {
+			// a prefixed attribute (xml:lang), which only a narrative may
+			// have here: it is kept verbatim, read but not used
+			p.i++
+			_, ok = p.name()
+			prefixed = true
+		}
 		if !ok {
 			return "", false, false
 		}
@@ -242,7 +252,7 @@ func (p *fastParser) startTag() (name string, empty, ok bool) {
 				return "", false, false
 			}
 		}
-		p.attrs = append(p.attrs, fastAttr{a, v})
+		p.attrs = append(p.attrs, fastAttr{a, v, prefixed})
 	}
 }
 
@@ -338,10 +348,12 @@ func (p *fastParser) element(parent *Element, ns string, depth int) (*Element, b
 	p.slab = append(p.slab, Element{name: name})
 	n := &p.slab[len(p.slab)-1]
 	n.line, n.col = p.pos(p.i)
+	prefixed := false
 	for _, a := range p.attrs {
-		if a.name == "xmlns" {
+		if a.name == "xmlns" && !a.prefixed {
 			ns = a.value
 		}
+		prefixed = prefixed || a.prefixed
 	}
 	n.space = ns
 	if ns == xhtmlNS && name == "div" {
@@ -358,7 +370,7 @@ func (p *fastParser) element(parent *Element, ns string, depth int) (*Element, b
 		parent.children = append(parent.children, n)
 		return n, true
 	}
-	if ns != fhirNS {
+	if ns != fhirNS || prefixed {
 		return nil, false
 	}
 	for _, a := range p.attrs {
@@ -446,8 +458,12 @@ func (p *fastParser) xhtmlContent(name string, depth int) bool {
 }
 
 // textOK reports whether character data is as encoding/xml accepts it:
-// references known, no "]]>" needed here (encoding/xml allows it).
+// references known, and no "]]>" (XML 1.0 2.4: outside a CDATA section it
+// must be escaped).
 func textOK(s []byte) bool {
+	if bytes.Contains(s, []byte("]]>")) {
+		return false
+	}
 	for {
 		amp := bytes.IndexByte(s, '&')
 		if amp < 0 {
