@@ -1,8 +1,10 @@
 package fhirxml
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -112,4 +114,75 @@ func FuzzFastParse(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// Documents put together at random from the pieces FHIR XML is made of,
+// now and then one the fast parse must leave alone: what the fast parse
+// takes, encoding/xml reads to the same tree.
+func TestFastParseRandomDocuments(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	// pick takes from good, and one time in rare from bad
+	pick := func(good, bad []string, rare int) string {
+		if len(bad) > 0 && rng.IntN(rare) == 0 {
+			return bad[rng.IntN(len(bad))]
+		}
+		return good[rng.IntN(len(good))]
+	}
+	names := []string{"active", "name", "family", "given", "extension", "valueString", "text", "status", "a.b", "x-y", "_z"}
+	badNames := []string{"f:active", "1a", "a:b:c"}
+	values := []string{"x", "", "a b", "&amp;", "&lt;&gt;", "&#65;", "&#x1F600;", "]]>", "\t\n", "'", "Ó", "\uFFFD", "a>b"}
+	badValues := []string{"&#0;", "&nbsp;", "a&b", "\r", "<", "\x01", "\xff", "&#xD800;", "&#X41;"}
+	spaces := []string{"", " ", "\n", "\r\n", "\t", "  "}
+	attrNames := []string{"value", "id", "url"}
+	badAttrNames := []string{"xmlns", "other", "xsi:type", "xmlns:f", "value"}
+	texts := []string{"", " ", "\n  ", "x", "a &amp; b", "]]", "&#10;", "<!-- c -->", "<br/>", "<p>t</p>", "<p class=\"c\" xml:lang=\"en\">t &lt; u</p>", "\r\n", "<span title=\"a]]>b\"/>"}
+	badTexts := []string{"]]>", "&", "&nbsp;", "<!-- a -- b -->", "<![CDATA[x]]>", "<?pi?>", "<b>", "</i>", "<a:b/>", "<p a:b:c=\"d\"/>"}
+	attr := func() string {
+		q := pick([]string{`"`, `'`}, nil, 1)
+		return pick(spaces[1:], nil, 1) + pick(attrNames, badAttrNames, 15) + pick([]string{"=", " = "}, nil, 1) + q + pick(values, badValues, 15) + q
+	}
+	var element func(depth int, root bool) string
+	element = func(depth int, root bool) string {
+		if !root && depth > 1 && rng.IntN(3) == 0 {
+			div := `<div xmlns="http://www.w3.org/1999/xhtml"` + pick([]string{"", ` xml:lang="en"`, ` class="x"`}, []string{` xml:lang="en" xml:space="p"`}, 10) + ">"
+			for range rng.IntN(4) {
+				div += pick(texts, badTexts, 12)
+			}
+			return div + "</div>"
+		}
+		name := pick(names, badNames, 30)
+		var b strings.Builder
+		b.WriteString("<" + name)
+		if root {
+			b.WriteString(` xmlns="` + pick([]string{"http://hl7.org/fhir"}, []string{"", "http://example.org"}, 10) + `"`)
+		}
+		for range rng.IntN(3) {
+			b.WriteString(attr())
+		}
+		if rng.IntN(4) == 0 || depth > 5 {
+			b.WriteString(pick([]string{"/>", " />"}, nil, 1))
+			return b.String()
+		}
+		b.WriteString(">")
+		for range rng.IntN(4) {
+			b.WriteString(pick(spaces, []string{"x", "<!-- c -->", "&amp;"}, 10))
+			b.WriteString(element(depth+1, false))
+		}
+		b.WriteString(pick(spaces, nil, 1) + "</" + pick([]string{name}, []string{"other"}, 30) + pick([]string{">", " >"}, nil, 1))
+		return b.String()
+	}
+	fast := 0
+	for i := range 30000 {
+		doc := pick([]string{"", `<?xml version="1.0" encoding="UTF-8"?>`, "<!-- c -->\n"}, []string{`<?xml version="1.1"?>`, `<?xml version="1.0" encoding="ISO-8859-1"?>`, "<!DOCTYPE x>"}, 20) +
+			element(0, true) + pick(spaces, []string{"x", "<a/>"}, 20)
+		ok, err := CheckFastParse([]byte(doc))
+		if err != nil {
+			t.Fatalf("document %d %q: %v", i, doc, err)
+		}
+		if ok {
+			fast++
+		}
+	}
+	t.Logf("%d of 30000 documents took the fast parse", fast)
+	assert.Greater(t, fast, 5000, "documents the fast parse took")
 }
