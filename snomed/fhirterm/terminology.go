@@ -121,13 +121,12 @@ func (h *Handler) boundECL(url string, depth int) (text string, ok bool, err err
 	if !found || depth > 8 {
 		return "", false, nil
 	}
-	var inc, exc fhir.ValueSet
-	inc.Compose, exc.Compose = &fhir.ValueSetCompose{}, &fhir.ValueSetCompose{}
-	var nested []string
+	var inc, exc []fhir.ValueSetComposeConceptSet
+	var or []string
 	for _, cs := range compose.Include {
 		switch {
 		case cs.System.Value == System:
-			inc.Compose.Include = append(inc.Compose.Include, cs)
+			inc = append(inc, cs)
 		case cs.System.Value == "" && len(cs.Concept) == 0 && len(cs.Filter) == 0:
 			// the union of the value sets named, for SNOMED CT their
 			// SNOMED CT parts
@@ -137,43 +136,49 @@ func (h *Handler) boundECL(url string, depth int) (text string, ok bool, err err
 					return "", false, err
 				}
 				if ok {
-					nested = append(nested, "("+e+")")
+					or = append(or, "("+e+")")
 				}
 			}
 		}
 	}
 	for _, cs := range compose.Exclude {
 		if cs.System.Value == System {
-			exc.Compose.Include = append(exc.Compose.Include, cs)
+			exc = append(exc, cs)
 		}
 	}
-	var or []string
-	if len(inc.Compose.Include) > 0 {
-		e, err := h.composeECL(&inc)
-		if notFound(err) {
-			return "", false, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		or = append(or, e)
+	in, ok, err := h.setsECL(inc)
+	if !ok || err != nil {
+		return "", false, err
 	}
-	or = append(or, nested...)
+	if in != "" {
+		or = append([]string{in}, or...)
+	}
 	if len(or) == 0 {
 		return "", false, nil
 	}
+	out, ok, err := h.setsECL(exc)
+	if !ok || err != nil {
+		return "", false, err
+	}
 	text = strings.Join(or, " OR ")
-	if len(exc.Compose.Include) > 0 {
-		e, err := h.composeECL(&exc)
-		if notFound(err) {
-			return "", false, nil
-		}
-		if err != nil {
-			return "", false, err
-		}
-		text = "(" + text + ") MINUS (" + e + ")"
+	if out != "" {
+		text = "(" + text + ") MINUS (" + out + ")"
 	}
 	return text, true, nil
+}
+
+// setsECL gives SNOMED CT concept sets as one expression, their union
+// ("" for none); ok is false when one asks for what this store does not
+// have.
+func (h *Handler) setsECL(sets []fhir.ValueSetComposeConceptSet) (text string, ok bool, err error) {
+	if len(sets) == 0 {
+		return "", true, nil
+	}
+	text, err = h.composeECL(&fhir.ValueSet{Compose: &fhir.ValueSetCompose{Include: sets}})
+	if notFound(err) {
+		return "", false, nil
+	}
+	return text, err == nil, err
 }
 
 // notFound reports a value set, edition or version this store does not
