@@ -118,6 +118,13 @@ func TestEvaluateQuantityUnits(t *testing.T) {
 	got, err := MustCompileFHIRPath("1 'mg' + 1 'cm'").EvaluateNode(context.Background(), nil, nil)
 	require.NoError(t, err)
 	assert.Empty(t, got, "units of different dimensions")
+	// a unit raised absurdly far is not a unit (it once took forever)
+	got, err = MustCompileFHIRPath("0 'A03330000000330000000' + 0 ''").EvaluateNode(context.Background(), nil, nil)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	got, err = MustCompileFHIRPath("1 'm3' = 1000 'L'").EvaluateNode(context.Background(), nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []any{true}, got)
 }
 
 // An extension on a primitive (_birthDate) is an Extension like any

@@ -447,6 +447,10 @@ var ucumPrefixes = map[string]string{
 	"u": "1/1000000", "n": "1/1000000000", "p": "1/1000000000000", "M": "1000000", "G": "1000000000",
 }
 
+// maxUCUMExponent bounds the exponent of a unit term (m3, s-1): UCUM's
+// own tables go no higher than a few.
+const maxUCUMExponent = 99
+
 func ucumTerm(s string) (ucumAtom, bool) {
 	exp := 1
 	// a trailing signed integer is the exponent
@@ -462,6 +466,11 @@ func ucumTerm(s string) (ucumAtom, bool) {
 		if err == nil {
 			exp = e
 			s = s[:i]
+		}
+		if err != nil || exp > maxUCUMExponent || exp < -maxUCUMExponent {
+			// no unit is raised that far; taking it would be a loop of
+			// that many multiplications (found by FuzzFHIRPath)
+			return ucumAtom{}, false
 		}
 	}
 	a, ok := ucumAtoms[s]
