@@ -123,6 +123,10 @@ func allIn(xs, coll []any) bool {
 	return true
 }
 
+// maxRoundPrecision bounds round()'s precision: far beyond any decimal a
+// resource holds, and small enough that the answer is quick to write out.
+const maxRoundPrecision = 1000
+
 func init() {
 	fpFuncs = map[string]*fpFunc{
 		"empty": fn(0, 0, func(e *env, f *funcNode, in []any) ([]any, error) { return boolRes(len(in) == 0) }),
@@ -661,7 +665,17 @@ func init() {
 			ia, aInt := v.(int64)
 			ib, bInt := b.(int64)
 			if aInt && bInt && ib >= 0 {
-				return []any{new(big.Int).Exp(big.NewInt(ia), big.NewInt(ib), nil).Int64()}, nil
+				// an Integer that does not fit is empty, as a power that
+				// cannot be represented is (N1 power()); beyond 2^63 the
+				// answer is not worked out at all
+				if (ia > 1 || ia < -1) && ib > 63 {
+					return nil, nil
+				}
+				r := new(big.Int).Exp(big.NewInt(ia), big.NewInt(ib), nil)
+				if !r.IsInt64() {
+					return nil, nil
+				}
+				return []any{r.Int64()}, nil
 			}
 			da, ok1 := toDec(v)
 			db, ok2 := toDec(b)
@@ -694,6 +708,10 @@ func init() {
 				}
 				if p < 0 {
 					return nil, e.errf(f.pos, "round(): negative precision")
+				}
+				if p > maxRoundPrecision {
+					// the answer would be written out with that many digits
+					return nil, e.errf(f.pos, "round(): precision %d is more than %d", p, maxRoundPrecision)
 				}
 			}
 			return []any{d.round(int(p))}, nil

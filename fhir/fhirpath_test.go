@@ -127,6 +127,30 @@ func TestEvaluateQuantityUnits(t *testing.T) {
 	assert.Equal(t, []any{true}, got)
 }
 
+// Answers that would be too large to work out or write are refused, not
+// attempted: an Integer power past int64 is empty, a round() precision
+// past 1,000 digits an error.
+func TestEvaluateTooLarge(t *testing.T) {
+	ctx := context.Background()
+	for expr, want := range map[string][]any{
+		"2.power(100000000)": nil,
+		"2.power(62)":        {int64(1) << 62},
+		"2.power(63)":        nil,
+		"(-2).power(63)":     {int64(-1) << 63},
+		"1.power(100000000)": {int64(1)},
+		"(-1).power(99999)":  {int64(-1)},
+	} {
+		got, err := MustCompileFHIRPath(expr).EvaluateNode(ctx, nil, nil)
+		require.NoError(t, err, expr)
+		assert.Equal(t, want, got, expr)
+	}
+	_, err := MustCompileFHIRPath("1.0.round(99999999)").EvaluateNode(ctx, nil, nil)
+	assert.ErrorContains(t, err, "precision 99999999 is more than 1000")
+	got, err := MustCompileFHIRPath("1.25.round(1000)").EvaluateNode(ctx, nil, nil)
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+}
+
 // An extension on a primitive (_birthDate) is an Extension like any
 // other: its value[x] is read as value, in the JSON, XML and typed trees
 // alike (fhirpath.js 3.18.0 gives the same answers).
