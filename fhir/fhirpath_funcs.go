@@ -123,6 +123,45 @@ func allIn(xs, coll []any) bool {
 	return true
 }
 
+// repeat() stops with an error rather than go on without end: after
+// maxRepeatRounds rounds that each found new items (a resource nests at
+// most fhirjson.MaxDepth deep, so a walk of its tree needs fewer; a
+// projection that keeps making new values, 'a' + 'b' ..., does not end),
+// or past maxRepeatItems items or maxRepeatWork comparisons of items
+// (strings, numbers and booleans are looked up, not compared).
+const (
+	maxRepeatRounds = 1000
+	maxRepeatItems  = 100000
+	maxRepeatWork   = 10000000
+)
+
+// itemKey gives a key equal for two items exactly when eqItem finds them
+// equal, for strings, integers, decimals and booleans (a node's primitive
+// value included); ok=false for the rest.
+func itemKey(x any) (key string, ok bool) {
+	v := sysVal(x)
+	if _, q := quantityOf(v); q {
+		return "", false
+	}
+	switch y := v.(type) {
+	case string:
+		return "s" + y, true
+	case bool:
+		if y {
+			return "btrue", true
+		}
+		return "bfalse", true
+	case int64:
+		return "n" + strconv.FormatInt(y, 10), true
+	case FPDecimal:
+		if y.R == nil {
+			return "", false
+		}
+		return "n" + y.R.RatString(), true
+	}
+	return "", false
+}
+
 // maxRoundPrecision bounds round()'s precision: far beyond any decimal a
 // resource holds, and small enough that the answer is quick to write out.
 const maxRoundPrecision = 1000
@@ -190,8 +229,19 @@ func init() {
 		}),
 		"repeat": fn(1, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
 			var out []any
+			// the items of out looked up by value (strings, numbers,
+			// booleans), and the rest, which only eqItem can compare
+			seen := map[string]bool{}
+			var others []any
+			work := 0
 			queue := in
-			for len(queue) > 0 && len(out) < 1<<16 {
+			for round := 0; len(queue) > 0; round++ {
+				if err := e.c.ctx.Err(); err != nil {
+					return nil, err
+				}
+				if round > maxRepeatRounds {
+					return nil, e.errf(f.pos, "repeat(): still finding new items after %d rounds", maxRepeatRounds)
+				}
 				var next []any
 				for i, it := range queue {
 					v, err := e.lambda(f, 0, it, i)
@@ -199,9 +249,30 @@ func init() {
 						return nil, err
 					}
 					for _, x := range v {
-						if !containsItem(out, x) {
-							out = append(out, x)
-							next = append(next, x)
+						key, keyed := itemKey(x)
+						var dup bool
+						if keyed {
+							dup = seen[key] || containsItem(others, x)
+							work += len(others)
+						} else {
+							dup = containsItem(out, x)
+							work += len(out)
+						}
+						if dup {
+							continue
+						}
+						if len(out) >= maxRepeatItems || work > maxRepeatWork {
+							// a projection that keeps making new items
+							// ('a' + 'b' ...) never ends: refused, not
+							// cut short
+							return nil, e.errf(f.pos, "repeat(): more than %d items, or too many comparisons", maxRepeatItems)
+						}
+						out = append(out, x)
+						next = append(next, x)
+						if keyed {
+							seen[key] = true
+						} else {
+							others = append(others, x)
 						}
 					}
 				}

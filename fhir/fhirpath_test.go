@@ -151,6 +151,35 @@ func TestEvaluateTooLarge(t *testing.T) {
 	require.Len(t, got, 1)
 }
 
+// repeat() ends: a projection that keeps making new values is stopped
+// with an error (these once ran without end), while a walk of a tree and
+// values found again end as before; equal values of different types are
+// one item.
+func TestEvaluateRepeatEnds(t *testing.T) {
+	ctx := context.Background()
+	for _, expr := range []string{"('a').repeat($this + 'b')", "(1).repeat($this + 1)", "(1 'm').repeat($this * 2)"} {
+		_, err := MustCompileFHIRPath(expr).EvaluateNode(ctx, nil, nil)
+		assert.ErrorContains(t, err, "still finding new items after 1000 rounds", expr)
+	}
+	for expr, want := range map[string][]any{
+		"(1 | 1.0 | 2).repeat($this)":                {int64(1), int64(2)},
+		"(1).repeat(iif($this < 3, $this + 1, 3.0))": {int64(2), int64(3)},
+		"('a' | 'b').repeat('a')":                    {"a"},
+	} {
+		got, err := MustCompileFHIRPath(expr).EvaluateNode(ctx, nil, nil)
+		require.NoError(t, err, expr)
+		assert.Equal(t, want, got, expr)
+	}
+	q := mustPatient(t, `{"resourceType":"Patient","contact":[{"name":{"family":"A"}},{"name":{"family":"A"}}]}`)
+	got, err := Evaluate(q, "Patient.repeat(contact).name.family")
+	require.NoError(t, err)
+	assert.Equal(t, []any{"A"}, got, "two equal contacts are one item")
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = MustCompileFHIRPath("(1).repeat($this + 1)").EvaluateNode(cancelled, nil, nil)
+	assert.ErrorIs(t, err, context.Canceled)
+}
+
 // An extension on a primitive (_birthDate) is an Extension like any
 // other: its value[x] is read as value, in the JSON, XML and typed trees
 // alike (fhirpath.js 3.18.0 gives the same answers).
