@@ -45,7 +45,11 @@ func eval(n fpNode, e *env, focus []any) ([]any, error) {
 	case *memberNode:
 		return navigate(e, x, focus)
 	case *funcNode:
-		return x.fn.call(e, x, focus)
+		r, err := x.fn.call(e, x, focus)
+		if err == nil && len(r) > maxCollection {
+			return nil, e.errf(x.pos, "%s(): more than %d items", x.name, maxCollection)
+		}
+		return r, err
 	case *pathNode:
 		l, err := eval(x.left, e, focus)
 		if err != nil {

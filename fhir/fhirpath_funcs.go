@@ -123,6 +123,12 @@ func allIn(xs, coll []any) bool {
 	return true
 }
 
+// maxCollection bounds any collection an expression makes: a resource
+// holds far fewer elements, and an expression that multiplies its items
+// (select() of combine() of combine() ...) would otherwise grow without
+// bound in memory.
+const maxCollection = 1000000
+
 // repeat() stops with an error rather than go on without end: after
 // maxRepeatRounds rounds that each found new items (a resource nests at
 // most fhirjson.MaxDepth deep, so a walk of its tree needs fewer; a
@@ -222,6 +228,9 @@ func init() {
 				v, err := e.lambda(f, 0, it, i)
 				if err != nil {
 					return nil, err
+				}
+				if len(out)+len(v) > maxCollection {
+					return nil, e.errf(f.pos, "select(): more than %d items", maxCollection)
 				}
 				out = append(out, v...)
 			}

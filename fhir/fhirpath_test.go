@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -178,6 +179,17 @@ func TestEvaluateRepeatEnds(t *testing.T) {
 	cancel()
 	_, err = MustCompileFHIRPath("(1).repeat($this + 1)").EvaluateNode(cancelled, nil, nil)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// An expression that multiplies its items is stopped at a million, not
+// left to take all memory.
+func TestEvaluateCollectionBound(t *testing.T) {
+	expr := "(1).combine(1)" + strings.Repeat(".select((1).combine(1))", 30)
+	_, err := MustCompileFHIRPath(expr).EvaluateNode(context.Background(), nil, nil)
+	assert.ErrorContains(t, err, "select(): more than 1000000 items")
+	got, err := MustCompileFHIRPath("(1).combine(1)"+strings.Repeat(".select((1).combine(1))", 18)).EvaluateNode(context.Background(), nil, nil)
+	require.NoError(t, err)
+	assert.Len(t, got, 1<<19)
 }
 
 // An extension on a primitive (_birthDate) is an Extension like any
