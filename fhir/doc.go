@@ -172,7 +172,13 @@
 //     as() to descendants(). The HL7 validator's engine (org.hl7.fhir.core's
 //     FHIRPathEngine) sets doNotEnforceAsSingletonRule for FHIR versions
 //     before R5 and keeps the items of the type; FHIRPathEnv.LenientAs does
-//     the same, and ValidateProfiles sets it.
+//     the same, and ValidateProfiles sets it;
+//   - bounds, so that an expression from anywhere cannot take all time or
+//     memory (N1 sets none; each is an error, never a cut-short answer):
+//     nesting (200 levels), any collection (a million items), repeat()
+//     (1,000 rounds that each find new items, 100,000 items), round()
+//     precision (1,000 digits), UCUM exponents (±99); an Integer power()
+//     past int64 is empty, as N1 has a power that cannot be represented.
 //
 // ValidateProfiles evaluates each StructureDefinition invariant on every
 // element at its path with that element as %context and $this (FHIR R4
