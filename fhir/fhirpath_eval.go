@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -477,14 +478,84 @@ func evalLogic(e *env, x *binNode, focus []any) ([]any, error) {
 // union merges two collections without duplicates.
 func union(l, r []any) []any {
 	out := make([]any, 0, len(l)+len(r))
+	var set itemSet
 	for _, v := range [][]any{l, r} {
 		for _, x := range v {
-			if !containsItem(out, x) {
+			if !set.has(x) {
+				set.add(x)
 				out = append(out, x)
 			}
 		}
 	}
 	return out
+}
+
+// itemSet answers containsItem for a collection it is given item by
+// item: strings, numbers and booleans (a node's primitive value too) are
+// looked up by itemKey, in constant time, so that union, distinct and
+// the like of many such items are not quadratic; other items (complex
+// elements, quantities, dates) are compared one by one, with every item.
+type itemSet struct {
+	keys   map[string]bool
+	all    []any
+	others []any // the items without a key
+}
+
+func newItemSet(items []any) *itemSet {
+	s := &itemSet{}
+	for _, x := range items {
+		s.add(x)
+	}
+	return s
+}
+
+func (s *itemSet) add(x any) {
+	s.all = append(s.all, x)
+	if k, ok := itemKey(x); ok {
+		if s.keys == nil {
+			s.keys = map[string]bool{}
+		}
+		s.keys[k] = true
+		return
+	}
+	s.others = append(s.others, x)
+}
+
+// has reports whether an item equal to x (eqItem) has been added.
+func (s *itemSet) has(x any) bool {
+	if k, ok := itemKey(x); ok {
+		// a keyed item equals only keyed items of its key, or items
+		// without a key (a Quantity node), which are compared
+		return s.keys[k] || containsItem(s.others, x)
+	}
+	return containsItem(s.all, x)
+}
+
+// itemKey gives a key equal for two items exactly when eqItem finds them
+// equal, for strings, integers, decimals and booleans (a node's primitive
+// value included); ok=false for the rest.
+func itemKey(x any) (key string, ok bool) {
+	v := sysVal(x)
+	if _, q := quantityOf(v); q {
+		return "", false
+	}
+	switch y := v.(type) {
+	case string:
+		return "s" + y, true
+	case bool:
+		if y {
+			return "btrue", true
+		}
+		return "bfalse", true
+	case int64:
+		return "n" + strconv.FormatInt(y, 10), true
+	case FPDecimal:
+		if y.R == nil {
+			return "", false
+		}
+		return "n" + y.R.RatString(), true
+	}
+	return "", false
 }
 
 func containsItem(coll []any, x any) bool {

@@ -115,8 +115,9 @@ func boolRes(b bool) ([]any, error) { return []any{b}, nil }
 // allIn reports whether every item of xs is in coll (containsItem's
 // equality): subsetOf and, turned round, supersetOf.
 func allIn(xs, coll []any) bool {
+	set := newItemSet(coll)
 	for _, x := range xs {
-		if !containsItem(coll, x) {
+		if !set.has(x) {
 			return false
 		}
 	}
@@ -140,33 +141,6 @@ const (
 	maxRepeatItems  = 100000
 	maxRepeatWork   = 10000000
 )
-
-// itemKey gives a key equal for two items exactly when eqItem finds them
-// equal, for strings, integers, decimals and booleans (a node's primitive
-// value included); ok=false for the rest.
-func itemKey(x any) (key string, ok bool) {
-	v := sysVal(x)
-	if _, q := quantityOf(v); q {
-		return "", false
-	}
-	switch y := v.(type) {
-	case string:
-		return "s" + y, true
-	case bool:
-		if y {
-			return "btrue", true
-		}
-		return "bfalse", true
-	case int64:
-		return "n" + strconv.FormatInt(y, 10), true
-	case FPDecimal:
-		if y.R == nil {
-			return "", false
-		}
-		return "n" + y.R.RatString(), true
-	}
-	return "", false
-}
 
 // maxRoundPrecision bounds round()'s precision: far beyond any decimal a
 // resource holds, and small enough that the answer is quick to write out.
@@ -238,10 +212,7 @@ func init() {
 		}),
 		"repeat": fn(1, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
 			var out []any
-			// the items of out looked up by value (strings, numbers,
-			// booleans), and the rest, which only eqItem can compare
-			seen := map[string]bool{}
-			var others []any
+			var seen itemSet
 			work := 0
 			queue := in
 			for round := 0; len(queue) > 0; round++ {
@@ -258,16 +229,12 @@ func init() {
 						return nil, err
 					}
 					for _, x := range v {
-						key, keyed := itemKey(x)
-						var dup bool
-						if keyed {
-							dup = seen[key] || containsItem(others, x)
-							work += len(others)
+						if _, keyed := itemKey(x); keyed {
+							work += len(seen.others)
 						} else {
-							dup = containsItem(out, x)
-							work += len(out)
+							work += len(seen.all)
 						}
-						if dup {
+						if seen.has(x) {
 							continue
 						}
 						if len(out) >= maxRepeatItems || work > maxRepeatWork {
@@ -278,11 +245,7 @@ func init() {
 						}
 						out = append(out, x)
 						next = append(next, x)
-						if keyed {
-							seen[key] = true
-						} else {
-							others = append(others, x)
-						}
+						seen.add(x)
 					}
 				}
 				queue = next
@@ -374,8 +337,10 @@ func init() {
 				return nil, err
 			}
 			var out []any
+			others, seen := newItemSet(other), &itemSet{}
 			for _, x := range in {
-				if containsItem(other, x) && !containsItem(out, x) {
+				if others.has(x) && !seen.has(x) {
+					seen.add(x)
 					out = append(out, x)
 				}
 			}
@@ -387,8 +352,9 @@ func init() {
 				return nil, err
 			}
 			var out []any
+			others := newItemSet(other)
 			for _, x := range in {
-				if !containsItem(other, x) {
+				if !others.has(x) {
 					out = append(out, x)
 				}
 			}

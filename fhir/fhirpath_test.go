@@ -190,6 +190,23 @@ func TestEvaluateCollectionBound(t *testing.T) {
 	got, err := MustCompileFHIRPath("(1).combine(1)"+strings.Repeat(".select((1).combine(1))", 18)).EvaluateNode(context.Background(), nil, nil)
 	require.NoError(t, err)
 	assert.Len(t, got, 1<<19)
+
+	// union, distinct and the like of many items take time in proportion
+	// (they were quadratic), and keep FHIRPath equality across types
+	big := "(1).combine(2)" + strings.Repeat(".select((1).combine(2))", 18)
+	for expr, want := range map[string][]any{
+		big + " | 3":                              {int64(1), int64(2), int64(3)},
+		"(" + big + ").distinct()":                {int64(1), int64(2)},
+		"(" + big + ").intersect(1 | 5)":          {int64(1)},
+		"(" + big + ").isDistinct()":              {false},
+		"(1 | 2).subsetOf(" + big + ")":           {true},
+		"(1 | 1.0 | '1' | true | 'true').count()": {int64(4)},
+		"(1 'm' | 100 'cm' | 1 'g').count()":      {int64(2)},
+	} {
+		got, err := MustCompileFHIRPath(expr).EvaluateNode(context.Background(), nil, nil)
+		require.NoError(t, err, expr)
+		assert.Equal(t, want, got, expr)
+	}
 }
 
 // An extension on a primitive (_birthDate) is an Extension like any
