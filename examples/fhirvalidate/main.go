@@ -19,7 +19,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/xml"
 	"errors"
 	"flag"
 	"fmt"
@@ -164,11 +166,11 @@ func (v validator) resource(r fhir.Resource) (*fhir.OperationOutcome, error) {
 
 // bytes validates a JSON or XML resource, its issues placed by line and
 // column; it reports a resource that does not decode as an outcome.
-func (v validator) bytes(data []byte, xml bool) (*fhir.OperationOutcome, string, error) {
+func (v validator) bytes(data []byte, isXML bool) (*fhir.OperationOutcome, string, error) {
 	if v.base {
 		var r fhir.Resource
 		var err error
-		if xml {
+		if isXML {
 			r, err = fhir.UnmarshalXML(data)
 		} else {
 			r, err = fhir.Unmarshal(data)
@@ -184,26 +186,29 @@ func (v validator) bytes(data []byte, xml bool) (*fhir.OperationOutcome, string,
 	if errors.As(err, &de) || errors.As(err, &xe) {
 		return decodeOutcome(err), "", nil
 	}
-	return oo, resourceType(data, xml), err
+	if err != nil {
+		return nil, "", err
+	}
+	return oo, resourceType(data, isXML), nil
 }
 
 // resourceType names the resource in a valid file's line: the JSON
-// resourceType or the XML root element, read the cheap way (the data has
-// decoded already).
-func resourceType(data []byte, xml bool) string {
-	s := string(data)
-	if xml {
-		s = s[strings.IndexByte(s, '<')+1:]
-		for strings.HasPrefix(s, "?") || strings.HasPrefix(s, "!") {
-			s = s[strings.Index(s, ">")+1:]
-			s = s[strings.IndexByte(s, '<')+1:]
+// resourceType or the XML root element's name, read without decoding the
+// resource again.
+func resourceType(data []byte, isXML bool) string {
+	if isXML {
+		d := xml.NewDecoder(bytes.NewReader(data))
+		for {
+			tok, err := d.Token()
+			if err != nil {
+				return ""
+			}
+			if se, ok := tok.(xml.StartElement); ok {
+				return se.Name.Local
+			}
 		}
-		if i := strings.IndexAny(s, " \t\r\n/>"); i >= 0 {
-			s = s[:i]
-		}
-		return s
 	}
-	_, s, _ = strings.Cut(s, `"resourceType"`)
+	_, s, _ := strings.Cut(string(data), `"resourceType"`)
 	_, s, _ = strings.Cut(s, `"`)
 	s, _, _ = strings.Cut(s, `"`)
 	return s
