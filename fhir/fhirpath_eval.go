@@ -499,6 +499,9 @@ type itemSet struct {
 	keys   map[string]bool
 	all    []any
 	others []any // the items without a key
+	// compared counts the items has has compared one by one, which
+	// bounds repeat()'s work
+	compared int
 }
 
 func newItemSet(items []any) *itemSet {
@@ -526,8 +529,13 @@ func (s *itemSet) has(x any) bool {
 	if k, ok := itemKey(x); ok {
 		// a keyed item equals only keyed items of its key, or items
 		// without a key (a Quantity node), which are compared
-		return s.keys[k] || containsItem(s.others, x)
+		if s.keys[k] {
+			return true
+		}
+		s.compared += len(s.others)
+		return containsItem(s.others, x)
 	}
+	s.compared += len(s.all)
 	return containsItem(s.all, x)
 }
 

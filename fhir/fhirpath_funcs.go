@@ -213,7 +213,6 @@ func init() {
 		"repeat": fn(1, 1, func(e *env, f *funcNode, in []any) ([]any, error) {
 			var out []any
 			var seen itemSet
-			work := 0
 			queue := in
 			for round := 0; len(queue) > 0; round++ {
 				if err := e.c.ctx.Err(); err != nil {
@@ -229,15 +228,10 @@ func init() {
 						return nil, err
 					}
 					for _, x := range v {
-						if _, keyed := itemKey(x); keyed {
-							work += len(seen.others)
-						} else {
-							work += len(seen.all)
-						}
 						if seen.has(x) {
 							continue
 						}
-						if len(out) >= maxRepeatItems || work > maxRepeatWork {
+						if len(out) >= maxRepeatItems || seen.compared > maxRepeatWork {
 							// a projection that keeps making new items
 							// ('a' + 'b' ...) never ends: refused, not
 							// cut short
