@@ -177,8 +177,13 @@
 //     memory (N1 sets none; each is an error, never a cut-short answer):
 //     nesting (200 levels), any collection (a million items), repeat()
 //     (1,000 rounds that each find new items, 100,000 items), round()
-//     precision (1,000 digits), UCUM exponents (±99); an Integer power()
-//     past int64 is empty, as N1 has a power that cannot be represented.
+//     precision (1,000 digits), UCUM exponents (±99), ~ and !~ (a million
+//     comparisons of items: equivalence is checked pair by pair); an
+//     Integer power() past int64 is empty, as N1 has a power that cannot
+//     be represented. union, distinct, isDistinct, intersect, exclude,
+//     subsetOf, supersetOf and repeat() look each item up by a hash that
+//     equal items share (N1 §Equality: 1 = 1.0, 1 'g' = 1000 'mg', a date
+//     in another zone), so they take time in proportion to their items.
 //
 // ValidateProfiles evaluates each StructureDefinition invariant on every
 // element at its path with that element as %context and $this (FHIR R4

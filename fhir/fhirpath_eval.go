@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math/big"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -339,7 +338,10 @@ func evalBinary(e *env, x *binNode, focus []any) ([]any, error) {
 		}
 		return []any{eq == (x.op == "=")}, nil
 	case "~", "!~":
-		eq := eqvColl(l, r)
+		eq, err := eqvColl(e, x.pos, x.op, l, r)
+		if err != nil {
+			return nil, err
+		}
 		return []any{eq == (x.op == "~")}, nil
 	case "in", "contains":
 		coll, item := r, l
@@ -475,97 +477,6 @@ func evalLogic(e *env, x *binNode, focus []any) ([]any, error) {
 	return nil, nil
 }
 
-// union merges two collections without duplicates.
-func union(l, r []any) []any {
-	out := make([]any, 0, len(l)+len(r))
-	var set itemSet
-	for _, v := range [][]any{l, r} {
-		for _, x := range v {
-			if !set.has(x) {
-				set.add(x)
-				out = append(out, x)
-			}
-		}
-	}
-	return out
-}
-
-// itemSet answers containsItem for a collection it is given item by
-// item: strings, numbers and booleans (a node's primitive value too) are
-// looked up by itemKey, in constant time, so that union, distinct and
-// the like of many such items are not quadratic; other items (complex
-// elements, quantities, dates) are compared one by one, with every item.
-type itemSet struct {
-	keys   map[string]bool
-	all    []any
-	others []any // the items without a key
-	// compared counts the items has has compared one by one, which
-	// bounds repeat()'s work
-	compared int
-}
-
-func newItemSet(items []any) *itemSet {
-	s := &itemSet{}
-	for _, x := range items {
-		s.add(x)
-	}
-	return s
-}
-
-func (s *itemSet) add(x any) {
-	s.all = append(s.all, x)
-	if k, ok := itemKey(x); ok {
-		if s.keys == nil {
-			s.keys = map[string]bool{}
-		}
-		s.keys[k] = true
-		return
-	}
-	s.others = append(s.others, x)
-}
-
-// has reports whether an item equal to x (eqItem) has been added.
-func (s *itemSet) has(x any) bool {
-	if k, ok := itemKey(x); ok {
-		// a keyed item equals only keyed items of its key, or items
-		// without a key (a Quantity node), which are compared
-		if s.keys[k] {
-			return true
-		}
-		s.compared += len(s.others)
-		return containsItem(s.others, x)
-	}
-	s.compared += len(s.all)
-	return containsItem(s.all, x)
-}
-
-// itemKey gives a key equal for two items exactly when eqItem finds them
-// equal, for strings, integers, decimals and booleans (a node's primitive
-// value included); ok=false for the rest.
-func itemKey(x any) (key string, ok bool) {
-	v := sysVal(x)
-	if _, q := quantityOf(v); q {
-		return "", false
-	}
-	switch y := v.(type) {
-	case string:
-		return "s" + y, true
-	case bool:
-		if y {
-			return "btrue", true
-		}
-		return "bfalse", true
-	case int64:
-		return "n" + strconv.FormatInt(y, 10), true
-	case FPDecimal:
-		if y.R == nil {
-			return "", false
-		}
-		return "n" + y.R.RatString(), true
-	}
-	return "", false
-}
-
 func containsItem(coll []any, x any) bool {
 	for _, c := range coll {
 		if eq, _ := eqItem(c, x); eq {
@@ -668,23 +579,46 @@ func eqItem(a, b any) (bool, bool) {
 }
 
 // eqvColl is equivalence of collections: the same items in any order.
-func eqvColl(l, r []any) bool {
+// Equivalence (a decimal equals another at the lesser precision) is not
+// looked up by hash as equality is, so the items are compared pair by
+// pair: past maxEquivalenceWork comparisons it gives up with an error,
+// and it stops when the context ends.
+func eqvColl(e *env, pos int, op string, l, r []any) (bool, error) {
 	if len(l) != len(r) {
-		return false
+		return false, nil
 	}
-	used := make([]bool, len(r))
+	// the items of r not matched yet, in order: each is matched to the
+	// first unmatched one equivalent to it
+	next := make([]int, len(r)+1) // next[0] is the first, 1 + index
+	for j := range next {
+		next[j] = j + 1
+	}
+	work := 0
 outer:
 	for _, a := range l {
-		for j, b := range r {
-			if !used[j] && eqvItem(a, b) {
-				used[j] = true
+		for prev, j := 0, next[0]; j <= len(r); prev, j = j, next[j] {
+			if work++; work%65536 == 0 {
+				if work > maxEquivalenceWork {
+					return false, e.errf(pos, "%s: collections of %d items take too many comparisons", op, len(l))
+				}
+				if err := e.c.ctx.Err(); err != nil {
+					return false, err
+				}
+			}
+			if eqvItem(a, r[j-1]) {
+				next[prev] = next[j]
 				continue outer
 			}
 		}
-		return false
+		return false, nil
 	}
-	return true
+	return true, nil
 }
+
+// maxEquivalenceWork bounds the comparisons of eqvColl: a thousand items
+// each side compared every one with every other, far more than ~ is ever
+// given (a comparison of decimals takes a microsecond or two).
+const maxEquivalenceWork = 1000000
 
 func normSpace(s string) string {
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
@@ -717,6 +651,11 @@ func eqvItem(a, b any) bool {
 		y, ok := b.(string)
 		return ok && normSpace(x) == normSpace(y)
 	case int64, FPDecimal:
+		if xi, ok := x.(int64); ok {
+			if yi, ok := b.(int64); ok {
+				return xi == yi // both at precision 0
+			}
+		}
 		dx, ok1 := toDec(x)
 		dy, ok2 := toDec(b)
 		if !ok1 || !ok2 {

@@ -228,7 +228,7 @@ func init() {
 						return nil, err
 					}
 					for _, x := range v {
-						if seen.has(x) {
+						if !seen.insert(x) {
 							continue
 						}
 						if len(out) >= maxRepeatItems || seen.compared > maxRepeatWork {
@@ -239,7 +239,6 @@ func init() {
 						}
 						out = append(out, x)
 						next = append(next, x)
-						seen.add(x)
 					}
 				}
 				queue = next
@@ -333,8 +332,7 @@ func init() {
 			var out []any
 			others, seen := newItemSet(other), &itemSet{}
 			for _, x := range in {
-				if others.has(x) && !seen.has(x) {
-					seen.add(x)
+				if others.has(x) && seen.insert(x) {
 					out = append(out, x)
 				}
 			}

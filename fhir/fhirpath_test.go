@@ -194,6 +194,7 @@ func TestEvaluateCollectionBound(t *testing.T) {
 	// union, distinct and the like of many items take time in proportion
 	// (they were quadratic), and keep FHIRPath equality across types
 	big := "(1).combine(2)" + strings.Repeat(".select((1).combine(2))", 18)
+	mid := "(1).combine(2)" + strings.Repeat(".select((1).combine(2))", 15)
 	for expr, want := range map[string][]any{
 		big + " | 3":                              {int64(1), int64(2), int64(3)},
 		"(" + big + ").distinct()":                {int64(1), int64(2)},
@@ -202,11 +203,27 @@ func TestEvaluateCollectionBound(t *testing.T) {
 		"(1 | 2).subsetOf(" + big + ")":           {true},
 		"(1 | 1.0 | '1' | true | 'true').count()": {int64(4)},
 		"(1 'm' | 100 'cm' | 1 'g').count()":      {int64(2)},
+		// quantities, dates and times are looked up by hash too
+		"(" + big + ").select($index * 1 'mg').distinct().count()":                         {int64(1 << 19)},
+		"(" + mid + ").select(@2020-01-01T00:00:00Z + $index * 1 second).isDistinct()":     {true},
+		"(" + mid + ").select(@T00:00:00 + ($index mod 10) * 1 second).distinct().count()": {int64(10)},
 	} {
 		got, err := MustCompileFHIRPath(expr).EvaluateNode(context.Background(), nil, nil)
 		require.NoError(t, err, expr)
 		assert.Equal(t, want, got, expr)
 	}
+
+	// equivalence compares pair by pair, but does not go over the items
+	// already matched again; past its bound it gives up with an error
+	got, err = MustCompileFHIRPath("("+mid+") ~ ("+mid+")").EvaluateNode(context.Background(), nil, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []any{true}, got)
+	_, err = MustCompileFHIRPath("("+mid+").select($index) ~ ("+mid+").select(65535 - $index)").EvaluateNode(context.Background(), nil, nil)
+	assert.ErrorContains(t, err, "~: collections of 65536 items take too many comparisons")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = MustCompileFHIRPath("("+mid+").select($index) ~ ("+mid+").select(65535 - $index)").EvaluateNode(cancelled, nil, nil)
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 // An extension on a primitive (_birthDate) is an Extension like any
