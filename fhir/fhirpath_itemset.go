@@ -1,6 +1,10 @@
 package fhir
 
-import "strconv"
+import (
+	"fmt"
+	"strconv"
+	"sync/atomic"
+)
 
 // union merges two collections without duplicates.
 func union(l, r []any) []any {
@@ -84,7 +88,20 @@ func (s *itemSet) file(x any, h [2]uint64, n int) {
 	}
 }
 
+// testHookCheckItemSet, set by the fuzz tests, makes every lookup of an
+// itemSet also compare the item with every item, and panic when the two
+// answers differ.
+var testHookCheckItemSet atomic.Bool
+
 func (s *itemSet) find(x any, h [2]uint64, n int) bool {
+	found := s.lookup(x, h, n)
+	if testHookCheckItemSet.Load() && found != containsItem(s.all, x) {
+		panic(fmt.Sprintf("fhir: itemSet found %v for a %T, comparing with every item finds %v", found, x, !found))
+	}
+	return found
+}
+
+func (s *itemSet) lookup(x any, h [2]uint64, n int) bool {
 	if n == 0 {
 		// x has no hash, so any item may equal it
 		s.compared += len(s.all)
