@@ -899,7 +899,12 @@ func init() {
 			if len(in) > 1 {
 				return nil, e.errf(f.pos, "memberOf(): input has %d items", len(in))
 			}
-			if e.c.term == nil {
+			// a UK Core value set, or a base R4 one UK Core binds, is
+			// answered from the generated tables, and the Terminology asked
+			// only about the code systems they do not hold in full
+			base, _, _ := strings.Cut(vs, "|")
+			def := ukcoreValueSets[base]
+			if def == nil && e.c.term == nil {
 				return nil, nil
 			}
 			codings := codingsOf(in[0])
@@ -907,7 +912,13 @@ func init() {
 				return nil, nil
 			}
 			for _, c := range codings {
-				in, known, err := e.c.term.MemberOf(e.c.ctx, vs, c.System, c.Code)
+				var in, known bool
+				var err error
+				if def != nil {
+					in, known, err = valueSetMember(e.c.ctx, e.c.term, def, base, c.System, c.Code)
+				} else {
+					in, known, err = e.c.term.MemberOf(e.c.ctx, vs, c.System, c.Code)
+				}
 				if err != nil {
 					return nil, e.errf(f.pos, "memberOf(): %v", err)
 				}

@@ -1,6 +1,9 @@
 package fhir
 
-import "strings"
+import (
+	"context"
+	"strings"
+)
 
 // Profile rules beyond invariants and cardinalities, from the generated
 // tables in zz_rules.go: required bindings, fixed and pattern values,
@@ -813,31 +816,39 @@ func (v *profileValidator) bindingVS(vs *valueSetDef, url string, strength bindi
 // member answers whether system#code is in vs; known=false when only a
 // terminology could tell and none is set (or it does not know).
 func (v *profileValidator) member(vs *valueSetDef, url, system, code string) (in, known bool) {
+	in, known, err := valueSetMember(v.ctx, v.opts.Terminology, vs, url, system, code)
+	if err != nil {
+		return false, false
+	}
+	return in, known
+}
+
+// valueSetMember tells whether system#code (system "" for a bare code) is
+// in the value set url, whose generated definition is vs: from the codes
+// expanded when generating, and for the code systems not held in full
+// (vs.Open), from term; unknown when term is nil or cannot judge it.
+func valueSetMember(ctx context.Context, term Terminology, vs *valueSetDef, url, system, code string) (in, known bool, err error) {
 	if system == "" {
 		for _, codes := range vs.Codes {
 			if codes[code] {
-				return true, true
+				return true, true, nil
 			}
 		}
-		return false, len(vs.Open) == 0
+		return false, len(vs.Open) == 0, nil
 	}
 	if vs.Codes[system][code] {
-		return true, true
+		return true, true, nil
 	}
 	for _, s := range vs.Open {
 		if s != system {
 			continue
 		}
-		if v.opts.Terminology == nil {
-			return false, false
+		if term == nil {
+			return false, false, nil
 		}
-		in, known, err := v.opts.Terminology.MemberOf(v.ctx, url, system, code)
-		if err != nil {
-			return false, false
-		}
-		return in, known
+		return term.MemberOf(ctx, url, system, code)
 	}
-	return false, true
+	return false, true, nil
 }
 
 // refTarget checks that the resource a Reference points to has one of the

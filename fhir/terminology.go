@@ -12,15 +12,16 @@ type composePart struct {
 	ValueSets       []string    // value sets included, each in ukcoreValueSets
 }
 
-// OpenCompose gives the part of a bound value set's definition that
-// ValidateProfiles cannot decide from its own tables and asks a
+// OpenCompose gives the part of a value set's definition (any UK Core
+// value set, or a base R4 one that a binding uses) that ValidateProfiles
+// and memberOf() cannot decide from the package's own tables and ask a
 // Terminology about: the compose.include and compose.exclude entries on
 // SNOMED CT, dm+d and the other code systems that are not held in full.
 // An include of another value set with such parts names it (valueSet),
 // and OpenCompose gives that one's too. valueSet is the canonical URL
 // ValidateProfiles passes to Terminology.MemberOf (a "|version" suffix is
-// ignored). ok is false for a value set it does not bind, or expands
-// whole. Each call returns a new ValueSetCompose that the caller owns.
+// ignored). ok is false for a value set the package does not hold, or
+// holds whole. Each call returns a new ValueSetCompose that the caller owns.
 //
 // A Terminology over a SNOMED CT store turns the SNOMED CT entries into
 // an expression constraint (snomed/fhirterm does).

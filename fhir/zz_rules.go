@@ -644,6 +644,9 @@ var ukcoreValueSets = map[string]*valueSetDef{
 		{System: "http://terminology.hl7.org/CodeSystem/v3-RoleCode", Filters: [][3]string{{"concept", "is-a", "_ServiceDeliveryLocationRoleType"}}},
 		{Exclude: true, System: "http://terminology.hl7.org/CodeSystem/v3-RoleCode", Concepts: []string{"_ServiceDeliveryLocationRoleType"}},
 	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ACVPU": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(248234008 OR 300202002 OR 450847001 OR 422768004 OR 130987000)"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-AddressKeyType": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-AddressKeyType": {"PAF": true, "UPRN": true},
 	}, Open: []string{}},
@@ -651,16 +654,100 @@ var ukcoreValueSets = map[string]*valueSetDef{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-AdmissionMethodEngland": {"11": true, "12": true, "13": true, "21": true, "22": true, "23": true, "24": true, "25": true, "28": true, "2A": true, "2B": true, "2C": true, "2D": true, "31": true, "32": true, "81": true, "82": true, "83": true, "98": true, "99": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-AdmissionMethodWales":   {"11": true, "12": true, "13": true, "21": true, "22": true, "23": true, "24": true, "25": true, "27": true, "28": true, "31": true, "32": true, "81": true, "82": true, "83": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-AlcoholConsumption": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "1082641000000106 OR 1082631000000102 OR 442547005 OR 443315005"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-AllergyCode": {Codes: map[string]map[string]bool{
+		"http://terminology.hl7.org/CodeSystem/v3-NullFlavor": {"NI": true},
+	}, Open: []string{"http://snomed.info/sct", "https://dmd.nhs.uk"}, Compose: []composePart{
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VTM"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VMP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "AMP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "INGREDIENT"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOf 105590001 OR descendantOf 373873005 OR descendantOrSelfOf 716186003 OR 196461000000101 OR 196471000000108"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-AllergyExposureRoute": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "^999000051000001100 |ePrescribing route of administration simple reference set|"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-AllergyManifestation": {Codes: map[string]map[string]bool{
+		"http://terminology.hl7.org/CodeSystem/v3-NullFlavor": {"NI": true},
+	}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 1127581000000103 or 196411000000103"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-AllergySubstance": {Codes: map[string]map[string]bool{
+		"http://terminology.hl7.org/CodeSystem/v3-NullFlavor": {"NI": true},
+	}, Open: []string{"http://snomed.info/sct", "https://dmd.nhs.uk"}, Compose: []composePart{
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VTM"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VMP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "AMP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "INGREDIENT"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOf 105590001 OR descendantOf 373873005 OR 196461000000101 OR 196471000000108"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-AppointmentReasonCode": {Codes: map[string]map[string]bool{
 		"http://terminology.hl7.org/CodeSystem/v2-0276":                   {"CHECKUP": true, "EMERGENCY": true, "FOLLOWUP": true, "ROUTINE": true, "WALKIN": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-AppointmentReasonCode": {"urgent-follow-up": true},
+	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BMI": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(DescendantOrSelfOf 60621009 OR DescendantOrSelfOf 446974000) MINUS (846931000000101 OR 852451000000103 OR 852461000000100 OR 715456008 OR 846911000000109 OR 1153596006 OR 248358009)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BiopsyState": {Codes: map[string]map[string]bool{
+		"http://terminology.hl7.org/CodeSystem/v2-0493":         {"AUT": true, "CFU": true, "CLOT": true, "CON": true, "COOL": true, "FROZ": true, "HEM": true, "LIVE": true, "ROOM": true, "SNR": true},
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-BiopsyState": {"fixed": true, "fresh-frozen": true, "fresh-unfixed": true},
 	}, Open: []string{}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-BirthSex": {Codes: map[string]map[string]bool{
 		"http://terminology.hl7.org/CodeSystem/v3-AdministrativeGender": {"F": true, "M": true, "UN": true},
 		"http://terminology.hl7.org/CodeSystem/v3-NullFlavor":           {"UNK": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodGlucose": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "DescendantOrSelfOf 997671000000106 OR DescendantOrSelfOf 434911002"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "163020007 OR 75367002 OR 386534000 OR 87179004 OR 386533006 OR 386532001 OR 723237002 OR 251076008 OR 1036531000000108 OR 335661000000109 OR 163033001 OR 163035008 OR 163034007 OR 386536003 OR 252076005 OR 76882007 OR 71420008 OR 37476000 OR 364090009 OR  37087001 OR 251068006 OR 276760007 OR 276755008 OR 165077006 OR 371829003"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-Average": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(DescendantOrSelfOf 2324511000000105) OR 723232008 OR (DescendantOrSelfOf 6797001 MINUS 852281000000108)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-AverageDiastolic": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "198091000000104 OR 314465004 OR 314462001 OR 314459004 OR 314456006 OR descendantOrSelfOf 314453003"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-AverageSystolic": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "198081000000101 OR 314464000 OR 314449000 OR 314448008 OR 314447003 OR descendantOrSelfOf 314440001"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-CuffSize": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "DescendantOf 70665002"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-DeviceType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "43770009 OR 469801002 OR 258057004 OR descendantOrSelfOf 39690000"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-Diastolic": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "163031004 OR 271650006 OR 1091811000000102 OR 407557002 OR 1162735000 OR 407555005 OR 400975005"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-MeasurementMethod": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "37931006 OR 810061000000102 OR 13385008 OR 765172009 OR 113011001 OR 31813000 OR descendantOrSelfOf 42826002"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-Systolic": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "163030003 OR 271649006 OR 407556006 OR 1162737008 OR 407554009 OR 400974009 OR 72313002"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BodyHeightMeasurements": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(248337003 OR 1003998008 or descendantOrSelfOf 50373000) MINUS (925931000000103 OR 925951000000105 OR 248336007 OR 276350001 OR 1153591001 OR 1153604005 OR 1153590000)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BodyPosition": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "30212006 OR 26527006 OR 102536004 OR 414585002 OR 10904000 OR 1240000 OR 102538003 OR 423413008 OR 102535000 OR 415346000 OR 33586001 OR 40199007 OR 34106002"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BodySite": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOf 442083009 OR descendantOf 278001007"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BodyTemperature": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "DescendantOrSelfOf 386725007 MINUS (DescendantOrSelfOf 248458005 OR DescendantOrSelfOf 852591000000107 OR DescendantOrSelfOf 852601000000101 OR DescendantOrSelfOf 852581000000105 OR DescendantOrSelfOf 364419004 OR DescendantOrSelfOf 364424001 OR DescendantOrSelfOf 364429006 OR DescendantOrSelfOf 248835004 OR DescendantOrSelfOf 250124002 OR DescendantOrSelfOf 431197002 OR DescendantOrSelfOf 364518005 OR DescendantOrSelfOf 363997004  OR DescendantOrSelfOf 364537001 OR DescendantOrSelfOf 364246006 OR DescendantOrSelfOf 431598003)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-BodyWeightMeasurements": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 27113001 MINUS (descendantOrSelfOf 301334000 OR descendantOrSelfOf 400967004 OR descendantOrSelfOf 170804003 OR descendantOrSelfOf 852321000000100 OR descendantOrSelfOf 852311000000106 OR descendantOrSelfOf 248351003 OR descendantOrSelfOf 390734006 OR descendantOrSelfOf 363809009)"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-CareSettingType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
 		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 1127531000000102"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-CompositionCategory": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "717341000000101 OR 325931000000109 OR 734163000 OR 706825008 OR 373942005 OR 717131000000107 OR 25831000000103 OR 823751000000102 OR 933361000000108 OR 38651000000103 OR 715311000000107 OR 419891008 OR 25611000000107 OR 371525003"}}},
 	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-CompositionSectionCode": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-RecordStandardHeadings": {"abstract-problem-node": true, "actions": true, "active-medications": true, "acute-medication": true, "admission-details": true, "advance-decision-to-refuse-treatment": true, "advance-decisions-about-treatment": true, "advance-statement": true, "aim-goal": true, "alerts": true, "allergies-and-adverse-reaction": true, "appliances": true, "appointment": true, "assessment-scales": true, "assessments": true, "at-risk-of": true, "attendance-details": true, "carer-perception-of-problem": true, "clinical-administration": true, "clinical-narrative": true, "clinical-risk-assessment": true, "clinical-summary": true, "community-disease-modifying-antirheumatic-drug-monitoring-appointment": true, "confidential-patient-data": true, "consent": true, "consent-for-information-sharing": true, "consent-for-treatment-intervention-record": true, "consent-for-treatment-record": true, "consent-relating-to-child": true, "contact-for-further-information": true, "contact-with-professionals": true, "current-palliative-oncology-treatment": true, "current-supportive-care-for-terminal-illness": true, "deprivation-of-liberty-safeguards-or-equivalent": true, "diagnoses": true, "diagnosis": true, "diagnostic-history": true, "diagnostic-history-oncology": true, "diagnostic-imaging-request": true, "diagnostic-imaging-request-summary": true, "discharge-details": true, "discontinued-medications": true, "discontinued-repeat-medication": true, "disposition-details": true, "distribution-list": true, "documents-including-correspondence-audio-and-images": true, "drug/substance-use": true, "educational-history": true, "emergency-appointment": true, "ended-allergies": true, "examination-findings": true, "expectation-of-referral": true, "family-history": true, "fulfiller-request": true, "fulfiller-request-details": true, "future": true, "future-appointments": true, "general-practitioner-practice": true, "gp-practice": true, "handover-details": true, "health-characteristics": true, "histocompatibility-and-immunogenetics": true, "history": true, "hobbies-and-interests": true, "immunisations": true, "inbound-referral": true, "incident-details": true, "individual-requirement": true, "individual-requirements": true, "individualised-treatment-guideline": true, "information-and-advice-given": true, "information-given": true, "intervention": true, "intervention-on-development-of-symptoms": true, "investigation-results": true, "investigations-and-procedures-requested": true, "investigations-and-results": true, "investigations-requested": true, "lasting-or-enduring-power-of-attorney-or-similar": true, "lasting-power-of-attorney-for-health-and-welfare-or-court-appointed-deputy-or-equivalent": true, "legal-information": true, "letter-with-patient": true, "life-extinct-details": true, "lifestyle": true, "medical-devices": true, "medical-follow-up": true, "medical-follow-up-normal": true, "medications-and-medical-devices": true, "mental-capacity-assessment": true, "mental-health-act-or-equivalent-status": true, "mental-health-therapy-follow-up": true, "most-senior-healthcare-professional-present": true, "new-appointment": true, "nuclear-medicine-images": true, "observations": true, "occupational-history": true, "oncology-treatment": true, "organ-and-tissue-donation": true, "outbound-referral": true, "outcome": true, "outlook": true, "outpatient-details": true, "outstanding-issues": true, "participation": true, "participation-in-research": true, "past": true, "past-actions": true, "past-health-characteristics": true, "patient-and-carer-concerns": true, "patient-and-carer-concerns-expectations-and-wishes": true, "patient-demographics": true, "patient-encounter-administration-data": true, "patient-narrative": true, "patient-perception-of-problem": true, "patients-expectation-of-referral": true, "patients-reason-for-referral": true, "person-completing-record": true, "person-demographics": true, "person-handing-over": true, "person-receiving-handover": true, "plan": true, "plan-and-requested-actions": true, "planned-palliative-oncology-treatment": true, "planned-supportive-care-for-terminal-illness": true, "planned-treatment": true, "pregnancy-status": true, "present-time": true, "presenting-complaints-or-issues": true, "problems": true, "problems-and-issues": true, "procedure-codes-community": true, "procedures": true, "procedures-and-therapies": true, "procedures-requested": true, "professional-contacts": true, "professional-narrative": true, "reason-for-admission": true, "reason-for-contact": true, "reason-for-encounter": true, "reason-for-handover": true, "reason-for-referral": true, "reason-for-repeat-laboratory-test": true, "reasonable-adjustments-for-health-and-care-access": true, "red-flags": true, "referral-details": true, "referral-modes": true, "referrer-details": true, "relevant-clinical-information-for-diagnostic-imaging-request": true, "relevant-clinical-risk-factors": true, "relevant-medical-information": true, "relevant-past-medical-surgical-and-mental-health-history": true, "relevant-supporting-information-for-diagnostic-imaging-request": true, "repeat-medication": true, "request": true, "request-form-or-letter-sent-by-mail-email": true, "request-types": true, "review-appointment": true, "review-of-systems": true, "risk-from-others": true, "risk-information": true, "risk-mitigation": true, "risk-to-patient": true, "risks-to-others": true, "risks-to-self": true, "role-views": true, "safeguarding": true, "safeguarding-issues": true, "safety-alerts": true, "screening-invitation-medium": true, "screening-method": true, "senior-reviewing-clinician": true, "services-and-care": true, "signpost-details": true, "social-circumstances": true, "social-context": true, "special-requirements": true, "telephone-contact-only": true, "test-result": true, "time-modifiers": true, "treatment": true, "treatments-and-interventions": true, "treatments-and-interventions-and-changes-made-to-treatments": true, "ultraviolet-light-therapy-treatment-record": true, "vaccinations": true, "visual-field-report": true, "workplace-ergonomics": true},
@@ -669,9 +756,21 @@ var ukcoreValueSets = map[string]*valueSetDef{
 		"http://terminology.hl7.org/CodeSystem/condition-category":    {"encounter-diagnosis": true, "problem-list-item": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ConditionCategory": {"co-morbidity": true, "presenting-complaint": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionCode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOf 404684003 OR descendantOf 413350009 OR descendantOf 272379006"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionEpisode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "255217005 OR 288527008 OR 303350001 OR 272131007 OR 394846009"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionEpisodicity": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ConditionEpisodicity": {"end": true, "first": true, "new": true, "review": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionRelationship": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ConditionRelationship": {"child": true, "evolve": true, "merge-combine": true, "nesting": true, "parent": true, "sibling": true},
+	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ConsentException": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct"},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-DateTimeType": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-DateTimeType": {"clock-start-date-time": true, "clock-stop-date-time": true, "time-arrived-receiving-location": true, "time-call-answered": true, "time-call-ended": true, "time-clear": true, "time-clinical-handover": true, "time-dispatch-code-established": true, "time-patient-handover": true, "time-resource-arrived-on-scene": true, "time-resource-left-scene": true, "time-resource-mobilised": true, "time-stood-down": true},
 	}, Open: []string{}},
@@ -681,6 +780,13 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-DeliveryChannel": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-DeliveryChannel": {"In-person": true, "Telephone": true, "Video": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-DeviceType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 999000401000000107"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-DischargeDestination": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-DischargeDestinationEngland": {"19": true, "29": true, "30": true, "37": true, "38": true, "48": true, "49": true, "50": true, "51": true, "52": true, "53": true, "54": true, "65": true, "66": true, "79": true, "84": true, "85": true, "87": true, "88": true, "98": true, "99": true},
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-DischargeDestinationWales":   {"19": true, "20": true, "21": true, "22": true, "23": true, "29": true, "39": true, "51": true, "55": true, "65": true, "66": true, "79": true, "86": true, "87": true, "98": true},
+	}, Open: []string{}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-DischargeMethod": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-DischargeMethodEngland": {"1": true, "3": true, "4": true, "5": true, "6": true, "7": true, "8": true, "9": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-DischargeMethodWales":   {"1": true, "2": true, "3": true, "4": true, "5": true, "8": true},
@@ -688,19 +794,57 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-DocumentType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
 		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 1127551000000109"}}},
 	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-EarlyWarningSubScore": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(1104301000000104 OR 1104311000000102 OR 1104321000000108 OR 1104331000000105 OR 1104351000000103 OR 1104341000000101 OR 1104361000000100 OR 1104371000000107)"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(1364091000000101 OR 1363271000000106 OR 1364081000000103 OR 1363301000000109 OR 1363311000000106 OR 1363321000000100 OR 1363291000000105 OR 1363331000000103 OR 1363341000000107 OR 1363351000000105 OR 1363361000000108 OR 1364131000000103 OR 1364121000000100)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-EarlyWarningTotalScore": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "1104051000000101"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "1363261000000104"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-EmergencyCareDischargeStatus": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-EmergencyCareOutcomeOfAttendanceWales": {"01": true, "02": true, "03": true, "04": true, "05": true, "06": true, "07": true, "08": true, "09": true, "10": true, "11": true},
+	}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 999003021000000104"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-EncounterLocationType": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-EncounterLocationTypeEngland": {"A01": true, "A02": true, "A03": true, "A04": true, "B01": true, "B02": true, "C01": true, "C02": true, "C03": true, "D01": true, "D02": true, "D03": true, "E01": true, "E02": true, "E03": true, "E04": true, "E99": true, "F01": true, "G01": true, "G02": true, "G03": true, "G04": true, "H01": true, "J01": true, "K01": true, "K02": true, "L01": true, "L02": true, "L03": true, "L04": true, "L05": true, "L06": true, "L99": true, "M01": true, "M02": true, "M03": true, "M04": true, "M05": true, "M06": true, "M07": true, "N01": true, "N02": true, "N03": true, "N04": true, "N05": true, "X01": true},
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-EncounterLocationTypeWales":   {"01": true, "02": true, "03": true, "04": true, "06": true, "07": true, "08": true, "09": true, "10": true, "11": true, "12": true, "13": true, "14": true, "15": true, "16": true, "17": true, "18": true, "19": true, "20": true, "21": true, "22": true, "23": true, "24": true, "25": true, "26": true, "27": true, "28": true, "29": true, "30": true, "31": true, "32": true, "33": true, "34": true, "35": true, "36": true, "37": true, "38": true, "39": true},
+	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-EncounterType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 185316007 OR descendantOrSelfOf 308467007 OR descendantOrSelfOf 185201007"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-EthnicCategory": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryEngland": {"99": true, "A": true, "B": true, "C": true, "D": true, "E": true, "F": true, "G": true, "H": true, "J": true, "K": true, "L": true, "M": true, "N": true, "P": true, "R": true, "S": true, "Z": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-EthnicCategoryWales":   {"A": true, "B": true, "D": true, "E": true, "F": true, "G": true, "H": true, "J": true, "K": true, "L": true, "M": true, "N": true, "P": true, "R": true, "S": true, "T": true, "Z": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-FindingCode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<404684003 | clinical finding|)"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-FundingCategory": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-FundingCategory": {"guernsey": true, "hsc-northern-ireland": true, "isle-of-man": true, "jersey": true, "nhs-england": true, "nhs-scotland": true, "nhs-wales": true, "overseas-visitor": true, "private": true, "public": true},
 	}, Open: []string{}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-GenomeSequencingCategory": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-GenomeSequencingCategory": {"cancer-non-wgs": true, "cancer-wgs": true, "rare-disease-non-wgs": true, "rare-disease-wgs": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-HeadCircumferenceMeasurements": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 363811000 MINUS (1153594009 OR 70751000052109 OR 70761000052107 OR descendantOrSelfOf 170061009)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-HeartRate": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "DescendantOrSelfOf 364075005 MINUS (DescendantOrSelfOf 251670001 OR DescendantOrSelfOf 928001000000104 OR DescendantOrSelfOf 852341000000107 OR DescendantOrSelfOf 852351000000105 OR DescendantOrSelfOf 428420003 OR DescendantOrSelfOf 852331000000103)"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-HumanLanguage": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-HumanLanguage": {"aa": true, "ab": true, "ae": true, "af": true, "ak": true, "am": true, "an": true, "ar": true, "as": true, "av": true, "ay": true, "az": true, "ba": true, "be": true, "bg": true, "bh": true, "bi": true, "bm": true, "bn": true, "bo": true, "br": true, "bs": true, "ca": true, "ce": true, "ch": true, "co": true, "cr": true, "cs": true, "cu": true, "cv": true, "cy": true, "da": true, "de": true, "dv": true, "dz": true, "ee": true, "el": true, "en": true, "eo": true, "es": true, "et": true, "eu": true, "fa": true, "ff": true, "fi": true, "fj": true, "fo": true, "fr": true, "fy": true, "ga": true, "gd": true, "gl": true, "gn": true, "gu": true, "gv": true, "ha": true, "he": true, "hi": true, "ho": true, "hr": true, "ht": true, "hu": true, "hy": true, "hz": true, "ia": true, "id": true, "ie": true, "ig": true, "ii": true, "ik": true, "io": true, "is": true, "it": true, "iu": true, "ja": true, "jv": true, "ka": true, "kg": true, "ki": true, "kj": true, "kk": true, "kl": true, "km": true, "kn": true, "ko": true, "kr": true, "ks": true, "ku": true, "kv": true, "kw": true, "ky": true, "la": true, "lb": true, "lg": true, "li": true, "ln": true, "lo": true, "lt": true, "lu": true, "lv": true, "mg": true, "mh": true, "mi": true, "mk": true, "ml": true, "mn": true, "mo": true, "mr": true, "ms": true, "mt": true, "my": true, "na": true, "nb": true, "nd": true, "ne": true, "ng": true, "nl": true, "nn": true, "no": true, "nr": true, "nv": true, "ny": true, "oc": true, "oj": true, "om": true, "or": true, "os": true, "pa": true, "pi": true, "pl": true, "ps": true, "pt": true, "q1": true, "q2": true, "q3": true, "q4": true, "q5": true, "qu": true, "rm": true, "rn": true, "ro": true, "ru": true, "rw": true, "sa": true, "sc": true, "sd": true, "se": true, "sg": true, "si": true, "sk": true, "sl": true, "sm": true, "sn": true, "so": true, "sq": true, "sr": true, "ss": true, "st": true, "su": true, "sv": true, "sw": true, "ta": true, "te": true, "tg": true, "th": true, "ti": true, "tk": true, "tl": true, "tn": true, "to": true, "tr": true, "ts": true, "tt": true, "tw": true, "ty": true, "ug": true, "uk": true, "ur": true, "uz": true, "ve": true, "vi": true, "vo": true, "wa": true, "wo": true, "xh": true, "yi": true, "yo": true, "za": true, "zh": true, "zu": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ImmunizationAdministrationBodySite": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 1127941000000100"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ImmunizationExplanationReason": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "171279008 OR 414448007 OR 161096004 OR 506931000000109 OR 78648007 OR 14679004 OR 134436002 OR 398192003 OR 443684005 OR 183995001 OR 444107005 OR 723620004 OR 429060002 OR 281657000"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-InspiredOxygen": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "722742002 OR 371825009"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-LanguageAbilityMode": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-LanguageAbilityMode": {"ESGN": true, "ESP": true, "EWR": true, "RSGN": true, "RSP": true, "RWR": true},
 	}, Open: []string{}},
@@ -714,6 +858,9 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-LegalStatusContext": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-LegalStatusContext": {"admission": true, "discharge": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ListCode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "887161000000102 OR 887171000000109 OR 717711000000103 OR 933361000000108 OR 886921000000105 OR 1102411000000102 OR 1102191000000100 OR 1103671000000101 OR 325851000000107 OR 25851000000105 OR 24781000000107 OR 1102181000000102 OR 826501000000100 OR 792931000000107 OR 887191000000108 OR 1149501000000101"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-ListEmptyReasonCode": {Codes: map[string]map[string]bool{
 		"http://terminology.hl7.org/CodeSystem/list-empty-reason":       {"closed": true, "nilknown": true, "notasked": true, "notstarted": true, "unavailable": true, "withheld": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ListEmptyReasonCode": {"no-content-recorded": true},
@@ -728,6 +875,26 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationChangeStatus": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-MedicationChangeStatus": {"added": true, "amended": true, "continued": true, "on-hold": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationCode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct", "https://dmd.nhs.uk"}, Compose: []composePart{
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VTM"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VMP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "AMP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VMPP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "AMPP"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "419841000001106"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationDosageMethod": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 999000041000001103"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationDosageRoute": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"concept", "in", "^999000051000001100"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationForm": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 999000781000001107"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationPrecondition": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 1127581000000103"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationPrescribingAgency": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-MedicationPrescribingAgency": {"prescribed-at-gp-practice": true, "prescribed-by-another-organisation": true},
 	}, Open: []string{}},
@@ -752,6 +919,13 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationSupplyType": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-MedicationSupplyType": {"emergency-supply": true, "minor-ailments-scheme": true, "over-the-counter": true, "patient-group-direction": true, "prescription-dispensing": true, "private-prescription-dispensing": true, "self-declared": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-MedicationTradeFamily": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 999000631000001100"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-MessageEvent": {Codes: map[string]map[string]bool{}, Open: []string{"https://fhir.nhs.uk/CodeSystem/message-event", "https://fhir.nhs.uk/CodeSystem/message-events-bars"}, Compose: []composePart{
+		{System: "https://fhir.nhs.uk/CodeSystem/message-event", Version: "1.0.19"},
+		{System: "https://fhir.nhs.uk/CodeSystem/message-events-bars", Version: "1.0.0"},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-MessageHeaderInstruction": {Codes: map[string]map[string]bool{}, Open: []string{"https://fhir.hl7.org.uk/CodeSystem/UKCore-MessageHeaderInstruction"}, Compose: []composePart{
 		{System: "https://fhir.hl7.org.uk/CodeSystem/UKCore-MessageHeaderInstruction"},
 	}},
@@ -763,6 +937,33 @@ var ukcoreValueSets = map[string]*valueSetDef{
 		"http://terminology.hl7.org/CodeSystem/v3-NullFlavor":                          {"NI": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusEngland": {"01": true, "02": true, "03": true, "04": true, "05": true, "06": true, "07": true, "08": true},
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-NHSNumberVerificationStatusWales":   {"01": true, "02": true, "03": true, "04": true, "05": true, "06": true, "07": true, "08": true, "nn": true},
+	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ObservationMethod": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 386053000"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ObservationType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 363787002"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ObservationVitalSignsType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-Diastolic"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-BloodPressure-Systolic"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-BMI"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-BodyHeightMeasurements"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-BodyTemperature"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-BodyWeightMeasurements"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-HeadCircumferenceMeasurements"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-HeartRate"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-OxygenSaturation"}},
+		{ValueSets: []string{"https://fhir.hl7.org.uk/ValueSet/UKCore-RespirationRate"}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ObservationVitalSignsValue": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(248234008 |Mentally alert| OR 300202002 |Responds to voice| OR 450847001 |Responds to pain| OR 422768004 |Unresponsive| OR 130987000 |Acute confusion|)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-OperationOutcomeIssueDetails": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-EPSIssueCode":            {"CLAIM_AMEND_PERIOD_ISSUE": true, "CLAIM_INVALID_NOT_DISPENSED": true, "DISPENSE_AMEND_IDENTIFIER_MISMATCH": true, "DUPLICATE_MEDICATIONREQUEST_ID": true, "DUPLICATE_PRESCRIPTION_ID": true, "INVALID_CHECK_DIGIT": true, "INVALID_DATE_FORMAT": true, "INVALID_MESSAGE": true, "INVALID_NUMBER_MEDICATIONREQUESTS": true, "INVALID_REPEAT_COUNT": true, "MEDICATIONREQUEST_INVALID_STATE_TRANSITION": true, "MEDICATIONREQUEST_NOT_FOUND": true, "MISMATCH_AUTHORISED_REPEAT_COUNT": true, "MISSING_DIGITAL_SIGNATURE": true, "NO_MORE_PRESCRIPTIONS": true, "PATIENT_DECEASED": true, "PRESCRIPTION_CANCELLED": true, "PRESCRIPTION_DISPENSED": true, "PRESCRIPTION_EXPIRED": true, "PRESCRIPTION_INVALID_STATE_TRANSITION": true, "PRESCRIPTION_NOT_FOUND": true, "PRESCRIPTION_WITH_ANOTHER_DISPENSER": true, "SERVICE_DISABLED": true},
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ITKResponseCode":         {"10001": true, "10002": true, "10003": true, "10004": true, "10005": true, "10007": true, "10008": true, "10009": true, "10010": true, "20001": true, "20002": true, "20003": true, "20004": true, "20005": true, "20006": true, "20007": true, "20008": true, "20009": true, "20010": true, "20011": true, "20012": true, "20013": true, "20014": true, "20015": true, "30001": true, "30002": true, "30003": true, "30004": true},
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-SpineErrorOrWarningCode": {"ACCESS_DENIED": true, "ADDITIONAL_PROPERTIES": true, "FAILURE_TO_PROCESS_MESSAGE": true, "FORBIDDEN_UPDATE": true, "INVALIDATED_RESOURCE": true, "INVALID_RESOURCE_ID": true, "INVALID_SEARCH_DATA": true, "INVALID_UPDATE": true, "INVALID_VALUE": true, "MISSING_VALUE": true, "POLLING_ID_NOT_FOUND": true, "POLLING_MESSAGE_FAILURE": true, "PRECONDITION_FAILED": true, "RESOURCE_NOT_FOUND": true, "RESOURCE_VERSION_MISMATCH": true, "TOO_FEW_VALUES_SUBMITTED": true, "TOO_MANY_MATCHES": true, "TOO_MANY_VALUES_SUBMITTED": true, "UNABLE_TO_CALL_SERVICE": true, "UNSUPPORTED_SERVICE": true, "UNSUPPORTED_VALUE": true, "VALIDATION_ERROR": true},
 	}, Open: []string{}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-OrganizationType": {Codes: map[string]map[string]bool{
 		"http://terminology.hl7.org/CodeSystem/organization-type":            {"bus": true, "cg": true, "crs": true, "dept": true, "edu": true, "govt": true, "ins": true, "other": true, "pay": true, "prov": true, "reli": true, "team": true},
@@ -778,6 +979,18 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-OverseasVisitorChargingCategory": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-OverseasVisitorChargingCategory": {"9": true, "A": true, "B": true, "C": true, "D": true, "E": true, "F": true, "P": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-OxygenSaturation": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "DescendantOrSelfOf 103228002 MINUS (DescendantOrSelfOf 927981000000106 OR DescendantOrSelfOf 852651000000100 OR DescendantOrSelfOf 852661000000102 OR DescendantOrSelfOf 852641000000103 OR DescendantOrSelfOf 442349007)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-PathologyAndLaboratoryMedicineObservables": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 1853551000000106"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-PathologyAndLaboratoryMedicineProcedures": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 1853561000000109"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-PathologyBoundedCodeListObservables": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 999002881000000100"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-PeriodType": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-PeriodType": {"legal": true, "operational": true},
 	}, Open: []string{}},
@@ -794,9 +1007,17 @@ var ukcoreValueSets = map[string]*valueSetDef{
 		{System: "http://terminology.hl7.org/CodeSystem/v3-RoleCode", Filters: [][3]string{{"concept", "is-a", "_PersonalRelationshipRoleType"}}},
 		{Exclude: true, System: "http://terminology.hl7.org/CodeSystem/v3-RoleCode", Concepts: []string{"_PersonalRelationshipRoleType"}},
 	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-PersonStatedGenderCode": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/NHSDataModelAndDictionary-PersonStatedGenderCode": {"1": true, "2": true, "9": true, "X": true},
+	}, Open: []string{}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-PracticeSettingCode": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-PracticeSettingCode": {"100": true, "101": true, "107": true, "110": true, "120": true, "130": true, "140": true, "141": true, "142": true, "143": true, "145": true, "146": true, "147": true, "148": true, "149": true, "150": true, "160": true, "170": true, "171": true, "180": true, "190": true, "192": true, "200": true, "300": true, "301": true, "302": true, "303": true, "304": true, "305": true, "310": true, "311": true, "313": true, "314": true, "315": true, "317": true, "320": true, "321": true, "325": true, "326": true, "330": true, "340": true, "350": true, "352": true, "360": true, "361": true, "370": true, "371": true, "400": true, "401": true, "410": true, "420": true, "421": true, "430": true, "450": true, "451": true, "460": true, "500": true, "501": true, "502": true, "504": true, "560": true, "600": true, "601": true, "700": true, "710": true, "711": true, "712": true, "713": true, "715": true, "800": true, "810": true, "820": true, "821": true, "822": true, "823": true, "824": true, "830": true, "831": true, "833": true, "834": true, "900": true, "901": true, "902": true, "903": true, "904": true, "950": true, "960": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-PractitionerRoleCode": {Codes: map[string]map[string]bool{
+		"http://terminology.hl7.org/CodeSystem/practitioner-role": {"doctor": true, "ict": true, "nurse": true, "pharmacist": true, "researcher": true, "teacher": true},
+	}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 223366009"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-PreferredContactMethod": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-PreferredContactMethod": {"1": true, "2": true, "3": true, "4": true, "5": true, "6": true, "7": true, "8": true, "9": true},
 	}, Open: []string{}},
@@ -809,11 +1030,35 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-ProblemSignificance": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ProblemSignificance": {"major": true, "minor": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ProcedureCode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 71388002 OR descendantOrSelfOf 129125009"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-QuestionnaireQuestionCodes": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct"},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ReasonImmunizationNotAdministered": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "201741000000102 OR 281399006 OR 213257006 OR descendantOrSelfOf 266758009 OR descendantOrSelfOf 310376006 OR descendantOrSelfOf 591000119102"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-RecordingSetting": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-RecordingSetting": {"clinical": true, "residential": true},
+	}, Open: []string{}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-ReligiousAffiliation": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
 		{System: "http://snomed.info/sct", Filters: [][3]string{{"concept", "in", "^999000531000000100"}}},
 	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ReportCode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 371525003"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ReportCodeSnCT": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<371525003 | Clinical procedure report|)"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-ResidentialStatus": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ResidentialStatus": {"H": true, "O": true},
+	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-RespirationRate": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "DescendantOrSelfOf 86290005 MINUS DescendantOrSelfOf 927961000000102"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-SDSJobRoleName": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-SDSJobRoleName": {"R0001": true, "R0002": true, "R0003": true, "R0006": true, "R0007": true, "R0008": true, "R0010": true, "R0011": true, "R0012": true, "R0013": true, "R0014": true, "R0015": true, "R0016": true, "R0017": true, "R0018": true, "R0019": true, "R0020": true, "R0021": true, "R0022": true, "R0023": true, "R0030": true, "R0040": true, "R0050": true, "R0055": true, "R0060": true, "R0070": true, "R0080": true, "R0090": true, "R0100": true, "R0110": true, "R0120": true, "R0130": true, "R0140": true, "R0150": true, "R0160": true, "R0170": true, "R0180": true, "R0190": true, "R0200": true, "R0210": true, "R0215": true, "R0220": true, "R0230": true, "R0240": true, "R0243": true, "R0247": true, "R0250": true, "R0260": true, "R0270": true, "R0280": true, "R0290": true, "R0295": true, "R0300": true, "R0310": true, "R0320": true, "R0330": true, "R0340": true, "R0350": true, "R0360": true, "R0370": true, "R0380": true, "R0390": true, "R0400": true, "R0410": true, "R0420": true, "R0430": true, "R0440": true, "R0450": true, "R0460": true, "R0470": true, "R0480": true, "R0490": true, "R0500": true, "R0510": true, "R0520": true, "R0530": true, "R0540": true, "R0550": true, "R0560": true, "R0570": true, "R0580": true, "R0590": true, "R0600": true, "R0610": true, "R0620": true, "R0630": true, "R0640": true, "R0650": true, "R0660": true, "R0670": true, "R0680": true, "R0690": true, "R0700": true, "R0710": true, "R0720": true, "R0730": true, "R0740": true, "R0750": true, "R0760": true, "R0770": true, "R0780": true, "R0790": true, "R0800": true, "R0810": true, "R0820": true, "R0830": true, "R0840": true, "R0850": true, "R0860": true, "R0870": true, "R0880": true, "R0890": true, "R0900": true, "R0910": true, "R0920": true, "R0930": true, "R0940": true, "R0950": true, "R0955": true, "R0960": true, "R0965": true, "R0970": true, "R0975": true, "R0980": true, "R0985": true, "R0990": true, "R1000": true, "R1010": true, "R1020": true, "R1030": true, "R1040": true, "R1050": true, "R1060": true, "R1070": true, "R1080": true, "R1090": true, "R1100": true, "R1110": true, "R1120": true, "R1130": true, "R1140": true, "R1150": true, "R1160": true, "R1170": true, "R1180": true, "R1190": true, "R1200": true, "R1210": true, "R1220": true, "R1230": true, "R1240": true, "R1250": true, "R1260": true, "R1270": true, "R1280": true, "R1290": true, "R1300": true, "R1310": true, "R1320": true, "R1330": true, "R1340": true, "R1350": true, "R1360": true, "R1370": true, "R1380": true, "R1390": true, "R1400": true, "R1410": true, "R1420": true, "R1430": true, "R1440": true, "R1450": true, "R1460": true, "R1470": true, "R1480": true, "R1490": true, "R1500": true, "R1510": true, "R1520": true, "R1530": true, "R1540": true, "R1543": true, "R1547": true, "R1550": true, "R1560": true, "R1570": true, "R1580": true, "R1590": true, "R1600": true, "R1610": true, "R1620": true, "R1630": true, "R1640": true, "R1650": true, "R1660": true, "R1670": true, "R1680": true, "R1690": true, "R1700": true, "R1710": true, "R1720": true, "R1730": true, "R1740": true, "R1750": true, "R1751": true, "R1760": true, "R1770": true, "R1780": true, "R1790": true, "R1800": true, "R1810": true, "R1820": true, "R1830": true, "R1840": true, "R1850": true, "R1860": true, "R1870": true, "R1880": true, "R1890": true, "R1900": true, "R1910": true, "R1920": true, "R1930": true, "R1940": true, "R1950": true, "R1960": true, "R1970": true, "R1971": true, "R1972": true, "R1973": true, "R1974": true, "R1975": true, "R1976": true, "R1977": true, "R1978": true, "R1979": true, "R1980": true, "R1981": true, "R1982": true, "R1983": true, "R1984": true, "R1985": true, "R1986": true, "R1987": true, "R1988": true, "R1989": true, "R1990": true, "R1995": true, "R1996": true, "R1997": true, "R1998": true, "R1999": true, "R5000": true, "R5003": true, "R5007": true, "R5010": true, "R5020": true, "R5030": true, "R5040": true, "R5050": true, "R5060": true, "R5070": true, "R5072": true, "R5080": true, "R5090": true, "R5100": true, "R5105": true, "R5110": true, "R5120": true, "R5130": true, "R5140": true, "R5150": true, "R5170": true, "R5175": true, "R5180": true, "R5181": true, "R5182": true, "R5183": true, "R5184": true, "R5185": true, "R5186": true, "R5187": true, "R5188": true, "R5189": true, "R5190": true, "R5191": true, "R5192": true, "R5195": true, "R5210": true, "R5250": true, "R5300": true, "R5310": true, "R5320": true, "R5330": true, "R5340": true, "R5400": true, "R6010": true, "R6020": true, "R6030": true, "R6040": true, "R6050": true, "R6060": true, "R6070": true, "R6080": true, "R6090": true, "R6100": true, "R6160": true, "R6200": true, "R6300": true, "R6400": true, "R7100": true, "R7110": true, "R7120": true, "R7130": true, "R7140": true, "R7150": true, "R8000": true, "R8001": true, "R8002": true, "R8003": true, "R8004": true, "R8005": true, "R8006": true, "R8007": true, "R8008": true, "R8009": true, "R8010": true, "R8011": true, "R8012": true, "R8013": true, "R8014": true, "R8015": true, "R8016": true, "R8017": true, "R8024": true, "R9100": true, "R9101": true, "R9102": true, "R9103": true, "R9104": true, "R9500": true, "R9505": true, "R9510": true, "R9515": true, "R9520": true, "R9525": true, "R9530": true, "R9535": true, "R9540": true, "R9545": true, "R9550": true, "R9555": true, "R9560": true, "R9565": true, "R9570": true, "R9575": true, "R9580": true, "R9585": true, "R9590": true, "R9595": true, "R9600": true, "R9605": true, "R9615": true, "R9620": true, "R9625": true, "R9630": true, "R9635": true, "R9640": true, "R9645": true, "R9650": true, "R9655": true, "R9660": true, "R9665": true, "R9670": true, "R9675": true, "R9680": true, "R9685": true, "R9690": true, "R9695": true, "R9700": true, "R9705": true, "R9710": true, "R9715": true, "R9720": true, "R9725": true, "R9730": true, "R9735": true, "R9740": true, "R9745": true, "R9750": true, "R9755": true, "R9756": true},
 	}, Open: []string{}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-SampleCategory": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-SampleCategory": {"germline": true, "liquid-tumour": true, "not-known": true, "other": true, "solid-tumour": true, "tumour": true},
@@ -825,9 +1070,66 @@ var ukcoreValueSets = map[string]*valueSetDef{
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-ServiceRequestMethod": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-ServiceRequestMethod": {"1": true, "2": true, "3": true, "4": true, "5": true, "6": true, "7": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-ServiceRequestReasonCode": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 404684003 OR descendantOrSelfOf 71388002 OR descendantOrSelfOf 272379006 OR descendantOrSelfOf 363787002 OR descendantOrSelfOf 243796009"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-SourceOfAdmission": {Codes: map[string]map[string]bool{
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-SourceOfAdmissionEngland": {"19": true, "29": true, "39": true, "49": true, "51": true, "52": true, "53": true, "54": true, "65": true, "66": true, "79": true, "85": true, "87": true, "88": true, "98": true, "99": true},
+		"https://fhir.hl7.org.uk/CodeSystem/UKCore-SourceOfAdmissionWales":   {"19": true, "20": true, "21": true, "22": true, "23": true, "29": true, "39": true, "51": true, "55": true, "65": true, "66": true, "79": true, "87": true},
+	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-SourceOfServiceRequest": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOf 309013001 OR descendantOf 306098008"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-SpecimenBodySite": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(descendantOf 442083009 OR descendantOf 49755003)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-SpecimenType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOf 49755003 OR descendantOf 105590001 OR descendantOf 123037004 OR descendantOf 123038009 OR descendantOf 260787004"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-SubstanceOrProductAdministrationRoute": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 999000051000001100"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-TobaccoConsumption": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(DescendantOrSelfOf 266918002 OR 228500003 OR 228510007 OR 228490006) MINUS (401201003 OR 782516008)"}}},
+	}},
 	"https://fhir.hl7.org.uk/ValueSet/UKCore-TreatmentCategory": {Codes: map[string]map[string]bool{
 		"https://fhir.hl7.org.uk/CodeSystem/UKCore-TreatmentCategory": {"1": true, "2": true, "3": true, "4": true, "8": true, "9": true},
 	}, Open: []string{}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-UnifiedTestList": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "memberOf 44991000237108"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-VaccinationProcedure": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 127785005 OR descendantOrSelfOf 1066171000000108 OR descendantOrSelfOf 713404003"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-VaccinationProcedureSupplementary": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "868241000000109 OR 572421000119102 OR 626071000119103 OR 16298561000119108 OR 571611000119101 OR 170415002 OR 170408005 OR 412743000 OR 7141001 OR 270898008 OR 170399005 OR 170412004 OR 170405008 OR 170400003 OR 170395004 OR 313188000 OR 51572002 OR 8605003 OR 39568006 OR 275849001 OR 390892002 OR 281040003 OR 275841003 OR 777611000000100 OR 1240491000000103 OR 170413009 OR 170406009 OR 170401004 OR 170396003 OR 313189008 OR 308753004 OR 170409002 OR 170414003 OR 170407000 OR 170402006 OR 170397007 OR 412742005 OR 170425007 OR 170427004 OR 170426008 OR 312867004 OR 570001 OR 787438002 OR 428570002"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 882761000000103 OR descendantOrSelfOf 1037211000000101 OR descendantOrSelfOf 1037251000000102 OR descendantOrSelfOf 380741000000101 OR descendantOrSelfOf 868511000000106 OR descendantOrSelfOf 908671000000105 OR descendantOrSelfOf 310578008 OR descendantOrSelfOf 382551000000109 OR descendantOrSelfOf 868671000000100 OR descendantOrSelfOf 1066171000000108 OR descendantOrSelfOf 1037231000000109 OR descendantOrSelfOf 1037271000000106 OR descendantOrSelfOf 380771000000107"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "descendantOrSelfOf 1240681000000103 OR descendantOrSelfOf 90351000119108"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-VaccineCode": {Codes: map[string]map[string]bool{
+		"http://terminology.hl7.org/CodeSystem/v3-NullFlavor": {"NA": true, "NAVU": true, "UNC": true, "UNK": true},
+	}, Open: []string{"https://dmd.nhs.uk"}, Compose: []composePart{
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "AMP"}}},
+		{System: "https://dmd.nhs.uk", Filters: [][3]string{{"parent", "=", "VMP"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-VitalSignsObservationType": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(75367002 | Blood pressure |)"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<75367002|Blood pressure (observable entity)| MINUS (<<271650006|Diastolic blood pressure (observable entity)| OR <<271649006|Systolic blood pressure (observable entity)| OR <<928021000000108|Baseline blood pressure (observable entity)| OR <<87541000000108|Highest brachial systolic pressure (observable entity)| OR <<723235005|Maximum blood pressure (observable entity)| OR <<723236006|Minimum blood pressure (observable entity)| OR <<314453003|Average diastolic blood pressure (observable entity)| OR <<314440001|Average systolic blood pressure (observable entity)| OR <<251073000|Invasive diastolic arterial pressure (observable entity)| OR <<251071003|Invasive systolic arterial pressure (observable entity)| OR <<276781007|Left ventricular end-diastolic pressure (observable entity)| OR <<276780008|Left ventricular systolic pressure (observable entity)| OR <<1036571000000105|Non-invasive central diastolic blood pressure (observable entity)| OR <<1036551000000101|Non-invasive central systolic blood pressure (observable entity)| OR <<174255007|Non-invasive diastolic arterial pressure (observable entity)| OR <<251070002|Non-invasive systolic arterial pressure (observable entity)| OR <<276772001|Right ventricular systolic pressure (observable entity)| OR <<276774000|Right ventricular end-diastolic pressure (observable entity)| OR <<399023006|Right ventricular peak systolic pressure (observable entity)| OR <<276773006|Right ventricular diastolic pressure (observable entity)|))"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<271649006|Systolic blood pressure (observable entity)| MINUS (<<716579001|Baseline systolic blood pressure (observable entity)| OR <<814101000000107|Systolic blood pressure centile (observable entity)| OR <<315612005|Target systolic blood pressure (observable entity)|))"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<271650006|Diastolic blood pressure (observable entity)| MINUS (<<716632005|Baseline diastolic blood pressure (observable entity)| OR <<315613000|Target diastolic blood pressure (observable entity)| OR <<814081000000101|Diastolic blood pressure centile (observable entity)|))"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(276885007 | Core body temperature |)"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<386725007|Body temperature (observable entity)| MINUS (<<248458005|Comparative temperature in limbs (observable entity)| OR <<852591000000107|Maximum body temperature (observable entity)| OR <<852601000000101|Minimum body temperature (observable entity)| OR <<852581000000105|Target body temperature (observable entity)| OR <<364419004|Temperature of cervical spine (observable entity)| OR <<364424001|Temperature of thoracic spine (observable entity)| OR <<364429006|Temperature of lumbar spine (observable entity)| OR <<248835004|Temperature of breast (observable entity)| OR <<250124002|Temperature of joint (observable entity)| OR <<431197002|Temperature of digit (observable entity)| OR <<364518005|Temperature of foot (observable entity)| OR <<363997004|Temperature of pinna (observable entity)| OR <<364537001|Temperature of skin (observable entity)|))"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(1104441000000107 | Alert Confusion Voice Pain Unresponsive scale score |)"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(364075005 | Heart rate |)"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<364075005|Heart rate (observable entity)| MINUS (<<928001000000104|Baseline heart rate (observable entity)| OR <<428420003|Target heart rate (observable entity)| OR <<852341000000107|Maximum pulse rate (observable entity)| OR <<852351000000105|Minimum pulse rate (observable entity)| OR <<852331000000103|Target pulse rate (observable entity)|))"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(722742002 | Breathing room air | OR 371825009 | Patient on oxygen |)"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(103228002 | Blood oxygen saturation |)"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(<<103228002|Hemoglobin saturation with oxygen (observable entity)| MINUS (<<442349007|Venous oxygen saturation (observable entity)| OR <<927981000000106|Baseline oxygen saturation at periphery (observable entity)| OR <<852651000000100|Maximum peripheral oxygen saturation (observable entity)| OR <<852661000000102|Minimum peripheral oxygen saturation (observable entity)| OR <<852641000000103|Target peripheral oxygen saturation (observable entity)|))"}}},
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(86290005 | Respiratory rate |)"}}},
+	}},
+	"https://fhir.hl7.org.uk/ValueSet/UKCore-VitalSignsObservationValue": {Codes: map[string]map[string]bool{}, Open: []string{"http://snomed.info/sct"}, Compose: []composePart{
+		{System: "http://snomed.info/sct", Filters: [][3]string{{"constraint", "=", "(248234008 |Mentally alert| OR 300202002 |Responds to voice| OR 450847001 |Responds to pain| OR 422768004 |Unresponsive| OR 130987000 |Acute confusion|)"}}},
+	}},
 }
 
 // ukcoreRules are the bindings, fixed values and reference targets of each UK Core profile and extension.

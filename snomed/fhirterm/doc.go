@@ -83,9 +83,9 @@
 // fhir.ValidateProfiles (ValidateOptions.Terminology) and FHIRPath's
 // memberOf() answer SNOMED CT bindings from the store without HTTP. The
 // value set is an implicit one or one whose definition fhir.OpenCompose
-// gives (the UK Core and R4 value sets validation binds); its SNOMED CT
-// includes and excludes become one expression as for a posted valueSet
-// above, and the value sets it includes are read the same way (the union
+// gives (every UK Core value set, and the R4 ones validation binds); its
+// SNOMED CT includes and excludes become one expression as for a posted
+// valueSet above, and the value sets it includes are read the same way (the union
 // of their SNOMED CT parts), each value set once. Not known, and so not
 // judged: another code system, a value set with no SNOMED CT part or
 // asking for another edition, a code or a concept named by the definition

@@ -41,8 +41,9 @@ const maxBoundSets = 1024
 // (FHIRPathEnv.Terminology).
 //
 // valueSet is an implicit SNOMED CT value set (System + "?fhir_vs=…"), or
-// a value set whose definition fhir.OpenCompose gives (the UK Core and
-// base R4 value sets that validation binds and cannot expand itself). Its
+// a value set whose definition fhir.OpenCompose gives (every UK Core
+// value set, and the base R4 ones validation binds, that the fhir package
+// cannot expand itself). Its
 // SNOMED CT includes and excludes are read as one expression constraint,
 // as a posted compose is for $validate-code, and the value sets it
 // includes are read the same way.

@@ -14,13 +14,17 @@ import (
 )
 
 // The handler answers fhir.Terminology's questions from the store: the
-// SNOMED CT part of a value set validation binds (fhir.OpenCompose) or of
-// an implicit one, as one expression constraint.
+// SNOMED CT part of a value set fhir holds (fhir.OpenCompose: any UK Core
+// one, and the base ones bound) or of an implicit one, as one expression
+// constraint.
 func TestMemberOf(t *testing.T) {
 	h := fhirterm.New(openUK(t))
 	const (
 		conditionCode = "http://hl7.org/fhir/ValueSet/condition-code" // is-a 404684003
 		useContext    = "http://hl7.org/fhir/ValueSet/use-context"    // includes condition-code, among others
+		// descendantOf 404684003 OR descendantOf 413350009 OR descendantOf
+		// 272379006, in ECL's long syntax
+		ukConditionCode = "https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionCode"
 	)
 	tests := []struct {
 		name                   string
@@ -39,7 +43,10 @@ func TestMemberOf(t *testing.T) {
 		{"implicit is-a, above", vsURL("isa/" + id(disease)), fhirterm.System, id(clinicalFinding), false, true},
 		{"implicit ECL", vsURL("ecl/%3C%20" + id(disease)), fhirterm.System, id(disease), false, true},
 		{"value set with no SNOMED CT part", "http://hl7.org/fhir/ValueSet/all-languages", fhirterm.System, id(asthma), false, false},
-		{"value set validation does not bind", "https://fhir.hl7.org.uk/ValueSet/UKCore-ConditionCode", fhirterm.System, id(asthma), false, false},
+		{"UK Core value set that nothing binds", ukConditionCode, fhirterm.System, id(asthma), true, true},
+		// the test store lacks 413350009 and 272379006: not a member of
+		// what it holds, but it cannot tell
+		{"UK Core value set that nothing binds, outside", ukConditionCode, fhirterm.System, id(appendicectomy), false, false},
 		{"unknown implicit form", fhirterm.System + "?fhir_cm=1", fhirterm.System, id(asthma), false, false},
 	}
 	ctx := context.Background()

@@ -93,6 +93,8 @@ type terminologyData struct {
 	// nested are the value sets other value sets include that have open
 	// parts: their composes name them
 	nested map[string]*codeSet
+	// ukcore are the URLs of the value sets in ../shared/ukcore/valuesets
+	ukcore []string
 }
 
 type coding struct {
@@ -127,25 +129,30 @@ func loadTerminology(ukcore, r4 string) (*terminologyData, error) {
 			if err != nil {
 				return nil, fmt.Errorf("%s: %v", f, err)
 			}
-			t.add(js)
+			if u := t.add(js); u != "" && dir == "valuesets" {
+				t.ukcore = append(t.ukcore, u)
+			}
 		}
 	}
 	return t, nil
 }
 
-func (t *terminologyData) add(data []byte) {
+// add files a ValueSet or CodeSystem and gives a value set's URL.
+func (t *terminologyData) add(data []byte) (valueSet string) {
 	var head struct {
 		ResourceType string `json:"resourceType"`
 		URL          string `json:"url"`
 	}
 	if json.Unmarshal(data, &head) != nil || head.URL == "" {
-		return
+		return ""
 	}
 	if head.ResourceType == "ValueSet" {
 		t.vs[head.URL] = data
+		return head.URL
 	} else if head.ResourceType == "CodeSystem" {
 		t.cs[head.URL] = data
 	}
+	return ""
 }
 
 // xmlToJSON turns the few parts of a ValueSet or CodeSystem in FHIR XML
@@ -844,6 +851,11 @@ func writeRules(ukcore, r4, out string) error {
 			fmt.Fprintf(&b, "// %s\n", u)
 		}
 		b.WriteString("\n")
+	}
+	// every UK Core value set, bound or not, for FHIRPath's memberOf() and
+	// OpenCompose
+	for _, u := range term.ukcore {
+		needVSAs(u, "")
 	}
 	for u, cs := range term.nested {
 		if valueSets[u] == nil {
