@@ -36,13 +36,16 @@ func NewMessage(d Delimiters) (*Message, error) {
 // keeps as written (\.br\, \H\, \N\, \.sp\ …) are written back as
 // they are, so Set(p, Get(p)) changes nothing. A new segment goes where
 // the message structure puts it (see InsertSegment). MSH-1 and MSH-2 cannot
-// be set.
+// be set, nor a wildcard path ([*], (*)), which names many places.
 //
 // Set costs time in proportion to the segment it changes, so building a
 // message with n calls costs O(n) segments' worth, not O(n²).
 func (m *Message) Set(path, value string) error {
 	p, err := ParsePath(path)
 	if err != nil {
+		return err
+	}
+	if err := notWildcard(p, path); err != nil {
 		return err
 	}
 	enc, err := m.encode(value)
@@ -61,6 +64,9 @@ func (m *Message) Set(path, value string) error {
 func (m *Message) SetRaw(path, raw string) error {
 	p, err := ParsePath(path)
 	if err != nil {
+		return err
+	}
+	if err := notWildcard(p, path); err != nil {
 		return err
 	}
 	d := m.delims
@@ -84,6 +90,15 @@ func (m *Message) SetRaw(path, raw string) error {
 		return fmt.Errorf("%w %s: value is not valid UTF-8", ErrSet, path)
 	}
 	return m.set(p, path, raw)
+}
+
+// notWildcard refuses a path with [*] or (*): Set once took the wildcard
+// for the first occurrence or repetition, and Get then read nothing back.
+func notWildcard(p Path, path string) error {
+	if p.Occurrence == Any || p.Repetition == Any {
+		return fmt.Errorf("%w %s: a wildcard path names many places; a value is set at one", ErrSet, path)
+	}
+	return nil
 }
 
 // set writes esc, already escaped, at the piece p names.

@@ -182,6 +182,14 @@ func TestSetDefects(t *testing.T) {
 	assert.ErrorIs(t, m.Set("BHS-3", "X"), ErrSet)
 	assert.ErrorIs(t, m.Set("FHS-3", "X"), ErrSet)
 	assert.ErrorIs(t, m.Set("MSH[2]-3", "X"), ErrSet)
+	// A wildcard names many places: refused, and nothing changes (Set
+	// once wrote "ZZZ[*]-1" as ZZZ-1, where Get reads nothing back).
+	before := string(m.Encode())
+	for _, path := range []string{"ZZZ[*]-1", "PID[*]-5", "PID-3(*)", "PID-3(*).1"} {
+		assert.ErrorIs(t, m.Set(path, "X"), ErrSet, path)
+		assert.ErrorIs(t, m.SetRaw(path, "X"), ErrSet, path)
+	}
+	assert.Equal(t, before, string(m.Encode()))
 
 	// Formatting escapes survive Get then Set.
 	o, err := Parse([]byte("MSH|^~\\&|A\rOBX|1|FT|||line one\\.br\\line two \\H\\bold\\N\\ \\.sp2\\ a\\F\\b\r"))
