@@ -25,9 +25,13 @@
 //   - 2.11 End-of-line handling: CR LF and a lone CR are read as LF, so a
 //     carriage return in an attribute value cannot be kept unescaped (the
 //     writer gives &#13;).
-//   - 3.3.3 Attribute-value normalization would turn a tab or line feed in
-//     an attribute value into a space; encoding/xml keeps them, and so does
-//     the fast parse, to give the same values (the writer escapes them).
+//   - 3.3.3 Attribute-value normalization: a tab, line feed or carriage
+//     return written as such in an attribute value (after 2.11, CR LF is
+//     one) reads as a space, and one written as a character reference
+//     stays itself; attributes are CDATA without a DTD, so spaces are not
+//     collapsed. encoding/xml leaves this out, so the slow path applies it
+//     to the values of each start tag; the writer gives the three as
+//     references, so they round-trip.
 //   - 4.6 Predefined entities: amp, lt, gt, apos and quot; any other named
 //     entity needs a DTD, which FHIR XML does not allow.
 package fhirxml

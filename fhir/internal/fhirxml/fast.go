@@ -268,31 +268,45 @@ func (p *fastParser) attrValue() (string, bool) {
 	}
 	raw := p.data[p.i+1 : p.i+1+end]
 	p.i += end + 2
-	// encoding/xml reads a carriage return in a value as a line feed
-	if bytes.IndexByte(raw, '<') >= 0 || !p.inXHTML && bytes.IndexByte(raw, '\r') >= 0 {
+	if bytes.IndexByte(raw, '<') >= 0 {
 		return "", false
 	}
-	if bytes.IndexByte(raw, '&') < 0 {
+	if bytes.IndexByte(raw, '&') < 0 && !bytes.ContainsAny(raw, "\t\n\r") {
 		return p.src[p.i-end-1 : p.i-1], true
 	}
+	return normalizeAttr(raw)
+}
+
+// normalizeAttr gives the value of an attribute written as raw (between
+// its quotes): references replaced, and each tab, line feed, carriage
+// return or CR LF written as such a space (XML 1.0 §2.11, §3.3.3); a
+// character reference to one of them is kept as that character.
+func normalizeAttr(raw []byte) (string, bool) {
 	var b strings.Builder
-	for len(raw) > 0 {
-		amp := bytes.IndexByte(raw, '&')
-		if amp < 0 {
-			b.Write(raw)
-			break
+	b.Grow(len(raw))
+	for i := 0; i < len(raw); i++ {
+		switch c := raw[i]; c {
+		case '\r':
+			if i+1 < len(raw) && raw[i+1] == '\n' {
+				i++
+			}
+			b.WriteByte(' ')
+		case '\t', '\n':
+			b.WriteByte(' ')
+		case '&':
+			semi := bytes.IndexByte(raw[i:], ';')
+			if semi < 0 {
+				return "", false
+			}
+			r, ok := entity(string(raw[i+1 : i+semi]))
+			if !ok {
+				return "", false
+			}
+			b.WriteRune(r)
+			i += semi
+		default:
+			b.WriteByte(c)
 		}
-		b.Write(raw[:amp])
-		semi := bytes.IndexByte(raw[amp:], ';')
-		if semi < 0 {
-			return "", false
-		}
-		r, ok := entity(string(raw[amp+1 : amp+semi]))
-		if !ok {
-			return "", false
-		}
-		b.WriteRune(r)
-		raw = raw[amp+semi+1:]
 	}
 	return b.String(), true
 }

@@ -265,6 +265,11 @@ func parseSlow(data []byte) (*Element, error) {
 			if t.Name.Space != fhirNS {
 				return nil, &XMLError{Path: t.Name.Local, Line: n.line, Column: n.col, Msg: "element not in the FHIR namespace " + fhirNS}
 			}
+			src := data
+			if latin {
+				src = conv.Bytes()
+			}
+			normalizeAttrs(src[min(before, int64(len(src))):min(d.InputOffset(), int64(len(src)))], t.Attr)
 			for _, a := range t.Attr {
 				switch {
 				case a.Name.Space == "xmlns" || a.Name.Local == "xmlns" && a.Name.Space == "":
@@ -305,6 +310,43 @@ func parseSlow(data []byte) (*Element, error) {
 		return nil, &XMLError{Path: "/", Line: 1, Msg: "no root element"}
 	}
 	return root, nil
+}
+
+// normalizeAttrs applies XML's attribute-value normalization (§3.3.3),
+// which encoding/xml leaves out, to attrs, the attributes of the start tag
+// written as tag: a tab, line feed or carriage return written as such
+// (not as a reference) reads as a space. tag holds no comment or section,
+// so its quoted values are found by their quotes.
+func normalizeAttrs(tag []byte, attrs []xml.Attr) {
+	if !bytes.ContainsAny(tag, "\t\n\r") {
+		return
+	}
+	i := bytes.IndexAny(tag, " \t\n\r/>") // after the element's name
+	for k := 0; i >= 0 && k < len(attrs); k++ {
+		eq := bytes.IndexByte(tag[i:], '=')
+		if eq < 0 {
+			return
+		}
+		i += eq + 1
+		for i < len(tag) && isSpace(tag[i]) {
+			i++
+		}
+		if i >= len(tag) || tag[i] != '"' && tag[i] != '\'' {
+			return
+		}
+		end := bytes.IndexByte(tag[i+1:], tag[i])
+		if end < 0 {
+			return
+		}
+		raw := tag[i+1 : i+1+end]
+		i += end + 2
+		if !bytes.ContainsAny(raw, "\t\n\r") {
+			continue
+		}
+		if v, ok := normalizeAttr(raw); ok {
+			attrs[k].Value = v
+		}
+	}
 }
 
 // DecodeError turns a decode error of the JSON that ToJSON converted into
