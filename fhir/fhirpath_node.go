@@ -402,7 +402,7 @@ func asList(v any) []any {
 
 // NodeFromXML builds a Node tree from a FHIR XML resource.
 func NodeFromXML(data []byte) (*Node, error) {
-	d := xml.NewDecoder(bytes.NewReader(data))
+	d := &attrDecoder{xml.NewDecoder(bytes.NewReader(data)), data}
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
@@ -421,7 +421,25 @@ func NodeFromXML(data []byte) (*Node, error) {
 	}
 }
 
-func lineOf(d *xml.Decoder, data []byte) int {
+// attrDecoder is an xml.Decoder whose start tags' attribute values are
+// normalized as XML requires (fhirxml.NormalizeAttrs), as fhirxml's
+// parse gives them.
+type attrDecoder struct {
+	*xml.Decoder
+	data []byte
+}
+
+func (d *attrDecoder) Token() (xml.Token, error) {
+	before := d.InputOffset()
+	tok, err := d.Decoder.Token()
+	if se, ok := tok.(xml.StartElement); ok && err == nil {
+		after := min(d.InputOffset(), int64(len(d.data)))
+		fhirxml.NormalizeAttrs(d.data[min(before, after):after], se.Attr)
+	}
+	return tok, err
+}
+
+func lineOf(d *attrDecoder, data []byte) int {
 	off := int(d.InputOffset())
 	if off > len(data) {
 		off = len(data)
@@ -453,7 +471,7 @@ func placeAttributes(n *Node, ti *typeInfo, attrs int) {
 	}
 }
 
-func xmlNode(d *xml.Decoder, se xml.StartElement, name, typ string, parent *Node) (*Node, error) {
+func xmlNode(d *attrDecoder, se xml.StartElement, name, typ string, parent *Node) (*Node, error) {
 	n := &Node{Name: name, Type: typ, parent: parent}
 	ti := nodeTypeInfo(typ)
 	if isPrimitiveType(typ) {
@@ -568,7 +586,7 @@ func hasValueAttr(se xml.StartElement) bool {
 	return false
 }
 
-func nextStart(d *xml.Decoder) (xml.StartElement, error) {
+func nextStart(d *attrDecoder) (xml.StartElement, error) {
 	for {
 		tok, err := d.Token()
 		if err != nil {

@@ -1,6 +1,7 @@
 package fhir
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -190,4 +192,25 @@ func TestNodeFromXMLSameTree(t *testing.T) {
 	if !raceEnabled {
 		require.Greater(t, compared, 5000)
 	}
+}
+
+// A tab, line feed or carriage return written as such in an XML attribute
+// value reads as a space (XML 1.0 §3.3.3) in every reader of FHIR XML: the
+// FHIRPath tree, Unmarshal and so ValidateBytes; a reference to one stays
+// itself.
+func TestXMLAttributeWhitespace(t *testing.T) {
+	doc := "<Patient xmlns=\"http://hl7.org/fhir\"><name id=\"n\tm\"><family value=\"a\r\nb\nc&#10;d\"/></name></Patient>"
+	n, err := NodeFromXML([]byte(doc))
+	require.NoError(t, err)
+	got, err := MustCompileFHIRPath("name.family.toString()").EvaluateNode(context.Background(), n, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []any{"a b c\nd"}, got)
+	got, err = MustCompileFHIRPath("name.id.toString()").EvaluateNode(context.Background(), n, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []any{"n m"}, got)
+	r, err := UnmarshalXML([]byte(doc))
+	require.NoError(t, err)
+	p := r.(*Patient)
+	assert.Equal(t, "a b c\nd", p.Name[0].Family.Value)
+	assert.Equal(t, "n m", p.Name[0].ID)
 }

@@ -778,6 +778,8 @@ func FuzzXMLOutline(f *testing.F) {
 		`<Patient xmlns="http://hl7.org/fhir"><text><status value="generated"/><div xmlns="http://www.w3.org/1999/xhtml"><p>x</p></div></text><extension url="http://example.org/a"><valueString value="x"/><extension url="b"><valueString value="y"/></extension></extension></Patient>`,
 		`<Bundle xmlns="http://hl7.org/fhir"><type value="collection"/><entry><resource><Basic><code><text value="x"/></code></Basic></resource></entry></Bundle>`,
 		"<?xml version=\"1.0\"?>\n<Patient xmlns=\"http://hl7.org/fhir\">\n  <birthDate id=\"b\" value=\"2000\"><extension url=\"u\"><valueDateTime value=\"2000-01-01T00:00:00Z\"/></extension></birthDate>\n</Patient>",
+		// white space written as such in attribute values reads as spaces
+		"<Patient xmlns=\"http://hl7.org/fhir\"><name id=\"a\tb\"><family value=\"a\r\nb\nc&#10;d\"/></name></Patient>",
 		// names split into many runs: counted in a map past a few
 		`<Patient xmlns="http://hl7.org/fhir">` + strings.Repeat(`<name><family value="a"/></name><telecom><value value="1"/></telecom><identifier><value value="i"/></identifier>`, 5) + `</Patient>`,
 	} {

@@ -269,7 +269,7 @@ func parseSlow(data []byte) (*Element, error) {
 			if latin {
 				src = conv.Bytes()
 			}
-			normalizeAttrs(src[min(before, int64(len(src))):min(d.InputOffset(), int64(len(src)))], t.Attr)
+			NormalizeAttrs(src[min(before, int64(len(src))):min(d.InputOffset(), int64(len(src)))], t.Attr)
 			for _, a := range t.Attr {
 				switch {
 				case a.Name.Space == "xmlns" || a.Name.Local == "xmlns" && a.Name.Space == "":
@@ -312,12 +312,14 @@ func parseSlow(data []byte) (*Element, error) {
 	return root, nil
 }
 
-// normalizeAttrs applies XML's attribute-value normalization (§3.3.3),
-// which encoding/xml leaves out, to attrs, the attributes of the start tag
-// written as tag: a tab, line feed or carriage return written as such
-// (not as a reference) reads as a space. tag holds no comment or section,
-// so its quoted values are found by their quotes.
-func normalizeAttrs(tag []byte, attrs []xml.Attr) {
+// NormalizeAttrs applies XML's attribute-value normalization (§3.3.3),
+// which encoding/xml leaves out, to attrs, the attributes encoding/xml
+// read from the start tag written as tag (the input between the
+// decoder's offsets before and after the token): a tab, line feed or
+// carriage return written as such (not as a reference) reads as a space.
+// tag holds no comment or section, so its quoted values are found by
+// their quotes.
+func NormalizeAttrs(tag []byte, attrs []xml.Attr) {
 	if !bytes.ContainsAny(tag, "\t\n\r") {
 		return
 	}
