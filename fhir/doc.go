@@ -167,9 +167,9 @@
 //   - FHIR-specific: %resource, %rootResource, %ucum, %sct, %loinc, %vs-* and
 //     %ext-*, extension(url), hasValue(), resolve(), memberOf() (FHIR R4 §2.1.9
 //     "FHIRPath", https://hl7.org/fhir/R4/fhirpath.html); memberOf() answers
-//     every UK Core value set, and the R4 ones bindings use, from the
-//     generated expansions, and asks FHIRPathEnv.Terminology only about
-//     the code systems they do not hold in full and other value sets;
+//     every UK Core value set, and the R4 ones bindings use or require,
+//     from the generated expansions, and asks FHIRPathEnv.Terminology only
+//     about the code systems they do not hold in full and other value sets;
 //   - as (operator or function) on more than one item is an error (§Types;
 //     the official suite's testFHIRPathAsFunction21), but R4's dom-3 applies
 //     as() to descendants(). The HL7 validator's engine (org.hl7.fhir.core's

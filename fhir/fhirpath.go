@@ -86,9 +86,9 @@ type FHIRPathEnv struct {
 	// Terminology answers memberOf() for the value sets the package does
 	// not hold, and for the code systems of its own value sets that it
 	// does not hold in full (SNOMED CT, dm+d, ...). The package holds
-	// every UK Core value set and the base R4 value sets that UK Core's
-	// and R4's coded-element bindings use, expanded from ../shared/ukcore
-	// and R4's definitions when generated.
+	// every UK Core value set, and the base R4 value sets that a binding
+	// of UK Core or a required binding of R4 names, expanded from
+	// ../shared/ukcore and R4's definitions when generated.
 	// Where neither answers, memberOf() is empty.
 	Terminology Terminology
 	// Profiles answers conformsTo() for profile URLs.

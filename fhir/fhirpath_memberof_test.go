@@ -24,7 +24,7 @@ func (f *fakeTerm) MemberOf(_ context.Context, valueSet, system, code string) (b
 }
 
 // memberOf() answers UK Core value sets, bound or not, and the base R4
-// ones UK Core binds, from the generated tables; a Terminology is asked only
+// ones that UK Core binds or R4 requires, from the generated tables; a Terminology is asked only
 // about the code systems they do not hold in full (SNOMED CT here), and
 // about value sets the package does not hold.
 func TestFHIRPathMemberOf(t *testing.T) {
@@ -41,6 +41,7 @@ func TestFHIRPathMemberOf(t *testing.T) {
 		addressKey = "https://fhir.hl7.org.uk/ValueSet/UKCore-AddressKeyType" // held in full, bound by nothing
 		birthSex   = "https://fhir.hl7.org.uk/ValueSet/UKCore-BirthSex"       // held in full
 		gender     = "http://hl7.org/fhir/ValueSet/administrative-gender"     // base R4 that UK Core binds: held
+		status     = "http://hl7.org/fhir/ValueSet/observation-status"        // base R4, required of a code: held
 		other      = "https://example.org/ValueSet/not-held"                  // the package does not have it
 	)
 	term := &fakeTerm{members: map[string]bool{"http://snomed.info/sct#248234008": true, "http://example.org/other#UPRN": true}, known: true}
@@ -57,6 +58,9 @@ func TestFHIRPathMemberOf(t *testing.T) {
 		{"value.memberOf('" + birthSex + "')", []any{false}, []any{false}, nil},
 		{"'female'.memberOf('" + gender + "')", []any{true}, []any{true}, nil},
 		{"'F'.memberOf('" + gender + "')", []any{false}, []any{false}, nil},
+		// a value set R4 requires of a code element
+		{"status.memberOf('" + status + "')", []any{true}, []any{true}, nil},
+		{"'finished'.memberOf('" + status + "')", []any{false}, []any{false}, nil},
 		{"code.memberOf('" + acvpu + "')", []any{true}, nil, []string{acvpu + " http://snomed.info/sct#248234008"}},
 		{"interpretation.memberOf('" + acvpu + "')", []any{false}, nil, []string{acvpu + " http://snomed.info/sct#999"}},
 		// a system the value set does not include: not a member, unasked

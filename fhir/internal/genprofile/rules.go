@@ -852,10 +852,18 @@ func writeRules(ukcore, r4, out string) error {
 		}
 		b.WriteString("\n")
 	}
-	// every UK Core value set, bound or not, for FHIRPath's memberOf() and
-	// OpenCompose
+	// every UK Core value set, bound or not, and the R4 value sets required
+	// of code elements (which the typed model checks), for FHIRPath's
+	// memberOf() and OpenCompose
 	for _, u := range term.ukcore {
 		needVSAs(u, "")
+	}
+	for _, sd := range sds4 {
+		for _, el := range sd.Snapshot.Element {
+			if b := el.Binding; b != nil && b.Strength == "required" && b.ValueSet != "" {
+				needVSAs(b.ValueSet, "")
+			}
+		}
 	}
 	for u, cs := range term.nested {
 		if valueSets[u] == nil {
