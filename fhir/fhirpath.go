@@ -64,6 +64,7 @@ func CompileFHIRPath(expr string) (*FHIRPath, error) {
 	if t := p.peek(); t.kind != tEOF {
 		return nil, p.errf(t.pos, "unexpected %q", t.s)
 	}
+	markHoist(root, false)
 	return &FHIRPath{src: expr, root: root}, nil
 }
 

@@ -22,6 +22,18 @@ type evalCtx struct {
 	profiles ProfileChecker
 	// lenientAs: FHIRPathEnv.LenientAs
 	lenientAs bool
+	// hoisted holds the values of the first paths marked hoist that were
+	// worked out, kept for the rest of the evaluation (made on the first:
+	// most evaluations have none)
+	hoisted *hoistCache
+}
+
+type hoistCache struct {
+	paths [4]struct {
+		n *pathNode
+		v []any
+	}
+	len int
 }
 
 // env is the scope of one (sub)expression: $this, $index and $total.
@@ -51,16 +63,10 @@ func eval(n fpNode, e *env, focus []any) ([]any, error) {
 		}
 		return r, err
 	case *pathNode:
-		l, err := eval(x.left, e, focus)
-		if err != nil {
-			return nil, err
+		if x.hoist {
+			return e.hoisted(x, focus)
 		}
-		if len(l) == 0 {
-			if _, ok := x.right.(*funcNode); !ok {
-				return nil, nil
-			}
-		}
-		return eval(x.right, e, l)
+		return evalPath(x, e, focus)
 	case *indexNode:
 		l, err := eval(x.left, e, focus)
 		if err != nil {
@@ -148,6 +154,104 @@ func eval(n fpNode, e *env, focus []any) ([]any, error) {
 
 // navigate selects the children called x.name of each item; a type name
 // selects the items of that type (Patient.name on a Patient).
+func evalPath(x *pathNode, e *env, focus []any) ([]any, error) {
+	l, err := eval(x.left, e, focus)
+	if err != nil {
+		return nil, err
+	}
+	if len(l) == 0 {
+		if _, ok := x.right.(*funcNode); !ok {
+			return nil, nil
+		}
+	}
+	return eval(x.right, e, l)
+}
+
+// hoisted gives the value of the hoist path x, working it out only the
+// first time in the evaluation (for the first few such paths). The value
+// is given capped, so that appending to it copies, as the values of
+// literals are.
+func (e *env) hoisted(x *pathNode, focus []any) ([]any, error) {
+	h := e.c.hoisted
+	if h != nil {
+		for i := 0; i < h.len; i++ {
+			if h.paths[i].n == x {
+				return h.paths[i].v, nil
+			}
+		}
+	}
+	v, err := evalPath(x, e, focus)
+	if err != nil {
+		return nil, err
+	}
+	v = v[:len(v):len(v)]
+	if h == nil {
+		h = &hoistCache{}
+		e.c.hoisted = h
+	}
+	if h.len < len(h.paths) {
+		h.paths[h.len].n, h.paths[h.len].v = x, v
+		h.len++
+	}
+	return v, nil
+}
+
+// markHoist sets hoist on the paths in function arguments (inArg) that
+// start at a variable (%resource.type), which the function may otherwise
+// work out again for every item of its input.
+func markHoist(n fpNode, inArg bool) {
+	switch x := n.(type) {
+	case *pathNode:
+		if inArg && constantPath(x) {
+			x.hoist = true
+			return
+		}
+		markHoist(x.left, inArg)
+		markHoist(x.right, inArg)
+	case *funcNode:
+		for _, a := range x.args {
+			markHoist(a, true)
+		}
+	case *binNode:
+		markHoist(x.left, inArg)
+		markHoist(x.right, inArg)
+	case *indexNode:
+		markHoist(x.left, inArg)
+		markHoist(x.index, inArg)
+	case *unaryNode:
+		markHoist(x.arg, inArg)
+	}
+}
+
+// constantPath: n is a variable followed by element names and calls of
+// functions whose value depends on their input alone and that take no
+// argument.
+func constantPath(n fpNode) bool {
+	switch x := n.(type) {
+	case *varNode:
+		return true
+	case *pathNode:
+		if !constantPath(x.left) {
+			return false
+		}
+		switch r := x.right.(type) {
+		case *memberNode:
+			return true
+		case *funcNode:
+			return len(r.args) == 0 && inputOnly[r.name]
+		}
+	}
+	return false
+}
+
+// inputOnly are the functions without arguments whose value is decided by
+// their input alone.
+var inputOnly = map[string]bool{
+	"first": true, "last": true, "tail": true, "single": true, "count": true,
+	"exists": true, "empty": true, "hasValue": true, "not": true,
+	"children": true, "descendants": true, "distinct": true, "isDistinct": true,
+}
+
 func navigate(e *env, x *memberNode, focus []any) ([]any, error) {
 	var out []any
 	upper := x.name != "" && x.name[0] >= 'A' && x.name[0] <= 'Z'

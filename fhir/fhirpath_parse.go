@@ -246,6 +246,11 @@ type (
 	// pathNode evaluates left then right on left's result.
 	pathNode struct {
 		left, right fpNode
+		// hoist: the path starts at a variable, and only names elements
+		// and calls argument-free functions of their input, so its value
+		// is the same wherever in one evaluation it is worked out
+		// (markHoist)
+		hoist bool
 	}
 	indexNode struct {
 		left, index fpNode

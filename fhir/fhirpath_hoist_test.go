@@ -1,0 +1,110 @@
+package fhir
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// unhoist clears the hoist marks below n.
+func unhoist(n fpNode) (marked int) {
+	switch x := n.(type) {
+	case *pathNode:
+		if x.hoist {
+			marked++
+			x.hoist = false
+		}
+		marked += unhoist(x.left) + unhoist(x.right)
+	case *funcNode:
+		for _, a := range x.args {
+			marked += unhoist(a)
+		}
+	case *binNode:
+		marked += unhoist(x.left) + unhoist(x.right)
+	case *indexNode:
+		marked += unhoist(x.left) + unhoist(x.index)
+	case *unaryNode:
+		marked += unhoist(x.arg)
+	}
+	return marked
+}
+
+// A path from a variable in a function's argument is worked out once per
+// evaluation and its value kept (hoist): the results, errors included,
+// are those of working it out every time.
+func TestFHIRPathHoisted(t *testing.T) {
+	patient := []byte(`{"resourceType":"Patient","id":"p","name":[{"family":"A","given":["B","C"]},{"family":"D","given":["E"]},{"given":["B"]}],
+		"contained":[{"resourceType":"Organization","id":"o1","name":"x"},{"resourceType":"Organization","id":"o2"}],
+		"managingOrganization":{"reference":"#o1"}}`)
+	bundle := []byte(`{"resourceType":"Bundle","type":"batch","entry":[
+		{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":"a"},"request":{"method":"POST","url":"Patient"}},
+		{"fullUrl":"urn:uuid:2","resource":{"resourceType":"Patient","id":"b"}},
+		{"fullUrl":"urn:uuid:1","resource":{"resourceType":"Patient","id":"c"},"request":{"method":"POST","url":"Patient"}}]}`)
+	tests := []struct {
+		doc     []byte
+		expr    string
+		hoisted int // paths marked
+		err     bool
+	}{
+		{bundle, "entry.all(request.exists() = (%resource.type = 'batch' or %resource.type = 'transaction'))", 2, false},
+		{bundle, "entry.select(%resource.entry.count())", 1, false},
+		{bundle, "entry.where(fullUrl in %resource.entry.fullUrl.tail())", 1, false},
+		{bundle, "entry.select(%resource.entry.fullUrl.distinct().count() + $index)", 1, false},
+		{bundle, "entry.all(%resource.entry.single().exists())", 1, true},
+		{patient, "name.select(given | %resource.name.given)", 1, false},
+		{patient, "name.select(%resource.name.given.first() & given.first())", 1, false},
+		{patient, "name.select(%resource.name.given.combine(given))", 1, false},
+		{patient, "name.select(given.combine(%resource.name.given))", 1, false},
+		{patient, "name.where(given.where($this = %resource.name.given.first()).exists())", 1, false},
+		{patient, "contained.where(('#' + id) in %rootResource.descendants().reference)", 1, false},
+		{patient, "contained.select(%context.contained.id.last() | id)", 1, false},
+		{patient, "name.aggregate($total + %resource.name.given.count(), 0)", 1, false},
+		{patient, "name.given.where($this in %resource.name.given.tail().tail())", 1, false},
+		// not a path from a variable, or not in an argument: not hoisted
+		{patient, "%resource.name.given", 0, false},
+		{patient, "name.select(given.first())", 0, false},
+		{patient, "name.select(%resource.name.given.where($this = 'B'))", 1, false},
+		// not a path from a variable, or not in an argument: not hoisted
+		{patient, "%resource.name.given", 0, false},
+		{patient, "name.select(given.first())", 0, false},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.expr, func(t *testing.T) {
+			n, err := NodeFromJSON(tt.doc)
+			require.NoError(t, err)
+			hoisted := MustCompileFHIRPath(tt.expr)
+			plain := MustCompileFHIRPath(tt.expr)
+			require.Equal(t, tt.hoisted, unhoist(plain.root))
+			want, wantErr := plain.EvaluateNode(ctx, n, nil)
+			for range 2 { // a kept value is not changed by its first use
+				got, err := hoisted.EvaluateNode(ctx, n, nil)
+				if tt.err {
+					require.Error(t, err)
+					assert.Equal(t, wantErr.Error(), err.Error())
+					continue
+				}
+				require.NoError(t, wantErr)
+				require.NoError(t, err)
+				assert.Empty(t, cmp.Diff(fpStrings(want), fpStrings(got)))
+			}
+		})
+	}
+}
+
+// fpStrings gives a collection's items as text, for comparing results.
+func fpStrings(vals []any) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		if n, ok := v.(*Node); ok {
+			out[i] = nodeLocation(n) + "=" + n.raw
+			continue
+		}
+		out[i] = fmt.Sprint(sysVal(v))
+	}
+	return out
+}
