@@ -187,6 +187,15 @@
 //     subsetOf, supersetOf and repeat() look each item up by a hash that
 //     equal items share (N1 §Equality: 1 = 1.0, 1 'g' = 1000 'mg', a date
 //     in another zone), so they take time in proportion to their items.
+//     A path from a variable in a function's argument (%resource.type in
+//     entry.all(...), R4's bdl-3) is worked out once per evaluation, not
+//     once per item.
+//
+// ValidateProfiles takes time in proportion to the resource's size: the
+// look-ups each element makes across the resource (ref-1's contained ids,
+// dom-3's references to each contained resource, a reference's target
+// among a Bundle's fullUrls) use an index built once per resource when
+// there are many to look among (BenchmarkValidateProfilesScaling).
 //
 // ValidateProfiles evaluates each StructureDefinition invariant on every
 // element at its path with that element as %context and $this (FHIR R4

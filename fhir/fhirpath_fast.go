@@ -566,23 +566,103 @@ func dom3(res *Node) bool { return dom3Check(res, true) }
 func dom3Expression(res *Node) bool { return dom3Check(res, false) }
 
 func dom3Check(res *Node, narrative bool) bool {
+	n := 0
+	for _, c := range res.kids {
+		if c.Name == "contained" {
+			n++
+		}
+	}
+	if n > dom3IndexFrom {
+		return dom3Indexed(res, narrative)
+	}
+	return dom3Scan(res, narrative)
+}
+
+// dom3Scan is dom3Check walking the resource for each contained one.
+func dom3Scan(res *Node, narrative bool) bool {
 	for _, c := range res.kids {
 		if c.Name != "contained" {
 			continue
 		}
-		var id string
-		hasID := false
-		for _, k := range c.kids {
-			if k.Name == "id" {
-				id, hasID = sysVal(k).(string)
-				break
-			}
-		}
+		id, hasID := containedID(c)
 		if hasID && !refersTo(res, id, 0) && !refersToContainer(c, 0) && !(narrative && narrativeRefersTo(res, id)) {
 			return false
 		}
 	}
 	return true
+}
+
+// dom3IndexFrom is the number of contained resources from which dom3Check
+// gathers every local reference once (dom3Indexed) rather than walking
+// the resource for each contained one.
+const dom3IndexFrom = 8
+
+// containedID is the value of the contained resource c's id, as dom-3's
+// id reads it.
+func containedID(c *Node) (string, bool) {
+	for _, k := range c.kids {
+		if k.Name == "id" {
+			id, ok := sysVal(k).(string)
+			return id, ok
+		}
+	}
+	return "", false
+}
+
+// dom3Indexed is dom3Check with the "#id" values refersTo would find, and
+// the ids the narratives link to, gathered in one walk each.
+func dom3Indexed(res *Node, narrative bool) bool {
+	refs := map[string]bool{}
+	localRefs(res, 0, refs)
+	var linked map[string]bool
+	if narrative {
+		linked = map[string]bool{}
+		narrativeLinks(res, linked)
+	}
+	for _, c := range res.kids {
+		if c.Name != "contained" {
+			continue
+		}
+		id, hasID := containedID(c)
+		if hasID && !refs[id] && !refersToContainer(c, 0) && !linked[id] {
+			return false
+		}
+	}
+	return true
+}
+
+// localRefs adds to refs the id of every "#id" value below n that
+// refersTo counts (n at depth below the resource).
+func localRefs(n *Node, depth int, refs map[string]bool) {
+	for _, k := range n.kids {
+		if k.Type == "canonical" || k.Type == "uri" || k.Type == "url" || k.Name == "reference" && depth >= 1 {
+			if s, ok := sysVal(k).(string); ok && len(s) > 0 && s[0] == '#' {
+				refs[s[1:]] = true
+			}
+		}
+		if len(k.kids) > 0 {
+			localRefs(k, depth+1, refs)
+		}
+	}
+}
+
+// narrativeLinks adds to linked the ids the narratives anywhere in n link
+// to, as narrativeRefersTo looks for them.
+func narrativeLinks(n *Node, linked map[string]bool) {
+	for _, k := range n.kids {
+		if k.Type == "xhtml" {
+			if s, ok := sysVal(k).(string); ok {
+				narrativeLocalRefs(s, func(ref string) bool {
+					linked[ref] = true
+					return true
+				})
+			}
+			continue
+		}
+		if len(k.kids) > 0 {
+			narrativeLinks(k, linked)
+		}
+	}
 }
 
 // refersTo: a node below n (n at depth below the resource) is a "#"+id

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -207,6 +208,13 @@ func TestDom3MatchesInterpreter(t *testing.T) {
 		`{"resourceType":"Patient","contained":[` + org + `],"photo":[{"url":"#o"}]}`,
 		`{"resourceType":"Patient","contained":[` + org + `],"managingOrganization":{"_reference":{"extension":[{"url":"u","valueString":"x"}]}}}`,
 		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","contained":[` + org + `]}},{"resource":{"resourceType":"Patient","managingOrganization":{"reference":"#o"}}}]}`,
+		// more contained resources than dom3Check scans for
+		manyContained(20, func(i int) bool { return true }, ""),
+		manyContained(20, func(i int) bool { return i != 13 }, ""),
+		manyContained(20, func(i int) bool { return i != 13 }, `,"extension":[{"url":"u","valueUri":"#c13"}]`),
+		manyContained(20, func(i int) bool { return i != 13 }, `,"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><a href=\"#c13\">x</a></div>"}`),
+		manyContained(20, func(i int) bool { return i%2 == 0 }, `,"link":[{"type":"seealso","other":{"reference":"#"}}]`),
+		manyContained(20, func(i int) bool { return false }, `,"managingOrganization":{"reference":"#"}`),
 	} {
 		n, err := NodeFromJSON([]byte(js))
 		require.NoError(t, err, js)
@@ -222,6 +230,11 @@ func TestDom3MatchesInterpreter(t *testing.T) {
 				got := dom3Expression(n)
 				if got && !dom3(n) {
 					t.Errorf("%s: dom3 fails what the expression passes", nodeLocation(n))
+				}
+				for _, narrative := range []bool{false, true} {
+					if s, i := dom3Scan(n, narrative), dom3Indexed(n, narrative); s != i {
+						t.Errorf("%s: narrative %v: scanned %v, indexed %v", nodeLocation(n), narrative, s, i)
+					}
 				}
 				cases++
 				if !got {
@@ -252,30 +265,81 @@ func TestDom3MatchesInterpreter(t *testing.T) {
 	require.Greater(t, cases-failing, 5)
 }
 
+// manyContained is a Patient with n contained Organizations (c0, c1, ...),
+// those for which referenced holds referenced by generalPractitioner, and
+// more JSON members (",...") after them.
+func manyContained(n int, referenced func(int) bool, more string) string {
+	var b strings.Builder
+	b.WriteString(`{"resourceType":"Patient","contained":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"resourceType":"Organization","id":"c%d","name":"x"}`, i)
+	}
+	b.WriteString(`],"generalPractitioner":[{"display":"x"}`)
+	for i := range n {
+		if referenced(i) {
+			fmt.Fprintf(&b, `,{"reference":"#c%d"}`, i)
+		}
+	}
+	b.WriteString(`]` + more + `}`)
+	return b.String()
+}
+
 // A narrative's <a href="#id"> or <img src="#id"> refers to a contained
 // resource for dom-3, in Validate and in ValidateProfiles, as the HL7
 // validator counts it; other attributes and a bare "#" do not.
 func TestDom3NarrativeLinks(t *testing.T) {
 	const bin = `{"resourceType":"Binary","id":"img","contentType":"image/png","data":"iVBORw0KGgo="}`
+	// pad: more contained resources, each a section entry, so that the
+	// checks look the Binary up in their index rather than scan for it
+	pad := 0
 	doc := func(div string) string {
+		var more, entries strings.Builder
+		for i := range pad {
+			fmt.Fprintf(&more, `,{"resourceType":"Organization","id":"p%d","name":"x"}`, i)
+			if i > 0 {
+				entries.WriteByte(',')
+			}
+			fmt.Fprintf(&entries, `{"reference":"#p%d"}`, i)
+		}
+		section := ""
+		if pad > 0 {
+			section = `,"section":[{"title":"s","entry":[` + entries.String() + `]}]`
+		}
 		return `{"resourceType":"Composition","status":"final","type":{"text":"letter"},"date":"2026-12-07","author":[{"display":"Dr A"}],"title":"t",` +
-			`"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">` + div + `</div>"},"contained":[` + bin + `]}`
+			`"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">` + div + `</div>"},"contained":[` + bin + more.String() + `]` + section + `}`
 	}
-	tests := []struct {
+	type test struct {
 		name       string
 		js         string
 		referenced bool
-	}{
-		{"img src", doc(`<img src=\"#img\" alt=\"scan\"/>`), true},
-		{"a href", doc(`<p>see <a href=\"#img\">the scan</a></p>`), true},
-		{"a href written with an entity", doc(`<a href=\"&#35;img\">the scan</a>`), true},
-		{"bare #", doc(`<a href=\"#\">top</a>`), false},
-		{"another id", doc(`<img src=\"#other\" alt=\"x\"/>`), false},
-		{"another attribute", doc(`<p title=\"#img\">x</p>`), false},
-		{"text only", doc(`see #img`), false},
-		{"no narrative link", doc(`<a href=\"https://example.org/#img\">x</a>`), false},
-		{"a contained resource's narrative", `{"resourceType":"Patient","contained":[` + bin + `,{"resourceType":"Organization","id":"o","name":"x","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><img src=\"#img\"/></div>"}}],"managingOrganization":{"reference":"#o"}}`, true},
 	}
+	var tests []test
+	for _, p := range []int{0, 20} {
+		pad = p
+		suffix := ""
+		if p > 0 {
+			suffix = fmt.Sprintf(" with %d more contained", p)
+		}
+		for _, tt := range []test{
+			{"img src", doc(`<img src=\"#img\" alt=\"scan\"/>`), true},
+			{"a href", doc(`<p>see <a href=\"#img\">the scan</a></p>`), true},
+			{"a href written with an entity", doc(`<a href=\"&#35;img\">the scan</a>`), true},
+			{"bare #", doc(`<a href=\"#\">top</a>`), false},
+			{"another id", doc(`<img src=\"#other\" alt=\"x\"/>`), false},
+			{"another attribute", doc(`<p title=\"#img\">x</p>`), false},
+			{"text only", doc(`see #img`), false},
+			{"no narrative link", doc(`<a href=\"https://example.org/#img\">x</a>`), false},
+		} {
+			tt.name += suffix
+			tests = append(tests, tt)
+		}
+	}
+	tests = append(tests, []test{
+		{"a contained resource's narrative", `{"resourceType":"Patient","contained":[` + bin + `,{"resourceType":"Organization","id":"o","name":"x","text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\"><img src=\"#img\"/></div>"}}],"managingOrganization":{"reference":"#o"}}`, true},
+	}...)
 	ctx := context.Background()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -311,4 +375,72 @@ func TestDom3NarrativeLinks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// profileValidator.ref1 gives R4's ref-1 as the interpreter does, at every
+// Reference of the R4 and UK Core examples and of resources with more
+// contained ones than it scans, wherever it decides.
+func TestRef1MatchesInterpreter(t *testing.T) {
+	prog := MustCompileFHIRPath(ref1Expr)
+	found := false
+	for _, inv := range baseInvariants["Reference"] {
+		found = found || inv.Key == "ref-1" && inv.Expr == ref1Expr
+	}
+	require.True(t, found, "ref1Expr is not R4's ref-1 any more")
+	var docs []*Node
+	r4 := readR4Examples(t)
+	for j, name := range slices.Sorted(maps.Keys(r4)) {
+		if raceEnabled && j%r4RaceStep != 0 {
+			continue
+		}
+		if n, err := NodeFromJSON(r4[name]); err == nil {
+			docs = append(docs, n)
+		}
+	}
+	examples := ukcoreExamplesXML(t)
+	for _, f := range slices.Sorted(maps.Keys(examples)) {
+		n, err := NodeFromXML(examples[f])
+		require.NoError(t, err, f)
+		docs = append(docs, n)
+	}
+	for _, js := range []string{
+		manyContained(20, func(i int) bool { return true }, `,"managingOrganization":{"reference":"#c99"}`),
+		manyContained(20, func(i int) bool { return i%3 == 0 }, `,"link":[{"type":"seealso","other":{"reference":"#"}}]`),
+		manyContained(3, func(i int) bool { return true }, `,"managingOrganization":{"reference":"#c9"}`),
+		`{"resourceType":"Patient","contained":[{"resourceType":"Organization","_id":{"extension":[{"url":"u","valueString":"v"}]},"name":"x"}],"managingOrganization":{"reference":"#"}}`,
+		`{"resourceType":"Patient","managingOrganization":{"_reference":{"extension":[{"url":"u","valueString":"v"}]}}}`,
+		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":` + manyContained(20, func(i int) bool { return true }, "") + `}]}`,
+	} {
+		n, err := NodeFromJSON([]byte(js))
+		require.NoError(t, err, js)
+		docs = append(docs, n)
+	}
+	ctx := context.Background()
+	v := &profileValidator{}
+	decided, failing := 0, 0
+	var visit func(n *Node)
+	visit = func(n *Node) {
+		if n.Type == "Reference" {
+			got, ok := v.ref1(n)
+			if ok {
+				decided++
+				if !got {
+					failing++
+				}
+				want, known, err := prog.EvaluateBool(ctx, n, &FHIRPathEnv{})
+				if err != nil || !known || want != got {
+					t.Errorf("%s: interpreter %v (known %v, err %v), ref1 %v", nodeLocation(n), want, known, err, got)
+				}
+			}
+		}
+		for _, k := range n.kids {
+			visit(k)
+		}
+	}
+	for _, d := range docs {
+		visit(d)
+	}
+	t.Logf("%d references decided, %d failing ref-1", decided, failing)
+	require.Greater(t, failing, 3)
+	require.Greater(t, decided-failing, 100)
 }

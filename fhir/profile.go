@@ -94,6 +94,10 @@ type preparedInv struct {
 	// absent, when fast is nil: the constraint is unknown (no issue)
 	// whenever these element names reach nothing
 	absent []string
+	// ref1: the invariant is R4's ref-1, which profileValidator.ref1
+	// decides with an index of the contained ids rather than the
+	// interpreter's scan of them for every reference
+	ref1 bool
 }
 
 // invTables are the invariants of every type and profile, prepared once.
@@ -190,6 +194,7 @@ func prepare(inv *invariant, rest string) preparedInv {
 		p.guard = guardBool(p.prog)
 		p.absent, _ = emptyWhenAbsent(p.prog.root)
 	}
+	p.ref1 = inv.Expr == ref1Expr
 	return p
 }
 
@@ -383,6 +388,11 @@ type profileValidator struct {
 	// resource being checked are marks[markLo:markHi]
 	marks          []nodeMark
 	markLo, markHi int
+	// indexes of the contained resources by id and of a Bundle's entries
+	// by fullUrl, built on the first look-up in a node with many
+	// children: a look-up for each reference is then not a scan each
+	containedIdx map[*Node]map[string]*Node
+	entryIdx     map[*Node]map[string]*Node
 }
 
 // add reports an issue at the element n (plus suffix, if any); the
@@ -529,6 +539,14 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 			return
 		}
 	}
+	if inv.ref1 {
+		if ok, decided := v.ref1(at); decided {
+			if !ok {
+				v.failed(inv.inv, at)
+			}
+			return
+		}
+	}
 	if inv.guard != nil {
 		if ok, decided := inv.guard(at); decided {
 			if !ok {
@@ -548,6 +566,63 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 	}
 }
 
+// ref1Expr is R4's ref-1, on Reference.
+const ref1Expr = "reference.startsWith('#').not() or (reference.substring(1).trace('url') in %rootResource.contained.id.trace('ids'))"
+
+// referenceName is the element name a Reference's reference has in the
+// tree.
+var referenceName = []string{internName("reference")}
+
+// ref1 gives ref1Expr at the Reference at, as the interpreter does (the
+// validator sets no trace callback), and decided=false where it leaves
+// the answer to the interpreter: no single string reference, or "#"
+// alone. A reference "#id" passes when a resource contained in the tree's
+// root has the id value id, as %rootResource.contained.id holds it.
+func (v *profileValidator) ref1(at *Node) (ok, decided bool) {
+	one, count := pathFirst2(at, referenceName)
+	if count != 1 {
+		return false, false
+	}
+	s, isStr := sysVal(one).(string)
+	if !isStr {
+		return false, false
+	}
+	if len(s) == 0 || s[0] != '#' {
+		return true, true
+	}
+	if len(s) == 1 {
+		return false, false
+	}
+	root := at
+	for root.parent != nil {
+		root = root.parent
+	}
+	if len(root.kids) > indexFrom {
+		// the trees ValidateProfiles builds give a resource one id at
+		// most, which the index holds
+		return v.containedByID(root, s[1:]) != nil, true
+	}
+	return v.containedIDScan(root, s[1:]), true
+}
+
+// containedIDScan reports whether a resource contained in root has an id
+// whose value is id.
+func (v *profileValidator) containedIDScan(root *Node, id string) bool {
+	for _, c := range root.kids {
+		if c.Name != "contained" {
+			continue
+		}
+		for _, k := range c.kids {
+			if k.Name == "id" {
+				if s, ok := sysVal(k).(string); ok && s == id {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 func (v *profileValidator) failed(inv *invariant, at *Node) {
 	sev := SeverityError
 	if inv.Severity == "warning" {
@@ -561,7 +636,9 @@ func idx(parent, k *Node) string {
 	n := 0
 	for _, c := range parent.kids {
 		if c.Name == k.Name {
-			n++
+			if n++; n == 2 {
+				break
+			}
 		}
 	}
 	if ti := nodeTypeInfo(parent.Type); n < 2 && !(ti != nil && ti.byName[k.Name] != nil && ti.byName[k.Name].Many) {

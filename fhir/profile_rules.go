@@ -865,11 +865,11 @@ func (v *profileValidator) refTarget(r *refRule, res, at *Node) {
 	switch {
 	case ref == "":
 	case ref[0] == '#':
-		if c := containedByID(res, ref[1:]); c != nil {
+		if c := v.containedByID(res, ref[1:]); c != nil {
 			t = c.Type
 		}
 	case strings.HasPrefix(ref, "urn:"):
-		if e := bundleEntryByFullURL(res, ref); e != nil {
+		if e := v.bundleEntryByFullURL(res, ref); e != nil {
 			t = e.Type
 		}
 	default:
@@ -921,13 +921,33 @@ func refURLType(ref string) string {
 }
 
 // bundleEntryByFullURL finds, in the Bundle holding res as an entry's
-// resource, the resource of the entry whose fullUrl is url.
-func bundleEntryByFullURL(res *Node, url string) *Node {
+// resource, the resource of the first entry whose fullUrl is url.
+func (v *profileValidator) bundleEntryByFullURL(res *Node, url string) *Node {
 	entry := res.parent
 	if entry == nil || res.Name != "resource" || entry.parent == nil || entry.parent.Type != "Bundle" {
 		return nil
 	}
-	for _, e := range entry.parent.kids {
+	bundle := entry.parent
+	if len(bundle.kids) > indexFrom {
+		idx, ok := v.entryIdx[bundle]
+		if !ok {
+			idx = map[string]*Node{}
+			for _, e := range bundle.kids {
+				if u := e.str("fullUrl"); e.Name == "entry" && idx[u] == nil {
+					idx[u] = e
+				}
+			}
+			if v.entryIdx == nil {
+				v.entryIdx = map[*Node]map[string]*Node{}
+			}
+			v.entryIdx[bundle] = idx
+		}
+		if e := idx[url]; e != nil {
+			return e.first("resource")
+		}
+		return nil
+	}
+	for _, e := range bundle.kids {
 		if e.Name == "entry" && e.str("fullUrl") == url {
 			return e.first("resource")
 		}
@@ -935,7 +955,36 @@ func bundleEntryByFullURL(res *Node, url string) *Node {
 	return nil
 }
 
-func containedByID(res *Node, id string) *Node {
+// indexFrom is the number of children from which a node's contained
+// resources or entries are looked up in an index (profileValidator)
+// rather than by a scan.
+const indexFrom = 16
+
+// containedByID gives the first resource contained in res whose id is id
+// (id != "").
+func (v *profileValidator) containedByID(res *Node, id string) *Node {
+	if id == "" {
+		return nil
+	}
+	if len(res.kids) > indexFrom {
+		idx, ok := v.containedIdx[res]
+		if !ok {
+			idx = map[string]*Node{}
+			for _, k := range res.kids {
+				if k.Name != "contained" {
+					continue
+				}
+				if i := k.str("id"); i != "" && idx[i] == nil {
+					idx[i] = k
+				}
+			}
+			if v.containedIdx == nil {
+				v.containedIdx = map[*Node]map[string]*Node{}
+			}
+			v.containedIdx[res] = idx
+		}
+		return idx[id]
+	}
 	for _, k := range res.kids {
 		if k.Name == "contained" && k.str("id") == id {
 			return k

@@ -2,6 +2,7 @@ package fhir
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -655,5 +656,67 @@ func TestOpenCompose(t *testing.T) {
 	for _, u := range []string{"http://hl7.org/fhir/ValueSet/administrative-gender", "http://example.org/fhir/ValueSet/unknown", ""} {
 		_, ok := OpenCompose(u)
 		assert.False(t, ok, u)
+	}
+}
+
+// A reference's target found in a resource with many contained ones, or
+// in a Bundle with many entries, where the validator looks it up in an
+// index: the same issues as where it scans, the first of two entries
+// with one fullUrl counting, as in a scan.
+func TestReferenceTargetsLookedUp(t *testing.T) {
+	targetIssues := func(t *testing.T, js string) []string {
+		t.Helper()
+		r, err := Unmarshal([]byte(js))
+		require.NoError(t, err)
+		oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+		require.NoError(t, err)
+		var got []string
+		for _, is := range oo.Issue {
+			if is.Details != nil && is.Details.Text.Value == RuleReferenceTarget || is.Details != nil && is.Details.Text.Value == "ref-1" {
+				got = append(got, is.Details.Text.Value+" "+is.Expression[0].Value)
+			}
+		}
+		return got
+	}
+	for _, n := range []int{2, indexFrom + 4} {
+		// contained: c0 is a Device, which a GP cannot be; #c9 names none
+		var b strings.Builder
+		b.WriteString(`{"resourceType":"Patient","contained":[{"resourceType":"Device","id":"c0"}`)
+		for i := 1; i < n; i++ {
+			fmt.Fprintf(&b, `,{"resourceType":"Organization","id":"c%d","name":"x"}`, i)
+		}
+		b.WriteString(`],"generalPractitioner":[{"reference":"#c0"}`)
+		for i := 1; i < n; i++ {
+			fmt.Fprintf(&b, `,{"reference":"#c%d"}`, i)
+		}
+		b.WriteString(`],"managingOrganization":{"reference":"#c99"}}`)
+		assert.Equal(t, []string{"reference-target Patient.generalPractitioner[0].reference", "ref-1 Patient.managingOrganization"}, targetIssues(t, b.String()), "%d contained", n)
+
+		// a Bundle: entry 0's subject is entry 1, an Observation; entry 2's
+		// is entry 3, a Patient; the last entry has entry 1's fullUrl again
+		b.Reset()
+		obs := func(subject int) string {
+			return fmt.Sprintf(`{"resourceType":"Observation","status":"final","code":{"text":"x"},"subject":{"reference":"urn:uuid:00000000-0000-4000-8000-%012d"}}`, subject)
+		}
+		b.WriteString(`{"resourceType":"Bundle","type":"collection","entry":[`)
+		for i := range n + 4 {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			id, res := i, `{"resourceType":"Patient"}`
+			switch {
+			case i == 0:
+				res = obs(1)
+			case i == 1:
+				res = obs(99)
+			case i == 2:
+				res = obs(3)
+			case i == n+3:
+				id = 1
+			}
+			fmt.Fprintf(&b, `{"fullUrl":"urn:uuid:00000000-0000-4000-8000-%012d","resource":%s}`, id, res)
+		}
+		b.WriteString(`]}`)
+		assert.Equal(t, []string{"reference-target Bundle.entry[0].resource.subject.reference"}, targetIssues(t, b.String()), "%d entries", n+4)
 	}
 }

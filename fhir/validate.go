@@ -271,6 +271,9 @@ func (c *checker) unknownElements(fs []RawField) {
 // containedReferenced applies dom-3: a contained resource is referenced
 // from elsewhere in its container (or refers to it with "#").
 func (c *checker) containedReferenced(contained []Resource) {
+	// with many contained resources, the references and narrative links
+	// are gathered once (localIndex) rather than scanned for each
+	var local map[string]bool
 	for i, r := range contained {
 		id := r.resourceID()
 		if id != "" && c.invariantsLater {
@@ -282,27 +285,60 @@ func (c *checker) containedReferenced(contained []Resource) {
 			c.pop(n)
 			continue
 		}
-		found := false
-		for _, ref := range c.refs {
-			if ref == "#" || ref[1:] == id {
-				found = true
-				break
+		var found bool
+		if len(contained) > dom3IndexFrom {
+			if local == nil {
+				local = c.localIndex()
 			}
-		}
-		for _, div := range c.divs {
-			if found {
-				break
-			}
-			narrativeLocalRefs(div, func(ref string) bool {
-				found = ref == id
-				return !found
-			})
+			found = local[""] || local[id]
+		} else {
+			found = c.referenced(id)
 		}
 		if !found {
 			c.issue(SeverityError, IssueInvariant, "contained resource "+strconv.Quote(id)+" is not referenced from the resource (dom-3)")
 		}
 		c.pop(n)
 	}
+}
+
+// referenced reports whether a noted reference or narrative link refers
+// to the contained resource id, or a reference "#" to the container.
+func (c *checker) referenced(id string) bool {
+	for _, ref := range c.refs {
+		if ref == "#" || ref[1:] == id {
+			return true
+		}
+	}
+	found := false
+	for _, div := range c.divs {
+		narrativeLocalRefs(div, func(ref string) bool {
+			found = ref == id
+			return !found
+		})
+		if found {
+			return true
+		}
+	}
+	return false
+}
+
+// localIndex gives the set of ids the noted references and narrative
+// links refer to, with "" when a reference "#" refers to the container
+// (and so counts for every contained resource), as referenced decides.
+func (c *checker) localIndex() map[string]bool {
+	set := map[string]bool{}
+	for _, ref := range c.refs {
+		set[ref[1:]] = true
+	}
+	for _, div := range c.divs {
+		narrativeLocalRefs(div, func(ref string) bool {
+			if ref != "" {
+				set[ref] = true
+			}
+			return true
+		})
+	}
+	return set
 }
 
 // localRef notes a canonical, uri or url value that refers to a
