@@ -440,13 +440,13 @@ func evalBinary(e *env, x *binNode, focus []any) ([]any, error) {
 		if !known {
 			return nil, nil
 		}
-		return []any{eq == (x.op == "=")}, nil
+		return boolColl(eq == (x.op == "=")), nil
 	case "~", "!~":
 		eq, err := eqvColl(e, x.pos, x.op, l, r)
 		if err != nil {
 			return nil, err
 		}
-		return []any{eq == (x.op == "~")}, nil
+		return boolColl(eq == (x.op == "~")), nil
 	case "in", "contains":
 		coll, item := r, l
 		if x.op == "contains" {
@@ -460,10 +460,10 @@ func evalBinary(e *env, x *binNode, focus []any) ([]any, error) {
 		}
 		for _, c := range coll {
 			if eq, _ := eqItem(item[0], c); eq {
-				return []any{true}, nil
+				return boolColl(true), nil
 			}
 		}
-		return []any{false}, nil
+		return boolColl(false), nil
 	case "<", ">", "<=", ">=":
 		if len(l) == 0 || len(r) == 0 {
 			return nil, nil
@@ -537,11 +537,11 @@ func evalLogic(e *env, x *binNode, focus []any) ([]any, error) {
 	// short cuts that need not look at the right
 	switch {
 	case x.op == "and" && ak && !a:
-		return []any{false}, nil
+		return boolColl(false), nil
 	case x.op == "or" && ak && a:
-		return []any{true}, nil
+		return boolColl(true), nil
 	case x.op == "implies" && ak && !a:
-		return []any{true}, nil
+		return boolColl(true), nil
 	}
 	r, err := eval(x.right, e, focus)
 	if err != nil {
@@ -554,28 +554,28 @@ func evalLogic(e *env, x *binNode, focus []any) ([]any, error) {
 	switch x.op {
 	case "and":
 		if bk && !b {
-			return []any{false}, nil
+			return boolColl(false), nil
 		}
 		if ak && bk {
-			return []any{true}, nil
+			return boolColl(true), nil
 		}
 	case "or":
 		if bk && b {
-			return []any{true}, nil
+			return boolColl(true), nil
 		}
 		if ak && bk {
-			return []any{false}, nil
+			return boolColl(false), nil
 		}
 	case "xor":
 		if ak && bk {
-			return []any{a != b}, nil
+			return boolColl(a != b), nil
 		}
 	case "implies":
 		if bk && b {
-			return []any{true}, nil
+			return boolColl(true), nil
 		}
 		if ak && bk {
-			return []any{false}, nil
+			return boolColl(false), nil
 		}
 	}
 	return nil, nil

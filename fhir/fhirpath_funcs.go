@@ -32,8 +32,17 @@ func (e *env) arg(f *funcNode, i int) ([]any, error) {
 
 // lambda evaluates argument i with $this set to item.
 func (e *env) lambda(f *funcNode, i int, item any, idx int) ([]any, error) {
-	sub := &env{c: e.c, this: []any{item}, index: int64(idx), hasIndex: true, total: e.total, hasTotal: e.hasTotal}
-	return eval(f.args[i], sub, sub.this)
+	// the scope and its $this in one allocation; $this is capped, so
+	// appending to it copies
+	sub := &lambdaEnv{env: env{c: e.c, index: int64(idx), hasIndex: true, total: e.total, hasTotal: e.hasTotal}}
+	sub.item[0] = item
+	sub.this = sub.item[:1:1]
+	return eval(f.args[i], &sub.env, sub.this)
+}
+
+type lambdaEnv struct {
+	env
+	item [1]any
 }
 
 // single returns the only item of an argument (nil when empty).
@@ -110,7 +119,19 @@ func inputStr(e *env, f *funcNode, in []any) (string, bool, error) {
 	return s, true, nil
 }
 
-func boolRes(b bool) ([]any, error) { return []any{b}, nil }
+func boolRes(b bool) ([]any, error) { return boolColl(b), nil }
+
+// boolColls are the two Boolean results, shared as a literal's values
+// are: no result is changed in place, and appending to one (its capacity
+// is 1) copies it.
+var boolColls = [2][]any{{false}, {true}}
+
+func boolColl(b bool) []any {
+	if b {
+		return boolColls[1]
+	}
+	return boolColls[0]
+}
 
 // allIn reports whether every item of xs is in coll (containsItem's
 // equality): subsetOf and, turned round, supersetOf.
