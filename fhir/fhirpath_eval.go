@@ -26,6 +26,8 @@ type evalCtx struct {
 	// worked out, kept for the rest of the evaluation (made on the first:
 	// most evaluations have none)
 	hoisted *hoistCache
+	// lambdas counts the items function arguments were evaluated for
+	lambdas int
 }
 
 type hoistCache struct {

@@ -32,12 +32,30 @@ func (e *env) arg(f *funcNode, i int) ([]any, error) {
 
 // lambda evaluates argument i with $this set to item.
 func (e *env) lambda(f *funcNode, i int, item any, idx int) ([]any, error) {
+	if err := e.c.tick(); err != nil {
+		return nil, err
+	}
 	// the scope and its $this in one allocation; $this is capped, so
 	// appending to it copies
 	sub := &lambdaEnv{env: env{c: e.c, index: int64(idx), hasIndex: true, total: e.total, hasTotal: e.hasTotal}}
 	sub.item[0] = item
 	sub.this = sub.item[:1:1]
 	return eval(f.args[i], &sub.env, sub.this)
+}
+
+// lambdasPerCtxCheck is how many items of where(), select() and the like
+// are evaluated between looks at the context.
+const lambdasPerCtxCheck = 1024
+
+// tick counts one item a function argument is evaluated for and, every
+// lambdasPerCtxCheck, gives the context's error: an expression that nests
+// one function over a large resource in another's argument could
+// otherwise run on for minutes after its caller has given up.
+func (c *evalCtx) tick() error {
+	if c.lambdas++; c.lambdas%lambdasPerCtxCheck == 0 {
+		return c.ctx.Err()
+	}
+	return nil
 }
 
 type lambdaEnv struct {
@@ -999,6 +1017,9 @@ func init() {
 				total = t
 			}
 			for i, it := range in {
+				if err := e.c.tick(); err != nil {
+					return nil, err
+				}
 				sub := &env{c: e.c, this: []any{it}, index: int64(i), hasIndex: true, total: total, hasTotal: true}
 				v, err := eval(f.args[0], sub, sub.this)
 				if err != nil {

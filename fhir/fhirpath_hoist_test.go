@@ -3,6 +3,7 @@ package fhir
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -107,4 +108,54 @@ func fpStrings(vals []any) []string {
 		out[i] = fmt.Sprint(sysVal(v))
 	}
 	return out
+}
+
+// countdownCtx is a context whose Err is nil for its first n calls and
+// context.Canceled after.
+type countdownCtx struct {
+	context.Context
+	n int
+}
+
+func (c *countdownCtx) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// An expression doing work in proportion to the square of the resource's
+// size looks at its context as it goes: cancelled part-way, it stops with
+// the context's error, having evaluated no more than lambdasPerCtxCheck
+// items past the cancellation.
+func TestFHIRPathCancelledPartWay(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"resourceType":"Patient","name":[`)
+	for i := range 300 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"given":["g%d"]}`, i)
+	}
+	b.WriteString(`]}`)
+	n, err := NodeFromJSON([]byte(b.String()))
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, expr := range []string{
+		// 300 × 300 items, and 300 × 300 for aggregate's nested exists
+		"name.given.where(%resource.name.given.where($this = 'none').exists()).count()",
+		"name.given.aggregate($total + %resource.name.given.where($this = 'g1').count(), 0)",
+		"name.given.select(%resource.name.given.all($this != 'none'))",
+	} {
+		t.Run(expr, func(t *testing.T) {
+			p := MustCompileFHIRPath(expr)
+			_, err := p.EvaluateNode(ctx, n, nil)
+			require.NoError(t, err)
+			cc := &countdownCtx{Context: ctx, n: 5}
+			_, err = p.EvaluateNode(cc, n, nil)
+			require.ErrorIs(t, err, context.Canceled)
+			// the first look is EvaluateNode's own; the sixth fails
+			assert.Equal(t, -1, cc.n)
+		})
+	}
 }
