@@ -613,14 +613,37 @@ func (n *Node) String() string {
 // from the element as fhirxml's strict parse kept it (x, named name, of
 // type typ): the same names, types, values, attributes and order, except
 // that a narrative div's value is the div verbatim. ValidateBytes checks
-// the element order on it without reading the XML a second time.
+// the element order on it without reading the XML a second time. The
+// values are lazy (Node.value), as in ValidateProfiles' own tree, which
+// only the calling goroutine sees.
 func outlineNode(x *fhirxml.Element, name, typ string, parent *Node) *Node {
-	n := &Node{Name: name, Type: typ, parent: parent}
+	var b outlineBuilder
+	return b.element(x, name, typ, parent)
+}
+
+// outlineBuilder makes an outline's nodes in blocks.
+type outlineBuilder struct {
+	block []Node
+}
+
+func (b *outlineBuilder) node() *Node {
+	if len(b.block) == cap(b.block) {
+		b.block = make([]Node, 0, 64)
+	}
+	b.block = b.block[:len(b.block)+1]
+	return &b.block[len(b.block)-1]
+}
+
+func (b *outlineBuilder) element(x *fhirxml.Element, name, typ string, parent *Node) *Node {
+	n := b.node()
+	n.Name, n.Type, n.parent = name, typ, parent
 	ti := nodeTypeInfo(typ)
 	val, hasVal := x.Value()
 	if hasVal && isPrimitiveType(typ) {
-		n.raw, n.val = val, primitiveOrText(typ, val)
+		n.raw, n.lazy = val, true
 	}
+	children := x.Children()
+	n.kids = make([]*Node, 0, len(children)+3)
 	// the strict parse allows no attributes but id, value and url (and
 	// namespaces); xmlNode makes the others than a primitive's value
 	// children, in the order placeAttributes gives whatever theirs was
@@ -629,7 +652,8 @@ func outlineNode(x *fhirxml.Element, name, typ string, parent *Node) *Node {
 		if e == nil || aname == "id" {
 			et = "string"
 		}
-		c := &Node{Name: aname, Type: et, raw: v, parent: n}
+		c := b.node()
+		c.Name, c.Type, c.raw, c.parent = aname, et, v, n
 		c.val, _ = primitiveValue(et, v)
 		n.kids = append(n.kids, c)
 	}
@@ -643,12 +667,14 @@ func outlineNode(x *fhirxml.Element, name, typ string, parent *Node) *Node {
 		attr("url", u)
 	}
 	attrs := len(n.kids)
-	counts := map[string]int{}
-	for _, t := range x.Children() {
+	var counts nameCounts
+	for _, t := range children {
 		local := t.Name()
 		if t.IsXHTML() {
 			s := t.Raw()
-			n.kids = append(n.kids, &Node{Name: "div", Type: "xhtml", val: s, raw: s, parent: n})
+			c := b.node()
+			c.Name, c.Type, c.val, c.raw, c.parent = "div", "xhtml", s, s, n
+			n.kids = append(n.kids, c)
 			continue
 		}
 		_, hasID := t.ID()
@@ -662,16 +688,50 @@ func outlineNode(x *fhirxml.Element, name, typ string, parent *Node) *Node {
 				continue
 			}
 			inner := t.Children()[0]
-			c = outlineNode(inner, cname, inner.Name(), n)
+			c = b.element(inner, cname, inner.Name(), n)
 		} else {
-			c = outlineNode(t, cname, et, n)
+			c = b.element(t, cname, et, n)
 		}
-		c.index = counts[cname]
-		counts[cname]++
+		c.index = counts.next(cname)
 		n.kids = append(n.kids, c)
 	}
 	if attrs > 0 && ti != nil {
 		placeAttributes(n, ti, attrs)
 	}
 	return n
+}
+
+// nameCounts counts the children of each name so far, in a small array
+// while there are few names.
+type nameCounts struct {
+	few  [8]nameCount
+	nFew int
+	many map[string]int
+}
+
+type nameCount struct {
+	name string
+	n    int
+}
+
+// next gives the number of children named name counted so far, and
+// counts one more.
+func (c *nameCounts) next(name string) int {
+	for i := 0; i < c.nFew; i++ {
+		if c.few[i].name == name {
+			c.few[i].n++
+			return c.few[i].n - 1
+		}
+	}
+	if c.nFew < len(c.few) {
+		c.few[c.nFew] = nameCount{name, 1}
+		c.nFew++
+		return 0
+	}
+	if c.many == nil {
+		c.many = map[string]int{}
+	}
+	k := c.many[name]
+	c.many[name] = k + 1
+	return k
 }

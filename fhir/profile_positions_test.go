@@ -614,7 +614,7 @@ func xmlPositionsTokens(data []byte, want map[string]bool) map[string]position {
 func sameXMLTree(t *testing.T, doc string, want, got *Node) bool {
 	t.Helper()
 	if want.Name != got.Name || want.Type != got.Type || want.index != got.index || len(want.kids) != len(got.kids) ||
-		want.Type != "xhtml" && (want.raw != got.raw || !equalValues(want.val, got.val)) {
+		want.Type != "xhtml" && (want.raw != got.raw || want.hasVal() != got.hasVal() || !equalValues(want.value(), got.value())) {
 		t.Errorf("%s: %s (%s, %q, [%d], %d children), outline %s (%s, %q, [%d], %d children)", doc,
 			nodeLocation(want), want.Type, want.raw, want.index, len(want.kids), nodeLocation(got), got.Type, got.raw, got.index, len(got.kids))
 		return false
