@@ -202,7 +202,14 @@
 //
 // ValidateProfiles evaluates each StructureDefinition invariant on every
 // element at its path with that element as %context and $this (FHIR R4
-// ElementDefinition.constraint); the invariants are generated from
+// ElementDefinition.constraint), %resource the resource being checked and
+// %rootResource its container when it is a contained resource, else the
+// resource itself (FHIR R4 §2.1.9.1, added in 4.0.1 so that ref-1 finds
+// the resources contained beside a contained one): a Bundle entry's
+// resource is its own root, so its "#id" references name its own
+// contained resources. (EvaluateNode's default is the root of the tree,
+// as fhirpath.js takes the resource it is given.) The invariants are
+// generated from
 // ../shared/fhir-r4/definitions.tgz and ../shared/ukcore/structuredefinitions.
 //
 // What ValidateProfiles enforces, in short (details below):

@@ -101,6 +101,11 @@ type FHIRPathEnv struct {
 	// Resource is %resource when the context is not the resource itself
 	// (default: the root of the context node's tree).
 	Resource *Node
+	// RootResource is %rootResource, the resource that holds %resource
+	// when %resource is a contained one and %resource itself otherwise
+	// (FHIR R4 fhirpath.html, 4.0.1): a Bundle entry's resource is its own
+	// root. Default: the root of the context node's tree.
+	RootResource *Node
 	// LenientAs lets as (the operator and the function) take a collection
 	// of any size and keep the items of the type, as the HL7 validator's
 	// engine does for FHIR before R5. FHIRPath N1 (and the official suite,
@@ -144,6 +149,9 @@ func (p *FHIRPath) EvaluateNode(ctx context.Context, n *Node, fe *FHIRPathEnv) (
 		}
 		if fe != nil && fe.Resource != nil {
 			res = fe.Resource
+		}
+		if fe != nil && fe.RootResource != nil {
+			root = fe.RootResource
 		}
 		c.resource, c.root, c.context = res, root, n
 	}

@@ -410,6 +410,13 @@ func TestRef1MatchesInterpreter(t *testing.T) {
 		`{"resourceType":"Patient","contained":[{"resourceType":"Organization","_id":{"extension":[{"url":"u","valueString":"v"}]},"name":"x"}],"managingOrganization":{"reference":"#"}}`,
 		`{"resourceType":"Patient","managingOrganization":{"_reference":{"extension":[{"url":"u","valueString":"v"}]}}}`,
 		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":` + manyContained(20, func(i int) bool { return true }, "") + `}]}`,
+		// a Bundle entry's resource is its own %rootResource: "#o" names
+		// its own contained resources, not another entry's
+		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":` + manyContained(20, func(i int) bool { return true }, `,"managingOrganization":{"reference":"#c99"}`) + `}]}`,
+		`{"resourceType":"Bundle","type":"collection","entry":[{"resource":{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o","name":"x"}],"managingOrganization":{"reference":"#o"}}},` +
+			`{"resource":{"resourceType":"Patient","managingOrganization":{"reference":"#o"}}}]}`,
+		// a contained resource's "#id" names one contained beside it
+		`{"resourceType":"Patient","contained":[{"resourceType":"Organization","id":"o1","partOf":{"reference":"#o2"}},{"resourceType":"Organization","id":"o2","partOf":{"reference":"#o3"}}],"managingOrganization":{"reference":"#o1"}}`,
 	} {
 		n, err := NodeFromJSON([]byte(js))
 		require.NoError(t, err, js)
@@ -418,27 +425,30 @@ func TestRef1MatchesInterpreter(t *testing.T) {
 	ctx := context.Background()
 	v := &profileValidator{}
 	decided, failing := 0, 0
-	var visit func(n *Node)
-	visit = func(n *Node) {
+	var visit func(res, n *Node)
+	visit = func(res, n *Node) {
+		if n.parent == nil || (n.Name == "contained" || n.Name == "resource") && isResourceType(n.Type) {
+			res = n // as ValidateProfiles checks it
+		}
 		if n.Type == "Reference" {
-			got, ok := v.ref1(n)
+			got, ok := v.ref1(res, n)
 			if ok {
 				decided++
 				if !got {
 					failing++
 				}
-				want, known, err := prog.EvaluateBool(ctx, n, &FHIRPathEnv{})
+				want, known, err := prog.EvaluateBool(ctx, n, &FHIRPathEnv{Resource: res, RootResource: rootResourceOf(res)})
 				if err != nil || !known || want != got {
 					t.Errorf("%s: interpreter %v (known %v, err %v), ref1 %v", nodeLocation(n), want, known, err, got)
 				}
 			}
 		}
 		for _, k := range n.kids {
-			visit(k)
+			visit(res, k)
 		}
 	}
 	for _, d := range docs {
-		visit(d)
+		visit(d, d)
 	}
 	t.Logf("%d references decided, %d failing ref-1", decided, failing)
 	require.Greater(t, failing, 3)

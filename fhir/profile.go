@@ -540,7 +540,7 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 		}
 	}
 	if inv.ref1 {
-		if ok, decided := v.ref1(at); decided {
+		if ok, decided := v.ref1(res, at); decided {
 			if !ok {
 				v.failed(inv.inv, at)
 			}
@@ -555,7 +555,7 @@ func (v *profileValidator) check(inv *preparedInv, res, at *Node, step int) {
 			return
 		}
 	}
-	v.env.Resource = res
+	v.env.Resource, v.env.RootResource = res, rootResourceOf(res)
 	ok, known, err := inv.prog.EvaluateBool(v.ctx, at, &v.env)
 	if err != nil {
 		v.add(severityInformation, "informational", inv.inv.Key, inv.inv.Key+": not checked: "+err.Error(), at, "")
@@ -573,12 +573,24 @@ const ref1Expr = "reference.startsWith('#').not() or (reference.substring(1).tra
 // tree.
 var referenceName = []string{internName("reference")}
 
-// ref1 gives ref1Expr at the Reference at, as the interpreter does (the
-// validator sets no trace callback), and decided=false where it leaves
-// the answer to the interpreter: no single string reference, or "#"
-// alone. A reference "#id" passes when a resource contained in the tree's
-// root has the id value id, as %rootResource.contained.id holds it.
-func (v *profileValidator) ref1(at *Node) (ok, decided bool) {
+// rootResourceOf is %rootResource for the resource res the validator
+// checks: its container when it is a contained resource, else res itself
+// (a Bundle entry's resource among them, whose "#id" references name its
+// own contained resources).
+func rootResourceOf(res *Node) *Node {
+	if res.Name == "contained" && res.parent != nil {
+		return res.parent
+	}
+	return res
+}
+
+// ref1 gives ref1Expr at the Reference at in the resource res, as the
+// interpreter does with %rootResource = rootResourceOf(res) (the validator
+// sets no trace callback), and decided=false where it leaves the answer
+// to the interpreter: no single string reference, or "#" alone. A
+// reference "#id" passes when a resource contained in the root has the id
+// value id, as %rootResource.contained.id holds it.
+func (v *profileValidator) ref1(res, at *Node) (ok, decided bool) {
 	one, count := pathFirst2(at, referenceName)
 	if count != 1 {
 		return false, false
@@ -593,10 +605,7 @@ func (v *profileValidator) ref1(at *Node) (ok, decided bool) {
 	if len(s) == 1 {
 		return false, false
 	}
-	root := at
-	for root.parent != nil {
-		root = root.parent
-	}
+	root := rootResourceOf(res)
 	if len(root.kids) > indexFrom {
 		// the trees ValidateProfiles builds give a resource one id at
 		// most, which the index holds

@@ -720,3 +720,37 @@ func TestReferenceTargetsLookedUp(t *testing.T) {
 		assert.Equal(t, []string{"reference-target Bundle.entry[0].resource.subject.reference"}, targetIssues(t, b.String()), "%d entries", n+4)
 	}
 }
+
+// ref-1 reads %rootResource, which FHIR R4 defines as the resource that
+// holds a contained one and otherwise %resource itself: in a Bundle,
+// "#o" names a contained resource of the entry's own resource, and in a
+// contained resource, one contained beside it.
+func TestRef1RootResource(t *testing.T) {
+	const div = `"text":{"status":"generated","div":"<div xmlns=\"http://www.w3.org/1999/xhtml\">x</div>"}`
+	for _, tt := range []struct {
+		name, js string
+		want     []string
+	}{
+		{"bundle entries",
+			`{"resourceType":"Bundle","type":"collection","entry":[{"fullUrl":"urn:uuid:00000000-0000-4000-8000-000000000001","resource":{"resourceType":"Patient",` + div + `,"contained":[{"resourceType":"Organization","id":"o","name":"x"}],"managingOrganization":{"reference":"#o"}}},` +
+				`{"fullUrl":"urn:uuid:00000000-0000-4000-8000-000000000002","resource":{"resourceType":"Patient",` + div + `,"managingOrganization":{"reference":"#o"}}}]}`,
+			[]string{"Bundle.entry[1].resource.managingOrganization"}},
+		{"contained beside",
+			`{"resourceType":"Patient",` + div + `,"contained":[{"resourceType":"Organization","id":"o1","partOf":{"reference":"#o2"}},{"resourceType":"Organization","id":"o2","partOf":{"reference":"#o3"}}],"managingOrganization":{"reference":"#o1"}}`,
+			[]string{"Patient.contained[1].partOf"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := Unmarshal([]byte(tt.js))
+			require.NoError(t, err)
+			oo, err := ValidateProfiles(context.Background(), r, ValidateOptions{})
+			require.NoError(t, err)
+			var got []string
+			for _, is := range oo.Issue {
+				if is.Details != nil && is.Details.Text.Value == "ref-1" {
+					got = append(got, is.Expression[0].Value)
+				}
+			}
+			assert.Equal(t, tt.want, got)
+		})
+	}
+}
