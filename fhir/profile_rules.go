@@ -865,11 +865,13 @@ func (v *profileValidator) refTarget(r *refRule, res, at *Node) {
 	switch {
 	case ref == "":
 	case ref[0] == '#':
-		if c := v.containedByID(res, ref[1:]); c != nil {
+		// in a contained resource, "#id" names one contained beside it
+		if c := v.containedByID(rootResourceOf(res), ref[1:]); c != nil {
 			t = c.Type
 		}
 	case strings.HasPrefix(ref, "urn:"):
-		if e := v.bundleEntryByFullURL(res, ref); e != nil {
+		// from a contained resource too, the Bundle is its holder's
+		if e := v.bundleEntryByFullURL(rootResourceOf(res), ref); e != nil {
 			t = e.Type
 		}
 	default:

@@ -719,6 +719,18 @@ func TestReferenceTargetsLookedUp(t *testing.T) {
 		b.WriteString(`]}`)
 		assert.Equal(t, []string{"reference-target Bundle.entry[0].resource.subject.reference"}, targetIssues(t, b.String()), "%d entries", n+4)
 	}
+	// a contained resource's references: "#id" names one contained beside
+	// it, and urn:uuid an entry of the Bundle its holder is in
+	js := `{"resourceType":"Bundle","type":"collection","entry":[` +
+		`{"fullUrl":"urn:uuid:00000000-0000-4000-8000-000000000001","resource":{"resourceType":"Patient","contained":[` +
+		`{"resourceType":"Organization","id":"o1","partOf":{"reference":"#p"}},{"resourceType":"Patient","id":"p","managingOrganization":{"reference":"#o1"}},` +
+		`{"resourceType":"Organization","id":"o2","partOf":{"reference":"urn:uuid:00000000-0000-4000-8000-000000000002"}}],` +
+		`"managingOrganization":{"reference":"#o2"}}},` +
+		`{"fullUrl":"urn:uuid:00000000-0000-4000-8000-000000000002","resource":{"resourceType":"Patient"}}]}`
+	assert.Equal(t, []string{
+		"reference-target Bundle.entry[0].resource.contained[0].partOf.reference",
+		"reference-target Bundle.entry[0].resource.contained[2].partOf.reference",
+	}, targetIssues(t, js))
 }
 
 // ref-1 reads %rootResource, which FHIR R4 defines as the resource that
