@@ -165,28 +165,8 @@ func TestFastBoolMatchesInterpreter(t *testing.T) {
 // synthetic ones that take each way of referring (every tenth R4 example
 // under -race).
 func TestDom3MatchesInterpreter(t *testing.T) {
-	prog := MustCompileFHIRPath(dom3Expr)
-	found := false
-	for _, inv := range baseInvariants["DomainResource"] {
-		found = found || inv.Key == "dom-3" && inv.Expr == dom3Expr
-	}
-	require.True(t, found, "dom3Expr is not R4's dom-3 any more")
-	var docs []*Node
-	r4 := readR4Examples(t)
-	for j, name := range slices.Sorted(maps.Keys(r4)) {
-		if raceEnabled && j%r4RaceStep != 0 {
-			continue
-		}
-		if n, err := NodeFromJSON(r4[name]); err == nil {
-			docs = append(docs, n)
-		}
-	}
-	examples := ukcoreExamplesXML(t)
-	for _, f := range slices.Sorted(maps.Keys(examples)) {
-		n, err := NodeFromXML(examples[f])
-		require.NoError(t, err, f)
-		docs = append(docs, n)
-	}
+	prog := requireBaseInvariant(t, "DomainResource", "dom-3", dom3Expr)
+	docs := exampleTrees(t)
 	const org = `{"resourceType":"Organization","id":"o","name":"x"}`
 	for _, js := range []string{
 		`{"resourceType":"Patient","contained":[` + org + `]}`,
@@ -263,6 +243,41 @@ func TestDom3MatchesInterpreter(t *testing.T) {
 	require.True(t, dom3Expression(n))
 	require.Greater(t, failing, 5)
 	require.Greater(t, cases-failing, 5)
+}
+
+// requireBaseInvariant compiles expr, which must be the expression of the
+// R4 invariant key on typ.
+func requireBaseInvariant(t *testing.T, typ, key, expr string) *FHIRPath {
+	t.Helper()
+	found := false
+	for _, inv := range baseInvariants[typ] {
+		found = found || inv.Key == key && inv.Expr == expr
+	}
+	require.True(t, found, "the expression is not R4's %s any more", key)
+	return MustCompileFHIRPath(expr)
+}
+
+// exampleTrees gives the trees of the R4 examples (every r4RaceStep-th
+// under -race) and of the UK Core examples.
+func exampleTrees(t *testing.T) []*Node {
+	t.Helper()
+	var docs []*Node
+	r4 := readR4Examples(t)
+	for j, name := range slices.Sorted(maps.Keys(r4)) {
+		if raceEnabled && j%r4RaceStep != 0 {
+			continue
+		}
+		if n, err := NodeFromJSON(r4[name]); err == nil {
+			docs = append(docs, n)
+		}
+	}
+	examples := ukcoreExamplesXML(t)
+	for _, f := range slices.Sorted(maps.Keys(examples)) {
+		n, err := NodeFromXML(examples[f])
+		require.NoError(t, err, f)
+		docs = append(docs, n)
+	}
+	return docs
 }
 
 // manyContained is a Patient with n contained Organizations (c0, c1, ...),
@@ -381,28 +396,8 @@ func TestDom3NarrativeLinks(t *testing.T) {
 // Reference of the R4 and UK Core examples and of resources with more
 // contained ones than it scans, wherever it decides.
 func TestRef1MatchesInterpreter(t *testing.T) {
-	prog := MustCompileFHIRPath(ref1Expr)
-	found := false
-	for _, inv := range baseInvariants["Reference"] {
-		found = found || inv.Key == "ref-1" && inv.Expr == ref1Expr
-	}
-	require.True(t, found, "ref1Expr is not R4's ref-1 any more")
-	var docs []*Node
-	r4 := readR4Examples(t)
-	for j, name := range slices.Sorted(maps.Keys(r4)) {
-		if raceEnabled && j%r4RaceStep != 0 {
-			continue
-		}
-		if n, err := NodeFromJSON(r4[name]); err == nil {
-			docs = append(docs, n)
-		}
-	}
-	examples := ukcoreExamplesXML(t)
-	for _, f := range slices.Sorted(maps.Keys(examples)) {
-		n, err := NodeFromXML(examples[f])
-		require.NoError(t, err, f)
-		docs = append(docs, n)
-	}
+	prog := requireBaseInvariant(t, "Reference", "ref-1", ref1Expr)
+	docs := exampleTrees(t)
 	for _, js := range []string{
 		manyContained(20, func(i int) bool { return true }, `,"managingOrganization":{"reference":"#c99"}`),
 		manyContained(20, func(i int) bool { return i%3 == 0 }, `,"link":[{"type":"seealso","other":{"reference":"#"}}]`),
