@@ -189,10 +189,11 @@
 //     in another zone), so they take time in proportion to their items.
 //     A path from a variable in a function's argument (%resource.type in
 //     entry.all(...), R4's bdl-3) is worked out once per evaluation, not
-//     once per item. The context is looked at every 1,024 items that
-//     function arguments are evaluated for, so an expression whose work
-//     grows with the square of the resource stops soon after its caller
-//     gives up.
+//     once per item, and in or contains looks an item up in such a value
+//     of 16 items or more by hash. The context is looked at every 1,024
+//     items that function arguments are evaluated for, so an expression
+//     whose work grows with the square of the resource stops soon after
+//     its caller gives up.
 //
 // ValidateProfiles takes time in proportion to the resource's size: the
 // look-ups each element makes across the resource (ref-1's contained ids,

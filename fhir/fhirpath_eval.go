@@ -34,8 +34,36 @@ type hoistCache struct {
 	paths [4]struct {
 		n *pathNode
 		v []any
+		// set holds v's items by hash, made when in or contains first
+		// looks in v (memberSet)
+		set *itemSet
 	}
 	len int
+}
+
+// memberSetFrom is the size from which in and contains look an item up in
+// a kept collection by hash rather than compare it with every item.
+const memberSetFrom = 16
+
+// memberSet gives the items of coll by hash when coll is the value of a
+// hoisted path (the same items, not only equal ones), so that
+// x.where($this in %resource.path) compares each item with the few of
+// the same hash; nil for any other collection.
+func (c *evalCtx) memberSet(coll []any) *itemSet {
+	h := c.hoisted
+	if h == nil {
+		return nil
+	}
+	for i := 0; i < h.len; i++ {
+		p := &h.paths[i]
+		if len(p.v) == len(coll) && &p.v[0] == &coll[0] {
+			if p.set == nil {
+				p.set = newItemSet(p.v)
+			}
+			return p.set
+		}
+	}
+	return nil
 }
 
 // env is the scope of one (sub)expression: $this, $index and $total.
@@ -459,6 +487,11 @@ func evalBinary(e *env, x *binNode, focus []any) ([]any, error) {
 		}
 		if len(item) > 1 {
 			return nil, e.errf(x.pos, "%s: more than one item to look for", x.op)
+		}
+		if len(coll) >= memberSetFrom {
+			if set := e.c.memberSet(coll); set != nil {
+				return boolColl(set.has(item[0])), nil
+			}
 		}
 		for _, c := range coll {
 			if eq, _ := eqItem(item[0], c); eq {

@@ -159,3 +159,48 @@ func TestFHIRPathCancelledPartWay(t *testing.T) {
 		})
 	}
 }
+
+// in and contains look an item up by hash in the value of a hoisted path
+// of memberSetFrom items or more: the answers are those of comparing it
+// with every item.
+func TestFHIRPathInHoisted(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"resourceType":"Patient","name":[`)
+	for i := range 40 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `{"given":["g%d"],"period":{"start":"2020-01-%02d"}}`, i, i%28+1)
+	}
+	b.WriteString(`],"birthDate":"2020-01-03"}`)
+	n, err := NodeFromJSON([]byte(b.String()))
+	require.NoError(t, err)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		expr string
+		want string
+	}{
+		{"name.given.where($this in %resource.name.given).count()", "40"},
+		{"name.given.where($this in %resource.name.given.tail()).count()", "39"},
+		{"name.given.where(%resource.name.given.tail() contains $this).count()", "39"},
+		{"name.where(given.first() in %resource.name.given.tail().tail()).count()", "38"},
+		{"name.where(period.start in %resource.name.period.start).count()", "40"},
+		// a date equal to a dateTime at the same precision, and one not
+		{"name.where(@2020-01-03 in %resource.name.period.start).count()", "40"},
+		{"name.where(@2020-01-03T10:00 in %resource.name.period.start).count()", "0"},
+		{"name.where('G1' in %resource.name.given).count()", "0"},
+		{"name.where(1 in %resource.name.given).count()", "0"},
+	} {
+		t.Run(tt.expr, func(t *testing.T) {
+			hoisted := MustCompileFHIRPath(tt.expr)
+			plain := MustCompileFHIRPath(tt.expr)
+			require.Equal(t, 1, unhoist(plain.root))
+			want, err := plain.EvaluateNode(ctx, n, nil)
+			require.NoError(t, err)
+			got, err := hoisted.EvaluateNode(ctx, n, nil)
+			require.NoError(t, err)
+			assert.Equal(t, fpStrings(want), fpStrings(got))
+			assert.Equal(t, []string{tt.want}, fpStrings(got))
+		})
+	}
+}
