@@ -605,31 +605,9 @@ func (v *profileValidator) ref1(res, at *Node) (ok, decided bool) {
 	if len(s) == 1 {
 		return false, false
 	}
-	root := rootResourceOf(res)
-	if len(root.kids) > indexFrom {
-		// the trees ValidateProfiles builds give a resource one id at
-		// most, which the index holds
-		return v.containedByID(root, s[1:]) != nil, true
-	}
-	return v.containedIDScan(root, s[1:]), true
-}
-
-// containedIDScan reports whether a resource contained in root has an id
-// whose value is id.
-func (v *profileValidator) containedIDScan(root *Node, id string) bool {
-	for _, c := range root.kids {
-		if c.Name != "contained" {
-			continue
-		}
-		for _, k := range c.kids {
-			if k.Name == "id" {
-				if s, ok := sysVal(k).(string); ok && s == id {
-					return true
-				}
-			}
-		}
-	}
-	return false
+	// the trees ValidateProfiles builds give a resource one id at most,
+	// whose text is its value
+	return v.containedByID(rootResourceOf(res), s[1:]) != nil, true
 }
 
 func (v *profileValidator) failed(inv *invariant, at *Node) {
